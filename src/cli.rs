@@ -1,0 +1,143 @@
+//! Every command and flag of cauterize, defined and documented in one place.
+//!
+//! `cauterize help <command>` prints what is written here. Exit codes are
+//! defined in [`crate::exit`].
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Remove worming loaders (Emotet, TrickBot, Qakbot) from a whole Windows
+/// network at once, agentless, over WinRM and SMB.
+#[derive(Debug, Parser)]
+#[command(name = "cauterize", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "Exit codes: 0 every host succeeded; 1 usage or input error; \
+2 some hosts failed (partial); 3 every host failed; 130 interrupted.")]
+pub struct Cli {
+    /// More log output on stderr (-v: info, -vv: debug). Never prints secrets.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the hosts an inventory resolves to, with their connection
+    /// settings (never secrets).
+    Inventory(InventoryArgs),
+    /// Run one PowerShell command or script on many hosts and show the output
+    /// grouped by identical result.
+    Exec(ExecArgs),
+    /// Preflight: reachability, authentication, admin rights, OS, PowerShell
+    /// version, shell quota and clock skew of every host.
+    Check(CheckArgs),
+    /// The simulated Windows network used for tests, benchmarks and rehearsal.
+    Lab(LabArgs),
+    /// Start an embedded lab and show what cauterize does against it.
+    Demo(DemoArgs),
+}
+
+/// Which hosts to act on.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Inventory file (YAML).
+    #[arg(short = 'i', long = "inventory", value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Limit to hosts matching a pattern, Ansible-style: comma-separated
+    /// names, groups or globs; `!x` excludes, `&x` intersects
+    /// (e.g. `workstations:!ws-013`, `critical,dc01`).
+    #[arg(short = 'l', long = "limit", value_name = "PATTERN")]
+    pub limit: Option<String>,
+}
+
+/// How many hosts at once and how to report.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Hosts worked on at the same time.
+    #[arg(short = 'f', long = "forks", default_value_t = 64, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub forks: u32,
+    /// One JSON object per host on stdout, for runbooks.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Override the inventory's command time-out for every host, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Read the PowerShell script from this file instead of the command line
+    /// (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "script")]
+    pub script_file: Option<PathBuf>,
+    /// The PowerShell to run, after `--`.
+    #[arg(last = true, value_name = "POWERSHELL")]
+    pub script: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    #[command(subcommand)]
+    pub command: LabCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Run the simulated network in the foreground until Ctrl-C, and write an
+    /// inventory that reaches it.
+    Serve(LabServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabServeArgs {
+    /// Number of plain workstation hosts (ignored with --scenario).
+    #[arg(long, default_value_t = 10, conflicts_with = "scenario")]
+    pub hosts: u32,
+    /// Scenario file (YAML) describing hosts, accounts and faults.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Where to write the inventory for the lab.
+    #[arg(long, value_name = "FILE")]
+    pub inventory_out: PathBuf,
+    /// First loopback address; hosts take consecutive addresses from it.
+    #[arg(long, default_value = "127.10.0.1", value_name = "IPV4")]
+    pub base_address: std::net::Ipv4Addr,
+    /// Port every lab host listens on.
+    #[arg(long, default_value_t = 5985)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of hosts in the embedded lab.
+    #[arg(long, default_value_t = 24)]
+    pub hosts: u32,
+    /// First loopback address of the embedded lab.
+    #[arg(long, default_value = "127.20.0.1", value_name = "IPV4")]
+    pub base_address: std::net::Ipv4Addr,
+}

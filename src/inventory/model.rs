@@ -1,0 +1,115 @@
+//! The resolved inventory: what every other module sees once the YAML has
+//! been parsed, validated, expanded and limited. No YAML here.
+
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// HTTP or HTTPS listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// WinRM authentication method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    Ntlm,
+    Kerberos,
+    Basic,
+}
+
+/// How an HTTPS server certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertValidation {
+    /// Against the built-in roots.
+    Verify,
+    /// Against the CA certificates in this PEM file.
+    CaFile(PathBuf),
+    /// Not at all (explicit opt-out, `cert_validation: ignore`).
+    Ignore,
+}
+
+/// Everything needed to reach one host, after group and host settings have
+/// been merged (host over child group over parent group over defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ConnectionSettings {
+    pub port: u16,
+    pub scheme: Scheme,
+    pub auth: AuthKind,
+    pub cert_validation: CertValidation,
+    /// Name of the entry in the inventory's `credentials` map.
+    pub credential: String,
+    pub connect_timeout: Duration,
+    /// WS-Management OperationTimeout: how long one Receive may be held.
+    pub operation_timeout: Duration,
+    /// Bound on one whole command (exec, probe, job) on the host.
+    pub command_timeout: Duration,
+    /// `socks5://host:port` (or `socks5h://`) to reach this host through.
+    pub proxy: Option<String>,
+    /// Basic over plain HTTP sends the password in clear text; refused
+    /// unless this is set (`force_insecure_basic: true`).
+    pub force_insecure_basic: bool,
+}
+
+/// One host to act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedHost {
+    /// Inventory name (what the user writes in `-l` and reads in reports).
+    pub name: String,
+    /// What to connect to: an IP address or a DNS name (the name itself
+    /// when no `address` is given).
+    pub address: String,
+    /// Groups the host belongs to, directly or through child groups, sorted.
+    pub groups: Vec<String>,
+    pub settings: ConnectionSettings,
+}
+
+/// Where a credential's password comes from. The secret itself is never
+/// stored here, so this type may be printed and logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "source")]
+pub enum SecretSource {
+    /// An environment variable holding the password.
+    Env { var: String },
+    /// A file whose first line is the password.
+    File { path: PathBuf },
+    /// A program (a password manager) that prints the password on stdout.
+    Command { argv: Vec<String> },
+    /// Asked on the terminal, once per run.
+    Prompt,
+    /// A LAPS export: CSV with a host column and a password column.
+    Laps { csv: PathBuf },
+    /// Written in the inventory itself; only accepted with
+    /// `allow_plaintext_passwords: true`.
+    Inline,
+}
+
+/// A named credential (user, domain and where its password comes from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CredentialSpec {
+    pub name: String,
+    pub user: String,
+    pub domain: String,
+    pub source: SecretSource,
+}
+
+/// A loaded, validated, limited inventory.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Hosts after `--limit`, in inventory order.
+    pub hosts: Vec<ResolvedHost>,
+    pub credentials: Vec<CredentialSpec>,
+}
+
+impl Inventory {
+    pub fn credential(&self, name: &str) -> Option<&CredentialSpec> {
+        self.credentials.iter().find(|c| c.name == name)
+    }
+}

@@ -1,0 +1,13 @@
+//! The lab: a simulated Windows network inside one process, for tests,
+//! benchmarks, demos and rehearsal.
+//!
+//! Each host listens on its own loopback address (all of 127.0.0.0/8 reaches
+//! the loopback device on Linux) and speaks WinRM as Windows does: SOAP over
+//! HTTP, NTLMv2 authentication verified against the host's accounts, NTLM
+//! message sealing, and Windows' faults. It is a peer, not a mock: pywinrm,
+//! which nobody here wrote, talks to it. Ground truth reaches tests through
+//! this library API, never through WinRM.
+
+pub mod spec;
+
+pub use spec::{Account, HostFault, HostSpec, LabSpec, OsInfo};

@@ -1,0 +1,12 @@
+//! cauterize: remove worming loaders from a whole Windows network at once,
+//! agentless, over WinRM and SMB.
+//!
+//! Data flows one way: inventory in; facts from hosts; reports out. See
+//! DESIGN.md for the whole picture.
+
+pub mod cli;
+pub mod exit;
+pub mod inventory;
+pub mod lab;
+pub mod runtime;
+pub mod transport;
