@@ -8,6 +8,9 @@
 //! which nobody here wrote, talks to it. Ground truth reaches tests through
 //! this library API, never through WinRM.
 
+pub mod emulate;
+pub mod ntlm;
 pub mod spec;
+pub mod wsman;
 
 pub use spec::{Account, HostFault, HostSpec, LabSpec, OsInfo};
