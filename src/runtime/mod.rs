@@ -8,3 +8,4 @@
 
 pub mod bootstrap;
 pub mod probe;
+pub mod snapshot;

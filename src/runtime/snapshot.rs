@@ -1,0 +1,173 @@
+//! What one collection returns about a host: every place a loader can start
+//! from, the processes running, and the facts of every file those point at.
+//!
+//! This is the contract between the host-side collection (PowerShell on
+//! Windows, the lab's model in tests) and detection. Every string in it came
+//! from a possibly hostile machine: it is data, never code.
+
+use serde::{Deserialize, Serialize};
+
+/// A user profile on the host, with that user's own folders (expanded for
+/// that user, not for the account running the collection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub name: String,
+    pub sid: String,
+    /// `C:\Users\<name>`.
+    pub profile_path: String,
+    /// `%APPDATA%` of this user (Roaming).
+    pub appdata: String,
+    /// `%LOCALAPPDATA%` of this user.
+    pub local_appdata: String,
+    /// `%TEMP%` of this user.
+    pub temp: String,
+    /// The hive was loaded (user logged on) when collected; otherwise its
+    /// NTUSER.DAT was loaded under a temporary key and unloaded again.
+    pub logged_on: bool,
+}
+
+/// Where an autostart entry lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AutorunLocation {
+    /// A value under a Run-family key. `hive` is `HKLM` or the user's SID.
+    RegistryValue { hive: String, key: String, value: String },
+    /// A file in a startup folder; `target` is the shortcut's target when
+    /// the file is a .lnk.
+    StartupFolder { path: String },
+}
+
+/// One autostart entry: where it is and what it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Autorun {
+    pub location: AutorunLocation,
+    /// SID of the user it runs as / belongs to; `None` for machine-wide.
+    pub user_sid: Option<String>,
+    /// The command as stored (value data, or for a shortcut its target and
+    /// arguments), not expanded.
+    pub command: String,
+    /// Registry value type as Windows names it (`REG_SZ`, ...), or `LNK`,
+    /// `FILE` for startup-folder items.
+    pub value_type: String,
+}
+
+/// A service as the Service Control Manager has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    pub display_name: String,
+    pub image_path: String,
+    /// `boot`, `system`, `auto`, `demand`, `disabled`.
+    pub start_type: String,
+    /// `running`, `stopped`, ...
+    pub state: String,
+    pub account: String,
+}
+
+/// One action of a scheduled task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskAction {
+    pub path: String,
+    pub arguments: String,
+    pub working_directory: String,
+}
+
+/// A scheduled task, hidden ones included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// Folder path and name, e.g. `\Microsoft\Windows\Defrag\ScheduledDefrag`.
+    pub path: String,
+    pub actions: Vec<TaskAction>,
+    /// Human-readable trigger summaries, e.g. `logon`, `boot`, `once`,
+    /// `repeat PT30M`.
+    pub triggers: Vec<String>,
+    pub author: String,
+    /// Account it runs as, e.g. `NT AUTHORITY\SYSTEM`.
+    pub principal: String,
+    pub enabled: bool,
+    pub hidden: bool,
+}
+
+/// A WMI permanent event subscription (filter, consumer and their binding).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WmiSubscription {
+    pub filter_name: String,
+    pub query: String,
+    pub consumer_name: String,
+    /// `CommandLineEventConsumer`, `ActiveScriptEventConsumer`, ...
+    pub consumer_type: String,
+    /// Command line or script text of the consumer.
+    pub action: String,
+}
+
+/// A running process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    pub pid: u32,
+    pub parent_pid: u32,
+    pub image: String,
+    pub command_line: String,
+    pub user: String,
+    /// Start time, UTC, ISO 8601.
+    pub started: String,
+}
+
+/// Facts about one file that something starts (or a folder around it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFacts {
+    pub path: String,
+    pub exists: bool,
+    pub is_dir: bool,
+    pub size: u64,
+    /// Lower-case hex; empty when not hashed (a directory, or unreadable).
+    pub sha256: String,
+    /// UTC, ISO 8601.
+    pub created: String,
+    pub modified: String,
+    /// `valid`, `invalid`, `unsigned`, `unknown`.
+    pub signature: String,
+    pub signer: String,
+    /// Number of entries when `is_dir`.
+    pub entries: u32,
+}
+
+/// A registry value of interest that is not an autostart (Defender
+/// exclusions, loader configuration blobs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryValue {
+    pub hive: String,
+    pub key: String,
+    pub value: String,
+    pub value_type: String,
+    /// Text data, or lower-case hex for binary data (bounded).
+    pub data: String,
+}
+
+/// A bound that was hit while collecting: never silent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Truncation {
+    /// What was cut, e.g. `values under HKU\S-1-5-21-...\...\Run`.
+    pub what: String,
+    /// The bound, e.g. `10000 values`.
+    pub limit: String,
+}
+
+/// Everything one collection returned about a host.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub computer_name: String,
+    pub os_caption: String,
+    pub os_build: String,
+    pub ps_version: String,
+    /// UTC, ISO 8601, on the host's clock.
+    pub collected_at: String,
+    pub users: Vec<UserProfile>,
+    pub autoruns: Vec<Autorun>,
+    pub services: Vec<Service>,
+    pub tasks: Vec<Task>,
+    pub wmi: Vec<WmiSubscription>,
+    pub processes: Vec<Process>,
+    pub files: Vec<FileFacts>,
+    pub registry: Vec<RegistryValue>,
+    pub truncated: Vec<Truncation>,
+}
