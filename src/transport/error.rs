@@ -1,0 +1,184 @@
+//! The one error type of the transport, [`TransportError`], and its coarse
+//! [`ErrorKind`] for reports and exit codes.
+//!
+//! Every message says what happened and what to check. None carries a
+//! password: messages are built from host names, ports, credential *names*
+//! and server replies (which never echo a password back).
+
+use serde::Serialize;
+use std::fmt;
+use std::time::Duration;
+
+/// What the transport was doing when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// TCP connect, authentication and shell creation.
+    OpeningShell,
+    /// Starting the command in the shell.
+    Starting,
+    /// Pushing the script on stdin.
+    SendingInput,
+    /// Waiting for the command's output.
+    Running,
+    /// Terminating the command and deleting the shell.
+    Closing,
+    /// Before anything was started (Ctrl-C before the host's turn).
+    Queued,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::OpeningShell => "while opening a shell",
+            Phase::Starting => "while starting the command",
+            Phase::SendingInput => "while sending the script",
+            Phase::Running => "while the command ran",
+            Phase::Closing => "while closing the shell",
+            Phase::Queued => "before the host's turn",
+        })
+    }
+}
+
+/// Coarse class of a failure, as reports count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Unreachable,
+    AuthFailed,
+    TimedOut,
+    QuotaExceeded,
+    Refused,
+    Protocol,
+    OutputTooLarge,
+    Interrupted,
+}
+
+impl ErrorKind {
+    /// The name used in JSON output and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::AuthFailed => "auth_failed",
+            ErrorKind::TimedOut => "timed_out",
+            ErrorKind::QuotaExceeded => "quota_exceeded",
+            ErrorKind::Refused => "refused",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::OutputTooLarge => "output_too_large",
+            ErrorKind::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Seconds with one decimal, for messages.
+fn secs(d: &Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+/// Why running something on a host failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// Nothing answered: connection refused, no route, name not resolved,
+    /// connect time-out.
+    #[error(
+        "cannot reach {address} on port {port}: {detail}; check that the host is up and that \
+         WinRM listens on port {port}"
+    )]
+    Unreachable { address: String, port: u16, detail: String },
+
+    /// The host refused the credential (HTTP 401, access denied). Never
+    /// retried: retries lock accounts out.
+    #[error(
+        "authentication failed: {detail}; check the credential '{credential}' and that the \
+         account is a local administrator"
+    )]
+    AuthFailed { credential: String, detail: String },
+
+    /// A deadline passed.
+    #[error("timed out {phase} after {}", secs(.after))]
+    TimedOut { phase: Phase, after: Duration },
+
+    /// WinRM's shell quota (MaxShellsPerUser, 5 on Windows 7 / 2008 R2).
+    #[error(
+        "WinRM shell quota exceeded: {detail}; close this account's other WinRM shells on the \
+         host (or wait for them to time out), or raise MaxShellsPerUser \
+         (winrm set winrm/config/winrs @{{MaxShellsPerUser=\"30\"}})"
+    )]
+    QuotaExceeded { detail: String },
+
+    /// The connection settings were refused before anything was sent.
+    #[error("refused before connecting: {reason}")]
+    Refused { reason: String },
+
+    /// Anything else the WinRM exchange did wrong.
+    #[error("WinRM error {phase}: {detail}")]
+    Protocol { phase: Phase, detail: String },
+
+    /// The command printed more than the cap; it was stopped.
+    #[error("output exceeded {limit} bytes; the command was stopped and its output discarded")]
+    OutputTooLarge { limit: usize },
+
+    /// Ctrl-C: the command was told to stop and the shell closed.
+    #[error("interrupted (Ctrl-C) {phase}")]
+    Interrupted { phase: Phase },
+}
+
+impl TransportError {
+    /// The coarse class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            TransportError::Unreachable { .. } => ErrorKind::Unreachable,
+            TransportError::AuthFailed { .. } => ErrorKind::AuthFailed,
+            TransportError::TimedOut { .. } => ErrorKind::TimedOut,
+            TransportError::QuotaExceeded { .. } => ErrorKind::QuotaExceeded,
+            TransportError::Refused { .. } => ErrorKind::Refused,
+            TransportError::Protocol { .. } => ErrorKind::Protocol,
+            TransportError::OutputTooLarge { .. } => ErrorKind::OutputTooLarge,
+            TransportError::Interrupted { .. } => ErrorKind::Interrupted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_check() {
+        let e = TransportError::Unreachable {
+            address: "10.0.0.5".into(),
+            port: 5985,
+            detail: "connection refused".into(),
+        };
+        assert_eq!(e.kind(), ErrorKind::Unreachable);
+        let text = e.to_string();
+        assert!(text.contains("10.0.0.5") && text.contains("port 5985"), "{text}");
+        assert!(text.contains("WinRM listens on port 5985"), "{text}");
+
+        let e = TransportError::AuthFailed { credential: "ir".into(), detail: "HTTP 401".into() };
+        assert!(e.to_string().contains("check the credential 'ir'"));
+        assert!(e.to_string().contains("local administrator"));
+
+        let e = TransportError::TimedOut { phase: Phase::Running, after: Duration::from_millis(2500) };
+        assert_eq!(e.to_string(), "timed out while the command ran after 2.5s");
+
+        let e = TransportError::QuotaExceeded { detail: "max 5".into() };
+        assert!(e.to_string().contains("MaxShellsPerUser"));
+    }
+
+    #[test]
+    fn kind_names_are_stable() {
+        assert_eq!(ErrorKind::AuthFailed.as_str(), "auth_failed");
+        assert_eq!(serde_json::to_string(&ErrorKind::TimedOut).unwrap(), "\"timed_out\"");
+        assert_eq!(
+            TransportError::Interrupted { phase: Phase::Queued }.kind(),
+            ErrorKind::Interrupted
+        );
+    }
+}

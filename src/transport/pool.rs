@@ -1,0 +1,205 @@
+//! One winrm-rs client per distinct (connection settings, credential) pair,
+//! or per host for per-host passwords (LAPS). A client keeps one
+//! authenticated connection per host in its pool, so hosts sharing settings
+//! share a client.
+//!
+//! Everything that can be refused before connecting is refused here, per
+//! host, so one bad host does not stop the others.
+
+use super::error::TransportError;
+use super::secrets::{SecretResolver, is_per_host};
+use super::settings;
+use crate::inventory::{ConnectionSettings, Inventory, ResolvedHost};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use winrm_rs::{WinrmClient, WinrmCredentials};
+
+/// A host with the client that reaches it.
+#[derive(Clone)]
+pub struct HostTarget {
+    pub host: ResolvedHost,
+    pub client: Arc<WinrmClient>,
+}
+
+impl std::fmt::Debug for HostTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostTarget").field("host", &self.host.name).finish_non_exhaustive()
+    }
+}
+
+/// A host that cannot be reached at all, and why.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub host: ResolvedHost,
+    pub error: TransportError,
+}
+
+/// The outcome of [`prepare`]: one entry per host, in inventory order.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub hosts: Vec<Result<HostTarget, Refusal>>,
+    /// Things to tell the user once (clear-text Basic, unchecked
+    /// certificates), without duplicates.
+    pub warnings: Vec<String>,
+}
+
+/// What makes two hosts share a client.
+#[derive(Hash, PartialEq, Eq)]
+struct ClientKey {
+    /// The settings without the per-command time-out (not a client setting).
+    settings: ConnectionSettings,
+    /// Set for per-host passwords.
+    host: Option<String>,
+}
+
+/// Build the clients for every host of `inventory`, asking `resolver` for
+/// each needed password once.
+pub fn prepare(inventory: &Inventory, resolver: &mut dyn SecretResolver) -> Prepared {
+    let mut clients: HashMap<ClientKey, Result<Arc<WinrmClient>, TransportError>> = HashMap::new();
+    let mut prepared = Prepared::default();
+    for host in &inventory.hosts {
+        let entry = client_for(inventory, host, resolver, &mut clients, &mut prepared.warnings);
+        prepared.hosts.push(match entry {
+            Ok(client) => Ok(HostTarget { host: host.clone(), client }),
+            Err(error) => Err(Refusal { host: host.clone(), error }),
+        });
+    }
+    prepared
+}
+
+/// The client of one host, built on first use.
+fn client_for(
+    inventory: &Inventory,
+    host: &ResolvedHost,
+    resolver: &mut dyn SecretResolver,
+    clients: &mut HashMap<ClientKey, Result<Arc<WinrmClient>, TransportError>>,
+    warnings: &mut Vec<String>,
+) -> Result<Arc<WinrmClient>, TransportError> {
+    let settings = &host.settings;
+    let Some(credential) = inventory.credential(&settings.credential) else {
+        return Err(TransportError::Refused {
+            reason: format!("the inventory defines no credential named '{}'", settings.credential),
+        });
+    };
+    let key = ClientKey {
+        settings: ConnectionSettings { command_timeout: Duration::ZERO, ..settings.clone() },
+        host: is_per_host(credential).then(|| host.name.clone()),
+    };
+    if let Some(existing) = clients.get(&key) {
+        return existing.clone();
+    }
+    let built = build_client(host, credential, resolver, warnings);
+    clients.insert(key, built.clone());
+    built
+}
+
+/// Plan, resolve the password, build.
+fn build_client(
+    host: &ResolvedHost,
+    credential: &crate::inventory::CredentialSpec,
+    resolver: &mut dyn SecretResolver,
+    warnings: &mut Vec<String>,
+) -> Result<Arc<WinrmClient>, TransportError> {
+    let plan = settings::plan(&host.settings).map_err(|reason| TransportError::Refused { reason })?;
+    for w in plan.warnings {
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
+    let password = resolver.password(credential, host).map_err(|why| TransportError::Refused {
+        reason: format!("no password for credential '{}': {why}", credential.name),
+    })?;
+    // `WinrmCredentials` moves its copy into a SecretString (wiped on drop);
+    // ours is wiped when `password` goes out of scope.
+    let creds = WinrmCredentials::new(credential.user.as_str(), password.as_str(), credential.domain.as_str());
+    let mut builder = WinrmClient::builder(plan.config).credentials(creds);
+    if let Some(ca) = plan.ca_file {
+        builder = builder.add_root_certificates_pem(ca);
+    }
+    builder.build().map(Arc::new).map_err(|e| super::classify::classify_build(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{AuthKind, CertValidation, CredentialSpec, Scheme, SecretSource};
+    use zeroize::Zeroizing;
+
+    struct Counting {
+        calls: Vec<String>,
+    }
+    impl SecretResolver for Counting {
+        fn password(&mut self, c: &CredentialSpec, h: &ResolvedHost) -> Result<Zeroizing<String>, String> {
+            self.calls.push(format!("{}@{}", c.name, h.name));
+            if c.name == "broken" {
+                return Err("variable CZ_PW is not set".into());
+            }
+            Ok(Zeroizing::new("pw".to_string()))
+        }
+    }
+
+    fn settings(cred: &str) -> ConnectionSettings {
+        ConnectionSettings {
+            port: 5985,
+            scheme: Scheme::Http,
+            auth: AuthKind::Ntlm,
+            cert_validation: CertValidation::Verify,
+            credential: cred.into(),
+            connect_timeout: Duration::from_secs(2),
+            operation_timeout: Duration::from_secs(20),
+            command_timeout: Duration::from_secs(60),
+            proxy: None,
+            force_insecure_basic: false,
+        }
+    }
+
+    fn host(name: &str, cred: &str) -> ResolvedHost {
+        ResolvedHost { name: name.into(), address: "127.50.0.1".into(), groups: vec![], settings: settings(cred) }
+    }
+
+    fn cred(name: &str, source: SecretSource) -> CredentialSpec {
+        CredentialSpec { name: name.into(), user: "admin".into(), domain: String::new(), source }
+    }
+
+    #[test]
+    fn one_password_request_per_credential_and_per_host_for_laps() {
+        let mut h3 = host("c", "ir");
+        h3.settings.command_timeout = Duration::from_secs(5); // not a client setting
+        let inv = Inventory {
+            path: "inv.yml".into(),
+            hosts: vec![host("a", "ir"), host("b", "ir"), h3, host("d", "laps"), host("e", "laps")],
+            credentials: vec![
+                cred("ir", SecretSource::Prompt),
+                cred("laps", SecretSource::Laps { csv: "l.csv".into() }),
+            ],
+        };
+        let mut r = Counting { calls: vec![] };
+        let p = prepare(&inv, &mut r);
+        assert_eq!(r.calls, vec!["ir@a", "laps@d", "laps@e"]);
+        assert!(p.hosts.iter().all(|h| h.is_ok()));
+        let ok: Vec<_> = p.hosts.iter().filter_map(|h| h.as_ref().ok()).collect();
+        assert!(Arc::ptr_eq(&ok[0].client, &ok[2].client));
+        assert!(!Arc::ptr_eq(&ok[3].client, &ok[4].client));
+    }
+
+    #[test]
+    fn refusals_are_per_host_and_name_the_reason() {
+        let mut basic = host("plain", "ir");
+        basic.settings.auth = AuthKind::Basic;
+        let inv = Inventory {
+            path: "inv.yml".into(),
+            hosts: vec![basic, host("nocred", "missing"), host("broken", "broken"), host("fine", "ir")],
+            credentials: vec![cred("ir", SecretSource::Prompt), cred("broken", SecretSource::Prompt)],
+        };
+        let mut r = Counting { calls: vec![] };
+        let p = prepare(&inv, &mut r);
+        let errs: Vec<String> = p.hosts.iter().filter_map(|h| h.as_ref().err()).map(|r| r.error.to_string()).collect();
+        assert_eq!(errs.len(), 3);
+        assert!(errs[0].contains("clear text"), "{}", errs[0]);
+        assert!(errs[1].contains("no credential named 'missing'"), "{}", errs[1]);
+        assert!(errs[2].contains("CZ_PW"), "{}", errs[2]);
+        assert!(p.hosts[3].is_ok());
+        assert!(!r.calls.contains(&"ir@plain".to_string()), "no password asked for a refused host");
+    }
+}

@@ -1,0 +1,40 @@
+//! Where the transport gets passwords from: a [`SecretResolver`], asked once
+//! per credential per run (once per host for LAPS, whose passwords differ by
+//! host). Passwords travel in [`Zeroizing`] strings and are wiped when
+//! dropped; winrm-rs keeps its copy in a `SecretString`, wiped likewise.
+
+use crate::inventory::{CredentialSpec, ResolvedHost, SecretSource};
+use zeroize::Zeroizing;
+
+/// Gives the password of a credential. Implementations may prompt on the
+/// terminal, so they are called before any progress bar is drawn.
+pub trait SecretResolver {
+    /// The password of `credential` for `host` (the host matters only for
+    /// per-host sources such as LAPS). The error says why it is unavailable
+    /// and must not contain the secret.
+    fn password(&mut self, credential: &CredentialSpec, host: &ResolvedHost)
+    -> Result<Zeroizing<String>, String>;
+}
+
+/// Does this credential have a different password on every host?
+pub fn is_per_host(credential: &CredentialSpec) -> bool {
+    matches!(credential.source, SecretSource::Laps { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_laps_is_per_host() {
+        let mut c = CredentialSpec {
+            name: "laps".into(),
+            user: "Administrator".into(),
+            domain: String::new(),
+            source: SecretSource::Laps { csv: "laps.csv".into() },
+        };
+        assert!(is_per_host(&c));
+        c.source = SecretSource::Prompt;
+        assert!(!is_per_host(&c));
+    }
+}

@@ -1,0 +1,237 @@
+//! A WinRM shell on one host, running scripts strictly in order and always
+//! closed: after success, on error, on time-out and on Ctrl-C (Windows 7
+//! allows only 5 shells per user, so a leaked shell locks the next run out).
+//!
+//! A script runs as `powershell.exe` with the short `-EncodedCommand`
+//! bootstrap ([`crate::runtime::bootstrap`]); the script itself goes on
+//! stdin in chunks, then the output is polled until the command is done,
+//! bounded by the host's command time-out and [`MAX_OUTPUT_BYTES`].
+
+use super::classify::{ErrorContext, classify, is_transient, nothing_was_sent};
+use super::error::{Phase, TransportError};
+use super::output::{MAX_OUTPUT_BYTES, OutputBuffer, PollPacer, ScriptOutput};
+use super::pool::HostTarget;
+use super::retry::delay_before;
+use crate::runtime::bootstrap::{POWERSHELL_EXE, STDIN_CHUNK_BYTES, bootstrap_args, encode_payload};
+use std::time::Duration;
+use tokio::time::{Instant, timeout};
+use tokio_util::sync::CancellationToken;
+use winrm_rs::{Shell, WinrmError};
+
+/// Longest wait for a clean-up request (terminate, delete shell).
+pub const CLEANUP_BUDGET: Duration = Duration::from_secs(5);
+
+/// An open shell on one host. Call [`HostSession::close`] when done; the
+/// free function [`run_script`] does open, run and close in one call.
+pub struct HostSession<'c> {
+    target: &'c HostTarget,
+    shell: Shell<'c>,
+    cancel: CancellationToken,
+}
+
+/// Builds the error context of a phase.
+fn ctx<'a>(target: &'a HostTarget, phase: Phase, since: Instant) -> ErrorContext<'a> {
+    ErrorContext {
+        address: &target.host.address,
+        port: target.host.settings.port,
+        credential: &target.host.settings.credential,
+        phase,
+        elapsed: since.elapsed(),
+    }
+}
+
+/// Open a shell, run `script`, close the shell (whatever happened).
+pub async fn run_script(
+    target: &HostTarget,
+    script: &str,
+    cancel: &CancellationToken,
+) -> Result<ScriptOutput, TransportError> {
+    let mut session = HostSession::open(target, cancel).await?;
+    let result = session.run_script(script).await;
+    session.close().await;
+    result
+}
+
+impl<'c> HostSession<'c> {
+    /// Connect, authenticate and create a shell. Transient network errors
+    /// are retried with back-off; authentication failures never are.
+    pub async fn open(target: &'c HostTarget, cancel: &CancellationToken) -> Result<Self, TransportError> {
+        let started = Instant::now();
+        let settings = &target.host.settings;
+        // One Create: connect, NTLM handshake, the request itself.
+        let per_try = settings.connect_timeout + settings.operation_timeout + Duration::from_secs(10);
+        let mut tries = 0;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(TransportError::Interrupted { phase: Phase::OpeningShell });
+            }
+            tries += 1;
+            match open_once(target, per_try, cancel).await {
+                Ok(shell) => return Ok(HostSession { target, shell, cancel: cancel.clone() }),
+                Err(OpenFailure::Winrm(e)) => {
+                    let retry = is_transient(&e, false).then(|| delay_before(tries)).flatten();
+                    match retry {
+                        Some(pause) => {
+                            tracing::debug!(host = %target.host.name, error = %e, ?pause, "retrying shell creation");
+                            tokio::select! {
+                                () = tokio::time::sleep(pause) => {}
+                                () = cancel.cancelled() => {}
+                            }
+                        }
+                        None => return Err(classify(&e, &ctx(target, Phase::OpeningShell, started))),
+                    }
+                }
+                Err(OpenFailure::Transport(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// Run one script to its end and return its output. A non-zero exit code
+    /// is not an error here: it is in the output.
+    pub async fn run_script(&mut self, script: &str) -> Result<ScriptOutput, TransportError> {
+        let started = Instant::now();
+        let limit = self.target.host.settings.command_timeout;
+        let deadline = started + limit;
+        let command_id = self.start(deadline, started).await?;
+        let result = self.feed_and_collect(&command_id, script, deadline, started).await;
+        // Terminate the command in every case: on success it releases the
+        // operation on the host (WinRM counts them per user), otherwise it
+        // stops what is still running.
+        self.terminate(&command_id).await;
+        result
+    }
+
+    /// Start the bootstrap. Re-sent only when nothing reached the host.
+    async fn start(&self, deadline: Instant, started: Instant) -> Result<String, TransportError> {
+        let args = bootstrap_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let attempt = self.bounded(Phase::Starting, deadline, started, self.shell.start_command(POWERSHELL_EXE, &args)).await?;
+            match attempt {
+                Ok(id) => return Ok(id),
+                Err(e) if nothing_was_sent(&e) && delay_before(tries).is_some() => {
+                    let pause = delay_before(tries).unwrap_or_default();
+                    tokio::time::sleep(pause).await;
+                }
+                Err(e) => return Err(classify(&e, &ctx(self.target, Phase::Starting, started))),
+            }
+        }
+    }
+
+    /// Send the script on stdin, then poll output until the command is done.
+    async fn feed_and_collect(
+        &self,
+        command_id: &str,
+        script: &str,
+        deadline: Instant,
+        started: Instant,
+    ) -> Result<ScriptOutput, TransportError> {
+        let payload = encode_payload(script);
+        let chunks: Vec<&[u8]> = payload.chunks(STDIN_CHUNK_BYTES).collect();
+        let last = chunks.len().saturating_sub(1);
+        for (i, chunk) in chunks.iter().enumerate() {
+            let sent = self
+                .bounded(Phase::SendingInput, deadline, started, self.shell.send_input(command_id, chunk, i == last))
+                .await?;
+            sent.map_err(|e| classify(&e, &ctx(self.target, Phase::SendingInput, started)))?;
+        }
+
+        let mut buffer = OutputBuffer::new(MAX_OUTPUT_BYTES);
+        let mut pacer = PollPacer::default();
+        let mut exit_code = None;
+        loop {
+            let polled_at = Instant::now();
+            let poll = self
+                .bounded(Phase::Running, deadline, started, self.shell.receive_next(command_id))
+                .await?
+                .map_err(|e| classify(&e, &ctx(self.target, Phase::Running, started)))?;
+            let progressed = !poll.stdout.is_empty() || !poll.stderr.is_empty() || poll.done;
+            buffer
+                .push(&poll.stdout, &poll.stderr)
+                .map_err(|over| TransportError::OutputTooLarge { limit: over.0 })?;
+            exit_code = poll.exit_code.or(exit_code);
+            if poll.done {
+                // A finished command without an exit code is reported as -1.
+                return Ok(buffer.finish(exit_code.unwrap_or(-1), started.elapsed()));
+            }
+            if let Some(pause) = pacer.delay_after(polled_at.elapsed(), progressed) {
+                self.bounded(Phase::Running, deadline, started, tokio::time::sleep(pause)).await?;
+            }
+        }
+    }
+
+    /// Run `fut` unless the deadline passes or Ctrl-C comes first.
+    async fn bounded<T>(
+        &self,
+        phase: Phase,
+        deadline: Instant,
+        started: Instant,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Result<T, TransportError> {
+        tokio::select! {
+            out = fut => Ok(out),
+            () = tokio::time::sleep_until(deadline) => {
+                Err(TransportError::TimedOut { phase, after: started.elapsed() })
+            }
+            () = self.cancel.cancelled() => Err(TransportError::Interrupted { phase }),
+        }
+    }
+
+    /// Best effort, bounded: tell the command to terminate.
+    async fn terminate(&self, command_id: &str) {
+        let signal = self.target.client.signal_terminate(&self.target.host.address, self.shell.shell_id(), command_id);
+        match timeout(CLEANUP_BUDGET, signal).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!(host = %self.target.host.name, error = %e, "terminate failed"),
+            Err(_) => tracing::debug!(host = %self.target.host.name, "terminate timed out"),
+        }
+    }
+
+    /// Delete the shell: best effort, bounded, never fails the run.
+    pub async fn close(self) {
+        let name = self.target.host.name.clone();
+        match timeout(CLEANUP_BUDGET, self.shell.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(host = %name, error = %e, "could not delete the WinRM shell; the host reaps it when idle"),
+            Err(_) => tracing::warn!(host = %name, "deleting the WinRM shell timed out; the host reaps it when idle"),
+        }
+    }
+}
+
+/// Why one Create attempt failed.
+enum OpenFailure {
+    Winrm(WinrmError),
+    Transport(TransportError),
+}
+
+/// One attempt to create a shell, bounded, and Ctrl-C aware: on Ctrl-C a
+/// Create already on its way is given [`CLEANUP_BUDGET`] to finish, so the
+/// shell it made can be deleted rather than leaked.
+async fn open_once<'c>(
+    target: &'c HostTarget,
+    per_try: Duration,
+    cancel: &CancellationToken,
+) -> Result<Shell<'c>, OpenFailure> {
+    let started = Instant::now();
+    let open = timeout(per_try, target.client.open_shell(&target.host.address));
+    tokio::pin!(open);
+    let outcome = tokio::select! {
+        out = &mut open => out,
+        () = cancel.cancelled() => {
+            if let Ok(Ok(Ok(shell))) = timeout(CLEANUP_BUDGET, &mut open).await {
+                let _ = timeout(CLEANUP_BUDGET, shell.close()).await;
+            }
+            return Err(OpenFailure::Transport(TransportError::Interrupted { phase: Phase::OpeningShell }));
+        }
+    };
+    match outcome {
+        Ok(Ok(shell)) => Ok(shell),
+        Ok(Err(e)) => Err(OpenFailure::Winrm(e)),
+        Err(_) => Err(OpenFailure::Transport(TransportError::TimedOut {
+            phase: Phase::OpeningShell,
+            after: started.elapsed(),
+        })),
+    }
+}
