@@ -1,0 +1,3 @@
+//! Shared harness for integration tests (each test crate does `mod common;`).
+
+pub mod peers;
