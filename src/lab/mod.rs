@@ -10,7 +10,9 @@
 
 pub mod emulate;
 pub mod ntlm;
+pub mod running;
 pub mod spec;
 pub mod wsman;
 
 pub use spec::{Account, HostFault, HostSpec, LabSpec, OsInfo};
+pub use running::{Lab, LabStats};

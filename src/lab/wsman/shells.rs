@@ -1,0 +1,496 @@
+//! One host's WinRS shells and the commands running in them: creation under
+//! the per-user quota, stdin accumulation, execution through the command
+//! emulation, output handed out in chunks by long-polling Receives, signals
+//! and deletion. Every operation checks that the shell belongs to the
+//! authenticated user.
+//!
+//! Locks are plain mutexes held for a few instructions, never across an
+//! await: the shell table first, then one command's state.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::auth::Identity;
+use super::envelope::{SIGNAL_CTRL_C, SIGNAL_TERMINATE, new_guid};
+use super::fault::Fault;
+use super::soap::InputChunk;
+use super::stats::Counters;
+use crate::lab::emulate::{self, CommandRequest};
+use crate::lab::spec::{HostFault, HostSpec};
+
+/// Most stdin one command may be sent before it runs.
+pub const MAX_STDIN: usize = 64 << 20;
+/// Exit code of a process ended by Ctrl+C (`STATUS_CONTROL_C_EXIT`).
+const CTRL_C_EXIT: i32 = 0xC000_013A_u32 as i32;
+
+/// One host's WinRM state: its spec and its shells.
+pub struct HostState {
+    pub spec: Arc<HostSpec>,
+    pub counters: Arc<Counters>,
+    /// Cancelled when the lab stops: long polls end at once.
+    pub shutdown: CancellationToken,
+    shells: Mutex<HashMap<String, Shell>>,
+}
+
+struct Shell {
+    owner_key: String,
+    codepage: u32,
+    commands: HashMap<String, Arc<Command>>,
+}
+
+/// One command: its state, and a notification for Receives waiting on it.
+struct Command {
+    state: Mutex<CommandState>,
+    changed: Notify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waits for stdin to end before it runs.
+    AwaitingStdin,
+    Running,
+    /// Exited; output may remain to be received.
+    Exited(i32),
+    /// The Receive that reported Done has gone out.
+    Delivered,
+    /// Ended by a terminate signal or the shell's deletion.
+    Terminated,
+}
+
+struct CommandState {
+    phase: Phase,
+    command: String,
+    args: Vec<String>,
+    stdin: Vec<u8>,
+    stdout: Vec<u8>,
+    stdout_at: usize,
+    stderr: Vec<u8>,
+    stderr_at: usize,
+}
+
+/// What one Receive hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub command_id: String,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// `Some` when this response reports the command Done.
+    pub exit_code: Option<i32>,
+}
+
+impl HostState {
+    pub fn new(spec: Arc<HostSpec>, counters: Arc<Counters>, shutdown: CancellationToken) -> Self {
+        HostState { spec, counters, shutdown, shells: Mutex::new(HashMap::new()) }
+    }
+
+    /// Shells open on this host now.
+    pub fn open_shells(&self) -> usize {
+        self.table().len()
+    }
+
+    /// Create a shell for `who`, unless the user's quota is used up.
+    pub fn create(&self, who: &Identity, codepage: u32) -> Result<String, Fault> {
+        let mut shells = self.table();
+        let max = self.spec.max_shells_per_user;
+        let owned = shells.values().filter(|s| s.owner_key == who.key).count();
+        if owned >= max as usize {
+            return Err(Fault::ShellQuota { max });
+        }
+        let id = new_guid();
+        shells.insert(id.clone(), Shell { owner_key: who.key.clone(), codepage, commands: HashMap::new() });
+        Counters::bump(&self.counters.shells_created);
+        Ok(id)
+    }
+
+    /// Delete a shell; its commands end.
+    pub fn delete(&self, who: &Identity, shell_id: &str) -> Result<(), Fault> {
+        let mut shells = self.table();
+        owned_shell(&mut shells, who, shell_id)?;
+        let shell = shells.remove(&shell_id.to_ascii_uppercase()).ok_or(Fault::UnknownShell)?;
+        drop(shells);
+        for command in shell.commands.values() {
+            command.finish(Phase::Terminated);
+        }
+        Counters::bump(&self.counters.shells_deleted);
+        Ok(())
+    }
+
+    /// Start a command; it runs now, or once stdin ends if it reads stdin.
+    pub fn start_command(
+        &self,
+        who: &Identity,
+        shell_id: &str,
+        requested_id: Option<&str>,
+        command: String,
+        args: Vec<String>,
+    ) -> Result<String, Fault> {
+        let mut shells = self.table();
+        let shell = owned_shell(&mut shells, who, shell_id)?;
+        // A client may choose the CommandId (MS-WSMV 3.1.4.11); it must be a
+        // GUID not in use.
+        let id = match requested_id {
+            Some(id) => {
+                let id = uuid::Uuid::parse_str(id).map_err(|_| Fault::InvalidParameter)?;
+                id.to_string().to_ascii_uppercase()
+            }
+            None => new_guid(),
+        };
+        if shell.commands.contains_key(&id) {
+            return Err(Fault::InvalidParameter);
+        }
+        let waits = emulate::wants_stdin(&command, &args);
+        let cmd = Arc::new(Command {
+            state: Mutex::new(CommandState {
+                phase: if waits { Phase::AwaitingStdin } else { Phase::Running },
+                command,
+                args,
+                stdin: Vec::new(),
+                stdout: Vec::new(),
+                stdout_at: 0,
+                stderr: Vec::new(),
+                stderr_at: 0,
+            }),
+            changed: Notify::new(),
+        });
+        shell.commands.insert(id.clone(), Arc::clone(&cmd));
+        let codepage = shell.codepage;
+        drop(shells);
+        if !waits {
+            self.run(cmd, who, codepage);
+        }
+        Ok(id)
+    }
+
+    /// Feed stdin; the chunk marked End starts a command that waits for it.
+    pub fn send(&self, who: &Identity, shell_id: &str, chunks: Vec<InputChunk>) -> Result<(), Fault> {
+        for chunk in chunks {
+            if !chunk.name.eq_ignore_ascii_case("stdin") {
+                return Err(Fault::InvalidParameter);
+            }
+            let command_id = chunk.command_id.as_deref().ok_or(Fault::InvalidParameter)?;
+            let (cmd, codepage) = self.command(who, shell_id, command_id)?;
+            let start = {
+                let mut st = cmd.lock();
+                if st.phase != Phase::AwaitingStdin {
+                    // A running process reads it, or it is gone: either way
+                    // nothing the emulation sees.
+                    continue;
+                }
+                if st.stdin.len() + chunk.data.len() > MAX_STDIN {
+                    drop(st);
+                    cmd.finish(Phase::Terminated);
+                    self.forget(shell_id, command_id);
+                    return Err(Fault::OutOfMemory);
+                }
+                st.stdin.extend_from_slice(&chunk.data);
+                if chunk.end {
+                    st.phase = Phase::Running;
+                }
+                chunk.end
+            };
+            if start {
+                self.run(cmd, who, codepage);
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait up to `timeout` for output of a command, then hand out at most
+    /// `budget` bytes of it (stdout first). Done is reported with the last of
+    /// the output.
+    pub async fn receive(
+        &self,
+        who: &Identity,
+        shell_id: &str,
+        command_id: Option<&str>,
+        timeout: Duration,
+        budget: usize,
+    ) -> Result<Output, Fault> {
+        let (cmd, command_id) = match command_id {
+            Some(id) => (self.command(who, shell_id, id)?.0, id.to_ascii_uppercase()),
+            None => self.latest_command(who, shell_id)?,
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Register for a wake-up before looking, so a change made between
+            // the look and the wait is not missed.
+            let changed = cmd.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(out) = cmd.take_output(&command_id, budget)? {
+                return Ok(out);
+            }
+            tokio::select! {
+                _ = &mut changed => {}
+                _ = tokio::time::sleep_until(deadline) => return Err(Fault::TimedOut),
+                _ = self.shutdown.cancelled() => return Err(Fault::TimedOut),
+            }
+        }
+    }
+
+    /// Deliver a signal: `terminate` ends and forgets the command, `ctrl_c`
+    /// ends a running one.
+    pub fn signal(&self, who: &Identity, shell_id: &str, command_id: &str, code: &str) -> Result<(), Fault> {
+        let (cmd, _) = self.command(who, shell_id, command_id)?;
+        match code {
+            SIGNAL_TERMINATE => {
+                cmd.finish(Phase::Terminated);
+                self.forget(shell_id, command_id);
+            }
+            SIGNAL_CTRL_C => {
+                let running = matches!(cmd.lock().phase, Phase::AwaitingStdin | Phase::Running);
+                if running {
+                    cmd.finish(Phase::Exited(CTRL_C_EXIT));
+                }
+            }
+            _ => return Err(Fault::InvalidParameter),
+        }
+        Ok(())
+    }
+
+    /// Run a command on the emulation, off the async threads; a host with
+    /// `HangReceive` never finishes one.
+    fn run(&self, cmd: Arc<Command>, who: &Identity, codepage: u32) {
+        if self.spec.fault == HostFault::HangReceive {
+            return;
+        }
+        let spec = Arc::clone(&self.spec);
+        let user = who.qualified.clone();
+        tokio::task::spawn_blocking(move || {
+            let (command, args, stdin) = {
+                let mut st = cmd.lock();
+                if st.phase != Phase::Running {
+                    return; // terminated before it could start
+                }
+                (st.command.clone(), st.args.clone(), std::mem::take(&mut st.stdin))
+            };
+            let result = emulate::execute(&spec, &CommandRequest { command: &command, args: &args, user: &user, stdin: &stdin });
+            let mut st = cmd.lock();
+            if st.phase == Phase::Running {
+                st.stdout = encode_output(result.stdout, codepage);
+                st.stderr = encode_output(result.stderr, codepage);
+                st.phase = Phase::Exited(result.exit_code);
+                drop(st);
+                cmd.changed.notify_waiters();
+            }
+        });
+    }
+
+    fn table(&self) -> MutexGuard<'_, HashMap<String, Shell>> {
+        self.shells.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A command of `who`'s shell, and the shell's codepage.
+    fn command(&self, who: &Identity, shell_id: &str, command_id: &str) -> Result<(Arc<Command>, u32), Fault> {
+        let mut shells = self.table();
+        let shell = owned_shell(&mut shells, who, shell_id)?;
+        let cmd = shell.commands.get(&command_id.to_ascii_uppercase()).ok_or(Fault::UnknownCommand)?;
+        Ok((Arc::clone(cmd), shell.codepage))
+    }
+
+    /// A command of the shell not yet reported Done (for a Receive without
+    /// CommandId, which WinRS clients do not send).
+    fn latest_command(&self, who: &Identity, shell_id: &str) -> Result<(Arc<Command>, String), Fault> {
+        let mut shells = self.table();
+        let shell = owned_shell(&mut shells, who, shell_id)?;
+        shell
+            .commands
+            .iter()
+            .find(|(_, c)| c.lock().phase != Phase::Delivered)
+            .map(|(id, c)| (Arc::clone(c), id.clone()))
+            .ok_or(Fault::UnknownCommand)
+    }
+
+    fn forget(&self, shell_id: &str, command_id: &str) {
+        if let Some(shell) = self.table().get_mut(&shell_id.to_ascii_uppercase()) {
+            shell.commands.remove(&command_id.to_ascii_uppercase());
+        }
+    }
+}
+
+/// `who`'s shell `shell_id`: unknown is InvalidSelectors, someone else's is
+/// AccessDenied.
+fn owned_shell<'a>(
+    shells: &'a mut HashMap<String, Shell>,
+    who: &Identity,
+    shell_id: &str,
+) -> Result<&'a mut Shell, Fault> {
+    let shell = shells.get_mut(&shell_id.to_ascii_uppercase()).ok_or(Fault::UnknownShell)?;
+    if shell.owner_key != who.key {
+        return Err(Fault::AccessDenied);
+    }
+    Ok(shell)
+}
+
+impl Command {
+    fn lock(&self) -> MutexGuard<'_, CommandState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// End the command (unless it already ended) and wake its Receives.
+    fn finish(&self, phase: Phase) {
+        let mut st = self.lock();
+        let ended = matches!(st.phase, Phase::Exited(_) | Phase::Delivered | Phase::Terminated);
+        if phase == Phase::Terminated || !ended {
+            st.phase = phase;
+        }
+        drop(st);
+        self.changed.notify_waiters();
+    }
+
+    /// Output to hand out now, or `None` to keep waiting.
+    fn take_output(&self, command_id: &str, budget: usize) -> Result<Option<Output>, Fault> {
+        let mut st = self.lock();
+        let exit = match st.phase {
+            Phase::Terminated | Phase::Delivered => return Err(Fault::UnknownCommand),
+            Phase::Exited(code) => Some(code),
+            Phase::AwaitingStdin | Phase::Running => None,
+        };
+        let pending = st.stdout.len() - st.stdout_at + st.stderr.len() - st.stderr_at;
+        if exit.is_none() && pending == 0 {
+            return Ok(None);
+        }
+        let budget = budget.max(1);
+        let n = (st.stdout.len() - st.stdout_at).min(budget);
+        let stdout = st.stdout[st.stdout_at..st.stdout_at + n].to_vec();
+        st.stdout_at += n;
+        let m = (st.stderr.len() - st.stderr_at).min(budget - n);
+        let stderr = st.stderr[st.stderr_at..st.stderr_at + m].to_vec();
+        st.stderr_at += m;
+        let all_out = st.stdout_at == st.stdout.len() && st.stderr_at == st.stderr.len();
+        let exit_code = if all_out { exit } else { None };
+        if exit_code.is_some() {
+            st.phase = Phase::Delivered;
+            st.stdout = Vec::new();
+            st.stderr = Vec::new();
+        }
+        Ok(Some(Output { command_id: command_id.to_string(), stdout, stderr, exit_code }))
+    }
+}
+
+/// Output bytes as the shell's codepage prints them. The emulation writes
+/// UTF-8; under 65001 it goes out as is. Under an OEM/ANSI codepage (437,
+/// 850, 1252, ...) characters the codepage cannot show become `?`, as
+/// Windows' best-fit conversion does for most of them; Latin-1 survives
+/// under 1252 and 28591. Bytes that are not UTF-8 go out untouched.
+fn encode_output(bytes: Vec<u8>, codepage: u32) -> Vec<u8> {
+    if codepage == 65001 || bytes.is_ascii() {
+        return bytes;
+    }
+    let Ok(text) = String::from_utf8(bytes.clone()) else {
+        return bytes;
+    };
+    let latin1 = matches!(codepage, 1252 | 28591);
+    text.chars()
+        .map(|c| match c as u32 {
+            0..=0x7F => c as u8,
+            0xA0..=0xFF if latin1 => c as u8,
+            _ => b'?',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::spec::{Account, OsInfo};
+    use std::net::Ipv4Addr;
+
+    fn state(fault: HostFault, max: u32) -> HostState {
+        let spec = HostSpec {
+            name: "WS-001".into(),
+            address: Ipv4Addr::LOCALHOST,
+            port: 5985,
+            domain: "CORP".into(),
+            os: OsInfo { caption: "Windows".into(), build: "1".into(), ps_version: "5.1".into() },
+            accounts: vec![Account { domain: String::new(), user: "admin".into(), password: "p".into(), admin: true }],
+            allow_unencrypted: false,
+            allow_basic: false,
+            max_shells_per_user: max,
+            latency: Duration::ZERO,
+            clock_skew_secs: 0,
+            fault,
+        };
+        HostState::new(Arc::new(spec), Arc::new(Counters::default()), CancellationToken::new())
+    }
+
+    fn who(name: &str) -> Identity {
+        Identity { qualified: format!("WS-001\\{name}"), user: name.into(), key: format!("ws-001\\{name}") }
+    }
+
+    #[tokio::test]
+    async fn hostname_runs_and_reports_done_with_its_output() {
+        let h = state(HostFault::None, 5);
+        let me = who("admin");
+        let shell = h.create(&me, 65001).unwrap();
+        let cmd = h.start_command(&me, &shell, None, "hostname".into(), vec![]).unwrap();
+        let out = h.receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 1000).await.unwrap();
+        assert_eq!(out.stdout, b"WS-001\r\n");
+        assert_eq!(out.exit_code, Some(0));
+        // After Done the command is gone for Receive, but terminate works.
+        let again = h.receive(&me, &shell, Some(&cmd), Duration::from_secs(1), 1000).await;
+        assert_eq!(again, Err(Fault::UnknownCommand));
+        h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE).unwrap();
+        h.delete(&me, &shell).unwrap();
+        assert_eq!(h.open_shells(), 0);
+    }
+
+    #[tokio::test]
+    async fn output_is_chunked_by_the_budget() {
+        let h = state(HostFault::None, 5);
+        let me = who("admin");
+        let shell = h.create(&me, 65001).unwrap();
+        let cmd = h.start_command(&me, &shell, None, "hostname".into(), vec![]).unwrap();
+        let mut got = Vec::new();
+        loop {
+            let out = h.receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 3).await.unwrap();
+            assert!(out.stdout.len() + out.stderr.len() <= 3);
+            got.extend(out.stdout);
+            if out.exit_code.is_some() {
+                break;
+            }
+        }
+        assert_eq!(got, b"WS-001\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_hung_command_times_out_and_can_be_terminated() {
+        let h = state(HostFault::HangReceive, 5);
+        let me = who("admin");
+        let shell = h.create(&me, 65001).unwrap();
+        let cmd = h.start_command(&me, &shell, None, "hostname".into(), vec![]).unwrap();
+        let r = h.receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000).await;
+        assert_eq!(r, Err(Fault::TimedOut));
+        h.signal(&me, &shell, &cmd, SIGNAL_CTRL_C).unwrap();
+        let out = h.receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000).await.unwrap();
+        assert_eq!(out.exit_code, Some(CTRL_C_EXIT));
+        h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE).unwrap();
+        assert_eq!(h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE), Err(Fault::UnknownCommand));
+    }
+
+    #[test]
+    fn quota_is_per_user_and_shells_belong_to_their_owner() {
+        let h = state(HostFault::None, 2);
+        let (a, b) = (who("admin"), who("other"));
+        let s1 = h.create(&a, 437).unwrap();
+        h.create(&a, 437).unwrap();
+        assert_eq!(h.create(&a, 437), Err(Fault::ShellQuota { max: 2 }));
+        h.create(&b, 437).unwrap();
+        assert_eq!(h.delete(&b, &s1), Err(Fault::AccessDenied));
+        assert_eq!(h.delete(&a, "00000000-0000-0000-0000-000000000000"), Err(Fault::UnknownShell));
+        h.delete(&a, &s1.to_ascii_lowercase()).unwrap();
+        h.create(&a, 437).unwrap();
+        assert_eq!(h.open_shells(), 3);
+    }
+
+    #[test]
+    fn codepages_mangle_what_they_cannot_show() {
+        assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 437), b"??!");
+        assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 1252), b"?\xE9!");
+        assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 65001), "Жé!".as_bytes());
+    }
+}

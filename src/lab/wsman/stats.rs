@@ -1,0 +1,48 @@
+//! Lab-wide counters of WinRM activity (ground truth for tests and
+//! benchmarks), shared by every host and connection.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A snapshot of the lab's WinRM activity since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LabStats {
+    /// TCP connections accepted.
+    pub connections: u64,
+    /// HTTP requests received.
+    pub requests: u64,
+    /// Authentications refused (bad credentials, non-admin, bad tokens).
+    pub auth_failures: u64,
+    pub shells_created: u64,
+    pub shells_deleted: u64,
+    /// Shells open now, over all hosts.
+    pub open_shells: u64,
+}
+
+/// The live counters behind [`LabStats`].
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub connections: AtomicU64,
+    pub requests: AtomicU64,
+    pub auth_failures: AtomicU64,
+    pub shells_created: AtomicU64,
+    pub shells_deleted: AtomicU64,
+}
+
+impl Counters {
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> LabStats {
+        let created = self.shells_created.load(Ordering::Relaxed);
+        let deleted = self.shells_deleted.load(Ordering::Relaxed);
+        LabStats {
+            connections: self.connections.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            auth_failures: self.auth_failures.load(Ordering::Relaxed),
+            shells_created: created,
+            shells_deleted: deleted,
+            open_shells: created.saturating_sub(deleted),
+        }
+    }
+}
