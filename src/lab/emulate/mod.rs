@@ -1,11 +1,37 @@
-//! What a lab host does with a command: cauterize's bootstrap and probe are
-//! recognised and answered from the host model; other commands get a small,
-//! honest emulation; anything else is answered as an unrecognised command,
-//! never a fake success.
+//! What a lab host does with a command received over WinRM.
 //!
-//! STUB: only `hostname` is emulated so far (see the emulation helper).
+//! - cauterize's bootstrap (PowerShell with `-EncodedCommand` whose script
+//!   starts with [`BOOTSTRAP_MARKER`](crate::runtime::bootstrap::BOOTSTRAP_MARKER))
+//!   reads its payload from stdin; the probe payload is answered from the
+//!   host model, other payloads run in the PowerShell emulator
+//!   ([`bootstrap_host`]).
+//! - Any other `powershell -EncodedCommand` / `-Command` script runs in the
+//!   small PowerShell emulator ([`powershell`]), errors as CLIXML on stderr.
+//! - Plain command lines get cmd.exe's behaviour for `hostname`, `whoami`,
+//!   `echo`, `exit`, `cmd /c` ([`cmd`]); anything else is answered as an
+//!   unrecognised command, never a fake success.
+//!
+//! Output is UTF-8 (the lab's shells run with code page 65001).
+
+mod binder;
+pub mod bootstrap_host;
+pub mod clixml;
+pub mod clock;
+pub mod cmd;
+mod cmdlets;
+pub mod error_record;
+pub mod identity;
+pub mod launch;
+pub mod powershell;
+pub mod tokenizer;
+pub mod value;
+
+#[cfg(test)]
+mod tests;
 
 use super::spec::HostSpec;
+use launch::{Launch, Script};
+use powershell::{ExitRule, HostContext};
 
 /// One command as the WinRM shell received it.
 #[derive(Debug, Clone)]
@@ -29,17 +55,56 @@ pub struct CommandResult {
     pub exit_code: i32,
 }
 
+/// How deep `cmd /c cmd /c ...` may nest before the lab refuses.
+const MAX_NESTING: u32 = 8;
+
 /// Whether this command reads stdin until end of stream before it can run
 /// (the bootstrap does; `hostname` does not).
 pub fn wants_stdin(command: &str, args: &[String]) -> bool {
-    let _ = (command, args);
-    false
+    matches!(launch::classify(command, args), Launch::PowerShell(Script::Encoded(Some(s))) if launch::is_bootstrap(&s))
 }
 
 /// Run a command on the host model.
 pub fn execute(host: &HostSpec, request: &CommandRequest<'_>) -> CommandResult {
-    if request.command.trim().eq_ignore_ascii_case("hostname") {
-        return CommandResult { stdout: format!("{}\r\n", host.name).into_bytes(), ..Default::default() };
+    let launched = launch::classify(request.command, request.args);
+    run_launch(host, request, launched, 0)
+}
+
+fn run_launch(host: &HostSpec, request: &CommandRequest<'_>, launched: Launch, depth: u32) -> CommandResult {
+    let user = identity::qualified(host, request.user);
+    let ctx = HostContext { computer_name: &host.name, user: &user, ps_version: &host.os.ps_version };
+    match launched {
+        Launch::PowerShell(Script::Encoded(Some(script))) if launch::is_bootstrap(&script) => {
+            bootstrap_host::run(host, &user, request.stdin)
+        }
+        Launch::PowerShell(Script::Encoded(Some(script))) | Launch::PowerShell(Script::Command(script)) => {
+            powershell::run(&script, ctx, ExitRule::Command)
+        }
+        Launch::PowerShell(Script::Encoded(None)) => CommandResult {
+            stderr: b"Cannot process the command because the value specified with -EncodedCommand is not properly \
+                      encoded. The value must be Base64 encoded.\r\n"
+                .to_vec(),
+            exit_code: 1,
+            ..Default::default()
+        },
+        Launch::PowerShellOther => CommandResult {
+            stderr: b"The cauterize lab runs PowerShell only with -EncodedCommand or -Command.\r\n".to_vec(),
+            exit_code: 1,
+            ..Default::default()
+        },
+        Launch::Cmd(line) => {
+            let cmd_ctx = cmd::CmdContext { computer_name: &host.name, whoami: ctx.whoami() };
+            let mut nested = |inner: &str| {
+                if depth >= MAX_NESTING {
+                    return CommandResult {
+                        stderr: b"The cauterize lab refuses cmd /c nested this deep.\r\n".to_vec(),
+                        exit_code: 1,
+                        ..Default::default()
+                    };
+                }
+                run_launch(host, request, launch::classify(inner, &[]), depth + 1)
+            };
+            cmd::run(&line, &cmd_ctx, &mut nested)
+        }
     }
-    CommandResult { stderr: b"not emulated yet\r\n".to_vec(), exit_code: 1, ..Default::default() }
 }
