@@ -3,7 +3,7 @@
 //!
 //! - [`pool::prepare`] builds one winrm-rs client per distinct connection
 //!   settings and credential (per host for LAPS), asking a
-//!   [`secrets::SecretResolver`] for each password once, and refuses unsafe
+//!   [`secrets::PasswordSource`] for each password once, and refuses unsafe
 //!   settings per host ([`settings`]: Basic over plain HTTP, Kerberos without
 //!   the `kerberos` feature; CredSSP is never offered).
 //! - [`session::run_script`] / [`session::HostSession`] run PowerShell on a
@@ -28,5 +28,5 @@ pub mod tcp;
 pub use error::{ErrorKind, Phase, TransportError};
 pub use output::ScriptOutput;
 pub use pool::{HostTarget, Prepared, Refusal, prepare};
-pub use secrets::SecretResolver;
+pub use secrets::PasswordSource;
 pub use session::{HostSession, run_script};

@@ -1,7 +1,7 @@
 //! What a script run returns, [`ScriptOutput`], and the bounded buffer that
 //! collects it poll by poll. Pure: no I/O.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Most output (stdout plus stderr) kept from one script: past this the
 /// command is stopped and the run fails with `OutputTooLarge`.
@@ -17,6 +17,10 @@ pub struct ScriptOutput {
     /// From starting the command to its end (shell creation excluded).
     #[serde(skip)]
     pub elapsed: Duration,
+    /// Local wall-clock time when the command was started (for clock-skew
+    /// estimates: the host ran it between this and `started_at + elapsed`).
+    #[serde(skip)]
+    pub started_at: SystemTime,
 }
 
 /// Collects output up to a cap.
@@ -48,12 +52,13 @@ impl OutputBuffer {
     }
 
     /// The output as text.
-    pub fn finish(self, exit_code: i32, elapsed: Duration) -> ScriptOutput {
+    pub fn finish(self, exit_code: i32, started_at: SystemTime, elapsed: Duration) -> ScriptOutput {
         ScriptOutput {
             stdout: text_of(&self.stdout),
             stderr: readable_stderr(&self.stderr),
             exit_code,
             elapsed,
+            started_at,
         }
     }
 }
@@ -127,7 +132,7 @@ mod tests {
         assert!(b.push(b"12345", b"").is_ok());
         assert!(b.push(b"", b"12345").is_ok());
         assert_eq!(b.push(b"x", b""), Err(OverCap(10)));
-        let out = b.finish(0, Duration::ZERO);
+        let out = b.finish(0, SystemTime::UNIX_EPOCH, Duration::ZERO);
         assert_eq!(out.stdout, "12345");
         assert_eq!(out.stderr, "12345");
     }
@@ -136,7 +141,7 @@ mod tests {
     fn stdout_bom_stripped_and_invalid_utf8_survives() {
         let mut b = OutputBuffer::new(100);
         b.push(b"\xEF\xBB\xBFok \xFF\r\n", b"").unwrap();
-        assert_eq!(b.finish(0, Duration::ZERO).stdout, "ok \u{FFFD}\r\n");
+        assert_eq!(b.finish(0, SystemTime::UNIX_EPOCH, Duration::ZERO).stdout, "ok \u{FFFD}\r\n");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! host, so one bad host does not stop the others.
 
 use super::error::TransportError;
-use super::secrets::{SecretResolver, is_per_host};
+use super::secrets::{PasswordSource, is_per_host};
 use super::settings;
 use crate::inventory::{ConnectionSettings, Inventory, ResolvedHost};
 use std::collections::HashMap;
@@ -55,7 +55,7 @@ struct ClientKey {
 
 /// Build the clients for every host of `inventory`, asking `resolver` for
 /// each needed password once.
-pub fn prepare(inventory: &Inventory, resolver: &mut dyn SecretResolver) -> Prepared {
+pub fn prepare(inventory: &Inventory, resolver: &mut dyn PasswordSource) -> Prepared {
     let mut clients: HashMap<ClientKey, Result<Arc<WinrmClient>, TransportError>> = HashMap::new();
     let mut prepared = Prepared::default();
     for host in &inventory.hosts {
@@ -72,7 +72,7 @@ pub fn prepare(inventory: &Inventory, resolver: &mut dyn SecretResolver) -> Prep
 fn client_for(
     inventory: &Inventory,
     host: &ResolvedHost,
-    resolver: &mut dyn SecretResolver,
+    resolver: &mut dyn PasswordSource,
     clients: &mut HashMap<ClientKey, Result<Arc<WinrmClient>, TransportError>>,
     warnings: &mut Vec<String>,
 ) -> Result<Arc<WinrmClient>, TransportError> {
@@ -98,7 +98,7 @@ fn client_for(
 fn build_client(
     host: &ResolvedHost,
     credential: &crate::inventory::CredentialSpec,
-    resolver: &mut dyn SecretResolver,
+    resolver: &mut dyn PasswordSource,
     warnings: &mut Vec<String>,
 ) -> Result<Arc<WinrmClient>, TransportError> {
     let plan = settings::plan(&host.settings).map_err(|reason| TransportError::Refused { reason })?;
@@ -107,7 +107,7 @@ fn build_client(
             warnings.push(w);
         }
     }
-    let password = resolver.password(credential, host).map_err(|why| TransportError::Refused {
+    let password = resolver.password_for(credential, host).map_err(|why| TransportError::Refused {
         reason: format!("no password for credential '{}': {why}", credential.name),
     })?;
     // `WinrmCredentials` moves its copy into a SecretString (wiped on drop);
@@ -129,8 +129,8 @@ mod tests {
     struct Counting {
         calls: Vec<String>,
     }
-    impl SecretResolver for Counting {
-        fn password(&mut self, c: &CredentialSpec, h: &ResolvedHost) -> Result<Zeroizing<String>, String> {
+    impl PasswordSource for Counting {
+        fn password_for(&mut self, c: &CredentialSpec, h: &ResolvedHost) -> Result<Zeroizing<String>, String> {
             self.calls.push(format!("{}@{}", c.name, h.name));
             if c.name == "broken" {
                 return Err("variable CZ_PW is not set".into());
@@ -173,6 +173,7 @@ mod tests {
                 cred("ir", SecretSource::Prompt),
                 cred("laps", SecretSource::Laps { csv: "l.csv".into() }),
             ],
+            ..Default::default()
         };
         let mut r = Counting { calls: vec![] };
         let p = prepare(&inv, &mut r);
@@ -191,6 +192,7 @@ mod tests {
             path: "inv.yml".into(),
             hosts: vec![basic, host("nocred", "missing"), host("broken", "broken"), host("fine", "ir")],
             credentials: vec![cred("ir", SecretSource::Prompt), cred("broken", SecretSource::Prompt)],
+            ..Default::default()
         };
         let mut r = Counting { calls: vec![] };
         let p = prepare(&inv, &mut r);

@@ -1,6 +1,7 @@
-//! Where the transport gets passwords from: a [`SecretResolver`], asked once
-//! per credential per run (once per host for LAPS, whose passwords differ by
-//! host). Passwords travel in [`Zeroizing`] strings and are wiped when
+//! Where the transport gets passwords from: a [`PasswordSource`], asked
+//! once per credential per run (once per host for LAPS, whose passwords
+//! differ by host). The inventory's resolver
+//! ([`crate::inventory::secrets::SecretResolver`]) is the real one. Passwords travel in [`Zeroizing`] strings and are wiped when
 //! dropped; winrm-rs keeps its copy in a `SecretString`, wiped likewise.
 
 use crate::inventory::{CredentialSpec, ResolvedHost, SecretSource};
@@ -8,12 +9,23 @@ use zeroize::Zeroizing;
 
 /// Gives the password of a credential. Implementations may prompt on the
 /// terminal, so they are called before any progress bar is drawn.
-pub trait SecretResolver {
+pub trait PasswordSource {
     /// The password of `credential` for `host` (the host matters only for
     /// per-host sources such as LAPS). The error says why it is unavailable
     /// and must not contain the secret.
-    fn password(&mut self, credential: &CredentialSpec, host: &ResolvedHost)
+    fn password_for(&mut self, credential: &CredentialSpec, host: &ResolvedHost)
     -> Result<Zeroizing<String>, String>;
+}
+
+impl PasswordSource for crate::inventory::secrets::SecretResolver {
+    fn password_for(&mut self, credential: &CredentialSpec, host: &ResolvedHost) -> Result<Zeroizing<String>, String> {
+        self.password(credential, host).map_err(|e| e.to_string())
+    }
+}
+
+/// The resolver for an inventory's credentials (prompts on the terminal).
+pub fn inventory_resolver(inventory: &crate::inventory::Inventory) -> crate::inventory::secrets::SecretResolver {
+    crate::inventory::secrets::SecretResolver::new(inventory)
 }
 
 /// Does this credential have a different password on every host?

@@ -90,10 +90,11 @@ impl<'c> HostSession<'c> {
     /// is not an error here: it is in the output.
     pub async fn run_script(&mut self, script: &str) -> Result<ScriptOutput, TransportError> {
         let started = Instant::now();
+        let started_at = std::time::SystemTime::now();
         let limit = self.target.host.settings.command_timeout;
         let deadline = started + limit;
         let command_id = self.start(deadline, started).await?;
-        let result = self.feed_and_collect(&command_id, script, deadline, started).await;
+        let result = self.feed_and_collect(&command_id, script, deadline, started, started_at).await;
         // Terminate the command in every case: on success it releases the
         // operation on the host (WinRM counts them per user), otherwise it
         // stops what is still running.
@@ -127,6 +128,7 @@ impl<'c> HostSession<'c> {
         script: &str,
         deadline: Instant,
         started: Instant,
+        started_at: std::time::SystemTime,
     ) -> Result<ScriptOutput, TransportError> {
         let payload = encode_payload(script);
         let chunks: Vec<&[u8]> = payload.chunks(STDIN_CHUNK_BYTES).collect();
@@ -154,7 +156,7 @@ impl<'c> HostSession<'c> {
             exit_code = poll.exit_code.or(exit_code);
             if poll.done {
                 // A finished command without an exit code is reported as -1.
-                return Ok(buffer.finish(exit_code.unwrap_or(-1), started.elapsed()));
+                return Ok(buffer.finish(exit_code.unwrap_or(-1), started_at, started.elapsed()));
             }
             if let Some(pause) = pacer.delay_after(polled_at.elapsed(), progressed) {
                 self.bounded(Phase::Running, deadline, started, tokio::time::sleep(pause)).await?;

@@ -1,0 +1,128 @@
+//! `cauterize check`: preflight every host. TCP reachability of 5985 and
+//! 5986, then (when the configured WinRM port answers) the probe script
+//! through the real transport: authentication, admin rights, OS, PowerShell
+//! version, MaxShellsPerUser and clock skew.
+
+use crate::cli::CheckArgs;
+use crate::report::check_view::{self, CheckOutcome, ProbeStatus};
+use crate::report::clock;
+use crate::report::progress::{self, Progress};
+use crate::runtime::probe;
+use crate::transport::runner::{self, Missing};
+use crate::transport::tcp::{PortState, probe_port};
+use crate::transport::{self, HostTarget, Refusal};
+use tokio_util::sync::CancellationToken;
+
+/// Run `cauterize check`; returns the process exit code.
+pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
+    let prepared = super::exec::prepare_targets(&args.target, &args.run)?;
+    let total = prepared.hosts.len();
+    let cancel = transport::interrupt::watch_ctrl_c();
+    let mut bar = Progress::new(total, progress::wanted(args.run.no_progress, args.run.json), "check");
+    for warning in &prepared.warnings {
+        bar.println(&format!("warning: {warning}"));
+    }
+    let json = args.run.json;
+    let report = runner::run_all(
+        prepared.hosts,
+        args.run.forks as usize,
+        cancel,
+        runner::DEFAULT_GRACE,
+        |entry, cancel| async move { check_host(entry, &cancel).await },
+        |entry, why| missing_outcome(entry, why),
+        |outcome: &CheckOutcome| {
+            bar.record(check_view::problem(outcome).is_none());
+            if json {
+                println!("{}", check_view::json_line(outcome));
+            }
+        },
+    )
+    .await;
+    bar.finish();
+
+    let summary = check_view::summarize(&report.results);
+    if json {
+        eprintln!("{}", summary.line());
+    } else {
+        print!("{}", check_view::render_text(&report.results));
+    }
+    Ok(summary.exit_code(report.interrupted))
+}
+
+/// The host of an entry.
+fn host_of(entry: &Result<HostTarget, Refusal>) -> &crate::inventory::ResolvedHost {
+    match entry {
+        Ok(t) => &t.host,
+        Err(r) => &r.host,
+    }
+}
+
+/// Check one host.
+async fn check_host(entry: Result<HostTarget, Refusal>, cancel: &CancellationToken) -> CheckOutcome {
+    let host = host_of(&entry).clone();
+    let settings = &host.settings;
+    let wait = settings.connect_timeout;
+    let other = !matches!(settings.port, 5985 | 5986);
+    // Both standard ports (and a custom one) at once.
+    let (p5985, p5986, custom) = tokio::join!(
+        probe_port(&host.address, 5985, wait),
+        probe_port(&host.address, 5986, wait),
+        async {
+            if other { Some(probe_port(&host.address, settings.port, wait).await) } else { None }
+        }
+    );
+    let configured = match settings.port {
+        5985 => p5985.clone(),
+        5986 => p5986.clone(),
+        _ => custom.unwrap_or(PortState::Error("not checked".into())),
+    };
+    let probe = match entry {
+        // A refusal of the settings is the problem whatever the ports say.
+        Err(refusal) => ProbeStatus::Failed(refusal.error),
+        Ok(_) if !configured.is_open() => ProbeStatus::Skipped,
+        Ok(target) => run_probe(&target, cancel).await,
+    };
+    CheckOutcome {
+        host: host.name.clone(),
+        address: host.address.clone(),
+        port: settings.port,
+        port_5985: p5985,
+        port_5986: p5986,
+        port_configured: configured,
+        probe,
+    }
+}
+
+/// Run the probe script and read its facts.
+async fn run_probe(target: &HostTarget, cancel: &CancellationToken) -> ProbeStatus {
+    match transport::run_script(target, probe::PROBE, cancel).await {
+        Err(e) => ProbeStatus::Failed(e),
+        Ok(out) if out.exit_code != 0 => ProbeStatus::BadOutput(format!(
+            "the probe exited with code {}: {}",
+            out.exit_code,
+            crate::report::sanitize::one_line(&out.stderr)
+        )),
+        Ok(out) => match probe::parse(&out.stdout) {
+            Err(e) => ProbeStatus::BadOutput(e.to_string()),
+            Ok(facts) => {
+                let skew_secs = clock::skew_secs(&facts.utc_now, out.started_at, out.elapsed);
+                ProbeStatus::Ok { facts, skew_secs }
+            }
+        },
+    }
+}
+
+/// The outcome of a host that never finished.
+fn missing_outcome(entry: &Result<HostTarget, Refusal>, why: Missing) -> CheckOutcome {
+    let host = host_of(entry);
+    let unknown = PortState::Error("not checked".into());
+    CheckOutcome {
+        host: host.name.clone(),
+        address: host.address.clone(),
+        port: host.settings.port,
+        port_5985: unknown.clone(),
+        port_5986: unknown.clone(),
+        port_configured: unknown,
+        probe: ProbeStatus::Failed(super::exec::missing_error(why)),
+    }
+}

@@ -1,0 +1,4 @@
+//! The subcommands of cauterize, one file each.
+
+pub mod check;
+pub mod exec;

@@ -1,0 +1,16 @@
+//! Reports: the progress bar while hosts are worked on, then grouped output
+//! (dshbak style), tables, summaries and JSON lines for runbooks.
+//!
+//! Everything but [`progress`] is pure: it builds strings from outcomes, so
+//! it is unit-tested. Text from hosts is made terminal-safe ([`sanitize`])
+//! before it is shown.
+
+pub mod check_view;
+pub mod clock;
+pub mod exec_view;
+pub mod group;
+pub mod hostlist;
+pub mod progress;
+pub mod sanitize;
+pub mod summary;
+pub mod table;
