@@ -30,3 +30,6 @@ pub use output::ScriptOutput;
 pub use pool::{HostTarget, Prepared, Refusal, prepare};
 pub use secrets::PasswordSource;
 pub use session::{HostSession, run_script};
+
+#[cfg(test)]
+mod lab_tests;
