@@ -56,11 +56,21 @@ impl Lab {
                     return Err(e);
                 }
             };
-            let state = Arc::new(HostState::new(Arc::new(host.clone()), Arc::clone(&counters), shutdown.clone()));
+            let state = Arc::new(HostState::new(
+                Arc::new(host.clone()),
+                Arc::clone(&counters),
+                shutdown.clone(),
+            ));
             tasks.push(server::spawn(listener, Arc::clone(&state)));
             hosts.insert(host.name.to_lowercase(), state);
         }
-        Ok(Lab { spec, hosts, counters, shutdown, tasks })
+        Ok(Lab {
+            spec,
+            hosts,
+            counters,
+            shutdown,
+            tasks,
+        })
     }
 
     /// What the lab was started from.
@@ -76,7 +86,9 @@ impl Lab {
     /// Shells open now on the host named `host_name` (0 for an unknown or
     /// non-listening host).
     pub fn open_shells(&self, host_name: &str) -> usize {
-        self.hosts.get(&host_name.to_lowercase()).map_or(0, |h| h.open_shells())
+        self.hosts
+            .get(&host_name.to_lowercase())
+            .map_or(0, |h| h.open_shells())
     }
 
     /// Stop listening, let connections finish the request in hand (briefly),
@@ -99,7 +111,10 @@ impl Drop for Lab {
 
 impl std::fmt::Debug for Lab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lab").field("hosts", &self.spec.hosts.len()).field("listening", &self.hosts.len()).finish()
+        f.debug_struct("Lab")
+            .field("hosts", &self.spec.hosts.len())
+            .field("listening", &self.hosts.len())
+            .finish()
     }
 }
 
@@ -109,7 +124,11 @@ impl std::fmt::Debug for Lab {
 fn raise_descriptor_limit(listeners: u64) {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) if limit < listeners + SPARE_DESCRIPTORS => {
-            tracing::warn!(limit, listeners, "open-file limit is low for this many lab hosts");
+            tracing::warn!(
+                limit,
+                listeners,
+                "open-file limit is low for this many lab hosts"
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),

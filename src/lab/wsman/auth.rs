@@ -36,9 +36,17 @@ pub fn find_account<'a>(host: &'a HostSpec, domain: &str, user: &str) -> Option<
 
 /// The identity of a logged-on account.
 pub fn identity(host: &HostSpec, account: &Account) -> Identity {
-    let domain = if account.domain.is_empty() { &host.name } else { &account.domain };
+    let domain = if account.domain.is_empty() {
+        &host.name
+    } else {
+        &account.domain
+    };
     let qualified = format!("{domain}\\{}", account.user);
-    Identity { key: qualified.to_lowercase(), qualified, user: account.user.clone() }
+    Identity {
+        key: qualified.to_lowercase(),
+        qualified,
+        user: account.user.clone(),
+    }
 }
 
 /// Why a logon is refused (each is a 401 to the client).
@@ -52,7 +60,11 @@ pub enum Refused {
 
 /// Admit `account` if WinRM would: administrators only.
 pub fn admit(host: &HostSpec, account: &Account) -> Result<Identity, Refused> {
-    if account.admin { Ok(identity(host, account)) } else { Err(Refused::NotAdmin) }
+    if account.admin {
+        Ok(identity(host, account))
+    } else {
+        Err(Refused::NotAdmin)
+    }
 }
 
 /// Check a `Basic` credential (the base64 part of the header) against the
@@ -71,7 +83,12 @@ pub fn basic(host: &HostSpec, encoded: &str) -> Result<Identity, Refused> {
     let account = find_account(host, domain, user).ok_or(Refused::BadCredentials)?;
     // Compare in constant time: the lab is a test peer, but cheap to do right.
     let same = account.password.len() == password.len()
-        && account.password.bytes().zip(password.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        && account
+            .password
+            .bytes()
+            .zip(password.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if !same {
         return Err(Refused::BadCredentials);
     }
@@ -97,8 +114,16 @@ mod tests {
             address: Ipv4Addr::LOCALHOST,
             port: 5985,
             domain: "CORP".into(),
-            os: OsInfo { caption: "Windows".into(), build: "1".into(), ps_version: "5.1".into() },
-            accounts: vec![account("", "Administrator", true), account("CORP", "alice", true), account("", "guest", false)],
+            os: OsInfo {
+                caption: "Windows".into(),
+                build: "1".into(),
+                ps_version: "5.1".into(),
+            },
+            accounts: vec![
+                account("", "Administrator", true),
+                account("CORP", "alice", true),
+                account("", "guest", false),
+            ],
             allow_unencrypted: false,
             allow_basic: true,
             max_shells_per_user: 5,
@@ -112,7 +137,10 @@ mod tests {
     fn local_accounts_match_this_computer_only() {
         let h = host();
         for domain in ["", ".", "ws-001", "WS-001"] {
-            assert!(find_account(&h, domain, "administrator").is_some(), "{domain}");
+            assert!(
+                find_account(&h, domain, "administrator").is_some(),
+                "{domain}"
+            );
         }
         assert!(find_account(&h, "CORP", "administrator").is_none());
         assert!(find_account(&h, "corp", "ALICE").is_some());
@@ -125,9 +153,18 @@ mod tests {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let id = basic(&h, &b64("Administrator:Passw0rd!")).unwrap();
         assert_eq!(id.qualified, "WS-001\\Administrator");
-        assert_eq!(basic(&h, &b64("CORP\\alice:Passw0rd!")).unwrap().qualified, "CORP\\alice");
-        assert_eq!(basic(&h, &b64("alice@CORP:Passw0rd!")).unwrap().user, "alice");
-        assert_eq!(basic(&h, &b64("Administrator:wrong")), Err(Refused::BadCredentials));
+        assert_eq!(
+            basic(&h, &b64("CORP\\alice:Passw0rd!")).unwrap().qualified,
+            "CORP\\alice"
+        );
+        assert_eq!(
+            basic(&h, &b64("alice@CORP:Passw0rd!")).unwrap().user,
+            "alice"
+        );
+        assert_eq!(
+            basic(&h, &b64("Administrator:wrong")),
+            Err(Refused::BadCredentials)
+        );
         assert_eq!(basic(&h, &b64("guest:Passw0rd!")), Err(Refused::NotAdmin));
         assert_eq!(basic(&h, "%%%"), Err(Refused::BadCredentials));
         assert_eq!(basic(&h, &b64("nocolon")), Err(Refused::BadCredentials));

@@ -12,13 +12,17 @@ use super::envelope::{Opener, RESOURCE_CMD, STATE_DONE, STATE_RUNNING, envelope,
 use super::fault::Fault;
 use super::shells::{HostState, Output};
 use super::soap::{self, Body, Request};
+use crate::lab::emulate;
 
 const CREATE_RESPONSE: &str = "http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse";
 const DELETE_RESPONSE: &str = "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse";
-const COMMAND_RESPONSE: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandResponse";
+const COMMAND_RESPONSE: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandResponse";
 const SEND_RESPONSE: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse";
-const RECEIVE_RESPONSE: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse";
-const SIGNAL_RESPONSE: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SignalResponse";
+const RECEIVE_RESPONSE: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse";
+const SIGNAL_RESPONSE: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SignalResponse";
 /// Windows' default `IdleTimeOut` (2 h), as shells report it.
 const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(7200);
 /// Room left in a Receive response for everything but the base64 output.
@@ -37,16 +41,29 @@ pub async fn dispatch(host: &HostState, who: &Identity, client_ip: IpAddr, xml: 
     let request = match soap::parse(xml) {
         Ok(r) => r,
         Err(refusal) => {
-            return Reply { status: 500, xml: refusal.fault.render(&machine, refusal.message_id.as_deref()) };
+            return Reply {
+                status: 500,
+                xml: refusal
+                    .fault
+                    .render(&machine, refusal.message_id.as_deref()),
+            };
         }
     };
     match serve(host, who, client_ip, &request).await {
         Ok(xml) => Reply { status: 200, xml },
-        Err(fault) => Reply { status: 500, xml: fault.render(&machine, Some(&request.message_id)) },
+        Err(fault) => Reply {
+            status: 500,
+            xml: fault.render(&machine, Some(&request.message_id)),
+        },
     }
 }
 
-async fn serve(host: &HostState, who: &Identity, client_ip: IpAddr, req: &Request) -> Result<String, Fault> {
+async fn serve(
+    host: &HostState,
+    who: &Identity,
+    client_ip: IpAddr,
+    req: &Request,
+) -> Result<String, Fault> {
     let mid = Some(req.message_id.as_str());
     let resource = req.resource_uri.as_deref().unwrap_or_default();
     let is_cmd = resource.eq_ignore_ascii_case(RESOURCE_CMD);
@@ -66,16 +83,24 @@ async fn serve(host: &HostState, who: &Identity, client_ip: IpAddr, req: &Reques
         Body::Create { idle_timeout } => {
             let codepage = match req.option("WINRS_CODEPAGE") {
                 None => 437,
-                Some(v) => v.parse::<u32>().ok().filter(|c| (1..=65535).contains(c)).ok_or(Fault::InvalidParameter)?,
+                Some(v) => v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|c| (1..=65535).contains(c))
+                    .ok_or(Fault::InvalidParameter)?,
             };
-            if let Some(v) = req.option("WINRS_NOPROFILE") {
-                if !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") {
-                    return Err(Fault::InvalidParameter);
-                }
+            if let Some(v) = req.option("WINRS_NOPROFILE")
+                && !v.eq_ignore_ascii_case("true")
+                && !v.eq_ignore_ascii_case("false")
+            {
+                return Err(Fault::InvalidParameter);
             }
             let id = host.create(who, codepage)?;
             let spec = &host.spec;
-            let address = req.to.clone().unwrap_or_else(|| format!("http://{}:{}/wsman", spec.address, spec.port));
+            let address = req
+                .to
+                .clone()
+                .unwrap_or_else(|| format!("http://{}:{}/wsman", spec.address, spec.port));
             let body = format!(
                 "<x:ResourceCreated><a:Address>{address}</a:Address><a:ReferenceParameters>\
                  <w:ResourceURI>{RESOURCE_CMD}</w:ResourceURI><w:SelectorSet>\
@@ -92,25 +117,60 @@ async fn serve(host: &HostState, who: &Identity, client_ip: IpAddr, req: &Reques
             );
             Ok(envelope(Opener::Shell, CREATE_RESPONSE, mid, &body))
         }
-        Body::Command { command_id, command, args } => {
-            let id = host.start_command(who, shell_id()?, command_id.as_deref(), command.clone(), args.clone())?;
-            let body = format!("<rsp:CommandResponse><rsp:CommandId>{id}</rsp:CommandId></rsp:CommandResponse>");
+        Body::Command {
+            command_id,
+            command,
+            args,
+        } => {
+            let reads_stdin = emulate::wants_stdin(command, args);
+            let id = host.start_command(
+                who,
+                shell_id()?,
+                command_id.as_deref(),
+                command.clone(),
+                args.clone(),
+                reads_stdin,
+            )?;
+            let body = format!(
+                "<rsp:CommandResponse><rsp:CommandId>{id}</rsp:CommandId></rsp:CommandResponse>"
+            );
             Ok(envelope(Opener::Shell, COMMAND_RESPONSE, mid, &body))
         }
         Body::Send { streams } => {
             host.send(who, shell_id()?, streams.clone())?;
-            Ok(envelope(Opener::Shell, SEND_RESPONSE, mid, "<rsp:SendResponse/>"))
+            Ok(envelope(
+                Opener::Shell,
+                SEND_RESPONSE,
+                mid,
+                "<rsp:SendResponse/>",
+            ))
         }
         Body::Receive { command_id } => {
             let budget = (req.max_envelope_size as usize).saturating_sub(ENVELOPE_OVERHEAD) / 4 * 3;
             let out = host
-                .receive(who, shell_id()?, command_id.as_deref(), req.operation_timeout, budget.max(512))
+                .receive(
+                    who,
+                    shell_id()?,
+                    command_id.as_deref(),
+                    req.operation_timeout,
+                    budget.max(512),
+                )
                 .await?;
-            Ok(envelope(Opener::Receive, RECEIVE_RESPONSE, mid, &receive_body(&out)))
+            Ok(envelope(
+                Opener::Receive,
+                RECEIVE_RESPONSE,
+                mid,
+                &receive_body(&out),
+            ))
         }
         Body::Signal { command_id, code } => {
             host.signal(who, shell_id()?, command_id, code)?;
-            Ok(envelope(Opener::Shell, SIGNAL_RESPONSE, mid, "<rsp:SignalResponse/>"))
+            Ok(envelope(
+                Opener::Shell,
+                SIGNAL_RESPONSE,
+                mid,
+                "<rsp:SignalResponse/>",
+            ))
         }
     }
 }
@@ -123,7 +183,10 @@ fn receive_body(out: &Output) -> String {
     let mut body = String::from("<rsp:ReceiveResponse>");
     for (name, data) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         if !data.is_empty() {
-            body.push_str(&format!("<rsp:Stream Name=\"{name}\" CommandId=\"{id}\">{}</rsp:Stream>", b64.encode(data)));
+            body.push_str(&format!(
+                "<rsp:Stream Name=\"{name}\" CommandId=\"{id}\">{}</rsp:Stream>",
+                b64.encode(data)
+            ));
         }
     }
     match out.exit_code {
@@ -144,7 +207,12 @@ mod tests {
 
     #[test]
     fn done_receive_matches_the_recording() {
-        let out = Output { command_id: "X".into(), stdout: b"hi\r\n".to_vec(), stderr: vec![], exit_code: Some(0) };
+        let out = Output {
+            command_id: "X".into(),
+            stdout: b"hi\r\n".to_vec(),
+            stderr: vec![],
+            exit_code: Some(0),
+        };
         assert_eq!(
             receive_body(&out),
             "<rsp:ReceiveResponse><rsp:Stream Name=\"stdout\" CommandId=\"X\">aGkNCg==</rsp:Stream>\
@@ -157,7 +225,12 @@ mod tests {
 
     #[test]
     fn running_receive_has_no_exit_code() {
-        let out = Output { command_id: "X".into(), stdout: b"hi".to_vec(), stderr: vec![], exit_code: None };
+        let out = Output {
+            command_id: "X".into(),
+            stdout: b"hi".to_vec(),
+            stderr: vec![],
+            exit_code: None,
+        };
         let body = receive_body(&out);
         assert!(body.contains("CommandState/Running\"></rsp:CommandState>"));
         assert!(!body.contains("ExitCode"));

@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn invalid_durations_are_refused() {
-        for bad in ["", "P", "PT", "PT-1S", "-PT1S", "20", "PTS", "P1Y", "PT1S1S", "PT1.5M", "PT1X", "PT1S "] {
+        for bad in [
+            "", "P", "PT", "PT-1S", "-PT1S", "20", "PTS", "P1Y", "PT1S1S", "PT1.5M", "PT1X",
+            "PT1S ",
+        ] {
             // "PT1S " trims to a valid value; everything else is refused.
             if bad == "PT1S " {
                 assert!(parse(bad).is_some());

@@ -22,10 +22,14 @@ pub const ACTION_COMMAND: &str = "http://schemas.microsoft.com/wbem/wsman/1/wind
 pub const ACTION_SEND: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send";
 pub const ACTION_RECEIVE: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive";
 pub const ACTION_SIGNAL: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Signal";
-pub const SIGNAL_TERMINATE: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate";
-pub const SIGNAL_CTRL_C: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_c";
-pub const STATE_DONE: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done";
-pub const STATE_RUNNING: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Running";
+pub const SIGNAL_TERMINATE: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate";
+pub const SIGNAL_CTRL_C: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_c";
+pub const STATE_DONE: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done";
+pub const STATE_RUNNING: &str =
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Running";
 const ANONYMOUS: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous";
 
 /// Which namespaces the envelope declares: Windows varies them by response.
@@ -43,7 +47,8 @@ pub enum Opener {
 
 impl Opener {
     fn declarations(self) -> String {
-        let mut out = format!("xml:lang=\"en-US\" xmlns:s=\"{NS_SOAP}\" xmlns:a=\"{NS_ADDRESSING}\"");
+        let mut out =
+            format!("xml:lang=\"en-US\" xmlns:s=\"{NS_SOAP}\" xmlns:a=\"{NS_ADDRESSING}\"");
         let push = |out: &mut String, prefix: &str, ns: &str| {
             out.push_str(&format!(" xmlns:{prefix}=\"{ns}\""));
         };

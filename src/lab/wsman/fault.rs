@@ -7,8 +7,7 @@ use super::envelope::{Opener, envelope, escape};
 const FAULT_ACTION: &str = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault";
 const ADDRESSING_FAULT_ACTION: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault";
 const NS_WSMANFAULT: &str = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault";
-const INVALID_SELECTORS_REASON: &str =
-    "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ";
+const INVALID_SELECTORS_REASON: &str = "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ";
 
 /// A fault the lab answers a request with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,7 +230,9 @@ mod tests {
              <s:Reason><s:Text xml:lang=\"en-US\">The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  </s:Text></s:Reason>\
              <s:Detail><f:WSManFault xmlns:f=\"http://schemas.microsoft.com/wbem/wsman/1/wsmanfault\" Code=\"2150858793\" Machine=\"192.168.56.11\">"
         ));
-        assert!(xml.contains("<a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action>"));
+        assert!(
+            xml.contains("<a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action>")
+        );
         assert!(xml.contains("<a:RelatesTo>uuid:R</a:RelatesTo>"));
     }
 
@@ -260,6 +261,8 @@ mod tests {
         let xml = Fault::ShellQuota { max: 5 }.render("h", None);
         assert!(xml.contains("w:QuotaLimit"));
         assert!(xml.contains("Code=\"2150859173\""));
-        assert!(xml.contains("This user is allowed a maximum number of 5 concurrent shells, which has been exceeded."));
+        assert!(xml.contains(
+            "This user is allowed a maximum number of 5 concurrent shells, which has been exceeded."
+        ));
     }
 }

@@ -70,7 +70,11 @@ pub fn parse(body: &[u8]) -> Result<Sealed<'_>, FrameError> {
     let header = std::str::from_utf8(header).map_err(|_| FrameError::WrongProtocol)?;
     let mut protocol_ok = false;
     let mut length = None;
-    for line in header.split("\r\n").map(str::trim).filter(|l| !l.is_empty()) {
+    for line in header
+        .split("\r\n")
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         if let Some(value) = strip_prefix_ci(line, "Content-Type:") {
             protocol_ok = value.trim().eq_ignore_ascii_case(PROTOCOL);
         } else if let Some(value) = strip_prefix_ci(line, "OriginalContent:") {
@@ -82,7 +86,9 @@ pub fn parse(body: &[u8]) -> Result<Sealed<'_>, FrameError> {
     }
     let length = length.ok_or(FrameError::NoLength)?;
     let payload = &rest[OCTET_PART.len()..];
-    let (sig_len, payload) = payload.split_first_chunk::<4>().ok_or(FrameError::Truncated)?;
+    let (sig_len, payload) = payload
+        .split_first_chunk::<4>()
+        .ok_or(FrameError::Truncated)?;
     if u32::from_le_bytes(*sig_len) as usize != SIGNATURE_LEN {
         return Err(FrameError::BadSignatureLength);
     }
@@ -98,7 +104,10 @@ pub fn parse(body: &[u8]) -> Result<Sealed<'_>, FrameError> {
     if !(after.is_empty() || after == b"\r\n") {
         return Err(FrameError::Trailing);
     }
-    Ok(Sealed { signature: *signature, ciphertext })
+    Ok(Sealed {
+        signature: *signature,
+        ciphertext,
+    })
 }
 
 /// Frame a sealed message. NTLM's RC4 keeps lengths, so the announced
@@ -133,7 +142,8 @@ fn original_length(value: &str) -> Option<usize> {
 
 fn strip_prefix_ci<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     let head = line.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &line[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &line[prefix.len()..])
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -42,7 +42,10 @@ enum AuthState {
     /// Type 2 sent; waiting for the Type 3 on this connection.
     Negotiating { acceptor: Acceptor },
     /// Authenticated by NTLM: the account and the sealing session.
-    Authenticated { who: Identity, session: Session },
+    Authenticated {
+        who: Identity,
+        session: Box<Session>,
+    },
 }
 
 /// The `Authorization` schemes the listener understands.
@@ -70,7 +73,11 @@ pub struct Connection {
 
 impl Connection {
     pub fn new(host: Arc<HostState>, peer: SocketAddr) -> Self {
-        Connection { host, peer, auth: AuthState::None }
+        Connection {
+            host,
+            peer,
+            auth: AuthState::None,
+        }
     }
 
     /// Answer one HTTP request (after the host's latency).
@@ -90,14 +97,17 @@ impl Connection {
         }
         if req.method() != Method::POST {
             let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
-            r.headers_mut().insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
+            r.headers_mut()
+                .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
             return r;
         }
         let authorization = header(&req, hyper::header::AUTHORIZATION);
         let content_type = header(&req, CONTENT_TYPE).unwrap_or_default();
         let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
             Ok(b) => b.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => return empty(StatusCode::PAYLOAD_TOO_LARGE),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return empty(StatusCode::PAYLOAD_TOO_LARGE);
+            }
             Err(_) => return empty(StatusCode::BAD_REQUEST),
         };
         let sealed = framing::is_sealed(&content_type);
@@ -105,9 +115,12 @@ impl Connection {
         let Some(authorization) = authorization else {
             return self.on_connection(sealed, &body).await;
         };
-        let (scheme, credentials) = authorization.split_once(' ').unwrap_or((authorization.as_str(), ""));
+        let (scheme, credentials) = authorization
+            .split_once(' ')
+            .unwrap_or((authorization.as_str(), ""));
         if scheme.eq_ignore_ascii_case("Negotiate") {
-            self.ntlm(Scheme::Negotiate, credentials, sealed, &body).await
+            self.ntlm(Scheme::Negotiate, credentials, sealed, &body)
+                .await
         } else if scheme.eq_ignore_ascii_case("NTLM") {
             self.ntlm(Scheme::Ntlm, credentials, sealed, &body).await
         } else if scheme.eq_ignore_ascii_case("Basic") {
@@ -126,13 +139,23 @@ impl Connection {
             self.auth = AuthState::None;
             return self.challenge();
         }
-        if sealed { self.sealed_request(body).await } else { self.plain_request(body).await }
+        if sealed {
+            self.sealed_request(body).await
+        } else {
+            self.plain_request(body).await
+        }
     }
 
     /// An NTLM token under `Negotiate` or `NTLM` (raw NTLMSSP, as
     /// requests-ntlm and winrm-rs send it; SPNEGO-wrapped tokens are not
     /// understood and refused).
-    async fn ntlm(&mut self, scheme: Scheme, token: &str, sealed: bool, body: &[u8]) -> HttpResponse {
+    async fn ntlm(
+        &mut self,
+        scheme: Scheme,
+        token: &str,
+        sealed: bool,
+        body: &[u8],
+    ) -> HttpResponse {
         let Ok(token) = base64::engine::general_purpose::STANDARD.decode(token.trim()) else {
             return self.refuse();
         };
@@ -146,7 +169,11 @@ impl Connection {
                 match acceptor.challenge(&token) {
                     Ok(type2) => {
                         self.auth = AuthState::Negotiating { acceptor };
-                        let value = format!("{} {}", scheme.name(), base64::engine::general_purpose::STANDARD.encode(type2));
+                        let value = format!(
+                            "{} {}",
+                            scheme.name(),
+                            base64::engine::general_purpose::STANDARD.encode(type2)
+                        );
                         let mut r = empty(StatusCode::UNAUTHORIZED);
                         if let Ok(v) = HeaderValue::from_str(&value) {
                             r.headers_mut().insert(WWW_AUTHENTICATE, v);
@@ -157,15 +184,20 @@ impl Connection {
                 }
             }
             3 => {
-                let AuthState::Negotiating { acceptor } = std::mem::replace(&mut self.auth, AuthState::None) else {
+                let AuthState::Negotiating { acceptor } =
+                    std::mem::replace(&mut self.auth, AuthState::None)
+                else {
                     return self.refuse();
                 };
                 let spec = Arc::clone(&self.host.spec);
-                let lookup = |domain: &str, user: &str| auth::find_account(&spec, domain, user).map(|a| nt_hash(&a.password));
+                let lookup = |domain: &str, user: &str| {
+                    auth::find_account(&spec, domain, user).map(|a| nt_hash(&a.password))
+                };
                 let Ok(session) = acceptor.authenticate(&token, &lookup) else {
                     return self.refuse();
                 };
-                let Some(account) = auth::find_account(&spec, &session.domain, &session.user) else {
+                let Some(account) = auth::find_account(&spec, &session.domain, &session.user)
+                else {
                     return self.refuse();
                 };
                 // Windows lets only administrators into WinRM; others get
@@ -173,13 +205,20 @@ impl Connection {
                 let Ok(who) = auth::admit(&spec, account) else {
                     return self.refuse();
                 };
-                self.auth = AuthState::Authenticated { who, session };
+                self.auth = AuthState::Authenticated {
+                    who,
+                    session: Box::new(session),
+                };
                 if body.is_empty() {
                     // pywinrm's setup_encryption and winrm-rs's sealed
                     // handshake: nothing to run yet.
                     return empty(StatusCode::OK);
                 }
-                if sealed { self.sealed_request(body).await } else { self.plain_request(body).await }
+                if sealed {
+                    self.sealed_request(body).await
+                } else {
+                    self.plain_request(body).await
+                }
             }
             _ => self.refuse(),
         }
@@ -234,9 +273,15 @@ impl Connection {
             return empty(StatusCode::INTERNAL_SERVER_ERROR);
         };
         let (signature, ciphertext) = session.seal(reply.xml.as_bytes());
-        let mut r = Response::new(Full::new(Bytes::from(framing::build(&signature, &ciphertext))));
+        let mut r = Response::new(Full::new(Bytes::from(framing::build(
+            &signature,
+            &ciphertext,
+        ))));
         *r.status_mut() = status(reply.status);
-        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(framing::CONTENT_TYPE));
+        r.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(framing::CONTENT_TYPE),
+        );
         server_header(r)
     }
 
@@ -251,16 +296,23 @@ impl Connection {
     /// `Basic realm="WSMAN"` where Basic is on.
     fn challenge(&self) -> HttpResponse {
         let mut r = empty(StatusCode::UNAUTHORIZED);
-        r.headers_mut().append(WWW_AUTHENTICATE, HeaderValue::from_static("Negotiate"));
+        r.headers_mut()
+            .append(WWW_AUTHENTICATE, HeaderValue::from_static("Negotiate"));
         if self.host.spec.allow_basic {
-            r.headers_mut().append(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"WSMAN\""));
+            r.headers_mut().append(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"WSMAN\""),
+            );
         }
         r
     }
 }
 
 fn header(req: &Request<Incoming>, name: hyper::header::HeaderName) -> Option<String> {
-    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn status(code: u16) -> StatusCode {
@@ -271,7 +323,8 @@ fn status(code: u16) -> StatusCode {
 fn soap(reply: Reply) -> HttpResponse {
     let mut r = Response::new(Full::new(Bytes::from(reply.xml)));
     *r.status_mut() = status(reply.status);
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(SOAP_CONTENT_TYPE));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(SOAP_CONTENT_TYPE));
     server_header(r)
 }
 
@@ -283,6 +336,9 @@ fn empty(code: StatusCode) -> HttpResponse {
 }
 
 fn server_header(mut r: HttpResponse) -> HttpResponse {
-    r.headers_mut().insert(hyper::header::SERVER, HeaderValue::from_static("Microsoft-HTTPAPI/2.0"));
+    r.headers_mut().insert(
+        hyper::header::SERVER,
+        HeaderValue::from_static("Microsoft-HTTPAPI/2.0"),
+    );
     r
 }

@@ -61,7 +61,10 @@ async fn accept_loop(listener: TcpListener, host: Arc<HostState>) {
         }
     }
     drop(listener);
-    let drained = tokio::time::timeout(GRACE, async { while connections.join_next().await.is_some() {} }).await;
+    let drained = tokio::time::timeout(GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
     if drained.is_err() {
         connections.shutdown().await;
     }

@@ -84,7 +84,12 @@ pub struct Output {
 
 impl HostState {
     pub fn new(spec: Arc<HostSpec>, counters: Arc<Counters>, shutdown: CancellationToken) -> Self {
-        HostState { spec, counters, shutdown, shells: Mutex::new(HashMap::new()) }
+        HostState {
+            spec,
+            counters,
+            shutdown,
+            shells: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Shells open on this host now.
@@ -101,7 +106,14 @@ impl HostState {
             return Err(Fault::ShellQuota { max });
         }
         let id = new_guid();
-        shells.insert(id.clone(), Shell { owner_key: who.key.clone(), codepage, commands: HashMap::new() });
+        shells.insert(
+            id.clone(),
+            Shell {
+                owner_key: who.key.clone(),
+                codepage,
+                commands: HashMap::new(),
+            },
+        );
         Counters::bump(&self.counters.shells_created);
         Ok(id)
     }
@@ -110,7 +122,9 @@ impl HostState {
     pub fn delete(&self, who: &Identity, shell_id: &str) -> Result<(), Fault> {
         let mut shells = self.table();
         owned_shell(&mut shells, who, shell_id)?;
-        let shell = shells.remove(&shell_id.to_ascii_uppercase()).ok_or(Fault::UnknownShell)?;
+        let shell = shells
+            .remove(&shell_id.to_ascii_uppercase())
+            .ok_or(Fault::UnknownShell)?;
         drop(shells);
         for command in shell.commands.values() {
             command.finish(Phase::Terminated);
@@ -119,7 +133,8 @@ impl HostState {
         Ok(())
     }
 
-    /// Start a command; it runs now, or once stdin ends if it reads stdin.
+    /// Start a command; it runs now, or, when it `reads_stdin` (see
+    /// [`emulate::wants_stdin`]), once its stdin ends.
     pub fn start_command(
         &self,
         who: &Identity,
@@ -127,6 +142,7 @@ impl HostState {
         requested_id: Option<&str>,
         command: String,
         args: Vec<String>,
+        reads_stdin: bool,
     ) -> Result<String, Fault> {
         let mut shells = self.table();
         let shell = owned_shell(&mut shells, who, shell_id)?;
@@ -142,10 +158,14 @@ impl HostState {
         if shell.commands.contains_key(&id) {
             return Err(Fault::InvalidParameter);
         }
-        let waits = emulate::wants_stdin(&command, &args);
+        let waits = reads_stdin;
         let cmd = Arc::new(Command {
             state: Mutex::new(CommandState {
-                phase: if waits { Phase::AwaitingStdin } else { Phase::Running },
+                phase: if waits {
+                    Phase::AwaitingStdin
+                } else {
+                    Phase::Running
+                },
                 command,
                 args,
                 stdin: Vec::new(),
@@ -166,7 +186,12 @@ impl HostState {
     }
 
     /// Feed stdin; the chunk marked End starts a command that waits for it.
-    pub fn send(&self, who: &Identity, shell_id: &str, chunks: Vec<InputChunk>) -> Result<(), Fault> {
+    pub fn send(
+        &self,
+        who: &Identity,
+        shell_id: &str,
+        chunks: Vec<InputChunk>,
+    ) -> Result<(), Fault> {
         for chunk in chunks {
             if !chunk.name.eq_ignore_ascii_case("stdin") {
                 return Err(Fault::InvalidParameter);
@@ -234,7 +259,13 @@ impl HostState {
 
     /// Deliver a signal: `terminate` ends and forgets the command, `ctrl_c`
     /// ends a running one.
-    pub fn signal(&self, who: &Identity, shell_id: &str, command_id: &str, code: &str) -> Result<(), Fault> {
+    pub fn signal(
+        &self,
+        who: &Identity,
+        shell_id: &str,
+        command_id: &str,
+        code: &str,
+    ) -> Result<(), Fault> {
         let (cmd, _) = self.command(who, shell_id, command_id)?;
         match code {
             SIGNAL_TERMINATE => {
@@ -266,9 +297,21 @@ impl HostState {
                 if st.phase != Phase::Running {
                     return; // terminated before it could start
                 }
-                (st.command.clone(), st.args.clone(), std::mem::take(&mut st.stdin))
+                (
+                    st.command.clone(),
+                    st.args.clone(),
+                    std::mem::take(&mut st.stdin),
+                )
             };
-            let result = emulate::execute(&spec, &CommandRequest { command: &command, args: &args, user: &user, stdin: &stdin });
+            let result = emulate::execute(
+                &spec,
+                &CommandRequest {
+                    command: &command,
+                    args: &args,
+                    user: &user,
+                    stdin: &stdin,
+                },
+            );
             let mut st = cmd.lock();
             if st.phase == Phase::Running {
                 st.stdout = encode_output(result.stdout, codepage);
@@ -285,16 +328,28 @@ impl HostState {
     }
 
     /// A command of `who`'s shell, and the shell's codepage.
-    fn command(&self, who: &Identity, shell_id: &str, command_id: &str) -> Result<(Arc<Command>, u32), Fault> {
+    fn command(
+        &self,
+        who: &Identity,
+        shell_id: &str,
+        command_id: &str,
+    ) -> Result<(Arc<Command>, u32), Fault> {
         let mut shells = self.table();
         let shell = owned_shell(&mut shells, who, shell_id)?;
-        let cmd = shell.commands.get(&command_id.to_ascii_uppercase()).ok_or(Fault::UnknownCommand)?;
+        let cmd = shell
+            .commands
+            .get(&command_id.to_ascii_uppercase())
+            .ok_or(Fault::UnknownCommand)?;
         Ok((Arc::clone(cmd), shell.codepage))
     }
 
     /// A command of the shell not yet reported Done (for a Receive without
     /// CommandId, which WinRS clients do not send).
-    fn latest_command(&self, who: &Identity, shell_id: &str) -> Result<(Arc<Command>, String), Fault> {
+    fn latest_command(
+        &self,
+        who: &Identity,
+        shell_id: &str,
+    ) -> Result<(Arc<Command>, String), Fault> {
         let mut shells = self.table();
         let shell = owned_shell(&mut shells, who, shell_id)?;
         shell
@@ -319,7 +374,9 @@ fn owned_shell<'a>(
     who: &Identity,
     shell_id: &str,
 ) -> Result<&'a mut Shell, Fault> {
-    let shell = shells.get_mut(&shell_id.to_ascii_uppercase()).ok_or(Fault::UnknownShell)?;
+    let shell = shells
+        .get_mut(&shell_id.to_ascii_uppercase())
+        .ok_or(Fault::UnknownShell)?;
     if shell.owner_key != who.key {
         return Err(Fault::AccessDenied);
     }
@@ -334,7 +391,10 @@ impl Command {
     /// End the command (unless it already ended) and wake its Receives.
     fn finish(&self, phase: Phase) {
         let mut st = self.lock();
-        let ended = matches!(st.phase, Phase::Exited(_) | Phase::Delivered | Phase::Terminated);
+        let ended = matches!(
+            st.phase,
+            Phase::Exited(_) | Phase::Delivered | Phase::Terminated
+        );
         if phase == Phase::Terminated || !ended {
             st.phase = phase;
         }
@@ -368,7 +428,12 @@ impl Command {
             st.stdout = Vec::new();
             st.stderr = Vec::new();
         }
-        Ok(Some(Output { command_id: command_id.to_string(), stdout, stderr, exit_code }))
+        Ok(Some(Output {
+            command_id: command_id.to_string(),
+            stdout,
+            stderr,
+            exit_code,
+        }))
     }
 }
 
@@ -406,8 +471,17 @@ mod tests {
             address: Ipv4Addr::LOCALHOST,
             port: 5985,
             domain: "CORP".into(),
-            os: OsInfo { caption: "Windows".into(), build: "1".into(), ps_version: "5.1".into() },
-            accounts: vec![Account { domain: String::new(), user: "admin".into(), password: "p".into(), admin: true }],
+            os: OsInfo {
+                caption: "Windows".into(),
+                build: "1".into(),
+                ps_version: "5.1".into(),
+            },
+            accounts: vec![Account {
+                domain: String::new(),
+                user: "admin".into(),
+                password: "p".into(),
+                admin: true,
+            }],
             allow_unencrypted: false,
             allow_basic: false,
             max_shells_per_user: max,
@@ -415,11 +489,19 @@ mod tests {
             clock_skew_secs: 0,
             fault,
         };
-        HostState::new(Arc::new(spec), Arc::new(Counters::default()), CancellationToken::new())
+        HostState::new(
+            Arc::new(spec),
+            Arc::new(Counters::default()),
+            CancellationToken::new(),
+        )
     }
 
     fn who(name: &str) -> Identity {
-        Identity { qualified: format!("WS-001\\{name}"), user: name.into(), key: format!("ws-001\\{name}") }
+        Identity {
+            qualified: format!("WS-001\\{name}"),
+            user: name.into(),
+            key: format!("ws-001\\{name}"),
+        }
     }
 
     #[tokio::test]
@@ -427,12 +509,19 @@ mod tests {
         let h = state(HostFault::None, 5);
         let me = who("admin");
         let shell = h.create(&me, 65001).unwrap();
-        let cmd = h.start_command(&me, &shell, None, "hostname".into(), vec![]).unwrap();
-        let out = h.receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 1000).await.unwrap();
+        let cmd = h
+            .start_command(&me, &shell, None, "hostname".into(), vec![], false)
+            .unwrap();
+        let out = h
+            .receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 1000)
+            .await
+            .unwrap();
         assert_eq!(out.stdout, b"WS-001\r\n");
         assert_eq!(out.exit_code, Some(0));
         // After Done the command is gone for Receive, but terminate works.
-        let again = h.receive(&me, &shell, Some(&cmd), Duration::from_secs(1), 1000).await;
+        let again = h
+            .receive(&me, &shell, Some(&cmd), Duration::from_secs(1), 1000)
+            .await;
         assert_eq!(again, Err(Fault::UnknownCommand));
         h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE).unwrap();
         h.delete(&me, &shell).unwrap();
@@ -444,10 +533,15 @@ mod tests {
         let h = state(HostFault::None, 5);
         let me = who("admin");
         let shell = h.create(&me, 65001).unwrap();
-        let cmd = h.start_command(&me, &shell, None, "hostname".into(), vec![]).unwrap();
+        let cmd = h
+            .start_command(&me, &shell, None, "hostname".into(), vec![], false)
+            .unwrap();
         let mut got = Vec::new();
         loop {
-            let out = h.receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 3).await.unwrap();
+            let out = h
+                .receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 3)
+                .await
+                .unwrap();
             assert!(out.stdout.len() + out.stderr.len() <= 3);
             got.extend(out.stdout);
             if out.exit_code.is_some() {
@@ -462,14 +556,114 @@ mod tests {
         let h = state(HostFault::HangReceive, 5);
         let me = who("admin");
         let shell = h.create(&me, 65001).unwrap();
-        let cmd = h.start_command(&me, &shell, None, "hostname".into(), vec![]).unwrap();
-        let r = h.receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000).await;
+        let cmd = h
+            .start_command(&me, &shell, None, "hostname".into(), vec![], false)
+            .unwrap();
+        let r = h
+            .receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000)
+            .await;
         assert_eq!(r, Err(Fault::TimedOut));
         h.signal(&me, &shell, &cmd, SIGNAL_CTRL_C).unwrap();
-        let out = h.receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000).await.unwrap();
+        let out = h
+            .receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000)
+            .await
+            .unwrap();
         assert_eq!(out.exit_code, Some(CTRL_C_EXIT));
         h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE).unwrap();
-        assert_eq!(h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE), Err(Fault::UnknownCommand));
+        assert_eq!(
+            h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE),
+            Err(Fault::UnknownCommand)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_command_that_reads_stdin_runs_when_stdin_ends() {
+        let h = state(HostFault::None, 5);
+        let me = who("admin");
+        let shell = h.create(&me, 65001).unwrap();
+        let cmd = h
+            .start_command(&me, &shell, None, "hostname".into(), vec![], true)
+            .unwrap();
+        // Nothing runs before End: the Receive times out.
+        let chunk = |data: &[u8], end| InputChunk {
+            name: "stdin".into(),
+            command_id: Some(cmd.clone()),
+            end,
+            data: data.to_vec(),
+        };
+        h.send(&me, &shell, vec![chunk(b"part one ", false)])
+            .unwrap();
+        let r = h
+            .receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000)
+            .await;
+        assert_eq!(r, Err(Fault::TimedOut));
+        h.send(&me, &shell, vec![chunk(b"part two", true)]).unwrap();
+        let out = h
+            .receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 1000)
+            .await
+            .unwrap();
+        assert_eq!(out.exit_code, Some(0));
+        assert_eq!(out.stdout, b"WS-001\r\n");
+        // Unknown commands and streams are refused.
+        let mut other = chunk(b"x", true);
+        other.command_id = Some("00000000-0000-0000-0000-000000000000".into());
+        assert_eq!(h.send(&me, &shell, vec![other]), Err(Fault::UnknownCommand));
+        let mut stdout = chunk(b"x", true);
+        stdout.name = "stdout".into();
+        assert_eq!(
+            h.send(&me, &shell, vec![stdout]),
+            Err(Fault::InvalidParameter)
+        );
+    }
+
+    #[test]
+    fn stdin_is_capped() {
+        let h = state(HostFault::None, 5);
+        let me = who("admin");
+        let shell = h.create(&me, 65001).unwrap();
+        let cmd = h
+            .start_command(&me, &shell, None, "hostname".into(), vec![], true)
+            .unwrap();
+        let big = InputChunk {
+            name: "stdin".into(),
+            command_id: Some(cmd.clone()),
+            end: false,
+            data: vec![0; MAX_STDIN],
+        };
+        h.send(&me, &shell, vec![big]).unwrap();
+        let one_more = InputChunk {
+            name: "stdin".into(),
+            command_id: Some(cmd.clone()),
+            end: true,
+            data: vec![0],
+        };
+        assert_eq!(h.send(&me, &shell, vec![one_more]), Err(Fault::OutOfMemory));
+        // The command is gone.
+        assert_eq!(
+            h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE),
+            Err(Fault::UnknownCommand)
+        );
+    }
+
+    #[test]
+    fn client_chosen_command_ids_must_be_new_guids() {
+        let h = state(HostFault::HangReceive, 5);
+        let me = who("admin");
+        let shell = h.create(&me, 65001).unwrap();
+        let id = "1b8c3a8e-5d0c-4a4e-9e43-2c6f0f6f2a11";
+        assert_eq!(
+            h.start_command(&me, &shell, Some(id), "x".into(), vec![], false)
+                .unwrap(),
+            id.to_ascii_uppercase()
+        );
+        assert_eq!(
+            h.start_command(&me, &shell, Some(id), "x".into(), vec![], false),
+            Err(Fault::InvalidParameter)
+        );
+        assert_eq!(
+            h.start_command(&me, &shell, Some("nope"), "x".into(), vec![], false),
+            Err(Fault::InvalidParameter)
+        );
     }
 
     #[test]
@@ -481,7 +675,10 @@ mod tests {
         assert_eq!(h.create(&a, 437), Err(Fault::ShellQuota { max: 2 }));
         h.create(&b, 437).unwrap();
         assert_eq!(h.delete(&b, &s1), Err(Fault::AccessDenied));
-        assert_eq!(h.delete(&a, "00000000-0000-0000-0000-000000000000"), Err(Fault::UnknownShell));
+        assert_eq!(
+            h.delete(&a, "00000000-0000-0000-0000-000000000000"),
+            Err(Fault::UnknownShell)
+        );
         h.delete(&a, &s1.to_ascii_lowercase()).unwrap();
         h.create(&a, 437).unwrap();
         assert_eq!(h.open_shells(), 3);
@@ -491,6 +688,9 @@ mod tests {
     fn codepages_mangle_what_they_cannot_show() {
         assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 437), b"??!");
         assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 1252), b"?\xE9!");
-        assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 65001), "Жé!".as_bytes());
+        assert_eq!(
+            encode_output("Жé!".as_bytes().to_vec(), 65001),
+            "Жé!".as_bytes()
+        );
     }
 }

@@ -13,8 +13,8 @@ use roxmltree::{Document, Node, ParsingOptions};
 
 use super::duration;
 use super::envelope::{
-    ACTION_COMMAND, ACTION_CREATE, ACTION_DELETE, ACTION_RECEIVE, ACTION_SEND, ACTION_SIGNAL, NS_ADDRESSING, NS_SHELL,
-    NS_SOAP, NS_WSMAN,
+    ACTION_COMMAND, ACTION_CREATE, ACTION_DELETE, ACTION_RECEIVE, ACTION_SEND, ACTION_SIGNAL,
+    NS_ADDRESSING, NS_SHELL, NS_SOAP, NS_WSMAN,
 };
 use super::fault::Fault;
 
@@ -58,11 +58,24 @@ impl Request {
 /// The body of a shell request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
-    Create { idle_timeout: Option<Duration> },
-    Command { command_id: Option<String>, command: String, args: Vec<String> },
-    Send { streams: Vec<InputChunk> },
-    Receive { command_id: Option<String> },
-    Signal { command_id: String, code: String },
+    Create {
+        idle_timeout: Option<Duration>,
+    },
+    Command {
+        command_id: Option<String>,
+        command: String,
+        args: Vec<String>,
+    },
+    Send {
+        streams: Vec<InputChunk>,
+    },
+    Receive {
+        command_id: Option<String>,
+    },
+    Signal {
+        command_id: String,
+        code: String,
+    },
     Delete,
     /// An action the lab does not serve.
     Other,
@@ -90,22 +103,45 @@ pub fn parse(xml: &[u8]) -> Result<Request, Refusal> {
     let refuse = |fault, message_id| Refusal { fault, message_id };
     let text = std::str::from_utf8(xml)
         .map_err(|_| refuse(Fault::Schema("The request is not UTF-8 XML. ".into()), None))?;
-    let doc = Document::parse_with_options(text, ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES })
-        .map_err(|_| refuse(Fault::Schema("The request is not well-formed XML. ".into()), None))?;
+    let doc = Document::parse_with_options(
+        text,
+        ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: MAX_NODES,
+        },
+    )
+    .map_err(|_| {
+        refuse(
+            Fault::Schema("The request is not well-formed XML. ".into()),
+            None,
+        )
+    })?;
     let root = doc.root_element();
     if !is(root, NS_SOAP, "Envelope") {
-        return Err(refuse(Fault::Schema("The root element is not a SOAP 1.2 Envelope. ".into()), None));
+        return Err(refuse(
+            Fault::Schema("The root element is not a SOAP 1.2 Envelope. ".into()),
+            None,
+        ));
     }
-    let header = child(root, NS_SOAP, "Header")
-        .ok_or_else(|| refuse(Fault::InvalidHeader("The request has no SOAP header. ".into()), None))?;
+    let header = child(root, NS_SOAP, "Header").ok_or_else(|| {
+        refuse(
+            Fault::InvalidHeader("The request has no SOAP header. ".into()),
+            None,
+        )
+    })?;
     let message_id = child(header, NS_ADDRESSING, "MessageID").map(text_of);
     let missing = |what: &str| {
         refuse(
-            Fault::InvalidHeader(format!("The WS-Management service cannot process the request. The {what} header is missing or empty. ")),
+            Fault::InvalidHeader(format!(
+                "The WS-Management service cannot process the request. The {what} header is missing or empty. "
+            )),
             message_id.clone(),
         )
     };
-    let message_id_value = message_id.clone().filter(|m| !m.is_empty()).ok_or_else(|| missing("MessageID"))?;
+    let message_id_value = message_id
+        .clone()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| missing("MessageID"))?;
     let action = child(header, NS_ADDRESSING, "Action")
         .map(text_of)
         .filter(|a| !a.is_empty())
@@ -135,7 +171,10 @@ pub fn parse(xml: &[u8]) -> Result<Request, Refusal> {
     };
     let shell_id = child(header, NS_WSMAN, "SelectorSet").and_then(|set| {
         elements(set, NS_WSMAN, "Selector")
-            .find(|s| s.attribute("Name").is_some_and(|n| n.eq_ignore_ascii_case("ShellId")))
+            .find(|s| {
+                s.attribute("Name")
+                    .is_some_and(|n| n.eq_ignore_ascii_case("ShellId"))
+            })
             .map(text_of)
     });
     let options = child(header, NS_WSMAN, "OptionSet")
@@ -146,8 +185,12 @@ pub fn parse(xml: &[u8]) -> Result<Request, Refusal> {
         })
         .unwrap_or_default();
 
-    let body_el = child(root, NS_SOAP, "Body")
-        .ok_or_else(|| refuse(Fault::Schema("The request has no SOAP body. ".into()), message_id.clone()))?;
+    let body_el = child(root, NS_SOAP, "Body").ok_or_else(|| {
+        refuse(
+            Fault::Schema("The request has no SOAP body. ".into()),
+            message_id.clone(),
+        )
+    })?;
     let body = parse_body(&action, body_el).map_err(|f| refuse(f, message_id.clone()))?;
 
     Ok(Request {
@@ -165,10 +208,15 @@ pub fn parse(xml: &[u8]) -> Result<Request, Refusal> {
 
 /// The body for `action`.
 fn parse_body(action: &str, body: Node<'_, '_>) -> Result<Body, Fault> {
-    let schema = |what: &str| Fault::Schema(format!("The Windows Remote Shell cannot process the request. {what} "));
+    let schema = |what: &str| {
+        Fault::Schema(format!(
+            "The Windows Remote Shell cannot process the request. {what} "
+        ))
+    };
     match action {
         ACTION_CREATE => {
-            let shell = child(body, NS_SHELL, "Shell").ok_or_else(|| schema("The SOAP packet has no Shell element."))?;
+            let shell = child(body, NS_SHELL, "Shell")
+                .ok_or_else(|| schema("The SOAP packet has no Shell element."))?;
             let idle_timeout = match child(shell, NS_SHELL, "IdleTimeOut").map(text_of) {
                 None => None,
                 Some(t) => Some(duration::parse(&t).ok_or(Fault::InvalidParameter)?),
@@ -176,8 +224,8 @@ fn parse_body(action: &str, body: Node<'_, '_>) -> Result<Body, Fault> {
             Ok(Body::Create { idle_timeout })
         }
         ACTION_COMMAND => {
-            let line =
-                child(body, NS_SHELL, "CommandLine").ok_or_else(|| schema("The SOAP packet has no CommandLine element."))?;
+            let line = child(body, NS_SHELL, "CommandLine")
+                .ok_or_else(|| schema("The SOAP packet has no CommandLine element."))?;
             let mut command = None;
             let mut args = Vec::new();
             for el in line.children().filter(Node::is_element) {
@@ -194,10 +242,15 @@ fn parse_body(action: &str, body: Node<'_, '_>) -> Result<Body, Fault> {
             let command = command
                 .filter(|c| !c.trim().is_empty())
                 .ok_or_else(|| schema("The SOAP packet has no Command element."))?;
-            Ok(Body::Command { command_id: line.attribute("CommandId").map(str::to_string), command, args })
+            Ok(Body::Command {
+                command_id: line.attribute("CommandId").map(str::to_string),
+                command,
+                args,
+            })
         }
         ACTION_SEND => {
-            let send = child(body, NS_SHELL, "Send").ok_or_else(|| schema("The SOAP packet has no Send element."))?;
+            let send = child(body, NS_SHELL, "Send")
+                .ok_or_else(|| schema("The SOAP packet has no Send element."))?;
             let mut streams = Vec::new();
             for s in elements(send, NS_SHELL, "Stream") {
                 let data = base64::engine::general_purpose::STANDARD
@@ -206,25 +259,34 @@ fn parse_body(action: &str, body: Node<'_, '_>) -> Result<Body, Fault> {
                 streams.push(InputChunk {
                     name: s.attribute("Name").unwrap_or_default().to_string(),
                     command_id: s.attribute("CommandId").map(str::to_string),
-                    end: s.attribute("End").is_some_and(|e| e.eq_ignore_ascii_case("true")),
+                    end: s
+                        .attribute("End")
+                        .is_some_and(|e| e.eq_ignore_ascii_case("true")),
                     data,
                 });
             }
             Ok(Body::Send { streams })
         }
         ACTION_RECEIVE => {
-            let receive =
-                child(body, NS_SHELL, "Receive").ok_or_else(|| schema("The SOAP packet has no Receive element."))?;
-            let command_id =
-                child(receive, NS_SHELL, "DesiredStream").and_then(|d| d.attribute("CommandId")).map(str::to_string);
+            let receive = child(body, NS_SHELL, "Receive")
+                .ok_or_else(|| schema("The SOAP packet has no Receive element."))?;
+            let command_id = child(receive, NS_SHELL, "DesiredStream")
+                .and_then(|d| d.attribute("CommandId"))
+                .map(str::to_string);
             Ok(Body::Receive { command_id })
         }
         ACTION_SIGNAL => {
-            let signal = child(body, NS_SHELL, "Signal").ok_or_else(|| schema("The SOAP packet has no Signal element."))?;
+            let signal = child(body, NS_SHELL, "Signal")
+                .ok_or_else(|| schema("The SOAP packet has no Signal element."))?;
             // Windows answers a Signal without CommandId with InvalidParameter
             // (recorded by pypsrp's author).
-            let command_id = signal.attribute("CommandId").ok_or(Fault::InvalidParameter)?.to_string();
-            let code = child(signal, NS_SHELL, "Code").map(text_of).ok_or(Fault::InvalidParameter)?;
+            let command_id = signal
+                .attribute("CommandId")
+                .ok_or(Fault::InvalidParameter)?
+                .to_string();
+            let code = child(signal, NS_SHELL, "Code")
+                .map(text_of)
+                .ok_or(Fault::InvalidParameter)?;
             Ok(Body::Signal { command_id, code })
         }
         ACTION_DELETE => Ok(Body::Delete),
@@ -240,7 +302,11 @@ fn child<'a, 'i>(node: Node<'a, 'i>, ns: &str, name: &str) -> Option<Node<'a, 'i
     node.children().find(|c| is(*c, ns, name))
 }
 
-fn elements<'a, 'i: 'a>(node: Node<'a, 'i>, ns: &'a str, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
+fn elements<'a, 'i: 'a>(
+    node: Node<'a, 'i>,
+    ns: &'a str,
+    name: &'a str,
+) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
     node.children().filter(move |c| is(*c, ns, name))
 }
 
@@ -317,19 +383,36 @@ mod tests {
         let xml = WINRM_RS_SEND.replace("PT60S", "PT-1S");
         let err = parse(xml.as_bytes()).unwrap_err();
         assert_eq!(err.message_id.as_deref(), Some("uuid:abc"));
-        assert!(matches!(err.fault, Fault::InvalidHeader(ref m) if m.contains("invalid timeout field in the SOAP header: PT-1S")));
+        assert!(
+            matches!(err.fault, Fault::InvalidHeader(ref m) if m.contains("invalid timeout field in the SOAP header: PT-1S"))
+        );
     }
 
     #[test]
     fn malformed_requests_are_faults() {
-        assert!(matches!(parse(b"not xml").unwrap_err().fault, Fault::Schema(_)));
-        assert!(matches!(parse(b"<a/>").unwrap_err().fault, Fault::Schema(_)));
+        assert!(matches!(
+            parse(b"not xml").unwrap_err().fault,
+            Fault::Schema(_)
+        ));
+        assert!(matches!(
+            parse(b"<a/>").unwrap_err().fault,
+            Fault::Schema(_)
+        ));
         let no_id = WINRM_RS_SEND.replace("<wsa:MessageID>uuid:abc</wsa:MessageID>", "");
-        assert!(matches!(parse(no_id.as_bytes()).unwrap_err().fault, Fault::InvalidHeader(_)));
+        assert!(matches!(
+            parse(no_id.as_bytes()).unwrap_err().fault,
+            Fault::InvalidHeader(_)
+        ));
         let bad_b64 = WINRM_RS_SEND.replace("aGk=", "!!!");
-        assert_eq!(parse(bad_b64.as_bytes()).unwrap_err().fault, Fault::InvalidParameter);
+        assert_eq!(
+            parse(bad_b64.as_bytes()).unwrap_err().fault,
+            Fault::InvalidParameter
+        );
         let dtd = format!("<!DOCTYPE x [<!ENTITY a \"b\">]>{WINRM_RS_SEND}");
-        assert!(matches!(parse(dtd.as_bytes()).unwrap_err().fault, Fault::Schema(_)));
+        assert!(matches!(
+            parse(dtd.as_bytes()).unwrap_err().fault,
+            Fault::Schema(_)
+        ));
         let argument = WINRM_RS_SEND
             .replace("/shell/Send", "/shell/Command")
             .replace(
@@ -338,6 +421,8 @@ mod tests {
     </rsp:Send>"#,
                 "<rsp:CommandLine><rsp:Command>cmd</rsp:Command><rsp:Argument>x</rsp:Argument></rsp:CommandLine>",
             );
-        assert!(matches!(parse(argument.as_bytes()).unwrap_err().fault, Fault::Schema(ref m) if m.contains("element Argument")));
+        assert!(
+            matches!(parse(argument.as_bytes()).unwrap_err().fault, Fault::Schema(ref m) if m.contains("element Argument"))
+        );
     }
 }
