@@ -8,7 +8,7 @@ use crate::report::check_view::{self, CheckOutcome, ProbeStatus};
 use crate::report::clock;
 use crate::report::progress::{self, Progress};
 use crate::runtime::probe;
-use crate::transport::runner::{self, Missing};
+use crate::transport::runner::{self, Missing, RunReport};
 use crate::transport::tcp::{PortState, probe_port};
 use crate::transport::{self, HostTarget, Refusal};
 use tokio_util::sync::CancellationToken;
@@ -23,20 +23,12 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
         bar.println(&format!("warning: {warning}"));
     }
     let json = args.run.json;
-    let report = runner::run_all(
-        prepared.hosts,
-        args.run.forks as usize,
-        cancel,
-        runner::DEFAULT_GRACE,
-        |entry, cancel| async move { check_host(entry, &cancel).await },
-        |entry, why| missing_outcome(entry, why),
-        |outcome: &CheckOutcome| {
-            bar.record(check_view::problem(outcome).is_none());
-            if json {
-                println!("{}", check_view::json_line(outcome));
-            }
-        },
-    )
+    let report = check_all(prepared.hosts, args.run.forks as usize, cancel, |outcome| {
+        bar.record(check_view::problem(outcome).is_none());
+        if json {
+            println!("{}", check_view::json_line(outcome));
+        }
+    })
     .await;
     bar.finish();
 
@@ -47,6 +39,26 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
         print!("{}", check_view::render_text(&report.results));
     }
     Ok(summary.exit_code(report.interrupted))
+}
+
+/// Check every host, `forks` at a time; `on_done` sees each outcome as it
+/// arrives. Results come back in inventory order.
+pub async fn check_all(
+    hosts: Vec<Result<HostTarget, Refusal>>,
+    forks: usize,
+    cancel: CancellationToken,
+    on_done: impl FnMut(&CheckOutcome),
+) -> RunReport<CheckOutcome> {
+    runner::run_all(
+        hosts,
+        forks,
+        cancel,
+        runner::DEFAULT_GRACE,
+        |entry, cancel| async move { check_host(entry, &cancel).await },
+        |entry, why| missing_outcome(entry, why),
+        on_done,
+    )
+    .await
 }
 
 /// The host of an entry.
@@ -124,5 +136,55 @@ fn missing_outcome(entry: &Result<HostTarget, Refusal>, why: Missing) -> CheckOu
         port_5986: unknown.clone(),
         port_configured: unknown,
         probe: ProbeStatus::Failed(super::exec::missing_error(why)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! `check` from an inventory file against the lab. Addresses:
+    //! 127.50.21.0/24.
+    use super::*;
+    use crate::commands::exec::tests::{inventory_file, lab_host, run_args};
+    use crate::lab::{HostFault, Lab, LabSpec};
+    use crate::report::summary::Category;
+
+    #[tokio::test]
+    async fn check_reports_ports_facts_and_problems() {
+        let mut skewed = lab_host("WS-002", [127, 50, 21, 2], HostFault::None);
+        skewed.clock_skew_secs = -900;
+        skewed.os.ps_version = "2.0".into();
+        skewed.max_shells_per_user = 5;
+        let lab = Lab::start(LabSpec {
+            hosts: vec![
+                lab_host("WS-001", [127, 50, 21, 1], HostFault::None),
+                skewed,
+                lab_host("WS-003", [127, 50, 21, 3], HostFault::WinrmDisabled),
+            ],
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target =
+            inventory_file(dir.path(), &[("ws-001", "127.50.21.1"), ("ws-002", "127.50.21.2"), ("ws-003", "127.50.21.3")]);
+        let prepared = crate::commands::exec::prepare_targets(&target, &run_args()).unwrap();
+        let report = check_all(prepared.hosts, 4, CancellationToken::new(), |_| {}).await;
+        let r = &report.results;
+        assert!(r[0].port_5985.is_open());
+        assert_eq!(check_view::problem(&r[0]), None);
+        match &r[1].probe {
+            ProbeStatus::Ok { facts, skew_secs } => {
+                assert_eq!(facts.ps_version, "2.0");
+                assert_eq!(facts.max_shells_per_user, Some(5));
+                assert!(skew_secs.is_some_and(|s| (-905..=-895).contains(&s)), "{skew_secs:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(check_view::notes(&r[1]).len(), 3);
+        assert!(matches!(r[2].probe, ProbeStatus::Skipped));
+        assert_eq!(check_view::problem(&r[2]).map(|p| p.0), Some(Category::Unreachable));
+        let text = check_view::render_text(r);
+        assert!(text.starts_with("HOST"), "{text}");
+        assert!(text.ends_with("2 ok, 1 failed (1 unreachable)\n"), "{text}");
+        lab.stop().await;
     }
 }

@@ -4,13 +4,14 @@
 use crate::cli::{ExecArgs, RunArgs, TargetArgs};
 use crate::report::exec_view::{self, ExecOutcome};
 use crate::report::progress::{self, Progress};
-use crate::transport::runner::{self, Missing};
+use crate::transport::runner::{self, Missing, RunReport};
 use crate::transport::{self, HostTarget, Phase, Prepared, Refusal, TransportError};
 use anyhow::{Context, bail};
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// Largest script accepted, in bytes.
 pub const MAX_SCRIPT_BYTES: usize = 8 * 1024 * 1024;
@@ -27,24 +28,13 @@ pub async fn run(args: &ExecArgs) -> anyhow::Result<i32> {
         bar.println(&format!("warning: {warning}"));
     }
     let json = args.run.json;
-    let report = runner::run_all(
-        prepared.hosts,
-        args.run.forks as usize,
-        cancel,
-        runner::DEFAULT_GRACE,
-        |entry, cancel| {
-            let script = Arc::clone(&script);
-            async move { exec_on(entry, &script, &cancel).await }
-        },
-        |entry, why| missing_outcome(entry, why),
-        |outcome: &ExecOutcome| {
-            bar.record(outcome.failure().is_none());
-            if json {
-                // Stream JSON lines as hosts finish: runbooks see progress.
-                println!("{}", exec_view::json_line(outcome));
-            }
-        },
-    )
+    let report = exec_all(prepared.hosts, script, args.run.forks as usize, cancel, |outcome| {
+        bar.record(outcome.failure().is_none());
+        if json {
+            // Stream JSON lines as hosts finish: runbooks see progress.
+            println!("{}", exec_view::json_line(outcome));
+        }
+    })
     .await;
     bar.finish();
 
@@ -58,6 +48,30 @@ pub async fn run(args: &ExecArgs) -> anyhow::Result<i32> {
         eprintln!("interrupted: hosts not finished are reported as interrupted");
     }
     Ok(summary.exit_code(report.interrupted))
+}
+
+/// Run `script` on every host, `forks` at a time; `on_done` sees each
+/// outcome as it arrives. Results come back in inventory order.
+pub async fn exec_all(
+    hosts: Vec<Result<HostTarget, Refusal>>,
+    script: Arc<String>,
+    forks: usize,
+    cancel: CancellationToken,
+    on_done: impl FnMut(&ExecOutcome),
+) -> RunReport<ExecOutcome> {
+    runner::run_all(
+        hosts,
+        forks,
+        cancel,
+        runner::DEFAULT_GRACE,
+        |entry, cancel| {
+            let script = Arc::clone(&script);
+            async move { exec_on(entry, &script, &cancel).await }
+        },
+        |entry, why| missing_outcome(entry, why),
+        on_done,
+    )
+    .await
 }
 
 /// The script: `--script-file F` (`-` for stdin) or the words after `--`.
@@ -107,7 +121,7 @@ pub(crate) fn prepare_targets(target: &TargetArgs, run: &RunArgs) -> anyhow::Res
 async fn exec_on(
     entry: Result<HostTarget, Refusal>,
     script: &str,
-    cancel: &tokio_util::sync::CancellationToken,
+    cancel: &CancellationToken,
 ) -> ExecOutcome {
     let started = Instant::now();
     match entry {
@@ -147,5 +161,106 @@ pub(crate) fn missing_error(why: Missing) -> TransportError {
             phase: Phase::Running,
             detail: format!("internal error (please report): {msg}"),
         },
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! `exec` from an inventory file against the lab. Addresses:
+    //! 127.50.20.0/24.
+    use super::*;
+    use crate::cli::{RunArgs, TargetArgs};
+    use crate::lab::{Account, HostFault, HostSpec, Lab, LabSpec, OsInfo};
+    use crate::report::exec_view::render_text;
+    use crate::transport::ErrorKind;
+
+    pub(crate) fn lab_host(name: &str, address: [u8; 4], fault: HostFault) -> HostSpec {
+        HostSpec {
+            name: name.into(),
+            address: address.into(),
+            port: 5985,
+            domain: "CORP".into(),
+            os: OsInfo { caption: "Microsoft Windows 10 Pro".into(), build: "19045".into(), ps_version: "5.1.19041.1".into() },
+            accounts: vec![Account { domain: String::new(), user: "Administrator".into(), password: "Lab-Pw1".into(), admin: true }],
+            allow_unencrypted: false,
+            allow_basic: false,
+            max_shells_per_user: 30,
+            latency: Duration::ZERO,
+            clock_skew_secs: 0,
+            fault,
+        }
+    }
+
+    /// An inventory file for `hosts` in a temporary directory.
+    pub(crate) fn inventory_file(dir: &std::path::Path, hosts: &[(&str, &str)]) -> TargetArgs {
+        std::fs::write(dir.join("pw.txt"), "Lab-Pw1\n").unwrap();
+        let mut yaml = String::from(
+            "defaults:\n  transport: http\n  credential: lab\n  connect_timeout: 2s\n  operation_timeout: 2s\n  command_timeout: 20s\n\
+             credentials:\n  lab:\n    user: Administrator\n    password_file: pw.txt\nhosts:\n",
+        );
+        for (name, address) in hosts {
+            yaml.push_str(&format!("  {name}: {{ address: {address} }}\n"));
+        }
+        let path = dir.join("inv.yml");
+        std::fs::write(&path, yaml).unwrap();
+        TargetArgs { inventory: path, limit: None }
+    }
+
+    pub(crate) fn run_args() -> RunArgs {
+        RunArgs { forks: 8, json: false, no_progress: true, timeout: None }
+    }
+
+    #[tokio::test]
+    async fn exec_groups_outputs_and_reports_failures() {
+        let lab = Lab::start(LabSpec {
+            hosts: vec![
+                lab_host("WS-001", [127, 50, 20, 1], HostFault::None),
+                lab_host("WS-002", [127, 50, 20, 2], HostFault::None),
+                lab_host("WS-003", [127, 50, 20, 3], HostFault::Down),
+                lab_host("WS-004", [127, 50, 20, 4], HostFault::None),
+            ],
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = inventory_file(
+            dir.path(),
+            &[("ws-001", "127.50.20.1"), ("ws-002", "127.50.20.2"), ("ws-003", "127.50.20.3"), ("ws-004", "127.50.20.4")],
+        );
+        let prepared = prepare_targets(&target, &run_args()).unwrap();
+        let mut seen = 0;
+        let report = exec_all(
+            prepared.hosts,
+            Arc::new("Write-Output 'same everywhere'".to_string()),
+            2,
+            CancellationToken::new(),
+            |_| seen += 1,
+        )
+        .await;
+        assert_eq!(seen, 4);
+        let kinds: Vec<Option<ErrorKind>> = report.results.iter().map(|o| o.result.as_ref().err().map(|e| e.kind())).collect();
+        assert_eq!(kinds, vec![None, None, Some(ErrorKind::Unreachable), None]);
+        let text = render_text(&report.results);
+        assert!(text.starts_with("==== ws-[001-002,004] (3 hosts) ====\nsame everywhere\n"), "{text}");
+        assert!(text.contains("ws-003: unreachable: cannot reach 127.50.20.3 on port 5985"), "{text}");
+        assert!(text.ends_with("3 ok, 1 failed (1 unreachable)\n"), "{text}");
+        assert_eq!(exec_view::summarize(&report.results).exit_code(report.interrupted), crate::exit::PARTIAL);
+        for h in ["WS-001", "WS-002", "WS-004"] {
+            assert_eq!(lab.open_shells(h), 0);
+        }
+        lab.stop().await;
+    }
+
+    #[test]
+    fn empty_scripts_and_zero_timeouts_are_refused() {
+        let args = ExecArgs {
+            target: TargetArgs { inventory: "x.yml".into(), limit: None },
+            run: run_args(),
+            script_file: None,
+            script: vec!["  ".into()],
+        };
+        assert!(read_script(&args).unwrap_err().to_string().contains("nothing to run"));
+        let args = ExecArgs { script: vec!["Get-Date;".into(), "hostname".into()], ..args };
+        assert_eq!(read_script(&args).unwrap(), "Get-Date; hostname");
     }
 }
