@@ -508,7 +508,7 @@ async fn pywinrm_runs_a_command_over_sealed_ntlm() {
     let lab = start(vec![host("WS-PY", [127, 30, 11, 1])]).await;
     let script = r#"
 import sys, json, winrm
-from winrm.exceptions import InvalidCredentialsError
+from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
 url, user, pw = sys.argv[1:4]
 s = winrm.Session(url, auth=(user, pw), transport="ntlm", message_encryption="always", operation_timeout_sec=2, read_timeout_sec=5)
 r = s.run_cmd("hostname")
@@ -518,6 +518,11 @@ try:
     out["bad"] = "accepted"
 except InvalidCredentialsError:
     out["bad"] = "refused"
+try:
+    winrm.Session(url, auth=(user, pw), transport="ntlm", message_encryption="never").run_cmd("hostname")
+    out["plaintext"] = "accepted"
+except WinRMTransportError as e:
+    out["plaintext"] = e.code
 print(json.dumps(out))
 "#;
     let output = tokio::process::Command::new(python)
@@ -542,6 +547,8 @@ print(json.dumps(out))
         "{stdout}"
     );
     assert!(stdout.contains(r#""bad": "refused""#), "{stdout}");
+    // message_encryption="never" with AllowUnencrypted=false: HTTP 500.
+    assert!(stdout.contains(r#""plaintext": 500"#), "{stdout}");
     assert_eq!(lab.open_shells("WS-PY"), 0);
     lab.stop().await;
 }
@@ -605,6 +612,13 @@ st, _, _, body = post(frame(b"<x/>", length=5), ct=CT)
 out["length"] = [st, len(body)]
 st, _, _, body = post(b"<s:Envelope/>")
 out["plaintext"] = [st, len(body)]
+# The NTLM scheme works too, and is answered in kind.
+conn = http.client.HTTPConnection(host, 5985, timeout=10)
+c = spnego.client(user, pw, hostname=host, service="http", protocol="ntlm", options=spnego.NegotiateOptions.use_ntlm)
+st, www, _, _ = post(auth="NTLM " + base64.b64encode(c.step()).decode())
+out["ntlm_type1"] = [st, www.split(" ")[0]]
+st, _, _, _ = post(auth="NTLM " + base64.b64encode(c.step(base64.b64decode(www.split(" ", 1)[1]))).decode())
+out["ntlm_type3"] = st
 print(json.dumps(out))
 "#;
     let output = tokio::process::Command::new(python)
@@ -628,6 +642,8 @@ print(json.dumps(out))
         "crlf": [400, 0],
         "length": [400, 0],
         "plaintext": [500, 0],
+        "ntlm_type1": [401, "NTLM"],
+        "ntlm_type3": 200,
     });
     assert_eq!(got, expected);
     assert_eq!(lab.open_shells("WS-RAW"), 1);

@@ -224,6 +224,26 @@ mod tests {
     }
 
     #[test]
+    fn a_full_chunk_fits_the_smallest_envelope() {
+        // 8192 is the smallest MaxEnvelopeSize Windows accepts.
+        let max = 8192usize;
+        let budget = max.saturating_sub(ENVELOPE_OVERHEAD) / 4 * 3;
+        let out = Output {
+            command_id: "1B8C3A8E-5D0C-4A4E-9E43-2C6F0F6F2A11".into(),
+            stdout: vec![b'a'; budget / 2],
+            stderr: vec![b'b'; budget - budget / 2],
+            exit_code: Some(-1073741510),
+        };
+        let xml = envelope(
+            Opener::Receive,
+            RECEIVE_RESPONSE,
+            Some("uuid:1B8C3A8E-5D0C-4A4E-9E43-2C6F0F6F2A11"),
+            &receive_body(&out),
+        );
+        assert!(xml.len() <= max, "{} > {max}", xml.len());
+    }
+
+    #[test]
     fn running_receive_has_no_exit_code() {
         let out = Output {
             command_id: "X".into(),
