@@ -12,6 +12,7 @@ pub mod emulate;
 pub mod ntlm;
 pub mod running;
 pub mod spec;
+pub mod world;
 pub mod wsman;
 
 pub use spec::{Account, HostFault, HostSpec, LabSpec, OsInfo};
