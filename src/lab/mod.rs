@@ -9,8 +9,10 @@
 //! this library API, never through WinRM.
 
 pub mod emulate;
+pub mod inventory_out;
 pub mod ntlm;
 pub mod running;
+pub mod scenario;
 pub mod spec;
 pub mod world;
 pub mod wsman;

@@ -1,0 +1,157 @@
+//! Scenario loading: the example file, defaults and layering, and errors
+//! that name line, column and key.
+
+use super::*;
+use std::path::Path;
+
+fn example() -> LabSpec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/small.yml");
+    load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn err(text: &str) -> (u64, u64, String, String) {
+    match parse(text, Path::new("bad.yml")) {
+        Err(ScenarioError::Invalid { line, column, field, message, .. }) => (line, column, field, message),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_example_scenario_loads_with_its_faults() {
+    let spec = example();
+    assert_eq!(spec.hosts.len(), 10);
+    let names: Vec<&str> = spec.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names[0], "WS-001");
+    assert_eq!(names[9], "WS-010");
+    let host = |n: &str| spec.hosts.iter().find(|h| h.name == n).unwrap_or_else(|| panic!("{n}"));
+    assert_eq!(host("WS-001").address, Ipv4Addr::new(127, 40, 0, 1));
+    assert_eq!(host("WS-010").address, Ipv4Addr::new(127, 40, 0, 10));
+    assert_eq!(host("WS-006").fault, HostFault::Down);
+    assert_eq!(host("WS-007").fault, HostFault::WinrmDisabled);
+    assert_eq!(host("WS-008").fault, HostFault::HangReceive);
+    assert_eq!(host("WS-009").accounts[0].password, "Another-Passw0rd!");
+    assert_eq!(host("WS-009").latency, Duration::from_millis(50));
+    assert_eq!(host("WS-009").clock_skew_secs, 300);
+    assert_eq!(host("WS-010").os.ps_version, "2.0");
+    assert_eq!(host("WS-010").max_shells_per_user, 5);
+    let ws1 = host("WS-001");
+    assert_eq!((ws1.fault, ws1.max_shells_per_user, ws1.port, ws1.domain.as_str()), (HostFault::None, 30, 5985, "LAB"));
+    assert_eq!(ws1.accounts, vec![Account { domain: "LAB".into(), user: "cauterize".into(), password: LAB_PASSWORD.into(), admin: true }]);
+    assert!(!ws1.allow_unencrypted && !ws1.allow_basic);
+}
+
+#[test]
+fn minimal_scenario_takes_built_in_defaults() {
+    let spec = parse("groups:\n  - name: DC-01\n    os: {caption: Custom Windows, build: 9600, ps_version: 4.0}\n    accounts: [{user: admin, password: pw, admin: true, domain: \"\"}]\n", Path::new("x.yml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let h = &spec.hosts[0];
+    assert_eq!(h.address, DEFAULT_BASE);
+    assert_eq!(h.os, OsInfo { caption: "Custom Windows".into(), build: "9600".into(), ps_version: "4.0".into() });
+    assert_eq!(h.accounts[0].domain, "", "a local account");
+    assert_eq!(h.max_shells_per_user, 30);
+}
+
+#[test]
+fn addresses_skip_network_and_broadcast_octets() {
+    let spec = parse("base_address: 127.40.0.253\ngroups:\n  - name_pattern: H[1:4]\n", Path::new("x.yml")).unwrap_or_else(|e| panic!("{e}"));
+    let addrs: Vec<String> = spec.hosts.iter().map(|h| h.address.to_string()).collect();
+    assert_eq!(addrs, ["127.40.0.253", "127.40.0.254", "127.40.1.1", "127.40.1.2"]);
+    assert_eq!(spec.hosts[0].name, "H1");
+}
+
+#[test]
+fn unknown_key_is_named_with_line_and_column() {
+    let (line, column, field, message) = err("groups:\n  - name: WS-001\n    fualt: down\n");
+    assert_eq!((line, field.as_str()), (3, "fualt"), "{message}");
+    assert_eq!(column, 5);
+    assert!(message.contains("fault"), "{message}");
+    let shown = parse("groups:\n  - name: WS-001\n    fualt: down\n", Path::new("lab/bad.yml")).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(shown.starts_with("lab/bad.yml:3:5: `fualt`: unknown key"), "{shown}");
+}
+
+#[test]
+fn bad_values_are_located() {
+    let (line, _, field, message) = err("groups:\n  - name: WS-001\n    fault: asleep\n");
+    assert_eq!((line, field.as_str()), (3, "fault"), "{message}");
+    assert!(message.contains("winrm_disabled"), "{message}");
+
+    let (line, column, field, message) = err("groups:\n  - name: WS-001\n    os: win95\n");
+    assert_eq!((line, column, field.as_str()), (3, 9, "os"), "{message}");
+    assert!(message.contains("win2022"), "{message}");
+
+    let (line, _, field, message) = err("defaults:\n  latency: 5 parsecs\ngroups:\n  - name: WS-001\n");
+    assert_eq!((line, field.as_str()), (2, "latency"), "{message}");
+
+    let (line, _, field, _) = err("base_address: 300.1.1.1\ngroups:\n  - name: WS-001\n");
+    assert_eq!((line, field.as_str()), (1, "base_address"));
+
+    let (line, _, field, message) = err("port: many\ngroups:\n  - name: WS-001\n");
+    assert_eq!((line, field.as_str()), (1, "port"), "{message}");
+    assert!(!message.contains("at line"), "the location is given once: {message}");
+
+    let (line, _, field, message) = err("groups:\n  - name: WS-001\n    allow_basic: yes\n");
+    assert_eq!((line, field.as_str()), (3, "allow_basic"), "{message}");
+}
+
+#[test]
+fn group_names_are_checked() {
+    let (line, _, field, message) = err("groups:\n  - name: WS-001\n  - name: ws-001\n");
+    assert_eq!((line, field.as_str()), (3, "name"), "{message}");
+    assert!(message.contains("twice"));
+
+    let (line, _, field, _) = err("groups:\n  - name_pattern: WS-[9:1]\n");
+    assert_eq!((line, field.as_str()), (2, "name_pattern"));
+    let (_, _, field, _) = err("groups:\n  - name_pattern: WS-[0:99999999]\n");
+    assert_eq!(field, "name_pattern");
+    let (_, _, field, _) = err("groups:\n  - name_pattern: WS-001\n");
+    assert_eq!(field, "name_pattern");
+    let (_, _, field, _) = err("groups:\n  - name: A-NAME-FAR-TOO-LONG\n");
+    assert_eq!(field, "name");
+    let (_, _, field, _) = err("groups:\n  - name: a\n    name_pattern: b[1:2]\n");
+    assert_eq!(field, "name");
+    let (_, _, field, _) = err("groups:\n  - os: win7\n");
+    assert_eq!(field, "groups");
+    let (_, _, field, _) = err("groups: []\n");
+    assert_eq!(field, "groups");
+    let (_, _, field, _) = err("domain: LAB\n");
+    assert_eq!(field, "groups");
+}
+
+#[test]
+fn accounts_are_checked() {
+    let (line, _, field, _) = err("groups:\n  - name: WS-001\n    accounts: []\n");
+    assert_eq!((line, field.as_str()), (3, "accounts"));
+    let (_, _, field, message) = err("groups:\n  - name: WS-001\n    accounts: [{user: a, password: b, root: true}]\n");
+    assert_eq!(field, "root", "{message}");
+    let (_, _, field, _) = err("groups:\n  - name: WS-001\n    accounts: [{user: 'LAB\\a', password: b}]\n");
+    assert_eq!(field, "accounts");
+}
+
+#[test]
+fn garbage_is_an_error_not_a_panic() {
+    for text in ["", "[", "groups: {", "\u{0}", "groups:\n  - name: [1,2]\n", "- 1\n- 2\n", "groups:\n  - name: *x\n"] {
+        assert!(parse(text, Path::new("g.yml")).is_err(), "{text:?}");
+    }
+    assert!(matches!(load(Path::new("/nonexistent/lab.yml")), Err(ScenarioError::Read { .. })));
+}
+
+#[test]
+fn simple_lab_has_the_documented_shape() {
+    let spec = simple(14, Ipv4Addr::new(127, 40, 0, 254), 5985);
+    assert_eq!(spec.hosts.len(), 14);
+    assert_eq!(spec.hosts[0].name, "WS-001");
+    assert_eq!(spec.hosts[0].address, Ipv4Addr::new(127, 40, 0, 254));
+    assert_eq!(spec.hosts[1].address, Ipv4Addr::new(127, 40, 1, 1));
+    assert!(spec.hosts.iter().all(|h| h.address.octets()[3] != 0 && h.address.octets()[3] != 255));
+    assert_eq!(spec.hosts[6].os.ps_version, "2.0");
+    assert_eq!(spec.hosts[6].max_shells_per_user, 5);
+    assert_eq!(spec.hosts[4].os.caption, "Microsoft Windows Server 2019 Standard");
+    assert_eq!(spec.hosts[0].os.caption, "Microsoft Windows 10 Enterprise");
+    assert_eq!(spec.hosts[0].max_shells_per_user, 30);
+    assert!(spec.hosts.iter().all(|h| h.fault == HostFault::None && h.domain == "LAB"));
+    assert_eq!(spec.hosts[0].accounts[0], Account { domain: "LAB".into(), user: "cauterize".into(), password: LAB_PASSWORD.into(), admin: true });
+    assert_eq!(simple(1000, DEFAULT_BASE, 5985).hosts[999].name, "WS-1000");
+    assert_eq!(simple(3, Ipv4Addr::new(255, 255, 255, 253), 5985).hosts.len(), 2, "stops at the end of the address space");
+    assert_eq!(simple(1, Ipv4Addr::new(10, 0, 0, 0), 5985).hosts[0].address, Ipv4Addr::new(10, 0, 0, 1));
+}
+
