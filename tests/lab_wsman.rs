@@ -115,6 +115,22 @@ async fn hostname_over_sealed_ntlm_returns_the_host_name_and_closes_the_shell() 
     lab.stop().await;
 }
 
+// 127.30.13.0/24
+#[tokio::test]
+async fn output_bytes_pass_through_whatever_the_shell_code_page() {
+    // WinRS carries the bytes the process wrote; the code page only tells
+    // the process what its console uses. (winrm-rs 2.0.1 writes its Create
+    // OptionSet outside the SOAP header, so this shell gets the default 437.)
+    let lab = start(vec![host("ПК-01", [127, 30, 13, 1])]).await;
+    let c = client("Administrator", PASSWORD, "", 20);
+    let (stdout, code) = run(&c, "127.30.13.1", "hostname").await.unwrap();
+    assert_eq!(
+        (String::from_utf8(stdout).unwrap(), code),
+        ("ПК-01\r\n".to_string(), 0)
+    );
+    lab.stop().await;
+}
+
 // 127.30.2.0/24
 #[tokio::test]
 async fn a_wrong_password_and_a_non_admin_are_refused() {

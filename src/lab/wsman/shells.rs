@@ -97,6 +97,14 @@ impl HostState {
         self.table().len()
     }
 
+    /// The console code page a shell was created with (`WINRS_CODEPAGE`,
+    /// 437 when absent), if the shell exists.
+    pub fn shell_codepage(&self, shell_id: &str) -> Option<u32> {
+        self.table()
+            .get(&shell_id.to_ascii_uppercase())
+            .map(|s| s.codepage)
+    }
+
     /// Create a shell for `who`, unless the user's quota is used up.
     pub fn create(&self, who: &Identity, codepage: u32) -> Result<String, Fault> {
         let mut shells = self.table();
@@ -177,10 +185,9 @@ impl HostState {
             changed: Notify::new(),
         });
         shell.commands.insert(id.clone(), Arc::clone(&cmd));
-        let codepage = shell.codepage;
         drop(shells);
         if !waits {
-            self.run(cmd, who, codepage);
+            self.run(cmd, who);
         }
         Ok(id)
     }
@@ -197,7 +204,7 @@ impl HostState {
                 return Err(Fault::InvalidParameter);
             }
             let command_id = chunk.command_id.as_deref().ok_or(Fault::InvalidParameter)?;
-            let (cmd, codepage) = self.command(who, shell_id, command_id)?;
+            let cmd = self.command(who, shell_id, command_id)?;
             let start = {
                 let mut st = cmd.lock();
                 if st.phase != Phase::AwaitingStdin {
@@ -218,7 +225,7 @@ impl HostState {
                 chunk.end
             };
             if start {
-                self.run(cmd, who, codepage);
+                self.run(cmd, who);
             }
         }
         Ok(())
@@ -236,7 +243,7 @@ impl HostState {
         budget: usize,
     ) -> Result<Output, Fault> {
         let (cmd, command_id) = match command_id {
-            Some(id) => (self.command(who, shell_id, id)?.0, id.to_ascii_uppercase()),
+            Some(id) => (self.command(who, shell_id, id)?, id.to_ascii_uppercase()),
             None => self.latest_command(who, shell_id)?,
         };
         let deadline = tokio::time::Instant::now() + timeout;
@@ -266,7 +273,7 @@ impl HostState {
         command_id: &str,
         code: &str,
     ) -> Result<(), Fault> {
-        let (cmd, _) = self.command(who, shell_id, command_id)?;
+        let cmd = self.command(who, shell_id, command_id)?;
         match code {
             SIGNAL_TERMINATE => {
                 cmd.finish(Phase::Terminated);
@@ -285,7 +292,7 @@ impl HostState {
 
     /// Run a command on the emulation, off the async threads; a host with
     /// `HangReceive` never finishes one.
-    fn run(&self, cmd: Arc<Command>, who: &Identity, codepage: u32) {
+    fn run(&self, cmd: Arc<Command>, who: &Identity) {
         if self.spec.fault == HostFault::HangReceive {
             return;
         }
@@ -314,8 +321,11 @@ impl HostState {
             );
             let mut st = cmd.lock();
             if st.phase == Phase::Running {
-                st.stdout = encode_output(result.stdout, codepage);
-                st.stderr = encode_output(result.stderr, codepage);
+                // The pipe carries the bytes the process wrote: WinRS does
+                // not transcode. The shell's code page is the console code
+                // page the process sees, for the emulation to honour.
+                st.stdout = result.stdout;
+                st.stderr = result.stderr;
                 st.phase = Phase::Exited(result.exit_code);
                 drop(st);
                 cmd.changed.notify_waiters();
@@ -327,20 +337,20 @@ impl HostState {
         self.shells.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A command of `who`'s shell, and the shell's codepage.
+    /// A command of `who`'s shell.
     fn command(
         &self,
         who: &Identity,
         shell_id: &str,
         command_id: &str,
-    ) -> Result<(Arc<Command>, u32), Fault> {
+    ) -> Result<Arc<Command>, Fault> {
         let mut shells = self.table();
         let shell = owned_shell(&mut shells, who, shell_id)?;
         let cmd = shell
             .commands
             .get(&command_id.to_ascii_uppercase())
             .ok_or(Fault::UnknownCommand)?;
-        Ok((Arc::clone(cmd), shell.codepage))
+        Ok(Arc::clone(cmd))
     }
 
     /// A command of the shell not yet reported Done (for a Receive without
@@ -435,28 +445,6 @@ impl Command {
             exit_code,
         }))
     }
-}
-
-/// Output bytes as the shell's codepage prints them. The emulation writes
-/// UTF-8; under 65001 it goes out as is. Under an OEM/ANSI codepage (437,
-/// 850, 1252, ...) characters the codepage cannot show become `?`, as
-/// Windows' best-fit conversion does for most of them; Latin-1 survives
-/// under 1252 and 28591. Bytes that are not UTF-8 go out untouched.
-fn encode_output(bytes: Vec<u8>, codepage: u32) -> Vec<u8> {
-    if codepage == 65001 || bytes.is_ascii() {
-        return bytes;
-    }
-    let Ok(text) = String::from_utf8(bytes.clone()) else {
-        return bytes;
-    };
-    let latin1 = matches!(codepage, 1252 | 28591);
-    text.chars()
-        .map(|c| match c as u32 {
-            0..=0x7F => c as u8,
-            0xA0..=0xFF if latin1 => c as u8,
-            _ => b'?',
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -685,12 +673,11 @@ mod tests {
     }
 
     #[test]
-    fn codepages_mangle_what_they_cannot_show() {
-        assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 437), b"??!");
-        assert_eq!(encode_output("Жé!".as_bytes().to_vec(), 1252), b"?\xE9!");
-        assert_eq!(
-            encode_output("Жé!".as_bytes().to_vec(), 65001),
-            "Жé!".as_bytes()
-        );
+    fn the_shell_keeps_its_code_page() {
+        let h = state(HostFault::None, 5);
+        let me = who("admin");
+        let shell = h.create(&me, 437).unwrap();
+        assert_eq!(h.shell_codepage(&shell.to_ascii_lowercase()), Some(437));
+        assert_eq!(h.shell_codepage("nope"), None);
     }
 }
