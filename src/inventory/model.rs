@@ -2,8 +2,11 @@
 //! been parsed, validated, expanded and limited. No YAML here.
 
 use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// HTTP or HTTPS listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -89,6 +92,21 @@ pub enum SecretSource {
     Inline,
 }
 
+impl SecretSource {
+    /// One word for the kind of source (`env`, `file`, `command`, `prompt`,
+    /// `laps`, `inline`), for tables and reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SecretSource::Env { .. } => "env",
+            SecretSource::File { .. } => "file",
+            SecretSource::Command { .. } => "command",
+            SecretSource::Prompt => "prompt",
+            SecretSource::Laps { .. } => "laps",
+            SecretSource::Inline => "inline",
+        }
+    }
+}
+
 /// A named credential (user, domain and where its password comes from).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CredentialSpec {
@@ -98,18 +116,71 @@ pub struct CredentialSpec {
     pub source: SecretSource,
 }
 
+/// Inline passwords (`password:` in the inventory, accepted only with
+/// `allow_plaintext_passwords: true`), by credential name. Kept out of
+/// [`CredentialSpec`] so that type stays printable: Debug shows only the
+/// credential names, there is no Serialize, and the memory is wiped on drop.
+#[derive(Clone, Default)]
+pub struct InlinePasswords(HashMap<String, Zeroizing<String>>);
+
+impl InlinePasswords {
+    pub fn insert(&mut self, credential: &str, password: Zeroizing<String>) {
+        self.0.insert(credential.to_string(), password);
+    }
+
+    /// A copy of the password of `credential`, if it has an inline one.
+    pub fn get(&self, credential: &str) -> Option<Zeroizing<String>> {
+        self.0.get(credential).cloned()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for InlinePasswords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_struct("InlinePasswords").field("credentials", &names).finish_non_exhaustive()
+    }
+}
+
 /// A loaded, validated, limited inventory.
-#[derive(Debug, Clone)]
+///
+/// `Default` exists so tests and tools can build one with
+/// `Inventory { hosts, ..Default::default() }`.
+#[derive(Debug, Clone, Default)]
 pub struct Inventory {
     /// The file it came from.
     pub path: PathBuf,
     /// Hosts after `--limit`, in inventory order.
     pub hosts: Vec<ResolvedHost>,
     pub credentials: Vec<CredentialSpec>,
+    /// Number of hosts before `--limit` was applied.
+    pub total_hosts: usize,
+    /// Passwords written in the inventory itself (never printed).
+    pub inline_passwords: InlinePasswords,
 }
 
 impl Inventory {
     pub fn credential(&self, name: &str) -> Option<&CredentialSpec> {
         self.credentials.iter().find(|c| c.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_passwords_never_print() {
+        let mut p = InlinePasswords::default();
+        p.insert("lab", Zeroizing::new("hunter2".to_string()));
+        let shown = format!("{p:?}");
+        assert!(shown.contains("lab") && !shown.contains("hunter2"), "{shown}");
+        let inv = Inventory { inline_passwords: p, ..Default::default() };
+        assert!(!format!("{inv:?}").contains("hunter2"));
+        assert_eq!(inv.inline_passwords.get("lab").as_deref().map(String::as_str), Some("hunter2"));
     }
 }
