@@ -26,7 +26,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     let report = check_all(prepared.hosts, args.run.forks as usize, cancel, |outcome| {
         bar.record(check_view::problem(outcome).is_none());
         if json {
-            println!("{}", check_view::json_line(outcome));
+            crate::report::emit::stdout_line(&check_view::json_line(outcome));
         }
     })
     .await;
@@ -36,7 +36,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     if json {
         eprintln!("{}", summary.line());
     } else {
-        print!("{}", check_view::render_text(&report.results));
+        crate::report::emit::stdout_text(&check_view::render_text(&report.results));
     }
     Ok(summary.exit_code(report.interrupted))
 }

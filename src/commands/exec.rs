@@ -32,7 +32,7 @@ pub async fn run(args: &ExecArgs) -> anyhow::Result<i32> {
         bar.record(outcome.failure().is_none());
         if json {
             // Stream JSON lines as hosts finish: runbooks see progress.
-            println!("{}", exec_view::json_line(outcome));
+            crate::report::emit::stdout_line(&exec_view::json_line(outcome));
         }
     })
     .await;
@@ -42,7 +42,7 @@ pub async fn run(args: &ExecArgs) -> anyhow::Result<i32> {
     if json {
         eprintln!("{}", summary.line());
     } else {
-        print!("{}", exec_view::render_text(&report.results));
+        crate::report::emit::stdout_text(&exec_view::render_text(&report.results));
     }
     if report.interrupted {
         eprintln!("interrupted: hosts not finished are reported as interrupted");

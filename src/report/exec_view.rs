@@ -100,6 +100,26 @@ fn indented(text: &str, indent: &str) -> String {
     out
 }
 
+/// How a failure is shown: a one-line reason and an indented detail block
+/// (stderr and stdout of a non-zero exit).
+fn failure_text(o: &ExecOutcome) -> (String, String) {
+    match &o.result {
+        Ok(r) => {
+            let mut detail = String::new();
+            if !r.stderr.trim().is_empty() {
+                detail.push_str("  stderr:\n");
+                detail.push_str(&indented(&r.stderr, "    "));
+            }
+            if !r.stdout.trim().is_empty() {
+                detail.push_str("  stdout:\n");
+                detail.push_str(&indented(&r.stdout, "    "));
+            }
+            (format!("exit code {}", r.exit_code), detail)
+        }
+        Err(e) => (format!("{}: {}", e.kind(), one_line(&e.to_string())), String::new()),
+    }
+}
+
 /// The human report: groups of identical successful output, failures per
 /// host, summary line last.
 pub fn render_text(outcomes: &[ExecOutcome]) -> String {
@@ -127,25 +147,16 @@ pub fn render_text(outcomes: &[ExecOutcome]) -> String {
         out.push('\n');
     }
 
+    // Failures with the same reason and output are shown once too, so 200
+    // hosts refusing the same credential make one line, not 200.
     let failed: Vec<&ExecOutcome> = outcomes.iter().filter(|o| o.failure().is_some()).collect();
     if !failed.is_empty() {
         out.push_str(&format!("==== failed ({}) ====\n", failed.len()));
-        for o in failed {
-            let host = terminal_safe(&o.host);
-            match &o.result {
-                Ok(r) => {
-                    out.push_str(&format!("{host}: exit code {}\n", r.exit_code));
-                    if !r.stderr.trim().is_empty() {
-                        out.push_str("  stderr:\n");
-                        out.push_str(&indented(&r.stderr, "    "));
-                    }
-                    if !r.stdout.trim().is_empty() {
-                        out.push_str("  stdout:\n");
-                        out.push_str(&indented(&r.stdout, "    "));
-                    }
-                }
-                Err(e) => out.push_str(&format!("{host}: {}: {}\n", e.kind(), one_line(&e.to_string()))),
-            }
+        let groups = group_by_key(failed.iter().map(|o| failure_text(o)));
+        for g in &groups {
+            let names: Vec<&str> = g.members.iter().map(|&i| failed[i].host.as_str()).collect();
+            let (reason, detail) = &g.key;
+            out.push_str(&format!("{}: {reason}\n{detail}", terminal_safe(&with_count(&names))));
         }
         out.push('\n');
     }
@@ -212,6 +223,23 @@ mod tests {
         assert!(text.contains("WS-003: unreachable: cannot reach 10.0.0.9 on port 5985"), "{text}");
         assert!(text.contains("WS-004: timed_out: timed out while the command ran after 60.0s"), "{text}");
         assert!(text.ends_with("1 ok, 3 failed (1 unreachable, 1 timeout, 1 non-zero exit)\n"), "{text}");
+    }
+
+    #[test]
+    fn identical_failures_are_grouped_too() {
+        let auth = || TransportError::AuthFailed { credential: "ir".into(), detail: "HTTP 401".into() };
+        let outcomes = vec![
+            ran("WS-001", "x\n", "denied\n", 5),
+            failed("WS-002", auth()),
+            ran("WS-003", "x\n", "denied\n", 5),
+            failed("WS-004", auth()),
+            failed("WS-005", unreachable()),
+        ];
+        let text = render_text(&outcomes);
+        assert!(text.contains("==== failed (5) ====\nWS-[001,003] (2 hosts): exit code 5\n  stderr:\n    denied\n  stdout:\n    x\n"), "{text}");
+        assert!(text.contains("WS-[002,004] (2 hosts): auth_failed: authentication failed: HTTP 401; check the credential 'ir'"), "{text}");
+        assert!(text.contains("\nWS-005: unreachable: "), "{text}");
+        assert!(text.ends_with("0 ok, 5 failed (1 unreachable, 2 auth, 2 non-zero exit)\n"), "{text}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod check_view;
 pub mod clock;
+pub mod emit;
 pub mod exec_view;
 pub mod group;
 pub mod hostlist;
