@@ -115,6 +115,8 @@ fn auth_cell(p: &ProbeStatus) -> String {
     match p {
         ProbeStatus::Skipped => "-".into(),
         ProbeStatus::Failed(e) if e.kind() == crate::transport::ErrorKind::AuthFailed => "failed".into(),
+        // The shell opened, so the login worked; the failure came later.
+        ProbeStatus::Failed(e) if e.after_login() => "ok".into(),
         ProbeStatus::Failed(e) => e.kind().as_str().into(),
         ProbeStatus::BadOutput(_) | ProbeStatus::Ok { .. } => "ok".into(),
     }
@@ -268,6 +270,16 @@ mod tests {
         let ws3: Vec<&str> = text.lines().find(|l| l.starts_with("WS-003")).unwrap().split_whitespace().collect();
         assert_eq!(ws3[..5], ["WS-003", "open", "closed", "failed", "-"], "{text}");
         assert!(text.ends_with("0 ok, 3 failed (1 unreachable, 1 auth, 1 not admin)\n"), "{text}");
+    }
+
+    #[test]
+    fn a_time_out_after_login_shows_auth_ok() {
+        use crate::transport::Phase;
+        let late = TransportError::TimedOut { phase: Phase::Running, after: std::time::Duration::from_secs(3) };
+        assert_eq!(auth_cell(&ProbeStatus::Failed(late)), "ok");
+        let early = TransportError::TimedOut { phase: Phase::OpeningShell, after: std::time::Duration::from_secs(3) };
+        assert_eq!(auth_cell(&ProbeStatus::Failed(early)), "timed_out");
+        assert_eq!(auth_cell(&ProbeStatus::Skipped), "-");
     }
 
     #[test]

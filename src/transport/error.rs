@@ -81,6 +81,15 @@ fn secs(d: &Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
 
+/// What to do about a time-out in `phase`.
+fn timeout_hint(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Running => "; if the command needs longer, raise command_timeout in the inventory or pass --timeout",
+        Phase::OpeningShell => "; the host answered too slowly: check its load and the network",
+        _ => "",
+    }
+}
+
 /// Why running something on a host failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
@@ -101,7 +110,7 @@ pub enum TransportError {
     AuthFailed { credential: String, detail: String },
 
     /// A deadline passed.
-    #[error("timed out {phase} after {}", secs(.after))]
+    #[error("timed out {phase} after {}{}", secs(.after), timeout_hint(*.phase))]
     TimedOut { phase: Phase, after: Duration },
 
     /// WinRM's shell quota (MaxShellsPerUser, 5 on Windows 7 / 2008 R2).
@@ -130,6 +139,25 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// The phase it happened in, when known. Errors in a phase after
+    /// [`Phase::OpeningShell`] mean the login itself worked.
+    pub fn phase(&self) -> Option<Phase> {
+        match self {
+            TransportError::TimedOut { phase, .. }
+            | TransportError::Protocol { phase, .. }
+            | TransportError::Interrupted { phase } => Some(*phase),
+            TransportError::Unreachable { .. } | TransportError::AuthFailed { .. } => Some(Phase::OpeningShell),
+            TransportError::QuotaExceeded { .. } => Some(Phase::OpeningShell),
+            TransportError::OutputTooLarge { .. } => Some(Phase::Running),
+            TransportError::Refused { .. } => None,
+        }
+    }
+
+    /// Did authentication succeed before this error (a shell was open)?
+    pub fn after_login(&self) -> bool {
+        matches!(self.phase(), Some(Phase::Starting | Phase::SendingInput | Phase::Running | Phase::Closing))
+    }
+
     /// The coarse class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -166,7 +194,11 @@ mod tests {
         assert!(e.to_string().contains("local administrator"));
 
         let e = TransportError::TimedOut { phase: Phase::Running, after: Duration::from_millis(2500) };
-        assert_eq!(e.to_string(), "timed out while the command ran after 2.5s");
+        assert!(e.to_string().starts_with("timed out while the command ran after 2.5s; "), "{e}");
+        assert!(e.to_string().contains("--timeout"), "{e}");
+        assert!(e.after_login());
+        let before = TransportError::TimedOut { phase: Phase::OpeningShell, after: Duration::from_secs(1) };
+        assert!(!before.after_login());
 
         let e = TransportError::QuotaExceeded { detail: "max 5".into() };
         assert!(e.to_string().contains("MaxShellsPerUser"));
