@@ -18,7 +18,11 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     let prepared = super::exec::prepare_targets(&args.target, &args.run)?;
     let total = prepared.hosts.len();
     let cancel = transport::interrupt::watch_ctrl_c();
-    let mut bar = Progress::new(total, progress::wanted(args.run.no_progress, args.run.json), "check");
+    let mut bar = Progress::new(
+        total,
+        progress::wanted(args.run.no_progress, args.run.json),
+        "check",
+    );
     for warning in &prepared.warnings {
         bar.println(&format!("warning: {warning}"));
     }
@@ -55,7 +59,7 @@ pub async fn check_all(
         cancel,
         runner::DEFAULT_GRACE,
         |entry, cancel| async move { check_host(entry, &cancel).await },
-        |entry, why| missing_outcome(entry, why),
+        missing_outcome,
         on_done,
     )
     .await
@@ -70,7 +74,10 @@ fn host_of(entry: &Result<HostTarget, Refusal>) -> &crate::inventory::ResolvedHo
 }
 
 /// Check one host.
-async fn check_host(entry: Result<HostTarget, Refusal>, cancel: &CancellationToken) -> CheckOutcome {
+async fn check_host(
+    entry: Result<HostTarget, Refusal>,
+    cancel: &CancellationToken,
+) -> CheckOutcome {
     let host = host_of(&entry).clone();
     let settings = &host.settings;
     let wait = settings.connect_timeout;
@@ -80,7 +87,11 @@ async fn check_host(entry: Result<HostTarget, Refusal>, cancel: &CancellationTok
         probe_port(&host.address, 5985, wait),
         probe_port(&host.address, 5986, wait),
         async {
-            if other { Some(probe_port(&host.address, settings.port, wait).await) } else { None }
+            if other {
+                Some(probe_port(&host.address, settings.port, wait).await)
+            } else {
+                None
+            }
         }
     );
     let configured = match settings.port {
@@ -164,8 +175,14 @@ mod tests {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let target =
-            inventory_file(dir.path(), &[("ws-001", "127.50.21.1"), ("ws-002", "127.50.21.2"), ("ws-003", "127.50.21.3")]);
+        let target = inventory_file(
+            dir.path(),
+            &[
+                ("ws-001", "127.50.21.1"),
+                ("ws-002", "127.50.21.2"),
+                ("ws-003", "127.50.21.3"),
+            ],
+        );
         let prepared = crate::commands::exec::prepare_targets(&target, &run_args()).unwrap();
         let report = check_all(prepared.hosts, 4, CancellationToken::new(), |_| {}).await;
         let r = &report.results;
@@ -175,13 +192,19 @@ mod tests {
             ProbeStatus::Ok { facts, skew_secs } => {
                 assert_eq!(facts.ps_version, "2.0");
                 assert_eq!(facts.max_shells_per_user, Some(5));
-                assert!(skew_secs.is_some_and(|s| (-905..=-895).contains(&s)), "{skew_secs:?}");
+                assert!(
+                    skew_secs.is_some_and(|s| (-905..=-895).contains(&s)),
+                    "{skew_secs:?}"
+                );
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(check_view::notes(&r[1]).len(), 3);
         assert!(matches!(r[2].probe, ProbeStatus::Skipped));
-        assert_eq!(check_view::problem(&r[2]).map(|p| p.0), Some(Category::Unreachable));
+        assert_eq!(
+            check_view::problem(&r[2]).map(|p| p.0),
+            Some(Category::Unreachable)
+        );
         let text = check_view::render_text(r);
         assert!(text.starts_with("HOST"), "{text}");
         assert!(text.ends_with("2 ok, 1 failed (1 unreachable)\n"), "{text}");

@@ -23,18 +23,28 @@ pub async fn run(args: &ExecArgs) -> anyhow::Result<i32> {
     let total = prepared.hosts.len();
 
     let cancel = transport::interrupt::watch_ctrl_c();
-    let mut bar = Progress::new(total, progress::wanted(args.run.no_progress, args.run.json), "exec");
+    let mut bar = Progress::new(
+        total,
+        progress::wanted(args.run.no_progress, args.run.json),
+        "exec",
+    );
     for warning in &prepared.warnings {
         bar.println(&format!("warning: {warning}"));
     }
     let json = args.run.json;
-    let report = exec_all(prepared.hosts, script, args.run.forks as usize, cancel, |outcome| {
-        bar.record(outcome.failure().is_none());
-        if json {
-            // Stream JSON lines as hosts finish: runbooks see progress.
-            crate::report::emit::stdout_line(&exec_view::json_line(outcome));
-        }
-    })
+    let report = exec_all(
+        prepared.hosts,
+        script,
+        args.run.forks as usize,
+        cancel,
+        |outcome| {
+            bar.record(outcome.failure().is_none());
+            if json {
+                // Stream JSON lines as hosts finish: runbooks see progress.
+                crate::report::emit::stdout_line(&exec_view::json_line(outcome));
+            }
+        },
+    )
     .await;
     bar.finish();
 
@@ -68,7 +78,7 @@ pub async fn exec_all(
             let script = Arc::clone(&script);
             async move { exec_on(entry, &script, &cancel).await }
         },
-        |entry, why| missing_outcome(entry, why),
+        missing_outcome,
         on_done,
     )
     .await
@@ -85,15 +95,21 @@ fn read_script(args: &ExecArgs) -> anyhow::Result<String> {
                 .context("cannot read the script from stdin (is it UTF-8 text?)")?;
             text
         }
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the script file {} (is it UTF-8 text?)", path.display()))?,
+        Some(path) => std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the script file {} (is it UTF-8 text?)",
+                path.display()
+            )
+        })?,
         None => args.script.join(" "),
     };
     if script.len() > MAX_SCRIPT_BYTES {
         bail!("the script is larger than {MAX_SCRIPT_BYTES} bytes");
     }
     if script.trim().is_empty() {
-        bail!("nothing to run: give the PowerShell after `--` (cauterize exec -i inv.yml -- 'hostname') or use --script-file");
+        bail!(
+            "nothing to run: give the PowerShell after `--` (cauterize exec -i inv.yml -- 'hostname') or use --script-file"
+        );
     }
     Ok(script)
 }
@@ -103,7 +119,10 @@ fn read_script(args: &ExecArgs) -> anyhow::Result<String> {
 pub(crate) fn prepare_targets(target: &TargetArgs, run: &RunArgs) -> anyhow::Result<Prepared> {
     let mut inventory = crate::inventory::load(&target.inventory, target.limit.as_deref())?;
     if inventory.hosts.is_empty() {
-        bail!("the inventory {} has no hosts to act on", target.inventory.display());
+        bail!(
+            "the inventory {} has no hosts to act on",
+            target.inventory.display()
+        );
     }
     if let Some(secs) = run.timeout {
         if secs == 0 {
@@ -133,7 +152,12 @@ async fn exec_on(
         },
         Ok(target) => {
             let result = transport::run_script(&target, script, cancel).await;
-            ExecOutcome { host: target.host.name, address: target.host.address, result, elapsed: started.elapsed() }
+            ExecOutcome {
+                host: target.host.name,
+                address: target.host.address,
+                result,
+                elapsed: started.elapsed(),
+            }
         }
     }
 }
@@ -155,8 +179,12 @@ fn missing_outcome(entry: &Result<HostTarget, Refusal>, why: Missing) -> ExecOut
 /// The error that stands for a missing result.
 pub(crate) fn missing_error(why: Missing) -> TransportError {
     match why {
-        Missing::NotStarted => TransportError::Interrupted { phase: Phase::Queued },
-        Missing::Aborted => TransportError::Interrupted { phase: Phase::Closing },
+        Missing::NotStarted => TransportError::Interrupted {
+            phase: Phase::Queued,
+        },
+        Missing::Aborted => TransportError::Interrupted {
+            phase: Phase::Closing,
+        },
         Missing::Panicked(msg) => TransportError::Protocol {
             phase: Phase::Running,
             detail: format!("internal error (please report): {msg}"),
@@ -180,8 +208,17 @@ pub(crate) mod tests {
             address: address.into(),
             port: 5985,
             domain: "CORP".into(),
-            os: OsInfo { caption: "Microsoft Windows 10 Pro".into(), build: "19045".into(), ps_version: "5.1.19041.1".into() },
-            accounts: vec![Account { domain: String::new(), user: "Administrator".into(), password: "Lab-Pw1".into(), admin: true }],
+            os: OsInfo {
+                caption: "Microsoft Windows 10 Pro".into(),
+                build: "19045".into(),
+                ps_version: "5.1.19041.1".into(),
+            },
+            accounts: vec![Account {
+                domain: String::new(),
+                user: "Administrator".into(),
+                password: "Lab-Pw1".into(),
+                admin: true,
+            }],
             allow_unencrypted: false,
             allow_basic: false,
             max_shells_per_user: 30,
@@ -203,11 +240,19 @@ pub(crate) mod tests {
         }
         let path = dir.join("inv.yml");
         std::fs::write(&path, yaml).unwrap();
-        TargetArgs { inventory: path, limit: None }
+        TargetArgs {
+            inventory: path,
+            limit: None,
+        }
     }
 
     pub(crate) fn run_args() -> RunArgs {
-        RunArgs { forks: 8, json: false, no_progress: true, timeout: None }
+        RunArgs {
+            forks: 8,
+            json: false,
+            no_progress: true,
+            timeout: None,
+        }
     }
 
     #[tokio::test]
@@ -225,7 +270,12 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = inventory_file(
             dir.path(),
-            &[("ws-001", "127.50.20.1"), ("ws-002", "127.50.20.2"), ("ws-003", "127.50.20.3"), ("ws-004", "127.50.20.4")],
+            &[
+                ("ws-001", "127.50.20.1"),
+                ("ws-002", "127.50.20.2"),
+                ("ws-003", "127.50.20.3"),
+                ("ws-004", "127.50.20.4"),
+            ],
         );
         let prepared = prepare_targets(&target, &run_args()).unwrap();
         let mut seen = 0;
@@ -238,13 +288,26 @@ pub(crate) mod tests {
         )
         .await;
         assert_eq!(seen, 4);
-        let kinds: Vec<Option<ErrorKind>> = report.results.iter().map(|o| o.result.as_ref().err().map(|e| e.kind())).collect();
+        let kinds: Vec<Option<ErrorKind>> = report
+            .results
+            .iter()
+            .map(|o| o.result.as_ref().err().map(|e| e.kind()))
+            .collect();
         assert_eq!(kinds, vec![None, None, Some(ErrorKind::Unreachable), None]);
         let text = render_text(&report.results);
-        assert!(text.starts_with("==== ws-[001-002,004] (3 hosts) ====\nsame everywhere\n"), "{text}");
-        assert!(text.contains("ws-003: unreachable: cannot reach 127.50.20.3 on port 5985"), "{text}");
+        assert!(
+            text.starts_with("==== ws-[001-002,004] (3 hosts) ====\nsame everywhere\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ws-003: unreachable: cannot reach 127.50.20.3 on port 5985"),
+            "{text}"
+        );
         assert!(text.ends_with("3 ok, 1 failed (1 unreachable)\n"), "{text}");
-        assert_eq!(exec_view::summarize(&report.results).exit_code(report.interrupted), crate::exit::PARTIAL);
+        assert_eq!(
+            exec_view::summarize(&report.results).exit_code(report.interrupted),
+            crate::exit::PARTIAL
+        );
         for h in ["WS-001", "WS-002", "WS-004"] {
             assert_eq!(lab.open_shells(h), 0);
         }
@@ -254,13 +317,24 @@ pub(crate) mod tests {
     #[test]
     fn empty_scripts_and_zero_timeouts_are_refused() {
         let args = ExecArgs {
-            target: TargetArgs { inventory: "x.yml".into(), limit: None },
+            target: TargetArgs {
+                inventory: "x.yml".into(),
+                limit: None,
+            },
             run: run_args(),
             script_file: None,
             script: vec!["  ".into()],
         };
-        assert!(read_script(&args).unwrap_err().to_string().contains("nothing to run"));
-        let args = ExecArgs { script: vec!["Get-Date;".into(), "hostname".into()], ..args };
+        assert!(
+            read_script(&args)
+                .unwrap_err()
+                .to_string()
+                .contains("nothing to run")
+        );
+        let args = ExecArgs {
+            script: vec!["Get-Date;".into(), "hostname".into()],
+            ..args
+        };
         assert_eq!(read_script(&args).unwrap(), "Get-Date; hostname");
     }
 }

@@ -22,7 +22,10 @@ pub enum ProbeStatus {
     /// The probe ran but its output was unusable (message says why).
     BadOutput(String),
     /// The facts, and the host's clock skew in seconds when readable.
-    Ok { facts: ProbeFacts, skew_secs: Option<i64> },
+    Ok {
+        facts: ProbeFacts,
+        skew_secs: Option<i64>,
+    },
 }
 
 /// Everything `check` learnt about one host.
@@ -58,7 +61,9 @@ pub fn problem(o: &CheckOutcome) -> Option<(Category, String)> {
             Some((Category::Unreachable, text))
         }
         ProbeStatus::Failed(e) => Some((Category::of_kind(e.kind()), e.to_string())),
-        ProbeStatus::BadOutput(why) => Some((Category::Protocol, format!("probe output unusable: {why}"))),
+        ProbeStatus::BadOutput(why) => {
+            Some((Category::Protocol, format!("probe output unusable: {why}")))
+        }
         ProbeStatus::Ok { facts, .. } if !facts.is_admin => Some((
             Category::NotAdmin,
             format!(
@@ -73,7 +78,9 @@ pub fn problem(o: &CheckOutcome) -> Option<(Category, String)> {
 
 /// Things worth knowing that do not make the host fail.
 pub fn notes(o: &CheckOutcome) -> Vec<String> {
-    let ProbeStatus::Ok { facts, skew_secs } = &o.probe else { return Vec::new() };
+    let ProbeStatus::Ok { facts, skew_secs } = &o.probe else {
+        return Vec::new();
+    };
     let mut notes = Vec::new();
     if facts.ps_version.starts_with("1.") || facts.ps_version.starts_with("2.") {
         notes.push(format!(
@@ -88,7 +95,10 @@ pub fn notes(o: &CheckOutcome) -> Vec<String> {
             format_skew(*s)
         )),
         Some(_) => {}
-        None => notes.push(format!("the host's clock could not be read ('{}')", facts.utc_now)),
+        None => notes.push(format!(
+            "the host's clock could not be read ('{}')",
+            facts.utc_now
+        )),
     }
     if let Some(n) = facts.max_shells_per_user
         && n <= 5
@@ -114,7 +124,9 @@ pub fn summarize(outcomes: &[CheckOutcome]) -> Summary {
 fn auth_cell(p: &ProbeStatus) -> String {
     match p {
         ProbeStatus::Skipped => "-".into(),
-        ProbeStatus::Failed(e) if e.kind() == crate::transport::ErrorKind::AuthFailed => "failed".into(),
+        ProbeStatus::Failed(e) if e.kind() == crate::transport::ErrorKind::AuthFailed => {
+            "failed".into()
+        }
         // The shell opened, so the login worked; the failure came later.
         ProbeStatus::Failed(e) if e.after_login() => "ok".into(),
         ProbeStatus::Failed(e) => e.kind().as_str().into(),
@@ -124,14 +136,21 @@ fn auth_cell(p: &ProbeStatus) -> String {
 
 /// The table row of one host.
 fn row(o: &CheckOutcome) -> Vec<String> {
-    let mut cells = vec![o.host.clone(), o.port_5985.label().into(), o.port_5986.label().into(), auth_cell(&o.probe)];
+    let mut cells = vec![
+        o.host.clone(),
+        o.port_5985.label().into(),
+        o.port_5986.label().into(),
+        auth_cell(&o.probe),
+    ];
     match &o.probe {
         ProbeStatus::Ok { facts, skew_secs } => cells.extend([
             if facts.is_admin { "yes" } else { "no" }.into(),
             facts.os_caption.clone(),
             facts.os_build.clone(),
             facts.ps_version.clone(),
-            facts.max_shells_per_user.map_or("?".into(), |n| n.to_string()),
+            facts
+                .max_shells_per_user
+                .map_or("?".into(), |n| n.to_string()),
             skew_secs.map_or("?".into(), format_skew),
         ]),
         _ => cells.extend(std::iter::repeat_n("-".to_string(), 6)),
@@ -140,7 +159,9 @@ fn row(o: &CheckOutcome) -> Vec<String> {
 }
 
 /// Headers of the table.
-pub const HEADERS: [&str; 10] = ["HOST", "5985", "5986", "AUTH", "ADMIN", "OS", "BUILD", "PS", "SHELLS", "SKEW"];
+pub const HEADERS: [&str; 10] = [
+    "HOST", "5985", "5986", "AUTH", "ADMIN", "OS", "BUILD", "PS", "SHELLS", "SKEW",
+];
 
 /// The human report: table, hosts needing attention, summary line.
 pub fn render_text(outcomes: &[CheckOutcome]) -> String {
@@ -204,7 +225,8 @@ pub fn json_line(o: &CheckOutcome) -> String {
         clock_skew_secs: skew,
         notes: notes(o),
     };
-    serde_json::to_string(&record).unwrap_or_else(|e| format!("{{\"error\":\"cannot encode: {e}\"}}"))
+    serde_json::to_string(&record)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot encode: {e}\"}}"))
 }
 
 #[cfg(test)]
@@ -238,7 +260,13 @@ mod tests {
 
     #[test]
     fn healthy_host_has_no_problem_or_note() {
-        let o = outcome("WS-001", ProbeStatus::Ok { facts: facts(true, "5.1.17763.1", Some(30)), skew_secs: Some(2) });
+        let o = outcome(
+            "WS-001",
+            ProbeStatus::Ok {
+                facts: facts(true, "5.1.17763.1", Some(30)),
+                skew_secs: Some(2),
+            },
+        );
         assert_eq!(problem(&o), None);
         assert!(notes(&o).is_empty());
         let text = render_text(&[o]);
@@ -255,36 +283,78 @@ mod tests {
         down.port_5986 = PortState::Open;
         let auth = outcome(
             "WS-003",
-            ProbeStatus::Failed(TransportError::AuthFailed { credential: "ir".into(), detail: "401".into() }),
+            ProbeStatus::Failed(TransportError::AuthFailed {
+                credential: "ir".into(),
+                detail: "401".into(),
+            }),
         );
-        let user = outcome("WS-004", ProbeStatus::Ok { facts: facts(false, "5.1", Some(30)), skew_secs: Some(0) });
+        let user = outcome(
+            "WS-004",
+            ProbeStatus::Ok {
+                facts: facts(false, "5.1", Some(30)),
+                skew_secs: Some(0),
+            },
+        );
         let (c, why) = problem(&down).unwrap();
         assert_eq!(c, Category::Unreachable);
-        assert!(why.contains("port 5985 is closed") && why.contains("set scheme: https"), "{why}");
+        assert!(
+            why.contains("port 5985 is closed") && why.contains("set scheme: https"),
+            "{why}"
+        );
         assert_eq!(problem(&auth).unwrap().0, Category::Auth);
         let (c, why) = problem(&user).unwrap();
         assert_eq!(c, Category::NotAdmin);
-        assert!(why.contains("'WS-001\\ir' is not a local administrator"), "{why}");
+        assert!(
+            why.contains("'WS-001\\ir' is not a local administrator"),
+            "{why}"
+        );
         let text = render_text(&[down, auth, user]);
-        assert!(text.contains("Needs attention:\n  WS-002: WinRM port 5985 is closed"), "{text}");
-        let ws3: Vec<&str> = text.lines().find(|l| l.starts_with("WS-003")).unwrap().split_whitespace().collect();
-        assert_eq!(ws3[..5], ["WS-003", "open", "closed", "failed", "-"], "{text}");
-        assert!(text.ends_with("0 ok, 3 failed (1 unreachable, 1 auth, 1 not admin)\n"), "{text}");
+        assert!(
+            text.contains("Needs attention:\n  WS-002: WinRM port 5985 is closed"),
+            "{text}"
+        );
+        let ws3: Vec<&str> = text
+            .lines()
+            .find(|l| l.starts_with("WS-003"))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert_eq!(
+            ws3[..5],
+            ["WS-003", "open", "closed", "failed", "-"],
+            "{text}"
+        );
+        assert!(
+            text.ends_with("0 ok, 3 failed (1 unreachable, 1 auth, 1 not admin)\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn a_time_out_after_login_shows_auth_ok() {
         use crate::transport::Phase;
-        let late = TransportError::TimedOut { phase: Phase::Running, after: std::time::Duration::from_secs(3) };
+        let late = TransportError::TimedOut {
+            phase: Phase::Running,
+            after: std::time::Duration::from_secs(3),
+        };
         assert_eq!(auth_cell(&ProbeStatus::Failed(late)), "ok");
-        let early = TransportError::TimedOut { phase: Phase::OpeningShell, after: std::time::Duration::from_secs(3) };
+        let early = TransportError::TimedOut {
+            phase: Phase::OpeningShell,
+            after: std::time::Duration::from_secs(3),
+        };
         assert_eq!(auth_cell(&ProbeStatus::Failed(early)), "timed_out");
         assert_eq!(auth_cell(&ProbeStatus::Skipped), "-");
     }
 
     #[test]
     fn notes_for_old_powershell_skew_and_low_quota() {
-        let o = outcome("WS-005", ProbeStatus::Ok { facts: facts(true, "2.0", Some(5)), skew_secs: Some(-432) });
+        let o = outcome(
+            "WS-005",
+            ProbeStatus::Ok {
+                facts: facts(true, "2.0", Some(5)),
+                skew_secs: Some(-432),
+            },
+        );
         let n = notes(&o);
         assert_eq!(n.len(), 3, "{n:?}");
         assert!(n[0].contains("PowerShell 2.0"));
@@ -298,7 +368,13 @@ mod tests {
 
     #[test]
     fn json_record_shape() {
-        let o = outcome("WS-001", ProbeStatus::Ok { facts: facts(true, "5.1", None), skew_secs: Some(1) });
+        let o = outcome(
+            "WS-001",
+            ProbeStatus::Ok {
+                facts: facts(true, "5.1", None),
+                skew_secs: Some(1),
+            },
+        );
         let v: serde_json::Value = serde_json::from_str(&json_line(&o)).unwrap();
         assert_eq!(v["status"], "ok");
         assert_eq!(v["kind"], serde_json::Value::Null);

@@ -30,7 +30,11 @@ pub fn parse_iso(text: &str) -> Option<f64> {
     };
     let (date, rest) = t.split_once('T')?;
     let mut dparts = date.split('-');
-    let (y, mo, d) = (num(dparts.next()?)?, num(dparts.next()?)?, num(dparts.next()?)?);
+    let (y, mo, d) = (
+        num(dparts.next()?)?,
+        num(dparts.next()?)?,
+        num(dparts.next()?)?,
+    );
     if dparts.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
@@ -50,7 +54,11 @@ pub fn parse_iso(text: &str) -> Option<f64> {
         None => (clock, None),
     };
     let mut tparts = hms.split(':');
-    let (h, mi, s) = (num(tparts.next()?)?, num(tparts.next()?)?, num(tparts.next()?)?);
+    let (h, mi, s) = (
+        num(tparts.next()?)?,
+        num(tparts.next()?)?,
+        num(tparts.next()?)?,
+    );
     if tparts.next().is_some() || h > 23 || mi > 59 || s > 60 {
         return None;
     }
@@ -84,7 +92,13 @@ pub fn skew_secs(host_utc_now: &str, started_at: SystemTime, elapsed: Duration) 
 
 /// `+3s`, `-7m12s`, `+2h05m`, `0s`.
 pub fn format_skew(secs: i64) -> String {
-    let sign = if secs > 0 { "+" } else if secs < 0 { "-" } else { "" };
+    let sign = if secs > 0 {
+        "+"
+    } else if secs < 0 {
+        "-"
+    } else {
+        ""
+    };
     let a = secs.unsigned_abs();
     let body = if a < 60 {
         format!("{a}s")
@@ -108,13 +122,26 @@ mod tests {
         assert_eq!(parse_iso("2000-03-01T00:00:00Z"), Some(951_868_800.0));
         let t = parse_iso("2026-11-29T03:00:00.5000000Z").unwrap();
         assert!((t - 1_795_921_200.5).abs() < 1e-6, "{t}");
-        assert_eq!(parse_iso("2026-11-29T04:00:00+01:00"), parse_iso("2026-11-29T03:00:00Z"));
-        assert_eq!(parse_iso("2026-11-29T02:30:00-00:30"), parse_iso("2026-11-29T03:00:00Z"));
+        assert_eq!(
+            parse_iso("2026-11-29T04:00:00+01:00"),
+            parse_iso("2026-11-29T03:00:00Z")
+        );
+        assert_eq!(
+            parse_iso("2026-11-29T02:30:00-00:30"),
+            parse_iso("2026-11-29T03:00:00Z")
+        );
     }
 
     #[test]
     fn refuses_garbage_and_zone_less_times() {
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-29T03:00:00", "2026-11-29 03:00:00Z", "2026-11-29T03:00:0xZ"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-29T03:00:00",
+            "2026-11-29 03:00:00Z",
+            "2026-11-29T03:00:0xZ",
+        ] {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
     }
@@ -123,9 +150,18 @@ mod tests {
     fn skew_against_the_midpoint() {
         let start = UNIX_EPOCH + Duration::from_secs(1000);
         // The host said 1000+10+400 while we measured 1000..1020: midpoint 1010.
-        assert_eq!(skew_secs("1970-01-01T00:23:30Z", start, Duration::from_secs(20)), Some(400));
-        assert_eq!(skew_secs("1970-01-01T00:16:50Z", start, Duration::from_secs(20)), Some(0));
-        assert_eq!(skew_secs("1970-01-01T00:16:00Z", start, Duration::from_secs(20)), Some(-50));
+        assert_eq!(
+            skew_secs("1970-01-01T00:23:30Z", start, Duration::from_secs(20)),
+            Some(400)
+        );
+        assert_eq!(
+            skew_secs("1970-01-01T00:16:50Z", start, Duration::from_secs(20)),
+            Some(0)
+        );
+        assert_eq!(
+            skew_secs("1970-01-01T00:16:00Z", start, Duration::from_secs(20)),
+            Some(-50)
+        );
         assert_eq!(skew_secs("bad", start, Duration::ZERO), None);
     }
 

@@ -14,7 +14,10 @@ pub fn stdout_text(text: &str) -> bool {
         return false;
     }
     let mut out = std::io::stdout().lock();
-    let ok = out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_ok();
+    let ok = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok();
     if !ok {
         STDOUT_GONE.store(true, Ordering::Relaxed);
     }

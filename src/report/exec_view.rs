@@ -58,7 +58,13 @@ pub fn record(o: &ExecOutcome) -> ExecRecord<'_> {
             None,
             failure.map(|_| "non_zero_exit"),
         ),
-        Err(e) => (None, None, None, Some(e.to_string()), Some(e.kind().as_str())),
+        Err(e) => (
+            None,
+            None,
+            None,
+            Some(e.to_string()),
+            Some(e.kind().as_str()),
+        ),
     };
     ExecRecord {
         host: &o.host,
@@ -75,7 +81,8 @@ pub fn record(o: &ExecOutcome) -> ExecRecord<'_> {
 
 /// One JSON line per host (no trailing newline).
 pub fn json_line(o: &ExecOutcome) -> String {
-    serde_json::to_string(&record(o)).unwrap_or_else(|e| format!("{{\"error\":\"cannot encode: {e}\"}}"))
+    serde_json::to_string(&record(o))
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot encode: {e}\"}}"))
 }
 
 /// Count the outcomes.
@@ -116,7 +123,10 @@ fn failure_text(o: &ExecOutcome) -> (String, String) {
             }
             (format!("exit code {}", r.exit_code), detail)
         }
-        Err(e) => (format!("{}: {}", e.kind(), one_line(&e.to_string())), String::new()),
+        Err(e) => (
+            format!("{}: {}", e.kind(), one_line(&e.to_string())),
+            String::new(),
+        ),
     }
 }
 
@@ -129,10 +139,16 @@ pub fn render_text(outcomes: &[ExecOutcome]) -> String {
         .filter(|o| o.failure().is_none())
         .filter_map(|o| o.result.as_ref().ok().map(|r| (o, r)))
         .collect();
-    let groups = group_by_key(ok.iter().map(|(_, r)| (r.stdout.as_str(), r.stderr.as_str(), r.exit_code)));
+    let groups = group_by_key(
+        ok.iter()
+            .map(|(_, r)| (r.stdout.as_str(), r.stderr.as_str(), r.exit_code)),
+    );
     for g in &groups {
         let names: Vec<&str> = g.members.iter().map(|&i| ok[i].0.host.as_str()).collect();
-        out.push_str(&format!("==== {} ====\n", terminal_safe(&with_count(&names))));
+        out.push_str(&format!(
+            "==== {} ====\n",
+            terminal_safe(&with_count(&names))
+        ));
         let (stdout, stderr, _) = g.key;
         if stdout.trim().is_empty() && stderr.trim().is_empty() {
             out.push_str("(no output)\n");
@@ -156,7 +172,10 @@ pub fn render_text(outcomes: &[ExecOutcome]) -> String {
         for g in &groups {
             let names: Vec<&str> = g.members.iter().map(|&i| failed[i].host.as_str()).collect();
             let (reason, detail) = &g.key;
-            out.push_str(&format!("{}: {reason}\n{detail}", terminal_safe(&with_count(&names))));
+            out.push_str(&format!(
+                "{}: {reason}\n{detail}",
+                terminal_safe(&with_count(&names))
+            ));
         }
         out.push('\n');
     }
@@ -187,11 +206,20 @@ mod tests {
     }
 
     fn failed(host: &str, e: TransportError) -> ExecOutcome {
-        ExecOutcome { host: host.into(), address: "10.0.0.9".into(), result: Err(e), elapsed: Duration::ZERO }
+        ExecOutcome {
+            host: host.into(),
+            address: "10.0.0.9".into(),
+            result: Err(e),
+            elapsed: Duration::ZERO,
+        }
     }
 
     fn unreachable() -> TransportError {
-        TransportError::Unreachable { address: "10.0.0.9".into(), port: 5985, detail: "Connection refused".into() }
+        TransportError::Unreachable {
+            address: "10.0.0.9".into(),
+            port: 5985,
+            detail: "Connection refused".into(),
+        }
     }
 
     #[test]
@@ -203,7 +231,12 @@ mod tests {
             ran("WS-004", "hello\r\n", "", 0),
         ];
         let text = render_text(&outcomes);
-        assert!(text.starts_with("==== WS-[001-002,004] (3 hosts) ====\nhello\n\n==== WS-003 ====\nother\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "==== WS-[001-002,004] (3 hosts) ====\nhello\n\n==== WS-003 ====\nother\n"
+            ),
+            "{text}"
+        );
         assert!(text.ends_with("4 ok, 0 failed\n"), "{text}");
         assert!(!text.contains("failed ("), "{text}");
     }
@@ -214,20 +247,38 @@ mod tests {
             ran("WS-001", "", "", 0),
             ran("WS-002", "partial\n", "Access to the path is denied.\n", 1),
             failed("WS-003", unreachable()),
-            failed("WS-004", TransportError::TimedOut { phase: Phase::Running, after: Duration::from_secs(60) }),
+            failed(
+                "WS-004",
+                TransportError::TimedOut {
+                    phase: Phase::Running,
+                    after: Duration::from_secs(60),
+                },
+            ),
         ];
         let text = render_text(&outcomes);
         assert!(text.contains("==== WS-001 ====\n(no output)\n"), "{text}");
         assert!(text.contains("==== failed (3) ====\n"), "{text}");
         assert!(text.contains("WS-002: exit code 1\n  stderr:\n    Access to the path is denied.\n  stdout:\n    partial\n"), "{text}");
-        assert!(text.contains("WS-003: unreachable: cannot reach 10.0.0.9 on port 5985"), "{text}");
-        assert!(text.contains("WS-004: timed_out: timed out while the command ran after 60.0s"), "{text}");
-        assert!(text.ends_with("1 ok, 3 failed (1 unreachable, 1 timeout, 1 non-zero exit)\n"), "{text}");
+        assert!(
+            text.contains("WS-003: unreachable: cannot reach 10.0.0.9 on port 5985"),
+            "{text}"
+        );
+        assert!(
+            text.contains("WS-004: timed_out: timed out while the command ran after 60.0s"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("1 ok, 3 failed (1 unreachable, 1 timeout, 1 non-zero exit)\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn identical_failures_are_grouped_too() {
-        let auth = || TransportError::AuthFailed { credential: "ir".into(), detail: "HTTP 401".into() };
+        let auth = || TransportError::AuthFailed {
+            credential: "ir".into(),
+            detail: "HTTP 401".into(),
+        };
         let outcomes = vec![
             ran("WS-001", "x\n", "denied\n", 5),
             failed("WS-002", auth()),
@@ -239,7 +290,10 @@ mod tests {
         assert!(text.contains("==== failed (5) ====\nWS-[001,003] (2 hosts): exit code 5\n  stderr:\n    denied\n  stdout:\n    x\n"), "{text}");
         assert!(text.contains("WS-[002,004] (2 hosts): auth_failed: authentication failed: HTTP 401; check the credential 'ir'"), "{text}");
         assert!(text.contains("\nWS-005: unreachable: "), "{text}");
-        assert!(text.ends_with("0 ok, 5 failed (1 unreachable, 2 auth, 2 non-zero exit)\n"), "{text}");
+        assert!(
+            text.ends_with("0 ok, 5 failed (1 unreachable, 2 auth, 2 non-zero exit)\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -250,20 +304,27 @@ mod tests {
 
     #[test]
     fn json_shape_is_stable() {
-        let ok: serde_json::Value = serde_json::from_str(&json_line(&ran("WS-001", "hi\n", "", 0))).unwrap();
+        let ok: serde_json::Value =
+            serde_json::from_str(&json_line(&ran("WS-001", "hi\n", "", 0))).unwrap();
         assert_eq!(
             ok,
             serde_json::json!({"host":"WS-001","address":"10.0.0.6","status":"ok","kind":null,"exit_code":0,
                 "stdout":"hi\n","stderr":"","error":null,"elapsed_ms":1234})
         );
-        let bad: serde_json::Value = serde_json::from_str(&json_line(&ran("WS-002", "", "no", 3))).unwrap();
+        let bad: serde_json::Value =
+            serde_json::from_str(&json_line(&ran("WS-002", "", "no", 3))).unwrap();
         assert_eq!(bad["status"], "failed");
         assert_eq!(bad["kind"], "non_zero_exit");
         assert_eq!(bad["exit_code"], 3);
-        let down: serde_json::Value = serde_json::from_str(&json_line(&failed("WS-003", unreachable()))).unwrap();
+        let down: serde_json::Value =
+            serde_json::from_str(&json_line(&failed("WS-003", unreachable()))).unwrap();
         assert_eq!(down["kind"], "unreachable");
         assert_eq!(down["exit_code"], serde_json::Value::Null);
         assert!(down["error"].as_str().unwrap().contains("port 5985"));
-        assert_eq!(down.as_object().unwrap().len(), 9, "every key always present");
+        assert_eq!(
+            down.as_object().unwrap().len(),
+            9,
+            "every key always present"
+        );
     }
 }

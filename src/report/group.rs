@@ -21,12 +21,15 @@ pub fn group_by_key<K: Eq + Hash + Clone>(keys: impl IntoIterator<Item = K>) -> 
             Some(&g) => groups[g].members.push(index),
             None => {
                 at.insert(key.clone(), groups.len());
-                groups.push(Group { key, members: vec![index] });
+                groups.push(Group {
+                    key,
+                    members: vec![index],
+                });
             }
         }
     }
     // Stable sort: equal sizes keep first-appearance order.
-    groups.sort_by(|a, b| b.members.len().cmp(&a.members.len()));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
     groups
 }
 
@@ -38,9 +41,27 @@ mod tests {
     fn largest_first_then_first_seen() {
         let g = group_by_key(["b", "a", "b", "c", "a", "b"]);
         assert_eq!(g.len(), 3);
-        assert_eq!(g[0], Group { key: "b", members: vec![0, 2, 5] });
-        assert_eq!(g[1], Group { key: "a", members: vec![1, 4] });
-        assert_eq!(g[2], Group { key: "c", members: vec![3] });
+        assert_eq!(
+            g[0],
+            Group {
+                key: "b",
+                members: vec![0, 2, 5]
+            }
+        );
+        assert_eq!(
+            g[1],
+            Group {
+                key: "a",
+                members: vec![1, 4]
+            }
+        );
+        assert_eq!(
+            g[2],
+            Group {
+                key: "c",
+                members: vec![3]
+            }
+        );
     }
 
     #[test]

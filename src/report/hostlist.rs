@@ -18,12 +18,20 @@ struct Split<'a> {
 fn split(name: &str) -> Option<Split<'_>> {
     let bytes = name.as_bytes();
     let end = bytes.iter().rposition(u8::is_ascii_digit)? + 1;
-    let start = bytes[..end].iter().rposition(|b| !b.is_ascii_digit()).map_or(0, |i| i + 1);
+    let start = bytes[..end]
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |i| i + 1);
     let digits = &name[start..end];
     if digits.len() > 18 {
         return None;
     }
-    Some(Split { prefix: &name[..start], number: digits.parse().ok()?, width: digits.len(), suffix: &name[end..] })
+    Some(Split {
+        prefix: &name[..start],
+        number: digits.parse().ok()?,
+        width: digits.len(),
+        suffix: &name[end..],
+    })
 }
 
 /// `1-3,7` for the sorted, deduplicated numbers, zero-padded to `width`.
@@ -50,22 +58,33 @@ pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
     // (prefix, suffix, width) -> numbers, or a plain name, in first-seen order.
     enum Entry<'a> {
         Plain(&'a str),
-        Numbered { prefix: &'a str, suffix: &'a str, width: usize, numbers: Vec<u64> },
+        Numbered {
+            prefix: &'a str,
+            suffix: &'a str,
+            width: usize,
+            numbers: Vec<u64>,
+        },
     }
     let mut entries: Vec<Entry<'_>> = Vec::new();
     for name in names {
         let name = name.as_ref();
         match split(name) {
             None => {
-                if !entries.iter().any(|e| matches!(e, Entry::Plain(p) if *p == name)) {
+                if !entries
+                    .iter()
+                    .any(|e| matches!(e, Entry::Plain(p) if *p == name))
+                {
                     entries.push(Entry::Plain(name));
                 }
             }
             Some(s) => {
                 let found = entries.iter_mut().find_map(|e| match e {
-                    Entry::Numbered { prefix, suffix, width, numbers }
-                        if *prefix == s.prefix && *suffix == s.suffix && *width == s.width =>
-                    {
+                    Entry::Numbered {
+                        prefix,
+                        suffix,
+                        width,
+                        numbers,
+                    } if *prefix == s.prefix && *suffix == s.suffix && *width == s.width => {
                         Some(numbers)
                     }
                     _ => None,
@@ -86,7 +105,12 @@ pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
         .into_iter()
         .map(|e| match e {
             Entry::Plain(p) => p.to_string(),
-            Entry::Numbered { prefix, suffix, width, mut numbers } => {
+            Entry::Numbered {
+                prefix,
+                suffix,
+                width,
+                mut numbers,
+            } => {
                 numbers.sort_unstable();
                 numbers.dedup();
                 if numbers.len() == 1 {
@@ -128,12 +152,18 @@ mod tests {
     fn single_names_stay_plain() {
         assert_eq!(compact(&["dc01"]), "dc01");
         assert_eq!(with_count(&["dc01"]), "dc01");
-        assert_eq!(compact(&["fileserver", "dc01", "dc02"]), "fileserver,dc[01-02]");
+        assert_eq!(
+            compact(&["fileserver", "dc01", "dc02"]),
+            "fileserver,dc[01-02]"
+        );
     }
 
     #[test]
     fn unsorted_duplicates_and_suffixes() {
-        assert_eq!(compact(&["ws3.corp", "ws1.corp", "ws2.corp", "ws1.corp"]), "ws[1-3].corp");
+        assert_eq!(
+            compact(&["ws3.corp", "ws1.corp", "ws2.corp", "ws1.corp"]),
+            "ws[1-3].corp"
+        );
         assert_eq!(compact(&["a", "a"]), "a");
     }
 
@@ -146,7 +176,13 @@ mod tests {
 
     #[test]
     fn last_digit_run_counts() {
-        assert_eq!(compact(&["r1-n01", "r1-n02", "r2-n01"]), "r1-n[01-02],r2-n01");
-        assert_eq!(compact(&["x99999999999999999999999"]), "x99999999999999999999999");
+        assert_eq!(
+            compact(&["r1-n01", "r1-n02", "r2-n01"]),
+            "r1-n[01-02],r2-n01"
+        );
+        assert_eq!(
+            compact(&["x99999999999999999999999"]),
+            "x99999999999999999999999"
+        );
     }
 }

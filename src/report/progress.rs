@@ -21,7 +21,8 @@ impl Progress {
     /// A bar over `total` hosts; drawn only when `visible`.
     pub fn new(total: usize, visible: bool, verb: &str) -> Progress {
         let bar = if visible {
-            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(&format!(
                 "{verb} {{bar:30}} {{pos}}/{{len}} hosts  {{msg}}  {{elapsed}}"
             ))
@@ -32,7 +33,11 @@ impl Progress {
         } else {
             ProgressBar::hidden()
         };
-        Progress { bar, ok: 0, failed: 0 }
+        Progress {
+            bar,
+            ok: 0,
+            failed: 0,
+        }
     }
 
     /// One more host finished.
@@ -42,7 +47,8 @@ impl Progress {
         } else {
             self.failed += 1;
         }
-        self.bar.set_message(format!("{} ok, {} failed", self.ok, self.failed));
+        self.bar
+            .set_message(format!("{} ok, {} failed", self.ok, self.failed));
         self.bar.inc(1);
     }
 

@@ -25,7 +25,11 @@ pub fn terminal_safe(text: &str) -> String {
 
 /// One line: like [`terminal_safe`], with line breaks turned into spaces.
 pub fn one_line(text: &str) -> String {
-    let joined: Vec<&str> = text.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect();
+    let joined: Vec<&str> = text
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     terminal_safe(&joined.join(" "))
 }
 

@@ -81,8 +81,11 @@ impl Summary {
     pub fn line(&self) -> String {
         let mut text = format!("{} ok, {} failed", self.ok, self.failed);
         if self.failed > 0 {
-            let parts: Vec<String> =
-                self.by_category.iter().map(|(c, n)| format!("{n} {}", c.label())).collect();
+            let parts: Vec<String> = self
+                .by_category
+                .iter()
+                .map(|(c, n)| format!("{n} {}", c.label()))
+                .collect();
             text.push_str(&format!(" ({})", parts.join(", ")));
         }
         text
@@ -116,7 +119,10 @@ mod tests {
         ] {
             s.add(f);
         }
-        assert_eq!(s.line(), "2 ok, 5 failed (2 unreachable, 1 auth, 1 timeout, 1 non-zero exit)");
+        assert_eq!(
+            s.line(),
+            "2 ok, 5 failed (2 unreachable, 1 auth, 1 timeout, 1 non-zero exit)"
+        );
         assert_eq!(s.exit_code(false), crate::exit::PARTIAL);
         assert_eq!(s.exit_code(true), crate::exit::INTERRUPTED);
     }

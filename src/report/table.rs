@@ -8,7 +8,11 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     let cols = headers.len();
     let clean: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| (0..cols).map(|i| one_line(r.get(i).map_or("", String::as_str))).collect())
+        .map(|r| {
+            (0..cols)
+                .map(|i| one_line(r.get(i).map_or("", String::as_str)))
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &clean {
@@ -43,7 +47,13 @@ mod tests {
 
     #[test]
     fn aligns_columns() {
-        let t = render(&["HOST", "PS"], &[vec!["WS-001".into(), "5.1".into()], vec!["dc".into(), "2.0".into()]]);
+        let t = render(
+            &["HOST", "PS"],
+            &[
+                vec!["WS-001".into(), "5.1".into()],
+                vec!["dc".into(), "2.0".into()],
+            ],
+        );
         assert_eq!(t, "HOST    PS\nWS-001  5.1\ndc      2.0\n");
     }
 

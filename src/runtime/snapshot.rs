@@ -113,7 +113,7 @@ pub struct Process {
 }
 
 /// Facts about one file that something starts (or a folder around it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub path: String,
     pub exists: bool,
@@ -129,6 +129,11 @@ pub struct FileFacts {
     pub signer: String,
     /// Number of entries when `is_dir`.
     pub entries: u32,
+    /// Names of the entries when `is_dir` (bounded; may be empty when not
+    /// listed). Detection uses it to see a loader folder's other files and
+    /// whether a folder name also exists elsewhere.
+    #[serde(default)]
+    pub listing: Vec<String>,
 }
 
 /// A registry value of interest that is not an autostart (Defender
@@ -170,4 +175,13 @@ pub struct Snapshot {
     pub files: Vec<FileFacts>,
     pub registry: Vec<RegistryValue>,
     pub truncated: Vec<Truncation>,
+    /// Serial number of the system (C:) volume. Emotet (2019-2020) derives
+    /// its file name and its `Explorer\<serial-hex>` value from it.
+    #[serde(default)]
+    pub system_volume_serial: Option<u32>,
+    /// Lower-case base names (no extension) of the PE files directly in
+    /// System32, when collected (bounded). Emotet 2020 names its folder and
+    /// file after them.
+    #[serde(default)]
+    pub system32_names: Vec<String>,
 }

@@ -35,8 +35,14 @@ pub struct HttpFacts {
 impl HttpFacts {
     /// Read the facts of a winrm-rs HTTP error.
     pub fn of(err: &WinrmError) -> Option<HttpFacts> {
-        let WinrmError::Http(e) = err else { return None };
-        Some(HttpFacts { is_connect: e.is_connect(), is_timeout: e.is_timeout(), detail: cause_chain(e) })
+        let WinrmError::Http(e) = err else {
+            return None;
+        };
+        Some(HttpFacts {
+            is_connect: e.is_connect(),
+            is_timeout: e.is_timeout(),
+            detail: cause_chain(e),
+        })
     }
 }
 
@@ -81,32 +87,63 @@ fn says_503(msg: &str) -> bool {
 pub fn classify_http(facts: &HttpFacts, ctx: &ErrorContext<'_>) -> TransportError {
     let lower = facts.detail.to_ascii_lowercase();
     if facts.is_timeout && !facts.is_connect {
-        return TransportError::TimedOut { phase: ctx.phase, after: ctx.elapsed };
+        return TransportError::TimedOut {
+            phase: ctx.phase,
+            after: ctx.elapsed,
+        };
     }
-    let unreachable_words = ["refused", "no route", "unreachable", "dns", "resolve", "lookup"];
+    let unreachable_words = [
+        "refused",
+        "no route",
+        "unreachable",
+        "dns",
+        "resolve",
+        "lookup",
+    ];
     let looks_unreachable = unreachable_words.iter().any(|w| lower.contains(w));
     if facts.is_connect || (looks_unreachable && ctx.phase == Phase::OpeningShell) {
         let detail = if facts.is_timeout {
-            format!("no answer within the connect time-out ({})", short_reason(&facts.detail))
+            format!(
+                "no answer within the connect time-out ({})",
+                short_reason(&facts.detail)
+            )
         } else {
             short_reason(&facts.detail)
         };
-        return TransportError::Unreachable { address: ctx.address.to_string(), port: ctx.port, detail };
+        return TransportError::Unreachable {
+            address: ctx.address.to_string(),
+            port: ctx.port,
+            detail,
+        };
     }
-    TransportError::Protocol { phase: ctx.phase, detail: facts.detail.clone() }
+    TransportError::Protocol {
+        phase: ctx.phase,
+        detail: facts.detail.clone(),
+    }
 }
 
 /// The most useful part of a cause chain: its last cause ("Connection
 /// refused (os error 111)"), which is what a user can act on.
 fn short_reason(chain: &str) -> String {
-    chain.rsplit(": ").next().unwrap_or(chain).trim().to_string()
+    chain
+        .rsplit(": ")
+        .next()
+        .unwrap_or(chain)
+        .trim()
+        .to_string()
 }
 
 /// Classify any winrm-rs error raised at run time (after the client was
 /// built).
 pub fn classify(err: &WinrmError, ctx: &ErrorContext<'_>) -> TransportError {
-    let protocol = |detail: String| TransportError::Protocol { phase: ctx.phase, detail };
-    let auth = |detail: String| TransportError::AuthFailed { credential: ctx.credential.to_string(), detail };
+    let protocol = |detail: String| TransportError::Protocol {
+        phase: ctx.phase,
+        detail,
+    };
+    let auth = |detail: String| TransportError::AuthFailed {
+        credential: ctx.credential.to_string(),
+        detail,
+    };
     match err {
         WinrmError::Http(_) => match HttpFacts::of(err) {
             Some(facts) => classify_http(&facts, ctx),
@@ -115,7 +152,9 @@ pub fn classify(err: &WinrmError, ctx: &ErrorContext<'_>) -> TransportError {
         WinrmError::AuthFailed(msg) if says_503(msg) => protocol(format!("service busy: {msg}")),
         WinrmError::AuthFailed(msg) if says_auth_rejected(msg) => auth(msg.clone()),
         WinrmError::AuthFailed(msg) => protocol(msg.clone()),
-        WinrmError::Ntlm(NtlmError::InvalidMessage(msg)) if says_auth_rejected(msg) => auth(msg.clone()),
+        WinrmError::Ntlm(NtlmError::InvalidMessage(msg)) if says_auth_rejected(msg) => {
+            auth(msg.clone())
+        }
         WinrmError::Ntlm(e) => protocol(e.to_string()),
         WinrmError::Soap(SoapError::Fault { code, reason }) => {
             let name = fault_name(code);
@@ -123,17 +162,25 @@ pub fn classify(err: &WinrmError, ctx: &ErrorContext<'_>) -> TransportError {
             if name.eq_ignore_ascii_case("QuotaLimit")
                 || (lower.contains("maximum number of") && lower.contains("shell"))
             {
-                TransportError::QuotaExceeded { detail: reason.clone() }
+                TransportError::QuotaExceeded {
+                    detail: reason.clone(),
+                }
             } else if name.eq_ignore_ascii_case("AccessDenied") || says_auth_rejected(reason) {
                 auth(format!("access denied ({reason})"))
             } else if name.eq_ignore_ascii_case("TimedOut") {
-                TransportError::TimedOut { phase: ctx.phase, after: ctx.elapsed }
+                TransportError::TimedOut {
+                    phase: ctx.phase,
+                    after: ctx.elapsed,
+                }
             } else {
                 protocol(format!("SOAP fault {code}: {reason}"))
             }
         }
         WinrmError::Soap(e) => protocol(e.to_string()),
-        WinrmError::Timeout(_) => TransportError::TimedOut { phase: ctx.phase, after: ctx.elapsed },
+        WinrmError::Timeout(_) => TransportError::TimedOut {
+            phase: ctx.phase,
+            after: ctx.elapsed,
+        },
         WinrmError::Transfer(msg) if msg.contains("max_output_bytes") => {
             protocol(format!("output cap reached: {msg}"))
         }
@@ -180,9 +227,16 @@ pub fn is_transient_http(facts: &HttpFacts, reached_before: bool) -> bool {
         return reached_before;
     }
     let lower = facts.detail.to_ascii_lowercase();
-    ["reset", "broken pipe", "connection closed", "closed before", "incomplete message", "eof"]
-        .iter()
-        .any(|w| lower.contains(w))
+    [
+        "reset",
+        "broken pipe",
+        "connection closed",
+        "closed before",
+        "incomplete message",
+        "eof",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 /// Was nothing sent? Then even a command start may be retried.
@@ -196,26 +250,43 @@ mod tests {
     use crate::transport::error::ErrorKind;
 
     fn ctx(phase: Phase) -> ErrorContext<'static> {
-        ErrorContext { address: "127.50.0.1", port: 5985, credential: "ir", phase, elapsed: Duration::from_secs(3) }
+        ErrorContext {
+            address: "127.50.0.1",
+            port: 5985,
+            credential: "ir",
+            phase,
+            elapsed: Duration::from_secs(3),
+        }
     }
 
     #[test]
     fn ntlm_rejection_is_auth_failed_and_names_the_credential() {
-        let e = WinrmError::AuthFailed("NTLM authentication rejected (bad credentials or CBT mismatch)".into());
+        let e = WinrmError::AuthFailed(
+            "NTLM authentication rejected (bad credentials or CBT mismatch)".into(),
+        );
         let t = classify(&e, &ctx(Phase::OpeningShell));
         assert_eq!(t.kind(), ErrorKind::AuthFailed);
         assert!(t.to_string().contains("'ir'"), "{t}");
-        assert!(!is_transient(&e, true), "auth failures must never be retried");
+        assert!(
+            !is_transient(&e, true),
+            "auth failures must never be retried"
+        );
     }
 
     #[test]
     fn http_503_is_protocol_and_transient() {
         let e = WinrmError::AuthFailed("HTTP 503 Service Unavailable: busy".into());
-        assert_eq!(classify(&e, &ctx(Phase::OpeningShell)).kind(), ErrorKind::Protocol);
+        assert_eq!(
+            classify(&e, &ctx(Phase::OpeningShell)).kind(),
+            ErrorKind::Protocol
+        );
         assert!(is_transient(&e, false));
         let other = WinrmError::AuthFailed("HTTP 400 Bad Request: x".into());
         assert!(!is_transient(&other, true));
-        assert_eq!(classify(&other, &ctx(Phase::Running)).kind(), ErrorKind::Protocol);
+        assert_eq!(
+            classify(&other, &ctx(Phase::Running)).kind(),
+            ErrorKind::Protocol
+        );
     }
 
     #[test]
@@ -231,23 +302,41 @@ mod tests {
             code: "s:Receiver".into(),
             reason: "The server is already executing the maximum number of concurrent shells a user can remotely open".into(),
         });
-        assert_eq!(classify(&by_text, &ctx(Phase::OpeningShell)).kind(), ErrorKind::QuotaExceeded);
+        assert_eq!(
+            classify(&by_text, &ctx(Phase::OpeningShell)).kind(),
+            ErrorKind::QuotaExceeded
+        );
     }
 
     #[test]
     fn access_denied_fault_is_auth() {
-        let e = WinrmError::Soap(SoapError::Fault { code: "w:AccessDenied".into(), reason: "Access is denied.".into() });
-        assert_eq!(classify(&e, &ctx(Phase::OpeningShell)).kind(), ErrorKind::AuthFailed);
+        let e = WinrmError::Soap(SoapError::Fault {
+            code: "w:AccessDenied".into(),
+            reason: "Access is denied.".into(),
+        });
+        assert_eq!(
+            classify(&e, &ctx(Phase::OpeningShell)).kind(),
+            ErrorKind::AuthFailed
+        );
     }
 
     #[test]
     fn other_faults_timeouts_and_cancel() {
-        let e = WinrmError::Soap(SoapError::Fault { code: "w:InvalidSelectors".into(), reason: "bad shell".into() });
+        let e = WinrmError::Soap(SoapError::Fault {
+            code: "w:InvalidSelectors".into(),
+            reason: "bad shell".into(),
+        });
         let t = classify(&e, &ctx(Phase::Running));
         assert_eq!(t.kind(), ErrorKind::Protocol);
         assert!(t.to_string().contains("InvalidSelectors"));
-        assert_eq!(classify(&WinrmError::Timeout(20), &ctx(Phase::Starting)).kind(), ErrorKind::TimedOut);
-        assert_eq!(classify(&WinrmError::Cancelled, &ctx(Phase::Running)).kind(), ErrorKind::Interrupted);
+        assert_eq!(
+            classify(&WinrmError::Timeout(20), &ctx(Phase::Starting)).kind(),
+            ErrorKind::TimedOut
+        );
+        assert_eq!(
+            classify(&WinrmError::Cancelled, &ctx(Phase::Running)).kind(),
+            ErrorKind::Interrupted
+        );
     }
 
     #[test]
@@ -269,12 +358,26 @@ mod tests {
 
     #[test]
     fn reset_is_transient_timeout_is_not() {
-        let reset = HttpFacts { is_connect: false, is_timeout: false, detail: "connection reset by peer".into() };
+        let reset = HttpFacts {
+            is_connect: false,
+            is_timeout: false,
+            detail: "connection reset by peer".into(),
+        };
         assert!(is_transient_http(&reset, false));
-        assert_eq!(classify_http(&reset, &ctx(Phase::Running)).kind(), ErrorKind::Protocol);
-        let slow = HttpFacts { is_connect: false, is_timeout: true, detail: "operation timed out".into() };
+        assert_eq!(
+            classify_http(&reset, &ctx(Phase::Running)).kind(),
+            ErrorKind::Protocol
+        );
+        let slow = HttpFacts {
+            is_connect: false,
+            is_timeout: true,
+            detail: "operation timed out".into(),
+        };
         assert!(!is_transient_http(&slow, true));
-        assert_eq!(classify_http(&slow, &ctx(Phase::Running)).kind(), ErrorKind::TimedOut);
+        assert_eq!(
+            classify_http(&slow, &ctx(Phase::Running)).kind(),
+            ErrorKind::TimedOut
+        );
     }
 
     #[test]
@@ -285,7 +388,8 @@ mod tests {
 
     #[test]
     fn cause_chain_keeps_the_root_cause() {
-        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let inner =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
         let outer = std::io::Error::other(inner);
         assert!(cause_chain(&outer).contains("Connection refused"));
     }

@@ -84,7 +84,9 @@ fn secs(d: &Duration) -> String {
 /// What to do about a time-out in `phase`.
 fn timeout_hint(phase: Phase) -> &'static str {
     match phase {
-        Phase::Running => "; if the command needs longer, raise command_timeout in the inventory or pass --timeout",
+        Phase::Running => {
+            "; if the command needs longer, raise command_timeout in the inventory or pass --timeout"
+        }
         Phase::OpeningShell => "; the host answered too slowly: check its load and the network",
         _ => "",
     }
@@ -99,7 +101,11 @@ pub enum TransportError {
         "cannot reach {address} on port {port}: {detail}; check that the host is up and that \
          WinRM listens on port {port}"
     )]
-    Unreachable { address: String, port: u16, detail: String },
+    Unreachable {
+        address: String,
+        port: u16,
+        detail: String,
+    },
 
     /// The host refused the credential (HTTP 401, access denied). Never
     /// retried: retries lock accounts out.
@@ -146,7 +152,9 @@ impl TransportError {
             TransportError::TimedOut { phase, .. }
             | TransportError::Protocol { phase, .. }
             | TransportError::Interrupted { phase } => Some(*phase),
-            TransportError::Unreachable { .. } | TransportError::AuthFailed { .. } => Some(Phase::OpeningShell),
+            TransportError::Unreachable { .. } | TransportError::AuthFailed { .. } => {
+                Some(Phase::OpeningShell)
+            }
             TransportError::QuotaExceeded { .. } => Some(Phase::OpeningShell),
             TransportError::OutputTooLarge { .. } => Some(Phase::Running),
             TransportError::Refused { .. } => None,
@@ -155,7 +163,10 @@ impl TransportError {
 
     /// Did authentication succeed before this error (a shell was open)?
     pub fn after_login(&self) -> bool {
-        matches!(self.phase(), Some(Phase::Starting | Phase::SendingInput | Phase::Running | Phase::Closing))
+        matches!(
+            self.phase(),
+            Some(Phase::Starting | Phase::SendingInput | Phase::Running | Phase::Closing)
+        )
     }
 
     /// The coarse class of this error.
@@ -186,30 +197,54 @@ mod tests {
         };
         assert_eq!(e.kind(), ErrorKind::Unreachable);
         let text = e.to_string();
-        assert!(text.contains("10.0.0.5") && text.contains("port 5985"), "{text}");
+        assert!(
+            text.contains("10.0.0.5") && text.contains("port 5985"),
+            "{text}"
+        );
         assert!(text.contains("WinRM listens on port 5985"), "{text}");
 
-        let e = TransportError::AuthFailed { credential: "ir".into(), detail: "HTTP 401".into() };
+        let e = TransportError::AuthFailed {
+            credential: "ir".into(),
+            detail: "HTTP 401".into(),
+        };
         assert!(e.to_string().contains("check the credential 'ir'"));
         assert!(e.to_string().contains("local administrator"));
 
-        let e = TransportError::TimedOut { phase: Phase::Running, after: Duration::from_millis(2500) };
-        assert!(e.to_string().starts_with("timed out while the command ran after 2.5s; "), "{e}");
+        let e = TransportError::TimedOut {
+            phase: Phase::Running,
+            after: Duration::from_millis(2500),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("timed out while the command ran after 2.5s; "),
+            "{e}"
+        );
         assert!(e.to_string().contains("--timeout"), "{e}");
         assert!(e.after_login());
-        let before = TransportError::TimedOut { phase: Phase::OpeningShell, after: Duration::from_secs(1) };
+        let before = TransportError::TimedOut {
+            phase: Phase::OpeningShell,
+            after: Duration::from_secs(1),
+        };
         assert!(!before.after_login());
 
-        let e = TransportError::QuotaExceeded { detail: "max 5".into() };
+        let e = TransportError::QuotaExceeded {
+            detail: "max 5".into(),
+        };
         assert!(e.to_string().contains("MaxShellsPerUser"));
     }
 
     #[test]
     fn kind_names_are_stable() {
         assert_eq!(ErrorKind::AuthFailed.as_str(), "auth_failed");
-        assert_eq!(serde_json::to_string(&ErrorKind::TimedOut).unwrap(), "\"timed_out\"");
         assert_eq!(
-            TransportError::Interrupted { phase: Phase::Queued }.kind(),
+            serde_json::to_string(&ErrorKind::TimedOut).unwrap(),
+            "\"timed_out\""
+        );
+        assert_eq!(
+            TransportError::Interrupted {
+                phase: Phase::Queued
+            }
+            .kind(),
             ErrorKind::Interrupted
         );
     }

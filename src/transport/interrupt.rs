@@ -12,10 +12,14 @@ pub fn watch_ctrl_c() -> CancellationToken {
         if tokio::signal::ctrl_c().await.is_err() {
             return; // No signal handling here: nothing to watch.
         }
-        eprintln!("\ninterrupted: stopping commands and closing shells (Ctrl-C again to quit at once)");
+        eprintln!(
+            "\ninterrupted: stopping commands and closing shells (Ctrl-C again to quit at once)"
+        );
         trigger.cancel();
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted again: quitting; shells still open are reaped by the hosts when idle");
+            eprintln!(
+                "interrupted again: quitting; shells still open are reaped by the hosts when idle"
+            );
             std::process::exit(crate::exit::INTERRUPTED);
         }
     });

@@ -7,7 +7,8 @@ use super::pool::{HostTarget, prepare};
 use super::secrets::PasswordSource;
 use super::session::{HostSession, run_script};
 use crate::inventory::{
-    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme, SecretSource,
+    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
+    SecretSource,
 };
 use crate::lab::{Account, HostFault, HostSpec, Lab, LabSpec, OsInfo};
 use crate::runtime::probe;
@@ -30,8 +31,18 @@ fn spec(name: &str, address: [u8; 4]) -> HostSpec {
             ps_version: "5.1.17763.1".into(),
         },
         accounts: vec![
-            Account { domain: String::new(), user: "Administrator".into(), password: PASSWORD.into(), admin: true },
-            Account { domain: String::new(), user: "guest".into(), password: PASSWORD.into(), admin: false },
+            Account {
+                domain: String::new(),
+                user: "Administrator".into(),
+                password: PASSWORD.into(),
+                admin: true,
+            },
+            Account {
+                domain: String::new(),
+                user: "guest".into(),
+                password: PASSWORD.into(),
+                admin: false,
+            },
         ],
         allow_unencrypted: false,
         allow_basic: false,
@@ -45,7 +56,11 @@ fn spec(name: &str, address: [u8; 4]) -> HostSpec {
 /// Gives every credential the same password, and counts the requests.
 struct Fixed(&'static str, usize);
 impl PasswordSource for Fixed {
-    fn password_for(&mut self, _: &CredentialSpec, _: &ResolvedHost) -> Result<Zeroizing<String>, String> {
+    fn password_for(
+        &mut self,
+        _: &CredentialSpec,
+        _: &ResolvedHost,
+    ) -> Result<Zeroizing<String>, String> {
         self.1 += 1;
         Ok(Zeroizing::new(self.0.to_string()))
     }
@@ -67,7 +82,12 @@ fn settings(command_timeout: Duration) -> ConnectionSettings {
 }
 
 /// Targets for the lab's hosts, logging in as `user` with `password`.
-fn targets(lab: &Lab, user: &str, password: &'static str, command_timeout: Duration) -> Vec<HostTarget> {
+fn targets(
+    lab: &Lab,
+    user: &str,
+    password: &'static str,
+    command_timeout: Duration,
+) -> Vec<HostTarget> {
     let hosts = lab
         .spec()
         .hosts
@@ -92,7 +112,11 @@ fn targets(lab: &Lab, user: &str, password: &'static str, command_timeout: Durat
     let mut source = Fixed(password, 0);
     let prepared = prepare(&inventory, &mut source);
     assert_eq!(source.1, 1, "one password request for one credential");
-    prepared.hosts.into_iter().map(|h| h.expect("not refused")).collect()
+    prepared
+        .hosts
+        .into_iter()
+        .map(|h| h.expect("not refused"))
+        .collect()
 }
 
 async fn lab(hosts: Vec<HostSpec>) -> Lab {
@@ -102,22 +126,38 @@ async fn lab(hosts: Vec<HostSpec>) -> Lab {
 // 127.50.1.0/24
 #[tokio::test]
 async fn scripts_run_through_the_stdin_bootstrap_and_shells_are_closed() {
-    let lab = lab(vec![spec("WS-001", [127, 50, 1, 1]), spec("WS-002", [127, 50, 1, 2])]).await;
+    let lab = lab(vec![
+        spec("WS-001", [127, 50, 1, 1]),
+        spec("WS-002", [127, 50, 1, 2]),
+    ])
+    .await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
     let cancel = CancellationToken::new();
     for t in &targets {
-        let out = run_script(t, "Write-Output 'hello world'\nhostname", &cancel).await.expect("runs");
+        let out = run_script(t, "Write-Output 'hello world'\nhostname", &cancel)
+            .await
+            .expect("runs");
         assert_eq!(out.exit_code, 0);
-        assert_eq!(out.stdout.replace("\r\n", "\n"), format!("hello world\n{}\n", t.host.name));
+        assert_eq!(
+            out.stdout.replace("\r\n", "\n"),
+            format!("hello world\n{}\n", t.host.name)
+        );
         assert_eq!(out.stderr, "");
     }
     // A script larger than one stdin chunk.
-    let big = format!("Write-Output 'start'\n{}Write-Output 'end'\n", "# padding padding padding\n".repeat(8000));
+    let big = format!(
+        "Write-Output 'start'\n{}Write-Output 'end'\n",
+        "# padding padding padding\n".repeat(8000)
+    );
     assert!(big.len() > 2 * crate::runtime::bootstrap::STDIN_CHUNK_BYTES);
-    let out = run_script(&targets[0], &big, &cancel).await.expect("big script runs");
+    let out = run_script(&targets[0], &big, &cancel)
+        .await
+        .expect("big script runs");
     assert_eq!(out.stdout.replace("\r\n", "\n"), "start\nend\n");
     // Several scripts in one session, in order.
-    let mut session = HostSession::open(&targets[1], &cancel).await.expect("opens");
+    let mut session = HostSession::open(&targets[1], &cancel)
+        .await
+        .expect("opens");
     let a = session.run_script("Write-Output 1").await.expect("first");
     let b = session.run_script("Write-Output 2").await.expect("second");
     assert_eq!((a.stdout.trim(), b.stdout.trim()), ("1", "2"));
@@ -135,7 +175,13 @@ async fn scripts_run_through_the_stdin_bootstrap_and_shells_are_closed() {
 async fn non_ascii_output_survives() {
     let lab = lab(vec![spec("WS-001", [127, 50, 9, 1])]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
-    let out = run_script(&targets[0], "Write-Output 'héllo Пётр 🦀'", &CancellationToken::new()).await.expect("runs");
+    let out = run_script(
+        &targets[0],
+        "Write-Output 'héllo Пётр 🦀'",
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("runs");
     assert_eq!(out.stdout.trim_end(), "héllo Пётр 🦀");
     lab.stop().await;
 }
@@ -145,13 +191,23 @@ async fn non_ascii_output_survives() {
 async fn stderr_is_readable_and_exit_codes_come_back() {
     let lab = lab(vec![spec("WS-001", [127, 50, 2, 1])]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
-    let out = run_script(&targets[0], "Write-Output 'before'\nWrite-Error 'boom happened'\nexit 3", &CancellationToken::new())
-        .await
-        .expect("runs");
+    let out = run_script(
+        &targets[0],
+        "Write-Output 'before'\nWrite-Error 'boom happened'\nexit 3",
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("runs");
     assert_eq!(out.exit_code, 3);
     assert!(out.stdout.contains("before"));
     assert!(out.stderr.contains("boom happened"), "{:?}", out.stderr);
-    assert!(!out.stderr.contains("<Objs") && !out.stderr.contains("_x000D_") && !out.stderr.contains("CLIXML"), "{:?}", out.stderr);
+    assert!(
+        !out.stderr.contains("<Objs")
+            && !out.stderr.contains("_x000D_")
+            && !out.stderr.contains("CLIXML"),
+        "{:?}",
+        out.stderr
+    );
     lab.stop().await;
 }
 
@@ -159,14 +215,30 @@ async fn stderr_is_readable_and_exit_codes_come_back() {
 #[tokio::test]
 async fn wrong_password_and_non_admin_are_auth_failures_never_retried() {
     let lab = lab(vec![spec("WS-001", [127, 50, 3, 1])]).await;
-    let wrong = targets(&lab, "Administrator", "not-the-password", Duration::from_secs(30));
-    let err = run_script(&wrong[0], "hostname", &CancellationToken::new()).await.unwrap_err();
+    let wrong = targets(
+        &lab,
+        "Administrator",
+        "not-the-password",
+        Duration::from_secs(30),
+    );
+    let err = run_script(&wrong[0], "hostname", &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AuthFailed, "{err}");
-    assert!(err.to_string().contains("check the credential 'admin'"), "{err}");
+    assert!(
+        err.to_string().contains("check the credential 'admin'"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("not-the-password"));
-    assert_eq!(lab.stats().auth_failures, 1, "no retry after a refused password");
+    assert_eq!(
+        lab.stats().auth_failures,
+        1,
+        "no retry after a refused password"
+    );
     let guest = targets(&lab, "guest", PASSWORD, Duration::from_secs(30));
-    let err = run_script(&guest[0], "hostname", &CancellationToken::new()).await.unwrap_err();
+    let err = run_script(&guest[0], "hostname", &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AuthFailed, "{err}");
     lab.stop().await;
 }
@@ -179,10 +251,16 @@ async fn a_down_host_is_unreachable_fast() {
     let lab = lab(vec![down]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
     let started = Instant::now();
-    let err = run_script(&targets[0], "hostname", &CancellationToken::new()).await.unwrap_err();
+    let err = run_script(&targets[0], "hostname", &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
     assert!(err.to_string().contains("port 5985"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(2), "not retried: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "not retried: {:?}",
+        started.elapsed()
+    );
     lab.stop().await;
 }
 
@@ -194,10 +272,20 @@ async fn a_hung_command_times_out_and_its_shell_is_closed() {
     let lab = lab(vec![hang]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(3));
     let started = Instant::now();
-    let err = run_script(&targets[0], "hostname", &CancellationToken::new()).await.unwrap_err();
+    let err = run_script(&targets[0], "hostname", &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
-    assert_eq!(lab.open_shells("WS-HANG"), 0, "shell deleted after the time-out");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        lab.open_shells("WS-HANG"),
+        0,
+        "shell deleted after the time-out"
+    );
     lab.stop().await;
 }
 
@@ -214,7 +302,9 @@ async fn ctrl_c_interrupts_and_closes_the_shell() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         trigger.cancel();
     });
-    let err = run_script(&targets[0], "hostname", &cancel).await.unwrap_err();
+    let err = run_script(&targets[0], "hostname", &cancel)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Interrupted, "{err}");
     assert_eq!(lab.open_shells("WS-HANG"), 0);
     lab.stop().await;
@@ -228,8 +318,12 @@ async fn shell_quota_is_reported_as_such() {
     let lab = lab(vec![small]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
     let cancel = CancellationToken::new();
-    let held = HostSession::open(&targets[0], &cancel).await.expect("first shell");
-    let err = run_script(&targets[0], "hostname", &cancel).await.unwrap_err();
+    let held = HostSession::open(&targets[0], &cancel)
+        .await
+        .expect("first shell");
+    let err = run_script(&targets[0], "hostname", &cancel)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::QuotaExceeded, "{err}");
     assert!(err.to_string().contains("MaxShellsPerUser"), "{err}");
     held.close().await;
@@ -244,12 +338,15 @@ async fn the_probe_runs_and_parses_with_clock_skew() {
     skewed.clock_skew_secs = 600;
     let lab = lab(vec![skewed]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
-    let out = run_script(&targets[0], probe::PROBE, &CancellationToken::new()).await.expect("probe runs");
+    let out = run_script(&targets[0], probe::PROBE, &CancellationToken::new())
+        .await
+        .expect("probe runs");
     let facts = probe::parse(&out.stdout).expect("probe parses");
     assert_eq!(facts.hostname, "WS-SKEW");
     assert!(facts.is_admin);
     assert_eq!(facts.os_build, "17763");
-    let skew = crate::report::clock::skew_secs(&facts.utc_now, out.started_at, out.elapsed).expect("clock read");
+    let skew = crate::report::clock::skew_secs(&facts.utc_now, out.started_at, out.elapsed)
+        .expect("clock read");
     assert!((595..=605).contains(&skew), "skew {skew}");
     lab.stop().await;
 }

@@ -37,7 +37,11 @@ pub struct OverCap(pub usize);
 
 impl OutputBuffer {
     pub fn new(cap: usize) -> Self {
-        OutputBuffer { stdout: Vec::new(), stderr: Vec::new(), cap }
+        OutputBuffer {
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            cap,
+        }
     }
 
     /// Add one poll's output; `Err` once the total passes the cap.
@@ -87,7 +91,9 @@ pub fn readable_stderr(bytes: &[u8]) -> String {
     };
     let text = text_of(bytes).replace("\r\n", "\n");
     // Leftover escapes of CR/LF from a partial record.
-    text.replace("_x000D__x000A_", "\n").replace("_x000A_", "\n").replace("_x000D_", "")
+    text.replace("_x000D__x000A_", "\n")
+        .replace("_x000A_", "\n")
+        .replace("_x000D_", "")
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -141,7 +147,10 @@ mod tests {
     fn stdout_bom_stripped_and_invalid_utf8_survives() {
         let mut b = OutputBuffer::new(100);
         b.push(b"\xEF\xBB\xBFok \xFF\r\n", b"").unwrap();
-        assert_eq!(b.finish(0, SystemTime::UNIX_EPOCH, Duration::ZERO).stdout, "ok \u{FFFD}\r\n");
+        assert_eq!(
+            b.finish(0, SystemTime::UNIX_EPOCH, Duration::ZERO).stdout,
+            "ok \u{FFFD}\r\n"
+        );
     }
 
     #[test]
@@ -157,7 +166,10 @@ mod tests {
 
     #[test]
     fn plain_stderr_is_kept() {
-        assert_eq!(readable_stderr(b"access denied\r\nline 2"), "access denied\nline 2");
+        assert_eq!(
+            readable_stderr(b"access denied\r\nline 2"),
+            "access denied\nline 2"
+        );
     }
 
     #[test]
@@ -167,12 +179,19 @@ mod tests {
         assert_eq!(p.delay_after(quick, false), None);
         assert_eq!(p.delay_after(quick, false), None);
         assert_eq!(p.delay_after(quick, false), Some(Duration::from_millis(50)));
-        assert_eq!(p.delay_after(quick, false), Some(Duration::from_millis(100)));
+        assert_eq!(
+            p.delay_after(quick, false),
+            Some(Duration::from_millis(100))
+        );
         for _ in 0..10 {
             p.delay_after(quick, false);
         }
         assert_eq!(p.delay_after(quick, false), Some(Duration::from_secs(1)));
         assert_eq!(p.delay_after(quick, true), None, "progress resets");
-        assert_eq!(p.delay_after(Duration::from_secs(20), false), None, "a held poll is not quick");
+        assert_eq!(
+            p.delay_after(Duration::from_secs(20), false),
+            None,
+            "a held poll is not quick"
+        );
     }
 }

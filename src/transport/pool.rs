@@ -24,7 +24,9 @@ pub struct HostTarget {
 
 impl std::fmt::Debug for HostTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostTarget").field("host", &self.host.name).finish_non_exhaustive()
+        f.debug_struct("HostTarget")
+            .field("host", &self.host.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,10 +61,22 @@ pub fn prepare(inventory: &Inventory, resolver: &mut dyn PasswordSource) -> Prep
     let mut clients: HashMap<ClientKey, Result<Arc<WinrmClient>, TransportError>> = HashMap::new();
     let mut prepared = Prepared::default();
     for host in &inventory.hosts {
-        let entry = client_for(inventory, host, resolver, &mut clients, &mut prepared.warnings);
+        let entry = client_for(
+            inventory,
+            host,
+            resolver,
+            &mut clients,
+            &mut prepared.warnings,
+        );
         prepared.hosts.push(match entry {
-            Ok(client) => Ok(HostTarget { host: host.clone(), client }),
-            Err(error) => Err(Refusal { host: host.clone(), error }),
+            Ok(client) => Ok(HostTarget {
+                host: host.clone(),
+                client,
+            }),
+            Err(error) => Err(Refusal {
+                host: host.clone(),
+                error,
+            }),
         });
     }
     prepared
@@ -79,11 +93,17 @@ fn client_for(
     let settings = &host.settings;
     let Some(credential) = inventory.credential(&settings.credential) else {
         return Err(TransportError::Refused {
-            reason: format!("the inventory defines no credential named '{}'", settings.credential),
+            reason: format!(
+                "the inventory defines no credential named '{}'",
+                settings.credential
+            ),
         });
     };
     let key = ClientKey {
-        settings: ConnectionSettings { command_timeout: Duration::ZERO, ..settings.clone() },
+        settings: ConnectionSettings {
+            command_timeout: Duration::ZERO,
+            ..settings.clone()
+        },
         host: is_per_host(credential).then(|| host.name.clone()),
     };
     if let Some(existing) = clients.get(&key) {
@@ -101,23 +121,34 @@ fn build_client(
     resolver: &mut dyn PasswordSource,
     warnings: &mut Vec<String>,
 ) -> Result<Arc<WinrmClient>, TransportError> {
-    let plan = settings::plan(&host.settings).map_err(|reason| TransportError::Refused { reason })?;
+    let plan =
+        settings::plan(&host.settings).map_err(|reason| TransportError::Refused { reason })?;
     for w in plan.warnings {
         if !warnings.contains(&w) {
             warnings.push(w);
         }
     }
-    let password = resolver.password_for(credential, host).map_err(|why| TransportError::Refused {
-        reason: format!("no password for credential '{}': {why}", credential.name),
-    })?;
+    let password =
+        resolver
+            .password_for(credential, host)
+            .map_err(|why| TransportError::Refused {
+                reason: format!("no password for credential '{}': {why}", credential.name),
+            })?;
     // `WinrmCredentials` moves its copy into a SecretString (wiped on drop);
     // ours is wiped when `password` goes out of scope.
-    let creds = WinrmCredentials::new(credential.user.as_str(), password.as_str(), credential.domain.as_str());
+    let creds = WinrmCredentials::new(
+        credential.user.as_str(),
+        password.as_str(),
+        credential.domain.as_str(),
+    );
     let mut builder = WinrmClient::builder(plan.config).credentials(creds);
     if let Some(ca) = plan.ca_file {
         builder = builder.add_root_certificates_pem(ca);
     }
-    builder.build().map(Arc::new).map_err(|e| super::classify::classify_build(&e))
+    builder
+        .build()
+        .map(Arc::new)
+        .map_err(|e| super::classify::classify_build(&e))
 }
 
 #[cfg(test)]
@@ -130,7 +161,11 @@ mod tests {
         calls: Vec<String>,
     }
     impl PasswordSource for Counting {
-        fn password_for(&mut self, c: &CredentialSpec, h: &ResolvedHost) -> Result<Zeroizing<String>, String> {
+        fn password_for(
+            &mut self,
+            c: &CredentialSpec,
+            h: &ResolvedHost,
+        ) -> Result<Zeroizing<String>, String> {
             self.calls.push(format!("{}@{}", c.name, h.name));
             if c.name == "broken" {
                 return Err("variable CZ_PW is not set".into());
@@ -155,11 +190,21 @@ mod tests {
     }
 
     fn host(name: &str, cred: &str) -> ResolvedHost {
-        ResolvedHost { name: name.into(), address: "127.50.0.1".into(), groups: vec![], settings: settings(cred) }
+        ResolvedHost {
+            name: name.into(),
+            address: "127.50.0.1".into(),
+            groups: vec![],
+            settings: settings(cred),
+        }
     }
 
     fn cred(name: &str, source: SecretSource) -> CredentialSpec {
-        CredentialSpec { name: name.into(), user: "admin".into(), domain: String::new(), source }
+        CredentialSpec {
+            name: name.into(),
+            user: "admin".into(),
+            domain: String::new(),
+            source,
+        }
     }
 
     #[test]
@@ -168,10 +213,21 @@ mod tests {
         h3.settings.command_timeout = Duration::from_secs(5); // not a client setting
         let inv = Inventory {
             path: "inv.yml".into(),
-            hosts: vec![host("a", "ir"), host("b", "ir"), h3, host("d", "laps"), host("e", "laps")],
+            hosts: vec![
+                host("a", "ir"),
+                host("b", "ir"),
+                h3,
+                host("d", "laps"),
+                host("e", "laps"),
+            ],
             credentials: vec![
                 cred("ir", SecretSource::Prompt),
-                cred("laps", SecretSource::Laps { csv: "l.csv".into() }),
+                cred(
+                    "laps",
+                    SecretSource::Laps {
+                        csv: "l.csv".into(),
+                    },
+                ),
             ],
             ..Default::default()
         };
@@ -190,18 +246,38 @@ mod tests {
         basic.settings.auth = AuthKind::Basic;
         let inv = Inventory {
             path: "inv.yml".into(),
-            hosts: vec![basic, host("nocred", "missing"), host("broken", "broken"), host("fine", "ir")],
-            credentials: vec![cred("ir", SecretSource::Prompt), cred("broken", SecretSource::Prompt)],
+            hosts: vec![
+                basic,
+                host("nocred", "missing"),
+                host("broken", "broken"),
+                host("fine", "ir"),
+            ],
+            credentials: vec![
+                cred("ir", SecretSource::Prompt),
+                cred("broken", SecretSource::Prompt),
+            ],
             ..Default::default()
         };
         let mut r = Counting { calls: vec![] };
         let p = prepare(&inv, &mut r);
-        let errs: Vec<String> = p.hosts.iter().filter_map(|h| h.as_ref().err()).map(|r| r.error.to_string()).collect();
+        let errs: Vec<String> = p
+            .hosts
+            .iter()
+            .filter_map(|h| h.as_ref().err())
+            .map(|r| r.error.to_string())
+            .collect();
         assert_eq!(errs.len(), 3);
         assert!(errs[0].contains("clear text"), "{}", errs[0]);
-        assert!(errs[1].contains("no credential named 'missing'"), "{}", errs[1]);
+        assert!(
+            errs[1].contains("no credential named 'missing'"),
+            "{}",
+            errs[1]
+        );
         assert!(errs[2].contains("CZ_PW"), "{}", errs[2]);
         assert!(p.hosts[3].is_ok());
-        assert!(!r.calls.contains(&"ir@plain".to_string()), "no password asked for a refused host");
+        assert!(
+            !r.calls.contains(&"ir@plain".to_string()),
+            "no password asked for a refused host"
+        );
     }
 }

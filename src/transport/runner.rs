@@ -117,7 +117,10 @@ where
             None => missing(&items[index], Missing::NotStarted),
         })
         .collect();
-    RunReport { results, interrupted }
+    RunReport {
+        results,
+        interrupted,
+    }
 }
 
 /// The message of a panicked task.
@@ -205,7 +208,16 @@ mod tests {
         let cancel = CancellationToken::new();
         cancel.cancel();
         // Cancelled before start: nothing runs at all.
-        let report = run_all(vec![1, 2], 2, cancel, Duration::from_millis(10), |i, _| async move { i }, |_, _| 0, |_| {}).await;
+        let report = run_all(
+            vec![1, 2],
+            2,
+            cancel,
+            Duration::from_millis(10),
+            |i, _| async move { i },
+            |_, _| 0,
+            |_| {},
+        )
+        .await;
         assert_eq!(report.results, vec![0, 0]);
 
         let cancel = CancellationToken::new();
@@ -230,7 +242,10 @@ mod tests {
         )
         .await;
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(report.results, vec!["1 Aborted".to_string(), "2 Aborted".to_string()]);
+        assert_eq!(
+            report.results,
+            vec!["1 Aborted".to_string(), "2 Aborted".to_string()]
+        );
     }
 
     #[tokio::test]
@@ -251,6 +266,10 @@ mod tests {
         )
         .await;
         assert_eq!(report.results[0], "ok");
-        assert!(report.results[1].contains("boom 2"), "{}", report.results[1]);
+        assert!(
+            report.results[1].contains("boom 2"),
+            "{}",
+            report.results[1]
+        );
     }
 }

@@ -13,18 +13,27 @@ pub trait PasswordSource {
     /// The password of `credential` for `host` (the host matters only for
     /// per-host sources such as LAPS). The error says why it is unavailable
     /// and must not contain the secret.
-    fn password_for(&mut self, credential: &CredentialSpec, host: &ResolvedHost)
-    -> Result<Zeroizing<String>, String>;
+    fn password_for(
+        &mut self,
+        credential: &CredentialSpec,
+        host: &ResolvedHost,
+    ) -> Result<Zeroizing<String>, String>;
 }
 
 impl PasswordSource for crate::inventory::secrets::SecretResolver {
-    fn password_for(&mut self, credential: &CredentialSpec, host: &ResolvedHost) -> Result<Zeroizing<String>, String> {
+    fn password_for(
+        &mut self,
+        credential: &CredentialSpec,
+        host: &ResolvedHost,
+    ) -> Result<Zeroizing<String>, String> {
         self.password(credential, host).map_err(|e| e.to_string())
     }
 }
 
 /// The resolver for an inventory's credentials (prompts on the terminal).
-pub fn inventory_resolver(inventory: &crate::inventory::Inventory) -> crate::inventory::secrets::SecretResolver {
+pub fn inventory_resolver(
+    inventory: &crate::inventory::Inventory,
+) -> crate::inventory::secrets::SecretResolver {
     crate::inventory::secrets::SecretResolver::new(inventory)
 }
 
@@ -43,7 +52,9 @@ mod tests {
             name: "laps".into(),
             user: "Administrator".into(),
             domain: String::new(),
-            source: SecretSource::Laps { csv: "laps.csv".into() },
+            source: SecretSource::Laps {
+                csv: "laps.csv".into(),
+            },
         };
         assert!(is_per_host(&c));
         c.source = SecretSource::Prompt;

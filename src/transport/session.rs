@@ -12,7 +12,9 @@ use super::error::{Phase, TransportError};
 use super::output::{MAX_OUTPUT_BYTES, OutputBuffer, PollPacer, ScriptOutput};
 use super::pool::HostTarget;
 use super::retry::delay_before;
-use crate::runtime::bootstrap::{POWERSHELL_EXE, STDIN_CHUNK_BYTES, bootstrap_args, encode_payload};
+use crate::runtime::bootstrap::{
+    POWERSHELL_EXE, STDIN_CHUNK_BYTES, bootstrap_args, encode_payload,
+};
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
@@ -55,21 +57,35 @@ pub async fn run_script(
 impl<'c> HostSession<'c> {
     /// Connect, authenticate and create a shell. Transient network errors
     /// are retried with back-off; authentication failures never are.
-    pub async fn open(target: &'c HostTarget, cancel: &CancellationToken) -> Result<Self, TransportError> {
+    pub async fn open(
+        target: &'c HostTarget,
+        cancel: &CancellationToken,
+    ) -> Result<Self, TransportError> {
         let started = Instant::now();
         let settings = &target.host.settings;
         // One Create: connect, NTLM handshake, the request itself.
-        let per_try = settings.connect_timeout + settings.operation_timeout + Duration::from_secs(10);
+        let per_try =
+            settings.connect_timeout + settings.operation_timeout + Duration::from_secs(10);
         let mut tries = 0;
         loop {
             if cancel.is_cancelled() {
-                return Err(TransportError::Interrupted { phase: Phase::OpeningShell });
+                return Err(TransportError::Interrupted {
+                    phase: Phase::OpeningShell,
+                });
             }
             tries += 1;
             match open_once(target, per_try, cancel).await {
-                Ok(shell) => return Ok(HostSession { target, shell, cancel: cancel.clone() }),
+                Ok(shell) => {
+                    return Ok(HostSession {
+                        target,
+                        shell,
+                        cancel: cancel.clone(),
+                    });
+                }
                 Err(OpenFailure::Winrm(e)) => {
-                    let retry = is_transient(&e, false).then(|| delay_before(tries)).flatten();
+                    let retry = is_transient(&e, false)
+                        .then(|| delay_before(tries))
+                        .flatten();
                     match retry {
                         Some(pause) => {
                             tracing::debug!(host = %target.host.name, error = %e, ?pause, "retrying shell creation");
@@ -78,7 +94,9 @@ impl<'c> HostSession<'c> {
                                 () = cancel.cancelled() => {}
                             }
                         }
-                        None => return Err(classify(&e, &ctx(target, Phase::OpeningShell, started))),
+                        None => {
+                            return Err(classify(&e, &ctx(target, Phase::OpeningShell, started)));
+                        }
                     }
                 }
                 Err(OpenFailure::Transport(e)) => return Err(e),
@@ -94,7 +112,9 @@ impl<'c> HostSession<'c> {
         let limit = self.target.host.settings.command_timeout;
         let deadline = started + limit;
         let command_id = self.start(deadline, started).await?;
-        let result = self.feed_and_collect(&command_id, script, deadline, started, started_at).await;
+        let result = self
+            .feed_and_collect(&command_id, script, deadline, started, started_at)
+            .await;
         // Terminate the command in every case: on success it releases the
         // operation on the host (WinRM counts them per user), otherwise it
         // stops what is still running.
@@ -109,7 +129,14 @@ impl<'c> HostSession<'c> {
         let mut tries = 0;
         loop {
             tries += 1;
-            let attempt = self.bounded(Phase::Starting, deadline, started, self.shell.start_command(POWERSHELL_EXE, &args)).await?;
+            let attempt = self
+                .bounded(
+                    Phase::Starting,
+                    deadline,
+                    started,
+                    self.shell.start_command(POWERSHELL_EXE, &args),
+                )
+                .await?;
             match attempt {
                 Ok(id) => return Ok(id),
                 Err(e) if nothing_was_sent(&e) && delay_before(tries).is_some() => {
@@ -135,7 +162,12 @@ impl<'c> HostSession<'c> {
         let last = chunks.len().saturating_sub(1);
         for (i, chunk) in chunks.iter().enumerate() {
             let sent = self
-                .bounded(Phase::SendingInput, deadline, started, self.shell.send_input(command_id, chunk, i == last))
+                .bounded(
+                    Phase::SendingInput,
+                    deadline,
+                    started,
+                    self.shell.send_input(command_id, chunk, i == last),
+                )
                 .await?;
             sent.map_err(|e| classify(&e, &ctx(self.target, Phase::SendingInput, started)))?;
         }
@@ -146,7 +178,12 @@ impl<'c> HostSession<'c> {
         loop {
             let polled_at = Instant::now();
             let poll = self
-                .bounded(Phase::Running, deadline, started, self.shell.receive_next(command_id))
+                .bounded(
+                    Phase::Running,
+                    deadline,
+                    started,
+                    self.shell.receive_next(command_id),
+                )
                 .await?
                 .map_err(|e| classify(&e, &ctx(self.target, Phase::Running, started)))?;
             let progressed = !poll.stdout.is_empty() || !poll.stderr.is_empty() || poll.done;
@@ -159,7 +196,8 @@ impl<'c> HostSession<'c> {
                 return Ok(buffer.finish(exit_code.unwrap_or(-1), started_at, started.elapsed()));
             }
             if let Some(pause) = pacer.delay_after(polled_at.elapsed(), progressed) {
-                self.bounded(Phase::Running, deadline, started, tokio::time::sleep(pause)).await?;
+                self.bounded(Phase::Running, deadline, started, tokio::time::sleep(pause))
+                    .await?;
             }
         }
     }
@@ -183,10 +221,16 @@ impl<'c> HostSession<'c> {
 
     /// Best effort, bounded: tell the command to terminate.
     async fn terminate(&self, command_id: &str) {
-        let signal = self.target.client.signal_terminate(&self.target.host.address, self.shell.shell_id(), command_id);
+        let signal = self.target.client.signal_terminate(
+            &self.target.host.address,
+            self.shell.shell_id(),
+            command_id,
+        );
         match timeout(CLEANUP_BUDGET, signal).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::debug!(host = %self.target.host.name, error = %e, "terminate failed"),
+            Ok(Err(e)) => {
+                tracing::debug!(host = %self.target.host.name, error = %e, "terminate failed")
+            }
             Err(_) => tracing::debug!(host = %self.target.host.name, "terminate timed out"),
         }
     }
@@ -196,8 +240,12 @@ impl<'c> HostSession<'c> {
         let name = self.target.host.name.clone();
         match timeout(CLEANUP_BUDGET, self.shell.close()).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(host = %name, error = %e, "could not delete the WinRM shell; the host reaps it when idle"),
-            Err(_) => tracing::warn!(host = %name, "deleting the WinRM shell timed out; the host reaps it when idle"),
+            Ok(Err(e)) => {
+                tracing::warn!(host = %name, error = %e, "could not delete the WinRM shell; the host reaps it when idle")
+            }
+            Err(_) => {
+                tracing::warn!(host = %name, "deleting the WinRM shell timed out; the host reaps it when idle")
+            }
         }
     }
 }

@@ -43,7 +43,10 @@ pub fn plan(settings: &ConnectionSettings) -> Result<ClientPlan, String> {
 }
 
 /// [`plan`] with the Kerberos build flag given (for tests).
-pub fn plan_with(settings: &ConnectionSettings, kerberos_built: bool) -> Result<ClientPlan, String> {
+pub fn plan_with(
+    settings: &ConnectionSettings,
+    kerberos_built: bool,
+) -> Result<ClientPlan, String> {
     let use_tls = settings.scheme == Scheme::Https;
     let mut warnings = Vec::new();
     let mut encryption = EncryptionMode::Auto;
@@ -89,7 +92,9 @@ pub fn plan_with(settings: &ConnectionSettings, kerberos_built: bool) -> Result<
         CertValidation::Ignore => (true, None),
     };
     if use_tls && accept_invalid_certs {
-        warnings.push("cert_validation: ignore: the HTTPS server certificate is not checked".to_string());
+        warnings.push(
+            "cert_validation: ignore: the HTTPS server certificate is not checked".to_string(),
+        );
     }
     let config = WinrmConfig {
         port: Some(settings.port),
@@ -104,10 +109,18 @@ pub fn plan_with(settings: &ConnectionSettings, kerberos_built: bool) -> Result<
         proxy: settings.proxy.clone().map(SecretString::from),
         encryption,
         // A shell leaked by a crash dies on the host after this long idle.
-        idle_timeout_secs: Some(whole_secs(settings.command_timeout).saturating_add(60).max(300)),
+        idle_timeout_secs: Some(
+            whole_secs(settings.command_timeout)
+                .saturating_add(60)
+                .max(300),
+        ),
         ..WinrmConfig::default()
     };
-    Ok(ClientPlan { config, ca_file: if use_tls { ca_file } else { None }, warnings })
+    Ok(ClientPlan {
+        config,
+        ca_file: if use_tls { ca_file } else { None },
+        warnings,
+    })
 }
 
 #[cfg(test)]
@@ -144,10 +157,19 @@ mod tests {
 
     #[test]
     fn basic_over_http_is_refused_unless_forced() {
-        let s = ConnectionSettings { auth: AuthKind::Basic, ..base() };
+        let s = ConnectionSettings {
+            auth: AuthKind::Basic,
+            ..base()
+        };
         let err = plan(&s).unwrap_err();
-        assert!(err.contains("clear text") && err.contains("force_insecure_basic"), "{err}");
-        let forced = ConnectionSettings { force_insecure_basic: true, ..s };
+        assert!(
+            err.contains("clear text") && err.contains("force_insecure_basic"),
+            "{err}"
+        );
+        let forced = ConnectionSettings {
+            force_insecure_basic: true,
+            ..s
+        };
         let p = plan(&forced).unwrap();
         assert_eq!(p.config.encryption, EncryptionMode::Never);
         assert!(p.warnings.iter().any(|w| w.contains("clear text")));
@@ -163,29 +185,58 @@ mod tests {
             ..base()
         };
         assert!(plan(&s).unwrap_err().contains("certificate"));
-        let verified = ConnectionSettings { cert_validation: CertValidation::Verify, ..s };
-        assert!(matches!(plan(&verified).unwrap().config.auth_method, AuthMethod::Basic));
+        let verified = ConnectionSettings {
+            cert_validation: CertValidation::Verify,
+            ..s
+        };
+        assert!(matches!(
+            plan(&verified).unwrap().config.auth_method,
+            AuthMethod::Basic
+        ));
     }
 
     #[test]
     fn kerberos_needs_the_feature() {
-        let s = ConnectionSettings { auth: AuthKind::Kerberos, ..base() };
-        assert!(plan_with(&s, false).unwrap_err().contains("--features kerberos"));
-        assert!(matches!(plan_with(&s, true).unwrap().config.auth_method, AuthMethod::Kerberos));
+        let s = ConnectionSettings {
+            auth: AuthKind::Kerberos,
+            ..base()
+        };
+        assert!(
+            plan_with(&s, false)
+                .unwrap_err()
+                .contains("--features kerberos")
+        );
+        assert!(matches!(
+            plan_with(&s, true).unwrap().config.auth_method,
+            AuthMethod::Kerberos
+        ));
     }
 
     #[test]
     fn https_cert_modes_and_proxy() {
-        let https = ConnectionSettings { scheme: Scheme::Https, port: 5986, ..base() };
-        let ca = ConnectionSettings { cert_validation: CertValidation::CaFile("/ca.pem".into()), ..https.clone() };
+        let https = ConnectionSettings {
+            scheme: Scheme::Https,
+            port: 5986,
+            ..base()
+        };
+        let ca = ConnectionSettings {
+            cert_validation: CertValidation::CaFile("/ca.pem".into()),
+            ..https.clone()
+        };
         let p = plan(&ca).unwrap();
         assert!(p.config.use_tls && !p.config.accept_invalid_certs);
         assert_eq!(p.ca_file, Some(PathBuf::from("/ca.pem")));
-        let ignore = ConnectionSettings { cert_validation: CertValidation::Ignore, ..https };
+        let ignore = ConnectionSettings {
+            cert_validation: CertValidation::Ignore,
+            ..https
+        };
         let p = plan(&ignore).unwrap();
         assert!(p.config.accept_invalid_certs);
         assert!(!p.warnings.is_empty());
-        let proxied = ConnectionSettings { proxy: Some("socks5://127.0.0.1:1080".into()), ..base() };
+        let proxied = ConnectionSettings {
+            proxy: Some("socks5://127.0.0.1:1080".into()),
+            ..base()
+        };
         assert!(plan(&proxied).unwrap().config.proxy.is_some());
     }
 }

@@ -40,7 +40,10 @@ impl PortState {
 pub async fn probe_port(address: &str, port: u16, connect_timeout: Duration) -> PortState {
     let attempt = timeout(connect_timeout, async {
         let addrs = tokio::net::lookup_host((address, port)).await?;
-        let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "the name resolved to no address");
+        let mut last = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the name resolved to no address",
+        );
         for addr in addrs {
             match TcpStream::connect(addr).await {
                 Ok(_) => return Ok(()),
@@ -64,16 +67,27 @@ mod tests {
 
     #[tokio::test]
     async fn open_and_closed_ports() {
-        let listener = tokio::net::TcpListener::bind("127.50.0.201:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.50.0.201:0")
+            .await
+            .unwrap();
         let port = listener.local_addr().unwrap().port();
-        assert_eq!(probe_port("127.50.0.201", port, Duration::from_secs(2)).await, PortState::Open);
+        assert_eq!(
+            probe_port("127.50.0.201", port, Duration::from_secs(2)).await,
+            PortState::Open
+        );
         drop(listener);
-        assert_eq!(probe_port("127.50.0.201", port, Duration::from_secs(2)).await, PortState::Closed);
+        assert_eq!(
+            probe_port("127.50.0.201", port, Duration::from_secs(2)).await,
+            PortState::Closed
+        );
     }
 
     #[tokio::test]
     async fn unresolvable_name_is_an_error() {
         let state = probe_port("no-such-host.invalid", 5985, Duration::from_secs(5)).await;
-        assert!(matches!(state, PortState::Error(_) | PortState::Filtered), "{state:?}");
+        assert!(
+            matches!(state, PortState::Error(_) | PortState::Filtered),
+            "{state:?}"
+        );
     }
 }

@@ -1,0 +1,402 @@
+//! The snapshot, indexed for the rules: files by path (WOW64 and 8.3
+//! aware), users by SID and name, and every autostart and process turned
+//! into a parsed "launch".
+
+use std::collections::HashMap;
+
+use super::command_line::{self, Env, ParseCtx, Parsed};
+use super::paths::{self, Place};
+use super::{ArtifactRef, Confidence, Family, Finding};
+use crate::runtime::snapshot::{
+    Autorun, AutorunLocation, FileFacts, Process, Service, Snapshot, Task, UserProfile, WmiSubscription,
+};
+
+/// Where a launch comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source<'a> {
+    Autorun(&'a Autorun),
+    Task(&'a Task),
+    Service(&'a Service),
+    Wmi(&'a WmiSubscription),
+    Process(&'a Process),
+}
+
+/// One command something on the host starts (or a running process).
+#[derive(Debug, Clone)]
+pub(crate) struct Launch<'a> {
+    pub artifact: ArtifactRef,
+    pub source: Source<'a>,
+    /// Value name, task leaf name, service name, consumer name, image name.
+    pub name: String,
+    pub user: Option<UserProfile>,
+    pub parsed: Parsed,
+    /// An autostart (not merely a running process).
+    pub autostart: bool,
+}
+
+impl Launch<'_> {
+    /// Words for the kind of mechanism, for reasons.
+    pub fn what(&self) -> String {
+        match self.source {
+            Source::Autorun(a) => match &a.location {
+                AutorunLocation::RegistryValue { key, .. } => {
+                    let k = key.to_ascii_lowercase();
+                    if k.ends_with("runonce") || k.ends_with("runonceex") {
+                        format!("RunOnce value {}", self.name)
+                    } else if k.contains("winlogon") {
+                        format!("Winlogon value {}", self.name)
+                    } else if k.contains("image file execution options") {
+                        format!("IFEO value {}", self.name)
+                    } else {
+                        format!("Run value {}", self.name)
+                    }
+                }
+                AutorunLocation::StartupFolder { path } => format!("startup item {path}"),
+            },
+            Source::Task(t) => format!("scheduled task {}", t.path),
+            Source::Service(s) => format!("service {}", s.name),
+            Source::Wmi(w) => format!("WMI consumer {}", w.consumer_name),
+            Source::Process(p) => format!("process {} ({})", p.pid, paths::file_name(&p.image)),
+        }
+    }
+    pub fn is_task(&self) -> bool {
+        matches!(self.source, Source::Task(_))
+    }
+    pub fn is_service(&self) -> bool {
+        matches!(self.source, Source::Service(_))
+    }
+    pub fn is_process(&self) -> bool {
+        matches!(self.source, Source::Process(_))
+    }
+    pub fn is_run_value(&self) -> bool {
+        matches!(self.source, Source::Autorun(Autorun { location: AutorunLocation::RegistryValue { .. }, .. }))
+    }
+    pub fn hive(&self) -> Option<&str> {
+        match self.source {
+            Source::Autorun(Autorun { location: AutorunLocation::RegistryValue { hive, .. }, .. }) => Some(hive),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) struct Facts<'a> {
+    pub snap: &'a Snapshot,
+    pub host: String,
+    files: HashMap<String, &'a FileFacts>,
+    pub launches: Vec<Launch<'a>>,
+    pub system_user: UserProfile,
+}
+
+pub(crate) fn system_profile() -> UserProfile {
+    let root = "C:\\Windows\\System32\\config\\systemprofile";
+    UserProfile {
+        name: "SYSTEM".into(),
+        sid: "S-1-5-18".into(),
+        profile_path: root.into(),
+        appdata: format!("{root}\\AppData\\Roaming"),
+        local_appdata: format!("{root}\\AppData\\Local"),
+        temp: "C:\\Windows\\Temp".into(),
+        logged_on: true,
+    }
+}
+
+fn is_system_account(a: &str) -> bool {
+    let l = a.to_ascii_lowercase();
+    l.is_empty() || l == "localsystem" || l.ends_with("\\system") || l == "system" || l == "s-1-5-18"
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(snap: &'a Snapshot) -> Facts<'a> {
+        let mut files = HashMap::new();
+        for f in &snap.files {
+            files.entry(paths::key(&f.path)).or_insert(f);
+        }
+        let mut facts = Facts { snap, host: snap.computer_name.clone(), files, launches: Vec::new(), system_user: system_profile() };
+        facts.launches = facts.build_launches();
+        facts
+    }
+
+    /// File facts for a path (WOW64 views and 8.3 names resolved).
+    pub fn file(&self, path: &str) -> Option<&'a FileFacts> {
+        if let Some(f) = self.files.get(&paths::key(path)) {
+            return Some(f);
+        }
+        if path.contains('~') {
+            let want = paths::key(path);
+            let wc: Vec<&str> = want.split('\\').collect();
+            return self.files.iter().find_map(|(k, f)| {
+                let kc: Vec<&str> = k.split('\\').collect();
+                (kc.len() == wc.len() && kc.iter().zip(&wc).all(|(a, b)| paths::component_eq(a, b))).then_some(*f)
+            });
+        }
+        None
+    }
+
+    /// Does the snapshot show this path existing?
+    pub fn exists(&self, path: &str) -> bool {
+        self.file(path).is_some_and(|f| f.exists)
+    }
+
+    /// The long form of a path when the snapshot knows it.
+    pub fn long_path(&self, path: &str) -> String {
+        match self.file(path) {
+            Some(f) => paths::normalize(&f.path),
+            None => paths::normalize(path),
+        }
+    }
+
+    pub fn place(&self, path: &str) -> Place {
+        paths::classify(path, &self.snap.users)
+    }
+
+    pub fn user_by_sid(&self, sid: &str) -> Option<&UserProfile> {
+        if sid.eq_ignore_ascii_case("S-1-5-18") {
+            return Some(&self.system_user);
+        }
+        self.snap.users.iter().find(|u| u.sid.eq_ignore_ascii_case(sid))
+    }
+
+    pub fn user_by_name(&self, name: &str) -> Option<&UserProfile> {
+        let n = name.rsplit('\\').next().unwrap_or(name);
+        if is_system_account(name) && !name.is_empty() {
+            return Some(&self.system_user);
+        }
+        self.snap.users.iter().find(|u| {
+            u.name.eq_ignore_ascii_case(n) || paths::file_name(&u.profile_path).eq_ignore_ascii_case(n) || u.sid.eq_ignore_ascii_case(n)
+        })
+    }
+
+    /// Full paths of the entries of a folder the snapshot knows: its listing
+    /// and any file facts whose parent it is.
+    pub fn dir_entries(&self, dir: &str) -> Vec<String> {
+        let dk = paths::key(dir);
+        let mut out: Vec<String> = Vec::new();
+        if let Some(d) = self.file(dir) {
+            for e in &d.listing {
+                out.push(format!("{}\\{}", paths::normalize(&d.path), e));
+            }
+        }
+        for f in &self.snap.files {
+            if paths::key(paths::parent(&f.path)) == dk && f.exists {
+                let n = paths::normalize(&f.path);
+                if !out.iter().any(|o| paths::key(o) == paths::key(&n)) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// Is there a folder `name` directly under `root` (from a listing or facts)?
+    pub fn has_child(&self, root: &str, name: &str) -> bool {
+        if root.is_empty() {
+            return false;
+        }
+        if self.file(&format!("{root}\\{name}")).is_some_and(|f| f.exists) {
+            return true;
+        }
+        self.file(root).is_some_and(|d| d.listing.iter().any(|e| e.eq_ignore_ascii_case(name)))
+    }
+
+    /// Valid signer of a file, if the snapshot has one.
+    pub fn valid_signer(&self, path: &str) -> Option<&'a str> {
+        self.file(path).filter(|f| f.signature.eq_ignore_ascii_case("valid") && !f.signer.is_empty()).map(|f| f.signer.as_str())
+    }
+
+    pub fn finding(
+        &self,
+        artifact: ArtifactRef,
+        family: Family,
+        rule_id: &'static str,
+        confidence: Confidence,
+        reasons: Vec<String>,
+        target_files: Vec<String>,
+    ) -> Finding {
+        Finding {
+            host: self.host.clone(),
+            artifact,
+            family,
+            rule_id,
+            confidence,
+            certain: false,
+            reasons,
+            target_files,
+            related: Vec::new(),
+            allowlisted: None,
+        }
+    }
+
+    fn parse(&self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) -> Parsed {
+        let env = Env::for_user(user);
+        let exists = |p: &str| self.exists(p);
+        let mut parsed = command_line::parse(cmd, &ParseCtx { env: &env, cwd, exists: &exists });
+        // Prefer long names the snapshot knows.
+        for p in &mut parsed.payloads {
+            if p.path.contains('~') {
+                p.path = self.long_path(&p.path);
+            }
+        }
+        parsed
+    }
+
+    fn build_launches(&self) -> Vec<Launch<'a>> {
+        let snap = self.snap;
+        let mut out = Vec::new();
+        for a in &snap.autoruns {
+            let (artifact, name, hive_sid, key) = match &a.location {
+                AutorunLocation::RegistryValue { hive, key, value } => (
+                    ArtifactRef::RegistryAutorun { hive: hive.clone(), key: key.clone(), value: value.clone() },
+                    value.clone(),
+                    Some(hive.clone()),
+                    key.to_ascii_lowercase(),
+                ),
+                AutorunLocation::StartupFolder { path } => {
+                    (ArtifactRef::StartupItem { path: path.clone() }, paths::file_name(path).to_string(), None, String::new())
+                }
+            };
+            let user = a
+                .user_sid
+                .as_deref()
+                .and_then(|s| self.user_by_sid(s))
+                .or_else(|| hive_sid.as_deref().and_then(|h| self.user_by_sid(h)))
+                .or_else(|| match &a.location {
+                    AutorunLocation::StartupFolder { path } => {
+                        self.place(path).user.as_deref().and_then(|n| self.user_by_name(n))
+                    }
+                    _ => None,
+                })
+                .cloned();
+            // Winlogon Shell/Userinit hold comma-separated lists.
+            let commands: Vec<String> = if key.ends_with("winlogon")
+                && (name.eq_ignore_ascii_case("userinit") || name.eq_ignore_ascii_case("shell"))
+            {
+                a.command.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+            } else {
+                vec![a.command.clone()]
+            };
+            for c in commands {
+                let parsed = self.parse(&c, user.as_ref(), None);
+                out.push(Launch { artifact: artifact.clone(), source: Source::Autorun(a), name: name.clone(), user: user.clone(), parsed, autostart: true });
+            }
+        }
+        for t in &snap.tasks {
+            let user = if is_system_account(&t.principal) { Some(self.system_user.clone()) } else { self.user_by_name(&t.principal).cloned() };
+            let leaf = t.path.rsplit('\\').next().unwrap_or(&t.path).to_string();
+            for act in &t.actions {
+                let cmd = if act.arguments.trim().is_empty() {
+                    format!("\"{}\"", act.path.trim().trim_matches('"'))
+                } else {
+                    format!("\"{}\" {}", act.path.trim().trim_matches('"'), act.arguments)
+                };
+                let cwd = (!act.working_directory.is_empty()).then_some(act.working_directory.as_str());
+                let parsed = self.parse(&cmd, user.as_ref(), cwd);
+                out.push(Launch {
+                    artifact: ArtifactRef::Task { path: t.path.clone() },
+                    source: Source::Task(t),
+                    name: leaf.clone(),
+                    user: user.clone(),
+                    parsed,
+                    autostart: true,
+                });
+            }
+        }
+        for s in &snap.services {
+            let user = if is_system_account(&s.account) { Some(self.system_user.clone()) } else { self.user_by_name(&s.account).cloned() };
+            let cmd = s.image_path.replace("\\SystemRoot\\", "C:\\Windows\\");
+            let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") { format!("C:\\Windows\\{cmd}") } else { cmd };
+            let parsed = self.parse(&cmd, user.as_ref(), None);
+            out.push(Launch { artifact: ArtifactRef::Service { name: s.name.clone() }, source: Source::Service(s), name: s.name.clone(), user, parsed, autostart: true });
+        }
+        for w in &snap.wmi {
+            if !w.consumer_type.to_ascii_lowercase().contains("commandline") {
+                continue;
+            }
+            let parsed = self.parse(&w.action, Some(&self.system_user), None);
+            out.push(Launch {
+                artifact: ArtifactRef::Wmi { filter: w.filter_name.clone(), consumer: w.consumer_name.clone() },
+                source: Source::Wmi(w),
+                name: w.consumer_name.clone(),
+                user: Some(self.system_user.clone()),
+                parsed,
+                autostart: true,
+            });
+        }
+        for p in &snap.processes {
+            let user = self.user_by_name(&p.user).cloned();
+            let cmd = if p.command_line.trim().is_empty() { format!("\"{}\"", p.image) } else { p.command_line.clone() };
+            let mut parsed = self.parse(&cmd, user.as_ref(), None);
+            if !p.image.is_empty() && !parsed.program.contains('\\') {
+                parsed.program = paths::normalize(&p.image);
+            }
+            out.push(Launch {
+                artifact: ArtifactRef::Process { pid: p.pid, image: p.image.clone() },
+                source: Source::Process(p),
+                name: paths::file_name(&p.image).to_string(),
+                user,
+                parsed,
+                autostart: false,
+            });
+        }
+        out
+    }
+}
+
+/// Seconds since 1970 of an ISO 8601 time (`2021-01-05T10:11:12.1234567Z`,
+/// offsets allowed); `None` when it does not parse.
+pub(crate) fn parse_time(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.len() < 19 {
+        return None;
+    }
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse::<i64>().ok() };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
+        return None;
+    }
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut i = 19;
+    let mut frac = 0.0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac = format!("0.{}", &s[start..i]).parse::<f64>().ok()?;
+    }
+    let mut offset = 0i64;
+    match b.get(i) {
+        None | Some(b'Z') | Some(b'z') => {}
+        Some(b'+') | Some(b'-') => {
+            let sign = if b[i] == b'+' { 1 } else { -1 };
+            let oh = s.get(i + 1..i + 3)?.parse::<i64>().ok()?;
+            let om = s.get(i + 4..i + 6).or_else(|| s.get(i + 3..i + 5)).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
+            offset = sign * (oh * 3600 + om * 60);
+        }
+        _ => return None,
+    }
+    // Days from civil (Howard Hinnant).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = if y2 >= 0 { y2 } else { y2 - 399 } / 400;
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + se - offset) as f64 + frac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(parse_time("2021-01-08T00:00:00Z").unwrap() - parse_time("2021-01-01T00:00:00Z").unwrap(), 604_800.0);
+        assert_eq!(parse_time("2021-01-01T01:00:00+01:00"), parse_time("2021-01-01T00:00:00Z"));
+        assert!((parse_time("2021-01-01T00:00:00.5Z").unwrap() - parse_time("2021-01-01T00:00:00Z").unwrap() - 0.5).abs() < 1e-6);
+        assert_eq!(parse_time("garbage"), None);
+    }
+}

@@ -1,0 +1,166 @@
+//! Detection: pure functions from one host's collected facts
+//! ([`Snapshot`]) to findings, per family, with an allow-list of known-good
+//! software. No I/O. Every finding says which rule fired, why (in plain
+//! words that cite the facts), how sure it is, and which files the
+//! mechanism starts - the DLL or script, never the signed launcher.
+//!
+//! Layout: [`command_line`] parses commands, [`paths`] classifies paths,
+//! [`names`] judges names, `families/*` hold the per-family rules,
+//! [`generic`] the unknown-loader rules, [`link`] ties mechanisms to files
+//! and processes, [`hashes`] and [`allowlist`] read the user's lists.
+
+pub mod allowlist;
+pub mod builder;
+pub mod command_line;
+mod facts;
+mod families;
+pub mod generic;
+pub mod hashes;
+pub mod link;
+pub mod names;
+pub mod paths;
+
+#[cfg(test)]
+mod cases_test;
+
+use serde::Serialize;
+
+pub use allowlist::{AllowList, AllowListError};
+pub use hashes::{HashList, HashListError};
+
+use crate::runtime::snapshot::Snapshot;
+
+/// Loader families cauterize knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Family {
+    Emotet,
+    TrickBot,
+    Qakbot,
+    Dridex,
+    IcedId,
+    /// Looks like a loader's persistence but matches no family pattern.
+    UnknownLoaderLike,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Emotet => "Emotet",
+            Family::TrickBot => "TrickBot",
+            Family::Qakbot => "Qakbot",
+            Family::Dridex => "Dridex",
+            Family::IcedId => "IcedID",
+            Family::UnknownLoaderLike => "unknown loader-like",
+        }
+    }
+}
+
+/// How sure a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Exactly which artifact on the host a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ArtifactRef {
+    /// A value under a Run-family (or Winlogon/IFEO) key.
+    RegistryAutorun { hive: String, key: String, value: String },
+    /// An item in a startup folder.
+    StartupItem { path: String },
+    /// A scheduled task, by its full path.
+    Task { path: String },
+    /// A service, by its name.
+    Service { name: String },
+    /// A WMI permanent event subscription.
+    Wmi { filter: String, consumer: String },
+    /// A file.
+    File { path: String },
+    /// A folder (treated as hostile as a whole).
+    Folder { path: String },
+    /// A running process.
+    Process { pid: u32, image: String },
+    /// A registry value that is not an autostart (residue, config, exclusion).
+    RegistryValue { hive: String, key: String, value: String },
+    /// A whole registry key (a loader's configuration key).
+    RegistryKey { hive: String, key: String },
+}
+
+impl ArtifactRef {
+    /// Short human description.
+    pub fn describe(&self) -> String {
+        match self {
+            ArtifactRef::RegistryAutorun { hive, key, value } => format!("registry value {hive}\\{key}\\{value}"),
+            ArtifactRef::StartupItem { path } => format!("startup item {path}"),
+            ArtifactRef::Task { path } => format!("scheduled task {path}"),
+            ArtifactRef::Service { name } => format!("service {name}"),
+            ArtifactRef::Wmi { filter, consumer } => format!("WMI subscription {filter} -> {consumer}"),
+            ArtifactRef::File { path } => format!("file {path}"),
+            ArtifactRef::Folder { path } => format!("folder {path}"),
+            ArtifactRef::Process { pid, image } => format!("process {pid} ({image})"),
+            ArtifactRef::RegistryValue { hive, key, value } => format!("registry value {hive}\\{key}\\{value}"),
+            ArtifactRef::RegistryKey { hive, key } => format!("registry key {hive}\\{key}"),
+        }
+    }
+}
+
+/// One thing detection believes is a loader's (or is sparing on purpose).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub host: String,
+    pub artifact: ArtifactRef,
+    pub family: Family,
+    /// Stable rule id, e.g. `EMO-AUTOSTART-FAKEEXT`.
+    pub rule_id: &'static str,
+    pub confidence: Confidence,
+    /// A user-supplied SHA-256 matched: certain, whatever the rules say.
+    pub certain: bool,
+    /// Plain-words reasons citing the facts.
+    pub reasons: Vec<String>,
+    /// Files (and hostile folders) this mechanism starts or consists of:
+    /// the DLL/script, never a system launcher.
+    pub target_files: Vec<String>,
+    /// Other artifacts tied to this one (Run key -> file -> process).
+    pub related: Vec<ArtifactRef>,
+    /// Why an allow-list spared it (shown, never planned for removal).
+    pub allowlisted: Option<String>,
+}
+
+impl Finding {
+    /// Would a plan remove this? (Not allow-listed.)
+    pub fn actionable(&self) -> bool {
+        self.allowlisted.is_none()
+    }
+}
+
+/// What the user gives detection besides the snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct DetectContext {
+    /// SHA-256 hashes of known-bad files (threat feed or IR notes).
+    pub hashes: HashList,
+    /// The user's allow-list, added to the built-in one.
+    pub allow: AllowList,
+}
+
+/// Run every rule over one host's snapshot.
+pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
+    let f = facts::Facts::new(snapshot);
+    let mut out = Vec::new();
+    for l in &f.launches {
+        families::check_launch(&f, l, &mut out);
+    }
+    families::check_host(&f, &mut out);
+    generic::check(&f, &mut out);
+    let mut out = link::merge(out);
+    link::follow_ups(&f, &mut out);
+    link::processes(&f, &mut out);
+    hashes::apply(&f, &ctx.hashes, &mut out);
+    let mut out = link::merge(out);
+    link::relate(&f, &mut out);
+    allowlist::apply(&f, &ctx.allow, &mut out);
+    out.sort_by(|a, b| b.confidence.cmp(&a.confidence).then(a.artifact.cmp(&b.artifact)));
+    out
+}
