@@ -10,3 +10,4 @@ pub mod inventory;
 pub mod lab;
 pub mod runtime;
 pub mod transport;
+pub mod detect;
