@@ -35,7 +35,8 @@ pub struct RunReport<R> {
 }
 
 /// Run `job` on every item, at most `forks` at once. `on_done` sees each
-/// result as it arrives (to move a progress bar); `missing` makes the
+/// result exactly once, as it arrives (to move a progress bar, to stream
+/// JSON lines), the made-up results of unfinished hosts last; `missing` makes the
 /// result of a host that could not finish.
 pub async fn run_all<I, R, F, Fut>(
     items: Vec<I>,
@@ -113,8 +114,17 @@ where
         .enumerate()
         .map(|(index, result)| match result {
             Some(r) => r,
-            None if index < next => missing(&items[index], Missing::Aborted),
-            None => missing(&items[index], Missing::NotStarted),
+            None => {
+                // Every host is reported once, the unfinished ones too.
+                let why = if index < next {
+                    Missing::Aborted
+                } else {
+                    Missing::NotStarted
+                };
+                let r = missing(&items[index], why);
+                on_done(&r);
+                r
+            }
         })
         .collect();
     RunReport {
@@ -174,6 +184,7 @@ mod tests {
 
     #[tokio::test]
     async fn cancel_stops_new_hosts_and_lets_in_flight_finish() {
+        let mut reported = 0;
         let cancel = CancellationToken::new();
         let trigger = cancel.clone();
         let report = run_all(
@@ -193,9 +204,13 @@ mod tests {
                 }
             },
             |i, why| format!("{i} {why:?}"),
-            |_| {},
+            |_| reported += 1,
         )
         .await;
+        assert_eq!(
+            reported, 10,
+            "every host reported once, unfinished ones too"
+        );
         assert!(report.interrupted);
         assert_eq!(report.results[0], "closed 0");
         assert_eq!(report.results[1], "closed 1");
