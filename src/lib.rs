@@ -10,4 +10,6 @@ pub mod inventory;
 pub mod lab;
 pub mod runtime;
 pub mod transport;
+pub mod commands;
 pub mod detect;
+pub mod report;

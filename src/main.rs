@@ -1,1 +1,53 @@
-fn main() {}
+//! The `cauterize` binary: parse the command line, set up logging, run the
+//! command, exit with its code.
+
+use cauterize::cli::{Cli, Command, LabCommand};
+use cauterize::commands;
+use clap::Parser;
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("cauterize: cannot start the async runtime: {err}");
+            std::process::exit(cauterize::exit::USAGE);
+        }
+    };
+    let result = runtime.block_on(dispatch(&cli));
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("cauterize: {err:#}");
+            std::process::exit(cauterize::exit::USAGE);
+        }
+    }
+}
+
+async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
+    match &cli.command {
+        Command::Inventory(args) => commands::inventory::run(args),
+        Command::Exec(args) => commands::exec::run(args).await,
+        Command::Check(args) => commands::check::run(args).await,
+        Command::Lab(args) => match &args.command {
+            LabCommand::Serve(serve) => commands::lab::serve(serve).await,
+        },
+        Command::Demo(args) => commands::demo::run(args).await,
+    }
+}
+
+/// Logs go to stderr. By default only warnings of cauterize itself; winrm-rs's
+/// own warnings (such as NTLM over plain HTTP) appear from `-v` on.
+fn init_logging(verbose: u8) {
+    let filter = match verbose {
+        0 => "cauterize=warn,winrm_rs=error",
+        1 => "cauterize=info,winrm_rs=warn",
+        _ => "cauterize=debug,winrm_rs=debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

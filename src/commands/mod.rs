@@ -3,3 +3,5 @@
 pub mod check;
 pub mod exec;
 pub mod inventory;
+pub mod demo;
+pub mod lab;

@@ -2,12 +2,23 @@
 # Runs on Windows PowerShell 2.0 through 5.1 and PowerShell 7.
 # The command line carries only this bootstrap (-EncodedCommand); the payload
 # arrives on stdin as base64 of UTF-8 text, so no code page can mangle it.
+# Exit code: the payload's own `exit N`; else 1 when its last statement
+# failed (as `powershell -Command` does) or it could not be parsed; else 0.
 $ErrorActionPreference = 'Stop'
 try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }
-$czEncoded = (@($input) -join '').Trim()
-$czSource = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($czEncoded))
+try {
+    $czEncoded = (@($input) -join '').Trim()
+    $czSource = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($czEncoded))
+    $czBlock = [ScriptBlock]::Create($czSource)
+} catch {
+    [Console]::Error.WriteLine('cauterize bootstrap: the payload could not be read: ' + $_.Exception.Message)
+    exit 1
+}
 $czEncoded = $null
+$czSource = $null
 $ErrorActionPreference = 'Continue'
-& ([ScriptBlock]::Create($czSource))
-if ($LASTEXITCODE -is [int]) { exit $LASTEXITCODE }
+& $czBlock
+$czSucceeded = $?
+if (($LASTEXITCODE -is [int]) -and ($LASTEXITCODE -ne 0)) { exit $LASTEXITCODE }
+if (-not $czSucceeded) { exit 1 }
 exit 0

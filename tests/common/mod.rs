@@ -1,3 +1,4 @@
 //! Shared harness for integration tests (each test crate does `mod common;`).
 
 pub mod peers;
+pub mod harness;

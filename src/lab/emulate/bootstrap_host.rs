@@ -4,9 +4,8 @@
 //! the bootstrap's exit-code rule.
 
 use super::CommandResult;
-use super::clixml::StderrSink;
 use super::clock;
-use super::error_record::{self as er, SourceMap};
+use super::error_record::SourceMap;
 use super::identity;
 use super::powershell::{self, ExitRule, HostContext};
 use super::tokenizer;
@@ -39,42 +38,30 @@ pub fn run(host: &HostSpec, user: &str, stdin: &[u8]) -> CommandResult {
         return unparsable_payload(&payload, &e);
     }
     let ctx = HostContext { computer_name: &host.name, user, ps_version: &host.os.ps_version };
-    powershell::run(&payload, ctx, ExitRule::Bootstrap)
+    powershell::run(&payload, ctx, ExitRule::Command)
 }
 
-/// The position message for an expression of the bootstrap.
-fn bootstrap_position(expression: &str) -> Vec<String> {
-    let src = bootstrap::BOOTSTRAP;
-    let start = src.find(expression).unwrap_or(0);
-    SourceMap::new(src).position(start, start + expression.len())
+/// What the bootstrap's `catch` prints when it cannot read the payload: one
+/// raw line on stderr (`[Console]::Error.WriteLine`), then `exit 1`.
+fn unreadable(message: &str) -> CommandResult {
+    let line = format!("cauterize bootstrap: the payload could not be read: {message}\r\n");
+    CommandResult { stdout: Vec::new(), stderr: line.into_bytes(), exit_code: 1 }
 }
 
-/// A payload that does not parse: `[ScriptBlock]::Create` throws, which is
-/// only statement-terminating under the bootstrap's
-/// `$ErrorActionPreference = 'Continue'`, so the bootstrap goes on to
-/// `exit 0`. (The real bootstrap hides the failure in its exit code; the
-/// lab reproduces that rather than paper over it.)
+/// A payload that does not parse: `[ScriptBlock]::Create` throws inside the
+/// bootstrap's `try`, whose `catch` reports it and exits 1.
 fn unparsable_payload(payload: &str, e: &tokenizer::ParseError) -> CommandResult {
     let mut inner = SourceMap::new(payload).position(e.offset, e.offset + e.len);
     inner.push(e.message.clone());
-    let mut sink = StderrSink::new();
-    sink.record(&er::method_exception("Create", 1, &inner.join("\r\n"), "ParseException", bootstrap_position("[ScriptBlock]::Create($czSource)")));
-    CommandResult { stdout: Vec::new(), stderr: sink.finish(), exit_code: 0 }
+    unreadable(&format!("Exception calling \"Create\" with \"1\" argument(s): \"{}\"", inner.join(" ")))
 }
 
-/// Stdin that is not base64 of UTF-8: the bootstrap's
-/// `[Convert]::FromBase64String` throws under `$ErrorActionPreference =
-/// 'Stop'`, which ends powershell.exe with exit code 1.
+/// Stdin that is not base64 of UTF-8: `[Convert]::FromBase64String` throws
+/// inside the bootstrap's `try`, whose `catch` reports it and exits 1.
 fn bad_payload() -> CommandResult {
-    let position = bootstrap_position("[System.Convert]::FromBase64String($czEncoded)");
-    let mut sink = StderrSink::new();
-    sink.record(&er::method_exception(
-        "FromBase64String",
-        1,
-        "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding \
-         characters, or an illegal character among the padding characters. ",
-        "FormatException",
-        position,
-    ));
-    CommandResult { stdout: Vec::new(), stderr: sink.finish(), exit_code: 1 }
+    unreadable(
+        "Exception calling \"FromBase64String\" with \"1\" argument(s): \"The input is not a valid Base-64 \
+         string as it contains a non-base 64 character, more than two padding characters, or an illegal \
+         character among the padding characters. \"",
+    )
 }

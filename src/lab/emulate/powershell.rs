@@ -50,13 +50,11 @@ impl HostContext<'_> {
 /// How the exit code is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitRule {
-    /// `powershell -EncodedCommand <script>`: 1 when the last statement
-    /// failed (`$?` false) or the script threw, else 0; `exit N` wins.
+    /// `powershell -EncodedCommand <script>`, and a payload run by
+    /// cauterize's bootstrap (which exits 1 when `$?` is false after the
+    /// payload): 1 when the last statement failed or the script threw,
+    /// else 0; `exit N` wins.
     Command,
-    /// A payload run by cauterize's bootstrap (`& ([ScriptBlock]::Create(..))`
-    /// then `exit $LASTEXITCODE` or 0): non-terminating errors do not change
-    /// it; only `exit N` or a throw (1) do.
-    Bootstrap,
 }
 
 /// Why a statement did not complete normally.

@@ -18,6 +18,22 @@ pub struct LabStats {
     pub open_shells: u64,
 }
 
+impl std::fmt::Display for LabStats {
+    /// One line for a person: `1234 connections, 5678 requests, ...`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} connections, {} requests, {} refused authentications, {} shells opened, {} closed, {} open",
+            self.connections,
+            self.requests,
+            self.auth_failures,
+            self.shells_created,
+            self.shells_deleted,
+            self.open_shells
+        )
+    }
+}
+
 /// The live counters behind [`LabStats`].
 #[derive(Debug, Default)]
 pub struct Counters {

@@ -1,0 +1,107 @@
+//! The integration-test harness (ripgrep-style): start a lab in the test
+//! process, write its inventory, run the real `cauterize` binary against it,
+//! and read what it printed. Ground truth comes from the lab's library API.
+
+use cauterize::lab::{self, Lab, LabSpec};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A running lab plus the inventory file that reaches it.
+pub struct LabRun {
+    pub lab: Lab,
+    pub dir: tempfile::TempDir,
+    pub inventory: PathBuf,
+}
+
+impl LabRun {
+    /// Start `spec` and write its inventory into a fresh temporary folder.
+    pub async fn start(spec: LabSpec) -> LabRun {
+        let inventory_spec = spec.clone();
+        Self::start_with_inventory(spec, &inventory_spec).await
+    }
+
+    /// Start `spec`, but write the inventory the operator believes in:
+    /// `inventory_spec` (so a host whose password was changed in the lab
+    /// is reached with the old one and fails authentication).
+    pub async fn start_with_inventory(spec: LabSpec, inventory_spec: &LabSpec) -> LabRun {
+        raise_fd_limit();
+        let lab = Lab::start(spec).await.expect("lab starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inventory = dir.path().join("inventory.yml");
+        std::fs::write(&inventory, lab::inventory_out::inventory_yaml(inventory_spec)).expect("write inventory");
+        LabRun { lab, dir, inventory }
+    }
+
+    /// Write another file next to the inventory and return its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write test file");
+        path
+    }
+
+    /// `cauterize <args>` with `-i <inventory>` inserted after the command.
+    pub async fn cauterize(&self, command: &str, args: &[&str]) -> Run {
+        let inv = self.inventory.display().to_string();
+        let mut all = vec![command, "-i", inv.as_str()];
+        all.extend_from_slice(args);
+        run(&all).await
+    }
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// stdout parsed as JSON lines (one object per host).
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", self.stderr)))
+            .collect()
+    }
+
+    /// The JSON line of one host, by inventory name.
+    pub fn host(&self, name: &str) -> serde_json::Value {
+        self.json_lines()
+            .into_iter()
+            .find(|v| v["host"] == name)
+            .unwrap_or_else(|| panic!("no JSON line for {name}\nstdout: {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+/// Path of the binary under test.
+pub fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_cauterize"))
+}
+
+/// Run `cauterize args...` to completion (bounded: 5 minutes).
+pub async fn run(args: &[&str]) -> Run {
+    let started = Instant::now();
+    let child = tokio::process::Command::new(bin())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(300), child)
+        .await
+        .expect("cauterize finished within 5 minutes")
+        .expect("cauterize started");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The lab needs one descriptor per host; tests may start hundreds.
+pub fn raise_fd_limit() {
+    let _ = rlimit::increase_nofile_limit(65_536);
+}
