@@ -70,7 +70,8 @@ fn fault_name(code: &str) -> &str {
 /// Does this text say "401" or "credentials rejected"?
 fn says_auth_rejected(msg: &str) -> bool {
     let lower = msg.to_ascii_lowercase();
-    lower.contains("401")
+    lower.contains("http 401")
+        || lower.contains("401 unauthorized")
         || lower.contains("rejected")
         || lower.contains("bad credentials")
         || lower.contains("access is denied")
@@ -378,6 +379,26 @@ mod tests {
             classify_http(&slow, &ctx(Phase::Running)).kind(),
             ErrorKind::TimedOut
         );
+    }
+
+    #[test]
+    fn unsealed_answers_are_classified_by_their_status_not_their_size() {
+        let busy = WinrmError::Ntlm(NtlmError::InvalidMessage(
+            "server answered a sealed NTLM request without sealing: HTTP 503 Service Unavailable (401 bytes)".into(),
+        ));
+        assert_eq!(
+            classify(&busy, &ctx(Phase::OpeningShell)).kind(),
+            ErrorKind::Protocol
+        );
+        assert!(is_transient(&busy, false));
+        let denied = WinrmError::Ntlm(NtlmError::InvalidMessage(
+            "server answered a sealed NTLM request without sealing: HTTP 401 Unauthorized (0 bytes)".into(),
+        ));
+        assert_eq!(
+            classify(&denied, &ctx(Phase::Running)).kind(),
+            ErrorKind::AuthFailed
+        );
+        assert!(!is_transient(&denied, true));
     }
 
     #[test]
