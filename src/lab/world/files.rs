@@ -22,13 +22,13 @@
 //!   create or write files or folders directly in it (the pre-reboot
 //!   defence against loaders that write their persistence at shutdown).
 
-use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use super::ci::{CiKey, CiStr, eq_ci, starts_with_ci};
+use super::layered::Layered;
 use super::paths;
 use super::time::LabTime;
 
@@ -69,7 +69,10 @@ pub struct Signer {
 
 impl Signer {
     pub fn valid(subject: &str) -> Signer {
-        Signer { subject: Arc::from(subject), valid: true }
+        Signer {
+            subject: Arc::from(subject),
+            valid: true,
+        }
     }
 }
 
@@ -92,7 +95,10 @@ impl Content {
     /// Opaque content whose hash is derived from `seed` (deterministic,
     /// distinct per seed): a stand-in for a real binary.
     pub fn synthetic(seed: &str, size: u64) -> Content {
-        Content::Opaque { size, sha256: Sha256::digest(seed.as_bytes()).into() }
+        Content::Opaque {
+            size,
+            sha256: Sha256::digest(seed.as_bytes()).into(),
+        }
     }
     pub fn size(&self) -> u64 {
         match self {
@@ -128,7 +134,11 @@ pub struct Times {
 
 impl Times {
     pub fn all(t: LabTime) -> Times {
-        Times { created: t, modified: t, accessed: t }
+        Times {
+            created: t,
+            modified: t,
+            accessed: t,
+        }
     }
 }
 
@@ -193,7 +203,9 @@ pub enum FsError {
     PathNotFound(String),
     #[error("access is denied: {0}")]
     AccessDenied(String),
-    #[error("the process cannot access the file because it is being used by another process (pid {1}): {0}")]
+    #[error(
+        "the process cannot access the file because it is being used by another process (pid {1}): {0}"
+    )]
     SharingViolation(String, Pid),
     #[error("the directory is not empty: {0}")]
     DirNotEmpty(String),
@@ -229,7 +241,9 @@ pub fn normalize(path: &str) -> Result<String, FsError> {
         }
     }
     let mut chars = p.chars();
-    let (Some(d), Some(':')) = (chars.next(), chars.next()) else { return Err(bad()) };
+    let (Some(d), Some(':')) = (chars.next(), chars.next()) else {
+        return Err(bad());
+    };
     if !d.is_ascii_alphabetic() {
         return Err(bad());
     }
@@ -249,7 +263,9 @@ pub fn normalize(path: &str) -> Result<String, FsError> {
         }
         let comp = comp.trim_end_matches(['.', ' ']);
         if comp.is_empty()
-            || comp.chars().any(|c| (c as u32) < 32 || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+            || comp
+                .chars()
+                .any(|c| (c as u32) < 32 || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
         {
             return Err(bad());
         }
@@ -273,7 +289,9 @@ pub fn file_name(path: &str) -> &str {
 /// 32-bit process and vice versa (`Sysnative` is the 64-bit System32).
 /// Returns the normalised path first, then the twin if there is one.
 pub fn resolve_wow64(path: &str) -> Vec<String> {
-    let Ok(p) = normalize(path) else { return vec![path.to_string()] };
+    let Ok(p) = normalize(path) else {
+        return vec![path.to_string()];
+    };
     let swap = |from: &str, to: &str| -> Option<String> {
         let f = format!(r"{}\{from}", paths::WINDOWS);
         if starts_with_ci(&p, &f) && (p.len() == f.len() || p[f.len()..].starts_with('\\')) {
@@ -291,10 +309,11 @@ pub fn resolve_wow64(path: &str) -> Vec<String> {
     }
 }
 
-/// The tree.
+/// The tree. Stock files can be shared between hosts (`freeze`, then
+/// clone): each host then holds only what it changed.
 #[derive(Debug, Clone)]
 pub struct FileSystem {
-    entries: BTreeMap<CiKey, Entry>,
+    entries: Layered<Entry>,
 }
 
 impl Default for FileSystem {
@@ -306,9 +325,19 @@ impl Default for FileSystem {
 impl FileSystem {
     /// An empty `C:` volume.
     pub fn new(now: LabTime) -> FileSystem {
-        let mut entries = BTreeMap::new();
+        let mut entries = Layered::default();
         entries.insert(CiKey::new("C:"), dir_entry(now));
         FileSystem { entries }
+    }
+
+    /// Make the current contents a shared base: clones made afterwards
+    /// share it and pay only for their own changes.
+    pub fn freeze(&mut self) {
+        self.entries.freeze();
+    }
+    /// Entries this file system holds privately (not shared).
+    pub fn private_len(&self) -> usize {
+        self.entries.overlay_len()
     }
 
     pub fn len(&self) -> usize {
@@ -326,7 +355,9 @@ impl FileSystem {
     /// The entry and its stored spelling.
     pub fn get_with_name(&self, path: &str) -> Option<(&str, &Entry)> {
         let p = normalize(path).ok()?;
-        self.entries.get_key_value(CiStr::new(&p)).map(|(k, e)| (k.as_str(), e))
+        self.entries
+            .get_key_value(CiStr::new(&p))
+            .map(|(k, e)| (k.as_str(), e))
     }
     pub fn exists(&self, path: &str) -> bool {
         self.get(path).is_some()
@@ -341,7 +372,7 @@ impl FileSystem {
     fn descendants<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a CiKey, &'a Entry)> + 'a {
         let prefix = format!("{dir}\\");
         self.entries
-            .range::<CiStr, _>((Bound::Excluded(CiStr::new(&prefix)), Bound::Unbounded))
+            .range_from(Bound::Excluded(CiStr::new(&prefix)))
             .take_while(move |(k, _)| starts_with_ci(k.as_str(), &prefix))
     }
 
@@ -373,18 +404,19 @@ impl FileSystem {
     fn parent_dir_for_create(&self, p: &str) -> Result<(), FsError> {
         let par = parent(p).ok_or_else(|| FsError::AccessDenied(p.to_string()))?;
         match self.entries.get(CiStr::new(par)) {
-            Some(Entry { kind: EntryKind::Dir { deny_write: true }, .. }) => {
-                Err(FsError::AccessDenied(p.to_string()))
-            }
+            Some(Entry {
+                kind: EntryKind::Dir { deny_write: true },
+                ..
+            }) => Err(FsError::AccessDenied(p.to_string())),
             Some(e) if e.is_dir() => Ok(()),
             _ => Err(FsError::PathNotFound(p.to_string())),
         }
     }
     fn touch_parent(&mut self, p: &str, now: LabTime) {
-        if let Some(par) = parent(p) {
-            if let Some(e) = self.entries.get_mut(CiStr::new(par)) {
-                e.times.modified = now;
-            }
+        if let Some(par) = parent(p)
+            && let Some(e) = self.entries.get_mut(CiStr::new(par))
+        {
+            e.times.modified = now;
         }
     }
 
@@ -452,7 +484,10 @@ impl FileSystem {
                     Entry {
                         times: Times::all(now),
                         attrs: Attrs::default(),
-                        kind: EntryKind::File(FileData { content, signer: None }),
+                        kind: EntryKind::File(FileData {
+                            content,
+                            signer: None,
+                        }),
                     },
                 );
                 self.touch_parent(&p, now);
@@ -503,7 +538,12 @@ impl FileSystem {
     }
 
     /// DeleteFile.
-    pub fn delete_file(&mut self, path: &str, now: LabTime, locks: &dyn FileLocks) -> Result<Entry, FsError> {
+    pub fn delete_file(
+        &mut self,
+        path: &str,
+        now: LabTime,
+        locks: &dyn FileLocks,
+    ) -> Result<Entry, FsError> {
         let p = normalize(path)?;
         let e = self.entry_or_not_found(&p)?;
         if e.is_dir() || e.attrs.readonly {
@@ -549,10 +589,10 @@ impl FileSystem {
         let mut errs = Vec::new();
         for q in all {
             if self.is_dir(&q) {
-                if let Err(e) = self.remove_dir(&q, now) {
-                    if !matches!(e, FsError::DirNotEmpty(_)) {
-                        errs.push(e);
-                    }
+                if let Err(e) = self.remove_dir(&q, now)
+                    && !matches!(e, FsError::DirNotEmpty(_))
+                {
+                    errs.push(e);
                 }
             } else {
                 if let Some(e) = self.entries.get_mut(CiStr::new(&q)) {
@@ -583,8 +623,9 @@ impl FileSystem {
             return Err(FsError::AccessDenied(src));
         }
         if src_is_dir {
-            if let Some((k, _)) =
-                self.descendants(&src).find(|(k, _)| locks.lock_on(k.as_str()).is_some())
+            if let Some((k, _)) = self
+                .descendants(&src)
+                .find(|(k, _)| locks.lock_on(k.as_str()).is_some())
             {
                 let _ = k;
                 return Err(FsError::AccessDenied(src));
@@ -593,17 +634,17 @@ impl FileSystem {
             return Err(FsError::SharingViolation(src, pid));
         }
         self.parent_dir_for_create(&dst)?;
-        if !eq_ci(&src, &dst) {
-            if let Some(d) = self.entries.get(CiStr::new(&dst)) {
-                if !replace {
-                    return Err(FsError::AlreadyExists(dst));
-                }
-                if d.is_dir() || src_is_dir || d.attrs.readonly {
-                    return Err(FsError::AccessDenied(dst));
-                }
-                Self::check_lock(&dst, locks)?;
-                self.entries.remove(CiStr::new(&dst));
+        if !eq_ci(&src, &dst)
+            && let Some(d) = self.entries.get(CiStr::new(&dst))
+        {
+            if !replace {
+                return Err(FsError::AlreadyExists(dst));
             }
+            if d.is_dir() || src_is_dir || d.attrs.readonly {
+                return Err(FsError::AccessDenied(dst));
+            }
+            Self::check_lock(&dst, locks)?;
+            self.entries.remove(CiStr::new(&dst));
         }
         let moved: Vec<String> = if src_is_dir {
             self.descendants(&src).map(|(k, _)| k.to_string()).collect()
@@ -664,7 +705,11 @@ impl FileSystem {
 }
 
 fn dir_entry(now: LabTime) -> Entry {
-    Entry { times: Times::all(now), attrs: Attrs::default(), kind: EntryKind::Dir { deny_write: false } }
+    Entry {
+        times: Times::all(now),
+        attrs: Attrs::default(),
+        kind: EntryKind::Dir { deny_write: false },
+    }
 }
 
 #[cfg(test)]
@@ -684,26 +729,57 @@ mod tests {
 
     #[test]
     fn normalisation() {
-        assert_eq!(normalize("c:/Windows//System32\\").unwrap(), r"C:\Windows\System32");
+        assert_eq!(
+            normalize("c:/Windows//System32\\").unwrap(),
+            r"C:\Windows\System32"
+        );
         assert_eq!(normalize(r"\??\c:\x\y.dll").unwrap(), r"C:\x\y.dll");
         assert_eq!(normalize(r"\\?\C:\x\.\y").unwrap(), r"C:\x\y");
         assert_eq!(normalize(r"C:\a\b. ").unwrap(), r"C:\a\b");
         assert_eq!(normalize(r"c:\").unwrap(), "C:");
-        for bad in [r"C:\a\..\Windows", r"relative\x", r"\\server\share\x", r"C:x", r"C:\a?b", ""] {
-            assert!(matches!(normalize(bad), Err(FsError::InvalidName(_))), "{bad}");
+        for bad in [
+            r"C:\a\..\Windows",
+            r"relative\x",
+            r"\\server\share\x",
+            r"C:x",
+            r"C:\a?b",
+            "",
+        ] {
+            assert!(
+                matches!(normalize(bad), Err(FsError::InvalidName(_))),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn case_insensitive_tree_and_listing() {
         let mut fs = FileSystem::new(t0());
-        fs.plant_file(r"C:\Users\Пётр\AppData\Local\Ab\c.ljk", Content::text("x"), None, t0()).unwrap();
-        fs.plant_file(r"C:\Users\Пётр\AppData\Local\Ab\d.dll", Content::text("y"), None, t0()).unwrap();
-        fs.create_dir_all(r"C:\Users\Пётр\AppData\Local\Ab\Sub", t0()).unwrap();
-        fs.create_dir_all(r"C:\Users\Пётр\AppData\Local\Ab-x", t0()).unwrap();
+        fs.plant_file(
+            r"C:\Users\Пётр\AppData\Local\Ab\c.ljk",
+            Content::text("x"),
+            None,
+            t0(),
+        )
+        .unwrap();
+        fs.plant_file(
+            r"C:\Users\Пётр\AppData\Local\Ab\d.dll",
+            Content::text("y"),
+            None,
+            t0(),
+        )
+        .unwrap();
+        fs.create_dir_all(r"C:\Users\Пётр\AppData\Local\Ab\Sub", t0())
+            .unwrap();
+        fs.create_dir_all(r"C:\Users\Пётр\AppData\Local\Ab-x", t0())
+            .unwrap();
         assert!(fs.is_file(r"c:\USERS\пётр\appdata\local\AB\C.LJK"));
-        let names: Vec<&str> =
-            fs.list(r"c:\users\ПЁТР\appdata\local\ab").unwrap().iter().map(|(p, _)| file_name(p)).collect();
+        let names: Vec<&str> = fs
+            .list(r"c:\users\ПЁТР\appdata\local\ab")
+            .unwrap()
+            .iter()
+            .map(|(p, _)| file_name(p))
+            .collect();
         assert_eq!(names, ["c.ljk", "d.dll", "Sub"]);
         assert_eq!(fs.walk(r"C:\Users\Пётр\AppData\Local\Ab").len(), 3);
         let (name, _) = fs.get_with_name(r"c:\users\пётр").unwrap();
@@ -714,7 +790,8 @@ mod tests {
     fn big_opaque_file_costs_no_memory_and_hashes() {
         let mut fs = FileSystem::new(t0());
         let c = Content::synthetic("emotet-padded", 500 * 1024 * 1024);
-        fs.plant_file(r"C:\Users\a\AppData\Local\X\y.dll", c.clone(), None, t0()).unwrap();
+        fs.plant_file(r"C:\Users\a\AppData\Local\X\y.dll", c.clone(), None, t0())
+            .unwrap();
         let e = fs.get(r"C:\Users\a\AppData\Local\X\y.dll").unwrap();
         assert_eq!(e.size(), 524_288_000);
         assert_eq!(e.sha256(), Some(c.sha256()));
@@ -729,15 +806,39 @@ mod tests {
         let mut fs = FileSystem::new(t0());
         let p = r"C:\Users\a\AppData\Roaming\Microsoft\Vybgeuye\x.dll";
         fs.plant_file(p, Content::text("mz"), None, t0()).unwrap();
-        let mapped = Held(r"C:\Users\a\AppData\Roaming\Microsoft\Vybgeuye\x.dll", LockKind::Mapped);
-        assert_eq!(fs.delete_file(p, t0(), &mapped).unwrap_err().win32_code(), 5);
-        assert_eq!(fs.write_file(p, Content::text("z"), t0(), &mapped).unwrap_err().win32_code(), 5);
-        let open = Held(r"C:\Users\a\AppData\Roaming\Microsoft\Vybgeuye\x.dll", LockKind::Open);
+        let mapped = Held(
+            r"C:\Users\a\AppData\Roaming\Microsoft\Vybgeuye\x.dll",
+            LockKind::Mapped,
+        );
+        assert_eq!(
+            fs.delete_file(p, t0(), &mapped).unwrap_err().win32_code(),
+            5
+        );
+        assert_eq!(
+            fs.write_file(p, Content::text("z"), t0(), &mapped)
+                .unwrap_err()
+                .win32_code(),
+            5
+        );
+        let open = Held(
+            r"C:\Users\a\AppData\Roaming\Microsoft\Vybgeuye\x.dll",
+            LockKind::Open,
+        );
         assert_eq!(fs.delete_file(p, t0(), &open).unwrap_err().win32_code(), 32);
-        assert_eq!(fs.rename(p, r"C:\x.old", false, t0(), &open).unwrap_err().win32_code(), 32);
+        assert_eq!(
+            fs.rename(p, r"C:\x.old", false, t0(), &open)
+                .unwrap_err()
+                .win32_code(),
+            32
+        );
         // the folder holding it cannot be renamed either
         let dir = r"C:\Users\a\AppData\Roaming\Microsoft\Vybgeuye";
-        assert_eq!(fs.rename(dir, r"C:\Users\a\q", false, t0(), &mapped).unwrap_err().win32_code(), 5);
+        assert_eq!(
+            fs.rename(dir, r"C:\Users\a\q", false, t0(), &mapped)
+                .unwrap_err()
+                .win32_code(),
+            5
+        );
         // nor removed (not empty)
         assert_eq!(fs.remove_dir(dir, t0()).unwrap_err().win32_code(), 145);
         // once released
@@ -752,39 +853,94 @@ mod tests {
         let p = r"C:\ProgramData\a.dll";
         fs.plant_file(p, Content::text("mz"), None, t0()).unwrap();
         let mapped = Held(r"C:\ProgramData\a.dll", LockKind::Mapped);
-        fs.rename(p, r"C:\ProgramData\a.dll.old", false, t0(), &mapped).unwrap();
+        fs.rename(p, r"C:\ProgramData\a.dll.old", false, t0(), &mapped)
+            .unwrap();
         assert!(fs.is_file(r"C:\ProgramData\A.DLL.OLD"));
     }
 
     #[test]
     fn non_empty_dir_delete_fails_and_misc_errors() {
         let mut fs = FileSystem::new(t0());
-        fs.plant_file(r"C:\D\f.txt", Content::text("a"), None, t0()).unwrap();
-        assert!(matches!(fs.remove_dir(r"C:\D", t0()), Err(FsError::DirNotEmpty(_))));
-        assert_eq!(fs.delete_file(r"C:\D\nope", t0(), &NoLocks).unwrap_err().win32_code(), 2);
-        assert_eq!(fs.delete_file(r"C:\Nope\x", t0(), &NoLocks).unwrap_err().win32_code(), 3);
-        assert_eq!(fs.delete_file(r"C:\D", t0(), &NoLocks).unwrap_err().win32_code(), 5);
+        fs.plant_file(r"C:\D\f.txt", Content::text("a"), None, t0())
+            .unwrap();
+        assert!(matches!(
+            fs.remove_dir(r"C:\D", t0()),
+            Err(FsError::DirNotEmpty(_))
+        ));
+        assert_eq!(
+            fs.delete_file(r"C:\D\nope", t0(), &NoLocks)
+                .unwrap_err()
+                .win32_code(),
+            2
+        );
+        assert_eq!(
+            fs.delete_file(r"C:\Nope\x", t0(), &NoLocks)
+                .unwrap_err()
+                .win32_code(),
+            3
+        );
+        assert_eq!(
+            fs.delete_file(r"C:\D", t0(), &NoLocks)
+                .unwrap_err()
+                .win32_code(),
+            5
+        );
         assert_eq!(fs.create_dir(r"C:\D", t0()).unwrap_err().win32_code(), 183);
-        assert_eq!(fs.write_file(r"C:\Q\x", Content::text(""), t0(), &NoLocks).unwrap_err().win32_code(), 3);
-        fs.set_attrs(r"C:\D\f.txt", Attrs { readonly: true, ..Attrs::default() }).unwrap();
-        assert_eq!(fs.delete_file(r"C:\D\f.txt", t0(), &NoLocks).unwrap_err().win32_code(), 5);
+        assert_eq!(
+            fs.write_file(r"C:\Q\x", Content::text(""), t0(), &NoLocks)
+                .unwrap_err()
+                .win32_code(),
+            3
+        );
+        fs.set_attrs(
+            r"C:\D\f.txt",
+            Attrs {
+                readonly: true,
+                ..Attrs::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            fs.delete_file(r"C:\D\f.txt", t0(), &NoLocks)
+                .unwrap_err()
+                .win32_code(),
+            5
+        );
         assert!(fs.remove_tree(r"C:\D", t0(), &NoLocks).is_empty());
         assert!(!fs.exists(r"C:\D"));
-        assert!(matches!(fs.remove_dir("C:", t0()), Err(FsError::AccessDenied(_))));
+        assert!(matches!(
+            fs.remove_dir("C:", t0()),
+            Err(FsError::AccessDenied(_))
+        ));
     }
 
     #[test]
     fn rename_directory_moves_subtree_and_replace_rules() {
         let mut fs = FileSystem::new(t0());
-        fs.plant_file(r"C:\A\B\f", Content::text("1"), None, t0()).unwrap();
-        fs.plant_file(r"C:\A\g", Content::text("2"), None, t0()).unwrap();
+        fs.plant_file(r"C:\A\B\f", Content::text("1"), None, t0())
+            .unwrap();
+        fs.plant_file(r"C:\A\g", Content::text("2"), None, t0())
+            .unwrap();
         fs.rename(r"C:\A", r"C:\Z", false, t0(), &NoLocks).unwrap();
         assert!(fs.is_file(r"C:\Z\B\f") && fs.is_file(r"C:\Z\g") && !fs.exists(r"C:\A\g"));
-        fs.plant_file(r"C:\Z\h", Content::text("3"), None, t0()).unwrap();
-        assert_eq!(fs.rename(r"C:\Z\g", r"C:\Z\h", false, t0(), &NoLocks).unwrap_err().win32_code(), 183);
-        fs.rename(r"C:\Z\g", r"C:\Z\h", true, t0(), &NoLocks).unwrap();
-        assert_eq!(fs.get(r"C:\Z\h").unwrap().file().unwrap().content, Content::text("2"));
-        assert!(fs.rename(r"C:\Z", r"C:\Z\B\inner", false, t0(), &NoLocks).is_err());
+        fs.plant_file(r"C:\Z\h", Content::text("3"), None, t0())
+            .unwrap();
+        assert_eq!(
+            fs.rename(r"C:\Z\g", r"C:\Z\h", false, t0(), &NoLocks)
+                .unwrap_err()
+                .win32_code(),
+            183
+        );
+        fs.rename(r"C:\Z\g", r"C:\Z\h", true, t0(), &NoLocks)
+            .unwrap();
+        assert_eq!(
+            fs.get(r"C:\Z\h").unwrap().file().unwrap().content,
+            Content::text("2")
+        );
+        assert!(
+            fs.rename(r"C:\Z", r"C:\Z\B\inner", false, t0(), &NoLocks)
+                .is_err()
+        );
     }
 
     #[test]
@@ -794,10 +950,13 @@ mod tests {
         fs.create_dir_all(d, t0()).unwrap();
         fs.set_deny_write(d, true).unwrap();
         let later = t0().plus_secs(60);
-        let e = fs.write_file(&format!(r"{d}\x.dll"), Content::text("mz"), later, &NoLocks).unwrap_err();
+        let e = fs
+            .write_file(&format!(r"{d}\x.dll"), Content::text("mz"), later, &NoLocks)
+            .unwrap_err();
         assert_eq!(e.win32_code(), 5);
         fs.set_deny_write(d, false).unwrap();
-        fs.write_file(&format!(r"{d}\x.dll"), Content::text("mz"), later, &NoLocks).unwrap();
+        fs.write_file(&format!(r"{d}\x.dll"), Content::text("mz"), later, &NoLocks)
+            .unwrap();
         assert_eq!(fs.get(d).unwrap().times.modified, later);
         assert_eq!(fs.get(d).unwrap().times.created, t0());
         // Emotet-style timestomp: file exactly 7 days before its folder
@@ -805,18 +964,37 @@ mod tests {
         t.modified = later.plus_days(-7);
         fs.set_times(&format!(r"{d}\x.dll"), t).unwrap();
         let f = fs.get(&format!(r"{d}\x.dll")).unwrap();
-        assert_eq!(fs.get(d).unwrap().times.modified.secs_since(f.times.modified), 7 * 86_400);
+        assert_eq!(
+            fs.get(d)
+                .unwrap()
+                .times
+                .modified
+                .secs_since(f.times.modified),
+            7 * 86_400
+        );
     }
 
     #[test]
     fn wow64_resolution() {
         assert_eq!(
             resolve_wow64(r"c:\windows\system32\rundll32.exe"),
-            vec![r"C:\windows\system32\rundll32.exe".to_string(), r"C:\Windows\SysWOW64\rundll32.exe".into()]
+            vec![
+                r"C:\windows\system32\rundll32.exe".to_string(),
+                r"C:\Windows\SysWOW64\rundll32.exe".into()
+            ]
         );
-        assert_eq!(resolve_wow64(r"C:\Windows\SysWOW64\Xyz\a.dll")[1], r"C:\Windows\System32\Xyz\a.dll");
-        assert_eq!(resolve_wow64(r"C:\Windows\Sysnative\cmd.exe")[1], r"C:\Windows\System32\cmd.exe");
+        assert_eq!(
+            resolve_wow64(r"C:\Windows\SysWOW64\Xyz\a.dll")[1],
+            r"C:\Windows\System32\Xyz\a.dll"
+        );
+        assert_eq!(
+            resolve_wow64(r"C:\Windows\Sysnative\cmd.exe")[1],
+            r"C:\Windows\System32\cmd.exe"
+        );
         assert_eq!(resolve_wow64(r"C:\Windows\System32x\a.dll").len(), 1);
-        assert_eq!(resolve_wow64(r"C:\Users\a\x.dll"), vec![r"C:\Users\a\x.dll".to_string()]);
+        assert_eq!(
+            resolve_wow64(r"C:\Users\a\x.dll"),
+            vec![r"C:\Users\a\x.dll".to_string()]
+        );
     }
 }

@@ -75,7 +75,11 @@ pub struct ProfileSet {
 }
 
 impl ProfileSet {
-    pub const ANY: ProfileSet = ProfileSet { domain: true, private: true, public: true };
+    pub const ANY: ProfileSet = ProfileSet {
+        domain: true,
+        private: true,
+        public: true,
+    };
     pub fn has(&self, p: ProfileKind) -> bool {
         match p {
             ProfileKind::Domain => self.domain,
@@ -112,7 +116,12 @@ pub struct FirewallRule {
 
 impl FirewallRule {
     /// An enabled local rule for all profiles, any ports and addresses.
-    pub fn new(name: &str, direction: Direction, action: Verdict, protocol: Protocol) -> FirewallRule {
+    pub fn new(
+        name: &str,
+        direction: Direction,
+        action: Verdict,
+        protocol: Protocol,
+    ) -> FirewallRule {
         FirewallRule {
             name: name.into(),
             description: String::new(),
@@ -133,12 +142,21 @@ impl FirewallRule {
         if self.name.is_empty() || eq_ci(&self.name, "all") {
             return Err(format!("invalid rule name {:?}", self.name));
         }
-        if self.protocol == Protocol::Any && (!self.local_ports.is_any() || !self.remote_ports.is_any()) {
+        if self.protocol == Protocol::Any
+            && (!self.local_ports.is_any() || !self.remote_ports.is_any())
+        {
             return Err("ports may be given only with protocol TCP or UDP".into());
         }
         Ok(())
     }
-    fn matches(&self, dir: Direction, proto: Protocol, local_port: u16, remote: Ipv4Addr, remote_port: u16) -> bool {
+    fn matches(
+        &self,
+        dir: Direction,
+        proto: Protocol,
+        local_port: u16,
+        remote: Ipv4Addr,
+        remote_port: u16,
+    ) -> bool {
         self.direction == dir
             && (self.protocol == Protocol::Any || self.protocol == proto)
             && self.local_ports.contains(local_port)
@@ -217,7 +235,8 @@ impl Firewall {
     /// how many (netsh says "No rules match" for 0).
     pub fn delete_rules(&mut self, name: &str, dir: Option<Direction>) -> usize {
         let before = self.rules.len();
-        self.rules.retain(|r| !(eq_ci(&r.name, name) && dir.is_none_or(|d| d == r.direction)));
+        self.rules
+            .retain(|r| !(eq_ci(&r.name, name) && dir.is_none_or(|d| d == r.direction)));
         before - self.rules.len()
     }
     pub fn rules_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a FirewallRule> + 'a {
@@ -234,18 +253,39 @@ impl Firewall {
     }
 
     /// The verdict for a connection.
-    pub fn decide(&self, dir: Direction, proto: Protocol, local_port: u16, remote: Ipv4Addr, remote_port: u16) -> Verdict {
-        self.decide_explained(dir, proto, local_port, remote, remote_port).verdict
+    pub fn decide(
+        &self,
+        dir: Direction,
+        proto: Protocol,
+        local_port: u16,
+        remote: Ipv4Addr,
+        remote_port: u16,
+    ) -> Verdict {
+        self.decide_explained(dir, proto, local_port, remote, remote_port)
+            .verdict
     }
 
     /// The verdict and the rule or setting that decided it.
-    pub fn decide_explained(&self, dir: Direction, proto: Protocol, local_port: u16, remote: Ipv4Addr, remote_port: u16) -> Decision {
+    pub fn decide_explained(
+        &self,
+        dir: Direction,
+        proto: Protocol,
+        local_port: u16,
+        remote: Ipv4Addr,
+        remote_port: u16,
+    ) -> Decision {
         let prof = self.profile(self.active);
         if !prof.enabled {
-            return Decision { verdict: Verdict::Allow, reason: Reason::ProfileOff };
+            return Decision {
+                verdict: Verdict::Allow,
+                reason: Reason::ProfileOff,
+            };
         }
         if dir == Direction::In && prof.block_inbound_always {
-            return Decision { verdict: Verdict::Block, reason: Reason::BlockInboundAlways };
+            return Decision {
+                verdict: Verdict::Block,
+                reason: Reason::BlockInboundAlways,
+            };
         }
         let effective = self.rules.iter().filter(|r| {
             r.enabled
@@ -256,26 +296,43 @@ impl Firewall {
         let mut allow = None;
         for r in effective {
             match r.action {
-                Verdict::Block => return Decision { verdict: Verdict::Block, reason: Reason::BlockRule(r.name.clone()) },
+                Verdict::Block => {
+                    return Decision {
+                        verdict: Verdict::Block,
+                        reason: Reason::BlockRule(r.name.clone()),
+                    };
+                }
                 Verdict::Allow => allow = allow.or(Some(r.name.clone())),
             }
         }
         if let Some(n) = allow {
-            return Decision { verdict: Verdict::Allow, reason: Reason::AllowRule(n) };
+            return Decision {
+                verdict: Verdict::Allow,
+                reason: Reason::AllowRule(n),
+            };
         }
         let verdict = match dir {
             Direction::In => prof.default_inbound,
             Direction::Out => prof.default_outbound,
         };
-        Decision { verdict, reason: Reason::Default }
+        Decision {
+            verdict,
+            reason: Reason::Default,
+        }
     }
 
     /// Windows' default rule for WinRM (`Windows Remote Management (HTTP-In)`).
     pub fn winrm_default_rule() -> FirewallRule {
-        let mut r = FirewallRule::new("Windows Remote Management (HTTP-In)", Direction::In, Verdict::Allow, Protocol::Tcp);
+        let mut r = FirewallRule::new(
+            "Windows Remote Management (HTTP-In)",
+            Direction::In,
+            Verdict::Allow,
+            Protocol::Tcp,
+        );
         r.local_ports = PortList::ports(&[5985]);
         r.group = "Windows Remote Management".into();
-        r.description = "Inbound rule for Windows Remote Management via WS-Management. [TCP 5985]".into();
+        r.description =
+            "Inbound rule for Windows Remote Management via WS-Management. [TCP 5985]".into();
         r
     }
 }
@@ -302,7 +359,12 @@ mod tests {
     fn host_fw() -> Firewall {
         let mut fw = Firewall::new(ProfileKind::Domain);
         fw.add_rule(Firewall::winrm_default_rule()).unwrap();
-        let mut smb_in = FirewallRule::new("File and Printer Sharing (SMB-In)", Direction::In, Verdict::Allow, Protocol::Tcp);
+        let mut smb_in = FirewallRule::new(
+            "File and Printer Sharing (SMB-In)",
+            Direction::In,
+            Verdict::Allow,
+            Protocol::Tcp,
+        );
         smb_in.local_ports = PortList::ports(&[445]);
         fw.add_rule(smb_in).unwrap();
         fw
@@ -312,24 +374,53 @@ mod tests {
     fn block_beats_allow_and_defaults() {
         let mut fw = host_fw();
         let peer = ip("10.0.0.20");
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000), Verdict::Allow);
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 3389, peer, 50000), Verdict::Block); // default in
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 50000, peer, 445), Verdict::Allow); // default out
-        fw.add_rule(smb_block(Direction::In, AddressList::Any)).unwrap();
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000),
+            Verdict::Allow
+        );
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 3389, peer, 50000),
+            Verdict::Block
+        ); // default in
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 50000, peer, 445),
+            Verdict::Allow
+        ); // default out
+        fw.add_rule(smb_block(Direction::In, AddressList::Any))
+            .unwrap();
         let d = fw.decide_explained(Direction::In, Protocol::Tcp, 445, peer, 50000);
-        assert_eq!(d, Decision { verdict: Verdict::Block, reason: Reason::BlockRule("cauterize-smb-tcp".into()) });
+        assert_eq!(
+            d,
+            Decision {
+                verdict: Verdict::Block,
+                reason: Reason::BlockRule("cauterize-smb-tcp".into())
+            }
+        );
         // an allow rule added later for the same traffic does not win
-        let mut allow = FirewallRule::new("admin allow", Direction::In, Verdict::Allow, Protocol::Any);
+        let mut allow =
+            FirewallRule::new("admin allow", Direction::In, Verdict::Allow, Protocol::Any);
         allow.remote_addresses = AddressList::v4(vec![Ipv4Range::single(peer)]);
         fw.add_rule(allow).unwrap();
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000), Verdict::Block);
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000),
+            Verdict::Block
+        );
         // WinRM still allowed
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 5985, peer, 50000), Verdict::Allow);
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 5985, peer, 50000),
+            Verdict::Allow
+        );
         assert_eq!(fw.delete_rules("CAUTERIZE-SMB-TCP", None), 1);
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000), Verdict::Allow);
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000),
+            Verdict::Allow
+        );
         let mut outd = fw.clone();
         outd.domain.default_outbound = Verdict::Block;
-        assert_eq!(outd.decide(Direction::Out, Protocol::Tcp, 50000, peer, 443), Verdict::Block);
+        assert_eq!(
+            outd.decide(Direction::Out, Protocol::Tcp, 50000, peer, 443),
+            Verdict::Block
+        );
     }
 
     #[test]
@@ -339,16 +430,44 @@ mod tests {
         let operator = ip("10.0.9.1");
         let exempt = [Ipv4Range::single(dc), Ipv4Range::single(operator)];
         let remote = AddressList::v4(complement(&exempt));
-        fw.add_rule(smb_block(Direction::Out, remote.clone())).unwrap();
+        fw.add_rule(smb_block(Direction::Out, remote.clone()))
+            .unwrap();
         fw.add_rule(smb_block(Direction::In, remote)).unwrap();
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 50123, dc, 445), Verdict::Allow);
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.6"), 445), Verdict::Block);
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.4"), 139), Verdict::Block);
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, operator, 50000), Verdict::Allow);
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, ip("0.0.0.0"), 50000), Verdict::Block);
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, ip("255.255.255.255"), 50000), Verdict::Block);
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 50123, dc, 445),
+            Verdict::Allow
+        );
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.6"), 445),
+            Verdict::Block
+        );
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.4"), 139),
+            Verdict::Block
+        );
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 445, operator, 50000),
+            Verdict::Allow
+        );
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 445, ip("0.0.0.0"), 50000),
+            Verdict::Block
+        );
+        assert_eq!(
+            fw.decide(
+                Direction::In,
+                Protocol::Tcp,
+                445,
+                ip("255.255.255.255"),
+                50000
+            ),
+            Verdict::Block
+        );
         // other traffic to the peer untouched
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.6"), 443), Verdict::Allow);
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.6"), 443),
+            Verdict::Allow
+        );
     }
 
     #[test]
@@ -358,61 +477,126 @@ mod tests {
         udp.remote_ports = PortList::List(vec![(137, 138)]);
         fw.add_rule(udp).unwrap();
         let p = ip("10.0.0.7");
-        assert_eq!(fw.decide(Direction::Out, Protocol::Udp, 5000, p, 137), Verdict::Block);
-        assert_eq!(fw.decide(Direction::Out, Protocol::Udp, 5000, p, 138), Verdict::Block);
-        assert_eq!(fw.decide(Direction::Out, Protocol::Udp, 5000, p, 139), Verdict::Allow);
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 5000, p, 137), Verdict::Allow);
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Udp, 5000, p, 137),
+            Verdict::Block
+        );
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Udp, 5000, p, 138),
+            Verdict::Block
+        );
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Udp, 5000, p, 139),
+            Verdict::Allow
+        );
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 5000, p, 137),
+            Verdict::Allow
+        );
         let mut bad = FirewallRule::new("x", Direction::Out, Verdict::Block, Protocol::Any);
         bad.remote_ports = PortList::ports(&[445]);
         assert!(fw.add_rule(bad).is_err());
-        assert!(fw.add_rule(FirewallRule::new("all", Direction::Out, Verdict::Block, Protocol::Any)).is_err());
+        assert!(
+            fw.add_rule(FirewallRule::new(
+                "all",
+                Direction::Out,
+                Verdict::Block,
+                Protocol::Any
+            ))
+            .is_err()
+        );
         // address ranges in a rule
         let mut r = FirewallRule::new("range", Direction::Out, Verdict::Block, Protocol::Tcp);
         r.remote_addresses = parse_address_list("10.1.0.1-10.1.0.4,10.2.0.0/16").unwrap();
         fw.add_rule(r).unwrap();
-        for (a, v) in [("10.1.0.1", Verdict::Block), ("10.1.0.4", Verdict::Block), ("10.1.0.5", Verdict::Allow), ("10.2.255.255", Verdict::Block), ("10.3.0.0", Verdict::Allow)] {
-            assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 1, ip(a), 80), v, "{a}");
+        for (a, v) in [
+            ("10.1.0.1", Verdict::Block),
+            ("10.1.0.4", Verdict::Block),
+            ("10.1.0.5", Verdict::Allow),
+            ("10.2.255.255", Verdict::Block),
+            ("10.3.0.0", Verdict::Allow),
+        ] {
+            assert_eq!(
+                fw.decide(Direction::Out, Protocol::Tcp, 1, ip(a), 80),
+                v,
+                "{a}"
+            );
         }
     }
 
     #[test]
     fn disabled_profile_and_inactive_profiles() {
         let mut fw = host_fw();
-        fw.add_rule(smb_block(Direction::In, AddressList::Any)).unwrap();
+        fw.add_rule(smb_block(Direction::In, AddressList::Any))
+            .unwrap();
         let peer = ip("10.0.0.20");
         fw.domain.enabled = false;
         let d = fw.decide_explained(Direction::In, Protocol::Tcp, 445, peer, 1);
         assert_eq!(d.reason, Reason::ProfileOff);
         assert_eq!(d.verdict, Verdict::Allow);
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 3389, peer, 1), Verdict::Allow);
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 3389, peer, 1),
+            Verdict::Allow
+        );
         // rule scoped to public only does nothing while domain is active
         fw.domain.enabled = true;
         fw.delete_rules("cauterize-smb-tcp", Some(Direction::In));
         let mut r = smb_block(Direction::In, AddressList::Any);
-        r.profiles = ProfileSet { domain: false, private: false, public: true };
+        r.profiles = ProfileSet {
+            domain: false,
+            private: false,
+            public: true,
+        };
         fw.add_rule(r).unwrap();
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, peer, 1), Verdict::Allow);
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 1),
+            Verdict::Allow
+        );
         fw.active = ProfileKind::Public;
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 445, peer, 1), Verdict::Block);
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 1),
+            Verdict::Block
+        );
         fw.public.block_inbound_always = true;
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 5985, peer, 1), Verdict::Block);
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 5985, peer, 1),
+            Verdict::Block
+        );
     }
 
     #[test]
     fn gp_no_merge_makes_local_rules_void() {
         let mut fw = Firewall::new(ProfileKind::Domain);
-        fw.add_rule(smb_block(Direction::Out, AddressList::Any)).unwrap();
-        let mut gp = FirewallRule::new("GPO allow web", Direction::In, Verdict::Allow, Protocol::Tcp);
+        fw.add_rule(smb_block(Direction::Out, AddressList::Any))
+            .unwrap();
+        let mut gp = FirewallRule::new(
+            "GPO allow web",
+            Direction::In,
+            Verdict::Allow,
+            Protocol::Tcp,
+        );
         gp.local_ports = PortList::ports(&[443]);
         gp.source = RuleSource::GroupPolicy;
         fw.add_rule(gp).unwrap();
         let peer = ip("10.0.0.20");
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445), Verdict::Block);
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445),
+            Verdict::Block
+        );
         fw.domain.allow_local_policy_merge = false;
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445), Verdict::Allow);
-        assert_eq!(fw.decide(Direction::In, Protocol::Tcp, 443, peer, 1), Verdict::Allow);
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445),
+            Verdict::Allow
+        );
+        assert_eq!(
+            fw.decide(Direction::In, Protocol::Tcp, 443, peer, 1),
+            Verdict::Allow
+        );
         // only the domain profile forbids merging
         fw.active = ProfileKind::Private;
-        assert_eq!(fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445), Verdict::Block);
+        assert_eq!(
+            fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445),
+            Verdict::Block
+        );
     }
 }

@@ -78,7 +78,14 @@ pub enum StartError {
 
 impl HostState {
     /// A host with nothing on it (see `baseline` for a real install).
-    pub fn empty(name: &str, domain: &str, address: Ipv4Addr, role: Role, os: Os, now: LabTime) -> HostState {
+    pub fn empty(
+        name: &str,
+        domain: &str,
+        address: Ipv4Addr,
+        role: Role,
+        os: Os,
+        now: LabTime,
+    ) -> HostState {
         HostState {
             name: name.into(),
             domain: domain.into(),
@@ -136,17 +143,32 @@ impl HostState {
         self.profiles[idx].logged_on = true;
         let p = self.profiles[idx].clone();
         let session = idx as u32 + 1;
-        let winlogon = self.processes.by_image_name("winlogon.exe").map(|w| w.pid).next().unwrap_or(0);
+        let winlogon = self
+            .processes
+            .by_image_name("winlogon.exe")
+            .map(|w| w.pid)
+            .next()
+            .unwrap_or(0);
         let ui = self.processes.spawn(
-            Process::new(r"C:\Windows\System32\userinit.exe", r"C:\Windows\system32\userinit.exe", &p.qualified(), &p.sid)
-                .with_parent(winlogon)
-                .with_session(session),
+            Process::new(
+                r"C:\Windows\System32\userinit.exe",
+                r"C:\Windows\system32\userinit.exe",
+                &p.qualified(),
+                &p.sid,
+            )
+            .with_parent(winlogon)
+            .with_session(session),
             now,
         );
         let ex = self.processes.spawn(
-            Process::new(r"C:\Windows\explorer.exe", r"C:\Windows\Explorer.EXE", &p.qualified(), &p.sid)
-                .with_parent(ui)
-                .with_session(session),
+            Process::new(
+                r"C:\Windows\explorer.exe",
+                r"C:\Windows\Explorer.EXE",
+                &p.qualified(),
+                &p.sid,
+            )
+            .with_parent(ui)
+            .with_session(session),
             now,
         );
         let _ = self.processes.kill(ui); // userinit exits once the shell runs
@@ -161,7 +183,10 @@ impl HostState {
             .filter(|p| eq_ci(&p.user_sid, sid) && p.session != 0)
             .map(|p| p.pid)
             .collect();
-        let killed = pids.into_iter().filter_map(|pid| self.kill(pid).ok()).collect();
+        let killed = pids
+            .into_iter()
+            .filter_map(|pid| self.kill(pid).ok())
+            .collect();
         self.registry.unload_user(sid);
         if let Some(p) = self.profiles.iter_mut().find(|p| eq_ci(&p.sid, sid)) {
             p.logged_on = false;
@@ -174,10 +199,21 @@ impl HostState {
     pub fn delete_file(&mut self, path: &str, now: LabTime) -> Result<Entry, FsError> {
         self.files.delete_file(path, now, &self.processes)
     }
-    pub fn rename(&mut self, from: &str, to: &str, replace: bool, now: LabTime) -> Result<(), FsError> {
+    pub fn rename(
+        &mut self,
+        from: &str,
+        to: &str,
+        replace: bool,
+        now: LabTime,
+    ) -> Result<(), FsError> {
         self.files.rename(from, to, replace, now, &self.processes)
     }
-    pub fn write_file(&mut self, path: &str, content: Content, now: LabTime) -> Result<(), FsError> {
+    pub fn write_file(
+        &mut self,
+        path: &str,
+        content: Content,
+        now: LabTime,
+    ) -> Result<(), FsError> {
         self.files.write_file(path, content, now, &self.processes)
     }
     pub fn remove_tree(&mut self, path: &str, now: LabTime) -> Vec<FsError> {
@@ -189,7 +225,11 @@ impl HostState {
     /// TerminateProcess; services hosted in it stop (and go, if marked).
     pub fn kill(&mut self, pid: Pid) -> Result<Process, KillError> {
         let p = self.processes.kill(pid)?;
-        let hosted: Vec<String> = self.services.hosted_by(pid).map(|s| s.name.clone()).collect();
+        let hosted: Vec<String> = self
+            .services
+            .hosted_by(pid)
+            .map(|s| s.name.clone())
+            .collect();
         for s in hosted {
             self.services.stopped(&s);
         }
@@ -197,9 +237,15 @@ impl HostState {
     }
     /// Compare-and-kill: refuses when the pid runs another image.
     pub fn kill_if_image(&mut self, pid: Pid, expected_image: &str) -> Result<Process, KillError> {
-        let p = self.processes.get(pid).ok_or(KillError::NoSuchProcess(pid))?;
+        let p = self
+            .processes
+            .get(pid)
+            .ok_or(KillError::NoSuchProcess(pid))?;
         if !p.image_is(expected_image) {
-            return Err(KillError::Drift { pid, actual: p.image.clone() });
+            return Err(KillError::Drift {
+                pid,
+                actual: p.image.clone(),
+            });
         }
         self.kill(pid)
     }
@@ -207,13 +253,28 @@ impl HostState {
     /// Start a command line as `user` (a SID), the way a Run key, task or
     /// service starts it: expand variables for that user, find the image,
     /// and for rundll32/regsvr32 load the DLL (which must exist).
-    pub fn start_command(&mut self, command_line: &str, sid: &str, parent: Pid, now: LabTime) -> Result<Pid, StartError> {
+    pub fn start_command(
+        &mut self,
+        command_line: &str,
+        sid: &str,
+        parent: Pid,
+        now: LabTime,
+    ) -> Result<Pid, StartError> {
         let profile = self.profile(sid).unwrap_or_else(Profile::system);
         let cmd = users::expand_for(command_line, Some(&profile), self.os.arch);
         let (img, args) = launch::split_command(&cmd, &self.files);
-        let image = launch::resolve_image(&img, &self.files).ok_or(StartError::ImageNotFound(img.clone()))?;
-        let mut proc = Process::new(&image, &cmd, &profile.qualified(), &profile.sid).with_parent(parent);
-        proc.session = if profile.is_system() { 0 } else { self.profiles.iter().position(|p| eq_ci(&p.sid, sid)).map_or(0, |i| i as u32 + 1) };
+        let image = launch::resolve_image(&img, &self.files)
+            .ok_or(StartError::ImageNotFound(img.clone()))?;
+        let mut proc =
+            Process::new(&image, &cmd, &profile.qualified(), &profile.sid).with_parent(parent);
+        proc.session = if profile.is_system() {
+            0
+        } else {
+            self.profiles
+                .iter()
+                .position(|p| eq_ci(&p.sid, sid))
+                .map_or(0, |i| i as u32 + 1)
+        };
         if let Some(dll) = launch::launcher_dll(&img, &args) {
             let d = launch::resolve_dll(&dll, &self.files).ok_or(StartError::DllNotFound(dll))?;
             proc.load_module(&d);
@@ -258,7 +319,12 @@ impl HostState {
         self.boot_time = now;
         let ops = pending::take(&mut self.registry);
         rep.renames = pending::execute(&ops, &mut self.files, now, &self.processes);
-        rep.expired_tasks = self.tasks.sweep_expired(now).iter().map(|t| t.path()).collect();
+        rep.expired_tasks = self
+            .tasks
+            .sweep_expired(now)
+            .iter()
+            .map(|t| t.path())
+            .collect();
         self.start_core(now);
         let _ = self.registry.load_user(SYSTEM_SID);
         self.start_auto_services(now, &mut rep);
@@ -274,30 +340,82 @@ impl HostState {
     fn start_core(&mut self, now: LabTime) {
         let sys = r"NT AUTHORITY\SYSTEM";
         let s32 = |n: &str| format!(r"C:\Windows\System32\{n}");
-        let system = self.processes.spawn(Process::new("System", "", sys, SYSTEM_SID).protected(), now);
+        let system = self
+            .processes
+            .spawn(Process::new("System", "", sys, SYSTEM_SID).protected(), now);
         let smss = self.processes.spawn(
-            Process::new(&s32("smss.exe"), r"\SystemRoot\System32\smss.exe", sys, SYSTEM_SID).with_parent(system).protected(),
+            Process::new(
+                &s32("smss.exe"),
+                r"\SystemRoot\System32\smss.exe",
+                sys,
+                SYSTEM_SID,
+            )
+            .with_parent(system)
+            .protected(),
             now,
         );
         let csrss_cmd = r"%SystemRoot%\system32\csrss.exe ObjectDirectory=\Windows SharedSection=1024,20480,768 Windows=On SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 ServerDll=sxssrv,4 ProfileControl=Off MaxRequestThreads=16";
         for session in [0, 1] {
             self.processes.spawn(
-                Process::new(&s32("csrss.exe"), csrss_cmd, sys, SYSTEM_SID).with_parent(smss).with_session(session).protected(),
+                Process::new(&s32("csrss.exe"), csrss_cmd, sys, SYSTEM_SID)
+                    .with_parent(smss)
+                    .with_session(session)
+                    .protected(),
                 now,
             );
         }
-        let wininit = self.processes.spawn(Process::new(&s32("wininit.exe"), "wininit.exe", sys, SYSTEM_SID).with_parent(smss).protected(), now);
-        self.processes.spawn(Process::new(&s32("winlogon.exe"), "winlogon.exe", sys, SYSTEM_SID).with_parent(smss).with_session(1), now);
-        self.processes.spawn(Process::new(&s32("services.exe"), r"C:\Windows\system32\services.exe", sys, SYSTEM_SID).with_parent(wininit).protected(), now);
-        self.processes.spawn(Process::new(&s32("lsass.exe"), r"C:\Windows\system32\lsass.exe", sys, SYSTEM_SID).with_parent(wininit).protected(), now);
+        let wininit = self.processes.spawn(
+            Process::new(&s32("wininit.exe"), "wininit.exe", sys, SYSTEM_SID)
+                .with_parent(smss)
+                .protected(),
+            now,
+        );
+        self.processes.spawn(
+            Process::new(&s32("winlogon.exe"), "winlogon.exe", sys, SYSTEM_SID)
+                .with_parent(smss)
+                .with_session(1),
+            now,
+        );
+        self.processes.spawn(
+            Process::new(
+                &s32("services.exe"),
+                r"C:\Windows\system32\services.exe",
+                sys,
+                SYSTEM_SID,
+            )
+            .with_parent(wininit)
+            .protected(),
+            now,
+        );
+        self.processes.spawn(
+            Process::new(
+                &s32("lsass.exe"),
+                r"C:\Windows\system32\lsass.exe",
+                sys,
+                SYSTEM_SID,
+            )
+            .with_parent(wininit)
+            .protected(),
+            now,
+        );
     }
 
     fn start_auto_services(&mut self, now: LabTime, rep: &mut BootReport) {
-        let services_pid = self.processes.by_image_name("services.exe").map(|p| p.pid).next().unwrap_or(0);
+        let services_pid = self
+            .processes
+            .by_image_name("services.exe")
+            .map(|p| p.pid)
+            .next()
+            .unwrap_or(0);
         let auto: Vec<String> = self
             .services
             .iter()
-            .filter(|s| matches!(s.start, StartType::Auto | StartType::Boot | StartType::System) && s.state == ServiceState::Stopped)
+            .filter(|s| {
+                matches!(
+                    s.start,
+                    StartType::Auto | StartType::Boot | StartType::System
+                ) && s.state == ServiceState::Stopped
+            })
             .map(|s| s.name.clone())
             .collect();
         for name in auto {
@@ -311,9 +429,21 @@ impl HostState {
     /// Start one service: share-process services join (or create) their
     /// `svchost -k <group>` and load their ServiceDll; own-process ones run
     /// their ImagePath (for rundll32/regsvr32 the DLL must exist).
-    pub fn start_service(&mut self, name: &str, parent: Pid, now: LabTime) -> Result<Pid, StartError> {
-        let s = self.services.get(name).cloned().ok_or_else(|| StartError::ImageNotFound(name.into()))?;
-        if matches!(s.kind, ServiceKind::KernelDriver | ServiceKind::FileSystemDriver) {
+    pub fn start_service(
+        &mut self,
+        name: &str,
+        parent: Pid,
+        now: LabTime,
+    ) -> Result<Pid, StartError> {
+        let s = self
+            .services
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StartError::ImageNotFound(name.into()))?;
+        if matches!(
+            s.kind,
+            ServiceKind::KernelDriver | ServiceKind::FileSystemDriver
+        ) {
             let drv = self.expand(&s.image_path, None);
             let ok = launch::resolve_dll(&drv, &self.files).is_some();
             if !ok {
@@ -328,8 +458,13 @@ impl HostState {
         let pid = match (s.kind, &s.service_dll) {
             (ServiceKind::ShareProcess, Some(dll)) => {
                 let dll = self.expand(dll, None);
-                let d = launch::resolve_dll(&dll, &self.files).ok_or(StartError::DllNotFound(dll))?;
-                let existing = self.processes.iter().find(|p| eq_ci(&p.command_line, &cmd)).map(|p| p.pid);
+                let d =
+                    launch::resolve_dll(&dll, &self.files).ok_or(StartError::DllNotFound(dll))?;
+                let existing = self
+                    .processes
+                    .iter()
+                    .find(|p| eq_ci(&p.command_line, &cmd))
+                    .map(|p| p.pid);
                 let pid = match existing {
                     Some(p) => p,
                     None => self.start_command(&cmd, SYSTEM_SID, parent, now)?,
@@ -358,13 +493,41 @@ mod tests {
 
     fn host() -> HostState {
         let t = LabTime::EPOCH;
-        let mut h = HostState::empty("WS-1", "CORP", Ipv4Addr::new(127, 0, 1, 1), Role::Workstation, Os::win10_22h2(), t);
-        for n in ["rundll32.exe", "regsvr32.exe", "svchost.exe", "userinit.exe", "cmd.exe"] {
-            h.files.plant_file(&format!(r"C:\Windows\System32\{n}"), Content::synthetic(n, 60_000), Some(Signer::valid("Microsoft Windows")), t).unwrap();
+        let mut h = HostState::empty(
+            "WS-1",
+            "CORP",
+            Ipv4Addr::new(127, 0, 1, 1),
+            Role::Workstation,
+            Os::win10_22h2(),
+            t,
+        );
+        for n in [
+            "rundll32.exe",
+            "regsvr32.exe",
+            "svchost.exe",
+            "userinit.exe",
+            "cmd.exe",
+        ] {
+            h.files
+                .plant_file(
+                    &format!(r"C:\Windows\System32\{n}"),
+                    Content::synthetic(n, 60_000),
+                    Some(Signer::valid("Microsoft Windows")),
+                    t,
+                )
+                .unwrap();
         }
-        h.files.plant_file(r"C:\Windows\explorer.exe", Content::synthetic("explorer", 1), Some(Signer::valid("Microsoft Windows")), t).unwrap();
+        h.files
+            .plant_file(
+                r"C:\Windows\explorer.exe",
+                Content::synthetic("explorer", 1),
+                Some(Signer::valid("Microsoft Windows")),
+                t,
+            )
+            .unwrap();
         let p = Profile::new("Пётр", "CORP", "S-1-5-21-9-9-9-1104");
-        h.registry.add_user_hive(&p.sid, &p.ntuser_dat(), Default::default());
+        h.registry
+            .add_user_hive(&p.sid, &p.ntuser_dat(), Default::default());
         h.profiles.push(p);
         h
     }
@@ -374,15 +537,30 @@ mod tests {
         let t = LabTime::EPOCH;
         let mut h = host();
         let dll = r"C:\Users\Пётр\AppData\Local\Phxnzljad\wcgzvziqg.ljk";
-        h.files.plant_file(dll, Content::synthetic("emo", 500 << 20), None, t).unwrap();
+        h.files
+            .plant_file(dll, Content::synthetic("emo", 500 << 20), None, t)
+            .unwrap();
         let sid = "S-1-5-21-9-9-9-1104";
         h.logon(sid, t).unwrap();
         assert_eq!(h.logged_on_users().count(), 1);
-        let pid = h.start_command(r"rundll32.exe %LOCALAPPDATA%\Phxnzljad\wcgzvziqg.ljk,RunDLL", sid, 0, t).unwrap();
+        let pid = h
+            .start_command(
+                r"rundll32.exe %LOCALAPPDATA%\Phxnzljad\wcgzvziqg.ljk,RunDLL",
+                sid,
+                0,
+                t,
+            )
+            .unwrap();
         assert_eq!(h.processes.get(pid).unwrap().user, r"CORP\Пётр");
-        assert!(matches!(h.delete_file(dll, t), Err(FsError::AccessDenied(_))));
+        assert!(matches!(
+            h.delete_file(dll, t),
+            Err(FsError::AccessDenied(_))
+        ));
         h.queue_pending(&PendingOp::delete(dll)).unwrap();
-        assert!(matches!(h.kill_if_image(pid, "regsvr32.exe"), Err(KillError::Drift { .. })));
+        assert!(matches!(
+            h.kill_if_image(pid, "regsvr32.exe"),
+            Err(KillError::Drift { .. })
+        ));
         let rep = h.reboot(t.plus_secs(120));
         assert_eq!(rep.renames.len(), 1);
         assert!(rep.renames[0].1.is_ok());
@@ -390,28 +568,74 @@ mod tests {
         assert!(h.pending_renames().is_empty());
         assert_eq!(h.boot_count, 2);
         assert_eq!(h.logged_on_users().count(), 0);
-        assert!(h.processes.get(pid).is_none_or(|p| p.image_name() != "rundll32.exe"));
+        assert!(
+            h.processes
+                .get(pid)
+                .is_none_or(|p| p.image_name() != "rundll32.exe")
+        );
         // missing DLL: rundll32 does not start
-        assert!(matches!(h.start_command(r"rundll32.exe C:\gone.dll,X", sid, 0, t), Err(StartError::DllNotFound(_))));
+        assert!(matches!(
+            h.start_command(r"rundll32.exe C:\gone.dll,X", sid, 0, t),
+            Err(StartError::DllNotFound(_))
+        ));
     }
 
     #[test]
     fn services_start_at_boot_and_die_with_their_process() {
         let t = LabTime::EPOCH;
         let mut h = host();
-        h.files.plant_file(r"C:\Windows\SysWOW64\Xyz\abc.dll", Content::text("mz"), None, t).unwrap();
-        h.files.plant_file(r"C:\Windows\SysWOW64\rundll32.exe", Content::text("mz"), None, t).unwrap();
-        h.services.create(Service::new("abc", "abc", r"C:\Windows\SysWOW64\rundll32.exe C:\Windows\SysWOW64\Xyz\abc.dll,RunDLL", StartType::Auto)).unwrap();
-        h.services.create(Service::new("gone", "gone", r"C:\nope\x.exe", StartType::Auto)).unwrap();
+        h.files
+            .plant_file(
+                r"C:\Windows\SysWOW64\Xyz\abc.dll",
+                Content::text("mz"),
+                None,
+                t,
+            )
+            .unwrap();
+        h.files
+            .plant_file(
+                r"C:\Windows\SysWOW64\rundll32.exe",
+                Content::text("mz"),
+                None,
+                t,
+            )
+            .unwrap();
+        h.services
+            .create(Service::new(
+                "abc",
+                "abc",
+                r"C:\Windows\SysWOW64\rundll32.exe C:\Windows\SysWOW64\Xyz\abc.dll,RunDLL",
+                StartType::Auto,
+            ))
+            .unwrap();
+        h.services
+            .create(Service::new(
+                "gone",
+                "gone",
+                r"C:\nope\x.exe",
+                StartType::Auto,
+            ))
+            .unwrap();
         let rep = h.boot(t);
         assert_eq!(rep.services_started, vec!["abc".to_string()]);
         assert_eq!(rep.services_failed.len(), 1);
         let pid = h.services.get("abc").unwrap().pid.unwrap();
-        assert!(h.processes.get(pid).unwrap().modules.iter().any(|m| m.ends_with("abc.dll")));
-        assert_eq!(h.services.delete("abc").unwrap(), super::super::services::Deletion::Marked);
+        assert!(
+            h.processes
+                .get(pid)
+                .unwrap()
+                .modules
+                .iter()
+                .any(|m| m.ends_with("abc.dll"))
+        );
+        assert_eq!(
+            h.services.delete("abc").unwrap(),
+            super::super::services::Deletion::Marked
+        );
         h.kill(pid).unwrap();
         assert!(h.services.get("abc").is_none());
-        h.delete_file(r"C:\Windows\SysWOW64\Xyz\abc.dll", t).unwrap();
+        h.delete_file(r"C:\Windows\SysWOW64\Xyz\abc.dll", t)
+            .unwrap();
         assert_eq!(h.processes.kill(4).unwrap_err().win32_code(), 5);
     }
 }

@@ -15,7 +15,10 @@ pub fn split_command(cmd: &str, fs: &FileSystem) -> (String, String) {
     let cmd = cmd.trim_start();
     if let Some(rest) = cmd.strip_prefix('"') {
         return match rest.find('"') {
-            Some(i) => (rest[..i].to_string(), rest[i + 1..].trim_start().to_string()),
+            Some(i) => (
+                rest[..i].to_string(),
+                rest[i + 1..].trim_start().to_string(),
+            ),
             None => (rest.to_string(), String::new()),
         };
     }
@@ -27,7 +30,9 @@ pub fn split_command(cmd: &str, fs: &FileSystem) -> (String, String) {
         }
     }
     match spaces.first() {
-        Some(&i) if resolve_image(cmd, fs).is_none() => (cmd[..i].to_string(), cmd[i + 1..].trim_start().to_string()),
+        Some(&i) if resolve_image(cmd, fs).is_none() => {
+            (cmd[..i].to_string(), cmd[i + 1..].trim_start().to_string())
+        }
         _ => (cmd.to_string(), String::new()),
     }
 }
@@ -38,20 +43,33 @@ pub fn split_command(cmd: &str, fs: &FileSystem) -> (String, String) {
 pub fn resolve_image(image: &str, fs: &FileSystem) -> Option<String> {
     let with_ext = |p: &str| -> Vec<String> {
         let name = p.rsplit('\\').next().unwrap_or(p);
-        if name.contains('.') { vec![p.to_string()] } else { vec![p.to_string(), format!("{p}.exe")] }
+        if name.contains('.') {
+            vec![p.to_string()]
+        } else {
+            vec![p.to_string(), format!("{p}.exe")]
+        }
     };
     let candidates: Vec<String> = if image.contains('\\') || image.contains(':') {
         with_ext(image)
     } else {
-        [paths::SYSTEM32, paths::WINDOWS].iter().flat_map(|d| with_ext(&format!(r"{d}\{image}"))).collect()
+        [paths::SYSTEM32, paths::WINDOWS]
+            .iter()
+            .flat_map(|d| with_ext(&format!(r"{d}\{image}")))
+            .collect()
     };
-    candidates.into_iter().filter_map(|c| normalize(&c).ok()).find(|c| fs.is_file(c))
+    candidates
+        .into_iter()
+        .filter_map(|c| normalize(&c).ok())
+        .find(|c| fs.is_file(c))
 }
 
 /// The DLL a rundll32/regsvr32 command line loads (unresolved text).
 pub fn launcher_dll(image: &str, args: &str) -> Option<String> {
     let name = image.rsplit('\\').next().unwrap_or(image);
-    let name = name.strip_suffix(".exe").or_else(|| name.strip_suffix(".EXE")).unwrap_or(name);
+    let name = name
+        .strip_suffix(".exe")
+        .or_else(|| name.strip_suffix(".EXE"))
+        .unwrap_or(name);
     if eq_ci(name, "rundll32") {
         let a = args.trim();
         let dll = if let Some(rest) = a.strip_prefix('"') {
@@ -112,24 +130,72 @@ mod tests {
     fn command_lines_resolve_like_createprocess() {
         let t = LabTime::EPOCH;
         let mut fs = FileSystem::new(t);
-        fs.plant_file(r"C:\Windows\System32\rundll32.exe", Content::text("mz"), None, t).unwrap();
-        fs.plant_file(r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe", Content::text("mz"), None, t).unwrap();
+        fs.plant_file(
+            r"C:\Windows\System32\rundll32.exe",
+            Content::text("mz"),
+            None,
+            t,
+        )
+        .unwrap();
+        fs.plant_file(
+            r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe",
+            Content::text("mz"),
+            None,
+            t,
+        )
+        .unwrap();
         assert_eq!(
-            split_command(r#""C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /svc"#, &fs),
-            (r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe".into(), "/svc".into())
+            split_command(
+                r#""C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /svc"#,
+                &fs
+            ),
+            (
+                r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe".into(),
+                "/svc".into()
+            )
         );
         assert_eq!(
-            split_command(r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe /c", &fs),
-            (r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe".into(), "/c".into())
+            split_command(
+                r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe /c",
+                &fs
+            ),
+            (
+                r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe".into(),
+                "/c".into()
+            )
         );
-        let (img, args) = split_command(r"rundll32.exe C:\Users\a\AppData\Local\Xy\z.ljk,RunDLL", &fs);
-        assert_eq!(resolve_image(&img, &fs).unwrap(), r"C:\Windows\System32\rundll32.exe");
-        assert_eq!(launcher_dll(&img, &args).unwrap(), r"C:\Users\a\AppData\Local\Xy\z.ljk");
-        assert_eq!(resolve_image("rundll32", &fs).unwrap(), r"C:\Windows\System32\rundll32.exe");
-        assert_eq!(launcher_dll("regsvr32.exe", r#"-s "C:\Users\a b\x.dll""#).unwrap(), r"C:\Users\a b\x.dll");
-        assert_eq!(launcher_dll(r"C:\Windows\SysWOW64\regsvr32.exe", r"/s /i:x C:\P\q.dll").unwrap(), r"C:\P\q.dll");
-        assert_eq!(launcher_dll("rundll32.exe", r#""C:\a b\c.dll",Wind"#).unwrap(), r"C:\a b\c.dll");
+        let (img, args) = split_command(
+            r"rundll32.exe C:\Users\a\AppData\Local\Xy\z.ljk,RunDLL",
+            &fs,
+        );
+        assert_eq!(
+            resolve_image(&img, &fs).unwrap(),
+            r"C:\Windows\System32\rundll32.exe"
+        );
+        assert_eq!(
+            launcher_dll(&img, &args).unwrap(),
+            r"C:\Users\a\AppData\Local\Xy\z.ljk"
+        );
+        assert_eq!(
+            resolve_image("rundll32", &fs).unwrap(),
+            r"C:\Windows\System32\rundll32.exe"
+        );
+        assert_eq!(
+            launcher_dll("regsvr32.exe", r#"-s "C:\Users\a b\x.dll""#).unwrap(),
+            r"C:\Users\a b\x.dll"
+        );
+        assert_eq!(
+            launcher_dll(r"C:\Windows\SysWOW64\regsvr32.exe", r"/s /i:x C:\P\q.dll").unwrap(),
+            r"C:\P\q.dll"
+        );
+        assert_eq!(
+            launcher_dll("rundll32.exe", r#""C:\a b\c.dll",Wind"#).unwrap(),
+            r"C:\a b\c.dll"
+        );
         assert_eq!(launcher_dll("cmd.exe", "/c x"), None);
-        assert!(is_under(r"C:\Windows\System32\x", r"C:\WINDOWS") && !is_under(r"C:\Windowsx\a", r"C:\Windows"));
+        assert!(
+            is_under(r"C:\Windows\System32\x", r"C:\WINDOWS")
+                && !is_under(r"C:\Windowsx\a", r"C:\Windows")
+        );
     }
 }

@@ -22,6 +22,7 @@ pub mod files;
 pub mod firewall;
 pub mod host;
 pub mod launch;
+pub mod layered;
 pub mod netaddr;
 pub mod os;
 pub mod paths;
@@ -35,8 +36,8 @@ pub mod time;
 pub mod users;
 pub mod wmi;
 
-//TMP pub use baseline::{BaselineSpec, UserSpec};
-//TMP pub use benign::BenignProduct;
+pub use baseline::{BaselineSpec, UserSpec};
+pub use benign::BenignProduct;
 pub use files::{Content, Entry, FileSystem, FsError, Pid, Signer, resolve_wow64};
 pub use firewall::{Direction, Firewall, FirewallRule, Protocol, Verdict};
 pub use host::HostState;

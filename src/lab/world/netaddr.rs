@@ -20,7 +20,10 @@ pub struct Ipv4Range {
 
 impl Ipv4Range {
     /// Every IPv4 address.
-    pub const ALL: Ipv4Range = Ipv4Range { start: 0, end: u32::MAX };
+    pub const ALL: Ipv4Range = Ipv4Range {
+        start: 0,
+        end: u32::MAX,
+    };
 
     pub fn new(a: Ipv4Addr, b: Ipv4Addr) -> Option<Ipv4Range> {
         let (s, e) = (u32::from(a), u32::from(b));
@@ -35,9 +38,16 @@ impl Ipv4Range {
         if prefix > 32 {
             return None;
         }
-        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+        let mask = if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        };
         let s = u32::from(a) & mask;
-        Some(Ipv4Range { start: s, end: s | !mask })
+        Some(Ipv4Range {
+            start: s,
+            end: s | !mask,
+        })
     }
     pub fn contains(&self, a: Ipv4Addr) -> bool {
         (self.start..=self.end).contains(&u32::from(a))
@@ -50,7 +60,12 @@ impl fmt::Display for Ipv4Range {
         if self.start == self.end {
             write!(f, "{}", Ipv4Addr::from(self.start))
         } else {
-            write!(f, "{}-{}", Ipv4Addr::from(self.start), Ipv4Addr::from(self.end))
+            write!(
+                f,
+                "{}-{}",
+                Ipv4Addr::from(self.start),
+                Ipv4Addr::from(self.end)
+            )
         }
     }
 }
@@ -77,31 +92,47 @@ pub fn complement(exempt: &[Ipv4Range]) -> Vec<Ipv4Range> {
     let mut next: u64 = 0; // first address not yet covered
     for r in merge(exempt) {
         if u64::from(r.start) > next {
-            out.push(Ipv4Range { start: next as u32, end: r.start - 1 });
+            out.push(Ipv4Range {
+                start: next as u32,
+                end: r.start - 1,
+            });
         }
         next = u64::from(r.end) + 1;
     }
     if next <= u64::from(u32::MAX) {
-        out.push(Ipv4Range { start: next as u32, end: u32::MAX });
+        out.push(Ipv4Range {
+            start: next as u32,
+            end: u32::MAX,
+        });
     }
     out
 }
 
 /// netsh `remoteip=` text for ranges (`any` is never produced here).
 pub fn format_ranges(ranges: &[Ipv4Range]) -> String {
-    ranges.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(",")
+    ranges
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A parsed `remoteip=` / `localip=` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddressList {
     Any,
-    List { v4: Vec<Ipv4Range>, v6: Vec<(u128, u128)> },
+    List {
+        v4: Vec<Ipv4Range>,
+        v6: Vec<(u128, u128)>,
+    },
 }
 
 impl AddressList {
     pub fn v4(ranges: Vec<Ipv4Range>) -> AddressList {
-        AddressList::List { v4: merge(&ranges), v6: Vec::new() }
+        AddressList::List {
+            v4: merge(&ranges),
+            v6: Vec::new(),
+        }
     }
     pub fn contains(&self, a: Ipv4Addr) -> bool {
         match self {
@@ -142,7 +173,11 @@ pub struct ParseError {
 /// ranges `a-b`, subnets `a/len` or `a/mask`, IPv4 or IPv6. Keywords
 /// (`localsubnet`, `dns`, ...) are not modelled and are refused.
 pub fn parse_address_list(s: &str) -> Result<AddressList, ParseError> {
-    let err = |t: &str| ParseError { what: "address", token: t.to_string(), input: s.to_string() };
+    let err = |t: &str| ParseError {
+        what: "address",
+        token: t.to_string(),
+        input: s.to_string(),
+    };
     let t = s.trim();
     if t.eq_ignore_ascii_case("any") || t == "*" {
         return Ok(AddressList::Any);
@@ -184,7 +219,11 @@ pub fn parse_address_list(s: &str) -> Result<AddressList, ParseError> {
                 if prefix > 128 {
                     return Err(err(tok));
                 }
-                let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - prefix)
+                };
                 let s = u128::from(a) & mask;
                 v6.push((s, s | !mask));
             } else {
@@ -229,8 +268,16 @@ impl fmt::Display for PortList {
         match self {
             PortList::Any => f.write_str("any"),
             PortList::List(v) => {
-                let parts: Vec<String> =
-                    v.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
+                let parts: Vec<String> = v
+                    .iter()
+                    .map(|&(a, b)| {
+                        if a == b {
+                            a.to_string()
+                        } else {
+                            format!("{a}-{b}")
+                        }
+                    })
+                    .collect();
                 f.write_str(&parts.join(","))
             }
         }
@@ -239,7 +286,11 @@ impl fmt::Display for PortList {
 
 /// Parse `any` or a comma list of ports and ranges (`137-139,445`).
 pub fn parse_ports(s: &str) -> Result<PortList, ParseError> {
-    let err = |t: &str| ParseError { what: "port", token: t.to_string(), input: s.to_string() };
+    let err = |t: &str| ParseError {
+        what: "port",
+        token: t.to_string(),
+        input: s.to_string(),
+    };
     let t = s.trim();
     if t.eq_ignore_ascii_case("any") {
         return Ok(PortList::Any);
@@ -272,22 +323,64 @@ mod tests {
     #[test]
     fn parse_netsh_lists() {
         let l = parse_address_list("10.0.0.1-10.0.0.4, 10.0.0.9,192.168.0.0/16").unwrap();
-        assert_eq!(l, AddressList::List { v4: vec![r("10.0.0.1", "10.0.0.4"), r("10.0.0.9", "10.0.0.9"), r("192.168.0.0", "192.168.255.255")], v6: vec![] });
-        assert!(l.contains(ip("10.0.0.3")) && !l.contains(ip("10.0.0.5")) && l.contains(ip("192.168.7.7")));
-        assert_eq!(l.to_string(), "10.0.0.1-10.0.0.4,10.0.0.9,192.168.0.0-192.168.255.255");
+        assert_eq!(
+            l,
+            AddressList::List {
+                v4: vec![
+                    r("10.0.0.1", "10.0.0.4"),
+                    r("10.0.0.9", "10.0.0.9"),
+                    r("192.168.0.0", "192.168.255.255")
+                ],
+                v6: vec![]
+            }
+        );
+        assert!(
+            l.contains(ip("10.0.0.3"))
+                && !l.contains(ip("10.0.0.5"))
+                && l.contains(ip("192.168.7.7"))
+        );
+        assert_eq!(
+            l.to_string(),
+            "10.0.0.1-10.0.0.4,10.0.0.9,192.168.0.0-192.168.255.255"
+        );
         assert_eq!(parse_address_list(" ANY ").unwrap(), AddressList::Any);
-        assert_eq!(parse_address_list("10.1.2.3/255.255.255.0").unwrap(), AddressList::v4(vec![r("10.1.2.0", "10.1.2.255")]));
-        assert_eq!(parse_address_list("0.0.0.0/0").unwrap(), AddressList::v4(vec![Ipv4Range::ALL]));
+        assert_eq!(
+            parse_address_list("10.1.2.3/255.255.255.0").unwrap(),
+            AddressList::v4(vec![r("10.1.2.0", "10.1.2.255")])
+        );
+        assert_eq!(
+            parse_address_list("0.0.0.0/0").unwrap(),
+            AddressList::v4(vec![Ipv4Range::ALL])
+        );
         // adjacent entries merge
-        assert_eq!(parse_address_list("10.0.0.1,10.0.0.2-10.0.0.3").unwrap(), AddressList::v4(vec![r("10.0.0.1", "10.0.0.3")]));
+        assert_eq!(
+            parse_address_list("10.0.0.1,10.0.0.2-10.0.0.3").unwrap(),
+            AddressList::v4(vec![r("10.0.0.1", "10.0.0.3")])
+        );
         let six = parse_address_list("10.0.0.1,::-fe80::,2001:db8::/32").unwrap();
-        let AddressList::List { v6, .. } = &six else { panic!() };
+        let AddressList::List { v6, .. } = &six else {
+            panic!()
+        };
         assert_eq!(v6.len(), 2);
-        for bad in ["", "10.0.0.4-10.0.0.1", "10.0.0.1,", "localsubnet", "10.0.0.0/33", "10.0.0.0/255.0.255.0", "1.2.3", "10.0.0.1-::1"] {
+        for bad in [
+            "",
+            "10.0.0.4-10.0.0.1",
+            "10.0.0.1,",
+            "localsubnet",
+            "10.0.0.0/33",
+            "10.0.0.0/255.0.255.0",
+            "1.2.3",
+            "10.0.0.1-::1",
+        ] {
             assert!(parse_address_list(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_ports("137-139, 445").unwrap(), PortList::List(vec![(137, 139), (445, 445)]));
-        assert!(parse_ports("445").unwrap().contains(445) && !parse_ports("445").unwrap().contains(444));
+        assert_eq!(
+            parse_ports("137-139, 445").unwrap(),
+            PortList::List(vec![(137, 139), (445, 445)])
+        );
+        assert!(
+            parse_ports("445").unwrap().contains(445) && !parse_ports("445").unwrap().contains(444)
+        );
         assert_eq!(parse_ports("Any").unwrap(), PortList::Any);
         for bad in ["", "70000", "9-1", "RPC"] {
             assert!(parse_ports(bad).is_err(), "{bad}");
@@ -298,26 +391,67 @@ mod tests {
     fn complement_edge_cases() {
         assert_eq!(complement(&[]), vec![Ipv4Range::ALL]);
         assert_eq!(complement(&[Ipv4Range::ALL]), vec![]);
-        assert_eq!(complement(&[Ipv4Range::single(ip("0.0.0.0"))]), vec![r("0.0.0.1", "255.255.255.255")]);
-        assert_eq!(complement(&[Ipv4Range::single(ip("255.255.255.255"))]), vec![r("0.0.0.0", "255.255.255.254")]);
         assert_eq!(
-            complement(&[Ipv4Range::single(ip("0.0.0.0")), Ipv4Range::single(ip("255.255.255.255"))]),
+            complement(&[Ipv4Range::single(ip("0.0.0.0"))]),
+            vec![r("0.0.0.1", "255.255.255.255")]
+        );
+        assert_eq!(
+            complement(&[Ipv4Range::single(ip("255.255.255.255"))]),
+            vec![r("0.0.0.0", "255.255.255.254")]
+        );
+        assert_eq!(
+            complement(&[
+                Ipv4Range::single(ip("0.0.0.0")),
+                Ipv4Range::single(ip("255.255.255.255"))
+            ]),
             vec![r("0.0.0.1", "255.255.255.254")]
         );
-        assert_eq!(format_ranges(&complement(&[Ipv4Range::single(ip("10.0.0.5"))])), "0.0.0.0-10.0.0.4,10.0.0.6-255.255.255.255");
+        assert_eq!(
+            format_ranges(&complement(&[Ipv4Range::single(ip("10.0.0.5"))])),
+            "0.0.0.0-10.0.0.4,10.0.0.6-255.255.255.255"
+        );
         // adjacent exemptions leave no gap between them
-        assert_eq!(complement(&[r("10.0.0.1", "10.0.0.4"), r("10.0.0.5", "10.0.0.9")]), vec![r("0.0.0.0", "10.0.0.0"), r("10.0.0.10", "255.255.255.255")]);
+        assert_eq!(
+            complement(&[r("10.0.0.1", "10.0.0.4"), r("10.0.0.5", "10.0.0.9")]),
+            vec![r("0.0.0.0", "10.0.0.0"), r("10.0.0.10", "255.255.255.255")]
+        );
         // overlapping and unsorted
-        assert_eq!(complement(&[r("10.0.0.8", "10.0.0.20"), r("10.0.0.1", "10.0.0.9"), Ipv4Range::single(ip("10.0.0.3"))]), vec![r("0.0.0.0", "10.0.0.0"), r("10.0.0.21", "255.255.255.255")]);
+        assert_eq!(
+            complement(&[
+                r("10.0.0.8", "10.0.0.20"),
+                r("10.0.0.1", "10.0.0.9"),
+                Ipv4Range::single(ip("10.0.0.3"))
+            ]),
+            vec![r("0.0.0.0", "10.0.0.0"), r("10.0.0.21", "255.255.255.255")]
+        );
         // gap of exactly one address
-        assert_eq!(complement(&[r("0.0.0.0", "10.0.0.4"), r("10.0.0.6", "255.255.255.255")]), vec![Ipv4Range::single(ip("10.0.0.5"))]);
+        assert_eq!(
+            complement(&[r("0.0.0.0", "10.0.0.4"), r("10.0.0.6", "255.255.255.255")]),
+            vec![Ipv4Range::single(ip("10.0.0.5"))]
+        );
         // complement is an involution on merged sets, and disjoint from the input
-        let ex = vec![r("1.0.0.0", "1.0.0.255"), Ipv4Range::single(ip("8.8.8.8")), r("192.168.0.0", "192.168.255.255")];
+        let ex = vec![
+            r("1.0.0.0", "1.0.0.255"),
+            Ipv4Range::single(ip("8.8.8.8")),
+            r("192.168.0.0", "192.168.255.255"),
+        ];
         let c = complement(&ex);
         assert_eq!(complement(&c), merge(&ex));
-        for probe in ["1.0.0.7", "8.8.8.8", "192.168.1.1", "0.0.0.0", "255.255.255.255", "8.8.8.9", "1.0.1.0"] {
+        for probe in [
+            "1.0.0.7",
+            "8.8.8.8",
+            "192.168.1.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "8.8.8.9",
+            "1.0.1.0",
+        ] {
             let a = ip(probe);
-            assert_ne!(ex.iter().any(|x| x.contains(a)), c.iter().any(|x| x.contains(a)), "{probe}");
+            assert_ne!(
+                ex.iter().any(|x| x.contains(a)),
+                c.iter().any(|x| x.contains(a)),
+                "{probe}"
+            );
         }
     }
 }

@@ -27,7 +27,13 @@ pub const POLICIES_EXPLORER_RUN: &str =
 /// Software is shared), but listing them for user hives is harmless and
 /// catches a loader that writes there anyway.
 pub fn run_key_family() -> [&'static str; 5] {
-    [RUN, RUN_ONCE, RUN_WOW64, RUN_ONCE_WOW64, POLICIES_EXPLORER_RUN]
+    [
+        RUN,
+        RUN_ONCE,
+        RUN_WOW64,
+        RUN_ONCE_WOW64,
+        POLICIES_EXPLORER_RUN,
+    ]
 }
 
 /// `HKLM\...\Winlogon`: values `Shell` (default `explorer.exe`),
@@ -105,7 +111,10 @@ mod tests {
                 assert_ne!(a, b);
             }
         }
-        assert!(f.iter().any(|p| p.contains("Wow6432Node") && p.ends_with("RunOnce")));
+        assert!(
+            f.iter()
+                .any(|p| p.contains("Wow6432Node") && p.ends_with("RunOnce"))
+        );
         assert!(f.contains(&POLICIES_EXPLORER_RUN));
     }
 }

@@ -29,10 +29,18 @@ pub struct PendingOp {
 
 impl PendingOp {
     pub fn delete(path: &str) -> PendingOp {
-        PendingOp { source: path.into(), destination: None, replace_existing: false }
+        PendingOp {
+            source: path.into(),
+            destination: None,
+            replace_existing: false,
+        }
     }
     pub fn rename(from: &str, to: &str, replace_existing: bool) -> PendingOp {
-        PendingOp { source: from.into(), destination: Some(to.into()), replace_existing }
+        PendingOp {
+            source: from.into(),
+            destination: Some(to.into()),
+            replace_existing,
+        }
     }
 }
 
@@ -52,7 +60,7 @@ pub fn encode(ops: &[PendingOp]) -> Vec<String> {
 
 /// Parse the REG_MULTI_SZ strings into operations.
 pub fn parse(strings: &[String]) -> Result<Vec<PendingOp>, String> {
-    if strings.len() % 2 != 0 {
+    if !strings.len().is_multiple_of(2) {
         return Err(format!("odd number of strings ({})", strings.len()));
     }
     let strip = |s: &str| s.strip_prefix(r"\??\").unwrap_or(s).to_string();
@@ -69,7 +77,11 @@ pub fn parse(strings: &[String]) -> Result<Vec<PendingOp>, String> {
                     None => (Some(strip(d)), false),
                 },
             };
-            Ok(PendingOp { source: strip(&pair[0]), destination: dest, replace_existing: replace })
+            Ok(PendingOp {
+                source: strip(&pair[0]),
+                destination: dest,
+                replace_existing: replace,
+            })
         })
         .collect()
 }
@@ -101,7 +113,10 @@ pub fn from_raw_utf16(raw: &[u16]) -> Vec<String> {
         [rest @ .., 0] => rest.iter().copied().chain([0]).collect(),
         other => other.iter().copied().chain([0]).collect(),
     };
-    let mut out: Vec<String> = body.split(|&c| c == 0).map(String::from_utf16_lossy).collect();
+    let mut out: Vec<String> = body
+        .split(|&c| c == 0)
+        .map(String::from_utf16_lossy)
+        .collect();
     out.pop(); // after the last string's NUL
     out
 }
@@ -179,18 +194,26 @@ mod tests {
             append(&mut reg, op).unwrap();
         }
         let RegData::MultiSz(strings) = reg
-            .get_value(r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager", "PendingFileRenameOperations")
+            .get_value(
+                r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager",
+                "PendingFileRenameOperations",
+            )
             .unwrap()
         else {
             panic!("not REG_MULTI_SZ")
         };
-        assert_eq!(strings[0], r"\??\C:\Users\bob\AppData\Local\Phx\wcgzvziqg.ljk");
+        assert_eq!(
+            strings[0],
+            r"\??\C:\Users\bob\AppData\Local\Phx\wcgzvziqg.ljk"
+        );
         assert_eq!(strings[1], "");
         assert_eq!(strings[3], r"!\??\C:\x\a.old");
         assert_eq!(strings[7], r"\??\C:\x\b.old");
         // raw bytes: empty destinations make double NULs inside the value
         let raw = to_raw_utf16(strings);
-        let s0: Vec<u16> = r"\??\C:\Users\bob\AppData\Local\Phx\wcgzvziqg.ljk".encode_utf16().collect();
+        let s0: Vec<u16> = r"\??\C:\Users\bob\AppData\Local\Phx\wcgzvziqg.ljk"
+            .encode_utf16()
+            .collect();
         assert_eq!(&raw[s0.len()..s0.len() + 2], &[0, 0]);
         assert_eq!(&raw[raw.len() - 2..], &[0, 0]);
         assert_eq!(&from_raw_utf16(&raw), strings);
@@ -199,7 +222,10 @@ mod tests {
         let tail = encode(&[PendingOp::delete(r"C:\a")]);
         let raw = to_raw_utf16(&tail);
         assert_eq!(&raw[raw.len() - 3..], &[0, 0, 0]);
-        assert_eq!(parse(&from_raw_utf16(&raw)).unwrap(), vec![PendingOp::delete(r"C:\a")]);
+        assert_eq!(
+            parse(&from_raw_utf16(&raw)).unwrap(),
+            vec![PendingOp::delete(r"C:\a")]
+        );
         assert!(parse(&["\\??\\C:\\a".to_string()]).is_err());
         assert_eq!(take(&mut reg), ops);
         assert!(read(&reg).unwrap().is_empty());
@@ -209,8 +235,10 @@ mod tests {
     fn execute_runs_in_order() {
         let t = LabTime::EPOCH;
         let mut fs = FileSystem::new(t);
-        fs.plant_file(r"C:\D\f.dll", Content::text("a"), None, t).unwrap();
-        fs.plant_file(r"C:\D\g.dll", Content::text("b"), None, t).unwrap();
+        fs.plant_file(r"C:\D\f.dll", Content::text("a"), None, t)
+            .unwrap();
+        fs.plant_file(r"C:\D\g.dll", Content::text("b"), None, t)
+            .unwrap();
         let ops = vec![
             PendingOp::delete(r"C:\D"), // fails: not empty yet
             PendingOp::delete(r"C:\D\f.dll"),

@@ -8,8 +8,6 @@
 //! refuse termination. `kill_if_image` is the compare-and-kill the runtime
 //! uses: it refuses when the PID now runs a different image.
 
-use std::collections::BTreeMap;
-
 use super::ci::eq_ci;
 use super::files::{FileLocks, LockKind, Pid, normalize};
 use super::time::LabTime;
@@ -134,11 +132,12 @@ impl KillError {
     }
 }
 
-/// All processes of the current boot.
+/// All processes of the current boot, in pid order. (A `Vec`: pids only
+/// grow within a boot, so spawning appends; lookups bisect.)
 #[derive(Debug, Clone)]
 pub struct ProcessTable {
     next_pid: Pid,
-    procs: BTreeMap<Pid, Process>,
+    procs: Vec<Process>,
 }
 
 impl Default for ProcessTable {
@@ -149,31 +148,41 @@ impl Default for ProcessTable {
 
 impl ProcessTable {
     pub fn new() -> ProcessTable {
-        ProcessTable { next_pid: 4, procs: BTreeMap::new() }
+        ProcessTable {
+            next_pid: 4,
+            procs: Vec::new(),
+        }
     }
     /// Start a process; returns its new pid.
     pub fn spawn(&mut self, mut p: Process, now: LabTime) -> Pid {
         let pid = self.next_pid;
         // System is 4; user-mode pids start higher and step irregularly
         // (but deterministically), never repeating within a boot.
-        self.next_pid = if pid == 4 { 88 } else { pid + 4 * (1 + (pid / 4) % 7) };
+        self.next_pid = if pid == 4 {
+            88
+        } else {
+            pid + 4 * (1 + (pid / 4) % 7)
+        };
         p.pid = pid;
         p.start_time = now;
-        self.procs.insert(pid, p);
+        self.procs.push(p);
         pid
     }
+    fn index(&self, pid: Pid) -> Option<usize> {
+        self.procs.binary_search_by_key(&pid, |p| p.pid).ok()
+    }
     pub fn get(&self, pid: Pid) -> Option<&Process> {
-        self.procs.get(&pid)
+        self.index(pid).map(|i| &self.procs[i])
     }
     pub fn get_mut(&mut self, pid: Pid) -> Option<&mut Process> {
-        self.procs.get_mut(&pid)
+        self.index(pid).map(move |i| &mut self.procs[i])
     }
     /// By pid order.
     pub fn iter(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values()
+        self.procs.iter()
     }
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Process> {
-        self.procs.values_mut()
+        self.procs.iter_mut()
     }
     pub fn len(&self) -> usize {
         self.procs.len()
@@ -183,43 +192,52 @@ impl ProcessTable {
     }
     /// Processes whose image file name is `name` (`explorer.exe`).
     pub fn by_image_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Process> + 'a {
-        self.procs.values().filter(move |p| eq_ci(p.image_name(), name))
+        self.procs
+            .iter()
+            .filter(move |p| eq_ci(p.image_name(), name))
     }
     pub fn children(&self, pid: Pid) -> impl Iterator<Item = &Process> {
-        self.procs.values().filter(move |p| p.ppid == pid && p.pid != pid)
+        self.procs
+            .iter()
+            .filter(move |p| p.ppid == pid && p.pid != pid)
     }
     /// TerminateProcess.
     pub fn kill(&mut self, pid: Pid) -> Result<Process, KillError> {
-        match self.procs.get(&pid) {
+        match self.index(pid) {
             None => Err(KillError::NoSuchProcess(pid)),
-            Some(p) if p.protected => Err(KillError::AccessDenied(pid)),
-            Some(_) => Ok(self.procs.remove(&pid).expect("present")),
+            Some(i) if self.procs[i].protected => Err(KillError::AccessDenied(pid)),
+            Some(i) => Ok(self.procs.remove(i)),
         }
     }
     /// Kill only if the pid still runs `expected_image` (full path or
     /// file name, any case).
     pub fn kill_if_image(&mut self, pid: Pid, expected_image: &str) -> Result<Process, KillError> {
-        let p = self.procs.get(&pid).ok_or(KillError::NoSuchProcess(pid))?;
+        let p = self.get(pid).ok_or(KillError::NoSuchProcess(pid))?;
         if !p.image_is(expected_image) {
-            return Err(KillError::Drift { pid, actual: p.image.clone() });
+            return Err(KillError::Drift {
+                pid,
+                actual: p.image.clone(),
+            });
         }
         self.kill(pid)
     }
     /// Shutdown: every process ends; the next boot numbers pids afresh.
     pub fn shutdown(&mut self) -> Vec<Process> {
         self.next_pid = 4;
-        std::mem::take(&mut self.procs).into_values().collect()
+        std::mem::take(&mut self.procs)
     }
 }
 
 impl FileLocks for ProcessTable {
     fn lock_on(&self, path: &str) -> Option<(LockKind, Pid)> {
         let mut found = None;
-        for p in self.procs.values() {
+        for p in &self.procs {
             if p.open_files.iter().any(|f| eq_ci(f, path)) {
                 return Some((LockKind::Open, p.pid));
             }
-            if found.is_none() && (eq_ci(&p.image, path) || p.modules.iter().any(|m| eq_ci(m, path))) {
+            if found.is_none()
+                && (eq_ci(&p.image, path) || p.modules.iter().any(|m| eq_ci(m, path)))
+            {
                 found = Some((LockKind::Mapped, p.pid));
             }
         }
@@ -237,17 +255,31 @@ mod tests {
         let t = LabTime::EPOCH;
         let mut fs = FileSystem::new(t);
         let dll = r"C:\Users\bob\AppData\Local\Phxnzljad\wcgzvziqg.ljk";
-        fs.plant_file(dll, Content::synthetic("e", 500 << 20), None, t).unwrap();
+        fs.plant_file(dll, Content::synthetic("e", 500 << 20), None, t)
+            .unwrap();
         let mut procs = ProcessTable::new();
         let pid = procs.spawn(
-            Process::new(r"C:\Windows\SysWOW64\regsvr32.exe", &format!("regsvr32.exe /s {dll}"), r"CORP\bob", "S-1-5-21-1-2-3-1001")
-                .with_module(&dll.to_lowercase()),
+            Process::new(
+                r"C:\Windows\SysWOW64\regsvr32.exe",
+                &format!("regsvr32.exe /s {dll}"),
+                r"CORP\bob",
+                "S-1-5-21-1-2-3-1001",
+            )
+            .with_module(&dll.to_lowercase()),
             t,
         );
-        assert!(matches!(fs.delete_file(dll, t, &procs), Err(FsError::AccessDenied(_))));
-        assert!(matches!(procs.kill_if_image(pid, "rundll32.exe"), Err(KillError::Drift { .. })));
+        assert!(matches!(
+            fs.delete_file(dll, t, &procs),
+            Err(FsError::AccessDenied(_))
+        ));
+        assert!(matches!(
+            procs.kill_if_image(pid, "rundll32.exe"),
+            Err(KillError::Drift { .. })
+        ));
         assert!(fs.exists(dll));
-        procs.kill_if_image(pid, r"c:\windows\syswow64\REGSVR32.EXE").unwrap();
+        procs
+            .kill_if_image(pid, r"c:\windows\syswow64\REGSVR32.EXE")
+            .unwrap();
         fs.delete_file(dll, t, &procs).unwrap();
         assert!(matches!(procs.kill(pid), Err(KillError::NoSuchProcess(_))));
     }
@@ -256,11 +288,17 @@ mod tests {
     fn pids_are_unique_within_a_boot_and_protected_refuse() {
         let t = LabTime::EPOCH;
         let mut procs = ProcessTable::new();
-        let sys = procs.spawn(Process::new("System", "", r"NT AUTHORITY\SYSTEM", "S-1-5-18").protected(), t);
+        let sys = procs.spawn(
+            Process::new("System", "", r"NT AUTHORITY\SYSTEM", "S-1-5-18").protected(),
+            t,
+        );
         assert_eq!(sys, 4);
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..500 {
-            let p = procs.spawn(Process::new(r"C:\Windows\System32\cmd.exe", "cmd", "u", "s"), t);
+            let p = procs.spawn(
+                Process::new(r"C:\Windows\System32\cmd.exe", "cmd", "u", "s"),
+                t,
+            );
             assert_eq!(p % 4, 0);
             assert!(seen.insert(p));
             procs.kill(p).unwrap();

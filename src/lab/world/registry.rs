@@ -93,10 +93,53 @@ pub struct RegValue {
 }
 
 /// A key: its values (creation order) and subkeys (sorted).
+///
+/// Subkeys are a sorted `Vec` searched by bisection rather than a
+/// `BTreeMap`: most keys have one or a few subkeys, and a B-tree leaf costs
+/// ~700 bytes even for one (this halves a clean host's memory).
 #[derive(Debug, Clone, Default)]
 pub struct RegKey {
     values: Vec<RegValue>,
-    subkeys: BTreeMap<CiKey, RegKey>,
+    subkeys: SubKeys,
+}
+
+/// Sorted (case-insensitively) subkeys.
+#[derive(Debug, Clone, Default)]
+struct SubKeys(Vec<(CiKey, RegKey)>);
+
+impl SubKeys {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        let n = CiStr::new(name);
+        self.0.binary_search_by(|(k, _)| k.as_ci().cmp(n))
+    }
+    fn get(&self, name: &CiStr) -> Option<&RegKey> {
+        self.find(name.as_str()).ok().map(|i| &self.0[i].1)
+    }
+    fn get_mut(&mut self, name: &CiStr) -> Option<&mut RegKey> {
+        self.find(name.as_str()).ok().map(move |i| &mut self.0[i].1)
+    }
+    fn entry(&mut self, name: &str) -> &mut RegKey {
+        let i = match self.find(name) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (CiKey::new(name), RegKey::default()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+    fn remove(&mut self, name: &CiStr) -> Option<RegKey> {
+        self.find(name.as_str()).ok().map(|i| self.0.remove(i).1)
+    }
+    fn keys(&self) -> impl Iterator<Item = &CiKey> {
+        self.0.iter().map(|(k, _)| k)
+    }
+    fn values(&self) -> impl Iterator<Item = &RegKey> {
+        self.0.iter().map(|(_, v)| v)
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl RegKey {
@@ -109,13 +152,23 @@ impl RegKey {
     /// Set (create or replace) a value; a replaced value keeps its
     /// position and its original name spelling, as on Windows.
     pub fn set(&mut self, name: &str, data: RegData) {
-        match self.values.iter_mut().find(|v| eq_ci(v.name.as_str(), name)) {
+        match self
+            .values
+            .iter_mut()
+            .find(|v| eq_ci(v.name.as_str(), name))
+        {
             Some(v) => v.data = data,
-            None => self.values.push(RegValue { name: CiKey::new(name), data }),
+            None => self.values.push(RegValue {
+                name: CiKey::new(name),
+                data,
+            }),
         }
     }
     pub fn remove_value(&mut self, name: &str) -> Option<RegValue> {
-        let i = self.values.iter().position(|v| eq_ci(v.name.as_str(), name))?;
+        let i = self
+            .values
+            .iter()
+            .position(|v| eq_ci(v.name.as_str(), name))?;
         Some(self.values.remove(i))
     }
     /// Subkey names in enumeration order, original spelling.
@@ -144,7 +197,7 @@ impl RegKey {
     pub fn create(&mut self, rel: &str) -> &mut RegKey {
         let mut k = self;
         for c in components(rel) {
-            k = k.subkeys.entry(CiKey::new(c)).or_default();
+            k = k.subkeys.entry(c);
         }
         k
     }
@@ -236,7 +289,11 @@ enum Root<'a> {
 /// and an optional `Registry::` prefix.
 fn split_root(path: &str) -> Result<(Root<'_>, &str), RegError> {
     let p = path.trim_start_matches('\\');
-    let p = if p.len() >= 10 && eq_ci(&p[..10], "Registry::") { &p[10..] } else { p };
+    let p = if p.len() >= 10 && eq_ci(&p[..10], "Registry::") {
+        &p[10..]
+    } else {
+        p
+    };
     let (head, rest) = match p.find('\\') {
         Some(i) => (&p[..i], &p[i + 1..]),
         None => (p, ""),
@@ -276,7 +333,11 @@ impl Registry {
     pub fn add_user_hive(&mut self, sid: &str, file: &str, root: RegKey) {
         self.hives.insert(
             CiKey::new(sid),
-            UserHive { sid: sid.to_string(), file: file.to_string(), root },
+            UserHive {
+                sid: sid.to_string(),
+                file: file.to_string(),
+                root,
+            },
         );
     }
     /// Remove a hive entirely (profile deleted).
@@ -298,7 +359,10 @@ impl Registry {
     }
     /// Where the hive is mounted under HKU, if it is.
     pub fn mount_of(&self, sid: &str) -> Option<&str> {
-        self.mounts.iter().find(|(_, s)| eq_ci(s.as_str(), sid)).map(|(m, _)| m.as_str())
+        self.mounts
+            .iter()
+            .find(|(_, s)| eq_ci(s.as_str(), sid))
+            .map(|(m, _)| m.as_str())
     }
     pub fn is_loaded(&self, sid: &str) -> bool {
         self.mount_of(sid).is_some()
@@ -371,7 +435,10 @@ impl Registry {
                     .get(CiStr::new(m))
                     .ok_or_else(|| RegError::KeyNotFound(path.to_string()))?
                     .clone();
-                let h = self.hives.get_mut(sid.as_ci()).expect("mounted hive exists");
+                let h = self
+                    .hives
+                    .get_mut(sid.as_ci())
+                    .expect("mounted hive exists");
                 Ok((&mut h.root, rel.to_string()))
             }
         }
@@ -380,11 +447,13 @@ impl Registry {
     /// The key at a full path.
     pub fn key(&self, path: &str) -> Result<&RegKey, RegError> {
         let (root, rel) = self.root_key(path)?;
-        root.descend(&rel).ok_or_else(|| RegError::KeyNotFound(path.to_string()))
+        root.descend(&rel)
+            .ok_or_else(|| RegError::KeyNotFound(path.to_string()))
     }
     pub fn key_mut(&mut self, path: &str) -> Result<&mut RegKey, RegError> {
         let (root, rel) = self.root_key_mut(path)?;
-        root.descend_mut(&rel).ok_or_else(|| RegError::KeyNotFound(path.to_string()))
+        root.descend_mut(&rel)
+            .ok_or_else(|| RegError::KeyNotFound(path.to_string()))
     }
     pub fn key_exists(&self, path: &str) -> bool {
         self.key(path).is_ok()
@@ -440,8 +509,10 @@ impl Registry {
                 .get_mut(CiStr::new(c))
                 .ok_or_else(|| RegError::KeyNotFound(path.to_string()))?;
         }
-        let target =
-            k.subkeys.get(CiStr::new(last)).ok_or_else(|| RegError::KeyNotFound(path.to_string()))?;
+        let target = k
+            .subkeys
+            .get(CiStr::new(last))
+            .ok_or_else(|| RegError::KeyNotFound(path.to_string()))?;
         if !recursive && target.has_subkeys() {
             return Err(RegError::AccessDenied(path.to_string()));
         }
@@ -479,8 +550,11 @@ mod tests {
         let run = hklm(paths::RUN);
         r.put(&run, "OneDrive", RegData::sz("x.exe")).unwrap();
         assert_eq!(
-            r.get_value(r"hkey_local_machine\SOFTWARE\microsoft\windows\currentversion\RUN", "onedrive")
-                .unwrap(),
+            r.get_value(
+                r"hkey_local_machine\SOFTWARE\microsoft\windows\currentversion\RUN",
+                "onedrive"
+            )
+            .unwrap(),
             &RegData::sz("x.exe")
         );
         assert_eq!(r.values(&run).unwrap()[0].name.as_str(), "OneDrive");
@@ -490,7 +564,10 @@ mod tests {
         let vals = r.values(&run).unwrap();
         assert_eq!(vals[0].name.as_str(), "OneDrive");
         assert_eq!(vals[0].data, RegData::sz("y.exe"));
-        assert_eq!(r.subkeys(r"HKLM:\Software\Microsoft\Windows").unwrap(), vec!["CurrentVersion"]);
+        assert_eq!(
+            r.subkeys(r"HKLM:\Software\Microsoft\Windows").unwrap(),
+            vec!["CurrentVersion"]
+        );
         assert!(r.key_exists(r"Registry::HKEY_LOCAL_MACHINE\software"));
     }
 
@@ -509,10 +586,22 @@ mod tests {
         for (i, d) in data.iter().enumerate() {
             r.put(k, &format!("v{i}"), d.clone()).unwrap();
         }
-        let kinds: Vec<&str> = r.values(k).unwrap().iter().map(|v| v.data.kind().name()).collect();
+        let kinds: Vec<&str> = r
+            .values(k)
+            .unwrap()
+            .iter()
+            .map(|v| v.data.kind().name())
+            .collect();
         assert_eq!(
             kinds,
-            ["REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD", "REG_QWORD", "REG_BINARY"]
+            [
+                "REG_SZ",
+                "REG_EXPAND_SZ",
+                "REG_MULTI_SZ",
+                "REG_DWORD",
+                "REG_QWORD",
+                "REG_BINARY"
+            ]
         );
         for (i, d) in data.iter().enumerate() {
             assert_eq!(r.get_value(k, &format!("V{i}")).unwrap(), d);
@@ -523,17 +612,28 @@ mod tests {
     #[test]
     fn set_value_needs_existing_key_and_delete_rules() {
         let mut r = Registry::new();
-        let e = r.set_value(r"HKLM\SOFTWARE\Nope", "a", RegData::Dword(1)).unwrap_err();
+        let e = r
+            .set_value(r"HKLM\SOFTWARE\Nope", "a", RegData::Dword(1))
+            .unwrap_err();
         assert_eq!(e.win32_code(), 2);
         r.create_key(r"HKLM\SOFTWARE\A\B").unwrap();
-        assert_eq!(r.delete_key(r"HKLM\SOFTWARE\A").unwrap_err().win32_code(), 5);
+        assert_eq!(
+            r.delete_key(r"HKLM\SOFTWARE\A").unwrap_err().win32_code(),
+            5
+        );
         r.delete_key(r"HKLM\SOFTWARE\a\b").unwrap();
         r.delete_key(r"HKLM\SOFTWARE\A").unwrap();
         assert!(!r.key_exists(r"HKLM\SOFTWARE\A"));
         r.create_key(r"HKLM\SOFTWARE\A\B\C").unwrap();
         r.delete_tree(r"HKLM\SOFTWARE\A").unwrap();
-        assert!(matches!(r.delete_value(r"HKLM\SOFTWARE", "x"), Err(RegError::ValueNotFound(_))));
-        assert!(matches!(r.delete_key("HKLM"), Err(RegError::AccessDenied(_))));
+        assert!(matches!(
+            r.delete_value(r"HKLM\SOFTWARE", "x"),
+            Err(RegError::ValueNotFound(_))
+        ));
+        assert!(matches!(
+            r.delete_key("HKLM"),
+            Err(RegError::AccessDenied(_))
+        ));
         assert!(matches!(r.key(r"HKCU\Software"), Err(RegError::BadPath(_))));
     }
 
@@ -545,17 +645,30 @@ mod tests {
         assert!(matches!(r.key(&run), Err(RegError::KeyNotFound(_))));
         assert!(r.subkeys("HKU").unwrap().is_empty());
         r.load_user(SID).unwrap();
-        r.put(&run, "evil", RegData::sz("regsvr32.exe -s x.dll")).unwrap();
+        r.put(&run, "evil", RegData::sz("regsvr32.exe -s x.dll"))
+            .unwrap();
         assert_eq!(r.subkeys("HKEY_USERS").unwrap(), vec![SID.to_string()]);
         r.unload_user(SID);
         assert!(r.key(&run).is_err());
         // the state is still there, offline
         let h = r.user_hive(SID).unwrap();
-        assert_eq!(h.root.descend(paths::RUN).unwrap().value("EVIL").unwrap().data.as_str(),
-            Some("regsvr32.exe -s x.dll"));
+        assert_eq!(
+            h.root
+                .descend(paths::RUN)
+                .unwrap()
+                .value("EVIL")
+                .unwrap()
+                .data
+                .as_str(),
+            Some("regsvr32.exe -s x.dll")
+        );
         // reg load under another name, by file, sees it
-        r.reg_load("cauterize_bob", r"c:\users\BOB\ntuser.dat").unwrap();
-        assert!(r.get_value(&format!(r"HKU\cauterize_bob\{}", paths::RUN), "evil").is_ok());
+        r.reg_load("cauterize_bob", r"c:\users\BOB\ntuser.dat")
+            .unwrap();
+        assert!(
+            r.get_value(&format!(r"HKU\cauterize_bob\{}", paths::RUN), "evil")
+                .is_ok()
+        );
         // loading the same file twice fails: in use
         assert_eq!(r.load_user(SID).unwrap_err().win32_code(), 32);
         r.reg_unload("CAUTERIZE_BOB").unwrap();

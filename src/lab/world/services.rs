@@ -124,7 +124,11 @@ impl Services {
                 ServiceError::Exists(s.name)
             });
         }
-        if self.table.values().any(|o| eq_ci(&o.display_name, &s.display_name) || eq_ci(&o.name, &s.display_name)) {
+        if self
+            .table
+            .values()
+            .any(|o| eq_ci(&o.display_name, &s.display_name) || eq_ci(&o.name, &s.display_name))
+        {
             return Err(ServiceError::DuplicateName(s.display_name));
         }
         self.table.insert(CiKey::new(&s.name), s);
@@ -151,7 +155,10 @@ impl Services {
     }
     /// DeleteService.
     pub fn delete(&mut self, name: &str) -> Result<Deletion, ServiceError> {
-        let s = self.table.get_mut(CiStr::new(name)).ok_or_else(|| ServiceError::DoesNotExist(name.into()))?;
+        let s = self
+            .table
+            .get_mut(CiStr::new(name))
+            .ok_or_else(|| ServiceError::DoesNotExist(name.into()))?;
         if s.marked_for_delete {
             return Err(ServiceError::MarkedForDelete(name.into()));
         }
@@ -194,7 +201,12 @@ mod tests {
     #[test]
     fn delete_of_running_service_marks_it() {
         let mut sv = Services::new();
-        let mut s = Service::new("wcgzvziqg", "wcgzvziqg", r"C:\Windows\SysWOW64\rundll32.exe C:\Windows\SysWOW64\Phx\wcgzvziqg.ljk,RunDLL", StartType::Auto);
+        let mut s = Service::new(
+            "wcgzvziqg",
+            "wcgzvziqg",
+            r"C:\Windows\SysWOW64\rundll32.exe C:\Windows\SysWOW64\Phx\wcgzvziqg.ljk,RunDLL",
+            StartType::Auto,
+        );
         s.state = ServiceState::Running;
         s.pid = Some(1000);
         sv.create(s.clone()).unwrap();

@@ -29,7 +29,11 @@ pub struct LnkTarget {
 
 impl LnkTarget {
     pub fn new(target: &str, arguments: &str) -> LnkTarget {
-        LnkTarget { target: target.into(), arguments: arguments.into(), working_dir: String::new() }
+        LnkTarget {
+            target: target.into(),
+            arguments: arguments.into(),
+            working_dir: String::new(),
+        }
     }
     pub fn encode(&self) -> Vec<u8> {
         let mut v = LNK_HEADER.to_vec();
@@ -43,8 +47,16 @@ impl LnkTarget {
     pub fn decode(b: &[u8]) -> Option<LnkTarget> {
         let rest = b.strip_prefix(&LNK_HEADER[..])?.strip_prefix(LAB_MAGIC)?;
         let mut parts = rest.split(|&c| c == 0);
-        let mut next = || parts.next().and_then(|p| String::from_utf8(p.to_vec()).ok());
-        Some(LnkTarget { target: next()?, arguments: next()?, working_dir: next()? })
+        let mut next = || {
+            parts
+                .next()
+                .and_then(|p| String::from_utf8(p.to_vec()).ok())
+        };
+        Some(LnkTarget {
+            target: next()?,
+            arguments: next()?,
+            working_dir: next()?,
+        })
     }
 }
 
@@ -54,8 +66,19 @@ pub fn startup_dirs(user: &Profile) -> [String; 2] {
 }
 
 /// Write `<dir>\<name>` as a shortcut (creating folders). Returns its path.
-pub fn place_lnk(fs: &mut FileSystem, dir: &str, name: &str, lnk: &LnkTarget, now: LabTime) -> Result<String, FsError> {
-    fs.plant_file(&format!(r"{dir}\{name}"), Content::bytes(lnk.encode()), None::<Signer>, now)
+pub fn place_lnk(
+    fs: &mut FileSystem,
+    dir: &str,
+    name: &str,
+    lnk: &LnkTarget,
+    now: LabTime,
+) -> Result<String, FsError> {
+    fs.plant_file(
+        &format!(r"{dir}\{name}"),
+        Content::bytes(lnk.encode()),
+        None::<Signer>,
+        now,
+    )
 }
 
 /// Read a shortcut file, if `path` is one.
@@ -78,10 +101,23 @@ mod tests {
             working_dir: r"C:\Users\Пётр\AppData\Roaming\Xcd".into(),
         };
         let p = place_lnk(&mut fs, &startup_dirs(&u)[0], "Sigverif.lnk", &l, t).unwrap();
-        assert_eq!(p, r"C:\Users\Пётр\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\Sigverif.lnk");
+        assert_eq!(
+            p,
+            r"C:\Users\Пётр\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\Sigverif.lnk"
+        );
         assert_eq!(read_lnk(&fs, &p.to_uppercase()), Some(l));
-        assert_eq!(&fs.get(&p).unwrap().file().unwrap().content.as_bytes().unwrap()[..4], &[0x4C, 0, 0, 0]);
-        fs.plant_file(r"C:\x.txt", Content::text("hi"), None, t).unwrap();
+        assert_eq!(
+            &fs.get(&p)
+                .unwrap()
+                .file()
+                .unwrap()
+                .content
+                .as_bytes()
+                .unwrap()[..4],
+            &[0x4C, 0, 0, 0]
+        );
+        fs.plant_file(r"C:\x.txt", Content::text("hi"), None, t)
+            .unwrap();
         assert_eq!(read_lnk(&fs, r"C:\x.txt"), None);
     }
 }

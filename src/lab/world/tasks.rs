@@ -23,7 +23,11 @@ pub struct ExecAction {
 
 impl ExecAction {
     pub fn new(path: &str, arguments: &str) -> ExecAction {
-        ExecAction { path: path.into(), arguments: arguments.into(), working_dir: None }
+        ExecAction {
+            path: path.into(),
+            arguments: arguments.into(),
+            working_dir: None,
+        }
     }
     /// `path arguments`, as schtasks shows "Task To Run".
     pub fn command_line(&self) -> String {
@@ -46,12 +50,26 @@ pub struct Repetition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     /// At logon of `user` (None: any user).
-    Logon { user: Option<String>, repetition: Option<Repetition> },
-    Boot { repetition: Option<Repetition> },
+    Logon {
+        user: Option<String>,
+        repetition: Option<Repetition>,
+    },
+    Boot {
+        repetition: Option<Repetition>,
+    },
     /// One time (`/SC ONCE`), optionally ending (`/ET`).
-    Time { start: LabTime, end: Option<LabTime>, repetition: Option<Repetition> },
+    Time {
+        start: LabTime,
+        end: Option<LabTime>,
+        repetition: Option<Repetition>,
+    },
     /// Every `days_interval` days from `start`.
-    Daily { start: LabTime, days_interval: u32, end: Option<LabTime>, repetition: Option<Repetition> },
+    Daily {
+        start: LabTime,
+        days_interval: u32,
+        end: Option<LabTime>,
+        repetition: Option<Repetition>,
+    },
 }
 
 impl Trigger {
@@ -66,20 +84,35 @@ impl Trigger {
     /// triggers only; logon and boot fire on those events).
     pub fn next_run_after(&self, after: LabTime) -> Option<LabTime> {
         let (start, period, end, rep) = match self {
-            Trigger::Time { start, end, repetition } => (*start, None, *end, *repetition),
-            Trigger::Daily { start, days_interval, end, repetition } => {
-                (*start, Some(86_400 * u64::from((*days_interval).max(1))), *end, *repetition)
-            }
+            Trigger::Time {
+                start,
+                end,
+                repetition,
+            } => (*start, None, *end, *repetition),
+            Trigger::Daily {
+                start,
+                days_interval,
+                end,
+                repetition,
+            } => (
+                *start,
+                Some(86_400 * u64::from((*days_interval).max(1))),
+                *end,
+                *repetition,
+            ),
             _ => return None,
         };
         let in_window = |t: LabTime| end.is_none_or(|e| t <= e);
         // candidate occurrence bases: the one at or before `after`, and the next one
         let mut bases = vec![start];
-        if let Some(p) = period {
-            if after >= start {
-                let k = (after.secs_since(start) as u64) / p;
-                bases = vec![start.plus_secs((k * p) as i64), start.plus_secs(((k + 1) * p) as i64)];
-            }
+        if let Some(p) = period
+            && after >= start
+        {
+            let k = (after.secs_since(start) as u64) / p;
+            bases = vec![
+                start.plus_secs((k * p) as i64),
+                start.plus_secs(((k + 1) * p) as i64),
+            ];
         }
         let mut best: Option<LabTime> = None;
         for b in bases {
@@ -112,13 +145,21 @@ pub struct Principal {
 
 impl Principal {
     pub fn system() -> Principal {
-        Principal { user_id: r"NT AUTHORITY\SYSTEM".into(), highest: true }
+        Principal {
+            user_id: r"NT AUTHORITY\SYSTEM".into(),
+            highest: true,
+        }
     }
     pub fn user(user: &str) -> Principal {
-        Principal { user_id: user.into(), highest: false }
+        Principal {
+            user_id: user.into(),
+            highest: false,
+        }
     }
     pub fn is_system(&self) -> bool {
-        eq_ci(&self.user_id, r"NT AUTHORITY\SYSTEM") || eq_ci(&self.user_id, "SYSTEM") || self.user_id == "S-1-5-18"
+        eq_ci(&self.user_id, r"NT AUTHORITY\SYSTEM")
+            || eq_ci(&self.user_id, "SYSTEM")
+            || self.user_id == "S-1-5-18"
     }
 }
 
@@ -176,12 +217,22 @@ impl Task {
     }
     /// Expired: every trigger has an end boundary and all are past.
     pub fn expired_at(&self, now: LabTime) -> bool {
-        !self.triggers.is_empty() && self.triggers.iter().all(|t| t.end().is_some_and(|e| e < now))
+        !self.triggers.is_empty()
+            && self
+                .triggers
+                .iter()
+                .all(|t| t.end().is_some_and(|e| e < now))
     }
     /// When Task Scheduler deletes it, if ever.
     pub fn deletion_due(&self) -> Option<LabTime> {
         let after = self.delete_expired_after?;
-        let last_end = self.triggers.iter().map(|t| t.end()).collect::<Option<Vec<_>>>()?.into_iter().max()?;
+        let last_end = self
+            .triggers
+            .iter()
+            .map(|t| t.end())
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()?;
         Some(last_end.plus_secs(after as i64))
     }
     /// Next time-triggered run after `after` (None if disabled).
@@ -189,7 +240,10 @@ impl Task {
         if !self.enabled {
             return None;
         }
-        self.triggers.iter().filter_map(|t| t.next_run_after(after)).min()
+        self.triggers
+            .iter()
+            .filter_map(|t| t.next_run_after(after))
+            .min()
     }
 }
 
@@ -207,7 +261,11 @@ fn norm_folder(f: &str) -> String {
 /// `\folder\name`.
 pub fn task_path(folder: &str, name: &str) -> String {
     let f = norm_folder(folder);
-    if f == "\\" { format!("\\{name}") } else { format!("{f}\\{name}") }
+    if f == "\\" {
+        format!("\\{name}")
+    } else {
+        format!("{f}\\{name}")
+    }
 }
 
 /// ISO 8601 duration as Task Scheduler writes it (`PT30M`, `P1D`, `PT0S`).
@@ -250,7 +308,11 @@ pub fn parse_iso_duration(s: &str) -> Option<u64> {
             }
             'H' | 'M' | 'S' if in_time => {
                 let n: u64 = num.parse().ok()?;
-                total += n * match c { 'H' => 3600, 'M' => 60, _ => 1 };
+                total += n * match c {
+                    'H' => 3600,
+                    'M' => 60,
+                    _ => 1,
+                };
                 num.clear();
                 any = true;
             }
@@ -305,7 +367,9 @@ impl TaskScheduler {
         self.tasks.get_mut(CiStr::new(&full(path)))
     }
     pub fn delete(&mut self, path: &str) -> Result<Task, TaskError> {
-        self.tasks.remove(CiStr::new(&full(path))).ok_or_else(|| TaskError::NotFound(path.into()))
+        self.tasks
+            .remove(CiStr::new(&full(path)))
+            .ok_or_else(|| TaskError::NotFound(path.into()))
     }
     /// In path order.
     pub fn iter(&self) -> impl Iterator<Item = &Task> {
@@ -323,7 +387,9 @@ impl TaskScheduler {
     /// Tasks in `folder` and below.
     pub fn under<'a>(&'a self, folder: &str) -> impl Iterator<Item = &'a Task> + 'a {
         let f = norm_folder(folder);
-        self.tasks.values().filter(move |t| f == "\\" || eq_ci(&t.folder, &f) || starts_with_ci(&t.folder, &format!("{f}\\")))
+        self.tasks.values().filter(move |t| {
+            f == "\\" || eq_ci(&t.folder, &f) || starts_with_ci(&t.folder, &format!("{f}\\"))
+        })
     }
     /// Delete expired tasks whose DeleteExpiredTaskAfter has passed (what
     /// the scheduler does on its own); returns them.
@@ -334,12 +400,18 @@ impl TaskScheduler {
             .filter(|(_, t)| t.deletion_due().is_some_and(|d| d <= now) && t.expired_at(now))
             .map(|(k, _)| k.clone())
             .collect();
-        due.iter().filter_map(|k| self.tasks.remove(k.as_ci())).collect()
+        due.iter()
+            .filter_map(|k| self.tasks.remove(k.as_ci()))
+            .collect()
     }
 }
 
 fn full(path: &str) -> String {
-    if path.starts_with('\\') { path.to_string() } else { format!("\\{path}") }
+    if path.starts_with('\\') {
+        path.to_string()
+    } else {
+        format!("\\{path}")
+    }
 }
 
 #[cfg(test)]
@@ -366,13 +438,23 @@ mod tests {
         let t0 = LabTime::EPOCH;
         let mut ts = TaskScheduler::new();
         let mut t = Task::new("\\", "ckwmhquf", Principal::system())
-            .with_action(ExecAction::new("regsvr32.exe", r"-s C:\Users\a\AppData\Roaming\Microsoft\Ejuio\x.dll"))
-            .with_trigger(Trigger::Time { start: t0.plus_secs(120), end: Some(t0.plus_secs(720)), repetition: None });
+            .with_action(ExecAction::new(
+                "regsvr32.exe",
+                r"-s C:\Users\a\AppData\Roaming\Microsoft\Ejuio\x.dll",
+            ))
+            .with_trigger(Trigger::Time {
+                start: t0.plus_secs(120),
+                end: Some(t0.plus_secs(720)),
+                repetition: None,
+            });
         t.delete_expired_after = Some(0);
         ts.register(t.clone(), false).unwrap();
         assert_eq!(ts.register(t, false).unwrap_err().win32_code(), 183);
         assert!(ts.get("CKWMHQUF").is_some());
-        assert_eq!(ts.get("\\ckwmhquf").unwrap().next_run_after(t0), Some(t0.plus_secs(120)));
+        assert_eq!(
+            ts.get("\\ckwmhquf").unwrap().next_run_after(t0),
+            Some(t0.plus_secs(120))
+        );
         assert!(ts.sweep_expired(t0.plus_secs(700)).is_empty());
         assert_eq!(ts.sweep_expired(t0.plus_secs(721)).len(), 1);
         assert!(ts.is_empty());
@@ -381,23 +463,77 @@ mod tests {
     #[test]
     fn repetition_and_daily_next_runs_and_folders() {
         let t0 = LabTime::EPOCH;
-        let rep = Trigger::Time { start: t0, end: None, repetition: Some(Repetition { interval_secs: 1800, duration_secs: None }) };
+        let rep = Trigger::Time {
+            start: t0,
+            end: None,
+            repetition: Some(Repetition {
+                interval_secs: 1800,
+                duration_secs: None,
+            }),
+        };
         assert_eq!(rep.next_run_after(t0), Some(t0.plus_secs(1800)));
-        assert_eq!(rep.next_run_after(t0.plus_secs(3601)), Some(t0.plus_secs(5400)));
-        let daily = Trigger::Daily { start: t0, days_interval: 1, end: None, repetition: None };
-        assert_eq!(daily.next_run_after(t0.plus_secs(10)), Some(t0.plus_days(1)));
-        let bounded = Trigger::Daily { start: t0, days_interval: 1, end: Some(t0.plus_days(1)), repetition: Some(Repetition { interval_secs: 3600, duration_secs: Some(7200) }) };
-        assert_eq!(bounded.next_run_after(t0.plus_secs(3 * 3600)), Some(t0.plus_days(1)));
+        assert_eq!(
+            rep.next_run_after(t0.plus_secs(3601)),
+            Some(t0.plus_secs(5400))
+        );
+        let daily = Trigger::Daily {
+            start: t0,
+            days_interval: 1,
+            end: None,
+            repetition: None,
+        };
+        assert_eq!(
+            daily.next_run_after(t0.plus_secs(10)),
+            Some(t0.plus_days(1))
+        );
+        let bounded = Trigger::Daily {
+            start: t0,
+            days_interval: 1,
+            end: Some(t0.plus_days(1)),
+            repetition: Some(Repetition {
+                interval_secs: 3600,
+                duration_secs: Some(7200),
+            }),
+        };
+        assert_eq!(
+            bounded.next_run_after(t0.plus_secs(3 * 3600)),
+            Some(t0.plus_days(1))
+        );
         assert_eq!(bounded.next_run_after(t0.plus_days(1)), None);
-        let logon = Trigger::Logon { user: None, repetition: None };
+        let logon = Trigger::Logon {
+            user: None,
+            repetition: None,
+        };
         assert_eq!(logon.next_run_after(t0), None);
         let mut ts = TaskScheduler::new();
-        ts.register(Task::new(r"\Microsoft\Windows\Defrag", "ScheduledDefrag", Principal::system()), false).unwrap();
-        ts.register(Task::new(r"\Mozilla\", "Firefox Default Browser Agent 308046B0AF4A39CB", Principal::user("CORP\\bob")), false).unwrap();
+        ts.register(
+            Task::new(
+                r"\Microsoft\Windows\Defrag",
+                "ScheduledDefrag",
+                Principal::system(),
+            ),
+            false,
+        )
+        .unwrap();
+        ts.register(
+            Task::new(
+                r"\Mozilla\",
+                "Firefox Default Browser Agent 308046B0AF4A39CB",
+                Principal::user("CORP\\bob"),
+            ),
+            false,
+        )
+        .unwrap();
         assert_eq!(ts.under(r"\microsoft").count(), 1);
         assert_eq!(ts.under("\\").count(), 2);
-        assert_eq!(ts.get(r"\mozilla\firefox default browser agent 308046b0af4a39cb").unwrap().folder, r"\Mozilla");
-        ts.delete(r"\Microsoft\Windows\Defrag\ScheduledDefrag").unwrap();
+        assert_eq!(
+            ts.get(r"\mozilla\firefox default browser agent 308046b0af4a39cb")
+                .unwrap()
+                .folder,
+            r"\Mozilla"
+        );
+        ts.delete(r"\Microsoft\Windows\Defrag\ScheduledDefrag")
+            .unwrap();
         assert_eq!(ts.delete("nope").unwrap_err().win32_code(), 2);
     }
 }

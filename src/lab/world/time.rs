@@ -29,7 +29,11 @@ impl LabTime {
     }
     pub fn plus_secs(self, secs: i64) -> LabTime {
         let d = secs.unsigned_abs() * TICKS_PER_SEC;
-        LabTime(if secs >= 0 { self.0 + d } else { self.0.saturating_sub(d) })
+        LabTime(if secs >= 0 {
+            self.0 + d
+        } else {
+            self.0.saturating_sub(d)
+        })
     }
     pub fn plus_days(self, days: i64) -> LabTime {
         self.plus_secs(days * 86_400)

@@ -152,7 +152,8 @@ pub fn expand_for(text: &str, user: Option<&Profile>, arch: Arch) -> String {
         let value = if name.is_empty() {
             None
         } else {
-            user.and_then(|u| u.var(name)).or_else(|| system_var(name, arch).map(str::to_string))
+            user.and_then(|u| u.var(name))
+                .or_else(|| system_var(name, arch).map(str::to_string))
         };
         match value {
             Some(v) => out.push_str(&v),
@@ -170,7 +171,10 @@ pub fn expand_for(text: &str, user: Option<&Profile>, arch: Arch) -> String {
 
 /// A SID in a machine or domain: `S-1-5-21-<a>-<b>-<c>-<rid>`.
 pub fn sid(authority: [u32; 3], rid: u32) -> String {
-    format!("S-1-5-21-{}-{}-{}-{}", authority[0], authority[1], authority[2], rid)
+    format!(
+        "S-1-5-21-{}-{}-{}-{}",
+        authority[0], authority[1], authority[2], rid
+    )
 }
 
 #[cfg(test)]
@@ -181,26 +185,46 @@ mod tests {
     fn per_user_expansion_uses_that_users_profile() {
         let petr = Profile::new("Пётр", "CORP", "S-1-5-21-1-2-3-1104");
         let bob = Profile::new("bob", "CORP", "S-1-5-21-1-2-3-1105");
-        assert_eq!(expand(r"%APPDATA%\Microsoft\Bbbetedog\x.dll", Some(&petr)),
-            r"C:\Users\Пётр\AppData\Roaming\Microsoft\Bbbetedog\x.dll");
-        assert_eq!(expand(r"%localappdata%\Ab\c.ljk", Some(&petr)),
-            r"C:\Users\Пётр\AppData\Local\Ab\c.ljk");
+        assert_eq!(
+            expand(r"%APPDATA%\Microsoft\Bbbetedog\x.dll", Some(&petr)),
+            r"C:\Users\Пётр\AppData\Roaming\Microsoft\Bbbetedog\x.dll"
+        );
+        assert_eq!(
+            expand(r"%localappdata%\Ab\c.ljk", Some(&petr)),
+            r"C:\Users\Пётр\AppData\Local\Ab\c.ljk"
+        );
         assert_eq!(expand("%UserProfile%", Some(&bob)), r"C:\Users\bob");
-        assert_eq!(expand(r"%TEMP%\a.vbs", Some(&petr)), r"C:\Users\Пётр\AppData\Local\Temp\a.vbs");
-        assert_eq!(expand(r"%TEMP%\a.vbs", Some(&Profile::system())), r"C:\Windows\Temp\a.vbs");
+        assert_eq!(
+            expand(r"%TEMP%\a.vbs", Some(&petr)),
+            r"C:\Users\Пётр\AppData\Local\Temp\a.vbs"
+        );
+        assert_eq!(
+            expand(r"%TEMP%\a.vbs", Some(&Profile::system())),
+            r"C:\Windows\Temp\a.vbs"
+        );
         assert_eq!(expand("%HOMEPATH%", Some(&petr)), r"\Users\Пётр");
     }
 
     #[test]
     fn system_vars_and_undefined_vars() {
-        assert_eq!(expand(r"%SystemRoot%\system32\rundll32.exe", None),
-            r"C:\Windows\system32\rundll32.exe");
-        assert_eq!(expand("%windir%|%ProgramData%|%ProgramFiles%|%ProgramFiles(x86)%", None),
-            r"C:\Windows|C:\ProgramData|C:\Program Files|C:\Program Files (x86)");
+        assert_eq!(
+            expand(r"%SystemRoot%\system32\rundll32.exe", None),
+            r"C:\Windows\system32\rundll32.exe"
+        );
+        assert_eq!(
+            expand(
+                "%windir%|%ProgramData%|%ProgramFiles%|%ProgramFiles(x86)%",
+                None
+            ),
+            r"C:\Windows|C:\ProgramData|C:\Program Files|C:\Program Files (x86)"
+        );
         // user vars without a user stay literal, like undefined ones
         assert_eq!(expand(r"%APPDATA%\x", None), r"%APPDATA%\x");
         assert_eq!(expand("100% sure %NOPE% 50%", None), "100% sure %NOPE% 50%");
         assert_eq!(expand("%%", None), "%%");
-        assert_eq!(expand_for("%ProgramFiles(x86)%", None, Arch::X86), "%ProgramFiles(x86)%");
+        assert_eq!(
+            expand_for("%ProgramFiles(x86)%", None, Arch::X86),
+            "%ProgramFiles(x86)%"
+        );
     }
 }

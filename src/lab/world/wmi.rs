@@ -20,7 +20,12 @@ pub struct EventFilter {
 
 impl EventFilter {
     pub fn new(name: &str, query: &str) -> EventFilter {
-        EventFilter { name: name.into(), query: query.into(), query_language: "WQL".into(), event_namespace: r"root\cimv2".into() }
+        EventFilter {
+            name: name.into(),
+            query: query.into(),
+            query_language: "WQL".into(),
+            event_namespace: r"root\cimv2".into(),
+        }
     }
     /// `__EventFilter.Name="<name>"`.
     pub fn rel_path(&self) -> String {
@@ -30,8 +35,16 @@ impl EventFilter {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consumer {
-    CommandLine { name: String, command_line_template: String, executable_path: Option<String> },
-    ActiveScript { name: String, scripting_engine: String, script_text: String },
+    CommandLine {
+        name: String,
+        command_line_template: String,
+        executable_path: Option<String>,
+    },
+    ActiveScript {
+        name: String,
+        scripting_engine: String,
+        script_text: String,
+    },
 }
 
 impl Consumer {
@@ -61,7 +74,10 @@ pub struct Binding {
 
 impl Binding {
     pub fn new(f: &EventFilter, c: &Consumer) -> Binding {
-        Binding { filter: f.rel_path(), consumer: c.rel_path() }
+        Binding {
+            filter: f.rel_path(),
+            consumer: c.rel_path(),
+        }
     }
 }
 
@@ -80,11 +96,16 @@ impl WmiSubscriptions {
         self.filters.push(f);
     }
     pub fn put_consumer(&mut self, c: Consumer) {
-        self.consumers.retain(|x| !(x.class() == c.class() && eq_ci(x.name(), c.name())));
+        self.consumers
+            .retain(|x| !(x.class() == c.class() && eq_ci(x.name(), c.name())));
         self.consumers.push(c);
     }
     pub fn put_binding(&mut self, b: Binding) {
-        if !self.bindings.iter().any(|x| eq_ci(&x.filter, &b.filter) && eq_ci(&x.consumer, &b.consumer)) {
+        if !self
+            .bindings
+            .iter()
+            .any(|x| eq_ci(&x.filter, &b.filter) && eq_ci(&x.consumer, &b.consumer))
+        {
             self.bindings.push(b);
         }
     }
@@ -100,11 +121,17 @@ impl WmiSubscriptions {
         Some(self.filters.remove(i))
     }
     pub fn remove_consumer(&mut self, class: &str, name: &str) -> Option<Consumer> {
-        let i = self.consumers.iter().position(|x| eq_ci(x.class(), class) && eq_ci(x.name(), name))?;
+        let i = self
+            .consumers
+            .iter()
+            .position(|x| eq_ci(x.class(), class) && eq_ci(x.name(), name))?;
         Some(self.consumers.remove(i))
     }
     pub fn remove_binding(&mut self, filter: &str, consumer: &str) -> Option<Binding> {
-        let i = self.bindings.iter().position(|x| eq_ci(&x.filter, filter) && eq_ci(&x.consumer, consumer))?;
+        let i = self
+            .bindings
+            .iter()
+            .position(|x| eq_ci(&x.filter, filter) && eq_ci(&x.consumer, consumer))?;
         Some(self.bindings.remove(i))
     }
     /// Bindings whose filter and consumer both exist: live subscriptions.
@@ -112,8 +139,14 @@ impl WmiSubscriptions {
         self.bindings
             .iter()
             .filter_map(|b| {
-                let f = self.filters.iter().find(|f| eq_ci(&f.rel_path(), &b.filter))?;
-                let c = self.consumers.iter().find(|c| eq_ci(&c.rel_path(), &b.consumer))?;
+                let f = self
+                    .filters
+                    .iter()
+                    .find(|f| eq_ci(&f.rel_path(), &b.filter))?;
+                let c = self
+                    .consumers
+                    .iter()
+                    .find(|c| eq_ci(&c.rel_path(), &b.consumer))?;
                 Some((f, c))
             })
             .collect()
@@ -130,19 +163,39 @@ mod tests {
     #[test]
     fn subscription_lifecycle_and_dangling_binding() {
         let mut w = WmiSubscriptions::default();
-        let f = EventFilter::new("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'");
-        let c = Consumer::CommandLine { name: "Updater".into(), command_line_template: r"regsvr32.exe /s C:\ProgramData\x.dll".into(), executable_path: None };
+        let f = EventFilter::new(
+            "Updater",
+            "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'",
+        );
+        let c = Consumer::CommandLine {
+            name: "Updater".into(),
+            command_line_template: r"regsvr32.exe /s C:\ProgramData\x.dll".into(),
+            executable_path: None,
+        };
         w.subscribe(f, c);
-        w.put_consumer(Consumer::ActiveScript { name: "Updater".into(), scripting_engine: "VBScript".into(), script_text: "CreateObject(\"WScript.Shell\")".into() });
+        w.put_consumer(Consumer::ActiveScript {
+            name: "Updater".into(),
+            scripting_engine: "VBScript".into(),
+            script_text: "CreateObject(\"WScript.Shell\")".into(),
+        });
         assert_eq!(w.consumers.len(), 2); // same name, different class
         assert_eq!(w.live().len(), 1);
-        assert_eq!(w.bindings[0].consumer, "CommandLineEventConsumer.Name=\"Updater\"");
+        assert_eq!(
+            w.bindings[0].consumer,
+            "CommandLineEventConsumer.Name=\"Updater\""
+        );
         w.remove_filter("updater").unwrap();
         assert!(w.live().is_empty());
         assert_eq!(w.bindings.len(), 1); // dangling
-        w.remove_binding("__EventFilter.Name=\"Updater\"", "CommandLineEventConsumer.Name=\"Updater\"").unwrap();
-        w.remove_consumer("CommandLineEventConsumer", "UPDATER").unwrap();
-        w.remove_consumer("ActiveScriptEventConsumer", "Updater").unwrap();
+        w.remove_binding(
+            "__EventFilter.Name=\"Updater\"",
+            "CommandLineEventConsumer.Name=\"Updater\"",
+        )
+        .unwrap();
+        w.remove_consumer("CommandLineEventConsumer", "UPDATER")
+            .unwrap();
+        w.remove_consumer("ActiveScriptEventConsumer", "Updater")
+            .unwrap();
         assert!(w.is_empty());
     }
 }
