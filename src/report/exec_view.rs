@@ -99,7 +99,7 @@ pub fn summarize(outcomes: &[ExecOutcome]) -> Summary {
 fn indented(text: &str, indent: &str) -> String {
     let safe = terminal_safe(text);
     let mut out = String::new();
-    for line in safe.trim_end_matches('\n').split('\n') {
+    for line in safe.trim_end().split('\n') {
         out.push_str(indent);
         out.push_str(line);
         out.push('\n');

@@ -240,6 +240,12 @@ pub fn is_transient_http(facts: &HttpFacts, reached_before: bool) -> bool {
     .any(|w| lower.contains(w))
 }
 
+/// Did the host accept the login before failing? A SOAP fault (access
+/// denied to a non-admin included) comes from an authenticated exchange.
+pub fn login_worked(err: &WinrmError) -> bool {
+    matches!(err, WinrmError::Soap(SoapError::Fault { .. }))
+}
+
 /// Was nothing sent? Then even a command start may be retried.
 pub fn nothing_was_sent(err: &WinrmError) -> bool {
     HttpFacts::of(err).is_some_and(|f| f.is_connect)

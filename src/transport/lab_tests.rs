@@ -38,6 +38,12 @@ fn spec(name: &str, address: [u8; 4]) -> HostSpec {
                 admin: true,
             },
             Account {
+                domain: "CORP".into(),
+                user: "ir".into(),
+                password: PASSWORD.into(),
+                admin: true,
+            },
+            Account {
                 domain: String::new(),
                 user: "guest".into(),
                 password: PASSWORD.into(),
@@ -103,8 +109,8 @@ fn targets(
         hosts,
         credentials: vec![CredentialSpec {
             name: "admin".into(),
-            user: user.into(),
-            domain: String::new(),
+            user: user.split_once('\\').map_or(user, |(_, u)| u).into(),
+            domain: user.split_once('\\').map_or("", |(d, _)| d).into(),
             source: SecretSource::Prompt,
         }],
         ..Default::default()
@@ -348,5 +354,65 @@ async fn the_probe_runs_and_parses_with_clock_skew() {
     let skew = crate::report::clock::skew_secs(&facts.utc_now, out.started_at, out.elapsed)
         .expect("clock read");
     assert!((595..=605).contains(&skew), "skew {skew}");
+    lab.stop().await;
+}
+
+// 127.50.10.0/24
+#[tokio::test]
+async fn a_rejected_domain_credential_is_not_sprayed_over_every_host() {
+    let hosts: Vec<HostSpec> = (1..=12)
+        .map(|i| spec(&format!("WS-{i:03}"), [127, 50, 10, i]))
+        .collect();
+    let lab = lab(hosts).await;
+    let wrong = targets(&lab, "CORP\\ir", "wrong-password", Duration::from_secs(30));
+    assert!(
+        wrong.iter().all(|t| t.gate.is_some()),
+        "a domain account is gated"
+    );
+    let report = crate::transport::runner::run_all(
+        wrong,
+        12,
+        CancellationToken::new(),
+        Duration::from_secs(5),
+        |t, cancel| async move { run_script(&t, "hostname", &cancel).await.map(|_| ()) },
+        |_, _| Ok(()),
+        |_| {},
+    )
+    .await;
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| r.as_ref().is_err_and(|e| e.kind() == ErrorKind::AuthFailed))
+    );
+    let refused = lab.stats().auth_failures;
+    assert!(
+        refused <= 4,
+        "{refused} logons refused: the account would lock out"
+    );
+    let skipped = report
+        .results
+        .iter()
+        .filter(|r| r.as_ref().unwrap_err().to_string().contains("not tried"))
+        .count();
+    assert_eq!(skipped as u64 + refused, 12);
+
+    // The right password: once one host accepts it, all run (at once).
+    let right = targets(&lab, "CORP\\ir", PASSWORD, Duration::from_secs(30));
+    let report = crate::transport::runner::run_all(
+        right,
+        12,
+        CancellationToken::new(),
+        Duration::from_secs(5),
+        |t, cancel| async move { run_script(&t, "hostname", &cancel).await.map(|o| o.stdout) },
+        |_, _| Ok(String::new()),
+        |_| {},
+    )
+    .await;
+    assert!(
+        report.results.iter().all(|r| r.is_ok()),
+        "{:?}",
+        report.results
+    );
     lab.stop().await;
 }

@@ -10,11 +10,14 @@
 //!   host through the stdin bootstrap and always close the shell.
 //! - [`runner::run_all`] runs a job per host, `forks` at a time, with Ctrl-C
 //!   handling ([`interrupt::watch_ctrl_c`]).
+//! - [`gate`] protects domain accounts from lock-out: few logons until one
+//!   host accepts the credential, none after a few rejections.
 //! - [`tcp::probe_port`] is a plain TCP reachability check.
 //! - Every failure is a [`TransportError`] with a [`ErrorKind`].
 
 pub mod classify;
 pub mod error;
+pub mod gate;
 pub mod interrupt;
 pub mod output;
 pub mod pool;

@@ -7,6 +7,7 @@
 //! host, so one bad host does not stop the others.
 
 use super::error::TransportError;
+use super::gate::{LoginGate, is_domain_account};
 use super::secrets::{PasswordSource, is_per_host};
 use super::settings;
 use crate::inventory::{ConnectionSettings, Inventory, ResolvedHost};
@@ -20,6 +21,8 @@ use winrm_rs::{WinrmClient, WinrmCredentials};
 pub struct HostTarget {
     pub host: ResolvedHost,
     pub client: Arc<WinrmClient>,
+    /// Lock-out protection shared by the hosts of a domain credential.
+    pub gate: Option<Arc<LoginGate>>,
 }
 
 impl std::fmt::Debug for HostTarget {
@@ -59,6 +62,7 @@ struct ClientKey {
 /// each needed password once.
 pub fn prepare(inventory: &Inventory, resolver: &mut dyn PasswordSource) -> Prepared {
     let mut clients: HashMap<ClientKey, Result<Arc<WinrmClient>, TransportError>> = HashMap::new();
+    let mut gates: HashMap<String, Arc<LoginGate>> = HashMap::new();
     let mut prepared = Prepared::default();
     for host in &inventory.hosts {
         let entry = client_for(
@@ -68,10 +72,21 @@ pub fn prepare(inventory: &Inventory, resolver: &mut dyn PasswordSource) -> Prep
             &mut clients,
             &mut prepared.warnings,
         );
+        // Domain credentials share one lock-out gate across their hosts.
+        let gate = inventory
+            .credential(&host.settings.credential)
+            .filter(|c| !is_per_host(c) && is_domain_account(&c.user, &c.domain))
+            .map(|c| {
+                let gate = gates
+                    .entry(c.name.clone())
+                    .or_insert_with(|| LoginGate::new(&c.name));
+                Arc::clone(gate)
+            });
         prepared.hosts.push(match entry {
             Ok(client) => Ok(HostTarget {
                 host: host.clone(),
                 client,
+                gate,
             }),
             Err(error) => Err(Refusal {
                 host: host.clone(),
@@ -238,6 +253,47 @@ mod tests {
         let ok: Vec<_> = p.hosts.iter().filter_map(|h| h.as_ref().ok()).collect();
         assert!(Arc::ptr_eq(&ok[0].client, &ok[2].client));
         assert!(!Arc::ptr_eq(&ok[3].client, &ok[4].client));
+    }
+
+    #[test]
+    fn domain_credentials_share_a_gate_local_ones_have_none() {
+        let inv = Inventory {
+            hosts: vec![
+                host("a", "dom"),
+                host("b", "dom"),
+                host("c", "ir"),
+                host("d", "laps"),
+            ],
+            credentials: vec![
+                CredentialSpec {
+                    domain: "CORP".into(),
+                    ..cred("dom", SecretSource::Prompt)
+                },
+                cred("ir", SecretSource::Prompt),
+                CredentialSpec {
+                    domain: "CORP".into(),
+                    ..cred(
+                        "laps",
+                        SecretSource::Laps {
+                            csv: "l.csv".into(),
+                        },
+                    )
+                },
+            ],
+            ..Default::default()
+        };
+        let p = prepare(&inv, &mut Counting { calls: vec![] });
+        let gates: Vec<Option<Arc<LoginGate>>> = p
+            .hosts
+            .iter()
+            .map(|h| h.as_ref().unwrap().gate.clone())
+            .collect();
+        assert!(Arc::ptr_eq(
+            gates[0].as_ref().unwrap(),
+            gates[1].as_ref().unwrap()
+        ));
+        assert!(gates[2].is_none(), "local account: no gate");
+        assert!(gates[3].is_none(), "LAPS: a different password per host");
     }
 
     #[test]

@@ -7,11 +7,13 @@
 //! stdin in chunks, then the output is polled until the command is done,
 //! bounded by the host's command time-out and [`MAX_OUTPUT_BYTES`].
 
-use super::classify::{ErrorContext, classify, is_transient, nothing_was_sent};
-use super::error::{Phase, TransportError};
+use super::classify::{ErrorContext, classify, is_transient, login_worked, nothing_was_sent};
+use super::error::{ErrorKind, Phase, TransportError};
+use super::gate::Ticket;
 use super::output::{MAX_OUTPUT_BYTES, OutputBuffer, PollPacer, ScriptOutput};
 use super::pool::HostTarget;
 use super::retry::delay_before;
+use super::tcp::{PortState, probe_port};
 use crate::runtime::bootstrap::{
     POWERSHELL_EXE, STDIN_CHUNK_BYTES, bootstrap_args, encode_payload,
 };
@@ -63,6 +65,7 @@ impl<'c> HostSession<'c> {
     ) -> Result<Self, TransportError> {
         let started = Instant::now();
         let settings = &target.host.settings;
+        let mut ticket = admit(target, cancel).await?;
         // One Create: connect, NTLM handshake, the request itself.
         let per_try =
             settings.connect_timeout + settings.operation_timeout + Duration::from_secs(10);
@@ -76,6 +79,9 @@ impl<'c> HostSession<'c> {
             tries += 1;
             match open_once(target, per_try, cancel).await {
                 Ok(shell) => {
+                    if let Some(t) = ticket.take() {
+                        t.accepted();
+                    }
                     return Ok(HostSession {
                         target,
                         shell,
@@ -95,7 +101,15 @@ impl<'c> HostSession<'c> {
                             }
                         }
                         None => {
-                            return Err(classify(&e, &ctx(target, Phase::OpeningShell, started)));
+                            let error = classify(&e, &ctx(target, Phase::OpeningShell, started));
+                            if let Some(t) = ticket.take() {
+                                if login_worked(&e) {
+                                    t.accepted();
+                                } else if error.kind() == ErrorKind::AuthFailed {
+                                    t.rejected();
+                                }
+                            }
+                            return Err(error);
                         }
                     }
                 }
@@ -247,6 +261,48 @@ impl<'c> HostSession<'c> {
                 tracing::warn!(host = %name, "deleting the WinRM shell timed out; the host reaps it when idle")
             }
         }
+    }
+}
+
+/// Pass the lock-out gate of the host's credential, if it has one. While
+/// the credential is unproven, a host whose port does not even accept a TCP
+/// connection is reported unreachable without using up a logon attempt
+/// (and without holding a place while its connect times out).
+async fn admit(
+    target: &HostTarget,
+    cancel: &CancellationToken,
+) -> Result<Option<Ticket>, TransportError> {
+    let Some(gate) = &target.gate else {
+        return Ok(None);
+    };
+    let host = &target.host;
+    if !gate.proven() && host.settings.proxy.is_none() {
+        let state = probe_port(
+            &host.address,
+            host.settings.port,
+            host.settings.connect_timeout,
+        )
+        .await;
+        let detail = match state {
+            PortState::Open => None,
+            PortState::Closed => Some("connection refused".to_string()),
+            PortState::Filtered => Some("no answer within the connect time-out".to_string()),
+            PortState::Error(e) => Some(e),
+        };
+        if let Some(detail) = detail {
+            return Err(TransportError::Unreachable {
+                address: host.address.clone(),
+                port: host.settings.port,
+                detail,
+            });
+        }
+    }
+    match gate.admit(cancel).await {
+        None => Err(TransportError::Interrupted {
+            phase: Phase::Queued,
+        }),
+        Some(Err(e)) => Err(e),
+        Some(Ok(t)) => Ok(Some(t)),
     }
 }
 
