@@ -85,10 +85,10 @@ impl LoginGate {
                 if s.rejections >= MAX_REJECTIONS {
                     return Some(Err(TransportError::AuthFailed {
                         credential: self.credential.clone(),
+                        // The same text for every host, so reports group them.
                         detail: format!(
-                            "not tried: {} hosts already rejected this credential, and more attempts \
-                             could lock the account out",
-                            s.rejections
+                            "not tried: other hosts rejected this credential {MAX_REJECTIONS} times, \
+                             and more attempts could lock the account out"
                         ),
                     }));
                 }
