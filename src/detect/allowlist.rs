@@ -256,7 +256,7 @@ const VENDORS: &[Vendor] = &[
     Vendor { signer: "adobe", program_files: true, system: false, user_dirs: &[] },
     Vendor { signer: "logitech", program_files: true, system: true, user_dirs: &[] },
     Vendor { signer: "mozilla corporation", program_files: true, system: false, user_dirs: &["local:Mozilla"] },
-    Vendor { signer: "lenovo", program_files: true, system: true, user_dirs: &[] },
+    Vendor { signer: "lenovo", program_files: true, system: true, user_dirs: &["programdata:Lenovo"] },
     Vendor { signer: "dropbox", program_files: true, system: false, user_dirs: &["roaming:Dropbox", "local:Dropbox"] },
     Vendor { signer: "discord inc", program_files: false, system: false, user_dirs: &["local:Discord"] },
     Vendor { signer: "cisco", program_files: true, system: false, user_dirs: &["local:WebEx", "local:CiscoSpark", "local:Programs"] },
@@ -277,9 +277,11 @@ fn vendor_in_place(f: &Facts, file: &str) -> Option<String> {
     let ok = match place.area {
         Area::ProgramFiles => v.program_files,
         Area::System | Area::Windows => v.system,
-        Area::LocalAppData | Area::RoamingAppData => v.user_dirs.iter().any(|d| {
+        Area::LocalAppData | Area::RoamingAppData | Area::ProgramData => v.user_dirs.iter().any(|d| {
             let (area, dir) = d.split_once(':').unwrap_or(("", d));
-            let area_ok = (area == "local" && place.area == Area::LocalAppData) || (area == "roaming" && place.area == Area::RoamingAppData);
+            let area_ok = (area == "local" && place.area == Area::LocalAppData)
+                || (area == "roaming" && place.area == Area::RoamingAppData)
+                || (area == "programdata" && place.area == Area::ProgramData);
             area_ok && place.rel.len() >= 2 && place.rel[0].eq_ignore_ascii_case(dir)
         }),
         _ => false,
@@ -292,7 +294,7 @@ fn vendor_in_place(f: &Facts, file: &str) -> Option<String> {
 const KNOWN_EXPORTS: &[(&str, &str, &[Area])] = &[
     ("advpack.dll", "DelNodeRunDLL32", &[Area::System]),
     ("logilda.dll", "LogiFetch", &[Area::System, Area::ProgramFiles]),
-    ("spectrum_core.dll", "RunDLL", &[Area::System, Area::ProgramFiles]),
+    ("spectrum_core.dll", "RunDLL", &[Area::System, Area::ProgramFiles, Area::ProgramData]),
     ("printui.dll", "PrintUIEntry", &[Area::System]),
     ("user32.dll", "UpdatePerUserSystemParameters", &[Area::System]),
     ("dfshim.dll", "ShArpMaintain", &[Area::System, Area::Windows]),
@@ -361,7 +363,8 @@ fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
                 let name = paths::file_name(&pl.path).to_ascii_lowercase();
                 let place = f.place(&pl.path);
                 if let Some((_, export, areas)) = KNOWN_EXPORTS.iter().find(|(d, e, _)| *d == name && pl.export.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(e))) {
-                    if areas.contains(&place.area) {
+                    let vendor_dir_ok = place.area != Area::ProgramData || place.rel.first().is_some_and(|d| d.eq_ignore_ascii_case("lenovo"));
+                    if areas.contains(&place.area) && vendor_dir_ok {
                         return Some(format!("{} runs {},{export} from {}, a known product entry point in its real folder", l.what(), paths::file_name(&pl.path), paths::parent(&pl.path)));
                     }
                 }
@@ -383,6 +386,30 @@ fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
                     return Some(format!("service {} is the known product service running {}", s.name, p.program));
                 }
             }
+        }
+    }
+    // EmoCheck's cue: a signed file in a %LOCALAPPDATA% folder whose name
+    // a product also uses under Program Files or the user's %APPDATA%.
+    let subj: Vec<String> = subject_files(fd).into_iter().filter(|x| !f.file(x).is_some_and(|y| y.is_dir)).collect();
+    if !subj.is_empty() {
+        let mut why = Vec::new();
+        for file in &subj {
+            let place = f.place(file);
+            let signer = f.valid_signer(file);
+            let user_appdata = place.user.as_deref().and_then(|u| f.user_by_name(u)).map(|u| u.appdata.clone());
+            let elsewhere = (place.area == Area::LocalAppData && place.rel.len() >= 2)
+                .then(|| super::families::name_exists_elsewhere(f, user_appdata.as_deref(), &place.rel[0]))
+                .flatten();
+            match (signer, elsewhere) {
+                (Some(s), Some(e)) => why.push(format!("{file} is signed by {s} and its folder name is a product's ({e} exists)")),
+                _ => {
+                    why.clear();
+                    break;
+                }
+            }
+        }
+        if !why.is_empty() {
+            return Some(why.join("; "));
         }
     }
     // Trusted publishers in their usual places.

@@ -64,8 +64,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 }
                 let folder = if place.rel.len() >= 2 { place.rel[place.rel.len() - 2].clone() } else { String::new() };
                 let stem = paths::stem(&p.path);
-                let signed_any = f.file(&p.path).is_some_and(|x| x.signature.eq_ignore_ascii_case("valid"));
-                if !signed_any && (names::looks_random(stem) || (!folder.is_empty() && names::looks_random(&folder))) && !names::known_product(&folder) {
+                let explicit_unsigned = f.file(&p.path).is_some_and(|x| x.signature.eq_ignore_ascii_case("unsigned") || x.signature.eq_ignore_ascii_case("invalid"));
+                if explicit_unsigned && (names::looks_random(stem) || (!folder.is_empty() && names::looks_random(&folder))) && !names::known_product(&folder) {
                     out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low,
                         vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")], vec![f.long_path(&p.path)]));
                 }

@@ -115,19 +115,11 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
             Family::UnknownLoaderLike => continue,
         };
         for t in &fd.target_files {
-            let place = f.place(t);
-            // Only a loader's own folder: one level below a user-writable
-            // root or a new folder in the system folder, never the root itself.
-            let own = match place.area {
-                Area::LocalAppData | Area::RoamingAppData | Area::RootFolder => {
-                    place.rel.len() == 2 && (!place.rel[0].eq_ignore_ascii_case("microsoft"))
-                        || (place.area == Area::RoamingAppData && place.rel.len() == 3 && place.rel[0].eq_ignore_ascii_case("microsoft"))
-                }
-                Area::System => place.rel.len() == 2,
-                _ => false,
-            };
-            let is_folder_target = f.file(t).is_some_and(|x| x.is_dir);
-            if !own || is_folder_target {
+            // A target that is the folder of another target is not a file.
+            if fd.target_files.iter().any(|o| paths::key(paths::parent(o)) == paths::key(t)) || f.file(t).is_some_and(|x| x.is_dir) {
+                continue;
+            }
+            if !loader_folder(f, fd.family, t) {
                 continue;
             }
             let folder = paths::parent(&f.long_path(t)).to_string();
@@ -165,6 +157,37 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
         }
     }
     out.extend(add);
+}
+
+/// Is the folder of `target` the loader's own folder (safe to treat as
+/// hostile as a whole)? Only the documented made-up folder shapes; never a
+/// product, Windows or Office folder, a drive root folder or a profile root.
+fn loader_folder(f: &Facts, family: Family, target: &str) -> bool {
+    use super::names;
+    let place = f.place(target);
+    let n = place.rel.len();
+    if n < 2 {
+        return false;
+    }
+    let folder = place.rel[n - 2].as_str();
+    let plain = folder.bytes().all(|b| b.is_ascii_alphanumeric()) && !names::known_product(folder);
+    match family {
+        Family::Emotet => match place.area {
+            Area::LocalAppData => n == 2 && plain,
+            Area::System => n == 2 && names::emotet_folder_shape(folder) && !names::known_system_subdir(folder) && !names::known_product(folder),
+            _ => false,
+        },
+        Family::Qakbot => super::families::qakbot_folder(f, paths::parent(target)).is_some(),
+        Family::TrickBot => names::trickbot_gtag_folder(folder) || names::trickbot_words_suffix_folder(folder),
+        Family::IcedId => {
+            matches!(place.area, Area::LocalAppData | Area::RoamingAppData)
+                && n == 2
+                && plain
+                && !folder.eq_ignore_ascii_case("microsoft")
+                && (paths::extension(target) == "dll" || paths::file_name(target).eq_ignore_ascii_case("license.dat"))
+        }
+        Family::Dridex | Family::UnknownLoaderLike => false,
+    }
 }
 
 const INJECT_TARGETS: &[&str] = &["explorer.exe", "mobsync.exe", "msra.exe", "onedrivesetup.exe", "iexplore.exe", "wermgr.exe", "svchost.exe"];
@@ -238,7 +261,12 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                 p.image, p.pid, parent_name, q.pid, q.command_line,
                 if family == Family::TrickBot { "TrickBot uses wermgr.exe/svchost.exe" } else { "Qakbot uses explorer, mobsync, msra, OneDriveSetup, iexplore, wermgr" }
             )];
-            add.push(f.finding(l.artifact.clone(), family, rule, Confidence::High, reasons, parent_targets));
+            add.push(f.finding(l.artifact.clone(), family, rule, Confidence::High, reasons, parent_targets.clone()));
+            let parent_art = ArtifactRef::Process { pid: q.pid, image: q.image.clone() };
+            if !out.iter().any(|x| x.artifact == parent_art && x.family == family) {
+                add.push(f.finding(parent_art, family, "LINK-PARENT-OF-INJECTED", Confidence::High, vec![format!(
+                    "{} (pid {}) started {} (pid {}), the {} injection pattern; it loads {}", q.image, q.pid, p.image, p.pid, family.name(), parent_targets.join(", "))], parent_targets));
+            }
             continue;
         }
         let wow_explorer = name == "explorer.exe" && paths::normalize(&p.image).to_ascii_lowercase().contains("\\syswow64\\");

@@ -372,6 +372,25 @@ pub const DRIDEX_SIDELOAD_DLLS: &[&str] = &[
     "bcp47langs", "spp", "wininet", "sppc", "dbghelp", "cryptsp", "ncrypt", "tapi32", "ntdsapi",
 ];
 
+/// Folders Windows keeps directly in System32/SysWOW64 (lower-case).
+const KNOWN_SYSTEM_SUBDIRS: &[&str] = &[
+    "drivers", "wbem", "spool", "tasks", "config", "catroot", "catroot2", "oobe", "sysprep", "migration", "dism",
+    "logfiles", "grouppolicy", "grouppolicyusers", "appraiser", "appmgmt", "restore", "recovery", "sru", "winevt",
+    "wdi", "speech", "speech_onecore", "ime", "inetsrv", "icsxml", "ias", "com", "setup", "manifeststore", "mui",
+    "networklist", "boot", "codeintegrity", "containers", "directx", "dsc", "driverstore", "firewall", "lxss",
+    "macromed", "microsoft", "msdtc", "nativeimages", "performance", "ras", "schemas", "servicing",
+    "shellexperiences", "smi", "spp", "sppui", "wcp", "wfp", "winbiodatabase", "winbioplugins", "windowspowershell",
+    "winmetadata", "winrm", "wlan", "wua", "applocker", "bthprops", "cryptography", "downlevel", "fxstmp", "hostedstore",
+    "lpksetup", "msmq", "openssh", "printing_admin_scripts", "provisioning", "ucrt", "vpn", "wbemtest", "xpsviewer",
+    "zh", "ja", "ko", "de", "fr", "es", "it", "ru", "pt", "nl", "pl", "sv", "tr", "cs", "da", "fi", "el", "hu", "nb",
+];
+
+/// Is this a folder Windows itself keeps in System32 (or a language folder)?
+pub fn known_system_subdir(name: &str) -> bool {
+    let l = name.to_ascii_lowercase();
+    KNOWN_SYSTEM_SUBDIRS.contains(&l.as_str()) || (l.len() == 5 && l.as_bytes()[2] == b'-')
+}
+
 /// Well-known names of System32 modules seen reused as Emotet 2020
 /// folder/file names (EmoCheck scan v3 builds the full list from the host's
 /// System32; the snapshot can supply it, this is the fallback).

@@ -40,7 +40,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         let signer = f.valid_signer(&long);
         let signed_ms = signer.is_some_and(|s| s.to_ascii_lowercase().contains("microsoft"));
         let sys_name = system_exe_name(f, &stem);
-        if !(signed_ms || sys_name) || !odd_folder(&folder) {
+        let ms_task = matches!(l.source, Source::Task(t) if t.author.eq_ignore_ascii_case("microsoft") && t.triggers.iter().any(|x| x.contains("PT30M")));
+        if !(signed_ms || sys_name || ms_task) || !odd_folder(&folder) || (signer.is_some() && !signed_ms) {
             continue;
         }
         let dir = paths::parent(&long).to_string();

@@ -184,7 +184,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-SYSNAME-EXE", conf, reasons, vec![f.long_path(&p.path)]));
                     continue;
                 }
-                if shape && folder.eq_ignore_ascii_case(&stem) && names::looks_random(&stem) {
+                let explicit_unsigned = f.file(&p.path).is_some_and(|x| x.signature.eq_ignore_ascii_case("unsigned") || x.signature.eq_ignore_ascii_case("invalid"));
+                if shape && folder.eq_ignore_ascii_case(&stem) && (names::looks_random(&stem) || (explicit_unsigned && named_after)) {
                     let reasons = vec![format!(
                         "{}: folder and EXE share one made-up name ({folder}\\{fname}), the Emotet 2019 layout",
                         runs_words(l, p)
@@ -299,16 +300,20 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         let fname = paths::file_name(&ff.path);
         let residue = match place.area {
             Area::UserProfile if place.rel.len() == 1 => {
-                (ext == "ocx" && names::is_alpha(&stem) && stem.len() <= 12)
+                ((ext == "ocx" || ext == "dll") && names::is_alpha(&stem) && stem.len() <= 12)
                     || (ext == "exe" && (1..=4).contains(&stem.len()) && stem.bytes().all(|b| b.is_ascii_digit()))
             }
             Area::DriveRoot => ext == "ocx" && names::is_alpha(&stem),
+            Area::ProgramData if place.rel.len() == 1 => {
+                ["bat", "vbs", "dll", "js"].contains(&ext.as_str()) && stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem)
+            }
+            Area::UserTemp if place.rel.len() == 1 => ext == "vbs" && stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem),
             _ => false,
         };
         if residue && f.valid_signer(&ff.path).is_none() {
             out.push(f.finding(art.clone(), Family::Emotet, "EMO-INITIAL-RESIDUE", Confidence::Medium, vec![format!(
-                "{fname} sits directly in {} - where Emotet's document macros dropped their first stage (short .ocx name, or 1-4 digit .exe)",
-                if place.area == Area::DriveRoot { "the drive root" } else { "the user profile folder" }
+                "{fname} sits directly in {} - where Emotet's first stages were dropped (short .ocx/.dll name, 1-4 digit .exe, random .bat/.vbs/.dll in ProgramData, random .vbs in Temp)",
+                match place.area { Area::DriveRoot => "the drive root", Area::ProgramData => "C:\\ProgramData", Area::UserTemp => "%TEMP%", _ => "the user profile folder" }
             )], vec![paths::normalize(&ff.path)]));
             continue;
         }
@@ -318,7 +323,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             let ms = ff.signature.eq_ignore_ascii_case("valid") && ff.signer.to_ascii_lowercase().contains("microsoft");
             let unsigned = ff.signature.eq_ignore_ascii_case("unsigned") || ff.signature.eq_ignore_ascii_case("invalid");
             let plain = folder.bytes().all(|b| b.is_ascii_alphanumeric()) && stem.bytes().all(|b| b.is_ascii_alphanumeric());
-            if !ms && plain && (unsigned || (system32_name(f, folder) && system32_name(f, &stem))) {
+            if !ms && plain && !names::known_system_subdir(folder) && (unsigned || (system32_name(f, folder) && system32_name(f, &stem))) {
                 out.push(f.finding(art.clone(), Family::Emotet, "EMO-SYSNAME-EXE", Confidence::Medium, vec![format!(
                     "{} is an EXE not signed by Microsoft ({}) in a SysWOW64 subfolder, the Emotet 2020 admin layout", ff.path, if ff.signature.is_empty() { "no signature facts" } else { ff.signature.as_str() })], vec![paths::normalize(&ff.path)]));
             }

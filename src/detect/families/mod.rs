@@ -8,6 +8,8 @@ mod qakbot;
 mod trickbot;
 
 use super::facts::{Facts, Launch};
+pub(crate) use emotet::name_exists_elsewhere;
+pub(crate) use qakbot::qakbot_folder;
 use super::Finding;
 
 pub(crate) fn check_launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {

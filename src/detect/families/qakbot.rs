@@ -126,6 +126,16 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             }
         }
     }
+    // A task whose PowerShell reads its code from a registry value (DFIR Report Qbot cases).
+    if let Source::Task(t) = l.source {
+        let e = l.parsed.expanded.to_ascii_lowercase();
+        let reads_reg = (e.contains("hkcu:") || e.contains("hklm:") || e.contains("registry::")) && (e.contains("gp ") || e.contains("get-itemproperty") || e.contains("getvalue("));
+        if e.contains("powershell") && reads_reg && (e.contains("frombase64string") || e.contains("iex") || e.contains("invoke-expression")) {
+            out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Confidence::Medium, vec![format!(
+                "task {} runs PowerShell that decodes and runs code stored in the registry ({}), as Qakbot's tasks did in DFIR Report cases; remove the registry value too",
+                t.path, l.parsed.raw)], vec![]));
+        }
+    }
     // Self-deletion: overwrite the loader with calc.exe after a ping delay.
     let e = l.parsed.expanded.to_ascii_lowercase();
     if e.contains("ping") && e.contains("127.0.0.1") && e.contains("type ") && e.contains("calc.exe") && e.contains('>') {
