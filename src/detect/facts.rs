@@ -137,6 +137,13 @@ impl<'a> Facts<'a> {
         self.file(path).is_some_and(|f| f.exists)
     }
 
+    /// Does the snapshot show exactly this path (no WOW64 folding)? Used to
+    /// tell which of System32/SysWOW64 really holds a file.
+    pub fn exists_exact(&self, path: &str) -> bool {
+        let want = paths::normalize(path).to_lowercase();
+        self.snap.files.iter().any(|f| f.exists && paths::normalize(&f.path).to_lowercase() == want)
+    }
+
     /// The long form of a path when the snapshot knows it.
     pub fn long_path(&self, path: &str) -> String {
         match self.file(path) {

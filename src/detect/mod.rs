@@ -164,3 +164,78 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     out.sort_by(|a, b| b.confidence.cmp(&a.confidence).then(a.artifact.cmp(&b.artifact)));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::builder::SnapshotBuilder;
+    use super::*;
+
+    const BAD: &str = "9d3f5a7c1e2b4d6f8a0c2e4f6a8b0d2f4e6a8c0e2f4a6b8d0f2e4a6c8e0b2d4f";
+
+    fn host() -> Snapshot {
+        SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "Updater", r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start")
+            .file(r"C:\Users\bob\AppData\Local\Tools\helper.dll")
+            .with_file(r"C:\Users\bob\AppData\Local\Tools\helper.dll", |f| f.sha256 = BAD.into())
+            .process(77, 1, r"C:\Windows\System32\rundll32.exe", r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start", "bob")
+            .build()
+    }
+
+    #[test]
+    fn generic_then_hash_makes_it_certain_and_links_the_process() {
+        let plain = detect(&host(), &DetectContext::default());
+        let run = plain.iter().find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. })).expect("run finding");
+        assert_eq!(run.family, Family::UnknownLoaderLike);
+        assert_eq!(run.confidence, Confidence::Medium);
+        assert!(!run.certain);
+        assert!(run.related.iter().any(|r| matches!(r, ArtifactRef::Process { pid: 77, .. })), "{:?}", run.related);
+
+        let ctx = DetectContext { hashes: HashList::parse(&format!("{BAD} Heodo\n")).unwrap(), ..Default::default() };
+        let hit = detect(&host(), &ctx);
+        let run = hit.iter().find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. })).unwrap();
+        assert!(run.certain);
+        assert_eq!(run.confidence, Confidence::High);
+        assert_eq!(run.family, Family::Emotet);
+    }
+
+    #[test]
+    fn user_allowlist_spares_but_keeps() {
+        let ctx = DetectContext { allow: AllowList::parse("path:C:\\Users\\*\\AppData\\Local\\Tools\\*.dll\n").unwrap(), ..Default::default() };
+        let out = detect(&host(), &ctx);
+        assert!(!out.is_empty());
+        assert!(out.iter().all(|f| f.allowlisted.as_deref().is_some_and(|r| r.contains("user allow-list"))), "{out:#?}");
+    }
+
+    #[test]
+    fn product_name_in_random_folder_is_not_spared() {
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "LogiDA", r"rundll32.exe C:\Users\bob\AppData\Local\Qzxkvbn\LogiLDA.dll,LogiFetch")
+            .signed_file(r"C:\Users\bob\AppData\Local\Qzxkvbn\LogiLDA.dll", "Logitech Inc")
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        assert!(out.iter().any(|f| f.actionable()), "{out:#?}");
+        let s = SnapshotBuilder::new("WS1")
+            .run("HKLM", "LogiDA", r"rundll32.exe C:\Windows\System32\LogiLDA.dll,LogiFetch")
+            .build();
+        assert!(detect(&s, &DetectContext::default()).iter().all(|f| !f.actionable()));
+    }
+
+    #[test]
+    fn wow64_and_timestomp() {
+        let s = SnapshotBuilder::new("SRV1")
+            .service("mqbvdf.kxe", "mqbvdf.kxe", r#"C:\Windows\system32\rundll32.exe "C:\Windows\system32\Mqbvdfzt\mqbvdf.kxe",RunDLL"#, "LocalSystem")
+            .file(r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe")
+            .with_file(r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe", |f| f.modified = "2021-01-01T00:00:00Z".into())
+            .dir(r"C:\Windows\SysWOW64\Mqbvdfzt", &["mqbvdf.kxe"])
+            .with_file(r"C:\Windows\SysWOW64\Mqbvdfzt", |f| f.modified = "2021-01-08T00:00:00.3Z".into())
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let svc = out.iter().find(|f| matches!(f.artifact, ArtifactRef::Service { .. })).expect("service finding");
+        assert_eq!(svc.family, Family::Emotet);
+        assert_eq!(svc.target_files, vec![r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe".to_string()]);
+        assert!(svc.reasons.iter().any(|r| r.contains("seven days")), "{:?}", svc.reasons);
+        assert!(svc.reasons.iter().any(|r| r.contains("service is named after the file")));
+    }
+}

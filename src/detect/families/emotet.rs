@@ -227,7 +227,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
 }
 
 fn existing_or_all(f: &Facts, variants: &[String]) -> Vec<String> {
-    let ex: Vec<String> = variants.iter().filter(|v| f.exists(v)).cloned().collect();
+    let ex: Vec<String> = variants.iter().filter(|v| f.exists_exact(v)).cloned().collect();
     if ex.is_empty() { variants.to_vec() } else { ex }
 }
 
@@ -333,7 +333,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let t: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-    if t.is_empty() || t.len() % 2 != 0 {
+    if t.is_empty() || !t.len().is_multiple_of(2) {
         return None;
     }
     (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok()).collect()
