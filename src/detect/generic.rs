@@ -32,48 +32,120 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             let remote = p.path.to_ascii_lowercase().starts_with("http");
             let what = super::families::runs_words(l, p);
             if remote {
-                out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-REMOTE-SCRIPT", if l.autostart { Confidence::Medium } else { Confidence::Low },
-                    vec![format!("{what}: code fetched from the network at every start")], vec![]));
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::UnknownLoaderLike,
+                    "GEN-REMOTE-SCRIPT",
+                    if l.autostart {
+                        Confidence::Medium
+                    } else {
+                        Confidence::Low
+                    },
+                    vec![format!(
+                        "{what}: code fetched from the network at every start"
+                    )],
+                    vec![],
+                ));
                 continue;
             }
             if !place.user_writable() {
                 continue;
             }
-            let conf = if l.autostart { Confidence::Medium } else { Confidence::Low };
+            let conf = if l.autostart {
+                Confidence::Medium
+            } else {
+                Confidence::Low
+            };
             if p.via.loads_dll() {
-                let mut reasons = vec![format!("{what}: a system launcher loading a DLL from a user-writable folder, with no known product behind it")];
+                let mut reasons = vec![format!(
+                    "{what}: a system launcher loading a DLL from a user-writable folder, with no known product behind it"
+                )];
                 if names::is_fake_dll_extension(&ext) {
                     reasons.push(format!("the DLL has a non-DLL extension (.{ext})"));
                 }
-                out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-LOLBIN-USERWRITABLE", conf, reasons, vec![f.long_path(&p.path)]));
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::UnknownLoaderLike,
+                    "GEN-LOLBIN-USERWRITABLE",
+                    conf,
+                    reasons,
+                    vec![f.long_path(&p.path)],
+                ));
                 continue;
             }
-            let script = matches!(p.via, Launcher::ScriptHost | Launcher::Mshta | Launcher::PowerShell) || SCRIPT_EXTS.contains(&ext.as_str());
+            let script = matches!(
+                p.via,
+                Launcher::ScriptHost | Launcher::Mshta | Launcher::PowerShell
+            ) || SCRIPT_EXTS.contains(&ext.as_str());
             if script {
-                let conf = if in_startup_folder && p.via == Launcher::Direct { Confidence::Low } else { conf };
-                out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-SCRIPT-USERWRITABLE", conf,
-                    vec![format!("{what}: a script in a user-writable folder started at every logon or boot")], vec![f.long_path(&p.path)]));
+                let conf = if in_startup_folder && p.via == Launcher::Direct {
+                    Confidence::Low
+                } else {
+                    conf
+                };
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::UnknownLoaderLike,
+                    "GEN-SCRIPT-USERWRITABLE",
+                    conf,
+                    vec![format!(
+                        "{what}: a script in a user-writable folder started at every logon or boot"
+                    )],
+                    vec![f.long_path(&p.path)],
+                ));
                 continue;
             }
-            if p.via == Launcher::Direct && l.autostart && (ext == "exe" || ext == "scr" || ext == "com" || ext == "pif") {
+            if p.via == Launcher::Direct
+                && l.autostart
+                && (ext == "exe" || ext == "scr" || ext == "com" || ext == "pif")
+            {
                 let unsigned = f.valid_signer(&p.path).is_none();
                 if hijack && unsigned {
-                    out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-HIJACK-USERWRITABLE", Confidence::Medium,
-                        vec![format!("{what}: a Winlogon/IFEO entry pointing into a user-writable folder")], vec![f.long_path(&p.path)]));
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::UnknownLoaderLike,
+                        "GEN-HIJACK-USERWRITABLE",
+                        Confidence::Medium,
+                        vec![format!(
+                            "{what}: a Winlogon/IFEO entry pointing into a user-writable folder"
+                        )],
+                        vec![f.long_path(&p.path)],
+                    ));
                     continue;
                 }
-                let folder = if place.rel.len() >= 2 { place.rel[place.rel.len() - 2].clone() } else { String::new() };
+                let folder = if place.rel.len() >= 2 {
+                    place.rel[place.rel.len() - 2].clone()
+                } else {
+                    String::new()
+                };
                 let stem = paths::stem(&p.path);
-                let explicit_unsigned = f.file(&p.path).is_some_and(|x| x.signature.eq_ignore_ascii_case("unsigned") || x.signature.eq_ignore_ascii_case("invalid"));
-                if explicit_unsigned && (names::looks_random(stem) || (!folder.is_empty() && names::looks_random(&folder))) && !names::known_product(&folder) {
+                let explicit_unsigned = f.file(&p.path).is_some_and(|x| {
+                    x.signature.eq_ignore_ascii_case("unsigned")
+                        || x.signature.eq_ignore_ascii_case("invalid")
+                });
+                if explicit_unsigned
+                    && (names::looks_random(stem)
+                        || (!folder.is_empty() && names::looks_random(&folder)))
+                    && !names::known_product(&folder)
+                {
                     out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low,
                         vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")], vec![f.long_path(&p.path)]));
                 }
             }
         }
         if l.parsed.inline_code && l.autostart {
-            out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-INLINE-CODE", Confidence::Medium,
-                vec![format!("{} runs inline code ({}) at every start", l.what(), l.parsed.raw)], vec![]));
+            out.push(f.finding(
+                l.artifact.clone(),
+                Family::UnknownLoaderLike,
+                "GEN-INLINE-CODE",
+                Confidence::Medium,
+                vec![format!(
+                    "{} runs inline code ({}) at every start",
+                    l.what(),
+                    l.parsed.raw
+                )],
+                vec![],
+            ));
         }
     }
     for r in &f.snap.registry {
@@ -85,24 +157,57 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             let whole_drive = paths::normalize(&r.value).len() <= 3 && r.value.contains(':');
             if broad || random || whole_drive {
                 out.push(f.finding(
-                    ArtifactRef::RegistryValue { hive: r.hive.clone(), key: r.key.clone(), value: r.value.clone() },
+                    ArtifactRef::RegistryValue {
+                        hive: r.hive.clone(),
+                        key: r.key.clone(),
+                        value: r.value.clone(),
+                    },
                     Family::UnknownLoaderLike,
                     "GEN-DEFENDER-EXCLUSION",
-                    if whole_drive || random { Confidence::Medium } else { Confidence::Low },
-                    vec![format!("Defender is told to skip {} ({}): loaders hide their folders this way", r.value,
-                        if whole_drive { "a whole drive" } else if broad { "a whole user-writable root" } else { "a random-looking user-writable folder" })],
+                    if whole_drive || random {
+                        Confidence::Medium
+                    } else {
+                        Confidence::Low
+                    },
+                    vec![format!(
+                        "Defender is told to skip {} ({}): loaders hide their folders this way",
+                        r.value,
+                        if whole_drive {
+                            "a whole drive"
+                        } else if broad {
+                            "a whole user-writable root"
+                        } else {
+                            "a random-looking user-writable folder"
+                        }
+                    )],
                     vec![],
                 ));
             }
         }
-        let uac = ["software\\classes\\ms-settings\\shell\\open\\command", "software\\classes\\mscfile\\shell\\open\\command", "software\\classes\\exefile\\shell\\open\\command", "software\\classes\\folder\\shell\\open\\command"];
-        if uac.iter().any(|u| k.ends_with(u)) && !r.hive.eq_ignore_ascii_case("HKLM") && !r.data.trim().is_empty() && !r.value.eq_ignore_ascii_case("DelegateExecute") {
+        let uac = [
+            "software\\classes\\ms-settings\\shell\\open\\command",
+            "software\\classes\\mscfile\\shell\\open\\command",
+            "software\\classes\\exefile\\shell\\open\\command",
+            "software\\classes\\folder\\shell\\open\\command",
+        ];
+        if uac.iter().any(|u| k.ends_with(u))
+            && !r.hive.eq_ignore_ascii_case("HKLM")
+            && !r.data.trim().is_empty()
+            && !r.value.eq_ignore_ascii_case("DelegateExecute")
+        {
             out.push(f.finding(
-                ArtifactRef::RegistryValue { hive: r.hive.clone(), key: r.key.clone(), value: r.value.clone() },
+                ArtifactRef::RegistryValue {
+                    hive: r.hive.clone(),
+                    key: r.key.clone(),
+                    value: r.value.clone(),
+                },
                 Family::UnknownLoaderLike,
                 "GEN-UAC-BYPASS-KEY",
                 Confidence::Medium,
-                vec![format!("per-user {}\\{} overrides an auto-elevating handler with '{}': a UAC bypass", r.hive, r.key, r.data)],
+                vec![format!(
+                    "per-user {}\\{} overrides an auto-elevating handler with '{}': a UAC bypass",
+                    r.hive, r.key, r.data
+                )],
                 vec![],
             ));
         }

@@ -39,15 +39,39 @@ fn is_sha256(s: &str) -> bool {
 }
 
 fn split_csv(line: &str) -> Vec<String> {
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(line.as_bytes());
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(line.as_bytes());
     match r.records().next() {
-        Some(Ok(rec)) => rec.iter().map(|s| s.trim().trim_matches('"').trim().to_string()).collect(),
-        _ => line.split(',').map(|s| s.trim().trim_matches('"').to_string()).collect(),
+        Some(Ok(rec)) => rec
+            .iter()
+            .map(|s| s.trim().trim_matches('"').trim().to_string())
+            .collect(),
+        _ => line
+            .split(',')
+            .map(|s| s.trim().trim_matches('"').to_string())
+            .collect(),
     }
 }
 
-const HASH_COLUMNS: &[&str] = &["sha256", "sha256_hash", "sha256hash", "sha-256", "hash", "sha256sum"];
-const LABEL_COLUMNS: &[&str] = &["signature", "family", "malware", "malware_printable", "label", "tags"];
+const HASH_COLUMNS: &[&str] = &[
+    "sha256",
+    "sha256_hash",
+    "sha256hash",
+    "sha-256",
+    "hash",
+    "sha256sum",
+];
+const LABEL_COLUMNS: &[&str] = &[
+    "signature",
+    "family",
+    "malware",
+    "malware_printable",
+    "label",
+    "tags",
+];
 
 impl HashList {
     /// Parse a list. Errors name the line.
@@ -62,21 +86,33 @@ impl HashList {
             }
             // A header, possibly commented (MalwareBazaar: `# "first_seen_utc","sha256_hash",...`).
             let uncommented = line.trim_start_matches('#').trim();
-            if columns.is_none() && !uncommented.contains(',') && HASH_COLUMNS.contains(&uncommented.trim_matches('"').to_ascii_lowercase().as_str()) {
+            if columns.is_none()
+                && !uncommented.contains(',')
+                && HASH_COLUMNS
+                    .contains(&uncommented.trim_matches('"').to_ascii_lowercase().as_str())
+            {
                 columns = Some((0, None, 1));
                 continue;
             }
             if columns.is_none() && uncommented.contains(',') {
-                let cols: Vec<String> = split_csv(uncommented).into_iter().map(|c| c.to_ascii_lowercase()).collect();
+                let cols: Vec<String> = split_csv(uncommented)
+                    .into_iter()
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
                 if let Some(h) = cols.iter().position(|c| HASH_COLUMNS.contains(&c.as_str())) {
-                    let label = LABEL_COLUMNS.iter().find_map(|l| cols.iter().position(|c| c == l));
+                    let label = LABEL_COLUMNS
+                        .iter()
+                        .find_map(|l| cols.iter().position(|c| c == l));
                     columns = Some((h, label, cols.len()));
                     continue;
                 }
                 if !line.starts_with('#') && !cols.iter().any(|c| is_sha256(c)) {
                     return Err(HashListError {
                         line: line_no,
-                        message: format!("a CSV header needs a column named sha256 (or sha256_hash, hash); found {}", cols.join(", ")),
+                        message: format!(
+                            "a CSV header needs a column named sha256 (or sha256_hash, hash); found {}",
+                            cols.join(", ")
+                        ),
                     });
                 }
             }
@@ -87,17 +123,34 @@ impl HashList {
                 Some((h, lc, _)) => {
                     let fields = split_csv(line);
                     let Some(v) = fields.get(h) else {
-                        return Err(HashListError { line: line_no, message: format!("this row has {} field(s); the sha256 column is field {}", fields.len(), h + 1) });
+                        return Err(HashListError {
+                            line: line_no,
+                            message: format!(
+                                "this row has {} field(s); the sha256 column is field {}",
+                                fields.len(),
+                                h + 1
+                            ),
+                        });
                     };
-                    let label = lc.and_then(|c| fields.get(c)).map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "n/a");
+                    let label = lc
+                        .and_then(|c| fields.get(c))
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty() && s != "n/a");
                     (v.trim().to_string(), label)
                 }
                 None => {
                     let body = line.split('#').next().unwrap_or("").trim();
-                    let body = body.strip_prefix("sha256:").or_else(|| body.strip_prefix("SHA256:")).unwrap_or(body).trim();
+                    let body = body
+                        .strip_prefix("sha256:")
+                        .or_else(|| body.strip_prefix("SHA256:"))
+                        .unwrap_or(body)
+                        .trim();
                     let mut parts = body.splitn(2, [' ', '\t', ',', ';']);
                     let h = parts.next().unwrap_or("").trim().to_string();
-                    let label = parts.next().map(|s| s.trim().trim_matches(',').trim().to_string()).filter(|s| !s.is_empty());
+                    let label = parts
+                        .next()
+                        .map(|s| s.trim().trim_matches(',').trim().to_string())
+                        .filter(|s| !s.is_empty());
                     (h, label)
                 }
             };
@@ -107,9 +160,20 @@ impl HashList {
                     40 => " (this looks like a SHA-1)",
                     _ => "",
                 };
-                return Err(HashListError { line: line_no, message: format!("expected a SHA-256 (64 hex digits), found '{}'{hint}", hash.chars().take(80).collect::<String>()) });
+                return Err(HashListError {
+                    line: line_no,
+                    message: format!(
+                        "expected a SHA-256 (64 hex digits), found '{}'{hint}",
+                        hash.chars().take(80).collect::<String>()
+                    ),
+                });
             }
-            list.entries.entry(hash.to_ascii_lowercase()).or_insert(HashEntry { line: line_no, label });
+            list.entries
+                .entry(hash.to_ascii_lowercase())
+                .or_insert(HashEntry {
+                    line: line_no,
+                    label,
+                });
         }
         Ok(list)
     }
@@ -157,7 +221,9 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
         if ff.is_dir || ff.sha256.is_empty() {
             continue;
         }
-        let Some(entry) = list.get(&ff.sha256) else { continue };
+        let Some(entry) = list.get(&ff.sha256) else {
+            continue;
+        };
         let k = paths::key(&ff.path);
         let label_family = entry.label.as_deref().and_then(family_from_label);
         let reason = format!(
@@ -165,7 +231,11 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
             ff.sha256.to_ascii_lowercase(),
             ff.path,
             entry.line,
-            entry.label.as_ref().map(|l| format!(", {l}")).unwrap_or_default()
+            entry
+                .label
+                .as_ref()
+                .map(|l| format!(", {l}"))
+                .unwrap_or_default()
         );
         let mut matched = false;
         for fd in out.iter_mut() {
@@ -175,10 +245,10 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
                 matched = true;
                 fd.certain = true;
                 fd.confidence = Confidence::High;
-                if fd.family == Family::UnknownLoaderLike {
-                    if let Some(fam) = label_family {
-                        fd.family = fam;
-                    }
+                if fd.family == Family::UnknownLoaderLike
+                    && let Some(fam) = label_family
+                {
+                    fd.family = fam;
                 }
                 if !fd.reasons.contains(&reason) {
                     fd.reasons.push(reason.clone());
@@ -187,16 +257,34 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
         }
         let family = label_family.unwrap_or(Family::UnknownLoaderLike);
         if !matched {
-            let mut x = f.finding(ArtifactRef::File { path: paths::normalize(&ff.path) }, family, "HASH-MATCH", Confidence::High, vec![reason.clone()], vec![paths::normalize(&ff.path)]);
+            let mut x = f.finding(
+                ArtifactRef::File {
+                    path: paths::normalize(&ff.path),
+                },
+                family,
+                "HASH-MATCH",
+                Confidence::High,
+                vec![reason.clone()],
+                vec![paths::normalize(&ff.path)],
+            );
             x.certain = true;
             out.push(x);
         }
         for l in &f.launches {
-            let Source::Process(p) = l.source else { continue };
-            let runs = paths::key(&p.image) == k || l.parsed.payloads.iter().any(|x| paths::key(&x.path) == k);
+            let Source::Process(p) = l.source else {
+                continue;
+            };
+            let runs = paths::key(&p.image) == k
+                || l.parsed.payloads.iter().any(|x| paths::key(&x.path) == k);
             if runs && !out.iter().any(|x| x.artifact == l.artifact) {
-                let mut x = f.finding(l.artifact.clone(), family, "HASH-MATCH-PROCESS", Confidence::High,
-                    vec![format!("process {} runs {}; {reason}", p.pid, ff.path)], vec![paths::normalize(&ff.path)]);
+                let mut x = f.finding(
+                    l.artifact.clone(),
+                    family,
+                    "HASH-MATCH-PROCESS",
+                    Confidence::High,
+                    vec![format!("process {} runs {}; {reason}", p.pid, ff.path)],
+                    vec![paths::normalize(&ff.path)],
+                );
                 x.certain = true;
                 out.push(x);
             }
@@ -228,12 +316,17 @@ mod tests {
         );
         let l = HashList::parse(&t).unwrap();
         assert_eq!(l.len(), 1);
-        assert_eq!(family_from_label(l.get(H1).unwrap().label.as_deref().unwrap()), Some(Family::Emotet));
+        assert_eq!(
+            family_from_label(l.get(H1).unwrap().label.as_deref().unwrap()),
+            Some(Family::Emotet)
+        );
     }
 
     #[test]
     fn csv_header_by_name() {
-        let t = format!("firstseen,url,filetype,md5,sha256,signature\n2021-02-01,http://x/y,dll,abc,{H1},Qakbot\n");
+        let t = format!(
+            "firstseen,url,filetype,md5,sha256,signature\n2021-02-01,http://x/y,dll,abc,{H1},Qakbot\n"
+        );
         let l = HashList::parse(&t).unwrap();
         assert_eq!(l.get(H1).unwrap().label.as_deref(), Some("Qakbot"));
         let t = format!("SHA256\n{H2}\n");
@@ -242,7 +335,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = HashList::parse(&format!("{H1}\n# c\nd41d8cd98f00b204e9800998ecf8427e\n")).unwrap_err();
+        let e =
+            HashList::parse(&format!("{H1}\n# c\nd41d8cd98f00b204e9800998ecf8427e\n")).unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("MD5"), "{e}");
         let e = HashList::parse("name,md5\nx,abc\n").unwrap_err();

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::facts::{parse_time, Facts, Source};
+use super::facts::{Facts, Source, parse_time};
 use super::paths::{self, Area};
 use super::{ArtifactRef, Confidence, Family, Finding};
 
@@ -54,7 +54,10 @@ pub fn wow64_variants(path: &str) -> Vec<String> {
 pub(crate) fn merge(v: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     for f in v {
-        if let Some(e) = out.iter_mut().find(|e| e.artifact == f.artifact && e.family == f.family) {
+        if let Some(e) = out
+            .iter_mut()
+            .find(|e| e.artifact == f.artifact && e.family == f.family)
+        {
             if f.confidence > e.confidence {
                 e.rule_id = f.rule_id;
                 e.confidence = f.confidence;
@@ -66,7 +69,11 @@ pub(crate) fn merge(v: Vec<Finding>) -> Vec<Finding> {
                 }
             }
             for t in f.target_files {
-                if !e.target_files.iter().any(|x| paths::key(x) == paths::key(&t)) {
+                if !e
+                    .target_files
+                    .iter()
+                    .any(|x| paths::key(x) == paths::key(&t))
+                {
                     e.target_files.push(t);
                 }
             }
@@ -74,26 +81,49 @@ pub(crate) fn merge(v: Vec<Finding>) -> Vec<Finding> {
         }
         out.push(f);
     }
-    let family_arts: BTreeSet<ArtifactRef> =
-        out.iter().filter(|f| f.family != Family::UnknownLoaderLike).map(|f| f.artifact.clone()).collect();
-    out.retain(|f| f.family != Family::UnknownLoaderLike || !family_arts.contains(&f.artifact) || f.certain);
+    let family_arts: BTreeSet<ArtifactRef> = out
+        .iter()
+        .filter(|f| f.family != Family::UnknownLoaderLike)
+        .map(|f| f.artifact.clone())
+        .collect();
+    out.retain(|f| {
+        f.family != Family::UnknownLoaderLike || !family_arts.contains(&f.artifact) || f.certain
+    });
     // Two families on one artifact: keep the stronger, note the other.
     let mut keep = vec![true; out.len()];
     for i in 0..out.len() {
         for j in 0..out.len() {
-            if i != j && keep[i] && keep[j] && out[i].artifact == out[j].artifact && out[j].confidence > out[i].confidence && !out[i].certain {
+            if i != j
+                && keep[i]
+                && keep[j]
+                && out[i].artifact == out[j].artifact
+                && out[j].confidence > out[i].confidence
+                && !out[i].certain
+            {
                 keep[i] = false;
-                let note = format!("also matched {} rule {} ({:?})", out[i].family.name(), out[i].rule_id, out[i].confidence);
+                let note = format!(
+                    "also matched {} rule {} ({:?})",
+                    out[i].family.name(),
+                    out[i].rule_id,
+                    out[i].confidence
+                );
                 out[j].reasons.push(note);
             }
         }
     }
-    out.into_iter().zip(keep).filter(|(_, k)| *k).map(|(f, _)| f).collect()
+    out.into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(f, _)| f)
+        .collect()
 }
 
 fn has_target(out: &[Finding], path: &str) -> bool {
     let k = paths::key(path);
-    out.iter().any(|f| f.target_files.iter().any(|t| paths::key(t) == k) || matches!(&f.artifact, ArtifactRef::File { path } if paths::key(path) == k))
+    out.iter().any(|f| {
+        f.target_files.iter().any(|t| paths::key(t) == k)
+            || matches!(&f.artifact, ArtifactRef::File { path } if paths::key(path) == k)
+    })
 }
 
 /// A loader's folder is hostile as a whole: flag the folder and the other
@@ -116,7 +146,12 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
         };
         for t in &fd.target_files {
             // A target that is the folder of another target is not a file.
-            if fd.target_files.iter().any(|o| paths::key(paths::parent(o)) == paths::key(t)) || f.file(t).is_some_and(|x| x.is_dir) {
+            if fd
+                .target_files
+                .iter()
+                .any(|o| paths::key(paths::parent(o)) == paths::key(t))
+                || f.file(t).is_some_and(|x| x.is_dir)
+            {
                 continue;
             }
             if !loader_folder(f, fd.family, t) {
@@ -137,7 +172,10 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                 ));
             }
             for e in f.dir_entries(&folder) {
-                if has_target(out, &e) || has_target(&add, &e) || f.file(&e).is_some_and(|x| x.is_dir) {
+                if has_target(out, &e)
+                    || has_target(&add, &e)
+                    || f.file(&e).is_some_and(|x| x.is_dir)
+                {
                     continue;
                 }
                 let why = if fd.family == Family::Emotet {
@@ -150,7 +188,12 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                     fd.family,
                     rule_file,
                     Confidence::Medium,
-                    vec![format!("{} shares folder {folder} with {} ({}): {why}", paths::file_name(&e), paths::file_name(t), fd.rule_id)],
+                    vec![format!(
+                        "{} shares folder {folder} with {} ({}): {why}",
+                        paths::file_name(&e),
+                        paths::file_name(t),
+                        fd.rule_id
+                    )],
                     vec![e.clone()],
                 ));
             }
@@ -174,23 +217,39 @@ fn loader_folder(f: &Facts, family: Family, target: &str) -> bool {
     match family {
         Family::Emotet => match place.area {
             Area::LocalAppData => n == 2 && plain,
-            Area::System => n == 2 && names::emotet_folder_shape(folder) && !names::known_system_subdir(folder) && !names::known_product(folder),
+            Area::System => {
+                n == 2
+                    && names::emotet_folder_shape(folder)
+                    && !names::known_system_subdir(folder)
+                    && !names::known_product(folder)
+            }
             _ => false,
         },
         Family::Qakbot => super::families::qakbot_folder(f, paths::parent(target)).is_some(),
-        Family::TrickBot => names::trickbot_gtag_folder(folder) || names::trickbot_words_suffix_folder(folder),
+        Family::TrickBot => {
+            names::trickbot_gtag_folder(folder) || names::trickbot_words_suffix_folder(folder)
+        }
         Family::IcedId => {
             matches!(place.area, Area::LocalAppData | Area::RoamingAppData)
                 && n == 2
                 && plain
                 && !folder.eq_ignore_ascii_case("microsoft")
-                && (paths::extension(target) == "dll" || paths::file_name(target).eq_ignore_ascii_case("license.dat"))
+                && (paths::extension(target) == "dll"
+                    || paths::file_name(target).eq_ignore_ascii_case("license.dat"))
         }
         Family::Dridex | Family::UnknownLoaderLike => false,
     }
 }
 
-const INJECT_TARGETS: &[&str] = &["explorer.exe", "mobsync.exe", "msra.exe", "onedrivesetup.exe", "iexplore.exe", "wermgr.exe", "svchost.exe"];
+const INJECT_TARGETS: &[&str] = &[
+    "explorer.exe",
+    "mobsync.exe",
+    "msra.exe",
+    "onedrivesetup.exe",
+    "iexplore.exe",
+    "wermgr.exe",
+    "svchost.exe",
+];
 
 /// Processes: one that runs a flagged file is flagged with it; a signed
 /// Windows process whose parent is rundll32/regsvr32 (or that is a lone
@@ -203,18 +262,31 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
         .filter(|x| x.family == Family::Qakbot && x.actionable())
         .filter_map(|x| finding_user(f, x))
         .collect();
-    let qak_any = out.iter().any(|x| x.family == Family::Qakbot && x.actionable());
+    let qak_any = out
+        .iter()
+        .any(|x| x.family == Family::Qakbot && x.actionable());
     for l in &f.launches {
-        let Source::Process(p) = l.source else { continue };
+        let Source::Process(p) = l.source else {
+            continue;
+        };
         if out.iter().any(|x| x.artifact == l.artifact) {
             continue;
         }
         // 1. Runs a flagged file.
         let mut hit: Option<&Finding> = None;
-        let mut keys: Vec<String> = l.parsed.payloads.iter().map(|x| paths::key(&x.path)).collect();
+        let mut keys: Vec<String> = l
+            .parsed
+            .payloads
+            .iter()
+            .map(|x| paths::key(&x.path))
+            .collect();
         keys.push(paths::key(&p.image));
         for fd in out.iter().filter(|x| x.actionable()) {
-            if fd.target_files.iter().any(|t| keys.contains(&paths::key(t))) {
+            if fd
+                .target_files
+                .iter()
+                .any(|t| keys.contains(&paths::key(t)))
+            {
                 hit = Some(fd);
                 break;
             }
@@ -225,7 +297,14 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                 fd.family,
                 "LINK-PROCESS-RUNS-TARGET",
                 fd.confidence,
-                vec![format!("process {} ({}) runs {} flagged by {} on {}", p.pid, p.command_line, fd.target_files.join(", "), fd.rule_id, fd.artifact.describe())],
+                vec![format!(
+                    "process {} ({}) runs {} flagged by {} on {}",
+                    p.pid,
+                    p.command_line,
+                    fd.target_files.join(", "),
+                    fd.rule_id,
+                    fd.artifact.describe()
+                )],
                 fd.target_files.clone(),
             ));
             continue;
@@ -235,47 +314,129 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
         if !INJECT_TARGETS.contains(&name.as_str()) {
             continue;
         }
-        let parent = f.snap.processes.iter().find(|q| q.pid == p.parent_pid && p.parent_pid != 0);
-        let parent_name = parent.map(|q| paths::file_name(&q.image).to_ascii_lowercase()).unwrap_or_default();
+        let parent = f
+            .snap
+            .processes
+            .iter()
+            .find(|q| q.pid == p.parent_pid && p.parent_pid != 0);
+        let parent_name = parent
+            .map(|q| paths::file_name(&q.image).to_ascii_lowercase())
+            .unwrap_or_default();
         let user_q = l.user.as_ref().map(|u| u.name.to_ascii_lowercase());
         let qak_here = user_q.as_ref().is_some_and(|u| qak_users.contains(u)) || qak_any;
         if parent_name == "rundll32.exe" || parent_name == "regsvr32.exe" {
             let q = parent.expect("parent exists");
-            let parent_launch = f.launches.iter().find(|x| matches!(x.source, Source::Process(pp) if pp.pid == q.pid));
-            let parent_targets: Vec<String> = parent_launch.map(|x| x.parsed.payloads.iter().map(|y| f.long_path(&y.path)).collect()).unwrap_or_default();
+            let parent_launch = f
+                .launches
+                .iter()
+                .find(|x| matches!(x.source, Source::Process(pp) if pp.pid == q.pid));
+            let parent_targets: Vec<String> = parent_launch
+                .map(|x| {
+                    x.parsed
+                        .payloads
+                        .iter()
+                        .map(|y| f.long_path(&y.path))
+                        .collect()
+                })
+                .unwrap_or_default();
             let parent_family = out
                 .iter()
-                .filter(|x| x.actionable() && x.target_files.iter().any(|t| parent_targets.iter().any(|pt| paths::key(pt) == paths::key(t))))
+                .filter(|x| {
+                    x.actionable()
+                        && x.target_files.iter().any(|t| {
+                            parent_targets
+                                .iter()
+                                .any(|pt| paths::key(pt) == paths::key(t))
+                        })
+                })
                 .map(|x| x.family)
                 .find(|fam| *fam != Family::UnknownLoaderLike);
             let (family, rule) = match parent_family {
                 Some(Family::TrickBot) => (Family::TrickBot, "TRK-INJECTED-PROCESS"),
                 Some(Family::Qakbot) => (Family::Qakbot, "QAK-INJECTED-PROCESS"),
                 Some(other) => (other, "LINK-INJECTED-PROCESS"),
-                None if (name == "wermgr.exe" || name == "svchost.exe") && parent_name == "rundll32.exe" && !qak_here => (Family::TrickBot, "TRK-WERMGR-CHILD-OF-RUNDLL32"),
-                None if parent_name == "regsvr32.exe" || qak_here || name != "wermgr.exe" => (Family::Qakbot, "QAK-INJECTED-PROCESS"),
+                None if (name == "wermgr.exe" || name == "svchost.exe")
+                    && parent_name == "rundll32.exe"
+                    && !qak_here =>
+                {
+                    (Family::TrickBot, "TRK-WERMGR-CHILD-OF-RUNDLL32")
+                }
+                None if parent_name == "regsvr32.exe" || qak_here || name != "wermgr.exe" => {
+                    (Family::Qakbot, "QAK-INJECTED-PROCESS")
+                }
                 None => (Family::TrickBot, "TRK-WERMGR-CHILD-OF-RUNDLL32"),
             };
             let reasons = vec![format!(
                 "{} (pid {}) is a signed Windows process started by {} (pid {}: {}): loaders inject into such a child ({}); end this pid, not every {name}",
-                p.image, p.pid, parent_name, q.pid, q.command_line,
-                if family == Family::TrickBot { "TrickBot uses wermgr.exe/svchost.exe" } else { "Qakbot uses explorer, mobsync, msra, OneDriveSetup, iexplore, wermgr" }
+                p.image,
+                p.pid,
+                parent_name,
+                q.pid,
+                q.command_line,
+                if family == Family::TrickBot {
+                    "TrickBot uses wermgr.exe/svchost.exe"
+                } else {
+                    "Qakbot uses explorer, mobsync, msra, OneDriveSetup, iexplore, wermgr"
+                }
             )];
-            add.push(f.finding(l.artifact.clone(), family, rule, Confidence::High, reasons, parent_targets.clone()));
-            let parent_art = ArtifactRef::Process { pid: q.pid, image: q.image.clone() };
-            if !out.iter().any(|x| x.artifact == parent_art && x.family == family) {
-                add.push(f.finding(parent_art, family, "LINK-PARENT-OF-INJECTED", Confidence::High, vec![format!(
-                    "{} (pid {}) started {} (pid {}), the {} injection pattern; it loads {}", q.image, q.pid, p.image, p.pid, family.name(), parent_targets.join(", "))], parent_targets));
+            add.push(f.finding(
+                l.artifact.clone(),
+                family,
+                rule,
+                Confidence::High,
+                reasons,
+                parent_targets.clone(),
+            ));
+            let parent_art = ArtifactRef::Process {
+                pid: q.pid,
+                image: q.image.clone(),
+            };
+            if !out
+                .iter()
+                .any(|x| x.artifact == parent_art && x.family == family)
+            {
+                add.push(f.finding(
+                    parent_art,
+                    family,
+                    "LINK-PARENT-OF-INJECTED",
+                    Confidence::High,
+                    vec![format!(
+                        "{} (pid {}) started {} (pid {}), the {} injection pattern; it loads {}",
+                        q.image,
+                        q.pid,
+                        p.image,
+                        p.pid,
+                        family.name(),
+                        parent_targets.join(", ")
+                    )],
+                    parent_targets,
+                ));
             }
             continue;
         }
-        let wow_explorer = name == "explorer.exe" && paths::normalize(&p.image).to_ascii_lowercase().contains("\\syswow64\\");
+        let wow_explorer = name == "explorer.exe"
+            && paths::normalize(&p.image)
+                .to_ascii_lowercase()
+                .contains("\\syswow64\\");
         let no_args = l.parsed.args.is_empty();
-        let odd_parent = parent.is_none() || !["svchost.exe", "services.exe", "explorer.exe", "userinit.exe", "winlogon.exe"].contains(&parent_name.as_str());
+        let odd_parent = parent.is_none()
+            || ![
+                "svchost.exe",
+                "services.exe",
+                "explorer.exe",
+                "userinit.exe",
+                "winlogon.exe",
+            ]
+            .contains(&parent_name.as_str());
         if wow_explorer && qak_here {
             add.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
                 "{} (pid {}) is the 32-bit explorer, not the shell; Qakbot starts it to inject into, and this host shows Qakbot persistence", p.image, p.pid)], vec![]));
-        } else if ["msra.exe", "mobsync.exe", "wermgr.exe", "onedrivesetup.exe"].contains(&name.as_str()) && no_args && odd_parent && qak_here {
+        } else if ["msra.exe", "mobsync.exe", "wermgr.exe", "onedrivesetup.exe"]
+            .contains(&name.as_str())
+            && no_args
+            && odd_parent
+            && qak_here
+        {
             add.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
                 "{} (pid {}) runs without arguments under {} on a host with Qakbot persistence: the hollowed process Qakbot lives in",
                 p.image, p.pid, if parent.is_none() { "no living parent".to_string() } else { parent_name.clone() })], vec![]));
@@ -295,23 +456,30 @@ fn finding_user(f: &Facts, x: &Finding) -> Option<String> {
         }
     }
     let path = match &x.artifact {
-        ArtifactRef::File { path } | ArtifactRef::Folder { path } | ArtifactRef::StartupItem { path } => Some(path.clone()),
-        ArtifactRef::RegistryValue { hive, key, value } if key.to_ascii_lowercase().contains("exclusions") => {
+        ArtifactRef::File { path }
+        | ArtifactRef::Folder { path }
+        | ArtifactRef::StartupItem { path } => Some(path.clone()),
+        ArtifactRef::RegistryValue { hive, key, value }
+            if key.to_ascii_lowercase().contains("exclusions") =>
+        {
             let _ = hive;
             Some(value.clone())
         }
         _ => None,
     };
-    if let Some(p) = path {
-        if let Some(u) = f.place(&p).user {
-            return Some(u.to_ascii_lowercase());
-        }
+    if let Some(p) = path
+        && let Some(u) = f.place(&p).user
+    {
+        return Some(u.to_ascii_lowercase());
     }
     let hive = match &x.artifact {
-        ArtifactRef::RegistryAutorun { hive, .. } | ArtifactRef::RegistryValue { hive, .. } | ArtifactRef::RegistryKey { hive, .. } => Some(hive),
+        ArtifactRef::RegistryAutorun { hive, .. }
+        | ArtifactRef::RegistryValue { hive, .. }
+        | ArtifactRef::RegistryKey { hive, .. } => Some(hive),
         _ => None,
     }?;
-    f.user_by_sid(hive).map(|u| paths::file_name(&u.profile_path).to_ascii_lowercase())
+    f.user_by_sid(hive)
+        .map(|u| paths::file_name(&u.profile_path).to_ascii_lowercase())
 }
 
 /// Fill `related`: findings that share a target, a finding whose file or
@@ -327,7 +495,9 @@ pub(crate) fn relate(f: &Facts, out: &mut [Finding]) {
                 ArtifactRef::File { path } | ArtifactRef::Folder { path } => {
                     s.insert(paths::key(path));
                 }
-                ArtifactRef::RegistryValue { key, value, .. } if key.to_ascii_lowercase().contains("exclusions\\paths") => {
+                ArtifactRef::RegistryValue { key, value, .. }
+                    if key.to_ascii_lowercase().contains("exclusions\\paths") =>
+                {
                     s.insert(paths::key(value));
                 }
                 _ => {}
@@ -335,7 +505,10 @@ pub(crate) fn relate(f: &Facts, out: &mut [Finding]) {
             s
         })
         .collect();
-    let parents: Vec<BTreeSet<String>> = keys.iter().map(|s| s.iter().map(|k| paths::parent(k).to_string()).collect()).collect();
+    let parents: Vec<BTreeSet<String>> = keys
+        .iter()
+        .map(|s| s.iter().map(|k| paths::parent(k).to_string()).collect())
+        .collect();
     let users: Vec<Option<String>> = out.iter().map(|x| finding_user(f, x)).collect();
     let mut rel: Vec<Vec<ArtifactRef>> = vec![Vec::new(); n];
     for i in 0..n {
@@ -343,8 +516,13 @@ pub(crate) fn relate(f: &Facts, out: &mut [Finding]) {
             if i == j || out[i].artifact == out[j].artifact {
                 continue;
             }
-            let share = !keys[i].is_disjoint(&keys[j]) || !keys[i].is_disjoint(&parents[j]) || !keys[j].is_disjoint(&parents[i]);
-            let qak = out[i].family == Family::Qakbot && out[j].family == Family::Qakbot && users[i].is_some() && users[i] == users[j];
+            let share = !keys[i].is_disjoint(&keys[j])
+                || !keys[i].is_disjoint(&parents[j])
+                || !keys[j].is_disjoint(&parents[i]);
+            let qak = out[i].family == Family::Qakbot
+                && out[j].family == Family::Qakbot
+                && users[i].is_some()
+                && users[i] == users[j];
             if (share || qak) && !rel[i].contains(&out[j].artifact) {
                 rel[i].push(out[j].artifact.clone());
             }

@@ -68,7 +68,11 @@ pub enum Confidence {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ArtifactRef {
     /// A value under a Run-family (or Winlogon/IFEO) key.
-    RegistryAutorun { hive: String, key: String, value: String },
+    RegistryAutorun {
+        hive: String,
+        key: String,
+        value: String,
+    },
     /// An item in a startup folder.
     StartupItem { path: String },
     /// A scheduled task, by its full path.
@@ -84,7 +88,11 @@ pub enum ArtifactRef {
     /// A running process.
     Process { pid: u32, image: String },
     /// A registry value that is not an autostart (residue, config, exclusion).
-    RegistryValue { hive: String, key: String, value: String },
+    RegistryValue {
+        hive: String,
+        key: String,
+        value: String,
+    },
     /// A whole registry key (a loader's configuration key).
     RegistryKey { hive: String, key: String },
 }
@@ -93,15 +101,21 @@ impl ArtifactRef {
     /// Short human description.
     pub fn describe(&self) -> String {
         match self {
-            ArtifactRef::RegistryAutorun { hive, key, value } => format!("registry value {hive}\\{key}\\{value}"),
+            ArtifactRef::RegistryAutorun { hive, key, value } => {
+                format!("registry value {hive}\\{key}\\{value}")
+            }
             ArtifactRef::StartupItem { path } => format!("startup item {path}"),
             ArtifactRef::Task { path } => format!("scheduled task {path}"),
             ArtifactRef::Service { name } => format!("service {name}"),
-            ArtifactRef::Wmi { filter, consumer } => format!("WMI subscription {filter} -> {consumer}"),
+            ArtifactRef::Wmi { filter, consumer } => {
+                format!("WMI subscription {filter} -> {consumer}")
+            }
             ArtifactRef::File { path } => format!("file {path}"),
             ArtifactRef::Folder { path } => format!("folder {path}"),
             ArtifactRef::Process { pid, image } => format!("process {pid} ({image})"),
-            ArtifactRef::RegistryValue { hive, key, value } => format!("registry value {hive}\\{key}\\{value}"),
+            ArtifactRef::RegistryValue { hive, key, value } => {
+                format!("registry value {hive}\\{key}\\{value}")
+            }
             ArtifactRef::RegistryKey { hive, key } => format!("registry key {hive}\\{key}"),
         }
     }
@@ -161,7 +175,11 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     let mut out = link::merge(out);
     link::relate(&f, &mut out);
     allowlist::apply(&f, &ctx.allow, &mut out);
-    out.sort_by(|a, b| b.confidence.cmp(&a.confidence).then(a.artifact.cmp(&b.artifact)));
+    out.sort_by(|a, b| {
+        b.confidence
+            .cmp(&a.confidence)
+            .then(a.artifact.cmp(&b.artifact))
+    });
     out
 }
 
@@ -175,25 +193,52 @@ mod tests {
     fn host() -> Snapshot {
         SnapshotBuilder::new("WS1")
             .user("bob")
-            .run("bob", "Updater", r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start")
+            .run(
+                "bob",
+                "Updater",
+                r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start",
+            )
             .file(r"C:\Users\bob\AppData\Local\Tools\helper.dll")
-            .with_file(r"C:\Users\bob\AppData\Local\Tools\helper.dll", |f| f.sha256 = BAD.into())
-            .process(77, 1, r"C:\Windows\System32\rundll32.exe", r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start", "bob")
+            .with_file(r"C:\Users\bob\AppData\Local\Tools\helper.dll", |f| {
+                f.sha256 = BAD.into()
+            })
+            .process(
+                77,
+                1,
+                r"C:\Windows\System32\rundll32.exe",
+                r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start",
+                "bob",
+            )
             .build()
     }
 
     #[test]
     fn generic_then_hash_makes_it_certain_and_links_the_process() {
         let plain = detect(&host(), &DetectContext::default());
-        let run = plain.iter().find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. })).expect("run finding");
+        let run = plain
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. }))
+            .expect("run finding");
         assert_eq!(run.family, Family::UnknownLoaderLike);
         assert_eq!(run.confidence, Confidence::Medium);
         assert!(!run.certain);
-        assert!(run.related.iter().any(|r| matches!(r, ArtifactRef::Process { pid: 77, .. })), "{:?}", run.related);
+        assert!(
+            run.related
+                .iter()
+                .any(|r| matches!(r, ArtifactRef::Process { pid: 77, .. })),
+            "{:?}",
+            run.related
+        );
 
-        let ctx = DetectContext { hashes: HashList::parse(&format!("{BAD} Heodo\n")).unwrap(), ..Default::default() };
+        let ctx = DetectContext {
+            hashes: HashList::parse(&format!("{BAD} Heodo\n")).unwrap(),
+            ..Default::default()
+        };
         let hit = detect(&host(), &ctx);
-        let run = hit.iter().find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. })).unwrap();
+        let run = hit
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. }))
+            .unwrap();
         assert!(run.certain);
         assert_eq!(run.confidence, Confidence::High);
         assert_eq!(run.family, Family::Emotet);
@@ -201,25 +246,49 @@ mod tests {
 
     #[test]
     fn user_allowlist_spares_but_keeps() {
-        let ctx = DetectContext { allow: AllowList::parse("path:C:\\Users\\*\\AppData\\Local\\Tools\\*.dll\n").unwrap(), ..Default::default() };
+        let ctx = DetectContext {
+            allow: AllowList::parse("path:C:\\Users\\*\\AppData\\Local\\Tools\\*.dll\n").unwrap(),
+            ..Default::default()
+        };
         let out = detect(&host(), &ctx);
         assert!(!out.is_empty());
-        assert!(out.iter().all(|f| f.allowlisted.as_deref().is_some_and(|r| r.contains("user allow-list"))), "{out:#?}");
+        assert!(
+            out.iter().all(|f| f
+                .allowlisted
+                .as_deref()
+                .is_some_and(|r| r.contains("user allow-list"))),
+            "{out:#?}"
+        );
     }
 
     #[test]
     fn product_name_in_random_folder_is_not_spared() {
         let s = SnapshotBuilder::new("WS1")
             .user("bob")
-            .run("bob", "LogiDA", r"rundll32.exe C:\Users\bob\AppData\Local\Qzxkvbn\LogiLDA.dll,LogiFetch")
-            .signed_file(r"C:\Users\bob\AppData\Local\Qzxkvbn\LogiLDA.dll", "Logitech Inc")
+            .run(
+                "bob",
+                "LogiDA",
+                r"rundll32.exe C:\Users\bob\AppData\Local\Qzxkvbn\LogiLDA.dll,LogiFetch",
+            )
+            .signed_file(
+                r"C:\Users\bob\AppData\Local\Qzxkvbn\LogiLDA.dll",
+                "Logitech Inc",
+            )
             .build();
         let out = detect(&s, &DetectContext::default());
         assert!(out.iter().any(|f| f.actionable()), "{out:#?}");
         let s = SnapshotBuilder::new("WS1")
-            .run("HKLM", "LogiDA", r"rundll32.exe C:\Windows\System32\LogiLDA.dll,LogiFetch")
+            .run(
+                "HKLM",
+                "LogiDA",
+                r"rundll32.exe C:\Windows\System32\LogiLDA.dll,LogiFetch",
+            )
             .build();
-        assert!(detect(&s, &DetectContext::default()).iter().all(|f| !f.actionable()));
+        assert!(
+            detect(&s, &DetectContext::default())
+                .iter()
+                .all(|f| !f.actionable())
+        );
     }
 
     #[test]
@@ -232,10 +301,60 @@ mod tests {
             .with_file(r"C:\Windows\SysWOW64\Mqbvdfzt", |f| f.modified = "2021-01-08T00:00:00.3Z".into())
             .build();
         let out = detect(&s, &DetectContext::default());
-        let svc = out.iter().find(|f| matches!(f.artifact, ArtifactRef::Service { .. })).expect("service finding");
+        let svc = out
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::Service { .. }))
+            .expect("service finding");
         assert_eq!(svc.family, Family::Emotet);
-        assert_eq!(svc.target_files, vec![r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe".to_string()]);
-        assert!(svc.reasons.iter().any(|r| r.contains("seven days")), "{:?}", svc.reasons);
-        assert!(svc.reasons.iter().any(|r| r.contains("service is named after the file")));
+        assert_eq!(
+            svc.target_files,
+            vec![r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe".to_string()]
+        );
+        assert!(
+            svc.reasons.iter().any(|r| r.contains("seven days")),
+            "{:?}",
+            svc.reasons
+        );
+        assert!(
+            svc.reasons
+                .iter()
+                .any(|r| r.contains("service is named after the file"))
+        );
+    }
+}
+
+#[cfg(test)]
+mod hijack_tests {
+    use super::builder::SnapshotBuilder;
+    use super::*;
+
+    const WINLOGON: &str = "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon";
+
+    #[test]
+    fn winlogon_default_is_quiet_and_an_added_entry_is_not() {
+        let s = SnapshotBuilder::new("WS1")
+            .autorun(
+                "HKLM",
+                WINLOGON,
+                "Userinit",
+                "C:\\Windows\\system32\\userinit.exe,",
+            )
+            .autorun("HKLM", WINLOGON, "Shell", "explorer.exe")
+            .build();
+        assert!(detect(&s, &DetectContext::default()).is_empty());
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .autorun("HKLM", WINLOGON, "Userinit", "C:\\Windows\\system32\\userinit.exe, C:\\Users\\bob\\AppData\\Roaming\\Qzkw\\qzkwvtrb.exe")
+            .file("C:\\Users\\bob\\AppData\\Roaming\\Qzkw\\qzkwvtrb.exe")
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let f = out
+            .iter()
+            .find(|f| f.rule_id == "GEN-HIJACK-USERWRITABLE")
+            .expect("hijack finding");
+        assert_eq!(
+            f.target_files,
+            vec!["C:\\Users\\bob\\AppData\\Roaming\\Qzkw\\qzkwvtrb.exe".to_string()]
+        );
     }
 }

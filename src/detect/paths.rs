@@ -53,7 +53,10 @@ pub fn key(p: &str) -> String {
     let n = normalize(p).to_lowercase();
     let n = unc_admin_share_to_local(&n).unwrap_or(n);
     let parts: Vec<&str> = n.split('\\').collect();
-    if parts.len() >= 3 && parts[1] == "windows" && (parts[2] == "syswow64" || parts[2] == "sysnative") {
+    if parts.len() >= 3
+        && parts[1] == "windows"
+        && (parts[2] == "syswow64" || parts[2] == "sysnative")
+    {
         let mut v: Vec<&str> = parts.clone();
         v[2] = "system32";
         return v.join("\\");
@@ -126,7 +129,9 @@ pub fn short_name_matches(short: &str, long: &str) -> bool {
         Some(i) => (&short[..i], &short[i + 1..]),
         None => (short, ""),
     };
-    let Some(tilde) = s_base.find('~') else { return false };
+    let Some(tilde) = s_base.find('~') else {
+        return false;
+    };
     let prefix = &s_base[..tilde];
     let digits = &s_base[tilde + 1..];
     if prefix.is_empty() || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -174,7 +179,13 @@ pub fn rel_components(path: &str, dir: &str) -> Option<Vec<String>> {
     let n = normalize(path);
     let n = unc_admin_share_to_local(&n).unwrap_or(n);
     let depth = normalize(dir).split('\\').filter(|c| !c.is_empty()).count();
-    Some(n.split('\\').filter(|c| !c.is_empty()).skip(depth).map(str::to_string).collect())
+    Some(
+        n.split('\\')
+            .filter(|c| !c.is_empty())
+            .skip(depth)
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// The broad kind of place a path is in.
@@ -247,7 +258,11 @@ impl Place {
     }
     /// The first folder below the area root, if the path goes deeper.
     pub fn top_folder(&self) -> Option<&str> {
-        if self.rel.len() >= 2 { Some(&self.rel[0]) } else { None }
+        if self.rel.len() >= 2 {
+            Some(&self.rel[0])
+        } else {
+            None
+        }
     }
     /// Path of the first folder below the root.
     pub fn top_folder_path(&self) -> Option<String> {
@@ -256,7 +271,13 @@ impl Place {
 }
 
 fn place(area: Area, user: Option<String>, root: String, rel: Vec<String>) -> Place {
-    Place { area, user, root, rel, via_admin_share: false }
+    Place {
+        area,
+        user,
+        root,
+        rel,
+        via_admin_share: false,
+    }
 }
 
 const PROFILE_SYSTEM_PREFIXES: &[&str] = &[
@@ -283,11 +304,19 @@ pub fn classify(path: &str, users: &[UserProfile]) -> Place {
 }
 
 fn split_rel(n: &str, depth: usize) -> Vec<String> {
-    n.split('\\').filter(|c| !c.is_empty()).skip(depth).map(str::to_string).collect()
+    n.split('\\')
+        .filter(|c| !c.is_empty())
+        .skip(depth)
+        .map(str::to_string)
+        .collect()
 }
 
 fn root_of(n: &str, depth: usize) -> String {
-    n.split('\\').filter(|c| !c.is_empty()).take(depth).collect::<Vec<_>>().join("\\")
+    n.split('\\')
+        .filter(|c| !c.is_empty())
+        .take(depth)
+        .collect::<Vec<_>>()
+        .join("\\")
 }
 
 fn classify_local(n: &str, users: &[UserProfile]) -> Place {
@@ -307,8 +336,15 @@ fn classify_local(n: &str, users: &[UserProfile]) -> Place {
         if lower.starts_with(v) {
             let root = n[..v.len()].to_string();
             let rel = split_rel(n, 1);
-            let area = if *area == Area::LocalAppData && rel.first().is_some_and(|c| c.eq_ignore_ascii_case("temp")) {
-                return place(Area::UserTemp, None, format!("{root}\\{}", rel[0]), rel[1..].to_vec());
+            let area = if *area == Area::LocalAppData
+                && rel.first().is_some_and(|c| c.eq_ignore_ascii_case("temp"))
+            {
+                return place(
+                    Area::UserTemp,
+                    None,
+                    format!("{root}\\{}", rel[0]),
+                    rel[1..].to_vec(),
+                );
             } else {
                 *area
             };
@@ -324,7 +360,12 @@ fn classify_local(n: &str, users: &[UserProfile]) -> Place {
         ] {
             if !dir.is_empty() && is_under(n, dir) {
                 let depth = normalize(dir).split('\\').filter(|c| !c.is_empty()).count();
-                return place(area, Some(u.name.clone()), root_of(n, depth), split_rel(n, depth));
+                return place(
+                    area,
+                    Some(u.name.clone()),
+                    root_of(n, depth),
+                    split_rel(n, depth),
+                );
             }
         }
     }
@@ -332,7 +373,12 @@ fn classify_local(n: &str, users: &[UserProfile]) -> Place {
     let lc: Vec<String> = comps.iter().map(|c| c.to_lowercase()).collect();
     let is_drive = lc.first().is_some_and(|d| d.len() == 2 && d.ends_with(':'));
     if !is_drive {
-        return place(Area::Other, None, String::new(), comps.iter().map(|c| c.to_string()).collect());
+        return place(
+            Area::Other,
+            None,
+            String::new(),
+            comps.iter().map(|c| c.to_string()).collect(),
+        );
     }
     // System and service profiles.
     for pre in PROFILE_SYSTEM_PREFIXES {
@@ -347,13 +393,17 @@ fn classify_local(n: &str, users: &[UserProfile]) -> Place {
         if lc[2] == "public" {
             return place(Area::Public, None, root_of(n, 3), split_rel(n, 3));
         }
-        if lc[2] == "default" || lc[2] == "all users" {
-            if lc[2] == "all users" {
-                return place(Area::ProgramData, None, root_of(n, 3), split_rel(n, 3));
-            }
+        if lc[2] == "all users" {
+            return place(Area::ProgramData, None, root_of(n, 3), split_rel(n, 3));
         }
-        if let Some(u) = users.iter().find(|u| !u.profile_path.is_empty() && is_under(n, &u.profile_path)) {
-            let depth = normalize(&u.profile_path).split('\\').filter(|c| !c.is_empty()).count();
+        if let Some(u) = users
+            .iter()
+            .find(|u| !u.profile_path.is_empty() && is_under(n, &u.profile_path))
+        {
+            let depth = normalize(&u.profile_path)
+                .split('\\')
+                .filter(|c| !c.is_empty())
+                .count();
             return profile_tail_user(n, &lc, depth, u.name.clone());
         }
         return profile_tail(n, &lc, 3, comps[2].to_string());
@@ -370,7 +420,11 @@ fn classify_local(n: &str, users: &[UserProfile]) -> Place {
         }
         return place(Area::Windows, None, root_of(n, 2), split_rel(n, 2));
     }
-    if lc.len() >= 2 && (lc[1] == "program files" || lc[1] == "program files (x86)" || lc[1].starts_with("progra~")) {
+    if lc.len() >= 2
+        && (lc[1] == "program files"
+            || lc[1] == "program files (x86)"
+            || lc[1].starts_with("progra~"))
+    {
         return place(Area::ProgramFiles, None, root_of(n, 2), split_rel(n, 2));
     }
     if lc.len() == 2 {
@@ -378,7 +432,23 @@ fn classify_local(n: &str, users: &[UserProfile]) -> Place {
     }
     if lc.len() > 2 {
         // Well-known non-user folders at the root are not "new".
-        let known_root = ["$recycle.bin", "system volume information", "recovery", "boot", "perflogs", "intel", "nvidia", "amd", "drivers", "inetpub", "msocache", "windows.old", "$windows.~bt", "$windows.~ws", "onedrivetemp"];
+        let known_root = [
+            "$recycle.bin",
+            "system volume information",
+            "recovery",
+            "boot",
+            "perflogs",
+            "intel",
+            "nvidia",
+            "amd",
+            "drivers",
+            "inetpub",
+            "msocache",
+            "windows.old",
+            "$windows.~bt",
+            "$windows.~ws",
+            "onedrivetemp",
+        ];
         if known_root.contains(&lc[1].as_str()) {
             return place(Area::Other, None, root_of(n, 2), split_rel(n, 2));
         }
@@ -399,24 +469,59 @@ fn profile_tail(n: &str, lc: &[String], depth: usize, who: String) -> Place {
     let user = Some(who);
     if ce(0, "appdata") && ce(1, "local") {
         if ce(2, "temp") {
-            return place(Area::UserTemp, user, root_of(n, depth + 3), split_rel(n, depth + 3));
+            return place(
+                Area::UserTemp,
+                user,
+                root_of(n, depth + 3),
+                split_rel(n, depth + 3),
+            );
         }
-        return place(Area::LocalAppData, user, root_of(n, depth + 2), split_rel(n, depth + 2));
+        return place(
+            Area::LocalAppData,
+            user,
+            root_of(n, depth + 2),
+            split_rel(n, depth + 2),
+        );
     }
     if ce(0, "appdata") && ce(1, "roaming") {
-        return place(Area::RoamingAppData, user, root_of(n, depth + 2), split_rel(n, depth + 2));
+        return place(
+            Area::RoamingAppData,
+            user,
+            root_of(n, depth + 2),
+            split_rel(n, depth + 2),
+        );
     }
     if ce(0, "local settings") && ce(1, "application data") {
-        return place(Area::LocalAppData, user, root_of(n, depth + 2), split_rel(n, depth + 2));
+        return place(
+            Area::LocalAppData,
+            user,
+            root_of(n, depth + 2),
+            split_rel(n, depth + 2),
+        );
     }
     if ce(0, "local settings") && ce(1, "temp") {
-        return place(Area::UserTemp, user, root_of(n, depth + 2), split_rel(n, depth + 2));
+        return place(
+            Area::UserTemp,
+            user,
+            root_of(n, depth + 2),
+            split_rel(n, depth + 2),
+        );
     }
     if ce(0, "application data") {
-        return place(Area::RoamingAppData, user, root_of(n, depth + 1), split_rel(n, depth + 1));
+        return place(
+            Area::RoamingAppData,
+            user,
+            root_of(n, depth + 1),
+            split_rel(n, depth + 1),
+        );
     }
     // A path that skips "AppData" (as some reports print it) is still the profile.
-    place(Area::UserProfile, user, root_of(n, depth), split_rel(n, depth))
+    place(
+        Area::UserProfile,
+        user,
+        root_of(n, depth),
+        split_rel(n, depth),
+    )
 }
 
 /// Is this path in the system folder (or its WOW64 view), directly or below?
@@ -455,22 +560,62 @@ mod tests {
         assert_eq!(p.area, Area::LocalAppData);
         assert_eq!(p.user.as_deref(), Some("bob"));
         assert_eq!(p.rel, vec!["Ckninfw", "ialkq.czi"]);
-        assert_eq!(p.top_folder_path().unwrap(), "C:\\Users\\bob\\AppData\\Local\\Ckninfw");
-        assert_eq!(classify("c:/users/BOB/appdata/local/temp/x.exe", &u).area, Area::UserTemp);
-        assert_eq!(classify("C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Vuhys", &u).area, Area::RoamingAppData);
-        assert_eq!(classify("C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Vuhys", &u).user.as_deref(), Some("alice"));
-        assert_eq!(classify("%APPDATA%\\Spotify\\Spotify.exe", &u).area, Area::RoamingAppData);
+        assert_eq!(
+            p.top_folder_path().unwrap(),
+            "C:\\Users\\bob\\AppData\\Local\\Ckninfw"
+        );
+        assert_eq!(
+            classify("c:/users/BOB/appdata/local/temp/x.exe", &u).area,
+            Area::UserTemp
+        );
+        assert_eq!(
+            classify("C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Vuhys", &u).area,
+            Area::RoamingAppData
+        );
+        assert_eq!(
+            classify("C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Vuhys", &u)
+                .user
+                .as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            classify("%APPDATA%\\Spotify\\Spotify.exe", &u).area,
+            Area::RoamingAppData
+        );
         assert_eq!(classify("C:\\Users\\Public\\x.dll", &u).area, Area::Public);
-        assert_eq!(classify("C:\\ProgramData\\12842.jpg", &u).area, Area::ProgramData);
+        assert_eq!(
+            classify("C:\\ProgramData\\12842.jpg", &u).area,
+            Area::ProgramData
+        );
         assert_eq!(classify("C:\\Datop\\good.good", &u).area, Area::RootFolder);
         assert_eq!(classify("C:\\enu.ocx", &u).area, Area::DriveRoot);
-        assert_eq!(classify("C:\\Windows\\SysWOW64\\rundll32.exe", &u).area, Area::System);
-        assert_eq!(classify("C:\\Program Files (x86)\\Google\\Update\\GoogleUpdate.exe", &u).area, Area::ProgramFiles);
-        assert_eq!(classify("C:\\Windows\\System32\\config\\systemprofile\\AppData\\Roaming\\Microsoft\\Xyz", &u).area, Area::RoamingAppData);
+        assert_eq!(
+            classify("C:\\Windows\\SysWOW64\\rundll32.exe", &u).area,
+            Area::System
+        );
+        assert_eq!(
+            classify(
+                "C:\\Program Files (x86)\\Google\\Update\\GoogleUpdate.exe",
+                &u
+            )
+            .area,
+            Area::ProgramFiles
+        );
+        assert_eq!(
+            classify(
+                "C:\\Windows\\System32\\config\\systemprofile\\AppData\\Roaming\\Microsoft\\Xyz",
+                &u
+            )
+            .area,
+            Area::RoamingAppData
+        );
         let s = classify("\\\\10.0.0.5\\C$\\Users\\bob\\AppData\\Local\\x\\y.dll", &u);
         assert!(s.via_admin_share);
         assert_eq!(s.area, Area::LocalAppData);
-        let short = classify("C:\\Users\\user1\\AppData\\Roaming\\MICROS~1\\INTERN~1\\QUICKL~1\\USERPI~1\\TaskBar\\8BZQKU~1\\DEVICE~1.EXE", &u);
+        let short = classify(
+            "C:\\Users\\user1\\AppData\\Roaming\\MICROS~1\\INTERN~1\\QUICKL~1\\USERPI~1\\TaskBar\\8BZQKU~1\\DEVICE~1.EXE",
+            &u,
+        );
         assert_eq!(short.area, Area::RoamingAppData);
         assert_eq!(short.user.as_deref(), Some("user1"));
     }
@@ -483,8 +628,14 @@ mod tests {
         assert!(short_name_matches("QUICKL~1", "Quick Launch"));
         assert!(!short_name_matches("MICROS~1", "Mozilla"));
         assert!(!short_name_matches("DEVICE~1.EXE", "DeviceEnroller.dll"));
-        assert_eq!(key("C:\\Windows\\SysWOW64\\Abc\\x.dll"), key("c:\\windows\\system32\\abc\\X.DLL"));
-        assert!(is_under("C:\\Users\\ADMINI~1\\AppData\\x", "C:\\Users\\Administrator"));
+        assert_eq!(
+            key("C:\\Windows\\SysWOW64\\Abc\\x.dll"),
+            key("c:\\windows\\system32\\abc\\X.DLL")
+        );
+        assert!(is_under(
+            "C:\\Users\\ADMINI~1\\AppData\\x",
+            "C:\\Users\\Administrator"
+        ));
         assert_eq!(parent("C:\\x.dll"), "C:\\");
         assert_eq!(extension("a\\b.CZI"), "czi");
         assert_eq!(stem("a\\b.c.dll"), "b.c");

@@ -14,15 +14,28 @@ use super::runs_words;
 
 fn odd_folder(name: &str) -> bool {
     let alnum = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric());
-    let mixed = name.bytes().any(|b| b.is_ascii_digit()) || (name.bytes().any(|b| b.is_ascii_uppercase()) && name.bytes().skip(1).any(|b| b.is_ascii_uppercase()));
-    alnum && !names::known_product(name) && (names::looks_random(name) || name.len() <= 3 || mixed && name.len() <= 14)
+    let mixed = name.bytes().any(|b| b.is_ascii_digit())
+        || (name.bytes().any(|b| b.is_ascii_uppercase())
+            && name.bytes().skip(1).any(|b| b.is_ascii_uppercase()));
+    alnum
+        && !names::known_product(name)
+        && (names::looks_random(name) || name.len() <= 3 || mixed && name.len() <= 14)
 }
 
 fn system_exe_name(f: &Facts, stem: &str) -> bool {
     let s = stem.to_ascii_lowercase();
     names::DRIDEX_SIDELOAD_EXES.contains(&s.as_str())
-        || f.snap.system32_names.iter().any(|n| n.eq_ignore_ascii_case(&s))
-        || (s.contains('~') && names::DRIDEX_SIDELOAD_EXES.iter().any(|n| paths::short_name_matches(&format!("{}.exe", s.to_ascii_uppercase()), &format!("{n}.exe"))))
+        || f.snap
+            .system32_names
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&s))
+        || (s.contains('~')
+            && names::DRIDEX_SIDELOAD_EXES.iter().any(|n| {
+                paths::short_name_matches(
+                    &format!("{}.exe", s.to_ascii_uppercase()),
+                    &format!("{n}.exe"),
+                )
+            }))
 }
 
 pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
@@ -41,12 +54,21 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         let signed_ms = signer.is_some_and(|s| s.to_ascii_lowercase().contains("microsoft"));
         let sys_name = system_exe_name(f, &stem);
         let ms_task = matches!(l.source, Source::Task(t) if t.author.eq_ignore_ascii_case("microsoft") && t.triggers.iter().any(|x| x.contains("PT30M")));
-        if !(signed_ms || sys_name || ms_task) || !odd_folder(&folder) || (signer.is_some() && !signed_ms) {
+        if !(signed_ms || sys_name || ms_task)
+            || !odd_folder(&folder)
+            || (signer.is_some() && !signed_ms)
+        {
             continue;
         }
         let dir = paths::parent(&long).to_string();
-        let dlls: Vec<String> = f.dir_entries(&dir).into_iter().filter(|e| paths::extension(e) == "dll").collect();
-        let known_dll = dlls.iter().any(|d| names::DRIDEX_SIDELOAD_DLLS.contains(&paths::stem(d).to_ascii_lowercase().as_str()));
+        let dlls: Vec<String> = f
+            .dir_entries(&dir)
+            .into_iter()
+            .filter(|e| paths::extension(e) == "dll")
+            .collect();
+        let known_dll = dlls.iter().any(|d| {
+            names::DRIDEX_SIDELOAD_DLLS.contains(&paths::stem(d).to_ascii_lowercase().as_str())
+        });
         let mut reasons = vec![format!(
             "{}: a Windows program ({}) copied out of System32 into odd folder {folder} inside {}, the Dridex side-loading layout",
             runs_words(l, p),
@@ -54,13 +76,22 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             paths::parent(&dir)
         )];
         if l.parsed.raw.contains('~') {
-            reasons.push(format!("the command uses 8.3 short names ({}), as Dridex's Run value does", l.parsed.raw.trim()));
+            reasons.push(format!(
+                "the command uses 8.3 short names ({}), as Dridex's Run value does",
+                l.parsed.raw.trim()
+            ));
         }
         if signed_ms {
             reasons.push(format!("the EXE is genuinely signed ({}): it is the launcher, the DLL next to it is the payload", signer.unwrap_or_default()));
         }
         if !dlls.is_empty() {
-            reasons.push(format!("DLL(s) beside it: {}", dlls.iter().map(|d| paths::file_name(d)).collect::<Vec<_>>().join(", ")));
+            reasons.push(format!(
+                "DLL(s) beside it: {}",
+                dlls.iter()
+                    .map(|d| paths::file_name(d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         if let Source::Task(t) = l.source {
             if t.author.eq_ignore_ascii_case("microsoft") {
@@ -70,9 +101,23 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 reasons.push("the task repeats every 30 minutes (Dridex's relaunch)".to_string());
             }
         }
-        let conf = if (signed_ms && (sys_name || !dlls.is_empty())) || known_dll || (sys_name && place.rel.len() >= 3) { Confidence::High } else { Confidence::Medium };
+        let conf = if (signed_ms && (sys_name || !dlls.is_empty()))
+            || known_dll
+            || (sys_name && place.rel.len() >= 3)
+        {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
         let mut targets = dlls.clone();
         targets.push(dir.clone());
-        out.push(f.finding(l.artifact.clone(), Family::Dridex, "DRX-SIDELOAD-COPIED-EXE", conf, reasons, targets));
+        out.push(f.finding(
+            l.artifact.clone(),
+            Family::Dridex,
+            "DRX-SIDELOAD-COPIED-EXE",
+            conf,
+            reasons,
+            targets,
+        ));
     }
 }

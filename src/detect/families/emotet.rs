@@ -18,12 +18,19 @@ use super::runs_words;
 
 /// EmoCheck's allow-list trick: a %LOCALAPPDATA% folder name that also
 /// exists under %APPDATA% or Program Files belongs to a product.
-pub(crate) fn name_exists_elsewhere(f: &Facts, l_user_appdata: Option<&str>, folder: &str) -> Option<String> {
+pub(crate) fn name_exists_elsewhere(
+    f: &Facts,
+    l_user_appdata: Option<&str>,
+    folder: &str,
+) -> Option<String> {
     let mut roots: Vec<String> = vec!["C:\\Program Files".into(), "C:\\Program Files (x86)".into()];
     if let Some(a) = l_user_appdata {
         roots.push(a.to_string());
     }
-    roots.into_iter().find(|r| f.has_child(r, folder)).map(|r| format!("{r}\\{folder}"))
+    roots
+        .into_iter()
+        .find(|r| f.has_child(r, folder))
+        .map(|r| format!("{r}\\{folder}"))
 }
 
 fn user_appdata<'b>(f: &'b Facts, user: Option<&'b str>) -> Option<&'b str> {
@@ -32,36 +39,56 @@ fn user_appdata<'b>(f: &'b Facts, user: Option<&'b str>) -> Option<&'b str> {
 }
 
 fn emotet_export(e: &str) -> bool {
-    ["RunDLL", "Control_RunDLL", "ShowDialogA", "DllRegisterServer"].iter().any(|x| x.eq_ignore_ascii_case(e))
+    [
+        "RunDLL",
+        "Control_RunDLL",
+        "ShowDialogA",
+        "DllRegisterServer",
+    ]
+    .iter()
+    .any(|x| x.eq_ignore_ascii_case(e))
         || ((4..=16).contains(&e.len()) && names::is_alpha(e))
 }
 
 fn system32_name(f: &Facts, n: &str) -> bool {
     let l = n.to_ascii_lowercase();
-    f.snap.system32_names.iter().any(|s| s.eq_ignore_ascii_case(&l)) || names::SYSTEM_MODULE_SAMPLES.contains(&l.as_str())
+    f.snap
+        .system32_names
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(&l))
+        || names::SYSTEM_MODULE_SAMPLES.contains(&l.as_str())
 }
 
 fn push_common_reasons(f: &Facts, l: &Launch, p: &Payload, reasons: &mut Vec<String>) {
     if let Some(r) = timestomp_reason(f, &p.path) {
         reasons.push(r);
     }
-    if let Some(e) = &p.export {
-        if emotet_export(e) {
-            reasons.push(format!("entry point {e} is of the kind Emotet uses (RunDLL, Control_RunDLL, ShowDialogA or a random word)"));
-        }
+    if let Some(e) = &p.export
+        && emotet_export(e)
+    {
+        reasons.push(format!("entry point {e} is of the kind Emotet uses (RunDLL, Control_RunDLL, ShowDialogA or a random word)"));
     }
     if l.is_run_value() {
         let fname = paths::file_name(&p.path);
         if l.name.eq_ignore_ascii_case(fname) || l.name.eq_ignore_ascii_case(paths::stem(&p.path)) {
-            reasons.push(format!("the Run value is named after the file ({})", l.name));
+            reasons.push(format!(
+                "the Run value is named after the file ({})",
+                l.name
+            ));
         } else if names::emotet_value_name_shape(&l.name) {
-            reasons.push(format!("the Run value name {} is 7-16 letters, as Emotet's are", l.name));
+            reasons.push(format!(
+                "the Run value name {} is 7-16 letters, as Emotet's are",
+                l.name
+            ));
         }
     }
-    if let Some(ff) = f.file(&p.path) {
-        if ff.size >= 400 * 1024 * 1024 {
-            reasons.push(format!("the file is {} MB, padded as Emotet did in 2023", ff.size / (1024 * 1024)));
-        }
+    if let Some(ff) = f.file(&p.path)
+        && ff.size >= 400 * 1024 * 1024
+    {
+        reasons.push(format!(
+            "the file is {} MB, padded as Emotet did in 2023",
+            ff.size / (1024 * 1024)
+        ));
     }
 }
 
@@ -75,46 +102,83 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             // Dec 2020+ user layout: one folder deep in %LOCALAPPDATA%.
             if place.area == Area::LocalAppData && place.rel.len() == 2 {
                 let folder = &place.rel[0];
-                let elsewhere = name_exists_elsewhere(f, user_appdata(f, place.user.as_deref()), folder);
-                if names::emotet_folder_shape(folder) && names::emotet_fake_ext_file(&fname) && !names::known_product(folder) && elsewhere.is_none() {
+                let elsewhere =
+                    name_exists_elsewhere(f, user_appdata(f, place.user.as_deref()), folder);
+                if names::emotet_folder_shape(folder)
+                    && names::emotet_fake_ext_file(&fname)
+                    && !names::known_product(folder)
+                    && elsewhere.is_none()
+                {
                     let mut reasons = vec![format!(
                         "{}: a DLL with a fake 3-letter extension (.{ext}) in folder {folder} directly under %LOCALAPPDATA%, the Emotet layout since December 2020 (folder of 4-16 letters, file of 3-15 letters)",
                         runs_words(l, p)
                     )];
                     push_common_reasons(f, l, p, &mut reasons);
-                    out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-AUTOSTART-FAKEEXT", Confidence::High, reasons, vec![f.long_path(&p.path)]));
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Emotet,
+                        "EMO-AUTOSTART-FAKEEXT",
+                        Confidence::High,
+                        reasons,
+                        vec![f.long_path(&p.path)],
+                    ));
                     continue;
                 }
                 let folder_rand = folder.bytes().all(|b| b.is_ascii_alphanumeric())
                     && (4..=20).contains(&folder.len())
                     && names::looks_random(folder)
                     && !names::is_guid(folder);
-                let stem_rand = stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem);
-                if folder_rand && (stem_rand || names::is_fake_dll_extension(&ext)) && elsewhere.is_none() {
+                let stem_rand =
+                    stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem);
+                if folder_rand
+                    && (stem_rand || names::is_fake_dll_extension(&ext))
+                    && elsewhere.is_none()
+                {
                     let mut reasons = vec![format!(
                         "{}: random-looking folder {folder} directly under %LOCALAPPDATA% holding random-looking {fname}, the Emotet layout of 2021-2023",
                         runs_words(l, p)
                     )];
                     push_common_reasons(f, l, p, &mut reasons);
-                    let conf = if stem_rand { Confidence::High } else { Confidence::Medium };
-                    out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-AUTOSTART-RANDOM-DLL", conf, reasons, vec![f.long_path(&p.path)]));
+                    let conf = if stem_rand {
+                        Confidence::High
+                    } else {
+                        Confidence::Medium
+                    };
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Emotet,
+                        "EMO-AUTOSTART-RANDOM-DLL",
+                        conf,
+                        reasons,
+                        vec![f.long_path(&p.path)],
+                    ));
                     continue;
                 }
             }
             // Admin layout: SysWOW64\<folder>\<file> (command may say System32).
-            if place.area == Area::System && place.rel.len() == 2 && names::emotet_folder_shape(&place.rel[0]) {
+            if place.area == Area::System
+                && place.rel.len() == 2
+                && names::emotet_folder_shape(&place.rel[0])
+            {
                 let folder = &place.rel[0];
-                let fake = names::emotet_fake_ext_file(&fname) || (names::looks_random(&stem) && names::looks_random(folder));
+                let fake = names::emotet_fake_ext_file(&fname)
+                    || (names::looks_random(&stem) && names::looks_random(folder));
                 if fake && !names::known_product(folder) {
                     let mut reasons = vec![format!(
                         "{}: a file with {} in folder {folder} inside the system folder, the Emotet admin layout (EmoCheck v4)",
                         runs_words(l, p),
-                        if names::emotet_fake_ext_file(&fname) { "a fake 3-letter extension" } else { "a random-looking name" }
+                        if names::emotet_fake_ext_file(&fname) {
+                            "a fake 3-letter extension"
+                        } else {
+                            "a random-looking name"
+                        }
                     )];
                     let mut conf = Confidence::High;
                     if let Source::Service(s) = l.source {
-                        if s.name.eq_ignore_ascii_case(&fname) || s.name.eq_ignore_ascii_case(&stem) {
-                            reasons.push(format!("the service is named after the file ({})", s.name));
+                        if s.name.eq_ignore_ascii_case(&fname) || s.name.eq_ignore_ascii_case(&stem)
+                        {
+                            reasons
+                                .push(format!("the service is named after the file ({})", s.name));
                         }
                     } else if l.is_process() {
                         conf = Confidence::High;
@@ -126,53 +190,91 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     ));
                     push_common_reasons(f, l, p, &mut reasons);
                     let targets = existing_or_all(f, &variants);
-                    let rule = if l.is_service() { "EMO-SERVICE-SYSWOW64" } else { "EMO-AUTOSTART-SYSWOW64" };
-                    out.push(f.finding(l.artifact.clone(), Family::Emotet, rule, conf, reasons, targets));
+                    let rule = if l.is_service() {
+                        "EMO-SERVICE-SYSWOW64"
+                    } else {
+                        "EMO-AUTOSTART-SYSWOW64"
+                    };
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Emotet,
+                        rule,
+                        conf,
+                        reasons,
+                        targets,
+                    ));
                     continue;
                 }
             }
         }
         if p.via == Launcher::Direct && ext == "exe" {
             // 2019: dictionary names.
-            if let Some((a, b)) = names::emotet_v1_two_words(&stem) {
-                if place.user_writable() || place.area == Area::System {
-                    let mut reasons = vec![format!(
-                        "{}: {stem} is two words of Emotet's 2019 keyword list ({a} + {b})",
-                        runs_words(l, p)
-                    )];
-                    let mut conf = Confidence::Medium;
-                    if let Some(serial) = f.snap.system_volume_serial {
-                        if names::emotet_v1_name(serial).eq_ignore_ascii_case(&stem) {
-                            reasons.push(format!("it is exactly the name Emotet derives from this host's volume serial {serial:08x}"));
-                            conf = Confidence::High;
-                        }
-                    }
-                    if place.area == Area::LocalAppData || place.area == Area::System {
-                        conf = Confidence::High;
-                    }
-                    out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-V1-KEYWORD-EXE", conf, reasons, vec![f.long_path(&p.path)]));
-                    continue;
+            if let Some((a, b)) = names::emotet_v1_two_words(&stem)
+                && (place.user_writable() || place.area == Area::System)
+            {
+                let mut reasons = vec![format!(
+                    "{}: {stem} is two words of Emotet's 2019 keyword list ({a} + {b})",
+                    runs_words(l, p)
+                )];
+                let mut conf = Confidence::Medium;
+                if let Some(serial) = f.snap.system_volume_serial
+                    && names::emotet_v1_name(serial).eq_ignore_ascii_case(&stem)
+                {
+                    reasons.push(format!("it is exactly the name Emotet derives from this host's volume serial {serial:08x}"));
+                    conf = Confidence::High;
                 }
+                if place.area == Area::LocalAppData || place.area == Area::System {
+                    conf = Confidence::High;
+                }
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::Emotet,
+                    "EMO-V1-KEYWORD-EXE",
+                    conf,
+                    reasons,
+                    vec![f.long_path(&p.path)],
+                ));
+                continue;
             }
             // 2020: %LOCALAPPDATA%\<SysName>\<sysname>.exe, Run value = stem.
-            let one_deep = (place.area == Area::LocalAppData || place.area == Area::System) && place.rel.len() == 2;
+            let one_deep = (place.area == Area::LocalAppData || place.area == Area::System)
+                && place.rel.len() == 2;
             if one_deep {
                 let folder = &place.rel[0];
-                let plain = |s: &str| (3..=24).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric());
-                let named_after = l.name.eq_ignore_ascii_case(&stem) || l.name.eq_ignore_ascii_case(&fname);
-                let elsewhere = name_exists_elsewhere(f, user_appdata(f, place.user.as_deref()), folder);
+                let plain = |s: &str| {
+                    (3..=24).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+                };
+                let named_after =
+                    l.name.eq_ignore_ascii_case(&stem) || l.name.eq_ignore_ascii_case(&fname);
+                let elsewhere =
+                    name_exists_elsewhere(f, user_appdata(f, place.user.as_deref()), folder);
                 let signed = f.valid_signer(&p.path);
                 let sys_names = system32_name(f, folder) && system32_name(f, &stem);
-                let shape = plain(folder) && plain(&stem) && !names::known_product(folder) && elsewhere.is_none() && signed.is_none();
+                let shape = plain(folder)
+                    && plain(&stem)
+                    && !names::known_product(folder)
+                    && elsewhere.is_none()
+                    && signed.is_none();
                 let admin = place.area == Area::System && (l.is_service() || l.is_process());
-                if shape && ((l.is_run_value() && named_after) || admin || sys_names) && !folder.eq_ignore_ascii_case(&stem) || shape && sys_names {
+                if shape
+                    && ((l.is_run_value() && named_after) || admin || sys_names)
+                    && !folder.eq_ignore_ascii_case(&stem)
+                    || shape && sys_names
+                {
                     let mut reasons = vec![format!(
                         "{}: an unsigned EXE one folder deep in {} ({folder}\\{fname}), the Emotet 2020 layout",
                         runs_words(l, p),
-                        if place.area == Area::System { "the system folder" } else { "%LOCALAPPDATA%" }
+                        if place.area == Area::System {
+                            "the system folder"
+                        } else {
+                            "%LOCALAPPDATA%"
+                        }
                     )];
                     if named_after {
-                        reasons.push(format!("the Run value is named after the file ({})", l.name));
+                        reasons.push(format!(
+                            "the Run value is named after the file ({})",
+                            l.name
+                        ));
                     }
                     if sys_names {
                         reasons.push(format!("both {folder} and {stem} are names of System32 modules, as Emotet picks them"));
@@ -180,54 +282,113 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     if let Some(r) = timestomp_reason(f, &p.path) {
                         reasons.push(r);
                     }
-                    let conf = if sys_names || timestomp_reason(f, &p.path).is_some() { Confidence::High } else { Confidence::Medium };
-                    out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-SYSNAME-EXE", conf, reasons, vec![f.long_path(&p.path)]));
+                    let conf = if sys_names || timestomp_reason(f, &p.path).is_some() {
+                        Confidence::High
+                    } else {
+                        Confidence::Medium
+                    };
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Emotet,
+                        "EMO-SYSNAME-EXE",
+                        conf,
+                        reasons,
+                        vec![f.long_path(&p.path)],
+                    ));
                     continue;
                 }
-                let explicit_unsigned = f.file(&p.path).is_some_and(|x| x.signature.eq_ignore_ascii_case("unsigned") || x.signature.eq_ignore_ascii_case("invalid"));
-                if shape && folder.eq_ignore_ascii_case(&stem) && (names::looks_random(&stem) || (explicit_unsigned && named_after)) {
+                let explicit_unsigned = f.file(&p.path).is_some_and(|x| {
+                    x.signature.eq_ignore_ascii_case("unsigned")
+                        || x.signature.eq_ignore_ascii_case("invalid")
+                });
+                if shape
+                    && folder.eq_ignore_ascii_case(&stem)
+                    && (names::looks_random(&stem) || (explicit_unsigned && named_after))
+                {
                     let reasons = vec![format!(
                         "{}: folder and EXE share one made-up name ({folder}\\{fname}), the Emotet 2019 layout",
                         runs_words(l, p)
                     )];
-                    out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-SAMENAME-EXE", Confidence::Medium, reasons, vec![f.long_path(&p.path)]));
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Emotet,
+                        "EMO-SAMENAME-EXE",
+                        Confidence::Medium,
+                        reasons,
+                        vec![f.long_path(&p.path)],
+                    ));
                     continue;
                 }
             }
             // 2014 "Geodo": %APPDATA%\Microsoft\<3 letters><suffix>.exe.
-            if place.area == Area::RoamingAppData && place.rel.len() == 2 && place.rel[0].eq_ignore_ascii_case("microsoft") {
+            if place.area == Area::RoamingAppData
+                && place.rel.len() == 2
+                && place.rel[0].eq_ignore_ascii_case("microsoft")
+            {
                 const SUFFIXES: &[&str] = &[
-                    "api32", "audio", "bios", "boot", "cap32", "common", "config", "crypt", "edit32", "error", "mgr32",
-                    "serial", "setup", "share", "sock", "system", "update", "video", "windows",
+                    "api32", "audio", "bios", "boot", "cap32", "common", "config", "crypt",
+                    "edit32", "error", "mgr32", "serial", "setup", "share", "sock", "system",
+                    "update", "video", "windows",
                 ];
                 let s = stem.to_ascii_lowercase();
-                if s.len() > 3 && s.is_char_boundary(3) && s[..3].bytes().all(|b| b.is_ascii_lowercase()) && SUFFIXES.contains(&&s[3..]) && f.valid_signer(&p.path).is_none() {
+                if s.len() > 3
+                    && s.is_char_boundary(3)
+                    && s[..3].bytes().all(|b| b.is_ascii_lowercase())
+                    && SUFFIXES.contains(&&s[3..])
+                    && f.valid_signer(&p.path).is_none()
+                {
                     let reasons = vec![format!(
                         "{}: an EXE directly in %APPDATA%\\Microsoft named three letters + '{}', the Emotet (Geodo) layout of 2014",
                         runs_words(l, p),
                         &s[3..]
                     )];
-                    out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-GEODO-APPDATA-EXE", Confidence::Medium, reasons, vec![f.long_path(&p.path)]));
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Emotet,
+                        "EMO-GEODO-APPDATA-EXE",
+                        Confidence::Medium,
+                        reasons,
+                        vec![f.long_path(&p.path)],
+                    ));
                 }
             }
         }
     }
     // The Wi-Fi spreader's service.
     if let Source::Service(s) = l.source {
-        let masq = s.name.eq_ignore_ascii_case("Windows Defender System Service") || s.display_name.eq_ignore_ascii_case("WinDefService");
+        let masq = s
+            .name
+            .eq_ignore_ascii_case("Windows Defender System Service")
+            || s.display_name.eq_ignore_ascii_case("WinDefService");
         if masq {
-            let targets: Vec<String> = l.parsed.payloads.iter().map(|p| f.long_path(&p.path)).collect();
+            let targets: Vec<String> = l
+                .parsed
+                .payloads
+                .iter()
+                .map(|p| f.long_path(&p.path))
+                .collect();
             let reasons = vec![format!(
                 "service {} (display name {}) is the name Emotet's Wi-Fi spreader gives its service; the real Defender service is WinDefend; it runs {}",
                 s.name, s.display_name, s.image_path
             )];
-            out.push(f.finding(l.artifact.clone(), Family::Emotet, "EMO-SERVICE-WINDEFSERVICE", Confidence::Medium, reasons, targets));
+            out.push(f.finding(
+                l.artifact.clone(),
+                Family::Emotet,
+                "EMO-SERVICE-WINDEFSERVICE",
+                Confidence::Medium,
+                reasons,
+                targets,
+            ));
         }
     }
 }
 
 fn existing_or_all(f: &Facts, variants: &[String]) -> Vec<String> {
-    let ex: Vec<String> = variants.iter().filter(|v| f.exists_exact(v)).cloned().collect();
+    let ex: Vec<String> = variants
+        .iter()
+        .filter(|v| f.exists_exact(v))
+        .cloned()
+        .collect();
     if ex.is_empty() { variants.to_vec() } else { ex }
 }
 
@@ -244,29 +405,55 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         if v.is_empty() || v.len() > 8 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
             continue;
         }
-        let art = ArtifactRef::RegistryValue { hive: r.hive.clone(), key: r.key.clone(), value: r.value.clone() };
-        let exact = f.snap.system_volume_serial.map(|s| format!("{s:x}").eq_ignore_ascii_case(v));
+        let art = ArtifactRef::RegistryValue {
+            hive: r.hive.clone(),
+            key: r.key.clone(),
+            value: r.value.clone(),
+        };
+        let exact = f
+            .snap
+            .system_volume_serial
+            .map(|s| format!("{s:x}").eq_ignore_ascii_case(v));
         let (conf, mut reasons) = match exact {
-            Some(true) => (Confidence::High, vec![format!(
-                "binary value {v} under {}\\{} is named after this host's C: volume serial, where Emotet (February 2020) stores its encoded file name",
-                r.hive, r.key
-            )]),
+            Some(true) => (
+                Confidence::High,
+                vec![format!(
+                    "binary value {v} under {}\\{} is named after this host's C: volume serial, where Emotet (February 2020) stores its encoded file name",
+                    r.hive, r.key
+                )],
+            ),
             Some(false) => continue,
-            None if v.len() >= 5 => (Confidence::Medium, vec![format!(
-                "binary value {v} under {}\\{} has a hex volume-serial-like name, where Emotet (February 2020) stores its encoded file name",
-                r.hive, r.key
-            )]),
+            None if v.len() >= 5 => (
+                Confidence::Medium,
+                vec![format!(
+                    "binary value {v} under {}\\{} has a hex volume-serial-like name, where Emotet (February 2020) stores its encoded file name",
+                    r.hive, r.key
+                )],
+            ),
             None => continue,
         };
         if let (Some(serial), Some(name)) = (f.snap.system_volume_serial, decode_hex(&r.data)) {
             let key = serial.to_le_bytes();
-            let dec: String = name.iter().enumerate().map(|(i, b)| b ^ key[i % 4]).filter(|c| *c > 0x20 && *c < 0x7e).map(|c| c as char).collect();
+            let dec: String = name
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[i % 4])
+                .filter(|c| *c > 0x20 && *c < 0x7e)
+                .map(|c| c as char)
+                .collect();
             if !dec.is_empty() {
                 reasons.push(format!("decoded with the serial it names the file {dec}"));
             }
         }
         reasons.push("delete the value only; the Explorer key itself is Windows'".to_string());
-        out.push(f.finding(art, Family::Emotet, "EMO-REG-EXPLORER-SERIAL", conf, reasons, vec![]));
+        out.push(f.finding(
+            art,
+            Family::Emotet,
+            "EMO-REG-EXPLORER-SERIAL",
+            conf,
+            reasons,
+            vec![],
+        ));
     }
     for ff in &f.snap.files {
         if ff.is_dir || !ff.exists {
@@ -275,39 +462,59 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         let place = f.place(&ff.path);
         let stem = paths::stem(&ff.path).to_string();
         let ext = paths::extension(&ff.path);
-        let art = ArtifactRef::File { path: paths::normalize(&ff.path) };
+        let art = ArtifactRef::File {
+            path: paths::normalize(&ff.path),
+        };
         // Timestomp (EmoCheck v5).
-        if (place.user_writable() || place.area == Area::System && place.rel.len() >= 2) && ext != "lnk" {
-            if let Some(r) = timestomp_reason(f, &ff.path) {
-                let pe_like = ["exe", "dll"].contains(&ext.as_str()) || names::emotet_fake_ext_file(paths::file_name(&ff.path)) || names::is_fake_dll_extension(&ext);
-                if pe_like {
-                    out.push(f.finding(art.clone(), Family::Emotet, "EMO-TIMESTOMP-7D", Confidence::High, vec![r], vec![paths::normalize(&ff.path)]));
-                    continue;
-                }
+        if (place.user_writable() || place.area == Area::System && place.rel.len() >= 2)
+            && ext != "lnk"
+            && let Some(r) = timestomp_reason(f, &ff.path)
+        {
+            let pe_like = ["exe", "dll"].contains(&ext.as_str())
+                || names::emotet_fake_ext_file(paths::file_name(&ff.path))
+                || names::is_fake_dll_extension(&ext);
+            if pe_like {
+                out.push(f.finding(
+                    art.clone(),
+                    Family::Emotet,
+                    "EMO-TIMESTOMP-7D",
+                    Confidence::High,
+                    vec![r],
+                    vec![paths::normalize(&ff.path)],
+                ));
+                continue;
             }
         }
         // 2019 dictionary name anywhere a loader writes.
-        if ext == "exe" && (place.user_writable() || place.area == Area::System && place.rel.len() == 1) {
-            if let Some(serial) = f.snap.system_volume_serial {
-                if names::emotet_v1_name(serial).eq_ignore_ascii_case(&stem) {
-                    out.push(f.finding(art.clone(), Family::Emotet, "EMO-V1-KEYWORD-EXE", Confidence::High, vec![format!(
+        if ext == "exe"
+            && (place.user_writable() || place.area == Area::System && place.rel.len() == 1)
+            && let Some(serial) = f.snap.system_volume_serial
+            && names::emotet_v1_name(serial).eq_ignore_ascii_case(&stem)
+        {
+            out.push(f.finding(art.clone(), Family::Emotet, "EMO-V1-KEYWORD-EXE", Confidence::High, vec![format!(
                         "{} is exactly the name Emotet derives from this host's volume serial {serial:08x}", ff.path)], vec![paths::normalize(&ff.path)]));
-                    continue;
-                }
-            }
+            continue;
         }
         // Initial-stage residue.
         let fname = paths::file_name(&ff.path);
         let residue = match place.area {
             Area::UserProfile if place.rel.len() == 1 => {
                 ((ext == "ocx" || ext == "dll") && names::is_alpha(&stem) && stem.len() <= 12)
-                    || (ext == "exe" && (1..=4).contains(&stem.len()) && stem.bytes().all(|b| b.is_ascii_digit()))
+                    || (ext == "exe"
+                        && (1..=4).contains(&stem.len())
+                        && stem.bytes().all(|b| b.is_ascii_digit()))
             }
             Area::DriveRoot => ext == "ocx" && names::is_alpha(&stem),
             Area::ProgramData if place.rel.len() == 1 => {
-                ["bat", "vbs", "dll", "js"].contains(&ext.as_str()) && stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem)
+                ["bat", "vbs", "dll", "js"].contains(&ext.as_str())
+                    && stem.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && names::looks_random(&stem)
             }
-            Area::UserTemp if place.rel.len() == 1 => ext == "vbs" && stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem),
+            Area::UserTemp if place.rel.len() == 1 => {
+                ext == "vbs"
+                    && stem.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && names::looks_random(&stem)
+            }
             _ => false,
         };
         if residue && f.valid_signer(&ff.path).is_none() {
@@ -318,12 +525,25 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         // Admin 2020 layout seen on disk: SysWOW64\<folder>\<name>.exe, not signed by Microsoft.
-        if place.area == Area::System && place.rel.len() == 2 && ext == "exe" && paths::normalize(&ff.path).to_ascii_lowercase().contains("\\syswow64\\") {
+        if place.area == Area::System
+            && place.rel.len() == 2
+            && ext == "exe"
+            && paths::normalize(&ff.path)
+                .to_ascii_lowercase()
+                .contains("\\syswow64\\")
+        {
             let folder = &place.rel[0];
-            let ms = ff.signature.eq_ignore_ascii_case("valid") && ff.signer.to_ascii_lowercase().contains("microsoft");
-            let unsigned = ff.signature.eq_ignore_ascii_case("unsigned") || ff.signature.eq_ignore_ascii_case("invalid");
-            let plain = folder.bytes().all(|b| b.is_ascii_alphanumeric()) && stem.bytes().all(|b| b.is_ascii_alphanumeric());
-            if !ms && plain && !names::known_system_subdir(folder) && (unsigned || (system32_name(f, folder) && system32_name(f, &stem))) {
+            let ms = ff.signature.eq_ignore_ascii_case("valid")
+                && ff.signer.to_ascii_lowercase().contains("microsoft");
+            let unsigned = ff.signature.eq_ignore_ascii_case("unsigned")
+                || ff.signature.eq_ignore_ascii_case("invalid");
+            let plain = folder.bytes().all(|b| b.is_ascii_alphanumeric())
+                && stem.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !ms
+                && plain
+                && !names::known_system_subdir(folder)
+                && (unsigned || (system32_name(f, folder) && system32_name(f, &stem)))
+            {
                 out.push(f.finding(art.clone(), Family::Emotet, "EMO-SYSNAME-EXE", Confidence::Medium, vec![format!(
                     "{} is an EXE not signed by Microsoft ({}) in a SysWOW64 subfolder, the Emotet 2020 admin layout", ff.path, if ff.signature.is_empty() { "no signature facts" } else { ff.signature.as_str() })], vec![paths::normalize(&ff.path)]));
             }
@@ -336,5 +556,8 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if t.is_empty() || !t.len().is_multiple_of(2) {
         return None;
     }
-    (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok()).collect()
+    (0..t.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok())
+        .collect()
 }

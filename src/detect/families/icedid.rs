@@ -23,17 +23,24 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         let mut data: Option<String> = None;
         let mut form = "";
         if export.eq_ignore_ascii_case("update") {
-            if let Some(a) = p.args.iter().find(|a| a.to_ascii_lowercase().starts_with("/i:")) {
+            if let Some(a) = p
+                .args
+                .iter()
+                .find(|a| a.to_ascii_lowercase().starts_with("/i:"))
+            {
                 data = Some(a[3..].trim_matches('"').to_string());
                 form = "entry point update with /i:<data file>, IcedID's 2021 form";
             }
-        } else if export.starts_with('#') {
-            if let Some(a) = p.args.iter().find(|a| a.starts_with("--") && a.contains('=')) {
-                let (k, v) = a[2..].split_once('=').unwrap_or(("", ""));
-                if names::is_alpha(k) {
-                    data = Some(v.trim_matches('"').to_string());
-                    form = "an ordinal entry point with --<random>=<data file>, IcedID's 2022 form";
-                }
+        } else if export.starts_with('#')
+            && let Some(a) = p
+                .args
+                .iter()
+                .find(|a| a.starts_with("--") && a.contains('='))
+        {
+            let (k, v) = a[2..].split_once('=').unwrap_or(("", ""));
+            if names::is_alpha(k) {
+                data = Some(v.trim_matches('"').to_string());
+                form = "an ordinal entry point with --<random>=<data file>, IcedID's 2022 form";
             }
         }
         let Some(d) = data else { continue };
@@ -46,25 +53,45 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             d.clone()
         };
         targets.push(data_path.clone());
-        let mut reasons = vec![format!("{}: {form}; the data file is {data_path}", runs_words(l, p))];
+        let mut reasons = vec![format!(
+            "{}: {form}; the data file is {data_path}",
+            runs_words(l, p)
+        )];
         if paths::file_name(&data_path).eq_ignore_ascii_case("license.dat") {
             reasons.push("license.dat holds the encrypted IcedID bot; the DLL is inert without it: remove both".to_string());
         }
         if let Source::Task(t) = l.source {
             if names::is_guid(&l.name) {
-                reasons.push(format!("the task is named with a GUID ({}), as IcedID's are", t.path));
+                reasons.push(format!(
+                    "the task is named with a GUID ({}), as IcedID's are",
+                    t.path
+                ));
             }
-            if t.triggers.iter().any(|x| x.to_ascii_lowercase().contains("logon")) && t.triggers.iter().any(|x| x.contains("PT1H")) {
+            if t.triggers
+                .iter()
+                .any(|x| x.to_ascii_lowercase().contains("logon"))
+                && t.triggers.iter().any(|x| x.contains("PT1H"))
+            {
                 reasons.push("it runs at logon and every hour".to_string());
             }
         }
-        out.push(f.finding(l.artifact.clone(), Family::IcedId, "ICE-RUNDLL32-DATAFILE", Confidence::High, reasons, targets));
+        out.push(f.finding(
+            l.artifact.clone(),
+            Family::IcedId,
+            "ICE-RUNDLL32-DATAFILE",
+            Confidence::High,
+            reasons,
+            targets,
+        ));
     }
 }
 
 pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
     for ff in &f.snap.files {
-        if ff.is_dir || !ff.exists || !paths::file_name(&ff.path).eq_ignore_ascii_case("license.dat") {
+        if ff.is_dir
+            || !ff.exists
+            || !paths::file_name(&ff.path).eq_ignore_ascii_case("license.dat")
+        {
             continue;
         }
         let place = f.place(&ff.path);
@@ -77,7 +104,11 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         }
         let n = paths::normalize(&ff.path);
         let others = f.dir_entries(paths::parent(&n)).len();
-        let conf = if others <= 1 { Confidence::Medium } else { Confidence::Low };
+        let conf = if others <= 1 {
+            Confidence::Medium
+        } else {
+            Confidence::Low
+        };
         out.push(f.finding(
             ArtifactRef::File { path: n.clone() },
             Family::IcedId,

@@ -7,10 +7,10 @@ mod icedid;
 mod qakbot;
 mod trickbot;
 
+use super::Finding;
 use super::facts::{Facts, Launch};
 pub(crate) use emotet::name_exists_elsewhere;
 pub(crate) use qakbot::qakbot_folder;
-use super::Finding;
 
 pub(crate) fn check_launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
     emotet::launch(f, l, out);
@@ -34,6 +34,10 @@ pub(crate) fn runs_words(l: &Launch, p: &super::command_line::Payload) -> String
         Launcher::Direct => "runs".to_string(),
         v => format!("runs {} on", v.name()),
     };
-    let export = p.export.as_ref().map(|e| format!(" (entry point {e})")).unwrap_or_default();
+    let export = p
+        .export
+        .as_ref()
+        .map(|e| format!(" (entry point {e})"))
+        .unwrap_or_default();
     format!("{} {how} {}{export}", l.what(), p.path)
 }

@@ -36,7 +36,9 @@ pub(crate) fn qakbot_folder(f: &Facts, path: &str) -> Option<String> {
     }
 }
 
-const IMAGE_LIKE: &[&str] = &["jpg", "jpeg", "png", "gif", "bmp", "tmp", "dat", "txt", "dot", "ooccxx", "wav", "avi"];
+const IMAGE_LIKE: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "bmp", "tmp", "dat", "txt", "dot", "ooccxx", "wav", "avi",
+];
 
 pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
     for p in &l.parsed.payloads {
@@ -45,27 +47,48 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         let stem = paths::stem(&p.path).to_string();
         let ext = paths::extension(&p.path);
         // Persistence folder under %APPDATA%\Microsoft.
-        if place.area == Area::RoamingAppData && place.rel.len() == 3 && place.rel[0].eq_ignore_ascii_case("microsoft") {
+        if place.area == Area::RoamingAppData
+            && place.rel.len() == 3
+            && place.rel[0].eq_ignore_ascii_case("microsoft")
+        {
             let folder = &place.rel[1];
-            let file_ok = names::qakbot_file_shape(&fname) || ((ext == "dll" || ext == "exe") && names::looks_random(&stem));
-            if names::qakbot_folder_shape(folder) && !names::known_ms_roaming_folder(folder) && file_ok && f.valid_signer(&p.path).is_none() {
+            let file_ok = names::qakbot_file_shape(&fname)
+                || ((ext == "dll" || ext == "exe") && names::looks_random(&stem));
+            if names::qakbot_folder_shape(folder)
+                && !names::known_ms_roaming_folder(folder)
+                && file_ok
+                && f.valid_signer(&p.path).is_none()
+            {
                 let mut reasons = vec![format!(
                     "{}: random lower-case {fname} in made-up folder {folder} directly under %APPDATA%\\Microsoft, the Qakbot persistence layout",
                     runs_words(l, p)
                 )];
                 if l.is_run_value() && names::qakbot_value_name_shape(&l.name) {
-                    reasons.push(format!("the Run value name {} is random lower-case letters, as Qakbot's are", l.name));
+                    reasons.push(format!(
+                        "the Run value name {} is random lower-case letters, as Qakbot's are",
+                        l.name
+                    ));
                 }
                 if p.via == Launcher::Regsvr32 {
                     reasons.push("Qakbot registers its DLL with regsvr32 -s".to_string());
                 }
-                out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-AUTOSTART-APPDATA-MS", Confidence::High, reasons, vec![f.long_path(&p.path)]));
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::Qakbot,
+                    "QAK-AUTOSTART-APPDATA-MS",
+                    Confidence::High,
+                    reasons,
+                    vec![f.long_path(&p.path)],
+                ));
                 continue;
             }
         }
         if p.via.loads_dll() {
             // First stage in ProgramData under an image/temp extension.
-            if place.area == Area::ProgramData && place.rel.len() == 1 && IMAGE_LIKE.contains(&ext.as_str()) {
+            if place.area == Area::ProgramData
+                && place.rel.len() == 1
+                && IMAGE_LIKE.contains(&ext.as_str())
+            {
                 let digits = stem.bytes().all(|b| b.is_ascii_digit());
                 let mut reasons = vec![format!(
                     "{}: a DLL disguised as .{ext} directly in C:\\ProgramData, the Qakbot first-stage layout (<digits>.jpg/.png, <random>.tmp)",
@@ -74,53 +97,115 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 if digits {
                     reasons.push(format!("the name {stem} is all digits"));
                 }
-                if p.export.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("Wind")) {
-                    reasons.push("entry point Wind is the one Qakbot's 2023 loaders used".to_string());
+                if p.export
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("Wind"))
+                {
+                    reasons
+                        .push("entry point Wind is the one Qakbot's 2023 loaders used".to_string());
                 }
-                out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-PROGRAMDATA-IMAGE-DLL", Confidence::High, reasons, vec![f.long_path(&p.path)]));
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::Qakbot,
+                    "QAK-PROGRAMDATA-IMAGE-DLL",
+                    Confidence::High,
+                    reasons,
+                    vec![f.long_path(&p.path)],
+                ));
                 continue;
             }
             // New folder at the drive root with a fake-extension DLL.
-            if place.area == Area::RootFolder && place.rel.len() == 2 && names::is_fake_dll_extension(&ext) {
+            if place.area == Area::RootFolder
+                && place.rel.len() == 2
+                && names::is_fake_dll_extension(&ext)
+            {
                 let reasons = vec![format!(
                     "{}: a DLL with the made-up extension .{ext} in a new folder {} at the drive root, the Qakbot first-stage layout (C:\\Datop, C:\\IntelCompany)",
                     runs_words(l, p),
                     place.rel[0]
                 )];
-                out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-ROOT-FOLDER-DLL", Confidence::High, reasons, vec![f.long_path(&p.path)]));
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::Qakbot,
+                    "QAK-ROOT-FOLDER-DLL",
+                    Confidence::High,
+                    reasons,
+                    vec![f.long_path(&p.path)],
+                ));
                 continue;
             }
         }
         if p.via == Launcher::Regsvr32 || p.via == Launcher::Rundll32 {
             // SYSTEM task running regsvr32 on a user-writable DLL.
             if let Source::Task(t) = l.source {
-                let system = t.principal.to_ascii_lowercase().contains("system") || t.principal == "S-1-5-18";
+                let system = t.principal.to_ascii_lowercase().contains("system")
+                    || t.principal == "S-1-5-18";
                 let leaf = &l.name;
-                let once = t.triggers.iter().any(|x| x.to_ascii_lowercase().contains("once"));
-                let rand_name = (leaf.len() == 8 && leaf.bytes().all(|b| b.is_ascii_lowercase())) || names::is_guid(leaf);
+                let once = t
+                    .triggers
+                    .iter()
+                    .any(|x| x.to_ascii_lowercase().contains("once"));
+                let rand_name = (leaf.len() == 8 && leaf.bytes().all(|b| b.is_ascii_lowercase()))
+                    || names::is_guid(leaf);
                 if system && place.user_writable() && p.via == Launcher::Regsvr32 {
-                    let mut reasons = vec![format!("{}: a SYSTEM task running regsvr32 on a DLL in a user-writable folder, as Qakbot's lateral and elevation tasks do", runs_words(l, p))];
+                    let mut reasons = vec![format!(
+                        "{}: a SYSTEM task running regsvr32 on a DLL in a user-writable folder, as Qakbot's lateral and elevation tasks do",
+                        runs_words(l, p)
+                    )];
                     if once {
                         reasons.push("it runs once (Qakbot creates it with /SC ONCE /Z, deleted after it runs: its absence later proves nothing)".to_string());
                     }
                     if rand_name {
-                        reasons.push(format!("the task name {leaf} is random (8 lower-case letters or a GUID)"));
+                        reasons.push(format!(
+                            "the task name {leaf} is random (8 lower-case letters or a GUID)"
+                        ));
                     }
-                    let conf = if once || rand_name { Confidence::High } else { Confidence::Medium };
-                    out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-TASK-SYSTEM-REGSVR32", conf, reasons, vec![f.long_path(&p.path)]));
+                    let conf = if once || rand_name {
+                        Confidence::High
+                    } else {
+                        Confidence::Medium
+                    };
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Qakbot,
+                        "QAK-TASK-SYSTEM-REGSVR32",
+                        conf,
+                        reasons,
+                        vec![f.long_path(&p.path)],
+                    ));
                     continue;
                 }
             }
             // Lateral service: regsvr32 on a DLL reached through C$ or at the drive root.
             if let Source::Service(s) = l.source {
-                let via_share = l.parsed.expanded.to_ascii_lowercase().contains("$\\") && l.parsed.expanded.contains("\\\\");
-                if p.via == Launcher::Regsvr32 && (via_share || place.area == Area::DriveRoot || place.user_writable()) {
-                    let mut reasons = vec![format!("{}: a service running regsvr32 on a DLL, as Qakbot's lateral movement does", runs_words(l, p))];
+                let via_share = l.parsed.expanded.to_ascii_lowercase().contains("$\\")
+                    && l.parsed.expanded.contains("\\\\");
+                if p.via == Launcher::Regsvr32
+                    && (via_share || place.area == Area::DriveRoot || place.user_writable())
+                {
+                    let mut reasons = vec![format!(
+                        "{}: a service running regsvr32 on a DLL, as Qakbot's lateral movement does",
+                        runs_words(l, p)
+                    )];
                     if via_share {
-                        reasons.push(format!("the image path reaches the DLL through an admin share: {}", s.image_path));
+                        reasons.push(format!(
+                            "the image path reaches the DLL through an admin share: {}",
+                            s.image_path
+                        ));
                     }
-                    let conf = if via_share || place.area == Area::DriveRoot { Confidence::High } else { Confidence::Medium };
-                    out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-SERVICE-REGSVR32", conf, reasons, vec![f.long_path(&p.path)]));
+                    let conf = if via_share || place.area == Area::DriveRoot {
+                        Confidence::High
+                    } else {
+                        Confidence::Medium
+                    };
+                    out.push(f.finding(
+                        l.artifact.clone(),
+                        Family::Qakbot,
+                        "QAK-SERVICE-REGSVR32",
+                        conf,
+                        reasons,
+                        vec![f.long_path(&p.path)],
+                    ));
                     continue;
                 }
             }
@@ -129,8 +214,14 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
     // A task whose PowerShell reads its code from a registry value (DFIR Report Qbot cases).
     if let Source::Task(t) = l.source {
         let e = l.parsed.expanded.to_ascii_lowercase();
-        let reads_reg = (e.contains("hkcu:") || e.contains("hklm:") || e.contains("registry::")) && (e.contains("gp ") || e.contains("get-itemproperty") || e.contains("getvalue("));
-        if e.contains("powershell") && reads_reg && (e.contains("frombase64string") || e.contains("iex") || e.contains("invoke-expression")) {
+        let reads_reg = (e.contains("hkcu:") || e.contains("hklm:") || e.contains("registry::"))
+            && (e.contains("gp ") || e.contains("get-itemproperty") || e.contains("getvalue("));
+        if e.contains("powershell")
+            && reads_reg
+            && (e.contains("frombase64string")
+                || e.contains("iex")
+                || e.contains("invoke-expression"))
+        {
             out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Confidence::Medium, vec![format!(
                 "task {} runs PowerShell that decodes and runs code stored in the registry ({}), as Qakbot's tasks did in DFIR Report cases; remove the registry value too",
                 t.path, l.parsed.raw)], vec![]));
@@ -138,15 +229,34 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
     }
     // Self-deletion: overwrite the loader with calc.exe after a ping delay.
     let e = l.parsed.expanded.to_ascii_lowercase();
-    if e.contains("ping") && e.contains("127.0.0.1") && e.contains("type ") && e.contains("calc.exe") && e.contains('>') {
-        let after = l.parsed.expanded[e.rfind('>').unwrap_or(0) + 1..].trim().trim_matches('"').to_string();
-        let targets = if after.is_empty() { vec![] } else { vec![paths::normalize(&after)] };
+    if e.contains("ping")
+        && e.contains("127.0.0.1")
+        && e.contains("type ")
+        && e.contains("calc.exe")
+        && e.contains('>')
+    {
+        let after = l.parsed.expanded[e.rfind('>').unwrap_or(0) + 1..]
+            .trim()
+            .trim_matches('"')
+            .to_string();
+        let targets = if after.is_empty() {
+            vec![]
+        } else {
+            vec![paths::normalize(&after)]
+        };
         let reasons = vec![format!(
             "{} runs '{}': Qakbot's self-deletion, which overwrites its original loader with calc.exe (the file there is benign bytes at a malicious path)",
             l.what(),
             l.parsed.raw
         )];
-        out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-SELFDELETE-CALC", Confidence::High, reasons, targets));
+        out.push(f.finding(
+            l.artifact.clone(),
+            Family::Qakbot,
+            "QAK-SELFDELETE-CALC",
+            Confidence::High,
+            reasons,
+            targets,
+        ));
     }
 }
 
@@ -162,19 +272,32 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             && names::is_hex8(&r.value)
             && r.value_type.eq_ignore_ascii_case("REG_BINARY")
         {
-            keys.entry((r.hive.clone(), r.key.clone())).or_default().push(r.value.clone());
+            keys.entry((r.hive.clone(), r.key.clone()))
+                .or_default()
+                .push(r.value.clone());
         }
     }
     let mut config_hives: Vec<String> = Vec::new();
     for ((hive, key), vals) in keys {
-        let conf = if vals.len() >= 2 { Confidence::High } else { Confidence::Medium };
+        let conf = if vals.len() >= 2 {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
         config_hives.push(hive.clone());
         let reasons = vec![format!(
             "key {hive}\\{key} holds {} REG_BINARY value(s) named with eight hex digits ({}): Qakbot's encrypted per-user configuration",
             vals.len(),
             vals.join(", ")
         )];
-        out.push(f.finding(ArtifactRef::RegistryKey { hive, key }, Family::Qakbot, "QAK-CONFIG-KEY", conf, reasons, vec![]));
+        out.push(f.finding(
+            ArtifactRef::RegistryKey { hive, key },
+            Family::Qakbot,
+            "QAK-CONFIG-KEY",
+            conf,
+            reasons,
+            vec![],
+        ));
     }
     // Defender exclusions naming a Qakbot-shaped folder.
     let mut excluded: Vec<String> = Vec::new();
@@ -189,7 +312,11 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 r.value, r.hive, r.key
             )];
             out.push(f.finding(
-                ArtifactRef::RegistryValue { hive: r.hive.clone(), key: r.key.clone(), value: r.value.clone() },
+                ArtifactRef::RegistryValue {
+                    hive: r.hive.clone(),
+                    key: r.key.clone(),
+                    value: r.value.clone(),
+                },
                 Family::Qakbot,
                 "QAK-DEFENDER-EXCLUSION",
                 Confidence::High,
@@ -204,22 +331,43 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         }
         let place = f.place(&ff.path);
         if ff.is_dir {
-            let Some(folder) = qakbot_folder(f, &ff.path) else { continue };
+            let Some(folder) = qakbot_folder(f, &ff.path) else {
+                continue;
+            };
             let entries = f.dir_entries(&ff.path);
             let empty = ff.entries == 0 && entries.is_empty();
-            let qak_files: Vec<&String> = entries.iter().filter(|e| names::qakbot_file_shape(paths::file_name(e))).collect();
+            let qak_files: Vec<&String> = entries
+                .iter()
+                .filter(|e| names::qakbot_file_shape(paths::file_name(e)))
+                .collect();
             let has_excl = excluded.contains(&paths::key(&ff.path));
-            let user_sid = place.user.as_deref().and_then(|u| f.user_by_name(u)).map(|u| u.sid.clone());
-            let has_cfg = user_sid.as_ref().is_some_and(|s| config_hives.iter().any(|h| h.eq_ignore_ascii_case(s)));
+            let user_sid = place
+                .user
+                .as_deref()
+                .and_then(|u| f.user_by_name(u))
+                .map(|u| u.sid.clone());
+            let has_cfg = user_sid
+                .as_ref()
+                .is_some_and(|s| config_hives.iter().any(|h| h.eq_ignore_ascii_case(s)));
             if !(empty || !qak_files.is_empty() || has_excl || has_cfg) {
                 continue;
             }
-            let mut reasons = vec![format!("{} is a made-up folder ({folder}) directly under %APPDATA%\\Microsoft, the Qakbot persistence folder", ff.path)];
+            let mut reasons = vec![format!(
+                "{} is a made-up folder ({folder}) directly under %APPDATA%\\Microsoft, the Qakbot persistence folder",
+                ff.path
+            )];
             if empty {
                 reasons.push("it is empty: Qakbot writes its DLL there only at shutdown and deletes it at start-up".to_string());
             }
             if !qak_files.is_empty() {
-                reasons.push(format!("it holds random lower-case {}", qak_files.iter().map(|e| paths::file_name(e)).collect::<Vec<_>>().join(", ")));
+                reasons.push(format!(
+                    "it holds random lower-case {}",
+                    qak_files
+                        .iter()
+                        .map(|e| paths::file_name(e))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
             if has_excl {
                 reasons.push("Defender is told to exclude it".to_string());
@@ -227,16 +375,32 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             if has_cfg {
                 reasons.push("the same user has a Qakbot configuration key".to_string());
             }
-            let conf = if has_excl || has_cfg || !qak_files.is_empty() { Confidence::High } else { Confidence::Medium };
+            let conf = if has_excl || has_cfg || !qak_files.is_empty() {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
             let mut targets = vec![paths::normalize(&ff.path)];
             targets.extend(entries.iter().cloned());
-            out.push(f.finding(ArtifactRef::Folder { path: paths::normalize(&ff.path) }, Family::Qakbot, "QAK-APPDATA-MS-FOLDER", conf, reasons, targets));
+            out.push(f.finding(
+                ArtifactRef::Folder {
+                    path: paths::normalize(&ff.path),
+                },
+                Family::Qakbot,
+                "QAK-APPDATA-MS-FOLDER",
+                conf,
+                reasons,
+                targets,
+            ));
             continue;
         }
         let ext = paths::extension(&ff.path);
         let stem = paths::stem(&ff.path);
         // Lateral copy with its .dll.cfg companion.
-        if ext == "dll" && (place.area == Area::DriveRoot || place.user_writable()) && f.exists(&format!("{}.cfg", ff.path)) {
+        if ext == "dll"
+            && (place.area == Area::DriveRoot || place.user_writable())
+            && f.exists(&format!("{}.cfg", ff.path))
+        {
             out.push(f.finding(
                 ArtifactRef::File { path: paths::normalize(&ff.path) },
                 Family::Qakbot,
@@ -247,7 +411,12 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             ));
             continue;
         }
-        if place.area == Area::ProgramData && place.rel.len() == 1 && ["jpg", "png", "gif"].contains(&ext.as_str()) && !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()) {
+        if place.area == Area::ProgramData
+            && place.rel.len() == 1
+            && ["jpg", "png", "gif"].contains(&ext.as_str())
+            && !stem.is_empty()
+            && stem.bytes().all(|b| b.is_ascii_digit())
+        {
             out.push(f.finding(
                 ArtifactRef::File { path: paths::normalize(&ff.path) },
                 Family::Qakbot,

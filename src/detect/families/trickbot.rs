@@ -15,24 +15,48 @@ use super::super::paths::{self, Area};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
 use super::runs_words;
 
-const MASQ_TASKS: &[&str] = &["msnetcs", "msntcs", "sysnetsf", "mssystemwatcher", "netsys", "windotnet", "cleanmemorywintask", "defragwinsystask"];
+const MASQ_TASKS: &[&str] = &[
+    "msnetcs",
+    "msntcs",
+    "sysnetsf",
+    "mssystemwatcher",
+    "netsys",
+    "windotnet",
+    "cleanmemorywintask",
+    "defragwinsystask",
+];
 const LEGACY_JOBS: &[&str] = &["trickbot", "bot", "drivers update"];
-const WORM_FILES: &[&str] = &["c:\\stsvc.exe", "c:\\mswvc.exe", "c:\\mtwvc.exe", "c:\\smver.exe", "c:\\windows\\mssvca.exe"];
+const WORM_FILES: &[&str] = &[
+    "c:\\stsvc.exe",
+    "c:\\mswvc.exe",
+    "c:\\mtwvc.exe",
+    "c:\\smver.exe",
+    "c:\\windows\\mssvca.exe",
+];
 const UAC_APPX: &str = "appx82a6gwre4fdg3bt635tn5ctqjf8msdd2";
 
 /// A TrickBot campaign folder among the path's components (in a user area).
 fn campaign_folder(f: &Facts, path: &str) -> Option<(String, &'static str)> {
     let place = f.place(path);
-    if !matches!(place.area, Area::RoamingAppData | Area::LocalAppData | Area::UserProfile | Area::ProgramData) {
+    if !matches!(
+        place.area,
+        Area::RoamingAppData | Area::LocalAppData | Area::UserProfile | Area::ProgramData
+    ) {
         return None;
     }
     let n = place.rel.len();
     for c in place.rel.iter().take(n.saturating_sub(1)) {
         if names::trickbot_gtag_folder(c) {
-            return Some((c.clone(), "a word and ten digits, TrickBot's EXE-era folder (Identities1159371911, Comboboot7559513311)"));
+            return Some((
+                c.clone(),
+                "a word and ten digits, TrickBot's EXE-era folder (Identities1159371911, Comboboot7559513311)",
+            ));
         }
         if names::trickbot_words_suffix_folder(c) {
-            return Some((c.clone(), "hyphenated words and six upper-case letters/digits, TrickBot's DLL-era folder (wise-toolsZ7RZBV)"));
+            return Some((
+                c.clone(),
+                "hyphenated words and six upper-case letters/digits, TrickBot's DLL-era folder (wise-toolsZ7RZBV)",
+            ));
         }
     }
     None
@@ -49,57 +73,163 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             let mut reasons = vec![format!("{}: folder {folder} is {why}", runs_words(l, p))];
             let mut targets = vec![target.clone()];
             if ext == "bat" || ext == "cmd" {
-                reasons.push("the task goes through a batch file, as TrickBot's launcher.bat does".to_string());
-                targets.extend(f.dir_entries(paths::parent(&target)).into_iter().filter(|e| paths::extension(e) == "exe"));
+                reasons.push(
+                    "the task goes through a batch file, as TrickBot's launcher.bat does"
+                        .to_string(),
+                );
+                targets.extend(
+                    f.dir_entries(paths::parent(&target))
+                        .into_iter()
+                        .filter(|e| paths::extension(e) == "exe"),
+                );
             }
-            out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-CAMPAIGN-FOLDER", Confidence::High, reasons, targets));
+            out.push(f.finding(
+                l.artifact.clone(),
+                Family::TrickBot,
+                "TRK-CAMPAIGN-FOLDER",
+                Confidence::High,
+                reasons,
+                targets,
+            ));
             continue;
         }
-        if p.via == Launcher::Rundll32 && p.export.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("StartW")) && place.user_writable() {
-            let conf = if place.area == Area::RoamingAppData { Confidence::High } else { Confidence::Medium };
-            let reasons = vec![format!("{}: entry point StartW on a file in a user-writable folder, how TrickBot's DLL era starts", runs_words(l, p))];
-            out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-RUNDLL32-STARTW", conf, reasons, vec![target]));
+        if p.via == Launcher::Rundll32
+            && p.export
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case("StartW"))
+            && place.user_writable()
+        {
+            let conf = if place.area == Area::RoamingAppData {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            let reasons = vec![format!(
+                "{}: entry point StartW on a file in a user-writable folder, how TrickBot's DLL era starts",
+                runs_words(l, p)
+            )];
+            out.push(f.finding(
+                l.artifact.clone(),
+                Family::TrickBot,
+                "TRK-RUNDLL32-STARTW",
+                conf,
+                reasons,
+                vec![target],
+            ));
             continue;
         }
-        if p.via.loads_dll() && place.area == Area::RoamingAppData && place.rel.len() == 1 && names::is_fake_dll_extension(&ext) && names::is_alpha(&stem) && (5..=16).contains(&stem.len()) {
-            let reasons = vec![format!("{}: a DLL with the made-up extension .{ext} directly in %APPDATA%, TrickBot's 2021 layout (aeygwtpv.nao)", runs_words(l, p))];
-            out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-APPDATA-FAKEEXT", Confidence::High, reasons, vec![target]));
+        if p.via.loads_dll()
+            && place.area == Area::RoamingAppData
+            && place.rel.len() == 1
+            && names::is_fake_dll_extension(&ext)
+            && names::is_alpha(&stem)
+            && (5..=16).contains(&stem.len())
+        {
+            let reasons = vec![format!(
+                "{}: a DLL with the made-up extension .{ext} directly in %APPDATA%, TrickBot's 2021 layout (aeygwtpv.nao)",
+                runs_words(l, p)
+            )];
+            out.push(f.finding(
+                l.artifact.clone(),
+                Family::TrickBot,
+                "TRK-APPDATA-FAKEEXT",
+                Confidence::High,
+                reasons,
+                vec![target],
+            ));
             continue;
         }
         if p.via.loads_dll() && place.area == Area::Public && place.rel.len() == 1 {
-            let reasons = vec![format!("{}: a DLL directly in C:\\Users\\Public, TA551's TrickBot first stage", runs_words(l, p))];
-            out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-PUBLIC-DLL", Confidence::Medium, reasons, vec![target]));
+            let reasons = vec![format!(
+                "{}: a DLL directly in C:\\Users\\Public, TA551's TrickBot first stage",
+                runs_words(l, p)
+            )];
+            out.push(f.finding(
+                l.artifact.clone(),
+                Family::TrickBot,
+                "TRK-PUBLIC-DLL",
+                Confidence::Medium,
+                reasons,
+                vec![target],
+            ));
             continue;
         }
-        if p.via == Launcher::Direct && ext == "exe" && place.area == Area::RoamingAppData && place.rel.len() == 2 && l.autostart {
+        if p.via == Launcher::Direct
+            && ext == "exe"
+            && place.area == Area::RoamingAppData
+            && place.rel.len() == 2
+            && l.is_task()
+        {
             let folder = &place.rel[0];
-            let random_exe = stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem);
-            if random_exe && !names::known_product(folder) && !folder.eq_ignore_ascii_case("microsoft") && f.valid_signer(&p.path).is_none() {
+            let random_exe =
+                stem.bytes().all(|b| b.is_ascii_alphanumeric()) && names::looks_random(&stem);
+            if random_exe
+                && !names::known_product(folder)
+                && !folder.eq_ignore_ascii_case("microsoft")
+                && f.valid_signer(&p.path).is_none()
+            {
                 let reasons = vec![format!(
                     "{}: an unsigned random-named EXE ({fname}) one folder deep in %APPDATA% ({folder}), TrickBot's EXE-era layout (FWinTools\\mtxoci73a.exe)",
                     runs_words(l, p)
                 )];
-                let conf = if l.is_task() { Confidence::Medium } else { Confidence::Low };
-                out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-APPDATA-RANDOM-EXE", conf, reasons, vec![target]));
+                out.push(f.finding(
+                    l.artifact.clone(),
+                    Family::TrickBot,
+                    "TRK-APPDATA-RANDOM-EXE",
+                    Confidence::Medium,
+                    reasons,
+                    vec![target],
+                ));
                 continue;
             }
         }
-        if (ext == "bat" || ext == "cmd") && fname.eq_ignore_ascii_case("launcher.bat") && place.user_writable() && l.is_task() {
+        if (ext == "bat" || ext == "cmd")
+            && fname.eq_ignore_ascii_case("launcher.bat")
+            && place.user_writable()
+            && l.is_task()
+        {
             let mut targets = vec![target.clone()];
-            targets.extend(f.dir_entries(paths::parent(&target)).into_iter().filter(|e| paths::extension(e) == "exe"));
-            let reasons = vec![format!("{}: a task running launcher.bat from a user-writable folder, how TrickBot (2021) started its EXE", runs_words(l, p))];
-            out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-TASK-LAUNCHER-BAT", Confidence::Medium, reasons, targets));
+            targets.extend(
+                f.dir_entries(paths::parent(&target))
+                    .into_iter()
+                    .filter(|e| paths::extension(e) == "exe"),
+            );
+            let reasons = vec![format!(
+                "{}: a task running launcher.bat from a user-writable folder, how TrickBot (2021) started its EXE",
+                runs_words(l, p)
+            )];
+            out.push(f.finding(
+                l.artifact.clone(),
+                Family::TrickBot,
+                "TRK-TASK-LAUNCHER-BAT",
+                Confidence::Medium,
+                reasons,
+                targets,
+            ));
             continue;
         }
     }
-    let targets: Vec<String> = l.parsed.payloads.iter().map(|p| f.long_path(&p.path)).collect();
-    let user_writable = l.parsed.payloads.iter().any(|p| f.place(&p.path).user_writable());
+    let targets: Vec<String> = l
+        .parsed
+        .payloads
+        .iter()
+        .map(|p| f.long_path(&p.path))
+        .collect();
+    let user_writable = l
+        .parsed
+        .payloads
+        .iter()
+        .any(|p| f.place(&p.path).user_writable());
     match l.source {
         Source::Task(t) => {
             let leaf = l.name.to_ascii_lowercase();
             let leaf_nojob = leaf.strip_suffix(".job").unwrap_or(&leaf);
             if MASQ_TASKS.contains(&leaf.as_str()) {
-                let conf = if user_writable { Confidence::Medium } else { Confidence::Low };
+                let conf = if user_writable {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                };
                 out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-TASK-MASQUERADE", conf, vec![format!(
                     "task name {} is one TrickBot used to pass as Windows (msnetcs, sysnetsf, WinDotNet, ...); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             } else if LEGACY_JOBS.contains(&leaf_nojob) {
@@ -114,11 +244,25 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     "service {} has display name {}, as TrickBot's worm services do (NewService*, Service-Log*); it runs {}", s.name, s.display_name, s.image_path)], targets.clone()));
             }
         }
-        Source::Autorun(_) if l.hive().is_some_and(|h| h.eq_ignore_ascii_case("S-1-5-18") || h.eq_ignore_ascii_case(".DEFAULT")) && l.is_run_value() => {
+        Source::Autorun(_)
+            if l.hive().is_some_and(|h| {
+                h.eq_ignore_ascii_case("S-1-5-18") || h.eq_ignore_ascii_case(".DEFAULT")
+            }) && l.is_run_value() =>
+        {
             let lname = l.name.to_ascii_lowercase();
-            let odd = user_writable || l.parsed.payloads.iter().any(|p| f.place(&p.path).user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("systemprofile")));
+            let odd = user_writable
+                || l.parsed.payloads.iter().any(|p| {
+                    f.place(&p.path)
+                        .user
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case("systemprofile"))
+                });
             if lname == "mttvca" || odd {
-                let conf = if lname == "mttvca" { Confidence::High } else { Confidence::Medium };
+                let conf = if lname == "mttvca" {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                };
                 out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", conf, vec![format!(
                     "a Run value ({}) in the SYSTEM profile (HKU\\S-1-5-18) starting {}: TrickBot plants one there (mttvca)", l.name, l.parsed.raw)], targets.clone()));
             }
@@ -155,16 +299,30 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         if lower.starts_with("c:\\windows\\tasks\\") && lower.ends_with(".job") {
             let leaf = paths::stem(&n).to_ascii_lowercase();
             if LEGACY_JOBS.contains(&leaf.as_str()) {
-                out.push(f.finding(ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-LEGACY-JOB", Confidence::Medium, vec![format!(
-                    "{n} is a legacy task file named like TrickBot's 2016 jobs")], vec![n.clone()]));
+                out.push(f.finding(
+                    ArtifactRef::File { path: n.clone() },
+                    Family::TrickBot,
+                    "TRK-LEGACY-JOB",
+                    Confidence::Medium,
+                    vec![format!(
+                        "{n} is a legacy task file named like TrickBot's 2016 jobs"
+                    )],
+                    vec![n.clone()],
+                ));
             }
             continue;
         }
-        if !ff.is_dir {
-            if let Some((folder, why)) = campaign_folder(f, &n) {
-                out.push(f.finding(ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-CAMPAIGN-FOLDER", Confidence::High, vec![format!(
-                    "{n} is in folder {folder}: {why}")], vec![n.clone()]));
-            }
+        if !ff.is_dir
+            && let Some((folder, why)) = campaign_folder(f, &n)
+        {
+            out.push(f.finding(
+                ArtifactRef::File { path: n.clone() },
+                Family::TrickBot,
+                "TRK-CAMPAIGN-FOLDER",
+                Confidence::High,
+                vec![format!("{n} is in folder {folder}: {why}")],
+                vec![n.clone()],
+            ));
         }
     }
 }
