@@ -175,9 +175,6 @@ async fn scripts_run_through_the_stdin_bootstrap_and_shells_are_closed() {
 
 // 127.50.9.0/24
 #[tokio::test]
-#[ignore = "lab: bootstrap output is re-encoded to code page 437 (winrm-rs 2.0.1 puts the Create OptionSet \
-            with WINRS_CODEPAGE=65001 after </s:Header>; the bootstrap sets [Console]::OutputEncoding to UTF-8 \
-            anyway, as Windows would honour)"]
 async fn non_ascii_output_survives() {
     let lab = lab(vec![spec("WS-001", [127, 50, 9, 1])]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
