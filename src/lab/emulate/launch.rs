@@ -22,6 +22,8 @@ pub enum Script {
     Encoded(Option<String>),
     /// `-Command`: the rest of the command line.
     Command(String),
+    /// `-Command -`: the script is read from stdin (Ansible's pipelining).
+    Stdin,
 }
 
 /// Split a command line on blanks, honouring double quotes (which are
@@ -69,8 +71,15 @@ fn matches_switch(key: &str, full: &str, min: &str) -> bool {
 
 /// Classify what WinRM received (`rsp:Command` and `rsp:Arguments`).
 pub fn classify(command: &str, args: &[String]) -> Launch {
-    let mut tokens = split_command_line(command);
-    tokens.extend(args.iter().cloned());
+    // WinRS hands cmd.exe one command line: the command and every
+    // `rsp:Arguments` element joined by blanks (pywinrm sends all arguments
+    // in one element, winrm-rs one element each), so split it again.
+    let mut line = command.to_string();
+    for arg in args {
+        line.push(' ');
+        line.push_str(arg);
+    }
+    let tokens = split_command_line(&line);
     let Some(exe) = tokens.first() else { return Launch::Cmd(String::new()) };
     if !is_powershell(exe) {
         let mut line = command.trim().to_string();
@@ -96,6 +105,7 @@ pub fn classify(command: &str, args: &[String]) -> Launch {
         if matches_switch(&key, "command", "c") {
             return match tokens.get(i..) {
                 Some(rest) if !rest.is_empty() && rest[0] != "-" => Launch::PowerShell(Script::Command(rest.join(" "))),
+                Some([dash]) if dash == "-" => Launch::PowerShell(Script::Stdin),
                 _ => Launch::PowerShellOther,
             };
         }

@@ -61,7 +61,11 @@ const MAX_NESTING: u32 = 8;
 /// Whether this command reads stdin until end of stream before it can run
 /// (the bootstrap does; `hostname` does not).
 pub fn wants_stdin(command: &str, args: &[String]) -> bool {
-    matches!(launch::classify(command, args), Launch::PowerShell(Script::Encoded(Some(s))) if launch::is_bootstrap(&s))
+    match launch::classify(command, args) {
+        Launch::PowerShell(Script::Encoded(Some(s))) => launch::is_bootstrap(&s),
+        Launch::PowerShell(Script::Stdin) => true,
+        _ => false,
+    }
 }
 
 /// Run a command on the host model.
@@ -78,6 +82,11 @@ fn run_launch(host: &HostSpec, request: &CommandRequest<'_>, launched: Launch, d
             bootstrap_host::run(host, &user, request.stdin)
         }
         Launch::PowerShell(Script::Encoded(Some(script))) | Launch::PowerShell(Script::Command(script)) => {
+            powershell::run(&script, ctx, ExitRule::Command)
+        }
+        Launch::PowerShell(Script::Stdin) => {
+            // `powershell -Command -` runs what arrives on stdin, as text.
+            let script = String::from_utf8_lossy(request.stdin);
             powershell::run(&script, ctx, ExitRule::Command)
         }
         Launch::PowerShell(Script::Encoded(None)) => CommandResult {

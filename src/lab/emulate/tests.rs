@@ -386,3 +386,25 @@ fn hostile_scripts_never_panic() {
         let _ = run_cmd(line, &[]);
     }
 }
+
+#[test]
+fn command_dash_reads_the_script_from_stdin_as_ansible_pipelining_does() {
+    let args: Vec<String> = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted", "-Command", "-"]
+        .iter().map(|s| s.to_string()).collect();
+    assert!(super::wants_stdin("PowerShell", &args));
+    let host = crate::lab::scenario::simple(1, std::net::Ipv4Addr::new(127, 0, 0, 9), 5985).hosts.remove(0);
+    let request = super::CommandRequest { command: "PowerShell", args: &args, user: "LAB\\cauterize", stdin: b"hostname\r\n" };
+    let r = super::execute(&host, &request);
+    assert_eq!(String::from_utf8_lossy(&r.stdout), "WS-001\r\n");
+    assert_eq!(r.exit_code, 0);
+}
+
+#[test]
+fn ansible_raw_command_line_is_recognised_with_arguments_in_one_element() {
+    // pywinrm (under Ansible) sends every argument joined in one rsp:Arguments.
+    let args = vec!["-NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand aABvAHMAdABuAGEAbQBlAA==".to_string()];
+    let host = crate::lab::scenario::simple(1, std::net::Ipv4Addr::new(127, 0, 0, 9), 5985).hosts.remove(0);
+    let request = super::CommandRequest { command: "PowerShell", args: &args, user: "LAB\\cauterize", stdin: b"" };
+    let r = super::execute(&host, &request);
+    assert_eq!(String::from_utf8_lossy(&r.stdout), "WS-001\r\n", "{}", String::from_utf8_lossy(&r.stderr));
+}
