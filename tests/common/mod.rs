@@ -2,3 +2,4 @@
 
 pub mod peers;
 pub mod harness;
+pub mod socks;
