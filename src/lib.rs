@@ -13,3 +13,4 @@ pub mod transport;
 pub mod commands;
 pub mod detect;
 pub mod report;
+pub mod journal;

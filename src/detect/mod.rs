@@ -23,7 +23,7 @@ pub mod paths;
 #[cfg(test)]
 mod cases_test;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use allowlist::{AllowList, AllowListError};
 pub use hashes::{HashList, HashListError};
@@ -31,7 +31,7 @@ pub use hashes::{HashList, HashListError};
 use crate::runtime::snapshot::Snapshot;
 
 /// Loader families cauterize knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Family {
     Emotet,
     TrickBot,
@@ -56,7 +56,7 @@ impl Family {
 }
 
 /// How sure a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Confidence {
     Low,
     Medium,
@@ -64,7 +64,7 @@ pub enum Confidence {
 }
 
 /// Exactly which artifact on the host a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ArtifactRef {
     /// A value under a Run-family (or Winlogon/IFEO) key.

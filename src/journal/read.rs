@@ -1,0 +1,230 @@
+//! Reads: the latest scan of each host, plans, runs.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::records::*;
+use super::{Journal, JournalError};
+use crate::runtime::snapshot::Snapshot;
+
+fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> JournalError {
+    JournalError::Corrupt {
+        what: what.into(),
+        detail: e.to_string(),
+    }
+}
+
+impl Journal {
+    /// The latest successful collection of each host (all hosts of the
+    /// journal, or only `hosts` when given; names are case-insensitive), in
+    /// host-name order, each with its findings.
+    pub fn latest_scans(&self, hosts: Option<&[String]>) -> Result<Vec<LatestScan>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id, sn.body
+             FROM hosts h
+             JOIN snapshots sn ON sn.id = (SELECT MAX(id) FROM snapshots WHERE host_id = h.id)
+             JOIN scans s ON s.id = sn.scan_id
+             ORDER BY h.name",
+        )?;
+        let rows = stmt.query_map([], |r: &Row<'_>| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let wanted = |name: &str| match hosts {
+            None => true,
+            Some(list) => list.iter().any(|h| h.eq_ignore_ascii_case(name)),
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let (host_id, host, address, run_id, scan_id, scanned_at, snapshot_id, body) = row?;
+            if !wanted(&host) {
+                continue;
+            }
+            let snapshot: Snapshot = serde_json::from_str(&body)
+                .map_err(|e| corrupt(format!("snapshot {snapshot_id} of {host}"), e))?;
+            let findings = self.findings_of(snapshot_id)?;
+            out.push(LatestScan {
+                host,
+                address,
+                host_id,
+                run_id,
+                scan_id,
+                snapshot_id,
+                scanned_at,
+                snapshot,
+                findings,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The findings of one snapshot, in the order detection gave them.
+    pub fn findings_of(&self, snapshot: SnapshotId) -> Result<Vec<StoredFinding>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, body FROM findings WHERE snapshot_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([snapshot], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, body) = row?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt(format!("finding {id}"), e))?);
+        }
+        Ok(out)
+    }
+
+    /// Hosts whose most recent collection attempt failed, with why.
+    pub fn last_failures(&self) -> Result<Vec<FailedScan>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT h.name, s.run_id, s.at, COALESCE(s.error_kind, ''), COALESCE(s.error, '')
+             FROM hosts h JOIN scans s ON s.id = (SELECT MAX(id) FROM scans WHERE host_id = h.id)
+             WHERE s.status = 'failed' ORDER BY h.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FailedScan {
+                host: r.get(0)?,
+                run_id: r.get(1)?,
+                at: r.get(2)?,
+                kind: r.get(3)?,
+                error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A plan with every host and operation, or `None` when no such plan.
+    pub fn plan(&self, plan: PlanId) -> Result<Option<StoredPlan>, JournalError> {
+        let head = self
+            .conn
+            .query_row(
+                "SELECT run_id, created_at, path, sha256, playbook_sha256, settings FROM plans WHERE id = ?1",
+                [plan],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((run_id, created_at, path, sha256, playbook_sha256, settings)) = head else {
+            return Ok(None);
+        };
+        let mut hosts_stmt = self.conn.prepare(
+            "SELECT h.id, h.name, ph.snapshot_id FROM plan_hosts ph JOIN hosts h ON h.id = ph.host_id
+             WHERE ph.plan_id = ?1 ORDER BY h.name",
+        )?;
+        let host_rows: Vec<(i64, String, i64)> = hosts_stmt
+            .query_map([plan], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut ops_stmt = self.conn.prepare(
+            "SELECT id, seq, active, op, rules, why FROM plan_ops WHERE plan_id = ?1 AND host_id = ?2 ORDER BY seq",
+        )?;
+        let mut hosts = Vec::new();
+        for (host_id, host, snapshot_id) in host_rows {
+            let rows: Vec<(i64, i64, bool, String, String, String)> = ops_stmt
+                .query_map(params![plan, host_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut ops = Vec::new();
+            for (id, seq, active, op, rules, why) in rows {
+                let rules: Vec<String> =
+                    serde_json::from_str(&rules).map_err(|e| corrupt(format!("plan op {id}"), e))?;
+                ops.push(StoredPlanOp {
+                    id,
+                    seq: seq as u32,
+                    active,
+                    op,
+                    rules,
+                    why,
+                });
+            }
+            hosts.push(StoredPlanHost {
+                host,
+                host_id,
+                snapshot_id,
+                ops,
+            });
+        }
+        Ok(Some(StoredPlan {
+            plan_id: plan,
+            run_id,
+            created_at,
+            path,
+            sha256,
+            playbook_sha256,
+            settings,
+            hosts,
+        }))
+    }
+
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRecord>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, command, argv, operator, version, started_at, ended_at, exit_code FROM runs ORDER BY id",
+        )?;
+        let rows: Vec<(i64, String, String, String, String, String, Option<String>, Option<i32>)> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, command, argv, operator, version, started_at, ended_at, exit_code)| {
+                Ok(RunRecord {
+                    id,
+                    command,
+                    argv: serde_json::from_str(&argv).map_err(|e| corrupt(format!("run {id}"), e))?,
+                    operator,
+                    version,
+                    started_at,
+                    ended_at,
+                    exit_code,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of rows in a table of the journal (tests, reports).
+    pub fn count(&self, table: &str) -> Result<i64, JournalError> {
+        const TABLES: &[&str] = &[
+            "runs", "hosts", "scans", "snapshots", "findings", "plans", "plan_hosts", "plan_ops",
+            "plan_reviews", "actions", "events",
+        ];
+        if !TABLES.contains(&table) {
+            return Err(corrupt(table, "no such journal table"));
+        }
+        Ok(self
+            .conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+    }
+
+    /// `(outcome, detail)` of an action; `outcome` is `None` while running.
+    pub fn action_outcome(&self, action: ActionId) -> Result<Option<(Option<String>, Option<String>)>, JournalError> {
+        Ok(self
+            .conn
+            .query_row("SELECT outcome, detail FROM actions WHERE id = ?1", [action], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+}

@@ -1,0 +1,166 @@
+//! The journal's schema and its migrations. The schema version is SQLite's
+//! `user_version`; migration N brings a journal from version N-1 to N, in
+//! one transaction. Migrations are append-only: a released one is never
+//! edited, a change is a new migration.
+
+use rusqlite::Connection;
+
+use super::JournalError;
+
+/// Current time in UTC, ISO 8601 with milliseconds, as SQL.
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+/// Every migration, in order. Index 0 makes version 1.
+pub(crate) const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub fn current_version() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+const V1: &str = "
+-- One invocation of cauterize that touched the journal.
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    command     TEXT NOT NULL,              -- scan, plan, apply, ...
+    argv        TEXT NOT NULL,              -- JSON array, secrets redacted
+    operator    TEXT NOT NULL,              -- user@machine that ran it
+    version     TEXT NOT NULL,              -- cauterize version
+    started_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    ended_at    TEXT,
+    exit_code   INTEGER
+);
+
+-- Every host the engagement has touched, by inventory name.
+CREATE TABLE hosts (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    address     TEXT NOT NULL,
+    first_run   INTEGER NOT NULL REFERENCES runs(id),
+    last_run    INTEGER NOT NULL REFERENCES runs(id)
+);
+
+-- One collection attempt on one host (ok or not).
+CREATE TABLE scans (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    host_id     INTEGER NOT NULL REFERENCES hosts(id),
+    at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    status      TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    error_kind  TEXT,
+    error       TEXT,
+    elapsed_ms  INTEGER NOT NULL
+);
+CREATE INDEX scans_host ON scans(host_id, id);
+
+-- What a successful collection returned, as JSON (runtime::snapshot).
+CREATE TABLE snapshots (
+    id           INTEGER PRIMARY KEY,
+    scan_id      INTEGER NOT NULL UNIQUE REFERENCES scans(id),
+    host_id      INTEGER NOT NULL REFERENCES hosts(id),
+    collected_at TEXT NOT NULL,            -- on the host's clock
+    sha256       TEXT NOT NULL,            -- of body
+    body         TEXT NOT NULL
+);
+CREATE INDEX snapshots_host ON snapshots(host_id, id);
+
+-- What detection said about a snapshot.
+CREATE TABLE findings (
+    id           INTEGER PRIMARY KEY,
+    snapshot_id  INTEGER NOT NULL REFERENCES snapshots(id),
+    host_id      INTEGER NOT NULL REFERENCES hosts(id),
+    rule_id      TEXT NOT NULL,
+    family       TEXT NOT NULL,
+    confidence   TEXT NOT NULL,
+    certain      INTEGER NOT NULL,
+    description  TEXT NOT NULL,
+    allowlisted  TEXT,
+    body         TEXT NOT NULL             -- JSON of the whole finding
+);
+CREATE INDEX findings_snapshot ON findings(snapshot_id);
+
+-- A plan as written to a file.
+CREATE TABLE plans (
+    id              INTEGER PRIMARY KEY,
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    path            TEXT NOT NULL,
+    sha256          TEXT NOT NULL,         -- of the file as written
+    playbook_sha256 TEXT NOT NULL,
+    settings        TEXT NOT NULL          -- JSON: effective playbook and flags
+);
+
+-- The hosts of a plan and the snapshot each was planned from.
+CREATE TABLE plan_hosts (
+    plan_id      INTEGER NOT NULL REFERENCES plans(id),
+    host_id      INTEGER NOT NULL REFERENCES hosts(id),
+    snapshot_id  INTEGER NOT NULL REFERENCES snapshots(id),
+    PRIMARY KEY (plan_id, host_id)
+);
+
+-- Every operation of a plan, active or listed inactive, in order.
+CREATE TABLE plan_ops (
+    id        INTEGER PRIMARY KEY,
+    plan_id   INTEGER NOT NULL REFERENCES plans(id),
+    host_id   INTEGER NOT NULL REFERENCES hosts(id),
+    seq       INTEGER NOT NULL,
+    active    INTEGER NOT NULL,
+    op        TEXT NOT NULL,               -- JSON of plan::Op
+    rules     TEXT NOT NULL,               -- JSON array of rule ids
+    why       TEXT NOT NULL,               -- comment: reason, or why inactive
+    UNIQUE (plan_id, host_id, seq)
+);
+
+-- Each time a (possibly edited) plan file was read and accepted.
+CREATE TABLE plan_reviews (
+    id        INTEGER PRIMARY KEY,
+    plan_id   INTEGER NOT NULL REFERENCES plans(id),
+    at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    sha256    TEXT NOT NULL,               -- of the file as read
+    kept      INTEGER NOT NULL,
+    removed   INTEGER NOT NULL
+);
+
+-- One operation carried out on a host, and how it ended.
+CREATE TABLE actions (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    plan_id     INTEGER REFERENCES plans(id),
+    plan_op_id  INTEGER REFERENCES plan_ops(id),
+    host_id     INTEGER NOT NULL REFERENCES hosts(id),
+    op          TEXT NOT NULL,             -- JSON of the operation sent
+    started_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    ended_at    TEXT,
+    outcome     TEXT CHECK (outcome IN ('done', 'already_absent', 'drift', 'queued', 'failed')),
+    detail      TEXT
+);
+CREATE INDEX actions_host ON actions(host_id, id);
+
+-- Anything else worth an audit line.
+CREATE TABLE events (
+    id       INTEGER PRIMARY KEY,
+    run_id   INTEGER REFERENCES runs(id),
+    host_id  INTEGER REFERENCES hosts(id),
+    at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    level    TEXT NOT NULL CHECK (level IN ('info', 'warning', 'error')),
+    kind     TEXT NOT NULL,
+    message  TEXT NOT NULL
+);
+";
+
+/// Bring the database to the current version. A journal written by a newer
+/// cauterize is refused (it could hold tables this build does not know).
+pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, JournalError> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = current_version();
+    if found > known {
+        return Err(JournalError::TooNew { found, known });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (index + 1) as u32)?;
+        tx.commit()?;
+    }
+    Ok(found)
+}

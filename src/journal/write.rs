@@ -1,0 +1,277 @@
+//! Writes. Each public method is one transaction: a run killed half-way
+//! leaves the journal as it was before the method, never half a host.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use super::records::*;
+use super::schema::NOW;
+use super::{Journal, JournalError};
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(64);
+    for b in Sha256::digest(bytes) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
+fn to_json<T: serde::Serialize>(value: &T, what: &str) -> Result<String, JournalError> {
+    serde_json::to_string(value).map_err(|e| JournalError::Corrupt {
+        what: what.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// Insert or refresh a host; returns its id.
+fn upsert_host(
+    tx: &Transaction<'_>,
+    run: RunId,
+    name: &str,
+    address: &str,
+) -> Result<HostId, JournalError> {
+    let existing: Option<HostId> = tx
+        .query_row("SELECT id FROM hosts WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?;
+    Ok(match existing {
+        Some(id) => {
+            tx.execute(
+                "UPDATE hosts SET address = ?1, last_run = ?2 WHERE id = ?3",
+                params![address, run, id],
+            )?;
+            id
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO hosts (name, address, first_run, last_run) VALUES (?1, ?2, ?3, ?3)",
+                params![name, address, run],
+            )?;
+            tx.last_insert_rowid()
+        }
+    })
+}
+
+fn host_id(tx: &Transaction<'_>, name: &str) -> Result<HostId, JournalError> {
+    tx.query_row("SELECT id FROM hosts WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| JournalError::Corrupt {
+            what: format!("host {name}"),
+            detail: "not in the journal's hosts table".into(),
+        })
+}
+
+impl Journal {
+    /// Start a run. `argv` must already be redacted ([`super::argv::redact`]).
+    pub fn begin_run(&mut self, command: &str, argv: &[String]) -> Result<RunId, JournalError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO runs (command, argv, operator, version) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                command,
+                to_json(&argv, "argv")?,
+                super::argv::operator(),
+                env!("CARGO_PKG_VERSION")
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// End a run with its exit code.
+    pub fn end_run(&mut self, run: RunId, exit_code: i32) -> Result<(), JournalError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            &format!("UPDATE runs SET ended_at = {NOW}, exit_code = ?1 WHERE id = ?2"),
+            params![exit_code, run],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Record one collection attempt: the host, the attempt, and when it
+    /// succeeded the snapshot and its findings.
+    pub fn record_scan(
+        &mut self,
+        run: RunId,
+        host: &str,
+        address: &str,
+        elapsed_ms: u64,
+        result: ScanResult<'_>,
+    ) -> Result<ScanIds, JournalError> {
+        let elapsed = i64::try_from(elapsed_ms).unwrap_or(i64::MAX);
+        let tx = self.conn.transaction()?;
+        let host_id = upsert_host(&tx, run, host, address)?;
+        let (status, kind, error) = match result {
+            ScanResult::Collected { .. } => ("ok", None, None),
+            ScanResult::Failed { kind, error } => ("failed", Some(kind), Some(error)),
+        };
+        tx.execute(
+            "INSERT INTO scans (run_id, host_id, status, error_kind, error, elapsed_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![run, host_id, status, kind, error, elapsed],
+        )?;
+        let scan_id = tx.last_insert_rowid();
+        let mut snapshot_id = None;
+        if let ScanResult::Collected { snapshot, findings } = result {
+            let body = to_json(snapshot, "snapshot")?;
+            tx.execute(
+                "INSERT INTO snapshots (scan_id, host_id, collected_at, sha256, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![scan_id, host_id, snapshot.collected_at, sha256_hex(body.as_bytes()), body],
+            )?;
+            let sid = tx.last_insert_rowid();
+            {
+                let mut insert = tx.prepare(
+                    "INSERT INTO findings (snapshot_id, host_id, rule_id, family, confidence, certain, description, allowlisted, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for f in findings {
+                    let stored = StoredFinding::from(f);
+                    insert.execute(params![
+                        sid,
+                        host_id,
+                        f.rule_id,
+                        f.family.name(),
+                        format!("{:?}", f.confidence).to_ascii_lowercase(),
+                        f.certain,
+                        f.artifact.describe(),
+                        f.allowlisted,
+                        to_json(&stored, "finding")?,
+                    ])?;
+                }
+            }
+            snapshot_id = Some(sid);
+        }
+        tx.commit()?;
+        Ok(ScanIds {
+            host_id,
+            scan_id,
+            snapshot_id,
+        })
+    }
+
+    /// Record a plan and every one of its operations. `render` gets the new
+    /// plan's id and returns the file text; its SHA-256 is stored with the
+    /// plan, in the same transaction. Returns the id and the text.
+    pub fn record_plan(
+        &mut self,
+        plan: &NewPlan,
+        render: impl FnOnce(PlanId) -> String,
+    ) -> Result<(PlanId, String), JournalError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO plans (run_id, path, sha256, playbook_sha256, settings) VALUES (?1, ?2, '', ?3, ?4)",
+            params![plan.run_id, plan.path, plan.playbook_sha256, plan.settings],
+        )?;
+        let plan_id = tx.last_insert_rowid();
+        {
+            let mut host_stmt = tx.prepare(
+                "INSERT INTO plan_hosts (plan_id, host_id, snapshot_id) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut op_stmt = tx.prepare(
+                "INSERT INTO plan_ops (plan_id, host_id, seq, active, op, rules, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for h in &plan.hosts {
+                let hid = host_id(&tx, &h.host)?;
+                host_stmt.execute(params![plan_id, hid, h.snapshot_id])?;
+                for (seq, op) in h.ops.iter().enumerate() {
+                    op_stmt.execute(params![
+                        plan_id,
+                        hid,
+                        seq as i64,
+                        op.active,
+                        op.op,
+                        to_json(&op.rules, "rules")?,
+                        op.why
+                    ])?;
+                }
+            }
+        }
+        let text = render(plan_id);
+        tx.execute(
+            "UPDATE plans SET sha256 = ?1 WHERE id = ?2",
+            params![sha256_hex(text.as_bytes()), plan_id],
+        )?;
+        tx.commit()?;
+        Ok((plan_id, text))
+    }
+
+    /// Record that a plan file (maybe edited) was read and accepted.
+    pub fn record_plan_review(
+        &mut self,
+        plan: PlanId,
+        sha256: &str,
+        kept: usize,
+        removed: usize,
+    ) -> Result<i64, JournalError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO plan_reviews (plan_id, sha256, kept, removed) VALUES (?1, ?2, ?3, ?4)",
+            params![plan, sha256, kept as i64, removed as i64],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Record that an operation is about to be carried out on a host.
+    pub fn begin_action(
+        &mut self,
+        run: RunId,
+        plan: Option<PlanId>,
+        plan_op: Option<PlanOpId>,
+        host: &str,
+        op_json: &str,
+    ) -> Result<ActionId, JournalError> {
+        let tx = self.conn.transaction()?;
+        let hid = host_id(&tx, host)?;
+        tx.execute(
+            "INSERT INTO actions (run_id, plan_id, plan_op_id, host_id, op) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![run, plan, plan_op, hid, op_json],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Record how an action ended.
+    pub fn finish_action(
+        &mut self,
+        action: ActionId,
+        outcome: ActionOutcome,
+        detail: &str,
+    ) -> Result<(), JournalError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            &format!("UPDATE actions SET ended_at = {NOW}, outcome = ?1, detail = ?2 WHERE id = ?3"),
+            params![outcome.as_str(), detail, action],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// An audit line, about a host or the whole run.
+    pub fn event(
+        &mut self,
+        run: Option<RunId>,
+        host: Option<&str>,
+        level: Level,
+        kind: &str,
+        message: &str,
+    ) -> Result<(), JournalError> {
+        let tx = self.conn.transaction()?;
+        let hid = match host {
+            Some(h) => tx
+                .query_row("SELECT id FROM hosts WHERE name = ?1", [h], |r| r.get::<_, i64>(0))
+                .optional()?,
+            None => None,
+        };
+        tx.execute(
+            "INSERT INTO events (run_id, host_id, level, kind, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![run, hid, level.as_str(), kind, message],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
