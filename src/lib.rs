@@ -14,3 +14,4 @@ pub mod commands;
 pub mod detect;
 pub mod report;
 pub mod journal;
+pub mod playbook
