@@ -1,0 +1,110 @@
+//! One lateral-movement attempt over SMB (TCP 445) from an infected host to
+//! a peer. It gets through only if the source's firewall lets the
+//! connection out to that peer AND the peer's firewall lets it in from
+//! that source (each decided by the host's own rules, block beating
+//! allow, remote-address lists included). Then it needs a way in: the same
+//! local Administrator password, a domain credential harvested on the
+//! source (same domain), or EternalBlue against a peer without the
+//! MS17-010 fix. Success infects the peer with the source's profile, as
+//! its logged-on user (or SYSTEM), and records source and vector.
+
+use std::net::Ipv4Addr;
+
+use rand::Rng;
+
+use crate::lab::malware::{Origin, Vector};
+use crate::lab::world::firewall::{Direction, Protocol, Reason, Verdict};
+use crate::lab::world::time::LabTime;
+
+use super::event::{EventKind, Side};
+use super::host::NetHost;
+
+/// The source port the lab uses for outgoing SMB.
+pub const SMB_SOURCE_PORT: u16 = 49_700;
+pub const SMB_PORT: u16 = 445;
+
+/// Whether TCP 445 gets from `src` to `dst`: Ok, or which side blocked
+/// and by which rule.
+pub fn smb_path(src: &NetHost, dst_addr: Ipv4Addr, dst: &NetHost, src_addr: Ipv4Addr) -> Result<(), (Side, Option<String>)> {
+    let rule = |r: Reason| match r {
+        Reason::BlockRule(n) => Some(n),
+        _ => None,
+    };
+    let out = src
+        .state
+        .firewall
+        .decide_explained(Direction::Out, Protocol::Tcp, SMB_SOURCE_PORT, dst_addr, SMB_PORT);
+    if out.verdict == Verdict::Block {
+        return Err((Side::Source, rule(out.reason)));
+    }
+    let inn = dst
+        .state
+        .firewall
+        .decide_explained(Direction::In, Protocol::Tcp, SMB_PORT, src_addr, SMB_SOURCE_PORT);
+    if inn.verdict == Verdict::Block {
+        return Err((Side::Target, rule(inn.reason)));
+    }
+    Ok(())
+}
+
+/// How the source gets in, if it can.
+pub fn way_in(src: &NetHost, dst: &NetHost, ms17_010: bool) -> Option<Vector> {
+    if !src.state.local_admin_password.is_empty()
+        && src.state.local_admin_password == dst.state.local_admin_password
+    {
+        return Some(Vector::SharedLocalAdmin);
+    }
+    let domain = |h: &NetHost| h.state.domain.to_ascii_uppercase();
+    if src.harvested_domain_creds && domain(src) == domain(dst) && domain(dst) != "WORKGROUP" {
+        return Some(Vector::HarvestedDomainCred);
+    }
+    if ms17_010 && !dst.state.ms17_010_patched {
+        return Some(Vector::Ms17010);
+    }
+    None
+}
+
+/// Attempt to move `infection` of `hosts[from]` to `hosts[to]`. Returns
+/// what happened (None: nothing to report, e.g. the peer already runs
+/// that family, or the source has no such live loader).
+pub(crate) fn attempt(
+    hosts: &mut [NetHost],
+    from: usize,
+    to: usize,
+    infection: usize,
+    ms17_010: bool,
+    now: LabTime,
+    rng: &mut impl Rng,
+) -> Option<EventKind> {
+    if from == to {
+        return None;
+    }
+    let (src, dst) = if from < to {
+        let (a, b) = hosts.split_at_mut(to);
+        (&mut a[from], &mut b[0])
+    } else {
+        let (a, b) = hosts.split_at_mut(from);
+        (&mut b[0], &mut a[to])
+    };
+    let profile = src.infections.get(infection)?.profile.clone();
+    let family = profile.family;
+    if !dst.power.is_running() {
+        return Some(EventKind::SpreadUnreachable { from, to, family });
+    }
+    if let Err((by, rule)) = smb_path(src, dst.address, dst, src.address) {
+        return Some(EventKind::SpreadBlocked { from, to, family, by, rule });
+    }
+    let Some(vector) = way_in(src, dst, ms17_010) else {
+        return Some(EventKind::SpreadDenied { from, to, family });
+    };
+    if dst.live_families().contains(&family) {
+        return None;
+    }
+    let source = src.address;
+    let inf = dst.infect(&profile, rng, now);
+    let _ = inf;
+    if let Some(last) = dst.infections.last_mut() {
+        last.origin = Origin::Spread { from: source, vector };
+    }
+    Some(EventKind::Spread { from, to, family, vector })
+}
