@@ -6,6 +6,15 @@
 //! bootstrap on the command line (see [`bootstrap`]) and the real payload on
 //! stdin, base64 of UTF-8.
 
+pub mod assemble;
 pub mod bootstrap;
+pub mod client;
+pub mod file_targets;
+pub mod job;
+pub mod ops;
 pub mod probe;
+pub mod results;
 pub mod snapshot;
+
+pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
+pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query};

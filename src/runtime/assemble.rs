@@ -1,0 +1,178 @@
+//! Records to Rust values: the record kinds and fields each job item
+//! answers with (the contract `runtime.ps1` and the lab both print).
+//!
+//! | item | record | fields |
+//! |---|---|---|
+//! | Collect | `host` | computer_name os_caption os_build ps_version collected_at volume_serial |
+//! | | `user` | name sid profile_path appdata local_appdata temp logged_on |
+//! | | `autorun` | kind (`registry`/`startup`) hive key value path user_sid command value_type |
+//! | | `service` | name display_name image_path start_type state account |
+//! | | `task` | path author principal enabled hidden trigger* action_path* action_arguments* action_working_directory* |
+//! | | `wmi` | filter_name query consumer_name consumer_type action |
+//! | | `process` | pid parent_pid image command_line user started |
+//! | | `reg` | hive key value value_type data |
+//! | | `sys32` | name* |
+//! | FileFacts | `file` | path exists is_dir size sha256 created modified signature signer entries entry* |
+//! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
+//! | any Op | `outcome` | result (`done`/`already_absent`/`drift`/`queued_for_reboot`/`failed`) detail |
+//! | any | `trunc` | what limit |
+//! | any | `error` | reason (the item could not run at all) |
+//!
+//! `*` marks a repeated field. Flags are `1`/`0`; numbers decimal.
+
+use super::ops::{FileChunk, OpOutcome};
+use super::results::{Frames, Record};
+use super::snapshot::{
+    Autorun, AutorunLocation, FileFacts, Process, RegistryValue, Service, Snapshot, Task, TaskAction,
+    UserProfile, WmiSubscription,
+};
+
+/// The reason of an `error` record for item `i`, if any.
+pub fn item_error(frames: &Frames, i: usize) -> Option<String> {
+    frames.of(i).find(|r| r.kind == "error").map(|r| r.text("reason"))
+}
+
+fn opt(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// The snapshot (without file facts) from a Collect item's records.
+pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
+    let mut s = Snapshot { truncated: frames.truncations(i), ..Snapshot::default() };
+    for r in frames.of(i) {
+        match r.kind.as_str() {
+            "host" => {
+                s.computer_name = r.text("computer_name");
+                s.os_caption = r.text("os_caption");
+                s.os_build = r.text("os_build");
+                s.ps_version = r.text("ps_version");
+                s.collected_at = r.text("collected_at");
+                s.system_volume_serial = r.text("volume_serial").trim().parse().ok();
+            }
+            "user" => s.users.push(UserProfile {
+                name: r.text("name"),
+                sid: r.text("sid"),
+                profile_path: r.text("profile_path"),
+                appdata: r.text("appdata"),
+                local_appdata: r.text("local_appdata"),
+                temp: r.text("temp"),
+                logged_on: r.flag("logged_on"),
+            }),
+            "autorun" => s.autoruns.push(autorun(r)),
+            "service" => s.services.push(Service {
+                name: r.text("name"),
+                display_name: r.text("display_name"),
+                image_path: r.text("image_path"),
+                start_type: r.text("start_type"),
+                state: r.text("state"),
+                account: r.text("account"),
+            }),
+            "task" => s.tasks.push(task(r)),
+            "wmi" => s.wmi.push(WmiSubscription {
+                filter_name: r.text("filter_name"),
+                query: r.text("query"),
+                consumer_name: r.text("consumer_name"),
+                consumer_type: r.text("consumer_type"),
+                action: r.text("action"),
+            }),
+            "process" => s.processes.push(Process {
+                pid: r.num("pid") as u32,
+                parent_pid: r.num("parent_pid") as u32,
+                image: r.text("image"),
+                command_line: r.text("command_line"),
+                user: r.text("user"),
+                started: r.text("started"),
+            }),
+            "reg" => s.registry.push(RegistryValue {
+                hive: r.text("hive"),
+                key: r.text("key"),
+                value: r.text("value"),
+                value_type: r.text("value_type"),
+                data: r.text("data"),
+            }),
+            "sys32" => s.system32_names.extend(r.texts("name")),
+            _ => {}
+        }
+    }
+    s
+}
+
+fn autorun(r: &Record) -> Autorun {
+    let location = if r.text("kind") == "startup" {
+        AutorunLocation::StartupFolder { path: r.text("path") }
+    } else {
+        AutorunLocation::RegistryValue { hive: r.text("hive"), key: r.text("key"), value: r.text("value") }
+    };
+    Autorun { location, user_sid: opt(r.text("user_sid")), command: r.text("command"), value_type: r.text("value_type") }
+}
+
+fn task(r: &Record) -> Task {
+    let (p, a, w) = (r.texts("action_path"), r.texts("action_arguments"), r.texts("action_working_directory"));
+    let actions = p
+        .iter()
+        .enumerate()
+        .map(|(n, path)| TaskAction {
+            path: path.clone(),
+            arguments: a.get(n).cloned().unwrap_or_default(),
+            working_directory: w.get(n).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Task {
+        path: r.text("path"),
+        actions,
+        triggers: r.texts("trigger"),
+        author: r.text("author"),
+        principal: r.text("principal"),
+        enabled: r.flag("enabled"),
+        hidden: r.flag("hidden"),
+    }
+}
+
+/// File facts from a FileFacts item's records.
+pub fn files(frames: &Frames, i: usize) -> Vec<FileFacts> {
+    frames
+        .of(i)
+        .filter(|r| r.kind == "file")
+        .map(|r| FileFacts {
+            path: r.text("path"),
+            exists: r.flag("exists"),
+            is_dir: r.flag("is_dir"),
+            size: r.num("size"),
+            sha256: r.text("sha256"),
+            created: r.text("created"),
+            modified: r.text("modified"),
+            signature: r.text("signature"),
+            signer: r.text("signer"),
+            entries: r.num("entries") as u32,
+            listing: r.texts("entry"),
+        })
+        .collect()
+}
+
+/// The chunk of a ReadFile item.
+pub fn chunk(frames: &Frames, i: usize) -> Option<FileChunk> {
+    frames.of(i).find(|r| r.kind == "chunk").map(|r| FileChunk {
+        path: r.text("path"),
+        offset: r.num("offset"),
+        data: r.bytes("data"),
+        size: r.num("size"),
+        eof: r.flag("eof"),
+    })
+}
+
+/// The outcome of an Op item; `None` when the runtime never reported one.
+pub fn outcome(frames: &Frames, i: usize) -> Option<OpOutcome> {
+    if let Some(reason) = item_error(frames, i) {
+        return Some(OpOutcome::Failed { reason });
+    }
+    let r = frames.of(i).find(|r| r.kind == "outcome")?;
+    let detail = r.text("detail");
+    Some(match r.text("result").as_str() {
+        "done" => OpOutcome::Done,
+        "already_absent" => OpOutcome::AlreadyAbsent,
+        "drift" => OpOutcome::Drift { observed: detail },
+        "queued_for_reboot" => OpOutcome::QueuedForReboot,
+        "failed" => OpOutcome::Failed { reason: detail },
+        other => OpOutcome::Failed { reason: format!("unknown outcome '{other}' from the runtime: {detail}") },
+    })
+}

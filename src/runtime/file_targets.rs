@@ -1,0 +1,227 @@
+//! Which files to ask a host about after the first pass of collection.
+//!
+//! Collection is two passes in one WinRM shell. Pass one brings the raw
+//! autostarts, tasks, services, WMI consumers and processes; here, on the
+//! Rust side, every command among them is parsed with
+//! [`crate::detect::command_line`] (variables expanded for the user the
+//! command belongs to, launchers such as rundll32 seen through to their
+//! DLL), and pass two asks for facts of each program and payload, their
+//! WOW64 twins, and listings of the folders they sit in. The runtime
+//! stays thin: no command-line judgement is written twice (in Rust and in
+//! PowerShell 2.0), and the parser is the tested one. The price is one
+//! more command on the open shell.
+
+use std::collections::BTreeSet;
+
+use crate::detect::command_line::{self, Env, ParseCtx, Parsed};
+use crate::detect::link::wow64_variants;
+use crate::detect::paths;
+
+use super::snapshot::{AutorunLocation, Snapshot, UserProfile};
+
+/// Paths to get facts for, and folders to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileTargets {
+    pub paths: Vec<String>,
+    pub list_dirs: Vec<String>,
+}
+
+fn is_system_account(a: &str) -> bool {
+    let a = a.to_ascii_lowercase();
+    a.is_empty()
+        || a.contains("system")
+        || a.contains("localservice")
+        || a.contains("local service")
+        || a.contains("networkservice")
+        || a.contains("network service")
+        || a == "s-1-5-18"
+}
+
+fn system_profile() -> UserProfile {
+    UserProfile {
+        name: "SYSTEM".into(),
+        sid: "S-1-5-18".into(),
+        profile_path: r"C:\Windows\System32\config\systemprofile".into(),
+        appdata: r"C:\Windows\System32\config\systemprofile\AppData\Roaming".into(),
+        local_appdata: r"C:\Windows\System32\config\systemprofile\AppData\Local".into(),
+        temp: r"C:\Windows\Temp".into(),
+        logged_on: true,
+    }
+}
+
+struct Collector<'a> {
+    snap: &'a Snapshot,
+    files: BTreeSet<String>,
+    dirs: BTreeSet<String>,
+}
+
+impl Collector<'_> {
+    fn user_by_sid(&self, sid: &str) -> Option<UserProfile> {
+        if sid.eq_ignore_ascii_case("S-1-5-18") {
+            return Some(system_profile());
+        }
+        self.snap.users.iter().find(|u| u.sid.eq_ignore_ascii_case(sid)).cloned()
+    }
+    fn user_by_account(&self, account: &str) -> Option<UserProfile> {
+        if is_system_account(account) {
+            return Some(system_profile());
+        }
+        let name = account.rsplit('\\').next().unwrap_or(account);
+        self.snap
+            .users
+            .iter()
+            .find(|u| u.name.eq_ignore_ascii_case(name) || u.sid.eq_ignore_ascii_case(account))
+            .cloned()
+    }
+
+    fn path(&mut self, p: &str, list_parent: bool) {
+        let p = p.trim().trim_matches('"');
+        if p.len() < 3 || !p.as_bytes().get(1).is_some_and(|c| *c == b':') || p.contains("://") {
+            return;
+        }
+        for v in wow64_variants(p) {
+            if list_parent {
+                let parent = paths::parent(&v);
+                if parent.len() > 3 {
+                    self.dirs.insert(parent.to_string());
+                }
+            }
+            self.files.insert(v);
+        }
+    }
+
+    fn parsed(&mut self, p: &Parsed) {
+        self.path(&p.program, false);
+        for pay in &p.payloads {
+            self.path(&pay.path, true);
+        }
+        if p.payloads.is_empty() {
+            // The program is what runs: its folder matters too.
+            let parent = paths::parent(&p.program).to_string();
+            if !command_line::is_system_binary(&p.program) && parent.len() > 3 {
+                self.dirs.insert(parent);
+            }
+        }
+        for c in &p.children {
+            self.parsed(c);
+        }
+    }
+
+    fn command(&mut self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) {
+        let env = Env::for_user(user);
+        let no = |_: &str| false;
+        let parsed = command_line::parse(cmd, &ParseCtx { env: &env, cwd, exists: &no });
+        self.parsed(&parsed);
+        // An unquoted program with spaces: CreateProcess tries each prefix;
+        // ask about every prefix with an extension.
+        let e = env.expand(cmd.trim_start());
+        if !e.starts_with('"') {
+            for (i, c) in e.char_indices() {
+                if c == ' ' && paths::extension(&e[..i]).len() >= 2 {
+                    self.path(&e[..i], false);
+                }
+            }
+        }
+    }
+}
+
+/// What pass two should ask about, for a first-pass snapshot.
+pub fn file_targets(snap: &Snapshot) -> FileTargets {
+    let mut c = Collector { snap, files: BTreeSet::new(), dirs: BTreeSet::new() };
+    for a in &snap.autoruns {
+        let user = a
+            .user_sid
+            .as_deref()
+            .and_then(|s| c.user_by_sid(s))
+            .or_else(|| match &a.location {
+                AutorunLocation::RegistryValue { hive, .. } => c.user_by_sid(hive),
+                AutorunLocation::StartupFolder { .. } => None,
+            });
+        if let AutorunLocation::StartupFolder { path } = &a.location {
+            c.path(path, true);
+        }
+        for part in a.command.split(',').filter(|_| a.command.contains(".exe,")) {
+            c.command(part.trim(), user.as_ref(), None);
+        }
+        c.command(&a.command, user.as_ref(), None);
+    }
+    for t in &snap.tasks {
+        let user = c.user_by_account(&t.principal);
+        for act in &t.actions {
+            let cmd = format!("\"{}\" {}", act.path.trim().trim_matches('"'), act.arguments);
+            let cwd = (!act.working_directory.is_empty()).then_some(act.working_directory.as_str());
+            c.command(cmd.trim_end(), user.as_ref(), cwd);
+        }
+    }
+    for s in &snap.services {
+        let user = c.user_by_account(&s.account);
+        let cmd = s.image_path.replace("\\SystemRoot\\", "C:\\Windows\\");
+        let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") { format!("C:\\Windows\\{cmd}") } else { cmd };
+        c.command(&cmd, user.as_ref(), None);
+    }
+    for w in &snap.wmi {
+        if w.consumer_type.to_ascii_lowercase().contains("commandline") {
+            c.command(&w.action, Some(&system_profile()), None);
+        }
+    }
+    for p in &snap.processes {
+        let user = c.user_by_account(&p.user);
+        c.path(&p.image, false);
+        if !p.command_line.is_empty() {
+            c.command(&p.command_line, user.as_ref(), None);
+        }
+    }
+    FileTargets { paths: c.files.into_iter().collect(), list_dirs: c.dirs.into_iter().collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::snapshot::{Autorun, Task, TaskAction};
+
+    #[test]
+    fn per_user_payloads_wow64_twins_and_folders() {
+        let petr = UserProfile {
+            name: "Пётр".into(),
+            sid: "S-1-5-21-1-2-3-1104".into(),
+            profile_path: r"C:\Users\Пётр".into(),
+            appdata: r"C:\Users\Пётр\AppData\Roaming".into(),
+            local_appdata: r"C:\Users\Пётр\AppData\Local".into(),
+            temp: r"C:\Users\Пётр\AppData\Local\Temp".into(),
+            logged_on: false,
+        };
+        let snap = Snapshot {
+            users: vec![petr.clone()],
+            autoruns: vec![Autorun {
+                location: AutorunLocation::RegistryValue {
+                    hive: petr.sid.clone(),
+                    key: r"Software\Microsoft\Windows\CurrentVersion\Run".into(),
+                    value: "x".into(),
+                },
+                user_sid: Some(petr.sid.clone()),
+                command: r"C:\Windows\system32\rundll32.exe %LOCALAPPDATA%\Phx\wcg.ljk,RunDLL".into(),
+                value_type: "REG_EXPAND_SZ".into(),
+            }],
+            tasks: vec![Task {
+                path: r"\Upd".into(),
+                actions: vec![TaskAction {
+                    path: r"C:\Program Files\Some App\up.exe".into(),
+                    arguments: "/q".into(),
+                    working_directory: String::new(),
+                }],
+                triggers: vec![],
+                author: String::new(),
+                principal: "SYSTEM".into(),
+                enabled: true,
+                hidden: true,
+            }],
+            ..Snapshot::default()
+        };
+        let t = file_targets(&snap);
+        let has = |p: &str| t.paths.iter().any(|x| x.eq_ignore_ascii_case(p));
+        assert!(has(r"C:\Users\Пётр\AppData\Local\Phx\wcg.ljk"), "{:?}", t.paths);
+        assert!(has(r"C:\Windows\System32\rundll32.exe") && has(r"C:\Windows\SysWOW64\rundll32.exe"));
+        assert!(has(r"C:\Program Files\Some App\up.exe"));
+        assert!(t.list_dirs.iter().any(|d| d.eq_ignore_ascii_case(r"C:\Users\Пётр\AppData\Local\Phx")));
+    }
+}

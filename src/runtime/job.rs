@@ -1,0 +1,436 @@
+//! How a job travels to the host: as data, never as code.
+//!
+//! The payload is the runtime script ([`RUNTIME`], fixed text) followed by
+//! a data section, a single-quoted here-string (PowerShell gives its
+//! content verbatim, no `$` or backtick is interpreted) and the one fixed
+//! call that runs it:
+//!
+//! ```text
+//! <runtime.ps1>
+//! $czJobData = @'
+//! CZJOB 1
+//! op DeleteFile
+//! f path QzpcVXNlcnNc...
+//! f expected_sha256 YWJj...
+//! '@
+//! Invoke-CzRuntime $czJobData
+//! ```
+//!
+//! Every value is base64 of its UTF-8 (so no line of the data can start
+//! with `'@` and end the here-string, and no quote, `$(...)`, newline or NUL
+//! means anything); field names and kinds are fixed tokens from this file.
+//! The runtime decodes with `[Convert]::FromBase64String`; there is no
+//! `Invoke-Expression`, no JSON, no script block built from data.
+//! List fields (paths, task actions) are repeated lines, in order.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::ops::{Bounds, Op, Query, TaskAction};
+
+/// The runtime script, embedded in the binary.
+pub const RUNTIME: &str = include_str!("runtime.ps1");
+
+/// First line of [`RUNTIME`]: the lab recognises the runtime by it.
+pub const RUNTIME_MARKER: &str = "# cauterize-runtime v1";
+
+/// First line of the job data.
+const JOB_HEADER: &str = "CZJOB 1";
+const DATA_OPEN: &str = "$czJobData = @'";
+const DATA_CLOSE: &str = "'@";
+const CALL: &str = "Invoke-CzRuntime $czJobData";
+
+/// One unit of work in a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobItem {
+    Query(Query),
+    Op(Op),
+}
+
+impl JobItem {
+    /// The kind token (`Collect`, `DeleteFile`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            JobItem::Query(Query::Collect { .. }) => "Collect",
+            JobItem::Query(Query::FileFacts { .. }) => "FileFacts",
+            JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
+            JobItem::Op(op) => op.kind(),
+        }
+    }
+}
+
+/// Why job data could not be read (the lab reads it as the runtime does).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job data line {line}: {reason}")]
+pub struct JobError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// The whole payload for these items: runtime, data section, call.
+pub fn payload(items: &[JobItem]) -> String {
+    let data = encode(items);
+    let mut out = String::with_capacity(RUNTIME.len() + data.len() + 64);
+    out.push_str(RUNTIME);
+    if !RUNTIME.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(DATA_OPEN);
+    out.push('\n');
+    out.push_str(&data);
+    out.push_str(DATA_CLOSE);
+    out.push('\n');
+    out.push_str(CALL);
+    out.push('\n');
+    out
+}
+
+/// The job data lines (header, then `op` and `f` lines), each ending `\n`.
+pub fn encode(items: &[JobItem]) -> String {
+    let mut out = String::from(JOB_HEADER);
+    out.push('\n');
+    for item in items {
+        out.push_str("op ");
+        out.push_str(item.kind());
+        out.push('\n');
+        for (name, value) in fields(item) {
+            out.push_str("f ");
+            out.push_str(name);
+            out.push(' ');
+            out.push_str(&STANDARD.encode(value.as_bytes()));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn bounds_fields(b: &Bounds, out: &mut Vec<(&'static str, String)>) {
+    out.push(("max_values_per_key", b.max_values_per_key.to_string()));
+    out.push(("max_items", b.max_items.to_string()));
+    out.push(("max_field_bytes", b.max_field_bytes.to_string()));
+    out.push(("max_binary_bytes", b.max_binary_bytes.to_string()));
+    out.push(("max_listing", b.max_listing.to_string()));
+    out.push(("max_hash_bytes", b.max_hash_bytes.to_string()));
+    out.push(("max_output_bytes", b.max_output_bytes.to_string()));
+    out.push(("time_limit_secs", b.time_limit_secs.to_string()));
+}
+
+/// The (name, value) fields of an item, in order.
+fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&'static str, String)> = Vec::new();
+    match item {
+        JobItem::Query(Query::Collect { bounds }) => bounds_fields(bounds, &mut f),
+        JobItem::Query(Query::FileFacts { paths, list_dirs, bounds }) => {
+            bounds_fields(bounds, &mut f);
+            f.extend(paths.iter().map(|p| ("path", p.clone())));
+            f.extend(list_dirs.iter().map(|p| ("list_dir", p.clone())));
+        }
+        JobItem::Query(Query::ReadFile { path, offset, max_bytes }) => {
+            f.push(("path", path.clone()));
+            f.push(("offset", offset.to_string()));
+            f.push(("max_bytes", max_bytes.to_string()));
+        }
+        JobItem::Op(op) => match op {
+            Op::KillProcess { pid, expected_image, expected_started } => {
+                f.push(("pid", pid.to_string()));
+                f.push(("expected_image", expected_image.clone()));
+                f.push(("expected_started", expected_started.clone()));
+            }
+            Op::DeleteRegistryValue { hive, key, value, expected_type, expected_data } => {
+                f.push(("hive", hive.clone()));
+                f.push(("key", key.clone()));
+                f.push(("value", value.clone()));
+                f.push(("expected_type", expected_type.clone()));
+                f.push(("expected_data", expected_data.clone()));
+            }
+            Op::DeleteTask { path, expected_actions } => {
+                f.push(("path", path.clone()));
+                f.push(("action_count", expected_actions.len().to_string()));
+                for a in expected_actions {
+                    f.push(("action_path", a.path.clone()));
+                    f.push(("action_arguments", a.arguments.clone()));
+                    f.push(("action_working_directory", a.working_directory.clone()));
+                }
+            }
+            Op::DeleteService { name, expected_image_path } => {
+                f.push(("name", name.clone()));
+                f.push(("expected_image_path", expected_image_path.clone()));
+            }
+            Op::DeleteWmiSubscription { filter, consumer, consumer_type, expected_query, expected_action } => {
+                f.push(("filter", filter.clone()));
+                f.push(("consumer", consumer.clone()));
+                f.push(("consumer_type", consumer_type.clone()));
+                f.push(("expected_query", expected_query.clone()));
+                f.push(("expected_action", expected_action.clone()));
+            }
+            Op::DeleteFile { path, expected_sha256, queue_if_locked } => {
+                f.push(("path", path.clone()));
+                f.push(("expected_sha256", expected_sha256.clone()));
+                f.push(("queue_if_locked", if *queue_if_locked { "1" } else { "0" }.to_string()));
+            }
+            Op::QueueDeleteOnReboot { path, expected_sha256 } => {
+                f.push(("path", path.clone()));
+                f.push(("expected_sha256", expected_sha256.clone()));
+            }
+        },
+    }
+    f
+}
+
+/// The job data inside a payload (between the here-string's delimiters),
+/// as the runtime would receive it; `None` if the payload has no data
+/// section.
+pub fn data_section(payload: &str) -> Option<&str> {
+    let open = payload.rfind(&format!("\n{DATA_OPEN}\n"))? + DATA_OPEN.len() + 2;
+    let rest = &payload[open..];
+    let close = rest.find(&format!("\n{DATA_CLOSE}\n"))?;
+    Some(&rest[..close + 1])
+}
+
+/// Read job data back into items (what the runtime's parser does; the lab
+/// uses it). Strict: unknown kinds or fields, bad base64, bad numbers and
+/// missing fields are refused with the line.
+pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
+    let mut raw: Vec<(usize, String, Vec<(String, String)>)> = Vec::new();
+    let mut header = false;
+    for (i, line) in data.lines().enumerate() {
+        let n = i + 1;
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |reason: &str| JobError { line: n, reason: reason.to_string() };
+        if !header {
+            if line != JOB_HEADER {
+                return Err(err("expected the CZJOB 1 header"));
+            }
+            header = true;
+            continue;
+        }
+        let mut parts = line.split(' ');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("op"), Some(kind), None, None) => raw.push((n, kind.to_string(), Vec::new())),
+            (Some("f"), Some(name), Some(value), None) => {
+                let bytes = STANDARD.decode(value).map_err(|_| err("value is not base64"))?;
+                let text = String::from_utf8(bytes).map_err(|_| err("value is not UTF-8"))?;
+                let cur = raw.last_mut().ok_or_else(|| err("field before any op"))?;
+                cur.2.push((name.to_string(), text));
+            }
+            _ => return Err(err("not an op or field line")),
+        }
+    }
+    if !header {
+        return Err(JobError { line: 0, reason: "no CZJOB header".into() });
+    }
+    raw.into_iter().map(|(line, kind, f)| build(line, &kind, &f)).collect()
+}
+
+/// Field access for [`decode`].
+struct Fields<'a> {
+    line: usize,
+    f: &'a [(String, String)],
+}
+
+impl Fields<'_> {
+    fn err(&self, reason: String) -> JobError {
+        JobError { line: self.line, reason }
+    }
+    fn one(&self, name: &str) -> Result<String, JobError> {
+        let mut it = self.f.iter().filter(|(k, _)| k == name);
+        let v = it.next().ok_or_else(|| self.err(format!("missing field {name}")))?;
+        if it.next().is_some() {
+            return Err(self.err(format!("field {name} given twice")));
+        }
+        Ok(v.1.clone())
+    }
+    fn all(&self, name: &str) -> Vec<String> {
+        self.f.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+    fn num<T: std::str::FromStr>(&self, name: &str) -> Result<T, JobError> {
+        self.one(name)?.parse().map_err(|_| self.err(format!("field {name} is not a number")))
+    }
+    fn only(&self, allowed: &[&str]) -> Result<(), JobError> {
+        match self.f.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            Some((k, _)) => Err(self.err(format!("unknown field {k}"))),
+            None => Ok(()),
+        }
+    }
+    fn bounds(&self) -> Result<Bounds, JobError> {
+        Ok(Bounds {
+            max_values_per_key: self.num("max_values_per_key")?,
+            max_items: self.num("max_items")?,
+            max_field_bytes: self.num("max_field_bytes")?,
+            max_binary_bytes: self.num("max_binary_bytes")?,
+            max_listing: self.num("max_listing")?,
+            max_hash_bytes: self.num("max_hash_bytes")?,
+            max_output_bytes: self.num("max_output_bytes")?,
+            time_limit_secs: self.num("time_limit_secs")?,
+        })
+    }
+}
+
+const BOUNDS: [&str; 8] = [
+    "max_values_per_key",
+    "max_items",
+    "max_field_bytes",
+    "max_binary_bytes",
+    "max_listing",
+    "max_hash_bytes",
+    "max_output_bytes",
+    "time_limit_secs",
+];
+
+fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, JobError> {
+    let x = Fields { line, f };
+    let with_bounds = |extra: &[&'static str]| -> Vec<&'static str> {
+        BOUNDS.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    Ok(match kind {
+        "Collect" => {
+            x.only(&BOUNDS)?;
+            JobItem::Query(Query::Collect { bounds: x.bounds()? })
+        }
+        "FileFacts" => {
+            x.only(&with_bounds(&["path", "list_dir"]))?;
+            JobItem::Query(Query::FileFacts { paths: x.all("path"), list_dirs: x.all("list_dir"), bounds: x.bounds()? })
+        }
+        "ReadFile" => {
+            x.only(&["path", "offset", "max_bytes"])?;
+            JobItem::Query(Query::ReadFile { path: x.one("path")?, offset: x.num("offset")?, max_bytes: x.num("max_bytes")? })
+        }
+        "KillProcess" => {
+            x.only(&["pid", "expected_image", "expected_started"])?;
+            JobItem::Op(Op::KillProcess {
+                pid: x.num("pid")?,
+                expected_image: x.one("expected_image")?,
+                expected_started: x.one("expected_started")?,
+            })
+        }
+        "DeleteRegistryValue" => {
+            x.only(&["hive", "key", "value", "expected_type", "expected_data"])?;
+            JobItem::Op(Op::DeleteRegistryValue {
+                hive: x.one("hive")?,
+                key: x.one("key")?,
+                value: x.one("value")?,
+                expected_type: x.one("expected_type")?,
+                expected_data: x.one("expected_data")?,
+            })
+        }
+        "DeleteTask" => {
+            x.only(&["path", "action_count", "action_path", "action_arguments", "action_working_directory"])?;
+            let count: usize = x.num("action_count")?;
+            let (p, a, w) = (x.all("action_path"), x.all("action_arguments"), x.all("action_working_directory"));
+            if p.len() != count || a.len() != count || w.len() != count {
+                return Err(x.err("task action fields do not match action_count".into()));
+            }
+            let expected_actions = (0..count)
+                .map(|i| TaskAction { path: p[i].clone(), arguments: a[i].clone(), working_directory: w[i].clone() })
+                .collect();
+            JobItem::Op(Op::DeleteTask { path: x.one("path")?, expected_actions })
+        }
+        "DeleteService" => {
+            x.only(&["name", "expected_image_path"])?;
+            JobItem::Op(Op::DeleteService { name: x.one("name")?, expected_image_path: x.one("expected_image_path")? })
+        }
+        "DeleteWmiSubscription" => {
+            x.only(&["filter", "consumer", "consumer_type", "expected_query", "expected_action"])?;
+            JobItem::Op(Op::DeleteWmiSubscription {
+                filter: x.one("filter")?,
+                consumer: x.one("consumer")?,
+                consumer_type: x.one("consumer_type")?,
+                expected_query: x.one("expected_query")?,
+                expected_action: x.one("expected_action")?,
+            })
+        }
+        "DeleteFile" => {
+            x.only(&["path", "expected_sha256", "queue_if_locked"])?;
+            JobItem::Op(Op::DeleteFile {
+                path: x.one("path")?,
+                expected_sha256: x.one("expected_sha256")?,
+                queue_if_locked: x.one("queue_if_locked")? == "1",
+            })
+        }
+        "QueueDeleteOnReboot" => {
+            x.only(&["path", "expected_sha256"])?;
+            JobItem::Op(Op::QueueDeleteOnReboot { path: x.one("path")?, expected_sha256: x.one("expected_sha256")? })
+        }
+        other => return Err(x.err(format!("unknown operation {other}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn hostile() -> Vec<String> {
+        vec![
+            "'; Remove-Item C:\\ -Recurse; '".into(),
+            "\"$(Stop-Computer)\" `whoami` ${env:x} @'\n'@\n#".into(),
+            "a\r\nb\nc\0d; e | f & g".into(),
+            "Пётр 🦀 \u{202e}gnp.exe".into(),
+            "x".repeat(1024 * 1024),
+            String::new(),
+        ]
+    }
+
+    fn all_kinds(s: &str) -> Vec<JobItem> {
+        let b = Bounds::default();
+        vec![
+            JobItem::Query(Query::Collect { bounds: b.clone() }),
+            JobItem::Query(Query::FileFacts { paths: vec![s.into(), "b".into()], list_dirs: vec![s.into()], bounds: b }),
+            JobItem::Query(Query::ReadFile { path: s.into(), offset: 7, max_bytes: 9 }),
+            JobItem::Op(Op::KillProcess { pid: 4, expected_image: s.into(), expected_started: s.into() }),
+            JobItem::Op(Op::DeleteRegistryValue {
+                hive: s.into(),
+                key: s.into(),
+                value: s.into(),
+                expected_type: "REG_SZ".into(),
+                expected_data: s.into(),
+            }),
+            JobItem::Op(Op::DeleteTask {
+                path: s.into(),
+                expected_actions: vec![
+                    TaskAction { path: s.into(), arguments: s.into(), working_directory: String::new() },
+                    TaskAction { path: "p".into(), arguments: String::new(), working_directory: s.into() },
+                ],
+            }),
+            JobItem::Op(Op::DeleteService { name: s.into(), expected_image_path: s.into() }),
+            JobItem::Op(Op::DeleteWmiSubscription {
+                filter: s.into(),
+                consumer: s.into(),
+                consumer_type: "CommandLineEventConsumer".into(),
+                expected_query: s.into(),
+                expected_action: s.into(),
+            }),
+            JobItem::Op(Op::DeleteFile { path: s.into(), expected_sha256: s.into(), queue_if_locked: true }),
+            JobItem::Op(Op::QueueDeleteOnReboot { path: s.into(), expected_sha256: s.into() }),
+        ]
+    }
+
+    #[test]
+    fn every_kind_round_trips_hostile_values_through_the_payload() {
+        for s in hostile() {
+            let items = all_kinds(&s);
+            let p = payload(&items);
+            assert!(p.starts_with(RUNTIME_MARKER));
+            let data = data_section(&p).expect("data section");
+            // No data line can close the here-string or carry code.
+            for line in data.lines() {
+                assert!(!line.starts_with("'@"));
+                assert!(line.chars().all(|c| c.is_ascii_alphanumeric() || " +/=_".contains(c)), "{line:.80}");
+            }
+            assert_eq!(decode(data).expect("decodes"), items);
+        }
+    }
+
+    #[test]
+    fn bad_job_data_is_refused_with_its_line() {
+        assert!(decode("op Collect\n").is_err());
+        let e = decode("CZJOB 1\nop Nope\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(decode("CZJOB 1\nf path eA==\n").is_err());
+        assert!(decode("CZJOB 1\nop DeleteService\nf name !!\n").is_err());
+        assert!(decode("CZJOB 1\nop DeleteService\nf name eA==\n").is_err(), "missing field");
+        assert!(decode("CZJOB 1\nop DeleteService\nf name eA==\nf expected_image_path eA==\nf x eA==\n").is_err());
+    }
+}

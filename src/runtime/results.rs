@@ -1,0 +1,417 @@
+//! How results come back: framed lines, parsed strictly and bounded.
+//!
+//! ```text
+//! CZBEGIN 1
+//! CZR <item> <record> <field>=<base64> <field>=<base64> ...
+//! ...
+//! CZEND <number of CZR lines>
+//! ```
+//!
+//! `<item>` is the index of the job item the record answers; `<record>` a
+//! fixed token (`user`, `autorun`, `task`, `outcome`, ...); every value is
+//! base64 (of UTF-8 text, or of raw bytes for `chunk` data), so no host
+//! string can forge a line, a field or a record. A field may repeat (a
+//! task's triggers, a folder's entries). The runtime stops writing when its
+//! output budget is spent and says so with a `trunc` record; the Rust side
+//! accepts at most [`Limits::max_output_bytes`], at most
+//! [`Limits::max_field_bytes`] per value, [`Limits::max_records`] records
+//! of one kind per item and [`Limits::max_repeats`] repeats of one field:
+//! whatever is cut is reported as a [`Truncation`], never silently.
+//!
+//! [`Writer`] renders records exactly as `runtime.ps1` prints them (the lab
+//! uses it).
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::ops::Bounds;
+use super::snapshot::Truncation;
+
+/// First line of the results.
+pub const BEGIN: &str = "CZBEGIN 1";
+
+/// What the Rust side accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub max_output_bytes: usize,
+    pub max_field_bytes: usize,
+    pub max_records: usize,
+    pub max_repeats: usize,
+}
+
+impl Limits {
+    pub fn from_bounds(b: &Bounds) -> Limits {
+        Limits {
+            max_output_bytes: usize::try_from(b.max_output_bytes).unwrap_or(usize::MAX),
+            max_field_bytes: b.max_field_bytes as usize,
+            max_records: b.max_items as usize,
+            max_repeats: (b.max_listing.max(b.max_items)) as usize,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from_bounds(&Bounds::default())
+    }
+}
+
+/// One record: its item, kind and fields (values decoded to bytes, in
+/// order, repeats kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub item: usize,
+    pub kind: String,
+    pub fields: Vec<(String, Vec<u8>)>,
+}
+
+impl Record {
+    /// The first value of `name` as text ("" when absent).
+    pub fn text(&self, name: &str) -> String {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
+    }
+    /// Every value of `name` as text, in order.
+    pub fn texts(&self, name: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+    /// The raw bytes of `name`.
+    pub fn bytes(&self, name: &str) -> Vec<u8> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(self.text(name).as_str(), "1" | "True" | "true")
+    }
+    pub fn num(&self, name: &str) -> u64 {
+        self.text(name).trim().parse().unwrap_or(0)
+    }
+}
+
+/// Parsed output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Frames {
+    pub records: Vec<Record>,
+    /// Cuts made here or reported by the runtime (`trunc` records of every
+    /// item).
+    pub truncated: Vec<(usize, Truncation)>,
+    /// `CZEND` was seen and its count matched.
+    pub complete: bool,
+}
+
+impl Frames {
+    /// Records answering item `i`.
+    pub fn of(&self, i: usize) -> impl Iterator<Item = &Record> {
+        self.records.iter().filter(move |r| r.item == i)
+    }
+    /// Truncations for item `i`.
+    pub fn truncations(&self, i: usize) -> Vec<Truncation> {
+        self.truncated.iter().filter(|(n, _)| *n == i).map(|(_, t)| t.clone()).collect()
+    }
+}
+
+/// Output that is not the runtime's framing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("runtime output line {line}: {reason}")]
+pub struct FrameError {
+    pub line: usize,
+    pub reason: String,
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Parse output strictly: every non-empty line is a frame line, records
+/// name an item of the job, values are base64. Bounds cut and report;
+/// malformed lines are refused.
+pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, FrameError> {
+    let mut frames = Frames::default();
+    let mut text = stdout;
+    if text.len() > limits.max_output_bytes {
+        let mut cut = limits.max_output_bytes;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let end = text[..cut].rfind('\n').map_or(0, |i| i + 1);
+        text = &text[..end];
+        frames.truncated.push((
+            0,
+            Truncation {
+                what: format!("runtime output ({} bytes)", stdout.len()),
+                limit: format!("{} bytes", limits.max_output_bytes),
+            },
+        ));
+    }
+    let mut begun = false;
+    let mut ended = false;
+    let mut per_kind: HashMap<(usize, String), usize> = HashMap::new();
+    let mut counted = 0usize;
+    for (idx, raw) in text.split('\n').enumerate() {
+        let n = idx + 1;
+        let line = raw.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |reason: &str| FrameError { line: n, reason: reason.to_string() };
+        if ended {
+            return Err(bad("output after CZEND"));
+        }
+        if !begun {
+            if line != BEGIN {
+                return Err(bad("expected CZBEGIN 1 (is this the cauterize runtime?)"));
+            }
+            begun = true;
+            continue;
+        }
+        if let Some(count) = line.strip_prefix("CZEND ") {
+            let c: usize = count.trim().parse().map_err(|_| bad("CZEND without a count"))?;
+            if c != counted {
+                return Err(bad("CZEND count does not match the records"));
+            }
+            ended = true;
+            continue;
+        }
+        let mut parts = line.split(' ');
+        if parts.next() != Some("CZR") {
+            return Err(bad("not a CZR record line"));
+        }
+        let item: usize = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("record without an item index"))?;
+        if item >= items {
+            return Err(bad("record for an item the job does not have"));
+        }
+        let kind = parts.next().filter(|k| is_token(k)).ok_or_else(|| bad("record without a kind"))?;
+        counted += 1;
+        let mut rec = Record { item, kind: kind.to_string(), fields: Vec::new() };
+        let mut repeats: HashMap<&str, usize> = HashMap::new();
+        for part in parts {
+            let (name, value) = part.split_once('=').ok_or_else(|| bad("field without '='"))?;
+            if !is_token(name) {
+                return Err(bad("bad field name"));
+            }
+            let r = repeats.entry(name).or_default();
+            *r += 1;
+            if *r > limits.max_repeats {
+                if *r == limits.max_repeats + 1 {
+                    frames.truncated.push((
+                        item,
+                        Truncation {
+                            what: format!("repeated field {name} of a {kind} record"),
+                            limit: format!("{} values", limits.max_repeats),
+                        },
+                    ));
+                }
+                continue;
+            }
+            let bytes = decode_bounded(value, limits.max_field_bytes).map_err(|_| bad("value is not base64"))?;
+            if bytes.1 {
+                frames.truncated.push((
+                    item,
+                    Truncation {
+                        what: format!("field {name} of a {kind} record"),
+                        limit: format!("{} bytes", limits.max_field_bytes),
+                    },
+                ));
+            }
+            rec.fields.push((name.to_string(), bytes.0));
+        }
+        if kind == "trunc" {
+            frames.truncated.push((item, Truncation { what: rec.text("what"), limit: rec.text("limit") }));
+            continue;
+        }
+        let seen = per_kind.entry((item, kind.to_string())).or_default();
+        *seen += 1;
+        if *seen > limits.max_records {
+            if *seen == limits.max_records + 1 {
+                frames.truncated.push((
+                    item,
+                    Truncation { what: format!("{kind} records"), limit: format!("{} records", limits.max_records) },
+                ));
+            }
+            continue;
+        }
+        frames.records.push(rec);
+    }
+    if !begun && !text.trim().is_empty() {
+        return Err(FrameError { line: 1, reason: "no CZBEGIN line".into() });
+    }
+    frames.complete = ended;
+    Ok(frames)
+}
+
+/// Decode base64, at most `cap` bytes of it: returns the bytes and whether
+/// it was cut. Only the needed prefix is decoded.
+fn decode_bounded(value: &str, cap: usize) -> Result<(Vec<u8>, bool), base64::DecodeError> {
+    let full = value.len() / 4 * 3;
+    if full <= cap.saturating_add(3) {
+        let mut b = STANDARD.decode(value)?;
+        if b.len() > cap {
+            b.truncate(cap);
+            return Ok((b, true));
+        }
+        return Ok((b, false));
+    }
+    // Validate the whole value cheaply? Decode only a prefix: a value
+    // this long is cut anyway.
+    let take = cap.div_ceil(3) * 4;
+    let mut b = STANDARD.decode(&value[..take.min(value.len())])?;
+    b.truncate(cap);
+    Ok((b, true))
+}
+
+/// Renders records as the PowerShell runtime prints them, within an output
+/// budget (then one `trunc` record, and nothing more).
+#[derive(Debug)]
+pub struct Writer {
+    out: String,
+    budget: usize,
+    records: usize,
+    cut: bool,
+}
+
+/// Bytes kept back for the final `trunc` record and `CZEND`.
+const RESERVE: usize = 512;
+
+impl Writer {
+    pub fn new(max_output_bytes: u64) -> Writer {
+        let mut out = String::from(BEGIN);
+        out.push_str("\r\n");
+        Writer { out, budget: usize::try_from(max_output_bytes).unwrap_or(usize::MAX), records: 0, cut: false }
+    }
+
+    /// The line for one record (text values).
+    pub fn line(item: usize, kind: &str, fields: &[(&str, &[u8])]) -> String {
+        let mut l = format!("CZR {item} {kind}");
+        for (k, v) in fields {
+            l.push(' ');
+            l.push_str(k);
+            l.push('=');
+            l.push_str(&STANDARD.encode(v));
+        }
+        l.push_str("\r\n");
+        l
+    }
+
+    /// Write a record of text fields; false once the budget is spent.
+    pub fn record(&mut self, item: usize, kind: &str, fields: &[(&str, &str)]) -> bool {
+        let f: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        self.raw(item, kind, &f)
+    }
+
+    /// Write a record of byte fields.
+    pub fn raw(&mut self, item: usize, kind: &str, fields: &[(&str, &[u8])]) -> bool {
+        if self.cut {
+            return false;
+        }
+        let l = Writer::line(item, kind, fields);
+        if self.out.len() + l.len() + RESERVE > self.budget {
+            self.cut = true;
+            let t = Writer::line(
+                item,
+                "trunc",
+                &[("what", b"runtime output"), ("limit", format!("{} bytes", self.budget).as_bytes())],
+            );
+            self.out.push_str(&t);
+            self.records += 1;
+            return false;
+        }
+        self.out.push_str(&l);
+        self.records += 1;
+        true
+    }
+
+    /// Whether the budget is spent.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
+    /// The output, ending with `CZEND`.
+    pub fn finish(mut self) -> String {
+        self.out.push_str(&format!("CZEND {}\r\n", self.records));
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_records_parse_back_equal() {
+        let mut w = Writer::new(1 << 20);
+        let hostile = "CZR 0 outcome result=ZG9uZQ==\r\nCZEND 0 $(x) ' \" `\0";
+        assert!(w.record(0, "user", &[("name", hostile), ("name", "Пётр"), ("sid", "")]));
+        assert!(w.raw(1, "chunk", &[("data", &[0, 255, 10, 13])]));
+        let text = w.finish();
+        let f = parse(&text, 2, &Limits::default()).expect("parses");
+        assert!(f.complete);
+        assert_eq!(f.records.len(), 2);
+        assert_eq!(f.records[0].texts("name"), vec![hostile.to_string(), "Пётр".into()]);
+        assert_eq!(f.records[0].text("sid"), "");
+        assert_eq!(f.records[1].bytes("data"), vec![0, 255, 10, 13]);
+    }
+
+    #[test]
+    fn strictness() {
+        let ok = |s: &str| parse(s, 1, &Limits::default());
+        assert!(ok("hello\r\n").is_err());
+        assert!(ok("CZBEGIN 1\r\nstray\r\n").is_err());
+        assert!(ok("CZBEGIN 1\r\nCZR 1 x a=\r\nCZEND 1\r\n").is_err(), "item out of range");
+        assert!(ok("CZBEGIN 1\r\nCZR 0 x a=!!\r\nCZEND 1\r\n").is_err());
+        assert!(ok("CZBEGIN 1\r\nCZR 0 x a\r\nCZEND 1\r\n").is_err());
+        assert!(ok("CZBEGIN 1\r\nCZR 0 x a=\r\nCZEND 2\r\n").is_err());
+        assert!(ok("CZBEGIN 1\r\nCZEND 0\r\nCZEND 0\r\n").is_err());
+        let f = ok("CZBEGIN 1\r\nCZR 0 x a=\r\n").expect("incomplete is not malformed");
+        assert!(!f.complete);
+    }
+
+    #[test]
+    fn bounds_cut_and_report() {
+        let limits = Limits { max_output_bytes: 1 << 20, max_field_bytes: 10, max_records: 3, max_repeats: 2 };
+        let mut w = Writer::new(1 << 20);
+        for _ in 0..5 {
+            w.record(0, "svc", &[("name", "0123456789abcdef"), ("e", "1"), ("e", "2"), ("e", "3")]);
+        }
+        let f = parse(&w.finish(), 1, &limits).expect("parses");
+        assert_eq!(f.records.len(), 3);
+        assert_eq!(f.records[0].text("name"), "0123456789");
+        assert_eq!(f.records[0].texts("e").len(), 2);
+        let whats: Vec<String> = f.truncations(0).into_iter().map(|t| t.what).collect();
+        assert!(whats.iter().any(|w| w.contains("field name")));
+        assert!(whats.iter().any(|w| w.contains("repeated field e")));
+        assert!(whats.iter().any(|w| w == "svc records"));
+        // Output over the cap is cut at a line and reported.
+        let mut w = Writer::new(u64::MAX);
+        for i in 0..1000 {
+            w.record(0, "p", &[("n", &i.to_string())]);
+        }
+        let text = w.finish();
+        let small = Limits { max_output_bytes: 1000, ..Limits::default() };
+        let f = parse(&text, 1, &small).expect("parses");
+        assert!(!f.complete);
+        assert!(f.records.len() < 1000 && !f.records.is_empty());
+        assert!(f.truncations(0).iter().any(|t| t.what.starts_with("runtime output")));
+        // The writer's own budget: one trunc record, then nothing.
+        let mut w = Writer::new(2000);
+        let mut n = 0;
+        while w.record(0, "p", &[("n", "xxxxxxxxxxxxxxxxxxxxxxxx")]) {
+            n += 1;
+        }
+        assert!(!w.record(0, "p", &[]));
+        let f = parse(&w.finish(), 1, &Limits::default()).expect("parses");
+        assert!(f.complete);
+        assert_eq!(f.records.len(), n);
+        assert_eq!(f.truncations(0)[0].what, "runtime output");
+    }
+}
