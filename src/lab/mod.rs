@@ -11,8 +11,10 @@
 pub mod emulate;
 pub mod inventory_out;
 pub mod malware;
+pub mod malware;
 pub mod network;
 pub mod ntlm;
+pub mod outbreak;
 pub mod outbreak;
 pub mod running;
 pub mod scenario;
