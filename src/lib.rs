@@ -13,5 +13,6 @@ pub mod transport;
 pub mod commands;
 pub mod detect;
 pub mod report;
+pub mod evidence;
 pub mod journal;
-pub mod playbook
+pub mod playbook;

@@ -26,6 +26,7 @@ pub mod runner;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+pub mod smb;
 pub mod tcp;
 
 pub use error::{ErrorKind, Phase, TransportError};

@@ -3,3 +3,4 @@
 pub mod peers;
 pub mod harness;
 pub mod socks;
+pub mod samba;

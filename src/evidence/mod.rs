@@ -1,0 +1,27 @@
+//! Evidence: before anything is deleted, a copy of each file the plan
+//! deletes is pulled off the host (over SMB through the admin shares; over
+//! WinRM when SMB is not reachable) into one ZIP per host per run,
+//! `<engagement>/evidence/<host>/<run-id>.zip`, entries encrypted with the
+//! password `infected` (the field's convention, so the analyst's
+//! antivirus leaves it alone), with a `manifest.json`: SHA-256, original
+//! path, host, time, size, transport, the plan's hash and a verdict
+//! (match, drift, missing, ...).
+//!
+//! - [`collect_evidence`] is the entry point; the purge calls it first and
+//!   deletes only what [`EvidenceReport::secured`] says is safe.
+//! - [`FileFetcher`] is one transport's way of reading files:
+//!   [`SmbFetcher`] (and the WinRM one, through the runtime's `ReadFile`).
+//! - [`archive`] writes the ZIP (format and encryption choices there).
+
+pub mod archive;
+mod collect;
+pub mod fetch;
+mod manifest;
+pub mod names;
+mod smb_fetcher;
+
+pub use archive::{ArchiveError, PASSWORD};
+pub use collect::{EvidenceDest, EvidenceError, EvidenceOptions, Progress, ProgressFn, collect_evidence};
+pub use fetch::{FetchError, FetchErrorKind, FileFetcher, FileStream, Via};
+pub use manifest::{EvidenceReport, EvidenceRequest, MANIFEST_FORMAT, ManifestEntry, Verdict};
+pub use smb_fetcher::SmbFetcher;
