@@ -104,8 +104,9 @@ impl Engine {
     }
 
     /// Queue what the hosts need that is not queued yet: spread attempts
-    /// of live spreaders, boots and WinRM returns.
-    fn scan(&mut self, hosts: &[NetHost], from: LabTime) {
+    /// of live spreaders (timed from when the loader arrived, never before
+    /// `floor`), boots and WinRM returns.
+    fn scan(&mut self, hosts: &[NetHost], floor: Option<LabTime>) {
         if self.pending.len() < hosts.len() {
             self.pending.resize(hosts.len(), Pending::default());
         }
@@ -126,19 +127,24 @@ impl Engine {
                 && !h.infections.is_empty()
                 && let Some(k) = h.spreader()
             {
+                // a loader seeded between steps starts its clock when it arrived
+                let since = h.infections[k].infected_at;
+                let base = match floor {
+                    Some(f) => since.max(f),
+                    None => since,
+                };
                 let interval = h.infections[k].profile.spread_interval_secs.max(1);
                 let jitter = self.rng.gen_range(interval / 2..=interval + interval / 2);
                 self.pending[i].spread = true;
-                self.push(from.plus_secs(jitter as i64), i, Due::Spread);
+                self.push(base.plus_secs(jitter as i64), i, Due::Spread);
             }
         }
     }
 
     /// Advance the network to `now`.
     pub fn step(&mut self, hosts: &mut [NetHost], now: LabTime) -> Vec<Event> {
-        let from = self.last.unwrap_or(now).min(now);
         let mut events = Vec::new();
-        self.scan(hosts, from);
+        self.scan(hosts, self.last);
         while let Some(Reverse((at, _, i, due))) = self.queue.peek().copied() {
             if at > now {
                 break;
@@ -173,7 +179,7 @@ impl Engine {
         for i in 0..hosts.len() {
             self.tick_host(hosts, i, now, &mut events);
         }
-        self.scan(hosts, now);
+        self.scan(hosts, Some(now));
         self.last = Some(now);
         events
     }
