@@ -14,6 +14,7 @@ pub mod malware;
 pub mod ntlm;
 pub mod outbreak;
 pub mod running;
+pub mod runtime_host;
 pub mod scenario;
 pub mod spec;
 pub mod world;

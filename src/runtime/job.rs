@@ -38,7 +38,7 @@ pub const RUNTIME_MARKER: &str = "# cauterize-runtime v1";
 const JOB_HEADER: &str = "CZJOB 1";
 const DATA_OPEN: &str = "$czJobData = @'";
 const DATA_CLOSE: &str = "'@";
-const CALL: &str = "Invoke-CzRuntime $czJobData";
+const CALL: &str = "Invoke-CzRuntime $czJobData | Out-Null";
 
 /// One unit of work in a job.
 #[derive(Debug, Clone, PartialEq, Eq)]

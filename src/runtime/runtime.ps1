@@ -1,9 +1,982 @@
 # cauterize-runtime v1
-# The host side of cauterize. Windows PowerShell 2.0 through 5.1 and
-# PowerShell 7. The job follows this script as data (a single-quoted
-# here-string of `op <Kind>` / `f <name> <base64>` lines) and is passed to
-# Invoke-CzRuntime; nothing in it is ever run as code.
-function Invoke-CzRuntime([string]$JobText) {
-    [Console]::Out.WriteLine('CZBEGIN 1')
-    [Console]::Out.WriteLine('CZEND 0')
+# The host side of cauterize: collects raw facts and carries out explicit,
+# compare-and-delete operations. Windows PowerShell 2.0 through 5.1 and
+# PowerShell 7: no JSON cmdlets, no CIM, no ScheduledTasks module, no
+# [ordered], no ::new().
+#
+# The job follows this script as DATA: a single-quoted here-string of lines
+# `op <Kind>` and `f <name> <base64 of UTF-8>`, handed to Invoke-CzRuntime.
+# Nothing in it is ever run as code (no Invoke-Expression, no script block
+# built from it); values are decoded with [Convert]::FromBase64String.
+#
+# Results are framed lines on stdout:
+#   CZBEGIN 1
+#   CZR <item> <record> <field>=<base64> ...
+#   CZEND <number of CZR lines>
+# Nothing else is written to stdout: every other output is discarded.
+
+$script:czCount = 0
+$script:czWritten = 11
+$script:czBudget = 12582912
+$script:czMaxField = 2097152
+$script:czCut = $false
+$script:czDeadline = [DateTime]::UtcNow.AddSeconds(600)
+$script:czItem = 0
+$script:czUtf8 = New-Object System.Text.UTF8Encoding $false
+
+function ConvertTo-CzB64($Value) {
+    if ($Value -is [byte[]]) { return [Convert]::ToBase64String($Value) }
+    $text = ''
+    if ($null -ne $Value) { $text = [string]$Value }
+    return [Convert]::ToBase64String($script:czUtf8.GetBytes($text))
 }
+
+function ConvertFrom-CzB64([string]$B64) {
+    return $script:czUtf8.GetString([Convert]::FromBase64String($B64))
+}
+
+# Cut a string to the field bound (in UTF-8 bytes); $null when it fits.
+function Limit-CzText([string]$Text) {
+    if ($Text.Length -le ($script:czMaxField / 4)) { return $null }
+    if ($script:czUtf8.GetByteCount($Text) -le $script:czMaxField) { return $null }
+    $n = [Math]::Min($Text.Length, $script:czMaxField)
+    $cut = $Text.Substring(0, $n)
+    while ($script:czUtf8.GetByteCount($cut) -gt $script:czMaxField) {
+        $n = $n - [Math]::Max(1, [int](($script:czUtf8.GetByteCount($cut) - $script:czMaxField) / 4))
+        $cut = $Text.Substring(0, $n)
+    }
+    return $cut
+}
+
+function Write-CzLine([string]$Line) {
+    [Console]::Out.Write($Line + "`r`n")
+    $script:czWritten += $Line.Length + 2
+    $script:czCount++
+}
+
+# One record for the current item. $Fields: name, value, name, value, ...
+function Write-CzRecord([string]$Kind, [object[]]$Fields) {
+    if ($script:czCut) { return }
+    $sb = New-Object System.Text.StringBuilder
+    [void]$sb.Append('CZR ').Append([string]$script:czItem).Append(' ').Append($Kind)
+    $cutFields = New-Object System.Collections.ArrayList
+    for ($i = 0; $i -lt $Fields.Count; $i += 2) {
+        $v = $Fields[$i + 1]
+        if (-not ($v -is [byte[]])) {
+            $v = [string]$v
+            $short = Limit-CzText $v
+            if ($null -ne $short) { $v = $short; [void]$cutFields.Add([string]$Fields[$i]) }
+        }
+        [void]$sb.Append(' ').Append([string]$Fields[$i]).Append('=').Append((ConvertTo-CzB64 $v))
+    }
+    $line = $sb.ToString()
+    if ($script:czWritten + $line.Length + 2 + 512 -gt $script:czBudget) {
+        $script:czCut = $true
+        Write-CzLine ('CZR ' + $script:czItem + ' trunc what=' + (ConvertTo-CzB64 'runtime output') + ' limit=' + (ConvertTo-CzB64 ([string]$script:czBudget + ' bytes')))
+        return
+    }
+    Write-CzLine $line
+    foreach ($name in $cutFields) {
+        Write-CzTrunc ('field ' + $name + ' of a ' + $Kind + ' record') ([string]$script:czMaxField + ' bytes')
+    }
+}
+
+function Write-CzTrunc([string]$What, [string]$Limit) {
+    Write-CzRecord 'trunc' @('what', $What, 'limit', $Limit)
+}
+
+function Test-CzLate {
+    return ([DateTime]::UtcNow -gt $script:czDeadline)
+}
+
+function Format-CzTime($Time) {
+    if ($null -eq $Time) { return '' }
+    return ([DateTime]$Time).ToUniversalTime().ToString('o')
+}
+
+# ---- job data ----
+
+function Read-CzJob([string]$Text) {
+    $items = New-Object System.Collections.ArrayList
+    $cur = $null
+    $header = $false
+    foreach ($raw in $Text.Split([char]10)) {
+        $line = $raw.Trim()
+        if ($line.Length -eq 0) { continue }
+        if (-not $header) {
+            if ($line -ne 'CZJOB 1') { throw 'job data: expected the CZJOB 1 header' }
+            $header = $true
+            continue
+        }
+        $p = $line.Split([char]32)
+        if ($p.Count -eq 2 -and $p[0] -eq 'op') {
+            $cur = @{ Kind = $p[1]; Fields = @{} }
+            [void]$items.Add($cur)
+        } elseif ($p.Count -eq 3 -and $p[0] -eq 'f' -and $null -ne $cur) {
+            $value = ConvertFrom-CzB64 $p[2]
+            if (-not $cur.Fields.ContainsKey($p[1])) { $cur.Fields[$p[1]] = New-Object System.Collections.ArrayList }
+            [void]$cur.Fields[$p[1]].Add($value)
+        } else {
+            throw 'job data: a line is neither an op nor a field'
+        }
+    }
+    if (-not $header) { throw 'job data: no CZJOB header' }
+    return ,$items
+}
+
+function Get-CzField($Op, [string]$Name) {
+    if ($Op.Fields.ContainsKey($Name) -and $Op.Fields[$Name].Count -gt 0) { return [string]$Op.Fields[$Name][0] }
+    return ''
+}
+
+function Get-CzFields($Op, [string]$Name) {
+    if ($Op.Fields.ContainsKey($Name)) { return ,([object[]]$Op.Fields[$Name].ToArray()) }
+    return ,([object[]]@())
+}
+
+# ---- registry ----
+
+function Get-CzRegTypeName($Kind) {
+    switch ([string]$Kind) {
+        'String' { return 'REG_SZ' }
+        'ExpandString' { return 'REG_EXPAND_SZ' }
+        'MultiString' { return 'REG_MULTI_SZ' }
+        'DWord' { return 'REG_DWORD' }
+        'QWord' { return 'REG_QWORD' }
+        'Binary' { return 'REG_BINARY' }
+    }
+    return 'REG_NONE'
+}
+
+function ConvertTo-CzHex([byte[]]$Bytes, [int]$Max) {
+    $n = $Bytes.Length
+    if ($Max -ge 0 -and $n -gt $Max) { $n = $Max }
+    $sb = New-Object System.Text.StringBuilder ($n * 2)
+    for ($i = 0; $i -lt $n; $i++) { [void]$sb.Append($Bytes[$i].ToString('x2')) }
+    return $sb.ToString()
+}
+
+# @(type name, data text, cut) of a value; binary data up to $MaxBinary
+# bytes (-1: all).
+function Get-CzRegValue($Key, [string]$Name, [int]$MaxBinary) {
+    $kind = Get-CzRegTypeName ($Key.GetValueKind($Name))
+    $data = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+    $cut = $false
+    switch ($kind) {
+        'REG_SZ' { $text = [string]$data }
+        'REG_EXPAND_SZ' { $text = [string]$data }
+        'REG_MULTI_SZ' { $text = [string]::Join("`n", [string[]]$data) }
+        'REG_DWORD' { $text = [string][BitConverter]::ToUInt32([BitConverter]::GetBytes([int]$data), 0) }
+        'REG_QWORD' { $text = [string][BitConverter]::ToUInt64([BitConverter]::GetBytes([long]$data), 0) }
+        default {
+            if ($data -is [byte[]]) {
+                $text = ConvertTo-CzHex $data $MaxBinary
+                $cut = ($MaxBinary -ge 0 -and $data.Length -gt $MaxBinary)
+            } else { $text = [string]$data }
+        }
+    }
+    return @($kind, $text, $cut)
+}
+
+# Value names of a key, at most the bound (the cut reported).
+function Get-CzValueNames($Key, [string]$Label, $Bounds) {
+    $names = $Key.GetValueNames()
+    $max = [int]$Bounds.max_values_per_key
+    if ($names.Count -gt $max) {
+        Write-CzTrunc ('values under ' + $Label) ([string]$max + ' values')
+        $names = $names[0..($max - 1)]
+    }
+    return ,([object[]]$names)
+}
+
+function Open-CzKey($Root, [string]$Path) {
+    try { return $Root.OpenSubKey($Path, $false) } catch { return $null }
+}
+
+function Write-CzAutorunValues($Root, [string]$Hive, [string]$UserSid, [string]$Rel, [string[]]$Only, $Bounds) {
+    $key = Open-CzKey $Root $Rel
+    if ($null -eq $key) { return }
+    try {
+        foreach ($name in (Get-CzValueNames $key ($Hive + '\' + $Rel) $Bounds)) {
+            if ($Only.Count -gt 0) {
+                $wanted = $false
+                foreach ($o in $Only) { if ($o -eq $name) { $wanted = $true } }
+                if (-not $wanted) { continue }
+            }
+            $v = Get-CzRegValue $key $name -1
+            Write-CzRecord 'autorun' @('kind', 'registry', 'hive', $Hive, 'key', $Rel, 'value', $name, 'user_sid', $UserSid, 'command', $v[1], 'value_type', $v[0])
+        }
+    } finally { $key.Close() }
+}
+
+function Get-CzSubKeyNames($Root, [string]$Rel) {
+    $key = Open-CzKey $Root $Rel
+    if ($null -eq $key) { return ,([object[]]@()) }
+    try { return ,([object[]]$key.GetSubKeyNames()) } finally { $key.Close() }
+}
+
+$script:czRunKeys = @(
+    'Software\Microsoft\Windows\CurrentVersion\Run',
+    'Software\Microsoft\Windows\CurrentVersion\RunOnce',
+    'Software\Wow6432Node\Microsoft\Windows\CurrentVersion\Run',
+    'Software\Wow6432Node\Microsoft\Windows\CurrentVersion\RunOnce',
+    'Software\Microsoft\Windows\CurrentVersion\Policies\Explorer\Run')
+
+function Write-CzHiveAutoruns($Root, [string]$Hive, [string]$UserSid, $Bounds) {
+    foreach ($rel in $script:czRunKeys) { Write-CzAutorunValues $Root $Hive $UserSid $rel @() $Bounds }
+    if ($UserSid -eq '') {
+        $wl = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon'
+        Write-CzAutorunValues $Root $Hive '' $wl @('Shell', 'Userinit') $Bounds
+        foreach ($n in (Get-CzSubKeyNames $Root ($wl + '\Notify'))) {
+            Write-CzAutorunValues $Root $Hive '' ($wl + '\Notify\' + $n) @('DLLName') $Bounds
+        }
+        $ifeo = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\Image File Execution Options'
+        foreach ($n in (Get-CzSubKeyNames $Root $ifeo)) {
+            Write-CzAutorunValues $Root $Hive '' ($ifeo + '\' + $n) @('Debugger') $Bounds
+        }
+        foreach ($rel in @('SOFTWARE\Microsoft\Windows NT\CurrentVersion\Windows', 'SOFTWARE\Wow6432Node\Microsoft\Windows NT\CurrentVersion\Windows')) {
+            Write-CzAutorunValues $Root $Hive '' $rel @('AppInit_DLLs') $Bounds
+        }
+    } else {
+        Write-CzAutorunValues $Root $Hive $UserSid 'Software\Microsoft\Windows NT\CurrentVersion\Winlogon' @('Shell') $Bounds
+    }
+}
+
+function Write-CzResidueValues($Root, [string]$Hive, [string]$Rel, [bool]$BinaryOnly, $Bounds) {
+    $key = Open-CzKey $Root $Rel
+    if ($null -eq $key) { return }
+    try {
+        foreach ($name in (Get-CzValueNames $key ($Hive + '\' + $Rel) $Bounds)) {
+            if ($BinaryOnly -and (Get-CzRegTypeName ($key.GetValueKind($name))) -ne 'REG_BINARY') { continue }
+            $v = Get-CzRegValue $key $name ([int]$Bounds.max_binary_bytes)
+            if ($v[2]) { Write-CzTrunc ('data of ' + $Hive + '\' + $Rel) ([string]$Bounds.max_binary_bytes + ' bytes') }
+            Write-CzRecord 'reg' @('hive', $Hive, 'key', $Rel, 'value', $name, 'value_type', $v[0], 'data', $v[1])
+        }
+    } finally { $key.Close() }
+}
+
+function Write-CzUserResidue($Root, [string]$Sid, $Bounds) {
+    foreach ($sub in (Get-CzSubKeyNames $Root 'Software\Microsoft')) {
+        Write-CzResidueValues $Root $Sid ('Software\Microsoft\' + $sub) $true $Bounds
+    }
+    Write-CzResidueValues $Root $Sid 'Software\Microsoft\Windows\CurrentVersion\Explorer' $false $Bounds
+}
+
+# ---- user profiles and hives ----
+
+function Get-CzProfiles {
+    $list = New-Object System.Collections.ArrayList
+    $plPath = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+    $pl = Open-CzKey ([Microsoft.Win32.Registry]::LocalMachine) $plPath
+    if ($null -eq $pl) { return ,$list }
+    try {
+        foreach ($sid in $pl.GetSubKeyNames()) {
+            if (-not $sid.StartsWith('S-1-5-21-')) { continue }
+            $k = Open-CzKey $pl $sid
+            if ($null -eq $k) { continue }
+            try { $raw = [string]$k.GetValue('ProfileImagePath') } finally { $k.Close() }
+            if ($raw -eq '') { continue }
+            $path = [Environment]::ExpandEnvironmentVariables($raw)
+            $name = Split-Path -Leaf $path
+            try {
+                $acct = (New-Object System.Security.Principal.SecurityIdentifier($sid)).Translate([System.Security.Principal.NTAccount]).Value
+                $name = $acct.Substring($acct.LastIndexOf('\') + 1)
+            } catch { }
+            $on = $false
+            $hk = Open-CzKey ([Microsoft.Win32.Registry]::Users) $sid
+            if ($null -ne $hk) { $on = $true; $hk.Close() }
+            [void]$list.Add(@{ Sid = $sid; Name = $name; Path = $path; LoggedOn = $on })
+        }
+    } finally { $pl.Close() }
+    return ,$list
+}
+
+function Get-CzProfile([string]$Sid) {
+    foreach ($p in (Get-CzProfiles)) { if ($p.Sid -eq $Sid) { return $p } }
+    return $null
+}
+
+# Make a user's hive reachable: HKU\<SID> when loaded, else its NTUSER.DAT
+# loaded under HKU\cz_<random>. Returns @(subkey name under HKU, temp);
+# always pair with Dismount-CzHive in a finally block.
+function Mount-CzHive($User) {
+    $ErrorActionPreference = 'Continue'
+    if ($User.LoggedOn) { return @($User.Sid, $false) }
+    $file = Join-Path $User.Path 'NTUSER.DAT'
+    if (-not [System.IO.File]::Exists($file)) { throw ($file + ' does not exist') }
+    $mount = 'cz_' + ([Guid]::NewGuid().ToString('N').Substring(0, 8))
+    $out = & reg.exe load ('HKU\' + $mount) $file 2>&1
+    if ($LASTEXITCODE -ne 0) { throw ('reg load ' + $file + ': ' + ([string]::Join(' ', @($out | ForEach-Object { [string]$_ })))) }
+    return @($mount, $true)
+}
+
+function Dismount-CzHive($Mounted) {
+    if (-not $Mounted[1]) { return }
+    $ErrorActionPreference = 'Continue'
+    [GC]::Collect()
+    [GC]::WaitForPendingFinalizers()
+    for ($try = 0; $try -lt 5; $try++) {
+        $out = & reg.exe unload ('HKU\' + $Mounted[0]) 2>&1
+        if ($LASTEXITCODE -eq 0) { return }
+        Start-Sleep -Milliseconds 300
+        [GC]::Collect()
+    }
+    throw ('reg unload HKU\' + $Mounted[0] + ' failed')
+}
+
+# ---- collection ----
+
+function Write-CzStartupFolder([string]$Dir, [string]$UserSid, $Bounds) {
+    if (-not [System.IO.Directory]::Exists($Dir)) { return }
+    $entries = [System.IO.Directory]::GetFileSystemEntries($Dir)
+    [Array]::Sort($entries, [StringComparer]::OrdinalIgnoreCase)
+    $max = [int]$Bounds.max_listing
+    if ($entries.Count -gt $max) {
+        Write-CzTrunc ('startup folder ' + $Dir) ([string]$max + ' entries')
+        $entries = $entries[0..($max - 1)]
+    }
+    foreach ($path in $entries) {
+        if ([System.IO.Directory]::Exists($path)) { continue }
+        $command = $path
+        $type = 'FILE'
+        if ($path.EndsWith('.lnk', [StringComparison]::OrdinalIgnoreCase)) {
+            try {
+                $lnk = $script:czShell.CreateShortcut($path)
+                $target = [string]$lnk.TargetPath
+                if ($target.Contains(' ')) { $target = '"' + $target + '"' }
+                $command = $target
+                if ([string]$lnk.Arguments -ne '') { $command = $target + ' ' + [string]$lnk.Arguments }
+                $type = 'LNK'
+            } catch { }
+        }
+        Write-CzRecord 'autorun' @('kind', 'startup', 'path', $path, 'user_sid', $UserSid, 'command', $command, 'value_type', $type)
+    }
+}
+
+function Get-CzStartName([string]$Mode) {
+    switch ($Mode) {
+        'Auto' { return 'auto' }
+        'Manual' { return 'demand' }
+        'Disabled' { return 'disabled' }
+        'Boot' { return 'boot' }
+        'System' { return 'system' }
+    }
+    return $Mode.ToLower()
+}
+
+function Write-CzServices {
+    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) {
+        Write-CzRecord 'service' @('name', $s.Name, 'display_name', $s.DisplayName, 'image_path', $s.PathName, 'start_type', (Get-CzStartName ([string]$s.StartMode)), 'state', ([string]$s.State).ToLower(), 'account', $s.StartName)
+    }
+}
+
+function Get-CzTriggerName($Trigger) {
+    $names = @{ 0 = 'event'; 1 = 'once'; 2 = 'daily'; 3 = 'weekly'; 4 = 'monthly'; 5 = 'monthlydow'; 6 = 'idle'; 7 = 'registration'; 8 = 'boot'; 9 = 'logon'; 11 = 'session' }
+    $name = $names[[int]$Trigger.Type]
+    if ($null -eq $name) { $name = 'type ' + [string]$Trigger.Type }
+    try {
+        $interval = [string]$Trigger.Repetition.Interval
+        if ($interval -ne '') { $name = $name + ' repeat ' + $interval }
+    } catch { }
+    return $name
+}
+
+function Write-CzTaskFolder($Folder, $Bounds) {
+    if (Test-CzLate) { Write-CzTrunc ('tasks under ' + $Folder.Path) 'time limit'; return }
+    foreach ($t in @($Folder.GetTasks(1))) {
+        $f = New-Object System.Collections.ArrayList
+        $def = $t.Definition
+        $principal = [string]$def.Principal.UserId
+        if ($principal -eq '') { $principal = [string]$def.Principal.GroupId }
+        $enabled = '0'; if ($t.Enabled) { $enabled = '1' }
+        $hidden = '0'; if ($def.Settings.Hidden) { $hidden = '1' }
+        [void]$f.AddRange(@('path', [string]$t.Path, 'author', [string]$def.RegistrationInfo.Author, 'principal', $principal, 'enabled', $enabled, 'hidden', $hidden))
+        foreach ($tr in @($def.Triggers)) { [void]$f.AddRange(@('trigger', (Get-CzTriggerName $tr))) }
+        foreach ($a in @($def.Actions)) {
+            if ([int]$a.Type -eq 0) {
+                [void]$f.AddRange(@('action_path', [string]$a.Path, 'action_arguments', [string]$a.Arguments, 'action_working_directory', [string]$a.WorkingDirectory))
+            } elseif ([int]$a.Type -eq 5) {
+                [void]$f.AddRange(@('action_path', ('COM ' + [string]$a.ClassId), 'action_arguments', [string]$a.Data, 'action_working_directory', ''))
+            }
+        }
+        Write-CzRecord 'task' $f.ToArray()
+    }
+    foreach ($sub in @($Folder.GetFolders(0))) { Write-CzTaskFolder $sub $Bounds }
+}
+
+function Get-CzConsumerAction($C) {
+    if ($null -eq $C) { return '' }
+    if ([string]$C.__CLASS -eq 'CommandLineEventConsumer') {
+        if ([string]$C.CommandLineTemplate -ne '') { return [string]$C.CommandLineTemplate }
+        return [string]$C.ExecutablePath
+    }
+    if ([string]$C.__CLASS -eq 'ActiveScriptEventConsumer') {
+        if ([string]$C.ScriptText -ne '') { return [string]$C.ScriptText }
+        return [string]$C.ScriptFileName
+    }
+    return ''
+}
+
+# The Name="..." of a WMI relative path, unescaped.
+function Get-CzRelName([string]$Rel) {
+    $i = $Rel.IndexOf('Name="')
+    if ($i -lt 0) { return '' }
+    $inner = $Rel.Substring($i + 6)
+    if ($inner.EndsWith('"')) { $inner = $inner.Substring(0, $inner.Length - 1) }
+    return $inner.Replace('\"', '"').Replace('\\', '\')
+}
+
+function Test-CzRelEnd([string]$Path, [string]$Rel) {
+    return $Path.EndsWith($Rel, [StringComparison]::OrdinalIgnoreCase)
+}
+
+function Write-CzWmi {
+    $ns = 'root\subscription'
+    $filters = @(Get-WmiObject -Namespace $ns -Class __EventFilter -ErrorAction Stop)
+    $consumers = @(Get-WmiObject -Namespace $ns -Class __EventConsumer -ErrorAction Stop)
+    $bindings = @(Get-WmiObject -Namespace $ns -Class __FilterToConsumerBinding -ErrorAction Stop)
+    $bound = New-Object System.Collections.ArrayList
+    foreach ($b in $bindings) {
+        $f = $null; $c = $null
+        foreach ($x in $filters) { if (Test-CzRelEnd ([string]$b.Filter) ([string]$x.__RELPATH)) { $f = $x } }
+        foreach ($x in $consumers) { if (Test-CzRelEnd ([string]$b.Consumer) ([string]$x.__RELPATH)) { $c = $x } }
+        $fname = Get-CzRelName ([string]$b.Filter); $query = ''
+        if ($null -ne $f) { $fname = [string]$f.Name; $query = [string]$f.Query }
+        $cname = Get-CzRelName ([string]$b.Consumer)
+        $ctype = ([string]$b.Consumer).Split(':')[-1].Split('.')[0]
+        if ($null -ne $c) { $cname = [string]$c.Name; $ctype = [string]$c.__CLASS; [void]$bound.Add([string]$c.__RELPATH) }
+        Write-CzRecord 'wmi' @('filter_name', $fname, 'query', $query, 'consumer_name', $cname, 'consumer_type', $ctype, 'action', (Get-CzConsumerAction $c))
+    }
+    foreach ($c in $consumers) {
+        if ($bound -contains [string]$c.__RELPATH) { continue }
+        Write-CzRecord 'wmi' @('filter_name', '', 'query', '', 'consumer_name', [string]$c.Name, 'consumer_type', [string]$c.__CLASS, 'action', (Get-CzConsumerAction $c))
+    }
+}
+
+function Write-CzProcesses {
+    foreach ($p in @(Get-WmiObject -Class Win32_Process -ErrorAction Stop)) {
+        $image = [string]$p.ExecutablePath
+        if ($image -eq '') { $image = [string]$p.Name }
+        $user = ''
+        try {
+            $o = $p.GetOwner()
+            if ($o.ReturnValue -eq 0) { $user = [string]$o.Domain + '\' + [string]$o.User }
+        } catch { }
+        $started = ''
+        if ([string]$p.CreationDate -ne '') {
+            try { $started = Format-CzTime ([System.Management.ManagementDateTimeConverter]::ToDateTime($p.CreationDate)) } catch { }
+        }
+        Write-CzRecord 'process' @('pid', [string]$p.ProcessId, 'parent_pid', [string]$p.ParentProcessId, 'image', $image, 'command_line', [string]$p.CommandLine, 'user', $user, 'started', $started)
+    }
+}
+
+function Write-CzSystem32($Bounds) {
+    $dir = [Environment]::GetFolderPath('System')
+    $names = New-Object System.Collections.ArrayList
+    foreach ($path in [System.IO.Directory]::GetFiles($dir)) {
+        $n = [System.IO.Path]::GetFileName($path).ToLower()
+        if ($n.EndsWith('.exe') -or $n.EndsWith('.dll')) { [void]$names.Add($n.Substring(0, $n.Length - 4)) }
+    }
+    $names.Sort([StringComparer]::Ordinal)
+    $max = [int]$Bounds.max_items
+    if ($names.Count -gt $max) {
+        Write-CzTrunc 'names in C:\Windows\System32' ([string]$max + ' names')
+        $names.RemoveRange($max, $names.Count - $max)
+    }
+    $f = New-Object System.Collections.ArrayList
+    foreach ($n in $names) { [void]$f.AddRange(@('name', $n)) }
+    Write-CzRecord 'sys32' $f.ToArray()
+}
+
+# Run one part of the collection; a failure is reported, never silent.
+function Invoke-CzPart([string]$What, [scriptblock]$Part) {
+    if (Test-CzLate) { Write-CzTrunc ($What + ' not read') 'time limit'; return }
+    try { & $Part } catch { Write-CzTrunc ($What + ' not read: ' + $_.Exception.Message) 'error' }
+}
+
+function Invoke-CzCollect($Bounds) {
+    $caption = ''; $build = ''
+    try {
+        $os = Get-WmiObject -Class Win32_OperatingSystem -ErrorAction Stop
+        $caption = [string]$os.Caption; $build = [string]$os.BuildNumber
+    } catch { $caption = [Environment]::OSVersion.VersionString; $build = [string][Environment]::OSVersion.Version.Build }
+    $serial = ''
+    try {
+        $drive = [string]$env:SystemDrive
+        foreach ($d in @(Get-WmiObject -Class Win32_LogicalDisk -ErrorAction Stop)) {
+            if ([string]$d.DeviceID -eq $drive) { $serial = [string][Convert]::ToUInt32([string]$d.VolumeSerialNumber, 16) }
+        }
+    } catch { }
+    Write-CzRecord 'host' @('computer_name', [Environment]::MachineName, 'os_caption', $caption, 'os_build', $build, 'ps_version', $PSVersionTable.PSVersion.ToString(), 'collected_at', [DateTime]::UtcNow.ToString('o'), 'volume_serial', $serial)
+    $profiles = Get-CzProfiles
+    foreach ($p in $profiles) {
+        $base = $p.Path
+        $on = '0'; if ($p.LoggedOn) { $on = '1' }
+        Write-CzRecord 'user' @('name', $p.Name, 'sid', $p.Sid, 'profile_path', $base, 'appdata', ($base + '\AppData\Roaming'), 'local_appdata', ($base + '\AppData\Local'), 'temp', ($base + '\AppData\Local\Temp'), 'logged_on', $on)
+    }
+    Invoke-CzPart 'HKLM autoruns' { Write-CzHiveAutoruns ([Microsoft.Win32.Registry]::LocalMachine) 'HKLM' '' $Bounds }
+    foreach ($p in $profiles) {
+        if (Test-CzLate) { Write-CzTrunc ('user hive of ' + $p.Name + ' (' + $p.Sid + ') not read') 'time limit'; continue }
+        $mounted = $null
+        try {
+            $mounted = Mount-CzHive $p
+        } catch {
+            Write-CzTrunc ('user hive of ' + $p.Name + ' (' + $p.Sid + ') not read: ' + $_.Exception.Message) 'hive not loadable'
+            continue
+        }
+        try {
+            $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($mounted[0], $false)
+            try {
+                Write-CzHiveAutoruns $root $p.Sid $p.Sid $Bounds
+                Write-CzUserResidue $root $p.Sid $Bounds
+            } finally { if ($null -ne $root) { $root.Close() } }
+        } catch {
+            Write-CzTrunc ('user hive of ' + $p.Name + ' (' + $p.Sid + '): ' + $_.Exception.Message) 'error'
+        } finally {
+            try { Dismount-CzHive $mounted } catch { Write-CzTrunc ('user hive of ' + $p.Name + ' (' + $p.Sid + '): ' + $_.Exception.Message) 'hive left loaded' }
+        }
+    }
+    Invoke-CzPart 'startup folders' {
+        $script:czShell = New-Object -ComObject WScript.Shell
+        foreach ($p in $profiles) {
+            Write-CzStartupFolder ($p.Path + '\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup') $p.Sid $Bounds
+        }
+        Write-CzStartupFolder ([Environment]::ExpandEnvironmentVariables('%ProgramData%') + '\Microsoft\Windows\Start Menu\Programs\StartUp') '' $Bounds
+    }
+    Invoke-CzPart 'services' { Write-CzServices }
+    Invoke-CzPart 'scheduled tasks' {
+        $svc = New-Object -ComObject Schedule.Service
+        $svc.Connect()
+        Write-CzTaskFolder ($svc.GetFolder('\')) $Bounds
+    }
+    Invoke-CzPart 'WMI subscriptions' { Write-CzWmi }
+    Invoke-CzPart 'processes' { Write-CzProcesses }
+    Invoke-CzPart 'Defender exclusions' {
+        foreach ($rel in @('SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths', 'SOFTWARE\Microsoft\Windows Defender\Exclusions\Processes')) {
+            Write-CzResidueValues ([Microsoft.Win32.Registry]::LocalMachine) 'HKLM' $rel $false $Bounds
+        }
+    }
+    Invoke-CzPart 'System32 names' { Write-CzSystem32 $Bounds }
+}
+
+# ---- files ----
+
+function Open-CzRead([string]$Path) {
+    $share = [System.IO.FileShare]::ReadWrite -bor [System.IO.FileShare]::Delete
+    return New-Object System.IO.FileStream($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, $share)
+}
+
+function Get-CzSha256([string]$Path) {
+    $stream = Open-CzRead $Path
+    try {
+        $sha = [System.Security.Cryptography.SHA256]::Create()
+        return (ConvertTo-CzHex ($sha.ComputeHash($stream)) -1)
+    } finally { $stream.Close() }
+}
+
+function Write-CzFileFact([string]$Path, [bool]$List, $Bounds) {
+    $exists = $false; $isDir = $false
+    try {
+        $isDir = [System.IO.Directory]::Exists($Path)
+        $exists = $isDir -or [System.IO.File]::Exists($Path)
+    } catch { }
+    if (-not $exists) { Write-CzRecord 'file' @('path', $Path, 'exists', '0', 'is_dir', '0'); return }
+    if ($isDir) {
+        $di = New-Object System.IO.DirectoryInfo($Path)
+        $names = New-Object System.Collections.ArrayList
+        foreach ($e in [System.IO.Directory]::GetFileSystemEntries($Path)) { [void]$names.Add([System.IO.Path]::GetFileName($e)) }
+        $names.Sort([StringComparer]::OrdinalIgnoreCase)
+        $f = New-Object System.Collections.ArrayList
+        [void]$f.AddRange(@('path', $Path, 'exists', '1', 'is_dir', '1', 'created', (Format-CzTime $di.CreationTimeUtc), 'modified', (Format-CzTime $di.LastWriteTimeUtc), 'entries', [string]$names.Count))
+        $max = [int]$Bounds.max_listing
+        if ($List) {
+            $n = 0
+            foreach ($name in $names) { if ($n -ge $max) { break }; [void]$f.AddRange(@('entry', $name)); $n++ }
+        }
+        Write-CzRecord 'file' $f.ToArray()
+        if ($List -and $names.Count -gt $max) { Write-CzTrunc ('listing of ' + $Path) ([string]$max + ' entries') }
+        return
+    }
+    $fi = New-Object System.IO.FileInfo($Path)
+    $sha = ''
+    if ($fi.Length -gt [long]$Bounds.max_hash_bytes) {
+        Write-CzTrunc ('hash of ' + $Path + ' (' + $fi.Length + ' bytes)') ([string]$Bounds.max_hash_bytes + ' bytes')
+    } elseif (Test-CzLate) {
+        Write-CzTrunc ('hash of ' + $Path) 'time limit'
+    } else {
+        try { $sha = Get-CzSha256 $Path } catch { Write-CzTrunc ('hash of ' + $Path + ': ' + $_.Exception.Message) 'unreadable' }
+    }
+    $sig = 'unknown'; $signer = ''
+    try {
+        # PowerShell 2.0 has only -FilePath, which takes wildcards: escape them.
+        if ((Get-Command Get-AuthenticodeSignature).Parameters.ContainsKey('LiteralPath')) {
+            $a = Get-AuthenticodeSignature -LiteralPath $Path -ErrorAction Stop
+        } else {
+            $a = Get-AuthenticodeSignature -FilePath ($Path.Replace('`', '``').Replace('[', '`[').Replace(']', '`]')) -ErrorAction Stop
+        }
+        switch ([string]$a.Status) {
+            'Valid' { $sig = 'valid' }
+            'NotSigned' { $sig = 'unsigned' }
+            'HashMismatch' { $sig = 'invalid' }
+            'NotTrusted' { $sig = 'invalid' }
+            'NotSupportedFileFormat' { $sig = 'unsigned' }
+        }
+        if ($null -ne $a.SignerCertificate) { $signer = $a.SignerCertificate.GetNameInfo([System.Security.Cryptography.X509Certificates.X509NameType]::SimpleName, $false) }
+    } catch { }
+    Write-CzRecord 'file' @('path', $Path, 'exists', '1', 'is_dir', '0', 'size', [string]$fi.Length, 'sha256', $sha, 'created', (Format-CzTime $fi.CreationTimeUtc), 'modified', (Format-CzTime $fi.LastWriteTimeUtc), 'signature', $sig, 'signer', $signer)
+}
+
+function Invoke-CzFileFacts($Op, $Bounds) {
+    $done = @{}
+    $dirs = Get-CzFields $Op 'list_dir'
+    foreach ($p in (Get-CzFields $Op 'path')) {
+        if (Test-CzLate) { Write-CzTrunc ('file facts from ' + $p) 'time limit'; return }
+        $list = $false
+        foreach ($d in $dirs) { if ($d -eq $p) { $list = $true } }
+        Write-CzFileFact $p $list $Bounds
+        $done[$p.ToLower()] = $true
+    }
+    foreach ($d in $dirs) {
+        if ($done.ContainsKey($d.ToLower())) { continue }
+        if (Test-CzLate) { Write-CzTrunc ('listings from ' + $d) 'time limit'; return }
+        Write-CzFileFact $d $true $Bounds
+        $done[$d.ToLower()] = $true
+    }
+}
+
+function Invoke-CzReadFile($Op) {
+    $path = Get-CzField $Op 'path'
+    $offset = [long](Get-CzField $Op 'offset')
+    $max = [int](Get-CzField $Op 'max_bytes')
+    $stream = Open-CzRead $path
+    try {
+        $size = $stream.Length
+        $start = [Math]::Min($offset, $size)
+        $want = [int][Math]::Min([long]$max, $size - $start)
+        $buf = New-Object byte[] $want
+        [void]$stream.Seek($start, [System.IO.SeekOrigin]::Begin)
+        $got = 0
+        while ($got -lt $want) {
+            $n = $stream.Read($buf, $got, $want - $got)
+            if ($n -le 0) { break }
+            $got += $n
+        }
+        if ($got -lt $want) { $short = New-Object byte[] $got; [Array]::Copy($buf, $short, $got); $buf = $short }
+        $eof = '0'; if ($start + $got -eq $size) { $eof = '1' }
+        Write-CzRecord 'chunk' @('path', $path, 'offset', [string]$offset, 'size', [string]$size, 'data', $buf, 'eof', $eof)
+    } finally { $stream.Close() }
+}
+
+# ---- compare-and-delete operations ----
+
+function Write-CzOutcome([string]$Result, [string]$Detail) {
+    if ($Detail.Length -gt 1024) { $Detail = $Detail.Substring(0, 1024) }
+    Write-CzRecord 'outcome' @('result', $Result, 'detail', $Detail)
+}
+
+function Test-CzImage([string]$Image, [string]$Expected) {
+    if ($Expected.Contains('\')) { return ($Image -eq $Expected) }
+    return ([System.IO.Path]::GetFileName($Image) -eq $Expected)
+}
+
+function Invoke-CzKillProcess($Op) {
+    $procId = [int](Get-CzField $Op 'pid')
+    $expected = Get-CzField $Op 'expected_image'
+    $started = Get-CzField $Op 'expected_started'
+    $p = $null
+    foreach ($x in @(Get-WmiObject -Class Win32_Process -ErrorAction Stop)) { if ([int]$x.ProcessId -eq $procId) { $p = $x } }
+    if ($null -eq $p) { Write-CzOutcome 'already_absent' ''; return }
+    $image = [string]$p.ExecutablePath
+    if ($image -eq '') { $image = [string]$p.Name }
+    if (-not (Test-CzImage $image $expected)) { Write-CzOutcome 'drift' ('pid ' + $procId + ' runs ' + $image); return }
+    if ($started -ne '') {
+        $now = ''
+        try { $now = Format-CzTime ([System.Management.ManagementDateTimeConverter]::ToDateTime($p.CreationDate)) } catch { }
+        if ($now -ne $started) { Write-CzOutcome 'drift' ('pid ' + $procId + ' (' + $image + ') started ' + $now); return }
+    }
+    try {
+        $proc = [System.Diagnostics.Process]::GetProcessById($procId)
+        $proc.Kill()
+        [void]$proc.WaitForExit(10000)
+        Write-CzOutcome 'done' ''
+    } catch [System.ArgumentException] {
+        Write-CzOutcome 'already_absent' ''
+    } catch {
+        Write-CzOutcome 'failed' $_.Exception.Message
+    }
+}
+
+function Invoke-CzDeleteRegistryValue($Op) {
+    $hive = Get-CzField $Op 'hive'
+    $rel = Get-CzField $Op 'key'
+    $name = Get-CzField $Op 'value'
+    $etype = Get-CzField $Op 'expected_type'
+    $edata = Get-CzField $Op 'expected_data'
+    $mounted = $null
+    if ($hive -eq 'HKLM') {
+        $root = [Microsoft.Win32.Registry]::LocalMachine
+        $path = $rel
+    } else {
+        $p = Get-CzProfile $hive
+        if ($null -eq $p) { Write-CzOutcome 'failed' ('no user profile with SID ' + $hive); return }
+        try { $mounted = Mount-CzHive $p } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
+        $root = [Microsoft.Win32.Registry]::Users
+        $path = $mounted[0] + '\' + $rel
+    }
+    try {
+        $key = $null
+        try { $key = $root.OpenSubKey($path, $true) } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
+        if ($null -eq $key) { Write-CzOutcome 'already_absent' ''; return }
+        try {
+            $present = $false
+            foreach ($n in $key.GetValueNames()) { if ($n -eq $name) { $present = $true } }
+            if (-not $present) { Write-CzOutcome 'already_absent' ''; return }
+            $v = Get-CzRegValue $key $name -1
+            if ($v[0] -cne $etype -or $v[1] -cne $edata) { Write-CzOutcome 'drift' ($v[0] + ' ' + $v[1]); return }
+            $key.DeleteValue($name)
+            Write-CzOutcome 'done' ''
+        } finally { $key.Close() }
+    } finally {
+        if ($null -ne $mounted) {
+            try { Dismount-CzHive $mounted } catch { Write-CzTrunc ('user hive ' + $hive + ': ' + $_.Exception.Message) 'hive left loaded' }
+        }
+    }
+}
+
+function Get-CzTaskActions($Task) {
+    $list = New-Object System.Collections.ArrayList
+    foreach ($a in @($Task.Definition.Actions)) {
+        if ([int]$a.Type -eq 0) {
+            [void]$list.Add(@([string]$a.Path, [string]$a.Arguments, [string]$a.WorkingDirectory))
+        } elseif ([int]$a.Type -eq 5) {
+            [void]$list.Add(@(('COM ' + [string]$a.ClassId), [string]$a.Data, ''))
+        }
+    }
+    return ,$list
+}
+
+function Invoke-CzDeleteTask($Op) {
+    $path = Get-CzField $Op 'path'
+    $count = [int](Get-CzField $Op 'action_count')
+    $ep = Get-CzFields $Op 'action_path'
+    $ea = Get-CzFields $Op 'action_arguments'
+    $ew = Get-CzFields $Op 'action_working_directory'
+    $svc = New-Object -ComObject Schedule.Service
+    $svc.Connect()
+    $i = $path.LastIndexOf('\')
+    $folderPath = '\'
+    if ($i -gt 0) { $folderPath = $path.Substring(0, $i) }
+    $leaf = $path.Substring($i + 1)
+    $folder = $null; $task = $null
+    try { $folder = $svc.GetFolder($folderPath) } catch { }
+    if ($null -ne $folder) {
+        foreach ($t in @($folder.GetTasks(1))) { if ([string]$t.Name -eq $leaf) { $task = $t } }
+    }
+    if ($null -eq $task) { Write-CzOutcome 'already_absent' ''; return }
+    $now = Get-CzTaskActions $task
+    $same = ($now.Count -eq $count)
+    if ($same) {
+        for ($n = 0; $n -lt $count; $n++) {
+            if ($now[$n][0] -cne $ep[$n] -or $now[$n][1] -cne $ea[$n] -or $now[$n][2] -cne $ew[$n]) { $same = $false }
+        }
+    }
+    if (-not $same) {
+        $parts = @()
+        foreach ($a in $now) { $parts += ('[' + $a[0] + '] [' + $a[1] + '] [' + $a[2] + ']') }
+        Write-CzOutcome 'drift' ('actions ' + [string]::Join('; ', [string[]]$parts))
+        return
+    }
+    try {
+        try { $task.Stop(0) } catch { }
+        $folder.DeleteTask($leaf, 0)
+        Write-CzOutcome 'done' ''
+    } catch { Write-CzOutcome 'failed' $_.Exception.Message }
+}
+
+function Find-CzService([string]$Name) {
+    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) { if ([string]$s.Name -eq $Name) { return $s } }
+    return $null
+}
+
+function Invoke-CzDeleteService($Op) {
+    $name = Get-CzField $Op 'name'
+    $expected = Get-CzField $Op 'expected_image_path'
+    $s = Find-CzService $name
+    if ($null -eq $s) { Write-CzOutcome 'already_absent' ''; return }
+    if ([string]$s.PathName -cne $expected) { Write-CzOutcome 'drift' ('ImagePath ' + [string]$s.PathName); return }
+    if ([string]$s.State -ne 'Stopped') {
+        [void]$s.StopService()
+        for ($n = 0; $n -lt 20; $n++) {
+            Start-Sleep -Milliseconds 500
+            $s = Find-CzService $name
+            if ($null -eq $s -or [string]$s.State -eq 'Stopped') { break }
+        }
+    }
+    if ($null -eq $s) { Write-CzOutcome 'done' ''; return }
+    $r = $s.Delete()
+    $code = [int]$r.ReturnValue
+    if ($code -eq 0) {
+        $after = Find-CzService $name
+        if ($null -eq $after) { Write-CzOutcome 'done' '' } else { Write-CzOutcome 'queued_for_reboot' '' }
+    } elseif ($code -eq 16) {
+        Write-CzOutcome 'queued_for_reboot' ''
+    } else {
+        Write-CzOutcome 'failed' ('Win32_Service.Delete returned ' + $code)
+    }
+}
+
+function Invoke-CzDeleteWmiSubscription($Op) {
+    $fname = Get-CzField $Op 'filter'
+    $cname = Get-CzField $Op 'consumer'
+    $ctype = Get-CzField $Op 'consumer_type'
+    $query = Get-CzField $Op 'expected_query'
+    $action = Get-CzField $Op 'expected_action'
+    $ns = 'root\subscription'
+    $f = $null; $c = $null
+    foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventFilter -ErrorAction Stop)) { if ([string]$x.Name -eq $fname) { $f = $x } }
+    foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventConsumer -ErrorAction Stop)) {
+        if ([string]$x.Name -eq $cname -and [string]$x.__CLASS -eq $ctype) { $c = $x }
+    }
+    if ($null -ne $f -and [string]$f.Query -cne $query) { Write-CzOutcome 'drift' ('filter query ' + [string]$f.Query); return }
+    if ($null -ne $c -and (Get-CzConsumerAction $c) -cne $action) { Write-CzOutcome 'drift' ('consumer action ' + (Get-CzConsumerAction $c)); return }
+    $removed = 0
+    try {
+        foreach ($b in @(Get-WmiObject -Namespace $ns -Class __FilterToConsumerBinding -ErrorAction Stop)) {
+            $fm = ((Get-CzRelName ([string]$b.Filter)) -eq $fname) -and ([string]$b.Filter).Contains('__EventFilter')
+            $cm = ((Get-CzRelName ([string]$b.Consumer)) -eq $cname) -and ([string]$b.Consumer).Contains($ctype + '.')
+            if ($fm -and $cm) { $b.Delete(); $removed++ }
+        }
+        if ($null -ne $c) { $c.Delete(); $removed++ }
+        if ($null -ne $f) { $f.Delete(); $removed++ }
+    } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
+    if ($removed -eq 0) { Write-CzOutcome 'already_absent' '' } else { Write-CzOutcome 'done' '' }
+}
+
+$script:czNativeReady = $false
+function Initialize-CzNative {
+    if ($script:czNativeReady) { return }
+    if ($null -eq ('CauterizeNative' -as [type])) {
+        Add-Type -TypeDefinition @'
+using System;
+using System.Runtime.InteropServices;
+public static class CauterizeNative {
+    [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+    public static extern bool MoveFileEx(string existing, string replacement, int flags);
+}
+'@
+    }
+    $script:czNativeReady = $true
+}
+
+function Test-CzQueued([string]$Path) {
+    $key = Open-CzKey ([Microsoft.Win32.Registry]::LocalMachine) 'SYSTEM\CurrentControlSet\Control\Session Manager'
+    if ($null -eq $key) { return $false }
+    try {
+        $v = $key.GetValue('PendingFileRenameOperations')
+        if ($null -eq $v) { return $false }
+        $a = [string[]]$v
+        for ($i = 0; $i + 1 -lt $a.Count; $i += 2) {
+            if ($a[$i] -eq ('\??\' + $Path) -and $a[$i + 1] -eq '') { return $true }
+        }
+    } finally { $key.Close() }
+    return $false
+}
+
+# @(ok, outcome, detail): the file is there with this hash.
+function Test-CzFile([string]$Path, [string]$Sha) {
+    if ([System.IO.Directory]::Exists($Path)) { return @($false, 'failed', ("'" + $Path + "' is a directory")) }
+    if (-not [System.IO.File]::Exists($Path)) { return @($false, 'already_absent', '') }
+    $now = ''
+    try { $now = Get-CzSha256 $Path } catch { return @($false, 'failed', ('cannot read to verify: ' + $_.Exception.Message)) }
+    if ($now -ne $Sha.ToLower()) { return @($false, 'drift', ('sha256 ' + $now)) }
+    return @($true, '', '')
+}
+
+function Add-CzQueue([string]$Path) {
+    $full = [System.IO.Path]::GetFullPath($Path)
+    if (Test-CzQueued $full) { Write-CzOutcome 'queued_for_reboot' ''; return }
+    Initialize-CzNative
+    if ([CauterizeNative]::MoveFileEx($full, $null, 4)) {
+        Write-CzOutcome 'queued_for_reboot' ''
+    } else {
+        Write-CzOutcome 'failed' ('MoveFileEx: Win32 error ' + [System.Runtime.InteropServices.Marshal]::GetLastWin32Error())
+    }
+}
+
+function Invoke-CzDeleteFile($Op) {
+    $path = Get-CzField $Op 'path'
+    $check = Test-CzFile $path (Get-CzField $Op 'expected_sha256')
+    if (-not $check[0]) { Write-CzOutcome $check[1] $check[2]; return }
+    try {
+        $fi = New-Object System.IO.FileInfo($path)
+        if ($fi.IsReadOnly) { $fi.IsReadOnly = $false }
+        [System.IO.File]::Delete($path)
+        Write-CzOutcome 'done' ''
+    } catch {
+        $why = $_.Exception.Message
+        if ((Get-CzField $Op 'queue_if_locked') -eq '1') { Add-CzQueue $path } else { Write-CzOutcome 'failed' ('locked: ' + $why) }
+    }
+}
+
+function Invoke-CzQueueDeleteOnReboot($Op) {
+    $path = Get-CzField $Op 'path'
+    $check = Test-CzFile $path (Get-CzField $Op 'expected_sha256')
+    if (-not $check[0]) { Write-CzOutcome $check[1] $check[2]; return }
+    Add-CzQueue $path
+}
+
+# ---- the job ----
+
+function Get-CzBounds($Op) {
+    $b = @{}
+    foreach ($n in @('max_values_per_key', 'max_items', 'max_field_bytes', 'max_binary_bytes', 'max_listing', 'max_hash_bytes', 'max_output_bytes', 'time_limit_secs')) {
+        $b[$n] = [long](Get-CzField $Op $n)
+    }
+    return $b
+}
+
+function Invoke-CzRuntime([string]$JobText) {
+    $ErrorActionPreference = 'Stop'
+    [Console]::Out.Write("CZBEGIN 1`r`n")
+    $items = $null
+    try {
+        $items = Read-CzJob $JobText
+    } catch {
+        Write-CzRecord 'error' @('reason', $_.Exception.Message)
+        [Console]::Out.Write('CZEND ' + $script:czCount + "`r`n")
+        return
+    }
+    foreach ($op in $items) {
+        if ($op.Kind -eq 'Collect' -or $op.Kind -eq 'FileFacts') {
+            $b = Get-CzBounds $op
+            $script:czBudget = $b['max_output_bytes']
+            $script:czMaxField = $b['max_field_bytes']
+            $script:czDeadline = [DateTime]::UtcNow.AddSeconds($b['time_limit_secs'])
+            break
+        }
+    }
+    for ($i = 0; $i -lt $items.Count; $i++) {
+        $script:czItem = $i
+        $op = $items[$i]
+        try {
+            switch ($op.Kind) {
+                'Collect' { Invoke-CzCollect (Get-CzBounds $op) }
+                'FileFacts' { Invoke-CzFileFacts $op (Get-CzBounds $op) }
+                'ReadFile' { Invoke-CzReadFile $op }
+                'KillProcess' { Invoke-CzKillProcess $op }
+                'DeleteRegistryValue' { Invoke-CzDeleteRegistryValue $op }
+                'DeleteTask' { Invoke-CzDeleteTask $op }
+                'DeleteService' { Invoke-CzDeleteService $op }
+                'DeleteWmiSubscription' { Invoke-CzDeleteWmiSubscription $op }
+                'DeleteFile' { Invoke-CzDeleteFile $op }
+                'QueueDeleteOnReboot' { Invoke-CzQueueDeleteOnReboot $op }
+                default { Write-CzRecord 'error' @('reason', ('unknown operation ' + $op.Kind)) }
+            }
+        } catch {
+            Write-CzRecord 'error' @('reason', $_.Exception.Message)
+        }
+    }
+    [Console]::Out.Write('CZEND ' + $script:czCount + "`r`n")
+    [Console]::Out.Flush()
+}
+# The job data and the call that runs it follow.

@@ -1,0 +1,127 @@
+//! The lab's implementation of the host-side runtime: the same operations
+//! as `runtime.ps1` (see [`crate::runtime::ops`]), with the same semantics,
+//! carried out on a simulated host's [`HostState`], printing the same
+//! framed results ([`crate::runtime::results`]).
+//!
+//! The job is read from the payload's data section exactly as the
+//! PowerShell reads it ([`crate::runtime::job::decode`]); nothing in it is
+//! interpreted as code. Parts: [`collect`] (pass one of collection, user
+//! hives loaded under a temporary key and always unloaded), [`files`]
+//! (file facts, listings, reading a file), [`ops`] (compare-and-delete),
+//! [`hives`] (mounting offline user hives), [`iso`] (times as .NET's
+//! round-trip format prints them).
+
+pub mod collect;
+pub mod files;
+pub mod hives;
+pub mod iso;
+pub mod ops;
+
+#[cfg(test)]
+mod tests;
+
+use crate::lab::world::{HostState, LabTime};
+use crate::runtime::job::{self, JobItem, RUNTIME_MARKER};
+use crate::runtime::ops::{Bounds, Query};
+use crate::runtime::results::Writer;
+
+/// Whether a payload is the cauterize runtime.
+pub fn is_runtime(payload: &str) -> bool {
+    payload.trim_start_matches('\u{feff}').starts_with(RUNTIME_MARKER)
+}
+
+/// The runtime's working state while it runs one job.
+pub struct Run<'a> {
+    pub host: &'a mut HostState,
+    pub now: LabTime,
+    pub out: Writer,
+    /// Index of the item being carried out.
+    pub item: usize,
+    /// Bytes kept of one string field.
+    pub max_field_bytes: usize,
+}
+
+impl Run<'_> {
+    /// Write one record of text fields for the current item, each value
+    /// cut to the field bound (and the cut reported), as the runtime does.
+    pub fn record(&mut self, kind: &str, fields: &[(&str, &str)]) {
+        let mut cut: Vec<&str> = Vec::new();
+        let bounded: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| {
+                if v.len() > self.max_field_bytes {
+                    cut.push(k);
+                    let mut end = self.max_field_bytes;
+                    while !v.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    (*k, &v[..end])
+                } else {
+                    (*k, *v)
+                }
+            })
+            .collect();
+        self.out.record(self.item, kind, &bounded);
+        for k in cut {
+            let what = format!("field {k} of a {kind} record");
+            let limit = format!("{} bytes", self.max_field_bytes);
+            self.out.record(self.item, "trunc", &[("what", &what), ("limit", &limit)]);
+        }
+    }
+
+    /// Report a bound that was hit.
+    pub fn trunc(&mut self, what: &str, limit: &str) {
+        self.out.record(self.item, "trunc", &[("what", what), ("limit", limit)]);
+    }
+
+    /// The item could not run at all.
+    pub fn error(&mut self, reason: &str) {
+        self.out.record(self.item, "error", &[("reason", reason)]);
+    }
+}
+
+/// The output budget of a job: the first bounds it carries, else the
+/// default (the PowerShell runtime takes it the same way).
+pub fn output_budget(items: &[JobItem]) -> (u64, usize) {
+    let b = items
+        .iter()
+        .find_map(|i| match i {
+            JobItem::Query(Query::Collect { bounds }) | JobItem::Query(Query::FileFacts { bounds, .. }) => {
+                Some(bounds.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    (b.max_output_bytes, b.max_field_bytes as usize)
+}
+
+/// Run a runtime payload on the host: the framed stdout, as `runtime.ps1`
+/// would print it.
+pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
+    let items = match job::data_section(payload).ok_or_else(|| "the payload has no job data".to_string()).and_then(
+        |d| job::decode(d).map_err(|e| e.to_string()),
+    ) {
+        Ok(items) => items,
+        Err(reason) => {
+            let mut w = Writer::new(Bounds::default().max_output_bytes);
+            w.record(0, "error", &[("reason", &reason)]);
+            return w.finish();
+        }
+    };
+    let (budget, max_field_bytes) = output_budget(&items);
+    let mut run = Run { host, now, out: Writer::new(budget), item: 0, max_field_bytes };
+    for (i, item) in items.iter().enumerate() {
+        run.item = i;
+        match item {
+            JobItem::Query(Query::Collect { bounds }) => collect::collect(&mut run, bounds),
+            JobItem::Query(Query::FileFacts { paths, list_dirs, bounds }) => {
+                files::file_facts(&mut run, paths, list_dirs, bounds)
+            }
+            JobItem::Query(Query::ReadFile { path, offset, max_bytes }) => {
+                files::read_file(&mut run, path, *offset, *max_bytes)
+            }
+            JobItem::Op(op) => ops::apply(&mut run, op),
+        }
+    }
+    run.out.finish()
+}

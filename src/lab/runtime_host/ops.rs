@@ -1,0 +1,280 @@
+//! Compare-and-delete operations on the lab host, with the semantics of
+//! `runtime.ps1`: act only when the host still shows what the plan saw,
+//! else report drift with what it shows now; absent is not an error;
+//! locked files go to the boot-time queue when the op allows it.
+
+use super::Run;
+use super::hives;
+use super::iso::iso;
+use crate::lab::world::files::{FsError, hex};
+use crate::lab::world::pending::{self, PendingOp};
+use crate::lab::world::processes::KillError;
+use crate::lab::world::services::{Deletion, ServiceKind, ServiceState};
+use crate::lab::world::wmi::Consumer;
+use crate::runtime::ops::{Op, TaskAction};
+
+/// Longest `observed` text in a drift (characters).
+pub const OBSERVED_MAX: usize = 1024;
+
+fn cut(s: &str) -> String {
+    s.chars().take(OBSERVED_MAX).collect()
+}
+
+enum Out {
+    Done,
+    Absent,
+    Drift(String),
+    Queued,
+    Failed(String),
+}
+
+fn report(run: &mut Run<'_>, o: Out) {
+    let (result, detail) = match o {
+        Out::Done => ("done", String::new()),
+        Out::Absent => ("already_absent", String::new()),
+        Out::Drift(d) => ("drift", cut(&d)),
+        Out::Queued => ("queued_for_reboot", String::new()),
+        Out::Failed(r) => ("failed", cut(&r)),
+    };
+    run.record("outcome", &[("result", result), ("detail", &detail)]);
+}
+
+/// Carry out one op and report its outcome.
+pub fn apply(run: &mut Run<'_>, op: &Op) {
+    let o = match op {
+        Op::KillProcess { pid, expected_image, expected_started } => kill(run, *pid, expected_image, expected_started),
+        Op::DeleteRegistryValue { hive, key, value, expected_type, expected_data } => {
+            delete_value(run, hive, key, value, expected_type, expected_data)
+        }
+        Op::DeleteTask { path, expected_actions } => delete_task(run, path, expected_actions),
+        Op::DeleteService { name, expected_image_path } => delete_service(run, name, expected_image_path),
+        Op::DeleteWmiSubscription { filter, consumer, consumer_type, expected_query, expected_action } => {
+            delete_wmi(run, filter, consumer, consumer_type, expected_query, expected_action)
+        }
+        Op::DeleteFile { path, expected_sha256, queue_if_locked } => {
+            delete_file(run, path, expected_sha256, *queue_if_locked)
+        }
+        Op::QueueDeleteOnReboot { path, expected_sha256 } => queue(run, path, expected_sha256),
+    };
+    report(run, o);
+}
+
+fn kill(run: &mut Run<'_>, pid: u32, image: &str, started: &str) -> Out {
+    let Some(p) = run.host.processes.get(pid) else { return Out::Absent };
+    if !p.image_is(image) {
+        return Out::Drift(format!("pid {pid} runs {}", p.image));
+    }
+    let s = iso(p.start_time);
+    if !started.is_empty() && s != started {
+        return Out::Drift(format!("pid {pid} ({}) started {s}", p.image));
+    }
+    match run.host.kill(pid) {
+        Ok(_) => Out::Done,
+        Err(KillError::NoSuchProcess(_)) => Out::Absent,
+        Err(e) => Out::Failed(e.to_string()),
+    }
+}
+
+fn delete_value(run: &mut Run<'_>, hive: &str, key: &str, value: &str, ty: &str, data: &str) -> Out {
+    if hive.eq_ignore_ascii_case("HKLM") {
+        return compare_delete_value(run, &format!(r"HKLM\{key}"), value, ty, data);
+    }
+    let Some(p) = hives::profile(run.host, hive) else {
+        return Out::Failed(format!("no user profile with SID {hive}"));
+    };
+    let m = match hives::mount(run.host, &p) {
+        Ok(m) => m,
+        Err(e) => return Out::Failed(e),
+    };
+    let o = compare_delete_value(run, &format!(r"{}\{key}", m.root), value, ty, data);
+    match hives::unmount(run.host, m) {
+        Ok(()) => o,
+        Err(e) => Out::Failed(e),
+    }
+}
+
+fn compare_delete_value(run: &mut Run<'_>, path: &str, value: &str, ty: &str, data: &str) -> Out {
+    let Ok(d) = run.host.registry.get_value(path, value) else { return Out::Absent };
+    let (text, t) = hives::data_text(d);
+    if t != ty || text != data {
+        return Out::Drift(format!("{t} {text}"));
+    }
+    match run.host.registry.delete_value(path, value) {
+        Ok(_) => Out::Done,
+        Err(e) => Out::Failed(e.to_string()),
+    }
+}
+
+fn actions_text(a: &[TaskAction]) -> String {
+    a.iter()
+        .map(|x| format!("[{}] [{}] [{}]", x.path, x.arguments, x.working_directory))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn delete_task(run: &mut Run<'_>, path: &str, expected: &[TaskAction]) -> Out {
+    let Some(t) = run.host.tasks.get(path) else { return Out::Absent };
+    let now: Vec<TaskAction> = t
+        .actions
+        .iter()
+        .map(|a| TaskAction {
+            path: a.path.clone(),
+            arguments: a.arguments.clone(),
+            working_directory: a.working_dir.clone().unwrap_or_default(),
+        })
+        .collect();
+    if now != expected {
+        return Out::Drift(format!("actions {}", actions_text(&now)));
+    }
+    match run.host.tasks.delete(path) {
+        Ok(_) => Out::Done,
+        Err(e) => Out::Failed(e.to_string()),
+    }
+}
+
+fn delete_service(run: &mut Run<'_>, name: &str, image_path: &str) -> Out {
+    let Some(s) = run.host.services.get(name).cloned() else { return Out::Absent };
+    if s.image_path != image_path {
+        return Out::Drift(format!("ImagePath {}", s.image_path));
+    }
+    if s.marked_for_delete {
+        return Out::Queued;
+    }
+    if s.state == ServiceState::Running {
+        // Stop it: an own process ends with its service; a shared host
+        // process lives on without it.
+        match (s.kind, s.pid) {
+            (ServiceKind::OwnProcess, Some(pid)) => {
+                let _ = run.host.kill(pid);
+            }
+            _ => {
+                run.host.services.stopped(name);
+            }
+        }
+    }
+    if run.host.services.get(name).is_none() {
+        return Out::Done; // it went when it stopped (it was marked before)
+    }
+    match run.host.services.delete(name) {
+        Ok(Deletion::Deleted) => Out::Done,
+        Ok(Deletion::Marked) => Out::Queued,
+        Err(e) => Out::Failed(e.to_string()),
+    }
+}
+
+fn consumer_action(c: &Consumer) -> String {
+    match c {
+        Consumer::CommandLine { command_line_template, executable_path, .. } => {
+            if command_line_template.is_empty() {
+                executable_path.clone().unwrap_or_default()
+            } else {
+                command_line_template.clone()
+            }
+        }
+        Consumer::ActiveScript { script_text, .. } => script_text.clone(),
+    }
+}
+
+fn delete_wmi(run: &mut Run<'_>, filter: &str, consumer: &str, class: &str, query: &str, action: &str) -> Out {
+    let w = &run.host.wmi;
+    let f = w.filters.iter().find(|f| f.name.eq_ignore_ascii_case(filter)).cloned();
+    let c = w
+        .consumers
+        .iter()
+        .find(|c| c.class().eq_ignore_ascii_case(class) && c.name().eq_ignore_ascii_case(consumer))
+        .cloned();
+    if let Some(f) = &f
+        && f.query != query
+    {
+        return Out::Drift(format!("filter query {}", f.query));
+    }
+    if let Some(c) = &c
+        && consumer_action(c) != action
+    {
+        return Out::Drift(format!("consumer action {}", consumer_action(c)));
+    }
+    let frel = f.as_ref().map(|f| f.rel_path());
+    let crel = c.as_ref().map(|c| c.rel_path());
+    let before = w.bindings.len();
+    let w = &mut run.host.wmi;
+    w.bindings.retain(|b| {
+        let fm = frel.as_ref().is_some_and(|r| b.filter.eq_ignore_ascii_case(r))
+            || super::collect::rel_name(&b.filter).eq_ignore_ascii_case(filter);
+        let cm = crel.as_ref().is_some_and(|r| b.consumer.eq_ignore_ascii_case(r))
+            || (super::collect::rel_name(&b.consumer).eq_ignore_ascii_case(consumer)
+                && b.consumer.split('.').next().is_some_and(|k| k.eq_ignore_ascii_case(class)));
+        !(fm && cm)
+    });
+    let removed_bindings = before - w.bindings.len();
+    let rc = w.remove_consumer(class, consumer).is_some();
+    let rf = w.remove_filter(filter).is_some();
+    if removed_bindings == 0 && !rc && !rf { Out::Absent } else { Out::Done }
+}
+
+/// Hash check shared by DeleteFile and QueueDeleteOnReboot: `Err` is the
+/// outcome to report.
+fn check_file(run: &Run<'_>, path: &str, sha: &str) -> Result<(), Out> {
+    let Some(e) = run.host.files.get(path) else { return Err(Out::Absent) };
+    if e.is_dir() {
+        return Err(Out::Failed(format!("'{path}' is a directory")));
+    }
+    let now = e.sha256().map(|h| hex(&h)).unwrap_or_default();
+    if !now.eq_ignore_ascii_case(sha) {
+        return Err(Out::Drift(format!("sha256 {now}")));
+    }
+    Ok(())
+}
+
+fn queued(run: &Run<'_>, path: &str) -> bool {
+    let norm = crate::lab::world::files::normalize(path).unwrap_or_else(|_| path.to_string());
+    run.host
+        .pending_renames()
+        .iter()
+        .any(|p| p.destination.is_none() && p.source.eq_ignore_ascii_case(&norm))
+}
+
+fn enqueue(run: &mut Run<'_>, path: &str) -> Out {
+    if queued(run, path) {
+        return Out::Queued;
+    }
+    let norm = crate::lab::world::files::normalize(path).unwrap_or_else(|_| path.to_string());
+    match run.host.queue_pending(&PendingOp::delete(&norm)) {
+        Ok(()) => Out::Queued,
+        Err(e) => Out::Failed(format!("MoveFileEx: {e}")),
+    }
+}
+
+fn delete_file(run: &mut Run<'_>, path: &str, sha: &str, queue_if_locked: bool) -> Out {
+    if let Err(o) = check_file(run, path, sha) {
+        return o;
+    }
+    // A read-only attribute does not protect a file from deletion here.
+    if let Some(e) = run.host.files.get(path).cloned()
+        && e.attrs.readonly
+    {
+        let mut a = e.attrs;
+        a.readonly = false;
+        let _ = run.host.files.set_attrs(path, a);
+    }
+    let now = run.now;
+    match run.host.delete_file(path, now) {
+        Ok(_) => Out::Done,
+        Err(FsError::FileNotFound(_)) => Out::Absent,
+        Err(e @ (FsError::AccessDenied(_) | FsError::SharingViolation(..))) => {
+            if queue_if_locked {
+                enqueue(run, path)
+            } else {
+                Out::Failed(format!("locked: {e}"))
+            }
+        }
+        Err(e) => Out::Failed(e.to_string()),
+    }
+}
+
+fn queue(run: &mut Run<'_>, path: &str, sha: &str) -> Out {
+    if let Err(o) = check_file(run, path, sha) {
+        return o;
+    }
+    let _ = pending::read(&run.host.registry);
+    enqueue(run, path)
+}
