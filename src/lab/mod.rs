@@ -11,14 +11,17 @@
 pub mod emulate;
 pub mod inventory_out;
 pub mod malware;
+pub mod network;
 pub mod ntlm;
 pub mod outbreak;
 pub mod running;
 pub mod runtime_host;
 pub mod scenario;
 pub mod spec;
+pub mod tls;
 pub mod world;
 pub mod wsman;
 
-pub use spec::{Account, HostFault, HostSpec, LabSpec, OsInfo};
+pub use network::{HostTruth, LabClock, Network};
+pub use spec::{Account, HostFault, HostSpec, HostWorld, LabSettings, LabSpec, OsInfo, WorldSpec};
 pub use running::{Lab, LabStats};

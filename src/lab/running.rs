@@ -1,6 +1,7 @@
 //! A running lab: every host that is up listens for WinRM on its own
-//! address, and tests read ground truth (counters, open shells) from here,
-//! never through WinRM.
+//! address, every host has its simulated Windows state in the shared
+//! [`Network`], and tests read ground truth (counters, open shells, what is
+//! really on a host) and arrange state from here, never through WinRM.
 
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
@@ -10,7 +11,12 @@ use anyhow::Context as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::spec::{HostFault, LabSpec};
+use super::network::runner::{self, OutbreakTotals};
+use super::network::{Census, HostRef, HostTruth, Network};
+use super::outbreak::{Event, RebootError};
+use super::spec::{HostFault, LabSettings, LabSpec, WorldSpec};
+use super::tls::{self, LabCa};
+use super::world::{self, LabTime};
 use super::wsman::server;
 use super::wsman::shells::HostState;
 use super::wsman::stats::Counters;
@@ -22,60 +28,169 @@ const SPARE_DESCRIPTORS: u64 = 4096;
 /// A lab whose hosts are listening.
 pub struct Lab {
     spec: LabSpec,
+    network: Arc<Network>,
+    outbreak: Arc<OutbreakTotals>,
     /// Hosts that listen, by lower-cased name.
     hosts: HashMap<String, Arc<HostState>>,
     counters: Arc<Counters>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    /// Signs the certificates of the hosts with HTTPS.
+    ca: LabCa,
 }
 
 impl Lab {
-    /// Bind every host that is neither `Down` nor `WinrmDisabled` on its
-    /// address and port, and serve WinRM on each. Fails, naming the
-    /// address, if one cannot be bound; nothing is left listening then.
+    /// Start a lab whose hosts are what [`WorldSpec::derived`] makes of
+    /// `spec`, in real time: see [`Lab::start_world`].
     pub async fn start(spec: LabSpec) -> anyhow::Result<Lab> {
+        let world = WorldSpec::derived(&spec, LabSettings::default());
+        Lab::start_world(spec, world).await
+    }
+
+    /// Build every host's Windows state, bind every host that is up and
+    /// has WinRM enabled on its address and port, and serve WinRM on each
+    /// (hosts off at start listen once they power on). Fails, naming the
+    /// address, if one cannot be bound; nothing is left listening then.
+    pub async fn start_world(spec: LabSpec, world: WorldSpec) -> anyhow::Result<Lab> {
+        anyhow::ensure!(
+            world.hosts.len() == spec.hosts.len(),
+            "the world describes {} hosts, the lab {}",
+            world.hosts.len(),
+            spec.hosts.len()
+        );
         raise_descriptor_limit(spec.hosts.len() as u64);
+        let network = {
+            let (s, w) = (spec.clone(), world.clone());
+            Arc::new(tokio::task::spawn_blocking(move || Network::build(&s, &w)).await?)
+        };
         let counters = Arc::new(Counters::default());
         let shutdown = CancellationToken::new();
+        let ca = LabCa::generate()?;
         let mut hosts = HashMap::with_capacity(spec.hosts.len());
         let mut tasks = Vec::with_capacity(spec.hosts.len());
-        for host in &spec.hosts {
-            if matches!(host.fault, HostFault::Down | HostFault::WinrmDisabled) {
+        for (index, host) in spec.hosts.iter().enumerate() {
+            if host.fault == HostFault::WinrmDisabled {
                 continue;
             }
             let address = SocketAddrV4::new(host.address, host.port);
-            let listener = match server::bind(address)
-                .with_context(|| format!("lab host {} cannot listen on {address}", host.name))
-            {
-                Ok(l) => l,
-                Err(e) => {
-                    shutdown.cancel();
-                    for task in tasks {
-                        let _ = task.await;
+            let listener = if network.is_up(index) {
+                match server::bind(address)
+                    .with_context(|| format!("lab host {} cannot listen on {address}", host.name))
+                {
+                    Ok(l) => Some(l),
+                    Err(e) => {
+                        shutdown.cancel();
+                        for task in tasks {
+                            let _ = task.await;
+                        }
+                        return Err(e);
                     }
-                    return Err(e);
                 }
+            } else {
+                None
             };
-            let state = Arc::new(HostState::new(
+            let state = Arc::new(HostState::attached(
                 Arc::new(host.clone()),
+                HostRef { network: Arc::clone(&network), index },
                 Arc::clone(&counters),
                 shutdown.clone(),
             ));
-            tasks.push(server::spawn(listener, Arc::clone(&state)));
+            tasks.push(server::spawn(listener, address, Arc::clone(&state)));
+            if host.https {
+                match tls::listen(host, network.is_up(index), &ca) {
+                    Ok((l, a, t)) => tasks.push(server::spawn_https(l, a, Arc::clone(&state), t)),
+                    Err(e) => {
+                        shutdown.cancel();
+                        for task in tasks {
+                            let _ = task.await;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
             hosts.insert(host.name.to_lowercase(), state);
         }
+        let outbreak = Arc::new(OutbreakTotals::default());
+        tasks.push(runner::spawn(
+            Arc::clone(&network),
+            world.lab.step_every,
+            Arc::clone(&outbreak),
+            shutdown.clone(),
+        ));
         Ok(Lab {
             spec,
+            network,
+            outbreak,
             hosts,
             counters,
             shutdown,
             tasks,
+            ca,
         })
+    }
+
+    /// The lab CA's certificate (PEM), which signed every HTTPS host's
+    /// certificate: a client trusts the lab with
+    /// `cert_validation: {ca_file: <this, written to a file>}`.
+    pub fn ca_pem(&self) -> String {
+        self.ca.pem()
     }
 
     /// What the lab was started from.
     pub fn spec(&self) -> &LabSpec {
         &self.spec
+    }
+
+    /// The simulated network (every host's Windows state, power, clock).
+    pub fn network(&self) -> &Arc<Network> {
+        &self.network
+    }
+
+    /// Lab time now.
+    pub fn now(&self) -> LabTime {
+        self.network.now()
+    }
+
+    /// Ground truth about the host named `host_name`.
+    ///
+    /// # Panics
+    /// When the lab has no such host (a test's mistake).
+    pub fn truth(&self, host_name: &str) -> HostTruth {
+        self.network.truth(self.index(host_name))
+    }
+
+    /// Run `f` on the Windows state of the host named `host_name` (tests
+    /// arrange state this way), under the network lock: keep it short.
+    ///
+    /// # Panics
+    /// When the lab has no such host (a test's mistake).
+    pub fn with_host<R>(&self, host_name: &str, f: impl FnOnce(&mut world::HostState) -> R) -> R {
+        self.network.with_host(self.index(host_name), |state, _| f(state))
+    }
+
+    /// Counts over the network now: infected, clean, contained, down.
+    pub fn census(&self) -> Census {
+        self.network.census()
+    }
+
+    /// What the outbreak did since the lab started.
+    pub fn outbreak(&self) -> &OutbreakTotals {
+        &self.outbreak
+    }
+
+    /// Reboot the host named `host_name` now, as a reboot requested over
+    /// WinRM does (see [`Network::request_reboot`]).
+    ///
+    /// # Panics
+    /// When the lab has no such host (a test's mistake).
+    pub fn request_reboot(&self, host_name: &str) -> Result<Vec<Event>, RebootError> {
+        self.network.request_reboot(self.index(host_name))
+    }
+
+    fn index(&self, host_name: &str) -> usize {
+        self.network
+            .index_of(host_name)
+            .unwrap_or_else(|| panic!("the lab has no host named {host_name}"))
     }
 
     /// Totals since the lab started, over all hosts.

@@ -9,35 +9,41 @@ use super::error_record::SourceMap;
 use super::identity;
 use super::powershell::{self, ExitRule, HostContext};
 use super::tokenizer;
+use super::Target;
 use crate::lab::spec::HostSpec;
+use crate::lab::world::HostState;
 use crate::runtime::{bootstrap, probe};
 
-/// The facts the probe would print on this host for this user.
-pub fn probe_facts(host: &HostSpec, user: &str) -> probe::ProbeFacts {
+/// The facts the probe would print on this host for this user: who and
+/// the WinRM quota from the host's spec, the OS from its Windows state.
+/// The clock is the host's wall clock (real time plus its skew), which is
+/// what clock-skew checks compare; lab time is the simulation's.
+pub fn probe_facts(host: &HostSpec, world: &HostState, user: &str) -> probe::ProbeFacts {
     probe::ProbeFacts {
         hostname: host.name.clone(),
         user: user.to_string(),
         is_admin: identity::find_account(host, user).is_some_and(|a| a.admin),
-        os_caption: host.os.caption.clone(),
-        os_build: host.os.build.clone(),
-        ps_version: host.os.ps_version.clone(),
+        os_caption: world.os.caption.clone(),
+        os_build: world.os.build.to_string(),
+        ps_version: world.os.ps_version.clone(),
         utc_now: clock::host_now(host.clock_skew_secs),
         max_shells_per_user: Some(host.max_shells_per_user),
     }
 }
 
 /// Run the bootstrap with this stdin.
-pub fn run(host: &HostSpec, user: &str, stdin: &[u8]) -> CommandResult {
+pub fn run(t: &mut Target<'_>, user: &str, stdin: &[u8]) -> CommandResult {
+    let host = t.host;
     let Some(payload) = bootstrap::decode_payload(stdin) else {
         return bad_payload();
     };
     if payload.trim_start_matches('\u{feff}').starts_with(probe::PROBE_MARKER) {
-        return CommandResult { stdout: probe::render(&probe_facts(host, user)).into_bytes(), ..Default::default() };
+        return CommandResult { stdout: probe::render(&probe_facts(host, t.world, user)).into_bytes(), ..Default::default() };
     }
     if let Err(e) = tokenizer::tokenize(&payload) {
         return unparsable_payload(&payload, &e);
     }
-    let ctx = HostContext { computer_name: &host.name, user, ps_version: &host.os.ps_version };
+    let ctx = HostContext { computer_name: &host.name, user, ps_version: &t.world.os.ps_version };
     powershell::run(&payload, ctx, ExitRule::Command)
 }
 

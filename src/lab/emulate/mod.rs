@@ -30,6 +30,7 @@ pub mod value;
 mod tests;
 
 use super::spec::HostSpec;
+use super::world::{HostState, LabTime};
 use launch::{Launch, Script};
 use powershell::{ExitRule, HostContext};
 
@@ -68,18 +69,30 @@ pub fn wants_stdin(command: &str, args: &[String]) -> bool {
     }
 }
 
-/// Run a command on the host model.
-pub fn execute(host: &HostSpec, request: &CommandRequest<'_>) -> CommandResult {
-    let launched = launch::classify(request.command, request.args);
-    run_launch(host, request, launched, 0)
+/// What a command runs on: the host's WinRM-level spec (accounts, WinRM
+/// settings), its simulated Windows state, and lab time now.
+pub struct Target<'a> {
+    pub host: &'a HostSpec,
+    pub world: &'a mut HostState,
+    pub now: LabTime,
 }
 
-fn run_launch(host: &HostSpec, request: &CommandRequest<'_>, launched: Launch, depth: u32) -> CommandResult {
+/// Run a command on the host: `host` is its WinRM-level spec, `world` its
+/// Windows state (which the command may read and change), `now` lab time.
+pub fn execute(host: &HostSpec, world: &mut HostState, now: LabTime, request: &CommandRequest<'_>) -> CommandResult {
+    let launched = launch::classify(request.command, request.args);
+    let mut target = Target { host, world, now };
+    run_launch(&mut target, request, launched, 0)
+}
+
+fn run_launch(t: &mut Target<'_>, request: &CommandRequest<'_>, launched: Launch, depth: u32) -> CommandResult {
+    let host = t.host;
     let user = identity::qualified(host, request.user);
-    let ctx = HostContext { computer_name: &host.name, user: &user, ps_version: &host.os.ps_version };
+    let ps_version = t.world.os.ps_version.clone();
+    let ctx = HostContext { computer_name: &host.name, user: &user, ps_version: &ps_version };
     match launched {
         Launch::PowerShell(Script::Encoded(Some(script))) if launch::is_bootstrap(&script) => {
-            bootstrap_host::run(host, &user, request.stdin)
+            bootstrap_host::run(t, &user, request.stdin)
         }
         Launch::PowerShell(Script::Encoded(Some(script))) | Launch::PowerShell(Script::Command(script)) => {
             powershell::run(&script, ctx, ExitRule::Command)
@@ -111,7 +124,7 @@ fn run_launch(host: &HostSpec, request: &CommandRequest<'_>, launched: Launch, d
                         ..Default::default()
                     };
                 }
-                run_launch(host, request, launch::classify(inner, &[]), depth + 1)
+                run_launch(t, request, launch::classify(inner, &[]), depth + 1)
             };
             cmd::run(&line, &cmd_ctx, &mut nested)
         }

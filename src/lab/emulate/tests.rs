@@ -24,6 +24,7 @@ fn host() -> HostSpec {
         ],
         allow_unencrypted: false,
         allow_basic: false,
+        https: false,
         max_shells_per_user: 30,
         latency: Duration::ZERO,
         clock_skew_secs: 300,
@@ -31,20 +32,28 @@ fn host() -> HostSpec {
     }
 }
 
+/// Run on the host with a fresh clean Windows state.
+fn exec(host: &HostSpec, request: &CommandRequest<'_>) -> CommandResult {
+    use crate::lab::spec::{HostWorld, LabSettings};
+    let lab = LabSettings::default();
+    let mut world = crate::lab::network::build::host_state(host, &HostWorld::derived(host, 0), &lab, lab.start);
+    execute(host, &mut world, lab.start, request)
+}
+
 fn run_ps(script: &str) -> CommandResult {
     let args = vec!["-NoProfile".to_string(), "-EncodedCommand".to_string(), bootstrap::encode_command(script)];
-    execute(&host(), &CommandRequest { command: "powershell.exe", args: &args, user: "LAB\\cauterize", stdin: b"" })
+    exec(&host(), &CommandRequest { command: "powershell.exe", args: &args, user: "LAB\\cauterize", stdin: b"" })
 }
 
 fn run_payload(user: &str, stdin: &[u8]) -> CommandResult {
     let args = bootstrap::bootstrap_args();
     assert!(wants_stdin(bootstrap::POWERSHELL_EXE, &args));
-    execute(&host(), &CommandRequest { command: bootstrap::POWERSHELL_EXE, args: &args, user, stdin })
+    exec(&host(), &CommandRequest { command: bootstrap::POWERSHELL_EXE, args: &args, user, stdin })
 }
 
 fn run_cmd(command: &str, args: &[&str]) -> CommandResult {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    execute(&host(), &CommandRequest { command, args: &args, user: "LAB\\cauterize", stdin: b"" })
+    exec(&host(), &CommandRequest { command, args: &args, user: "LAB\\cauterize", stdin: b"" })
 }
 
 fn stdout(r: &CommandResult) -> String {
@@ -394,7 +403,7 @@ fn command_dash_reads_the_script_from_stdin_as_ansible_pipelining_does() {
     assert!(super::wants_stdin("PowerShell", &args));
     let host = crate::lab::scenario::simple(1, std::net::Ipv4Addr::new(127, 0, 0, 9), 5985).hosts.remove(0);
     let request = super::CommandRequest { command: "PowerShell", args: &args, user: "LAB\\cauterize", stdin: b"hostname\r\n" };
-    let r = super::execute(&host, &request);
+    let r = exec(&host, &request);
     assert_eq!(String::from_utf8_lossy(&r.stdout), "WS-001\r\n");
     assert_eq!(r.exit_code, 0);
 }
@@ -405,6 +414,6 @@ fn ansible_raw_command_line_is_recognised_with_arguments_in_one_element() {
     let args = vec!["-NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand aABvAHMAdABuAGEAbQBlAA==".to_string()];
     let host = crate::lab::scenario::simple(1, std::net::Ipv4Addr::new(127, 0, 0, 9), 5985).hosts.remove(0);
     let request = super::CommandRequest { command: "PowerShell", args: &args, user: "LAB\\cauterize", stdin: b"" };
-    let r = super::execute(&host, &request);
+    let r = exec(&host, &request);
     assert_eq!(String::from_utf8_lossy(&r.stdout), "WS-001\r\n", "{}", String::from_utf8_lossy(&r.stderr));
 }

@@ -20,6 +20,7 @@ use super::fault::Fault;
 use super::soap::InputChunk;
 use super::stats::Counters;
 use crate::lab::emulate::{self, CommandRequest};
+use crate::lab::network::HostRef;
 use crate::lab::spec::{HostFault, HostSpec};
 
 /// Most stdin one command may be sent before it runs.
@@ -27,9 +28,11 @@ pub const MAX_STDIN: usize = 64 << 20;
 /// Exit code of a process ended by Ctrl+C (`STATUS_CONTROL_C_EXIT`).
 const CTRL_C_EXIT: i32 = 0xC000_013A_u32 as i32;
 
-/// One host's WinRM state: its spec and its shells.
+/// One host's WinRM state: its spec, its shells, and the host in the
+/// network whose Windows state commands run on.
 pub struct HostState {
     pub spec: Arc<HostSpec>,
+    pub world: HostRef,
     pub counters: Arc<Counters>,
     /// Cancelled when the lab stops: long polls end at once.
     pub shutdown: CancellationToken,
@@ -83,9 +86,17 @@ pub struct Output {
 }
 
 impl HostState {
+    /// A host alone in a network of its own (unit tests).
     pub fn new(spec: Arc<HostSpec>, counters: Arc<Counters>, shutdown: CancellationToken) -> Self {
+        let world = HostRef::standalone(&spec);
+        HostState::attached(spec, world, counters, shutdown)
+    }
+
+    /// The WinRM face of host `world` of a shared network.
+    pub fn attached(spec: Arc<HostSpec>, world: HostRef, counters: Arc<Counters>, shutdown: CancellationToken) -> Self {
         HostState {
             spec,
+            world,
             counters,
             shutdown,
             shells: Mutex::new(HashMap::new()),
@@ -290,13 +301,15 @@ impl HostState {
         Ok(())
     }
 
-    /// Run a command on the emulation, off the async threads; a host with
-    /// `HangReceive` never finishes one.
+    /// Run a command on the emulation and the host's Windows state (under
+    /// the network lock, for the time it runs), off the async threads; a
+    /// host with `HangReceive` never finishes one.
     fn run(&self, cmd: Arc<Command>, who: &Identity) {
         if self.spec.fault == HostFault::HangReceive {
             return;
         }
         let spec = Arc::clone(&self.spec);
+        let world = self.world.clone();
         let user = who.qualified.clone();
         tokio::task::spawn_blocking(move || {
             let (command, args, stdin) = {
@@ -310,15 +323,13 @@ impl HostState {
                     std::mem::take(&mut st.stdin),
                 )
             };
-            let result = emulate::execute(
-                &spec,
-                &CommandRequest {
-                    command: &command,
-                    args: &args,
-                    user: &user,
-                    stdin: &stdin,
-                },
-            );
+            let request = CommandRequest {
+                command: &command,
+                args: &args,
+                user: &user,
+                stdin: &stdin,
+            };
+            let result = world.with(|state, now| emulate::execute(&spec, state, now, &request));
             let mut st = cmd.lock();
             if st.phase == Phase::Running {
                 // The pipe carries the bytes the process wrote: WinRS does
@@ -472,6 +483,7 @@ mod tests {
             }],
             allow_unencrypted: false,
             allow_basic: false,
+            https: false,
             max_shells_per_user: max,
             latency: Duration::ZERO,
             clock_skew_secs: 0,

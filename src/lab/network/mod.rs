@@ -1,0 +1,251 @@
+//! The simulated network behind a running lab: every host's Windows state
+//! ([`HostState`]), its power, and the lab clock, shared by the WinRM
+//! endpoint (which runs commands on a host's state), the outbreak (which
+//! steps every host) and tests (which read ground truth and arrange state).
+//!
+//! One mutex guards all hosts: the outbreak steps them together, and a
+//! command touches one host for the time it runs. Nothing else takes it:
+//! WinRM requests that run no command (authentication, shells, Receive)
+//! never do, and whether a host is up is published per host on a watch
+//! channel ([`Network::power`]) that the accept loops read without locking.
+//!
+//! - [`clock`]: lab time from wall time and a speed.
+//! - [`build`]: a host's clean install from its specs.
+//! - [`runner`]: the task that steps the outbreak as lab time passes.
+//! - [`truth`]: ground truth for tests.
+
+pub mod build;
+pub mod clock;
+pub mod runner;
+pub mod truth;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+use super::outbreak::{Engine, Event, NetHost, OutbreakConfig, Power, RebootError};
+use super::spec::{HostFault, LabSpec, WorldSpec};
+use super::world::{HostState, LabTime};
+pub use clock::LabClock;
+pub use truth::{HostTruth, InfectionRecord};
+
+/// Everything the network lock guards: the hosts and the engine that
+/// steps them.
+#[derive(Debug)]
+pub struct Hosts {
+    pub hosts: Vec<NetHost>,
+    pub engine: Engine,
+}
+
+/// Counts over the network at one lab time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    pub now: LabTime,
+    pub hosts: usize,
+    /// A loader runs on it.
+    pub infected: usize,
+    /// Nothing of any loader on it.
+    pub clean: usize,
+    /// Its firewall blocks SMB in and out.
+    pub contained: usize,
+    /// Not answering WinRM (off, booting, hung).
+    pub down: usize,
+}
+
+/// The shared network.
+pub struct Network {
+    clock: LabClock,
+    inner: Mutex<Hosts>,
+    /// Per host: whether WinRM answers (true: up).
+    power: Vec<watch::Sender<bool>>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Network {
+    /// Build every host's state from the specs, plant the scenario's
+    /// infections (deterministically from the lab seed), set power (a
+    /// `HostFault::Down` host stays off, one with `online_after_secs`
+    /// boots then), and start the clock.
+    pub fn build(spec: &LabSpec, world: &WorldSpec) -> Network {
+        let start = world.lab.start;
+        let states = build::host_states(&spec.hosts, &world.hosts, &world.lab);
+        let mut hosts: Vec<NetHost> = states
+            .into_iter()
+            .zip(&world.hosts)
+            .map(|(state, w)| build::net_host(state, w))
+            .collect();
+        let mut engine = Engine::new(world.lab.seed, OutbreakConfig::default());
+        for (i, w) in world.hosts.iter().enumerate() {
+            for profile in &w.infections {
+                engine.seed_infection(&mut hosts, i, profile, start);
+            }
+        }
+        for ((h, s), w) in hosts.iter_mut().zip(&spec.hosts).zip(&world.hosts) {
+            build::power_off_at_start(h, s, w, start);
+        }
+        let power = hosts.iter().map(|h| watch::Sender::new(h.power.accepts_winrm())).collect();
+        let by_name = spec.hosts.iter().enumerate().map(|(i, h)| (h.name.to_lowercase(), i)).collect();
+        Network {
+            clock: LabClock::new(start, world.lab.speed),
+            inner: Mutex::new(Hosts { hosts, engine }),
+            power,
+            by_name,
+        }
+    }
+
+    pub fn clock(&self) -> &LabClock {
+        &self.clock
+    }
+
+    /// Lab time now.
+    pub fn now(&self) -> LabTime {
+        self.clock.now()
+    }
+
+    /// Number of hosts.
+    pub fn len(&self) -> usize {
+        self.power.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.power.is_empty()
+    }
+
+    /// The index of the host named `name` (case-insensitive).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.by_name.get(&name.to_lowercase()).copied()
+    }
+
+    /// Whether host `index` answers WinRM, as a watch the accept loop
+    /// follows (`true`: up).
+    pub fn power(&self, index: usize) -> watch::Receiver<bool> {
+        self.power[index].subscribe()
+    }
+
+    /// Whether host `index` answers WinRM now.
+    pub fn is_up(&self, index: usize) -> bool {
+        *self.power[index].borrow()
+    }
+
+    /// Run `f` on host `index`'s Windows state at lab time now, under the
+    /// lock.
+    pub fn with_host<R>(&self, index: usize, f: impl FnOnce(&mut HostState, LabTime) -> R) -> R {
+        let now = self.now();
+        let mut hosts = self.lock();
+        f(&mut hosts.hosts[index].state, now)
+    }
+
+    /// Run `f` on the whole network under the lock, then publish power
+    /// changes to the accept loops.
+    pub fn with_all<R>(&self, f: impl FnOnce(&mut Hosts, LabTime) -> R) -> R {
+        let now = self.now();
+        let mut hosts = self.lock();
+        let r = f(&mut hosts, now);
+        self.publish_power(&hosts.hosts);
+        r
+    }
+
+    /// Advance the outbreak to lab time now.
+    pub fn step(&self) -> Vec<Event> {
+        self.with_all(|h, now| h.engine.step(&mut h.hosts, now))
+    }
+
+    /// Reboot host `index` now (its loaders' shutdown hooks run, it is off
+    /// for its reboot time, then boots; or it hangs).
+    pub fn request_reboot(&self, index: usize) -> Result<Vec<Event>, RebootError> {
+        self.with_all(|h, now| h.engine.request_reboot(&mut h.hosts, index, now))
+    }
+
+    /// Counts over all hosts now.
+    pub fn census(&self) -> Census {
+        let now = self.now();
+        let hosts = self.lock();
+        let mut c = Census { now, hosts: hosts.hosts.len(), ..Census::default() };
+        for h in &hosts.hosts {
+            if !h.power.accepts_winrm() {
+                c.down += 1;
+            }
+            if h.is_infected() {
+                c.infected += 1;
+            } else if h.infections.is_empty() || h.presence().is_clean() {
+                c.clean += 1;
+            }
+            if truth::smb_blocked(&h.state) {
+                c.contained += 1;
+            }
+        }
+        c
+    }
+
+    /// Ground truth about host `index`.
+    pub fn truth(&self, index: usize) -> HostTruth {
+        let now = self.now();
+        let hosts = self.lock();
+        truth::of(&hosts.hosts[index], now)
+    }
+
+    /// Tell the accept loops which hosts answer WinRM (only changes are
+    /// sent).
+    fn publish_power(&self, hosts: &[NetHost]) {
+        for (tx, h) in self.power.iter().zip(hosts) {
+            let now_up = h.power.accepts_winrm();
+            tx.send_if_modified(|up| {
+                let changed = *up != now_up;
+                *up = now_up;
+                changed
+            });
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Hosts> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Power a spec gives a host at the start.
+pub fn initial_power(fault: HostFault, online_after_secs: Option<u64>, start: LabTime) -> Power {
+    match (fault, online_after_secs) {
+        (_, Some(secs)) => Power::Down { until: Some(start.plus_secs(secs as i64)) },
+        (HostFault::Down, None) => Power::Down { until: None },
+        _ => Power::Up,
+    }
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network").field("hosts", &self.len()).field("clock", &self.clock).finish()
+    }
+}
+
+/// One host of a shared network: what the WinRM endpoint holds to run
+/// commands on the host's state and to follow its power.
+#[derive(Debug, Clone)]
+pub struct HostRef {
+    pub network: std::sync::Arc<Network>,
+    pub index: usize,
+}
+
+impl HostRef {
+    /// A network of this one host alone (unit tests of the endpoint).
+    pub fn standalone(host: &super::spec::HostSpec) -> HostRef {
+        let spec = LabSpec { hosts: vec![host.clone()] };
+        let world = WorldSpec::derived(&spec, Default::default());
+        HostRef { network: std::sync::Arc::new(Network::build(&spec, &world)), index: 0 }
+    }
+
+    /// Run `f` on the host's state at lab time now.
+    pub fn with<R>(&self, f: impl FnOnce(&mut HostState, LabTime) -> R) -> R {
+        self.network.with_host(self.index, f)
+    }
+
+    /// Whether the host answers WinRM, as a watch (`true`: up).
+    pub fn power(&self) -> watch::Receiver<bool> {
+        self.network.power(self.index)
+    }
+
+    /// Reboot the host now (what a WinRM-level reboot request does).
+    pub fn request_reboot(&self) -> Result<Vec<Event>, RebootError> {
+        self.network.request_reboot(self.index)
+    }
+}

@@ -1,0 +1,85 @@
+//! The outbreak as lab time passes: a task steps the engine to the lab
+//! clock every few hundred milliseconds of wall time, and keeps running
+//! totals of what happened (spreads, blocked attempts, reboots) for
+//! summaries.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::Network;
+use crate::lab::outbreak::{Event, EventKind};
+
+/// What the outbreak did since the lab started.
+#[derive(Debug, Default)]
+pub struct OutbreakTotals {
+    pub steps: AtomicU64,
+    pub spreads: AtomicU64,
+    /// Attempts a firewall stopped.
+    pub blocked: AtomicU64,
+    /// Attempts that reached SMB but found no way in.
+    pub denied: AtomicU64,
+    pub boots: AtomicU64,
+}
+
+impl OutbreakTotals {
+    /// Count these events.
+    pub fn count(&self, events: &[Event]) {
+        self.steps.fetch_add(1, Ordering::Relaxed);
+        for e in events {
+            let counter = match e.kind {
+                EventKind::Spread { .. } => &self.spreads,
+                EventKind::SpreadBlocked { .. } => &self.blocked,
+                EventKind::SpreadDenied { .. } => &self.denied,
+                EventKind::Booted { .. } => &self.boots,
+                _ => continue,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl std::fmt::Display for OutbreakTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        write!(
+            f,
+            "{} spreads, {} stopped by a firewall, {} denied, {} boots over {} steps",
+            g(&self.spreads),
+            g(&self.blocked),
+            g(&self.denied),
+            g(&self.boots),
+            g(&self.steps)
+        )
+    }
+}
+
+/// Step `network` every `every` of wall time until `stop` is cancelled.
+/// Steps run off the async threads (a step over 10,000 hosts takes
+/// milliseconds).
+pub fn spawn(
+    network: Arc<Network>,
+    every: Duration,
+    totals: Arc<OutbreakTotals>,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every.max(Duration::from_millis(10)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = ticker.tick() => {}
+            }
+            let (n, t) = (Arc::clone(&network), Arc::clone(&totals));
+            let stepped = tokio::task::spawn_blocking(move || t.count(&n.step())).await;
+            if let Err(e) = stepped {
+                tracing::error!(error = %e, "the outbreak step failed; the outbreak stops");
+                break;
+            }
+        }
+    })
+}
