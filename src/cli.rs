@@ -31,6 +31,19 @@ pub enum Command {
     /// Preflight: reachability, authentication, admin rights, OS, PowerShell
     /// version, shell quota and clock skew of every host.
     Check(CheckArgs),
+    /// Read-only sweep: collect every host's autostarts, services, tasks, WMI
+    /// subscriptions, processes and the files they start; detect loaders;
+    /// store snapshots and findings in the engagement's journal; show the
+    /// findings per host with confidence and reasons. Findings are not
+    /// failures: the exit code counts hosts that could not be scanned.
+    Scan(ScanArgs),
+    /// Write the purge plan: per host, exactly the operations `apply` will
+    /// carry out (kills, then registry values, tasks, services, WMI
+    /// subscriptions, files, files queued for boot), each carrying what the
+    /// scan saw, and what is listed but not done (and why). Plans from the
+    /// latest scan in the journal; hosts without one are scanned first.
+    /// Review the file; delete a line to spare an artifact.
+    Plan(PlanArgs),
     /// The simulated Windows network used for tests, benchmarks and rehearsal.
     Lab(LabArgs),
     /// Start an embedded lab and show what cauterize does against it.
@@ -66,6 +79,73 @@ pub struct RunArgs {
     /// Override the inventory's command time-out for every host, in seconds.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+}
+
+/// Where the engagement's state lives.
+#[derive(Debug, Args, Clone)]
+pub struct EngagementArgs {
+    /// Engagement folder: its journal (`cauterize.db`, SQLite) records every
+    /// run, snapshot, finding, plan and action. Created when missing.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub engagement: PathBuf,
+}
+
+/// What detection is told besides the hosts' facts.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DetectArgs {
+    /// Known-bad SHA-256 list (one hash a line, optional label after it, or
+    /// a threat-feed CSV with a `sha256` column): a matching file makes its
+    /// findings high and certain.
+    #[arg(long, value_name = "FILE")]
+    pub hashes: Option<PathBuf>,
+    /// Your allow-list, added to the built-in one (`sha256:<hex>`,
+    /// `path:<glob>`, `signer:<name>` lines): matches are shown and never
+    /// planned for removal.
+    #[arg(long, value_name = "FILE")]
+    pub allowlist: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Used only when hosts are scanned now (--rescan, or no scan yet).
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// Playbook (YAML): what the purge may do. Default: the built-in
+    /// playbooks/default.yml (high confidence only, kill, queue locked files).
+    #[arg(short = 'p', long = "playbook", value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+    /// Where to write the plan (YAML, for review and `apply`).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Lowest confidence acted on, over the playbook's `activate`:
+    /// `medium` also acts on medium-confidence findings.
+    #[arg(long, value_name = "LEVEL", value_parser = ["high", "medium"])]
+    pub activate: Option<String>,
+    /// Scan every host now instead of planning from the journal's latest
+    /// scan.
+    #[arg(long)]
+    pub rescan: bool,
+    /// Overwrite the output file if it exists (it may hold your edits).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,8 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Command::Inventory(args) => commands::inventory::run(args),
         Command::Exec(args) => commands::exec::run(args).await,
         Command::Check(args) => commands::check::run(args).await,
+        Command::Scan(args) => commands::scan::run(args).await,
+        Command::Plan(args) => commands::plan::run(args).await,
         Command::Lab(args) => match &args.command {
             LabCommand::Serve(serve) => commands::lab::serve(serve).await,
         },

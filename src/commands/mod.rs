@@ -5,3 +5,5 @@ pub mod exec;
 pub mod inventory;
 pub mod demo;
 pub mod lab;
+pub mod plan;
+pub mod scan;

@@ -65,6 +65,20 @@ impl Journal {
         Ok(out)
     }
 
+    /// The id of each host's latest snapshot, by lower-case host name.
+    pub fn latest_snapshot_ids(&self) -> Result<std::collections::HashMap<String, SnapshotId>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT h.name, MAX(sn.id) FROM hosts h JOIN snapshots sn ON sn.host_id = h.id GROUP BY h.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (name, id) = row?;
+            out.insert(name.to_lowercase(), id);
+        }
+        Ok(out)
+    }
+
     /// The findings of one snapshot, in the order detection gave them.
     pub fn findings_of(&self, snapshot: SnapshotId) -> Result<Vec<StoredFinding>, JournalError> {
         let mut stmt = self

@@ -1,0 +1,62 @@
+//! What a plan never does, whatever detection or the playbook say: kill a
+//! process Windows cannot live without, or delete a Windows launcher
+//! (rundll32, regsvr32, ...): the target is the DLL or script it runs.
+
+use crate::detect::paths;
+
+/// Processes whose end crashes or logs off Windows.
+const CRITICAL: &[&str] = &[
+    "system", "smss.exe", "csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "lsass.exe",
+    "lsaiso.exe", "svchost.exe", "fontdrvhost.exe", "dwm.exe", "registry", "memory compression",
+];
+
+/// Signed Windows programs that loaders use to start their payload.
+const LAUNCHERS: &[&str] = &[
+    "rundll32.exe", "regsvr32.exe", "mshta.exe", "wscript.exe", "cscript.exe", "powershell.exe",
+    "pwsh.exe", "cmd.exe", "msiexec.exe", "explorer.exe", "conhost.exe", "schtasks.exe",
+    "svchost.exe", "wermgr.exe", "dllhost.exe", "msbuild.exe", "regasm.exe", "regsvcs.exe",
+    "installutil.exe", "certutil.exe", "bitsadmin.exe", "wmic.exe", "forfiles.exe",
+];
+
+/// Why a process must never be killed, if so.
+pub fn never_kill(pid: u32, image: &str) -> Option<String> {
+    let name = paths::file_name(image).to_ascii_lowercase();
+    if pid <= 4 {
+        return Some(format!("PID {pid} is the system itself; it is never killed"));
+    }
+    CRITICAL.contains(&name.as_str()).then(|| {
+        format!("{name} is a critical Windows process: ending it crashes or logs off the host; it is never killed (the reboot ends what runs in it)")
+    })
+}
+
+/// Why a file must never be deleted, if so.
+pub fn never_delete(path: &str) -> Option<String> {
+    let name = paths::file_name(path).to_ascii_lowercase();
+    if LAUNCHERS.contains(&name.as_str()) {
+        return Some(format!(
+            "{name} is a Windows launcher: the target is the file it runs, never the launcher itself"
+        ));
+    }
+    if paths::is_directly_in_system(path) {
+        return Some("a file directly in the Windows or system folder is never deleted by a plan; remove it by hand after review".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launchers_and_critical_processes_are_protected() {
+        assert!(never_delete(r"C:\Windows\System32\rundll32.exe").is_some());
+        assert!(never_delete(r"C:\Users\bob\AppData\Roaming\Microsoft\rundll32.exe").is_some());
+        assert!(never_delete(r"C:\Windows\SysWOW64\kernel32.dll").is_some());
+        assert!(never_delete(r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe").is_none());
+        assert!(never_delete(r"C:\Users\bob\AppData\Local\Tools\helper.dll").is_none());
+        assert!(never_kill(4, "System").is_some());
+        assert!(never_kill(612, r"C:\Windows\System32\lsass.exe").is_some());
+        assert!(never_kill(4242, r"C:\Windows\System32\rundll32.exe").is_none());
+        assert!(never_kill(4242, r"C:\Windows\explorer.exe").is_none());
+    }
+}
