@@ -221,6 +221,7 @@ pub(crate) mod tests {
             }],
             allow_unencrypted: false,
             allow_basic: false,
+            https: false,
             max_shells_per_user: 30,
             latency: Duration::ZERO,
             clock_skew_secs: 0,

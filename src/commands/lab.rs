@@ -12,7 +12,7 @@ pub async fn serve(args: &LabServeArgs) -> anyhow::Result<i32> {
         None => lab::scenario::simple(args.hosts, args.base_address, args.port),
     };
     let lab = Lab::start(spec).await?;
-    write_inventory(lab.spec(), &args.inventory_out)?;
+    let ca_file = write_lab_inventory(&lab, &args.inventory_out)?;
     let spec = lab.spec();
     eprintln!(
         "lab: {} hosts ({} listening) on {}..{} port {}",
@@ -23,6 +23,9 @@ pub async fn serve(args: &LabServeArgs) -> anyhow::Result<i32> {
         spec.hosts.first().map(|h| h.port).unwrap_or(args.port),
     );
     eprintln!("lab: inventory written to {}", args.inventory_out.display());
+    if let Some(ca) = ca_file {
+        eprintln!("lab: HTTPS hosts (port 5986) use the lab CA written to {}", ca.display());
+    }
     eprintln!("lab: try `cauterize exec -i {} -- hostname`; Ctrl-C stops the lab", args.inventory_out.display());
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     let stats = lab.stats();
@@ -37,6 +40,23 @@ fn listening(spec: &LabSpec) -> usize {
         .iter()
         .filter(|h| !matches!(h.fault, lab::HostFault::Down | lab::HostFault::WinrmDisabled))
         .count()
+}
+
+/// Write the running lab's inventory to `path`; when some hosts have
+/// HTTPS, write the lab CA beside it (`<inventory>.ca.pem`, returned) and
+/// reach those hosts over HTTPS with that CA.
+pub fn write_lab_inventory(lab: &Lab, path: &std::path::Path) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let spec = lab.spec();
+    if !spec.hosts.iter().any(|h| h.https) {
+        return write_inventory(spec, path).map(|()| None);
+    }
+    let ca = lab::inventory_out::ca_file_for(path);
+    std::fs::write(&ca, lab.ca_pem()).with_context(|| format!("cannot write the lab CA to {}", ca.display()))?;
+    // Named relative to the inventory's folder, so the pair can move together.
+    let name = ca.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    std::fs::write(path, lab::inventory_out::inventory_yaml_with_ca(spec, &name))
+        .with_context(|| format!("cannot write the lab inventory to {}", path.display()))?;
+    Ok(Some(ca))
 }
 
 /// Write the lab's inventory where the user asked.

@@ -6,10 +6,17 @@
 //! whose admin account differs gets a credential of its own (`lab-2`, ...)
 //! named on its entry. Hosts that are down or have WinRM disabled are
 //! listed too, as an operator's inventory would list them.
+//!
+//! Hosts with HTTPS are reached over it (port 5986, their certificate
+//! checked against the lab CA) when the inventory is written with the CA's
+//! file ([`inventory_yaml_with_ca`], `<inventory>.ca.pem` beside it);
+//! otherwise over HTTP, where they listen too.
 
 use super::scenario::{LAB_DOMAIN, LAB_PASSWORD, LAB_USER};
 use super::spec::{Account, HostSpec, LabSpec};
+use super::tls::HTTPS_PORT;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// The account cauterize should log on to a host with: its first admin
 /// account, else its first account.
@@ -90,8 +97,28 @@ pub fn quoted(text: &str) -> String {
     out
 }
 
-/// The inventory text for a lab.
+/// Where the CA certificate of the lab whose inventory is at `inventory`
+/// goes: `<inventory>.ca.pem`, beside it.
+pub fn ca_file_for(inventory: &Path) -> PathBuf {
+    let mut name = inventory.as_os_str().to_owned();
+    name.push(".ca.pem");
+    PathBuf::from(name)
+}
+
+/// The inventory text for a lab, every host over HTTP.
 pub fn inventory_yaml(spec: &LabSpec) -> String {
+    render(spec, None)
+}
+
+/// The inventory text for a lab whose CA certificate is in `ca_file` (as
+/// the inventory names it: relative to the inventory's folder, or
+/// absolute): hosts with HTTPS are reached over HTTPS on port 5986 with
+/// `cert_validation: {ca_file: ...}`, the others over HTTP.
+pub fn inventory_yaml_with_ca(spec: &LabSpec, ca_file: &str) -> String {
+    render(spec, Some(ca_file))
+}
+
+fn render(spec: &LabSpec, ca_file: Option<&str>) -> String {
     let (names, creds) = assign(spec);
     let mut out = String::new();
     out.push_str("# Inventory for a cauterize lab. It carries the lab's password inline, which\n");
@@ -114,7 +141,15 @@ pub fn inventory_yaml(spec: &LabSpec) -> String {
     }
     out.push_str("hosts:\n");
     for (host, cred) in spec.hosts.iter().zip(&names) {
-        out.push_str(&format!("  {}: {{ address: {}, port: {}", yaml_scalar(&host.name), host.address, host.port));
+        match ca_file.filter(|_| host.https) {
+            Some(ca) => out.push_str(&format!(
+                "  {}: {{ address: {}, port: {HTTPS_PORT}, transport: https, cert_validation: {{ ca_file: {} }}",
+                yaml_scalar(&host.name),
+                host.address,
+                quoted(ca)
+            )),
+            None => out.push_str(&format!("  {}: {{ address: {}, port: {}", yaml_scalar(&host.name), host.address, host.port)),
+        }
         if cred != "lab" {
             out.push_str(&format!(", credential: {cred}"));
         }
@@ -178,6 +213,21 @@ mod tests {
             assert_eq!(parse(&format!("k: {}", yaml_scalar(word)))["k"], word, "{word}");
         }
         assert_eq!(yaml_scalar("WS-001"), "WS-001");
+    }
+
+    #[test]
+    fn https_hosts_use_the_ca_file_others_stay_on_http() {
+        let mut spec = scenario::simple(2, Ipv4Addr::new(127, 40, 1, 1), 5985);
+        spec.hosts[0].https = true;
+        let v = parse(&inventory_yaml_with_ca(&spec, "lab \"x\".yml.ca.pem"));
+        let h = &v["hosts"]["WS-001"];
+        assert_eq!((h["port"].clone(), h["transport"].clone()), (serde_json::json!(5986), serde_json::json!("https")));
+        assert_eq!(h["cert_validation"]["ca_file"], "lab \"x\".yml.ca.pem");
+        assert_eq!(v["hosts"]["WS-002"]["port"], 5985);
+        assert!(v["hosts"]["WS-002"].get("transport").is_none());
+        // Without the CA file every host is reached over HTTP.
+        assert_eq!(parse(&inventory_yaml(&spec))["hosts"]["WS-001"]["port"], 5985);
+        assert_eq!(ca_file_for(Path::new("/t/lab.yml")), PathBuf::from("/t/lab.yml.ca.pem"));
     }
 
     #[test]

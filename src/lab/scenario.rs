@@ -166,6 +166,7 @@ pub fn simple(count: u32, base: Ipv4Addr, port: u16) -> LabSpec {
             }],
             allow_unencrypted: false,
             allow_basic: false,
+            https: false,
             latency: Duration::ZERO,
             clock_skew_secs: 0,
             fault: HostFault::None,

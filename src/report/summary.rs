@@ -18,6 +18,7 @@ pub enum Category {
     Protocol,
     OutputTooLarge,
     Interrupted,
+    Tls,
 }
 
 impl Category {
@@ -32,6 +33,7 @@ impl Category {
             ErrorKind::Protocol => Category::Protocol,
             ErrorKind::OutputTooLarge => Category::OutputTooLarge,
             ErrorKind::Interrupted => Category::Interrupted,
+            ErrorKind::Tls => Category::Tls,
         }
     }
 
@@ -48,6 +50,7 @@ impl Category {
             Category::Protocol => "protocol error",
             Category::OutputTooLarge => "output too large",
             Category::Interrupted => "interrupted",
+            Category::Tls => "tls",
         }
     }
 }

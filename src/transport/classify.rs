@@ -84,9 +84,41 @@ fn says_503(msg: &str) -> bool {
     msg.contains("HTTP 503") || msg.contains("503 Service Unavailable")
 }
 
+/// A failed TLS handshake, as rustls words it: `Some(true)` when the
+/// server certificate did not verify, `Some(false)` for other handshake
+/// failures (no common version or cipher), `None` when it is no TLS error.
+fn tls_failure(lower: &str) -> Option<bool> {
+    let certificate = ["invalid peer certificate", "unknownissuer", "notvalidforname", "certificate"];
+    let handshake = ["fatal alert", "peer is incompatible", "peerincompatible", "tls handshake"];
+    if certificate.iter().any(|w| lower.contains(w)) {
+        Some(true)
+    } else if handshake.iter().any(|w| lower.contains(w)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// What rustls said, without reqwest's wrapping (`error sending request
+/// for url (...): client error (Connect): `).
+fn tls_reason(chain: &str) -> String {
+    match chain.rfind("(Connect): ") {
+        Some(at) => chain[at + "(Connect): ".len()..].trim().to_string(),
+        None => short_reason(chain),
+    }
+}
+
 /// Classify an HTTP-level failure.
 pub fn classify_http(facts: &HttpFacts, ctx: &ErrorContext<'_>) -> TransportError {
     let lower = facts.detail.to_ascii_lowercase();
+    if let Some(certificate) = tls_failure(&lower).filter(|_| !facts.is_timeout) {
+        return TransportError::Tls {
+            address: ctx.address.to_string(),
+            port: ctx.port,
+            certificate,
+            detail: tls_reason(&facts.detail),
+        };
+    }
     if facts.is_timeout && !facts.is_connect {
         return TransportError::TimedOut {
             phase: ctx.phase,
@@ -221,7 +253,7 @@ pub fn is_transient(err: &WinrmError, reached_before: bool) -> bool {
 
 /// [`is_transient`] for HTTP failures.
 pub fn is_transient_http(facts: &HttpFacts, reached_before: bool) -> bool {
-    if facts.is_timeout {
+    if facts.is_timeout || tls_failure(&facts.detail.to_ascii_lowercase()).is_some() {
         return false;
     }
     if facts.is_connect {
@@ -361,6 +393,28 @@ mod tests {
         // A host that never answered is not retried; one that did is.
         assert!(!is_transient_http(&facts, false));
         assert!(is_transient_http(&facts, true));
+    }
+
+    #[test]
+    fn certificate_failures_are_tls_and_never_retried() {
+        let facts = HttpFacts {
+            is_connect: true,
+            is_timeout: false,
+            detail: "error sending request for url (https://127.69.1.1:5986/wsman): client error (Connect): invalid peer certificate: UnknownIssuer".into(),
+        };
+        let t = classify_http(&facts, &ErrorContext { port: 5986, ..ctx(Phase::OpeningShell) });
+        assert_eq!(t.kind(), ErrorKind::Tls);
+        let text = t.to_string();
+        assert!(text.contains("failed: invalid peer certificate: UnknownIssuer;"), "{text}");
+        assert!(text.contains("ca_file") && text.contains("port 5986"), "{text}");
+        assert!(!is_transient_http(&facts, true), "a bad certificate stays bad");
+        let old = HttpFacts {
+            detail: "client error (Connect): received fatal alert: ProtocolVersion".into(),
+            ..facts
+        };
+        let t = classify_http(&old, &ctx(Phase::OpeningShell));
+        assert!(matches!(t, TransportError::Tls { certificate: false, .. }), "{t}");
+        assert!(!is_transient_http(&old, true));
     }
 
     #[test]

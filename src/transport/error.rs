@@ -52,6 +52,7 @@ pub enum ErrorKind {
     Protocol,
     OutputTooLarge,
     Interrupted,
+    Tls,
 }
 
 impl ErrorKind {
@@ -66,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::OutputTooLarge => "output_too_large",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Tls => "tls",
         }
     }
 }
@@ -92,6 +94,20 @@ fn timeout_hint(phase: Phase) -> &'static str {
     }
 }
 
+/// What to do about a failed TLS handshake.
+fn tls_hint(certificate: bool) -> &'static str {
+    if certificate {
+        "the host's HTTPS certificate is not one this machine trusts for that address: if your \
+         organisation's CA signed it, add `cert_validation: { ca_file: <that CA's PEM file> }` to \
+         the host or its group in the inventory (`cert_validation: ignore` skips the check, and \
+         lets whoever answers on that address take the login)"
+    } else {
+        "the host's HTTPS listener and cauterize share no TLS version or cipher (TLS 1.2 or later \
+         is needed: Windows 7 and 2008 R2 need the TLS 1.2 update); or reach it over \
+         transport: http"
+    }
+}
+
 /// Why running something on a host failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
@@ -104,6 +120,21 @@ pub enum TransportError {
     Unreachable {
         address: String,
         port: u16,
+        detail: String,
+    },
+
+    /// The TLS handshake failed before anything was sent: the certificate
+    /// does not verify (`certificate`), or no common TLS version. Never
+    /// retried: trying again changes nothing.
+    #[error(
+        "{} with {address} on port {port} failed: {detail}; {}",
+        if *.certificate { "certificate verification" } else { "the TLS handshake" },
+        tls_hint(*.certificate)
+    )]
+    Tls {
+        address: String,
+        port: u16,
+        certificate: bool,
         detail: String,
     },
 
@@ -152,9 +183,9 @@ impl TransportError {
             TransportError::TimedOut { phase, .. }
             | TransportError::Protocol { phase, .. }
             | TransportError::Interrupted { phase } => Some(*phase),
-            TransportError::Unreachable { .. } | TransportError::AuthFailed { .. } => {
-                Some(Phase::OpeningShell)
-            }
+            TransportError::Unreachable { .. }
+            | TransportError::AuthFailed { .. }
+            | TransportError::Tls { .. } => Some(Phase::OpeningShell),
             TransportError::QuotaExceeded { .. } => Some(Phase::OpeningShell),
             TransportError::OutputTooLarge { .. } => Some(Phase::Running),
             TransportError::Refused { .. } => None,
@@ -180,6 +211,7 @@ impl TransportError {
             TransportError::Protocol { .. } => ErrorKind::Protocol,
             TransportError::OutputTooLarge { .. } => ErrorKind::OutputTooLarge,
             TransportError::Interrupted { .. } => ErrorKind::Interrupted,
+            TransportError::Tls { .. } => ErrorKind::Tls,
         }
     }
 }
@@ -231,6 +263,27 @@ mod tests {
             detail: "max 5".into(),
         };
         assert!(e.to_string().contains("MaxShellsPerUser"));
+    }
+
+    #[test]
+    fn tls_failures_say_what_to_write() {
+        let e = TransportError::Tls {
+            address: "10.0.0.5".into(),
+            port: 5986,
+            certificate: true,
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+        };
+        assert_eq!(e.kind().as_str(), "tls");
+        let text = e.to_string();
+        assert!(text.starts_with("certificate verification with 10.0.0.5 on port 5986 failed"), "{text}");
+        assert!(text.contains("cert_validation: { ca_file:"), "{text}");
+        let e = TransportError::Tls {
+            address: "10.0.0.5".into(),
+            port: 5986,
+            certificate: false,
+            detail: "received fatal alert: ProtocolVersion".into(),
+        };
+        assert!(e.to_string().contains("TLS 1.2"), "{e}");
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn spec(name: &str, address: [u8; 4]) -> HostSpec {
         ],
         allow_unencrypted: false,
         allow_basic: false,
+        https: false,
         max_shells_per_user: 30,
         latency: Duration::ZERO,
         clock_skew_secs: 0,

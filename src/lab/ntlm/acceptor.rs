@@ -34,6 +34,8 @@ struct Issued {
 pub struct Acceptor {
     names: TargetNames,
     issued: Option<Issued>,
+    /// Over TLS: the channel binding of this connection's certificate.
+    channel_binding: Option<[u8; 16]>,
 }
 
 impl Acceptor {
@@ -61,7 +63,17 @@ impl Acceptor {
         Self {
             names,
             issued: None,
+            channel_binding: None,
         }
+    }
+
+    /// Check the client's channel binding against `expected` (the
+    /// connection's TLS certificate), as Windows' default extended
+    /// protection (`CbtHardeningLevel` Relaxed) does: a client that sends
+    /// one must send this one; a client that sends none is let in.
+    pub fn bound_to_channel(mut self, expected: [u8; 16]) -> Self {
+        self.channel_binding = Some(expected);
+        self
     }
 
     /// NEGOTIATE (type 1) in, CHALLENGE (type 2) out.
@@ -146,6 +158,12 @@ impl Acceptor {
         }
         if negotiated & flags::EXTENDED_SESSION_SECURITY == 0 {
             return Err(malformed("AUTHENTICATE dropped extended session security"));
+        }
+        if let (Some(expected), Some(sent)) = (self.channel_binding, v2.channel_bindings)
+            && !ct_eq(&expected, &sent)
+        {
+            // A relayed authentication: bound to another TLS channel.
+            return Err(refused());
         }
 
         let key_exchange_key = session_base_key(&response_key, &v2.proof);

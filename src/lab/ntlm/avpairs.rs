@@ -11,6 +11,7 @@ pub const DNS_COMPUTER_NAME: u16 = 3;
 pub const DNS_DOMAIN_NAME: u16 = 4;
 pub const FLAGS: u16 = 6;
 pub const TIMESTAMP: u16 = 7;
+pub const CHANNEL_BINDINGS: u16 = 10;
 
 /// MsvAvFlags bit: the AUTHENTICATE message carries a MIC.
 pub const FLAG_MIC_PRESENT: u32 = 0x0000_0002;

@@ -17,6 +17,8 @@ mod session;
 mod wire;
 
 #[cfg(test)]
+mod cbt_tests;
+#[cfg(test)]
 mod kat;
 #[cfg(test)]
 mod test_client;

@@ -17,6 +17,8 @@ pub struct Client {
     pub mic: bool,
     /// Send a 24-byte NTLMv1-shaped NT response instead of NTLMv2.
     pub ntlmv1: bool,
+    /// MsvAvChannelBindings to send (none when `None`).
+    pub cbt: Option<[u8; 16]>,
     pub negotiate: Vec<u8>,
     pub exported_key: [u8; 16],
 }
@@ -43,6 +45,7 @@ impl Client {
             flags: CLIENT_FLAGS,
             mic: true,
             ntlmv1: false,
+            cbt: None,
             negotiate: Vec::new(),
             exported_key: [0; 16],
         }
@@ -78,6 +81,10 @@ impl Client {
         }
         if self.mic {
             avs.extend_from_slice(&[6, 0, 4, 0, 2, 0, 0, 0]);
+        }
+        if let Some(cbt) = self.cbt {
+            avs.extend_from_slice(&[10, 0, 16, 0]);
+            avs.extend_from_slice(&cbt);
         }
         avs.extend_from_slice(&[0; 4]);
 

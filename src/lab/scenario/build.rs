@@ -92,6 +92,7 @@ pub fn build(text: &str) -> Result<LabSpec, BuildError> {
                 accounts: resolved.accounts.clone(),
                 allow_unencrypted: resolved.allow_unencrypted,
                 allow_basic: resolved.allow_basic,
+                https: resolved.https,
                 max_shells_per_user: resolved.max_shells,
                 latency: resolved.latency,
                 clock_skew_secs: resolved.skew_secs,
@@ -111,6 +112,7 @@ fn layer(group: &RawSettings, defaults: &RawSettings) -> RawSettings {
         clock_skew: group.clock_skew.clone().or_else(|| defaults.clock_skew.clone()),
         allow_unencrypted: group.allow_unencrypted.or(defaults.allow_unencrypted),
         allow_basic: group.allow_basic.or(defaults.allow_basic),
+        https: group.https.or(defaults.https),
         max_shells_per_user: group.max_shells_per_user.or(defaults.max_shells_per_user),
         fault: group.fault.or(defaults.fault),
     }
@@ -122,6 +124,7 @@ struct Resolved {
     accounts: Vec<Account>,
     allow_unencrypted: bool,
     allow_basic: bool,
+    https: bool,
     max_shells: u32,
     latency: Duration,
     skew_secs: i64,
@@ -162,6 +165,7 @@ fn resolve(s: &RawSettings, domain: &str) -> Result<Resolved, BuildError> {
         accounts,
         allow_unencrypted: s.allow_unencrypted.unwrap_or(false),
         allow_basic: s.allow_basic.unwrap_or(false),
+        https: s.https.unwrap_or(false),
         latency,
         skew_secs,
         fault: match s.fault.unwrap_or(RawFault::None) {

@@ -28,6 +28,8 @@ pub struct RawSettings {
     pub clock_skew: Option<Spanned<Scalar>>,
     pub allow_unencrypted: Option<bool>,
     pub allow_basic: Option<bool>,
+    /// An HTTPS listener (port 5986) with a lab-CA certificate.
+    pub https: Option<bool>,
     pub max_shells_per_user: Option<u32>,
     pub fault: Option<RawFault>,
 }
@@ -44,6 +46,8 @@ pub struct RawGroup {
     pub clock_skew: Option<Spanned<Scalar>>,
     pub allow_unencrypted: Option<bool>,
     pub allow_basic: Option<bool>,
+    /// An HTTPS listener (port 5986) with a lab-CA certificate.
+    pub https: Option<bool>,
     pub max_shells_per_user: Option<u32>,
     pub fault: Option<RawFault>,
 }
@@ -58,6 +62,7 @@ impl RawGroup {
             clock_skew: self.clock_skew.clone(),
             allow_unencrypted: self.allow_unencrypted,
             allow_basic: self.allow_basic,
+            https: self.https,
             max_shells_per_user: self.max_shells_per_user,
             fault: self.fault,
         }

@@ -155,3 +155,13 @@ fn simple_lab_has_the_documented_shape() {
     assert_eq!(simple(1, Ipv4Addr::new(10, 0, 0, 0), 5985).hosts[0].address, Ipv4Addr::new(10, 0, 0, 1));
 }
 
+
+#[test]
+fn https_is_off_by_default_and_layers_like_the_other_switches() {
+    let text = "defaults: {https: true}\ngroups:\n  - name: A\n  - name: B\n    https: false\n";
+    let spec = parse(text, Path::new("h.yml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.hosts.iter().map(|h| h.https).collect::<Vec<_>>(), vec![true, false]);
+    assert!(example().hosts.iter().all(|h| !h.https));
+    assert!(simple(2, DEFAULT_BASE, 5985).hosts.iter().all(|h| !h.https));
+    assert!(parse("groups:\n  - name: A\n    https: maybe\n", Path::new("h.yml")).is_err());
+}

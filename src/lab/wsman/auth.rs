@@ -126,6 +126,7 @@ mod tests {
             ],
             allow_unencrypted: false,
             allow_basic: true,
+            https: false,
             max_shells_per_user: 5,
             latency: Duration::ZERO,
             clock_skew_secs: 0,

@@ -7,8 +7,10 @@
 //! session on this connection, and later requests on it are sealed with
 //! that session and carry no `Authorization`. A request on a connection that
 //! never authenticated gets 401. Plaintext bodies are refused with an empty
-//! 500 unless the host allows unencrypted traffic. Basic authenticates each
-//! request, only where the host allows it.
+//! 500 unless the host allows unencrypted traffic or the connection is
+//! HTTPS (`AllowUnencrypted` concerns HTTP only). Basic authenticates each
+//! request, only where the host allows it. Over HTTPS, NTLM checks the
+//! client's channel binding against the host certificate when one is sent.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -69,6 +71,8 @@ pub struct Connection {
     host: Arc<HostState>,
     peer: SocketAddr,
     auth: AuthState,
+    /// Over HTTPS: the NTLM channel binding of the host's certificate.
+    tls: Option<[u8; 16]>,
 }
 
 impl Connection {
@@ -77,7 +81,21 @@ impl Connection {
             host,
             peer,
             auth: AuthState::None,
+            tls: None,
         }
+    }
+
+    /// This connection came in over TLS, presenting the certificate whose
+    /// NTLM channel binding is `channel_binding`.
+    pub fn over_tls(mut self, channel_binding: [u8; 16]) -> Self {
+        self.tls = Some(channel_binding);
+        self
+    }
+
+    /// May a SOAP body come in clear? Over HTTPS always; over HTTP where
+    /// the host allows unencrypted traffic.
+    fn plaintext_allowed(&self) -> bool {
+        self.tls.is_some() || self.host.spec.allow_unencrypted
     }
 
     /// Answer one HTTP request (after the host's latency).
@@ -166,6 +184,9 @@ impl Connection {
             1 => {
                 let spec = &self.host.spec;
                 let mut acceptor = Acceptor::new(&spec.name, &spec.domain);
+                if let Some(binding) = self.tls {
+                    acceptor = acceptor.bound_to_channel(binding);
+                }
                 match acceptor.challenge(&token) {
                     Ok(type2) => {
                         self.auth = AuthState::Negotiating { acceptor };
@@ -236,7 +257,7 @@ impl Connection {
             // Basic has no session to seal with.
             return empty(StatusCode::BAD_REQUEST);
         }
-        if !self.host.spec.allow_unencrypted {
+        if !self.plaintext_allowed() {
             return empty(StatusCode::INTERNAL_SERVER_ERROR);
         }
         let reply = dispatch(&self.host, &who, self.peer.ip(), body).await;
@@ -245,7 +266,7 @@ impl Connection {
 
     /// A plaintext SOAP body from an authenticated connection.
     async fn plain_request(&mut self, body: &[u8]) -> HttpResponse {
-        if !self.host.spec.allow_unencrypted {
+        if !self.plaintext_allowed() {
             // What Windows measurably does with AllowUnencrypted=false.
             return empty(StatusCode::INTERNAL_SERVER_ERROR);
         }
