@@ -210,6 +210,11 @@ pub struct LabServeArgs {
     /// Port every lab host listens on.
     #[arg(long, default_value_t = 5985)]
     pub port: u16,
+    /// Every host also listens for HTTPS on port 5986, with a certificate
+    /// from the lab's own CA, written beside the inventory as
+    /// `<inventory>.ca.pem` (with --scenario: `https: true` in the file).
+    #[arg(long, conflicts_with = "scenario")]
+    pub https: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,8 +12,8 @@ use cauterize::lab::{self, LabSpec};
 use common::harness::LabRun;
 use std::net::Ipv4Addr;
 
-/// `count` HTTPS hosts from `base`, reached as `inventory_yaml_with_ca`
-/// writes them, with the lab CA in `<inventory>.ca.pem`.
+/// `count` HTTPS hosts from `base`, reached through the inventory `lab
+/// serve` writes for them, with the lab CA in `<inventory>.ca.pem`.
 async fn https_lab(count: u32, base: Ipv4Addr, tweak: impl Fn(&mut LabSpec)) -> LabRun {
     let mut spec = lab::scenario::simple(count, base, 5985);
     for h in &mut spec.hosts {
@@ -21,10 +21,10 @@ async fn https_lab(count: u32, base: Ipv4Addr, tweak: impl Fn(&mut LabSpec)) -> 
     }
     tweak(&mut spec);
     let run = LabRun::start(spec).await;
-    let ca = lab::inventory_out::ca_file_for(&run.inventory);
-    std::fs::write(&ca, run.lab.ca_pem()).unwrap();
-    let name = ca.file_name().unwrap().to_string_lossy().into_owned();
-    std::fs::write(&run.inventory, lab::inventory_out::inventory_yaml_with_ca(run.lab.spec(), &name)).unwrap();
+    // What `lab serve` writes: the inventory, and the CA beside it.
+    let ca = cauterize::commands::lab::write_lab_inventory(&run.lab, &run.inventory).unwrap();
+    assert_eq!(ca, Some(lab::inventory_out::ca_file_for(&run.inventory)));
+    assert_eq!(std::fs::read_to_string(ca.unwrap()).unwrap(), run.lab.ca_pem());
     run
 }
 
