@@ -125,7 +125,27 @@ fn transport_failure(e: &TransportError) -> ScanFailure {
     }
 }
 
+/// Longest failure message kept (a runtime's stderr can be pages long).
+const MAX_MESSAGE_CHARS: usize = 800;
+
+/// `text` cut at [`MAX_MESSAGE_CHARS`], saying so.
+fn bounded(text: String) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => text,
+        Some((at, _)) => format!("{} [... {} more characters; run with -vv for all]", &text[..at], text[at..].chars().count()),
+    }
+}
+
 fn runtime_failure(e: &RuntimeError) -> ScanFailure {
+    let mut f = runtime_failure_full(e);
+    f.message = bounded(f.message);
+    f
+}
+
+fn runtime_failure_full(e: &RuntimeError) -> ScanFailure {
+    if let RuntimeError::NotRun { .. } = e {
+        tracing::debug!("runtime did not run: {e}");
+    }
     match e {
         RuntimeError::Transport(t) => transport_failure(t),
         RuntimeError::TimedOut(_) => ScanFailure {
@@ -136,7 +156,7 @@ fn runtime_failure(e: &RuntimeError) -> ScanFailure {
         RuntimeError::NotRun { .. } => ScanFailure {
             category: Category::NonZeroExit,
             kind: "runtime_not_run".into(),
-            message: format!("{e}; check that PowerShell runs for this account (`cauterize check`)"),
+            message: format!("check that PowerShell runs for this account (`cauterize check`): {e}"),
         },
         other => ScanFailure {
             category: Category::Protocol,
