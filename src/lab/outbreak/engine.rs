@@ -37,7 +37,11 @@ pub struct OutbreakConfig {
 
 impl Default for OutbreakConfig {
     fn default() -> Self {
-        OutbreakConfig { spread_enabled: true, peers_per_attempt: 3, ms17_010: true }
+        OutbreakConfig {
+            spread_enabled: true,
+            peers_per_attempt: 3,
+            ms17_010: true,
+        }
     }
 }
 
@@ -94,7 +98,13 @@ impl Engine {
 
     /// Infect `hosts[index]` with `profile` now (as its first logged-on
     /// user, SYSTEM if none), drawing names from the engine's rng.
-    pub fn seed_infection(&mut self, hosts: &mut [NetHost], index: usize, profile: &malware::FamilyProfile, now: LabTime) {
+    pub fn seed_infection(
+        &mut self,
+        hosts: &mut [NetHost],
+        index: usize,
+        profile: &malware::FamilyProfile,
+        now: LabTime,
+    ) {
         hosts[index].infect(profile, &mut self.rng, now);
     }
 
@@ -169,7 +179,10 @@ impl Engine {
                     self.pending[i].power = false;
                     if matches!(hosts[i].power, Power::Booting { winrm_at } if winrm_at <= at) {
                         hosts[i].power = Power::Up;
-                        events.push(Event { at, kind: EventKind::WinRmUp { host: i } });
+                        events.push(Event {
+                            at,
+                            kind: EventKind::WinRmUp { host: i },
+                        });
                     }
                 }
             }
@@ -187,7 +200,10 @@ impl Engine {
     /// `scan` for one host (after it changed).
     fn scan_one(&mut self, hosts: &[NetHost], i: usize, at: LabTime) {
         let h = &hosts[i];
-        if self.config.spread_enabled && !self.pending[i].spread && let Some(k) = h.spreader() {
+        if self.config.spread_enabled
+            && !self.pending[i].spread
+            && let Some(k) = h.spreader()
+        {
             let interval = h.infections[k].profile.spread_interval_secs.max(1);
             let jitter = self.rng.gen_range(interval / 2..=interval + interval / 2);
             self.pending[i].spread = true;
@@ -201,11 +217,20 @@ impl Engine {
             return;
         }
         for e in malware::tick(&mut h.state, &mut h.infections, at, &mut self.rng) {
-            events.push(Event { at, kind: EventKind::Malware { host: i, event: e } });
+            events.push(Event {
+                at,
+                kind: EventKind::Malware { host: i, event: e },
+            });
         }
     }
 
-    fn spread_from(&mut self, hosts: &mut [NetHost], i: usize, at: LabTime, events: &mut Vec<Event>) {
+    fn spread_from(
+        &mut self,
+        hosts: &mut [NetHost],
+        i: usize,
+        at: LabTime,
+        events: &mut Vec<Event>,
+    ) {
         if !self.config.spread_enabled {
             return;
         }
@@ -221,7 +246,9 @@ impl Engine {
             if j >= i {
                 j += 1;
             }
-            if let Some(kind) = lateral::attempt(hosts, i, j, k, self.config.ms17_010, at, &mut self.rng) {
+            if let Some(kind) =
+                lateral::attempt(hosts, i, j, k, self.config.ms17_010, at, &mut self.rng)
+            {
                 let spread = matches!(kind, EventKind::Spread { .. });
                 events.push(Event { at, kind });
                 if spread {
@@ -234,7 +261,13 @@ impl Engine {
     /// Try one spread from `from` to `to` now (tests, scripted scenarios):
     /// the same rules as a periodic attempt. None when `from` has no live
     /// spreading loader or `to` already runs that family.
-    pub fn attempt_spread(&mut self, hosts: &mut [NetHost], from: usize, to: usize, now: LabTime) -> Option<Event> {
+    pub fn attempt_spread(
+        &mut self,
+        hosts: &mut [NetHost],
+        from: usize,
+        to: usize,
+        now: LabTime,
+    ) -> Option<Event> {
         if self.pending.len() < hosts.len() {
             self.pending.resize(hosts.len(), Pending::default());
         }
@@ -256,7 +289,12 @@ impl Engine {
     /// logged on log on again; `malware::on_boot` starts whatever
     /// persistence is left) and answers WinRM `winrm_delay_secs` later.
     /// With `reboot_hangs` it stays `Hung`.
-    pub fn request_reboot(&mut self, hosts: &mut [NetHost], index: usize, now: LabTime) -> Result<Vec<Event>, RebootError> {
+    pub fn request_reboot(
+        &mut self,
+        hosts: &mut [NetHost],
+        index: usize,
+        now: LabTime,
+    ) -> Result<Vec<Event>, RebootError> {
         if self.pending.len() < hosts.len() {
             self.pending.resize(hosts.len(), Pending::default());
         }
@@ -266,11 +304,26 @@ impl Engine {
         }
         let mut events = Vec::new();
         for e in malware::tick(&mut h.state, &mut h.infections, now, &mut self.rng) {
-            events.push(Event { at: now, kind: EventKind::Malware { host: index, event: e } });
+            events.push(Event {
+                at: now,
+                kind: EventKind::Malware {
+                    host: index,
+                    event: e,
+                },
+            });
         }
-        events.push(Event { at: now, kind: EventKind::ShuttingDown { host: index } });
+        events.push(Event {
+            at: now,
+            kind: EventKind::ShuttingDown { host: index },
+        });
         for e in malware::on_shutdown(&mut h.state, &mut h.infections, now) {
-            events.push(Event { at: now, kind: EventKind::Malware { host: index, event: e } });
+            events.push(Event {
+                at: now,
+                kind: EventKind::Malware {
+                    host: index,
+                    event: e,
+                },
+            });
         }
         h.relogon = if h.relogon_after_boot {
             h.state.logged_on_users().map(|p| p.sid.clone()).collect()
@@ -280,7 +333,10 @@ impl Engine {
         h.state.shutdown();
         if h.reboot_hangs {
             h.power = Power::Hung;
-            events.push(Event { at: now, kind: EventKind::Hung { host: index } });
+            events.push(Event {
+                at: now,
+                kind: EventKind::Hung { host: index },
+            });
             return Ok(events);
         }
         let until = now.plus_secs(h.reboot_down_secs as i64);
@@ -292,7 +348,12 @@ impl Engine {
 
     /// Power a host that is off or hung back on: it boots after
     /// `reboot_down_secs`.
-    pub fn power_on(&mut self, hosts: &mut [NetHost], index: usize, now: LabTime) -> Result<(), RebootError> {
+    pub fn power_on(
+        &mut self,
+        hosts: &mut [NetHost],
+        index: usize,
+        now: LabTime,
+    ) -> Result<(), RebootError> {
         if self.pending.len() < hosts.len() {
             self.pending.resize(hosts.len(), Pending::default());
         }
@@ -312,13 +373,20 @@ impl Engine {
         let rep = h.state.boot(at);
         events.push(Event {
             at,
-            kind: EventKind::Booted { host: i, renames: rep.renames, boot_count: h.state.boot_count },
+            kind: EventKind::Booted {
+                host: i,
+                renames: rep.renames,
+                boot_count: h.state.boot_count,
+            },
         });
         for sid in std::mem::take(&mut h.relogon) {
             let _ = h.state.logon(&sid, at);
         }
         for e in malware::on_boot(&mut h.state, &mut h.infections, at, &mut self.rng) {
-            events.push(Event { at, kind: EventKind::Malware { host: i, event: e } });
+            events.push(Event {
+                at,
+                kind: EventKind::Malware { host: i, event: e },
+            });
         }
         let winrm_at = at.plus_secs(h.winrm_delay_secs as i64);
         h.power = Power::Booting { winrm_at };

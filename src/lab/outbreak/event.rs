@@ -18,22 +18,45 @@ pub enum Side {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
     /// A loader moved to another host.
-    Spread { from: usize, to: usize, family: Family, vector: Vector },
+    Spread {
+        from: usize,
+        to: usize,
+        family: Family,
+        vector: Vector,
+    },
     /// A firewall stopped TCP 445; `rule` is the block rule, None when the
     /// default policy did.
-    SpreadBlocked { from: usize, to: usize, family: Family, by: Side, rule: Option<String> },
+    SpreadBlocked {
+        from: usize,
+        to: usize,
+        family: Family,
+        by: Side,
+        rule: Option<String>,
+    },
     /// SMB reached the target but there was no way in (different local
     /// admin password, no domain credential, MS17-010 patched).
-    SpreadDenied { from: usize, to: usize, family: Family },
+    SpreadDenied {
+        from: usize,
+        to: usize,
+        family: Family,
+    },
     /// The target was off.
-    SpreadUnreachable { from: usize, to: usize, family: Family },
+    SpreadUnreachable {
+        from: usize,
+        to: usize,
+        family: Family,
+    },
     /// Something a loader did on a host (watchdog re-creation, shutdown
     /// write, start, Qakbot's start-up clean-up).
     Malware { host: usize, event: MalwareEvent },
     /// A reboot began (loaders had their shutdown hook).
     ShuttingDown { host: usize },
     /// The host booted: the pending-rename queue ran with these results.
-    Booted { host: usize, renames: Vec<(PendingOp, Result<(), FsError>)>, boot_count: u32 },
+    Booted {
+        host: usize,
+        renames: Vec<(PendingOp, Result<(), FsError>)>,
+        boot_count: u32,
+    },
     /// WinRM answers again.
     WinRmUp { host: usize },
     /// The reboot hung.

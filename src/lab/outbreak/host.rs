@@ -98,7 +98,11 @@ impl NetHost {
 
     /// Any live loader.
     pub fn is_infected(&self) -> bool {
-        self.power.is_running() && self.infections.iter().any(|i| malware::is_live(&self.state, i))
+        self.power.is_running()
+            && self
+                .infections
+                .iter()
+                .any(|i| malware::is_live(&self.state, i))
     }
 
     /// Ground truth for this host.

@@ -25,22 +25,33 @@ pub const SMB_PORT: u16 = 445;
 
 /// Whether TCP 445 gets from `src` to `dst`: Ok, or which side blocked
 /// and by which rule.
-pub fn smb_path(src: &NetHost, dst_addr: Ipv4Addr, dst: &NetHost, src_addr: Ipv4Addr) -> Result<(), (Side, Option<String>)> {
+pub fn smb_path(
+    src: &NetHost,
+    dst_addr: Ipv4Addr,
+    dst: &NetHost,
+    src_addr: Ipv4Addr,
+) -> Result<(), (Side, Option<String>)> {
     let rule = |r: Reason| match r {
         Reason::BlockRule(n) => Some(n),
         _ => None,
     };
-    let out = src
-        .state
-        .firewall
-        .decide_explained(Direction::Out, Protocol::Tcp, SMB_SOURCE_PORT, dst_addr, SMB_PORT);
+    let out = src.state.firewall.decide_explained(
+        Direction::Out,
+        Protocol::Tcp,
+        SMB_SOURCE_PORT,
+        dst_addr,
+        SMB_PORT,
+    );
     if out.verdict == Verdict::Block {
         return Err((Side::Source, rule(out.reason)));
     }
-    let inn = dst
-        .state
-        .firewall
-        .decide_explained(Direction::In, Protocol::Tcp, SMB_PORT, src_addr, SMB_SOURCE_PORT);
+    let inn = dst.state.firewall.decide_explained(
+        Direction::In,
+        Protocol::Tcp,
+        SMB_PORT,
+        src_addr,
+        SMB_SOURCE_PORT,
+    );
     if inn.verdict == Verdict::Block {
         return Err((Side::Target, rule(inn.reason)));
     }
@@ -92,7 +103,13 @@ pub(crate) fn attempt(
         return Some(EventKind::SpreadUnreachable { from, to, family });
     }
     if let Err((by, rule)) = smb_path(src, dst.address, dst, src.address) {
-        return Some(EventKind::SpreadBlocked { from, to, family, by, rule });
+        return Some(EventKind::SpreadBlocked {
+            from,
+            to,
+            family,
+            by,
+            rule,
+        });
     }
     let Some(vector) = way_in(src, dst, ms17_010) else {
         return Some(EventKind::SpreadDenied { from, to, family });
@@ -104,7 +121,15 @@ pub(crate) fn attempt(
     let inf = dst.infect(&profile, rng, now);
     let _ = inf;
     if let Some(last) = dst.infections.last_mut() {
-        last.origin = Origin::Spread { from: source, vector };
+        last.origin = Origin::Spread {
+            from: source,
+            vector,
+        };
     }
-    Some(EventKind::Spread { from, to, family, vector })
+    Some(EventKind::Spread {
+        from,
+        to,
+        family,
+        vector,
+    })
 }

@@ -10,7 +10,9 @@ use crate::lab::world::netaddr::{AddressList, Ipv4Range, PortList, complement};
 
 /// Enable the stock "File and Printer Sharing" inbound rules.
 pub fn open_smb(state: &mut HostState) {
-    state.firewall.set_group_enabled("File and Printer Sharing", true);
+    state
+        .firewall
+        .set_group_enabled("File and Printer Sharing", true);
 }
 
 /// Block rules for SMB in and out, for every remote address except
@@ -22,7 +24,12 @@ pub fn smb_block_rules(name: &str, exempt: &[Ipv4Range]) -> Vec<FirewallRule> {
     }
     let mut out = Vec::new();
     for (dir, suffix) in [(Direction::In, "In"), (Direction::Out, "Out")] {
-        let mut r = FirewallRule::new(&format!("{name} (SMB-{suffix})"), dir, Verdict::Block, Protocol::Tcp);
+        let mut r = FirewallRule::new(
+            &format!("{name} (SMB-{suffix})"),
+            dir,
+            Verdict::Block,
+            Protocol::Tcp,
+        );
         match dir {
             Direction::In => r.local_ports = PortList::ports(&[445, 139]),
             Direction::Out => r.remote_ports = PortList::ports(&[445, 139]),

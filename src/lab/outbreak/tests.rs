@@ -6,7 +6,9 @@ use std::net::Ipv4Addr;
 use std::time::Instant;
 
 use super::*;
-use crate::lab::malware::{self, Artifact, ArtifactRole, Family, FamilyProfile, MalwareEvent, Vector};
+use crate::lab::malware::{
+    self, Artifact, ArtifactRole, Family, FamilyProfile, MalwareEvent, Vector,
+};
 use crate::lab::world::baseline::{BaselineSpec, UserSpec};
 use crate::lab::world::firewall::Direction;
 use crate::lab::world::host::HostState;
@@ -23,7 +25,12 @@ fn addr(i: usize) -> Ipv4Addr {
 
 /// A baseline workstation (alice logged on) at `addr(i)`.
 fn ws(i: usize, password: &str, smb_open: bool, patched: bool, role: Role) -> NetHost {
-    let mut s = BaselineSpec::new(&format!("WS-{i:05}"), Os::win10_22h2(), role, vec![UserSpec::domain("alice", true)]);
+    let mut s = BaselineSpec::new(
+        &format!("WS-{i:05}"),
+        Os::win10_22h2(),
+        role,
+        vec![UserSpec::domain("alice", true)],
+    );
     s.address = addr(i);
     s.local_admin_password = password.into();
     s.ms17_010_patched = patched;
@@ -46,18 +53,39 @@ fn kind(e: Option<Event>) -> EventKind {
 
 #[test]
 fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
-    let net = || vec![ws(0, "Shared1!", true, true, Role::Workstation), ws(1, "Shared1!", true, true, Role::Workstation)];
-    let in_rules: Vec<_> = smb::smb_block_rules("cauterize containment", &[]).into_iter().filter(|r| r.direction == Direction::In).collect();
-    let out_rules: Vec<_> = smb::smb_block_rules("cauterize containment", &[]).into_iter().filter(|r| r.direction == Direction::Out).collect();
+    let net = || {
+        vec![
+            ws(0, "Shared1!", true, true, Role::Workstation),
+            ws(1, "Shared1!", true, true, Role::Workstation),
+        ]
+    };
+    let in_rules: Vec<_> = smb::smb_block_rules("cauterize containment", &[])
+        .into_iter()
+        .filter(|r| r.direction == Direction::In)
+        .collect();
+    let out_rules: Vec<_> = smb::smb_block_rules("cauterize containment", &[])
+        .into_iter()
+        .filter(|r| r.direction == Direction::Out)
+        .collect();
 
     // open: it spreads
     let mut hosts = net();
     let mut e = Engine::new(1, OutbreakConfig::default());
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(60)));
-    assert_eq!(k, EventKind::Spread { from: 0, to: 1, family: Family::Emotet, vector: Vector::SharedLocalAdmin });
+    assert_eq!(
+        k,
+        EventKind::Spread {
+            from: 0,
+            to: 1,
+            family: Family::Emotet,
+            vector: Vector::SharedLocalAdmin
+        }
+    );
     assert!(hosts[1].is_infected());
-    assert!(matches!(hosts[1].infections[0].origin, malware::Origin::Spread { from, vector: Vector::SharedLocalAdmin } if from == addr(0)));
+    assert!(
+        matches!(hosts[1].infections[0].origin, malware::Origin::Spread { from, vector: Vector::SharedLocalAdmin } if from == addr(0))
+    );
 
     // the source's outbound rule stops it
     let mut hosts = net();
@@ -66,7 +94,17 @@ fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
     }
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(60)));
-    assert!(matches!(k, EventKind::SpreadBlocked { by: Side::Source, rule: Some(_), .. }), "{k:?}");
+    assert!(
+        matches!(
+            k,
+            EventKind::SpreadBlocked {
+                by: Side::Source,
+                rule: Some(_),
+                ..
+            }
+        ),
+        "{k:?}"
+    );
     assert!(!hosts[1].is_infected());
 
     // the peer's inbound rule stops it
@@ -76,20 +114,47 @@ fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
     }
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(60)));
-    assert!(matches!(k, EventKind::SpreadBlocked { by: Side::Target, rule: Some(_), .. }), "{k:?}");
+    assert!(
+        matches!(
+            k,
+            EventKind::SpreadBlocked {
+                by: Side::Target,
+                rule: Some(_),
+                ..
+            }
+        ),
+        "{k:?}"
+    );
 
     // a stock workstation (File and Printer Sharing off) refuses by default policy
-    let mut hosts = vec![ws(0, "Shared1!", true, true, Role::Workstation), ws(1, "Shared1!", false, true, Role::Workstation)];
+    let mut hosts = vec![
+        ws(0, "Shared1!", true, true, Role::Workstation),
+        ws(1, "Shared1!", false, true, Role::Workstation),
+    ];
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(60)));
-    assert!(matches!(k, EventKind::SpreadBlocked { by: Side::Target, rule: None, .. }), "{k:?}");
+    assert!(
+        matches!(
+            k,
+            EventKind::SpreadBlocked {
+                by: Side::Target,
+                rule: None,
+                ..
+            }
+        ),
+        "{k:?}"
+    );
 
     // and through the periodic engine: two hosts, SMB open, an hour later both are infected
     let mut hosts = net();
     let mut e = Engine::new(2, OutbreakConfig::default());
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let ev = e.step(&mut hosts, T0.plus_secs(3600));
-    assert!(ev.iter().any(|x| matches!(x.kind, EventKind::Spread { .. })), "{ev:?}");
+    assert!(
+        ev.iter()
+            .any(|x| matches!(x.kind, EventKind::Spread { .. })),
+        "{ev:?}"
+    );
     assert_eq!(Engine::infected_count(&hosts), 2);
 }
 
@@ -106,15 +171,36 @@ fn remote_address_exemption_lets_the_dcs_smb_through_but_not_a_peers() {
     let mut e = Engine::new(3, OutbreakConfig::default());
     e.seed_infection(&mut hosts, 1, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 1, 2, T0.plus_secs(10)));
-    assert!(matches!(k, EventKind::SpreadBlocked { by: Side::Target, .. }), "peer blocked: {k:?}");
+    assert!(
+        matches!(
+            k,
+            EventKind::SpreadBlocked {
+                by: Side::Target,
+                ..
+            }
+        ),
+        "peer blocked: {k:?}"
+    );
     // the DC's traffic still reaches it (which is why the exempt set must stay small)
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 2, T0.plus_secs(20)));
-    assert!(matches!(k, EventKind::Spread { from: 0, to: 2, .. }), "DC allowed: {k:?}");
+    assert!(
+        matches!(k, EventKind::Spread { from: 0, to: 2, .. }),
+        "DC allowed: {k:?}"
+    );
     // host 2's own outbound rule keeps it from reaching the peer, but not the DC
     hosts[1].infections.clear(); // (a fresh peer)
     let k = kind(e.attempt_spread(&mut hosts, 2, 1, T0.plus_secs(30)));
-    assert!(matches!(k, EventKind::SpreadBlocked { by: Side::Source, .. }), "{k:?}");
+    assert!(
+        matches!(
+            k,
+            EventKind::SpreadBlocked {
+                by: Side::Source,
+                ..
+            }
+        ),
+        "{k:?}"
+    );
 }
 
 #[test]
@@ -124,33 +210,77 @@ fn ms17_010_spreads_only_to_unpatched_hosts() {
         ws(1, "Bravo2!", true, false, Role::Workstation),
         ws(2, "Charlie3!", true, true, Role::Workstation),
     ];
-    let mut off = Engine::new(4, OutbreakConfig { ms17_010: false, ..Default::default() });
+    let mut off = Engine::new(
+        4,
+        OutbreakConfig {
+            ms17_010: false,
+            ..Default::default()
+        },
+    );
     off.seed_infection(&mut hosts, 0, &emotet(), T0);
-    assert!(matches!(kind(off.attempt_spread(&mut hosts, 0, 1, T0)), EventKind::SpreadDenied { .. }));
+    assert!(matches!(
+        kind(off.attempt_spread(&mut hosts, 0, 1, T0)),
+        EventKind::SpreadDenied { .. }
+    ));
     let mut e = Engine::new(4, OutbreakConfig::default());
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(5)));
-    assert_eq!(k, EventKind::Spread { from: 0, to: 1, family: Family::Emotet, vector: Vector::Ms17010 });
+    assert_eq!(
+        k,
+        EventKind::Spread {
+            from: 0,
+            to: 1,
+            family: Family::Emotet,
+            vector: Vector::Ms17010
+        }
+    );
     let k = kind(e.attempt_spread(&mut hosts, 0, 2, T0.plus_secs(5)));
-    assert_eq!(k, EventKind::SpreadDenied { from: 0, to: 2, family: Family::Emotet });
+    assert_eq!(
+        k,
+        EventKind::SpreadDenied {
+            from: 0,
+            to: 2,
+            family: Family::Emotet
+        }
+    );
     assert!(!hosts[2].is_infected());
 }
 
 #[test]
 fn a_harvested_domain_credential_opens_hosts_of_the_same_domain() {
-    let mut hosts = vec![ws(0, "Alpha1!", true, true, Role::Workstation), ws(1, "Bravo2!", true, true, Role::Workstation)];
+    let mut hosts = vec![
+        ws(0, "Alpha1!", true, true, Role::Workstation),
+        ws(1, "Bravo2!", true, true, Role::Workstation),
+    ];
     let mut e = Engine::new(5, OutbreakConfig::default());
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
-    assert!(matches!(kind(e.attempt_spread(&mut hosts, 0, 1, T0)), EventKind::SpreadDenied { .. }));
+    assert!(matches!(
+        kind(e.attempt_spread(&mut hosts, 0, 1, T0)),
+        EventKind::SpreadDenied { .. }
+    ));
     hosts[0].harvested_domain_creds = true;
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(1)));
-    assert!(matches!(k, EventKind::Spread { vector: Vector::HarvestedDomainCred, .. }), "{k:?}");
+    assert!(
+        matches!(
+            k,
+            EventKind::Spread {
+                vector: Vector::HarvestedDomainCred,
+                ..
+            }
+        ),
+        "{k:?}"
+    );
 }
 
 /// Qakbot on host 0; returns (engine, hosts, shutdown DLL path).
 fn qakbot_host() -> (Engine, Vec<NetHost>, String) {
     let mut hosts = vec![ws(0, "Shared1!", true, true, Role::Workstation)];
     let mut e = Engine::new(6, OutbreakConfig::default());
-    e.seed_infection(&mut hosts, 0, &FamilyProfile::documented(Family::Qakbot).without_spread(), T0);
+    e.seed_infection(
+        &mut hosts,
+        0,
+        &FamilyProfile::documented(Family::Qakbot).without_spread(),
+        T0,
+    );
     let dll = hosts[0].infections[0]
         .shutdown_plan()
         .into_iter()
@@ -167,17 +297,37 @@ fn reboot_takes_time_refuses_winrm_while_down_and_qakbot_comes_back_without_the_
     let (mut e, mut hosts, dll) = qakbot_host();
     let t = T0.plus_secs(300);
     let ev = e.request_reboot(&mut hosts, 0, t).unwrap();
-    assert!(ev.iter().any(|x| matches!(&x.kind, EventKind::Malware { event: MalwareEvent::ShutdownWrite { error: None, .. }, .. })));
+    assert!(ev.iter().any(|x| matches!(
+        &x.kind,
+        EventKind::Malware {
+            event: MalwareEvent::ShutdownWrite { error: None, .. },
+            ..
+        }
+    )));
     assert!(matches!(hosts[0].power, Power::Down { .. }) && !hosts[0].power.accepts_winrm());
     assert!(e.request_reboot(&mut hosts, 0, t.plus_secs(1)).is_err());
     e.step(&mut hosts, t.plus_secs(60));
     assert!(!hosts[0].power.is_running(), "still down after 60 s");
     let boots = hosts[0].state.boot_count;
     let ev = e.step(&mut hosts, t.plus_secs(100));
-    assert!(ev.iter().any(|x| matches!(x.kind, EventKind::Booted { boot_count, .. } if boot_count == boots + 1)), "{ev:?}");
-    assert!(matches!(hosts[0].power, Power::Booting { .. }), "WinRM not yet");
-    assert!(hosts[0].is_infected(), "the Run value written at shutdown started it again");
-    assert!(!hosts[0].state.files.exists(&dll), "and it deleted its DLL at start-up");
+    assert!(
+        ev.iter().any(
+            |x| matches!(x.kind, EventKind::Booted { boot_count, .. } if boot_count == boots + 1)
+        ),
+        "{ev:?}"
+    );
+    assert!(
+        matches!(hosts[0].power, Power::Booting { .. }),
+        "WinRM not yet"
+    );
+    assert!(
+        hosts[0].is_infected(),
+        "the Run value written at shutdown started it again"
+    );
+    assert!(
+        !hosts[0].state.files.exists(&dll),
+        "and it deleted its DLL at start-up"
+    );
     e.step(&mut hosts, t.plus_secs(200));
     assert_eq!(hosts[0].power, Power::Up);
 }
@@ -186,7 +336,10 @@ fn reboot_takes_time_refuses_winrm_while_down_and_qakbot_comes_back_without_the_
 fn the_rename_queue_runs_before_persistence_at_boot_so_a_rewritten_run_key_starts_nothing() {
     let (mut e, mut hosts, dll) = qakbot_host();
     // the operator queues the path Qakbot will write for deletion at boot
-    hosts[0].state.queue_pending(&PendingOp::delete(&dll)).unwrap();
+    hosts[0]
+        .state
+        .queue_pending(&PendingOp::delete(&dll))
+        .unwrap();
     let t = T0.plus_secs(300);
     e.request_reboot(&mut hosts, 0, t).unwrap();
     assert!(hosts[0].state.files.exists(&dll), "written at shutdown");
@@ -205,8 +358,15 @@ fn the_rename_queue_runs_before_persistence_at_boot_so_a_rewritten_run_key_start
     let p = hosts[0].presence();
     let q = p.family(Family::Qakbot).unwrap();
     assert!(!q.live() && q.files.is_empty());
-    let run_values = q.persistence.iter().filter(|a| matches!(a.what, Artifact::RegValue { .. })).count();
-    assert_eq!(run_values, 1, "a leftover Run value to remove after boot: {q:?}");
+    let run_values = q
+        .persistence
+        .iter()
+        .filter(|a| matches!(a.what, Artifact::RegValue { .. }))
+        .count();
+    assert_eq!(
+        run_values, 1,
+        "a leftover Run value to remove after boot: {q:?}"
+    );
 }
 
 #[test]
@@ -224,7 +384,9 @@ fn a_hanging_reboot_stays_hung_until_powered_on() {
 
 /// 200 hosts, shared local admin password, SMB open, 5 seeded infections.
 fn network(n: usize) -> Vec<NetHost> {
-    (0..n).map(|i| ws(i, "Shared1!", true, i % 4 != 0, Role::Workstation)).collect()
+    (0..n)
+        .map(|i| ws(i, "Shared1!", true, i % 4 != 0, Role::Workstation))
+        .collect()
 }
 
 fn simulate(mut hosts: Vec<NetHost>, seed: u64) -> (usize, usize, Vec<Event>) {
@@ -248,7 +410,13 @@ fn outbreak_on_200_hosts_grows_without_intervention_and_not_with_smb_blocked_eve
     println!("no intervention: {start} -> {end} infected in 6 lab hours");
     assert_eq!(start, 5);
     assert!(end > 50, "{end}");
-    assert!(ev.iter().any(|x| matches!(x.kind, EventKind::Spread { vector: Vector::SharedLocalAdmin, .. })));
+    assert!(ev.iter().any(|x| matches!(
+        x.kind,
+        EventKind::Spread {
+            vector: Vector::SharedLocalAdmin,
+            ..
+        }
+    )));
 
     let mut hosts = network(200);
     for h in &mut hosts {
@@ -257,7 +425,13 @@ fn outbreak_on_200_hosts_grows_without_intervention_and_not_with_smb_blocked_eve
     let (start, end, ev) = simulate(hosts, 11);
     println!("SMB blocked: {start} -> {end} infected");
     assert_eq!((start, end), (5, 5));
-    assert!(ev.iter().any(|x| matches!(x.kind, EventKind::SpreadBlocked { by: Side::Source, .. })));
+    assert!(ev.iter().any(|x| matches!(
+        x.kind,
+        EventKind::SpreadBlocked {
+            by: Side::Source,
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -273,14 +447,20 @@ fn ten_thousand_hosts_with_20_percent_infected_step_one_lab_hour() {
     // 40 distinct clean installs, cloned to 10,000 hosts with their own
     // names, addresses and passwords (the engine's cost is what is measured)
     let built = Instant::now();
-    let templates: Vec<NetHost> = (0..40).map(|i| ws(i, "x", true, i % 3 != 0, Role::Workstation)).collect();
+    let templates: Vec<NetHost> = (0..40)
+        .map(|i| ws(i, "x", true, i % 3 != 0, Role::Workstation))
+        .collect();
     let mut hosts: Vec<NetHost> = (0..10_000)
         .map(|i| {
             let mut h = templates[i % 40].clone();
             h.state.name = format!("WS-{i:05}");
             h.address = addr(i);
             h.state.address = h.address;
-            h.state.local_admin_password = if i % 2 == 0 { "Shared1!".into() } else { format!("Unique{i}!") };
+            h.state.local_admin_password = if i % 2 == 0 {
+                "Shared1!".into()
+            } else {
+                format!("Unique{i}!")
+            };
             h
         })
         .collect();
@@ -295,7 +475,10 @@ fn ten_thousand_hosts_with_20_percent_infected_step_one_lab_hour() {
     let ev = e.step(&mut hosts, T0.plus_secs(3600));
     let secs = t.elapsed().as_secs_f64();
     let after = Engine::infected_count(&hosts);
-    let spreads = ev.iter().filter(|x| matches!(x.kind, EventKind::Spread { .. })).count();
+    let spreads = ev
+        .iter()
+        .filter(|x| matches!(x.kind, EventKind::Spread { .. }))
+        .count();
     println!(
         "10,000 hosts (built in {build_secs:.1} s): one lab hour stepped in {secs:.2} s; {} events, {spreads} spreads, infected {before} -> {after}",
         ev.len()
