@@ -17,16 +17,26 @@ use std::net::Ipv4Addr;
 
 /// A lab of `count` hosts from 127.85.<net>.1 with `arrange` applied to its
 /// world (infections, benign software), and the inventory that reaches it.
-async fn lab_run(net: u8, count: u32, arrange: impl FnOnce(&mut lab::LabSpec, &mut WorldSpec)) -> LabRun {
+async fn lab_run(
+    net: u8,
+    count: u32,
+    arrange: impl FnOnce(&mut lab::LabSpec, &mut WorldSpec),
+) -> LabRun {
     common::harness::raise_fd_limit();
     let mut spec = lab::scenario::simple(count, Ipv4Addr::new(127, 85, net, 1), 5985);
     let mut world = WorldSpec::derived(&spec, LabSettings::default());
     arrange(&mut spec, &mut world);
-    let lab = Lab::start_world(spec.clone(), world).await.expect("lab starts");
+    let lab = Lab::start_world(spec.clone(), world)
+        .await
+        .expect("lab starts");
     let dir = tempfile::tempdir().expect("temp dir");
     let inventory = dir.path().join("inventory.yml");
     std::fs::write(&inventory, lab::inventory_out::inventory_yaml(&spec)).expect("inventory");
-    LabRun { lab, dir, inventory }
+    LabRun {
+        lab,
+        dir,
+        inventory,
+    }
 }
 
 fn quiet(f: Family) -> FamilyProfile {
@@ -44,7 +54,9 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
         world.hosts[0].infections.push(quiet(Family::Emotet));
         world.hosts[1].infections.push(quiet(Family::TrickBot));
         world.hosts[2].benign.push(BenignProduct::OneDrive);
-        world.hosts[2].benign.push(BenignProduct::LogitechDownloadAssistant);
+        world.hosts[2]
+            .benign
+            .push(BenignProduct::LogitechDownloadAssistant);
         world.hosts[4].infections.push(quiet(Family::Qakbot));
         spec.hosts[3].fault = HostFault::Down;
     })
@@ -53,7 +65,9 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
     let eng = engagement.display().to_string();
 
     // ---- scan ----
-    let out = run.cauterize("scan", &["--engagement", &eng, "--json", "--forks", "5"]).await;
+    let out = run
+        .cauterize("scan", &["--engagement", &eng, "--json", "--forks", "5"])
+        .await;
     println!("{}\n{}", out.stdout, out.stderr);
     assert_eq!(out.code, cauterize::exit::PARTIAL, "stderr: {}", out.stderr);
     assert_eq!(out.json_lines().len(), 5);
@@ -61,35 +75,63 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
     assert_eq!(down["status"], "failed");
     assert_eq!(down["kind"], "unreachable");
 
-    for (name, family) in [("WS-001", "Emotet"), ("WS-002", "TrickBot"), ("WS-005", "Qakbot")] {
+    for (name, family) in [
+        ("WS-001", "Emotet"),
+        ("WS-002", "TrickBot"),
+        ("WS-005", "Qakbot"),
+    ] {
         let line = out.host(name);
         assert_eq!(line["status"], "ok", "{line}");
         assert!(line["snapshot_id"].as_i64().is_some(), "{line}");
         let findings = line["findings"].as_array().unwrap();
-        assert!(findings.iter().any(|f| f["family"] == family), "{name}: no {family} finding: {line}");
+        assert!(
+            findings.iter().any(|f| f["family"] == family),
+            "{name}: no {family} finding: {line}"
+        );
         for f in findings {
-            for k in ["rule_id", "confidence", "certain", "artifact", "description", "reasons", "target_files", "allowlisted"] {
+            for k in [
+                "rule_id",
+                "confidence",
+                "certain",
+                "artifact",
+                "description",
+                "reasons",
+                "target_files",
+                "allowlisted",
+            ] {
                 assert!(f.get(k).is_some(), "{k} missing: {f}");
             }
             // Never the launcher.
             for t in f["target_files"].as_array().unwrap() {
                 let t = t.as_str().unwrap().to_lowercase();
-                assert!(!t.ends_with("\\rundll32.exe") && !t.ends_with("\\regsvr32.exe"), "{f}");
+                assert!(
+                    !t.ends_with("\\rundll32.exe") && !t.ends_with("\\regsvr32.exe"),
+                    "{f}"
+                );
             }
         }
         // Every payload file the lab says is on disk is a finding's target.
         let truth = run.lab.truth(name);
         for (_, file) in &truth.files {
             assert!(
-                findings.iter().any(|f| f["target_files"].as_array().unwrap().iter().any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case(file)))
-                    || f["artifact"]["path"].as_str().is_some_and(|p| p.eq_ignore_ascii_case(file))),
+                findings.iter().any(|f| f["target_files"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case(file)))
+                    || f["artifact"]["path"]
+                        .as_str()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(file))),
                 "{name}: payload {file} not found: {line}"
             );
         }
     }
     let clean = out.host("WS-003");
     assert_eq!(clean["status"], "ok");
-    assert_eq!(clean["finding_count"], 0, "benign software flagged: {clean}");
+    assert_eq!(
+        clean["finding_count"], 0,
+        "benign software flagged: {clean}"
+    );
 
     // ---- the journal ----
     let db = engagement.join("cauterize.db");
@@ -102,55 +144,111 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
         assert_eq!(runs[0].exit_code, Some(cauterize::exit::PARTIAL));
         assert!(runs[0].argv.iter().any(|a| a == "--engagement"));
         let latest = j.latest_scans(None).unwrap();
-        assert_eq!(latest.iter().map(|s| s.host.as_str()).collect::<Vec<_>>(), ["WS-001", "WS-002", "WS-003", "WS-005"]);
-        assert!(latest[0].findings.iter().any(|f| f.family == cauterize::detect::Family::Emotet));
+        assert_eq!(
+            latest.iter().map(|s| s.host.as_str()).collect::<Vec<_>>(),
+            ["WS-001", "WS-002", "WS-003", "WS-005"]
+        );
+        assert!(
+            latest[0]
+                .findings
+                .iter()
+                .any(|f| f.family == cauterize::detect::Family::Emotet)
+        );
         let failed = j.last_failures().unwrap();
         assert_eq!(failed.len(), 1);
-        assert_eq!((failed[0].host.as_str(), failed[0].kind.as_str()), ("WS-004", "unreachable"));
+        assert_eq!(
+            (failed[0].host.as_str(), failed[0].kind.as_str()),
+            ("WS-004", "unreachable")
+        );
     }
 
     // ---- plan ----
     let plan_path = run.dir.path().join("plan.yml");
     let plan_arg = plan_path.display().to_string();
-    let out = run.cauterize("plan", &["--engagement", &eng, "-o", &plan_arg]).await;
+    let out = run
+        .cauterize("plan", &["--engagement", &eng, "-o", &plan_arg])
+        .await;
     println!("{}\n{}", out.stdout, out.stderr);
-    assert_eq!(out.code, cauterize::exit::PARTIAL, "WS-004 has no scan: {}", out.stderr);
-    assert!(out.stdout.contains("HOST") && out.stdout.contains("KILLS"), "{}", out.stdout);
+    assert_eq!(
+        out.code,
+        cauterize::exit::PARTIAL,
+        "WS-004 has no scan: {}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("HOST") && out.stdout.contains("KILLS"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("WS-004: unreachable"), "{}", out.stdout);
     let text = std::fs::read_to_string(&plan_path).unwrap();
     println!("{text}");
     let host_section = |name: &str| -> String {
-        let start = text.find(&format!("  '{name}':")).unwrap_or_else(|| panic!("{name} not in plan"));
+        let start = text
+            .find(&format!("  '{name}':"))
+            .unwrap_or_else(|| panic!("{name} not in plan"));
         let rest = &text[start + 4..];
         let end = rest.find("\n  '").map(|e| e + 1).unwrap_or(rest.len());
         rest[..end].to_string()
     };
     let active_ops = |section: &str| -> Vec<String> {
-        let Some(ops) = section.split("    inactive:").next() else { return vec![] };
-        ops.lines().filter(|l| l.trim_start().starts_with("- {op:")).map(String::from).collect()
+        let Some(ops) = section.split("    inactive:").next() else {
+            return vec![];
+        };
+        ops.lines()
+            .filter(|l| l.trim_start().starts_with("- {op:"))
+            .map(String::from)
+            .collect()
     };
     let emotet = active_ops(&host_section("WS-001"));
     let truth = run.lab.truth("WS-001");
     // Kills first, each loader process by its PID.
     assert!(emotet[0].contains("op: kill_process"), "{emotet:#?}");
     for (_, pid) in &truth.loader_processes {
-        assert!(emotet.iter().any(|l| l.contains(&format!("op: kill_process, pid: {pid},"))), "pid {pid} not killed: {emotet:#?}");
+        assert!(
+            emotet
+                .iter()
+                .any(|l| l.contains(&format!("op: kill_process, pid: {pid},"))),
+            "pid {pid} not killed: {emotet:#?}"
+        );
     }
-    let first_non_kill = emotet.iter().position(|l| !l.contains("kill_process")).unwrap();
-    assert!(emotet[first_non_kill..].iter().all(|l| !l.contains("kill_process")), "{emotet:#?}");
+    let first_non_kill = emotet
+        .iter()
+        .position(|l| !l.contains("kill_process"))
+        .unwrap();
+    assert!(
+        emotet[first_non_kill..]
+            .iter()
+            .all(|l| !l.contains("kill_process")),
+        "{emotet:#?}"
+    );
     // The Run value, with the data the scan saw.
-    assert!(emotet.iter().any(|l| l.contains("op: delete_registry_value") && l.contains("expected_data: ")), "{emotet:#?}");
+    assert!(
+        emotet
+            .iter()
+            .any(|l| l.contains("op: delete_registry_value") && l.contains("expected_data: ")),
+        "{emotet:#?}"
+    );
     // Every payload file: deleted (falling back to the boot queue) or queued.
     for (_, file) in &truth.files {
         assert!(
-            emotet.iter().any(|l| (l.contains("op: delete_file") || l.contains("op: queue_delete_on_reboot")) && l.to_lowercase().contains(&file.to_lowercase())),
+            emotet.iter().any(|l| (l.contains("op: delete_file")
+                || l.contains("op: queue_delete_on_reboot"))
+                && l.to_lowercase().contains(&file.to_lowercase())),
             "{file} not planned: {emotet:#?}"
         );
     }
     for l in &emotet {
-        assert!(!l.to_lowercase().contains("rundll32.exe', expected_sha256"), "launcher targeted: {l}");
+        assert!(
+            !l.to_lowercase().contains("rundll32.exe', expected_sha256"),
+            "launcher targeted: {l}"
+        );
     }
-    assert!(host_section("WS-003").contains("ops: []"), "{}", host_section("WS-003"));
+    assert!(
+        host_section("WS-003").contains("ops: []"),
+        "{}",
+        host_section("WS-003")
+    );
     assert!(text.contains("unscanned:\n  - {host: 'WS-004'"), "{text}");
 
     // The reviewed file reads back against the journal.
@@ -162,14 +260,19 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
     drop(j);
 
     // Refuses to overwrite a plan that may hold edits.
-    let again = run.cauterize("plan", &["--engagement", &eng, "-o", &plan_arg]).await;
+    let again = run
+        .cauterize("plan", &["--engagement", &eng, "-o", &plan_arg])
+        .await;
     assert_eq!(again.code, cauterize::exit::USAGE, "{}", again.stderr);
     assert!(again.stderr.contains("--force"), "{}", again.stderr);
 
     // No secret anywhere in the engagement folder.
     for entry in std::fs::read_dir(&engagement).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(!contains_bytes(&bytes, lab::scenario::LAB_PASSWORD), "the password is in the journal");
+        assert!(
+            !contains_bytes(&bytes, lab::scenario::LAB_PASSWORD),
+            "the password is in the journal"
+        );
     }
 }
 
@@ -182,7 +285,9 @@ async fn scan_reports_hosts_it_cannot_reach_and_records_them() {
     .await;
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
-    let out = run.cauterize("scan", &["--engagement", &eng, "--json"]).await;
+    let out = run
+        .cauterize("scan", &["--engagement", &eng, "--json"])
+        .await;
     assert_eq!(out.code, cauterize::exit::ALL_FAILED, "{}", out.stderr);
     for name in ["WS-001", "WS-002"] {
         let line = out.host(name);
@@ -190,10 +295,24 @@ async fn scan_reports_hosts_it_cannot_reach_and_records_them() {
         assert_eq!(line["kind"], "unreachable", "{line}");
         assert_eq!(line["findings"], serde_json::json!([]));
     }
-    assert!(out.stderr.contains("0 scanned (0 with findings), 2 failed (2 unreachable)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("0 scanned (0 with findings), 2 failed (2 unreachable)"),
+        "{}",
+        out.stderr
+    );
     let text = run.cauterize("scan", &["--engagement", &eng]).await;
-    assert!(text.stdout.contains("==== could not scan (2) ====\nWS-001: unreachable: cannot reach 127.85.2.1"), "{}", text.stdout);
-    assert!(text.stdout.contains("\nWS-002: unreachable: "), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("==== could not scan (2) ====\nWS-001: unreachable: cannot reach 127.85.2.1"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("\nWS-002: unreachable: "),
+        "{}",
+        text.stdout
+    );
     let j = Journal::open(&engagement).unwrap();
     assert_eq!(j.runs().unwrap().len(), 2);
     assert_eq!(j.count("scans").unwrap(), 4);
@@ -202,7 +321,10 @@ async fn scan_reports_hosts_it_cannot_reach_and_records_them() {
     drop(j);
     for entry in std::fs::read_dir(&engagement).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(!contains_bytes(&bytes, lab::scenario::LAB_PASSWORD), "the password is in the journal");
+        assert!(
+            !contains_bytes(&bytes, lab::scenario::LAB_PASSWORD),
+            "the password is in the journal"
+        );
     }
 }
 
@@ -219,15 +341,36 @@ fn seed_journal(engagement: &std::path::Path) {
         .run("alice", "qzvxbnm.tsc", &cmd)
         .file(DLL)
         .with_file(DLL, |f| f.sha256 = SHA.into())
-        .process(4242, 700, r"C:\Windows\System32\rundll32.exe", &cmd, "CORP\\alice")
+        .process(
+            4242,
+            700,
+            r"C:\Windows\System32\rundll32.exe",
+            &cmd,
+            "CORP\\alice",
+        )
         .build();
     let clean = SnapshotBuilder::new("WS-002").user("bob").build();
-    let ctx = DetectContext { hashes: HashList::parse(&format!("{SHA} Heodo\n")).unwrap(), ..Default::default() };
+    let ctx = DetectContext {
+        hashes: HashList::parse(&format!("{SHA} Heodo\n")).unwrap(),
+        ..Default::default()
+    };
     let mut j = Journal::open(engagement).unwrap();
-    let run = j.begin_run("scan", &["cauterize".into(), "scan".into()]).unwrap();
+    let run = j
+        .begin_run("scan", &["cauterize".into(), "scan".into()])
+        .unwrap();
     for (name, s) in [("WS-001", &infected), ("WS-002", &clean)] {
         let findings = detect(s, &ctx);
-        j.record_scan(run, name, "127.85.3.1", 5, ScanResult::Collected { snapshot: s, findings: &findings }).unwrap();
+        j.record_scan(
+            run,
+            name,
+            "127.85.3.1",
+            5,
+            ScanResult::Collected {
+                snapshot: s,
+                findings: &findings,
+            },
+        )
+        .unwrap();
     }
     j.end_run(run, 0).unwrap();
 }
@@ -243,9 +386,22 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
     let plan_path = run.dir.path().join("plan.yml");
     let plan_arg = plan_path.display().to_string();
 
-    let out = run.cauterize("plan", &["--engagement", &eng, "-o", &plan_arg, "--json"]).await;
-    assert_eq!(out.code, cauterize::exit::PARTIAL, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("scanning 1 host first (no scan in the journal yet)"), "{}", out.stderr);
+    let out = run
+        .cauterize("plan", &["--engagement", &eng, "-o", &plan_arg, "--json"])
+        .await;
+    assert_eq!(
+        out.code,
+        cauterize::exit::PARTIAL,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("scanning 1 host first (no scan in the journal yet)"),
+        "{}",
+        out.stderr
+    );
     let ws1 = out.host("WS-001");
     assert_eq!(ws1["status"], "planned");
     assert_eq!(ws1["counts"]["kills"], 1, "{ws1}");
@@ -254,31 +410,78 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
     assert_eq!(out.host("WS-002")["counts"]["deletions"], 0);
     let ws3 = out.host("WS-003");
     assert_eq!(ws3["status"], "unscanned");
-    assert!(ws3["error"].as_str().unwrap().starts_with("unreachable: "), "{ws3}");
+    assert!(
+        ws3["error"].as_str().unwrap().starts_with("unreachable: "),
+        "{ws3}"
+    );
 
     let text = std::fs::read_to_string(&plan_path).unwrap();
-    let ops: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("- {op:")).collect();
+    let ops: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("- {op:"))
+        .collect();
     assert_eq!(ops.len(), 3, "{text}");
-    assert!(ops[0].1.contains("{op: kill_process, pid: 4242, expected_image: 'C:\\Windows\\System32\\rundll32.exe'"), "{text}");
-    assert!(ops[1].1.contains("op: delete_registry_value") && ops[1].1.contains("value: 'qzvxbnm.tsc'"), "{text}");
-    assert!(ops[2].1.contains(&format!("op: delete_file, path: '{DLL}', expected_sha256: '{SHA}', queue_if_locked: true")), "{text}");
+    assert!(
+        ops[0].1.contains(
+            "{op: kill_process, pid: 4242, expected_image: 'C:\\Windows\\System32\\rundll32.exe'"
+        ),
+        "{text}"
+    );
+    assert!(
+        ops[1].1.contains("op: delete_registry_value") && ops[1].1.contains("value: 'qzvxbnm.tsc'"),
+        "{text}"
+    );
+    assert!(
+        ops[2].1.contains(&format!(
+            "op: delete_file, path: '{DLL}', expected_sha256: '{SHA}', queue_if_locked: true"
+        )),
+        "{text}"
+    );
     // The rule and reasons sit in the comment above each operation.
-    assert!(text.lines().nth(ops[0].0 - 1).unwrap().trim_start().starts_with("# "), "{text}");
-    assert!(!text.to_lowercase().contains("path: 'c:\\windows\\system32\\rundll32.exe'"), "launcher targeted:\n{text}");
-    assert!(text.contains("  'WS-002':") && text.contains("unscanned:\n  - {host: 'WS-003', why: 'unreachable: "), "{text}");
+    assert!(
+        text.lines()
+            .nth(ops[0].0 - 1)
+            .unwrap()
+            .trim_start()
+            .starts_with("# "),
+        "{text}"
+    );
+    assert!(
+        !text
+            .to_lowercase()
+            .contains("path: 'c:\\windows\\system32\\rundll32.exe'"),
+        "launcher targeted:\n{text}"
+    );
+    assert!(
+        text.contains("  'WS-002':")
+            && text.contains("unscanned:\n  - {host: 'WS-003', why: 'unreachable: "),
+        "{text}"
+    );
 
     let j = Journal::open(&engagement).unwrap();
     let runs = j.runs().unwrap();
-    assert_eq!(runs.iter().map(|r| r.command.as_str()).collect::<Vec<_>>(), ["scan", "plan"]);
+    assert_eq!(
+        runs.iter().map(|r| r.command.as_str()).collect::<Vec<_>>(),
+        ["scan", "plan"]
+    );
     assert_eq!(runs[1].exit_code, Some(cauterize::exit::PARTIAL));
     assert_eq!(j.count("plans").unwrap(), 1);
     assert_eq!(j.count("plan_ops").unwrap(), 3);
     let stored = j.plan(1).unwrap().unwrap();
-    assert_eq!(stored.sha256, cauterize::journal::sha256_hex(text.as_bytes()));
+    assert_eq!(
+        stored.sha256,
+        cauterize::journal::sha256_hex(text.as_bytes())
+    );
     drop(j);
 
     // The operator deletes the kill: accepted, the kill is removed.
-    let without_kill: Vec<&str> = text.lines().enumerate().filter(|(i, _)| *i != ops[0].0).map(|(_, l)| l).collect();
+    let without_kill: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i != ops[0].0)
+        .map(|(_, l)| l)
+        .collect();
     std::fs::write(&plan_path, without_kill.join("\n")).unwrap();
     let mut j = Journal::open(&engagement).unwrap();
     let v = cauterize::plan::load_and_validate(&plan_path, &mut j).unwrap();
@@ -290,16 +493,39 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     lines.insert(ops[2].0 + 1, format!("      - {{op: delete_file, path: 'C:\\Windows\\System32\\drivers\\etc\\hosts', expected_sha256: '{}', queue_if_locked: true}}", "e".repeat(64)));
     std::fs::write(&plan_path, lines.join("\n")).unwrap();
-    let e = cauterize::plan::load_and_validate(&plan_path, &mut j).unwrap_err().to_string();
-    assert!(e.starts_with(&format!("{}:{}:", plan_path.display(), ops[2].0 + 2)), "{e}");
+    let e = cauterize::plan::load_and_validate(&plan_path, &mut j)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!("{}:{}:", plan_path.display(), ops[2].0 + 2)),
+        "{e}"
+    );
     assert!(e.contains("not in plan 1"), "{e}");
     drop(j);
 
     // Writing over a plan needs --force; --activate medium is recorded.
-    let again = run.cauterize("plan", &["--engagement", &eng, "-o", &plan_arg]).await;
+    let again = run
+        .cauterize("plan", &["--engagement", &eng, "-o", &plan_arg])
+        .await;
     assert_eq!(again.code, cauterize::exit::USAGE, "{}", again.stderr);
-    let again = run.cauterize("plan", &["--engagement", &eng, "-o", &plan_arg, "--force", "--activate", "medium"]).await;
+    let again = run
+        .cauterize(
+            "plan",
+            &[
+                "--engagement",
+                &eng,
+                "-o",
+                &plan_arg,
+                "--force",
+                "--activate",
+                "medium",
+            ],
+        )
+        .await;
     assert_eq!(again.code, cauterize::exit::PARTIAL, "{}", again.stderr);
     let text = std::fs::read_to_string(&plan_path).unwrap();
-    assert!(text.contains("plan_id: 2") && text.contains("activate: 'medium'"), "{text}");
+    assert!(
+        text.contains("plan_id: 2") && text.contains("activate: 'medium'"),
+        "{text}"
+    );
 }

@@ -37,7 +37,10 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     let inventory = crate::inventory::load(&args.target.inventory, args.target.limit.as_deref())?;
     let names: Vec<String> = inventory.hosts.iter().map(|h| h.name.clone()).collect();
     if names.is_empty() {
-        bail!("the inventory {} has no hosts to plan for", args.target.inventory.display());
+        bail!(
+            "the inventory {} has no hosts to plan for",
+            args.target.inventory.display()
+        );
     }
     let dir = &args.engagement.engagement;
     let mut journal = Journal::open(dir)?;
@@ -56,18 +59,40 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
             "scanning {} host{} first ({})",
             to_scan.len(),
             if to_scan.len() == 1 { "" } else { "s" },
-            if args.rescan { "--rescan" } else { "no scan in the journal yet" }
+            if args.rescan {
+                "--rescan"
+            } else {
+                "no scan in the journal yet"
+            }
         );
         let ctx = Arc::new(super::scan::detect_context(&args.detect)?);
         let mut target = args.target.clone();
-        target.limit = Some(to_scan.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+        target.limit = Some(
+            to_scan
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         let prepared = super::exec::prepare_targets(&target, &args.run)?;
         let handle = JournalHandle::spawn(journal)?;
-        let mut bar = Progress::new(prepared.hosts.len(), progress::wanted(args.run.no_progress, args.run.json), "scan");
+        let mut bar = Progress::new(
+            prepared.hosts.len(),
+            progress::wanted(args.run.no_progress, args.run.json),
+            "scan",
+        );
         let cancel = crate::transport::interrupt::watch_ctrl_c();
-        let report = super::scan::scan_all(prepared.hosts, ctx, handle.clone(), run, args.run.forks as usize, cancel, |o| {
-            bar.record(o.failure().is_none());
-        })
+        let report = super::scan::scan_all(
+            prepared.hosts,
+            ctx,
+            handle.clone(),
+            run,
+            args.run.forks as usize,
+            cancel,
+            |o| {
+                bar.record(o.failure().is_none());
+            },
+        )
         .await;
         bar.finish();
         interrupted = report.interrupted;
@@ -116,7 +141,10 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         args.output.display(),
         &journal::sha256_hex(text.as_bytes())[..16]
     );
-    eprintln!("journal: {} (run {run})", dir.join(journal::FILE_NAME).display());
+    eprintln!(
+        "journal: {} (run {run})",
+        dir.join(journal::FILE_NAME).display()
+    );
     Ok(code)
 }
 
@@ -126,6 +154,9 @@ fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write the plan to {} (is the folder writable?)", path.display())
+        format!(
+            "cannot write the plan to {} (is the folder writable?)",
+            path.display()
+        )
     })
 }

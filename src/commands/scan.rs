@@ -30,17 +30,29 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     let handle = JournalHandle::spawn(journal)?;
 
     let cancel = transport::interrupt::watch_ctrl_c();
-    let mut bar = Progress::new(prepared.hosts.len(), progress::wanted(args.run.no_progress, args.run.json), "scan");
+    let mut bar = Progress::new(
+        prepared.hosts.len(),
+        progress::wanted(args.run.no_progress, args.run.json),
+        "scan",
+    );
     for warning in &prepared.warnings {
         bar.println(&format!("warning: {warning}"));
     }
     let json = args.run.json;
-    let report = scan_all(prepared.hosts, ctx, handle.clone(), run, args.run.forks as usize, cancel, |o| {
-        bar.record(o.failure().is_none());
-        if json {
-            crate::report::emit::stdout_line(&scan_view::json_line(o));
-        }
-    })
+    let report = scan_all(
+        prepared.hosts,
+        ctx,
+        handle.clone(),
+        run,
+        args.run.forks as usize,
+        cancel,
+        |o| {
+            bar.record(o.failure().is_none());
+            if json {
+                crate::report::emit::stdout_line(&scan_view::json_line(o));
+            }
+        },
+    )
     .await;
     bar.finish();
 
@@ -55,23 +67,38 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         eprintln!("interrupted: hosts not finished are reported as interrupted");
     }
     handle.call(move |j| j.end_run(run, code)).await?;
-    eprintln!("journal: {} (run {run})", args.engagement.engagement.join(journal::FILE_NAME).display());
+    eprintln!(
+        "journal: {} (run {run})",
+        args.engagement
+            .engagement
+            .join(journal::FILE_NAME)
+            .display()
+    );
     Ok(code)
 }
 
 /// Read `--hashes` and `--allowlist`.
 pub(crate) fn detect_context(args: &DetectArgs) -> anyhow::Result<DetectContext> {
     let read = |p: &Path, what: &str| {
-        std::fs::read_to_string(p).with_context(|| format!("cannot read the {what} {} (is it UTF-8 text?)", p.display()))
+        std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read the {what} {} (is it UTF-8 text?)", p.display()))
     };
     let mut ctx = DetectContext::default();
     if let Some(p) = &args.hashes {
-        ctx.hashes = HashList::parse(&read(p, "hash list")?)
-            .map_err(|e| anyhow::anyhow!("{}: {e}; fix or remove that line (one SHA-256 a line, optional label after it)", p.display()))?;
+        ctx.hashes = HashList::parse(&read(p, "hash list")?).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e}; fix or remove that line (one SHA-256 a line, optional label after it)",
+                p.display()
+            )
+        })?;
     }
     if let Some(p) = &args.allowlist {
-        ctx.allow = AllowList::parse(&read(p, "allow-list")?)
-            .map_err(|e| anyhow::anyhow!("{}: {e}; fix or remove that line (sha256:, path: or signer: entries)", p.display()))?;
+        ctx.allow = AllowList::parse(&read(p, "allow-list")?).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e}; fix or remove that line (sha256:, path: or signer: entries)",
+                p.display()
+            )
+        })?;
     }
     Ok(ctx)
 }
@@ -105,13 +132,29 @@ pub async fn scan_all(
     )
     .await;
     for o in &report.results {
-        if let Err(f) = &o.result {
-            if f.category == Category::Interrupted {
-                let (host, address, kind, message) = (o.host.clone(), o.address.clone(), f.kind.clone(), f.message.clone());
-                let _ = journal
-                    .call(move |j| j.record_scan(run, &host, &address, 0, ScanResult::Failed { kind: &kind, error: &message }))
-                    .await;
-            }
+        if let Err(f) = &o.result
+            && f.category == Category::Interrupted
+        {
+            let (host, address, kind, message) = (
+                o.host.clone(),
+                o.address.clone(),
+                f.kind.clone(),
+                f.message.clone(),
+            );
+            let _ = journal
+                .call(move |j| {
+                    j.record_scan(
+                        run,
+                        &host,
+                        &address,
+                        0,
+                        ScanResult::Failed {
+                            kind: &kind,
+                            error: &message,
+                        },
+                    )
+                })
+                .await;
         }
     }
     report
@@ -132,7 +175,11 @@ const MAX_MESSAGE_CHARS: usize = 800;
 fn bounded(text: String) -> String {
     match text.char_indices().nth(MAX_MESSAGE_CHARS) {
         None => text,
-        Some((at, _)) => format!("{} [... {} more characters; run with -vv for all]", &text[..at], text[at..].chars().count()),
+        Some((at, _)) => format!(
+            "{} [... {} more characters; run with -vv for all]",
+            &text[..at],
+            text[at..].chars().count()
+        ),
     }
 }
 
@@ -156,7 +203,9 @@ fn runtime_failure_full(e: &RuntimeError) -> ScanFailure {
         RuntimeError::NotRun { .. } => ScanFailure {
             category: Category::NonZeroExit,
             kind: "runtime_not_run".into(),
-            message: format!("check that PowerShell runs for this account (`cauterize check`): {e}"),
+            message: format!(
+                "check that PowerShell runs for this account (`cauterize check`): {e}"
+            ),
         },
         other => ScanFailure {
             category: Category::Protocol,
@@ -176,9 +225,15 @@ async fn scan_host(
 ) -> ScanOutcome {
     let started = Instant::now();
     let (host, address, collected) = match entry {
-        Err(refusal) => (refusal.host.name, refusal.host.address, Err(transport_failure(&refusal.error))),
+        Err(refusal) => (
+            refusal.host.name,
+            refusal.host.address,
+            Err(transport_failure(&refusal.error)),
+        ),
         Ok(target) => {
-            let r = collect(&target, &Bounds::default(), cancel).await.map_err(|e| runtime_failure(&e));
+            let r = collect(&target, &Bounds::default(), cancel)
+                .await
+                .map_err(|e| runtime_failure(&e));
             (target.host.name, target.host.address, r)
         }
     };
@@ -186,9 +241,25 @@ async fn scan_host(
     let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     let result = match collected {
         Err(f) => {
-            let (h, a, kind, msg) = (host.clone(), address.clone(), f.kind.clone(), f.message.clone());
+            let (h, a, kind, msg) = (
+                host.clone(),
+                address.clone(),
+                f.kind.clone(),
+                f.message.clone(),
+            );
             let stored = journal
-                .call(move |j| j.record_scan(run, &h, &a, ms, ScanResult::Failed { kind: &kind, error: &msg }))
+                .call(move |j| {
+                    j.record_scan(
+                        run,
+                        &h,
+                        &a,
+                        ms,
+                        ScanResult::Failed {
+                            kind: &kind,
+                            error: &msg,
+                        },
+                    )
+                })
                 .await;
             match stored {
                 Ok(_) => Err(f),
@@ -197,11 +268,26 @@ async fn scan_host(
         }
         Ok(snapshot) => {
             let findings = detect(&snapshot, ctx);
-            let truncated = snapshot.truncated.iter().map(|t| format!("{} (bound: {})", t.what, t.limit)).collect();
+            let truncated = snapshot
+                .truncated
+                .iter()
+                .map(|t| format!("{} (bound: {})", t.what, t.limit))
+                .collect();
             let (h, a) = (host.clone(), address.clone());
             let f2 = findings.clone();
             let stored = journal
-                .call(move |j| j.record_scan(run, &h, &a, ms, ScanResult::Collected { snapshot: &snapshot, findings: &f2 }))
+                .call(move |j| {
+                    j.record_scan(
+                        run,
+                        &h,
+                        &a,
+                        ms,
+                        ScanResult::Collected {
+                            snapshot: &snapshot,
+                            findings: &f2,
+                        },
+                    )
+                })
                 .await;
             match stored {
                 Ok(ids) => Ok(Scanned {
@@ -213,7 +299,12 @@ async fn scan_host(
             }
         }
     };
-    ScanOutcome { host, address, result, elapsed }
+    ScanOutcome {
+        host,
+        address,
+        result,
+        elapsed,
+    }
 }
 
 fn journal_failure(e: &journal::JournalError) -> ScanFailure {

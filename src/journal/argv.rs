@@ -2,7 +2,15 @@
 //! anything that looks like a secret replaced, and the operator.
 
 /// Words in a flag name that mark its value as secret.
-const SECRET_WORDS: &[&str] = &["pass", "secret", "token", "credential", "apikey", "api-key", "pwd"];
+const SECRET_WORDS: &[&str] = &[
+    "pass",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "api-key",
+    "pwd",
+];
 
 /// What stands for a removed value.
 pub const REDACTED: &str = "<redacted>";
@@ -61,7 +69,11 @@ pub fn operator() -> String {
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .or_else(|| ["HOSTNAME", "COMPUTERNAME"].iter().find_map(|v| std::env::var(v).ok()))
+        .or_else(|| {
+            ["HOSTNAME", "COMPUTERNAME"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok())
+        })
         .unwrap_or_else(|| "unknown".into());
     format!("{user}@{machine}")
 }
@@ -73,14 +85,28 @@ mod tests {
     #[test]
     fn secret_flags_lose_their_values() {
         let got = redact([
-            "cauterize", "scan", "-i", "inv.yml", "--password", "hunter2", "--api-token=abc",
-            "--engagement", "case-17",
+            "cauterize",
+            "scan",
+            "-i",
+            "inv.yml",
+            "--password",
+            "hunter2",
+            "--api-token=abc",
+            "--engagement",
+            "case-17",
         ]);
         assert_eq!(
             got,
             vec![
-                "cauterize", "scan", "-i", "inv.yml", "--password", REDACTED,
-                "--api-token=<redacted>", "--engagement", "case-17"
+                "cauterize",
+                "scan",
+                "-i",
+                "inv.yml",
+                "--password",
+                REDACTED,
+                "--api-token=<redacted>",
+                "--engagement",
+                "case-17"
             ]
         );
     }

@@ -108,7 +108,8 @@ impl Journal {
             },
             None => JournalError::Sql(source),
         };
-        conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
         // WAL: readers never block the writer; another cauterize reading the
         // journal (a report) does not stop a scan.
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))

@@ -66,7 +66,9 @@ impl Journal {
     }
 
     /// The id of each host's latest snapshot, by lower-case host name.
-    pub fn latest_snapshot_ids(&self) -> Result<std::collections::HashMap<String, SnapshotId>, JournalError> {
+    pub fn latest_snapshot_ids(
+        &self,
+    ) -> Result<std::collections::HashMap<String, SnapshotId>, JournalError> {
         let mut stmt = self.conn.prepare(
             "SELECT h.name, MAX(sn.id) FROM hosts h JOIN snapshots sn ON sn.host_id = h.id GROUP BY h.id",
         )?;
@@ -84,7 +86,9 @@ impl Journal {
         let mut stmt = self
             .conn
             .prepare("SELECT id, body FROM findings WHERE snapshot_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([snapshot], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([snapshot], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, body) = row?;
@@ -148,13 +152,20 @@ impl Journal {
         for (host_id, host, snapshot_id) in host_rows {
             let rows: Vec<(i64, i64, bool, String, String, String)> = ops_stmt
                 .query_map(params![plan, host_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })?
                 .collect::<Result<_, _>>()?;
             let mut ops = Vec::new();
             for (id, seq, active, op, rules, why) in rows {
-                let rules: Vec<String> =
-                    serde_json::from_str(&rules).map_err(|e| corrupt(format!("plan op {id}"), e))?;
+                let rules: Vec<String> = serde_json::from_str(&rules)
+                    .map_err(|e| corrupt(format!("plan op {id}"), e))?;
                 ops.push(StoredPlanOp {
                     id,
                     seq: seq as u32,
@@ -188,41 +199,46 @@ impl Journal {
         let mut stmt = self.conn.prepare(
             "SELECT id, command, argv, operator, version, started_at, ended_at, exit_code FROM runs ORDER BY id",
         )?;
-        let rows: Vec<(i64, String, String, String, String, String, Option<String>, Option<i32>)> = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        rows.into_iter()
-            .map(|(id, command, argv, operator, version, started_at, ended_at, exit_code)| {
-                Ok(RunRecord {
-                    id,
-                    command,
-                    argv: serde_json::from_str(&argv).map_err(|e| corrupt(format!("run {id}"), e))?,
-                    operator,
-                    version,
-                    started_at,
-                    ended_at,
-                    exit_code,
-                })
-            })
-            .collect()
+        let rows = stmt.query_map([], |r| {
+            let argv: String = r.get(2)?;
+            Ok((
+                argv,
+                RunRecord {
+                    id: r.get(0)?,
+                    command: r.get(1)?,
+                    argv: Vec::new(),
+                    operator: r.get(3)?,
+                    version: r.get(4)?,
+                    started_at: r.get(5)?,
+                    ended_at: r.get(6)?,
+                    exit_code: r.get(7)?,
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (argv, mut run) = row?;
+            run.argv =
+                serde_json::from_str(&argv).map_err(|e| corrupt(format!("run {}", run.id), e))?;
+            out.push(run);
+        }
+        Ok(out)
     }
 
     /// Number of rows in a table of the journal (tests, reports).
     pub fn count(&self, table: &str) -> Result<i64, JournalError> {
         const TABLES: &[&str] = &[
-            "runs", "hosts", "scans", "snapshots", "findings", "plans", "plan_hosts", "plan_ops",
-            "plan_reviews", "actions", "events",
+            "runs",
+            "hosts",
+            "scans",
+            "snapshots",
+            "findings",
+            "plans",
+            "plan_hosts",
+            "plan_ops",
+            "plan_reviews",
+            "actions",
+            "events",
         ];
         if !TABLES.contains(&table) {
             return Err(corrupt(table, "no such journal table"));
@@ -232,13 +248,16 @@ impl Journal {
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
     }
 
-    /// `(outcome, detail)` of an action; `outcome` is `None` while running.
-    pub fn action_outcome(&self, action: ActionId) -> Result<Option<(Option<String>, Option<String>)>, JournalError> {
+    /// `(outcome, detail)` of an action (`None` when there is no such
+    /// action).
+    pub fn action_outcome(&self, action: ActionId) -> Result<Option<ActionState>, JournalError> {
         Ok(self
             .conn
-            .query_row("SELECT outcome, detail FROM actions WHERE id = ?1", [action], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT outcome, detail FROM actions WHERE id = ?1",
+                [action],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?)
     }
 }

@@ -171,6 +171,9 @@ pub struct RunRecord {
     pub exit_code: Option<i32>,
 }
 
+/// `(outcome, detail)` of an action; the outcome is `None` while it runs.
+pub type ActionState = (Option<String>, Option<String>);
+
 /// How an action ended (the runtime's outcome set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionOutcome {

@@ -40,7 +40,10 @@ fn a_journal_from_a_newer_cauterize_is_refused() {
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     let err = Journal::open(dir.path()).unwrap_err();
-    assert!(matches!(err, JournalError::TooNew { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, JournalError::TooNew { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("newer cauterize"));
 }
 
@@ -49,24 +52,49 @@ fn migrations_apply_in_order_from_any_version() {
     // A database at version 0 with nothing in it gets every migration.
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     assert_eq!(schema::migrate(&mut conn).unwrap(), 0);
-    let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    let v: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
     assert_eq!(v, schema::current_version());
     // Run again: nothing to do, nothing fails.
-    assert_eq!(schema::migrate(&mut conn).unwrap(), schema::current_version());
+    assert_eq!(
+        schema::migrate(&mut conn).unwrap(),
+        schema::current_version()
+    );
 }
 
 #[test]
 fn scans_round_trip_and_the_latest_wins() {
     let mut j = Journal::open_in_memory().unwrap();
-    let run = j.begin_run("scan", &["cauterize".into(), "scan".into()]).unwrap();
+    let run = j
+        .begin_run("scan", &["cauterize".into(), "scan".into()])
+        .unwrap();
     let snap = infected();
     let findings = detect(&snap, &DetectContext::default());
     assert!(!findings.is_empty());
     let first = j
-        .record_scan(run, "WS-001", "10.0.0.1", 12, ScanResult::Collected { snapshot: &snap, findings: &findings })
+        .record_scan(
+            run,
+            "WS-001",
+            "10.0.0.1",
+            12,
+            ScanResult::Collected {
+                snapshot: &snap,
+                findings: &findings,
+            },
+        )
         .unwrap();
     let failed = j
-        .record_scan(run, "WS-002", "10.0.0.2", 3, ScanResult::Failed { kind: "unreachable", error: "cannot reach 10.0.0.2" })
+        .record_scan(
+            run,
+            "WS-002",
+            "10.0.0.2",
+            3,
+            ScanResult::Failed {
+                kind: "unreachable",
+                error: "cannot reach 10.0.0.2",
+            },
+        )
         .unwrap();
     assert!(failed.snapshot_id.is_none());
     j.end_run(run, 2).unwrap();
@@ -81,14 +109,26 @@ fn scans_round_trip_and_the_latest_wins() {
 
     let fails = j.last_failures().unwrap();
     assert_eq!(fails.len(), 1);
-    assert_eq!((fails[0].host.as_str(), fails[0].kind.as_str()), ("WS-002", "unreachable"));
+    assert_eq!(
+        (fails[0].host.as_str(), fails[0].kind.as_str()),
+        ("WS-002", "unreachable")
+    );
 
     // A second scan of WS-001 (clean now) replaces the first as latest;
     // host names are case-insensitive.
     let run2 = j.begin_run("scan", &[]).unwrap();
     let clean = SnapshotBuilder::new("WS-001").build();
     let second = j
-        .record_scan(run2, "ws-001", "10.0.0.1", 5, ScanResult::Collected { snapshot: &clean, findings: &[] })
+        .record_scan(
+            run2,
+            "ws-001",
+            "10.0.0.1",
+            5,
+            ScanResult::Collected {
+                snapshot: &clean,
+                findings: &[],
+            },
+        )
         .unwrap();
     assert_eq!(second.host_id, first.host_id);
     let latest = j.latest_scans(Some(&["WS-001".to_string()])).unwrap();
@@ -110,7 +150,16 @@ fn plans_actions_and_events_round_trip() {
     let run = j.begin_run("plan", &[]).unwrap();
     let snap = infected();
     let ids = j
-        .record_scan(run, "WS-001", "10.0.0.1", 1, ScanResult::Collected { snapshot: &snap, findings: &[] })
+        .record_scan(
+            run,
+            "WS-001",
+            "10.0.0.1",
+            1,
+            ScanResult::Collected {
+                snapshot: &snap,
+                findings: &[],
+            },
+        )
         .unwrap();
     let plan = NewPlan {
         run_id: run,
@@ -121,12 +170,24 @@ fn plans_actions_and_events_round_trip() {
             host: "WS-001".into(),
             snapshot_id: ids.snapshot_id.unwrap(),
             ops: vec![
-                PlanOpRow { active: true, op: "{\"op\":\"x\"}".into(), rules: vec!["R1".into()], why: "because".into() },
-                PlanOpRow { active: false, op: "{\"op\":\"y\"}".into(), rules: vec![], why: "medium".into() },
+                PlanOpRow {
+                    active: true,
+                    op: "{\"op\":\"x\"}".into(),
+                    rules: vec!["R1".into()],
+                    why: "because".into(),
+                },
+                PlanOpRow {
+                    active: false,
+                    op: "{\"op\":\"y\"}".into(),
+                    rules: vec![],
+                    why: "medium".into(),
+                },
             ],
         }],
     };
-    let (id, text) = j.record_plan(&plan, |id| format!("plan_id: {id}\n")).unwrap();
+    let (id, text) = j
+        .record_plan(&plan, |id| format!("plan_id: {id}\n"))
+        .unwrap();
     assert_eq!(text, format!("plan_id: {id}\n"));
     let stored = j.plan(id).unwrap().unwrap();
     assert_eq!(stored.sha256, write::sha256_hex(text.as_bytes()));
@@ -139,14 +200,18 @@ fn plans_actions_and_events_round_trip() {
     assert!(j.plan(id + 1).unwrap().is_none());
 
     j.record_plan_review(id, "cd", 1, 0).unwrap();
-    let a = j.begin_action(run, Some(id), Some(ops[0].id), "WS-001", "{}").unwrap();
+    let a = j
+        .begin_action(run, Some(id), Some(ops[0].id), "WS-001", "{}")
+        .unwrap();
     assert_eq!(j.action_outcome(a).unwrap(), Some((None, None)));
-    j.finish_action(a, ActionOutcome::Drift, "value changed").unwrap();
+    j.finish_action(a, ActionOutcome::Drift, "value changed")
+        .unwrap();
     assert_eq!(
         j.action_outcome(a).unwrap(),
         Some((Some("drift".into()), Some("value changed".into())))
     );
-    j.event(Some(run), Some("WS-001"), Level::Warning, "test", "hello").unwrap();
+    j.event(Some(run), Some("WS-001"), Level::Warning, "test", "hello")
+        .unwrap();
     j.event(None, None, Level::Info, "test", "global").unwrap();
     assert_eq!(j.count("events").unwrap(), 2);
     assert!(j.count("users; DROP TABLE runs").is_err());
@@ -163,7 +228,16 @@ async fn many_tasks_write_through_one_handle() {
         tasks.push(tokio::spawn(async move {
             let snap = SnapshotBuilder::new(&format!("WS-{i:03}")).build();
             h.call(move |j| {
-                j.record_scan(run, &format!("WS-{i:03}"), "10.0.0.1", 1, ScanResult::Collected { snapshot: &snap, findings: &[] })
+                j.record_scan(
+                    run,
+                    &format!("WS-{i:03}"),
+                    "10.0.0.1",
+                    1,
+                    ScanResult::Collected {
+                        snapshot: &snap,
+                        findings: &[],
+                    },
+                )
             })
             .await
             .unwrap()
@@ -181,11 +255,26 @@ fn no_secret_reaches_the_database_file() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "Corr3ct-H0rse-Battery";
     let mut j = Journal::open(dir.path()).unwrap();
-    let argv = argv::redact(["cauterize", "scan", "--password", secret, &format!("--token={secret}")]);
+    let argv = argv::redact([
+        "cauterize",
+        "scan",
+        "--password",
+        secret,
+        &format!("--token={secret}"),
+    ]);
     let run = j.begin_run("scan", &argv).unwrap();
     let snap = infected();
-    j.record_scan(run, "WS-001", "10.0.0.1", 1, ScanResult::Collected { snapshot: &snap, findings: &[] })
-        .unwrap();
+    j.record_scan(
+        run,
+        "WS-001",
+        "10.0.0.1",
+        1,
+        ScanResult::Collected {
+            snapshot: &snap,
+            findings: &[],
+        },
+    )
+    .unwrap();
     j.end_run(run, 0).unwrap();
     drop(j);
     for name in [FILE_NAME.to_string(), format!("{FILE_NAME}-wal")] {

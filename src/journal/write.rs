@@ -244,7 +244,9 @@ impl Journal {
     ) -> Result<(), JournalError> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            &format!("UPDATE actions SET ended_at = {NOW}, outcome = ?1, detail = ?2 WHERE id = ?3"),
+            &format!(
+                "UPDATE actions SET ended_at = {NOW}, outcome = ?1, detail = ?2 WHERE id = ?3"
+            ),
             params![outcome.as_str(), detail, action],
         )?;
         tx.commit()?;
@@ -263,7 +265,9 @@ impl Journal {
         let tx = self.conn.transaction()?;
         let hid = match host {
             Some(h) => tx
-                .query_row("SELECT id FROM hosts WHERE name = ?1", [h], |r| r.get::<_, i64>(0))
+                .query_row("SELECT id FROM hosts WHERE name = ?1", [h], |r| {
+                    r.get::<_, i64>(0)
+                })
                 .optional()?,
             None => None,
         };

@@ -62,7 +62,11 @@ pub fn settings(playbook: &Playbook, flags: &Flags) -> Settings {
         playbook: playbook.source.clone(),
         playbook_sha256: playbook.sha256.clone(),
         activate: confidence_word(activate).to_string(),
-        families: playbook.families.iter().map(|f| Playbook::family_name(*f).to_string()).collect(),
+        families: playbook
+            .families
+            .iter()
+            .map(|f| Playbook::family_name(*f).to_string())
+            .collect(),
         kill_processes: playbook.kill_processes,
         queue_locked_files: playbook.queue_locked_files,
         quarantine: playbook.quarantine,
@@ -80,11 +84,19 @@ pub fn confidence_word(c: Confidence) -> &'static str {
 }
 
 /// Plan every host.
-pub fn build(hosts: &[HostInput<'_>], unscanned: Vec<Unscanned>, playbook: &Playbook, flags: &Flags) -> Plan {
+pub fn build(
+    hosts: &[HostInput<'_>],
+    unscanned: Vec<Unscanned>,
+    playbook: &Playbook,
+    flags: &Flags,
+) -> Plan {
     let activate = flags.activate.unwrap_or(playbook.activate);
     Plan {
         settings: settings(playbook, flags),
-        hosts: hosts.iter().map(|h| host_plan(h, playbook, activate)).collect(),
+        hosts: hosts
+            .iter()
+            .map(|h| host_plan(h, playbook, activate))
+            .collect(),
         unscanned,
     }
 }
@@ -103,7 +115,12 @@ struct Cand {
 }
 
 /// Why a finding is not acted on, if so.
-fn finding_status(f: &StoredFinding, pb: &Playbook, activate: Confidence, host_excluded: Option<&str>) -> Result<(), String> {
+fn finding_status(
+    f: &StoredFinding,
+    pb: &Playbook,
+    activate: Confidence,
+    host_excluded: Option<&str>,
+) -> Result<(), String> {
     if let Some(p) = host_excluded {
         return Err(format!("the host is excluded by the playbook (`{p}`)"));
     }
@@ -111,7 +128,10 @@ fn finding_status(f: &StoredFinding, pb: &Playbook, activate: Confidence, host_e
         return Err(format!("allow-listed: {a}"));
     }
     if !pb.families.contains(&f.family) {
-        return Err(format!("{} is not among the playbook's families", f.family.name()));
+        return Err(format!(
+            "{} is not among the playbook's families",
+            f.family.name()
+        ));
     }
     if f.certain {
         return Ok(());
@@ -152,11 +172,18 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
         let excluded_targets: Vec<String> = f
             .target_files
             .iter()
-            .filter_map(|t| pb.path_excluded(t).map(|p| format!("it starts {t}, excluded by the playbook (`{p}`)")))
+            .filter_map(|t| {
+                pb.path_excluded(t)
+                    .map(|p| format!("it starts {t}, excluded by the playbook (`{p}`)"))
+            })
             .collect();
 
         let mut derived: Vec<(String, Derived, bool)> = Vec::new();
-        derived.push((f.artifact.describe(), derive::artifact_op(s, &f.artifact), true));
+        derived.push((
+            f.artifact.describe(),
+            derive::artifact_op(s, &f.artifact),
+            true,
+        ));
         for t in &f.target_files {
             let own = matches!(&f.artifact, ArtifactRef::File { path } | ArtifactRef::StartupItem { path } if crate::detect::paths::key(path) == crate::detect::paths::key(t));
             if !own {
@@ -243,7 +270,11 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
         collected_at: s.collected_at.clone(),
         items,
         not_planned,
-        truncated: s.truncated.iter().map(|t| format!("{} (bound: {})", t.what, t.limit)).collect(),
+        truncated: s
+            .truncated
+            .iter()
+            .map(|t| format!("{} (bound: {})", t.what, t.limit))
+            .collect(),
     }
 }
 
@@ -251,7 +282,11 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
 fn op_vetoes(op: &Op, pb: &Playbook) -> Vec<String> {
     let mut v = Vec::new();
     match op {
-        Op::KillProcess { pid, expected_image, .. } => {
+        Op::KillProcess {
+            pid,
+            expected_image,
+            ..
+        } => {
             if !pb.kill_processes {
                 v.push("the playbook does not kill processes (`kill_processes: false`)".into());
             }
@@ -284,7 +319,12 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
         })
         .collect();
     for item in items.iter_mut() {
-        let Op::DeleteFile { path, expected_sha256, .. } = &item.op else {
+        let Op::DeleteFile {
+            path,
+            expected_sha256,
+            ..
+        } = &item.op
+        else {
             continue;
         };
         let (path, sha) = (path.clone(), expected_sha256.clone());
@@ -298,27 +338,46 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
             continue;
         };
         item.in_use_by = Some((first.pid, first.image.clone()));
-        let survivors: Vec<u32> = users.iter().map(|p| p.pid).filter(|p| !killed.contains(p)).collect();
+        let survivors: Vec<u32> = users
+            .iter()
+            .map(|p| p.pid)
+            .filter(|p| !killed.contains(p))
+            .collect();
         let who = users
             .iter()
-            .map(|p| format!("PID {} ({})", p.pid, crate::detect::paths::file_name(&p.image)))
+            .map(|p| {
+                format!(
+                    "PID {} ({})",
+                    p.pid,
+                    crate::detect::paths::file_name(&p.image)
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let note = if survivors.is_empty() {
             if pb.queue_locked_files {
-                format!("in use by {who}, ended first; if still locked, it is queued for deletion at boot")
+                format!(
+                    "in use by {who}, ended first; if still locked, it is queued for deletion at boot"
+                )
             } else {
-                format!("in use by {who}, ended first; fails if still locked (`queue_locked_files: false`)")
+                format!(
+                    "in use by {who}, ended first; fails if still locked (`queue_locked_files: false`)"
+                )
             }
         } else if pb.queue_locked_files {
             item.op = Op::QueueDeleteOnReboot {
                 path,
                 expected_sha256: sha,
             };
-            item.why = format!("in use by {who}, which this plan does not end: queued for deletion at boot — {}", item.why);
+            item.why = format!(
+                "in use by {who}, which this plan does not end: queued for deletion at boot — {}",
+                item.why
+            );
             continue;
         } else {
-            format!("in use by {who}, which this plan does not end; fails while locked (`queue_locked_files: false`)")
+            format!(
+                "in use by {who}, which this plan does not end; fails while locked (`queue_locked_files: false`)"
+            )
         };
         item.op = Op::DeleteFile {
             path,

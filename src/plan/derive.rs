@@ -77,16 +77,22 @@ pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
 
 fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {
     for a in &s.autoruns {
-        if let AutorunLocation::RegistryValue { hive: h, key: k, value: v } = &a.location {
-            if same(h, hive) && same(k, key) && same(v, value) {
-                return Derived::Op(Op::DeleteRegistryValue {
-                    hive: h.clone(),
-                    key: k.clone(),
-                    value: v.clone(),
-                    expected_type: a.value_type.clone(),
-                    expected_data: a.command.clone(),
-                });
-            }
+        if let AutorunLocation::RegistryValue {
+            hive: h,
+            key: k,
+            value: v,
+        } = &a.location
+            && same(h, hive)
+            && same(k, key)
+            && same(v, value)
+        {
+            return Derived::Op(Op::DeleteRegistryValue {
+                hive: h.clone(),
+                key: k.clone(),
+                value: v.clone(),
+                expected_type: a.value_type.clone(),
+                expected_data: a.command.clone(),
+            });
         }
     }
     match s

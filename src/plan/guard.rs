@@ -6,23 +6,55 @@ use crate::detect::paths;
 
 /// Processes whose end crashes or logs off Windows.
 const CRITICAL: &[&str] = &[
-    "system", "smss.exe", "csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "lsass.exe",
-    "lsaiso.exe", "svchost.exe", "fontdrvhost.exe", "dwm.exe", "registry", "memory compression",
+    "system",
+    "smss.exe",
+    "csrss.exe",
+    "wininit.exe",
+    "winlogon.exe",
+    "services.exe",
+    "lsass.exe",
+    "lsaiso.exe",
+    "svchost.exe",
+    "fontdrvhost.exe",
+    "dwm.exe",
+    "registry",
+    "memory compression",
 ];
 
 /// Signed Windows programs that loaders use to start their payload.
 const LAUNCHERS: &[&str] = &[
-    "rundll32.exe", "regsvr32.exe", "mshta.exe", "wscript.exe", "cscript.exe", "powershell.exe",
-    "pwsh.exe", "cmd.exe", "msiexec.exe", "explorer.exe", "conhost.exe", "schtasks.exe",
-    "svchost.exe", "wermgr.exe", "dllhost.exe", "msbuild.exe", "regasm.exe", "regsvcs.exe",
-    "installutil.exe", "certutil.exe", "bitsadmin.exe", "wmic.exe", "forfiles.exe",
+    "rundll32.exe",
+    "regsvr32.exe",
+    "mshta.exe",
+    "wscript.exe",
+    "cscript.exe",
+    "powershell.exe",
+    "pwsh.exe",
+    "cmd.exe",
+    "msiexec.exe",
+    "explorer.exe",
+    "conhost.exe",
+    "schtasks.exe",
+    "svchost.exe",
+    "wermgr.exe",
+    "dllhost.exe",
+    "msbuild.exe",
+    "regasm.exe",
+    "regsvcs.exe",
+    "installutil.exe",
+    "certutil.exe",
+    "bitsadmin.exe",
+    "wmic.exe",
+    "forfiles.exe",
 ];
 
 /// Why a process must never be killed, if so.
 pub fn never_kill(pid: u32, image: &str) -> Option<String> {
     let name = paths::file_name(image).to_ascii_lowercase();
     if pid <= 4 {
-        return Some(format!("PID {pid} is the system itself; it is never killed"));
+        return Some(format!(
+            "PID {pid} is the system itself; it is never killed"
+        ));
     }
     CRITICAL.contains(&name.as_str()).then(|| {
         format!("{name} is a critical Windows process: ending it crashes or logs off the host; it is never killed (the reboot ends what runs in it)")

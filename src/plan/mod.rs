@@ -47,7 +47,12 @@ pub enum PlanError {
 /// Record `plan` (every operation, active or not) in the journal as made by
 /// `run`, to be written to `out`; returns its id and the file text, whose
 /// hash the journal keeps.
-pub fn record(journal: &mut Journal, run: RunId, plan: &Plan, out: &Path) -> Result<(PlanId, String), JournalError> {
+pub fn record(
+    journal: &mut Journal,
+    run: RunId,
+    plan: &Plan,
+    out: &Path,
+) -> Result<(PlanId, String), JournalError> {
     let new = NewPlan {
         run_id: run,
         path: out.display().to_string(),

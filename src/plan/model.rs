@@ -125,16 +125,23 @@ impl HostPlan {
 impl Counts {
     /// `2 kills, 5 deletions (1 in use), 1 queued, 3 inactive, 1 not plannable`.
     pub fn line(&self) -> String {
-        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut s = format!(
             "{}, {}",
             plural(self.kills, "kill", "kills"),
             plural(self.deletions, "deletion", "deletions")
         );
         if self.in_use > 0 {
-            s.push_str(&format!(" ({} in use: queued at boot if still locked)", self.in_use));
+            s.push_str(&format!(
+                " ({} in use: queued at boot if still locked)",
+                self.in_use
+            ));
         }
-        s.push_str(&format!(", {} queued for boot, {} inactive", self.queued, self.inactive));
+        s.push_str(&format!(
+            ", {} queued for boot, {} inactive",
+            self.queued, self.inactive
+        ));
         if self.not_planned > 0 {
             s.push_str(&format!(", {} not plannable", self.not_planned));
         }

@@ -52,14 +52,33 @@ fn active(h: &HostPlan) -> Vec<&Op> {
 #[test]
 fn kill_first_then_value_then_file_each_carrying_what_the_scan_saw() {
     let s = infected();
-    let h = plan_for(&s, &findings(&s, true), &Playbook::builtin(), Flags::default());
+    let h = plan_for(
+        &s,
+        &findings(&s, true),
+        &Playbook::builtin(),
+        Flags::default(),
+    );
     let ops = active(&h);
-    assert!(matches!(ops[0], Op::KillProcess { pid: 77, expected_image, .. } if expected_image == RUNDLL), "{ops:#?}");
-    let reg = ops.iter().position(|o| matches!(o, Op::DeleteRegistryValue { .. })).expect("registry op");
-    let file = ops.iter().position(|o| matches!(o, Op::DeleteFile { .. })).expect("file op");
+    assert!(
+        matches!(ops[0], Op::KillProcess { pid: 77, expected_image, .. } if expected_image == RUNDLL),
+        "{ops:#?}"
+    );
+    let reg = ops
+        .iter()
+        .position(|o| matches!(o, Op::DeleteRegistryValue { .. }))
+        .expect("registry op");
+    let file = ops
+        .iter()
+        .position(|o| matches!(o, Op::DeleteFile { .. }))
+        .expect("file op");
     assert!(0 < reg && reg < file, "{ops:#?}");
     match ops[reg] {
-        Op::DeleteRegistryValue { value, expected_data, expected_type, .. } => {
+        Op::DeleteRegistryValue {
+            value,
+            expected_data,
+            expected_type,
+            ..
+        } => {
             assert_eq!(value, "Updater");
             assert_eq!(expected_data, &format!("rundll32.exe {DLL},Start"));
             assert_eq!(expected_type, "REG_SZ");
@@ -67,7 +86,11 @@ fn kill_first_then_value_then_file_each_carrying_what_the_scan_saw() {
         _ => unreachable!(),
     }
     match ops[file] {
-        Op::DeleteFile { path, expected_sha256, queue_if_locked } => {
+        Op::DeleteFile {
+            path,
+            expected_sha256,
+            queue_if_locked,
+        } => {
             assert_eq!(path, DLL);
             assert_eq!(expected_sha256, SHA);
             // Loaded by the rundll32 that is killed first: may still be
@@ -76,10 +99,18 @@ fn kill_first_then_value_then_file_each_carrying_what_the_scan_saw() {
         }
         _ => unreachable!(),
     }
-    let item = h.items.iter().find(|i| matches!(i.op, Op::DeleteFile { .. })).unwrap();
+    let item = h
+        .items
+        .iter()
+        .find(|i| matches!(i.op, Op::DeleteFile { .. }))
+        .unwrap();
     assert_eq!(item.in_use_by.as_ref().map(|u| u.0), Some(77));
     assert!(item.why.contains("ended first"), "{}", item.why);
-    assert!(item.why.contains("hash match") && item.why.contains("hash list"), "{}", item.why);
+    assert!(
+        item.why.contains("hash match") && item.why.contains("hash list"),
+        "{}",
+        item.why
+    );
 }
 
 #[test]
@@ -87,7 +118,14 @@ fn the_launcher_is_never_a_target() {
     let s = infected();
     for hash in [true, false] {
         for activate in [Confidence::High, Confidence::Medium] {
-            let h = plan_for(&s, &findings(&s, hash), &Playbook::builtin(), Flags { activate: Some(activate) });
+            let h = plan_for(
+                &s,
+                &findings(&s, hash),
+                &Playbook::builtin(),
+                Flags {
+                    activate: Some(activate),
+                },
+            );
             for i in &h.items {
                 if let Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } = &i.op {
                     assert!(!path.to_lowercase().ends_with("rundll32.exe"), "{i:#?}");
@@ -121,7 +159,11 @@ fn the_launcher_is_never_a_target() {
 fn medium_is_listed_inactive_unless_activated() {
     let s = infected();
     let f = findings(&s, false);
-    assert!(f.iter().all(|x| x.confidence <= Confidence::Medium && !x.certain), "{f:#?}");
+    assert!(
+        f.iter()
+            .all(|x| x.confidence <= Confidence::Medium && !x.certain),
+        "{f:#?}"
+    );
     let h = plan_for(&s, &f, &Playbook::builtin(), Flags::default());
     assert!(active(&h).is_empty(), "{:#?}", h.items);
     assert!(!h.items.is_empty());
@@ -132,11 +174,26 @@ fn medium_is_listed_inactive_unless_activated() {
             _ => assert!(i.why.contains("--activate medium"), "{}", i.why),
         }
     }
-    let h = plan_for(&s, &f, &Playbook::builtin(), Flags { activate: Some(Confidence::Medium) });
+    let h = plan_for(
+        &s,
+        &f,
+        &Playbook::builtin(),
+        Flags {
+            activate: Some(Confidence::Medium),
+        },
+    );
     let ops = active(&h);
-    assert!(matches!(ops[0], Op::DeleteRegistryValue { .. }), "{:#?}", h.items);
+    assert!(
+        matches!(ops[0], Op::DeleteRegistryValue { .. }),
+        "{:#?}",
+        h.items
+    );
     // The DLL stays in use by the process that is not killed: queued for boot.
-    assert!(matches!(ops[1], Op::QueueDeleteOnReboot { .. }), "{:#?}", h.items);
+    assert!(
+        matches!(ops[1], Op::QueueDeleteOnReboot { .. }),
+        "{:#?}",
+        h.items
+    );
     assert_eq!(ops.len(), 2);
 }
 
@@ -145,16 +202,37 @@ fn allowlisted_findings_are_listed_not_active() {
     let s = infected();
     let ctx = DetectContext {
         hashes: HashList::parse(&format!("{SHA} Emotet\n")).unwrap(),
-        allow: crate::detect::AllowList::parse("path:C:\\Users\\*\\AppData\\Local\\Tools\\*.dll\n").unwrap(),
+        allow: crate::detect::AllowList::parse("path:C:\\Users\\*\\AppData\\Local\\Tools\\*.dll\n")
+            .unwrap(),
     };
     let f: Vec<StoredFinding> = detect(&s, &ctx).iter().map(StoredFinding::from).collect();
-    let h = plan_for(&s, &f, &Playbook::builtin(), Flags { activate: Some(Confidence::Medium) });
+    let h = plan_for(
+        &s,
+        &f,
+        &Playbook::builtin(),
+        Flags {
+            activate: Some(Confidence::Medium),
+        },
+    );
     assert!(!h.items.is_empty());
-    let file = h.items.iter().find(|i| matches!(i.op, Op::DeleteFile { .. }));
+    let file = h
+        .items
+        .iter()
+        .find(|i| matches!(i.op, Op::DeleteFile { .. }));
     if let Some(file) = file {
-        assert!(!file.active && file.why.contains("allow-listed"), "{file:#?}");
+        assert!(
+            !file.active && file.why.contains("allow-listed"),
+            "{file:#?}"
+        );
     }
-    assert!(h.items.iter().filter(|i| matches!(i.op, Op::DeleteRegistryValue { .. })).all(|i| !i.active), "{:#?}", h.items);
+    assert!(
+        h.items
+            .iter()
+            .filter(|i| matches!(i.op, Op::DeleteRegistryValue { .. }))
+            .all(|i| !i.active),
+        "{:#?}",
+        h.items
+    );
 }
 
 #[test]
@@ -164,12 +242,19 @@ fn a_file_in_use_by_a_process_that_stays_is_queued_for_boot() {
     let pb = crate::playbook::parse(text, std::path::Path::new("pb.yml")).unwrap();
     let h = plan_for(&s, &findings(&s, true), &pb, Flags::default());
     let ops = active(&h);
-    assert!(!ops.iter().any(|o| matches!(o, Op::KillProcess { .. })), "{ops:#?}");
+    assert!(
+        !ops.iter().any(|o| matches!(o, Op::KillProcess { .. })),
+        "{ops:#?}"
+    );
     assert!(
         ops.iter().any(|o| matches!(o, Op::QueueDeleteOnReboot { path, expected_sha256 } if path == DLL && expected_sha256 == SHA)),
         "{ops:#?}"
     );
-    let kill = h.items.iter().find(|i| matches!(i.op, Op::KillProcess { .. })).unwrap();
+    let kill = h
+        .items
+        .iter()
+        .find(|i| matches!(i.op, Op::KillProcess { .. }))
+        .unwrap();
     assert!(kill.why.contains("kill_processes: false"), "{}", kill.why);
     let c = h.counts();
     assert_eq!((c.kills, c.queued), (0, 1), "{c:?}");
@@ -204,32 +289,86 @@ fn tasks_services_and_exclusions() {
     let ranks: Vec<u8> = ops.iter().map(|o| rank(o)).collect();
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ops:#?}");
 
-    let pb = crate::playbook::parse("playbook: 1\nexclude:\n  paths: ['C:\\Users\\*\\AppData\\Roaming\\Qzkw\\**']\n", std::path::Path::new("pb.yml")).unwrap();
+    let pb = crate::playbook::parse(
+        "playbook: 1\nexclude:\n  paths: ['C:\\Users\\*\\AppData\\Roaming\\Qzkw\\**']\n",
+        std::path::Path::new("pb.yml"),
+    )
+    .unwrap();
     let h = plan_for(&s, &f, &pb, Flags::default());
     assert!(active(&h).is_empty(), "{:#?}", h.items);
-    assert!(h.items.iter().all(|i| i.why.contains("excluded by the playbook")), "{:#?}", h.items);
+    assert!(
+        h.items
+            .iter()
+            .all(|i| i.why.contains("excluded by the playbook")),
+        "{:#?}",
+        h.items
+    );
 
-    let pb = crate::playbook::parse("playbook: 1\nexclude:\n  hosts: ['ws-*']\n", std::path::Path::new("pb.yml")).unwrap();
+    let pb = crate::playbook::parse(
+        "playbook: 1\nexclude:\n  hosts: ['ws-*']\n",
+        std::path::Path::new("pb.yml"),
+    )
+    .unwrap();
     let h = plan_for(&s, &f, &pb, Flags::default());
     assert!(active(&h).is_empty());
-    let pb = crate::playbook::parse("playbook: 1\npurge:\n  families: [emotet]\n", std::path::Path::new("pb.yml")).unwrap();
+    let pb = crate::playbook::parse(
+        "playbook: 1\npurge:\n  families: [emotet]\n",
+        std::path::Path::new("pb.yml"),
+    )
+    .unwrap();
     let h = plan_for(&s, &f, &pb, Flags::default());
     assert!(active(&h).is_empty());
-    assert!(h.items.iter().all(|i| i.why.contains("not among the playbook's families")));
+    assert!(
+        h.items
+            .iter()
+            .all(|i| i.why.contains("not among the playbook's families"))
+    );
 }
 
 // ---- the file and its validation ----
 
 /// A journal with one scan of `s`, a plan recorded, and its file written.
-fn planned(s: &Snapshot, f: &[StoredFinding], flags: Flags) -> (Journal, tempfile::TempDir, std::path::PathBuf, String) {
+fn planned(
+    s: &Snapshot,
+    f: &[StoredFinding],
+    flags: Flags,
+) -> (Journal, tempfile::TempDir, std::path::PathBuf, String) {
     let mut j = Journal::open_in_memory().unwrap();
     let run = j.begin_run("scan", &[]).unwrap();
-    let raw_findings = detect(s, &DetectContext { hashes: HashList::parse(&format!("{SHA} Emotet\n")).unwrap(), ..Default::default() });
+    let raw_findings = detect(
+        s,
+        &DetectContext {
+            hashes: HashList::parse(&format!("{SHA} Emotet\n")).unwrap(),
+            ..Default::default()
+        },
+    );
     let ids = j
-        .record_scan(run, "WS-001", "10.0.0.1", 1, ScanResult::Collected { snapshot: s, findings: &raw_findings })
+        .record_scan(
+            run,
+            "WS-001",
+            "10.0.0.1",
+            1,
+            ScanResult::Collected {
+                snapshot: s,
+                findings: &raw_findings,
+            },
+        )
         .unwrap();
-    let input = HostInput { host: "WS-001", snapshot_id: ids.snapshot_id.unwrap(), snapshot: s, findings: f };
-    let plan = build(&[input], vec![Unscanned { host: "WS-002".into(), why: "unreachable".into() }], &Playbook::builtin(), &flags);
+    let input = HostInput {
+        host: "WS-001",
+        snapshot_id: ids.snapshot_id.unwrap(),
+        snapshot: s,
+        findings: f,
+    };
+    let plan = build(
+        &[input],
+        vec![Unscanned {
+            host: "WS-002".into(),
+            why: "unreachable".into(),
+        }],
+        &Playbook::builtin(),
+        &flags,
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.yml");
     let (_, text) = record(&mut j, run, &plan, &path).unwrap();
@@ -238,7 +377,10 @@ fn planned(s: &Snapshot, f: &[StoredFinding], flags: Flags) -> (Journal, tempfil
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} not in\n{text}")) + 1
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not in\n{text}"))
+        + 1
 }
 
 #[test]
@@ -247,13 +389,24 @@ fn the_written_plan_reads_back_whole() {
     let f = findings(&s, true);
     let (mut j, _dir, path, text) = planned(&s, &f, Flags::default());
     assert!(text.contains("cauterize_plan: 1"), "{text}");
-    assert!(text.contains("- {op: kill_process, pid: 77, expected_image: 'C:\\Windows\\System32\\rundll32.exe'"), "{text}");
-    assert!(text.contains("# GEN-LOLBIN-USERWRITABLE (Emotet, high, hash match): "), "{text}");
+    assert!(
+        text.contains(
+            "- {op: kill_process, pid: 77, expected_image: 'C:\\Windows\\System32\\rundll32.exe'"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("# GEN-LOLBIN-USERWRITABLE (Emotet, high, hash match): "),
+        "{text}"
+    );
     assert!(text.contains("unscanned:"), "{text}");
     let v = load_and_validate(&path, &mut j).unwrap();
     assert_eq!(v.hosts.len(), 1);
     assert!(v.removed.is_empty());
-    assert_eq!(v.hosts[0].ops.len(), active(&plan_for(&s, &f, &Playbook::builtin(), Flags::default())).len());
+    assert_eq!(
+        v.hosts[0].ops.len(),
+        active(&plan_for(&s, &f, &Playbook::builtin(), Flags::default())).len()
+    );
     assert!(matches!(v.hosts[0].ops[0].op, Op::KillProcess { .. }));
     assert_eq!(j.count("plan_reviews").unwrap(), 1);
     assert!(v.settings.quarantine);
@@ -264,10 +417,20 @@ fn deleting_a_line_spares_that_artifact() {
     let s = infected();
     let (mut j, _dir, path, text) = planned(&s, &findings(&s, true), Flags::default());
     let kill = line_of(&text, "- {op: kill_process");
-    let edited: Vec<&str> = text.lines().enumerate().filter(|(i, _)| i + 1 != kill).map(|(_, l)| l).collect();
+    let edited: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| i + 1 != kill)
+        .map(|(_, l)| l)
+        .collect();
     std::fs::write(&path, edited.join("\n")).unwrap();
     let v = load_and_validate(&path, &mut j).unwrap();
-    assert!(v.hosts[0].ops.iter().all(|o| !matches!(o.op, Op::KillProcess { .. })));
+    assert!(
+        v.hosts[0]
+            .ops
+            .iter()
+            .all(|o| !matches!(o.op, Op::KillProcess { .. }))
+    );
     assert_eq!(v.removed.len(), 1);
     assert!(matches!(v.removed[0].1, Op::KillProcess { pid: 77, .. }));
     // Reordered lines run in the plan's order all the same.
@@ -309,7 +472,11 @@ fn a_changed_hash_or_an_unknown_key_is_refused() {
     assert!(e.contains(&format!("plan.yml:{file}:")), "{e}");
     assert!(e.contains("was changed") && e.contains(SHA), "{e}");
 
-    let edited = text.replacen("- {op: kill_process,", "- {op: kill_process, force: true,", 1);
+    let edited = text.replacen(
+        "- {op: kill_process,",
+        "- {op: kill_process, force: true,",
+        1,
+    );
     std::fs::write(&path, &edited).unwrap();
     let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
     assert!(e.contains("unknown key `force`"), "{e}");
@@ -321,23 +488,39 @@ fn an_inactive_item_cannot_be_activated_by_editing() {
     let f = findings(&s, false); // medium: all inactive
     let (mut j, _dir, path, text) = planned(&s, &f, Flags::default());
     assert!(text.contains("ops: []"), "{text}");
-    let op_line = text.lines().find(|l| l.trim_start().starts_with("op: {op: kill_process")).expect("inactive kill").trim_start().trim_start_matches("op: ").to_string();
+    let op_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("op: {op: kill_process"))
+        .expect("inactive kill")
+        .trim_start()
+        .trim_start_matches("op: ")
+        .to_string();
     let edited = text.replacen("ops: []", &format!("ops:\n      - {op_line}"), 1);
     std::fs::write(&path, &edited).unwrap();
     let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
-    assert!(e.contains("listed inactive") && e.contains("--activate medium"), "{e}");
+    assert!(
+        e.contains("listed inactive") && e.contains("--activate medium"),
+        "{e}"
+    );
 }
 
 #[test]
 fn settings_and_foreign_plans_are_refused() {
     let s = infected();
     let (mut j, _dir, path, text) = planned(&s, &findings(&s, true), Flags::default());
-    std::fs::write(&path, text.replacen("quarantine: true", "quarantine: false", 1)).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("quarantine: true", "quarantine: false", 1),
+    )
+    .unwrap();
     let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
     assert!(e.contains("settings were changed"), "{e}");
     std::fs::write(&path, text.replacen("plan_id: 1", "plan_id: 99", 1)).unwrap();
     let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
-    assert!(e.contains("plan 99 is not in this engagement's journal"), "{e}");
+    assert!(
+        e.contains("plan 99 is not in this engagement's journal"),
+        "{e}"
+    );
     std::fs::write(&path, text.replacen("  'WS-001':", "  'WS-009':", 1)).unwrap();
     let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
     assert!(e.contains("host WS-009 is not in plan"), "{e}");
@@ -355,7 +538,12 @@ fn hostile_names_cannot_inject_operations() {
         .build();
     let f = findings(&s, true);
     let (mut j, _dir, path, text) = planned(&s, &f, Flags::default());
-    assert!(!text.lines().any(|l| l.trim_start().starts_with("- {op: delete_file, path: 'C:\\boot.ini'")), "{text}");
+    assert!(
+        !text.lines().any(|l| l
+            .trim_start()
+            .starts_with("- {op: delete_file, path: 'C:\\boot.ini'")),
+        "{text}"
+    );
     assert!(!text.contains('\u{202e}'), "{text}");
     let v = load_and_validate(&path, &mut j).unwrap();
     let reg = v.hosts[0]

@@ -66,23 +66,42 @@ pub fn load_and_validate(path: &Path, journal: &mut Journal) -> Result<Validated
 }
 
 fn read(path: &Path) -> Result<String, PlanError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| LocatedError::whole(path, format!("cannot read the plan: {e}"), "give the file `cauterize plan -o` wrote"))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        LocatedError::whole(
+            path,
+            format!("cannot read the plan: {e}"),
+            "give the file `cauterize plan -o` wrote",
+        )
+    })?;
     if meta.len() > MAX_BYTES as u64 {
-        return Err(LocatedError::whole(path, format!("the plan is {} bytes; at most {MAX_BYTES} are accepted", meta.len()), "check that this is a plan file").into());
+        return Err(LocatedError::whole(
+            path,
+            format!(
+                "the plan is {} bytes; at most {MAX_BYTES} are accepted",
+                meta.len()
+            ),
+            "check that this is a plan file",
+        )
+        .into());
     }
-    Ok(std::fs::read_to_string(path)
-        .map_err(|e| LocatedError::whole(path, format!("cannot read the plan: {e}"), "it must be the UTF-8 text `cauterize plan` wrote"))?)
+    Ok(std::fs::read_to_string(path).map_err(|e| {
+        LocatedError::whole(
+            path,
+            format!("cannot read the plan: {e}"),
+            "it must be the UTF-8 text `cauterize plan` wrote",
+        )
+    })?)
 }
 
 fn op_of(v: &serde_json::Value) -> Result<Op, String> {
-    let op: Op = serde_json::from_value(v.clone()).map_err(|e| format!("not a valid operation: {e}"))?;
+    let op: Op =
+        serde_json::from_value(v.clone()).map_err(|e| format!("not a valid operation: {e}"))?;
     // Strict: every key given must be one the operation has.
     let canon = serde_json::to_value(&op).unwrap_or_default();
-    if let (Some(given), Some(known)) = (v.as_object(), canon.as_object()) {
-        if let Some(k) = given.keys().find(|k| !known.contains_key(*k)) {
-            return Err(format!("unknown key `{k}` in a {} operation", op.kind()));
-        }
+    if let (Some(given), Some(known)) = (v.as_object(), canon.as_object())
+        && let Some(k) = given.keys().find(|k| !known.contains_key(*k))
+    {
+        return Err(format!("unknown key `{k}` in a {} operation", op.kind()));
     }
     Ok(op)
 }
@@ -91,11 +110,17 @@ fn op_of(v: &serde_json::Value) -> Result<Op, String> {
 fn identity(op: &Op) -> String {
     match op {
         Op::KillProcess { pid, .. } => format!("kill_process pid {pid}"),
-        Op::DeleteRegistryValue { hive, key, value, .. } => format!("registry value {hive}\\{key}\\{value}").to_lowercase(),
+        Op::DeleteRegistryValue {
+            hive, key, value, ..
+        } => format!("registry value {hive}\\{key}\\{value}").to_lowercase(),
         Op::DeleteTask { path, .. } => format!("task {path}").to_lowercase(),
         Op::DeleteService { name, .. } => format!("service {name}").to_lowercase(),
-        Op::DeleteWmiSubscription { filter, consumer, .. } => format!("wmi {filter} {consumer}").to_lowercase(),
-        Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } => format!("file {path}").to_lowercase(),
+        Op::DeleteWmiSubscription {
+            filter, consumer, ..
+        } => format!("wmi {filter} {consumer}").to_lowercase(),
+        Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } => {
+            format!("file {path}").to_lowercase()
+        }
     }
 }
 
@@ -107,19 +132,42 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
         LocatedError::at(path, loc, msg, help).into()
     };
     if raw.cauterize_plan.value != FORMAT {
-        return Err(at(&raw.cauterize_plan.referenced, format!("plan format {} is not known; this cauterize reads format {FORMAT}", raw.cauterize_plan.value), "use the cauterize that wrote the plan, or run `cauterize plan` again"));
+        return Err(at(
+            &raw.cauterize_plan.referenced,
+            format!(
+                "plan format {} is not known; this cauterize reads format {FORMAT}",
+                raw.cauterize_plan.value
+            ),
+            "use the cauterize that wrote the plan, or run `cauterize plan` again",
+        ));
     }
     let plan_id = raw.plan_id.value;
     let Some(stored) = journal.plan(plan_id)? else {
-        return Err(at(&raw.plan_id.referenced, format!("plan {plan_id} is not in this engagement's journal"), "give the engagement folder the plan was made in (--engagement DIR), or run `cauterize plan` again"));
+        return Err(at(
+            &raw.plan_id.referenced,
+            format!("plan {plan_id} is not in this engagement's journal"),
+            "give the engagement folder the plan was made in (--engagement DIR), or run `cauterize plan` again",
+        ));
     };
-    let settings: Settings = serde_json::from_str(&stored.settings).map_err(|e| crate::journal::JournalError::Corrupt { what: format!("settings of plan {plan_id}"), detail: e.to_string() })?;
+    let settings: Settings = serde_json::from_str(&stored.settings).map_err(|e| {
+        crate::journal::JournalError::Corrupt {
+            what: format!("settings of plan {plan_id}"),
+            detail: e.to_string(),
+        }
+    })?;
     if raw.settings.value != settings {
-        return Err(at(&raw.settings.referenced, "the settings were changed; they are not editable in a plan".into(), "to plan with other settings, change the playbook or flags and run `cauterize plan` again; to spare artifacts, delete operation lines"));
+        return Err(at(
+            &raw.settings.referenced,
+            "the settings were changed; they are not editable in a plan".into(),
+            "to plan with other settings, change the playbook or flags and run `cauterize plan` again; to spare artifacts, delete operation lines",
+        ));
     }
 
-    let stored_hosts: HashMap<String, &crate::journal::StoredPlanHost> =
-        stored.hosts.iter().map(|h| (h.host.to_lowercase(), h)).collect();
+    let stored_hosts: HashMap<String, &crate::journal::StoredPlanHost> = stored
+        .hosts
+        .iter()
+        .map(|h| (h.host.to_lowercase(), h))
+        .collect();
     let latest = journal.latest_snapshot_ids()?;
     let mut hosts = Vec::new();
     let mut removed = Vec::new();
@@ -127,13 +175,27 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
     let mut kept_hosts = BTreeSet::new();
     for (name, h) in raw.hosts.unwrap_or_default() {
         let Some(sh) = stored_hosts.get(&name.to_lowercase()) else {
-            return Err(at(&h.referenced, format!("host {name} is not in plan {plan_id}"), "a plan can only lose hosts, not gain them; run `cauterize plan` for new hosts"));
+            return Err(at(
+                &h.referenced,
+                format!("host {name} is not in plan {plan_id}"),
+                "a plan can only lose hosts, not gain them; run `cauterize plan` for new hosts",
+            ));
         };
         let h = h.value;
         if h.snapshot.value != sh.snapshot_id {
-            return Err(at(&h.snapshot.referenced, format!("{name}: snapshot {} is not the one plan {plan_id} was made from ({})", h.snapshot.value, sh.snapshot_id), format!("restore `snapshot: {}`", sh.snapshot_id).as_str()));
+            return Err(at(
+                &h.snapshot.referenced,
+                format!(
+                    "{name}: snapshot {} is not the one plan {plan_id} was made from ({})",
+                    h.snapshot.value, sh.snapshot_id
+                ),
+                format!("restore `snapshot: {}`", sh.snapshot_id).as_str(),
+            ));
         }
-        if let Some(newer) = latest.get(&sh.host.to_lowercase()).filter(|&&id| id != sh.snapshot_id) {
+        if let Some(newer) = latest
+            .get(&sh.host.to_lowercase())
+            .filter(|&&id| id != sh.snapshot_id)
+        {
             warnings.push(format!(
                 "{}: scanned again after this plan was made (snapshot {newer}, plan used {}); operations compare against the earlier scan and report drift where the host changed; consider `cauterize plan` again",
                 sh.host, sh.snapshot_id
@@ -145,22 +207,45 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
             .iter()
             .map(|o| serde_json::from_str::<Op>(&o.op).map(|op| (op, o)))
             .collect::<Result<_, _>>()
-            .map_err(|e| crate::journal::JournalError::Corrupt { what: format!("plan {plan_id} operations of {}", sh.host), detail: e.to_string() })?;
+            .map_err(|e| crate::journal::JournalError::Corrupt {
+                what: format!("plan {plan_id} operations of {}", sh.host),
+                detail: e.to_string(),
+            })?;
         let mut used: BTreeSet<u32> = BTreeSet::new();
         for v in h.ops.unwrap_or_default() {
-            let op = op_of(&v.value).map_err(|m| at(&v.referenced, format!("{name}: {m}"), "restore the line as `cauterize plan` wrote it, or delete it"))?;
+            let op = op_of(&v.value).map_err(|m| {
+                at(
+                    &v.referenced,
+                    format!("{name}: {m}"),
+                    "restore the line as `cauterize plan` wrote it, or delete it",
+                )
+            })?;
             match parsed.iter().find(|(o, _)| *o == op) {
                 Some((_, so)) if so.active => {
                     if !used.insert(so.seq) {
-                        return Err(at(&v.referenced, format!("{name}: this operation appears twice"), "delete one of the two lines"));
+                        return Err(at(
+                            &v.referenced,
+                            format!("{name}: this operation appears twice"),
+                            "delete one of the two lines",
+                        ));
                     }
                 }
                 Some((_, so)) => {
-                    return Err(at(&v.referenced, format!("{name}: this operation is listed inactive in plan {plan_id} ({}); it cannot be activated by editing the plan", so.why), "to act on it, change the playbook or the flags (--activate medium) and run `cauterize plan` again"));
+                    return Err(at(
+                        &v.referenced,
+                        format!(
+                            "{name}: this operation is listed inactive in plan {plan_id} ({}); it cannot be activated by editing the plan",
+                            so.why
+                        ),
+                        "to act on it, change the playbook or the flags (--activate medium) and run `cauterize plan` again",
+                    ));
                 }
                 None => {
                     let id = identity(&op);
-                    let msg = match parsed.iter().find(|(o, _)| identity(o) == id && o.kind() == op.kind()) {
+                    let msg = match parsed
+                        .iter()
+                        .find(|(o, _)| identity(o) == id && o.kind() == op.kind())
+                    {
                         Some((o, _)) => format!(
                             "{name}: this operation was changed: the scan saw {}; an edited plan may only remove operations",
                             serde_json::to_string(o).unwrap_or_default()
@@ -169,7 +254,11 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
                             "{name}: this operation is not in plan {plan_id}: no finding of the scan calls for it; an edited plan may only remove operations, never add one"
                         ),
                     };
-                    return Err(at(&v.referenced, msg, "delete the line, or restore it as `cauterize plan` wrote it"));
+                    return Err(at(
+                        &v.referenced,
+                        msg,
+                        "delete the line, or restore it as `cauterize plan` wrote it",
+                    ));
                 }
             }
         }
@@ -179,12 +268,20 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
                 continue;
             }
             if used.contains(&so.seq) {
-                ops.push(super::ValidatedOp { plan_op_id: so.id, op: op.clone(), rules: so.rules.clone() });
+                ops.push(super::ValidatedOp {
+                    plan_op_id: so.id,
+                    op: op.clone(),
+                    rules: so.rules.clone(),
+                });
             } else {
                 removed.push((sh.host.clone(), op.clone()));
             }
         }
-        hosts.push(ValidatedHost { host: sh.host.clone(), snapshot_id: sh.snapshot_id, ops });
+        hosts.push(ValidatedHost {
+            host: sh.host.clone(),
+            snapshot_id: sh.snapshot_id,
+            ops,
+        });
     }
     for sh in &stored.hosts {
         if !kept_hosts.contains(&sh.host.to_lowercase()) {

@@ -51,7 +51,9 @@ pub fn render(plan: &Plan, plan_id: i64) -> String {
         }
     }
     if !plan.unscanned.is_empty() {
-        out.push_str("# Hosts with no scan to plan from: nothing is planned for them.\nunscanned:\n");
+        out.push_str(
+            "# Hosts with no scan to plan from: nothing is planned for them.\nunscanned:\n",
+        );
         for u in &plan.unscanned {
             out.push_str(&format!("  - {}\n", value(u)));
         }
@@ -74,7 +76,8 @@ fn host(out: &mut String, h: &HostPlan) {
             comment(t, 300)
         ));
     }
-    let (active, inactive): (Vec<&PlanItem>, Vec<&PlanItem>) = h.items.iter().partition(|i| i.active);
+    let (active, inactive): (Vec<&PlanItem>, Vec<&PlanItem>) =
+        h.items.iter().partition(|i| i.active);
     if active.is_empty() {
         out.push_str("    ops: []\n");
     } else {
@@ -87,7 +90,10 @@ fn host(out: &mut String, h: &HostPlan) {
     if !inactive.is_empty() {
         out.push_str("    inactive:\n");
         for i in inactive {
-            out.push_str(&format!("      - why: {}\n", string(&comment(&i.why, COMMENT_CHARS))));
+            out.push_str(&format!(
+                "      - why: {}\n",
+                string(&comment(&i.why, COMMENT_CHARS))
+            ));
             out.push_str(&format!("        op: {}\n", value(&i.op)));
         }
     }

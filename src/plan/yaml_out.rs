@@ -88,7 +88,11 @@ pub fn flow(v: &Value) -> String {
                     let value = &o[k];
                     // `op: delete_file` reads better plain; it is a fixed token.
                     let v = match (k.as_str(), value) {
-                        ("op", Value::String(s)) if s.chars().all(|c| c.is_ascii_lowercase() || c == '_') => s.clone(),
+                        ("op", Value::String(s))
+                            if s.chars().all(|c| c.is_ascii_lowercase() || c == '_') =>
+                        {
+                            s.clone()
+                        }
                         _ => flow(value),
                     };
                     format!("{k}: {v}")
@@ -142,6 +146,9 @@ mod tests {
     #[test]
     fn flow_puts_op_first_and_expected_after() {
         let v = serde_json::json!({"op": "delete_file", "queue_if_locked": true, "expected_sha256": "ab", "path": "C:\\x"});
-        assert_eq!(flow(&v), r"{op: delete_file, path: 'C:\x', expected_sha256: 'ab', queue_if_locked: true}");
+        assert_eq!(
+            flow(&v),
+            r"{op: delete_file, path: 'C:\x', expected_sha256: 'ab', queue_if_locked: true}"
+        );
     }
 }

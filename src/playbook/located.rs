@@ -18,7 +18,12 @@ pub struct LocatedError {
 }
 
 impl LocatedError {
-    pub fn at(file: &std::path::Path, loc: &Location, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn at(
+        file: &std::path::Path,
+        loc: &Location,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
         LocatedError {
             file: file.to_path_buf(),
             at: position(loc),
@@ -27,7 +32,11 @@ impl LocatedError {
         }
     }
 
-    pub fn whole(file: &std::path::Path, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn whole(
+        file: &std::path::Path,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
         LocatedError {
             file: file.to_path_buf(),
             at: None,
@@ -45,7 +54,9 @@ impl LocatedError {
 impl fmt::Display for LocatedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.at {
-            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.file.display(), self.message)?,
+            Some((line, col)) => {
+                write!(f, "{}:{line}:{col}: {}", self.file.display(), self.message)?
+            }
             None => write!(f, "{}: {}", self.file.display(), self.message)?,
         }
         if !self.help.is_empty() {
@@ -109,25 +120,47 @@ pub fn from_yaml(
     };
     match err {
         YamlError::AliasError { error, .. } => from_yaml(error, file, example, unknown_key_help),
-        YamlError::SerdeUnknownField { field, expected, .. } => {
+        YamlError::SerdeUnknownField {
+            field, expected, ..
+        } => {
             let help = unknown_key_help(field).unwrap_or_else(|| {
                 "remove it, or check its spelling and indentation (keys are case-sensitive)".into()
             });
             mk(
-                format!("unknown key `{field}`; expected one of: {}", expected.join(", ")),
+                format!(
+                    "unknown key `{field}`; expected one of: {}",
+                    expected.join(", ")
+                ),
                 help,
             )
         }
-        YamlError::SerdeUnknownVariant { variant, expected, .. } => mk(
-            format!("unknown value `{variant}`; expected one of: {}", expected.join(", ")),
+        YamlError::SerdeUnknownVariant {
+            variant, expected, ..
+        } => mk(
+            format!(
+                "unknown value `{variant}`; expected one of: {}",
+                expected.join(", ")
+            ),
             format!("see {example}"),
         ),
-        YamlError::SerdeMissingField { field, .. } => {
-            mk(format!("missing key `{field}`"), format!("add `{field}:` here (see {example})"))
+        YamlError::SerdeMissingField { field, .. } => mk(
+            format!("missing key `{field}`"),
+            format!("add `{field}:` here (see {example})"),
+        ),
+        YamlError::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
         }
-        YamlError::SerdeInvalidType { unexpected, expected, .. }
-        | YamlError::SerdeInvalidValue { unexpected, expected, .. } => mk(
-            format!("wrong type: found {unexpected}, expected {}", expected_words(expected)),
+        | YamlError::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => mk(
+            format!(
+                "wrong type: found {unexpected}, expected {}",
+                expected_words(expected)
+            ),
             format!("check the value and its indentation against {example}"),
         ),
         YamlError::Unexpected { expected, .. } => mk(
@@ -153,11 +186,18 @@ pub fn from_yaml(
             },
             "keep one of the two entries".into(),
         ),
-        YamlError::MultipleDocuments { .. } | YamlError::Budget { breach: BudgetBreach::Documents { .. }, .. } => mk(
+        YamlError::MultipleDocuments { .. }
+        | YamlError::Budget {
+            breach: BudgetBreach::Documents { .. },
+            ..
+        } => mk(
             "more than one YAML document (`---`); expected exactly one".into(),
             "remove the `---` separator".into(),
         ),
-        YamlError::Budget { breach: BudgetBreach::Anchors { .. } | BudgetBreach::Aliases { .. }, .. } => mk(
+        YamlError::Budget {
+            breach: BudgetBreach::Anchors { .. } | BudgetBreach::Aliases { .. },
+            ..
+        } => mk(
             "anchors and aliases (`&name`, `*name`) are not accepted here".into(),
             "write each value out in full".into(),
         ),

@@ -71,7 +71,9 @@ pub const FAMILY_NAMES: &[(&str, Family)] = &[
 ];
 
 /// Keys of later phases, refused with an explanation.
-const LATER_PHASES: &[&str] = &["contain", "reboot", "verify", "release", "waves", "firewall"];
+const LATER_PHASES: &[&str] = &[
+    "contain", "reboot", "verify", "release", "waves", "firewall",
+];
 
 impl Playbook {
     /// The built-in default playbook.
@@ -109,17 +111,28 @@ impl Playbook {
 /// Read and validate a playbook file.
 pub fn load(path: &Path) -> Result<Playbook, LocatedError> {
     let meta = std::fs::metadata(path).map_err(|e| {
-        LocatedError::whole(path, format!("cannot read the playbook: {e}"), "check the path given to -p/--playbook")
+        LocatedError::whole(
+            path,
+            format!("cannot read the playbook: {e}"),
+            "check the path given to -p/--playbook",
+        )
     })?;
     if meta.len() > MAX_BYTES as u64 {
         return Err(LocatedError::whole(
             path,
-            format!("the playbook is {} bytes; at most {MAX_BYTES} are accepted", meta.len()),
+            format!(
+                "the playbook is {} bytes; at most {MAX_BYTES} are accepted",
+                meta.len()
+            ),
             "a playbook is a few settings; check that this is the right file",
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
-        LocatedError::whole(path, format!("cannot read the playbook: {e}"), "it must be UTF-8 text")
+        LocatedError::whole(
+            path,
+            format!("cannot read the playbook: {e}"),
+            "it must be UTF-8 text",
+        )
     })?;
     parse(&text, path)
 }
@@ -127,17 +140,25 @@ pub fn load(path: &Path) -> Result<Playbook, LocatedError> {
 /// Validate the text of a playbook; `file` names it in errors.
 pub fn parse(text: &str, file: &Path) -> Result<Playbook, LocatedError> {
     if text.len() > MAX_BYTES {
-        return Err(LocatedError::whole(file, "the playbook is too large", "check that this is the right file"));
+        return Err(LocatedError::whole(
+            file,
+            "the playbook is too large",
+            "check that this is the right file",
+        ));
     }
-    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         return Err(LocatedError::whole(
             file,
             "the playbook is empty",
             format!("start from {EXAMPLE}: `playbook: 1` and a `purge:` section"),
         ));
     }
-    let raw: raw::RawPlaybook = serde_saphyr::from_str_with_options(text, located::options(MAX_BYTES))
-        .map_err(|e| located::from_yaml(&e, file, EXAMPLE, later_phase_help))?;
+    let raw: raw::RawPlaybook =
+        serde_saphyr::from_str_with_options(text, located::options(MAX_BYTES))
+            .map_err(|e| located::from_yaml(&e, file, EXAMPLE, later_phase_help))?;
     validate(raw, text, file)
 }
 
@@ -157,7 +178,10 @@ fn validate(raw: raw::RawPlaybook, text: &str, file: &Path) -> Result<Playbook, 
         return Err(LocatedError::at(
             file,
             &raw.playbook.referenced,
-            format!("playbook format {} is not known; this cauterize reads format 1", raw.playbook.value),
+            format!(
+                "playbook format {} is not known; this cauterize reads format 1",
+                raw.playbook.value
+            ),
             "write `playbook: 1`",
         ));
     }
@@ -170,7 +194,8 @@ fn validate(raw: raw::RawPlaybook, text: &str, file: &Path) -> Result<Playbook, 
             "low" => {
                 return Err(bad(
                     s,
-                    "`activate: low` is not accepted: low-confidence findings are only ever listed".into(),
+                    "`activate: low` is not accepted: low-confidence findings are only ever listed"
+                        .into(),
                     "write `activate: high` (default) or `activate: medium`",
                 ));
             }
@@ -218,23 +243,28 @@ fn validate(raw: raw::RawPlaybook, text: &str, file: &Path) -> Result<Playbook, 
         }
     };
     let exclude = raw.exclude.unwrap_or_default();
-    let globs = |list: Option<Vec<Spanned<String>>>, what: &str| -> Result<Vec<String>, LocatedError> {
-        let mut out = Vec::new();
-        for g in list.unwrap_or_default() {
-            if g.value.trim().is_empty() {
-                return Err(bad(&g, format!("an empty {what} pattern"), "remove the empty entry"));
+    let globs =
+        |list: Option<Vec<Spanned<String>>>, what: &str| -> Result<Vec<String>, LocatedError> {
+            let mut out = Vec::new();
+            for g in list.unwrap_or_default() {
+                if g.value.trim().is_empty() {
+                    return Err(bad(
+                        &g,
+                        format!("an empty {what} pattern"),
+                        "remove the empty entry",
+                    ));
+                }
+                if g.value.trim() == "*" || g.value.trim() == "**" {
+                    return Err(bad(
+                        &g,
+                        format!("the {what} pattern `{}` excludes everything", g.value),
+                        "to plan nothing, do not run the purge; otherwise name what to spare",
+                    ));
+                }
+                out.push(g.value.trim().to_string());
             }
-            if g.value.trim() == "*" || g.value.trim() == "**" {
-                return Err(bad(
-                    &g,
-                    format!("the {what} pattern `{}` excludes everything", g.value),
-                    "to plan nothing, do not run the purge; otherwise name what to spare",
-                ));
-            }
-            out.push(g.value.trim().to_string());
-        }
-        Ok(out)
-    };
+            Ok(out)
+        };
     Ok(Playbook {
         activate,
         families,

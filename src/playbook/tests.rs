@@ -24,7 +24,10 @@ fn settings_are_read() {
     )
     .unwrap();
     assert_eq!(p.activate, Confidence::Medium);
-    assert_eq!(p.families, [Family::Emotet, Family::Qakbot].into_iter().collect());
+    assert_eq!(
+        p.families,
+        [Family::Emotet, Family::Qakbot].into_iter().collect()
+    );
     assert!(!p.kill_processes && p.queue_locked_files);
     assert_eq!(p.host_excluded("DC01"), Some("dc*"));
     assert_eq!(p.host_excluded("ws-001"), None);
@@ -36,7 +39,11 @@ fn settings_are_read() {
 fn errors_name_file_line_column_and_a_fix() {
     let e = err("playbook: 1\npurge:\n  activate: low\n");
     assert_eq!(e.at, Some((3, 13)), "{e}");
-    assert!(e.to_string().starts_with("pb.yml:3:13: `activate: low` is not accepted"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("pb.yml:3:13: `activate: low` is not accepted"),
+        "{e}"
+    );
     assert!(e.help.contains("activate: medium"));
 
     let e = err("playbook: 1\npurge:\n  families: [emotet, zeus]\n");
@@ -74,5 +81,8 @@ fn later_phases_are_refused_not_ignored() {
 #[test]
 fn anchors_are_refused() {
     let e = err("playbook: 1\npurge: &p\n  activate: high\nexclude: *p\n");
-    assert!(e.message.contains("anchors") || e.message.contains("alias"), "{e}");
+    assert!(
+        e.message.contains("anchors") || e.message.contains("alias"),
+        "{e}"
+    );
 }

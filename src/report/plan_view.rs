@@ -24,12 +24,26 @@ pub struct PlanRecord<'a> {
 pub fn json_lines(plan: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     for h in &plan.hosts {
-        out.push(PlanRecord { host: &h.host, status: "planned", snapshot_id: Some(h.snapshot_id), counts: Some(h.counts()), error: None });
+        out.push(PlanRecord {
+            host: &h.host,
+            status: "planned",
+            snapshot_id: Some(h.snapshot_id),
+            counts: Some(h.counts()),
+            error: None,
+        });
     }
     for u in &plan.unscanned {
-        out.push(PlanRecord { host: &u.host, status: "unscanned", snapshot_id: None, counts: None, error: Some(&u.why) });
+        out.push(PlanRecord {
+            host: &u.host,
+            status: "unscanned",
+            snapshot_id: None,
+            counts: None,
+            error: Some(&u.why),
+        });
     }
-    out.into_iter().map(|r| serde_json::to_string(&r).unwrap_or_default()).collect()
+    out.into_iter()
+        .map(|r| serde_json::to_string(&r).unwrap_or_default())
+        .collect()
 }
 
 /// Totals over all hosts.
@@ -64,17 +78,42 @@ pub fn render_text(plan: &Plan) -> String {
     }
     let mut out = String::new();
     if !rows.is_empty() {
-        out.push_str(&table::render(&["HOST", "KILLS", "DELETIONS", "IN USE", "QUEUED", "INACTIVE", "NOT PLANNABLE"], &rows));
+        out.push_str(&table::render(
+            &[
+                "HOST",
+                "KILLS",
+                "DELETIONS",
+                "IN USE",
+                "QUEUED",
+                "INACTIVE",
+                "NOT PLANNABLE",
+            ],
+            &rows,
+        ));
     }
     if !empty.is_empty() {
-        out.push_str(&format!("nothing to do: {}\n", terminal_safe(&with_count(&empty))));
+        out.push_str(&format!(
+            "nothing to do: {}\n",
+            terminal_safe(&with_count(&empty))
+        ));
     }
     if !plan.unscanned.is_empty() {
-        out.push_str(&format!("not planned, no scan ({}):\n", plan.unscanned.len()));
+        out.push_str(&format!(
+            "not planned, no scan ({}):\n",
+            plan.unscanned.len()
+        ));
         for u in &plan.unscanned {
-            out.push_str(&format!("  {}: {}\n", terminal_safe(&u.host), super::sanitize::one_line(&u.why)));
+            out.push_str(&format!(
+                "  {}: {}\n",
+                terminal_safe(&u.host),
+                super::sanitize::one_line(&u.why)
+            ));
         }
     }
-    out.push_str(&format!("{} hosts planned: {}\n", plan.hosts.len(), totals(plan).line()));
+    out.push_str(&format!(
+        "{} hosts planned: {}\n",
+        plan.hosts.len(),
+        totals(plan).line()
+    ));
     out
 }

@@ -89,9 +89,30 @@ pub struct ScanRecord<'a> {
 }
 
 pub fn record(o: &ScanOutcome) -> ScanRecord<'_> {
-    let (status, kind, error, snapshot_id, findings, truncated): (_, _, _, _, &[Finding], &[String]) = match &o.result {
-        Ok(s) => ("ok", None, None, Some(s.snapshot_id), &s.findings, &s.truncated),
-        Err(f) => ("failed", Some(f.kind.as_str()), Some(f.message.as_str()), None, &[], &[]),
+    let (status, kind, error, snapshot_id, findings, truncated): (
+        _,
+        _,
+        _,
+        _,
+        &[Finding],
+        &[String],
+    ) = match &o.result {
+        Ok(s) => (
+            "ok",
+            None,
+            None,
+            Some(s.snapshot_id),
+            &s.findings,
+            &s.truncated,
+        ),
+        Err(f) => (
+            "failed",
+            Some(f.kind.as_str()),
+            Some(f.message.as_str()),
+            None,
+            &[],
+            &[],
+        ),
     };
     ScanRecord {
         host: &o.host,
@@ -121,7 +142,8 @@ pub fn record(o: &ScanOutcome) -> ScanRecord<'_> {
 }
 
 pub fn json_line(o: &ScanOutcome) -> String {
-    serde_json::to_string(&record(o)).unwrap_or_else(|e| format!("{{\"error\":\"cannot encode: {e}\"}}"))
+    serde_json::to_string(&record(o))
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot encode: {e}\"}}"))
 }
 
 pub fn summarize(outcomes: &[ScanOutcome]) -> Summary {
@@ -182,7 +204,11 @@ pub fn render_text(outcomes: &[ScanOutcome]) -> String {
     for o in outcomes {
         let Ok(s) = &o.result else { continue };
         for t in &s.truncated {
-            out.push_str(&format!("warning: {}: the scan hit a bound and may be incomplete: {}\n", terminal_safe(&o.host), one_line(t)));
+            out.push_str(&format!(
+                "warning: {}: the scan hit a bound and may be incomplete: {}\n",
+                terminal_safe(&o.host),
+                one_line(t)
+            ));
         }
         if s.findings.is_empty() {
             clean.push(&o.host);
@@ -197,7 +223,11 @@ pub fn render_text(outcomes: &[ScanOutcome]) -> String {
                 spared += 1;
             }
         }
-        let mut parts: Vec<String> = by.iter().rev().map(|(c, n)| format!("{n} {}", confidence_word(*c))).collect();
+        let mut parts: Vec<String> = by
+            .iter()
+            .rev()
+            .map(|(c, n)| format!("{n} {}", confidence_word(*c)))
+            .collect();
         if spared > 0 {
             parts.push(format!("{spared} allow-listed"));
         }
@@ -214,15 +244,33 @@ pub fn render_text(outcomes: &[ScanOutcome]) -> String {
         out.push('\n');
     }
     if !clean.is_empty() {
-        out.push_str(&format!("==== nothing found: {} ====\n\n", terminal_safe(&with_count(&clean))));
+        out.push_str(&format!(
+            "==== nothing found: {} ====\n\n",
+            terminal_safe(&with_count(&clean))
+        ));
     }
-    let failed: Vec<(&ScanOutcome, &ScanFailure)> =
-        outcomes.iter().filter_map(|o| o.result.as_ref().err().map(|f| (o, f))).collect();
+    let failed: Vec<(&ScanOutcome, &ScanFailure)> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err().map(|f| (o, f)))
+        .collect();
     if !failed.is_empty() {
         out.push_str(&format!("==== could not scan ({}) ====\n", failed.len()));
-        for g in group_by_key(failed.iter().map(|(_, f)| (f.kind.clone(), one_line(&f.message)))) {
-            let names: Vec<&str> = g.members.iter().map(|&i| failed[i].0.host.as_str()).collect();
-            out.push_str(&format!("{}: {}: {}\n", terminal_safe(&with_count(&names)), g.key.0, g.key.1));
+        for g in group_by_key(
+            failed
+                .iter()
+                .map(|(_, f)| (f.kind.clone(), one_line(&f.message))),
+        ) {
+            let names: Vec<&str> = g
+                .members
+                .iter()
+                .map(|&i| failed[i].0.host.as_str())
+                .collect();
+            out.push_str(&format!(
+                "{}: {}: {}\n",
+                terminal_safe(&with_count(&names)),
+                g.key.0,
+                g.key.1
+            ));
         }
         out.push('\n');
     }
@@ -230,7 +278,14 @@ pub fn render_text(outcomes: &[ScanOutcome]) -> String {
     if !totals.is_empty() {
         let parts: Vec<String> = totals
             .iter()
-            .map(|(f, (hosts, n))| format!("{} on {hosts} host{} ({n} finding{})", f.name(), if *hosts == 1 { "" } else { "s" }, if *n == 1 { "" } else { "s" }))
+            .map(|(f, (hosts, n))| {
+                format!(
+                    "{} on {hosts} host{} ({n} finding{})",
+                    f.name(),
+                    if *hosts == 1 { "" } else { "s" },
+                    if *n == 1 { "" } else { "s" }
+                )
+            })
             .collect();
         out.push_str(&format!("families: {}\n", parts.join(", ")));
     }
@@ -244,7 +299,11 @@ pub fn summary_line(outcomes: &[ScanOutcome]) -> String {
     let s = summarize(outcomes);
     let with = outcomes
         .iter()
-        .filter(|o| o.result.as_ref().is_ok_and(|s| s.findings.iter().any(|f| f.actionable())))
+        .filter(|o| {
+            o.result
+                .as_ref()
+                .is_ok_and(|s| s.findings.iter().any(|f| f.actionable()))
+        })
         .count();
     let line = s.line();
     let rest = line.split_once(" ok").map(|(_, r)| r).unwrap_or("");
@@ -260,13 +319,21 @@ mod tests {
     fn scanned(host: &str) -> ScanOutcome {
         let s = SnapshotBuilder::new(host)
             .user("bob")
-            .run("bob", "Updater", r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start")
+            .run(
+                "bob",
+                "Updater",
+                r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start",
+            )
             .file(r"C:\Users\bob\AppData\Local\Tools\helper.dll")
             .build();
         ScanOutcome {
             host: host.into(),
             address: "10.0.0.1".into(),
-            result: Ok(Scanned { snapshot_id: 3, findings: detect(&s, &DetectContext::default()), truncated: vec![] }),
+            result: Ok(Scanned {
+                snapshot_id: 3,
+                findings: detect(&s, &DetectContext::default()),
+                truncated: vec![],
+            }),
             elapsed: Duration::from_millis(20),
         }
     }
@@ -275,7 +342,11 @@ mod tests {
         ScanOutcome {
             host: host.into(),
             address: "10.0.0.2".into(),
-            result: Ok(Scanned { snapshot_id: 4, findings: vec![], truncated: vec![] }),
+            result: Ok(Scanned {
+                snapshot_id: 4,
+                findings: vec![],
+                truncated: vec![],
+            }),
             elapsed: Duration::ZERO,
         }
     }
@@ -284,22 +355,46 @@ mod tests {
         ScanOutcome {
             host: host.into(),
             address: "10.0.0.3".into(),
-            result: Err(ScanFailure { category: Category::Unreachable, kind: "unreachable".into(), message: "cannot reach 10.0.0.3 on port 5985".into() }),
+            result: Err(ScanFailure {
+                category: Category::Unreachable,
+                kind: "unreachable".into(),
+                message: "cannot reach 10.0.0.3 on port 5985".into(),
+            }),
             elapsed: Duration::ZERO,
         }
     }
 
     #[test]
     fn text_lists_findings_clean_hosts_failures_and_totals() {
-        let o = vec![scanned("WS-001"), clean("WS-002"), clean("WS-003"), down("WS-004")];
+        let o = vec![
+            scanned("WS-001"),
+            clean("WS-002"),
+            clean("WS-003"),
+            down("WS-004"),
+        ];
         let text = render_text(&o);
         assert!(text.contains("==== WS-001: "), "{text}");
         assert!(text.contains("medium"), "{text}");
-        assert!(text.contains("files: C:\\Users\\bob\\AppData\\Local\\Tools\\helper.dll"), "{text}");
-        assert!(text.contains("==== nothing found: WS-[002-003] (2 hosts) ===="), "{text}");
-        assert!(text.contains("==== could not scan (1) ====\nWS-004: unreachable: cannot reach"), "{text}");
-        assert!(text.contains("families: unknown loader-like on 1 host"), "{text}");
-        assert!(text.ends_with("3 scanned (1 with findings), 1 failed (1 unreachable)\n"), "{text}");
+        assert!(
+            text.contains("files: C:\\Users\\bob\\AppData\\Local\\Tools\\helper.dll"),
+            "{text}"
+        );
+        assert!(
+            text.contains("==== nothing found: WS-[002-003] (2 hosts) ===="),
+            "{text}"
+        );
+        assert!(
+            text.contains("==== could not scan (1) ====\nWS-004: unreachable: cannot reach"),
+            "{text}"
+        );
+        assert!(
+            text.contains("families: unknown loader-like on 1 host"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("3 scanned (1 with findings), 1 failed (1 unreachable)\n"),
+            "{text}"
+        );
         // Findings are not failures.
         assert_eq!(summarize(&o[..3]).exit_code(false), crate::exit::OK);
         assert_eq!(summarize(&o).exit_code(false), crate::exit::PARTIAL);
@@ -311,7 +406,17 @@ mod tests {
         assert_eq!(v["status"], "ok");
         assert_eq!(v["snapshot_id"], 3);
         let f = &v["findings"][0];
-        for k in ["rule_id", "family", "confidence", "certain", "artifact", "description", "reasons", "target_files", "allowlisted"] {
+        for k in [
+            "rule_id",
+            "family",
+            "confidence",
+            "certain",
+            "artifact",
+            "description",
+            "reasons",
+            "target_files",
+            "allowlisted",
+        ] {
             assert!(f.get(k).is_some(), "{k} missing: {f}");
         }
         assert_eq!(f["artifact"]["kind"], "registry_autorun");
