@@ -185,7 +185,7 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
             true,
         ));
         for t in &f.target_files {
-            let own = matches!(&f.artifact, ArtifactRef::File { path } | ArtifactRef::StartupItem { path } if crate::detect::paths::key(path) == crate::detect::paths::key(t));
+            let own = matches!(&f.artifact, ArtifactRef::File { path } | ArtifactRef::StartupItem { path } | ArtifactRef::Folder { path } if crate::detect::paths::key(path) == crate::detect::paths::key(t));
             if !own {
                 derived.push((format!("file {t}"), derive::file_op(s, t), false));
             }

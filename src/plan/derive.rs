@@ -67,7 +67,7 @@ pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
         },
         ArtifactRef::StartupItem { path } | ArtifactRef::File { path } => file_op(s, path),
         ArtifactRef::Folder { .. } => Derived::None(
-            "a folder is not removed as a whole (there is no folder operation): the files in it that the scan hashed are planned one by one; the empty folder stays".into(),
+            "a folder is not removed as a whole (there is no folder operation): each file in it is a finding of its own, planned where the scan hashed it; the emptied folder stays".into(),
         ),
         ArtifactRef::RegistryKey { .. } => Derived::None(
             "a whole registry key is not removed (there is no key operation); remove it by hand after review".into(),
@@ -122,7 +122,7 @@ pub fn file_op(s: &Snapshot, path: &str) -> Derived {
     }
     if f.is_dir {
         return Derived::None(
-            "a folder is not removed as a whole (there is no folder operation); its files the scan hashed are planned one by one".into(),
+            "a folder is not removed as a whole (there is no folder operation): each file in it is a finding of its own, planned where the scan hashed it; the emptied folder stays".into(),
         );
     }
     if f.sha256.len() != 64 {

@@ -556,3 +556,72 @@ fn hostile_names_cannot_inject_operations() {
         .expect("registry op");
     assert_eq!(reg, evil);
 }
+
+#[test]
+fn emotet_service_folder_and_unhashed_files() {
+    let kxe = r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe";
+    let image =
+        r#"C:\Windows\system32\rundll32.exe "C:\Windows\system32\Mqbvdfzt\mqbvdf.kxe",RunDLL"#;
+    let s = SnapshotBuilder::new("SRV1")
+        .service("mqbvdf.kxe", "mqbvdf.kxe", image, "LocalSystem")
+        .file(kxe)
+        .with_file(kxe, |f| {
+            f.modified = "2021-01-01T00:00:00Z".into();
+            f.sha256 = SHA.into();
+        })
+        .file(r"C:\Windows\SysWOW64\Mqbvdfzt\other.bin")
+        .dir(
+            r"C:\Windows\SysWOW64\Mqbvdfzt",
+            &["mqbvdf.kxe", "other.bin"],
+        )
+        .with_file(r"C:\Windows\SysWOW64\Mqbvdfzt", |f| {
+            f.modified = "2021-01-08T00:00:00.3Z".into()
+        })
+        .build();
+    let f = findings(&s, true);
+    let h = plan_for(
+        &s,
+        &f,
+        &Playbook::builtin(),
+        Flags {
+            activate: Some(Confidence::Medium),
+        },
+    );
+    let ops = active(&h);
+    assert!(
+        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path } if name == "mqbvdf.kxe" && expected_image_path == image)),
+        "{ops:#?}"
+    );
+    // The WOW64 view the file really is in, with its hash; not the launcher.
+    assert!(
+        ops.iter().any(|o| matches!(o, Op::DeleteFile { path, expected_sha256, .. } if path == kxe && expected_sha256 == SHA)),
+        "{ops:#?}"
+    );
+    assert!(
+        !format!("{ops:?}")
+            .to_lowercase()
+            .contains("rundll32.exe\", expected_sha256")
+    );
+    // The folder and the file the scan could not hash are listed, not planned.
+    assert!(
+        h.not_planned
+            .iter()
+            .any(|n| n.what.starts_with("folder ") && n.why.contains("no folder operation")),
+        "{:#?}",
+        h.not_planned
+    );
+    assert!(
+        h.not_planned
+            .iter()
+            .any(|n| n.what.contains("other.bin") && n.why.contains("could not hash")),
+        "{:#?}",
+        h.not_planned
+    );
+    assert_eq!(
+        h.not_planned
+            .iter()
+            .filter(|n| n.what.contains("Mqbvdfzt") && !n.what.contains('.'))
+            .count(),
+        1
+    );
+}
