@@ -44,7 +44,9 @@ pub struct HostTls {
 
 impl std::fmt::Debug for HostTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostTls").field("cert_bytes", &self.cert_der.len()).finish()
+        f.debug_struct("HostTls")
+            .field("cert_bytes", &self.cert_der.len())
+            .finish()
     }
 }
 
@@ -58,12 +60,21 @@ impl LabCa {
     /// A fresh CA, `cauterize lab CA`, with a new key.
     pub fn generate() -> anyhow::Result<LabCa> {
         let mut params = CertificateParams::default();
-        params.distinguished_name.push(DnType::CommonName, "cauterize lab CA");
-        params.distinguished_name.push(DnType::OrganizationName, "cauterize lab");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "cauterize lab CA");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "cauterize lab");
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let key = KeyPair::generate().context("generating the lab CA key")?;
-        let issuer = CertifiedIssuer::self_signed(params, key).context("signing the lab CA certificate")?;
+        let issuer =
+            CertifiedIssuer::self_signed(params, key).context("signing the lab CA certificate")?;
         Ok(LabCa { issuer })
     }
 
@@ -84,12 +95,17 @@ impl LabCa {
     pub fn issue(&self, name: &str, address: Ipv4Addr) -> anyhow::Result<HostTls> {
         let mut params = CertificateParams::default();
         params.distinguished_name.push(DnType::CommonName, name);
-        params.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(address)));
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(IpAddr::V4(address)));
         if let Ok(dns) = name.to_ascii_lowercase().try_into() {
             params.subject_alt_names.push(SanType::DnsName(dns));
         }
         params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
         let key = KeyPair::generate().with_context(|| format!("generating the key of {name}"))?;
@@ -118,11 +134,20 @@ impl LabCa {
 /// What `host`'s HTTPS listener needs: its certificate from `ca`, its
 /// address on [`HTTPS_PORT`], and that address bound when the host is `up`
 /// (a host off at start binds when it powers on). Fails naming the host.
-pub fn listen(host: &HostSpec, up: bool, ca: &LabCa) -> anyhow::Result<(Option<TcpListener>, SocketAddrV4, HostTls)> {
+pub fn listen(
+    host: &HostSpec,
+    up: bool,
+    ca: &LabCa,
+) -> anyhow::Result<(Option<TcpListener>, SocketAddrV4, HostTls)> {
     let tls = ca.issue(&host.name, host.address)?;
     let address = SocketAddrV4::new(host.address, HTTPS_PORT);
     let listener = if up {
-        Some(server::bind(address).with_context(|| format!("lab host {} cannot listen for HTTPS on {address}", host.name))?)
+        Some(server::bind(address).with_context(|| {
+            format!(
+                "lab host {} cannot listen for HTTPS on {address}",
+                host.name
+            )
+        })?)
     } else {
         None
     };
@@ -156,7 +181,10 @@ mod tests {
         let host = ca.issue("WS-001", Ipv4Addr::new(127, 69, 0, 1)).unwrap();
         assert_eq!(host.channel_binding, channel_binding(&host.cert_der));
         // A name that is no DNS name still gets a certificate (address only).
-        assert!(ca.issue("bad name\u{7f}é", Ipv4Addr::new(127, 69, 0, 2)).is_ok());
+        assert!(
+            ca.issue("bad name\u{7f}é", Ipv4Addr::new(127, 69, 0, 2))
+                .is_ok()
+        );
         // Two hosts: two certificates, two bindings.
         let other = ca.issue("WS-002", Ipv4Addr::new(127, 69, 0, 3)).unwrap();
         assert_ne!(other.channel_binding, host.channel_binding);

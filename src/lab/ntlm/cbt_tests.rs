@@ -19,7 +19,9 @@ fn run(cbt: Option<[u8; 16]>, bound: bool) -> Result<(), NtlmError> {
         acceptor = acceptor.bound_to_channel(EXPECTED);
     }
     let challenge = acceptor.challenge(&client.negotiate())?;
-    acceptor.authenticate(&client.authenticate(&challenge), &lookup).map(|_| ())
+    acceptor
+        .authenticate(&client.authenticate(&challenge), &lookup)
+        .map(|_| ())
 }
 
 #[test]
@@ -29,7 +31,10 @@ fn matching_binding_is_accepted() {
 
 #[test]
 fn another_channels_binding_is_refused() {
-    assert!(matches!(run(Some([0x43; 16]), true), Err(NtlmError::BadProof { .. })));
+    assert!(matches!(
+        run(Some([0x43; 16]), true),
+        Err(NtlmError::BadProof { .. })
+    ));
 }
 
 #[test]
