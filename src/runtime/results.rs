@@ -391,6 +391,14 @@ mod tests {
         assert!(whats.iter().any(|w| w.contains("field name")));
         assert!(whats.iter().any(|w| w.contains("repeated field e")));
         assert!(whats.iter().any(|w| w == "svc records"));
+        // 100,000 values of one key: cut to the record bound, reported.
+        let mut w = Writer::new(u64::MAX);
+        for i in 0..100_000 {
+            w.record(0, "autorun", &[("value", &i.to_string())]);
+        }
+        let f = parse(&w.finish(), 1, &Limits::default()).expect("parses");
+        assert_eq!(f.records.len(), Limits::default().max_records);
+        assert!(f.truncations(0).iter().any(|t| t.what == "autorun records"));
         // Output over the cap is cut at a line and reported.
         let mut w = Writer::new(u64::MAX);
         for i in 0..1000 {

@@ -13,6 +13,7 @@
 
 pub mod collect;
 pub mod files;
+pub mod fixture;
 pub mod hives;
 pub mod iso;
 pub mod ops;
