@@ -1,7 +1,8 @@
 //! What a lab host does when cauterize's bootstrap arrives: read the
 //! payload from stdin as the bootstrap does, answer the probe from the host
-//! model, and run any other payload through the PowerShell emulator with
-//! the bootstrap's exit-code rule.
+//! model, carry out the host-side runtime's job on the host's Windows
+//! state (`lab::runtime_host`), and run any other payload through the
+//! PowerShell emulator with the bootstrap's exit-code rule.
 
 use super::CommandResult;
 use super::clock;
@@ -12,6 +13,7 @@ use super::tokenizer;
 use super::Target;
 use crate::lab::spec::HostSpec;
 use crate::lab::world::HostState;
+use crate::lab::runtime_host;
 use crate::runtime::{bootstrap, probe};
 
 /// The facts the probe would print on this host for this user: who and
@@ -39,6 +41,11 @@ pub fn run(t: &mut Target<'_>, user: &str, stdin: &[u8]) -> CommandResult {
     };
     if payload.trim_start_matches('\u{feff}').starts_with(probe::PROBE_MARKER) {
         return CommandResult { stdout: probe::render(&probe_facts(host, t.world, user)).into_bytes(), ..Default::default() };
+    }
+    if runtime_host::is_runtime(&payload) {
+        // The host-side runtime: its job is carried out on the host's
+        // Windows state with the PowerShell runtime's semantics.
+        return CommandResult { stdout: runtime_host::run(&payload, t.world, t.now).into_bytes(), ..Default::default() };
     }
     if let Err(e) = tokenizer::tokenize(&payload) {
         return unparsable_payload(&payload, &e);
