@@ -13,7 +13,8 @@ use tree_sitter::{Node, Parser, Tree};
 
 fn parse(src: &str) -> Tree {
     let mut p = Parser::new();
-    p.set_language(&tree_sitter_powershell::LANGUAGE.into()).expect("grammar loads");
+    p.set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .expect("grammar loads");
     p.parse(src, None).expect("parses")
 }
 
@@ -24,11 +25,18 @@ fn problems(src: &str) -> Vec<String> {
     let mut stack = vec![tree.root_node()];
     while let Some(n) = stack.pop() {
         if n.is_error() || n.is_missing() {
-            let text = src.get(n.start_byte()..n.end_byte().min(n.start_byte() + 80)).unwrap_or("");
-            out.push(format!("line {}: {} {:?}", n.start_position().row + 1, n.kind(), text));
+            let text = src
+                .get(n.start_byte()..n.end_byte().min(n.start_byte() + 80))
+                .unwrap_or("");
+            out.push(format!(
+                "line {}: {} {:?}",
+                n.start_position().row + 1,
+                n.kind(),
+                text
+            ));
         }
         for i in (0..n.child_count()).rev() {
-            if let Some(c) = n.child(i as u32) {
+            if let Some(c) = n.child(i) {
                 stack.push(c);
             }
         }
@@ -43,7 +51,10 @@ fn code_only(src: &str) -> String {
     let mut bytes = src.as_bytes().to_vec();
     fn walk(n: Node<'_>, bytes: &mut [u8]) {
         let k = n.kind();
-        if k == "comment" || k == "verbatim_string_characters" || k == "verbatim_here_string_characters" {
+        if k == "comment"
+            || k == "verbatim_string_characters"
+            || k == "verbatim_here_string_characters"
+        {
             for b in &mut bytes[n.start_byte()..n.end_byte()] {
                 if *b != b'\n' {
                     *b = b' ';
@@ -52,7 +63,7 @@ fn code_only(src: &str) -> String {
             return;
         }
         for i in 0..n.child_count() {
-            if let Some(c) = n.child(i as u32) {
+            if let Some(c) = n.child(i) {
                 walk(c, bytes);
             }
         }
@@ -67,8 +78,14 @@ const DENY: &[(&str, &str)] = &[
     ("ConvertTo-Json", "cmdlet (3.0)"),
     ("ConvertFrom-Json", "cmdlet (3.0)"),
     ("Get-ScheduledTask", "ScheduledTasks module (Windows 8)"),
-    ("Register-ScheduledTask", "ScheduledTasks module (Windows 8)"),
-    ("Unregister-ScheduledTask", "ScheduledTasks module (Windows 8)"),
+    (
+        "Register-ScheduledTask",
+        "ScheduledTasks module (Windows 8)",
+    ),
+    (
+        "Unregister-ScheduledTask",
+        "ScheduledTasks module (Windows 8)",
+    ),
     ("New-NetFirewallRule", "NetSecurity module (Windows 8)"),
     ("Get-NetFirewallRule", "NetSecurity module (Windows 8)"),
     ("Remove-NetFirewallRule", "NetSecurity module (Windows 8)"),
@@ -125,7 +142,8 @@ fn ps2_violations(src: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (pat, what) in DENY {
         let p = pat.to_ascii_lowercase();
-        let word_start = p.as_bytes()[0].is_ascii_alphanumeric() || p.starts_with('-') || p.starts_with('$');
+        let word_start =
+            p.as_bytes()[0].is_ascii_alphanumeric() || p.starts_with('-') || p.starts_with('$');
         let word_end = p.as_bytes()[p.len() - 1].is_ascii_alphanumeric();
         let mut from = 0;
         while let Some(i) = lower[from..].find(&p) {
@@ -136,11 +154,16 @@ fn ps2_violations(src: &str) -> Vec<String> {
             let after_ok = !word_end || after >= hay.len() || !is_ident(hay[after]);
             // `class`/`enum`/`using namespace` only as statements.
             let stmt_ok = !matches!(*pat, "class" | "enum")
-                || (after < hay.len() && hay[after] == b' ' && code[..at].trim_end().ends_with(['\n', ';', '{']) || at == 0);
+                || (after < hay.len()
+                    && hay[after] == b' '
+                    && code[..at].trim_end().ends_with(['\n', ';', '{'])
+                    || at == 0);
             // `Ignore` only as an ErrorAction value.
             let ignore_ok = *pat != "Ignore" || {
                 let before = lower[..at].trim_end();
-                before.ends_with("-erroraction") || before.ends_with("-ea") || before.ends_with("erroractionpreference =")
+                before.ends_with("-erroraction")
+                    || before.ends_with("-ea")
+                    || before.ends_with("erroractionpreference =")
             };
             if before_ok && after_ok && stmt_ok && ignore_ok {
                 let line = code[..at].matches('\n').count() + 1;
@@ -152,13 +175,24 @@ fn ps2_violations(src: &str) -> Vec<String> {
 }
 
 fn hostile_payload() -> String {
-    let s = "'; Remove-Item C:\\ -Recurse; '\"$(Stop-Computer)\"`whoami`\r\n'@\n#\0Пётр 🦀".to_string();
+    let s =
+        "'; Remove-Item C:\\ -Recurse; '\"$(Stop-Computer)\"`whoami`\r\n'@\n#\0Пётр 🦀".to_string();
     job::payload(&[
-        JobItem::Query(Query::Collect { bounds: Bounds::default() }),
-        JobItem::Query(Query::FileFacts { paths: vec![s.clone()], list_dirs: vec![s.clone()], bounds: Bounds::default() }),
+        JobItem::Query(Query::Collect {
+            bounds: Bounds::default(),
+        }),
+        JobItem::Query(Query::FileFacts {
+            paths: vec![s.clone()],
+            list_dirs: vec![s.clone()],
+            bounds: Bounds::default(),
+        }),
         JobItem::Op(Op::DeleteTask {
             path: s.clone(),
-            expected_actions: vec![TaskAction { path: s.clone(), arguments: s.clone(), working_directory: s.clone() }],
+            expected_actions: vec![TaskAction {
+                path: s.clone(),
+                arguments: s.clone(),
+                working_directory: s.clone(),
+            }],
         }),
         JobItem::Op(Op::DeleteRegistryValue {
             hive: s.clone(),
@@ -179,7 +213,11 @@ fn every_script_parses_without_errors() {
         ("runtime payload with hostile job data", hostile_payload()),
     ] {
         let p = problems(&src);
-        assert!(p.is_empty(), "{name} does not parse cleanly:\n{}", p.join("\n"));
+        assert!(
+            p.is_empty(),
+            "{name} does not parse cleanly:\n{}",
+            p.join("\n")
+        );
     }
 }
 
@@ -192,7 +230,11 @@ fn every_script_is_powershell_2() {
         ("runtime payload", hostile_payload()),
     ] {
         let v = ps2_violations(&src);
-        assert!(v.is_empty(), "{name} uses PowerShell 3.0+ constructs:\n{}", v.join("\n"));
+        assert!(
+            v.is_empty(),
+            "{name} uses PowerShell 3.0+ constructs:\n{}",
+            v.join("\n")
+        );
     }
 }
 
@@ -202,13 +244,25 @@ fn the_checker_catches_each_construct_in_code_but_not_in_comments_or_strings() {
         ("ConvertTo-Json", "$x | ConvertTo-Json\n"),
         ("ConvertFrom-Json", "$o = $t | ConvertFrom-Json\n"),
         ("Get-ScheduledTask", "Get-ScheduledTask -TaskName x\n"),
-        ("Register-ScheduledTask", "Register-ScheduledTask -TaskName x\n"),
-        ("Unregister-ScheduledTask", "Unregister-ScheduledTask -TaskName x\n"),
-        ("New-NetFirewallRule", "New-NetFirewallRule -DisplayName x\n"),
+        (
+            "Register-ScheduledTask",
+            "Register-ScheduledTask -TaskName x\n",
+        ),
+        (
+            "Unregister-ScheduledTask",
+            "Unregister-ScheduledTask -TaskName x\n",
+        ),
+        (
+            "New-NetFirewallRule",
+            "New-NetFirewallRule -DisplayName x\n",
+        ),
         ("Get-NetFirewallRule", "Get-NetFirewallRule\n"),
         ("Remove-NetFirewallRule", "Remove-NetFirewallRule -Name x\n"),
         ("Get-CimInstance", "Get-CimInstance Win32_Process\n"),
-        ("Invoke-CimMethod", "Invoke-CimMethod -ClassName x -MethodName y\n"),
+        (
+            "Invoke-CimMethod",
+            "Invoke-CimMethod -ClassName x -MethodName y\n",
+        ),
         ("New-CimSession", "$s = New-CimSession\n"),
         ("Remove-CimInstance", "$i | Remove-CimInstance\n"),
         ("Get-FileHash", "Get-FileHash C:\\x\n"),
@@ -220,7 +274,10 @@ fn the_checker_catches_each_construct_in_code_but_not_in_comments_or_strings() {
         ("Test-NetConnection", "Test-NetConnection x\n"),
         ("Expand-Archive", "Expand-Archive a.zip\n"),
         ("Compress-Archive", "Compress-Archive a b\n"),
-        ("Get-ItemPropertyValue", "Get-ItemPropertyValue HKLM:\\x -Name y\n"),
+        (
+            "Get-ItemPropertyValue",
+            "Get-ItemPropertyValue HKLM:\\x -Name y\n",
+        ),
         ("New-TemporaryFile", "$t = New-TemporaryFile\n"),
         ("[ordered]", "$h = [ordered]@{ a = 1 }\n"),
         ("[pscustomobject]", "$o = [pscustomobject]@{ a = 1 }\n"),
@@ -248,12 +305,21 @@ fn the_checker_catches_each_construct_in_code_but_not_in_comments_or_strings() {
     ];
     assert_eq!(samples.len(), DENY.len(), "one sample per deny-list entry");
     for (pat, code) in samples {
-        assert!(DENY.iter().any(|(p, _)| p == pat), "{pat} is in the deny-list");
+        assert!(
+            DENY.iter().any(|(p, _)| p == pat),
+            "{pat} is in the deny-list"
+        );
         let found = ps2_violations(code);
-        assert!(found.iter().any(|v| v.contains(&format!(": {pat} ("))), "{pat} not caught in {code:?}: {found:?}");
+        assert!(
+            found.iter().any(|v| v.contains(&format!(": {pat} ("))),
+            "{pat} not caught in {code:?}: {found:?}"
+        );
         let quiet = format!("# {code}$s = '{}'\n", code.trim_end().replace('\'', "''"));
         let found = ps2_violations(&quiet);
-        assert!(found.is_empty(), "{pat} caught in a comment or a string: {found:?}");
+        assert!(
+            found.is_empty(),
+            "{pat} caught in a comment or a string: {found:?}"
+        );
     }
     // PowerShell 2.0 look-alikes are not flagged.
     let ok = "$h = @{ a = 1 }\n$i = $x -contains 1\n$n = $o.__CLASS\n$c = $a.ClassId\nGet-WmiObject Win32_Service -ErrorAction Stop\n$r = $x -replace 'a', 'b'\n$e = $env:x\n";

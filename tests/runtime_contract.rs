@@ -15,7 +15,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use cauterize::inventory::{
-    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme, SecretSource,
+    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
+    SecretSource,
 };
 use cauterize::lab::runtime_host::fixture::{self, CONSUMER, FILTER, HOSTILE, SERVICE, TASK_PATH};
 use cauterize::lab::world::{LabTime, UserSpec};
@@ -48,7 +49,7 @@ struct Arranged {
 }
 
 enum Side {
-    Lab(Lab),
+    Lab(Box<Lab>),
     Live,
 }
 
@@ -60,7 +61,11 @@ struct Host {
 
 struct Fixed(String);
 impl PasswordSource for Fixed {
-    fn password_for(&mut self, _: &CredentialSpec, _: &ResolvedHost) -> Result<Zeroizing<String>, String> {
+    fn password_for(
+        &mut self,
+        _: &CredentialSpec,
+        _: &ResolvedHost,
+    ) -> Result<Zeroizing<String>, String> {
         Ok(Zeroizing::new(self.0.clone()))
     }
 }
@@ -79,7 +84,12 @@ fn target(address: &str, user: &str, password: &str) -> HostTarget {
         force_insecure_basic: false,
     };
     let inventory = Inventory {
-        hosts: vec![ResolvedHost { name: "target".into(), address: address.into(), groups: vec![], settings }],
+        hosts: vec![ResolvedHost {
+            name: "target".into(),
+            address: address.into(),
+            groups: vec![],
+            settings,
+        }],
         credentials: vec![CredentialSpec {
             name: "admin".into(),
             user: user.split_once('\\').map_or(user, |(_, u)| u).into(),
@@ -101,21 +111,30 @@ fn target(address: &str, user: &str, password: &str) -> HostTarget {
 async fn lab_host(net: u8) -> Host {
     let spec = lab::scenario::simple(1, Ipv4Addr::new(127, 80, net, 1), 5985);
     let mut world = WorldSpec::derived(&spec, LabSettings::default());
-    world.hosts[0].users = vec![UserSpec::domain("alice", true), UserSpec::domain("Пётр", false)];
+    world.hosts[0].users = vec![
+        UserSpec::domain("alice", true),
+        UserSpec::domain("Пётр", false),
+    ];
     let name = spec.hosts[0].name.clone();
     let address = spec.hosts[0].address.to_string();
     let lab = Lab::start_world(spec, world).await.expect("lab starts");
     let p = lab.with_host(&name, |h| {
         let query = String::new();
         let p = fixture::plant(h, LabTime::EPOCH);
-        let q = h.wmi.filters.iter().find(|f| f.name == FILTER).map(|f| f.query.clone()).unwrap_or(query);
+        let q = h
+            .wmi
+            .filters
+            .iter()
+            .find(|f| f.name == FILTER)
+            .map(|f| f.query.clone())
+            .unwrap_or(query);
         (p, q)
     });
     let (p, wmi_query) = p;
     let user = format!("{}\\{}", lab::scenario::LAB_DOMAIN, lab::scenario::LAB_USER);
     Host {
         target: target(&address, &user, lab::scenario::LAB_PASSWORD),
-        side: Side::Lab(lab),
+        side: Side::Lab(Box::new(lab)),
         arranged: Arranged {
             online_sid: p.alice_sid,
             offline_sid: p.petr_sid,
@@ -152,9 +171,16 @@ async fn live_host(test: &str) -> Option<Host> {
         return None;
     };
     let t = target(&host, &user, &password);
-    let out = run_script(&t, &live::setup(&offline), &CancellationToken::new()).await.expect("live setup runs");
-    let arranged = live::arranged(&out.stdout).unwrap_or_else(|| panic!("live setup failed:\n{}\n{}", out.stdout, out.stderr));
-    Some(Host { target: t, side: Side::Live, arranged })
+    let out = run_script(&t, &live::setup(&offline), &CancellationToken::new())
+        .await
+        .expect("live setup runs");
+    let arranged = live::arranged(&out.stdout)
+        .unwrap_or_else(|| panic!("live setup failed:\n{}\n{}", out.stdout, out.stderr));
+    Some(Host {
+        target: t,
+        side: Side::Live,
+        arranged,
+    })
 }
 
 impl Host {
@@ -168,7 +194,11 @@ impl Host {
     }
 }
 
-fn value<'a>(s: &'a Snapshot, hive: &str, name: &str) -> Option<&'a cauterize::runtime::snapshot::Autorun> {
+fn value<'a>(
+    s: &'a Snapshot,
+    hive: &str,
+    name: &str,
+) -> Option<&'a cauterize::runtime::snapshot::Autorun> {
     s.autoruns.iter().find(|a| {
         matches!(&a.location, AutorunLocation::RegistryValue { hive: h, value: v, .. } if h.eq_ignore_ascii_case(hive) && v == name)
     })
@@ -178,37 +208,86 @@ fn value<'a>(s: &'a Snapshot, hive: &str, name: &str) -> Option<&'a cauterize::r
 
 async fn check_collection(h: &Host) {
     let a = &h.arranged;
-    let s = collect(&h.target, &Bounds::default(), &CancellationToken::new()).await.expect("collects");
+    let s = collect(&h.target, &Bounds::default(), &CancellationToken::new())
+        .await
+        .expect("collects");
     assert!(value(&s, "HKLM", "CzMachine").is_some_and(|v| v.command == a.machine_exe));
-    assert!(value(&s, &a.online_sid, "CzAlice").is_some(), "Run value in the logged-on user's hive");
-    let off = s.users.iter().find(|u| u.sid == a.offline_sid).expect("offline user listed");
+    assert!(
+        value(&s, &a.online_sid, "CzAlice").is_some(),
+        "Run value in the logged-on user's hive"
+    );
+    let off = s
+        .users
+        .iter()
+        .find(|u| u.sid == a.offline_sid)
+        .expect("offline user listed");
     assert_eq!(off.name, a.offline_name);
     assert!(!off.logged_on);
     let petr = value(&s, &a.offline_sid, "CzPetr").expect("Run value in the offline user's hive");
-    assert_eq!(petr.command, r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#);
+    assert_eq!(
+        petr.command,
+        r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#
+    );
     let hv = value(&s, "HKLM", HOSTILE).expect("hostile value name");
     assert_eq!(hv.command, format!("\"{}\" {HOSTILE}", a.hostile_exe));
-    let t = s.tasks.iter().find(|t| t.path == TASK_PATH).expect("hidden task");
+    let t = s
+        .tasks
+        .iter()
+        .find(|t| t.path == TASK_PATH)
+        .expect("hidden task");
     assert!(t.hidden);
-    assert_eq!((t.actions[0].path.as_str(), t.actions[0].arguments.as_str()), (a.task_exe.as_str(), "/x"));
-    assert!(s.services.iter().any(|x| x.name == SERVICE && x.image_path == a.svc_exe));
-    assert!(s.wmi.iter().any(|w| w.filter_name == FILTER && w.consumer_name == CONSUMER && w.action == a.wmi_exe));
+    assert_eq!(
+        (t.actions[0].path.as_str(), t.actions[0].arguments.as_str()),
+        (a.task_exe.as_str(), "/x")
+    );
+    assert!(
+        s.services
+            .iter()
+            .any(|x| x.name == SERVICE && x.image_path == a.svc_exe)
+    );
+    assert!(
+        s.wmi.iter().any(|w| w.filter_name == FILTER
+            && w.consumer_name == CONSUMER
+            && w.action == a.wmi_exe)
+    );
     let lnk = s
         .autoruns
         .iter()
         .find(|x| matches!(&x.location, AutorunLocation::StartupFolder { path } if path.eq_ignore_ascii_case(&a.lnk_path)))
         .expect("startup .lnk");
-    assert!(lnk.command.starts_with(&format!("\"{}\"", a.lnk_target)), "{}", lnk.command);
-    let p = s.processes.iter().find(|p| p.pid == a.locked_pid).expect("the running process");
+    assert!(
+        lnk.command.starts_with(&format!("\"{}\"", a.lnk_target)),
+        "{}",
+        lnk.command
+    );
+    let p = s
+        .processes
+        .iter()
+        .find(|p| p.pid == a.locked_pid)
+        .expect("the running process");
     assert!(p.image.eq_ignore_ascii_case(&a.locked_exe));
     assert!(!p.started.is_empty());
     // File facts (pass two), %LOCALAPPDATA% expanded for the offline user.
-    let f = s.files.iter().find(|f| f.path.eq_ignore_ascii_case(&a.petr_dll)).expect("facts of the offline user's DLL");
+    let f = s
+        .files
+        .iter()
+        .find(|f| f.path.eq_ignore_ascii_case(&a.petr_dll))
+        .expect("facts of the offline user's DLL");
     assert!(f.exists && f.sha256.len() == 64 && !f.modified.is_empty());
-    assert!(s.files.iter().any(|f| f.is_dir && f.listing.iter().any(|n| n.eq_ignore_ascii_case("petr.dll"))));
-    assert!(s.truncated.iter().all(|t| !t.what.contains(&a.offline_sid)), "{:?}", s.truncated);
+    assert!(
+        s.files
+            .iter()
+            .any(|f| f.is_dir && f.listing.iter().any(|n| n.eq_ignore_ascii_case("petr.dll")))
+    );
+    assert!(
+        s.truncated.iter().all(|t| !t.what.contains(&a.offline_sid)),
+        "{:?}",
+        s.truncated
+    );
     // Collected again: the offline hive was unloaded (it loads again).
-    let again = collect(&h.target, &Bounds::default(), &CancellationToken::new()).await.expect("collects again");
+    let again = collect(&h.target, &Bounds::default(), &CancellationToken::new())
+        .await
+        .expect("collects again");
     assert!(value(&again, &a.offline_sid, "CzPetr").is_some());
 }
 
@@ -246,9 +325,16 @@ async fn check_ops(h: &Host) {
         },
         Op::DeleteTask {
             path: TASK_PATH.into(),
-            expected_actions: vec![TaskAction { path: a.task_exe.clone(), arguments: "/x".into(), working_directory: String::new() }],
+            expected_actions: vec![TaskAction {
+                path: a.task_exe.clone(),
+                arguments: "/x".into(),
+                working_directory: String::new(),
+            }],
         },
-        Op::DeleteService { name: SERVICE.into(), expected_image_path: a.svc_exe.clone() },
+        Op::DeleteService {
+            name: SERVICE.into(),
+            expected_image_path: a.svc_exe.clone(),
+        },
         Op::DeleteWmiSubscription {
             filter: FILTER.into(),
             consumer: CONSUMER.into(),
@@ -256,7 +342,11 @@ async fn check_ops(h: &Host) {
             expected_query: a.wmi_query.clone(),
             expected_action: a.wmi_exe.clone(),
         },
-        Op::DeleteFile { path: a.machine_exe.clone(), expected_sha256: sha_of(h, &a.machine_exe).await, queue_if_locked: false },
+        Op::DeleteFile {
+            path: a.machine_exe.clone(),
+            expected_sha256: sha_of(h, &a.machine_exe).await,
+            queue_if_locked: false,
+        },
     ];
     let first = apply_ops(&h.target, &ops, &c).await.expect("ops run");
     assert_eq!(first, vec![Done, Done, Done, Done, Done, Done]);
@@ -273,8 +363,16 @@ async fn check_ops(h: &Host) {
                 expected_type: "REG_EXPAND_SZ".into(),
                 expected_data: "something else".into(),
             },
-            Op::DeleteFile { path: a.task_exe.clone(), expected_sha256: "00".repeat(32), queue_if_locked: true },
-            Op::KillProcess { pid: a.locked_pid, expected_image: "notepad.exe".into(), expected_started: String::new() },
+            Op::DeleteFile {
+                path: a.task_exe.clone(),
+                expected_sha256: "00".repeat(32),
+                queue_if_locked: true,
+            },
+            Op::KillProcess {
+                pid: a.locked_pid,
+                expected_image: "notepad.exe".into(),
+                expected_started: String::new(),
+            },
         ],
         &c,
     )
@@ -283,28 +381,66 @@ async fn check_ops(h: &Host) {
     assert!(drift.iter().all(|o| matches!(o, Drift { .. })), "{drift:?}");
     // Locked: refused without the queue, queued with it (once).
     let sha = sha_of(h, &a.locked_exe).await;
-    let locked = Op::DeleteFile { path: a.locked_exe.clone(), expected_sha256: sha.clone(), queue_if_locked: true };
-    let no_queue = Op::DeleteFile { path: a.locked_exe.clone(), expected_sha256: sha, queue_if_locked: false };
-    let r = apply_ops(&h.target, &[no_queue.clone(), locked.clone(), locked], &c).await.expect("ops run");
-    assert!(matches!(&r[0], Failed { reason } if reason.starts_with("locked")), "{r:?}");
+    let locked = Op::DeleteFile {
+        path: a.locked_exe.clone(),
+        expected_sha256: sha.clone(),
+        queue_if_locked: true,
+    };
+    let no_queue = Op::DeleteFile {
+        path: a.locked_exe.clone(),
+        expected_sha256: sha,
+        queue_if_locked: false,
+    };
+    let r = apply_ops(&h.target, &[no_queue.clone(), locked.clone(), locked], &c)
+        .await
+        .expect("ops run");
+    assert!(
+        matches!(&r[0], Failed { reason } if reason.starts_with("locked")),
+        "{r:?}"
+    );
     assert_eq!(&r[1..], &[QueuedForReboot, QueuedForReboot]);
     // Kill with the right image; then the file deletes.
-    let kill = Op::KillProcess { pid: a.locked_pid, expected_image: a.locked_exe.clone(), expected_started: String::new() };
-    let r = apply_ops(&h.target, &[kill.clone(), kill, no_queue], &c).await.expect("ops run");
+    let kill = Op::KillProcess {
+        pid: a.locked_pid,
+        expected_image: a.locked_exe.clone(),
+        expected_started: String::new(),
+    };
+    let r = apply_ops(&h.target, &[kill.clone(), kill, no_queue], &c)
+        .await
+        .expect("ops run");
     assert_eq!(r, vec![Done, AlreadyAbsent, Done]);
 }
 
 async fn check_bounds(h: &Host) {
-    let b = Bounds { max_values_per_key: 1, ..Bounds::default() };
-    let s = collect(&h.target, &b, &CancellationToken::new()).await.expect("collects");
+    let b = Bounds {
+        max_values_per_key: 1,
+        ..Bounds::default()
+    };
+    let s = collect(&h.target, &b, &CancellationToken::new())
+        .await
+        .expect("collects");
     let run_values = s
         .autoruns
         .iter()
         .filter(|x| matches!(&x.location, AutorunLocation::RegistryValue { hive, key, .. } if hive == "HKLM" && key == fixture::RUN))
         .count();
     assert_eq!(run_values, 1);
-    assert!(s.truncated.iter().any(|t| t.what.contains(fixture::RUN) && t.limit == "1 values"), "{:?}", s.truncated);
-    let chunk = read_file(&h.target, &h.arranged.petr_dll, 1, 2, &CancellationToken::new()).await.expect("reads");
+    assert!(
+        s.truncated
+            .iter()
+            .any(|t| t.what.contains(fixture::RUN) && t.limit == "1 values"),
+        "{:?}",
+        s.truncated
+    );
+    let chunk = read_file(
+        &h.target,
+        &h.arranged.petr_dll,
+        1,
+        2,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("reads");
     assert_eq!(chunk.data.len(), 2);
     assert!(!chunk.eof);
 }
@@ -329,7 +465,10 @@ async fn destructive_ops_done_absent_drift_and_locked_queued() {
     if let Side::Lab(lab) = &h.side {
         let name = lab.spec().hosts[0].name.clone();
         let (hostile_left, queued) = lab.with_host(&name, |s| {
-            let left = s.registry.get_value(&format!(r"HKLM\{}", fixture::RUN), HOSTILE).is_ok();
+            let left = s
+                .registry
+                .get_value(&format!(r"HKLM\{}", fixture::RUN), HOSTILE)
+                .is_ok();
             (left, s.pending_renames().len())
         });
         assert!(!hostile_left, "ground truth: the hostile value is gone");
@@ -447,7 +586,12 @@ Out-Fact wmi_query $query
             stdout.lines().find_map(|l| {
                 let mut p = l.trim().splitn(3, ' ');
                 (p.next() == Some("CZA") && p.next() == Some(n))
-                    .then(|| STANDARD.decode(p.next().unwrap_or("")).ok().and_then(|b| String::from_utf8(b).ok()))
+                    .then(|| {
+                        STANDARD
+                            .decode(p.next().unwrap_or(""))
+                            .ok()
+                            .and_then(|b| String::from_utf8(b).ok())
+                    })
                     .flatten()
             })
         };

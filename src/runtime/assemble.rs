@@ -23,13 +23,16 @@
 use super::ops::{FileChunk, OpOutcome};
 use super::results::{Frames, Record};
 use super::snapshot::{
-    Autorun, AutorunLocation, FileFacts, Process, RegistryValue, Service, Snapshot, Task, TaskAction,
-    UserProfile, WmiSubscription,
+    Autorun, AutorunLocation, FileFacts, Process, RegistryValue, Service, Snapshot, Task,
+    TaskAction, UserProfile, WmiSubscription,
 };
 
 /// The reason of an `error` record for item `i`, if any.
 pub fn item_error(frames: &Frames, i: usize) -> Option<String> {
-    frames.of(i).find(|r| r.kind == "error").map(|r| r.text("reason"))
+    frames
+        .of(i)
+        .find(|r| r.kind == "error")
+        .map(|r| r.text("reason"))
 }
 
 fn opt(s: String) -> Option<String> {
@@ -38,7 +41,10 @@ fn opt(s: String) -> Option<String> {
 
 /// The snapshot (without file facts) from a Collect item's records.
 pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
-    let mut s = Snapshot { truncated: frames.truncations(i), ..Snapshot::default() };
+    let mut s = Snapshot {
+        truncated: frames.truncations(i),
+        ..Snapshot::default()
+    };
     for r in frames.of(i) {
         match r.kind.as_str() {
             "host" => {
@@ -99,15 +105,30 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
 
 fn autorun(r: &Record) -> Autorun {
     let location = if r.text("kind") == "startup" {
-        AutorunLocation::StartupFolder { path: r.text("path") }
+        AutorunLocation::StartupFolder {
+            path: r.text("path"),
+        }
     } else {
-        AutorunLocation::RegistryValue { hive: r.text("hive"), key: r.text("key"), value: r.text("value") }
+        AutorunLocation::RegistryValue {
+            hive: r.text("hive"),
+            key: r.text("key"),
+            value: r.text("value"),
+        }
     };
-    Autorun { location, user_sid: opt(r.text("user_sid")), command: r.text("command"), value_type: r.text("value_type") }
+    Autorun {
+        location,
+        user_sid: opt(r.text("user_sid")),
+        command: r.text("command"),
+        value_type: r.text("value_type"),
+    }
 }
 
 fn task(r: &Record) -> Task {
-    let (p, a, w) = (r.texts("action_path"), r.texts("action_arguments"), r.texts("action_working_directory"));
+    let (p, a, w) = (
+        r.texts("action_path"),
+        r.texts("action_arguments"),
+        r.texts("action_working_directory"),
+    );
     let actions = p
         .iter()
         .enumerate()
@@ -173,6 +194,8 @@ pub fn outcome(frames: &Frames, i: usize) -> Option<OpOutcome> {
         "drift" => OpOutcome::Drift { observed: detail },
         "queued_for_reboot" => OpOutcome::QueuedForReboot,
         "failed" => OpOutcome::Failed { reason: detail },
-        other => OpOutcome::Failed { reason: format!("unknown outcome '{other}' from the runtime: {detail}") },
+        other => OpOutcome::Failed {
+            reason: format!("unknown outcome '{other}' from the runtime: {detail}"),
+        },
     })
 }

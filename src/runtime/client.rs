@@ -51,7 +51,10 @@ async fn run_job(
         .await
         .map_err(|_| RuntimeError::TimedOut(bound))??;
     if !out.stdout.contains(results::BEGIN) {
-        return Err(RuntimeError::NotRun { exit_code: out.exit_code, stderr: out.stderr.trim().to_string() });
+        return Err(RuntimeError::NotRun {
+            exit_code: out.exit_code,
+            stderr: out.stderr.trim().to_string(),
+        });
     }
     Ok(results::parse(&out.stdout, items.len(), limits)?)
 }
@@ -71,18 +74,30 @@ async fn with_session<T>(
 /// Collect a host's snapshot: pass one (raw facts), then pass two (facts
 /// of every file those start, found by parsing their command lines here;
 /// see [`super::file_targets`]), on one shell.
-pub async fn collect(target: &HostTarget, bounds: &Bounds, cancel: &CancellationToken) -> Result<Snapshot, RuntimeError> {
+pub async fn collect(
+    target: &HostTarget,
+    bounds: &Bounds,
+    cancel: &CancellationToken,
+) -> Result<Snapshot, RuntimeError> {
     with_session(target, cancel, async |s| collect_on(s, bounds).await).await
 }
 
 /// [`collect`] on an open session.
-pub async fn collect_on(session: &mut HostSession<'_>, bounds: &Bounds) -> Result<Snapshot, RuntimeError> {
+pub async fn collect_on(
+    session: &mut HostSession<'_>,
+    bounds: &Bounds,
+) -> Result<Snapshot, RuntimeError> {
     let limits = Limits::from_bounds(bounds);
     let time = Duration::from_secs(u64::from(bounds.time_limit_secs));
-    let items = [JobItem::Query(Query::Collect { bounds: bounds.clone() })];
+    let items = [JobItem::Query(Query::Collect {
+        bounds: bounds.clone(),
+    })];
     let frames = run_job(session, &items, &limits, time).await?;
     if let Some(reason) = assemble::item_error(&frames, 0) {
-        return Err(RuntimeError::ItemFailed { what: "collection", reason });
+        return Err(RuntimeError::ItemFailed {
+            what: "collection",
+            reason,
+        });
     }
     let mut snap = assemble::snapshot(&frames, 0);
     if !frames.complete {
@@ -96,7 +111,10 @@ pub async fn collect_on(session: &mut HostSession<'_>, bounds: &Bounds) -> Resul
 }
 
 fn incomplete(what: &str) -> Truncation {
-    Truncation { what: format!("{what}: the runtime's output ended early"), limit: "output or time".into() }
+    Truncation {
+        what: format!("{what}: the runtime's output ended early"),
+        limit: "output or time".into(),
+    }
 }
 
 /// Facts of these files (and listings of these folders), with what was
@@ -108,7 +126,10 @@ pub async fn file_facts(
     bounds: &Bounds,
     cancel: &CancellationToken,
 ) -> Result<(Vec<FileFacts>, Vec<Truncation>), RuntimeError> {
-    with_session(target, cancel, async |s| file_facts_on(s, paths, list_dirs, bounds).await).await
+    with_session(target, cancel, async |s| {
+        file_facts_on(s, paths, list_dirs, bounds).await
+    })
+    .await
 }
 
 /// [`file_facts`] on an open session.
@@ -121,7 +142,10 @@ pub async fn file_facts_on(
     let mut cut = Vec::new();
     let max = bounds.max_items as usize;
     if paths.len() > max {
-        cut.push(Truncation { what: format!("file facts asked for ({} paths)", paths.len()), limit: format!("{max} paths") });
+        cut.push(Truncation {
+            what: format!("file facts asked for ({} paths)", paths.len()),
+            limit: format!("{max} paths"),
+        });
     }
     let items = [JobItem::Query(Query::FileFacts {
         paths: paths.iter().take(max).cloned().collect(),
@@ -132,7 +156,10 @@ pub async fn file_facts_on(
     let time = Duration::from_secs(u64::from(bounds.time_limit_secs));
     let frames = run_job(session, &items, &limits, time).await?;
     if let Some(reason) = assemble::item_error(&frames, 0) {
-        return Err(RuntimeError::ItemFailed { what: "file facts", reason });
+        return Err(RuntimeError::ItemFailed {
+            what: "file facts",
+            reason,
+        });
     }
     cut.extend(frames.truncations(0));
     if !frames.complete {
@@ -143,12 +170,19 @@ pub async fn file_facts_on(
 
 /// Carry out operations in order, one outcome each. An operation the
 /// runtime never reported on (its output ended early) is `Failed`.
-pub async fn apply_ops(target: &HostTarget, ops: &[Op], cancel: &CancellationToken) -> Result<Vec<OpOutcome>, RuntimeError> {
+pub async fn apply_ops(
+    target: &HostTarget,
+    ops: &[Op],
+    cancel: &CancellationToken,
+) -> Result<Vec<OpOutcome>, RuntimeError> {
     with_session(target, cancel, async |s| apply_ops_on(s, ops).await).await
 }
 
 /// [`apply_ops`] on an open session.
-pub async fn apply_ops_on(session: &mut HostSession<'_>, ops: &[Op]) -> Result<Vec<OpOutcome>, RuntimeError> {
+pub async fn apply_ops_on(
+    session: &mut HostSession<'_>,
+    ops: &[Op],
+) -> Result<Vec<OpOutcome>, RuntimeError> {
     if ops.is_empty() {
         return Ok(Vec::new());
     }
@@ -174,15 +208,33 @@ pub async fn read_file(
     cancel: &CancellationToken,
 ) -> Result<FileChunk, RuntimeError> {
     with_session(target, cancel, async |s| {
-        let items = [JobItem::Query(Query::ReadFile { path: path.to_string(), offset, max_bytes })];
+        let items = [JobItem::Query(Query::ReadFile {
+            path: path.to_string(),
+            offset,
+            max_bytes,
+        })];
         let bounds = Bounds::default();
-        let limits = Limits { max_field_bytes: (max_bytes as usize).max(4096), ..Limits::from_bounds(&bounds) };
-        let frames = run_job(s, &items, &limits, Duration::from_secs(u64::from(bounds.time_limit_secs))).await?;
+        let limits = Limits {
+            max_field_bytes: (max_bytes as usize).max(4096),
+            ..Limits::from_bounds(&bounds)
+        };
+        let frames = run_job(
+            s,
+            &items,
+            &limits,
+            Duration::from_secs(u64::from(bounds.time_limit_secs)),
+        )
+        .await?;
         if let Some(reason) = assemble::item_error(&frames, 0) {
-            return Err(RuntimeError::ItemFailed { what: "read file", reason });
+            return Err(RuntimeError::ItemFailed {
+                what: "read file",
+                reason,
+            });
         }
-        assemble::chunk(&frames, 0)
-            .ok_or(RuntimeError::ItemFailed { what: "read file", reason: "no data came back".into() })
+        assemble::chunk(&frames, 0).ok_or(RuntimeError::ItemFailed {
+            what: "read file",
+            reason: "no data came back".into(),
+        })
     })
     .await
 }

@@ -60,7 +60,11 @@ impl Collector<'_> {
         if sid.eq_ignore_ascii_case("S-1-5-18") {
             return Some(system_profile());
         }
-        self.snap.users.iter().find(|u| u.sid.eq_ignore_ascii_case(sid)).cloned()
+        self.snap
+            .users
+            .iter()
+            .find(|u| u.sid.eq_ignore_ascii_case(sid))
+            .cloned()
     }
     fn user_by_account(&self, account: &str) -> Option<UserProfile> {
         if is_system_account(account) {
@@ -76,7 +80,7 @@ impl Collector<'_> {
 
     fn path(&mut self, p: &str, list_parent: bool) {
         let p = p.trim().trim_matches('"');
-        if p.len() < 3 || !p.as_bytes().get(1).is_some_and(|c| *c == b':') || p.contains("://") {
+        if p.len() < 3 || p.as_bytes().get(1).is_none_or(|c| *c != b':') || p.contains("://") {
             return;
         }
         for v in wow64_variants(p) {
@@ -110,7 +114,14 @@ impl Collector<'_> {
     fn command(&mut self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) {
         let env = Env::for_user(user);
         let no = |_: &str| false;
-        let parsed = command_line::parse(cmd, &ParseCtx { env: &env, cwd, exists: &no });
+        let parsed = command_line::parse(
+            cmd,
+            &ParseCtx {
+                env: &env,
+                cwd,
+                exists: &no,
+            },
+        );
         self.parsed(&parsed);
         // An unquoted program with spaces: CreateProcess tries each prefix;
         // ask about every prefix with an extension.
@@ -127,7 +138,11 @@ impl Collector<'_> {
 
 /// What pass two should ask about, for a first-pass snapshot.
 pub fn file_targets(snap: &Snapshot) -> FileTargets {
-    let mut c = Collector { snap, files: BTreeSet::new(), dirs: BTreeSet::new() };
+    let mut c = Collector {
+        snap,
+        files: BTreeSet::new(),
+        dirs: BTreeSet::new(),
+    };
     for a in &snap.autoruns {
         let user = a
             .user_sid
@@ -148,7 +163,11 @@ pub fn file_targets(snap: &Snapshot) -> FileTargets {
     for t in &snap.tasks {
         let user = c.user_by_account(&t.principal);
         for act in &t.actions {
-            let cmd = format!("\"{}\" {}", act.path.trim().trim_matches('"'), act.arguments);
+            let cmd = format!(
+                "\"{}\" {}",
+                act.path.trim().trim_matches('"'),
+                act.arguments
+            );
             let cwd = (!act.working_directory.is_empty()).then_some(act.working_directory.as_str());
             c.command(cmd.trim_end(), user.as_ref(), cwd);
         }
@@ -156,7 +175,11 @@ pub fn file_targets(snap: &Snapshot) -> FileTargets {
     for s in &snap.services {
         let user = c.user_by_account(&s.account);
         let cmd = s.image_path.replace("\\SystemRoot\\", "C:\\Windows\\");
-        let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") { format!("C:\\Windows\\{cmd}") } else { cmd };
+        let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") {
+            format!("C:\\Windows\\{cmd}")
+        } else {
+            cmd
+        };
         c.command(&cmd, user.as_ref(), None);
     }
     for w in &snap.wmi {
@@ -171,7 +194,10 @@ pub fn file_targets(snap: &Snapshot) -> FileTargets {
             c.command(&p.command_line, user.as_ref(), None);
         }
     }
-    FileTargets { paths: c.files.into_iter().collect(), list_dirs: c.dirs.into_iter().collect() }
+    FileTargets {
+        paths: c.files.into_iter().collect(),
+        list_dirs: c.dirs.into_iter().collect(),
+    }
 }
 
 #[cfg(test)]
@@ -199,7 +225,8 @@ mod tests {
                     value: "x".into(),
                 },
                 user_sid: Some(petr.sid.clone()),
-                command: r"C:\Windows\system32\rundll32.exe %LOCALAPPDATA%\Phx\wcg.ljk,RunDLL".into(),
+                command: r"C:\Windows\system32\rundll32.exe %LOCALAPPDATA%\Phx\wcg.ljk,RunDLL"
+                    .into(),
                 value_type: "REG_EXPAND_SZ".into(),
             }],
             tasks: vec![Task {
@@ -219,9 +246,19 @@ mod tests {
         };
         let t = file_targets(&snap);
         let has = |p: &str| t.paths.iter().any(|x| x.eq_ignore_ascii_case(p));
-        assert!(has(r"C:\Users\Пётр\AppData\Local\Phx\wcg.ljk"), "{:?}", t.paths);
-        assert!(has(r"C:\Windows\System32\rundll32.exe") && has(r"C:\Windows\SysWOW64\rundll32.exe"));
+        assert!(
+            has(r"C:\Users\Пётр\AppData\Local\Phx\wcg.ljk"),
+            "{:?}",
+            t.paths
+        );
+        assert!(
+            has(r"C:\Windows\System32\rundll32.exe") && has(r"C:\Windows\SysWOW64\rundll32.exe")
+        );
         assert!(has(r"C:\Program Files\Some App\up.exe"));
-        assert!(t.list_dirs.iter().any(|d| d.eq_ignore_ascii_case(r"C:\Users\Пётр\AppData\Local\Phx")));
+        assert!(
+            t.list_dirs
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(r"C:\Users\Пётр\AppData\Local\Phx"))
+        );
     }
 }

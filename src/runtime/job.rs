@@ -120,30 +120,51 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
     let mut f: Vec<(&'static str, String)> = Vec::new();
     match item {
         JobItem::Query(Query::Collect { bounds }) => bounds_fields(bounds, &mut f),
-        JobItem::Query(Query::FileFacts { paths, list_dirs, bounds }) => {
+        JobItem::Query(Query::FileFacts {
+            paths,
+            list_dirs,
+            bounds,
+        }) => {
             bounds_fields(bounds, &mut f);
             f.extend(paths.iter().map(|p| ("path", p.clone())));
             f.extend(list_dirs.iter().map(|p| ("list_dir", p.clone())));
         }
-        JobItem::Query(Query::ReadFile { path, offset, max_bytes }) => {
+        JobItem::Query(Query::ReadFile {
+            path,
+            offset,
+            max_bytes,
+        }) => {
             f.push(("path", path.clone()));
             f.push(("offset", offset.to_string()));
             f.push(("max_bytes", max_bytes.to_string()));
         }
         JobItem::Op(op) => match op {
-            Op::KillProcess { pid, expected_image, expected_started } => {
+            Op::KillProcess {
+                pid,
+                expected_image,
+                expected_started,
+            } => {
                 f.push(("pid", pid.to_string()));
                 f.push(("expected_image", expected_image.clone()));
                 f.push(("expected_started", expected_started.clone()));
             }
-            Op::DeleteRegistryValue { hive, key, value, expected_type, expected_data } => {
+            Op::DeleteRegistryValue {
+                hive,
+                key,
+                value,
+                expected_type,
+                expected_data,
+            } => {
                 f.push(("hive", hive.clone()));
                 f.push(("key", key.clone()));
                 f.push(("value", value.clone()));
                 f.push(("expected_type", expected_type.clone()));
                 f.push(("expected_data", expected_data.clone()));
             }
-            Op::DeleteTask { path, expected_actions } => {
+            Op::DeleteTask {
+                path,
+                expected_actions,
+            } => {
                 f.push(("path", path.clone()));
                 f.push(("action_count", expected_actions.len().to_string()));
                 for a in expected_actions {
@@ -152,23 +173,42 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                     f.push(("action_working_directory", a.working_directory.clone()));
                 }
             }
-            Op::DeleteService { name, expected_image_path } => {
+            Op::DeleteService {
+                name,
+                expected_image_path,
+            } => {
                 f.push(("name", name.clone()));
                 f.push(("expected_image_path", expected_image_path.clone()));
             }
-            Op::DeleteWmiSubscription { filter, consumer, consumer_type, expected_query, expected_action } => {
+            Op::DeleteWmiSubscription {
+                filter,
+                consumer,
+                consumer_type,
+                expected_query,
+                expected_action,
+            } => {
                 f.push(("filter", filter.clone()));
                 f.push(("consumer", consumer.clone()));
                 f.push(("consumer_type", consumer_type.clone()));
                 f.push(("expected_query", expected_query.clone()));
                 f.push(("expected_action", expected_action.clone()));
             }
-            Op::DeleteFile { path, expected_sha256, queue_if_locked } => {
+            Op::DeleteFile {
+                path,
+                expected_sha256,
+                queue_if_locked,
+            } => {
                 f.push(("path", path.clone()));
                 f.push(("expected_sha256", expected_sha256.clone()));
-                f.push(("queue_if_locked", if *queue_if_locked { "1" } else { "0" }.to_string()));
+                f.push((
+                    "queue_if_locked",
+                    if *queue_if_locked { "1" } else { "0" }.to_string(),
+                ));
             }
-            Op::QueueDeleteOnReboot { path, expected_sha256 } => {
+            Op::QueueDeleteOnReboot {
+                path,
+                expected_sha256,
+            } => {
                 f.push(("path", path.clone()));
                 f.push(("expected_sha256", expected_sha256.clone()));
             }
@@ -187,11 +227,14 @@ pub fn data_section(payload: &str) -> Option<&str> {
     Some(&rest[..close + 1])
 }
 
+/// An item as read: its line, kind and (name, value) fields.
+type RawItem = (usize, String, Vec<(String, String)>);
+
 /// Read job data back into items (what the runtime's parser does; the lab
 /// uses it). Strict: unknown kinds or fields, bad base64, bad numbers and
 /// missing fields are refused with the line.
 pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
-    let mut raw: Vec<(usize, String, Vec<(String, String)>)> = Vec::new();
+    let mut raw: Vec<RawItem> = Vec::new();
     let mut header = false;
     for (i, line) in data.lines().enumerate() {
         let n = i + 1;
@@ -199,7 +242,10 @@ pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
         if line.trim().is_empty() {
             continue;
         }
-        let err = |reason: &str| JobError { line: n, reason: reason.to_string() };
+        let err = |reason: &str| JobError {
+            line: n,
+            reason: reason.to_string(),
+        };
         if !header {
             if line != JOB_HEADER {
                 return Err(err("expected the CZJOB 1 header"));
@@ -211,7 +257,9 @@ pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some("op"), Some(kind), None, None) => raw.push((n, kind.to_string(), Vec::new())),
             (Some("f"), Some(name), Some(value), None) => {
-                let bytes = STANDARD.decode(value).map_err(|_| err("value is not base64"))?;
+                let bytes = STANDARD
+                    .decode(value)
+                    .map_err(|_| err("value is not base64"))?;
                 let text = String::from_utf8(bytes).map_err(|_| err("value is not UTF-8"))?;
                 let cur = raw.last_mut().ok_or_else(|| err("field before any op"))?;
                 cur.2.push((name.to_string(), text));
@@ -220,9 +268,14 @@ pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
         }
     }
     if !header {
-        return Err(JobError { line: 0, reason: "no CZJOB header".into() });
+        return Err(JobError {
+            line: 0,
+            reason: "no CZJOB header".into(),
+        });
     }
-    raw.into_iter().map(|(line, kind, f)| build(line, &kind, &f)).collect()
+    raw.into_iter()
+        .map(|(line, kind, f)| build(line, &kind, &f))
+        .collect()
 }
 
 /// Field access for [`decode`].
@@ -233,21 +286,32 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn err(&self, reason: String) -> JobError {
-        JobError { line: self.line, reason }
+        JobError {
+            line: self.line,
+            reason,
+        }
     }
     fn one(&self, name: &str) -> Result<String, JobError> {
         let mut it = self.f.iter().filter(|(k, _)| k == name);
-        let v = it.next().ok_or_else(|| self.err(format!("missing field {name}")))?;
+        let v = it
+            .next()
+            .ok_or_else(|| self.err(format!("missing field {name}")))?;
         if it.next().is_some() {
             return Err(self.err(format!("field {name} given twice")));
         }
         Ok(v.1.clone())
     }
     fn all(&self, name: &str) -> Vec<String> {
-        self.f.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+        self.f
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
     fn num<T: std::str::FromStr>(&self, name: &str) -> Result<T, JobError> {
-        self.one(name)?.parse().map_err(|_| self.err(format!("field {name} is not a number")))
+        self.one(name)?
+            .parse()
+            .map_err(|_| self.err(format!("field {name} is not a number")))
     }
     fn only(&self, allowed: &[&str]) -> Result<(), JobError> {
         match self.f.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
@@ -283,20 +347,34 @@ const BOUNDS: [&str; 8] = [
 fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, JobError> {
     let x = Fields { line, f };
     let with_bounds = |extra: &[&'static str]| -> Vec<&'static str> {
-        BOUNDS.iter().copied().chain(extra.iter().copied()).collect()
+        BOUNDS
+            .iter()
+            .copied()
+            .chain(extra.iter().copied())
+            .collect()
     };
     Ok(match kind {
         "Collect" => {
             x.only(&BOUNDS)?;
-            JobItem::Query(Query::Collect { bounds: x.bounds()? })
+            JobItem::Query(Query::Collect {
+                bounds: x.bounds()?,
+            })
         }
         "FileFacts" => {
             x.only(&with_bounds(&["path", "list_dir"]))?;
-            JobItem::Query(Query::FileFacts { paths: x.all("path"), list_dirs: x.all("list_dir"), bounds: x.bounds()? })
+            JobItem::Query(Query::FileFacts {
+                paths: x.all("path"),
+                list_dirs: x.all("list_dir"),
+                bounds: x.bounds()?,
+            })
         }
         "ReadFile" => {
             x.only(&["path", "offset", "max_bytes"])?;
-            JobItem::Query(Query::ReadFile { path: x.one("path")?, offset: x.num("offset")?, max_bytes: x.num("max_bytes")? })
+            JobItem::Query(Query::ReadFile {
+                path: x.one("path")?,
+                offset: x.num("offset")?,
+                max_bytes: x.num("max_bytes")?,
+            })
         }
         "KillProcess" => {
             x.only(&["pid", "expected_image", "expected_started"])?;
@@ -317,23 +395,49 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             })
         }
         "DeleteTask" => {
-            x.only(&["path", "action_count", "action_path", "action_arguments", "action_working_directory"])?;
+            x.only(&[
+                "path",
+                "action_count",
+                "action_path",
+                "action_arguments",
+                "action_working_directory",
+            ])?;
             let count: usize = x.num("action_count")?;
-            let (p, a, w) = (x.all("action_path"), x.all("action_arguments"), x.all("action_working_directory"));
+            let (p, a, w) = (
+                x.all("action_path"),
+                x.all("action_arguments"),
+                x.all("action_working_directory"),
+            );
             if p.len() != count || a.len() != count || w.len() != count {
                 return Err(x.err("task action fields do not match action_count".into()));
             }
             let expected_actions = (0..count)
-                .map(|i| TaskAction { path: p[i].clone(), arguments: a[i].clone(), working_directory: w[i].clone() })
+                .map(|i| TaskAction {
+                    path: p[i].clone(),
+                    arguments: a[i].clone(),
+                    working_directory: w[i].clone(),
+                })
                 .collect();
-            JobItem::Op(Op::DeleteTask { path: x.one("path")?, expected_actions })
+            JobItem::Op(Op::DeleteTask {
+                path: x.one("path")?,
+                expected_actions,
+            })
         }
         "DeleteService" => {
             x.only(&["name", "expected_image_path"])?;
-            JobItem::Op(Op::DeleteService { name: x.one("name")?, expected_image_path: x.one("expected_image_path")? })
+            JobItem::Op(Op::DeleteService {
+                name: x.one("name")?,
+                expected_image_path: x.one("expected_image_path")?,
+            })
         }
         "DeleteWmiSubscription" => {
-            x.only(&["filter", "consumer", "consumer_type", "expected_query", "expected_action"])?;
+            x.only(&[
+                "filter",
+                "consumer",
+                "consumer_type",
+                "expected_query",
+                "expected_action",
+            ])?;
             JobItem::Op(Op::DeleteWmiSubscription {
                 filter: x.one("filter")?,
                 consumer: x.one("consumer")?,
@@ -352,7 +456,10 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
         }
         "QueueDeleteOnReboot" => {
             x.only(&["path", "expected_sha256"])?;
-            JobItem::Op(Op::QueueDeleteOnReboot { path: x.one("path")?, expected_sha256: x.one("expected_sha256")? })
+            JobItem::Op(Op::QueueDeleteOnReboot {
+                path: x.one("path")?,
+                expected_sha256: x.one("expected_sha256")?,
+            })
         }
         other => return Err(x.err(format!("unknown operation {other}"))),
     })
@@ -377,9 +484,21 @@ mod tests {
         let b = Bounds::default();
         vec![
             JobItem::Query(Query::Collect { bounds: b.clone() }),
-            JobItem::Query(Query::FileFacts { paths: vec![s.into(), "b".into()], list_dirs: vec![s.into()], bounds: b }),
-            JobItem::Query(Query::ReadFile { path: s.into(), offset: 7, max_bytes: 9 }),
-            JobItem::Op(Op::KillProcess { pid: 4, expected_image: s.into(), expected_started: s.into() }),
+            JobItem::Query(Query::FileFacts {
+                paths: vec![s.into(), "b".into()],
+                list_dirs: vec![s.into()],
+                bounds: b,
+            }),
+            JobItem::Query(Query::ReadFile {
+                path: s.into(),
+                offset: 7,
+                max_bytes: 9,
+            }),
+            JobItem::Op(Op::KillProcess {
+                pid: 4,
+                expected_image: s.into(),
+                expected_started: s.into(),
+            }),
             JobItem::Op(Op::DeleteRegistryValue {
                 hive: s.into(),
                 key: s.into(),
@@ -390,11 +509,22 @@ mod tests {
             JobItem::Op(Op::DeleteTask {
                 path: s.into(),
                 expected_actions: vec![
-                    TaskAction { path: s.into(), arguments: s.into(), working_directory: String::new() },
-                    TaskAction { path: "p".into(), arguments: String::new(), working_directory: s.into() },
+                    TaskAction {
+                        path: s.into(),
+                        arguments: s.into(),
+                        working_directory: String::new(),
+                    },
+                    TaskAction {
+                        path: "p".into(),
+                        arguments: String::new(),
+                        working_directory: s.into(),
+                    },
                 ],
             }),
-            JobItem::Op(Op::DeleteService { name: s.into(), expected_image_path: s.into() }),
+            JobItem::Op(Op::DeleteService {
+                name: s.into(),
+                expected_image_path: s.into(),
+            }),
             JobItem::Op(Op::DeleteWmiSubscription {
                 filter: s.into(),
                 consumer: s.into(),
@@ -402,8 +532,15 @@ mod tests {
                 expected_query: s.into(),
                 expected_action: s.into(),
             }),
-            JobItem::Op(Op::DeleteFile { path: s.into(), expected_sha256: s.into(), queue_if_locked: true }),
-            JobItem::Op(Op::QueueDeleteOnReboot { path: s.into(), expected_sha256: s.into() }),
+            JobItem::Op(Op::DeleteFile {
+                path: s.into(),
+                expected_sha256: s.into(),
+                queue_if_locked: true,
+            }),
+            JobItem::Op(Op::QueueDeleteOnReboot {
+                path: s.into(),
+                expected_sha256: s.into(),
+            }),
         ]
     }
 
@@ -417,7 +554,11 @@ mod tests {
             // No data line can close the here-string or carry code.
             for line in data.lines() {
                 assert!(!line.starts_with("'@"));
-                assert!(line.chars().all(|c| c.is_ascii_alphanumeric() || " +/=_".contains(c)), "{line:.80}");
+                assert!(
+                    line.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || " +/=_".contains(c)),
+                    "{line:.80}"
+                );
             }
             assert_eq!(decode(data).expect("decodes"), items);
         }
@@ -430,7 +571,15 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(decode("CZJOB 1\nf path eA==\n").is_err());
         assert!(decode("CZJOB 1\nop DeleteService\nf name !!\n").is_err());
-        assert!(decode("CZJOB 1\nop DeleteService\nf name eA==\n").is_err(), "missing field");
-        assert!(decode("CZJOB 1\nop DeleteService\nf name eA==\nf expected_image_path eA==\nf x eA==\n").is_err());
+        assert!(
+            decode("CZJOB 1\nop DeleteService\nf name eA==\n").is_err(),
+            "missing field"
+        );
+        assert!(
+            decode(
+                "CZJOB 1\nop DeleteService\nf name eA==\nf expected_image_path eA==\nf x eA==\n"
+            )
+            .is_err()
+        );
     }
 }

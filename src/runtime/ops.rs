@@ -148,7 +148,10 @@ pub enum Op {
     /// Queue a file for deletion at the next boot
     /// (PendingFileRenameOperations through MoveFileEx), if its SHA-256 is
     /// still this. Queuing twice does not add a second entry.
-    QueueDeleteOnReboot { path: String, expected_sha256: String },
+    QueueDeleteOnReboot {
+        path: String,
+        expected_sha256: String,
+    },
 }
 
 impl Op {
@@ -234,7 +237,10 @@ mod tests {
         assert_eq!(op.kind(), "DeleteFile");
         let back: Op = serde_json::from_value(j).expect("parses");
         assert_eq!(back, op);
-        let o = serde_json::to_value(OpOutcome::Drift { observed: "x".into() }).expect("serialises");
+        let o = serde_json::to_value(OpOutcome::Drift {
+            observed: "x".into(),
+        })
+        .expect("serialises");
         assert_eq!(o["outcome"], "drift");
     }
 
@@ -242,8 +248,14 @@ mod tests {
     fn registry_text_forms() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(reg_data_text("REG_SZ", &s(&["a b"]), 0, &[]), "a b");
-        assert_eq!(reg_data_text("REG_MULTI_SZ", &s(&["a", "", "b"]), 0, &[]), "a\n\nb");
-        assert_eq!(reg_data_text("REG_DWORD", &[], 4_294_967_295, &[]), "4294967295");
+        assert_eq!(
+            reg_data_text("REG_MULTI_SZ", &s(&["a", "", "b"]), 0, &[]),
+            "a\n\nb"
+        );
+        assert_eq!(
+            reg_data_text("REG_DWORD", &[], 4_294_967_295, &[]),
+            "4294967295"
+        );
         assert_eq!(reg_data_text("REG_BINARY", &[], 0, &[0, 0xab]), "00ab");
     }
 }

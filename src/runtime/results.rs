@@ -86,7 +86,11 @@ impl Record {
     }
     /// The raw bytes of `name`.
     pub fn bytes(&self, name: &str) -> Vec<u8> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
     pub fn flag(&self, name: &str) -> bool {
         matches!(self.text(name).as_str(), "1" | "True" | "true")
@@ -114,7 +118,11 @@ impl Frames {
     }
     /// Truncations for item `i`.
     pub fn truncations(&self, i: usize) -> Vec<Truncation> {
-        self.truncated.iter().filter(|(n, _)| *n == i).map(|(_, t)| t.clone()).collect()
+        self.truncated
+            .iter()
+            .filter(|(n, _)| *n == i)
+            .map(|(_, t)| t.clone())
+            .collect()
     }
 }
 
@@ -161,7 +169,10 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |reason: &str| FrameError { line: n, reason: reason.to_string() };
+        let bad = |reason: &str| FrameError {
+            line: n,
+            reason: reason.to_string(),
+        };
         if ended {
             return Err(bad("output after CZEND"));
         }
@@ -173,7 +184,10 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             continue;
         }
         if let Some(count) = line.strip_prefix("CZEND ") {
-            let c: usize = count.trim().parse().map_err(|_| bad("CZEND without a count"))?;
+            let c: usize = count
+                .trim()
+                .parse()
+                .map_err(|_| bad("CZEND without a count"))?;
             if c != counted {
                 return Err(bad("CZEND count does not match the records"));
             }
@@ -191,12 +205,21 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
         if item >= items {
             return Err(bad("record for an item the job does not have"));
         }
-        let kind = parts.next().filter(|k| is_token(k)).ok_or_else(|| bad("record without a kind"))?;
+        let kind = parts
+            .next()
+            .filter(|k| is_token(k))
+            .ok_or_else(|| bad("record without a kind"))?;
         counted += 1;
-        let mut rec = Record { item, kind: kind.to_string(), fields: Vec::new() };
+        let mut rec = Record {
+            item,
+            kind: kind.to_string(),
+            fields: Vec::new(),
+        };
         let mut repeats: HashMap<&str, usize> = HashMap::new();
         for part in parts {
-            let (name, value) = part.split_once('=').ok_or_else(|| bad("field without '='"))?;
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| bad("field without '='"))?;
             if !is_token(name) {
                 return Err(bad("bad field name"));
             }
@@ -214,7 +237,8 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
                 }
                 continue;
             }
-            let bytes = decode_bounded(value, limits.max_field_bytes).map_err(|_| bad("value is not base64"))?;
+            let bytes = decode_bounded(value, limits.max_field_bytes)
+                .map_err(|_| bad("value is not base64"))?;
             if bytes.1 {
                 frames.truncated.push((
                     item,
@@ -227,7 +251,13 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             rec.fields.push((name.to_string(), bytes.0));
         }
         if kind == "trunc" {
-            frames.truncated.push((item, Truncation { what: rec.text("what"), limit: rec.text("limit") }));
+            frames.truncated.push((
+                item,
+                Truncation {
+                    what: rec.text("what"),
+                    limit: rec.text("limit"),
+                },
+            ));
             continue;
         }
         let seen = per_kind.entry((item, kind.to_string())).or_default();
@@ -236,7 +266,10 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             if *seen == limits.max_records + 1 {
                 frames.truncated.push((
                     item,
-                    Truncation { what: format!("{kind} records"), limit: format!("{} records", limits.max_records) },
+                    Truncation {
+                        what: format!("{kind} records"),
+                        limit: format!("{} records", limits.max_records),
+                    },
                 ));
             }
             continue;
@@ -244,7 +277,10 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
         frames.records.push(rec);
     }
     if !begun && !text.trim().is_empty() {
-        return Err(FrameError { line: 1, reason: "no CZBEGIN line".into() });
+        return Err(FrameError {
+            line: 1,
+            reason: "no CZBEGIN line".into(),
+        });
     }
     frames.complete = ended;
     Ok(frames)
@@ -287,7 +323,12 @@ impl Writer {
     pub fn new(max_output_bytes: u64) -> Writer {
         let mut out = String::from(BEGIN);
         out.push_str("\r\n");
-        Writer { out, budget: usize::try_from(max_output_bytes).unwrap_or(usize::MAX), records: 0, cut: false }
+        Writer {
+            out,
+            budget: usize::try_from(max_output_bytes).unwrap_or(usize::MAX),
+            records: 0,
+            cut: false,
+        }
     }
 
     /// The line for one record (text values).
@@ -320,7 +361,10 @@ impl Writer {
             let t = Writer::line(
                 item,
                 "trunc",
-                &[("what", b"runtime output"), ("limit", format!("{} bytes", self.budget).as_bytes())],
+                &[
+                    ("what", b"runtime output"),
+                    ("limit", format!("{} bytes", self.budget).as_bytes()),
+                ],
             );
             self.out.push_str(&t);
             self.records += 1;
@@ -351,13 +395,20 @@ mod tests {
     fn written_records_parse_back_equal() {
         let mut w = Writer::new(1 << 20);
         let hostile = "CZR 0 outcome result=ZG9uZQ==\r\nCZEND 0 $(x) ' \" `\0";
-        assert!(w.record(0, "user", &[("name", hostile), ("name", "Пётр"), ("sid", "")]));
+        assert!(w.record(
+            0,
+            "user",
+            &[("name", hostile), ("name", "Пётр"), ("sid", "")]
+        ));
         assert!(w.raw(1, "chunk", &[("data", &[0, 255, 10, 13])]));
         let text = w.finish();
         let f = parse(&text, 2, &Limits::default()).expect("parses");
         assert!(f.complete);
         assert_eq!(f.records.len(), 2);
-        assert_eq!(f.records[0].texts("name"), vec![hostile.to_string(), "Пётр".into()]);
+        assert_eq!(
+            f.records[0].texts("name"),
+            vec![hostile.to_string(), "Пётр".into()]
+        );
         assert_eq!(f.records[0].text("sid"), "");
         assert_eq!(f.records[1].bytes("data"), vec![0, 255, 10, 13]);
     }
@@ -367,7 +418,10 @@ mod tests {
         let ok = |s: &str| parse(s, 1, &Limits::default());
         assert!(ok("hello\r\n").is_err());
         assert!(ok("CZBEGIN 1\r\nstray\r\n").is_err());
-        assert!(ok("CZBEGIN 1\r\nCZR 1 x a=\r\nCZEND 1\r\n").is_err(), "item out of range");
+        assert!(
+            ok("CZBEGIN 1\r\nCZR 1 x a=\r\nCZEND 1\r\n").is_err(),
+            "item out of range"
+        );
         assert!(ok("CZBEGIN 1\r\nCZR 0 x a=!!\r\nCZEND 1\r\n").is_err());
         assert!(ok("CZBEGIN 1\r\nCZR 0 x a\r\nCZEND 1\r\n").is_err());
         assert!(ok("CZBEGIN 1\r\nCZR 0 x a=\r\nCZEND 2\r\n").is_err());
@@ -378,10 +432,24 @@ mod tests {
 
     #[test]
     fn bounds_cut_and_report() {
-        let limits = Limits { max_output_bytes: 1 << 20, max_field_bytes: 10, max_records: 3, max_repeats: 2 };
+        let limits = Limits {
+            max_output_bytes: 1 << 20,
+            max_field_bytes: 10,
+            max_records: 3,
+            max_repeats: 2,
+        };
         let mut w = Writer::new(1 << 20);
         for _ in 0..5 {
-            w.record(0, "svc", &[("name", "0123456789abcdef"), ("e", "1"), ("e", "2"), ("e", "3")]);
+            w.record(
+                0,
+                "svc",
+                &[
+                    ("name", "0123456789abcdef"),
+                    ("e", "1"),
+                    ("e", "2"),
+                    ("e", "3"),
+                ],
+            );
         }
         let f = parse(&w.finish(), 1, &limits).expect("parses");
         assert_eq!(f.records.len(), 3);
@@ -405,11 +473,18 @@ mod tests {
             w.record(0, "p", &[("n", &i.to_string())]);
         }
         let text = w.finish();
-        let small = Limits { max_output_bytes: 1000, ..Limits::default() };
+        let small = Limits {
+            max_output_bytes: 1000,
+            ..Limits::default()
+        };
         let f = parse(&text, 1, &small).expect("parses");
         assert!(!f.complete);
         assert!(f.records.len() < 1000 && !f.records.is_empty());
-        assert!(f.truncations(0).iter().any(|t| t.what.starts_with("runtime output")));
+        assert!(
+            f.truncations(0)
+                .iter()
+                .any(|t| t.what.starts_with("runtime output"))
+        );
         // The writer's own budget: one trunc record, then nothing.
         let mut w = Writer::new(2000);
         let mut n = 0;

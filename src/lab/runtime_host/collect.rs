@@ -17,8 +17,14 @@ use crate::runtime::ops::Bounds;
 fn residue_text(run: &mut Run<'_>, d: &RegData, what: &str, b: &Bounds) -> (String, &'static str) {
     match d {
         RegData::Binary(bytes) if bytes.len() > b.max_binary_bytes as usize => {
-            run.trunc(&format!("data of {what}"), &format!("{} bytes", b.max_binary_bytes));
-            (crate::runtime::ops::hex(&bytes[..b.max_binary_bytes as usize]), "REG_BINARY")
+            run.trunc(
+                &format!("data of {what}"),
+                &format!("{} bytes", b.max_binary_bytes),
+            );
+            (
+                crate::runtime::ops::hex(&bytes[..b.max_binary_bytes as usize]),
+                "REG_BINARY",
+            )
         }
         _ => data_text(d),
     }
@@ -26,10 +32,15 @@ fn residue_text(run: &mut Run<'_>, d: &RegData, what: &str, b: &Bounds) -> (Stri
 
 /// Values of a key (name, data), at most the bound (the cut reported).
 fn values(run: &mut Run<'_>, path: &str, label: &str, b: &Bounds) -> Vec<(String, RegData)> {
-    let Ok(vals) = run.host.registry.values(path) else { return Vec::new() };
+    let Ok(vals) = run.host.registry.values(path) else {
+        return Vec::new();
+    };
     let max = b.max_values_per_key as usize;
-    let out: Vec<(String, RegData)> =
-        vals.iter().take(max).map(|v| (v.name.as_str().to_string(), v.data.clone())).collect();
+    let out: Vec<(String, RegData)> = vals
+        .iter()
+        .take(max)
+        .map(|v| (v.name.as_str().to_string(), v.data.clone()))
+        .collect();
     if vals.len() > max {
         let what = format!("values under {label}");
         run.trunc(&what, &format!("{max} values"));
@@ -42,7 +53,15 @@ fn subkeys(run: &Run<'_>, path: &str) -> Vec<String> {
 }
 
 /// Every value of a key as an autorun record.
-fn autorun_values(run: &mut Run<'_>, root: &str, hive: &str, user_sid: &str, rel: &str, only: &[&str], b: &Bounds) {
+fn autorun_values(
+    run: &mut Run<'_>,
+    root: &str,
+    hive: &str,
+    user_sid: &str,
+    rel: &str,
+    only: &[&str],
+    b: &Bounds,
+) {
     let label = format!(r"{hive}\{rel}");
     for (name, data) in values(run, &format!(r"{root}\{rel}"), &label, b) {
         if !only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
@@ -70,7 +89,15 @@ fn hive_autoruns(run: &mut Run<'_>, root: &str, hive: &str, user_sid: &str, b: &
         autorun_values(run, root, hive, user_sid, rel, &[], b);
     }
     if user_sid.is_empty() {
-        autorun_values(run, root, hive, "", paths::WINLOGON, &["Shell", "Userinit"], b);
+        autorun_values(
+            run,
+            root,
+            hive,
+            "",
+            paths::WINLOGON,
+            &["Shell", "Userinit"],
+            b,
+        );
         for n in subkeys(run, &format!(r"{root}\{}", paths::WINLOGON_NOTIFY)) {
             let rel = format!(r"{}\{n}", paths::WINLOGON_NOTIFY);
             autorun_values(run, root, hive, "", &rel, &["DLLName"], b);
@@ -83,7 +110,15 @@ fn hive_autoruns(run: &mut Run<'_>, root: &str, hive: &str, user_sid: &str, b: &
             autorun_values(run, root, hive, "", rel, &["AppInit_DLLs"], b);
         }
     } else {
-        autorun_values(run, root, hive, user_sid, paths::WINLOGON_USER, &["Shell"], b);
+        autorun_values(
+            run,
+            root,
+            hive,
+            user_sid,
+            paths::WINLOGON_USER,
+            &["Shell"],
+            b,
+        );
     }
 }
 
@@ -96,7 +131,16 @@ fn user_residue(run: &mut Run<'_>, root: &str, sid: &str, b: &Bounds) {
         for (name, data) in values(run, &format!(r"{root}\{rel}"), &label, b) {
             if matches!(data, RegData::Binary(_)) {
                 let (text, t) = residue_text(run, &data, &label, b);
-                run.record("reg", &[("hive", sid), ("key", &rel), ("value", &name), ("value_type", t), ("data", &text)]);
+                run.record(
+                    "reg",
+                    &[
+                        ("hive", sid),
+                        ("key", &rel),
+                        ("value", &name),
+                        ("value_type", t),
+                        ("data", &text),
+                    ],
+                );
             }
         }
     }
@@ -104,13 +148,25 @@ fn user_residue(run: &mut Run<'_>, root: &str, sid: &str, b: &Bounds) {
     let label = format!(r"{sid}\{rel}");
     for (name, data) in values(run, &format!(r"{root}\{rel}"), &label, b) {
         let (text, t) = residue_text(run, &data, &label, b);
-        run.record("reg", &[("hive", sid), ("key", rel), ("value", &name), ("value_type", t), ("data", &text)]);
+        run.record(
+            "reg",
+            &[
+                ("hive", sid),
+                ("key", rel),
+                ("value", &name),
+                ("value_type", t),
+                ("data", &text),
+            ],
+        );
     }
 }
 
 fn startup_folder(run: &mut Run<'_>, dir: &str, user_sid: &str, b: &Bounds) {
     let entries: Vec<(String, bool)> = match run.host.files.list(dir) {
-        Ok(list) => list.iter().map(|(p, e)| (p.to_string(), e.is_dir())).collect(),
+        Ok(list) => list
+            .iter()
+            .map(|(p, e)| (p.to_string(), e.is_dir()))
+            .collect(),
         Err(_) => return,
     };
     let max = b.max_listing as usize;
@@ -123,15 +179,29 @@ fn startup_folder(run: &mut Run<'_>, dir: &str, user_sid: &str, b: &Bounds) {
         }
         let (command, t) = match read_lnk(&run.host.files, &path) {
             Some(l) => {
-                let target = if l.target.contains(' ') { format!("\"{}\"", l.target) } else { l.target.clone() };
-                let cmd = if l.arguments.is_empty() { target } else { format!("{target} {}", l.arguments) };
+                let target = if l.target.contains(' ') {
+                    format!("\"{}\"", l.target)
+                } else {
+                    l.target.clone()
+                };
+                let cmd = if l.arguments.is_empty() {
+                    target
+                } else {
+                    format!("{target} {}", l.arguments)
+                };
                 (cmd, "LNK")
             }
             None => (path.clone(), "FILE"),
         };
         run.record(
             "autorun",
-            &[("kind", "startup"), ("path", &path), ("user_sid", user_sid), ("command", &command), ("value_type", t)],
+            &[
+                ("kind", "startup"),
+                ("path", &path),
+                ("user_sid", user_sid),
+                ("command", &command),
+                ("value_type", t),
+            ],
         );
     }
 }
@@ -195,7 +265,10 @@ fn tasks(run: &mut Run<'_>) {
         for a in &t.actions {
             f.push(("action_path", a.path.clone()));
             f.push(("action_arguments", a.arguments.clone()));
-            f.push(("action_working_directory", a.working_dir.clone().unwrap_or_default()));
+            f.push((
+                "action_working_directory",
+                a.working_dir.clone().unwrap_or_default(),
+            ));
         }
         let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
         run.record("task", &refs);
@@ -205,21 +278,41 @@ fn tasks(run: &mut Run<'_>) {
 fn wmi(run: &mut Run<'_>) {
     let w = run.host.wmi.clone();
     let action = |c: &Consumer| match c {
-        Consumer::CommandLine { command_line_template, executable_path, .. } => {
-            if command_line_template.is_empty() { executable_path.clone().unwrap_or_default() } else { command_line_template.clone() }
+        Consumer::CommandLine {
+            command_line_template,
+            executable_path,
+            ..
+        } => {
+            if command_line_template.is_empty() {
+                executable_path.clone().unwrap_or_default()
+            } else {
+                command_line_template.clone()
+            }
         }
         Consumer::ActiveScript { script_text, .. } => script_text.clone(),
     };
     let mut bound = Vec::new();
     for b in &w.bindings {
-        let f = w.filters.iter().find(|f| f.rel_path().eq_ignore_ascii_case(&b.filter));
-        let c = w.consumers.iter().find(|c| c.rel_path().eq_ignore_ascii_case(&b.consumer));
+        let f = w
+            .filters
+            .iter()
+            .find(|f| f.rel_path().eq_ignore_ascii_case(&b.filter));
+        let c = w
+            .consumers
+            .iter()
+            .find(|c| c.rel_path().eq_ignore_ascii_case(&b.consumer));
         if let Some(c) = c {
             bound.push(c.rel_path());
         }
-        let fname = f.map(|f| f.name.clone()).unwrap_or_else(|| rel_name(&b.filter));
-        let cname = c.map(|c| c.name().to_string()).unwrap_or_else(|| rel_name(&b.consumer));
-        let ctype = c.map(|c| c.class().to_string()).unwrap_or_else(|| b.consumer.split('.').next().unwrap_or("").to_string());
+        let fname = f
+            .map(|f| f.name.clone())
+            .unwrap_or_else(|| rel_name(&b.filter));
+        let cname = c
+            .map(|c| c.name().to_string())
+            .unwrap_or_else(|| rel_name(&b.consumer));
+        let ctype = c
+            .map(|c| c.class().to_string())
+            .unwrap_or_else(|| b.consumer.split('.').next().unwrap_or("").to_string());
         run.record(
             "wmi",
             &[
@@ -231,17 +324,29 @@ fn wmi(run: &mut Run<'_>) {
             ],
         );
     }
-    for c in w.consumers.iter().filter(|c| !bound.iter().any(|b| b.eq_ignore_ascii_case(&c.rel_path()))) {
+    for c in w
+        .consumers
+        .iter()
+        .filter(|c| !bound.iter().any(|b| b.eq_ignore_ascii_case(&c.rel_path())))
+    {
         run.record(
             "wmi",
-            &[("filter_name", ""), ("query", ""), ("consumer_name", c.name()), ("consumer_type", c.class()), ("action", &action(c))],
+            &[
+                ("filter_name", ""),
+                ("query", ""),
+                ("consumer_name", c.name()),
+                ("consumer_type", c.class()),
+                ("action", &action(c)),
+            ],
         );
     }
 }
 
 /// `Name="x"` of a WMI relative path, unescaped.
 pub fn rel_name(rel: &str) -> String {
-    let Some(i) = rel.find("Name=\"") else { return String::new() };
+    let Some(i) = rel.find("Name=\"") else {
+        return String::new();
+    };
     let inner = &rel[i + 6..];
     let inner = inner.strip_suffix('"').unwrap_or(inner);
     inner.replace("\\\"", "\"").replace("\\\\", "\\")
@@ -276,20 +381,34 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
                 hive_autoruns(run, &m.root, &p.sid, &p.sid, b);
                 user_residue(run, &m.root, &p.sid, b);
                 if let Err(e) = hives::unmount(run.host, m) {
-                    run.trunc(&format!("user hive of {} ({}): {e}", p.name, p.sid), "hive left loaded");
+                    run.trunc(
+                        &format!("user hive of {} ({}): {e}", p.name, p.sid),
+                        "hive left loaded",
+                    );
                 }
             }
-            Err(e) => run.trunc(&format!("user hive of {} ({}) not read: {e}", p.name, p.sid), "hive not loadable"),
+            Err(e) => run.trunc(
+                &format!("user hive of {} ({}) not read: {e}", p.name, p.sid),
+                "hive not loadable",
+            ),
         }
     }
     for p in &profiles {
-        let dir = format!(r"{}\AppData\Roaming\{}", p.profile_path, paths::USER_STARTUP_UNDER_APPDATA);
+        let dir = format!(
+            r"{}\AppData\Roaming\{}",
+            p.profile_path,
+            paths::USER_STARTUP_UNDER_APPDATA
+        );
         startup_folder(run, &dir, &p.sid, b);
     }
     startup_folder(run, paths::COMMON_STARTUP, "", b);
     let services: Vec<_> = run.host.services.iter().cloned().collect();
     for s in services {
-        let state = if s.state == ServiceState::Running { "running" } else { "stopped" };
+        let state = if s.state == ServiceState::Running {
+            "running"
+        } else {
+            "stopped"
+        };
         run.record(
             "service",
             &[
@@ -318,11 +437,23 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
             ],
         );
     }
-    for rel in [paths::DEFENDER_EXCLUSION_PATHS, paths::DEFENDER_EXCLUSION_PROCESSES] {
+    for rel in [
+        paths::DEFENDER_EXCLUSION_PATHS,
+        paths::DEFENDER_EXCLUSION_PROCESSES,
+    ] {
         let label = format!(r"HKLM\{rel}");
         for (name, data) in values(run, &label, &label, b) {
             let (text, t) = residue_text(run, &data, &label, b);
-            run.record("reg", &[("hive", "HKLM"), ("key", rel), ("value", &name), ("value_type", t), ("data", &text)]);
+            run.record(
+                "reg",
+                &[
+                    ("hive", "HKLM"),
+                    ("key", rel),
+                    ("value", &name),
+                    ("value_type", t),
+                    ("data", &text),
+                ],
+            );
         }
     }
     system32(run, b);

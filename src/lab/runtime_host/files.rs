@@ -29,7 +29,11 @@ fn one(run: &mut Run<'_>, path: &str, list: bool, b: &Bounds) {
             .host
             .files
             .list(path)
-            .map(|l| l.iter().map(|(p, _)| p.rsplit('\\').next().unwrap_or(p).to_string()).collect())
+            .map(|l| {
+                l.iter()
+                    .map(|(p, _)| p.rsplit('\\').next().unwrap_or(p).to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         let max = b.max_listing as usize;
         let count = names.len().to_string();
@@ -52,7 +56,10 @@ fn one(run: &mut Run<'_>, path: &str, list: bool, b: &Bounds) {
     }
     let size = e.size();
     let sha = if size > b.max_hash_bytes {
-        run.trunc(&format!("hash of {path} ({size} bytes)"), &format!("{} bytes", b.max_hash_bytes));
+        run.trunc(
+            &format!("hash of {path} ({size} bytes)"),
+            &format!("{} bytes", b.max_hash_bytes),
+        );
         String::new()
     } else {
         e.sha256().map(|h| hex(&h)).unwrap_or_default()
@@ -102,7 +109,9 @@ pub fn read_file(run: &mut Run<'_>, path: &str, offset: u64, max_bytes: u32) {
         return;
     };
     let Content::Bytes(bytes) = data else {
-        run.error(&format!("the lab holds only the size and hash of '{path}', not its bytes"));
+        run.error(&format!(
+            "the lab holds only the size and hash of '{path}', not its bytes"
+        ));
         return;
     };
     let size = bytes.len() as u64;

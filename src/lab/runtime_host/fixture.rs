@@ -47,22 +47,39 @@ pub fn host() -> HostState {
         "WS-CZ",
         Os::win10_22h2(),
         Role::Workstation,
-        vec![UserSpec::domain("alice", true), UserSpec::domain("Пётр", false)],
+        vec![
+            UserSpec::domain("alice", true),
+            UserSpec::domain("Пётр", false),
+        ],
     );
     HostState::baseline(&spec)
 }
 
 fn file(h: &mut HostState, path: &str, text: &str, now: LabTime) {
-    h.files.create_dir_all(crate::lab::world::files::parent(path).unwrap_or("C:"), now).ok();
-    h.files.plant_file(path, Content::text(text), None, now).ok();
+    h.files
+        .create_dir_all(crate::lab::world::files::parent(path).unwrap_or("C:"), now)
+        .ok();
+    h.files
+        .plant_file(path, Content::text(text), None, now)
+        .ok();
 }
 
 /// Plant everything on `h`.
 pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
-    let sid_of = |h: &HostState, n: &str| h.profile_by_name(n).map(|p| p.sid.clone()).unwrap_or_default();
+    let sid_of = |h: &HostState, n: &str| {
+        h.profile_by_name(n)
+            .map(|p| p.sid.clone())
+            .unwrap_or_default()
+    };
     let (alice_sid, petr_sid) = (sid_of(h, "alice"), sid_of(h, "Пётр"));
-    let petr_home = h.profile_by_name("Пётр").map(|p| p.profile_path.clone()).unwrap_or_default();
-    let alice_home = h.profile_by_name("alice").map(|p| p.profile_path.clone()).unwrap_or_default();
+    let petr_home = h
+        .profile_by_name("Пётр")
+        .map(|p| p.profile_path.clone())
+        .unwrap_or_default();
+    let alice_home = h
+        .profile_by_name("alice")
+        .map(|p| p.profile_path.clone())
+        .unwrap_or_default();
     let folder = r"C:\ProgramData\CzTest".to_string();
     let p = Planted {
         machine_exe: format!(r"{folder}\machine.exe"),
@@ -72,7 +89,10 @@ pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
         svc_exe: format!(r"{folder}\svc.exe"),
         wmi_exe: format!(r"{folder}\wmi.exe"),
         lnk_target: format!(r"{folder}\lnk target.exe"),
-        lnk_path: format!(r"{petr_home}\AppData\Roaming\{}\CzStartup.lnk", paths::USER_STARTUP_UNDER_APPDATA),
+        lnk_path: format!(
+            r"{petr_home}\AppData\Roaming\{}\CzStartup.lnk",
+            paths::USER_STARTUP_UNDER_APPDATA
+        ),
         locked_exe: format!(r"{folder}\locked.exe"),
         hostile_exe: format!(r"{folder}\hostile.exe"),
         locked_pid: 0,
@@ -93,12 +113,27 @@ pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
     ] {
         file(h, path, text, now);
     }
-    let _ = h.registry.put(&hklm(RUN), "CzMachine", RegData::sz(p.machine_exe.clone()));
-    let _ = h.registry.put(&hklm(RUN), HOSTILE, RegData::sz(format!("\"{}\" {HOSTILE}", p.hostile_exe)));
-    let _ = h.registry.put(&format!(r"HKU\{}\{RUN}", p.alice_sid), "CzAlice", RegData::expand_sz(r"%APPDATA%\CzTest\alice.exe"));
+    let _ = h
+        .registry
+        .put(&hklm(RUN), "CzMachine", RegData::sz(p.machine_exe.clone()));
+    let _ = h.registry.put(
+        &hklm(RUN),
+        HOSTILE,
+        RegData::sz(format!("\"{}\" {HOSTILE}", p.hostile_exe)),
+    );
+    let _ = h.registry.put(
+        &format!(r"HKU\{}\{RUN}", p.alice_sid),
+        "CzAlice",
+        RegData::expand_sz(r"%APPDATA%\CzTest\alice.exe"),
+    );
     if let Some(hive) = h.registry.user_hive_mut(&p.petr_sid) {
-        hive.root.create(RUN).set("CzPetr", RegData::expand_sz(r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#));
-        hive.root.create(r"Software\Microsoft\Czxyzq").set("a1b2c3", RegData::Binary(vec![0xde, 0xad, 0xbe, 0xef]));
+        hive.root.create(RUN).set(
+            "CzPetr",
+            RegData::expand_sz(r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#),
+        );
+        hive.root
+            .create(r"Software\Microsoft\Czxyzq")
+            .set("a1b2c3", RegData::Binary(vec![0xde, 0xad, 0xbe, 0xef]));
     }
     let mut task = Task::new(r"\CzTest", "Hidden", Principal::system())
         .with_action(ExecAction::new(&p.task_exe, "/x"))
@@ -106,14 +141,32 @@ pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
         .with_author("CzTest");
     task.hidden = true;
     let _ = h.tasks.register(task, true);
-    let _ = h.services.create(Service::new(SERVICE, "Cz Test Service", &p.svc_exe, StartType::Auto));
+    let _ = h.services.create(Service::new(
+        SERVICE,
+        "Cz Test Service",
+        &p.svc_exe,
+        StartType::Auto,
+    ));
     h.wmi.subscribe(
         EventFilter::new(FILTER, "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'"),
         Consumer::CommandLine { name: CONSUMER.into(), command_line_template: p.wmi_exe.clone(), executable_path: None },
     );
-    let dir = crate::lab::world::files::parent(&p.lnk_path).unwrap_or("C:").to_string();
+    let dir = crate::lab::world::files::parent(&p.lnk_path)
+        .unwrap_or("C:")
+        .to_string();
     let _ = h.files.create_dir_all(&dir, now);
-    let _ = place_lnk(&mut h.files, &dir, "CzStartup.lnk", &LnkTarget::new(&p.lnk_target, "--hostile \"a b\""), now);
-    let pid = h.start_command(&p.locked_exe, &p.alice_sid, 0, now).unwrap_or(0);
-    Planted { locked_pid: pid, ..p }
+    let _ = place_lnk(
+        &mut h.files,
+        &dir,
+        "CzStartup.lnk",
+        &LnkTarget::new(&p.lnk_target, "--hostile \"a b\""),
+        now,
+    );
+    let pid = h
+        .start_command(&p.locked_exe, &p.alice_sid, 0, now)
+        .unwrap_or(0);
+    Planted {
+        locked_pid: pid,
+        ..p
+    }
 }

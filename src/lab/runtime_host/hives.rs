@@ -30,24 +30,38 @@ impl ProfileInfo {
 /// Real user profiles (`S-1-5-21-...`) in the ProfileList, in key order.
 pub fn profiles(host: &HostState) -> Vec<ProfileInfo> {
     let list = hklm(paths::PROFILE_LIST);
-    let Ok(sids) = host.registry.subkeys(&list) else { return Vec::new() };
+    let Ok(sids) = host.registry.subkeys(&list) else {
+        return Vec::new();
+    };
     sids.into_iter()
         .filter(|s| s.starts_with("S-1-5-21-"))
         .filter_map(|sid| {
             let key = format!(r"{list}\{sid}");
-            let raw = host.registry.get_value(&key, "ProfileImagePath").ok()?.as_str()?.to_string();
+            let raw = host
+                .registry
+                .get_value(&key, "ProfileImagePath")
+                .ok()?
+                .as_str()?
+                .to_string();
             let profile_path = host.expand(&raw, None);
             let leaf = profile_path.rsplit('\\').next().unwrap_or("").to_string();
             let name = host.profile(&sid).map(|p| p.name).unwrap_or(leaf);
             let logged_on = host.registry.key_exists(&format!(r"HKU\{sid}"));
-            Some(ProfileInfo { sid, name, profile_path, logged_on })
+            Some(ProfileInfo {
+                sid,
+                name,
+                profile_path,
+                logged_on,
+            })
         })
         .collect()
 }
 
 /// The profile of a SID.
 pub fn profile(host: &HostState, sid: &str) -> Option<ProfileInfo> {
-    profiles(host).into_iter().find(|p| p.sid.eq_ignore_ascii_case(sid))
+    profiles(host)
+        .into_iter()
+        .find(|p| p.sid.eq_ignore_ascii_case(sid))
 }
 
 /// A user hive made reachable for the runtime.
@@ -65,21 +79,32 @@ pub struct Mounted {
 pub fn mount(host: &mut HostState, p: &ProfileInfo) -> Result<Mounted, String> {
     let own = format!(r"HKU\{}", p.sid);
     if host.registry.key_exists(&own) {
-        return Ok(Mounted { root: own, temp: None });
+        return Ok(Mounted {
+            root: own,
+            temp: None,
+        });
     }
     let file = p.ntuser_dat();
     if !host.files.is_file(&file) {
         return Err(format!("{file} does not exist"));
     }
     let mount = format!("cz_{:08x}", rand::thread_rng().r#gen::<u32>());
-    host.registry.reg_load(&mount, &file).map_err(|e| format!("reg load {file}: {e}"))?;
-    Ok(Mounted { root: format!(r"HKU\{mount}"), temp: Some(mount) })
+    host.registry
+        .reg_load(&mount, &file)
+        .map_err(|e| format!("reg load {file}: {e}"))?;
+    Ok(Mounted {
+        root: format!(r"HKU\{mount}"),
+        temp: Some(mount),
+    })
 }
 
 /// Unload what [`mount`] loaded (nothing for a logged-on user's hive).
 pub fn unmount(host: &mut HostState, m: Mounted) -> Result<(), String> {
     match m.temp {
-        Some(t) => host.registry.reg_unload(&t).map_err(|e| format!("reg unload {}: {e}", m.root)),
+        Some(t) => host
+            .registry
+            .reg_unload(&t)
+            .map_err(|e| format!("reg unload {}: {e}", m.root)),
         None => Ok(()),
     }
 }

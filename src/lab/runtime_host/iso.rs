@@ -30,7 +30,12 @@ pub fn iso(t: LabTime) -> String {
     let frac = ticks.rem_euclid(per) as u64;
     let (y, mo, d) = civil(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{frac:07}Z", s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{frac:07}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 #[cfg(test)]
@@ -40,7 +45,13 @@ mod tests {
     #[test]
     fn formats_like_dotnet() {
         assert_eq!(iso(LabTime::EPOCH), "2024-03-04T09:00:00.0000000Z");
-        assert_eq!(iso(LabTime::from_unix_secs(0)), "1970-01-01T00:00:00.0000000Z");
-        assert_eq!(iso(LabTime(UNIX_EPOCH_TICKS + 951_782_400 * TICKS_PER_SEC + 5)), "2000-02-29T00:00:00.0000005Z");
+        assert_eq!(
+            iso(LabTime::from_unix_secs(0)),
+            "1970-01-01T00:00:00.0000000Z"
+        );
+        assert_eq!(
+            iso(LabTime(UNIX_EPOCH_TICKS + 951_782_400 * TICKS_PER_SEC + 5)),
+            "2000-02-29T00:00:00.0000005Z"
+        );
     }
 }

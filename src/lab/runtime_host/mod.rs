@@ -28,7 +28,9 @@ use crate::runtime::results::Writer;
 
 /// Whether a payload is the cauterize runtime.
 pub fn is_runtime(payload: &str) -> bool {
-    payload.trim_start_matches('\u{feff}').starts_with(RUNTIME_MARKER)
+    payload
+        .trim_start_matches('\u{feff}')
+        .starts_with(RUNTIME_MARKER)
 }
 
 /// The runtime's working state while it runs one job.
@@ -66,13 +68,15 @@ impl Run<'_> {
         for k in cut {
             let what = format!("field {k} of a {kind} record");
             let limit = format!("{} bytes", self.max_field_bytes);
-            self.out.record(self.item, "trunc", &[("what", &what), ("limit", &limit)]);
+            self.out
+                .record(self.item, "trunc", &[("what", &what), ("limit", &limit)]);
         }
     }
 
     /// Report a bound that was hit.
     pub fn trunc(&mut self, what: &str, limit: &str) {
-        self.out.record(self.item, "trunc", &[("what", what), ("limit", limit)]);
+        self.out
+            .record(self.item, "trunc", &[("what", what), ("limit", limit)]);
     }
 
     /// The item could not run at all.
@@ -87,9 +91,8 @@ pub fn output_budget(items: &[JobItem]) -> (u64, usize) {
     let b = items
         .iter()
         .find_map(|i| match i {
-            JobItem::Query(Query::Collect { bounds }) | JobItem::Query(Query::FileFacts { bounds, .. }) => {
-                Some(bounds.clone())
-            }
+            JobItem::Query(Query::Collect { bounds })
+            | JobItem::Query(Query::FileFacts { bounds, .. }) => Some(bounds.clone()),
             _ => None,
         })
         .unwrap_or_default();
@@ -99,9 +102,10 @@ pub fn output_budget(items: &[JobItem]) -> (u64, usize) {
 /// Run a runtime payload on the host: the framed stdout, as `runtime.ps1`
 /// would print it.
 pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
-    let items = match job::data_section(payload).ok_or_else(|| "the payload has no job data".to_string()).and_then(
-        |d| job::decode(d).map_err(|e| e.to_string()),
-    ) {
+    let items = match job::data_section(payload)
+        .ok_or_else(|| "the payload has no job data".to_string())
+        .and_then(|d| job::decode(d).map_err(|e| e.to_string()))
+    {
         Ok(items) => items,
         Err(reason) => {
             let mut w = Writer::new(Bounds::default().max_output_bytes);
@@ -110,17 +114,27 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
         }
     };
     let (budget, max_field_bytes) = output_budget(&items);
-    let mut run = Run { host, now, out: Writer::new(budget), item: 0, max_field_bytes };
+    let mut run = Run {
+        host,
+        now,
+        out: Writer::new(budget),
+        item: 0,
+        max_field_bytes,
+    };
     for (i, item) in items.iter().enumerate() {
         run.item = i;
         match item {
             JobItem::Query(Query::Collect { bounds }) => collect::collect(&mut run, bounds),
-            JobItem::Query(Query::FileFacts { paths, list_dirs, bounds }) => {
-                files::file_facts(&mut run, paths, list_dirs, bounds)
-            }
-            JobItem::Query(Query::ReadFile { path, offset, max_bytes }) => {
-                files::read_file(&mut run, path, *offset, *max_bytes)
-            }
+            JobItem::Query(Query::FileFacts {
+                paths,
+                list_dirs,
+                bounds,
+            }) => files::file_facts(&mut run, paths, list_dirs, bounds),
+            JobItem::Query(Query::ReadFile {
+                path,
+                offset,
+                max_bytes,
+            }) => files::read_file(&mut run, path, *offset, *max_bytes),
             JobItem::Op(op) => ops::apply(&mut run, op),
         }
     }

@@ -42,25 +42,57 @@ fn report(run: &mut Run<'_>, o: Out) {
 /// Carry out one op and report its outcome.
 pub fn apply(run: &mut Run<'_>, op: &Op) {
     let o = match op {
-        Op::KillProcess { pid, expected_image, expected_started } => kill(run, *pid, expected_image, expected_started),
-        Op::DeleteRegistryValue { hive, key, value, expected_type, expected_data } => {
-            delete_value(run, hive, key, value, expected_type, expected_data)
-        }
-        Op::DeleteTask { path, expected_actions } => delete_task(run, path, expected_actions),
-        Op::DeleteService { name, expected_image_path } => delete_service(run, name, expected_image_path),
-        Op::DeleteWmiSubscription { filter, consumer, consumer_type, expected_query, expected_action } => {
-            delete_wmi(run, filter, consumer, consumer_type, expected_query, expected_action)
-        }
-        Op::DeleteFile { path, expected_sha256, queue_if_locked } => {
-            delete_file(run, path, expected_sha256, *queue_if_locked)
-        }
-        Op::QueueDeleteOnReboot { path, expected_sha256 } => queue(run, path, expected_sha256),
+        Op::KillProcess {
+            pid,
+            expected_image,
+            expected_started,
+        } => kill(run, *pid, expected_image, expected_started),
+        Op::DeleteRegistryValue {
+            hive,
+            key,
+            value,
+            expected_type,
+            expected_data,
+        } => delete_value(run, hive, key, value, expected_type, expected_data),
+        Op::DeleteTask {
+            path,
+            expected_actions,
+        } => delete_task(run, path, expected_actions),
+        Op::DeleteService {
+            name,
+            expected_image_path,
+        } => delete_service(run, name, expected_image_path),
+        Op::DeleteWmiSubscription {
+            filter,
+            consumer,
+            consumer_type,
+            expected_query,
+            expected_action,
+        } => delete_wmi(
+            run,
+            filter,
+            consumer,
+            consumer_type,
+            expected_query,
+            expected_action,
+        ),
+        Op::DeleteFile {
+            path,
+            expected_sha256,
+            queue_if_locked,
+        } => delete_file(run, path, expected_sha256, *queue_if_locked),
+        Op::QueueDeleteOnReboot {
+            path,
+            expected_sha256,
+        } => queue(run, path, expected_sha256),
     };
     report(run, o);
 }
 
 fn kill(run: &mut Run<'_>, pid: u32, image: &str, started: &str) -> Out {
-    let Some(p) = run.host.processes.get(pid) else { return Out::Absent };
+    let Some(p) = run.host.processes.get(pid) else {
+        return Out::Absent;
+    };
     if !p.image_is(image) {
         return Out::Drift(format!("pid {pid} runs {}", p.image));
     }
@@ -75,7 +107,14 @@ fn kill(run: &mut Run<'_>, pid: u32, image: &str, started: &str) -> Out {
     }
 }
 
-fn delete_value(run: &mut Run<'_>, hive: &str, key: &str, value: &str, ty: &str, data: &str) -> Out {
+fn delete_value(
+    run: &mut Run<'_>,
+    hive: &str,
+    key: &str,
+    value: &str,
+    ty: &str,
+    data: &str,
+) -> Out {
     if hive.eq_ignore_ascii_case("HKLM") {
         return compare_delete_value(run, &format!(r"HKLM\{key}"), value, ty, data);
     }
@@ -94,7 +133,9 @@ fn delete_value(run: &mut Run<'_>, hive: &str, key: &str, value: &str, ty: &str,
 }
 
 fn compare_delete_value(run: &mut Run<'_>, path: &str, value: &str, ty: &str, data: &str) -> Out {
-    let Ok(d) = run.host.registry.get_value(path, value) else { return Out::Absent };
+    let Ok(d) = run.host.registry.get_value(path, value) else {
+        return Out::Absent;
+    };
     let (text, t) = hives::data_text(d);
     if t != ty || text != data {
         return Out::Drift(format!("{t} {text}"));
@@ -113,7 +154,9 @@ fn actions_text(a: &[TaskAction]) -> String {
 }
 
 fn delete_task(run: &mut Run<'_>, path: &str, expected: &[TaskAction]) -> Out {
-    let Some(t) = run.host.tasks.get(path) else { return Out::Absent };
+    let Some(t) = run.host.tasks.get(path) else {
+        return Out::Absent;
+    };
     let now: Vec<TaskAction> = t
         .actions
         .iter()
@@ -133,7 +176,9 @@ fn delete_task(run: &mut Run<'_>, path: &str, expected: &[TaskAction]) -> Out {
 }
 
 fn delete_service(run: &mut Run<'_>, name: &str, image_path: &str) -> Out {
-    let Some(s) = run.host.services.get(name).cloned() else { return Out::Absent };
+    let Some(s) = run.host.services.get(name).cloned() else {
+        return Out::Absent;
+    };
     if s.image_path != image_path {
         return Out::Drift(format!("ImagePath {}", s.image_path));
     }
@@ -164,7 +209,11 @@ fn delete_service(run: &mut Run<'_>, name: &str, image_path: &str) -> Out {
 
 fn consumer_action(c: &Consumer) -> String {
     match c {
-        Consumer::CommandLine { command_line_template, executable_path, .. } => {
+        Consumer::CommandLine {
+            command_line_template,
+            executable_path,
+            ..
+        } => {
             if command_line_template.is_empty() {
                 executable_path.clone().unwrap_or_default()
             } else {
@@ -175,9 +224,20 @@ fn consumer_action(c: &Consumer) -> String {
     }
 }
 
-fn delete_wmi(run: &mut Run<'_>, filter: &str, consumer: &str, class: &str, query: &str, action: &str) -> Out {
+fn delete_wmi(
+    run: &mut Run<'_>,
+    filter: &str,
+    consumer: &str,
+    class: &str,
+    query: &str,
+    action: &str,
+) -> Out {
     let w = &run.host.wmi;
-    let f = w.filters.iter().find(|f| f.name.eq_ignore_ascii_case(filter)).cloned();
+    let f = w
+        .filters
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(filter))
+        .cloned();
     let c = w
         .consumers
         .iter()
@@ -198,23 +258,36 @@ fn delete_wmi(run: &mut Run<'_>, filter: &str, consumer: &str, class: &str, quer
     let before = w.bindings.len();
     let w = &mut run.host.wmi;
     w.bindings.retain(|b| {
-        let fm = frel.as_ref().is_some_and(|r| b.filter.eq_ignore_ascii_case(r))
+        let fm = frel
+            .as_ref()
+            .is_some_and(|r| b.filter.eq_ignore_ascii_case(r))
             || super::collect::rel_name(&b.filter).eq_ignore_ascii_case(filter);
-        let cm = crel.as_ref().is_some_and(|r| b.consumer.eq_ignore_ascii_case(r))
+        let cm = crel
+            .as_ref()
+            .is_some_and(|r| b.consumer.eq_ignore_ascii_case(r))
             || (super::collect::rel_name(&b.consumer).eq_ignore_ascii_case(consumer)
-                && b.consumer.split('.').next().is_some_and(|k| k.eq_ignore_ascii_case(class)));
+                && b.consumer
+                    .split('.')
+                    .next()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(class)));
         !(fm && cm)
     });
     let removed_bindings = before - w.bindings.len();
     let rc = w.remove_consumer(class, consumer).is_some();
     let rf = w.remove_filter(filter).is_some();
-    if removed_bindings == 0 && !rc && !rf { Out::Absent } else { Out::Done }
+    if removed_bindings == 0 && !rc && !rf {
+        Out::Absent
+    } else {
+        Out::Done
+    }
 }
 
 /// Hash check shared by DeleteFile and QueueDeleteOnReboot: `Err` is the
 /// outcome to report.
 fn check_file(run: &Run<'_>, path: &str, sha: &str) -> Result<(), Out> {
-    let Some(e) = run.host.files.get(path) else { return Err(Out::Absent) };
+    let Some(e) = run.host.files.get(path) else {
+        return Err(Out::Absent);
+    };
     if e.is_dir() {
         return Err(Out::Failed(format!("'{path}' is a directory")));
     }

@@ -19,11 +19,23 @@ fn run(h: &mut HostState, items: &[JobItem], limits: &Limits) -> Frames {
 
 fn collect(h: &mut HostState, b: &Bounds) -> Snapshot {
     let l = Limits::from_bounds(b);
-    let f = run(h, &[JobItem::Query(Query::Collect { bounds: b.clone() })], &l);
+    let f = run(
+        h,
+        &[JobItem::Query(Query::Collect { bounds: b.clone() })],
+        &l,
+    );
     assert!(f.complete);
     let mut s = assemble::snapshot(&f, 0);
     let t = file_targets(&s);
-    let f2 = run(h, &[JobItem::Query(Query::FileFacts { paths: t.paths, list_dirs: t.list_dirs, bounds: b.clone() })], &l);
+    let f2 = run(
+        h,
+        &[JobItem::Query(Query::FileFacts {
+            paths: t.paths,
+            list_dirs: t.list_dirs,
+            bounds: b.clone(),
+        })],
+        &l,
+    );
     s.files = assemble::files(&f2, 0);
     s.truncated.extend(f2.truncations(0));
     s
@@ -32,7 +44,9 @@ fn collect(h: &mut HostState, b: &Bounds) -> Snapshot {
 fn apply(h: &mut HostState, ops: &[Op]) -> Vec<OpOutcome> {
     let items: Vec<JobItem> = ops.iter().cloned().map(JobItem::Op).collect();
     let f = run(h, &items, &Limits::default());
-    (0..ops.len()).map(|i| assemble::outcome(&f, i).expect("an outcome per op")).collect()
+    (0..ops.len())
+        .map(|i| assemble::outcome(&f, i).expect("an outcome per op"))
+        .collect()
 }
 
 fn infected() -> (HostState, Planted) {
@@ -41,7 +55,11 @@ fn infected() -> (HostState, Planted) {
     (h, p)
 }
 
-fn run_value<'a>(s: &'a Snapshot, hive: &str, value: &str) -> Option<&'a crate::runtime::snapshot::Autorun> {
+fn run_value<'a>(
+    s: &'a Snapshot,
+    hive: &str,
+    value: &str,
+) -> Option<&'a crate::runtime::snapshot::Autorun> {
     s.autoruns.iter().find(|a| {
         matches!(&a.location, AutorunLocation::RegistryValue { hive: hh, value: v, .. } if hh.eq_ignore_ascii_case(hive) && v == value)
     })
@@ -51,52 +69,108 @@ fn run_value<'a>(s: &'a Snapshot, hive: &str, value: &str) -> Option<&'a crate::
 fn collection_finds_every_kind_in_logged_on_and_offline_hives() {
     let (mut h, p) = infected();
     let s = collect(&mut h, &Bounds::default());
-    let petr = s.users.iter().find(|u| u.name == "Пётр").expect("Пётр listed");
+    let petr = s
+        .users
+        .iter()
+        .find(|u| u.name == "Пётр")
+        .expect("Пётр listed");
     assert!(!petr.logged_on);
     assert!(s.users.iter().any(|u| u.name == "alice" && u.logged_on));
     assert!(run_value(&s, "HKLM", "CzMachine").is_some());
-    assert_eq!(run_value(&s, &p.alice_sid, "CzAlice").map(|a| a.command.as_str()), Some(r"%APPDATA%\CzTest\alice.exe"));
+    assert_eq!(
+        run_value(&s, &p.alice_sid, "CzAlice").map(|a| a.command.as_str()),
+        Some(r"%APPDATA%\CzTest\alice.exe")
+    );
     let pr = run_value(&s, &p.petr_sid, "CzPetr").expect("offline hive read");
     assert_eq!(pr.user_sid.as_deref(), Some(p.petr_sid.as_str()));
     assert_eq!(pr.value_type, "REG_EXPAND_SZ");
     // The offline hive was loaded under a temporary key and unloaded.
     assert!(!h.registry.is_loaded(&p.petr_sid));
-    assert!(h.registry.subkeys("HKU").expect("HKU").iter().all(|m| !m.starts_with("cz_")));
+    assert!(
+        h.registry
+            .subkeys("HKU")
+            .expect("HKU")
+            .iter()
+            .all(|m| !m.starts_with("cz_"))
+    );
     // Hostile value name and data come back equal.
     let hv = run_value(&s, "HKLM", HOSTILE).expect("hostile value");
     assert_eq!(hv.command, format!("\"{}\" {HOSTILE}", p.hostile_exe));
-    let t = s.tasks.iter().find(|t| t.path == TASK_PATH).expect("hidden task");
+    let t = s
+        .tasks
+        .iter()
+        .find(|t| t.path == TASK_PATH)
+        .expect("hidden task");
     assert!(t.hidden);
     assert_eq!(t.actions[0].path, p.task_exe);
     assert_eq!(t.triggers, vec!["boot".to_string()]);
-    assert!(s.services.iter().any(|x| x.name == SERVICE && x.image_path == p.svc_exe && x.start_type == "auto"));
+    assert!(
+        s.services
+            .iter()
+            .any(|x| x.name == SERVICE && x.image_path == p.svc_exe && x.start_type == "auto")
+    );
     let w = s.wmi.iter().find(|w| w.filter_name == FILTER).expect("wmi");
-    assert_eq!((w.consumer_name.as_str(), w.action.as_str()), (CONSUMER, p.wmi_exe.as_str()));
+    assert_eq!(
+        (w.consumer_name.as_str(), w.action.as_str()),
+        (CONSUMER, p.wmi_exe.as_str())
+    );
     let lnk = s
         .autoruns
         .iter()
         .find(|a| matches!(&a.location, AutorunLocation::StartupFolder { path } if path.eq_ignore_ascii_case(&p.lnk_path)))
         .expect("startup lnk");
-    assert_eq!(lnk.command, format!("\"{}\" --hostile \"a b\"", p.lnk_target));
+    assert_eq!(
+        lnk.command,
+        format!("\"{}\" --hostile \"a b\"", p.lnk_target)
+    );
     assert_eq!(lnk.user_sid.as_deref(), Some(p.petr_sid.as_str()));
-    let proc = s.processes.iter().find(|x| x.pid == p.locked_pid).expect("process");
+    let proc = s
+        .processes
+        .iter()
+        .find(|x| x.pid == p.locked_pid)
+        .expect("process");
     assert!(proc.image.eq_ignore_ascii_case(&p.locked_exe));
     assert!(proc.user.ends_with("alice"));
-    assert!(s.registry.iter().any(|r| r.hive == p.petr_sid && r.key.ends_with("Czxyzq") && r.data == "deadbeef"));
+    assert!(
+        s.registry
+            .iter()
+            .any(|r| r.hive == p.petr_sid && r.key.ends_with("Czxyzq") && r.data == "deadbeef")
+    );
     assert!(s.system_volume_serial.is_some());
     assert!(s.system32_names.iter().any(|n| n == "rundll32"));
     // File facts, with the offline user's %LOCALAPPDATA% expanded for him.
-    let f = s.files.iter().find(|f| f.path.eq_ignore_ascii_case(&p.petr_dll)).expect("petr.dll facts");
+    let f = s
+        .files
+        .iter()
+        .find(|f| f.path.eq_ignore_ascii_case(&p.petr_dll))
+        .expect("petr.dll facts");
     assert!(f.exists && f.size == 4 && f.sha256.len() == 64 && f.signature == "unsigned");
-    let dir = s.files.iter().find(|f| f.is_dir && f.path.eq_ignore_ascii_case(r"C:\ProgramData\CzTest")).expect("listing");
+    let dir = s
+        .files
+        .iter()
+        .find(|f| f.is_dir && f.path.eq_ignore_ascii_case(r"C:\ProgramData\CzTest"))
+        .expect("listing");
     assert!(dir.listing.iter().any(|n| n == "lnk target.exe"));
-    assert!(s.files.iter().any(|f| f.path.eq_ignore_ascii_case(&p.lnk_target) && f.exists));
-    assert!(s.files.iter().any(|f| f.path.eq_ignore_ascii_case(r"C:\Windows\System32\rundll32.exe") && f.signature == "valid"));
+    assert!(
+        s.files
+            .iter()
+            .any(|f| f.path.eq_ignore_ascii_case(&p.lnk_target) && f.exists)
+    );
+    assert!(s.files.iter().any(|f| {
+        f.path
+            .eq_ignore_ascii_case(r"C:\Windows\System32\rundll32.exe")
+            && f.signature == "valid"
+    }));
     assert!(s.truncated.is_empty(), "{:?}", s.truncated);
 }
 
 fn sha(h: &HostState, path: &str) -> String {
-    crate::lab::world::files::hex(&h.files.get(path).and_then(|e| e.sha256()).unwrap_or_default())
+    crate::lab::world::files::hex(
+        &h.files
+            .get(path)
+            .and_then(|e| e.sha256())
+            .unwrap_or_default(),
+    )
 }
 
 #[test]
@@ -118,21 +192,60 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
     };
     let task = Op::DeleteTask {
         path: TASK_PATH.into(),
-        expected_actions: vec![TaskAction { path: p.task_exe.clone(), arguments: "/x".into(), working_directory: String::new() }],
+        expected_actions: vec![TaskAction {
+            path: p.task_exe.clone(),
+            arguments: "/x".into(),
+            working_directory: String::new(),
+        }],
     };
-    let svc = Op::DeleteService { name: SERVICE.into(), expected_image_path: p.svc_exe.clone() };
+    let svc = Op::DeleteService {
+        name: SERVICE.into(),
+        expected_image_path: p.svc_exe.clone(),
+    };
     let wmi = Op::DeleteWmiSubscription {
         filter: FILTER.into(),
         consumer: CONSUMER.into(),
         consumer_type: "CommandLineEventConsumer".into(),
-        expected_query: h.wmi.filters.iter().find(|f| f.name == FILTER).map(|f| f.query.clone()).unwrap_or_default(),
+        expected_query: h
+            .wmi
+            .filters
+            .iter()
+            .find(|f| f.name == FILTER)
+            .map(|f| f.query.clone())
+            .unwrap_or_default(),
         expected_action: p.wmi_exe.clone(),
     };
-    let del = Op::DeleteFile { path: p.machine_exe.clone(), expected_sha256: sha(&h, &p.machine_exe), queue_if_locked: false };
-    let locked = Op::DeleteFile { path: p.locked_exe.clone(), expected_sha256: sha(&h, &p.locked_exe), queue_if_locked: true };
-    let locked_no_queue = Op::DeleteFile { path: p.locked_exe.clone(), expected_sha256: sha(&h, &p.locked_exe), queue_if_locked: false };
-    let kill_wrong = Op::KillProcess { pid: p.locked_pid, expected_image: "explorer.exe".into(), expected_started: String::new() };
-    let ops = vec![offline_run, hostile, task, svc, wmi, del, locked_no_queue.clone(), locked.clone(), kill_wrong];
+    let del = Op::DeleteFile {
+        path: p.machine_exe.clone(),
+        expected_sha256: sha(&h, &p.machine_exe),
+        queue_if_locked: false,
+    };
+    let locked = Op::DeleteFile {
+        path: p.locked_exe.clone(),
+        expected_sha256: sha(&h, &p.locked_exe),
+        queue_if_locked: true,
+    };
+    let locked_no_queue = Op::DeleteFile {
+        path: p.locked_exe.clone(),
+        expected_sha256: sha(&h, &p.locked_exe),
+        queue_if_locked: false,
+    };
+    let kill_wrong = Op::KillProcess {
+        pid: p.locked_pid,
+        expected_image: "explorer.exe".into(),
+        expected_started: String::new(),
+    };
+    let ops = vec![
+        offline_run,
+        hostile,
+        task,
+        svc,
+        wmi,
+        del,
+        locked_no_queue.clone(),
+        locked.clone(),
+        kill_wrong,
+    ];
     let first = apply(&mut h, &ops);
     use OpOutcome::*;
     assert_eq!(&first[..6], &[Done, Done, Done, Done, Done, Done]);
@@ -140,16 +253,28 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
     assert_eq!(first[7], QueuedForReboot);
     assert!(matches!(&first[8], Drift { observed } if observed.contains("locked.exe")));
     assert!(!h.registry.is_loaded(&p.petr_sid));
-    assert!(h.registry.user_hive(&p.petr_sid).and_then(|u| u.root.descend(fixture::RUN)).is_some_and(|k| k.value("CzPetr").is_none()));
-    assert!(h.tasks.get(TASK_PATH).is_none() && h.services.get(SERVICE).is_none() && h.wmi.is_empty());
+    assert!(
+        h.registry
+            .user_hive(&p.petr_sid)
+            .and_then(|u| u.root.descend(fixture::RUN))
+            .is_some_and(|k| k.value("CzPetr").is_none())
+    );
+    assert!(
+        h.tasks.get(TASK_PATH).is_none() && h.services.get(SERVICE).is_none() && h.wmi.is_empty()
+    );
     assert_eq!(h.pending_renames().len(), 1);
     // Idempotent: absent the second time; queuing again adds nothing.
     let second = apply(&mut h, &ops[..6]);
     assert!(second.iter().all(|o| *o == AlreadyAbsent), "{second:?}");
-    assert_eq!(apply(&mut h, std::slice::from_ref(&locked)), vec![QueuedForReboot]);
+    assert_eq!(
+        apply(&mut h, std::slice::from_ref(&locked)),
+        vec![QueuedForReboot]
+    );
     assert_eq!(h.pending_renames().len(), 1);
     // Compare-and-delete: changed data, hash or action is drift, untouched.
-    let _ = h.registry.put(&hklm(fixture::RUN), "CzMachine", RegData::sz("other.exe"));
+    let _ = h
+        .registry
+        .put(&hklm(fixture::RUN), "CzMachine", RegData::sz("other.exe"));
     let d = apply(
         &mut h,
         &[
@@ -160,18 +285,41 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
                 expected_type: "REG_SZ".into(),
                 expected_data: p.machine_exe.clone(),
             },
-            Op::DeleteFile { path: p.task_exe.clone(), expected_sha256: "00".repeat(32), queue_if_locked: true },
-            Op::QueueDeleteOnReboot { path: p.svc_exe.clone(), expected_sha256: "00".repeat(32) },
-            Op::KillProcess { pid: p.locked_pid, expected_image: p.locked_exe.clone(), expected_started: "2000-01-01T00:00:00.0000000Z".into() },
+            Op::DeleteFile {
+                path: p.task_exe.clone(),
+                expected_sha256: "00".repeat(32),
+                queue_if_locked: true,
+            },
+            Op::QueueDeleteOnReboot {
+                path: p.svc_exe.clone(),
+                expected_sha256: "00".repeat(32),
+            },
+            Op::KillProcess {
+                pid: p.locked_pid,
+                expected_image: p.locked_exe.clone(),
+                expected_started: "2000-01-01T00:00:00.0000000Z".into(),
+            },
         ],
     );
-    assert_eq!(d[0], Drift { observed: "REG_SZ other.exe".into() });
+    assert_eq!(
+        d[0],
+        Drift {
+            observed: "REG_SZ other.exe".into()
+        }
+    );
     assert!(matches!(&d[1], Drift { observed } if observed.starts_with("sha256 ")));
     assert!(matches!(&d[2], Drift { .. }) && matches!(&d[3], Drift { .. }));
     assert!(h.files.exists(&p.task_exe) && h.processes.get(p.locked_pid).is_some());
     // Kill with the right image: done, then absent; the file then deletes.
-    let k = Op::KillProcess { pid: p.locked_pid, expected_image: p.locked_exe.clone(), expected_started: String::new() };
-    assert_eq!(apply(&mut h, &[k.clone(), k, locked_no_queue]), vec![Done, AlreadyAbsent, Done]);
+    let k = Op::KillProcess {
+        pid: p.locked_pid,
+        expected_image: p.locked_exe.clone(),
+        expected_started: String::new(),
+    };
+    assert_eq!(
+        apply(&mut h, &[k.clone(), k, locked_no_queue]),
+        vec![Done, AlreadyAbsent, Done]
+    );
 }
 
 #[test]
@@ -182,22 +330,53 @@ fn bounds_cut_and_report_never_silently() {
         let _ = h.registry.put(&key, &format!("v{i}"), RegData::sz("x"));
     }
     let big = "é".repeat(600_000); // 1.2 MB of UTF-8
-    let _ = h.registry.put(&hklm(paths_defender()), "big", RegData::sz(big.clone()));
-    let b = Bounds { max_values_per_key: 1000, ..Bounds::default() };
+    let _ = h
+        .registry
+        .put(&hklm(paths_defender()), "big", RegData::sz(big.clone()));
+    let b = Bounds {
+        max_values_per_key: 1000,
+        ..Bounds::default()
+    };
     let s = collect(&mut h, &b);
     let hklm_run = s.autoruns.iter().filter(|a| matches!(&a.location, AutorunLocation::RegistryValue { hive, key, .. } if hive == "HKLM" && key == fixture::RUN)).count();
     assert_eq!(hklm_run, 1000);
-    assert!(s.truncated.iter().any(|t| t.what.contains(fixture::RUN) && t.limit == "1000 values"), "{:?}", s.truncated);
-    assert!(s.registry.iter().any(|r| r.value == "big" && r.data == big), "1 MB value comes back whole");
+    assert!(
+        s.truncated
+            .iter()
+            .any(|t| t.what.contains(fixture::RUN) && t.limit == "1000 values"),
+        "{:?}",
+        s.truncated
+    );
+    assert!(
+        s.registry.iter().any(|r| r.value == "big" && r.data == big),
+        "1 MB value comes back whole"
+    );
     // A smaller field bound cuts it, and says so.
-    let small = Bounds { max_values_per_key: 10, max_field_bytes: 1000, ..Bounds::default() };
+    let small = Bounds {
+        max_values_per_key: 10,
+        max_field_bytes: 1000,
+        ..Bounds::default()
+    };
     let s = collect(&mut h, &small);
-    let r = s.registry.iter().find(|r| r.value == "big").expect("still reported");
+    let r = s
+        .registry
+        .iter()
+        .find(|r| r.value == "big")
+        .expect("still reported");
     assert!(r.data.len() <= 1000);
     assert!(s.truncated.iter().any(|t| t.what.contains("field data")));
     // An output budget cuts the output at a record and reports it.
-    let tiny = Bounds { max_output_bytes: 20_000, ..b };
-    let f = run(&mut h, &[JobItem::Query(Query::Collect { bounds: tiny.clone() })], &Limits::from_bounds(&tiny));
+    let tiny = Bounds {
+        max_output_bytes: 20_000,
+        ..b
+    };
+    let f = run(
+        &mut h,
+        &[JobItem::Query(Query::Collect {
+            bounds: tiny.clone(),
+        })],
+        &Limits::from_bounds(&tiny),
+    );
     assert!(f.complete);
     assert!(f.truncations(0).iter().any(|t| t.what == "runtime output"));
 }
@@ -209,10 +388,22 @@ fn paths_defender() -> &'static str {
 #[test]
 fn read_file_in_chunks_and_bad_job_data() {
     let (mut h, p) = infected();
-    let f = run(&mut h, &[JobItem::Query(Query::ReadFile { path: p.machine_exe.clone(), offset: 2, max_bytes: 3 })], &Limits::default());
+    let f = run(
+        &mut h,
+        &[JobItem::Query(Query::ReadFile {
+            path: p.machine_exe.clone(),
+            offset: 2,
+            max_bytes: 3,
+        })],
+        &Limits::default(),
+    );
     let c = assemble::chunk(&f, 0).expect("chunk");
     assert_eq!((c.data.as_slice(), c.size, c.eof), (&b"chi"[..], 7, false));
-    let out = super::run("# cauterize-runtime v1\n$czJobData = @'\nCZJOB 1\nop Nope\n'@\n", &mut h, LabTime::EPOCH);
+    let out = super::run(
+        "# cauterize-runtime v1\n$czJobData = @'\nCZJOB 1\nop Nope\n'@\n",
+        &mut h,
+        LabTime::EPOCH,
+    );
     let f = results::parse(&out, 1, &Limits::default()).expect("framed");
     assert!(assemble::item_error(&f, 0).is_some_and(|e| e.contains("unknown operation")));
 }
