@@ -694,15 +694,17 @@ function Invoke-CzKillProcess($Op) {
         try { $now = Format-CzTime ([System.Management.ManagementDateTimeConverter]::ToDateTime($p.CreationDate)) } catch { }
         if ($now -ne $started) { Write-CzOutcome 'drift' ('pid ' + $procId + ' (' + $image + ') started ' + $now); return }
     }
+    $proc = $null
+    try { $proc = [System.Diagnostics.Process]::GetProcessById($procId) } catch { }
+    if ($null -eq $proc) { Write-CzOutcome 'already_absent' ''; return }
     try {
-        $proc = [System.Diagnostics.Process]::GetProcessById($procId)
         $proc.Kill()
         [void]$proc.WaitForExit(10000)
         Write-CzOutcome 'done' ''
-    } catch [System.ArgumentException] {
-        Write-CzOutcome 'already_absent' ''
     } catch {
-        Write-CzOutcome 'failed' $_.Exception.Message
+        $gone = $false
+        try { $gone = $proc.HasExited } catch { }
+        if ($gone) { Write-CzOutcome 'already_absent' '' } else { Write-CzOutcome 'failed' $_.Exception.Message }
     }
 }
 
