@@ -48,7 +48,6 @@ fn contains_bytes(hay: &[u8], needle: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "pending: the lab does not run the host runtime yet (lab::runtime_host is not wired into the lab's PowerShell emulation); run with --ignored once it is"]
 async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
     let run = lab_run(1, 5, |spec, world| {
         world.hosts[0].infections.push(quiet(Family::Emotet));
