@@ -16,4 +16,4 @@ pub mod report;
 pub mod evidence;
 pub mod journal;
 pub mod playbook;
-pub mod plan
+pub mod plan;
