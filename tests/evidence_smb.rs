@@ -532,3 +532,80 @@ async fn a_large_file_streams_with_bounded_memory() {
     assert_eq!(verdict(&report, path), Verdict::Match);
     assert!(grew < 128 << 20, "peak memory grew by {} MB for a {} MB file", grew >> 20, size >> 20);
 }
+
+// ---- the real WinRM fallback, against the lab ----
+
+struct Fixed(String);
+
+impl cauterize::transport::PasswordSource for Fixed {
+    fn password_for(
+        &mut self,
+        _: &cauterize::inventory::CredentialSpec,
+        _: &ResolvedHost,
+    ) -> Result<Zeroizing<String>, String> {
+        Ok(Zeroizing::new(self.0.clone()))
+    }
+}
+
+/// The WinRM target of a lab host, as the inventory would prepare it.
+fn winrm_target(name: &str, address: &str, password: &str) -> cauterize::transport::HostTarget {
+    use cauterize::inventory::{CredentialSpec, Inventory, SecretSource};
+    let inventory = Inventory {
+        hosts: vec![resolved(name, address)],
+        credentials: vec![CredentialSpec {
+            name: "lab".into(),
+            user: cauterize::lab::scenario::LAB_USER.into(),
+            domain: cauterize::lab::scenario::LAB_DOMAIN.into(),
+            source: SecretSource::Prompt,
+        }],
+        ..Default::default()
+    };
+    let mut prepared = cauterize::transport::prepare(&inventory, &mut Fixed(password.into()));
+    match prepared.hosts.pop() {
+        Some(Ok(t)) => t,
+        other => panic!("target not prepared: {other:?}"),
+    }
+}
+
+/// SMB filtered, so the files come through the host runtime's ReadFile
+/// over real WinRM (NTLM, sealing) from a lab host, chunk by chunk.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_smb_filtered_files_come_over_winrm_from_the_lab() {
+    use cauterize::evidence::WinrmFetcher;
+    use cauterize::lab::{self, Lab};
+    let spec = lab::scenario::simple(1, std::net::Ipv4Addr::new(127, 88, 1, 1), 5985);
+    let name = spec.hosts[0].name.clone();
+    let address = spec.hosts[0].address.to_string();
+    let lab = Lab::start(spec).await.expect("lab starts");
+    let (dll, other) = (dll_bytes(3 * 1024 * 1024 + 17), "ünïcödé ✓".repeat(100).into_bytes());
+    lab.with_host(&name, |h| {
+        let now = cauterize::lab::world::LabTime::EPOCH;
+        h.files.plant_file(DLL, Content::bytes(dll.clone()), None, now).unwrap();
+        h.files.plant_file(NON_ASCII, Content::bytes(other.clone()), None, now).unwrap();
+    });
+    // Nothing listens on this address's SMB port.
+    let smb = SmbFetcher::new(&address, credential(samba::PASSWORD), smb_options(44_599));
+    let winrm = WinrmFetcher::new(winrm_target(&name, &address, lab::scenario::LAB_PASSWORD), Default::default())
+        .with_chunk_bytes(1024 * 1024);
+    let mut fetchers: Vec<Box<dyn FileFetcher>> = vec![Box::new(smb), Box::new(winrm)];
+    let engagement = tempfile::tempdir().unwrap();
+    let requests = [
+        EvidenceRequest::new(DLL, Some(&sha_hex(&dll))),
+        EvidenceRequest::new(NON_ASCII, Some(&sha_hex(&other))),
+        EvidenceRequest::new(ABSENT, None),
+    ];
+    let report = collect_evidence(&resolved(&name, &address), &requests, &dest(engagement.path(), "w1"), &mut fetchers, &EvidenceOptions::default())
+        .await
+        .expect("collected over WinRM");
+    for p in [DLL, NON_ASCII] {
+        let e = report.entry(p).unwrap();
+        assert_eq!((e.verdict, e.via), (Verdict::Match, Some(Via::Winrm)), "{report:#?}");
+    }
+    assert_eq!(report.entry(DLL).unwrap().size, Some(dll.len() as u64));
+    assert_eq!(verdict(&report, ABSENT), Verdict::Missing, "{report:#?}");
+    assert!(report.fallbacks.len() == 1 && report.fallbacks[0].starts_with("smb: "), "{:?}", report.fallbacks);
+    if have_unzip("with_smb_filtered_files_come_over_winrm_from_the_lab") {
+        assert_eq!(unzip_entry(&report.archive, "C/Users/bob/AppData/Local/Xyzabc/abc.dll", Some("infected")), Some(dll));
+    }
+    lab.stop().await;
+}

@@ -10,7 +10,8 @@
 //! - [`collect_evidence`] is the entry point; the purge calls it first and
 //!   deletes only what [`EvidenceReport::secured`] says is safe.
 //! - [`FileFetcher`] is one transport's way of reading files:
-//!   [`SmbFetcher`] (and the WinRM one, through the runtime's `ReadFile`).
+//!   [`SmbFetcher`] first, [`WinrmFetcher`] (the runtime's `ReadFile`) as
+//!   the fallback.
 //! - [`archive`] writes the ZIP (format and encryption choices there).
 
 pub mod archive;
@@ -19,9 +20,11 @@ pub mod fetch;
 mod manifest;
 pub mod names;
 mod smb_fetcher;
+mod winrm_fetcher;
 
 pub use archive::{ArchiveError, PASSWORD};
 pub use collect::{EvidenceDest, EvidenceError, EvidenceOptions, Progress, ProgressFn, collect_evidence};
 pub use fetch::{FetchError, FetchErrorKind, FileFetcher, FileStream, Via};
 pub use manifest::{EvidenceReport, EvidenceRequest, MANIFEST_FORMAT, ManifestEntry, Verdict};
 pub use smb_fetcher::SmbFetcher;
+pub use winrm_fetcher::{DEFAULT_CHUNK_BYTES, WinrmFetcher};
