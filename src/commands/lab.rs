@@ -1,26 +1,35 @@
-//! `cauterize lab serve`: run the simulated network in the foreground and
-//! write an inventory that reaches it.
+//! `cauterize lab serve`: run the simulated network in the foreground,
+//! write an inventory that reaches it, and say on stderr every few seconds
+//! how the outbreak stands (lab time, infected, clean, contained, down),
+//! with a summary at exit.
 
 use crate::cli::LabServeArgs;
+use crate::lab::scenario::Scenario;
 use crate::lab::{self, Lab, LabSpec};
 use anyhow::Context;
 
 /// Build the lab from `--scenario` or `--hosts`, serve until Ctrl-C.
 pub async fn serve(args: &LabServeArgs) -> anyhow::Result<i32> {
-    let mut spec = match &args.scenario {
-        Some(path) => lab::scenario::load(path)?,
-        None => lab::scenario::simple(args.hosts, args.base_address, args.port),
+    let started = std::time::Instant::now();
+    let mut scenario = match &args.scenario {
+        Some(path) => lab::scenario::load_scenario(path)?,
+        None => Scenario::derived(
+            lab::scenario::simple(args.hosts, args.base_address, args.port),
+            lab::LabSettings::default(),
+        ),
     };
     if args.https {
-        spec.hosts.iter_mut().for_each(|h| h.https = true);
+        scenario.spec.hosts.iter_mut().for_each(|h| h.https = true);
     }
-    let lab = Lab::start(spec).await?;
+    let speed = scenario.world.lab.speed;
+    let lab = Lab::start_world(scenario.spec, scenario.world).await?;
+    let start_secs = started.elapsed().as_secs_f64();
     let ca_file = write_lab_inventory(&lab, &args.inventory_out)?;
     let spec = lab.spec();
     eprintln!(
         "lab: {} hosts ({} listening) on {}..{} port {}",
         spec.hosts.len(),
-        listening(spec),
+        listening(&lab),
         spec.hosts.first().map(|h| h.address.to_string()).unwrap_or_default(),
         spec.hosts.last().map(|h| h.address.to_string()).unwrap_or_default(),
         spec.hosts.first().map(|h| h.port).unwrap_or(args.port),
@@ -29,19 +38,54 @@ pub async fn serve(args: &LabServeArgs) -> anyhow::Result<i32> {
     if let Some(ca) = ca_file {
         eprintln!("lab: HTTPS hosts (port 5986) use the lab CA written to {}", ca.display());
     }
+    eprintln!("lab: started in {start_secs:.1}s; lab time runs {speed}x wall time");
     eprintln!("lab: try `cauterize exec -i {} -- hostname`; Ctrl-C stops the lab", args.inventory_out.display());
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-    let stats = lab.stats();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut every = tokio::time::interval(SUMMARY_EVERY);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            r = &mut ctrl_c => { r.context("waiting for Ctrl-C")?; break }
+            _ = every.tick() => eprintln!("lab: {}", census_line(&lab)),
+        }
+    }
+    let (census, stats) = (census_line(&lab), lab.stats());
+    let outbreak = lab.outbreak().to_string();
     lab.stop().await;
-    eprintln!("lab: stopped. {stats}");
+    eprintln!("lab: stopped at {census}");
+    eprintln!("lab: outbreak: {outbreak}");
+    eprintln!("lab: WinRM: {stats}");
     Ok(crate::exit::OK)
 }
 
+/// How often the live summary is printed.
+const SUMMARY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One line: lab time (since the start) and the network's counts.
+fn census_line(lab: &Lab) -> String {
+    let c = lab.census();
+    let t = c.now.secs_since(lab.network().clock().start()).max(0);
+    format!(
+        "lab time +{}h{:02}m{:02}s: {} infected, {} clean, {} contained, {} down (of {})",
+        t / 3600,
+        t / 60 % 60,
+        t % 60,
+        c.infected,
+        c.clean,
+        c.contained,
+        c.down,
+        c.hosts
+    )
+}
+
 /// Hosts that answer on their WinRM port.
-fn listening(spec: &LabSpec) -> usize {
-    spec.hosts
+fn listening(lab: &Lab) -> usize {
+    lab.spec()
+        .hosts
         .iter()
-        .filter(|h| !matches!(h.fault, lab::HostFault::Down | lab::HostFault::WinrmDisabled))
+        .enumerate()
+        .filter(|(i, h)| h.fault != lab::HostFault::WinrmDisabled && lab.network().is_up(*i))
         .count()
 }
 

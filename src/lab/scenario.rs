@@ -10,11 +10,13 @@
 
 mod build;
 mod raw;
+mod raw_world;
+mod world;
 pub mod presets;
 #[cfg(test)]
 mod tests;
 
-use super::spec::{Account, HostFault, HostSpec, LabSpec, OsInfo};
+use super::spec::{Account, HostFault, HostSpec, LabSettings, LabSpec, OsInfo, WorldSpec};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -76,8 +78,44 @@ impl std::error::Error for ScenarioError {
     }
 }
 
-/// Load a scenario file.
+/// A scenario: the hosts as WinRM sees them, and what they are as Windows
+/// machines (with the lab's speed and seed).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub spec: LabSpec,
+    pub world: WorldSpec,
+}
+
+impl Scenario {
+    /// `spec`'s hosts with derived worlds (see [`HostWorld::derived`](super::spec::HostWorld::derived)).
+    pub fn derived(spec: LabSpec, lab: LabSettings) -> Scenario {
+        let world = WorldSpec::derived(&spec, lab);
+        Scenario { spec, world }
+    }
+}
+
+/// Load a scenario file, hosts and worlds.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = read(path)?;
+    parse_scenario(&text, path)
+}
+
+/// Parse scenario text, hosts and worlds; `path` is only used in messages.
+pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    build::build_scenario(text).map_err(|e| located(e, path))
+}
+
+fn located(e: build::BuildError, path: &Path) -> ScenarioError {
+    ScenarioError::Invalid { path: path.to_path_buf(), line: e.line, column: e.column, field: e.field, message: e.message }
+}
+
+/// Load a scenario file (the hosts as WinRM sees them).
 pub fn load(path: &Path) -> Result<LabSpec, ScenarioError> {
+    load_scenario(path).map(|s| s.spec)
+}
+
+/// The text of a scenario file, refused past [`MAX_FILE_BYTES`].
+fn read(path: &Path) -> Result<String, ScenarioError> {
     let read_err = |source| ScenarioError::Read { path: path.to_path_buf(), source };
     let meta = std::fs::metadata(path).map_err(read_err)?;
     if meta.len() > MAX_FILE_BYTES {
@@ -89,19 +127,12 @@ pub fn load(path: &Path) -> Result<LabSpec, ScenarioError> {
             message: format!("the file is {} bytes; at most {MAX_FILE_BYTES} are read", meta.len()),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(read_err)?;
-    parse(&text, path)
+    std::fs::read_to_string(path).map_err(read_err)
 }
 
 /// Parse scenario text; `path` is only used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<LabSpec, ScenarioError> {
-    build::build(text).map_err(|e| ScenarioError::Invalid {
-        path: path.to_path_buf(),
-        line: e.line,
-        column: e.column,
-        field: e.field,
-        message: e.message,
-    })
+    build::build(text).map_err(|e| located(e, path))
 }
 
 /// The next usable address after `addr` (skipping `.0` and `.255`), or

@@ -4,9 +4,11 @@
 //! line, column and key.
 
 use super::presets;
+use super::world;
+use super::Scenario;
 use super::raw::{RawAccount, RawFault, RawGroup, RawOs, RawScenario, RawSettings};
 use super::{DEFAULT_BASE, LAB_DOMAIN, LAB_PASSWORD, LAB_USER, MAX_HOSTS, first_address, next_address};
-use crate::lab::spec::{Account, HostFault, HostSpec, LabSpec, OsInfo};
+use crate::lab::spec::{Account, HostFault, HostSpec, LabSpec, OsInfo, WorldSpec};
 use serde_saphyr::{Error as YamlError, Location, Spanned};
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -21,7 +23,7 @@ pub struct BuildError {
     pub message: String,
 }
 
-fn at(loc: &Location, field: &str, message: String) -> BuildError {
+pub(super) fn at(loc: &Location, field: &str, message: String) -> BuildError {
     BuildError { line: loc.line(), column: loc.column(), field: field.to_string(), message }
 }
 
@@ -39,8 +41,13 @@ fn options() -> serde_saphyr::Options {
     }
 }
 
-/// Parse and build.
+/// Parse and build the WinRM-level hosts only.
 pub fn build(text: &str) -> Result<LabSpec, BuildError> {
+    build_scenario(text).map(|s| s.spec)
+}
+
+/// Parse and build the hosts and their worlds.
+pub fn build_scenario(text: &str) -> Result<Scenario, BuildError> {
     let raw: RawScenario = serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(&e, text))?;
     let domain = match &raw.domain {
         Some(d) if d.value.trim().is_empty() || d.value.contains(['\\', '/', '@', ' ']) => {
@@ -65,10 +72,14 @@ pub fn build(text: &str) -> Result<LabSpec, BuildError> {
         return Err(at(&raw.groups.referenced, "groups", "no groups: a scenario needs at least one host".into()));
     }
     let defaults = raw.defaults.clone().unwrap_or_default();
+    let lab = world::lab_settings(raw.lab.as_ref())?;
+    let default_world = defaults.world();
+    let mut worlds = Vec::new();
     let mut hosts = Vec::new();
     let mut seen = HashSet::new();
     let mut next = first_address(base);
-    for group in &raw.groups.value {
+    for (group_index, group) in raw.groups.value.iter().enumerate() {
+        let first = hosts.len();
         let settings = layer(&group.settings(), &defaults);
         let resolved = resolve(&settings, &domain)?;
         let (names, name_loc) = names(group, &raw.groups.referenced)?;
@@ -99,8 +110,11 @@ pub fn build(text: &str) -> Result<LabSpec, BuildError> {
                 fault: resolved.fault,
             });
         }
+        let w = group.world().over(&default_world);
+        let explicit_max_shells = settings.max_shells_per_user.is_some();
+        worlds.extend(world::group_worlds(&w, &mut hosts[first..], first, group_index, explicit_max_shells, lab.seed)?);
     }
-    Ok(LabSpec { hosts })
+    Ok(Scenario { spec: LabSpec { hosts }, world: WorldSpec { lab, hosts: worlds } })
 }
 
 /// A group's settings over the defaults, key by key.
@@ -115,6 +129,8 @@ fn layer(group: &RawSettings, defaults: &RawSettings) -> RawSettings {
         https: group.https.or(defaults.https),
         max_shells_per_user: group.max_shells_per_user.or(defaults.max_shells_per_user),
         fault: group.fault.or(defaults.fault),
+        // The world keys are layered on their own (`RawWorld::over`).
+        ..RawSettings::default()
     }
 }
 

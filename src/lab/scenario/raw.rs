@@ -5,7 +5,10 @@
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
 use std::fmt;
+
+use super::raw_world::{RawBenign, RawInfected, RawLab, RawRole, RawShare, RawWorld};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -16,6 +19,7 @@ pub struct RawScenario {
     pub domain: Option<Spanned<String>>,
     pub defaults: Option<RawSettings>,
     pub groups: Spanned<Vec<RawGroup>>,
+    pub lab: Option<RawLab>,
 }
 
 /// Host settings, at `defaults:` or in a group.
@@ -32,6 +36,38 @@ pub struct RawSettings {
     pub https: Option<bool>,
     pub max_shells_per_user: Option<u32>,
     pub fault: Option<RawFault>,
+    pub role: Option<Spanned<RawRole>>,
+    pub os_mix: Option<Spanned<BTreeMap<String, Scalar>>>,
+    pub infected: Option<Spanned<RawInfected>>,
+    pub benign: Option<Spanned<RawBenign>>,
+    pub local_admin_password: Option<Spanned<String>>,
+    pub ms17_010_unpatched: Option<Spanned<RawShare>>,
+    pub domain_admin_logged_on: Option<Spanned<RawShare>>,
+    pub smb_open: Option<bool>,
+    pub offline_until: Option<Spanned<Scalar>>,
+    pub reboot_down: Option<Spanned<Scalar>>,
+    pub reboot_hangs: Option<bool>,
+    pub winrm_delay: Option<Spanned<Scalar>>,
+}
+
+impl RawSettings {
+    /// The world keys as written here.
+    pub fn world(&self) -> RawWorld {
+        RawWorld {
+            role: self.role.clone(),
+            os_mix: self.os_mix.clone(),
+            infected: self.infected.clone(),
+            benign: self.benign.clone(),
+            local_admin_password: self.local_admin_password.clone(),
+            ms17_010_unpatched: self.ms17_010_unpatched.clone(),
+            domain_admin_logged_on: self.domain_admin_logged_on.clone(),
+            smb_open: self.smb_open,
+            offline_until: self.offline_until.clone(),
+            reboot_down: self.reboot_down.clone(),
+            reboot_hangs: self.reboot_hangs,
+            winrm_delay: self.winrm_delay.clone(),
+        }
+    }
 }
 
 /// One entry of `groups:`: a name or a name pattern, and its settings.
@@ -50,9 +86,39 @@ pub struct RawGroup {
     pub https: Option<bool>,
     pub max_shells_per_user: Option<u32>,
     pub fault: Option<RawFault>,
+    pub role: Option<Spanned<RawRole>>,
+    pub os_mix: Option<Spanned<BTreeMap<String, Scalar>>>,
+    pub infected: Option<Spanned<RawInfected>>,
+    pub benign: Option<Spanned<RawBenign>>,
+    pub local_admin_password: Option<Spanned<String>>,
+    pub ms17_010_unpatched: Option<Spanned<RawShare>>,
+    pub domain_admin_logged_on: Option<Spanned<RawShare>>,
+    pub smb_open: Option<bool>,
+    pub offline_until: Option<Spanned<Scalar>>,
+    pub reboot_down: Option<Spanned<Scalar>>,
+    pub reboot_hangs: Option<bool>,
+    pub winrm_delay: Option<Spanned<Scalar>>,
 }
 
 impl RawGroup {
+    /// The world keys as written here.
+    pub fn world(&self) -> RawWorld {
+        RawWorld {
+            role: self.role.clone(),
+            os_mix: self.os_mix.clone(),
+            infected: self.infected.clone(),
+            benign: self.benign.clone(),
+            local_admin_password: self.local_admin_password.clone(),
+            ms17_010_unpatched: self.ms17_010_unpatched.clone(),
+            domain_admin_logged_on: self.domain_admin_logged_on.clone(),
+            smb_open: self.smb_open,
+            offline_until: self.offline_until.clone(),
+            reboot_down: self.reboot_down.clone(),
+            reboot_hangs: self.reboot_hangs,
+            winrm_delay: self.winrm_delay.clone(),
+        }
+    }
+
     /// The group's settings, as a settings layer.
     pub fn settings(&self) -> RawSettings {
         RawSettings {
@@ -65,6 +131,8 @@ impl RawGroup {
             https: self.https,
             max_shells_per_user: self.max_shells_per_user,
             fault: self.fault,
+            // The world keys are layered on their own (`world()`).
+            ..RawSettings::default()
         }
     }
 }

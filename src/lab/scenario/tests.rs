@@ -165,3 +165,91 @@ fn https_is_off_by_default_and_layers_like_the_other_switches() {
     assert!(simple(2, DEFAULT_BASE, 5985).hosts.iter().all(|h| !h.https));
     assert!(parse("groups:\n  - name: A\n    https: maybe\n", Path::new("h.yml")).is_err());
 }
+
+fn scenario_of(text: &str) -> Scenario {
+    parse_scenario(text, Path::new("w.yml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn world_err(text: &str) -> (u64, String, String) {
+    match parse_scenario(text, Path::new("bad.yml")) {
+        Err(ScenarioError::Invalid { line, field, message, .. }) => (line, field, message),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_outbreak_example_has_the_documented_shape() {
+    use crate::lab::world::Role;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/outbreak.yml");
+    let s = load_scenario(&path).unwrap_or_else(|e| panic!("{e}"));
+    let (spec, world) = (&s.spec, &s.world);
+    assert_eq!(spec.hosts.len(), 500);
+    assert_eq!((world.lab.speed, world.lab.seed), (60.0, 7));
+    let idx = |n: &str| spec.hosts.iter().position(|h| h.name == n).unwrap_or_else(|| panic!("{n}"));
+    let count = |f: &dyn Fn(usize) -> bool| (0..500).filter(|&i| f(i)).count();
+    assert_eq!(count(&|i| world.hosts[i].role == Role::DomainController), 2);
+    assert_eq!(count(&|i| world.hosts[i].role == Role::FileServer), 2);
+    assert_eq!(count(&|i| world.hosts[i].role == Role::PrintServer), 1);
+    let legacy = count(&|i| spec.hosts[i].os.ps_version == "2.0");
+    assert!((70..=80).contains(&legacy), "about 15% on PowerShell 2.0: {legacy}");
+    assert!(count(&|i| spec.hosts[i].os.ps_version == "2.0" && spec.hosts[i].max_shells_per_user != 5) == 0);
+    let infected = count(&|i| !world.hosts[i].infections.is_empty());
+    assert_eq!(infected, 98, "20% of the 489 office workstations");
+    let families: std::collections::BTreeSet<_> = world.hosts.iter().flat_map(|w| w.infections.iter().map(|p| p.family)).collect();
+    assert_eq!(families.len(), 3);
+    assert!(count(&|i| !world.hosts[i].benign.is_empty()) >= 390, "look-alikes on most hosts");
+    assert!(count(&|i| !world.hosts[i].ms17_010_patched) >= 20);
+    let shared = count(&|i| world.hosts[i].local_admin_password == "Winter2019!");
+    assert_eq!(shared, 495, "every workstation shares the golden image's password");
+    assert_eq!(world.hosts[idx("DC-01")].local_admin_password, "Local-DC-01-Adm1n!");
+    assert_eq!(spec.hosts[idx("WS-490")].fault, HostFault::WinrmDisabled);
+    assert_eq!(spec.hosts[idx("WS-491")].accounts[0].password, "Another-Passw0rd!");
+    assert!(world.hosts[idx("WS-492")].reboot_hangs);
+    assert_eq!(count(&|i| world.hosts[i].online_after_secs == Some(7200)), 3);
+    // The same file builds the same network.
+    assert_eq!(load_scenario(&path).map(|s| s.world).ok(), Some(s.world.clone()));
+}
+
+#[test]
+fn the_small_example_still_loads_with_derived_worlds() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/small.yml");
+    let s = load_scenario(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.world.hosts.len(), 10);
+    assert!(s.world.hosts.iter().all(|w| w.infections.is_empty() && w.ms17_010_patched));
+    assert_eq!(s.world.lab, crate::lab::spec::LabSettings::default());
+}
+
+#[test]
+fn profile_switches_shares_and_power_keys_resolve() {
+    let s = scenario_of(
+        "lab: {speed: 3600, seed: 9, step: 100ms}\ngroups:\n  - name_pattern: W[1:10]\n    infected: {count: 4, families: [qakbot], profile: {spread: false, spread_interval: 5m}}\n    ms17_010_unpatched: {count: 2}\n    offline_until: 30m\n    reboot_down: 2m\n    winrm_delay: 10s\n    smb_open: false\n    benign: {percent: 50, products: [teams, zoom], per_host: 1}\n",
+    );
+    assert_eq!((s.world.lab.speed, s.world.lab.seed, s.world.lab.step_every), (3600.0, 9, Duration::from_millis(100)));
+    let w = &s.world.hosts;
+    assert_eq!(w.iter().filter(|h| !h.infections.is_empty()).count(), 4);
+    assert!(w.iter().flat_map(|h| &h.infections).all(|p| !p.spread && p.spread_interval_secs == 300));
+    assert_eq!(w.iter().filter(|h| !h.ms17_010_patched).count(), 2);
+    assert_eq!(w.iter().filter(|h| h.benign.len() == 1).count(), 5);
+    assert!(w.iter().all(|h| h.online_after_secs == Some(1800) && h.reboot_down_secs == 120 && h.winrm_delay_secs == 10 && !h.smb_open));
+}
+
+#[test]
+fn world_key_errors_name_line_and_field() {
+    let (line, field, msg) = world_err("groups:\n  - name: A\n    benign: {percent: 10, products: [onedrive, notepad]}\n");
+    assert_eq!((line, field.as_str()), (3, "products"));
+    assert!(msg.contains("unknown product `notepad`"), "{msg}");
+    let (line, field, msg) = world_err("groups:\n  - name: A\n    infected: {count: 1, families: [emotet], profile: {wachdog: true}}\n");
+    assert_eq!((line, field.as_str()), (3, "wachdog"));
+    assert!(msg.contains("watchdog"), "{msg}");
+    let (line, field, _) = world_err("groups:\n  - name: A\n    os_mix: {win7: 60, win10: 60}\n");
+    assert_eq!((line, field.as_str()), (3, "os_mix"));
+    let (line, field, msg) = world_err("groups:\n  - name: A\n    ms17_010_unpatched: {percent: 150}\n");
+    assert_eq!((line, field.as_str()), (3, "ms17_010_unpatched"));
+    assert!(msg.contains("percentage"), "{msg}");
+    let (line, field, _) = world_err("lab: {speed: fast}\ngroups:\n  - name: A\n");
+    assert_eq!((line, field.as_str()), (1, "speed"));
+    let (line, field, _) = world_err("groups:\n  - name: A\n    infected: {count: 2, families: [emotet]}\n");
+    assert_eq!((line, field.as_str()), (3, "infected"));
+    let (_, field, msg) = world_err("groups:\n  - name: A\n    role: mainframe\n");
+    assert!(field == "role" && msg.contains("domain_controller"), "{field}: {msg}");
+}

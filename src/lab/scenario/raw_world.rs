@@ -1,0 +1,159 @@
+//! The scenario keys that describe hosts as Windows machines (role, OS mix,
+//! infections, look-alike software, passwords, patch level, power) and the
+//! lab's clock and seed, as written. Unknown keys are refused.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::raw::Scalar;
+
+/// `lab:` at the top level.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLab {
+    /// Lab seconds per wall second.
+    pub speed: Option<Spanned<Scalar>>,
+    pub seed: Option<u64>,
+    /// Wall time between outbreak steps (`250ms`).
+    pub step: Option<Spanned<Scalar>>,
+}
+
+/// `role:` values.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawRole {
+    Workstation,
+    Server,
+    DomainController,
+    FileServer,
+    PrintServer,
+}
+
+/// A family name.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawFamily {
+    Emotet,
+    Trickbot,
+    Qakbot,
+}
+
+/// Switches over a family's documented behaviour.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub watchdog: Option<bool>,
+    pub shutdown_persistence: Option<bool>,
+    pub injection: Option<bool>,
+    pub lock_files: Option<bool>,
+    pub registry_payload: Option<bool>,
+    pub admin_service: Option<bool>,
+    pub defender_exclusion: Option<bool>,
+    pub system_task: Option<bool>,
+    pub other_profiles: Option<bool>,
+    pub spread: Option<bool>,
+    pub spread_interval: Option<Spanned<Scalar>>,
+    pub task_interval: Option<Spanned<Scalar>>,
+}
+
+/// `infected:`: which hosts of the group carry a loader at start.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawInfected {
+    pub percent: Option<Spanned<Scalar>>,
+    pub count: Option<Spanned<u64>>,
+    /// Families, dealt out in turn over the chosen hosts.
+    pub families: Spanned<Vec<RawFamily>>,
+    pub profile: Option<RawProfile>,
+}
+
+/// `benign:`: look-alike products on a share of the group's hosts.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawBenign {
+    pub percent: Option<Spanned<Scalar>>,
+    pub count: Option<Spanned<u64>>,
+    pub products: Spanned<Vec<String>>,
+    /// Products per chosen host, drawn from the list (default: all).
+    pub per_host: Option<Spanned<u64>>,
+}
+
+/// A share of a group's hosts: `true` (all), `false` (none),
+/// `{percent: 5}` or `{count: 2}`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawShare {
+    All(bool),
+    Percent(Scalar),
+    Count(u64),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareMap {
+    percent: Option<Scalar>,
+    count: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for RawShare {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Vis;
+        impl<'de> Visitor<'de> for Vis {
+            type Value = RawShare;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("true, false, {percent: N} or {count: N}")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawShare, E> {
+                Ok(RawShare::All(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<RawShare, A::Error> {
+                let s = ShareMap::deserialize(de::value::MapAccessDeserializer::new(m))?;
+                match (s.percent, s.count) {
+                    (Some(p), None) => Ok(RawShare::Percent(p)),
+                    (None, Some(c)) => Ok(RawShare::Count(c)),
+                    _ => Err(de::Error::custom("give `percent` or `count`, one of them")),
+                }
+            }
+        }
+        d.deserialize_any(Vis)
+    }
+}
+
+/// The world keys of a group or of `defaults:`.
+#[derive(Debug, Clone, Default)]
+pub struct RawWorld {
+    pub role: Option<Spanned<RawRole>>,
+    pub os_mix: Option<Spanned<BTreeMap<String, Scalar>>>,
+    pub infected: Option<Spanned<RawInfected>>,
+    pub benign: Option<Spanned<RawBenign>>,
+    pub local_admin_password: Option<Spanned<String>>,
+    pub ms17_010_unpatched: Option<Spanned<RawShare>>,
+    pub domain_admin_logged_on: Option<Spanned<RawShare>>,
+    pub smb_open: Option<bool>,
+    pub offline_until: Option<Spanned<Scalar>>,
+    pub reboot_down: Option<Spanned<Scalar>>,
+    pub reboot_hangs: Option<bool>,
+    pub winrm_delay: Option<Spanned<Scalar>>,
+}
+
+impl RawWorld {
+    /// `self`'s keys over `defaults`, key by key.
+    pub fn over(&self, d: &RawWorld) -> RawWorld {
+        RawWorld {
+            role: self.role.clone().or_else(|| d.role.clone()),
+            os_mix: self.os_mix.clone().or_else(|| d.os_mix.clone()),
+            infected: self.infected.clone().or_else(|| d.infected.clone()),
+            benign: self.benign.clone().or_else(|| d.benign.clone()),
+            local_admin_password: self.local_admin_password.clone().or_else(|| d.local_admin_password.clone()),
+            ms17_010_unpatched: self.ms17_010_unpatched.clone().or_else(|| d.ms17_010_unpatched.clone()),
+            domain_admin_logged_on: self.domain_admin_logged_on.clone().or_else(|| d.domain_admin_logged_on.clone()),
+            smb_open: self.smb_open.or(d.smb_open),
+            offline_until: self.offline_until.clone().or_else(|| d.offline_until.clone()),
+            reboot_down: self.reboot_down.clone().or_else(|| d.reboot_down.clone()),
+            reboot_hangs: self.reboot_hangs.or(d.reboot_hangs),
+            winrm_delay: self.winrm_delay.clone().or_else(|| d.winrm_delay.clone()),
+        }
+    }
+}
