@@ -8,6 +8,7 @@
 //! which nobody here wrote, talks to it. Ground truth reaches tests through
 //! this library API, never through WinRM.
 
+pub mod cases;
 pub mod emulate;
 pub mod inventory_out;
 pub mod malware;

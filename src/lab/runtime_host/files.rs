@@ -2,11 +2,13 @@
 //! and `Invoke-CzReadFile` do: each path asked for is reported as asked
 //! (spelling kept), with existence, size, SHA-256 (unless larger than the
 //! bound: reported), times, Authenticode status and signer; folders with
-//! their entries (bounded, reported).
+//! their entries (bounded, reported). A path with 8.3 short names
+//! (`MICROS~1`) reaches the entry it names, as on Windows.
 
 use super::Run;
 use super::iso::iso;
-use crate::lab::world::files::{Content, Entry, hex};
+use crate::detect::paths::short_name_matches;
+use crate::lab::world::files::{Content, Entry, FileSystem, hex, normalize};
 use crate::runtime::ops::Bounds;
 
 fn signature(e: &Entry) -> (&'static str, String) {
@@ -17,8 +19,40 @@ fn signature(e: &Entry) -> (&'static str, String) {
     }
 }
 
-fn one(run: &mut Run<'_>, path: &str, list: bool, b: &Bounds) {
-    let entry = run.host.files.get(path).cloned();
+/// The path an entry is stored under, 8.3 short names (`MICROS~1`)
+/// resolved component by component as Windows opens them.
+fn long_name(fs: &FileSystem, path: &str) -> Option<String> {
+    if fs.exists(path) {
+        return Some(path.to_string());
+    }
+    let p = normalize(path).ok()?;
+    let mut parts = p.split('\\');
+    let mut cur = parts.next()?.to_string();
+    for comp in parts {
+        let next = format!(r"{cur}\{comp}");
+        cur = if fs.exists(&next) {
+            next
+        } else if comp.contains('~') {
+            fs.list(&cur)
+                .ok()?
+                .iter()
+                .map(|(q, _)| q.to_string())
+                .find(|q| short_name_matches(comp, q.rsplit('\\').next().unwrap_or(q)))?
+        } else {
+            return None;
+        };
+    }
+    Some(cur)
+}
+
+fn one(run: &mut Run<'_>, asked: &str, list: bool, b: &Bounds) {
+    // Reported under the name asked for, as the runtime does.
+    let path = asked;
+    let stored = long_name(&run.host.files, asked);
+    let entry = stored
+        .as_deref()
+        .and_then(|s| run.host.files.get(s))
+        .cloned();
     let Some(e) = entry else {
         run.record("file", &[("path", path), ("exists", "0"), ("is_dir", "0")]);
         return;
@@ -28,7 +62,7 @@ fn one(run: &mut Run<'_>, path: &str, list: bool, b: &Bounds) {
         let names: Vec<String> = run
             .host
             .files
-            .list(path)
+            .list(stored.as_deref().unwrap_or(path))
             .map(|l| {
                 l.iter()
                     .map(|(p, _)| p.rsplit('\\').next().unwrap_or(p).to_string())
@@ -130,4 +164,22 @@ pub fn read_file(run: &mut Run<'_>, path: &str, offset: u64, max_bytes: u32) {
             ("eof", eof.as_bytes()),
         ],
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::world::LabTime;
+
+    #[test]
+    fn short_names_reach_the_long_entry() {
+        let mut fs = FileSystem::new(LabTime::EPOCH);
+        let long = r"C:\Users\u\AppData\Roaming\Microsoft\Internet Explorer\Quick Launch\8BZQKUfNh\DeviceEnroller.exe";
+        fs.plant_file(long, Content::text("x"), None, LabTime::EPOCH)
+            .unwrap();
+        let short = r"C:\Users\u\AppData\Roaming\MICROS~1\INTERN~1\QUICKL~1\8BZQKU~1\DEVICE~1.EXE";
+        assert_eq!(long_name(&fs, short).as_deref(), Some(long));
+        assert_eq!(long_name(&fs, long).as_deref(), Some(long));
+        assert_eq!(long_name(&fs, r"C:\Users\u\AppData\Roaming\MOZILL~1"), None);
+    }
 }
