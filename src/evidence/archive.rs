@@ -31,7 +31,8 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 /// The password of every evidence entry.
 pub const PASSWORD: &str = "infected";
 /// How the entries are protected (for the manifest).
-pub const ENCRYPTION: &str = "ZipCrypto (traditional PKWARE), password \"infected\"; manifest.json unencrypted";
+pub const ENCRYPTION: &str =
+    "ZipCrypto (traditional PKWARE), password \"infected\"; manifest.json unencrypted";
 /// Name of the manifest entry.
 pub const MANIFEST_ENTRY: &str = "manifest.json";
 /// Entries at least this large (or of unknown size) are written as ZIP64.
@@ -49,10 +50,17 @@ pub struct ArchiveError {
 }
 
 enum Cmd {
-    Start { name: String, large: bool, modified: DateTime },
+    Start {
+        name: String,
+        large: bool,
+        modified: DateTime,
+    },
     Data(Vec<u8>),
     Abort,
-    Close { manifest: Vec<u8>, reply: oneshot::Sender<Result<(), String>> },
+    Close {
+        manifest: Vec<u8>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// The writer side; the thread owns the `ZipWriter`.
@@ -74,7 +82,11 @@ impl ArchiveWriter {
         std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
         let (path, partial, file) = (1..1000)
             .find_map(|n| {
-                let name = if n == 1 { stem.to_string() } else { format!("{stem}-{n}") };
+                let name = if n == 1 {
+                    stem.to_string()
+                } else {
+                    format!("{stem}-{n}")
+                };
                 let path = dir.join(format!("{name}.zip"));
                 let partial = dir.join(format!("{name}.zip.partial"));
                 if path.exists() {
@@ -82,7 +94,12 @@ impl ArchiveWriter {
                 }
                 create_new(&partial).ok().map(|f| (path, partial, f))
             })
-            .ok_or_else(|| err(&dir.join(format!("{stem}.zip")), io::Error::other("no free archive name")))?;
+            .ok_or_else(|| {
+                err(
+                    &dir.join(format!("{stem}.zip")),
+                    io::Error::other("no free archive name"),
+                )
+            })?;
         let failure = Arc::new(Mutex::new(None));
         let (tx, rx) = mpsc::channel(QUEUE);
         let slot = failure.clone();
@@ -126,7 +143,12 @@ impl ArchiveWriter {
     }
 
     /// Begin an encrypted entry. `size` (if known) decides ZIP64.
-    pub async fn start_entry(&mut self, name: &str, size: Option<u64>, unix_secs: i64) -> Result<(), ArchiveError> {
+    pub async fn start_entry(
+        &mut self,
+        name: &str,
+        size: Option<u64>,
+        unix_secs: i64,
+    ) -> Result<(), ArchiveError> {
         let large = size.is_none_or(|s| s >= ZIP64_FROM);
         self.send(Cmd::Start {
             name: name.to_string(),
@@ -153,7 +175,12 @@ impl ArchiveWriter {
         self.send(Cmd::Close { manifest, reply }).await?;
         match answer.await {
             Ok(Ok(())) => {}
-            Ok(Err(message)) => return Err(ArchiveError { path: self.partial.clone(), message }),
+            Ok(Err(message)) => {
+                return Err(ArchiveError {
+                    path: self.partial.clone(),
+                    message,
+                });
+            }
             Err(_) => return Err(self.failed()),
         }
         self.tx = None;
@@ -192,18 +219,29 @@ fn dos_time(unix_secs: i64) -> DateTime {
     let (y, mo, d, h, mi, s) = super::names::civil(unix_secs);
     u16::try_from(y)
         .ok()
-        .and_then(|y| DateTime::from_date_and_time(y, mo as u8, d as u8, h as u8, mi as u8, s as u8).ok())
+        .and_then(|y| {
+            DateTime::from_date_and_time(y, mo as u8, d as u8, h as u8, mi as u8, s as u8).ok()
+        })
         .unwrap_or_default()
 }
 
 /// The thread: apply commands until Close (then reply) or until the
 /// sender is dropped (then the partial archive is removed).
-fn run(file: File, mut rx: mpsc::Receiver<Cmd>, failure: Arc<Mutex<Option<String>>>, partial: PathBuf) {
+fn run(
+    file: File,
+    mut rx: mpsc::Receiver<Cmd>,
+    failure: Arc<Mutex<Option<String>>>,
+    partial: PathBuf,
+) {
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
     let mut in_entry = false;
     while let Some(cmd) = rx.blocking_recv() {
         let result = match cmd {
-            Cmd::Start { name, large, modified } => {
+            Cmd::Start {
+                name,
+                large,
+                modified,
+            } => {
                 in_entry = true;
                 SimpleFileOptions::default()
                     .compression_method(CompressionMethod::Deflated)
@@ -217,7 +255,11 @@ fn run(file: File, mut rx: mpsc::Receiver<Cmd>, failure: Arc<Mutex<Option<String
             }
             Cmd::Data(chunk) => zip.write_all(&chunk).map_err(|e| e.to_string()),
             Cmd::Abort => {
-                let r = if in_entry { zip.abort_file().map_err(|e| e.to_string()) } else { Ok(()) };
+                let r = if in_entry {
+                    zip.abort_file().map_err(|e| e.to_string())
+                } else {
+                    Ok(())
+                };
                 in_entry = false;
                 r
             }
@@ -246,7 +288,8 @@ fn close(mut zip: ZipWriter<BufWriter<File>>, manifest: &[u8]) -> Result<(), Str
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .unix_permissions(0o644);
-    zip.start_file(MANIFEST_ENTRY, options).map_err(|e| e.to_string())?;
+    zip.start_file(MANIFEST_ENTRY, options)
+        .map_err(|e| e.to_string())?;
     zip.write_all(manifest).map_err(|e| e.to_string())?;
     let mut out = zip.finish().map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())?;

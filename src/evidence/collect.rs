@@ -56,7 +56,11 @@ pub enum EvidenceError {
     InvalidRunId(String),
     /// The credential was refused; nothing was retried.
     #[error("{host}: evidence not collected: {message}")]
-    AuthFailed { host: String, via: Via, message: String },
+    AuthFailed {
+        host: String,
+        via: Via,
+        message: String,
+    },
     #[error(transparent)]
     Archive(#[from] ArchiveError),
 }
@@ -77,7 +81,10 @@ pub async fn collect_evidence(
     if dest.run_id.is_empty() || safe_file_name(&dest.run_id) != dest.run_id {
         return Err(EvidenceError::InvalidRunId(dest.run_id.clone()));
     }
-    let dir = dest.engagement_dir.join("evidence").join(safe_file_name(&host.name));
+    let dir = dest
+        .engagement_dir
+        .join("evidence")
+        .join(safe_file_name(&host.name));
     let mut archive = ArchiveWriter::create(&dir, &dest.run_id)?;
     let mut report = EvidenceReport {
         format: MANIFEST_FORMAT,
@@ -108,7 +115,9 @@ pub async fn collect_evidence(
         entry.expected_sha256 = match &request.expected_sha256 {
             Some(h) if is_sha256(h) => Some(h.to_ascii_lowercase()),
             Some(_) => {
-                entry.errors.push("the plan's hash is not a SHA-256 (64 hex digits); not compared".into());
+                entry
+                    .errors
+                    .push("the plan's hash is not a SHA-256 (64 hex digits); not compared".into());
                 None
             }
             None => None,
@@ -269,7 +278,9 @@ impl FileJob<'_> {
             return Ok(());
         }
         if self.entry.errors.is_empty() {
-            self.entry.errors.push("no transport reaches this host".into());
+            self.entry
+                .errors
+                .push("no transport reaches this host".into());
         }
         Ok(())
     }

@@ -100,7 +100,9 @@ impl EvidenceReport {
     /// The entry of `path` (case-insensitive, as Windows paths are).
     pub fn entry(&self, path: &str) -> Option<&ManifestEntry> {
         let key = path.to_lowercase();
-        self.files.iter().find(|e| e.original_path.to_lowercase() == key)
+        self.files
+            .iter()
+            .find(|e| e.original_path.to_lowercase() == key)
     }
 
     /// Safe to delete `path` as far as evidence goes: a copy is stored, or

@@ -23,7 +23,9 @@ mod smb_fetcher;
 mod winrm_fetcher;
 
 pub use archive::{ArchiveError, PASSWORD};
-pub use collect::{EvidenceDest, EvidenceError, EvidenceOptions, Progress, ProgressFn, collect_evidence};
+pub use collect::{
+    EvidenceDest, EvidenceError, EvidenceOptions, Progress, ProgressFn, collect_evidence,
+};
 pub use fetch::{FetchError, FetchErrorKind, FileFetcher, FileStream, Via};
 pub use manifest::{EvidenceReport, EvidenceRequest, MANIFEST_FORMAT, ManifestEntry, Verdict};
 pub use smb_fetcher::SmbFetcher;

@@ -26,7 +26,13 @@ pub fn safe_file_name(text: &str) -> String {
     let mut s: String = text
         .chars()
         .take(100)
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() || s.chars().all(|c| c == '.') {
         s = format!("_{s}");
@@ -56,13 +62,23 @@ pub fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, (tod / 3600) as u32, (tod % 3600 / 60) as u32, (tod % 60) as u32)
+    (
+        y,
+        m,
+        d,
+        (tod / 3600) as u32,
+        (tod % 3600 / 60) as u32,
+        (tod % 60) as u32,
+    )
 }
 
 /// RFC 3339 UTC with milliseconds: `2026-11-29T03:04:05.123Z`.
 pub fn rfc3339((secs, nanos): (i64, u32)) -> String {
     let (y, mo, d, h, mi, s) = civil(secs);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", nanos / 1_000_000)
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+        nanos / 1_000_000
+    )
 }
 
 #[cfg(test)]
@@ -89,7 +105,10 @@ mod tests {
     #[test]
     fn utc_stamps() {
         assert_eq!(rfc3339((0, 0)), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339((1_709_542_800, 123_456_789)), "2024-03-04T09:00:00.123Z");
+        assert_eq!(
+            rfc3339((1_709_542_800, 123_456_789)),
+            "2024-03-04T09:00:00.123Z"
+        );
         assert_eq!(rfc3339((951_782_400, 0)), "2000-02-29T00:00:00.000Z");
     }
 }

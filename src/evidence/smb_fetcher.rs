@@ -3,7 +3,9 @@
 //! given up for good after an unreachable port or a refused logon.
 
 use super::fetch::{FetchError, FetchErrorKind, FileFetcher, FileStream, Via};
-use crate::transport::smb::{RemotePath, SmbCredential, SmbErrorKind, SmbFile, SmbOptions, SmbSession};
+use crate::transport::smb::{
+    RemotePath, SmbCredential, SmbErrorKind, SmbFile, SmbOptions, SmbSession,
+};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -43,7 +45,9 @@ impl SmbFetcher {
 
     async fn session_mut(&mut self) -> Result<&mut SmbSession, FetchError> {
         if let State::NotConnected = self.state {
-            self.state = match SmbSession::connect(&self.address, &self.credential, &self.options).await {
+            self.state = match SmbSession::connect(&self.address, &self.credential, &self.options)
+                .await
+            {
                 Ok(s) => {
                     let p = s.protection();
                     tracing::debug!(target = s.target(), dialect = %p.dialect, signed = p.signed, encrypted = p.encrypted, "SMB session");
@@ -55,7 +59,10 @@ impl SmbFetcher {
         match &mut self.state {
             State::Connected(s) => Ok(s),
             State::Failed(e) => Err(e.clone()),
-            State::NotConnected => Err(FetchError::new(FetchErrorKind::Unavailable, "not connected")),
+            State::NotConnected => Err(FetchError::new(
+                FetchErrorKind::Unavailable,
+                "not connected",
+            )),
         }
     }
 

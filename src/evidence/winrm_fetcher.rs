@@ -26,6 +26,8 @@ pub struct WinrmFetcher {
     cancel: CancellationToken,
     /// Set after a failure that makes WinRM useless for this host.
     failed: Option<FetchError>,
+    /// A call has succeeded: the credential is good.
+    logged_on: bool,
 }
 
 impl WinrmFetcher {
@@ -35,6 +37,7 @@ impl WinrmFetcher {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             cancel,
             failed: None,
+            logged_on: false,
         }
     }
 
@@ -48,14 +51,45 @@ impl WinrmFetcher {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        let r = crate::runtime::read_file(&self.target, path, offset, self.chunk_bytes, &self.cancel).await;
-        r.map_err(|e| {
-            let e = classify(&e);
-            if matches!(e.kind, FetchErrorKind::AuthFailed | FetchErrorKind::Unavailable) {
+        let mut retried = false;
+        loop {
+            let r = crate::runtime::read_file(
+                &self.target,
+                path,
+                offset,
+                self.chunk_bytes,
+                &self.cancel,
+            )
+            .await;
+            let e = match r {
+                Ok(chunk) => {
+                    self.logged_on = true;
+                    return Ok(chunk);
+                }
+                Err(e) => classify(&e),
+            };
+            // A 401 after this credential has already worked is a dropped
+            // NTLM connection, not a wrong password: a read is safe to
+            // repeat, once. The credential is not in doubt, so a second
+            // failure only makes WinRM unavailable.
+            let e = match e.kind {
+                FetchErrorKind::AuthFailed if self.logged_on && !retried => {
+                    retried = true;
+                    continue;
+                }
+                FetchErrorKind::AuthFailed if self.logged_on => {
+                    FetchError::new(FetchErrorKind::Unavailable, e.message)
+                }
+                _ => e,
+            };
+            if matches!(
+                e.kind,
+                FetchErrorKind::AuthFailed | FetchErrorKind::Unavailable
+            ) {
                 self.failed = Some(e.clone());
             }
-            e
-        })
+            return Err(e);
+        }
     }
 }
 
@@ -125,13 +159,19 @@ impl WinrmStream<'_> {
                 if c.size != self.size {
                     return Err(FetchError::new(
                         FetchErrorKind::Unreadable,
-                        format!("{}: the file changed size during the copy ({} -> {} bytes)", self.path, self.size, c.size),
+                        format!(
+                            "{}: the file changed size during the copy ({} -> {} bytes)",
+                            self.path, self.size, c.size
+                        ),
                     ));
                 }
                 if c.data.is_empty() && !c.eof {
                     return Err(FetchError::new(
                         FetchErrorKind::Unreadable,
-                        format!("{}: the host returned no data at offset {}", self.path, self.next),
+                        format!(
+                            "{}: the host returned no data at offset {}",
+                            self.path, self.next
+                        ),
                     ));
                 }
                 self.next += c.data.len() as u64;

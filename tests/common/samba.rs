@@ -77,7 +77,10 @@ impl Samba {
     /// Start a server, or skip (None) / fail under CI when it cannot run.
     pub fn start(test: &str, options: &SambaOptions) -> Option<Samba> {
         let Some(smbd) = find_program("smbd") else {
-            return skip_or_fail(test, "smbd not found (Debian package `samba`; scripts/test installs it)");
+            return skip_or_fail(
+                test,
+                "smbd not found (Debian package `samba`; scripts/test installs it)",
+            );
         };
         let Some(smbpasswd) = find_program("smbpasswd") else {
             return skip_or_fail(test, "smbpasswd not found (Debian package `samba`)");
@@ -90,7 +93,9 @@ impl Samba {
         };
         let dir = tempfile::tempdir().expect("temp dir");
         let s = dir.path();
-        for sub in ["private", "lock", "state", "cache", "pid", "ncalrpc", "log", "C"] {
+        for sub in [
+            "private", "lock", "state", "cache", "pid", "ncalrpc", "log", "C",
+        ] {
             std::fs::create_dir_all(s.join(sub)).expect("samba folder");
         }
         // smbd serves the share as `nobody`, who must traverse to it.
@@ -115,7 +120,11 @@ impl Samba {
             .write_all(format!("{PASSWORD}\n{PASSWORD}\n").as_bytes())
             .expect("password to smbpasswd");
         let out = passwd.wait_with_output().expect("smbpasswd runs");
-        assert!(out.status.success(), "smbpasswd failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "smbpasswd failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
 
         // A process group of its own (what `setsid smbd` gives): smbd
         // signals its process group when it stops, which must not be ours
@@ -151,7 +160,10 @@ impl Samba {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("smbd did not listen on {addr} within 20 s; log:\n{}", self.log());
+        panic!(
+            "smbd did not listen on {addr} within 20 s; log:\n{}",
+            self.log()
+        );
     }
 
     /// smbd's own output (for failure messages).
@@ -238,7 +250,11 @@ impl Drop for Samba {
 
 fn smb_conf(s: &Path, port: u16, options: &SambaOptions) -> String {
     let s = s.display();
-    let encrypt = if options.require_encryption { "   server smb encrypt = required\n" } else { "" };
+    let encrypt = if options.require_encryption {
+        "   server smb encrypt = required\n"
+    } else {
+        ""
+    };
     format!(
         "[global]
    server role = standalone server

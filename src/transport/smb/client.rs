@@ -215,7 +215,9 @@ impl SmbSession {
                 what,
             });
         }
-        Err(last.unwrap_or_else(|| SmbError::new(SmbErrorKind::ShareUnavailable, format!("{what}: no share"))))
+        Err(last.unwrap_or_else(|| {
+            SmbError::new(SmbErrorKind::ShareUnavailable, format!("{what}: no share"))
+        }))
     }
 }
 
@@ -267,7 +269,10 @@ mod tests {
     #[test]
     fn addresses_with_ports() {
         assert_eq!(socket_address("10.0.0.5", 445), "10.0.0.5:445");
-        assert_eq!(socket_address("ws01.corp.local", 4450), "ws01.corp.local:4450");
+        assert_eq!(
+            socket_address("ws01.corp.local", 4450),
+            "ws01.corp.local:4450"
+        );
         assert_eq!(socket_address("fe80::1", 445), "[fe80::1]:445");
     }
 

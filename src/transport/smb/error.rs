@@ -135,9 +135,10 @@ pub(crate) fn classify(err: &smb2::Error, step: Step, what: &str) -> SmbError {
                  restrictions (LocalAccountTokenFilterPolicy)"
             ),
         ),
-        (Step::Open | Step::Read, K::NotFound) => {
-            (SmbErrorKind::NotFound, format!("{what}: not found ({detail})"))
-        }
+        (Step::Open | Step::Read, K::NotFound) => (
+            SmbErrorKind::NotFound,
+            format!("{what}: not found ({detail})"),
+        ),
         (Step::Open | Step::Read, K::AccessDenied) => (
             SmbErrorKind::AccessDenied,
             format!("{what}: access denied ({detail})"),
@@ -162,7 +163,10 @@ pub(crate) fn classify(err: &smb2::Error, step: Step, what: &str) -> SmbError {
             SmbErrorKind::ShareUnavailable,
             format!("{what}: cannot connect to the share ({detail})"),
         ),
-        (_, _) => (SmbErrorKind::Protocol, format!("{what}: SMB error ({detail})")),
+        (_, _) => (
+            SmbErrorKind::Protocol,
+            format!("{what}: SMB error ({detail})"),
+        ),
     };
     SmbError::new(kind, message)
 }

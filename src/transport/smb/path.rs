@@ -47,7 +47,9 @@ impl RemotePath {
             .or_else(|| unified.strip_prefix(r"\\.\"))
             .unwrap_or(&unified);
         if rest.starts_with('\\') || rest.to_ascii_uppercase().starts_with(r"UNC\") {
-            return Err(fail("a network (UNC) path, not a path on the host's own drive"));
+            return Err(fail(
+                "a network (UNC) path, not a path on the host's own drive",
+            ));
         }
         let mut chars = rest.chars();
         let (Some(letter), Some(':')) = (chars.next(), chars.next()) else {
@@ -124,13 +126,23 @@ fn check_component(comp: &str) -> Result<(), String> {
         return Err("a name is longer than 255 characters".into());
     }
     if comp.contains(':') {
-        return Err("a name contains `:` (an alternate data stream), which SMB cannot open here".into());
+        return Err(
+            "a name contains `:` (an alternate data stream), which SMB cannot open here".into(),
+        );
     }
-    if let Some(c) = comp.chars().find(|c| c.is_control() || "<>\"|?*".contains(*c)) {
-        return Err(format!("a name contains {c:?}, which Windows forbids in file names"));
+    if let Some(c) = comp
+        .chars()
+        .find(|c| c.is_control() || "<>\"|?*".contains(*c))
+    {
+        return Err(format!(
+            "a name contains {c:?}, which Windows forbids in file names"
+        ));
     }
     if comp.ends_with('.') || comp.ends_with(' ') {
-        return Err("a name ends with a dot or space (Windows strips those, so it names another file)".into());
+        return Err(
+            "a name ends with a dot or space (Windows strips those, so it names another file)"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -145,8 +157,15 @@ mod tests {
         assert_eq!(p.drive(), 'C');
         assert_eq!(p.share_relative(), "Users/bob/AppData/Local/Xyzabc/abc.dll");
         assert_eq!(p.to_string(), r"C:\Users\bob\AppData\Local\Xyzabc\abc.dll");
-        for same in [r"\\?\C:\Users\bob\AppData\Local\Xyzabc\abc.dll", "C:/Users//bob/AppData/Local/Xyzabc/abc.dll"] {
-            assert_eq!(RemotePath::parse(same).unwrap().share_relative(), p.share_relative(), "{same}");
+        for same in [
+            r"\\?\C:\Users\bob\AppData\Local\Xyzabc\abc.dll",
+            "C:/Users//bob/AppData/Local/Xyzabc/abc.dll",
+        ] {
+            assert_eq!(
+                RemotePath::parse(same).unwrap().share_relative(),
+                p.share_relative(),
+                "{same}"
+            );
         }
     }
 
@@ -189,7 +208,12 @@ mod tests {
         let p = RemotePath::parse(r"c:\WINDOWS\System32\evil.dll").unwrap();
         assert_eq!(p.strip_prefix(&root).unwrap(), ["System32", "evil.dll"]);
         assert!(root.strip_prefix(&root).is_none());
-        assert!(RemotePath::parse(r"D:\Windows\x").unwrap().strip_prefix(&root).is_none());
+        assert!(
+            RemotePath::parse(r"D:\Windows\x")
+                .unwrap()
+                .strip_prefix(&root)
+                .is_none()
+        );
         assert_eq!(p.key(), r"c:\windows\system32\evil.dll");
     }
 }
