@@ -79,6 +79,15 @@ fn says_auth_rejected(msg: &str) -> bool {
         || lower.contains("logon failure")
 }
 
+/// Does this text report that an authenticated connection lost its NTLM
+/// session (winrm-rs: "HTTP 401 to a sealed ... request on an authenticated
+/// connection")? That is a lost connection, not a rejected credential: the
+/// credential had already been accepted on it, so it must not count toward
+/// lock-out, and only a request that is safe to resend may be retried.
+fn says_session_lost(msg: &str) -> bool {
+    msg.contains("on an authenticated connection")
+}
+
 /// Does this text report an HTTP 503 (service busy)?
 fn says_503(msg: &str) -> bool {
     msg.contains("HTTP 503") || msg.contains("503 Service Unavailable")
@@ -183,6 +192,9 @@ pub fn classify(err: &WinrmError, ctx: &ErrorContext<'_>) -> TransportError {
             None => protocol(err.to_string()),
         },
         WinrmError::AuthFailed(msg) if says_503(msg) => protocol(format!("service busy: {msg}")),
+        WinrmError::AuthFailed(msg) | WinrmError::Ntlm(NtlmError::InvalidMessage(msg)) if says_session_lost(msg) => {
+            protocol(format!("the connection lost its WinRM session mid-run: {msg}"))
+        }
         WinrmError::AuthFailed(msg) if says_auth_rejected(msg) => auth(msg.clone()),
         WinrmError::AuthFailed(msg) => protocol(msg.clone()),
         WinrmError::Ntlm(NtlmError::InvalidMessage(msg)) if says_auth_rejected(msg) => {
@@ -245,8 +257,9 @@ pub fn is_transient(err: &WinrmError, reached_before: bool) -> bool {
             Some(f) => is_transient_http(&f, reached_before),
             None => false,
         },
-        WinrmError::AuthFailed(msg) => says_503(msg),
-        WinrmError::Ntlm(NtlmError::InvalidMessage(msg)) => says_503(msg),
+        WinrmError::AuthFailed(msg) | WinrmError::Ntlm(NtlmError::InvalidMessage(msg)) => {
+            says_503(msg) || says_session_lost(msg)
+        }
         _ => false,
     }
 }
@@ -439,6 +452,21 @@ mod tests {
             classify_http(&slow, &ctx(Phase::Running)).kind(),
             ErrorKind::TimedOut
         );
+    }
+
+    #[test]
+    fn a_lost_session_is_not_a_rejected_credential_and_may_be_retried() {
+        let lost = WinrmError::Ntlm(NtlmError::InvalidMessage(
+            "HTTP 401 to a sealed NTLM request on an authenticated connection: the connection no longer \
+             carries the NTLM session"
+                .into(),
+        ));
+        assert!(is_transient(&lost, true));
+        let ctx = ErrorContext { address: "127.0.0.1", port: 5985, credential: "lab", phase: Phase::OpeningShell, elapsed: Duration::ZERO };
+        assert_eq!(classify(&lost, &ctx).kind(), ErrorKind::Protocol);
+        let rejected = WinrmError::AuthFailed("HTTP 401 Unauthorized".into());
+        assert_eq!(classify(&rejected, &ctx).kind(), ErrorKind::AuthFailed);
+        assert!(!is_transient(&rejected, true));
     }
 
     #[test]
