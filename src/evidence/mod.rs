@@ -30,3 +30,21 @@ pub use fetch::{FetchError, FetchErrorKind, FileFetcher, FileStream, Via};
 pub use manifest::{EvidenceReport, EvidenceRequest, MANIFEST_FORMAT, ManifestEntry, Verdict};
 pub use smb_fetcher::SmbFetcher;
 pub use winrm_fetcher::{DEFAULT_CHUNK_BYTES, WinrmFetcher};
+
+use crate::transport::HostTarget;
+use crate::transport::smb::{SmbCredential, SmbOptions};
+use tokio_util::sync::CancellationToken;
+
+/// The usual fetchers for one host: SMB through its admin shares, then
+/// WinRM through `target` (whose credential should be `smb_credential`'s).
+pub fn standard_fetchers(
+    target: &HostTarget,
+    smb_credential: SmbCredential,
+    smb: SmbOptions,
+    cancel: CancellationToken,
+) -> Vec<Box<dyn FileFetcher>> {
+    vec![
+        Box::new(SmbFetcher::new(&target.host.address, smb_credential, smb)),
+        Box::new(WinrmFetcher::new(target.clone(), cancel)),
+    ]
+}

@@ -26,6 +26,21 @@ pub struct SmbCredential {
     pub password: Zeroizing<String>,
 }
 
+impl SmbCredential {
+    /// The inventory credential `spec` with its resolved `password` (the
+    /// same account WinRM logs on with).
+    pub fn from_spec(
+        spec: &crate::inventory::CredentialSpec,
+        password: Zeroizing<String>,
+    ) -> SmbCredential {
+        SmbCredential {
+            user: spec.user.clone(),
+            domain: spec.domain.clone(),
+            password,
+        }
+    }
+}
+
 impl fmt::Debug for SmbCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmbCredential")
