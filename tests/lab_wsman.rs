@@ -474,11 +474,13 @@ async fn ten_thousand_hosts_listen_in_one_process() {
     let started = Instant::now();
     let lab = start(hosts).await;
     let bound = started.elapsed();
-    // Small per host: no buffers, no threads (other tests share the
-    // process, so this is a loose bound).
+    // Each host carries its simulated Windows state (about 40 KB) besides
+    // its listener; the figure is measured by bench/lab-scale.sh. This is
+    // only a sanity bound (other tests share the process): the 10,000-host
+    // lab must stay under the 1.5 GB the lab is designed for.
     let grown_mib = resident_kib().saturating_sub(rss_before) / 1024;
     eprintln!("10,000 hosts: bound in {bound:?}, resident memory +{grown_mib} MiB");
-    assert!(grown_mib < 256, "10,000 idle hosts took {grown_mib} MiB");
+    assert!(grown_mib < 1536, "10,000 idle hosts took {grown_mib} MiB");
     // Connections to hosts across the range are answered.
     for last in ["127.32.0.1", "127.32.19.136", "127.32.39.16"] {
         assert_eq!(
