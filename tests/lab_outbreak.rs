@@ -11,9 +11,9 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use cauterize::lab::Lab;
 use cauterize::lab::outbreak::{Power, smb};
 use cauterize::lab::scenario::{self, Scenario};
-use cauterize::lab::Lab;
 
 /// examples/lab/outbreak.yml moved to `base`, lab time at `speed`.
 fn outbreak(base: &str, speed: f64) -> Scenario {
@@ -28,7 +28,12 @@ fn outbreak(base: &str, speed: f64) -> Scenario {
 
 /// Hosts with a live loader, by ground truth.
 fn infected(lab: &Lab) -> BTreeSet<String> {
-    lab.spec().hosts.iter().map(|h| h.name.clone()).filter(|n| lab.truth(n).infected()).collect()
+    lab.spec()
+        .hosts
+        .iter()
+        .map(|h| h.name.clone())
+        .filter(|n| lab.truth(n).infected())
+        .collect()
 }
 
 /// Wait until lab time has advanced `lab_secs` from `from`.
@@ -44,7 +49,11 @@ async fn without_intervention_the_infection_grows() {
     let lab = Lab::start_world(s.spec, s.world).await.expect("lab starts");
     let t0 = lab.now();
     let first = infected(&lab);
-    assert!((80..=110).contains(&first.len()), "about a fifth infected at start: {}", first.len());
+    assert!(
+        (80..=110).contains(&first.len()),
+        "about a fifth infected at start: {}",
+        first.len()
+    );
     until_lab(&lab, t0, 3 * 3600).await;
     let later = infected(&lab);
     assert!(first.is_subset(&later), "nothing cleans itself");
@@ -56,9 +65,16 @@ async fn without_intervention_the_infection_grows() {
         lab.outbreak()
     );
     // Spread is recorded on the host it reached.
-    let spread = later.difference(&first).next().map(|n| lab.truth(n)).expect("a newly infected host");
+    let spread = later
+        .difference(&first)
+        .next()
+        .map(|n| lab.truth(n))
+        .expect("a newly infected host");
     assert!(
-        spread.infections.iter().any(|i| matches!(i.origin, cauterize::lab::malware::Origin::Spread { .. })),
+        spread
+            .infections
+            .iter()
+            .any(|i| matches!(i.origin, cauterize::lab::malware::Origin::Spread { .. })),
         "{:?}",
         spread.infections
     );
@@ -72,7 +88,9 @@ async fn smb_blocked_on_every_host_stops_the_spread() {
     let lab = Lab::start_world(s.spec, s.world).await.expect("lab starts");
     let names: Vec<String> = lab.spec().hosts.iter().map(|h| h.name.clone()).collect();
     for n in &names {
-        lab.with_host(n, |state| smb::block_smb(state, "Cauterize containment", &[]));
+        lab.with_host(n, |state| {
+            smb::block_smb(state, "Cauterize containment", &[])
+        });
     }
     assert!(names.iter().all(|n| lab.truth(n).smb_blocked));
     assert_eq!(lab.census().contained, names.len());
@@ -84,7 +102,12 @@ async fn smb_blocked_on_every_host_stops_the_spread() {
     let blocked = lab.outbreak().blocked.load(Ordering::Relaxed);
     until_lab(&lab, t1, 3 * 3600).await;
     let after = infected(&lab);
-    assert_eq!(lab.outbreak().spreads.load(Ordering::Relaxed), spreads, "{}", lab.outbreak());
+    assert_eq!(
+        lab.outbreak().spreads.load(Ordering::Relaxed),
+        spreads,
+        "{}",
+        lab.outbreak()
+    );
     assert_eq!(after, before, "no host infected after SMB was blocked");
     assert!(
         lab.outbreak().blocked.load(Ordering::Relaxed) > blocked + 50,
@@ -130,33 +153,52 @@ async fn becomes(addr: SocketAddr, accepting: bool, wall: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_refuse_winrm_while_off_and_answer_once_booted() {
-    let s = scenario::parse_scenario(POWER, Path::new("power.yml")).unwrap_or_else(|e| panic!("{e}"));
+    let s =
+        scenario::parse_scenario(POWER, Path::new("power.yml")).unwrap_or_else(|e| panic!("{e}"));
     let addr = |i: usize| SocketAddr::new(s.spec.hosts[i].address.into(), s.spec.hosts[i].port);
     let (on, late, hang) = (addr(0), addr(1), addr(2));
-    let lab = Lab::start_world(s.spec.clone(), s.world.clone()).await.expect("lab starts");
+    let lab = Lab::start_world(s.spec.clone(), s.world.clone())
+        .await
+        .expect("lab starts");
 
     // Off at start; one lab hour (a wall second) later it boots, and WinRM
     // answers 30 lab seconds after that.
     assert!(refuses(late).await, "off at start");
-    assert!(matches!(lab.truth("LATE-1").power, Power::Down { until: Some(_) }));
-    assert!(becomes(late, true, Duration::from_secs(10)).await, "it came online");
+    assert!(matches!(
+        lab.truth("LATE-1").power,
+        Power::Down { until: Some(_) }
+    ));
+    assert!(
+        becomes(late, true, Duration::from_secs(10)).await,
+        "it came online"
+    );
     assert_eq!(lab.truth("LATE-1").power, Power::Up);
 
     // A reboot: refused at once, back after ten lab minutes.
     assert!(!refuses(on).await);
     let boots = lab.truth("ON-1").boot_count;
     lab.request_reboot("ON-1").expect("a running host reboots");
-    assert!(becomes(on, false, Duration::from_secs(1)).await, "down while rebooting");
-    assert!(becomes(on, true, Duration::from_secs(10)).await, "back after its down time");
+    assert!(
+        becomes(on, false, Duration::from_secs(1)).await,
+        "down while rebooting"
+    );
+    assert!(
+        becomes(on, true, Duration::from_secs(10)).await,
+        "back after its down time"
+    );
     assert_eq!(lab.truth("ON-1").boot_count, boots + 1);
 
     // A reboot that hangs never comes back.
-    lab.request_reboot("HANG-1").expect("a running host reboots");
+    lab.request_reboot("HANG-1")
+        .expect("a running host reboots");
     assert!(becomes(hang, false, Duration::from_secs(1)).await);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(refuses(hang).await, "still down an hour and a half later");
     assert_eq!(lab.truth("HANG-1").power, Power::Hung);
-    assert!(lab.request_reboot("HANG-1").is_err(), "a hung host takes no reboot request");
+    assert!(
+        lab.request_reboot("HANG-1").is_err(),
+        "a hung host takes no reboot request"
+    );
     lab.stop().await;
 }
 
@@ -165,14 +207,29 @@ fn the_same_seed_builds_the_same_network() {
     let a = outbreak("127.73.0.1", 60.0);
     let b = outbreak("127.73.0.1", 60.0);
     assert_eq!(a.world, b.world);
-    let infected_at_start: Vec<usize> =
-        a.world.hosts.iter().enumerate().filter(|(_, w)| !w.infections.is_empty()).map(|(i, _)| i).collect();
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/outbreak.yml"))
-        .unwrap_or_default()
-        .replace("seed: 7", "seed: 8");
-    let c = scenario::parse_scenario(&text, Path::new("outbreak.yml")).unwrap_or_else(|e| panic!("{e}"));
-    let other: Vec<usize> =
-        c.world.hosts.iter().enumerate().filter(|(_, w)| !w.infections.is_empty()).map(|(i, _)| i).collect();
+    let infected_at_start: Vec<usize> = a
+        .world
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| !w.infections.is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/outbreak.yml"),
+    )
+    .unwrap_or_default()
+    .replace("seed: 7", "seed: 8");
+    let c = scenario::parse_scenario(&text, Path::new("outbreak.yml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let other: Vec<usize> = c
+        .world
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| !w.infections.is_empty())
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(infected_at_start.len(), other.len());
     assert_ne!(infected_at_start, other, "another seed picks other hosts");
 }

@@ -92,7 +92,7 @@ pub struct LabSettings {
 
 impl Default for LabSettings {
     fn default() -> Self {
-        LabSettings { speed: 1.0, seed: 1, start: LabTime::EPOCH, step_every: Duration::from_millis(250) }
+        LabSettings { speed: 1.0, seed: 1, start: LabTime::EPOCH, step_every: Duration::from_secs(1) }
     }
 }
 

@@ -2,15 +2,27 @@
 //! (`HostState::baseline`) from its WinRM-level spec and its world spec,
 //! then the look-alike products the scenario installs. Hosts are built on
 //! all cores; each is deterministic in the lab seed and its name, so the
-//! result does not depend on the thread count.
+//! result does not depend on the thread count. In a lab where nothing is
+//! infected, hosts are built on first use ([`deferrable`]), so a large
+//! plain lab costs little until it is used.
 
 use crate::lab::outbreak::{NetHost, smb};
 use crate::lab::spec::{HostSpec, HostWorld, LabSettings};
 use crate::lab::world::{BaselineSpec, HostState, LabTime, benign};
 
 /// One host's clean state as its specs describe, observed at `now`.
-pub fn host_state(spec: &HostSpec, world: &HostWorld, lab: &LabSettings, now: LabTime) -> HostState {
-    let mut b = BaselineSpec::new(&spec.name, spec.os.to_world(world.arch), world.role, world.users.clone());
+pub fn host_state(
+    spec: &HostSpec,
+    world: &HostWorld,
+    lab: &LabSettings,
+    now: LabTime,
+) -> HostState {
+    let mut b = BaselineSpec::new(
+        &spec.name,
+        spec.os.to_world(world.arch),
+        world.role,
+        world.users.clone(),
+    );
     b.domain = spec.domain.clone();
     b.address = spec.address;
     b.local_admin_password = world.local_admin_password.clone();
@@ -38,10 +50,39 @@ fn install_benign(state: &mut HostState, world: &HostWorld, now: LabTime) {
     }
 }
 
-/// Every host's state, in order, built on all cores.
-pub fn host_states(specs: &[HostSpec], worlds: &[HostWorld], lab: &LabSettings) -> Vec<HostState> {
+/// Whether a host may be built on first use rather than at start: nothing
+/// in the lab is infected (so nothing can reach it before it is used) and
+/// it is up at start. Its state is then built exactly as at start.
+pub fn deferrable(spec: &HostSpec, world: &HostWorld, lab_infected: bool) -> bool {
+    !lab_infected
+        && world.online_after_secs.is_none()
+        && spec.fault != crate::lab::spec::HostFault::Down
+}
+
+/// A stand-in for a deferred host: its identity only.
+pub fn stand_in(spec: &HostSpec, world: &HostWorld, now: LabTime) -> HostState {
+    HostState::empty(
+        &spec.name,
+        &spec.domain,
+        spec.address,
+        world.role,
+        spec.os.to_world(world.arch),
+        now,
+    )
+}
+
+/// Every host's state, in order, built on all cores (stand-ins where
+/// `defer` says so).
+pub fn host_states(
+    specs: &[HostSpec],
+    worlds: &[HostWorld],
+    lab: &LabSettings,
+    defer: &[bool],
+) -> Vec<HostState> {
     let n = specs.len().min(worlds.len());
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 16);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .clamp(1, 16);
     let chunk = n.div_ceil(threads).max(1);
     let now = lab.start;
     let mut out: Vec<HostState> = Vec::with_capacity(n);
@@ -49,8 +90,21 @@ pub fn host_states(specs: &[HostSpec], worlds: &[HostWorld], lab: &LabSettings) 
         let handles: Vec<_> = specs[..n]
             .chunks(chunk)
             .zip(worlds[..n].chunks(chunk))
-            .map(|(s, w)| {
-                scope.spawn(move || s.iter().zip(w).map(|(s, w)| host_state(s, w, lab, now)).collect::<Vec<_>>())
+            .zip(defer[..n].chunks(chunk))
+            .map(|((s, w), d)| {
+                scope.spawn(move || {
+                    s.iter()
+                        .zip(w)
+                        .zip(d)
+                        .map(|((s, w), &d)| {
+                            if d {
+                                stand_in(s, w, now)
+                            } else {
+                                host_state(s, w, lab, now)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         for h in handles {
@@ -63,12 +117,17 @@ pub fn host_states(specs: &[HostSpec], worlds: &[HostWorld], lab: &LabSettings) 
     out
 }
 
+/// Network-level settings of the host's own state (SMB open inbound).
+pub fn network_settings(state: &mut HostState, world: &HostWorld) {
+    if world.smb_open {
+        smb::open_smb(state);
+    }
+}
+
 /// The network's view of a built host (up; see [`power_off_at_start`]):
 /// reboot behaviour, SMB exposure, credentials to harvest.
 pub fn net_host(mut state: HostState, world: &HostWorld) -> NetHost {
-    if world.smb_open {
-        smb::open_smb(&mut state);
-    }
+    network_settings(&mut state, world);
     let mut h = NetHost::new(state);
     h.reboot_down_secs = world.reboot_down_secs;
     h.winrm_delay_secs = world.winrm_delay_secs;

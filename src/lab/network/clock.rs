@@ -19,8 +19,16 @@ impl LabClock {
     /// A clock reading `start` now and running `speed` times faster than
     /// wall time (speeds below 0.001 are taken as 0.001).
     pub fn new(start: LabTime, speed: f64) -> LabClock {
-        let speed = if speed.is_finite() { speed.max(0.001) } else { 1.0 };
-        LabClock { start, speed, wall_start: Instant::now() }
+        let speed = if speed.is_finite() {
+            speed.max(0.001)
+        } else {
+            1.0
+        };
+        LabClock {
+            start,
+            speed,
+            wall_start: Instant::now(),
+        }
     }
 
     /// Lab time now.
@@ -62,7 +70,10 @@ mod tests {
     #[test]
     fn lab_time_runs_at_its_speed() {
         let c = LabClock::new(LabTime::EPOCH, 60.0);
-        assert_eq!(c.at(Duration::from_secs(60)), LabTime::EPOCH.plus_secs(3600));
+        assert_eq!(
+            c.at(Duration::from_secs(60)),
+            LabTime::EPOCH.plus_secs(3600)
+        );
         assert_eq!(c.wall_for(3600), Duration::from_secs(60));
         assert!(c.now() >= LabTime::EPOCH);
         assert_eq!(LabClock::new(LabTime::EPOCH, f64::NAN).speed(), 1.0);

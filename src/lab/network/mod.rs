@@ -19,6 +19,9 @@ pub mod clock;
 pub mod runner;
 pub mod truth;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -36,6 +39,10 @@ pub use truth::{HostTruth, InfectionRecord};
 pub struct Hosts {
     pub hosts: Vec<NetHost>,
     pub engine: Engine,
+    /// Hosts still stand-ins, to be built on first use.
+    deferred: Vec<bool>,
+    /// How many are.
+    deferred_left: usize,
 }
 
 /// Counts over the network at one lab time.
@@ -56,6 +63,9 @@ pub struct Census {
 /// The shared network.
 pub struct Network {
     clock: LabClock,
+    /// What deferred hosts are built from.
+    specs: LabSpec,
+    worlds: WorldSpec,
     inner: Mutex<Hosts>,
     /// Per host: whether WinRM answers (true: up).
     power: Vec<watch::Sender<bool>>,
@@ -69,7 +79,15 @@ impl Network {
     /// boots then), and start the clock.
     pub fn build(spec: &LabSpec, world: &WorldSpec) -> Network {
         let start = world.lab.start;
-        let states = build::host_states(&spec.hosts, &world.hosts, &world.lab);
+        let infected = world.hosts.iter().any(|w| !w.infections.is_empty());
+        let deferred: Vec<bool> = spec
+            .hosts
+            .iter()
+            .zip(&world.hosts)
+            .map(|(s, w)| build::deferrable(s, w, infected))
+            .collect();
+        let deferred_left = deferred.iter().filter(|d| **d).count();
+        let states = build::host_states(&spec.hosts, &world.hosts, &world.lab, &deferred);
         let mut hosts: Vec<NetHost> = states
             .into_iter()
             .zip(&world.hosts)
@@ -84,11 +102,26 @@ impl Network {
         for ((h, s), w) in hosts.iter_mut().zip(&spec.hosts).zip(&world.hosts) {
             build::power_off_at_start(h, s, w, start);
         }
-        let power = hosts.iter().map(|h| watch::Sender::new(h.power.accepts_winrm())).collect();
-        let by_name = spec.hosts.iter().enumerate().map(|(i, h)| (h.name.to_lowercase(), i)).collect();
+        let power = hosts
+            .iter()
+            .map(|h| watch::Sender::new(h.power.accepts_winrm()))
+            .collect();
+        let by_name = spec
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.name.to_lowercase(), i))
+            .collect();
         Network {
             clock: LabClock::new(start, world.lab.speed),
-            inner: Mutex::new(Hosts { hosts, engine }),
+            inner: Mutex::new(Hosts {
+                hosts,
+                engine,
+                deferred,
+                deferred_left,
+            }),
+            specs: spec.clone(),
+            worlds: world.clone(),
             power,
             by_name,
         }
@@ -133,6 +166,7 @@ impl Network {
     pub fn with_host<R>(&self, index: usize, f: impl FnOnce(&mut HostState, LabTime) -> R) -> R {
         let now = self.now();
         let mut hosts = self.lock();
+        self.materialize(&mut hosts, index);
         f(&mut hosts.hosts[index].state, now)
     }
 
@@ -141,30 +175,72 @@ impl Network {
     pub fn with_all<R>(&self, f: impl FnOnce(&mut Hosts, LabTime) -> R) -> R {
         let now = self.now();
         let mut hosts = self.lock();
+        for i in 0..hosts.hosts.len() {
+            self.materialize(&mut hosts, i);
+        }
         let r = f(&mut hosts, now);
         self.publish_power(&hosts.hosts);
         r
     }
 
-    /// Advance the outbreak to lab time now.
+    /// Advance the outbreak to lab time now. Hosts not built yet stay
+    /// stand-ins: nothing can reach them (no loader runs in the lab unless
+    /// one was planted through [`with_all`](Self::with_all), which builds
+    /// them all).
     pub fn step(&self) -> Vec<Event> {
-        self.with_all(|h, now| h.engine.step(&mut h.hosts, now))
+        let now = self.now();
+        let mut h = self.lock();
+        let h = &mut *h;
+        let events = h.engine.step(&mut h.hosts, now);
+        self.publish_power(&h.hosts);
+        events
     }
 
     /// Reboot host `index` now (its loaders' shutdown hooks run, it is off
     /// for its reboot time, then boots; or it hangs).
     pub fn request_reboot(&self, index: usize) -> Result<Vec<Event>, RebootError> {
-        self.with_all(|h, now| h.engine.request_reboot(&mut h.hosts, index, now))
+        let now = self.now();
+        let mut h = self.lock();
+        if index < h.hosts.len() {
+            self.materialize(&mut h, index);
+        }
+        let h = &mut *h;
+        let r = h.engine.request_reboot(&mut h.hosts, index, now);
+        self.publish_power(&h.hosts);
+        r
+    }
+
+    /// Build host `index` if it is still a stand-in (as it would have been
+    /// at the start).
+    fn materialize(&self, hosts: &mut Hosts, index: usize) {
+        if hosts.deferred_left == 0 || !hosts.deferred[index] {
+            return;
+        }
+        let (spec, world) = (&self.specs.hosts[index], &self.worlds.hosts[index]);
+        let mut state = build::host_state(spec, world, &self.worlds.lab, self.clock.start());
+        build::network_settings(&mut state, world);
+        hosts.hosts[index].state = state;
+        hosts.deferred[index] = false;
+        hosts.deferred_left -= 1;
     }
 
     /// Counts over all hosts now.
     pub fn census(&self) -> Census {
         let now = self.now();
         let hosts = self.lock();
-        let mut c = Census { now, hosts: hosts.hosts.len(), ..Census::default() };
-        for h in &hosts.hosts {
+        let mut c = Census {
+            now,
+            hosts: hosts.hosts.len(),
+            ..Census::default()
+        };
+        for (i, h) in hosts.hosts.iter().enumerate() {
             if !h.power.accepts_winrm() {
                 c.down += 1;
+            }
+            if hosts.deferred[i] {
+                // Not built yet: a clean install, SMB not blocked.
+                c.clean += 1;
+                continue;
             }
             if h.is_infected() {
                 c.infected += 1;
@@ -181,7 +257,8 @@ impl Network {
     /// Ground truth about host `index`.
     pub fn truth(&self, index: usize) -> HostTruth {
         let now = self.now();
-        let hosts = self.lock();
+        let mut hosts = self.lock();
+        self.materialize(&mut hosts, index);
         truth::of(&hosts.hosts[index], now)
     }
 
@@ -206,7 +283,9 @@ impl Network {
 /// Power a spec gives a host at the start.
 pub fn initial_power(fault: HostFault, online_after_secs: Option<u64>, start: LabTime) -> Power {
     match (fault, online_after_secs) {
-        (_, Some(secs)) => Power::Down { until: Some(start.plus_secs(secs as i64)) },
+        (_, Some(secs)) => Power::Down {
+            until: Some(start.plus_secs(secs as i64)),
+        },
         (HostFault::Down, None) => Power::Down { until: None },
         _ => Power::Up,
     }
@@ -214,7 +293,10 @@ pub fn initial_power(fault: HostFault, online_after_secs: Option<u64>, start: La
 
 impl std::fmt::Debug for Network {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Network").field("hosts", &self.len()).field("clock", &self.clock).finish()
+        f.debug_struct("Network")
+            .field("hosts", &self.len())
+            .field("clock", &self.clock)
+            .finish()
     }
 }
 
@@ -229,9 +311,14 @@ pub struct HostRef {
 impl HostRef {
     /// A network of this one host alone (unit tests of the endpoint).
     pub fn standalone(host: &super::spec::HostSpec) -> HostRef {
-        let spec = LabSpec { hosts: vec![host.clone()] };
+        let spec = LabSpec {
+            hosts: vec![host.clone()],
+        };
         let world = WorldSpec::derived(&spec, Default::default());
-        HostRef { network: std::sync::Arc::new(Network::build(&spec, &world)), index: 0 }
+        HostRef {
+            network: std::sync::Arc::new(Network::build(&spec, &world)),
+            index: 0,
+        }
     }
 
     /// Run `f` on the host's state at lab time now.

@@ -1,5 +1,5 @@
 //! The outbreak as lab time passes: a task steps the engine to the lab
-//! clock every few hundred milliseconds of wall time, and keeps running
+//! clock every second of wall time (`lab: {step}`), and keeps running
 //! totals of what happened (spreads, blocked attempts, reboots) for
 //! summaries.
 

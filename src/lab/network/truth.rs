@@ -103,7 +103,11 @@ pub fn of(host: &NetHost, now: LabTime) -> HostTruth {
         infections: host
             .infections
             .iter()
-            .map(|i| InfectionRecord { at: i.infected_at, family: i.family, origin: i.origin.clone() })
+            .map(|i| InfectionRecord {
+                at: i.infected_at,
+                family: i.family,
+                origin: i.origin.clone(),
+            })
             .collect(),
     }
 }

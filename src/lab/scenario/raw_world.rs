@@ -17,7 +17,7 @@ pub struct RawLab {
     /// Lab seconds per wall second.
     pub speed: Option<Spanned<Scalar>>,
     pub seed: Option<u64>,
-    /// Wall time between outbreak steps (`250ms`).
+    /// Wall time between outbreak steps (`1s`).
     pub step: Option<Spanned<Scalar>>,
 }
 
@@ -146,11 +146,23 @@ impl RawWorld {
             os_mix: self.os_mix.clone().or_else(|| d.os_mix.clone()),
             infected: self.infected.clone().or_else(|| d.infected.clone()),
             benign: self.benign.clone().or_else(|| d.benign.clone()),
-            local_admin_password: self.local_admin_password.clone().or_else(|| d.local_admin_password.clone()),
-            ms17_010_unpatched: self.ms17_010_unpatched.clone().or_else(|| d.ms17_010_unpatched.clone()),
-            domain_admin_logged_on: self.domain_admin_logged_on.clone().or_else(|| d.domain_admin_logged_on.clone()),
+            local_admin_password: self
+                .local_admin_password
+                .clone()
+                .or_else(|| d.local_admin_password.clone()),
+            ms17_010_unpatched: self
+                .ms17_010_unpatched
+                .clone()
+                .or_else(|| d.ms17_010_unpatched.clone()),
+            domain_admin_logged_on: self
+                .domain_admin_logged_on
+                .clone()
+                .or_else(|| d.domain_admin_logged_on.clone()),
             smb_open: self.smb_open.or(d.smb_open),
-            offline_until: self.offline_until.clone().or_else(|| d.offline_until.clone()),
+            offline_until: self
+                .offline_until
+                .clone()
+                .or_else(|| d.offline_until.clone()),
             reboot_down: self.reboot_down.clone().or_else(|| d.reboot_down.clone()),
             reboot_hangs: self.reboot_hangs.or(d.reboot_hangs),
             winrm_delay: self.winrm_delay.clone().or_else(|| d.winrm_delay.clone()),

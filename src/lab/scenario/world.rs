@@ -8,9 +8,9 @@
 //! seed, the group's position and the key, so a scenario always builds the
 //! same network.
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use serde_saphyr::{Location, Spanned};
 
 use super::build::{BuildError, at};
@@ -31,10 +31,19 @@ pub const PRODUCT_NAMES: &[(&str, BenignProduct)] = &[
     ("google_update", BenignProduct::GoogleUpdate),
     ("edge_update", BenignProduct::EdgeUpdate),
     ("adobe_acrobat_update", BenignProduct::AdobeAcrobatUpdate),
-    ("logitech_download_assistant", BenignProduct::LogitechDownloadAssistant),
+    (
+        "logitech_download_assistant",
+        BenignProduct::LogitechDownloadAssistant,
+    ),
     ("lenovo_spectrum", BenignProduct::LenovoSpectrum),
-    ("windows_update_run_once", BenignProduct::WindowsUpdateRunOnce),
-    ("firefox_default_browser_agent", BenignProduct::FirefoxDefaultBrowserAgent),
+    (
+        "windows_update_run_once",
+        BenignProduct::WindowsUpdateRunOnce,
+    ),
+    (
+        "firefox_default_browser_agent",
+        BenignProduct::FirefoxDefaultBrowserAgent,
+    ),
 ];
 
 /// `lab:` with meaning.
@@ -43,15 +52,29 @@ pub fn lab_settings(raw: Option<&RawLab>) -> Result<LabSettings, BuildError> {
     let Some(raw) = raw else { return Ok(lab) };
     if let Some(s) = &raw.speed {
         let v = number(&s.value).filter(|v| *v >= 0.001 && *v <= 1_000_000.0);
-        lab.speed = v.ok_or_else(|| at(&s.referenced, "speed", format!("`{}` is not a speed between 0.001 and 1000000 (lab seconds per wall second)", s.value)))?;
+        lab.speed = v.ok_or_else(|| {
+            at(
+                &s.referenced,
+                "speed",
+                format!(
+                    "`{}` is not a speed between 0.001 and 1000000 (lab seconds per wall second)",
+                    s.value
+                ),
+            )
+        })?;
     }
     if let Some(seed) = raw.seed {
         lab.seed = seed;
     }
     if let Some(s) = &raw.step {
-        let d = presets::parse_duration(&s.value.to_string()).map_err(|m| at(&s.referenced, "step", m))?;
+        let d = presets::parse_duration(&s.value.to_string())
+            .map_err(|m| at(&s.referenced, "step", m))?;
         if d.as_millis() < 10 {
-            return Err(at(&s.referenced, "step", "an outbreak step every less than 10ms would only burn CPU".into()));
+            return Err(at(
+                &s.referenced,
+                "step",
+                "an outbreak step every less than 10ms would only burn CPU".into(),
+            ));
         }
         lab.step_every = d;
     }
@@ -69,11 +92,20 @@ pub fn group_worlds(
     seed: u64,
 ) -> Result<Vec<HostWorld>, BuildError> {
     let n = hosts.len();
-    let rng = |key: u64| StdRng::seed_from_u64(seed ^ (group as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F));
+    let rng = |key: u64| {
+        StdRng::seed_from_u64(
+            seed ^ (group as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+        )
+    };
     if let Some(mix) = &w.os_mix {
         os_mix(mix, hosts, explicit_max_shells, &mut rng(1))?;
     }
-    let mut worlds: Vec<HostWorld> = hosts.iter().enumerate().map(|(i, h)| HostWorld::derived(h, first_index + i)).collect();
+    let mut worlds: Vec<HostWorld> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| HostWorld::derived(h, first_index + i))
+        .collect();
     if let Some(r) = &w.role {
         let role = role(r.value);
         for world in worlds.iter_mut() {
@@ -88,9 +120,15 @@ pub fn group_worlds(
     }
     if let Some(p) = &w.local_admin_password {
         if p.value.is_empty() {
-            return Err(at(&p.referenced, "local_admin_password", "the password is empty".into()));
+            return Err(at(
+                &p.referenced,
+                "local_admin_password",
+                "the password is empty".into(),
+            ));
         }
-        worlds.iter_mut().for_each(|h| h.local_admin_password = p.value.clone());
+        worlds
+            .iter_mut()
+            .for_each(|h| h.local_admin_password = p.value.clone());
     }
     if let Some(s) = &w.ms17_010_unpatched {
         for i in pick(n, s, "ms17_010_unpatched", &mut rng(2))? {
@@ -107,7 +145,9 @@ pub fn group_worlds(
     }
     if let Some(d) = &w.offline_until {
         let secs = secs(d, "offline_until")?;
-        worlds.iter_mut().for_each(|h| h.online_after_secs = Some(secs));
+        worlds
+            .iter_mut()
+            .for_each(|h| h.online_after_secs = Some(secs));
     }
     if let Some(d) = &w.reboot_down {
         let secs = secs(d, "reboot_down")?;
@@ -151,7 +191,13 @@ fn number(s: &Scalar) -> Option<f64> {
 fn percent(s: &Scalar, loc: &Location, field: &str) -> Result<f64, BuildError> {
     number(s)
         .filter(|p| (0.0..=100.0).contains(p))
-        .ok_or_else(|| at(loc, field, format!("`{s}` is not a percentage from 0 to 100")))
+        .ok_or_else(|| {
+            at(
+                loc,
+                field,
+                format!("`{s}` is not a percentage from 0 to 100"),
+            )
+        })
 }
 
 fn secs(d: &Spanned<Scalar>, field: &str) -> Result<u64, BuildError> {
@@ -161,12 +207,26 @@ fn secs(d: &Spanned<Scalar>, field: &str) -> Result<u64, BuildError> {
 }
 
 /// How many of `n` hosts a percentage or count means.
-fn share_count(n: usize, percent_of: Option<f64>, count: Option<u64>, loc: &Location, field: &str) -> Result<usize, BuildError> {
+fn share_count(
+    n: usize,
+    percent_of: Option<f64>,
+    count: Option<u64>,
+    loc: &Location,
+    field: &str,
+) -> Result<usize, BuildError> {
     match (percent_of, count) {
         (Some(p), None) => Ok(((n as f64) * p / 100.0).round() as usize),
         (None, Some(c)) if c as usize <= n => Ok(c as usize),
-        (None, Some(c)) => Err(at(loc, field, format!("count {c} is more than the group's {n} hosts"))),
-        _ => Err(at(loc, field, "give `percent` or `count`, one of them".into())),
+        (None, Some(c)) => Err(at(
+            loc,
+            field,
+            format!("count {c} is more than the group's {n} hosts"),
+        )),
+        _ => Err(at(
+            loc,
+            field,
+            "give `percent` or `count`, one of them".into(),
+        )),
     }
 }
 
@@ -178,11 +238,22 @@ fn choose(n: usize, k: usize, rng: &mut StdRng) -> Vec<usize> {
     all
 }
 
-fn pick(n: usize, s: &Spanned<RawShare>, field: &str, rng: &mut StdRng) -> Result<Vec<usize>, BuildError> {
+fn pick(
+    n: usize,
+    s: &Spanned<RawShare>,
+    field: &str,
+    rng: &mut StdRng,
+) -> Result<Vec<usize>, BuildError> {
     let k = match &s.value {
         RawShare::All(true) => n,
         RawShare::All(false) => 0,
-        RawShare::Percent(p) => share_count(n, Some(percent(p, &s.referenced, field)?), None, &s.referenced, field)?,
+        RawShare::Percent(p) => share_count(
+            n,
+            Some(percent(p, &s.referenced, field)?),
+            None,
+            &s.referenced,
+            field,
+        )?,
         RawShare::Count(c) => share_count(n, None, Some(*c), &s.referenced, field)?,
     };
     Ok(choose(n, k, rng))
@@ -200,21 +271,40 @@ fn os_mix(
     let mut parts = Vec::new();
     for (name, p) in &mix.value {
         let os = presets::preset(name).ok_or_else(|| {
-            at(loc, "os_mix", format!("unknown OS preset `{name}`; expected one of: {}", presets::PRESET_NAMES.join(", ")))
+            at(
+                loc,
+                "os_mix",
+                format!(
+                    "unknown OS preset `{name}`; expected one of: {}",
+                    presets::PRESET_NAMES.join(", ")
+                ),
+            )
         })?;
         parts.push((os, percent(p, loc, "os_mix")?));
     }
     let total: f64 = parts.iter().map(|(_, p)| p).sum();
     if total > 100.0 + 1e-9 {
-        return Err(at(loc, "os_mix", format!("the shares add up to {total}%, more than 100%")));
+        return Err(at(
+            loc,
+            "os_mix",
+            format!("the shares add up to {total}%, more than 100%"),
+        ));
     }
     let n = hosts.len();
     let exact: Vec<f64> = parts.iter().map(|(_, p)| n as f64 * p / 100.0).collect();
     let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
     let target = (n as f64 * total / 100.0).round() as usize;
     let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
-    for &i in order.iter().cycle().take(target.saturating_sub(counts.iter().sum())) {
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
+    for &i in order
+        .iter()
+        .cycle()
+        .take(target.saturating_sub(counts.iter().sum()))
+    {
         counts[i] += 1;
     }
     let order = choose(n, n, rng);
@@ -230,25 +320,60 @@ fn os_mix(
     Ok(())
 }
 
-fn benign(b: &Spanned<super::raw_world::RawBenign>, worlds: &mut [HostWorld], rng: &mut StdRng) -> Result<(), BuildError> {
+fn benign(
+    b: &Spanned<super::raw_world::RawBenign>,
+    worlds: &mut [HostWorld],
+    rng: &mut StdRng,
+) -> Result<(), BuildError> {
     let loc = &b.referenced;
     let b = &b.value;
     let mut products = Vec::new();
     for name in &b.products.value {
-        let p = PRODUCT_NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.trim())).map(|(_, p)| *p);
+        let p = PRODUCT_NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(_, p)| *p);
         let names: Vec<&str> = PRODUCT_NAMES.iter().map(|(n, _)| *n).collect();
         products.push(p.ok_or_else(|| {
-            at(&b.products.referenced, "products", format!("unknown product `{name}`; expected one of: {}", names.join(", ")))
+            at(
+                &b.products.referenced,
+                "products",
+                format!(
+                    "unknown product `{name}`; expected one of: {}",
+                    names.join(", ")
+                ),
+            )
         })?);
     }
     if products.is_empty() {
-        return Err(at(&b.products.referenced, "products", "name at least one product".into()));
+        return Err(at(
+            &b.products.referenced,
+            "products",
+            "name at least one product".into(),
+        ));
     }
-    let pct = b.percent.as_ref().map(|p| percent(&p.value, &p.referenced, "percent")).transpose()?;
-    let k = share_count(worlds.len(), pct, b.count.as_ref().map(|c| c.value), loc, "benign")?;
+    let pct = b
+        .percent
+        .as_ref()
+        .map(|p| percent(&p.value, &p.referenced, "percent"))
+        .transpose()?;
+    let k = share_count(
+        worlds.len(),
+        pct,
+        b.count.as_ref().map(|c| c.value),
+        loc,
+        "benign",
+    )?;
     let per_host = match &b.per_host {
         Some(p) if p.value == 0 || p.value as usize > products.len() => {
-            return Err(at(&p.referenced, "per_host", format!("per_host must be from 1 to the {} products listed", products.len())));
+            return Err(at(
+                &p.referenced,
+                "per_host",
+                format!(
+                    "per_host must be from 1 to the {} products listed",
+                    products.len()
+                ),
+            ));
         }
         Some(p) => p.value as usize,
         None => products.len(),
@@ -263,14 +388,32 @@ fn benign(b: &Spanned<super::raw_world::RawBenign>, worlds: &mut [HostWorld], rn
     Ok(())
 }
 
-fn infected(inf: &Spanned<RawInfected>, worlds: &mut [HostWorld], rng: &mut StdRng) -> Result<(), BuildError> {
+fn infected(
+    inf: &Spanned<RawInfected>,
+    worlds: &mut [HostWorld],
+    rng: &mut StdRng,
+) -> Result<(), BuildError> {
     let loc = &inf.referenced;
     let inf = &inf.value;
     if inf.families.value.is_empty() {
-        return Err(at(&inf.families.referenced, "families", "name at least one family: emotet, trickbot, qakbot".into()));
+        return Err(at(
+            &inf.families.referenced,
+            "families",
+            "name at least one family: emotet, trickbot, qakbot".into(),
+        ));
     }
-    let pct = inf.percent.as_ref().map(|p| percent(&p.value, &p.referenced, "percent")).transpose()?;
-    let k = share_count(worlds.len(), pct, inf.count.as_ref().map(|c| c.value), loc, "infected")?;
+    let pct = inf
+        .percent
+        .as_ref()
+        .map(|p| percent(&p.value, &p.referenced, "percent"))
+        .transpose()?;
+    let k = share_count(
+        worlds.len(),
+        pct,
+        inf.count.as_ref().map(|c| c.value),
+        loc,
+        "infected",
+    )?;
     let profiles: Vec<FamilyProfile> = inf
         .families
         .value
@@ -278,7 +421,9 @@ fn infected(inf: &Spanned<RawInfected>, worlds: &mut [HostWorld], rng: &mut StdR
         .map(|f| profile(*f, inf.profile.as_ref()))
         .collect::<Result<_, _>>()?;
     for (turn, i) in choose(worlds.len(), k, rng).into_iter().enumerate() {
-        worlds[i].infections.push(profiles[turn % profiles.len()].clone());
+        worlds[i]
+            .infections
+            .push(profiles[turn % profiles.len()].clone());
     }
     Ok(())
 }

@@ -1,0 +1,90 @@
+//! The network without WinRM: deferred building, ground truth, census,
+//! power published to the accept loops, reboots through the engine.
+
+use super::*;
+use crate::lab::malware::{Family, FamilyProfile};
+use crate::lab::outbreak::smb;
+use crate::lab::scenario;
+use crate::lab::spec::LabSettings;
+use std::net::Ipv4Addr;
+
+fn plain(n: u32) -> (LabSpec, WorldSpec) {
+    let spec = scenario::simple(n, Ipv4Addr::new(127, 78, 0, 1), 5985);
+    let world = WorldSpec::derived(
+        &spec,
+        LabSettings {
+            speed: 3600.0,
+            ..LabSettings::default()
+        },
+    );
+    (spec, world)
+}
+
+#[test]
+fn a_plain_lab_builds_hosts_on_first_use_as_at_the_start() {
+    let (spec, world) = plain(3);
+    let net = Network::build(&spec, &world);
+    assert_eq!(net.lock().deferred_left, 3);
+    let eager = build::host_state(&spec.hosts[1], &world.hosts[1], &world.lab, world.lab.start);
+    let profiles = net.with_host(1, |state, _| state.profiles.len());
+    assert_eq!(profiles, eager.profiles.len());
+    assert_eq!(net.lock().deferred_left, 2);
+    let t = net.truth(1);
+    assert_eq!(
+        (t.boot_time, t.boot_count),
+        (eager.boot_time, eager.boot_count)
+    );
+    assert!(t.clean() && !t.infected() && !t.smb_blocked);
+    let c = net.census();
+    assert_eq!(
+        (c.hosts, c.clean, c.infected, c.contained, c.down),
+        (3, 3, 0, 0, 0)
+    );
+    // Arranging everything builds everything.
+    net.with_all(|h, _| {
+        h.hosts
+            .iter_mut()
+            .for_each(|h| smb::block_smb(&mut h.state, "Block", &[]))
+    });
+    assert_eq!(net.lock().deferred_left, 0);
+    assert_eq!(net.census().contained, 3);
+}
+
+#[test]
+fn an_infected_lab_is_built_at_once_and_reboots_go_through_the_engine() {
+    let (spec, mut world) = plain(3);
+    world.hosts[0]
+        .infections
+        .push(FamilyProfile::documented(Family::Emotet).without_spread());
+    world.hosts[2].reboot_hangs = true;
+    let net = Network::build(&spec, &world);
+    assert_eq!(net.lock().deferred_left, 0);
+    let t = net.truth(0);
+    assert_eq!(t.live_families, vec![Family::Emotet]);
+    assert!(!t.persistence.is_empty() && !t.loader_processes.is_empty());
+    assert_eq!(net.census().infected, 1);
+    let mut watch = net.power(1);
+    assert!(*watch.borrow_and_update());
+    net.request_reboot(1).expect("reboots");
+    assert!(watch.has_changed().unwrap_or(false) && !*watch.borrow_and_update());
+    assert!(!net.is_up(1));
+    net.request_reboot(2).expect("reboots");
+    assert_eq!(net.truth(2).power, Power::Hung);
+    assert_eq!(net.census().down, 2);
+}
+
+#[test]
+fn hosts_off_at_start_are_down_until_their_time() {
+    let (mut spec, mut world) = plain(2);
+    spec.hosts[0].fault = HostFault::Down;
+    world.hosts[1].online_after_secs = Some(3600);
+    let net = Network::build(&spec, &world);
+    assert_eq!(net.truth(0).power, Power::Down { until: None });
+    assert_eq!(
+        net.truth(1).power,
+        Power::Down {
+            until: Some(world.lab.start.plus_secs(3600))
+        }
+    );
+    assert!(!net.is_up(0) && !net.is_up(1));
+}
