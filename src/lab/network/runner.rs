@@ -23,6 +23,8 @@ pub struct OutbreakTotals {
     /// Attempts that reached SMB but found no way in.
     pub denied: AtomicU64,
     pub boots: AtomicU64,
+    /// Wall time the last step took, in microseconds.
+    pub last_step_micros: AtomicU64,
 }
 
 impl OutbreakTotals {
@@ -47,39 +49,58 @@ impl std::fmt::Display for OutbreakTotals {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         write!(
             f,
-            "{} spreads, {} stopped by a firewall, {} denied, {} boots over {} steps",
+            "{} spreads, {} stopped by a firewall, {} denied, {} boots over {} steps (the last took {} ms)",
             g(&self.spreads),
             g(&self.blocked),
             g(&self.denied),
             g(&self.boots),
-            g(&self.steps)
+            g(&self.steps),
+            g(&self.last_step_micros) / 1000
         )
     }
 }
 
 /// Step `network` every `every` of wall time until `stop` is cancelled.
-/// Steps run off the async threads (a step over 10,000 hosts takes
-/// milliseconds).
+/// Steps run off the async threads and hold the network lock, so commands
+/// wait for them: when steps grow slow (thousands of live loaders), the
+/// pause after one is at least [`PAUSE_PER_STEP`] times its length, which
+/// keeps the lock free most of the time.
 pub fn spawn(
     network: Arc<Network>,
     every: Duration,
     totals: Arc<OutbreakTotals>,
     stop: CancellationToken,
 ) -> JoinHandle<()> {
+    let every = every.max(Duration::from_millis(10));
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every.max(Duration::from_millis(10)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut pause = every;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = ticker.tick() => {}
+                _ = tokio::time::sleep(pause) => {}
             }
             let (n, t) = (Arc::clone(&network), Arc::clone(&totals));
-            let stepped = tokio::task::spawn_blocking(move || t.count(&n.step())).await;
-            if let Err(e) = stepped {
-                tracing::error!(error = %e, "the outbreak step failed; the outbreak stops");
-                break;
+            let stepped = tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                t.count(&n.step());
+                started.elapsed()
+            })
+            .await;
+            match stepped {
+                Ok(took) => {
+                    totals
+                        .last_step_micros
+                        .store(took.as_micros() as u64, Ordering::Relaxed);
+                    pause = every.saturating_sub(took).max(took * PAUSE_PER_STEP);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the outbreak step failed; the outbreak stops");
+                    break;
+                }
             }
         }
     })
 }
+
+/// Pause after a step, in multiples of the step's own length, at least.
+pub const PAUSE_PER_STEP: u32 = 4;
