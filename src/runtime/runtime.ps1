@@ -1,8 +1,8 @@
 # cauterize-runtime v1
 # The host side of cauterize: collects raw facts and carries out explicit,
 # compare-and-delete operations. Windows PowerShell 2.0 through 5.1 and
-# PowerShell 7: no JSON cmdlets, no CIM, no ScheduledTasks module, no
-# [ordered], no ::new().
+# PowerShell 7: none of the 3.0+ JSON, CIM or ScheduledTasks cmdlets, no
+# ordered-dictionary literals, no static constructor calls.
 #
 # The job follows this script as DATA: a single-quoted here-string of lines
 # `op <Kind>` and `f <name> <base64 of UTF-8>`, handed to Invoke-CzRuntime.
