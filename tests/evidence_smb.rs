@@ -11,10 +11,11 @@ use cauterize::evidence::{
     EvidenceDest, EvidenceError, EvidenceOptions, EvidenceReport, EvidenceRequest, FetchError,
     FetchErrorKind, FileFetcher, FileStream, SmbFetcher, Verdict, Via, collect_evidence,
 };
-use cauterize::inventory::{AuthKind, CertValidation, ConnectionSettings, ResolvedHost, Scheme};
+use cauterize::inventory::ResolvedHost;
 use cauterize::lab::world::{BaselineSpec, Content, HostState, Os, Role, UserSpec};
 use cauterize::transport::smb::{RemotePath, SmbCredential, SmbOptions, SmbSession};
 use common::peers::skip_or_fail;
+use common::targets::{resolved, winrm_target};
 use common::samba::{self, Samba, SambaOptions};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -69,26 +70,6 @@ fn lab_host() -> (HostState, Vec<u8>, Vec<u8>) {
         .plant_file(NON_ASCII, Content::bytes(other.clone()), None, spec.now)
         .expect("plant non-ascii");
     (host, dll, other)
-}
-
-fn resolved(name: &str, address: &str) -> ResolvedHost {
-    ResolvedHost {
-        name: name.into(),
-        address: address.into(),
-        groups: vec![],
-        settings: ConnectionSettings {
-            port: 5985,
-            scheme: Scheme::Http,
-            auth: AuthKind::Ntlm,
-            cert_validation: CertValidation::Verify,
-            credential: "lab".into(),
-            connect_timeout: Duration::from_secs(5),
-            operation_timeout: Duration::from_secs(20),
-            command_timeout: Duration::from_secs(60),
-            proxy: None,
-            force_insecure_basic: false,
-        },
-    }
 }
 
 fn credential(password: &str) -> SmbCredential {
@@ -838,38 +819,6 @@ async fn a_large_file_streams_with_bounded_memory() {
 }
 
 // ---- the real WinRM fallback, against the lab ----
-
-struct Fixed(String);
-
-impl cauterize::transport::PasswordSource for Fixed {
-    fn password_for(
-        &mut self,
-        _: &cauterize::inventory::CredentialSpec,
-        _: &ResolvedHost,
-    ) -> Result<Zeroizing<String>, String> {
-        Ok(Zeroizing::new(self.0.clone()))
-    }
-}
-
-/// The WinRM target of a lab host, as the inventory would prepare it.
-fn winrm_target(name: &str, address: &str, password: &str) -> cauterize::transport::HostTarget {
-    use cauterize::inventory::{CredentialSpec, Inventory, SecretSource};
-    let inventory = Inventory {
-        hosts: vec![resolved(name, address)],
-        credentials: vec![CredentialSpec {
-            name: "lab".into(),
-            user: cauterize::lab::scenario::LAB_USER.into(),
-            domain: cauterize::lab::scenario::LAB_DOMAIN.into(),
-            source: SecretSource::Prompt,
-        }],
-        ..Default::default()
-    };
-    let mut prepared = cauterize::transport::prepare(&inventory, &mut Fixed(password.into()));
-    match prepared.hosts.pop() {
-        Some(Ok(t)) => t,
-        other => panic!("target not prepared: {other:?}"),
-    }
-}
 
 /// SMB filtered, so the files come through the host runtime's ReadFile
 /// over real WinRM (NTLM, sealing) from a lab host, chunk by chunk.

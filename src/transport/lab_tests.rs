@@ -217,7 +217,7 @@ async fn stderr_is_readable_and_exit_codes_come_back() {
 
 // 127.50.3.0/24
 #[tokio::test]
-async fn wrong_password_and_non_admin_are_auth_failures_never_retried() {
+async fn wrong_password_and_non_admin_are_auth_failures_with_one_second_logon() {
     let lab = lab(vec![spec("WS-001", [127, 50, 3, 1])]).await;
     let wrong = targets(
         &lab,
@@ -236,8 +236,8 @@ async fn wrong_password_and_non_admin_are_auth_failures_never_retried() {
     assert!(!err.to_string().contains("not-the-password"));
     assert_eq!(
         lab.stats().auth_failures,
-        1,
-        "no retry after a refused password"
+        crate::transport::session::LOGON_TRIES as u64,
+        "one second logon after a refused password, no more"
     );
     let guest = targets(&lab, "guest", PASSWORD, Duration::from_secs(30));
     let err = run_script(&guest[0], "hostname", &CancellationToken::new())
@@ -388,12 +388,14 @@ async fn a_rejected_domain_credential_is_not_sprayed_over_every_host() {
         refused <= 4,
         "{refused} logons refused: the account would lock out"
     );
+    // Each refused logon (first or second chance) is counted by the gate,
+    // so most hosts are never tried.
     let skipped = report
         .results
         .iter()
         .filter(|r| r.as_ref().unwrap_err().to_string().contains("not tried"))
         .count();
-    assert_eq!(skipped as u64 + refused, 12);
+    assert!(skipped as u64 + refused >= 12, "{skipped} skipped, {refused} refused");
 
     // The right password: once one host accepts it, all run (at once).
     let right = targets(&lab, "CORP\\ir", PASSWORD, Duration::from_secs(30));

@@ -22,6 +22,17 @@ use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 use winrm_rs::{Shell, WinrmError};
 
+/// Logons tried per shell. winrm-rs 2.0.1 can send the NTLM AUTHENTICATE
+/// on a second TCP connection: it answers the CHALLENGE's empty-bodied 401,
+/// and `hyper` races the return of that connection to the pool against a
+/// new connect, which on a busy machine the connect can win. NTLM over HTTP
+/// is bound to its connection, so Windows refuses that AUTHENTICATE with
+/// the 401 of a wrong password, and nothing on the client tells the two
+/// apart. So a rejected logon is tried once more; both count toward the
+/// lock-out gate ([`super::gate`]), so a domain account still sees at most
+/// its few refused logons.
+pub const LOGON_TRIES: u32 = 2;
+
 /// Longest wait for a clean-up request (terminate, delete shell).
 pub const CLEANUP_BUDGET: Duration = Duration::from_secs(5);
 
@@ -58,7 +69,8 @@ pub async fn run_script(
 
 impl<'c> HostSession<'c> {
     /// Connect, authenticate and create a shell. Transient network errors
-    /// are retried with back-off; authentication failures never are.
+    /// are retried with back-off. A rejected logon gets one second chance
+    /// ([`LOGON_TRIES`]), counted by the lock-out gate like the first.
     pub async fn open(
         target: &'c HostTarget,
         cancel: &CancellationToken,
@@ -69,7 +81,7 @@ impl<'c> HostSession<'c> {
         // One Create: connect, NTLM handshake, the request itself.
         let per_try =
             settings.connect_timeout + settings.operation_timeout + Duration::from_secs(10);
-        let mut tries = 0;
+        let (mut tries, mut logons) = (0, 0);
         loop {
             if cancel.is_cancelled() {
                 return Err(TransportError::Interrupted {
@@ -77,7 +89,8 @@ impl<'c> HostSession<'c> {
                 });
             }
             tries += 1;
-            match open_once(target, per_try, cancel).await {
+            logons += 1;
+            let e = match open_once(target, per_try, cancel).await {
                 Ok(shell) => {
                     if let Some(t) = ticket.take() {
                         t.accepted();
@@ -88,33 +101,38 @@ impl<'c> HostSession<'c> {
                         cancel: cancel.clone(),
                     });
                 }
-                Err(OpenFailure::Winrm(e)) => {
-                    let retry = is_transient(&e, false)
-                        .then(|| delay_before(tries))
-                        .flatten();
-                    match retry {
-                        Some(pause) => {
-                            tracing::debug!(host = %target.host.name, error = %e, ?pause, "retrying shell creation");
-                            tokio::select! {
-                                () = tokio::time::sleep(pause) => {}
-                                () = cancel.cancelled() => {}
-                            }
-                        }
-                        None => {
-                            let error = classify(&e, &ctx(target, Phase::OpeningShell, started));
-                            if let Some(t) = ticket.take() {
-                                if login_worked(&e) {
-                                    t.accepted();
-                                } else if error.kind() == ErrorKind::AuthFailed {
-                                    t.rejected();
-                                }
-                            }
-                            return Err(error);
-                        }
-                    }
-                }
                 Err(OpenFailure::Transport(e)) => return Err(e),
+                Err(OpenFailure::Winrm(e)) => e,
+            };
+            if let Some(pause) = is_transient(&e, false).then(|| delay_before(tries)).flatten() {
+                tracing::debug!(host = %target.host.name, error = %e, ?pause, "retrying shell creation");
+                // The same logon again: the first never reached a verdict.
+                logons -= 1;
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = cancel.cancelled() => {}
+                }
+                continue;
             }
+            let error = classify(&e, &ctx(target, Phase::OpeningShell, started));
+            let rejected = !login_worked(&e) && error.kind() == ErrorKind::AuthFailed;
+            if let Some(t) = ticket.take() {
+                if login_worked(&e) {
+                    t.accepted();
+                } else if rejected {
+                    t.rejected();
+                }
+            }
+            if !rejected || logons >= LOGON_TRIES {
+                return Err(error);
+            }
+            tracing::debug!(host = %target.host.name, error = %e, "logon rejected; one second chance");
+            // The gate may give the credential up in between: then the
+            // first rejection is the answer.
+            ticket = match admit(target, cancel).await {
+                Ok(t) => t,
+                Err(_) => return Err(error),
+            };
         }
     }
 

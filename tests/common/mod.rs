@@ -4,3 +4,5 @@ pub mod peers;
 pub mod harness;
 pub mod socks;
 pub mod samba;
+pub mod splitter;
+pub mod targets;
