@@ -11,7 +11,6 @@ use cauterize::evidence::{
     EvidenceDest, EvidenceError, EvidenceOptions, EvidenceReport, EvidenceRequest, FetchError,
     FetchErrorKind, FileFetcher, FileStream, SmbFetcher, Verdict, Via, collect_evidence,
 };
-use cauterize::inventory::ResolvedHost;
 use cauterize::lab::world::{BaselineSpec, Content, HostState, Os, Role, UserSpec};
 use cauterize::transport::smb::{RemotePath, SmbCredential, SmbOptions, SmbSession};
 use common::peers::skip_or_fail;

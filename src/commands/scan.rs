@@ -135,26 +135,8 @@ pub async fn scan_all(
         if let Err(f) = &o.result
             && f.category == Category::Interrupted
         {
-            let (host, address, kind, message) = (
-                o.host.clone(),
-                o.address.clone(),
-                f.kind.clone(),
-                f.message.clone(),
-            );
-            let _ = journal
-                .call(move |j| {
-                    j.record_scan(
-                        run,
-                        &host,
-                        &address,
-                        0,
-                        ScanResult::Failed {
-                            kind: &kind,
-                            error: &message,
-                        },
-                    )
-                })
-                .await;
+            // Best effort: the outcome is reported whether or not it is kept.
+            let _ = record_failure(&journal, run, &o.host, &o.address, 0, f).await;
         }
     }
     report
@@ -240,32 +222,10 @@ async fn scan_host(
     let elapsed = started.elapsed();
     let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     let result = match collected {
-        Err(f) => {
-            let (h, a, kind, msg) = (
-                host.clone(),
-                address.clone(),
-                f.kind.clone(),
-                f.message.clone(),
-            );
-            let stored = journal
-                .call(move |j| {
-                    j.record_scan(
-                        run,
-                        &h,
-                        &a,
-                        ms,
-                        ScanResult::Failed {
-                            kind: &kind,
-                            error: &msg,
-                        },
-                    )
-                })
-                .await;
-            match stored {
-                Ok(_) => Err(f),
-                Err(e) => Err(journal_failure(&e)),
-            }
-        }
+        Err(f) => match record_failure(journal, run, &host, &address, ms, &f).await {
+            Ok(()) => Err(f),
+            Err(e) => Err(journal_failure(&e)),
+        },
         Ok(snapshot) => {
             let findings = detect(&snapshot, ctx);
             let truncated = snapshot
@@ -305,6 +265,34 @@ async fn scan_host(
         result,
         elapsed,
     }
+}
+
+/// Keep a host's failed scan in the journal.
+async fn record_failure(
+    journal: &JournalHandle,
+    run: RunId,
+    host: &str,
+    address: &str,
+    ms: u64,
+    failure: &ScanFailure,
+) -> Result<(), journal::JournalError> {
+    let (host, address) = (host.to_string(), address.to_string());
+    let (kind, message) = (failure.kind.clone(), failure.message.clone());
+    journal
+        .call(move |j| {
+            j.record_scan(
+                run,
+                &host,
+                &address,
+                ms,
+                ScanResult::Failed {
+                    kind: &kind,
+                    error: &message,
+                },
+            )
+        })
+        .await
+        .map(|_| ())
 }
 
 fn journal_failure(e: &journal::JournalError) -> ScanFailure {

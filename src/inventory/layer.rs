@@ -259,6 +259,7 @@ mod tests {
         let s = l.finish("h", Position::new(1, 1)).unwrap();
         assert_eq!((s.port, s.scheme, s.auth), (5985, Scheme::Http, AuthKind::Ntlm));
         assert_eq!(s.command_timeout, DEFAULT_COMMAND_TIMEOUT);
+        assert_eq!(s, ConnectionSettings::defaults_with("ir"));
         l.set(Key::Transport, at(Value::Scheme(Scheme::Https)));
         assert_eq!(l.finish("h", Position::new(1, 1)).unwrap().port, 5986);
     }

@@ -164,25 +164,13 @@ fn glob(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::inventory::model::*;
-    use std::time::Duration;
 
     fn host(name: &str, groups: &[&str]) -> ResolvedHost {
         ResolvedHost {
             name: name.into(),
             address: name.into(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
-            settings: ConnectionSettings {
-                port: 5985,
-                scheme: Scheme::Http,
-                auth: AuthKind::Ntlm,
-                cert_validation: CertValidation::Verify,
-                credential: "ir".into(),
-                connect_timeout: Duration::from_secs(10),
-                operation_timeout: Duration::from_secs(20),
-                command_timeout: Duration::from_secs(300),
-                proxy: None,
-                force_insecure_basic: false,
-            },
+            settings: ConnectionSettings::defaults_with("ir"),
         }
     }
 

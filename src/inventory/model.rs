@@ -59,6 +59,28 @@ pub struct ConnectionSettings {
     pub force_insecure_basic: bool,
 }
 
+impl ConnectionSettings {
+    /// What an inventory that names only `credential` gives a host: WinRM
+    /// over HTTP on 5985, NTLM, certificates verified, default time-outs.
+    pub fn defaults_with(credential: &str) -> ConnectionSettings {
+        use super::layer::{
+            DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT,
+        };
+        ConnectionSettings {
+            port: 5985,
+            scheme: Scheme::Http,
+            auth: AuthKind::Ntlm,
+            cert_validation: CertValidation::Verify,
+            credential: credential.to_string(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            proxy: None,
+            force_insecure_basic: false,
+        }
+    }
+}
+
 /// One host to act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedHost {

@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use cauterize::inventory::{
-    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
-    SecretSource,
+    ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, SecretSource,
 };
 use cauterize::transport::{HostTarget, PasswordSource};
 use zeroize::Zeroizing;
@@ -27,23 +26,16 @@ impl PasswordSource for Fixed {
     }
 }
 
-/// A host of the inventory: NTLM over HTTP on 5985, short time-outs.
+/// A host of the inventory: the defaults, with shorter time-outs.
 pub fn resolved(name: &str, address: &str) -> ResolvedHost {
     ResolvedHost {
         name: name.into(),
         address: address.into(),
         groups: vec![],
         settings: ConnectionSettings {
-            port: 5985,
-            scheme: Scheme::Http,
-            auth: AuthKind::Ntlm,
-            cert_validation: CertValidation::Verify,
-            credential: CREDENTIAL.into(),
             connect_timeout: Duration::from_secs(5),
-            operation_timeout: Duration::from_secs(20),
             command_timeout: Duration::from_secs(60),
-            proxy: None,
-            force_insecure_basic: false,
+            ..ConnectionSettings::defaults_with(CREDENTIAL)
         },
     }
 }

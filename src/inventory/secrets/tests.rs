@@ -14,18 +14,7 @@ fn host(name: &str, address: &str) -> ResolvedHost {
         name: name.into(),
         address: address.into(),
         groups: vec![],
-        settings: ConnectionSettings {
-            port: 5985,
-            scheme: Scheme::Http,
-            auth: AuthKind::Ntlm,
-            cert_validation: CertValidation::Verify,
-            credential: "ir".into(),
-            connect_timeout: Duration::from_secs(10),
-            operation_timeout: Duration::from_secs(20),
-            command_timeout: Duration::from_secs(300),
-            proxy: None,
-            force_insecure_basic: false,
-        },
+        settings: ConnectionSettings::defaults_with("ir"),
     }
 }
 
