@@ -42,59 +42,16 @@ const NOT_PLACEABLE: &[(&str, &str)] = &[(
      in the registry or in a process listing tells it apart",
 )];
 
-/// Nothing names the file: collection asks about the files autostarts,
-/// tasks, services, WMI consumers and processes name, and sweeps no drop
-/// folder (profile root, %APPDATA%, %LOCALAPPDATA%, C:\, ProgramData,
-/// SysWOW64, C:\Windows\Tasks).
-const UNNAMED: &str = "nothing on the host names the file or folder, and collection asks only about what autostarts, tasks, services, WMI consumers and processes name (no sweep of drop folders)";
-const UNNAMED_EXTRA: &str = "the mechanism is found, but the extra file the case expects (an initial copy, a .job) is named by nothing, and collection sweeps no drop folder";
-
 /// Placed on the host, but the runtime's collection never reports the
 /// facts that show them: gaps of collection itself (`runtime.ps1` and
-/// `runtime::file_targets`; the lab's runtime does the same), not of
-/// detection or the lab. A listed case that is found fails the test, so
-/// the list only shrinks.
-const NOT_COLLECTED: &[(&str, &str)] = &[
-    ("EMO-04", UNNAMED),
-    ("EMO-06", UNNAMED),
-    ("EMO-15", UNNAMED),
-    ("EMO-17", UNNAMED_EXTRA),
-    ("EMO-18", UNNAMED_EXTRA),
-    ("EMO-19", UNNAMED_EXTRA),
-    ("QAK-03", UNNAMED),
-    ("QAK-11", UNNAMED),
-    (
-        "QAK-18",
-        "the folder is named by nothing and the hollowed msra.exe has no arguments; collection sweeps no drop folder",
-    ),
-    ("TRK-08", UNNAMED_EXTRA),
-    ("ICE-03", UNNAMED),
-    ("ICE-X1", UNNAMED),
-    ("EMO-X6", UNNAMED),
-    (
-        "DRX-01",
-        "the Run value names the EXE by 8.3 short names; the runtime reports a file under the name asked, never its long name, so the side-loading folder reads as 8BZQKU~1 (the lab resolves short names as Windows does)",
-    ),
-    (
-        "QAK-X2",
-        "the folder is named only by a Defender exclusion value, and pass two asks about no path found in registry values",
-    ),
-    (
-        "TRK-X3",
-        r"the Run value is in the SYSTEM hive (HKU\S-1-5-18); collection reads the hives of S-1-5-21-* profiles only",
-    ),
-    (
-        "TRK-X4",
-        r"HKCU\Software\Classes\AppX...\Shell\open\command is not collected (Run family, Winlogon, and binary values under Software\Microsoft only)",
-    ),
-];
+/// `runtime::file_targets` / `runtime::sweep`; the lab's runtime does the
+/// same), not of detection or the lab. A listed case that is found fails
+/// the test, so the list only shrinks.
+const NOT_COLLECTED: &[(&str, &str)] = &[];
 
 /// Benign cases planned for removal through the runtime path because
 /// collection misses the fact that spares them (same rule as above).
-const BENIGN_NOT_COLLECTED: &[(&str, &str)] = &[(
-    "NEG-EMOCHECK-TRICK",
-    r"spared by EmoCheck's cue (C:\Program Files\Tabulator exists), but pass two never asks whether Program Files holds the folder name of a %LOCALAPPDATA% payload",
-)];
+const BENIGN_NOT_COLLECTED: &[(&str, &str)] = &[];
 
 struct Fixed;
 impl PasswordSource for Fixed {

@@ -554,7 +554,19 @@ fn squirrel_ok(f: &Facts, program: &str, args: &[String]) -> bool {
                 .starts_with(&folder.to_ascii_lowercase()))
 }
 
+/// A finding on a signed Windows process a loader injected into (kill
+/// only): the image's signature is why the loader chose it, so it spares
+/// nothing.
+fn injected_process(fd: &Finding) -> bool {
+    matches!(fd.artifact, ArtifactRef::Process { .. })
+        && fd.target_files.is_empty()
+        && fd.rule_id.ends_with("INJECTED-PROCESS")
+}
+
 fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
+    if injected_process(fd) {
+        return None;
+    }
     // Product patterns on the mechanism.
     for l in f.launches.iter().filter(|l| l.artifact == fd.artifact) {
         let p = &l.parsed;

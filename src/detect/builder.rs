@@ -151,7 +151,16 @@ impl SnapshotBuilder {
             start_type: "auto".into(),
             state: "running".into(),
             account: account.to_string(),
+            service_dll: String::new(),
         });
+        self
+    }
+
+    /// The last service added hosts this DLL (`Parameters\ServiceDll`).
+    pub fn service_dll(mut self, dll: &str) -> Self {
+        if let Some(s) = self.snap.services.last_mut() {
+            s.service_dll = dll.to_string();
+        }
         self
     }
 

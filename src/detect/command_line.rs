@@ -118,6 +118,8 @@ pub enum Launcher {
     Msiexec,
     Conhost,
     Schtasks,
+    /// svchost.exe hosting a service's `ServiceDll`.
+    Svchost,
     /// The program is itself the payload (an EXE or a script by association).
     Direct,
 }
@@ -134,12 +136,16 @@ impl Launcher {
             Launcher::Msiexec => "msiexec.exe",
             Launcher::Conhost => "conhost.exe",
             Launcher::Schtasks => "schtasks.exe",
+            Launcher::Svchost => "svchost.exe",
             Launcher::Direct => "direct",
         }
     }
     /// Launchers that load a DLL into themselves.
     pub fn loads_dll(self) -> bool {
-        matches!(self, Launcher::Rundll32 | Launcher::Regsvr32)
+        matches!(
+            self,
+            Launcher::Rundll32 | Launcher::Regsvr32 | Launcher::Svchost
+        )
     }
 }
 
@@ -572,6 +578,9 @@ fn parse_depth(cmd: &str, ctx: &ParseCtx, depth: usize) -> Parsed {
                 i += 1;
             }
         }
+        // The DLL svchost.exe hosts is in the service's registry key, not
+        // its command line (`facts` adds it); never returned by `launcher_of`.
+        Launcher::Svchost => {}
         Launcher::Direct => {
             if !builtin
                 && !is_system_binary(&program)

@@ -95,19 +95,16 @@ pub(crate) struct Facts<'a> {
     files: HashMap<String, &'a FileFacts>,
     pub launches: Vec<Launch<'a>>,
     pub system_user: UserProfile,
+    local_service: UserProfile,
+    network_service: UserProfile,
 }
 
 pub(crate) fn system_profile() -> UserProfile {
-    let root = "C:\\Windows\\System32\\config\\systemprofile";
-    UserProfile {
-        name: "SYSTEM".into(),
-        sid: "S-1-5-18".into(),
-        profile_path: root.into(),
-        appdata: format!("{root}\\AppData\\Roaming"),
-        local_appdata: format!("{root}\\AppData\\Local"),
-        temp: "C:\\Windows\\Temp".into(),
-        logged_on: true,
-    }
+    service_profile("S-1-5-18")
+}
+
+fn service_profile(sid: &str) -> UserProfile {
+    UserProfile::service_account(sid).expect("a service account SID")
 }
 
 fn is_system_account(a: &str) -> bool {
@@ -124,6 +121,9 @@ impl<'a> Facts<'a> {
         let mut files = HashMap::new();
         for f in &snap.files {
             files.entry(paths::key(&f.path)).or_insert(f);
+            if !f.long_path.is_empty() {
+                files.entry(paths::key(&f.long_path)).or_insert(f);
+            }
         }
         let mut facts = Facts {
             snap,
@@ -131,6 +131,8 @@ impl<'a> Facts<'a> {
             files,
             launches: Vec::new(),
             system_user: system_profile(),
+            local_service: service_profile("S-1-5-19"),
+            network_service: service_profile("S-1-5-20"),
         };
         facts.launches = facts.build_launches();
         facts
@@ -153,6 +155,22 @@ impl<'a> Facts<'a> {
         None
     }
 
+    /// A service's ServiceDll as the payload svchost.exe loads (expanded).
+    fn service_dll(&self, s: &Service) -> Option<command_line::Payload> {
+        let raw = s.service_dll.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        let path = paths::normalize(&Env::for_user(None).expand(raw));
+        Some(command_line::Payload {
+            path: self.long_path(&path),
+            export: None,
+            args: Vec::new(),
+            via: command_line::Launcher::Svchost,
+            searched: false,
+        })
+    }
+
     /// Does the snapshot show this path existing?
     pub fn exists(&self, path: &str) -> bool {
         self.file(path).is_some_and(|f| f.exists)
@@ -171,6 +189,7 @@ impl<'a> Facts<'a> {
     /// The long form of a path when the snapshot knows it.
     pub fn long_path(&self, path: &str) -> String {
         match self.file(path) {
+            Some(f) if !f.long_path.is_empty() => paths::normalize(&f.long_path),
             Some(f) => paths::normalize(&f.path),
             None => paths::normalize(path),
         }
@@ -183,6 +202,12 @@ impl<'a> Facts<'a> {
     pub fn user_by_sid(&self, sid: &str) -> Option<&UserProfile> {
         if sid.eq_ignore_ascii_case("S-1-5-18") {
             return Some(&self.system_user);
+        }
+        if sid.eq_ignore_ascii_case("S-1-5-19") {
+            return Some(&self.local_service);
+        }
+        if sid.eq_ignore_ascii_case("S-1-5-20") {
+            return Some(&self.network_service);
         }
         self.snap
             .users
@@ -208,8 +233,9 @@ impl<'a> Facts<'a> {
         let dk = paths::key(dir);
         let mut out: Vec<String> = Vec::new();
         if let Some(d) = self.file(dir) {
+            let base = self.long_path(dir);
             for e in &d.listing {
-                out.push(format!("{}\\{}", paths::normalize(&d.path), e));
+                out.push(format!("{base}\\{}", e));
             }
         }
         for f in &self.snap.files {
@@ -393,7 +419,10 @@ impl<'a> Facts<'a> {
             } else {
                 cmd
             };
-            let parsed = self.parse(&cmd, user.as_ref(), None);
+            let mut parsed = self.parse(&cmd, user.as_ref(), None);
+            if let Some(dll) = self.service_dll(s) {
+                parsed.payloads.push(dll);
+            }
             out.push(Launch {
                 artifact: ArtifactRef::Service {
                     name: s.name.clone(),

@@ -414,10 +414,12 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             }
             continue;
         }
-        let wow_explorer = name == "explorer.exe"
-            && paths::normalize(&p.image)
-                .to_ascii_lowercase()
-                .contains("\\syswow64\\");
+        // Qakbot is 32-bit: it hollows the SysWOW64 copy, which a user
+        // starting the tool from the shell on 64-bit Windows never gets.
+        let wow64_image = paths::normalize(&p.image)
+            .to_ascii_lowercase()
+            .contains("\\syswow64\\");
+        let wow_explorer = name == "explorer.exe" && wow64_image;
         let no_args = l.parsed.args.is_empty();
         let odd_parent = parent.is_none()
             || ![
@@ -434,12 +436,13 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
         } else if ["msra.exe", "mobsync.exe", "wermgr.exe", "onedrivesetup.exe"]
             .contains(&name.as_str())
             && no_args
-            && odd_parent
+            && (odd_parent || wow64_image)
             && qak_here
         {
             add.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
-                "{} (pid {}) runs without arguments under {} on a host with Qakbot persistence: the hollowed process Qakbot lives in",
-                p.image, p.pid, if parent.is_none() { "no living parent".to_string() } else { parent_name.clone() })], vec![]));
+                "{} (pid {}) runs without arguments under {}{} on a host with Qakbot persistence: the hollowed process Qakbot lives in (end the process; the signed file is Windows')",
+                p.image, p.pid, if parent.is_none() { "no living parent".to_string() } else { parent_name.clone() },
+                if wow64_image { ", a 32-bit copy as Qakbot's hollowing uses" } else { "" })], vec![]));
         } else if wow_explorer && odd_parent {
             add.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Confidence::Low, vec![format!(
                 "{} (pid {}) is a 32-bit explorer.exe not started by the shell; loaders start it to inject into", p.image, p.pid)], vec![]));

@@ -358,3 +358,39 @@ mod hijack_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod injected_tests {
+    use super::builder::SnapshotBuilder;
+    use super::*;
+
+    /// A live Qakbot host as collection sees it: the empty folder, and the
+    /// signed 32-bit msra.exe it hollowed, started from the shell.
+    fn host(image: &str) -> Snapshot {
+        SnapshotBuilder::new("WS1")
+            .user("bob")
+            .dir(r"C:\Users\bob\AppData\Roaming\Microsoft\Vuhys", &[])
+            .process(3000, 1, r"C:\Windows\explorer.exe", "explorer.exe", "bob")
+            .process(4400, 3000, image, image, "bob")
+            .signed_file(image, "Microsoft Windows")
+            .build()
+    }
+
+    #[test]
+    fn hollowed_wow64_process_is_killed_never_its_file() {
+        let out = detect(&host(r"C:\Windows\SysWOW64\msra.exe"), &DetectContext::default());
+        let p = out
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::Process { pid: 4400, .. }))
+            .expect("the hollowed process is flagged");
+        assert_eq!((p.family, p.rule_id), (Family::Qakbot, "QAK-INJECTED-PROCESS"));
+        assert!(p.actionable(), "a signed image does not spare the process: {p:?}");
+        assert!(p.target_files.is_empty(), "kill only: {:?}", p.target_files);
+        // The 64-bit copy a user opens from the shell is left alone.
+        let out = detect(&host(r"C:\Windows\System32\msra.exe"), &DetectContext::default());
+        assert!(
+            !out.iter()
+                .any(|f| matches!(f.artifact, ArtifactRef::Process { pid: 4400, .. }))
+        );
+    }
+}

@@ -6,13 +6,13 @@
 //! | Collect | `host` | computer_name os_caption os_build ps_version collected_at volume_serial |
 //! | | `user` | name sid profile_path appdata local_appdata temp logged_on |
 //! | | `autorun` | kind (`registry`/`startup`) hive key value path user_sid command value_type |
-//! | | `service` | name display_name image_path start_type state account |
+//! | | `service` | name display_name image_path start_type state account service_dll |
 //! | | `task` | path author principal enabled hidden trigger* action_path* action_arguments* action_working_directory* |
 //! | | `wmi` | filter_name query consumer_name consumer_type action |
 //! | | `process` | pid parent_pid image command_line user started |
 //! | | `reg` | hive key value value_type data |
 //! | | `sys32` | name* |
-//! | FileFacts | `file` | path exists is_dir size sha256 created modified signature signer entries entry* |
+//! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer entries entry* |
 //! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
 //! | any Op | `outcome` | result (`done`/`already_absent`/`drift`/`queued_for_reboot`/`failed`) detail |
 //! | any | `trunc` | what limit |
@@ -72,6 +72,7 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
                 start_type: r.text("start_type"),
                 state: r.text("state"),
                 account: r.text("account"),
+                service_dll: r.text("service_dll"),
             }),
             "task" => s.tasks.push(task(r)),
             "wmi" => s.wmi.push(WmiSubscription {
@@ -149,13 +150,15 @@ fn task(r: &Record) -> Task {
     }
 }
 
-/// File facts from a FileFacts item's records.
+/// File facts from a FileFacts (or Sweep) item's records.
 pub fn files(frames: &Frames, i: usize) -> Vec<FileFacts> {
     frames
         .of(i)
         .filter(|r| r.kind == "file")
         .map(|r| FileFacts {
             path: r.text("path"),
+            long_path: r.text("long_path"),
+            swept: false,
             exists: r.flag("exists"),
             is_dir: r.flag("is_dir"),
             size: r.num("size"),

@@ -13,6 +13,7 @@ use super::job::{self, JobItem};
 use super::ops::{Bounds, FileChunk, Op, OpOutcome, Query};
 use super::results::{self, Frames, Limits};
 use super::snapshot::{FileFacts, Snapshot, Truncation};
+use super::sweep;
 use crate::transport::{HostSession, HostTarget, TransportError};
 
 /// Why a runtime call failed as a whole.
@@ -72,8 +73,9 @@ async fn with_session<T>(
 }
 
 /// Collect a host's snapshot: pass one (raw facts), then pass two (facts
-/// of every file those start, found by parsing their command lines here;
-/// see [`super::file_targets`]), on one shell.
+/// of every file those start, found by parsing their command lines here,
+/// see [`super::file_targets`]; and the drop-folder sweep, see
+/// [`super::sweep`]), on one shell.
 pub async fn collect(
     target: &HostTarget,
     bounds: &Bounds,
@@ -104,8 +106,18 @@ pub async fn collect_on(
         snap.truncated.push(incomplete("collection"));
     }
     let targets = file_targets(&snap);
-    let (files, cut) = file_facts_on(session, &targets.paths, &targets.list_dirs, bounds).await?;
-    snap.files = files;
+    let sweep = JobItem::Query(sweep::query(&snap, &targets.paths, bounds));
+    let (mut parts, cut) = file_items_on(
+        session,
+        &targets.paths,
+        &targets.list_dirs,
+        Some(sweep),
+        bounds,
+    )
+    .await?;
+    let swept = parts.pop().unwrap_or_default();
+    let named = parts.pop().unwrap_or_default();
+    snap.files = sweep::merge(named, swept);
     snap.truncated.extend(cut);
     Ok(snap)
 }
@@ -139,6 +151,19 @@ pub async fn file_facts_on(
     list_dirs: &[String],
     bounds: &Bounds,
 ) -> Result<(Vec<FileFacts>, Vec<Truncation>), RuntimeError> {
+    let (mut parts, cut) = file_items_on(session, paths, list_dirs, None, bounds).await?;
+    Ok((parts.pop().unwrap_or_default(), cut))
+}
+
+/// One job of file facts (and, when given, a second item such as the
+/// sweep): the files of each item in order, and what was cut.
+async fn file_items_on(
+    session: &mut HostSession<'_>,
+    paths: &[String],
+    list_dirs: &[String],
+    extra: Option<JobItem>,
+    bounds: &Bounds,
+) -> Result<(Vec<Vec<FileFacts>>, Vec<Truncation>), RuntimeError> {
     let mut cut = Vec::new();
     let max = bounds.max_items as usize;
     if paths.len() > max {
@@ -147,25 +172,30 @@ pub async fn file_facts_on(
             limit: format!("{max} paths"),
         });
     }
-    let items = [JobItem::Query(Query::FileFacts {
+    let mut items = vec![JobItem::Query(Query::FileFacts {
         paths: paths.iter().take(max).cloned().collect(),
         list_dirs: list_dirs.iter().take(max).cloned().collect(),
         bounds: bounds.clone(),
     })];
+    items.extend(extra);
     let limits = Limits::from_bounds(bounds);
     let time = Duration::from_secs(u64::from(bounds.time_limit_secs));
     let frames = run_job(session, &items, &limits, time).await?;
-    if let Some(reason) = assemble::item_error(&frames, 0) {
-        return Err(RuntimeError::ItemFailed {
-            what: "file facts",
-            reason,
-        });
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if let Some(reason) = assemble::item_error(&frames, i) {
+            return Err(RuntimeError::ItemFailed {
+                what: if i == 0 { "file facts" } else { item.kind() },
+                reason,
+            });
+        }
+        cut.extend(frames.truncations(i));
+        out.push(assemble::files(&frames, i));
     }
-    cut.extend(frames.truncations(0));
     if !frames.complete {
         cut.push(incomplete("file facts"));
     }
-    Ok((assemble::files(&frames, 0), cut))
+    Ok((out, cut))
 }
 
 /// Carry out operations in order, one outcome each. An operation the

@@ -6,7 +6,12 @@
 //! [`crate::detect::command_line`] (variables expanded for the user the
 //! command belongs to, launchers such as rundll32 seen through to their
 //! DLL), and pass two asks for facts of each program and payload, their
-//! WOW64 twins, and listings of the folders they sit in. The runtime
+//! WOW64 twins, and listings of the folders they sit in. Also asked: the
+//! ServiceDll of each service, the commands of class-key hijacks
+//! (`...\shell\open\command`), the paths Defender is told to exclude,
+//! and, for a payload in a user's `%LOCALAPPDATA%` or `%APPDATA%` folder
+//! `X`, whether `Program Files` (both) and `%APPDATA%` hold a folder `X`
+//! too (EmoCheck's cue that the folder is a product's). The runtime
 //! stays thin: no command-line judgement is written twice (in Rust and in
 //! PowerShell 2.0), and the parser is the tested one. The price is one
 //! more command on the open shell.
@@ -15,9 +20,9 @@ use std::collections::BTreeSet;
 
 use crate::detect::command_line::{self, Env, ParseCtx, Parsed};
 use crate::detect::link::wow64_variants;
-use crate::detect::paths;
+use crate::detect::paths::{self, Area};
 
-use super::snapshot::{AutorunLocation, Snapshot, UserProfile};
+use super::snapshot::{AutorunLocation, RegistryValue, Snapshot, UserProfile};
 
 /// Paths to get facts for, and folders to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,15 +43,7 @@ fn is_system_account(a: &str) -> bool {
 }
 
 fn system_profile() -> UserProfile {
-    UserProfile {
-        name: "SYSTEM".into(),
-        sid: "S-1-5-18".into(),
-        profile_path: r"C:\Windows\System32\config\systemprofile".into(),
-        appdata: r"C:\Windows\System32\config\systemprofile\AppData\Roaming".into(),
-        local_appdata: r"C:\Windows\System32\config\systemprofile\AppData\Local".into(),
-        temp: r"C:\Windows\Temp".into(),
-        logged_on: true,
-    }
+    UserProfile::service_account("S-1-5-18").expect("SYSTEM is a service account")
 }
 
 struct Collector<'a> {
@@ -57,8 +54,8 @@ struct Collector<'a> {
 
 impl Collector<'_> {
     fn user_by_sid(&self, sid: &str) -> Option<UserProfile> {
-        if sid.eq_ignore_ascii_case("S-1-5-18") {
-            return Some(system_profile());
+        if let Some(p) = UserProfile::service_account(sid) {
+            return Some(p);
         }
         self.snap
             .users
@@ -136,6 +133,44 @@ impl Collector<'_> {
     }
 }
 
+/// Is this residue value a class key's shell command?
+fn is_class_command(r: &RegistryValue) -> bool {
+    let k = r.key.to_ascii_lowercase();
+    k.contains("\\classes\\") && k.ends_with("\\command") && !r.data.trim().is_empty()
+}
+
+/// Is this residue value a Defender exclusion (the path is its name)?
+fn is_defender_exclusion(r: &RegistryValue) -> bool {
+    let k = r.key.to_ascii_lowercase();
+    k.ends_with("\\exclusions\\paths") || k.ends_with("\\exclusions\\processes")
+}
+
+/// For each file in a user's `%LOCALAPPDATA%\X\...` or `%APPDATA%\X\...`,
+/// the places whose own folder `X` marks `X` as a product's.
+fn product_twins(snap: &Snapshot, files: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        let place = paths::classify(f, &snap.users);
+        let Some(folder) = place.top_folder() else {
+            continue;
+        };
+        if !matches!(place.area, Area::LocalAppData | Area::RoamingAppData) {
+            continue;
+        }
+        out.insert(format!(r"C:\Program Files\{folder}"));
+        out.insert(format!(r"C:\Program Files (x86)\{folder}"));
+        if place.area == Area::LocalAppData
+            && let Some(u) = place
+                .user
+                .as_deref()
+                .and_then(|n| snap.users.iter().find(|u| paths::file_name(&u.profile_path).eq_ignore_ascii_case(n)))
+        {
+            out.insert(format!(r"{}\{folder}", u.appdata));
+        }
+    }
+    out
+}
+
 /// What pass two should ask about, for a first-pass snapshot.
 pub fn file_targets(snap: &Snapshot) -> FileTargets {
     let mut c = Collector {
@@ -181,6 +216,24 @@ pub fn file_targets(snap: &Snapshot) -> FileTargets {
             cmd
         };
         c.command(&cmd, user.as_ref(), None);
+        if !s.service_dll.trim().is_empty() {
+            let dll = Env::for_user(None).expand(s.service_dll.trim());
+            let system = command_line::is_system_binary(&dll) || paths::is_directly_in_system(&dll);
+            c.path(&dll, !system);
+        }
+    }
+    for r in &snap.registry {
+        if is_class_command(r) {
+            let user = c.user_by_sid(&r.hive);
+            c.command(&r.data, user.as_ref(), None);
+        } else if is_defender_exclusion(r) {
+            // A folder (listed when it is one) or a file.
+            c.path(&r.value, true);
+            let v = r.value.trim().trim_matches('"');
+            if v.as_bytes().get(1) == Some(&b':') && v.len() > 3 {
+                c.dirs.insert(paths::normalize(v));
+            }
+        }
     }
     for w in &snap.wmi {
         if w.consumer_type.to_ascii_lowercase().contains("commandline") {
@@ -194,6 +247,8 @@ pub fn file_targets(snap: &Snapshot) -> FileTargets {
             c.command(&p.command_line, user.as_ref(), None);
         }
     }
+    let twins = product_twins(snap, &c.files);
+    c.files.extend(twins);
     FileTargets {
         paths: c.files.into_iter().collect(),
         list_dirs: c.dirs.into_iter().collect(),

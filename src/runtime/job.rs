@@ -26,7 +26,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::ops::{Bounds, Op, Query, TaskAction};
+use super::ops::{Bounds, Op, Query, SweepRoot, TaskAction};
 
 /// The runtime script, embedded in the binary.
 pub const RUNTIME: &str = include_str!("runtime.ps1");
@@ -53,6 +53,7 @@ impl JobItem {
         match self {
             JobItem::Query(Query::Collect { .. }) => "Collect",
             JobItem::Query(Query::FileFacts { .. }) => "FileFacts",
+            JobItem::Query(Query::Sweep { .. }) => "Sweep",
             JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
             JobItem::Op(op) => op.kind(),
         }
@@ -128,6 +129,28 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
             bounds_fields(bounds, &mut f);
             f.extend(paths.iter().map(|p| ("path", p.clone())));
             f.extend(list_dirs.iter().map(|p| ("list_dir", p.clone())));
+        }
+        JobItem::Query(Query::Sweep {
+            roots,
+            skip,
+            hash_extensions,
+            max_entries,
+            max_hash_bytes,
+            bounds,
+        }) => {
+            bounds_fields(bounds, &mut f);
+            f.extend(skip.iter().map(|p| ("skip", p.clone())));
+            f.push(("max_entries", max_entries.to_string()));
+            f.push(("sweep_hash_bytes", max_hash_bytes.to_string()));
+            f.extend(hash_extensions.iter().map(|e| ("hash_extension", e.clone())));
+            // One root is four fields, in this order; extensions joined by
+            // commas (an extension never holds one).
+            for r in roots {
+                f.push(("root_path", r.path.clone()));
+                f.push(("root_depth", r.depth.to_string()));
+                f.push(("root_extensions", r.extensions.join(",")));
+                f.push(("root_recent_days", r.recent_days.to_string()));
+            }
         }
         JobItem::Query(Query::ReadFile {
             path,
@@ -368,6 +391,52 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 bounds: x.bounds()?,
             })
         }
+        "Sweep" => {
+            x.only(&with_bounds(&[
+                "skip",
+                "max_entries",
+                "sweep_hash_bytes",
+                "hash_extension",
+                "root_path",
+                "root_depth",
+                "root_extensions",
+                "root_recent_days",
+            ]))?;
+            let (p, d, e, s) = (
+                x.all("root_path"),
+                x.all("root_depth"),
+                x.all("root_extensions"),
+                x.all("root_recent_days"),
+            );
+            if d.len() != p.len() || e.len() != p.len() || s.len() != p.len() {
+                return Err(x.err("sweep root fields do not come in fours".into()));
+            }
+            let mut roots = Vec::with_capacity(p.len());
+            for (i, path) in p.into_iter().enumerate() {
+                roots.push(SweepRoot {
+                    path,
+                    depth: d[i]
+                        .parse()
+                        .map_err(|_| x.err("field root_depth is not a number".into()))?,
+                    extensions: e[i]
+                        .split(',')
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    recent_days: s[i]
+                        .parse()
+                        .map_err(|_| x.err("field root_recent_days is not a number".into()))?,
+                });
+            }
+            JobItem::Query(Query::Sweep {
+                roots,
+                skip: x.all("skip"),
+                hash_extensions: x.all("hash_extension"),
+                max_entries: x.num("max_entries")?,
+                max_hash_bytes: x.num("sweep_hash_bytes")?,
+                bounds: x.bounds()?,
+            })
+        }
         "ReadFile" => {
             x.only(&["path", "offset", "max_bytes"])?;
             JobItem::Query(Query::ReadFile {
@@ -488,6 +557,27 @@ mod tests {
                 paths: vec![s.into(), "b".into()],
                 list_dirs: vec![s.into()],
                 bounds: b,
+            }),
+            JobItem::Query(Query::Sweep {
+                roots: vec![
+                    SweepRoot {
+                        path: s.into(),
+                        depth: 1,
+                        extensions: vec![],
+                        recent_days: 0,
+                    },
+                    SweepRoot {
+                        path: "r".into(),
+                        depth: 0,
+                        extensions: vec!["exe".into(), "dll".into()],
+                        recent_days: 90,
+                    },
+                ],
+                skip: vec![s.into()],
+                hash_extensions: vec!["exe".into()],
+                max_entries: 5,
+                max_hash_bytes: 6,
+                bounds: Bounds::default(),
             }),
             JobItem::Query(Query::ReadFile {
                 path: s.into(),

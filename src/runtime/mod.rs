@@ -15,6 +15,7 @@ pub mod ops;
 pub mod probe;
 pub mod results;
 pub mod snapshot;
+pub mod sweep;
 
 pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
-pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query};
+pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query, SweepRoot};

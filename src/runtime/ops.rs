@@ -79,6 +79,21 @@ pub enum Query {
         list_dirs: Vec<String>,
         bounds: Bounds,
     },
+    /// The drop-folder sweep: facts of the entries of each root (and of
+    /// its subfolders, `depth` levels down), files named by nothing
+    /// included; paths in `skip` (asked for by name in the same job) are
+    /// left out. Each root reports at most `max_entries` entries (the cut
+    /// reported); a file is hashed (and its signature read) only when its
+    /// extension is one of `hash_extensions` and it is at most
+    /// `max_hash_bytes` long. See [`SweepRoot`] and `runtime::sweep`.
+    Sweep {
+        roots: Vec<SweepRoot>,
+        skip: Vec<String>,
+        hash_extensions: Vec<String>,
+        max_entries: u32,
+        max_hash_bytes: u64,
+        bounds: Bounds,
+    },
     /// Up to `max_bytes` of a file from `offset` (evidence over WinRM when
     /// SMB is not available).
     ReadFile {
@@ -86,6 +101,28 @@ pub enum Query {
         offset: u64,
         max_bytes: u32,
     },
+}
+
+/// One folder of the drop-folder sweep ([`Query::Sweep`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepRoot {
+    pub path: String,
+    /// Levels of subfolders entered below `path` (0: its own entries).
+    pub depth: u32,
+    /// When not empty, only files with one of these extensions (lower-case,
+    /// no dot) are reported, and folders are entered but not reported.
+    pub extensions: Vec<String>,
+    /// When not 0, only files written or created within this many days
+    /// before the host's clock are reported (folders as with
+    /// `extensions`).
+    pub recent_days: u32,
+}
+
+impl SweepRoot {
+    /// A filtered root reports files only (see the fields).
+    pub fn filtered(&self) -> bool {
+        !self.extensions.is_empty() || self.recent_days > 0
+    }
 }
 
 /// A destructive, compare-and-delete operation. Field names are what the

@@ -255,7 +255,32 @@ function Write-CzResidueValues($Root, [string]$Hive, [string]$Rel, [bool]$Binary
     } finally { $key.Close() }
 }
 
+# Class keys whose shell command Windows runs for a protocol, a file type or
+# an auto-elevating binary (fodhelper and computerdefaults: ms-settings;
+# eventvwr: mscfile; sdclt: exefile, Folder; WSReset: AppX...): the values
+# of their open and runas commands, as reg records.
+$script:czClassKeys = @('ms-settings', 'mscfile', 'exefile', 'Folder', 'Launcher.SystemSettings')
+
+function Write-CzClassCommands($Root, [string]$Hive, [string]$Classes, $Bounds) {
+    $names = New-Object System.Collections.ArrayList
+    [void]$names.AddRange($script:czClassKeys)
+    foreach ($n in (Get-CzSubKeyNames $Root $Classes)) {
+        if ($n.StartsWith('AppX', [StringComparison]::OrdinalIgnoreCase)) { [void]$names.Add($n) }
+    }
+    $max = [int]$Bounds.max_items
+    if ($names.Count -gt $max) {
+        Write-CzTrunc ('class keys under ' + $Hive + '\' + $Classes) ([string]$max + ' keys')
+        $names.RemoveRange($max, $names.Count - $max)
+    }
+    foreach ($n in $names) {
+        foreach ($verb in @('open', 'runas')) {
+            Write-CzResidueValues $Root $Hive ($Classes + '\' + $n + '\shell\' + $verb + '\command') $false $Bounds
+        }
+    }
+}
+
 function Write-CzUserResidue($Root, [string]$Sid, $Bounds) {
+    Write-CzClassCommands $Root $Sid 'Software\Classes' $Bounds
     foreach ($sub in (Get-CzSubKeyNames $Root 'Software\Microsoft')) {
         Write-CzResidueValues $Root $Sid ('Software\Microsoft\' + $sub) $true $Bounds
     }
@@ -364,9 +389,25 @@ function Get-CzStartName([string]$Mode) {
     return $Mode.ToLower()
 }
 
+# Parameters\ServiceDll of a service (else ServiceDll on its own key), as
+# stored; '' when none.
+function Get-CzServiceDll([string]$Name) {
+    $base = 'SYSTEM\CurrentControlSet\Services\' + $Name
+    foreach ($rel in @(($base + '\Parameters'), $base)) {
+        $key = Open-CzKey ([Microsoft.Win32.Registry]::LocalMachine) $rel
+        if ($null -eq $key) { continue }
+        try {
+            foreach ($n in $key.GetValueNames()) {
+                if ($n -eq 'ServiceDll') { return (Get-CzRegValue $key $n -1)[1] }
+            }
+        } finally { $key.Close() }
+    }
+    return ''
+}
+
 function Write-CzServices {
     foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) {
-        Write-CzRecord 'service' @('name', $s.Name, 'display_name', $s.DisplayName, 'image_path', $s.PathName, 'start_type', (Get-CzStartName ([string]$s.StartMode)), 'state', ([string]$s.State).ToLower(), 'account', $s.StartName)
+        Write-CzRecord 'service' @('name', $s.Name, 'display_name', $s.DisplayName, 'image_path', $s.PathName, 'start_type', (Get-CzStartName ([string]$s.StartMode)), 'state', ([string]$s.State).ToLower(), 'account', $s.StartName, 'service_dll', (Get-CzServiceDll ([string]$s.Name)))
     }
 }
 
@@ -536,6 +577,17 @@ function Invoke-CzCollect($Bounds) {
             try { Dismount-CzHive $mounted } catch { Write-CzTrunc ('user hive of ' + $p.Name + ' (' + $p.Sid + '): ' + $_.Exception.Message) 'hive left loaded' }
         }
     }
+    Invoke-CzPart 'service account hives' {
+        foreach ($sid in @('S-1-5-18', 'S-1-5-19', 'S-1-5-20')) {
+            $root = Open-CzKey ([Microsoft.Win32.Registry]::Users) $sid
+            if ($null -eq $root) { continue }
+            try {
+                Write-CzHiveAutoruns $root $sid $sid $Bounds
+                Write-CzClassCommands $root $sid 'Software\Classes' $Bounds
+            } finally { $root.Close() }
+        }
+    }
+    Invoke-CzPart 'HKLM class commands' { Write-CzClassCommands ([Microsoft.Win32.Registry]::LocalMachine) 'HKLM' 'SOFTWARE\Classes' $Bounds }
     Invoke-CzPart 'startup folders' {
         $script:czShell = New-Object -ComObject WScript.Shell
         foreach ($p in $profiles) {
@@ -574,20 +626,43 @@ function Get-CzSha256([string]$Path) {
     } finally { $stream.Close() }
 }
 
+# The long form of a path (8.3 short names such as MICROS~1 expanded) as
+# GetLongPathName gives it; the path itself when it cannot.
+function Get-CzLongPath([string]$Path) {
+    Initialize-CzNative
+    $sb = New-Object System.Text.StringBuilder 32768
+    $n = [CauterizeNative]::GetLongPathName($Path, $sb, [uint32]$sb.Capacity)
+    if ($n -eq 0 -or $n -ge $sb.Capacity) { return $Path }
+    return $sb.ToString()
+}
+
 function Write-CzFileFact([string]$Path, [bool]$List, $Bounds) {
+    Write-CzEntryFact $Path $List $true ([long]$Bounds.max_hash_bytes) $Bounds
+}
+
+# Facts of one path: existence and times; a folder's entry count (and its
+# names when $List); a file's size, and when $Deep its SHA-256 (up to
+# $MaxHash bytes, the cut reported) and signature. A path holding a '~'
+# also reports its long form when that differs.
+function Write-CzEntryFact([string]$Path, [bool]$List, [bool]$Deep, [long]$MaxHash, $Bounds) {
     $exists = $false; $isDir = $false
     try {
         $isDir = [System.IO.Directory]::Exists($Path)
         $exists = $isDir -or [System.IO.File]::Exists($Path)
     } catch { }
     if (-not $exists) { Write-CzRecord 'file' @('path', $Path, 'exists', '0', 'is_dir', '0'); return }
+    $long = ''
+    if ($Path.Contains('~')) {
+        try { $long = Get-CzLongPath $Path } catch { }
+        if ($long -ceq $Path) { $long = '' }
+    }
     if ($isDir) {
         $di = New-Object System.IO.DirectoryInfo($Path)
         $names = New-Object System.Collections.ArrayList
         foreach ($e in [System.IO.Directory]::GetFileSystemEntries($Path)) { [void]$names.Add([System.IO.Path]::GetFileName($e)) }
         $names.Sort([StringComparer]::OrdinalIgnoreCase)
         $f = New-Object System.Collections.ArrayList
-        [void]$f.AddRange(@('path', $Path, 'exists', '1', 'is_dir', '1', 'created', (Format-CzTime $di.CreationTimeUtc), 'modified', (Format-CzTime $di.LastWriteTimeUtc), 'entries', [string]$names.Count))
+        [void]$f.AddRange(@('path', $Path, 'long_path', $long, 'exists', '1', 'is_dir', '1', 'created', (Format-CzTime $di.CreationTimeUtc), 'modified', (Format-CzTime $di.LastWriteTimeUtc), 'entries', [string]$names.Count))
         $max = [int]$Bounds.max_listing
         if ($List) {
             $n = 0
@@ -599,13 +674,23 @@ function Write-CzFileFact([string]$Path, [bool]$List, $Bounds) {
     }
     $fi = New-Object System.IO.FileInfo($Path)
     $sha = ''
-    if ($fi.Length -gt [long]$Bounds.max_hash_bytes) {
-        Write-CzTrunc ('hash of ' + $Path + ' (' + $fi.Length + ' bytes)') ([string]$Bounds.max_hash_bytes + ' bytes')
-    } elseif (Test-CzLate) {
-        Write-CzTrunc ('hash of ' + $Path) 'time limit'
-    } else {
-        try { $sha = Get-CzSha256 $Path } catch { Write-CzTrunc ('hash of ' + $Path + ': ' + $_.Exception.Message) 'unreadable' }
+    $sig = 'unknown'; $signer = ''
+    if ($Deep) {
+        if ($fi.Length -gt $MaxHash) {
+            Write-CzTrunc ('hash of ' + $Path + ' (' + $fi.Length + ' bytes)') ([string]$MaxHash + ' bytes')
+        } elseif (Test-CzLate) {
+            Write-CzTrunc ('hash of ' + $Path) 'time limit'
+        } else {
+            try { $sha = Get-CzSha256 $Path } catch { Write-CzTrunc ('hash of ' + $Path + ': ' + $_.Exception.Message) 'unreadable' }
+        }
+        $s = Get-CzSignature $Path
+        $sig = $s[0]; $signer = $s[1]
     }
+    Write-CzRecord 'file' @('path', $Path, 'long_path', $long, 'exists', '1', 'is_dir', '0', 'size', [string]$fi.Length, 'sha256', $sha, 'created', (Format-CzTime $fi.CreationTimeUtc), 'modified', (Format-CzTime $fi.LastWriteTimeUtc), 'signature', $sig, 'signer', $signer)
+}
+
+# @(status, signer) of a file's Authenticode signature.
+function Get-CzSignature([string]$Path) {
     $sig = 'unknown'; $signer = ''
     try {
         # PowerShell 2.0 has only -FilePath, which takes wildcards: escape them.
@@ -623,7 +708,73 @@ function Write-CzFileFact([string]$Path, [bool]$List, $Bounds) {
         }
         if ($null -ne $a.SignerCertificate) { $signer = $a.SignerCertificate.GetNameInfo([System.Security.Cryptography.X509Certificates.X509NameType]::SimpleName, $false) }
     } catch { }
-    Write-CzRecord 'file' @('path', $Path, 'exists', '1', 'is_dir', '0', 'size', [string]$fi.Length, 'sha256', $sha, 'created', (Format-CzTime $fi.CreationTimeUtc), 'modified', (Format-CzTime $fi.LastWriteTimeUtc), 'signature', $sig, 'signer', $signer)
+    return @($sig, $signer)
+}
+
+# ---- the drop-folder sweep ----
+
+# One more entry for this root, or the cut reported (once) and $false.
+function Test-CzSweepRoom($Root) {
+    if ($Root.Left -le 0) {
+        if (-not $Root.Stopped) { Write-CzTrunc ('sweep of ' + $Root.Path) ([string]$Root.Max + ' entries') }
+        $Root.Stopped = $true
+        return $false
+    }
+    $Root.Left = $Root.Left - 1
+    return $true
+}
+
+# The entries of one folder, by name (ordinal, case ignored); folders
+# entered while $Level is below the root's depth (never a reparse point).
+function Invoke-CzSweepDir($Root, [string]$Dir, [int]$Level, $Bounds) {
+    if ($Root.Stopped) { return }
+    if (Test-CzLate) { Write-CzTrunc ('sweep of ' + $Dir) 'time limit'; $Root.Stopped = $true; return }
+    $infos = $null
+    try { $infos = (New-Object System.IO.DirectoryInfo($Dir)).GetFileSystemInfos() } catch { Write-CzTrunc ('sweep of ' + $Dir + ': ' + $_.Exception.Message) 'unreadable'; return }
+    $names = New-Object string[] $infos.Length
+    for ($i = 0; $i -lt $infos.Length; $i++) { $names[$i] = $infos[$i].Name }
+    [Array]::Sort($names, $infos, [StringComparer]::OrdinalIgnoreCase)
+    foreach ($fi in $infos) {
+        $path = [System.IO.Path]::Combine($Dir, $fi.Name)
+        $skipped = $Root.Skip.ContainsKey($path.ToLower())
+        if (($fi.Attributes -band [System.IO.FileAttributes]::Directory) -ne 0) {
+            if (-not $Root.Filtered -and -not $skipped) {
+                if (-not (Test-CzSweepRoom $Root)) { return }
+                Write-CzEntryFact $path $false $false 0 $Bounds
+            }
+            $link = (($fi.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0)
+            if ($Level -lt $Root.Depth -and -not $link) { Invoke-CzSweepDir $Root $path ($Level + 1) $Bounds }
+            if ($Root.Stopped) { return }
+            continue
+        }
+        $ext = $fi.Extension.TrimStart('.').ToLower()
+        if ($Root.Ext.Count -gt 0 -and -not $Root.Ext.ContainsKey($ext)) { continue }
+        if ($null -ne $Root.Since -and $fi.LastWriteTimeUtc -lt $Root.Since -and $fi.CreationTimeUtc -lt $Root.Since) { continue }
+        if ($skipped) { continue }
+        if (-not (Test-CzSweepRoom $Root)) { return }
+        Write-CzEntryFact $path $false ($Root.HashExt.ContainsKey($ext)) $Root.MaxHash $Bounds
+    }
+}
+
+function Invoke-CzSweep($Op, $Bounds) {
+    $hashExt = @{}
+    foreach ($e in (Get-CzFields $Op 'hash_extension')) { $hashExt[([string]$e).ToLower()] = $true }
+    $skip = @{}
+    foreach ($p in (Get-CzFields $Op 'skip')) { $skip[([string]$p).ToLower()] = $true }
+    $max = [int](Get-CzField $Op 'max_entries')
+    $maxHash = [long](Get-CzField $Op 'sweep_hash_bytes')
+    $paths = Get-CzFields $Op 'root_path'
+    $depths = Get-CzFields $Op 'root_depth'
+    $exts = Get-CzFields $Op 'root_extensions'
+    $days = Get-CzFields $Op 'root_recent_days'
+    for ($i = 0; $i -lt $paths.Count; $i++) {
+        $root = @{ Path = [string]$paths[$i]; Depth = [int]$depths[$i]; Ext = @{}; Since = $null; Max = $max; Left = $max; Stopped = $false; HashExt = $hashExt; MaxHash = $maxHash; Skip = $skip }
+        foreach ($e in ([string]$exts[$i]).Split([char]44)) { if ($e -ne '') { $root.Ext[$e.ToLower()] = $true } }
+        if ([int]$days[$i] -gt 0) { $root.Since = [DateTime]::UtcNow.AddDays(-([int]$days[$i])) }
+        $root.Filtered = ($root.Ext.Count -gt 0 -or $null -ne $root.Since)
+        if (-not [System.IO.Directory]::Exists($root.Path)) { continue }
+        Invoke-CzSweepDir $root $root.Path 0 $Bounds
+    }
 }
 
 function Invoke-CzFileFacts($Op, $Bounds) {
@@ -864,6 +1015,8 @@ using System.Runtime.InteropServices;
 public static class CauterizeNative {
     [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
     public static extern bool MoveFileEx(string existing, string replacement, int flags);
+    [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+    public static extern uint GetLongPathName(string shortPath, System.Text.StringBuilder longPath, uint size);
 }
 '@
     }
@@ -949,7 +1102,7 @@ function Invoke-CzRuntime([string]$JobText) {
         return
     }
     foreach ($op in $items) {
-        if ($op.Kind -eq 'Collect' -or $op.Kind -eq 'FileFacts') {
+        if ($op.Kind -eq 'Collect' -or $op.Kind -eq 'FileFacts' -or $op.Kind -eq 'Sweep') {
             $b = Get-CzBounds $op
             $script:czBudget = $b['max_output_bytes']
             $script:czMaxField = $b['max_field_bytes']
@@ -964,6 +1117,7 @@ function Invoke-CzRuntime([string]$JobText) {
             switch ($op.Kind) {
                 'Collect' { Invoke-CzCollect (Get-CzBounds $op) }
                 'FileFacts' { Invoke-CzFileFacts $op (Get-CzBounds $op) }
+                'Sweep' { Invoke-CzSweep $op (Get-CzBounds $op) }
                 'ReadFile' { Invoke-CzReadFile $op }
                 'KillProcess' { Invoke-CzKillProcess $op }
                 'DeleteRegistryValue' { Invoke-CzDeleteRegistryValue $op }

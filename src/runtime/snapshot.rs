@@ -26,6 +26,34 @@ pub struct UserProfile {
     pub logged_on: bool,
 }
 
+impl UserProfile {
+    /// The profile of a service account (SYSTEM, LocalService,
+    /// NetworkService), whose hives are always loaded; `None` for any
+    /// other SID.
+    pub fn service_account(sid: &str) -> Option<UserProfile> {
+        let (name, root) = match sid.to_ascii_uppercase().as_str() {
+            "S-1-5-18" => ("SYSTEM", r"C:\Windows\System32\config\systemprofile"),
+            "S-1-5-19" => ("LOCAL SERVICE", r"C:\Windows\ServiceProfiles\LocalService"),
+            "S-1-5-20" => ("NETWORK SERVICE", r"C:\Windows\ServiceProfiles\NetworkService"),
+            _ => return None,
+        };
+        let temp = if name == "SYSTEM" {
+            r"C:\Windows\Temp".to_string()
+        } else {
+            format!(r"{root}\AppData\Local\Temp")
+        };
+        Some(UserProfile {
+            name: name.into(),
+            sid: sid.to_ascii_uppercase(),
+            profile_path: root.into(),
+            appdata: format!(r"{root}\AppData\Roaming"),
+            local_appdata: format!(r"{root}\AppData\Local"),
+            temp,
+            logged_on: true,
+        })
+    }
+}
+
 /// Where an autostart entry lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -62,6 +90,10 @@ pub struct Service {
     /// `running`, `stopped`, ...
     pub state: String,
     pub account: String,
+    /// `Parameters\ServiceDll` of the service key (svchost-hosted
+    /// services: the DLL that really runs), as stored; empty when none.
+    #[serde(default)]
+    pub service_dll: String,
 }
 
 /// One action of a scheduled task.
@@ -115,7 +147,17 @@ pub struct Process {
 /// Facts about one file that something starts (or a folder around it).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FileFacts {
+    /// The path as asked for (or as the sweep found it).
     pub path: String,
+    /// The long form of `path` when it differs (8.3 short names such as
+    /// `MICROS~1` expanded, as Windows' `GetLongPathName` gives them);
+    /// empty otherwise.
+    #[serde(default)]
+    pub long_path: String,
+    /// Found by the drop-folder sweep (named by nothing collected), not
+    /// asked for by name.
+    #[serde(default)]
+    pub swept: bool,
     pub exists: bool,
     pub is_dir: bool,
     pub size: u64,

@@ -12,6 +12,25 @@ use crate::lab::world::tasks::{Trigger, iso_duration};
 use crate::lab::world::wmi::Consumer;
 use crate::runtime::ops::Bounds;
 
+/// Class keys whose shell command a protocol, a file type or an
+/// auto-elevating binary runs (fodhelper and computerdefaults:
+/// `ms-settings`; eventvwr: `mscfile`; sdclt: `exefile`, `Folder`), as
+/// `$script:czClassKeys` in `runtime.ps1`.
+pub const CLASS_KEYS: [&str; 5] = [
+    "ms-settings",
+    "mscfile",
+    "exefile",
+    "Folder",
+    "Launcher.SystemSettings",
+];
+/// Classes of a user hive; `HKLM_CLASSES` of the machine.
+const USER_CLASSES: &str = r"Software\Classes";
+const HKLM_CLASSES: &str = r"SOFTWARE\Classes";
+
+/// The service accounts whose hives are always loaded (SYSTEM,
+/// LocalService, NetworkService): their Run keys are read too.
+pub const SERVICE_SIDS: [&str; 3] = ["S-1-5-18", "S-1-5-19", "S-1-5-20"];
+
 /// Registry data as reported in `reg` residue records: binary data cut to
 /// the bound (reported).
 fn residue_text(run: &mut Run<'_>, d: &RegData, what: &str, b: &Bounds) -> (String, &'static str) {
@@ -122,36 +141,19 @@ fn hive_autoruns(run: &mut Run<'_>, root: &str, hive: &str, user_sid: &str, b: &
     }
 }
 
-/// Residue of one user hive: binary values directly under
-/// `Software\Microsoft\<key>`, and the values of `...\Explorer`.
-fn user_residue(run: &mut Run<'_>, root: &str, sid: &str, b: &Bounds) {
-    for sub in subkeys(run, &format!(r"{root}\Software\Microsoft")) {
-        let rel = format!(r"Software\Microsoft\{sub}");
-        let label = format!(r"{sid}\{rel}");
-        for (name, data) in values(run, &format!(r"{root}\{rel}"), &label, b) {
-            if matches!(data, RegData::Binary(_)) {
-                let (text, t) = residue_text(run, &data, &label, b);
-                run.record(
-                    "reg",
-                    &[
-                        ("hive", sid),
-                        ("key", &rel),
-                        ("value", &name),
-                        ("value_type", t),
-                        ("data", &text),
-                    ],
-                );
-            }
-        }
-    }
-    let rel = paths::EXPLORER_USER;
-    let label = format!(r"{sid}\{rel}");
+/// Every value of a key as a `reg` residue record (binary data cut to
+/// the bound); with `binary_only`, REG_BINARY values only.
+fn residue_values(run: &mut Run<'_>, root: &str, hive: &str, rel: &str, binary_only: bool, b: &Bounds) {
+    let label = format!(r"{hive}\{rel}");
     for (name, data) in values(run, &format!(r"{root}\{rel}"), &label, b) {
+        if binary_only && !matches!(data, RegData::Binary(_)) {
+            continue;
+        }
         let (text, t) = residue_text(run, &data, &label, b);
         run.record(
             "reg",
             &[
-                ("hive", sid),
+                ("hive", hive),
                 ("key", rel),
                 ("value", &name),
                 ("value_type", t),
@@ -159,6 +161,39 @@ fn user_residue(run: &mut Run<'_>, root: &str, sid: &str, b: &Bounds) {
             ],
         );
     }
+}
+
+/// Class keys whose shell command Windows runs for a protocol, a file
+/// type or an auto-elevating binary (`Write-CzClassCommands`): the fixed
+/// names, then every `AppX*` key, their `open` and `runas` commands.
+fn class_commands(run: &mut Run<'_>, root: &str, hive: &str, classes: &str, b: &Bounds) {
+    let mut names: Vec<String> = CLASS_KEYS.iter().map(|s| s.to_string()).collect();
+    names.extend(
+        subkeys(run, &format!(r"{root}\{classes}"))
+            .into_iter()
+            .filter(|n| n.len() >= 4 && n[..4].eq_ignore_ascii_case("appx")),
+    );
+    let max = b.max_items as usize;
+    if names.len() > max {
+        run.trunc(&format!(r"class keys under {hive}\{classes}"), &format!("{max} keys"));
+        names.truncate(max);
+    }
+    for n in &names {
+        for verb in ["open", "runas"] {
+            let rel = format!(r"{classes}\{n}\shell\{verb}\command");
+            residue_values(run, root, hive, &rel, false, b);
+        }
+    }
+}
+
+/// Residue of one user hive: its class commands, binary values directly
+/// under `Software\Microsoft\<key>`, and the values of `...\Explorer`.
+fn user_residue(run: &mut Run<'_>, root: &str, sid: &str, b: &Bounds) {
+    class_commands(run, root, sid, USER_CLASSES, b);
+    for sub in subkeys(run, &format!(r"{root}\Software\Microsoft")) {
+        residue_values(run, root, sid, &format!(r"Software\Microsoft\{sub}"), true, b);
+    }
+    residue_values(run, root, sid, paths::EXPLORER_USER, false, b);
 }
 
 fn startup_folder(run: &mut Run<'_>, dir: &str, user_sid: &str, b: &Bounds) {
@@ -393,6 +428,14 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
             ),
         }
     }
+    for sid in SERVICE_SIDS {
+        let root = format!(r"HKU\{sid}");
+        if run.host.registry.key_exists(&root) {
+            hive_autoruns(run, &root, sid, sid, b);
+            class_commands(run, &root, sid, USER_CLASSES, b);
+        }
+    }
+    class_commands(run, "HKLM", "HKLM", HKLM_CLASSES, b);
     for p in &profiles {
         let dir = format!(
             r"{}\AppData\Roaming\{}",
@@ -418,6 +461,7 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
                 ("start_type", start_type(s.start)),
                 ("state", state),
                 ("account", &s.account),
+                ("service_dll", s.service_dll.as_deref().unwrap_or("")),
             ],
         );
     }
@@ -441,20 +485,7 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
         paths::DEFENDER_EXCLUSION_PATHS,
         paths::DEFENDER_EXCLUSION_PROCESSES,
     ] {
-        let label = format!(r"HKLM\{rel}");
-        for (name, data) in values(run, &label, &label, b) {
-            let (text, t) = residue_text(run, &data, &label, b);
-            run.record(
-                "reg",
-                &[
-                    ("hive", "HKLM"),
-                    ("key", rel),
-                    ("value", &name),
-                    ("value_type", t),
-                    ("data", &text),
-                ],
-            );
-        }
+        residue_values(run, "HKLM", "HKLM", rel, false, b);
     }
     system32(run, b);
 }

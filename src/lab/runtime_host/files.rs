@@ -3,7 +3,8 @@
 //! (spelling kept), with existence, size, SHA-256 (unless larger than the
 //! bound: reported), times, Authenticode status and signer; folders with
 //! their entries (bounded, reported). A path with 8.3 short names
-//! (`MICROS~1`) reaches the entry it names, as on Windows.
+//! (`MICROS~1`) reaches the entry it names, as on Windows, and its long
+//! form is reported beside it (what `GetLongPathName` gives).
 
 use super::Run;
 use super::iso::iso;
@@ -21,7 +22,7 @@ fn signature(e: &Entry) -> (&'static str, String) {
 
 /// The path an entry is stored under, 8.3 short names (`MICROS~1`)
 /// resolved component by component as Windows opens them.
-fn long_name(fs: &FileSystem, path: &str) -> Option<String> {
+pub fn long_name(fs: &FileSystem, path: &str) -> Option<String> {
     if fs.exists(path) {
         return Some(path.to_string());
     }
@@ -46,7 +47,15 @@ fn long_name(fs: &FileSystem, path: &str) -> Option<String> {
 }
 
 fn one(run: &mut Run<'_>, asked: &str, list: bool, b: &Bounds) {
-    // Reported under the name asked for, as the runtime does.
+    entry_fact(run, asked, list, true, b.max_hash_bytes, b);
+}
+
+/// Facts of one path, as `Write-CzEntryFact` reports them: reported under
+/// the name asked for, with its long form when it holds a `~` and that
+/// differs; a folder's entry count (names when `list`); a file's size,
+/// and when `deep` its SHA-256 (up to `max_hash` bytes, the cut reported)
+/// and signature (`unknown` otherwise).
+pub fn entry_fact(run: &mut Run<'_>, asked: &str, list: bool, deep: bool, max_hash: u64, b: &Bounds) {
     let path = asked;
     let stored = long_name(&run.host.files, asked);
     let entry = stored
@@ -56,6 +65,10 @@ fn one(run: &mut Run<'_>, asked: &str, list: bool, b: &Bounds) {
     let Some(e) = entry else {
         run.record("file", &[("path", path), ("exists", "0"), ("is_dir", "0")]);
         return;
+    };
+    let long = match stored.as_deref() {
+        Some(l) if asked.contains('~') && l != asked => l.to_string(),
+        _ => String::new(),
     };
     let (created, modified) = (iso(e.times.created), iso(e.times.modified));
     if e.is_dir() {
@@ -73,6 +86,7 @@ fn one(run: &mut Run<'_>, asked: &str, list: bool, b: &Bounds) {
         let count = names.len().to_string();
         let mut f: Vec<(&str, &str)> = vec![
             ("path", path),
+            ("long_path", &long),
             ("exists", "1"),
             ("is_dir", "1"),
             ("created", &created),
@@ -89,20 +103,23 @@ fn one(run: &mut Run<'_>, asked: &str, list: bool, b: &Bounds) {
         return;
     }
     let size = e.size();
-    let sha = if size > b.max_hash_bytes {
-        run.trunc(
-            &format!("hash of {path} ({size} bytes)"),
-            &format!("{} bytes", b.max_hash_bytes),
-        );
-        String::new()
-    } else {
-        e.sha256().map(|h| hex(&h)).unwrap_or_default()
-    };
-    let (sig, signer) = signature(&e);
+    let (mut sha, mut sig, mut signer) = (String::new(), "unknown", String::new());
+    if deep {
+        if size > max_hash {
+            run.trunc(
+                &format!("hash of {path} ({size} bytes)"),
+                &format!("{max_hash} bytes"),
+            );
+        } else {
+            sha = e.sha256().map(|h| hex(&h)).unwrap_or_default();
+        }
+        (sig, signer) = signature(&e);
+    }
     run.record(
         "file",
         &[
             ("path", path),
+            ("long_path", &long),
             ("exists", "1"),
             ("is_dir", "0"),
             ("size", &size.to_string()),

@@ -41,6 +41,24 @@ pub const FILTER: &str = "CzFilter";
 pub const CONSUMER: &str = "CzConsumer";
 pub const RUN: &str = paths::RUN;
 
+/// A DLL nothing names: only the drop-folder sweep (C:\ProgramData and
+/// its first level) reports it.
+pub const STRAY_DLL: &str = r"C:\ProgramData\CzTest\stray.dll";
+/// An EXE in a folder with a long name, and the HKLM Run value `CzShort`
+/// naming it by the folder's 8.3 short name (the lab's; a live host prints
+/// its own).
+pub const LONG_EXE: &str = r"C:\ProgramData\CzTest\Long Folder Name\long.exe";
+pub const SHORT_EXE: &str = r"C:\ProgramData\CzTest\LONGFO~1\long.exe";
+/// `Parameters\ServiceDll` of the test service.
+pub const SVC_DLL: &str = r"C:\ProgramData\CzTest\svc.dll";
+/// The command of alice's `Software\Classes\ms-settings\shell\open\command`.
+pub const UAC_EXE: &str = r"C:\ProgramData\CzTest\uac.exe";
+pub const CLASS_COMMAND_KEY: &str = r"Software\Classes\ms-settings\shell\open\command";
+/// Run value `CzSystem` in the SYSTEM hive (`HKU\S-1-5-18`).
+pub const SYSTEM_EXE: &str = r"C:\ProgramData\CzTest\system.exe";
+/// A folder named only by a Defender path exclusion, holding one file.
+pub const EXCLUDED_DIR: &str = r"C:\ProgramData\CzTest\Excluded";
+
 /// A clean baseline host with the two users.
 pub fn host() -> HostState {
     let spec = BaselineSpec::new(
@@ -113,6 +131,32 @@ pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
     ] {
         file(h, path, text, now);
     }
+    for (path, text) in [
+        (STRAY_DLL, "stray"),
+        (LONG_EXE, "long"),
+        (SVC_DLL, "svcdll"),
+        (UAC_EXE, "uac"),
+        (SYSTEM_EXE, "system"),
+    ] {
+        file(h, path, text, now);
+    }
+    file(h, &format!(r"{EXCLUDED_DIR}\inside.txt"), "inside", now);
+    let _ = h.registry.put(&hklm(RUN), "CzShort", RegData::sz(SHORT_EXE));
+    let _ = h.registry.put(
+        &hklm(paths::DEFENDER_EXCLUSION_PATHS),
+        EXCLUDED_DIR,
+        RegData::Dword(0),
+    );
+    let _ = h.registry.put(
+        &format!(r"HKU\{}\{CLASS_COMMAND_KEY}", p.alice_sid),
+        "",
+        RegData::sz(UAC_EXE),
+    );
+    let _ = h.registry.put(
+        &format!(r"HKU\S-1-5-18\{RUN}"),
+        "CzSystem",
+        RegData::sz(SYSTEM_EXE),
+    );
     let _ = h
         .registry
         .put(&hklm(RUN), "CzMachine", RegData::sz(p.machine_exe.clone()));
@@ -141,12 +185,9 @@ pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
         .with_author("CzTest");
     task.hidden = true;
     let _ = h.tasks.register(task, true);
-    let _ = h.services.create(Service::new(
-        SERVICE,
-        "Cz Test Service",
-        &p.svc_exe,
-        StartType::Auto,
-    ));
+    let mut svc = Service::new(SERVICE, "Cz Test Service", &p.svc_exe, StartType::Auto);
+    svc.service_dll = Some(SVC_DLL.to_string());
+    let _ = h.services.create(svc);
     h.wmi.subscribe(
         EventFilter::new(FILTER, "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'"),
         Consumer::CommandLine { name: CONSUMER.into(), command_line_template: p.wmi_exe.clone(), executable_path: None },

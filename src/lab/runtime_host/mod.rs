@@ -7,7 +7,8 @@
 //! PowerShell reads it ([`crate::runtime::job::decode`]); nothing in it is
 //! interpreted as code. Parts: [`collect`] (pass one of collection, user
 //! hives loaded under a temporary key and always unloaded), [`files`]
-//! (file facts, listings, reading a file), [`ops`] (compare-and-delete),
+//! (file facts, listings, reading a file), [`sweep`] (the drop-folder
+//! sweep), [`ops`] (compare-and-delete),
 //! [`hives`] (mounting offline user hives), [`iso`] (times as .NET's
 //! round-trip format prints them).
 
@@ -17,6 +18,7 @@ pub mod fixture;
 pub mod hives;
 pub mod iso;
 pub mod ops;
+pub mod sweep;
 
 #[cfg(test)]
 mod tests;
@@ -92,7 +94,8 @@ pub fn output_budget(items: &[JobItem]) -> (u64, usize) {
         .iter()
         .find_map(|i| match i {
             JobItem::Query(Query::Collect { bounds })
-            | JobItem::Query(Query::FileFacts { bounds, .. }) => Some(bounds.clone()),
+            | JobItem::Query(Query::FileFacts { bounds, .. })
+            | JobItem::Query(Query::Sweep { bounds, .. }) => Some(bounds.clone()),
             _ => None,
         })
         .unwrap_or_default();
@@ -130,6 +133,22 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
                 list_dirs,
                 bounds,
             }) => files::file_facts(&mut run, paths, list_dirs, bounds),
+            JobItem::Query(Query::Sweep {
+                roots,
+                skip,
+                hash_extensions,
+                max_entries,
+                max_hash_bytes,
+                bounds,
+            }) => sweep::sweep(
+                &mut run,
+                roots,
+                skip,
+                hash_extensions,
+                *max_entries,
+                *max_hash_bytes,
+                bounds,
+            ),
             JobItem::Query(Query::ReadFile {
                 path,
                 offset,

@@ -2,7 +2,11 @@
 //! encodes it, carried out on a `HostState`, output parsed as the client
 //! parses it. (Over WinRM: tests/runtime_contract.rs.)
 
-use super::fixture::{self, CONSUMER, FILTER, HOSTILE, Planted, SERVICE, TASK_PATH};
+use super::fixture::{
+    self, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, Planted, SERVICE,
+    SHORT_EXE, STRAY_DLL, SVC_DLL, SYSTEM_EXE, TASK_PATH, UAC_EXE,
+};
+use crate::runtime::ops::SweepRoot;
 use crate::lab::world::registry::{RegData, hklm};
 use crate::lab::world::{HostState, LabTime};
 use crate::runtime::assemble;
@@ -11,6 +15,7 @@ use crate::runtime::job::{self, JobItem};
 use crate::runtime::ops::{Bounds, Op, OpOutcome, Query, TaskAction};
 use crate::runtime::results::{self, Frames, Limits};
 use crate::runtime::snapshot::{AutorunLocation, Snapshot};
+use crate::runtime::sweep;
 
 fn run(h: &mut HostState, items: &[JobItem], limits: &Limits) -> Frames {
     let out = super::run(&job::payload(items), h, LabTime::EPOCH.plus_secs(3600));
@@ -27,17 +32,22 @@ fn collect(h: &mut HostState, b: &Bounds) -> Snapshot {
     assert!(f.complete);
     let mut s = assemble::snapshot(&f, 0);
     let t = file_targets(&s);
+    let sweep = sweep::query(&s, &t.paths, b);
     let f2 = run(
         h,
-        &[JobItem::Query(Query::FileFacts {
-            paths: t.paths,
-            list_dirs: t.list_dirs,
-            bounds: b.clone(),
-        })],
+        &[
+            JobItem::Query(Query::FileFacts {
+                paths: t.paths,
+                list_dirs: t.list_dirs,
+                bounds: b.clone(),
+            }),
+            JobItem::Query(sweep),
+        ],
         &l,
     );
-    s.files = assemble::files(&f2, 0);
+    s.files = sweep::merge(assemble::files(&f2, 0), assemble::files(&f2, 1));
     s.truncated.extend(f2.truncations(0));
+    s.truncated.extend(f2.truncations(1));
     s
 }
 
@@ -406,4 +416,125 @@ fn read_file_in_chunks_and_bad_job_data() {
     );
     let f = results::parse(&out, 1, &Limits::default()).expect("framed");
     assert!(assemble::item_error(&f, 0).is_some_and(|e| e.contains("unknown operation")));
+}
+
+#[test]
+fn sweep_short_names_service_dll_class_commands_system_hive_and_exclusions() {
+    let (mut h, p) = infected();
+    let s = collect(&mut h, &Bounds::default());
+    assert!(s.truncated.is_empty(), "{:?}", s.truncated);
+    let file = |path: &str| s.files.iter().find(|f| f.path.eq_ignore_ascii_case(path));
+    // Named by nothing: only the sweep reports it, hashed (a DLL).
+    let stray = file(STRAY_DLL).expect("the sweep reports the stray DLL");
+    assert!(stray.swept && stray.exists && stray.sha256.len() == 64);
+    assert_eq!(stray.signature, "unsigned");
+    // Named: asked for by name, not marked swept, not reported twice.
+    let named = file(&p.task_exe).expect("task exe");
+    assert!(!named.swept);
+    assert_eq!(
+        s.files
+            .iter()
+            .filter(|f| f.path.eq_ignore_ascii_case(&p.task_exe))
+            .count(),
+        1
+    );
+    // A folder swept at the depth limit: entry count, no listing.
+    let dir = file(r"C:\ProgramData\CzTest").expect("the first level of ProgramData");
+    assert!(dir.is_dir && dir.entries > 5);
+    // 8.3: reported as asked, with the long form beside it.
+    let short = file(SHORT_EXE).expect("asked for by its short name");
+    assert_eq!(short.long_path, LONG_EXE);
+    assert!(short.exists && short.sha256.len() == 64);
+    // ServiceDll collected and followed to its file.
+    let svc = s.services.iter().find(|x| x.name == SERVICE).expect("svc");
+    assert_eq!(svc.service_dll, SVC_DLL);
+    assert!(file(SVC_DLL).is_some_and(|f| f.exists && !f.swept));
+    // The class-key hijack and its file.
+    let class = s
+        .registry
+        .iter()
+        .find(|r| r.hive == p.alice_sid && r.key == CLASS_COMMAND_KEY)
+        .expect("class command collected");
+    assert_eq!((class.value.as_str(), class.data.as_str()), ("", UAC_EXE));
+    assert!(file(UAC_EXE).is_some_and(|f| f.exists && !f.swept));
+    // The SYSTEM hive's Run value and its file.
+    let sys = run_value(&s, "S-1-5-18", "CzSystem").expect("SYSTEM hive Run value");
+    assert_eq!(sys.command, SYSTEM_EXE);
+    assert!(file(SYSTEM_EXE).is_some_and(|f| f.exists && !f.swept));
+    // A folder named only by a Defender exclusion: asked and listed.
+    let ex = file(EXCLUDED_DIR).expect("the excluded folder is asked about");
+    assert!(ex.is_dir && !ex.swept && ex.listing == vec!["inside.txt".to_string()]);
+}
+
+fn sweep_of(h: &mut HostState, roots: Vec<SweepRoot>, max_entries: u32) -> Frames {
+    let b = Bounds::default();
+    let item = JobItem::Query(Query::Sweep {
+        roots,
+        skip: vec![],
+        hash_extensions: vec!["exe".into(), "dll".into()],
+        max_entries,
+        max_hash_bytes: 3,
+        bounds: b.clone(),
+    });
+    run(h, &[item], &Limits::from_bounds(&b))
+}
+
+#[test]
+fn sweep_filters_bounds_and_reports_its_cuts() {
+    let (mut h, _) = infected();
+    let now = LabTime::EPOCH.plus_secs(3600);
+    let old = LabTime::EPOCH.plus_days(-400);
+    for (path, t) in [
+        (r"C:\Windows\SysWOW64\netprofm\tapisrv.exe", now),
+        (r"C:\Windows\SysWOW64\oldsub\old.exe", old),
+        (r"C:\Windows\SysWOW64\netprofm\notes.txt", now),
+    ] {
+        h.files
+            .create_dir_all(crate::lab::world::files::parent(path).unwrap(), t)
+            .unwrap();
+        h.files
+            .plant_file(path, crate::lab::world::Content::text("four"), None, t)
+            .unwrap();
+        h.files
+            .set_times(path, crate::lab::world::files::Times::all(t))
+            .unwrap();
+    }
+    let f = sweep_of(
+        &mut h,
+        vec![SweepRoot {
+            path: r"C:\Windows\SysWOW64".into(),
+            depth: 1,
+            extensions: vec!["exe".into(), "dll".into()],
+            recent_days: 90,
+        }],
+        1000,
+    );
+    let files = assemble::files(&f, 0);
+    let has = |p: &str| files.iter().any(|x| x.path.eq_ignore_ascii_case(p));
+    assert!(has(r"C:\Windows\SysWOW64\netprofm\tapisrv.exe"), "{files:#?}");
+    assert!(!has(r"C:\Windows\SysWOW64\oldsub\old.exe"), "older than 90 days");
+    assert!(!has(r"C:\Windows\SysWOW64\netprofm\notes.txt"), "not an EXE/DLL");
+    assert!(files.iter().all(|x| !x.is_dir), "a filtered root reports files only");
+    // Over the hash bound (3 bytes): not hashed, and said so.
+    assert!(files.iter().all(|x| x.sha256.is_empty()));
+    assert!(f.truncations(0).iter().any(|t| t.what.starts_with("hash of ")));
+    // Two entries at most per root: the cut is reported once.
+    let f = sweep_of(
+        &mut h,
+        vec![SweepRoot {
+            path: r"C:\ProgramData".into(),
+            depth: 1,
+            extensions: vec![],
+            recent_days: 0,
+        }],
+        2,
+    );
+    assert_eq!(assemble::files(&f, 0).len(), 2);
+    let cuts = f.truncations(0);
+    assert_eq!(
+        cuts.iter().filter(|t| t.what == r"sweep of C:\ProgramData").count(),
+        1,
+        "{cuts:?}"
+    );
+    assert_eq!(cuts[0].limit, "2 entries");
 }
