@@ -5,14 +5,16 @@
 //! allow, remote-address lists included). Then it needs a way in: the same
 //! local Administrator password, a domain credential harvested on the
 //! source (same domain), or EternalBlue against a peer without the
-//! MS17-010 fix. Success infects the peer with the source's profile, as
-//! its logged-on user (or SYSTEM), and records source and vector.
+//! MS17-010 fix. Then the loader is put on the peer and run as SYSTEM
+//! (`malware::lateral`: a copy through an admin share and a temporary
+//! service, or the exploit), and the peer's infection records source,
+//! vector and delivery.
 
 use std::net::Ipv4Addr;
 
 use rand::Rng;
 
-use crate::lab::malware::{Origin, Vector};
+use crate::lab::malware::{self, Vector};
 use crate::lab::world::firewall::{Direction, Protocol, Reason, Verdict};
 use crate::lab::world::time::LabTime;
 
@@ -117,15 +119,12 @@ pub(crate) fn attempt(
     if dst.live_families().contains(&family) {
         return None;
     }
-    let source = src.address;
-    let inf = dst.infect(&profile, rng, now);
-    let _ = inf;
-    if let Some(last) = dst.infections.last_mut() {
-        last.origin = Origin::Spread {
-            from: source,
-            vector,
-        };
-    }
+    let Some(inf) =
+        malware::lateral::deliver(&mut dst.state, &profile, src.address, vector, rng, now)
+    else {
+        return Some(EventKind::SpreadDenied { from, to, family });
+    };
+    dst.infections.push(inf);
     Some(EventKind::Spread {
         from,
         to,

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use super::*;
 use crate::lab::malware::{
-    self, Artifact, ArtifactRole, Family, FamilyProfile, MalwareEvent, Vector,
+    self, Artifact, ArtifactRef, ArtifactRole, Delivery, Family, FamilyProfile, MalwareEvent,
+    Origin, Vector,
 };
 use crate::lab::world::baseline::{BaselineSpec, UserSpec};
 use crate::lab::world::firewall::Direction;
@@ -84,7 +85,7 @@ fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
     );
     assert!(hosts[1].is_infected());
     assert!(
-        matches!(hosts[1].infections[0].origin, malware::Origin::Spread { from, vector: Vector::SharedLocalAdmin } if from == addr(0))
+        matches!(hosts[1].infections[0].origin, malware::Origin::Spread { from, vector: Vector::SharedLocalAdmin, .. } if from == addr(0))
     );
 
     // the source's outbound rule stops it
@@ -485,4 +486,142 @@ fn ten_thousand_hosts_with_20_percent_infected_step_one_lab_hour() {
     );
     assert_eq!(before, 2000);
     assert!(after >= before);
+}
+
+#[test]
+fn spread_copies_through_an_admin_share_runs_a_temporary_service_and_the_history_records_it() {
+    for (family, share) in [
+        (Family::Emotet, "ADMIN$"),
+        (Family::TrickBot, "ADMIN$"),
+        (Family::Qakbot, "C$"),
+    ] {
+        let mut hosts = vec![
+            ws(0, "Shared1!", true, true, Role::Workstation),
+            ws(1, "Shared1!", true, true, Role::Workstation),
+        ];
+        let services_before = hosts[1].state.services.len();
+        let mut e = Engine::new(8, OutbreakConfig::default());
+        e.seed_infection(&mut hosts, 0, &FamilyProfile::documented(family), T0);
+        let at = T0.plus_secs(120);
+        let k = kind(e.attempt_spread(&mut hosts, 0, 1, at));
+        assert!(
+            matches!(
+                k,
+                EventKind::Spread {
+                    vector: Vector::SharedLocalAdmin,
+                    ..
+                }
+            ),
+            "{k:?}"
+        );
+        let inf = &hosts[1].infections[0];
+        assert_eq!(inf.infected_at, at);
+        assert!(
+            inf.user_sid.is_none(),
+            "{family}: the service runs it as SYSTEM"
+        );
+        let Origin::Spread {
+            from,
+            vector: Vector::SharedLocalAdmin,
+            delivery:
+                Delivery::AdminShareService {
+                    share: s,
+                    copy,
+                    service,
+                    image_path,
+                },
+        } = &inf.origin
+        else {
+            panic!("{:?}", inf.origin)
+        };
+        assert_eq!((*from, s.as_str()), (addr(0), share));
+        let dir = crate::lab::world::files::parent(copy).unwrap();
+        assert_eq!(
+            dir,
+            if share == "C$" { "C:" } else { r"C:\Windows" },
+            "{copy}"
+        );
+        assert!(image_path.contains(copy.as_str()), "{image_path}");
+        let peer = &hosts[1].state;
+        assert!(peer.files.is_file(copy), "the copy stays on the peer");
+        if family == Family::Qakbot {
+            assert!(peer.files.is_file(&format!("{copy}.cfg")));
+        }
+        assert!(
+            peer.services.get(service).is_none(),
+            "the service is deleted once it ran"
+        );
+        assert_eq!(
+            peer.services.len(),
+            services_before + usize::from(family == Family::Emotet),
+            "only Emotet's own admin service stays"
+        );
+        assert!(inf.artifacts.contains(&ArtifactRef {
+            what: Artifact::Service {
+                name: service.clone()
+            },
+            role: ArtifactRole::Residue,
+        }));
+        assert!(hosts[1].is_infected());
+        assert!(
+            hosts[1]
+                .presence()
+                .family(family)
+                .unwrap()
+                .files
+                .contains(copy)
+        );
+    }
+
+    // EternalBlue: no copy, no service
+    let mut hosts = vec![
+        ws(0, "Alpha1!", true, true, Role::Workstation),
+        ws(1, "Bravo2!", true, false, Role::Workstation),
+    ];
+    let services_before = hosts[1].state.services.len();
+    let mut e = Engine::new(9, OutbreakConfig::default());
+    e.seed_infection(
+        &mut hosts,
+        0,
+        &FamilyProfile::documented(Family::TrickBot),
+        T0,
+    );
+    let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(5)));
+    assert!(
+        matches!(
+            k,
+            EventKind::Spread {
+                vector: Vector::Ms17010,
+                ..
+            }
+        ),
+        "{k:?}"
+    );
+    assert!(matches!(
+        hosts[1].infections[0].origin,
+        Origin::Spread {
+            delivery: Delivery::Exploit,
+            ..
+        }
+    ));
+    assert_eq!(hosts[1].state.services.len(), services_before);
+}
+
+#[test]
+fn a_peer_that_refuses_the_copy_is_not_infected() {
+    let mut hosts = vec![
+        ws(0, "Shared1!", true, true, Role::Workstation),
+        ws(1, "Shared1!", true, true, Role::Workstation),
+    ];
+    // ADMIN$ (C:\Windows) denies writes on the peer
+    hosts[1]
+        .state
+        .files
+        .set_deny_write(r"C:\Windows", true)
+        .unwrap();
+    let mut e = Engine::new(10, OutbreakConfig::default());
+    e.seed_infection(&mut hosts, 0, &emotet(), T0);
+    let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(5)));
+    assert!(matches!(k, EventKind::SpreadDenied { .. }), "{k:?}");
+    assert!(!hosts[1].is_infected() && hosts[1].infections.is_empty());
 }

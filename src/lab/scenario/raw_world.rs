@@ -39,6 +39,8 @@ pub enum RawFamily {
     Emotet,
     Trickbot,
     Qakbot,
+    Dridex,
+    Icedid,
 }
 
 /// Switches over a family's documented behaviour.
@@ -52,6 +54,13 @@ pub struct RawProfile {
     pub registry_payload: Option<bool>,
     pub admin_service: Option<bool>,
     pub defender_exclusion: Option<bool>,
+    pub all_users_when_elevated: Option<bool>,
+    pub corrupt_on_disk: Option<bool>,
+    pub padding: Option<bool>,
+    pub first_stage_residue: Option<bool>,
+    pub svchost_hollowing: Option<bool>,
+    pub uac_bypass_key: Option<bool>,
+    pub nworm: Option<bool>,
     pub system_task: Option<bool>,
     pub other_profiles: Option<bool>,
     pub spread: Option<bool>,

@@ -194,9 +194,9 @@ fn the_outbreak_example_has_the_documented_shape() {
     assert!((70..=80).contains(&legacy), "about 15% on PowerShell 2.0: {legacy}");
     assert!(count(&|i| spec.hosts[i].os.ps_version == "2.0" && spec.hosts[i].max_shells_per_user != 5) == 0);
     let infected = count(&|i| !world.hosts[i].infections.is_empty());
-    assert_eq!(infected, 98, "20% of the 489 office workstations");
+    assert_eq!(infected, 100, "20% of the 489 office workstations and two laptops");
     let families: std::collections::BTreeSet<_> = world.hosts.iter().flat_map(|w| w.infections.iter().map(|p| p.family)).collect();
-    assert_eq!(families.len(), 3);
+    assert_eq!(families.len(), 5);
     assert!(count(&|i| !world.hosts[i].benign.is_empty()) >= 390, "look-alikes on most hosts");
     assert!(count(&|i| !world.hosts[i].ms17_010_patched) >= 20);
     let shared = count(&|i| world.hosts[i].local_admin_password == "Winter2019!");
@@ -231,6 +231,33 @@ fn profile_switches_shares_and_power_keys_resolve() {
     assert_eq!(w.iter().filter(|h| !h.ms17_010_patched).count(), 2);
     assert_eq!(w.iter().filter(|h| h.benign.len() == 1).count(), 5);
     assert!(w.iter().all(|h| h.online_after_secs == Some(1800) && h.reboot_down_secs == 120 && h.winrm_delay_secs == 10 && !h.smb_open));
+}
+
+#[test]
+fn dridex_and_icedid_and_the_behaviour_switches_are_accepted() {
+    use crate::lab::malware::Family;
+    let s = scenario_of(
+        "groups:\n  - name_pattern: W[1:4]\n    infected: {count: 4, families: [dridex, icedid, emotet, trickbot], profile: {padding: true, first_stage_residue: false, svchost_hollowing: true, uac_bypass_key: false, nworm: false, all_users_when_elevated: false, corrupt_on_disk: false}}\n",
+    );
+    let profiles: Vec<_> = s.world.hosts.iter().flat_map(|h| h.infections.clone()).collect();
+    let mut families: Vec<Family> = profiles.iter().map(|p| p.family).collect();
+    families.sort();
+    assert_eq!(families, [Family::Emotet, Family::TrickBot, Family::Dridex, Family::IcedId]);
+    assert!(profiles.iter().all(|p| p.padding
+        && !p.first_stage_residue
+        && p.svchost_hollowing
+        && !p.uac_bypass_key
+        && !p.nworm
+        && !p.all_users_when_elevated
+        && !p.corrupt_on_disk));
+    let dridex = profiles.iter().find(|p| p.family == Family::Dridex).unwrap();
+    assert_eq!(dridex.task_interval_secs, Some(1800), "Dridex's documented 30 minutes");
+    let (line, field, msg) = world_err("groups:\n  - name: A\n    infected: {count: 1, families: [dridex], profile: {paddding: true}}\n");
+    assert_eq!((line, field.as_str()), (3, "paddding"));
+    assert!(msg.contains("padding"), "{msg}");
+    let (line, _, msg) = world_err("groups:\n  - name: A\n    infected: {count: 1, families: [zeus]}\n");
+    assert_eq!(line, 3);
+    assert!(msg.contains("icedid"), "{msg}");
 }
 
 #[test]

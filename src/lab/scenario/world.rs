@@ -399,7 +399,7 @@ fn infected(
         return Err(at(
             &inf.families.referenced,
             "families",
-            "name at least one family: emotet, trickbot, qakbot".into(),
+            "name at least one family: emotet, trickbot, qakbot, dridex, icedid".into(),
         ));
     }
     let pct = inf
@@ -434,6 +434,8 @@ fn profile(f: RawFamily, sw: Option<&RawProfile>) -> Result<FamilyProfile, Build
         RawFamily::Emotet => Family::Emotet,
         RawFamily::Trickbot => Family::TrickBot,
         RawFamily::Qakbot => Family::Qakbot,
+        RawFamily::Dridex => Family::Dridex,
+        RawFamily::Icedid => Family::IcedId,
     };
     let mut p = FamilyProfile::documented(family);
     let Some(sw) = sw else { return Ok(p) };
@@ -449,6 +451,13 @@ fn profile(f: RawFamily, sw: Option<&RawProfile>) -> Result<FamilyProfile, Build
     set(&mut p.registry_payload, sw.registry_payload);
     set(&mut p.admin_service, sw.admin_service);
     set(&mut p.defender_exclusion, sw.defender_exclusion);
+    set(&mut p.all_users_when_elevated, sw.all_users_when_elevated);
+    set(&mut p.corrupt_on_disk, sw.corrupt_on_disk);
+    set(&mut p.padding, sw.padding);
+    set(&mut p.first_stage_residue, sw.first_stage_residue);
+    set(&mut p.svchost_hollowing, sw.svchost_hollowing);
+    set(&mut p.uac_bypass_key, sw.uac_bypass_key);
+    set(&mut p.nworm, sw.nworm);
     set(&mut p.system_task, sw.system_task);
     set(&mut p.other_profiles, sw.other_profiles);
     set(&mut p.spread, sw.spread);

@@ -100,6 +100,29 @@ impl Content {
             sha256: Sha256::digest(seed.as_bytes()).into(),
         }
     }
+    /// This content with `junk` bytes appended (a loader padding its file
+    /// to defeat size-capped scanners): the size grows and the hash is the
+    /// padded file's; nothing is allocated.
+    pub fn padded(&self, junk: u64) -> Content {
+        let mut h = Sha256::new();
+        h.update(b"padded:");
+        h.update(self.sha256());
+        h.update(junk.to_le_bytes());
+        Content::Opaque {
+            size: self.size() + junk,
+            sha256: h.finalize().into(),
+        }
+    }
+    /// Same size, other bytes (a loader corrupting its file on disk).
+    pub fn corrupted(&self) -> Content {
+        let mut h = Sha256::new();
+        h.update(b"corrupted:");
+        h.update(self.sha256());
+        Content::Opaque {
+            size: self.size(),
+            sha256: h.finalize().into(),
+        }
+    }
     pub fn size(&self) -> u64 {
         match self {
             Content::Bytes(b) => b.len() as u64,

@@ -8,6 +8,7 @@
 use super::ci::{eq_ci, starts_with_ci};
 use super::files::{FileSystem, normalize};
 use super::paths;
+use super::shortname;
 
 /// Split `cmd` into (image as written, arguments), resolving the image
 /// against `fs` the way CreateProcess does for unquoted paths with spaces.
@@ -60,7 +61,18 @@ pub fn resolve_image(image: &str, fs: &FileSystem) -> Option<String> {
     candidates
         .into_iter()
         .filter_map(|c| normalize(&c).ok())
-        .find(|c| fs.is_file(c))
+        .find_map(|c| on_disk(fs, &c))
+}
+
+/// The stored file a path names (8.3 short components resolved).
+fn on_disk(fs: &FileSystem, path: &str) -> Option<String> {
+    if fs.is_file(path) {
+        return Some(path.to_string());
+    }
+    if !path.contains('~') {
+        return None;
+    }
+    shortname::long_path(fs, path).filter(|p| fs.is_file(p))
 }
 
 /// The DLL a rundll32/regsvr32 command line loads (unresolved text).
@@ -107,7 +119,7 @@ pub fn launcher_dll(image: &str, args: &str) -> Option<String> {
 /// System32 (rundll32 searches the system folders).
 pub fn resolve_dll(dll: &str, fs: &FileSystem) -> Option<String> {
     if dll.contains('\\') {
-        return normalize(dll).ok().filter(|p| fs.is_file(p));
+        return normalize(dll).ok().and_then(|p| on_disk(fs, &p));
     }
     [paths::SYSTEM32, paths::WINDOWS]
         .iter()

@@ -8,7 +8,7 @@
 //! (Startup folders and .lnk targets), `wmi` (permanent event
 //! subscriptions), `firewall` and `netaddr` (rules, decisions, address
 //! complement), `pending` (PendingFileRenameOperations), `launch` (command
-//! line to process), `host` (`HostState`), `baseline` (a clean install)
+//! line to process), `shortname` (8.3 names), `host` (`HostState`), `baseline` (a clean install)
 //! and `benign` (real software that looks like loaders). Well-known
 //! locations are in `paths`.
 //!
@@ -30,6 +30,7 @@ pub mod pending;
 pub mod processes;
 pub mod registry;
 pub mod services;
+pub mod shortname;
 pub mod startup;
 pub mod tasks;
 pub mod time;

@@ -22,6 +22,9 @@ pub struct InjectedCode {
     /// Private executable memory not backed by an image: what memory
     /// scanners see (true for classic injection and hollowing).
     pub unbacked_exec: bool,
+    /// Modules that exist only in this process's memory, never on disk
+    /// (TrickBot's `nworm` on a domain controller).
+    pub memory_modules: Vec<String>,
 }
 
 /// One process.
