@@ -215,6 +215,35 @@ pub struct LabServeArgs {
     /// `<inventory>.ca.pem` (with --scenario: `https: true` in the file).
     #[arg(long, conflicts_with = "scenario")]
     pub https: bool,
+    /// Lab seconds per wall second: every lab interval (reboot down time,
+    /// WinRM delay after boot, `shutdown /t`, loaders' spread intervals and
+    /// watchdogs) passes this much faster than wall time; 60 runs an hour
+    /// in a minute. Overrides the scenario's `lab: {speed}` (default 1).
+    #[arg(long, value_name = "FACTOR", value_parser = parse_speed)]
+    pub speed: Option<f64>,
+    /// Seed of every random choice (names a loader draws, whom it tries to
+    /// spread to, when): the same scenario and seed give the same outbreak.
+    /// Overrides the scenario's `lab: {seed}` (default 1).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// Lowest `--speed` taken (a lab second every 1,000 wall seconds).
+pub const MIN_LAB_SPEED: f64 = 0.001;
+/// Highest `--speed` taken (a lab day in under a second).
+pub const MAX_LAB_SPEED: f64 = 1_000_000.0;
+
+/// `--speed`: a number of lab seconds per wall second, within
+/// [`MIN_LAB_SPEED`]..=[`MAX_LAB_SPEED`].
+fn parse_speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number; give lab seconds per wall second, e.g. 60 (an hour a minute)"))?;
+    if !(MIN_LAB_SPEED..=MAX_LAB_SPEED).contains(&speed) {
+        return Err(format!("{speed} is out of range: the lab runs from {MIN_LAB_SPEED} to {MAX_LAB_SPEED} times wall time"));
+    }
+    Ok(speed)
 }
 
 #[derive(Debug, Args)]

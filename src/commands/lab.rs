@@ -21,7 +21,13 @@ pub async fn serve(args: &LabServeArgs) -> anyhow::Result<i32> {
     if args.https {
         scenario.spec.hosts.iter_mut().for_each(|h| h.https = true);
     }
-    let speed = scenario.world.lab.speed;
+    if let Some(speed) = args.speed {
+        scenario.world.lab.speed = speed;
+    }
+    if let Some(seed) = args.seed {
+        scenario.world.lab.seed = seed;
+    }
+    let (speed, seed) = (scenario.world.lab.speed, scenario.world.lab.seed);
     let lab = Lab::start_world(scenario.spec, scenario.world).await?;
     let start_secs = started.elapsed().as_secs_f64();
     let ca_file = write_lab_inventory(&lab, &args.inventory_out)?;
@@ -38,7 +44,7 @@ pub async fn serve(args: &LabServeArgs) -> anyhow::Result<i32> {
     if let Some(ca) = ca_file {
         eprintln!("lab: HTTPS hosts (port 5986) use the lab CA written to {}", ca.display());
     }
-    eprintln!("lab: started in {start_secs:.1}s; lab time runs {speed}x wall time");
+    eprintln!("lab: started in {start_secs:.1}s; lab time runs {speed}x wall time; seed {seed}");
     eprintln!("lab: try `cauterize exec -i {} -- hostname`; Ctrl-C stops the lab", args.inventory_out.display());
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);

@@ -1,8 +1,9 @@
 //! The integration-test harness (ripgrep-style): start a lab in the test
+#![allow(dead_code)] // each test crate uses part of the harness
 //! process, write its inventory, run the real `cauterize` binary against it,
 //! and read what it printed. Ground truth comes from the lab's library API.
 
-use cauterize::lab::{self, Lab, LabSpec};
+use cauterize::lab::{self, Lab, LabSpec, WorldSpec};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,21 @@ impl LabRun {
     pub async fn start_with_inventory(spec: LabSpec, inventory_spec: &LabSpec) -> LabRun {
         raise_fd_limit();
         let lab = Lab::start(spec).await.expect("lab starts");
+        Self::around(lab, inventory_spec)
+    }
+
+    /// Start `spec` as the simulated network `world` describes (reboot
+    /// times, infections, lab speed), and write its inventory.
+    pub async fn start_world(spec: LabSpec, world: WorldSpec) -> LabRun {
+        raise_fd_limit();
+        let inventory_spec = spec.clone();
+        let lab = Lab::start_world(spec, world).await.expect("lab starts");
+        Self::around(lab, &inventory_spec)
+    }
+
+    /// A fresh temporary folder with the inventory of `inventory_spec`,
+    /// around a running `lab`.
+    fn around(lab: Lab, inventory_spec: &LabSpec) -> LabRun {
         let dir = tempfile::tempdir().expect("temp dir");
         let inventory = dir.path().join("inventory.yml");
         std::fs::write(&inventory, lab::inventory_out::inventory_yaml(inventory_spec)).expect("write inventory");

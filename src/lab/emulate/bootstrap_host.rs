@@ -50,8 +50,9 @@ pub fn run(t: &mut Target<'_>, user: &str, stdin: &[u8]) -> CommandResult {
     if let Err(e) = tokenizer::tokenize(&payload) {
         return unparsable_payload(&payload, &e);
     }
-    let ctx = HostContext { computer_name: &host.name, user, ps_version: &t.world.os.ps_version };
-    powershell::run(&payload, ctx, ExitRule::Command)
+    let ps_version = t.world.os.ps_version.clone();
+    let ctx = HostContext { computer_name: &host.name, user, ps_version: &ps_version };
+    powershell::run(&payload, ctx, t.power_desk(), ExitRule::Command)
 }
 
 /// What the bootstrap's `catch` prints when it cannot read the payload: one

@@ -1,7 +1,8 @@
 //! cmd.exe-level commands, as a WinRM shell runs them when a client sends a
 //! plain command line (pywinrm's `run_cmd`): `hostname`, `whoami`,
-//! `echo`, `exit [/b] N`, `cmd /c ...`. Anything else is answered exactly
-//! as cmd.exe answers an unknown command; never a fake success.
+//! `echo`, `exit [/b] N`, `cmd /c ...`, and the external programs the lab
+//! emulates (through [`CmdHost`]). Anything else is answered exactly as
+//! cmd.exe answers an unknown command; never a fake success.
 
 use super::CommandResult;
 
@@ -36,9 +37,17 @@ pub struct CmdContext<'a> {
     pub whoami: String,
 }
 
-/// Run a cmd.exe command line. `nested` runs the text after `cmd /c`
-/// (through the caller, which may start PowerShell).
-pub fn run(line: &str, ctx: &CmdContext<'_>, nested: &mut dyn FnMut(&str) -> CommandResult) -> CommandResult {
+/// What cmd.exe reaches beyond its built-ins, through the caller.
+pub trait CmdHost {
+    /// Run the text after `cmd /c` (which may start PowerShell).
+    fn nested(&mut self, line: &str) -> CommandResult;
+    /// Run the external program `name` with `args`; `None` when the lab has
+    /// no such program.
+    fn program(&mut self, name: &str, args: &[String]) -> Option<CommandResult>;
+}
+
+/// Run a cmd.exe command line.
+pub fn run(line: &str, ctx: &CmdContext<'_>, host: &mut dyn CmdHost) -> CommandResult {
     let line = line.trim_start_matches([' ', '\t', '@']).trim_end_matches(['\r', '\n']);
     let (first, rest) = match line.find([' ', '\t']) {
         Some(i) => (&line[..i], &line[i + 1..]),
@@ -106,7 +115,7 @@ pub fn run(line: &str, ctx: &CmdContext<'_>, nested: &mut dyn FnMut(&str) -> Com
                     if inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"') {
                         inner = &inner[1..inner.len() - 1];
                     }
-                    return nested(inner);
+                    return host.nested(inner);
                 }
                 if lower.starts_with('/') && !lower.is_empty() {
                     rest = after;
@@ -115,7 +124,10 @@ pub fn run(line: &str, ctx: &CmdContext<'_>, nested: &mut dyn FnMut(&str) -> Com
                 return lab_refusal(line);
             }
         }
-        _ => not_recognized(first.trim_matches('"')),
+        _ => {
+            let args = super::launch::split_command_line(rest);
+            host.program(first, &args).unwrap_or_else(|| not_recognized(first.trim_matches('"')))
+        }
     }
 }
 
@@ -127,14 +139,24 @@ mod tests {
         CmdContext { computer_name: "WS-001", whoami: "lab\\cauterize".into() }
     }
 
-    fn run_line(line: &str) -> CommandResult {
-        let mut depth = 0;
-        fn inner(line: &str, depth: &mut u32) -> CommandResult {
-            *depth += 1;
-            let mut nested = |l: &str| if *depth > 8 { CommandResult::default() } else { inner(l, depth) };
-            run(line, &ctx(), &mut nested)
+    /// Nests `cmd /c` up to 8 deep; knows one program, `exit7`.
+    struct TestHost {
+        depth: u32,
+    }
+
+    impl CmdHost for TestHost {
+        fn nested(&mut self, line: &str) -> CommandResult {
+            self.depth += 1;
+            if self.depth > 8 { CommandResult::default() } else { run(line, &ctx(), self) }
         }
-        inner(line, &mut depth)
+
+        fn program(&mut self, name: &str, args: &[String]) -> Option<CommandResult> {
+            (name == "exit7").then(|| CommandResult { stdout: args.join("|").into_bytes(), exit_code: 7, ..Default::default() })
+        }
+    }
+
+    fn run_line(line: &str) -> CommandResult {
+        run(line, &ctx(), &mut TestHost { depth: 0 })
     }
 
     fn text(b: &[u8]) -> String {
@@ -172,5 +194,12 @@ mod tests {
         assert_eq!(run_line("echo hi > c:\\x.txt").exit_code, 1);
         assert_eq!(run_line("whoami /all").exit_code, 1);
         assert_eq!(run_line("hostname x").exit_code, 1);
+    }
+
+    #[test]
+    fn external_programs_get_their_arguments_split_as_windows_does() {
+        let r = run_line("exit7 /c \"two words\" /t 5");
+        assert_eq!((text(&r.stdout).as_str(), r.exit_code), ("/c|two words|/t|5", 7));
+        assert_eq!(run_line("cmd /c exit7").exit_code, 7);
     }
 }

@@ -1,9 +1,13 @@
 //! The commands the PowerShell emulator knows: `Write-Output` (`echo`,
 //! `write`), `Write-Host`, `Write-Error`, `Start-Sleep` (accepted and not
-//! waited: lab time need not pass), and the native `hostname` and `whoami`.
+//! waited: lab time need not pass), `Restart-Computer` (this host only),
+//! the native `hostname` and `whoami`, and the external programs of
+//! [`programs`](super::programs) (`shutdown.exe`).
 
 use super::binder::{self, Arg, CmdletSpec, Kind};
 use super::error_record as er;
+use super::power::PowerAction;
+use super::programs;
 use super::powershell::{Fail, Interp, Span, as_int};
 use super::value::Value;
 
@@ -51,14 +55,42 @@ const START_SLEEP: CmdletSpec = CmdletSpec {
     remaining: None,
 };
 
+const RESTART_COMPUTER: CmdletSpec = CmdletSpec {
+    name: "Restart-Computer",
+    class: "Microsoft.PowerShell.Commands.RestartComputerCommand",
+    params: &[
+        ("ComputerName", Kind::Value("System.String[]")),
+        ("Credential", Kind::Value("System.Management.Automation.PSCredential")),
+        ("Force", Kind::Switch),
+        ("Wait", Kind::Switch),
+        ("Timeout", Kind::Value("System.Int32")),
+        ("Delay", Kind::Value("System.Int16")),
+        ("AsJob", Kind::Switch),
+        ("Protocol", Kind::Value("System.String")),
+        ("ThrottleLimit", Kind::Value("System.Int32")),
+        ("WhatIf", Kind::Switch),
+        ("Confirm", Kind::Switch),
+    ],
+    positional: &["ComputerName", "Credential"],
+    remaining: None,
+};
+
+/// Restart-Computer parameters the lab does not emulate (remote targets,
+/// waiting for the restart, jobs, dry runs).
+const RESTART_UNSUPPORTED: &[&str] = &["Credential", "Wait", "Timeout", "Delay", "AsJob", "Protocol", "ThrottleLimit", "WhatIf"];
+
 /// Run `name` if it is a known command; `None` when it is not.
 pub fn run(interp: &mut Interp<'_>, name: &str, args: Vec<Arg>, span: &Span<'_>) -> Option<Result<Vec<Value>, Fail>> {
     let lower = name.to_ascii_lowercase();
+    if let Some(result) = external(interp, name, &args, span) {
+        return Some(result);
+    }
     let result = match lower.as_str() {
         "write-output" | "echo" | "write" => write_output(interp, args, span),
         "write-host" => write_host(interp, args, span),
         "write-error" => write_error(interp, args, span),
         "start-sleep" | "sleep" => start_sleep(interp, args, span),
+        "restart-computer" => restart_computer(interp, args, span),
         "hostname" | "hostname.exe" => native(interp, args, span, interp.ctx.computer_name.to_string()),
         "whoami" | "whoami.exe" => {
             let me = interp.ctx.whoami();
@@ -130,4 +162,55 @@ fn native(interp: &mut Interp<'_>, args: Vec<Arg>, span: &Span<'_>, line: String
         return Err(interp.unsupported(span.start, span.end));
     }
     Ok(vec![Value::Str(line)])
+}
+
+/// `Restart-Computer [-ComputerName <this host>] [-Force]`: restarts now.
+/// Without `-Force` it is refused while users are logged on, as Windows
+/// refuses it.
+fn restart_computer(interp: &mut Interp<'_>, args: Vec<Arg>, span: &Span<'_>) -> Result<Vec<Value>, Fail> {
+    let bound = bind(interp, &RESTART_COMPUTER, args, span)?;
+    if RESTART_UNSUPPORTED.iter().any(|p| bound.get(p).is_some()) || bound.switch("Confirm") {
+        return Err(interp.unsupported(span.start, span.end));
+    }
+    let mut names = Vec::new();
+    if let Some(v) = bound.get("ComputerName") {
+        v.clone().flatten_into(&mut names);
+    }
+    if names.iter().any(|n| !interp.power.is_self(&n.to_text())) {
+        // Another computer: the lab runs commands on one host at a time.
+        return Err(interp.unsupported(span.start, span.end));
+    }
+    match interp.power.schedule(PowerAction::Restart, 0, bound.switch("Force"), "") {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) => {
+            let position = interp.position(span.start, span.end);
+            Err(Fail::Error(er::restart_failed(interp.ctx.computer_name, e.message(), position)))
+        }
+    }
+}
+
+/// An external program the lab emulates, run as PowerShell runs a native
+/// command: its stdout is output, each stderr line an error record, a
+/// non-zero exit code makes `$?` false, and `$LASTEXITCODE` is set.
+fn external(interp: &mut Interp<'_>, name: &str, args: &[Arg], span: &Span<'_>) -> Option<Result<Vec<Value>, Fail>> {
+    let argv: Vec<String> = args.iter().map(native_argument).collect();
+    let result = programs::run(name, &argv, &mut interp.power)?;
+    interp.last_exit_code = Some(result.exit_code);
+    interp.stdout.push_str(&String::from_utf8_lossy(&result.stdout));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    let message = stderr.trim_end();
+    if !message.is_empty() {
+        let position = interp.position(span.start, span.end);
+        return Some(Err(Fail::Error(er::native_error(name, message, position))));
+    }
+    Some(if result.exit_code == 0 { Ok(Vec::new()) } else { Err(Fail::Failed) })
+}
+
+/// How an argument reaches a native program: as written, quotes removed.
+fn native_argument(arg: &Arg) -> String {
+    match arg {
+        Arg::Value { text, .. } => text.clone(),
+        Arg::Param { name, inline: None, .. } => format!("-{name}"),
+        Arg::Param { name, inline: Some(v), .. } => format!("-{name}:{}", v.to_text()),
+    }
 }

@@ -188,6 +188,43 @@ pub fn unsupported(what: &str, position: Vec<String>) -> Vec<String> {
     )
 }
 
+/// A line a native program wrote on stderr: PowerShell wraps it in a
+/// `NativeCommandError` record when powershell.exe's output is redirected,
+/// as it is in a WinRM shell.
+pub fn native_error(command: &str, message: &str, position: Vec<String>) -> Vec<String> {
+    let mut lines: Vec<String> = message.lines().map(str::to_string).collect();
+    let category = format!("NotSpecified: ({}:String) [], RemoteException", ellipsize(lines.first().map_or("", |l| l)));
+    if let Some(first) = lines.first_mut() {
+        *first = format!("{command} : {first}");
+    }
+    record(lines, position, &category, "NativeCommandError")
+}
+
+/// `Restart-Computer` could not restart the computer; `message` is the
+/// Win32 error's text.
+pub fn restart_failed(computer: &str, message: &str, position: Vec<String>) -> Vec<String> {
+    record(
+        vec![format!(
+            "Restart-Computer : Failed to restart the computer {computer} with the following error message: {message}"
+        )],
+        position,
+        &format!("OperationStopped: ({computer}:String) [Restart-Computer], InvalidOperationException"),
+        "RestartcomputerFailed,Microsoft.PowerShell.Commands.RestartComputerCommand",
+    )
+}
+
+/// A CategoryInfo target as PowerShell shortens it: over 40 characters,
+/// the first and last 15 around `...`.
+fn ellipsize(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 40 {
+        return text.to_string();
+    }
+    let head: String = chars[..15].iter().collect();
+    let tail: String = chars[chars.len() - 15..].iter().collect();
+    format!("{head}...{tail}")
+}
+
 /// An exception from a .NET method call (terminating under
 /// `$ErrorActionPreference = 'Stop'`).
 pub fn method_exception(method: &str, argc: usize, message: &str, error_id: &str, position: Vec<String>) -> Vec<String> {

@@ -10,6 +10,9 @@
 //! - Plain command lines get cmd.exe's behaviour for `hostname`, `whoami`,
 //!   `echo`, `exit`, `cmd /c` ([`cmd`]); anything else is answered as an
 //!   unrecognised command, never a fake success.
+//! - `shutdown.exe` (from cmd or PowerShell) and `Restart-Computer`
+//!   schedule a restart or power-off on the host ([`power`],
+//!   [`programs`]); the network carries it out when lab time reaches it.
 //!
 //! Output is UTF-8 (the lab's shells run with code page 65001).
 
@@ -22,16 +25,21 @@ mod cmdlets;
 pub mod error_record;
 pub mod identity;
 pub mod launch;
+pub mod power;
 pub mod powershell;
+pub mod programs;
 pub mod tokenizer;
 pub mod value;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_power;
 
 use super::spec::HostSpec;
 use super::world::{HostState, LabTime};
 use launch::{Launch, Script};
+use power::{PowerDesk, Shutdown};
 use powershell::{ExitRule, HostContext};
 
 /// One command as the WinRM shell received it.
@@ -70,19 +78,32 @@ pub fn wants_stdin(command: &str, args: &[String]) -> bool {
 }
 
 /// What a command runs on: the host's WinRM-level spec (accounts, WinRM
-/// settings), its simulated Windows state, and lab time now.
+/// settings), its simulated Windows state, the shutdown scheduled on it
+/// (if any), and lab time now.
 pub struct Target<'a> {
     pub host: &'a HostSpec,
     pub world: &'a mut HostState,
+    pub shutdown: &'a mut Option<Shutdown>,
     pub now: LabTime,
 }
 
-/// Run a command on the host: `host` is its WinRM-level spec, `world` its
-/// Windows state (which the command may read and change), `now` lab time.
-pub fn execute(host: &HostSpec, world: &mut HostState, now: LabTime, request: &CommandRequest<'_>) -> CommandResult {
+impl Target<'_> {
+    /// The host's power as a command sees it.
+    pub fn power_desk(&mut self) -> PowerDesk<'_> {
+        PowerDesk {
+            users_logged_on: self.world.logged_on_users().next().is_some(),
+            pending: self.shutdown,
+            now: self.now,
+            computer_name: &self.host.name,
+        }
+    }
+}
+
+/// Run a command on the target host (which the command may read and
+/// change).
+pub fn execute(target: &mut Target<'_>, request: &CommandRequest<'_>) -> CommandResult {
     let launched = launch::classify(request.command, request.args);
-    let mut target = Target { host, world, now };
-    run_launch(&mut target, request, launched, 0)
+    run_launch(target, request, launched, 0)
 }
 
 fn run_launch(t: &mut Target<'_>, request: &CommandRequest<'_>, launched: Launch, depth: u32) -> CommandResult {
@@ -95,12 +116,12 @@ fn run_launch(t: &mut Target<'_>, request: &CommandRequest<'_>, launched: Launch
             bootstrap_host::run(t, &user, request.stdin)
         }
         Launch::PowerShell(Script::Encoded(Some(script))) | Launch::PowerShell(Script::Command(script)) => {
-            powershell::run(&script, ctx, ExitRule::Command)
+            powershell::run(&script, ctx, t.power_desk(), ExitRule::Command)
         }
         Launch::PowerShell(Script::Stdin) => {
             // `powershell -Command -` runs what arrives on stdin, as text.
             let script = String::from_utf8_lossy(request.stdin);
-            powershell::run(&script, ctx, ExitRule::Command)
+            powershell::run(&script, ctx, t.power_desk(), ExitRule::Command)
         }
         Launch::PowerShell(Script::Encoded(None)) => CommandResult {
             stderr: b"Cannot process the command because the value specified with -EncodedCommand is not properly \
@@ -116,17 +137,31 @@ fn run_launch(t: &mut Target<'_>, request: &CommandRequest<'_>, launched: Launch
         },
         Launch::Cmd(line) => {
             let cmd_ctx = cmd::CmdContext { computer_name: &host.name, whoami: ctx.whoami() };
-            let mut nested = |inner: &str| {
-                if depth >= MAX_NESTING {
-                    return CommandResult {
-                        stderr: b"The cauterize lab refuses cmd /c nested this deep.\r\n".to_vec(),
-                        exit_code: 1,
-                        ..Default::default()
-                    };
-                }
-                run_launch(t, request, launch::classify(inner, &[]), depth + 1)
-            };
-            cmd::run(&line, &cmd_ctx, &mut nested)
+            cmd::run(&line, &cmd_ctx, &mut CmdBridge { t, request, depth })
         }
+    }
+}
+
+/// cmd.exe's way out to the host: `cmd /c` nesting and external programs.
+struct CmdBridge<'t, 'a, 'r> {
+    t: &'t mut Target<'a>,
+    request: &'r CommandRequest<'r>,
+    depth: u32,
+}
+
+impl cmd::CmdHost for CmdBridge<'_, '_, '_> {
+    fn nested(&mut self, inner: &str) -> CommandResult {
+        if self.depth >= MAX_NESTING {
+            return CommandResult {
+                stderr: b"The cauterize lab refuses cmd /c nested this deep.\r\n".to_vec(),
+                exit_code: 1,
+                ..Default::default()
+            };
+        }
+        run_launch(self.t, self.request, launch::classify(inner, &[]), self.depth + 1)
+    }
+
+    fn program(&mut self, name: &str, args: &[String]) -> Option<CommandResult> {
+        programs::run(name, args, &mut self.t.power_desk())
     }
 }

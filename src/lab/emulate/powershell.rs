@@ -1,7 +1,8 @@
 //! A small, honest PowerShell emulator for lab hosts: it runs the handful
 //! of statements that WinRM clients and smoke tests send (`hostname`,
 //! `whoami`, `Write-Output`, `$env:COMPUTERNAME`, `$PSVersionTable`,
-//! `[Console]::Error.WriteLine`, `Write-Error`, `throw`, `exit`, ...) and
+//! `[Console]::Error.WriteLine`, `Write-Error`, `throw`, `exit`,
+//! `Restart-Computer`, native `shutdown.exe` and `$LASTEXITCODE`, ...) and
 //! answers everything else with an error record: an unknown command gets
 //! PowerShell's own CommandNotFoundException; a construct the emulator does
 //! not implement (pipelines, assignments, blocks) gets a record saying so.
@@ -16,6 +17,7 @@ use super::binder::Arg;
 use super::clixml::StderrSink;
 use super::cmdlets;
 use super::error_record::{self as er, SourceMap};
+use super::power::PowerDesk;
 use super::tokenizer::{self, StrLit, StrPart, Statement, Tok, Token};
 use super::value::{self, Value};
 
@@ -65,6 +67,9 @@ pub enum Fail {
     Error(Vec<String>),
     /// A script-terminating error (`throw`): written, and the script stops.
     Throw(Vec<String>),
+    /// Failed without an error record (a native program's non-zero exit
+    /// code): `$?` becomes false, the script goes on.
+    Failed,
     /// `exit N`.
     Exit(i32),
 }
@@ -76,6 +81,10 @@ pub struct Interp<'a> {
     map: SourceMap<'a>,
     pub stdout: String,
     pub stderr: StderrSink,
+    /// The host's power (`Restart-Computer`, `shutdown.exe`).
+    pub power: PowerDesk<'a>,
+    /// `$LASTEXITCODE`: the exit code of the last native program.
+    pub last_exit_code: Option<i32>,
 }
 
 /// Words that start statements the emulator does not implement.
@@ -85,10 +94,10 @@ const KEYWORDS: &[&str] = &[
     "enum", "data", "dynamicparam", "using",
 ];
 
-/// Run a script; stdout and stderr are UTF-8 (the lab's shells run with
-/// code page 65001).
-pub fn run(script: &str, ctx: HostContext<'_>, rule: ExitRule) -> CommandResult {
-    let mut interp = Interp::new(script, ctx);
+/// Run a script on a host whose power is `power`; stdout and stderr are
+/// UTF-8 (the lab's shells run with code page 65001).
+pub fn run(script: &str, ctx: HostContext<'_>, power: PowerDesk<'_>, rule: ExitRule) -> CommandResult {
+    let mut interp = Interp::new(script, ctx, power);
     let statements = match tokenizer::tokenize(script) {
         Ok(s) => s,
         Err(e) => {
@@ -108,6 +117,7 @@ pub fn run(script: &str, ctx: HostContext<'_>, rule: ExitRule) -> CommandResult 
                 interp.stderr.record(&lines);
                 last_ok = false;
             }
+            Err(Fail::Failed) => last_ok = false,
             Err(Fail::Throw(lines)) => {
                 interp.stderr.record(&lines);
                 return interp.finish(1);
@@ -130,8 +140,16 @@ pub struct Span<'t> {
 }
 
 impl<'a> Interp<'a> {
-    fn new(src: &'a str, ctx: HostContext<'a>) -> Self {
-        Interp { ctx, src, map: SourceMap::new(src), stdout: String::new(), stderr: StderrSink::new() }
+    fn new(src: &'a str, ctx: HostContext<'a>, power: PowerDesk<'a>) -> Self {
+        Interp {
+            ctx,
+            src,
+            map: SourceMap::new(src),
+            stdout: String::new(),
+            stderr: StderrSink::new(),
+            power,
+            last_exit_code: None,
+        }
     }
 
     fn finish(self, exit_code: i32) -> CommandResult {
@@ -232,7 +250,11 @@ impl<'a> Interp<'a> {
                 && let Some(name) = parameter_name(w) {
                     i += 1;
                     let (name, inline) = match name.split_once(':') {
-                        Some((n, v)) if !v.is_empty() => (n.to_string(), Some(word_value(v))),
+                        Some((n, v)) if !v.is_empty() => {
+                            // `-Confirm:$false`: the variable's value.
+                            let value = v.strip_prefix('$').and_then(|var| self.variable(var));
+                            (n.to_string(), Some(value.unwrap_or_else(|| word_value(v))))
+                        }
                         Some((n, _)) => {
                             // `-Name:` followed by a value token.
                             let v = self.argument_value(tokens, &mut i, span)?;
@@ -485,6 +507,7 @@ impl<'a> Interp<'a> {
             "false" => Some(Value::Bool(false)),
             "null" => Some(Value::Null),
             "psversiontable" => Some(Value::VersionTable),
+            "lastexitcode" => Some(self.last_exit_code.map_or(Value::Null, |c| Value::Int(i64::from(c)))),
             _ => None,
         }
     }

@@ -7,7 +7,7 @@ use crate::runtime::{bootstrap, probe};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-fn host() -> HostSpec {
+pub(super) fn host() -> HostSpec {
     HostSpec {
         name: "WS-001".into(),
         address: Ipv4Addr::new(127, 40, 0, 1),
@@ -34,10 +34,16 @@ fn host() -> HostSpec {
 
 /// Run on the host with a fresh clean Windows state.
 fn exec(host: &HostSpec, request: &CommandRequest<'_>) -> CommandResult {
+    exec_scheduling(host, request, &mut None)
+}
+
+/// [`exec`] on a host with this shutdown scheduled (which the command may
+/// change), at the lab's start.
+pub(super) fn exec_scheduling(host: &HostSpec, request: &CommandRequest<'_>, shutdown: &mut Option<Shutdown>) -> CommandResult {
     use crate::lab::spec::{HostWorld, LabSettings};
     let lab = LabSettings::default();
     let mut world = crate::lab::network::build::host_state(host, &HostWorld::derived(host, 0), &lab, lab.start);
-    execute(host, &mut world, lab.start, request)
+    execute(&mut Target { host, world: &mut world, shutdown, now: lab.start }, request)
 }
 
 fn run_ps(script: &str) -> CommandResult {
@@ -56,12 +62,12 @@ fn run_cmd(command: &str, args: &[&str]) -> CommandResult {
     exec(&host(), &CommandRequest { command, args: &args, user: "LAB\\cauterize", stdin: b"" })
 }
 
-fn stdout(r: &CommandResult) -> String {
+pub(super) fn stdout(r: &CommandResult) -> String {
     String::from_utf8(r.stdout.clone()).unwrap_or_else(|e| panic!("stdout is not UTF-8: {e}"))
 }
 
 /// Stderr as a person reads it, decoded by winrm-rs's CLIXML decoder.
-fn decoded_stderr(r: &CommandResult) -> String {
+pub(super) fn decoded_stderr(r: &CommandResult) -> String {
     let mut decoder = winrm_rs::StderrDecoder::new();
     let mut out = decoder.push(&r.stderr);
     out.extend(decoder.finish());

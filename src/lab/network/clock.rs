@@ -61,6 +61,12 @@ impl LabClock {
     pub fn wall_for(&self, lab_secs: u64) -> Duration {
         Duration::from_secs_f64(lab_secs as f64 / self.speed)
     }
+
+    /// Wall time from now until lab time reaches `at` (zero when it has).
+    pub fn wall_until(&self, at: LabTime) -> Duration {
+        let ticks = at.0.saturating_sub(self.now().0);
+        Duration::from_secs_f64(ticks as f64 / TICKS_PER_SEC as f64 / self.speed)
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +82,8 @@ mod tests {
         );
         assert_eq!(c.wall_for(3600), Duration::from_secs(60));
         assert!(c.now() >= LabTime::EPOCH);
+        assert!(c.wall_until(LabTime::EPOCH.plus_secs(3600)) <= Duration::from_secs(60));
+        assert_eq!(c.wall_until(LabTime::EPOCH), Duration::ZERO);
         assert_eq!(LabClock::new(LabTime::EPOCH, f64::NAN).speed(), 1.0);
     }
 }

@@ -6,17 +6,20 @@
 //! One mutex guards all hosts: the outbreak steps them together, and a
 //! command touches one host for the time it runs. Nothing else takes it:
 //! WinRM requests that run no command (authentication, shells, Receive)
-//! never do, and whether a host is up is published per host on a watch
-//! channel ([`Network::power`]) that the accept loops read without locking.
+//! never do, and whether a host is up (and how many times it has shut
+//! down) is published per host on a watch channel ([`Network::power`])
+//! that the accept loops read without locking.
 //!
 //! - [`clock`]: lab time from wall time and a speed.
 //! - [`build`]: a host's clean install from its specs.
 //! - [`runner`]: the task that steps the outbreak as lab time passes.
+//! - [`shutdowns`]: restarts and power-offs that commands scheduled.
 //! - [`truth`]: ground truth for tests.
 
 pub mod build;
 pub mod clock;
 pub mod runner;
+pub mod shutdowns;
 pub mod truth;
 
 #[cfg(test)]
@@ -27,10 +30,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
-use super::outbreak::{Engine, Event, NetHost, OutbreakConfig, Power, RebootError};
+use super::emulate::power::{PowerAction, Shutdown};
+use super::outbreak::{Engine, Event, EventKind, NetHost, OutbreakConfig, Power, RebootError};
 use super::spec::{HostFault, LabSpec, WorldSpec};
 use super::world::{HostState, LabTime};
 pub use clock::LabClock;
+use shutdowns::{Alarm, Schedule};
 pub use truth::{HostTruth, InfectionRecord};
 
 /// Everything the network lock guards: the hosts and the engine that
@@ -43,6 +48,23 @@ pub struct Hosts {
     deferred: Vec<bool>,
     /// How many are.
     deferred_left: usize,
+    /// Shutdowns commands scheduled.
+    schedule: Schedule,
+    /// Per host: shutdowns so far (published with power, so that an
+    /// accept loop sees a reboot that began and ended within one step).
+    shutdowns: Vec<u32>,
+    /// Lab time the engine was last stepped to.
+    stepped_to: LabTime,
+}
+
+/// What the accept loops follow of a host's power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerSignal {
+    /// WinRM answers.
+    pub up: bool,
+    /// Shutdowns so far: a change means every connection and shell of
+    /// the host is gone.
+    pub shutdowns: u32,
 }
 
 /// Counts over the network at one lab time.
@@ -67,9 +89,11 @@ pub struct Network {
     specs: LabSpec,
     worlds: WorldSpec,
     inner: Mutex<Hosts>,
-    /// Per host: whether WinRM answers (true: up).
-    power: Vec<watch::Sender<bool>>,
+    /// Per host: whether WinRM answers, and its shutdowns so far.
+    power: Vec<watch::Sender<PowerSignal>>,
     by_name: HashMap<String, usize>,
+    /// When the next scheduled shutdown is due.
+    alarm: Alarm,
 }
 
 impl Network {
@@ -104,8 +128,14 @@ impl Network {
         }
         let power = hosts
             .iter()
-            .map(|h| watch::Sender::new(h.power.accepts_winrm()))
+            .map(|h| {
+                watch::Sender::new(PowerSignal {
+                    up: h.power.accepts_winrm(),
+                    shutdowns: 0,
+                })
+            })
             .collect();
+        let count = hosts.len();
         let by_name = spec
             .hosts
             .iter()
@@ -119,11 +149,15 @@ impl Network {
                 engine,
                 deferred,
                 deferred_left,
+                schedule: Schedule::default(),
+                shutdowns: vec![0; count],
+                stepped_to: start,
             }),
             specs: spec.clone(),
             worlds: world.clone(),
             power,
             by_name,
+            alarm: Alarm::default(),
         }
     }
 
@@ -150,15 +184,15 @@ impl Network {
         self.by_name.get(&name.to_lowercase()).copied()
     }
 
-    /// Whether host `index` answers WinRM, as a watch the accept loop
-    /// follows (`true`: up).
-    pub fn power(&self, index: usize) -> watch::Receiver<bool> {
+    /// Whether host `index` answers WinRM and how often it has shut down,
+    /// as a watch the accept loop follows.
+    pub fn power(&self, index: usize) -> watch::Receiver<PowerSignal> {
         self.power[index].subscribe()
     }
 
     /// Whether host `index` answers WinRM now.
     pub fn is_up(&self, index: usize) -> bool {
-        *self.power[index].borrow()
+        self.power[index].borrow().up
     }
 
     /// Run `f` on host `index`'s Windows state at lab time now, under the
@@ -170,6 +204,28 @@ impl Network {
         f(&mut hosts.hosts[index].state, now)
     }
 
+    /// Run `f` on host `index`'s Windows state and the shutdown scheduled
+    /// on it (a command may schedule or abort one) at lab time now, under
+    /// the lock. A shutdown scheduled here is carried out by a later
+    /// [`step`](Self::step), when lab time reaches it.
+    pub fn with_host_power<R>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut HostState, &mut Option<Shutdown>, LabTime) -> R,
+    ) -> R {
+        let now = self.now();
+        let mut hosts = self.lock();
+        self.materialize(&mut hosts, index);
+        let h = &mut *hosts;
+        let mut shutdown = h.schedule.take(index);
+        let r = f(&mut h.hosts[index].state, &mut shutdown, now);
+        if let Some(s) = &shutdown {
+            self.alarm.set(s.at);
+        }
+        h.schedule.put(index, shutdown);
+        r
+    }
+
     /// Run `f` on the whole network under the lock, then publish power
     /// changes to the accept loops.
     pub fn with_all<R>(&self, f: impl FnOnce(&mut Hosts, LabTime) -> R) -> R {
@@ -179,25 +235,37 @@ impl Network {
             self.materialize(&mut hosts, i);
         }
         let r = f(&mut hosts, now);
-        self.publish_power(&hosts.hosts);
+        self.publish_power(&hosts);
         r
     }
 
-    /// Advance the outbreak to lab time now. Hosts not built yet stay
-    /// stand-ins: nothing can reach them (no loader runs in the lab unless
-    /// one was planted through [`with_all`](Self::with_all), which builds
-    /// them all).
+    /// Advance the outbreak to lab time now, carrying out the scheduled
+    /// shutdowns that are due at their own times on the way. Hosts not
+    /// built yet stay stand-ins: nothing can reach them (no loader runs in
+    /// the lab unless one was planted through [`with_all`](Self::with_all),
+    /// which builds them all).
     pub fn step(&self) -> Vec<Event> {
         let now = self.now();
-        let mut h = self.lock();
-        let h = &mut *h;
-        let events = h.engine.step(&mut h.hosts, now);
-        self.publish_power(&h.hosts);
+        let mut guard = self.lock();
+        let h = &mut *guard;
+        let mut events = Vec::new();
+        for (index, shutdown) in h.schedule.take_due(now) {
+            let at = shutdown.at.max(h.stepped_to);
+            events.extend(h.engine.step(&mut h.hosts, at));
+            h.stepped_to = at;
+            events.extend(shut_down(h, index, shutdown.action, at));
+        }
+        events.extend(h.engine.step(&mut h.hosts, now));
+        h.stepped_to = h.stepped_to.max(now);
+        self.alarm.reset(h.schedule.next());
+        count_shutdowns(h, &events);
+        self.publish_power(h);
         events
     }
 
     /// Reboot host `index` now (its loaders' shutdown hooks run, it is off
-    /// for its reboot time, then boots; or it hangs).
+    /// for its reboot time, then boots; or it hangs). A shutdown scheduled
+    /// on it is gone with the reboot.
     pub fn request_reboot(&self, index: usize) -> Result<Vec<Event>, RebootError> {
         let now = self.now();
         let mut h = self.lock();
@@ -206,8 +274,25 @@ impl Network {
         }
         let h = &mut *h;
         let r = h.engine.request_reboot(&mut h.hosts, index, now);
-        self.publish_power(&h.hosts);
+        if let Ok(events) = &r {
+            h.schedule.put(index, None);
+            count_shutdowns(h, events);
+        }
+        self.publish_power(h);
         r
+    }
+
+    /// When the next scheduled shutdown is due (None: none is).
+    pub fn next_shutdown(&self) -> Option<LabTime> {
+        self.alarm.next()
+    }
+
+    /// Resolves when a shutdown earlier than [`next_shutdown`] was
+    /// scheduled since the last call.
+    ///
+    /// [`next_shutdown`]: Self::next_shutdown
+    pub async fn shutdown_scheduled(&self) {
+        self.alarm.rung().await
     }
 
     /// Build host `index` if it is still a stand-in (as it would have been
@@ -259,17 +344,20 @@ impl Network {
         let now = self.now();
         let mut hosts = self.lock();
         self.materialize(&mut hosts, index);
-        truth::of(&hosts.hosts[index], now)
+        truth::of(&hosts.hosts[index], hosts.schedule.get(index), now)
     }
 
-    /// Tell the accept loops which hosts answer WinRM (only changes are
-    /// sent).
-    fn publish_power(&self, hosts: &[NetHost]) {
-        for (tx, h) in self.power.iter().zip(hosts) {
-            let now_up = h.power.accepts_winrm();
-            tx.send_if_modified(|up| {
-                let changed = *up != now_up;
-                *up = now_up;
+    /// Tell the accept loops which hosts answer WinRM and which shut down
+    /// (only changes are sent).
+    fn publish_power(&self, hosts: &Hosts) {
+        for ((tx, h), &shutdowns) in self.power.iter().zip(&hosts.hosts).zip(&hosts.shutdowns) {
+            let now = PowerSignal {
+                up: h.power.accepts_winrm(),
+                shutdowns,
+            };
+            tx.send_if_modified(|signal| {
+                let changed = *signal != now;
+                *signal = now;
                 changed
             });
         }
@@ -277,6 +365,31 @@ impl Network {
 
     fn lock(&self) -> MutexGuard<'_, Hosts> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Carry out a scheduled shutdown of host `index` at `at`: the engine's
+/// reboot (shutdown hooks, down time, boot), and for a power-off the host
+/// then stays off. A host that is not running by then has nothing to shut
+/// down.
+fn shut_down(h: &mut Hosts, index: usize, action: PowerAction, at: LabTime) -> Vec<Event> {
+    let Ok(events) = h.engine.request_reboot(&mut h.hosts, index, at) else {
+        return Vec::new();
+    };
+    if action == PowerAction::PowerOff {
+        h.hosts[index].power = Power::Down { until: None };
+    }
+    events
+}
+
+/// Count the shutdowns among `events` per host.
+fn count_shutdowns(h: &mut Hosts, events: &[Event]) {
+    for e in events {
+        if let EventKind::ShuttingDown { host } = e.kind
+            && let Some(n) = h.shutdowns.get_mut(host)
+        {
+            *n = n.wrapping_add(1);
+        }
     }
 }
 
@@ -326,8 +439,17 @@ impl HostRef {
         self.network.with_host(self.index, f)
     }
 
-    /// Whether the host answers WinRM, as a watch (`true`: up).
-    pub fn power(&self) -> watch::Receiver<bool> {
+    /// Run `f` on the host's state and its scheduled shutdown at lab time
+    /// now (see [`Network::with_host_power`]).
+    pub fn with_power<R>(
+        &self,
+        f: impl FnOnce(&mut HostState, &mut Option<Shutdown>, LabTime) -> R,
+    ) -> R {
+        self.network.with_host_power(self.index, f)
+    }
+
+    /// Whether the host answers WinRM and its shutdowns so far, as a watch.
+    pub fn power(&self) -> watch::Receiver<PowerSignal> {
         self.network.power(self.index)
     }
 

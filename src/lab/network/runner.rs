@@ -1,7 +1,7 @@
 //! The outbreak as lab time passes: a task steps the engine to the lab
-//! clock every second of wall time (`lab: {step}`), and keeps running
-//! totals of what happened (spreads, blocked attempts, reboots) for
-//! summaries.
+//! clock every second of wall time (`lab: {step}`), and earlier when a
+//! shutdown a command scheduled falls due, and keeps running totals of
+//! what happened (spreads, blocked attempts, reboots) for summaries.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,11 +60,12 @@ impl std::fmt::Display for OutbreakTotals {
     }
 }
 
-/// Step `network` every `every` of wall time until `stop` is cancelled.
-/// Steps run off the async threads and hold the network lock, so commands
-/// wait for them: when steps grow slow (thousands of live loaders), the
-/// pause after one is at least [`PAUSE_PER_STEP`] times its length, which
-/// keeps the lock free most of the time.
+/// Step `network` every `every` of wall time, and when a scheduled
+/// shutdown falls due, until `stop` is cancelled. Steps run off the async
+/// threads and hold the network lock, so commands wait for them: when
+/// steps grow slow (thousands of live loaders), the pause after one is at
+/// least [`PAUSE_PER_STEP`] times its length, which keeps the lock free
+/// most of the time.
 pub fn spawn(
     network: Arc<Network>,
     every: Duration,
@@ -75,9 +76,15 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut pause = every;
         loop {
+            let wait = match network.next_shutdown() {
+                Some(at) => pause.min(network.clock().wall_until(at)),
+                None => pause,
+            };
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = tokio::time::sleep(pause) => {}
+                _ = tokio::time::sleep(wait) => {}
+                // An earlier shutdown: wait for that one instead.
+                _ = network.shutdown_scheduled() => continue,
             }
             let (n, t) = (Arc::clone(&network), Arc::clone(&totals));
             let stepped = tokio::task::spawn_blocking(move || {

@@ -1,7 +1,9 @@
 //! The network without WinRM: deferred building, ground truth, census,
-//! power published to the accept loops, reboots through the engine.
+//! power published to the accept loops, reboots through the engine,
+//! shutdowns that commands schedule.
 
 use super::*;
+use crate::lab::emulate::power::{PowerAction, Shutdown};
 use crate::lab::malware::{Family, FamilyProfile};
 use crate::lab::outbreak::smb;
 use crate::lab::scenario;
@@ -64,9 +66,16 @@ fn an_infected_lab_is_built_at_once_and_reboots_go_through_the_engine() {
     assert!(!t.persistence.is_empty() && !t.loader_processes.is_empty());
     assert_eq!(net.census().infected, 1);
     let mut watch = net.power(1);
-    assert!(*watch.borrow_and_update());
+    assert!(watch.borrow_and_update().up);
     net.request_reboot(1).expect("reboots");
-    assert!(watch.has_changed().unwrap_or(false) && !*watch.borrow_and_update());
+    assert!(watch.has_changed().unwrap_or(false));
+    assert_eq!(
+        *watch.borrow_and_update(),
+        PowerSignal {
+            up: false,
+            shutdowns: 1
+        }
+    );
     assert!(!net.is_up(1));
     net.request_reboot(2).expect("reboots");
     assert_eq!(net.truth(2).power, Power::Hung);
@@ -87,4 +96,61 @@ fn hosts_off_at_start_are_down_until_their_time() {
         }
     );
     assert!(!net.is_up(0) && !net.is_up(1));
+}
+
+fn schedule(net: &Network, index: usize, action: PowerAction, delay_secs: i64) {
+    net.with_host_power(index, |_, shutdown, now| {
+        *shutdown = Some(Shutdown {
+            at: now.plus_secs(delay_secs),
+            action,
+            comment: String::new(),
+        });
+    });
+}
+
+#[test]
+fn scheduled_shutdowns_happen_at_a_step_once_lab_time_reaches_them() {
+    let (spec, world) = plain(3);
+    let net = Network::build(&spec, &world);
+    let boots = net.truth(0).boot_count;
+    // Ten lab days away: not at this step.
+    schedule(&net, 0, PowerAction::Restart, 864_000);
+    assert!(net.next_shutdown().is_some());
+    net.step();
+    assert!(net.is_up(0) && net.truth(0).scheduled_shutdown.is_some());
+    // A command changes it to now (as `shutdown /a` then `/r /t 0` would).
+    schedule(&net, 0, PowerAction::Restart, 0);
+    schedule(&net, 1, PowerAction::PowerOff, 0);
+    let events = net.step();
+    let shut: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::ShuttingDown { host } => Some(host),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(shut, vec![0, 1]);
+    assert_eq!(net.next_shutdown(), None);
+    assert_eq!(
+        *net.power(0).borrow(),
+        PowerSignal {
+            up: false,
+            shutdowns: 1
+        }
+    );
+    assert_eq!(net.truth(0).scheduled_shutdown, None);
+    assert_eq!(
+        net.truth(1).power,
+        Power::Down { until: None },
+        "a power-off stays off"
+    );
+    assert!(net.is_up(2));
+    // The restart boots after its down time (90 lab s, 30 more for WinRM).
+    net.with_all(|h, now| {
+        let later = now.plus_secs(600);
+        h.engine.step(&mut h.hosts, later);
+    });
+    let t = net.truth(0);
+    assert_eq!((t.power, t.boot_count), (Power::Up, boots + 1));
+    assert_eq!(net.truth(1).power, Power::Down { until: None });
 }

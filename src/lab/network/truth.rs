@@ -1,11 +1,13 @@
 //! Ground truth about one host, for tests: what malware is really there
 //! (from the infection records and the host state, via
-//! [`malware::present`]), what the firewall really holds, power, boots.
+//! [`malware::present`]), what the firewall really holds, power, boots,
+//! the shutdown a command scheduled.
 //! Read through the library ([`Lab::truth`](crate::lab::Lab::truth)),
 //! never through WinRM.
 
 use std::net::Ipv4Addr;
 
+use crate::lab::emulate::power::Shutdown;
 use crate::lab::malware::{self, ArtifactRef, Family, Origin, Presence};
 use crate::lab::outbreak::{NetHost, Power};
 use crate::lab::world::files::Pid;
@@ -43,6 +45,8 @@ pub struct HostTruth {
     pub smb_blocked: bool,
     pub boot_count: u32,
     pub boot_time: LabTime,
+    /// The shutdown a command scheduled and lab time has not reached yet.
+    pub scheduled_shutdown: Option<Shutdown>,
     /// Infections in the order they happened.
     pub infections: Vec<InfectionRecord>,
 }
@@ -71,8 +75,8 @@ pub fn smb_blocked(state: &HostState) -> bool {
         && fw.decide(Direction::Out, Protocol::Tcp, 49_700, peer, 445) == Verdict::Block
 }
 
-/// The truth about `host` at `now`.
-pub fn of(host: &NetHost, now: LabTime) -> HostTruth {
+/// The truth about `host` (with the shutdown scheduled on it) at `now`.
+pub fn of(host: &NetHost, scheduled: Option<&Shutdown>, now: LabTime) -> HostTruth {
     let presence = malware::present(&host.state, &host.infections);
     let mut loader_processes = Vec::new();
     let mut persistence = Vec::new();
@@ -100,6 +104,7 @@ pub fn of(host: &NetHost, now: LabTime) -> HostTruth {
         smb_blocked: smb_blocked(&host.state),
         boot_count: host.state.boot_count,
         boot_time: host.state.boot_time,
+        scheduled_shutdown: scheduled.cloned(),
         infections: host
             .infections
             .iter()

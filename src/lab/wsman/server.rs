@@ -41,8 +41,9 @@ pub fn bind(address: SocketAddrV4) -> std::io::Result<TcpListener> {
 /// Serve `host` on `address` until the host's shutdown token is
 /// cancelled, listening only while the host is powered on: `listener` is
 /// the socket bound at start (`None` for a host off at start). A host that
-/// goes down stops listening (connections are refused) and drops its
-/// connections, as a machine that reboots does; it listens again when up.
+/// goes down (or shut down and came back between two looks) stops
+/// listening (connections are refused) and drops its connections and
+/// shells, as a machine that reboots does; it listens again when up.
 pub fn spawn(listener: Option<TcpListener>, address: SocketAddrV4, host: Arc<HostState>) -> JoinHandle<()> {
     tokio::spawn(accept_loop(listener, address, host, None))
 }
@@ -65,11 +66,17 @@ async fn accept_loop(
     tls: Option<Arc<HostTls>>,
 ) {
     let mut power = host.world.power();
+    let mut shutdowns = power.borrow().shutdowns;
     let mut connections = JoinSet::new();
     loop {
-        if !*power.borrow_and_update() {
+        let signal = *power.borrow_and_update();
+        if signal.shutdowns != shutdowns || !signal.up {
+            shutdowns = signal.shutdowns;
             listener = None;
             connections.abort_all();
+            host.drop_all_shells();
+        }
+        if !signal.up {
             tokio::select! {
                 _ = host.shutdown.cancelled() => break,
                 changed = power.changed() => if changed.is_err() { break },

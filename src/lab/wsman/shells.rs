@@ -19,7 +19,7 @@ use super::envelope::{SIGNAL_CTRL_C, SIGNAL_TERMINATE, new_guid};
 use super::fault::Fault;
 use super::soap::InputChunk;
 use super::stats::Counters;
-use crate::lab::emulate::{self, CommandRequest};
+use crate::lab::emulate::{self, CommandRequest, Target};
 use crate::lab::network::HostRef;
 use crate::lab::spec::{HostFault, HostSpec};
 
@@ -135,6 +135,15 @@ impl HostState {
         );
         Counters::bump(&self.counters.shells_created);
         Ok(id)
+    }
+
+    /// The host went down: every shell and its commands are gone (their
+    /// Receives end), as a machine that shuts down loses them.
+    pub fn drop_all_shells(&self) {
+        let shells = std::mem::take(&mut *self.table());
+        for command in shells.values().flat_map(|s| s.commands.values()) {
+            command.finish(Phase::Terminated);
+        }
     }
 
     /// Delete a shell; its commands end.
@@ -329,7 +338,9 @@ impl HostState {
                 user: &user,
                 stdin: &stdin,
             };
-            let result = world.with(|state, now| emulate::execute(&spec, state, now, &request));
+            let result = world.with_power(|state, shutdown, now| {
+                emulate::execute(&mut Target { host: &spec, world: state, shutdown, now }, &request)
+            });
             let mut st = cmd.lock();
             if st.phase == Phase::Running {
                 // The pipe carries the bytes the process wrote: WinRS does
