@@ -7,7 +7,7 @@
 
 use cauterize::runtime::bootstrap::BOOTSTRAP;
 use cauterize::runtime::job::{self, JobItem, RUNTIME};
-use cauterize::runtime::ops::{Bounds, Op, Query, TaskAction};
+use cauterize::runtime::ops::{Bounds, Op, Query, SweepRoot, TaskAction};
 use cauterize::runtime::probe::PROBE;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -184,6 +184,19 @@ fn hostile_payload() -> String {
         JobItem::Query(Query::FileFacts {
             paths: vec![s.clone()],
             list_dirs: vec![s.clone()],
+            bounds: Bounds::default(),
+        }),
+        JobItem::Query(Query::Sweep {
+            roots: vec![SweepRoot {
+                path: s.clone(),
+                depth: 1,
+                extensions: vec!["exe".into()],
+                recent_days: 90,
+            }],
+            skip: vec![s.clone()],
+            hash_extensions: vec!["dll".into()],
+            max_entries: 10,
+            max_hash_bytes: 10,
             bounds: Bounds::default(),
         }),
         JobItem::Op(Op::DeleteTask {

@@ -18,7 +18,10 @@ use cauterize::inventory::{
     AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
     SecretSource,
 };
-use cauterize::lab::runtime_host::fixture::{self, CONSUMER, FILTER, HOSTILE, SERVICE, TASK_PATH};
+use cauterize::lab::runtime_host::fixture::{
+    self, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, SERVICE,
+    SHORT_EXE, STRAY_DLL, SVC_DLL, SYSTEM_EXE, TASK_PATH, UAC_EXE,
+};
 use cauterize::lab::world::{LabTime, UserSpec};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
 use cauterize::runtime::ops::{Bounds, Op, OpOutcome, TaskAction};
@@ -46,6 +49,12 @@ struct Arranged {
     locked_pid: u32,
     hostile_exe: String,
     wmi_query: String,
+    /// `LONG_EXE` by its 8.3 short name as the host spells it (on a volume
+    /// without short names, the long path itself).
+    short_exe: String,
+    /// The folder a Defender path exclusion names, when the host let one
+    /// be added and read back (tamper protection may refuse).
+    excluded: Option<String>,
 }
 
 enum Side {
@@ -150,6 +159,8 @@ async fn lab_host(net: u8) -> Host {
             locked_pid: p.locked_pid,
             hostile_exe: p.hostile_exe,
             wmi_query,
+            short_exe: SHORT_EXE.into(),
+            excluded: Some(EXCLUDED_DIR.into()),
         },
     }
 }
@@ -289,6 +300,52 @@ async fn check_collection(h: &Host) {
         .await
         .expect("collects again");
     assert!(value(&again, &a.offline_sid, "CzPetr").is_some());
+}
+
+/// The facts added for issue 4: the drop-folder sweep, 8.3 long paths,
+/// ServiceDll, class-key commands, the SYSTEM hive's Run keys, Defender
+/// exclusion paths.
+async fn check_sweep_and_hidden_places(h: &Host) {
+    let a = &h.arranged;
+    let s = collect(&h.target, &Bounds::default(), &CancellationToken::new())
+        .await
+        .expect("collects");
+    let file = |path: &str| s.files.iter().find(|f| f.path.eq_ignore_ascii_case(path));
+    let stray = file(STRAY_DLL).expect("the sweep reports a DLL nothing names");
+    assert!(stray.swept && stray.exists && stray.sha256.len() == 64, "{stray:?}");
+    let named = file(&a.task_exe).expect("named file");
+    assert!(!named.swept);
+    assert_eq!(
+        s.files
+            .iter()
+            .filter(|f| f.path.eq_ignore_ascii_case(&a.task_exe))
+            .count(),
+        1,
+        "a named file is not reported again by the sweep"
+    );
+    let short = file(&a.short_exe).expect("asked for by its short name");
+    assert!(short.exists);
+    if a.short_exe.contains('~') {
+        assert!(short.long_path.eq_ignore_ascii_case(LONG_EXE), "{short:?}");
+    }
+    let svc = s.services.iter().find(|x| x.name == SERVICE).expect("svc");
+    assert!(svc.service_dll.eq_ignore_ascii_case(SVC_DLL), "{svc:?}");
+    assert!(file(SVC_DLL).is_some_and(|f| f.exists && !f.swept));
+    let class = s
+        .registry
+        .iter()
+        .find(|r| r.hive == a.online_sid && r.key.eq_ignore_ascii_case(CLASS_COMMAND_KEY))
+        .expect("the class-key command is collected");
+    assert_eq!((class.value.as_str(), class.data.as_str()), ("", UAC_EXE));
+    assert!(file(UAC_EXE).is_some_and(|f| f.exists && !f.swept));
+    let sys = value(&s, "S-1-5-18", "CzSystem").expect("the SYSTEM hive's Run value");
+    assert_eq!(sys.command, SYSTEM_EXE);
+    assert!(file(SYSTEM_EXE).is_some_and(|f| f.exists && !f.swept));
+    if let Some(ex) = &a.excluded {
+        let d = file(ex).expect("the excluded folder is asked about");
+        assert!(d.is_dir && d.listing.iter().any(|n| n == "inside.txt"), "{d:?}");
+    }
+    assert!(s.truncated.is_empty(), "{:?}", s.truncated);
 }
 
 async fn sha_of(h: &Host, path: &str) -> String {
@@ -459,6 +516,17 @@ async fn collection_finds_every_kind_including_an_offline_non_ascii_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweep_short_names_service_dll_class_commands_system_hive_exclusions() {
+    let h = lab_host(4).await;
+    check_sweep_and_hidden_places(&h).await;
+    h.finish().await;
+    if let Some(h) = live_host("sweep and hidden places").await {
+        check_sweep_and_hidden_places(&h).await;
+        h.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destructive_ops_done_absent_drift_and_locked_queued() {
     let h = lab_host(2).await;
     check_ops(&h).await;
@@ -495,7 +563,7 @@ async fn bounds_cut_and_are_reported() {
 /// Arranging a real Windows host (PowerShell 2.0-compatible; the hostile
 /// string travels base64-encoded).
 mod live {
-    use super::{Arranged, CONSUMER, FILTER, HOSTILE, SERVICE};
+    use super::{Arranged, CLASS_COMMAND_KEY, CONSUMER, FILTER, HOSTILE, SERVICE};
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
 
@@ -511,6 +579,10 @@ Get-WmiObject -Namespace root\subscription -Class CommandLineEventConsumer | Whe
 Get-WmiObject -Namespace root\subscription -Class __EventFilter | Where-Object { $_.Name -eq 'CzFilter' } | ForEach-Object { $_.Delete() }
 Remove-ItemProperty -Path 'HKLM:\Software\Microsoft\Windows\CurrentVersion\Run' -Name 'CzMachine'
 Remove-ItemProperty -Path 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Run' -Name 'CzAlice'
+Remove-ItemProperty -Path 'HKLM:\Software\Microsoft\Windows\CurrentVersion\Run' -Name 'CzShort'
+Remove-Item -Recurse -Force 'HKCU:\Software\Classes\ms-settings'
+$k = [Microsoft.Win32.Registry]::Users.OpenSubKey('S-1-5-18\Software\Microsoft\Windows\CurrentVersion\Run', $true); if ($null -ne $k) { $k.DeleteValue('CzSystem', $false); $k.Close() }
+if ($null -ne (Get-Command Remove-MpPreference -ErrorAction SilentlyContinue)) { Remove-MpPreference -ExclusionPath 'C:\ProgramData\CzTest\Excluded' }
 Remove-Item -Recurse -Force 'C:\ProgramData\CzTest'
 "#;
 
@@ -565,6 +637,26 @@ $f = Set-WmiInstance -Namespace root\subscription -Class __EventFilter -Argument
 $c = Set-WmiInstance -Namespace root\subscription -Class CommandLineEventConsumer -Arguments @{{ Name = '{consumer}'; CommandLineTemplate = (Join-Path $dir 'wmi.exe') }}
 [void](Set-WmiInstance -Namespace root\subscription -Class __FilterToConsumerBinding -Arguments @{{ Filter = $f; Consumer = $c }})
 $proc = Start-Process -FilePath (Join-Path $dir 'locked.exe') -ArgumentList '-n', '3600', '127.0.0.1' -WindowStyle Hidden -PassThru
+foreach ($n in @('stray.dll', 'svc.dll', 'uac.exe', 'system.exe')) {{ [IO.File]::WriteAllText((Join-Path $dir $n), $n) }}
+$longDir = Join-Path $dir 'Long Folder Name'
+[void](New-Item -ItemType Directory -Force -Path $longDir)
+[IO.File]::WriteAllText((Join-Path $longDir 'long.exe'), 'long')
+$short = (New-Object -ComObject Scripting.FileSystemObject).GetFolder($longDir).ShortPath + '\long.exe'
+$k = [Microsoft.Win32.Registry]::LocalMachine.CreateSubKey($run); $k.SetValue('CzShort', $short, 'String'); $k.Close()
+$k = [Microsoft.Win32.Registry]::LocalMachine.CreateSubKey('SYSTEM\CurrentControlSet\Services\{service}\Parameters'); $k.SetValue('ServiceDll', (Join-Path $dir 'svc.dll'), 'ExpandString'); $k.Close()
+$k = [Microsoft.Win32.Registry]::CurrentUser.CreateSubKey('{class_key}'); $k.SetValue('', (Join-Path $dir 'uac.exe'), 'String'); $k.Close()
+$k = [Microsoft.Win32.Registry]::Users.CreateSubKey('S-1-5-18\' + $run); $k.SetValue('CzSystem', (Join-Path $dir 'system.exe'), 'String'); $k.Close()
+$ex = Join-Path $dir 'Excluded'
+[void](New-Item -ItemType Directory -Force -Path $ex)
+[IO.File]::WriteAllText((Join-Path $ex 'inside.txt'), 'inside')
+$excluded = ''
+if ($null -ne (Get-Command Add-MpPreference -ErrorAction SilentlyContinue)) {{
+    try {{ Add-MpPreference -ExclusionPath $ex -ErrorAction Stop }} catch {{ }}
+    $k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths')
+    if ($null -ne $k) {{ try {{ if ($k.GetValueNames() -contains $ex) {{ $excluded = $ex }} }} catch {{ }}; $k.Close() }}
+}}
+Out-Fact short_exe $short
+Out-Fact excluded $excluded
 Out-Fact online_sid $me
 Out-Fact offline_sid $off[0]
 Out-Fact offline_name $offline
@@ -578,6 +670,7 @@ Out-Fact wmi_query $query
             service = SERVICE,
             filter = FILTER,
             consumer = CONSUMER,
+            class_key = CLASS_COMMAND_KEY,
         )
     }
 
@@ -611,6 +704,8 @@ Out-Fact wmi_query $query
             locked_pid: fact("locked_pid")?.parse().ok()?,
             hostile_exe: format!(r"{dir}\hostile.exe"),
             wmi_query: fact("wmi_query")?,
+            short_exe: fact("short_exe")?,
+            excluded: fact("excluded").filter(|e| !e.is_empty()),
         })
     }
 }
