@@ -7,6 +7,8 @@ use super::envelope::{Opener, envelope, escape};
 const FAULT_ACTION: &str = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault";
 const ADDRESSING_FAULT_ACTION: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault";
 const NS_WSMANFAULT: &str = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault";
+/// Where `w:FaultDetail` values live.
+const DETAIL: &str = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/";
 const INVALID_SELECTORS_REASON: &str = "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ";
 
 /// A fault the lab answers a request with.
@@ -38,17 +40,76 @@ pub enum Fault {
 }
 
 /// The parts of a rendered fault.
-struct Parts<'a> {
-    action: &'a str,
-    code: &'a str,
-    subcode: &'a str,
+struct Parts {
+    action: &'static str,
+    code: &'static str,
+    subcode: &'static str,
     reason: String,
-    reason_lang: &'a str,
-    detail: Option<&'a str>,
+    reason_lang: &'static str,
+    detail: Option<&'static str>,
     wsman_code: u64,
     /// The `f:Message` content, already XML (escaped text or a
     /// `f:ProviderFault` element).
     message_xml: String,
+}
+
+impl Parts {
+    /// Windows' usual fault: a WS-Management fault the sender caused, with
+    /// `reason` (no language) as its message too.
+    fn sender(subcode: &'static str, reason: &str, wsman_code: u64) -> Parts {
+        Parts {
+            action: FAULT_ACTION,
+            code: "s:Sender",
+            subcode,
+            reason: reason.into(),
+            reason_lang: "",
+            detail: None,
+            wsman_code,
+            message_xml: escape(reason),
+        }
+    }
+
+    /// No shell or command with the selectors given.
+    fn invalid_selectors() -> Parts {
+        Parts::sender("w:InvalidSelectors", INVALID_SELECTORS_REASON, 2150858843)
+            .en_us()
+            .detail("UnexpectedSelectors")
+    }
+
+    /// The service, not the sender, failed.
+    fn receiver(mut self) -> Parts {
+        self.code = "s:Receiver";
+        self
+    }
+
+    /// A WS-Addressing fault.
+    fn addressing(mut self) -> Parts {
+        self.action = ADDRESSING_FAULT_ACTION;
+        self
+    }
+
+    /// The reason is marked `en-US`.
+    fn en_us(mut self) -> Parts {
+        self.reason_lang = "en-US";
+        self
+    }
+
+    fn detail(mut self, detail: &'static str) -> Parts {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// The message, as plain text.
+    fn message(mut self, text: &str) -> Parts {
+        self.message_xml = escape(text);
+        self
+    }
+
+    /// The message, already XML.
+    fn message_xml(mut self, xml: String) -> Parts {
+        self.message_xml = xml;
+        self
+    }
 }
 
 impl Fault {
@@ -58,7 +119,7 @@ impl Fault {
         let p = self.parts(machine);
         let detail = p
             .detail
-            .map(|d| format!("<w:FaultDetail>{d}</w:FaultDetail>"))
+            .map(|d| format!("<w:FaultDetail>{DETAIL}{d}</w:FaultDetail>"))
             .unwrap_or_default();
         let body = format!(
             "<s:Fault><s:Code><s:Value>{code}</s:Value><s:Subcode><s:Value>{subcode}</s:Value></s:Subcode></s:Code>\
@@ -81,139 +142,78 @@ impl Fault {
         self.parts("").wsman_code
     }
 
-    fn parts(&self, machine: &str) -> Parts<'static> {
-        let plain = |reason: &str| escape(reason);
+    fn parts(&self, machine: &str) -> Parts {
         match self {
-            Fault::TimedOut => {
-                let text = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ";
-                Parts {
-                    action: FAULT_ACTION,
-                    code: "s:Receiver",
-                    subcode: "w:TimedOut",
-                    reason: text.into(),
-                    reason_lang: "en-US",
-                    detail: None,
-                    wsman_code: 2150858793,
-                    message_xml: plain(text),
-                }
-            }
-            Fault::UnknownShell => Parts {
-                action: FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "w:InvalidSelectors",
-                reason: INVALID_SELECTORS_REASON.into(),
-                reason_lang: "en-US",
-                detail: Some("http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors"),
-                wsman_code: 2150858843,
-                message_xml: format!(
+            Fault::TimedOut => Parts::sender(
+                "w:TimedOut",
+                "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ",
+                2150858793,
+            )
+            .receiver()
+            .en_us(),
+            Fault::UnknownShell => Parts::invalid_selectors().message_xml(format!(
                     "<f:ProviderFault provider=\"Shell provider\" path=\"%systemroot%\\system32\\WsmSvc.dll\">\
                      <f:WSManFault xmlns:f=\"{NS_WSMANFAULT}\" Code=\"2150858843\" Machine=\"{m}\">\
                      <f:Message>{r}</f:Message></f:WSManFault></f:ProviderFault>",
                     m = escape(machine),
-                    r = plain(INVALID_SELECTORS_REASON),
-                ),
-            },
-            Fault::UnknownCommand => Parts {
-                action: FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "w:InvalidSelectors",
-                reason: INVALID_SELECTORS_REASON.into(),
-                reason_lang: "en-US",
-                detail: Some("http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors"),
-                wsman_code: 2150858843,
-                message_xml: plain(
+                    r = escape(INVALID_SELECTORS_REASON),
+                )),
+            Fault::UnknownCommand => Parts::invalid_selectors().message(
                     "The Windows Remote Shell received a request to perform an operation on a command identifier that does not exist. Either the command has completed execution or the client specified an invalid command identifier. ",
                 ),
-            },
-            Fault::ShellQuota { max } => Parts {
-                action: FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "w:QuotaLimit",
-                reason: "The WS-Management service cannot process the request. The maximum number of concurrent shells for this user has been exceeded. Close existing shells or raise the quota for this user. ".into(),
-                reason_lang: "",
-                detail: None,
-                wsman_code: 2150859173,
-                message_xml: plain(&format!(
-                    "The WS-Management service cannot process the request. This user is allowed a maximum number of {max} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. "
-                )),
-            },
-            Fault::AccessDenied => Parts {
-                action: FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "w:AccessDenied",
-                reason: "Access is denied. ".into(),
-                reason_lang: "",
-                detail: None,
-                wsman_code: 5,
-                message_xml: plain("Access is denied. "),
-            },
-            Fault::InvalidParameter => Parts {
-                action: FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "w:InvalidParameter",
-                reason: "The parameter is incorrect. ".into(),
-                reason_lang: "",
-                detail: Some("http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue"),
-                wsman_code: 87,
-                message_xml: "<f:ProviderFault provider=\"Shell cmd plugin\" path=\"%systemroot%\\system32\\winrscmd.dll\">The parameter is incorrect. </f:ProviderFault>".into(),
-            },
-            Fault::Schema(message) => Parts {
-                action: FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "w:SchemaValidationError",
-                reason: "The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry. ".into(),
-                reason_lang: "",
-                detail: None,
-                wsman_code: 2150858817,
-                message_xml: plain(message),
-            },
-            Fault::InvalidHeader(message) => Parts {
-                action: ADDRESSING_FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "a:InvalidMessageInformationHeader",
-                reason: "The WS-Management service cannot process the request. The request contains one or more invalid SOAP headers. ".into(),
-                reason_lang: "en-US",
-                detail: None,
-                wsman_code: 2150858767,
-                message_xml: plain(message),
-            },
+            Fault::ShellQuota { max } => Parts::sender(
+                "w:QuotaLimit",
+                "The WS-Management service cannot process the request. The maximum number of concurrent shells for this user has been exceeded. Close existing shells or raise the quota for this user. ",
+                2150859173,
+            )
+            .message(&format!(
+                "The WS-Management service cannot process the request. This user is allowed a maximum number of {max} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. "
+            )),
+            Fault::AccessDenied => Parts::sender("w:AccessDenied", "Access is denied. ", 5),
+            Fault::InvalidParameter => Parts::sender("w:InvalidParameter", "The parameter is incorrect. ", 87)
+                .detail("InvalidValue")
+                .message_xml("<f:ProviderFault provider=\"Shell cmd plugin\" path=\"%systemroot%\\system32\\winrscmd.dll\">The parameter is incorrect. </f:ProviderFault>".into()),
+            Fault::Schema(message) => Parts::sender(
+                "w:SchemaValidationError",
+                "The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry. ",
+                2150858817,
+            )
+            .message(message),
+            Fault::InvalidHeader(message) => Parts::sender(
+                "a:InvalidMessageInformationHeader",
+                "The WS-Management service cannot process the request. The request contains one or more invalid SOAP headers. ",
+                2150858767,
+            )
+            .addressing()
+            .en_us()
+            .message(message),
             // Not recorded from Windows: the WS-Addressing fault DSP0226
             // prescribes, with Windows' ERROR_WSMAN_ACTION_NOT_SUPPORTED.
-            Fault::ActionNotSupported(action) => Parts {
-                action: ADDRESSING_FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "a:ActionNotSupported",
-                reason: "The action is not supported by the service. ".into(),
-                reason_lang: "en-US",
-                detail: None,
-                wsman_code: 2150858754,
-                message_xml: plain(&format!(
-                    "The WS-Management service cannot process the request because the action is not supported by the resource: {action}. "
-                )),
-            },
+            Fault::ActionNotSupported(action) => {
+                Parts::sender("a:ActionNotSupported", "The action is not supported by the service. ", 2150858754)
+                    .addressing()
+                    .en_us()
+                    .message(&format!(
+                        "The WS-Management service cannot process the request because the action is not supported by the resource: {action}. "
+                    ))
+            }
             // Not recorded from Windows: DSP0226's DestinationUnreachable.
-            Fault::UnknownResource(uri) => Parts {
-                action: FAULT_ACTION,
-                code: "s:Sender",
-                subcode: "w:DestinationUnreachable",
-                reason: "The WS-Management service cannot process the request because the resource URI is not valid or not found. ".into(),
-                reason_lang: "en-US",
-                detail: Some("http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidResourceURI"),
-                wsman_code: 2150858770,
-                message_xml: plain(&format!(
-                    "The WS-Management service cannot process the request. The resource URI ({uri}) was not found in the WS-Management catalog. "
-                )),
-            },
-            Fault::OutOfMemory => Parts {
-                action: FAULT_ACTION,
-                code: "s:Receiver",
-                subcode: "w:InternalError",
-                reason: "Not enough memory resources are available to process this command. ".into(),
-                reason_lang: "",
-                detail: None,
-                wsman_code: 8,
-                message_xml: plain("Not enough memory resources are available to process this command. "),
-            },
+            Fault::UnknownResource(uri) => Parts::sender(
+                "w:DestinationUnreachable",
+                "The WS-Management service cannot process the request because the resource URI is not valid or not found. ",
+                2150858770,
+            )
+            .en_us()
+            .detail("InvalidResourceURI")
+            .message(&format!(
+                "The WS-Management service cannot process the request. The resource URI ({uri}) was not found in the WS-Management catalog. "
+            )),
+            Fault::OutOfMemory => Parts::sender(
+                "w:InternalError",
+                "Not enough memory resources are available to process this command. ",
+                8,
+            )
+            .receiver(),
         }
     }
 }

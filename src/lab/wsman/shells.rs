@@ -93,7 +93,12 @@ impl HostState {
     }
 
     /// The WinRM face of host `world` of a shared network.
-    pub fn attached(spec: Arc<HostSpec>, world: HostRef, counters: Arc<Counters>, shutdown: CancellationToken) -> Self {
+    pub fn attached(
+        spec: Arc<HostSpec>,
+        world: HostRef,
+        counters: Arc<Counters>,
+        shutdown: CancellationToken,
+    ) -> Self {
         HostState {
             spec,
             world,
@@ -339,7 +344,15 @@ impl HostState {
                 stdin: &stdin,
             };
             let result = world.with_power(|state, shutdown, now| {
-                emulate::execute(&mut Target { host: &spec, world: state, shutdown, now }, &request)
+                emulate::execute(
+                    &mut Target {
+                        host: &spec,
+                        world: state,
+                        shutdown,
+                        now,
+                    },
+                    &request,
+                )
             });
             let mut st = cmd.lock();
             if st.phase == Phase::Running {
@@ -472,34 +485,16 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::spec::{Account, OsInfo};
+    use crate::lab::scenario;
     use std::net::Ipv4Addr;
 
+    /// WS-001 of a plain lab, with this fault and shell quota.
     fn state(fault: HostFault, max: u32) -> HostState {
-        let spec = HostSpec {
-            name: "WS-001".into(),
-            address: Ipv4Addr::LOCALHOST,
-            port: 5985,
-            domain: "CORP".into(),
-            os: OsInfo {
-                caption: "Windows".into(),
-                build: "1".into(),
-                ps_version: "5.1".into(),
-            },
-            accounts: vec![Account {
-                domain: String::new(),
-                user: "admin".into(),
-                password: "p".into(),
-                admin: true,
-            }],
-            allow_unencrypted: false,
-            allow_basic: false,
-            https: false,
-            max_shells_per_user: max,
-            latency: Duration::ZERO,
-            clock_skew_secs: 0,
-            fault,
-        };
+        let mut spec = scenario::simple(1, Ipv4Addr::LOCALHOST, 5985)
+            .hosts
+            .remove(0);
+        spec.fault = fault;
+        spec.max_shells_per_user = max;
         HostState::new(
             Arc::new(spec),
             Arc::new(Counters::default()),
@@ -515,44 +510,72 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn hostname_runs_and_reports_done_with_its_output() {
-        let h = state(HostFault::None, 5);
+    /// A host with `fault`, admin's shell on it, and `hostname` started
+    /// there (waiting for stdin when `reads_stdin`).
+    struct Started {
+        h: HostState,
+        me: Identity,
+        shell: String,
+        cmd: String,
+    }
+
+    fn started(fault: HostFault, reads_stdin: bool) -> Started {
+        let h = state(fault, 5);
         let me = who("admin");
         let shell = h.create(&me, 65001).unwrap();
         let cmd = h
-            .start_command(&me, &shell, None, "hostname".into(), vec![], false)
+            .start_command(&me, &shell, None, "hostname".into(), vec![], reads_stdin)
             .unwrap();
-        let out = h
-            .receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 1000)
-            .await
-            .unwrap();
+        Started { h, me, shell, cmd }
+    }
+
+    impl Started {
+        /// One Receive for the command, waiting up to `wait_ms`.
+        async fn receive(&self, wait_ms: u64, budget: usize) -> Result<Output, Fault> {
+            let wait = Duration::from_millis(wait_ms);
+            self.h
+                .receive(&self.me, &self.shell, Some(&self.cmd), wait, budget)
+                .await
+        }
+
+        fn signal(&self, code: &str) -> Result<(), Fault> {
+            self.h.signal(&self.me, &self.shell, &self.cmd, code)
+        }
+
+        /// A stdin chunk for the command.
+        fn stdin(&self, data: &[u8], end: bool) -> InputChunk {
+            InputChunk {
+                name: "stdin".into(),
+                command_id: Some(self.cmd.clone()),
+                end,
+                data: data.to_vec(),
+            }
+        }
+
+        fn send(&self, chunk: InputChunk) -> Result<(), Fault> {
+            self.h.send(&self.me, &self.shell, vec![chunk])
+        }
+    }
+
+    #[tokio::test]
+    async fn hostname_runs_and_reports_done_with_its_output() {
+        let s = started(HostFault::None, false);
+        let out = s.receive(5000, 1000).await.unwrap();
         assert_eq!(out.stdout, b"WS-001\r\n");
         assert_eq!(out.exit_code, Some(0));
         // After Done the command is gone for Receive, but terminate works.
-        let again = h
-            .receive(&me, &shell, Some(&cmd), Duration::from_secs(1), 1000)
-            .await;
-        assert_eq!(again, Err(Fault::UnknownCommand));
-        h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE).unwrap();
-        h.delete(&me, &shell).unwrap();
-        assert_eq!(h.open_shells(), 0);
+        assert_eq!(s.receive(1000, 1000).await, Err(Fault::UnknownCommand));
+        s.signal(SIGNAL_TERMINATE).unwrap();
+        s.h.delete(&s.me, &s.shell).unwrap();
+        assert_eq!(s.h.open_shells(), 0);
     }
 
     #[tokio::test]
     async fn output_is_chunked_by_the_budget() {
-        let h = state(HostFault::None, 5);
-        let me = who("admin");
-        let shell = h.create(&me, 65001).unwrap();
-        let cmd = h
-            .start_command(&me, &shell, None, "hostname".into(), vec![], false)
-            .unwrap();
+        let s = started(HostFault::None, false);
         let mut got = Vec::new();
         loop {
-            let out = h
-                .receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 3)
-                .await
-                .unwrap();
+            let out = s.receive(5000, 3).await.unwrap();
             assert!(out.stdout.len() + out.stderr.len() <= 3);
             got.extend(out.stdout);
             if out.exit_code.is_some() {
@@ -564,96 +587,55 @@ mod tests {
 
     #[tokio::test]
     async fn a_hung_command_times_out_and_can_be_terminated() {
-        let h = state(HostFault::HangReceive, 5);
-        let me = who("admin");
-        let shell = h.create(&me, 65001).unwrap();
-        let cmd = h
-            .start_command(&me, &shell, None, "hostname".into(), vec![], false)
-            .unwrap();
-        let r = h
-            .receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000)
-            .await;
-        assert_eq!(r, Err(Fault::TimedOut));
-        h.signal(&me, &shell, &cmd, SIGNAL_CTRL_C).unwrap();
-        let out = h
-            .receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000)
-            .await
-            .unwrap();
+        let s = started(HostFault::HangReceive, false);
+        assert_eq!(s.receive(50, 1000).await, Err(Fault::TimedOut));
+        s.signal(SIGNAL_CTRL_C).unwrap();
+        let out = s.receive(50, 1000).await.unwrap();
         assert_eq!(out.exit_code, Some(CTRL_C_EXIT));
-        h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE).unwrap();
-        assert_eq!(
-            h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE),
-            Err(Fault::UnknownCommand)
-        );
+        s.signal(SIGNAL_TERMINATE).unwrap();
+        assert_eq!(s.signal(SIGNAL_TERMINATE), Err(Fault::UnknownCommand));
     }
 
     #[tokio::test]
     async fn a_command_that_reads_stdin_runs_when_stdin_ends() {
-        let h = state(HostFault::None, 5);
-        let me = who("admin");
-        let shell = h.create(&me, 65001).unwrap();
-        let cmd = h
-            .start_command(&me, &shell, None, "hostname".into(), vec![], true)
-            .unwrap();
+        let s = started(HostFault::None, true);
         // Nothing runs before End: the Receive times out.
-        let chunk = |data: &[u8], end| InputChunk {
-            name: "stdin".into(),
-            command_id: Some(cmd.clone()),
-            end,
-            data: data.to_vec(),
-        };
-        h.send(&me, &shell, vec![chunk(b"part one ", false)])
-            .unwrap();
-        let r = h
-            .receive(&me, &shell, Some(&cmd), Duration::from_millis(50), 1000)
-            .await;
-        assert_eq!(r, Err(Fault::TimedOut));
-        h.send(&me, &shell, vec![chunk(b"part two", true)]).unwrap();
-        let out = h
-            .receive(&me, &shell, Some(&cmd), Duration::from_secs(5), 1000)
-            .await
-            .unwrap();
+        s.send(s.stdin(b"part one ", false)).unwrap();
+        assert_eq!(s.receive(50, 1000).await, Err(Fault::TimedOut));
+        s.send(s.stdin(b"part two", true)).unwrap();
+        let out = s.receive(5000, 1000).await.unwrap();
         assert_eq!(out.exit_code, Some(0));
         assert_eq!(out.stdout, b"WS-001\r\n");
         // Unknown commands and streams are refused.
-        let mut other = chunk(b"x", true);
+        let mut other = s.stdin(b"x", true);
         other.command_id = Some("00000000-0000-0000-0000-000000000000".into());
-        assert_eq!(h.send(&me, &shell, vec![other]), Err(Fault::UnknownCommand));
-        let mut stdout = chunk(b"x", true);
+        assert_eq!(s.send(other), Err(Fault::UnknownCommand));
+        let mut stdout = s.stdin(b"x", true);
         stdout.name = "stdout".into();
-        assert_eq!(
-            h.send(&me, &shell, vec![stdout]),
-            Err(Fault::InvalidParameter)
-        );
+        assert_eq!(s.send(stdout), Err(Fault::InvalidParameter));
     }
 
     #[test]
     fn stdin_is_capped() {
-        let h = state(HostFault::None, 5);
-        let me = who("admin");
-        let shell = h.create(&me, 65001).unwrap();
-        let cmd = h
-            .start_command(&me, &shell, None, "hostname".into(), vec![], true)
-            .unwrap();
-        let big = InputChunk {
-            name: "stdin".into(),
-            command_id: Some(cmd.clone()),
-            end: false,
+        let s = started(HostFault::None, true);
+        s.send(InputChunk {
             data: vec![0; MAX_STDIN],
-        };
-        h.send(&me, &shell, vec![big]).unwrap();
-        let one_more = InputChunk {
-            name: "stdin".into(),
-            command_id: Some(cmd.clone()),
-            end: true,
-            data: vec![0],
-        };
-        assert_eq!(h.send(&me, &shell, vec![one_more]), Err(Fault::OutOfMemory));
+            ..s.stdin(b"", false)
+        })
+        .unwrap();
+        assert_eq!(s.send(s.stdin(&[0], true)), Err(Fault::OutOfMemory));
         // The command is gone.
-        assert_eq!(
-            h.signal(&me, &shell, &cmd, SIGNAL_TERMINATE),
-            Err(Fault::UnknownCommand)
-        );
+        assert_eq!(s.signal(SIGNAL_TERMINATE), Err(Fault::UnknownCommand));
+    }
+
+    #[tokio::test]
+    async fn a_host_going_down_ends_every_shell_and_its_commands() {
+        let s = started(HostFault::HangReceive, false);
+        s.h.create(&who("other"), 437).unwrap();
+        assert_eq!(s.h.open_shells(), 2);
+        s.h.drop_all_shells();
+        assert_eq!(s.h.open_shells(), 0);
+        assert_eq!(s.receive(50, 1000).await, Err(Fault::UnknownShell));
     }
 
     #[test]
@@ -661,20 +643,11 @@ mod tests {
         let h = state(HostFault::HangReceive, 5);
         let me = who("admin");
         let shell = h.create(&me, 65001).unwrap();
+        let start = |id: &str| h.start_command(&me, &shell, Some(id), "x".into(), vec![], false);
         let id = "1b8c3a8e-5d0c-4a4e-9e43-2c6f0f6f2a11";
-        assert_eq!(
-            h.start_command(&me, &shell, Some(id), "x".into(), vec![], false)
-                .unwrap(),
-            id.to_ascii_uppercase()
-        );
-        assert_eq!(
-            h.start_command(&me, &shell, Some(id), "x".into(), vec![], false),
-            Err(Fault::InvalidParameter)
-        );
-        assert_eq!(
-            h.start_command(&me, &shell, Some("nope"), "x".into(), vec![], false),
-            Err(Fault::InvalidParameter)
-        );
+        assert_eq!(start(id).unwrap(), id.to_ascii_uppercase());
+        assert_eq!(start(id), Err(Fault::InvalidParameter));
+        assert_eq!(start("nope"), Err(Fault::InvalidParameter));
     }
 
     #[test]
