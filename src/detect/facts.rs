@@ -294,6 +294,41 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// A finding on the mechanism a launch comes from.
+    pub fn launch_finding(
+        &self,
+        l: &Launch,
+        family: Family,
+        rule_id: &'static str,
+        confidence: Confidence,
+        reasons: Vec<String>,
+        target_files: Vec<String>,
+    ) -> Finding {
+        self.finding(
+            l.artifact.clone(),
+            family,
+            rule_id,
+            confidence,
+            reasons,
+            target_files,
+        )
+    }
+
+    /// A finding on the mechanism a launch comes from, whose target is one
+    /// payload (by its long path when the snapshot knows it).
+    pub fn payload_finding(
+        &self,
+        l: &Launch,
+        p: &command_line::Payload,
+        family: Family,
+        rule_id: &'static str,
+        confidence: Confidence,
+        reasons: Vec<String>,
+    ) -> Finding {
+        let target = vec![self.long_path(&p.path)];
+        self.launch_finding(l, family, rule_id, confidence, reasons, target)
+    }
+
     fn parse(&self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) -> Parsed {
         let env = Env::for_user(user);
         let exists = |p: &str| self.exists(p);

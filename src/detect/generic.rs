@@ -32,8 +32,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             let remote = p.path.to_ascii_lowercase().starts_with("http");
             let what = super::families::runs_words(l, p);
             if remote {
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.launch_finding(
+                    l,
                     Family::UnknownLoaderLike,
                     "GEN-REMOTE-SCRIPT",
                     if l.autostart {
@@ -63,13 +63,13 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 if names::is_fake_dll_extension(&ext) {
                     reasons.push(format!("the DLL has a non-DLL extension (.{ext})"));
                 }
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.payload_finding(
+                    l,
+                    p,
                     Family::UnknownLoaderLike,
                     "GEN-LOLBIN-USERWRITABLE",
                     conf,
                     reasons,
-                    vec![f.long_path(&p.path)],
                 ));
                 continue;
             }
@@ -83,15 +83,15 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 } else {
                     conf
                 };
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.payload_finding(
+                    l,
+                    p,
                     Family::UnknownLoaderLike,
                     "GEN-SCRIPT-USERWRITABLE",
                     conf,
                     vec![format!(
                         "{what}: a script in a user-writable folder started at every logon or boot"
                     )],
-                    vec![f.long_path(&p.path)],
                 ));
                 continue;
             }
@@ -101,15 +101,15 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             {
                 let unsigned = f.valid_signer(&p.path).is_none();
                 if hijack && unsigned {
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::UnknownLoaderLike,
                         "GEN-HIJACK-USERWRITABLE",
                         Confidence::Medium,
                         vec![format!(
                             "{what}: a Winlogon/IFEO entry pointing into a user-writable folder"
                         )],
-                        vec![f.long_path(&p.path)],
                     ));
                     continue;
                 }
@@ -128,14 +128,13 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         || (!folder.is_empty() && names::looks_random(&folder)))
                     && !names::known_product(&folder)
                 {
-                    out.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low,
-                        vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")], vec![f.long_path(&p.path)]));
+                    out.push(f.payload_finding(l, p, Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low, vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")]));
                 }
             }
         }
         if l.parsed.inline_code && l.autostart {
-            out.push(f.finding(
-                l.artifact.clone(),
+            out.push(f.launch_finding(
+                l,
                 Family::UnknownLoaderLike,
                 "GEN-INLINE-CODE",
                 Confidence::Medium,

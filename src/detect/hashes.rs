@@ -277,8 +277,8 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
             let runs = paths::key(&p.image) == k
                 || l.parsed.payloads.iter().any(|x| paths::key(&x.path) == k);
             if runs && !out.iter().any(|x| x.artifact == l.artifact) {
-                let mut x = f.finding(
-                    l.artifact.clone(),
+                let mut x = f.launch_finding(
+                    l,
                     family,
                     "HASH-MATCH-PROCESS",
                     Confidence::High,

@@ -292,8 +292,8 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             }
         }
         if let Some(fd) = hit {
-            add.push(f.finding(
-                l.artifact.clone(),
+            add.push(f.launch_finding(
+                l,
                 fd.family,
                 "LINK-PROCESS-RUNS-TARGET",
                 fd.confidence,
@@ -379,8 +379,8 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                     "Qakbot uses explorer, mobsync, msra, OneDriveSetup, iexplore, wermgr"
                 }
             )];
-            add.push(f.finding(
-                l.artifact.clone(),
+            add.push(f.launch_finding(
+                l,
                 family,
                 rule,
                 Confidence::High,
@@ -431,7 +431,7 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             ]
             .contains(&parent_name.as_str());
         if wow_explorer && qak_here {
-            add.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
+            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
                 "{} (pid {}) is the 32-bit explorer, not the shell; Qakbot starts it to inject into, and this host shows Qakbot persistence", p.image, p.pid)], vec![]));
         } else if ["msra.exe", "mobsync.exe", "wermgr.exe", "onedrivesetup.exe"]
             .contains(&name.as_str())
@@ -439,12 +439,12 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             && (odd_parent || wow64_image)
             && qak_here
         {
-            add.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
+            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
                 "{} (pid {}) runs without arguments under {}{} on a host with Qakbot persistence: the hollowed process Qakbot lives in (end the process; the signed file is Windows')",
                 p.image, p.pid, if parent.is_none() { "no living parent".to_string() } else { parent_name.clone() },
                 if wow64_image { ", a 32-bit copy as Qakbot's hollowing uses" } else { "" })], vec![]));
         } else if wow_explorer && odd_parent {
-            add.push(f.finding(l.artifact.clone(), Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Confidence::Low, vec![format!(
+            add.push(f.launch_finding(l, Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Confidence::Low, vec![format!(
                 "{} (pid {}) is a 32-bit explorer.exe not started by the shell; loaders start it to inject into", p.image, p.pid)], vec![]));
         }
     }

@@ -63,6 +63,17 @@ pub enum Confidence {
     High,
 }
 
+impl Confidence {
+    /// High when the rule's stronger evidence is there, else Medium.
+    pub fn high_if(strong: bool) -> Confidence {
+        if strong {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        }
+    }
+}
+
 /// Exactly which artifact on the host a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -378,16 +389,28 @@ mod injected_tests {
 
     #[test]
     fn hollowed_wow64_process_is_killed_never_its_file() {
-        let out = detect(&host(r"C:\Windows\SysWOW64\msra.exe"), &DetectContext::default());
+        let out = detect(
+            &host(r"C:\Windows\SysWOW64\msra.exe"),
+            &DetectContext::default(),
+        );
         let p = out
             .iter()
             .find(|f| matches!(f.artifact, ArtifactRef::Process { pid: 4400, .. }))
             .expect("the hollowed process is flagged");
-        assert_eq!((p.family, p.rule_id), (Family::Qakbot, "QAK-INJECTED-PROCESS"));
-        assert!(p.actionable(), "a signed image does not spare the process: {p:?}");
+        assert_eq!(
+            (p.family, p.rule_id),
+            (Family::Qakbot, "QAK-INJECTED-PROCESS")
+        );
+        assert!(
+            p.actionable(),
+            "a signed image does not spare the process: {p:?}"
+        );
         assert!(p.target_files.is_empty(), "kill only: {:?}", p.target_files);
         // The 64-bit copy a user opens from the shell is left alone.
-        let out = detect(&host(r"C:\Windows\System32\msra.exe"), &DetectContext::default());
+        let out = detect(
+            &host(r"C:\Windows\System32\msra.exe"),
+            &DetectContext::default(),
+        );
         assert!(
             !out.iter()
                 .any(|f| matches!(f.artifact, ArtifactRef::Process { pid: 4400, .. }))

@@ -101,18 +101,15 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 reasons.push("the task repeats every 30 minutes (Dridex's relaunch)".to_string());
             }
         }
-        let conf = if (signed_ms && (sys_name || !dlls.is_empty()))
-            || known_dll
-            || (sys_name && place.rel.len() >= 3)
-        {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        };
+        let conf = Confidence::high_if(
+            (signed_ms && (sys_name || !dlls.is_empty()))
+                || known_dll
+                || (sys_name && place.rel.len() >= 3),
+        );
         let mut targets = dlls.clone();
         targets.push(dir.clone());
-        out.push(f.finding(
-            l.artifact.clone(),
+        out.push(f.launch_finding(
+            l,
             Family::Dridex,
             "DRX-SIDELOAD-COPIED-EXE",
             conf,

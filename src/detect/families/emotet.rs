@@ -114,13 +114,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         runs_words(l, p)
                     )];
                     push_common_reasons(f, l, p, &mut reasons);
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::Emotet,
                         "EMO-AUTOSTART-FAKEEXT",
                         Confidence::High,
                         reasons,
-                        vec![f.long_path(&p.path)],
                     ));
                     continue;
                 }
@@ -139,18 +139,14 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         runs_words(l, p)
                     )];
                     push_common_reasons(f, l, p, &mut reasons);
-                    let conf = if stem_rand {
-                        Confidence::High
-                    } else {
-                        Confidence::Medium
-                    };
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    let conf = Confidence::high_if(stem_rand);
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::Emotet,
                         "EMO-AUTOSTART-RANDOM-DLL",
                         conf,
                         reasons,
-                        vec![f.long_path(&p.path)],
                     ));
                     continue;
                 }
@@ -195,14 +191,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     } else {
                         "EMO-AUTOSTART-SYSWOW64"
                     };
-                    out.push(f.finding(
-                        l.artifact.clone(),
-                        Family::Emotet,
-                        rule,
-                        conf,
-                        reasons,
-                        targets,
-                    ));
+                    out.push(f.launch_finding(l, Family::Emotet, rule, conf, reasons, targets));
                     continue;
                 }
             }
@@ -226,13 +215,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 if place.area == Area::LocalAppData || place.area == Area::System {
                     conf = Confidence::High;
                 }
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.payload_finding(
+                    l,
+                    p,
                     Family::Emotet,
                     "EMO-V1-KEYWORD-EXE",
                     conf,
                     reasons,
-                    vec![f.long_path(&p.path)],
                 ));
                 continue;
             }
@@ -282,18 +271,15 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     if let Some(r) = timestomp_reason(f, &p.path) {
                         reasons.push(r);
                     }
-                    let conf = if sys_names || timestomp_reason(f, &p.path).is_some() {
-                        Confidence::High
-                    } else {
-                        Confidence::Medium
-                    };
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    let conf =
+                        Confidence::high_if(sys_names || timestomp_reason(f, &p.path).is_some());
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::Emotet,
                         "EMO-SYSNAME-EXE",
                         conf,
                         reasons,
-                        vec![f.long_path(&p.path)],
                     ));
                     continue;
                 }
@@ -309,13 +295,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         "{}: folder and EXE share one made-up name ({folder}\\{fname}), the Emotet 2019 layout",
                         runs_words(l, p)
                     )];
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::Emotet,
                         "EMO-SAMENAME-EXE",
                         Confidence::Medium,
                         reasons,
-                        vec![f.long_path(&p.path)],
                     ));
                     continue;
                 }
@@ -342,13 +328,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         runs_words(l, p),
                         &s[3..]
                     )];
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::Emotet,
                         "EMO-GEODO-APPDATA-EXE",
                         Confidence::Medium,
                         reasons,
-                        vec![f.long_path(&p.path)],
                     ));
                 }
             }
@@ -371,8 +357,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "service {} (display name {}) is the name Emotet's Wi-Fi spreader gives its service; the real Defender service is WinDefend; it runs {}",
                 s.name, s.display_name, s.image_path
             )];
-            out.push(f.finding(
-                l.artifact.clone(),
+            out.push(f.launch_finding(
+                l,
                 Family::Emotet,
                 "EMO-SERVICE-WINDEFSERVICE",
                 Confidence::Medium,

@@ -75,8 +75,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 reasons.push("it runs at logon and every hour".to_string());
             }
         }
-        out.push(f.finding(
-            l.artifact.clone(),
+        out.push(f.launch_finding(
+            l,
             Family::IcedId,
             "ICE-RUNDLL32-DATAFILE",
             Confidence::High,

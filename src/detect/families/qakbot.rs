@@ -72,13 +72,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 if p.via == Launcher::Regsvr32 {
                     reasons.push("Qakbot registers its DLL with regsvr32 -s".to_string());
                 }
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.payload_finding(
+                    l,
+                    p,
                     Family::Qakbot,
                     "QAK-AUTOSTART-APPDATA-MS",
                     Confidence::High,
                     reasons,
-                    vec![f.long_path(&p.path)],
                 ));
                 continue;
             }
@@ -104,13 +104,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     reasons
                         .push("entry point Wind is the one Qakbot's 2023 loaders used".to_string());
                 }
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.payload_finding(
+                    l,
+                    p,
                     Family::Qakbot,
                     "QAK-PROGRAMDATA-IMAGE-DLL",
                     Confidence::High,
                     reasons,
-                    vec![f.long_path(&p.path)],
                 ));
                 continue;
             }
@@ -124,13 +124,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     runs_words(l, p),
                     place.rel[0]
                 )];
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.payload_finding(
+                    l,
+                    p,
                     Family::Qakbot,
                     "QAK-ROOT-FOLDER-DLL",
                     Confidence::High,
                     reasons,
-                    vec![f.long_path(&p.path)],
                 ));
                 continue;
             }
@@ -160,18 +160,14 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                             "the task name {leaf} is random (8 lower-case letters or a GUID)"
                         ));
                     }
-                    let conf = if once || rand_name {
-                        Confidence::High
-                    } else {
-                        Confidence::Medium
-                    };
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    let conf = Confidence::high_if(once || rand_name);
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::Qakbot,
                         "QAK-TASK-SYSTEM-REGSVR32",
                         conf,
                         reasons,
-                        vec![f.long_path(&p.path)],
                     ));
                     continue;
                 }
@@ -193,18 +189,14 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                             s.image_path
                         ));
                     }
-                    let conf = if via_share || place.area == Area::DriveRoot {
-                        Confidence::High
-                    } else {
-                        Confidence::Medium
-                    };
-                    out.push(f.finding(
-                        l.artifact.clone(),
+                    let conf = Confidence::high_if(via_share || place.area == Area::DriveRoot);
+                    out.push(f.payload_finding(
+                        l,
+                        p,
                         Family::Qakbot,
                         "QAK-SERVICE-REGSVR32",
                         conf,
                         reasons,
-                        vec![f.long_path(&p.path)],
                     ));
                     continue;
                 }
@@ -222,7 +214,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 || e.contains("iex")
                 || e.contains("invoke-expression"))
         {
-            out.push(f.finding(l.artifact.clone(), Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Confidence::Medium, vec![format!(
+            out.push(f.launch_finding(l, Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Confidence::Medium, vec![format!(
                 "task {} runs PowerShell that decodes and runs code stored in the registry ({}), as Qakbot's tasks did in DFIR Report cases; remove the registry value too",
                 t.path, l.parsed.raw)], vec![]));
         }
@@ -249,8 +241,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             l.what(),
             l.parsed.raw
         )];
-        out.push(f.finding(
-            l.artifact.clone(),
+        out.push(f.launch_finding(
+            l,
             Family::Qakbot,
             "QAK-SELFDELETE-CALC",
             Confidence::High,
@@ -279,11 +271,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
     }
     let mut config_hives: Vec<String> = Vec::new();
     for ((hive, key), vals) in keys {
-        let conf = if vals.len() >= 2 {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        };
+        let conf = Confidence::high_if(vals.len() >= 2);
         config_hives.push(hive.clone());
         let reasons = vec![format!(
             "key {hive}\\{key} holds {} REG_BINARY value(s) named with eight hex digits ({}): Qakbot's encrypted per-user configuration",
@@ -375,11 +363,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             if has_cfg {
                 reasons.push("the same user has a Qakbot configuration key".to_string());
             }
-            let conf = if has_excl || has_cfg || !qak_files.is_empty() {
-                Confidence::High
-            } else {
-                Confidence::Medium
-            };
+            let conf = Confidence::high_if(has_excl || has_cfg || !qak_files.is_empty());
             let mut targets = vec![paths::normalize(&ff.path)];
             targets.extend(entries.iter().cloned());
             out.push(f.finding(

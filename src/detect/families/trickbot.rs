@@ -83,8 +83,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         .filter(|e| paths::extension(e) == "exe"),
                 );
             }
-            out.push(f.finding(
-                l.artifact.clone(),
+            out.push(f.launch_finding(
+                l,
                 Family::TrickBot,
                 "TRK-CAMPAIGN-FOLDER",
                 Confidence::High,
@@ -99,17 +99,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 .is_some_and(|e| e.eq_ignore_ascii_case("StartW"))
             && place.user_writable()
         {
-            let conf = if place.area == Area::RoamingAppData {
-                Confidence::High
-            } else {
-                Confidence::Medium
-            };
+            let conf = Confidence::high_if(place.area == Area::RoamingAppData);
             let reasons = vec![format!(
                 "{}: entry point StartW on a file in a user-writable folder, how TrickBot's DLL era starts",
                 runs_words(l, p)
             )];
-            out.push(f.finding(
-                l.artifact.clone(),
+            out.push(f.launch_finding(
+                l,
                 Family::TrickBot,
                 "TRK-RUNDLL32-STARTW",
                 conf,
@@ -129,8 +125,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a DLL with the made-up extension .{ext} directly in %APPDATA%, TrickBot's 2021 layout (aeygwtpv.nao)",
                 runs_words(l, p)
             )];
-            out.push(f.finding(
-                l.artifact.clone(),
+            out.push(f.launch_finding(
+                l,
                 Family::TrickBot,
                 "TRK-APPDATA-FAKEEXT",
                 Confidence::High,
@@ -144,8 +140,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a DLL directly in C:\\Users\\Public, TA551's TrickBot first stage",
                 runs_words(l, p)
             )];
-            out.push(f.finding(
-                l.artifact.clone(),
+            out.push(f.launch_finding(
+                l,
                 Family::TrickBot,
                 "TRK-PUBLIC-DLL",
                 Confidence::Medium,
@@ -172,8 +168,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     "{}: an unsigned random-named EXE ({fname}) one folder deep in %APPDATA% ({folder}), TrickBot's EXE-era layout (FWinTools\\mtxoci73a.exe)",
                     runs_words(l, p)
                 )];
-                out.push(f.finding(
-                    l.artifact.clone(),
+                out.push(f.launch_finding(
+                    l,
                     Family::TrickBot,
                     "TRK-APPDATA-RANDOM-EXE",
                     Confidence::Medium,
@@ -198,8 +194,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a task running launcher.bat from a user-writable folder, how TrickBot (2021) started its EXE",
                 runs_words(l, p)
             )];
-            out.push(f.finding(
-                l.artifact.clone(),
+            out.push(f.launch_finding(
+                l,
                 Family::TrickBot,
                 "TRK-TASK-LAUNCHER-BAT",
                 Confidence::Medium,
@@ -230,17 +226,17 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 } else {
                     Confidence::Low
                 };
-                out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-TASK-MASQUERADE", conf, vec![format!(
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-TASK-MASQUERADE", conf, vec![format!(
                     "task name {} is one TrickBot used to pass as Windows (msnetcs, sysnetsf, WinDotNet, ...); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             } else if LEGACY_JOBS.contains(&leaf_nojob) {
-                out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-LEGACY-JOB", Confidence::Medium, vec![format!(
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-LEGACY-JOB", Confidence::Medium, vec![format!(
                     "task {} has a name of TrickBot's 2016 jobs (TrickBot, Bot, Drivers update); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             }
         }
         Source::Service(s) => {
             let d = s.display_name.to_ascii_lowercase();
             if d.starts_with("newservice") || d.starts_with("service-log") {
-                out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-WORM-SERVICE", Confidence::Medium, vec![format!(
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-WORM-SERVICE", Confidence::Medium, vec![format!(
                     "service {} has display name {}, as TrickBot's worm services do (NewService*, Service-Log*); it runs {}", s.name, s.display_name, s.image_path)], targets.clone()));
             }
         }
@@ -258,12 +254,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         .is_some_and(|u| u.eq_ignore_ascii_case("systemprofile"))
                 });
             if lname == "mttvca" || odd {
-                let conf = if lname == "mttvca" {
-                    Confidence::High
-                } else {
-                    Confidence::Medium
-                };
-                out.push(f.finding(l.artifact.clone(), Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", conf, vec![format!(
+                let conf = Confidence::high_if(lname == "mttvca");
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", conf, vec![format!(
                     "a Run value ({}) in the SYSTEM profile (HKU\\S-1-5-18) starting {}: TrickBot plants one there (mttvca)", l.name, l.parsed.raw)], targets.clone()));
             }
         }
