@@ -19,8 +19,8 @@ use cauterize::inventory::{
     SecretSource,
 };
 use cauterize::lab::runtime_host::fixture::{
-    self, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, SERVICE,
-    SHORT_EXE, STRAY_DLL, SVC_DLL, SYSTEM_EXE, TASK_PATH, UAC_EXE,
+    self, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, SERVICE, SHORT_EXE,
+    STRAY_DLL, SVC_DLL, SYSTEM_EXE, TASK_PATH, UAC_EXE,
 };
 use cauterize::lab::world::{LabTime, UserSpec};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
@@ -312,7 +312,10 @@ async fn check_sweep_and_hidden_places(h: &Host) {
         .expect("collects");
     let file = |path: &str| s.files.iter().find(|f| f.path.eq_ignore_ascii_case(path));
     let stray = file(STRAY_DLL).expect("the sweep reports a DLL nothing names");
-    assert!(stray.swept && stray.exists && stray.sha256.len() == 64, "{stray:?}");
+    assert!(
+        stray.swept && stray.exists && stray.sha256.len() == 64,
+        "{stray:?}"
+    );
     let named = file(&a.task_exe).expect("named file");
     assert!(!named.swept);
     assert_eq!(
@@ -343,7 +346,10 @@ async fn check_sweep_and_hidden_places(h: &Host) {
     assert!(file(SYSTEM_EXE).is_some_and(|f| f.exists && !f.swept));
     if let Some(ex) = &a.excluded {
         let d = file(ex).expect("the excluded folder is asked about");
-        assert!(d.is_dir && d.listing.iter().any(|n| n == "inside.txt"), "{d:?}");
+        assert!(
+            d.is_dir && d.listing.iter().any(|n| n == "inside.txt"),
+            "{d:?}"
+        );
     }
     assert!(s.truncated.is_empty(), "{:?}", s.truncated);
 }

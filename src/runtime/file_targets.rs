@@ -160,10 +160,11 @@ fn product_twins(snap: &Snapshot, files: &BTreeSet<String>) -> BTreeSet<String> 
         out.insert(format!(r"C:\Program Files\{folder}"));
         out.insert(format!(r"C:\Program Files (x86)\{folder}"));
         if place.area == Area::LocalAppData
-            && let Some(u) = place
-                .user
-                .as_deref()
-                .and_then(|n| snap.users.iter().find(|u| paths::file_name(&u.profile_path).eq_ignore_ascii_case(n)))
+            && let Some(u) = place.user.as_deref().and_then(|n| {
+                snap.users
+                    .iter()
+                    .find(|u| paths::file_name(&u.profile_path).eq_ignore_ascii_case(n))
+            })
         {
             out.insert(format!(r"{}\{folder}", u.appdata));
         }

@@ -142,7 +142,11 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
             f.extend(skip.iter().map(|p| ("skip", p.clone())));
             f.push(("max_entries", max_entries.to_string()));
             f.push(("sweep_hash_bytes", max_hash_bytes.to_string()));
-            f.extend(hash_extensions.iter().map(|e| ("hash_extension", e.clone())));
+            f.extend(
+                hash_extensions
+                    .iter()
+                    .map(|e| ("hash_extension", e.clone())),
+            );
             // One root is four fields, in this order; extensions joined by
             // commas (an extension never holds one).
             for r in roots {

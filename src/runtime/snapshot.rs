@@ -34,7 +34,10 @@ impl UserProfile {
         let (name, root) = match sid.to_ascii_uppercase().as_str() {
             "S-1-5-18" => ("SYSTEM", r"C:\Windows\System32\config\systemprofile"),
             "S-1-5-19" => ("LOCAL SERVICE", r"C:\Windows\ServiceProfiles\LocalService"),
-            "S-1-5-20" => ("NETWORK SERVICE", r"C:\Windows\ServiceProfiles\NetworkService"),
+            "S-1-5-20" => (
+                "NETWORK SERVICE",
+                r"C:\Windows\ServiceProfiles\NetworkService",
+            ),
             _ => return None,
         };
         let temp = if name == "SYSTEM" {
@@ -59,7 +62,11 @@ impl UserProfile {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AutorunLocation {
     /// A value under a Run-family key. `hive` is `HKLM` or the user's SID.
-    RegistryValue { hive: String, key: String, value: String },
+    RegistryValue {
+        hive: String,
+        key: String,
+        value: String,
+    },
     /// A file in a startup folder; `target` is the shortcut's target when
     /// the file is a .lnk.
     StartupFolder { path: String },

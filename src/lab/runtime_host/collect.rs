@@ -143,7 +143,14 @@ fn hive_autoruns(run: &mut Run<'_>, root: &str, hive: &str, user_sid: &str, b: &
 
 /// Every value of a key as a `reg` residue record (binary data cut to
 /// the bound); with `binary_only`, REG_BINARY values only.
-fn residue_values(run: &mut Run<'_>, root: &str, hive: &str, rel: &str, binary_only: bool, b: &Bounds) {
+fn residue_values(
+    run: &mut Run<'_>,
+    root: &str,
+    hive: &str,
+    rel: &str,
+    binary_only: bool,
+    b: &Bounds,
+) {
     let label = format!(r"{hive}\{rel}");
     for (name, data) in values(run, &format!(r"{root}\{rel}"), &label, b) {
         if binary_only && !matches!(data, RegData::Binary(_)) {
@@ -175,7 +182,10 @@ fn class_commands(run: &mut Run<'_>, root: &str, hive: &str, classes: &str, b: &
     );
     let max = b.max_items as usize;
     if names.len() > max {
-        run.trunc(&format!(r"class keys under {hive}\{classes}"), &format!("{max} keys"));
+        run.trunc(
+            &format!(r"class keys under {hive}\{classes}"),
+            &format!("{max} keys"),
+        );
         names.truncate(max);
     }
     for n in &names {
@@ -191,7 +201,14 @@ fn class_commands(run: &mut Run<'_>, root: &str, hive: &str, classes: &str, b: &
 fn user_residue(run: &mut Run<'_>, root: &str, sid: &str, b: &Bounds) {
     class_commands(run, root, sid, USER_CLASSES, b);
     for sub in subkeys(run, &format!(r"{root}\Software\Microsoft")) {
-        residue_values(run, root, sid, &format!(r"Software\Microsoft\{sub}"), true, b);
+        residue_values(
+            run,
+            root,
+            sid,
+            &format!(r"Software\Microsoft\{sub}"),
+            true,
+            b,
+        );
     }
     residue_values(run, root, sid, paths::EXPLORER_USER, false, b);
 }

@@ -55,7 +55,14 @@ fn one(run: &mut Run<'_>, asked: &str, list: bool, b: &Bounds) {
 /// differs; a folder's entry count (names when `list`); a file's size,
 /// and when `deep` its SHA-256 (up to `max_hash` bytes, the cut reported)
 /// and signature (`unknown` otherwise).
-pub fn entry_fact(run: &mut Run<'_>, asked: &str, list: bool, deep: bool, max_hash: u64, b: &Bounds) {
+pub fn entry_fact(
+    run: &mut Run<'_>,
+    asked: &str,
+    list: bool,
+    deep: bool,
+    max_hash: u64,
+    b: &Bounds,
+) {
     let path = asked;
     let stored = long_name(&run.host.files, asked);
     let entry = stored

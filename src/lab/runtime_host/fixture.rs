@@ -141,7 +141,9 @@ pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
         file(h, path, text, now);
     }
     file(h, &format!(r"{EXCLUDED_DIR}\inside.txt"), "inside", now);
-    let _ = h.registry.put(&hklm(RUN), "CzShort", RegData::sz(SHORT_EXE));
+    let _ = h
+        .registry
+        .put(&hklm(RUN), "CzShort", RegData::sz(SHORT_EXE));
     let _ = h.registry.put(
         &hklm(paths::DEFENDER_EXCLUSION_PATHS),
         EXCLUDED_DIR,

@@ -99,7 +99,11 @@ fn sweep_dir(run: &mut Run<'_>, root: &mut Root<'_>, dir: &str, level: u32, b: &
         }
         let ext = extension(&name);
         if !root.spec.extensions.is_empty()
-            && !root.spec.extensions.iter().any(|e| e.eq_ignore_ascii_case(&ext))
+            && !root
+                .spec
+                .extensions
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(&ext))
         {
             continue;
         }

@@ -6,12 +6,12 @@ use super::fixture::{
     self, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, Planted, SERVICE,
     SHORT_EXE, STRAY_DLL, SVC_DLL, SYSTEM_EXE, TASK_PATH, UAC_EXE,
 };
-use crate::runtime::ops::SweepRoot;
 use crate::lab::world::registry::{RegData, hklm};
 use crate::lab::world::{HostState, LabTime};
 use crate::runtime::assemble;
 use crate::runtime::file_targets::file_targets;
 use crate::runtime::job::{self, JobItem};
+use crate::runtime::ops::SweepRoot;
 use crate::runtime::ops::{Bounds, Op, OpOutcome, Query, TaskAction};
 use crate::runtime::results::{self, Frames, Limits};
 use crate::runtime::snapshot::{AutorunLocation, Snapshot};
@@ -511,13 +511,29 @@ fn sweep_filters_bounds_and_reports_its_cuts() {
     );
     let files = assemble::files(&f, 0);
     let has = |p: &str| files.iter().any(|x| x.path.eq_ignore_ascii_case(p));
-    assert!(has(r"C:\Windows\SysWOW64\netprofm\tapisrv.exe"), "{files:#?}");
-    assert!(!has(r"C:\Windows\SysWOW64\oldsub\old.exe"), "older than 90 days");
-    assert!(!has(r"C:\Windows\SysWOW64\netprofm\notes.txt"), "not an EXE/DLL");
-    assert!(files.iter().all(|x| !x.is_dir), "a filtered root reports files only");
+    assert!(
+        has(r"C:\Windows\SysWOW64\netprofm\tapisrv.exe"),
+        "{files:#?}"
+    );
+    assert!(
+        !has(r"C:\Windows\SysWOW64\oldsub\old.exe"),
+        "older than 90 days"
+    );
+    assert!(
+        !has(r"C:\Windows\SysWOW64\netprofm\notes.txt"),
+        "not an EXE/DLL"
+    );
+    assert!(
+        files.iter().all(|x| !x.is_dir),
+        "a filtered root reports files only"
+    );
     // Over the hash bound (3 bytes): not hashed, and said so.
     assert!(files.iter().all(|x| x.sha256.is_empty()));
-    assert!(f.truncations(0).iter().any(|t| t.what.starts_with("hash of ")));
+    assert!(
+        f.truncations(0)
+            .iter()
+            .any(|t| t.what.starts_with("hash of "))
+    );
     // Two entries at most per root: the cut is reported once.
     let f = sweep_of(
         &mut h,
@@ -532,7 +548,9 @@ fn sweep_filters_bounds_and_reports_its_cuts() {
     assert_eq!(assemble::files(&f, 0).len(), 2);
     let cuts = f.truncations(0);
     assert_eq!(
-        cuts.iter().filter(|t| t.what == r"sweep of C:\ProgramData").count(),
+        cuts.iter()
+            .filter(|t| t.what == r"sweep of C:\ProgramData")
+            .count(),
         1,
         "{cuts:?}"
     );
