@@ -216,19 +216,23 @@ async fn hosts_refuse_winrm_while_off_and_answer_once_booted() {
     lab.stop().await;
 }
 
-#[test]
-fn the_same_seed_builds_the_same_network() {
-    let a = outbreak("127.73.0.1", 60.0);
-    let b = outbreak("127.73.0.1", 60.0);
-    assert_eq!(a.world, b.world);
-    let infected_at_start: Vec<usize> = a
-        .world
+/// Indices of the hosts a scenario infects at start.
+fn seeded(s: &Scenario) -> Vec<usize> {
+    s.world
         .hosts
         .iter()
         .enumerate()
         .filter(|(_, w)| !w.infections.is_empty())
         .map(|(i, _)| i)
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_same_seed_builds_the_same_network() {
+    let a = outbreak("127.73.0.1", 60.0);
+    let b = outbreak("127.73.0.1", 60.0);
+    assert_eq!(a.world, b.world);
+    let infected_at_start = seeded(&a);
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/outbreak.yml"),
     )
@@ -236,14 +240,7 @@ fn the_same_seed_builds_the_same_network() {
     .replace("seed: 7", "seed: 8");
     let c = scenario::parse_scenario(&text, Path::new("outbreak.yml"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let other: Vec<usize> = c
-        .world
-        .hosts
-        .iter()
-        .enumerate()
-        .filter(|(_, w)| !w.infections.is_empty())
-        .map(|(i, _)| i)
-        .collect();
+    let other = seeded(&c);
     assert_eq!(infected_at_start.len(), other.len());
     assert_ne!(infected_at_start, other, "another seed picks other hosts");
 }

@@ -52,6 +52,20 @@ fn kind(e: Option<Event>) -> EventKind {
     e.expect("an event").kind
 }
 
+/// `k` is a spread stopped by `by`'s firewall; `rule`: by a block rule
+/// (true) or the default policy (false), None: either. `why` names the case.
+fn assert_blocked(k: &EventKind, by: Side, rule: Option<bool>, why: &str) {
+    match k {
+        EventKind::SpreadBlocked { by: b, rule: r, .. } => {
+            assert_eq!(*b, by, "{why}: {k:?}");
+            if let Some(want) = rule {
+                assert_eq!(r.is_some(), want, "{why}: {k:?}");
+            }
+        }
+        _ => panic!("{why}: not blocked: {k:?}"),
+    }
+}
+
 #[test]
 fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
     let net = || {
@@ -95,17 +109,7 @@ fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
     }
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(60)));
-    assert!(
-        matches!(
-            k,
-            EventKind::SpreadBlocked {
-                by: Side::Source,
-                rule: Some(_),
-                ..
-            }
-        ),
-        "{k:?}"
-    );
+    assert_blocked(&k, Side::Source, Some(true), "source out rule");
     assert!(!hosts[1].is_infected());
 
     // the peer's inbound rule stops it
@@ -115,17 +119,7 @@ fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
     }
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(60)));
-    assert!(
-        matches!(
-            k,
-            EventKind::SpreadBlocked {
-                by: Side::Target,
-                rule: Some(_),
-                ..
-            }
-        ),
-        "{k:?}"
-    );
+    assert_blocked(&k, Side::Target, Some(true), "peer in rule");
 
     // a stock workstation (File and Printer Sharing off) refuses by default policy
     let mut hosts = vec![
@@ -134,17 +128,7 @@ fn spread_happens_with_smb_open_and_stops_when_either_side_blocks_it() {
     ];
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 1, T0.plus_secs(60)));
-    assert!(
-        matches!(
-            k,
-            EventKind::SpreadBlocked {
-                by: Side::Target,
-                rule: None,
-                ..
-            }
-        ),
-        "{k:?}"
-    );
+    assert_blocked(&k, Side::Target, Some(false), "default policy");
 
     // and through the periodic engine: two hosts, SMB open, an hour later both are infected
     let mut hosts = net();
@@ -172,16 +156,7 @@ fn remote_address_exemption_lets_the_dcs_smb_through_but_not_a_peers() {
     let mut e = Engine::new(3, OutbreakConfig::default());
     e.seed_infection(&mut hosts, 1, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 1, 2, T0.plus_secs(10)));
-    assert!(
-        matches!(
-            k,
-            EventKind::SpreadBlocked {
-                by: Side::Target,
-                ..
-            }
-        ),
-        "peer blocked: {k:?}"
-    );
+    assert_blocked(&k, Side::Target, None, "peer blocked");
     // the DC's traffic still reaches it (which is why the exempt set must stay small)
     e.seed_infection(&mut hosts, 0, &emotet(), T0);
     let k = kind(e.attempt_spread(&mut hosts, 0, 2, T0.plus_secs(20)));
@@ -192,16 +167,7 @@ fn remote_address_exemption_lets_the_dcs_smb_through_but_not_a_peers() {
     // host 2's own outbound rule keeps it from reaching the peer, but not the DC
     hosts[1].infections.clear(); // (a fresh peer)
     let k = kind(e.attempt_spread(&mut hosts, 2, 1, T0.plus_secs(30)));
-    assert!(
-        matches!(
-            k,
-            EventKind::SpreadBlocked {
-                by: Side::Source,
-                ..
-            }
-        ),
-        "{k:?}"
-    );
+    assert_blocked(&k, Side::Source, None, "own outbound rule");
 }
 
 #[test]

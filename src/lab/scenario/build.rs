@@ -74,6 +74,8 @@ pub fn build_scenario(text: &str) -> Result<Scenario, BuildError> {
     let defaults = raw.defaults.clone().unwrap_or_default();
     let lab = world::lab_settings(raw.lab.as_ref())?;
     let default_world = defaults.world();
+    // (the world keys are layered on their own, below)
+    let defaults = defaults.settings();
     let mut worlds = Vec::new();
     let mut hosts = Vec::new();
     let mut seen = HashSet::new();

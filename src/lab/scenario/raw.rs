@@ -8,7 +8,7 @@ use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::raw_world::{RawBenign, RawInfected, RawLab, RawRole, RawShare, RawWorld};
+use super::raw_world::{RawBenign, RawInfected, RawLab, RawRole, RawShare, RawWorld, world_keys};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -22,120 +22,72 @@ pub struct RawScenario {
     pub lab: Option<RawLab>,
 }
 
-/// Host settings, at `defaults:` or in a group.
-#[derive(Debug, Deserialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawSettings {
-    pub os: Option<Spanned<RawOs>>,
-    pub accounts: Option<Spanned<Vec<RawAccount>>>,
-    pub latency: Option<Spanned<Scalar>>,
-    pub clock_skew: Option<Spanned<Scalar>>,
-    pub allow_unencrypted: Option<bool>,
-    pub allow_basic: Option<bool>,
-    /// An HTTPS listener (port 5986) with a lab-CA certificate.
-    pub https: Option<bool>,
-    pub max_shells_per_user: Option<u32>,
-    pub fault: Option<RawFault>,
-    pub role: Option<Spanned<RawRole>>,
-    pub os_mix: Option<Spanned<BTreeMap<String, Scalar>>>,
-    pub infected: Option<Spanned<RawInfected>>,
-    pub benign: Option<Spanned<RawBenign>>,
-    pub local_admin_password: Option<Spanned<String>>,
-    pub ms17_010_unpatched: Option<Spanned<RawShare>>,
-    pub domain_admin_logged_on: Option<Spanned<RawShare>>,
-    pub smb_open: Option<bool>,
-    pub offline_until: Option<Spanned<Scalar>>,
-    pub reboot_down: Option<Spanned<Scalar>>,
-    pub reboot_hangs: Option<bool>,
-    pub winrm_delay: Option<Spanned<Scalar>>,
-}
-
-impl RawSettings {
-    /// The world keys as written here.
-    pub fn world(&self) -> RawWorld {
-        RawWorld {
-            role: self.role.clone(),
-            os_mix: self.os_mix.clone(),
-            infected: self.infected.clone(),
-            benign: self.benign.clone(),
-            local_admin_password: self.local_admin_password.clone(),
-            ms17_010_unpatched: self.ms17_010_unpatched.clone(),
-            domain_admin_logged_on: self.domain_admin_logged_on.clone(),
-            smb_open: self.smb_open,
-            offline_until: self.offline_until.clone(),
-            reboot_down: self.reboot_down.clone(),
-            reboot_hangs: self.reboot_hangs,
-            winrm_delay: self.winrm_delay.clone(),
+/// Declares a struct holding every host key (the settings, then the world
+/// keys handed over by `world_keys!`), after fields of its own, with `world()` and
+/// `settings()` views: `defaults:` and a group share one key list.
+macro_rules! host_keys {
+    (
+        $(#[$attr:meta])* pub struct $name:ident { $($(#[$fattr:meta])* pub $f:ident: $t:ty,)* }
+        [$($w:ident: $wt:ty,)*]
+    ) => {
+        $(#[$attr])*
+        pub struct $name {
+            $($(#[$fattr])* pub $f: $t,)*
+            pub os: Option<Spanned<RawOs>>,
+            pub accounts: Option<Spanned<Vec<RawAccount>>>,
+            pub latency: Option<Spanned<Scalar>>,
+            pub clock_skew: Option<Spanned<Scalar>>,
+            pub allow_unencrypted: Option<bool>,
+            pub allow_basic: Option<bool>,
+            /// An HTTPS listener (port 5986) with a lab-CA certificate.
+            pub https: Option<bool>,
+            pub max_shells_per_user: Option<u32>,
+            pub fault: Option<RawFault>,
+            $(pub $w: $wt,)*
         }
-    }
-}
 
-/// One entry of `groups:`: a name or a name pattern, and its settings.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawGroup {
-    pub name: Option<Spanned<String>>,
-    pub name_pattern: Option<Spanned<String>>,
-    pub os: Option<Spanned<RawOs>>,
-    pub accounts: Option<Spanned<Vec<RawAccount>>>,
-    pub latency: Option<Spanned<Scalar>>,
-    pub clock_skew: Option<Spanned<Scalar>>,
-    pub allow_unencrypted: Option<bool>,
-    pub allow_basic: Option<bool>,
-    /// An HTTPS listener (port 5986) with a lab-CA certificate.
-    pub https: Option<bool>,
-    pub max_shells_per_user: Option<u32>,
-    pub fault: Option<RawFault>,
-    pub role: Option<Spanned<RawRole>>,
-    pub os_mix: Option<Spanned<BTreeMap<String, Scalar>>>,
-    pub infected: Option<Spanned<RawInfected>>,
-    pub benign: Option<Spanned<RawBenign>>,
-    pub local_admin_password: Option<Spanned<String>>,
-    pub ms17_010_unpatched: Option<Spanned<RawShare>>,
-    pub domain_admin_logged_on: Option<Spanned<RawShare>>,
-    pub smb_open: Option<bool>,
-    pub offline_until: Option<Spanned<Scalar>>,
-    pub reboot_down: Option<Spanned<Scalar>>,
-    pub reboot_hangs: Option<bool>,
-    pub winrm_delay: Option<Spanned<Scalar>>,
-}
+        impl $name {
+            /// The world keys as written here.
+            pub fn world(&self) -> RawWorld {
+                RawWorld { $($w: self.$w.clone(),)* }
+            }
 
-impl RawGroup {
-    /// The world keys as written here.
-    pub fn world(&self) -> RawWorld {
-        RawWorld {
-            role: self.role.clone(),
-            os_mix: self.os_mix.clone(),
-            infected: self.infected.clone(),
-            benign: self.benign.clone(),
-            local_admin_password: self.local_admin_password.clone(),
-            ms17_010_unpatched: self.ms17_010_unpatched.clone(),
-            domain_admin_logged_on: self.domain_admin_logged_on.clone(),
-            smb_open: self.smb_open,
-            offline_until: self.offline_until.clone(),
-            reboot_down: self.reboot_down.clone(),
-            reboot_hangs: self.reboot_hangs,
-            winrm_delay: self.winrm_delay.clone(),
+            /// The host settings as written here, as a settings layer (the
+            /// world keys are layered on their own, `world()`).
+            pub fn settings(&self) -> RawSettings {
+                RawSettings {
+                    os: self.os.clone(),
+                    accounts: self.accounts.clone(),
+                    latency: self.latency.clone(),
+                    clock_skew: self.clock_skew.clone(),
+                    allow_unencrypted: self.allow_unencrypted,
+                    allow_basic: self.allow_basic,
+                    https: self.https,
+                    max_shells_per_user: self.max_shells_per_user,
+                    fault: self.fault,
+                    ..RawSettings::default()
+                }
+            }
         }
-    }
-
-    /// The group's settings, as a settings layer.
-    pub fn settings(&self) -> RawSettings {
-        RawSettings {
-            os: self.os.clone(),
-            accounts: self.accounts.clone(),
-            latency: self.latency.clone(),
-            clock_skew: self.clock_skew.clone(),
-            allow_unencrypted: self.allow_unencrypted,
-            allow_basic: self.allow_basic,
-            https: self.https,
-            max_shells_per_user: self.max_shells_per_user,
-            fault: self.fault,
-            // The world keys are layered on their own (`world()`).
-            ..RawSettings::default()
-        }
-    }
+    };
 }
+
+world_keys!(host_keys {
+    /// Host settings, at `defaults:` or in a group.
+    #[derive(Debug, Deserialize, Default, Clone)]
+    #[serde(deny_unknown_fields)]
+    pub struct RawSettings {}
+});
+
+world_keys!(host_keys {
+    /// One entry of `groups:`: a name or a name pattern, and its settings.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct RawGroup {
+        pub name: Option<Spanned<String>>,
+        pub name_pattern: Option<Spanned<String>>,
+    }
+});
 
 /// One account of a host.
 #[derive(Debug, Deserialize, Clone)]

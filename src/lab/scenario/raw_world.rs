@@ -130,51 +130,49 @@ impl<'de> Deserialize<'de> for RawShare {
     }
 }
 
-/// The world keys of a group or of `defaults:`.
-#[derive(Debug, Clone, Default)]
-pub struct RawWorld {
-    pub role: Option<Spanned<RawRole>>,
-    pub os_mix: Option<Spanned<BTreeMap<String, Scalar>>>,
-    pub infected: Option<Spanned<RawInfected>>,
-    pub benign: Option<Spanned<RawBenign>>,
-    pub local_admin_password: Option<Spanned<String>>,
-    pub ms17_010_unpatched: Option<Spanned<RawShare>>,
-    pub domain_admin_logged_on: Option<Spanned<RawShare>>,
-    pub smb_open: Option<bool>,
-    pub offline_until: Option<Spanned<Scalar>>,
-    pub reboot_down: Option<Spanned<Scalar>>,
-    pub reboot_hangs: Option<bool>,
-    pub winrm_delay: Option<Spanned<Scalar>>,
+/// Hands the world keys (name and type, the one list of them) to the
+/// macro `$m`, after `$pre`: `RawWorld` below and the settings structs of
+/// `raw.rs` are declared from it.
+macro_rules! world_keys {
+    ($m:ident { $($pre:tt)* }) => {
+        $m! {
+            $($pre)*
+            [
+                role: Option<Spanned<RawRole>>,
+                os_mix: Option<Spanned<BTreeMap<String, Scalar>>>,
+                infected: Option<Spanned<RawInfected>>,
+                benign: Option<Spanned<RawBenign>>,
+                local_admin_password: Option<Spanned<String>>,
+                ms17_010_unpatched: Option<Spanned<RawShare>>,
+                domain_admin_logged_on: Option<Spanned<RawShare>>,
+                smb_open: Option<bool>,
+                offline_until: Option<Spanned<Scalar>>,
+                reboot_down: Option<Spanned<Scalar>>,
+                reboot_hangs: Option<bool>,
+                winrm_delay: Option<Spanned<Scalar>>,
+            ]
+        }
+    };
+}
+pub(crate) use world_keys;
+
+macro_rules! raw_world {
+    ([$($f:ident: $t:ty,)*]) => {
+        /// The world keys of a group or of `defaults:`.
+        #[derive(Debug, Clone, Default)]
+        pub struct RawWorld {
+            $(pub $f: $t,)*
+        }
+
+        impl RawWorld {
+            /// `self`'s keys over `defaults`, key by key.
+            pub fn over(&self, d: &RawWorld) -> RawWorld {
+                RawWorld {
+                    $($f: self.$f.clone().or_else(|| d.$f.clone()),)*
+                }
+            }
+        }
+    };
 }
 
-impl RawWorld {
-    /// `self`'s keys over `defaults`, key by key.
-    pub fn over(&self, d: &RawWorld) -> RawWorld {
-        RawWorld {
-            role: self.role.clone().or_else(|| d.role.clone()),
-            os_mix: self.os_mix.clone().or_else(|| d.os_mix.clone()),
-            infected: self.infected.clone().or_else(|| d.infected.clone()),
-            benign: self.benign.clone().or_else(|| d.benign.clone()),
-            local_admin_password: self
-                .local_admin_password
-                .clone()
-                .or_else(|| d.local_admin_password.clone()),
-            ms17_010_unpatched: self
-                .ms17_010_unpatched
-                .clone()
-                .or_else(|| d.ms17_010_unpatched.clone()),
-            domain_admin_logged_on: self
-                .domain_admin_logged_on
-                .clone()
-                .or_else(|| d.domain_admin_logged_on.clone()),
-            smb_open: self.smb_open.or(d.smb_open),
-            offline_until: self
-                .offline_until
-                .clone()
-                .or_else(|| d.offline_until.clone()),
-            reboot_down: self.reboot_down.clone().or_else(|| d.reboot_down.clone()),
-            reboot_hangs: self.reboot_hangs.or(d.reboot_hangs),
-            winrm_delay: self.winrm_delay.clone().or_else(|| d.winrm_delay.clone()),
-        }
-    }
-}
+world_keys!(raw_world {});

@@ -230,6 +230,20 @@ fn share_count(
     }
 }
 
+/// How many of `n` hosts a `percent:`/`count:` pair of keys means.
+fn counted(
+    n: usize,
+    pct: Option<&Spanned<Scalar>>,
+    count: Option<&Spanned<u64>>,
+    loc: &Location,
+    field: &str,
+) -> Result<usize, BuildError> {
+    let pct = pct
+        .map(|p| percent(&p.value, &p.referenced, "percent"))
+        .transpose()?;
+    share_count(n, pct, count.map(|c| c.value), loc, field)
+}
+
 /// `k` of `n` indices, in a seeded random order.
 fn choose(n: usize, k: usize, rng: &mut StdRng) -> Vec<usize> {
     let mut all: Vec<usize> = (0..n).collect();
@@ -352,18 +366,7 @@ fn benign(
             "name at least one product".into(),
         ));
     }
-    let pct = b
-        .percent
-        .as_ref()
-        .map(|p| percent(&p.value, &p.referenced, "percent"))
-        .transpose()?;
-    let k = share_count(
-        worlds.len(),
-        pct,
-        b.count.as_ref().map(|c| c.value),
-        loc,
-        "benign",
-    )?;
+    let k = counted(worlds.len(), b.percent.as_ref(), b.count.as_ref(), loc, "benign")?;
     let per_host = match &b.per_host {
         Some(p) if p.value == 0 || p.value as usize > products.len() => {
             return Err(at(
@@ -402,18 +405,7 @@ fn infected(
             "name at least one family: emotet, trickbot, qakbot, dridex, icedid".into(),
         ));
     }
-    let pct = inf
-        .percent
-        .as_ref()
-        .map(|p| percent(&p.value, &p.referenced, "percent"))
-        .transpose()?;
-    let k = share_count(
-        worlds.len(),
-        pct,
-        inf.count.as_ref().map(|c| c.value),
-        loc,
-        "infected",
-    )?;
+    let k = counted(worlds.len(), inf.percent.as_ref(), inf.count.as_ref(), loc, "infected")?;
     let profiles: Vec<FamilyProfile> = inf
         .families
         .value

@@ -341,9 +341,24 @@ impl Firewall {
 mod tests {
     use super::*;
     use crate::lab::world::netaddr::{Ipv4Range, complement, parse_address_list};
+    use Direction::{In, Out};
+    use Protocol::{Tcp, Udp};
+    use Verdict::{Allow, Block};
 
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
+    }
+
+    /// Each (direction, protocol, local port, remote address, remote
+    /// port) is decided as given.
+    fn expect(fw: &Firewall, cases: &[(Direction, Protocol, u16, Ipv4Addr, u16, Verdict)]) {
+        for &(d, p, lp, a, rp, v) in cases {
+            assert_eq!(
+                fw.decide(d, p, lp, a, rp),
+                v,
+                "{d:?} {p:?} {lp} -> {a}:{rp}"
+            );
+        }
     }
 
     fn smb_block(dir: Direction, remote: AddressList) -> FirewallRule {
@@ -356,17 +371,18 @@ mod tests {
         r
     }
 
+    /// Allow TCP in to one local port.
+    fn allow_in(name: &str, port: u16) -> FirewallRule {
+        let mut r = FirewallRule::new(name, In, Allow, Tcp);
+        r.local_ports = PortList::ports(&[port]);
+        r
+    }
+
     fn host_fw() -> Firewall {
         let mut fw = Firewall::new(ProfileKind::Domain);
         fw.add_rule(Firewall::winrm_default_rule()).unwrap();
-        let mut smb_in = FirewallRule::new(
-            "File and Printer Sharing (SMB-In)",
-            Direction::In,
-            Verdict::Allow,
-            Protocol::Tcp,
-        );
-        smb_in.local_ports = PortList::ports(&[445]);
-        fw.add_rule(smb_in).unwrap();
+        fw.add_rule(allow_in("File and Printer Sharing (SMB-In)", 445))
+            .unwrap();
         fw
     }
 
@@ -374,18 +390,14 @@ mod tests {
     fn block_beats_allow_and_defaults() {
         let mut fw = host_fw();
         let peer = ip("10.0.0.20");
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000),
-            Verdict::Allow
+        expect(
+            &fw,
+            &[
+                (In, Tcp, 445, peer, 50000, Allow),
+                (In, Tcp, 3389, peer, 50000, Block),
+                (Out, Tcp, 50000, peer, 445, Allow),
+            ],
         );
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 3389, peer, 50000),
-            Verdict::Block
-        ); // default in
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 50000, peer, 445),
-            Verdict::Allow
-        ); // default out
         fw.add_rule(smb_block(Direction::In, AddressList::Any))
             .unwrap();
         let d = fw.decide_explained(Direction::In, Protocol::Tcp, 445, peer, 50000);
@@ -401,26 +413,18 @@ mod tests {
             FirewallRule::new("admin allow", Direction::In, Verdict::Allow, Protocol::Any);
         allow.remote_addresses = AddressList::v4(vec![Ipv4Range::single(peer)]);
         fw.add_rule(allow).unwrap();
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000),
-            Verdict::Block
-        );
-        // WinRM still allowed
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 5985, peer, 50000),
-            Verdict::Allow
+        expect(
+            &fw,
+            &[
+                (In, Tcp, 445, peer, 50000, Block),
+                (In, Tcp, 5985, peer, 50000, Allow),
+            ],
         );
         assert_eq!(fw.delete_rules("CAUTERIZE-SMB-TCP", None), 1);
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 50000),
-            Verdict::Allow
-        );
+        expect(&fw, &[(In, Tcp, 445, peer, 50000, Allow)]);
         let mut outd = fw.clone();
         outd.domain.default_outbound = Verdict::Block;
-        assert_eq!(
-            outd.decide(Direction::Out, Protocol::Tcp, 50000, peer, 443),
-            Verdict::Block
-        );
+        expect(&outd, &[(Out, Tcp, 50000, peer, 443, Block)]);
     }
 
     #[test]
@@ -433,40 +437,17 @@ mod tests {
         fw.add_rule(smb_block(Direction::Out, remote.clone()))
             .unwrap();
         fw.add_rule(smb_block(Direction::In, remote)).unwrap();
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 50123, dc, 445),
-            Verdict::Allow
-        );
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.6"), 445),
-            Verdict::Block
-        );
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.4"), 139),
-            Verdict::Block
-        );
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 445, operator, 50000),
-            Verdict::Allow
-        );
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 445, ip("0.0.0.0"), 50000),
-            Verdict::Block
-        );
-        assert_eq!(
-            fw.decide(
-                Direction::In,
-                Protocol::Tcp,
-                445,
-                ip("255.255.255.255"),
-                50000
-            ),
-            Verdict::Block
-        );
-        // other traffic to the peer untouched
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 50123, ip("10.0.0.6"), 443),
-            Verdict::Allow
+        expect(
+            &fw,
+            &[
+                (Out, Tcp, 50123, dc, 445, Allow),
+                (Out, Tcp, 50123, ip("10.0.0.6"), 445, Block),
+                (Out, Tcp, 50123, ip("10.0.0.4"), 139, Block),
+                (In, Tcp, 445, operator, 50000, Allow),
+                (In, Tcp, 445, ip("0.0.0.0"), 50000, Block),
+                (In, Tcp, 445, ip("255.255.255.255"), 50000, Block),
+                (Out, Tcp, 50123, ip("10.0.0.6"), 443, Allow),
+            ],
         );
     }
 
@@ -477,21 +458,14 @@ mod tests {
         udp.remote_ports = PortList::List(vec![(137, 138)]);
         fw.add_rule(udp).unwrap();
         let p = ip("10.0.0.7");
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Udp, 5000, p, 137),
-            Verdict::Block
-        );
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Udp, 5000, p, 138),
-            Verdict::Block
-        );
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Udp, 5000, p, 139),
-            Verdict::Allow
-        );
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 5000, p, 137),
-            Verdict::Allow
+        expect(
+            &fw,
+            &[
+                (Out, Udp, 5000, p, 137, Block),
+                (Out, Udp, 5000, p, 138, Block),
+                (Out, Udp, 5000, p, 139, Allow),
+                (Out, Tcp, 5000, p, 137, Allow),
+            ],
         );
         let mut bad = FirewallRule::new("x", Direction::Out, Verdict::Block, Protocol::Any);
         bad.remote_ports = PortList::ports(&[445]);
@@ -534,11 +508,7 @@ mod tests {
         let d = fw.decide_explained(Direction::In, Protocol::Tcp, 445, peer, 1);
         assert_eq!(d.reason, Reason::ProfileOff);
         assert_eq!(d.verdict, Verdict::Allow);
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 3389, peer, 1),
-            Verdict::Allow
-        );
-        // rule scoped to public only does nothing while domain is active
+        expect(&fw, &[(In, Tcp, 3389, peer, 1, Allow)]);
         fw.domain.enabled = true;
         fw.delete_rules("cauterize-smb-tcp", Some(Direction::In));
         let mut r = smb_block(Direction::In, AddressList::Any);
@@ -548,20 +518,11 @@ mod tests {
             public: true,
         };
         fw.add_rule(r).unwrap();
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 1),
-            Verdict::Allow
-        );
+        expect(&fw, &[(In, Tcp, 445, peer, 1, Allow)]);
         fw.active = ProfileKind::Public;
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 445, peer, 1),
-            Verdict::Block
-        );
+        expect(&fw, &[(In, Tcp, 445, peer, 1, Block)]);
         fw.public.block_inbound_always = true;
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 5985, peer, 1),
-            Verdict::Block
-        );
+        expect(&fw, &[(In, Tcp, 5985, peer, 1, Block)]);
     }
 
     #[test]
@@ -569,34 +530,20 @@ mod tests {
         let mut fw = Firewall::new(ProfileKind::Domain);
         fw.add_rule(smb_block(Direction::Out, AddressList::Any))
             .unwrap();
-        let mut gp = FirewallRule::new(
-            "GPO allow web",
-            Direction::In,
-            Verdict::Allow,
-            Protocol::Tcp,
-        );
-        gp.local_ports = PortList::ports(&[443]);
+        let mut gp = allow_in("GPO allow web", 443);
         gp.source = RuleSource::GroupPolicy;
         fw.add_rule(gp).unwrap();
         let peer = ip("10.0.0.20");
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445),
-            Verdict::Block
-        );
+        expect(&fw, &[(Out, Tcp, 1, peer, 445, Block)]);
         fw.domain.allow_local_policy_merge = false;
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445),
-            Verdict::Allow
+        expect(
+            &fw,
+            &[
+                (Out, Tcp, 1, peer, 445, Allow),
+                (In, Tcp, 443, peer, 1, Allow),
+            ],
         );
-        assert_eq!(
-            fw.decide(Direction::In, Protocol::Tcp, 443, peer, 1),
-            Verdict::Allow
-        );
-        // only the domain profile forbids merging
         fw.active = ProfileKind::Private;
-        assert_eq!(
-            fw.decide(Direction::Out, Protocol::Tcp, 1, peer, 445),
-            Verdict::Block
-        );
+        expect(&fw, &[(Out, Tcp, 1, peer, 445, Block)]);
     }
 }
