@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use cauterize::lab::{Account, HostFault, HostSpec, Lab, LabSpec, OsInfo};
+use cauterize::lab::{HostFault, HostSpec, Lab, LabSpec, fixtures};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use winrm_rs::{EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, WinrmError};
@@ -17,37 +17,33 @@ use winrm_rs::{EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, Winrm
 const PASSWORD: &str = "Passw0rd!";
 const PORT: u16 = 5985;
 
-/// A host with a local admin, a domain admin and a local non-admin.
+/// A Windows Server with a local admin, a domain admin (`CORP\alice`) and
+/// a local non-admin.
 fn host(name: &str, address: [u8; 4]) -> HostSpec {
-    let account = |domain: &str, user: &str, admin| Account {
-        domain: domain.into(),
-        user: user.into(),
-        password: PASSWORD.into(),
-        admin,
-    };
-    HostSpec {
-        name: name.into(),
-        address: Ipv4Addr::from(address),
-        port: PORT,
-        domain: "CORP".into(),
-        os: OsInfo {
-            caption: "Microsoft Windows Server 2019 Standard".into(),
-            build: "17763".into(),
-            ps_version: "5.1.17763.1".into(),
-        },
-        accounts: vec![
-            account("", "Administrator", true),
-            account("CORP", "alice", true),
-            account("", "guest", false),
-        ],
-        allow_unencrypted: false,
-        allow_basic: false,
-        https: false,
-        max_shells_per_user: 30,
-        latency: Duration::ZERO,
-        clock_skew_secs: 0,
-        fault: HostFault::None,
-    }
+    fixtures::server(name, Ipv4Addr::from(address), PASSWORD)
+}
+
+/// A lab of one host at `address` whose commands never finish, and an
+/// Administrator client with a 1 s OperationTimeout.
+async fn hung(address: [u8; 4]) -> (Lab, WinrmClient) {
+    let spec = fixtures::faulty(
+        "WS-001",
+        Ipv4Addr::from(address),
+        PASSWORD,
+        HostFault::HangReceive,
+    );
+    (
+        start(vec![spec]).await,
+        client("Administrator", PASSWORD, "", 1),
+    )
+}
+
+/// Whether `c` is refused authentication by the host at `address`.
+async fn refused(c: &WinrmClient, address: &str) -> bool {
+    matches!(
+        c.open_shell(address).await.err(),
+        Some(WinrmError::AuthFailed(_))
+    )
 }
 
 async fn start(hosts: Vec<HostSpec>) -> Lab {
@@ -136,25 +132,16 @@ async fn output_bytes_pass_through_whatever_the_shell_code_page() {
 #[tokio::test]
 async fn a_wrong_password_and_a_non_admin_are_refused() {
     let lab = start(vec![host("WS-001", [127, 30, 2, 1])]).await;
-    let wrong = client("Administrator", "nope", "", 20);
-    let err = wrong.open_shell("127.30.2.1").await.err().expect("refused");
-    assert!(matches!(err, WinrmError::AuthFailed(_)), "{err:?}");
-    let unknown = client("mallory", PASSWORD, "", 20);
-    assert!(matches!(
-        unknown.open_shell("127.30.2.1").await.err(),
-        Some(WinrmError::AuthFailed(_))
-    ));
-    let guest = client("guest", PASSWORD, "", 20);
-    assert!(matches!(
-        guest.open_shell("127.30.2.1").await.err(),
-        Some(WinrmError::AuthFailed(_))
-    ));
-    // A local account is not a CORP account.
-    let wrong_domain = client("Administrator", PASSWORD, "CORP", 20);
-    assert!(matches!(
-        wrong_domain.open_shell("127.30.2.1").await.err(),
-        Some(WinrmError::AuthFailed(_))
-    ));
+    for (user, password, domain) in [
+        ("Administrator", "nope", ""),
+        ("mallory", PASSWORD, ""),
+        ("guest", PASSWORD, ""),
+        // A local account is not a CORP account.
+        ("Administrator", PASSWORD, "CORP"),
+    ] {
+        let c = client(user, password, domain, 20);
+        assert!(refused(&c, "127.30.2.1").await, "{domain}\\{user}");
+    }
     assert!(lab.stats().auth_failures >= 4);
     assert_eq!(lab.open_shells("WS-001"), 0);
     lab.stop().await;
@@ -163,10 +150,7 @@ async fn a_wrong_password_and_a_non_admin_are_refused() {
 // 127.30.3.0/24
 #[tokio::test]
 async fn a_timed_out_receive_is_an_empty_poll_for_the_client_and_ctrl_c_ends_the_command() {
-    let mut hung = host("WS-001", [127, 30, 3, 1]);
-    hung.fault = HostFault::HangReceive;
-    let lab = start(vec![hung]).await;
-    let c = client("Administrator", PASSWORD, "", 1);
+    let (lab, c) = hung([127, 30, 3, 1]).await;
     let shell = c.open_shell("127.30.3.1").await.unwrap();
     let id = shell.start_command("hostname", &[]).await.unwrap();
     let started = Instant::now();
@@ -196,10 +180,7 @@ async fn a_timed_out_receive_is_an_empty_poll_for_the_client_and_ctrl_c_ends_the
 // 127.30.4.0/24
 #[tokio::test]
 async fn on_a_hung_host_the_clients_own_deadline_fires_and_the_shell_still_closes() {
-    let mut hung = host("WS-001", [127, 30, 4, 1]);
-    hung.fault = HostFault::HangReceive;
-    let lab = start(vec![hung]).await;
-    let c = client("Administrator", PASSWORD, "", 1);
+    let (lab, c) = hung([127, 30, 4, 1]).await;
     let shell = c.open_shell("127.30.4.1").await.unwrap();
     // Shell::run_command gives up after 2 x OperationTimeout and terminates.
     let err = shell
@@ -334,15 +315,9 @@ async fn basic_over_http_works_where_the_host_allows_it() {
         WinrmCredentials::new("Administrator", "nope", ""),
     )
     .unwrap();
-    assert!(matches!(
-        wrong.open_shell("127.30.8.1").await.err(),
-        Some(WinrmError::AuthFailed(_))
-    ));
+    assert!(refused(&wrong, "127.30.8.1").await);
     // Basic is off on the default host: 401.
-    assert!(matches!(
-        c.open_shell("127.30.8.2").await.err(),
-        Some(WinrmError::AuthFailed(_))
-    ));
+    assert!(refused(&c, "127.30.8.2").await);
     assert_eq!(lab.open_shells("WS-BASIC"), 0);
     lab.stop().await;
 }
@@ -519,11 +494,9 @@ async fn a_busy_address_is_named_in_the_error() {
 // 127.30.11.0/24
 #[tokio::test]
 async fn pywinrm_runs_a_command_over_sealed_ntlm() {
-    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-    if !std::path::Path::new(python).exists() {
-        eprintln!("skipped: no {python} with pywinrm");
+    let Some(python) = venv_python("pywinrm") else {
         return;
-    }
+    };
     let lab = start(vec![host("WS-PY", [127, 30, 11, 1])]).await;
     let script = r#"
 import sys, json, winrm
@@ -544,23 +517,16 @@ except WinRMTransportError as e:
     out["plaintext"] = e.code
 print(json.dumps(out))
 "#;
-    let output = tokio::process::Command::new(python)
-        .args([
-            "-c",
-            script,
+    let stdout = python_stdout(
+        python,
+        script,
+        &[
             "http://127.30.11.1:5985/wsman",
             "WS-PY\\Administrator",
             PASSWORD,
-        ])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        ],
+    )
+    .await;
     assert!(
         stdout.contains(r#""rc": 0"#) && stdout.contains(r#""stdout": "WS-PY\r\n""#),
         "{stdout}"
@@ -575,11 +541,9 @@ print(json.dumps(out))
 // 127.30.12.0/24
 #[tokio::test]
 async fn sealed_framing_is_strict_and_faults_are_sealed_as_pyspnego_sees_them() {
-    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-    if !std::path::Path::new(python).exists() {
-        eprintln!("skipped: no {python} with pyspnego");
+    let Some(python) = venv_python("pyspnego") else {
         return;
-    }
+    };
     let lab = start(vec![host("WS-RAW", [127, 30, 12, 1])]).await;
     // One keep-alive connection, driven by pyspnego (the NTLM initiator
     // requests-ntlm uses) with hand-made frames.
@@ -640,17 +604,7 @@ st, _, _, _ = post(auth="NTLM " + base64.b64encode(c.step(base64.b64decode(www.s
 out["ntlm_type3"] = st
 print(json.dumps(out))
 "#;
-    let output = tokio::process::Command::new(python)
-        .args(["-c", script, "127.30.12.1", "Administrator", PASSWORD])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = python_stdout(python, script, &["127.30.12.1", "Administrator", PASSWORD]).await;
     let got: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let expected = serde_json::json!({
         "anonymous": [401, "Negotiate"],
@@ -667,6 +621,35 @@ print(json.dumps(out))
     assert_eq!(got, expected);
     assert_eq!(lab.open_shells("WS-RAW"), 1);
     lab.stop().await;
+}
+
+/// The project's `.venv` Python, which has `module`; `None` (the test is
+/// skipped, saying so) where there is none.
+fn venv_python(module: &str) -> Option<&'static str> {
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+    if std::path::Path::new(python).exists() {
+        return Some(python);
+    }
+    eprintln!("skipped: no {python} with {module}");
+    None
+}
+
+/// What the Python `script` run with `args` printed; it must succeed.
+async fn python_stdout(python: &str, script: &str, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .await
+        .expect("python starts");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
 
 /// This process's resident set size in KiB (0 where /proc is missing).

@@ -10,6 +10,7 @@
 
 pub mod cases;
 pub mod emulate;
+pub mod fixtures;
 pub mod inventory_out;
 pub mod malware;
 pub mod network;

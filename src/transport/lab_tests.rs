@@ -10,7 +10,7 @@ use crate::inventory::{
     AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
     SecretSource,
 };
-use crate::lab::{Account, HostFault, HostSpec, Lab, LabSpec, OsInfo};
+use crate::lab::{HostFault, HostSpec, Lab, LabSpec, fixtures};
 use crate::runtime::probe;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -20,44 +20,7 @@ use zeroize::Zeroizing;
 const PASSWORD: &str = "Lab-Passw0rd!";
 
 fn spec(name: &str, address: [u8; 4]) -> HostSpec {
-    HostSpec {
-        name: name.into(),
-        address: Ipv4Addr::from(address),
-        port: 5985,
-        domain: "CORP".into(),
-        os: OsInfo {
-            caption: "Microsoft Windows Server 2019 Standard".into(),
-            build: "17763".into(),
-            ps_version: "5.1.17763.1".into(),
-        },
-        accounts: vec![
-            Account {
-                domain: String::new(),
-                user: "Administrator".into(),
-                password: PASSWORD.into(),
-                admin: true,
-            },
-            Account {
-                domain: "CORP".into(),
-                user: "ir".into(),
-                password: PASSWORD.into(),
-                admin: true,
-            },
-            Account {
-                domain: String::new(),
-                user: "guest".into(),
-                password: PASSWORD.into(),
-                admin: false,
-            },
-        ],
-        allow_unencrypted: false,
-        allow_basic: false,
-        https: false,
-        max_shells_per_user: 30,
-        latency: Duration::ZERO,
-        clock_skew_secs: 0,
-        fault: HostFault::None,
-    }
+    fixtures::server(name, Ipv4Addr::from(address), PASSWORD)
 }
 
 /// Gives every credential the same password, and counts the requests.
@@ -250,8 +213,12 @@ async fn wrong_password_and_non_admin_are_auth_failures_with_one_second_logon() 
 // 127.50.4.0/24
 #[tokio::test]
 async fn a_down_host_is_unreachable_fast() {
-    let mut down = spec("WS-DOWN", [127, 50, 4, 1]);
-    down.fault = HostFault::Down;
+    let down = fixtures::faulty(
+        "WS-DOWN",
+        Ipv4Addr::from([127, 50, 4, 1]),
+        PASSWORD,
+        HostFault::Down,
+    );
     let lab = lab(vec![down]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(30));
     let started = Instant::now();
@@ -271,8 +238,12 @@ async fn a_down_host_is_unreachable_fast() {
 // 127.50.5.0/24
 #[tokio::test]
 async fn a_hung_command_times_out_and_its_shell_is_closed() {
-    let mut hang = spec("WS-HANG", [127, 50, 5, 1]);
-    hang.fault = HostFault::HangReceive;
+    let hang = fixtures::faulty(
+        "WS-HANG",
+        Ipv4Addr::from([127, 50, 5, 1]),
+        PASSWORD,
+        HostFault::HangReceive,
+    );
     let lab = lab(vec![hang]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(3));
     let started = Instant::now();
@@ -296,8 +267,12 @@ async fn a_hung_command_times_out_and_its_shell_is_closed() {
 // 127.50.6.0/24
 #[tokio::test]
 async fn ctrl_c_interrupts_and_closes_the_shell() {
-    let mut hang = spec("WS-HANG", [127, 50, 6, 1]);
-    hang.fault = HostFault::HangReceive;
+    let hang = fixtures::faulty(
+        "WS-HANG",
+        Ipv4Addr::from([127, 50, 6, 1]),
+        PASSWORD,
+        HostFault::HangReceive,
+    );
     let lab = lab(vec![hang]).await;
     let targets = targets(&lab, "Administrator", PASSWORD, Duration::from_secs(60));
     let cancel = CancellationToken::new();
@@ -362,7 +337,12 @@ async fn a_rejected_domain_credential_is_not_sprayed_over_every_host() {
         .map(|i| spec(&format!("WS-{i:03}"), [127, 50, 10, i]))
         .collect();
     let lab = lab(hosts).await;
-    let wrong = targets(&lab, "CORP\\ir", "wrong-password", Duration::from_secs(30));
+    let wrong = targets(
+        &lab,
+        "CORP\\alice",
+        "wrong-password",
+        Duration::from_secs(30),
+    );
     assert!(
         wrong.iter().all(|t| t.gate.is_some()),
         "a domain account is gated"
@@ -395,10 +375,13 @@ async fn a_rejected_domain_credential_is_not_sprayed_over_every_host() {
         .iter()
         .filter(|r| r.as_ref().unwrap_err().to_string().contains("not tried"))
         .count();
-    assert!(skipped as u64 + refused >= 12, "{skipped} skipped, {refused} refused");
+    assert!(
+        skipped as u64 + refused >= 12,
+        "{skipped} skipped, {refused} refused"
+    );
 
     // The right password: once one host accepts it, all run (at once).
-    let right = targets(&lab, "CORP\\ir", PASSWORD, Duration::from_secs(30));
+    let right = targets(&lab, "CORP\\alice", PASSWORD, Duration::from_secs(30));
     let report = crate::transport::runner::run_all(
         right,
         12,
