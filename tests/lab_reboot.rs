@@ -18,6 +18,7 @@ use cauterize::lab::{LabSettings, LabSpec, WorldSpec, scenario};
 use common::harness::{LabRun, Run};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
+use winrm_rs::{WinrmClient, WinrmConfig, WinrmCredentials};
 
 /// Longest any wait here may take before the test fails as hung.
 const HANG: Duration = Duration::from_secs(180);
@@ -268,6 +269,48 @@ async fn a_live_qakbot_writes_its_run_value_at_a_shutdown_asked_over_winrm() {
         "the Run value Qakbot wrote at shutdown is left: {:?}",
         queued.persistence
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reboot_from_a_cmd_line_ends_the_open_shells_with_the_host() {
+    let (spec, world) = quick_reboots([127, 91, 4, 1], 1);
+    let run = LabRun::start_world(spec, world).await;
+    let config = WinrmConfig {
+        operation_timeout_secs: 5,
+        ..WinrmConfig::http()
+    };
+    let credentials = WinrmCredentials::new(
+        scenario::LAB_USER,
+        scenario::LAB_PASSWORD,
+        scenario::LAB_DOMAIN,
+    );
+    let client = WinrmClient::new(config, credentials).expect("client");
+    let idle = client.open_shell("127.91.4.1").await.expect("shell");
+    let boots = run.lab.truth("WS-001").boot_count;
+    // A plain command line, as an admin's WinRS or pywinrm's run_cmd sends it.
+    let out = client
+        .run_command("127.91.4.1", "shutdown", &["/r", "/t", "3"])
+        .await
+        .expect("shutdown runs");
+    assert_eq!(
+        (out.exit_code, out.stdout.len(), out.stderr.len()),
+        (0, 0, 0)
+    );
+
+    wait_until(&run, "WS-001", "down", |t| !matches!(t.power, Power::Up)).await;
+    assert_eq!(
+        run.lab.open_shells("WS-001"),
+        0,
+        "the shells went down with the host"
+    );
+    rebooted(&run, "WS-001", boots).await;
+    // The shell opened before the reboot is unknown to the host now.
+    assert!(idle.start_command("hostname", &[]).await.is_err());
+    let again = client
+        .run_command("127.91.4.1", "hostname", &[])
+        .await
+        .expect("a new shell works");
+    assert_eq!(again.stdout, b"WS-001\r\n");
 }
 
 /// Qakbot Run values present.
