@@ -280,7 +280,6 @@ function Write-CzClassCommands($Root, [string]$Hive, [string]$Classes, $Bounds) 
 }
 
 function Write-CzUserResidue($Root, [string]$Sid, $Bounds) {
-    Write-CzClassCommands $Root $Sid 'Software\Classes' $Bounds
     foreach ($sub in (Get-CzSubKeyNames $Root 'Software\Microsoft')) {
         Write-CzResidueValues $Root $Sid ('Software\Microsoft\' + $sub) $true $Bounds
     }
@@ -569,6 +568,9 @@ function Invoke-CzCollect($Bounds) {
             $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($mounted[0], $false)
             try {
                 Write-CzHiveAutoruns $root $p.Sid $p.Sid $Bounds
+                # A user's classes live in UsrClass.dat, linked under
+                # Software\Classes only while the user is logged on.
+                if ($p.LoggedOn) { Write-CzClassCommands $root $p.Sid 'Software\Classes' $Bounds }
                 Write-CzUserResidue $root $p.Sid $Bounds
             } finally { if ($null -ne $root) { $root.Close() } }
         } catch {

@@ -196,10 +196,9 @@ fn class_commands(run: &mut Run<'_>, root: &str, hive: &str, classes: &str, b: &
     }
 }
 
-/// Residue of one user hive: its class commands, binary values directly
-/// under `Software\Microsoft\<key>`, and the values of `...\Explorer`.
+/// Residue of one user hive: binary values directly under
+/// `Software\Microsoft\<key>`, and the values of `...\Explorer`.
 fn user_residue(run: &mut Run<'_>, root: &str, sid: &str, b: &Bounds) {
-    class_commands(run, root, sid, USER_CLASSES, b);
     for sub in subkeys(run, &format!(r"{root}\Software\Microsoft")) {
         residue_values(
             run,
@@ -431,6 +430,11 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
         match hives::mount(run.host, p) {
             Ok(m) => {
                 hive_autoruns(run, &m.root, &p.sid, &p.sid, b);
+                // A user's classes live in UsrClass.dat, linked under
+                // Software\Classes only while the user is logged on.
+                if p.logged_on {
+                    class_commands(run, &m.root, &p.sid, USER_CLASSES, b);
+                }
                 user_residue(run, &m.root, &p.sid, b);
                 if let Err(e) = hives::unmount(run.host, m) {
                     run.trunc(

@@ -421,7 +421,20 @@ fn read_file_in_chunks_and_bad_job_data() {
 #[test]
 fn sweep_short_names_service_dll_class_commands_system_hive_and_exclusions() {
     let (mut h, p) = infected();
+    // A user who is not logged on keeps classes in UsrClass.dat, which is
+    // not under the NTUSER.DAT the runtime loads: not read (as on Windows).
+    h.registry
+        .user_hive_mut(&p.petr_sid)
+        .expect("Пётр's hive")
+        .root
+        .create(CLASS_COMMAND_KEY)
+        .set("", RegData::sz(r"C:\x\petr-uac.exe"));
     let s = collect(&mut h, &Bounds::default());
+    assert!(
+        s.registry
+            .iter()
+            .all(|r| !(r.hive == p.petr_sid && r.key == CLASS_COMMAND_KEY))
+    );
     assert!(s.truncated.is_empty(), "{:?}", s.truncated);
     let file = |path: &str| s.files.iter().find(|f| f.path.eq_ignore_ascii_case(path));
     // Named by nothing: only the sweep reports it, hashed (a DLL).
