@@ -110,7 +110,8 @@ fn schedule(net: &Network, index: usize, action: PowerAction, delay_secs: i64) {
 
 #[test]
 fn scheduled_shutdowns_happen_at_a_step_once_lab_time_reaches_them() {
-    let (spec, world) = plain(3);
+    let (spec, mut world) = plain(4);
+    world.hosts[3].reboot_hangs = true;
     let net = Network::build(&spec, &world);
     let boots = net.truth(0).boot_count;
     // Ten lab days away: not at this step.
@@ -121,6 +122,7 @@ fn scheduled_shutdowns_happen_at_a_step_once_lab_time_reaches_them() {
     // A command changes it to now (as `shutdown /a` then `/r /t 0` would).
     schedule(&net, 0, PowerAction::Restart, 0);
     schedule(&net, 1, PowerAction::PowerOff, 0);
+    schedule(&net, 3, PowerAction::Restart, 0);
     let events = net.step();
     let shut: Vec<usize> = events
         .iter()
@@ -129,7 +131,12 @@ fn scheduled_shutdowns_happen_at_a_step_once_lab_time_reaches_them() {
             _ => None,
         })
         .collect();
-    assert_eq!(shut, vec![0, 1]);
+    assert_eq!(shut, vec![0, 1, 3]);
+    assert_eq!(
+        net.truth(3).power,
+        Power::Hung,
+        "a host whose reboots hang hangs"
+    );
     assert_eq!(net.next_shutdown(), None);
     assert_eq!(
         *net.power(0).borrow(),
@@ -153,4 +160,5 @@ fn scheduled_shutdowns_happen_at_a_step_once_lab_time_reaches_them() {
     let t = net.truth(0);
     assert_eq!((t.power, t.boot_count), (Power::Up, boots + 1));
     assert_eq!(net.truth(1).power, Power::Down { until: None });
+    assert_eq!(net.truth(3).power, Power::Hung);
 }
