@@ -6,7 +6,19 @@ use cauterize::commands;
 use clap::Parser;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // `--help` and `--version` print to stdout and succeed; a bad
+            // command line is bad usage (exit 1, as documented), not clap's 2.
+            let _ = err.print();
+            std::process::exit(if err.use_stderr() {
+                cauterize::exit::USAGE
+            } else {
+                0
+            });
+        }
+    };
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -126,7 +126,7 @@ async fn a_speed_out_of_range_is_refused_with_the_range() {
             "/nonexistent/x.yml",
         ])
         .await;
-        assert_ne!(out.code, 0, "{bad}: {}", out.stderr);
+        assert_eq!(out.code, cauterize::exit::USAGE, "{bad}: {}", out.stderr);
         assert!(out.stderr.contains("--speed"), "{bad}: {}", out.stderr);
         assert!(
             out.stderr.contains("lab seconds per wall second")

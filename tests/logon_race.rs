@@ -4,7 +4,7 @@
 //! password. These tests make the race happen on demand with a relay in
 //! front of a lab host (`common::splitter`) and show what the transport
 //! does: one second logon, counted like the first, and never a third.
-//! Loopback range: 127.91.0.0/16, one /24 per test.
+//! Loopback range: 127.93.0.0/16, one /24 per test.
 
 mod common;
 
@@ -16,14 +16,14 @@ use common::splitter::Splitter;
 use common::targets::{winrm_target, winrm_target_as};
 use tokio_util::sync::CancellationToken;
 
-/// A one-host lab at `127.91.<net>.1` and a relay at `127.91.<net>.2`
+/// A one-host lab at `127.93.<net>.1` and a relay at `127.93.<net>.2`
 /// that strands the first `strand` AUTHENTICATE messages.
 async fn lab_behind_splitter(net: u8, strand: u32) -> (Lab, Splitter, String) {
-    let spec = lab::scenario::simple(1, Ipv4Addr::new(127, 91, net, 1), 5985);
+    let spec = lab::scenario::simple(1, Ipv4Addr::new(127, 93, net, 1), 5985);
     let name = spec.hosts[0].name.clone();
     let upstream = SocketAddr::from((spec.hosts[0].address, 5985));
     let lab = Lab::start(spec).await.expect("lab starts");
-    let relay = SocketAddr::from(([127, 91, net, 2], 5985));
+    let relay = SocketAddr::from(([127, 93, net, 2], 5985));
     let splitter = Splitter::start(relay, upstream, strand).await;
     (lab, splitter, name)
 }

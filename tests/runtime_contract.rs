@@ -11,13 +11,11 @@
 //! the same through a setup script (and a clean-up script afterwards).
 //! Loopback range: 127.80.0.0/16, one /24 per test.
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use cauterize::inventory::{
-    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
-    SecretSource,
-};
 use cauterize::lab::runtime_host::fixture::{
     self, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, SERVICE, SHORT_EXE,
     STRAY_DLL, SVC_DLL, SYSTEM_EXE, TASK_PATH, UAC_EXE,
@@ -27,9 +25,8 @@ use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
 use cauterize::runtime::ops::{Bounds, Op, OpOutcome, TaskAction};
 use cauterize::runtime::snapshot::{AutorunLocation, Snapshot};
 use cauterize::runtime::{apply_ops, collect, read_file};
-use cauterize::transport::{HostTarget, PasswordSource, prepare, run_script};
+use cauterize::transport::{HostTarget, run_script};
 use tokio_util::sync::CancellationToken;
-use zeroize::Zeroizing;
 
 /// What the checks need to know about the arranged host.
 #[derive(Debug, Clone)]
@@ -68,51 +65,14 @@ struct Host {
     arranged: Arranged,
 }
 
-struct Fixed(String);
-impl PasswordSource for Fixed {
-    fn password_for(
-        &mut self,
-        _: &CredentialSpec,
-        _: &ResolvedHost,
-    ) -> Result<Zeroizing<String>, String> {
-        Ok(Zeroizing::new(self.0.clone()))
-    }
-}
-
+/// The target at `address`, logging on as `user` (`DOMAIN\\name` or a
+/// local name), with room for a slow host's collection.
 fn target(address: &str, user: &str, password: &str) -> HostTarget {
-    let settings = ConnectionSettings {
-        port: 5985,
-        scheme: Scheme::Http,
-        auth: AuthKind::Ntlm,
-        cert_validation: CertValidation::Verify,
-        credential: "admin".into(),
-        connect_timeout: Duration::from_secs(10),
-        operation_timeout: Duration::from_secs(20),
-        command_timeout: Duration::from_secs(600),
-        proxy: None,
-        force_insecure_basic: false,
-    };
-    let inventory = Inventory {
-        hosts: vec![ResolvedHost {
-            name: "target".into(),
-            address: address.into(),
-            groups: vec![],
-            settings,
-        }],
-        credentials: vec![CredentialSpec {
-            name: "admin".into(),
-            user: user.split_once('\\').map_or(user, |(_, u)| u).into(),
-            domain: user.split_once('\\').map_or("", |(d, _)| d).into(),
-            source: SecretSource::Prompt,
-        }],
-        ..Default::default()
-    };
-    let mut src = Fixed(password.to_string());
-    let mut prepared = prepare(&inventory, &mut src);
-    match prepared.hosts.pop() {
-        Some(Ok(t)) => t,
-        other => panic!("target not prepared: {other:?}"),
-    }
+    let (domain, name) = user.split_once('\\').unwrap_or(("", user));
+    let mut host = common::targets::resolved("target", address);
+    host.settings.connect_timeout = Duration::from_secs(10);
+    host.settings.command_timeout = Duration::from_secs(600);
+    common::targets::prepared(host, (domain, name), password)
 }
 
 /// A lab host at 127.80.<net>.1 with `alice` logged on and `Пётр` not, and

@@ -1,6 +1,7 @@
 //! A minimal SOCKS5 server (RFC 1928: no authentication, CONNECT to an IPv4
 //! address or a name) for proving that cauterize reaches hosts through a
 //! jump host. It counts the tunnels it opened.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -44,11 +44,16 @@ pub fn resolved(name: &str, address: &str) -> ResolvedHost {
 pub fn winrm_target_as(
     name: &str,
     address: &str,
-    (domain, user): (&str, &str),
+    account: (&str, &str),
     password: &str,
 ) -> HostTarget {
+    prepared(resolved(name, address), account, password)
+}
+
+/// `host` prepared as the inventory would, logging on as `domain\user`.
+pub fn prepared(host: ResolvedHost, (domain, user): (&str, &str), password: &str) -> HostTarget {
     let inventory = Inventory {
-        hosts: vec![resolved(name, address)],
+        hosts: vec![host],
         credentials: vec![CredentialSpec {
             name: CREDENTIAL.into(),
             user: user.into(),
