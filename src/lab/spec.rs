@@ -127,6 +127,8 @@ pub struct HostWorld {
     pub winrm_delay_secs: u64,
     /// A reboot never comes back.
     pub reboot_hangs: bool,
+    /// A reboot asked for never starts: the host stays up as it was.
+    pub reboot_fails: bool,
 }
 
 /// The simulated network's settings and one [`HostWorld`] per host, in the
@@ -173,6 +175,7 @@ impl HostWorld {
             reboot_down_secs: 90,
             winrm_delay_secs: 30,
             reboot_hangs: false,
+            reboot_fails: false,
         }
     }
 }

@@ -132,6 +132,7 @@ pub fn net_host(mut state: HostState, world: &HostWorld) -> NetHost {
     h.reboot_down_secs = world.reboot_down_secs;
     h.winrm_delay_secs = world.winrm_delay_secs;
     h.reboot_hangs = world.reboot_hangs;
+    h.reboot_fails = world.reboot_fails;
     h.harvested_domain_creds = world.domain_admin_logged_on;
     h
 }

@@ -288,7 +288,8 @@ impl Engine {
     /// (pending-rename queue first, then services; the users who were
     /// logged on log on again; `malware::on_boot` starts whatever
     /// persistence is left) and answers WinRM `winrm_delay_secs` later.
-    /// With `reboot_hangs` it stays `Hung`.
+    /// With `reboot_hangs` it stays `Hung`; with `reboot_fails` nothing
+    /// happens at all but the `RebootFailed` event.
     pub fn request_reboot(
         &mut self,
         hosts: &mut [NetHost],
@@ -301,6 +302,12 @@ impl Engine {
         let h = hosts.get_mut(index).ok_or(RebootError::NoSuchHost(index))?;
         if !h.power.is_running() {
             return Err(RebootError::NotRunning(h.power));
+        }
+        if h.reboot_fails {
+            return Ok(vec![Event {
+                at: now,
+                kind: EventKind::RebootFailed { host: index },
+            }]);
         }
         let mut events = Vec::new();
         for e in malware::tick(&mut h.state, &mut h.infections, now, &mut self.rng) {

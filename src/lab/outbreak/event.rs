@@ -61,6 +61,9 @@ pub enum EventKind {
     WinRmUp { host: usize },
     /// The reboot hung.
     Hung { host: usize },
+    /// A reboot was asked for and did not happen: the host stays up with
+    /// everything running, its boot time and rename queue untouched.
+    RebootFailed { host: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

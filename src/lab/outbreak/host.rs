@@ -45,6 +45,9 @@ pub struct NetHost {
     pub winrm_delay_secs: u64,
     /// A reboot never finishes (the host stays `Hung`).
     pub reboot_hangs: bool,
+    /// A reboot never starts (a program blocks shutdown, servicing is under
+    /// way): the host stays up as it was.
+    pub reboot_fails: bool,
     /// A domain credential can be harvested here (a domain admin is or was
     /// logged on): its loaders can log on to any host of the same domain.
     pub harvested_domain_creds: bool,
@@ -67,6 +70,7 @@ impl NetHost {
             reboot_down_secs: 90,
             winrm_delay_secs: 30,
             reboot_hangs: false,
+            reboot_fails: false,
             harvested_domain_creds: false,
             relogon_after_boot: true,
             infections: Vec::new(),

@@ -349,6 +349,26 @@ fn a_hanging_reboot_stays_hung_until_powered_on() {
     assert_eq!(hosts[0].power, Power::Up);
 }
 
+#[test]
+fn a_failing_reboot_leaves_the_host_up_as_it_was() {
+    let (mut e, mut hosts, _) = qakbot_host();
+    hosts[0].reboot_fails = true;
+    let (booted, boots) = (hosts[0].state.boot_time, hosts[0].state.boot_count);
+    let events = e.request_reboot(&mut hosts, 0, T0.plus_secs(10)).unwrap();
+    assert_eq!(
+        events.iter().map(|ev| &ev.kind).collect::<Vec<_>>(),
+        [&EventKind::RebootFailed { host: 0 }]
+    );
+    e.step(&mut hosts, T0.plus_secs(3600));
+    assert_eq!(hosts[0].power, Power::Up);
+    assert_eq!(hosts[0].state.boot_time, booted, "no boot happened");
+    assert_eq!(hosts[0].state.boot_count, boots);
+    hosts[0].reboot_fails = false;
+    e.request_reboot(&mut hosts, 0, T0.plus_secs(3600)).unwrap();
+    e.step(&mut hosts, T0.plus_secs(7200));
+    assert_ne!(hosts[0].state.boot_time, booted, "the next reboot does happen");
+}
+
 /// 200 hosts, shared local admin password, SMB open, 5 seeded infections.
 fn network(n: usize) -> Vec<NetHost> {
     (0..n)

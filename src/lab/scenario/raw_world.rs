@@ -149,6 +149,7 @@ macro_rules! world_keys {
                 offline_until: Option<Spanned<Scalar>>,
                 reboot_down: Option<Spanned<Scalar>>,
                 reboot_hangs: Option<bool>,
+                reboot_fails: Option<bool>,
                 winrm_delay: Option<Spanned<Scalar>>,
             ]
         }

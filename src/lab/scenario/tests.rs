@@ -222,7 +222,7 @@ fn the_small_example_still_loads_with_derived_worlds() {
 #[test]
 fn profile_switches_shares_and_power_keys_resolve() {
     let s = scenario_of(
-        "lab: {speed: 3600, seed: 9, step: 100ms}\ngroups:\n  - name_pattern: W[1:10]\n    infected: {count: 4, families: [qakbot], profile: {spread: false, spread_interval: 5m}}\n    ms17_010_unpatched: {count: 2}\n    offline_until: 30m\n    reboot_down: 2m\n    winrm_delay: 10s\n    smb_open: false\n    benign: {percent: 50, products: [teams, zoom], per_host: 1}\n",
+        "lab: {speed: 3600, seed: 9, step: 100ms}\ngroups:\n  - name_pattern: W[1:10]\n    infected: {count: 4, families: [qakbot], profile: {spread: false, spread_interval: 5m}}\n    ms17_010_unpatched: {count: 2}\n    offline_until: 30m\n    reboot_down: 2m\n    winrm_delay: 10s\n    reboot_fails: true\n    smb_open: false\n    benign: {percent: 50, products: [teams, zoom], per_host: 1}\n",
     );
     assert_eq!((s.world.lab.speed, s.world.lab.seed, s.world.lab.step_every), (3600.0, 9, Duration::from_millis(100)));
     let w = &s.world.hosts;
@@ -230,7 +230,7 @@ fn profile_switches_shares_and_power_keys_resolve() {
     assert!(w.iter().flat_map(|h| &h.infections).all(|p| !p.spread && p.spread_interval_secs == 300));
     assert_eq!(w.iter().filter(|h| !h.ms17_010_patched).count(), 2);
     assert_eq!(w.iter().filter(|h| h.benign.len() == 1).count(), 5);
-    assert!(w.iter().all(|h| h.online_after_secs == Some(1800) && h.reboot_down_secs == 120 && h.winrm_delay_secs == 10 && !h.smb_open));
+    assert!(w.iter().all(|h| h.online_after_secs == Some(1800) && h.reboot_down_secs == 120 && h.winrm_delay_secs == 10 && !h.smb_open && h.reboot_fails && !h.reboot_hangs));
 }
 
 #[test]

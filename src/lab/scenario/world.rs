@@ -160,6 +160,9 @@ pub fn group_worlds(
     if let Some(hangs) = w.reboot_hangs {
         worlds.iter_mut().for_each(|h| h.reboot_hangs = hangs);
     }
+    if let Some(fails) = w.reboot_fails {
+        worlds.iter_mut().for_each(|h| h.reboot_fails = fails);
+    }
     if let Some(b) = &w.benign {
         benign(b, &mut worlds, &mut rng(4))?;
     }
