@@ -201,7 +201,7 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
                 }
                 Derived::Op(op) => op,
             };
-            let mut vetoes = op_vetoes(&op, pb);
+            let mut vetoes = op_vetoes(&op, pb, s);
             if is_artifact && !matches!(f.artifact, ArtifactRef::File { .. }) {
                 vetoes.extend(excluded_targets.iter().cloned());
             }
@@ -278,8 +278,9 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
     }
 }
 
-/// Vetoes that depend on the operation alone.
-fn op_vetoes(op: &Op, pb: &Playbook) -> Vec<String> {
+/// Vetoes that depend on the operation (and, for a kill, on what the scan
+/// saw of the process).
+fn op_vetoes(op: &Op, pb: &Playbook, s: &Snapshot) -> Vec<String> {
     let mut v = Vec::new();
     match op {
         Op::KillProcess {
@@ -290,7 +291,7 @@ fn op_vetoes(op: &Op, pb: &Playbook) -> Vec<String> {
             if !pb.kill_processes {
                 v.push("the playbook does not kill processes (`kill_processes: false`)".into());
             }
-            v.extend(guard::never_kill(*pid, expected_image));
+            v.extend(guard::never_kill_seen(s, *pid, expected_image));
             if let Some(p) = pb.path_excluded(expected_image) {
                 v.push(format!("its image is excluded by the playbook (`{p}`)"));
             }

@@ -21,7 +21,14 @@ fn same(a: &str, b: &str) -> bool {
 /// The facts of a file, by path (WOW64 views and case folded).
 pub fn file_facts<'a>(s: &'a Snapshot, path: &str) -> Option<&'a FileFacts> {
     let k = paths::key(path);
-    s.files.iter().find(|f| paths::key(&f.path) == k)
+    // A file asked for by its 8.3 short name is known by its long one too;
+    // of the WOW64 views (same key), the one that exists.
+    let named = |f: &&FileFacts| {
+        paths::key(&f.path) == k || (!f.long_path.is_empty() && paths::key(&f.long_path) == k)
+    };
+    let mut found = s.files.iter().filter(named);
+    let first = found.clone().next();
+    found.find(|f| f.exists).or(first)
 }
 
 /// The op for the artifact itself (not its files). A file artifact is

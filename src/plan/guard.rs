@@ -3,6 +3,7 @@
 //! (rundll32, regsvr32, ...): the target is the DLL or script it runs.
 
 use crate::detect::paths;
+use crate::runtime::snapshot::Snapshot;
 
 /// Processes whose end crashes or logs off Windows.
 const CRITICAL: &[&str] = &[
@@ -61,6 +62,36 @@ pub fn never_kill(pid: u32, image: &str) -> Option<String> {
     })
 }
 
+/// [`never_kill`] with what the scan saw of the process: a svchost.exe
+/// that names no service group (`-k`) and that services.exe did not start
+/// hosts no Windows service (every service host has both); it is the
+/// hollowed copy a loader starts (TrickBot's, parent rundll32), and
+/// ending it stops no service.
+pub fn never_kill_seen(s: &Snapshot, pid: u32, image: &str) -> Option<String> {
+    if hosts_no_service(s, pid) {
+        return None;
+    }
+    never_kill(pid, image)
+}
+
+fn hosts_no_service(s: &Snapshot, pid: u32) -> bool {
+    let Some(p) = s.processes.iter().find(|p| p.pid == pid) else {
+        return false;
+    };
+    let svchost = paths::file_name(&p.image).eq_ignore_ascii_case("svchost.exe");
+    let group = p
+        .command_line
+        .split_whitespace()
+        .any(|a| a.eq_ignore_ascii_case("-k") || a.eq_ignore_ascii_case("/k"));
+    let parent = s
+        .processes
+        .iter()
+        .find(|q| q.pid == p.parent_pid && p.parent_pid != 0);
+    svchost
+        && !group
+        && parent.is_some_and(|q| !paths::file_name(&q.image).eq_ignore_ascii_case("services.exe"))
+}
+
 /// Why a file must never be deleted, if so.
 pub fn never_delete(path: &str) -> Option<String> {
     let name = paths::file_name(path).to_ascii_lowercase();
@@ -90,5 +121,45 @@ mod tests {
         assert!(never_kill(612, r"C:\Windows\System32\lsass.exe").is_some());
         assert!(never_kill(4242, r"C:\Windows\System32\rundll32.exe").is_none());
         assert!(never_kill(4242, r"C:\Windows\explorer.exe").is_none());
+    }
+
+    #[test]
+    fn only_a_svchost_outside_the_service_manager_may_be_killed() {
+        use crate::detect::builder::SnapshotBuilder;
+        let svc = r"C:\Windows\System32\svchost.exe";
+        let s = SnapshotBuilder::new("H")
+            .process(
+                600,
+                4,
+                r"C:\Windows\System32\services.exe",
+                "services.exe",
+                "SYSTEM",
+            )
+            .process(700, 600, svc, "svchost.exe -k netsvcs -p", "SYSTEM")
+            .process(710, 600, svc, "svchost.exe", "SYSTEM")
+            .process(
+                800,
+                0,
+                r"C:\Windows\SysWOW64\rundll32.exe",
+                "rundll32.exe x.dll,StartW",
+                "bob",
+            )
+            .process(810, 800, svc, "svchost.exe", "bob")
+            .process(820, 800, svc, "svchost.exe -k netsvcs", "bob")
+            .process(830, 999, svc, "svchost.exe", "bob")
+            .build();
+        for (pid, killable) in [
+            (700, false),
+            (710, false),
+            (810, true),
+            (820, false),
+            (830, false),
+        ] {
+            assert_eq!(
+                never_kill_seen(&s, pid, svc).is_none(),
+                killable,
+                "pid {pid}"
+            );
+        }
     }
 }

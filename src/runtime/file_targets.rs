@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 
 use crate::detect::command_line::{self, Env, ParseCtx, Parsed};
 use crate::detect::link::wow64_variants;
+use crate::detect::names;
 use crate::detect::paths::{self, Area};
 
 use super::snapshot::{AutorunLocation, RegistryValue, Snapshot, UserProfile};
@@ -93,8 +94,10 @@ impl Collector<'_> {
 
     fn parsed(&mut self, p: &Parsed) {
         self.path(&p.program, false);
+        self.side_loads(&p.program);
         for pay in &p.payloads {
             self.path(&pay.path, true);
+            self.side_loads(&pay.path);
         }
         if p.payloads.is_empty() {
             // The program is what runs: its folder matters too.
@@ -105,6 +108,30 @@ impl Collector<'_> {
         }
         for c in &p.children {
             self.parsed(c);
+        }
+    }
+
+    /// A Windows program run from outside the system folders (Dridex's
+    /// copied signed EXE): the DLLs documented as side-loaded beside such a
+    /// copy are asked for by name, so a finding on them has facts to plan
+    /// from (the folder's listing alone gives names, not hashes).
+    fn side_loads(&mut self, program: &str) {
+        let program = program.trim().trim_matches('"');
+        let dir = paths::parent(program);
+        if paths::is_directly_in_system(program) || dir.len() <= 3 {
+            return;
+        }
+        let stem = paths::stem(program).to_ascii_lowercase();
+        let windows_program = names::DRIDEX_SIDELOAD_EXES.contains(&stem.as_str())
+            || self
+                .snap
+                .system32_names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&stem));
+        if windows_program && paths::extension(program) == "exe" {
+            for dll in names::DRIDEX_SIDELOAD_DLLS {
+                self.files.insert(format!("{dir}\\{dll}.dll"));
+            }
         }
     }
 
