@@ -9,6 +9,8 @@
 //! operation in its plan. Prints recall and false positives.
 //! Loopback range: 127.86.0.0/16.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -28,10 +30,10 @@ use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
 use cauterize::plan::{Flags, HostInput, HostPlan};
 use cauterize::runtime::ops::Bounds;
 use cauterize::runtime::snapshot::Snapshot;
-use cauterize::transport::{HostTarget, PasswordSource, prepare};
+use cauterize::transport::{HostTarget, prepare};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
-use zeroize::Zeroizing;
+use common::targets::Fixed;
 
 const DATA: &str = include_str!("data/artifacts.yaml");
 
@@ -52,17 +54,6 @@ const NOT_COLLECTED: &[(&str, &str)] = &[];
 /// Benign cases planned for removal through the runtime path because
 /// collection misses the fact that spares them (same rule as above).
 const BENIGN_NOT_COLLECTED: &[(&str, &str)] = &[];
-
-struct Fixed;
-impl PasswordSource for Fixed {
-    fn password_for(
-        &mut self,
-        _: &CredentialSpec,
-        _: &ResolvedHost,
-    ) -> Result<Zeroizing<String>, String> {
-        Ok(Zeroizing::new(lab::scenario::LAB_PASSWORD.to_string()))
-    }
-}
 
 /// A WinRM target for every host of the lab, in spec order.
 fn targets(spec: &lab::LabSpec) -> Vec<HostTarget> {
@@ -97,7 +88,10 @@ fn targets(spec: &lab::LabSpec) -> Vec<HostTarget> {
         }],
         ..Default::default()
     };
-    prepare(&inventory, &mut Fixed)
+    prepare(
+        &inventory,
+        &mut Fixed(lab::scenario::LAB_PASSWORD.to_string()),
+    )
         .hosts
         .into_iter()
         .map(|t| t.expect("target prepared"))
