@@ -742,9 +742,9 @@ fn peak_rss() -> u64 {
 
 /// A 600 MB file streams into the ZIP without being held in memory.
 /// Slow and memory-sensitive, so run alone:
-/// `cargo test --ignore-rust-version --release --test evidence_smb -- --ignored --test-threads 1`.
+/// `bench/evidence-large.sh`.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "600 MB transfer; run alone with --ignored"]
+#[ignore = "benchmark, not a test: a 600 MB transfer measured alone by bench/evidence-large.sh"]
 async fn a_large_file_streams_with_bounded_memory() {
     let test = "a_large_file_streams_with_bounded_memory";
     let Some(server) = Samba::start(test, &SambaOptions::default()) else {

@@ -838,7 +838,7 @@ mod tests {
     /// other test's allocations are counted.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[test]
-    #[ignore = "measurement child; run by baseline_memory_1000_hosts"]
+    #[ignore = "not a test of its own: the child process baseline_memory_1000_hosts starts and reads"]
     fn measure_child() {
         let specs: Vec<BaselineSpec> = (0..1000).map(spec).collect();
         let _warm = HostState::baseline(&specs[0]); // templates built once
