@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use cauterize::detect::{DetectContext, Finding, detect};
 use cauterize::inventory::{
-    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
-    SecretSource,
+    ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, SecretSource,
 };
 use cauterize::journal::StoredFinding;
 use cauterize::lab::cases::check::{check_malicious, show};
@@ -31,9 +30,9 @@ use cauterize::plan::{Flags, HostInput, HostPlan};
 use cauterize::runtime::ops::Bounds;
 use cauterize::runtime::snapshot::Snapshot;
 use cauterize::transport::{HostTarget, prepare};
+use common::targets::Fixed;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
-use common::targets::Fixed;
 
 const DATA: &str = include_str!("data/artifacts.yaml");
 
@@ -58,16 +57,8 @@ const BENIGN_NOT_COLLECTED: &[(&str, &str)] = &[];
 /// A WinRM target for every host of the lab, in spec order.
 fn targets(spec: &lab::LabSpec) -> Vec<HostTarget> {
     let settings = ConnectionSettings {
-        port: 5985,
-        scheme: Scheme::Http,
-        auth: AuthKind::Ntlm,
-        cert_validation: CertValidation::Verify,
-        credential: "admin".into(),
-        connect_timeout: Duration::from_secs(10),
-        operation_timeout: Duration::from_secs(20),
         command_timeout: Duration::from_secs(600),
-        proxy: None,
-        force_insecure_basic: false,
+        ..ConnectionSettings::defaults_with("admin")
     };
     let inventory = Inventory {
         hosts: spec
@@ -92,10 +83,10 @@ fn targets(spec: &lab::LabSpec) -> Vec<HostTarget> {
         &inventory,
         &mut Fixed(lab::scenario::LAB_PASSWORD.to_string()),
     )
-        .hosts
-        .into_iter()
-        .map(|t| t.expect("target prepared"))
-        .collect()
+    .hosts
+    .into_iter()
+    .map(|t| t.expect("target prepared"))
+    .collect()
 }
 
 /// One lab host per case (Windows 10, the lab admin's profile plus the

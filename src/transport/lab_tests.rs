@@ -7,7 +7,7 @@ use super::pool::{HostTarget, prepare};
 use super::secrets::PasswordSource;
 use super::session::{HostSession, run_script};
 use crate::inventory::{
-    AuthKind, CertValidation, ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, Scheme,
+    ConnectionSettings, CredentialSpec, Inventory, ResolvedHost,
     SecretSource,
 };
 use crate::lab::{HostFault, HostSpec, Lab, LabSpec, fixtures};
@@ -38,16 +38,10 @@ impl PasswordSource for Fixed {
 
 fn settings(command_timeout: Duration) -> ConnectionSettings {
     ConnectionSettings {
-        port: 5985,
-        scheme: Scheme::Http,
-        auth: AuthKind::Ntlm,
-        cert_validation: CertValidation::Verify,
-        credential: "admin".into(),
         connect_timeout: Duration::from_secs(2),
         operation_timeout: Duration::from_secs(2),
         command_timeout,
-        proxy: None,
-        force_insecure_basic: false,
+        ..ConnectionSettings::defaults_with("admin")
     }
 }
 
