@@ -6,7 +6,21 @@ use super::records::*;
 use super::{Journal, JournalError};
 use crate::runtime::snapshot::Snapshot;
 
-fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> JournalError {
+/// A snapshot body: a BLOB (deflated) or TEXT (V1 rows).
+fn body_bytes(r: &Row<'_>, index: usize) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    match r.get_ref(index)? {
+        ValueRef::Blob(b) => Ok(b.to_vec()),
+        ValueRef::Text(t) => Ok(t.to_vec()),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            index,
+            "body".into(),
+            other.data_type(),
+        )),
+    }
+}
+
+pub(crate) fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> JournalError {
     JournalError::Corrupt {
         what: what.into(),
         detail: e.to_string(),
@@ -19,7 +33,7 @@ impl Journal {
     /// host-name order, each with its findings.
     pub fn latest_scans(&self, hosts: Option<&[String]>) -> Result<Vec<LatestScan>, JournalError> {
         let mut stmt = self.conn.prepare(
-            "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id, sn.body
+            "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id, sn.body, sn.encoding
              FROM hosts h
              JOIN snapshots sn ON sn.id = (SELECT MAX(id) FROM snapshots WHERE host_id = h.id)
              JOIN scans s ON s.id = sn.scan_id
@@ -34,7 +48,8 @@ impl Journal {
                 r.get::<_, i64>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, i64>(6)?,
-                r.get::<_, String>(7)?,
+                body_bytes(r, 7)?,
+                r.get::<_, String>(8)?,
             ))
         })?;
         let wanted = |name: &str| match hosts {
@@ -43,12 +58,14 @@ impl Journal {
         };
         let mut out = Vec::new();
         for row in rows {
-            let (host_id, host, address, run_id, scan_id, scanned_at, snapshot_id, body) = row?;
+            let (host_id, host, address, run_id, scan_id, scanned_at, snapshot_id, body, encoding) =
+                row?;
             if !wanted(&host) {
                 continue;
             }
-            let snapshot: Snapshot = serde_json::from_str(&body)
-                .map_err(|e| corrupt(format!("snapshot {snapshot_id} of {host}"), e))?;
+            let what = || format!("snapshot {snapshot_id} of {host}");
+            let text = super::snapshot_codec::decode(&encoding, &body).map_err(|e| corrupt(what(), e))?;
+            let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| corrupt(what(), e))?;
             let findings = self.findings_of(snapshot_id)?;
             out.push(LatestScan {
                 host,
@@ -239,6 +256,9 @@ impl Journal {
             "plan_reviews",
             "actions",
             "events",
+            "operations",
+            "operation_hosts",
+            "operation_ops",
         ];
         if !TABLES.contains(&table) {
             return Err(corrupt(table, "no such journal table"));
