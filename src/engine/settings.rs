@@ -1,0 +1,270 @@
+//! What an operation is told beyond the plan: how hosts are grouped for
+//! the reboot, the wave sizes, the failure budget, how long each step may
+//! take and how often it is retried, the re-purge rounds, the release
+//! policy. Every default is the one the playbook documents; the playbook's
+//! later-phase sections fill these in when they are given.
+
+use std::time::Duration;
+
+/// What a host is, for the order of the reboot waves and the purge: an
+/// infected server or domain controller can reach other hosts over SMB
+/// even when contained (it is exempt), so it is purged first; its reboot
+/// comes in group order (workstations, servers, domain controllers last,
+/// one at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Workstation,
+    Server,
+    DomainController,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Workstation => "workstation",
+            Role::Server => "server",
+            Role::DomainController => "domain_controller",
+        }
+    }
+
+    /// Servers and domain controllers keep SMB for their role: they are
+    /// exempt from containment by default.
+    pub fn exempt_by_default(self) -> bool {
+        self != Role::Workstation
+    }
+}
+
+/// The size of one reboot wave: a number of hosts, or a percentage of the
+/// hosts that need a reboot (rounded up, at least one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum WaveSize {
+    Count(u32),
+    Percent(u8),
+}
+
+impl WaveSize {
+    /// Hosts in a wave of this size when `total` hosts need a reboot.
+    pub fn hosts(self, total: usize) -> usize {
+        match self {
+            WaveSize::Count(n) => (n as usize).max(1),
+            WaveSize::Percent(p) => (total * usize::from(p)).div_ceil(100).max(1),
+        }
+    }
+}
+
+/// When the operation halts: more hosts set aside than this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum FailureBudget {
+    /// More than this many hosts.
+    Count(u32),
+    /// More than this percentage of the hosts counted against.
+    Percent(u8),
+}
+
+impl FailureBudget {
+    /// Is the budget spent when `failed` of `base` hosts were set aside?
+    pub fn exceeded(self, failed: usize, base: usize) -> bool {
+        match self {
+            FailureBudget::Count(n) => failed > n as usize,
+            FailureBudget::Percent(p) => failed * 100 > usize::from(p) * base,
+        }
+    }
+
+    /// `10%` or `3 hosts`, for messages.
+    pub fn describe(self) -> String {
+        match self {
+            FailureBudget::Count(n) => format!("{n} host{}", if n == 1 { "" } else { "s" }),
+            FailureBudget::Percent(p) => format!("{p}%"),
+        }
+    }
+}
+
+/// When containment is lifted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleasePolicy {
+    /// Every in-scope host verified clean (unreached hosts handled or
+    /// accepted by name).
+    AllClean,
+    /// Each inventory group as soon as its own hosts are.
+    PerGroup,
+    /// Only `cauterize release`.
+    Manual,
+}
+
+/// Retries of a step that failed in a way that may pass (the host did not
+/// answer, the network dropped): `tries` in all, the pause doubling from
+/// `first_delay` up to `max_delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RetryPolicy {
+    pub tries: u32,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// The pause before try number `next` (2 = the first retry), or `None`
+    /// when the tries are used up.
+    pub fn delay_before(&self, next: u32) -> Option<Duration> {
+        if next < 2 || next > self.tries {
+            return None;
+        }
+        let doubled = self
+            .first_delay
+            .checked_mul(1u32 << (next - 2).min(20))
+            .unwrap_or(self.max_delay);
+        Some(doubled.min(self.max_delay))
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            tries: 3,
+            first_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The containment phase.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContainSettings {
+    /// The purge may start while some reachable hosts could not be
+    /// contained (they hold the release). When false, the operation halts
+    /// before the purge instead.
+    pub purge_without_containment: bool,
+    /// The dead-man: the rules remove themselves this long after they were
+    /// made, unless the running operation extends them.
+    pub deadman: Duration,
+    /// How often the running operation pushes the dead-man's deadline out.
+    pub extend_every: Duration,
+}
+
+/// The reboot waves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RebootSettings {
+    /// Sizes of the successive waves; the last repeats until every host is
+    /// in a wave.
+    pub waves: Vec<WaveSize>,
+    /// Wait for the operator's go-ahead after the first wave (the canary).
+    pub canary_go_ahead: bool,
+    pub pause_between_waves: Duration,
+    /// Most hosts down (asked to reboot and not back yet) at once.
+    pub max_down: usize,
+    /// Countdown shown to logged-on users before the reboot.
+    pub countdown: Duration,
+    pub message: String,
+    /// How long a host may take to come back (after its countdown) before
+    /// it is set aside.
+    pub back_within: Duration,
+    /// How often a rebooting host's boot time is read.
+    pub poll_every: Duration,
+    /// Groups in reboot order.
+    pub group_order: Vec<Role>,
+    /// Roles rebooted one host per wave.
+    pub one_at_a_time: Vec<Role>,
+}
+
+/// Everything an operation runs with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OperationSettings {
+    /// Hosts worked on at the same time.
+    pub forks: usize,
+    /// Longest one host step may take (a purge, a scan) before it is
+    /// counted as failed.
+    pub step_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub contain: ContainSettings,
+    pub reboot: RebootSettings,
+    /// Hosts set aside from the purge on: more than this halts the
+    /// operation.
+    pub budget: FailureBudget,
+    /// Re-purge rounds after a post-boot scan finds something, before the
+    /// host is marked as needing a person.
+    pub repurge_rounds: u32,
+    pub release: ReleasePolicy,
+    /// Copy each file out as evidence before it is deleted (the playbook's
+    /// `quarantine`).
+    pub quarantine: bool,
+}
+
+impl Default for OperationSettings {
+    fn default() -> Self {
+        OperationSettings {
+            forks: 64,
+            step_timeout: Duration::from_secs(900),
+            retry: RetryPolicy::default(),
+            contain: ContainSettings {
+                purge_without_containment: true,
+                deadman: Duration::from_secs(4 * 3600),
+                extend_every: Duration::from_secs(15 * 60),
+            },
+            reboot: RebootSettings {
+                waves: vec![
+                    WaveSize::Count(1),
+                    WaveSize::Count(5),
+                    WaveSize::Percent(10),
+                    WaveSize::Percent(100),
+                ],
+                canary_go_ahead: false,
+                pause_between_waves: Duration::from_secs(60),
+                max_down: 50,
+                countdown: Duration::from_secs(300),
+                message: "Security maintenance: this computer restarts in 5 minutes. Save your work.".into(),
+                back_within: Duration::from_secs(20 * 60),
+                poll_every: Duration::from_secs(10),
+                group_order: vec![Role::Workstation, Role::Server, Role::DomainController],
+                one_at_a_time: vec![Role::DomainController],
+            },
+            budget: FailureBudget::Percent(10),
+            repurge_rounds: 2,
+            release: ReleasePolicy::AllClean,
+            quarantine: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wave_sizes_round_up_and_never_reach_zero() {
+        assert_eq!(WaveSize::Count(5).hosts(3), 5);
+        assert_eq!(WaveSize::Count(0).hosts(3), 1);
+        assert_eq!(WaveSize::Percent(10).hosts(500), 50);
+        assert_eq!(WaveSize::Percent(10).hosts(7), 1);
+        assert_eq!(WaveSize::Percent(10).hosts(11), 2);
+        assert_eq!(WaveSize::Percent(100).hosts(494), 494);
+    }
+
+    #[test]
+    fn budget_counts_and_percentages() {
+        assert!(!FailureBudget::Count(2).exceeded(2, 10));
+        assert!(FailureBudget::Count(2).exceeded(3, 10));
+        assert!(FailureBudget::Count(0).exceeded(1, 1000));
+        // 10% of 50 is 5: five is within, six is over.
+        assert!(!FailureBudget::Percent(10).exceeded(5, 50));
+        assert!(FailureBudget::Percent(10).exceeded(6, 50));
+        // A failed canary is 100% of the hosts tried so far.
+        assert!(FailureBudget::Percent(10).exceeded(1, 1));
+        assert!(!FailureBudget::Percent(10).exceeded(0, 0));
+    }
+
+    #[test]
+    fn retries_back_off_doubling_up_to_the_cap() {
+        let r = RetryPolicy {
+            tries: 5,
+            first_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(5),
+        };
+        assert_eq!(r.delay_before(1), None);
+        assert_eq!(r.delay_before(2), Some(Duration::from_secs(2)));
+        assert_eq!(r.delay_before(3), Some(Duration::from_secs(4)));
+        assert_eq!(r.delay_before(4), Some(Duration::from_secs(5)));
+        assert_eq!(r.delay_before(5), Some(Duration::from_secs(5)));
+        assert_eq!(r.delay_before(6), None);
+    }
+}
