@@ -10,8 +10,10 @@ use std::path::PathBuf;
 /// network at once, agentless, over WinRM and SMB.
 #[derive(Debug, Parser)]
 #[command(name = "cauterize", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 every host succeeded; 1 usage or input error; \
-2 some hosts failed (partial); 3 every host failed; 130 interrupted.")]
+#[command(after_help = "Exit codes: 0 every host succeeded (apply, run: every in-scope host \
+verified clean and released by policy); 1 usage or input error; 2 some hosts failed (partial); \
+3 every host failed (nothing succeeded); 130 interrupted (the operation's commands print the \
+command that resumes them).")]
 pub struct Cli {
     /// More log output on stderr (-v: info, -vv: debug). Never prints secrets.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -44,6 +46,26 @@ pub enum Command {
     /// latest scan in the journal; hosts without one are scanned first.
     /// Review the file; delete a line to spare an artifact.
     Plan(PlanArgs),
+    /// Carry out a reviewed plan, exactly: contain every reachable host,
+    /// purge (evidence first, then the plan's operations), reboot in waves,
+    /// verify after boot, release by policy. A host scanned again after the
+    /// plan was made is refused (plan again). Every action is in the
+    /// journal before it happens; `--resume` continues an interrupted
+    /// operation. Phases whose host operation this build does not have yet
+    /// (containment, reboot, release) are reported as not available.
+    Apply(ApplyArgs),
+    /// Scan, plan and apply in one go: on a terminal the plan's summary is
+    /// shown and you are asked; `--yes` for runbooks; `--plan-only` stops
+    /// after writing the plan.
+    Run(RunCmdArgs),
+    /// Contain the inventory's hosts (SMB blocked by host firewall rules
+    /// with a dead-man) on their own, for the operator who works phase by
+    /// phase.
+    Contain(ContainArgs),
+    /// Lift containment: by the release policy, or `--all`, `--group G`,
+    /// `--host H`; `--accept-unreached H` stops a set-aside host from
+    /// holding the release.
+    Release(ReleaseArgs),
     /// The simulated Windows network used for tests, benchmarks and rehearsal.
     Lab(LabArgs),
     /// Start an embedded lab and show what cauterize does against it.
@@ -73,9 +95,17 @@ pub struct RunArgs {
     /// One JSON object per host on stdout, for runbooks.
     #[arg(long)]
     pub json: bool,
-    /// No progress bar (it is also hidden when stderr is not a terminal).
+    /// No progress at all. On a terminal progress is bars; when stderr is
+    /// not a terminal (a log, a file) it is a plain line every
+    /// `--progress-every` seconds: done, failed, still running, and the
+    /// slowest hosts.
     #[arg(long)]
     pub no_progress: bool,
+    /// Seconds between two plain progress lines when stderr is not a
+    /// terminal.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub progress_every: u64,
     /// Override the inventory's command time-out for every host, in seconds.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -146,6 +176,103 @@ pub struct PlanArgs {
     /// Overwrite the output file if it exists (it may hold your edits).
     #[arg(long)]
     pub force: bool,
+}
+
+/// How an operation goes on.
+#[derive(Debug, Args, Clone)]
+pub struct OperationArgs {
+    /// Continue the engagement's latest operation from its journal: what
+    /// was done is not done again; what the journal cannot know (a reboot
+    /// asked for but not confirmed) is read again from the host.
+    #[arg(long)]
+    pub resume: bool,
+    /// Answer yes to every question (the canary's go-ahead; `run`'s
+    /// confirmation): for runbooks.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The reviewed plan file (`cauterize plan -o`); not needed with
+    /// --resume.
+    #[arg(value_name = "PLAN", required_unless_present = "resume")]
+    pub plan: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    #[command(flatten)]
+    pub operation: OperationArgs,
+    /// Used by the verifying scans after boot.
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// The playbook verifying scans are planned with. Default: the one the
+    /// plan was made with (refused if that file changed since).
+    #[arg(short = 'p', long = "playbook", value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunCmdArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    #[command(flatten)]
+    pub operation: OperationArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// Playbook (YAML). Default: the built-in playbooks/default.yml.
+    #[arg(short = 'p', long = "playbook", value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+    /// Lowest confidence acted on, over the playbook's `activate`.
+    #[arg(long, value_name = "LEVEL", value_parser = ["high", "medium"])]
+    pub activate: Option<String>,
+    /// Stop after writing the plan (review it, then `cauterize apply`).
+    #[arg(long)]
+    pub plan_only: bool,
+    /// Where to write the plan. Default: `plan-<run>.yml` in the
+    /// engagement folder.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Release every host of the operation, whatever its state.
+    #[arg(long, conflicts_with_all = ["group", "host"])]
+    pub all: bool,
+    /// Release the hosts of this inventory group (repeatable).
+    #[arg(long, value_name = "GROUP", conflicts_with = "host")]
+    pub group: Vec<String>,
+    /// Release this host (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub host: Vec<String>,
+    /// Accept a set-aside host (unreached, needing a person) as handled:
+    /// it no longer holds the release (repeatable; kept in the journal).
+    #[arg(long, value_name = "HOST")]
+    pub accept_unreached: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,10 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Command::Check(args) => commands::check::run(args).await,
         Command::Scan(args) => commands::scan::run(args).await,
         Command::Plan(args) => commands::plan::run(args).await,
+        Command::Apply(args) => commands::operate::apply(args).await,
+        Command::Run(args) => commands::operate::run(args).await,
+        Command::Contain(args) => commands::operate::contain(args).await,
+        Command::Release(args) => commands::operate::release(args).await,
         Command::Lab(args) => match &args.command {
             LabCommand::Serve(serve) => commands::lab::serve(serve).await,
         },

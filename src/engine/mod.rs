@@ -23,13 +23,17 @@
 //!   (resume).
 
 pub mod emit;
+pub mod apply;
 pub mod event;
 pub mod operation;
 pub mod phases;
 pub mod plan_input;
+pub mod planning;
 pub mod record;
+pub mod replan;
 pub mod resume;
 pub mod runtime_steps;
+pub mod scan;
 pub mod settings;
 pub mod state;
 pub mod steps;

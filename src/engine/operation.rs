@@ -122,13 +122,39 @@ pub(super) struct Engine<S, R, A> {
 /// Run the operation to its end, a halt or Ctrl-C.
 pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) -> Result<OperationResult, EngineError> {
     let available = inputs.steps.available();
-    let prior = inputs.prior.unwrap_or_default();
+    let mut prior = inputs.prior.unwrap_or_default();
+    let mut plan = inputs.plan;
+    // Hosts the operation does not act on but that hold the release (a
+    // stale plan, no scan): part of it as refused hosts.
+    let (holding, excluded): (Vec<_>, Vec<_>) = std::mem::take(&mut plan.excluded).into_iter().partition(|e| e.holds_release);
+    plan.excluded = excluded;
+    for e in holding {
+        if plan.hosts.iter().any(|h| h.name.eq_ignore_ascii_case(&e.host)) {
+            continue;
+        }
+        prior.hosts.entry(e.host.to_lowercase()).or_insert_with(|| HostRecord {
+            name: e.host.clone(),
+            state: HostState::Refused,
+            reason: Some(e.why.clone()),
+            round: 0,
+            contained: false,
+        });
+        plan.hosts.push(PlannedHost {
+            name: e.host.clone(),
+            address: e.address.clone(),
+            role: super::settings::Role::Workstation,
+            groups: Vec::new(),
+            snapshot_id: None,
+            ops: Vec::new(),
+        });
+    }
     let mut records = HashMap::new();
-    for h in &inputs.plan.hosts {
+    for h in &plan.hosts {
         let key = h.name.to_lowercase();
         let record = prior.hosts.get(&key).cloned().unwrap_or_else(|| HostRecord::new(&h.name));
         records.insert(key, record);
     }
+    let later = std::mem::take(&mut prior.later_ops);
     let engine = Arc::new(Engine {
         steps: inputs.steps,
         replan: inputs.replan,
@@ -142,16 +168,11 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         exempt: inputs.exempt,
         accepted: inputs.accepted.iter().map(|a| a.to_lowercase()).collect(),
         resume_command: inputs.resume_command,
-        planned: inputs
-            .plan
-            .hosts
-            .iter()
-            .map(|h| (h.name.to_lowercase(), h.clone()))
-            .collect(),
+        planned: plan.hosts.iter().map(|h| (h.name.to_lowercase(), h.clone())).collect(),
         records: Mutex::new(records),
-        later_ops: Mutex::new(HashMap::new()),
+        later_ops: Mutex::new(later),
         phases: Mutex::new(Vec::new()),
-        excluded: inputs.plan.excluded.clone(),
+        excluded: plan.excluded.clone(),
         release: inputs.release,
     });
     let mut halt = None;

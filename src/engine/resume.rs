@@ -80,6 +80,9 @@ pub struct Prior {
     pub hosts: HashMap<String, HostRecord>,
     /// Attempts of each action, oldest first, by (lower-case host, key).
     pub actions: HashMap<(String, String), Vec<PriorAction>>,
+    /// Operations of re-purge rounds planned by earlier runs, by
+    /// (lower-case host, round).
+    pub later_ops: HashMap<(String, u32), Vec<PlannedOp>>,
 }
 
 impl Prior {
@@ -92,6 +95,7 @@ impl Prior {
         Prior {
             hosts: hosts.into_iter().map(|h| (h.name.to_lowercase(), h)).collect(),
             actions: by_key,
+            later_ops: HashMap::new(),
         }
     }
 

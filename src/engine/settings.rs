@@ -37,7 +37,7 @@ impl Role {
 
 /// The size of one reboot wave: a number of hosts, or a percentage of the
 /// hosts that need a reboot (rounded up, at least one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum WaveSize {
     Count(u32),
     Percent(u8),
@@ -54,7 +54,7 @@ impl WaveSize {
 }
 
 /// When the operation halts: more hosts set aside than this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FailureBudget {
     /// More than this many hosts.
     Count(u32),
@@ -81,7 +81,7 @@ impl FailureBudget {
 }
 
 /// When containment is lifted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReleasePolicy {
     /// Every in-scope host verified clean (unreached hosts handled or
@@ -96,7 +96,7 @@ pub enum ReleasePolicy {
 /// Retries of a step that failed in a way that may pass (the host did not
 /// answer, the network dropped): `tries` in all, the pause doubling from
 /// `first_delay` up to `max_delay`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RetryPolicy {
     pub tries: u32,
     pub first_delay: Duration,
@@ -129,7 +129,7 @@ impl Default for RetryPolicy {
 }
 
 /// The containment phase.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContainSettings {
     /// The purge may start while some reachable hosts could not be
     /// contained (they hold the release). When false, the operation halts
@@ -143,7 +143,7 @@ pub struct ContainSettings {
 }
 
 /// The reboot waves.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RebootSettings {
     /// Sizes of the successive waves; the last repeats until every host is
     /// in a wave.
@@ -168,7 +168,7 @@ pub struct RebootSettings {
 }
 
 /// Everything an operation runs with.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperationSettings {
     /// Hosts worked on at the same time.
     pub forks: usize,

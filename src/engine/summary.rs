@@ -66,17 +66,20 @@ impl OperationResult {
             )
     }
 
-    /// The documented exit code.
+    /// The documented exit code. Hosts the operator accepted by name are
+    /// out of its scope.
     pub fn exit_code(&self) -> i32 {
         if self.interrupted {
             return crate::exit::INTERRUPTED;
         }
+        let accepted = |name: &str| self.accepted.contains(&name.to_lowercase());
         let holding = self
             .excluded
             .iter()
-            .filter(|e| e.holds_release && !self.accepted.contains(&e.host.to_lowercase()))
+            .filter(|e| e.holds_release && !accepted(&e.host))
             .count();
-        if holding == 0 && self.halted.is_none() && self.hosts.iter().all(|r| self.succeeded(r)) {
+        let all = self.hosts.iter().all(|r| self.succeeded(r) || accepted(&r.name));
+        if holding == 0 && self.halted.is_none() && all {
             crate::exit::OK
         } else if self.hosts.iter().any(Self::progressed) {
             crate::exit::PARTIAL

@@ -22,6 +22,9 @@ pub struct OperationHostSeed {
     pub address: String,
     /// `workstation`, `server`, `domain_controller`.
     pub role: String,
+    /// Its first state (`pending`, or `refused` with why).
+    pub state: String,
+    pub reason: Option<String>,
 }
 
 /// An operation being started.
@@ -134,11 +137,11 @@ impl Journal {
             tx.execute("UPDATE runs SET operation_id = ?1 WHERE id = ?2", params![op, new.run])?;
             {
                 let mut stmt = tx.prepare(
-                    "INSERT INTO operation_hosts (operation_id, host_id, role, state) VALUES (?1, ?2, ?3, 'pending')",
+                    "INSERT INTO operation_hosts (operation_id, host_id, role, state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
                 for h in &new.hosts {
                     let hid = upsert_host(tx, new.run, &h.host, &h.address)?;
-                    stmt.execute(params![op, hid, h.role])?;
+                    stmt.execute(params![op, hid, h.role, h.state, h.reason])?;
                 }
             }
             insert_ops(tx, op, 0, &new.ops)?;
@@ -278,6 +281,51 @@ impl Journal {
         message: &str,
     ) -> Result<(), JournalError> {
         self.write(|tx| insert_event(tx, Some(run), Some(operation), host, level, kind, message))
+    }
+
+    /// The engagement's id (names the rules and tasks left on hosts).
+    pub fn engagement_id(&self) -> Result<String, JournalError> {
+        Ok(self.conn.query_row("SELECT id FROM engagement", [], |r| r.get(0))?)
+    }
+
+    /// Record that the operator accepts a set-aside host as handled (it no
+    /// longer holds the release).
+    pub fn accept_host(&mut self, operation: OperationId, run: RunId, host: &str) -> Result<(), JournalError> {
+        self.write(|tx| {
+            host_id(tx, host)?;
+            insert_event(
+                tx,
+                Some(run),
+                Some(operation),
+                Some(host),
+                Level::Warning,
+                "accepted",
+                &format!("{host} accepted by the operator: it no longer holds the release"),
+            )
+        })
+    }
+
+    /// Hosts the operator accepted in an operation.
+    pub fn accepted_hosts(&self, operation: OperationId) -> Result<Vec<String>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT h.name FROM events e JOIN hosts h ON h.id = e.host_id
+             WHERE e.operation_id = ?1 AND e.kind = 'accepted' ORDER BY h.name",
+        )?;
+        let rows = stmt.query_map([operation], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The address the journal has for a host.
+    pub fn host_address(&self, host: &str) -> Result<Option<String>, JournalError> {
+        Ok(self
+            .conn
+            .query_row("SELECT address FROM hosts WHERE name = ?1", [host], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The latest operation that carried out `plan`, if any.
+    pub fn operation_of_plan(&self, plan: i64) -> Result<Option<OperationRecord>, JournalError> {
+        self.operation_where("id = (SELECT MAX(id) FROM operations WHERE plan_id = ?1)", params![plan])
     }
 
     /// An operation by id.

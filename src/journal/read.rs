@@ -32,8 +32,23 @@ impl Journal {
     /// journal, or only `hosts` when given; names are case-insensitive), in
     /// host-name order, each with its findings.
     pub fn latest_scans(&self, hosts: Option<&[String]>) -> Result<Vec<LatestScan>, JournalError> {
+        let mut out = Vec::new();
+        self.each_latest_scan(hosts, |s| {
+            out.push(s);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`Journal::latest_scans`] one host at a time, so that only one
+    /// snapshot is in memory at once (10,000 hosts do not fit otherwise).
+    pub fn each_latest_scan(
+        &self,
+        hosts: Option<&[String]>,
+        mut f: impl FnMut(LatestScan) -> Result<(), JournalError>,
+    ) -> Result<(), JournalError> {
         let mut stmt = self.conn.prepare(
-            "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id, sn.body, sn.encoding
+            "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id
              FROM hosts h
              JOIN snapshots sn ON sn.id = (SELECT MAX(id) FROM snapshots WHERE host_id = h.id)
              JOIN scans s ON s.id = sn.scan_id
@@ -48,26 +63,26 @@ impl Journal {
                 r.get::<_, i64>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, i64>(6)?,
-                body_bytes(r, 7)?,
-                r.get::<_, String>(8)?,
             ))
         })?;
-        let wanted = |name: &str| match hosts {
-            None => true,
-            Some(list) => list.iter().any(|h| h.eq_ignore_ascii_case(name)),
-        };
-        let mut out = Vec::new();
+        let wanted: Option<std::collections::HashSet<String>> =
+            hosts.map(|list| list.iter().map(|h| h.to_lowercase()).collect());
+        let mut body_stmt = self
+            .conn
+            .prepare("SELECT body, encoding FROM snapshots WHERE id = ?1")?;
         for row in rows {
-            let (host_id, host, address, run_id, scan_id, scanned_at, snapshot_id, body, encoding) =
-                row?;
-            if !wanted(&host) {
+            let (host_id, host, address, run_id, scan_id, scanned_at, snapshot_id) = row?;
+            if wanted.as_ref().is_some_and(|w| !w.contains(&host.to_lowercase())) {
                 continue;
             }
+            let (body, encoding) = body_stmt.query_row([snapshot_id], |r| {
+                Ok((body_bytes(r, 0)?, r.get::<_, String>(1)?))
+            })?;
             let what = || format!("snapshot {snapshot_id} of {host}");
             let text = super::snapshot_codec::decode(&encoding, &body).map_err(|e| corrupt(what(), e))?;
             let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| corrupt(what(), e))?;
             let findings = self.findings_of(snapshot_id)?;
-            out.push(LatestScan {
+            f(LatestScan {
                 host,
                 address,
                 host_id,
@@ -77,7 +92,21 @@ impl Journal {
                 scanned_at,
                 snapshot,
                 findings,
-            });
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The OS caption each host last reported, by lower-case name.
+    pub fn host_os(&self) -> Result<std::collections::HashMap<String, String>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, os FROM hosts WHERE os IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (name, os) = row?;
+            out.insert(name.to_lowercase(), os);
         }
         Ok(out)
     }

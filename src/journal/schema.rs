@@ -151,6 +151,11 @@ CREATE TABLE events (
 /// The operation (apply, run, contain, release), its hosts' states, the
 /// actions keyed so that a resumed run finds them, compact snapshots.
 const V2: &str = "
+-- The engagement's id: names what cauterize leaves on hosts (firewall
+-- rules, the dead-man task) so it is found and removed exactly.
+CREATE TABLE engagement (id TEXT NOT NULL);
+INSERT INTO engagement (id) VALUES (lower(hex(randomblob(6))));
+
 -- One operation over an engagement's hosts (apply, run, contain,
 -- release); resumed runs continue it.
 CREATE TABLE operations (

@@ -91,6 +91,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 },
             )
             .await?;
+        let made_rules = result.is_ok();
         let (state, reason, ok) = match result {
             // Ctrl-C: the host stays where it was; a resumed run tries again.
             Err(StepError::Interrupted) => return Ok(()),
@@ -103,6 +104,13 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             Err(e) if e.unreached() => (HostState::Unreached, Some(e.to_string()), false),
             Err(e) => (HostState::NotContained, Some(format!("containment failed: {e}")), false),
         };
+        if made_rules {
+            // Rules are on the host even when not in effect: the release
+            // removes them.
+            if let Some(r) = self.lock_records().get_mut(&host.to_lowercase()) {
+                r.contained = true;
+            }
+        }
         self.set(host, state, reason.clone()).await?;
         if !state.set_aside() {
             self.show(Event::HostFinished {
