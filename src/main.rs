@@ -28,6 +28,8 @@ fn main() {
         }
     };
     let result = runtime.block_on(dispatch(&cli));
+    // `exit` runs no destructors: say the engagement lock is free now.
+    cauterize::journal::lock::clear_on_exit();
     match result {
         Ok(code) => std::process::exit(code),
         Err(err) => {

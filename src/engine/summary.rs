@@ -124,7 +124,7 @@ impl OperationResult {
         if !aside.is_empty() {
             let names: Vec<String> = aside.iter().map(|r| r.name.clone()).collect();
             next.push(format!(
-                "{} host(s) set aside (see why above): fix them and `{resume_command}`, or accept them with `cauterize release --accept-unreached HOST`: {}",
+                "{} host(s) set aside (each with why under `hosts:`): fix them and `{resume_command}`, or accept them with `cauterize release --accept-unreached HOST`: {}",
                 aside.len(),
                 name_list(&names, 10)
             ));

@@ -168,6 +168,17 @@ pub fn shared(dir: &Path, command: &str) -> Result<Arc<EngagementLock>, LockErro
     Ok(lock)
 }
 
+/// Say that every lock this process holds is released (its file emptied),
+/// for a process about to exit without running destructors
+/// (`std::process::exit`): the next holder then takes it without a
+/// "taken over" warning. The OS releases the locks themselves at exit.
+pub fn clear_on_exit() {
+    let held = HELD.lock().unwrap_or_else(|p| p.into_inner());
+    for lock in held.iter().flat_map(|m| m.values()).filter_map(Weak::upgrade) {
+        let _ = lock.file.set_len(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,7 +125,9 @@ impl Journal {
         }
         let lock = lock::shared(dir, &command_name())?;
         if let Some(old) = &lock.took_over {
-            tracing::warn!("took over the engagement lock of {old}: that process is gone");
+            tracing::warn!(
+                "took over the engagement lock of {old}: that process ended without releasing it (killed or crashed); its operation, if any, can be continued with --resume"
+            );
         }
         let path = dir.join(FILE_NAME);
         let conn = Connection::open(&path).map_err(|source| JournalError::Open {

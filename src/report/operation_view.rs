@@ -40,6 +40,11 @@ pub fn render_text(operation: i64, result: &OperationResult, resume_command: &st
     out.push_str("hosts:\n");
     for (state, names) in result.by_state() {
         out.push_str(&format!("  {:<14} {}\n", state.as_str(), terminal_safe(&with_count(&names))));
+        if state.set_aside() {
+            for (why, hosts) in reasons_of(result, state) {
+                out.push_str(&format!("                 {}: {}\n", terminal_safe(&with_count(&hosts)), one_line(&why)));
+            }
+        }
     }
     for e in &result.excluded {
         out.push_str(&format!("  not acted on   {}: {}\n", terminal_safe(&e.host), one_line(&e.why)));
@@ -52,6 +57,21 @@ pub fn render_text(operation: i64, result: &OperationResult, resume_command: &st
         out.push_str("next:\n");
         for n in next {
             out.push_str(&format!("  - {}\n", one_line(&n)));
+        }
+    }
+    out
+}
+
+/// The hosts in `state`, grouped by their reason (in first-seen order):
+/// a set-aside host always shows why, even when no phase ran on it (a
+/// host refused before the operation started).
+fn reasons_of(result: &OperationResult, state: crate::engine::HostState) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for r in result.hosts.iter().filter(|r| r.state == state) {
+        let why = r.reason.clone().unwrap_or_else(|| "no reason recorded".into());
+        match out.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, hosts)) => hosts.push(r.name.clone()),
+            None => out.push((why, vec![r.name.clone()])),
         }
     }
     out
@@ -155,6 +175,8 @@ mod tests {
         assert!(text.contains("contain  not available: no firewall operation yet\n"), "{text}");
         assert!(text.contains("purge    2 done, 1 set aside\n           WS-003: cannot reach 10.0.0.3\n"), "{text}");
         assert!(text.contains("  purged         WS-[001-002] (2 hosts)\n"), "{text}");
+        // A set-aside host's reason is under its state line.
+        assert!(text.contains("  unreached      WS-003\n                 WS-003: cannot reach 10.0.0.3\n"), "{text}");
         assert!(text.contains("reboot them yourself"), "{text}");
         let v: serde_json::Value = serde_json::from_str(&json_summary(4, &result, "x")).unwrap();
         assert_eq!(v["exit_code"], 2);

@@ -27,10 +27,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         if let Some(why) = self.available.contain.clone() {
             for h in &hosts {
                 if self.record(h).state != HostState::NotContained {
-                    self.set(h, HostState::NotContained, Some(format!("not contained: {why}"))).await?;
+                    self.set(h, HostState::NotContained, Some("not contained: containment is not available".into()))
+                        .await?;
                 }
             }
-            self.finish_phase(Phase::Contain, &hosts, Some(why)).await?;
+            // Every host shares the one reason: the phase says it once.
+            self.finish_phase(Phase::Contain, &[], Some(why)).await?;
         } else {
             self.for_hosts(hosts.clone(), self.settings.forks, |me, host| async move {
                 me.contain_host(&host).await

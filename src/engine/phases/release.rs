@@ -107,16 +107,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 Ok(Vec::new())
             }
             ReleasePolicy::AllClean => {
-                let mut holding: Vec<String> = records
-                    .iter()
-                    .filter(|r| !ok(r))
-                    .map(|r| format!("{} ({})", r.name, r.reason.clone().unwrap_or_else(|| r.state.as_str().into())))
-                    .collect();
+                let mut holding: Vec<String> = records.iter().filter(|r| !ok(r)).map(|r| r.name.clone()).collect();
                 holding.extend(
                     self.excluded
                         .iter()
                         .filter(|e| e.holds_release && !accepted(&e.host))
-                        .map(|e| format!("{} (not in the operation)", e.host)),
+                        .map(|e| e.host.clone()),
                 );
                 if holding.is_empty() {
                     self.emit(Event::Decision {
@@ -129,9 +125,9 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     self.emit(Event::Decision {
                         phase: Phase::Release,
                         what: format!(
-                            "release held (policy all_clean) by {} host(s): {}; handle them, or accept them by name with `cauterize release --accept-unreached HOST`",
+                            "release held (policy all_clean) by {} host(s) not verified clean (each host's state says why): {}; handle them, or accept them by name with `cauterize release --accept-unreached HOST`",
                             holding.len(),
-                            name_list(&holding, 10)
+                            crate::report::hostlist::compact(&holding)
                         ),
                     })
                     .await?;
