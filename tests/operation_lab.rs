@@ -65,7 +65,8 @@ fn planned_files(plan: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut host = String::new();
     for line in plan.lines() {
-        if let Some(h) = line.strip_prefix("  '").and_then(|l| l.strip_suffix("':")) {
+        // `  'WS-001':  # workstation; contained; ...`
+        if let Some((h, _)) = line.strip_prefix("  '").and_then(|l| l.split_once("':")) {
             host = h.to_string();
         }
         let l = line.trim_start();
@@ -254,7 +255,7 @@ async fn a_host_scanned_again_after_the_plan_is_refused_and_left_alone() {
     assert_eq!(out.code, cauterize::exit::PARTIAL, "{}", out.stderr);
     assert!(out.stdout.contains("refused        WS-001"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("  refused        WS-001\n                 WS-001: refused: scanned again after plan"),
+        out.stdout.contains("  refused        WS-001\n                 WS-001: refused: WS-001 was scanned again after plan 1"),
         "the summary says why the host was refused: {}",
         out.stdout
     );

@@ -117,6 +117,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
     });
     let job = PlanJob {
         engagement,
+        inventory: &args.target.inventory,
         hosts: names.clone(),
         rescan: true,
         playbook: &playbook,
@@ -145,7 +146,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
         return Ok(code);
     }
     if !args.operation.yes {
-        let t = plan_view::totals(&planned.plan);
+        let t = crate::plan::summary::totals(&planned.plan);
         let question = format!(
             "apply plan {} to {} host(s) ({})?",
             planned.plan_id,
@@ -263,10 +264,9 @@ async fn operation(
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }
-    let settings = OperationSettings {
-        forks: run.forks as usize,
-        ..OperationSettings::default()
-    };
+    // The playbook the plan was made with (checked against the plan's
+    // hash by `playbook_for`) says how the phases run.
+    let settings = OperationSettings::from_playbook(&playbook.sections, run.forks as usize, inventory.hosts.len());
     let request = OperationRequest {
         command: command.to_string(),
         engagement: engagement.engagement.clone(),
@@ -336,7 +336,9 @@ fn playbook_for(journal: &Journal, given: Option<&Path>, source: &Source) -> any
         },
         Source::Inventory => None,
     };
-    let flags = super::plan::flags(settings.as_ref().map(|s| s.activate.as_str()));
+    let flags = crate::plan::Flags {
+        activate: settings.as_ref().map(|s| s.effective.purge.activate),
+    };
     let playbook = match (given, &settings) {
         (Some(p), _) => crate::playbook::load(p)?,
         (None, None) => Playbook::builtin(),
@@ -364,7 +366,8 @@ fn playbook_for(journal: &Journal, given: Option<&Path>, source: &Source) -> any
 
 fn plan_settings(journal: &Journal, plan: i64) -> anyhow::Result<crate::plan::Settings> {
     let stored = journal.plan(plan)?.with_context(|| format!("plan {plan} is not in the journal"))?;
-    Ok(serde_json::from_str(&stored.settings)?)
+    let head: crate::plan::PlanHead = serde_json::from_str(&stored.settings)?;
+    Ok(head.settings)
 }
 
 /// The settings of the plan a file names (`plan_id:`), if it is a plan of

@@ -1,12 +1,14 @@
 //! `cauterize plan`: parses its flags and lets the engine plan
 //! ([`crate::engine::planning`]): from the latest scan of each inventory
 //! host in the journal (hosts never scanned, or every host with
-//! `--rescan`, are scanned first, read-only), the playbook and the flags,
-//! the plan file for review, recorded in the journal; then a per-host
-//! summary.
+//! `--rescan`, are scanned first, read-only), the whole inventory (exempt
+//! hosts keep SMB whether they are planned or not), the playbook and the
+//! flags, the plan file for review, recorded in the journal (every step,
+//! the file's hash); then its summary.
 //!
 //! Exit code: 0 every host planned; 2 some hosts have no scan to plan from;
-//! 3 none has; 1 bad input (playbook, inventory, existing output).
+//! 3 none has; 1 bad input (playbook, inventory, existing output), or a
+//! plan that cannot stand (an exempt host whose address is unknown).
 
 use crate::cli::PlanArgs;
 use crate::detect::Confidence;
@@ -47,6 +49,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     });
     let job = PlanJob {
         engagement: dir,
+        inventory: &args.target.inventory,
         hosts: names.clone(),
         rescan: args.rescan,
         playbook: &playbook,
@@ -73,7 +76,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     };
     journal.end_run(run, code)?;
     eprintln!(
-        "plan {} written to {} (sha256 {}); review it, and delete a line to spare an artifact",
+        "plan {} written to {} (sha256 {}); review it, and delete a line to skip a step",
         planned.plan_id,
         args.output.display(),
         &journal::sha256_hex(planned.text.as_bytes())[..16]

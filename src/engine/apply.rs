@@ -29,7 +29,7 @@ use crate::journal::operation::{NewOperation, OperationHostSeed, OperationId};
 use crate::journal::{self, Journal, JournalHandle, RunId};
 use crate::plan::Flags;
 use crate::playbook::Playbook;
-use crate::runtime::ops::Op;
+use crate::plan::Step;
 use crate::transport::smb::SmbCredential;
 use crate::transport::{HostTarget, Refusal};
 
@@ -229,7 +229,6 @@ fn start_from_plan(journal: &mut Journal, request: &OperationRequest, run: RunId
         .context("the plan's journal record vanished")?;
     let facts = JournalFacts {
         planned_hosts: stored.hosts.iter().map(|h| h.host.to_lowercase()).collect(),
-        latest_snapshot: journal.latest_snapshot_ids()?,
         os: journal.host_os()?,
     };
     let plan = plan_input::from_reviewed(&reviewed, &request.hosts, &facts, &RoleGroups::default());
@@ -259,6 +258,8 @@ fn start_from_inventory(journal: &mut Journal, request: &OperationRequest, run: 
                 groups: h.groups.clone(),
                 snapshot_id: None,
                 ops: Vec::new(),
+                exempt: false,
+                steps: Vec::new(),
             })
             .collect(),
         ..OperationPlan::default()
@@ -297,7 +298,7 @@ fn new_operation(request: &OperationRequest, run: RunId, plan: &OperationPlan) -
         ops: plan
             .hosts
             .iter()
-            .flat_map(|h| h.ops.iter().map(|o| (h.name.clone(), o.plan_op_id)))
+            .flat_map(|h| h.step_ids().map(|id| (h.name.clone(), id)))
             .collect(),
     })
 }
@@ -318,22 +319,37 @@ fn continue_from_journal(
     let settings: OperationSettings = serde_json::from_str(&op.settings)
         .with_context(|| format!("operation {}: its settings in the journal cannot be read", op.id))?;
     let rows = journal.operation_hosts(op.id)?;
-    let mut round0: HashMap<String, Vec<PlannedOp>> = HashMap::new();
+    let mut round0: HashMap<String, Vec<(i64, Step)>> = HashMap::new();
     let mut later: HashMap<(String, u32), Vec<PlannedOp>> = HashMap::new();
     for o in journal.operation_ops(op.id)? {
-        let parsed: Op = serde_json::from_str(&o.op)
-            .with_context(|| format!("operation {}: plan operation {} cannot be read", op.id, o.plan_op_id))?;
-        let planned = PlannedOp {
-            plan_op_id: o.plan_op_id,
-            op: parsed,
-        };
+        let value: serde_json::Value = serde_json::from_str(&o.op)
+            .with_context(|| format!("operation {}: plan step {} cannot be read", op.id, o.plan_op_id))?;
+        let step = Step::from_value(&value)
+            .map_err(|e| anyhow::anyhow!("operation {}: plan step {} cannot be read: {e}", op.id, o.plan_op_id))?;
         let key = o.host.to_lowercase();
-        if o.round == 0 {
-            round0.entry(key).or_default().push(planned);
-        } else {
-            later.entry((key, o.round)).or_default().push(planned);
+        match (o.round, step) {
+            (0, step) => round0.entry(key).or_default().push((o.plan_op_id, step)),
+            (round, Step::Purge(op)) => later.entry((key, round)).or_default().push(PlannedOp {
+                plan_op_id: o.plan_op_id,
+                op,
+            }),
+            (round, other) => bail!(
+                "operation {}: re-purge round {round} of {} holds a {} step; only purge operations are re-planned",
+                op.id,
+                o.host,
+                other.tag()
+            ),
         }
     }
+    let exempt: Vec<String> = match op.plan_id {
+        Some(id) => match journal.plan(id)? {
+            Some(stored) => serde_json::from_str::<crate::plan::PlanHead>(&stored.settings)
+                .map(|h| h.containment.exempt_hosts.into_iter().map(|e| e.host.to_lowercase()).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
     let missing: Vec<&str> = rows
         .iter()
         .filter(|r| !inventory.contains_key(&r.host.to_lowercase()))
@@ -354,8 +370,11 @@ fn continue_from_journal(
                 role: role_named(&r.role),
                 groups: inventory.get(&r.host.to_lowercase()).map(|h| h.groups.clone()).unwrap_or_default(),
                 snapshot_id: None,
-                ops: round0.remove(&r.host.to_lowercase()).unwrap_or_default(),
-            })
+                ops: Vec::new(),
+                exempt: exempt.contains(&r.host.to_lowercase()),
+                steps: Vec::new(),
+            }
+            .with_steps(round0.remove(&r.host.to_lowercase()).unwrap_or_default()))
             .collect(),
         excluded: Vec::new(),
     };

@@ -12,8 +12,8 @@
 //!   release) with barriers between phases, concurrency limits, time-outs,
 //!   retries with back-off, the failure budget and halting; the phases are
 //!   in [`phases`].
-//! - Pure parts: [`state`] (each host's state machine), [`waves`],
-//!   [`settings`] (wave sizes, budget, retries, policies), [`resume`]
+//! - Pure parts: [`state`] (each host's state machine), [`settings`]
+//!   (budget, retries, policies), [`resume`]
 //!   (what a resumed run does from the journal), [`summary`] (per-phase
 //!   results, exit codes), [`plan_input`] (the plan as the engine needs
 //!   it, stale hosts refused).
@@ -38,7 +38,6 @@ pub mod settings;
 pub mod state;
 pub mod steps;
 pub mod summary;
-pub mod waves;
 
 #[cfg(test)]
 mod fake;

@@ -146,6 +146,8 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
             groups: Vec::new(),
             snapshot_id: None,
             ops: Vec::new(),
+            exempt: false,
+            steps: Vec::new(),
         });
     }
     let mut records = HashMap::new();

@@ -2,14 +2,15 @@
 //! groups, the snapshot it was planned from and its operations in order
 //! (each with the journal's id, so actions point at the plan line they
 //! carry out). Built from a reviewed plan ([`crate::plan::ValidatedPlan`])
-//! and the inventory; hosts scanned again after the plan was made are
-//! refused here (Terraform refuses a stale plan), each with what to do.
+//! and the inventory; hosts the plan's validation found scanned again
+//! after the plan was made (Terraform's stale plan) are excluded, each
+//! with what to do, and hold the release.
 
 use std::collections::{HashMap, HashSet};
 
 use super::settings::Role;
 use crate::inventory::ResolvedHost;
-use crate::plan::ValidatedPlan;
+use crate::plan::{Step, ValidatedPlan};
 use crate::runtime::ops::Op;
 
 /// One operation to carry out.
@@ -29,14 +30,64 @@ pub struct PlannedHost {
     pub groups: Vec<String>,
     /// The snapshot its plan was made from.
     pub snapshot_id: Option<i64>,
-    /// In execution order (kills first).
+    /// The runtime's purge ops of its reviewed steps, in execution order
+    /// (kills first).
     pub ops: Vec<PlannedOp>,
+    /// It keeps SMB with every host (exempt in the plan's containment):
+    /// infected, it is purged before the hosts it could re-infect.
+    pub exempt: bool,
+    /// Its reviewed steps other than the purge ops (contain, reboot,
+    /// deny-write, Defender exclusion, folder removal), with their
+    /// journal rows, in the plan's order.
+    pub steps: Vec<(i64, Step)>,
 }
 
 impl PlannedHost {
+    /// A host from its reviewed steps: purge ops to [`PlannedHost::ops`],
+    /// the rest to [`PlannedHost::steps`].
+    pub fn with_steps(mut self, steps: impl IntoIterator<Item = (i64, Step)>) -> PlannedHost {
+        for (plan_op_id, step) in steps {
+            match step {
+                Step::Purge(op) => self.ops.push(PlannedOp { plan_op_id, op }),
+                other => self.steps.push((plan_op_id, other)),
+            }
+        }
+        self
+    }
+
     /// Something was found to remove: the host is purged and rebooted.
     pub fn infected(&self) -> bool {
-        !self.ops.is_empty()
+        !self.ops.is_empty() || !self.not_carried_out().is_empty()
+    }
+
+    /// It keeps its reviewed `contain` step (exempt, never-contained hosts
+    /// and hosts whose step the review removed have none).
+    pub fn contain(&self) -> bool {
+        self.steps.iter().any(|(_, s)| *s == Step::Contain)
+    }
+
+    /// The wave of its reviewed `reboot` step (the plan's waves,
+    /// [`crate::plan::waves`]); `None`: the plan does not reboot it.
+    pub fn wave(&self) -> Option<u32> {
+        self.steps.iter().find_map(|(_, s)| match s {
+            Step::Reboot { wave, .. } => Some(*wave),
+            _ => None,
+        })
+    }
+
+    /// Reviewed steps this version has no host-side code for (deny-write,
+    /// Defender exclusion, folder removal): reported as not carried out,
+    /// never as done. Contain and reboot are the engine's phases.
+    pub fn not_carried_out(&self) -> Vec<&(i64, Step)> {
+        self.steps
+            .iter()
+            .filter(|(_, s)| !s.has_host_side() && !matches!(s, Step::Contain | Step::Reboot { .. }))
+            .collect()
+    }
+
+    /// Every reviewed step's journal row (the operation records them).
+    pub fn step_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.ops.iter().map(|o| o.plan_op_id).chain(self.steps.iter().map(|(id, _)| *id))
     }
 }
 
@@ -105,8 +156,6 @@ pub struct JournalFacts {
     /// Every host the plan (as recorded, before any edit) covers, by
     /// lower-case name.
     pub planned_hosts: HashSet<String>,
-    /// The latest snapshot of each host, by lower-case name.
-    pub latest_snapshot: HashMap<String, i64>,
     /// The OS caption each host last reported, by lower-case name.
     pub os: HashMap<String, String>,
 }
@@ -134,6 +183,12 @@ pub fn from_reviewed(
             why,
             holds_release,
         };
+        // Scanned again after the plan was made: refused by the plan's
+        // validation (a stale plan), with what to do.
+        if let Some(stale) = plan.stale.iter().find(|s| s.host.eq_ignore_ascii_case(&host.name)) {
+            out.excluded.push(exclude(format!("refused: {}", stale.what_to_do), true));
+            continue;
+        }
         let Some(planned) = reviewed.get(&key) else {
             out.excluded.push(if facts.planned_hosts.contains(&key) {
                 exclude(
@@ -151,35 +206,17 @@ pub fn from_reviewed(
             });
             continue;
         };
-        if let Some(&newer) = facts
-            .latest_snapshot
-            .get(&key)
-            .filter(|&&id| id != planned.snapshot_id)
-        {
-            out.excluded.push(exclude(
-                format!(
-                    "refused: scanned again after plan {} was made (snapshot {newer}; the plan is from snapshot {}), so the plan may not match the host any more; run `cauterize plan` to plan from the newer scan and apply that plan",
-                    plan.plan_id, planned.snapshot_id
-                ),
-                true,
-            ));
-            continue;
-        }
         out.hosts.push(PlannedHost {
             name: host.name.clone(),
             address: host.address.clone(),
             role: role_of(&host.groups, facts.os.get(&key).map(String::as_str), roles),
             groups: host.groups.clone(),
             snapshot_id: Some(planned.snapshot_id),
-            ops: planned
-                .ops
-                .iter()
-                .map(|o| PlannedOp {
-                    plan_op_id: o.plan_op_id,
-                    op: o.op.clone(),
-                })
-                .collect(),
-        });
+            ops: Vec::new(),
+            exempt: plan.containment.exempt_hosts.iter().any(|e| e.host.eq_ignore_ascii_case(&host.name)),
+            steps: Vec::new(),
+        }
+        .with_steps(planned.steps.iter().map(|s| (s.plan_op_id, s.step.clone()))));
     }
     out
 }

@@ -2,8 +2,8 @@
 //! scanned, or all of them with a rescan, are scanned first), the playbook
 //! and the operator's flags, the plan: recorded in the journal (every
 //! operation, the file's hash) and written to its file for review (through
-//! a temporary file and a rename: never half a plan). Hosts are planned one
-//! at a time from the journal, so only one snapshot is in memory at once.
+//! a temporary file and a rename: never half a plan). The whole inventory
+//! is in the containment plan; the reboot waves span every planned host.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,13 +16,18 @@ use super::emit::Emitter;
 use super::event::{Event, Level};
 use crate::detect::DetectContext;
 use crate::journal::{Journal, JournalHandle, PlanId, RunId};
-use crate::plan::{self, Flags, HostInput, Plan, Unscanned};
+use crate::firewall::EngagementId;
+use crate::plan::{self, FleetHost, Flags, HostInput, Plan, Unscanned};
 use crate::playbook::Playbook;
 use crate::transport::{HostTarget, Refusal};
 
 /// What to plan.
 pub struct PlanJob<'a> {
     pub engagement: &'a Path,
+    /// The inventory file: every host of it, not only the planned ones,
+    /// is in the containment plan (an exempt host keeps SMB whether it is
+    /// planned or not).
+    pub inventory: &'a Path,
     /// The inventory's hosts (after `--limit`).
     pub hosts: Vec<String>,
     /// Scan every host first, not only those without a scan.
@@ -84,7 +89,7 @@ pub async fn make_plan(
         interrupted = report.interrupted;
         journal = Journal::open(job.engagement)?;
     }
-    let planned = plan_from_journal(&mut journal, run, &job)?;
+    let planned = plan_from_journal(&mut journal, run, &job).await?;
     write_file(job.output, &planned.1)?;
     Ok((
         journal,
@@ -98,25 +103,17 @@ pub async fn make_plan(
 }
 
 /// Build, record and render the plan of `job.hosts` from the journal.
-fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>) -> anyhow::Result<(Plan, String, PlanId)> {
+/// The reboot waves and the exempt set span every host, so the latest
+/// scans are read together.
+async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>) -> anyhow::Result<(Plan, String, PlanId)> {
     let failures: HashMap<String, String> = journal
         .last_failures()?
         .into_iter()
         .map(|f| (f.host.to_lowercase(), format!("{}: {}", f.kind, f.error)))
         .collect();
-    let mut plan = Plan {
-        settings: plan::build::settings(job.playbook, job.flags),
-        hosts: Vec::new(),
-        unscanned: Vec::new(),
-    };
-    let mut scanned = HashSet::new();
-    journal.each_latest_scan(Some(&job.hosts), |scan| {
-        scanned.insert(scan.host.to_lowercase());
-        let mut one = plan::build(&[HostInput::from(&scan)], Vec::new(), job.playbook, job.flags);
-        plan.hosts.append(&mut one.hosts);
-        Ok(())
-    })?;
-    plan.unscanned = job
+    let scans = journal.latest_scans(Some(&job.hosts))?;
+    let scanned: HashSet<String> = scans.iter().map(|s| s.host.to_lowercase()).collect();
+    let unscanned: Vec<Unscanned> = job
         .hosts
         .iter()
         .filter(|n| !scanned.contains(&n.to_lowercase()))
@@ -128,8 +125,62 @@ fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>) -> an
                 .unwrap_or_else(|| "never scanned".into()),
         })
         .collect();
+    let inputs: Vec<HostInput<'_>> = scans.iter().map(HostInput::from).collect();
+    let context = context(journal, job.inventory, &inputs, job.playbook).await?;
+    let plan = plan::build_with(&context, &inputs, unscanned, job.playbook, job.flags);
+    if !plan.problems.is_empty() {
+        anyhow::bail!(
+            "the plan cannot stand as it is, so it was not written:\n  {}",
+            plan.problems.join("\n  ")
+        );
+    }
     let (plan_id, text) = plan::record(journal, run, &plan, job.output)?;
     Ok((plan, text, plan_id))
+}
+
+/// The engagement (its id, from the journal's first run) and every host of
+/// the inventory, not only the limited ones, with the DNS names of exempt
+/// hosts resolved (10 s each at most; unresolved, the plan refuses them).
+async fn context(
+    journal: &Journal,
+    inventory: &Path,
+    inputs: &[HostInput<'_>],
+    playbook: &Playbook,
+) -> anyhow::Result<plan::Context> {
+    let first = journal.runs()?.into_iter().next().context("the journal has no run")?;
+    let engagement = EngagementId::derive(&first.started_at, &first.operator);
+    let whole = crate::inventory::load(inventory, None)?;
+    let mut fleet: Vec<FleetHost> = whole.hosts.iter().map(FleetHost::from_inventory).collect();
+    let snapshots = inputs.iter().map(|h| (h.host.to_lowercase(), h.snapshot)).collect();
+    let decisions = plan::contain::decide(&fleet, &snapshots, playbook, engagement.clone());
+    let unresolved: Vec<usize> = fleet
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.ips.is_empty() && !h.address.is_empty())
+        .filter(|(_, h)| matches!(decisions.of(&h.name), Some((plan::ContainDecision::Exempt(_), _))))
+        .map(|(i, _)| i)
+        .collect();
+    let lookups = unresolved.iter().map(|&i| {
+        let name = fleet[i].address.clone();
+        async move {
+            let found = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                tokio::net::lookup_host((name.as_str(), 0)),
+            )
+            .await;
+            match found {
+                Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect::<Vec<_>>(),
+                _ => vec![],
+            }
+        }
+    });
+    let resolved = futures::future::join_all(lookups).await;
+    for (i, mut ips) in unresolved.into_iter().zip(resolved) {
+        ips.sort();
+        ips.dedup();
+        fleet[i].ips = ips;
+    }
+    Ok(plan::Context { engagement, fleet })
 }
 
 /// Write through a temporary file and a rename: never half a plan.

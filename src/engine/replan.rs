@@ -15,7 +15,7 @@ use crate::journal::operation::OperationId;
 use crate::journal::{JournalHandle, RunId, ScanResult, StoredFinding};
 use crate::plan::{self, Flags, HostInput};
 use crate::playbook::Playbook;
-use crate::runtime::ops::Op;
+use crate::plan::Step;
 use crate::runtime::snapshot::Snapshot;
 
 /// Re-plans through the journal.
@@ -57,7 +57,9 @@ impl Replan for JournalReplan {
                     findings: &stored,
                 };
                 let made = plan::build(&[input], Vec::new(), &playbook, &flags);
-                let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active));
+                // Only purge operations are carried out again (containment
+                // stays as it is; the reboot is the round's own).
+                let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && i.step.op().is_some()));
                 if !active {
                     return Ok(Vec::new());
                 }
@@ -78,14 +80,14 @@ impl Replan for JournalReplan {
                 let mut ops = Vec::new();
                 for h in &stored_plan.hosts {
                     for o in h.ops.iter().filter(|o| o.active) {
-                        let parsed: Op = serde_json::from_str(&o.op).map_err(|e| crate::journal::JournalError::Corrupt {
-                            what: format!("plan {plan_id} operation {}", o.id),
-                            detail: e.to_string(),
-                        })?;
-                        ops.push(PlannedOp {
-                            plan_op_id: o.id,
-                            op: parsed,
-                        });
+                        let corrupt = |detail: String| crate::journal::JournalError::Corrupt {
+                            what: format!("plan {plan_id} step {}", o.id),
+                            detail,
+                        };
+                        let value: serde_json::Value = serde_json::from_str(&o.op).map_err(|e| corrupt(e.to_string()))?;
+                        if let Step::Purge(op) = Step::from_value(&value).map_err(corrupt)? {
+                            ops.push(PlannedOp { plan_op_id: o.id, op });
+                        }
                     }
                 }
                 let attach: Vec<(String, i64)> = ops.iter().map(|o| (host.clone(), o.plan_op_id)).collect();

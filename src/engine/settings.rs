@@ -35,24 +35,6 @@ impl Role {
     }
 }
 
-/// The size of one reboot wave: a number of hosts, or a percentage of the
-/// hosts that need a reboot (rounded up, at least one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum WaveSize {
-    Count(u32),
-    Percent(u8),
-}
-
-impl WaveSize {
-    /// Hosts in a wave of this size when `total` hosts need a reboot.
-    pub fn hosts(self, total: usize) -> usize {
-        match self {
-            WaveSize::Count(n) => (n as usize).max(1),
-            WaveSize::Percent(p) => (total * usize::from(p)).div_ceil(100).max(1),
-        }
-    }
-}
-
 /// When the operation halts: more hosts set aside than this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FailureBudget {
@@ -80,18 +62,8 @@ impl FailureBudget {
     }
 }
 
-/// When containment is lifted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReleasePolicy {
-    /// Every in-scope host verified clean (unreached hosts handled or
-    /// accepted by name).
-    AllClean,
-    /// Each inventory group as soon as its own hosts are.
-    PerGroup,
-    /// Only `cauterize release`.
-    Manual,
-}
+/// When containment is lifted: the playbook's `release:`.
+pub use crate::playbook::ReleasePolicy;
 
 /// Retries of a step that failed in a way that may pass (the host did not
 /// answer, the network dropped): `tries` in all, the pause doubling from
@@ -142,12 +114,10 @@ pub struct ContainSettings {
     pub extend_every: Duration,
 }
 
-/// The reboot waves.
+/// How the reboot waves run. Which hosts are in which wave is the
+/// reviewed plan's (`crate::plan::waves`, from the playbook's `reboot:`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RebootSettings {
-    /// Sizes of the successive waves; the last repeats until every host is
-    /// in a wave.
-    pub waves: Vec<WaveSize>,
     /// Wait for the operator's go-ahead after the first wave (the canary).
     pub canary_go_ahead: bool,
     pub pause_between_waves: Duration,
@@ -161,10 +131,6 @@ pub struct RebootSettings {
     pub back_within: Duration,
     /// How often a rebooting host's boot time is read.
     pub poll_every: Duration,
-    /// Groups in reboot order.
-    pub group_order: Vec<Role>,
-    /// Roles rebooted one host per wave.
-    pub one_at_a_time: Vec<Role>,
 }
 
 /// Everything an operation runs with.
@@ -190,6 +156,42 @@ pub struct OperationSettings {
     pub quarantine: bool,
 }
 
+impl OperationSettings {
+    /// The settings a plan was made with (the playbook's sections, as the
+    /// plan recorded them) for an operation over `hosts` hosts, worked on
+    /// `forks` at a time; what the playbook does not say (time-outs,
+    /// retries, how often a rebooting host is polled) keeps its default.
+    pub fn from_playbook(p: &crate::playbook::Sections, forks: usize, hosts: usize) -> OperationSettings {
+        let d = OperationSettings::default();
+        let budget = match p.reboot.failure_budget {
+            crate::playbook::Share::Count(n) => FailureBudget::Count(n),
+            crate::playbook::Share::Percent(n) => FailureBudget::Percent(n.min(100) as u8),
+        };
+        OperationSettings {
+            forks,
+            contain: ContainSettings {
+                purge_without_containment: p.contain.purge_if_uncontained,
+                deadman: p.contain.dead_man,
+                extend_every: p.contain.extend_every,
+            },
+            reboot: RebootSettings {
+                canary_go_ahead: p.reboot.confirm_after_canary,
+                pause_between_waves: p.reboot.pause,
+                max_down: p.reboot.max_down.of_up(hosts).max(1),
+                countdown: p.reboot.countdown,
+                message: p.reboot.message.clone(),
+                back_within: p.reboot.return_timeout,
+                ..d.reboot
+            },
+            budget,
+            repurge_rounds: p.verify.repurge_rounds,
+            release: p.release,
+            quarantine: p.purge.quarantine,
+            ..d
+        }
+    }
+}
+
 impl Default for OperationSettings {
     fn default() -> Self {
         OperationSettings {
@@ -202,12 +204,6 @@ impl Default for OperationSettings {
                 extend_every: Duration::from_secs(15 * 60),
             },
             reboot: RebootSettings {
-                waves: vec![
-                    WaveSize::Count(1),
-                    WaveSize::Count(5),
-                    WaveSize::Percent(10),
-                    WaveSize::Percent(100),
-                ],
                 canary_go_ahead: false,
                 pause_between_waves: Duration::from_secs(60),
                 max_down: 50,
@@ -215,8 +211,6 @@ impl Default for OperationSettings {
                 message: "Security maintenance: this computer restarts in 5 minutes. Save your work.".into(),
                 back_within: Duration::from_secs(20 * 60),
                 poll_every: Duration::from_secs(10),
-                group_order: vec![Role::Workstation, Role::Server, Role::DomainController],
-                one_at_a_time: vec![Role::DomainController],
             },
             budget: FailureBudget::Percent(10),
             repurge_rounds: 2,
@@ -229,16 +223,6 @@ impl Default for OperationSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wave_sizes_round_up_and_never_reach_zero() {
-        assert_eq!(WaveSize::Count(5).hosts(3), 5);
-        assert_eq!(WaveSize::Count(0).hosts(3), 1);
-        assert_eq!(WaveSize::Percent(10).hosts(500), 50);
-        assert_eq!(WaveSize::Percent(10).hosts(7), 1);
-        assert_eq!(WaveSize::Percent(10).hosts(11), 2);
-        assert_eq!(WaveSize::Percent(100).hosts(494), 494);
-    }
 
     #[test]
     fn budget_counts_and_percentages() {

@@ -46,8 +46,42 @@ fn delete(id: i64, path: &str) -> PlannedOp {
 }
 
 /// Hosts `(name, role, infected)`; an infected host has a kill and a
-/// file delete.
+/// file delete, and a reboot in the wave the plan's wave assignment
+/// ([`crate::plan::waves`]) gives it under the default playbook.
 fn plan_of(hosts: &[(&str, Role, bool)]) -> OperationPlan {
+    plan_with_waves(hosts, &crate::playbook::Playbook::builtin().reboot.waves)
+}
+
+/// [`plan_of`] with the playbook's wave sizes `sizes`.
+fn plan_with_waves(hosts: &[(&str, Role, bool)], sizes: &[crate::playbook::Share]) -> OperationPlan {
+    let mut reboot = crate::playbook::Playbook::builtin().reboot.clone();
+    reboot.waves = sizes.to_vec();
+    let candidates: Vec<crate::plan::waves::Candidate> = hosts
+        .iter()
+        .filter(|(_, _, infected)| *infected)
+        .map(|(name, role, _)| crate::plan::waves::Candidate {
+            host: name.to_string(),
+            class: match role {
+                Role::Workstation => crate::playbook::Role::Workstation,
+                Role::Server => crate::playbook::Role::Server,
+                Role::DomainController => crate::playbook::Role::DomainController,
+            },
+            exempt: false,
+            window: None,
+        })
+        .collect();
+    let waves = crate::plan::waves::assign(&candidates, &reboot);
+    let wave_of = |name: &str| waves.iter().find(|w| w.hosts.iter().any(|h| h == name)).map(|w| w.number);
+    let mut plan = plain_plan(hosts);
+    for h in &mut plan.hosts {
+        if let Some(wave) = wave_of(&h.name) {
+            h.steps.push((10_000 + i64::from(wave), crate::plan::Step::Reboot { wave, window: None }));
+        }
+    }
+    plan
+}
+
+fn plain_plan(hosts: &[(&str, Role, bool)]) -> OperationPlan {
     let mut next = 1;
     OperationPlan {
         hosts: hosts
@@ -66,6 +100,8 @@ fn plan_of(hosts: &[(&str, Role, bool)]) -> OperationPlan {
                     groups: vec![format!("{}s", role.as_str())],
                     snapshot_id: Some(1),
                     ops,
+                    exempt: false,
+                    steps: Vec::new(),
                 }
             })
             .collect(),
@@ -260,7 +296,6 @@ async fn ctrl_c_during_countdowns_aborts_them_and_keeps_containment() {
     let spec: Vec<(String, Role, bool)> = (1..=8).map(|i| (format!("WS-{i:02}"), Role::Workstation, true)).collect();
     let spec_ref: Vec<(&str, Role, bool)> = spec.iter().map(|(n, r, i)| (n.as_str(), *r, *i)).collect();
     let mut settings = fast();
-    settings.reboot.waves = vec![super::settings::WaveSize::Count(8)];
     settings.reboot.countdown = Duration::from_secs(300);
     let cancel = CancellationToken::new();
     let trip = cancel.clone();
@@ -273,7 +308,7 @@ async fn ctrl_c_during_countdowns_aborts_them_and_keeps_containment() {
         }
         trip.cancel();
     });
-    let r = go_with(fake, plan_of(&spec_ref), settings, true, cancel, vec![]).await;
+    let r = go_with(fake, plan_with_waves(&spec_ref, &[crate::playbook::Share::Count(8)]), settings, true, cancel, vec![]).await;
     assert_eq!(r.result.exit_code(), 130);
     let asked: Vec<String> = r.fake.calls_of("reboot").into_iter().map(|c| c.host).collect();
     let aborted: Vec<String> = r.fake.calls_of("abort").into_iter().map(|c| c.host).collect();

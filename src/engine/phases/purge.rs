@@ -32,8 +32,29 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         .await?;
         let (first, rest): (Vec<String>, Vec<String>) = hosts.iter().cloned().partition(|h| {
             let p = self.planned(h);
-            p.infected() && p.role.exempt_by_default()
+            p.infected() && (p.exempt || p.role.exempt_by_default())
         });
+        let waiting: Vec<String> = hosts
+            .iter()
+            .filter(|h| !self.planned(h).not_carried_out().is_empty())
+            .cloned()
+            .collect();
+        if !waiting.is_empty() {
+            let kinds: std::collections::BTreeSet<String> = waiting
+                .iter()
+                .flat_map(|h| self.planned(h).not_carried_out().into_iter().map(|(_, s)| s.tag()).collect::<Vec<_>>())
+                .collect();
+            self.emit(Event::Decision {
+                phase: Phase::Purge,
+                what: format!(
+                    "not carried out on {} host(s): their reviewed {} step(s), which the host runtime cannot do yet; they stay in the plan and the journal: {}",
+                    waiting.len(),
+                    kinds.into_iter().collect::<Vec<_>>().join(", "),
+                    crate::engine::summary::name_list(&waiting, 8)
+                ),
+            })
+            .await?;
+        }
         if !first.is_empty() {
             self.emit(Event::Decision {
                 phase: Phase::Purge,

@@ -23,7 +23,6 @@ use crate::engine::resume::{RebootStep, came_back, key};
 use crate::engine::state::{HostState, after_verify};
 use crate::engine::steps::{HostSteps, RebootAnswer, RebootRequest, StepError};
 use crate::engine::summary::Halt;
-use crate::engine::waves::{WaveHost, plan_waves};
 
 /// How a host's reboot-and-verify pipeline ended.
 enum Pipeline {
@@ -31,7 +30,35 @@ enum Pipeline {
     Interrupted,
 }
 
+/// One wave as the reboot phase runs it.
+struct RebootWave {
+    number: u32,
+    role: crate::engine::settings::Role,
+    hosts: Vec<String>,
+}
+
 impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
+    /// The waves `hosts` reboot in: the reviewed plan's (each host's
+    /// `reboot` step names its wave, [`crate::plan::waves`] made them), in
+    /// wave order and numbered again from 1 over the hosts that still need
+    /// a reboot. A host with no wave in the plan (a re-purge round, or an
+    /// operation started without a plan) comes last, in one more wave.
+    fn waves_of(&self, hosts: &[String]) -> Vec<RebootWave> {
+        let mut by_wave: std::collections::BTreeMap<u32, Vec<String>> = std::collections::BTreeMap::new();
+        for h in hosts {
+            by_wave.entry(self.planned(h).wave().unwrap_or(u32::MAX)).or_default().push(h.clone());
+        }
+        by_wave
+            .into_values()
+            .enumerate()
+            .map(|(i, hosts)| RebootWave {
+                number: i as u32 + 1,
+                role: self.planned(&hosts[0]).role,
+                hosts,
+            })
+            .collect()
+    }
+
     pub(in crate::engine) async fn reboot_phase(self: &Arc<Self>) -> Result<Flow, EngineError> {
         let hosts = self.hosts_where(|r| {
             matches!(
@@ -49,15 +76,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             self.finish_phase(Phase::Reboot, &[], Some(why)).await?;
             return Ok(Flow::Go);
         }
-        let wave_hosts: Vec<WaveHost> = hosts
-            .iter()
-            .map(|h| WaveHost {
-                name: h.clone(),
-                role: self.planned(h).role,
-            })
-            .collect();
-        let r = &self.settings.reboot;
-        let waves = plan_waves(&wave_hosts, &r.waves, &r.group_order, &r.one_at_a_time);
+        let waves = self.waves_of(&hosts);
         let count = waves.len() as u32;
         self.emit(Event::Decision {
             phase: Phase::Reboot,
