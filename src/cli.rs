@@ -68,6 +68,12 @@ pub enum Command {
     /// `--host H`; `--accept-unreached H` stops a set-aside host from
     /// holding the release.
     Release(ReleaseArgs),
+    /// The engagement at a glance, from its journal only (read-only: works
+    /// while an operation runs in another process): the operation's
+    /// phases, and per host its state, contained, findings, operations
+    /// done, files queued for boot, reboots, verified, whether it holds
+    /// the release, and why.
+    Status(StatusArgs),
     /// The simulated Windows network used for tests, benchmarks and rehearsal.
     Lab(LabArgs),
     /// Start an embedded lab and show what cauterize does against it.
@@ -276,6 +282,23 @@ pub struct ReleaseArgs {
     /// it no longer holds the release (repeatable; kept in the journal).
     #[arg(long, value_name = "HOST")]
     pub accept_unreached: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Only this host (a name or a glob, case-insensitive).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Only hosts in this state (pending, refused, unreached, contained,
+    /// not_contained, purged, purge_failed, reboot_asked, rebooted,
+    /// reboot_failed, clean, dirty, needs_person, released).
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// One JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Command::Run(args) => commands::operate::run(args).await,
         Command::Contain(args) => commands::operate::contain(args).await,
         Command::Release(args) => commands::operate::release(args).await,
+        Command::Status(args) => commands::status::run(args).await,
         Command::Lab(args) => match &args.command {
             LabCommand::Serve(serve) => commands::lab::serve(serve).await,
         },

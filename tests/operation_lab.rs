@@ -4,7 +4,8 @@
 //! What exists on the host side today is exercised (evidence, kills,
 //! compare-and-delete, files queued for boot); containment and reboots
 //! have no host operation yet, and the tests check that `apply` says so
-//! instead of pretending. Loopback range: 127.110.0.0/16, one /24 per test.
+//! instead of pretending; `status` reads the journal from another process
+//! while an apply runs. Loopback range: 127.110.0.0/16, one /24 per test.
 
 mod common;
 
@@ -401,4 +402,92 @@ async fn off_a_terminal_progress_is_a_line_at_a_steady_pace() {
     assert!(lines.iter().any(|l| l.starts_with("exec: 2/3 done, 0 failed, 1 running") && l.contains("slowest: WS-002")), "{lines:?}");
     // A line a second at most, never one per host.
     assert!(lines.len() as f64 <= secs + 1.0, "{} lines in {secs:.1} s", lines.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reads_the_journal_while_an_apply_runs_in_another_process() {
+    // Slow hosts, one at a time: the apply is still running when `status`
+    // (another process, no lock) reads the journal.
+    let run = lab_run(6, 6, |spec, world| {
+        for (i, h) in world.hosts.iter_mut().enumerate() {
+            h.infections.push(quiet([Family::Emotet, Family::TrickBot][i % 2]));
+        }
+        for h in &mut spec.hosts {
+            h.latency = Duration::from_millis(150);
+        }
+        spec.hosts[5].fault = HostFault::Down;
+    })
+    .await;
+    let engagement = run.dir.path().join("case");
+    let eng = engagement.display().to_string();
+    scan_and_plan(&run, &eng).await;
+    let plan_path = run.dir.path().join("plan.yml").display().to_string();
+    let inv = run.inventory.display().to_string();
+    let mut child = tokio::process::Command::new(common::harness::bin())
+        .args(["apply", &plan_path, "-i", &inv, "--engagement", &eng, "--forks", "1", "--no-progress"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("apply starts");
+    // Once the purge has begun on some host, and while the apply runs.
+    let started = std::time::Instant::now();
+    let during = loop {
+        assert!(started.elapsed() < Duration::from_secs(120), "the purge never got going");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let out = common::harness::run(&["status", "--engagement", &eng, "--json"]).await;
+        if out.code != 0 {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+        if v["hosts"].as_array().is_some_and(|h| h.iter().any(|h| h["purged"].as_u64() > Some(0))) {
+            break v;
+        }
+    };
+    assert!(child.try_wait().unwrap().is_none(), "status was read after the apply ended: the test proves nothing");
+    assert_eq!(during["operation"]["status"], "running", "{during}");
+    assert_eq!(during["operation"]["command"], "apply");
+    let code = child.wait().await.unwrap().code();
+    assert_eq!(code, Some(cauterize::exit::PARTIAL));
+
+    // After: every host with its state; the unscanned host holds the
+    // release with why; filters work; the text names the reason.
+    let out = common::harness::run(&["status", "--engagement", &eng, "--json"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(v["operation"]["status"], "finished");
+    let hosts = v["hosts"].as_array().unwrap();
+    let row = |h: &str| hosts.iter().find(|x| x["host"] == h).unwrap_or_else(|| panic!("{h} not in {v}")).clone();
+    for h in ["WS-001", "WS-002", "WS-003", "WS-004", "WS-005"] {
+        let r = row(h);
+        assert_eq!(r["state"], "purged", "{r}");
+        assert!(r["findings"].as_u64().unwrap() > 0 && r["purged"].as_u64().unwrap() > 0, "{r}");
+        assert_eq!((r["verified"].as_bool(), r["held"].as_bool()), (Some(false), Some(false)), "{r}");
+    }
+    let down = row("WS-006");
+    assert_eq!(down["state"], "refused");
+    assert_eq!(down["held"], true);
+    assert!(down["why"].as_str().unwrap().contains("not in plan"), "{down}");
+    // The journal's own count of ended plan operations.
+    let j = Journal::open_read_only(&engagement).unwrap();
+    let op = j.latest_operation().unwrap().unwrap();
+    let ended = j
+        .operation_actions(op.id)
+        .unwrap()
+        .iter()
+        .filter(|a| a.host == "WS-001" && a.key.contains("/op/") && matches!(a.outcome.as_deref(), Some("done" | "queued")))
+        .count();
+    assert_eq!(row("WS-001")["purged"].as_u64(), Some(ended as u64));
+
+    let one = common::harness::run(&["status", "--engagement", &eng, "--state", "refused"]).await;
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert!(one.stdout.contains("WS-006") && !one.stdout.contains("WS-001 "), "{}", one.stdout);
+    assert!(one.stdout.contains("not in plan"), "{}", one.stdout);
+    let bad = common::harness::run(&["status", "--engagement", &eng, "--state", "asleep"]).await;
+    assert_eq!(bad.code, cauterize::exit::USAGE);
+    assert!(bad.stderr.contains("--state asleep: not a host state"), "{}", bad.stderr);
+    let none = common::harness::run(&["status", "--engagement", &run.dir.path().display().to_string()]).await;
+    assert_eq!(none.code, cauterize::exit::USAGE);
+    assert!(none.stderr.contains("holds no journal"), "{}", none.stderr);
 }

@@ -10,3 +10,4 @@ pub mod lab;
 pub mod operate;
 pub mod plan;
 pub mod scan;
+pub mod status;

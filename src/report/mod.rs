@@ -1,7 +1,8 @@
 //! Reports: the sinks of the engine's events while hosts are worked on
 //! (bars on a terminal, [`plain`] lines at a steady pace off one, JSON
 //! lines; [`live`] chooses), then grouped output (dshbak style), tables,
-//! summaries and JSON lines for runbooks.
+//! summaries and JSON lines for runbooks; [`status_view`] is the
+//! engagement at a glance from the journal.
 //!
 //! Everything but [`bars`] is pure or writes to a given writer: it builds
 //! strings from outcomes, so it is unit-tested. Text from hosts is made
@@ -20,6 +21,7 @@ pub mod plain;
 pub mod plan_view;
 pub mod sanitize;
 pub mod scan_view;
+pub mod status_view;
 pub mod summary;
 pub mod table;
 pub mod tally;
