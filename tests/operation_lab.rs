@@ -96,6 +96,39 @@ fn skipped_without_evidence(engagement: &std::path::Path, host: &str, path: &str
     })
 }
 
+/// `count` slow hosts (every WinRM request waits 150 ms) from
+/// 127.110.<net>.1, Emotet and TrickBot in turn; host number `down` (from
+/// 0) is down.
+async fn slow_lab(net: u8, count: u32, down: Option<usize>) -> LabRun {
+    lab_run(net, count, |spec, world| {
+        for (i, h) in world.hosts.iter_mut().enumerate() {
+            h.infections.push(quiet([Family::Emotet, Family::TrickBot][i % 2]));
+        }
+        for h in &mut spec.hosts {
+            h.latency = Duration::from_millis(150);
+        }
+        if let Some(d) = down {
+            spec.hosts[d].fault = HostFault::Down;
+        }
+    })
+    .await
+}
+
+/// `cauterize apply plan.yml` in its own process, `forks` hosts at a time,
+/// output discarded; killed when dropped.
+fn spawn_apply(run: &LabRun, eng: &str, forks: u32) -> tokio::process::Child {
+    let plan_path = run.dir.path().join("plan.yml").display().to_string();
+    let inv = run.inventory.display().to_string();
+    tokio::process::Command::new(common::harness::bin())
+        .args(["apply", &plan_path, "-i", &inv, "--engagement", eng, "--forks", &forks.to_string(), "--no-progress"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("apply starts")
+}
+
 async fn scan_and_plan(run: &LabRun, eng: &str) -> (Run, String) {
     let scan = run.cauterize("scan", &["--engagement", eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
@@ -282,29 +315,11 @@ async fn killed_mid_apply_then_resumed_reaches_the_same_end_with_nothing_done_tw
     // and the task's delete can leave a new loader process that only the
     // post-boot verify (not available yet: no reboot operation) catches;
     // uninterrupted, Qakbot is purged in the first test.
-    let run = lab_run(3, 10, |spec, world| {
-        for (i, h) in world.hosts.iter_mut().enumerate() {
-            h.infections.push(quiet([Family::Emotet, Family::TrickBot][i % 2]));
-        }
-        for h in &mut spec.hosts {
-            h.latency = Duration::from_millis(150);
-        }
-    })
-    .await;
+    let run = slow_lab(3, 10, None).await;
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
     scan_and_plan(&run, &eng).await;
-    let plan_path = run.dir.path().join("plan.yml").display().to_string();
-    let inv = run.inventory.display().to_string();
-
-    let mut child = tokio::process::Command::new(common::harness::bin())
-        .args(["apply", &plan_path, "-i", &inv, "--engagement", &eng, "--forks", "2", "--no-progress"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("apply starts");
+    let mut child = spawn_apply(&run, &eng, 2);
     // Kill -9 once some hosts are purged and others not yet.
     let started = std::time::Instant::now();
     loop {
@@ -408,29 +423,11 @@ async fn off_a_terminal_progress_is_a_line_at_a_steady_pace() {
 async fn status_reads_the_journal_while_an_apply_runs_in_another_process() {
     // Slow hosts, one at a time: the apply is still running when `status`
     // (another process, no lock) reads the journal.
-    let run = lab_run(6, 6, |spec, world| {
-        for (i, h) in world.hosts.iter_mut().enumerate() {
-            h.infections.push(quiet([Family::Emotet, Family::TrickBot][i % 2]));
-        }
-        for h in &mut spec.hosts {
-            h.latency = Duration::from_millis(150);
-        }
-        spec.hosts[5].fault = HostFault::Down;
-    })
-    .await;
+    let run = slow_lab(6, 6, Some(5)).await;
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
     scan_and_plan(&run, &eng).await;
-    let plan_path = run.dir.path().join("plan.yml").display().to_string();
-    let inv = run.inventory.display().to_string();
-    let mut child = tokio::process::Command::new(common::harness::bin())
-        .args(["apply", &plan_path, "-i", &inv, "--engagement", &eng, "--forks", "1", "--no-progress"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("apply starts");
+    let mut child = spawn_apply(&run, &eng, 1);
     // Once the purge has begun on some host, and while the apply runs.
     let started = std::time::Instant::now();
     let during = loop {
