@@ -529,12 +529,16 @@ mod with_journal {
             rows.push(PlanHostRow {
                 host: h.name.clone(),
                 snapshot_id: ids.snapshot_id.unwrap(),
+                // Every step, as a plan records them: purge ops, then the
+                // rest (the reboot in its wave).
                 ops: h
                     .ops
                     .iter()
-                    .map(|o| PlanOpRow {
+                    .map(|o| crate::plan::Step::Purge(o.op.clone()))
+                    .chain(h.steps.iter().map(|(_, s)| s.clone()))
+                    .map(|step| PlanOpRow {
                         active: true,
-                        op: serde_json::to_string(&o.op).unwrap(),
+                        op: step.to_value().to_string(),
                         rules: vec![],
                         why: String::new(),
                     })
@@ -558,8 +562,12 @@ mod with_journal {
         out.plan_id = Some(id);
         for h in &mut out.hosts {
             let sh = stored.hosts.iter().find(|s| s.host == h.name).unwrap();
-            for (o, so) in h.ops.iter_mut().zip(&sh.ops) {
-                o.plan_op_id = so.id;
+            let mut ids = sh.ops.iter().map(|so| so.id);
+            for o in h.ops.iter_mut() {
+                o.plan_op_id = ids.next().unwrap();
+            }
+            for (id, _) in h.steps.iter_mut() {
+                *id = ids.next().unwrap();
             }
         }
         out
