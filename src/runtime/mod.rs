@@ -16,6 +16,7 @@ pub mod probe;
 pub mod results;
 pub mod snapshot;
 pub mod sweep;
+pub mod wire;
 
 pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
 pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query, SweepRoot};

@@ -5,9 +5,12 @@
 # ordered-dictionary literals, no static constructor calls.
 #
 # The job follows this script as DATA: a single-quoted here-string of lines
-# `op <Kind>` and `f <name> <base64 of UTF-8>`, handed to Invoke-CzRuntime.
+# `CZJOB 2`, `op <Kind>` and `f <name> <token>`, handed to Invoke-CzRuntime.
 # Nothing in it is ever run as code (no Invoke-Expression, no script block
-# built from it); values are decoded with [Convert]::FromBase64String.
+# built from it); values are decoded with [Convert]::FromBase64String. The
+# format is specified once, in src/runtime/job.rs (lines) and
+# src/runtime/wire.rs (tokens); tests/data/job-vectors.txt holds Read-CzJob
+# and the Rust reader to the same answers.
 #
 # Results are framed lines on stdout:
 #   CZBEGIN 1
@@ -23,16 +26,14 @@ $script:czCut = $false
 $script:czDeadline = [DateTime]::UtcNow.AddSeconds(600)
 $script:czItem = 0
 $script:czUtf8 = New-Object System.Text.UTF8Encoding $false
+# Throws on bytes that are not UTF-8 (the default encoding replaces them).
+$script:czUtf8Strict = New-Object System.Text.UTF8Encoding $false, $true
 
 function ConvertTo-CzB64($Value) {
     if ($Value -is [byte[]]) { return [Convert]::ToBase64String($Value) }
     $text = ''
     if ($null -ne $Value) { $text = [string]$Value }
     return [Convert]::ToBase64String($script:czUtf8.GetBytes($text))
-}
-
-function ConvertFrom-CzB64([string]$B64) {
-    return $script:czUtf8.GetString([Convert]::FromBase64String($B64))
 }
 
 # Cut a string to the field bound (in UTF-8 bytes); $null when it fits.
@@ -96,31 +97,61 @@ function Format-CzTime($Time) {
 
 # ---- job data ----
 
+# The text of one wire token (src/runtime/wire.rs): '-' is the empty value;
+# else canonical base64 of UTF-8, or after 'u16:' of raw UTF-16LE, copied
+# char for char (Encoding.Unicode would replace an unpaired surrogate with
+# U+FFFD, as every .NET Encoding does by default).
+function ConvertFrom-CzToken([string]$Token) {
+    if ($Token.Length -eq 0) { throw 'a value is empty (the empty value is written `-`)' }
+    if ($Token -ceq '-') { return '' }
+    $wide = $Token.StartsWith('u16:', [StringComparison]::Ordinal)
+    $b64 = $Token
+    if ($wide) { $b64 = $Token.Substring(4) }
+    $bytes = $null
+    try { $bytes = [Convert]::FromBase64String($b64) } catch { }
+    if ($null -eq $bytes -or $bytes.Length -eq 0 -or [Convert]::ToBase64String($bytes) -cne $b64) { throw 'a value is not canonical base64' }
+    if ($wide) {
+        if (($bytes.Length % 2) -ne 0) { throw 'a u16: value has an odd number of bytes' }
+        $chars = New-Object char[] ([int]($bytes.Length / 2))
+        [Buffer]::BlockCopy($bytes, 0, $chars, 0, $bytes.Length)
+        return (New-Object System.String (,$chars))
+    }
+    try { return $script:czUtf8Strict.GetString($bytes) } catch { throw 'a value is not valid UTF-8' }
+}
+
+# The job data as items @{ Kind; Fields = @{ name = ArrayList of values } },
+# read as src/runtime/job.rs specifies: split at LF, one trailing CR
+# dropped, empty lines skipped, nothing trimmed; `CZJOB 2`, then exactly
+# `op <Kind>` or `f <name> <token>`. Errors name the line.
 function Read-CzJob([string]$Text) {
     $items = New-Object System.Collections.ArrayList
     $cur = $null
     $header = $false
-    foreach ($raw in $Text.Split([char]10)) {
-        $line = $raw.Trim()
+    $n = 0
+    foreach ($line in $Text.Split([char]10)) {
+        $n++
+        if ($line.Length -gt 0 -and $line[$line.Length - 1] -eq [char]13) { $line = $line.Substring(0, $line.Length - 1) }
         if ($line.Length -eq 0) { continue }
         if (-not $header) {
-            if ($line -ne 'CZJOB 1') { throw 'job data: expected the CZJOB 1 header' }
+            if ($line -cne 'CZJOB 2') { throw ('job data line ' + $n + ': expected the CZJOB 2 header') }
             $header = $true
             continue
         }
         $p = $line.Split([char]32)
-        if ($p.Count -eq 2 -and $p[0] -eq 'op') {
+        if ($p.Count -eq 2 -and $p[0] -ceq 'op' -and $p[1] -cmatch '\A[A-Za-z0-9_]{1,64}\z') {
             $cur = @{ Kind = $p[1]; Fields = @{} }
             [void]$items.Add($cur)
-        } elseif ($p.Count -eq 3 -and $p[0] -eq 'f' -and $null -ne $cur) {
-            $value = ConvertFrom-CzB64 $p[2]
+        } elseif ($p.Count -eq 3 -and $p[0] -ceq 'f' -and $p[1] -cmatch '\A[A-Za-z0-9_]{1,64}\z') {
+            $value = $null
+            try { $value = ConvertFrom-CzToken $p[2] } catch { throw ('job data line ' + $n + ': ' + $_.Exception.Message) }
+            if ($null -eq $cur) { throw ('job data line ' + $n + ': a field before any op') }
             if (-not $cur.Fields.ContainsKey($p[1])) { $cur.Fields[$p[1]] = New-Object System.Collections.ArrayList }
             [void]$cur.Fields[$p[1]].Add($value)
         } else {
-            throw 'job data: a line is neither an op nor a field'
+            throw ('job data line ' + $n + ': a line is neither `op <Kind>` nor `f <name> <value>`')
         }
     }
-    if (-not $header) { throw 'job data: no CZJOB header' }
+    if (-not $header) { throw 'job data line 0: no CZJOB 2 header' }
     return ,$items
 }
 

@@ -410,7 +410,7 @@ fn read_file_in_chunks_and_bad_job_data() {
     let c = assemble::chunk(&f, 0).expect("chunk");
     assert_eq!((c.data.as_slice(), c.size, c.eof), (&b"chi"[..], 7, false));
     let out = super::run(
-        "# cauterize-runtime v1\n$czJobData = @'\nCZJOB 1\nop Nope\n'@\n",
+        "# cauterize-runtime v1\n$czJobData = @'\nCZJOB 2\nop Nope\n'@\n",
         &mut h,
         LabTime::EPOCH,
     );
