@@ -200,19 +200,19 @@ fn hostile_payload() -> String {
             bounds: Bounds::default(),
         }),
         JobItem::Op(Op::DeleteTask {
-            path: s.clone(),
+            path: s.clone().into(),
             expected_actions: vec![TaskAction {
-                path: s.clone(),
-                arguments: s.clone(),
-                working_directory: s.clone(),
+                path: s.clone().into(),
+                arguments: s.clone().into(),
+                working_directory: s.clone().into(),
             }],
         }),
         JobItem::Op(Op::DeleteRegistryValue {
             hive: s.clone(),
-            key: s.clone(),
-            value: s.clone(),
+            key: s.clone().into(),
+            value: s.clone().into(),
             expected_type: "REG_SZ".into(),
-            expected_data: s,
+            expected_data: s.into(),
         }),
     ])
 }

@@ -131,9 +131,9 @@ impl SnapshotBuilder {
         self.task_full(Task {
             path: path.to_string(),
             actions: vec![TaskAction {
-                path: exe.to_string(),
-                arguments: args.to_string(),
-                working_directory: String::new(),
+                path: exe.to_string().into(),
+                arguments: args.to_string().into(),
+                working_directory: String::new().into(),
             }],
             triggers: triggers.iter().map(|s| s.to_string()).collect(),
             author: String::new(),

@@ -40,26 +40,26 @@ pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
         }
         ArtifactRef::Task { path } => match s.tasks.iter().find(|t| same(&t.path, path)) {
             Some(t) => Derived::Op(Op::DeleteTask {
-                path: t.path.clone(),
+                path: t.path.clone().into(),
                 expected_actions: t.actions.clone(),
             }),
             None => Derived::None("the scan's snapshot has no such task".into()),
         },
         ArtifactRef::Service { name } => match s.services.iter().find(|x| same(&x.name, name)) {
             Some(x) => Derived::Op(Op::DeleteService {
-                name: x.name.clone(),
-                expected_image_path: x.image_path.clone(),
+                name: x.name.clone().into(),
+                expected_image_path: x.image_path.clone().into(),
             }),
             None => Derived::None("the scan's snapshot has no such service".into()),
         },
         ArtifactRef::Wmi { filter, consumer } => {
             match s.wmi.iter().find(|w| same(&w.filter_name, filter) && same(&w.consumer_name, consumer)) {
                 Some(w) => Derived::Op(Op::DeleteWmiSubscription {
-                    filter: w.filter_name.clone(),
-                    consumer: w.consumer_name.clone(),
+                    filter: w.filter_name.clone().into(),
+                    consumer: w.consumer_name.clone().into(),
                     consumer_type: w.consumer_type.clone(),
-                    expected_query: w.query.clone(),
-                    expected_action: w.action.clone(),
+                    expected_query: w.query.clone().into(),
+                    expected_action: w.action.clone().into(),
                 }),
                 None => Derived::None("the scan's snapshot has no such WMI subscription".into()),
             }
@@ -67,7 +67,7 @@ pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
         ArtifactRef::Process { pid, image } => match s.processes.iter().find(|p| p.pid == *pid) {
             Some(p) => Derived::Op(Op::KillProcess {
                 pid: p.pid,
-                expected_image: if p.image.is_empty() { image.clone() } else { p.image.clone() },
+                expected_image: (if p.image.is_empty() { image.clone() } else { p.image.clone() }).into(),
                 expected_started: p.started.clone(),
             }),
             None => Derived::None(format!("the scan's snapshot has no process {pid}")),
@@ -95,10 +95,10 @@ fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {
         {
             return Derived::Op(Op::DeleteRegistryValue {
                 hive: h.clone(),
-                key: k.clone(),
-                value: v.clone(),
+                key: k.clone().into(),
+                value: v.clone().into(),
                 expected_type: a.value_type.clone(),
-                expected_data: a.command.clone(),
+                expected_data: a.command.clone().into(),
             });
         }
     }
@@ -109,10 +109,10 @@ fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {
     {
         Some(r) => Derived::Op(Op::DeleteRegistryValue {
             hive: r.hive.clone(),
-            key: r.key.clone(),
-            value: r.value.clone(),
+            key: r.key.clone().into(),
+            value: r.value.clone().into(),
             expected_type: r.value_type.clone(),
-            expected_data: r.data.clone(),
+            expected_data: r.data.clone().into(),
         }),
         None => Derived::None("the scan's snapshot has no such registry value".into()),
     }
@@ -138,7 +138,7 @@ pub fn file_op(s: &Snapshot, path: &str) -> Derived {
         );
     }
     Derived::Op(Op::DeleteFile {
-        path: f.path.clone(),
+        path: f.path.clone().into(),
         expected_sha256: f.sha256.to_ascii_lowercase(),
         queue_if_locked: false,
     })

@@ -625,3 +625,73 @@ fn emotet_service_folder_and_unhashed_files() {
         1
     );
 }
+
+#[test]
+fn names_with_unpaired_surrogates_reach_the_plan_and_the_job_exactly() {
+    use crate::runtime::host_text::{self, HostName};
+    use crate::runtime::job::{self, JobItem};
+    // What the host sent as u16: tokens, in the held form: a Run value and
+    // the DLL it starts, each named with an unpaired surrogate, and a
+    // second DLL whose name differs only in its surrogate.
+    let held = |pre: &str, s: u16, post: &str| {
+        let u: Vec<u16> = pre
+            .encode_utf16()
+            .chain([s])
+            .chain(post.encode_utf16())
+            .collect();
+        host_text::from_units(&u)
+    };
+    let dll = held(r"C:\Users\bob\AppData\Local\Tools\help", 0xD800, ".dll");
+    let twin = held(r"C:\Users\bob\AppData\Local\Tools\help", 0xD801, ".dll");
+    let value = held("Upd", 0xDC00, "");
+    let cmd = format!("rundll32.exe {dll},Start");
+    let s = SnapshotBuilder::new("WS-001")
+        .user("bob")
+        .run("bob", &value, &cmd)
+        .file(&dll)
+        .with_file(&dll, |f| f.sha256 = SHA.into())
+        .file(&twin)
+        .with_file(&twin, |f| f.sha256 = "0".repeat(64))
+        .build();
+    let f = findings(&s, true);
+    let (mut j, _dir, path, text) = planned(&s, &f, Flags::default());
+    // The reviewer sees the surrogates escaped, never a private-use
+    // character or U+FFFD.
+    assert!(text.contains(r"help\u{D800}.dll"), "{text}");
+    assert!(text.contains(r"Upd\u{DC00}"), "{text}");
+    assert!(
+        !text.contains('\u{fffd}') && !text.chars().any(|c| c as u32 >= 0xf0000),
+        "{text}"
+    );
+    // Read back, each op names exactly what the host has.
+    let v = load_and_validate(&path, &mut j).unwrap();
+    let ops: Vec<&Op> = v.hosts[0].ops.iter().map(|o| &o.op).collect();
+    let file = ops
+        .iter()
+        .find_map(|o| match o {
+            Op::DeleteFile { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .expect("file op");
+    assert_eq!(file, HostName::from(dll.as_str()));
+    assert_ne!(file, HostName::from(twin.as_str()));
+    let reg = ops
+        .iter()
+        .find_map(|o| match o {
+            Op::DeleteRegistryValue { value, .. } => Some(value.clone()),
+            _ => None,
+        })
+        .expect("registry op");
+    assert_eq!(reg.units(), host_text::units(&value));
+    // And the job carries them as u16: tokens of those very code units.
+    let data = job::encode(&[JobItem::Op((*ops.last().unwrap()).clone())]);
+    let token = data
+        .lines()
+        .find_map(|l| l.strip_prefix("f path "))
+        .expect("path field");
+    assert!(token.starts_with("u16:"), "{data}");
+    assert_eq!(
+        crate::runtime::wire::decode_units(token).unwrap(),
+        host_text::units(&dll)
+    );
+}

@@ -10,14 +10,18 @@
 
 use serde_json::Value;
 
+use crate::runtime::host_text;
+
 /// Characters written as escapes: they could break a line, hide text or
-/// reorder it on screen.
+/// reorder it on screen, or they are private-use characters (the held
+/// form of an unpaired surrogate, `runtime::host_text`).
 fn hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
             '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{200b}'..='\u{200f}'
                 | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{fff9}'..='\u{fffb}'
+                | '\u{f0000}'..='\u{10ffff}'
         )
 }
 
@@ -35,6 +39,9 @@ pub fn string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            c if hidden(c) && (c as u32) > 0xffff => {
+                out.push_str(&format!("\\U{:08x}", c as u32))
+            }
             c if hidden(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -43,10 +50,11 @@ pub fn string(s: &str) -> String {
     out
 }
 
-/// Comment text: one line, hidden characters shown, bounded.
+/// Comment text: one line, hidden characters shown (a host text's
+/// unpaired surrogate as `\u{D800}`), bounded.
 pub fn comment(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
-    for (n, c) in text.chars().enumerate() {
+    for (n, c) in host_text::shown(text).chars().enumerate() {
         if n >= max_chars {
             out.push_str(" [...]");
             break;
@@ -125,6 +133,7 @@ mod tests {
             "null",
             "true",
             "\u{85}nel",
+            "held \u{10d800} form",
         ];
         for c in cases {
             let yaml = format!("v: {}\n", string(c));

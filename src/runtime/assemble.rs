@@ -134,9 +134,9 @@ fn task(r: &Record) -> Task {
         .iter()
         .enumerate()
         .map(|(n, path)| TaskAction {
-            path: path.clone(),
-            arguments: a.get(n).cloned().unwrap_or_default(),
-            working_directory: w.get(n).cloned().unwrap_or_default(),
+            path: path.clone().into(),
+            arguments: a.get(n).cloned().unwrap_or_default().into(),
+            working_directory: w.get(n).cloned().unwrap_or_default().into(),
         })
         .collect();
     Task {
@@ -201,4 +201,43 @@ pub fn outcome(frames: &Frames, i: usize) -> Option<OpOutcome> {
             reason: format!("unknown outcome '{other}' from the runtime: {detail}"),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::job::{self, JobItem};
+    use crate::runtime::ops::{HostName, Op};
+    use crate::runtime::results::{Limits, parse};
+    use crate::runtime::wire;
+
+    /// A file the host names with an unpaired surrogate comes back in the
+    /// held form, distinct from its U+FFFD look-alike, and an operation on
+    /// it goes back to the host as the very same code units.
+    #[test]
+    fn a_name_with_an_unpaired_surrogate_goes_back_to_the_host_exactly() {
+        let units: Vec<u16> = r"C:\ProgramData\e"
+            .encode_utf16()
+            .chain([0xDBFF])
+            .chain(".exe".encode_utf16())
+            .collect();
+        let token = wire::encode_units(&units);
+        assert!(token.starts_with("u16:"));
+        let out = format!(
+            "CZBEGIN 1\r\nCZR 0 file path={token} exists=MQ== is_dir=MA== sha256=-\r\nCZR 0 file path={} exists=MQ== is_dir=MA== sha256=-\r\nCZEND 2\r\n",
+            wire::encode_text("C:\\ProgramData\\e\u{fffd}.exe")
+        );
+        let f = files(&parse(&out, 1, &Limits::default()).unwrap(), 0);
+        assert_eq!(f.len(), 2);
+        assert_ne!(f[0].path, f[1].path, "never folded into U+FFFD");
+        let path = HostName::from(f[0].path.as_str());
+        assert_eq!(path.to_string(), r"C:\ProgramData\e\u{DBFF}.exe");
+        let op = Op::DeleteFile {
+            path,
+            expected_sha256: "ab".into(),
+            queue_if_locked: false,
+        };
+        let data = job::encode(&[JobItem::Op(op)]);
+        assert!(data.contains(&format!("f path {token}\n")), "{data}");
+    }
 }

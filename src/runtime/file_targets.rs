@@ -317,7 +317,7 @@ mod tests {
                 actions: vec![TaskAction {
                     path: r"C:\Program Files\Some App\up.exe".into(),
                     arguments: "/q".into(),
-                    working_directory: String::new(),
+                    working_directory: String::new().into(),
                 }],
                 triggers: vec![],
                 author: String::new(),

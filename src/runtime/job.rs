@@ -121,7 +121,7 @@ pub fn encode(items: &[JobItem]) -> String {
             out.push_str("f ");
             out.push_str(name);
             out.push(' ');
-            out.push_str(&wire::encode_text(&value));
+            out.push_str(&wire::encode_held(&value));
             out.push('\n');
         }
     }
@@ -195,7 +195,7 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 expected_started,
             } => {
                 f.push(("pid", pid.to_string()));
-                f.push(("expected_image", expected_image.clone()));
+                f.push(("expected_image", expected_image.as_str().to_owned()));
                 f.push(("expected_started", expected_started.clone()));
             }
             Op::DeleteRegistryValue {
@@ -206,29 +206,29 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 expected_data,
             } => {
                 f.push(("hive", hive.clone()));
-                f.push(("key", key.clone()));
-                f.push(("value", value.clone()));
+                f.push(("key", key.as_str().to_owned()));
+                f.push(("value", value.as_str().to_owned()));
                 f.push(("expected_type", expected_type.clone()));
-                f.push(("expected_data", expected_data.clone()));
+                f.push(("expected_data", expected_data.as_str().to_owned()));
             }
             Op::DeleteTask {
                 path,
                 expected_actions,
             } => {
-                f.push(("path", path.clone()));
+                f.push(("path", path.as_str().to_owned()));
                 f.push(("action_count", expected_actions.len().to_string()));
                 for a in expected_actions {
-                    f.push(("action_path", a.path.clone()));
-                    f.push(("action_arguments", a.arguments.clone()));
-                    f.push(("action_working_directory", a.working_directory.clone()));
+                    f.push(("action_path", a.path.as_str().to_owned()));
+                    f.push(("action_arguments", a.arguments.as_str().to_owned()));
+                    f.push(("action_working_directory", a.working_directory.as_str().to_owned()));
                 }
             }
             Op::DeleteService {
                 name,
                 expected_image_path,
             } => {
-                f.push(("name", name.clone()));
-                f.push(("expected_image_path", expected_image_path.clone()));
+                f.push(("name", name.as_str().to_owned()));
+                f.push(("expected_image_path", expected_image_path.as_str().to_owned()));
             }
             Op::DeleteWmiSubscription {
                 filter,
@@ -237,18 +237,18 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 expected_query,
                 expected_action,
             } => {
-                f.push(("filter", filter.clone()));
-                f.push(("consumer", consumer.clone()));
+                f.push(("filter", filter.as_str().to_owned()));
+                f.push(("consumer", consumer.as_str().to_owned()));
                 f.push(("consumer_type", consumer_type.clone()));
-                f.push(("expected_query", expected_query.clone()));
-                f.push(("expected_action", expected_action.clone()));
+                f.push(("expected_query", expected_query.as_str().to_owned()));
+                f.push(("expected_action", expected_action.as_str().to_owned()));
             }
             Op::DeleteFile {
                 path,
                 expected_sha256,
                 queue_if_locked,
             } => {
-                f.push(("path", path.clone()));
+                f.push(("path", path.as_str().to_owned()));
                 f.push(("expected_sha256", expected_sha256.clone()));
                 f.push((
                     "queue_if_locked",
@@ -259,7 +259,7 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 path,
                 expected_sha256,
             } => {
-                f.push(("path", path.clone()));
+                f.push(("path", path.as_str().to_owned()));
                 f.push(("expected_sha256", expected_sha256.clone()));
             }
         },
@@ -278,7 +278,8 @@ pub fn data_section(payload: &str) -> Option<&str> {
 }
 
 /// An item as read (see the module documentation): its kind and its
-/// fields in order, before any check of which fields the kind has.
+/// fields in order (texts in the held form of `host_text`: exact), before
+/// any check of which fields the kind has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawItem {
     /// The line of its `op`, 1-based.
@@ -321,7 +322,7 @@ pub fn parse_fields(data: &str) -> Result<Vec<RawItem>, JobError> {
                 fields: Vec::new(),
             }),
             ["f", name, value] if is_name(name) => {
-                let text = wire::decode_text(value).map_err(|e| err(&e.to_string()))?;
+                let text = wire::decode_held(value).map_err(|e| err(&e.to_string()))?;
                 let cur = items.last_mut().ok_or_else(|| err("a field before any op"))?;
                 cur.fields.push((name.to_string(), text));
             }
@@ -495,7 +496,7 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             x.only(&["pid", "expected_image", "expected_started"])?;
             JobItem::Op(Op::KillProcess {
                 pid: x.num("pid")?,
-                expected_image: x.one("expected_image")?,
+                expected_image: x.one("expected_image")?.into(),
                 expected_started: x.one("expected_started")?,
             })
         }
@@ -503,10 +504,10 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             x.only(&["hive", "key", "value", "expected_type", "expected_data"])?;
             JobItem::Op(Op::DeleteRegistryValue {
                 hive: x.one("hive")?,
-                key: x.one("key")?,
-                value: x.one("value")?,
+                key: x.one("key")?.into(),
+                value: x.one("value")?.into(),
                 expected_type: x.one("expected_type")?,
-                expected_data: x.one("expected_data")?,
+                expected_data: x.one("expected_data")?.into(),
             })
         }
         "DeleteTask" => {
@@ -528,21 +529,21 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             }
             let expected_actions = (0..count)
                 .map(|i| TaskAction {
-                    path: p[i].clone(),
-                    arguments: a[i].clone(),
-                    working_directory: w[i].clone(),
+                    path: p[i].clone().into(),
+                    arguments: a[i].clone().into(),
+                    working_directory: w[i].clone().into(),
                 })
                 .collect();
             JobItem::Op(Op::DeleteTask {
-                path: x.one("path")?,
+                path: x.one("path")?.into(),
                 expected_actions,
             })
         }
         "DeleteService" => {
             x.only(&["name", "expected_image_path"])?;
             JobItem::Op(Op::DeleteService {
-                name: x.one("name")?,
-                expected_image_path: x.one("expected_image_path")?,
+                name: x.one("name")?.into(),
+                expected_image_path: x.one("expected_image_path")?.into(),
             })
         }
         "DeleteWmiSubscription" => {
@@ -554,17 +555,17 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 "expected_action",
             ])?;
             JobItem::Op(Op::DeleteWmiSubscription {
-                filter: x.one("filter")?,
-                consumer: x.one("consumer")?,
+                filter: x.one("filter")?.into(),
+                consumer: x.one("consumer")?.into(),
                 consumer_type: x.one("consumer_type")?,
-                expected_query: x.one("expected_query")?,
-                expected_action: x.one("expected_action")?,
+                expected_query: x.one("expected_query")?.into(),
+                expected_action: x.one("expected_action")?.into(),
             })
         }
         "DeleteFile" => {
             x.only(&["path", "expected_sha256", "queue_if_locked"])?;
             JobItem::Op(Op::DeleteFile {
-                path: x.one("path")?,
+                path: x.one("path")?.into(),
                 expected_sha256: x.one("expected_sha256")?,
                 queue_if_locked: x.one("queue_if_locked")? == "1",
             })
@@ -572,7 +573,7 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
         "QueueDeleteOnReboot" => {
             x.only(&["path", "expected_sha256"])?;
             JobItem::Op(Op::QueueDeleteOnReboot {
-                path: x.one("path")?,
+                path: x.one("path")?.into(),
                 expected_sha256: x.one("expected_sha256")?,
             })
         }
@@ -648,11 +649,11 @@ mod tests {
                     TaskAction {
                         path: s.into(),
                         arguments: s.into(),
-                        working_directory: String::new(),
+                        working_directory: String::new().into(),
                     },
                     TaskAction {
                         path: "p".into(),
-                        arguments: String::new(),
+                        arguments: String::new().into(),
                         working_directory: s.into(),
                     },
                 ],

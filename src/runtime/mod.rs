@@ -10,6 +10,7 @@ pub mod assemble;
 pub mod bootstrap;
 pub mod client;
 pub mod file_targets;
+pub mod host_text;
 pub mod job;
 pub mod ops;
 pub mod probe;

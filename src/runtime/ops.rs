@@ -23,6 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::host_text::HostName;
 pub use super::snapshot::TaskAction;
 
 /// Bounds of one collection: what the runtime stops at (and reports as a
@@ -126,7 +127,9 @@ impl SweepRoot {
 }
 
 /// A destructive, compare-and-delete operation. Field names are what the
-/// plan file shows.
+/// plan file shows. Every text that came from the host is a [`HostName`]:
+/// exact (an unpaired surrogate survives), shown and written to the plan
+/// in its shown form (`\u{D800}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
@@ -135,7 +138,7 @@ pub enum Op {
     /// `expected_started` (the snapshot's `started`, guards PID reuse).
     KillProcess {
         pid: u32,
-        expected_image: String,
+        expected_image: HostName,
         #[serde(default)]
         expected_started: String,
     },
@@ -144,22 +147,22 @@ pub enum Op {
     /// temporary key for the operation and always unloaded again.
     DeleteRegistryValue {
         hive: String,
-        key: String,
-        value: String,
+        key: HostName,
+        value: HostName,
         expected_type: String,
-        expected_data: String,
+        expected_data: HostName,
     },
     /// Delete a scheduled task (hidden ones too), if its exec actions are
     /// still exactly these.
     DeleteTask {
-        path: String,
+        path: HostName,
         expected_actions: Vec<TaskAction>,
     },
     /// Stop and delete a service, if its ImagePath is still this. A service
     /// that cannot stop now is marked for deletion: `QueuedForReboot`.
     DeleteService {
-        name: String,
-        expected_image_path: String,
+        name: HostName,
+        expected_image_path: HostName,
     },
     /// Remove a WMI permanent subscription in `root\subscription`: the
     /// bindings between the filter and the consumer, then the consumer and
@@ -167,17 +170,17 @@ pub enum Op {
     /// still these. `consumer_type` is the consumer class
     /// (`CommandLineEventConsumer`, ...).
     DeleteWmiSubscription {
-        filter: String,
-        consumer: String,
+        filter: HostName,
+        consumer: HostName,
         consumer_type: String,
-        expected_query: String,
-        expected_action: String,
+        expected_query: HostName,
+        expected_action: HostName,
     },
     /// Delete a file if its SHA-256 is still this (lower-case hex). When it
     /// is locked and `queue_if_locked`, it is queued for deletion at boot
     /// instead (`QueuedForReboot`).
     DeleteFile {
-        path: String,
+        path: HostName,
         expected_sha256: String,
         #[serde(default)]
         queue_if_locked: bool,
@@ -186,7 +189,7 @@ pub enum Op {
     /// (PendingFileRenameOperations through MoveFileEx), if its SHA-256 is
     /// still this. Queuing twice does not add a second entry.
     QueueDeleteOnReboot {
-        path: String,
+        path: HostName,
         expected_sha256: String,
     },
 }

@@ -9,8 +9,11 @@
 //!
 //! `<item>` is the index of the job item the record answers; `<record>` a
 //! fixed token (`user`, `autorun`, `task`, `outcome`, ...); every value is
-//! base64 (of UTF-8 text, or of raw bytes for `chunk` data), so no host
-//! string can forge a line, a field or a record. A field may repeat (a
+//! a token of [`super::wire`] (`-` for empty, base64 of UTF-8 text, `u16:`
+//! and base64 of the raw UTF-16LE of a text with an unpaired surrogate, or
+//! base64 of raw bytes for `chunk` data), so no host string can forge a
+//! line, a field or a record, and names come back exactly (held form, see
+//! [`super::host_text`]). A field may repeat (a
 //! task's triggers, a folder's entries). The runtime stops writing when its
 //! output budget is spent and says so with a `trunc` record; the Rust side
 //! accepts at most [`Limits::max_output_bytes`], at most
@@ -26,8 +29,10 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::host_text;
 use super::ops::Bounds;
 use super::snapshot::Truncation;
+use super::wire;
 
 /// First line of the results.
 pub const BEGIN: &str = "CZBEGIN 1";
@@ -58,30 +63,56 @@ impl Default for Limits {
     }
 }
 
-/// One record: its item, kind and fields (values decoded to bytes, in
-/// order, repeats kept).
+/// One value as it came: the bytes of a base64 token (UTF-8 text, or raw
+/// bytes), or the code units of a `u16:` token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Bytes(Vec<u8>),
+    Units(Vec<u16>),
+}
+
+impl Value {
+    /// The text, in the held form of [`host_text`] (exact for `u16:`
+    /// values; bytes that are not UTF-8, which the runtime never sends, are
+    /// read lossily).
+    pub fn text(&self) -> String {
+        match self {
+            Value::Bytes(b) => host_text::from_text(&String::from_utf8_lossy(b)),
+            Value::Units(u) => host_text::from_units(u),
+        }
+    }
+    pub fn bytes(&self) -> Vec<u8> {
+        match self {
+            Value::Bytes(b) => b.clone(),
+            Value::Units(u) => u.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        }
+    }
+}
+
+/// One record: its item, kind and fields (values decoded, in order,
+/// repeats kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub item: usize,
     pub kind: String,
-    pub fields: Vec<(String, Vec<u8>)>,
+    pub fields: Vec<(String, Value)>,
 }
 
 impl Record {
-    /// The first value of `name` as text ("" when absent).
+    /// The first value of `name` as held-form text ("" when absent).
     pub fn text(&self, name: &str) -> String {
         self.fields
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .map(|(_, v)| v.text())
             .unwrap_or_default()
     }
-    /// Every value of `name` as text, in order.
+    /// Every value of `name` as held-form text, in order.
     pub fn texts(&self, name: &str) -> Vec<String> {
         self.fields
             .iter()
             .filter(|(k, _)| k == name)
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .map(|(_, v)| v.text())
             .collect()
     }
     /// The raw bytes of `name`.
@@ -89,7 +120,7 @@ impl Record {
         self.fields
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.bytes())
             .unwrap_or_default()
     }
     pub fn flag(&self, name: &str) -> bool {
@@ -238,7 +269,7 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
                 continue;
             }
             let bytes = decode_bounded(value, limits.max_field_bytes)
-                .map_err(|_| bad("value is not base64"))?;
+                .map_err(|e| bad(&e.to_string()))?;
             if bytes.1 {
                 frames.truncated.push((
                     item,
@@ -286,24 +317,48 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
     Ok(frames)
 }
 
-/// Decode base64, at most `cap` bytes of it: returns the bytes and whether
-/// it was cut. Only the needed prefix is decoded.
-fn decode_bounded(value: &str, cap: usize) -> Result<(Vec<u8>, bool), base64::DecodeError> {
-    let full = value.len() / 4 * 3;
-    if full <= cap.saturating_add(3) {
-        let mut b = STANDARD.decode(value)?;
-        if b.len() > cap {
-            b.truncate(cap);
-            return Ok((b, true));
-        }
-        return Ok((b, false));
+/// Decode a value token, at most `cap` bytes of it: returns the value and
+/// whether it was cut. Only the needed prefix of a long value is decoded.
+fn decode_bounded(token: &str, cap: usize) -> Result<(Value, bool), wire::TokenError> {
+    if token == wire::EMPTY {
+        return Ok((Value::Bytes(Vec::new()), false));
     }
-    // Validate the whole value cheaply? Decode only a prefix: a value
-    // this long is cut anyway.
-    let take = cap.div_ceil(3) * 4;
-    let mut b = STANDARD.decode(&value[..take.min(value.len())])?;
+    let (wide, b64) = match token.strip_prefix(wire::WIDE) {
+        Some(rest) => (true, rest),
+        None => (false, token),
+    };
+    // A u16: value is cut at a whole code unit.
+    let cap = if wide { cap & !1 } else { cap };
+    let full = b64.len() / 4 * 3;
+    let (mut b, cut) = if full <= cap.saturating_add(3) {
+        let whole = if wide {
+            wire::decode_units(token)?
+                .iter()
+                .flat_map(|u| u.to_le_bytes())
+                .collect()
+        } else {
+            wire::decode_bytes(token)?
+        };
+        let cut = whole.len() > cap;
+        (whole, cut)
+    } else {
+        // A value this long is cut anyway: decode only a prefix.
+        let take = cap.div_ceil(3) * 4;
+        let b = STANDARD
+            .decode(&b64[..take.min(b64.len())])
+            .map_err(|_| wire::TokenError::Base64)?;
+        (b, true)
+    };
     b.truncate(cap);
-    Ok((b, true))
+    Ok(if wide {
+        let units = b
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        (Value::Units(units), cut)
+    } else {
+        (Value::Bytes(b), cut)
+    })
 }
 
 /// Renders records as the PowerShell runtime prints them, within an output
@@ -331,27 +386,40 @@ impl Writer {
         }
     }
 
-    /// The line for one record (text values).
-    pub fn line(item: usize, kind: &str, fields: &[(&str, &[u8])]) -> String {
+    /// The line for one record: each field and its value token.
+    fn line(item: usize, kind: &str, fields: &[(&str, String)]) -> String {
         let mut l = format!("CZR {item} {kind}");
         for (k, v) in fields {
             l.push(' ');
             l.push_str(k);
             l.push('=');
-            l.push_str(&STANDARD.encode(v));
+            l.push_str(v);
         }
         l.push_str("\r\n");
         l
     }
 
-    /// Write a record of text fields; false once the budget is spent.
+    /// Write a record of text fields (real text: the lab's strings); false
+    /// once the budget is spent.
     pub fn record(&mut self, item: usize, kind: &str, fields: &[(&str, &str)]) -> bool {
-        let f: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
-        self.raw(item, kind, &f)
+        let f: Vec<(&str, String)> = fields
+            .iter()
+            .map(|(k, v)| (*k, wire::encode_text(v)))
+            .collect();
+        self.tokens(item, kind, &f)
     }
 
     /// Write a record of byte fields.
     pub fn raw(&mut self, item: usize, kind: &str, fields: &[(&str, &[u8])]) -> bool {
+        let f: Vec<(&str, String)> = fields
+            .iter()
+            .map(|(k, v)| (*k, wire::encode_bytes(v)))
+            .collect();
+        self.tokens(item, kind, &f)
+    }
+
+    /// Write a record of value tokens.
+    fn tokens(&mut self, item: usize, kind: &str, fields: &[(&str, String)]) -> bool {
         if self.cut {
             return false;
         }
@@ -362,8 +430,8 @@ impl Writer {
                 item,
                 "trunc",
                 &[
-                    ("what", b"runtime output"),
-                    ("limit", format!("{} bytes", self.budget).as_bytes()),
+                    ("what", wire::encode_text("runtime output")),
+                    ("limit", wire::encode_text(&format!("{} bytes", self.budget))),
                 ],
             );
             self.out.push_str(&t);
@@ -419,14 +487,18 @@ mod tests {
         assert!(ok("hello\r\n").is_err());
         assert!(ok("CZBEGIN 1\r\nstray\r\n").is_err());
         assert!(
-            ok("CZBEGIN 1\r\nCZR 1 x a=\r\nCZEND 1\r\n").is_err(),
+            ok("CZBEGIN 1\r\nCZR 1 x a=-\r\nCZEND 1\r\n").is_err(),
             "item out of range"
+        );
+        assert!(
+            ok("CZBEGIN 1\r\nCZR 0 x a=\r\nCZEND 1\r\n").is_err(),
+            "an empty token (the empty value is `-`)"
         );
         assert!(ok("CZBEGIN 1\r\nCZR 0 x a=!!\r\nCZEND 1\r\n").is_err());
         assert!(ok("CZBEGIN 1\r\nCZR 0 x a\r\nCZEND 1\r\n").is_err());
-        assert!(ok("CZBEGIN 1\r\nCZR 0 x a=\r\nCZEND 2\r\n").is_err());
+        assert!(ok("CZBEGIN 1\r\nCZR 0 x a=-\r\nCZEND 2\r\n").is_err());
         assert!(ok("CZBEGIN 1\r\nCZEND 0\r\nCZEND 0\r\n").is_err());
-        let f = ok("CZBEGIN 1\r\nCZR 0 x a=\r\n").expect("incomplete is not malformed");
+        let f = ok("CZBEGIN 1\r\nCZR 0 x a=-\r\n").expect("incomplete is not malformed");
         assert!(!f.complete);
     }
 

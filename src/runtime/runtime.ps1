@@ -12,9 +12,10 @@
 # src/runtime/wire.rs (tokens); tests/data/job-vectors.txt holds Read-CzJob
 # and the Rust reader to the same answers.
 #
-# Results are framed lines on stdout:
+# Results are framed lines on stdout (src/runtime/results.rs), each value
+# a wire token like the job's:
 #   CZBEGIN 1
-#   CZR <item> <record> <field>=<base64> ...
+#   CZR <item> <record> <field>=<token> ...
 #   CZEND <number of CZR lines>
 # Nothing else is written to stdout: every other output is discarded.
 
@@ -29,11 +30,36 @@ $script:czUtf8 = New-Object System.Text.UTF8Encoding $false
 # Throws on bytes that are not UTF-8 (the default encoding replaces them).
 $script:czUtf8Strict = New-Object System.Text.UTF8Encoding $false, $true
 
-function ConvertTo-CzB64($Value) {
-    if ($Value -is [byte[]]) { return [Convert]::ToBase64String($Value) }
+# One value as a wire token (src/runtime/wire.rs): '-' when empty; raw
+# bytes as base64; text as base64 of its UTF-8, or, when it holds an
+# unpaired surrogate (strict UTF-8 refuses it, where the default encoder
+# would write U+FFFD and lose the name), 'u16:' and base64 of its UTF-16LE
+# code units copied as they are.
+function ConvertTo-CzToken($Value) {
+    if ($Value -is [byte[]]) {
+        if ($Value.Length -eq 0) { return '-' }
+        return [Convert]::ToBase64String($Value)
+    }
     $text = ''
     if ($null -ne $Value) { $text = [string]$Value }
-    return [Convert]::ToBase64String($script:czUtf8.GetBytes($text))
+    if ($text.Length -eq 0) { return '-' }
+    try { return [Convert]::ToBase64String($script:czUtf8Strict.GetBytes($text)) } catch { }
+    $chars = $text.ToCharArray()
+    $bytes = New-Object byte[] (2 * $chars.Length)
+    [Buffer]::BlockCopy($chars, 0, $bytes, 0, $bytes.Length)
+    return ('u16:' + [Convert]::ToBase64String($bytes))
+}
+
+# Names from the host compared as Windows compares them (ordinal, case
+# ignored): -eq compares linguistically, where an unpaired surrogate may
+# count for nothing and two different names would look the same.
+function Test-CzSameName([string]$A, [string]$B) {
+    return [string]::Equals($A, $B, [StringComparison]::OrdinalIgnoreCase)
+}
+
+# Data compared exactly (ordinal): what compare-and-delete compares.
+function Test-CzSameText([string]$A, [string]$B) {
+    return [string]::Equals($A, $B, [StringComparison]::Ordinal)
 }
 
 # Cut a string to the field bound (in UTF-8 bytes); $null when it fits.
@@ -68,12 +94,12 @@ function Write-CzRecord([string]$Kind, [object[]]$Fields) {
             $short = Limit-CzText $v
             if ($null -ne $short) { $v = $short; [void]$cutFields.Add([string]$Fields[$i]) }
         }
-        [void]$sb.Append(' ').Append([string]$Fields[$i]).Append('=').Append((ConvertTo-CzB64 $v))
+        [void]$sb.Append(' ').Append([string]$Fields[$i]).Append('=').Append((ConvertTo-CzToken $v))
     }
     $line = $sb.ToString()
     if ($script:czWritten + $line.Length + 2 + 512 -gt $script:czBudget) {
         $script:czCut = $true
-        Write-CzLine ('CZR ' + $script:czItem + ' trunc what=' + (ConvertTo-CzB64 'runtime output') + ' limit=' + (ConvertTo-CzB64 ([string]$script:czBudget + ' bytes')))
+        Write-CzLine ('CZR ' + $script:czItem + ' trunc what=' + (ConvertTo-CzToken 'runtime output') + ' limit=' + (ConvertTo-CzToken ([string]$script:czBudget + ' bytes')))
         return
     }
     Write-CzLine $line
@@ -859,8 +885,8 @@ function Write-CzOutcome([string]$Result, [string]$Detail) {
 }
 
 function Test-CzImage([string]$Image, [string]$Expected) {
-    if ($Expected.Contains('\')) { return ($Image -eq $Expected) }
-    return ([System.IO.Path]::GetFileName($Image) -eq $Expected)
+    if ($Expected.Contains('\')) { return (Test-CzSameName $Image $Expected) }
+    return (Test-CzSameName ([System.IO.Path]::GetFileName($Image)) $Expected)
 }
 
 function Invoke-CzKillProcess($Op) {
@@ -915,10 +941,10 @@ function Invoke-CzDeleteRegistryValue($Op) {
         if ($null -eq $key) { Write-CzOutcome 'already_absent' ''; return }
         try {
             $present = $false
-            foreach ($n in $key.GetValueNames()) { if ($n -eq $name) { $present = $true } }
+            foreach ($n in $key.GetValueNames()) { if (Test-CzSameName $n $name) { $present = $true } }
             if (-not $present) { Write-CzOutcome 'already_absent' ''; return }
             $v = Get-CzRegValue $key $name -1
-            if ($v[0] -cne $etype -or $v[1] -cne $edata) { Write-CzOutcome 'drift' ($v[0] + ' ' + $v[1]); return }
+            if ($v[0] -cne $etype -or -not (Test-CzSameText $v[1] $edata)) { Write-CzOutcome 'drift' ($v[0] + ' ' + $v[1]); return }
             $key.DeleteValue($name)
             Write-CzOutcome 'done' ''
         } finally { $key.Close() }
@@ -956,14 +982,14 @@ function Invoke-CzDeleteTask($Op) {
     $folder = $null; $task = $null
     try { $folder = $svc.GetFolder($folderPath) } catch { }
     if ($null -ne $folder) {
-        foreach ($t in @($folder.GetTasks(1))) { if ([string]$t.Name -eq $leaf) { $task = $t } }
+        foreach ($t in @($folder.GetTasks(1))) { if (Test-CzSameName ([string]$t.Name) $leaf) { $task = $t } }
     }
     if ($null -eq $task) { Write-CzOutcome 'already_absent' ''; return }
     $now = Get-CzTaskActions $task
     $same = ($now.Count -eq $count)
     if ($same) {
         for ($n = 0; $n -lt $count; $n++) {
-            if ($now[$n][0] -cne $ep[$n] -or $now[$n][1] -cne $ea[$n] -or $now[$n][2] -cne $ew[$n]) { $same = $false }
+            if (-not ((Test-CzSameText $now[$n][0] $ep[$n]) -and (Test-CzSameText $now[$n][1] $ea[$n]) -and (Test-CzSameText $now[$n][2] $ew[$n]))) { $same = $false }
         }
     }
     if (-not $same) {
@@ -980,7 +1006,7 @@ function Invoke-CzDeleteTask($Op) {
 }
 
 function Find-CzService([string]$Name) {
-    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) { if ([string]$s.Name -eq $Name) { return $s } }
+    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) { if (Test-CzSameName ([string]$s.Name) $Name) { return $s } }
     return $null
 }
 
@@ -989,7 +1015,7 @@ function Invoke-CzDeleteService($Op) {
     $expected = Get-CzField $Op 'expected_image_path'
     $s = Find-CzService $name
     if ($null -eq $s) { Write-CzOutcome 'already_absent' ''; return }
-    if ([string]$s.PathName -cne $expected) { Write-CzOutcome 'drift' ('ImagePath ' + [string]$s.PathName); return }
+    if (-not (Test-CzSameText ([string]$s.PathName) $expected)) { Write-CzOutcome 'drift' ('ImagePath ' + [string]$s.PathName); return }
     if ([string]$s.State -ne 'Stopped') {
         [void]$s.StopService()
         for ($n = 0; $n -lt 20; $n++) {
@@ -1019,17 +1045,17 @@ function Invoke-CzDeleteWmiSubscription($Op) {
     $action = Get-CzField $Op 'expected_action'
     $ns = 'root\subscription'
     $f = $null; $c = $null
-    foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventFilter -ErrorAction Stop)) { if ([string]$x.Name -eq $fname) { $f = $x } }
+    foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventFilter -ErrorAction Stop)) { if (Test-CzSameName ([string]$x.Name) $fname) { $f = $x } }
     foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventConsumer -ErrorAction Stop)) {
-        if ([string]$x.Name -eq $cname -and [string]$x.__CLASS -eq $ctype) { $c = $x }
+        if ((Test-CzSameName ([string]$x.Name) $cname) -and [string]$x.__CLASS -eq $ctype) { $c = $x }
     }
-    if ($null -ne $f -and [string]$f.Query -cne $query) { Write-CzOutcome 'drift' ('filter query ' + [string]$f.Query); return }
-    if ($null -ne $c -and (Get-CzConsumerAction $c) -cne $action) { Write-CzOutcome 'drift' ('consumer action ' + (Get-CzConsumerAction $c)); return }
+    if ($null -ne $f -and -not (Test-CzSameText ([string]$f.Query) $query)) { Write-CzOutcome 'drift' ('filter query ' + [string]$f.Query); return }
+    if ($null -ne $c -and -not (Test-CzSameText (Get-CzConsumerAction $c) $action)) { Write-CzOutcome 'drift' ('consumer action ' + (Get-CzConsumerAction $c)); return }
     $removed = 0
     try {
         foreach ($b in @(Get-WmiObject -Namespace $ns -Class __FilterToConsumerBinding -ErrorAction Stop)) {
-            $fm = ((Get-CzRelName ([string]$b.Filter)) -eq $fname) -and ([string]$b.Filter).Contains('__EventFilter')
-            $cm = ((Get-CzRelName ([string]$b.Consumer)) -eq $cname) -and ([string]$b.Consumer).Contains($ctype + '.')
+            $fm = (Test-CzSameName (Get-CzRelName ([string]$b.Filter)) $fname) -and ([string]$b.Filter).Contains('__EventFilter')
+            $cm = (Test-CzSameName (Get-CzRelName ([string]$b.Consumer)) $cname) -and ([string]$b.Consumer).Contains($ctype + '.')
             if ($fm -and $cm) { $b.Delete(); $removed++ }
         }
         if ($null -ne $c) { $c.Delete(); $removed++ }

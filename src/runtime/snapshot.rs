@@ -3,9 +3,13 @@
 //!
 //! This is the contract between the host-side collection (PowerShell on
 //! Windows, the lab's model in tests) and detection. Every string in it came
-//! from a possibly hostile machine: it is data, never code.
+//! from a possibly hostile machine: it is data, never code. Host texts are
+//! in the held form of [`super::host_text`]: exact, an unpaired surrogate
+//! as one private-use character (plain text is itself).
 
 use serde::{Deserialize, Serialize};
+
+use super::host_text::HostName;
 
 /// A user profile on the host, with that user's own folders (expanded for
 /// that user, not for the account running the collection).
@@ -103,12 +107,13 @@ pub struct Service {
     pub service_dll: String,
 }
 
-/// One action of a scheduled task.
+/// One action of a scheduled task (exact: it is what a task delete
+/// compares, see [`HostName`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskAction {
-    pub path: String,
-    pub arguments: String,
-    pub working_directory: String,
+    pub path: HostName,
+    pub arguments: HostName,
+    pub working_directory: HostName,
 }
 
 /// A scheduled task, hidden ones included.

@@ -19,11 +19,17 @@
 //! The UTF-8 form must be valid UTF-8 (no encoded surrogates, no overlong
 //! forms).
 //!
-//! `runtime.ps1` implements the same rules (`ConvertFrom-CzToken`); the
-//! job's test vectors (`tests/data/job-vectors.txt`) hold both to them.
+//! Raw bytes (a file chunk) are `-` or the base64 of the bytes.
+//!
+//! Both directions use these tokens: the job's fields (see `job`) and the
+//! results' values (see `results`). `runtime.ps1` implements the same rules
+//! (`ConvertFrom-CzToken`, `ConvertTo-CzToken`); the job's test vectors
+//! (`tests/data/job-vectors.txt`) hold both readers to them.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+
+use super::host_text;
 
 /// The token of the empty value.
 pub const EMPTY: &str = "-";
@@ -78,6 +84,15 @@ fn canonical(b64: &str) -> Result<Vec<u8>, TokenError> {
     Ok(bytes)
 }
 
+/// The bytes of a token of raw bytes (see [`encode_bytes`]).
+pub fn decode_bytes(token: &str) -> Result<Vec<u8>, TokenError> {
+    match token {
+        "" => Err(TokenError::Empty),
+        EMPTY => Ok(Vec::new()),
+        t => canonical(t),
+    }
+}
+
 /// A token's text as UTF-16 code units, exactly.
 pub fn decode_units(token: &str) -> Result<Vec<u16>, TokenError> {
     if token.is_empty() {
@@ -106,6 +121,36 @@ pub fn decode_text(token: &str) -> Result<String, TokenError> {
     String::from_utf16(&decode_units(token)?).map_err(|_| TokenError::Unpaired)
 }
 
+/// A token's text in the held form of [`super::host_text`] (exact).
+pub fn decode_held(token: &str) -> Result<String, TokenError> {
+    if token != EMPTY && !token.starts_with(WIDE) {
+        // The UTF-8 form: real text, no detour through UTF-16.
+        let bytes = canonical(token)?;
+        let text = String::from_utf8(bytes).map_err(|_| TokenError::Utf8)?;
+        return Ok(host_text::from_text(&text));
+    }
+    Ok(host_text::from_units(&decode_units(token)?))
+}
+
+/// The token of held-form text (exact: unpaired surrogates as `u16:`).
+pub fn encode_held(held: &str) -> String {
+    if host_text::is_plain(held) {
+        encode_text(held)
+    } else {
+        encode_units(&host_text::units(held))
+    }
+}
+
+/// The token of raw bytes (`-` when there are none): base64 of the bytes
+/// themselves, which carry no text encoding (a file chunk).
+pub fn encode_bytes(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        EMPTY.to_string()
+    } else {
+        STANDARD.encode(bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +170,11 @@ mod tests {
         // Valid UTF-16 is written as UTF-8.
         let crab: Vec<u16> = "🦀".encode_utf16().collect();
         assert_eq!(encode_units(&crab), encode_text("🦀"));
+        // The held form goes out exactly and comes back the same.
+        let held = host_text::from_units(&lone);
+        assert_eq!(encode_held(&held), t);
+        assert_eq!(decode_held(&t).as_deref(), Ok(held.as_str()));
+        assert_eq!(decode_held(&encode_text("x")).as_deref(), Ok("x"));
     }
 
     #[test]

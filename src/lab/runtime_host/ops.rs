@@ -161,9 +161,9 @@ fn delete_task(run: &mut Run<'_>, path: &str, expected: &[TaskAction]) -> Out {
         .actions
         .iter()
         .map(|a| TaskAction {
-            path: a.path.clone(),
-            arguments: a.arguments.clone(),
-            working_directory: a.working_dir.clone().unwrap_or_default(),
+            path: a.path.clone().into(),
+            arguments: a.arguments.clone().into(),
+            working_directory: a.working_dir.clone().unwrap_or_default().into(),
         })
         .collect();
     if now != expected {

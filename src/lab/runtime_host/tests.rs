@@ -198,19 +198,19 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
         key: fixture::RUN.into(),
         value: HOSTILE.into(),
         expected_type: "REG_SZ".into(),
-        expected_data: format!("\"{}\" {HOSTILE}", p.hostile_exe),
+        expected_data: format!("\"{}\" {HOSTILE}", p.hostile_exe).into(),
     };
     let task = Op::DeleteTask {
         path: TASK_PATH.into(),
         expected_actions: vec![TaskAction {
-            path: p.task_exe.clone(),
+            path: p.task_exe.clone().into(),
             arguments: "/x".into(),
-            working_directory: String::new(),
+            working_directory: String::new().into(),
         }],
     };
     let svc = Op::DeleteService {
         name: SERVICE.into(),
-        expected_image_path: p.svc_exe.clone(),
+        expected_image_path: p.svc_exe.clone().into(),
     };
     let wmi = Op::DeleteWmiSubscription {
         filter: FILTER.into(),
@@ -222,21 +222,22 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
             .iter()
             .find(|f| f.name == FILTER)
             .map(|f| f.query.clone())
-            .unwrap_or_default(),
-        expected_action: p.wmi_exe.clone(),
+            .unwrap_or_default()
+            .into(),
+        expected_action: p.wmi_exe.clone().into(),
     };
     let del = Op::DeleteFile {
-        path: p.machine_exe.clone(),
+        path: p.machine_exe.clone().into(),
         expected_sha256: sha(&h, &p.machine_exe),
         queue_if_locked: false,
     };
     let locked = Op::DeleteFile {
-        path: p.locked_exe.clone(),
+        path: p.locked_exe.clone().into(),
         expected_sha256: sha(&h, &p.locked_exe),
         queue_if_locked: true,
     };
     let locked_no_queue = Op::DeleteFile {
-        path: p.locked_exe.clone(),
+        path: p.locked_exe.clone().into(),
         expected_sha256: sha(&h, &p.locked_exe),
         queue_if_locked: false,
     };
@@ -293,20 +294,20 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
                 key: fixture::RUN.into(),
                 value: "CzMachine".into(),
                 expected_type: "REG_SZ".into(),
-                expected_data: p.machine_exe.clone(),
+                expected_data: p.machine_exe.clone().into(),
             },
             Op::DeleteFile {
-                path: p.task_exe.clone(),
+                path: p.task_exe.clone().into(),
                 expected_sha256: "00".repeat(32),
                 queue_if_locked: true,
             },
             Op::QueueDeleteOnReboot {
-                path: p.svc_exe.clone(),
+                path: p.svc_exe.clone().into(),
                 expected_sha256: "00".repeat(32),
             },
             Op::KillProcess {
                 pid: p.locked_pid,
-                expected_image: p.locked_exe.clone(),
+                expected_image: p.locked_exe.clone().into(),
                 expected_started: "2000-01-01T00:00:00.0000000Z".into(),
             },
         ],
@@ -323,7 +324,7 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
     // Kill with the right image: done, then absent; the file then deletes.
     let k = Op::KillProcess {
         pid: p.locked_pid,
-        expected_image: p.locked_exe.clone(),
+        expected_image: p.locked_exe.clone().into(),
         expected_started: String::new(),
     };
     assert_eq!(
