@@ -7,7 +7,7 @@
 
 use cauterize::runtime::bootstrap::BOOTSTRAP;
 use cauterize::runtime::job::{self, JobItem, RUNTIME};
-use cauterize::runtime::ops::{Bounds, Op, Query, SweepRoot, TaskAction};
+use cauterize::runtime::ops::{self, Bounds, Op, Query, SweepRoot, TaskAction};
 use cauterize::runtime::probe::PROBE;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -212,7 +212,9 @@ fn hostile_payload() -> String {
             key: s.clone().into(),
             value: s.clone().into(),
             expected_type: "REG_SZ".into(),
-            expected_data: s.into(),
+            expected_data_sha256: ops::reg_string_sha256("REG_SZ", &s),
+            data: Default::default(),
+            data_cut: false,
         }),
     ])
 }

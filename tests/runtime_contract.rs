@@ -22,7 +22,7 @@ use cauterize::lab::runtime_host::fixture::{
 };
 use cauterize::lab::world::{LabTime, UserSpec};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
-use cauterize::runtime::ops::{Bounds, Op, OpOutcome, TaskAction};
+use cauterize::runtime::ops::{self, Bounds, Op, OpOutcome, TaskAction};
 use cauterize::runtime::snapshot::{AutorunLocation, Snapshot};
 use cauterize::runtime::{apply_ops, collect, read_file};
 use cauterize::transport::{HostTarget, run_script};
@@ -337,14 +337,18 @@ async fn check_ops(h: &Host) {
             key: fixture::RUN.into(),
             value: "CzPetr".into(),
             expected_type: "REG_EXPAND_SZ".into(),
-            expected_data: r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#.into(),
+            expected_data_sha256: ops::reg_string_sha256("REG_EXPAND_SZ", &r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#),
+            data: Default::default(),
+            data_cut: false,
         },
         Op::DeleteRegistryValue {
             hive: "HKLM".into(),
             key: fixture::RUN.into(),
             value: HOSTILE.into(),
             expected_type: "REG_SZ".into(),
-            expected_data: format!("\"{}\" {HOSTILE}", a.hostile_exe).into(),
+            expected_data_sha256: ops::reg_string_sha256("REG_SZ", &format!("\"{}\" {HOSTILE}", a.hostile_exe)),
+            data: Default::default(),
+            data_cut: false,
         },
         Op::DeleteTask {
             path: TASK_PATH.into(),
@@ -357,6 +361,7 @@ async fn check_ops(h: &Host) {
         Op::DeleteService {
             name: SERVICE.into(),
             expected_image_path: a.svc_exe.clone().into(),
+            expected_service_dll: SVC_DLL.into(),
         },
         Op::DeleteWmiSubscription {
             filter: FILTER.into(),
@@ -384,7 +389,9 @@ async fn check_ops(h: &Host) {
                 key: fixture::RUN.into(),
                 value: "CzAlice".into(),
                 expected_type: "REG_EXPAND_SZ".into(),
-                expected_data: "something else".into(),
+                expected_data_sha256: ops::reg_string_sha256("REG_EXPAND_SZ", &"something else"),
+                data: Default::default(),
+                data_cut: false,
             },
             Op::DeleteFile {
                 path: a.task_exe.clone().into(),

@@ -225,7 +225,9 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
     assert!(
         emotet
             .iter()
-            .any(|l| l.contains("op: delete_registry_value") && l.contains("expected_data: ")),
+            .any(|l| l.contains("op: delete_registry_value")
+                && l.contains("data: ")
+                && l.contains("expected_data_sha256: ")),
         "{emotet:#?}"
     );
     // Every payload file: deleted (falling back to the boot queue) or queued.

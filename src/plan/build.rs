@@ -270,12 +270,26 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
         collected_at: s.collected_at.clone(),
         items,
         not_planned,
-        truncated: s
-            .truncated
-            .iter()
-            .map(|t| format!("{} (bound: {})", t.what, t.limit))
-            .collect(),
+        truncated: cuts(&s.truncated),
     }
+}
+
+/// Cuts shown for one host in the plan: a bounded list, the rest counted.
+pub const PLAN_MAX_CUTS: usize = 100;
+
+fn cuts(t: &[crate::runtime::snapshot::Truncation]) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .iter()
+        .take(PLAN_MAX_CUTS)
+        .map(|t| format!("{} (bound: {})", t.what, t.limit))
+        .collect();
+    if t.len() > PLAN_MAX_CUTS {
+        out.push(format!(
+            "{} more cuts, not listed here (the scan's snapshot in the journal lists them)",
+            t.len() - PLAN_MAX_CUTS
+        ));
+    }
+    out
 }
 
 /// Vetoes that depend on the operation (and, for a kill, on what the scan

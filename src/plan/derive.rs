@@ -49,6 +49,7 @@ pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
             Some(x) => Derived::Op(Op::DeleteService {
                 name: x.name.clone().into(),
                 expected_image_path: x.image_path.clone().into(),
+                expected_service_dll: x.service_dll.clone().into(),
             }),
             None => Derived::None("the scan's snapshot has no such service".into()),
         },
@@ -93,13 +94,7 @@ fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {
             && same(k, key)
             && same(v, value)
         {
-            return Derived::Op(Op::DeleteRegistryValue {
-                hive: h.clone(),
-                key: k.clone().into(),
-                value: v.clone().into(),
-                expected_type: a.value_type.clone(),
-                expected_data: a.command.clone().into(),
-            });
+            return value_op(h, k, v, &a.value_type, &a.command, &a.data_sha256, a.data_cut);
         }
     }
     match s
@@ -107,15 +102,45 @@ fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {
         .iter()
         .find(|r| same(&r.hive, hive) && same(&r.key, key) && same(&r.value, value))
     {
-        Some(r) => Derived::Op(Op::DeleteRegistryValue {
-            hive: r.hive.clone(),
-            key: r.key.clone().into(),
-            value: r.value.clone().into(),
-            expected_type: r.value_type.clone(),
-            expected_data: r.data.clone().into(),
-        }),
+        Some(r) => value_op(
+            &r.hive,
+            &r.key,
+            &r.value,
+            &r.value_type,
+            &r.data,
+            &r.data_sha256,
+            r.data_cut,
+        ),
         None => Derived::None("the scan's snapshot has no such registry value".into()),
     }
+}
+
+/// The delete of one value: compared by the SHA-256 of its whole data,
+/// which the host computed (so a value the scan showed cut is still
+/// deleted exactly); the data as shown goes into the plan for review.
+fn value_op(
+    hive: &str,
+    key: &str,
+    value: &str,
+    value_type: &str,
+    data: &str,
+    sha: &str,
+    cut: bool,
+) -> Derived {
+    if sha.len() != 64 {
+        return Derived::None(
+            "the scan has no SHA-256 of this value's data (a scan made before cauterize compared values by hash): re-scan".into(),
+        );
+    }
+    Derived::Op(Op::DeleteRegistryValue {
+        hive: hive.to_string(),
+        key: key.into(),
+        value: value.into(),
+        expected_type: value_type.to_string(),
+        expected_data_sha256: sha.to_ascii_lowercase(),
+        data: data.into(),
+        data_cut: cut,
+    })
 }
 
 /// The delete of one file, with the hash the scan saw. `queue_if_locked`

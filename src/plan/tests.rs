@@ -75,13 +75,18 @@ fn kill_first_then_value_then_file_each_carrying_what_the_scan_saw() {
     match ops[reg] {
         Op::DeleteRegistryValue {
             value,
-            expected_data,
+            data,
             expected_type,
+            expected_data_sha256,
             ..
         } => {
             assert_eq!(value, "Updater");
-            assert_eq!(expected_data, &format!("rundll32.exe {DLL},Start"));
+            assert_eq!(data, &format!("rundll32.exe {DLL},Start"));
             assert_eq!(expected_type, "REG_SZ");
+            assert_eq!(
+                expected_data_sha256,
+                &crate::runtime::ops::reg_string_sha256("REG_SZ", &format!("rundll32.exe {DLL},Start"))
+            );
         }
         _ => unreachable!(),
     }
@@ -283,7 +288,7 @@ fn tasks_services_and_exclusions() {
         "{ops:#?}"
     );
     assert!(
-        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path } if name == "qzkwvtrb" && expected_image_path == exe)),
+        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path, .. } if name == "qzkwvtrb" && expected_image_path == exe)),
         "{ops:#?}"
     );
     let ranks: Vec<u8> = ops.iter().map(|o| rank(o)).collect();
@@ -589,7 +594,7 @@ fn emotet_service_folder_and_unhashed_files() {
     );
     let ops = active(&h);
     assert!(
-        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path } if name == "mqbvdf.kxe" && expected_image_path == image)),
+        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path, .. } if name == "mqbvdf.kxe" && expected_image_path == image)),
         "{ops:#?}"
     );
     // The WOW64 view the file really is in, with its hash; not the launcher.
@@ -694,4 +699,69 @@ fn names_with_unpaired_surrogates_reach_the_plan_and_the_job_exactly() {
         crate::runtime::wire::decode_units(token).unwrap(),
         host_text::units(&dll)
     );
+}
+
+#[test]
+fn a_path_through_dot_segments_is_never_planned() {
+    // Issue 7 item 7: text-only checks judged this to be in AppData.
+    let sneaky = r"C:\Users\bob\AppData\Local\..\..\..\..\Windows\System32\y.dll";
+    let cmd = format!("rundll32.exe {sneaky},Start");
+    let s = SnapshotBuilder::new("WS-001")
+        .user("bob")
+        .run("bob", "Updater", &cmd)
+        .file(sneaky)
+        .with_file(sneaky, |f| f.sha256 = SHA.into())
+        .build();
+    let h = plan_for(
+        &s,
+        &findings(&s, true),
+        &Playbook::builtin(),
+        Flags::default(),
+    );
+    let file = h
+        .items
+        .iter()
+        .find(|i| matches!(&i.op, Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } if path.as_str() == sneaky))
+        .expect("the file is listed");
+    assert!(!file.active, "{file:#?}");
+    assert!(file.why.contains(r"C:\Windows\System32\y.dll"), "{}", file.why);
+}
+
+#[test]
+fn a_flood_of_cuts_cannot_flood_the_plan() {
+    // Issue 7 item 17.
+    let mut s = infected();
+    s.truncated = (0..10_000)
+        .map(|i| crate::runtime::snapshot::Truncation {
+            what: format!("values under key {i}"),
+            limit: "1 values".into(),
+        })
+        .collect();
+    let h = plan_for(&s, &findings(&s, true), &Playbook::builtin(), Flags::default());
+    assert_eq!(h.truncated.len(), super::build::PLAN_MAX_CUTS + 1);
+    assert!(
+        h.truncated
+            .last()
+            .is_some_and(|t| t.starts_with(&format!("{} more cuts", 10_000 - super::build::PLAN_MAX_CUTS))),
+        "{:?}",
+        h.truncated.last()
+    );
+}
+
+#[test]
+fn a_kill_carries_the_start_time_the_scan_saw() {
+    // Issue 7 item 12: the runtime re-reads CreationDate through the
+    // opened process and compares; the plan must give it the start time.
+    let s = infected();
+    let h = plan_for(&s, &findings(&s, true), &Playbook::builtin(), Flags::default());
+    let kill = active(&h)
+        .into_iter()
+        .find_map(|o| match o {
+            Op::KillProcess { pid: 77, expected_started, .. } => Some(expected_started.clone()),
+            _ => None,
+        })
+        .expect("kill op");
+    let seen = &s.processes.iter().find(|p| p.pid == 77).unwrap().started;
+    assert!(!seen.is_empty());
+    assert_eq!(&kill, seen);
 }

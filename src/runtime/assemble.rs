@@ -5,12 +5,12 @@
 //! |---|---|---|
 //! | Collect | `host` | computer_name os_caption os_build ps_version collected_at volume_serial |
 //! | | `user` | name sid profile_path appdata local_appdata temp logged_on |
-//! | | `autorun` | kind (`registry`/`startup`) hive key value path user_sid command value_type |
+//! | | `autorun` | kind (`registry`/`startup`) hive key value path user_sid command value_type data_sha256 data_cut |
 //! | | `service` | name display_name image_path start_type state account service_dll |
 //! | | `task` | path author principal enabled hidden trigger* action_path* action_arguments* action_working_directory* |
 //! | | `wmi` | filter_name query consumer_name consumer_type action |
 //! | | `process` | pid parent_pid image command_line user started |
-//! | | `reg` | hive key value value_type data |
+//! | | `reg` | hive key value value_type data data_sha256 data_cut |
 //! | | `sys32` | name* |
 //! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer entries entry* |
 //! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
@@ -96,6 +96,8 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
                 value: r.text("value"),
                 value_type: r.text("value_type"),
                 data: r.text("data"),
+                data_sha256: r.text("data_sha256"),
+                data_cut: r.flag("data_cut") || r.was_cut("data"),
             }),
             "sys32" => s.system32_names.extend(r.texts("name")),
             _ => {}
@@ -121,6 +123,8 @@ fn autorun(r: &Record) -> Autorun {
         user_sid: opt(r.text("user_sid")),
         command: r.text("command"),
         value_type: r.text("value_type"),
+        data_sha256: r.text("data_sha256"),
+        data_cut: r.flag("data_cut") || r.was_cut("command"),
     }
 }
 

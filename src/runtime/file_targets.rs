@@ -311,6 +311,8 @@ mod tests {
                 command: r"C:\Windows\system32\rundll32.exe %LOCALAPPDATA%\Phx\wcg.ljk,RunDLL"
                     .into(),
                 value_type: "REG_EXPAND_SZ".into(),
+                data_sha256: String::new(),
+                data_cut: false,
             }],
             tasks: vec![Task {
                 path: r"\Upd".into(),

@@ -198,18 +198,20 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 f.push(("expected_image", expected_image.as_str().to_owned()));
                 f.push(("expected_started", expected_started.clone()));
             }
+            // `data` and `data_cut` are for the reviewer: they stay home.
             Op::DeleteRegistryValue {
                 hive,
                 key,
                 value,
                 expected_type,
-                expected_data,
+                expected_data_sha256,
+                ..
             } => {
                 f.push(("hive", hive.clone()));
                 f.push(("key", key.as_str().to_owned()));
                 f.push(("value", value.as_str().to_owned()));
                 f.push(("expected_type", expected_type.clone()));
-                f.push(("expected_data", expected_data.as_str().to_owned()));
+                f.push(("expected_data_sha256", expected_data_sha256.clone()));
             }
             Op::DeleteTask {
                 path,
@@ -226,9 +228,11 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
             Op::DeleteService {
                 name,
                 expected_image_path,
+                expected_service_dll,
             } => {
                 f.push(("name", name.as_str().to_owned()));
                 f.push(("expected_image_path", expected_image_path.as_str().to_owned()));
+                f.push(("expected_service_dll", expected_service_dll.as_str().to_owned()));
             }
             Op::DeleteWmiSubscription {
                 filter,
@@ -501,13 +505,21 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             })
         }
         "DeleteRegistryValue" => {
-            x.only(&["hive", "key", "value", "expected_type", "expected_data"])?;
+            x.only(&[
+                "hive",
+                "key",
+                "value",
+                "expected_type",
+                "expected_data_sha256",
+            ])?;
             JobItem::Op(Op::DeleteRegistryValue {
                 hive: x.one("hive")?,
                 key: x.one("key")?.into(),
                 value: x.one("value")?.into(),
                 expected_type: x.one("expected_type")?,
-                expected_data: x.one("expected_data")?.into(),
+                expected_data_sha256: x.one("expected_data_sha256")?,
+                data: Default::default(),
+                data_cut: false,
             })
         }
         "DeleteTask" => {
@@ -540,10 +552,11 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             })
         }
         "DeleteService" => {
-            x.only(&["name", "expected_image_path"])?;
+            x.only(&["name", "expected_image_path", "expected_service_dll"])?;
             JobItem::Op(Op::DeleteService {
                 name: x.one("name")?.into(),
                 expected_image_path: x.one("expected_image_path")?.into(),
+                expected_service_dll: x.one("expected_service_dll")?.into(),
             })
         }
         "DeleteWmiSubscription" => {
@@ -641,7 +654,9 @@ mod tests {
                 key: s.into(),
                 value: s.into(),
                 expected_type: "REG_SZ".into(),
-                expected_data: s.into(),
+                expected_data_sha256: s.into(),
+                data: Default::default(),
+                data_cut: false,
             }),
             JobItem::Op(Op::DeleteTask {
                 path: s.into(),
@@ -661,6 +676,7 @@ mod tests {
             JobItem::Op(Op::DeleteService {
                 name: s.into(),
                 expected_image_path: s.into(),
+                expected_service_dll: s.into(),
             }),
             JobItem::Op(Op::DeleteWmiSubscription {
                 filter: s.into(),

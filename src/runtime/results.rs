@@ -44,7 +44,15 @@ pub struct Limits {
     pub max_field_bytes: usize,
     pub max_records: usize,
     pub max_repeats: usize,
+    /// Cuts kept per item (the runtime's `trunc` records and those made
+    /// here); the rest are counted in one more [`Truncation`].
+    pub max_truncations: usize,
 }
+
+/// Cut records the runtime writes per item before it only counts them
+/// (`$script:czTruncMax` in `runtime.ps1`); the Rust side keeps a little
+/// more, so a well-behaved runtime's count is never lost.
+pub const RUNTIME_MAX_TRUNCATIONS: usize = 100;
 
 impl Limits {
     pub fn from_bounds(b: &Bounds) -> Limits {
@@ -53,6 +61,7 @@ impl Limits {
             max_field_bytes: b.max_field_bytes as usize,
             max_records: b.max_items as usize,
             max_repeats: (b.max_listing.max(b.max_items)) as usize,
+            max_truncations: RUNTIME_MAX_TRUNCATIONS + 28,
         }
     }
 }
@@ -96,6 +105,9 @@ pub struct Record {
     pub item: usize,
     pub kind: String,
     pub fields: Vec<(String, Value)>,
+    /// Fields cut here to [`Limits::max_field_bytes`] (also reported as a
+    /// [`Truncation`]).
+    pub cut: Vec<String>,
 }
 
 impl Record {
@@ -128,6 +140,10 @@ impl Record {
     }
     pub fn num(&self, name: &str) -> u64 {
         self.text(name).trim().parse().unwrap_or(0)
+    }
+    /// Whether a value of `name` was cut on this side.
+    pub fn was_cut(&self, name: &str) -> bool {
+        self.cut.iter().any(|c| c == name)
     }
 }
 
@@ -174,6 +190,7 @@ fn is_token(s: &str) -> bool {
 /// malformed lines are refused.
 pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, FrameError> {
     let mut frames = Frames::default();
+    let mut cuts: HashMap<usize, usize> = HashMap::new();
     let mut text = stdout;
     if text.len() > limits.max_output_bytes {
         let mut cut = limits.max_output_bytes;
@@ -182,7 +199,7 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
         }
         let end = text[..cut].rfind('\n').map_or(0, |i| i + 1);
         text = &text[..end];
-        frames.truncated.push((
+        note(&mut frames, &mut cuts, limits, (
             0,
             Truncation {
                 what: format!("runtime output ({} bytes)", stdout.len()),
@@ -245,6 +262,7 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             item,
             kind: kind.to_string(),
             fields: Vec::new(),
+            cut: Vec::new(),
         };
         let mut repeats: HashMap<&str, usize> = HashMap::new();
         for part in parts {
@@ -258,7 +276,7 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             *r += 1;
             if *r > limits.max_repeats {
                 if *r == limits.max_repeats + 1 {
-                    frames.truncated.push((
+                    note(&mut frames, &mut cuts, limits, (
                         item,
                         Truncation {
                             what: format!("repeated field {name} of a {kind} record"),
@@ -271,7 +289,8 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             let bytes = decode_bounded(value, limits.max_field_bytes)
                 .map_err(|e| bad(&e.to_string()))?;
             if bytes.1 {
-                frames.truncated.push((
+                rec.cut.push(name.to_string());
+                note(&mut frames, &mut cuts, limits, (
                     item,
                     Truncation {
                         what: format!("field {name} of a {kind} record"),
@@ -282,7 +301,7 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             rec.fields.push((name.to_string(), bytes.0));
         }
         if kind == "trunc" {
-            frames.truncated.push((
+            note(&mut frames, &mut cuts, limits, (
                 item,
                 Truncation {
                     what: rec.text("what"),
@@ -295,7 +314,7 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
         *seen += 1;
         if *seen > limits.max_records {
             if *seen == limits.max_records + 1 {
-                frames.truncated.push((
+                note(&mut frames, &mut cuts, limits, (
                     item,
                     Truncation {
                         what: format!("{kind} records"),
@@ -313,8 +332,39 @@ pub fn parse(stdout: &str, items: usize, limits: &Limits) -> Result<Frames, Fram
             reason: "no CZBEGIN line".into(),
         });
     }
+    let mut over: Vec<(usize, usize)> = cuts
+        .into_iter()
+        .filter(|(_, n)| *n > limits.max_truncations)
+        .map(|(i, n)| (i, n - limits.max_truncations))
+        .collect();
+    over.sort_unstable();
+    for (item, n) in over {
+        frames.truncated.push((
+            item,
+            Truncation {
+                what: format!("{n} more cuts of this item, not listed"),
+                limit: format!("{} cuts listed an item", limits.max_truncations),
+            },
+        ));
+    }
     frames.complete = ended;
     Ok(frames)
+}
+
+/// Keep a cut, at most [`Limits::max_truncations`] per item: a host that
+/// reports a cut per value (or a hostile one) cannot flood the snapshot,
+/// the journal or the plan; the rest are counted.
+fn note(
+    frames: &mut Frames,
+    cuts: &mut HashMap<usize, usize>,
+    limits: &Limits,
+    (item, t): (usize, Truncation),
+) {
+    let n = cuts.entry(item).or_default();
+    *n += 1;
+    if *n <= limits.max_truncations {
+        frames.truncated.push((item, t));
+    }
 }
 
 /// Decode a value token, at most `cap` bytes of it: returns the value and
@@ -342,10 +392,12 @@ fn decode_bounded(token: &str, cap: usize) -> Result<(Value, bool), wire::TokenE
         let cut = whole.len() > cap;
         (whole, cut)
     } else {
-        // A value this long is cut anyway: decode only a prefix.
+        // A value this long is cut anyway: decode only a prefix, sliced as
+        // bytes (hostile output may hold raw non-ASCII text there, and a
+        // string slice inside a character panics).
         let take = cap.div_ceil(3) * 4;
         let b = STANDARD
-            .decode(&b64[..take.min(b64.len())])
+            .decode(&b64.as_bytes()[..take.min(b64.len())])
             .map_err(|_| wire::TokenError::Base64)?;
         (b, true)
     };
@@ -502,6 +554,72 @@ mod tests {
         assert!(!f.complete);
     }
 
+    /// A broken or hostile host can print anything outside the base64
+    /// framing: raw non-ASCII text in a value longer than the decoded
+    /// prefix (2 MiB decoded, about 2.8 MB of base64) must be refused, not
+    /// split inside a character (which panicked the host's task).
+    #[test]
+    fn raw_non_ascii_output_is_refused_never_a_panic() {
+        let limits = Limits::default();
+        let prefix = limits.max_field_bytes.div_ceil(3) * 4;
+        for at in [prefix - 1, prefix - 2, prefix, 10] {
+            for raw in ["é", "🦀", "Пётр"] {
+                let mut value = "A".repeat(at);
+                while value.len() < prefix + 64 {
+                    value.push_str(raw);
+                }
+                let out = format!("CZBEGIN 1\r\nCZR 0 file path={value}\r\nCZEND 1\r\n");
+                let r = std::panic::catch_unwind(|| parse(&out, 1, &limits))
+                    .unwrap_or_else(|_| panic!("parse panicked on raw {raw:?} at byte {at}"));
+                // Raw text inside the decoded prefix is refused; past it
+                // the value is cut unread (and reported as cut).
+                match r {
+                    Err(e) => assert_eq!(e.line, 2, "{e}"),
+                    Ok(f) => assert!(
+                        at >= prefix && f.truncations(0).iter().any(|t| t.what.contains("field path")),
+                        "raw {raw:?} at byte {at} read as a value"
+                    ),
+                }
+            }
+        }
+        // A whole output of raw text over the output bound: cut at a line
+        // (here: to nothing), reported, never complete.
+        let big = "ü".repeat(limits.max_output_bytes);
+        let f = parse(&big, 1, &limits).expect("cut, not malformed");
+        assert!(!f.complete && f.records.is_empty());
+        assert!(f.truncations(0).iter().any(|t| t.what.starts_with("runtime output")));
+        let framed = format!("CZBEGIN 1\r\nCZR 0 file path={}\r\nCZEND 1\r\n", "ü".repeat(1000));
+        assert!(parse(&framed, 1, &limits).is_err());
+        // A long u16: value with raw text inside its decoded prefix.
+        let u16_value = format!(
+            "CZBEGIN 1\r\nCZR 0 file path=u16:{}é{}\r\nCZEND 1\r\n",
+            "A".repeat(11),
+            "A".repeat(prefix + 4)
+        );
+        assert!(parse(&u16_value, 1, &limits).is_err());
+    }
+
+    /// Issue 7 item 17: cut records are capped per item, the rest counted.
+    #[test]
+    fn cut_records_are_capped_per_item_and_counted() {
+        let limits = Limits::default();
+        let mut w = Writer::new(u64::MAX);
+        for i in 0..10_000 {
+            w.record(0, "trunc", &[("what", &format!("values under key {i}")), ("limit", "1 values")]);
+        }
+        w.record(1, "trunc", &[("what", "one"), ("limit", "x")]);
+        let f = parse(&w.finish(), 2, &limits).expect("parses");
+        let t0 = f.truncations(0);
+        assert_eq!(t0.len(), limits.max_truncations + 1);
+        assert_eq!(
+            t0.last().map(|t| t.what.as_str()),
+            Some(format!("{} more cuts of this item, not listed", 10_000 - limits.max_truncations).as_str())
+        );
+        assert_eq!(f.truncations(1).len(), 1);
+        // The runtime's own cap and its count pass whole.
+        assert!(limits.max_truncations > RUNTIME_MAX_TRUNCATIONS);
+    }
+
     #[test]
     fn bounds_cut_and_report() {
         let limits = Limits {
@@ -509,6 +627,7 @@ mod tests {
             max_field_bytes: 10,
             max_records: 3,
             max_repeats: 2,
+            ..Limits::default()
         };
         let mut w = Writer::new(1 << 20);
         for _ in 0..5 {

@@ -88,6 +88,13 @@ pub struct Autorun {
     /// Registry value type as Windows names it (`REG_SZ`, ...), or `LNK`,
     /// `FILE` for startup-folder items.
     pub value_type: String,
+    /// For a registry value: SHA-256 of its whole data, computed on the
+    /// host (`runtime::ops::reg_data_sha256`); what a delete compares.
+    #[serde(default)]
+    pub data_sha256: String,
+    /// `command` is not all of the value's data (over the field bound).
+    #[serde(default)]
+    pub data_cut: bool,
 }
 
 /// A service as the Service Control Manager has it.
@@ -200,6 +207,14 @@ pub struct RegistryValue {
     pub value_type: String,
     /// Text data, or lower-case hex for binary data (bounded).
     pub data: String,
+    /// SHA-256 of the whole data, computed on the host (see
+    /// [`Autorun::data_sha256`]).
+    #[serde(default)]
+    pub data_sha256: String,
+    /// `data` is not all of it (binary data over its bound, or text over
+    /// the field bound).
+    #[serde(default)]
+    pub data_cut: bool,
 }
 
 /// A bound that was hit while collecting: never silent.
