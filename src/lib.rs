@@ -17,3 +17,4 @@ pub mod evidence;
 pub mod journal;
 pub mod playbook;
 pub mod plan;
+pub mod firewall;

@@ -57,19 +57,20 @@ impl<'a> From<&'a LatestScan> for HostInput<'a> {
 
 /// The effective settings.
 pub fn settings(playbook: &Playbook, flags: &Flags) -> Settings {
-    let activate = flags.activate.unwrap_or(playbook.activate);
+    let activate = flags.activate.unwrap_or(playbook.purge.activate);
     Settings {
         playbook: playbook.source.clone(),
         playbook_sha256: playbook.sha256.clone(),
         activate: confidence_word(activate).to_string(),
         families: playbook
+            .purge
             .families
             .iter()
             .map(|f| Playbook::family_name(*f).to_string())
             .collect(),
-        kill_processes: playbook.kill_processes,
-        queue_locked_files: playbook.queue_locked_files,
-        quarantine: playbook.quarantine,
+        kill_processes: playbook.purge.kill_processes,
+        queue_locked_files: playbook.purge.queue_locked_files,
+        quarantine: playbook.purge.quarantine,
         exclude_hosts: playbook.exclude_hosts.clone(),
         exclude_paths: playbook.exclude_paths.clone(),
     }
@@ -90,7 +91,7 @@ pub fn build(
     playbook: &Playbook,
     flags: &Flags,
 ) -> Plan {
-    let activate = flags.activate.unwrap_or(playbook.activate);
+    let activate = flags.activate.unwrap_or(playbook.purge.activate);
     Plan {
         settings: settings(playbook, flags),
         hosts: hosts
@@ -127,7 +128,7 @@ fn finding_status(
     if let Some(a) = &f.allowlisted {
         return Err(format!("allow-listed: {a}"));
     }
-    if !pb.families.contains(&f.family) {
+    if !pb.purge.families.contains(&f.family) {
         return Err(format!(
             "{} is not among the playbook's families",
             f.family.name()
@@ -288,7 +289,7 @@ fn op_vetoes(op: &Op, pb: &Playbook, s: &Snapshot) -> Vec<String> {
             expected_image,
             ..
         } => {
-            if !pb.kill_processes {
+            if !pb.purge.kill_processes {
                 v.push("the playbook does not kill processes (`kill_processes: false`)".into());
             }
             v.extend(guard::never_kill_seen(s, *pid, expected_image));
@@ -334,7 +335,7 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
             item.op = Op::DeleteFile {
                 path,
                 expected_sha256: sha,
-                queue_if_locked: pb.queue_locked_files,
+                queue_if_locked: pb.purge.queue_locked_files,
             };
             continue;
         };
@@ -356,7 +357,7 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
             .collect::<Vec<_>>()
             .join(", ");
         let note = if survivors.is_empty() {
-            if pb.queue_locked_files {
+            if pb.purge.queue_locked_files {
                 format!(
                     "in use by {who}, ended first; if still locked, it is queued for deletion at boot"
                 )
@@ -365,7 +366,7 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
                     "in use by {who}, ended first; fails if still locked (`queue_locked_files: false`)"
                 )
             }
-        } else if pb.queue_locked_files {
+        } else if pb.purge.queue_locked_files {
             item.op = Op::QueueDeleteOnReboot {
                 path,
                 expected_sha256: sha,
@@ -383,7 +384,7 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
         item.op = Op::DeleteFile {
             path,
             expected_sha256: sha,
-            queue_if_locked: pb.queue_locked_files,
+            queue_if_locked: pb.purge.queue_locked_files,
         };
         item.why = format!("{note} — {}", item.why);
     }
