@@ -20,6 +20,6 @@ pub mod addrs;
 pub mod naming;
 pub mod rules;
 
-pub use addrs::{AddrSet, AddrError, Span};
+pub use addrs::{AddrError, AddrSet, Family, Span};
 pub use naming::{EngagementId, RuleName};
 pub use rules::{Direction, PortSpec, Protocol, RuleSpec, RulesError, host_rules};
