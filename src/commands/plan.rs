@@ -149,7 +149,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     };
     journal.end_run(run, code)?;
     eprintln!(
-        "plan {plan_id} written to {} (sha256 {}); review it, and delete a line to spare an artifact",
+        "plan {plan_id} written to {} (sha256 {}); review it, and delete a line to skip a step",
         args.output.display(),
         &journal::sha256_hex(text.as_bytes())[..16]
     );

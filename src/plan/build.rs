@@ -91,19 +91,12 @@ impl Context {
 
 /// The effective settings.
 pub fn settings(playbook: &Playbook, flags: &Flags) -> Settings {
-    let mut purge = playbook.purge.clone();
-    purge.activate = flags.activate.unwrap_or(purge.activate);
+    let mut effective = playbook.sections.clone();
+    effective.purge.activate = flags.activate.unwrap_or(effective.purge.activate);
     Settings {
         playbook: playbook.source.clone(),
         playbook_sha256: playbook.sha256.clone(),
-        roles: playbook.roles.clone(),
-        contain: playbook.contain.clone(),
-        purge,
-        reboot: playbook.reboot.clone(),
-        verify: playbook.verify.clone(),
-        release: playbook.release,
-        exclude_hosts: playbook.exclude_hosts.clone(),
-        exclude_paths: playbook.exclude_paths.clone(),
+        effective,
     }
 }
 
@@ -442,22 +435,24 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
     let mut folder_cands: Vec<FolderCand> = Vec::new();
     let mut folder_index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<FindingGroup> = Vec::new();
-    let mut group_index: HashMap<(String, Family, Confidence, bool, String), usize> = HashMap::new();
+    let mut group_index: HashMap<(String, Family, Confidence, bool), usize> = HashMap::new();
     let mut not_planned: Vec<NotPlanned> = Vec::new();
     let mut seen_not_planned: BTreeSet<(String, String)> = BTreeSet::new();
 
     for f in input.findings {
         let status = finding_status(f, pb, activate, host_excluded);
         let head = headline(f);
-        let fact = short_fact(&f.reasons);
-        let gkey = (f.rule_id.clone(), f.family, f.confidence, f.certain, fact.clone());
+        // One group per rule (and confidence) on a host: its first
+        // finding's fact stands for the others, whose artifacts the step
+        // lines show.
+        let gkey = (f.rule_id.clone(), f.family, f.confidence, f.certain);
         let group = *group_index.entry(gkey).or_insert_with(|| {
             groups.push(FindingGroup {
                 rule_id: f.rule_id.clone(),
                 family: f.family,
                 confidence: f.confidence,
                 certain: f.certain,
-                fact,
+                fact: short_fact(&f.reasons),
                 findings: 0,
             });
             groups.len() - 1

@@ -11,13 +11,11 @@ use super::step::Step;
 use super::waves::Wave;
 use crate::detect::{Confidence, Family};
 use crate::journal::SnapshotId;
-use crate::playbook::{
-    ContainSettings, PurgeSettings, RebootSettings, ReleasePolicy, RoleGroups, VerifySettings,
-};
+use crate::playbook::Sections;
 use crate::runtime::ops::Op;
 
-/// Findings of one rule on one host that were decided by the same fact:
-/// their steps are shown under one heading.
+/// Findings of one rule (at one confidence) on one host: their steps are
+/// shown under one heading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindingGroup {
     pub rule_id: String,
@@ -25,8 +23,9 @@ pub struct FindingGroup {
     pub confidence: Confidence,
     /// A hash matched.
     pub certain: bool,
-    /// The one fact that decided it, short (the full reasons stay in the
-    /// scan's report and the journal).
+    /// The one fact that decided its first finding, short (the full
+    /// reasons stay in the scan's report and the journal; the other
+    /// findings' artifacts are on their step lines).
     pub fact: String,
     /// How many findings share it.
     pub findings: usize,
@@ -84,22 +83,22 @@ pub struct HostPlan {
     pub truncated: Vec<String>,
 }
 
-/// The effective settings a plan was made with (playbook and operator
-/// flags). Written into the plan file; not editable there.
+/// The effective settings a plan was made with: the playbook's sections,
+/// `--activate` applied. Written into the plan file; not editable there.
+/// Reached through it: `settings.purge`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub playbook: String,
     pub playbook_sha256: String,
-    pub roles: RoleGroups,
-    pub contain: ContainSettings,
-    /// `activate` is the effective one (`--activate` over the playbook).
-    pub purge: PurgeSettings,
-    pub reboot: RebootSettings,
-    pub verify: VerifySettings,
-    pub release: ReleasePolicy,
-    pub exclude_hosts: Vec<String>,
-    pub exclude_paths: Vec<String>,
+    pub effective: Sections,
+}
+
+impl std::ops::Deref for Settings {
+    type Target = Sections;
+    fn deref(&self) -> &Sections {
+        &self.effective
+    }
 }
 
 /// What the journal keeps of a plan besides its steps (JSON in the plan's

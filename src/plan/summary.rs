@@ -113,27 +113,33 @@ pub fn has_purge(h: &HostPlan) -> bool {
     h.items.iter().any(|i| i.group.is_some()) || !h.not_planned.is_empty()
 }
 
-/// The per-host table: hosts with something to purge or list.
+/// The per-host table, hosts with the same counts in one row (the
+/// compact list of them last): hosts with something to purge or list.
 pub fn host_table(plan: &Plan) -> String {
-    let rows: Vec<Vec<String>> = plan
-        .hosts
-        .iter()
-        .filter(|h| has_purge(h))
-        .map(|h| {
-            let c = h.counts();
-            let mut row = vec![h.host.clone()];
-            row.extend(count_cells(&c));
-            row.push(c.not_planned.to_string());
-            row.push(h.wave().map_or("-".into(), |w| w.to_string()));
-            row.push(contained_cell(&h.contain).into());
-            row
-        })
-        .collect();
+    let mut rows: Vec<(Vec<String>, Vec<&str>)> = Vec::new();
+    for h in plan.hosts.iter().filter(|h| has_purge(h)) {
+        let c = h.counts();
+        let mut cells = count_cells(&c);
+        cells.push(c.not_planned.to_string());
+        cells.push(contained_cell(&h.contain).into());
+        match rows.iter_mut().find(|(k, _)| *k == cells) {
+            Some((_, hosts)) => hosts.push(&h.host),
+            None => rows.push((cells, vec![&h.host])),
+        }
+    }
     if rows.is_empty() {
         return String::new();
     }
+    rows.sort_by_key(|(_, hosts)| std::cmp::Reverse(hosts.len()));
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(mut cells, hosts)| {
+            cells.push(with_count(&hosts));
+            cells
+        })
+        .collect();
     table::render(
-        &["HOST", "KILLS", "DELETIONS", "IN USE", "QUEUED", "OTHER", "INACTIVE", "NOT PLANNABLE", "WAVE", "CONTAINED"],
+        &["KILLS", "DELETIONS", "IN USE", "QUEUED", "OTHER", "INACTIVE", "NOT PLANNABLE", "CONTAINED", "HOSTS"],
         &rows,
     )
 }

@@ -170,7 +170,7 @@ fn summary_block(out: &mut String, plan: &Plan) {
     comment_lines(out, "", &summary::family_table(plan));
     let hosts = summary::host_table(plan);
     if !hosts.is_empty() {
-        out.push_str("#\n");
+        out.push_str("#\n# Hosts by what they get (each host's own line below says it again):\n");
         comment_lines(out, "", &hosts);
     }
     out.push_str("#\n");
@@ -294,17 +294,14 @@ fn host(out: &mut String, h: &HostPlan) {
         out.push_str("    ops: []\n");
     } else {
         out.push_str("    ops:\n");
-        let mut current: Option<Option<usize>> = None;
+        // `contain` (first) and `reboot` (last) speak for themselves.
+        let mut current: Option<usize> = None;
         for i in active {
-            if current != Some(i.group) {
-                current = Some(i.group);
-                let head = match (i.group, &i.step) {
-                    (Some(g), _) => heading(&h.groups[g]),
-                    (None, Step::Contain) => "contain: the engagement's SMB block rules (above) and dead-man task".into(),
-                    (None, Step::Reboot { .. }) => "reboot, after the purge of every host".into(),
-                    (None, _) => String::new(),
-                };
-                out.push_str(&format!("      # {}\n", comment(&head, 400)));
+            if let Some(g) = i.group
+                && current != Some(g)
+            {
+                current = Some(g);
+                out.push_str(&format!("      # {}\n", comment(&heading(&h.groups[g]), 400)));
             }
             step_line(out, "      ", i);
         }

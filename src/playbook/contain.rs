@@ -109,22 +109,13 @@ pub(super) fn check(raw: Option<RawContain>, f: Fields<'_>) -> Result<ContainSet
             spec
         }
     };
-    let directions = match &raw.directions {
-        None => d.directions,
-        Some(list) => {
-            let mut out = Vec::new();
-            for w in &list.value {
-                let dir = f.one_of(w, "contain.directions", DIRECTIONS)?;
-                if out.contains(&dir) {
-                    return Err(f.error(&w.referenced, "contain.directions", format!("`{}` is listed twice", w.value), "[in, out] (default), [in] or [out]"));
-                }
-                out.push(dir);
-            }
-            if out.is_empty() {
-                return Err(f.error(&list.referenced, "contain.directions", "no direction", "[in, out] (default), [in] or [out]"));
-            }
-            out
+    let allowed = "[in, out] (default), [in] or [out]";
+    let directions = match (&raw.directions, f.word_list(&raw.directions, "contain.directions", DIRECTIONS, allowed)?) {
+        (Some(l), Some(v)) if v.is_empty() => {
+            return Err(f.error(&l.referenced, "contain.directions", "no direction", allowed));
         }
+        (_, Some(v)) => v,
+        (_, None) => d.directions,
     };
     let exempt = raw.exempt.unwrap_or_default();
     let mut exempt_addresses = Vec::new();
@@ -132,19 +123,9 @@ pub(super) fn check(raw: Option<RawContain>, f: Fields<'_>) -> Result<ContainSet
         Span::parse(&a.value).map_err(|e| f.error(&a.referenced, "contain.exempt.addresses", e.message, e.help))?;
         exempt_addresses.push(a.value.trim().to_string());
     }
-    let exempt_roles = match &exempt.roles {
-        None => d.exempt_roles,
-        Some(list) => {
-            let mut out = Vec::new();
-            for w in &list.value {
-                let r = f.one_of(w, "contain.exempt.roles", Role::WORDS)?;
-                if !out.contains(&r) {
-                    out.push(r);
-                }
-            }
-            out
-        }
-    };
+    let exempt_roles = f
+        .word_list(&exempt.roles, "contain.exempt.roles", Role::WORDS, "each role once")?
+        .unwrap_or(d.exempt_roles);
     let never = raw.never.unwrap_or_default();
     let dead_man = f.duration(
         &raw.dead_man,

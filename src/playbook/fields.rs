@@ -99,6 +99,27 @@ impl<'a> Fields<'a> {
             })
     }
 
+    /// Words of `choices`, each once (case-insensitive); `None` when the
+    /// key is absent. `allowed` is the help for a repeat.
+    pub fn word_list<T: Copy + PartialEq>(
+        &self,
+        v: &Option<List>,
+        field: &str,
+        choices: &[(&str, T)],
+        allowed: &str,
+    ) -> Result<Option<Vec<T>>, LocatedError> {
+        let Some(list) = v else { return Ok(None) };
+        let mut out = Vec::new();
+        for w in &list.value {
+            let t = self.one_of(w, field, choices)?;
+            if out.contains(&t) {
+                return Err(self.error(&w.referenced, field, format!("`{}` is listed twice", w.value), allowed));
+            }
+            out.push(t);
+        }
+        Ok(Some(out))
+    }
+
     /// Inventory group or host names: not empty, no spaces or commas, no
     /// repeats (case-insensitive).
     pub fn names(&self, v: &Option<List>, field: &str) -> Result<Vec<String>, LocatedError> {

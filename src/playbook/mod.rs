@@ -26,7 +26,7 @@ pub mod roles;
 mod tests;
 pub mod verify;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub use contain::ContainSettings;
@@ -50,9 +50,11 @@ pub const DEFAULT_YAML: &str = include_str!("../../playbooks/default.yml");
 /// Where the fixes in error messages point.
 const EXAMPLE: &str = "playbooks/default.yml";
 
-/// A validated playbook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Playbook {
+/// What a playbook says, section by section: also what a plan records as
+/// the settings it was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sections {
     pub roles: RoleGroups,
     pub contain: ContainSettings,
     pub purge: PurgeSettings,
@@ -64,19 +66,27 @@ pub struct Playbook {
     /// Windows path globs never acted on (files, and mechanisms that start
     /// them).
     pub exclude_paths: Vec<String>,
+}
+
+/// A validated playbook: its [`Sections`] (reached through it:
+/// `playbook.purge`) and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Playbook {
+    pub sections: Sections,
     /// Where it came from (a path, or `built-in default`).
     pub source: String,
     /// SHA-256 of the playbook text.
     pub sha256: String,
 }
 
-impl Playbook {
-    /// The built-in default playbook.
-    pub fn builtin() -> Playbook {
-        parse(DEFAULT_YAML, Path::new("built-in default"))
-            .expect("playbooks/default.yml is valid (tested)")
+impl std::ops::Deref for Playbook {
+    type Target = Sections;
+    fn deref(&self) -> &Sections {
+        &self.sections
     }
+}
 
+impl Sections {
     /// Is `host` excluded by name?
     pub fn host_excluded(&self, host: &str) -> Option<&str> {
         glob_of(&self.exclude_hosts, host)
@@ -85,6 +95,14 @@ impl Playbook {
     /// Is `path` excluded? Returns the matching pattern.
     pub fn path_excluded(&self, path: &str) -> Option<&str> {
         glob_of(&self.exclude_paths, path)
+    }
+}
+
+impl Playbook {
+    /// The built-in default playbook.
+    pub fn builtin() -> Playbook {
+        parse(DEFAULT_YAML, Path::new("built-in default"))
+            .expect("playbooks/default.yml is valid (tested)")
     }
 
     /// The playbook's name of a family.
@@ -170,14 +188,16 @@ fn validate(raw: raw::RawPlaybook, text: &str, file: &Path) -> Result<Playbook, 
     let f = Fields { file };
     let exclude = raw.exclude.unwrap_or_default();
     Ok(Playbook {
-        roles: roles::check(raw.roles, f)?,
-        contain: contain::check(raw.contain, f)?,
-        purge: purge::check(raw.purge, f)?,
-        reboot: reboot::check(raw.reboot, f)?,
-        verify: verify::check(raw.verify, f)?,
-        release: verify::release(&raw.release, f)?,
-        exclude_hosts: f.globs(&exclude.hosts, "exclude.hosts", "host")?,
-        exclude_paths: f.globs(&exclude.paths, "exclude.paths", "path")?,
+        sections: Sections {
+            roles: roles::check(raw.roles, f)?,
+            contain: contain::check(raw.contain, f)?,
+            purge: purge::check(raw.purge, f)?,
+            reboot: reboot::check(raw.reboot, f)?,
+            verify: verify::check(raw.verify, f)?,
+            release: verify::release(&raw.release, f)?,
+            exclude_hosts: f.globs(&exclude.hosts, "exclude.hosts", "host")?,
+            exclude_paths: f.globs(&exclude.paths, "exclude.paths", "path")?,
+        },
         source: file.display().to_string(),
         sha256: crate::journal::sha256_hex(text.as_bytes()),
     })

@@ -286,23 +286,13 @@ pub(super) fn check(raw: Option<RawReboot>, f: Fields<'_>) -> Result<RebootSetti
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
-    let order = match &raw.order {
-        None => d.order,
-        Some(list) => {
-            let allowed = "workstation, server and domain_controller, each once, in the order wanted";
-            let mut out = Vec::new();
-            for w in &list.value {
-                let r = f.one_of(w, "reboot.order", ORDER_WORDS)?;
-                if out.contains(&r) {
-                    return Err(f.error(&w.referenced, "reboot.order", format!("`{}` is listed twice", w.value), allowed));
-                }
-                out.push(r);
-            }
-            if out.len() != ORDER_WORDS.len() {
-                return Err(f.error(&list.referenced, "reboot.order", "a kind of host is missing", allowed));
-            }
-            out
+    let allowed = "workstation, server and domain_controller, each once, in the order wanted";
+    let order = match (&raw.order, f.word_list(&raw.order, "reboot.order", ORDER_WORDS, allowed)?) {
+        (Some(l), Some(v)) if v.len() != ORDER_WORDS.len() => {
+            return Err(f.error(&l.referenced, "reboot.order", "a kind of host is missing", allowed));
         }
+        (_, Some(v)) => v,
+        (_, None) => d.order,
     };
     let message = match &raw.message {
         None => d.message,
