@@ -406,7 +406,7 @@ pub fn short_fact(reasons: &[String]) -> String {
     {
         fact = &fact[r + c + 2..];
     }
-    if let Some(i) = fact.find("; ") {
+    if let Some(i) = first_top_level(fact, "; ") {
         fact = &fact[..i];
     }
     let fact = fact.trim();
@@ -416,6 +416,20 @@ pub fn short_fact(reasons: &[String]) -> String {
     } else {
         fact.to_string()
     }
+}
+
+/// Where `sep` first stands outside parentheses, if it does.
+fn first_top_level(text: &str, sep: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth <= 0 && text[i..].starts_with(sep) => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A folder candidate while findings are gathered.
@@ -704,8 +718,13 @@ mod tests {
             short_fact(&r(r"process 256 (rundll32.exe) runs rundll32.exe on C:\Windows\SysWOW64\Ttbjoah\r.xpq (entry point RunDLL): a file with a fake 3-letter extension in folder Ttbjoah inside the system folder; WOW64: both views")),
             "a file with a fake 3-letter extension in folder Ttbjoah inside the system folder"
         );
-        // No lead-in: the reason itself, up to its first `; `.
+        // No lead-in: the reason itself, up to its first `; ` outside
+        // parentheses.
         assert_eq!(short_fact(&r("it is empty; and more")), "it is empty");
+        assert_eq!(
+            short_fact(&r("the hollowed process it lives in (end the process; not the program); more")),
+            "the hollowed process it lives in (end the process; not the program)"
+        );
         // Long: cut.
         let long = short_fact(&r(&"word ".repeat(100)));
         assert!(long.ends_with("...") && long.chars().count() <= 163, "{long}");
