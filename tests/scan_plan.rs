@@ -453,7 +453,7 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
     );
     // Each op sits under the comment that names its finding's rule.
     for (at, _) in ops {
-        let heading = text.lines().take(at).rev().find(|l| l.trim_start().starts_with("# ")).unwrap();
+        let heading = text.lines().collect::<Vec<_>>()[..at].iter().rev().find(|l| l.trim_start().starts_with("# ")).copied().unwrap();
         assert!(heading.contains("(Emotet, high, hash match): "), "{heading}\n{text}");
     }
     assert!(
