@@ -162,11 +162,6 @@ fn purge_errors_name_the_field_and_what_is_allowed() {
 fn contain_errors_name_the_field_and_what_is_allowed() {
     let e = located("playbook: 1\ncontain:\n  block: {tcp: [445, 5985]}\n", 3, "contain.block.tcp", "5985 is WinRM");
     assert!(e.help.contains("never 5985 or 5986"), "{e}");
-    located("playbook: 1\ncontain:\n  block:\n    tcp: [445, 70000]\n", 4, "contain.block.tcp", "70000 is not a port");
-    located("playbook: 1\ncontain:\n  block:\n    udp: [137, 137]\n", 4, "contain.block.udp", "listed twice");
-    located("playbook: 1\ncontain:\n  block: {tcp: [], udp: []}\n", 3, "contain.block", "no port");
-    located("playbook: 1\ncontain:\n  directions: [in, sideways]\n", 3, "contain.directions", "unknown value `sideways`");
-    located("playbook: 1\ncontain:\n  directions: []\n", 3, "contain.directions", "no direction");
     let e = located(
         "playbook: 1\ncontain:\n  exempt:\n    addresses:\n      - 10.0.0.1\n      - 10.0.0.9-10.0.0.2\n",
         6,
@@ -174,14 +169,23 @@ fn contain_errors_name_the_field_and_what_is_allowed() {
         "ends before it starts",
     );
     assert!(e.help.contains("lower address first"), "{e}");
-    located("playbook: 1\ncontain:\n  exempt: {addresses: [any]}\n", 3, "contain.exempt.addresses", "keyword");
-    located("playbook: 1\ncontain:\n  exempt: {roles: [dns_server]}\n", 3, "contain.exempt.roles", "unknown value");
-    located("playbook: 1\ncontain:\n  exempt: {groups: [dcs, DCS]}\n", 3, "contain.exempt.groups", "listed twice");
     let e = located("playbook: 1\ncontain:\n  dead_man: 4 hours\n", 3, "contain.dead_man", "not a duration");
     assert!(e.help.contains("15m to 168h"), "{e}");
-    located("playbook: 1\ncontain:\n  dead_man: 5m\n", 3, "contain.dead_man", "out of range");
-    located("playbook: 1\ncontain:\n  dead_man: 1h\n  extend_every: 45m\n", 4, "contain.extend_every", "too little margin");
-    located("playbook: 1\ncontain:\n  never: {hosts: ['*']}\n", 3, "contain.never.hosts", "matches everything");
+    for (text, line, field, says) in [
+        ("playbook: 1\ncontain:\n  block:\n    tcp: [445, 70000]\n", 4, "contain.block.tcp", "70000 is not a port"),
+        ("playbook: 1\ncontain:\n  block:\n    udp: [137, 137]\n", 4, "contain.block.udp", "listed twice"),
+        ("playbook: 1\ncontain:\n  block: {tcp: [], udp: []}\n", 3, "contain.block", "no port"),
+        ("playbook: 1\ncontain:\n  directions: [in, sideways]\n", 3, "contain.directions", "unknown value `sideways`"),
+        ("playbook: 1\ncontain:\n  directions: []\n", 3, "contain.directions", "no direction"),
+        ("playbook: 1\ncontain:\n  exempt: {addresses: [any]}\n", 3, "contain.exempt.addresses", "keyword"),
+        ("playbook: 1\ncontain:\n  exempt: {roles: [dns_server]}\n", 3, "contain.exempt.roles", "unknown value"),
+        ("playbook: 1\ncontain:\n  exempt: {groups: [dcs, DCS]}\n", 3, "contain.exempt.groups", "listed twice"),
+        ("playbook: 1\ncontain:\n  dead_man: 5m\n", 3, "contain.dead_man", "out of range"),
+        ("playbook: 1\ncontain:\n  dead_man: 1h\n  extend_every: 45m\n", 4, "contain.extend_every", "too little margin"),
+        ("playbook: 1\ncontain:\n  never: {hosts: ['*']}\n", 3, "contain.never.hosts", "matches everything"),
+    ] {
+        located(text, line, field, says);
+    }
     // A boolean is written true or false.
     let e = err("playbook: 1\ncontain:\n  purge_if_uncontained: yes\n");
     assert_eq!(e.line(), Some(3), "{e}");
@@ -190,30 +194,35 @@ fn contain_errors_name_the_field_and_what_is_allowed() {
 
 #[test]
 fn reboot_errors_name_the_field_and_what_is_allowed() {
-    located("playbook: 1\nreboot:\n  waves: [1, \"150%\"]\n", 3, "reboot.waves", "more than 100%");
-    located("playbook: 1\nreboot:\n  waves: [1, 0]\n", 3, "reboot.waves", "zero hosts");
-    located("playbook: 1\nreboot:\n  waves: [1, ten]\n", 3, "reboot.waves", "neither a number nor a percentage");
-    located("playbook: 1\nreboot:\n  waves: []\n", 3, "reboot.waves", "no wave");
-    located("playbook: 1\nreboot:\n  order: [server, workstation]\n", 3, "reboot.order", "missing");
-    located("playbook: 1\nreboot:\n  order: [server, server, domain_controller]\n", 3, "reboot.order", "twice");
-    located("playbook: 1\nreboot:\n  order: [server, file_server, domain_controller, workstation]\n", 3, "reboot.order", "unknown value `file_server`");
-    located("playbook: 1\nreboot:\n  max_down: 0\n", 3, "reboot.max_down", "zero hosts");
-    located("playbook: 1\nreboot:\n  failure_budget: lots\n", 3, "reboot.failure_budget", "neither");
-    located(&format!("playbook: 1\nreboot:\n  message: '{}'\n", "x".repeat(513)), 3, "reboot.message", "too long");
-    located("playbook: 1\nreboot:\n  message: \"a\\nb\"\n", 3, "reboot.message", "line break");
-    located("playbook: 1\nreboot:\n  countdown: 2d\n", 3, "reboot.countdown", "unknown unit");
-    located("playbook: 1\nreboot:\n  logged_on: shout\n", 3, "reboot.logged_on", "unknown value");
-    located("playbook: 1\nreboot:\n  logoff_wait: 10m\n", 3, "reboot.logoff_wait", "only with `logged_on: wait`");
-    located("playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '25:00-05:00'}\n", 4, "reboot.windows.at", "not a time of day");
-    located("playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '22:00'}\n", 4, "reboot.windows.at", "not a window");
-    located("playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '22:00-22:00'}\n", 4, "reboot.windows.at", "empty");
-    located(
-        "playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '22:00-05:00'}\n    - {group: Servers, at: '01:00-02:00'}\n",
-        5,
-        "reboot.windows.group",
-        "two windows",
-    );
-    located("playbook: 1\nreboot:\n  return_timeout: 10s\n", 3, "reboot.return_timeout", "out of range");
+    let long = format!("playbook: 1\nreboot:\n  message: '{}'\n", "x".repeat(513));
+    located(&long, 3, "reboot.message", "too long");
+    for (text, line, field, says) in [
+        ("playbook: 1\nreboot:\n  waves: [1, \"150%\"]\n", 3, "reboot.waves", "more than 100%"),
+        ("playbook: 1\nreboot:\n  waves: [1, 0]\n", 3, "reboot.waves", "zero hosts"),
+        ("playbook: 1\nreboot:\n  waves: [1, ten]\n", 3, "reboot.waves", "neither a number nor a percentage"),
+        ("playbook: 1\nreboot:\n  waves: []\n", 3, "reboot.waves", "no wave"),
+        ("playbook: 1\nreboot:\n  order: [server, workstation]\n", 3, "reboot.order", "missing"),
+        ("playbook: 1\nreboot:\n  order: [server, server, domain_controller]\n", 3, "reboot.order", "twice"),
+        ("playbook: 1\nreboot:\n  order: [server, file_server, domain_controller, workstation]\n", 3, "reboot.order", "unknown value `file_server`"),
+        ("playbook: 1\nreboot:\n  max_down: 0\n", 3, "reboot.max_down", "zero hosts"),
+        ("playbook: 1\nreboot:\n  failure_budget: lots\n", 3, "reboot.failure_budget", "neither"),
+        ("playbook: 1\nreboot:\n  message: \"a\\nb\"\n", 3, "reboot.message", "line break"),
+        ("playbook: 1\nreboot:\n  countdown: 2d\n", 3, "reboot.countdown", "unknown unit"),
+        ("playbook: 1\nreboot:\n  logged_on: shout\n", 3, "reboot.logged_on", "unknown value"),
+        ("playbook: 1\nreboot:\n  logoff_wait: 10m\n", 3, "reboot.logoff_wait", "only with `logged_on: wait`"),
+        ("playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '25:00-05:00'}\n", 4, "reboot.windows.at", "not a time of day"),
+        ("playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '22:00'}\n", 4, "reboot.windows.at", "not a window"),
+        ("playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '22:00-22:00'}\n", 4, "reboot.windows.at", "empty"),
+        ("playbook: 1\nreboot:\n  return_timeout: 10s\n", 3, "reboot.return_timeout", "out of range"),
+        (
+            "playbook: 1\nreboot:\n  windows:\n    - {group: servers, at: '22:00-05:00'}\n    - {group: Servers, at: '01:00-02:00'}\n",
+            5,
+            "reboot.windows.group",
+            "two windows",
+        ),
+    ] {
+        located(text, line, field, says);
+    }
 }
 
 #[test]
