@@ -68,11 +68,12 @@ pub fn comment(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// Sort keys: `op` first, then names, then `expected_*`, then options.
+/// Sort keys: `op` first, then names, then `expected_*`, then options and
+/// lists.
 fn key_rank(k: &str) -> (u8, &str) {
     let r = match k {
         "op" => 0,
-        "queue_if_locked" => 3,
+        "queue_if_locked" | "may_hold" | "window" => 3,
         k if k.starts_with("expected_") => 2,
         _ => 1,
     };
@@ -109,6 +110,27 @@ pub fn flow(v: &Value) -> String {
             format!("{{{}}}", parts.join(", "))
         }
     }
+}
+
+/// Block YAML of a JSON value at `indent` spaces: mappings one key a line
+/// (nested mappings indented below their key), everything else in flow
+/// style on its key's line. Keys keep their order.
+pub fn block(v: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    let Value::Object(map) = v else {
+        out.push_str(&format!("{}{}\n", " ".repeat(indent), flow(v)));
+        return out;
+    };
+    for (k, val) in map {
+        match val {
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push_str(&format!("{}{k}:\n", " ".repeat(indent)));
+                out.push_str(&block(val, indent + 2));
+            }
+            _ => out.push_str(&format!("{}{k}: {}\n", " ".repeat(indent), flow(val))),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -150,6 +172,15 @@ mod tests {
         assert!(!c.contains('\n'));
         assert!(c.contains("\\u{a}") && c.contains("\\u{202e}"), "{c}");
         assert!(comment(&"x".repeat(50), 10).ends_with("[...]"));
+    }
+
+    #[test]
+    fn block_nests_mappings_and_reads_back() {
+        let v = serde_json::json!({"a": 1, "b": {"c": [1, 2], "d": {"e": "x y"}}, "f": {}});
+        let text = block(&v, 2);
+        assert_eq!(text, "  a: 1\n  b:\n    c: [1, 2]\n    d:\n      e: 'x y'\n  f: {}\n");
+        let back: serde_json::Value = serde_saphyr::from_str(&format!("root:\n{text}")).unwrap();
+        assert_eq!(back["root"], v);
     }
 
     #[test]

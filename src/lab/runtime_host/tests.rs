@@ -624,7 +624,7 @@ fn a_value_collection_showed_cut_is_planned_as_cut_and_deleted() {
             value: "cfg".into(),
         },
     ) {
-        Derived::Op(op) => op,
+        Derived::Step(crate::plan::Step::Purge(op)) => op,
         other => panic!("{other:?}"),
     };
     assert!(matches!(&op, Op::DeleteRegistryValue { data_cut: true, .. }), "{op:?}");
