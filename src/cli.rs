@@ -172,12 +172,24 @@ pub struct ExecArgs {
     pub script: Vec<String>,
 }
 
+/// Default of `check --step-timeout`, in seconds.
+pub const DEFAULT_CHECK_STEP_SECS: u64 = 15;
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Longest wait for each step of the preflight on a host, in seconds:
+    /// the TCP probes, opening a shell (connect, log on), and the probe
+    /// command. A host that takes longer is reported as hung (`hung: the
+    /// command did not finish in 15 s`) and the others are not held up.
+    /// The inventory's (or --timeout's) command time-out still applies when
+    /// it is shorter.
+    #[arg(long = "step-timeout", value_name = "SECS", default_value_t = DEFAULT_CHECK_STEP_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub step_timeout: u64,
 }
 
 #[derive(Debug, Args)]
