@@ -12,6 +12,7 @@ pub mod runtime;
 pub mod transport;
 pub mod commands;
 pub mod detect;
+pub mod fleet;
 pub mod report;
 pub mod evidence;
 pub mod journal;

@@ -1,7 +1,8 @@
 //! `cauterize plan`: from the latest scan of each inventory host in the
 //! engagement's journal (hosts never scanned, or every host with
-//! `--rescan`, are scanned first, read-only), the playbook and the flags,
-//! write the plan file for review, record it (every operation, the file's
+//! `--rescan`, are scanned first, read-only, and the fleet judged again),
+//! the playbook and the flags, write the plan file for review (rare
+//! unexplained autostarts listed for review), record it (every operation, the file's
 //! hash) in the journal, and print a per-host summary.
 //!
 //! Exit code: 0 every host planned; 2 some hosts have no scan to plan from;
@@ -98,6 +99,8 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         interrupted = report.interrupted;
         drop(handle);
         journal = Journal::open(dir)?;
+        // The network is judged again with the new scans in it.
+        crate::fleet::pass::judge_journal(&mut journal)?;
     }
 
     let scans = journal.latest_scans(Some(&names))?;
@@ -119,7 +122,10 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         })
         .collect();
     let inputs: Vec<HostInput<'_>> = scans.iter().map(HostInput::from).collect();
-    let plan = plan::build(&inputs, unscanned, &playbook, &flags);
+    let mut plan = plan::build(&inputs, unscanned, &playbook, &flags);
+    // Rare unexplained autostarts, rare across every scanned host.
+    let stack = crate::fleet::pass::stack_journal(&journal, crate::fleet::stack::By::Autostart, args.rare.rare_percent)?;
+    plan.add_reviews(&stack.reviews);
     let (plan_id, text) = plan::record(&mut journal, run, &plan, &args.output)?;
     write_file(&args.output, &text)?;
 

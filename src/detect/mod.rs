@@ -12,7 +12,7 @@
 pub mod allowlist;
 pub mod builder;
 pub mod command_line;
-mod facts;
+pub(crate) mod facts;
 mod families;
 pub mod generic;
 pub mod hashes;

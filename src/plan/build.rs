@@ -275,6 +275,7 @@ fn host_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Host
             .iter()
             .map(|t| format!("{} (bound: {})", t.what, t.limit))
             .collect(),
+        review: Vec::new(),
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
-use super::model::{NotPlanned, Settings, Unscanned};
+use super::model::{NotPlanned, ReviewItem, Settings, Unscanned};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +31,7 @@ pub struct RawHost {
     pub ops: Option<Vec<Spanned<serde_json::Value>>>,
     pub inactive: Option<Vec<RawInactive>>,
     pub not_planned: Option<Vec<NotPlanned>>,
+    pub review: Option<Vec<ReviewItem>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,8 @@
 //! The plan file: readable, editable YAML. One operation per line, its
 //! rule ids and reasons in the comment above it, inactive items under
 //! `inactive:` with why, findings no operation can address under
-//! `not_planned:`. Pure: builds the text.
+//! `not_planned:`, rare unexplained autostarts under `review:`. Pure:
+//! builds the text.
 
 use super::model::{HostPlan, Plan, PlanItem};
 use super::yaml_out::{comment, flow, string};
@@ -101,6 +102,13 @@ fn host(out: &mut String, h: &HostPlan) {
         out.push_str("    not_planned:\n");
         for n in &h.not_planned {
             out.push_str(&format!("      - {}\n", value(n)));
+        }
+    }
+    if !h.review.is_empty() {
+        out.push_str("    # For review, never acted on: rare unsigned autostarts that nothing explains.\n");
+        out.push_str("    review:\n");
+        for r in &h.review {
+            out.push_str(&format!("      - {}\n", value(r)));
         }
     }
 }

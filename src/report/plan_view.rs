@@ -17,6 +17,8 @@ pub struct PlanRecord<'a> {
     pub status: &'static str,
     pub snapshot_id: Option<i64>,
     pub counts: Option<Counts>,
+    /// Items listed for review (rare unexplained unsigned autostarts).
+    pub review: usize,
     pub error: Option<&'a str>,
 }
 
@@ -29,6 +31,7 @@ pub fn json_lines(plan: &Plan) -> Vec<String> {
             status: "planned",
             snapshot_id: Some(h.snapshot_id),
             counts: Some(h.counts()),
+            review: h.review.len(),
             error: None,
         });
     }
@@ -38,6 +41,7 @@ pub fn json_lines(plan: &Plan) -> Vec<String> {
             status: "unscanned",
             snapshot_id: None,
             counts: None,
+            review: 0,
             error: Some(&u.why),
         });
     }
@@ -62,7 +66,7 @@ pub fn render_text(plan: &Plan) -> String {
     let mut empty: Vec<&str> = Vec::new();
     for h in &plan.hosts {
         let c = h.counts();
-        if h.items.is_empty() && h.not_planned.is_empty() {
+        if h.items.is_empty() && h.not_planned.is_empty() && h.review.is_empty() {
             empty.push(&h.host);
             continue;
         }
@@ -109,6 +113,15 @@ pub fn render_text(plan: &Plan) -> String {
                 super::sanitize::one_line(&u.why)
             ));
         }
+    }
+    let review = plan.review_count();
+    if review > 0 {
+        let hosts = plan.hosts.iter().filter(|h| !h.review.is_empty()).count();
+        out.push_str(&format!(
+            "for review (not acted on): {review} rare unsigned autostart{} that nothing explains, on {hosts} host{}; see `review:` in the plan file\n",
+            if review == 1 { "" } else { "s" },
+            if hosts == 1 { "" } else { "s" },
+        ));
     }
     out.push_str(&format!(
         "{} hosts planned: {}\n",
