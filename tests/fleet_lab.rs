@@ -15,19 +15,17 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use cauterize::journal::Journal;
-use cauterize::lab::cases::{place, spec};
+use cauterize::lab::cases::place;
 use cauterize::lab::malware::{Family, FamilyProfile};
 use cauterize::lab::world::benign::{self, BenignProduct, Placed};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
 use common::harness::LabRun;
+use common::variant::{Variant, folder, hex};
 use serde_json::Value;
 
 /// Hosts in the lab; the first half carry the known DLL's bytes under the
 /// variant's persistence, the second half a rebuilt DLL.
 const HOSTS: usize = 8;
-
-/// Random-looking folder names the variant draws, one per host.
-const FOLDERS: [&str; HOSTS] = ["Qvxtmn", "Jkrwpz", "Zbtqhv", "Wxnkfd", "Plvrcz", "Hgmtqs", "Drkzvn", "Fqxwbt"];
 
 /// What the lab put where on one host.
 struct Truth {
@@ -38,19 +36,6 @@ struct Truth {
     variant_task: String,
     /// What the products installed.
     products: Vec<Placed>,
-}
-
-fn hex(bytes: [u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The variant on one host, as a case the lab places.
-fn variant_case(folder: &str, sha: &str, size: u64) -> spec::Case {
-    let text = format!(
-        "cases:\n- id: VARIANT\n  family: emotet\n  kind: task\n  source: 'test: an Emotet build whose persistence no rule knows'\n  host:\n    tasks: [{{path: '\\Microsoft\\Windows\\{folder}\\{folder}Sync', exe: 'C:\\Windows\\System32\\rundll32.exe', args: '\"C:\\ProgramData\\{folder}\\{lower}.dat\",Sbsu', principal: 'NT AUTHORITY\\SYSTEM', triggers: [boot]}}]\n    files: [{{path: 'C:\\ProgramData\\{folder}\\{lower}.dat', size: {size}, sha256: '{sha}'}}]\n",
-        lower = folder.to_lowercase()
-    );
-    spec::parse(&text).expect("variant case").cases.remove(0)
 }
 
 async fn outbreak() -> (LabRun, Vec<Truth>) {
@@ -87,7 +72,19 @@ async fn outbreak() -> (LabRun, Vec<Truth>) {
         } else {
             cauterize::journal::sha256_hex(format!("rebuilt {i}").as_bytes())
         };
-        let case = variant_case(FOLDERS[i], &sha, size);
+        if i == 0 {
+            // An in-house tool on one host: unsigned, rare, and nothing
+            // explains it. For a person to look at, never to remove.
+            let tool = cauterize::lab::cases::spec::parse(
+                "cases:\n- id: TOOL\n  family: benign\n  kind: task\n  source: test\n  host:\n    tasks: [{path: '\\Contoso\\Inventory', exe: 'C:\\ProgramData\\Contoso\\agent.exe', principal: 'NT AUTHORITY\\SYSTEM', triggers: [boot]}]\n    files: [{path: 'C:\\ProgramData\\Contoso\\agent.exe', size: 120000}]\n",
+            )
+            .expect("tool case")
+            .cases
+            .remove(0);
+            lab.with_host(name, |h| place::place(&tool, h, now)).expect("the tool is placed");
+        }
+        let variant = Variant::new(&folder(i));
+        let case = variant.case(&sha, size);
         lab.with_host(name, |h| place::place(&case, h, now)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let products = lab.with_host(name, |h| {
             let sids: Vec<String> = h.profiles.iter().filter(|p| p.logged_on).map(|p| p.sid.clone()).collect();
@@ -100,14 +97,7 @@ async fn outbreak() -> (LabRun, Vec<Truth>) {
             }
             placed
         });
-        let folder = FOLDERS[i];
-        truths.push(Truth {
-            host: name.clone(),
-            known,
-            variant_dll: format!(r"C:\ProgramData\{folder}\{}.dat", folder.to_lowercase()),
-            variant_task: format!(r"\Microsoft\Windows\{folder}\{folder}Sync"),
-            products,
-        });
+        truths.push(Truth { host: name.clone(), known, variant_dll: variant.dll, variant_task: variant.task, products });
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let inventory = dir.path().join("inventory.yml");
@@ -194,6 +184,12 @@ async fn a_variant_no_rule_knows_is_found_by_the_fleet_and_products_are_untouche
     let plan_file = run.dir.path().join("plan.yml").display().to_string();
     let plan = run.cauterize("plan", &["--engagement", &eng, "-o", &plan_file]).await;
     assert_eq!(plan.code, cauterize::exit::OK, "{}\n{}", plan.stdout, plan.stderr);
+    // The rare unexplained tool is listed for review, and only that.
+    let text = std::fs::read_to_string(&plan_file).unwrap();
+    let review_at = text.find("    review:\n").unwrap_or_else(|| panic!("no review section:\n{text}"));
+    assert!(text[review_at..].contains(r"scheduled task \Contoso\Inventory runs C:\ProgramData\Contoso\agent.exe"), "{text}");
+    assert!(!text.contains("agent.exe', expected"), "the tool is no operation:\n{text}");
+    assert!(plan.stdout.contains("for review (not acted on): "), "{}", plan.stdout);
     let j = Journal::open(std::path::Path::new(&eng)).unwrap();
     let stored = j.plan(1).unwrap().expect("plan 1");
     for t in &truths {

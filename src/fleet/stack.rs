@@ -3,7 +3,8 @@
 //! itself, its launcher, its folder, its hash or its signer) and counted,
 //! so a person reads the rare ones first. Unsigned entries in user-writable
 //! places come first, then unsigned ones, then signed ones in user-writable
-//! places, then the rest; within each, the least frequent first.
+//! places, then the rest; within each, those no finding explains first,
+//! then the least frequent first.
 //!
 //! An entry is written without the user or machine it is on
 //! (`%LOCALAPPDATA%\...`, `HKU\...`), so OneDrive's Run value of every user
@@ -408,7 +409,12 @@ impl Stacker {
             });
         }
         groups.sort_by(|a, b| {
-            (tier(a), a.hosts.len(), &a.key).cmp(&(tier(b), b.hosts.len(), &b.key))
+            (tier(a), !a.explained.is_empty(), a.hosts.len(), &a.key).cmp(&(
+                tier(b),
+                !b.explained.is_empty(),
+                b.hosts.len(),
+                &b.key,
+            ))
         });
         Stack { by: self.by, scanned, groups, reviews }
     }

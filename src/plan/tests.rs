@@ -333,6 +333,16 @@ fn planned(
     f: &[StoredFinding],
     flags: Flags,
 ) -> (Journal, tempfile::TempDir, std::path::PathBuf, String) {
+    planned_with_review(s, f, flags, &[])
+}
+
+/// [`planned`], with review items listed under WS-001.
+fn planned_with_review(
+    s: &Snapshot,
+    f: &[StoredFinding],
+    flags: Flags,
+    review: &[ReviewItem],
+) -> (Journal, tempfile::TempDir, std::path::PathBuf, String) {
     let mut j = Journal::open_in_memory().unwrap();
     let run = j.begin_run("scan", &[]).unwrap();
     let raw_findings = detect(
@@ -360,7 +370,7 @@ fn planned(
         snapshot: s,
         findings: f,
     };
-    let plan = build(
+    let mut plan = build(
         &[input],
         vec![Unscanned {
             host: "WS-002".into(),
@@ -369,6 +379,7 @@ fn planned(
         &Playbook::builtin(),
         &flags,
     );
+    plan.add_reviews(&[("ws-001".to_string(), review.to_vec())].into_iter().collect());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.yml");
     let (_, text) = record(&mut j, run, &plan, &path).unwrap();
@@ -410,6 +421,37 @@ fn the_written_plan_reads_back_whole() {
     assert!(matches!(v.hosts[0].ops[0].op, Op::KillProcess { .. }));
     assert_eq!(j.count("plan_reviews").unwrap(), 1);
     assert!(v.settings.quarantine);
+}
+
+#[test]
+fn review_items_are_listed_read_back_and_never_acted_on() {
+    let s = infected();
+    let f = findings(&s, true);
+    let review = vec![
+        ReviewItem {
+            what: r"scheduled task \Inventory runs C:\Users\bob\Tools\inv.exe".into(),
+            why: "review: unsigned, on 1 of 20 scanned hosts (rare: at most 1, 5 %), and no finding explains it".into(),
+        },
+        ReviewItem { what: "x\n- {op: delete_file, path: 'C:\\Windows\\explorer.exe'}".into(), why: "hostile".into() },
+    ];
+    let (mut j, _dir, path, text) = planned_with_review(&s, &f, Flags::default(), &review);
+    assert!(
+        text.contains(
+            "    review:\n      - {what: 'scheduled task \\Inventory runs C:\\Users\\bob\\Tools\\inv.exe', why: 'review: unsigned, on 1 of 20"
+        ),
+        "{text}"
+    );
+    let v = load_and_validate(&path, &mut j).unwrap();
+    assert_eq!(
+        v.hosts[0].ops.len(),
+        active(&plan_for(&s, &f, &Playbook::builtin(), Flags::default())).len(),
+        "review items are no operations"
+    );
+    assert!(v.hosts[0].ops.iter().all(|o| !format!("{:?}", o.op).contains("explorer.exe")));
+    // Deleting a review line is allowed, like any line.
+    let edited: String = text.lines().filter(|l| !l.contains("Inventory")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, edited).unwrap();
+    assert!(load_and_validate(&path, &mut j).is_ok());
 }
 
 #[test]

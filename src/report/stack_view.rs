@@ -1,6 +1,6 @@
 //! What `cauterize stack` shows: the groups of the fleet's autostarts, the
-//! most suspicious first (unsigned in user-writable places, then the least
-//! frequent), each with its count, signature, what explains it and the
+//! most suspicious first (unsigned in user-writable places, what no
+//! finding explains, then the least frequent), each with its count, signature, what explains it and the
 //! hosts that have it; rare unexplained groups are marked for review. Or
 //! one JSON object per group. Pure: builds strings.
 
@@ -36,7 +36,7 @@ pub fn render_text(stack: &Stack, top: usize, rare_percent: u32) -> String {
     let rare = rare_limit(stack.scanned, rare_percent);
     let by = serde_json::to_value(stack.by).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let mut out = format!(
-        "stack of {} by {by}: {} group{}, the most suspicious first (unsigned in user-writable places, then the least frequent); rare: on at most {} ({rare_percent} %)\n",
+        "stack of {} by {by}: {} group{}, the most suspicious first (unsigned, in user-writable places, unexplained, then the least frequent); rare: on at most {} ({rare_percent} %)\n",
         hosts_word(stack.scanned),
         stack.groups.len(),
         if stack.groups.len() == 1 { "" } else { "s" },
@@ -52,11 +52,13 @@ pub fn render_text(stack: &Stack, top: usize, rare_percent: u32) -> String {
         } else {
             format!("found: {}", g.explained.join(", "))
         };
-        let entries = if g.entries == g.hosts.len() { String::new() } else { format!(", {} entries", g.entries) };
+        let count = if g.entries == g.hosts.len() {
+            format!("{:>6} {:<5}", g.hosts.len(), if g.hosts.len() == 1 { "host" } else { "hosts" })
+        } else {
+            format!("{:>6} {}, {} entries", g.hosts.len(), if g.hosts.len() == 1 { "host" } else { "hosts" }, g.entries)
+        };
         out.push_str(&format!(
-            "\n{:>6} {}{entries}  {}  {}\n       {}\n       e.g. {}\n       on {}\n",
-            g.hosts.len(),
-            if g.hosts.len() == 1 { "host " } else { "hosts" },
+            "\n{count}  {}  {}\n       {}\n       e.g. {}\n       on {}\n",
             traits.join(", "),
             explained,
             one_line(&g.key),
