@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use super::files::Files;
 use super::shape;
 use crate::detect::facts::{Facts, Launch, Source};
 use crate::detect::paths::{self, Area};
@@ -92,6 +93,7 @@ pub struct Entry {
 /// One host's entries in the grouping `by`.
 pub fn entries(snap: &Snapshot, findings: &[StoredFinding], by: By) -> Vec<Entry> {
     let f = Facts::new(snap);
+    let known = Files::of(snap);
     let mut out = Vec::new();
     for l in f.launches.iter().filter(|l| l.autostart) {
         let files: Vec<String> = l
@@ -104,7 +106,7 @@ pub fn entries(snap: &Snapshot, findings: &[StoredFinding], by: By) -> Vec<Entry
         let about = |paths: &[String]| judged(findings, &l.artifact, paths);
         match by {
             By::Autostart => {
-                let (signed, user_writable, installed) = traits(&f, &files);
+                let (signed, user_writable, installed) = traits(&f, &known, &files);
                 let (explained, spared) = about(&files);
                 out.push(Entry {
                     key: autostart_key(&f, l),
@@ -120,9 +122,9 @@ pub fn entries(snap: &Snapshot, findings: &[StoredFinding], by: By) -> Vec<Entry
             _ => {
                 for (p, file) in l.parsed.payloads.iter().zip(&files) {
                     let one = std::slice::from_ref(file);
-                    let (signed, user_writable, installed) = traits(&f, one);
+                    let (signed, user_writable, installed) = traits(&f, &known, one);
                     let (explained, spared) = about(one);
-                    let facts = f.file(file).filter(|x| x.exists);
+                    let facts = known.get(file).filter(|x| x.exists);
                     let key = match by {
                         By::Launcher => match &p.export {
                             Some(e) => format!("{},{}", p.via.name(), e.to_lowercase()),
@@ -161,8 +163,8 @@ pub fn entries(snap: &Snapshot, findings: &[StoredFinding], by: By) -> Vec<Entry
 }
 
 /// (every file signed, any file user-writable, any under Program Files).
-fn traits(f: &Facts, files: &[String]) -> (bool, bool, bool) {
-    let signed = !files.is_empty() && files.iter().all(|p| f.valid_signer(p).is_some());
+fn traits(f: &Facts, known: &Files, files: &[String]) -> (bool, bool, bool) {
+    let signed = !files.is_empty() && files.iter().all(|p| known.signed(p));
     let places: Vec<_> = files.iter().map(|p| f.place(p)).collect();
     (
         signed,

@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use super::files::Files;
 use super::shape;
 use crate::detect::command_line::{self, Payload as Launched};
 use crate::detect::facts::{Facts, Launch, Source};
@@ -178,13 +179,14 @@ pub fn of_host(
     findings: &[StoredFinding],
 ) -> HostUnits {
     let f = Facts::new(snap);
+    let files = Files::of(snap);
     let verdicts = Verdicts::of(findings);
     let mut units: Vec<Unit> = Vec::new();
     let mut payload_keys = std::collections::HashSet::new();
     let mut seen = std::collections::HashSet::new();
     for l in f.launches.iter().filter(|l| l.autostart) {
         for p in &l.parsed.payloads {
-            let Some(unit) = autostart_unit(&f, &verdicts, l, p) else { continue };
+            let Some(unit) = autostart_unit(&f, &files, &verdicts, l, p) else { continue };
             let path = unit.payload.as_ref().map(|p| paths::key(&p.path)).unwrap_or_default();
             if seen.insert((unit.artifact.clone(), path.clone())) {
                 payload_keys.insert(path);
@@ -199,7 +201,7 @@ pub fn of_host(
             || file.is_dir
             || file.sha256.is_empty()
             || payload_keys.contains(&paths::key(&path))
-            || !judgeable(&f, &path)
+            || !judgeable(&f, &files, &path)
         {
             continue;
         }
@@ -255,22 +257,22 @@ pub fn of_host(
 
 /// May the fleet judge the file at `path`? Not when it has a valid
 /// signature, is a system launcher, or is an installed product.
-fn judgeable(f: &Facts, path: &str) -> bool {
-    f.valid_signer(path).is_none()
+fn judgeable(f: &Facts, files: &Files, path: &str) -> bool {
+    !files.signed(path)
         && !command_line::is_system_binary(path)
         && f.place(path).area != Area::ProgramFiles
 }
 
 /// The unit of one payload of an autostart, unless the fleet may not judge it.
-fn autostart_unit(f: &Facts, verdicts: &Verdicts, l: &Launch, p: &Launched) -> Option<Unit> {
+fn autostart_unit(f: &Facts, files: &Files, verdicts: &Verdicts, l: &Launch, p: &Launched) -> Option<Unit> {
     if p.path.to_ascii_lowercase().starts_with("http") {
         return None;
     }
     let path = f.long_path(&p.path);
-    if !judgeable(f, &path) || verdicts.spared(&l.artifact, Some(&path)) {
+    if !judgeable(f, files, &path) || verdicts.spared(&l.artifact, Some(&path)) {
         return None;
     }
-    let facts = f.file(&path).filter(|x| x.exists && !x.is_dir);
+    let facts = files.existing(&path);
     let size = facts.map(|x| x.size);
     let shape = Shape {
         location: shape::path(&f.place(&path)),
