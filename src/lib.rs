@@ -1,7 +1,8 @@
 //! cauterize: remove worming loaders from a whole Windows network at once,
 //! agentless, over WinRM and SMB.
 //!
-//! Data flows one way: inventory in; facts from hosts; reports out. See
+//! Data flows one way: inventory in; facts from hosts; findings per host
+//! (`detect`), then the network's (`fleet`); a plan; reports out. See
 //! DESIGN.md for the whole picture.
 
 pub mod cli;
