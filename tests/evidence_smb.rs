@@ -13,6 +13,7 @@ use cauterize::evidence::{
 };
 use cauterize::lab::world::{BaselineSpec, Content, HostState, Os, Role, UserSpec};
 use cauterize::transport::smb::{RemotePath, SmbCredential, SmbOptions, SmbSession};
+use common::harness::peak_rss;
 use common::peers::skip_or_fail;
 use common::targets::{resolved, winrm_target};
 use common::samba::{self, Samba, SambaOptions};
@@ -728,16 +729,6 @@ async fn a_server_requiring_encryption_falls_back_cleanly() {
         }
         other => panic!("unexpected {other:?}: {report:#?}"),
     }
-}
-
-/// Peak resident memory of this process (Linux), in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// A 600 MB file streams into the ZIP without being held in memory.

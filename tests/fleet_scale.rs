@@ -25,12 +25,7 @@ const FLEET: usize = 10_000;
 
 /// This process's peak resident memory so far, in MB.
 fn peak_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    common::harness::peak_rss() as f64 / 1e6
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -84,6 +84,11 @@ pub fn file_name(n: &str) -> String {
     }
 }
 
+/// A Run key's hive without its user: `HKLM`, or `HKU` for any user's.
+pub fn hive(hive: &str) -> &'static str {
+    if hive.eq_ignore_ascii_case("HKLM") { "HKLM" } else { "HKU" }
+}
+
 /// How an area reads in a shape or a stack key.
 pub fn area_label(area: Area) -> &'static str {
     match area {

@@ -103,60 +103,48 @@ pub fn entries(snap: &Snapshot, findings: &[StoredFinding], by: By) -> Vec<Entry
             .filter(|p| !p.path.to_ascii_lowercase().starts_with("http"))
             .map(|p| f.long_path(&p.path))
             .collect();
-        let about = |paths: &[String]| judged(findings, &l.artifact, paths);
-        match by {
-            By::Autostart => {
-                let (signed, user_writable, installed) = traits(&f, &known, &files);
-                let (explained, spared) = about(&files);
-                out.push(Entry {
-                    key: autostart_key(&f, l),
-                    signed,
-                    user_writable,
-                    installed,
-                    explained,
-                    spared,
-                    artifact: l.artifact.clone(),
-                    what: describe(l, &files),
-                });
+        // One entry of `files` under `key`.
+        let entry = |key: String, files: &[String]| {
+            let (signed, user_writable, installed) = traits(&f, &known, files);
+            let (explained, spared) = judged(findings, &l.artifact, files);
+            Entry {
+                key,
+                signed,
+                user_writable,
+                installed,
+                explained,
+                spared,
+                artifact: l.artifact.clone(),
+                what: describe(l, files),
             }
-            _ => {
-                for (p, file) in l.parsed.payloads.iter().zip(&files) {
-                    let one = std::slice::from_ref(file);
-                    let (signed, user_writable, installed) = traits(&f, &known, one);
-                    let (explained, spared) = about(one);
-                    let facts = known.get(file).filter(|x| x.exists);
-                    let key = match by {
-                        By::Launcher => match &p.export {
-                            Some(e) => format!("{},{}", p.via.name(), e.to_lowercase()),
-                            None => p.via.name().to_string(),
-                        },
-                        By::Folder => shape::portable(&f.place(paths::parent(file)), paths::parent(file)),
-                        By::Hash => match facts {
-                            Some(x) if !x.sha256.is_empty() => x.sha256.to_ascii_lowercase(),
-                            Some(_) => "(not hashed)".into(),
-                            None => "(file not found)".into(),
-                        },
-                        _ => match facts {
-                            Some(x) if x.signature.eq_ignore_ascii_case("valid") => x.signer.to_lowercase(),
-                            Some(x) if x.signature.eq_ignore_ascii_case("unsigned") || x.signature.is_empty() => {
-                                "unsigned".into()
-                            }
-                            Some(x) => format!("{} signature: {}", x.signature.to_lowercase(), x.signer.to_lowercase()),
-                            None => "(file not found)".into(),
-                        },
-                    };
-                    out.push(Entry {
-                        key,
-                        signed,
-                        user_writable,
-                        installed,
-                        explained,
-                        spared,
-                        artifact: l.artifact.clone(),
-                        what: describe(l, one),
-                    });
-                }
-            }
+        };
+        if by == By::Autostart {
+            out.push(entry(autostart_key(&f, l), &files));
+            continue;
+        }
+        for (p, file) in l.parsed.payloads.iter().zip(&files) {
+            let facts = known.get(file).filter(|x| x.exists);
+            let key = match by {
+                By::Launcher => match &p.export {
+                    Some(e) => format!("{},{}", p.via.name(), e.to_lowercase()),
+                    None => p.via.name().to_string(),
+                },
+                By::Folder => shape::portable(&f.place(paths::parent(file)), paths::parent(file)),
+                By::Hash => match facts {
+                    Some(x) if !x.sha256.is_empty() => x.sha256.to_ascii_lowercase(),
+                    Some(_) => "(not hashed)".into(),
+                    None => "(file not found)".into(),
+                },
+                _ => match facts {
+                    Some(x) if x.signature.eq_ignore_ascii_case("valid") => x.signer.to_lowercase(),
+                    Some(x) if x.signature.eq_ignore_ascii_case("unsigned") || x.signature.is_empty() => {
+                        "unsigned".into()
+                    }
+                    Some(x) => format!("{} signature: {}", x.signature.to_lowercase(), x.signer.to_lowercase()),
+                    None => "(file not found)".into(),
+                },
+            };
+            out.push(entry(key, std::slice::from_ref(file)));
         }
     }
     out
@@ -212,7 +200,7 @@ fn autostart_key(f: &Facts, l: &Launch) -> String {
         Source::Autorun(a) => match &a.location {
             AutorunLocation::RegistryValue { hive, key, value } => format!(
                 "run {}\\{}\\{} = {}",
-                if hive.eq_ignore_ascii_case("HKLM") { "hklm" } else { "hku" },
+                shape::hive(hive).to_lowercase(),
                 key.to_lowercase(),
                 value.to_lowercase(),
                 portable(&a.command)

@@ -297,7 +297,7 @@ fn mechanism(l: &Launch, payload: &str) -> String {
         Source::Autorun(a) => match &a.location {
             AutorunLocation::RegistryValue { hive, key, value } => format!(
                 "Run value {}\\{} = {}",
-                if hive.eq_ignore_ascii_case("HKLM") { "HKLM" } else { "HKU" },
+                shape::hive(hive),
                 key.to_lowercase(),
                 shape::name(value)
             ),
