@@ -3,9 +3,9 @@
 # hosts (a 40-host lab scanned through the binary, its snapshots recorded
 # 250 times over): the judgement `scan` runs after its hosts (time, growth
 # of the process's peak memory) and `cauterize stack` (time, peak memory).
-# Needs /usr/bin/time. Several minutes on 2 cores.
+# Needs /usr/bin/time. Several minutes on 2 cores. The program is
+# benches/fleet_10k.rs (harness = false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 65536 2>/dev/null || true
-exec cargo test --ignore-rust-version --release --test fleet_scale -- \
-  --ignored --exact fleet_passes_over_ten_thousand_hosts --test-threads 1 --nocapture
+exec cargo bench --ignore-rust-version --bench fleet_10k

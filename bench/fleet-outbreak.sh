@@ -6,8 +6,8 @@
 # and how many of those the fleet finds (against the lab's ground truth),
 # the items the fleet lifted that are not malware (must be 0: the run fails
 # otherwise), and the top of `cauterize stack`. A few minutes on 2 cores.
+# The program is benches/fleet_outbreak.rs (harness = false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 65536 2>/dev/null || true
-exec cargo test --ignore-rust-version --release --test fleet_outbreak -- \
-  --ignored --exact fleet_judgement_on_the_outbreak --test-threads 1 --nocapture
+exec cargo bench --ignore-rust-version --bench fleet_outbreak

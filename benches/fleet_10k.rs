@@ -1,14 +1,16 @@
-//! A measurement, not a test of the suite (bench/fleet-10k.sh runs it):
-//! the fleet's passes over a journal of 10,000 hosts. A 40-host lab
-//! (loaders on a quarter of the hosts, real products on most) is scanned
-//! through the real binary; its snapshots are then recorded 250 times over
-//! under 10,000 host names (each copy of a loader's file gets a hash of its
-//! own, as loaders draw them), and the two passes run over that journal:
-//! the judgement `scan` runs after its hosts (in this process, its time and
-//! the growth of this process's peak memory), and `cauterize stack` (the
-//! binary: its time and peak memory). Loopback range: 127.96.0.0/16.
+//! A benchmark, not a test (`cargo bench --bench fleet_10k`, which
+//! bench/fleet-10k.sh runs): the fleet's passes over a journal of 10,000
+//! hosts. A 40-host lab (loaders on a quarter of the hosts, real products
+//! on most) is scanned through the real binary; its snapshots are then
+//! recorded 250 times over under 10,000 host names (each copy of a loader's
+//! file gets a hash of its own, as loaders draw them), and the two passes
+//! run over that journal: the judgement `scan` runs after its hosts (in
+//! this process, its time and the growth of this process's peak memory),
+//! and `cauterize stack` (the binary: its time and peak memory). Loopback
+//! range: 127.96.0.0/16.
 
-mod common;
+#[path = "../tests/common/harness.rs"]
+mod harness;
 
 use std::path::Path;
 use std::time::Instant;
@@ -18,20 +20,19 @@ use cauterize::journal::{Journal, ScanResult};
 use cauterize::lab::malware::{Family, FamilyProfile};
 use cauterize::lab::world::benign::BenignProduct;
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
-use common::harness::LabRun;
+use harness::LabRun;
 
 const LAB_HOSTS: usize = 40;
 const FLEET: usize = 10_000;
 
 /// This process's peak resident memory so far, in MB.
 fn peak_mb() -> f64 {
-    common::harness::peak_rss() as f64 / 1e6
+    harness::peak_rss() as f64 / 1e6
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement over a 10,000-host journal (minutes): bench/fleet-10k.sh"]
-async fn fleet_passes_over_ten_thousand_hosts() {
-    common::harness::raise_fd_limit();
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    harness::raise_fd_limit();
     let spec = lab::scenario::simple(LAB_HOSTS as u32, std::net::Ipv4Addr::new(127, 96, 0, 1), 5985);
     let mut world = WorldSpec::derived(&spec, LabSettings::default());
     let families = [Family::Emotet, Family::TrickBot, Family::Qakbot, Family::Dridex, Family::IcedId];
@@ -109,7 +110,7 @@ async fn fleet_passes_over_ten_thousand_hosts() {
     let eng = big.display().to_string();
     let stack = Path::new("/usr/bin/time");
     let out = tokio::process::Command::new(stack)
-        .args(["-f", "%e s, %M KB peak", common::harness::bin().to_str().unwrap(), "stack", "--engagement", &eng, "--top", "3"])
+        .args(["-f", "%e s, %M KB peak", harness::bin().to_str().unwrap(), "stack", "--engagement", &eng, "--top", "3"])
         .output()
         .await
         .expect("/usr/bin/time runs");
