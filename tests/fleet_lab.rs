@@ -189,7 +189,7 @@ async fn a_variant_no_rule_knows_is_found_by_the_fleet_and_products_are_untouche
     let review_at = text.find("    review:\n").unwrap_or_else(|| panic!("no review section:\n{text}"));
     assert!(text[review_at..].contains(r"scheduled task \Contoso\Inventory runs C:\ProgramData\Contoso\agent.exe"), "{text}");
     assert!(!text.contains("agent.exe', expected"), "the tool is no operation:\n{text}");
-    assert!(plan.stdout.contains("for review (not acted on): "), "{}", plan.stdout);
+    assert!(plan.stdout.contains("For review (not acted on): "), "{}", plan.stdout);
     let j = Journal::open(std::path::Path::new(&eng)).unwrap();
     let stored = j.plan(1).unwrap().expect("plan 1");
     for t in &truths {
