@@ -12,6 +12,7 @@
 pub mod allowlist;
 pub mod builder;
 pub mod command_line;
+pub mod commands;
 mod facts;
 mod families;
 pub mod generic;
