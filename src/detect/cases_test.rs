@@ -58,6 +58,14 @@ fn build(c: &Case) -> crate::runtime::snapshot::Snapshot {
         if let Some(m) = &d.modified {
             b = b.with_file(&d.path, |x| x.modified = m.clone());
         }
+        // A listed name the case says nothing else of is an unsigned file,
+        // as the lab places it and the drop-folder sweep reports it.
+        for name in &d.listing {
+            let path = format!(r"{}\{name}", d.path);
+            if !h.files.iter().any(|f| f.path.eq_ignore_ascii_case(&path)) {
+                b = b.file(&path);
+            }
+        }
     }
     for f in &h.files {
         b = b.file_full(FileFacts {

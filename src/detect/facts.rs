@@ -85,6 +85,9 @@ impl Launch<'_> {
 pub(crate) struct Facts<'a> {
     pub snap: &'a Snapshot,
     pub host: String,
+    /// By exact path (and long path), case folded.
+    exact: HashMap<String, &'a FileFacts>,
+    /// By [`paths::key`] (WOW64 views folded), the one that exists first.
     files: HashMap<String, &'a FileFacts>,
     pub launches: Vec<Launch<'a>>,
     pub system_user: UserProfile,
@@ -102,16 +105,30 @@ fn service_profile(sid: &str) -> UserProfile {
 
 impl<'a> Facts<'a> {
     pub fn new(snap: &'a Snapshot) -> Facts<'a> {
-        let mut files = HashMap::new();
+        let mut files: HashMap<String, &FileFacts> = HashMap::new();
+        let mut exact: HashMap<String, &FileFacts> = HashMap::new();
         for f in &snap.files {
-            files.entry(paths::key(&f.path)).or_insert(f);
-            if !f.long_path.is_empty() {
-                files.entry(paths::key(&f.long_path)).or_insert(f);
+            for p in [&f.path, &f.long_path]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+            {
+                exact.entry(paths::normalize(p).to_lowercase()).or_insert(f);
+                // Of a System32 path and its SysWOW64 twin, the one that
+                // exists stands for both.
+                files
+                    .entry(paths::key(p))
+                    .and_modify(|e| {
+                        if !e.exists && f.exists {
+                            *e = f;
+                        }
+                    })
+                    .or_insert(f);
             }
         }
         let mut facts = Facts {
             snap,
             host: snap.computer_name.clone(),
+            exact,
             files,
             launches: Vec::new(),
             system_user: system_profile(),
@@ -122,10 +139,19 @@ impl<'a> Facts<'a> {
         facts
     }
 
-    /// File facts for a path (WOW64 views and 8.3 names resolved).
+    /// File facts for a path (WOW64 views and 8.3 names resolved): the
+    /// path as written when it exists, else its existing WOW64 twin, else
+    /// what the snapshot says of the path as written.
     pub fn file(&self, path: &str) -> Option<&'a FileFacts> {
-        if let Some(f) = self.files.get(&paths::key(path)) {
+        let exact = self
+            .exact
+            .get(&paths::normalize(path).to_lowercase())
+            .copied();
+        if let Some(f) = exact.filter(|f| f.exists) {
             return Some(f);
+        }
+        if let Some(f) = self.files.get(&paths::key(path)) {
+            return Some(if f.exists { f } else { exact.unwrap_or(f) });
         }
         if path.contains('~') {
             let want = paths::key(path);
@@ -160,11 +186,22 @@ impl<'a> Facts<'a> {
     /// Does the snapshot show exactly this path (no WOW64 folding)? Used to
     /// tell which of System32/SysWOW64 really holds a file.
     pub fn exists_exact(&self, path: &str) -> bool {
-        let want = paths::normalize(path).to_lowercase();
-        self.snap
-            .files
-            .iter()
-            .any(|f| f.exists && paths::normalize(&f.path).to_lowercase() == want)
+        self.exact
+            .get(&paths::normalize(path).to_lowercase())
+            .is_some_and(|f| f.exists)
+    }
+
+    /// Does anything on the host sit under SysWOW64 (a 64-bit Windows)?
+    /// `None` when the snapshot asked about nothing there.
+    pub fn has_wow64(&self) -> Option<bool> {
+        let under = |f: &&FileFacts| {
+            paths::normalize(&f.path)
+                .to_ascii_lowercase()
+                .starts_with(r"c:\windows\syswow64\")
+        };
+        let mut asked = self.snap.files.iter().filter(under).peekable();
+        asked.peek()?;
+        Some(asked.any(|f| f.exists))
     }
 
     /// The long form of a path when the snapshot knows it.

@@ -58,7 +58,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             };
             if p.via.loads_dll() {
                 let mut reasons = vec![format!(
-                    "{what}: a system launcher loading a DLL from a user-writable folder, with no known product behind it"
+                    "{what}: a system launcher loading a DLL from a user-writable folder"
                 )];
                 if names::is_fake_dll_extension(&ext) {
                     reasons.push(format!("the DLL has a non-DLL extension (.{ext})"));

@@ -23,6 +23,8 @@ pub mod paths;
 
 #[cfg(test)]
 mod cases_test;
+#[cfg(test)]
+mod wording_tests;
 
 use serde::{Deserialize, Serialize};
 
@@ -109,12 +111,31 @@ pub enum ArtifactRef {
     RegistryKey { hive: String, key: String },
 }
 
+/// A registry value's name as regedit shows it: the unnamed one is
+/// `(default)`.
+pub fn value_name(value: &str) -> &str {
+    if value.is_empty() { "(default)" } else { value }
+}
+
+/// Words for one value of a command key: what it runs, or that it is
+/// empty (a `DelegateExecute` left empty is part of the UAC bypass).
+pub fn describe_value(value: &str, data: &str) -> String {
+    let name = value_name(value);
+    if data.trim().is_empty() {
+        format!("its value {name} is empty")
+    } else if value.eq_ignore_ascii_case("DelegateExecute") {
+        format!("its value {name} is {data}")
+    } else {
+        format!("its value {name} runs {data}")
+    }
+}
+
 impl ArtifactRef {
     /// Short human description.
     pub fn describe(&self) -> String {
         match self {
             ArtifactRef::RegistryAutorun { hive, key, value } => {
-                format!("registry value {hive}\\{key}\\{value}")
+                format!("registry value {hive}\\{key}\\{}", value_name(value))
             }
             ArtifactRef::StartupItem { path } => format!("startup item {path}"),
             ArtifactRef::Task { path } => format!("scheduled task {path}"),
@@ -126,7 +147,7 @@ impl ArtifactRef {
             ArtifactRef::Folder { path } => format!("folder {path}"),
             ArtifactRef::Process { pid, image } => format!("process {pid} ({image})"),
             ArtifactRef::RegistryValue { hive, key, value } => {
-                format!("registry value {hive}\\{key}\\{value}")
+                format!("registry value {hive}\\{key}\\{}", value_name(value))
             }
             ArtifactRef::RegistryKey { hive, key } => format!("registry key {hive}\\{key}"),
         }

@@ -272,7 +272,12 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 Family::TrickBot,
                 "TRK-UAC-APPX-KEY",
                 Confidence::High,
-                vec![format!("{}\\{} is TrickBot's UAC-bypass class key (AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2); its command is {}", r.hive, r.key, r.data)],
+                vec![format!(
+                    "{}\\{} is TrickBot's UAC-bypass class key (AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2); {}",
+                    r.hive,
+                    r.key,
+                    super::super::describe_value(&r.value, &r.data)
+                )],
                 vec![],
             ));
         }
@@ -288,7 +293,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 "{n} is a file name TrickBot's worm modules drop at the drive root or in C:\\Windows")], vec![n.clone()]));
             continue;
         }
-        if lower.starts_with("c:\\windows\\tasks\\") && lower.ends_with(".job") {
+        if !ff.is_dir && lower.starts_with("c:\\windows\\tasks\\") && lower.ends_with(".job") {
             let leaf = paths::stem(&n).to_ascii_lowercase();
             if LEGACY_JOBS.contains(&leaf.as_str()) {
                 out.push(f.finding(
