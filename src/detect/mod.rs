@@ -4,19 +4,26 @@
 //! words that cite the facts), how sure it is, and which files the
 //! mechanism starts - the DLL or script, never the signed launcher.
 //!
-//! Layout: [`command_line`] parses commands, [`paths`] classifies paths,
-//! [`names`] judges names, `families/*` hold the per-family rules,
-//! [`generic`] the unknown-loader rules, [`link`] ties mechanisms to files
-//! and processes, [`hashes`] and [`allowlist`] read the user's lists.
+//! Layout: [`commands`] lists a snapshot's commands and [`command_line`]
+//! parses them, [`paths`] classifies paths, [`names`] judges names,
+//! `families/*` hold the per-family rules, [`generic`] the unknown-loader
+//! rules, [`copies`] Windows programs copied out of System32, [`lateral`]
+//! copies directly under `C:\Windows` (with its safety rule), [`link`]
+//! ties mechanisms to files and processes, [`kin`] ties findings to a
+//! loader's High finding on the host (raising the medium tier),
+//! [`hashes`] and [`allowlist`] read the user's lists.
 
 pub mod allowlist;
 pub mod builder;
 pub mod command_line;
 pub mod commands;
+pub mod copies;
 mod facts;
 mod families;
 pub mod generic;
 pub mod hashes;
+pub mod kin;
+pub mod lateral;
 pub mod link;
 pub mod names;
 pub mod paths;
@@ -201,10 +208,17 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     }
     families::check_host(&f, &mut out);
     generic::check(&f, &mut out);
+    copies::check(&f, &mut out);
+    lateral::check(&f, &mut out);
     let mut out = link::merge(out);
     link::follow_ups(&f, &mut out);
     link::processes(&f, &mut out);
     hashes::apply(&f, &ctx.hashes, &mut out);
+    let mut out = link::merge(out);
+    // Ties to a loader's finding count only from findings no allow-list
+    // spares.
+    allowlist::apply(&f, &ctx.allow, &mut out);
+    kin::apply(&f, &mut out);
     let mut out = link::merge(out);
     link::relate(&f, &mut out);
     allowlist::apply(&f, &ctx.allow, &mut out);
