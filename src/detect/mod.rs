@@ -27,6 +27,8 @@ pub mod lateral;
 pub mod link;
 pub mod names;
 pub mod paths;
+pub mod registry_payload;
+pub mod registry_refs;
 
 #[cfg(test)]
 mod cases_test;
@@ -208,6 +210,7 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     }
     families::check_host(&f, &mut out);
     generic::check(&f, &mut out);
+    registry_payload::check(&f, &mut out);
     copies::check(&f, &mut out);
     lateral::check(&f, &mut out);
     let mut out = link::merge(out);

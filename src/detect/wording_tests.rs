@@ -38,7 +38,7 @@ fn a_command_keys_values_are_named_and_an_empty_one_is_said_to_be_empty() {
         .reg("bob", key, "DelegateExecute", "REG_SZ", "")
         .build();
     let out = detect(&s, &DetectContext::default());
-    assert_eq!(out.len(), 2, "{out:#?}");
+    assert_eq!(out.len(), 1, "one finding on the whole class key: {out:#?}");
     for r in all_reasons(&out) {
         assert!(
             !r.trim_end().ends_with(" is") && !r.ends_with("is "),
@@ -54,6 +54,18 @@ fn a_command_keys_values_are_named_and_an_empty_one_is_said_to_be_empty() {
         reasons.contains("its value DelegateExecute is empty"),
         "{reasons}"
     );
+    // The unnamed value is called (default) where a value is described.
+    let s = SnapshotBuilder::new("WS1")
+        .user("bob")
+        .reg(
+            "bob",
+            r"Software\Classes\ms-settings\Shell\Open\command",
+            "",
+            "REG_SZ",
+            r"C:\Users\Public\x.exe",
+        )
+        .build();
+    let out = detect(&s, &DetectContext::default());
     assert!(
         out.iter()
             .any(|f| f.artifact.describe().ends_with(r"\command\(default)")),

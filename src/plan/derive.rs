@@ -3,7 +3,7 @@
 //! operation can. Pure lookups in the host's snapshot.
 
 use crate::detect::{ArtifactRef, paths};
-use crate::runtime::ops::Op;
+use crate::runtime::ops::{Op, TreeValue, registry_tree_digest};
 use crate::runtime::snapshot::{AutorunLocation, FileFacts, Process, Snapshot};
 
 /// What a finding's artifact (or one of its files) turns into.
@@ -76,10 +76,51 @@ pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
         ArtifactRef::Folder { .. } => Derived::None(
             "a folder is not removed as a whole (there is no folder operation): each file in it is a finding of its own, planned where the scan hashed it; the emptied folder stays".into(),
         ),
-        ArtifactRef::RegistryKey { .. } => Derived::None(
-            "a whole registry key is not removed (there is no key operation); remove it by hand after review".into(),
-        ),
+        ArtifactRef::RegistryKey { hive, key } => registry_key_op(s, hive, key),
     }
+}
+
+/// The delete of a whole key, with every value the scan saw under it
+/// (compare-and-delete on their names and a digest of their data).
+fn registry_key_op(s: &Snapshot, hive: &str, key: &str) -> Derived {
+    let comps = |k: &str| -> Vec<String> {
+        k.split('\\')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let want = comps(key);
+    let values: Vec<TreeValue> = s
+        .registry
+        .iter()
+        .filter(|r| same(&r.hive, hive))
+        .filter_map(|r| {
+            let have = comps(&r.key);
+            let under = have.len() >= want.len()
+                && want
+                    .iter()
+                    .zip(&have)
+                    .all(|(a, b)| a.to_lowercase() == b.to_lowercase());
+            under.then(|| TreeValue {
+                subkey: have[want.len()..].join("\\"),
+                name: r.value.clone(),
+                value_type: r.value_type.clone(),
+                data: r.data.clone(),
+            })
+        })
+        .collect();
+    if values.is_empty() {
+        return Derived::None(
+            "the scan saw no value under this key: compare-and-delete needs what it holds; re-scan"
+                .into(),
+        );
+    }
+    Derived::Op(Op::DeleteRegistryKey {
+        hive: hive.to_string(),
+        key: key.to_string(),
+        expected_values: values.iter().map(TreeValue::label).collect(),
+        expected_digest: registry_tree_digest(&values),
+    })
 }
 
 fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {

@@ -162,7 +162,7 @@ impl Counts {
 pub fn rank(op: &Op) -> u8 {
     match op {
         Op::KillProcess { .. } => 0,
-        Op::DeleteRegistryValue { .. } => 1,
+        Op::DeleteRegistryValue { .. } | Op::DeleteRegistryKey { .. } => 1,
         Op::DeleteTask { .. } => 2,
         Op::DeleteService { .. } => 3,
         Op::DeleteWmiSubscription { .. } => 4,

@@ -113,6 +113,9 @@ fn identity(op: &Op) -> String {
         Op::DeleteRegistryValue {
             hive, key, value, ..
         } => format!("registry value {hive}\\{key}\\{value}").to_lowercase(),
+        Op::DeleteRegistryKey { hive, key, .. } => {
+            format!("registry key {hive}\\{key}").to_lowercase()
+        }
         Op::DeleteTask { path, .. } => format!("task {path}").to_lowercase(),
         Op::DeleteService { name, .. } => format!("service {name}").to_lowercase(),
         Op::DeleteWmiSubscription {

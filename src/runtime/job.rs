@@ -188,6 +188,19 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 f.push(("expected_type", expected_type.clone()));
                 f.push(("expected_data", expected_data.clone()));
             }
+            Op::DeleteRegistryKey {
+                hive,
+                key,
+                expected_values,
+                expected_digest,
+            } => {
+                f.push(("hive", hive.clone()));
+                f.push(("key", key.clone()));
+                for v in expected_values {
+                    f.push(("expected_value", v.clone()));
+                }
+                f.push(("expected_digest", expected_digest.clone()));
+            }
             Op::DeleteTask {
                 path,
                 expected_actions,
@@ -467,6 +480,15 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 expected_data: x.one("expected_data")?,
             })
         }
+        "DeleteRegistryKey" => {
+            x.only(&["hive", "key", "expected_value", "expected_digest"])?;
+            JobItem::Op(Op::DeleteRegistryKey {
+                hive: x.one("hive")?,
+                key: x.one("key")?,
+                expected_values: x.all("expected_value"),
+                expected_digest: x.one("expected_digest")?,
+            })
+        }
         "DeleteTask" => {
             x.only(&[
                 "path",
@@ -599,6 +621,12 @@ mod tests {
                 value: s.into(),
                 expected_type: "REG_SZ".into(),
                 expected_data: s.into(),
+            }),
+            JobItem::Op(Op::DeleteRegistryKey {
+                hive: s.into(),
+                key: s.into(),
+                expected_values: vec![s.into(), "(default)".into()],
+                expected_digest: s.into(),
             }),
             JobItem::Op(Op::DeleteTask {
                 path: s.into(),

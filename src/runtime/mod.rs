@@ -13,6 +13,7 @@ pub mod file_targets;
 pub mod job;
 pub mod ops;
 pub mod probe;
+pub mod registry_targets;
 pub mod results;
 pub mod snapshot;
 pub mod sweep;

@@ -173,6 +173,19 @@ pub enum Op {
         expected_query: String,
         expected_action: String,
     },
+    /// Delete a whole key (its subkeys too) - a loader's configuration
+    /// key, a UAC-bypass class key - if it still holds exactly the values
+    /// the scan saw: the same value names (`subkey\\name`, `(default)` for
+    /// the unnamed value, relative to `key`) and the same data, compared
+    /// through [`registry_tree_digest`]. `hive` as for
+    /// [`Op::DeleteRegistryValue`]. Not yet carried out by `runtime.ps1`
+    /// (it reports "unknown operation" until the PowerShell engine lands).
+    DeleteRegistryKey {
+        hive: String,
+        key: String,
+        expected_values: Vec<String>,
+        expected_digest: String,
+    },
     /// Delete a file if its SHA-256 is still this (lower-case hex). When it
     /// is locked and `queue_if_locked`, it is queued for deletion at boot
     /// instead (`QueuedForReboot`).
@@ -197,6 +210,7 @@ impl Op {
         match self {
             Op::KillProcess { .. } => "KillProcess",
             Op::DeleteRegistryValue { .. } => "DeleteRegistryValue",
+            Op::DeleteRegistryKey { .. } => "DeleteRegistryKey",
             Op::DeleteTask { .. } => "DeleteTask",
             Op::DeleteService { .. } => "DeleteService",
             Op::DeleteWmiSubscription { .. } => "DeleteWmiSubscription",
@@ -248,6 +262,58 @@ pub fn reg_data_text(value_type: &str, strings: &[String], number: u64, bytes: &
     }
 }
 
+/// One value of a registry tree, for [`registry_tree_digest`]: the
+/// subkey relative to the tree's key (`""` for the key itself), the value
+/// name (`""` for the unnamed one), its type and its data in the
+/// [`reg_data_text`] form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeValue {
+    pub subkey: String,
+    pub name: String,
+    pub value_type: String,
+    pub data: String,
+}
+
+impl TreeValue {
+    /// `subkey\name` as [`Op::DeleteRegistryKey`] lists it (`(default)`
+    /// for the unnamed value).
+    pub fn label(&self) -> String {
+        let name = if self.name.is_empty() {
+            "(default)"
+        } else {
+            &self.name
+        };
+        if self.subkey.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}\\{name}", self.subkey)
+        }
+    }
+}
+
+/// The digest [`Op::DeleteRegistryKey`] compares: SHA-256 (lower-case hex)
+/// of one line per value, `subkey<TAB>name<TAB>type<TAB>data`, subkey and
+/// name lower-cased (the registry ignores their case), the lines sorted
+/// (ordinal) and joined with `\n`, as UTF-8. The runtime computes the same
+/// over what the host holds under the key.
+pub fn registry_tree_digest(values: &[TreeValue]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut lines: Vec<String> = values
+        .iter()
+        .map(|v| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                v.subkey.to_lowercase(),
+                v.name.to_lowercase(),
+                v.value_type,
+                v.data
+            )
+        })
+        .collect();
+    lines.sort();
+    hex(&Sha256::digest(lines.join("\n").as_bytes()))
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -279,6 +345,47 @@ mod tests {
         })
         .expect("serialises");
         assert_eq!(o["outcome"], "drift");
+    }
+
+    #[test]
+    fn a_tree_digest_ignores_order_and_name_case_but_not_data() {
+        let v = |k: &str, n: &str, d: &str| TreeValue {
+            subkey: k.into(),
+            name: n.into(),
+            value_type: "REG_BINARY".into(),
+            data: d.into(),
+        };
+        let a = registry_tree_digest(&[v("", "1a2b3c4d", "00ff"), v("", "9f8e7d6c", "01")]);
+        let b = registry_tree_digest(&[v("", "9F8E7D6C", "01"), v("", "1A2B3C4D", "00ff")]);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_ne!(
+            a,
+            registry_tree_digest(&[v("", "1a2b3c4d", "00fe"), v("", "9f8e7d6c", "01")])
+        );
+        assert_ne!(a, registry_tree_digest(&[v("", "1a2b3c4d", "00ff")]));
+        assert_ne!(
+            a,
+            registry_tree_digest(&[v("x", "1a2b3c4d", "00ff"), v("", "9f8e7d6c", "01")])
+        );
+        // The documented line form: one known digest.
+        let one = registry_tree_digest(&[TreeValue {
+            subkey: r"Shell\Open\Command".into(),
+            name: String::new(),
+            value_type: "REG_SZ".into(),
+            data: "x.exe".into(),
+        }]);
+        use sha2::{Digest, Sha256};
+        assert_eq!(
+            one,
+            hex(&Sha256::digest(
+                "shell\\open\\command\t\tREG_SZ\tx.exe".as_bytes()
+            ))
+        );
+        assert_eq!(
+            v(r"Shell\open\command", "", "").label(),
+            r"Shell\open\command\(default)"
+        );
     }
 
     #[test]
