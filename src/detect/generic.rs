@@ -15,6 +15,29 @@ use crate::runtime::snapshot::AutorunLocation;
 
 const SCRIPT_EXTS: &[&str] = &["vbs", "vbe", "js", "jse", "wsf", "hta", "ps1", "bat", "cmd"];
 
+/// The program an unquoted command meant, when Windows runs a shorter
+/// prefix of it instead (`C:\Program.exe` for `C:\Program Files\...`):
+/// both exist, and the one run is not validly signed.
+fn unquoted_path_hijack(f: &Facts, l: &super::facts::Launch) -> Option<String> {
+    let p = &l.parsed;
+    if p.expanded.trim_start().starts_with('"') || !f.exists(&p.program) {
+        return None;
+    }
+    let run = p.program.to_ascii_lowercase();
+    let stem = run.strip_suffix(".exe").unwrap_or(&run).to_string();
+    // A validly signed program at the break is some product's own.
+    if f.valid_signer(&p.program).is_some() {
+        return None;
+    }
+    p.alternatives
+        .iter()
+        .find(|a| {
+            let la = a.to_ascii_lowercase();
+            la.len() > run.len() && la.starts_with(&format!("{stem} ")) && f.exists(a)
+        })
+        .cloned()
+}
+
 pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
     for l in &f.launches {
         let in_startup_folder = matches!(l.source, Source::Autorun(a) if matches!(a.location, AutorunLocation::StartupFolder { .. }));
@@ -131,6 +154,23 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     out.push(f.payload_finding(l, p, Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low, vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")]));
                 }
             }
+        }
+        if let Some(meant) = unquoted_path_hijack(f, l) {
+            let prog = f.long_path(&l.parsed.program);
+            out.push(f.launch_finding(
+                l,
+                Family::UnknownLoaderLike,
+                "GEN-UNQUOTED-PATH-HIJACK",
+                Confidence::High,
+                vec![
+                    format!(
+                        "{} names {meant} without quotes; Windows tries each prefix before a blank first and runs {prog}, which exists",
+                        l.what()
+                    ),
+                    "a program planted where an unquoted path breaks is path interception (MITRE ATT&CK T1574.009)".to_string(),
+                ],
+                vec![prog],
+            ));
         }
         if l.parsed.inline_code && l.autostart {
             out.push(f.launch_finding(
