@@ -29,7 +29,10 @@ async fn scan_of_the_outbreak_at_its_start_flags_no_clean_host() {
     s.world.lab.step_every = Duration::from_millis(200);
     let run = LabRun::start_world(s.spec, s.world).await;
 
-    let out = run.cauterize("scan", &["--json", "--forks", "64"]).await;
+    let engagement = run.dir.path().join("engagement").display().to_string();
+    let out = run
+        .cauterize("scan", &["--json", "--forks", "64", "--engagement", &engagement])
+        .await;
     let lines = out.json_lines();
     assert_eq!(lines.len(), 500, "stderr: {}", out.stderr);
 

@@ -44,16 +44,8 @@ impl LabRun {
     fn around(lab: Lab, inventory_spec: &LabSpec) -> LabRun {
         let dir = tempfile::tempdir().expect("temp dir");
         let inventory = dir.path().join("inventory.yml");
-        std::fs::write(
-            &inventory,
-            lab::inventory_out::inventory_yaml(inventory_spec),
-        )
-        .expect("write inventory");
-        LabRun {
-            lab,
-            dir,
-            inventory,
-        }
+        std::fs::write(&inventory, lab::inventory_out::inventory_yaml(inventory_spec)).expect("write inventory");
+        LabRun { lab, dir, inventory }
     }
 
     /// Write another file next to the inventory and return its path.
@@ -87,10 +79,7 @@ impl Run {
         self.stdout
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", self.stderr))
-            })
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", self.stderr)))
             .collect()
     }
 
@@ -99,12 +88,7 @@ impl Run {
         self.json_lines()
             .into_iter()
             .find(|v| v["host"] == name)
-            .unwrap_or_else(|| {
-                panic!(
-                    "no JSON line for {name}\nstdout: {}\nstderr: {}",
-                    self.stdout, self.stderr
-                )
-            })
+            .unwrap_or_else(|| panic!("no JSON line for {name}\nstdout: {}\nstderr: {}", self.stdout, self.stderr))
     }
 }
 

@@ -1,8 +1,8 @@
 //! Shared harness for integration tests (each test crate does `mod common;`).
 
-pub mod harness;
 pub mod peers;
-pub mod samba;
+pub mod harness;
 pub mod socks;
+pub mod samba;
 pub mod splitter;
 pub mod targets;

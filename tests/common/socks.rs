@@ -17,9 +17,7 @@ pub struct Socks5 {
 
 impl Socks5 {
     pub async fn start(address: &str) -> Socks5 {
-        let listener = TcpListener::bind(format!("{address}:0"))
-            .await
-            .expect("bind socks");
+        let listener = TcpListener::bind(format!("{address}:0")).await.expect("bind socks");
         let port = listener.local_addr().expect("addr").port();
         let tunnels = Arc::new(AtomicUsize::new(0));
         let counter = tunnels.clone();
@@ -31,11 +29,7 @@ impl Socks5 {
                 });
             }
         });
-        Socks5 {
-            port,
-            tunnels,
-            task,
-        }
+        Socks5 { port, tunnels, task }
     }
 
     /// Tunnels opened so far.
