@@ -205,33 +205,25 @@ async fn holdout_cases_placed_on_lab_hosts() {
 async fn cases_on_lab(name: &str, data: &str, base: Ipv4Addr) {
     let started = Instant::now();
     let file = parse(data).unwrap_or_else(|e| panic!("{name} parses: {e}"));
-    let listed = |id: &str| file.cases.iter().any(|c| c.id == id);
-    let skip: BTreeMap<&str, &str> = NOT_PLACEABLE
-        .iter()
-        .copied()
-        .filter(|(id, _)| listed(id))
-        .collect();
-    let uncollected: BTreeMap<&str, &str> = NOT_COLLECTED
-        .iter()
-        .copied()
-        .filter(|(id, _)| listed(id))
-        .collect();
-    let benign_gaps: BTreeMap<&str, &str> = BENIGN_NOT_COLLECTED
-        .iter()
-        .copied()
-        .filter(|(id, _)| listed(id))
-        .collect();
-    for (id, _) in NOT_PLACEABLE
-        .iter()
-        .chain(NOT_COLLECTED)
-        .chain(BENIGN_NOT_COLLECTED)
-    {
-        assert!(
-            parse(DATA).unwrap().cases.iter().any(|c| c.id == *id)
-                || parse(HOLDOUT).unwrap().cases.iter().any(|c| c.id == *id),
-            "{id} is not a case"
-        );
-    }
+    // The entries of a list that are cases of this file; every entry of
+    // every list is a case of one of the two files.
+    let of_file = |list: &[(&'static str, &'static str)]| -> BTreeMap<&'static str, &'static str> {
+        for (id, _) in list {
+            assert!(
+                [DATA, HOLDOUT]
+                    .iter()
+                    .any(|d| parse(d).unwrap().cases.iter().any(|c| c.id == *id)),
+                "{id} is not a case"
+            );
+        }
+        list.iter()
+            .copied()
+            .filter(|(id, _)| file.cases.iter().any(|c| c.id == *id))
+            .collect()
+    };
+    let skip = of_file(NOT_PLACEABLE);
+    let uncollected = of_file(NOT_COLLECTED);
+    let benign_gaps = of_file(BENIGN_NOT_COLLECTED);
     for c in &file.cases {
         assert!(
             c.is_benign() || c.expect.detectable || skip.contains_key(c.id.as_str()),

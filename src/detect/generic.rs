@@ -3,8 +3,11 @@
 //! regsvr32, a script host, mshta, PowerShell) load or run a file from a
 //! user-writable folder, inline code, an unsigned random-named EXE in a
 //! user folder, IFEO/Winlogon hijacks, blanket Defender exclusions and
-//! UAC-bypass class keys. Low or Medium, never High: a family rule or a
-//! hash makes it sure.
+//! UAC-bypass class keys. Low or Medium: a family rule, a hash or a tie to
+//! a loader's finding (`kin`) makes it sure. One exception is High on its
+//! own: a program planted where an unquoted path breaks (Windows runs
+//! `C:\Program.exe` instead of the `C:\Program Files\...` program that
+//! also exists; MITRE ATT&CK T1574.009).
 
 use super::command_line::Launcher;
 use super::facts::{Facts, Source};

@@ -42,10 +42,6 @@ const WINDOWS_ROOT_FILES: &[&str] = &[
     "write.exe",
     "twain_32.dll",
     "twain.dll",
-    "py.exe",
-    "pyw.exe",
-    "comsetup.log",
-    "psexesvc.exe",
 ];
 
 const EXEC_EXTS: &[&str] = &["exe", "dll", "scr", "com"];
@@ -164,21 +160,15 @@ mod tests {
     #[test]
     fn windows_own_files_and_signed_tools_under_c_windows_stay() {
         let mut b = SnapshotBuilder::new("WS1");
-        for n in [
-            "HelpPane.exe",
-            "bfsvc.exe",
-            "explorer.exe",
-            "hh.exe",
-            "notepad.exe",
-            "regedit.exe",
-            "splwow64.exe",
-            "winhlp32.exe",
-            "write.exe",
-        ] {
+        // Windows' own files, signed.
+        for n in WINDOWS_ROOT_FILES.iter().filter(|n| n.ends_with(".exe")) {
             b = b.signed_file(&format!(r"C:\Windows\{n}"), "Microsoft Windows");
         }
-        // PsExec's service, signed by Microsoft (Sysinternals), left by an admin.
-        b = b.signed_file(r"C:\Windows\PSEXESVC.exe", "Microsoft Corporation");
+        // PsExec's service and Python's launcher, signed by their
+        // publishers, left by an admin's tools.
+        b = b
+            .signed_file(r"C:\Windows\PSEXESVC.exe", "Microsoft Corporation")
+            .signed_file(r"C:\Windows\py.exe", "Python Software Foundation");
         // An unsigned Windows-root file Windows' own list names, and a
         // non-executable unsigned file.
         b = b

@@ -139,36 +139,50 @@ fn a_folder_in_a_loaders_folder_is_never_called_a_file() {
     assert!(words.contains("unseen.bin (no facts collected"), "{words}");
 }
 
+/// A server whose service runs rundll32 on `sys32`'s DLL (the command
+/// names System32), with these file facts.
+fn wow64_host(sys32: &str, files: &[crate::runtime::snapshot::FileFacts]) -> Vec<Finding> {
+    let mut b = SnapshotBuilder::new("SRV1").service(
+        "bdkqwlr.vke",
+        "bdkqwlr.vke",
+        &format!(r#"C:\Windows\system32\rundll32.exe "{sys32}",Control_RunDLL"#),
+        "LocalSystem",
+    );
+    for f in files {
+        b = b.file_full(f.clone());
+    }
+    detect(&b.build(), &DetectContext::default())
+}
+
+fn facts(path: &str, exists: bool) -> crate::runtime::snapshot::FileFacts {
+    crate::runtime::snapshot::FileFacts {
+        path: path.into(),
+        exists,
+        signature: "unsigned".into(),
+        ..Default::default()
+    }
+}
+
+fn service_targets(out: &[Finding]) -> &Finding {
+    out.iter()
+        .find(|f| matches!(f.artifact, ArtifactRef::Service { .. }))
+        .unwrap_or_else(|| panic!("{out:#?}"))
+}
+
 #[test]
 fn a_system32_path_is_not_shown_as_syswow64_on_a_host_without_it() {
     // 32-bit Windows: nothing under SysWOW64 (collection asked, nothing
     // there); the service's DLL is where the command says.
     let sys32 = r"C:\Windows\System32\Gpxqfnt\bdkqwlr.vke";
-    let s = SnapshotBuilder::new("SRV1")
-        .service(
-            "bdkqwlr.vke",
-            "bdkqwlr.vke",
-            &format!(r#"C:\Windows\system32\rundll32.exe "{sys32}",Control_RunDLL"#),
-            "LocalSystem",
-        )
-        .file(sys32)
-        .file_full(crate::runtime::snapshot::FileFacts {
-            path: r"C:\Windows\SysWOW64\Gpxqfnt\bdkqwlr.vke".into(),
-            exists: false,
-            ..Default::default()
-        })
-        .file_full(crate::runtime::snapshot::FileFacts {
-            path: r"C:\Windows\SysWOW64\rundll32.exe".into(),
-            exists: false,
-            ..Default::default()
-        })
-        .build();
-    let out = detect(&s, &DetectContext::default());
-    let svc = out
-        .iter()
-        .find(|f| matches!(f.artifact, ArtifactRef::Service { .. }))
-        .unwrap_or_else(|| panic!("{out:#?}"));
-    assert_eq!(svc.target_files, vec![sys32.to_string()]);
+    let out = wow64_host(
+        sys32,
+        &[
+            facts(sys32, true),
+            facts(r"C:\Windows\SysWOW64\Gpxqfnt\bdkqwlr.vke", false),
+            facts(r"C:\Windows\SysWOW64\rundll32.exe", false),
+        ],
+    );
+    assert_eq!(service_targets(&out).target_files, vec![sys32.to_string()]);
     for f in &out {
         for t in &f.target_files {
             assert!(!t.to_ascii_lowercase().contains("syswow64"), "{f:?}");
@@ -179,20 +193,8 @@ fn a_system32_path_is_not_shown_as_syswow64_on_a_host_without_it() {
     }
     // On 64-bit Windows with the file in SysWOW64, the reason says so.
     let wow = r"C:\Windows\SysWOW64\Gpxqfnt\bdkqwlr.vke";
-    let s = SnapshotBuilder::new("SRV1")
-        .service(
-            "bdkqwlr.vke",
-            "bdkqwlr.vke",
-            &format!(r#"C:\Windows\system32\rundll32.exe "{sys32}",Control_RunDLL"#),
-            "LocalSystem",
-        )
-        .file(wow)
-        .build();
-    let out = detect(&s, &DetectContext::default());
-    let svc = out
-        .iter()
-        .find(|f| matches!(f.artifact, ArtifactRef::Service { .. }))
-        .unwrap();
+    let out = wow64_host(sys32, &[facts(wow, true)]);
+    let svc = service_targets(&out);
     assert_eq!(svc.target_files, vec![wow.to_string()]);
     assert!(
         svc.reasons

@@ -663,22 +663,29 @@ fn loader_keys_are_removed_whole_with_what_the_scan_saw_and_stored_payload_value
         .filter(|o| matches!(o, Op::DeleteRegistryKey { .. }))
         .collect();
     assert_eq!(keys.len(), 2, "{:#?}", h.items);
-    let Op::DeleteRegistryKey {
-        hive,
-        expected_values,
-        expected_digest,
-        ..
-    } = keys
-        .iter()
-        .find(|o| matches!(o, Op::DeleteRegistryKey { key, .. } if key == cfg))
-        .unwrap()
-    else {
-        unreachable!()
+    // (hive, expected values, digest) of the key operation on `k`.
+    let key_op = |k: &str| {
+        keys.iter()
+            .find_map(|o| match o {
+                Op::DeleteRegistryKey {
+                    hive,
+                    key,
+                    expected_values,
+                    expected_digest,
+                } if key == k => Some((
+                    hive.clone(),
+                    expected_values.clone(),
+                    expected_digest.clone(),
+                )),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no key operation on {k}"))
     };
-    assert_eq!(hive, &sid);
+    let (hive, expected_values, expected_digest) = key_op(cfg);
+    assert_eq!(hive, sid);
     assert_eq!(
         expected_values,
-        &vec!["1a2b3c4d".to_string(), "9f8e7d6c".to_string()]
+        vec!["1a2b3c4d".to_string(), "9f8e7d6c".to_string()]
     );
     let v = |n: &str, d: &str| crate::runtime::ops::TreeValue {
         subkey: String::new(),
@@ -688,23 +695,15 @@ fn loader_keys_are_removed_whole_with_what_the_scan_saw_and_stored_payload_value
     };
     assert_eq!(
         expected_digest,
-        &crate::runtime::ops::registry_tree_digest(&[
+        crate::runtime::ops::registry_tree_digest(&[
             v("9f8e7d6c", "d4e5f6"),
             v("1a2b3c4d", "a1b2c3")
         ])
     );
-    let Op::DeleteRegistryKey {
-        expected_values, ..
-    } = keys
-        .iter()
-        .find(|o| matches!(o, Op::DeleteRegistryKey { key, .. } if key == appx))
-        .unwrap()
-    else {
-        unreachable!()
-    };
+    let (_, expected_values, _) = key_op(appx);
     assert_eq!(
         expected_values,
-        &vec![
+        vec![
             r"Shell\open\command\(default)".to_string(),
             r"Shell\open\command\DelegateExecute".to_string()
         ]

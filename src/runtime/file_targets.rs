@@ -271,3 +271,52 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod issue11_tests {
+    use super::*;
+    use crate::detect::builder::SnapshotBuilder;
+
+    #[test]
+    fn data_files_in_every_form_and_the_programs_windows_may_run_instead() {
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            // IcedID as SYSTEM: license.dat relative to SYSTEM's %APPDATA%.
+            .task(
+                r"\{6D3A9F21-7C44-4E0B-9A51-2B8E3C7D1F60}",
+                r"C:\Windows\SysWOW64\rundll32.exe",
+                r#""C:\Windows\System32\config\systemprofile\AppData\Local\Ipvofa\rdxqmb.dll",update /i:"StoneRiver\license.dat""#,
+                r"NT AUTHORITY\SYSTEM",
+                &["logon"],
+            )
+            // An unquoted service path: Windows tries C:\Program.exe first.
+            .service(
+                "VendorSync",
+                "Vendor Sync",
+                r"C:\Program Files\Vendor Sync\vsync.exe -service",
+                "LocalSystem",
+            )
+            // rundll32's other reading of an unquoted DLL with a blank.
+            .run("bob", "x", r"rundll32.exe C:\Tools\a.dll Start x,y")
+            .build();
+        let t = file_targets(&s);
+        let has = |p: &str| t.paths.iter().any(|x| x.eq_ignore_ascii_case(p));
+        for view in ["System32", "SysWOW64"] {
+            assert!(
+                has(&format!(
+                    r"C:\Windows\{view}\config\systemprofile\AppData\Roaming\StoneRiver\license.dat"
+                )),
+                "{view}: {:?}",
+                t.paths
+            );
+        }
+        assert!(has(r"C:\Program.exe"), "{:?}", t.paths);
+        assert!(has(r"C:\Program Files\Vendor.exe"), "{:?}", t.paths);
+        assert!(has(r"C:\Program Files\Vendor Sync\vsync.exe"));
+        assert!(
+            has(r"C:\Tools\a.dll") && has(r"C:\Tools\a.dll Start x"),
+            "{:?}",
+            t.paths
+        );
+    }
+}

@@ -4,15 +4,7 @@ use super::*;
 use crate::runtime::snapshot::UserProfile;
 
 fn bob() -> UserProfile {
-    UserProfile {
-        name: "bob".into(),
-        sid: "S-1-5-21-1-2-3-1001".into(),
-        profile_path: "C:\\Users\\bob".into(),
-        appdata: "C:\\Users\\bob\\AppData\\Roaming".into(),
-        local_appdata: "C:\\Users\\bob\\AppData\\Local".into(),
-        temp: "C:\\Users\\bob\\AppData\\Local\\Temp".into(),
-        logged_on: true,
-    }
+    crate::detect::builder::profile("bob", "S-1-5-21-1-2-3-1001")
 }
 
 /// Parse as bob, with no working folder and no file known.
