@@ -213,7 +213,8 @@ pub fn raise_hint(rule_id: &str) -> &'static str {
     }
 }
 
-fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) {
+fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef, ArtifactRef)> {
+    let mut ties = Vec::new();
     for fd in out.iter_mut() {
         if !fd.actionable() || fd.confidence == Confidence::High || anchors.is_anchor(fd) {
             continue;
@@ -264,6 +265,7 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) {
         if lifted {
             fd.family = a.family;
         }
+        ties.push((fd.artifact.clone(), a.artifact.clone()));
         fd.reasons.push(format!(
             "raised from {before:?} to {:?}{}: {} ({} on {})",
             fd.confidence,
@@ -277,6 +279,7 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) {
             a.artifact.describe()
         ));
     }
+    ties
 }
 
 /// Names of files and folders the findings already cover.
@@ -291,7 +294,8 @@ fn covered(out: &[Finding]) -> Vec<String> {
     k
 }
 
-fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<Finding> {
+/// New findings, each with the artifact of the High finding it is tied to.
+fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, ArtifactRef)> {
     let covered = covered(out);
     let mut add = Vec::new();
     for c in &f.snap.files {
@@ -307,19 +311,22 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<Finding> {
         let n = paths::normalize(&c.path);
         let place = f.place(&n);
         if tie.strong() {
-            add.push(f.finding(
-                ArtifactRef::File { path: n.clone() },
-                a.family,
-                "LINK-LOADER-COPY",
-                Confidence::High,
-                vec![format!(
-                    "{n}: {} ({} on {}): a copy of the {} loader, spread into another folder",
-                    tie.words(),
-                    a.rule_id,
-                    a.artifact.describe(),
-                    a.family.name()
-                )],
-                vec![n.clone()],
+            add.push((
+                f.finding(
+                    ArtifactRef::File { path: n.clone() },
+                    a.family,
+                    "LINK-LOADER-COPY",
+                    Confidence::High,
+                    vec![format!(
+                        "{n}: {} ({} on {}): a copy of the {} loader, spread into another folder",
+                        tie.words(),
+                        a.rule_id,
+                        a.artifact.describe(),
+                        a.family.name()
+                    )],
+                    vec![n.clone()],
+                ),
+                a.artifact.clone(),
             ));
             continue;
         }
@@ -331,24 +338,27 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<Finding> {
             && (place.user_writable() || in_windows_root(&n))
             && names::looks_random(paths::stem(&n))
         {
-            add.push(f.finding(
-                ArtifactRef::File { path: n.clone() },
-                a.family,
-                "LINK-DROPPED-WITH",
-                Confidence::Medium,
-                vec![
-                    format!(
-                        "{n} is an unsigned random-named .{ext} file and {} ({} on {})",
-                        tie.words(),
-                        a.rule_id,
-                        a.artifact.describe()
-                    ),
-                    format!(
-                        "Medium: would be High with {}",
-                        raise_hint("LINK-DROPPED-WITH")
-                    ),
-                ],
-                vec![n.clone()],
+            add.push((
+                f.finding(
+                    ArtifactRef::File { path: n.clone() },
+                    a.family,
+                    "LINK-DROPPED-WITH",
+                    Confidence::Medium,
+                    vec![
+                        format!(
+                            "{n} is an unsigned random-named .{ext} file and {} ({} on {})",
+                            tie.words(),
+                            a.rule_id,
+                            a.artifact.describe()
+                        ),
+                        format!(
+                            "Medium: would be High with {}",
+                            raise_hint("LINK-DROPPED-WITH")
+                        ),
+                    ],
+                    vec![n.clone()],
+                ),
+                a.artifact.clone(),
             ));
         }
     }
@@ -372,7 +382,8 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<Finding> {
         if !covered.contains(&paths::key(&image)) {
             targets.push(image.clone());
         }
-        add.push(f.finding(
+        add.push((
+            f.finding(
             art,
             a.family,
             "LINK-STARTED-BY-LOADER",
@@ -385,15 +396,155 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<Finding> {
                 a.artifact.describe()
             )],
             targets,
+        ),
+            a.artifact.clone(),
         ));
     }
     add
 }
 
-/// Raise tied findings and add the loader's copies and children.
-pub(crate) fn apply(f: &Facts, out: &mut Vec<Finding>) {
+/// Raise tied findings and add the loader's copies and children. Returns
+/// each tie as (tied artifact, the High finding's artifact), for the
+/// findings' `related` (the fleet pass reads the same relations).
+pub(crate) fn apply(f: &Facts, out: &mut Vec<Finding>) -> Vec<(ArtifactRef, ArtifactRef)> {
     let anchors = Anchors::of(f, out);
     let add = new_findings(f, &anchors, out);
-    raise(f, &anchors, out);
-    out.extend(add);
+    let mut ties = raise(f, &anchors, out);
+    for (x, to) in add {
+        ties.push((x.artifact.clone(), to));
+        out.push(x);
+    }
+    ties
+}
+
+/// Add each tie from [`apply`] to the tied finding's `related` (after
+/// [`super::link::relate`], which rebuilds that list from shared files).
+pub(crate) fn relate(ties: &[(ArtifactRef, ArtifactRef)], out: &mut [Finding]) {
+    for (tied, to) in ties {
+        for x in out
+            .iter_mut()
+            .filter(|x| &x.artifact == tied && &x.artifact != to)
+        {
+            if !x.related.contains(to) {
+                x.related.push(to.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::builder::SnapshotBuilder;
+    use crate::detect::{DetectContext, detect};
+
+    const EMO_DLL: &str = r"C:\Users\bob\AppData\Local\Phxnzljad\wcgzvziqg.ljk";
+
+    /// bob's Emotet Run value and DLL, written at `t`.
+    fn emotet(t: &str) -> SnapshotBuilder {
+        SnapshotBuilder::new("WS1")
+            .user("bob")
+            .user("ann")
+            .run(
+                "bob",
+                "wcgzvziqg.ljk",
+                &format!(r#"regsvr32.exe /s "{EMO_DLL}""#),
+            )
+            .file(EMO_DLL)
+            .with_file(EMO_DLL, |x| {
+                x.created = t.into();
+                x.modified = t.into();
+                x.sha256 = "e".repeat(64);
+            })
+    }
+
+    #[test]
+    fn a_copy_in_another_profile_is_the_loaders_and_related_to_it() {
+        let copy =
+            r"C:\Users\ann\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\upd.ljk";
+        let s = emotet("2024-03-01T10:00:00Z")
+            .file(copy)
+            .with_file(copy, |x| x.sha256 = "e".repeat(64))
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let fd = out
+            .iter()
+            .find(|x| x.rule_id == "LINK-LOADER-COPY")
+            .unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(
+            (fd.family, fd.confidence),
+            (Family::Emotet, Confidence::High)
+        );
+        assert_eq!(fd.target_files, vec![copy.to_string()]);
+        assert!(fd.reasons[0].contains("same SHA-256"), "{:?}", fd.reasons);
+        assert!(
+            fd.related
+                .iter()
+                .any(|r| matches!(r, ArtifactRef::RegistryAutorun { value, .. } if value == "wcgzvziqg.ljk")),
+            "{:?}",
+            fd.related
+        );
+    }
+
+    #[test]
+    fn the_medium_tier_is_raised_by_a_tie_and_says_what_would_raise_it() {
+        // A generic Medium finding: a task loading a DLL from bob's Temp.
+        let dll = r"C:\Users\bob\AppData\Local\Temp\kqz\helper.dll";
+        let with = |b: SnapshotBuilder, t: &str| {
+            b.task(
+                r"\Helper",
+                "rundll32.exe",
+                &format!("{dll},Start"),
+                "bob",
+                &["logon"],
+            )
+            .file(dll)
+            .with_file(dll, |x| {
+                x.created = t.into();
+                x.modified = t.into();
+            })
+            .build()
+        };
+        // Written three seconds after the Emotet DLL: raised, and Emotet's.
+        let out = detect(
+            &with(emotet("2024-03-01T10:00:00Z"), "2024-03-01T10:00:03Z"),
+            &DetectContext::default(),
+        );
+        let task = out
+            .iter()
+            .find(|x| matches!(x.artifact, ArtifactRef::Task { .. }))
+            .unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(
+            (task.family, task.confidence),
+            (Family::Emotet, Confidence::High),
+            "{task:?}"
+        );
+        assert!(
+            task.reasons.iter().any(|r| r.starts_with(
+                "raised from Medium to High and tied to Emotet: it was written 3 s from"
+            )),
+            "{:?}",
+            task.reasons
+        );
+        // A day apart: it stays Medium and says what would raise it.
+        let out = detect(
+            &with(emotet("2024-03-01T10:00:00Z"), "2024-03-02T10:00:00Z"),
+            &DetectContext::default(),
+        );
+        let task = out
+            .iter()
+            .find(|x| matches!(x.artifact, ArtifactRef::Task { .. }))
+            .unwrap();
+        assert_eq!(
+            (task.family, task.confidence),
+            (Family::UnknownLoaderLike, Confidence::Medium)
+        );
+        assert!(
+            task.reasons
+                .iter()
+                .any(|r| r.starts_with("Medium: would be High with")),
+            "{:?}",
+            task.reasons
+        );
+    }
 }

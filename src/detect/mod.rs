@@ -221,9 +221,10 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     // Ties to a loader's finding count only from findings no allow-list
     // spares.
     allowlist::apply(&f, &ctx.allow, &mut out);
-    kin::apply(&f, &mut out);
+    let ties = kin::apply(&f, &mut out);
     let mut out = link::merge(out);
     link::relate(&f, &mut out);
+    kin::relate(&ties, &mut out);
     allowlist::apply(&f, &ctx.allow, &mut out);
     out.sort_by(|a, b| {
         b.confidence
