@@ -2,7 +2,8 @@
 //!
 //! - **the medium tier raised**: a Medium finding whose file has the same
 //!   SHA-256 as a High finding's file, the same size and last-write time
-//!   (a copy), that was written within seconds of one (dropped by the
+//!   (a copy, when the two hashes are not both known), that was written
+//!   within seconds of one (dropped by the
 //!   same run), or whose process was started by a High finding's process,
 //!   becomes High (a Low one tied only by time becomes Medium); a finding
 //!   of no known family takes the family of what it is tied to;
@@ -86,7 +87,10 @@ pub fn tie_files(c: &FileFacts, a: &FileFacts) -> Option<Tie> {
         (Some(x), Some(y)) => ((x - y).abs() <= w).then_some((x - y).abs()),
         _ => None,
     };
-    if c.size > 0 && c.size == a.size && close(cm, am, 2.0).is_some() {
+    // Same size and write time stand for a copy only when the hashes
+    // cannot tell: two known, different hashes are two different files.
+    let both_hashed = c.sha256.len() == 64 && a.sha256.len() == 64;
+    if !both_hashed && c.size > 0 && c.size == a.size && close(cm, am, 2.0).is_some() {
         return Some(Tie::SameSizeAndTime { other });
     }
     let secs = close(cc, ac, WRITTEN_WITHIN_SECS).or_else(|| close(cm, am, WRITTEN_WITHIN_SECS))?;
@@ -484,6 +488,29 @@ mod tests {
             "{:?}",
             fd.related
         );
+    }
+
+    #[test]
+    fn same_size_and_time_is_a_copy_only_when_the_hashes_cannot_tell() {
+        let file = |path: &str, sha: &str| FileFacts {
+            path: path.into(),
+            exists: true,
+            size: 4096,
+            sha256: sha.into(),
+            modified: "2024-03-01T10:00:00Z".into(),
+            ..FileFacts::default()
+        };
+        let a = file(EMO_DLL, &"e".repeat(64));
+        let other = r"C:\Users\ann\AppData\Local\Tools\x.dll";
+        assert!(matches!(
+            tie_files(&file(other, ""), &a),
+            Some(Tie::SameSizeAndTime { .. })
+        ));
+        // Two known, different hashes: not a copy, only written together.
+        assert!(matches!(
+            tie_files(&file(other, &"0".repeat(64)), &a),
+            Some(Tie::WrittenWith { .. })
+        ));
     }
 
     #[test]

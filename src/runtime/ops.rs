@@ -23,6 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::host_text::HostName;
 pub use super::snapshot::TaskAction;
 
 /// Bounds of one collection: what the runtime stops at (and reports as a
@@ -126,7 +127,9 @@ impl SweepRoot {
 }
 
 /// A destructive, compare-and-delete operation. Field names are what the
-/// plan file shows.
+/// plan file shows. Every text that came from the host is a [`HostName`]:
+/// exact (an unpaired surrogate survives), shown and written to the plan
+/// in its shown form (`\u{D800}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
@@ -135,31 +138,42 @@ pub enum Op {
     /// `expected_started` (the snapshot's `started`, guards PID reuse).
     KillProcess {
         pid: u32,
-        expected_image: String,
+        expected_image: HostName,
         #[serde(default)]
         expected_started: String,
     },
-    /// Delete a value, if it still has this type and data. `hive` is `HKLM`
-    /// or a user's SID; a user hive that is not loaded is loaded under a
-    /// temporary key for the operation and always unloaded again.
+    /// Delete a value, if it still has this type and its whole data still
+    /// has this SHA-256 ([`reg_data_sha256`], computed on the host, so a
+    /// value that collection showed only in part is compared whole).
+    /// `hive` is `HKLM` or a user's SID; a user hive that is not loaded is
+    /// loaded under a temporary key for the operation and always unloaded
+    /// again. `data` is what the scan showed of the data, for the reviewer
+    /// (not compared, not sent to the host): cut when `data_cut`.
     DeleteRegistryValue {
         hive: String,
-        key: String,
-        value: String,
+        key: HostName,
+        value: HostName,
         expected_type: String,
-        expected_data: String,
+        expected_data_sha256: String,
+        data: HostName,
+        #[serde(default, skip_serializing_if = "is_false")]
+        data_cut: bool,
     },
     /// Delete a scheduled task (hidden ones too), if its exec actions are
     /// still exactly these.
     DeleteTask {
-        path: String,
+        path: HostName,
         expected_actions: Vec<TaskAction>,
     },
-    /// Stop and delete a service, if its ImagePath is still this. A service
-    /// that cannot stop now is marked for deletion: `QueuedForReboot`.
+    /// Stop and delete a service, if its ImagePath and its ServiceDll
+    /// (empty: none) are still these: every svchost-hosted service shares
+    /// one ImagePath, the DLL is what tells them apart. A service that
+    /// cannot stop now is marked for deletion: `QueuedForReboot`.
     DeleteService {
-        name: String,
-        expected_image_path: String,
+        name: HostName,
+        expected_image_path: HostName,
+        #[serde(default)]
+        expected_service_dll: HostName,
     },
     /// Remove a WMI permanent subscription in `root\subscription`: the
     /// bindings between the filter and the consumer, then the consumer and
@@ -167,30 +181,31 @@ pub enum Op {
     /// still these. `consumer_type` is the consumer class
     /// (`CommandLineEventConsumer`, ...).
     DeleteWmiSubscription {
-        filter: String,
-        consumer: String,
+        filter: HostName,
+        consumer: HostName,
         consumer_type: String,
-        expected_query: String,
-        expected_action: String,
+        expected_query: HostName,
+        expected_action: HostName,
     },
     /// Delete a whole key (its subkeys too) - a loader's configuration
     /// key, a UAC-bypass class key - if it still holds exactly the values
     /// the scan saw: the same value names (`subkey\\name`, `(default)` for
-    /// the unnamed value, relative to `key`) and the same data, compared
-    /// through [`registry_tree_digest`]. `hive` as for
-    /// [`Op::DeleteRegistryValue`]. Not yet carried out by `runtime.ps1`
-    /// (it reports "unknown operation" until the PowerShell engine lands).
+    /// the unnamed value, relative to `key`, for the reviewer) and the same
+    /// names, types and data, compared through [`registry_tree_digest`].
+    /// `hive` as for [`Op::DeleteRegistryValue`]. Not yet carried out by
+    /// `runtime.ps1` (it reads the operation and reports "unknown
+    /// operation" until the PowerShell engine lands).
     DeleteRegistryKey {
         hive: String,
-        key: String,
-        expected_values: Vec<String>,
+        key: HostName,
+        expected_values: Vec<HostName>,
         expected_digest: String,
     },
     /// Delete a file if its SHA-256 is still this (lower-case hex). When it
     /// is locked and `queue_if_locked`, it is queued for deletion at boot
     /// instead (`QueuedForReboot`).
     DeleteFile {
-        path: String,
+        path: HostName,
         expected_sha256: String,
         #[serde(default)]
         queue_if_locked: bool,
@@ -199,7 +214,7 @@ pub enum Op {
     /// (PendingFileRenameOperations through MoveFileEx), if its SHA-256 is
     /// still this. Queuing twice does not add a second entry.
     QueueDeleteOnReboot {
-        path: String,
+        path: HostName,
         expected_sha256: String,
     },
 }
@@ -210,10 +225,10 @@ impl Op {
         match self {
             Op::KillProcess { .. } => "KillProcess",
             Op::DeleteRegistryValue { .. } => "DeleteRegistryValue",
-            Op::DeleteRegistryKey { .. } => "DeleteRegistryKey",
             Op::DeleteTask { .. } => "DeleteTask",
             Op::DeleteService { .. } => "DeleteService",
             Op::DeleteWmiSubscription { .. } => "DeleteWmiSubscription",
+            Op::DeleteRegistryKey { .. } => "DeleteRegistryKey",
             Op::DeleteFile { .. } => "DeleteFile",
             Op::QueueDeleteOnReboot { .. } => "QueueDeleteOnReboot",
         }
@@ -262,56 +277,105 @@ pub fn reg_data_text(value_type: &str, strings: &[String], number: u64, bytes: &
     }
 }
 
+/// The bytes whose SHA-256 stands for a value's data (what `runtime.ps1`'s
+/// `ConvertTo-CzRegBytes` hashes): REG_SZ / REG_EXPAND_SZ as the UTF-16LE
+/// code units of the string as stored (unexpanded, no terminating NUL;
+/// `strings` in the held form of `host_text`, so exact), REG_MULTI_SZ each
+/// string's code units followed by one NUL unit, REG_DWORD / REG_QWORD as
+/// 4 / 8 bytes little-endian, anything else its raw bytes.
+pub fn reg_data_bytes(value_type: &str, strings: &[String], number: u64, bytes: &[u8]) -> Vec<u8> {
+    let units = |s: &str| -> Vec<u8> {
+        super::host_text::units(s)
+            .iter()
+            .flat_map(|u| u.to_le_bytes())
+            .collect()
+    };
+    match value_type {
+        "REG_SZ" | "REG_EXPAND_SZ" => strings.first().map(|s| units(s)).unwrap_or_default(),
+        "REG_MULTI_SZ" => strings
+            .iter()
+            .flat_map(|s| {
+                let mut b = units(s);
+                b.extend([0, 0]);
+                b
+            })
+            .collect(),
+        "REG_DWORD" => (number as u32).to_le_bytes().to_vec(),
+        "REG_QWORD" => number.to_le_bytes().to_vec(),
+        _ => bytes.to_vec(),
+    }
+}
+
+/// Lower-case hex SHA-256 of [`reg_data_bytes`].
+pub fn reg_data_sha256(value_type: &str, strings: &[String], number: u64, bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(reg_data_bytes(value_type, strings, number, bytes)))
+}
+
+/// [`reg_data_sha256`] of a one-string value (REG_SZ, REG_EXPAND_SZ).
+pub fn reg_string_sha256(value_type: &str, text: &str) -> String {
+    reg_data_sha256(value_type, &[text.to_string()], 0, &[])
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// One value of a registry tree, for [`registry_tree_digest`]: the
 /// subkey relative to the tree's key (`""` for the key itself), the value
-/// name (`""` for the unnamed one), its type and its data in the
-/// [`reg_data_text`] form.
+/// name (`""` for the unnamed one), both in the held form of `host_text`
+/// (exact), its type and the [`reg_data_sha256`] of its whole data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeValue {
-    pub subkey: String,
-    pub name: String,
+    pub subkey: HostName,
+    pub name: HostName,
     pub value_type: String,
-    pub data: String,
+    pub data_sha256: String,
 }
 
 impl TreeValue {
     /// `subkey\name` as [`Op::DeleteRegistryKey`] lists it (`(default)`
     /// for the unnamed value).
-    pub fn label(&self) -> String {
+    pub fn label(&self) -> HostName {
         let name = if self.name.is_empty() {
             "(default)"
         } else {
-            &self.name
+            self.name.as_str()
         };
         if self.subkey.is_empty() {
-            name.to_string()
+            name.into()
         } else {
-            format!("{}\\{name}", self.subkey)
+            format!("{}\\{name}", self.subkey.as_str()).into()
         }
     }
 }
 
 /// The digest [`Op::DeleteRegistryKey`] compares: SHA-256 (lower-case hex)
-/// of one line per value, `subkey<TAB>name<TAB>type<TAB>data`, subkey and
-/// name lower-cased (the registry ignores their case), the lines sorted
-/// (ordinal) and joined with `\n`, as UTF-8. The runtime computes the same
-/// over what the host holds under the key.
+/// of one line per value, `subkey<TAB>name<TAB>type<TAB>data_sha256`
+/// (names exactly as the registry stores them: it returns the stored case
+/// to the scan and to the delete alike), the lines sorted by their UTF-16
+/// code units (.NET's ordinal order) and joined with LF, hashed as UTF-16LE
+/// code units (so a name with an unpaired surrogate is hashed exactly, as
+/// `runtime.ps1`'s `ConvertTo-CzUnits` gives them).
 pub fn registry_tree_digest(values: &[TreeValue]) -> String {
     use sha2::{Digest, Sha256};
-    let mut lines: Vec<String> = values
+    let mut lines: Vec<Vec<u16>> = values
         .iter()
         .map(|v| {
-            format!(
-                "{}\t{}\t{}\t{}",
-                v.subkey.to_lowercase(),
-                v.name.to_lowercase(),
-                v.value_type,
-                v.data
-            )
+            let mut l = super::host_text::units(v.subkey.as_str());
+            l.push(u16::from(b'\t'));
+            l.extend(super::host_text::units(v.name.as_str()));
+            for t in [&v.value_type, &v.data_sha256] {
+                l.push(u16::from(b'\t'));
+                l.extend(t.encode_utf16());
+            }
+            l
         })
         .collect();
     lines.sort();
-    hex(&Sha256::digest(lines.join("\n").as_bytes()))
+    let joined = lines.join(&u16::from(b'\n'));
+    let bytes: Vec<u8> = joined.iter().flat_map(|u| u.to_le_bytes()).collect();
+    hex(&Sha256::digest(&bytes))
 }
 
 /// Lower-case hex.
@@ -348,43 +412,46 @@ mod tests {
     }
 
     #[test]
-    fn a_tree_digest_ignores_order_and_name_case_but_not_data() {
+    fn a_tree_digest_ignores_order_but_not_names_or_data() {
         let v = |k: &str, n: &str, d: &str| TreeValue {
             subkey: k.into(),
             name: n.into(),
             value_type: "REG_BINARY".into(),
-            data: d.into(),
+            data_sha256: d.repeat(32),
         };
-        let a = registry_tree_digest(&[v("", "1a2b3c4d", "00ff"), v("", "9f8e7d6c", "01")]);
-        let b = registry_tree_digest(&[v("", "9F8E7D6C", "01"), v("", "1A2B3C4D", "00ff")]);
+        let a = registry_tree_digest(&[v("", "1a2b3c4d", "0f"), v("", "9f8e7d6c", "01")]);
+        let b = registry_tree_digest(&[v("", "9f8e7d6c", "01"), v("", "1a2b3c4d", "0f")]);
         assert_eq!(a, b);
         assert_eq!(a.len(), 64);
-        assert_ne!(
-            a,
-            registry_tree_digest(&[v("", "1a2b3c4d", "00fe"), v("", "9f8e7d6c", "01")])
-        );
-        assert_ne!(a, registry_tree_digest(&[v("", "1a2b3c4d", "00ff")]));
-        assert_ne!(
-            a,
-            registry_tree_digest(&[v("x", "1a2b3c4d", "00ff"), v("", "9f8e7d6c", "01")])
-        );
-        // The documented line form: one known digest.
+        for other in [
+            vec![v("", "1a2b3c4d", "0e"), v("", "9f8e7d6c", "01")],
+            vec![v("", "1a2b3c4d", "0f")],
+            vec![v("x", "1a2b3c4d", "0f"), v("", "9f8e7d6c", "01")],
+            vec![v("", "1A2B3C4D", "0f"), v("", "9f8e7d6c", "01")],
+        ] {
+            assert_ne!(a, registry_tree_digest(&other), "{other:?}");
+        }
+        // The documented line form, as UTF-16LE: one known digest.
         let one = registry_tree_digest(&[TreeValue {
             subkey: r"Shell\Open\Command".into(),
-            name: String::new(),
+            name: HostName::default(),
             value_type: "REG_SZ".into(),
-            data: "x.exe".into(),
+            data_sha256: "ab".repeat(32),
         }]);
+        let line = format!("Shell\\Open\\Command\t\tREG_SZ\t{}", "ab".repeat(32));
+        let le: Vec<u8> = line.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         use sha2::{Digest, Sha256};
+        assert_eq!(one, hex(&Sha256::digest(&le)));
         assert_eq!(
-            one,
-            hex(&Sha256::digest(
-                "shell\\open\\command\t\tREG_SZ\tx.exe".as_bytes()
-            ))
-        );
-        assert_eq!(
-            v(r"Shell\open\command", "", "").label(),
+            v(r"Shell\open\command", "", "").label().as_str(),
             r"Shell\open\command\(default)"
+        );
+        // An unpaired surrogate is hashed as its own code unit, not U+FFFD.
+        let held = crate::runtime::host_text::from_units(&[0xD800, u16::from(b'x')]);
+        let fffd = crate::runtime::host_text::from_units(&[0xFFFD, u16::from(b'x')]);
+        assert_ne!(
+            registry_tree_digest(&[v("", &held, "0f")]),
+            registry_tree_digest(&[v("", &fffd, "0f")])
         );
     }
 
@@ -401,5 +468,25 @@ mod tests {
             "4294967295"
         );
         assert_eq!(reg_data_text("REG_BINARY", &[], 0, &[0, 0xab]), "00ab");
+    }
+
+    #[test]
+    fn registry_hash_forms() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(reg_data_bytes("REG_SZ", &s(&["aé"]), 0, &[]), vec![0x61, 0, 0xe9, 0]);
+        assert_eq!(
+            reg_data_bytes("REG_MULTI_SZ", &s(&["a", ""]), 0, &[]),
+            vec![0x61, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(reg_data_bytes("REG_DWORD", &[], 0x0102_0304, &[]), vec![4, 3, 2, 1]);
+        assert_eq!(reg_data_bytes("REG_QWORD", &[], 1, &[]).len(), 8);
+        assert_eq!(reg_data_bytes("REG_BINARY", &[], 0, &[9, 8]), vec![9, 8]);
+        // An unpaired surrogate is hashed as itself, not as U+FFFD.
+        let lone = crate::runtime::host_text::from_units(&[0xD800]);
+        assert_eq!(reg_data_bytes("REG_SZ", &[lone], 0, &[]), vec![0x00, 0xD8]);
+        assert_eq!(
+            reg_data_sha256("REG_SZ", &[], 0, &[]),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }
