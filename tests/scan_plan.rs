@@ -777,20 +777,12 @@ async fn plans_cover_the_labs_documented_loaders() {
     for i in 0..families.len() {
         let name = format!("WS-{:03}", i + 1);
         let truth = run.lab.truth(&name).presence;
-        // Known gap: IcedID installed as SYSTEM (a server with no console
-        // user) keeps license.dat in the SYSTEM profile's %APPDATA%, named
-        // only relatively (`/i:"<Folder>\license.dat"`) by its task:
-        // detection names it, but collection asks no facts of it, so the
-        // plan cannot hash-check a delete. Fails once collection does.
-        let gap: Vec<String> = truth
-            .family(Family::IcedId)
-            .into_iter()
-            .flat_map(|fp| &fp.files)
-            .filter(|f| f.to_ascii_lowercase().contains("\\config\\systemprofile\\"))
-            .filter(|f| f.to_ascii_lowercase().ends_with("\\license.dat"))
-            .cloned()
-            .collect();
-        assert_plan_covers(&run.lab, &name, &truth, &gap);
+        // IcedID installed as SYSTEM (a server with no console user) keeps
+        // license.dat in the SYSTEM profile's %APPDATA%, named only
+        // relatively (`/i:"<Folder>\license.dat"`) by its task: collection
+        // resolves it for the task's account, so it is deleted like every
+        // other file (issue 11; it was left to the operator before).
+        assert_plan_covers(&run.lab, &name, &truth, &[]);
     }
 }
 

@@ -939,6 +939,110 @@ fn emotet_service_folder_and_unhashed_files() {
 }
 
 #[test]
+fn loader_keys_are_removed_whole_with_what_the_scan_saw_and_stored_payload_values_too() {
+    // Qakbot's per-user configuration key and TrickBot's UAC-bypass class
+    // key: one compare-and-delete of the whole key each.
+    let cfg = r"Software\Microsoft\Hmhqbzupqs";
+    let appx = r"Software\Classes\AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2";
+    let b = SnapshotBuilder::new("WS-001").user("bob");
+    let sid = b.sid_of("bob");
+    let s = b
+        .reg("bob", cfg, "1a2b3c4d", "REG_BINARY", "a1b2c3")
+        .reg("bob", cfg, "9f8e7d6c", "REG_BINARY", "d4e5f6")
+        .reg(
+            "bob",
+            &format!(r"{appx}\Shell\open\command"),
+            "",
+            "REG_SZ",
+            r"C:\Users\bob\AppData\Roaming\x\y.exe",
+        )
+        .reg(
+            "bob",
+            &format!(r"{appx}\Shell\open\command"),
+            "DelegateExecute",
+            "REG_SZ",
+            "",
+        )
+        .build();
+    let h = plan_for(
+        &s,
+        &findings(&s, false),
+        &Playbook::builtin(),
+        Flags::default(),
+    );
+    let keys: Vec<&Op> = active(&h)
+        .into_iter()
+        .filter(|o| matches!(o, Op::DeleteRegistryKey { .. }))
+        .collect();
+    assert_eq!(keys.len(), 2, "{:#?}", h.items);
+    // (hive, expected values, digest) of the key operation on `k`.
+    let key_op = |k: &str| {
+        keys.iter()
+            .find_map(|o| match o {
+                Op::DeleteRegistryKey {
+                    hive,
+                    key,
+                    expected_values,
+                    expected_digest,
+                } if key == k => Some((
+                    hive.clone(),
+                    expected_values.clone(),
+                    expected_digest.clone(),
+                )),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no key operation on {k}"))
+    };
+    let (hive, expected_values, expected_digest) = key_op(cfg);
+    assert_eq!(hive, sid);
+    assert_eq!(
+        expected_values,
+        vec!["1a2b3c4d".to_string(), "9f8e7d6c".to_string()]
+    );
+    let v = |n: &str, d: &str| crate::runtime::ops::TreeValue {
+        subkey: Default::default(),
+        name: n.into(),
+        value_type: "REG_BINARY".into(),
+        data_sha256: crate::detect::builder::data_sha256("REG_BINARY", d),
+    };
+    assert_eq!(
+        expected_digest,
+        crate::runtime::ops::registry_tree_digest(&[
+            v("9f8e7d6c", "d4e5f6"),
+            v("1a2b3c4d", "a1b2c3")
+        ])
+    );
+    let (_, expected_values, _) = key_op(appx);
+    assert_eq!(
+        expected_values,
+        vec![
+            r"Shell\open\command\(default)".to_string(),
+            r"Shell\open\command\DelegateExecute".to_string()
+        ]
+    );
+    // The plan file shows it.
+    let f = findings(&s, false);
+    let input = HostInput {
+        host: "WS-001",
+        snapshot_id: 1,
+        snapshot: &s,
+        findings: &f,
+    };
+    let plan = build(&[input], vec![], &Playbook::builtin(), &Flags::default());
+    let text = super::write::render(&plan, 1);
+    assert!(
+        text.contains("delete_registry_key") && text.contains("expected_digest"),
+        "{text}"
+    );
+    // And says the runtime cannot carry it out yet.
+    let header = text.split("cauterize_plan:").next().unwrap_or_default();
+    assert!(
+        header.contains("delete_registry_key") && header.contains("no host-side code yet"),
+        "{header}"
+    );
+}
+
+#[test]
 fn names_with_unpaired_surrogates_reach_the_plan_and_the_job_exactly() {
     use crate::runtime::host_text::{self, HostName};
     use crate::runtime::job::{self, JobItem};
