@@ -33,8 +33,8 @@
 //! The engine uses the hand-written parser ([`parser`]). A test
 //! (`tests/powershell_compat.rs`) cross-checks it against
 //! tree-sitter-powershell on every script cauterize sends: both parse
-//! without errors, and they agree on the functions defined, the commands
-//! called and the variables assigned.
+//! without errors, and they agree on the functions defined and the
+//! commands called by name, in source order.
 //!
 //! # Parts, in the order a command flows
 //!
