@@ -37,12 +37,14 @@ pub enum Command {
     /// findings per host with confidence and reasons. Findings are not
     /// failures: the exit code counts hosts that could not be scanned.
     Scan(ScanArgs),
-    /// Write the purge plan: per host, exactly the operations `apply` will
-    /// carry out (kills, then registry values, tasks, services, WMI
-    /// subscriptions, files, files queued for boot), each carrying what the
-    /// scan saw, and what is listed but not done (and why). Plans from the
-    /// latest scan in the journal; hosts without one are scanned first.
-    /// Review the file; delete a line to spare an artifact.
+    /// Write the plan: per host, every step the operation would take
+    /// (containment, the purge's kills and compare-and-deletes, writes
+    /// denied, Defender exclusions reverted, the reboot in its wave, folders
+    /// removed after it), each carrying what the scan saw, grouped under the
+    /// finding that calls for it, and what is listed but not done (and
+    /// why); a summary first. Plans from the latest scan in the journal;
+    /// hosts without one are scanned first. Review the file; delete a line
+    /// to skip a step.
     Plan(PlanArgs),
     /// The simulated Windows network used for tests, benchmarks and rehearsal.
     Lab(LabArgs),
@@ -128,8 +130,9 @@ pub struct PlanArgs {
     /// Used only when hosts are scanned now (--rescan, or no scan yet).
     #[command(flatten)]
     pub detect: DetectArgs,
-    /// Playbook (YAML): what the purge may do. Default: the built-in
-    /// playbooks/default.yml (high confidence only, kill, queue locked files).
+    /// Playbook (YAML): what the operation may do, phase by phase
+    /// (contain, purge, reboot, verify, release). Default: the built-in
+    /// playbooks/default.yml, which documents every setting.
     #[arg(short = 'p', long = "playbook", value_name = "FILE")]
     pub playbook: Option<PathBuf>,
     /// Where to write the plan (YAML, for review and `apply`).

@@ -1,8 +1,15 @@
 //! cauterize: remove worming loaders from a whole Windows network at once,
 //! agentless, over WinRM and SMB.
 //!
-//! Data flows one way: inventory in; facts from hosts; reports out. See
-//! DESIGN.md for the whole picture.
+//! Data flows one way: inventory and playbook in ([`inventory`],
+//! [`playbook`]); commands reach hosts ([`transport`]) through the
+//! host-side runtime ([`runtime`]); facts come back, are judged
+//! ([`detect`]) and kept ([`journal`], [`evidence`]); the plan turns
+//! findings, the inventory and the playbook into every step the operation
+//! would take ([`plan`], with the containment rules of [`firewall`]);
+//! reports go out ([`report`]). [`commands`] are thin; [`lab`] is the
+//! simulated network everything is tested against. See DESIGN.md for the
+//! whole picture.
 
 pub mod cli;
 pub mod exit;
@@ -17,3 +24,4 @@ pub mod evidence;
 pub mod journal;
 pub mod playbook;
 pub mod plan;
+pub mod firewall;

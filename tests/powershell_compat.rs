@@ -7,7 +7,7 @@
 
 use cauterize::runtime::bootstrap::BOOTSTRAP;
 use cauterize::runtime::job::{self, JobItem, RUNTIME};
-use cauterize::runtime::ops::{Bounds, Op, Query, SweepRoot, TaskAction};
+use cauterize::runtime::ops::{self, Bounds, Op, Query, SweepRoot, TaskAction};
 use cauterize::runtime::probe::PROBE;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -200,19 +200,21 @@ fn hostile_payload() -> String {
             bounds: Bounds::default(),
         }),
         JobItem::Op(Op::DeleteTask {
-            path: s.clone(),
+            path: s.clone().into(),
             expected_actions: vec![TaskAction {
-                path: s.clone(),
-                arguments: s.clone(),
-                working_directory: s.clone(),
+                path: s.clone().into(),
+                arguments: s.clone().into(),
+                working_directory: s.clone().into(),
             }],
         }),
         JobItem::Op(Op::DeleteRegistryValue {
             hive: s.clone(),
-            key: s.clone(),
-            value: s.clone(),
+            key: s.clone().into(),
+            value: s.clone().into(),
             expected_type: "REG_SZ".into(),
-            expected_data: s,
+            expected_data_sha256: ops::reg_string_sha256("REG_SZ", &s),
+            data: Default::default(),
+            data_cut: false,
         }),
     ])
 }

@@ -50,3 +50,58 @@ async fn a_dead_proxy_makes_hosts_unreachable_not_a_hang() {
     assert!(out.elapsed < std::time::Duration::from_secs(30), "took {:?}", out.elapsed);
     assert_eq!(run.lab.stats().connections, 0);
 }
+
+/// Issue 7 item 16: the proxy's password is a secret by reference (here a
+/// file), through `proxy_credential:`; it logs on to the proxy (RFC 1929)
+/// and is printed nowhere: not by `cauterize inventory`, not by `exec`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_logon_comes_by_reference_and_is_never_printed() {
+    let spec = lab::scenario::simple(2, Ipv4Addr::new(127, 68, 4, 1), 5985);
+    let run = LabRun::start(spec).await;
+    let secret = "Jump-S3cret:@/%";
+    let socks = Socks5::start_with_login("127.68.5.1", "tunnel", secret).await;
+    let file = run.write("proxy.pw", &format!("{secret}\n"));
+    let text = std::fs::read_to_string(&run.inventory).unwrap();
+    let proxied = text
+        .replacen(
+            "defaults: {",
+            &format!(
+                "defaults: {{ proxy: \"socks5://127.68.5.1:{}\", proxy_credential: jump,",
+                socks.port
+            ),
+            1,
+        )
+        .replacen(
+            "credentials:\n",
+            &format!("credentials:\n  jump: {{ user: tunnel, password_file: {:?} }}\n", file.display().to_string()),
+            1,
+        );
+    std::fs::write(&run.inventory, &proxied).unwrap();
+    assert!(!proxied.contains(secret));
+
+    let out = run.cauterize("exec", &["--json", "--", "hostname"]).await;
+    assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert!(socks.tunnels() >= 2, "only {} tunnels", socks.tunnels());
+    assert_eq!(socks.refused(), 0);
+    assert!(!out.stdout.contains("S3cret") && !out.stderr.contains("S3cret"));
+    for args in [&[][..], &["--json"][..]] {
+        let inv = run.cauterize("inventory", args).await;
+        assert_eq!(inv.code, 0, "{}", inv.stderr);
+        assert!(!inv.stdout.contains("S3cret") && !inv.stderr.contains("S3cret"), "{}", inv.stdout);
+    }
+
+    // A password written in the proxy URL is refused, and not repeated.
+    std::fs::write(
+        &run.inventory,
+        text.replacen(
+            "defaults: {",
+            &format!("defaults: {{ proxy: \"socks5://tunnel:{secret}@127.68.5.1:{}\",", socks.port),
+            1,
+        ),
+    )
+    .unwrap();
+    let bad = run.cauterize("inventory", &[]).await;
+    assert_eq!(bad.code, 1, "{}", bad.stdout);
+    assert!(bad.stderr.contains("proxy_credential"), "{}", bad.stderr);
+    assert!(!bad.stderr.contains("S3cret") && !bad.stdout.contains("S3cret"), "{}", bad.stderr);
+}

@@ -22,7 +22,7 @@ use cauterize::lab::runtime_host::fixture::{
 };
 use cauterize::lab::world::{LabTime, UserSpec};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
-use cauterize::runtime::ops::{Bounds, Op, OpOutcome, TaskAction};
+use cauterize::runtime::ops::{self, Bounds, Op, OpOutcome, TaskAction};
 use cauterize::runtime::snapshot::{AutorunLocation, Snapshot};
 use cauterize::runtime::{apply_ops, collect, read_file};
 use cauterize::transport::{HostTarget, run_script};
@@ -337,36 +337,41 @@ async fn check_ops(h: &Host) {
             key: fixture::RUN.into(),
             value: "CzPetr".into(),
             expected_type: "REG_EXPAND_SZ".into(),
-            expected_data: r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#.into(),
+            expected_data_sha256: ops::reg_string_sha256("REG_EXPAND_SZ", &r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#),
+            data: Default::default(),
+            data_cut: false,
         },
         Op::DeleteRegistryValue {
             hive: "HKLM".into(),
             key: fixture::RUN.into(),
             value: HOSTILE.into(),
             expected_type: "REG_SZ".into(),
-            expected_data: format!("\"{}\" {HOSTILE}", a.hostile_exe),
+            expected_data_sha256: ops::reg_string_sha256("REG_SZ", &format!("\"{}\" {HOSTILE}", a.hostile_exe)),
+            data: Default::default(),
+            data_cut: false,
         },
         Op::DeleteTask {
             path: TASK_PATH.into(),
             expected_actions: vec![TaskAction {
-                path: a.task_exe.clone(),
+                path: a.task_exe.clone().into(),
                 arguments: "/x".into(),
-                working_directory: String::new(),
+                working_directory: String::new().into(),
             }],
         },
         Op::DeleteService {
             name: SERVICE.into(),
-            expected_image_path: a.svc_exe.clone(),
+            expected_image_path: a.svc_exe.clone().into(),
+            expected_service_dll: SVC_DLL.into(),
         },
         Op::DeleteWmiSubscription {
             filter: FILTER.into(),
             consumer: CONSUMER.into(),
             consumer_type: "CommandLineEventConsumer".into(),
-            expected_query: a.wmi_query.clone(),
-            expected_action: a.wmi_exe.clone(),
+            expected_query: a.wmi_query.clone().into(),
+            expected_action: a.wmi_exe.clone().into(),
         },
         Op::DeleteFile {
-            path: a.machine_exe.clone(),
+            path: a.machine_exe.clone().into(),
             expected_sha256: sha_of(h, &a.machine_exe).await,
             queue_if_locked: false,
         },
@@ -384,10 +389,12 @@ async fn check_ops(h: &Host) {
                 key: fixture::RUN.into(),
                 value: "CzAlice".into(),
                 expected_type: "REG_EXPAND_SZ".into(),
-                expected_data: "something else".into(),
+                expected_data_sha256: ops::reg_string_sha256("REG_EXPAND_SZ", &"something else"),
+                data: Default::default(),
+                data_cut: false,
             },
             Op::DeleteFile {
-                path: a.task_exe.clone(),
+                path: a.task_exe.clone().into(),
                 expected_sha256: "00".repeat(32),
                 queue_if_locked: true,
             },
@@ -405,12 +412,12 @@ async fn check_ops(h: &Host) {
     // Locked: refused without the queue, queued with it (once).
     let sha = sha_of(h, &a.locked_exe).await;
     let locked = Op::DeleteFile {
-        path: a.locked_exe.clone(),
+        path: a.locked_exe.clone().into(),
         expected_sha256: sha.clone(),
         queue_if_locked: true,
     };
     let no_queue = Op::DeleteFile {
-        path: a.locked_exe.clone(),
+        path: a.locked_exe.clone().into(),
         expected_sha256: sha,
         queue_if_locked: false,
     };
@@ -425,7 +432,7 @@ async fn check_ops(h: &Host) {
     // Kill with the right image; then the file deletes.
     let kill = Op::KillProcess {
         pid: a.locked_pid,
-        expected_image: a.locked_exe.clone(),
+        expected_image: a.locked_exe.clone().into(),
         expected_started: String::new(),
     };
     let r = apply_ops(&h.target, &[kill.clone(), kill, no_queue], &c)

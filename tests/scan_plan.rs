@@ -190,14 +190,20 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
         let end = rest.find("\n  '").map(|e| e + 1).unwrap_or(rest.len());
         rest[..end].to_string()
     };
+    // The purge steps (not `contain`, `reboot`), in execution order: kills
+    // first (the file groups them by finding).
     let active_ops = |section: &str| -> Vec<String> {
         let Some(ops) = section.split("    inactive:").next() else {
             return vec![];
         };
-        ops.lines()
+        let mut v: Vec<String> = ops
+            .lines()
             .filter(|l| l.trim_start().starts_with("- {op:"))
+            .filter(|l| !l.contains("{op: contain}") && !l.contains("{op: reboot,"))
             .map(String::from)
-            .collect()
+            .collect();
+        v.sort_by_key(|l| !l.contains("op: kill_process"));
+        v
     };
     let emotet = active_ops(&host_section("WS-001"));
     let truth = run.lab.truth("WS-001");
@@ -225,7 +231,9 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
     assert!(
         emotet
             .iter()
-            .any(|l| l.contains("op: delete_registry_value") && l.contains("expected_data: ")),
+            .any(|l| l.contains("op: delete_registry_value")
+                && l.contains("data: ")
+                && l.contains("expected_data_sha256: ")),
         "{emotet:#?}"
     );
     // Every payload file: deleted (falling back to the boot queue) or queued.
@@ -243,10 +251,13 @@ async fn scan_finds_the_loaders_and_plan_lists_their_removal() {
             "launcher targeted: {l}"
         );
     }
+    // Clean: contained, nothing to purge, in the one-line list.
     assert!(
-        host_section("WS-003").contains("ops: []"),
-        "{}",
-        host_section("WS-003")
+        !text.contains("  'WS-003':")
+            && text
+                .lines()
+                .any(|l| l.starts_with("contain_only: [") && l.contains("'WS-003'")),
+        "{text}"
     );
     assert!(text.contains("unscanned:\n  - {host: 'WS-004'"), "{text}");
 
@@ -415,12 +426,17 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
     );
 
     let text = std::fs::read_to_string(&plan_path).unwrap();
-    let ops: Vec<(usize, &str)> = text
+    let steps: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .filter(|(_, l)| l.trim_start().starts_with("- {op:"))
         .collect();
-    assert_eq!(ops.len(), 3, "{text}");
+    // WS-001: contained, three purge ops, rebooted.
+    assert_eq!(steps.len(), 5, "{text}");
+    assert!(steps[0].1.ends_with("- {op: contain}"), "{text}");
+    assert!(steps[4].1.ends_with("- {op: reboot, wave: 1}"), "{text}");
+    let line = |what: &str| *steps.iter().find(|(_, l)| l.contains(what)).unwrap_or_else(|| panic!("{what}\n{text}"));
+    let ops = [line("op: kill_process"), line("op: delete_registry_value"), line("op: delete_file")];
     assert!(
         ops[0].1.contains(
             "{op: kill_process, pid: 4242, expected_image: 'C:\\Windows\\System32\\rundll32.exe'"
@@ -437,15 +453,11 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
         )),
         "{text}"
     );
-    // The rule and reasons sit in the comment above each operation.
-    assert!(
-        text.lines()
-            .nth(ops[0].0 - 1)
-            .unwrap()
-            .trim_start()
-            .starts_with("# "),
-        "{text}"
-    );
+    // Each op sits under the comment that names its finding's rule.
+    for (at, _) in ops {
+        let heading = text.lines().collect::<Vec<_>>()[..at].iter().rev().find(|l| l.trim_start().starts_with("# ")).copied().unwrap();
+        assert!(heading.contains("(Emotet, high, hash match): "), "{heading}\n{text}");
+    }
     assert!(
         !text
             .to_lowercase()
@@ -453,7 +465,7 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
         "launcher targeted:\n{text}"
     );
     assert!(
-        text.contains("  'WS-002':")
+        text.contains("contain_only: ['WS-002']")
             && text.contains("unscanned:\n  - {host: 'WS-003', why: 'unreachable: "),
         "{text}"
     );
@@ -466,7 +478,8 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
     );
     assert_eq!(runs[1].exit_code, Some(cauterize::exit::PARTIAL));
     assert_eq!(j.count("plans").unwrap(), 1);
-    assert_eq!(j.count("plan_ops").unwrap(), 3);
+    // WS-001's five steps, WS-002's `contain`.
+    assert_eq!(j.count("plan_ops").unwrap(), 6);
     let stored = j.plan(1).unwrap().unwrap();
     assert_eq!(
         stored.sha256,
@@ -485,7 +498,8 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
     let mut j = Journal::open(&engagement).unwrap();
     let v = cauterize::plan::load_and_validate(&plan_path, &mut j).unwrap();
     let ws1 = v.hosts.iter().find(|h| h.host == "WS-001").unwrap();
-    assert_eq!(ws1.ops.len(), 2);
+    assert_eq!(ws1.purge_ops().count(), 2);
+    assert!(ws1.contained() && ws1.wave() == Some(1));
     assert_eq!(v.removed.len(), 1);
 
     // An operation the scan did not justify is refused, naming its line.
@@ -593,7 +607,7 @@ fn active_plan(
         .items
         .iter()
         .filter(|i| i.active)
-        .map(|i| i.op.clone())
+        .filter_map(|i| i.step.op().cloned())
         .collect();
     let shown = format!(
         "{name}: {:#?}\nnot planned: {:#?}\nfindings: {findings:#?}",

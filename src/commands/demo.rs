@@ -61,7 +61,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<i32> {
         &["plan", "-i", &inv, "--engagement", &eng, "-o", &plan_file],
     )
     .await?;
-    say(&format!("The plan file is {plan_file} (removed when the demo ends): delete a line to spare an artifact."));
+    say(&format!("The plan file is {plan_file} (removed when the demo ends): delete a line to skip a step."));
 
     let stats = lab.stats();
     lab.stop().await;

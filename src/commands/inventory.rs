@@ -132,6 +132,8 @@ pub fn render_json(inv: &Inventory) -> Value {
                 "command_timeout_ms": s.command_timeout.as_millis() as u64,
                 "command_timeout": format_duration(s.command_timeout),
                 "proxy": s.proxy,
+                "proxy_credential": s.proxy_credential,
+                "proxy_user": s.proxy_credential.as_deref().and_then(|c| inv.credential(c)).map(|c| c.user.as_str()),
                 "force_insecure_basic": s.force_insecure_basic,
             })
         })
@@ -145,10 +147,10 @@ mod tests {
     use std::path::Path;
 
     const TEXT: &str = "allow_plaintext_passwords: true\n\
-credentials:\n  ir: { user: ir-admin, domain: CORP, password: TopSecret-42 }\n  laps: { user: Administrator, laps_csv: laps.csv }\n\
+credentials:\n  ir: { user: ir-admin, domain: CORP, password: TopSecret-42 }\n  laps: { user: Administrator, laps_csv: laps.csv }\n  jump: { user: tunnel, password: ProxySecret-7 }\n\
 defaults: { credential: ir }\n\
 hosts:\n  dc01: { address: 10.0.0.5, transport: https, cert_validation: { ca_file: ca.pem } }\n\
-groups:\n  ws:\n    settings: { credential: laps, proxy: \"socks5://127.0.0.1:1080\" }\n    hosts: { \"ws-[1:2]\": {} }\n";
+groups:\n  ws:\n    settings: { credential: laps, proxy: \"socks5://127.0.0.1:1080\", proxy_credential: jump }\n    hosts: { \"ws-[1:2]\": {} }\n";
 
     fn inv(limit: Option<&str>) -> Inventory {
         inventory::parse_str(TEXT, Path::new("/ir/inv.yml"), limit).unwrap_or_else(|e| panic!("{e}"))
@@ -165,7 +167,7 @@ ws-2  ws-2      5985  http       ntlm  laps (laps)  ws
 3 hosts
 ";
         assert_eq!(t, expected);
-        assert!(!t.contains("TopSecret"));
+        assert!(!t.contains("TopSecret") && !t.contains("ProxySecret"));
     }
 
     #[test]
@@ -186,7 +188,10 @@ ws-2  ws-2      5985  http       ntlm  laps (laps)  ws
         assert_eq!(dc["connect_timeout_ms"], 10_000);
         assert_eq!(dc["command_timeout_ms"], 300_000);
         assert_eq!(v[1]["proxy"], "socks5://127.0.0.1:1080");
+        assert_eq!(v[1]["proxy_credential"], "jump");
+        assert_eq!(v[1]["proxy_user"], "tunnel");
         assert_eq!(v[1]["groups"], json!(["ws"]));
         assert!(!v.to_string().contains("TopSecret"));
+        assert!(!v.to_string().contains("ProxySecret"), "issue 7 item 16");
     }
 }

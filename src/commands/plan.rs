@@ -1,16 +1,20 @@
 //! `cauterize plan`: from the latest scan of each inventory host in the
 //! engagement's journal (hosts never scanned, or every host with
-//! `--rescan`, are scanned first, read-only), the playbook and the flags,
-//! write the plan file for review, record it (every operation, the file's
-//! hash) in the journal, and print a per-host summary.
+//! `--rescan`, are scanned first, read-only), the whole inventory (exempt
+//! hosts keep SMB whether they are planned or not; their DNS names are
+//! resolved here), the playbook and the flags, write the plan file for
+//! review, record it (every step, the file's hash) in the journal, and
+//! print its summary.
 //!
 //! Exit code: 0 every host planned; 2 some hosts have no scan to plan from;
-//! 3 none has; 1 bad input (playbook, inventory, existing output).
+//! 3 none has; 1 bad input (playbook, inventory, existing output), or a
+//! plan that cannot stand (an exempt host whose address is unknown).
 
 use crate::cli::PlanArgs;
 use crate::detect::Confidence;
 use crate::journal::{self, Journal, JournalHandle};
-use crate::plan::{self, Flags, HostInput, Unscanned};
+use crate::firewall::EngagementId;
+use crate::plan::{self, FleetHost, Flags, HostInput, Unscanned};
 use crate::report::plan_view;
 use crate::report::progress::{self, Progress};
 use anyhow::{Context, bail};
@@ -119,7 +123,15 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         })
         .collect();
     let inputs: Vec<HostInput<'_>> = scans.iter().map(HostInput::from).collect();
-    let plan = plan::build(&inputs, unscanned, &playbook, &flags);
+    let context = context(&journal, &args.target.inventory, &inputs, &playbook).await?;
+    let plan = plan::build_with(&context, &inputs, unscanned, &playbook, &flags);
+    if !plan.problems.is_empty() {
+        journal.end_run(run, crate::exit::USAGE)?;
+        bail!(
+            "the plan cannot stand as it is, so it was not written:\n  {}",
+            plan.problems.join("\n  ")
+        );
+    }
     let (plan_id, text) = plan::record(&mut journal, run, &plan, &args.output)?;
     write_file(&args.output, &text)?;
 
@@ -137,7 +149,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     };
     journal.end_run(run, code)?;
     eprintln!(
-        "plan {plan_id} written to {} (sha256 {}); review it, and delete a line to spare an artifact",
+        "plan {plan_id} written to {} (sha256 {}); review it, and delete a line to skip a step",
         args.output.display(),
         &journal::sha256_hex(text.as_bytes())[..16]
     );
@@ -146,6 +158,50 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         dir.join(journal::FILE_NAME).display()
     );
     Ok(code)
+}
+
+/// The engagement (its id, from the journal's first run) and every host of
+/// the inventory, not only the limited ones, with the DNS names of exempt
+/// hosts resolved.
+async fn context(
+    journal: &Journal,
+    inventory: &Path,
+    inputs: &[HostInput<'_>],
+    playbook: &crate::playbook::Playbook,
+) -> anyhow::Result<plan::Context> {
+    let first = journal.runs()?.into_iter().next().context("the journal has no run")?;
+    let engagement = EngagementId::derive(&first.started_at, &first.operator);
+    let whole = crate::inventory::load(inventory, None)?;
+    let mut fleet: Vec<FleetHost> = whole.hosts.iter().map(FleetHost::from_inventory).collect();
+    let snapshots = inputs
+        .iter()
+        .map(|h| (h.host.to_lowercase(), h.snapshot))
+        .collect();
+    let decisions = plan::contain::decide(&fleet, &snapshots, playbook, engagement.clone());
+    let unresolved: Vec<usize> = fleet
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.ips.is_empty() && !h.address.is_empty())
+        .filter(|(_, h)| matches!(decisions.of(&h.name), Some((plan::ContainDecision::Exempt(_), _))))
+        .map(|(i, _)| i)
+        .collect();
+    let lookups = unresolved.iter().map(|&i| {
+        let name = fleet[i].address.clone();
+        async move {
+            let found = tokio::time::timeout(std::time::Duration::from_secs(10), tokio::net::lookup_host((name.as_str(), 0))).await;
+            match found {
+                Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect::<Vec<_>>(),
+                _ => vec![],
+            }
+        }
+    });
+    let resolved = futures::future::join_all(lookups).await;
+    for (i, mut ips) in unresolved.into_iter().zip(resolved) {
+        ips.sort();
+        ips.dedup();
+        fleet[i].ips = ips;
+    }
+    Ok(plan::Context { engagement, fleet })
 }
 
 /// Write through a temporary file and a rename: never half a plan.

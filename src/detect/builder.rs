@@ -79,6 +79,8 @@ impl SnapshotBuilder {
             user_sid,
             command: command.to_string(),
             value_type: "REG_SZ".into(),
+            data_sha256: data_sha256("REG_SZ", command),
+            data_cut: false,
         });
         self
     }
@@ -110,6 +112,8 @@ impl SnapshotBuilder {
             } else {
                 "FILE".into()
             },
+            data_sha256: String::new(),
+            data_cut: false,
         });
         self
     }
@@ -131,9 +135,9 @@ impl SnapshotBuilder {
         self.task_full(Task {
             path: path.to_string(),
             actions: vec![TaskAction {
-                path: exe.to_string(),
-                arguments: args.to_string(),
-                working_directory: String::new(),
+                path: exe.to_string().into(),
+                arguments: args.to_string().into(),
+                working_directory: String::new().into(),
             }],
             triggers: triggers.iter().map(|s| s.to_string()).collect(),
             author: String::new(),
@@ -255,6 +259,8 @@ impl SnapshotBuilder {
             value: value.to_string(),
             value_type: value_type.to_string(),
             data: data.to_string(),
+            data_sha256: data_sha256(value_type, data),
+            data_cut: false,
         });
         self
     }
@@ -266,5 +272,27 @@ impl SnapshotBuilder {
 
     pub fn build(self) -> Snapshot {
         self.snap
+    }
+}
+
+/// The SHA-256 the host would report for data shown as `text` (the text
+/// forms of `runtime::ops::reg_data_text` read back).
+fn data_sha256(value_type: &str, text: &str) -> String {
+    use crate::runtime::ops::reg_data_sha256;
+    match value_type {
+        "REG_MULTI_SZ" => {
+            let v: Vec<String> = text.split('\n').map(str::to_string).collect();
+            reg_data_sha256(value_type, &v, 0, &[])
+        }
+        "REG_DWORD" | "REG_QWORD" => reg_data_sha256(value_type, &[], text.parse().unwrap_or(0), &[]),
+        "REG_SZ" | "REG_EXPAND_SZ" => reg_data_sha256(value_type, &[text.to_string()], 0, &[]),
+        _ => {
+            let bytes: Vec<u8> = text
+                .as_bytes()
+                .chunks(2)
+                .filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
+                .collect();
+            reg_data_sha256(value_type, &[], 0, &bytes)
+        }
     }
 }

@@ -35,9 +35,9 @@ fn build(c: &Case) -> crate::runtime::snapshot::Snapshot {
         b = b.task_full(Task {
             path: t.path.clone(),
             actions: vec![TaskAction {
-                path: t.exe.clone(),
-                arguments: t.args.clone(),
-                working_directory: t.workdir.clone(),
+                path: t.exe.clone().into(),
+                arguments: t.args.clone().into(),
+                working_directory: t.workdir.clone().into(),
             }],
             triggers: t.triggers.clone(),
             author: t.author.clone(),

@@ -8,10 +8,82 @@
 
 use crate::runtime::snapshot::UserProfile;
 
-/// Normalise a path for display and comparison: trims quotes and blanks,
-/// turns `/` into `\`, drops `\\?\` and `\??\`, collapses repeated `\`
-/// (keeping a UNC `\\` start), and drops a trailing `\`.
+/// Normalise a path for display and comparison: [`normalize_separators`],
+/// then `.` and `..` segments resolved as Windows resolves them
+/// ([`resolve_dots`]), so a path is judged by where it really points
+/// (`C:\Users\x\AppData\..\..\..\Windows\System32\y.dll` is in System32).
 pub fn normalize(p: &str) -> String {
+    resolve_dots(&normalize_separators(p))
+}
+
+/// Whether a path names its file through `.` or `..` segments (or trailing
+/// periods or spaces Windows drops): its text is not where it points.
+pub fn has_relative_segments(p: &str) -> bool {
+    let n = normalize_separators(p);
+    resolve_dots(&n) != n
+}
+
+/// `n` (separators normalised) with `.` and `..` resolved lexically as
+/// `GetFullPath` does: `.` dropped, `..` drops the segment before it and
+/// never climbs above the root (`C:\..\x` is `C:\x`; a UNC root is
+/// `\\server\share`); a segment ending in one period loses it, and the last
+/// segment loses its trailing periods and spaces (a segment of three or
+/// more periods is a name). A relative path keeps its leading `..`.
+pub fn resolve_dots(n: &str) -> String {
+    let (root, rest) = split_root(n);
+    let parts: Vec<&str> = rest.split('\\').filter(|s| !s.is_empty()).collect();
+    let last = parts.len().saturating_sub(1);
+    let mut out: Vec<String> = Vec::with_capacity(parts.len());
+    for (i, seg) in parts.iter().enumerate() {
+        match *seg {
+            "." => {}
+            ".." if out.last().is_some_and(|s| s != "..") => {
+                out.pop();
+            }
+            ".." if !root.is_empty() => {}
+            ".." => out.push("..".into()),
+            s if s.chars().all(|c| c == '.') => out.push(s.into()),
+            s if i == last => {
+                let t = s.trim_end_matches(['.', ' ']);
+                if !t.is_empty() {
+                    out.push(t.into());
+                }
+            }
+            s => out.push(s.strip_suffix('.').filter(|t| !t.ends_with('.')).unwrap_or(s).into()),
+        }
+    }
+    let body = out.join("\\");
+    if root.is_empty() || root.ends_with('\\') || body.is_empty() {
+        format!("{root}{body}")
+    } else {
+        format!("{root}\\{body}")
+    }
+}
+
+/// The root of a normalised path (`C:\`, `\\server\share`, `\`) and the
+/// rest; a path without one (relative, or drive-relative `C:x`) has "".
+fn split_root(n: &str) -> (&str, &str) {
+    let b = n.as_bytes();
+    if b.len() >= 3 && b[1] == b':' && b[2] == b'\\' && b[0].is_ascii_alphabetic() {
+        return (&n[..3], &n[3..]);
+    }
+    if let Some(rest) = n.strip_prefix("\\\\") {
+        let mut it = rest.splitn(3, '\\');
+        let server = it.next().unwrap_or("");
+        let share = it.next();
+        let len = 2 + server.len() + share.map_or(0, |s| 1 + s.len());
+        return (&n[..len], &n[len..]);
+    }
+    if n.starts_with('\\') {
+        return (&n[..1], &n[1..]);
+    }
+    ("", n)
+}
+
+/// Trims quotes and blanks, turns `/` into `\`, drops `\\?\` and `\??\`,
+/// collapses repeated `\` (keeping a UNC `\\` start), and drops a trailing
+/// `\`. Segments are left as they are.
+pub fn normalize_separators(p: &str) -> String {
     let mut s = p.trim().trim_matches('"').trim().replace('/', "\\");
     for pre in ["\\\\?\\UNC\\", "\\??\\UNC\\"] {
         if s.len() >= pre.len() && s[..pre.len()].eq_ignore_ascii_case(pre) {
@@ -551,6 +623,33 @@ mod tests {
             temp: "C:\\Users\\bob\\AppData\\Local\\Temp".into(),
             logged_on: true,
         }
+    }
+
+    #[test]
+    fn dot_segments_resolve_where_windows_resolves_them() {
+        let cases = [
+            (r"C:\Users\x\AppData\Local\..\..\..\..\Windows\System32\y.dll", r"C:\Windows\System32\y.dll"),
+            (r"C:\..\..\Windows\.\y.dll", r"C:\Windows\y.dll"),
+            (r"C:/Users/x/./AppData/../z.exe", r"C:\Users\x\z.exe"),
+            (r"C:\Windows\System32.\y.dll", r"C:\Windows\System32\y.dll"),
+            (r"C:\Windows\System32\y.dll. . ", r"C:\Windows\System32\y.dll"),
+            (r"C:\x\...\y", r"C:\x\...\y"),
+            (r"\\host\c$\Users\..\Windows\y.dll", r"\\host\c$\Windows\y.dll"),
+            (r"\\host\c$\..\..\y.dll", r"\\host\c$\y.dll"),
+            (r"\\?\C:\Users\..\Windows\y.dll", r"C:\Windows\y.dll"),
+            (r"..\x\..\y", r"..\y"),
+            (r"C:\Users\bob\a.dll", r"C:\Users\bob\a.dll"),
+        ];
+        for (p, want) in cases {
+            assert_eq!(normalize(p), want, "{p}");
+        }
+        assert!(has_relative_segments(r"C:\Users\x\..\y.dll"));
+        assert!(has_relative_segments(r"C:\Windows\System32.\y.dll"));
+        assert!(!has_relative_segments(r"C:\Users\x\...\y.dll"));
+        assert!(!has_relative_segments(r"C:\Users\x\y.dll\"));
+        // Judged by where they point.
+        assert!(is_directly_in_system(r"C:\Users\x\AppData\Local\..\..\..\..\Windows\System32\y.dll"));
+        assert!(is_directly_in_system(r"C:\Users\x\..\..\Windows\SysWOW64\.\y.dll"));
     }
 
     #[test]

@@ -29,11 +29,12 @@ pub enum Key {
     OperationTimeout,
     CommandTimeout,
     Proxy,
+    ProxyCredential,
     ForceInsecureBasic,
 }
 
 impl Key {
-    pub const ALL: [Key; 10] = [
+    pub const ALL: [Key; 11] = [
         Key::Port,
         Key::Transport,
         Key::Auth,
@@ -43,6 +44,7 @@ impl Key {
         Key::OperationTimeout,
         Key::CommandTimeout,
         Key::Proxy,
+        Key::ProxyCredential,
         Key::ForceInsecureBasic,
     ];
 
@@ -58,6 +60,7 @@ impl Key {
             Key::OperationTimeout => "operation_timeout",
             Key::CommandTimeout => "command_timeout",
             Key::Proxy => "proxy",
+            Key::ProxyCredential => "proxy_credential",
             Key::ForceInsecureBasic => "force_insecure_basic",
         }
     }
@@ -114,7 +117,7 @@ pub fn pos_of<T>(s: &Spanned<T>) -> Position {
 /// The settings written at one level; unset keys are `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layer {
-    slots: [Option<At<Value>>; 10],
+    slots: [Option<At<Value>>; 11],
 }
 
 impl Layer {
@@ -172,6 +175,9 @@ impl Layer {
         if let Some(s) = &raw.proxy {
             put(&mut l, Key::Proxy, s, Value::Proxy(values::proxy(&s.value, pos_of(s))?));
         }
+        if let Some(s) = &raw.proxy_credential {
+            put(&mut l, Key::ProxyCredential, s, Value::Credential(s.value.clone()));
+        }
         if let Some(s) = &raw.force_insecure_basic {
             put(&mut l, Key::ForceInsecureBasic, s, Value::Bool(s.value));
         }
@@ -217,6 +223,20 @@ impl Layer {
             Some(At { value: Value::Proxy(p), .. }) => Some(p.clone()),
             _ => None,
         };
+        let proxy_credential = match self.get(Key::ProxyCredential) {
+            Some(At { value: Value::Credential(c), pos }) => {
+                if proxy.is_none() {
+                    return Err(InventoryError::at(
+                        ErrorKind::BadValue,
+                        *pos,
+                        format!("host `{host}` has `proxy_credential: {c}` but no `proxy:`"),
+                        "set `proxy: socks5://HOST:PORT` beside it, or remove `proxy_credential`",
+                    ));
+                }
+                Some(c.clone())
+            }
+            _ => None,
+        };
         let force_insecure_basic =
             matches!(self.get(Key::ForceInsecureBasic), Some(At { value: Value::Bool(true), .. }));
         if auth == AuthKind::Basic && scheme == Scheme::Http && !force_insecure_basic {
@@ -239,6 +259,7 @@ impl Layer {
             operation_timeout: dur(Key::OperationTimeout, DEFAULT_OPERATION_TIMEOUT),
             command_timeout: dur(Key::CommandTimeout, DEFAULT_COMMAND_TIMEOUT),
             proxy,
+            proxy_credential,
             force_insecure_basic,
         })
     }

@@ -18,7 +18,7 @@ pub struct Src {
 /// they are unrelated); empty when no group sets it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inherited {
-    slots: [Vec<Src>; 10],
+    slots: [Vec<Src>; 11],
 }
 
 impl Inherited {

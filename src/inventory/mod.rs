@@ -30,7 +30,7 @@ pub use error::{ErrorKind, InventoryError, Position};
 pub use hosts::MAX_HOSTS;
 pub use model::*;
 pub use parse::MAX_FILE_BYTES;
-pub use values::format_duration;
+pub use values::{format_duration, parse_duration};
 
 use std::io::Read;
 use std::path::Path;

@@ -52,8 +52,12 @@ pub struct ConnectionSettings {
     pub operation_timeout: Duration,
     /// Bound on one whole command (exec, probe, job) on the host.
     pub command_timeout: Duration,
-    /// `socks5://host:port` (or `socks5h://`) to reach this host through.
+    /// `socks5://host:port` (or `socks5h://`) to reach this host through,
+    /// never with a user or password in it.
     pub proxy: Option<String>,
+    /// The entry of `credentials:` whose user and password (by reference,
+    /// like every other secret) log on to the proxy (RFC 1929).
+    pub proxy_credential: Option<String>,
     /// Basic over plain HTTP sends the password in clear text; refused
     /// unless this is set (`force_insecure_basic: true`).
     pub force_insecure_basic: bool,
@@ -76,6 +80,7 @@ impl ConnectionSettings {
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             proxy: None,
+            proxy_credential: None,
             force_insecure_basic: false,
         }
     }

@@ -87,6 +87,7 @@ settings_structs!(
     operation_timeout: Loose,
     command_timeout: Loose,
     proxy: String,
+    proxy_credential: String,
     force_insecure_basic: bool,
 );
 

@@ -130,10 +130,13 @@ pub fn resolve(raw: RawInventory, base_dir: &Path) -> Result<Resolved, Inventory
     Ok(Resolved { hosts: out, credentials: creds, inline_passwords })
 }
 
-/// A `credential:` at this level must name a defined credential.
+/// A `credential:` or `proxy_credential:` at this level must name a
+/// defined credential.
 fn check_credential(l: &Layer, creds: &[CredentialSpec]) -> Result<(), InventoryError> {
-    match l.get(Key::Credential) {
-        Some(At { value: Value::Credential(c), pos }) => credentials::check_reference(c, *pos, creds),
-        _ => Ok(()),
+    for k in [Key::Credential, Key::ProxyCredential] {
+        if let Some(At { value: Value::Credential(c), pos }) = l.get(k) {
+            credentials::check_reference(c, *pos, creds)?;
+        }
     }
+    Ok(())
 }

@@ -138,9 +138,27 @@ pub fn cert(v: &CertValue, base_dir: &Path, at: Position) -> Result<CertValidati
     }
 }
 
-/// `proxy:` value: `socks5://host:port` or `socks5h://host:port`.
+/// `proxy:` value: `socks5://host:port` or `socks5h://host:port`. A user or
+/// password in it is refused: the inventory holds no secret in clear, and
+/// the value is printed (`cauterize inventory`, errors); the proxy's logon
+/// is a `proxy_credential:`, whose password comes by reference.
 pub fn proxy(v: &str, at: Position) -> Result<String, InventoryError> {
     let rest = v.strip_prefix("socks5://").or_else(|| v.strip_prefix("socks5h://"));
+    if let Some(r) = rest
+        && r.contains('@')
+    {
+        let scheme = if v.starts_with("socks5h") { "socks5h" } else { "socks5" };
+        let host = r.rsplit_once('@').map_or("", |(_, h)| h);
+        // The value itself is never repeated: it holds a secret.
+        return Err(InventoryError::at(
+            ErrorKind::BadValue,
+            at,
+            "`proxy:` holds a user or password (`user:password@`); a secret is never written in the inventory".to_string(),
+            format!(
+                "write `proxy: {scheme}://{host}` and `proxy_credential: NAME`, naming an entry of `credentials:` whose password comes from env, file, command or prompt"
+            ),
+        ));
+    }
     let ok = rest.is_some_and(|r| {
         r.rsplit_once(':').is_some_and(|(host, port)| {
             !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p != 0) && !r.contains('/')
@@ -238,6 +256,12 @@ mod tests {
         assert!(proxy("socks5h://jump:1080", p()).is_ok());
         assert!(proxy("http://proxy:3128", p()).is_err());
         assert!(proxy("socks5://host", p()).is_err());
+        // Issue 7 item 16: a password in the URL is refused, and never
+        // repeated in the error.
+        let e = proxy("socks5://jump:S3cret!@jump.corp:1080", p()).unwrap_err().to_string();
+        assert!(!e.contains("S3cret"), "{e}");
+        assert!(e.contains("proxy_credential") && e.contains("socks5://jump.corp:1080"), "{e}");
+        assert!(proxy("socks5h://jump@jump.corp:1080", p()).is_err());
         assert_eq!(address("10.0.0.5", p()), Ok("10.0.0.5".into()));
         assert_eq!(address("[fe80::1]", p()), Ok("fe80::1".into()));
         assert!(address("10.0.0.5:5985/wsman", p()).is_err());

@@ -99,7 +99,8 @@ pub struct FailedScan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOpRow {
     pub active: bool,
-    /// JSON of the operation (`runtime::ops::Op`).
+    /// JSON of the step (`plan::Step`: a runtime op, or a step of the
+    /// plan's own: contain, deny_writes, ..., reboot, remove_folder).
     pub op: String,
     pub rules: Vec<String>,
     /// The comment: the finding's reason, or why the op is inactive.
@@ -122,7 +123,9 @@ pub struct NewPlan {
     /// Where the file is written.
     pub path: String,
     pub playbook_sha256: String,
-    /// JSON of the effective settings (playbook and operator flags).
+    /// JSON of what the plan keeps besides its steps: the effective
+    /// settings (playbook and operator flags) and containment as planned
+    /// (`plan::PlanHead`).
     pub settings: String,
     pub hosts: Vec<PlanHostRow>,
 }

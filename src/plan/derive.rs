@@ -1,7 +1,10 @@
-//! From one finding to the operations that remove what it is about, each
+//! From one finding to the step that removes what it is about, each
 //! carrying what the scan saw (compare-and-delete), or to the reason no
-//! operation can. Pure lookups in the host's snapshot.
+//! step can. Pure lookups in the host's snapshot. A folder becomes a
+//! candidate that [`super::folders`] decides once the host's file steps are
+//! known.
 
+use super::step::Step;
 use crate::detect::{ArtifactRef, paths};
 use crate::runtime::ops::Op;
 use crate::runtime::snapshot::{AutorunLocation, FileFacts, Process, Snapshot};
@@ -9,9 +12,35 @@ use crate::runtime::snapshot::{AutorunLocation, FileFacts, Process, Snapshot};
 /// What a finding's artifact (or one of its files) turns into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Derived {
-    Op(Op),
-    /// No operation; why.
+    Step(Step),
+    /// A folder (normalized path), removed only once what it holds is gone.
+    Folder(String),
+    /// No step; why.
     None(String),
+}
+
+impl Derived {
+    fn op(op: Op) -> Derived {
+        Derived::Step(Step::Purge(op))
+    }
+}
+
+/// The lists Defender reads exclusions from, under a store's `Exclusions`
+/// key.
+const EXCLUSION_LISTS: &[&str] = &["paths", "extensions", "processes", "temporarypaths"];
+
+/// Is `key` a Defender (or MSE/SCEP) exclusion list, and is it a policy
+/// one? `None` when it is not an exclusion list.
+pub fn exclusion_list(key: &str) -> Option<bool> {
+    let k = key.to_ascii_lowercase().replace('/', "\\");
+    let (store, list) = k.rsplit_once("\\exclusions\\")?;
+    if !EXCLUSION_LISTS.contains(&list) {
+        return None;
+    }
+    let store = store.trim_start_matches("software\\");
+    let policy = store.starts_with("policies\\");
+    let store = store.trim_start_matches("policies\\");
+    matches!(store, "microsoft\\windows defender" | "microsoft\\microsoft antimalware").then_some(policy)
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -35,47 +64,58 @@ pub fn file_facts<'a>(s: &'a Snapshot, path: &str) -> Option<&'a FileFacts> {
 /// handled by [`file_op`].
 pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
     match a {
-        ArtifactRef::RegistryAutorun { hive, key, value } | ArtifactRef::RegistryValue { hive, key, value } => {
-            registry_op(s, hive, key, value)
-        }
+        ArtifactRef::RegistryAutorun { hive, key, value } => registry_op(s, hive, key, value),
+        ArtifactRef::RegistryValue { hive, key, value } => match exclusion_list(key) {
+            Some(false) => match s.registry.iter().find(|r| same(&r.hive, hive) && same(&r.key, key) && same(&r.value, value)) {
+                Some(r) => Derived::Step(Step::RevertDefenderExclusion {
+                    hive: r.hive.clone(),
+                    key: r.key.clone(),
+                    value: r.value.clone(),
+                }),
+                None => Derived::None("the scan's snapshot has no such Defender exclusion".into()),
+            },
+            // A policy exclusion is a plain registry value: compare-and-delete
+            // it (a Group Policy that sets it puts it back at its next
+            // refresh: the report says so).
+            _ => registry_op(s, hive, key, value),
+        },
         ArtifactRef::Task { path } => match s.tasks.iter().find(|t| same(&t.path, path)) {
-            Some(t) => Derived::Op(Op::DeleteTask {
-                path: t.path.clone(),
+            Some(t) => Derived::op(Op::DeleteTask {
+                path: t.path.clone().into(),
                 expected_actions: t.actions.clone(),
             }),
             None => Derived::None("the scan's snapshot has no such task".into()),
         },
         ArtifactRef::Service { name } => match s.services.iter().find(|x| same(&x.name, name)) {
-            Some(x) => Derived::Op(Op::DeleteService {
-                name: x.name.clone(),
-                expected_image_path: x.image_path.clone(),
+            Some(x) => Derived::op(Op::DeleteService {
+                name: x.name.clone().into(),
+                expected_image_path: x.image_path.clone().into(),
+                expected_service_dll: x.service_dll.clone().into(),
             }),
             None => Derived::None("the scan's snapshot has no such service".into()),
         },
         ArtifactRef::Wmi { filter, consumer } => {
             match s.wmi.iter().find(|w| same(&w.filter_name, filter) && same(&w.consumer_name, consumer)) {
-                Some(w) => Derived::Op(Op::DeleteWmiSubscription {
-                    filter: w.filter_name.clone(),
-                    consumer: w.consumer_name.clone(),
+                Some(w) => Derived::op(Op::DeleteWmiSubscription {
+                    filter: w.filter_name.clone().into(),
+                    consumer: w.consumer_name.clone().into(),
                     consumer_type: w.consumer_type.clone(),
-                    expected_query: w.query.clone(),
-                    expected_action: w.action.clone(),
+                    expected_query: w.query.clone().into(),
+                    expected_action: w.action.clone().into(),
                 }),
                 None => Derived::None("the scan's snapshot has no such WMI subscription".into()),
             }
         }
         ArtifactRef::Process { pid, image } => match s.processes.iter().find(|p| p.pid == *pid) {
-            Some(p) => Derived::Op(Op::KillProcess {
+            Some(p) => Derived::op(Op::KillProcess {
                 pid: p.pid,
-                expected_image: if p.image.is_empty() { image.clone() } else { p.image.clone() },
+                expected_image: (if p.image.is_empty() { image.clone() } else { p.image.clone() }).into(),
                 expected_started: p.started.clone(),
             }),
             None => Derived::None(format!("the scan's snapshot has no process {pid}")),
         },
         ArtifactRef::StartupItem { path } | ArtifactRef::File { path } => file_op(s, path),
-        ArtifactRef::Folder { .. } => Derived::None(
-            "a folder is not removed as a whole (there is no folder operation): each file in it is a finding of its own, planned where the scan hashed it; the emptied folder stays".into(),
-        ),
+        ArtifactRef::Folder { path } => Derived::Folder(paths::normalize(path)),
         ArtifactRef::RegistryKey { .. } => Derived::None(
             "a whole registry key is not removed (there is no key operation); remove it by hand after review".into(),
         ),
@@ -93,13 +133,7 @@ fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {
             && same(k, key)
             && same(v, value)
         {
-            return Derived::Op(Op::DeleteRegistryValue {
-                hive: h.clone(),
-                key: k.clone(),
-                value: v.clone(),
-                expected_type: a.value_type.clone(),
-                expected_data: a.command.clone(),
-            });
+            return value_op(h, k, v, &a.value_type, &a.command, &a.data_sha256, a.data_cut);
         }
     }
     match s
@@ -107,15 +141,45 @@ fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {
         .iter()
         .find(|r| same(&r.hive, hive) && same(&r.key, key) && same(&r.value, value))
     {
-        Some(r) => Derived::Op(Op::DeleteRegistryValue {
-            hive: r.hive.clone(),
-            key: r.key.clone(),
-            value: r.value.clone(),
-            expected_type: r.value_type.clone(),
-            expected_data: r.data.clone(),
-        }),
+        Some(r) => value_op(
+            &r.hive,
+            &r.key,
+            &r.value,
+            &r.value_type,
+            &r.data,
+            &r.data_sha256,
+            r.data_cut,
+        ),
         None => Derived::None("the scan's snapshot has no such registry value".into()),
     }
+}
+
+/// The delete of one value: compared by the SHA-256 of its whole data,
+/// which the host computed (so a value the scan showed cut is still
+/// deleted exactly); the data as shown goes into the plan for review.
+fn value_op(
+    hive: &str,
+    key: &str,
+    value: &str,
+    value_type: &str,
+    data: &str,
+    sha: &str,
+    cut: bool,
+) -> Derived {
+    if sha.len() != 64 {
+        return Derived::None(
+            "the scan has no SHA-256 of this value's data (a scan made before cauterize compared values by hash): re-scan".into(),
+        );
+    }
+    Derived::op(Op::DeleteRegistryValue {
+        hive: hive.to_string(),
+        key: key.into(),
+        value: value.into(),
+        expected_type: value_type.to_string(),
+        expected_data_sha256: sha.to_ascii_lowercase(),
+        data: data.into(),
+        data_cut: cut,
+    })
 }
 
 /// The delete of one file, with the hash the scan saw. `queue_if_locked`
@@ -128,17 +192,15 @@ pub fn file_op(s: &Snapshot, path: &str) -> Derived {
         return Derived::None("the file did not exist when the scan ran".into());
     }
     if f.is_dir {
-        return Derived::None(
-            "a folder is not removed as a whole (there is no folder operation): each file in it is a finding of its own, planned where the scan hashed it; the emptied folder stays".into(),
-        );
+        return Derived::Folder(paths::normalize(&f.path));
     }
     if f.sha256.len() != 64 {
         return Derived::None(
             "the scan could not hash this file (unreadable, or larger than the hashing bound): compare-and-delete needs its SHA-256; re-scan, or remove it by hand".into(),
         );
     }
-    Derived::Op(Op::DeleteFile {
-        path: f.path.clone(),
+    Derived::op(Op::DeleteFile {
+        path: f.path.clone().into(),
         expected_sha256: f.sha256.to_ascii_lowercase(),
         queue_if_locked: false,
     })

@@ -92,8 +92,19 @@ fn hosts_no_service(s: &Snapshot, pid: u32) -> bool {
         && parent.is_some_and(|q| !paths::file_name(&q.image).eq_ignore_ascii_case("services.exe"))
 }
 
-/// Why a file must never be deleted, if so.
+/// Why a file must never be deleted, if so. Judged by where the path
+/// points (`.` and `..` resolved, see [`paths::normalize`]); a path whose
+/// text is not where it points (`...\AppData\Local\..\..\..\..\Windows\
+/// System32\y.dll`) is never planned at all, whatever it points at: the
+/// reviewer would read one place and the host would delete another.
 pub fn never_delete(path: &str) -> Option<String> {
+    if paths::has_relative_segments(path) {
+        return Some(format!(
+            "the path goes through `.` or `..` segments (or trailing periods or spaces, which Windows drops) and really points at {}: a plan never deletes a path that is not written where it points; check it and remove it by hand",
+            paths::normalize(path)
+        ));
+    }
+    let path = &paths::normalize(path);
     let name = paths::file_name(path).to_ascii_lowercase();
     if LAUNCHERS.contains(&name.as_str()) {
         return Some(format!(
@@ -117,6 +128,13 @@ mod tests {
         assert!(never_delete(r"C:\Windows\SysWOW64\kernel32.dll").is_some());
         assert!(never_delete(r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe").is_none());
         assert!(never_delete(r"C:\Users\bob\AppData\Local\Tools\helper.dll").is_none());
+        // Issue 7 item 7: dot segments never hide a protected place.
+        let sneaky = r"C:\Users\x\AppData\Local\..\..\..\..\Windows\System32\y.dll";
+        let why = never_delete(sneaky).expect("refused");
+        assert!(why.contains(r"C:\Windows\System32\y.dll"), "{why}");
+        assert!(never_delete(r"C:\Users\x\AppData\Local\.\Tools\h.dll").is_some());
+        assert!(never_delete(r"C:\Windows\System32.\y.dll").is_some());
+        assert!(never_delete(r"C:\Users\x\AppData\Local\Tools\h.dll.").is_some());
         assert!(never_kill(4, "System").is_some());
         assert!(never_kill(612, r"C:\Windows\System32\lsass.exe").is_some());
         assert!(never_kill(4242, r"C:\Windows\System32\rundll32.exe").is_none());

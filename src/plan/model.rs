@@ -1,30 +1,61 @@
-//! What a plan is: per host, an ordered list of operations, each active or
-//! listed inactive with why, and the findings no operation can address.
+//! What a plan is: the settings it was made with, containment as planned,
+//! the reboot waves, and per host its ordered steps (each active or listed
+//! inactive with why), grouped under the findings that call for them, and
+//! the findings no step can address.
 
 use serde::{Deserialize, Serialize};
 
+use super::contain::{ContainDecision, ContainmentPlan};
+use super::roles::HostKind;
+use super::step::Step;
+use super::waves::Wave;
+use crate::detect::{Confidence, Family};
 use crate::journal::SnapshotId;
+use crate::playbook::Sections;
 use crate::runtime::ops::Op;
 
-/// One operation of a host's plan.
+/// Findings of one rule (at one confidence) on one host: their steps are
+/// shown under one heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingGroup {
+    pub rule_id: String,
+    pub family: Family,
+    pub confidence: Confidence,
+    /// A hash matched.
+    pub certain: bool,
+    /// The one fact that decided its first finding, short (the full
+    /// reasons stay in the scan's report and the journal; the other
+    /// findings' artifacts are on their step lines).
+    pub fact: String,
+    /// How many findings share it.
+    pub findings: usize,
+}
+
+/// One step of a host's plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanItem {
-    pub op: Op,
+    pub step: Step,
     /// Carried out by `apply` (true) or only listed (false).
     pub active: bool,
-    /// Rule ids of the findings that call for it.
+    /// Rule ids of the findings that call for it (none for `contain` and
+    /// `reboot`).
     pub rules: Vec<String>,
-    /// For an active op: the findings' rule, family, confidence and
-    /// reasons. For an inactive one: why it is not done.
+    /// The finding group it is shown under ([`HostPlan::groups`]).
+    pub group: Option<usize>,
+    /// Shown beside its line: for an inactive step, why it is not carried
+    /// out; for an active one, how (a file in use, ...).
+    pub note: Option<String>,
+    /// Everything: the findings' rules, families, confidences and reasons,
+    /// and the note. Recorded in the journal.
     pub why: String,
     /// For a file: the PID (and image) of a process that has it in use at
     /// scan time.
     pub in_use_by: Option<(u32, String)>,
 }
 
-/// A finding for which no operation exists (a folder, a whole registry
-/// key, an artifact the snapshot does not show, a file that was not
-/// hashed), listed so the reviewer sees it.
+/// A finding for which no step exists (a whole registry key, an artifact
+/// the snapshot does not show, a file that was not hashed, a folder that
+/// holds something else), listed so the reviewer sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotPlanned {
@@ -39,29 +70,44 @@ pub struct HostPlan {
     pub snapshot_id: SnapshotId,
     /// On the host's clock.
     pub collected_at: String,
-    /// In execution order: kills, registry values, tasks, services, WMI
-    /// subscriptions, files, queued files.
+    pub kind: HostKind,
+    pub contain: ContainDecision,
+    /// Why a host the purge changes gets no reboot step, if so.
+    pub no_reboot: Option<String>,
+    pub groups: Vec<FindingGroup>,
+    /// In file order: `contain`, the active steps grouped by finding, the
+    /// `reboot`, then the inactive ones.
     pub items: Vec<PlanItem>,
     pub not_planned: Vec<NotPlanned>,
     /// Bounds the collection hit (the plan may be incomplete).
     pub truncated: Vec<String>,
 }
 
-/// The effective settings a plan was made with (playbook and operator
-/// flags). Written into the plan file; not editable there.
+/// The effective settings a plan was made with: the playbook's sections,
+/// `--activate` applied. Written into the plan file; not editable there.
+/// Reached through it: `settings.purge`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub playbook: String,
     pub playbook_sha256: String,
-    /// `high` or `medium`.
-    pub activate: String,
-    pub families: Vec<String>,
-    pub kill_processes: bool,
-    pub queue_locked_files: bool,
-    pub quarantine: bool,
-    pub exclude_hosts: Vec<String>,
-    pub exclude_paths: Vec<String>,
+    pub effective: Sections,
+}
+
+impl std::ops::Deref for Settings {
+    type Target = Sections;
+    fn deref(&self) -> &Sections {
+        &self.effective
+    }
+}
+
+/// What the journal keeps of a plan besides its steps (JSON in the plan's
+/// `settings` column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanHead {
+    pub settings: Settings,
+    pub containment: ContainmentPlan,
 }
 
 /// A host with no snapshot to plan from.
@@ -76,11 +122,18 @@ pub struct Unscanned {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub settings: Settings,
+    pub containment: ContainmentPlan,
+    pub waves: Vec<Wave>,
     pub hosts: Vec<HostPlan>,
+    /// Not contained, purged or rebooted: no scan to plan from. They hold
+    /// the release.
     pub unscanned: Vec<Unscanned>,
+    /// What stops the plan from being carried out as it stands, each with
+    /// what to do; `cauterize plan` refuses to write a plan that has any.
+    pub problems: Vec<String>,
 }
 
-/// Counts of one host's plan, for summaries.
+/// Counts of one host's plan (or a sum), for summaries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub kills: usize,
@@ -91,38 +144,45 @@ pub struct Counts {
     pub in_use: usize,
     /// Files queued for deletion at boot.
     pub queued: usize,
+    /// Folders denied writes before the reboot.
+    pub denied: usize,
+    /// Defender exclusions reverted.
+    pub exclusions: usize,
+    /// Folders removed after the reboot.
+    pub folders: usize,
     pub inactive: usize,
     pub not_planned: usize,
 }
 
-impl HostPlan {
-    pub fn counts(&self) -> Counts {
-        let mut c = Counts {
-            not_planned: self.not_planned.len(),
-            ..Counts::default()
-        };
-        for i in &self.items {
-            if !i.active {
-                c.inactive += 1;
-                continue;
-            }
-            match &i.op {
-                Op::KillProcess { .. } => c.kills += 1,
-                Op::QueueDeleteOnReboot { .. } => c.queued += 1,
-                Op::DeleteFile { .. } => {
-                    c.deletions += 1;
-                    if i.in_use_by.is_some() {
-                        c.in_use += 1;
-                    }
-                }
-                _ => c.deletions += 1,
-            }
-        }
-        c
-    }
-}
-
 impl Counts {
+    /// Count one item.
+    pub fn count(&mut self, i: &PlanItem) {
+        if !i.active {
+            self.inactive += 1;
+            return;
+        }
+        match &i.step {
+            Step::Contain | Step::Reboot { .. } => {}
+            Step::Purge(Op::KillProcess { .. }) => self.kills += 1,
+            Step::Purge(Op::QueueDeleteOnReboot { .. }) => self.queued += 1,
+            Step::Purge(Op::DeleteFile { .. }) => {
+                self.deletions += 1;
+                if i.in_use_by.is_some() {
+                    self.in_use += 1;
+                }
+            }
+            Step::Purge(_) => self.deletions += 1,
+            Step::DenyWrites { .. } => self.denied += 1,
+            Step::RevertDefenderExclusion { .. } => self.exclusions += 1,
+            Step::RemoveFolder { .. } => self.folders += 1,
+        }
+    }
+
+    /// Nothing to purge or list.
+    pub fn is_empty(&self) -> bool {
+        *self == Counts::default()
+    }
+
     /// `2 kills, 5 deletions (1 in use), 1 queued, 3 inactive, 1 not plannable`.
     pub fn line(&self) -> String {
         let plural =
@@ -138,10 +198,17 @@ impl Counts {
                 self.in_use
             ));
         }
-        s.push_str(&format!(
-            ", {} queued for boot, {} inactive",
-            self.queued, self.inactive
-        ));
+        s.push_str(&format!(", {} queued for boot", self.queued));
+        for (n, one, many) in [
+            (self.denied, "folder denied writes", "folders denied writes"),
+            (self.exclusions, "Defender exclusion reverted", "Defender exclusions reverted"),
+            (self.folders, "folder removed after the reboot", "folders removed after the reboot"),
+        ] {
+            if n > 0 {
+                s.push_str(&format!(", {}", plural(n, one, many)));
+            }
+        }
+        s.push_str(&format!(", {} inactive", self.inactive));
         if self.not_planned > 0 {
             s.push_str(&format!(", {} not plannable", self.not_planned));
         }
@@ -153,20 +220,49 @@ impl Counts {
         self.deletions += o.deletions;
         self.in_use += o.in_use;
         self.queued += o.queued;
+        self.denied += o.denied;
+        self.exclusions += o.exclusions;
+        self.folders += o.folders;
         self.inactive += o.inactive;
         self.not_planned += o.not_planned;
     }
 }
 
-/// Execution rank of an operation kind: kills first, files last.
-pub fn rank(op: &Op) -> u8 {
-    match op {
-        Op::KillProcess { .. } => 0,
-        Op::DeleteRegistryValue { .. } => 1,
-        Op::DeleteTask { .. } => 2,
-        Op::DeleteService { .. } => 3,
-        Op::DeleteWmiSubscription { .. } => 4,
-        Op::DeleteFile { .. } => 5,
-        Op::QueueDeleteOnReboot { .. } => 6,
+impl HostPlan {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts {
+            not_planned: self.not_planned.len(),
+            ..Counts::default()
+        };
+        for i in &self.items {
+            c.count(i);
+        }
+        c
+    }
+
+    /// The wave of its reboot step, if it has one.
+    pub fn wave(&self) -> Option<u32> {
+        self.items.iter().find_map(|i| match &i.step {
+            Step::Reboot { wave, .. } if i.active => Some(*wave),
+            _ => None,
+        })
+    }
+
+    /// Its only active step is `contain`, and nothing is listed: shown in
+    /// one line with the others like it.
+    pub fn contain_only(&self) -> bool {
+        self.nothing_listed()
+            && self.items.len() == 1
+            && self.items[0].active
+            && self.items[0].step == Step::Contain
+    }
+
+    /// No step at all and nothing listed.
+    pub fn nothing_to_do(&self) -> bool {
+        self.nothing_listed() && self.items.is_empty()
+    }
+
+    fn nothing_listed(&self) -> bool {
+        self.not_planned.is_empty() && self.truncated.is_empty()
     }
 }

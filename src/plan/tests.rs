@@ -1,6 +1,7 @@
 //! Planner, file and validation tests on snapshot fixtures.
 
 use super::*;
+use crate::plan::step::Step;
 use crate::detect::builder::SnapshotBuilder;
 use crate::detect::{Confidence, DetectContext, HashList, detect};
 use crate::journal::{Journal, ScanResult, StoredFinding};
@@ -45,8 +46,16 @@ fn plan_for(s: &Snapshot, f: &[StoredFinding], pb: &Playbook, flags: Flags) -> H
     build(&[input], vec![], pb, &flags).hosts.remove(0)
 }
 
+/// The active purge ops of a host, in execution order.
 fn active(h: &HostPlan) -> Vec<&Op> {
-    h.items.iter().filter(|i| i.active).map(|i| &i.op).collect()
+    let mut steps: Vec<&Step> = h.items.iter().filter(|i| i.active).map(|i| &i.step).collect();
+    steps.sort_by_key(|s| s.order());
+    steps.into_iter().filter_map(Step::op).collect()
+}
+
+/// The items of a host that findings call for (not `contain`, `reboot`).
+fn found(h: &HostPlan) -> impl Iterator<Item = &PlanItem> {
+    h.items.iter().filter(|i| i.group.is_some())
 }
 
 #[test]
@@ -75,13 +84,18 @@ fn kill_first_then_value_then_file_each_carrying_what_the_scan_saw() {
     match ops[reg] {
         Op::DeleteRegistryValue {
             value,
-            expected_data,
+            data,
             expected_type,
+            expected_data_sha256,
             ..
         } => {
             assert_eq!(value, "Updater");
-            assert_eq!(expected_data, &format!("rundll32.exe {DLL},Start"));
+            assert_eq!(data, &format!("rundll32.exe {DLL},Start"));
             assert_eq!(expected_type, "REG_SZ");
+            assert_eq!(
+                expected_data_sha256,
+                &crate::runtime::ops::reg_string_sha256("REG_SZ", &format!("rundll32.exe {DLL},Start"))
+            );
         }
         _ => unreachable!(),
     }
@@ -102,7 +116,7 @@ fn kill_first_then_value_then_file_each_carrying_what_the_scan_saw() {
     let item = h
         .items
         .iter()
-        .find(|i| matches!(i.op, Op::DeleteFile { .. }))
+        .find(|i| matches!(i.step.op(), Some(Op::DeleteFile { .. })))
         .unwrap();
     assert_eq!(item.in_use_by.as_ref().map(|u| u.0), Some(77));
     assert!(item.why.contains("ended first"), "{}", item.why);
@@ -127,7 +141,7 @@ fn the_launcher_is_never_a_target() {
                 },
             );
             for i in &h.items {
-                if let Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } = &i.op {
+                if let Some(Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. }) = i.step.op() {
                     assert!(!path.to_lowercase().ends_with("rundll32.exe"), "{i:#?}");
                 }
             }
@@ -149,7 +163,7 @@ fn the_launcher_is_never_a_target() {
     let launcher = h
         .items
         .iter()
-        .find(|i| matches!(&i.op, Op::DeleteFile { path, .. } if path == RUNDLL))
+        .find(|i| matches!(i.step.op(), Some(Op::DeleteFile { path, .. }) if path == RUNDLL))
         .expect("listed");
     assert!(!launcher.active);
     assert!(launcher.why.contains("launcher"), "{}", launcher.why);
@@ -166,9 +180,9 @@ fn medium_is_listed_inactive_unless_activated() {
     );
     let h = plan_for(&s, &f, &Playbook::builtin(), Flags::default());
     assert!(active(&h).is_empty(), "{:#?}", h.items);
-    assert!(!h.items.is_empty());
-    for i in &h.items {
-        match i.op {
+    assert!(found(&h).count() > 0);
+    for i in found(&h) {
+        match i.step.op().unwrap() {
             // Detection is less sure of the process: low, only ever listed.
             Op::KillProcess { .. } => assert!(i.why.starts_with("low confidence"), "{}", i.why),
             _ => assert!(i.why.contains("--activate medium"), "{}", i.why),
@@ -218,7 +232,7 @@ fn allowlisted_findings_are_listed_not_active() {
     let file = h
         .items
         .iter()
-        .find(|i| matches!(i.op, Op::DeleteFile { .. }));
+        .find(|i| matches!(i.step.op(), Some(Op::DeleteFile { .. })));
     if let Some(file) = file {
         assert!(
             !file.active && file.why.contains("allow-listed"),
@@ -228,7 +242,7 @@ fn allowlisted_findings_are_listed_not_active() {
     assert!(
         h.items
             .iter()
-            .filter(|i| matches!(i.op, Op::DeleteRegistryValue { .. }))
+            .filter(|i| matches!(i.step.op(), Some(Op::DeleteRegistryValue { .. })))
             .all(|i| !i.active),
         "{:#?}",
         h.items
@@ -253,7 +267,7 @@ fn a_file_in_use_by_a_process_that_stays_is_queued_for_boot() {
     let kill = h
         .items
         .iter()
-        .find(|i| matches!(i.op, Op::KillProcess { .. }))
+        .find(|i| matches!(i.step.op(), Some(Op::KillProcess { .. })))
         .unwrap();
     assert!(kill.why.contains("kill_processes: false"), "{}", kill.why);
     let c = h.counts();
@@ -283,10 +297,10 @@ fn tasks_services_and_exclusions() {
         "{ops:#?}"
     );
     assert!(
-        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path } if name == "qzkwvtrb" && expected_image_path == exe)),
+        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path, .. } if name == "qzkwvtrb" && expected_image_path == exe)),
         "{ops:#?}"
     );
-    let ranks: Vec<u8> = ops.iter().map(|o| rank(o)).collect();
+    let ranks: Vec<u8> = ops.iter().map(|o| Step::Purge((*o).clone()).rank()).collect();
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ops:#?}");
 
     let pb = crate::playbook::parse(
@@ -297,9 +311,7 @@ fn tasks_services_and_exclusions() {
     let h = plan_for(&s, &f, &pb, Flags::default());
     assert!(active(&h).is_empty(), "{:#?}", h.items);
     assert!(
-        h.items
-            .iter()
-            .all(|i| i.why.contains("excluded by the playbook")),
+        found(&h).all(|i| i.why.contains("excluded by the playbook")),
         "{:#?}",
         h.items
     );
@@ -318,62 +330,191 @@ fn tasks_services_and_exclusions() {
     .unwrap();
     let h = plan_for(&s, &f, &pb, Flags::default());
     assert!(active(&h).is_empty());
-    assert!(
-        h.items
-            .iter()
-            .all(|i| i.why.contains("not among the playbook's families"))
-    );
+    assert!(found(&h).all(|i| i.why.contains("not among the playbook's families")));
+}
+
+// ---- containment, reboots, folders, Defender ----
+
+const QAK_DIR: &str = r"C:\Users\bob\AppData\Roaming\Microsoft\Wqrkzhy";
+const EXCLUSIONS: &str = r"SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths";
+
+/// Qakbot as a user, as a live host shows it: its empty folder under
+/// %APPDATA%\Microsoft and a Defender exclusion for it.
+fn qakbot() -> Snapshot {
+    SnapshotBuilder::new("WS-002")
+        .user("bob")
+        .dir(QAK_DIR, &[])
+        .reg("HKLM", EXCLUSIONS, QAK_DIR, "REG_DWORD", "0")
+        .build()
+}
+
+fn fleet_host(name: &str, ip: &str, groups: &[&str]) -> FleetHost {
+    FleetHost {
+        name: name.into(),
+        address: ip.into(),
+        ips: vec![ip.parse().unwrap()],
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+    }
+}
+
+/// WS-001 (infected, hash known), WS-002 (Qakbot), WS-003 and DC-01
+/// (clean), with an inventory that puts DC-01 in `domain_controllers`.
+fn fleet_plan(pb: &Playbook) -> Plan {
+    let (s1, s2) = (infected(), qakbot());
+    let s3 = SnapshotBuilder::new("WS-003").user("carol").build();
+    let dc = SnapshotBuilder::new("DC-01").build();
+    let (f1, f2) = (findings(&s1, true), findings(&s2, false));
+    let none: Vec<StoredFinding> = vec![];
+    let input = |host, snapshot_id, snapshot, findings| HostInput { host, snapshot_id, snapshot, findings };
+    let inputs = [
+        input("WS-001", 1, &s1, &f1[..]),
+        input("WS-002", 2, &s2, &f2[..]),
+        input("WS-003", 3, &s3, &none[..]),
+        input("DC-01", 4, &dc, &none[..]),
+    ];
+    let ctx = Context {
+        engagement: crate::firewall::EngagementId::parse("5eed0001").unwrap(),
+        fleet: vec![
+            fleet_host("WS-001", "10.0.0.11", &["workstations"]),
+            fleet_host("WS-002", "10.0.0.12", &["workstations"]),
+            fleet_host("WS-003", "10.0.0.13", &["workstations"]),
+            fleet_host("DC-01", "10.0.0.2", &["domain_controllers"]),
+            fleet_host("FS-09", "10.0.0.9", &["file_servers"]),
+        ],
+    };
+    build_with(&ctx, &inputs, vec![], pb, &Flags::default())
+}
+
+fn host<'a>(p: &'a Plan, name: &str) -> &'a HostPlan {
+    p.hosts.iter().find(|h| h.host == name).unwrap()
+}
+
+#[test]
+fn every_host_changing_step_is_planned_in_its_phase() {
+    let p = fleet_plan(&Playbook::builtin());
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    // Containment: every host but the domain controller; the DC, and the
+    // file server that is not even planned, keep SMB.
+    for h in ["WS-001", "WS-002", "WS-003"] {
+        assert_eq!(host(&p, h).items[0].step, Step::Contain, "{h}");
+        assert_eq!(host(&p, h).contain, ContainDecision::Contain);
+    }
+    let dc = host(&p, "DC-01");
+    assert!(dc.items.is_empty() && dc.nothing_to_do(), "{:#?}", dc.items);
+    assert!(matches!(&dc.contain, ContainDecision::Exempt(w) if w.contains("domain_controllers")));
+    let set = p.containment.exempt_set();
+    assert!(set.contains("10.0.0.2".parse().unwrap()) && set.contains("10.0.0.9".parse().unwrap()));
+    assert!(!set.contains("10.0.0.11".parse().unwrap()));
+    assert_eq!(p.containment.exempt_hosts.len(), 2);
+    // The Qakbot host: writes denied to its folder, the exclusion reverted,
+    // the folder removed after the reboot; the medium folder finding...
+    let qak = host(&p, "WS-002");
+    let steps: Vec<&Step> = qak.items.iter().filter(|i| i.active).map(|i| &i.step).collect();
+    assert!(steps.contains(&&Step::RevertDefenderExclusion { hive: "HKLM".into(), key: EXCLUSIONS.into(), value: QAK_DIR.into() }), "{:#?}", qak.items);
+    assert!(steps.contains(&&Step::DenyWrites { folder: QAK_DIR.into() }), "{:#?}", qak.items);
+    assert!(steps.contains(&&Step::RemoveFolder { path: QAK_DIR.into(), may_hold: vec![] }), "{:#?}", qak.items);
+    // ...and no registry delete of the exclusion (its key refuses writes).
+    assert!(!steps.iter().any(|s| matches!(s, Step::Purge(Op::DeleteRegistryValue { .. }))));
+    // Reboots: the two hosts the purge changes, a canary and the rest; the
+    // clean workstation is contained only.
+    assert_eq!(p.waves.len(), 2, "{:#?}", p.waves);
+    assert_eq!(p.waves[0].hosts, ["WS-001"]);
+    assert_eq!(p.waves[0].kind, WaveKind::Canary);
+    assert_eq!(host(&p, "WS-001").wave(), Some(1));
+    assert_eq!(qak.wave(), Some(2));
+    assert!(host(&p, "WS-003").contain_only());
+    // Within a host, execution order is by phase whatever the file order.
+    let mut ordered = steps.clone();
+    ordered.sort_by_key(|s| s.order());
+    let phases: Vec<Phase> = ordered.iter().map(|s| s.phase()).collect();
+    assert_eq!(phases.first(), Some(&Phase::Contain));
+    assert_eq!(phases.last(), Some(&Phase::AfterReboot));
+    assert!(phases.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn playbook_switches_turn_steps_off_and_never_rebooted_hosts_keep_their_files() {
+    let pb = crate::playbook::parse(
+        "playbook: 1\npurge:\n  deny_shutdown_writes: false\n  revert_defender_exclusions: false\n  remove_emptied_folders: false\nreboot:\n  never: {hosts: [ws-001]}\ncontain:\n  never: {hosts: [ws-003]}\n",
+        std::path::Path::new("pb.yml"),
+    )
+    .unwrap();
+    let p = fleet_plan(&pb);
+    let qak = host(&p, "WS-002");
+    for (tag, switch) in [("deny_writes", "deny_shutdown_writes: false"), ("revert_defender_exclusion", "revert_defender_exclusions: false"), ("remove_folder", "remove_emptied_folders: false")] {
+        let i = qak.items.iter().find(|i| i.step.tag() == tag).unwrap_or_else(|| panic!("{tag}: {:#?}", qak.items));
+        assert!(!i.active && i.note.as_deref().is_some_and(|n| n.contains(switch)), "{i:#?}");
+    }
+    let ws1 = host(&p, "WS-001");
+    assert_eq!(ws1.wave(), None);
+    assert!(ws1.no_reboot.as_deref().is_some_and(|w| w.contains("reboot.never.hosts `ws-001`")), "{:?}", ws1.no_reboot);
+    assert!(matches!(&host(&p, "WS-003").contain, ContainDecision::Never(_)));
+    assert!(host(&p, "WS-003").nothing_to_do());
+}
+
+#[test]
+fn an_exempt_host_without_an_address_stops_the_plan() {
+    let s = infected();
+    let f = findings(&s, true);
+    let ctx = Context {
+        engagement: crate::firewall::EngagementId::parse("5eed0001").unwrap(),
+        fleet: vec![FleetHost { name: "DC-01".into(), address: "dc01.corp.example".into(), ips: vec![], groups: vec!["domain_controllers".into()] }],
+    };
+    let input = HostInput { host: "WS-001", snapshot_id: 1, snapshot: &s, findings: &f };
+    let p = build_with(&ctx, &[input], vec![], &Playbook::builtin(), &Flags::default());
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert!(p.problems[0].contains("DC-01") && p.problems[0].contains("dc01.corp.example"));
 }
 
 // ---- the file and its validation ----
 
-/// A journal with one scan of `s`, a plan recorded, and its file written.
-fn planned(
-    s: &Snapshot,
-    f: &[StoredFinding],
+/// A journal with one scan per host, a plan recorded, and its file written.
+fn planned_many(
+    snaps: &[(&str, Snapshot)],
     flags: Flags,
-) -> (Journal, tempfile::TempDir, std::path::PathBuf, String) {
+    pb: &Playbook,
+) -> (Journal, tempfile::TempDir, std::path::PathBuf, String, Plan) {
+    planned_with(snaps, flags, pb, true)
+}
+
+/// [`planned_many`], the hash list knowing the DLL (`hash`) or not.
+fn planned_with(
+    snaps: &[(&str, Snapshot)],
+    flags: Flags,
+    pb: &Playbook,
+    hash: bool,
+) -> (Journal, tempfile::TempDir, std::path::PathBuf, String, Plan) {
     let mut j = Journal::open_in_memory().unwrap();
     let run = j.begin_run("scan", &[]).unwrap();
-    let raw_findings = detect(
-        s,
-        &DetectContext {
-            hashes: HashList::parse(&format!("{SHA} Emotet\n")).unwrap(),
-            ..Default::default()
-        },
-    );
-    let ids = j
-        .record_scan(
-            run,
-            "WS-001",
-            "10.0.0.1",
-            1,
-            ScanResult::Collected {
-                snapshot: s,
-                findings: &raw_findings,
-            },
-        )
-        .unwrap();
-    let input = HostInput {
-        host: "WS-001",
-        snapshot_id: ids.snapshot_id.unwrap(),
-        snapshot: s,
-        findings: f,
+    let ctx = DetectContext {
+        hashes: HashList::parse(&if hash { format!("{SHA} Emotet\n") } else { String::new() }).unwrap(),
+        ..Default::default()
     };
-    let plan = build(
-        &[input],
-        vec![Unscanned {
-            host: "WS-002".into(),
-            why: "unreachable".into(),
-        }],
-        &Playbook::builtin(),
-        &flags,
-    );
+    let mut stored: Vec<(String, i64, Vec<StoredFinding>)> = Vec::new();
+    for (name, s) in snaps {
+        let raw_findings = detect(s, &ctx);
+        let ids = j
+            .record_scan(run, name, "10.0.0.1", 1, ScanResult::Collected { snapshot: s, findings: &raw_findings })
+            .unwrap();
+        stored.push((name.to_string(), ids.snapshot_id.unwrap(), raw_findings.iter().map(StoredFinding::from).collect()));
+    }
+    let inputs: Vec<HostInput<'_>> = snaps
+        .iter()
+        .zip(&stored)
+        .map(|((_, s), (name, id, f))| HostInput { host: name, snapshot_id: *id, snapshot: s, findings: f })
+        .collect();
+    let plan = build(&inputs, vec![Unscanned { host: "WS-099".into(), why: "unreachable".into() }], pb, &flags);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.yml");
     let (_, text) = record(&mut j, run, &plan, &path).unwrap();
     std::fs::write(&path, &text).unwrap();
-    (j, dir, path, text)
+    (j, dir, path, text, plan)
+}
+
+/// [`planned_many`] of WS-001 alone.
+fn planned(s: &Snapshot, flags: Flags) -> (Journal, tempfile::TempDir, std::path::PathBuf, String) {
+    let (j, d, p, t, _) = planned_many(&[("WS-001", s.clone())], flags, &Playbook::builtin());
+    (j, d, p, t)
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
@@ -383,147 +524,238 @@ fn line_of(text: &str, needle: &str) -> usize {
         + 1
 }
 
+fn without_line(text: &str, line: usize) -> String {
+    text.lines()
+        .enumerate()
+        .filter(|(i, _)| i + 1 != line)
+        .map(|(_, l)| l)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn validate_text(j: &mut Journal, path: &std::path::Path, text: &str) -> Result<ValidatedPlan, PlanError> {
+    std::fs::write(path, text).unwrap();
+    load_and_validate(path, j)
+}
+
 #[test]
 fn the_written_plan_reads_back_whole() {
     let s = infected();
-    let f = findings(&s, true);
-    let (mut j, _dir, path, text) = planned(&s, &f, Flags::default());
-    assert!(text.contains("cauterize_plan: 1"), "{text}");
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
+    assert!(text.contains("cauterize_plan: 2"), "{text}");
+    assert!(text.contains("# ==== Summary ===="), "{text}");
     assert!(
         text.contains(
             "- {op: kill_process, pid: 77, expected_image: 'C:\\Windows\\System32\\rundll32.exe'"
         ),
         "{text}"
     );
-    assert!(
-        text.contains("# GEN-LOLBIN-USERWRITABLE (Emotet, high, hash match): "),
-        "{text}"
-    );
     assert!(text.contains("unscanned:"), "{text}");
     let v = load_and_validate(&path, &mut j).unwrap();
     assert_eq!(v.hosts.len(), 1);
-    assert!(v.removed.is_empty());
-    assert_eq!(
-        v.hosts[0].ops.len(),
-        active(&plan_for(&s, &f, &Playbook::builtin(), Flags::default())).len()
-    );
-    assert!(matches!(v.hosts[0].ops[0].op, Op::KillProcess { .. }));
+    assert!(v.removed.is_empty() && v.stale.is_empty() && v.warnings.is_empty(), "{v:#?}");
+    let steps = &v.hosts[0].steps;
+    // In execution order: contain, kill, ..., reboot.
+    assert_eq!(steps[0].step, Step::Contain);
+    assert!(matches!(steps[1].step, Step::Purge(Op::KillProcess { .. })));
+    assert!(matches!(steps.last().unwrap().step, Step::Reboot { wave: 1, .. }));
+    assert_eq!(v.hosts[0].purge_ops().count(), active(&plan_for(&s, &findings(&s, true), &Playbook::builtin(), Flags::default())).len());
+    assert!(v.hosts[0].contained() && v.hosts[0].wave() == Some(1));
     assert_eq!(j.count("plan_reviews").unwrap(), 1);
-    assert!(v.settings.quarantine);
+    assert!(v.settings.purge.quarantine);
+    assert_eq!(v.containment.engagement.as_str(), "00000000");
+}
+
+#[test]
+fn steps_are_grouped_under_their_finding_with_a_short_reason() {
+    let s = infected();
+    let (_j, _dir, _path, text) = planned(&s, Flags::default());
+    let ops_at = line_of(&text, "    ops:");
+    let lines: Vec<&str> = text.lines().skip(ops_at).take_while(|l| l.starts_with("      ")).collect();
+    let headings: Vec<&&str> = lines.iter().filter(|l| l.trim_start().starts_with("# ")).collect();
+    let steps = lines.iter().filter(|l| l.trim_start().starts_with("- {op:")).count();
+    assert!(headings.len() < steps, "{text}");
+    // Each heading names a rule, its family and confidence, once, short.
+    for h in &headings {
+        assert!(h.contains("(Emotet, high, hash match): ") || h.contains("(Emotet, high): "), "{h}");
+        assert!(h.len() < 260, "{h}");
+    }
+    // `contain` first and `reboot` last, without a heading of their own.
+    let first = lines.iter().find(|l| l.trim_start().starts_with("- {op:")).unwrap();
+    assert!(first.ends_with("- {op: contain}"), "{first}");
+    assert!(lines.last().unwrap().ends_with("- {op: reboot, wave: 1}"), "{lines:?}");
+    // Every rule shown once per host.
+    let mut rules: Vec<&str> = headings.iter().filter_map(|h| h.trim_start().strip_prefix("# ")?.split(' ').next()).collect();
+    let n = rules.len();
+    rules.dedup();
+    assert_eq!(rules.len(), n, "{headings:?}");
+    // The in-use note sits beside its line.
+    let file = lines.iter().find(|l| l.contains("op: delete_file")).unwrap();
+    assert!(file.contains("  # in use by PID 77 (rundll32.exe), ended first"), "{file}");
 }
 
 #[test]
 fn deleting_a_line_spares_that_artifact() {
     let s = infected();
-    let (mut j, _dir, path, text) = planned(&s, &findings(&s, true), Flags::default());
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
     let kill = line_of(&text, "- {op: kill_process");
-    let edited: Vec<&str> = text
-        .lines()
-        .enumerate()
-        .filter(|(i, _)| i + 1 != kill)
-        .map(|(_, l)| l)
-        .collect();
-    std::fs::write(&path, edited.join("\n")).unwrap();
-    let v = load_and_validate(&path, &mut j).unwrap();
-    assert!(
-        v.hosts[0]
-            .ops
-            .iter()
-            .all(|o| !matches!(o.op, Op::KillProcess { .. }))
-    );
+    let v = validate_text(&mut j, &path, &without_line(&text, kill)).unwrap();
+    assert!(v.hosts[0].purge_ops().all(|(_, o)| !matches!(o, Op::KillProcess { .. })));
     assert_eq!(v.removed.len(), 1);
-    assert!(matches!(v.removed[0].1, Op::KillProcess { pid: 77, .. }));
-    // Reordered lines run in the plan's order all the same.
+    assert!(matches!(v.removed[0].1, Step::Purge(Op::KillProcess { pid: 77, .. })));
+    // The reboot and the containment lines go the same way, with a warning.
+    let edited = without_line(&without_line(&text, line_of(&text, "- {op: reboot")), line_of(&text, "- {op: contain}"));
+    let v = validate_text(&mut j, &path, &edited).unwrap();
+    assert!(!v.hosts[0].contained() && v.hosts[0].wave().is_none());
+    assert!(v.warnings.iter().any(|w| w.contains("not contained")), "{:?}", v.warnings);
+    assert!(v.warnings.iter().any(|w| w.contains("not rebooted") && w.contains("queued")), "{:?}", v.warnings);
+}
+
+#[test]
+fn a_moved_line_is_refused() {
+    let s = infected();
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
+    let kill = line_of(&text, "- {op: kill_process");
     let file = line_of(&text, "- {op: delete_file");
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     lines.swap(kill - 1, file - 1);
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let v = load_and_validate(&path, &mut j).unwrap();
-    assert!(matches!(v.hosts[0].ops[0].op, Op::KillProcess { .. }));
+    let e = validate_text(&mut j, &path, &lines.join("\n")).unwrap_err().to_string();
+    assert!(e.contains("was moved"), "{e}");
+    // Reported at the first line out of order, after the first moved one.
+    let at: usize = e.split("plan.yml:").nth(1).and_then(|r| r.split(':').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(kill.min(file) < at && at <= kill.max(file), "{e}");
+    assert!(text.contains("an added, changed or moved line is\n# refused"), "the header says so");
+}
+
+#[test]
+fn host_names_differing_only_in_case_are_refused() {
+    let s = infected();
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
+    let start = line_of(&text, "  'WS-001':");
+    let block: Vec<&str> = text
+        .lines()
+        .skip(start - 1)
+        .take_while(|l| l.starts_with("  'WS-001'") || l.starts_with("    "))
+        .collect();
+    let copy = block.join("\n").replacen("'WS-001'", "'ws-001'", 1);
+    let edited = text.replacen("hosts:\n", &format!("hosts:\n{copy}\n"), 1);
+    let e = validate_text(&mut j, &path, &edited).unwrap_err().to_string();
+    assert!(e.contains("name the same host") && e.contains("not case-sensitive"), "{e}");
+}
+
+#[test]
+fn a_host_scanned_again_since_the_plan_is_refused_with_what_to_do() {
+    let (mut j, _dir, path, text, _) = planned_many(
+        &[("WS-001", infected()), ("WS-002", qakbot())],
+        Flags::default(),
+        &Playbook::builtin(),
+    );
+    // WS-002 is scanned again.
+    let run = j.begin_run("scan", &[]).unwrap();
+    let s = qakbot();
+    j.record_scan(run, "WS-002", "10.0.0.1", 1, ScanResult::Collected { snapshot: &s, findings: &detect(&s, &DetectContext::default()) })
+        .unwrap();
+    let v = validate_text(&mut j, &path, &text).unwrap();
+    assert_eq!(v.hosts.iter().map(|h| h.host.as_str()).collect::<Vec<_>>(), ["WS-001"]);
+    assert_eq!(v.stale.len(), 1);
+    let st = &v.stale[0];
+    assert_eq!(st.host, "WS-002");
+    assert!(st.newer > st.planned);
+    assert!(st.what_to_do.contains("run `cauterize plan` again"), "{}", st.what_to_do);
+    assert!(v.removed.iter().all(|(h, _)| h != "WS-002"));
+}
+
+#[test]
+fn contain_only_hosts_are_one_line_and_lose_names_like_lines() {
+    let clean = |n: &str| (n.to_string(), SnapshotBuilder::new(n).user("bob").build());
+    let hosts: Vec<(String, Snapshot)> = ["WS-003", "WS-004", "WS-005", "WS-007"].iter().map(|n| clean(n)).chain([("WS-001".to_string(), infected())]).collect();
+    let refs: Vec<(&str, Snapshot)> = hosts.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
+    let (mut j, _dir, path, text, _) = planned_many(&refs, Flags::default(), &Playbook::builtin());
+    assert!(text.contains("contain_only: ['WS-[003-005,007]']"), "{text}");
+    assert!(!text.contains("  'WS-004':"), "{text}");
+    let v = validate_text(&mut j, &path, &text).unwrap();
+    assert_eq!(v.hosts.len(), 5);
+    assert!(v.hosts.iter().all(|h| h.contained()));
+    // Remove WS-004 from the list: it is left alone.
+    let v = validate_text(&mut j, &path, &text.replace("'WS-[003-005,007]'", "'WS-003', 'WS-[005,007]'")).unwrap();
+    assert_eq!(v.hosts.len(), 4);
+    assert_eq!(v.removed, [("WS-004".to_string(), Step::Contain)]);
+    // A host with other steps cannot be moved into the list.
+    let e = validate_text(&mut j, &path, &text.replace("'WS-[003-005,007]'", "'WS-[001,003-005,007]'")).unwrap_err().to_string();
+    assert!(e.contains("WS-001") && e.contains("already listed"), "{e}");
+    let e = validate_text(&mut j, &path, &text.replace("'WS-[003-005,007]'", "'WS-[003-005,008]'")).unwrap_err().to_string();
+    assert!(e.contains("WS-008 is not in plan"), "{e}");
+    let e = validate_text(&mut j, &path, &text.replace("'WS-[003-005,007]'", "'WS-[003-005'")).unwrap_err().to_string();
+    assert!(e.contains("contain_only:") && e.contains("without `]`"), "{e}");
 }
 
 #[test]
 fn an_invented_operation_is_refused_with_its_line() {
     let s = infected();
-    let (mut j, _dir, path, text) = planned(&s, &findings(&s, true), Flags::default());
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
     let kill = line_of(&text, "- {op: kill_process");
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     lines.insert(kill, format!("      - {{op: delete_file, path: 'C:\\Windows\\System32\\ntdll.dll', expected_sha256: '{}', queue_if_locked: true}}", "c".repeat(64)));
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let e = load_and_validate(&path, &mut j).unwrap_err();
+    let e = validate_text(&mut j, &path, &lines.join("\n")).unwrap_err();
     let PlanError::File(e) = e else { panic!("{e}") };
     assert_eq!(e.line(), Some(kill as u64 + 1), "{e}");
     assert!(e.message.contains("not in plan"), "{e}");
     assert!(e.to_string().contains("plan.yml:"), "{e}");
     assert_eq!(j.count("plan_reviews").unwrap(), 0);
+    // Nor can a step of the plan's own kinds be invented or changed.
+    let e = validate_text(&mut j, &path, &text.replacen("- {op: reboot, wave: 1}", "- {op: reboot, wave: 2}", 1)).unwrap_err().to_string();
+    assert!(e.contains("was changed"), "{e}");
+    let e = validate_text(&mut j, &path, &text.replacen("- {op: contain}", "- {op: contain}\n      - {op: remove_folder, path: 'C:\\Users', may_hold: []}", 1)).unwrap_err().to_string();
+    assert!(e.contains("not in plan"), "{e}");
 }
 
 #[test]
 fn a_changed_hash_or_an_unknown_key_is_refused() {
     let s = infected();
-    let (mut j, _dir, path, text) = planned(&s, &findings(&s, true), Flags::default());
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
     let file = line_of(&text, "- {op: delete_file");
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     lines[file - 1] = lines[file - 1].replace(SHA, &"0".repeat(64));
-    let edited = lines.join("\n");
-    assert_ne!(edited, text);
-    std::fs::write(&path, &edited).unwrap();
-    let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
+    let e = validate_text(&mut j, &path, &lines.join("\n")).unwrap_err().to_string();
     assert!(e.contains(&format!("plan.yml:{file}:")), "{e}");
     assert!(e.contains("was changed") && e.contains(SHA), "{e}");
-
-    let edited = text.replacen(
-        "- {op: kill_process,",
-        "- {op: kill_process, force: true,",
-        1,
-    );
-    std::fs::write(&path, &edited).unwrap();
-    let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
+    let edited = text.replacen("- {op: kill_process,", "- {op: kill_process, force: true,", 1);
+    let e = validate_text(&mut j, &path, &edited).unwrap_err().to_string();
     assert!(e.contains("unknown key `force`"), "{e}");
 }
 
 #[test]
 fn an_inactive_item_cannot_be_activated_by_editing() {
-    let s = infected();
-    let f = findings(&s, false); // medium: all inactive
-    let (mut j, _dir, path, text) = planned(&s, &f, Flags::default());
-    assert!(text.contains("ops: []"), "{text}");
+    // Medium findings only: every purge step inactive.
+    let (mut j, _dir, path, text, _) = planned_with(&[("WS-001", infected())], Flags::default(), &Playbook::builtin(), false);
+    assert!(text.contains("    inactive:"), "{text}");
     let op_line = text
         .lines()
-        .find(|l| l.trim_start().starts_with("op: {op: kill_process"))
+        .skip_while(|l| !l.starts_with("    inactive:"))
+        .find(|l| l.trim_start().starts_with("- {op: kill_process"))
         .expect("inactive kill")
         .trim_start()
-        .trim_start_matches("op: ")
         .to_string();
-    let edited = text.replacen("ops: []", &format!("ops:\n      - {op_line}"), 1);
-    std::fs::write(&path, &edited).unwrap();
-    let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
-    assert!(
-        e.contains("listed inactive") && e.contains("--activate medium"),
-        "{e}"
-    );
+    let edited = text.replacen("      - {op: contain}\n", &format!("      - {{op: contain}}\n      {op_line}\n"), 1);
+    let e = validate_text(&mut j, &path, &edited).unwrap_err().to_string();
+    assert!(e.contains("listed inactive"), "{e}");
+    assert!(e.contains("--activate medium"), "{e}");
 }
 
 #[test]
-fn settings_and_foreign_plans_are_refused() {
+fn settings_containment_and_foreign_plans_are_refused() {
     let s = infected();
-    let (mut j, _dir, path, text) = planned(&s, &findings(&s, true), Flags::default());
-    std::fs::write(
-        &path,
-        text.replacen("quarantine: true", "quarantine: false", 1),
-    )
-    .unwrap();
-    let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
+    let e = validate_text(&mut j, &path, &text.replacen("quarantine: true", "quarantine: false", 1)).unwrap_err().to_string();
     assert!(e.contains("settings were changed"), "{e}");
-    std::fs::write(&path, text.replacen("plan_id: 1", "plan_id: 99", 1)).unwrap();
-    let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
-    assert!(
-        e.contains("plan 99 is not in this engagement's journal"),
-        "{e}"
-    );
-    std::fs::write(&path, text.replacen("  'WS-001':", "  'WS-009':", 1)).unwrap();
-    let e = load_and_validate(&path, &mut j).unwrap_err().to_string();
+    let e = validate_text(&mut j, &path, &text.replacen("engagement: '00000000'", "engagement: '00000001'", 1)).unwrap_err().to_string();
+    assert!(e.contains("containment section was changed"), "{e}");
+    let e = validate_text(&mut j, &path, &text.replacen("plan_id: 1", "plan_id: 99", 1)).unwrap_err().to_string();
+    assert!(e.contains("plan 99 is not in this engagement's journal"), "{e}");
+    let e = validate_text(&mut j, &path, &text.replacen("  'WS-001':", "  'WS-009':", 1)).unwrap_err().to_string();
     assert!(e.contains("host WS-009 is not in plan"), "{e}");
+    let e = validate_text(&mut j, &path, &text.replacen("cauterize_plan: 2", "cauterize_plan: 1", 1)).unwrap_err().to_string();
+    assert!(e.contains("plan format 1 is not known") && e.contains("run `cauterize plan` again"), "{e}");
 }
 
 #[test]
@@ -536,8 +768,7 @@ fn hostile_names_cannot_inject_operations() {
         .file(DLL)
         .with_file(DLL, |f| f.sha256 = SHA.into())
         .build();
-    let f = findings(&s, true);
-    let (mut j, _dir, path, text) = planned(&s, &f, Flags::default());
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
     assert!(
         !text.lines().any(|l| l
             .trim_start()
@@ -547,14 +778,30 @@ fn hostile_names_cannot_inject_operations() {
     assert!(!text.contains('\u{202e}'), "{text}");
     let v = load_and_validate(&path, &mut j).unwrap();
     let reg = v.hosts[0]
-        .ops
-        .iter()
-        .find_map(|o| match &o.op {
+        .purge_ops()
+        .find_map(|(_, o)| match o {
             Op::DeleteRegistryValue { value, .. } => Some(value.clone()),
             _ => None,
         })
         .expect("registry op");
     assert_eq!(reg, evil);
+}
+
+#[test]
+fn the_qakbot_steps_read_back() {
+    let (mut j, _dir, path, text, _) = planned_many(&[("WS-002", qakbot())], Flags::default(), &Playbook::builtin());
+    for needle in ["op: deny_writes", "op: revert_defender_exclusion", "op: remove_folder"] {
+        assert!(text.contains(needle), "{needle}\n{text}");
+    }
+    assert!(text.contains("may_hold: []}  # after the reboot"), "{text}");
+    assert!(text.contains("Not yet carried out by this version"), "{text}");
+    let v = validate_text(&mut j, &path, &text).unwrap();
+    let tags: Vec<String> = v.hosts[0].steps.iter().map(|s| s.step.tag()).collect();
+    assert_eq!(tags, ["contain", "deny_writes", "revert_defender_exclusion", "reboot", "remove_folder"]);
+    // Deleting the deny spares exactly that step.
+    let v = validate_text(&mut j, &path, &without_line(&text, line_of(&text, "op: deny_writes"))).unwrap();
+    assert_eq!(v.removed, [("WS-002".to_string(), Step::DenyWrites { folder: QAK_DIR.into() })]);
+    assert_eq!(v.hosts[0].steps.len(), 4);
 }
 
 #[test]
@@ -589,7 +836,7 @@ fn emotet_service_folder_and_unhashed_files() {
     );
     let ops = active(&h);
     assert!(
-        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path } if name == "mqbvdf.kxe" && expected_image_path == image)),
+        ops.iter().any(|o| matches!(o, Op::DeleteService { name, expected_image_path, .. } if name == "mqbvdf.kxe" && expected_image_path == image)),
         "{ops:#?}"
     );
     // The WOW64 view the file really is in, with its hash; not the launcher.
@@ -602,14 +849,16 @@ fn emotet_service_folder_and_unhashed_files() {
             .to_lowercase()
             .contains("rundll32.exe\", expected_sha256")
     );
-    // The folder and the file the scan could not hash are listed, not planned.
+    // The file the scan could not hash is listed, not planned; so the
+    // folder, which holds it, stays.
     assert!(
         h.not_planned
             .iter()
-            .any(|n| n.what.starts_with("folder ") && n.why.contains("no folder operation")),
+            .any(|n| n.what.starts_with("folder ") && n.why.contains("also holds other.bin")),
         "{:#?}",
         h.not_planned
     );
+    assert!(!h.items.iter().any(|i| matches!(i.step, Step::RemoveFolder { .. })));
     assert!(
         h.not_planned
             .iter()
@@ -624,4 +873,147 @@ fn emotet_service_folder_and_unhashed_files() {
             .count(),
         1
     );
+}
+
+#[test]
+fn names_with_unpaired_surrogates_reach_the_plan_and_the_job_exactly() {
+    use crate::runtime::host_text::{self, HostName};
+    use crate::runtime::job::{self, JobItem};
+    // What the host sent as u16: tokens, in the held form: a Run value and
+    // the DLL it starts, each named with an unpaired surrogate, and a
+    // second DLL whose name differs only in its surrogate.
+    let held = |pre: &str, s: u16, post: &str| {
+        let u: Vec<u16> = pre
+            .encode_utf16()
+            .chain([s])
+            .chain(post.encode_utf16())
+            .collect();
+        host_text::from_units(&u)
+    };
+    let dll = held(r"C:\Users\bob\AppData\Local\Tools\help", 0xD800, ".dll");
+    let twin = held(r"C:\Users\bob\AppData\Local\Tools\help", 0xD801, ".dll");
+    let value = held("Upd", 0xDC00, "");
+    let cmd = format!("rundll32.exe {dll},Start");
+    let s = SnapshotBuilder::new("WS-001")
+        .user("bob")
+        .run("bob", &value, &cmd)
+        .file(&dll)
+        .with_file(&dll, |f| f.sha256 = SHA.into())
+        .file(&twin)
+        .with_file(&twin, |f| f.sha256 = "0".repeat(64))
+        .build();
+    let f = findings(&s, true);
+    let _ = &f;
+    let (mut j, _dir, path, text) = planned(&s, Flags::default());
+    // The reviewer sees the surrogates escaped, never a private-use
+    // character or U+FFFD.
+    assert!(text.contains(r"help\u{D800}.dll"), "{text}");
+    assert!(text.contains(r"Upd\u{DC00}"), "{text}");
+    assert!(
+        !text.contains('\u{fffd}') && !text.chars().any(|c| c as u32 >= 0xf0000),
+        "{text}"
+    );
+    // Read back, each op names exactly what the host has.
+    let v = load_and_validate(&path, &mut j).unwrap();
+    let ops: Vec<&Op> = v.hosts[0]
+        .steps
+        .iter()
+        .filter_map(|o| match &o.step {
+            Step::Purge(op) => Some(op),
+            _ => None,
+        })
+        .collect();
+    let file = ops
+        .iter()
+        .find_map(|o| match o {
+            Op::DeleteFile { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .expect("file op");
+    assert_eq!(file, HostName::from(dll.as_str()));
+    assert_ne!(file, HostName::from(twin.as_str()));
+    let reg = ops
+        .iter()
+        .find_map(|o| match o {
+            Op::DeleteRegistryValue { value, .. } => Some(value.clone()),
+            _ => None,
+        })
+        .expect("registry op");
+    assert_eq!(reg.units(), host_text::units(&value));
+    // And the job carries them as u16: tokens of those very code units.
+    let data = job::encode(&[JobItem::Op((*ops.last().unwrap()).clone())]);
+    let token = data
+        .lines()
+        .find_map(|l| l.strip_prefix("f path "))
+        .expect("path field");
+    assert!(token.starts_with("u16:"), "{data}");
+    assert_eq!(
+        crate::runtime::wire::decode_units(token).unwrap(),
+        host_text::units(&dll)
+    );
+}
+
+#[test]
+fn a_path_through_dot_segments_is_never_planned() {
+    // Issue 7 item 7: text-only checks judged this to be in AppData.
+    let sneaky = r"C:\Users\bob\AppData\Local\..\..\..\..\Windows\System32\y.dll";
+    let cmd = format!("rundll32.exe {sneaky},Start");
+    let s = SnapshotBuilder::new("WS-001")
+        .user("bob")
+        .run("bob", "Updater", &cmd)
+        .file(sneaky)
+        .with_file(sneaky, |f| f.sha256 = SHA.into())
+        .build();
+    let h = plan_for(
+        &s,
+        &findings(&s, true),
+        &Playbook::builtin(),
+        Flags::default(),
+    );
+    let file = h
+        .items
+        .iter()
+        .find(|i| matches!(&i.step, Step::Purge(Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. }) if path.as_str() == sneaky))
+        .expect("the file is listed");
+    assert!(!file.active, "{file:#?}");
+    assert!(file.why.contains(r"C:\Windows\System32\y.dll"), "{}", file.why);
+}
+
+#[test]
+fn a_flood_of_cuts_cannot_flood_the_plan() {
+    // Issue 7 item 17.
+    let mut s = infected();
+    s.truncated = (0..10_000)
+        .map(|i| crate::runtime::snapshot::Truncation {
+            what: format!("values under key {i}"),
+            limit: "1 values".into(),
+        })
+        .collect();
+    let h = plan_for(&s, &findings(&s, true), &Playbook::builtin(), Flags::default());
+    assert_eq!(h.truncated.len(), super::build::PLAN_MAX_CUTS + 1);
+    assert!(
+        h.truncated
+            .last()
+            .is_some_and(|t| t.starts_with(&format!("{} more cuts", 10_000 - super::build::PLAN_MAX_CUTS))),
+        "{:?}",
+        h.truncated.last()
+    );
+}
+
+#[test]
+fn a_kill_carries_the_start_time_the_scan_saw() {
+    // Issue 7 item 12: the runtime re-reads CreationDate through the
+    // opened process and compares; the plan must give it the start time.
+    let s = infected();
+    let h = plan_for(&s, &findings(&s, true), &Playbook::builtin(), Flags::default());
+    let kill = active(&h)
+        .into_iter()
+        .find_map(|o| match o {
+            Op::KillProcess { pid: 77, expected_started, .. } => Some(expected_started.clone()),
+            _ => None,
+        })
+        .expect("kill op");
+    let seen = &s.processes.iter().find(|p| p.pid == 77).unwrap().started;
+    assert!(!seen.is_empty());
+    assert_eq!(&kill, seen);
 }

@@ -1,18 +1,29 @@
 //! Reading a reviewed (maybe edited) plan file back for `apply`: strict
-//! schema, errors with line and column, and every operation checked
-//! against the plan the journal recorded from the scan. An edit may only
-//! remove operations (or whole hosts); an operation that was added, changed
-//! (another hash, other data) or moved from `inactive:` is refused with
-//! its line. The file's hash is recorded in the journal as a review.
+//! schema, errors with line and column, and every step checked against the
+//! plan the journal recorded. An edit may only remove steps (a line), or
+//! hosts (an entry, or a name of `contain_only:`); a step that was added,
+//! changed (another hash, other data), moved (lines keep the order they
+//! were written in), or taken from `inactive:` is refused with its line, as
+//! are two entries for one host (names are not case-sensitive).
+//!
+//! A host scanned again after the plan was made is refused for that host
+//! (Terraform's stale plan): its steps compare against an older view of the
+//! host. It is listed in [`ValidatedPlan::stale`] with what to do, and the
+//! rest of the plan stands. The file's hash is recorded in the journal as
+//! a review.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use super::PlanError;
-use super::file::RawPlanFile;
-use super::model::Settings;
+use super::contain::ContainmentPlan;
+use super::file::{RawFormat, RawPlanFile};
+use super::model::{PlanHead, Settings};
+use super::step::{Phase, Step};
 use super::write::FORMAT;
-use crate::journal::{Journal, PlanId, PlanOpId, SnapshotId, StoredPlanOp, sha256_hex};
+use crate::journal::{
+    Journal, PlanId, PlanOpId, SnapshotId, StoredPlanHost, StoredPlanOp, sha256_hex,
+};
 use crate::playbook::located::{self, LocatedError};
 use crate::runtime::ops::Op;
 
@@ -25,29 +36,79 @@ pub struct ValidatedPlan {
     pub plan_id: PlanId,
     /// SHA-256 of the file as read (recorded in the journal).
     pub file_sha256: String,
-    /// The settings the plan was generated with (from the journal).
+    /// The settings the plan was made with (from the journal).
     pub settings: Settings,
-    /// Hosts with the operations kept, in the plan's order.
+    /// Containment as planned (from the journal): with the settings, what
+    /// each host's rules are.
+    pub containment: ContainmentPlan,
+    /// Hosts with the steps kept, each host's in execution order; stale
+    /// hosts are not here.
     pub hosts: Vec<ValidatedHost>,
-    /// Operations of the generated plan that the edit removed.
-    pub removed: Vec<(String, Op)>,
-    /// Things the operator should know (a newer scan exists, ...).
+    /// Steps of the recorded plan that the edit removed, by host.
+    pub removed: Vec<(String, Step)>,
+    /// Hosts refused because they were scanned again after the plan was
+    /// made.
+    pub stale: Vec<StaleHost>,
+    /// Things the operator should know (a host no longer contained, a
+    /// reboot removed while files wait for it, ...).
     pub warnings: Vec<String>,
 }
 
+/// A host of the plan with the steps kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidatedHost {
     pub host: String,
     pub snapshot_id: SnapshotId,
-    pub ops: Vec<ValidatedOp>,
+    /// In execution order (phase, then kind; see [`Step::order`]).
+    pub steps: Vec<ValidatedStep>,
 }
 
+impl ValidatedHost {
+    /// Does it keep its `contain` step?
+    pub fn contained(&self) -> bool {
+        self.steps.iter().any(|s| s.step == Step::Contain)
+    }
+
+    /// The wave of its `reboot` step, if it keeps one.
+    pub fn wave(&self) -> Option<u32> {
+        self.steps.iter().find_map(|s| match s.step {
+            Step::Reboot { wave, .. } => Some(wave),
+            _ => None,
+        })
+    }
+
+    /// Its steps of one phase, in order.
+    pub fn in_phase(&self, phase: Phase) -> impl Iterator<Item = &ValidatedStep> {
+        self.steps.iter().filter(move |s| s.step.phase() == phase)
+    }
+
+    /// Its runtime purge ops, in order, with their journal rows.
+    pub fn purge_ops(&self) -> impl Iterator<Item = (PlanOpId, &Op)> {
+        self.steps
+            .iter()
+            .filter_map(|s| s.step.op().map(|op| (s.plan_op_id, op)))
+    }
+}
+
+/// One step kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidatedOp {
-    /// The journal's row for this operation (actions refer to it).
+pub struct ValidatedStep {
+    /// The journal's row for this step (actions refer to it).
     pub plan_op_id: PlanOpId,
-    pub op: Op,
+    pub step: Step,
     pub rules: Vec<String>,
+}
+
+/// A host refused because it was scanned again after the plan was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleHost {
+    pub host: String,
+    /// The snapshot the plan was made from.
+    pub planned: SnapshotId,
+    /// The newest snapshot of the host.
+    pub newer: SnapshotId,
+    /// The sentence for the operator: what happened and what to do.
+    pub what_to_do: String,
 }
 
 const EXAMPLE: &str = "the plan as `cauterize plan` wrote it";
@@ -59,7 +120,7 @@ pub fn load_and_validate(path: &Path, journal: &mut Journal) -> Result<Validated
     journal.record_plan_review(
         plan.plan_id,
         &plan.file_sha256,
-        plan.hosts.iter().map(|h| h.ops.len()).sum(),
+        plan.hosts.iter().map(|h| h.steps.len()).sum(),
         plan.removed.len(),
     )?;
     Ok(plan)
@@ -93,54 +154,41 @@ fn read(path: &Path) -> Result<String, PlanError> {
     })?)
 }
 
-fn op_of(v: &serde_json::Value) -> Result<Op, String> {
-    let op: Op =
-        serde_json::from_value(v.clone()).map_err(|e| format!("not a valid operation: {e}"))?;
-    // Strict: every key given must be one the operation has.
-    let canon = serde_json::to_value(&op).unwrap_or_default();
-    if let (Some(given), Some(known)) = (v.as_object(), canon.as_object())
-        && let Some(k) = given.keys().find(|k| !known.contains_key(*k))
-    {
-        return Err(format!("unknown key `{k}` in a {} operation", op.kind()));
+fn corrupt(what: String, e: impl std::fmt::Display) -> PlanError {
+    crate::journal::JournalError::Corrupt {
+        what,
+        detail: e.to_string(),
     }
-    Ok(op)
+    .into()
 }
 
-/// The identity of an operation (what it acts on), without what it expects.
-fn identity(op: &Op) -> String {
-    match op {
-        Op::KillProcess { pid, .. } => format!("kill_process pid {pid}"),
-        Op::DeleteRegistryValue {
-            hive, key, value, ..
-        } => format!("registry value {hive}\\{key}\\{value}").to_lowercase(),
-        Op::DeleteTask { path, .. } => format!("task {path}").to_lowercase(),
-        Op::DeleteService { name, .. } => format!("service {name}").to_lowercase(),
-        Op::DeleteWmiSubscription {
-            filter, consumer, ..
-        } => format!("wmi {filter} {consumer}").to_lowercase(),
-        Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } => {
-            format!("file {path}").to_lowercase()
-        }
-    }
+/// The recorded steps of a host, parsed.
+fn stored_steps(plan_id: PlanId, sh: &StoredPlanHost) -> Result<Vec<(Step, &StoredPlanOp)>, PlanError> {
+    sh.ops
+        .iter()
+        .map(|o| serde_json::from_str::<Step>(&o.op).map(|s| (s, o)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| corrupt(format!("plan {plan_id} steps of {}", sh.host), e))
 }
 
 /// Check the text against the journal (no write).
 pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan, PlanError> {
-    let raw: RawPlanFile = serde_saphyr::from_str_with_options(text, located::options(MAX_BYTES))
-        .map_err(|e| located::from_yaml(&e, path, EXAMPLE, |_| None))?;
+    let parse_err = |e: serde_saphyr::Error| located::from_yaml(&e, path, EXAMPLE, |_| None);
+    let format: RawFormat = serde_saphyr::from_str_with_options(text, located::options(MAX_BYTES)).map_err(parse_err)?;
     let at = |loc: &serde_saphyr::Location, msg: String, help: &str| -> PlanError {
         LocatedError::at(path, loc, msg, help).into()
     };
-    if raw.cauterize_plan.value != FORMAT {
+    if format.cauterize_plan.value != FORMAT {
         return Err(at(
-            &raw.cauterize_plan.referenced,
+            &format.cauterize_plan.referenced,
             format!(
                 "plan format {} is not known; this cauterize reads format {FORMAT}",
-                raw.cauterize_plan.value
+                format.cauterize_plan.value
             ),
-            "use the cauterize that wrote the plan, or run `cauterize plan` again",
+            "run `cauterize plan` again with this cauterize, and review the new plan",
         ));
     }
+    let raw: RawPlanFile = serde_saphyr::from_str_with_options(text, located::options(MAX_BYTES)).map_err(parse_err)?;
     let plan_id = raw.plan_id.value;
     let Some(stored) = journal.plan(plan_id)? else {
         return Err(at(
@@ -149,32 +197,58 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
             "give the engagement folder the plan was made in (--engagement DIR), or run `cauterize plan` again",
         ));
     };
-    let settings: Settings = serde_json::from_str(&stored.settings).map_err(|e| {
-        crate::journal::JournalError::Corrupt {
-            what: format!("settings of plan {plan_id}"),
-            detail: e.to_string(),
-        }
-    })?;
-    if raw.settings.value != settings {
+    let head: PlanHead = serde_json::from_str(&stored.settings)
+        .map_err(|e| corrupt(format!("settings of plan {plan_id}"), e))?;
+    if raw.settings.value != head.settings {
         return Err(at(
             &raw.settings.referenced,
             "the settings were changed; they are not editable in a plan".into(),
-            "to plan with other settings, change the playbook or flags and run `cauterize plan` again; to spare artifacts, delete operation lines",
+            "to plan with other settings, change the playbook or flags and run `cauterize plan` again; to skip steps, delete their lines",
+        ));
+    }
+    if raw.containment.value != head.containment {
+        return Err(at(
+            &raw.containment.referenced,
+            "the containment section was changed; it is not editable in a plan".into(),
+            "to exempt other addresses or hosts, change the playbook (contain.exempt) or the inventory and run `cauterize plan` again; to leave a host uncontained, delete its `contain` line",
         ));
     }
 
-    let stored_hosts: HashMap<String, &crate::journal::StoredPlanHost> = stored
+    let stored_hosts: HashMap<String, &StoredPlanHost> = stored
         .hosts
         .iter()
         .map(|h| (h.host.to_lowercase(), h))
         .collect();
     let latest = journal.latest_snapshot_ids()?;
+    let stale_of = |sh: &StoredPlanHost| -> Option<StaleHost> {
+        let newer = *latest.get(&sh.host.to_lowercase())?;
+        (newer != sh.snapshot_id).then(|| StaleHost {
+            host: sh.host.clone(),
+            planned: sh.snapshot_id,
+            newer,
+            what_to_do: format!(
+                "{} was scanned again after plan {plan_id} was made (snapshot {newer}; the plan used {}): its steps would compare against an older view of the host, so it is refused; run `cauterize plan` again (it plans from the newest scan), review the new plan, and apply that",
+                sh.host, sh.snapshot_id
+            ),
+        })
+    };
+
     let mut hosts = Vec::new();
-    let mut removed = Vec::new();
+    let mut stale = Vec::new();
     let mut warnings = Vec::new();
-    let mut kept_hosts = BTreeSet::new();
+    // Hosts the file names (kept or stale), by lower-case name.
+    let mut named: HashMap<String, String> = HashMap::new();
+    let mut kept_steps: HashMap<String, BTreeSet<u32>> = HashMap::new();
     for (name, h) in raw.hosts.unwrap_or_default() {
-        let Some(sh) = stored_hosts.get(&name.to_lowercase()) else {
+        let lower = name.to_lowercase();
+        if let Some(prev) = named.insert(lower.clone(), name.clone()) {
+            return Err(at(
+                &h.referenced,
+                format!("`{name}` and `{prev}` name the same host (host names are not case-sensitive)"),
+                "keep one of the two entries",
+            ));
+        }
+        let Some(sh) = stored_hosts.get(&lower) else {
             return Err(at(
                 &h.referenced,
                 format!("host {name} is not in plan {plan_id}"),
@@ -192,66 +266,57 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
                 format!("restore `snapshot: {}`", sh.snapshot_id).as_str(),
             ));
         }
-        if let Some(newer) = latest
-            .get(&sh.host.to_lowercase())
-            .filter(|&&id| id != sh.snapshot_id)
-        {
-            warnings.push(format!(
-                "{}: scanned again after this plan was made (snapshot {newer}, plan used {}); operations compare against the earlier scan and report drift where the host changed; consider `cauterize plan` again",
-                sh.host, sh.snapshot_id
-            ));
-        }
-        kept_hosts.insert(sh.host.to_lowercase());
-        let parsed: Vec<(Op, &StoredPlanOp)> = sh
-            .ops
-            .iter()
-            .map(|o| serde_json::from_str::<Op>(&o.op).map(|op| (op, o)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| crate::journal::JournalError::Corrupt {
-                what: format!("plan {plan_id} operations of {}", sh.host),
-                detail: e.to_string(),
-            })?;
+        let parsed = stored_steps(plan_id, sh)?;
         let mut used: BTreeSet<u32> = BTreeSet::new();
+        let mut last_seq: Option<u32> = None;
         for v in h.ops.unwrap_or_default() {
-            let op = op_of(&v.value).map_err(|m| {
+            let step = Step::from_value(&v.value).map_err(|m| {
                 at(
                     &v.referenced,
                     format!("{name}: {m}"),
                     "restore the line as `cauterize plan` wrote it, or delete it",
                 )
             })?;
-            match parsed.iter().find(|(o, _)| *o == op) {
+            match parsed.iter().find(|(s, _)| *s == step) {
                 Some((_, so)) if so.active => {
                     if !used.insert(so.seq) {
                         return Err(at(
                             &v.referenced,
-                            format!("{name}: this operation appears twice"),
+                            format!("{name}: this step appears twice"),
                             "delete one of the two lines",
                         ));
                     }
+                    if last_seq.is_some_and(|l| so.seq < l) {
+                        return Err(at(
+                            &v.referenced,
+                            format!("{name}: this line was moved: lines keep the order `cauterize plan` wrote them in (steps run in a fixed order whatever the lines' order, so moving one changes nothing but the review)"),
+                            "put it back where it was, or delete it",
+                        ));
+                    }
+                    last_seq = Some(so.seq);
                 }
                 Some((_, so)) => {
                     return Err(at(
                         &v.referenced,
                         format!(
-                            "{name}: this operation is listed inactive in plan {plan_id} ({}); it cannot be activated by editing the plan",
+                            "{name}: this step is listed inactive in plan {plan_id} ({}); it cannot be activated by editing the plan",
                             so.why
                         ),
                         "to act on it, change the playbook or the flags (--activate medium) and run `cauterize plan` again",
                     ));
                 }
                 None => {
-                    let id = identity(&op);
+                    let id = step.identity();
                     let msg = match parsed
                         .iter()
-                        .find(|(o, _)| identity(o) == id && o.kind() == op.kind())
+                        .find(|(s, _)| s.identity() == id && s.tag() == step.tag())
                     {
-                        Some((o, _)) => format!(
-                            "{name}: this operation was changed: the scan saw {}; an edited plan may only remove operations",
-                            serde_json::to_string(o).unwrap_or_default()
+                        Some((s, _)) => format!(
+                            "{name}: this step was changed: the plan has {}; an edited plan may only lose lines",
+                            serde_json::to_string(s).unwrap_or_default()
                         ),
                         None => format!(
-                            "{name}: this operation is not in plan {plan_id}: no finding of the scan calls for it; an edited plan may only remove operations, never add one"
+                            "{name}: this step is not in plan {plan_id}: nothing in the scan or the playbook calls for it; an edited plan may only lose lines, never gain one"
                         ),
                     };
                     return Err(at(
@@ -262,43 +327,111 @@ pub fn check(text: &str, path: &Path, journal: &Journal) -> Result<ValidatedPlan
                 }
             }
         }
-        let mut ops = Vec::new();
-        for (op, so) in &parsed {
-            if !so.active {
+        if let Some(s) = stale_of(sh) {
+            stale.push(s);
+            continue;
+        }
+        kept_steps.insert(lower, used);
+    }
+
+    for entry in raw.contain_only.unwrap_or_default() {
+        let names = crate::report::hostlist::expand(&entry.value).map_err(|e| {
+            at(
+                &entry.referenced,
+                format!("contain_only: {e}"),
+                "write host names as `cauterize plan` did (`WS-[001-004,006]`), or delete names",
+            )
+        })?;
+        for name in names {
+            let lower = name.to_lowercase();
+            let Some(sh) = stored_hosts.get(&lower) else {
+                return Err(at(
+                    &entry.referenced,
+                    format!("contain_only: host {name} is not in plan {plan_id}"),
+                    "a plan can only lose hosts, not gain them",
+                ));
+            };
+            if let Some(prev) = named.insert(lower.clone(), name.clone()) {
+                return Err(at(
+                    &entry.referenced,
+                    format!("contain_only: {name} is already listed (as `{prev}`)"),
+                    "each host once",
+                ));
+            }
+            let parsed = stored_steps(plan_id, sh)?;
+            let active: Vec<&(Step, &StoredPlanOp)> = parsed.iter().filter(|(_, o)| o.active).collect();
+            let [(Step::Contain, so)] = active.as_slice() else {
+                return Err(at(
+                    &entry.referenced,
+                    format!("contain_only: {name} has other steps in plan {plan_id}: it cannot be listed here"),
+                    "restore its entry under `hosts:` as `cauterize plan` wrote it",
+                ));
+            };
+            if let Some(s) = stale_of(sh) {
+                stale.push(s);
                 continue;
             }
-            if used.contains(&so.seq) {
-                ops.push(super::ValidatedOp {
+            kept_steps.insert(lower, [so.seq].into());
+        }
+    }
+
+    let mut removed = Vec::new();
+    for sh in &stored.hosts {
+        let lower = sh.host.to_lowercase();
+        if stale.iter().any(|s| s.host.eq_ignore_ascii_case(&sh.host)) {
+            continue;
+        }
+        let parsed = stored_steps(plan_id, sh)?;
+        let used = kept_steps.get(&lower);
+        let mut steps = Vec::new();
+        let mut lost = Vec::new();
+        for (step, so) in parsed.into_iter().filter(|(_, o)| o.active) {
+            if used.is_some_and(|u| u.contains(&so.seq)) {
+                steps.push(ValidatedStep {
                     plan_op_id: so.id,
-                    op: op.clone(),
+                    step,
                     rules: so.rules.clone(),
                 });
             } else {
-                removed.push((sh.host.clone(), op.clone()));
+                lost.push(step);
             }
         }
-        hosts.push(ValidatedHost {
-            host: sh.host.clone(),
-            snapshot_id: sh.snapshot_id,
-            ops,
-        });
-    }
-    for sh in &stored.hosts {
-        if !kept_hosts.contains(&sh.host.to_lowercase()) {
-            for o in sh.ops.iter().filter(|o| o.active) {
-                if let Ok(op) = serde_json::from_str::<Op>(&o.op) {
-                    removed.push((sh.host.clone(), op));
-                }
+        if used.is_none() {
+            if !lost.is_empty() {
+                warnings.push(format!("{}: left alone (its entry was removed): not contained, purged or rebooted", sh.host));
             }
+        } else {
+            if lost.contains(&Step::Contain) {
+                warnings.push(format!("{}: not contained (its `contain` line was removed)", sh.host));
+            }
+            let waits = steps.iter().any(|s| {
+                matches!(s.step, Step::Purge(Op::QueueDeleteOnReboot { .. }) | Step::Purge(Op::DeleteFile { queue_if_locked: true, .. }) | Step::DenyWrites { .. })
+            });
+            if waits && lost.iter().any(|s| matches!(s, Step::Reboot { .. })) {
+                warnings.push(format!(
+                    "{}: not rebooted (its `reboot` line was removed): files queued for deletion at boot, and folders denied writes, wait until it restarts",
+                    sh.host
+                ));
+            }
+            steps.sort_by_key(|s| (s.step.order(), s.plan_op_id));
+            hosts.push(ValidatedHost {
+                host: sh.host.clone(),
+                snapshot_id: sh.snapshot_id,
+                steps,
+            });
         }
+        removed.extend(lost.into_iter().map(|s| (sh.host.clone(), s)));
     }
     hosts.sort_by(|a, b| a.host.cmp(&b.host));
+    stale.sort_by(|a, b| a.host.cmp(&b.host));
     Ok(ValidatedPlan {
         plan_id,
         file_sha256: sha256_hex(text.as_bytes()),
-        settings,
+        settings: head.settings,
+        containment: head.containment,
         hosts,
         removed,
+        stale,
         warnings,
     })
 }

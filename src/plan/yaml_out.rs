@@ -10,14 +10,18 @@
 
 use serde_json::Value;
 
+use crate::runtime::host_text;
+
 /// Characters written as escapes: they could break a line, hide text or
-/// reorder it on screen.
+/// reorder it on screen, or they are private-use characters (the held
+/// form of an unpaired surrogate, `runtime::host_text`).
 fn hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
             '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{200b}'..='\u{200f}'
                 | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{fff9}'..='\u{fffb}'
+                | '\u{f0000}'..='\u{10ffff}'
         )
 }
 
@@ -35,6 +39,9 @@ pub fn string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            c if hidden(c) && (c as u32) > 0xffff => {
+                out.push_str(&format!("\\U{:08x}", c as u32))
+            }
             c if hidden(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -43,10 +50,11 @@ pub fn string(s: &str) -> String {
     out
 }
 
-/// Comment text: one line, hidden characters shown, bounded.
+/// Comment text: one line, hidden characters shown (a host text's
+/// unpaired surrogate as `\u{D800}`), bounded.
 pub fn comment(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
-    for (n, c) in text.chars().enumerate() {
+    for (n, c) in host_text::shown(text).chars().enumerate() {
         if n >= max_chars {
             out.push_str(" [...]");
             break;
@@ -60,11 +68,12 @@ pub fn comment(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// Sort keys: `op` first, then names, then `expected_*`, then options.
+/// Sort keys: `op` first, then names, then `expected_*`, then options and
+/// lists.
 fn key_rank(k: &str) -> (u8, &str) {
     let r = match k {
         "op" => 0,
-        "queue_if_locked" => 3,
+        "queue_if_locked" | "may_hold" | "window" => 3,
         k if k.starts_with("expected_") => 2,
         _ => 1,
     };
@@ -103,6 +112,27 @@ pub fn flow(v: &Value) -> String {
     }
 }
 
+/// Block YAML of a JSON value at `indent` spaces: mappings one key a line
+/// (nested mappings indented below their key), everything else in flow
+/// style on its key's line. Keys keep their order.
+pub fn block(v: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    let Value::Object(map) = v else {
+        out.push_str(&format!("{}{}\n", " ".repeat(indent), flow(v)));
+        return out;
+    };
+    for (k, val) in map {
+        match val {
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push_str(&format!("{}{k}:\n", " ".repeat(indent)));
+                out.push_str(&block(val, indent + 2));
+            }
+            _ => out.push_str(&format!("{}{k}: {}\n", " ".repeat(indent), flow(val))),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +155,7 @@ mod tests {
             "null",
             "true",
             "\u{85}nel",
+            "held \u{10d800} form",
         ];
         for c in cases {
             let yaml = format!("v: {}\n", string(c));
@@ -141,6 +172,15 @@ mod tests {
         assert!(!c.contains('\n'));
         assert!(c.contains("\\u{a}") && c.contains("\\u{202e}"), "{c}");
         assert!(comment(&"x".repeat(50), 10).ends_with("[...]"));
+    }
+
+    #[test]
+    fn block_nests_mappings_and_reads_back() {
+        let v = serde_json::json!({"a": 1, "b": {"c": [1, 2], "d": {"e": "x y"}}, "f": {}});
+        let text = block(&v, 2);
+        assert_eq!(text, "  a: 1\n  b:\n    c: [1, 2]\n    d:\n      e: 'x y'\n  f: {}\n");
+        let back: serde_json::Value = serde_saphyr::from_str(&format!("root:\n{text}")).unwrap();
+        assert_eq!(back["root"], v);
     }
 
     #[test]

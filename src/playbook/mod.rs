@@ -1,31 +1,44 @@
-//! The playbook: what the purge may do. Which confidences are acted on
-//! (`activate: high` by default; `medium` is opt-in; low is only ever
-//! listed), which families are in scope, whether processes are killed,
-//! whether locked files are queued for deletion at boot, whether each file
-//! is copied out as evidence before it is deleted, and what is never
-//! touched (hosts, paths).
+//! The playbook: what the operation may do, phase by phase, and what it
+//! never touches. `playbooks/default.yml` documents every line.
 //!
-//! Only the purge is configured here. The later phases of DESIGN.md
-//! (contain, reboot waves, verify, release) have no settings in this
-//! version: a playbook that sets them is refused with a message saying so,
-//! rather than accepted and ignored.
+//! - `roles:` ([`roles`]): which inventory groups say what a host is.
+//! - `contain:` ([`contain`]): SMB block rules, exemptions, hosts never
+//!   contained, the dead-man task.
+//! - `purge:` ([`purge`]): confidences and families acted on, kills, the
+//!   boot-time queue, evidence, deny-write on shutdown-writer folders,
+//!   Defender exclusions, emptied folders.
+//! - `reboot:` ([`reboot`]): waves, order, windows, limits, users.
+//! - `verify:` and `release:` ([`verify`]): after the reboots.
+//! - `exclude:`: hosts and paths never acted on.
 //!
-//! YAML in ([`raw`]), validated [`Playbook`] out; errors name the file,
-//! line and column and say how to fix it ([`located`]).
+//! YAML in ([`raw`]), validated [`Playbook`] out; every error names the
+//! file, line and column, the field and what is allowed ([`fields`],
+//! [`located`]).
 
+pub mod contain;
+mod fields;
 pub mod located;
+pub mod purge;
 mod raw;
+pub mod reboot;
+pub mod roles;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 
-use serde::Serialize;
-use serde_saphyr::Spanned;
-use std::collections::BTreeSet;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use contain::ContainSettings;
+pub use fields::duration_text;
 pub use located::LocatedError;
+pub use purge::{FAMILY_NAMES, PurgeSettings, confidence_name, family_name};
+pub use reboot::{LoggedOn, RebootSettings, Share, TimeWindow};
+pub use roles::{Role, RoleGroups};
+pub use verify::{ReleasePolicy, VerifySettings};
 
-use crate::detect::{Confidence, Family};
+use crate::detect::Family;
+use fields::Fields;
 
 /// Largest playbook accepted, in bytes.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -37,43 +50,53 @@ pub const DEFAULT_YAML: &str = include_str!("../../playbooks/default.yml");
 /// Where the fixes in error messages point.
 const EXAMPLE: &str = "playbooks/default.yml";
 
-/// A validated playbook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Playbook {
-    /// Lowest confidence acted on: [`Confidence::High`] or
-    /// [`Confidence::Medium`].
-    pub activate: Confidence,
-    /// Families in scope; findings of others are listed inactive.
-    pub families: BTreeSet<Family>,
-    pub kill_processes: bool,
-    pub queue_locked_files: bool,
-    /// Copy each file out (evidence) before it is deleted or queued.
-    pub quarantine: bool,
-    /// Host name globs never acted on.
+/// What a playbook says, section by section: also what a plan records as
+/// the settings it was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sections {
+    pub roles: RoleGroups,
+    pub contain: ContainSettings,
+    pub purge: PurgeSettings,
+    pub reboot: RebootSettings,
+    pub verify: VerifySettings,
+    pub release: ReleasePolicy,
+    /// Host name globs never acted on (not contained, purged or rebooted).
     pub exclude_hosts: Vec<String>,
     /// Windows path globs never acted on (files, and mechanisms that start
     /// them).
     pub exclude_paths: Vec<String>,
+}
+
+/// A validated playbook: its [`Sections`] (reached through it:
+/// `playbook.purge`) and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Playbook {
+    pub sections: Sections,
     /// Where it came from (a path, or `built-in default`).
     pub source: String,
     /// SHA-256 of the playbook text.
     pub sha256: String,
 }
 
-/// Every family, in the playbook's spelling.
-pub const FAMILY_NAMES: &[(&str, Family)] = &[
-    ("emotet", Family::Emotet),
-    ("trickbot", Family::TrickBot),
-    ("qakbot", Family::Qakbot),
-    ("dridex", Family::Dridex),
-    ("icedid", Family::IcedId),
-    ("unknown", Family::UnknownLoaderLike),
-];
+impl std::ops::Deref for Playbook {
+    type Target = Sections;
+    fn deref(&self) -> &Sections {
+        &self.sections
+    }
+}
 
-/// Keys of later phases, refused with an explanation.
-const LATER_PHASES: &[&str] = &[
-    "contain", "reboot", "verify", "release", "waves", "firewall",
-];
+impl Sections {
+    /// Is `host` excluded by name?
+    pub fn host_excluded(&self, host: &str) -> Option<&str> {
+        glob_of(&self.exclude_hosts, host)
+    }
+
+    /// Is `path` excluded? Returns the matching pattern.
+    pub fn path_excluded(&self, path: &str) -> Option<&str> {
+        glob_of(&self.exclude_paths, path)
+    }
+}
 
 impl Playbook {
     /// The built-in default playbook.
@@ -82,30 +105,18 @@ impl Playbook {
             .expect("playbooks/default.yml is valid (tested)")
     }
 
-    /// Is `host` excluded by name?
-    pub fn host_excluded(&self, host: &str) -> Option<&str> {
-        self.exclude_hosts
-            .iter()
-            .find(|g| crate::detect::allowlist::glob_match(g, host))
-            .map(String::as_str)
-    }
-
-    /// Is `path` excluded? Returns the matching pattern.
-    pub fn path_excluded(&self, path: &str) -> Option<&str> {
-        self.exclude_paths
-            .iter()
-            .find(|g| crate::detect::allowlist::glob_match(g, path))
-            .map(String::as_str)
-    }
-
     /// The playbook's name of a family.
     pub fn family_name(f: Family) -> &'static str {
-        FAMILY_NAMES
-            .iter()
-            .find(|(_, x)| *x == f)
-            .map(|(n, _)| *n)
-            .unwrap_or("unknown")
+        family_name(f)
     }
+}
+
+/// The first of `globs` that matches `text` (case-insensitive).
+pub fn glob_of<'g>(globs: &'g [String], text: &str) -> Option<&'g str> {
+    globs
+        .iter()
+        .find(|g| crate::detect::allowlist::glob_match(g, text))
+        .map(String::as_str)
 }
 
 /// Read and validate a playbook file.
@@ -158,121 +169,35 @@ pub fn parse(text: &str, file: &Path) -> Result<Playbook, LocatedError> {
     }
     let raw: raw::RawPlaybook =
         serde_saphyr::from_str_with_options(text, located::options(MAX_BYTES))
-            .map_err(|e| located::from_yaml(&e, file, EXAMPLE, later_phase_help))?;
+            .map_err(|e| located::from_yaml(&e, file, EXAMPLE, |_| None))?;
     validate(raw, text, file)
 }
 
-fn later_phase_help(key: &str) -> Option<String> {
-    LATER_PHASES.contains(&key).then(|| {
-        format!(
-            "`{key}` belongs to a later phase (contain, reboot, verify, release) that this version of cauterize does not carry out; remove it"
-        )
-    })
-}
-
 fn validate(raw: raw::RawPlaybook, text: &str, file: &Path) -> Result<Playbook, LocatedError> {
-    let bad = |s: &Spanned<String>, message: String, help: &str| {
-        LocatedError::at(file, &s.referenced, message, help)
-    };
     if raw.playbook.value != 1 {
         return Err(LocatedError::at(
             file,
             &raw.playbook.referenced,
             format!(
-                "playbook format {} is not known; this cauterize reads format 1",
+                "playbook: format {} is not known; this cauterize reads format 1",
                 raw.playbook.value
             ),
             "write `playbook: 1`",
         ));
     }
-    let purge = raw.purge.unwrap_or_default();
-    let activate = match &purge.activate {
-        None => Confidence::High,
-        Some(s) => match s.value.to_ascii_lowercase().as_str() {
-            "high" => Confidence::High,
-            "medium" => Confidence::Medium,
-            "low" => {
-                return Err(bad(
-                    s,
-                    "`activate: low` is not accepted: low-confidence findings are only ever listed"
-                        .into(),
-                    "write `activate: high` (default) or `activate: medium`",
-                ));
-            }
-            other => {
-                return Err(bad(
-                    s,
-                    format!("unknown confidence `{other}`; expected high or medium"),
-                    "write `activate: high` (default) or `activate: medium`",
-                ));
-            }
-        },
-    };
-    let families = match &purge.families {
-        None => FAMILY_NAMES.iter().map(|(_, f)| *f).collect(),
-        Some(list) => {
-            if list.value.is_empty() {
-                return Err(LocatedError::at(
-                    file,
-                    &list.referenced,
-                    "`families` is empty: nothing would be purged",
-                    "list families (emotet, trickbot, qakbot, dridex, icedid, unknown) or write `[all]`",
-                ));
-            }
-            let mut set = BTreeSet::new();
-            for name in &list.value {
-                let n = name.value.to_ascii_lowercase();
-                if n == "all" {
-                    set.extend(FAMILY_NAMES.iter().map(|(_, f)| *f));
-                    continue;
-                }
-                match FAMILY_NAMES.iter().find(|(k, _)| *k == n) {
-                    Some((_, f)) => {
-                        set.insert(*f);
-                    }
-                    None => {
-                        return Err(bad(
-                            name,
-                            format!("unknown family `{}`", name.value),
-                            "expected one of: all, emotet, trickbot, qakbot, dridex, icedid, unknown",
-                        ));
-                    }
-                }
-            }
-            set
-        }
-    };
+    let f = Fields { file };
     let exclude = raw.exclude.unwrap_or_default();
-    let globs =
-        |list: Option<Vec<Spanned<String>>>, what: &str| -> Result<Vec<String>, LocatedError> {
-            let mut out = Vec::new();
-            for g in list.unwrap_or_default() {
-                if g.value.trim().is_empty() {
-                    return Err(bad(
-                        &g,
-                        format!("an empty {what} pattern"),
-                        "remove the empty entry",
-                    ));
-                }
-                if g.value.trim() == "*" || g.value.trim() == "**" {
-                    return Err(bad(
-                        &g,
-                        format!("the {what} pattern `{}` excludes everything", g.value),
-                        "to plan nothing, do not run the purge; otherwise name what to spare",
-                    ));
-                }
-                out.push(g.value.trim().to_string());
-            }
-            Ok(out)
-        };
     Ok(Playbook {
-        activate,
-        families,
-        kill_processes: purge.kill_processes.unwrap_or(true),
-        queue_locked_files: purge.queue_locked_files.unwrap_or(true),
-        quarantine: purge.quarantine.unwrap_or(true),
-        exclude_hosts: globs(exclude.hosts, "host")?,
-        exclude_paths: globs(exclude.paths, "path")?,
+        sections: Sections {
+            roles: roles::check(raw.roles, f)?,
+            contain: contain::check(raw.contain, f)?,
+            purge: purge::check(raw.purge, f)?,
+            reboot: reboot::check(raw.reboot, f)?,
+            verify: verify::check(raw.verify, f)?,
+            release: verify::release(&raw.release, f)?,
+            exclude_hosts: f.globs(&exclude.hosts, "exclude.hosts", "host")?,
+            exclude_paths: f.globs(&exclude.paths, "exclude.paths", "path")?,
+        },
         source: file.display().to_string(),
         sha256: crate::journal::sha256_hex(text.as_bytes()),
     })

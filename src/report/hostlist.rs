@@ -1,5 +1,6 @@
 //! Compact host lists, pdsh/dshbak style: `WS-001, WS-002, WS-003, WS-007`
-//! becomes `WS-[001-003,007]`. Pure.
+//! becomes `WS-[001-003,007]`, and back ([`expand`], for lists a person
+//! may edit, such as a plan's). Pure.
 //!
 //! Names are grouped by the text around their last run of digits and by
 //! that run's width (so zero padding is kept exactly); a group of one stays
@@ -55,6 +56,11 @@ fn ranges(numbers: &[u64], width: usize) -> String {
 
 /// The compact form of a list of host names.
 pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
+    compact_parts(names).join(",")
+}
+
+/// The entries of the compact form, one per shared prefix and suffix.
+pub fn compact_parts<S: AsRef<str>>(names: &[S]) -> Vec<String> {
     // (prefix, suffix, width) -> numbers, or a plain name, in first-seen order.
     enum Entry<'a> {
         Plain(&'a str),
@@ -120,8 +126,7 @@ pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
                 }
             }
         })
-        .collect::<Vec<_>>()
-        .join(",")
+        .collect()
 }
 
 /// `WS-[001-040,042] (41 hosts)`, or the plain name for one host.
@@ -132,9 +137,94 @@ pub fn with_count<S: AsRef<str>>(names: &[S]) -> String {
     }
 }
 
+/// Most names [`expand`] gives.
+pub const MAX_EXPANDED: usize = 1_000_000;
+
+/// The names of a compact list (what [`compact`] writes): entries
+/// separated by commas outside brackets, each a plain name or
+/// `prefix[ranges]suffix` where ranges are `n` or `a-b`, zero-padded to
+/// one width.
+pub fn expand(text: &str) -> Result<Vec<String>, String> {
+    let mut entries: Vec<&str> = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' if depth == 0 => depth = 1,
+            '[' => return Err(format!("`{text}`: a bracket inside a bracket")),
+            ']' if depth == 1 => depth = 0,
+            ']' => return Err(format!("`{text}`: `]` without `[`")),
+            ',' if depth == 0 => {
+                entries.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err(format!("`{text}`: `[` without `]`"));
+    }
+    entries.push(&text[start..]);
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.trim();
+        if e.is_empty() {
+            return Err(format!("`{text}`: an empty entry"));
+        }
+        let Some(open) = e.find('[') else {
+            out.push(e.to_string());
+            continue;
+        };
+        let close = e.find(']').unwrap_or(e.len());
+        let (prefix, inner, suffix) = (&e[..open], &e[open + 1..close], &e[close + 1..]);
+        if suffix.contains('[') {
+            return Err(format!("`{e}`: one bracket per entry"));
+        }
+        for part in inner.split(',') {
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            let (a, b) = (a.trim(), b.trim());
+            let digits = |x: &str| !x.is_empty() && x.len() <= 18 && x.bytes().all(|c| c.is_ascii_digit());
+            if !digits(a) || !digits(b) || a.len() != b.len() {
+                return Err(format!("`{e}`: `{part}` is not `n` or `a-b` (digits of one width)"));
+            }
+            let (x, y): (u64, u64) = (a.parse().unwrap_or(0), b.parse().unwrap_or(0));
+            if x > y {
+                return Err(format!("`{e}`: `{part}` ends before it starts"));
+            }
+            if out.len() as u64 + (y - x + 1) > MAX_EXPANDED as u64 {
+                return Err(format!("`{text}` names more than {MAX_EXPANDED} hosts"));
+            }
+            let width = a.len();
+            for n in x..=y {
+                out.push(format!("{prefix}{n:0width$}{suffix}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expand_reverses_compact() {
+        for names in [
+            vec!["WS-001", "WS-002", "WS-003", "WS-007", "FS-01", "dc01", "ws3.corp", "ws1.corp"],
+            vec!["h8", "h9", "h10", "h11", "h01", "h1"],
+            vec!["r1-n01", "r1-n02", "r2-n01", "plain"],
+        ] {
+            let c = compact(&names);
+            let mut back = expand(&c).unwrap_or_else(|e| panic!("{c}: {e}"));
+            let mut want: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+            back.sort();
+            want.sort();
+            assert_eq!(back, want, "{c}");
+        }
+        assert_eq!(expand("WS-[001-003,007].corp").unwrap(), ["WS-001.corp", "WS-002.corp", "WS-003.corp", "WS-007.corp"]);
+        for bad in ["WS-[001-003", "WS-001]", "WS-[1-02]", "WS-[3-1]", "WS-[a-b]", "a,,b", "WS-[[1]]", "x[1]y[2]", "h[0-9999999]"] {
+            assert!(expand(bad).is_err(), "{bad}");
+        }
+    }
 
     fn ws(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
         range.map(|i| format!("WS-{i:03}")).collect()

@@ -1,12 +1,14 @@
-//! What `cauterize plan` shows: a table of hosts with their counts (kills,
-//! deletions, files in use, queued for boot, inactive, not plannable), the
-//! hosts with nothing to plan from, totals, and where the plan was written.
-//! Or one JSON object per host. Pure: builds strings.
+//! What `cauterize plan` shows: the plan's overview (hosts, containment,
+//! reboot waves), a table per family and one per host with something to
+//! purge (kills, deletions, files in use, queued for boot, other steps,
+//! inactive, not plannable, wave, contained), hosts with nothing to purge
+//! in one compact line, hosts with nothing to plan from, and totals. Or
+//! one JSON object per host. Pure: builds strings.
 
 use super::hostlist::with_count;
 use super::sanitize::terminal_safe;
-use super::table;
-use crate::plan::{Counts, Plan};
+use crate::plan::summary;
+use crate::plan::{ContainDecision, Counts, Plan};
 use serde::Serialize;
 
 /// One line of `--json` output.
@@ -17,6 +19,10 @@ pub struct PlanRecord<'a> {
     pub status: &'static str,
     pub snapshot_id: Option<i64>,
     pub counts: Option<Counts>,
+    /// `contain`, `exempt`, `never` or `excluded`, with why.
+    pub contain: Option<&'a ContainDecision>,
+    /// Its reboot wave, if it gets one.
+    pub wave: Option<u32>,
     pub error: Option<&'a str>,
 }
 
@@ -29,6 +35,8 @@ pub fn json_lines(plan: &Plan) -> Vec<String> {
             status: "planned",
             snapshot_id: Some(h.snapshot_id),
             counts: Some(h.counts()),
+            contain: Some(&h.contain),
+            wave: h.wave(),
             error: None,
         });
     }
@@ -38,6 +46,8 @@ pub fn json_lines(plan: &Plan) -> Vec<String> {
             status: "unscanned",
             snapshot_id: None,
             counts: None,
+            contain: None,
+            wave: None,
             error: Some(&u.why),
         });
     }
@@ -46,55 +56,30 @@ pub fn json_lines(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-/// Totals over all hosts.
-pub fn totals(plan: &Plan) -> Counts {
-    let mut t = Counts::default();
-    for h in &plan.hosts {
-        t.add(&h.counts());
-    }
-    t
-}
-
-/// The human summary. Hosts with nothing planned or listed are grouped in
-/// one compact line.
+/// The human summary.
 pub fn render_text(plan: &Plan) -> String {
-    let mut rows = Vec::new();
-    let mut empty: Vec<&str> = Vec::new();
-    for h in &plan.hosts {
-        let c = h.counts();
-        if h.items.is_empty() && h.not_planned.is_empty() {
-            empty.push(&h.host);
-            continue;
-        }
-        rows.push(vec![
-            terminal_safe(&h.host),
-            c.kills.to_string(),
-            c.deletions.to_string(),
-            c.in_use.to_string(),
-            c.queued.to_string(),
-            c.inactive.to_string(),
-            c.not_planned.to_string(),
-        ]);
-    }
     let mut out = String::new();
-    if !rows.is_empty() {
-        out.push_str(&table::render(
-            &[
-                "HOST",
-                "KILLS",
-                "DELETIONS",
-                "IN USE",
-                "QUEUED",
-                "INACTIVE",
-                "NOT PLANNABLE",
-            ],
-            &rows,
-        ));
+    for l in summary::overview(plan) {
+        out.push_str(&terminal_safe(&l));
+        out.push('\n');
     }
-    if !empty.is_empty() {
+    out.push('\n');
+    out.push_str(&terminal_safe(&summary::family_table(plan)));
+    let hosts = summary::host_table(plan);
+    if !hosts.is_empty() {
+        out.push('\n');
+        out.push_str(&terminal_safe(&hosts));
+    }
+    let quiet: Vec<&str> = plan
+        .hosts
+        .iter()
+        .filter(|h| !summary::has_purge(h))
+        .map(|h| h.host.as_str())
+        .collect();
+    if !quiet.is_empty() {
         out.push_str(&format!(
-            "nothing to do: {}\n",
-            terminal_safe(&with_count(&empty))
+            "nothing to purge: {}\n",
+            terminal_safe(&with_count(&quiet))
         ));
     }
     if !plan.unscanned.is_empty() {
@@ -113,7 +98,7 @@ pub fn render_text(plan: &Plan) -> String {
     out.push_str(&format!(
         "{} hosts planned: {}\n",
         plan.hosts.len(),
-        totals(plan).line()
+        summary::totals(plan).line()
     ));
     out
 }

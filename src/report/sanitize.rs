@@ -4,8 +4,11 @@
 
 /// `text` with control characters (C0, DEL, C1, and the bidi overrides)
 /// shown as `\u{..}` escapes; newlines and tabs are kept, CR dropped before
-/// LF. JSON output needs none of this: serde escapes it.
+/// LF. A host text's unpaired surrogate is shown as `\u{D800}` (and a real
+/// `\u{` as `\u{5C}u{`, see `runtime::host_text`). JSON output needs none
+/// of this: serde escapes it (and keeps the held form).
 pub fn terminal_safe(text: &str) -> String {
+    let text = crate::runtime::host_text::shown(text);
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -43,6 +46,8 @@ mod tests {
         assert_eq!(terminal_safe("l1\r\nl2\tx"), "l1\nl2\tx");
         assert_eq!(terminal_safe("x\u{202E}y"), "x\\u{202e}y");
         assert_eq!(terminal_safe("Пётр 🦀"), "Пётр 🦀");
+        let lone = crate::runtime::host_text::from_units(&[0x78, 0xD800]);
+        assert_eq!(terminal_safe(&lone), "x\\u{D800}");
     }
 
     #[test]

@@ -5,12 +5,12 @@
 //! |---|---|---|
 //! | Collect | `host` | computer_name os_caption os_build ps_version collected_at volume_serial |
 //! | | `user` | name sid profile_path appdata local_appdata temp logged_on |
-//! | | `autorun` | kind (`registry`/`startup`) hive key value path user_sid command value_type |
+//! | | `autorun` | kind (`registry`/`startup`) hive key value path user_sid command value_type data_sha256 data_cut |
 //! | | `service` | name display_name image_path start_type state account service_dll |
 //! | | `task` | path author principal enabled hidden trigger* action_path* action_arguments* action_working_directory* |
 //! | | `wmi` | filter_name query consumer_name consumer_type action |
 //! | | `process` | pid parent_pid image command_line user started |
-//! | | `reg` | hive key value value_type data |
+//! | | `reg` | hive key value value_type data data_sha256 data_cut |
 //! | | `sys32` | name* |
 //! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer entries entry* |
 //! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
@@ -96,6 +96,8 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
                 value: r.text("value"),
                 value_type: r.text("value_type"),
                 data: r.text("data"),
+                data_sha256: r.text("data_sha256"),
+                data_cut: r.flag("data_cut") || r.was_cut("data"),
             }),
             "sys32" => s.system32_names.extend(r.texts("name")),
             _ => {}
@@ -121,6 +123,8 @@ fn autorun(r: &Record) -> Autorun {
         user_sid: opt(r.text("user_sid")),
         command: r.text("command"),
         value_type: r.text("value_type"),
+        data_sha256: r.text("data_sha256"),
+        data_cut: r.flag("data_cut") || r.was_cut("command"),
     }
 }
 
@@ -134,9 +138,9 @@ fn task(r: &Record) -> Task {
         .iter()
         .enumerate()
         .map(|(n, path)| TaskAction {
-            path: path.clone(),
-            arguments: a.get(n).cloned().unwrap_or_default(),
-            working_directory: w.get(n).cloned().unwrap_or_default(),
+            path: path.clone().into(),
+            arguments: a.get(n).cloned().unwrap_or_default().into(),
+            working_directory: w.get(n).cloned().unwrap_or_default().into(),
         })
         .collect();
     Task {
@@ -201,4 +205,43 @@ pub fn outcome(frames: &Frames, i: usize) -> Option<OpOutcome> {
             reason: format!("unknown outcome '{other}' from the runtime: {detail}"),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::job::{self, JobItem};
+    use crate::runtime::ops::{HostName, Op};
+    use crate::runtime::results::{Limits, parse};
+    use crate::runtime::wire;
+
+    /// A file the host names with an unpaired surrogate comes back in the
+    /// held form, distinct from its U+FFFD look-alike, and an operation on
+    /// it goes back to the host as the very same code units.
+    #[test]
+    fn a_name_with_an_unpaired_surrogate_goes_back_to_the_host_exactly() {
+        let units: Vec<u16> = r"C:\ProgramData\e"
+            .encode_utf16()
+            .chain([0xDBFF])
+            .chain(".exe".encode_utf16())
+            .collect();
+        let token = wire::encode_units(&units);
+        assert!(token.starts_with("u16:"));
+        let out = format!(
+            "CZBEGIN 1\r\nCZR 0 file path={token} exists=MQ== is_dir=MA== sha256=-\r\nCZR 0 file path={} exists=MQ== is_dir=MA== sha256=-\r\nCZEND 2\r\n",
+            wire::encode_text("C:\\ProgramData\\e\u{fffd}.exe")
+        );
+        let f = files(&parse(&out, 1, &Limits::default()).unwrap(), 0);
+        assert_eq!(f.len(), 2);
+        assert_ne!(f[0].path, f[1].path, "never folded into U+FFFD");
+        let path = HostName::from(f[0].path.as_str());
+        assert_eq!(path.to_string(), r"C:\ProgramData\e\u{DBFF}.exe");
+        let op = Op::DeleteFile {
+            path,
+            expected_sha256: "ab".into(),
+            queue_if_locked: false,
+        };
+        let data = job::encode(&[JobItem::Op(op)]);
+        assert!(data.contains(&format!("f path {token}\n")), "{data}");
+    }
 }

@@ -3,8 +3,10 @@
 //! see [`super::job`]) through the transport's stdin bootstrap and parses
 //! the framed answer strictly and within bounds ([`super::results`]).
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
 use super::assemble;
@@ -60,16 +62,22 @@ async fn run_job(
     Ok(results::parse(&out.stdout, items.len(), limits)?)
 }
 
-/// Open a session, run `f`, close the session whatever happened.
-async fn with_session<T>(
+/// Open a session, run `f`, and close the session whatever happened: an
+/// error, a time-out inside `f`, or a panic (caught, the shell closed, then
+/// the panic goes on): Windows 7 allows five shells per user, so a leaked
+/// one costs a fifth of the host.
+pub async fn with_session<T>(
     target: &HostTarget,
     cancel: &CancellationToken,
     f: impl AsyncFnOnce(&mut HostSession<'_>) -> Result<T, RuntimeError>,
 ) -> Result<T, RuntimeError> {
     let mut session = HostSession::open(target, cancel).await?;
-    let r = f(&mut session).await;
+    let r = AssertUnwindSafe(f(&mut session)).catch_unwind().await;
     session.close().await;
-    r
+    match r {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// Collect a host's snapshot: pass one (raw facts), then pass two (facts

@@ -311,13 +311,15 @@ mod tests {
                 command: r"C:\Windows\system32\rundll32.exe %LOCALAPPDATA%\Phx\wcg.ljk,RunDLL"
                     .into(),
                 value_type: "REG_EXPAND_SZ".into(),
+                data_sha256: String::new(),
+                data_cut: false,
             }],
             tasks: vec![Task {
                 path: r"\Upd".into(),
                 actions: vec![TaskAction {
                     path: r"C:\Program Files\Some App\up.exe".into(),
                     arguments: "/q".into(),
-                    working_directory: String::new(),
+                    working_directory: String::new().into(),
                 }],
                 triggers: vec![],
                 author: String::new(),

@@ -8,25 +8,48 @@
 //! ```text
 //! <runtime.ps1>
 //! $czJobData = @'
-//! CZJOB 1
+//! CZJOB 2
 //! op DeleteFile
 //! f path QzpcVXNlcnNc...
 //! f expected_sha256 YWJj...
+//! f queue_if_locked MQ==
 //! '@
-//! Invoke-CzRuntime $czJobData
+//! Invoke-CzRuntime $czJobData | Out-Null
 //! ```
 //!
-//! Every value is base64 of its UTF-8 (so no line of the data can start
-//! with `'@` and end the here-string, and no quote, `$(...)`, newline or NUL
-//! means anything); field names and kinds are fixed tokens from this file.
-//! The runtime decodes with `[Convert]::FromBase64String`; there is no
-//! `Invoke-Expression`, no JSON, no script block built from data.
-//! List fields (paths, task actions) are repeated lines, in order.
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+//! # The job data, as both readers read it
+//!
+//! This is the one specification of the job data: [`parse_fields`] here
+//! and `Read-CzJob` in `runtime.ps1` implement it, and the test vectors in
+//! `tests/data/job-vectors.txt` (job texts and the items they read as, or
+//! the line they are refused at) hold both to it.
+//!
+//! - The text is split at LF; one CR at the end of a line is dropped; a
+//!   line that is then empty is skipped. Nothing else is trimmed.
+//! - The first other line is exactly `CZJOB 2`.
+//! - Every later line is exactly `op <Kind>` (an item starts) or
+//!   `f <name> <value>` (a field of the last item), parts separated by one
+//!   space. `<Kind>` and `<name>` are 1 to 64 of `A-Z a-z 0-9 _`; `<value>`
+//!   is a token of [`super::wire`]: `-` for the empty value, else base64
+//!   (of UTF-8, or after `u16:` of raw UTF-16LE). A value is never an
+//!   empty token: an empty field is `f <name> -`, never `f <name> ` with a
+//!   trailing space (which `Read-CzJob` once split into two parts and
+//!   refused, failing every second pass of a real scan).
+//! - A field before any `op` line, any other line, or a value that is not
+//!   a token is refused, naming the line (1-based, counting every line).
+//! - An item is its kind and its fields in order; a name may repeat (list
+//!   fields such as paths, task actions and sweep roots are repeated
+//!   lines, in order).
+//!
+//! Field names and kinds are fixed tokens of this file; which fields each
+//! kind has is checked by [`decode`] (the runtime reads the ones it knows).
+//! No line of the data can start with `'@` and end the here-string, and no
+//! quote, `$(...)`, newline or NUL means anything. The runtime decodes with
+//! `[Convert]::FromBase64String`; there is no `Invoke-Expression`, no
+//! JSON, no script block built from data.
 
 use super::ops::{Bounds, Op, Query, SweepRoot, TaskAction};
+use super::wire;
 
 /// The runtime script, embedded in the binary.
 pub const RUNTIME: &str = include_str!("runtime.ps1");
@@ -35,7 +58,7 @@ pub const RUNTIME: &str = include_str!("runtime.ps1");
 pub const RUNTIME_MARKER: &str = "# cauterize-runtime v1";
 
 /// First line of the job data.
-const JOB_HEADER: &str = "CZJOB 1";
+const JOB_HEADER: &str = "CZJOB 2";
 const DATA_OPEN: &str = "$czJobData = @'";
 const DATA_CLOSE: &str = "'@";
 const CALL: &str = "Invoke-CzRuntime $czJobData | Out-Null";
@@ -98,7 +121,7 @@ pub fn encode(items: &[JobItem]) -> String {
             out.push_str("f ");
             out.push_str(name);
             out.push(' ');
-            out.push_str(&STANDARD.encode(value.as_bytes()));
+            out.push_str(&wire::encode_held(&value));
             out.push('\n');
         }
     }
@@ -172,40 +195,44 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 expected_started,
             } => {
                 f.push(("pid", pid.to_string()));
-                f.push(("expected_image", expected_image.clone()));
+                f.push(("expected_image", expected_image.as_str().to_owned()));
                 f.push(("expected_started", expected_started.clone()));
             }
+            // `data` and `data_cut` are for the reviewer: they stay home.
             Op::DeleteRegistryValue {
                 hive,
                 key,
                 value,
                 expected_type,
-                expected_data,
+                expected_data_sha256,
+                ..
             } => {
                 f.push(("hive", hive.clone()));
-                f.push(("key", key.clone()));
-                f.push(("value", value.clone()));
+                f.push(("key", key.as_str().to_owned()));
+                f.push(("value", value.as_str().to_owned()));
                 f.push(("expected_type", expected_type.clone()));
-                f.push(("expected_data", expected_data.clone()));
+                f.push(("expected_data_sha256", expected_data_sha256.clone()));
             }
             Op::DeleteTask {
                 path,
                 expected_actions,
             } => {
-                f.push(("path", path.clone()));
+                f.push(("path", path.as_str().to_owned()));
                 f.push(("action_count", expected_actions.len().to_string()));
                 for a in expected_actions {
-                    f.push(("action_path", a.path.clone()));
-                    f.push(("action_arguments", a.arguments.clone()));
-                    f.push(("action_working_directory", a.working_directory.clone()));
+                    f.push(("action_path", a.path.as_str().to_owned()));
+                    f.push(("action_arguments", a.arguments.as_str().to_owned()));
+                    f.push(("action_working_directory", a.working_directory.as_str().to_owned()));
                 }
             }
             Op::DeleteService {
                 name,
                 expected_image_path,
+                expected_service_dll,
             } => {
-                f.push(("name", name.clone()));
-                f.push(("expected_image_path", expected_image_path.clone()));
+                f.push(("name", name.as_str().to_owned()));
+                f.push(("expected_image_path", expected_image_path.as_str().to_owned()));
+                f.push(("expected_service_dll", expected_service_dll.as_str().to_owned()));
             }
             Op::DeleteWmiSubscription {
                 filter,
@@ -214,18 +241,18 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 expected_query,
                 expected_action,
             } => {
-                f.push(("filter", filter.clone()));
-                f.push(("consumer", consumer.clone()));
+                f.push(("filter", filter.as_str().to_owned()));
+                f.push(("consumer", consumer.as_str().to_owned()));
                 f.push(("consumer_type", consumer_type.clone()));
-                f.push(("expected_query", expected_query.clone()));
-                f.push(("expected_action", expected_action.clone()));
+                f.push(("expected_query", expected_query.as_str().to_owned()));
+                f.push(("expected_action", expected_action.as_str().to_owned()));
             }
             Op::DeleteFile {
                 path,
                 expected_sha256,
                 queue_if_locked,
             } => {
-                f.push(("path", path.clone()));
+                f.push(("path", path.as_str().to_owned()));
                 f.push(("expected_sha256", expected_sha256.clone()));
                 f.push((
                     "queue_if_locked",
@@ -236,7 +263,7 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 path,
                 expected_sha256,
             } => {
-                f.push(("path", path.clone()));
+                f.push(("path", path.as_str().to_owned()));
                 f.push(("expected_sha256", expected_sha256.clone()));
             }
         },
@@ -254,19 +281,30 @@ pub fn data_section(payload: &str) -> Option<&str> {
     Some(&rest[..close + 1])
 }
 
-/// An item as read: its line, kind and (name, value) fields.
-type RawItem = (usize, String, Vec<(String, String)>);
+/// An item as read (see the module documentation): its kind and its
+/// fields in order (texts in the held form of `host_text`: exact), before
+/// any check of which fields the kind has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawItem {
+    /// The line of its `op`, 1-based.
+    pub line: usize,
+    pub kind: String,
+    pub fields: Vec<(String, String)>,
+}
 
-/// Read job data back into items (what the runtime's parser does; the lab
-/// uses it). Strict: unknown kinds or fields, bad base64, bad numbers and
-/// missing fields are refused with the line.
-pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
-    let mut raw: Vec<RawItem> = Vec::new();
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Read job data into items and fields, exactly as `Read-CzJob` does (the
+/// module documentation is the specification).
+pub fn parse_fields(data: &str) -> Result<Vec<RawItem>, JobError> {
+    let mut items: Vec<RawItem> = Vec::new();
     let mut header = false;
-    for (i, line) in data.lines().enumerate() {
+    for (i, line) in data.split('\n').enumerate() {
         let n = i + 1;
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
             continue;
         }
         let err = |reason: &str| JobError {
@@ -275,33 +313,42 @@ pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
         };
         if !header {
             if line != JOB_HEADER {
-                return Err(err("expected the CZJOB 1 header"));
+                return Err(err("expected the CZJOB 2 header"));
             }
             header = true;
             continue;
         }
-        let mut parts = line.split(' ');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("op"), Some(kind), None, None) => raw.push((n, kind.to_string(), Vec::new())),
-            (Some("f"), Some(name), Some(value), None) => {
-                let bytes = STANDARD
-                    .decode(value)
-                    .map_err(|_| err("value is not base64"))?;
-                let text = String::from_utf8(bytes).map_err(|_| err("value is not UTF-8"))?;
-                let cur = raw.last_mut().ok_or_else(|| err("field before any op"))?;
-                cur.2.push((name.to_string(), text));
+        let parts: Vec<&str> = line.split(' ').collect();
+        match parts.as_slice() {
+            ["op", kind] if is_name(kind) => items.push(RawItem {
+                line: n,
+                kind: kind.to_string(),
+                fields: Vec::new(),
+            }),
+            ["f", name, value] if is_name(name) => {
+                let text = wire::decode_held(value).map_err(|e| err(&e.to_string()))?;
+                let cur = items.last_mut().ok_or_else(|| err("a field before any op"))?;
+                cur.fields.push((name.to_string(), text));
             }
-            _ => return Err(err("not an op or field line")),
+            _ => return Err(err("a line is neither `op <Kind>` nor `f <name> <value>`")),
         }
     }
     if !header {
         return Err(JobError {
             line: 0,
-            reason: "no CZJOB header".into(),
+            reason: "no CZJOB 2 header".into(),
         });
     }
-    raw.into_iter()
-        .map(|(line, kind, f)| build(line, &kind, &f))
+    Ok(items)
+}
+
+/// Read job data back into items (what the runtime's parser does; the lab
+/// uses it). Strict: on top of [`parse_fields`], unknown kinds or fields,
+/// bad numbers and missing fields are refused with the line.
+pub fn decode(data: &str) -> Result<Vec<JobItem>, JobError> {
+    parse_fields(data)?
+        .into_iter()
+        .map(|r| build(r.line, &r.kind, &r.fields))
         .collect()
 }
 
@@ -453,18 +500,26 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             x.only(&["pid", "expected_image", "expected_started"])?;
             JobItem::Op(Op::KillProcess {
                 pid: x.num("pid")?,
-                expected_image: x.one("expected_image")?,
+                expected_image: x.one("expected_image")?.into(),
                 expected_started: x.one("expected_started")?,
             })
         }
         "DeleteRegistryValue" => {
-            x.only(&["hive", "key", "value", "expected_type", "expected_data"])?;
+            x.only(&[
+                "hive",
+                "key",
+                "value",
+                "expected_type",
+                "expected_data_sha256",
+            ])?;
             JobItem::Op(Op::DeleteRegistryValue {
                 hive: x.one("hive")?,
-                key: x.one("key")?,
-                value: x.one("value")?,
+                key: x.one("key")?.into(),
+                value: x.one("value")?.into(),
                 expected_type: x.one("expected_type")?,
-                expected_data: x.one("expected_data")?,
+                expected_data_sha256: x.one("expected_data_sha256")?,
+                data: Default::default(),
+                data_cut: false,
             })
         }
         "DeleteTask" => {
@@ -486,21 +541,22 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             }
             let expected_actions = (0..count)
                 .map(|i| TaskAction {
-                    path: p[i].clone(),
-                    arguments: a[i].clone(),
-                    working_directory: w[i].clone(),
+                    path: p[i].clone().into(),
+                    arguments: a[i].clone().into(),
+                    working_directory: w[i].clone().into(),
                 })
                 .collect();
             JobItem::Op(Op::DeleteTask {
-                path: x.one("path")?,
+                path: x.one("path")?.into(),
                 expected_actions,
             })
         }
         "DeleteService" => {
-            x.only(&["name", "expected_image_path"])?;
+            x.only(&["name", "expected_image_path", "expected_service_dll"])?;
             JobItem::Op(Op::DeleteService {
-                name: x.one("name")?,
-                expected_image_path: x.one("expected_image_path")?,
+                name: x.one("name")?.into(),
+                expected_image_path: x.one("expected_image_path")?.into(),
+                expected_service_dll: x.one("expected_service_dll")?.into(),
             })
         }
         "DeleteWmiSubscription" => {
@@ -512,17 +568,17 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 "expected_action",
             ])?;
             JobItem::Op(Op::DeleteWmiSubscription {
-                filter: x.one("filter")?,
-                consumer: x.one("consumer")?,
+                filter: x.one("filter")?.into(),
+                consumer: x.one("consumer")?.into(),
                 consumer_type: x.one("consumer_type")?,
-                expected_query: x.one("expected_query")?,
-                expected_action: x.one("expected_action")?,
+                expected_query: x.one("expected_query")?.into(),
+                expected_action: x.one("expected_action")?.into(),
             })
         }
         "DeleteFile" => {
             x.only(&["path", "expected_sha256", "queue_if_locked"])?;
             JobItem::Op(Op::DeleteFile {
-                path: x.one("path")?,
+                path: x.one("path")?.into(),
                 expected_sha256: x.one("expected_sha256")?,
                 queue_if_locked: x.one("queue_if_locked")? == "1",
             })
@@ -530,7 +586,7 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
         "QueueDeleteOnReboot" => {
             x.only(&["path", "expected_sha256"])?;
             JobItem::Op(Op::QueueDeleteOnReboot {
-                path: x.one("path")?,
+                path: x.one("path")?.into(),
                 expected_sha256: x.one("expected_sha256")?,
             })
         }
@@ -598,7 +654,9 @@ mod tests {
                 key: s.into(),
                 value: s.into(),
                 expected_type: "REG_SZ".into(),
-                expected_data: s.into(),
+                expected_data_sha256: s.into(),
+                data: Default::default(),
+                data_cut: false,
             }),
             JobItem::Op(Op::DeleteTask {
                 path: s.into(),
@@ -606,11 +664,11 @@ mod tests {
                     TaskAction {
                         path: s.into(),
                         arguments: s.into(),
-                        working_directory: String::new(),
+                        working_directory: String::new().into(),
                     },
                     TaskAction {
                         path: "p".into(),
-                        arguments: String::new(),
+                        arguments: String::new().into(),
                         working_directory: s.into(),
                     },
                 ],
@@ -618,6 +676,7 @@ mod tests {
             JobItem::Op(Op::DeleteService {
                 name: s.into(),
                 expected_image_path: s.into(),
+                expected_service_dll: s.into(),
             }),
             JobItem::Op(Op::DeleteWmiSubscription {
                 filter: s.into(),
@@ -650,7 +709,7 @@ mod tests {
                 assert!(!line.starts_with("'@"));
                 assert!(
                     line.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || " +/=_".contains(c)),
+                        .all(|c| c.is_ascii_alphanumeric() || " +/=_-:".contains(c)),
                     "{line:.80}"
                 );
             }
@@ -661,17 +720,17 @@ mod tests {
     #[test]
     fn bad_job_data_is_refused_with_its_line() {
         assert!(decode("op Collect\n").is_err());
-        let e = decode("CZJOB 1\nop Nope\n").unwrap_err();
+        let e = decode("CZJOB 2\nop Nope\n").unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(decode("CZJOB 1\nf path eA==\n").is_err());
-        assert!(decode("CZJOB 1\nop DeleteService\nf name !!\n").is_err());
+        assert!(decode("CZJOB 2\nf path eA==\n").is_err());
+        assert!(decode("CZJOB 2\nop DeleteService\nf name !!\n").is_err());
         assert!(
-            decode("CZJOB 1\nop DeleteService\nf name eA==\n").is_err(),
+            decode("CZJOB 2\nop DeleteService\nf name eA==\n").is_err(),
             "missing field"
         );
         assert!(
             decode(
-                "CZJOB 1\nop DeleteService\nf name eA==\nf expected_image_path eA==\nf x eA==\n"
+                "CZJOB 2\nop DeleteService\nf name eA==\nf expected_image_path eA==\nf x eA==\n"
             )
             .is_err()
         );

@@ -10,12 +10,14 @@ pub mod assemble;
 pub mod bootstrap;
 pub mod client;
 pub mod file_targets;
+pub mod host_text;
 pub mod job;
 pub mod ops;
 pub mod probe;
 pub mod results;
 pub mod snapshot;
 pub mod sweep;
+pub mod wire;
 
 pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
 pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query, SweepRoot};

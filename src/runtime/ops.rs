@@ -23,6 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::host_text::HostName;
 pub use super::snapshot::TaskAction;
 
 /// Bounds of one collection: what the runtime stops at (and reports as a
@@ -126,7 +127,9 @@ impl SweepRoot {
 }
 
 /// A destructive, compare-and-delete operation. Field names are what the
-/// plan file shows.
+/// plan file shows. Every text that came from the host is a [`HostName`]:
+/// exact (an unpaired surrogate survives), shown and written to the plan
+/// in its shown form (`\u{D800}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
@@ -135,31 +138,42 @@ pub enum Op {
     /// `expected_started` (the snapshot's `started`, guards PID reuse).
     KillProcess {
         pid: u32,
-        expected_image: String,
+        expected_image: HostName,
         #[serde(default)]
         expected_started: String,
     },
-    /// Delete a value, if it still has this type and data. `hive` is `HKLM`
-    /// or a user's SID; a user hive that is not loaded is loaded under a
-    /// temporary key for the operation and always unloaded again.
+    /// Delete a value, if it still has this type and its whole data still
+    /// has this SHA-256 ([`reg_data_sha256`], computed on the host, so a
+    /// value that collection showed only in part is compared whole).
+    /// `hive` is `HKLM` or a user's SID; a user hive that is not loaded is
+    /// loaded under a temporary key for the operation and always unloaded
+    /// again. `data` is what the scan showed of the data, for the reviewer
+    /// (not compared, not sent to the host): cut when `data_cut`.
     DeleteRegistryValue {
         hive: String,
-        key: String,
-        value: String,
+        key: HostName,
+        value: HostName,
         expected_type: String,
-        expected_data: String,
+        expected_data_sha256: String,
+        data: HostName,
+        #[serde(default, skip_serializing_if = "is_false")]
+        data_cut: bool,
     },
     /// Delete a scheduled task (hidden ones too), if its exec actions are
     /// still exactly these.
     DeleteTask {
-        path: String,
+        path: HostName,
         expected_actions: Vec<TaskAction>,
     },
-    /// Stop and delete a service, if its ImagePath is still this. A service
-    /// that cannot stop now is marked for deletion: `QueuedForReboot`.
+    /// Stop and delete a service, if its ImagePath and its ServiceDll
+    /// (empty: none) are still these: every svchost-hosted service shares
+    /// one ImagePath, the DLL is what tells them apart. A service that
+    /// cannot stop now is marked for deletion: `QueuedForReboot`.
     DeleteService {
-        name: String,
-        expected_image_path: String,
+        name: HostName,
+        expected_image_path: HostName,
+        #[serde(default)]
+        expected_service_dll: HostName,
     },
     /// Remove a WMI permanent subscription in `root\subscription`: the
     /// bindings between the filter and the consumer, then the consumer and
@@ -167,17 +181,17 @@ pub enum Op {
     /// still these. `consumer_type` is the consumer class
     /// (`CommandLineEventConsumer`, ...).
     DeleteWmiSubscription {
-        filter: String,
-        consumer: String,
+        filter: HostName,
+        consumer: HostName,
         consumer_type: String,
-        expected_query: String,
-        expected_action: String,
+        expected_query: HostName,
+        expected_action: HostName,
     },
     /// Delete a file if its SHA-256 is still this (lower-case hex). When it
     /// is locked and `queue_if_locked`, it is queued for deletion at boot
     /// instead (`QueuedForReboot`).
     DeleteFile {
-        path: String,
+        path: HostName,
         expected_sha256: String,
         #[serde(default)]
         queue_if_locked: bool,
@@ -186,7 +200,7 @@ pub enum Op {
     /// (PendingFileRenameOperations through MoveFileEx), if its SHA-256 is
     /// still this. Queuing twice does not add a second entry.
     QueueDeleteOnReboot {
-        path: String,
+        path: HostName,
         expected_sha256: String,
     },
 }
@@ -248,6 +262,50 @@ pub fn reg_data_text(value_type: &str, strings: &[String], number: u64, bytes: &
     }
 }
 
+/// The bytes whose SHA-256 stands for a value's data (what `runtime.ps1`'s
+/// `ConvertTo-CzRegBytes` hashes): REG_SZ / REG_EXPAND_SZ as the UTF-16LE
+/// code units of the string as stored (unexpanded, no terminating NUL;
+/// `strings` in the held form of `host_text`, so exact), REG_MULTI_SZ each
+/// string's code units followed by one NUL unit, REG_DWORD / REG_QWORD as
+/// 4 / 8 bytes little-endian, anything else its raw bytes.
+pub fn reg_data_bytes(value_type: &str, strings: &[String], number: u64, bytes: &[u8]) -> Vec<u8> {
+    let units = |s: &str| -> Vec<u8> {
+        super::host_text::units(s)
+            .iter()
+            .flat_map(|u| u.to_le_bytes())
+            .collect()
+    };
+    match value_type {
+        "REG_SZ" | "REG_EXPAND_SZ" => strings.first().map(|s| units(s)).unwrap_or_default(),
+        "REG_MULTI_SZ" => strings
+            .iter()
+            .flat_map(|s| {
+                let mut b = units(s);
+                b.extend([0, 0]);
+                b
+            })
+            .collect(),
+        "REG_DWORD" => (number as u32).to_le_bytes().to_vec(),
+        "REG_QWORD" => number.to_le_bytes().to_vec(),
+        _ => bytes.to_vec(),
+    }
+}
+
+/// Lower-case hex SHA-256 of [`reg_data_bytes`].
+pub fn reg_data_sha256(value_type: &str, strings: &[String], number: u64, bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(reg_data_bytes(value_type, strings, number, bytes)))
+}
+
+/// [`reg_data_sha256`] of a one-string value (REG_SZ, REG_EXPAND_SZ).
+pub fn reg_string_sha256(value_type: &str, text: &str) -> String {
+    reg_data_sha256(value_type, &[text.to_string()], 0, &[])
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -294,5 +352,25 @@ mod tests {
             "4294967295"
         );
         assert_eq!(reg_data_text("REG_BINARY", &[], 0, &[0, 0xab]), "00ab");
+    }
+
+    #[test]
+    fn registry_hash_forms() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(reg_data_bytes("REG_SZ", &s(&["aé"]), 0, &[]), vec![0x61, 0, 0xe9, 0]);
+        assert_eq!(
+            reg_data_bytes("REG_MULTI_SZ", &s(&["a", ""]), 0, &[]),
+            vec![0x61, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(reg_data_bytes("REG_DWORD", &[], 0x0102_0304, &[]), vec![4, 3, 2, 1]);
+        assert_eq!(reg_data_bytes("REG_QWORD", &[], 1, &[]).len(), 8);
+        assert_eq!(reg_data_bytes("REG_BINARY", &[], 0, &[9, 8]), vec![9, 8]);
+        // An unpaired surrogate is hashed as itself, not as U+FFFD.
+        let lone = crate::runtime::host_text::from_units(&[0xD800]);
+        assert_eq!(reg_data_bytes("REG_SZ", &[lone], 0, &[]), vec![0x00, 0xD8]);
+        assert_eq!(
+            reg_data_sha256("REG_SZ", &[], 0, &[]),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

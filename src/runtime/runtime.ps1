@@ -5,13 +5,17 @@
 # ordered-dictionary literals, no static constructor calls.
 #
 # The job follows this script as DATA: a single-quoted here-string of lines
-# `op <Kind>` and `f <name> <base64 of UTF-8>`, handed to Invoke-CzRuntime.
+# `CZJOB 2`, `op <Kind>` and `f <name> <token>`, handed to Invoke-CzRuntime.
 # Nothing in it is ever run as code (no Invoke-Expression, no script block
-# built from it); values are decoded with [Convert]::FromBase64String.
+# built from it); values are decoded with [Convert]::FromBase64String. The
+# format is specified once, in src/runtime/job.rs (lines) and
+# src/runtime/wire.rs (tokens); tests/data/job-vectors.txt holds Read-CzJob
+# and the Rust reader to the same answers.
 #
-# Results are framed lines on stdout:
+# Results are framed lines on stdout (src/runtime/results.rs), each value
+# a wire token like the job's:
 #   CZBEGIN 1
-#   CZR <item> <record> <field>=<base64> ...
+#   CZR <item> <record> <field>=<token> ...
 #   CZEND <number of CZR lines>
 # Nothing else is written to stdout: every other output is discarded.
 
@@ -22,17 +26,40 @@ $script:czMaxField = 2097152
 $script:czCut = $false
 $script:czDeadline = [DateTime]::UtcNow.AddSeconds(600)
 $script:czItem = 0
+$script:czTruncCount = 0
+$script:czTruncMax = 100
 $script:czUtf8 = New-Object System.Text.UTF8Encoding $false
+# Throws on bytes that are not UTF-8 (the default encoding replaces them).
+$script:czUtf8Strict = New-Object System.Text.UTF8Encoding $false, $true
+$script:czSha = [System.Security.Cryptography.SHA256]::Create()
 
-function ConvertTo-CzB64($Value) {
-    if ($Value -is [byte[]]) { return [Convert]::ToBase64String($Value) }
+# One value as a wire token (src/runtime/wire.rs): '-' when empty; raw
+# bytes as base64; text as base64 of its UTF-8, or, when it holds an
+# unpaired surrogate (strict UTF-8 refuses it, where the default encoder
+# would write U+FFFD and lose the name), 'u16:' and base64 of its UTF-16LE
+# code units copied as they are.
+function ConvertTo-CzToken($Value) {
+    if ($Value -is [byte[]]) {
+        if ($Value.Length -eq 0) { return '-' }
+        return [Convert]::ToBase64String($Value)
+    }
     $text = ''
     if ($null -ne $Value) { $text = [string]$Value }
-    return [Convert]::ToBase64String($script:czUtf8.GetBytes($text))
+    if ($text.Length -eq 0) { return '-' }
+    try { return [Convert]::ToBase64String($script:czUtf8Strict.GetBytes($text)) } catch { }
+    return ('u16:' + [Convert]::ToBase64String((ConvertTo-CzUnits $text)))
 }
 
-function ConvertFrom-CzB64([string]$B64) {
-    return $script:czUtf8.GetString([Convert]::FromBase64String($B64))
+# Names from the host compared as Windows compares them (ordinal, case
+# ignored): -eq compares linguistically, where an unpaired surrogate may
+# count for nothing and two different names would look the same.
+function Test-CzSameName([string]$A, [string]$B) {
+    return [string]::Equals($A, $B, [StringComparison]::OrdinalIgnoreCase)
+}
+
+# Data compared exactly (ordinal): what compare-and-delete compares.
+function Test-CzSameText([string]$A, [string]$B) {
+    return [string]::Equals($A, $B, [StringComparison]::Ordinal)
 }
 
 # Cut a string to the field bound (in UTF-8 bytes); $null when it fits.
@@ -67,12 +94,12 @@ function Write-CzRecord([string]$Kind, [object[]]$Fields) {
             $short = Limit-CzText $v
             if ($null -ne $short) { $v = $short; [void]$cutFields.Add([string]$Fields[$i]) }
         }
-        [void]$sb.Append(' ').Append([string]$Fields[$i]).Append('=').Append((ConvertTo-CzB64 $v))
+        [void]$sb.Append(' ').Append([string]$Fields[$i]).Append('=').Append((ConvertTo-CzToken $v))
     }
     $line = $sb.ToString()
     if ($script:czWritten + $line.Length + 2 + 512 -gt $script:czBudget) {
         $script:czCut = $true
-        Write-CzLine ('CZR ' + $script:czItem + ' trunc what=' + (ConvertTo-CzB64 'runtime output') + ' limit=' + (ConvertTo-CzB64 ([string]$script:czBudget + ' bytes')))
+        Write-CzLine ('CZR ' + $script:czItem + ' trunc what=' + (ConvertTo-CzToken 'runtime output') + ' limit=' + (ConvertTo-CzToken ([string]$script:czBudget + ' bytes')))
         return
     }
     Write-CzLine $line
@@ -81,8 +108,22 @@ function Write-CzRecord([string]$Kind, [object[]]$Fields) {
     }
 }
 
+# A cut, reported; at most $script:czTruncMax an item (one value per cut
+# could flood the plan), the rest counted and reported once at the item's
+# end (Close-CzItem). src/runtime/results.rs keeps the same cap.
 function Write-CzTrunc([string]$What, [string]$Limit) {
+    $script:czTruncCount++
+    if ($script:czTruncCount -gt $script:czTruncMax) { return }
     Write-CzRecord 'trunc' @('what', $What, 'limit', $Limit)
+}
+
+function Close-CzItem {
+    $over = $script:czTruncCount - $script:czTruncMax
+    if ($over -gt 0) {
+        $script:czTruncCount = 0
+        Write-CzRecord 'trunc' @('what', ([string]$over + ' more cuts of this item, not listed'), 'limit', ([string]$script:czTruncMax + ' cuts listed an item'))
+    }
+    $script:czTruncCount = 0
 }
 
 function Test-CzLate {
@@ -96,31 +137,61 @@ function Format-CzTime($Time) {
 
 # ---- job data ----
 
+# The text of one wire token (src/runtime/wire.rs): '-' is the empty value;
+# else canonical base64 of UTF-8, or after 'u16:' of raw UTF-16LE, copied
+# char for char (Encoding.Unicode would replace an unpaired surrogate with
+# U+FFFD, as every .NET Encoding does by default).
+function ConvertFrom-CzToken([string]$Token) {
+    if ($Token.Length -eq 0) { throw 'a value is empty (the empty value is written `-`)' }
+    if ($Token -ceq '-') { return '' }
+    $wide = $Token.StartsWith('u16:', [StringComparison]::Ordinal)
+    $b64 = $Token
+    if ($wide) { $b64 = $Token.Substring(4) }
+    $bytes = $null
+    try { $bytes = [Convert]::FromBase64String($b64) } catch { }
+    if ($null -eq $bytes -or $bytes.Length -eq 0 -or [Convert]::ToBase64String($bytes) -cne $b64) { throw 'a value is not canonical base64' }
+    if ($wide) {
+        if (($bytes.Length % 2) -ne 0) { throw 'a u16: value has an odd number of bytes' }
+        $chars = New-Object char[] ([int]($bytes.Length / 2))
+        [Buffer]::BlockCopy($bytes, 0, $chars, 0, $bytes.Length)
+        return (New-Object System.String (,$chars))
+    }
+    try { return $script:czUtf8Strict.GetString($bytes) } catch { throw 'a value is not valid UTF-8' }
+}
+
+# The job data as items @{ Kind; Fields = @{ name = ArrayList of values } },
+# read as src/runtime/job.rs specifies: split at LF, one trailing CR
+# dropped, empty lines skipped, nothing trimmed; `CZJOB 2`, then exactly
+# `op <Kind>` or `f <name> <token>`. Errors name the line.
 function Read-CzJob([string]$Text) {
     $items = New-Object System.Collections.ArrayList
     $cur = $null
     $header = $false
-    foreach ($raw in $Text.Split([char]10)) {
-        $line = $raw.Trim()
+    $n = 0
+    foreach ($line in $Text.Split([char]10)) {
+        $n++
+        if ($line.Length -gt 0 -and $line[$line.Length - 1] -eq [char]13) { $line = $line.Substring(0, $line.Length - 1) }
         if ($line.Length -eq 0) { continue }
         if (-not $header) {
-            if ($line -ne 'CZJOB 1') { throw 'job data: expected the CZJOB 1 header' }
+            if ($line -cne 'CZJOB 2') { throw ('job data line ' + $n + ': expected the CZJOB 2 header') }
             $header = $true
             continue
         }
         $p = $line.Split([char]32)
-        if ($p.Count -eq 2 -and $p[0] -eq 'op') {
+        if ($p.Count -eq 2 -and $p[0] -ceq 'op' -and $p[1] -cmatch '\A[A-Za-z0-9_]{1,64}\z') {
             $cur = @{ Kind = $p[1]; Fields = @{} }
             [void]$items.Add($cur)
-        } elseif ($p.Count -eq 3 -and $p[0] -eq 'f' -and $null -ne $cur) {
-            $value = ConvertFrom-CzB64 $p[2]
+        } elseif ($p.Count -eq 3 -and $p[0] -ceq 'f' -and $p[1] -cmatch '\A[A-Za-z0-9_]{1,64}\z') {
+            $value = $null
+            try { $value = ConvertFrom-CzToken $p[2] } catch { throw ('job data line ' + $n + ': ' + $_.Exception.Message) }
+            if ($null -eq $cur) { throw ('job data line ' + $n + ': a field before any op') }
             if (-not $cur.Fields.ContainsKey($p[1])) { $cur.Fields[$p[1]] = New-Object System.Collections.ArrayList }
             [void]$cur.Fields[$p[1]].Add($value)
         } else {
-            throw 'job data: a line is neither an op nor a field'
+            throw ('job data line ' + $n + ': a line is neither `op <Kind>` nor `f <name> <value>`')
         }
     }
-    if (-not $header) { throw 'job data: no CZJOB header' }
+    if (-not $header) { throw 'job data line 0: no CZJOB 2 header' }
     return ,$items
 }
 
@@ -156,8 +227,11 @@ function ConvertTo-CzHex([byte[]]$Bytes, [int]$Max) {
     return $sb.ToString()
 }
 
-# @(type name, data text, cut) of a value; binary data up to $MaxBinary
-# bytes (-1: all).
+# @(type name, data text, cut, SHA-256, binary cut) of a value; binary
+# data up to $MaxBinary bytes (-1: all); cut: the text is not all of the
+# data (binary cut, or text over the field bound). The SHA-256 is of the whole data, however
+# much of it the text shows: it is what a delete compares (a value cut in
+# collection can still be deleted exactly).
 function Get-CzRegValue($Key, [string]$Name, [int]$MaxBinary) {
     $kind = Get-CzRegTypeName ($Key.GetValueKind($Name))
     $data = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
@@ -175,7 +249,42 @@ function Get-CzRegValue($Key, [string]$Name, [int]$MaxBinary) {
             } else { $text = [string]$data }
         }
     }
-    return @($kind, $text, $cut)
+    $binaryCut = $cut
+    if (-not $cut -and $null -ne (Limit-CzText $text)) { $cut = $true }
+    $sha = ConvertTo-CzHex ($script:czSha.ComputeHash((ConvertTo-CzRegBytes $kind $data))) -1
+    return @($kind, $text, $cut, $sha, $binaryCut)
+}
+
+# The bytes whose SHA-256 stands for a value's data (src/runtime/ops.rs,
+# reg_data_bytes): strings as their UTF-16LE code units copied as they are
+# (REG_MULTI_SZ: each followed by one NUL unit), DWORD and QWORD as 4 and 8
+# bytes little-endian, anything else as the bytes Windows gives.
+function ConvertTo-CzRegBytes([string]$Kind, $Data) {
+    switch ($Kind) {
+        'REG_SZ' { return ,(ConvertTo-CzUnits ([string]$Data)) }
+        'REG_EXPAND_SZ' { return ,(ConvertTo-CzUnits ([string]$Data)) }
+        'REG_MULTI_SZ' {
+            $ms = New-Object System.IO.MemoryStream
+            foreach ($x in [string[]]$Data) {
+                $b = ConvertTo-CzUnits $x
+                $ms.Write($b, 0, $b.Length)
+                $ms.WriteByte(0); $ms.WriteByte(0)
+            }
+            return ,($ms.ToArray())
+        }
+        'REG_DWORD' { return ,([BitConverter]::GetBytes([int]$Data)) }
+        'REG_QWORD' { return ,([BitConverter]::GetBytes([long]$Data)) }
+    }
+    if ($Data -is [byte[]]) { return ,$Data }
+    return ,(ConvertTo-CzUnits ([string]$Data))
+}
+
+# A string's UTF-16LE code units as bytes, unpaired surrogates included.
+function ConvertTo-CzUnits([string]$Text) {
+    $chars = $Text.ToCharArray()
+    $bytes = New-Object byte[] (2 * $chars.Length)
+    [Buffer]::BlockCopy($chars, 0, $bytes, 0, $bytes.Length)
+    return ,$bytes
 }
 
 # Value names of a key, at most the bound (the cut reported).
@@ -204,7 +313,8 @@ function Write-CzAutorunValues($Root, [string]$Hive, [string]$UserSid, [string]$
                 if (-not $wanted) { continue }
             }
             $v = Get-CzRegValue $key $name -1
-            Write-CzRecord 'autorun' @('kind', 'registry', 'hive', $Hive, 'key', $Rel, 'value', $name, 'user_sid', $UserSid, 'command', $v[1], 'value_type', $v[0])
+            $cut = '0'; if ($v[2]) { $cut = '1' }
+            Write-CzRecord 'autorun' @('kind', 'registry', 'hive', $Hive, 'key', $Rel, 'value', $name, 'user_sid', $UserSid, 'command', $v[1], 'value_type', $v[0], 'data_sha256', $v[3], 'data_cut', $cut)
         }
     } finally { $key.Close() }
 }
@@ -214,6 +324,9 @@ function Get-CzSubKeyNames($Root, [string]$Rel) {
     if ($null -eq $key) { return ,([object[]]@()) }
     try { return ,([object[]]$key.GetSubKeyNames()) } finally { $key.Close() }
 }
+
+# SYSTEM, LocalService, NetworkService: hives always loaded at HKU\<SID>.
+$script:czServiceSids = @('S-1-5-18', 'S-1-5-19', 'S-1-5-20')
 
 $script:czRunKeys = @(
     'Software\Microsoft\Windows\CurrentVersion\Run',
@@ -242,15 +355,19 @@ function Write-CzHiveAutoruns($Root, [string]$Hive, [string]$UserSid, $Bounds) {
     }
 }
 
-function Write-CzResidueValues($Root, [string]$Hive, [string]$Rel, [bool]$BinaryOnly, $Bounds) {
+# Values of $Root\$Rel as reg records; $Shown is the key as reported (the
+# key under the user's hive for a class hive mounted on its own).
+function Write-CzResidueValues($Root, [string]$Hive, [string]$Rel, [bool]$BinaryOnly, $Bounds, [string]$Shown = '') {
+    if ($Shown -eq '') { $Shown = $Rel }
     $key = Open-CzKey $Root $Rel
     if ($null -eq $key) { return }
     try {
-        foreach ($name in (Get-CzValueNames $key ($Hive + '\' + $Rel) $Bounds)) {
+        foreach ($name in (Get-CzValueNames $key ($Hive + '\' + $Shown) $Bounds)) {
             if ($BinaryOnly -and (Get-CzRegTypeName ($key.GetValueKind($name))) -ne 'REG_BINARY') { continue }
             $v = Get-CzRegValue $key $name ([int]$Bounds.max_binary_bytes)
-            if ($v[2]) { Write-CzTrunc ('data of ' + $Hive + '\' + $Rel) ([string]$Bounds.max_binary_bytes + ' bytes') }
-            Write-CzRecord 'reg' @('hive', $Hive, 'key', $Rel, 'value', $name, 'value_type', $v[0], 'data', $v[1])
+            $cut = '0'; if ($v[2]) { $cut = '1' }
+            if ($v[4]) { Write-CzTrunc ('data of ' + $Hive + '\' + $Shown) ([string]$Bounds.max_binary_bytes + ' bytes') }
+            Write-CzRecord 'reg' @('hive', $Hive, 'key', $Shown, 'value', $name, 'value_type', $v[0], 'data', $v[1], 'data_sha256', $v[3], 'data_cut', $cut)
         }
     } finally { $key.Close() }
 }
@@ -261,7 +378,10 @@ function Write-CzResidueValues($Root, [string]$Hive, [string]$Rel, [bool]$Binary
 # of their open and runas commands, as reg records.
 $script:czClassKeys = @('ms-settings', 'mscfile', 'exefile', 'Folder', 'Launcher.SystemSettings')
 
-function Write-CzClassCommands($Root, [string]$Hive, [string]$Classes, $Bounds) {
+# $Classes is where the classes are under $Root ('' for a user's
+# UsrClass.dat mounted on its own); records name them under $Shown.
+function Write-CzClassCommands($Root, [string]$Hive, [string]$Classes, $Bounds, [string]$Shown = '') {
+    if ($Shown -eq '') { $Shown = $Classes }
     $names = New-Object System.Collections.ArrayList
     [void]$names.AddRange($script:czClassKeys)
     foreach ($n in (Get-CzSubKeyNames $Root $Classes)) {
@@ -269,12 +389,15 @@ function Write-CzClassCommands($Root, [string]$Hive, [string]$Classes, $Bounds) 
     }
     $max = [int]$Bounds.max_items
     if ($names.Count -gt $max) {
-        Write-CzTrunc ('class keys under ' + $Hive + '\' + $Classes) ([string]$max + ' keys')
+        Write-CzTrunc ('class keys under ' + $Hive + '\' + $Shown) ([string]$max + ' keys')
         $names.RemoveRange($max, $names.Count - $max)
     }
     foreach ($n in $names) {
         foreach ($verb in @('open', 'runas')) {
-            Write-CzResidueValues $Root $Hive ($Classes + '\' + $n + '\shell\' + $verb + '\command') $false $Bounds
+            $tail = $n + '\shell\' + $verb + '\command'
+            $rel = $tail
+            if ($Classes -ne '') { $rel = $Classes + '\' + $tail }
+            Write-CzResidueValues $Root $Hive $rel $false $Bounds ($Shown + '\' + $tail)
         }
     }
 }
@@ -295,7 +418,10 @@ function Get-CzProfiles {
     if ($null -eq $pl) { return ,$list }
     try {
         foreach ($sid in $pl.GetSubKeyNames()) {
-            if (-not $sid.StartsWith('S-1-5-21-')) { continue }
+            # Local and domain accounts (S-1-5-21-), Azure AD / Entra ID
+            # accounts (S-1-12-1-). Service accounts have no profile to
+            # mount: their hives are always loaded (Open-CzUserHive).
+            if (-not ($sid.StartsWith('S-1-5-21-') -or $sid.StartsWith('S-1-12-1-'))) { continue }
             $k = Open-CzKey $pl $sid
             if ($null -eq $k) { continue }
             try { $raw = [string]$k.GetValue('ProfileImagePath') } finally { $k.Close() }
@@ -324,9 +450,23 @@ function Get-CzProfile([string]$Sid) {
 # loaded under HKU\cz_<random>. Returns @(subkey name under HKU, temp);
 # always pair with Dismount-CzHive in a finally block.
 function Mount-CzHive($User) {
-    $ErrorActionPreference = 'Continue'
     if ($User.LoggedOn) { return @($User.Sid, $false) }
-    $file = Join-Path $User.Path 'NTUSER.DAT'
+    return (Mount-CzHiveFile (Join-Path $User.Path 'NTUSER.DAT'))
+}
+
+# A user's classes (Software\Classes of their hive) live in UsrClass.dat,
+# which Windows links under HKU\<SID>_Classes only while they are logged on.
+# For a user who is not, load it on its own: @(subkey under HKU, temp,
+# path of the classes under it); pair with Dismount-CzHive.
+function Mount-CzClassHive($User) {
+    if ($User.LoggedOn) { return @($User.Sid, $false, 'Software\Classes') }
+    $m = Mount-CzHiveFile (Join-Path $User.Path 'AppData\Local\Microsoft\Windows\UsrClass.dat')
+    return @($m[0], $m[1], '')
+}
+
+function Mount-CzHiveFile([string]$File) {
+    $ErrorActionPreference = 'Continue'
+    $file = $File
     if (-not [System.IO.File]::Exists($file)) { throw ($file + ' does not exist') }
     $mount = 'cz_' + ([Guid]::NewGuid().ToString('N').Substring(0, 8))
     $out = & reg.exe load ('HKU\' + $mount) $file 2>&1
@@ -349,6 +489,21 @@ function Dismount-CzHive($Mounted) {
 }
 
 # ---- collection ----
+
+function Write-CzOfflineClasses($User, $Bounds) {
+    $what = 'classes of ' + $User.Name + ' (' + $User.Sid + ', UsrClass.dat)'
+    if (Test-CzLate) { Write-CzTrunc ($what + ' not read') 'time limit'; return }
+    $mounted = $null
+    try { $mounted = Mount-CzClassHive $User } catch { Write-CzTrunc ($what + ' not read: ' + $_.Exception.Message) 'hive not loadable'; return }
+    try {
+        $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($mounted[0], $false)
+        try { Write-CzClassCommands $root $User.Sid $mounted[2] $Bounds 'Software\Classes' } finally { if ($null -ne $root) { $root.Close() } }
+    } catch {
+        Write-CzTrunc ($what + ': ' + $_.Exception.Message) 'error'
+    } finally {
+        try { Dismount-CzHive $mounted } catch { Write-CzTrunc ($what + ': ' + $_.Exception.Message) 'hive left loaded' }
+    }
+}
 
 function Write-CzStartupFolder([string]$Dir, [string]$UserSid, $Bounds) {
     if (-not [System.IO.Directory]::Exists($Dir)) { return }
@@ -397,7 +552,7 @@ function Get-CzServiceDll([string]$Name) {
         if ($null -eq $key) { continue }
         try {
             foreach ($n in $key.GetValueNames()) {
-                if ($n -eq 'ServiceDll') { return (Get-CzRegValue $key $n -1)[1] }
+                if (Test-CzSameName $n 'ServiceDll') { return (Get-CzRegValue $key $n -1)[1] }
             }
         } finally { $key.Close() }
     }
@@ -421,27 +576,47 @@ function Get-CzTriggerName($Trigger) {
     return $name
 }
 
-function Write-CzTaskFolder($Folder, $Bounds) {
-    if (Test-CzLate) { Write-CzTrunc ('tasks under ' + $Folder.Path) 'time limit'; return }
-    foreach ($t in @($Folder.GetTasks(1))) {
-        $f = New-Object System.Collections.ArrayList
-        $def = $t.Definition
-        $principal = [string]$def.Principal.UserId
-        if ($principal -eq '') { $principal = [string]$def.Principal.GroupId }
-        $enabled = '0'; if ($t.Enabled) { $enabled = '1' }
-        $hidden = '0'; if ($def.Settings.Hidden) { $hidden = '1' }
-        [void]$f.AddRange(@('path', [string]$t.Path, 'author', [string]$def.RegistrationInfo.Author, 'principal', $principal, 'enabled', $enabled, 'hidden', $hidden))
-        foreach ($tr in @($def.Triggers)) { [void]$f.AddRange(@('trigger', (Get-CzTriggerName $tr))) }
-        foreach ($a in @($def.Actions)) {
-            if ([int]$a.Type -eq 0) {
-                [void]$f.AddRange(@('action_path', [string]$a.Path, 'action_arguments', [string]$a.Arguments, 'action_working_directory', [string]$a.WorkingDirectory))
-            } elseif ([int]$a.Type -eq 5) {
-                [void]$f.AddRange(@('action_path', ('COM ' + [string]$a.ClassId), 'action_arguments', [string]$a.Data, 'action_working_directory', ''))
-            }
+# Every task of every folder, walked with a queue (recursion can reach
+# PowerShell 2.0's call-depth limit of 100 on a crafted tree); a task or a
+# folder that cannot be read is reported and the walk goes on.
+function Write-CzTasks($Root, $Bounds) {
+    $queue = New-Object System.Collections.Queue
+    $queue.Enqueue($Root)
+    $folders = 0
+    while ($queue.Count -gt 0) {
+        $folder = $queue.Dequeue()
+        $folders++
+        if ($folders -gt [int]$Bounds.max_items) { Write-CzTrunc 'task folders' ([string]$Bounds.max_items + ' folders'); return }
+        $fpath = ''
+        try { $fpath = [string]$folder.Path } catch { }
+        if (Test-CzLate) { Write-CzTrunc ('tasks under ' + $fpath) 'time limit'; return }
+        $tasks = @()
+        try { $tasks = @($folder.GetTasks(1)) } catch { Write-CzTrunc ('tasks of folder ' + $fpath + ' not read: ' + $_.Exception.Message) 'error' }
+        foreach ($t in $tasks) {
+            $tpath = ''
+            try { $tpath = [string]$t.Path; Write-CzTask $t } catch { Write-CzTrunc ('task ' + $tpath + ' in ' + $fpath + ' not read: ' + $_.Exception.Message) 'error' }
         }
-        Write-CzRecord 'task' $f.ToArray()
+        try { foreach ($sub in @($folder.GetFolders(0))) { $queue.Enqueue($sub) } } catch { Write-CzTrunc ('folders under ' + $fpath + ' not read: ' + $_.Exception.Message) 'error' }
     }
-    foreach ($sub in @($Folder.GetFolders(0))) { Write-CzTaskFolder $sub $Bounds }
+}
+
+function Write-CzTask($t) {
+    $f = New-Object System.Collections.ArrayList
+    $def = $t.Definition
+    $principal = [string]$def.Principal.UserId
+    if ($principal -eq '') { $principal = [string]$def.Principal.GroupId }
+    $enabled = '0'; if ($t.Enabled) { $enabled = '1' }
+    $hidden = '0'; if ($def.Settings.Hidden) { $hidden = '1' }
+    [void]$f.AddRange(@('path', [string]$t.Path, 'author', [string]$def.RegistrationInfo.Author, 'principal', $principal, 'enabled', $enabled, 'hidden', $hidden))
+    foreach ($tr in @($def.Triggers)) { [void]$f.AddRange(@('trigger', (Get-CzTriggerName $tr))) }
+    foreach ($a in @($def.Actions)) {
+        if ([int]$a.Type -eq 0) {
+            [void]$f.AddRange(@('action_path', [string]$a.Path, 'action_arguments', [string]$a.Arguments, 'action_working_directory', [string]$a.WorkingDirectory))
+        } elseif ([int]$a.Type -eq 5) {
+            [void]$f.AddRange(@('action_path', ('COM ' + [string]$a.ClassId), 'action_arguments', [string]$a.Data, 'action_working_directory', ''))
+        }
+    }
+    Write-CzRecord 'task' $f.ToArray()
 }
 
 function Get-CzConsumerAction($C) {
@@ -568,8 +743,6 @@ function Invoke-CzCollect($Bounds) {
             $root = [Microsoft.Win32.Registry]::Users.OpenSubKey($mounted[0], $false)
             try {
                 Write-CzHiveAutoruns $root $p.Sid $p.Sid $Bounds
-                # A user's classes live in UsrClass.dat, linked under
-                # Software\Classes only while the user is logged on.
                 if ($p.LoggedOn) { Write-CzClassCommands $root $p.Sid 'Software\Classes' $Bounds }
                 Write-CzUserResidue $root $p.Sid $Bounds
             } finally { if ($null -ne $root) { $root.Close() } }
@@ -578,9 +751,11 @@ function Invoke-CzCollect($Bounds) {
         } finally {
             try { Dismount-CzHive $mounted } catch { Write-CzTrunc ('user hive of ' + $p.Name + ' (' + $p.Sid + '): ' + $_.Exception.Message) 'hive left loaded' }
         }
+        # A user who is not logged on: their classes from UsrClass.dat.
+        if (-not $p.LoggedOn) { Write-CzOfflineClasses $p $Bounds }
     }
     Invoke-CzPart 'service account hives' {
-        foreach ($sid in @('S-1-5-18', 'S-1-5-19', 'S-1-5-20')) {
+        foreach ($sid in $script:czServiceSids) {
             $root = Open-CzKey ([Microsoft.Win32.Registry]::Users) $sid
             if ($null -eq $root) { continue }
             try {
@@ -601,7 +776,7 @@ function Invoke-CzCollect($Bounds) {
     Invoke-CzPart 'scheduled tasks' {
         $svc = New-Object -ComObject Schedule.Service
         $svc.Connect()
-        Write-CzTaskFolder ($svc.GetFolder('\')) $Bounds
+        Write-CzTasks ($svc.GetFolder('\')) $Bounds
     }
     Invoke-CzPart 'WMI subscriptions' { Write-CzWmi }
     Invoke-CzPart 'processes' { Write-CzProcesses }
@@ -828,37 +1003,43 @@ function Write-CzOutcome([string]$Result, [string]$Detail) {
 }
 
 function Test-CzImage([string]$Image, [string]$Expected) {
-    if ($Expected.Contains('\')) { return ($Image -eq $Expected) }
-    return ([System.IO.Path]::GetFileName($Image) -eq $Expected)
+    if ($Expected.Contains('\')) { return (Test-CzSameName $Image $Expected) }
+    return (Test-CzSameName ([System.IO.Path]::GetFileName($Image)) $Expected)
 }
 
+# Open the process first: while this handle is open Windows does not reuse
+# its PID, so what WMI says of that PID now (image, CreationDate) is this
+# process, and Kill() goes through the same handle (Process caches the
+# handle its Handle property opened).
 function Invoke-CzKillProcess($Op) {
     $procId = [int](Get-CzField $Op 'pid')
     $expected = Get-CzField $Op 'expected_image'
     $started = Get-CzField $Op 'expected_started'
-    $p = $null
-    foreach ($x in @(Get-WmiObject -Class Win32_Process -ErrorAction Stop)) { if ([int]$x.ProcessId -eq $procId) { $p = $x } }
-    if ($null -eq $p) { Write-CzOutcome 'already_absent' ''; return }
-    $image = [string]$p.ExecutablePath
-    if ($image -eq '') { $image = [string]$p.Name }
-    if (-not (Test-CzImage $image $expected)) { Write-CzOutcome 'drift' ('pid ' + $procId + ' runs ' + $image); return }
-    if ($started -ne '') {
-        $now = ''
-        try { $now = Format-CzTime ([System.Management.ManagementDateTimeConverter]::ToDateTime($p.CreationDate)) } catch { }
-        if ($now -ne $started) { Write-CzOutcome 'drift' ('pid ' + $procId + ' (' + $image + ') started ' + $now); return }
-    }
     $proc = $null
     try { $proc = [System.Diagnostics.Process]::GetProcessById($procId) } catch { }
     if ($null -eq $proc) { Write-CzOutcome 'already_absent' ''; return }
     try {
-        $proc.Kill()
-        [void]$proc.WaitForExit(10000)
-        Write-CzOutcome 'done' ''
-    } catch {
-        $gone = $false
-        try { $gone = $proc.HasExited } catch { }
-        if ($gone) { Write-CzOutcome 'already_absent' '' } else { Write-CzOutcome 'failed' $_.Exception.Message }
-    }
+        try { [void]$proc.Handle } catch { Write-CzOutcome 'failed' ('cannot open pid ' + $procId + ': ' + $_.Exception.Message); return }
+        $p = $null
+        foreach ($x in @(Get-WmiObject -Class Win32_Process -Filter ('ProcessId = ' + $procId) -ErrorAction Stop)) { $p = $x }
+        if ($null -eq $p -or $proc.HasExited) { Write-CzOutcome 'already_absent' ''; return }
+        $image = [string]$p.ExecutablePath
+        if ($image -eq '') { $image = [string]$p.Name }
+        if (-not (Test-CzImage $image $expected)) { Write-CzOutcome 'drift' ('pid ' + $procId + ' runs ' + $image); return }
+        $now = ''
+        try { $now = Format-CzTime ([System.Management.ManagementDateTimeConverter]::ToDateTime($p.CreationDate)) } catch { }
+        # The plan carries the start time whenever the scan saw one.
+        if ($started -ne '' -and $now -cne $started) { Write-CzOutcome 'drift' ('pid ' + $procId + ' (' + $image + ') started ' + $now); return }
+        try {
+            $proc.Kill()
+            [void]$proc.WaitForExit(10000)
+            Write-CzOutcome 'done' ''
+        } catch {
+            $gone = $false
+            try { $gone = $proc.HasExited } catch { }
+            if ($gone) { Write-CzOutcome 'already_absent' '' } else { Write-CzOutcome 'failed' $_.Exception.Message }
+        }
+    } finally { $proc.Dispose() }
 }
 
 function Invoke-CzDeleteRegistryValue($Op) {
@@ -866,15 +1047,31 @@ function Invoke-CzDeleteRegistryValue($Op) {
     $rel = Get-CzField $Op 'key'
     $name = Get-CzField $Op 'value'
     $etype = Get-CzField $Op 'expected_type'
-    $edata = Get-CzField $Op 'expected_data'
+    $esha = (Get-CzField $Op 'expected_data_sha256').ToLower()
     $mounted = $null
     if ($hive -eq 'HKLM') {
         $root = [Microsoft.Win32.Registry]::LocalMachine
         $path = $rel
+    } elseif ($script:czServiceSids -contains $hive) {
+        # SYSTEM, LocalService, NetworkService: always loaded at HKU\<SID>,
+        # never in the ProfileList's user profiles.
+        $root = [Microsoft.Win32.Registry]::Users
+        $path = $hive + '\' + $rel
     } else {
         $p = Get-CzProfile $hive
         if ($null -eq $p) { Write-CzOutcome 'failed' ('no user profile with SID ' + $hive); return }
-        try { $mounted = Mount-CzHive $p } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
+        $classes = 'Software\Classes\'
+        $inClasses = $rel.StartsWith($classes, [StringComparison]::OrdinalIgnoreCase)
+        # A user who is not logged on keeps Software\Classes in UsrClass.dat,
+        # not in NTUSER.DAT: mount that one, and the key is under its root.
+        try {
+            if ($inClasses -and -not $p.LoggedOn) {
+                $mounted = Mount-CzClassHive $p
+                $rel = $rel.Substring($classes.Length)
+            } else {
+                $mounted = Mount-CzHive $p
+            }
+        } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
         $root = [Microsoft.Win32.Registry]::Users
         $path = $mounted[0] + '\' + $rel
     }
@@ -884,10 +1081,12 @@ function Invoke-CzDeleteRegistryValue($Op) {
         if ($null -eq $key) { Write-CzOutcome 'already_absent' ''; return }
         try {
             $present = $false
-            foreach ($n in $key.GetValueNames()) { if ($n -eq $name) { $present = $true } }
+            foreach ($n in $key.GetValueNames()) { if (Test-CzSameName $n $name) { $present = $true } }
             if (-not $present) { Write-CzOutcome 'already_absent' ''; return }
+            # The SHA-256 of the whole data, not the text: collection may
+            # have shown only part of a large value.
             $v = Get-CzRegValue $key $name -1
-            if ($v[0] -cne $etype -or $v[1] -cne $edata) { Write-CzOutcome 'drift' ($v[0] + ' ' + $v[1]); return }
+            if ($v[0] -cne $etype -or $v[3] -cne $esha) { Write-CzOutcome 'drift' ($v[0] + ' sha256 ' + $v[3] + ' ' + $v[1]); return }
             $key.DeleteValue($name)
             Write-CzOutcome 'done' ''
         } finally { $key.Close() }
@@ -925,14 +1124,14 @@ function Invoke-CzDeleteTask($Op) {
     $folder = $null; $task = $null
     try { $folder = $svc.GetFolder($folderPath) } catch { }
     if ($null -ne $folder) {
-        foreach ($t in @($folder.GetTasks(1))) { if ([string]$t.Name -eq $leaf) { $task = $t } }
+        foreach ($t in @($folder.GetTasks(1))) { if (Test-CzSameName ([string]$t.Name) $leaf) { $task = $t } }
     }
     if ($null -eq $task) { Write-CzOutcome 'already_absent' ''; return }
     $now = Get-CzTaskActions $task
     $same = ($now.Count -eq $count)
     if ($same) {
         for ($n = 0; $n -lt $count; $n++) {
-            if ($now[$n][0] -cne $ep[$n] -or $now[$n][1] -cne $ea[$n] -or $now[$n][2] -cne $ew[$n]) { $same = $false }
+            if (-not ((Test-CzSameText $now[$n][0] $ep[$n]) -and (Test-CzSameText $now[$n][1] $ea[$n]) -and (Test-CzSameText $now[$n][2] $ew[$n]))) { $same = $false }
         }
     }
     if (-not $same) {
@@ -949,16 +1148,20 @@ function Invoke-CzDeleteTask($Op) {
 }
 
 function Find-CzService([string]$Name) {
-    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) { if ([string]$s.Name -eq $Name) { return $s } }
+    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) { if (Test-CzSameName ([string]$s.Name) $Name) { return $s } }
     return $null
 }
 
 function Invoke-CzDeleteService($Op) {
     $name = Get-CzField $Op 'name'
     $expected = Get-CzField $Op 'expected_image_path'
+    $expectedDll = Get-CzField $Op 'expected_service_dll'
     $s = Find-CzService $name
     if ($null -eq $s) { Write-CzOutcome 'already_absent' ''; return }
-    if ([string]$s.PathName -cne $expected) { Write-CzOutcome 'drift' ('ImagePath ' + [string]$s.PathName); return }
+    if (-not (Test-CzSameText ([string]$s.PathName) $expected)) { Write-CzOutcome 'drift' ('ImagePath ' + [string]$s.PathName); return }
+    # Every svchost service shares its ImagePath: the DLL is what runs.
+    $dll = Get-CzServiceDll ([string]$s.Name)
+    if (-not (Test-CzSameText $dll $expectedDll)) { Write-CzOutcome 'drift' ('ServiceDll ' + $dll); return }
     if ([string]$s.State -ne 'Stopped') {
         [void]$s.StopService()
         for ($n = 0; $n -lt 20; $n++) {
@@ -988,21 +1191,27 @@ function Invoke-CzDeleteWmiSubscription($Op) {
     $action = Get-CzField $Op 'expected_action'
     $ns = 'root\subscription'
     $f = $null; $c = $null
-    foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventFilter -ErrorAction Stop)) { if ([string]$x.Name -eq $fname) { $f = $x } }
+    foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventFilter -ErrorAction Stop)) { if (Test-CzSameName ([string]$x.Name) $fname) { $f = $x } }
     foreach ($x in @(Get-WmiObject -Namespace $ns -Class __EventConsumer -ErrorAction Stop)) {
-        if ([string]$x.Name -eq $cname -and [string]$x.__CLASS -eq $ctype) { $c = $x }
+        if ((Test-CzSameName ([string]$x.Name) $cname) -and [string]$x.__CLASS -eq $ctype) { $c = $x }
     }
-    if ($null -ne $f -and [string]$f.Query -cne $query) { Write-CzOutcome 'drift' ('filter query ' + [string]$f.Query); return }
-    if ($null -ne $c -and (Get-CzConsumerAction $c) -cne $action) { Write-CzOutcome 'drift' ('consumer action ' + (Get-CzConsumerAction $c)); return }
+    if ($null -ne $f -and -not (Test-CzSameText ([string]$f.Query) $query)) { Write-CzOutcome 'drift' ('filter query ' + [string]$f.Query); return }
+    if ($null -ne $c -and -not (Test-CzSameText (Get-CzConsumerAction $c) $action)) { Write-CzOutcome 'drift' ('consumer action ' + (Get-CzConsumerAction $c)); return }
+    # The binding between the two goes; the filter and the consumer go only
+    # when no other binding still uses them (one filter can feed several
+    # consumers, e.g. Windows' own SCM Event Log Filter).
     $removed = 0
     try {
+        $others = New-Object System.Collections.ArrayList
         foreach ($b in @(Get-WmiObject -Namespace $ns -Class __FilterToConsumerBinding -ErrorAction Stop)) {
-            $fm = ((Get-CzRelName ([string]$b.Filter)) -eq $fname) -and ([string]$b.Filter).Contains('__EventFilter')
-            $cm = ((Get-CzRelName ([string]$b.Consumer)) -eq $cname) -and ([string]$b.Consumer).Contains($ctype + '.')
-            if ($fm -and $cm) { $b.Delete(); $removed++ }
+            $fm = (Test-CzSameName (Get-CzRelName ([string]$b.Filter)) $fname) -and ([string]$b.Filter).Contains('__EventFilter')
+            $cm = (Test-CzSameName (Get-CzRelName ([string]$b.Consumer)) $cname) -and ([string]$b.Consumer).Contains($ctype + '.')
+            if ($fm -and $cm) { $b.Delete(); $removed++ } else { [void]$others.Add(@($fm, $cm)) }
         }
-        if ($null -ne $c) { $c.Delete(); $removed++ }
-        if ($null -ne $f) { $f.Delete(); $removed++ }
+        $filterUsed = $false; $consumerUsed = $false
+        foreach ($o in $others) { if ($o[0]) { $filterUsed = $true }; if ($o[1]) { $consumerUsed = $true } }
+        if ($null -ne $c -and -not $consumerUsed) { $c.Delete(); $removed++ }
+        if ($null -ne $f -and -not $filterUsed) { $f.Delete(); $removed++ }
     } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
     if ($removed -eq 0) { Write-CzOutcome 'already_absent' '' } else { Write-CzOutcome 'done' '' }
 }
@@ -1011,75 +1220,236 @@ $script:czNativeReady = $false
 function Initialize-CzNative {
     if ($script:czNativeReady) { return }
     if ($null -eq ('CauterizeNative' -as [type])) {
+        # C# 2.0 syntax: PowerShell 2.0's Add-Type compiles with it.
         Add-Type -TypeDefinition @'
 using System;
+using System.IO;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 public static class CauterizeNative {
-    [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-    public static extern bool MoveFileEx(string existing, string replacement, int flags);
-    [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+    // The new name is an IntPtr so that NULL reaches MoveFileEx: PowerShell
+    // passes "" for $null to a string parameter, and only NULL means
+    // "delete at the next boot" (MOVEFILE_DELAY_UNTIL_REBOOT, 4).
+    [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "MoveFileExW")]
+    static extern bool MoveFileEx(string existing, IntPtr replacement, int flags);
+    [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "GetLongPathNameW")]
     public static extern uint GetLongPathName(string shortPath, System.Text.StringBuilder longPath, uint size);
+    [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "CreateFileW")]
+    static extern SafeFileHandle CreateFile(string name, uint access, uint share, IntPtr security, uint disposition, uint flags, IntPtr template);
+    [DllImport("kernel32.dll", SetLastError = true)]
+    static extern bool GetFileInformationByHandle(SafeFileHandle h, out ByHandleInfo info);
+    [DllImport("kernel32.dll", SetLastError = true)]
+    static extern bool SetFileInformationByHandle(SafeFileHandle h, int infoClass, ref byte deleteFile, uint size);
+    [DllImport("kernel32.dll", SetLastError = true)]
+    static extern bool SetFileInformationByHandle(SafeFileHandle h, int infoClass, ref BasicInfo info, uint size);
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct ByHandleInfo {
+        public uint Attributes;
+        public uint CreatedLow, CreatedHigh, AccessedLow, AccessedHigh, WrittenLow, WrittenHigh;
+        public uint Volume, SizeHigh, SizeLow, Links, IndexHigh, IndexLow;
+    }
+    [StructLayout(LayoutKind.Sequential)]
+    struct BasicInfo {
+        public long Created, Accessed, Written, Changed;
+        public uint Attributes;
+    }
+
+    const uint GenericRead = 0x80000000, Delete = 0x10000, WriteAttributes = 0x100;
+    const uint ShareRead = 1, ShareWrite = 2, ShareDelete = 4, OpenExisting = 3;
+    const uint OpenReparsePoint = 0x200000, BackupSemantics = 0x2000000;
+    const uint AttrReadOnly = 1, AttrDirectory = 0x10, AttrReparse = 0x400, AttrNormal = 0x80;
+    const int FileBasicInfo = 0, FileDispositionInfo = 4;
+
+    // Results: 0 done (or verified), 1 absent, 2 drift, 3 locked, 5 failed;
+    // detail says what was seen.
+    public const int Done = 0, Absent = 1, Drift = 2, Locked = 3, Failed = 5;
+
+    public static int QueueDeleteAtBoot(string path) {
+        if (MoveFileEx(path, IntPtr.Zero, 4)) { return 0; }
+        return Marshal.GetLastWin32Error();
+    }
+
+    static string Win32(string what, int e) {
+        return what + ": " + new System.ComponentModel.Win32Exception(e).Message + " (Win32 error " + e + ")";
+    }
+
+    // Open the entry itself (a link is never followed), with `access`; a
+    // reparse point or a folder is refused. Absent: null and Absent.
+    static SafeFileHandle Open(string path, uint access, uint share, out int result, out string detail) {
+        result = Done; detail = "";
+        SafeFileHandle h = CreateFile(path, access, share, IntPtr.Zero, OpenExisting, OpenReparsePoint | BackupSemantics, IntPtr.Zero);
+        if (h.IsInvalid) {
+            int e = Marshal.GetLastWin32Error();
+            if (e == 2 || e == 3) { result = Absent; }
+            else { result = (e == 5 || e == 32 || e == 33) ? Locked : Failed; detail = Win32("open", e); }
+            return null;
+        }
+        ByHandleInfo info;
+        if (!GetFileInformationByHandle(h, out info)) {
+            detail = Win32("read its attributes", Marshal.GetLastWin32Error());
+        } else if ((info.Attributes & AttrReparse) != 0) {
+            detail = "it is a reparse point (a symbolic link or junction): never deleted or followed";
+        } else if ((info.Attributes & AttrDirectory) != 0) {
+            detail = "'" + path + "' is a directory";
+        } else {
+            return h;
+        }
+        h.Close();
+        result = Failed;
+        return null;
+    }
+
+    static string Sha256(SafeFileHandle h) {
+        // Not disposed: that would close the handle the delete goes through.
+        FileStream fs = new FileStream(h, FileAccess.Read, 65536, false);
+        byte[] d = SHA256.Create().ComputeHash(fs);
+        System.Text.StringBuilder sb = new System.Text.StringBuilder(64);
+        foreach (byte b in d) { sb.Append(b.ToString("x2")); }
+        return sb.ToString();
+    }
+
+    // The file is there, no link, with this SHA-256 (read while others may
+    // write it: for the boot-time queue, which deletes whatever is there).
+    public static int Verify(string path, string sha256, out string detail) {
+        int r;
+        SafeFileHandle h = Open(path, GenericRead, ShareRead | ShareWrite | ShareDelete, out r, out detail);
+        if (h == null) { return r; }
+        try {
+            string now = Sha256(h);
+            if (!string.Equals(now, sha256, StringComparison.OrdinalIgnoreCase)) { detail = "sha256 " + now; return Drift; }
+            return Done;
+        } catch (Exception x) {
+            detail = "cannot read to verify: " + x.Message;
+            return Failed;
+        } finally { h.Close(); }
+    }
+
+    // Hash and delete through one handle: opened without following links,
+    // with delete access, sharing no writes (what was hashed is what goes),
+    // marked for deletion on that handle (it goes when the last handle
+    // closes). A file in use (a running image, a writer) is Locked.
+    public static int DeleteVerified(string path, string sha256, out string detail) {
+        int r;
+        SafeFileHandle h = Open(path, GenericRead | Delete | WriteAttributes, ShareRead | ShareDelete, out r, out detail);
+        if (h == null) { return r; }
+        try {
+            string now = Sha256(h);
+            if (!string.Equals(now, sha256, StringComparison.OrdinalIgnoreCase)) { detail = "sha256 " + now; return Drift; }
+            ByHandleInfo info;
+            if (GetFileInformationByHandle(h, out info) && (info.Attributes & AttrReadOnly) != 0) {
+                BasicInfo b = new BasicInfo();
+                b.Attributes = info.Attributes & ~AttrReadOnly;
+                if (b.Attributes == 0) { b.Attributes = AttrNormal; }
+                SetFileInformationByHandle(h, FileBasicInfo, ref b, (uint)Marshal.SizeOf(typeof(BasicInfo)));
+            }
+            byte yes = 1;
+            if (!SetFileInformationByHandle(h, FileDispositionInfo, ref yes, 1)) {
+                int e = Marshal.GetLastWin32Error();
+                detail = Win32("delete", e);
+                return (e == 5 || e == 32) ? Locked : Failed;
+            }
+            return Done;
+        } catch (Exception x) {
+            detail = "cannot read to verify: " + x.Message;
+            return Failed;
+        } finally { h.Close(); }
+    }
 }
 '@
     }
     $script:czNativeReady = $true
 }
 
-function Test-CzQueued([string]$Path) {
+# Whether PendingFileRenameOperations or PendingFileRenameOperations2 (which
+# Windows appends to when it exists) already deletes this full path at boot.
+function Test-CzQueued([string]$Full) {
     $key = Open-CzKey ([Microsoft.Win32.Registry]::LocalMachine) 'SYSTEM\CurrentControlSet\Control\Session Manager'
     if ($null -eq $key) { return $false }
     try {
-        $v = $key.GetValue('PendingFileRenameOperations')
-        if ($null -eq $v) { return $false }
-        $a = [string[]]$v
-        for ($i = 0; $i + 1 -lt $a.Count; $i += 2) {
-            if ($a[$i] -eq ('\??\' + $Path) -and $a[$i + 1] -eq '') { return $true }
+        foreach ($name in @('PendingFileRenameOperations', 'PendingFileRenameOperations2')) {
+            $v = $key.GetValue($name)
+            if ($null -eq $v) { continue }
+            $a = [string[]]$v
+            for ($i = 0; $i + 1 -lt $a.Count; $i += 2) {
+                if ((Test-CzSameName $a[$i] ('\??\' + $Full)) -and $a[$i + 1].Length -eq 0) { return $true }
+            }
         }
     } finally { $key.Close() }
     return $false
 }
 
-# @(ok, outcome, detail): the file is there with this hash.
-function Test-CzFile([string]$Path, [string]$Sha) {
-    if ([System.IO.Directory]::Exists($Path)) { return @($false, 'failed', ("'" + $Path + "' is a directory")) }
-    if (-not [System.IO.File]::Exists($Path)) { return @($false, 'already_absent', '') }
-    $now = ''
-    try { $now = Get-CzSha256 $Path } catch { return @($false, 'failed', ('cannot read to verify: ' + $_.Exception.Message)) }
-    if ($now -ne $Sha.ToLower()) { return @($false, 'drift', ('sha256 ' + $now)) }
-    return @($true, '', '')
+# Why a path must not be deleted on this host, or ''. The plan was checked
+# in Rust; this is the host's own word, on the path as Windows resolves it:
+# a path that is not written where it points (. or .. segments, trailing
+# dots or spaces), a file directly in the Windows or system folders, or a
+# folder on the way that is a reparse point (a junction could lead
+# anywhere).
+function Get-CzUnsafeReason([string]$Path) {
+    $full = $null
+    try { $full = [System.IO.Path]::GetFullPath($Path) } catch { return ('the path cannot be resolved: ' + $_.Exception.Message) }
+    if (-not (Test-CzSameName $full $Path)) { return ('the path resolves to ' + $full + ' (. or .. segments, or trailing dots or spaces): never deleted') }
+    $dir = [System.IO.Path]::GetDirectoryName($full)
+    $win = [Environment]::GetEnvironmentVariable('SystemRoot')
+    if ([string]::IsNullOrEmpty($win)) { $win = 'C:\Windows' }
+    foreach ($p in @($win, ($win + '\System32'), ($win + '\SysWOW64'), ($win + '\Sysnative'), [Environment]::GetFolderPath('System'))) {
+        if (Test-CzSameName $dir $p) { return ('a file directly in ' + $p + ' is never deleted by a plan') }
+    }
+    $d = $dir
+    while (-not [string]::IsNullOrEmpty($d) -and $d.Length -gt 3) {
+        $attrs = 0
+        try { $attrs = [int][System.IO.File]::GetAttributes($d) } catch { }
+        if (($attrs -band 0x400) -ne 0) { return ('the folder ' + $d + ' on its path is a reparse point (a junction or symbolic link): never deleted through') }
+        $d = [System.IO.Path]::GetDirectoryName($d)
+    }
+    return ''
 }
 
-function Add-CzQueue([string]$Path) {
+# Queue a verified file for deletion at boot and read the queue back: a
+# MoveFileEx success only says something was written to the registry.
+function Add-CzQueue([string]$Path, [string]$Sha) {
+    Initialize-CzNative
+    $detail = ''
+    $r = [CauterizeNative]::Verify($Path, $Sha, [ref]$detail)
+    if ($r -eq 1) { Write-CzOutcome 'already_absent' ''; return }
+    if ($r -eq 2) { Write-CzOutcome 'drift' $detail; return }
+    if ($r -ne 0) { Write-CzOutcome 'failed' $detail; return }
     $full = [System.IO.Path]::GetFullPath($Path)
     if (Test-CzQueued $full) { Write-CzOutcome 'queued_for_reboot' ''; return }
-    Initialize-CzNative
-    if ([CauterizeNative]::MoveFileEx($full, $null, 4)) {
+    $e = [CauterizeNative]::QueueDeleteAtBoot($full)
+    if ($e -ne 0) {
+        Write-CzOutcome 'failed' ('MoveFileEx: ' + (New-Object System.ComponentModel.Win32Exception($e)).Message + ' (Win32 error ' + $e + ')')
+    } elseif (Test-CzQueued $full) {
         Write-CzOutcome 'queued_for_reboot' ''
     } else {
-        Write-CzOutcome 'failed' ('MoveFileEx: Win32 error ' + [System.Runtime.InteropServices.Marshal]::GetLastWin32Error())
+        Write-CzOutcome 'failed' 'MoveFileEx reported success, but neither PendingFileRenameOperations nor PendingFileRenameOperations2 holds the entry'
     }
 }
 
 function Invoke-CzDeleteFile($Op) {
     $path = Get-CzField $Op 'path'
-    $check = Test-CzFile $path (Get-CzField $Op 'expected_sha256')
-    if (-not $check[0]) { Write-CzOutcome $check[1] $check[2]; return }
-    try {
-        $fi = New-Object System.IO.FileInfo($path)
-        if ($fi.IsReadOnly) { $fi.IsReadOnly = $false }
-        [System.IO.File]::Delete($path)
-        Write-CzOutcome 'done' ''
-    } catch {
-        $why = $_.Exception.Message
-        if ((Get-CzField $Op 'queue_if_locked') -eq '1') { Add-CzQueue $path } else { Write-CzOutcome 'failed' ('locked: ' + $why) }
+    $sha = Get-CzField $Op 'expected_sha256'
+    $unsafe = Get-CzUnsafeReason $path
+    if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return }
+    Initialize-CzNative
+    $detail = ''
+    switch ([CauterizeNative]::DeleteVerified($path, $sha, [ref]$detail)) {
+        0 { Write-CzOutcome 'done' '' }
+        1 { Write-CzOutcome 'already_absent' '' }
+        2 { Write-CzOutcome 'drift' $detail }
+        3 {
+            if ((Get-CzField $Op 'queue_if_locked') -eq '1') { Add-CzQueue $path $sha } else { Write-CzOutcome 'failed' ('locked: ' + $detail) }
+        }
+        default { Write-CzOutcome 'failed' $detail }
     }
 }
 
 function Invoke-CzQueueDeleteOnReboot($Op) {
     $path = Get-CzField $Op 'path'
-    $check = Test-CzFile $path (Get-CzField $Op 'expected_sha256')
-    if (-not $check[0]) { Write-CzOutcome $check[1] $check[2]; return }
-    Add-CzQueue $path
+    $unsafe = Get-CzUnsafeReason $path
+    if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return }
+    Add-CzQueue $path (Get-CzField $Op 'expected_sha256')
 }
 
 # ---- the job ----
@@ -1114,6 +1484,7 @@ function Invoke-CzRuntime([string]$JobText) {
     }
     for ($i = 0; $i -lt $items.Count; $i++) {
         $script:czItem = $i
+        $script:czTruncCount = 0
         $op = $items[$i]
         try {
             switch ($op.Kind) {
@@ -1133,6 +1504,7 @@ function Invoke-CzRuntime([string]$JobText) {
         } catch {
             Write-CzRecord 'error' @('reason', $_.Exception.Message)
         }
+        Close-CzItem
     }
     [Console]::Out.Write('CZEND ' + $script:czCount + "`r`n")
     [Console]::Out.Flush()

@@ -3,9 +3,13 @@
 //!
 //! This is the contract between the host-side collection (PowerShell on
 //! Windows, the lab's model in tests) and detection. Every string in it came
-//! from a possibly hostile machine: it is data, never code.
+//! from a possibly hostile machine: it is data, never code. Host texts are
+//! in the held form of [`super::host_text`]: exact, an unpaired surrogate
+//! as one private-use character (plain text is itself).
 
 use serde::{Deserialize, Serialize};
+
+use super::host_text::HostName;
 
 /// A user profile on the host, with that user's own folders (expanded for
 /// that user, not for the account running the collection).
@@ -84,6 +88,13 @@ pub struct Autorun {
     /// Registry value type as Windows names it (`REG_SZ`, ...), or `LNK`,
     /// `FILE` for startup-folder items.
     pub value_type: String,
+    /// For a registry value: SHA-256 of its whole data, computed on the
+    /// host (`runtime::ops::reg_data_sha256`); what a delete compares.
+    #[serde(default)]
+    pub data_sha256: String,
+    /// `command` is not all of the value's data (over the field bound).
+    #[serde(default)]
+    pub data_cut: bool,
 }
 
 /// A service as the Service Control Manager has it.
@@ -103,12 +114,13 @@ pub struct Service {
     pub service_dll: String,
 }
 
-/// One action of a scheduled task.
+/// One action of a scheduled task (exact: it is what a task delete
+/// compares, see [`HostName`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskAction {
-    pub path: String,
-    pub arguments: String,
-    pub working_directory: String,
+    pub path: HostName,
+    pub arguments: HostName,
+    pub working_directory: HostName,
 }
 
 /// A scheduled task, hidden ones included.
@@ -195,6 +207,14 @@ pub struct RegistryValue {
     pub value_type: String,
     /// Text data, or lower-case hex for binary data (bounded).
     pub data: String,
+    /// SHA-256 of the whole data, computed on the host (see
+    /// [`Autorun::data_sha256`]).
+    #[serde(default)]
+    pub data_sha256: String,
+    /// `data` is not all of it (binary data over its bound, or text over
+    /// the field bound).
+    #[serde(default)]
+    pub data_cut: bool,
 }
 
 /// A bound that was hit while collecting: never silent.

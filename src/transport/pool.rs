@@ -124,20 +124,40 @@ fn client_for(
     if let Some(existing) = clients.get(&key) {
         return existing.clone();
     }
-    let built = build_client(host, credential, resolver, warnings);
+    let proxy_login = match &settings.proxy_credential {
+        None => None,
+        Some(name) => match inventory.credential(name) {
+            Some(c) => Some(c),
+            None => {
+                return Err(TransportError::Refused {
+                    reason: format!("the inventory defines no credential named '{name}' (proxy_credential)"),
+                });
+            }
+        },
+    };
+    let built = build_client(host, credential, proxy_login, resolver, warnings);
     clients.insert(key, built.clone());
     built
 }
 
-/// Plan, resolve the password, build.
+/// Plan, resolve the password (and the proxy's), build.
 fn build_client(
     host: &ResolvedHost,
     credential: &crate::inventory::CredentialSpec,
+    proxy_login: Option<&crate::inventory::CredentialSpec>,
     resolver: &mut dyn PasswordSource,
     warnings: &mut Vec<String>,
 ) -> Result<Arc<WinrmClient>, TransportError> {
-    let plan =
+    let mut plan =
         settings::plan(&host.settings).map_err(|reason| TransportError::Refused { reason })?;
+    if let (Some(login), Some(url)) = (proxy_login, &host.settings.proxy) {
+        let password = resolver
+            .password_for(login, host)
+            .map_err(|why| TransportError::Refused {
+                reason: format!("no password for proxy credential '{}': {why}", login.name),
+            })?;
+        plan.config.proxy = Some(settings::proxy_with_login(url, &login.user, &password));
+    }
     for w in plan.warnings {
         if !warnings.contains(&w) {
             warnings.push(w);
@@ -200,6 +220,7 @@ mod tests {
             operation_timeout: Duration::from_secs(20),
             command_timeout: Duration::from_secs(60),
             proxy: None,
+            proxy_credential: None,
             force_insecure_basic: false,
         }
     }

@@ -123,6 +123,34 @@ pub fn plan_with(
     })
 }
 
+/// The proxy URL with its logon (RFC 1929 user name and password) as
+/// userinfo, percent-encoded, held only as a secret: winrm-rs reads it
+/// from there and redacts it from its `Debug` output.
+pub fn proxy_with_login(url: &str, user: &str, password: &str) -> SecretString {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("socks5", url));
+    let mut s = zeroize::Zeroizing::new(String::with_capacity(url.len() + user.len() + 3 * password.len() + 2));
+    s.push_str(scheme);
+    s.push_str("://");
+    percent_encode(user, &mut s);
+    s.push(':');
+    percent_encode(password, &mut s);
+    s.push('@');
+    s.push_str(rest);
+    SecretString::from(s.as_str())
+}
+
+/// RFC 3986 userinfo: unreserved characters as they are, every other byte
+/// `%XX`.
+fn percent_encode(text: &str, out: &mut String) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +166,7 @@ mod tests {
             operation_timeout: Duration::from_secs(20),
             command_timeout: Duration::from_secs(600),
             proxy: None,
+            proxy_credential: None,
             force_insecure_basic: false,
         }
     }
@@ -238,5 +267,11 @@ mod tests {
             ..base()
         };
         assert!(plan(&proxied).unwrap().config.proxy.is_some());
+        // The logon goes into the URL as percent-encoded userinfo, only as
+        // a secret: never in the settings, never in Debug output.
+        let login = proxy_with_login("socks5h://jump:1080", "ir user", "p@ss:w/rd%");
+        use winrm_rs::ExposeSecret;
+        assert_eq!(login.expose_secret(), "socks5h://ir%20user:p%40ss%3Aw%2Frd%25@jump:1080");
+        assert!(!format!("{login:?}").contains("p%40ss"));
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod peers;
 pub mod harness;
+pub mod job_vectors;
 pub mod socks;
 pub mod samba;
 pub mod splitter;

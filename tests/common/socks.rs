@@ -1,6 +1,7 @@
-//! A minimal SOCKS5 server (RFC 1928: no authentication, CONNECT to an IPv4
+//! A minimal SOCKS5 server (RFC 1928: no authentication, or a user name and
+//! password (RFC 1929) when started with a login; CONNECT to an IPv4
 //! address or a name) for proving that cauterize reaches hosts through a
-//! jump host. It counts the tunnels it opened.
+//! jump host. It counts the tunnels it opened and the logons it refused.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -12,24 +13,44 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Socks5 {
     pub port: u16,
     tunnels: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The user name and password a server asks for.
+type Login = Option<(String, String)>;
+
 impl Socks5 {
     pub async fn start(address: &str) -> Socks5 {
+        Self::start_with(address, None).await
+    }
+
+    /// A server that takes only this user name and password (RFC 1929).
+    pub async fn start_with_login(address: &str, user: &str, password: &str) -> Socks5 {
+        Self::start_with(address, Some((user.into(), password.into()))).await
+    }
+
+    async fn start_with(address: &str, login: Login) -> Socks5 {
         let listener = TcpListener::bind(format!("{address}:0")).await.expect("bind socks");
         let port = listener.local_addr().expect("addr").port();
         let tunnels = Arc::new(AtomicUsize::new(0));
-        let counter = tunnels.clone();
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (counter, no) = (tunnels.clone(), refused.clone());
+        let login = Arc::new(login);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let counter = counter.clone();
+                let (counter, no, login) = (counter.clone(), no.clone(), login.clone());
                 tokio::spawn(async move {
-                    let _ = serve(client, counter).await;
+                    let _ = serve(client, counter, no, &login).await;
                 });
             }
         });
-        Socks5 { port, tunnels, task }
+        Socks5 { port, tunnels, refused, task }
+    }
+
+    /// Logons refused so far (wrong user or password, or none offered).
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 
     /// Tunnels opened so far.
@@ -44,13 +65,44 @@ impl Drop for Socks5 {
     }
 }
 
-async fn serve(mut client: TcpStream, tunnels: Arc<AtomicUsize>) -> std::io::Result<()> {
-    // Greeting: VER NMETHODS METHODS...; answer "no authentication".
+async fn serve(
+    mut client: TcpStream,
+    tunnels: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+    login: &Login,
+) -> std::io::Result<()> {
+    // Greeting: VER NMETHODS METHODS...; answer "no authentication", or
+    // "user name and password" when a login is required.
     let mut head = [0u8; 2];
     client.read_exact(&mut head).await?;
     let mut methods = vec![0u8; head[1] as usize];
     client.read_exact(&mut methods).await?;
-    client.write_all(&[5, 0]).await?;
+    match login {
+        None => client.write_all(&[5, 0]).await?,
+        Some(_) if !methods.contains(&2) => {
+            refused.fetch_add(1, Ordering::SeqCst);
+            client.write_all(&[5, 0xFF]).await?;
+            return Ok(());
+        }
+        Some((user, password)) => {
+            client.write_all(&[5, 2]).await?;
+            // RFC 1929: VER ULEN UNAME PLEN PASSWD; answer VER STATUS.
+            let mut v = [0u8; 2];
+            client.read_exact(&mut v).await?;
+            let mut u = vec![0u8; v[1] as usize];
+            client.read_exact(&mut u).await?;
+            let mut plen = [0u8; 1];
+            client.read_exact(&mut plen).await?;
+            let mut p = vec![0u8; plen[0] as usize];
+            client.read_exact(&mut p).await?;
+            if u != user.as_bytes() || p != password.as_bytes() {
+                refused.fetch_add(1, Ordering::SeqCst);
+                client.write_all(&[1, 1]).await?;
+                return Ok(());
+            }
+            client.write_all(&[1, 0]).await?;
+        }
+    }
     // Request: VER CMD RSV ATYP DST.ADDR DST.PORT
     let mut req = [0u8; 4];
     client.read_exact(&mut req).await?;

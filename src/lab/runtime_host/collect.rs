@@ -32,8 +32,13 @@ const HKLM_CLASSES: &str = r"SOFTWARE\Classes";
 pub const SERVICE_SIDS: [&str; 3] = ["S-1-5-18", "S-1-5-19", "S-1-5-20"];
 
 /// Registry data as reported in `reg` residue records: binary data cut to
-/// the bound (reported).
-fn residue_text(run: &mut Run<'_>, d: &RegData, what: &str, b: &Bounds) -> (String, &'static str) {
+/// the bound (reported), and whether the text is cut.
+fn residue_text(
+    run: &mut Run<'_>,
+    d: &RegData,
+    what: &str,
+    b: &Bounds,
+) -> (String, &'static str, bool) {
     match d {
         RegData::Binary(bytes) if bytes.len() > b.max_binary_bytes as usize => {
             run.trunc(
@@ -43,9 +48,14 @@ fn residue_text(run: &mut Run<'_>, d: &RegData, what: &str, b: &Bounds) -> (Stri
             (
                 crate::runtime::ops::hex(&bytes[..b.max_binary_bytes as usize]),
                 "REG_BINARY",
+                true,
             )
         }
-        _ => data_text(d),
+        _ => {
+            let (text, t) = data_text(d);
+            let cut = text.len() > run.max_field_bytes;
+            (text, t, cut)
+        }
     }
 }
 
@@ -87,6 +97,8 @@ fn autorun_values(
             continue;
         }
         let (text, t) = data_text(&data);
+        let sha = hives::data_sha256(&data);
+        let cut = if text.len() > run.max_field_bytes { "1" } else { "0" };
         run.record(
             "autorun",
             &[
@@ -97,6 +109,8 @@ fn autorun_values(
                 ("user_sid", user_sid),
                 ("command", &text),
                 ("value_type", t),
+                ("data_sha256", &sha),
+                ("data_cut", cut),
             ],
         );
     }
@@ -156,7 +170,8 @@ fn residue_values(
         if binary_only && !matches!(data, RegData::Binary(_)) {
             continue;
         }
-        let (text, t) = residue_text(run, &data, &label, b);
+        let (text, t, cut) = residue_text(run, &data, &label, b);
+        let sha = hives::data_sha256(&data);
         run.record(
             "reg",
             &[
@@ -165,6 +180,8 @@ fn residue_values(
                 ("value", &name),
                 ("value_type", t),
                 ("data", &text),
+                ("data_sha256", &sha),
+                ("data_cut", if cut { "1" } else { "0" }),
             ],
         );
     }
@@ -430,11 +447,10 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
         match hives::mount(run.host, p) {
             Ok(m) => {
                 hive_autoruns(run, &m.root, &p.sid, &p.sid, b);
-                // A user's classes live in UsrClass.dat, linked under
-                // Software\Classes only while the user is logged on.
-                if p.logged_on {
-                    class_commands(run, &m.root, &p.sid, USER_CLASSES, b);
-                }
+                // A user's classes live in UsrClass.dat; the runtime loads
+                // it on its own for a user who is not logged on. The lab
+                // keeps a user's classes in the one hive.
+                class_commands(run, &m.root, &p.sid, USER_CLASSES, b);
                 user_residue(run, &m.root, &p.sid, b);
                 if let Err(e) = hives::unmount(run.host, m) {
                     run.trunc(

@@ -27,14 +27,16 @@ impl ProfileInfo {
     }
 }
 
-/// Real user profiles (`S-1-5-21-...`) in the ProfileList, in key order.
+/// Real user profiles in the ProfileList, in key order: local and domain
+/// accounts (`S-1-5-21-...`) and Azure AD / Entra ID accounts
+/// (`S-1-12-1-...`), as `Get-CzProfiles`.
 pub fn profiles(host: &HostState) -> Vec<ProfileInfo> {
     let list = hklm(paths::PROFILE_LIST);
     let Ok(sids) = host.registry.subkeys(&list) else {
         return Vec::new();
     };
     sids.into_iter()
-        .filter(|s| s.starts_with("S-1-5-21-"))
+        .filter(|s| s.starts_with("S-1-5-21-") || s.starts_with("S-1-12-1-"))
         .filter_map(|sid| {
             let key = format!(r"{list}\{sid}");
             let raw = host
@@ -121,4 +123,23 @@ pub fn data_text(d: &RegData) -> (String, &'static str) {
         RegData::Binary(b) => crate::runtime::ops::hex(b),
     };
     (text, t)
+}
+
+/// SHA-256 of registry data as the runtime computes it on the host
+/// (`runtime::ops::reg_data_sha256`: the whole value, however much of it
+/// collection shows).
+pub fn data_sha256(d: &RegData) -> String {
+    let t = d.kind().name();
+    let strings: Vec<String> = match d {
+        RegData::Sz(s) | RegData::ExpandSz(s) => vec![s.clone()],
+        RegData::MultiSz(v) => v.clone(),
+        _ => Vec::new(),
+    };
+    let (number, bytes): (u64, &[u8]) = match d {
+        RegData::Dword(n) => (u64::from(*n), &[]),
+        RegData::Qword(n) => (*n, &[]),
+        RegData::Binary(b) => (0, b),
+        _ => (0, &[]),
+    };
+    crate::runtime::ops::reg_data_sha256(t, &strings, number, bytes)
 }

@@ -26,7 +26,7 @@ mod tests;
 use crate::lab::world::{HostState, LabTime};
 use crate::runtime::job::{self, JobItem, RUNTIME_MARKER};
 use crate::runtime::ops::{Bounds, Query};
-use crate::runtime::results::Writer;
+use crate::runtime::results::{RUNTIME_MAX_TRUNCATIONS, Writer};
 
 /// Whether a payload is the cauterize runtime.
 pub fn is_runtime(payload: &str) -> bool {
@@ -44,6 +44,9 @@ pub struct Run<'a> {
     pub item: usize,
     /// Bytes kept of one string field.
     pub max_field_bytes: usize,
+    /// Cuts reported for the current item (at most
+    /// [`RUNTIME_MAX_TRUNCATIONS`], the rest counted, as the runtime does).
+    pub cuts: usize,
 }
 
 impl Run<'_> {
@@ -70,15 +73,29 @@ impl Run<'_> {
         for k in cut {
             let what = format!("field {k} of a {kind} record");
             let limit = format!("{} bytes", self.max_field_bytes);
-            self.out
-                .record(self.item, "trunc", &[("what", &what), ("limit", &limit)]);
+            self.trunc(&what, &limit);
         }
     }
 
-    /// Report a bound that was hit.
+    /// Report a bound that was hit (at most [`RUNTIME_MAX_TRUNCATIONS`] an
+    /// item; see [`Run::close_item`]).
     pub fn trunc(&mut self, what: &str, limit: &str) {
-        self.out
-            .record(self.item, "trunc", &[("what", what), ("limit", limit)]);
+        self.cuts += 1;
+        if self.cuts <= RUNTIME_MAX_TRUNCATIONS {
+            self.out
+                .record(self.item, "trunc", &[("what", what), ("limit", limit)]);
+        }
+    }
+
+    /// The end of an item: the cuts past the cap, counted in one record.
+    pub fn close_item(&mut self) {
+        if self.cuts > RUNTIME_MAX_TRUNCATIONS {
+            let what = format!("{} more cuts of this item, not listed", self.cuts - RUNTIME_MAX_TRUNCATIONS);
+            let limit = format!("{RUNTIME_MAX_TRUNCATIONS} cuts listed an item");
+            self.out
+                .record(self.item, "trunc", &[("what", &what), ("limit", &limit)]);
+        }
+        self.cuts = 0;
     }
 
     /// The item could not run at all.
@@ -123,6 +140,7 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
         out: Writer::new(budget),
         item: 0,
         max_field_bytes,
+        cuts: 0,
     };
     for (i, item) in items.iter().enumerate() {
         run.item = i;
@@ -156,6 +174,7 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
             }) => files::read_file(&mut run, path, *offset, *max_bytes),
             JobItem::Op(op) => ops::apply(&mut run, op),
         }
+        run.close_item();
     }
     run.out.finish()
 }

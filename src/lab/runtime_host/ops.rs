@@ -52,8 +52,9 @@ pub fn apply(run: &mut Run<'_>, op: &Op) {
             key,
             value,
             expected_type,
-            expected_data,
-        } => delete_value(run, hive, key, value, expected_type, expected_data),
+            expected_data_sha256,
+            ..
+        } => delete_value(run, hive, key, value, expected_type, expected_data_sha256),
         Op::DeleteTask {
             path,
             expected_actions,
@@ -61,7 +62,8 @@ pub fn apply(run: &mut Run<'_>, op: &Op) {
         Op::DeleteService {
             name,
             expected_image_path,
-        } => delete_service(run, name, expected_image_path),
+            expected_service_dll,
+        } => delete_service(run, name, expected_image_path, expected_service_dll),
         Op::DeleteWmiSubscription {
             filter,
             consumer,
@@ -113,10 +115,17 @@ fn delete_value(
     key: &str,
     value: &str,
     ty: &str,
-    data: &str,
+    sha: &str,
 ) -> Out {
     if hive.eq_ignore_ascii_case("HKLM") {
-        return compare_delete_value(run, &format!(r"HKLM\{key}"), value, ty, data);
+        return compare_delete_value(run, &format!(r"HKLM\{key}"), value, ty, sha);
+    }
+    // Service accounts' hives are always loaded; they have no profile.
+    if let Some(sid) = super::collect::SERVICE_SIDS
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(hive))
+    {
+        return compare_delete_value(run, &format!(r"HKU\{sid}\{key}"), value, ty, sha);
     }
     let Some(p) = hives::profile(run.host, hive) else {
         return Out::Failed(format!("no user profile with SID {hive}"));
@@ -125,20 +134,21 @@ fn delete_value(
         Ok(m) => m,
         Err(e) => return Out::Failed(e),
     };
-    let o = compare_delete_value(run, &format!(r"{}\{key}", m.root), value, ty, data);
+    let o = compare_delete_value(run, &format!(r"{}\{key}", m.root), value, ty, sha);
     match hives::unmount(run.host, m) {
         Ok(()) => o,
         Err(e) => Out::Failed(e),
     }
 }
 
-fn compare_delete_value(run: &mut Run<'_>, path: &str, value: &str, ty: &str, data: &str) -> Out {
+fn compare_delete_value(run: &mut Run<'_>, path: &str, value: &str, ty: &str, sha: &str) -> Out {
     let Ok(d) = run.host.registry.get_value(path, value) else {
         return Out::Absent;
     };
     let (text, t) = hives::data_text(d);
-    if t != ty || text != data {
-        return Out::Drift(format!("{t} {text}"));
+    let now = hives::data_sha256(d);
+    if t != ty || !now.eq_ignore_ascii_case(sha) {
+        return Out::Drift(format!("{t} sha256 {now} {text}"));
     }
     match run.host.registry.delete_value(path, value) {
         Ok(_) => Out::Done,
@@ -161,9 +171,9 @@ fn delete_task(run: &mut Run<'_>, path: &str, expected: &[TaskAction]) -> Out {
         .actions
         .iter()
         .map(|a| TaskAction {
-            path: a.path.clone(),
-            arguments: a.arguments.clone(),
-            working_directory: a.working_dir.clone().unwrap_or_default(),
+            path: a.path.clone().into(),
+            arguments: a.arguments.clone().into(),
+            working_directory: a.working_dir.clone().unwrap_or_default().into(),
         })
         .collect();
     if now != expected {
@@ -175,12 +185,16 @@ fn delete_task(run: &mut Run<'_>, path: &str, expected: &[TaskAction]) -> Out {
     }
 }
 
-fn delete_service(run: &mut Run<'_>, name: &str, image_path: &str) -> Out {
+fn delete_service(run: &mut Run<'_>, name: &str, image_path: &str, service_dll: &str) -> Out {
     let Some(s) = run.host.services.get(name).cloned() else {
         return Out::Absent;
     };
     if s.image_path != image_path {
         return Out::Drift(format!("ImagePath {}", s.image_path));
+    }
+    let dll = s.service_dll.clone().unwrap_or_default();
+    if dll != service_dll {
+        return Out::Drift(format!("ServiceDll {dll}"));
     }
     if s.marked_for_delete {
         return Out::Queued;
@@ -273,8 +287,22 @@ fn delete_wmi(
         !(fm && cm)
     });
     let removed_bindings = before - w.bindings.len();
-    let rc = w.remove_consumer(class, consumer).is_some();
-    let rf = w.remove_filter(filter).is_some();
+    // A filter or consumer another binding still uses stays (runtime.ps1
+    // does the same).
+    let filter_used = w.bindings.iter().any(|b| {
+        frel.as_ref().is_some_and(|r| b.filter.eq_ignore_ascii_case(r))
+            || super::collect::rel_name(&b.filter).eq_ignore_ascii_case(filter)
+    });
+    let consumer_used = w.bindings.iter().any(|b| {
+        crel.as_ref().is_some_and(|r| b.consumer.eq_ignore_ascii_case(r))
+            || (super::collect::rel_name(&b.consumer).eq_ignore_ascii_case(consumer)
+                && b.consumer
+                    .split('.')
+                    .next()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(class)))
+    });
+    let rc = !consumer_used && w.remove_consumer(class, consumer).is_some();
+    let rf = !filter_used && w.remove_filter(filter).is_some();
     if removed_bindings == 0 && !rc && !rf {
         Out::Absent
     } else {

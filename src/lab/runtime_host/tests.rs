@@ -11,7 +11,7 @@ use crate::lab::world::{HostState, LabTime};
 use crate::runtime::assemble;
 use crate::runtime::file_targets::file_targets;
 use crate::runtime::job::{self, JobItem};
-use crate::runtime::ops::SweepRoot;
+use crate::runtime::ops::{self, SweepRoot};
 use crate::runtime::ops::{Bounds, Op, OpOutcome, Query, TaskAction};
 use crate::runtime::results::{self, Frames, Limits};
 use crate::runtime::snapshot::{AutorunLocation, Snapshot};
@@ -191,26 +191,31 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
         key: fixture::RUN.into(),
         value: "CzPetr".into(),
         expected_type: "REG_EXPAND_SZ".into(),
-        expected_data: r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#.into(),
+        expected_data_sha256: ops::reg_string_sha256("REG_EXPAND_SZ", &r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#),
+        data: Default::default(),
+        data_cut: false,
     };
     let hostile = Op::DeleteRegistryValue {
         hive: "HKLM".into(),
         key: fixture::RUN.into(),
         value: HOSTILE.into(),
         expected_type: "REG_SZ".into(),
-        expected_data: format!("\"{}\" {HOSTILE}", p.hostile_exe),
+        expected_data_sha256: ops::reg_string_sha256("REG_SZ", &format!("\"{}\" {HOSTILE}", p.hostile_exe)),
+        data: Default::default(),
+        data_cut: false,
     };
     let task = Op::DeleteTask {
         path: TASK_PATH.into(),
         expected_actions: vec![TaskAction {
-            path: p.task_exe.clone(),
+            path: p.task_exe.clone().into(),
             arguments: "/x".into(),
-            working_directory: String::new(),
+            working_directory: String::new().into(),
         }],
     };
     let svc = Op::DeleteService {
         name: SERVICE.into(),
-        expected_image_path: p.svc_exe.clone(),
+        expected_image_path: p.svc_exe.clone().into(),
+        expected_service_dll: fixture::SVC_DLL.into(),
     };
     let wmi = Op::DeleteWmiSubscription {
         filter: FILTER.into(),
@@ -222,21 +227,22 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
             .iter()
             .find(|f| f.name == FILTER)
             .map(|f| f.query.clone())
-            .unwrap_or_default(),
-        expected_action: p.wmi_exe.clone(),
+            .unwrap_or_default()
+            .into(),
+        expected_action: p.wmi_exe.clone().into(),
     };
     let del = Op::DeleteFile {
-        path: p.machine_exe.clone(),
+        path: p.machine_exe.clone().into(),
         expected_sha256: sha(&h, &p.machine_exe),
         queue_if_locked: false,
     };
     let locked = Op::DeleteFile {
-        path: p.locked_exe.clone(),
+        path: p.locked_exe.clone().into(),
         expected_sha256: sha(&h, &p.locked_exe),
         queue_if_locked: true,
     };
     let locked_no_queue = Op::DeleteFile {
-        path: p.locked_exe.clone(),
+        path: p.locked_exe.clone().into(),
         expected_sha256: sha(&h, &p.locked_exe),
         queue_if_locked: false,
     };
@@ -293,20 +299,22 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
                 key: fixture::RUN.into(),
                 value: "CzMachine".into(),
                 expected_type: "REG_SZ".into(),
-                expected_data: p.machine_exe.clone(),
+                expected_data_sha256: ops::reg_string_sha256("REG_SZ", &p.machine_exe.clone()),
+                data: Default::default(),
+                data_cut: false,
             },
             Op::DeleteFile {
-                path: p.task_exe.clone(),
+                path: p.task_exe.clone().into(),
                 expected_sha256: "00".repeat(32),
                 queue_if_locked: true,
             },
             Op::QueueDeleteOnReboot {
-                path: p.svc_exe.clone(),
+                path: p.svc_exe.clone().into(),
                 expected_sha256: "00".repeat(32),
             },
             Op::KillProcess {
                 pid: p.locked_pid,
-                expected_image: p.locked_exe.clone(),
+                expected_image: p.locked_exe.clone().into(),
                 expected_started: "2000-01-01T00:00:00.0000000Z".into(),
             },
         ],
@@ -314,7 +322,10 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
     assert_eq!(
         d[0],
         Drift {
-            observed: "REG_SZ other.exe".into()
+            observed: format!(
+                "REG_SZ sha256 {} other.exe",
+                ops::reg_string_sha256("REG_SZ", "other.exe")
+            )
         }
     );
     assert!(matches!(&d[1], Drift { observed } if observed.starts_with("sha256 ")));
@@ -323,7 +334,7 @@ fn destructive_ops_done_then_absent_drift_and_locked_queued() {
     // Kill with the right image: done, then absent; the file then deletes.
     let k = Op::KillProcess {
         pid: p.locked_pid,
-        expected_image: p.locked_exe.clone(),
+        expected_image: p.locked_exe.clone().into(),
         expected_started: String::new(),
     };
     assert_eq!(
@@ -410,7 +421,7 @@ fn read_file_in_chunks_and_bad_job_data() {
     let c = assemble::chunk(&f, 0).expect("chunk");
     assert_eq!((c.data.as_slice(), c.size, c.eof), (&b"chi"[..], 7, false));
     let out = super::run(
-        "# cauterize-runtime v1\n$czJobData = @'\nCZJOB 1\nop Nope\n'@\n",
+        "# cauterize-runtime v1\n$czJobData = @'\nCZJOB 2\nop Nope\n'@\n",
         &mut h,
         LabTime::EPOCH,
     );
@@ -421,8 +432,8 @@ fn read_file_in_chunks_and_bad_job_data() {
 #[test]
 fn sweep_short_names_service_dll_class_commands_system_hive_and_exclusions() {
     let (mut h, p) = infected();
-    // A user who is not logged on keeps classes in UsrClass.dat, which is
-    // not under the NTUSER.DAT the runtime loads: not read (as on Windows).
+    // A user who is not logged on keeps classes in UsrClass.dat, which the
+    // runtime loads on its own (issue 7 item 9): read, and deletable.
     h.registry
         .user_hive_mut(&p.petr_sid)
         .expect("Пётр's hive")
@@ -430,11 +441,23 @@ fn sweep_short_names_service_dll_class_commands_system_hive_and_exclusions() {
         .create(CLASS_COMMAND_KEY)
         .set("", RegData::sz(r"C:\x\petr-uac.exe"));
     let s = collect(&mut h, &Bounds::default());
-    assert!(
-        s.registry
-            .iter()
-            .all(|r| !(r.hive == p.petr_sid && r.key == CLASS_COMMAND_KEY))
-    );
+    let petr_class = s
+        .registry
+        .iter()
+        .find(|r| r.hive == p.petr_sid && r.key == CLASS_COMMAND_KEY)
+        .expect("an offline user's class command is read")
+        .clone();
+    assert_eq!(petr_class.data, r"C:\x\petr-uac.exe");
+    let del = Op::DeleteRegistryValue {
+        hive: p.petr_sid.clone(),
+        key: CLASS_COMMAND_KEY.into(),
+        value: "".into(),
+        expected_type: petr_class.value_type.clone(),
+        expected_data_sha256: petr_class.data_sha256.clone(),
+        data: Default::default(),
+        data_cut: false,
+    };
+    assert_eq!(apply(&mut h, &[del]), vec![OpOutcome::Done]);
     assert!(s.truncated.is_empty(), "{:?}", s.truncated);
     let file = |path: &str| s.files.iter().find(|f| f.path.eq_ignore_ascii_case(path));
     // Named by nothing: only the sweep reports it, hashed (a DLL).
@@ -568,4 +591,141 @@ fn sweep_filters_bounds_and_reports_its_cuts() {
         "{cuts:?}"
     );
     assert_eq!(cuts[0].limit, "2 entries");
+}
+
+/// Issue 7 item 6: a registry value larger than collection shows (binary
+/// data cut to `max_binary_bytes`) is planned as cut and still deleted:
+/// the op compares the SHA-256 of the whole data, which the host computed.
+#[test]
+fn a_value_collection_showed_cut_is_planned_as_cut_and_deleted() {
+    use crate::detect::ArtifactRef;
+    use crate::plan::derive::{Derived, artifact_op};
+    let (mut h, p) = infected();
+    let key = r"Software\Microsoft\CzBlob";
+    let blob: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    h.registry
+        .put(&format!(r"HKU\{}\{key}", p.alice_sid), "cfg", RegData::Binary(blob.clone()))
+        .expect("value put");
+    let b = Bounds::default();
+    let s = collect(&mut h, &b);
+    let r = s
+        .registry
+        .iter()
+        .find(|r| r.key == key && r.value == "cfg")
+        .expect("residue collected");
+    assert!(r.data_cut);
+    assert_eq!(r.data.len(), 2 * b.max_binary_bytes as usize);
+    assert_eq!(r.data_sha256, ops::reg_data_sha256("REG_BINARY", &[], 0, &blob));
+    let op = match artifact_op(
+        &s,
+        &ArtifactRef::RegistryValue {
+            hive: p.alice_sid.clone(),
+            key: key.into(),
+            value: "cfg".into(),
+        },
+    ) {
+        Derived::Step(crate::plan::Step::Purge(op)) => op,
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(&op, Op::DeleteRegistryValue { data_cut: true, .. }), "{op:?}");
+    let line = serde_json::to_string(&op).expect("serialises");
+    assert!(line.contains("\"data_cut\":true"), "{line}");
+    assert_eq!(apply(&mut h, std::slice::from_ref(&op)), vec![OpOutcome::Done]);
+    assert!(h
+        .registry
+        .get_value(&format!(r"HKU\{}\{key}", p.alice_sid), "cfg")
+        .is_err());
+    // Changed data is drift, even past what collection showed.
+    let mut changed = blob;
+    changed[9_999] ^= 1;
+    h.registry
+        .put(&format!(r"HKU\{}\{key}", p.alice_sid), "cfg", RegData::Binary(changed))
+        .expect("value put");
+    assert!(matches!(
+        apply(&mut h, &[op])[0],
+        OpOutcome::Drift { .. }
+    ));
+}
+
+/// Issue 7 item 5: a Run value in the SYSTEM hive (TrickBot's) is found
+/// and deleted (the delete once looked for a user profile and answered
+/// "no user profile"), and an Azure AD / Entra ID user's profile
+/// (`S-1-12-1-...`) is collected and its values deleted like any other.
+#[test]
+fn service_account_and_entra_id_hives_are_collected_and_deleted_from() {
+    use crate::lab::world::registry::RegKey;
+    use crate::lab::world::users::Profile;
+    let (mut h, _) = infected();
+    let entra = "S-1-12-1-3171424391-1259003839-2357102753-1408227946";
+    h.add_profile(Profile::new("carol", "AzureAD", entra), &RegKey::default(), LabTime::EPOCH);
+    h.registry
+        .user_hive_mut(entra)
+        .expect("Entra ID user's hive")
+        .root
+        .create(fixture::RUN)
+        .set("CzEntra", RegData::sz(r"C:\x\e.exe"));
+    let s = collect(&mut h, &Bounds::default());
+    assert!(s.users.iter().any(|u| u.sid == entra && u.name == "carol"), "{:?}", s.users);
+    let op = |hive: &str, value: &str, data: &str| Op::DeleteRegistryValue {
+        hive: hive.into(),
+        key: fixture::RUN.into(),
+        value: value.into(),
+        expected_type: "REG_SZ".into(),
+        expected_data_sha256: ops::reg_string_sha256("REG_SZ", data),
+        data: Default::default(),
+        data_cut: false,
+    };
+    let sys = run_value(&s, "S-1-5-18", "CzSystem").expect("SYSTEM hive Run value");
+    let ent = run_value(&s, entra, "CzEntra").expect("Entra ID Run value");
+    let ops = [
+        op("S-1-5-18", "CzSystem", &sys.command),
+        op(entra, "CzEntra", &ent.command),
+    ];
+    assert_eq!(apply(&mut h, &ops), vec![OpOutcome::Done, OpOutcome::Done]);
+    let again = collect(&mut h, &Bounds::default());
+    assert!(run_value(&again, "S-1-5-18", "CzSystem").is_none());
+    assert!(run_value(&again, entra, "CzEntra").is_none());
+}
+
+/// Issue 7 items 11 and 13: a WMI filter another consumer is still bound
+/// to stays when a subscription that uses it is removed; a service whose
+/// ImagePath matches (every svchost service shares one) but whose
+/// ServiceDll differs is drift, not a delete.
+#[test]
+fn a_shared_wmi_filter_stays_and_a_service_dll_is_compared() {
+    use crate::lab::world::wmi::{Binding, Consumer};
+    let (mut h, p) = infected();
+    let filter = h
+        .wmi
+        .filters
+        .iter()
+        .find(|f| f.name == FILTER)
+        .cloned()
+        .expect("fixture filter");
+    let other = Consumer::CommandLine {
+        name: "CzOther".into(),
+        command_line_template: r"C:\Windows\System32\other.exe".into(),
+        executable_path: None,
+    };
+    h.wmi.put_consumer(other.clone());
+    h.wmi.put_binding(Binding::new(&filter, &other));
+    let wmi = Op::DeleteWmiSubscription {
+        filter: FILTER.into(),
+        consumer: CONSUMER.into(),
+        consumer_type: "CommandLineEventConsumer".into(),
+        expected_query: filter.query.clone().into(),
+        expected_action: p.wmi_exe.clone().into(),
+    };
+    let svc = |dll: &str| Op::DeleteService {
+        name: SERVICE.into(),
+        expected_image_path: p.svc_exe.clone().into(),
+        expected_service_dll: dll.into(),
+    };
+    let out = apply(&mut h, &[wmi, svc(r"C:\Windows\System32\other.dll")]);
+    assert_eq!(out[0], OpOutcome::Done);
+    assert!(matches!(&out[1], OpOutcome::Drift { observed } if observed.contains(SVC_DLL)), "{out:?}");
+    assert!(h.wmi.filters.iter().any(|f| f.name == FILTER), "the shared filter stays");
+    assert!(h.wmi.consumers.iter().all(|c| c.name() != CONSUMER), "the consumer goes");
+    assert!(h.wmi.bindings.iter().any(|b| b.consumer.contains("CzOther")), "the other binding stays");
+    assert_eq!(apply(&mut h, &[svc(SVC_DLL)]), vec![OpOutcome::Done]);
 }

@@ -1,0 +1,328 @@
+//! Containment as planned: for every inventory host, whether it gets the
+//! engagement's block rules, is exempt (keeps SMB with every host, gets no
+//! rules), is never contained, or is excluded; and the exempt address set
+//! with the reason for each entry. Pure: addresses are resolved by the
+//! caller ([`FleetHost::ips`]).
+//!
+//! A host is exempt when it is in an exempt inventory group, or has an
+//! exempt role (known by inventory group, or by what it reports:
+//! [`super::roles`]). Its inventory addresses join the exempt set; an
+//! exempt host whose address is not known is a problem the plan refuses
+//! (cutting a domain controller off SMB breaks the domain). The operator's
+//! address is exempt too, as each host sees it, when the rules are made
+//! ([`ContainmentPlan::rules_for`]).
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::roles::{self, HostKind, RoleFacts};
+use crate::firewall::rules::{RuleSpec, RulesError, host_rules};
+use crate::firewall::{AddrSet, EngagementId, Span};
+use crate::inventory::ResolvedHost;
+use crate::playbook::{ContainSettings, Playbook, glob_of};
+use crate::runtime::snapshot::Snapshot;
+
+/// An inventory host, as containment needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetHost {
+    pub name: String,
+    /// Its inventory address: an IP address or a DNS name.
+    pub address: String,
+    /// The addresses `address` is (itself when it is an IP), once known.
+    pub ips: Vec<IpAddr>,
+    pub groups: Vec<String>,
+}
+
+impl FleetHost {
+    /// From the inventory; a DNS name's addresses are left to resolve.
+    pub fn from_inventory(h: &ResolvedHost) -> FleetHost {
+        FleetHost {
+            name: h.name.clone(),
+            address: h.address.clone(),
+            ips: h.address.parse::<IpAddr>().into_iter().collect(),
+            groups: h.groups.clone(),
+        }
+    }
+
+    /// A host known only by name (no inventory entry at hand).
+    pub fn named(name: &str) -> FleetHost {
+        FleetHost {
+            name: name.to_string(),
+            address: String::new(),
+            ips: vec![],
+            groups: vec![],
+        }
+    }
+}
+
+/// How containment treats one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", content = "why", rename_all = "snake_case")]
+pub enum ContainDecision {
+    /// Gets the block rules.
+    Contain,
+    /// Keeps SMB with every host and gets no rules.
+    Exempt(String),
+    /// Gets no rules; the others still block it unless exempt.
+    Never(String),
+    /// Excluded by the playbook: nothing is done on it.
+    Excluded(String),
+}
+
+impl ContainDecision {
+    /// `exempt: domain controller (inventory group dcs)`, for comments.
+    pub fn describe(&self) -> String {
+        match self {
+            ContainDecision::Contain => "contained".into(),
+            ContainDecision::Exempt(w) => format!("not contained, exempt: {w}"),
+            ContainDecision::Never(w) => format!("not contained: {w}"),
+            ContainDecision::Excluded(w) => format!("not contained: {w}"),
+        }
+    }
+}
+
+/// One entry of the exempt set, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exemption {
+    /// An address, range or CIDR block.
+    pub address: String,
+    pub why: String,
+}
+
+/// A host and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostWhy {
+    pub host: String,
+    pub why: String,
+}
+
+/// Containment as planned, recorded with the plan: the rules of each
+/// contained host follow from it, the playbook's `contain:` settings and
+/// the operator's address as that host sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainmentPlan {
+    /// In every rule and task name ([`EngagementId::rule_prefix`]).
+    pub engagement: EngagementId,
+    /// What keeps SMB with every host.
+    pub exempt: Vec<Exemption>,
+    /// Inventory hosts that keep SMB and get no rules.
+    pub exempt_hosts: Vec<HostWhy>,
+    /// Inventory hosts that get no rules but are blocked by the others.
+    pub never: Vec<HostWhy>,
+}
+
+impl ContainmentPlan {
+    /// The exempt set, without the operator's address.
+    pub fn exempt_set(&self) -> AddrSet {
+        AddrSet::from_spans(self.exempt.iter().filter_map(|e| Span::parse(&e.address).ok()))
+    }
+
+    /// The rules of a host that sees the operator at `operator` (`None`
+    /// only to show the rules in a plan, before any host is reached).
+    pub fn rules_for(
+        &self,
+        settings: &ContainSettings,
+        operator: Option<IpAddr>,
+    ) -> Result<Vec<RuleSpec>, RulesError> {
+        let mut exempt = self.exempt_set();
+        if let Some(ip) = operator {
+            exempt.insert(ip);
+        }
+        host_rules(&self.engagement, &settings.block, &settings.directions, &exempt)
+    }
+}
+
+/// Every host's decision and kind, and the containment plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decisions {
+    pub plan: ContainmentPlan,
+    /// By lower-case host name.
+    pub hosts: HashMap<String, (ContainDecision, HostKind)>,
+    /// What stops the plan from being written (an exempt host whose address
+    /// is not known), each with what to do.
+    pub problems: Vec<String>,
+}
+
+impl Decisions {
+    pub fn of(&self, host: &str) -> Option<&(ContainDecision, HostKind)> {
+        self.hosts.get(&host.to_lowercase())
+    }
+}
+
+/// Why `host` is exempt, if it is.
+fn exemption(host: &FleetHost, kind: &HostKind, pb: &Playbook) -> Option<String> {
+    let c = &pb.contain;
+    if let Some(g) = host
+        .groups
+        .iter()
+        .find(|g| c.exempt_groups.iter().any(|e| e.eq_ignore_ascii_case(g)))
+    {
+        return Some(format!("inventory group {g} is exempt (contain.exempt.groups)"));
+    }
+    c.exempt_roles
+        .iter()
+        .find_map(|r| kind.has(*r).map(|why| format!("{} ({why})", r.words())))
+}
+
+/// Decide containment for every host of `fleet`, with what the scans
+/// (`snapshots`, by lower-case name) report.
+pub fn decide(
+    fleet: &[FleetHost],
+    snapshots: &HashMap<String, &Snapshot>,
+    pb: &Playbook,
+    engagement: EngagementId,
+) -> Decisions {
+    let c = &pb.contain;
+    let mut plan = ContainmentPlan {
+        engagement,
+        exempt: c
+            .exempt_addresses
+            .iter()
+            .map(|a| Exemption {
+                address: a.clone(),
+                why: "playbook (contain.exempt.addresses)".into(),
+            })
+            .collect(),
+        exempt_hosts: vec![],
+        never: vec![],
+    };
+    let mut hosts = HashMap::new();
+    let mut problems = Vec::new();
+    for h in fleet {
+        let facts = snapshots.get(&h.name.to_lowercase()).map(|s| RoleFacts::from_snapshot(s));
+        let kind = roles::classify(&h.groups, &pb.roles, facts.as_ref());
+        let decision = if let Some(why) = exemption(h, &kind, pb) {
+            if h.ips.is_empty() {
+                problems.push(format!(
+                    "{} is exempt from containment ({why}) but its address is not known{}: give its IP address in the inventory (`address:`) or list it in the playbook's contain.exempt.addresses; otherwise every host would block its SMB",
+                    h.name,
+                    if h.address.is_empty() { String::new() } else { format!(" (`{}` does not resolve from here)", h.address) }
+                ));
+            }
+            for ip in &h.ips {
+                plan.exempt.push(Exemption {
+                    address: ip.to_string(),
+                    why: format!("{}: {why}", h.name),
+                });
+            }
+            plan.exempt_hosts.push(HostWhy {
+                host: h.name.clone(),
+                why: why.clone(),
+            });
+            ContainDecision::Exempt(why)
+        } else if let Some(p) = pb.host_excluded(&h.name) {
+            ContainDecision::Excluded(format!("excluded by the playbook (`{p}`)"))
+        } else if let Some(why) = glob_of(&c.never_hosts, &h.name)
+            .map(|p| format!("never contained (contain.never.hosts `{p}`)"))
+            .or_else(|| {
+                h.groups
+                    .iter()
+                    .find(|g| c.never_groups.iter().any(|n| n.eq_ignore_ascii_case(g)))
+                    .map(|g| format!("never contained (contain.never.groups `{g}`)"))
+            })
+        {
+            plan.never.push(HostWhy {
+                host: h.name.clone(),
+                why: why.clone(),
+            });
+            ContainDecision::Never(why)
+        } else {
+            ContainDecision::Contain
+        };
+        hosts.insert(h.name.to_lowercase(), (decision, kind));
+    }
+    Decisions {
+        plan,
+        hosts,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::builder::SnapshotBuilder;
+    use crate::firewall::Family;
+
+    fn host(name: &str, ip: &str, groups: &[&str]) -> FleetHost {
+        FleetHost {
+            name: name.into(),
+            address: ip.into(),
+            ips: ip.parse().into_iter().collect(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    fn engagement() -> EngagementId {
+        EngagementId::parse("abcdef01").unwrap()
+    }
+
+    fn pb(text: &str) -> Playbook {
+        crate::playbook::parse(text, std::path::Path::new("pb.yml")).unwrap()
+    }
+
+    #[test]
+    fn exempt_roles_groups_and_addresses_keep_smb() {
+        let fleet = vec![
+            host("DC-01", "10.0.0.5", &["domain_controllers"]),
+            host("DC-02", "10.0.0.6", &[]),
+            host("FS-01", "10.0.1.5", &["file_servers"]),
+            host("SQL-01", "10.0.2.5", &["critical"]),
+            host("WS-001", "10.0.9.1", &["workstations"]),
+            host("HMI-01", "10.0.8.1", &[]),
+            host("WS-002", "10.0.9.2", &[]),
+        ];
+        let dc2 = SnapshotBuilder::new("DC-02")
+            .service("NTDS", "Active Directory Domain Services", r"C:\Windows\System32\lsass.exe", "LocalSystem")
+            .build();
+        let snaps: HashMap<String, &Snapshot> = [("dc-02".to_string(), &dc2)].into();
+        let pb = pb("playbook: 1\ncontain:\n  exempt: {addresses: [192.168.7.0/24], groups: [critical]}\n  never: {hosts: ['hmi-*']}\nexclude:\n  hosts: [ws-002]\n");
+        let d = decide(&fleet, &snaps, &pb, engagement());
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        let decision = |h: &str| d.of(h).unwrap().0.clone();
+        assert_eq!(decision("DC-01"), ContainDecision::Exempt("domain controller (inventory group domain_controllers)".into()));
+        assert!(matches!(decision("DC-02"), ContainDecision::Exempt(w) if w.contains("NTDS")));
+        assert!(matches!(decision("FS-01"), ContainDecision::Exempt(w) if w.starts_with("file server")));
+        assert!(matches!(decision("SQL-01"), ContainDecision::Exempt(w) if w.contains("contain.exempt.groups")));
+        assert_eq!(decision("WS-001"), ContainDecision::Contain);
+        assert!(matches!(decision("HMI-01"), ContainDecision::Never(w) if w.contains("hmi-*")));
+        assert!(matches!(decision("WS-002"), ContainDecision::Excluded(_)));
+        let set = d.plan.exempt_set();
+        for ip in ["10.0.0.5", "10.0.0.6", "10.0.1.5", "10.0.2.5", "192.168.7.200"] {
+            assert!(set.contains(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["10.0.9.1", "10.0.8.1", "10.0.9.2"] {
+            assert!(!set.contains(ip.parse().unwrap()), "{ip}");
+        }
+        assert_eq!(d.plan.exempt[0].why, "playbook (contain.exempt.addresses)");
+        assert!(d.plan.exempt.iter().any(|e| e.address == "10.0.0.5" && e.why.starts_with("DC-01: domain controller")));
+        assert_eq!(d.plan.exempt_hosts.len(), 4);
+        assert_eq!(d.plan.never.len(), 1);
+    }
+
+    #[test]
+    fn an_exempt_host_without_an_address_is_a_problem() {
+        let mut dc = host("DC-01", "", &["domain_controllers"]);
+        dc.address = "dc01.corp.example".into();
+        let d = decide(&[dc], &HashMap::new(), &Playbook::builtin(), engagement());
+        assert_eq!(d.problems.len(), 1);
+        assert!(d.problems[0].contains("dc01.corp.example") && d.problems[0].contains("address:"), "{:?}", d.problems);
+    }
+
+    #[test]
+    fn rules_leave_out_the_exempt_set_and_the_operator() {
+        let d = decide(&[host("DC-01", "10.0.0.5", &["domain_controllers"])], &HashMap::new(), &Playbook::builtin(), engagement());
+        let c = ContainSettings::default();
+        let rules = d.plan.rules_for(&c, Some("10.9.9.9".parse().unwrap())).unwrap();
+        assert_eq!(rules.len(), 8);
+        let v4 = rules.iter().find(|r| r.family == Family::V4).unwrap();
+        assert_eq!(v4.remote, ["0.0.0.0-10.0.0.4", "10.0.0.6-10.9.9.8", "10.9.9.10-255.255.255.255"]);
+        assert!(v4.name.starts_with("cauterize-abcdef01-smb-"));
+        let shown = d.plan.rules_for(&c, None).unwrap();
+        assert_eq!(shown.iter().find(|r| r.family == Family::V4).unwrap().remote.len(), 2);
+    }
+}

@@ -1,0 +1,387 @@
+//! One step a plan takes on a host: every host-changing thing `apply` would
+//! do, not only deletions. The purge's operations are the runtime's closed
+//! set ([`Op`], carried out by `runtime.ps1` today); the other steps are
+//! defined here, with what each compares before it acts:
+//!
+//! | step | phase | what it does |
+//! |---|---|---|
+//! | `contain` | contain | the engagement's SMB block rules and dead-man task (`crate::firewall`) |
+//! | purge ops | purge | kill, compare-and-delete, queue for boot ([`Op`]) |
+//! | `deny_writes` | purge | deny writes to a shutdown-writer's folder |
+//! | `revert_defender_exclusion` | purge | remove a Defender exclusion a loader added |
+//! | `reboot` | reboot | the host's reboot, in its wave |
+//! | `remove_folder` | after reboot | remove a loader's emptied folder |
+//!
+//! [`Step::has_host_side`] says which steps have host-side code in this
+//! version: only the purge ops. The others are planned, recorded and
+//! reviewable; their host side comes with the operation engine, and
+//! nothing may report them done before it exists.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::runtime::ops::Op;
+
+/// A file a folder may still hold when it is removed: one the plan deletes
+/// (by name in the folder, and the SHA-256 the scan saw).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldFile {
+    pub name: String,
+    pub sha256: String,
+}
+
+/// One step of a host's plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Put the engagement's block rules on the host (and its dead-man
+    /// task), read them back and check they are in effect. The rules are
+    /// the same on every contained host but for the operator's address,
+    /// which is exempt as each host sees it.
+    Contain,
+    /// A purge operation of the runtime.
+    Purge(Op),
+    /// Deny writes to `folder` (create files, append data, write
+    /// attributes, for Everyone, inherited by what it holds), with
+    /// Administrators made its owner so the user's own code cannot lift
+    /// the deny: a loader that writes its file there at shutdown (Qakbot)
+    /// fails. Done only if `folder` is still a folder (not a link). The
+    /// deny is removed with the folder after the reboot, or at release.
+    DenyWrites { folder: String },
+    /// Remove the Defender exclusion `value` (a path, extension or process)
+    /// listed under `hive\key` (`...\Exclusions\Paths` and its siblings),
+    /// if it is still there: through Defender's own interface
+    /// (`MSFT_MpPreference`), since its registry key refuses direct writes
+    /// even to SYSTEM.
+    RevertDefenderExclusion {
+        hive: String,
+        key: String,
+        value: String,
+    },
+    /// Reboot the host in reboot wave `wave` (1 is the canary), within
+    /// `window` when its group has one.
+    Reboot { wave: u32, window: Option<String> },
+    /// After the host's reboot: remove `path` if it is empty, or holds only
+    /// files of `may_hold` (by name, with that SHA-256; they are deleted
+    /// with it); otherwise drift, and the folder stays. Never follows a
+    /// link.
+    RemoveFolder { path: String, may_hold: Vec<HeldFile> },
+}
+
+/// When a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Contain,
+    Purge,
+    Reboot,
+    AfterReboot,
+}
+
+/// The steps' own tags (purge ops keep the runtime's).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+enum Own {
+    Contain,
+    DenyWrites {
+        folder: String,
+    },
+    RevertDefenderExclusion {
+        hive: String,
+        key: String,
+        value: String,
+    },
+    Reboot {
+        wave: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<String>,
+    },
+    RemoveFolder {
+        path: String,
+        may_hold: Vec<HeldFile>,
+    },
+}
+
+/// Tags of [`Own`].
+const OWN_TAGS: &[&str] = &[
+    "contain",
+    "deny_writes",
+    "revert_defender_exclusion",
+    "reboot",
+    "remove_folder",
+];
+
+impl Step {
+    fn own(&self) -> Option<Own> {
+        Some(match self {
+            Step::Contain => Own::Contain,
+            Step::Purge(_) => return None,
+            Step::DenyWrites { folder } => Own::DenyWrites {
+                folder: folder.clone(),
+            },
+            Step::RevertDefenderExclusion { hive, key, value } => Own::RevertDefenderExclusion {
+                hive: hive.clone(),
+                key: key.clone(),
+                value: value.clone(),
+            },
+            Step::Reboot { wave, window } => Own::Reboot {
+                wave: *wave,
+                window: window.clone(),
+            },
+            Step::RemoveFolder { path, may_hold } => Own::RemoveFolder {
+                path: path.clone(),
+                may_hold: may_hold.clone(),
+            },
+        })
+    }
+
+    /// The step as JSON (`{"op": "...", ...}`): what the journal stores and
+    /// the plan file shows.
+    pub fn to_value(&self) -> Value {
+        match (self, self.own()) {
+            (Step::Purge(op), _) => serde_json::to_value(op),
+            (_, Some(own)) => serde_json::to_value(own),
+            (_, None) => Ok(Value::Null),
+        }
+        .unwrap_or(Value::Null)
+    }
+
+    /// Read a step back, strictly: every key must be one the step has.
+    pub fn from_value(v: &Value) -> Result<Step, String> {
+        let tag = v
+            .get("op")
+            .and_then(Value::as_str)
+            .ok_or("an operation needs `op: <kind>`")?;
+        let step = Step::read(tag, v)?;
+        // Strict: every key given must be one the step has (serde ignores
+        // extra keys on steps without fields).
+        let canon = step.to_value();
+        if let (Some(given), Some(known)) = (v.as_object(), canon.as_object())
+            && let Some(k) = given.keys().find(|k| !known.contains_key(*k) && !(*k == "window" && given[*k].is_null()))
+        {
+            return Err(format!("unknown key `{k}` in a {tag} step"));
+        }
+        Ok(step)
+    }
+
+    fn read(tag: &str, v: &Value) -> Result<Step, String> {
+        if OWN_TAGS.contains(&tag) {
+            let own: Own = serde_json::from_value(v.clone()).map_err(|e| format!("not a valid `{tag}` step: {e}"))?;
+            return Ok(match own {
+                Own::Contain => Step::Contain,
+                Own::DenyWrites { folder } => Step::DenyWrites { folder },
+                Own::RevertDefenderExclusion { hive, key, value } => {
+                    Step::RevertDefenderExclusion { hive, key, value }
+                }
+                Own::Reboot { wave, window } => Step::Reboot { wave, window },
+                Own::RemoveFolder { path, may_hold } => Step::RemoveFolder { path, may_hold },
+            });
+        }
+        let op: Op = serde_json::from_value(v.clone()).map_err(|e| format!("not a valid operation: {e}"))?;
+        Ok(Step::Purge(op))
+    }
+
+    /// The tag (`contain`, `kill_process`, `remove_folder`, ...).
+    pub fn tag(&self) -> String {
+        self.to_value()
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self {
+            Step::Contain => Phase::Contain,
+            Step::Reboot { .. } => Phase::Reboot,
+            Step::RemoveFolder { .. } => Phase::AfterReboot,
+            _ => Phase::Purge,
+        }
+    }
+
+    /// Order within the purge: kills first (so no watchdog writes anything
+    /// back), then writes denied to shutdown-writer folders, then registry
+    /// values, Defender exclusions, tasks, services, WMI subscriptions,
+    /// files, and files queued for boot.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Step::Contain => 0,
+            Step::Purge(Op::KillProcess { .. }) => 1,
+            Step::DenyWrites { .. } => 2,
+            Step::Purge(Op::DeleteRegistryValue { .. }) => 3,
+            Step::RevertDefenderExclusion { .. } => 4,
+            Step::Purge(Op::DeleteTask { .. }) => 5,
+            Step::Purge(Op::DeleteService { .. }) => 6,
+            Step::Purge(Op::DeleteWmiSubscription { .. }) => 7,
+            Step::Purge(Op::DeleteFile { .. }) => 8,
+            Step::Purge(Op::QueueDeleteOnReboot { .. }) => 9,
+            Step::Reboot { .. } => 10,
+            Step::RemoveFolder { .. } => 11,
+        }
+    }
+
+    /// Execution order: phase, then [`Step::rank`].
+    pub fn order(&self) -> (Phase, u8) {
+        (self.phase(), self.rank())
+    }
+
+    /// Does this version have the host-side code that carries the step
+    /// out? Only the runtime's purge ops: containment, deny-write,
+    /// Defender, reboot and folder steps are planned and reviewable, and
+    /// their host side comes with the operation engine.
+    pub fn has_host_side(&self) -> bool {
+        matches!(self, Step::Purge(_))
+    }
+
+    /// The tags of the kinds of step that have no host-side code in this
+    /// version (see [`Step::has_host_side`]), for the plan's header.
+    pub fn kinds_without_host_side() -> Vec<String> {
+        let text = String::new;
+        [
+            Step::Contain,
+            Step::DenyWrites { folder: text() },
+            Step::RevertDefenderExclusion { hive: text(), key: text(), value: text() },
+            Step::Reboot { wave: 1, window: None },
+            Step::RemoveFolder { path: text(), may_hold: vec![] },
+        ]
+        .iter()
+        .filter(|s| !s.has_host_side())
+        .map(Step::tag)
+        .collect()
+    }
+
+    /// The runtime op, for a purge op.
+    pub fn op(&self) -> Option<&Op> {
+        match self {
+            Step::Purge(op) => Some(op),
+            _ => None,
+        }
+    }
+
+    /// What the step acts on, without what it expects (a changed hash is
+    /// the same file): tells "changed" from "added" in an edited plan.
+    pub fn identity(&self) -> String {
+        let s = match self {
+            Step::Contain => "contain".to_string(),
+            Step::Purge(op) => match op {
+                Op::KillProcess { pid, .. } => format!("kill_process pid {pid}"),
+                Op::DeleteRegistryValue {
+                    hive, key, value, ..
+                } => format!("registry value {hive}\\{key}\\{value}"),
+                Op::DeleteTask { path, .. } => format!("task {path}"),
+                Op::DeleteService { name, .. } => format!("service {name}"),
+                Op::DeleteWmiSubscription {
+                    filter, consumer, ..
+                } => format!("wmi {filter} {consumer}"),
+                Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } => {
+                    format!("file {path}")
+                }
+            },
+            Step::DenyWrites { folder } => format!("deny_writes {folder}"),
+            Step::RevertDefenderExclusion { hive, key, value } => {
+                format!("exclusion {hive}\\{key}\\{value}")
+            }
+            Step::Reboot { .. } => "reboot".into(),
+            Step::RemoveFolder { path, .. } => format!("folder {path}"),
+        };
+        s.to_lowercase()
+    }
+}
+
+impl From<Op> for Step {
+    fn from(op: Op) -> Step {
+        Step::Purge(op)
+    }
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Step, D::Error> {
+        let v = Value::deserialize(d)?;
+        Step::from_value(&v).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_step() -> Vec<Step> {
+        vec![
+            Step::Contain,
+            Step::Purge(Op::KillProcess {
+                pid: 7,
+                expected_image: "x.exe".into(),
+                expected_started: String::new(),
+            }),
+            Step::DenyWrites {
+                folder: r"C:\Users\bob\AppData\Roaming\Microsoft\Xyzabc".into(),
+            },
+            Step::RevertDefenderExclusion {
+                hive: "HKLM".into(),
+                key: r"SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths".into(),
+                value: r"C:\Users\bob\AppData\Roaming\Microsoft\Xyzabc".into(),
+            },
+            Step::Reboot {
+                wave: 3,
+                window: Some("22:00-05:00".into()),
+            },
+            Step::Reboot { wave: 1, window: None },
+            Step::RemoveFolder {
+                path: r"C:\Users\bob\AppData\Local\Qzvx".into(),
+                may_hold: vec![HeldFile {
+                    name: "qzvx.dll".into(),
+                    sha256: "a".repeat(64),
+                }],
+            },
+        ]
+    }
+
+    #[test]
+    fn steps_round_trip_through_json_with_their_tags() {
+        for s in every_step() {
+            let v = s.to_value();
+            assert_eq!(Step::from_value(&v).as_ref(), Ok(&s), "{v}");
+            let text = serde_json::to_string(&s).unwrap();
+            assert_eq!(serde_json::from_str::<Step>(&text).unwrap(), s);
+        }
+        assert_eq!(every_step()[0].to_value(), serde_json::json!({"op": "contain"}));
+        assert_eq!(every_step()[5].to_value(), serde_json::json!({"op": "reboot", "wave": 1}));
+        assert_eq!(every_step()[1].tag(), "kill_process");
+        assert_eq!(every_step()[6].tag(), "remove_folder");
+    }
+
+    #[test]
+    fn unknown_keys_and_kinds_are_refused() {
+        for (v, says) in [
+            (serde_json::json!({"op": "contain", "all": true}), "unknown key `all` in a contain step"),
+            (serde_json::json!({"op": "deny_writes", "folder": "x", "sid": "S-1-1-0"}), "unknown field `sid`"),
+            (serde_json::json!({"op": "reboot"}), "missing field `wave`"),
+            (serde_json::json!({"op": "kill_process", "pid": 1, "expected_image": "x", "force": true}), "unknown key `force` in a kill_process step"),
+            (serde_json::json!({"op": "format_disk"}), "not a valid operation"),
+            (serde_json::json!({"pid": 1}), "needs `op:"),
+        ] {
+            let e = Step::from_value(&v).unwrap_err();
+            assert!(e.contains(says), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn phases_and_ranks_order_execution() {
+        let mut steps = every_step();
+        steps.reverse();
+        steps.sort_by_key(Step::order);
+        let tags: Vec<String> = steps.iter().map(Step::tag).collect();
+        assert_eq!(
+            tags,
+            ["contain", "kill_process", "deny_writes", "revert_defender_exclusion", "reboot", "reboot", "remove_folder"]
+        );
+        assert!(steps.iter().filter(|s| s.has_host_side()).all(|s| s.phase() == Phase::Purge));
+        assert!(!Step::Contain.has_host_side());
+    }
+}
