@@ -208,7 +208,18 @@ pub trait NetObject: Any {
     fn property_names(&self) -> Vec<Cow<'static, str>> {
         Vec::new()
     }
+    /// The object as a `System.IO.Stream`, when it is one.
+    fn as_stream(&self) -> Option<&dyn ByteStream> {
+        None
+    }
     fn as_any(&self) -> &dyn Any;
+}
+
+/// A `System.IO.Stream` as its readers see it (`ComputeHash(Stream)`,
+/// `StreamReader`, `CopyTo`).
+pub trait ByteStream {
+    /// Read from the current position to the end, moving the position.
+    fn read_to_end(&self, cx: &mut Ctx<'_>) -> NetResult<Vec<u8>>;
 }
 
 /// A .NET type.

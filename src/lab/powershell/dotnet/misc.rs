@@ -440,7 +440,7 @@ impl NetType for ConsoleType {
         } else if is(name, "Error") {
             Some(Ok(Value::object(Writer { error: true })))
         } else if is(name, "OutputEncoding") || is(name, "InputEncoding") {
-            Some(Ok(Value::object(super::text::Encoding(super::text::Codec::Utf8 { bom: false }))))
+            Some(Ok(Value::object(super::text::Encoding(super::text::Codec::Utf8 { bom: false, strict: false }))))
         } else if is(name, "IsOutputRedirected") || is(name, "IsErrorRedirected") || is(name, "IsInputRedirected") {
             Some(Ok(Value::Bool(true)))
         } else {

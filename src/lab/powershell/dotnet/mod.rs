@@ -1,10 +1,11 @@
 //! The pure .NET types the engine implements itself (no host state):
 //! strings, collections, text encodings, `Convert`, `BitConverter`,
-//! `Math`, dates, `Guid`, `Environment`, `Console`, `GC`, and
+//! `Math`, dates, `Guid`, `Environment`, `Console`, `GC`, SHA-256 and
 //! `System.Security.Principal`. Each file registers its types.
 
 pub mod args;
 pub mod collections;
+pub mod crypto;
 pub mod misc;
 pub mod prims;
 pub mod principal;
@@ -42,6 +43,7 @@ pub fn register(r: &mut Registry) {
     r.add_enum(&MIDPOINT_ROUNDING);
     r.add_enum(&super::session::ACTION_PREFERENCE);
     collections::register(r);
+    crypto::register(r);
     misc::register(r);
     principal::register(r);
     text::register(r);

@@ -24,7 +24,9 @@ use crate::lab::world::utf16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
-    Utf8 { bom: bool },
+    /// `strict`: `new UTF8Encoding(bom, throwOnInvalidBytes: true)`, which
+    /// throws where the default replaces.
+    Utf8 { bom: bool, strict: bool },
     Utf16 { big_endian: bool, bom: bool },
     Ascii,
     /// Windows-1252 (`Encoding.Default` on an en-US Windows PowerShell).
@@ -70,9 +72,44 @@ impl Codec {
         }
     }
 
+    /// Encode as `GetBytes` does: a strict UTF-8 encoding throws
+    /// .NET's EncoderFallbackException at an unpaired surrogate.
+    pub fn encode_checked(self, s: &str) -> NetResult<Vec<u8>> {
+        if let Codec::Utf8 { strict: true, .. } = self {
+            let mut index = 0;
+            for c in s.chars() {
+                if let Some(unit) = utf16::lone_surrogate(c) {
+                    return Err(NetError::exception(
+                        "System.Text.EncoderFallbackException",
+                        format!("Unable to translate Unicode character \\u{unit:04X} at index {index} to specified code page."),
+                    ));
+                }
+                index += utf16::char_len(c);
+            }
+        }
+        Ok(self.encode(s))
+    }
+
+    /// Decode as `GetString` does: a strict UTF-8 encoding throws .NET's
+    /// DecoderFallbackException at the first invalid byte.
+    pub fn decode_checked(self, b: &[u8]) -> NetResult<String> {
+        if let Codec::Utf8 { strict: true, .. } = self
+            && let Err(e) = std::str::from_utf8(b)
+        {
+            let at = e.valid_up_to();
+            let bad = &b[at..at + e.error_len().unwrap_or(b.len() - at)];
+            let shown: Vec<String> = bad.iter().map(|x| format!("[{x:02X}]")).collect();
+            return Err(NetError::exception(
+                "System.Text.DecoderFallbackException",
+                format!("Unable to translate bytes {} at index {at} from specified code page to Unicode.", shown.concat()),
+            ));
+        }
+        Ok(self.decode(b))
+    }
+
     fn preamble(self) -> Vec<u8> {
         match self {
-            Codec::Utf8 { bom: true } => vec![0xEF, 0xBB, 0xBF],
+            Codec::Utf8 { bom: true, .. } => vec![0xEF, 0xBB, 0xBF],
             Codec::Utf16 { big_endian: false, bom: true } => vec![0xFF, 0xFE],
             Codec::Utf16 { big_endian: true, bom: true } => vec![0xFE, 0xFF],
             _ => Vec::new(),
@@ -146,10 +183,10 @@ impl NetObject for Encoding {
                     }
                     v => convert::to_string(v, cx),
                 };
-                Value::bytes(self.0.encode(&text))
+                Value::bytes(self.0.encode_checked(&text)?)
             } else if is(name, "GetByteCount") {
                 let text = a.string(0, cx)?;
-                Value::Int(self.0.encode(&text).len() as i32)
+                Value::Int(self.0.encode_checked(&text)?.len() as i32)
             } else if is(name, "GetString") {
                 let bytes = a.bytes(0, cx)?;
                 let slice = if args.len() == 3 {
@@ -161,7 +198,7 @@ impl NetObject for Encoding {
                 } else {
                     bytes
                 };
-                Value::string(self.0.decode(&slice))
+                Value::string(self.0.decode_checked(&slice)?)
             } else if is(name, "GetPreamble") {
                 Value::bytes(self.0.preamble())
             } else if is(name, "GetCharCount") {
@@ -190,7 +227,7 @@ impl NetType for EncodingType {
     fn get_static(&self, cx: &mut Ctx<'_>, name: &str) -> Option<NetResult<Value>> {
         let core = cx.version.dotnet_core();
         let c = if is(name, "UTF8") {
-            Codec::Utf8 { bom: true }
+            Codec::Utf8 { bom: true, strict: false }
         } else if is(name, "Unicode") {
             Codec::Utf16 { big_endian: false, bom: true }
         } else if is(name, "BigEndianUnicode") {
@@ -198,7 +235,7 @@ impl NetType for EncodingType {
         } else if is(name, "ASCII") {
             Codec::Ascii
         } else if is(name, "Default") {
-            if core { Codec::Utf8 { bom: false } } else { Codec::Ansi }
+            if core { Codec::Utf8 { bom: false, strict: false } } else { Codec::Ansi }
         } else {
             return None;
         };
@@ -211,7 +248,7 @@ impl NetType for EncodingType {
         let a = Args::new(args);
         let key = convert::to_string(a.value(0), cx).to_ascii_lowercase();
         let c = match key.as_str() {
-            "utf-8" | "utf8" | "65001" => Codec::Utf8 { bom: true },
+            "utf-8" | "utf8" | "65001" => Codec::Utf8 { bom: true, strict: false },
             "utf-16" | "unicode" | "1200" => Codec::Utf16 { big_endian: false, bom: true },
             "utf-16be" | "unicodefffe" | "1201" => Codec::Utf16 { big_endian: true, bom: true },
             "us-ascii" | "ascii" | "20127" => Codec::Ascii,
@@ -235,7 +272,7 @@ impl NetType for EncodingCtor {
     fn construct(&self, _: &mut Ctx<'_>, args: &[Value]) -> Option<NetResult<Value>> {
         let flag = |i: usize| args.get(i).map(Value::is_true_lossy);
         let c = match self.0 {
-            "System.Text.UTF8Encoding" => Codec::Utf8 { bom: flag(0).unwrap_or(false) },
+            "System.Text.UTF8Encoding" => Codec::Utf8 { bom: flag(0).unwrap_or(false), strict: flag(1).unwrap_or(false) },
             "System.Text.UnicodeEncoding" => Codec::Utf16 { big_endian: flag(0).unwrap_or(false), bom: flag(1).unwrap_or(true) },
             _ => Codec::Ascii,
         };
@@ -643,8 +680,26 @@ mod tests {
     fn utf16_encoding_replaces_an_unpaired_surrogate_as_dotnet_does() {
         let name = utf16::from_units(&[b'a' as u16, 0xD800]);
         assert_eq!(Codec::Utf16 { big_endian: false, bom: true }.encode(&name), vec![b'a', 0, 0xFD, 0xFF]);
-        assert_eq!(Codec::Utf8 { bom: false }.encode(&name), vec![b'a', 0xEF, 0xBF, 0xBD]);
+        assert_eq!(Codec::Utf8 { bom: false, strict: false }.encode(&name), vec![b'a', 0xEF, 0xBF, 0xBD]);
         assert_eq!(Codec::Utf16 { big_endian: false, bom: true }.decode(&[0x00, 0xD8]), "\u{FFFD}");
+    }
+
+    /// `new UTF8Encoding($false, $true)` throws where the default
+    /// replaces (.NET: EncoderFallbackException "Unable to translate
+    /// Unicode character \\uD800 at index 1 to specified code page.",
+    /// DecoderFallbackException "Unable to translate bytes [FF] at index 1
+    /// from specified code page to Unicode.").
+    #[test]
+    fn strict_utf8_throws_where_the_default_replaces() {
+        let name = utf16::from_units(&[b'a' as u16, 0xD800]);
+        let strict = Codec::Utf8 { bom: false, strict: true };
+        let Err(NetError::Exception(e)) = strict.encode_checked(&name) else { panic!("no exception") };
+        assert_eq!(e.type_name, "System.Text.EncoderFallbackException");
+        assert_eq!(e.message, "Unable to translate Unicode character \\uD800 at index 1 to specified code page.");
+        let Err(NetError::Exception(e)) = strict.decode_checked(&[b'a', 0xFF, b'b']) else { panic!("no exception") };
+        assert_eq!(e.message, "Unable to translate bytes [FF] at index 1 from specified code page to Unicode.");
+        assert_eq!(strict.encode_checked("Пётр").ok(), Some("Пётр".as_bytes().to_vec()));
+        assert_eq!(Codec::Utf8 { bom: false, strict: false }.encode_checked(&name).ok(), Some(vec![b'a', 0xEF, 0xBF, 0xBD]));
     }
 
     #[test]

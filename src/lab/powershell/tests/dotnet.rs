@@ -29,6 +29,27 @@ fn base64_and_encodings() {
     prints(&v5("$b = [Text.Encoding]::Unicode.GetBytes([string][char]0xDC00); '{0:x2}{1:x2}' -f $b[0], $b[1]"), &["fdff"]);
 }
 
+/// `new UTF8Encoding($false, $true)` throws on an unpaired surrogate,
+/// where `UTF8Encoding($false)` writes EF BF BD (U+FFFD); the runtime
+/// relies on the throw to send such a name as UTF-16 instead.
+#[test]
+fn strict_utf8_throws_on_an_unpaired_surrogate() {
+    let script = "$s = 'a' + [char]0xD800; (New-Object System.Text.UTF8Encoding $false).GetBytes($s).Length; try { (New-Object System.Text.UTF8Encoding $false, $true).GetBytes($s) } catch { $_.Exception.InnerException.GetType().FullName; $_.Exception.InnerException.Message }";
+    prints(&v5(script), &["4", "System.Text.EncoderFallbackException", "Unable to translate Unicode character \\uD800 at index 1 to specified code page."]);
+}
+
+/// SHA-256 as .NET computes it (FIPS 180-4 test vector "abc"); on
+/// Windows PowerShell `Create()` gives a SHA256Managed.
+#[test]
+fn sha256_computes_the_digest() {
+    let script = "$sha = [System.Security.Cryptography.SHA256]::Create(); $sha.GetType().FullName; $h = $sha.ComputeHash([Text.Encoding]::ASCII.GetBytes('xabcx'), 1, 3); ($h | ForEach-Object { $_.ToString('x2') }) -join ''; $sha.HashSize";
+    let want = ["System.Security.Cryptography.SHA256Managed", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "256"];
+    prints(&v5(script), &want);
+    prints(&v2(script), &want);
+    let r = v5("$sha = New-Object System.Security.Cryptography.SHA256Managed; $sha.Dispose(); $sha.ComputeHash([byte[]]@(1))");
+    assert!(r.flat().contains("Cannot access a disposed object."), "{}", r.err);
+}
+
 #[test]
 fn string_builder_and_collections() {
     prints(&v5("$sb = New-Object System.Text.StringBuilder; [void]$sb.Append('a').Append(1).Append($true); $sb.ToString(); $sb.Length"), &["a1True", "6"]);

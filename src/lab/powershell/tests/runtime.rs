@@ -63,10 +63,9 @@ fn read_czjob_reads_a_job_from_the_encoder() {
 /// Read-CzJob trims the line, splits it in two, and throws "job data: a
 /// line is neither an op nor a field" - so every sweep without an extension
 /// filter, every task action without arguments and the registry default
-/// value fail on real hosts. It fails until runtime.ps1 and job.rs are
-/// fixed (another engineer's work in progress); enable it then.
+/// value fail on real hosts. Fixed by giving empty values a token of
+/// their own; this test fails on the old text.
 #[test]
-#[ignore = "issue 7 item 1: Read-CzJob throws on an empty field; enable with the fix"]
 fn read_czjob_reads_empty_fields() {
     let items = vec![
         JobItem::Query(Query::Sweep {
@@ -80,9 +79,11 @@ fn read_czjob_reads_empty_fields() {
         JobItem::Op(Op::DeleteRegistryValue {
             hive: "HKLM".into(),
             key: r"SOFTWARE\x".into(),
-            value: String::new(),
+            value: "".into(),
             expected_type: "REG_SZ".into(),
-            expected_data: "loader.exe".into(),
+            expected_data_sha256: "00".repeat(32),
+            data: "loader.exe".into(),
+            data_cut: false,
         }),
     ];
     let r = v5(&read_job(&items));
