@@ -8,7 +8,8 @@
 //! (Startup folders and .lnk targets), `wmi` (permanent event
 //! subscriptions), `firewall` and `netaddr` (rules, decisions, address
 //! complement), `pending` (PendingFileRenameOperations), `launch` (command
-//! line to process), `shortname` (8.3 names), `host` (`HostState`), `baseline` (a clean install)
+//! line to process), `shortname` (8.3 names), `utf16` (how names with
+//! unpaired surrogates are held), `host` (`HostState`), `baseline` (a clean install)
 //! and `benign` (real software that looks like loaders). Well-known
 //! locations are in `paths`.
 //!
@@ -35,6 +36,7 @@ pub mod startup;
 pub mod tasks;
 pub mod time;
 pub mod users;
+pub mod utf16;
 pub mod wmi;
 
 pub use baseline::{BaselineSpec, UserSpec};

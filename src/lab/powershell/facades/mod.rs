@@ -1,0 +1,16 @@
+//! Windows facades: the parts of Windows that read and change the host
+//! model (`HostState`), one module per facade, each registering its
+//! types, COM classes, cmdlets and programs in the object-model registry.
+//! Phase 1 has the registry (`Microsoft.Win32.Registry`) and
+//! `Get-WmiObject Win32_OperatingSystem`; the native programs are in
+//! `natives`.
+
+pub mod registry;
+pub mod wmi;
+
+use super::object::Registry;
+
+pub fn register(r: &mut Registry) {
+    registry::register(r);
+    wmi::register(r);
+}
