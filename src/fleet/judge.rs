@@ -212,8 +212,11 @@ mod tests {
     #[test]
     fn a_variant_with_its_own_hash_is_lifted_by_its_shape_and_a_look_alike_is_not() {
         let hosts = vec![
+            // The known Emotet alone (on the same host as the variant, the
+            // host's own rules would tie the copy by its hash: no lift).
+            host(&known_emotet("WS-000", SHA_A).build()),
             // The variant shares the known DLL's hash here: propagation.
-            host(&variant(known_emotet("WS-001", SHA_A), "Qvxt", "qvxtmsd", SHA_A, 412_032).build()),
+            host(&variant(SnapshotBuilder::new("WS-001").user("bob"), "Qvxt", "qvxtmsd", SHA_A, 412_032).build()),
             // Elsewhere it was rebuilt (another hash) but keeps its shape
             // and size: cluster lift, at high (four features agree).
             host(&variant(SnapshotBuilder::new("WS-002").user("bob"), "Jkrw", "jkrwpzt", SHA_B, 412_032).build()),
