@@ -203,3 +203,13 @@ fn the_ground_truth_lists_who_reached_whom_in_time_order() {
     });
     assert!(logged);
 }
+
+#[test]
+fn task_history_is_on_only_where_the_world_turns_it_on() {
+    use crate::lab::world::eventlog::LogName;
+    let (spec, mut world) = plain(2);
+    world.hosts[1].task_history = true;
+    let net = Network::build(&spec, &world);
+    let on = |i| net.with_host(i, |s, _| s.event_logs.log(LogName::TaskSchedulerOperational).enabled);
+    assert!(!on(0) && on(1));
+}
