@@ -842,7 +842,7 @@ async fn plans_cover_the_labs_loader_variants() {
 /// A host infected by lateral movement, as `lab::outbreak` does it: the
 /// loader copied through an admin share (C$ for Qakbot, which then runs
 /// elevated and installs for every user; ADMIN$ for TrickBot), run by a
-/// temporary service deleted afterwards. A copy at `C:\` is a payload the
+/// temporary service (or, for Qakbot, a remote task) deleted afterwards. A copy at `C:\` is a payload the
 /// plan deletes; a copy directly in `C:\Windows` (ADMIN$) is one a plan
 /// never deletes (`plan::guard::never_delete`: the Windows folder is left
 /// to the operator), so it must stay out of the plan.
@@ -857,10 +857,11 @@ async fn plans_cover_a_host_infected_through_an_admin_share() {
         let (truth, copy) = run.lab.with_host(name, |h| {
             let mut rng = rand::rngs::StdRng::seed_from_u64(7);
             let from = Ipv4Addr::new(127, 85, 6, 9);
-            let inf = lateral::deliver(h, &profile, from, Vector::SharedLocalAdmin, &mut rng, now)
+            let from = lateral::Source { address: from, name: "WS-009".into(), sample: None };
+            let inf = lateral::deliver(h, &profile, &from, Vector::SharedLocalAdmin, &mut rng, now)
                 .expect("delivered");
             let Origin::Spread {
-                delivery: Delivery::AdminShareService { copy, .. },
+                delivery: Delivery::AdminShareService { copy, .. } | Delivery::AdminShareTask { copy, .. },
                 ..
             } = &inf.origin
             else {
