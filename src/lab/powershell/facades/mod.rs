@@ -1,16 +1,27 @@
 //! Windows facades: the parts of Windows that read and change the host
 //! model (`HostState`), one module per facade, each registering its
 //! types, COM classes, cmdlets and programs in the object-model registry.
-//! Phase 1 has the registry (`Microsoft.Win32.Registry`) and
-//! `Get-WmiObject Win32_OperatingSystem`; the native programs are in
-//! `natives`.
+//! Native programs of the lab's own (hostname, whoami, shutdown, cmd) are
+//! in `natives`.
+//!
+//! Registration is this one list: a new facade is a module and one line.
+//! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
+//! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
+//! [`wscript`] (`WScript.Shell` shortcuts). Management side: [`wmi`]
+//! (`Get-WmiObject`).
 
+pub mod fs;
+pub mod reg_exe;
 pub mod registry;
 pub mod wmi;
+pub mod wscript;
 
 use super::object::Registry;
 
 pub fn register(r: &mut Registry) {
+    fs::register(r);
+    reg_exe::register(r);
     registry::register(r);
+    wscript::register(r);
     wmi::register(r);
 }
