@@ -7,9 +7,11 @@
 //! Registration is this one list: a new facade is a module and one line.
 //! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
-//! [`wscript`] (`WScript.Shell` shortcuts). Management side: [`wmi`]
+//! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
+//! (`Get-AuthenticodeSignature`). Management side: [`wmi`]
 //! (`Get-WmiObject`).
 
+pub mod authenticode;
 pub mod fs;
 pub mod reg_exe;
 pub mod registry;
@@ -19,6 +21,7 @@ pub mod wscript;
 use super::object::Registry;
 
 pub fn register(r: &mut Registry) {
+    authenticode::register(r);
     fs::register(r);
     reg_exe::register(r);
     registry::register(r);
