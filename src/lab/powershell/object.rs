@@ -220,6 +220,12 @@ pub trait NetObject: Any {
 pub trait ByteStream {
     /// Read from the current position to the end, moving the position.
     fn read_to_end(&self, cx: &mut Ctx<'_>) -> NetResult<Vec<u8>>;
+    /// The SHA-256 of what [`read_to_end`](Self::read_to_end) would read
+    /// (a file the lab holds only as size and hash answers from the hash).
+    fn sha256_to_end(&self, cx: &mut Ctx<'_>) -> NetResult<[u8; 32]> {
+        use sha2::Digest;
+        Ok(sha2::Sha256::digest(self.read_to_end(cx)?).into())
+    }
 }
 
 /// A .NET type.
@@ -535,6 +541,31 @@ impl NetObject for This {
 /// The value a method returns to mean "the object itself".
 pub fn this() -> Value {
     Value::object(This)
+}
+
+/// What a `void` method returns: the interpreter writes nothing, not
+/// `$null` (`$list.Clear()` inside a function adds nothing to its output,
+/// while a method that returns a null reference writes `$null`).
+#[derive(Debug)]
+pub struct Void;
+
+impl NetObject for Void {
+    fn type_name(&self) -> Cow<'static, str> {
+        "System.Void".into()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The value a `void` method returns.
+pub fn void() -> Value {
+    Value::object(Void)
+}
+
+/// Whether a method's result is [`void()`].
+pub fn is_void(v: &Value) -> bool {
+    matches!(v, Value::Object(o) if o.as_any().is::<Void>())
 }
 
 /// Downcast an object to a concrete facade type.

@@ -193,6 +193,9 @@ impl Stage for ForEach {
             } else {
                 it.call_method(item, &m, self.args.clone(), span)?
             };
+            if crate::lab::powershell::object::is_void(&v) {
+                return Ok(());
+            }
             return emit_value(it, v, down);
         }
         for sb in self.process.clone() {

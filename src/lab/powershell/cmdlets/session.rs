@@ -18,6 +18,7 @@ use crate::lab::powershell::interp::{Flow, Interp, R};
 use crate::lab::powershell::object::{Bound, CmdletSpec, Exception, NetError, ParamKind as K, ParamSpec as P, registry};
 use crate::lab::powershell::types::{self, Prim, TypeRef};
 use crate::lab::powershell::value::{Array, DateKind, DateTime, Hashtable, Value};
+use crate::lab::world::utf16;
 
 const STR: K = K::Value("System.String");
 const OBJ: K = K::Value("System.Object");
@@ -168,6 +169,28 @@ pub fn new_object(it: &mut Interp<'_>, b: Bound, call: Option<Position>) -> R<Bo
     once(move |it: &mut Interp<'_>, down: &mut dyn Out| down.emit(it, v.clone()))
 }
 
+/// `New-Object System.String (,$chars)`, `String(char, count)`,
+/// `String(char[], start, length)`: the text, or `None` for no overload.
+fn string_ctor(it: &mut Interp<'_>, args: &[Value]) -> Option<String> {
+    let units = |v: &Value, it: &mut Interp<'_>| -> Option<Vec<u16>> {
+        let items = v.enumerate(&mut it.cx)?;
+        items.iter().map(|c| convert::to_char(c, &mut it.cx).ok()).collect()
+    };
+    match args {
+        [chars] => units(chars, it).map(|u| utf16::from_units(&u)),
+        [Value::Char(c), n] => {
+            let n = convert::to_i32(n, &mut it.cx).ok()?.max(0) as usize;
+            Some(utf16::from_units(&vec![*c; n]))
+        }
+        [chars, start, len] => {
+            let u = units(chars, it)?;
+            let (s, n) = (convert::to_i32(start, &mut it.cx).ok()?.max(0) as usize, convert::to_i32(len, &mut it.cx).ok()?.max(0) as usize);
+            u.get(s..s + n).map(utf16::from_units)
+        }
+        _ => None,
+    }
+}
+
 fn create(it: &mut Interp<'_>, b: &Bound, call: &Option<Position>) -> R<Value> {
     let spec = &NEW_OBJECT;
     if let Some(prog) = b.get("ComObject") {
@@ -245,6 +268,18 @@ fn create(it: &mut Interp<'_>, b: &Bound, call: &Option<Position>) -> R<Value> {
                 }
             }
         }
+        TypeRef::Prim(Prim::String) => match string_ctor(it, &args) {
+            Some(s) => Value::string(s),
+            None => {
+                return Err(Flow::error(cmdlet_record(
+                    spec,
+                    Exception::new("System.Management.Automation.MethodException", format!("Cannot find an overload for \"String\" and the argument count: \"{}\".", args.len())),
+                    "InvalidOperation",
+                    "ConstructorInvokedThrowException",
+                    call,
+                )));
+            }
+        },
         TypeRef::Prim(p) => {
             return Err(Flow::error(cmdlet_record(
                 spec,

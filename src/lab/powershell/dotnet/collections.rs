@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::args::Args;
 use super::misc::PsObject;
 use crate::lab::powershell::convert;
-use crate::lab::powershell::object::{Ctx, NetError, NetObject, NetResult, NetType, Registry, downcast, is};
+use crate::lab::powershell::object::{Ctx, NetError, NetObject, NetResult, NetType, Registry, downcast, is, void};
 use crate::lab::powershell::ops;
 use crate::lab::powershell::value::{Array, ElemType, Hashtable, Value};
 use crate::lab::world::ci::fold;
@@ -87,7 +87,7 @@ impl NetObject for ArrayList {
                     other => other.enumerate(cx).unwrap_or_else(|| vec![other.clone()]),
                 };
                 self.items.borrow_mut().extend(more);
-                Value::Null
+                void()
             } else if is(name, "Insert") {
                 a.count(&[2])?;
                 let i = a.int(0, cx)?;
@@ -96,7 +96,7 @@ impl NetObject for ArrayList {
                     return Err(index_error());
                 }
                 items.insert(i as usize, a.value(1).clone());
-                Value::Null
+                void()
             } else if is(name, "Remove") {
                 a.count(&[1])?;
                 let target = a.value(0).clone();
@@ -104,7 +104,7 @@ impl NetObject for ArrayList {
                 if let Some(p) = pos {
                     self.items.borrow_mut().remove(p);
                 }
-                Value::Null
+                void()
             } else if is(name, "RemoveAt") {
                 let i = a.int(0, cx)?;
                 let mut items = self.items.borrow_mut();
@@ -112,7 +112,7 @@ impl NetObject for ArrayList {
                     return Err(index_error());
                 }
                 items.remove(i as usize);
-                Value::Null
+                void()
             } else if is(name, "RemoveRange") {
                 let i = a.int(0, cx)?.max(0) as usize;
                 let n = a.int(1, cx)?.max(0) as usize;
@@ -121,10 +121,10 @@ impl NetObject for ArrayList {
                     return Err(NetError::argument("Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection."));
                 }
                 items.drain(i..i + n);
-                Value::Null
+                void()
             } else if is(name, "Clear") {
                 self.items.borrow_mut().clear();
-                Value::Null
+                void()
             } else if is(name, "Contains") {
                 let target = a.value(0).clone();
                 let items = self.items.borrow().clone();
@@ -137,10 +137,10 @@ impl NetObject for ArrayList {
                 let comparer = comparer_of(a.value(0));
                 let mut items = self.items.borrow_mut();
                 sort_values(&mut items, comparer, cx);
-                Value::Null
+                void()
             } else if is(name, "Reverse") {
                 self.items.borrow_mut().reverse();
-                Value::Null
+                void()
             } else if is(name, "ToArray") {
                 let items = self.items.borrow().clone();
                 match a.value(0) {
@@ -332,10 +332,10 @@ pub fn array_static(name: &str, args: &[Value], cx: &mut Ctx<'_>) -> Option<NetR
                 3 => sort_pair(a.value(0), a.value(1), comparer_of(a.value(2)), cx),
                 n => return Err(NetError::NoOverload { argc: n }),
             }
-            Value::Null
+            void()
         } else if is(name, "Reverse") {
             with_items(a.value(0), |items| items.reverse());
-            Value::Null
+            void()
         } else if is(name, "IndexOf") {
             let target = a.value(1).clone();
             let items = a.value(0).enumerate(cx).unwrap_or_default();
@@ -361,7 +361,7 @@ pub fn array_static(name: &str, args: &[Value], cx: &mut Ctx<'_>) -> Option<NetR
             if ok != Some(true) {
                 return Err(NetError::argument("Destination array was not long enough. Check destIndex and length, and the array's lower bounds."));
             }
-            Value::Null
+            void()
         } else if is(name, "Clear") {
             let i = a.int(1, cx)?.max(0) as usize;
             let n = a.int(2, cx)?.max(0) as usize;
@@ -374,7 +374,7 @@ pub fn array_static(name: &str, args: &[Value], cx: &mut Ctx<'_>) -> Option<NetR
                     };
                 }
             });
-            Value::Null
+            void()
         } else {
             return Ok(None);
         }))
@@ -472,13 +472,13 @@ pub fn hashtable_method(h: &Rc<RefCell<Hashtable>>, name: &str, args: &[Value], 
             let (old, new) = (convert::to_string(&existing, cx), convert::to_string(&key, cx));
             return Some(Err(NetError::argument(format!("Item has already been added. Key in dictionary: '{old}'  Key being added: '{new}'"))));
         }
-        Value::Null
+        void()
     } else if is(name, "Remove") {
         h.borrow_mut().remove(&key);
-        Value::Null
+        void()
     } else if is(name, "Clear") {
         h.borrow_mut().clear();
-        Value::Null
+        void()
     } else if is(name, "Clone") {
         Value::Hashtable(Rc::new(RefCell::new(h.borrow().clone())))
     } else if is(name, "GetEnumerator") {
@@ -492,7 +492,7 @@ pub fn hashtable_method(h: &Rc<RefCell<Hashtable>>, name: &str, args: &[Value], 
         h.borrow().get(&key).cloned().unwrap_or(Value::Null)
     } else if is(name, "set_Item") {
         h.borrow_mut().insert(key, a.value(1).clone());
-        Value::Null
+        void()
     } else {
         return None;
     }))

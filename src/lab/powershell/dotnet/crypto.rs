@@ -15,7 +15,7 @@ use std::cell::{Cell, RefCell};
 use sha2::{Digest, Sha256};
 
 use super::args::Args;
-use crate::lab::powershell::object::{Ctx, NetError, NetObject, NetResult, NetType, Registry, is};
+use crate::lab::powershell::object::{Ctx, NetError, NetObject, NetResult, NetType, Registry, is, void};
 use crate::lab::powershell::value::Value;
 
 /// A SHA-256 hash algorithm object.
@@ -40,11 +40,14 @@ impl Sha256Object {
             return Err(NetError::exception("System.ObjectDisposedException", "Cannot access a disposed object."));
         }
         let a = Args::new(args);
+        if let [Value::Object(o)] = args
+            && let Some(stream) = o.as_stream()
+        {
+            let digest = stream.sha256_to_end(cx)?.to_vec();
+            *self.hash.borrow_mut() = Some(digest.clone());
+            return Ok(Value::bytes(digest));
+        }
         let data = match args {
-            [Value::Object(o)] => match o.as_stream() {
-                Some(stream) => stream.read_to_end(cx)?,
-                None => a.bytes(0, cx)?,
-            },
             [_] => a.bytes(0, cx)?,
             [_, _, _] => {
                 let all = a.bytes(0, cx)?;
@@ -98,10 +101,10 @@ impl NetObject for Sha256Object {
         }
         if is(name, "Dispose") || is(name, "Clear") {
             self.disposed.set(true);
-            return Some(Ok(Value::Null));
+            return Some(Ok(void()));
         }
         if is(name, "Initialize") {
-            return Some(Ok(Value::Null));
+            return Some(Ok(void()));
         }
         None
     }

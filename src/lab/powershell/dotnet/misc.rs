@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use super::args::Args;
 use crate::lab::powershell::convert;
 use crate::lab::powershell::interp::out::flush_host;
-use crate::lab::powershell::object::{Ctx, EnumDef, NetError, NetObject, NetResult, NetType, Registry, is};
+use crate::lab::powershell::object::{Ctx, EnumDef, NetError, NetObject, NetResult, NetType, Registry, is, void};
 use crate::lab::powershell::value::Value;
 
 // ---- PSCustomObject ----
@@ -413,10 +413,10 @@ impl NetObject for Writer {
                 text.push_str("\r\n");
             }
             write(cx, self.error, &text);
-            return Some(Ok(Value::Null));
+            return Some(Ok(void()));
         }
         if is(name, "Flush") || is(name, "Close") || is(name, "Dispose") {
-            return Some(Ok(Value::Null));
+            return Some(Ok(void()));
         }
         None
     }
@@ -465,7 +465,7 @@ impl NetType for GcType {
         "System.GC"
     }
     fn call_static(&self, _: &mut Ctx<'_>, name: &str, _: &[Value]) -> Option<NetResult<Value>> {
-        (is(name, "Collect") || is(name, "WaitForPendingFinalizers")).then(|| Ok(Value::Null))
+        (is(name, "Collect") || is(name, "WaitForPendingFinalizers")).then(|| Ok(void()))
     }
     fn get_static(&self, _: &mut Ctx<'_>, name: &str) -> Option<NetResult<Value>> {
         is(name, "MaxGeneration").then(|| Ok(Value::Int(2)))

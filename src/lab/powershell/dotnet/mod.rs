@@ -1,9 +1,11 @@
 //! The pure .NET types the engine implements itself (no host state):
 //! strings, collections, text encodings, `Convert`, `BitConverter`,
+//! `Buffer` and `MemoryStream`,
 //! `Math`, dates, `Guid`, `Environment`, `Console`, `GC`, SHA-256 and
 //! `System.Security.Principal`. Each file registers its types.
 
 pub mod args;
+pub mod buffers;
 pub mod collections;
 pub mod crypto;
 pub mod misc;
@@ -42,6 +44,7 @@ pub fn register(r: &mut Registry) {
     r.add_enum(&STRING_SPLIT_OPTIONS);
     r.add_enum(&MIDPOINT_ROUNDING);
     r.add_enum(&super::session::ACTION_PREFERENCE);
+    buffers::register(r);
     collections::register(r);
     crypto::register(r);
     misc::register(r);

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use crate::lab::powershell::convert;
 use crate::lab::powershell::dotnet::args::Args;
-use crate::lab::powershell::object::{Ctx, EnumDef, NetError, NetObject, NetResult, NetType, Registry, is};
+use crate::lab::powershell::object::{Ctx, EnumDef, NetError, NetObject, NetResult, NetType, Registry, is, void};
 use crate::lab::powershell::session;
 use crate::lab::powershell::value::{Array, ElemType, Value};
 use crate::lab::world::registry::RegError;
@@ -171,7 +171,7 @@ impl NetObject for RegistryKey {
         let r = (|| -> NetResult<Option<Value>> {
             if m == "close" || m == "dispose" {
                 self.closed.set(true);
-                return Ok(Some(Value::Null));
+                return Ok(Some(void()));
             }
             if m == "tostring" {
                 return Ok(Some(Value::string(self.name.clone())));
@@ -240,7 +240,7 @@ impl NetObject for RegistryKey {
                     };
                     let data = Self::data_for(cx, a.value(1), kind)?;
                     cx.host.registry.set_value(&self.path, &value, data).map_err(|e| world_error(e, &self.name))?;
-                    Value::Null
+                    void()
                 }
                 "deletevalue" => {
                     if !self.writable {
@@ -254,7 +254,7 @@ impl NetObject for RegistryKey {
                         Err(RegError::ValueNotFound(_)) => return Err(NetError::argument("No value exists with that name.")),
                         Err(e) => return Err(world_error(e, &self.name)),
                     }
-                    Value::Null
+                    void()
                 }
                 "createsubkey" => {
                     if !self.writable {
@@ -284,9 +284,9 @@ impl NetObject for RegistryKey {
                         }
                         Err(e) => return Err(world_error(e, &n)),
                     }
-                    Value::Null
+                    void()
                 }
-                "flush" => Value::Null,
+                "flush" => void(),
                 _ => return Ok(None),
             }))
         })();

@@ -157,7 +157,7 @@ impl NetObject for WmiObject {
 
 /// WMI's CIM datetime text for lab time.
 pub fn cim_datetime(t: crate::lab::world::LabTime) -> String {
-    let ticks = t.0 as i64 + 504_911_232_000_000_000;
+    let ticks = crate::lab::powershell::dotnet::time::lab_ticks(t);
     let p = crate::lab::powershell::dates::parts(ticks);
     format!("{:04}{:02}{:02}{:02}{:02}{:02}.{:06}+000", p.y, p.mo, p.d, p.h, p.mi, p.s, p.frac / 10)
 }

@@ -113,11 +113,11 @@ impl Interp<'_> {
                 for a in args {
                     values.push(self.eval(a)?);
                 }
-                if *is_static {
-                    self.call_static(&t, &n, values, e.span)?
-                } else {
-                    self.call_method(t, &n, values, e.span)?
+                let r = if *is_static { self.call_static(&t, &n, values, e.span)? } else { self.call_method(t, &n, values, e.span)? };
+                if crate::lab::powershell::object::is_void(&r) {
+                    return Ok(None);
                 }
+                r
             }
             ExprKind::Index { target, index } => {
                 let t = self.eval(target)?;

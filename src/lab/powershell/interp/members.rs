@@ -236,7 +236,7 @@ impl Interp<'_> {
             let mut out = Vec::new();
             for item in items {
                 let x = self.call_method(item, name, args.clone(), span)?;
-                if !x.is_null() {
+                if !x.is_null() && !crate::lab::powershell::object::is_void(&x) {
                     out.push(x);
                 }
             }

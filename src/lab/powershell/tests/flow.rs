@@ -128,6 +128,14 @@ fn void_cast_writes_nothing() {
         &v5("function R { $l = New-Object System.Collections.ArrayList; [void]$l.Add(@{a=1}); return ,$l }; $i = R; $i.GetType().Name; @([void]1).Count"),
         &["ArrayList", "0"],
     );
+    // A void method writes nothing either; a method returning null writes
+    // `$null` (Windows: `function F { $l = New-Object Collections.ArrayList;
+    // $l.Clear(); $h = @{}; $h.Remove('x'); $l.AddRange(@(1)) }; @(F).Count`
+    // is 0; `@([Environment]::GetEnvironmentVariable('NOPE')).Count` is 1).
+    prints(
+        &v5("function F { $l = New-Object System.Collections.ArrayList; $l.Clear(); $h = @{}; $h.Remove('x'); $l.AddRange(@(1)); [GC]::Collect() }; @(F).Count; @([Environment]::GetEnvironmentVariable('NOPE_NOT_SET')).Count"),
+        &["0", "1"],
+    );
 }
 
 /// Streaming: each object goes through the whole pipeline before the next.

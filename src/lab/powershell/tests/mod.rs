@@ -45,7 +45,7 @@ impl Run {
     }
 }
 
-fn host() -> &'static (HostSpec, HostState) {
+pub fn host() -> &'static (HostSpec, HostState) {
     static HOST: OnceLock<(HostSpec, HostState)> = OnceLock::new();
     HOST.get_or_init(|| {
         let spec = crate::lab::scenario::simple(1, Ipv4Addr::new(127, 40, 9, 1), 5985).hosts.remove(0);
@@ -58,19 +58,25 @@ fn host() -> &'static (HostSpec, HostState) {
 /// Run `script` on a fresh lab host with PowerShell `version`, after
 /// `prepare` changed its state; returns the run and the host afterwards.
 pub fn run_with(version: &str, prepare: impl FnOnce(&mut HostState), script: &str) -> (Run, HostState) {
-    let (spec, base) = host();
-    let mut world = base.clone();
-    world.os.ps_version = version.to_string();
+    let mut world = host().1.clone();
     prepare(&mut world);
+    let run = run_on(&mut world, version, script);
+    (run, world)
+}
+
+/// Run `script` on `world` (any host state) with PowerShell `version`,
+/// as the lab's `cauterize` administrator.
+pub fn run_on(world: &mut HostState, version: &str, script: &str) -> Run {
+    let (spec, _) = host();
+    world.os.ps_version = version.to_string();
     let mut shutdown = None;
     let now = LabSettings::default().start;
-    let mut t = Target { host: spec, world: &mut world, shutdown: &mut shutdown, now };
+    let mut t = Target { host: spec, world, shutdown: &mut shutdown, now };
     let r = super::run(&mut t, r"LAB\cauterize", true, script, &[]);
     let mut decoder = winrm_rs::StderrDecoder::new();
     let mut err = decoder.push(&r.stderr);
     err.extend(decoder.finish());
-    let run = Run { out: String::from_utf8_lossy(&r.stdout).into_owned(), err: String::from_utf8_lossy(&err).into_owned(), code: r.exit_code };
-    (run, world)
+    Run { out: String::from_utf8_lossy(&r.stdout).into_owned(), err: String::from_utf8_lossy(&err).into_owned(), code: r.exit_code }
 }
 
 pub fn ps(version: &str, script: &str) -> Run {
