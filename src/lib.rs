@@ -9,8 +9,8 @@
 //! findings, the inventory and the playbook into every step the operation
 //! would take ([`plan`], with the containment rules of [`firewall`]);
 //! reports go out ([`report`]). [`commands`] are thin; [`lab`] is the
-//! simulated network everything is tested against. See DESIGN.md for the
-//! whole picture.
+//! simulated network everything is tested against (it implements
+//! Windows, never cauterize, and shares no code with the rest).
 
 pub mod cli;
 pub mod exit;
