@@ -346,3 +346,240 @@ fn a_broken_script_is_reported() {
     assert!(!problems("function f( { \n").is_empty());
     assert!(!problems("$x = @'\nno end\n").is_empty());
 }
+
+// ---- the lab engine's parser, cross-checked ----
+
+/// Functions defined and commands called by name, in source order, as
+/// tree-sitter-powershell sees them.
+fn tree_sitter_outline(src: &str) -> (Vec<String>, Vec<String>) {
+    let tree = parse(src);
+    let (mut functions, mut commands) = (Vec::new(), Vec::new());
+    fn walk(n: Node<'_>, src: &str, functions: &mut Vec<String>, commands: &mut Vec<String>) {
+        let text = |n: Node<'_>| src[n.start_byte()..n.end_byte()].to_string();
+        match n.kind() {
+            "function_statement" => {
+                for i in 0..n.child_count() {
+                    if let Some(c) = n.child(i).filter(|c| c.kind() == "function_name") {
+                        functions.push(text(c).to_lowercase());
+                    }
+                }
+            }
+            "command" => {
+                if let Some(name) = n.child_by_field_name("command_name").filter(|c| c.kind() == "command_name") {
+                    let invoked = (0..n.child_count()).any(|i| n.child(i).is_some_and(|c| c.kind() == "command_invokation_operator"));
+                    if !invoked {
+                        commands.push(text(name).to_lowercase());
+                    }
+                }
+            }
+            _ => {}
+        }
+        for i in 0..n.child_count() {
+            if let Some(c) = n.child(i) {
+                walk(c, src, functions, commands);
+            }
+        }
+    }
+    walk(tree.root_node(), src, &mut functions, &mut commands);
+    (functions, commands)
+}
+
+/// The same outline from the lab engine's syntax tree.
+fn engine_outline(src: &str) -> (Vec<String>, Vec<String>) {
+    use cauterize::lab::powershell::ast::*;
+    let ast = cauterize::lab::powershell::parser::parse_script(std::sync::Arc::from(src))
+        .unwrap_or_else(|e| panic!("the engine does not parse it: {e:?}"));
+    // (offset, name) so both lists come out in source order.
+    let mut functions: Vec<(u32, String)> = Vec::new();
+    let mut commands: Vec<(u32, String)> = Vec::new();
+    struct Walk<'a> {
+        functions: &'a mut Vec<(u32, String)>,
+        commands: &'a mut Vec<(u32, String)>,
+    }
+    impl Walk<'_> {
+        fn block(&mut self, b: &Block) {
+            for s in &b.statements {
+                self.stmt(s);
+            }
+            for t in b.traps.iter() {
+                self.block(&t.body);
+            }
+        }
+        fn sb(&mut self, sb: &ScriptBlockAst) {
+            for p in &sb.params {
+                if let Some(d) = &p.default {
+                    self.expr(d);
+                }
+            }
+            for b in [&sb.begin, &sb.process, &sb.end].into_iter().flatten() {
+                self.block(b);
+            }
+        }
+        fn pipeline(&mut self, p: &Pipeline) {
+            for e in &p.elements {
+                match e {
+                    Element::Expr(x, r) => {
+                        self.expr(x);
+                        self.redirs(r);
+                    }
+                    Element::Command(c) => {
+                        // `& name` / `. name` are invocations, left out
+                        // as the tree-sitter outline leaves them out.
+                        let invoked = c.name_span.start != c.span.start;
+                        if let (CommandName::Word(n), false) = (&c.name, invoked) {
+                            self.commands.push((c.span.start, n.text.to_lowercase()));
+                        } else if let CommandName::Expr(x) = &c.name {
+                            self.expr(x);
+                        }
+                        for a in &c.args {
+                            match a {
+                                CommandArg::Param { value: Some(v), .. } => self.expr(v),
+                                CommandArg::Value { expr, .. } => self.expr(expr),
+                                _ => {}
+                            }
+                        }
+                        self.redirs(&c.redirections);
+                    }
+                }
+            }
+        }
+        fn redirs(&mut self, r: &[Redirection]) {
+            for x in r {
+                if let Redirection::File { target, .. } = x {
+                    self.expr(target);
+                }
+            }
+        }
+        fn stmt(&mut self, s: &Stmt) {
+            match &s.kind {
+                StmtKind::Pipeline(p) => self.pipeline(p),
+                StmtKind::Assign { target, value, .. } => {
+                    self.expr(target);
+                    self.stmt(value);
+                }
+                StmtKind::If { clauses, else_ } => {
+                    for (c, b) in clauses {
+                        self.pipeline(c);
+                        self.block(b);
+                    }
+                    if let Some(b) = else_ {
+                        self.block(b);
+                    }
+                }
+                StmtKind::While { cond, body, .. } | StmtKind::DoWhile { cond, body, .. } => {
+                    self.pipeline(cond);
+                    self.block(body);
+                }
+                StmtKind::For { init, cond, step, body, .. } => {
+                    for x in [init, step].into_iter().flatten() {
+                        self.stmt(x);
+                    }
+                    if let Some(c) = cond {
+                        self.pipeline(c);
+                    }
+                    self.block(body);
+                }
+                StmtKind::Foreach { input, body, .. } => {
+                    self.pipeline(input);
+                    self.block(body);
+                }
+                StmtKind::Switch(sw) => {
+                    self.pipeline(&sw.input);
+                    for (p, b) in &sw.clauses {
+                        self.expr(p);
+                        self.block(b);
+                    }
+                    if let Some(b) = &sw.default {
+                        self.block(b);
+                    }
+                }
+                StmtKind::Try { body, catches, finally } => {
+                    self.block(body);
+                    for c in catches {
+                        self.block(&c.body);
+                    }
+                    if let Some(f) = finally {
+                        self.block(f);
+                    }
+                }
+                StmtKind::Function { name, body, .. } => {
+                    self.functions.push((s.span.start, name.text.to_lowercase()));
+                    self.sb(body);
+                }
+                StmtKind::Return(p) | StmtKind::Throw(p) | StmtKind::Exit(p) => {
+                    if let Some(p) = p {
+                        self.pipeline(p);
+                    }
+                }
+                StmtKind::Break(e) | StmtKind::Continue(e) => {
+                    if let Some(e) = e {
+                        self.expr(e);
+                    }
+                }
+                StmtKind::TrapDecl => {}
+                StmtKind::Include(b) => self.block(b),
+            }
+        }
+        fn expr(&mut self, e: &Expr) {
+            match &e.kind {
+                ExprKind::Expandable(parts) => {
+                    for p in parts {
+                        if let StrPart::Sub(b) = p {
+                            self.block(b);
+                        }
+                    }
+                }
+                ExprKind::ArrayLiteral(items) => items.iter().for_each(|i| self.expr(i)),
+                ExprKind::ArrayExpr(b) | ExprKind::SubExpr(b) => self.block(b),
+                ExprKind::Paren(s) => self.stmt(s),
+                ExprKind::Hashtable(entries) => {
+                    for (k, v) in entries {
+                        self.expr(k);
+                        self.stmt(v);
+                    }
+                }
+                ExprKind::ScriptBlock(sb) => self.sb(sb),
+                ExprKind::Unary(_, x) | ExprKind::Convert(_, x) => self.expr(x),
+                ExprKind::Binary(_, a, b) => {
+                    self.expr(a);
+                    self.expr(b);
+                }
+                ExprKind::Member { target, .. } => self.expr(target),
+                ExprKind::Invoke { target, args, .. } => {
+                    self.expr(target);
+                    args.iter().for_each(|a| self.expr(a));
+                }
+                ExprKind::Index { target, index } => {
+                    self.expr(target);
+                    self.expr(index);
+                }
+                ExprKind::IncDec { target, .. } => self.expr(target),
+                _ => {}
+            }
+        }
+    }
+    let mut w = Walk { functions: &mut functions, commands: &mut commands };
+    w.sb(&ast);
+    functions.sort();
+    commands.sort();
+    (functions.into_iter().map(|(_, n)| n).collect(), commands.into_iter().map(|(_, n)| n).collect())
+}
+
+/// The lab's PowerShell engine parses every script cauterize sends, and
+/// agrees with tree-sitter-powershell on what each defines and calls: the
+/// same functions, the same commands, in the same order.
+#[test]
+fn the_lab_engine_parser_agrees_with_tree_sitter() {
+    for (name, src) in [
+        ("bootstrap.ps1", BOOTSTRAP.to_string()),
+        ("probe.ps1", PROBE.to_string()),
+        ("runtime.ps1", RUNTIME.to_string()),
+        ("runtime payload with hostile job data", hostile_payload()),
+    ] {
+        let (tf, tc) = tree_sitter_outline(&src);
+        let (ef, ec) = engine_outline(&src);
+        assert_eq!(ef, tf, "{name}: functions differ");
+        assert_eq!(ec, tc, "{name}: commands differ");
+        assert!(!ec.is_empty() || name == "bootstrap.ps1" || name == "probe.ps1", "{name}: nothing found");
+    }
+}

@@ -11,3 +11,4 @@ pub mod operate;
 pub mod plan;
 pub mod scan;
 pub mod status;
+pub mod stack;

@@ -124,6 +124,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
         flags: &flags,
         output: &output,
         forks: args.run.forks as usize,
+        rare_percent: args.rare.rare_percent,
     };
     let cancel = crate::transport::interrupt::watch_ctrl_c();
     let (mut journal, planned) = make_plan(job, journal, run, prepare, Arc::clone(&emitter), cancel.clone()).await?;

@@ -1,10 +1,12 @@
 //! `cauterize plan`: parses its flags and lets the engine plan
 //! ([`crate::engine::planning`]): from the latest scan of each inventory
 //! host in the journal (hosts never scanned, or every host with
-//! `--rescan`, are scanned first, read-only), the whole inventory (exempt
-//! hosts keep SMB whether they are planned or not), the playbook and the
-//! flags, the plan file for review, recorded in the journal (every step,
-//! the file's hash); then its summary.
+//! `--rescan`, are scanned first, read-only, and the fleet judged again),
+//! the whole inventory (exempt hosts keep SMB whether they are planned or
+//! not; their DNS names are resolved), the playbook and the flags, the plan
+//! file for review (rare autostarts nothing explains, across every scanned
+//! host, listed under `review:`), recorded in the journal (every step, the
+//! file's hash); then its summary.
 //!
 //! Exit code: 0 every host planned; 2 some hosts have no scan to plan from;
 //! 3 none has; 1 bad input (playbook, inventory, existing output), or a
@@ -56,6 +58,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         flags: &flags,
         output: &args.output,
         forks: args.run.forks as usize,
+        rare_percent: args.rare.rare_percent,
     };
     let cancel = crate::transport::interrupt::watch_ctrl_c();
     let (mut journal, planned) = make_plan(job, journal, run, prepare, Arc::clone(&emitter), cancel).await?;

@@ -37,6 +37,9 @@ pub struct PlanJob<'a> {
     /// The plan file to write.
     pub output: &'a Path,
     pub forks: usize,
+    /// An unexplained autostart on at most this share of the scanned hosts
+    /// is listed for review in the plan.
+    pub rare_percent: u32,
 }
 
 /// A plan made.
@@ -88,6 +91,8 @@ pub async fn make_plan(
         let report = super::scan::scan_all(targets, ctx, handle, run, job.forks, cancel, Arc::clone(&emitter), |_| {}).await;
         interrupted = report.interrupted;
         journal = Journal::open(job.engagement)?;
+        // The network is judged again with the new scans in it.
+        crate::fleet::pass::judge_journal(&mut journal)?;
     }
     let planned = plan_from_journal(&mut journal, run, &job).await?;
     write_file(job.output, &planned.1)?;
@@ -127,13 +132,17 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
         .collect();
     let inputs: Vec<HostInput<'_>> = scans.iter().map(HostInput::from).collect();
     let context = context(journal, job.inventory, &inputs, job.playbook).await?;
-    let plan = plan::build_with(&context, &inputs, unscanned, job.playbook, job.flags);
+    let mut plan = plan::build_with(&context, &inputs, unscanned, job.playbook, job.flags);
     if !plan.problems.is_empty() {
+        journal.end_run(run, crate::exit::USAGE)?;
         anyhow::bail!(
             "the plan cannot stand as it is, so it was not written:\n  {}",
             plan.problems.join("\n  ")
         );
     }
+    // Rare unexplained autostarts, rare across every scanned host.
+    let stack = crate::fleet::pass::stack_journal(journal, crate::fleet::stack::By::Autostart, job.rare_percent)?;
+    plan.add_reviews(&stack.reviews);
     let (plan_id, text) = plan::record(journal, run, &plan, job.output)?;
     Ok((plan, text, plan_id))
 }

@@ -33,19 +33,21 @@ impl Journal {
     /// host-name order, each with its findings.
     pub fn latest_scans(&self, hosts: Option<&[String]>) -> Result<Vec<LatestScan>, JournalError> {
         let mut out = Vec::new();
-        self.each_latest_scan(hosts, |s| {
-            out.push(s);
+        self.each_latest_scan(hosts, |scan| {
+            out.push(scan);
             Ok(())
         })?;
         Ok(out)
     }
 
-    /// [`Journal::latest_scans`] one host at a time, so that only one
-    /// snapshot is in memory at once (10,000 hosts do not fit otherwise).
+    /// [`Journal::latest_scans`] one host at a time: `each` gets every
+    /// host's latest scan in host-name order and may stop the walk with an
+    /// error. Only one snapshot is in memory at a time, so a pass over
+    /// 10,000 hosts (the fleet's judgement, stacking) stays small.
     pub fn each_latest_scan(
         &self,
         hosts: Option<&[String]>,
-        mut f: impl FnMut(LatestScan) -> Result<(), JournalError>,
+        mut each: impl FnMut(LatestScan) -> Result<(), JournalError>,
     ) -> Result<(), JournalError> {
         let mut stmt = self.conn.prepare(
             "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id
@@ -54,42 +56,36 @@ impl Journal {
              JOIN scans s ON s.id = sn.scan_id
              ORDER BY h.name",
         )?;
-        let rows = stmt.query_map([], |r: &Row<'_>| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
-            ))
-        })?;
+        let mut rows = stmt.query([])?;
         let wanted: Option<std::collections::HashSet<String>> =
             hosts.map(|list| list.iter().map(|h| h.to_lowercase()).collect());
+        let wanted = |name: &str| wanted.as_ref().is_none_or(|w| w.contains(&name.to_lowercase()));
         let mut body_stmt = self
             .conn
             .prepare("SELECT body, encoding FROM snapshots WHERE id = ?1")?;
-        for row in rows {
-            let (host_id, host, address, run_id, scan_id, scanned_at, snapshot_id) = row?;
-            if wanted.as_ref().is_some_and(|w| !w.contains(&host.to_lowercase())) {
+        while let Some(r) = rows.next()? {
+            let host: String = r.get(1)?;
+            if !wanted(&host) {
                 continue;
             }
-            let (body, encoding) = body_stmt.query_row([snapshot_id], |r| {
-                Ok((body_bytes(r, 0)?, r.get::<_, String>(1)?))
+            let snapshot_id: i64 = r.get(6)?;
+            let (body, encoding) = body_stmt.query_row([snapshot_id], |b| {
+                Ok((body_bytes(b, 0)?, b.get::<_, String>(1)?))
             })?;
             let what = || format!("snapshot {snapshot_id} of {host}");
             let text = super::snapshot_codec::decode(&encoding, &body).map_err(|e| corrupt(what(), e))?;
+            drop(body);
             let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| corrupt(what(), e))?;
+            drop(text);
             let findings = self.findings_of(snapshot_id)?;
-            f(LatestScan {
+            each(LatestScan {
                 host,
-                address,
-                host_id,
-                run_id,
-                scan_id,
+                address: r.get(2)?,
+                host_id: r.get(0)?,
+                run_id: r.get(3)?,
+                scan_id: r.get(4)?,
                 snapshot_id,
-                scanned_at,
+                scanned_at: r.get(5)?,
                 snapshot,
                 findings,
             })?;
@@ -131,7 +127,7 @@ impl Journal {
     pub fn findings_of(&self, snapshot: SnapshotId) -> Result<Vec<StoredFinding>, JournalError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, body FROM findings WHERE snapshot_id = ?1 ORDER BY id")?;
+            .prepare_cached("SELECT id, body FROM findings WHERE snapshot_id = ?1 ORDER BY id")?;
         let rows = stmt.query_map([snapshot], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;

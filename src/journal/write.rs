@@ -63,6 +63,59 @@ pub(crate) fn host_id(tx: &Connection, name: &str) -> Result<HostId, JournalErro
         })
 }
 
+/// A finding as its row in the `findings` table (without its snapshot and
+/// host), encoded before a transaction so that the write lock is held for
+/// the inserts only.
+pub(crate) struct FindingRow {
+    rule_id: &'static str,
+    family: &'static str,
+    confidence: String,
+    certain: bool,
+    description: String,
+    allowlisted: Option<String>,
+    body: String,
+}
+
+/// Encode `findings` as rows.
+fn finding_rows(findings: &[crate::detect::Finding]) -> Result<Vec<FindingRow>, JournalError> {
+    findings
+        .iter()
+        .map(|f| {
+            Ok(FindingRow {
+                rule_id: f.rule_id,
+                family: f.family.name(),
+                confidence: format!("{:?}", f.confidence).to_ascii_lowercase(),
+                certain: f.certain,
+                description: f.artifact.describe(),
+                allowlisted: f.allowlisted.clone(),
+                body: to_json(&StoredFinding::from(f), "finding")?,
+            })
+        })
+        .collect()
+}
+
+/// Insert `rows` as findings of snapshot `sid` of host `host_id`.
+fn insert_findings(tx: &Connection, sid: SnapshotId, host_id: HostId, rows: &[FindingRow]) -> Result<(), JournalError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO findings (snapshot_id, host_id, rule_id, family, confidence, certain, description, allowlisted, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for r in rows {
+        insert.execute(params![
+            sid,
+            host_id,
+            r.rule_id,
+            r.family,
+            r.confidence,
+            r.certain,
+            r.description,
+            r.allowlisted,
+            r.body,
+        ])?;
+    }
+    Ok(())
+}
+
 impl Journal {
     /// Start a run. `argv` must already be redacted ([`super::argv::redact`]).
     pub fn begin_run(&mut self, command: &str, argv: &[String]) -> Result<RunId, JournalError> {
@@ -110,20 +163,7 @@ impl Journal {
                 let json = to_json(snapshot, "snapshot")?;
                 let sha = sha256_hex(json.as_bytes());
                 let body = super::snapshot_codec::encode(&json);
-                let rows = findings
-                    .iter()
-                    .map(|f| {
-                        Ok((
-                            f.rule_id,
-                            f.family.name(),
-                            format!("{:?}", f.confidence).to_ascii_lowercase(),
-                            f.certain,
-                            f.artifact.describe(),
-                            f.allowlisted.clone(),
-                            to_json(&StoredFinding::from(f), "finding")?,
-                        ))
-                    })
-                    .collect::<Result<Vec<_>, JournalError>>()?;
+                let rows = finding_rows(findings)?;
                 Some((snapshot, sha, body, rows))
             }
             ScanResult::Failed { .. } => None,
@@ -150,13 +190,7 @@ impl Journal {
                     params![scan_id, host_id, snapshot.collected_at, sha, body, super::snapshot_codec::ENCODING],
                 )?;
                 let sid = tx.last_insert_rowid();
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO findings (snapshot_id, host_id, rule_id, family, confidence, certain, description, allowlisted, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                for (rule, family, confidence, certain, description, allowlisted, body) in rows {
-                    insert.execute(params![sid, host_id, rule, family, confidence, certain, description, allowlisted, body])?;
-                }
+                insert_findings(tx, sid, host_id, rows)?;
                 snapshot_id = Some(sid);
             }
             Ok(ScanIds {
@@ -164,6 +198,43 @@ impl Journal {
                 scan_id,
                 snapshot_id,
             })
+        })
+    }
+
+    /// Replace the findings whose rule id starts with `rule_prefix` on
+    /// every host's latest snapshot by `found` (snapshot id and its new
+    /// findings), in one transaction; returns how many were written.
+    /// Findings derived from the whole network (the fleet's judgement) are
+    /// recomputed whole after every scan: those of older snapshots stay as
+    /// history, those of the latest ones are replaced.
+    pub fn replace_latest_findings(
+        &mut self,
+        rule_prefix: &str,
+        found: &[(SnapshotId, Vec<crate::detect::Finding>)],
+    ) -> Result<usize, JournalError> {
+        let encoded = found
+            .iter()
+            .map(|(sid, findings)| Ok((*sid, finding_rows(findings)?)))
+            .collect::<Result<Vec<_>, JournalError>>()?;
+        self.write(|tx| {
+        tx.execute(
+            "DELETE FROM findings WHERE substr(rule_id, 1, length(?1)) = ?1 AND snapshot_id IN
+             (SELECT MAX(id) FROM snapshots GROUP BY host_id)",
+            [rule_prefix],
+        )?;
+        let mut written = 0;
+        for (sid, rows) in &encoded {
+            let host_id: HostId = tx
+                .query_row("SELECT host_id FROM snapshots WHERE id = ?1", [sid], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| JournalError::Corrupt {
+                    what: format!("snapshot {sid}"),
+                    detail: "not in the journal's snapshots table".into(),
+                })?;
+            insert_findings(tx, *sid, host_id, rows)?;
+            written += rows.len();
+        }
+        Ok(written)
         })
     }
 

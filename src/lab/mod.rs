@@ -7,6 +7,13 @@
 //! message sealing, and Windows' faults. It is a peer, not a mock: pywinrm,
 //! which nobody here wrote, talks to it. Ground truth reaches tests through
 //! this library API, never through WinRM.
+//!
+//! Each host runs the PowerShell it receives in the lab's PowerShell
+//! engine ([`powershell`]) with its own version's semantics, over facades of
+//! its simulated Windows state ([`world`]); [`emulate`] decides how a WinRM
+//! command starts (PowerShell, cmd.exe, a program). Until the runtime's
+//! Windows facades exist, cauterize's runtime payload is carried out by the
+//! Rust twins of [`runtime_host`].
 
 pub mod cases;
 pub mod emulate;
@@ -16,6 +23,7 @@ pub mod malware;
 pub mod network;
 pub mod ntlm;
 pub mod outbreak;
+pub mod powershell;
 pub mod running;
 pub mod runtime_host;
 pub mod scenario;

@@ -22,6 +22,7 @@ pub mod plan_view;
 pub mod sanitize;
 pub mod scan_view;
 pub mod status_view;
+pub mod stack_view;
 pub mod summary;
 pub mod table;
 pub mod tally;

@@ -1,7 +1,9 @@
-//! PowerShell error records as Windows PowerShell 5.1 prints them on a
-//! non-interactive host (the NormalView: message, position, CategoryInfo,
-//! FullyQualifiedErrorId, then a line holding one space), wrapped at the
-//! 120-column buffer width that a WinRM shell gives powershell.exe.
+//! The layout of PowerShell error records as Windows PowerShell 5.1 prints
+//! them on a non-interactive host (the NormalView: message, position,
+//! CategoryInfo, FullyQualifiedErrorId, then a line holding one space),
+//! wrapped at the 120-column buffer width that a WinRM shell gives
+//! powershell.exe. The records themselves are made by the PowerShell
+//! engine (`lab::powershell::errors`).
 
 /// Width at which PowerShell wraps error lines over WinRM.
 pub const HOST_WIDTH: usize = 120;
@@ -57,6 +59,13 @@ fn record(message: Vec<String>, position: Vec<String>, category: &str, error_id:
     lines.flat_map(|l| wrap(&l, HOST_WIDTH)).collect()
 }
 
+/// A record's lines: the message (each of its lines), the position
+/// message, CategoryInfo and FullyQualifiedErrorId, wrapped.
+pub fn render(message: &str, position: Vec<String>, category_info: &str, error_id: &str) -> Vec<String> {
+    let message: Vec<String> = message.split('\n').map(|l| l.trim_end_matches('\r').to_string()).collect();
+    record(message, position, category_info, error_id)
+}
+
 /// Split a line the way the console host wraps it: at most `width`
 /// characters a line, broken after a space where there is one.
 pub fn wrap(line: &str, width: usize) -> Vec<String> {
@@ -77,51 +86,6 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// `foo` that names no command.
-pub fn command_not_found(name: &str, position: Vec<String>) -> Vec<String> {
-    record(
-        vec![format!(
-            "{name} : The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable \
-             program. Check the spelling of the name, or if a path was included, verify that the path is correct and \
-             try again."
-        )],
-        position,
-        &format!("ObjectNotFound: ({name}:String) [], CommandNotFoundException"),
-        "CommandNotFoundException",
-    )
-}
-
-/// `Write-Error 'msg'` at the top level of a `-Command` script: PowerShell
-/// prefixes the message with the whole script text.
-pub fn write_error(script: &str, message: &str) -> Vec<String> {
-    let text = format!("{} : {message}", script.trim_end_matches(['\r', '\n']));
-    let lines: Vec<String> = text.split('\n').map(|l| l.trim_end_matches('\r').to_string()).collect();
-    record(
-        lines,
-        Vec::new(),
-        "NotSpecified: (:) [Write-Error], WriteErrorException",
-        "Microsoft.PowerShell.Commands.WriteErrorException",
-    )
-}
-
-/// `throw 'msg'` (or a bare `throw`: "ScriptHalted").
-pub fn thrown(message: Option<&str>, position: Vec<String>) -> Vec<String> {
-    match message {
-        Some(m) => record(
-            vec![m.to_string()],
-            position,
-            &format!("OperationStopped: ({m}:String) [], RuntimeException"),
-            m,
-        ),
-        None => record(
-            vec!["ScriptHalted".to_string()],
-            position,
-            "OperationStopped: (:) [], RuntimeException",
-            "ScriptHalted",
-        ),
-    }
-}
-
 /// The script does not parse; nothing ran.
 pub fn parse_error(message: &str, error_id: &str, position: Vec<String>) -> Vec<String> {
     let mut lines = position;
@@ -130,111 +94,6 @@ pub fn parse_error(message: &str, error_id: &str, position: Vec<String>) -> Vec<
         .chain(trailer("ParserError: (:) [], ParentContainsErrorRecordException", error_id))
         .flat_map(|l| wrap(&l, HOST_WIDTH))
         .collect()
-}
-
-/// A named parameter the cmdlet does not have.
-pub fn parameter_not_found(command: &str, cmdlet_class: &str, parameter: &str, position: Vec<String>) -> Vec<String> {
-    record(
-        vec![format!("{command} : A parameter cannot be found that matches parameter name '{parameter}'.")],
-        position,
-        &format!("InvalidArgument: (:) [{command}], ParameterBindingException"),
-        &format!("NamedParameterNotFound,{cmdlet_class}"),
-    )
-}
-
-/// A positional argument the cmdlet has no place for.
-pub fn positional_not_found(command: &str, cmdlet_class: &str, argument: &str, position: Vec<String>) -> Vec<String> {
-    record(
-        vec![format!("{command} : A positional parameter cannot be found that accepts argument '{argument}'.")],
-        position,
-        &format!("InvalidArgument: (:) [{command}], ParameterBindingException"),
-        &format!("PositionalParameterNotFound,{cmdlet_class}"),
-    )
-}
-
-/// A parameter given without the value it needs.
-pub fn missing_argument(command: &str, cmdlet_class: &str, parameter: &str, kind: &str, position: Vec<String>) -> Vec<String> {
-    record(
-        vec![format!(
-            "{command} : Missing an argument for parameter '{parameter}'. Specify a parameter of type '{kind}' and try again."
-        )],
-        position,
-        &format!("InvalidArgument: (:) [{command}], ParameterBindingException"),
-        &format!("MissingArgument,{cmdlet_class}"),
-    )
-}
-
-/// A value that does not convert to the parameter's type.
-pub fn bad_argument(command: &str, cmdlet_class: &str, parameter: &str, value: &str, kind: &str, position: Vec<String>) -> Vec<String> {
-    record(
-        vec![format!(
-            "{command} : Cannot bind parameter '{parameter}'. Cannot convert value \"{value}\" to type \"{kind}\". Error: \
-             \"Input string was not in a correct format.\""
-        )],
-        position,
-        &format!("InvalidArgument: (:) [{command}], ParameterBindingException"),
-        &format!("CannotConvertArgumentNoMessage,{cmdlet_class}"),
-    )
-}
-
-/// Something the lab's emulator does not do. Real PowerShell would run it;
-/// the lab says plainly that it did not, rather than pretend.
-pub fn unsupported(what: &str, position: Vec<String>) -> Vec<String> {
-    record(
-        vec![format!("The cauterize lab's PowerShell emulator does not support this: {what}")],
-        position,
-        "NotImplemented: (:) [], NotSupportedException",
-        "LabEmulatorUnsupported",
-    )
-}
-
-/// A line a native program wrote on stderr: PowerShell wraps it in a
-/// `NativeCommandError` record when powershell.exe's output is redirected,
-/// as it is in a WinRM shell.
-pub fn native_error(command: &str, message: &str, position: Vec<String>) -> Vec<String> {
-    let mut lines: Vec<String> = message.lines().map(str::to_string).collect();
-    let category = format!("NotSpecified: ({}:String) [], RemoteException", ellipsize(lines.first().map_or("", |l| l)));
-    if let Some(first) = lines.first_mut() {
-        *first = format!("{command} : {first}");
-    }
-    record(lines, position, &category, "NativeCommandError")
-}
-
-/// `Restart-Computer` could not restart the computer; `message` is the
-/// Win32 error's text.
-pub fn restart_failed(computer: &str, message: &str, position: Vec<String>) -> Vec<String> {
-    record(
-        vec![format!(
-            "Restart-Computer : Failed to restart the computer {computer} with the following error message: {message}"
-        )],
-        position,
-        &format!("OperationStopped: ({computer}:String) [Restart-Computer], InvalidOperationException"),
-        "RestartcomputerFailed,Microsoft.PowerShell.Commands.RestartComputerCommand",
-    )
-}
-
-/// A CategoryInfo target as PowerShell shortens it: over 40 characters,
-/// the first and last 15 around `...`.
-fn ellipsize(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= 40 {
-        return text.to_string();
-    }
-    let head: String = chars[..15].iter().collect();
-    let tail: String = chars[chars.len() - 15..].iter().collect();
-    format!("{head}...{tail}")
-}
-
-/// An exception from a .NET method call (terminating under
-/// `$ErrorActionPreference = 'Stop'`).
-pub fn method_exception(method: &str, argc: usize, message: &str, error_id: &str, position: Vec<String>) -> Vec<String> {
-    let text = format!("Exception calling \"{method}\" with \"{argc}\" argument(s): \"{message}\"");
-    record(
-        text.split('\n').map(|l| l.trim_end_matches('\r').to_string()).collect(),
-        position,
-        "NotSpecified: (:) [], MethodInvocationException",
-        error_id,
-    )
 }
 
 #[cfg(test)]
@@ -250,12 +109,12 @@ mod tests {
     }
 
     #[test]
-    fn not_found_message_wraps_at_host_width_like_powershell() {
-        let lines = command_not_found("foo", Vec::new());
-        assert!(lines[0].ends_with("Check the "), "{lines:?}");
-        assert!(lines.iter().all(|l| l.chars().count() <= HOST_WIDTH));
+    fn records_wrap_at_host_width_and_end_with_a_blank_line() {
+        let lines = render(&"word ".repeat(40), vec!["At line:1 char:1".into()], "NotSpecified: (:) [], RuntimeException", "Id");
+        assert!(lines.iter().all(|l| l.chars().count() <= HOST_WIDTH), "{lines:?}");
+        assert!(lines[0].ends_with("word "), "broken after a space: {lines:?}");
         assert_eq!(lines.last().map(String::as_str), Some(" "));
-        assert!(lines.contains(&"    + FullyQualifiedErrorId : CommandNotFoundException".to_string()));
+        assert!(lines.contains(&"    + FullyQualifiedErrorId : Id".to_string()));
     }
 
     #[test]
@@ -264,10 +123,4 @@ mod tests {
         assert_eq!(wrap(&long, 120).iter().map(|l| l.len()).collect::<Vec<_>>(), vec![120, 120, 10]);
     }
 
-    #[test]
-    fn write_error_prefixes_the_script_text() {
-        let lines = write_error("Write-Error 'boom'", "boom");
-        assert_eq!(lines[0], "Write-Error 'boom' : boom");
-        assert_eq!(lines[1], "    + CategoryInfo          : NotSpecified: (:) [Write-Error], WriteErrorException");
-    }
 }

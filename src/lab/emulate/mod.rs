@@ -1,46 +1,42 @@
 //! What a lab host does with a command received over WinRM.
 //!
-//! - cauterize's bootstrap (PowerShell with `-EncodedCommand` whose script
-//!   starts with [`BOOTSTRAP_MARKER`](crate::runtime::bootstrap::BOOTSTRAP_MARKER))
-//!   reads its payload from stdin; the probe payload is answered from the
-//!   host model, other payloads run in the PowerShell emulator
-//!   ([`bootstrap_host`]).
-//! - Any other `powershell -EncodedCommand` / `-Command` script runs in the
-//!   small PowerShell emulator ([`powershell`]), errors as CLIXML on stderr.
+//! - PowerShell (`-EncodedCommand`, `-Command`, `-Command -` reading the
+//!   script from stdin) runs in the lab's PowerShell engine
+//!   (`lab::powershell`), with stdin as `$input`: cauterize's bootstrap
+//!   runs for real (reads its payload from stdin, `[ScriptBlock]::Create`,
+//!   `& $czBlock`, its exit-code rule); so do the probe and `exec`
+//!   scripts. Until the runtime's Windows facades exist, a bootstrap whose
+//!   payload is cauterize's runtime is carried out by the Rust twins of
+//!   `lab::runtime_host` ([`bootstrap_host`]).
 //! - Plain command lines get cmd.exe's behaviour for `hostname`, `whoami`,
-//!   `echo`, `exit`, `cmd /c` ([`cmd`]); anything else is answered as an
-//!   unrecognised command, never a fake success.
-//! - `shutdown.exe` (from cmd or PowerShell) and `Restart-Computer`
-//!   schedule a restart or power-off on the host ([`power`],
-//!   [`programs`]); the network carries it out when lab time reaches it.
+//!   `echo`, `exit`, `cmd /c` ([`cmd`]) and the host's programs;
+//!   anything else is answered as an unrecognised command, never a fake
+//!   success.
+//! - `shutdown.exe` and `Restart-Computer` schedule a restart or power-off
+//!   on the host ([`power`]); the network carries it out when lab time
+//!   reaches it.
 //!
 //! Output is UTF-8 (the lab's shells run with code page 65001).
 
-mod binder;
 pub mod bootstrap_host;
 pub mod clixml;
-pub mod clock;
 pub mod cmd;
-mod cmdlets;
 pub mod error_record;
 pub mod identity;
 pub mod launch;
 pub mod power;
-pub mod powershell;
-pub mod programs;
-pub mod tokenizer;
-pub mod value;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_power;
 
+use super::powershell;
+use super::powershell::object::{Ctx, registry};
 use super::spec::HostSpec;
 use super::world::{HostState, LabTime};
 use launch::{Launch, Script};
 use power::{PowerDesk, Shutdown};
-use powershell::{ExitRule, HostContext};
 
 /// One command as the WinRM shell received it.
 #[derive(Debug, Clone)]
@@ -99,29 +95,45 @@ impl Target<'_> {
     }
 }
 
+/// The account a request runs as: (`DOMAIN\user` as Windows names it,
+/// whether it is an administrator).
+fn account(host: &HostSpec, user: &str) -> (String, bool) {
+    (identity::qualified(host, user), identity::find_account(host, user).is_some_and(|a| a.admin))
+}
+
 /// Run a command on the target host (which the command may read and
 /// change).
 pub fn execute(target: &mut Target<'_>, request: &CommandRequest<'_>) -> CommandResult {
     let launched = launch::classify(request.command, request.args);
-    run_launch(target, request, launched, 0)
+    let (user, admin) = account(target.host, request.user);
+    run_launch(target, &user, admin, request.stdin, launched, 0)
 }
 
-fn run_launch(t: &mut Target<'_>, request: &CommandRequest<'_>, launched: Launch, depth: u32) -> CommandResult {
-    let host = t.host;
-    let user = identity::qualified(host, request.user);
-    let ps_version = t.world.os.ps_version.clone();
-    let ctx = HostContext { computer_name: &host.name, user: &user, ps_version: &ps_version };
+/// The lines PowerShell reads from stdin as `$input`.
+fn stdin_lines(stdin: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(stdin);
+    let mut lines: Vec<String> = text.split('\n').map(|l| l.trim_end_matches('\r').to_string()).collect();
+    if lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines
+}
+
+fn run_launch(t: &mut Target<'_>, user: &str, admin: bool, stdin: &[u8], launched: Launch, depth: u32) -> CommandResult {
     match launched {
-        Launch::PowerShell(Script::Encoded(Some(script))) if launch::is_bootstrap(&script) => {
-            bootstrap_host::run(t, &user, request.stdin)
+        Launch::PowerShell(Script::Encoded(Some(script))) => {
+            if launch::is_bootstrap(&script)
+                && let Some(r) = bootstrap_host::runtime_twin(t, stdin)
+            {
+                return r;
+            }
+            powershell::run(t, user, admin, &script, &stdin_lines(stdin))
         }
-        Launch::PowerShell(Script::Encoded(Some(script))) | Launch::PowerShell(Script::Command(script)) => {
-            powershell::run(&script, ctx, t.power_desk(), ExitRule::Command)
-        }
+        Launch::PowerShell(Script::Command(script)) => powershell::run(t, user, admin, &script, &stdin_lines(stdin)),
         Launch::PowerShell(Script::Stdin) => {
             // `powershell -Command -` runs what arrives on stdin, as text.
-            let script = String::from_utf8_lossy(request.stdin);
-            powershell::run(&script, ctx, t.power_desk(), ExitRule::Command)
+            let script = String::from_utf8_lossy(stdin).into_owned();
+            powershell::run(t, user, admin, &script, &[])
         }
         Launch::PowerShell(Script::Encoded(None)) => CommandResult {
             stderr: b"Cannot process the command because the value specified with -EncodedCommand is not properly \
@@ -135,21 +147,35 @@ fn run_launch(t: &mut Target<'_>, request: &CommandRequest<'_>, launched: Launch
             exit_code: 1,
             ..Default::default()
         },
-        Launch::Cmd(line) => {
-            let cmd_ctx = cmd::CmdContext { computer_name: &host.name, whoami: ctx.whoami() };
-            cmd::run(&line, &cmd_ctx, &mut CmdBridge { t, request, depth })
-        }
+        Launch::Cmd(line) => run_cmd(t, user, admin, &line, depth),
     }
 }
 
+fn run_cmd(t: &mut Target<'_>, user: &str, admin: bool, line: &str, depth: u32) -> CommandResult {
+    let cmd_ctx = cmd::CmdContext { computer_name: &t.host.name.clone(), whoami: user.to_lowercase() };
+    cmd::run(line, &cmd_ctx, &mut CmdBridge { t, user, admin, depth })
+}
+
+/// `cmd.exe /c ...` started from PowerShell: the same cmd.exe, on the
+/// engine's host.
+pub fn cmd_from_powershell(cx: &mut Ctx<'_>, line: &str) -> CommandResult {
+    let now = cx.now();
+    let user = cx.user.clone();
+    let admin = cx.admin;
+    let mut t = Target { host: cx.spec, world: &mut *cx.host, shutdown: &mut *cx.shutdown, now };
+    let full = format!("cmd {line}");
+    run_cmd(&mut t, &user, admin, &full, 1)
+}
+
 /// cmd.exe's way out to the host: `cmd /c` nesting and external programs.
-struct CmdBridge<'t, 'a, 'r> {
+struct CmdBridge<'t, 'a> {
     t: &'t mut Target<'a>,
-    request: &'r CommandRequest<'r>,
+    user: &'t str,
+    admin: bool,
     depth: u32,
 }
 
-impl cmd::CmdHost for CmdBridge<'_, '_, '_> {
+impl cmd::CmdHost for CmdBridge<'_, '_> {
     fn nested(&mut self, inner: &str) -> CommandResult {
         if self.depth >= MAX_NESTING {
             return CommandResult {
@@ -158,10 +184,13 @@ impl cmd::CmdHost for CmdBridge<'_, '_, '_> {
                 ..Default::default()
             };
         }
-        run_launch(self.t, self.request, launch::classify(inner, &[]), self.depth + 1)
+        run_launch(self.t, self.user, self.admin, b"", launch::classify(inner, &[]), self.depth + 1)
     }
 
     fn program(&mut self, name: &str, args: &[String]) -> Option<CommandResult> {
-        programs::run(name, args, &mut self.t.power_desk())
+        let program = registry().find_native(name)?;
+        let t = &mut *self.t;
+        let out = powershell::with_ctx(t, self.user, self.admin, |cx| program.run(cx, args));
+        Some(CommandResult { stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes(), exit_code: out.exit_code })
     }
 }

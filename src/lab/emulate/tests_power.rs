@@ -78,11 +78,11 @@ fn shutdown_from_powershell_runs_as_a_native_command() {
     assert_eq!(r.exit_code, 0, "{}", decoded_stderr(&r));
     assert_eq!(stdout(&r), "0\r\n");
     assert_eq!(pending.as_ref().map(|s| s.at), Some(start().plus_secs(5)));
-    // Nothing to abort: shutdown.exe's message as a NativeCommandError,
-    // `$?` false, exit code 1 from the bootstrap.
+    // Nothing to abort: shutdown.exe's message as a NativeCommandError, and
+    // the bootstrap exits with the program's exit code ($LASTEXITCODE).
     let mut none = None;
     let r = ps("shutdown /a", &mut none);
-    assert_eq!(r.exit_code, 1);
+    assert_eq!(r.exit_code, 1116);
     let text = decoded_stderr(&r);
     assert!(
         text.contains("shutdown : Unable to abort the system shutdown because no shutdown was in progress.(1116)"),

@@ -540,6 +540,7 @@ impl HostState {
 
         // users
         let machine_auth = [rng.r#gen(), rng.r#gen(), rng.r#gen()];
+        h.machine_authority = machine_auth;
         let mut next_local_rid = 1001;
         for u in &spec.users {
             let (domain, sid) = if u.domain_account {

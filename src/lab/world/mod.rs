@@ -6,9 +6,11 @@
 //! per-user `%VAR%` expansion), `files` (case-insensitive NTFS-like tree,
 //! locks, WOW64 twins), `processes`, `services`, `tasks`, `startup`
 //! (Startup folders and .lnk targets), `wmi` (permanent event
-//! subscriptions), `firewall` and `netaddr` (rules, decisions, address
+//! subscriptions), `eventlog` (System, Security and Task Scheduler
+//! records), `firewall` and `netaddr` (rules, decisions, address
 //! complement), `pending` (PendingFileRenameOperations), `launch` (command
-//! line to process), `shortname` (8.3 names), `host` (`HostState`), `baseline` (a clean install)
+//! line to process), `shortname` (8.3 names), `utf16` (how names with
+//! unpaired surrogates are held), `host` (`HostState`), `baseline` (a clean install)
 //! and `benign` (real software that looks like loaders). Well-known
 //! locations are in `paths`.
 //!
@@ -18,6 +20,7 @@
 pub mod baseline;
 pub mod benign;
 pub mod ci;
+pub mod eventlog;
 pub mod files;
 pub mod firewall;
 pub mod host;
@@ -35,6 +38,7 @@ pub mod startup;
 pub mod tasks;
 pub mod time;
 pub mod users;
+pub mod utf16;
 pub mod wmi;
 
 pub use baseline::{BaselineSpec, UserSpec};

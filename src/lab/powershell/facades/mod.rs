@@ -1,0 +1,34 @@
+//! Windows facades: the parts of Windows that read and change the host
+//! model (`HostState`), one module per facade, each registering its
+//! types, COM classes, cmdlets and programs in the object-model registry.
+//! Native programs of the lab's own (hostname, whoami, shutdown, cmd) are
+//! in `natives`.
+//!
+//! Registration is this one list: a new facade is a module and one line.
+//! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
+//! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
+//! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
+//! (`Get-AuthenticodeSignature`). Management side: [`wmi`]
+//! (`Get-WmiObject`), its classes in [`wmi_cimv2`] and
+//! [`wmi_subscription`], `-Filter` in [`wql`].
+
+pub mod authenticode;
+pub mod fs;
+pub mod reg_exe;
+pub mod registry;
+pub mod wmi;
+pub mod wmi_cimv2;
+pub mod wmi_subscription;
+pub mod wql;
+pub mod wscript;
+
+use super::object::Registry;
+
+pub fn register(r: &mut Registry) {
+    authenticode::register(r);
+    fs::register(r);
+    reg_exe::register(r);
+    registry::register(r);
+    wscript::register(r);
+    wmi::register(r);
+}
