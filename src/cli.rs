@@ -10,8 +10,10 @@ use std::path::PathBuf;
 /// network at once, agentless, over WinRM and SMB.
 #[derive(Debug, Parser)]
 #[command(name = "cauterize", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 every host succeeded; 1 usage or input error; \
-2 some hosts failed (partial); 3 every host failed; 130 interrupted.")]
+#[command(after_help = "Exit codes: 0 every host succeeded (apply, run: every in-scope host \
+verified clean and released by policy); 1 usage or input error; 2 some hosts failed (partial); \
+3 every host failed (nothing succeeded); 130 interrupted (the operation's commands print the \
+command that resumes them).")]
 pub struct Cli {
     /// More log output on stderr (-v: info, -vv: debug). Never prints secrets.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -46,6 +48,32 @@ pub enum Command {
     /// hosts without one are scanned first. Review the file; delete a line
     /// to skip a step.
     Plan(PlanArgs),
+    /// Carry out a reviewed plan, exactly: contain every reachable host,
+    /// purge (evidence first, then the plan's operations), reboot in waves,
+    /// verify after boot, release by policy. A host scanned again after the
+    /// plan was made is refused (plan again). Every action is in the
+    /// journal before it happens; `--resume` continues an interrupted
+    /// operation. Phases whose host operation this build does not have yet
+    /// (containment, reboot, release) are reported as not available.
+    Apply(ApplyArgs),
+    /// Scan, plan and apply in one go: on a terminal the plan's summary is
+    /// shown and you are asked; `--yes` for runbooks; `--plan-only` stops
+    /// after writing the plan.
+    Run(RunCmdArgs),
+    /// Contain the inventory's hosts (SMB blocked by host firewall rules
+    /// with a dead-man) on their own, for the operator who works phase by
+    /// phase.
+    Contain(ContainArgs),
+    /// Lift containment: by the release policy, or `--all`, `--group G`,
+    /// `--host H`; `--accept-unreached H` stops a set-aside host from
+    /// holding the release.
+    Release(ReleaseArgs),
+    /// The engagement at a glance, from its journal only (read-only: works
+    /// while an operation runs in another process): the operation's
+    /// phases, and per host its state, contained, findings, operations
+    /// done, files queued for boot, reboots, verified, whether it holds
+    /// the release, and why.
+    Status(StatusArgs),
     /// Stack the fleet's autostarts (Kansa's frequency analysis, on the
     /// journal; no host is contacted): every host's latest autostarts
     /// grouped across hosts and counted, unsigned entries in user-writable
@@ -81,9 +109,17 @@ pub struct RunArgs {
     /// One JSON object per host on stdout, for runbooks.
     #[arg(long)]
     pub json: bool,
-    /// No progress bar (it is also hidden when stderr is not a terminal).
+    /// No progress at all. On a terminal progress is bars; when stderr is
+    /// not a terminal (a log, a file) it is a plain line every
+    /// `--progress-every` seconds: done, failed, still running, and the
+    /// slowest hosts.
     #[arg(long)]
     pub no_progress: bool,
+    /// Seconds between two plain progress lines when stderr is not a
+    /// terminal.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub progress_every: u64,
     /// Override the inventory's command time-out for every host, in seconds.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -194,6 +230,122 @@ pub struct PlanArgs {
     pub force: bool,
     #[command(flatten)]
     pub rare: RareArgs,
+}
+
+/// How an operation goes on.
+#[derive(Debug, Args, Clone)]
+pub struct OperationArgs {
+    /// Continue the engagement's latest operation from its journal: what
+    /// was done is not done again; what the journal cannot know (a reboot
+    /// asked for but not confirmed) is read again from the host.
+    #[arg(long)]
+    pub resume: bool,
+    /// Answer yes to every question (the canary's go-ahead; `run`'s
+    /// confirmation): for runbooks.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The reviewed plan file (`cauterize plan -o`); not needed with
+    /// --resume.
+    #[arg(value_name = "PLAN", required_unless_present = "resume")]
+    pub plan: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    #[command(flatten)]
+    pub operation: OperationArgs,
+    /// Used by the verifying scans after boot.
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// The playbook verifying scans are planned with. Default: the one the
+    /// plan was made with (refused if that file changed since).
+    #[arg(short = 'p', long = "playbook", value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunCmdArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    #[command(flatten)]
+    pub operation: OperationArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// Playbook (YAML). Default: the built-in playbooks/default.yml.
+    #[arg(short = 'p', long = "playbook", value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+    /// Lowest confidence acted on, over the playbook's `activate`.
+    #[arg(long, value_name = "LEVEL", value_parser = ["high", "medium"])]
+    pub activate: Option<String>,
+    /// Stop after writing the plan (review it, then `cauterize apply`).
+    #[arg(long)]
+    pub plan_only: bool,
+    #[command(flatten)]
+    pub rare: RareArgs,
+    /// Where to write the plan. Default: `plan-<run>.yml` in the
+    /// engagement folder.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Release every host of the operation, whatever its state.
+    #[arg(long, conflicts_with_all = ["group", "host"])]
+    pub all: bool,
+    /// Release the hosts of this inventory group (repeatable).
+    #[arg(long, value_name = "GROUP", conflicts_with = "host")]
+    pub group: Vec<String>,
+    /// Release this host (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub host: Vec<String>,
+    /// Accept a set-aside host (unreached, needing a person) as handled:
+    /// it no longer holds the release (repeatable; kept in the journal).
+    #[arg(long, value_name = "HOST")]
+    pub accept_unreached: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Only this host (a name or a glob, case-insensitive).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Only hosts in this state (pending, refused, unreached, contained,
+    /// not_contained, purged, purge_failed, reboot_asked, rebooted,
+    /// reboot_failed, clean, dirty, needs_person, released).
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// One JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -27,3 +27,4 @@ pub mod journal;
 pub mod playbook;
 pub mod plan;
 pub mod firewall;
+pub mod engine;

@@ -28,6 +28,8 @@ fn main() {
         }
     };
     let result = runtime.block_on(dispatch(&cli));
+    // `exit` runs no destructors: say the engagement lock is free now.
+    cauterize::journal::lock::clear_on_exit();
     match result {
         Ok(code) => std::process::exit(code),
         Err(err) => {
@@ -44,6 +46,11 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Command::Check(args) => commands::check::run(args).await,
         Command::Scan(args) => commands::scan::run(args).await,
         Command::Plan(args) => commands::plan::run(args).await,
+        Command::Apply(args) => commands::operate::apply(args).await,
+        Command::Run(args) => commands::operate::run(args).await,
+        Command::Contain(args) => commands::operate::contain(args).await,
+        Command::Release(args) => commands::operate::release(args).await,
+        Command::Status(args) => commands::status::run(args).await,
         Command::Stack(args) => commands::stack::run(args),
         Command::Lab(args) => match &args.command {
             LabCommand::Serve(serve) => commands::lab::serve(serve).await,

@@ -198,7 +198,7 @@ async fn a_variant_no_rule_knows_is_found_by_the_fleet_and_products_are_untouche
     assert!(text[review_at..].contains(r"scheduled task \Contoso\Inventory runs C:\ProgramData\Contoso\agent.exe"), "{text}");
     assert!(!text.contains("agent.exe', expected"), "the tool is no operation:\n{text}");
     assert!(plan.stdout.contains("For review (not acted on): "), "{}", plan.stdout);
-    let j = Journal::open(std::path::Path::new(&eng)).unwrap();
+    let j = Journal::open_read_only(std::path::Path::new(&eng)).unwrap();
     let stored = j.plan(1).unwrap().expect("plan 1");
     for t in &truths {
         let host = stored.hosts.iter().find(|h| h.host.eq_ignore_ascii_case(&t.host)).expect("host planned");

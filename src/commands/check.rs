@@ -11,7 +11,8 @@
 use crate::cli::CheckArgs;
 use crate::report::check_view::{self, CheckOutcome, HungStep, ProbeStatus};
 use crate::report::clock;
-use crate::report::progress::{self, Progress};
+use crate::engine::{Emitter, Event, Phase as EnginePhase};
+use std::sync::Arc;
 use crate::runtime::probe;
 use crate::transport::runner::{self, Missing, RunReport};
 use crate::transport::tcp::{PortState, probe_port};
@@ -24,25 +25,17 @@ use tokio_util::sync::CancellationToken;
 pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     let prepared = super::exec::prepare_targets(&args.target, &args.run)?;
     let step = Duration::from_secs(args.step_timeout);
-    let total = prepared.hosts.len();
     let cancel = transport::interrupt::watch_ctrl_c();
-    let mut bar = Progress::new(
-        total,
-        progress::wanted(args.run.no_progress, args.run.json),
-        "check",
-    );
-    for warning in &prepared.warnings {
-        bar.println(&format!("warning: {warning}"));
-    }
+    let emitter = super::exec::progress_emitter(&args.run, &prepared.warnings);
+    let _ticker = emitter.start_ticker();
     let json = args.run.json;
-    let report = check_all(prepared.hosts, step, args.run.forks as usize, cancel, |outcome| {
-        bar.record(check_view::problem(outcome).is_none());
+    let report = check_all(prepared.hosts, step, args.run.forks as usize, cancel, Arc::clone(&emitter), |outcome| {
         if json {
             crate::report::emit::stdout_line(&check_view::json_line(outcome));
         }
     })
     .await;
-    bar.finish();
+    emitter.finish();
 
     let summary = check_view::summarize(&report.results);
     if json {
@@ -54,30 +47,60 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Check every host, `forks` at a time, each step within `step`; `on_done`
-/// sees each outcome as it arrives. Results come back in inventory order.
+/// sees each outcome as it arrives, `emitter` each host's start and end.
+/// Results come back in inventory order.
 pub async fn check_all(
     mut hosts: Vec<Result<HostTarget, Refusal>>,
     step: Duration,
     forks: usize,
     cancel: CancellationToken,
-    on_done: impl FnMut(&CheckOutcome),
+    emitter: Arc<Emitter>,
+    mut on_done: impl FnMut(&CheckOutcome),
 ) -> RunReport<CheckOutcome> {
+    emitter.show(&Event::PhaseStarted {
+        phase: EnginePhase::Check,
+        hosts: hosts.len(),
+    });
     // The probe command gets the step time-out too (or the host's command
     // time-out, when shorter); the transport then ends and closes it.
     for target in hosts.iter_mut().flatten() {
         let settings = &mut target.host.settings;
         settings.command_timeout = settings.command_timeout.min(step);
     }
-    runner::run_all(
+    let em = Arc::clone(&emitter);
+    let report = runner::run_all(
         hosts,
         forks,
         cancel,
         runner::DEFAULT_GRACE,
-        move |entry, cancel| async move { check_host(entry, step, &cancel).await },
+        move |entry, cancel| {
+            em.show(&Event::HostStarted {
+                host: super::exec::host_name(&entry),
+                phase: EnginePhase::Check,
+                step: "check".into(),
+            });
+            async move { check_host(entry, step, &cancel).await }
+        },
         missing_outcome,
-        on_done,
+        |o| {
+            emitter.show(&Event::HostFinished {
+                host: o.host.clone(),
+                phase: EnginePhase::Check,
+                ok: check_view::problem(o).is_none(),
+                detail: None,
+            });
+            on_done(o)
+        },
     )
-    .await
+    .await;
+    let problems = report.results.iter().filter(|o| check_view::problem(o).is_some()).count();
+    emitter.show(&Event::PhaseFinished {
+        phase: EnginePhase::Check,
+        done: report.results.len() - problems,
+        set_aside: problems,
+        not_available: None,
+    });
+    report
 }
 
 /// The host of an entry.
@@ -198,7 +221,7 @@ fn missing_outcome(entry: &Result<HostTarget, Refusal>, why: Missing) -> CheckOu
         port_5985: unknown.clone(),
         port_5986: unknown.clone(),
         port_configured: unknown,
-        probe: ProbeStatus::Failed(super::exec::missing_error(why)),
+        probe: ProbeStatus::Failed(runner::missing_error(why)),
     }
 }
 
@@ -237,7 +260,7 @@ mod tests {
         );
         let prepared = crate::commands::exec::prepare_targets(&target, &run_args()).unwrap();
         let step = Duration::from_secs(crate::cli::DEFAULT_CHECK_STEP_SECS);
-        let report = check_all(prepared.hosts, step, 4, CancellationToken::new(), |_| {}).await;
+        let report = check_all(prepared.hosts, step, 4, CancellationToken::new(), Arc::new(Emitter::new(vec![])), |_| {}).await;
         let r = &report.results;
         assert!(r[0].port_5985.is_open());
         assert_eq!(check_view::problem(&r[0]), None);

@@ -3,10 +3,14 @@
 
 use crate::cli::{ExecArgs, RunArgs, TargetArgs};
 use crate::report::exec_view::{self, ExecOutcome};
-use crate::report::progress::{self, Progress};
+use crate::engine::{Emitter, Event, Phase as EnginePhase};
+use crate::engine::event::Level;
+use crate::report::live;
 use crate::transport::runner::{self, Missing, RunReport};
-use crate::transport::{self, HostTarget, Phase, Prepared, Refusal, TransportError};
+use crate::transport::{self, HostTarget, Prepared, Refusal};
 use anyhow::{Context, bail};
+use crate::transport::smb::SmbCredential;
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,33 +24,18 @@ pub const MAX_SCRIPT_BYTES: usize = 8 * 1024 * 1024;
 pub async fn run(args: &ExecArgs) -> anyhow::Result<i32> {
     let script = Arc::new(read_script(args)?);
     let prepared = prepare_targets(&args.target, &args.run)?;
-    let total = prepared.hosts.len();
-
     let cancel = transport::interrupt::watch_ctrl_c();
-    let mut bar = Progress::new(
-        total,
-        progress::wanted(args.run.no_progress, args.run.json),
-        "exec",
-    );
-    for warning in &prepared.warnings {
-        bar.println(&format!("warning: {warning}"));
-    }
+    let emitter = progress_emitter(&args.run, &prepared.warnings);
+    let _ticker = emitter.start_ticker();
     let json = args.run.json;
-    let report = exec_all(
-        prepared.hosts,
-        script,
-        args.run.forks as usize,
-        cancel,
-        |outcome| {
-            bar.record(outcome.failure().is_none());
-            if json {
-                // Stream JSON lines as hosts finish: runbooks see progress.
-                crate::report::emit::stdout_line(&exec_view::json_line(outcome));
-            }
-        },
-    )
+    let report = exec_all(prepared.hosts, script, args.run.forks as usize, cancel, Arc::clone(&emitter), |outcome| {
+        if json {
+            // Stream JSON lines as hosts finish: runbooks see progress.
+            crate::report::emit::stdout_line(&exec_view::json_line(outcome));
+        }
+    })
     .await;
-    bar.finish();
+    emitter.finish();
 
     let summary = exec_view::summarize(&report.results);
     if json {
@@ -60,28 +49,79 @@ pub async fn run(args: &ExecArgs) -> anyhow::Result<i32> {
     Ok(summary.exit_code(report.interrupted))
 }
 
+/// The progress view for these flags (bars, plain lines, or none), with
+/// the preparation's warnings shown first. Shared by the commands that
+/// work on many hosts.
+pub(crate) fn progress_emitter(run: &RunArgs, warnings: &[String]) -> Arc<Emitter> {
+    let view = live::choose(run.no_progress, run.json, Duration::from_secs(run.progress_every));
+    let emitter = Arc::new(Emitter::new(live::sinks(view)));
+    for warning in warnings {
+        emitter.show(&Event::Message {
+            level: Level::Warning,
+            host: None,
+            text: warning.clone(),
+        });
+    }
+    emitter
+}
+
 /// Run `script` on every host, `forks` at a time; `on_done` sees each
-/// outcome as it arrives. Results come back in inventory order.
+/// outcome as it arrives, `emitter` each host's start and end. Results come
+/// back in inventory order.
 pub async fn exec_all(
     hosts: Vec<Result<HostTarget, Refusal>>,
     script: Arc<String>,
     forks: usize,
     cancel: CancellationToken,
-    on_done: impl FnMut(&ExecOutcome),
+    emitter: Arc<Emitter>,
+    mut on_done: impl FnMut(&ExecOutcome),
 ) -> RunReport<ExecOutcome> {
-    runner::run_all(
+    emitter.show(&Event::PhaseStarted {
+        phase: EnginePhase::Exec,
+        hosts: hosts.len(),
+    });
+    let em = Arc::clone(&emitter);
+    let report = runner::run_all(
         hosts,
         forks,
         cancel,
         runner::DEFAULT_GRACE,
         |entry, cancel| {
+            em.show(&Event::HostStarted {
+                host: host_name(&entry),
+                phase: EnginePhase::Exec,
+                step: "exec".into(),
+            });
             let script = Arc::clone(&script);
             async move { exec_on(entry, &script, &cancel).await }
         },
         missing_outcome,
-        on_done,
+        |o| {
+            emitter.show(&Event::HostFinished {
+                host: o.host.clone(),
+                phase: EnginePhase::Exec,
+                ok: o.failure().is_none(),
+                detail: None,
+            });
+            on_done(o)
+        },
     )
-    .await
+    .await;
+    emitter.show(&Event::PhaseFinished {
+        phase: EnginePhase::Exec,
+        done: report.results.iter().filter(|o| o.failure().is_none()).count(),
+        set_aside: report.results.iter().filter(|o| o.failure().is_some()).count(),
+        not_available: None,
+    });
+    report
+}
+
+/// The inventory name of a prepared host.
+pub(crate) fn host_name(entry: &Result<HostTarget, Refusal>) -> String {
+    match entry {
+        Ok(t) => t.host.name.clone(),
+        Err(r) => r.host.name.clone(),
+    }
 }
 
 /// The script: `--script-file F` (`-` for stdin) or the words after `--`.
@@ -117,6 +157,16 @@ fn read_script(args: &ExecArgs) -> anyhow::Result<String> {
 /// Load the inventory, apply `--timeout`, resolve passwords (prompting at
 /// most once per credential) and build the clients. Shared with `check`.
 pub(crate) fn prepare_targets(target: &TargetArgs, run: &RunArgs) -> anyhow::Result<Prepared> {
+    Ok(prepare_with_smb(target, run)?.0)
+}
+
+/// [`prepare_targets`], with each host's SMB credential (the same account,
+/// for evidence over the admin shares) by lower-case host name: the
+/// passwords are asked for once.
+pub(crate) fn prepare_with_smb(
+    target: &TargetArgs,
+    run: &RunArgs,
+) -> anyhow::Result<(Prepared, HashMap<String, SmbCredential>)> {
     let mut inventory = crate::inventory::load(&target.inventory, target.limit.as_deref())?;
     if inventory.hosts.is_empty() {
         bail!(
@@ -132,8 +182,17 @@ pub(crate) fn prepare_targets(target: &TargetArgs, run: &RunArgs) -> anyhow::Res
             host.settings.command_timeout = Duration::from_secs(secs);
         }
     }
-    let mut resolver = transport::secrets::inventory_resolver(&inventory);
-    Ok(transport::prepare(&inventory, &mut resolver))
+    let mut resolver = transport::secrets::Remembering::new(transport::secrets::inventory_resolver(&inventory));
+    let prepared = transport::prepare(&inventory, &mut resolver);
+    let mut smb = HashMap::new();
+    for host in &inventory.hosts {
+        if let Some(spec) = inventory.credential(&host.settings.credential)
+            && let Some(password) = resolver.kept(spec, host)
+        {
+            smb.insert(host.name.to_lowercase(), SmbCredential::from_spec(spec, password));
+        }
+    }
+    Ok((prepared, smb))
 }
 
 /// Run the script on one host (or report why it could not be tried).
@@ -171,24 +230,8 @@ fn missing_outcome(entry: &Result<HostTarget, Refusal>, why: Missing) -> ExecOut
     ExecOutcome {
         host: host.name.clone(),
         address: host.address.clone(),
-        result: Err(missing_error(why)),
+        result: Err(runner::missing_error(why)),
         elapsed: Duration::ZERO,
-    }
-}
-
-/// The error that stands for a missing result.
-pub(crate) fn missing_error(why: Missing) -> TransportError {
-    match why {
-        Missing::NotStarted => TransportError::Interrupted {
-            phase: Phase::Queued,
-        },
-        Missing::Aborted => TransportError::Interrupted {
-            phase: Phase::Closing,
-        },
-        Missing::Panicked(msg) => TransportError::Protocol {
-            phase: Phase::Running,
-            detail: format!("internal error (please report): {msg}"),
-        },
     }
 }
 
@@ -253,6 +296,7 @@ pub(crate) mod tests {
             json: false,
             no_progress: true,
             timeout: None,
+            progress_every: 10,
         }
     }
 
@@ -285,6 +329,7 @@ pub(crate) mod tests {
             Arc::new("Write-Output 'same everywhere'".to_string()),
             2,
             CancellationToken::new(),
+            Arc::new(Emitter::new(vec![])),
             |_| seen += 1,
         )
         .await;

@@ -21,7 +21,8 @@ pub fn run(args: &StackArgs) -> anyhow::Result<i32> {
             dir.display()
         );
     }
-    let journal = Journal::open(dir)?;
+    // Read-only: no lock, so it works while an operation runs.
+    let journal = Journal::open_read_only(dir)?;
     let stack = crate::fleet::pass::stack_journal(&journal, by, args.rare.rare_percent)?;
     if stack.scanned == 0 {
         bail!("the journal in {} holds no successful scan yet: run `cauterize scan` first", dir.display());

@@ -65,7 +65,13 @@ pub fn operator() -> String {
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "unknown".into());
-    let machine = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    format!("{user}@{}", machine())
+}
+
+/// The name of the machine cauterize runs on (`unknown` when it cannot be
+/// read).
+pub fn machine() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
@@ -74,8 +80,7 @@ pub fn operator() -> String {
                 .iter()
                 .find_map(|v| std::env::var(v).ok())
         })
-        .unwrap_or_else(|| "unknown".into());
-    format!("{user}@{machine}")
+        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]

@@ -1,12 +1,26 @@
 //! Reads: the latest scan of each host, plans, runs.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::records::*;
 use super::{Journal, JournalError};
 use crate::runtime::snapshot::Snapshot;
 
-fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> JournalError {
+/// A snapshot body: a BLOB (deflated) or TEXT (V1 rows).
+fn body_bytes(r: &Row<'_>, index: usize) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    match r.get_ref(index)? {
+        ValueRef::Blob(b) => Ok(b.to_vec()),
+        ValueRef::Text(t) => Ok(t.to_vec()),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            index,
+            "body".into(),
+            other.data_type(),
+        )),
+    }
+}
+
+pub(crate) fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> JournalError {
     JournalError::Corrupt {
         what: what.into(),
         detail: e.to_string(),
@@ -36,27 +50,33 @@ impl Journal {
         mut each: impl FnMut(LatestScan) -> Result<(), JournalError>,
     ) -> Result<(), JournalError> {
         let mut stmt = self.conn.prepare(
-            "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id, sn.body
+            "SELECT h.id, h.name, h.address, s.run_id, s.id, s.at, sn.id
              FROM hosts h
              JOIN snapshots sn ON sn.id = (SELECT MAX(id) FROM snapshots WHERE host_id = h.id)
              JOIN scans s ON s.id = sn.scan_id
              ORDER BY h.name",
         )?;
         let mut rows = stmt.query([])?;
-        let wanted = |name: &str| match hosts {
-            None => true,
-            Some(list) => list.iter().any(|h| h.eq_ignore_ascii_case(name)),
-        };
+        let wanted: Option<std::collections::HashSet<String>> =
+            hosts.map(|list| list.iter().map(|h| h.to_lowercase()).collect());
+        let wanted = |name: &str| wanted.as_ref().is_none_or(|w| w.contains(&name.to_lowercase()));
+        let mut body_stmt = self
+            .conn
+            .prepare("SELECT body, encoding FROM snapshots WHERE id = ?1")?;
         while let Some(r) = rows.next()? {
             let host: String = r.get(1)?;
             if !wanted(&host) {
                 continue;
             }
             let snapshot_id: i64 = r.get(6)?;
-            let body: String = r.get(7)?;
-            let snapshot: Snapshot = serde_json::from_str(&body)
-                .map_err(|e| corrupt(format!("snapshot {snapshot_id} of {host}"), e))?;
+            let (body, encoding) = body_stmt.query_row([snapshot_id], |b| {
+                Ok((body_bytes(b, 0)?, b.get::<_, String>(1)?))
+            })?;
+            let what = || format!("snapshot {snapshot_id} of {host}");
+            let text = super::snapshot_codec::decode(&encoding, &body).map_err(|e| corrupt(what(), e))?;
             drop(body);
+            let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| corrupt(what(), e))?;
+            drop(text);
             let findings = self.findings_of(snapshot_id)?;
             each(LatestScan {
                 host,
@@ -71,6 +91,20 @@ impl Journal {
             })?;
         }
         Ok(())
+    }
+
+    /// The OS caption each host last reported, by lower-case name.
+    pub fn host_os(&self) -> Result<std::collections::HashMap<String, String>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, os FROM hosts WHERE os IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (name, os) = row?;
+            out.insert(name.to_lowercase(), os);
+        }
+        Ok(out)
     }
 
     /// The id of each host's latest snapshot, by lower-case host name.
@@ -247,6 +281,9 @@ impl Journal {
             "plan_reviews",
             "actions",
             "events",
+            "operations",
+            "operation_hosts",
+            "operation_ops",
         ];
         if !TABLES.contains(&table) {
             return Err(corrupt(table, "no such journal table"));

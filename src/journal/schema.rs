@@ -11,7 +11,7 @@ use super::JournalError;
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
 /// Every migration, in order. Index 0 makes version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub fn current_version() -> u32 {
@@ -148,19 +148,108 @@ CREATE TABLE events (
 );
 ";
 
-/// Bring the database to the current version. A journal written by a newer
-/// cauterize is refused (it could hold tables this build does not know).
+/// The operation (apply, run, contain, release), its hosts' states, the
+/// actions keyed so that a resumed run finds them, compact snapshots.
+const V2: &str = "
+-- The engagement's id: names what cauterize leaves on hosts (firewall
+-- rules, the dead-man task) so it is found and removed exactly.
+CREATE TABLE engagement (id TEXT NOT NULL);
+INSERT INTO engagement (id) VALUES (lower(hex(randomblob(6))));
+
+-- One operation over an engagement's hosts (apply, run, contain,
+-- release); resumed runs continue it.
+CREATE TABLE operations (
+    id              INTEGER PRIMARY KEY,
+    command         TEXT NOT NULL,
+    plan_id         INTEGER REFERENCES plans(id),
+    plan_sha256     TEXT,                  -- the plan file as reviewed
+    playbook_sha256 TEXT,
+    settings        TEXT NOT NULL,         -- JSON of the engine's settings
+    started_run     INTEGER NOT NULL REFERENCES runs(id),
+    started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    ended_at        TEXT,
+    status          TEXT NOT NULL DEFAULT 'running'
+                    CHECK (status IN ('running', 'halted', 'interrupted', 'finished')),
+    exit_code       INTEGER,
+    next            TEXT                   -- what to run next, when halted
+);
+
+-- Which runs worked on which operation (the first, then resumes).
+ALTER TABLE runs ADD COLUMN operation_id INTEGER REFERENCES operations(id);
+
+-- Each host of an operation and where it is (engine::state).
+CREATE TABLE operation_hosts (
+    operation_id INTEGER NOT NULL REFERENCES operations(id),
+    host_id      INTEGER NOT NULL REFERENCES hosts(id),
+    role         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    reason       TEXT,
+    round        INTEGER NOT NULL DEFAULT 0,
+    contained    INTEGER NOT NULL DEFAULT 0,
+    updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (operation_id, host_id)
+);
+
+-- The plan operations an operation carries out, per host and round (0:
+-- the reviewed plan; 1..: re-purges after a verifying scan).
+CREATE TABLE operation_ops (
+    operation_id INTEGER NOT NULL REFERENCES operations(id),
+    plan_op_id   INTEGER NOT NULL REFERENCES plan_ops(id),
+    host_id      INTEGER NOT NULL REFERENCES hosts(id),
+    round        INTEGER NOT NULL,
+    PRIMARY KEY (operation_id, plan_op_id)
+);
+
+-- Actions: the operation and a key that is the same for every attempt
+-- of one action (a retry, a resumed run), the phase, more outcomes.
+CREATE TABLE actions_v2 (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(id),
+    operation_id INTEGER REFERENCES operations(id),
+    plan_id      INTEGER REFERENCES plans(id),
+    plan_op_id   INTEGER REFERENCES plan_ops(id),
+    host_id      INTEGER NOT NULL REFERENCES hosts(id),
+    phase        TEXT,
+    key          TEXT,
+    op           TEXT NOT NULL,
+    started_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    ended_at     TEXT,
+    outcome      TEXT CHECK (outcome IN ('done', 'already_absent', 'drift', 'queued', 'failed', 'skipped')),
+    detail       TEXT
+);
+INSERT INTO actions_v2 (id, run_id, plan_id, plan_op_id, host_id, op, started_at, ended_at, outcome, detail)
+    SELECT id, run_id, plan_id, plan_op_id, host_id, op, started_at, ended_at, outcome, detail FROM actions;
+DROP TABLE actions;
+ALTER TABLE actions_v2 RENAME TO actions;
+CREATE INDEX actions_host ON actions(host_id, id);
+CREATE INDEX actions_key ON actions(operation_id, host_id, key, id);
+
+ALTER TABLE events ADD COLUMN operation_id INTEGER REFERENCES operations(id);
+
+-- What the host said it runs (the OS caption), for roles and reports.
+ALTER TABLE hosts ADD COLUMN os TEXT;
+
+-- Snapshots stored compressed: `json` (V1 rows) or `json.deflate`; the
+-- sha256 is always of the JSON text.
+ALTER TABLE snapshots ADD COLUMN encoding TEXT NOT NULL DEFAULT 'json';
+";
+
+/// Bring the database to the current version. The version is read and
+/// every migration applied inside one IMMEDIATE transaction, so two
+/// cauterize processes opening a fresh journal at once cannot both
+/// migrate it. A journal written by a newer cauterize is refused (it could
+/// hold tables this build does not know).
 pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, JournalError> {
-    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = current_version();
     if found > known {
         return Err(JournalError::TooNew { found, known });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (index + 1) as u32)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(found)
 }

@@ -329,3 +329,131 @@ fn no_secret_reaches_the_database_file() {
         }
     }
 }
+
+/// Two writers on one engagement (two threads, each with its own
+/// connection, as two processes would have) lose no record: transactions
+/// take the write lock at BEGIN (IMMEDIATE), so the second writer waits
+/// for the first instead of failing its read-then-write upgrade with
+/// SQLITE_BUSY.
+#[test]
+fn two_connections_writing_one_journal_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Journal::open(dir.path()).unwrap());
+    const PER_WRITER: usize = 150;
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let path = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let mut j = Journal::open(&path).expect("opens");
+                let run = j.begin_run("scan", &[]).expect("run");
+                let snap = SnapshotBuilder::new("WS-X").build();
+                let mut failures = Vec::new();
+                for i in 0..PER_WRITER {
+                    // Every scan upserts the same host first (a read, then a
+                    // write): the pattern that DEFERRED transactions lose.
+                    if let Err(e) = j.record_scan(
+                        run,
+                        "WS-X",
+                        &format!("10.0.{w}.{i}"),
+                        1,
+                        ScanResult::Collected {
+                            snapshot: &snap,
+                            findings: &[],
+                        },
+                    ) {
+                        failures.push(e.to_string());
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let failures: Vec<String> = writers
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert!(failures.is_empty(), "lost writes: {failures:?}");
+    let j = Journal::open(dir.path()).unwrap();
+    assert_eq!(j.count("snapshots").unwrap(), 2 * PER_WRITER as i64);
+}
+
+/// The race that DEFERRED transactions lose, made to happen every time:
+/// writer A reads, then writer B (another connection, as another process
+/// would have) commits, then A writes. With IMMEDIATE transactions B waits
+/// for A's commit and both writes land; with DEFERRED ones, A's write fails
+/// with SQLITE_BUSY at once, whatever the busy time-out.
+#[test]
+fn a_writer_that_read_first_is_not_failed_by_another_writer() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Journal::open(dir.path()).unwrap();
+    let mut b = Journal::open(dir.path()).unwrap();
+    let (go, wait_go) = mpsc::channel::<()>();
+    let (done, wait_done) = mpsc::channel::<()>();
+    let other = std::thread::spawn(move || {
+        wait_go.recv().unwrap();
+        let r = b.begin_run("scan", &[]);
+        let _ = done.send(());
+        r
+    });
+    let written = a.write(|tx| {
+        let before: i64 = tx.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))?;
+        go.send(()).unwrap();
+        // B gets its chance to commit in the middle of A's transaction.
+        let _ = wait_done.recv_timeout(Duration::from_millis(300));
+        tx.execute(
+            "INSERT INTO runs (command, argv, operator, version) VALUES ('plan', '[]', 'a', 'x')",
+            [],
+        )?;
+        Ok(before)
+    });
+    assert_eq!(written.expect("A's write survives B"), 0);
+    other.join().unwrap().expect("B's write waits for A and lands");
+    assert_eq!(a.count("runs").unwrap(), 2);
+}
+
+#[test]
+fn writers_commit_with_synchronous_full_and_take_the_engagement_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let sync: i64 = j.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+    assert_eq!(sync, 2, "FULL");
+    let holder = j.lock().expect("a writer holds the lock").holder().clone();
+    assert_eq!(holder.pid, std::process::id());
+    // A reader needs no lock and sees the writer's rows.
+    drop(j);
+    let mut w = Journal::open(dir.path()).unwrap();
+    w.begin_run("scan", &[]).unwrap();
+    let r = Journal::open_read_only(dir.path()).unwrap();
+    assert!(r.lock().is_none());
+    assert_eq!(r.count("runs").unwrap(), 1);
+    // A read-only journal cannot write.
+    let mut r = r;
+    assert!(r.begin_run("scan", &[]).is_err());
+}
+
+/// Several cauterize processes opening one fresh engagement at once: the
+/// version is read inside the migration's transaction, so exactly one
+/// migrates and the others find it done (read outside, two would both try
+/// to create the tables and one would fail).
+#[test]
+fn concurrent_first_opens_migrate_once() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let (path, barrier) = (dir.path().join(FILE_NAME), barrier.clone());
+                std::thread::spawn(move || {
+                    let conn = rusqlite::Connection::open(&path).unwrap();
+                    barrier.wait();
+                    Journal::setup(conn, Some(path)).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for o in openers {
+            o.join().unwrap().expect("every opener finds a migrated journal");
+        }
+    }
+}

@@ -1,20 +1,28 @@
-//! Reports: the progress bar while hosts are worked on, then grouped output
-//! (dshbak style), tables, summaries and JSON lines for runbooks.
+//! Reports: the sinks of the engine's events while hosts are worked on
+//! (bars on a terminal, [`plain`] lines at a steady pace off one, JSON
+//! lines; [`live`] chooses), then grouped output (dshbak style), tables,
+//! summaries and JSON lines for runbooks; [`status_view`] is the
+//! engagement at a glance from the journal.
 //!
-//! Everything but [`progress`] is pure: it builds strings from outcomes, so
-//! it is unit-tested. Text from hosts is made terminal-safe ([`sanitize`])
-//! before it is shown.
+//! Everything but [`bars`] is pure or writes to a given writer: it builds
+//! strings from outcomes, so it is unit-tested. Text from hosts is made
+//! terminal-safe ([`sanitize`]) before it is shown.
 
+pub mod bars;
 pub mod check_view;
 pub mod clock;
 pub mod emit;
 pub mod exec_view;
 pub mod group;
 pub mod hostlist;
+pub mod live;
+pub mod operation_view;
+pub mod plain;
 pub mod plan_view;
-pub mod progress;
 pub mod sanitize;
 pub mod scan_view;
+pub mod status_view;
 pub mod stack_view;
 pub mod summary;
 pub mod table;
+pub mod tally;

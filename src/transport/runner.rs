@@ -133,6 +133,23 @@ where
     }
 }
 
+/// The error that stands for a host without a result of its own.
+pub fn missing_error(why: Missing) -> super::TransportError {
+    use super::{Phase, TransportError};
+    match why {
+        Missing::NotStarted => TransportError::Interrupted {
+            phase: Phase::Queued,
+        },
+        Missing::Aborted => TransportError::Interrupted {
+            phase: Phase::Closing,
+        },
+        Missing::Panicked(msg) => TransportError::Protocol {
+            phase: Phase::Running,
+            detail: format!("internal error (please report): {msg}"),
+        },
+    }
+}
+
 /// The message of a panicked task.
 fn panic_text(err: tokio::task::JoinError) -> String {
     match err.try_into_panic() {

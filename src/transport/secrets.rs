@@ -37,6 +37,49 @@ pub fn inventory_resolver(
     crate::inventory::secrets::SecretResolver::new(inventory)
 }
 
+/// A password source that keeps what it handed out, so that the SMB side
+/// of the same logon (evidence over the admin shares) gets the password
+/// without asking again. Kept in [`Zeroizing`] strings, wiped when this is
+/// dropped.
+pub struct Remembering<P> {
+    inner: P,
+    kept: std::collections::HashMap<(String, Option<String>), Zeroizing<String>>,
+}
+
+impl<P: PasswordSource> Remembering<P> {
+    pub fn new(inner: P) -> Remembering<P> {
+        Remembering {
+            inner,
+            kept: std::collections::HashMap::new(),
+        }
+    }
+
+    fn key(credential: &CredentialSpec, host: &ResolvedHost) -> (String, Option<String>) {
+        (credential.name.clone(), is_per_host(credential).then(|| host.name.to_lowercase()))
+    }
+
+    /// The password handed out for `credential` on `host`, if any.
+    pub fn kept(&self, credential: &CredentialSpec, host: &ResolvedHost) -> Option<Zeroizing<String>> {
+        self.kept.get(&Self::key(credential, host)).cloned()
+    }
+}
+
+impl<P: PasswordSource> PasswordSource for Remembering<P> {
+    fn password_for(
+        &mut self,
+        credential: &CredentialSpec,
+        host: &ResolvedHost,
+    ) -> Result<Zeroizing<String>, String> {
+        let key = Self::key(credential, host);
+        if let Some(p) = self.kept.get(&key) {
+            return Ok(p.clone());
+        }
+        let p = self.inner.password_for(credential, host)?;
+        self.kept.insert(key, p.clone());
+        Ok(p)
+    }
+}
+
 /// Does this credential have a different password on every host?
 pub fn is_per_host(credential: &CredentialSpec) -> bool {
     matches!(credential.source, SecretSource::Laps { .. })

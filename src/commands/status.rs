@@ -1,0 +1,59 @@
+//! `cauterize status`: the engagement at a glance from its journal alone
+//! (opened read-only: no lock, so it works while an operation runs in
+//! another process), rendered by [`crate::report::status_view`].
+//!
+//! Exit code: 0 shown; 1 no journal in the folder, or bad flags.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+
+use crate::cli::StatusArgs;
+use crate::journal::Journal;
+use crate::report::status_view::{self, StatusInput};
+
+/// Run `cauterize status`; returns the process exit code.
+pub async fn run(args: &StatusArgs) -> anyhow::Result<i32> {
+    let dir = &args.engagement.engagement;
+    if !dir.join(crate::journal::FILE_NAME).exists() {
+        anyhow::bail!(
+            "{} holds no journal ({}): give the engagement folder of a scan or an operation with --engagement DIR",
+            dir.display(),
+            crate::journal::FILE_NAME
+        );
+    }
+    if let Some(s) = &args.state
+        && crate::engine::HostState::parse(&s.to_lowercase()).is_none()
+    {
+        anyhow::bail!(
+            "--state {s}: not a host state; one of pending, refused, unreached, contained, not_contained, purged, purge_failed, reboot_asked, rebooted, reboot_failed, clean, dirty, needs_person, released"
+        );
+    }
+    let journal = Journal::open_read_only(dir).with_context(|| format!("cannot read the journal in {}", dir.display()))?;
+    let input = read(&journal)?;
+    let status = status_view::build(&input, args.host.as_deref(), args.state.as_deref());
+    if args.json {
+        crate::report::emit::stdout_line(&serde_json::to_string(&status)?);
+    } else {
+        crate::report::emit::stdout_text(&status_view::render_text(&status));
+    }
+    Ok(crate::exit::OK)
+}
+
+/// Everything `status` shows, read in one pass over the journal.
+fn read(journal: &Journal) -> anyhow::Result<StatusInput> {
+    let Some(op) = journal.latest_operation()? else {
+        return Ok(StatusInput::default());
+    };
+    let mut findings = HashMap::new();
+    for (host, snapshot) in journal.latest_snapshot_ids()? {
+        findings.insert(host, journal.findings_of(snapshot)?.len());
+    }
+    Ok(StatusInput {
+        hosts: journal.operation_hosts(op.id)?,
+        actions: journal.operation_actions(op.id)?,
+        accepted: journal.accepted_hosts(op.id)?.into_iter().map(|h| h.to_lowercase()).collect(),
+        findings,
+        operation: Some(op),
+    })
+}

@@ -1,0 +1,346 @@
+//! A scripted fake of the host steps (and of the re-planner and the
+//! operator) for the engine's unit tests: hosts that answer or not,
+//! containment in effect or not, operations that change host state once
+//! (a second send reports `already_absent`, as compare-and-delete does),
+//! reboots that take their countdown and down time in (paused) tokio time,
+//! hang or never start, and loaders that come back after a number of boots.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::operation::{Approver, Replan};
+use super::plan_input::PlannedOp;
+use super::steps::*;
+use crate::evidence::EvidenceRequest;
+use crate::runtime::ops::{Op, OpOutcome};
+use crate::runtime::snapshot::Snapshot;
+
+/// How a fake host behaves.
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    pub unreachable: bool,
+    /// Containment made but not in effect, with this problem.
+    pub contain_problem: Option<String>,
+    pub reboot: RebootScript,
+    /// Verifying scans that still find something (then clean).
+    pub dirty_scans: u32,
+    /// Evidence of these paths cannot be secured.
+    pub unsecured: Vec<String>,
+    /// Failing operations: this many `apply` calls fail as unreachable.
+    pub apply_failures: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RebootScript {
+    #[default]
+    Normal,
+    /// The host goes down and never comes back.
+    Hangs,
+    /// The countdown passes and nothing happens.
+    NeverStarts,
+}
+
+#[derive(Debug, Default)]
+struct HostSim {
+    boots: u32,
+    /// When a scheduled reboot takes the host down.
+    down_at: Option<Instant>,
+    /// When it is back.
+    up_at: Option<Instant>,
+    /// Operation identities carried out (state changed) on the host.
+    applied: Vec<String>,
+    scans: u32,
+    contained: bool,
+}
+
+/// Every call made, for assertions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub host: String,
+    pub what: String,
+    pub at: Instant,
+}
+
+pub struct FakeHosts {
+    scripts: HashMap<String, Script>,
+    sims: Mutex<HashMap<String, HostSim>>,
+    pub calls: Mutex<Vec<Call>>,
+    pub available: Available,
+    /// How long a rebooting host is down.
+    pub down_for: Duration,
+    /// `apply` on these hosts waits for the gate (to stop a run mid-way).
+    pub gate_hosts: Mutex<Vec<String>>,
+    pub gate: Notify,
+    /// Most hosts down or counting down at once.
+    pub peak_down: Mutex<usize>,
+}
+
+impl FakeHosts {
+    pub fn new(scripts: &[(&str, Script)]) -> FakeHosts {
+        FakeHosts {
+            scripts: scripts.iter().map(|(h, s)| (h.to_lowercase(), s.clone())).collect(),
+            sims: Mutex::new(HashMap::new()),
+            calls: Mutex::new(Vec::new()),
+            available: Available::all(),
+            down_for: Duration::from_secs(60),
+            gate_hosts: Mutex::new(Vec::new()),
+            gate: Notify::new(),
+            peak_down: Mutex::new(0),
+        }
+    }
+
+    fn script(&self, host: &str) -> Script {
+        self.scripts.get(&host.to_lowercase()).cloned().unwrap_or_default()
+    }
+
+    fn log(&self, host: &str, what: impl Into<String>) {
+        self.calls.lock().unwrap().push(Call {
+            host: host.into(),
+            what: what.into(),
+            at: Instant::now(),
+        });
+    }
+
+    /// The calls of one kind (`reboot`, `apply`, ...) in order.
+    pub fn calls_of(&self, what: &str) -> Vec<Call> {
+        self.calls.lock().unwrap().iter().filter(|c| c.what.starts_with(what)).cloned().collect()
+    }
+
+    /// Operations that changed `host`, in order.
+    pub fn applied(&self, host: &str) -> Vec<String> {
+        self.sims.lock().unwrap().get(&host.to_lowercase()).map(|s| s.applied.clone()).unwrap_or_default()
+    }
+
+    pub fn boots(&self, host: &str) -> u32 {
+        let mut sims = self.sims.lock().unwrap();
+        let s = sims.entry(host.to_lowercase()).or_default();
+        Self::settle(s, Instant::now(), self.script(host).reboot);
+        s.boots
+    }
+
+    pub fn contained(&self, host: &str) -> bool {
+        self.sims.lock().unwrap().get(&host.to_lowercase()).is_some_and(|s| s.contained)
+    }
+
+    /// Advance a host's reboot to `now`.
+    fn settle(s: &mut HostSim, now: Instant, script: RebootScript) {
+        if let (Some(up), RebootScript::Normal) = (s.up_at, script)
+            && now >= up
+        {
+            s.boots += 1;
+            s.down_at = None;
+            s.up_at = None;
+        }
+    }
+
+    /// Is the host down now (or unreachable by script)?
+    fn reach(&self, host: &str) -> StepResult<()> {
+        let script = self.script(host);
+        if script.unreachable {
+            return Err(StepError::Unreachable(format!("{host}: no answer on 5985")));
+        }
+        let now = Instant::now();
+        let mut sims = self.sims.lock().unwrap();
+        let s = sims.entry(host.to_lowercase()).or_default();
+        Self::settle(s, now, script.reboot);
+        if script.reboot != RebootScript::NeverStarts && s.down_at.is_some_and(|d| now >= d) {
+            return Err(StepError::Unreachable(format!("{host}: connection refused (rebooting)")));
+        }
+        Ok(())
+    }
+
+    fn note_down(&self) {
+        let now = Instant::now();
+        let down = self
+            .sims
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|s| s.down_at.is_some() && s.up_at.is_none_or(|u| now < u))
+            .count();
+        let mut peak = self.peak_down.lock().unwrap();
+        *peak = (*peak).max(down);
+    }
+}
+
+fn identity(op: &Op) -> String {
+    serde_json::to_string(op).unwrap_or_default()
+}
+
+impl HostSteps for FakeHosts {
+    fn available(&self) -> Available {
+        self.available.clone()
+    }
+
+    async fn contain(&self, host: &str, _: &ContainRequest) -> StepResult<ContainReport> {
+        self.reach(host)?;
+        self.log(host, "contain");
+        let problem = self.script(host).contain_problem;
+        self.sims.lock().unwrap().entry(host.to_lowercase()).or_default().contained = true;
+        Ok(ContainReport {
+            in_effect: problem.is_none(),
+            problems: problem.into_iter().collect(),
+        })
+    }
+
+    async fn extend_deadman(&self, host: &str, _: &ContainRequest) -> StepResult<()> {
+        self.reach(host)?;
+        self.log(host, "extend");
+        Ok(())
+    }
+
+    async fn release(&self, host: &str, _: &str) -> StepResult<()> {
+        self.reach(host)?;
+        self.log(host, "release");
+        self.sims.lock().unwrap().entry(host.to_lowercase()).or_default().contained = false;
+        Ok(())
+    }
+
+    async fn evidence(&self, host: &str, files: &[EvidenceRequest]) -> StepResult<EvidenceOutcome> {
+        self.reach(host)?;
+        self.log(host, "evidence");
+        let unsecured = self.script(host).unsecured;
+        Ok(EvidenceOutcome {
+            archive: format!("/evidence/{host}.zip"),
+            secured: files
+                .iter()
+                .filter(|f| !unsecured.iter().any(|u| u.eq_ignore_ascii_case(&f.path)))
+                .map(|f| f.path.to_lowercase())
+                .collect(),
+            problems: unsecured,
+        })
+    }
+
+    async fn apply(&self, host: &str, ops: &[Op]) -> StepResult<Vec<OpOutcome>> {
+        self.reach(host)?;
+        let gated = self.gate_hosts.lock().unwrap().iter().any(|h| h.eq_ignore_ascii_case(host));
+        if gated {
+            self.gate.notified().await;
+        }
+        self.log(host, format!("apply {}", ops.len()));
+        {
+            let mut sims = self.sims.lock().unwrap();
+            let s = sims.entry(host.to_lowercase()).or_default();
+            let failures = self.script(host).apply_failures as usize;
+            let tries = self.calls.lock().unwrap().iter().filter(|c| c.host == host && c.what.starts_with("apply")).count();
+            if tries <= failures {
+                return Err(StepError::Unreachable(format!("{host}: connection reset")));
+            }
+            let out = ops
+                .iter()
+                .map(|op| {
+                    let id = identity(op);
+                    if s.applied.contains(&id) {
+                        OpOutcome::AlreadyAbsent
+                    } else {
+                        s.applied.push(id);
+                        OpOutcome::Done
+                    }
+                })
+                .collect();
+            Ok(out)
+        }
+    }
+
+    async fn scan(&self, host: &str) -> StepResult<Snapshot> {
+        self.reach(host)?;
+        self.log(host, "scan");
+        self.sims.lock().unwrap().entry(host.to_lowercase()).or_default().scans += 1;
+        let mut s = crate::detect::builder::SnapshotBuilder::new(host).build();
+        s.computer_name = host.to_string();
+        Ok(s)
+    }
+
+    async fn boot_time(&self, host: &str) -> StepResult<String> {
+        self.reach(host)?;
+        Ok(format!("boot-{}", self.boots(host)))
+    }
+
+    async fn reboot(&self, host: &str, request: &RebootRequest) -> StepResult<RebootAnswer> {
+        self.reach(host)?;
+        self.log(host, "reboot");
+        let now = Instant::now();
+        let answer = {
+            let mut sims = self.sims.lock().unwrap();
+            let s = sims.entry(host.to_lowercase()).or_default();
+            if s.down_at.is_some() {
+                RebootAnswer::AlreadyScheduled
+            } else {
+                s.down_at = Some(now + request.countdown);
+                s.up_at = match self.script(host).reboot {
+                    RebootScript::Normal => Some(now + request.countdown + self.down_for),
+                    _ => None,
+                };
+                RebootAnswer::Scheduled
+            }
+        };
+        self.note_down();
+        Ok(answer)
+    }
+
+    async fn abort_reboot(&self, host: &str) -> StepResult<()> {
+        self.reach(host)?;
+        self.log(host, "abort");
+        let mut sims = self.sims.lock().unwrap();
+        let s = sims.entry(host.to_lowercase()).or_default();
+        s.down_at = None;
+        s.up_at = None;
+        Ok(())
+    }
+}
+
+/// The re-planner: a host's verifying scan finds something while its
+/// script's `dirty_scans` last.
+pub struct FakeReplan {
+    pub hosts: Arc<FakeHosts>,
+    next_id: AtomicI64,
+    used: Mutex<HashMap<String, u32>>,
+}
+
+impl FakeReplan {
+    pub fn new(hosts: Arc<FakeHosts>) -> FakeReplan {
+        FakeReplan {
+            hosts,
+            next_id: AtomicI64::new(10_000),
+            used: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Replan for FakeReplan {
+    async fn replan(&self, host: &str, _: Snapshot, round: u32) -> Result<Vec<PlannedOp>, String> {
+        let dirty = self.hosts.script(host).dirty_scans;
+        let mut used = self.used.lock().unwrap();
+        let n = used.entry(host.to_lowercase()).or_default();
+        if *n >= dirty {
+            return Ok(Vec::new());
+        }
+        *n += 1;
+        Ok(vec![PlannedOp {
+            plan_op_id: self.next_id.fetch_add(1, Ordering::SeqCst),
+            op: Op::KillProcess {
+                pid: 4000 + round,
+                expected_image: "back.exe".into(),
+                expected_started: String::new(),
+            },
+        }])
+    }
+}
+
+/// The operator: says yes or no, and counts the questions.
+pub struct FakeOperator {
+    pub answer: bool,
+    pub asked: Mutex<Vec<String>>,
+}
+
+impl Approver for FakeOperator {
+    async fn go_ahead(&self, question: &str) -> bool {
+        self.asked.lock().unwrap().push(question.to_string());
+        self.answer
+    }
+}

@@ -1,0 +1,54 @@
+//! The engine: the orchestration of everything cauterize does to many
+//! hosts, as a library. Commands parse arguments, call the engine and
+//! choose the sinks; the engine never prints.
+//!
+//! - [`event`]: the one [`Event`] type the engine emits and the [`Sink`]
+//!   trait of what consumes it; [`emit`] fans events out (journal first,
+//!   awaited, then the views); [`record`] is the journal sink.
+//! - [`steps`]: the host steps behind one trait ([`HostSteps`]): what the
+//!   host runtime does to one host. [`runtime_steps`] implements it over
+//!   WinRM with the runtime's operations.
+//! - [`operation`]: the operation (contain, purge, reboot waves, verify,
+//!   release) with barriers between phases, concurrency limits, time-outs,
+//!   retries with back-off, the failure budget and halting; the phases are
+//!   in [`phases`].
+//! - Pure parts: [`state`] (each host's state machine), [`settings`]
+//!   (budget, retries, policies), [`resume`]
+//!   (what a resumed run does from the journal), [`summary`] (per-phase
+//!   results, exit codes), [`plan_input`] (the plan as the engine needs
+//!   it, stale hosts refused).
+//! - [`scan`] and [`planning`]: the orchestration of `scan` and `plan`;
+//!   [`replan`] makes a new plan from a verifying scan; [`apply`] builds
+//!   and runs an operation from a reviewed plan or from the journal
+//!   (resume).
+
+pub mod emit;
+pub mod apply;
+pub mod event;
+pub mod operation;
+pub mod phases;
+pub mod plan_input;
+pub mod planning;
+pub mod record;
+pub mod replan;
+pub mod resume;
+pub mod runtime_steps;
+pub mod scan;
+pub mod settings;
+pub mod state;
+pub mod steps;
+pub mod summary;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
+pub use emit::Emitter;
+pub use event::{Event, Outcome, Phase, Sink};
+pub use operation::{Approver, EngineError, Inputs, Replan};
+pub use phases::ReleaseSelection;
+pub use settings::OperationSettings;
+pub use state::HostState;
+pub use steps::{HostSteps, StepError};
+pub use summary::OperationResult;

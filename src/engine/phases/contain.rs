@@ -1,0 +1,127 @@
+//! Containment: every reachable in-scope host gets its rules and dead-man,
+//! read back in effect, before any purge starts. A host whose rules are
+//! not in effect (firewall profile off, local rules ignored by Group
+//! Policy, another firewall product) is not counted as contained; the
+//! playbook says whether the purge may start without it.
+
+use std::sync::Arc;
+
+use crate::engine::event::{Event, Outcome, Phase};
+use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan};
+use crate::engine::resume::key;
+use crate::engine::state::HostState;
+use crate::engine::steps::{HostSteps, StepError};
+use crate::engine::summary::Halt;
+
+impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
+    pub(in crate::engine) async fn contain_phase(self: &Arc<Self>) -> Result<Flow, EngineError> {
+        let hosts = self.hosts_where(|r| {
+            matches!(r.state, HostState::Pending | HostState::Unreached | HostState::NotContained)
+                || (r.state == HostState::Contained && !r.contained)
+        });
+        self.emit(Event::PhaseStarted {
+            phase: Phase::Contain,
+            hosts: hosts.len(),
+        })
+        .await?;
+        if let Some(why) = self.available.contain.clone() {
+            for h in &hosts {
+                if self.record(h).state != HostState::NotContained {
+                    self.set(h, HostState::NotContained, Some("not contained: containment is not available".into()))
+                        .await?;
+                }
+            }
+            // Every host shares the one reason: the phase says it once.
+            self.finish_phase(Phase::Contain, &[], Some(why)).await?;
+        } else {
+            self.for_hosts(hosts.clone(), self.settings.forks, |me, host| async move {
+                me.contain_host(&host).await
+            })
+            .await?;
+            self.finish_phase(Phase::Contain, &hosts, None).await?;
+        }
+        let uncontained = self.hosts_where(|r| r.state == HostState::NotContained);
+        if uncontained.is_empty() {
+            return Ok(Flow::Go);
+        }
+        if !self.settings.contain.purge_without_containment {
+            return Ok(Flow::Halt(Halt {
+                phase: Phase::Contain,
+                why: format!(
+                    "containment is not in effect on {} host(s) ({}) and the playbook does not let the purge start without it",
+                    uncontained.len(),
+                    crate::engine::summary::name_list(&uncontained, 8)
+                ),
+                next: format!("fix containment on those hosts, then {}", self.resume_command),
+            }));
+        }
+        self.emit(Event::Decision {
+            phase: Phase::Contain,
+            what: format!(
+                "the purge starts without containment on {} host(s) (playbook: purge_without_containment); they hold the release until verified clean: {}",
+                uncontained.len(),
+                crate::engine::summary::name_list(&uncontained, 8)
+            ),
+        })
+        .await?;
+        Ok(Flow::Go)
+    }
+
+    async fn contain_host(&self, host: &str) -> Result<(), EngineError> {
+        self.show(Event::HostStarted {
+            host: host.into(),
+            phase: Phase::Contain,
+            step: "contain".into(),
+        });
+        let request = self.contain_request();
+        let what = serde_json::to_string(&request).unwrap_or_default();
+        let steps = Arc::clone(&self.steps);
+        let result = self
+            .action(
+                host,
+                Phase::Contain,
+                key::contain(),
+                what,
+                || {
+                    let (steps, request, host) = (Arc::clone(&steps), request.clone(), host.to_string());
+                    async move { steps.contain(&host, &request).await }
+                },
+                |r| match r {
+                    Ok(report) if report.in_effect => (Outcome::Done, "rules read back in effect".into()),
+                    Ok(report) => (Outcome::Failed, report.problems.join("; ")),
+                    Err(e) => (Outcome::Failed, e.to_string()),
+                },
+            )
+            .await?;
+        let made_rules = result.is_ok();
+        let (state, reason, ok) = match result {
+            // Ctrl-C: the host stays where it was; a resumed run tries again.
+            Err(StepError::Interrupted) => return Ok(()),
+            Ok(report) if report.in_effect => (HostState::Contained, None, true),
+            Ok(report) => (
+                HostState::NotContained,
+                Some(format!("rules made but not in effect: {}", report.problems.join("; "))),
+                false,
+            ),
+            Err(e) if e.unreached() => (HostState::Unreached, Some(e.to_string()), false),
+            Err(e) => (HostState::NotContained, Some(format!("containment failed: {e}")), false),
+        };
+        if made_rules {
+            // Rules are on the host even when not in effect: the release
+            // removes them.
+            if let Some(r) = self.lock_records().get_mut(&host.to_lowercase()) {
+                r.contained = true;
+            }
+        }
+        self.set(host, state, reason.clone()).await?;
+        if !state.set_aside() {
+            self.show(Event::HostFinished {
+                host: host.into(),
+                phase: Phase::Contain,
+                ok,
+                detail: reason,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,446 @@
+//! The reboot waves, and each rebooted host's verification.
+//!
+//! The hosts that need a reboot are put in waves ([`crate::engine::waves`]);
+//! a wave starts only when the one before has ended (after the pause, and
+//! after the operator's go-ahead following the canary when the playbook
+//! asks for it), never more hosts down at once than `max_down`. Each host
+//! of a wave: its boot time is read, the reboot asked with a countdown
+//! (1190 "already scheduled" and 1115 "in progress" count as asked), then
+//! its boot time is read until it changes (back) or the time-out passes
+//! (set aside: it never started, or it did not come back); back, it is
+//! scanned; anything found again is purged under a new plan (recorded in
+//! the journal) and the host rebooted again, within the re-purge rounds.
+//! The failure budget is checked after each wave.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::engine::event::{Event, Level, Outcome, Phase};
+use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan, poll_pause};
+use crate::engine::resume::{RebootStep, came_back, key};
+use crate::engine::state::{HostState, after_verify};
+use crate::engine::steps::{HostSteps, RebootAnswer, RebootRequest, StepError};
+use crate::engine::summary::Halt;
+
+/// How a host's reboot-and-verify pipeline ended.
+enum Pipeline {
+    Done,
+    Interrupted,
+}
+
+/// One wave as the reboot phase runs it.
+struct RebootWave {
+    number: u32,
+    role: crate::engine::settings::Role,
+    hosts: Vec<String>,
+}
+
+impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
+    /// The waves `hosts` reboot in: the reviewed plan's (each host's
+    /// `reboot` step names its wave, [`crate::plan::waves`] made them), in
+    /// wave order and numbered again from 1 over the hosts that still need
+    /// a reboot. A host with no wave in the plan (a re-purge round, or an
+    /// operation started without a plan) comes last, in one more wave.
+    fn waves_of(&self, hosts: &[String]) -> Vec<RebootWave> {
+        let mut by_wave: std::collections::BTreeMap<u32, Vec<String>> = std::collections::BTreeMap::new();
+        for h in hosts {
+            by_wave.entry(self.planned(h).wave().unwrap_or(u32::MAX)).or_default().push(h.clone());
+        }
+        by_wave
+            .into_values()
+            .enumerate()
+            .map(|(i, hosts)| RebootWave {
+                number: i as u32 + 1,
+                role: self.planned(&hosts[0]).role,
+                hosts,
+            })
+            .collect()
+    }
+
+    pub(in crate::engine) async fn reboot_phase(self: &Arc<Self>) -> Result<Flow, EngineError> {
+        let hosts = self.hosts_where(|r| {
+            matches!(
+                r.state,
+                HostState::Purged | HostState::RebootAsked | HostState::Rebooted | HostState::RebootFailed | HostState::Dirty
+            )
+        });
+        let hosts: Vec<String> = hosts.into_iter().filter(|h| self.needs_reboot(h)).collect();
+        self.emit(Event::PhaseStarted {
+            phase: Phase::Reboot,
+            hosts: hosts.len(),
+        })
+        .await?;
+        if let Some(why) = self.available.reboot.clone() {
+            self.finish_phase(Phase::Reboot, &[], Some(why)).await?;
+            return Ok(Flow::Go);
+        }
+        let waves = self.waves_of(&hosts);
+        let count = waves.len() as u32;
+        self.emit(Event::Decision {
+            phase: Phase::Reboot,
+            what: format!(
+                "{} host(s) to reboot in {} wave(s): {}",
+                hosts.len(),
+                count,
+                waves
+                    .iter()
+                    .map(|w| format!("{} {}", w.hosts.len(), w.role.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+        .await?;
+        let mut so_far: Vec<String> = Vec::new();
+        for wave in waves {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            if wave.number > 1 {
+                if wave.number == 2 && self.settings.reboot.canary_go_ahead {
+                    let question = format!(
+                        "the canary wave is done ({}); go ahead with the {} wave(s) left?",
+                        self.wave_state(&so_far),
+                        count - 1
+                    );
+                    if !self.approver.go_ahead(&question).await {
+                        self.finish_phase(Phase::Reboot, &hosts, None).await?;
+                        return Ok(Flow::Halt(Halt {
+                            phase: Phase::Reboot,
+                            why: "the operator did not give the go-ahead after the canary wave".into(),
+                            next: format!("{} --yes", self.resume_command),
+                        }));
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(self.settings.reboot.pause_between_waves) => {}
+                    () = self.cancel.cancelled() => break,
+                }
+            }
+            self.emit(Event::WaveStarted {
+                wave: wave.number,
+                waves: count,
+                role: wave.role,
+                hosts: wave.hosts.clone(),
+            })
+            .await?;
+            let limit = self.settings.reboot.max_down.min(self.settings.forks).max(1);
+            self.for_hosts(wave.hosts.clone(), limit, |me, host| async move {
+                me.reboot_and_verify(&host).await.map(|_| ())
+            })
+            .await?;
+            so_far.extend(wave.hosts.iter().cloned());
+            let records = self.lock_records().clone();
+            let aside = wave
+                .hosts
+                .iter()
+                .filter(|h| records.get(&h.to_lowercase()).is_some_and(|r| r.state.set_aside()))
+                .count();
+            self.emit(Event::WaveFinished {
+                wave: wave.number,
+                done: wave.hosts.len() - aside,
+                set_aside: aside,
+            })
+            .await?;
+            if let Some(why) = self.budget_spent(&so_far) {
+                self.finish_phase(Phase::Reboot, &hosts, None).await?;
+                return Ok(Flow::Halt(Halt {
+                    phase: Phase::Reboot,
+                    why,
+                    next: self.resume_command.clone(),
+                }));
+            }
+        }
+        self.finish_phase(Phase::Reboot, &hosts, None).await?;
+        Ok(Flow::Go)
+    }
+
+    /// `clean 3, set aside 1` over `hosts`.
+    fn wave_state(&self, hosts: &[String]) -> String {
+        let records = self.lock_records().clone();
+        let clean = hosts
+            .iter()
+            .filter(|h| records.get(&h.to_lowercase()).is_some_and(|r| r.state == HostState::Clean))
+            .count();
+        format!("{clean} of {} verified clean", hosts.len())
+    }
+
+    /// Reboot a host and verify it, re-purging and rebooting again within
+    /// the re-purge rounds. Picks up where the journal left it.
+    pub(in crate::engine) async fn reboot_and_verify(&self, host: &str) -> Result<(), EngineError> {
+        loop {
+            let record = self.record(host);
+            let round = record.round;
+            if matches!(record.state, HostState::Clean | HostState::NeedsPerson | HostState::Released) {
+                return Ok(());
+            }
+            if record.state == HostState::Dirty {
+                // A resumed run: the re-purge of this round is next.
+                let ops = self.ops_of(host, round);
+                self.purge_host(host, round, &ops).await?;
+                if self.record(host).state != HostState::Purged {
+                    return Ok(());
+                }
+                continue;
+            }
+            let step = if record.state == HostState::Rebooted {
+                RebootStep::Verify
+            } else {
+                self.prior.reboot_step(host, record.state, round)
+            };
+            let back = match step {
+                RebootStep::Verify => true,
+                RebootStep::ReadBootTime { before: Some(before) } => {
+                    self.emit(Event::Decision {
+                        phase: Phase::Reboot,
+                        what: format!(
+                            "{host}: an earlier run asked for its reboot and ended before it was confirmed back; reading its boot time again"
+                        ),
+                    })
+                    .await?;
+                    match self.steps.boot_time(host).await {
+                        Ok(now) if came_back(&before, &now) => {
+                            self.set(host, HostState::Rebooted, Some(format!("back: boot time {now} (was {before})")))
+                                .await?;
+                            true
+                        }
+                        // Up with the same boot time: ask again (a shutdown
+                        // still pending answers 1190, never a second reboot).
+                        Ok(_) => self.ask_and_wait(host, round).await?,
+                        // Down: it may be rebooting now; wait for it.
+                        Err(_) => match self.wait_back(host, &before, self.settings.reboot.countdown).await? {
+                            Some(back) => back,
+                            None => return Ok(()),
+                        },
+                    }
+                }
+                RebootStep::ReadBootTime { before: None } | RebootStep::Ask => self.ask_and_wait(host, round).await?,
+            };
+            if !back {
+                return Ok(());
+            }
+            match self.verify_host(host, round).await? {
+                Pipeline::Done => {}
+                Pipeline::Interrupted => return Ok(()),
+            }
+            if self.record(host).state != HostState::Purged {
+                return Ok(());
+            }
+            // Re-purged: reboot again.
+        }
+    }
+
+    /// Ask for the reboot and wait until the host is back. `false` when it
+    /// was set aside (or Ctrl-C).
+    async fn ask_and_wait(&self, host: &str, round: u32) -> Result<bool, EngineError> {
+        let steps = Arc::clone(&self.steps);
+        let before = self
+            .step(|| {
+                let (steps, host) = (Arc::clone(&steps), host.to_string());
+                async move { steps.boot_time(&host).await }
+            })
+            .await;
+        let before = match before {
+            Ok(b) => b,
+            Err(StepError::Interrupted) => return Ok(false),
+            Err(e) => {
+                self.set(host, HostState::RebootFailed, Some(format!("cannot read its boot time before the reboot: {e}")))
+                    .await?;
+                return Ok(false);
+            }
+        };
+        let request = RebootRequest {
+            countdown: self.settings.reboot.countdown,
+            message: self.settings.reboot.message.clone(),
+        };
+        let what = serde_json::json!({
+            "boot_time_before": before,
+            "countdown_secs": request.countdown.as_secs(),
+            "message": request.message,
+        })
+        .to_string();
+        self.show(Event::HostStarted {
+            host: host.into(),
+            phase: Phase::Reboot,
+            step: format!("reboot (round {round})"),
+        });
+        let answer = self
+            .action(
+                host,
+                Phase::Reboot,
+                key::reboot(round),
+                what,
+                || {
+                    let (steps, host, request) = (Arc::clone(&steps), host.to_string(), request.clone());
+                    async move { steps.reboot(&host, &request).await }
+                },
+                |r| match r {
+                    Ok(RebootAnswer::Scheduled) => (Outcome::Done, "scheduled".into()),
+                    Ok(RebootAnswer::AlreadyScheduled) => {
+                        (Outcome::Done, "a shutdown was already scheduled (1190): it will do".into())
+                    }
+                    Ok(RebootAnswer::InProgress) => (Outcome::Done, "a shutdown was in progress (1115)".into()),
+                    Err(e) => (Outcome::Failed, e.to_string()),
+                },
+            )
+            .await?;
+        match answer {
+            Ok(_) => {}
+            Err(StepError::Interrupted) => return Ok(false),
+            Err(e) => {
+                self.set(host, HostState::RebootFailed, Some(format!("the reboot could not be asked for: {e}")))
+                    .await?;
+                return Ok(false);
+            }
+        }
+        self.set(host, HostState::RebootAsked, None).await?;
+        Ok(self.wait_back(host, &before, request.countdown).await?.unwrap_or(false))
+    }
+
+    /// Read the boot time until it is not `before`: `Some(true)` back,
+    /// `Some(false)` set aside (past the countdown and `back_within`),
+    /// `None` Ctrl-C.
+    async fn wait_back(&self, host: &str, before: &str, countdown: Duration) -> Result<Option<bool>, EngineError> {
+        let deadline = Instant::now() + countdown + self.settings.reboot.back_within;
+        loop {
+            let seen_up_unchanged = match self.steps.boot_time(host).await {
+                Ok(now) if came_back(before, &now) => {
+                    self.set(host, HostState::Rebooted, Some(format!("back: boot time {now} (was {before})")))
+                        .await?;
+                    self.show(Event::HostFinished {
+                        host: host.into(),
+                        phase: Phase::Reboot,
+                        ok: true,
+                        detail: None,
+                    });
+                    return Ok(Some(true));
+                }
+                Ok(_) => true,
+                Err(_) => false,
+            };
+            if Instant::now() >= deadline {
+                let why = if seen_up_unchanged {
+                    format!(
+                        "the reboot never started: the host still answers with boot time {before} {:?} after the countdown",
+                        self.settings.reboot.back_within
+                    )
+                } else {
+                    format!(
+                        "did not come back within {:?} after its countdown",
+                        self.settings.reboot.back_within
+                    )
+                };
+                self.set(host, HostState::RebootFailed, Some(why)).await?;
+                return Ok(Some(false));
+            }
+            tokio::select! {
+                () = tokio::time::sleep(poll_pause(&self.settings)) => {}
+                () = self.cancel.cancelled() => return Ok(None),
+            }
+        }
+    }
+
+    /// [`Engine::verify_host`] for the verify phase.
+    pub(in crate::engine) async fn verify_once(&self, host: &str, round: u32) -> Result<(), EngineError> {
+        self.verify_host(host, round).await.map(|_| ())
+    }
+
+    /// Scan a host after its purge (after boot, when it rebooted): clean,
+    /// or re-purged under a new plan (state `Purged`, next round), or for
+    /// a person once the rounds are spent.
+    async fn verify_host(&self, host: &str, round: u32) -> Result<Pipeline, EngineError> {
+        self.show(Event::HostStarted {
+            host: host.into(),
+            phase: Phase::Verify,
+            step: format!("verify (round {round})"),
+        });
+        let steps = Arc::clone(&self.steps);
+        let scanned = self
+            .action(
+                host,
+                Phase::Verify,
+                key::verify(round),
+                "scan".into(),
+                || {
+                    let (steps, host) = (Arc::clone(&steps), host.to_string());
+                    async move { steps.scan(&host).await }
+                },
+                |r| match r {
+                    Ok(_) => (Outcome::Done, "scanned".into()),
+                    Err(e) => (Outcome::Failed, e.to_string()),
+                },
+            )
+            .await?;
+        let snapshot = match scanned {
+            Ok(s) => s,
+            Err(StepError::Interrupted) => return Ok(Pipeline::Interrupted),
+            Err(e) => {
+                let to = if e.unreached() { HostState::Unreached } else { HostState::NeedsPerson };
+                self.set(host, to, Some(format!("the verifying scan failed: {e}"))).await?;
+                return Ok(Pipeline::Done);
+            }
+        };
+        let ops = match self.replan.replan(host, snapshot, round + 1).await {
+            Ok(ops) => ops,
+            Err(e) => {
+                self.set(host, HostState::NeedsPerson, Some(format!("its verifying scan could not be planned: {e}")))
+                    .await?;
+                return Ok(Pipeline::Done);
+            }
+        };
+        let verdict = after_verify(!ops.is_empty(), round, self.settings.repurge_rounds);
+        self.emit(Event::Observed {
+            host: Some(host.into()),
+            phase: Phase::Verify,
+            what: if ops.is_empty() {
+                "nothing actionable found".into()
+            } else {
+                format!("{} operation(s) needed again", ops.len())
+            },
+        })
+        .await?;
+        match verdict {
+            HostState::Clean => {
+                self.set(host, HostState::Clean, Some(format!("verified clean (round {round})"))).await?;
+                self.show(Event::HostFinished {
+                    host: host.into(),
+                    phase: Phase::Verify,
+                    ok: true,
+                    detail: None,
+                });
+            }
+            HostState::NeedsPerson => {
+                self.set(
+                    host,
+                    HostState::NeedsPerson,
+                    Some(format!(
+                        "still found after {} re-purge round(s): {} operation(s) would be needed again",
+                        self.settings.repurge_rounds,
+                        ops.len()
+                    )),
+                )
+                .await?;
+                self.message(
+                    Level::Warning,
+                    Some(host),
+                    format!("{host} needs a person: the loader came back after every re-purge round"),
+                )
+                .await?;
+            }
+            _ => {
+                let next = round + 1;
+                self.set_round(
+                    host,
+                    HostState::Dirty,
+                    Some(format!("found again: re-purge round {next} of {}", self.settings.repurge_rounds)),
+                    Some(next),
+                )
+                .await?;
+                self.set_ops(host, next, ops.clone());
+                self.purge_host(host, next, &ops).await?;
+            }
+        }
+        Ok(Pipeline::Done)
+    }
+}

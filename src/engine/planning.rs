@@ -1,0 +1,203 @@
+//! Planning: from the latest scan of each host in the journal (hosts never
+//! scanned, or all of them with a rescan, are scanned first), the playbook
+//! and the operator's flags, the plan: recorded in the journal (every
+//! operation, the file's hash) and written to its file for review (through
+//! a temporary file and a rename: never half a plan). The whole inventory
+//! is in the containment plan; the reboot waves span every planned host.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::emit::Emitter;
+use super::event::{Event, Level};
+use crate::detect::DetectContext;
+use crate::journal::{Journal, JournalHandle, PlanId, RunId};
+use crate::firewall::EngagementId;
+use crate::plan::{self, FleetHost, Flags, HostInput, Plan, Unscanned};
+use crate::playbook::Playbook;
+use crate::transport::{HostTarget, Refusal};
+
+/// What to plan.
+pub struct PlanJob<'a> {
+    pub engagement: &'a Path,
+    /// The inventory file: every host of it, not only the planned ones,
+    /// is in the containment plan (an exempt host keeps SMB whether it is
+    /// planned or not).
+    pub inventory: &'a Path,
+    /// The inventory's hosts (after `--limit`).
+    pub hosts: Vec<String>,
+    /// Scan every host first, not only those without a scan.
+    pub rescan: bool,
+    pub playbook: &'a Playbook,
+    pub flags: &'a Flags,
+    /// The plan file to write.
+    pub output: &'a Path,
+    pub forks: usize,
+    /// An unexplained autostart on at most this share of the scanned hosts
+    /// is listed for review in the plan.
+    pub rare_percent: u32,
+}
+
+/// A plan made.
+#[derive(Debug)]
+pub struct Planned {
+    pub plan: Plan,
+    pub plan_id: PlanId,
+    /// The file's text (its hash is in the journal).
+    pub text: String,
+    /// The scan before it was interrupted (Ctrl-C).
+    pub interrupted: bool,
+}
+
+/// The hosts to scan and what detection is told, asked for only when
+/// some host needs a scan (preparing them may prompt for passwords).
+pub type Prepare<'a> = Box<dyn FnOnce(&[String]) -> anyhow::Result<(Vec<Result<HostTarget, Refusal>>, Arc<DetectContext>)> + 'a>;
+
+/// Scan what needs it, plan, record and write the plan. `journal` is the
+/// engagement's, with `run` begun; it comes back (reopened after a scan).
+pub async fn make_plan(
+    job: PlanJob<'_>,
+    mut journal: Journal,
+    run: RunId,
+    prepare: Prepare<'_>,
+    emitter: Arc<Emitter>,
+    cancel: CancellationToken,
+) -> anyhow::Result<(Journal, Planned)> {
+    let have = journal.latest_snapshot_ids()?;
+    let to_scan: Vec<String> = job
+        .hosts
+        .iter()
+        .filter(|n| job.rescan || !have.contains_key(&n.to_lowercase()))
+        .cloned()
+        .collect();
+    let mut interrupted = false;
+    if !to_scan.is_empty() {
+        emitter.show(&Event::Message {
+            level: Level::Info,
+            host: None,
+            text: format!(
+                "scanning {} host{} first ({})",
+                to_scan.len(),
+                if to_scan.len() == 1 { "" } else { "s" },
+                if job.rescan { "a fresh scan of every host" } else { "no scan in the journal yet" }
+            ),
+        });
+        let (targets, ctx) = prepare(&to_scan)?;
+        let handle = JournalHandle::spawn(journal)?;
+        let report = super::scan::scan_all(targets, ctx, handle, run, job.forks, cancel, Arc::clone(&emitter), |_| {}).await;
+        interrupted = report.interrupted;
+        journal = Journal::open(job.engagement)?;
+        // The network is judged again with the new scans in it.
+        crate::fleet::pass::judge_journal(&mut journal)?;
+    }
+    let planned = plan_from_journal(&mut journal, run, &job).await?;
+    write_file(job.output, &planned.1)?;
+    Ok((
+        journal,
+        Planned {
+            plan: planned.0,
+            plan_id: planned.2,
+            text: planned.1,
+            interrupted,
+        },
+    ))
+}
+
+/// Build, record and render the plan of `job.hosts` from the journal.
+/// The reboot waves and the exempt set span every host, so the latest
+/// scans are read together.
+async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>) -> anyhow::Result<(Plan, String, PlanId)> {
+    let failures: HashMap<String, String> = journal
+        .last_failures()?
+        .into_iter()
+        .map(|f| (f.host.to_lowercase(), format!("{}: {}", f.kind, f.error)))
+        .collect();
+    let scans = journal.latest_scans(Some(&job.hosts))?;
+    let scanned: HashSet<String> = scans.iter().map(|s| s.host.to_lowercase()).collect();
+    let unscanned: Vec<Unscanned> = job
+        .hosts
+        .iter()
+        .filter(|n| !scanned.contains(&n.to_lowercase()))
+        .map(|n| Unscanned {
+            host: n.clone(),
+            why: failures
+                .get(&n.to_lowercase())
+                .cloned()
+                .unwrap_or_else(|| "never scanned".into()),
+        })
+        .collect();
+    let inputs: Vec<HostInput<'_>> = scans.iter().map(HostInput::from).collect();
+    let context = context(journal, job.inventory, &inputs, job.playbook).await?;
+    let mut plan = plan::build_with(&context, &inputs, unscanned, job.playbook, job.flags);
+    if !plan.problems.is_empty() {
+        journal.end_run(run, crate::exit::USAGE)?;
+        anyhow::bail!(
+            "the plan cannot stand as it is, so it was not written:\n  {}",
+            plan.problems.join("\n  ")
+        );
+    }
+    // Rare unexplained autostarts, rare across every scanned host.
+    let stack = crate::fleet::pass::stack_journal(journal, crate::fleet::stack::By::Autostart, job.rare_percent)?;
+    plan.add_reviews(&stack.reviews);
+    let (plan_id, text) = plan::record(journal, run, &plan, job.output)?;
+    Ok((plan, text, plan_id))
+}
+
+/// The engagement (its id, from the journal's first run) and every host of
+/// the inventory, not only the limited ones, with the DNS names of exempt
+/// hosts resolved (10 s each at most; unresolved, the plan refuses them).
+async fn context(
+    journal: &Journal,
+    inventory: &Path,
+    inputs: &[HostInput<'_>],
+    playbook: &Playbook,
+) -> anyhow::Result<plan::Context> {
+    let first = journal.runs()?.into_iter().next().context("the journal has no run")?;
+    let engagement = EngagementId::derive(&first.started_at, &first.operator);
+    let whole = crate::inventory::load(inventory, None)?;
+    let mut fleet: Vec<FleetHost> = whole.hosts.iter().map(FleetHost::from_inventory).collect();
+    let snapshots = inputs.iter().map(|h| (h.host.to_lowercase(), h.snapshot)).collect();
+    let decisions = plan::contain::decide(&fleet, &snapshots, playbook, engagement.clone());
+    let unresolved: Vec<usize> = fleet
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.ips.is_empty() && !h.address.is_empty())
+        .filter(|(_, h)| matches!(decisions.of(&h.name), Some((plan::ContainDecision::Exempt(_), _))))
+        .map(|(i, _)| i)
+        .collect();
+    let lookups = unresolved.iter().map(|&i| {
+        let name = fleet[i].address.clone();
+        async move {
+            let found = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                tokio::net::lookup_host((name.as_str(), 0)),
+            )
+            .await;
+            match found {
+                Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect::<Vec<_>>(),
+                _ => vec![],
+            }
+        }
+    });
+    let resolved = futures::future::join_all(lookups).await;
+    for (i, mut ips) in unresolved.into_iter().zip(resolved) {
+        ips.sort();
+        ips.dedup();
+        fleet[i].ips = ips;
+    }
+    Ok(plan::Context { engagement, fleet })
+}
+
+/// Write through a temporary file and a rename: never half a plan.
+pub fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    let tmp: PathBuf = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write the plan to {} (is the folder writable?)", path.display())
+    })
+}

@@ -1,0 +1,100 @@
+//! A new plan from a verifying scan (or a re-check): the scan is recorded
+//! in the journal, detection runs, the planner plans this one host with
+//! the operation's playbook, and the plan is recorded (every operation,
+//! its file written under `<engagement>/plans/` for review) with its
+//! active operations attached to the operation's round. Nothing found
+//! later is ever purged silently: `status` and the journal show the plan.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::operation::Replan;
+use super::plan_input::PlannedOp;
+use crate::detect::{DetectContext, detect};
+use crate::journal::operation::OperationId;
+use crate::journal::{JournalHandle, RunId, ScanResult, StoredFinding};
+use crate::plan::{self, Flags, HostInput};
+use crate::playbook::Playbook;
+use crate::plan::Step;
+use crate::runtime::snapshot::Snapshot;
+
+/// Re-plans through the journal.
+pub struct JournalReplan {
+    pub journal: JournalHandle,
+    pub run: RunId,
+    pub operation: OperationId,
+    pub playbook: Arc<Playbook>,
+    pub flags: Flags,
+    pub detect: Arc<DetectContext>,
+    /// Where re-purge plan files go.
+    pub plans_dir: PathBuf,
+}
+
+impl Replan for JournalReplan {
+    async fn replan(&self, host: &str, snapshot: Snapshot, round: u32) -> Result<Vec<PlannedOp>, String> {
+        let findings = detect(&snapshot, &self.detect);
+        let (run, op, host) = (self.run, self.operation, host.to_string());
+        let (playbook, flags) = (Arc::clone(&self.playbook), self.flags.clone());
+        let dir = self.plans_dir.clone();
+        self.journal
+            .call(move |j| {
+                let address = j.host_address(&host)?.unwrap_or_default();
+                let ids = j.record_scan(
+                    run,
+                    &host,
+                    &address,
+                    0,
+                    ScanResult::Collected {
+                        snapshot: &snapshot,
+                        findings: &findings,
+                    },
+                )?;
+                let stored: Vec<StoredFinding> = findings.iter().map(StoredFinding::from).collect();
+                let input = HostInput {
+                    host: &host,
+                    snapshot_id: ids.snapshot_id.unwrap_or_default(),
+                    snapshot: &snapshot,
+                    findings: &stored,
+                };
+                let made = plan::build(&[input], Vec::new(), &playbook, &flags);
+                // Only purge operations are carried out again (containment
+                // stays as it is; the reboot is the round's own).
+                let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && i.step.op().is_some()));
+                if !active {
+                    return Ok(Vec::new());
+                }
+                let file = dir.join(format!(
+                    "op{op}-{}-round{round}.yml",
+                    crate::evidence::names::safe_file_name(&host)
+                ));
+                let (plan_id, text) = plan::record(j, run, &made, &file)?;
+                let _ = std::fs::create_dir_all(&dir);
+                // The journal has the plan; the file is for the reviewer.
+                if let Err(e) = super::planning::write_file(&file, &text) {
+                    tracing::warn!("{e:#}");
+                }
+                let stored_plan = j.plan(plan_id)?.ok_or_else(|| crate::journal::JournalError::Corrupt {
+                    what: format!("plan {plan_id}"),
+                    detail: "recorded but not found".into(),
+                })?;
+                let mut ops = Vec::new();
+                for h in &stored_plan.hosts {
+                    for o in h.ops.iter().filter(|o| o.active) {
+                        let corrupt = |detail: String| crate::journal::JournalError::Corrupt {
+                            what: format!("plan {plan_id} step {}", o.id),
+                            detail,
+                        };
+                        let value: serde_json::Value = serde_json::from_str(&o.op).map_err(|e| corrupt(e.to_string()))?;
+                        if let Step::Purge(op) = Step::from_value(&value).map_err(corrupt)? {
+                            ops.push(PlannedOp { plan_op_id: o.id, op });
+                        }
+                    }
+                }
+                let attach: Vec<(String, i64)> = ops.iter().map(|o| (host.clone(), o.plan_op_id)).collect();
+                j.add_operation_ops(op, round, &attach)?;
+                Ok(ops)
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

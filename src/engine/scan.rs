@@ -1,0 +1,255 @@
+//! Scanning many hosts (read-only): on each host, `forks` at a time,
+//! collect its snapshot through the runtime, run detection, and store
+//! snapshot and findings in the journal as soon as the host is done (a
+//! killed scan keeps every host it finished). Progress goes to the
+//! emitter; each host's outcome to the caller as it arrives.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::emit::Emitter;
+use super::event::{Event, Phase};
+use crate::detect::{DetectContext, detect};
+use crate::journal::{self, JournalHandle, RunId, ScanResult};
+use crate::report::scan_view::{ScanFailure, ScanOutcome, Scanned};
+use crate::report::summary::Category;
+use crate::runtime::{Bounds, RuntimeError, collect};
+use crate::transport::runner::{self, Missing, RunReport};
+use crate::transport::{HostTarget, Refusal, TransportError};
+
+/// Scan every host, `forks` at a time, recording each in the journal as it
+/// finishes; `on_done` sees each outcome as it arrives. Results come back
+/// in inventory order. Hosts that never finished (Ctrl-C) are recorded as
+/// failed scans too.
+pub async fn scan_all(
+    hosts: Vec<Result<HostTarget, Refusal>>,
+    ctx: Arc<DetectContext>,
+    journal: JournalHandle,
+    run: RunId,
+    forks: usize,
+    cancel: CancellationToken,
+    emitter: Arc<Emitter>,
+    mut on_done: impl FnMut(&ScanOutcome),
+) -> RunReport<ScanOutcome> {
+    emitter.show(&Event::PhaseStarted {
+        phase: Phase::Scan,
+        hosts: hosts.len(),
+    });
+    let j = journal.clone();
+    let em = Arc::clone(&emitter);
+    let report = runner::run_all(
+        hosts,
+        forks,
+        cancel,
+        runner::DEFAULT_GRACE,
+        move |entry, cancel| {
+            let ctx = Arc::clone(&ctx);
+            let journal = j.clone();
+            em.show(&Event::HostStarted {
+                host: host_of(&entry).name.clone(),
+                phase: Phase::Scan,
+                step: "scan".into(),
+            });
+            async move { scan_host(entry, &ctx, &journal, run, &cancel).await }
+        },
+        missing_outcome,
+        |o| {
+            emitter.show(&Event::HostFinished {
+                host: o.host.clone(),
+                phase: Phase::Scan,
+                ok: o.failure().is_none(),
+                detail: o.result.as_ref().err().map(|f| f.message.clone()),
+            });
+            on_done(o)
+        },
+    )
+    .await;
+    for o in &report.results {
+        if let Err(f) = &o.result
+            && f.category == Category::Interrupted
+        {
+            // Best effort: the outcome is reported whether or not it is kept.
+            let _ = record_failure(&journal, run, &o.host, &o.address, 0, f).await;
+        }
+    }
+    let failed = report.results.iter().filter(|o| o.failure().is_some()).count();
+    emitter.show(&Event::PhaseFinished {
+        phase: Phase::Scan,
+        done: report.results.len() - failed,
+        set_aside: failed,
+        not_available: None,
+    });
+    report
+}
+
+fn host_of(entry: &Result<HostTarget, Refusal>) -> &crate::inventory::ResolvedHost {
+    match entry {
+        Ok(t) => &t.host,
+        Err(r) => &r.host,
+    }
+}
+
+fn transport_failure(e: &TransportError) -> ScanFailure {
+    ScanFailure {
+        category: Category::of_kind(e.kind()),
+        kind: e.kind().as_str().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Longest failure message kept (a runtime's stderr can be pages long).
+const MAX_MESSAGE_CHARS: usize = 800;
+
+/// `text` cut at [`MAX_MESSAGE_CHARS`], saying so.
+fn bounded(text: String) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => text,
+        Some((at, _)) => format!(
+            "{} [... {} more characters; run with -vv for all]",
+            &text[..at],
+            text[at..].chars().count()
+        ),
+    }
+}
+
+/// How a runtime failure is reported for a scan.
+pub fn runtime_failure(e: &RuntimeError) -> ScanFailure {
+    if let RuntimeError::NotRun { .. } = e {
+        tracing::debug!("runtime did not run: {e}");
+    }
+    let mut f = match e {
+        RuntimeError::Transport(t) => transport_failure(t),
+        RuntimeError::TimedOut(_) => ScanFailure {
+            category: Category::Timeout,
+            kind: "timed_out".into(),
+            message: format!("{e}; raise --timeout or the inventory's command_timeout"),
+        },
+        RuntimeError::NotRun { .. } => ScanFailure {
+            category: Category::NonZeroExit,
+            kind: "runtime_not_run".into(),
+            message: format!("check that PowerShell runs for this account (`cauterize check`): {e}"),
+        },
+        other => ScanFailure {
+            category: Category::Protocol,
+            kind: "runtime".into(),
+            message: other.to_string(),
+        },
+    };
+    f.message = bounded(f.message);
+    f
+}
+
+/// Scan one host and record it.
+async fn scan_host(
+    entry: Result<HostTarget, Refusal>,
+    ctx: &DetectContext,
+    journal: &JournalHandle,
+    run: RunId,
+    cancel: &CancellationToken,
+) -> ScanOutcome {
+    let started = Instant::now();
+    let (host, address, collected) = match entry {
+        Err(refusal) => (refusal.host.name, refusal.host.address, Err(transport_failure(&refusal.error))),
+        Ok(target) => {
+            let r = collect(&target, &Bounds::default(), cancel)
+                .await
+                .map_err(|e| runtime_failure(&e));
+            (target.host.name, target.host.address, r)
+        }
+    };
+    let elapsed = started.elapsed();
+    let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let result = match collected {
+        Err(f) => match record_failure(journal, run, &host, &address, ms, &f).await {
+            Ok(()) => Err(f),
+            Err(e) => Err(journal_failure(&e)),
+        },
+        Ok(snapshot) => {
+            let findings = detect(&snapshot, ctx);
+            let truncated = snapshot
+                .truncated
+                .iter()
+                .map(|t| format!("{} (bound: {})", t.what, t.limit))
+                .collect();
+            let (h, a) = (host.clone(), address.clone());
+            let f2 = findings.clone();
+            let stored = journal
+                .call(move |j| {
+                    j.record_scan(
+                        run,
+                        &h,
+                        &a,
+                        ms,
+                        ScanResult::Collected {
+                            snapshot: &snapshot,
+                            findings: &f2,
+                        },
+                    )
+                })
+                .await;
+            match stored {
+                Ok(ids) => Ok(Scanned {
+                    snapshot_id: ids.snapshot_id.unwrap_or_default(),
+                    findings,
+                    truncated,
+                }),
+                Err(e) => Err(journal_failure(&e)),
+            }
+        }
+    };
+    ScanOutcome {
+        host,
+        address,
+        result,
+        elapsed,
+    }
+}
+
+/// Keep a host's failed scan in the journal.
+async fn record_failure(
+    journal: &JournalHandle,
+    run: RunId,
+    host: &str,
+    address: &str,
+    ms: u64,
+    failure: &ScanFailure,
+) -> Result<(), journal::JournalError> {
+    let (host, address) = (host.to_string(), address.to_string());
+    let (kind, message) = (failure.kind.clone(), failure.message.clone());
+    journal
+        .call(move |j| {
+            j.record_scan(
+                run,
+                &host,
+                &address,
+                ms,
+                ScanResult::Failed {
+                    kind: &kind,
+                    error: &message,
+                },
+            )
+        })
+        .await
+        .map(|_| ())
+}
+
+fn journal_failure(e: &journal::JournalError) -> ScanFailure {
+    ScanFailure {
+        category: Category::Protocol,
+        kind: "journal".into(),
+        message: format!("scanned, but the journal could not record it: {e}"),
+    }
+}
+
+fn missing_outcome(entry: &Result<HostTarget, Refusal>, why: Missing) -> ScanOutcome {
+    let host = host_of(entry);
+    let e = crate::transport::runner::missing_error(why);
+    ScanOutcome {
+        host: host.name.clone(),
+        address: host.address.clone(),
+        result: Err(transport_failure(&e)),
+        elapsed: std::time::Duration::ZERO,
+    }
+}

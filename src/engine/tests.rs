@@ -1,0 +1,807 @@
+//! The engine's orchestration against the scripted fake host steps
+//! ([`super::fake`]), in paused tokio time (countdowns, down times and
+//! pauses pass instantly, in order): barriers between phases, purge order,
+//! waves and their limits, the failure budget, halting, re-purge rounds,
+//! release policies, unavailable phases, and resuming from the journal
+//! after a run is dropped mid-way (as kill -9 would end it).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::emit::Emitter;
+use super::emit::tests::Collect;
+use super::event::{Event, Outcome, Phase};
+use super::fake::{FakeHosts, FakeOperator, FakeReplan, RebootScript, Script};
+use super::operation::{Inputs, run};
+use super::phases::ReleaseSelection;
+use super::plan_input::{OperationPlan, PlannedHost, PlannedOp};
+use super::resume::Prior;
+use super::settings::{FailureBudget, OperationSettings, ReleasePolicy, RetryPolicy, Role};
+use super::state::HostState;
+use super::summary::OperationResult;
+use crate::runtime::ops::Op;
+
+fn kill(id: i64) -> PlannedOp {
+    PlannedOp {
+        plan_op_id: id,
+        op: Op::KillProcess {
+            pid: id as u32,
+            expected_image: "loader.exe".into(),
+            expected_started: String::new(),
+        },
+    }
+}
+
+fn delete(id: i64, path: &str) -> PlannedOp {
+    PlannedOp {
+        plan_op_id: id,
+        op: Op::DeleteFile {
+            path: path.into(),
+            expected_sha256: "ab".repeat(32),
+            queue_if_locked: true,
+        },
+    }
+}
+
+/// Hosts `(name, role, infected)`; an infected host has a kill and a
+/// file delete, and a reboot in the wave the plan's wave assignment
+/// ([`crate::plan::waves`]) gives it under the default playbook.
+fn plan_of(hosts: &[(&str, Role, bool)]) -> OperationPlan {
+    plan_with_waves(hosts, &crate::playbook::Playbook::builtin().reboot.waves)
+}
+
+/// [`plan_of`] with the playbook's wave sizes `sizes`.
+fn plan_with_waves(hosts: &[(&str, Role, bool)], sizes: &[crate::playbook::Share]) -> OperationPlan {
+    let mut reboot = crate::playbook::Playbook::builtin().reboot.clone();
+    reboot.waves = sizes.to_vec();
+    let candidates: Vec<crate::plan::waves::Candidate> = hosts
+        .iter()
+        .filter(|(_, _, infected)| *infected)
+        .map(|(name, role, _)| crate::plan::waves::Candidate {
+            host: name.to_string(),
+            class: match role {
+                Role::Workstation => crate::playbook::Role::Workstation,
+                Role::Server => crate::playbook::Role::Server,
+                Role::DomainController => crate::playbook::Role::DomainController,
+            },
+            exempt: false,
+            window: None,
+        })
+        .collect();
+    let waves = crate::plan::waves::assign(&candidates, &reboot);
+    let wave_of = |name: &str| waves.iter().find(|w| w.hosts.iter().any(|h| h == name)).map(|w| w.number);
+    let mut plan = plain_plan(hosts);
+    for h in &mut plan.hosts {
+        if let Some(wave) = wave_of(&h.name) {
+            h.steps.push((10_000 + i64::from(wave), crate::plan::Step::Reboot { wave, window: None }));
+        }
+    }
+    plan
+}
+
+fn plain_plan(hosts: &[(&str, Role, bool)]) -> OperationPlan {
+    let mut next = 1;
+    OperationPlan {
+        hosts: hosts
+            .iter()
+            .map(|(name, role, infected)| {
+                let ops = if *infected {
+                    next += 2;
+                    vec![kill(next - 2), delete(next - 1, &format!(r"C:\Users\bob\AppData\{name}.dll"))]
+                } else {
+                    vec![]
+                };
+                PlannedHost {
+                    name: name.to_string(),
+                    address: format!("10.0.0.{next}"),
+                    role: *role,
+                    groups: vec![format!("{}s", role.as_str())],
+                    snapshot_id: Some(1),
+                    ops,
+                    exempt: false,
+                    steps: Vec::new(),
+                }
+            })
+            .collect(),
+        ..OperationPlan::default()
+    }
+}
+
+fn fast() -> OperationSettings {
+    let mut s = OperationSettings::default();
+    s.forks = 16;
+    s.step_timeout = Duration::from_secs(120);
+    s.retry = RetryPolicy {
+        tries: 3,
+        first_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(4),
+    };
+    s.reboot.countdown = Duration::from_secs(30);
+    s.reboot.back_within = Duration::from_secs(600);
+    s.reboot.poll_every = Duration::from_secs(5);
+    s.reboot.pause_between_waves = Duration::from_secs(10);
+    s.reboot.max_down = 3;
+    s.budget = FailureBudget::Percent(50);
+    s
+}
+
+struct Run {
+    result: OperationResult,
+    events: Vec<Event>,
+    fake: Arc<FakeHosts>,
+}
+
+async fn go(fake: FakeHosts, plan: OperationPlan, settings: OperationSettings) -> Run {
+    go_with(Arc::new(fake), plan, settings, true, CancellationToken::new(), vec![]).await
+}
+
+async fn go_with(
+    fake: Arc<FakeHosts>,
+    plan: OperationPlan,
+    settings: OperationSettings,
+    answer: bool,
+    cancel: CancellationToken,
+    accepted: Vec<String>,
+) -> Run {
+    let sink = Collect::default();
+    let emitter = Arc::new(Emitter::new(vec![Box::new(sink.clone())]));
+    let result = run(Inputs {
+        steps: Arc::clone(&fake),
+        replan: Arc::new(FakeReplan::new(Arc::clone(&fake))),
+        approver: Arc::new(FakeOperator {
+            answer,
+            asked: Mutex::new(vec![]),
+        }),
+        plan,
+        settings,
+        emitter,
+        cancel,
+        prior: None,
+        rule_prefix: "cauterize-test".into(),
+        exempt: vec![],
+        accepted,
+        resume_command: "cauterize apply --resume".into(),
+        phases: vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release],
+        release: ReleaseSelection::Policy,
+    })
+    .await
+    .expect("the engine runs");
+    Run {
+        result,
+        events: sink.events(),
+        fake,
+    }
+}
+
+fn state(r: &OperationResult, host: &str) -> HostState {
+    r.hosts.iter().find(|h| h.name == host).unwrap_or_else(|| panic!("no {host}")).state
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_healthy_network_is_contained_purged_rebooted_verified_and_released() {
+    use Role::*;
+    let plan = plan_of(&[
+        ("WS-01", Workstation, true),
+        ("WS-02", Workstation, false),
+        ("WS-03", Workstation, true),
+        ("WS-04", Workstation, true),
+        ("FS-01", Server, true),
+        ("FS-02", Server, false),
+        ("DC-01", DomainController, true),
+    ]);
+    let r = go(FakeHosts::new(&[]), plan, fast()).await;
+    assert_eq!(r.result.exit_code(), 0, "{:#?}", r.result.hosts);
+    for h in &r.result.hosts {
+        assert_eq!(h.state, HostState::Released, "{h:?}");
+        assert!(!r.fake.contained(&h.name), "{}: rules left", h.name);
+        let infected = !["WS-02", "FS-02"].contains(&h.name.as_str());
+        // Each cleaned host rebooted exactly once; the others never.
+        assert_eq!(r.fake.boots(&h.name), u32::from(infected), "{}", h.name);
+    }
+    // Barriers: every containment before any purge, every purge before
+    // any reboot.
+    let calls = r.fake.calls.lock().unwrap().clone();
+    let last = |what: &str| calls.iter().rposition(|c| c.what.starts_with(what)).unwrap();
+    let first = |what: &str| calls.iter().position(|c| c.what.starts_with(what)).unwrap();
+    assert!(last("contain") < first("evidence") && last("contain") < first("apply"));
+    assert!(last("apply") < first("reboot"));
+    // Infected exempt hosts (the file server, the DC) are purged before
+    // any workstation.
+    let applies: Vec<&str> = calls.iter().filter(|c| c.what.starts_with("apply")).map(|c| c.host.as_str()).collect();
+    let ws_first = applies.iter().position(|h| h.starts_with("WS")).unwrap();
+    assert!(applies[..ws_first].contains(&"FS-01") && applies[..ws_first].contains(&"DC-01"), "{applies:?}");
+    // Phases in order.
+    let phases: Vec<Phase> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PhaseStarted { phase, .. } => Some(*phase),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(phases, vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release]);
+    // Every action that began ended.
+    let begun = r.events.iter().filter(|e| matches!(e, Event::ActionBegun { .. })).count();
+    let ended = r.events.iter().filter(|e| matches!(e, Event::ActionEnded { .. })).count();
+    assert_eq!(begun, ended);
+}
+
+#[tokio::test(start_paused = true)]
+async fn waves_canary_first_groups_in_order_dcs_alone_and_never_more_down_than_allowed() {
+    let mut hosts: Vec<(String, Role)> = (1..=20).map(|i| (format!("WS-{i:02}"), Role::Workstation)).collect();
+    hosts.push(("FS-01".into(), Role::Server));
+    hosts.push(("DC-01".into(), Role::DomainController));
+    hosts.push(("DC-02".into(), Role::DomainController));
+    let spec: Vec<(&str, Role, bool)> = hosts.iter().map(|(n, r)| (n.as_str(), *r, true)).collect();
+    let r = go(FakeHosts::new(&[]), plan_of(&spec), fast()).await;
+    assert_eq!(r.result.exit_code(), 0);
+    let waves: Vec<(u32, Vec<String>)> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::WaveStarted { wave, hosts, .. } => Some((*wave, hosts.clone())),
+            _ => None,
+        })
+        .collect();
+    let sizes: Vec<usize> = waves.iter().map(|(_, h)| h.len()).collect();
+    // 23 hosts: 1, 5, 10% = 3, then 100% of the workstations left (11),
+    // the server, then each DC alone.
+    assert_eq!(sizes, vec![1, 5, 3, 11, 1, 1, 1], "{waves:?}");
+    assert_eq!(waves[4].1, vec!["FS-01"]);
+    assert_eq!((waves[5].1[0].as_str(), waves[6].1[0].as_str()), ("DC-01", "DC-02"));
+    // Never more than max_down (3) rebooting at once.
+    assert!(*r.fake.peak_down.lock().unwrap() <= 3);
+    // The canary is back and verified before wave 2 asks anyone.
+    let reboots = r.fake.calls_of("reboot");
+    let scans = r.fake.calls_of("scan");
+    let canary_verified = scans.iter().find(|c| c.host == waves[0].1[0]).unwrap().at;
+    assert!(reboots[1].at > canary_verified);
+    // DC-02 is asked only after DC-01 is verified.
+    let dc1_verified = scans.iter().find(|c| c.host == "DC-01").unwrap().at;
+    let dc2_asked = reboots.iter().find(|c| c.host == "DC-02").unwrap().at;
+    assert!(dc2_asked > dc1_verified);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_spent_failure_budget_halts_before_the_next_wave_and_says_what_to_run() {
+    let spec: Vec<(String, Role, bool)> = (1..=12).map(|i| (format!("WS-{i:02}"), Role::Workstation, true)).collect();
+    let spec_ref: Vec<(&str, Role, bool)> = spec.iter().map(|(n, r, i)| (n.as_str(), *r, *i)).collect();
+    // Wave 2 (WS-02..WS-06): two hosts hang.
+    let hang = Script {
+        reboot: RebootScript::Hangs,
+        ..Script::default()
+    };
+    let mut settings = fast();
+    settings.budget = FailureBudget::Count(1);
+    let r = go(FakeHosts::new(&[("WS-03", hang.clone()), ("WS-05", hang)]), plan_of(&spec_ref), settings).await;
+    assert_eq!(r.result.exit_code(), 2);
+    let halt = r.result.halted.as_ref().expect("halted");
+    assert_eq!(halt.phase, Phase::Reboot);
+    assert!(halt.why.contains("failure budget (1 host)") && halt.why.contains("WS-03"), "{}", halt.why);
+    assert_eq!(halt.next, "cauterize apply --resume");
+    assert_eq!(state(&r.result, "WS-03"), HostState::RebootFailed);
+    // Waves 3 and on never started: six reboots asked (the canary and wave 2).
+    assert_eq!(r.fake.calls_of("reboot").len(), 6);
+    assert_eq!(state(&r.result, "WS-12"), HostState::Purged);
+    // Nothing was released: containment stays.
+    assert!(r.fake.contained("WS-01"));
+    assert!(r.events.iter().any(|e| matches!(e, Event::Halted { .. })));
+    assert!(r.result.next_steps("cauterize apply --resume")[0].contains("cauterize apply --resume"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_during_countdowns_aborts_them_and_keeps_containment() {
+    let spec: Vec<(String, Role, bool)> = (1..=8).map(|i| (format!("WS-{i:02}"), Role::Workstation, true)).collect();
+    let spec_ref: Vec<(&str, Role, bool)> = spec.iter().map(|(n, r, i)| (n.as_str(), *r, *i)).collect();
+    let mut settings = fast();
+    settings.reboot.countdown = Duration::from_secs(300);
+    let cancel = CancellationToken::new();
+    let trip = cancel.clone();
+    let fake = Arc::new(FakeHosts::new(&[]));
+    let watch = Arc::clone(&fake);
+    tokio::spawn(async move {
+        // Once three countdowns run, press Ctrl-C.
+        while watch.calls_of("reboot").len() < 3 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        trip.cancel();
+    });
+    let r = go_with(fake, plan_with_waves(&spec_ref, &[crate::playbook::Share::Count(8)]), settings, true, cancel, vec![]).await;
+    assert_eq!(r.result.exit_code(), 130);
+    let asked: Vec<String> = r.fake.calls_of("reboot").into_iter().map(|c| c.host).collect();
+    let aborted: Vec<String> = r.fake.calls_of("abort").into_iter().map(|c| c.host).collect();
+    assert!(!asked.is_empty());
+    assert_eq!(asked, aborted, "every pending countdown is aborted");
+    for h in &asked {
+        assert_eq!(state(&r.result, h), HostState::Purged);
+        assert_eq!(r.fake.boots(h), 0, "{h} must not reboot after the abort");
+        assert!(r.fake.contained(h));
+    }
+    assert!(r.fake.calls_of("release").is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn loaders_that_come_back_are_re_purged_then_left_for_a_person() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true), ("WS-03", Workstation, true)]);
+    let once = Script {
+        dirty_scans: 1,
+        ..Script::default()
+    };
+    let stubborn = Script {
+        dirty_scans: 10,
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-02", once), ("WS-03", stubborn)]), plan, fast()).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::Clean, "held by WS-03");
+    assert_eq!(state(&r.result, "WS-02"), HostState::Clean);
+    assert_eq!(state(&r.result, "WS-03"), HostState::NeedsPerson);
+    // One reboot, plus one per re-purge round needed.
+    assert_eq!(r.fake.boots("WS-01"), 1);
+    assert_eq!(r.fake.boots("WS-02"), 2);
+    assert_eq!(r.fake.boots("WS-03"), 3, "the default two re-purge rounds");
+    // All-clean release is held by the host for a person.
+    assert!(r.fake.calls_of("release").is_empty());
+    assert!(r.fake.contained("WS-01"));
+    assert_eq!(r.result.exit_code(), 2);
+    let held = r.events.iter().any(|e| matches!(e, Event::Decision { what, .. } if what.contains("release held") && what.contains("WS-03")));
+    assert!(held);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unreached_hosts_hold_the_release_until_accepted_by_name() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true), ("WS-03", Workstation, false)]);
+    let down = Script {
+        unreachable: true,
+        ..Script::default()
+    };
+    let no_merge = Script {
+        contain_problem: Some("Group Policy ignores local rules (AllowLocalPolicyMerge off)".into()),
+        ..Script::default()
+    };
+    let fake = || FakeHosts::new(&[("WS-02", down.clone()), ("WS-03", no_merge.clone())]);
+    let r = go(fake(), plan.clone(), fast()).await;
+    assert_eq!(state(&r.result, "WS-02"), HostState::Unreached);
+    // Not contained, purged anyway (default), verified, and it is not the
+    // one holding the release.
+    assert_eq!(state(&r.result, "WS-01"), HostState::Clean);
+    assert_eq!(state(&r.result, "WS-03"), HostState::Clean);
+    assert!(r.fake.calls_of("release").is_empty());
+    assert_eq!(r.result.exit_code(), 2);
+
+    let r = go_with(Arc::new(fake()), plan, fast(), true, CancellationToken::new(), vec!["ws-02".into()]).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+    assert!(!r.fake.contained("WS-01"));
+    // WS-03's rules were made (not in effect): removed too.
+    assert_eq!(state(&r.result, "WS-03"), HostState::Released);
+    assert!(!r.fake.contained("WS-03"));
+    assert_eq!(r.result.exit_code(), 0, "the accepted host is out of scope");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_purge_waits_for_containment_when_the_playbook_says_so() {
+    let plan = plan_of(&[("WS-01", Role::Workstation, true), ("WS-02", Role::Workstation, true)]);
+    let mut settings = fast();
+    settings.contain.purge_without_containment = false;
+    let off = Script {
+        contain_problem: Some("the public profile is off".into()),
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-02", off)]), plan, settings).await;
+    let halt = r.result.halted.expect("halted");
+    assert_eq!(halt.phase, Phase::Contain);
+    assert!(halt.why.contains("WS-02"));
+    assert!(r.fake.calls_of("apply").is_empty(), "nothing purged");
+    assert_eq!(r.result.hosts.iter().filter(|h| h.state == HostState::NotContained).count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_canary_waits_for_the_operators_go_ahead() {
+    let spec: Vec<(String, Role, bool)> = (1..=4).map(|i| (format!("WS-{i:02}"), Role::Workstation, true)).collect();
+    let spec_ref: Vec<(&str, Role, bool)> = spec.iter().map(|(n, r, i)| (n.as_str(), *r, *i)).collect();
+    let mut settings = fast();
+    settings.reboot.canary_go_ahead = true;
+    let r = go_with(Arc::new(FakeHosts::new(&[])), plan_of(&spec_ref), settings.clone(), false, CancellationToken::new(), vec![]).await;
+    assert_eq!(r.fake.calls_of("reboot").len(), 1, "only the canary");
+    let halt = r.result.halted.expect("halted");
+    assert!(halt.why.contains("go-ahead") && halt.next.ends_with("--yes"), "{halt:?}");
+    let r = go_with(Arc::new(FakeHosts::new(&[])), plan_of(&spec_ref), settings, true, CancellationToken::new(), vec![]).await;
+    assert_eq!(r.fake.calls_of("reboot").len(), 4);
+    assert_eq!(r.result.exit_code(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn phases_without_a_host_operation_say_so_and_never_pretend() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, false)]);
+    let mut fake = FakeHosts::new(&[]);
+    fake.available.contain = Some("the host runtime has no firewall operation yet".into());
+    fake.available.reboot = Some("the host runtime has no reboot operation yet".into());
+    fake.available.release = Some("the host runtime has no firewall operation yet".into());
+    let r = go(fake, plan, fast()).await;
+    let na: Vec<(Phase, String)> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PhaseFinished {
+                phase,
+                not_available: Some(why),
+                ..
+            } => Some((*phase, why.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(na.iter().map(|(p, _)| *p).collect::<Vec<_>>(), vec![Phase::Contain, Phase::Reboot]);
+    assert!(r.fake.calls_of("contain").is_empty() && r.fake.calls_of("reboot").is_empty());
+    // The purge ran; the infected host waits for a reboot, unverified.
+    assert_eq!(r.fake.applied("WS-01").len(), 2);
+    assert_eq!(state(&r.result, "WS-01"), HostState::Purged);
+    let why = r.result.hosts.iter().find(|h| h.name == "WS-01").unwrap().reason.clone().unwrap();
+    assert!(why.contains("no reboot operation yet"), "{why}");
+    // The clean host was verified by a scan; nothing was on it to release.
+    assert_eq!(state(&r.result, "WS-02"), HostState::Clean);
+    assert_eq!(r.result.exit_code(), 2);
+    assert!(r.result.next_steps("x")[0].contains("reboot them yourself"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_file_without_an_evidence_copy_is_not_deleted() {
+    let plan = plan_of(&[("WS-01", Role::Workstation, true)]);
+    let path = r"C:\Users\bob\AppData\WS-01.dll".to_string();
+    let r = go(
+        FakeHosts::new(&[(
+            "WS-01",
+            Script {
+                unsecured: vec![path.clone()],
+                ..Script::default()
+            },
+        )]),
+        plan,
+        fast(),
+    )
+    .await;
+    let applied = r.fake.applied("WS-01");
+    assert_eq!(applied.len(), 1, "only the kill: {applied:?}");
+    assert!(applied[0].contains("kill_process"));
+    assert!(r.events.iter().any(|e| matches!(e, Event::ActionEnded { outcome: Outcome::Skipped, detail, .. } if detail.contains("WS-01.dll"))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_connection_is_retried_with_back_off() {
+    let plan = plan_of(&[("WS-01", Role::Workstation, true)]);
+    let flaky = Script {
+        apply_failures: 2,
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-01", flaky)]), plan, fast()).await;
+    let applies = r.fake.calls_of("apply");
+    assert_eq!(applies.len(), 3);
+    // 1 s, then 2 s between tries.
+    assert!(applies[1].at - applies[0].at >= Duration::from_secs(1));
+    assert!(applies[2].at - applies[1].at >= Duration::from_secs(2));
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_group_and_manual_release_policies() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("FS-01", Server, true)]);
+    let stubborn = Script {
+        dirty_scans: 10,
+        ..Script::default()
+    };
+    let mut settings = fast();
+    settings.release = ReleasePolicy::PerGroup;
+    let r = go(FakeHosts::new(&[("FS-01", stubborn)]), plan.clone(), settings.clone()).await;
+    // The workstations' group is clean: released; the servers' is not.
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+    assert_eq!(state(&r.result, "FS-01"), HostState::NeedsPerson);
+    assert!(r.fake.contained("FS-01"));
+    settings.release = ReleasePolicy::Manual;
+    let r = go(FakeHosts::new(&[]), plan, settings).await;
+    assert!(r.fake.calls_of("release").is_empty());
+    assert_eq!(state(&r.result, "WS-01"), HostState::Clean);
+    assert_eq!(r.result.exit_code(), 0, "manual: verified clean is the end");
+}
+
+// ---- resume, with the journal ----
+
+mod with_journal {
+    use super::*;
+    use crate::engine::record::Recorder;
+    use crate::engine::steps::HostSteps;
+    use crate::journal::operation::{NewOperation, OperationHostSeed};
+    use crate::journal::{Journal, JournalHandle, NewPlan, PlanHostRow, PlanOpRow, ScanResult};
+
+    /// A journal with a scan and a plan for `plan`'s hosts (so plan op ids
+    /// are real rows); returns the plan with those ids.
+    fn journaled_plan(j: &mut Journal, plan: &OperationPlan) -> OperationPlan {
+        let run = j.begin_run("plan", &[]).unwrap();
+        let mut rows = Vec::new();
+        for h in &plan.hosts {
+            let snap = crate::detect::builder::SnapshotBuilder::new(&h.name).build();
+            let ids = j
+                .record_scan(run, &h.name, &h.address, 1, ScanResult::Collected { snapshot: &snap, findings: &[] })
+                .unwrap();
+            rows.push(PlanHostRow {
+                host: h.name.clone(),
+                snapshot_id: ids.snapshot_id.unwrap(),
+                // Every step, as a plan records them: purge ops, then the
+                // rest (the reboot in its wave).
+                ops: h
+                    .ops
+                    .iter()
+                    .map(|o| crate::plan::Step::Purge(o.op.clone()))
+                    .chain(h.steps.iter().map(|(_, s)| s.clone()))
+                    .map(|step| PlanOpRow {
+                        active: true,
+                        op: step.to_value().to_string(),
+                        rules: vec![],
+                        why: String::new(),
+                    })
+                    .collect(),
+            });
+        }
+        let (id, _) = j
+            .record_plan(
+                &NewPlan {
+                    run_id: run,
+                    path: "plan.yml".into(),
+                    playbook_sha256: "pb".into(),
+                    settings: "{}".into(),
+                    hosts: rows,
+                },
+                |_| String::new(),
+            )
+            .unwrap();
+        let stored = j.plan(id).unwrap().unwrap();
+        let mut out = plan.clone();
+        out.plan_id = Some(id);
+        for h in &mut out.hosts {
+            let sh = stored.hosts.iter().find(|s| s.host == h.name).unwrap();
+            let mut ids = sh.ops.iter().map(|so| so.id);
+            for o in h.ops.iter_mut() {
+                o.plan_op_id = ids.next().unwrap();
+            }
+            for (id, _) in h.steps.iter_mut() {
+                *id = ids.next().unwrap();
+            }
+        }
+        out
+    }
+
+    async fn start(
+        dir: &std::path::Path,
+        plan: &OperationPlan,
+        fake: Arc<FakeHosts>,
+        resume: Option<i64>,
+    ) -> (i64, impl std::future::Future<Output = OperationResult> + Send + 'static) {
+        let mut j = Journal::open(dir).unwrap();
+        let run_id = j.begin_run("apply", &[]).unwrap();
+        let (op, prior) = match resume {
+            None => {
+                let op = j
+                    .begin_operation(&NewOperation {
+                        command: "apply".into(),
+                        plan_id: plan.plan_id,
+                        plan_sha256: None,
+                        playbook_sha256: None,
+                        settings: "{}".into(),
+                        run: run_id,
+                        hosts: plan
+                            .hosts
+                            .iter()
+                            .map(|h| OperationHostSeed {
+                                host: h.name.clone(),
+                                address: h.address.clone(),
+                                role: h.role.as_str().into(),
+                                state: "pending".into(),
+                                reason: None,
+                            })
+                            .collect(),
+                        ops: plan
+                            .hosts
+                            .iter()
+                            .flat_map(|h| h.ops.iter().map(|o| (h.name.clone(), o.plan_op_id)))
+                            .collect(),
+                    })
+                    .unwrap();
+                (op, None)
+            }
+            Some(op) => {
+                j.attach_run(op, run_id).unwrap();
+                let prior = Prior::from_rows(&j.operation_hosts(op).unwrap(), &j.operation_actions(op).unwrap()).unwrap();
+                (op, Some(prior))
+            }
+        };
+        let handle = JournalHandle::spawn(j).unwrap();
+        let emitter = Arc::new(Emitter::new(vec![]).with_journal(Recorder::new(handle, run_id, op)));
+        let plan = plan.clone();
+        let fut = async move {
+            run(Inputs {
+                steps: Arc::clone(&fake),
+                replan: Arc::new(FakeReplan::new(Arc::clone(&fake))),
+                approver: Arc::new(FakeOperator {
+                    answer: true,
+                    asked: Mutex::new(vec![]),
+                }),
+                plan,
+                settings: real_time(),
+                emitter,
+                cancel: CancellationToken::new(),
+                prior,
+                rule_prefix: "cauterize-test".into(),
+                exempt: vec![],
+                accepted: vec![],
+                resume_command: "cauterize apply --resume".into(),
+                phases: vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release],
+                release: ReleaseSelection::Policy,
+            })
+            .await
+            .expect("runs")
+        };
+        (op, fut)
+    }
+
+    /// Keys of actions that changed a host more than once.
+    fn changed_twice(dir: &std::path::Path, op: i64) -> Vec<String> {
+        let j = Journal::open_read_only(dir).unwrap();
+        let mut seen = std::collections::HashMap::new();
+        for a in j.operation_actions(op).unwrap() {
+            if a.outcome.as_deref().and_then(Outcome::parse).is_some_and(Outcome::changed_the_host) {
+                *seen.entry((a.host, a.key)).or_insert(0) += 1;
+            }
+        }
+        seen.into_iter().filter(|(_, n)| *n > 1).map(|((h, k), _)| format!("{h} {k}")).collect()
+    }
+
+    /// The journal's writer is another thread: paused tokio time would
+    /// jump ahead while a commit is awaited, so these tests run in real
+    /// time with short durations.
+    fn real_time() -> OperationSettings {
+        let mut s = fast();
+        s.retry.first_delay = Duration::from_millis(10);
+        s.retry.max_delay = Duration::from_millis(40);
+        s.reboot.countdown = Duration::from_millis(50);
+        s.reboot.back_within = Duration::from_secs(20);
+        s.reboot.poll_every = Duration::from_millis(10);
+        s.reboot.pause_between_waves = Duration::from_millis(10);
+        s
+    }
+
+    fn fake() -> Arc<FakeHosts> {
+        let mut f = FakeHosts::new(&[]);
+        f.down_for = Duration::from_millis(100);
+        Arc::new(f)
+    }
+
+    /// Wait (real time, bounded) until `done` holds.
+    async fn until(what: &str, mut done: impl FnMut() -> bool) {
+        let end = std::time::Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(std::time::Instant::now() < end, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn plan3() -> OperationPlan {
+        plan_of(&[
+            ("WS-01", Role::Workstation, true),
+            ("WS-02", Role::Workstation, true),
+            ("WS-03", Role::Workstation, true),
+        ])
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn killed_mid_purge_then_resumed_reaches_the_same_end_and_never_deletes_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = {
+            let mut j = Journal::open(dir.path()).unwrap();
+            journaled_plan(&mut j, &plan3())
+        };
+        let fake = fake();
+        fake.gate_hosts.lock().unwrap().push("WS-02".into());
+        let (op, first) = start(dir.path(), &plan, Arc::clone(&fake), None).await;
+        let first = tokio::spawn(first);
+        // Once WS-02's operations are journaled as begun and the host is
+        // stuck in them, end the run (kill -9: no clean-up at all).
+        let path = dir.path().to_path_buf();
+        let begun = move || {
+            Journal::open_read_only(&path)
+                .unwrap()
+                .operation_actions(op)
+                .unwrap()
+                .iter()
+                .filter(|a| a.host == "WS-02" && a.key.starts_with("purge/r0/op") && a.outcome.is_none())
+                .count()
+                == 2
+        };
+        until("WS-02's operations to be begun", begun).await;
+        first.abort();
+        assert!(first.await.unwrap_err().is_cancelled());
+        // The host did carry them out before the run died.
+        fake.gate_hosts.lock().unwrap().clear();
+        let ops: Vec<Op> = plan.hosts[1].ops.iter().map(|o| o.op.clone()).collect();
+        fake.apply("WS-02", &ops).await.unwrap();
+        assert_eq!(fake.applied("WS-02").len(), 2);
+
+        let (_, second) = start(dir.path(), &plan, Arc::clone(&fake), Some(op)).await;
+        let result = second.await;
+        assert_eq!(result.exit_code(), 0, "{:#?}", result.hosts);
+        for h in ["WS-01", "WS-02", "WS-03"] {
+            assert_eq!(state(&result, h), HostState::Released);
+            // Each operation changed the host once.
+            let applied = fake.applied(h);
+            let unique: std::collections::HashSet<_> = applied.iter().collect();
+            assert_eq!(unique.len(), applied.len(), "{h}: {applied:?}");
+            assert_eq!(applied.len(), 2, "{h}");
+            assert_eq!(fake.boots(h), 1, "{h} rebooted once");
+        }
+        let dump: Vec<String> = Journal::open_read_only(dir.path())
+            .unwrap()
+            .operation_actions(op)
+            .unwrap()
+            .into_iter()
+            .map(|a| format!("run {} {} {} {:?}", a.run_id, a.host, a.key, a.outcome))
+            .collect();
+        assert!(changed_twice(dir.path(), op).is_empty(), "{:?}\n{dump:#?}", changed_twice(dir.path(), op));
+        // The resent operations report already_absent; WS-01 and WS-03,
+        // settled in the first run, are not sent again.
+        let j = Journal::open_read_only(dir.path()).unwrap();
+        let of = |host: &str| -> Vec<Option<String>> {
+            j.operation_actions(op)
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.host == host && a.key.starts_with("purge/r0/op"))
+                .map(|a| a.outcome)
+                .collect()
+        };
+        assert_eq!(of("WS-02"), vec![None, None, Some("already_absent".into()), Some("already_absent".into())]);
+        // No action is sent again once the journal has it settled.
+        let mut settled = std::collections::HashSet::new();
+        for a in j.operation_actions(op).unwrap() {
+            let key = (a.host.clone(), a.key.clone());
+            assert!(!settled.contains(&key), "{key:?} sent again after it was settled");
+            if a.outcome.as_deref().and_then(Outcome::parse).is_some_and(|o| o != Outcome::Failed && o != Outcome::Skipped) {
+                settled.insert(key);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn killed_during_a_countdown_then_resumed_the_host_reboots_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = {
+            let mut j = Journal::open(dir.path()).unwrap();
+            journaled_plan(&mut j, &plan3())
+        };
+        let fake = fake();
+        let (op, first) = start(dir.path(), &plan, Arc::clone(&fake), None).await;
+        let first = tokio::spawn(first);
+        // End the run as soon as the canary's reboot is asked (its
+        // countdown runs on the host).
+        let watch = Arc::clone(&fake);
+        until("the canary's reboot", move || !watch.calls_of("reboot").is_empty()).await;
+        first.abort();
+        let _ = first.await;
+        let canary = fake.calls_of("reboot")[0].host.clone();
+        // Its reboot happens while no cauterize runs.
+        let watch = Arc::clone(&fake);
+        let c = canary.clone();
+        until("the canary's reboot to happen", move || watch.boots(&c) == 1).await;
+
+        let (_, second) = start(dir.path(), &plan, Arc::clone(&fake), Some(op)).await;
+        let result = second.await;
+        assert_eq!(result.exit_code(), 0, "{:#?}", result.hosts);
+        // The resumed run read the boot time instead of asking again.
+        let asks = fake.calls_of("reboot").into_iter().filter(|c| c.host == canary).count();
+        assert_eq!(asks, 1, "asked once");
+        for h in ["WS-01", "WS-02", "WS-03"] {
+            assert_eq!(fake.boots(h), 1, "{h}");
+        }
+        assert!(changed_twice(dir.path(), op).is_empty());
+    }
+}
