@@ -64,6 +64,12 @@ pub struct Ctx<'a> {
     /// ticks: the command sees its clocks move by this much; the thread
     /// never sleeps.
     pub waited_ticks: i64,
+    /// The thread's last Win32 error (`Marshal.GetLastWin32Error`), set by
+    /// P/Invoke calls declared with `SetLastError = true`.
+    pub last_error: u32,
+    /// Types this run compiled with `Add-Type` (a PowerShell process keeps
+    /// them until it exits).
+    pub dynamic_types: Vec<Arc<dyn NetType>>,
     pub version: PsVersion,
     /// The process environment (`$env:`, `%VAR%`), by upper-case name:
     /// (name as set, value).
@@ -541,6 +547,11 @@ impl NetObject for This {
 /// The value a method returns to mean "the object itself".
 pub fn this() -> Value {
     Value::object(This)
+}
+
+/// Whether a method's result is [`this()`].
+pub fn is_this(v: &Value) -> bool {
+    matches!(v, Value::Object(o) if o.as_any().is::<This>())
 }
 
 /// What a `void` method returns: the interpreter writes nothing, not
