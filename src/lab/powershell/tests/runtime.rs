@@ -262,3 +262,39 @@ fn a_path_with_dot_segments_is_refused_on_the_host() {
     assert!(crate::lab::world::pending::read(&h.registry).unwrap_or_default().is_empty());
 }
 
+
+/// Issue 7 item 9 on the engine: a class key of a user who is not logged
+/// on lives in their UsrClass.dat, which runtime.ps1 loads on its own
+/// (`reg load`): collection reports the key under `Software\Classes`,
+/// the delete removes it, and both hives are unloaded again.
+#[test]
+fn an_offline_users_class_key_is_found_and_deleted() {
+    use crate::lab::runtime_host::fixture;
+    use crate::lab::world::registry::RegData;
+    use crate::runtime::ops::{self, Op};
+    let mut h = fixture::host();
+    let p = fixture::plant(&mut h, crate::lab::spec::LabSettings::default().start);
+    let key = r"Software\Classes\ms-settings\shell\open\command";
+    let command = r"C:\Users\Public\uac.exe";
+    h.registry.user_hive_mut(&p.petr_sid).expect("petr's hive").root.create(key).set("", RegData::sz(command));
+    let op = Op::DeleteRegistryValue {
+        hive: p.petr_sid.clone(),
+        key: key.into(),
+        value: "".into(),
+        expected_type: "REG_SZ".into(),
+        expected_data_sha256: ops::reg_string_sha256("REG_SZ", command),
+        data: Default::default(),
+        data_cut: false,
+    };
+    let mounts_before = h.registry.subkeys("HKU").expect("HKU");
+    let payload = job::payload(&[JobItem::Query(Query::Collect { bounds: Bounds::default() }), JobItem::Op(op.clone()), JobItem::Op(op)]);
+    let r = super::run_on(&mut h, "2.0", &payload);
+    use base64::Engine;
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let found = r.out.lines().any(|l| l.contains(" reg ") && l.contains(&format!("hive={} ", b64(&p.petr_sid))) && l.contains(&format!("key={} ", b64(key))));
+    assert!(found, "{}", r.out);
+    let outcomes = records(&r.out, &["outcome"]);
+    assert_eq!(outcomes, [format!("CZR 1 outcome result={} detail=-", b64("done")), format!("CZR 2 outcome result={} detail=-", b64("already_absent"))]);
+    assert!(h.registry.user_hive(&p.petr_sid).expect("hive").root.descend(key).and_then(|k| k.value("")).is_none());
+    assert_eq!(h.registry.subkeys("HKU").expect("HKU"), mounts_before);
+}
