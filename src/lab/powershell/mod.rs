@@ -208,12 +208,14 @@ fn ctx_for<'a>(target: &'a mut Target<'_>, user: &str, admin: bool) -> Ctx<'a> {
         started: target.now,
         waited_ticks: 0,
         last_error: 0,
+        clock_offset: 0,
         dynamic_types: Vec::new(),
         version,
         env: Default::default(),
         console: Console::default(),
     };
     cx.env = session::environment(&cx);
+    cx.clock_offset = cx.utc_ticks() - (target.now.0 as i64 + dotnet::time::FILETIME_EPOCH);
     cx
 }
 

@@ -186,7 +186,11 @@ pub fn create_file(cx: &mut Ctx<'_>, name: Option<&str>, access: u32, share: u32
 pub fn file_information(cx: &Ctx<'_>, h: &FileHandle) -> Result<[u32; 13], u32> {
     let r = h.open()?;
     let e = fs::entry(cx, r).ok_or(ERROR_FILE_NOT_FOUND)?;
-    let split = |t: crate::lab::world::LabTime| [t.0 as u32, (t.0 >> 32) as u32];
+    // FILETIMEs on the host's clock.
+    let split = |t: crate::lab::world::LabTime| {
+        let ft = (cx.host_ticks(t) - crate::lab::powershell::dotnet::time::FILETIME_EPOCH) as u64;
+        [ft as u32, (ft >> 32) as u32]
+    };
     let [cl, ch] = split(e.times.created);
     let [al, ah] = split(e.times.accessed);
     let [wl, wh] = split(e.times.modified);

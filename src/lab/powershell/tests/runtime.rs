@@ -97,7 +97,10 @@ fn read_czjob_reads_empty_fields() {
 
 /// The CZR records of `kinds` in a runtime's output, sorted. A failed
 /// outcome keeps its result without its detail: the detail is the host's
-/// own error text (Win32's on the engine, Rust's in the twin).
+/// own error text (Win32's on the engine, Rust's in the twin). File times
+/// are left out: the engine reads them on the host's clock, the twin in
+/// lab time (`recent_days_are_counted_on_the_hosts_clock` and the file
+/// facades' tests check the engine's).
 fn records(out: &str, kinds: &[&str]) -> Vec<String> {
     const FAILED: &str = " outcome result=ZmFpbGVk ";
     let mut v: Vec<String> = out
@@ -105,7 +108,7 @@ fn records(out: &str, kinds: &[&str]) -> Vec<String> {
         .filter(|l| l.split(' ').nth(2).is_some_and(|k| kinds.contains(&k)))
         .map(|l| match l.find(FAILED) {
             Some(i) => l[..i + FAILED.len()].to_string(),
-            None => l.to_string(),
+            None => l.split(' ').filter(|f| !f.starts_with("created=") && !f.starts_with("modified=")).collect::<Vec<_>>().join(" "),
         })
         .collect();
     v.sort();
@@ -298,3 +301,34 @@ fn an_offline_users_class_key_is_found_and_deleted() {
     assert!(h.registry.user_hive(&p.petr_sid).expect("hive").root.descend(key).and_then(|k| k.value("")).is_none());
     assert_eq!(h.registry.subkeys("HKU").expect("HKU"), mounts_before);
 }
+
+/// The sweep's "written within N days" filter compares file times with
+/// the host's UtcNow: a DLL written 10 lab days before now is swept, one
+/// written 200 days before is not (Emotet's SysWOW64 layout, EMO-06).
+#[test]
+fn recent_days_are_counted_on_the_hosts_clock() {
+    use crate::lab::world::files::{Content, Times};
+    let now = crate::lab::spec::LabSettings::default().start;
+    let mut h = super::host().1.clone();
+    let day = 86_400 * crate::lab::world::time::TICKS_PER_SEC;
+    h.files.create_dir_all(r"C:\Windows\SysWOW64\netprofm", now).expect("dir");
+    for (name, days) in [("new.dll", 10), ("old.dll", 200)] {
+        let p = format!(r"C:\Windows\SysWOW64\netprofm\{name}");
+        h.files.plant_file(&p, Content::text(name), None, now).expect("file");
+        h.files.set_times(&p, Times::all(crate::lab::world::LabTime(now.0 - days * day))).expect("times");
+    }
+    let payload = job::payload(&[JobItem::Query(Query::Sweep {
+        roots: vec![SweepRoot { path: r"C:\Windows\SysWOW64".into(), depth: 1, extensions: vec!["dll".into()], recent_days: 90 }],
+        skip: vec![],
+        hash_extensions: vec!["dll".into()],
+        max_entries: 100,
+        max_hash_bytes: 1 << 20,
+        bounds: Bounds::default(),
+    })]);
+    let r = super::run_on(&mut h, "5.1.19041.1", &payload);
+    use base64::Engine;
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    assert!(r.out.contains(&format!("path={} ", b64(r"C:\Windows\SysWOW64\netprofm\new.dll"))), "{}", r.out);
+    assert!(!r.out.contains(&b64(r"C:\Windows\SysWOW64\netprofm\old.dll")), "{}", r.out);
+}
+

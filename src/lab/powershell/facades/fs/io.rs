@@ -96,7 +96,7 @@ fn time_of(cx: &mut Ctx<'_>, args: &[Value], which: &str) -> NetResult<Value> {
     let r = resolve(cx, &given)?;
     let Some(e) = entry(cx, &r) else {
         // Windows answers 1601-01-01 (FILETIME zero) for a missing path.
-        return Ok(utc(crate::lab::world::LabTime(0)));
+        return Ok(utc(cx, crate::lab::world::LabTime(0)));
     };
     let t = e.times;
     let lower = which.to_ascii_lowercase();
@@ -107,7 +107,7 @@ fn time_of(cx: &mut Ctx<'_>, args: &[Value], which: &str) -> NetResult<Value> {
     } else {
         t.modified
     };
-    Ok(if lower.ends_with("utc") { utc(at) } else { local(at) })
+    Ok(if lower.ends_with("utc") { utc(cx, at) } else { local(cx, at) })
 }
 
 struct FileType;

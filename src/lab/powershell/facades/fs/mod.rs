@@ -137,14 +137,15 @@ pub fn attributes(e: &Entry) -> i64 {
     a
 }
 
-/// A lab time as a `DateTime` of kind Utc (`...TimeUtc` properties).
-pub fn utc(t: LabTime) -> Value {
-    time::from_lab(t, true)
+/// A lab time as a `DateTime` of kind Utc (`...TimeUtc` properties), on
+/// the host's clock.
+pub fn utc(cx: &Ctx<'_>, t: LabTime) -> Value {
+    time::from_lab(cx, t, true)
 }
 
 /// The same instant as local time (lab hosts run in UTC).
-pub fn local(t: LabTime) -> Value {
-    time::from_lab(t, false)
+pub fn local(cx: &Ctx<'_>, t: LabTime) -> Value {
+    time::from_lab(cx, t, false)
 }
 
 /// A string argument that must not be `$null` (`Value cannot be null.`).
