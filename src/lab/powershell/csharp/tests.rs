@@ -113,12 +113,15 @@ fn move_file_ex_sees_null_and_empty_as_windows_does() {
 }
 
 /// GetLongPathName through a StringBuilder buffer: 8.3 components
-/// expanded; too small a buffer gets the size needed (with the NUL).
+/// expanded, each spelled as stored; a junction on the way keeps its own
+/// name (never its target's); too small a buffer gets the size needed
+/// (with the NUL).
 #[test]
 fn get_long_path_name_expands_short_names() {
     let prepare = |h: &mut HostState| {
         h.files.create_dir_all(r"C:\ProgramData\Long Folder Name", LabTime(0)).expect("dir");
         h.files.plant_file(r"C:\ProgramData\Long Folder Name\long.exe", Content::text("x"), None, LabTime(0)).expect("file");
+        h.files.plant_link(r"C:\ProgramData\Jn", r"C:\ProgramData\Long Folder Name", true, true, LabTime(0)).expect("junction");
     };
     let script = r#"
 Add-Type -TypeDefinition @'
@@ -134,10 +137,11 @@ $sb = New-Object System.Text.StringBuilder 260
 $small = New-Object System.Text.StringBuilder 4
 [Lp]::GetLongPathName('C:\ProgramData\LONGFO~1\long.exe', $small, 4)
 [Lp]::GetLongPathName('C:\nope\x', $sb, 260); [Runtime.InteropServices.Marshal]::GetLastWin32Error()
+$j = New-Object System.Text.StringBuilder 260; [Lp]::GetLongPathName('C:\PROGRAMDATA\jn\LONG.EXE', $j, 260); $j.ToString()
 "#;
     let (r, _) = run_with("5.1.19041.1", prepare, script);
     let long = r"C:\ProgramData\Long Folder Name\long.exe";
-    prints(&r, &["40", long, "41", "0", "3"]);
+    prints(&r, &["40", long, "41", "0", "3", "26", r"C:\ProgramData\Jn\long.exe"]);
 }
 
 /// The runtime's own helper class (runtime.ps1's Initialize-CzNative)

@@ -6,7 +6,10 @@
 //!   3; a folder needs FILE_FLAG_BACKUP_SEMANTICS (else 5); a file another
 //!   process holds open without FILE_SHARE_DELETE refuses DELETE access
 //!   (32); a running image refuses write access (32); a read-only file
-//!   refuses write access (5). The handle is a `SafeFileHandle`.
+//!   refuses write access (5); a symbolic link or junction is opened
+//!   itself with FILE_FLAG_OPEN_REPARSE_POINT, else its target (links
+//!   before the last component are always followed). The handle is a
+//!   `SafeFileHandle`.
 //! - `GetFileInformationByHandle`: BY_HANDLE_FILE_INFORMATION.
 //! - `SetFileInformationByHandle`: FileBasicInfo (attributes) and
 //!   FileDispositionInfo (delete when the handle closes; a running image
@@ -17,8 +20,8 @@
 //!   own answer is not documented); the pair is appended to
 //!   PendingFileRenameOperations2 when that value exists, else to
 //!   PendingFileRenameOperations, as Windows appends.
-//! - `GetLongPathNameW`: every component as stored, 8.3 names expanded;
-//!   the required size (with the NUL) when the buffer is too small.
+//! - `GetLongPathNameW`: every component as stored, 8.3 names expanded,
+//!   a junction or link on the way named as itself; the required size (with the NUL) when the buffer is too small.
 //!
 //! Also `Marshal.GetLastWin32Error` and `Win32Exception`.
 
@@ -49,6 +52,7 @@ const FILE_APPEND_DATA: u32 = 4;
 const FILE_SHARE_READ: u32 = 1;
 const OPEN_EXISTING: u32 = 3;
 const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
 
 /// Win32's message for an error code, as `Win32Exception.Message` gives it.
 pub fn message(code: u32) -> String {
@@ -158,6 +162,8 @@ pub fn create_file(cx: &mut Ctx<'_>, name: Option<&str>, access: u32, share: u32
         if disposition != OPEN_EXISTING {
             return Err(ERROR_NOT_SUPPORTED);
         }
+        // Without FILE_FLAG_OPEN_REPARSE_POINT a link opens its target.
+        let r = if flags & FILE_FLAG_OPEN_REPARSE_POINT == 0 { fs::follow(cx, &r).map_err(|_| 1921u32)? } else { r };
         let e = fs::entry(cx, &r).ok_or_else(|| missing(cx, &r))?;
         if e.is_dir() && flags & FILE_FLAG_BACKUP_SEMANTICS == 0 {
             return Err(ERROR_ACCESS_DENIED);
@@ -257,13 +263,33 @@ pub fn move_file_ex(cx: &mut Ctx<'_>, existing: Option<&str>, new: Option<&str>,
 }
 
 /// `GetLongPathNameW(path, buffer, size)`: the long path, or the error.
+/// Each component is spelled as stored where the path reaches it, and a
+/// junction or link on the way keeps its own name (Windows lists each
+/// folder of the path as given; it never rewrites it to a link's target).
 pub fn long_path_name(cx: &Ctx<'_>, path: Option<&str>) -> Result<String, u32> {
     let p = path.ok_or(ERROR_INVALID_PARAMETER)?;
     let r = resolve(cx, Some(p))?;
-    match cx.host.files.get_with_name(&r.world) {
-        Some((stored, _)) => Ok(stored.to_string()),
-        None => Err(missing(cx, &r)),
+    if fs::entry(cx, &r).is_none() {
+        return Err(missing(cx, &r));
     }
+    let (prefix, bare) = match r.full.strip_prefix(r"\\?\") {
+        Some(b) => (r"\\?\", b),
+        None => ("", r.full.as_str()),
+    };
+    let mut comps = bare.split('\\');
+    let mut long = format!("{prefix}{}", comps.next().unwrap_or_default());
+    let mut given = long.clone();
+    for comp in comps {
+        if comp.is_empty() {
+            long.push('\\'); // a root's trailing separator
+            continue;
+        }
+        given = format!(r"{given}\{comp}");
+        let at = resolve(cx, Some(&given))?;
+        let stored = cx.host.files.get_with_name(&at.world).map(|(k, _)| k.rsplit('\\').next().unwrap_or(k).to_string());
+        long = format!(r"{long}\{}", stored.ok_or_else(|| missing(cx, &at))?);
+    }
+    Ok(long)
 }
 
 /// `[System.Runtime.InteropServices.Marshal]`.

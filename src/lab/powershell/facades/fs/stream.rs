@@ -85,7 +85,7 @@ impl FileStream {
         let mode = enum_arg(cx, a.value(1), &FILE_MODE)?;
         // .NET's default access: Write for Append, ReadWrite otherwise.
         let access = if args.len() >= 3 { enum_arg(cx, a.value(2), &FILE_ACCESS)? } else if mode == 6 { 2 } else { 3 };
-        let r = resolve(cx, &given)?;
+        let r = super::follow(cx, &resolve(cx, &given)?)?;
         if mode != 3 {
             return Err(NetError::exception("System.NotSupportedException", "The cauterize lab's FileStream opens existing files only (FileMode.Open)."));
         }

@@ -105,3 +105,25 @@ fn path_methods() {
     assert!(r.flat().contains("Illegal characters in path."), "{}", r.err);
     prints(&v5("[IO.Path]::GetFullPath('\\\\?\\C:\\x\\..')"), &[r"\\?\C:\x\.."]);
 }
+
+/// Reparse points as Windows shows them: a junction lists its target's
+/// files and reads as Directory, ReparsePoint; a file symlink reads as
+/// Archive, ReparsePoint with its own (empty) length, while opening it
+/// reads the target; deleting the link leaves the target.
+#[test]
+fn links_and_junctions() {
+    let prepare = |h: &mut HostState| {
+        plant(h);
+        let t = LabTime(0);
+        h.files.plant_link(r"C:\ProgramData\J", DIR, true, true, t).expect("junction");
+        h.files.plant_link(r"C:\ProgramData\L.txt", &format!(r"{DIR}\b.txt"), false, false, t).expect("symlink");
+    };
+    let script = "[string][IO.File]::GetAttributes('C:\\ProgramData\\J'); [IO.Directory]::GetFiles('C:\\ProgramData\\J'); [IO.File]::Exists('C:\\ProgramData\\J\\b.txt'); \
+         [string][IO.File]::GetAttributes('C:\\ProgramData\\L.txt'); (New-Object IO.FileInfo('C:\\ProgramData\\L.txt')).Length; [IO.File]::ReadAllText('C:\\ProgramData\\L.txt'); \
+         [IO.File]::Delete('C:\\ProgramData\\L.txt'); [IO.File]::Exists('C:\\ProgramData\\L.txt'); [IO.File]::Exists('C:\\ProgramData\\FsTest\\b.txt')";
+    let (r, _) = run_with("5.1.19041.1", prepare, script);
+    prints(
+        &r,
+        &["Directory, ReparsePoint", r"C:\ProgramData\J\A.dll", r"C:\ProgramData\J\b.txt", "True", "Archive, ReparsePoint", "0", "hello", "False", "True"],
+    );
+}
