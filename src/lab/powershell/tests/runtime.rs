@@ -1,10 +1,11 @@
 //! cauterize's host-side runtime (`runtime.ps1`) executing in the engine:
-//! its job reader on real job text from the Rust encoder. (Carrying out
-//! the jobs needs the phase-2 Windows facades; until then the lab routes
-//! runtime payloads to `lab::runtime_host`.)
+//! its job reader on real job text from the Rust encoder, and the jobs it
+//! carries out over the lab's Windows facades (checked against the lab's
+//! Rust twin where one still exists, and against the host afterwards).
 
 use super::{prints, v2, v5};
 use crate::lab::world::HostState;
+use crate::lab::world::files::Content;
 use crate::runtime::job::{self, JobItem, RUNTIME};
 use crate::runtime::ops::{Bounds, Op, Query, SweepRoot};
 
@@ -253,15 +254,11 @@ fn a_path_with_dot_segments_is_refused_on_the_host() {
     ]);
     let mut h = super::host().1.clone();
     let r = super::run_on(&mut h, "2.0", &payload);
-    let outcomes: Vec<&str> = r.out.lines().filter(|l| l.contains(" outcome ")).collect();
-    assert_eq!(outcomes.len(), 2, "{}", r.out);
-    use base64::Engine;
-    for o in outcomes {
-        let detail = o.split(' ').find_map(|f| f.strip_prefix("detail=")).unwrap_or_default();
-        let detail = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(detail).unwrap_or_default()).unwrap_or_default();
-        assert!(o.contains(" result=ZmFpbGVk detail="), "{o}");
-        assert_eq!(detail, r"the path resolves to C:\Windows\System32\x.dll (. or .. segments, or trailing dots or spaces): never deleted");
-    }
+    let refused = (
+        "failed".to_string(),
+        r"the path resolves to C:\Windows\System32\x.dll (. or .. segments, or trailing dots or spaces): never deleted".to_string(),
+    );
+    assert_eq!(outcomes(&r.out), vec![refused.clone(), refused], "{}", r.out);
     assert!(crate::lab::world::pending::read(&h.registry).unwrap_or_default().is_empty());
 }
 
@@ -332,3 +329,91 @@ fn recent_days_are_counted_on_the_hosts_clock() {
     assert!(!r.out.contains(&b64(r"C:\Windows\SysWOW64\netprofm\old.dll")), "{}", r.out);
 }
 
+
+/// Issue 7 item 10 on the engine: a symbolic link to a System32 DLL,
+/// planned for deletion with the target's hash, is refused by the
+/// runtime's helper (it opens the link itself and sees a reparse point),
+/// and a file reached through a junction is refused before anything is
+/// opened; the link, the junction and the targets all stay.
+#[test]
+fn links_are_never_deleted_through() {
+    let now = crate::lab::spec::LabSettings::default().start;
+    let mut h = super::host().1.clone();
+    let target = r"C:\Windows\System32\czlinked.dll";
+    h.files.plant_file(target, Content::text("system"), None, now).expect("target");
+    h.files.plant_link(r"C:\ProgramData\Evil\link.dll", target, false, false, now).expect("link");
+    h.files.plant_link(r"C:\ProgramData\Junk", r"C:\Windows\System32", true, true, now).expect("junction");
+    let sha = crate::lab::world::files::hex(&Content::text("system").sha256());
+    let payload = job::payload(&[
+        JobItem::Op(Op::DeleteFile { path: r"C:\ProgramData\Evil\link.dll".into(), expected_sha256: sha.clone(), queue_if_locked: true }),
+        JobItem::Op(Op::QueueDeleteOnReboot { path: r"C:\ProgramData\Evil\link.dll".into(), expected_sha256: sha.clone() }),
+        JobItem::Op(Op::DeleteFile { path: r"C:\ProgramData\Junk\czlinked.dll".into(), expected_sha256: sha, queue_if_locked: true }),
+    ]);
+    let r = super::run_on(&mut h, "5.1.19041.1", &payload);
+    let got = outcomes(&r.out);
+    let link = "it is a reparse point (a symbolic link or junction): never deleted or followed";
+    let junction = r"the folder C:\ProgramData\Junk on its path is a reparse point (a junction or symbolic link): never deleted through";
+    let want: Vec<(String, String)> = [link, link, junction].iter().map(|d| ("failed".to_string(), d.to_string())).collect();
+    assert_eq!(got, want, "{}", r.out);
+    assert_eq!(h.files.get(target).and_then(|e| e.sha256()), Some(Content::text("system").sha256()));
+    assert!(h.files.get(r"C:\ProgramData\Evil\link.dll").is_some_and(|e| e.link().is_some()));
+    assert!(h.files.get(r"C:\ProgramData\Junk").is_some_and(|e| e.link().is_some()));
+    assert!(crate::lab::world::pending::read(&h.registry).unwrap_or_default().is_empty());
+}
+
+/// Issue 7 item 2 on the engine: runtime.ps1 queues a delete at boot with
+/// a NULL new name (kernel32 refuses an empty one, which is what
+/// `$null` through a `string` parameter would give) and confirms it by
+/// reading the queue back: the entry is `\??\<path>` then an empty
+/// string, in PendingFileRenameOperations2 when that value exists (as
+/// kernel32 appends), else in PendingFileRenameOperations; asked twice,
+/// the second run finds it queued and adds nothing. The next boot deletes
+/// the file and empties the queue.
+#[test]
+fn a_delete_at_boot_is_queued_with_null_and_read_back() {
+    use crate::lab::world::paths;
+    use crate::lab::world::registry::RegData;
+    let now = crate::lab::spec::LabSettings::default().start;
+    let target = r"C:\ProgramData\CzQueue\held.dll";
+    let sha = crate::lab::world::files::hex(&Content::text("loader").sha256());
+    let queue = JobItem::Op(Op::QueueDeleteOnReboot { path: target.into(), expected_sha256: sha });
+    let payload = job::payload(&[queue.clone(), queue]);
+    let key = format!(r"HKLM\{}", paths::SESSION_MANAGER);
+    let value = |h: &HostState, name: &str| match h.registry.get_value(&key, name) {
+        Ok(RegData::MultiSz(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let entry = vec![format!(r"\??\{target}"), String::new()];
+    let earlier = vec![r"\??\C:\Windows\Temp\old.tmp".to_string(), String::new()];
+    for (version, has_second) in [("2.0", false), ("5.1.19041.1", false), ("5.1.19041.1", true)] {
+        let mut h = super::host().1.clone();
+        h.files.plant_file(target, Content::text("loader"), None, now).expect("file");
+        if has_second {
+            h.registry.put(&key, paths::PENDING_RENAMES2_VALUE, RegData::MultiSz(earlier.clone())).expect("put");
+        }
+        let r = super::run_on(&mut h, version, &payload);
+        let queued = ("queued_for_reboot".to_string(), String::new());
+        assert_eq!(outcomes(&r.out), vec![queued.clone(), queued], "{version}: {}", r.out);
+        let (first, second) = (value(&h, paths::PENDING_RENAMES_VALUE), value(&h, paths::PENDING_RENAMES2_VALUE));
+        if has_second {
+            assert_eq!(first, None, "{version}");
+            assert_eq!(second, Some([earlier.clone(), entry.clone()].concat()), "{version}");
+        } else {
+            assert_eq!((first, second), (Some(entry.clone()), None), "{version}");
+        }
+        assert!(h.files.exists(target), "queued, not deleted yet");
+        h.boot(now);
+        assert!(!h.files.exists(target), "{version}: the boot deletes it");
+        assert!(crate::lab::world::pending::read(&h.registry).unwrap_or_default().is_empty());
+    }
+}
+
+/// The outcome records of a run: (result, detail), decoded, in order.
+fn outcomes(out: &str) -> Vec<(String, String)> {
+    use base64::Engine;
+    let decode = |l: &str, field: &str| {
+        let b64 = l.split(' ').find_map(|f| f.strip_prefix(field)).unwrap_or_default();
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap_or_default()).unwrap_or_default()
+    };
+    out.lines().filter(|l| l.split(' ').nth(2) == Some("outcome")).map(|l| (decode(l, "result="), decode(l, "detail="))).collect()
+}
