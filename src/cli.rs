@@ -46,6 +46,12 @@ pub enum Command {
     /// hosts without one are scanned first. Review the file; delete a line
     /// to skip a step.
     Plan(PlanArgs),
+    /// Stack the fleet's autostarts (Kansa's frequency analysis, on the
+    /// journal; no host is contacted): every host's latest autostarts
+    /// grouped across hosts and counted, unsigned entries in user-writable
+    /// places first, then the least frequent first, each with its hosts
+    /// and what findings explain it.
+    Stack(StackArgs),
     /// The simulated Windows network used for tests, benchmarks and rehearsal.
     Lab(LabArgs),
     /// Start an embedded lab and show what cauterize does against it.
@@ -107,6 +113,18 @@ pub struct DetectArgs {
     pub allowlist: Option<PathBuf>,
 }
 
+/// What counts as rare across the fleet.
+#[derive(Debug, Args, Clone)]
+pub struct RareArgs {
+    /// An autostart on at most this share of the scanned hosts (and on
+    /// at least one) is rare; rare unsigned autostarts that no finding
+    /// explains are listed in the plan for review (never acted on).
+    #[arg(long = "rare-percent", value_name = "PERCENT",
+          default_value_t = crate::fleet::stack::DEFAULT_RARE_PERCENT,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub rare_percent: u32,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
@@ -117,6 +135,31 @@ pub struct ScanArgs {
     pub engagement: EngagementArgs,
     #[command(flatten)]
     pub detect: DetectArgs,
+    /// Show the details (every finding with its reasons) of this host only;
+    /// repeat for more. The summary at the top still covers every host,
+    /// and --json is always complete.
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Group entries by the autostart itself (where it is and what it
+    /// runs), its launcher and entry point, the payload's folder, its
+    /// SHA-256, or its signer.
+    #[arg(long, value_name = "WHAT", default_value = "autostart",
+          value_parser = crate::fleet::stack::By::NAMES)]
+    pub by: String,
+    /// Show at most this many groups, the most suspicious first (0: all).
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub top: usize,
+    /// One JSON object per group on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub rare: RareArgs,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +192,8 @@ pub struct PlanArgs {
     /// Overwrite the output file if it exists (it may hold your edits).
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub rare: RareArgs,
 }
 
 #[derive(Debug, Args)]
@@ -175,12 +220,24 @@ pub struct ExecArgs {
     pub script: Vec<String>,
 }
 
+/// Default of `check --step-timeout`, in seconds.
+pub const DEFAULT_CHECK_STEP_SECS: u64 = 15;
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Longest wait for each step of the preflight on a host, in seconds:
+    /// the TCP probes, opening a shell (connect, log on), and the probe
+    /// command. A host that takes longer is reported as hung (`hung: the
+    /// command did not finish in 15 s`) and the others are not held up.
+    /// The inventory's (or --timeout's) command time-out still applies when
+    /// it is shorter.
+    #[arg(long = "step-timeout", value_name = "SECS", default_value_t = DEFAULT_CHECK_STEP_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub step_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -3,13 +3,14 @@
 //!
 //! Data flows one way: inventory and playbook in ([`inventory`],
 //! [`playbook`]); commands reach hosts ([`transport`]) through the
-//! host-side runtime ([`runtime`]); facts come back, are judged
-//! ([`detect`]) and kept ([`journal`], [`evidence`]); the plan turns
+//! host-side runtime ([`runtime`]); facts come back, are judged per host
+//! ([`detect`]), then across the network ([`fleet`]: hash propagation,
+//! cluster lift, stacking), and kept ([`journal`], [`evidence`]); the plan turns
 //! findings, the inventory and the playbook into every step the operation
 //! would take ([`plan`], with the containment rules of [`firewall`]);
 //! reports go out ([`report`]). [`commands`] are thin; [`lab`] is the
-//! simulated network everything is tested against. See DESIGN.md for the
-//! whole picture.
+//! simulated network everything is tested against (it implements
+//! Windows, never cauterize, and shares no code with the rest).
 
 pub mod cli;
 pub mod exit;
@@ -19,6 +20,7 @@ pub mod runtime;
 pub mod transport;
 pub mod commands;
 pub mod detect;
+pub mod fleet;
 pub mod report;
 pub mod evidence;
 pub mod journal;

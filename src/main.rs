@@ -44,6 +44,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Command::Check(args) => commands::check::run(args).await,
         Command::Scan(args) => commands::scan::run(args).await,
         Command::Plan(args) => commands::plan::run(args).await,
+        Command::Stack(args) => commands::stack::run(args),
         Command::Lab(args) => match &args.command {
             LabCommand::Serve(serve) => commands::lab::serve(serve).await,
         },

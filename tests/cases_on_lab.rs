@@ -1,4 +1,6 @@
-//! The documented cases (tests/data/artifacts.yaml) on lab hosts: each
+//! The documented cases (tests/data/artifacts.yaml) and the hold-out cases
+//! (tests/data/holdout.yaml, written from sources the rules were not
+//! written from) on lab hosts: each
 //! case is placed on its own simulated Windows host
 //! (`lab::cases::place`), every host is collected through the real
 //! runtime path (WinRM, NTLM, sealing, the stdin bootstrap, the lab's
@@ -6,8 +8,9 @@
 //! detection and the planner with the shipped playbook. Every malicious
 //! case must be found with its family and a target that is the DLL or
 //! script (never the launcher); no benign case may have an active
-//! operation in its plan. Prints recall and false positives.
-//! Loopback range: 127.86.0.0/16.
+//! operation in its plan; a hold-out case marked `missed` must stay
+//! missed. Prints recall and false positives of each file.
+//! Loopback ranges: 127.86.0.0/16 (documented), 127.119.0.0/16 (hold-out).
 
 mod common;
 
@@ -35,6 +38,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 const DATA: &str = include_str!("data/artifacts.yaml");
+const HOLDOUT: &str = include_str!("data/holdout.yaml");
 
 /// Cases no host model can hold, and why.
 const NOT_PLACEABLE: &[(&str, &str)] = &[(
@@ -43,12 +47,26 @@ const NOT_PLACEABLE: &[(&str, &str)] = &[(
      in the registry or in a process listing tells it apart",
 )];
 
+/// Why collection does not read the values an autostart names yet.
+const REG_VALUES: &str = "runtime.ps1 does not yet read the registry values an autostart's code \
+     names, nor the values directly under a user's Software\\<key> (runtime::registry_targets \
+     says which); found at the snapshot level";
+/// Why a renamed copy is not told apart on the lab yet.
+const ORIGINAL_NAME: &str = "the original file name of a file's version information is not \
+     collected yet (runtime.ps1 does not read it, the lab's files carry none); found at the \
+     snapshot level";
+
 /// Placed on the host, but the runtime's collection never reports the
 /// facts that show them: gaps of collection itself (`runtime.ps1` and
 /// `runtime::file_targets` / `runtime::sweep`; the lab's runtime does the
 /// same), not of detection or the lab. A listed case that is found fails
 /// the test, so the list only shrinks.
-const NOT_COLLECTED: &[(&str, &str)] = &[];
+const NOT_COLLECTED: &[(&str, &str)] = &[
+    ("QAK-X6", REG_VALUES),
+    ("GEN-X7", REG_VALUES),
+    ("GEN-X5", ORIGINAL_NAME),
+    ("H-GEN-07", REG_VALUES),
+];
 
 /// Benign cases planned for removal through the runtime path because
 /// collection misses the fact that spares them (same rule as above).
@@ -92,8 +110,8 @@ fn targets(spec: &lab::LabSpec) -> Vec<HostTarget> {
 /// One lab host per case (Windows 10, the lab admin's profile plus the
 /// case's users), each case placed on its host. Returns the lab and the
 /// host name of each case.
-async fn lab_with(cases: &[&Case]) -> (Lab, Vec<String>) {
-    let mut spec = lab::scenario::simple(cases.len() as u32, Ipv4Addr::new(127, 86, 0, 1), 5985);
+async fn lab_with(cases: &[&Case], base: Ipv4Addr) -> (Lab, Vec<String>) {
+    let mut spec = lab::scenario::simple(cases.len() as u32, base, 5985);
     let win10 = lab::scenario::presets::preset("win10").expect("win10 preset");
     for h in &mut spec.hosts {
         h.os = win10.clone();
@@ -164,18 +182,48 @@ fn active_ops(p: &HostPlan) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn documented_cases_placed_on_lab_hosts() {
+    cases_on_lab(
+        "tests/data/artifacts.yaml",
+        DATA,
+        Ipv4Addr::new(127, 86, 0, 1),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn holdout_cases_placed_on_lab_hosts() {
+    cases_on_lab(
+        "tests/data/holdout.yaml",
+        HOLDOUT,
+        Ipv4Addr::new(127, 119, 0, 1),
+    )
+    .await;
+}
+
+/// Place every case of `data` on a lab host of its own (from `base`),
+/// collect each through WinRM, judge and plan it, and print the figures.
+async fn cases_on_lab(name: &str, data: &str, base: Ipv4Addr) {
     let started = Instant::now();
-    let file = parse(DATA).expect("tests/data/artifacts.yaml parses");
-    let skip: BTreeMap<&str, &str> = NOT_PLACEABLE.iter().copied().collect();
-    let uncollected: BTreeMap<&str, &str> = NOT_COLLECTED.iter().copied().collect();
-    let benign_gaps: BTreeMap<&str, &str> = BENIGN_NOT_COLLECTED.iter().copied().collect();
-    for (id, _) in NOT_PLACEABLE
-        .iter()
-        .chain(NOT_COLLECTED)
-        .chain(BENIGN_NOT_COLLECTED)
-    {
-        assert!(file.cases.iter().any(|c| c.id == *id), "{id} is not a case");
-    }
+    let file = parse(data).unwrap_or_else(|e| panic!("{name} parses: {e}"));
+    // The entries of a list that are cases of this file; every entry of
+    // every list is a case of one of the two files.
+    let of_file = |list: &[(&'static str, &'static str)]| -> BTreeMap<&'static str, &'static str> {
+        for (id, _) in list {
+            assert!(
+                [DATA, HOLDOUT]
+                    .iter()
+                    .any(|d| parse(d).unwrap().cases.iter().any(|c| c.id == *id)),
+                "{id} is not a case"
+            );
+        }
+        list.iter()
+            .copied()
+            .filter(|(id, _)| file.cases.iter().any(|c| c.id == *id))
+            .collect()
+    };
+    let skip = of_file(NOT_PLACEABLE);
+    let uncollected = of_file(NOT_COLLECTED);
+    let benign_gaps = of_file(BENIGN_NOT_COLLECTED);
     for c in &file.cases {
         assert!(
             c.is_benign() || c.expect.detectable || skip.contains_key(c.id.as_str()),
@@ -188,7 +236,7 @@ async fn documented_cases_placed_on_lab_hosts() {
         .iter()
         .filter(|c| !skip.contains_key(c.id.as_str()))
         .collect();
-    let (lab, names) = lab_with(&cases).await;
+    let (lab, names) = lab_with(&cases, base).await;
     let placed = started.elapsed();
 
     let targets = targets(lab.spec());
@@ -216,6 +264,7 @@ async fn documented_cases_placed_on_lab_hosts() {
     let (mut mal, mut mal_found, mut doc_mal, mut doc_found, mut mal_active) = (0, 0, 0, 0, 0);
     let (mut ben, mut ben_fp, mut gaps, mut doc_gaps, mut ben_gaps) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
+    let mut missed: Vec<String> = Vec::new();
     let mut snaps = snaps;
     snaps.sort_by_key(|(i, _, _)| *i);
     for (i, snap, retried) in &snaps {
@@ -272,6 +321,17 @@ async fn documented_cases_placed_on_lab_hosts() {
         mal += 1;
         doc_mal += usize::from(c.documented);
         let r = check_malicious(c, fam, &found);
+        // A detection miss the case file records: it must stay missed.
+        if c.expect.missed.is_some() {
+            match r {
+                Ok(()) => failures.push(format!(
+                    "{} is marked missed but is now found: remove its `missed`",
+                    c.id
+                )),
+                Err(_) => missed.push(c.id.clone()),
+            }
+            continue;
+        }
         match (r, uncollected.get(c.id.as_str())) {
             (Ok(()), None) => {
                 mal_found += 1;
@@ -295,10 +355,10 @@ async fn documented_cases_placed_on_lab_hosts() {
         }
     }
     eprintln!(
-        "cases on lab hosts ({} hosts; placed in {:.1?}, collected over WinRM in {:.1?}, total {:.1?}):\n  \
+        "{name} on lab hosts ({} hosts; placed in {:.1?}, collected over WinRM in {:.1?}, total {:.1?}):\n  \
          documented malicious recall {doc_found}/{doc_mal} ({} of the rest not collected), \
-         all malicious recall {mal_found}/{mal} ({gaps} of the rest not collected), \
-         {mal_active} found with an active operation;\n  \
+         all malicious recall {mal_found}/{mal} ({gaps} of the rest not collected, {} missed by \
+         detection: {missed:?}), {mal_active} found with an active operation;\n  \
          benign with an active operation {}/{ben} ({ben_gaps} of them through a collection gap); \
          not placeable {}",
         cases.len(),
@@ -306,13 +366,14 @@ async fn documented_cases_placed_on_lab_hosts() {
         collected - placed,
         started.elapsed(),
         doc_gaps,
+        missed.len(),
         ben_fp + ben_gaps,
-        NOT_PLACEABLE.len(),
+        skip.len(),
     );
-    for (id, why) in NOT_PLACEABLE {
+    for (id, why) in &skip {
         eprintln!("  not placeable: {id}: {why}");
     }
-    for (id, why) in NOT_COLLECTED.iter().chain(BENIGN_NOT_COLLECTED) {
+    for (id, why) in uncollected.iter().chain(&benign_gaps) {
         eprintln!("  not collected: {id}: {why}");
     }
     lab.stop().await;
@@ -322,7 +383,7 @@ async fn documented_cases_placed_on_lab_hosts() {
         failures.len(),
         failures.join("\n\n")
     );
-    assert_eq!(mal_found + gaps, mal);
+    assert_eq!(mal_found + gaps + missed.len(), mal);
     assert_eq!(doc_found + doc_gaps, doc_mal);
     assert_eq!(ben_fp, 0);
 }

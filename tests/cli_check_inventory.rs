@@ -1,7 +1,8 @@
 //! `cauterize check` and `cauterize inventory` through the real binary:
 //! the preflight reports each host's facts, and a bad inventory is refused
 //! with file, line and column before anything is contacted.
-//! Loopback range used here: 127.58.0.0/16.
+//! Loopback range used here: 127.58.0.0/16 (127.58.0.x: the facts test,
+//! 127.58.2.x: the hung host).
 
 mod common;
 
@@ -45,6 +46,44 @@ async fn check_reports_reachability_rights_os_and_skew_per_host() {
     let win7 = out.host("WS-007");
     assert_eq!(win7["facts"]["ps_version"], "2.0", "{win7}");
     assert_eq!(win7["facts"]["max_shells_per_user"], 5, "{win7}");
+}
+
+/// A host whose commands never finish is reported as hung after the step
+/// time-out, not after the inventory's command time-out (120 s in the lab's
+/// inventory), and the other hosts' rows come out with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_a_hung_host_after_its_step_time_out() {
+    let mut spec = lab::scenario::simple(4, Ipv4Addr::new(127, 58, 2, 1), 5985);
+    spec.hosts[2].fault = HostFault::HangReceive;
+    let run = LabRun::start(spec).await;
+    let inventory = std::fs::read_to_string(&run.inventory).unwrap();
+    assert!(inventory.contains("command_timeout: 120s"), "the inventory's own time-out is long: {inventory}");
+
+    let out = run.cauterize("check", &["--step-timeout", "3"]).await;
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    // Open a shell, 3 s of command, terminate and close: far below the
+    // 120 s the inventory would allow (a generous bound, not a timing test).
+    assert!(out.elapsed.as_secs() < 60, "check took {:?}:\n{}", out.elapsed, out.stdout);
+    assert!(
+        out.stdout.contains("  WS-003: hung: the command did not finish in 3 s"),
+        "{}",
+        out.stdout
+    );
+    for ok in ["WS-001", "WS-002", "WS-004"] {
+        let row = out.stdout.lines().find(|l| l.starts_with(ok)).unwrap_or_else(|| panic!("no row for {ok}: {}", out.stdout));
+        assert!(row.contains(" yes "), "{ok} is checked in full: {row}");
+    }
+    assert!(out.stdout.ends_with("3 ok, 1 failed (1 hung)\n"), "{}", out.stdout);
+
+    let out = run.cauterize("check", &["--json", "--step-timeout", "2"]).await;
+    let hung = out.host("WS-003");
+    assert_eq!(hung["status"], "failed", "{hung}");
+    assert_eq!(hung["kind"], "hung", "{hung}");
+    assert!(
+        hung["error"].as_str().unwrap().starts_with("hung: the command did not finish in 2 s"),
+        "{hung}"
+    );
+    assert_eq!(out.host("WS-004")["status"], "ok");
 }
 
 #[tokio::test]

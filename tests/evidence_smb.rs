@@ -12,10 +12,10 @@ use cauterize::evidence::{
     FetchErrorKind, FileFetcher, FileStream, SmbFetcher, Verdict, Via, collect_evidence,
 };
 use cauterize::lab::world::{BaselineSpec, Content, HostState, Os, Role, UserSpec};
-use cauterize::transport::smb::{RemotePath, SmbCredential, SmbOptions, SmbSession};
+use cauterize::transport::smb::{RemotePath, SmbSession};
 use common::peers::skip_or_fail;
 use common::targets::{resolved, winrm_target};
-use common::samba::{self, Samba, SambaOptions};
+use common::samba::{self, Samba, SambaOptions, credential, smb_options};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
@@ -24,24 +24,14 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use zeroize::Zeroizing;
 
 const DLL: &str = r"C:\Users\bob\AppData\Local\Xyzabc\abc.dll";
 const NON_ASCII: &str = r"C:\Users\bob\AppData\Roaming\Пример\naïve 😀.exe";
 const ABSENT: &str = r"C:\Users\bob\AppData\Local\Xyzabc\gone.dll";
 
-/// Deterministic bytes that do not compress away (a stand-in for a DLL).
+/// The loader DLL's stand-in bytes.
 fn dll_bytes(len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 32);
-    let mut block = Sha256::digest(b"abc.dll").to_vec();
-    out.extend_from_slice(b"MZ");
-    while out.len() < len {
-        block = Sha256::digest(&block).to_vec();
-        out.extend_from_slice(&block);
-    }
-    out.truncate(len);
-    out
+    samba::incompressible(b"abc.dll", len)
 }
 
 fn sha_hex(bytes: &[u8]) -> String {
@@ -69,22 +59,6 @@ fn lab_host() -> (HostState, Vec<u8>, Vec<u8>) {
         .plant_file(NON_ASCII, Content::bytes(other.clone()), None, spec.now)
         .expect("plant non-ascii");
     (host, dll, other)
-}
-
-fn credential(password: &str) -> SmbCredential {
-    SmbCredential {
-        user: samba::USER.into(),
-        domain: samba::WORKGROUP.into(),
-        password: Zeroizing::new(password.into()),
-    }
-}
-
-fn smb_options(port: u16) -> SmbOptions {
-    SmbOptions {
-        port,
-        connect_timeout: Duration::from_secs(3),
-        ..SmbOptions::default()
-    }
 }
 
 /// A stand-in for the WinRM fetcher: serves files from a map and counts
@@ -728,93 +702,6 @@ async fn a_server_requiring_encryption_falls_back_cleanly() {
         }
         other => panic!("unexpected {other:?}: {report:#?}"),
     }
-}
-
-/// Peak resident memory of this process (Linux), in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
-/// A 600 MB file streams into the ZIP without being held in memory.
-/// Slow and memory-sensitive, so run alone:
-/// `bench/evidence-large.sh`.
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "benchmark, not a test: a 600 MB transfer measured alone by bench/evidence-large.sh"]
-async fn a_large_file_streams_with_bounded_memory() {
-    let test = "a_large_file_streams_with_bounded_memory";
-    let Some(server) = Samba::start(test, &SambaOptions::default()) else {
-        return;
-    };
-    let size: u64 = std::env::var("EVIDENCE_BIG_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(600)
-        << 20;
-    let path = r"C:\ProgramData\Big\payload.bin";
-    // Written in pieces so the test itself does not hold it either.
-    server.write_file(path, b"");
-    let mut hasher = Sha256::new();
-    {
-        use std::io::Write as _;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(server.local_path(path))
-            .unwrap();
-        // EVIDENCE_BIG_ZEROS=1: zero padding, as loaders pad their DLLs
-        // past sandbox upload limits.
-        let piece = if std::env::var_os("EVIDENCE_BIG_ZEROS").is_some() {
-            vec![0; 1 << 20]
-        } else {
-            dll_bytes(1 << 20)
-        };
-        for _ in 0..(size >> 20) {
-            f.write_all(&piece).unwrap();
-            hasher.update(&piece);
-        }
-    }
-    let expected: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let before = peak_rss();
-    let engagement = tempfile::tempdir().unwrap();
-    let mut fetchers: Vec<Box<dyn FileFetcher>> = vec![Box::new(SmbFetcher::new(
-        server.address,
-        credential(samba::PASSWORD),
-        smb_options(server.port),
-    ))];
-    let started = std::time::Instant::now();
-    let report = collect_evidence(
-        &resolved("BIG", server.address),
-        &[EvidenceRequest::new(path, Some(&expected))],
-        &dest(engagement.path(), "big"),
-        &mut fetchers,
-        &EvidenceOptions::default(),
-    )
-    .await
-    .expect("collected");
-    let grew = peak_rss().saturating_sub(before);
-    let zip_size = std::fs::metadata(&report.archive).map_or(0, |m| m.len());
-    eprintln!(
-        "{} MB in {:.1} s, peak RSS grew {} MB, ZIP {} KB",
-        size >> 20,
-        started.elapsed().as_secs_f64(),
-        grew >> 20,
-        zip_size >> 10
-    );
-    assert_eq!(verdict(&report, path), Verdict::Match);
-    assert!(
-        grew < 128 << 20,
-        "peak memory grew by {} MB for a {} MB file",
-        grew >> 20,
-        size >> 20
-    );
 }
 
 // ---- the real WinRM fallback, against the lab ----

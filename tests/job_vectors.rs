@@ -42,7 +42,8 @@ fn typed_vectors_decode_as_operations_and_encode_back_exactly() {
     let typed: Vec<_> = job_vectors::load().into_iter().filter(|v| v.typed).collect();
     // The empty values issue 7 lists: a sweep root without extensions,
     // task actions without arguments or working directory, a kill without
-    // a start time, the registry's default value.
+    // a start time, the registry's default value. A whole-key delete
+    // (issue 11) with its value names.
     // And names with unpaired surrogates (item 4), which go out as u16:.
     for name in [
         "unpaired-surrogates-kept-exactly",
@@ -50,6 +51,7 @@ fn typed_vectors_decode_as_operations_and_encode_back_exactly() {
         "delete-task-with-empty-arguments-and-working-directory",
         "kill-without-start-time",
         "registry-default-value",
+        "delete-registry-key",
     ] {
         assert!(typed.iter().any(|v| v.name == name), "vector {name}");
     }

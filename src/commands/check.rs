@@ -2,20 +2,28 @@
 //! 5986, then (when the configured WinRM port answers) the probe script
 //! through the real transport: authentication, admin rights, OS, PowerShell
 //! version, MaxShellsPerUser and clock skew.
+//!
+//! A preflight answers fast: each step (the TCP probes, opening a shell,
+//! the probe command) has its own short time-out (`--step-timeout`, 15 s by
+//! default), so a host whose commands hang is reported as hung after that
+//! long instead of holding the table for the inventory's command time-out.
 
 use crate::cli::CheckArgs;
-use crate::report::check_view::{self, CheckOutcome, ProbeStatus};
+use crate::report::check_view::{self, CheckOutcome, HungStep, ProbeStatus};
 use crate::report::clock;
 use crate::report::progress::{self, Progress};
 use crate::runtime::probe;
 use crate::transport::runner::{self, Missing, RunReport};
 use crate::transport::tcp::{PortState, probe_port};
-use crate::transport::{self, HostTarget, Refusal};
+use crate::transport::session::HostSession;
+use crate::transport::{self, HostTarget, Phase, Refusal, TransportError};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Run `cauterize check`; returns the process exit code.
 pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     let prepared = super::exec::prepare_targets(&args.target, &args.run)?;
+    let step = Duration::from_secs(args.step_timeout);
     let total = prepared.hosts.len();
     let cancel = transport::interrupt::watch_ctrl_c();
     let mut bar = Progress::new(
@@ -27,7 +35,7 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
         bar.println(&format!("warning: {warning}"));
     }
     let json = args.run.json;
-    let report = check_all(prepared.hosts, args.run.forks as usize, cancel, |outcome| {
+    let report = check_all(prepared.hosts, step, args.run.forks as usize, cancel, |outcome| {
         bar.record(check_view::problem(outcome).is_none());
         if json {
             crate::report::emit::stdout_line(&check_view::json_line(outcome));
@@ -45,20 +53,27 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     Ok(summary.exit_code(report.interrupted))
 }
 
-/// Check every host, `forks` at a time; `on_done` sees each outcome as it
-/// arrives. Results come back in inventory order.
+/// Check every host, `forks` at a time, each step within `step`; `on_done`
+/// sees each outcome as it arrives. Results come back in inventory order.
 pub async fn check_all(
-    hosts: Vec<Result<HostTarget, Refusal>>,
+    mut hosts: Vec<Result<HostTarget, Refusal>>,
+    step: Duration,
     forks: usize,
     cancel: CancellationToken,
     on_done: impl FnMut(&CheckOutcome),
 ) -> RunReport<CheckOutcome> {
+    // The probe command gets the step time-out too (or the host's command
+    // time-out, when shorter); the transport then ends and closes it.
+    for target in hosts.iter_mut().flatten() {
+        let settings = &mut target.host.settings;
+        settings.command_timeout = settings.command_timeout.min(step);
+    }
     runner::run_all(
         hosts,
         forks,
         cancel,
         runner::DEFAULT_GRACE,
-        |entry, cancel| async move { check_host(entry, &cancel).await },
+        move |entry, cancel| async move { check_host(entry, step, &cancel).await },
         missing_outcome,
         on_done,
     )
@@ -73,14 +88,15 @@ fn host_of(entry: &Result<HostTarget, Refusal>) -> &crate::inventory::ResolvedHo
     }
 }
 
-/// Check one host.
+/// Check one host, each step within `step`.
 async fn check_host(
     entry: Result<HostTarget, Refusal>,
+    step: Duration,
     cancel: &CancellationToken,
 ) -> CheckOutcome {
     let host = host_of(&entry).clone();
     let settings = &host.settings;
-    let wait = settings.connect_timeout;
+    let wait = settings.connect_timeout.min(step);
     let other = !matches!(settings.port, 5985 | 5986);
     // Both standard ports (and a custom one) at once.
     let (p5985, p5986, custom) = tokio::join!(
@@ -103,7 +119,7 @@ async fn check_host(
         // A refusal of the settings is the problem whatever the ports say.
         Err(refusal) => ProbeStatus::Failed(refusal.error),
         Ok(_) if !configured.is_open() => ProbeStatus::Skipped,
-        Ok(target) => run_probe(&target, cancel).await,
+        Ok(target) => run_probe(&target, step, cancel).await,
     };
     CheckOutcome {
         host: host.name.clone(),
@@ -116,9 +132,34 @@ async fn check_host(
     }
 }
 
-/// Run the probe script and read its facts.
-async fn run_probe(target: &HostTarget, cancel: &CancellationToken) -> ProbeStatus {
-    match transport::run_script(target, probe::PROBE, cancel).await {
+/// Open a shell (within `step`), run the probe script (its command
+/// time-out is at most `step`, see [`check_all`]) and read its facts.
+async fn run_probe(target: &HostTarget, step: Duration, cancel: &CancellationToken) -> ProbeStatus {
+    // Cancelling this token (not the run's) when the step is over lets a
+    // shell creation that is under way finish and delete its shell.
+    let open_cancel = cancel.child_token();
+    let open = HostSession::open(target, &open_cancel);
+    tokio::pin!(open);
+    let opened = tokio::select! {
+        opened = &mut open => opened,
+        () = tokio::time::sleep(step) => {
+            open_cancel.cancel();
+            let _ = (&mut open).await;
+            return ProbeStatus::Hung { step: HungStep::OpeningShell, limit: step };
+        }
+    };
+    let result = match opened {
+        Err(e) => Err(e),
+        Ok(mut session) => {
+            let result = session.run_script(probe::PROBE).await;
+            session.close().await;
+            result
+        }
+    };
+    match result {
+        Err(e) if is_hung(&e) && !cancel.is_cancelled() => {
+            ProbeStatus::Hung { step: HungStep::Command, limit: step }
+        }
         Err(e) => ProbeStatus::Failed(e),
         Ok(out) if out.exit_code != 0 => ProbeStatus::BadOutput(format!(
             "the probe exited with code {}: {}",
@@ -133,6 +174,17 @@ async fn run_probe(target: &HostTarget, cancel: &CancellationToken) -> ProbeStat
             }
         },
     }
+}
+
+/// A time-out once the shell was open: the command hung.
+fn is_hung(e: &TransportError) -> bool {
+    matches!(
+        e,
+        TransportError::TimedOut {
+            phase: Phase::Starting | Phase::SendingInput | Phase::Running,
+            ..
+        }
+    )
 }
 
 /// The outcome of a host that never finished.
@@ -184,7 +236,8 @@ mod tests {
             ],
         );
         let prepared = crate::commands::exec::prepare_targets(&target, &run_args()).unwrap();
-        let report = check_all(prepared.hosts, 4, CancellationToken::new(), |_| {}).await;
+        let step = Duration::from_secs(crate::cli::DEFAULT_CHECK_STEP_SECS);
+        let report = check_all(prepared.hosts, step, 4, CancellationToken::new(), |_| {}).await;
         let r = &report.results;
         assert!(r[0].port_5985.is_open());
         assert_eq!(check_view::problem(&r[0]), None);

@@ -7,3 +7,4 @@ pub mod demo;
 pub mod lab;
 pub mod plan;
 pub mod scan;
+pub mod stack;

@@ -1,10 +1,11 @@
 //! `cauterize plan`: from the latest scan of each inventory host in the
 //! engagement's journal (hosts never scanned, or every host with
-//! `--rescan`, are scanned first, read-only), the whole inventory (exempt
-//! hosts keep SMB whether they are planned or not; their DNS names are
-//! resolved here), the playbook and the flags, write the plan file for
-//! review, record it (every step, the file's hash) in the journal, and
-//! print its summary.
+//! `--rescan`, are scanned first, read-only, and the fleet judged again),
+//! the whole inventory (exempt hosts keep SMB whether they are planned or
+//! not; their DNS names are resolved here), the playbook and the flags,
+//! write the plan file for review (rare autostarts nothing explains, across
+//! every scanned host, listed under `review:`), record it (every step, the
+//! file's hash) in the journal, and print its summary.
 //!
 //! Exit code: 0 every host planned; 2 some hosts have no scan to plan from;
 //! 3 none has; 1 bad input (playbook, inventory, existing output), or a
@@ -102,6 +103,8 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         interrupted = report.interrupted;
         drop(handle);
         journal = Journal::open(dir)?;
+        // The network is judged again with the new scans in it.
+        crate::fleet::pass::judge_journal(&mut journal)?;
     }
 
     let scans = journal.latest_scans(Some(&names))?;
@@ -124,7 +127,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         .collect();
     let inputs: Vec<HostInput<'_>> = scans.iter().map(HostInput::from).collect();
     let context = context(&journal, &args.target.inventory, &inputs, &playbook).await?;
-    let plan = plan::build_with(&context, &inputs, unscanned, &playbook, &flags);
+    let mut plan = plan::build_with(&context, &inputs, unscanned, &playbook, &flags);
     if !plan.problems.is_empty() {
         journal.end_run(run, crate::exit::USAGE)?;
         bail!(
@@ -132,6 +135,9 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
             plan.problems.join("\n  ")
         );
     }
+    // Rare unexplained autostarts, rare across every scanned host.
+    let stack = crate::fleet::pass::stack_journal(&journal, crate::fleet::stack::By::Autostart, args.rare.rare_percent)?;
+    plan.add_reviews(&stack.reviews);
     let (plan_id, text) = plan::record(&mut journal, run, &plan, &args.output)?;
     write_file(&args.output, &text)?;
 

@@ -1,7 +1,8 @@
 //! `cauterize scan`: read-only. On every host, `--forks` at a time: collect
 //! its snapshot through the runtime, run detection, store snapshot and
-//! findings in the engagement's journal; then show the findings per host,
-//! the hosts that could not be scanned and why, and totals per family.
+//! findings in the engagement's journal; then judge the network as a whole
+//! ([`crate::fleet`]) and show the answer first (families, hosts with high
+//! findings, hosts not scanned and why), then each host's findings.
 //!
 //! Exit code as `exec`: 0 every host scanned, 2 some not scanned, 3 none
 //! (130 on Ctrl-C). Findings are not failures.
@@ -25,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     let ctx = Arc::new(detect_context(&args.detect)?);
     let prepared = super::exec::prepare_targets(&args.target, &args.run)?;
+    check_hosts_asked_for(&args.hosts, &prepared.hosts)?;
     let mut journal = Journal::open(&args.engagement.engagement)?;
     let run = journal.begin_run("scan", &journal::argv::current())?;
     let handle = JournalHandle::spawn(journal)?;
@@ -58,10 +60,16 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
 
     let summary = scan_view::summarize(&report.results);
     let code = summary.exit_code(report.interrupted);
+    // The network judged as a whole, every host's latest scan together.
+    let fleet = handle.call(crate::fleet::pass::judge_journal).await?;
+    let view = scan_view::ScanView { outcomes: &report.results, fleet: &fleet.findings, only: &args.hosts };
     if json {
-        eprintln!("{}", scan_view::summary_line(&report.results));
+        for line in scan_view::fleet_json_lines(&fleet.findings) {
+            crate::report::emit::stdout_line(&line);
+        }
+        eprintln!("{}", scan_view::summary_line(&view));
     } else {
-        crate::report::emit::stdout_text(&scan_view::render_text(&report.results));
+        crate::report::emit::stdout_text(&scan_view::render_text(&view));
     }
     if report.interrupted {
         eprintln!("interrupted: hosts not finished are reported as interrupted");
@@ -75,6 +83,22 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
             .display()
     );
     Ok(code)
+}
+
+/// Every `--host` must name a host this scan covers.
+fn check_hosts_asked_for(asked: &[String], hosts: &[Result<HostTarget, Refusal>]) -> anyhow::Result<()> {
+    for name in asked {
+        let known = hosts.iter().any(|h| match h {
+            Ok(t) => t.host.name.eq_ignore_ascii_case(name),
+            Err(r) => r.host.name.eq_ignore_ascii_case(name),
+        });
+        if !known {
+            anyhow::bail!(
+                "--host {name}: no such host among the hosts to scan (check the name, and --limit); `cauterize inventory -i FILE` lists them"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Read `--hashes` and `--allowlist`.

@@ -25,7 +25,7 @@
 //! characters, `?` one character; case-insensitive.
 
 use super::command_line::Launcher;
-use super::facts::{Facts, Source};
+use super::facts::{Facts, Launch, Source};
 use super::paths::{self, Area};
 use super::{ArtifactRef, Finding};
 
@@ -413,7 +413,7 @@ const VENDORS: &[Vendor] = &[
 fn vendor_in_place(f: &Facts, file: &str) -> Option<String> {
     let signer = f.valid_signer(file)?;
     let ls = signer.to_ascii_lowercase();
-    let v = VENDORS.iter().find(|v| ls.contains(v.signer))?;
+    let v = VENDORS.iter().find(|v| publisher_is(&ls, v.signer))?;
     let place = f.place(file);
     let ok = match place.area {
         Area::ProgramFiles => v.program_files,
@@ -434,50 +434,90 @@ fn vendor_in_place(f: &Facts, file: &str) -> Option<String> {
     })
 }
 
+/// A built-in product entry: what it is matched on, where its file must
+/// be, and who must have signed that file when the snapshot read its
+/// signature (empty: any valid signature; the sources name no publisher).
+struct Product {
+    publishers: &'static [&'static str],
+}
+
+const MS_WINDOWS: Product = Product {
+    publishers: &["microsoft windows"],
+};
+const MS_CORP: Product = Product {
+    publishers: &["microsoft corporation"],
+};
+const ANY_SIGNER: Product = Product { publishers: &[] };
+
 /// rundll32 DLL,export pairs of known products, with the folders they
-/// must be in.
-const KNOWN_EXPORTS: &[(&str, &str, &[Area])] = &[
-    ("advpack.dll", "DelNodeRunDLL32", &[Area::System]),
+/// must be in and their publisher.
+const KNOWN_EXPORTS: &[(&str, &str, &[Area], Product)] = &[
+    (
+        "advpack.dll",
+        "DelNodeRunDLL32",
+        &[Area::System],
+        MS_WINDOWS,
+    ),
     (
         "logilda.dll",
         "LogiFetch",
         &[Area::System, Area::ProgramFiles],
+        Product {
+            publishers: &["logitech"],
+        },
     ),
     (
         "spectrum_core.dll",
         "RunDLL",
         &[Area::System, Area::ProgramFiles, Area::ProgramData],
+        Product {
+            publishers: &["lenovo"],
+        },
     ),
-    ("printui.dll", "PrintUIEntry", &[Area::System]),
+    ("printui.dll", "PrintUIEntry", &[Area::System], MS_WINDOWS),
     (
         "user32.dll",
         "UpdatePerUserSystemParameters",
         &[Area::System],
+        MS_WINDOWS,
     ),
     (
         "dfshim.dll",
         "ShArpMaintain",
         &[Area::System, Area::Windows],
+        Product {
+            publishers: &["microsoft corporation", "microsoft windows"],
+        },
     ),
     (
         "dfshim.dll",
         "ShOpenVerbShortcut",
         &[Area::System, Area::Windows],
+        Product {
+            publishers: &["microsoft corporation", "microsoft windows"],
+        },
     ),
-    ("eed_ec.dll", "SpeedLauncher", &[Area::System]),
-    ("bit4upki-store.dll", "RunImportServer", &[Area::System]),
-    ("shell32.dll", "Control_RunDLL", &[Area::System]),
+    ("eed_ec.dll", "SpeedLauncher", &[Area::System], ANY_SIGNER),
+    (
+        "bit4upki-store.dll",
+        "RunImportServer",
+        &[Area::System],
+        ANY_SIGNER,
+    ),
+    ("shell32.dll", "Control_RunDLL", &[Area::System], MS_WINDOWS),
 ];
 
-/// Known product tasks: name prefix, and where the action must be.
-const KNOWN_TASKS: &[(&str, &[&str])] = &[
+/// Known product tasks: name prefix, where the action must be, publisher.
+const KNOWN_TASKS: &[(&str, &[&str], Product)] = &[
     (
         "onedrive standalone update task-",
         &["local:microsoft\\onedrive\\onedrivestandaloneupdater.exe"],
+        MS_CORP,
     ),
     (
         "onedrive reporting task-",
         &["local:microsoft\\onedrive\\onedrive.exe"],
+        MS_CORP,
     ),
     (
         "googleupdatetask",
@@ -485,6 +525,9 @@ const KNOWN_TASKS: &[(&str, &[&str])] = &[
             "pf:google\\update\\googleupdate.exe",
             "local:google\\update\\googleupdate.exe",
         ],
+        Product {
+            publishers: &["google"],
+        },
     ),
     (
         "microsoftedgeupdate",
@@ -492,22 +535,113 @@ const KNOWN_TASKS: &[(&str, &[&str])] = &[
             "pf:microsoft\\edgeupdate\\microsoftedgeupdate.exe",
             "local:microsoft\\edgeupdate\\microsoftedgeupdate.exe",
         ],
+        MS_CORP,
     ),
     (
         "adobe acrobat update task",
         &["pf:common files\\adobe\\arm\\*\\adobearm.exe"],
+        Product {
+            publishers: &["adobe"],
+        },
     ),
     (
         "facebookupdatetaskuser",
         &["local:facebook\\update\\facebookupdate.exe"],
+        Product {
+            publishers: &["facebook"],
+        },
     ),
     (
         "firefox default browser agent",
         &["pf:mozilla firefox\\default-browser-agent.exe"],
+        Product {
+            publishers: &["mozilla"],
+        },
     ),
-    ("microsoft office 1", &["pf:microsoft office\\**"]),
-    ("nvidia", &["pf:nvidia corporation\\**", "sys:**"]),
+    ("microsoft office 1", &["pf:microsoft office\\**"], MS_CORP),
+    (
+        "nvidia",
+        &["pf:nvidia corporation\\**", "sys:**"],
+        Product {
+            publishers: &["nvidia"],
+        },
+    ),
 ];
+
+/// Known product services: name, where the program must be (under
+/// Program Files), publisher.
+const KNOWN_SERVICES: &[(&str, &str, Product)] = &[
+    (
+        "gupdate",
+        "google\\update\\googleupdate.exe",
+        Product {
+            publishers: &["google"],
+        },
+    ),
+    (
+        "gupdatem",
+        "google\\update\\googleupdate.exe",
+        Product {
+            publishers: &["google"],
+        },
+    ),
+    (
+        "adobearmservice",
+        "common files\\adobe\\arm\\**",
+        Product {
+            publishers: &["adobe"],
+        },
+    ),
+    (
+        "zoom sharing service",
+        "zoom\\**",
+        Product {
+            publishers: &["zoom video communications"],
+        },
+    ),
+];
+
+/// Is `signer` (a certificate's simple name) the publisher `publisher`
+/// (lower-case)? The name starts with the publisher's (`Google LLC`,
+/// `Lenovo (Beijing) Limited`, `Microsoft Windows Publisher`), not merely
+/// contains it (`Not Microsoft Corporation` is not Microsoft's).
+fn publisher_is(signer: &str, publisher: &str) -> bool {
+    signer
+        .trim()
+        .to_ascii_lowercase()
+        .strip_prefix(publisher)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ',', '.', '(']))
+}
+
+/// The allow-list header's rule for a built-in product match: when the
+/// snapshot read the file's signature, it must be valid and by the
+/// product's publisher. `Ok` says how the file was judged (for the
+/// reason); `Err` why the entry does not spare it.
+fn signed_as(f: &Facts, file: &str, product: &Product) -> Result<String, String> {
+    let Some(ff) = f.file(file).filter(|x| x.exists) else {
+        return Ok("its signature was not collected".into());
+    };
+    let status = ff.signature.to_ascii_lowercase();
+    if status.is_empty() || status == "unknown" {
+        return Ok("its signature could not be read".into());
+    }
+    let signer = ff.signer.trim();
+    if status != "valid" || signer.is_empty() {
+        return Err(format!(
+            "{} is not validly signed ({status})",
+            paths::file_name(file)
+        ));
+    }
+    if product.publishers.is_empty() || product.publishers.iter().any(|p| publisher_is(signer, p)) {
+        Ok(format!("validly signed by {signer}"))
+    } else {
+        Err(format!(
+            "{} is signed by {signer}, not by the product's publisher ({})",
+            paths::file_name(file),
+            product.publishers.join(" or ")
+        ))
+    }
+}
 
 fn task_action_ok(f: &Facts, path: &str, allowed: &[&str]) -> bool {
     let place = f.place(path);
@@ -542,16 +676,12 @@ fn squirrel_ok(f: &Facts, program: &str, args: &[String]) -> bool {
     let app_dir = paths::parent(program);
     let target_stem = paths::stem(target);
     let folder = paths::file_name(app_dir);
-    let unsigned = f.file(program).is_some_and(|x| {
-        x.signature.eq_ignore_ascii_case("unsigned") || x.signature.eq_ignore_ascii_case("invalid")
-    });
-    !unsigned
-        && (folder.eq_ignore_ascii_case(target_stem)
-            || folder.eq_ignore_ascii_case("teams") && target_stem.eq_ignore_ascii_case("teams")
-            || folder.eq_ignore_ascii_case(target_stem.trim_end_matches("Desktop"))
-            || target_stem
-                .to_ascii_lowercase()
-                .starts_with(&folder.to_ascii_lowercase()))
+    folder.eq_ignore_ascii_case(target_stem)
+        || folder.eq_ignore_ascii_case("teams") && target_stem.eq_ignore_ascii_case("teams")
+        || folder.eq_ignore_ascii_case(target_stem.trim_end_matches("Desktop"))
+        || target_stem
+            .to_ascii_lowercase()
+            .starts_with(&folder.to_ascii_lowercase())
 }
 
 /// A finding on a signed Windows process a loader injected into (kill
@@ -563,86 +693,113 @@ fn injected_process(fd: &Finding) -> bool {
         && fd.rule_id.ends_with("INJECTED-PROCESS")
 }
 
+/// The built-in product entry a launch matches, if any: `Ok(reason)`
+/// when it spares the launch, `Err(why not)` when the entry's path and
+/// name match but its file is not signed as the product's is.
+fn product_entry(f: &Facts, l: &Launch) -> Option<Result<String, String>> {
+    let p = &l.parsed;
+    let judged = |file: &str, product: &Product, what: String| {
+        Some(signed_as(f, file, product).map(|how| format!("{what} ({how})")))
+    };
+    if squirrel_ok(f, &p.program, &p.args) {
+        return judged(
+            &p.program,
+            &ANY_SIGNER,
+            format!(
+                "{} is a per-user Squirrel installer ({} --processStart)",
+                l.what(),
+                p.program
+            ),
+        );
+    }
+    let prog_place = f.place(&p.program);
+    if p.program_name == "onedrive.exe"
+        && (prog_place.area == Area::ProgramFiles
+            || prog_place.area == Area::LocalAppData
+                && prog_place.rel.len() == 3
+                && prog_place.rel[0].eq_ignore_ascii_case("microsoft")
+                && prog_place.rel[1].eq_ignore_ascii_case("onedrive"))
+    {
+        return judged(
+            &p.program,
+            &MS_CORP,
+            format!("{} is OneDrive from its install folder", l.what()),
+        );
+    }
+    for pl in p.payloads.iter().filter(|pl| pl.via == Launcher::Rundll32) {
+        let name = paths::file_name(&pl.path).to_ascii_lowercase();
+        let place = f.place(&pl.path);
+        let Some((_, export, areas, product)) = KNOWN_EXPORTS.iter().find(|(d, e, _, _)| {
+            *d == name
+                && pl
+                    .export
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(e))
+        }) else {
+            continue;
+        };
+        let vendor_dir_ok = place.area != Area::ProgramData
+            || place
+                .rel
+                .first()
+                .is_some_and(|d| d.eq_ignore_ascii_case("lenovo"));
+        if areas.contains(&place.area) && vendor_dir_ok {
+            return judged(
+                &pl.path,
+                product,
+                format!(
+                    "{} runs {},{export} from {}, a known product entry point in its real folder",
+                    l.what(),
+                    paths::file_name(&pl.path),
+                    paths::parent(&pl.path)
+                ),
+            );
+        }
+    }
+    if let Source::Task(t) = l.source {
+        let leaf = l.name.to_ascii_lowercase();
+        if let Some((prefix, _, product)) = KNOWN_TASKS.iter().find(|(pre, allowed, _)| {
+            (leaf.starts_with(pre) || t.path.to_ascii_lowercase().contains(&format!("\\{pre}")))
+                && task_action_ok(f, &p.program, allowed)
+        }) {
+            return judged(
+                &p.program,
+                product,
+                format!(
+                    "task {} is the known product task '{prefix}*' running {} from its real folder",
+                    t.path, p.program
+                ),
+            );
+        }
+    }
+    if let Source::Service(s) = l.source
+        && let Some((_, _, product)) = KNOWN_SERVICES.iter().find(|(k, pat, _)| {
+            s.name.eq_ignore_ascii_case(k)
+                && prog_place.area == Area::ProgramFiles
+                && glob_match(pat, &prog_place.rel.join("\\"))
+        })
+    {
+        return judged(
+            &p.program,
+            product,
+            format!(
+                "service {} is the known product service running {}",
+                s.name, p.program
+            ),
+        );
+    }
+    None
+}
+
 fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
     if injected_process(fd) {
         return None;
     }
-    // Product patterns on the mechanism.
+    // Product patterns on the mechanism; each needs the product's signer
+    // on the file when the snapshot read it.
     for l in f.launches.iter().filter(|l| l.artifact == fd.artifact) {
-        let p = &l.parsed;
-        if squirrel_ok(f, &p.program, &p.args) {
-            return Some(format!(
-                "{} is a per-user Squirrel installer ({} --processStart)",
-                l.what(),
-                p.program
-            ));
-        }
-        let prog_place = f.place(&p.program);
-        if p.program_name == "onedrive.exe"
-            && (prog_place.area == Area::ProgramFiles
-                || prog_place.area == Area::LocalAppData
-                    && prog_place.rel.len() == 3
-                    && prog_place.rel[0].eq_ignore_ascii_case("microsoft")
-                    && prog_place.rel[1].eq_ignore_ascii_case("onedrive"))
-        {
-            return Some(format!("{} is OneDrive from its install folder", l.what()));
-        }
-        for pl in &p.payloads {
-            if pl.via == Launcher::Rundll32 {
-                let name = paths::file_name(&pl.path).to_ascii_lowercase();
-                let place = f.place(&pl.path);
-                if let Some((_, export, areas)) = KNOWN_EXPORTS.iter().find(|(d, e, _)| {
-                    *d == name
-                        && pl
-                            .export
-                            .as_deref()
-                            .is_some_and(|x| x.eq_ignore_ascii_case(e))
-                }) {
-                    let vendor_dir_ok = place.area != Area::ProgramData
-                        || place
-                            .rel
-                            .first()
-                            .is_some_and(|d| d.eq_ignore_ascii_case("lenovo"));
-                    if areas.contains(&place.area) && vendor_dir_ok {
-                        return Some(format!(
-                            "{} runs {},{export} from {}, a known product entry point in its real folder",
-                            l.what(),
-                            paths::file_name(&pl.path),
-                            paths::parent(&pl.path)
-                        ));
-                    }
-                }
-            }
-        }
-        if let Source::Task(t) = l.source {
-            let leaf = l.name.to_ascii_lowercase();
-            if let Some((prefix, allowed)) = KNOWN_TASKS.iter().find(|(pre, _)| {
-                leaf.starts_with(pre) || t.path.to_ascii_lowercase().contains(&format!("\\{pre}"))
-            }) && task_action_ok(f, &p.program, allowed)
-            {
-                return Some(format!(
-                    "task {} is the known product task '{prefix}*' running {} from its real folder",
-                    t.path, p.program
-                ));
-            }
-        }
-        if let Source::Service(s) = l.source {
-            let n = s.name.to_ascii_lowercase();
-            let known = [
-                ("gupdate", "google\\update\\googleupdate.exe"),
-                ("gupdatem", "google\\update\\googleupdate.exe"),
-                ("adobearmservice", "common files\\adobe\\arm\\**"),
-                ("zoom sharing service", "zoom\\**"),
-            ];
-            if let Some((_, pat)) = known.iter().find(|(k, _)| *k == n)
-                && prog_place.area == Area::ProgramFiles
-                && glob_match(pat, &prog_place.rel.join("\\"))
-            {
-                return Some(format!(
-                    "service {} is the known product service running {}",
-                    s.name, p.program
-                ));
-            }
+        if let Some(r) = product_entry(f, l) {
+            return r.ok();
         }
     }
     // EmoCheck's cue: a signed file in a %LOCALAPPDATA% folder whose name
@@ -703,6 +860,16 @@ fn builtin_reason(f: &Facts, fd: &Finding) -> Option<String> {
 /// (certain) is spared only by the user's own list, never the built-in one.
 pub(crate) fn apply(f: &Facts, user: &AllowList, out: &mut [Finding]) {
     for fd in out.iter_mut() {
+        // A product entry whose file is not signed as the product's: say
+        // why the built-in list does not spare it.
+        for l in f.launches.iter().filter(|l| l.artifact == fd.artifact) {
+            if let Some(Err(why)) = product_entry(f, l) {
+                let r = format!("it has the shape of a known product entry, but {why}");
+                if !fd.reasons.contains(&r) {
+                    fd.reasons.push(r);
+                }
+            }
+        }
         let reason = user_reason(f, user, fd)
             .map(|r| format!("user allow-list: {r}"))
             .or_else(|| {
@@ -775,5 +942,137 @@ mod tests {
         ));
         assert!(glob_match("C:\\Tools\\?.dll", "C:\\tools\\a.DLL"));
         assert!(!glob_match("C:\\Tools\\*.dll", "C:\\Tools\\sub\\a.dll"));
+    }
+}
+
+#[cfg(test)]
+mod product_signer_tests {
+    use super::*;
+    use crate::detect::builder::SnapshotBuilder;
+    use crate::detect::{DetectContext, detect};
+
+    /// The built-in entry the first launch of `snap` matches.
+    fn entry(snap: &crate::runtime::snapshot::Snapshot) -> Option<Result<String, String>> {
+        let f = Facts::new(snap);
+        f.launches.iter().find_map(|l| product_entry(&f, l))
+    }
+
+    const LENOVO_DLL: &str =
+        r"C:\ProgramData\Lenovo\Vantage\Addins\LenovoSpectrum\Spectrum_Core.dll";
+
+    fn lenovo(
+        file: impl FnOnce(SnapshotBuilder) -> SnapshotBuilder,
+    ) -> crate::runtime::snapshot::Snapshot {
+        file(SnapshotBuilder::new("WS1").run(
+            "HKLM",
+            "LenovoVantage",
+            &format!(r#"rundll32.exe "{LENOVO_DLL}",RunDLL"#),
+        ))
+        .build()
+    }
+
+    #[test]
+    fn a_product_entry_needs_the_products_signer_when_the_signature_was_read() {
+        let ok = lenovo(|b| b.signed_file(LENOVO_DLL, "Lenovo"));
+        assert!(
+            entry(&ok)
+                .unwrap()
+                .unwrap()
+                .contains("validly signed by Lenovo")
+        );
+        let unsigned = lenovo(|b| b.file(LENOVO_DLL));
+        assert!(
+            entry(&unsigned)
+                .unwrap()
+                .unwrap_err()
+                .contains("not validly signed")
+        );
+        let other = lenovo(|b| b.signed_file(LENOVO_DLL, "Evil Soft Ltd"));
+        let why = entry(&other).unwrap().unwrap_err();
+        assert!(
+            why.contains("signed by Evil Soft Ltd, not by the product's publisher (lenovo)"),
+            "{why}"
+        );
+        // No facts of the file: the path and export alone, said so.
+        let unread = lenovo(|b| b);
+        assert!(entry(&unread).unwrap().unwrap().contains("not collected"));
+
+        // Through detection: the unsigned copy is flagged, not spared, and
+        // the finding says why the allow-list did not spare it.
+        let out = detect(&unsigned, &DetectContext::default());
+        let fd = out
+            .iter()
+            .find(|x| x.actionable())
+            .unwrap_or_else(|| panic!("flagged: {out:#?}"));
+        assert!(
+            fd.reasons
+                .iter()
+                .any(|r| r.contains("shape of a known product entry")),
+            "{fd:?}"
+        );
+        let out = detect(&ok, &DetectContext::default());
+        assert!(out.iter().all(|x| !x.actionable()), "{out:#?}");
+    }
+
+    #[test]
+    fn tasks_services_and_squirrel_apps_need_their_signer_too() {
+        let google = |signer: Option<&str>| {
+            let exe = r"C:\Users\bob\AppData\Local\Google\Update\GoogleUpdate.exe";
+            let b = SnapshotBuilder::new("WS1").user("bob").task(
+                r"\GoogleUpdateTaskUserS-1-5-21-1-2-3-1001Core",
+                exe,
+                "/c",
+                "bob",
+                &["logon"],
+            );
+            match signer {
+                Some(s) => b.signed_file(exe, s),
+                None => b.file(exe),
+            }
+            .build()
+        };
+        assert!(entry(&google(Some("Google LLC"))).unwrap().is_ok());
+        assert!(
+            entry(&google(Some("Microsoft Corporation")))
+                .unwrap()
+                .is_err()
+        );
+        assert!(entry(&google(None)).unwrap().is_err());
+
+        let svc = |signer: &str| {
+            let exe = r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe";
+            SnapshotBuilder::new("WS1")
+                .service(
+                    "gupdate",
+                    "Google Update",
+                    &format!("\"{exe}\" /svc"),
+                    "LocalSystem",
+                )
+                .signed_file(exe, signer)
+                .build()
+        };
+        assert!(entry(&svc("Google LLC")).unwrap().is_ok());
+        assert!(
+            entry(&svc("Totally Google")).unwrap().is_err(),
+            "the name must start with the publisher's"
+        );
+        assert!(entry(&svc("Evil")).unwrap().is_err());
+
+        let squirrel = |signed: bool| {
+            let exe = r"C:\Users\bob\AppData\Local\Discord\Update.exe";
+            let b = SnapshotBuilder::new("WS1").user("bob").run(
+                "bob",
+                "Discord",
+                &format!("{exe} --processStart Discord.exe"),
+            );
+            if signed {
+                b.signed_file(exe, "Discord Inc.")
+            } else {
+                b.file(exe)
+            }
+            .build()
+        };
+        assert!(entry(&squirrel(true)).unwrap().is_ok());
+        assert!(entry(&squirrel(false)).unwrap().is_err());
     }
 }

@@ -11,6 +11,20 @@ use crate::runtime::snapshot::{
 pub const RUN_KEY: &str = "Software\\Microsoft\\Windows\\CurrentVersion\\Run";
 pub const RUNONCE_KEY: &str = "Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce";
 
+/// A logged-on user's profile with the standard layout under `C:\Users`.
+pub fn profile(name: &str, sid: &str) -> UserProfile {
+    let root = format!("C:\\Users\\{name}");
+    UserProfile {
+        name: name.to_string(),
+        sid: sid.to_string(),
+        profile_path: root.clone(),
+        appdata: format!("{root}\\AppData\\Roaming"),
+        local_appdata: format!("{root}\\AppData\\Local"),
+        temp: format!("{root}\\AppData\\Local\\Temp"),
+        logged_on: true,
+    }
+}
+
 /// Builds a [`Snapshot`].
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotBuilder {
@@ -42,16 +56,10 @@ impl SnapshotBuilder {
             return self;
         }
         let n = 1001 + self.snap.users.len();
-        let root = format!("C:\\Users\\{name}");
-        self.snap.users.push(UserProfile {
-            name: name.to_string(),
-            sid: format!("S-1-5-21-1004336348-1177238915-682003330-{n}"),
-            profile_path: root.clone(),
-            appdata: format!("{root}\\AppData\\Roaming"),
-            local_appdata: format!("{root}\\AppData\\Local"),
-            temp: format!("{root}\\AppData\\Local\\Temp"),
-            logged_on: true,
-        });
+        self.snap.users.push(profile(
+            name,
+            &format!("S-1-5-21-1004336348-1177238915-682003330-{n}"),
+        ));
         self
     }
 
@@ -277,7 +285,7 @@ impl SnapshotBuilder {
 
 /// The SHA-256 the host would report for data shown as `text` (the text
 /// forms of `runtime::ops::reg_data_text` read back).
-fn data_sha256(value_type: &str, text: &str) -> String {
+pub fn data_sha256(value_type: &str, text: &str) -> String {
     use crate::runtime::ops::reg_data_sha256;
     match value_type {
         "REG_MULTI_SZ" => {

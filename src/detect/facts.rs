@@ -5,22 +5,15 @@
 use std::collections::HashMap;
 
 use super::command_line::{self, Env, ParseCtx, Parsed};
+use super::commands;
 use super::paths::{self, Place};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::{
-    Autorun, AutorunLocation, FileFacts, Process, Service, Snapshot, Task, UserProfile,
-    WmiSubscription,
+    Autorun, AutorunLocation, FileFacts, Service, Snapshot, UserProfile,
 };
 
 /// Where a launch comes from.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Source<'a> {
-    Autorun(&'a Autorun),
-    Task(&'a Task),
-    Service(&'a Service),
-    Wmi(&'a WmiSubscription),
-    Process(&'a Process),
-}
+pub(crate) use super::commands::Origin as Source;
 
 /// One command something on the host starts (or a running process).
 #[derive(Debug, Clone)]
@@ -92,6 +85,9 @@ impl Launch<'_> {
 pub(crate) struct Facts<'a> {
     pub snap: &'a Snapshot,
     pub host: String,
+    /// By exact path (and long path), case folded.
+    exact: HashMap<String, &'a FileFacts>,
+    /// By [`paths::key`] (WOW64 views folded), the one that exists first.
     files: HashMap<String, &'a FileFacts>,
     pub launches: Vec<Launch<'a>>,
     pub system_user: UserProfile,
@@ -107,27 +103,32 @@ fn service_profile(sid: &str) -> UserProfile {
     UserProfile::service_account(sid).expect("a service account SID")
 }
 
-fn is_system_account(a: &str) -> bool {
-    let l = a.to_ascii_lowercase();
-    l.is_empty()
-        || l == "localsystem"
-        || l.ends_with("\\system")
-        || l == "system"
-        || l == "s-1-5-18"
-}
-
 impl<'a> Facts<'a> {
     pub fn new(snap: &'a Snapshot) -> Facts<'a> {
-        let mut files = HashMap::new();
+        let mut files: HashMap<String, &FileFacts> = HashMap::new();
+        let mut exact: HashMap<String, &FileFacts> = HashMap::new();
         for f in &snap.files {
-            files.entry(paths::key(&f.path)).or_insert(f);
-            if !f.long_path.is_empty() {
-                files.entry(paths::key(&f.long_path)).or_insert(f);
+            for p in [&f.path, &f.long_path]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+            {
+                exact.entry(paths::normalize(p).to_lowercase()).or_insert(f);
+                // Of a System32 path and its SysWOW64 twin, the one that
+                // exists stands for both.
+                files
+                    .entry(paths::key(p))
+                    .and_modify(|e| {
+                        if !e.exists && f.exists {
+                            *e = f;
+                        }
+                    })
+                    .or_insert(f);
             }
         }
         let mut facts = Facts {
             snap,
             host: snap.computer_name.clone(),
+            exact,
             files,
             launches: Vec::new(),
             system_user: system_profile(),
@@ -138,10 +139,19 @@ impl<'a> Facts<'a> {
         facts
     }
 
-    /// File facts for a path (WOW64 views and 8.3 names resolved).
+    /// File facts for a path (WOW64 views and 8.3 names resolved): the
+    /// path as written when it exists, else its existing WOW64 twin, else
+    /// what the snapshot says of the path as written.
     pub fn file(&self, path: &str) -> Option<&'a FileFacts> {
-        if let Some(f) = self.files.get(&paths::key(path)) {
+        let exact = self
+            .exact
+            .get(&paths::normalize(path).to_lowercase())
+            .copied();
+        if let Some(f) = exact.filter(|f| f.exists) {
             return Some(f);
+        }
+        if let Some(f) = self.files.get(&paths::key(path)) {
+            return Some(if f.exists { f } else { exact.unwrap_or(f) });
         }
         if path.contains('~') {
             let want = paths::key(path);
@@ -162,13 +172,10 @@ impl<'a> Facts<'a> {
             return None;
         }
         let path = paths::normalize(&Env::for_user(None).expand(raw));
-        Some(command_line::Payload {
-            path: self.long_path(&path),
-            export: None,
-            args: Vec::new(),
-            via: command_line::Launcher::Svchost,
-            searched: false,
-        })
+        Some(command_line::Payload::new(
+            self.long_path(&path),
+            command_line::Launcher::Svchost,
+        ))
     }
 
     /// Does the snapshot show this path existing?
@@ -179,11 +186,22 @@ impl<'a> Facts<'a> {
     /// Does the snapshot show exactly this path (no WOW64 folding)? Used to
     /// tell which of System32/SysWOW64 really holds a file.
     pub fn exists_exact(&self, path: &str) -> bool {
-        let want = paths::normalize(path).to_lowercase();
-        self.snap
-            .files
-            .iter()
-            .any(|f| f.exists && paths::normalize(&f.path).to_lowercase() == want)
+        self.exact
+            .get(&paths::normalize(path).to_lowercase())
+            .is_some_and(|f| f.exists)
+    }
+
+    /// Does anything on the host sit under SysWOW64 (a 64-bit Windows)?
+    /// `None` when the snapshot asked about nothing there.
+    pub fn has_wow64(&self) -> Option<bool> {
+        let under = |f: &&FileFacts| {
+            paths::normalize(&f.path)
+                .to_ascii_lowercase()
+                .starts_with(r"c:\windows\syswow64\")
+        };
+        let mut asked = self.snap.files.iter().filter(under).peekable();
+        asked.peek()?;
+        Some(asked.any(|f| f.exists))
     }
 
     /// The long form of a path when the snapshot knows it.
@@ -215,10 +233,14 @@ impl<'a> Facts<'a> {
             .find(|u| u.sid.eq_ignore_ascii_case(sid))
     }
 
+    /// The profile of an account word (`NT AUTHORITY\\SYSTEM`, `CORP\\bob`,
+    /// a profile folder name, a SID); see [`commands::user_by_account`].
     pub fn user_by_name(&self, name: &str) -> Option<&UserProfile> {
         let n = name.rsplit('\\').next().unwrap_or(name);
-        if is_system_account(name) && !name.is_empty() {
-            return Some(&self.system_user);
+        if !name.trim().is_empty()
+            && let Some(sid) = commands::service_account_sid(name)
+        {
+            return self.user_by_sid(sid);
         }
         self.snap.users.iter().find(|u| {
             u.name.eq_ignore_ascii_case(n)
@@ -262,6 +284,15 @@ impl<'a> Facts<'a> {
         }
         self.file(root)
             .is_some_and(|d| d.listing.iter().any(|e| e.eq_ignore_ascii_case(name)))
+    }
+
+    /// The original file name (PE version information) the snapshot
+    /// gives a file, if any.
+    pub fn original_name(&self, path: &str) -> Option<String> {
+        self.file(path)
+            .map(|f| f.original_name.trim())
+            .filter(|o| !o.is_empty())
+            .map(str::to_string)
     }
 
     /// Valid signer of a file, if the snapshot has one.
@@ -332,12 +363,14 @@ impl<'a> Facts<'a> {
     fn parse(&self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) -> Parsed {
         let env = Env::for_user(user);
         let exists = |p: &str| self.exists(p);
+        let original = |p: &str| self.original_name(p);
         let mut parsed = command_line::parse(
             cmd,
             &ParseCtx {
                 env: &env,
                 cwd,
                 exists: &exists,
+                original_name: &original,
             },
         );
         // Prefer long names the snapshot knows.
@@ -350,166 +383,83 @@ impl<'a> Facts<'a> {
     }
 
     fn build_launches(&self) -> Vec<Launch<'a>> {
-        let snap = self.snap;
-        let mut out = Vec::new();
-        for a in &snap.autoruns {
-            let (artifact, name, hive_sid, key) = match &a.location {
-                AutorunLocation::RegistryValue { hive, key, value } => (
-                    ArtifactRef::RegistryAutorun {
-                        hive: hive.clone(),
-                        key: key.clone(),
-                        value: value.clone(),
+        commands::commands(self.snap)
+            .into_iter()
+            .map(|c| {
+                let (artifact, name) = match c.origin {
+                    Source::Autorun(a) => match &a.location {
+                        AutorunLocation::RegistryValue { hive, key, value } => (
+                            ArtifactRef::RegistryAutorun {
+                                hive: hive.clone(),
+                                key: key.clone(),
+                                value: value.clone(),
+                            },
+                            value.clone(),
+                        ),
+                        AutorunLocation::StartupFolder { path } => (
+                            ArtifactRef::StartupItem { path: path.clone() },
+                            paths::file_name(path).to_string(),
+                        ),
                     },
-                    value.clone(),
-                    Some(hive.clone()),
-                    key.to_ascii_lowercase(),
-                ),
-                AutorunLocation::StartupFolder { path } => (
-                    ArtifactRef::StartupItem { path: path.clone() },
-                    paths::file_name(path).to_string(),
-                    None,
-                    String::new(),
-                ),
-            };
-            let user = a
-                .user_sid
-                .as_deref()
-                .and_then(|s| self.user_by_sid(s))
-                .or_else(|| hive_sid.as_deref().and_then(|h| self.user_by_sid(h)))
-                .or_else(|| match &a.location {
-                    AutorunLocation::StartupFolder { path } => self
-                        .place(path)
-                        .user
-                        .as_deref()
-                        .and_then(|n| self.user_by_name(n)),
-                    _ => None,
-                })
-                .cloned();
-            // Winlogon Shell/Userinit hold comma-separated lists.
-            let commands: Vec<String> = if key.ends_with("winlogon")
-                && (name.eq_ignore_ascii_case("userinit") || name.eq_ignore_ascii_case("shell"))
-            {
-                a.command
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            } else {
-                vec![a.command.clone()]
-            };
-            for c in commands {
-                let parsed = self.parse(&c, user.as_ref(), None);
-                out.push(Launch {
-                    artifact: artifact.clone(),
-                    source: Source::Autorun(a),
-                    name: name.clone(),
-                    user: user.clone(),
-                    parsed,
-                    autostart: true,
-                });
-            }
-        }
-        for t in &snap.tasks {
-            let user = if is_system_account(&t.principal) {
-                Some(self.system_user.clone())
-            } else {
-                self.user_by_name(&t.principal).cloned()
-            };
-            let leaf = t.path.rsplit('\\').next().unwrap_or(&t.path).to_string();
-            for act in &t.actions {
-                let cmd = if act.arguments.trim().is_empty() {
-                    format!("\"{}\"", act.path.trim().trim_matches('"'))
-                } else {
-                    format!(
-                        "\"{}\" {}",
-                        act.path.trim().trim_matches('"'),
-                        act.arguments
-                    )
+                    Source::Task(t) => (
+                        ArtifactRef::Task {
+                            path: t.path.clone(),
+                        },
+                        t.path.rsplit('\\').next().unwrap_or(&t.path).to_string(),
+                    ),
+                    Source::Service(s) => (
+                        ArtifactRef::Service {
+                            name: s.name.clone(),
+                        },
+                        s.name.clone(),
+                    ),
+                    Source::Wmi(w) => (
+                        ArtifactRef::Wmi {
+                            filter: w.filter_name.clone(),
+                            consumer: w.consumer_name.clone(),
+                        },
+                        w.consumer_name.clone(),
+                    ),
+                    Source::Process(p) => (
+                        ArtifactRef::Process {
+                            pid: p.pid,
+                            image: p.image.clone(),
+                        },
+                        paths::file_name(&p.image).to_string(),
+                    ),
                 };
-                let cwd =
-                    (!act.working_directory.is_empty()).then_some(act.working_directory.as_str());
-                let parsed = self.parse(&cmd, user.as_ref(), cwd);
-                out.push(Launch {
-                    artifact: ArtifactRef::Task {
-                        path: t.path.clone(),
-                    },
-                    source: Source::Task(t),
-                    name: leaf.clone(),
-                    user: user.clone(),
+                let mut parsed = self.parse(&c.text, c.user.as_ref(), c.cwd.as_deref());
+                match c.origin {
+                    Source::Service(s) => {
+                        if let Some(dll) = self.service_dll(s) {
+                            parsed.payloads.push(dll);
+                        }
+                    }
+                    // The image is what runs, whatever the command line's
+                    // first word says (a bare name, a renamed copy): read
+                    // the arguments as that program's.
+                    Source::Process(p)
+                        if !p.image.trim().is_empty()
+                            && paths::key(&parsed.program) != paths::key(&p.image) =>
+                    {
+                        let again = format!("\"{}\"{}", p.image.trim(), parsed.tail);
+                        parsed = Parsed {
+                            raw: parsed.raw.clone(),
+                            ..self.parse(&again, c.user.as_ref(), None)
+                        };
+                    }
+                    _ => {}
+                }
+                Launch {
+                    artifact,
+                    source: c.origin,
+                    name,
+                    user: c.user,
                     parsed,
-                    autostart: true,
-                });
-            }
-        }
-        for s in &snap.services {
-            let user = if is_system_account(&s.account) {
-                Some(self.system_user.clone())
-            } else {
-                self.user_by_name(&s.account).cloned()
-            };
-            let cmd = s.image_path.replace("\\SystemRoot\\", "C:\\Windows\\");
-            let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") {
-                format!("C:\\Windows\\{cmd}")
-            } else {
-                cmd
-            };
-            let mut parsed = self.parse(&cmd, user.as_ref(), None);
-            if let Some(dll) = self.service_dll(s) {
-                parsed.payloads.push(dll);
-            }
-            out.push(Launch {
-                artifact: ArtifactRef::Service {
-                    name: s.name.clone(),
-                },
-                source: Source::Service(s),
-                name: s.name.clone(),
-                user,
-                parsed,
-                autostart: true,
-            });
-        }
-        for w in &snap.wmi {
-            if !w.consumer_type.to_ascii_lowercase().contains("commandline") {
-                continue;
-            }
-            let parsed = self.parse(&w.action, Some(&self.system_user), None);
-            out.push(Launch {
-                artifact: ArtifactRef::Wmi {
-                    filter: w.filter_name.clone(),
-                    consumer: w.consumer_name.clone(),
-                },
-                source: Source::Wmi(w),
-                name: w.consumer_name.clone(),
-                user: Some(self.system_user.clone()),
-                parsed,
-                autostart: true,
-            });
-        }
-        for p in &snap.processes {
-            let user = self.user_by_name(&p.user).cloned();
-            let cmd = if p.command_line.trim().is_empty() {
-                format!("\"{}\"", p.image)
-            } else {
-                p.command_line.clone()
-            };
-            let mut parsed = self.parse(&cmd, user.as_ref(), None);
-            if !p.image.is_empty() && !parsed.program.contains('\\') {
-                parsed.program = paths::normalize(&p.image);
-            }
-            out.push(Launch {
-                artifact: ArtifactRef::Process {
-                    pid: p.pid,
-                    image: p.image.clone(),
-                },
-                source: Source::Process(p),
-                name: paths::file_name(&p.image).to_string(),
-                user,
-                parsed,
-                autostart: false,
-            });
-        }
-        out
+                    autostart: !matches!(c.origin, Source::Process(_)),
+                }
+            })
+            .collect()
     }
 }
 

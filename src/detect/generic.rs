@@ -3,8 +3,11 @@
 //! regsvr32, a script host, mshta, PowerShell) load or run a file from a
 //! user-writable folder, inline code, an unsigned random-named EXE in a
 //! user folder, IFEO/Winlogon hijacks, blanket Defender exclusions and
-//! UAC-bypass class keys. Low or Medium, never High: a family rule or a
-//! hash makes it sure.
+//! UAC-bypass class keys. Low or Medium: a family rule, a hash or a tie to
+//! a loader's finding (`kin`) makes it sure. One exception is High on its
+//! own: a program planted where an unquoted path breaks (Windows runs
+//! `C:\Program.exe` instead of the `C:\Program Files\...` program that
+//! also exists; MITRE ATT&CK T1574.009).
 
 use super::command_line::Launcher;
 use super::facts::{Facts, Source};
@@ -14,6 +17,29 @@ use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::AutorunLocation;
 
 const SCRIPT_EXTS: &[&str] = &["vbs", "vbe", "js", "jse", "wsf", "hta", "ps1", "bat", "cmd"];
+
+/// The program an unquoted command meant, when Windows runs a shorter
+/// prefix of it instead (`C:\Program.exe` for `C:\Program Files\...`):
+/// both exist, and the one run is not validly signed.
+fn unquoted_path_hijack(f: &Facts, l: &super::facts::Launch) -> Option<String> {
+    let p = &l.parsed;
+    if p.expanded.trim_start().starts_with('"') || !f.exists(&p.program) {
+        return None;
+    }
+    let run = p.program.to_ascii_lowercase();
+    let stem = run.strip_suffix(".exe").unwrap_or(&run).to_string();
+    // A validly signed program at the break is some product's own.
+    if f.valid_signer(&p.program).is_some() {
+        return None;
+    }
+    p.alternatives
+        .iter()
+        .find(|a| {
+            let la = a.to_ascii_lowercase();
+            la.len() > run.len() && la.starts_with(&format!("{stem} ")) && f.exists(a)
+        })
+        .cloned()
+}
 
 pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
     for l in &f.launches {
@@ -58,7 +84,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             };
             if p.via.loads_dll() {
                 let mut reasons = vec![format!(
-                    "{what}: a system launcher loading a DLL from a user-writable folder, with no known product behind it"
+                    "{what}: a system launcher loading a DLL from a user-writable folder"
                 )];
                 if names::is_fake_dll_extension(&ext) {
                     reasons.push(format!("the DLL has a non-DLL extension (.{ext})"));
@@ -131,6 +157,23 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     out.push(f.payload_finding(l, p, Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low, vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")]));
                 }
             }
+        }
+        if let Some(meant) = unquoted_path_hijack(f, l) {
+            let prog = f.long_path(&l.parsed.program);
+            out.push(f.launch_finding(
+                l,
+                Family::UnknownLoaderLike,
+                "GEN-UNQUOTED-PATH-HIJACK",
+                Confidence::High,
+                vec![
+                    format!(
+                        "{} names {meant} without quotes; Windows tries each prefix before a blank first and runs {prog}, which exists",
+                        l.what()
+                    ),
+                    "a program planted where an unquoted path breaks is path interception (MITRE ATT&CK T1574.009)".to_string(),
+                ],
+                vec![prog],
+            ));
         }
         if l.parsed.inline_code && l.autostart {
             out.push(f.launch_finding(

@@ -48,6 +48,42 @@ pub fn wow64_variants(path: &str) -> Vec<String> {
     vec![n]
 }
 
+/// The files a command naming `path` in the system folder really runs,
+/// and why, as the host is: the WOW64 view that exists (a 32-bit launcher
+/// started from System32 reads SysWOW64); on a host with nothing under
+/// SysWOW64 (32-bit Windows), the path as written; when neither view was
+/// collected, both.
+pub(crate) fn wow64_targets(f: &Facts, path: &str) -> (Vec<String>, Option<String>) {
+    let variants = wow64_variants(path);
+    if variants.len() < 2 {
+        return (variants, None);
+    }
+    let written = paths::normalize(path);
+    let existing: Vec<String> = variants
+        .iter()
+        .filter(|v| f.exists_exact(v))
+        .cloned()
+        .collect();
+    if !existing.is_empty() {
+        let moved = !existing.iter().any(|e| e.eq_ignore_ascii_case(&written));
+        let why = moved.then(|| {
+            format!(
+                "the command names {written}; the file is {} (WOW64: a 32-bit launcher started from System32 reads SysWOW64)",
+                existing.join(" and ")
+            )
+        });
+        return (existing, why);
+    }
+    if f.has_wow64() == Some(false) {
+        return (vec![variants[0].clone()], None);
+    }
+    let why = format!(
+        "neither {} was seen on the host: both are targets (WOW64: a 32-bit launcher started from System32 reads SysWOW64)",
+        variants.join(" nor ")
+    );
+    (variants, Some(why))
+}
+
 /// Merge findings about the same artifact: one per (artifact, family) with
 /// the strongest rule, reasons and targets united; an "unknown loader-like"
 /// finding gives way to a family finding on the same artifact.
@@ -161,20 +197,43 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
             if !seen.insert(paths::key(&folder)) {
                 continue;
             }
+            // Entries the snapshot has no facts of (listed by name only)
+            // and subfolders are named on the folder's finding, never
+            // called files.
+            let entries = f.dir_entries(&folder);
+            let named_only = |pred: fn(Option<&crate::runtime::snapshot::FileFacts>) -> bool| {
+                entries
+                    .iter()
+                    .filter(|e| pred(f.file(e)))
+                    .map(|e| paths::file_name(e).to_string())
+                    .collect::<Vec<_>>()
+            };
+            let subfolders = named_only(|x| x.is_some_and(|x| x.is_dir));
+            let unknown = named_only(|x| x.is_none());
             if !out.iter().any(|x| matches!(&x.artifact, ArtifactRef::Folder { path } if paths::key(path) == paths::key(&folder))) {
+                let mut reasons = vec![format!("{folder} holds {} ({}); a loader's folder is hostile as a whole", paths::file_name(t), fd.rule_id)];
+                if !subfolders.is_empty() {
+                    reasons.push(format!("it holds subfolder(s) {}", subfolders.join(", ")));
+                }
+                if !unknown.is_empty() {
+                    reasons.push(format!(
+                        "it also lists {} (no facts collected of them: nothing to act on until a scan sees them)",
+                        unknown.join(", ")
+                    ));
+                }
                 add.push(f.finding(
                     ArtifactRef::Folder { path: folder.clone() },
                     fd.family,
                     rule_folder,
                     fd.confidence,
-                    vec![format!("{folder} holds {} ({}); a loader's folder is hostile as a whole", paths::file_name(t), fd.rule_id)],
+                    reasons,
                     vec![folder.clone()],
                 ));
             }
-            for e in f.dir_entries(&folder) {
+            for e in entries {
                 if has_target(out, &e)
                     || has_target(&add, &e)
-                    || f.file(&e).is_some_and(|x| x.is_dir)
+                    || f.file(&e).is_none_or(|x| x.is_dir)
                 {
                     continue;
                 }

@@ -4,24 +4,36 @@
 //! words that cite the facts), how sure it is, and which files the
 //! mechanism starts - the DLL or script, never the signed launcher.
 //!
-//! Layout: [`command_line`] parses commands, [`paths`] classifies paths,
-//! [`names`] judges names, `families/*` hold the per-family rules,
-//! [`generic`] the unknown-loader rules, [`link`] ties mechanisms to files
-//! and processes, [`hashes`] and [`allowlist`] read the user's lists.
+//! Layout: [`commands`] lists a snapshot's commands and [`command_line`]
+//! parses them, [`paths`] classifies paths, [`names`] judges names,
+//! `families/*` hold the per-family rules, [`generic`] the unknown-loader
+//! rules, [`copies`] Windows programs copied out of System32, [`lateral`]
+//! copies directly under `C:\Windows` (with its safety rule), [`link`]
+//! ties mechanisms to files and processes, [`kin`] ties findings to a
+//! loader's High finding on the host (raising the medium tier),
+//! [`hashes`] and [`allowlist`] read the user's lists.
 
 pub mod allowlist;
 pub mod builder;
 pub mod command_line;
-mod facts;
+pub mod commands;
+pub mod copies;
+pub(crate) mod facts;
 mod families;
 pub mod generic;
 pub mod hashes;
+pub mod kin;
+pub mod lateral;
 pub mod link;
 pub mod names;
 pub mod paths;
+pub mod registry_payload;
+pub mod registry_refs;
 
 #[cfg(test)]
 mod cases_test;
+#[cfg(test)]
+mod wording_tests;
 
 use serde::{Deserialize, Serialize};
 
@@ -108,12 +120,31 @@ pub enum ArtifactRef {
     RegistryKey { hive: String, key: String },
 }
 
+/// A registry value's name as regedit shows it: the unnamed one is
+/// `(default)`.
+pub fn value_name(value: &str) -> &str {
+    if value.is_empty() { "(default)" } else { value }
+}
+
+/// Words for one value of a command key: what it runs, or that it is
+/// empty (a `DelegateExecute` left empty is part of the UAC bypass).
+pub fn describe_value(value: &str, data: &str) -> String {
+    let name = value_name(value);
+    if data.trim().is_empty() {
+        format!("its value {name} is empty")
+    } else if value.eq_ignore_ascii_case("DelegateExecute") {
+        format!("its value {name} is {data}")
+    } else {
+        format!("its value {name} runs {data}")
+    }
+}
+
 impl ArtifactRef {
     /// Short human description.
     pub fn describe(&self) -> String {
         match self {
             ArtifactRef::RegistryAutorun { hive, key, value } => {
-                format!("registry value {hive}\\{key}\\{value}")
+                format!("registry value {hive}\\{key}\\{}", value_name(value))
             }
             ArtifactRef::StartupItem { path } => format!("startup item {path}"),
             ArtifactRef::Task { path } => format!("scheduled task {path}"),
@@ -125,7 +156,7 @@ impl ArtifactRef {
             ArtifactRef::Folder { path } => format!("folder {path}"),
             ArtifactRef::Process { pid, image } => format!("process {pid} ({image})"),
             ArtifactRef::RegistryValue { hive, key, value } => {
-                format!("registry value {hive}\\{key}\\{value}")
+                format!("registry value {hive}\\{key}\\{}", value_name(value))
             }
             ArtifactRef::RegistryKey { hive, key } => format!("registry key {hive}\\{key}"),
         }
@@ -179,12 +210,21 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     }
     families::check_host(&f, &mut out);
     generic::check(&f, &mut out);
+    registry_payload::check(&f, &mut out);
+    copies::check(&f, &mut out);
+    lateral::check(&f, &mut out);
     let mut out = link::merge(out);
     link::follow_ups(&f, &mut out);
     link::processes(&f, &mut out);
     hashes::apply(&f, &ctx.hashes, &mut out);
     let mut out = link::merge(out);
+    // Ties to a loader's finding count only from findings no allow-list
+    // spares.
+    allowlist::apply(&f, &ctx.allow, &mut out);
+    let ties = kin::apply(&f, &mut out);
+    let mut out = link::merge(out);
     link::relate(&f, &mut out);
+    kin::relate(&ties, &mut out);
     allowlist::apply(&f, &ctx.allow, &mut out);
     out.sort_by(|a, b| {
         b.confidence

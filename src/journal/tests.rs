@@ -145,6 +145,49 @@ fn scans_round_trip_and_the_latest_wins() {
 }
 
 #[test]
+fn derived_findings_of_the_latest_snapshots_are_replaced_and_older_ones_kept() {
+    let mut j = Journal::open_in_memory().unwrap();
+    let run = j.begin_run("scan", &[]).unwrap();
+    let snap = infected();
+    let findings = detect(&snap, &DetectContext::default());
+    let rules = findings.len();
+    let old = j
+        .record_scan(run, "WS-001", "10.0.0.1", 1, ScanResult::Collected { snapshot: &snap, findings: &findings })
+        .unwrap()
+        .snapshot_id
+        .unwrap();
+    let derived = |rule: &'static str| {
+        let mut f = findings[0].clone();
+        f.rule_id = rule;
+        f
+    };
+    assert_eq!(j.replace_latest_findings("FLEET-", &[(old, vec![derived("FLEET-A")])]).unwrap(), 1);
+    assert_eq!(j.findings_of(old).unwrap().len(), rules + 1);
+    // A newer snapshot: the old one's derived finding stays as history, the
+    // new one's are replaced on every pass; rule findings are never touched.
+    let new = j
+        .record_scan(run, "WS-001", "10.0.0.1", 1, ScanResult::Collected { snapshot: &snap, findings: &findings })
+        .unwrap()
+        .snapshot_id
+        .unwrap();
+    j.replace_latest_findings("FLEET-", &[(new, vec![derived("FLEET-A"), derived("FLEET-B")])]).unwrap();
+    j.replace_latest_findings("FLEET-", &[(new, vec![derived("FLEET-B")])]).unwrap();
+    let kept: Vec<String> = j.findings_of(new).unwrap().into_iter().map(|f| f.rule_id).collect();
+    assert_eq!(kept.len(), rules + 1, "{kept:?}");
+    assert_eq!(kept.iter().filter(|r| r.starts_with("FLEET-")).collect::<Vec<_>>(), ["FLEET-B"]);
+    assert_eq!(j.findings_of(old).unwrap().len(), rules + 1);
+    assert!(j.replace_latest_findings("FLEET-", &[(9_999, vec![derived("FLEET-A")])]).is_err());
+    // Streaming gives the same as collecting.
+    let mut streamed = Vec::new();
+    j.each_latest_scan(None, |s| {
+        streamed.push(s);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(streamed, j.latest_scans(None).unwrap());
+}
+
+#[test]
 fn plans_actions_and_events_round_trip() {
     let mut j = Journal::open_in_memory().unwrap();
     let run = j.begin_run("plan", &[]).unwrap();

@@ -62,6 +62,34 @@ fn host_id(tx: &Transaction<'_>, name: &str) -> Result<HostId, JournalError> {
         })
 }
 
+/// Insert `findings` as findings of snapshot `sid` of host `host_id`.
+fn insert_findings(
+    tx: &Transaction<'_>,
+    sid: SnapshotId,
+    host_id: HostId,
+    findings: &[crate::detect::Finding],
+) -> Result<(), JournalError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO findings (snapshot_id, host_id, rule_id, family, confidence, certain, description, allowlisted, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for f in findings {
+        let stored = StoredFinding::from(f);
+        insert.execute(params![
+            sid,
+            host_id,
+            f.rule_id,
+            f.family.name(),
+            format!("{:?}", f.confidence).to_ascii_lowercase(),
+            f.certain,
+            f.artifact.describe(),
+            f.allowlisted,
+            to_json(&stored, "finding")?,
+        ])?;
+    }
+    Ok(())
+}
+
 impl Journal {
     /// Start a run. `argv` must already be redacted ([`super::argv::redact`]).
     pub fn begin_run(&mut self, command: &str, argv: &[String]) -> Result<RunId, JournalError> {
@@ -121,26 +149,7 @@ impl Journal {
                 params![scan_id, host_id, snapshot.collected_at, sha256_hex(body.as_bytes()), body],
             )?;
             let sid = tx.last_insert_rowid();
-            {
-                let mut insert = tx.prepare(
-                    "INSERT INTO findings (snapshot_id, host_id, rule_id, family, confidence, certain, description, allowlisted, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                for f in findings {
-                    let stored = StoredFinding::from(f);
-                    insert.execute(params![
-                        sid,
-                        host_id,
-                        f.rule_id,
-                        f.family.name(),
-                        format!("{:?}", f.confidence).to_ascii_lowercase(),
-                        f.certain,
-                        f.artifact.describe(),
-                        f.allowlisted,
-                        to_json(&stored, "finding")?,
-                    ])?;
-                }
-            }
+            insert_findings(&tx, sid, host_id, findings)?;
             snapshot_id = Some(sid);
         }
         tx.commit()?;
@@ -149,6 +158,39 @@ impl Journal {
             scan_id,
             snapshot_id,
         })
+    }
+
+    /// Replace the findings whose rule id starts with `rule_prefix` on
+    /// every host's latest snapshot by `found` (snapshot id and its new
+    /// findings), in one transaction; returns how many were written.
+    /// Findings derived from the whole network (the fleet's judgement) are
+    /// recomputed whole after every scan: those of older snapshots stay as
+    /// history, those of the latest ones are replaced.
+    pub fn replace_latest_findings(
+        &mut self,
+        rule_prefix: &str,
+        found: &[(SnapshotId, Vec<crate::detect::Finding>)],
+    ) -> Result<usize, JournalError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM findings WHERE substr(rule_id, 1, length(?1)) = ?1 AND snapshot_id IN
+             (SELECT MAX(id) FROM snapshots GROUP BY host_id)",
+            [rule_prefix],
+        )?;
+        let mut written = 0;
+        for (sid, findings) in found {
+            let host_id: HostId = tx
+                .query_row("SELECT host_id FROM snapshots WHERE id = ?1", [sid], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| JournalError::Corrupt {
+                    what: format!("snapshot {sid}"),
+                    detail: "not in the journal's snapshots table".into(),
+                })?;
+            insert_findings(&tx, *sid, host_id, findings)?;
+            written += findings.len();
+        }
+        tx.commit()?;
+        Ok(written)
     }
 
     /// Record a plan and every one of its operations. `render` gets the new

@@ -173,6 +173,12 @@ impl Lab {
         self.network.census()
     }
 
+    /// Who reached whom so far (the outbreak's ground truth of lateral
+    /// movement), in time order.
+    pub fn reached(&self) -> Vec<crate::lab::network::truth::Reach> {
+        self.network.reached()
+    }
+
     /// What the outbreak did since the lab started.
     pub fn outbreak(&self) -> &OutbreakTotals {
         &self.outbreak

@@ -118,6 +118,10 @@ pub struct HostWorld {
     /// A domain admin is or was logged on: a loader here can harvest a
     /// domain credential and log on to any host of the domain.
     pub domain_admin_logged_on: bool,
+    /// Task Scheduler history is on (the
+    /// `Microsoft-Windows-TaskScheduler/Operational` log; off by default on
+    /// client Windows).
+    pub task_history: bool,
     /// Lab seconds after the start at which a host that is off at start
     /// powers on (`None`: on at start, or never for `HostFault::Down`).
     pub online_after_secs: Option<u64>,
@@ -171,6 +175,7 @@ impl HostWorld {
             infections: Vec::new(),
             smb_open: !host.domain.eq_ignore_ascii_case("WORKGROUP"),
             domain_admin_logged_on: false,
+            task_history: false,
             online_after_secs: None,
             reboot_down_secs: 90,
             winrm_delay_secs: 30,

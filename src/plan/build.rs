@@ -601,6 +601,7 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
         items,
         not_planned,
         truncated: cuts(&s.truncated),
+        review: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::step::Step;
 use crate::detect::{ArtifactRef, paths};
-use crate::runtime::ops::Op;
+use crate::runtime::ops::{Op, TreeValue, registry_tree_digest};
 use crate::runtime::snapshot::{AutorunLocation, FileFacts, Process, Snapshot};
 
 /// What a finding's artifact (or one of its files) turns into.
@@ -116,10 +116,57 @@ pub fn artifact_op(s: &Snapshot, a: &ArtifactRef) -> Derived {
         },
         ArtifactRef::StartupItem { path } | ArtifactRef::File { path } => file_op(s, path),
         ArtifactRef::Folder { path } => Derived::Folder(paths::normalize(path)),
-        ArtifactRef::RegistryKey { .. } => Derived::None(
-            "a whole registry key is not removed (there is no key operation); remove it by hand after review".into(),
-        ),
+        ArtifactRef::RegistryKey { hive, key } => registry_key_op(s, hive, key),
     }
+}
+
+/// The delete of a whole key, with every value the scan saw under it
+/// (compare-and-delete on their names and a digest of their data).
+fn registry_key_op(s: &Snapshot, hive: &str, key: &str) -> Derived {
+    let comps = |k: &str| -> Vec<String> {
+        k.split('\\')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let want = comps(key);
+    let values: Vec<TreeValue> = s
+        .registry
+        .iter()
+        .filter(|r| same(&r.hive, hive))
+        .filter_map(|r| {
+            let have = comps(&r.key);
+            let under = have.len() >= want.len()
+                && want
+                    .iter()
+                    .zip(&have)
+                    .all(|(a, b)| a.to_lowercase() == b.to_lowercase());
+            under.then(|| TreeValue {
+                subkey: have[want.len()..].join("\\").into(),
+                name: r.value.as_str().into(),
+                value_type: r.value_type.clone(),
+                data_sha256: r.data_sha256.clone(),
+            })
+        })
+        .collect();
+    if values.is_empty() {
+        return Derived::None(
+            "the scan saw no value under this key: compare-and-delete needs what it holds; re-scan"
+                .into(),
+        );
+    }
+    if values.iter().any(|v| v.data_sha256.len() != 64) {
+        return Derived::None(
+            "the scan has no digest of some value's data under this key (a snapshot from an older version): re-scan"
+                .into(),
+        );
+    }
+    Derived::op(Op::DeleteRegistryKey {
+        hive: hive.to_string(),
+        key: key.into(),
+        expected_values: values.iter().map(TreeValue::label).collect(),
+        expected_digest: registry_tree_digest(&values),
+    })
 }
 
 fn registry_op(s: &Snapshot, hive: &str, key: &str, value: &str) -> Derived {

@@ -41,4 +41,5 @@ pub struct RawHost {
     pub ops: Option<Vec<Spanned<serde_json::Value>>>,
     pub inactive: Option<Vec<serde_json::Value>>,
     pub not_planned: Option<Vec<String>>,
+    pub review: Option<Vec<String>>,
 }

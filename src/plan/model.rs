@@ -63,6 +63,16 @@ pub struct NotPlanned {
     pub why: String,
 }
 
+/// A rare unsigned autostart that nothing explains (no finding, no
+/// allow-list), listed for a person to look at: never acted on. Made by
+/// the fleet's stacking ([`crate::fleet::stack`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewItem {
+    pub what: String,
+    pub why: String,
+}
+
 /// One host's plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPlan {
@@ -81,6 +91,8 @@ pub struct HostPlan {
     pub not_planned: Vec<NotPlanned>,
     /// Bounds the collection hit (the plan may be incomplete).
     pub truncated: Vec<String>,
+    /// For review, not acted on: rare unexplained unsigned autostarts.
+    pub review: Vec<ReviewItem>,
 }
 
 /// The effective settings a plan was made with: the playbook's sections,
@@ -131,6 +143,22 @@ pub struct Plan {
     /// What stops the plan from being carried out as it stands, each with
     /// what to do; `cauterize plan` refuses to write a plan that has any.
     pub problems: Vec<String>,
+}
+
+impl Plan {
+    /// List `review` (by host name, any case) under each host's plan.
+    pub fn add_reviews(&mut self, review: &std::collections::BTreeMap<String, Vec<ReviewItem>>) {
+        for h in &mut self.hosts {
+            if let Some((_, items)) = review.iter().find(|(k, _)| k.eq_ignore_ascii_case(&h.host)) {
+                h.review.extend(items.iter().cloned());
+            }
+        }
+    }
+
+    /// Review items over all hosts.
+    pub fn review_count(&self) -> usize {
+        self.hosts.iter().map(|h| h.review.len()).sum()
+    }
 }
 
 /// Counts of one host's plan (or a sum), for summaries.
@@ -263,6 +291,6 @@ impl HostPlan {
     }
 
     fn nothing_listed(&self) -> bool {
-        self.not_planned.is_empty() && self.truncated.is_empty()
+        self.not_planned.is_empty() && self.truncated.is_empty() && self.review.is_empty()
     }
 }

@@ -201,14 +201,14 @@ impl Step {
 
     /// Order within the purge: kills first (so no watchdog writes anything
     /// back), then writes denied to shutdown-writer folders, then registry
-    /// values, Defender exclusions, tasks, services, WMI subscriptions,
+    /// values and keys, Defender exclusions, tasks, services, WMI subscriptions,
     /// files, and files queued for boot.
     pub fn rank(&self) -> u8 {
         match self {
             Step::Contain => 0,
             Step::Purge(Op::KillProcess { .. }) => 1,
             Step::DenyWrites { .. } => 2,
-            Step::Purge(Op::DeleteRegistryValue { .. }) => 3,
+            Step::Purge(Op::DeleteRegistryValue { .. } | Op::DeleteRegistryKey { .. }) => 3,
             Step::RevertDefenderExclusion { .. } => 4,
             Step::Purge(Op::DeleteTask { .. }) => 5,
             Step::Purge(Op::DeleteService { .. }) => 6,
@@ -226,11 +226,12 @@ impl Step {
     }
 
     /// Does this version have the host-side code that carries the step
-    /// out? Only the runtime's purge ops: containment, deny-write,
-    /// Defender, reboot and folder steps are planned and reviewable, and
-    /// their host side comes with the operation engine.
+    /// out? Only the runtime's purge ops, but for `delete_registry_key`:
+    /// containment, deny-write, Defender, reboot, folder and whole-key
+    /// steps are planned and reviewable, and their host side comes with the
+    /// operation engine.
     pub fn has_host_side(&self) -> bool {
-        matches!(self, Step::Purge(_))
+        matches!(self, Step::Purge(op) if !matches!(op, Op::DeleteRegistryKey { .. }))
     }
 
     /// The tags of the kinds of step that have no host-side code in this
@@ -243,6 +244,12 @@ impl Step {
             Step::RevertDefenderExclusion { hive: text(), key: text(), value: text() },
             Step::Reboot { wave: 1, window: None },
             Step::RemoveFolder { path: text(), may_hold: vec![] },
+            Step::Purge(Op::DeleteRegistryKey {
+                hive: text(),
+                key: Default::default(),
+                expected_values: vec![],
+                expected_digest: text(),
+            }),
         ]
         .iter()
         .filter(|s| !s.has_host_side())
@@ -268,6 +275,7 @@ impl Step {
                 Op::DeleteRegistryValue {
                     hive, key, value, ..
                 } => format!("registry value {hive}\\{key}\\{value}"),
+                Op::DeleteRegistryKey { hive, key, .. } => format!("registry key {hive}\\{key}"),
                 Op::DeleteTask { path, .. } => format!("task {path}"),
                 Op::DeleteService { name, .. } => format!("service {name}"),
                 Op::DeleteWmiSubscription {
@@ -383,5 +391,9 @@ mod tests {
         );
         assert!(steps.iter().filter(|s| s.has_host_side()).all(|s| s.phase() == Phase::Purge));
         assert!(!Step::Contain.has_host_side());
+        assert_eq!(
+            Step::kinds_without_host_side(),
+            ["contain", "deny_writes", "revert_defender_exclusion", "reboot", "remove_folder", "delete_registry_key"]
+        );
     }
 }

@@ -157,10 +157,16 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The plan in a few lines: hosts, containment, reboots.
+/// The plan in a few lines: hosts, containment, reboots, items for review.
 pub fn overview(plan: &Plan) -> Vec<String> {
     let purge = plan.hosts.iter().filter(|h| has_purge(h)).count();
-    let only = plan.hosts.iter().filter(|h| h.contain_only()).count();
+    // Contained and nothing purged, whether or not something is listed
+    // there (a bound the scan hit, items for review).
+    let only = plan
+        .hosts
+        .iter()
+        .filter(|h| !has_purge(h) && h.items.iter().any(|i| i.active && i.step == Step::Contain))
+        .count();
     let mut lines = vec![format!(
         "{} planned: {purge} with findings, {only} contained only, {} with nothing to do; {} not scanned (nothing is done on them; they hold the release).",
         plural(plan.hosts.len(), "host", "hosts"),
@@ -198,6 +204,15 @@ pub fn overview(plan: &Plan) -> Vec<String> {
             if r.confirm_after_canary { ", the operator's go-ahead after the canary" } else { "" }
         )
     });
+    let review: Vec<&str> = plan.hosts.iter().filter(|h| !h.review.is_empty()).map(|h| h.host.as_str()).collect();
+    if !review.is_empty() {
+        lines.push(format!(
+            "For review (not acted on): {} that nothing explains, on {} ({}); see `review:` under each.",
+            plural(plan.review_count(), "rare unsigned autostart", "rare unsigned autostarts"),
+            plural(review.len(), "host", "hosts"),
+            compact(&review)
+        ));
+    }
     let no_reboot = plan.hosts.iter().filter(|h| h.no_reboot.is_some()).count();
     if no_reboot > 0 {
         lines.push(format!("{} the purge changes are never rebooted by the playbook.", plural(no_reboot, "host", "hosts")));

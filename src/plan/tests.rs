@@ -1,6 +1,7 @@
 //! Planner, file and validation tests on snapshot fixtures.
 
 use super::*;
+use std::collections::BTreeMap;
 use crate::plan::step::Step;
 use crate::detect::builder::SnapshotBuilder;
 use crate::detect::{Confidence, DetectContext, HashList, detect};
@@ -484,6 +485,18 @@ fn planned_with(
     pb: &Playbook,
     hash: bool,
 ) -> (Journal, tempfile::TempDir, std::path::PathBuf, String, Plan) {
+    planned_reviewed(snaps, flags, pb, hash, &BTreeMap::new())
+}
+
+/// [`planned_with`], `review` (by host) listed in the plan as the fleet's
+/// stacking lists it.
+fn planned_reviewed(
+    snaps: &[(&str, Snapshot)],
+    flags: Flags,
+    pb: &Playbook,
+    hash: bool,
+    review: &BTreeMap<String, Vec<ReviewItem>>,
+) -> (Journal, tempfile::TempDir, std::path::PathBuf, String, Plan) {
     let mut j = Journal::open_in_memory().unwrap();
     let run = j.begin_run("scan", &[]).unwrap();
     let ctx = DetectContext {
@@ -503,7 +516,8 @@ fn planned_with(
         .zip(&stored)
         .map(|((_, s), (name, id, f))| HostInput { host: name, snapshot_id: *id, snapshot: s, findings: f })
         .collect();
-    let plan = build(&inputs, vec![Unscanned { host: "WS-099".into(), why: "unreachable".into() }], pb, &flags);
+    let mut plan = build(&inputs, vec![Unscanned { host: "WS-099".into(), why: "unreachable".into() }], pb, &flags);
+    plan.add_reviews(review);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.yml");
     let (_, text) = record(&mut j, run, &plan, &path).unwrap();
@@ -592,6 +606,55 @@ fn steps_are_grouped_under_their_finding_with_a_short_reason() {
     // The in-use note sits beside its line.
     let file = lines.iter().find(|l| l.contains("op: delete_file")).unwrap();
     assert!(file.contains("  # in use by PID 77 (rundll32.exe), ended first"), "{file}");
+}
+
+#[test]
+fn review_items_are_listed_read_back_and_never_acted_on() {
+    let item = |what: &str, why: &str| ReviewItem { what: what.into(), why: why.into() };
+    let rare = "review: unsigned, on 1 of 20 scanned hosts (rare: at most 1, 5 %), and no finding explains it";
+    let review: BTreeMap<String, Vec<ReviewItem>> = [
+        (
+            "ws-001".to_string(),
+            vec![
+                item(r"scheduled task \Inventory runs C:\Users\bob\Tools\inv.exe", rare),
+                item("x\n- {op: delete_file, path: 'C:\\Windows\\explorer.exe'}", rare),
+            ],
+        ),
+        // A host with nothing to purge: its review item keeps it out of
+        // the one-line `contain_only:` list.
+        ("WS-003".to_string(), vec![item(r"Run value HKLM\...\Run\Sync = C:\ProgramData\Sync\sync.exe", rare)]),
+    ]
+    .into_iter()
+    .collect();
+    let clean = SnapshotBuilder::new("WS-003").user("bob").build();
+    let (mut j, _dir, path, text, plan) =
+        planned_reviewed(&[("WS-001", infected()), ("WS-003", clean)], Flags::default(), &Playbook::builtin(), true, &review);
+    // Under each host, after its steps: the why once, then each item.
+    let why = format!("      # {rare}\n");
+    let inventory = "      - 'scheduled task \\Inventory runs C:\\Users\\bob\\Tools\\inv.exe'\n";
+    assert!(text.contains(&format!("    review:\n{why}{inventory}")), "{text}");
+    assert!(text.contains("  'WS-003':  # workstation; contained; no reboot;"), "{text}");
+    assert!(!text.contains("\ncontain_only:"), "{text}");
+    // The hostile item stays one quoted line: no step comes of it.
+    assert!(text.contains("      - \"x\\n- {op: delete_file"), "{text}");
+    // The summary says it, at the top of the file and to the operator.
+    let told = "For review (not acted on): 3 rare unsigned autostarts that nothing explains, on 2 hosts (WS-[001,003]); see `review:` under each.";
+    assert!(summary::overview(&plan).iter().any(|l| l == told), "{:#?}", summary::overview(&plan));
+    assert!(text.contains("# For review (not acted on): 3 rare unsigned"), "{text}");
+    assert!(summary::overview(&plan)[0].contains("1 with findings, 1 contained only, 0 with nothing to do"), "{:#?}", summary::overview(&plan));
+    let v = load_and_validate(&path, &mut j).unwrap();
+    assert!(v.removed.is_empty() && v.warnings.is_empty(), "{v:#?}");
+    assert_eq!(
+        v.hosts[0].purge_ops().count(),
+        active(&plan_for(&infected(), &findings(&infected(), true), &Playbook::builtin(), Flags::default())).len(),
+        "review items are no steps"
+    );
+    assert!(v.hosts.iter().flat_map(|h| &h.steps).all(|s| !format!("{:?}", s.step).contains("explorer.exe")));
+    let ws3 = v.hosts.iter().find(|h| h.host == "WS-003").expect("WS-003 read back");
+    assert_eq!(ws3.steps.iter().map(|s| &s.step).collect::<Vec<_>>(), [&Step::Contain]);
+    // Deleting a review line is allowed, like any line, and changes nothing.
+    let v = validate_text(&mut j, &path, &text.replace(inventory, "")).unwrap();
+    assert!(v.removed.is_empty(), "{:#?}", v.removed);
 }
 
 #[test]
@@ -872,6 +935,110 @@ fn emotet_service_folder_and_unhashed_files() {
             .filter(|n| n.what.contains("Mqbvdfzt") && !n.what.contains('.'))
             .count(),
         1
+    );
+}
+
+#[test]
+fn loader_keys_are_removed_whole_with_what_the_scan_saw_and_stored_payload_values_too() {
+    // Qakbot's per-user configuration key and TrickBot's UAC-bypass class
+    // key: one compare-and-delete of the whole key each.
+    let cfg = r"Software\Microsoft\Hmhqbzupqs";
+    let appx = r"Software\Classes\AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2";
+    let b = SnapshotBuilder::new("WS-001").user("bob");
+    let sid = b.sid_of("bob");
+    let s = b
+        .reg("bob", cfg, "1a2b3c4d", "REG_BINARY", "a1b2c3")
+        .reg("bob", cfg, "9f8e7d6c", "REG_BINARY", "d4e5f6")
+        .reg(
+            "bob",
+            &format!(r"{appx}\Shell\open\command"),
+            "",
+            "REG_SZ",
+            r"C:\Users\bob\AppData\Roaming\x\y.exe",
+        )
+        .reg(
+            "bob",
+            &format!(r"{appx}\Shell\open\command"),
+            "DelegateExecute",
+            "REG_SZ",
+            "",
+        )
+        .build();
+    let h = plan_for(
+        &s,
+        &findings(&s, false),
+        &Playbook::builtin(),
+        Flags::default(),
+    );
+    let keys: Vec<&Op> = active(&h)
+        .into_iter()
+        .filter(|o| matches!(o, Op::DeleteRegistryKey { .. }))
+        .collect();
+    assert_eq!(keys.len(), 2, "{:#?}", h.items);
+    // (hive, expected values, digest) of the key operation on `k`.
+    let key_op = |k: &str| {
+        keys.iter()
+            .find_map(|o| match o {
+                Op::DeleteRegistryKey {
+                    hive,
+                    key,
+                    expected_values,
+                    expected_digest,
+                } if key == k => Some((
+                    hive.clone(),
+                    expected_values.clone(),
+                    expected_digest.clone(),
+                )),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no key operation on {k}"))
+    };
+    let (hive, expected_values, expected_digest) = key_op(cfg);
+    assert_eq!(hive, sid);
+    assert_eq!(
+        expected_values,
+        vec!["1a2b3c4d".to_string(), "9f8e7d6c".to_string()]
+    );
+    let v = |n: &str, d: &str| crate::runtime::ops::TreeValue {
+        subkey: Default::default(),
+        name: n.into(),
+        value_type: "REG_BINARY".into(),
+        data_sha256: crate::detect::builder::data_sha256("REG_BINARY", d),
+    };
+    assert_eq!(
+        expected_digest,
+        crate::runtime::ops::registry_tree_digest(&[
+            v("9f8e7d6c", "d4e5f6"),
+            v("1a2b3c4d", "a1b2c3")
+        ])
+    );
+    let (_, expected_values, _) = key_op(appx);
+    assert_eq!(
+        expected_values,
+        vec![
+            r"Shell\open\command\(default)".to_string(),
+            r"Shell\open\command\DelegateExecute".to_string()
+        ]
+    );
+    // The plan file shows it.
+    let f = findings(&s, false);
+    let input = HostInput {
+        host: "WS-001",
+        snapshot_id: 1,
+        snapshot: &s,
+        findings: &f,
+    };
+    let plan = build(&[input], vec![], &Playbook::builtin(), &Flags::default());
+    let text = super::write::render(&plan, 1);
+    assert!(
+        text.contains("delete_registry_key") && text.contains("expected_digest"),
+        "{text}"
+    );
+    // And says the runtime cannot carry it out yet.
+    let header = text.split("cauterize_plan:").next().unwrap_or_default();
+    assert!(
+        header.contains("delete_registry_key") && header.contains("no host-side code yet"),
+        "{header}"
     );
 }
 

@@ -3,8 +3,10 @@
 //! and waves once; then per host one step a line, grouped under the
 //! finding that calls for them (its rule, family, confidence and the one
 //! fact that decided it, once), a note beside a line where one is due
-//! (a file in use, why an item is inactive); hosts whose only step is
-//! containment in one line. Pure: builds the text.
+//! (a file in use, why an item is inactive); findings no step can address
+//! under `not_planned:` and rare autostarts nothing explains under
+//! `review:` (never acted on), each grouped under its why; hosts whose
+//! only step is containment in one line. Pure: builds the text.
 
 use std::collections::BTreeMap;
 
@@ -41,8 +43,9 @@ const HEADER: &str = "\
 # refused, because every step must be one this plan was made with from the
 # scan. Items under `inactive:` are not carried out; to act on them, change
 # the playbook or the flags (--activate medium) and run `cauterize plan`
-# again. A host scanned again after this plan was made is refused: plan
-# again.
+# again. Items under `review:` are rare unsigned autostarts that nothing
+# explains: never acted on, listed for a person to look at. A host scanned
+# again after this plan was made is refused: plan again.
 ";
 
 fn value<T: serde::Serialize>(v: &T) -> String {
@@ -322,20 +325,31 @@ fn host(out: &mut String, h: &HostPlan) {
             out.push_str(&format!("      - {}\n", value(&i.step)));
         }
     }
-    if !h.not_planned.is_empty() {
-        out.push_str("    not_planned:\n");
-        let mut by_why: Vec<(&str, Vec<&str>)> = Vec::new();
-        for n in &h.not_planned {
-            match by_why.iter_mut().find(|(w, _)| *w == n.why) {
-                Some((_, v)) => v.push(&n.what),
-                None => by_why.push((&n.why, vec![&n.what])),
-            }
+    listed(out, "not_planned", h.not_planned.iter().map(|n| (n.why.as_str(), n.what.as_str())));
+    if !h.review.is_empty() {
+        out.push_str("    # For review, never acted on: rare unsigned autostarts that nothing explains.\n");
+        listed(out, "review", h.review.iter().map(|r| (r.why.as_str(), r.what.as_str())));
+    }
+}
+
+/// A host's informational list `key:` of (why, what) pairs: each why once,
+/// as a comment, above the whats that share it, in first-seen order.
+fn listed<'a>(out: &mut String, key: &str, items: impl Iterator<Item = (&'a str, &'a str)>) {
+    let mut by_why: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (why, what) in items {
+        match by_why.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, v)) => v.push(what),
+            None => by_why.push((why, vec![what])),
         }
-        for (why, whats) in by_why {
-            out.push_str(&format!("      # {}\n", comment(why, 600)));
-            for w in whats {
-                out.push_str(&format!("      - {}\n", string(w)));
-            }
+    }
+    if by_why.is_empty() {
+        return;
+    }
+    out.push_str(&format!("    {key}:\n"));
+    for (why, whats) in by_why {
+        out.push_str(&format!("      # {}\n", comment(why, 600)));
+        for w in whats {
+            out.push_str(&format!("      - {}\n", string(w)));
         }
     }
 }

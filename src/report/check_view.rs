@@ -19,6 +19,8 @@ pub enum ProbeStatus {
     Skipped,
     /// The transport failed (auth, time-out, quota, ...).
     Failed(TransportError),
+    /// A step did not finish within `check`'s step time-out.
+    Hung { step: HungStep, limit: std::time::Duration },
     /// The probe ran but its output was unusable (message says why).
     BadOutput(String),
     /// The facts, and the host's clock skew in seconds when readable.
@@ -26,6 +28,33 @@ pub enum ProbeStatus {
         facts: ProbeFacts,
         skew_secs: Option<i64>,
     },
+}
+
+/// Which step of the probe hung.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HungStep {
+    /// Connect, log on, create the shell.
+    OpeningShell,
+    /// The probe command ran (the login worked).
+    Command,
+}
+
+impl HungStep {
+    /// `hung: the command did not finish in 15 s; ...`, with what to do.
+    pub fn reason(self, limit: std::time::Duration) -> String {
+        let secs = limit.as_secs_f64();
+        let limit = if secs.fract() == 0.0 { format!("{secs:.0} s") } else { format!("{secs:.1} s") };
+        match self {
+            HungStep::OpeningShell => format!(
+                "hung: no WinRM shell opened in {limit} (the port answers); check the host's load and \
+                 its WinRM service (Restart-Service WinRM), or allow longer with --step-timeout"
+            ),
+            HungStep::Command => format!(
+                "hung: the command did not finish in {limit} (the login worked); check the host's load \
+                 and its WinRM service (Restart-Service WinRM), or allow longer with --step-timeout"
+            ),
+        }
+    }
 }
 
 /// Everything `check` learnt about one host.
@@ -61,6 +90,7 @@ pub fn problem(o: &CheckOutcome) -> Option<(Category, String)> {
             Some((Category::Unreachable, text))
         }
         ProbeStatus::Failed(e) => Some((Category::of_kind(e.kind()), e.to_string())),
+        ProbeStatus::Hung { step, limit } => Some((Category::Hung, step.reason(*limit))),
         ProbeStatus::BadOutput(why) => {
             Some((Category::Protocol, format!("probe output unusable: {why}")))
         }
@@ -130,7 +160,10 @@ fn auth_cell(p: &ProbeStatus) -> String {
         // The shell opened, so the login worked; the failure came later.
         ProbeStatus::Failed(e) if e.after_login() => "ok".into(),
         ProbeStatus::Failed(e) => e.kind().as_str().into(),
-        ProbeStatus::BadOutput(_) | ProbeStatus::Ok { .. } => "ok".into(),
+        ProbeStatus::Hung { step: HungStep::OpeningShell, .. } => "hung".into(),
+        ProbeStatus::Hung { step: HungStep::Command, .. }
+        | ProbeStatus::BadOutput(_)
+        | ProbeStatus::Ok { .. } => "ok".into(),
     }
 }
 
@@ -344,6 +377,29 @@ mod tests {
         };
         assert_eq!(auth_cell(&ProbeStatus::Failed(early)), "timed_out");
         assert_eq!(auth_cell(&ProbeStatus::Skipped), "-");
+    }
+
+    #[test]
+    fn a_hung_host_says_which_step_and_for_how_long() {
+        let limit = std::time::Duration::from_secs(15);
+        let hung = outcome("WS-008", ProbeStatus::Hung { step: HungStep::Command, limit });
+        let (c, why) = problem(&hung).unwrap();
+        assert_eq!(c, Category::Hung);
+        assert!(why.starts_with("hung: the command did not finish in 15 s"), "{why}");
+        assert!(why.contains("--step-timeout"), "{why}");
+        assert_eq!(auth_cell(&hung.probe), "ok");
+        let early = ProbeStatus::Hung { step: HungStep::OpeningShell, limit: std::time::Duration::from_millis(2500) };
+        assert_eq!(auth_cell(&early), "hung");
+        assert!(problem(&outcome("WS-009", early)).unwrap().1.starts_with("hung: no WinRM shell opened in 2.5 s"));
+        let text = render_text(&[hung]);
+        assert!(text.contains("  WS-008: hung: the command did not finish in 15 s"), "{text}");
+        assert!(text.ends_with("0 ok, 1 failed (1 hung)\n"), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&json_line(&outcome(
+            "WS-008",
+            ProbeStatus::Hung { step: HungStep::Command, limit },
+        )))
+        .unwrap();
+        assert_eq!(v["kind"], "hung");
     }
 
     #[test]

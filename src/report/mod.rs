@@ -15,5 +15,6 @@ pub mod plan_view;
 pub mod progress;
 pub mod sanitize;
 pub mod scan_view;
+pub mod stack_view;
 pub mod summary;
 pub mod table;

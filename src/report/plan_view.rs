@@ -23,6 +23,8 @@ pub struct PlanRecord<'a> {
     pub contain: Option<&'a ContainDecision>,
     /// Its reboot wave, if it gets one.
     pub wave: Option<u32>,
+    /// Items listed for review (rare unexplained unsigned autostarts).
+    pub review: usize,
     pub error: Option<&'a str>,
 }
 
@@ -35,6 +37,7 @@ pub fn json_lines(plan: &Plan) -> Vec<String> {
             status: "planned",
             snapshot_id: Some(h.snapshot_id),
             counts: Some(h.counts()),
+            review: h.review.len(),
             contain: Some(&h.contain),
             wave: h.wave(),
             error: None,
@@ -46,6 +49,7 @@ pub fn json_lines(plan: &Plan) -> Vec<String> {
             status: "unscanned",
             snapshot_id: None,
             counts: None,
+            review: 0,
             contain: None,
             wave: None,
             error: Some(&u.why),

@@ -11,6 +11,8 @@ pub enum Category {
     Unreachable,
     Auth,
     Timeout,
+    /// A step did not finish within a short preflight time-out (`check`).
+    Hung,
     NonZeroExit,
     NotAdmin,
     Quota,
@@ -43,6 +45,7 @@ impl Category {
             Category::Unreachable => "unreachable",
             Category::Auth => "auth",
             Category::Timeout => "timeout",
+            Category::Hung => "hung",
             Category::NonZeroExit => "non-zero exit",
             Category::NotAdmin => "not admin",
             Category::Quota => "shell quota",

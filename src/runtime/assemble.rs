@@ -171,6 +171,7 @@ pub fn files(frames: &Frames, i: usize) -> Vec<FileFacts> {
             modified: r.text("modified"),
             signature: r.text("signature"),
             signer: r.text("signer"),
+            original_name: r.text("original_name"),
             entries: r.num("entries") as u32,
             listing: r.texts("entry"),
         })

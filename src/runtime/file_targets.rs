@@ -19,6 +19,7 @@
 use std::collections::BTreeSet;
 
 use crate::detect::command_line::{self, Env, ParseCtx, Parsed};
+use crate::detect::commands::{self, Origin};
 use crate::detect::link::wow64_variants;
 use crate::detect::names;
 use crate::detect::paths::{self, Area};
@@ -32,21 +33,6 @@ pub struct FileTargets {
     pub list_dirs: Vec<String>,
 }
 
-fn is_system_account(a: &str) -> bool {
-    let a = a.to_ascii_lowercase();
-    a.is_empty()
-        || a.contains("system")
-        || a.contains("localservice")
-        || a.contains("local service")
-        || a.contains("networkservice")
-        || a.contains("network service")
-        || a == "s-1-5-18"
-}
-
-fn system_profile() -> UserProfile {
-    UserProfile::service_account("S-1-5-18").expect("SYSTEM is a service account")
-}
-
 struct Collector<'a> {
     snap: &'a Snapshot,
     files: BTreeSet<String>,
@@ -54,28 +40,6 @@ struct Collector<'a> {
 }
 
 impl Collector<'_> {
-    fn user_by_sid(&self, sid: &str) -> Option<UserProfile> {
-        if let Some(p) = UserProfile::service_account(sid) {
-            return Some(p);
-        }
-        self.snap
-            .users
-            .iter()
-            .find(|u| u.sid.eq_ignore_ascii_case(sid))
-            .cloned()
-    }
-    fn user_by_account(&self, account: &str) -> Option<UserProfile> {
-        if is_system_account(account) {
-            return Some(system_profile());
-        }
-        let name = account.rsplit('\\').next().unwrap_or(account);
-        self.snap
-            .users
-            .iter()
-            .find(|u| u.name.eq_ignore_ascii_case(name) || u.sid.eq_ignore_ascii_case(account))
-            .cloned()
-    }
-
     fn path(&mut self, p: &str, list_parent: bool) {
         let p = p.trim().trim_matches('"');
         if p.len() < 3 || p.as_bytes().get(1).is_none_or(|c| *c != b':') || p.contains("://") {
@@ -95,9 +59,21 @@ impl Collector<'_> {
     fn parsed(&mut self, p: &Parsed) {
         self.path(&p.program, false);
         self.side_loads(&p.program);
+        // What Windows runs instead when it exists (CreateProcess's
+        // prefixes, rundll32's other reading).
+        for a in &p.alternatives {
+            self.path(a, false);
+        }
         for pay in &p.payloads {
             self.path(&pay.path, true);
             self.side_loads(&pay.path);
+            // Files the payload is given, in every form they can stand
+            // for: their facts (hash included) whatever their extension.
+            for d in &pay.data {
+                for c in &d.candidates {
+                    self.path(c, false);
+                }
+            }
         }
         if p.payloads.is_empty() {
             // The program is what runs: its folder matters too.
@@ -137,26 +113,14 @@ impl Collector<'_> {
 
     fn command(&mut self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) {
         let env = Env::for_user(user);
-        let no = |_: &str| false;
         let parsed = command_line::parse(
             cmd,
             &ParseCtx {
-                env: &env,
                 cwd,
-                exists: &no,
+                ..ParseCtx::new(&env)
             },
         );
         self.parsed(&parsed);
-        // An unquoted program with spaces: CreateProcess tries each prefix;
-        // ask about every prefix with an extension.
-        let e = env.expand(cmd.trim_start());
-        if !e.starts_with('"') {
-            for (i, c) in e.char_indices() {
-                if c == ' ' && paths::extension(&e[..i]).len() >= 2 {
-                    self.path(&e[..i], false);
-                }
-            }
-        }
     }
 }
 
@@ -206,53 +170,27 @@ pub fn file_targets(snap: &Snapshot) -> FileTargets {
         files: BTreeSet::new(),
         dirs: BTreeSet::new(),
     };
-    for a in &snap.autoruns {
-        let user = a
-            .user_sid
-            .as_deref()
-            .and_then(|s| c.user_by_sid(s))
-            .or_else(|| match &a.location {
-                AutorunLocation::RegistryValue { hive, .. } => c.user_by_sid(hive),
-                AutorunLocation::StartupFolder { .. } => None,
-            });
-        if let AutorunLocation::StartupFolder { path } = &a.location {
-            c.path(path, true);
+    for cmd in commands::commands(snap) {
+        match cmd.origin {
+            Origin::Autorun(a) => {
+                if let AutorunLocation::StartupFolder { path } = &a.location {
+                    c.path(path, true);
+                }
+            }
+            Origin::Service(s) if !s.service_dll.trim().is_empty() => {
+                let dll = Env::for_user(None).expand(s.service_dll.trim());
+                let system =
+                    command_line::is_system_binary(&dll) || paths::is_directly_in_system(&dll);
+                c.path(&dll, !system);
+            }
+            Origin::Process(p) => c.path(&p.image, false),
+            _ => {}
         }
-        for part in a.command.split(',').filter(|_| a.command.contains(".exe,")) {
-            c.command(part.trim(), user.as_ref(), None);
-        }
-        c.command(&a.command, user.as_ref(), None);
-    }
-    for t in &snap.tasks {
-        let user = c.user_by_account(&t.principal);
-        for act in &t.actions {
-            let cmd = format!(
-                "\"{}\" {}",
-                act.path.trim().trim_matches('"'),
-                act.arguments
-            );
-            let cwd = (!act.working_directory.is_empty()).then_some(act.working_directory.as_str());
-            c.command(cmd.trim_end(), user.as_ref(), cwd);
-        }
-    }
-    for s in &snap.services {
-        let user = c.user_by_account(&s.account);
-        let cmd = s.image_path.replace("\\SystemRoot\\", "C:\\Windows\\");
-        let cmd = if cmd.to_ascii_lowercase().starts_with("system32\\") {
-            format!("C:\\Windows\\{cmd}")
-        } else {
-            cmd
-        };
-        c.command(&cmd, user.as_ref(), None);
-        if !s.service_dll.trim().is_empty() {
-            let dll = Env::for_user(None).expand(s.service_dll.trim());
-            let system = command_line::is_system_binary(&dll) || paths::is_directly_in_system(&dll);
-            c.path(&dll, !system);
-        }
+        c.command(&cmd.text, cmd.user.as_ref(), cmd.cwd.as_deref());
     }
     for r in &snap.registry {
         if is_class_command(r) {
-            let user = c.user_by_sid(&r.hive);
+            let user = commands::user_by_sid(snap, &r.hive);
             c.command(&r.data, user.as_ref(), None);
         } else if is_defender_exclusion(r) {
             // A folder (listed when it is one) or a file.
@@ -261,18 +199,6 @@ pub fn file_targets(snap: &Snapshot) -> FileTargets {
             if v.as_bytes().get(1) == Some(&b':') && v.len() > 3 {
                 c.dirs.insert(paths::normalize(v));
             }
-        }
-    }
-    for w in &snap.wmi {
-        if w.consumer_type.to_ascii_lowercase().contains("commandline") {
-            c.command(&w.action, Some(&system_profile()), None);
-        }
-    }
-    for p in &snap.processes {
-        let user = c.user_by_account(&p.user);
-        c.path(&p.image, false);
-        if !p.command_line.is_empty() {
-            c.command(&p.command_line, user.as_ref(), None);
         }
     }
     let twins = product_twins(snap, &c.files);
@@ -344,6 +270,55 @@ mod tests {
             t.list_dirs
                 .iter()
                 .any(|d| d.eq_ignore_ascii_case(r"C:\Users\Пётр\AppData\Local\Phx"))
+        );
+    }
+}
+
+#[cfg(test)]
+mod issue11_tests {
+    use super::*;
+    use crate::detect::builder::SnapshotBuilder;
+
+    #[test]
+    fn data_files_in_every_form_and_the_programs_windows_may_run_instead() {
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            // IcedID as SYSTEM: license.dat relative to SYSTEM's %APPDATA%.
+            .task(
+                r"\{6D3A9F21-7C44-4E0B-9A51-2B8E3C7D1F60}",
+                r"C:\Windows\SysWOW64\rundll32.exe",
+                r#""C:\Windows\System32\config\systemprofile\AppData\Local\Ipvofa\rdxqmb.dll",update /i:"StoneRiver\license.dat""#,
+                r"NT AUTHORITY\SYSTEM",
+                &["logon"],
+            )
+            // An unquoted service path: Windows tries C:\Program.exe first.
+            .service(
+                "VendorSync",
+                "Vendor Sync",
+                r"C:\Program Files\Vendor Sync\vsync.exe -service",
+                "LocalSystem",
+            )
+            // rundll32's other reading of an unquoted DLL with a blank.
+            .run("bob", "x", r"rundll32.exe C:\Tools\a.dll Start x,y")
+            .build();
+        let t = file_targets(&s);
+        let has = |p: &str| t.paths.iter().any(|x| x.eq_ignore_ascii_case(p));
+        for view in ["System32", "SysWOW64"] {
+            assert!(
+                has(&format!(
+                    r"C:\Windows\{view}\config\systemprofile\AppData\Roaming\StoneRiver\license.dat"
+                )),
+                "{view}: {:?}",
+                t.paths
+            );
+        }
+        assert!(has(r"C:\Program.exe"), "{:?}", t.paths);
+        assert!(has(r"C:\Program Files\Vendor.exe"), "{:?}", t.paths);
+        assert!(has(r"C:\Program Files\Vendor Sync\vsync.exe"));
+        assert!(
+            has(r"C:\Tools\a.dll") && has(r"C:\Tools\a.dll Start x"),
+            "{:?}",
+            t.paths
         );
     }
 }

@@ -213,6 +213,19 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 f.push(("expected_type", expected_type.clone()));
                 f.push(("expected_data_sha256", expected_data_sha256.clone()));
             }
+            Op::DeleteRegistryKey {
+                hive,
+                key,
+                expected_values,
+                expected_digest,
+            } => {
+                f.push(("hive", hive.clone()));
+                f.push(("key", key.as_str().to_owned()));
+                for v in expected_values {
+                    f.push(("expected_value", v.as_str().to_owned()));
+                }
+                f.push(("expected_digest", expected_digest.clone()));
+            }
             Op::DeleteTask {
                 path,
                 expected_actions,
@@ -522,6 +535,15 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 data_cut: false,
             })
         }
+        "DeleteRegistryKey" => {
+            x.only(&["hive", "key", "expected_value", "expected_digest"])?;
+            JobItem::Op(Op::DeleteRegistryKey {
+                hive: x.one("hive")?,
+                key: x.one("key")?.into(),
+                expected_values: x.all("expected_value").into_iter().map(Into::into).collect(),
+                expected_digest: x.one("expected_digest")?,
+            })
+        }
         "DeleteTask" => {
             x.only(&[
                 "path",
@@ -657,6 +679,12 @@ mod tests {
                 expected_data_sha256: s.into(),
                 data: Default::default(),
                 data_cut: false,
+            }),
+            JobItem::Op(Op::DeleteRegistryKey {
+                hive: s.into(),
+                key: s.into(),
+                expected_values: vec![s.into(), "(default)".into()],
+                expected_digest: s.into(),
             }),
             JobItem::Op(Op::DeleteTask {
                 path: s.into(),

@@ -14,6 +14,7 @@ pub mod host_text;
 pub mod job;
 pub mod ops;
 pub mod probe;
+pub mod registry_targets;
 pub mod results;
 pub mod snapshot;
 pub mod sweep;

@@ -187,6 +187,20 @@ pub enum Op {
         expected_query: HostName,
         expected_action: HostName,
     },
+    /// Delete a whole key (its subkeys too) - a loader's configuration
+    /// key, a UAC-bypass class key - if it still holds exactly the values
+    /// the scan saw: the same value names (`subkey\\name`, `(default)` for
+    /// the unnamed value, relative to `key`, for the reviewer) and the same
+    /// names, types and data, compared through [`registry_tree_digest`].
+    /// `hive` as for [`Op::DeleteRegistryValue`]. Not yet carried out by
+    /// `runtime.ps1` (it reads the operation and reports "unknown
+    /// operation" until the PowerShell engine lands).
+    DeleteRegistryKey {
+        hive: String,
+        key: HostName,
+        expected_values: Vec<HostName>,
+        expected_digest: String,
+    },
     /// Delete a file if its SHA-256 is still this (lower-case hex). When it
     /// is locked and `queue_if_locked`, it is queued for deletion at boot
     /// instead (`QueuedForReboot`).
@@ -214,6 +228,7 @@ impl Op {
             Op::DeleteTask { .. } => "DeleteTask",
             Op::DeleteService { .. } => "DeleteService",
             Op::DeleteWmiSubscription { .. } => "DeleteWmiSubscription",
+            Op::DeleteRegistryKey { .. } => "DeleteRegistryKey",
             Op::DeleteFile { .. } => "DeleteFile",
             Op::QueueDeleteOnReboot { .. } => "QueueDeleteOnReboot",
         }
@@ -306,6 +321,63 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// One value of a registry tree, for [`registry_tree_digest`]: the
+/// subkey relative to the tree's key (`""` for the key itself), the value
+/// name (`""` for the unnamed one), both in the held form of `host_text`
+/// (exact), its type and the [`reg_data_sha256`] of its whole data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeValue {
+    pub subkey: HostName,
+    pub name: HostName,
+    pub value_type: String,
+    pub data_sha256: String,
+}
+
+impl TreeValue {
+    /// `subkey\name` as [`Op::DeleteRegistryKey`] lists it (`(default)`
+    /// for the unnamed value).
+    pub fn label(&self) -> HostName {
+        let name = if self.name.is_empty() {
+            "(default)"
+        } else {
+            self.name.as_str()
+        };
+        if self.subkey.is_empty() {
+            name.into()
+        } else {
+            format!("{}\\{name}", self.subkey.as_str()).into()
+        }
+    }
+}
+
+/// The digest [`Op::DeleteRegistryKey`] compares: SHA-256 (lower-case hex)
+/// of one line per value, `subkey<TAB>name<TAB>type<TAB>data_sha256`
+/// (names exactly as the registry stores them: it returns the stored case
+/// to the scan and to the delete alike), the lines sorted by their UTF-16
+/// code units (.NET's ordinal order) and joined with LF, hashed as UTF-16LE
+/// code units (so a name with an unpaired surrogate is hashed exactly, as
+/// `runtime.ps1`'s `ConvertTo-CzUnits` gives them).
+pub fn registry_tree_digest(values: &[TreeValue]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut lines: Vec<Vec<u16>> = values
+        .iter()
+        .map(|v| {
+            let mut l = super::host_text::units(v.subkey.as_str());
+            l.push(u16::from(b'\t'));
+            l.extend(super::host_text::units(v.name.as_str()));
+            for t in [&v.value_type, &v.data_sha256] {
+                l.push(u16::from(b'\t'));
+                l.extend(t.encode_utf16());
+            }
+            l
+        })
+        .collect();
+    lines.sort();
+    let joined = lines.join(&u16::from(b'\n'));
+    let bytes: Vec<u8> = joined.iter().flat_map(|u| u.to_le_bytes()).collect();
+    hex(&Sha256::digest(&bytes))
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -337,6 +409,50 @@ mod tests {
         })
         .expect("serialises");
         assert_eq!(o["outcome"], "drift");
+    }
+
+    #[test]
+    fn a_tree_digest_ignores_order_but_not_names_or_data() {
+        let v = |k: &str, n: &str, d: &str| TreeValue {
+            subkey: k.into(),
+            name: n.into(),
+            value_type: "REG_BINARY".into(),
+            data_sha256: d.repeat(32),
+        };
+        let a = registry_tree_digest(&[v("", "1a2b3c4d", "0f"), v("", "9f8e7d6c", "01")]);
+        let b = registry_tree_digest(&[v("", "9f8e7d6c", "01"), v("", "1a2b3c4d", "0f")]);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        for other in [
+            vec![v("", "1a2b3c4d", "0e"), v("", "9f8e7d6c", "01")],
+            vec![v("", "1a2b3c4d", "0f")],
+            vec![v("x", "1a2b3c4d", "0f"), v("", "9f8e7d6c", "01")],
+            vec![v("", "1A2B3C4D", "0f"), v("", "9f8e7d6c", "01")],
+        ] {
+            assert_ne!(a, registry_tree_digest(&other), "{other:?}");
+        }
+        // The documented line form, as UTF-16LE: one known digest.
+        let one = registry_tree_digest(&[TreeValue {
+            subkey: r"Shell\Open\Command".into(),
+            name: HostName::default(),
+            value_type: "REG_SZ".into(),
+            data_sha256: "ab".repeat(32),
+        }]);
+        let line = format!("Shell\\Open\\Command\t\tREG_SZ\t{}", "ab".repeat(32));
+        let le: Vec<u8> = line.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        use sha2::{Digest, Sha256};
+        assert_eq!(one, hex(&Sha256::digest(&le)));
+        assert_eq!(
+            v(r"Shell\open\command", "", "").label().as_str(),
+            r"Shell\open\command\(default)"
+        );
+        // An unpaired surrogate is hashed as its own code unit, not U+FFFD.
+        let held = crate::runtime::host_text::from_units(&[0xD800, u16::from(b'x')]);
+        let fffd = crate::runtime::host_text::from_units(&[0xFFFD, u16::from(b'x')]);
+        assert_ne!(
+            registry_tree_digest(&[v("", &held, "0f")]),
+            registry_tree_digest(&[v("", &fffd, "0f")])
+        );
     }
 
     #[test]

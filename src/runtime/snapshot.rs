@@ -188,6 +188,13 @@ pub struct FileFacts {
     /// `valid`, `invalid`, `unsigned`, `unknown`.
     pub signature: String,
     pub signer: String,
+    /// The original file name its PE version information gives
+    /// (`OriginalFilename`, e.g. `RUNDLL32.EXE` for a renamed copy of
+    /// rundll32); empty when it has none or it was not read. The runtime
+    /// reports it as the `original_name` field of a file record (not yet
+    /// written by `runtime.ps1`: see the README's status).
+    #[serde(default)]
+    pub original_name: String,
     /// Number of entries when `is_dir`.
     pub entries: u32,
     /// Names of the entries when `is_dir` (bounded; may be empty when not

@@ -8,15 +8,19 @@
 //! sweep of the folders loaders drop into: every profile's root,
 //! `%APPDATA%`, `%APPDATA%\Microsoft`, `%LOCALAPPDATA%` (with their
 //! first-level subfolders), `C:\ProgramData` (and its first level), `C:\`,
-//! `C:\Windows\Tasks`, and, filtered to recently written EXE/DLL files,
-//! `System32` and `SysWOW64` with their first level. Bounded per root
+//! `C:\Windows\Tasks`, SYSTEM's `%APPDATA%` and `%LOCALAPPDATA%` under
+//! `System32\config\systemprofile` and its SysWOW64 view (with their
+//! first level), and, filtered to recently written executables,
+//! `System32` and `SysWOW64` with their first level and `C:\Windows`
+//! itself (where copies through `ADMIN$` land). Bounded per root
 //! (count, depth), hashes only for executables and scripts under a size
 //! bound; every cut is reported by the runtime. Pure: no I/O.
 
 use std::collections::HashSet;
 
 use super::ops::{Bounds, Query, SweepRoot};
-use super::snapshot::{FileFacts, Snapshot};
+use super::snapshot::{FileFacts, Snapshot, UserProfile};
+use crate::detect::link::wow64_variants;
 use crate::detect::paths;
 
 /// Extensions of the swept files that are hashed and whose signature is
@@ -54,6 +58,14 @@ pub fn roots(snap: &Snapshot) -> Vec<SweepRoot> {
         out.push(root(&format!(r"{}\Microsoft", u.appdata), 1));
         out.push(root(&u.local_appdata, 1));
     }
+    // SYSTEM's own profile, in both WOW64 views (a 32-bit loader running
+    // as SYSTEM writes under SysWOW64\config\systemprofile).
+    let system = UserProfile::service_account("S-1-5-18").expect("SYSTEM");
+    for dir in [&system.appdata, &system.local_appdata] {
+        for view in wow64_variants(dir) {
+            out.push(root(&view, 1));
+        }
+    }
     out.push(root(r"C:\ProgramData", 1));
     out.push(root(r"C:\", 0));
     out.push(root(r"C:\Windows\Tasks", 0));
@@ -65,6 +77,13 @@ pub fn roots(snap: &Snapshot) -> Vec<SweepRoot> {
             recent_days: SYSTEM_RECENT_DAYS,
         });
     }
+    // Directly in C:\Windows (ADMIN$): where lateral copies land.
+    out.push(SweepRoot {
+        path: r"C:\Windows".to_string(),
+        depth: 0,
+        extensions: ["exe", "dll", "scr", "com"].map(String::from).to_vec(),
+        recent_days: SYSTEM_RECENT_DAYS,
+    });
     // Exact spelling, case folded: `paths::key` folds SysWOW64 into
     // System32, and both are swept.
     let mut seen = HashSet::new();
@@ -154,6 +173,18 @@ mod tests {
         let sys = find(r"C:\Windows\SysWOW64").expect("SysWOW64 swept");
         assert!(sys.filtered() && sys.recent_days == SYSTEM_RECENT_DAYS);
         assert_eq!(sys.extensions, vec!["exe", "dll"]);
+        let win = find(r"C:\Windows").expect("C:\\Windows swept");
+        assert!(win.filtered() && win.depth == 0 && win.extensions.contains(&"exe".to_string()));
+        for view in ["System32", "SysWOW64"] {
+            assert_eq!(
+                find(&format!(
+                    r"C:\Windows\{view}\config\systemprofile\AppData\Roaming"
+                ))
+                .map(|x| x.depth),
+                Some(1),
+                "{view}"
+            );
+        }
     }
 
     #[test]

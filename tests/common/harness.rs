@@ -121,3 +121,14 @@ pub async fn run(args: &[&str]) -> Run {
 pub fn raise_fd_limit() {
     let _ = rlimit::increase_nofile_limit(65_536);
 }
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in bytes;
+/// 0 where it cannot be read.
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}

@@ -7,3 +7,4 @@ pub mod socks;
 pub mod samba;
 pub mod splitter;
 pub mod targets;
+pub mod variant;

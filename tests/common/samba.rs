@@ -290,3 +290,36 @@ fn smb_conf(s: &Path, port: u16, options: &SambaOptions) -> String {
 "
     )
 }
+
+/// The credential of the server's share user with `password`.
+pub fn credential(password: &str) -> cauterize::transport::smb::SmbCredential {
+    cauterize::transport::smb::SmbCredential {
+        user: USER.into(),
+        domain: WORKGROUP.into(),
+        password: zeroize::Zeroizing::new(password.into()),
+    }
+}
+
+/// SMB options for a server on `port`, with a short connect timeout.
+pub fn smb_options(port: u16) -> cauterize::transport::smb::SmbOptions {
+    cauterize::transport::smb::SmbOptions {
+        port,
+        connect_timeout: Duration::from_secs(3),
+        ..cauterize::transport::smb::SmbOptions::default()
+    }
+}
+
+/// Deterministic bytes that do not compress away (a stand-in for a DLL):
+/// `MZ`, then a chain of SHA-256 blocks from `seed`.
+pub fn incompressible(seed: &[u8], len: usize) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::with_capacity(len + 32);
+    let mut block = Sha256::digest(seed).to_vec();
+    out.extend_from_slice(b"MZ");
+    while out.len() < len {
+        block = Sha256::digest(&block).to_vec();
+        out.extend_from_slice(&block);
+    }
+    out.truncate(len);
+    out
+}

@@ -10,7 +10,7 @@
 
 use super::super::command_line::{Launcher, Payload};
 use super::super::facts::{Facts, Launch, Source};
-use super::super::link::{timestomp_reason, wow64_variants};
+use super::super::link::{timestomp_reason, wow64_targets};
 use super::super::names;
 use super::super::paths::{self, Area};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
@@ -179,13 +179,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     } else if l.is_process() {
                         conf = Confidence::High;
                     }
-                    let variants = wow64_variants(&p.path);
-                    reasons.push(format!(
-                        "WOW64: a 32-bit rundll32 started from System32 reads SysWOW64, so both {} are targets",
-                        variants.join(" and ")
-                    ));
+                    let (targets, wow64) = wow64_targets(f, &p.path);
+                    reasons.extend(wow64);
                     push_common_reasons(f, l, p, &mut reasons);
-                    let targets = existing_or_all(f, &variants);
                     let rule = if l.is_service() {
                         "EMO-SERVICE-SYSWOW64"
                     } else {
@@ -367,15 +363,6 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             ));
         }
     }
-}
-
-fn existing_or_all(f: &Facts, variants: &[String]) -> Vec<String> {
-    let ex: Vec<String> = variants
-        .iter()
-        .filter(|v| f.exists_exact(v))
-        .cloned()
-        .collect();
-    if ex.is_empty() { variants.to_vec() } else { ex }
 }
 
 pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {

@@ -45,13 +45,22 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         }
         let Some(d) = data else { continue };
         let mut targets = vec![f.long_path(&p.path)];
-        let data_path = if d.contains(':') || d.starts_with('\\') {
-            paths::normalize(&d)
-        } else if let Some(u) = &l.user {
-            paths::normalize(&format!("{}\\{}", u.appdata, d))
-        } else {
-            d.clone()
-        };
+        // Where the data file is, as the parser resolved it for the account
+        // the launch runs as (a relative one under its %APPDATA%: SYSTEM's
+        // is the systemprofile's, in whichever WOW64 view holds it).
+        let written = paths::normalize(&d);
+        let candidates: Vec<String> = p
+            .data
+            .iter()
+            .find(|x| x.written.eq_ignore_ascii_case(&written))
+            .map(|x| x.candidates.clone())
+            .unwrap_or_default();
+        let data_path = candidates
+            .iter()
+            .find(|c| f.exists(c))
+            .or(candidates.first())
+            .map(|c| f.long_path(c))
+            .unwrap_or(written);
         targets.push(data_path.clone());
         let mut reasons = vec![format!(
             "{}: {form}; the data file is {data_path}",

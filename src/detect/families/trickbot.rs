@@ -264,18 +264,40 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
 }
 
 pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
+    // The UAC-bypass class key, as a whole: one finding per hive, naming
+    // every value seen under it (removed with its subkeys).
+    let mut appx: Vec<(String, String, Vec<String>)> = Vec::new();
     for r in &f.snap.registry {
         let k = r.key.to_ascii_lowercase();
-        if k.contains(UAC_APPX) {
-            out.push(f.finding(
-                ArtifactRef::RegistryValue { hive: r.hive.clone(), key: r.key.clone(), value: r.value.clone() },
-                Family::TrickBot,
-                "TRK-UAC-APPX-KEY",
-                Confidence::High,
-                vec![format!("{}\\{} is TrickBot's UAC-bypass class key (AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2); its command is {}", r.hive, r.key, r.data)],
-                vec![],
-            ));
+        let Some(i) = k.find(UAC_APPX) else { continue };
+        let root = r.key[..i + UAC_APPX.len()].to_string();
+        let words = format!(
+            "{}\\{}: {}",
+            &r.key[(i + UAC_APPX.len()).min(r.key.len())..].trim_start_matches('\\'),
+            super::super::value_name(&r.value),
+            super::super::describe_value(&r.value, &r.data)
+        );
+        match appx
+            .iter_mut()
+            .find(|(h, k, _)| h.eq_ignore_ascii_case(&r.hive) && k.eq_ignore_ascii_case(&root))
+        {
+            Some((_, _, v)) => v.push(words),
+            None => appx.push((r.hive.clone(), root, vec![words])),
         }
+    }
+    for (hive, key, values) in appx {
+        let mut reasons = vec![format!(
+            "{hive}\\{key} is TrickBot's UAC-bypass class key (AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2), which WSReset.exe runs elevated"
+        )];
+        reasons.extend(values);
+        out.push(f.finding(
+            ArtifactRef::RegistryKey { hive, key },
+            Family::TrickBot,
+            "TRK-UAC-APPX-KEY",
+            Confidence::High,
+            reasons,
+            vec![],
+        ));
     }
     for ff in &f.snap.files {
         if !ff.exists {
@@ -288,7 +310,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 "{n} is a file name TrickBot's worm modules drop at the drive root or in C:\\Windows")], vec![n.clone()]));
             continue;
         }
-        if lower.starts_with("c:\\windows\\tasks\\") && lower.ends_with(".job") {
+        if !ff.is_dir && lower.starts_with("c:\\windows\\tasks\\") && lower.ends_with(".job") {
             let leaf = paths::stem(&n).to_ascii_lowercase();
             if LEGACY_JOBS.contains(&leaf.as_str()) {
                 out.push(f.finding(

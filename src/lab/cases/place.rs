@@ -63,6 +63,14 @@ pub fn place(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
             f.modified.as_deref(),
             now,
         )?;
+        if let Some(c) = &f.created {
+            let t = parse_time(c)?;
+            let e = h.files.get(&f.path).ok_or(format!("file {}", f.path))?;
+            let times = Times { created: t, ..e.times };
+            h.files
+                .set_times(&f.path, times)
+                .map_err(|e| format!("file {}: {e}", f.path))?;
+        }
     }
     for r in &c.run {
         let key = r.key.as_deref().unwrap_or(RUN_KEY);

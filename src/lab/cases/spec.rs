@@ -129,10 +129,19 @@ pub struct FileSpec {
     /// ISO 8601 UTC.
     #[serde(default)]
     pub modified: Option<String>,
+    /// ISO 8601 UTC (the last-write time when not given).
+    #[serde(default)]
+    pub created: Option<String>,
     #[serde(default)]
     pub size: Option<u64>,
     #[serde(default)]
     pub sha256: Option<String>,
+    /// The original file name of its version information (a renamed
+    /// copy of a Windows program). The lab's files carry none, so a case
+    /// that needs it is found at the snapshot level only until collection
+    /// reads it.
+    #[serde(default)]
+    pub original_name: Option<String>,
 }
 
 /// A folder and the names in it.
@@ -170,6 +179,11 @@ pub struct Expect {
     /// False: nothing on a host shows it (why in `note`).
     #[serde(default = "yes")]
     pub detectable: bool,
+    /// A known miss of detection (a hold-out case the rules do not find),
+    /// and why. A listed case that is found fails its test, so these only
+    /// go away.
+    #[serde(default)]
+    pub missed: Option<String>,
 }
 
 fn yes() -> bool {

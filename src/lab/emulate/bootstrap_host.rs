@@ -9,7 +9,7 @@
 
 use super::{CommandResult, Target};
 use crate::lab::runtime_host;
-use crate::runtime::bootstrap;
+use base64::Engine;
 
 /// The operations runtime.ps1 carries out on the engine today.
 const ON_THE_ENGINE: &[&str] = &["FileFacts", "Sweep", "ReadFile", "DeleteRegistryValue", "DeleteFile", "QueueDeleteOnReboot"];
@@ -23,7 +23,7 @@ fn job_kinds(payload: &str) -> Vec<&str> {
 /// runtime with a job the engine cannot carry out yet; `None` for any
 /// other payload (the engine runs it).
 pub fn runtime_twin(t: &mut Target<'_>, stdin: &[u8]) -> Option<CommandResult> {
-    let payload = bootstrap::decode_payload(stdin)?;
+    let payload = stdin_payload(stdin)?;
     if !runtime_host::is_runtime(&payload) {
         return None;
     }
@@ -32,6 +32,16 @@ pub fn runtime_twin(t: &mut Target<'_>, stdin: &[u8]) -> Option<CommandResult> {
         return None;
     }
     Some(CommandResult { stdout: runtime_host::run(&payload, t.world, t.now).into_bytes(), ..Default::default() })
+}
+
+/// The script a bootstrap would run from `stdin`, read as the bootstrap
+/// script itself reads it (its lines joined, base64 of UTF-8); `None` for
+/// anything else, which then goes to the engine like any other input.
+fn stdin_payload(stdin: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(stdin).ok()?;
+    let joined: String = text.split(['\r', '\n']).collect();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(joined.trim()).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]

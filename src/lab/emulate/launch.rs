@@ -99,7 +99,7 @@ pub fn classify(command: &str, args: &[String]) -> Launch {
         i += 1;
         if matches_switch(&key, "encodedcommand", "e") || key == "ec" {
             return Launch::PowerShell(Script::Encoded(
-                tokens.get(i).and_then(|b64| crate::runtime::bootstrap::decode_command(b64)),
+                tokens.get(i).and_then(|b64| decode_encoded_command(b64)),
             ));
         }
         if matches_switch(&key, "command", "c") {
@@ -131,26 +131,60 @@ pub fn classify(command: &str, args: &[String]) -> Launch {
     Launch::PowerShellOther
 }
 
-/// Whether a decoded script is cauterize's bootstrap.
-pub fn is_bootstrap(script: &str) -> bool {
-    script.trim_start_matches('\u{feff}').starts_with(crate::runtime::bootstrap::BOOTSTRAP_MARKER)
+/// powershell.exe's reading of an `-EncodedCommand` value: base64 of
+/// UTF-16LE text; `None` when it is not (powershell.exe then refuses the
+/// command line).
+pub fn decode_encoded_command(b64: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    if bytes.len() % 2 != 0 {
+        return None;
+    }
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    String::from_utf16(&units).ok()
+}
+
+/// Whether a script enumerates `$input`: PowerShell started with a
+/// redirected stdin then reads that stream to its end before the pipeline
+/// it feeds can finish, so the command waits for the client's end of input.
+pub fn reads_input(script: &str) -> bool {
+    let lower = script.to_ascii_lowercase();
+    lower.match_indices("$input").any(|(at, _)| {
+        !lower[at + "$input".len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::bootstrap::{POWERSHELL_EXE, bootstrap_args, encode_command};
+    use base64::Engine;
+
+    /// What a client puts after `-EncodedCommand`: base64 of UTF-16LE.
+    fn encode_command(script: &str) -> String {
+        let bytes: Vec<u8> = script.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
-    fn bootstrap_command_line_is_recognised() {
-        match classify(POWERSHELL_EXE, &bootstrap_args()) {
-            Launch::PowerShell(Script::Encoded(Some(s))) => assert!(is_bootstrap(&s)),
+    fn a_script_reading_input_waits_for_stdin() {
+        let script = "$text = (@($input) -join '').Trim()";
+        let args = strings(&["-NoProfile", "-NonInteractive", "-EncodedCommand", &encode_command(script)]);
+        match classify("powershell.exe", &args) {
+            Launch::PowerShell(Script::Encoded(Some(s))) => assert!(reads_input(&s), "{s}"),
             other => panic!("{other:?}"),
         }
+        assert!(reads_input("foreach ($l in $INPUT) { $l }"));
+        assert!(!reads_input("$inputFile = 'x'; hostname"));
+        assert!(!reads_input("hostname"));
+        // Not UTF-16LE (an odd byte count): refused as powershell.exe does.
+        assert_eq!(decode_encoded_command("YQ=="), None);
     }
 
     #[test]

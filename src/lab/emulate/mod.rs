@@ -67,7 +67,7 @@ const MAX_NESTING: u32 = 8;
 /// (the bootstrap does; `hostname` does not).
 pub fn wants_stdin(command: &str, args: &[String]) -> bool {
     match launch::classify(command, args) {
-        Launch::PowerShell(Script::Encoded(Some(s))) => launch::is_bootstrap(&s),
+        Launch::PowerShell(Script::Encoded(Some(s))) => launch::reads_input(&s),
         Launch::PowerShell(Script::Stdin) => true,
         _ => false,
     }
@@ -122,7 +122,7 @@ fn stdin_lines(stdin: &[u8]) -> Vec<String> {
 fn run_launch(t: &mut Target<'_>, user: &str, admin: bool, stdin: &[u8], launched: Launch, depth: u32) -> CommandResult {
     match launched {
         Launch::PowerShell(Script::Encoded(Some(script))) => {
-            if launch::is_bootstrap(&script)
+            if launch::reads_input(&script)
                 && let Some(r) = bootstrap_host::runtime_twin(t, stdin)
             {
                 return r;

@@ -8,6 +8,7 @@
 
 use crate::lab::outbreak::{NetHost, smb};
 use crate::lab::spec::{HostSpec, HostWorld, LabSettings};
+use crate::lab::world::eventlog::LogName;
 use crate::lab::world::{BaselineSpec, HostState, LabTime, benign};
 
 /// One host's clean state as its specs describe, observed at `now`.
@@ -117,11 +118,16 @@ pub fn host_states(
     out
 }
 
-/// Network-level settings of the host's own state (SMB open inbound).
+/// Network-level settings of the host's own state (SMB open inbound) and
+/// the logs an administrator turned on (Task Scheduler history).
 pub fn network_settings(state: &mut HostState, world: &HostWorld) {
     if world.smb_open {
         smb::open_smb(state);
     }
+    state
+        .event_logs
+        .log_mut(LogName::TaskSchedulerOperational)
+        .enabled = world.task_history;
 }
 
 /// The network's view of a built host (up; see [`power_off_at_start`]):

@@ -347,6 +347,12 @@ impl Network {
         truth::of(&hosts.hosts[index], hosts.schedule.get(index), now)
     }
 
+    /// Who reached whom so far: every spread, in time order. Hosts not
+    /// built yet have no infections, so nothing is built for this.
+    pub fn reached(&self) -> Vec<truth::Reach> {
+        truth::reached(&self.lock().hosts)
+    }
+
     /// Tell the accept loops which hosts answer WinRM and which shut down
     /// (only changes are sent).
     fn publish_power(&self, hosts: &Hosts) {

@@ -162,3 +162,54 @@ fn scheduled_shutdowns_happen_at_a_step_once_lab_time_reaches_them() {
     assert_eq!(net.truth(1).power, Power::Down { until: None });
     assert_eq!(net.truth(3).power, Power::Hung);
 }
+
+#[test]
+fn the_ground_truth_lists_who_reached_whom_in_time_order() {
+    let (spec, mut world) = plain(3);
+    world.hosts[0]
+        .infections
+        .push(FamilyProfile::documented(Family::TrickBot));
+    let net = Network::build(&spec, &world);
+    assert!(net.reached().is_empty());
+    let t0 = net.now();
+    net.with_all(|h, _| {
+        for host in &mut h.hosts {
+            host.state.local_admin_password = "Shared1!".into();
+            smb::open_smb(&mut host.state);
+        }
+        assert!(h.engine.attempt_spread(&mut h.hosts, 1, 2, t0).is_none(), "host 1 is clean yet");
+        let a = h.engine.attempt_spread(&mut h.hosts, 0, 1, t0.plus_secs(60));
+        let b = h.engine.attempt_spread(&mut h.hosts, 1, 2, t0.plus_secs(120));
+        assert!(a.is_some() && b.is_some());
+    });
+    let names: Vec<String> = spec.hosts.iter().map(|h| h.name.clone()).collect();
+    let r = net.reached();
+    let links: Vec<_> = r.iter().map(|x| (x.from.as_str(), x.to.as_str(), x.family, x.at)).collect();
+    assert_eq!(
+        links,
+        [
+            (names[0].as_str(), names[1].as_str(), Family::TrickBot, t0.plus_secs(60)),
+            (names[1].as_str(), names[2].as_str(), Family::TrickBot, t0.plus_secs(120)),
+        ]
+    );
+    assert!(r.iter().all(|x| x.vector == crate::lab::malware::Vector::SharedLocalAdmin));
+    // the second hop is in host 2's Security log, from host 1's address
+    let from1 = spec.hosts[1].address.to_string();
+    let logged = net.with_host(2, |s, _| {
+        s.event_logs
+            .log(crate::lab::world::eventlog::LogName::Security)
+            .records()
+            .any(|e| e.event_id == 4624 && e.property("IpAddress") == Some(from1.as_str()))
+    });
+    assert!(logged);
+}
+
+#[test]
+fn task_history_is_on_only_where_the_world_turns_it_on() {
+    use crate::lab::world::eventlog::LogName;
+    let (spec, mut world) = plain(2);
+    world.hosts[1].task_history = true;
+    let net = Network::build(&spec, &world);
+    let on = |i| net.with_host(i, |s, _| s.event_logs.log(LogName::TaskSchedulerOperational).enabled);
+    assert!(!on(0) && on(1));
+}

@@ -22,6 +22,48 @@ pub struct InfectionRecord {
     pub origin: Origin,
 }
 
+/// One host reaching another: the outbreak's ground truth of lateral
+/// movement, host to host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub at: LabTime,
+    pub family: Family,
+    /// The source's name, or its address when no host of the lab has it.
+    pub from: String,
+    pub to: String,
+    pub vector: malware::Vector,
+    pub delivery: malware::Delivery,
+}
+
+/// Every spread among `hosts`, in time order (then by target, family).
+pub fn reached(hosts: &[NetHost]) -> Vec<Reach> {
+    let names: std::collections::HashMap<Ipv4Addr, &str> =
+        hosts.iter().map(|h| (h.address, h.state.name.as_str())).collect();
+    let mut out: Vec<Reach> = hosts
+        .iter()
+        .flat_map(|h| {
+            let names = &names;
+            h.infections.iter().filter_map(move |i| match &i.origin {
+                Origin::Spread {
+                    from,
+                    vector,
+                    delivery,
+                } => Some(Reach {
+                    at: i.infected_at,
+                    family: i.family,
+                    from: names.get(from).map_or_else(|| from.to_string(), |n| (*n).to_string()),
+                    to: h.state.name.clone(),
+                    vector: *vector,
+                    delivery: delivery.clone(),
+                }),
+                Origin::Seeded => None,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.at, &a.to, a.family).cmp(&(b.at, &b.to, b.family)));
+    out
+}
+
 /// Everything true about one host now.
 #[derive(Debug, Clone)]
 pub struct HostTruth {

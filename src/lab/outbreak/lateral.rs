@@ -6,9 +6,10 @@
 //! local Administrator password, a domain credential harvested on the
 //! source (same domain), or EternalBlue against a peer without the
 //! MS17-010 fix. Then the loader is put on the peer and run as SYSTEM
-//! (`malware::lateral`: a copy through an admin share and a temporary
-//! service, or the exploit), and the peer's infection records source,
-//! vector and delivery.
+//! (`malware::lateral`: a logon and a copy through an admin share run by a
+//! temporary service or task, which the peer's event logs record, or the
+//! exploit), and the peer's infection records source, vector and
+//! delivery.
 
 use std::net::Ipv4Addr;
 
@@ -22,7 +23,7 @@ use super::event::{EventKind, Side};
 use super::host::NetHost;
 
 /// The source port the lab uses for outgoing SMB.
-pub const SMB_SOURCE_PORT: u16 = 49_700;
+pub use crate::lab::malware::lateral::SMB_SOURCE_PORT;
 pub const SMB_PORT: u16 = 445;
 
 /// Whether TCP 445 gets from `src` to `dst`: Ok, or which side blocked
@@ -119,8 +120,8 @@ pub(crate) fn attempt(
     if dst.live_families().contains(&family) {
         return None;
     }
-    let Some(inf) =
-        malware::lateral::deliver(&mut dst.state, &profile, src.address, vector, rng, now)
+    let source = malware::lateral::Source::of(&src.state, src.address, &src.infections[infection]);
+    let Some(inf) = malware::lateral::deliver(&mut dst.state, &profile, &source, vector, rng, now)
     else {
         return Some(EventKind::SpreadDenied { from, to, family });
     };

@@ -475,7 +475,7 @@ fn ten_thousand_hosts_with_20_percent_infected_step_one_lab_hour() {
 }
 
 #[test]
-fn spread_copies_through_an_admin_share_runs_a_temporary_service_and_the_history_records_it() {
+fn spread_copies_through_an_admin_share_runs_a_temporary_service_or_task_and_the_history_records_it() {
     for (family, share) in [
         (Family::Emotet, "ADMIN$"),
         (Family::TrickBot, "ADMIN$"),
@@ -509,16 +509,26 @@ fn spread_copies_through_an_admin_share_runs_a_temporary_service_and_the_history
         let Origin::Spread {
             from,
             vector: Vector::SharedLocalAdmin,
-            delivery:
-                Delivery::AdminShareService {
-                    share: s,
-                    copy,
-                    service,
-                    image_path,
-                },
+            delivery,
         } = &inf.origin
         else {
             panic!("{:?}", inf.origin)
+        };
+        // Qakbot runs its copy by a service or by a remote task.
+        let (s, copy, ran_by, image_path) = match delivery {
+            Delivery::AdminShareService {
+                share,
+                copy,
+                service,
+                image_path,
+            } => (share, copy, Artifact::Service { name: service.clone() }, image_path),
+            Delivery::AdminShareTask {
+                share,
+                copy,
+                task,
+                command,
+            } if family == Family::Qakbot => (share, copy, Artifact::Task { path: task.clone() }, command),
+            d => panic!("{family}: {d:?}"),
         };
         assert_eq!((*from, s.as_str()), (addr(0), share));
         let dir = crate::lab::world::files::parent(copy).unwrap();
@@ -534,8 +544,8 @@ fn spread_copies_through_an_admin_share_runs_a_temporary_service_and_the_history
             assert!(peer.files.is_file(&format!("{copy}.cfg")));
         }
         assert!(
-            peer.services.get(service).is_none(),
-            "the service is deleted once it ran"
+            !crate::lab::malware::plant::artifact_exists(peer, &ran_by),
+            "what ran the copy is deleted once it ran: {ran_by:?}"
         );
         assert_eq!(
             peer.services.len(),
@@ -543,9 +553,7 @@ fn spread_copies_through_an_admin_share_runs_a_temporary_service_and_the_history
             "only Emotet's own admin service stays"
         );
         assert!(inf.artifacts.contains(&ArtifactRef {
-            what: Artifact::Service {
-                name: service.clone()
-            },
+            what: ran_by.clone(),
             role: ArtifactRole::Residue,
         }));
         assert!(hosts[1].is_infected());
@@ -611,3 +619,5 @@ fn a_peer_that_refuses_the_copy_is_not_infected() {
     assert!(matches!(k, EventKind::SpreadDenied { .. }), "{k:?}");
     assert!(!hosts[1].is_infected() && hosts[1].infections.is_empty());
 }
+
+mod records;

@@ -55,6 +55,12 @@ pub fn apply(run: &mut Run<'_>, op: &Op) {
             expected_data_sha256,
             ..
         } => delete_value(run, hive, key, value, expected_type, expected_data_sha256),
+        // runtime.ps1 does not carry this one out yet: it answers as its
+        // dispatcher does for any kind it does not know.
+        Op::DeleteRegistryKey { .. } => {
+            run.error(&format!("unknown operation {}", op.kind()));
+            return;
+        }
         Op::DeleteTask {
             path,
             expected_actions,

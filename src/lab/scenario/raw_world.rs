@@ -145,6 +145,7 @@ macro_rules! world_keys {
                 local_admin_password: Option<Spanned<String>>,
                 ms17_010_unpatched: Option<Spanned<RawShare>>,
                 domain_admin_logged_on: Option<Spanned<RawShare>>,
+                task_history: Option<Spanned<RawShare>>,
                 smb_open: Option<bool>,
                 offline_until: Option<Spanned<Scalar>>,
                 reboot_down: Option<Spanned<Scalar>>,

@@ -222,13 +222,14 @@ fn the_small_example_still_loads_with_derived_worlds() {
 #[test]
 fn profile_switches_shares_and_power_keys_resolve() {
     let s = scenario_of(
-        "lab: {speed: 3600, seed: 9, step: 100ms}\ngroups:\n  - name_pattern: W[1:10]\n    infected: {count: 4, families: [qakbot], profile: {spread: false, spread_interval: 5m}}\n    ms17_010_unpatched: {count: 2}\n    offline_until: 30m\n    reboot_down: 2m\n    winrm_delay: 10s\n    reboot_fails: true\n    smb_open: false\n    benign: {percent: 50, products: [teams, zoom], per_host: 1}\n",
+        "lab: {speed: 3600, seed: 9, step: 100ms}\ngroups:\n  - name_pattern: W[1:10]\n    infected: {count: 4, families: [qakbot], profile: {spread: false, spread_interval: 5m}}\n    ms17_010_unpatched: {count: 2}\n    task_history: {count: 3}\n    offline_until: 30m\n    reboot_down: 2m\n    winrm_delay: 10s\n    reboot_fails: true\n    smb_open: false\n    benign: {percent: 50, products: [teams, zoom], per_host: 1}\n",
     );
     assert_eq!((s.world.lab.speed, s.world.lab.seed, s.world.lab.step_every), (3600.0, 9, Duration::from_millis(100)));
     let w = &s.world.hosts;
     assert_eq!(w.iter().filter(|h| !h.infections.is_empty()).count(), 4);
     assert!(w.iter().flat_map(|h| &h.infections).all(|p| !p.spread && p.spread_interval_secs == 300));
     assert_eq!(w.iter().filter(|h| !h.ms17_010_patched).count(), 2);
+    assert_eq!(w.iter().filter(|h| h.task_history).count(), 3);
     assert_eq!(w.iter().filter(|h| h.benign.len() == 1).count(), 5);
     assert!(w.iter().all(|h| h.online_after_secs == Some(1800) && h.reboot_down_secs == 120 && h.winrm_delay_secs == 10 && !h.smb_open && h.reboot_fails && !h.reboot_hangs));
 }
@@ -273,6 +274,8 @@ fn world_key_errors_name_line_and_field() {
     let (line, field, msg) = world_err("groups:\n  - name: A\n    ms17_010_unpatched: {percent: 150}\n");
     assert_eq!((line, field.as_str()), (3, "ms17_010_unpatched"));
     assert!(msg.contains("percentage"), "{msg}");
+    let (line, field, _) = world_err("groups:\n  - name: A\n    task_history: {percent: 101}\n");
+    assert_eq!((line, field.as_str()), (3, "task_history"));
     let (line, field, _) = world_err("lab: {speed: fast}\ngroups:\n  - name: A\n");
     assert_eq!((line, field.as_str()), (1, "speed"));
     let (line, field, _) = world_err("groups:\n  - name: A\n    infected: {count: 2, families: [emotet]}\n");

@@ -140,6 +140,11 @@ pub fn group_worlds(
             worlds[i].domain_admin_logged_on = true;
         }
     }
+    if let Some(s) = &w.task_history {
+        for i in pick(n, s, "task_history", &mut rng(6))? {
+            worlds[i].task_history = true;
+        }
+    }
     if let Some(open) = w.smb_open {
         worlds.iter_mut().for_each(|h| h.smb_open = open);
     }

@@ -9,7 +9,8 @@
 //! Memory: the parts identical on every host of an OS build (system
 //! folders and binaries, HKLM, the empty user hive) are built once per
 //! (build, arch) and cloned; names are `Arc<str>` so a clone shares them.
-//! `tests::baseline_memory_1000_hosts` measures the real heap cost.
+//! `benches/lab_world_memory.rs` (`bench/lab-world-memory.sh`) measures
+//! the real heap cost.
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -540,6 +541,7 @@ impl HostState {
 
         // users
         let machine_auth = [rng.r#gen(), rng.r#gen(), rng.r#gen()];
+        h.machine_authority = machine_auth;
         let mut next_local_rid = 1001;
         for u in &spec.users {
             let (domain, sid) = if u.domain_account {
@@ -648,28 +650,35 @@ impl HostState {
     }
 }
 
+/// Workstation number `i` of a measurement or a test: Windows 7 for every
+/// third, Windows 10 otherwise, a logged-on and a logged-off domain user
+/// (one with a Cyrillic name), its own seed and a loopback address.
+pub fn sample(i: u32) -> BaselineSpec {
+    let mut s = BaselineSpec::new(
+        &format!("WS-{i:05}"),
+        if i.is_multiple_of(3) {
+            Os::win7_sp1_x64()
+        } else {
+            Os::win10_22h2()
+        },
+        Role::Workstation,
+        vec![
+            UserSpec::domain("alice", true),
+            UserSpec::domain("Пётр", false),
+        ],
+    );
+    s.seed = u64::from(i);
+    s.address = Ipv4Addr::from(0x7f00_0100 + i);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lab::world::registry::hkcu;
 
     fn spec(i: u32) -> BaselineSpec {
-        let mut s = BaselineSpec::new(
-            &format!("WS-{i:05}"),
-            if i.is_multiple_of(3) {
-                Os::win7_sp1_x64()
-            } else {
-                Os::win10_22h2()
-            },
-            Role::Workstation,
-            vec![
-                UserSpec::domain("alice", true),
-                UserSpec::domain("Пётр", false),
-            ],
-        );
-        s.seed = u64::from(i);
-        s.address = Ipv4Addr::from(0x7f00_0100 + i);
-        s
+        sample(i)
     }
 
     #[test]
@@ -812,97 +821,5 @@ mod tests {
             Verdict::Allow
         );
         assert!(dc.services.get("DNS").unwrap().pid.is_some());
-    }
-
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[repr(C)]
-    struct MallInfo2 {
-        arena: usize,
-        ordblks: usize,
-        smblks: usize,
-        hblks: usize,
-        hblkhd: usize,
-        usmblks: usize,
-        fsmblks: usize,
-        uordblks: usize,
-        fordblks: usize,
-        keepcost: usize,
-    }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    unsafe extern "C" {
-        fn mallinfo2() -> MallInfo2;
-    }
-
-    /// Heap bytes in use by the whole process (glibc).
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn heap_in_use() -> usize {
-        // SAFETY: mallinfo2 has no preconditions.
-        let m = unsafe { mallinfo2() };
-        m.uordblks + m.hblkhd
-    }
-
-    /// Run by `baseline_memory_1000_hosts` alone in a child process, so no
-    /// other test's allocations are counted.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[test]
-    #[ignore = "not a test of its own: the child process baseline_memory_1000_hosts starts and reads"]
-    fn measure_child() {
-        let specs: Vec<BaselineSpec> = (0..1000).map(spec).collect();
-        let _warm = HostState::baseline(&specs[0]); // templates built once
-        let before = heap_in_use();
-        let hosts: Vec<HostState> = specs.iter().map(HostState::baseline).collect();
-        let after = heap_in_use();
-        println!(
-            "\nWORLD_BYTES_PER_HOST={}",
-            (after.saturating_sub(before)) / hosts.len()
-        );
-        if std::env::var_os("WORLD_MEM_BREAKDOWN").is_some() {
-            let h = &hosts[1];
-            let m = |f: &dyn Fn()| {
-                let b = heap_in_use();
-                f();
-                heap_in_use() - b
-            };
-            let parts = [
-                ("files", m(&|| std::mem::forget(h.files.clone()))),
-                ("registry", m(&|| std::mem::forget(h.registry.clone()))),
-                ("services", m(&|| std::mem::forget(h.services.clone()))),
-                ("tasks", m(&|| std::mem::forget(h.tasks.clone()))),
-                ("processes", m(&|| std::mem::forget(h.processes.clone()))),
-                ("firewall", m(&|| std::mem::forget(h.firewall.clone()))),
-            ];
-            println!(
-                "BREAKDOWN {parts:?} files={} procs={}",
-                h.files.len(),
-                h.processes.len()
-            );
-        }
-    }
-
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[test]
-    fn baseline_memory_1000_hosts() {
-        let exe = std::env::current_exe().unwrap();
-        let out = std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "lab::world::baseline::tests::measure_child",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let per_host: usize = stdout
-            .lines()
-            .find_map(|l| l.split_once("WORLD_BYTES_PER_HOST=").map(|(_, v)| v))
-            .unwrap_or_else(|| panic!("child printed no figure: {stdout}"))
-            .trim()
-            .parse()
-            .unwrap();
-        eprintln!("baseline host: ~{per_host} bytes of heap each (1,000 hosts, 2 users each)");
-        assert!(per_host < 50_000, "{per_host} bytes per clean host");
-        assert!(per_host > 1_000, "implausibly small: {per_host}");
     }
 }

@@ -167,9 +167,10 @@ impl Placer<'_> {
     }
     fn task(&mut self, t: Task) -> Result<(), PlaceError> {
         let p = t.path();
+        // registered by the installer, as the account the task runs as
+        let by = t.principal.user_id.clone();
         self.h
-            .tasks
-            .register(t, true)
+            .register_task(t, true, &by, self.now)
             .map_err(|e| PlaceError::Failed(e.to_string()))?;
         self.out.tasks.push(p);
         Ok(())
@@ -177,9 +178,9 @@ impl Placer<'_> {
     fn service(&mut self, s: Service) -> Result<(), PlaceError> {
         let n = s.name.clone();
         if self.h.services.get(&n).is_none() {
+            // installed through the SCM: the System log has its 7045
             self.h
-                .services
-                .create(s)
+                .install_service(s, self.now)
                 .map_err(|e| PlaceError::Failed(e.to_string()))?;
         }
         self.out.services.push(n);
@@ -675,6 +676,19 @@ mod tests {
             h.services.get("gupdatem").unwrap().image_path,
             r#""C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /medsvc"#
         );
+        // a product's service install is in the System log like any other
+        let installs: Vec<_> = h
+            .event_logs
+            .log(super::super::eventlog::LogName::System)
+            .records()
+            .filter(|r| r.event_id == 7045)
+            .collect();
+        let gupdate = installs
+            .iter()
+            .find(|r| r.property("ImagePath").is_some_and(|i| i.ends_with("/svc")))
+            .expect("gupdate's 7045");
+        assert_eq!(gupdate.time_created, t);
+        assert_eq!(gupdate.property("StartType"), Some("auto start"));
         assert!(
             h.tasks
                 .iter()

@@ -12,6 +12,7 @@
 use std::net::Ipv4Addr;
 
 use super::ci::eq_ci;
+use super::eventlog::EventLogs;
 use super::files::{Content, Entry, FsError, Pid};
 use super::firewall::Firewall;
 use super::launch;
@@ -19,8 +20,8 @@ use super::os::{Os, Role};
 use super::pending::{self, PendingOp};
 use super::processes::{KillError, Process, ProcessTable};
 use super::registry::{RegError, Registry};
-use super::services::{ServiceKind, ServiceState, Services, StartType};
-use super::tasks::TaskScheduler;
+use super::services::{Service, ServiceError, ServiceKind, ServiceState, Services, StartType};
+use super::tasks::{Task, TaskError, TaskScheduler};
 use super::time::LabTime;
 use super::users::{self, Profile, SYSTEM_SID};
 use super::wmi::WmiSubscriptions;
@@ -54,6 +55,11 @@ pub struct HostState {
     pub wmi: WmiSubscriptions,
     pub processes: ProcessTable,
     pub firewall: Firewall,
+    /// System, Security and the Task Scheduler log.
+    pub event_logs: EventLogs,
+    /// The machine SID's sub-authorities (local accounts are
+    /// `S-1-5-21-a-b-c-RID`; the built-in Administrator is RID 500).
+    pub machine_authority: [u32; 3],
 }
 
 /// What a boot did.
@@ -106,7 +112,48 @@ impl HostState {
             wmi: WmiSubscriptions::default(),
             processes: ProcessTable::new(),
             firewall: Firewall::default(),
+            event_logs: EventLogs::default(),
+            machine_authority: [0; 3],
         }
+    }
+
+    // ---- what Windows records as it changes ----
+
+    /// Install a service through the Service Control Manager: it exists,
+    /// and the System log has its 7045 record.
+    pub fn install_service(&mut self, s: Service, now: LabTime) -> Result<(), ServiceError> {
+        let record = (
+            s.display_name.clone(),
+            s.image_path.clone(),
+            s.kind.event_text(),
+            s.start.event_text(),
+            s.account.clone(),
+        );
+        self.services.create(s)?;
+        let (name, image, kind, start, account) = record;
+        self.event_logs
+            .service_installed(now, &name, &image, kind, start, &account);
+        Ok(())
+    }
+
+    /// Register a task as `user_context` (`DOMAIN\user`) does: it exists,
+    /// and the Task Scheduler log has its 106 record when that log is on.
+    pub fn register_task(
+        &mut self,
+        t: Task,
+        replace: bool,
+        user_context: &str,
+        now: LabTime,
+    ) -> Result<(), TaskError> {
+        let path = t.path();
+        self.tasks.register(t, replace)?;
+        self.event_logs.task_registered(now, &path, user_context);
+        Ok(())
+    }
+
+    /// The built-in local Administrator's SID.
+    pub fn local_admin_sid(&self) -> String {
+        users::sid(self.machine_authority, 500)
     }
 
     // ---- users ----

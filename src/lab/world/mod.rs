@@ -6,7 +6,8 @@
 //! per-user `%VAR%` expansion), `files` (case-insensitive NTFS-like tree,
 //! locks, WOW64 twins), `processes`, `services`, `tasks`, `startup`
 //! (Startup folders and .lnk targets), `wmi` (permanent event
-//! subscriptions), `firewall` and `netaddr` (rules, decisions, address
+//! subscriptions), `eventlog` (System, Security and Task Scheduler
+//! records), `firewall` and `netaddr` (rules, decisions, address
 //! complement), `pending` (PendingFileRenameOperations), `launch` (command
 //! line to process), `shortname` (8.3 names), `utf16` (how names with
 //! unpaired surrogates are held), `host` (`HostState`), `baseline` (a clean install)
@@ -19,6 +20,7 @@
 pub mod baseline;
 pub mod benign;
 pub mod ci;
+pub mod eventlog;
 pub mod files;
 pub mod firewall;
 pub mod host;

@@ -30,6 +30,30 @@ pub enum ServiceKind {
     ShareProcess = 0x20,
 }
 
+impl StartType {
+    /// The start type as the System log's 7045 record writes it.
+    pub fn event_text(self) -> &'static str {
+        match self {
+            StartType::Boot => "boot start",
+            StartType::System => "system start",
+            StartType::Auto => "auto start",
+            StartType::Demand => "demand start",
+            StartType::Disabled => "disabled",
+        }
+    }
+}
+
+impl ServiceKind {
+    /// The service type as the System log's 7045 record writes it.
+    pub fn event_text(self) -> &'static str {
+        match self {
+            ServiceKind::KernelDriver => "kernel mode driver",
+            ServiceKind::FileSystemDriver => "file system driver",
+            ServiceKind::OwnProcess | ServiceKind::ShareProcess => "user mode service",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceState {
     Running,

@@ -9,8 +9,9 @@
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
 //! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
-//! P/Invoke reaches). Management side: [`wmi`]
-//! (`Get-WmiObject`).
+//! P/Invoke reaches). Management side: [`wmi`] (`Get-WmiObject`), its
+//! classes in [`wmi_cimv2`] and [`wmi_subscription`], `-Filter` in
+//! [`wql`].
 
 pub mod authenticode;
 pub mod fs;
@@ -18,6 +19,9 @@ pub mod kernel32;
 pub mod reg_exe;
 pub mod registry;
 pub mod wmi;
+pub mod wmi_cimv2;
+pub mod wmi_subscription;
+pub mod wql;
 pub mod wscript;
 
 use super::object::Registry;

@@ -1,14 +1,18 @@
 //! `Get-WmiObject` (Windows PowerShell only: PowerShell 6 and later removed
-//! it) over the host model. Phase 1 serves `Win32_OperatingSystem`, which
-//! the probe reads; a class Windows has but the lab does not serve yet is
-//! refused with a record saying so (a phase-2 facade), and a class Windows
-//! does not have is "Invalid class", as WMI answers.
+//! it) over the host model, and the WMI object it returns
+//! (`ManagementObject`: properties by name, case-insensitively, and the
+//! class's methods). Served: `Win32_OperatingSystem` here,
+//! `Win32_Process` and `Win32_Service` ([`super::wmi_cimv2`]), the
+//! permanent event subscription classes ([`super::wmi_subscription`]);
+//! `-Filter` takes WQL's WHERE subset ([`super::wql`]). A class Windows has
+//! but the lab does not serve is refused with a record saying so, and a
+//! class Windows does not have is "Invalid class", as WMI answers.
 
 use std::borrow::Cow;
 
 use crate::lab::powershell::convert;
 use crate::lab::powershell::object::{
-    Bound, Cmdlet, CmdletError, CmdletOutput, CmdletSpec, Ctx, Exception, NetObject, NetResult, ParamKind as K, ParamSpec as P, Registry, is,
+    Bound, Cmdlet, CmdletError, CmdletOutput, CmdletSpec, Ctx, Exception, NetError, NetObject, NetResult, ParamKind as K, ParamSpec as P, Registry, is,
 };
 use crate::lab::powershell::session;
 use crate::lab::powershell::value::Value;
@@ -38,8 +42,6 @@ static SPEC: CmdletSpec = CmdletSpec {
 
 /// Classes Windows has that the lab does not serve yet.
 const NOT_YET: &[&str] = &[
-    "win32_service",
-    "win32_process",
     "win32_logicaldisk",
     "win32_computersystem",
     "win32_bios",
@@ -49,12 +51,20 @@ const NOT_YET: &[&str] = &[
     "win32_product",
     "win32_startupcommand",
     "win32_share",
-    "__eventfilter",
-    "__eventconsumer",
-    "__filtertoconsumerbinding",
-    "commandlineeventconsumer",
-    "activescripteventconsumer",
 ];
+
+/// What a WMI object's methods act on: the key Windows would resolve on
+/// each call (the instance may be gone by then).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handle {
+    /// No methods (`Win32_OperatingSystem`, out-parameter objects).
+    None,
+    Process(crate::lab::world::files::Pid),
+    Service(String),
+    Filter(String),
+    Consumer { class: &'static str, name: String },
+    Binding { filter: String, consumer: String },
+}
 
 /// A WMI object: its class and properties.
 #[derive(Debug)]
@@ -66,6 +76,41 @@ pub struct WmiObject {
     pub props: Vec<(String, Value)>,
     /// The properties the default view shows.
     pub view: &'static [&'static str],
+    pub handle: Handle,
+}
+
+impl WmiObject {
+    /// A property by name, case-insensitively (`$null` when absent).
+    pub fn prop(&self, name: &str) -> Value {
+        self.props.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).unwrap_or(Value::Null)
+    }
+    fn has_prop(&self, name: &str) -> bool {
+        ["__CLASS", "__NAMESPACE", "__SERVER", "__RELPATH", "__PATH"].iter().any(|n| n.eq_ignore_ascii_case(name)) || self.props.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The `__PARAMETERS` object a WMI method returns (its out parameters,
+/// `ReturnValue` first).
+pub fn out_params(cx: &Ctx<'_>, props: Vec<(&str, Value)>) -> Value {
+    Value::object(WmiObject {
+        class: "__PARAMETERS".into(),
+        namespace: String::new(),
+        computer: cx.spec.name.clone(),
+        relpath: String::new(),
+        props: props.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
+        view: &["ReturnValue"],
+        handle: Handle::None,
+    })
+}
+
+/// WMI's "Not found" (the instance a method names is gone).
+pub fn not_found() -> NetError {
+    NetError::exception("System.Management.ManagementException", "Not found ")
+}
+
+/// WMI's escaping of a key value inside a relative path: `\` and `\"`.
+pub fn escape_key(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 impl NetObject for WmiObject {
@@ -90,6 +135,14 @@ impl NetObject for WmiObject {
             return self.props.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| Ok(v.clone()));
         };
         Some(Ok(v))
+    }
+    fn call(&self, cx: &mut Ctx<'_>, name: &str, args: &[Value]) -> Option<NetResult<Value>> {
+        match &self.handle {
+            Handle::None => None,
+            Handle::Process(pid) => super::wmi_cimv2::process_method(cx, *pid, name, args),
+            Handle::Service(svc) => super::wmi_cimv2::service_method(cx, svc, name, args),
+            h => super::wmi_subscription::method(cx, h, name, args),
+        }
     }
     fn to_text(&self, _: &mut Ctx<'_>) -> String {
         format!(r"\\{}\{}:{}", self.computer, self.namespace, self.relpath)
@@ -134,6 +187,7 @@ fn operating_system(cx: &Ctx<'_>) -> WmiObject {
         relpath: "Win32_OperatingSystem=@".into(),
         props,
         view: &["SystemDirectory", "Organization", "BuildNumber", "RegisteredUser", "SerialNumber", "Version"],
+        handle: Handle::None,
     }
 }
 
@@ -159,26 +213,45 @@ impl Cmdlet for GetWmiObject {
             Some(c) => convert::to_string(c, cx),
             None => return Err(error("Get-WmiObject in the lab needs -Class (-Query and -List are not served yet).".into(), "NotImplemented", "LabEngineUnsupported", None)),
         };
-        if let Some(ns) = args.get("Namespace") {
-            let ns = convert::to_string(ns, cx);
-            let ns = ns.trim_start_matches('\\').to_ascii_lowercase();
-            if ns != r"root\cimv2" && ns != "root/cimv2" && !NOT_YET.contains(&class.to_ascii_lowercase().as_str()) {
-                return Err(error("Invalid namespace ".to_string() + &format!("\"{ns}\""), "InvalidArgument", "GetWMIManagementException", None));
+        let ns = match args.get("Namespace") {
+            Some(ns) => convert::to_string(ns, cx).trim_start_matches('\\').replace('/', "\\").to_ascii_lowercase(),
+            None => r"root\cimv2".to_string(),
+        };
+        let lower = class.to_ascii_lowercase();
+        let objects = match (ns.as_str(), lower.as_str()) {
+            (r"root\cimv2", "win32_operatingsystem") => vec![operating_system(cx)],
+            (r"root\cimv2", "win32_process") => super::wmi_cimv2::processes(cx),
+            (r"root\cimv2", "win32_service") => super::wmi_cimv2::services(cx),
+            (r"root\cimv2" | r"root\subscription", c) if super::wmi_subscription::serves(c) => super::wmi_subscription::instances(cx, &ns, c),
+            (r"root\cimv2", c) if NOT_YET.contains(&c) => {
+                return Err(error(format!("The cauterize lab's PowerShell engine does not serve the WMI class {class} yet."), "NotImplemented", "LabEngineUnsupported", Some(class.clone())));
+            }
+            (r"root\cimv2" | r"root\subscription" | r"root\default" | r"root\securitycenter2" | r"root\standardcimv2", _) => {
+                return Err(error("Invalid class ".to_string() + &format!("\"{class}\""), "InvalidType", "GetWMIManagementException", None));
+            }
+            _ => return Err(error("Invalid namespace ".to_string() + &format!("\"{ns}\""), "InvalidArgument", "GetWMIManagementException", None)),
+        };
+        let filter = match args.get("Filter") {
+            None => None,
+            Some(f) => {
+                let text = convert::to_string(f, cx);
+                let invalid = || error(format!("Invalid query \"select * from {class} where {text}\""), "InvalidArgument", "GetWMIManagementException", None);
+                let parsed = super::wql::parse(&text).ok_or_else(invalid)?;
+                // WMI checks the properties against the class, even with no instances.
+                if let Some(first) = objects.first()
+                    && parsed.properties().iter().any(|p| !first.has_prop(p))
+                {
+                    return Err(invalid());
+                }
+                Some(parsed)
+            }
+        };
+        for o in objects {
+            if filter.as_ref().is_none_or(|f| f.matches(&|p| o.prop(p))) {
+                out.objects.push(Value::object(o));
             }
         }
-        match class.to_ascii_lowercase().as_str() {
-            "win32_operatingsystem" => {
-                out.objects.push(Value::object(operating_system(cx)));
-                Ok(())
-            }
-            c if NOT_YET.contains(&c) => Err(error(
-                format!("The cauterize lab's PowerShell engine does not serve the WMI class {class} yet."),
-                "NotImplemented",
-                "LabEngineUnsupported",
-                Some(class.clone()),
-            )),
-            _ => Err(error("Invalid class ".to_string() + &format!("\"{class}\""), "InvalidType", "GetWMIManagementException", None)),
-        }
+        Ok(())
     }
 }
 

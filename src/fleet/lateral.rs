@@ -1,0 +1,360 @@
+//! Lateral movement as evidence: what Windows records when one host reaches
+//! another (a network logon, then a service installed or a task registered
+//! within minutes: how PsExec-style spreaders and loaders' SMB modules
+//! work), ordered in time across hosts and linked: which host reached
+//! which, from an infected one or not, and from addresses nobody listed in
+//! the inventory (an infected machine nobody knows of: it holds the
+//! release of containment).
+//!
+//! This module is the pure logic. The events come from the host-side
+//! runtime, which does not collect them yet; what it must collect, per
+//! host, bounded (the last 30 days, at most 5,000 events per log, newest
+//! first, every string at most 1,024 characters, a cut reported as a
+//! truncation), in a way PowerShell 2.0 runs (`wevtutil.exe qe <log>
+//! /q:<XPath> /rd:true /c:5000 /f:xml`, read with `[xml]`; not
+//! `Get-WinEvent` on 2.0 without .NET 3.5):
+//!
+//! - System log, provider Service Control Manager, event 7045 (a service
+//!   was installed): time created (UTC), ServiceName, ImagePath,
+//!   ServiceType, StartType, AccountName.
+//! - Security log, event 4624 (an account logged on) with LogonType 3
+//!   (network) or 10 (remote interactive): time created, TargetUserName,
+//!   TargetDomainName, LogonType, IpAddress, IpPort, WorkstationName,
+//!   LogonProcessName, AuthenticationPackageName.
+//! - Microsoft-Windows-TaskScheduler/Operational, event 106 (task
+//!   registered: TaskName, UserContext) and 141 (task deleted), when that
+//!   log is enabled (`wevtutil gl` says `enabled: true`; it is off by
+//!   default before Windows 10); Security 4698 (a scheduled task was
+//!   created: TaskName, SubjectUserName) where object-access auditing is
+//!   on.
+//! - For each log: whether it could be read (access denied, disabled,
+//!   cleared: event 1102/104 with its time), so "no events" is never
+//!   mistaken for "nothing happened".
+//!
+//! Host clocks disagree: each host's event times are moved onto the
+//! operator's clock by the skew its scan measured before they are ordered.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::detect::facts::parse_time;
+
+/// Longest gap between a network logon and the install it led to.
+pub const DEFAULT_WINDOW_SECS: f64 = 600.0;
+
+/// What one event records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// System 7045: a service was installed.
+    ServiceInstalled { service: String, image_path: String, account: String },
+    /// TaskScheduler/Operational 106 or Security 4698: a task was registered.
+    TaskRegistered { task: String, user: String },
+    /// Security 4624, logon type 3 or 10.
+    NetworkLogon { source_address: String, account: String, logon_type: u32 },
+}
+
+/// One event of one host, its time on that host's clock (UTC, ISO 8601).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostEvent {
+    pub host: String,
+    pub at: String,
+    pub kind: EventKind,
+}
+
+/// Where a reach came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Origin {
+    /// A host of the inventory.
+    Host(String),
+    /// An address the inventory does not list.
+    Unlisted(String),
+}
+
+/// One host reaching another: a network logon, then an install.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reach {
+    pub from: Origin,
+    pub to: String,
+    /// When the install happened, seconds since 1970 on the operator's clock.
+    pub at: f64,
+    /// Seconds between the logon and the install.
+    pub after_logon: f64,
+    pub account: String,
+    /// `service X (image)` or `task X`.
+    pub what: String,
+}
+
+/// A host reached from an infected one, and when first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reached {
+    pub host: String,
+    pub at: f64,
+    pub from: String,
+}
+
+/// An address not in the inventory that reached listed hosts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unlisted {
+    pub address: String,
+    pub first_at: f64,
+    pub hosts: Vec<String>,
+}
+
+/// The linked evidence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Lateral {
+    /// Every reach, in time order.
+    pub reaches: Vec<Reach>,
+    /// Hosts reached from an infected host (directly, or through a host
+    /// that was reached before it reached them), first reach only.
+    pub reached: Vec<Reached>,
+    /// Sources nobody listed: each holds the release of containment.
+    pub unlisted: Vec<Unlisted>,
+    /// Events whose time did not parse (ignored, counted).
+    pub unreadable_times: usize,
+}
+
+/// What linking is told besides the events.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Address (as the logs write it) to inventory host name.
+    pub addresses: HashMap<String, String>,
+    /// Each host's clock minus the operator's, in seconds.
+    pub skew_secs: HashMap<String, f64>,
+    /// Hosts known infected, with the time the infection is known from
+    /// (`None`: from before the logs begin).
+    pub infected: BTreeMap<String, Option<f64>>,
+    /// Longest gap between a logon and its install.
+    pub window_secs: f64,
+}
+
+/// An address as the logs write it, or `None` when it is no remote source
+/// (`-`, empty, loopback). IPv4-mapped IPv6 is written as IPv4.
+fn source(address: &str) -> Option<String> {
+    let a = address.trim().trim_start_matches("::ffff:").to_ascii_lowercase();
+    match a.as_str() {
+        "" | "-" | "::1" | "127.0.0.1" | "localhost" => None,
+        _ => Some(a),
+    }
+}
+
+/// Order the events in time across hosts and link them.
+pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
+    let mut out = Lateral::default();
+    // Events per host on the operator's clock, in time order.
+    let mut per_host: BTreeMap<&str, Vec<(f64, &EventKind)>> = BTreeMap::new();
+    for e in events {
+        let Some(t) = parse_time(&e.at) else {
+            out.unreadable_times += 1;
+            continue;
+        };
+        let skew = ctx.skew_secs.get(&e.host).copied().unwrap_or(0.0);
+        per_host.entry(e.host.as_str()).or_default().push((t - skew, &e.kind));
+    }
+    for (host, list) in &mut per_host {
+        list.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (i, (t, kind)) in list.iter().enumerate() {
+            let what = match kind {
+                EventKind::ServiceInstalled { service, image_path, .. } => format!("service {service} ({image_path})"),
+                EventKind::TaskRegistered { task, .. } => format!("task {task}"),
+                EventKind::NetworkLogon { .. } => continue,
+            };
+            // The latest remote logon before it, within the window.
+            let logon = list[..i].iter().rev().take_while(|(lt, _)| t - lt <= ctx.window_secs).find_map(|(lt, k)| {
+                match k {
+                    EventKind::NetworkLogon { source_address, account, .. } => {
+                        source(source_address).map(|a| (*lt, a, account.clone()))
+                    }
+                    _ => None,
+                }
+            });
+            let Some((lt, address, account)) = logon else { continue };
+            let from = match ctx.addresses.get(&address) {
+                Some(h) if h.eq_ignore_ascii_case(host) => continue,
+                Some(h) => Origin::Host(h.clone()),
+                None => Origin::Unlisted(address),
+            };
+            out.reaches.push(Reach { from, to: host.to_string(), at: *t, after_logon: t - lt, account, what });
+        }
+    }
+    out.reaches.sort_by(|a, b| a.at.total_cmp(&b.at).then_with(|| a.to.cmp(&b.to)));
+
+    // Spread in time: a host passes it on only after it has it.
+    let mut has: BTreeMap<String, Option<f64>> =
+        ctx.infected.iter().map(|(h, t)| (h.to_ascii_lowercase(), *t)).collect();
+    for r in &out.reaches {
+        match &r.from {
+            Origin::Host(from) => {
+                let since = has.get(&from.to_ascii_lowercase()).copied();
+                let carrying = matches!(since, Some(None)) || matches!(since, Some(Some(t)) if t <= r.at);
+                let to = r.to.to_ascii_lowercase();
+                if carrying && !has.contains_key(&to) {
+                    has.insert(to, Some(r.at));
+                    out.reached.push(Reached { host: r.to.clone(), at: r.at, from: from.clone() });
+                }
+            }
+            Origin::Unlisted(address) => {
+                match out.unlisted.iter_mut().find(|u| &u.address == address) {
+                    Some(u) => {
+                        if !u.hosts.contains(&r.to) {
+                            u.hosts.push(r.to.clone());
+                        }
+                    }
+                    None => out.unlisted.push(Unlisted { address: address.clone(), first_at: r.at, hosts: vec![r.to.clone()] }),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Items of hosts reached from an infected host that appeared at or after
+/// the reach and that nothing explains: `(host, what, created)` in, the
+/// ones to review (with why) out.
+pub fn new_since_reach(lateral: &Lateral, items: &[(String, String, String)]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (host, what, created) in items {
+        let Some(r) = lateral.reached.iter().find(|r| r.host.eq_ignore_ascii_case(host)) else { continue };
+        let Some(t) = parse_time(created) else { continue };
+        if t >= r.at {
+            out.push((
+                host.clone(),
+                what.clone(),
+                format!("review: appeared {:.0} s after {} reached this host from infected {}", t - r.at, r.what_of(lateral), r.from),
+            ));
+        }
+    }
+    out
+}
+
+impl Reached {
+    /// The install that marked the reach.
+    fn what_of(&self, lateral: &Lateral) -> String {
+        lateral
+            .reaches
+            .iter()
+            .find(|x| x.to == self.host && x.at == self.at)
+            .map_or_else(|| "a network logon".to_string(), |x| x.what.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(host: &str, at: &str, kind: EventKind) -> HostEvent {
+        HostEvent { host: host.into(), at: at.into(), kind }
+    }
+    fn logon(from: &str) -> EventKind {
+        EventKind::NetworkLogon { source_address: from.into(), account: "CORP\\Administrator".into(), logon_type: 3 }
+    }
+    fn service(name: &str) -> EventKind {
+        EventKind::ServiceInstalled { service: name.into(), image_path: format!(r"regsvr32.exe /s C:\Windows\{name}.dll"), account: "LocalSystem".into() }
+    }
+
+    fn ctx() -> Context {
+        Context {
+            addresses: [("10.0.0.1", "WS-001"), ("10.0.0.2", "WS-002"), ("10.0.0.3", "WS-003")]
+                .iter()
+                .map(|(a, h)| (a.to_string(), h.to_string()))
+                .collect(),
+            infected: [("WS-001".to_string(), None)].into_iter().collect(),
+            window_secs: DEFAULT_WINDOW_SECS,
+            ..Context::default()
+        }
+    }
+
+    #[test]
+    fn a_logon_then_an_install_links_hosts_in_time_and_the_spread_follows_the_order() {
+        let events = vec![
+            // WS-003 is reached from WS-002 before WS-002 itself was
+            // reached: that reach does not carry the infection.
+            ev("WS-003", "2024-03-01T09:00:00Z", logon("10.0.0.2")),
+            ev("WS-003", "2024-03-01T09:00:20Z", service("early")),
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("::ffff:10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:05Z", service("abcdefg")),
+            // Later WS-002 reaches WS-003 again: now it carries it.
+            ev("WS-003", "2024-03-01T11:00:00Z", logon("10.0.0.2")),
+            ev("WS-003", "2024-03-01T11:00:03Z", EventKind::TaskRegistered { task: r"\Xyz".into(), user: "SYSTEM".into() }),
+            // An install with no logon before it in the window: no reach.
+            ev("WS-001", "2024-03-01T08:00:00Z", logon("10.0.0.3")),
+            ev("WS-001", "2024-03-01T08:30:00Z", service("late")),
+        ];
+        let l = link(&events, &ctx());
+        let order: Vec<(String, &str)> = l.reaches.iter().map(|r| (format!("{:?}", r.from), r.to.as_str())).collect();
+        assert_eq!(
+            order,
+            [
+                ("Host(\"WS-002\")".to_string(), "WS-003"),
+                ("Host(\"WS-001\")".to_string(), "WS-002"),
+                ("Host(\"WS-002\")".to_string(), "WS-003"),
+            ]
+        );
+        assert_eq!(l.reaches[1].after_logon, 5.0);
+        let reached: Vec<(&str, &str)> = l.reached.iter().map(|r| (r.host.as_str(), r.from.as_str())).collect();
+        assert_eq!(reached, [("WS-002", "WS-001"), ("WS-003", "WS-002")]);
+        assert_eq!(l.reached[1].at, parse_time("2024-03-01T11:00:03Z").unwrap());
+        assert!(l.unlisted.is_empty());
+    }
+
+    #[test]
+    fn clocks_are_corrected_before_ordering() {
+        // WS-002's clock is an hour ahead: its reach of WS-003 really
+        // happened after WS-001 reached it.
+        let events = vec![
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:05Z", service("a")),
+            ev("WS-003", "2024-03-01T09:30:00Z", logon("10.0.0.2")),
+            ev("WS-003", "2024-03-01T09:30:05Z", service("b")),
+        ];
+        let plain = link(&events, &ctx());
+        assert_eq!(plain.reached.len(), 1, "without the skew WS-003's reach comes first: {plain:?}");
+        let mut c = ctx();
+        c.skew_secs.insert("WS-002".into(), 3600.0);
+        let fixed = link(&events, &c);
+        assert_eq!(fixed.reached.iter().map(|r| r.host.as_str()).collect::<Vec<_>>(), ["WS-002", "WS-003"]);
+    }
+
+    #[test]
+    fn an_unlisted_source_is_reported_with_the_hosts_it_reached() {
+        let events = vec![
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.9.9.9")),
+            ev("WS-002", "2024-03-01T10:00:02Z", service("x")),
+            ev("WS-003", "2024-03-01T10:05:00Z", logon("10.9.9.9")),
+            ev("WS-003", "2024-03-01T10:05:02Z", service("y")),
+            ev("WS-003", "2024-03-01T10:06:00Z", logon("-")),
+            ev("WS-003", "2024-03-01T10:06:01Z", service("local")),
+            ev("WS-003", "not a time", service("z")),
+        ];
+        let l = link(&events, &ctx());
+        assert_eq!(l.unlisted.len(), 1);
+        assert_eq!(l.unlisted[0].address, "10.9.9.9");
+        assert_eq!(l.unlisted[0].hosts, ["WS-002", "WS-003"]);
+        assert_eq!(l.unreadable_times, 1);
+        assert!(l.reached.is_empty(), "an unlisted source is not known infected");
+        // `local` followed a logon with no address: linked to the earlier
+        // remote logon of 10.9.9.9 within the window.
+        assert_eq!(l.reaches.len(), 3);
+    }
+
+    #[test]
+    fn items_new_on_a_reached_host_are_listed_for_review() {
+        let events = vec![
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:05Z", service("abcdefg")),
+        ];
+        let l = link(&events, &ctx());
+        let items = vec![
+            ("WS-002".to_string(), r"Run value Xy runs C:\x.dll".to_string(), "2024-03-01T10:02:00Z".to_string()),
+            ("WS-002".to_string(), r"Run value Old".to_string(), "2023-01-01T00:00:00Z".to_string()),
+            ("WS-003".to_string(), r"Run value Z".to_string(), "2024-03-01T10:02:00Z".to_string()),
+        ];
+        let review = new_since_reach(&l, &items);
+        assert_eq!(review.len(), 1, "{review:?}");
+        assert!(review[0].2.contains("115 s after service abcdefg"), "{review:?}");
+        assert!(review[0].2.contains("from infected WS-001"), "{review:?}");
+    }
+}
