@@ -136,11 +136,20 @@ fn delete_value(
     let Some(p) = hives::profile(run.host, hive) else {
         return Out::Failed(format!("no user profile with SID {hive}"));
     };
-    let m = match hives::mount(run.host, &p) {
+    // A user's classes live in UsrClass.dat: for a user who is not
+    // logged on, that file is loaded and the key is under its root.
+    let classes = crate::lab::world::registry::USER_CLASSES;
+    let in_classes = key.len() > classes.len() && key[..classes.len()].eq_ignore_ascii_case(classes) && key.as_bytes()[classes.len()] == b'\\';
+    let (m, rel) = if in_classes {
+        (hives::mount_classes(run.host, &p), &key[classes.len() + 1..])
+    } else {
+        (hives::mount(run.host, &p), key)
+    };
+    let m = match m {
         Ok(m) => m,
         Err(e) => return Out::Failed(e),
     };
-    let o = compare_delete_value(run, &format!(r"{}\{key}", m.root), value, ty, sha);
+    let o = compare_delete_value(run, &format!(r"{}\{rel}", m.root), value, ty, sha);
     match hives::unmount(run.host, m) {
         Ok(()) => o,
         Err(e) => Out::Failed(e),

@@ -41,6 +41,8 @@ pub enum Want {
 /// The entries of a folder: (name as stored, entry), in the file system's
 /// order, filtered by `pattern` and kind.
 pub fn list(cx: &Ctx<'_>, r: &Resolved, pattern: &str, want: Want) -> NetResult<Vec<(String, Entry)>> {
+    // A junction or a link to a folder lists its target.
+    let r = &super::follow(cx, r)?;
     match entry(cx, r) {
         Some(e) if e.is_dir() => {}
         Some(_) => return Err(NetError::exception("System.IO.IOException", "The directory name is invalid.\r\n")),
@@ -96,7 +98,7 @@ fn time_of(cx: &mut Ctx<'_>, args: &[Value], which: &str) -> NetResult<Value> {
     let r = resolve(cx, &given)?;
     let Some(e) = entry(cx, &r) else {
         // Windows answers 1601-01-01 (FILETIME zero) for a missing path.
-        return Ok(utc(crate::lab::world::LabTime(0)));
+        return Ok(utc(cx, crate::lab::world::LabTime(0)));
     };
     let t = e.times;
     let lower = which.to_ascii_lowercase();
@@ -107,7 +109,7 @@ fn time_of(cx: &mut Ctx<'_>, args: &[Value], which: &str) -> NetResult<Value> {
     } else {
         t.modified
     };
-    Ok(if lower.ends_with("utc") { utc(at) } else { local(at) })
+    Ok(if lower.ends_with("utc") { utc(cx, at) } else { local(cx, at) })
 }
 
 struct FileType;
@@ -155,6 +157,7 @@ impl NetType for FileType {
 /// The bytes of a file the lab holds as bytes (a file held only as size
 /// and hash says so).
 pub fn read_all(cx: &Ctx<'_>, r: &Resolved) -> NetResult<Vec<u8>> {
+    let r = &super::follow(cx, r)?;
     match entry(cx, r) {
         None => Err(not_found(cx, r)),
         Some(e) if e.is_dir() => Err(denied(&r.full)),
