@@ -187,6 +187,26 @@ fn decode_text(b: &[u8]) -> String {
     Codec::Utf8 { bom: false, strict: false }.decode(b)
 }
 
+/// `Directory.Delete`: RemoveDirectory, which refuses a folder that holds
+/// anything ("The directory is not empty."), a file ("The directory name
+/// is invalid.") and a missing folder; `recursive` deletes what it holds
+/// first, and the first failure is thrown.
+fn delete_dir(cx: &mut Ctx<'_>, r: &Resolved, recursive: bool) -> NetResult<()> {
+    match entry(cx, r) {
+        None => return Err(dir_not_found(&r.full)),
+        Some(e) if !e.is_dir() => return Err(NetError::exception("System.IO.IOException", "The directory name is invalid.\r\n")),
+        Some(_) => {}
+    }
+    let now = cx.now();
+    if recursive {
+        return match cx.host.remove_tree(&r.world, now).first() {
+            None => Ok(()),
+            Some(e) => Err(fs_error(e, &r.full)),
+        };
+    }
+    cx.host.files.remove_dir(&r.world, now).map_err(|e| fs_error(&e, &r.full))
+}
+
 /// `File.Delete`: a missing file is no error (its folder must exist).
 fn delete(cx: &mut Ctx<'_>, r: &Resolved) -> NetResult<()> {
     match entry(cx, r) {
@@ -217,6 +237,12 @@ impl NetType for DirectoryType {
                 listing(cx, args, Want::Files)?
             } else if is(name, "GetDirectories") {
                 listing(cx, args, Want::Dirs)?
+            } else if is(name, "Delete") {
+                a.count(&[1, 2])?;
+                let p = path_arg(cx, a.value(0), "path")?;
+                let r = resolve(cx, &p)?;
+                delete_dir(cx, &r, args.len() == 2 && a.bool(1))?;
+                void()
             } else if is_time_getter(name) {
                 time_of(cx, args, name)?
             } else {
