@@ -1,18 +1,21 @@
 //! Until the Windows facades the runtime needs all exist (phase 2 of the
 //! PowerShell engine), some runtime jobs are carried out by the Rust twins
 //! of `lab::runtime_host` instead of the engine: those with an item the
-//! engine's facades cannot serve yet (collection, which reads services,
-//! tasks, WMI and processes; kills; task, service and WMI deletes). A job
-//! of file facts, sweeps, file reads, and registry-value and file
-//! deletes runs runtime.ps1 in the engine, like every other payload (the
-//! probe, `exec` scripts).
+//! engine's facades cannot serve yet (collection, which reads scheduled
+//! tasks through Schedule.Service; task deletes; registry-key deletes)
+//! and kills: a kill compares the CreationDate the scan saw, and while the
+//! twin collects, that is in lab time, not on the host's clock the engine
+//! reads. A job of file facts, sweeps, file reads, registry-value, file,
+//! service and WMI subscription deletes and boot-queued deletes runs
+//! runtime.ps1 in the engine, like every other payload (the probe, `exec`
+//! scripts).
 
 use super::{CommandResult, Target};
 use crate::lab::runtime_host;
 use base64::Engine;
 
 /// The operations runtime.ps1 carries out on the engine today.
-const ON_THE_ENGINE: &[&str] = &["FileFacts", "Sweep", "ReadFile", "DeleteRegistryValue", "DeleteFile", "QueueDeleteOnReboot"];
+const ON_THE_ENGINE: &[&str] = &["FileFacts", "Sweep", "ReadFile", "DeleteRegistryValue", "DeleteFile", "QueueDeleteOnReboot", "DeleteService", "DeleteWmiSubscription"];
 
 /// The kinds of the job items in a runtime payload (its `op <Kind>` lines).
 fn job_kinds(payload: &str) -> Vec<&str> {

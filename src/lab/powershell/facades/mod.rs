@@ -9,17 +9,21 @@
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
 //! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
-//! P/Invoke reaches). Management side: [`wmi`] (`Get-WmiObject`), its
-//! classes in [`wmi_cimv2`] and [`wmi_subscription`], `-Filter` in
-//! [`wql`].
+//! P/Invoke reaches). Processes: [`dotnet_process`]
+//! (`System.Diagnostics.Process`). Management side: [`wmi`] (`Get-WmiObject`), its
+//! classes in [`wmi_cimv2`], [`wmi_disk`] and [`wmi_subscription`], `-Filter` in
+//! [`wql`], CIM datetimes in [`dotnet_management`].
 
 pub mod authenticode;
+pub mod dotnet_management;
+pub mod dotnet_process;
 pub mod fs;
 pub mod kernel32;
 pub mod reg_exe;
 pub mod registry;
 pub mod wmi;
 pub mod wmi_cimv2;
+pub mod wmi_disk;
 pub mod wmi_subscription;
 pub mod wql;
 pub mod wscript;
@@ -28,6 +32,8 @@ use super::object::Registry;
 
 pub fn register(r: &mut Registry) {
     authenticode::register(r);
+    dotnet_management::register(r);
+    dotnet_process::register(r);
     fs::register(r);
     kernel32::register(r);
     reg_exe::register(r);
