@@ -269,14 +269,14 @@ impl HostSteps for FakeHosts {
             let mut sims = self.sims.lock().unwrap();
             let s = sims.entry(host.to_lowercase()).or_default();
             if s.down_at.is_some() {
-                RebootAnswer::AlreadyScheduled
+                RebootAnswer::only(RebootStart::AlreadyScheduled)
             } else {
                 s.down_at = Some(now + request.countdown);
                 s.up_at = match self.script(host).reboot {
                     RebootScript::Normal => Some(now + request.countdown + self.down_for),
                     _ => None,
                 };
-                RebootAnswer::Scheduled
+                RebootAnswer::only(RebootStart::Scheduled)
             }
         };
         self.note_down();

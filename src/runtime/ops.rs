@@ -235,6 +235,43 @@ impl Op {
     }
 }
 
+/// A power request: what the reboot phase asks of a host. Not
+/// compare-and-delete (nothing the plan saw is compared); each is safe to
+/// send again. `runtime.ps1` carries them out with `Get-WmiObject` and
+/// `shutdown.exe`; [`super::power`] reads their answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "power", rename_all = "snake_case")]
+pub enum Power {
+    /// `Win32_OperatingSystem.LastBootUpTime`, as WMI gives it (a CIM
+    /// datetime with the host's UTC offset at that moment).
+    BootTime,
+    /// Read back, of `files` (the files the purge deleted or queued for
+    /// deletion at boot), which are gone and which the pending file-rename
+    /// queue deletes at boot, then
+    /// `shutdown.exe /r /t <countdown_secs> /c <message> /d <reason>`.
+    Reboot {
+        countdown_secs: u32,
+        message: String,
+        /// shutdown.exe's `/d` reason (`p:2:18`: planned, operating
+        /// system, security fix).
+        reason: String,
+        files: Vec<String>,
+    },
+    /// `shutdown.exe /a`: cancel a countdown.
+    AbortReboot,
+}
+
+impl Power {
+    /// The name of the request kind (its tag in the job framing).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Power::BootTime => "BootTime",
+            Power::Reboot { .. } => "Reboot",
+            Power::AbortReboot => "AbortReboot",
+        }
+    }
+}
+
 /// What one [`Op`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
