@@ -8,9 +8,11 @@
 //! cluster lift, stacking), and kept ([`journal`], [`evidence`]); the plan turns
 //! findings, the inventory and the playbook into every step the operation
 //! would take ([`plan`], with the containment rules of [`firewall`]);
-//! reports go out ([`report`]). [`commands`] are thin; [`lab`] is the
-//! simulated network everything is tested against (it implements
-//! Windows, never cauterize, and shares no code with the rest).
+//! reports go out ([`report`]: live progress, tables, and the
+//! engagement's status and HTML report read back from the journal).
+//! [`commands`] are thin; [`lab`] is the simulated network everything is
+//! tested against (it implements Windows, never cauterize, and shares no
+//! code with the rest).
 
 pub mod cli;
 pub mod exit;

@@ -1,19 +1,45 @@
-//! Until the Windows facades the runtime needs exist (phase 2 of the
-//! PowerShell engine), a bootstrap whose payload is cauterize's runtime is
-//! carried out by the Rust twins of `lab::runtime_host` instead of the
-//! engine. Every other bootstrap payload (the probe, `exec` scripts, and
-//! runtime jobs whose items the twin does not implement: the reboot
-//! phase's power requests) runs in the engine.
+//! Until the Windows facades the runtime needs all exist (phase 2 of the
+//! PowerShell engine), some runtime jobs are carried out by the Rust twins
+//! of `lab::runtime_host` instead of the engine: those with an item the
+//! engine's facades cannot serve yet (collection, which reads services,
+//! tasks, WMI and processes; kills; task, service and WMI deletes). A job
+//! of file facts, sweeps, file reads, registry-value and file deletes, and
+//! power requests (boot time, reboot, abort, over the engine's
+//! `Get-WmiObject` and `shutdown.exe`) runs runtime.ps1 in the engine,
+//! like every other payload (the probe, `exec` scripts).
 
 use super::{CommandResult, Target};
 use crate::lab::runtime_host;
 use base64::Engine;
 
+/// The operations runtime.ps1 carries out on the engine today.
+const ON_THE_ENGINE: &[&str] = &[
+    "FileFacts",
+    "Sweep",
+    "ReadFile",
+    "DeleteRegistryValue",
+    "DeleteFile",
+    "QueueDeleteOnReboot",
+    "BootTime",
+    "Reboot",
+    "AbortReboot",
+];
+
+/// The kinds of the job items in a runtime payload (its `op <Kind>` lines).
+fn job_kinds(payload: &str) -> Vec<&str> {
+    payload.lines().filter_map(|l| l.strip_prefix("op ")).map(str::trim_end).collect()
+}
+
 /// The runtime twin's answer when the bootstrap's stdin carries the
-/// runtime; `None` for any other payload.
+/// runtime with a job the engine cannot carry out yet; `None` for any
+/// other payload (the engine runs it).
 pub fn runtime_twin(t: &mut Target<'_>, stdin: &[u8]) -> Option<CommandResult> {
     let payload = stdin_payload(stdin)?;
-    if !runtime_host::is_runtime(&payload) || !runtime_host::twin_runs(&payload) {
+    if !runtime_host::is_runtime(&payload) {
+        return None;
+    }
+    let kinds = job_kinds(&payload);
+    if !kinds.is_empty() && kinds.iter().all(|k| ON_THE_ENGINE.contains(k)) {
         return None;
     }
     Some(CommandResult { stdout: runtime_host::run(&payload, t.world, t.now).into_bytes(), ..Default::default() })
@@ -27,4 +53,20 @@ fn stdin_payload(stdin: &[u8]) -> Option<String> {
     let joined: String = text.split(['\r', '\n']).collect();
     let bytes = base64::engine::general_purpose::STANDARD.decode(joined.trim()).ok()?;
     String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::job_kinds;
+    use crate::runtime::job::{self, JobItem};
+    use crate::runtime::ops::{Bounds, Query};
+
+    #[test]
+    fn job_kinds_are_read_from_the_op_lines() {
+        let p = job::payload(&[
+            JobItem::Query(Query::FileFacts { paths: vec!["C:\\op x".into()], list_dirs: vec![], bounds: Bounds::default() }),
+            JobItem::Query(Query::Collect { bounds: Bounds::default() }),
+        ]);
+        assert_eq!(job_kinds(&p), ["FileFacts", "Collect"]);
+    }
 }

@@ -119,18 +119,6 @@ pub fn output_budget(items: &[JobItem]) -> (u64, usize) {
     (b.max_output_bytes, b.max_field_bytes as usize)
 }
 
-/// Whether this twin carries out the payload's job: every job but one
-/// with a power request (boot time, reboot, abort), which the lab's
-/// PowerShell engine runs as the real `runtime.ps1` over its
-/// `Get-WmiObject` and `shutdown.exe`. A job that does not decode stays
-/// here, so the twin reports the error as the runtime does.
-pub fn twin_runs(payload: &str) -> bool {
-    let Some(items) = job::data_section(payload).and_then(|d| job::decode(d).ok()) else {
-        return true;
-    };
-    !items.iter().any(|i| matches!(i, JobItem::Power(_)))
-}
-
 /// Run a runtime payload on the host: the framed stdout, as `runtime.ps1`
 /// would print it.
 pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
@@ -185,7 +173,8 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
                 max_bytes,
             }) => files::read_file(&mut run, path, *offset, *max_bytes),
             JobItem::Op(op) => ops::apply(&mut run, op),
-            // Never routed here (see `twin_runs`); answered as the
+            // Never routed here (`emulate::bootstrap_host` sends power
+            // requests to the engine); answered as the
             // runtime answers a kind it does not know, should it come.
             JobItem::Power(p) => run.error(&format!("unknown operation {}", p.kind())),
         }

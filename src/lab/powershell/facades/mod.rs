@@ -8,12 +8,14 @@
 //! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
-//! (`Get-AuthenticodeSignature`). Management side: [`wmi`]
-//! (`Get-WmiObject`), its classes in [`wmi_cimv2`] and
-//! [`wmi_subscription`], `-Filter` in [`wql`].
+//! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
+//! P/Invoke reaches). Management side: [`wmi`] (`Get-WmiObject`), its
+//! classes in [`wmi_cimv2`] and [`wmi_subscription`], `-Filter` in
+//! [`wql`].
 
 pub mod authenticode;
 pub mod fs;
+pub mod kernel32;
 pub mod reg_exe;
 pub mod registry;
 pub mod wmi;
@@ -27,6 +29,7 @@ use super::object::Registry;
 pub fn register(r: &mut Registry) {
     authenticode::register(r);
     fs::register(r);
+    kernel32::register(r);
     reg_exe::register(r);
     registry::register(r);
     wscript::register(r);
