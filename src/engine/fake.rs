@@ -258,7 +258,9 @@ impl HostSteps for FakeHosts {
 
     async fn boot_time(&self, host: &str) -> StepResult<String> {
         self.reach(host)?;
-        Ok(format!("boot-{}", self.boots(host)))
+        // As the runtime reports it (UTC); each boot an hour after the
+        // one before.
+        Ok(format!("2026-12-07T{:02}:00:00.000000Z", self.boots(host) % 24))
     }
 
     async fn reboot(&self, host: &str, request: &RebootRequest) -> StepResult<RebootAnswer> {

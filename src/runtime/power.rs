@@ -189,6 +189,34 @@ pub fn cim_to_utc(cim: &str) -> Result<String, PowerError> {
     ))
 }
 
+/// Microseconds since 1970-01-01 UTC of a boot time as [`cim_to_utc`]
+/// writes it (`2026-12-07T09:10:45.123456Z`, exactly that shape); `None`
+/// for anything else.
+pub fn utc_micros(iso: &str) -> Option<i64> {
+    let b = iso.as_bytes();
+    let shape = b.len() == 27
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[26] == b'Z';
+    if !shape {
+        return None;
+    }
+    let n = |from: usize, to: usize| -> Option<i64> {
+        let s = &iso[from..to];
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok()).flatten()
+    };
+    let (y, mo, d) = (n(0, 4)?, n(5, 7)?, n(8, 10)?);
+    let (h, mi, sec, micros) = (n(11, 13)?, n(14, 16)?, n(17, 19)?, n(20, 26)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    Some((days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec) * 1_000_000 + micros)
+}
+
 fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
@@ -234,6 +262,17 @@ mod tests {
             w.record(0, kind, fields);
         }
         parse(&w.finish(), 1, &Limits::from_bounds(&Bounds::default())).expect("parses")
+    }
+
+    #[test]
+    fn a_utc_boot_time_reads_back_as_microseconds() {
+        let at = |cim: &str| utc_micros(&cim_to_utc(cim).unwrap()).unwrap();
+        assert_eq!(at("19700101000001.000002+000"), 1_000_002);
+        assert_eq!(at("20261207101045.123456+060") - at("20261207091045.123455+000"), 1);
+        assert_eq!(at("20250101003000.000000+060") - at("20241231233000.000000+000"), 0);
+        for bad in ["", "2026-12-07T09:10:45Z", "2026-12-07 09:10:45.123456Z", "2026-13-07T09:10:45.123456Z", "2026-12-07T09:10:45.12345xZ"] {
+            assert_eq!(utc_micros(bad), None, "{bad:?} accepted");
+        }
     }
 
     #[test]

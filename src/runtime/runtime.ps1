@@ -1589,9 +1589,18 @@ function Get-CzKeyUnsafeReason([string]$Hive, [string]$Rel) {
 function Add-CzKeyTreeLines($Key, [string]$Sub, [int]$Depth, $Lines, $Labels) {
     if ($Depth -gt 64) { throw ('the key is more than 64 levels deep at ' + $Sub) }
     if ($Lines.Count -gt 10000) { throw 'the key holds more than 10000 values' }
+    # The subkey path with ASCII A-Z lowered (key names are case-insensitive;
+    # a scan names a key as it asked for it): ops.rs folds it the same way.
+    $sb = New-Object System.Text.StringBuilder ($Sub.Length + 1)
+    foreach ($ch in $Sub.ToCharArray()) {
+        $u = [int]$ch
+        if ($u -ge 65 -and $u -le 90) { $u += 32 }
+        [void]$sb.Append([char]$u)
+    }
+    $lowSub = $sb.ToString()
     foreach ($n in $Key.GetValueNames()) {
         $v = Get-CzRegValue $Key $n 0
-        [void]$Lines.Add($Sub + "`t" + $n + "`t" + $v[0] + "`t" + $v[3])
+        [void]$Lines.Add($lowSub + "`t" + $n + "`t" + $v[0] + "`t" + $v[3])
         $label = $n
         if ($n.Length -eq 0) { $label = '(default)' }
         if ($Sub.Length -gt 0) { $label = $Sub + '\' + $label }
