@@ -1,6 +1,10 @@
 //! The `cauterize` binary: parse the command line, set up logging, run the
 //! command, exit with its code.
 
+// The operation commands nest deep async state machines (the engine over
+// the runtime client); their layout needs more than the default 128.
+#![recursion_limit = "256"]
+
 use cauterize::cli::{Cli, Command, LabCommand};
 use cauterize::commands;
 use clap::Parser;

@@ -2,10 +2,13 @@
 //! `apply`, `--resume`) against a lab whose hosts run loaders, asserting
 //! the lab's ground truth through its library, never the tool's own view.
 //! What exists on the host side today is exercised (evidence, kills,
-//! compare-and-delete, files queued for boot); containment and reboots
-//! have no host operation yet, and the tests check that `apply` says so
-//! instead of pretending; `status` reads the journal from another process
-//! while an apply runs. Loopback range: 127.110.0.0/16, one /24 per test.
+//! compare-and-delete, files queued for boot, reboots in waves through the
+//! real `runtime.ps1` run by the lab's PowerShell engine: the boot time,
+//! `shutdown /r`, 1190); containment has no host operation yet, and the
+//! tests check that `apply` says so instead of pretending; `status` reads
+//! the journal from another process while an apply runs. Plans are made
+//! with [`FAST_REBOOTS`] and lab hosts reboot in seconds.
+//! Loopback range: 127.110.0.0/16, one /24 per test.
 
 mod common;
 
@@ -25,6 +28,10 @@ async fn lab_run(net: u8, count: u32, arrange: impl FnOnce(&mut lab::LabSpec, &m
     common::harness::raise_fd_limit();
     let mut spec = lab::scenario::simple(count, Ipv4Addr::new(127, 110, net, 1), 5985);
     let mut world = WorldSpec::derived(&spec, LabSettings::default());
+    for h in &mut world.hosts {
+        h.reboot_down_secs = 3;
+        h.winrm_delay_secs = 1;
+    }
     arrange(&mut spec, &mut world);
     let lab = Lab::start_world(spec.clone(), world).await.expect("lab starts");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -129,12 +136,29 @@ fn spawn_apply(run: &LabRun, eng: &str, forks: u32) -> tokio::process::Child {
         .expect("apply starts")
 }
 
+/// The playbook plans are made with here: a canary then the rest, no
+/// pause, a 5-second countdown, back within the shortest time-out
+/// allowed, and any failed reboot halts the operation.
+const FAST_REBOOTS: &str = "playbook: 1
+reboot:
+  waves: [1, \"100%\"]
+  pause: 0s
+  countdown: 5s
+  return_timeout: 2m
+  failure_budget: 0
+";
+
 async fn scan_and_plan(run: &LabRun, eng: &str) -> (Run, String) {
     let scan = run.cauterize("scan", &["--engagement", eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
     let plan_path = run.dir.path().join("plan.yml");
+    let playbook = run.dir.path().join("fast-reboots.yml");
+    std::fs::write(&playbook, FAST_REBOOTS).expect("playbook");
     let out = run
-        .cauterize("plan", &["--engagement", eng, "-o", &plan_path.display().to_string(), "--no-progress"])
+        .cauterize(
+            "plan",
+            &["--engagement", eng, "-o", &plan_path.display().to_string(), "-p", &playbook.display().to_string(), "--no-progress"],
+        )
         .await;
     assert!(matches!(out.code, 0 | 2), "plan: {}\n{}", out.code, out.stderr);
     (out, std::fs::read_to_string(&plan_path).expect("plan written"))
@@ -179,7 +203,7 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
     let plan_path = run.dir.path().join("plan.yml").display().to_string();
     let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
     println!("{}\n{}", out.stdout, out.stderr);
-    // Partial: containment and reboots have no host operation yet.
+    // Partial: containment has no host operation yet.
     assert_eq!(out.code, cauterize::exit::PARTIAL, "{}", out.stderr);
     let events = out.json_lines();
     let not_available: Vec<&str> = events
@@ -187,7 +211,7 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
         .filter(|e| e["event"] == "phase_finished" && !e["not_available"].is_null())
         .map(|e| e["phase"].as_str().unwrap())
         .collect();
-    assert_eq!(not_available, vec!["contain", "reboot"]);
+    assert_eq!(not_available, vec!["contain"]);
     let summary = events.last().unwrap();
     assert_eq!(summary["event"], "summary");
     assert_eq!(summary["exit_code"], 2);
@@ -202,13 +226,13 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
             .unwrap()
             .to_string()
     };
-    assert_eq!(state("WS-001"), "purged");
+    assert_eq!(state("WS-001"), "clean", "purged, rebooted, verified after boot");
     assert_eq!(state("WS-003"), "clean", "nothing planned there: verified by a scan");
     assert_eq!(state("WS-004"), "refused", "no scan, not in the plan");
-    assert!(summary["next"][0].as_str().unwrap().contains("reboot them yourself"), "{summary}");
 
     // Ground truth: every loader process ended, every persistence entry
-    // gone, every payload file deleted or queued for deletion at boot.
+    // gone, every payload file deleted (at once, or at the boot of the
+    // reboot) or left for want of its evidence copy.
     let planned = planned_files(&plan);
     for h in infected {
         let truth = run.lab.truth(h);
@@ -313,8 +337,9 @@ async fn killed_mid_apply_then_resumed_reaches_the_same_end_with_nothing_done_tw
     // left out here: its one-shot SYSTEM task starts the loader again two
     // lab minutes after install, so a purge interrupted between its kill
     // and the task's delete can leave a new loader process that only the
-    // post-boot verify (not available yet: no reboot operation) catches;
-    // uninterrupted, Qakbot is purged in the first test.
+    // post-boot verify catches with a re-purge round, and a second reboot
+    // this test does not count on; uninterrupted, Qakbot is purged in the
+    // first test.
     let run = slow_lab(3, 10, None).await;
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
@@ -363,7 +388,7 @@ async fn killed_mid_apply_then_resumed_reaches_the_same_end_with_nothing_done_tw
     let j = Journal::open_read_only(&engagement).unwrap();
     let op = j.latest_operation().unwrap().unwrap();
     assert_eq!(op.status, "finished");
-    assert!(j.operation_hosts(op.id).unwrap().iter().all(|h| h.state == "purged"), "{:?}", j.operation_hosts(op.id));
+    assert!(j.operation_hosts(op.id).unwrap().iter().all(|h| h.state == "clean"), "{:?}", j.operation_hosts(op.id));
     // Two runs worked on the one operation.
     let runs: Vec<_> = j.runs().unwrap().into_iter().filter(|r| r.command == "apply").collect();
     assert_eq!(runs.len(), 2);
@@ -458,9 +483,9 @@ async fn status_reads_the_journal_while_an_apply_runs_in_another_process() {
     let row = |h: &str| hosts.iter().find(|x| x["host"] == h).unwrap_or_else(|| panic!("{h} not in {v}")).clone();
     for h in ["WS-001", "WS-002", "WS-003", "WS-004", "WS-005"] {
         let r = row(h);
-        assert_eq!(r["state"], "purged", "{r}");
+        assert_eq!(r["state"], "clean", "{r}");
         assert!(r["findings"].as_u64().unwrap() > 0 && r["purged"].as_u64().unwrap() > 0, "{r}");
-        assert_eq!((r["verified"].as_bool(), r["held"].as_bool()), (Some(false), Some(false)), "{r}");
+        assert_eq!((r["verified"].as_bool(), r["held"].as_bool()), (Some(true), Some(false)), "{r}");
     }
     let down = row("WS-006");
     assert_eq!(down["state"], "refused");
@@ -487,4 +512,151 @@ async fn status_reads_the_journal_while_an_apply_runs_in_another_process() {
     let none = common::harness::run(&["status", "--engagement", &run.dir.path().display().to_string()]).await;
     assert_eq!(none.code, cauterize::exit::USAGE);
     assert!(none.stderr.contains("holds no journal"), "{}", none.stderr);
+}
+
+/// The summary's state and reason of `host`.
+fn summary_state(summary: &serde_json::Value, host: &str) -> (String, String) {
+    let h = summary["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["host"] == host)
+        .unwrap_or_else(|| panic!("{host} not in {summary}"));
+    (h["state"].as_str().unwrap_or_default().to_string(), h["reason"].as_str().unwrap_or_default().to_string())
+}
+
+/// The `what` of the wave each host rebooted in, from the plan file
+/// (`reboot: wave N`), by host.
+fn journal_details(engagement: &std::path::Path, key_start: &str) -> BTreeMap<String, String> {
+    let j = Journal::open_read_only(engagement).expect("journal");
+    let op = j.latest_operation().unwrap().expect("an operation");
+    j.operation_actions(op.id)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.key.starts_with(key_start))
+        .map(|a| (a.host.clone(), a.detail.clone().unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boot() {
+    let run = lab_run(7, 3, |_, world| {
+        world.hosts[0].infections.push(quiet(Family::Emotet));
+        world.hosts[1].infections.push(quiet(Family::TrickBot));
+        world.hosts[2].infections.push(quiet(Family::Qakbot));
+    })
+    .await;
+    let engagement = run.dir.path().join("case");
+    let eng = engagement.display().to_string();
+    let (_, plan) = scan_and_plan(&run, &eng).await;
+    let hosts = ["WS-001", "WS-002", "WS-003"];
+    let boots: BTreeMap<&str, u32> = hosts.iter().map(|h| (*h, run.lab.truth(h).boot_count)).collect();
+
+    let plan_path = run.dir.path().join("plan.yml").display().to_string();
+    let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
+    println!("{}\n{}", out.stdout, out.stderr);
+    let events = out.json_lines();
+    let not_available: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "phase_finished" && !e["not_available"].is_null())
+        .map(|e| e["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_available, vec!["contain"], "reboots are available");
+    let summary = events.last().unwrap();
+    // Ground truth: each host booted exactly once more, and answers again.
+    for h in hosts {
+        let truth = run.lab.truth(h);
+        assert_eq!(truth.boot_count, boots[h] + 1, "{h} rebooted once");
+        assert_eq!(summary_state(summary, h).0, "clean", "{h}: {summary}");
+        // Nothing of any loader is left: the queued files went at boot and
+        // the rename queue ran empty.
+        assert!(truth.loader_processes.is_empty() && truth.persistence.is_empty(), "{h}: {truth:?}");
+        for (_, file) in &truth.files {
+            assert!(skipped_without_evidence(&engagement, h, &file.to_lowercase()), "{h}: {file} left after the reboot");
+        }
+        assert!(run.lab.with_host(h, |s| s.pending_renames().is_empty()), "{h}: the queue did not run");
+    }
+    // Files were queued for boot before the reboot, and the reboot asked
+    // read them back in place.
+    assert!(plan.contains("queue_if_locked: true") || plan.contains("queue_delete_on_reboot"), "{plan}");
+    let asked = journal_details(&engagement, "reboot/");
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(asked.values().all(|d| d.starts_with("scheduled")), "{asked:?}");
+    assert!(
+        asked.values().any(|d| d.contains("queued for deletion at boot") && !d.contains(", 0 queued")),
+        "no reboot read back a queued file: {asked:?}"
+    );
+    // The waves: the canary came back (with a new boot time) before the
+    // second wave's hosts went down, so they booted at least a countdown
+    // plus a reboot's downtime after it.
+    let waves: Vec<(u64, Vec<String>)> = events
+        .iter()
+        .filter(|e| e["event"] == "wave_started")
+        .map(|e| (e["wave"].as_u64().unwrap(), e["hosts"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect()))
+        .collect();
+    assert_eq!(waves.len(), 2, "{waves:?}");
+    assert_eq!(waves[0].1.len(), 1, "a canary of one");
+    let canary = run.lab.truth(&waves[0].1[0]).boot_time;
+    for h in &waves[1].1 {
+        let booted = run.lab.truth(h).boot_time;
+        assert!(booted.0 >= canary.0 + (5 + 3) * 10_000_000, "{h} booted at {booted:?}, the canary at {canary:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reboot_already_scheduled_on_the_host_1190_is_waited_for_not_doubled() {
+    let run = lab_run(8, 1, |_, world| {
+        world.hosts[0].infections.push(quiet(Family::Emotet));
+    })
+    .await;
+    let engagement = run.dir.path().join("case");
+    let eng = engagement.display().to_string();
+    scan_and_plan(&run, &eng).await;
+    // Someone scheduled a reboot 90 lab seconds out (real time here).
+    let ex = run.cauterize("exec", &["--json", "-l", "WS-001", "--", "shutdown /r /t 90"]).await;
+    assert_eq!(ex.code, 0, "{}\n{}", ex.stdout, ex.stderr);
+    assert!(run.lab.truth("WS-001").scheduled_shutdown.is_some());
+    let boots = run.lab.truth("WS-001").boot_count;
+
+    let plan_path = run.dir.path().join("plan.yml").display().to_string();
+    let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
+    println!("{}\n{}", out.stdout, out.stderr);
+    // shutdown.exe answered 1190; the engine took the scheduled reboot as
+    // its own and waited for the boot time to change: one reboot, not two.
+    let asked = journal_details(&engagement, "reboot/");
+    assert!(asked["WS-001"].starts_with("a shutdown was already scheduled (1190)"), "{asked:?}");
+    assert_eq!(run.lab.truth("WS-001").boot_count, boots + 1);
+    assert_eq!(summary_state(out.json_lines().last().unwrap(), "WS-001").0, "clean");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_does_not_come_back_is_set_aside_and_the_budget_halts_the_waves() {
+    let run = lab_run(9, 2, |_, world| {
+        world.hosts[0].infections.push(quiet(Family::Emotet));
+        world.hosts[1].infections.push(quiet(Family::TrickBot));
+        world.hosts[0].reboot_hangs = true;
+    })
+    .await;
+    let engagement = run.dir.path().join("case");
+    let eng = engagement.display().to_string();
+    scan_and_plan(&run, &eng).await;
+    let boots = run.lab.truth("WS-002").boot_count;
+    let plan_path = run.dir.path().join("plan.yml").display().to_string();
+    let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
+    println!("{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "{}", out.stderr);
+    let events = out.json_lines();
+    let first_wave = events.iter().find(|e| e["event"] == "wave_started").expect("a wave");
+    assert_eq!(first_wave["hosts"], serde_json::json!(["WS-001"]), "the canary is WS-001");
+    // WS-001 went down and never answered again: set aside, with why.
+    let summary = events.last().unwrap();
+    let (state, why) = summary_state(summary, "WS-001");
+    assert_eq!(state, "reboot_failed", "{summary}");
+    assert!(why.contains("did not come back"), "{why}");
+    assert_ne!(run.lab.truth("WS-001").power, cauterize::lab::outbreak::Power::Up);
+    // The budget (0) is spent: the second wave never started, WS-002 was
+    // not rebooted, and the summary says so and what to run next.
+    assert_eq!(events.iter().filter(|e| e["event"] == "wave_started").count(), 1);
+    assert_eq!(run.lab.truth("WS-002").boot_count, boots);
+    assert!(summary.to_string().contains("failure budget"), "{summary}");
 }

@@ -258,7 +258,9 @@ impl HostSteps for FakeHosts {
 
     async fn boot_time(&self, host: &str) -> StepResult<String> {
         self.reach(host)?;
-        Ok(format!("boot-{}", self.boots(host)))
+        // As the runtime reports it (UTC); each boot an hour after the
+        // one before.
+        Ok(format!("2026-12-07T{:02}:00:00.000000Z", self.boots(host) % 24))
     }
 
     async fn reboot(&self, host: &str, request: &RebootRequest) -> StepResult<RebootAnswer> {
@@ -269,14 +271,14 @@ impl HostSteps for FakeHosts {
             let mut sims = self.sims.lock().unwrap();
             let s = sims.entry(host.to_lowercase()).or_default();
             if s.down_at.is_some() {
-                RebootAnswer::AlreadyScheduled
+                RebootAnswer::only(RebootStart::AlreadyScheduled)
             } else {
                 s.down_at = Some(now + request.countdown);
                 s.up_at = match self.script(host).reboot {
                     RebootScript::Normal => Some(now + request.countdown + self.down_for),
                     _ => None,
                 };
-                RebootAnswer::Scheduled
+                RebootAnswer::only(RebootStart::Scheduled)
             }
         };
         self.note_down();

@@ -212,10 +212,23 @@ pub fn boot_time_before(what: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The host came back from its reboot: its boot time is not the one read
-/// before the reboot was asked.
+/// How far a host's boot time may move without a reboot. Windows derives
+/// `LastBootUpTime` from the clock minus the uptime, so two reads of an
+/// unrebooted host differ by rounding and by clock corrections (time
+/// sync); a reboot moves it by the host's uptime when asked, plus the
+/// countdown, plus a shutdown and a start of Windows: always more.
+pub const BOOT_TIME_JITTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The host came back from its reboot: its boot time (UTC, as
+/// [`crate::runtime::power::boot_time`] gives it) is later than the one
+/// read before the reboot was asked by more than [`BOOT_TIME_JITTER`].
+/// A boot time that does not read as one never counts as a reboot.
 pub fn came_back(before: &str, now: &str) -> bool {
-    !before.is_empty() && !now.is_empty() && before != now
+    use crate::runtime::power::utc_micros;
+    match (utc_micros(before), utc_micros(now)) {
+        (Some(b), Some(n)) => n - b > BOOT_TIME_JITTER.as_micros() as i64,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -304,9 +317,18 @@ mod tests {
     }
 
     #[test]
-    fn back_means_a_different_boot_time() {
-        assert!(came_back("2024-05-01T08:00:00Z", "2024-05-01T09:12:03Z"));
-        assert!(!came_back("2024-05-01T08:00:00Z", "2024-05-01T08:00:00Z"));
-        assert!(!came_back("", "2024-05-01T08:00:00Z"));
+    fn back_means_a_later_boot_time_beyond_its_jitter() {
+        assert!(came_back("2024-05-01T08:00:00.000000Z", "2024-05-01T09:12:03.000000Z"));
+        assert!(!came_back("2024-05-01T08:00:00.000000Z", "2024-05-01T08:00:00.000000Z"));
+        assert!(!came_back("", "2024-05-01T08:00:00.000000Z"));
+        // An unrebooted host's boot time wobbles (clock minus uptime):
+        // not a reboot, either way.
+        assert!(!came_back("2024-05-01T08:00:00.920933Z", "2024-05-01T08:00:00.920946Z"));
+        assert!(!came_back("2024-05-01T08:00:00.921495Z", "2024-05-01T08:00:00.920842Z"));
+        assert!(!came_back("2024-05-01T08:00:00.000000Z", "2024-05-01T08:00:05.000000Z"));
+        assert!(came_back("2024-05-01T08:00:00.000000Z", "2024-05-01T08:00:05.000001Z"));
+        // Earlier (a clock set back) or unreadable: never taken for a reboot.
+        assert!(!came_back("2024-05-01T08:00:00.000000Z", "2024-04-30T08:00:00.000000Z"));
+        assert!(!came_back("2024-05-01T08:00:00Z", "2024-05-01T09:12:03Z"));
     }
 }

@@ -1,12 +1,14 @@
 //! The host steps over WinRM: what the host runtime can do today. Scans
-//! (`runtime::collect`), the plan's operations (`runtime::apply_ops`) and
+//! (`runtime::collect`), the plan's operations (`runtime::apply_ops`),
 //! evidence (`evidence::collect_evidence`, SMB through the admin shares
-//! first, then WinRM) are real. Containment (firewall rules through
-//! `HNetCfg.FwPolicy2` with the dead-man task), reboots (`shutdown /r` with
-//! its countdown, 1190/1115, the boot time) and release have no host-side
-//! operation in `runtime.ps1` yet: they answer
-//! [`StepError::NotAvailable`], and [`HostSteps::available`] says so, so
-//! the engine reports those phases as not available instead of done.
+//! first, then WinRM) and reboots (`runtime::client::boot_time`, `reboot`
+//! and `abort_reboot`: `Win32_OperatingSystem.LastBootUpTime` as UTC,
+//! `shutdown /r /t /c /d` judged by exit code, `shutdown /a`) are real.
+//! Containment (firewall rules through `HNetCfg.FwPolicy2` with the
+//! dead-man task) and release have no host-side operation in
+//! `runtime.ps1` yet: they answer [`StepError::NotAvailable`], and
+//! [`HostSteps::available`] says so, so the engine reports those phases as
+//! not available instead of done.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,9 +26,6 @@ use crate::transport::{ErrorKind, HostTarget, Refusal, TransportError};
 /// Why containment and release are not available in this build.
 pub const NO_FIREWALL_OP: &str =
     "the host runtime has no firewall operation yet (rules through HNetCfg.FwPolicy2 with a dead-man task)";
-/// Why reboots are not available in this build.
-pub const NO_REBOOT_OP: &str =
-    "the host runtime has no reboot operation yet (shutdown /r with a countdown, and the boot time read back)";
 
 /// The host steps of an operation over the inventory's hosts.
 pub struct RuntimeSteps {
@@ -98,7 +97,7 @@ impl HostSteps for RuntimeSteps {
     fn available(&self) -> Available {
         Available {
             contain: Some(NO_FIREWALL_OP.into()),
-            reboot: Some(NO_REBOOT_OP.into()),
+            reboot: None,
             release: Some(NO_FIREWALL_OP.into()),
         }
     }
@@ -163,15 +162,24 @@ impl HostSteps for RuntimeSteps {
         runtime::collect(target, &self.bounds, &self.cancel).await.map_err(|e| step_error(&e))
     }
 
-    async fn boot_time(&self, _: &str) -> StepResult<String> {
-        Err(StepError::NotAvailable(NO_REBOOT_OP.into()))
+    async fn boot_time(&self, host: &str) -> StepResult<String> {
+        let target = self.target(host)?;
+        runtime::client::boot_time(target, &self.cancel).await.map_err(|e| step_error(&e))
     }
 
-    async fn reboot(&self, _: &str, _: &RebootRequest) -> StepResult<RebootAnswer> {
-        Err(StepError::NotAvailable(NO_REBOOT_OP.into()))
+    async fn reboot(&self, host: &str, request: &RebootRequest) -> StepResult<RebootAnswer> {
+        let target = self.target(host)?;
+        let countdown = u32::try_from(request.countdown.as_secs()).unwrap_or(u32::MAX);
+        let power = runtime::power::reboot_request(countdown, &request.message, request.files.clone());
+        let reply = runtime::client::reboot(target, power, &self.cancel).await.map_err(|e| step_error(&e))?;
+        Ok(RebootAnswer {
+            start: reply.start,
+            files: reply.files,
+        })
     }
 
-    async fn abort_reboot(&self, _: &str) -> StepResult<()> {
-        Err(StepError::NotAvailable(NO_REBOOT_OP.into()))
+    async fn abort_reboot(&self, host: &str) -> StepResult<()> {
+        let target = self.target(host)?;
+        runtime::client::abort_reboot(target, &self.cancel).await.map(|_| ()).map_err(|e| step_error(&e))
     }
 }

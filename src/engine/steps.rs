@@ -100,17 +100,29 @@ pub struct ContainReport {
 pub struct RebootRequest {
     pub countdown: Duration,
     pub message: String,
+    /// The files the purge deleted or queued for deletion at boot: the
+    /// host reports, before it reboots, which are gone, which queued and
+    /// which left ([`RebootAnswer::files`]).
+    pub files: Vec<String>,
 }
 
+pub use crate::runtime::power::{FileCheck, RebootStart};
+
 /// How a host answered a reboot request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RebootAnswer {
-    /// Scheduled now.
-    Scheduled,
-    /// A shutdown was already scheduled (1190): it will do.
-    AlreadyScheduled,
-    /// A shutdown is in progress (1115): the host is going down.
-    InProgress,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebootAnswer {
+    /// Scheduled, already scheduled (1190) or in progress (1115): each
+    /// means the host goes down.
+    pub start: RebootStart,
+    /// The request's files as the host showed them (`None`: none named).
+    pub files: Option<FileCheck>,
+}
+
+impl RebootAnswer {
+    /// An answer with no file check.
+    pub fn only(start: RebootStart) -> RebootAnswer {
+        RebootAnswer { start, files: None }
+    }
 }
 
 /// What evidence collection secured on one host.

@@ -103,7 +103,7 @@ pub fn classify(e: &RuntimeError) -> FetchError {
         },
         RuntimeError::ItemFailed { reason, .. } if is_not_found(reason) => FetchErrorKind::NotFound,
         RuntimeError::ItemFailed { .. } => FetchErrorKind::Unreadable,
-        RuntimeError::Frame(_) | RuntimeError::NotRun { .. } | RuntimeError::TimedOut(_) => {
+        RuntimeError::Frame(_) | RuntimeError::NotRun { .. } | RuntimeError::TimedOut(_) | RuntimeError::Power(_) => {
             FetchErrorKind::Unavailable
         }
     };

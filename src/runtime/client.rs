@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::assemble;
 use super::file_targets::file_targets;
 use super::job::{self, JobItem};
-use super::ops::{Bounds, FileChunk, Op, OpOutcome, Query};
+use super::ops::{Bounds, FileChunk, Op, OpOutcome, Power, Query};
+use super::power::{self, RebootReply};
 use super::results::{self, Frames, Limits};
 use super::snapshot::{FileFacts, Snapshot, Truncation};
 use super::sweep;
@@ -33,6 +34,9 @@ pub enum RuntimeError {
     /// A query item reported that it could not run.
     #[error("{what} failed on the host: {reason}")]
     ItemFailed { what: &'static str, reason: String },
+    /// A power request's answer says it failed, or cannot be read.
+    #[error(transparent)]
+    Power(#[from] power::PowerError),
     /// The whole call took longer than its time bound.
     #[error("the runtime did not finish within {0:?}")]
     TimedOut(Duration),
@@ -235,6 +239,44 @@ pub async fn apply_ops_on(
             })
         })
         .collect())
+}
+
+/// Time a power request may take on the host (a WMI query, one run of
+/// shutdown.exe, a registry read).
+const POWER_TIME: Duration = Duration::from_secs(60);
+
+/// Send one power request on its own session; its frames.
+async fn power_job(target: &HostTarget, request: Power, cancel: &CancellationToken) -> Result<Frames, RuntimeError> {
+    with_session(target, cancel, async |s| {
+        let items = [JobItem::Power(request)];
+        let frames = run_job(s, &items, &Limits::from_bounds(&Bounds::default()), POWER_TIME).await?;
+        if let Some(reason) = assemble::item_error(&frames, 0) {
+            return Err(RuntimeError::ItemFailed { what: items[0].kind(), reason });
+        }
+        Ok(frames)
+    })
+    .await
+}
+
+/// The host's last boot time, as UTC ([`power::cim_to_utc`]).
+pub async fn boot_time(target: &HostTarget, cancel: &CancellationToken) -> Result<String, RuntimeError> {
+    let frames = power_job(target, Power::BootTime, cancel).await?;
+    Ok(power::boot_time(&frames, 0)?)
+}
+
+/// Ask for a reboot ([`power::reboot_request`]); the exit codes that mean
+/// the host goes down come back as [`power::RebootStart`], any other as
+/// [`RuntimeError::Power`].
+pub async fn reboot(target: &HostTarget, request: Power, cancel: &CancellationToken) -> Result<RebootReply, RuntimeError> {
+    let frames = power_job(target, request, cancel).await?;
+    Ok(power::reboot_reply(&frames, 0)?)
+}
+
+/// Cancel a pending countdown: `true` if one was cancelled, `false` if
+/// none was pending.
+pub async fn abort_reboot(target: &HostTarget, cancel: &CancellationToken) -> Result<bool, RuntimeError> {
+    let frames = power_job(target, Power::AbortReboot, cancel).await?;
+    Ok(power::abort_reply(&frames, 0)?)
 }
 
 /// Read up to `max_bytes` of a file from `offset`.

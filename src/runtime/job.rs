@@ -48,7 +48,7 @@
 //! `[Convert]::FromBase64String`; there is no `Invoke-Expression`, no
 //! JSON, no script block built from data.
 
-use super::ops::{Bounds, HeldFile, Op, Query, SweepRoot, TaskAction};
+use super::ops::{Bounds, HeldFile, Op, Power, Query, SweepRoot, TaskAction};
 use super::wire;
 
 /// The runtime script, embedded in the binary.
@@ -68,6 +68,7 @@ const CALL: &str = "Invoke-CzRuntime $czJobData | Out-Null";
 pub enum JobItem {
     Query(Query),
     Op(Op),
+    Power(Power),
 }
 
 impl JobItem {
@@ -79,6 +80,7 @@ impl JobItem {
             JobItem::Query(Query::Sweep { .. }) => "Sweep",
             JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
             JobItem::Op(op) => op.kind(),
+            JobItem::Power(p) => p.kind(),
         }
     }
 }
@@ -287,6 +289,20 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                     f.push(("held_name", h.name.clone()));
                     f.push(("held_sha256", h.sha256.clone()));
                 }
+            }
+        },
+        JobItem::Power(p) => match p {
+            Power::BootTime | Power::AbortReboot => {}
+            Power::Reboot {
+                countdown_secs,
+                message,
+                reason,
+                files,
+            } => {
+                f.push(("countdown_secs", countdown_secs.to_string()));
+                f.push(("message", message.clone()));
+                f.push(("reason", reason.clone()));
+                f.extend(files.iter().map(|p| ("file", p.clone())));
             }
         },
     }
@@ -621,6 +637,23 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 expected_sha256: x.one("expected_sha256")?,
             })
         }
+        "BootTime" => {
+            x.only(&[])?;
+            JobItem::Power(Power::BootTime)
+        }
+        "AbortReboot" => {
+            x.only(&[])?;
+            JobItem::Power(Power::AbortReboot)
+        }
+        "Reboot" => {
+            x.only(&["countdown_secs", "message", "reason", "file"])?;
+            JobItem::Power(Power::Reboot {
+                countdown_secs: x.num("countdown_secs")?,
+                message: x.one("message")?,
+                reason: x.one("reason")?,
+                files: x.all("file"),
+            })
+        }
         "RemoveFolder" => {
             x.only(&["path", "held_name", "held_sha256"])?;
             let (names, shas) = (x.all("held_name"), x.all("held_sha256"));
@@ -747,6 +780,14 @@ mod tests {
                 path: s.into(),
                 expected_sha256: s.into(),
             }),
+            JobItem::Power(Power::BootTime),
+            JobItem::Power(Power::Reboot {
+                countdown_secs: 300,
+                message: s.into(),
+                reason: "p:2:18".into(),
+                files: vec![s.into(), "b".into()],
+            }),
+            JobItem::Power(Power::AbortReboot),
             JobItem::Op(Op::RemoveFolder {
                 path: s.into(),
                 may_hold: vec![

@@ -13,6 +13,7 @@ pub mod file_targets;
 pub mod host_text;
 pub mod job;
 pub mod ops;
+pub mod power;
 pub mod probe;
 pub mod registry_targets;
 pub mod results;
@@ -21,4 +22,4 @@ pub mod sweep;
 pub mod wire;
 
 pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
-pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query, SweepRoot};
+pub use ops::{Bounds, FileChunk, Op, OpOutcome, Power, Query, SweepRoot};

@@ -262,6 +262,43 @@ impl Op {
     }
 }
 
+/// A power request: what the reboot phase asks of a host. Not
+/// compare-and-delete (nothing the plan saw is compared); each is safe to
+/// send again. `runtime.ps1` carries them out with `Get-WmiObject` and
+/// `shutdown.exe`; [`super::power`] reads their answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "power", rename_all = "snake_case")]
+pub enum Power {
+    /// `Win32_OperatingSystem.LastBootUpTime`, as WMI gives it (a CIM
+    /// datetime with the host's UTC offset at that moment).
+    BootTime,
+    /// Read back, of `files` (the files the purge deleted or queued for
+    /// deletion at boot), which are gone and which the pending file-rename
+    /// queue deletes at boot, then
+    /// `shutdown.exe /r /t <countdown_secs> /c <message> /d <reason>`.
+    Reboot {
+        countdown_secs: u32,
+        message: String,
+        /// shutdown.exe's `/d` reason (`p:2:18`: planned, operating
+        /// system, security fix).
+        reason: String,
+        files: Vec<String>,
+    },
+    /// `shutdown.exe /a`: cancel a countdown.
+    AbortReboot,
+}
+
+impl Power {
+    /// The name of the request kind (its tag in the job framing).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Power::BootTime => "BootTime",
+            Power::Reboot { .. } => "Reboot",
+            Power::AbortReboot => "AbortReboot",
+        }
+    }
+}
+
 /// What one [`Op`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -379,8 +416,12 @@ impl TreeValue {
 
 /// The digest [`Op::DeleteRegistryKey`] compares: SHA-256 (lower-case hex)
 /// of one line per value, `subkey<TAB>name<TAB>type<TAB>data_sha256`
-/// (names exactly as the registry stores them: it returns the stored case
-/// to the scan and to the delete alike), the lines sorted by their UTF-16
+/// (value names exactly as the registry stores them: it returns the stored
+/// case to the scan and to the delete alike; the subkey path with ASCII
+/// `A`-`Z` lowered, because key names are case-insensitive and a scan
+/// names a key as it asked for it, `shell\open\command`, while the delete
+/// walks the stored names, `Shell\open\command`; other case differences
+/// read as drift, never as a match), the lines sorted by their UTF-16
 /// code units (.NET's ordinal order) and joined with LF, hashed as UTF-16LE
 /// code units (so a name with an unpaired surrogate is hashed exactly, as
 /// `runtime.ps1`'s `ConvertTo-CzUnits` gives them).
@@ -389,7 +430,10 @@ pub fn registry_tree_digest(values: &[TreeValue]) -> String {
     let mut lines: Vec<Vec<u16>> = values
         .iter()
         .map(|v| {
-            let mut l = super::host_text::units(v.subkey.as_str());
+            let mut l: Vec<u16> = super::host_text::units(v.subkey.as_str())
+                .into_iter()
+                .map(|u| if (0x41..=0x5A).contains(&u) { u + 0x20 } else { u })
+                .collect();
             l.push(u16::from(b'\t'));
             l.extend(super::host_text::units(v.name.as_str()));
             for t in [&v.value_type, &v.data_sha256] {
@@ -458,6 +502,12 @@ mod tests {
         ] {
             assert_ne!(a, registry_tree_digest(&other), "{other:?}");
         }
+        // A subkey path's ASCII case does not count (the scan names a key
+        // as it asked for it); a value name's does, and non-ASCII case does.
+        let tree = |k: &str, n: &str| registry_tree_digest(&[v(k, n, "0f")]);
+        assert_eq!(tree(r"Shell\Open\command", "x"), tree(r"shell\open\COMMAND", "x"));
+        assert_ne!(tree(r"shell", "X"), tree(r"shell", "x"));
+        assert_ne!(tree("\u{C9}", "x"), tree("\u{E9}", "x"));
         // The documented line form, as UTF-16LE: one known digest.
         let one = registry_tree_digest(&[TreeValue {
             subkey: r"Shell\Open\Command".into(),
@@ -465,7 +515,7 @@ mod tests {
             value_type: "REG_SZ".into(),
             data_sha256: "ab".repeat(32),
         }]);
-        let line = format!("Shell\\Open\\Command\t\tREG_SZ\t{}", "ab".repeat(32));
+        let line = format!("shell\\open\\command\t\tREG_SZ\t{}", "ab".repeat(32));
         let le: Vec<u8> = line.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         use sha2::{Digest, Sha256};
         assert_eq!(one, hex(&Sha256::digest(&le)));

@@ -1459,6 +1459,84 @@ function Invoke-CzQueueDeleteOnReboot($Op) {
     Add-CzQueue $path (Get-CzField $Op 'expected_sha256')
 }
 
+# ---- power: the reboot phase ----
+#
+# A host proves it rebooted by its boot time changing, never by a command's
+# success: shutdown.exe exiting 0 only says a shutdown was scheduled, and
+# WinRM goes silent both while a host reboots and when it is lost. The
+# engine reads the boot time before asking, then until it changes.
+
+# Win32_OperatingSystem.LastBootUpTime as WMI gives it: a CIM datetime,
+# yyyyMMddHHmmss.ffffff then the offset from UTC in minutes (+060, -300),
+# in the host's local time of that moment. It goes back as it is; the Rust
+# side (src/runtime/power.rs) turns it into UTC with that offset, so no
+# time-zone rule of this host or of the operator is applied on top.
+# Get-WmiObject, because PowerShell 2.0 has no Get-CimInstance.
+function Invoke-CzBootTime {
+    $raw = ''
+    foreach ($os in @(Get-WmiObject -Class Win32_OperatingSystem)) { $raw = [string]$os.LastBootUpTime }
+    if ($raw.Length -eq 0) { throw 'Win32_OperatingSystem reports no LastBootUpTime' }
+    Write-CzRecord 'boot' @('cim', $raw)
+}
+
+# shutdown.exe from System32 (not whatever the PATH finds first), judged by
+# its exit code only: its text is localized, and goes back only for the
+# person reading a failure.
+function Invoke-CzShutdownExe([string[]]$Arguments) {
+    $ErrorActionPreference = 'Continue'
+    $exe = Join-Path ([Environment]::GetFolderPath('System')) 'shutdown.exe'
+    $out = & $exe $Arguments 2>&1
+    $code = $LASTEXITCODE
+    $text = [string]::Join(' ', @($out | ForEach-Object { ([string]$_).Trim() }))
+    Write-CzRecord 'shutdown' @('exit', [string]$code, 'text', $text)
+}
+
+# First, when the job names the files the purge deleted or queued for
+# deletion at boot: whether each is gone, or still deleted at boot by the
+# pending file-rename queue (Test-CzQueued reads PendingFileRenameOperations
+# and PendingFileRenameOperations2; an installer that rewrites the value
+# can drop entries), so the journal shows the deletions in place before the
+# host goes down ('files': asked, queued, gone, and each path left: there
+# and not queued). Then the reboot: /r restart; /t the countdown (above 0
+# it implies /f: once it runs out, applications close without asking, so
+# the message tells users to save); /c the message users see (at most 512
+# characters); /d p:2:18, "Operating System: Security fix (Planned)", which
+# the System log's event 1074 records with the comment.
+# Exit codes (the 'shutdown' record; the Rust side reads them):
+#   0     the reboot is scheduled;
+#   1190  a shutdown was already scheduled (ours from an earlier try, or
+#         someone else's, whose time and kind this host does not say):
+#         the engine counts the reboot as asked and waits for the boot
+#         time to change; a shutdown that never reboots shows as a reboot
+#         that never started, once the countdown and the return time-out
+#         have passed;
+#   1115  a shutdown is in progress: the host is going down; asked too;
+#   other a failure (5: access denied, no SeRemoteShutdownPrivilege).
+function Invoke-CzReboot($Op) {
+    $files = Get-CzFields $Op 'file'
+    if ($files.Count -gt 0) {
+        $queued = 0
+        $gone = 0
+        $left = New-Object System.Collections.ArrayList
+        foreach ($p in $files) {
+            $full = $null
+            try { $full = [System.IO.Path]::GetFullPath([string]$p) } catch { }
+            if ($null -ne $full -and (Test-CzQueued $full)) { $queued++ }
+            elseif ($null -ne $full -and -not [System.IO.File]::Exists($full)) { $gone++ }
+            else { [void]$left.Add('left'); [void]$left.Add([string]$p) }
+        }
+        Write-CzRecord 'files' (@('asked', [string]$files.Count, 'queued', [string]$queued, 'gone', [string]$gone) + $left.ToArray())
+    }
+    $t = [string][long](Get-CzField $Op 'countdown_secs')
+    Invoke-CzShutdownExe @('/r', '/t', $t, '/c', (Get-CzField $Op 'message'), '/d', (Get-CzField $Op 'reason'))
+}
+
+# shutdown /a: cancels a countdown that has not run out. Exit 0: cancelled;
+# 1116: no shutdown was in progress (nothing to cancel: not a failure).
+function Invoke-CzAbortReboot {
+    Invoke-CzShutdownExe @('/a')
+}
+
 # ---- whole registry keys ----
 
 # Keys a plan never deletes whole, relative to a hive's root (HKLM or a
@@ -1511,9 +1589,18 @@ function Get-CzKeyUnsafeReason([string]$Hive, [string]$Rel) {
 function Add-CzKeyTreeLines($Key, [string]$Sub, [int]$Depth, $Lines, $Labels) {
     if ($Depth -gt 64) { throw ('the key is more than 64 levels deep at ' + $Sub) }
     if ($Lines.Count -gt 10000) { throw 'the key holds more than 10000 values' }
+    # The subkey path with ASCII A-Z lowered (key names are case-insensitive;
+    # a scan names a key as it asked for it): ops.rs folds it the same way.
+    $sb = New-Object System.Text.StringBuilder ($Sub.Length + 1)
+    foreach ($ch in $Sub.ToCharArray()) {
+        $u = [int]$ch
+        if ($u -ge 65 -and $u -le 90) { $u += 32 }
+        [void]$sb.Append([char]$u)
+    }
+    $lowSub = $sb.ToString()
     foreach ($n in $Key.GetValueNames()) {
         $v = Get-CzRegValue $Key $n 0
-        [void]$Lines.Add($Sub + "`t" + $n + "`t" + $v[0] + "`t" + $v[3])
+        [void]$Lines.Add($lowSub + "`t" + $n + "`t" + $v[0] + "`t" + $v[3])
         $label = $n
         if ($n.Length -eq 0) { $label = '(default)' }
         if ($Sub.Length -gt 0) { $label = $Sub + '\' + $label }
@@ -1689,6 +1776,9 @@ function Invoke-CzRuntime([string]$JobText) {
                 'DeleteWmiSubscription' { Invoke-CzDeleteWmiSubscription $op }
                 'DeleteFile' { Invoke-CzDeleteFile $op }
                 'QueueDeleteOnReboot' { Invoke-CzQueueDeleteOnReboot $op }
+                'BootTime' { Invoke-CzBootTime }
+                'Reboot' { Invoke-CzReboot $op }
+                'AbortReboot' { Invoke-CzAbortReboot }
                 'DeleteRegistryKey' { Invoke-CzDeleteRegistryKey $op }
                 'RemoveFolder' { Invoke-CzRemoveFolder $op }
                 default { Write-CzRecord 'error' @('reason', ('unknown operation ' + $op.Kind)) }

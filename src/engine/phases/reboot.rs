@@ -21,8 +21,46 @@ use crate::engine::event::{Event, Level, Outcome, Phase};
 use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan, poll_pause};
 use crate::engine::resume::{RebootStep, came_back, key};
 use crate::engine::state::{HostState, after_verify};
-use crate::engine::steps::{HostSteps, RebootAnswer, RebootRequest, StepError};
+use crate::engine::steps::{HostSteps, RebootAnswer, RebootRequest, RebootStart, StepError};
 use crate::engine::summary::Halt;
+
+/// The files a purge round's operations delete or queue for deletion at
+/// boot: the reboot asks the host, before it goes down, which are gone and
+/// which queued, so the journal shows the queued deletions in place.
+fn purged_files(ops: &[crate::engine::plan_input::PlannedOp]) -> Vec<String> {
+    use crate::runtime::ops::Op;
+    ops.iter()
+        .filter_map(|p| match &p.op {
+            Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } => Some(path.as_str().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The journal's detail of a reboot asked: how the host answered, and
+/// the purge's files as it showed them.
+fn reboot_detail(a: &RebootAnswer) -> String {
+    let start = match a.start {
+        RebootStart::Scheduled => "scheduled".to_string(),
+        RebootStart::AlreadyScheduled => "a shutdown was already scheduled (1190): it will do".to_string(),
+        RebootStart::InProgress => "a shutdown was in progress (1115)".to_string(),
+    };
+    match &a.files {
+        None => start,
+        Some(f) if f.left.is_empty() => format!(
+            "{start}; of the purge's {} file(s), {} queued for deletion at boot and {} already gone",
+            f.asked, f.queued, f.gone
+        ),
+        Some(f) => format!(
+            "{start}; of the purge's {} file(s), {} queued for deletion at boot, {} already gone, {} still there and not queued (the reboot leaves them): {}",
+            f.asked,
+            f.queued,
+            f.gone,
+            f.left.len(),
+            f.left.join(", ")
+        ),
+    }
+}
 
 /// How a host's reboot-and-verify pipeline ended.
 enum Pipeline {
@@ -253,11 +291,13 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         let request = RebootRequest {
             countdown: self.settings.reboot.countdown,
             message: self.settings.reboot.message.clone(),
+            files: purged_files(&self.ops_of(host, round)),
         };
         let what = serde_json::json!({
             "boot_time_before": before,
             "countdown_secs": request.countdown.as_secs(),
             "message": request.message,
+            "files": request.files,
         })
         .to_string();
         self.show(Event::HostStarted {
@@ -276,11 +316,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     async move { steps.reboot(&host, &request).await }
                 },
                 |r| match r {
-                    Ok(RebootAnswer::Scheduled) => (Outcome::Done, "scheduled".into()),
-                    Ok(RebootAnswer::AlreadyScheduled) => {
-                        (Outcome::Done, "a shutdown was already scheduled (1190): it will do".into())
-                    }
-                    Ok(RebootAnswer::InProgress) => (Outcome::Done, "a shutdown was in progress (1115)".into()),
+                    Ok(a) => (Outcome::Done, reboot_detail(a)),
                     Err(e) => (Outcome::Failed, e.to_string()),
                 },
             )

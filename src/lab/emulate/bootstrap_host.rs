@@ -2,20 +2,33 @@
 //! PowerShell engine), some runtime jobs are carried out by the Rust twins
 //! of `lab::runtime_host` instead of the engine: those with an item the
 //! engine's facades cannot serve yet (collection, which reads scheduled
-//! tasks through Schedule.Service; task deletes; registry-key deletes)
-//! and kills: a kill compares the CreationDate the scan saw, and while the
-//! twin collects, that is in lab time, not on the host's clock the engine
-//! reads. A job of file facts, sweeps, file reads, registry-value, file,
-//! service and WMI subscription deletes and boot-queued deletes runs
-//! runtime.ps1 in the engine, like every other payload (the probe, `exec`
-//! scripts).
+//! tasks through Schedule.Service; task deletes; registry-key deletes and
+//! folder removals) and kills: a kill compares the CreationDate the scan
+//! saw, and while the twin collects, that is in lab time, not on the
+//! host's clock the engine reads. A job of file facts, sweeps, file reads,
+//! registry-value, file, service and WMI subscription deletes, boot-queued
+//! deletes and power requests (boot time, reboot, abort, over the engine's
+//! `Get-WmiObject` and `shutdown.exe`) runs runtime.ps1 in the engine,
+//! like every other payload (the probe, `exec` scripts).
 
 use super::{CommandResult, Target};
 use crate::lab::runtime_host;
 use base64::Engine;
 
 /// The operations runtime.ps1 carries out on the engine today.
-const ON_THE_ENGINE: &[&str] = &["FileFacts", "Sweep", "ReadFile", "DeleteRegistryValue", "DeleteFile", "QueueDeleteOnReboot", "DeleteService", "DeleteWmiSubscription"];
+const ON_THE_ENGINE: &[&str] = &[
+    "FileFacts",
+    "Sweep",
+    "ReadFile",
+    "DeleteRegistryValue",
+    "DeleteFile",
+    "QueueDeleteOnReboot",
+    "DeleteService",
+    "DeleteWmiSubscription",
+    "BootTime",
+    "Reboot",
+    "AbortReboot",
+];
 
 /// The kinds of the job items in a runtime payload (its `op <Kind>` lines).
 fn job_kinds(payload: &str) -> Vec<&str> {

@@ -173,6 +173,10 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
                 max_bytes,
             }) => files::read_file(&mut run, path, *offset, *max_bytes),
             JobItem::Op(op) => ops::apply(&mut run, op),
+            // Never routed here (`emulate::bootstrap_host` sends power
+            // requests to the engine); answered as the
+            // runtime answers a kind it does not know, should it come.
+            JobItem::Power(p) => run.error(&format!("unknown operation {}", p.kind())),
         }
         run.close_item();
     }
