@@ -2,9 +2,10 @@
 //! `apply`, `--resume`) against a lab whose hosts run loaders, asserting
 //! the lab's ground truth through its library, never the tool's own view.
 //! What exists on the host side today is exercised (evidence, kills,
-//! compare-and-delete, files queued for boot); containment and reboots
-//! have no host operation yet, and the tests check that `apply` says so
-//! instead of pretending; `status` reads the journal from another process
+//! compare-and-delete, files queued for boot, containment through the real
+//! runtime.ps1 on the lab's firewall and Task Scheduler); reboots have no
+//! host operation yet, and the tests check that `apply` says so instead of
+//! pretending; `status` reads the journal from another process
 //! while an apply runs. Loopback range: 127.110.0.0/16, one /24 per test.
 
 mod common;
@@ -179,7 +180,7 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
     let plan_path = run.dir.path().join("plan.yml").display().to_string();
     let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
     println!("{}\n{}", out.stdout, out.stderr);
-    // Partial: containment and reboots have no host operation yet.
+    // Partial: reboots have no host operation yet.
     assert_eq!(out.code, cauterize::exit::PARTIAL, "{}", out.stderr);
     let events = out.json_lines();
     let not_available: Vec<&str> = events
@@ -187,7 +188,20 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
         .filter(|e| e["event"] == "phase_finished" && !e["not_available"].is_null())
         .map(|e| e["phase"].as_str().unwrap())
         .collect();
-    assert_eq!(not_available, vec!["contain", "reboot"]);
+    assert_eq!(not_available, vec!["reboot"]);
+    // Containment is real: each reached host holds the engagement's rules
+    // (SMB from a non-exempt peer blocked, WinRM not) and its dead-man.
+    for h in ["WS-001", "WS-002", "WS-003", "WS-005"] {
+        run.lab.with_host(h, |s| {
+            let fw = &s.firewall;
+            let peer: Ipv4Addr = "10.9.9.9".parse().unwrap();
+            let smb = fw.decide_explained(lab::world::firewall::Direction::In, lab::world::firewall::Protocol::Tcp, 445, peer, 50000);
+            assert!(matches!(smb.reason, lab::world::firewall::Reason::BlockRule(_)), "{h}: SMB from a peer: {smb:?}");
+            let winrm = fw.decide_explained(lab::world::firewall::Direction::In, lab::world::firewall::Protocol::Tcp, 5985, peer, 50000);
+            assert!(!matches!(winrm.reason, lab::world::firewall::Reason::BlockRule(_)), "{h}: WinRM: {winrm:?}");
+            assert!(s.tasks.iter().any(|t| t.folder.eq_ignore_ascii_case("\\Cauterize")), "{h}: no dead-man task");
+        });
+    }
     let summary = events.last().unwrap();
     assert_eq!(summary["event"], "summary");
     assert_eq!(summary["exit_code"], 2);

@@ -137,7 +137,8 @@ pub async fn operate<A: Approver>(
         request.engagement.clone(),
         format!("op{operation}-run{run}"),
         cancel.clone(),
-    ));
+    )
+    .with_containment(request.playbook.contain.block.clone(), request.playbook.contain.directions.clone()));
     let replan = Arc::new(JournalReplan {
         journal: handle.clone(),
         run,

@@ -1,12 +1,14 @@
 //! The host steps over WinRM: what the host runtime can do today. Scans
-//! (`runtime::collect`), the plan's operations (`runtime::apply_ops`) and
+//! (`runtime::collect`), the plan's operations (`runtime::apply_ops`),
 //! evidence (`evidence::collect_evidence`, SMB through the admin shares
-//! first, then WinRM) are real. Containment (firewall rules through
-//! `HNetCfg.FwPolicy2` with the dead-man task), reboots (`shutdown /r` with
-//! its countdown, 1190/1115, the boot time) and release have no host-side
-//! operation in `runtime.ps1` yet: they answer
-//! [`StepError::NotAvailable`], and [`HostSteps::available`] says so, so
-//! the engine reports those phases as not available instead of done.
+//! first, then WinRM) and containment (`runtime::contain`: the block rules
+//! `firewall::host_rules` computes for the host, made through
+//! `HNetCfg.FwPolicy2` and read back, with the dead-man task; its
+//! extension; release) are real. Reboots (`shutdown /r` with its
+//! countdown, 1190/1115, the boot time) have no host-side operation in
+//! `runtime.ps1` yet: they answer [`StepError::NotAvailable`], and
+//! [`HostSteps::available`] says so, so the engine reports that phase as
+//! not available instead of done.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,15 +17,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::steps::*;
 use crate::evidence::{self, EvidenceDest, EvidenceOptions, EvidenceRequest};
+use crate::firewall::{AddrSet, Direction, EngagementId, PortSpec, host_rules};
+use crate::runtime::contain::{self as host_contain, ContainOp, ContainOutcome, HostRule, MIN_DEADMAN_SECS};
 use crate::runtime::ops::{Bounds, Op, OpOutcome};
 use crate::runtime::snapshot::Snapshot;
 use crate::runtime::{self, RuntimeError};
 use crate::transport::smb::{SmbCredential, SmbOptions};
 use crate::transport::{ErrorKind, HostTarget, Refusal, TransportError};
 
-/// Why containment and release are not available in this build.
-pub const NO_FIREWALL_OP: &str =
-    "the host runtime has no firewall operation yet (rules through HNetCfg.FwPolicy2 with a dead-man task)";
 /// Why reboots are not available in this build.
 pub const NO_REBOOT_OP: &str =
     "the host runtime has no reboot operation yet (shutdown /r with a countdown, and the boot time read back)";
@@ -37,6 +38,10 @@ pub struct RuntimeSteps {
     evidence_run: String,
     cancel: CancellationToken,
     bounds: Bounds,
+    /// The ports and directions containment blocks (the playbook's
+    /// `contain.block` and `contain.directions`).
+    block: PortSpec,
+    directions: Vec<Direction>,
 }
 
 impl RuntimeSteps {
@@ -63,8 +68,46 @@ impl RuntimeSteps {
             evidence_run,
             cancel,
             bounds: Bounds::default(),
+            block: PortSpec::default(),
+            directions: vec![Direction::In, Direction::Out],
         }
     }
+
+    /// Block these ports in these directions (default: SMB and NetBIOS,
+    /// both directions).
+    pub fn with_containment(mut self, block: PortSpec, directions: Vec<Direction>) -> RuntimeSteps {
+        self.block = block;
+        self.directions = directions;
+        self
+    }
+
+    /// One containment operation on `host`; a host that did not finish it
+    /// is a failed step.
+    async fn contain_op(&self, host: &str, op: ContainOp) -> StepResult<ContainOutcome> {
+        let target = self.target(host)?;
+        let out = host_contain::run(target, op, &self.cancel).await.map_err(|e| step_error(&e))?;
+        if out.done {
+            Ok(out)
+        } else {
+            Err(StepError::Failed(out.detail))
+        }
+    }
+}
+
+/// The engagement a rule prefix (`cauterize-<id>`) names.
+fn engagement_of(rule_prefix: &str) -> StepResult<EngagementId> {
+    rule_prefix
+        .strip_prefix(crate::firewall::naming::PREFIX)
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|id| EngagementId::parse(id).ok())
+        .ok_or_else(|| StepError::Failed(format!("`{rule_prefix}` is not a rule prefix of an engagement (bug)")))
+}
+
+fn deadman_secs(request: &ContainRequest) -> u64 {
+    request.deadman.as_secs().max(MIN_DEADMAN_SECS)
+}
+
+impl RuntimeSteps {
 
     fn target(&self, host: &str) -> StepResult<&HostTarget> {
         match self.targets.get(&host.to_lowercase()) {
@@ -97,22 +140,47 @@ fn transport_step_error(t: &TransportError) -> StepError {
 impl HostSteps for RuntimeSteps {
     fn available(&self) -> Available {
         Available {
-            contain: Some(NO_FIREWALL_OP.into()),
+            contain: None,
             reboot: Some(NO_REBOOT_OP.into()),
-            release: Some(NO_FIREWALL_OP.into()),
+            release: None,
         }
     }
 
-    async fn contain(&self, _: &str, _: &ContainRequest) -> StepResult<ContainReport> {
-        Err(StepError::NotAvailable(NO_FIREWALL_OP.into()))
+    async fn contain(&self, host: &str, request: &ContainRequest) -> StepResult<ContainReport> {
+        let engagement = engagement_of(&request.rule_prefix)?;
+        let exempt = AddrSet::parse(&request.exempt).map_err(|e| StepError::Failed(format!("exempt addresses: {e}")))?;
+        let rules = host_rules(&engagement, &self.block, &self.directions, &exempt)
+            .map_err(|e| StepError::Failed(e.to_string()))?;
+        let op = ContainOp::Contain {
+            engagement,
+            rules: rules.iter().map(HostRule::from).collect(),
+            deadman_secs: deadman_secs(request),
+        };
+        let out = self.contain_op(host, op).await?;
+        Ok(ContainReport {
+            in_effect: out.problems.is_empty(),
+            problems: out.problems.clone(),
+            summary: if out.changed() == 0 && out.deadman_in_place && !out.detail.is_empty() {
+                format!("{}: {}", out.detail, out.summary())
+            } else {
+                out.summary()
+            },
+        })
     }
 
-    async fn extend_deadman(&self, _: &str, _: &ContainRequest) -> StepResult<()> {
-        Err(StepError::NotAvailable(NO_FIREWALL_OP.into()))
+    async fn extend_deadman(&self, host: &str, request: &ContainRequest) -> StepResult<()> {
+        let op = ContainOp::ExtendDeadman {
+            engagement: engagement_of(&request.rule_prefix)?,
+            deadman_secs: deadman_secs(request),
+        };
+        self.contain_op(host, op).await.map(|_| ())
     }
 
-    async fn release(&self, _: &str, _: &str) -> StepResult<()> {
-        Err(StepError::NotAvailable(NO_FIREWALL_OP.into()))
+    async fn release(&self, host: &str, rule_prefix: &str) -> StepResult<()> {
+        let op = ContainOp::Release {
+            engagement: engagement_of(rule_prefix)?,
+        };
+        self.contain_op(host, op).await.map(|_| ())
     }
 
     async fn evidence(&self, host: &str, files: &[EvidenceRequest]) -> StepResult<EvidenceOutcome> {

@@ -48,6 +48,7 @@
 //! `[Convert]::FromBase64String`; there is no `Invoke-Expression`, no
 //! JSON, no script block built from data.
 
+use super::contain::ContainOp;
 use super::ops::{Bounds, Op, Query, SweepRoot, TaskAction};
 use super::wire;
 
@@ -68,6 +69,8 @@ const CALL: &str = "Invoke-CzRuntime $czJobData | Out-Null";
 pub enum JobItem {
     Query(Query),
     Op(Op),
+    /// Containment: rules and dead-man (`super::contain`).
+    Contain(ContainOp),
 }
 
 impl JobItem {
@@ -79,6 +82,7 @@ impl JobItem {
             JobItem::Query(Query::Sweep { .. }) => "Sweep",
             JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
             JobItem::Op(op) => op.kind(),
+            JobItem::Contain(c) => c.kind(),
         }
     }
 }
@@ -143,6 +147,7 @@ fn bounds_fields(b: &Bounds, out: &mut Vec<(&'static str, String)>) {
 fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
     let mut f: Vec<(&'static str, String)> = Vec::new();
     match item {
+        JobItem::Contain(c) => f = c.fields(),
         JobItem::Query(Query::Collect { bounds }) => bounds_fields(bounds, &mut f),
         JobItem::Query(Query::FileFacts {
             paths,
@@ -611,6 +616,10 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 path: x.one("path")?.into(),
                 expected_sha256: x.one("expected_sha256")?,
             })
+        }
+        "Contain" | "ExtendDeadman" | "Release" => {
+            x.only(ContainOp::allowed_fields(kind))?;
+            JobItem::Contain(ContainOp::from_fields(kind, &|n| x.all(n)).map_err(|e| x.err(e))?)
         }
         other => return Err(x.err(format!("unknown operation {other}"))),
     })

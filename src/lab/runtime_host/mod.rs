@@ -173,6 +173,12 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
                 max_bytes,
             }) => files::read_file(&mut run, path, *offset, *max_bytes),
             JobItem::Op(op) => ops::apply(&mut run, op),
+            // No twin: the real runtime.ps1 runs these in the lab's
+            // PowerShell engine (emulate::bootstrap_host).
+            JobItem::Contain(c) => run.record(
+                "error",
+                &[("reason", &format!("{}: the lab runs containment in its PowerShell engine, in a job of its own", c.kind()))],
+            ),
         }
         run.close_item();
     }

@@ -8,13 +8,16 @@
 //! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
-//! (`Get-AuthenticodeSignature`). Management side: [`wmi`]
+//! (`Get-AuthenticodeSignature`). Firewall and tasks: [`firewall`]
+//! (`HNetCfg.FwPolicy2`), [`taskschd`] (`Schedule.Service`). Management side: [`wmi`]
 //! (`Get-WmiObject`), its classes in [`wmi_cimv2`] and
 //! [`wmi_subscription`], `-Filter` in [`wql`].
 
 pub mod authenticode;
+pub mod firewall;
 pub mod fs;
 pub mod reg_exe;
+pub mod taskschd;
 pub mod registry;
 pub mod wmi;
 pub mod wmi_cimv2;
@@ -26,6 +29,8 @@ use super::object::Registry;
 
 pub fn register(r: &mut Registry) {
     authenticode::register(r);
+    firewall::register(r);
+    taskschd::register(r);
     fs::register(r);
     reg_exe::register(r);
     registry::register(r);
