@@ -74,6 +74,15 @@ pub enum Command {
     /// done, files queued for boot, reboots, verified, whether it holds
     /// the release, and why.
     Status(StatusArgs),
+    /// What the operation did, as one self-contained HTML page (inline CSS
+    /// and SVG, no script, nothing fetched) or JSON, from the journal alone
+    /// (read-only: works during an operation, after a resume, and on
+    /// another machine with a copy of the engagement folder): the summary,
+    /// a timeline of hosts contained, infected, rebooting and verified,
+    /// per host what was found and why, the evidence kept, what was
+    /// removed, queued for boot, rebooted and verified, and what failed and
+    /// why; the plan and playbook hashes, who ran it and when.
+    Report(ReportArgs),
     /// Stack the fleet's autostarts (Kansa's frequency analysis, on the
     /// journal; no host is contacted): every host's latest autostarts
     /// grouped across hosts and counted, unsigned entries in user-writable
@@ -346,6 +355,28 @@ pub struct StatusArgs {
     /// One JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `cauterize report` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page.
+    Html,
+    /// The same content as one JSON object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Where to write the report (`-` for stdout). Default:
+    /// `report.html` (or `report.json`) in the engagement folder.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

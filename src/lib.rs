@@ -9,9 +9,11 @@
 //! findings, the inventory and the playbook into every step the operation
 //! would take ([`plan`], with the containment rules of [`firewall`], which
 //! `runtime::contain` makes on the hosts with their dead-man task);
-//! reports go out ([`report`]). [`commands`] are thin; [`lab`] is the
-//! simulated network everything is tested against (it implements
-//! Windows, never cauterize, and shares no code with the rest).
+//! reports go out ([`report`]: live progress, tables, and the
+//! engagement's status and HTML report read back from the journal).
+//! [`commands`] are thin; [`lab`] is the simulated network everything is
+//! tested against (it implements Windows, never cauterize, and shares no
+//! code with the rest).
 
 pub mod cli;
 pub mod exit;

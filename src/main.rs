@@ -51,6 +51,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Command::Contain(args) => commands::operate::contain(args).await,
         Command::Release(args) => commands::operate::release(args).await,
         Command::Status(args) => commands::status::run(args).await,
+        Command::Report(args) => commands::report::run(args),
         Command::Stack(args) => commands::stack::run(args),
         Command::Lab(args) => match &args.command {
             LabCommand::Serve(serve) => commands::lab::serve(serve).await,

@@ -52,6 +52,7 @@ fn typed_vectors_decode_as_operations_and_encode_back_exactly() {
         "kill-without-start-time",
         "registry-default-value",
         "delete-registry-key",
+        "remove-folder",
     ] {
         assert!(typed.iter().any(|v| v.name == name), "vector {name}");
     }

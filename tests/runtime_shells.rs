@@ -2,7 +2,7 @@
 //! results are handled: an error, or a panic (issue 7 item 3: a panic in
 //! result handling skipped the close, and Windows 7 allows five shells per
 //! user). The lab counts the shells open on each host.
-//! Loopback range: 127.94.0.0/16, one /24 per test.
+//! Loopback range: 127.95.0.0/16, one /24 per test.
 
 mod common;
 
@@ -16,7 +16,7 @@ use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
 async fn one_host(net: u8) -> (Lab, String, cauterize::transport::HostTarget) {
-    let spec = lab::scenario::simple(1, Ipv4Addr::new(127, 94, net, 1), 5985);
+    let spec = lab::scenario::simple(1, Ipv4Addr::new(127, 95, net, 1), 5985);
     let world = WorldSpec::derived(&spec, LabSettings::default());
     let name = spec.hosts[0].name.clone();
     let address = spec.hosts[0].address.to_string();
@@ -25,7 +25,7 @@ async fn one_host(net: u8) -> (Lab, String, cauterize::transport::HostTarget) {
     (lab, name, target)
 }
 
-// 127.94.1.0/24
+// 127.95.1.0/24
 #[tokio::test]
 async fn a_panic_while_handling_results_still_closes_the_shell() {
     let (lab, name, target) = one_host(1).await;
@@ -45,7 +45,7 @@ async fn a_panic_while_handling_results_still_closes_the_shell() {
     lab.stop().await;
 }
 
-// 127.94.2.0/24
+// 127.95.2.0/24
 #[tokio::test]
 async fn an_error_while_handling_results_closes_the_shell() {
     let (lab, name, target) = one_host(2).await;

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod lab;
 pub mod operate;
 pub mod plan;
+pub mod report;
 pub mod scan;
 pub mod status;
 pub mod stack;

@@ -14,14 +14,6 @@ use crate::report::status_view::{self, StatusInput};
 
 /// Run `cauterize status`; returns the process exit code.
 pub async fn run(args: &StatusArgs) -> anyhow::Result<i32> {
-    let dir = &args.engagement.engagement;
-    if !dir.join(crate::journal::FILE_NAME).exists() {
-        anyhow::bail!(
-            "{} holds no journal ({}): give the engagement folder of a scan or an operation with --engagement DIR",
-            dir.display(),
-            crate::journal::FILE_NAME
-        );
-    }
     if let Some(s) = &args.state
         && crate::engine::HostState::parse(&s.to_lowercase()).is_none()
     {
@@ -29,7 +21,7 @@ pub async fn run(args: &StatusArgs) -> anyhow::Result<i32> {
             "--state {s}: not a host state; one of pending, refused, unreached, contained, not_contained, purged, purge_failed, reboot_asked, rebooted, reboot_failed, clean, dirty, needs_person, released"
         );
     }
-    let journal = Journal::open_read_only(dir).with_context(|| format!("cannot read the journal in {}", dir.display()))?;
+    let journal = open(&args.engagement.engagement)?;
     let input = read(&journal)?;
     let status = status_view::build(&input, args.host.as_deref(), args.state.as_deref());
     if args.json {
@@ -40,8 +32,21 @@ pub async fn run(args: &StatusArgs) -> anyhow::Result<i32> {
     Ok(crate::exit::OK)
 }
 
+/// The engagement folder's journal, opened read-only (no lock), or an
+/// error that says what to give instead.
+pub fn open(dir: &std::path::Path) -> anyhow::Result<Journal> {
+    if !dir.join(crate::journal::FILE_NAME).exists() {
+        anyhow::bail!(
+            "{} holds no journal ({}): give the engagement folder of a scan or an operation with --engagement DIR",
+            dir.display(),
+            crate::journal::FILE_NAME
+        );
+    }
+    Journal::open_read_only(dir).with_context(|| format!("cannot read the journal in {}", dir.display()))
+}
+
 /// Everything `status` shows, read in one pass over the journal.
-fn read(journal: &Journal) -> anyhow::Result<StatusInput> {
+pub fn read(journal: &Journal) -> anyhow::Result<StatusInput> {
     let Some(op) = journal.latest_operation()? else {
         return Ok(StatusInput::default());
     };

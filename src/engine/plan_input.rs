@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::settings::Role;
 use crate::inventory::ResolvedHost;
-use crate::plan::{Step, ValidatedPlan};
+use crate::plan::{Phase, Step, ValidatedPlan};
 use crate::runtime::ops::Op;
 
 /// One operation to carry out.
@@ -43,12 +43,14 @@ pub struct PlannedHost {
 }
 
 impl PlannedHost {
-    /// A host from its reviewed steps: purge ops to [`PlannedHost::ops`],
-    /// the rest to [`PlannedHost::steps`].
+    /// A host from its reviewed steps: the runtime ops of the purge to
+    /// [`PlannedHost::ops`], the rest (after-reboot ops too) to
+    /// [`PlannedHost::steps`].
     pub fn with_steps(mut self, steps: impl IntoIterator<Item = (i64, Step)>) -> PlannedHost {
         for (plan_op_id, step) in steps {
+            let in_purge = step.phase() == Phase::Purge;
             match step {
-                Step::Purge(op) => self.ops.push(PlannedOp { plan_op_id, op }),
+                Step::Purge(op) if in_purge => self.ops.push(PlannedOp { plan_op_id, op }),
                 other => self.steps.push((plan_op_id, other)),
             }
         }

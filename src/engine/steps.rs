@@ -130,6 +130,24 @@ pub struct EvidenceOutcome {
 }
 
 impl EvidenceOutcome {
+    /// Read back the journal's detail of an evidence action (`archive`,
+    /// `secured`, `problems`, as the purge writes it); `None` when it is
+    /// not that (an evidence action that failed keeps its error there).
+    pub fn from_journal_detail(detail: &str) -> Option<EvidenceOutcome> {
+        let v: serde_json::Value = serde_json::from_str(detail).ok()?;
+        let strings = |k: &str| -> Vec<String> {
+            v.get(k)
+                .and_then(|a| a.as_array())
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        Some(EvidenceOutcome {
+            archive: v.get("archive")?.as_str()?.to_string(),
+            secured: strings("secured"),
+            problems: strings("problems"),
+        })
+    }
+
     pub fn is_secured(&self, path: &str) -> bool {
         let key = path.to_lowercase();
         self.secured.iter().any(|p| *p == key)

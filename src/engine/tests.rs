@@ -514,7 +514,7 @@ mod with_journal {
     use crate::engine::record::Recorder;
     use crate::engine::steps::HostSteps;
     use crate::journal::operation::{NewOperation, OperationHostSeed};
-    use crate::journal::{Journal, JournalHandle, NewPlan, PlanHostRow, PlanOpRow, ScanResult};
+    use crate::journal::{Journal, JournalHandle, NewPlan, PlanHostRow, PlanOpRow, ScanResult, WriterThread};
 
     /// A journal with a scan and a plan for `plan`'s hosts (so plan op ids
     /// are real rows); returns the plan with those ids.
@@ -578,7 +578,7 @@ mod with_journal {
         plan: &OperationPlan,
         fake: Arc<FakeHosts>,
         resume: Option<i64>,
-    ) -> (i64, impl std::future::Future<Output = OperationResult> + Send + 'static) {
+    ) -> (i64, impl std::future::Future<Output = OperationResult> + Send + 'static, WriterThread) {
         let mut j = Journal::open(dir).unwrap();
         let run_id = j.begin_run("apply", &[]).unwrap();
         let (op, prior) = match resume {
@@ -617,7 +617,7 @@ mod with_journal {
                 (op, Some(prior))
             }
         };
-        let handle = JournalHandle::spawn(j).unwrap();
+        let (handle, writer) = JournalHandle::spawn_joinable(j).unwrap();
         let emitter = Arc::new(Emitter::new(vec![]).with_journal(Recorder::new(handle, run_id, op)));
         let plan = plan.clone();
         let fut = async move {
@@ -643,7 +643,21 @@ mod with_journal {
             .await
             .expect("runs")
         };
-        (op, fut)
+        (op, fut, writer)
+    }
+
+    /// End a run as kill -9 would: abort its task, then wait until its
+    /// journal writer has committed what was already sent and stopped, so
+    /// nothing of the dead run lands after the resumed run read the
+    /// journal (a killed process writes nothing more; an aborted task's
+    /// writer thread would, and once it did after the resume's read: the
+    /// resume then sent again an action the dead run settled late).
+    /// Whether the run was still going (cancelled, not finished).
+    async fn kill(task: tokio::task::JoinHandle<OperationResult>, writer: WriterThread) -> bool {
+        task.abort();
+        let cancelled = task.await.is_err_and(|e| e.is_cancelled());
+        tokio::task::spawn_blocking(move || writer.join()).await.unwrap();
+        cancelled
     }
 
     /// Keys of actions that changed a host more than once.
@@ -704,7 +718,7 @@ mod with_journal {
         };
         let fake = fake();
         fake.gate_hosts.lock().unwrap().push("WS-02".into());
-        let (op, first) = start(dir.path(), &plan, Arc::clone(&fake), None).await;
+        let (op, first, writer) = start(dir.path(), &plan, Arc::clone(&fake), None).await;
         let first = tokio::spawn(first);
         // Once WS-02's operations are journaled as begun and the host is
         // stuck in them, end the run (kill -9: no clean-up at all).
@@ -720,15 +734,14 @@ mod with_journal {
                 == 2
         };
         until("WS-02's operations to be begun", begun).await;
-        first.abort();
-        assert!(first.await.unwrap_err().is_cancelled());
+        assert!(kill(first, writer).await, "the run ended before it was killed");
         // The host did carry them out before the run died.
         fake.gate_hosts.lock().unwrap().clear();
         let ops: Vec<Op> = plan.hosts[1].ops.iter().map(|o| o.op.clone()).collect();
         fake.apply("WS-02", &ops).await.unwrap();
         assert_eq!(fake.applied("WS-02").len(), 2);
 
-        let (_, second) = start(dir.path(), &plan, Arc::clone(&fake), Some(op)).await;
+        let (_, second, _) = start(dir.path(), &plan, Arc::clone(&fake), Some(op)).await;
         let result = second.await;
         assert_eq!(result.exit_code(), 0, "{:#?}", result.hosts);
         for h in ["WS-01", "WS-02", "WS-03"] {
@@ -779,21 +792,20 @@ mod with_journal {
             journaled_plan(&mut j, &plan3())
         };
         let fake = fake();
-        let (op, first) = start(dir.path(), &plan, Arc::clone(&fake), None).await;
+        let (op, first, writer) = start(dir.path(), &plan, Arc::clone(&fake), None).await;
         let first = tokio::spawn(first);
         // End the run as soon as the canary's reboot is asked (its
         // countdown runs on the host).
         let watch = Arc::clone(&fake);
         until("the canary's reboot", move || !watch.calls_of("reboot").is_empty()).await;
-        first.abort();
-        let _ = first.await;
+        let _ = kill(first, writer).await;
         let canary = fake.calls_of("reboot")[0].host.clone();
         // Its reboot happens while no cauterize runs.
         let watch = Arc::clone(&fake);
         let c = canary.clone();
         until("the canary's reboot to happen", move || watch.boots(&c) == 1).await;
 
-        let (_, second) = start(dir.path(), &plan, Arc::clone(&fake), Some(op)).await;
+        let (_, second, _) = start(dir.path(), &plan, Arc::clone(&fake), Some(op)).await;
         let result = second.await;
         assert_eq!(result.exit_code(), 0, "{:#?}", result.hosts);
         // The resumed run read the boot time instead of asking again.

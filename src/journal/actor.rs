@@ -33,11 +33,31 @@ impl std::fmt::Debug for JournalHandle {
     }
 }
 
+/// The journal's thread, to wait for its end: it ends once every
+/// [`JournalHandle`] is dropped and the calls already sent are committed.
+/// Dropping this detaches the thread.
+pub struct WriterThread(std::thread::JoinHandle<()>);
+
+impl WriterThread {
+    /// Wait until the thread has ended: nothing more will be written.
+    pub fn join(self) {
+        let _ = self.0.join();
+    }
+}
+
 impl JournalHandle {
     /// Move `journal` to a thread of its own.
-    pub fn spawn(mut journal: Journal) -> Result<JournalHandle, JournalError> {
+    pub fn spawn(journal: Journal) -> Result<JournalHandle, JournalError> {
+        Ok(Self::spawn_joinable(journal)?.0)
+    }
+
+    /// [`JournalHandle::spawn`], with the thread to wait for: what a caller
+    /// needs that must know the writer is gone (a run that ended, or in
+    /// tests a run killed mid-way, whose calls already sent would still be
+    /// committed after the kill otherwise).
+    pub fn spawn_joinable(mut journal: Journal) -> Result<(JournalHandle, WriterThread), JournalError> {
         let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("cauterize-journal".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
@@ -52,7 +72,7 @@ impl JournalHandle {
                 }
             })
             .map_err(|_| JournalError::WriterGone)?;
-        Ok(JournalHandle { tx })
+        Ok((JournalHandle { tx }, WriterThread(thread)))
     }
 
     /// Run `f` on the journal and wait (asynchronously) for its result,

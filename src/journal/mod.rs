@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use actor::JournalHandle;
+pub use actor::{JournalHandle, WriterThread};
 pub use records::*;
 pub use write::sha256_hex;
 

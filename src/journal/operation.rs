@@ -101,6 +101,20 @@ pub struct OperationActionRow {
     pub detail: Option<String>,
 }
 
+/// One audit line of an operation (host moves, decisions, messages), as
+/// the journal has it: `message` is the event's JSON for the engine's
+/// events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationEventRow {
+    pub id: i64,
+    pub run_id: Option<RunId>,
+    pub host: Option<String>,
+    pub at: String,
+    pub level: String,
+    pub kind: String,
+    pub message: String,
+}
+
 /// A host's state change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostStateChange<'a> {
@@ -410,6 +424,37 @@ impl Journal {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every audit line of an operation, oldest first.
+    pub fn operation_events(&self, operation: OperationId) -> Result<Vec<OperationEventRow>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, e.run_id, h.name, e.at, e.level, e.kind, e.message
+             FROM events e LEFT JOIN hosts h ON h.id = e.host_id
+             WHERE e.operation_id = ?1 ORDER BY e.id",
+        )?;
+        let rows = stmt.query_map([operation], |r| {
+            Ok(OperationEventRow {
+                id: r.get(0)?,
+                run_id: r.get(1)?,
+                host: r.get(2)?,
+                at: r.get(3)?,
+                level: r.get(4)?,
+                kind: r.get(5)?,
+                message: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The runs that worked on an operation (the first, then resumes),
+    /// oldest first.
+    pub fn operation_runs(&self, operation: OperationId) -> Result<Vec<super::RunRecord>, JournalError> {
+        Ok(self
+            .runs()?
+            .into_iter()
+            .filter(|r| r.operation_id == Some(operation))
+            .collect())
     }
 
     /// Every action of an operation, oldest first.

@@ -239,7 +239,7 @@ impl Journal {
     /// Every run, oldest first.
     pub fn runs(&self) -> Result<Vec<RunRecord>, JournalError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, command, argv, operator, version, started_at, ended_at, exit_code FROM runs ORDER BY id",
+            "SELECT id, command, argv, operator, version, started_at, ended_at, exit_code, operation_id FROM runs ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             let argv: String = r.get(2)?;
@@ -254,6 +254,7 @@ impl Journal {
                     started_at: r.get(5)?,
                     ended_at: r.get(6)?,
                     exit_code: r.get(7)?,
+                    operation_id: r.get(8)?,
                 },
             ))
         })?;

@@ -172,6 +172,8 @@ pub struct RunRecord {
     pub started_at: String,
     pub ended_at: Option<String>,
     pub exit_code: Option<i32>,
+    /// The operation it worked on (apply, run, contain, release, a resume).
+    pub operation_id: Option<i64>,
 }
 
 /// `(outcome, detail)` of an action; the outcome is `None` while it runs.

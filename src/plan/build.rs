@@ -515,10 +515,11 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
                         .or_insert_with(|| {
                             folder_cands.push(FolderCand {
                                 cand: Cand::new(
-                                    Step::RemoveFolder {
-                                        path: path.clone(),
+                                    Step::Purge(Op::RemoveFolder {
+                                        path: path.clone().into(),
                                         may_hold: vec![],
-                                    },
+                                        after_reboot: false,
+                                    }),
                                     group,
                                 ),
                                 shutdown_writer: false,
@@ -558,9 +559,17 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
             _ => None,
         })
         .collect();
+    let at_boot: HashSet<String> = items
+        .iter()
+        .filter(|i| i.active)
+        .filter_map(|i| match &i.step {
+            Step::Purge(Op::QueueDeleteOnReboot { path, .. }) => Some(crate::detect::paths::key(path)),
+            _ => None,
+        })
+        .collect();
     for fc in folder_cands {
-        let Step::RemoveFolder { path, .. } = &fc.cand.step else { continue };
-        let path = path.clone();
+        let Step::Purge(Op::RemoveFolder { path, .. }) = &fc.cand.step else { continue };
+        let path = path.as_str().to_string();
         if fc.shutdown_writer {
             let mut deny = Cand::new(Step::DenyWrites { folder: path.clone() }, fc.cand.group);
             deny.rules = fc.cand.rules.clone();
@@ -572,8 +581,11 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
                 .then(|| "the playbook does not deny writes (`deny_shutdown_writes: false`)".to_string());
             items.push(deny.into_item(off));
         }
-        match folders::decide(s, &path, &deleted) {
-            Ok(step) => {
+        // A folder denied writes waits for the reboot: the deny is what
+        // stops the shutdown-writer until then.
+        match folders::decide(s, &path, &deleted, &at_boot, fc.shutdown_writer) {
+            Ok(op) => {
+                let step = Step::Purge(op);
                 let off = (!pb.purge.remove_emptied_folders)
                     .then(|| "the playbook does not remove emptied folders (`remove_emptied_folders: false`)".to_string());
                 let mut c = fc.cand;

@@ -3,78 +3,28 @@
 //! writes into at shutdown, denied writes until then), only when the scan
 //! saw it empty or holding nothing but files this plan deletes; never a
 //! folder that held anything else, and never a folder Windows or a user
-//! profile is built from. Pure.
+//! profile is built from ([`guard::never_remove_folder`]). Pure.
 
 use std::collections::HashMap;
 
 use super::derive::file_facts;
-use super::step::{HeldFile, Step};
-use crate::detect::paths::{self, Area};
+use super::guard;
+use crate::detect::paths;
+use crate::runtime::ops::{HeldFile, Op};
 use crate::runtime::snapshot::Snapshot;
 
-/// Folder names that are part of Windows or of every profile: never
-/// removed, whatever a finding says.
-const NEVER_REMOVED: &[&str] = &[
-    "microsoft",
-    "windows",
-    "temp",
-    "start menu",
-    "programs",
-    "startup",
-    "packages",
-    "appdata",
-    "local",
-    "locallow",
-    "roaming",
-    "desktop",
-    "documents",
-    "downloads",
-    "public",
-    "programdata",
-    "program files",
-    "program files (x86)",
-    "users",
-    "system32",
-    "syswow64",
-    "sysnative",
-    "config",
-    "systemprofile",
-    "drivers",
-    "spool",
-    "wbem",
-    "tasks",
-    "catroot",
-    "catroot2",
-    "logfiles",
-    "winevt",
-    "grouppolicy",
-    "windowspowershell",
-    "sru",
-    "spp",
-    "en-us",
-];
-
-/// Why a folder must never be removed by a plan, if so.
-pub fn never_remove(folder: &str, s: &Snapshot) -> Option<String> {
-    let place = paths::classify(folder, &s.users);
-    let name = paths::file_name(folder).to_ascii_lowercase();
-    if place.rel.is_empty() {
-        return Some(format!("{folder} is {} itself, never removed", place.root));
-    }
-    if matches!(place.area, Area::Windows | Area::ProgramFiles | Area::Other) {
-        return Some(format!(
-            "{folder} is under the Windows or Program Files folder (or not a local path): a plan never removes such a folder; remove it by hand after review"
-        ));
-    }
-    if NEVER_REMOVED.contains(&name.as_str()) {
-        return Some(format!("{name} is a folder Windows or every profile has: never removed"));
-    }
-    None
-}
-
-/// The `remove_folder` step of `folder`, given the host's active file
+/// The `remove_folder` op of `folder`, given the host's active file
 /// deletions (`deleted`: path key → SHA-256), or why the folder stays.
-pub fn decide(s: &Snapshot, folder: &str, deleted: &HashMap<String, String>) -> Result<Step, String> {
+/// It runs in the purge, after the deletes of its files, unless
+/// `after_reboot` (a folder the purge denies writes to) or one of its
+/// files goes only at boot (`at_boot`: path keys queued for boot).
+pub fn decide(
+    s: &Snapshot,
+    folder: &str,
+    deleted: &HashMap<String, String>,
+    at_boot: &std::collections::HashSet<String>,
+    after_reboot: bool,
+) -> Result<Op, String> {
     let Some(f) = file_facts(s, folder) else {
         return Err("the scan has no listing of this folder: it stays".into());
     };
@@ -84,7 +34,7 @@ pub fn decide(s: &Snapshot, folder: &str, deleted: &HashMap<String, String>) -> 
     if !f.is_dir {
         return Err("the scan saw a file, not a folder, at this path".into());
     }
-    if let Some(why) = never_remove(folder, s) {
+    if let Some(why) = guard::never_remove_folder(folder, s) {
         return Err(why);
     }
     if f.entries as usize > f.listing.len() {
@@ -97,8 +47,10 @@ pub fn decide(s: &Snapshot, folder: &str, deleted: &HashMap<String, String>) -> 
     let base = paths::normalize(if f.long_path.is_empty() { &f.path } else { &f.long_path });
     let mut may_hold = Vec::new();
     let mut other = Vec::new();
+    let mut waits_for_boot = false;
     for name in &f.listing {
         let full = format!("{base}\\{name}");
+        waits_for_boot |= at_boot.contains(&paths::key(&full));
         match deleted.get(&paths::key(&full)) {
             Some(sha) => may_hold.push(HeldFile {
                 name: name.clone(),
@@ -119,9 +71,10 @@ pub fn decide(s: &Snapshot, folder: &str, deleted: &HashMap<String, String>) -> 
             shown.join(", ")
         ));
     }
-    Ok(Step::RemoveFolder {
-        path: base,
+    Ok(Op::RemoveFolder {
+        path: base.into(),
         may_hold,
+        after_reboot: after_reboot || waits_for_boot,
     })
 }
 
@@ -129,6 +82,7 @@ pub fn decide(s: &Snapshot, folder: &str, deleted: &HashMap<String, String>) -> 
 mod tests {
     use super::*;
     use crate::detect::builder::SnapshotBuilder;
+    use std::collections::HashSet;
 
     const DIR: &str = r"C:\Users\bob\AppData\Local\Qzvxbnm";
 
@@ -142,13 +96,22 @@ mod tests {
             .user("bob")
             .dir(DIR, &["qzvxbnm.dll", "x.cfg"])
             .build();
-        let step = decide(&s, DIR, &deleted(&[&format!("{DIR}\\qzvxbnm.dll"), &format!("{DIR}\\X.CFG")])).unwrap();
-        let Step::RemoveFolder { path, may_hold } = step else { panic!() };
-        assert_eq!(path, DIR);
+        let files = [format!("{DIR}\\qzvxbnm.dll"), format!("{DIR}\\X.CFG")];
+        let step = decide(&s, DIR, &deleted(&[&files[0], &files[1]]), &HashSet::new(), false).unwrap();
+        let Op::RemoveFolder { path, may_hold, after_reboot } = step else { panic!() };
+        assert_eq!(path.as_str(), DIR);
         assert_eq!(may_hold.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(), ["qzvxbnm.dll", "x.cfg"]);
-        // An empty folder (Qakbot's, while it runs).
+        assert!(!after_reboot, "its files are deleted in the purge: so is the folder");
+        // One of its files goes only at boot: so does the folder.
+        let at_boot: HashSet<String> = [paths::key(&files[1])].into();
+        let Ok(Op::RemoveFolder { after_reboot, .. }) = decide(&s, DIR, &deleted(&[&files[0], &files[1]]), &at_boot, false) else { panic!() };
+        assert!(after_reboot);
+        // An empty folder (Qakbot's, while it runs), denied writes: after the reboot.
         let s = SnapshotBuilder::new("H").user("bob").dir(DIR, &[]).build();
-        assert_eq!(decide(&s, DIR, &HashMap::new()), Ok(Step::RemoveFolder { path: DIR.into(), may_hold: vec![] }));
+        assert_eq!(
+            decide(&s, DIR, &HashMap::new(), &HashSet::new(), true),
+            Ok(Op::RemoveFolder { path: DIR.into(), may_hold: vec![], after_reboot: true })
+        );
     }
 
     #[test]
@@ -157,7 +120,8 @@ mod tests {
             .user("bob")
             .dir(DIR, &["qzvxbnm.dll", "report.docx"])
             .build();
-        let e = decide(&s, DIR, &deleted(&[&format!("{DIR}\\qzvxbnm.dll")])).unwrap_err();
+        let none = HashSet::new();
+        let e = decide(&s, DIR, &deleted(&[&format!("{DIR}\\qzvxbnm.dll")]), &none, false).unwrap_err();
         assert!(e.contains("report.docx") && e.contains("stays"), "{e}");
         // Listed only in part.
         let s = SnapshotBuilder::new("H")
@@ -165,33 +129,11 @@ mod tests {
             .dir(DIR, &["a.dll"])
             .with_file(DIR, |f| f.entries = 3000)
             .build();
-        assert!(decide(&s, DIR, &deleted(&[&format!("{DIR}\\a.dll")])).unwrap_err().contains("listed 1 of its 3000"));
+        assert!(decide(&s, DIR, &deleted(&[&format!("{DIR}\\a.dll")]), &none, false).unwrap_err().contains("listed 1 of its 3000"));
         // Not in the snapshot.
-        assert!(decide(&s, r"C:\Users\bob\AppData\Local\Other", &HashMap::new()).is_err());
-    }
-
-    #[test]
-    fn windows_and_profile_folders_are_never_removed() {
-        let s = SnapshotBuilder::new("H").user("bob").build();
-        for f in [
-            r"C:\Users\bob\AppData\Local",
-            r"C:\Users\bob\AppData\Roaming\Microsoft",
-            r"C:\Windows\System32\drivers",
-            r"C:\Windows\Fonts",
-            r"C:\Program Files\Contoso",
-            r"C:\ProgramData",
-            r"C:\Users\bob\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup",
-        ] {
-            assert!(never_remove(f, &s).is_some(), "{f}");
-        }
-        for f in [
-            r"C:\Users\bob\AppData\Local\Qzvxbnm",
-            r"C:\Users\bob\AppData\Roaming\Microsoft\Xyzabcd",
-            r"C:\Windows\SysWOW64\Ttbjoah",
-            r"C:\ProgramData\Rjkwqzt",
-            r"C:\Datop",
-        ] {
-            assert_eq!(never_remove(f, &s), None, "{f}");
-        }
+        assert!(decide(&s, r"C:\Users\bob\AppData\Local\Other", &HashMap::new(), &none, false).is_err());
+        // A protected folder, through the plan guard.
+        let s = SnapshotBuilder::new("H").user("bob").dir(r"C:\Users\bob\AppData\Local", &[]).build();
+        assert!(decide(&s, r"C:\Users\bob\AppData\Local", &HashMap::new(), &none, false).unwrap_err().contains("never removed"));
     }
 }

@@ -1,8 +1,9 @@
 //! What a plan never does, whatever detection or the playbook say: kill a
-//! process Windows cannot live without, or delete a Windows launcher
-//! (rundll32, regsvr32, ...): the target is the DLL or script it runs.
+//! process Windows cannot live without, delete a Windows launcher
+//! (rundll32, regsvr32, ...: the target is the DLL or script it runs), or
+//! remove a folder Windows or a profile is built from.
 
-use crate::detect::paths;
+use crate::detect::paths::{self, Area};
 use crate::runtime::snapshot::Snapshot;
 
 /// Processes whose end crashes or logs off Windows.
@@ -117,6 +118,74 @@ pub fn never_delete(path: &str) -> Option<String> {
     None
 }
 
+/// Folder names that are part of Windows or of every profile: never
+/// removed, whatever a finding says.
+const NEVER_REMOVED: &[&str] = &[
+    "microsoft",
+    "windows",
+    "temp",
+    "start menu",
+    "programs",
+    "startup",
+    "packages",
+    "appdata",
+    "local",
+    "locallow",
+    "roaming",
+    "desktop",
+    "documents",
+    "downloads",
+    "public",
+    "programdata",
+    "program files",
+    "program files (x86)",
+    "users",
+    "system32",
+    "syswow64",
+    "sysnative",
+    "config",
+    "systemprofile",
+    "drivers",
+    "spool",
+    "wbem",
+    "tasks",
+    "catroot",
+    "catroot2",
+    "logfiles",
+    "winevt",
+    "grouppolicy",
+    "windowspowershell",
+    "sru",
+    "spp",
+    "en-us",
+];
+
+/// Why a folder must never be removed by a plan, if so: the root of a
+/// drive or profile, anything under Windows or Program Files, a folder
+/// every Windows or profile has, a path not written where it points.
+pub fn never_remove_folder(folder: &str, s: &Snapshot) -> Option<String> {
+    if paths::has_relative_segments(folder) {
+        return Some(format!(
+            "the path goes through `.` or `..` segments (or trailing periods or spaces) and really points at {}: a plan never removes a folder that is not written where it points",
+            paths::normalize(folder)
+        ));
+    }
+    let place = paths::classify(folder, &s.users);
+    let name = paths::file_name(folder).to_ascii_lowercase();
+    if place.rel.is_empty() {
+        return Some(format!("{folder} is {} itself, never removed", place.root));
+    }
+    if matches!(place.area, Area::Windows | Area::ProgramFiles | Area::Other) {
+        return Some(format!(
+            "{folder} is under the Windows or Program Files folder (or not a local path): a plan never removes such a folder; remove it by hand after review"
+        ));
+    }
+    if NEVER_REMOVED.contains(&name.as_str()) {
+        return Some(format!("{name} is a folder Windows or every profile has: never removed"));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +247,33 @@ mod tests {
                 killable,
                 "pid {pid}"
             );
+        }
+    }
+
+    #[test]
+    fn windows_and_profile_folders_are_never_removed() {
+        use crate::detect::builder::SnapshotBuilder;
+        let s = SnapshotBuilder::new("H").user("bob").build();
+        for f in [
+            r"C:\Users\bob\AppData\Local\Qzvx\..",
+            r"C:\Users\bob\AppData\Local",
+            r"C:\Users\bob\AppData\Roaming\Microsoft",
+            r"C:\Windows\System32\drivers",
+            r"C:\Windows\Fonts",
+            r"C:\Program Files\Contoso",
+            r"C:\ProgramData",
+            r"C:\Users\bob\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup",
+        ] {
+            assert!(never_remove_folder(f, &s).is_some(), "{f}");
+        }
+        for f in [
+            r"C:\Users\bob\AppData\Local\Qzvxbnm",
+            r"C:\Users\bob\AppData\Roaming\Microsoft\Xyzabcd",
+            r"C:\Windows\SysWOW64\Ttbjoah",
+            r"C:\ProgramData\Rjkwqzt",
+            r"C:\Datop",
+        ] {
+            assert_eq!(never_remove_folder(f, &s), None, "{f}");
         }
     }
 }

@@ -199,10 +199,10 @@ impl Counts {
                     self.in_use += 1;
                 }
             }
+            Step::Purge(Op::RemoveFolder { .. }) => self.folders += 1,
             Step::Purge(_) => self.deletions += 1,
             Step::DenyWrites { .. } => self.denied += 1,
             Step::RevertDefenderExclusion { .. } => self.exclusions += 1,
-            Step::RemoveFolder { .. } => self.folders += 1,
         }
     }
 

@@ -10,26 +10,20 @@
 //! | `deny_writes` | purge | deny writes to a shutdown-writer's folder |
 //! | `revert_defender_exclusion` | purge | remove a Defender exclusion a loader added |
 //! | `reboot` | reboot | the host's reboot, in its wave |
-//! | `remove_folder` | after reboot | remove a loader's emptied folder |
+//! | `remove_folder` | purge, or after reboot | remove a loader's emptied folder ([`Op::RemoveFolder`]) |
 //!
 //! [`Step::has_host_side`] says which steps have host-side code in this
-//! version: only the purge ops. The others are planned, recorded and
-//! reviewable; their host side comes with the operation engine, and
-//! nothing may report them done before it exists.
+//! version: the purge ops (a `remove_folder` only in the purge: the
+//! engine does not run after-reboot steps yet). The others are planned,
+//! recorded and reviewable; their host side comes with the operation
+//! engine, and nothing may report them done before it exists.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::runtime::ops::Op;
 
-/// A file a folder may still hold when it is removed: one the plan deletes
-/// (by name in the folder, and the SHA-256 the scan saw).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeldFile {
-    pub name: String,
-    pub sha256: String,
-}
+pub use crate::runtime::ops::HeldFile;
 
 /// One step of a host's plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,11 +55,6 @@ pub enum Step {
     /// Reboot the host in reboot wave `wave` (1 is the canary), within
     /// `window` when its group has one.
     Reboot { wave: u32, window: Option<String> },
-    /// After the host's reboot: remove `path` if it is empty, or holds only
-    /// files of `may_hold` (by name, with that SHA-256; they are deleted
-    /// with it); otherwise drift, and the folder stays. Never follows a
-    /// link.
-    RemoveFolder { path: String, may_hold: Vec<HeldFile> },
 }
 
 /// When a step runs.
@@ -96,10 +85,6 @@ enum Own {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         window: Option<String>,
     },
-    RemoveFolder {
-        path: String,
-        may_hold: Vec<HeldFile>,
-    },
 }
 
 /// Tags of [`Own`].
@@ -108,7 +93,6 @@ const OWN_TAGS: &[&str] = &[
     "deny_writes",
     "revert_defender_exclusion",
     "reboot",
-    "remove_folder",
 ];
 
 impl Step {
@@ -127,10 +111,6 @@ impl Step {
             Step::Reboot { wave, window } => Own::Reboot {
                 wave: *wave,
                 window: window.clone(),
-            },
-            Step::RemoveFolder { path, may_hold } => Own::RemoveFolder {
-                path: path.clone(),
-                may_hold: may_hold.clone(),
             },
         })
     }
@@ -174,7 +154,6 @@ impl Step {
                     Step::RevertDefenderExclusion { hive, key, value }
                 }
                 Own::Reboot { wave, window } => Step::Reboot { wave, window },
-                Own::RemoveFolder { path, may_hold } => Step::RemoveFolder { path, may_hold },
             });
         }
         let op: Op = serde_json::from_value(v.clone()).map_err(|e| format!("not a valid operation: {e}"))?;
@@ -194,7 +173,7 @@ impl Step {
         match self {
             Step::Contain => Phase::Contain,
             Step::Reboot { .. } => Phase::Reboot,
-            Step::RemoveFolder { .. } => Phase::AfterReboot,
+            Step::Purge(Op::RemoveFolder { after_reboot: true, .. }) => Phase::AfterReboot,
             _ => Phase::Purge,
         }
     }
@@ -202,7 +181,7 @@ impl Step {
     /// Order within the purge: kills first (so no watchdog writes anything
     /// back), then writes denied to shutdown-writer folders, then registry
     /// values and keys, Defender exclusions, tasks, services, WMI subscriptions,
-    /// files, and files queued for boot.
+    /// files, files queued for boot, and the folders those files emptied.
     pub fn rank(&self) -> u8 {
         match self {
             Step::Contain => 0,
@@ -215,8 +194,8 @@ impl Step {
             Step::Purge(Op::DeleteWmiSubscription { .. }) => 7,
             Step::Purge(Op::DeleteFile { .. }) => 8,
             Step::Purge(Op::QueueDeleteOnReboot { .. }) => 9,
-            Step::Reboot { .. } => 10,
-            Step::RemoveFolder { .. } => 11,
+            Step::Purge(Op::RemoveFolder { .. }) => 10,
+            Step::Reboot { .. } => 11,
         }
     }
 
@@ -226,12 +205,20 @@ impl Step {
     }
 
     /// Does this version have the host-side code that carries the step
-    /// out? Only the runtime's purge ops, but for `delete_registry_key`:
-    /// containment, deny-write, Defender, reboot, folder and whole-key
-    /// steps are planned and reviewable, and their host side comes with the
+    /// out? Only the runtime's ops that run in the purge: containment,
+    /// deny-write, Defender, reboot and after-reboot folder steps are
+    /// planned and reviewable, and their host side comes with the
     /// operation engine.
     pub fn has_host_side(&self) -> bool {
-        matches!(self, Step::Purge(op) if !matches!(op, Op::DeleteRegistryKey { .. }))
+        matches!(self, Step::Purge(_)) && self.phase() == Phase::Purge
+    }
+
+    /// The tag, with "after the reboot" for a runtime op that waits for it.
+    pub fn kind_label(&self) -> String {
+        match self.phase() {
+            Phase::AfterReboot if matches!(self, Step::Purge(_)) => format!("{} after the reboot", self.tag()),
+            _ => self.tag(),
+        }
     }
 
     /// The tags of the kinds of step that have no host-side code in this
@@ -243,17 +230,11 @@ impl Step {
             Step::DenyWrites { folder: text() },
             Step::RevertDefenderExclusion { hive: text(), key: text(), value: text() },
             Step::Reboot { wave: 1, window: None },
-            Step::RemoveFolder { path: text(), may_hold: vec![] },
-            Step::Purge(Op::DeleteRegistryKey {
-                hive: text(),
-                key: Default::default(),
-                expected_values: vec![],
-                expected_digest: text(),
-            }),
+            Step::Purge(Op::RemoveFolder { path: Default::default(), may_hold: vec![], after_reboot: true }),
         ]
         .iter()
         .filter(|s| !s.has_host_side())
-        .map(Step::tag)
+        .map(Step::kind_label)
         .collect()
     }
 
@@ -284,13 +265,13 @@ impl Step {
                 Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. } => {
                     format!("file {path}")
                 }
+                Op::RemoveFolder { path, .. } => format!("folder {path}"),
             },
             Step::DenyWrites { folder } => format!("deny_writes {folder}"),
             Step::RevertDefenderExclusion { hive, key, value } => {
                 format!("exclusion {hive}\\{key}\\{value}")
             }
             Step::Reboot { .. } => "reboot".into(),
-            Step::RemoveFolder { path, .. } => format!("folder {path}"),
         };
         s.to_lowercase()
     }
@@ -340,13 +321,19 @@ mod tests {
                 window: Some("22:00-05:00".into()),
             },
             Step::Reboot { wave: 1, window: None },
-            Step::RemoveFolder {
+            Step::Purge(Op::RemoveFolder {
                 path: r"C:\Users\bob\AppData\Local\Qzvx".into(),
                 may_hold: vec![HeldFile {
                     name: "qzvx.dll".into(),
                     sha256: "a".repeat(64),
                 }],
-            },
+                after_reboot: true,
+            }),
+            Step::Purge(Op::RemoveFolder {
+                path: r"C:\Users\bob\AppData\Local\Ebcd".into(),
+                may_hold: vec![],
+                after_reboot: false,
+            }),
         ]
     }
 
@@ -387,13 +374,16 @@ mod tests {
         let tags: Vec<String> = steps.iter().map(Step::tag).collect();
         assert_eq!(
             tags,
-            ["contain", "kill_process", "deny_writes", "revert_defender_exclusion", "reboot", "reboot", "remove_folder"]
+            ["contain", "kill_process", "deny_writes", "revert_defender_exclusion", "remove_folder", "reboot", "reboot", "remove_folder"]
         );
+        assert!(steps[4].has_host_side(), "a folder removed in the purge runs");
+        assert!(!steps[7].has_host_side(), "after the reboot: not yet");
+        assert_eq!(every_step()[7].to_value()["after_reboot"], serde_json::json!(null), "false stays out of the plan");
         assert!(steps.iter().filter(|s| s.has_host_side()).all(|s| s.phase() == Phase::Purge));
         assert!(!Step::Contain.has_host_side());
         assert_eq!(
             Step::kinds_without_host_side(),
-            ["contain", "deny_writes", "revert_defender_exclusion", "reboot", "remove_folder", "delete_registry_key"]
+            ["contain", "deny_writes", "revert_defender_exclusion", "reboot", "remove_folder after the reboot"]
         );
     }
 }

@@ -413,7 +413,7 @@ fn every_host_changing_step_is_planned_in_its_phase() {
     let steps: Vec<&Step> = qak.items.iter().filter(|i| i.active).map(|i| &i.step).collect();
     assert!(steps.contains(&&Step::RevertDefenderExclusion { hive: "HKLM".into(), key: EXCLUSIONS.into(), value: QAK_DIR.into() }), "{:#?}", qak.items);
     assert!(steps.contains(&&Step::DenyWrites { folder: QAK_DIR.into() }), "{:#?}", qak.items);
-    assert!(steps.contains(&&Step::RemoveFolder { path: QAK_DIR.into(), may_hold: vec![] }), "{:#?}", qak.items);
+    assert!(steps.contains(&&Step::Purge(Op::RemoveFolder { path: QAK_DIR.into(), may_hold: vec![], after_reboot: true })), "{:#?}", qak.items);
     // ...and no registry delete of the exclusion (its key refuses writes).
     assert!(!steps.iter().any(|s| matches!(s, Step::Purge(Op::DeleteRegistryValue { .. }))));
     // Reboots: the two hosts the purge changes, a canary and the rest; the
@@ -856,7 +856,7 @@ fn the_qakbot_steps_read_back() {
     for needle in ["op: deny_writes", "op: revert_defender_exclusion", "op: remove_folder"] {
         assert!(text.contains(needle), "{needle}\n{text}");
     }
-    assert!(text.contains("may_hold: []}  # after the reboot"), "{text}");
+    assert!(text.contains("may_hold: [], after_reboot: true}  # after the reboot"), "{text}");
     assert!(text.contains("Not yet carried out by this version"), "{text}");
     let v = validate_text(&mut j, &path, &text).unwrap();
     let tags: Vec<String> = v.hosts[0].steps.iter().map(|s| s.step.tag()).collect();
@@ -865,6 +865,37 @@ fn the_qakbot_steps_read_back() {
     let v = validate_text(&mut j, &path, &without_line(&text, line_of(&text, "op: deny_writes"))).unwrap();
     assert_eq!(v.removed, [("WS-002".to_string(), Step::DenyWrites { folder: QAK_DIR.into() })]);
     assert_eq!(v.hosts[0].steps.len(), 4);
+}
+
+/// Issue 12 item 5: an Emotet folder that holds nothing but the file the
+/// plan deletes goes in the purge, right after that file, with the file
+/// named in `may_hold`; the plan file shows it, and a run carries it out.
+#[test]
+fn an_emptied_emotet_folder_is_removed_in_the_purge_after_its_file() {
+    let dir = r"C:\Windows\SysWOW64\Mqbvdfzt";
+    let kxe = r"C:\Windows\SysWOW64\Mqbvdfzt\mqbvdf.kxe";
+    let image = r#"C:\Windows\system32\rundll32.exe "C:\Windows\system32\Mqbvdfzt\mqbvdf.kxe",RunDLL"#;
+    let s = SnapshotBuilder::new("SRV1")
+        .service("mqbvdf.kxe", "mqbvdf.kxe", image, "LocalSystem")
+        .file(kxe)
+        .with_file(kxe, |f| f.sha256 = SHA.into())
+        .dir(dir, &["mqbvdf.kxe"])
+        .build();
+    let f = findings(&s, true);
+    let h = plan_for(&s, &f, &Playbook::builtin(), Flags { activate: Some(Confidence::Medium) });
+    let ops = active(&h);
+    let file_at = ops.iter().position(|o| matches!(o, Op::DeleteFile { path, .. } if path == kxe)).expect("file deleted");
+    let folder_at = ops
+        .iter()
+        .position(|o| {
+            matches!(o, Op::RemoveFolder { path, may_hold, after_reboot: false }
+                if path == dir && may_hold.len() == 1 && may_hold[0].name == "mqbvdf.kxe" && may_hold[0].sha256 == SHA)
+        })
+        .unwrap_or_else(|| panic!("{ops:#?}"));
+    assert!(folder_at > file_at, "{ops:#?}");
+    let item = h.items.iter().find(|i| i.step.tag() == "remove_folder").expect("item");
+    assert_eq!(item.step.phase(), Phase::Purge);
+    assert!(item.step.has_host_side());
 }
 
 #[test]
@@ -921,7 +952,7 @@ fn emotet_service_folder_and_unhashed_files() {
         "{:#?}",
         h.not_planned
     );
-    assert!(!h.items.iter().any(|i| matches!(i.step, Step::RemoveFolder { .. })));
+    assert!(!h.items.iter().any(|i| matches!(i.step, Step::Purge(Op::RemoveFolder { .. }))));
     assert!(
         h.not_planned
             .iter()
@@ -1034,12 +1065,10 @@ fn loader_keys_are_removed_whole_with_what_the_scan_saw_and_stored_payload_value
         text.contains("delete_registry_key") && text.contains("expected_digest"),
         "{text}"
     );
-    // And says the runtime cannot carry it out yet.
+    // The runtime carries it out (issue 11): the header does not list it
+    // among the steps without host-side code.
     let header = text.split("cauterize_plan:").next().unwrap_or_default();
-    assert!(
-        header.contains("delete_registry_key") && header.contains("no host-side code yet"),
-        "{header}"
-    );
+    assert!(!header.contains("delete_registry_key"), "{header}");
 }
 
 #[test]

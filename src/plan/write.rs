@@ -31,9 +31,10 @@ const HEADER: &str = "\
 #
 # Steps run by phase, in the same order on every host whatever the order of
 # the lines: contain (every host, before anything is removed); purge (kills,
-# writes denied, registry values, Defender exclusions, tasks, services, WMI
-# subscriptions, files, files queued for boot); reboot (in waves); after
-# the reboot (folders). Lines are grouped under the finding that calls for
+# writes denied, registry values and keys, Defender exclusions, tasks,
+# services, WMI subscriptions, files, files queued for boot, the folders
+# those files emptied); reboot (in waves); after the reboot (folders with
+# `after_reboot: true`). Lines are grouped under the finding that calls for
 # them: rule, family, confidence and the one fact that decided it
 # (`cauterize scan` gives every reason).
 #

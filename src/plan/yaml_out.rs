@@ -69,11 +69,12 @@ pub fn comment(text: &str, max_chars: usize) -> String {
 }
 
 /// Sort keys: `op` first, then names, then `expected_*`, then options and
-/// lists.
+/// lists, then when the step runs (`after_reboot`).
 fn key_rank(k: &str) -> (u8, &str) {
     let r = match k {
         "op" => 0,
         "queue_if_locked" | "may_hold" | "window" => 3,
+        "after_reboot" => 4,
         k if k.starts_with("expected_") => 2,
         _ => 1,
     };

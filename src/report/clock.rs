@@ -73,6 +73,35 @@ pub fn parse_iso(text: &str) -> Option<f64> {
     Some(secs as f64 + fraction)
 }
 
+/// The civil date of a day count since 1970-01-01 (inverse of
+/// [`days_from_civil`]).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `2026-11-29T03:00:00.500Z`: a time as the journal writes its own
+/// (UTC, milliseconds), for "now" in reports.
+pub fn format_iso(t: SystemTime) -> String {
+    let ms = (unix_secs(t) * 1000.0).round() as i64;
+    let (secs, ms) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rest / 3600,
+        (rest % 3600) / 60,
+        rest % 60
+    )
+}
+
 /// Seconds since the epoch of a local time.
 fn unix_secs(t: SystemTime) -> f64 {
     match t.duration_since(UNIX_EPOCH) {
@@ -163,6 +192,17 @@ mod tests {
             Some(-50)
         );
         assert_eq!(skew_secs("bad", start, Duration::ZERO), None);
+    }
+
+    #[test]
+    fn formats_what_it_parses() {
+        assert_eq!(format_iso(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        for secs in [951_868_800.0, 1_795_921_200.5, 4_107_542_399.999] {
+            let t = UNIX_EPOCH + Duration::from_secs_f64(secs);
+            let text = format_iso(t);
+            assert!((parse_iso(&text).unwrap() - secs).abs() < 1e-3, "{secs} {text}");
+        }
+        assert_eq!(format_iso(UNIX_EPOCH + Duration::from_secs(951_868_800)), "2000-03-01T00:00:00.000Z");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! (bars on a terminal, [`plain`] lines at a steady pace off one, JSON
 //! lines; [`live`] chooses), then grouped output (dshbak style), tables,
 //! summaries and JSON lines for runbooks; [`status_view`] is the
-//! engagement at a glance from the journal.
+//! engagement at a glance from the journal, and [`engagement_report`]
+//! what an operation did, drawn as one HTML page by [`report_html`] with
+//! its [`timeline`].
 //!
 //! Everything but [`bars`] is pure or writes to a given writer: it builds
 //! strings from outcomes, so it is unit-tested. Text from hosts is made
@@ -12,6 +14,7 @@ pub mod bars;
 pub mod check_view;
 pub mod clock;
 pub mod emit;
+pub mod engagement_report;
 pub mod exec_view;
 pub mod group;
 pub mod hostlist;
@@ -19,6 +22,7 @@ pub mod live;
 pub mod operation_view;
 pub mod plain;
 pub mod plan_view;
+pub mod report_html;
 pub mod sanitize;
 pub mod scan_view;
 pub mod status_view;
@@ -26,3 +30,4 @@ pub mod stack_view;
 pub mod summary;
 pub mod table;
 pub mod tally;
+pub mod timeline;

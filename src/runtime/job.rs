@@ -49,7 +49,7 @@
 //! JSON, no script block built from data.
 
 use super::contain::ContainOp;
-use super::ops::{Bounds, Op, Query, SweepRoot, TaskAction};
+use super::ops::{Bounds, HeldFile, Op, Query, SweepRoot, TaskAction};
 use super::wire;
 
 /// The runtime script, embedded in the binary.
@@ -283,6 +283,15 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
             } => {
                 f.push(("path", path.as_str().to_owned()));
                 f.push(("expected_sha256", expected_sha256.clone()));
+            }
+            // One held file is two fields, in this order. `after_reboot`
+            // is the plan's: it stays home.
+            Op::RemoveFolder { path, may_hold, .. } => {
+                f.push(("path", path.as_str().to_owned()));
+                for h in may_hold {
+                    f.push(("held_name", h.name.clone()));
+                    f.push(("held_sha256", h.sha256.clone()));
+                }
             }
         },
     }
@@ -621,6 +630,22 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             x.only(ContainOp::allowed_fields(kind))?;
             JobItem::Contain(ContainOp::from_fields(kind, &|n| x.all(n)).map_err(|e| x.err(e))?)
         }
+        "RemoveFolder" => {
+            x.only(&["path", "held_name", "held_sha256"])?;
+            let (names, shas) = (x.all("held_name"), x.all("held_sha256"));
+            if names.len() != shas.len() {
+                return Err(x.err("held file fields do not come in pairs".into()));
+            }
+            JobItem::Op(Op::RemoveFolder {
+                path: x.one("path")?.into(),
+                may_hold: names
+                    .into_iter()
+                    .zip(shas)
+                    .map(|(name, sha256)| HeldFile { name, sha256 })
+                    .collect(),
+                after_reboot: false,
+            })
+        }
         other => return Err(x.err(format!("unknown operation {other}"))),
     })
 }
@@ -731,6 +756,19 @@ mod tests {
                 path: s.into(),
                 expected_sha256: s.into(),
             }),
+            JobItem::Op(Op::RemoveFolder {
+                path: s.into(),
+                may_hold: vec![
+                    HeldFile { name: s.into(), sha256: "a".repeat(64) },
+                    HeldFile { name: "x.cfg".into(), sha256: s.into() },
+                ],
+                after_reboot: false,
+            }),
+            JobItem::Op(Op::RemoveFolder {
+                path: s.into(),
+                may_hold: vec![],
+                after_reboot: false,
+            }),
         ]
     }
 
@@ -752,6 +790,20 @@ mod tests {
             }
             assert_eq!(decode(data).expect("decodes"), items);
         }
+    }
+
+    /// `after_reboot` is the plan's: it is never sent, so it reads back
+    /// false; held files whose fields do not pair up are refused.
+    #[test]
+    fn remove_folder_sends_its_held_files_in_pairs() {
+        let op = Op::RemoveFolder { path: "C:\\d".into(), may_hold: vec![], after_reboot: true };
+        let text = encode(&[JobItem::Op(op)]);
+        assert!(!text.contains("after_reboot"), "{text}");
+        let back = decode(&text).expect("decodes");
+        let [JobItem::Op(Op::RemoveFolder { after_reboot, .. })] = back.as_slice() else { panic!("{back:?}") };
+        assert!(!after_reboot);
+        let e = decode("CZJOB 2\nop RemoveFolder\nf path eA==\nf held_name eA==\n").unwrap_err();
+        assert!(e.to_string().contains("pairs"), "{e}");
     }
 
     #[test]

@@ -192,9 +192,10 @@ pub enum Op {
     /// the scan saw: the same value names (`subkey\\name`, `(default)` for
     /// the unnamed value, relative to `key`, for the reviewer) and the same
     /// names, types and data, compared through [`registry_tree_digest`].
-    /// `hive` as for [`Op::DeleteRegistryValue`]. Not yet carried out by
-    /// `runtime.ps1` (it reads the operation and reports "unknown
-    /// operation" until the PowerShell engine lands).
+    /// `hive` as for [`Op::DeleteRegistryValue`]. The runtime refuses, on
+    /// its own, a key right under a hive's root, anything under HKLM's
+    /// SYSTEM, SAM, SECURITY, HARDWARE and BCD, and the keys Windows and
+    /// its programs are built on (`Software\Microsoft`, the Run keys, ...).
     DeleteRegistryKey {
         hive: String,
         key: HostName,
@@ -217,6 +218,31 @@ pub enum Op {
         path: HostName,
         expected_sha256: String,
     },
+    /// Remove a loader's folder once its files are gone: only if it is
+    /// empty, or holds nothing but files of `may_hold` (by name, each with
+    /// that SHA-256; they are deleted first), never a folder holding a
+    /// subfolder or anything else (drift), never a folder that is, or is
+    /// reached through, a junction or symbolic link. The folder itself is
+    /// removed with a non-recursive delete, so what appears meanwhile
+    /// keeps it. `after_reboot` is the plan's: the step runs after the
+    /// host's reboot (a folder the purge denied writes to, or one whose
+    /// files go at boot); it stays home (not sent to the host).
+    RemoveFolder {
+        path: HostName,
+        may_hold: Vec<HeldFile>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        after_reboot: bool,
+    },
+}
+
+/// A file a folder may still hold when [`Op::RemoveFolder`] removes it:
+/// one the plan deletes (its name in the folder, and the SHA-256 the scan
+/// saw).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldFile {
+    pub name: String,
+    pub sha256: String,
 }
 
 impl Op {
@@ -231,6 +257,7 @@ impl Op {
             Op::DeleteRegistryKey { .. } => "DeleteRegistryKey",
             Op::DeleteFile { .. } => "DeleteFile",
             Op::QueueDeleteOnReboot { .. } => "QueueDeleteOnReboot",
+            Op::RemoveFolder { .. } => "RemoveFolder",
         }
     }
 }

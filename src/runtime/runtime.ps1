@@ -1042,42 +1042,47 @@ function Invoke-CzKillProcess($Op) {
     } finally { $proc.Dispose() }
 }
 
+# Where an operation's key lives: @(root key, path under it, mounted hive
+# or $null). `hive` is HKLM or a SID; a service account's hive is always
+# loaded at HKU\<SID>; a user's hive is mounted when they are not logged on
+# (their Software\Classes from UsrClass.dat). Throws with the reason; pair
+# a mounted hive with Exit-CzOpHive in a finally block.
+function Enter-CzOpHive([string]$Hive, [string]$Rel) {
+    if ($Hive -eq 'HKLM') { return @([Microsoft.Win32.Registry]::LocalMachine, $Rel, $null) }
+    if ($script:czServiceSids -contains $Hive) {
+        # SYSTEM, LocalService, NetworkService: always loaded at HKU\<SID>,
+        # never in the ProfileList's user profiles.
+        return @([Microsoft.Win32.Registry]::Users, ($Hive + '\' + $Rel), $null)
+    }
+    $p = Get-CzProfile $Hive
+    if ($null -eq $p) { throw ('no user profile with SID ' + $Hive) }
+    $classes = 'Software\Classes\'
+    $inClasses = $Rel.StartsWith($classes, [StringComparison]::OrdinalIgnoreCase)
+    # A user who is not logged on keeps Software\Classes in UsrClass.dat,
+    # not in NTUSER.DAT: mount that one, and the key is under its root.
+    if ($inClasses -and -not $p.LoggedOn) {
+        $mounted = Mount-CzClassHive $p
+        $Rel = $Rel.Substring($classes.Length)
+    } else {
+        $mounted = Mount-CzHive $p
+    }
+    return @([Microsoft.Win32.Registry]::Users, ($mounted[0] + '\' + $Rel), $mounted)
+}
+
+function Exit-CzOpHive([string]$Hive, $Mounted) {
+    if ($null -eq $Mounted) { return }
+    try { Dismount-CzHive $Mounted } catch { Write-CzTrunc ('user hive ' + $Hive + ': ' + $_.Exception.Message) 'hive left loaded' }
+}
+
 function Invoke-CzDeleteRegistryValue($Op) {
     $hive = Get-CzField $Op 'hive'
-    $rel = Get-CzField $Op 'key'
     $name = Get-CzField $Op 'value'
     $etype = Get-CzField $Op 'expected_type'
     $esha = (Get-CzField $Op 'expected_data_sha256').ToLower()
-    $mounted = $null
-    if ($hive -eq 'HKLM') {
-        $root = [Microsoft.Win32.Registry]::LocalMachine
-        $path = $rel
-    } elseif ($script:czServiceSids -contains $hive) {
-        # SYSTEM, LocalService, NetworkService: always loaded at HKU\<SID>,
-        # never in the ProfileList's user profiles.
-        $root = [Microsoft.Win32.Registry]::Users
-        $path = $hive + '\' + $rel
-    } else {
-        $p = Get-CzProfile $hive
-        if ($null -eq $p) { Write-CzOutcome 'failed' ('no user profile with SID ' + $hive); return }
-        $classes = 'Software\Classes\'
-        $inClasses = $rel.StartsWith($classes, [StringComparison]::OrdinalIgnoreCase)
-        # A user who is not logged on keeps Software\Classes in UsrClass.dat,
-        # not in NTUSER.DAT: mount that one, and the key is under its root.
-        try {
-            if ($inClasses -and -not $p.LoggedOn) {
-                $mounted = Mount-CzClassHive $p
-                $rel = $rel.Substring($classes.Length)
-            } else {
-                $mounted = Mount-CzHive $p
-            }
-        } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
-        $root = [Microsoft.Win32.Registry]::Users
-        $path = $mounted[0] + '\' + $rel
-    }
+    try { $at = Enter-CzOpHive $hive (Get-CzField $Op 'key') } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
     try {
         $key = $null
-        try { $key = $root.OpenSubKey($path, $true) } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
+        try { $key = $at[0].OpenSubKey($at[1], $true) } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
         if ($null -eq $key) { Write-CzOutcome 'already_absent' ''; return }
         try {
             $present = $false
@@ -1090,11 +1095,7 @@ function Invoke-CzDeleteRegistryValue($Op) {
             $key.DeleteValue($name)
             Write-CzOutcome 'done' ''
         } finally { $key.Close() }
-    } finally {
-        if ($null -ne $mounted) {
-            try { Dismount-CzHive $mounted } catch { Write-CzTrunc ('user hive ' + $hive + ': ' + $_.Exception.Message) 'hive left loaded' }
-        }
-    }
+    } finally { Exit-CzOpHive $hive $at[2] }
 }
 
 function Get-CzTaskActions($Task) {
@@ -1396,7 +1397,13 @@ function Get-CzUnsafeReason([string]$Path) {
     foreach ($p in @($win, ($win + '\System32'), ($win + '\SysWOW64'), ($win + '\Sysnative'), [Environment]::GetFolderPath('System'))) {
         if (Test-CzSameName $dir $p) { return ('a file directly in ' + $p + ' is never deleted by a plan') }
     }
-    $d = $dir
+    return (Get-CzReparseOnPath $dir)
+}
+
+# The first folder of $Dir and its parents that is a reparse point (a
+# junction or symbolic link could lead anywhere), as a reason, or ''.
+function Get-CzReparseOnPath([string]$Dir) {
+    $d = $Dir
     while (-not [string]::IsNullOrEmpty($d) -and $d.Length -gt 3) {
         $attrs = 0
         try { $attrs = [int][System.IO.File]::GetAttributes($d) } catch { }
@@ -1720,6 +1727,189 @@ function Invoke-CzRelease($Op) {
     if ($removed.Count -eq 0) { Write-CzOutcome 'done' 'nothing to release: no rule of the engagement was there' } else { Write-CzOutcome 'done' '' }
 }
 
+# ---- whole registry keys ----
+
+# Keys a plan never deletes whole, relative to a hive's root (HKLM or a
+# user's hive), compared case-insensitively: the places Windows, its
+# installers and every autostart live in. Besides these, a key right
+# under a hive's root, and anything under HKLM's SYSTEM, SAM, SECURITY,
+# HARDWARE and BCD00000000, are refused.
+$script:czKeptKeys = @(
+    'Software\Microsoft', 'Software\Classes', 'Software\Policies', 'Software\WOW6432Node',
+    'Software\Microsoft\Windows', 'Software\Microsoft\Windows\CurrentVersion',
+    'Software\Microsoft\Windows\CurrentVersion\Run', 'Software\Microsoft\Windows\CurrentVersion\RunOnce',
+    'Software\Microsoft\Windows\CurrentVersion\RunOnceEx', 'Software\Microsoft\Windows\CurrentVersion\Explorer',
+    'Software\Microsoft\Windows\CurrentVersion\Policies', 'Software\Microsoft\Windows\CurrentVersion\Uninstall',
+    'Software\Microsoft\Windows NT', 'Software\Microsoft\Windows NT\CurrentVersion',
+    'Software\Microsoft\Windows NT\CurrentVersion\Winlogon', 'Software\Microsoft\Windows NT\CurrentVersion\Windows',
+    'Software\Microsoft\Windows NT\CurrentVersion\Image File Execution Options',
+    'Software\Microsoft\Windows Defender', 'Software\Microsoft\Active Setup', 'Software\Microsoft\Cryptography',
+    'Software\Microsoft\Internet Explorer', 'Software\Microsoft\Office', 'Software\Microsoft\Windows Script Host',
+    'Software\WOW6432Node\Microsoft', 'Software\WOW6432Node\Microsoft\Windows',
+    'Software\WOW6432Node\Microsoft\Windows\CurrentVersion', 'Software\WOW6432Node\Microsoft\Windows\CurrentVersion\Run',
+    'Software\Classes\CLSID', 'Software\Classes\Wow6432Node', 'Software\Classes\*', 'Software\Classes\exefile',
+    'Software\Classes\Directory', 'Software\Classes\Folder', 'Software\Classes\AppID', 'Software\Classes\Interface',
+    'Software\Classes\TypeLib', 'Software\Classes\Local Settings', 'Software\Microsoft\Windows\Shell'
+)
+$script:czKeptHklmRoots = @('SYSTEM', 'SAM', 'SECURITY', 'HARDWARE', 'BCD00000000')
+
+# Why a whole key must not be deleted, or ''.
+function Get-CzKeyUnsafeReason([string]$Hive, [string]$Rel) {
+    $parts = $Rel.Split('\')
+    foreach ($p in $parts) {
+        if ($p.Length -eq 0) { return ('the key path ' + $Rel + ' has an empty part (a leading, trailing or doubled backslash): never deleted') }
+    }
+    if ($parts.Length -lt 2) { return ('the key ' + $Hive + '\' + $Rel + ' is right under the hive root: never deleted whole') }
+    if ($Hive -eq 'HKLM') {
+        foreach ($r in $script:czKeptHklmRoots) {
+            if (Test-CzSameName $parts[0] $r) { return ('the key is under HKLM\' + $r + ', part of Windows itself: never deleted whole') }
+        }
+    }
+    foreach ($k in $script:czKeptKeys) {
+        if (Test-CzSameName $Rel $k) { return ('the key ' + $Hive + '\' + $Rel + ' is one Windows or its programs are built on: never deleted whole') }
+    }
+    return ''
+}
+
+# The lines of a key's tree for its digest (src/runtime/ops.rs,
+# registry_tree_digest): `subkey<TAB>name<TAB>type<TAB>data SHA-256` per
+# value, the subkey relative to the tree's key; labels (`subkey\name`,
+# `(default)`) go to $Labels. At most 64 levels and 10000 values:
+# beyond that, it throws (the key is not one a scan could have seen whole).
+function Add-CzKeyTreeLines($Key, [string]$Sub, [int]$Depth, $Lines, $Labels) {
+    if ($Depth -gt 64) { throw ('the key is more than 64 levels deep at ' + $Sub) }
+    if ($Lines.Count -gt 10000) { throw 'the key holds more than 10000 values' }
+    foreach ($n in $Key.GetValueNames()) {
+        $v = Get-CzRegValue $Key $n 0
+        [void]$Lines.Add($Sub + "`t" + $n + "`t" + $v[0] + "`t" + $v[3])
+        $label = $n
+        if ($n.Length -eq 0) { $label = '(default)' }
+        if ($Sub.Length -gt 0) { $label = $Sub + '\' + $label }
+        [void]$Labels.Add($label)
+    }
+    foreach ($c in $Key.GetSubKeyNames()) {
+        $child = $Key.OpenSubKey($c, $false)
+        if ($null -eq $child) { continue }
+        $rel = $c
+        if ($Sub.Length -gt 0) { $rel = $Sub + '\' + $c }
+        try { Add-CzKeyTreeLines $child $rel ($Depth + 1) $Lines $Labels } finally { $child.Close() }
+    }
+}
+
+# The digest of a key's tree, and its labels: @(digest, labels).
+function Get-CzKeyTreeDigest($Key) {
+    $lines = New-Object System.Collections.ArrayList
+    $labels = New-Object System.Collections.ArrayList
+    Add-CzKeyTreeLines $Key '' 0 $lines $labels
+    $a = [string[]]$lines.ToArray([string])
+    [Array]::Sort($a, [StringComparer]::Ordinal)
+    $digest = ConvertTo-CzHex ($script:czSha.ComputeHash((ConvertTo-CzUnits ([string]::Join("`n", $a))))) -1
+    return @($digest, $labels)
+}
+
+# Delete a whole key (its subkeys too) if its tree still has the digest
+# the plan carries; the host's own guard refuses hive roots and the keys
+# Windows is built on whatever the plan says.
+function Invoke-CzDeleteRegistryKey($Op) {
+    $hive = Get-CzField $Op 'hive'
+    $rel = Get-CzField $Op 'key'
+    $edigest = (Get-CzField $Op 'expected_digest').ToLower()
+    $unsafe = Get-CzKeyUnsafeReason $hive $rel
+    if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return }
+    try { $at = Enter-CzOpHive $hive $rel } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
+    try {
+        $i = $at[1].LastIndexOf('\')
+        $parent = $null
+        try { $parent = $at[0].OpenSubKey($at[1].Substring(0, $i), $true) } catch { Write-CzOutcome 'failed' $_.Exception.Message; return }
+        if ($null -eq $parent) { Write-CzOutcome 'already_absent' ''; return }
+        try {
+            $leaf = $at[1].Substring($i + 1)
+            $key = $parent.OpenSubKey($leaf, $false)
+            if ($null -eq $key) { Write-CzOutcome 'already_absent' ''; return }
+            try { $now = Get-CzKeyTreeDigest $key } finally { $key.Close() }
+            if ($now[0] -cne $edigest) {
+                $expected = Get-CzFields $Op 'expected_value'
+                $added = @(); $gone = @()
+                foreach ($l in $now[1]) { if (-not ($expected -ccontains $l)) { $added += $l } }
+                foreach ($l in $expected) { if (-not ($now[1] -ccontains $l)) { $gone += $l } }
+                $detail = 'the key holds ' + $now[1].Count + ' values (digest ' + $now[0] + ')'
+                if ($added.Count -gt 0) { $detail += '; not in the plan: ' + [string]::Join(', ', [string[]]$added) }
+                if ($gone.Count -gt 0) { $detail += '; gone: ' + [string]::Join(', ', [string[]]$gone) }
+                if ($added.Count -eq 0 -and $gone.Count -eq 0) { $detail += '; the same values, other data' }
+                Write-CzOutcome 'drift' $detail
+                return
+            }
+            $parent.DeleteSubKeyTree($leaf)
+            Write-CzOutcome 'done' ''
+        } finally { $parent.Close() }
+    } catch {
+        Write-CzOutcome 'failed' $_.Exception.Message
+    } finally { Exit-CzOpHive $hive $at[2] }
+}
+
+# ---- loader folders ----
+
+# Why a folder must not be removed on this host, or '': a path not written
+# where it points, a drive's root, a folder Windows, its programs or the
+# profiles are built on, or one reached through a junction or symbolic
+# link (the plan's guard refuses more, by name, in Rust).
+function Get-CzFolderUnsafeReason([string]$Path) {
+    $full = $null
+    try { $full = [System.IO.Path]::GetFullPath($Path) } catch { return ('the path cannot be resolved: ' + $_.Exception.Message) }
+    if (-not (Test-CzSameName $full $Path)) { return ('the path resolves to ' + $full + ' (. or .. segments, or trailing dots or spaces): never removed') }
+    $parent = [System.IO.Path]::GetDirectoryName($full)
+    if ([string]::IsNullOrEmpty($parent)) { return ($full + ' is the root of a drive: never removed') }
+    $win = [Environment]::GetEnvironmentVariable('SystemRoot')
+    if ([string]::IsNullOrEmpty($win)) { $win = 'C:\Windows' }
+    $kept = @($win, ($win + '\System32'), ($win + '\SysWOW64'), ($win + '\Temp'), [Environment]::GetEnvironmentVariable('ProgramFiles'),
+        [Environment]::GetEnvironmentVariable('ProgramFiles(x86)'), [Environment]::GetEnvironmentVariable('ProgramData'),
+        [System.IO.Path]::GetDirectoryName([Environment]::GetEnvironmentVariable('PUBLIC')))
+    foreach ($p in (Get-CzProfiles)) { $kept += $p.Path }
+    foreach ($k in $kept) {
+        if (-not [string]::IsNullOrEmpty($k) -and (Test-CzSameName $full $k)) { return ($full + ' is a folder Windows or a profile is built on: never removed') }
+    }
+    return (Get-CzReparseOnPath $full)
+}
+
+# Remove a loader's folder once its files are gone (src/runtime/ops.rs,
+# RemoveFolder): only if it holds nothing but files the plan deletes (by
+# name, with that SHA-256; they go first), never a subfolder, never
+# through a link; the folder itself with a non-recursive delete, so what
+# appears meanwhile keeps it.
+function Invoke-CzRemoveFolder($Op) {
+    $path = Get-CzField $Op 'path'
+    $names = Get-CzFields $Op 'held_name'
+    $shas = Get-CzFields $Op 'held_sha256'
+    $unsafe = Get-CzFolderUnsafeReason $path
+    if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return }
+    if (-not [System.IO.Directory]::Exists($path)) {
+        if ([System.IO.File]::Exists($path)) { Write-CzOutcome 'drift' ('a file, not a folder, is at ' + $path); return }
+        Write-CzOutcome 'already_absent' ''
+        return
+    }
+    $held = New-Object System.Collections.ArrayList
+    $other = New-Object System.Collections.ArrayList
+    foreach ($e in [System.IO.Directory]::GetFileSystemEntries($path)) {
+        $name = [System.IO.Path]::GetFileName($e)
+        $at = -1
+        for ($n = 0; $n -lt $names.Count; $n++) { if (Test-CzSameName ([string]$names[$n]) $name) { $at = $n } }
+        $attrs = [int][System.IO.File]::GetAttributes($e)
+        if (($attrs -band 0x10) -ne 0) { [void]$other.Add($name + ' (a folder)'); continue }
+        if (($attrs -band 0x400) -ne 0) { [void]$other.Add($name + ' (a link)'); continue }
+        if ($at -lt 0) { [void]$other.Add($name); continue }
+        $sha = ''
+        try { $sha = Get-CzSha256 $e } catch { [void]$other.Add($name + ' (not readable: ' + $_.Exception.Message + ')'); continue }
+        if ($sha -cne ([string]$shas[$at]).ToLower()) { [void]$other.Add($name + ' (sha256 ' + $sha + ')'); continue }
+        [void]$held.Add($e)
+    }
+    if ($other.Count -gt 0) { Write-CzOutcome 'drift' ('the folder holds ' + [string]::Join(', ', [string[]]$other.ToArray([string])) + ', which the plan does not delete: it stays'); return }
+    foreach ($e in $held) {
+        try { [System.IO.File]::Delete($e) } catch { Write-CzOutcome 'failed' ('cannot delete ' + $e + ': ' + $_.Exception.Message + ' The folder stays.'); return }
+    }
+    try { [System.IO.Directory]::Delete($path, $false) } catch { Write-CzOutcome 'failed' ('cannot remove ' + $path + ': ' + $_.Exception.Message); return }
+    Write-CzOutcome 'done' ''
+}
+
 # ---- the job ----
 
 function Get-CzBounds($Op) {
@@ -1770,6 +1960,8 @@ function Invoke-CzRuntime([string]$JobText) {
                 'Contain' { Invoke-CzContain $op }
                 'ExtendDeadman' { Invoke-CzExtendDeadman $op }
                 'Release' { Invoke-CzRelease $op }
+                'DeleteRegistryKey' { Invoke-CzDeleteRegistryKey $op }
+                'RemoveFolder' { Invoke-CzRemoveFolder $op }
                 default { Write-CzRecord 'error' @('reason', ('unknown operation ' + $op.Kind)) }
             }
         } catch {

@@ -279,7 +279,7 @@ fn evidence_request(op: &Op) -> Option<EvidenceRequest> {
 }
 
 /// The journal's detail of an evidence action: the archive and what it
-/// secured (read back by a resumed run).
+/// secured (read back by a resumed run, and by the report).
 fn evidence_detail(e: &EvidenceOutcome) -> String {
     serde_json::json!({
         "archive": e.archive,
@@ -290,18 +290,7 @@ fn evidence_detail(e: &EvidenceOutcome) -> String {
 }
 
 fn evidence_from_detail(detail: &str) -> Option<EvidenceOutcome> {
-    let v: serde_json::Value = serde_json::from_str(detail).ok()?;
-    let strings = |k: &str| -> Vec<String> {
-        v.get(k)
-            .and_then(|a| a.as_array())
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
-    };
-    Some(EvidenceOutcome {
-        archive: v.get("archive")?.as_str()?.to_string(),
-        secured: strings("secured"),
-        problems: strings("problems"),
-    })
+    EvidenceOutcome::from_journal_detail(detail)
 }
 
 /// The journal's outcome of what the runtime answered.

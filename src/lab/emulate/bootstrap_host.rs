@@ -1,20 +1,46 @@
-//! Until the Windows facades the runtime needs exist (phase 2 of the
-//! PowerShell engine), a bootstrap whose payload is cauterize's runtime is
-//! carried out by the Rust twins of `lab::runtime_host` instead of the
-//! engine, unless every operation of its job is one whose Windows parts the
-//! engine has ([`ENGINE_KINDS`]: the firewall's and Task Scheduler's COM
-//! APIs): those run the real `runtime.ps1`. Every other bootstrap payload
-//! (the probe, `exec` scripts) runs in the engine.
+//! Until the Windows facades the runtime needs all exist (phase 2 of the
+//! PowerShell engine), some runtime jobs are carried out by the Rust twins
+//! of `lab::runtime_host` instead of the engine: those with an item the
+//! engine's facades cannot serve yet (collection, which reads services,
+//! tasks, WMI and processes; kills; task, service and WMI deletes). A job
+//! of file facts, sweeps, file reads, registry-value and file deletes, and
+//! containment (the firewall's and Task Scheduler's COM APIs) runs
+//! runtime.ps1 in the engine, like every other payload (the probe, `exec`
+//! scripts).
 
 use super::{CommandResult, Target};
 use crate::lab::runtime_host;
 use base64::Engine;
 
+/// The operations runtime.ps1 carries out on the engine today (containment
+/// through the `HNetCfg.FwPolicy2` and `Schedule.Service` facades).
+const ON_THE_ENGINE: &[&str] = &[
+    "FileFacts",
+    "Sweep",
+    "ReadFile",
+    "DeleteRegistryValue",
+    "DeleteFile",
+    "QueueDeleteOnReboot",
+    "Contain",
+    "ExtendDeadman",
+    "Release",
+];
+
+/// The kinds of the job items in a runtime payload (its `op <Kind>` lines).
+fn job_kinds(payload: &str) -> Vec<&str> {
+    payload.lines().filter_map(|l| l.strip_prefix("op ")).map(str::trim_end).collect()
+}
+
 /// The runtime twin's answer when the bootstrap's stdin carries the
-/// runtime; `None` for any other payload.
+/// runtime with a job the engine cannot carry out yet; `None` for any
+/// other payload (the engine runs it).
 pub fn runtime_twin(t: &mut Target<'_>, stdin: &[u8]) -> Option<CommandResult> {
     let payload = stdin_payload(stdin)?;
-    if !runtime_host::is_runtime(&payload) || runs_in_engine(&payload) {
+    if !runtime_host::is_runtime(&payload) {
+        return None;
+    }
+    let kinds = job_kinds(&payload);
+    if !kinds.is_empty() && kinds.iter().all(|k| ON_THE_ENGINE.contains(k)) {
         return None;
     }
     Some(CommandResult { stdout: runtime_host::run(&payload, t.world, t.now).into_bytes(), ..Default::default() })
@@ -30,14 +56,18 @@ fn stdin_payload(stdin: &[u8]) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// Job kinds the engine carries out through its facades (`HNetCfg.FwPolicy2`,
-/// `Schedule.Service`).
-pub const ENGINE_KINDS: [&str; 3] = ["Contain", "ExtendDeadman", "Release"];
+#[cfg(test)]
+mod tests {
+    use super::job_kinds;
+    use crate::runtime::job::{self, JobItem};
+    use crate::runtime::ops::{Bounds, Query};
 
-/// Whether every `op <Kind>` line of the payload's job data names one of
-/// [`ENGINE_KINDS`] (and there is at least one).
-fn runs_in_engine(payload: &str) -> bool {
-    let Some((_, data)) = payload.rsplit_once("\n$czJobData = @'\n") else { return false };
-    let kinds: Vec<&str> = data.lines().take_while(|l| !l.starts_with("'@")).filter_map(|l| l.strip_prefix("op ")).collect();
-    !kinds.is_empty() && kinds.iter().all(|k| ENGINE_KINDS.contains(&k.trim_end_matches('\r')))
+    #[test]
+    fn job_kinds_are_read_from_the_op_lines() {
+        let p = job::payload(&[
+            JobItem::Query(Query::FileFacts { paths: vec!["C:\\op x".into()], list_dirs: vec![], bounds: Bounds::default() }),
+            JobItem::Query(Query::Collect { bounds: Bounds::default() }),
+        ]);
+        assert_eq!(job_kinds(&p), ["FileFacts", "Collect"]);
+    }
 }

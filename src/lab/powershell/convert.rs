@@ -291,7 +291,7 @@ fn convert_prim(v: &Value, p: Prim, cx: &mut Ctx<'_>) -> Conv<Value> {
         },
         Prim::Type => match v {
             Value::Type(_) => v.clone(),
-            Value::Str(s) => match super::types::resolve(s, &[]) {
+            Value::Str(s) => match super::types::resolve(s, &cx.dynamic_types) {
                 Some(t) => Value::Type(t),
                 None => return Err(errors::invalid_cast(s, "System.String", "System.Type", Some(&format!("Unable to find type [{s}]")))),
             },

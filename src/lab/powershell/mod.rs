@@ -134,6 +134,7 @@ pub mod ast;
 pub mod cache;
 pub mod cmdlets;
 pub mod convert;
+pub mod csharp;
 pub mod dates;
 pub mod dotnet;
 pub mod errors;
@@ -206,11 +207,15 @@ fn ctx_for<'a>(target: &'a mut Target<'_>, user: &str, admin: bool) -> Ctx<'a> {
         shutdown: &mut *target.shutdown,
         started: target.now,
         waited_ticks: 0,
+        last_error: 0,
+        clock_offset: 0,
+        dynamic_types: Vec::new(),
         version,
         env: Default::default(),
         console: Console::default(),
     };
     cx.env = session::environment(&cx);
+    cx.clock_offset = cx.utc_ticks() - (target.now.0 as i64 + dotnet::time::FILETIME_EPOCH);
     cx
 }
 

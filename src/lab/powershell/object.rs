@@ -64,6 +64,15 @@ pub struct Ctx<'a> {
     /// ticks: the command sees its clocks move by this much; the thread
     /// never sleeps.
     pub waited_ticks: i64,
+    /// The thread's last Win32 error (`Marshal.GetLastWin32Error`), set by
+    /// P/Invoke calls declared with `SetLastError = true`.
+    pub last_error: u32,
+    /// What to add to a lab time (as .NET ticks) to read it on the host's
+    /// clock (see `host_ticks`); fixed when the command starts.
+    pub clock_offset: i64,
+    /// Types this run compiled with `Add-Type` (a PowerShell process keeps
+    /// them until it exits).
+    pub dynamic_types: Vec<Arc<dyn NetType>>,
     pub version: PsVersion,
     /// The process environment (`$env:`, `%VAR%`), by upper-case name:
     /// (name as set, value).
@@ -96,6 +105,15 @@ impl Ctx<'_> {
             .map(|d| (d.as_nanos() / 100) as i64)
             .unwrap_or(0);
         unix + UNIX_EPOCH_TICKS + self.spec.clock_skew_secs * 10_000_000 + self.waited_ticks
+    }
+
+    /// A lab time on the host's clock, in .NET ticks: world events (file
+    /// times, boot, process starts) happened as long before the command
+    /// started as they did in lab time, so the host's clock and its
+    /// history agree. FILETIME zero (a missing file's time) stays 1601.
+    pub fn host_ticks(&self, t: LabTime) -> i64 {
+        use super::dotnet::time::FILETIME_EPOCH;
+        if t.0 == 0 { FILETIME_EPOCH } else { t.0 as i64 + FILETIME_EPOCH + self.clock_offset }
     }
 
     /// Let `ms` milliseconds pass for this command (Start-Sleep, waits).
@@ -541,6 +559,11 @@ impl NetObject for This {
 /// The value a method returns to mean "the object itself".
 pub fn this() -> Value {
     Value::object(This)
+}
+
+/// Whether a method's result is [`this()`].
+pub fn is_this(v: &Value) -> bool {
+    matches!(v, Value::Object(o) if o.as_any().is::<This>())
 }
 
 /// What a `void` method returns: the interpreter writes nothing, not

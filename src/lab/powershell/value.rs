@@ -133,6 +133,14 @@ impl Value {
     /// The items PowerShell enumerates in a pipeline, `foreach` and `@()`:
     /// arrays and collections; `None` for a scalar (strings and
     /// hashtables are scalars).
+    /// The object, when the value is one.
+    pub fn as_object(&self) -> Option<&Rc<dyn crate::lab::powershell::object::NetObject>> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
     pub fn enumerate(&self, cx: &mut Ctx<'_>) -> Option<Vec<Value>> {
         match self {
             Value::Array(a) => Some(a.items.borrow().clone()),

@@ -165,7 +165,20 @@ fn residue_values(
     binary_only: bool,
     b: &Bounds,
 ) {
-    let label = format!(r"{hive}\{rel}");
+    residue_values_as(run, root, hive, rel, rel, binary_only, b);
+}
+
+/// The values of `root\rel`, reported as the key `shown`.
+fn residue_values_as(
+    run: &mut Run<'_>,
+    root: &str,
+    hive: &str,
+    rel: &str,
+    shown: &str,
+    binary_only: bool,
+    b: &Bounds,
+) {
+    let label = format!(r"{hive}\{shown}");
     for (name, data) in values(run, &format!(r"{root}\{rel}"), &label, b) {
         if binary_only && !matches!(data, RegData::Binary(_)) {
             continue;
@@ -176,7 +189,7 @@ fn residue_values(
             "reg",
             &[
                 ("hive", hive),
-                ("key", rel),
+                ("key", shown),
                 ("value", &name),
                 ("value_type", t),
                 ("data", &text),
@@ -190,26 +203,46 @@ fn residue_values(
 /// Class keys whose shell command Windows runs for a protocol, a file
 /// type or an auto-elevating binary (`Write-CzClassCommands`): the fixed
 /// names, then every `AppX*` key, their `open` and `runas` commands.
-fn class_commands(run: &mut Run<'_>, root: &str, hive: &str, classes: &str, b: &Bounds) {
+/// `root` is the hive (or a classes hive on its own) and `classes` where
+/// the classes are under it (`""` for a UsrClass.dat mounted on its own);
+/// records name keys under `shown`.
+fn class_commands(run: &mut Run<'_>, root: &str, hive: &str, classes: &str, shown: &str, b: &Bounds) {
+    let under = |tail: &str| if classes.is_empty() { tail.to_string() } else { format!(r"{classes}\{tail}") };
     let mut names: Vec<String> = CLASS_KEYS.iter().map(|s| s.to_string()).collect();
+    let listed = if classes.is_empty() { root.to_string() } else { format!(r"{root}\{classes}") };
     names.extend(
-        subkeys(run, &format!(r"{root}\{classes}"))
+        subkeys(run, &listed)
             .into_iter()
             .filter(|n| n.len() >= 4 && n[..4].eq_ignore_ascii_case("appx")),
     );
     let max = b.max_items as usize;
     if names.len() > max {
         run.trunc(
-            &format!(r"class keys under {hive}\{classes}"),
+            &format!(r"class keys under {hive}\{shown}"),
             &format!("{max} keys"),
         );
         names.truncate(max);
     }
     for n in &names {
         for verb in ["open", "runas"] {
-            let rel = format!(r"{classes}\{n}\shell\{verb}\command");
-            residue_values(run, root, hive, &rel, false, b);
+            let tail = format!(r"{n}\shell\{verb}\command");
+            residue_values_as(run, root, hive, &under(&tail), &format!(r"{shown}\{tail}"), false, b);
         }
+    }
+}
+
+/// The classes of a user who is not logged on: their UsrClass.dat loaded
+/// on its own (and always unloaded), as `Write-CzOfflineClasses`.
+fn offline_classes(run: &mut Run<'_>, p: &ProfileInfo, b: &Bounds) {
+    let what = format!("classes of {} ({}, UsrClass.dat)", p.name, p.sid);
+    match hives::mount_classes(run.host, p) {
+        Ok(m) => {
+            class_commands(run, &m.root, &p.sid, "", USER_CLASSES, b);
+            if let Err(e) = hives::unmount(run.host, m) {
+                run.trunc(&format!("{what}: {e}"), "hive left loaded");
+            }
+        }
+        Err(e) => run.trunc(&format!("{what} not read: {e}"), "hive not loadable"),
     }
 }
 
@@ -447,10 +480,9 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
         match hives::mount(run.host, p) {
             Ok(m) => {
                 hive_autoruns(run, &m.root, &p.sid, &p.sid, b);
-                // A user's classes live in UsrClass.dat; the runtime loads
-                // it on its own for a user who is not logged on. The lab
-                // keeps a user's classes in the one hive.
-                class_commands(run, &m.root, &p.sid, USER_CLASSES, b);
+                if p.logged_on {
+                    class_commands(run, &m.root, &p.sid, USER_CLASSES, USER_CLASSES, b);
+                }
                 user_residue(run, &m.root, &p.sid, b);
                 if let Err(e) = hives::unmount(run.host, m) {
                     run.trunc(
@@ -464,15 +496,19 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
                 "hive not loadable",
             ),
         }
+        // A user who is not logged on: their classes from UsrClass.dat.
+        if !p.logged_on {
+            offline_classes(run, p, b);
+        }
     }
     for sid in SERVICE_SIDS {
         let root = format!(r"HKU\{sid}");
         if run.host.registry.key_exists(&root) {
             hive_autoruns(run, &root, sid, sid, b);
-            class_commands(run, &root, sid, USER_CLASSES, b);
+            class_commands(run, &root, sid, USER_CLASSES, USER_CLASSES, b);
         }
     }
-    class_commands(run, "HKLM", "HKLM", HKLM_CLASSES, b);
+    class_commands(run, "HKLM", "HKLM", HKLM_CLASSES, HKLM_CLASSES, b);
     for p in &profiles {
         let dir = format!(
             r"{}\AppData\Roaming\{}",

@@ -86,7 +86,24 @@ pub fn mount(host: &mut HostState, p: &ProfileInfo) -> Result<Mounted, String> {
             temp: None,
         });
     }
-    let file = p.ntuser_dat();
+    load(host, p.ntuser_dat())
+}
+
+/// Make the user's classes reachable: `HKU\<SID>\Software\Classes` when
+/// they are logged on, else their UsrClass.dat loaded under
+/// `HKU\cz_<random>` (the classes at its root), as `Mount-CzClassHive`.
+pub fn mount_classes(host: &mut HostState, p: &ProfileInfo) -> Result<Mounted, String> {
+    let own = format!(r"HKU\{}", p.sid);
+    if host.registry.key_exists(&own) {
+        return Ok(Mounted {
+            root: format!(r"{own}\{}", crate::lab::world::registry::USER_CLASSES),
+            temp: None,
+        });
+    }
+    load(host, crate::lab::world::registry::classes_file(&p.ntuser_dat()))
+}
+
+fn load(host: &mut HostState, file: String) -> Result<Mounted, String> {
     if !host.files.is_file(&file) {
         return Err(format!("{file} does not exist"));
     }

@@ -11,7 +11,7 @@ use crate::lab::world::pending::{self, PendingOp};
 use crate::lab::world::processes::KillError;
 use crate::lab::world::services::{Deletion, ServiceKind, ServiceState};
 use crate::lab::world::wmi::Consumer;
-use crate::runtime::ops::{Op, TaskAction};
+use crate::runtime::ops::{HeldFile, Op, TaskAction};
 
 /// Longest `observed` text in a drift (characters).
 pub const OBSERVED_MAX: usize = 1024;
@@ -55,12 +55,12 @@ pub fn apply(run: &mut Run<'_>, op: &Op) {
             expected_data_sha256,
             ..
         } => delete_value(run, hive, key, value, expected_type, expected_data_sha256),
-        // runtime.ps1 does not carry this one out yet: it answers as its
-        // dispatcher does for any kind it does not know.
-        Op::DeleteRegistryKey { .. } => {
-            run.error(&format!("unknown operation {}", op.kind()));
-            return;
-        }
+        Op::DeleteRegistryKey {
+            hive,
+            key,
+            expected_digest,
+            ..
+        } => in_hive(run, hive, key, |run, path| delete_key(run, path, expected_digest)),
         Op::DeleteTask {
             path,
             expected_actions,
@@ -93,6 +93,7 @@ pub fn apply(run: &mut Run<'_>, op: &Op) {
             path,
             expected_sha256,
         } => queue(run, path, expected_sha256),
+        Op::RemoveFolder { path, may_hold, .. } => remove_folder(run, path, may_hold),
     };
     report(run, o);
 }
@@ -123,27 +124,84 @@ fn delete_value(
     ty: &str,
     sha: &str,
 ) -> Out {
+    in_hive(run, hive, key, |run, path| compare_delete_value(run, path, value, ty, sha))
+}
+
+/// Run `act` on the host-model path of `key` in `hive` (HKLM, a service
+/// account's SID, or a user's SID: their hive mounted for the op and
+/// unmounted again).
+fn in_hive(run: &mut Run<'_>, hive: &str, key: &str, act: impl FnOnce(&mut Run<'_>, &str) -> Out) -> Out {
     if hive.eq_ignore_ascii_case("HKLM") {
-        return compare_delete_value(run, &format!(r"HKLM\{key}"), value, ty, sha);
+        return act(run, &format!(r"HKLM\{key}"));
     }
     // Service accounts' hives are always loaded; they have no profile.
     if let Some(sid) = super::collect::SERVICE_SIDS
         .iter()
         .find(|s| s.eq_ignore_ascii_case(hive))
     {
-        return compare_delete_value(run, &format!(r"HKU\{sid}\{key}"), value, ty, sha);
+        return act(run, &format!(r"HKU\{sid}\{key}"));
     }
     let Some(p) = hives::profile(run.host, hive) else {
         return Out::Failed(format!("no user profile with SID {hive}"));
     };
-    let m = match hives::mount(run.host, &p) {
+    // A user's classes live in UsrClass.dat: for a user who is not
+    // logged on, that file is loaded and the key is under its root.
+    let classes = crate::lab::world::registry::USER_CLASSES;
+    let in_classes = key.len() > classes.len() && key[..classes.len()].eq_ignore_ascii_case(classes) && key.as_bytes()[classes.len()] == b'\\';
+    let (m, rel) = if in_classes {
+        (hives::mount_classes(run.host, &p), &key[classes.len() + 1..])
+    } else {
+        (hives::mount(run.host, &p), key)
+    };
+    let m = match m {
         Ok(m) => m,
         Err(e) => return Out::Failed(e),
     };
-    let o = compare_delete_value(run, &format!(r"{}\{key}", m.root), value, ty, sha);
+    let o = act(run, &format!(r"{}\{rel}", m.root));
     match hives::unmount(run.host, m) {
         Ok(()) => o,
         Err(e) => Out::Failed(e),
+    }
+}
+
+/// A whole key, if its tree still has `digest`. Keys right under a hive's
+/// root are refused (runtime.ps1 refuses more: the lab's plans never name
+/// such keys).
+fn delete_key(run: &mut Run<'_>, path: &str, digest: &str) -> Out {
+    let parts: Vec<&str> = path.split('\\').collect();
+    let depth = if parts.first().is_some_and(|r| r.eq_ignore_ascii_case("HKU")) { parts.len() - 2 } else { parts.len() - 1 };
+    if depth < 2 || parts.iter().any(|p| p.is_empty()) {
+        return Out::Failed(format!("the key {path} is right under the hive root or has an empty part: never deleted whole"));
+    }
+    let Ok(k) = run.host.registry.key(path) else {
+        return Out::Absent;
+    };
+    let mut values = Vec::new();
+    tree_values(k, "", &mut values);
+    let now = crate::runtime::ops::registry_tree_digest(&values);
+    if !now.eq_ignore_ascii_case(digest) {
+        return Out::Drift(format!("the key holds {} values (digest {now})", values.len()));
+    }
+    match run.host.registry.delete_tree(path) {
+        Ok(()) => Out::Done,
+        Err(e) => Out::Failed(e.to_string()),
+    }
+}
+
+fn tree_values(k: &crate::lab::world::registry::RegKey, sub: &str, out: &mut Vec<crate::runtime::ops::TreeValue>) {
+    for v in k.values() {
+        out.push(crate::runtime::ops::TreeValue {
+            subkey: sub.into(),
+            name: v.name.as_str().into(),
+            value_type: hives::data_text(&v.data).1.to_string(),
+            data_sha256: hives::data_sha256(&v.data),
+        });
+    }
+    for name in k.subkey_names() {
+        if let Some(c) = k.subkey(name) {
+            let rel = if sub.is_empty() { name.to_string() } else { format!(r"{sub}\{name}") };
+            tree_values(c, &rel, out);
+        }
     }
 }
 
@@ -384,4 +442,41 @@ fn queue(run: &mut Run<'_>, path: &str, sha: &str) -> Out {
     }
     let _ = pending::read(&run.host.registry);
     enqueue(run, path)
+}
+
+/// A loader's folder, if it holds nothing but `may_hold` files with their
+/// SHA-256 (deleted first); never a subfolder or anything else (drift);
+/// the folder itself only when empty then.
+fn remove_folder(run: &mut Run<'_>, path: &str, may_hold: &[HeldFile]) -> Out {
+    let listing: Vec<(String, crate::lab::world::files::Entry)> = match run.host.files.list(path) {
+        Ok(l) => l.into_iter().map(|(k, e)| (k.to_string(), e.clone())).collect(),
+        Err(FsError::PathNotFound(_)) => return Out::Absent,
+        Err(FsError::InvalidName(_)) => return Out::Drift(format!("a file, not a folder, is at {path}")),
+        Err(e) => return Out::Failed(e.to_string()),
+    };
+    let mut held = Vec::new();
+    let mut other = Vec::new();
+    for (full, e) in &listing {
+        let name = crate::lab::world::files::file_name(full);
+        let want = may_hold.iter().find(|h| h.name.eq_ignore_ascii_case(name));
+        match (e.is_dir(), want, e.sha256()) {
+            (true, _, _) => other.push(format!("{name} (a folder)")),
+            (false, Some(h), Some(sha)) if hex(&sha).eq_ignore_ascii_case(&h.sha256) => held.push(full.clone()),
+            (false, Some(_), Some(sha)) => other.push(format!("{name} (sha256 {})", hex(&sha))),
+            _ => other.push(name.to_string()),
+        }
+    }
+    if !other.is_empty() {
+        return Out::Drift(format!("the folder holds {}, which the plan does not delete: it stays", other.join(", ")));
+    }
+    let now = run.now;
+    for f in held {
+        if let Err(e) = run.host.delete_file(&f, now) {
+            return Out::Failed(format!("cannot delete {f}: {e} The folder stays."));
+        }
+    }
+    match run.host.files.remove_dir(path, now) {
+        Ok(()) => Out::Done,
+        Err(e) => Out::Failed(format!("cannot remove {path}: {e}")),
+    }
 }

@@ -613,22 +613,29 @@ impl HostState {
                 .files
                 .create_dir_all(&format!(r"{}\{d}", p.profile_path), now);
         }
-        let _ = self.files.plant(
-            &p.ntuser_dat(),
-            Entry {
-                times: Times::all(now),
-                attrs: Attrs {
-                    hidden: true,
-                    system: true,
-                    readonly: false,
+        // The hive files: NTUSER.DAT and the classes' UsrClass.dat.
+        let classes = crate::lab::world::registry::classes_file(&p.ntuser_dat());
+        if let Some(dir) = super::files::parent(&classes) {
+            let _ = self.files.create_dir_all(dir, now);
+        }
+        for (file, seed, size) in [(p.ntuser_dat(), p.sid.clone(), 786_432), (classes, format!("{}:UsrClass", p.sid), 262_144)] {
+            let _ = self.files.plant(
+                &file,
+                Entry {
+                    times: Times::all(now),
+                    attrs: Attrs {
+                        hidden: true,
+                        system: true,
+                        readonly: false,
+                    },
+                    kind: EntryKind::File(FileData {
+                        content: Content::synthetic(&seed, size),
+                        signer: None,
+                    }),
                 },
-                kind: EntryKind::File(FileData {
-                    content: Content::synthetic(&p.sid, 786_432),
-                    signer: None,
-                }),
-            },
-            now,
-        );
+                now,
+            );
+        }
         let pl = self
             .registry
             .hklm_mut()

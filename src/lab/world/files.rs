@@ -186,6 +186,22 @@ pub enum EntryKind {
         deny_write: bool,
     },
     File(FileData),
+    /// A reparse point: a symbolic link (to a file or a folder) or a
+    /// directory junction. Windows follows it when a path goes through it
+    /// or when it is opened without FILE_FLAG_OPEN_REPARSE_POINT;
+    /// deleting it deletes the link, never its target.
+    Link(Link),
+}
+
+/// Where a reparse point leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The full path it points to (it may not exist: a dangling link).
+    pub target: String,
+    /// A link to a folder (a junction always is).
+    pub dir: bool,
+    /// A directory junction (mount point) rather than a symbolic link.
+    pub junction: bool,
 }
 
 /// A file or directory.
@@ -198,12 +214,12 @@ pub struct Entry {
 
 impl Entry {
     pub fn is_dir(&self) -> bool {
-        matches!(self.kind, EntryKind::Dir { .. })
+        matches!(self.kind, EntryKind::Dir { .. } | EntryKind::Link(Link { dir: true, .. }))
     }
     pub fn file(&self) -> Option<&FileData> {
         match &self.kind {
             EntryKind::File(f) => Some(f),
-            EntryKind::Dir { .. } => None,
+            EntryKind::Dir { .. } | EntryKind::Link(_) => None,
         }
     }
     pub fn size(&self) -> u64 {
@@ -211,6 +227,13 @@ impl Entry {
     }
     pub fn sha256(&self) -> Option<[u8; 32]> {
         self.file().map(|f| f.content.sha256())
+    }
+    /// The reparse point's target, when the entry is one.
+    pub fn link(&self) -> Option<&Link> {
+        match &self.kind {
+            EntryKind::Link(l) => Some(l),
+            _ => None,
+        }
     }
     pub fn signer(&self) -> Option<&Signer> {
         self.file().and_then(|f| f.signer.as_ref())
@@ -552,6 +575,14 @@ impl FileSystem {
         self.plant(path, e, now)
     }
 
+    /// Create a symbolic link or a junction at `path` pointing to `target`
+    /// (`mklink`, `mklink /D`, `mklink /J`), creating parent folders.
+    pub fn plant_link(&mut self, path: &str, target: &str, dir: bool, junction: bool, now: LabTime) -> Result<String, FsError> {
+        let target = normalize(target)?;
+        let e = Entry { times: Times::all(now), attrs: Attrs::default(), kind: EntryKind::Link(Link { target, dir: dir || junction, junction }) };
+        self.plant(path, e, now)
+    }
+
     fn check_lock(p: &str, locks: &dyn FileLocks) -> Result<(), FsError> {
         match locks.lock_on(p) {
             Some((LockKind::Mapped, _)) => Err(FsError::AccessDenied(p.to_string())),
@@ -705,7 +736,7 @@ impl FileSystem {
                 *deny_write = deny;
                 Ok(())
             }
-            EntryKind::File(_) => Err(FsError::InvalidName(p)),
+            EntryKind::File(_) | EntryKind::Link(_) => Err(FsError::InvalidName(p)),
         }
     }
 

@@ -12,6 +12,8 @@ pub const SERVICES: &str = r"SYSTEM\CurrentControlSet\Services";
 /// MOVEFILE_DELAY_UNTIL_REBOOT), run by smss.exe early in boot.
 pub const SESSION_MANAGER: &str = r"SYSTEM\CurrentControlSet\Control\Session Manager";
 pub const PENDING_RENAMES_VALUE: &str = "PendingFileRenameOperations";
+/// Windows appends to this one instead when it exists.
+pub const PENDING_RENAMES2_VALUE: &str = "PendingFileRenameOperations2";
 
 /// Run-key family (same relative path under HKLM and under each user
 /// hive).

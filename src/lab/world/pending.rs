@@ -125,30 +125,42 @@ fn key() -> String {
     hklm(paths::SESSION_MANAGER)
 }
 
-/// Read the queue (empty if the value is absent).
-pub fn read(reg: &Registry) -> Result<Vec<PendingOp>, String> {
-    match reg.get_value(&key(), paths::PENDING_RENAMES_VALUE) {
+fn read_value(reg: &Registry, name: &str) -> Result<Vec<PendingOp>, String> {
+    match reg.get_value(&key(), name) {
         Ok(RegData::MultiSz(v)) => parse(v),
         Ok(other) => Err(format!("unexpected type {}", other.kind().name())),
         Err(_) => Ok(Vec::new()),
     }
 }
 
-/// Append one operation, as MoveFileEx does.
+/// Read the queue: PendingFileRenameOperations, then
+/// PendingFileRenameOperations2 (empty when neither exists).
+pub fn read(reg: &Registry) -> Result<Vec<PendingOp>, String> {
+    let mut ops = read_value(reg, paths::PENDING_RENAMES_VALUE)?;
+    ops.extend(read_value(reg, paths::PENDING_RENAMES2_VALUE)?);
+    Ok(ops)
+}
+
+/// Append one operation, as MoveFileEx does: to
+/// PendingFileRenameOperations2 when that value exists, else to
+/// PendingFileRenameOperations (created if absent).
 pub fn append(reg: &mut Registry, op: &PendingOp) -> Result<(), RegError> {
     let k = key();
-    let mut strings = match reg.get_value(&k, paths::PENDING_RENAMES_VALUE) {
+    let name = if reg.get_value(&k, paths::PENDING_RENAMES2_VALUE).is_ok() { paths::PENDING_RENAMES2_VALUE } else { paths::PENDING_RENAMES_VALUE };
+    let mut strings = match reg.get_value(&k, name) {
         Ok(RegData::MultiSz(v)) => v.clone(),
         _ => Vec::new(),
     };
     strings.extend(encode(std::slice::from_ref(op)));
-    reg.put(&k, paths::PENDING_RENAMES_VALUE, RegData::MultiSz(strings))
+    reg.put(&k, name, RegData::MultiSz(strings))
 }
 
-/// Remove the value and return what was queued (what smss does).
+/// Remove both values and return what was queued, in the order smss runs
+/// it (what smss does at boot).
 pub fn take(reg: &mut Registry) -> Vec<PendingOp> {
     let ops = read(reg).unwrap_or_default();
     let _ = reg.delete_value(&key(), paths::PENDING_RENAMES_VALUE);
+    let _ = reg.delete_value(&key(), paths::PENDING_RENAMES2_VALUE);
     ops
 }
 
@@ -250,5 +262,21 @@ mod tests {
         let ok: Vec<bool> = res.iter().map(|(_, r)| r.is_ok()).collect();
         assert_eq!(ok, [false, true, true, true, false]);
         assert!(!fs.exists(r"C:\D") && fs.is_file(r"C:\g.old"));
+    }
+
+    /// MoveFileEx appends to PendingFileRenameOperations2 when it exists,
+    /// else to PendingFileRenameOperations; smss runs the first, then the
+    /// second, and removes both.
+    #[test]
+    fn append_goes_to_the_second_value_when_it_exists() {
+        let mut reg = Registry::new();
+        append(&mut reg, &PendingOp::delete(r"C:\a.dll")).unwrap();
+        let k = key();
+        reg.put(&k, paths::PENDING_RENAMES2_VALUE, RegData::MultiSz(vec![r"\??\C:\b.dll".into(), String::new()])).unwrap();
+        append(&mut reg, &PendingOp::delete(r"C:\c.dll")).unwrap();
+        assert_eq!(reg.get_value(&k, paths::PENDING_RENAMES_VALUE).unwrap(), &RegData::MultiSz(vec![r"\??\C:\a.dll".into(), String::new()]));
+        let sources: Vec<String> = take(&mut reg).into_iter().map(|o| o.source).collect();
+        assert_eq!(sources, [r"C:\a.dll", r"C:\b.dll", r"C:\c.dll"]);
+        assert!(reg.get_value(&k, paths::PENDING_RENAMES2_VALUE).is_err());
     }
 }

@@ -11,6 +11,14 @@
 //! hive's file cannot be loaded a second time: it is in use). HKCU is not a
 //! root here: callers say `HKU\<SID>` (see `hkcu`). Wow6432Node is only a
 //! path; there is no redirection.
+//!
+//! A user's classes (`Software\Classes` of their hive) are stored in the
+//! same tree but live, as on Windows, in a hive file of their own,
+//! `%LOCALAPPDATA%\Microsoft\Windows\UsrClass.dat`: at logon Windows
+//! mounts it at `HKU\<SID>_Classes` and links it at `HKU\<SID>\Software\
+//! Classes`; an NTUSER.DAT loaded with `reg load` shows an empty
+//! `Software\Classes` (writing under it is refused here); `reg load` of
+//! UsrClass.dat shows the classes at the mount's root.
 
 use std::collections::BTreeMap;
 
@@ -258,13 +266,55 @@ pub struct UserHive {
     pub root: RegKey,
 }
 
+/// Where a user's classes live: `UsrClass.dat` under the profile of an
+/// `NTUSER.DAT` path.
+pub fn classes_file(ntuser: &str) -> String {
+    let profile = ntuser.rsplit_once('\\').map_or(ntuser, |(d, _)| d);
+    format!(r"{profile}\AppData\Local\Microsoft\Windows\UsrClass.dat")
+}
+
+/// The relative path of a user's classes in their hive's tree.
+pub const USER_CLASSES: &str = r"Software\Classes";
+
+/// What a mount under HKU shows of a user's hive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// NTUSER.DAT; `linked`: mounted at logon, `Software\Classes` shows
+    /// the classes (else it is an empty key).
+    User { linked: bool },
+    /// UsrClass.dat: the classes at the root.
+    Classes,
+}
+
+#[derive(Debug, Clone)]
+struct Mount {
+    sid: CiKey,
+    part: Part,
+}
+
+/// A key with nothing in it (an offline NTUSER.DAT's `Software\Classes`).
+static EMPTY: RegKey = RegKey { values: Vec::new(), subkeys: SubKeys(Vec::new()) };
+
+/// Whether `rel` is `Software\Classes` or below it; the rest after it.
+fn under_classes(rel: &str) -> Option<&str> {
+    let rel = rel.trim_matches('\\');
+    if rel.len() < USER_CLASSES.len() || !eq_ci(&rel[..USER_CLASSES.len()], USER_CLASSES) {
+        return None;
+    }
+    let rest = &rel[USER_CLASSES.len()..];
+    if rest.is_empty() {
+        return Some("");
+    }
+    rest.strip_prefix('\\')
+}
+
 /// The whole registry of a host.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     hklm: RegKey,
     hives: BTreeMap<CiKey, UserHive>,
-    /// `HKU\<mount name>` -> SID of the hive mounted there.
-    mounts: BTreeMap<CiKey, CiKey>,
+    /// `HKU\<mount name>` -> the hive (and which part of it) mounted there.
+    mounts: BTreeMap<CiKey, Mount>,
 }
 
 /// `HKU\<sid>\<rel>`: the HKCU of that user.
@@ -342,7 +392,7 @@ impl Registry {
     }
     /// Remove a hive entirely (profile deleted).
     pub fn remove_user_hive(&mut self, sid: &str) -> Option<UserHive> {
-        self.mounts.retain(|_, s| !eq_ci(s.as_str(), sid));
+        self.mounts.retain(|_, m| !eq_ci(m.sid.as_str(), sid));
         self.hives.remove(CiStr::new(sid))
     }
     /// All user hives, loaded or not (ground truth, offline access).
@@ -357,49 +407,67 @@ impl Registry {
     pub fn user_hive_mut(&mut self, sid: &str) -> Option<&mut UserHive> {
         self.hives.get_mut(CiStr::new(sid))
     }
-    /// Where the hive is mounted under HKU, if it is.
+    /// Where the hive (NTUSER.DAT) is mounted under HKU, if it is.
     pub fn mount_of(&self, sid: &str) -> Option<&str> {
         self.mounts
             .iter()
-            .find(|(_, s)| eq_ci(s.as_str(), sid))
-            .map(|(m, _)| m.as_str())
+            .find(|(_, m)| eq_ci(m.sid.as_str(), sid) && m.part != Part::Classes)
+            .map(|(n, _)| n.as_str())
     }
     pub fn is_loaded(&self, sid: &str) -> bool {
         self.mount_of(sid).is_some()
     }
+    fn classes_loaded(&self, sid: &str) -> bool {
+        self.mounts.values().any(|m| eq_ci(m.sid.as_str(), sid) && m.part == Part::Classes)
+    }
 
-    /// Logon: mount the user's hive at `HKU\<SID>`.
+    /// Logon: mount the user's hive at `HKU\<SID>` and their classes at
+    /// `HKU\<SID>_Classes` (linked at `Software\Classes`).
     pub fn load_user(&mut self, sid: &str) -> Result<(), RegError> {
-        self.load_at(sid, sid)
+        self.load_at(sid, sid, Part::User { linked: true })?;
+        // (LocalSystem has no classes hive of its own.)
+        if sid != super::users::SYSTEM_SID && !self.classes_loaded(sid) {
+            self.load_at(&format!("{sid}_Classes"), sid, Part::Classes)?;
+        }
+        Ok(())
     }
-    /// Logoff: unmount wherever it is.
+    /// Logoff: unmount both, wherever they are.
     pub fn unload_user(&mut self, sid: &str) {
-        self.mounts.retain(|_, s| !eq_ci(s.as_str(), sid));
+        self.mounts.retain(|_, m| !eq_ci(m.sid.as_str(), sid));
     }
 
-    fn load_at(&mut self, mount: &str, sid: &str) -> Result<(), RegError> {
+    fn load_at(&mut self, mount: &str, sid: &str, part: Part) -> Result<(), RegError> {
         if !self.hives.contains_key(CiStr::new(sid)) {
             return Err(RegError::KeyNotFound(sid.to_string()));
         }
-        if self.is_loaded(sid) {
+        let in_use = match part {
+            Part::Classes => self.classes_loaded(sid),
+            Part::User { .. } => self.is_loaded(sid),
+        };
+        if in_use {
             return Err(RegError::HiveInUse(sid.to_string()));
         }
         if self.mounts.contains_key(CiStr::new(mount)) {
             return Err(RegError::AccessDenied(format!(r"HKU\{mount}")));
         }
-        self.mounts.insert(CiKey::new(mount), CiKey::new(sid));
+        self.mounts.insert(CiKey::new(mount), Mount { sid: CiKey::new(sid), part });
         Ok(())
     }
 
-    /// `reg load HKU\<mount> <file>`: mount the hive stored in `file`.
+    /// `reg load HKU\<mount> <file>`: mount the hive stored in `file` (a
+    /// profile's NTUSER.DAT or UsrClass.dat).
     pub fn reg_load(&mut self, mount: &str, file: &str) -> Result<(), RegError> {
-        let sid = self
-            .hives
-            .values()
-            .find(|h| eq_ci(&h.file, file))
-            .map(|h| h.sid.clone())
-            .ok_or_else(|| RegError::KeyNotFound(file.to_string()))?;
-        self.load_at(mount, &sid)
+        let found = self.hives.values().find_map(|h| {
+            if eq_ci(&h.file, file) {
+                Some((h.sid.clone(), Part::User { linked: false }))
+            } else if eq_ci(&classes_file(&h.file), file) {
+                Some((h.sid.clone(), Part::Classes))
+            } else {
+                None
+            }
+        });
+        let (sid, part) = found.ok_or_else(|| RegError::KeyNotFound(file.to_string()))?;
+        self.load_at(mount, &sid, part)
     }
     /// `reg unload HKU\<mount>`.
     pub fn reg_unload(&mut self, mount: &str) -> Result<(), RegError> {
@@ -415,12 +483,15 @@ impl Registry {
             Root::Hklm => Ok((&self.hklm, rel.to_string())),
             Root::Users => Err(RegError::AccessDenied(path.to_string())),
             Root::Mounted(m) => {
-                let sid = self
-                    .mounts
-                    .get(CiStr::new(m))
-                    .ok_or_else(|| RegError::KeyNotFound(path.to_string()))?;
-                let h = &self.hives[sid.as_ci()];
-                Ok((&h.root, rel.to_string()))
+                let mount = self.mounts.get(CiStr::new(m)).ok_or_else(|| RegError::KeyNotFound(path.to_string()))?;
+                let h = &self.hives[mount.sid.as_ci()];
+                match (mount.part, under_classes(rel)) {
+                    (Part::Classes, _) => Ok((h.root.descend(USER_CLASSES).unwrap_or(&EMPTY), rel.to_string())),
+                    // An offline NTUSER.DAT: Software\Classes is empty.
+                    (Part::User { linked: false }, Some("")) => Ok((&EMPTY, String::new())),
+                    (Part::User { linked: false }, Some(_)) => Err(RegError::KeyNotFound(path.to_string())),
+                    (Part::User { .. }, _) => Ok((&h.root, rel.to_string())),
+                }
             }
         }
     }
@@ -430,16 +501,13 @@ impl Registry {
             Root::Hklm => Ok((&mut self.hklm, rel.to_string())),
             Root::Users => Err(RegError::AccessDenied(path.to_string())),
             Root::Mounted(m) => {
-                let sid = self
-                    .mounts
-                    .get(CiStr::new(m))
-                    .ok_or_else(|| RegError::KeyNotFound(path.to_string()))?
-                    .clone();
-                let h = self
-                    .hives
-                    .get_mut(sid.as_ci())
-                    .expect("mounted hive exists");
-                Ok((&mut h.root, rel.to_string()))
+                let mount = self.mounts.get(CiStr::new(m)).ok_or_else(|| RegError::KeyNotFound(path.to_string()))?.clone();
+                let h = self.hives.get_mut(mount.sid.as_ci()).expect("mounted hive exists");
+                match (mount.part, under_classes(rel)) {
+                    (Part::Classes, _) => Ok((h.root.create(USER_CLASSES), rel.to_string())),
+                    (Part::User { linked: false }, Some(_)) => Err(RegError::AccessDenied(format!("{path} (the lab does not write an offline NTUSER.DAT's own Software\\Classes)"))),
+                    (Part::User { .. }, _) => Ok((&mut h.root, rel.to_string())),
+                }
             }
         }
     }
@@ -647,7 +715,7 @@ mod tests {
         r.load_user(SID).unwrap();
         r.put(&run, "evil", RegData::sz("regsvr32.exe -s x.dll"))
             .unwrap();
-        assert_eq!(r.subkeys("HKEY_USERS").unwrap(), vec![SID.to_string()]);
+        assert_eq!(r.subkeys("HKEY_USERS").unwrap(), vec![SID.to_string(), format!("{SID}_Classes")]);
         r.unload_user(SID);
         assert!(r.key(&run).is_err());
         // the state is still there, offline
@@ -674,5 +742,32 @@ mod tests {
         r.reg_unload("CAUTERIZE_BOB").unwrap();
         r.load_user(SID).unwrap();
         assert!(r.is_loaded(SID));
+    }
+
+    /// A user's classes, as Windows shows them: at logon both at
+    /// `HKU\<SID>\Software\Classes` and `HKU\<SID>_Classes`; in an
+    /// NTUSER.DAT loaded offline, `Software\Classes` is empty; UsrClass.dat
+    /// loaded on its own has them at its root (and is in use while the user
+    /// is logged on).
+    #[test]
+    fn user_classes_live_in_usrclass_dat() {
+        let mut r = reg_with_user();
+        let key = r"Software\Classes\ms-settings\shell\open\command";
+        r.user_hive_mut(SID).unwrap().root.create(key).set("", RegData::sz("evil.exe"));
+        r.load_user(SID).unwrap();
+        assert!(r.get_value(&hkcu(SID, key), "").is_ok());
+        assert!(r.get_value(&format!(r"HKU\{SID}_Classes\ms-settings\shell\open\command"), "").is_ok());
+        let usrclass = classes_file(r"C:\Users\bob\NTUSER.DAT");
+        assert_eq!(usrclass, r"C:\Users\bob\AppData\Local\Microsoft\Windows\UsrClass.dat");
+        assert_eq!(r.reg_load("cz_c", &usrclass).unwrap_err().win32_code(), 32);
+        r.unload_user(SID);
+        r.reg_load("cz_u", r"C:\Users\bob\NTUSER.DAT").unwrap();
+        assert!(r.key(r"HKU\cz_u\Software\Classes").is_ok());
+        assert!(r.subkeys(r"HKU\cz_u\Software\Classes").unwrap().is_empty());
+        assert!(r.key(r"HKU\cz_u\Software\Classes\ms-settings").is_err());
+        r.reg_load("cz_c", &usrclass).unwrap();
+        assert!(r.get_value(r"HKU\cz_c\ms-settings\shell\open\command", "").is_ok());
+        r.delete_value(r"HKU\cz_c\ms-settings\shell\open\command", "").unwrap();
+        assert!(r.user_hive(SID).unwrap().root.descend(key).unwrap().value("").is_none());
     }
 }

@@ -65,6 +65,7 @@ static TABLE: &[(&CmdletSpec, Ctor)] = &[
         (&paths::SPLIT_PATH, paths::split_path),
         (&paths::JOIN_PATH, paths::join_path),
         (&paths::GET_ITEM, paths::get_item),
+        (&crate::lab::powershell::csharp::ADD_TYPE, crate::lab::powershell::csharp::add_type),
 ];
 
 /// The engine's built-in aliases (Windows PowerShell's defaults).

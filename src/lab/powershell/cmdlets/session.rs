@@ -223,7 +223,7 @@ fn create(it: &mut Interp<'_>, b: &Bound, call: &Option<Position>) -> R<Value> {
         None => Vec::new(),
         Some(v) => v.enumerate(&mut it.cx).filter(|_| v.is_collection()).unwrap_or_else(|| vec![v.clone()]),
     };
-    let Some(t) = types::resolve(&name, &it.dynamic_types) else {
+    let Some(t) = types::resolve(&name, &it.cx.dynamic_types) else {
         return Err(Flow::error(cmdlet_record(
             spec,
             Exception::new("System.Management.Automation.PSArgumentException", format!("Cannot find type [{name}]: verify that the assembly containing this type is loaded.")),

@@ -480,3 +480,37 @@ pub fn register(r: &mut Registry) {
     r.add_type(ConsoleType);
     r.add_type(GcType);
 }
+
+// ---- [ref] ----
+
+/// `[ref]$x` (`System.Management.Automation.PSReference`): .NET methods
+/// with `out`/`ref` parameters write through it, and the interpreter
+/// writes the result back into the variable it was made from.
+#[derive(Debug)]
+pub struct PsReference {
+    pub value: RefCell<Value>,
+    pub var: Option<crate::lab::powershell::ast::VarRef>,
+}
+
+impl NetObject for PsReference {
+    fn type_name(&self) -> Cow<'static, str> {
+        "System.Management.Automation.PSReference".into()
+    }
+    fn get(&self, _: &mut Ctx<'_>, name: &str) -> Option<NetResult<Value>> {
+        is(name, "Value").then(|| Ok(self.value.borrow().clone()))
+    }
+    fn set(&self, _: &mut Ctx<'_>, name: &str, value: Value) -> Option<NetResult<()>> {
+        if !is(name, "Value") {
+            return None;
+        }
+        *self.value.borrow_mut() = value;
+        Some(Ok(()))
+    }
+    fn property_names(&self) -> Vec<Cow<'static, str>> {
+        vec!["Value".into()]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+

@@ -288,6 +288,16 @@ impl NetType for EncodingCtor {
 #[derive(Debug, Default)]
 pub struct StringBuilder {
     text: RefCell<String>,
+    /// What `new StringBuilder(capacity)` asked for (P/Invoke buffers are
+    /// this big).
+    capacity: std::cell::Cell<i32>,
+}
+
+impl StringBuilder {
+    /// Replace the text (a P/Invoke output buffer).
+    pub fn set_text(&self, text: String) {
+        *self.text.borrow_mut() = text;
+    }
 }
 
 struct StringBuilderType;
@@ -302,7 +312,11 @@ impl NetType for StringBuilderType {
             Some(Value::Int(_)) | None => String::new(),
             Some(other) => convert::to_string(other, cx),
         };
-        Some(Ok(Value::object(StringBuilder { text: RefCell::new(text) })))
+        let capacity = match args.first() {
+            Some(Value::Int(n)) => (*n).max(16),
+            _ => 16,
+        };
+        Some(Ok(Value::object(StringBuilder { text: RefCell::new(text), capacity: std::cell::Cell::new(capacity) })))
     }
 }
 
@@ -315,7 +329,7 @@ impl NetObject for StringBuilder {
             return Some(Ok(Value::Int(utf16::len(&self.text.borrow()) as i32)));
         }
         if is(name, "Capacity") || is(name, "MaxCapacity") {
-            return Some(Ok(Value::Int(if is(name, "Capacity") { (utf16::len(&self.text.borrow()) as i32).max(16) } else { i32::MAX })));
+            return Some(Ok(Value::Int(if is(name, "Capacity") { (utf16::len(&self.text.borrow()) as i32).max(self.capacity.get()) } else { i32::MAX })));
         }
         None
     }

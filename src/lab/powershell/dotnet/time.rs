@@ -10,15 +10,10 @@ use crate::lab::powershell::value::{DateKind, DateTime, Value};
 /// .NET ticks of FILETIME zero (1601-01-01).
 pub const FILETIME_EPOCH: i64 = 504_911_232_000_000_000;
 
-/// .NET ticks of a lab time (lab time is a FILETIME).
-pub fn lab_ticks(t: crate::lab::world::LabTime) -> i64 {
-    t.0 as i64 + FILETIME_EPOCH
-}
-
-/// A lab time as a `DateTime`: kind Utc, or Local (lab hosts run in UTC,
-/// so both hold the same ticks).
-pub fn from_lab(t: crate::lab::world::LabTime, utc: bool) -> Value {
-    Value::DateTime(DateTime { ticks: lab_ticks(t), kind: if utc { DateKind::Utc } else { DateKind::Local } })
+/// A lab time as a `DateTime` on the host's clock (`Ctx::host_ticks`):
+/// kind Utc, or Local (lab hosts run in UTC, so both hold the same ticks).
+pub fn from_lab(cx: &crate::lab::powershell::object::Ctx<'_>, t: crate::lab::world::LabTime, utc: bool) -> Value {
+    Value::DateTime(DateTime { ticks: cx.host_ticks(t), kind: if utc { DateKind::Utc } else { DateKind::Local } })
 }
 
 pub fn date_property(d: DateTime, name: &str) -> Option<NetResult<Value>> {

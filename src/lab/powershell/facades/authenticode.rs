@@ -231,7 +231,7 @@ struct GetAuthenticodeSignature;
 
 impl GetAuthenticodeSignature {
     fn one(cx: &mut Ctx<'_>, given: &str, out: &mut CmdletOutput) {
-        let r = match fs::resolve(cx, given) {
+        let r = match fs::resolve(cx, given).and_then(|r| fs::follow(cx, &r)) {
             Ok(r) => r,
             Err(e) => return out.errors.push(net_error(e, given)),
         };

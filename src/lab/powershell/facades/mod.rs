@@ -8,14 +8,16 @@
 //! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
-//! (`Get-AuthenticodeSignature`). Firewall and tasks: [`firewall`]
-//! (`HNetCfg.FwPolicy2`), [`taskschd`] (`Schedule.Service`). Management side: [`wmi`]
-//! (`Get-WmiObject`), its classes in [`wmi_cimv2`] and
+//! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
+//! P/Invoke reaches). Firewall and tasks: [`firewall`]
+//! (`HNetCfg.FwPolicy2`), [`taskschd`] (`Schedule.Service`). Management
+//! side: [`wmi`] (`Get-WmiObject`), its classes in [`wmi_cimv2`] and
 //! [`wmi_subscription`], `-Filter` in [`wql`].
 
 pub mod authenticode;
 pub mod firewall;
 pub mod fs;
+pub mod kernel32;
 pub mod reg_exe;
 pub mod taskschd;
 pub mod registry;
@@ -32,6 +34,7 @@ pub fn register(r: &mut Registry) {
     firewall::register(r);
     taskschd::register(r);
     fs::register(r);
+    kernel32::register(r);
     reg_exe::register(r);
     registry::register(r);
     wscript::register(r);

@@ -156,8 +156,8 @@ impl NetObject for WmiObject {
 }
 
 /// WMI's CIM datetime text for lab time.
-pub fn cim_datetime(t: crate::lab::world::LabTime) -> String {
-    let ticks = crate::lab::powershell::dotnet::time::lab_ticks(t);
+pub fn cim_datetime(cx: &Ctx<'_>, t: crate::lab::world::LabTime) -> String {
+    let ticks = cx.host_ticks(t);
     let p = crate::lab::powershell::dates::parts(ticks);
     format!("{:04}{:02}{:02}{:02}{:02}{:02}.{:06}+000", p.y, p.mo, p.d, p.h, p.mi, p.s, p.frac / 10)
 }
@@ -176,7 +176,7 @@ fn operating_system(cx: &Ctx<'_>) -> WmiObject {
         ("Organization".to_string(), Value::str("")),
         ("RegisteredUser".to_string(), Value::str("Windows User")),
         ("SerialNumber".to_string(), Value::str("00330-80000-00000-AA000")),
-        ("LastBootUpTime".to_string(), Value::string(cim_datetime(cx.host.boot_time))),
+        ("LastBootUpTime".to_string(), Value::string(cim_datetime(cx, cx.host.boot_time))),
         ("OSType".to_string(), Value::Int(18)),
         ("ServicePackMajorVersion".to_string(), Value::Int(if os.build == 7601 { 1 } else { 0 })),
     ];

@@ -63,7 +63,7 @@ pub fn processes(cx: &Ctx<'_>) -> Vec<WmiObject> {
                 ("SessionId", Value::Int(p.session as i32)),
                 ("ExecutablePath", path),
                 ("CommandLine", command_line),
-                ("CreationDate", Value::string(cim_datetime(p.start_time))),
+                ("CreationDate", Value::string(cim_datetime(cx, p.start_time))),
             ];
             let rel = format!("Win32_Process.Handle=\"{}\"", p.pid);
             object(cx, "Win32_Process", rel, props, &["ProcessId", "Name", "Handle", "CommandLine"], Handle::Process(p.pid))

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::out::{Collect, Discard};
 use super::{Flow, Interp, R};
+use crate::lab::powershell::dotnet::misc::PsReference;
 use crate::lab::powershell::ast::*;
 use crate::lab::powershell::convert;
 use crate::lab::powershell::errors;
@@ -85,6 +86,14 @@ impl Interp<'_> {
             ExprKind::ScriptBlock(ast) => Value::ScriptBlock(Rc::new(ScriptBlock { ast: ast.clone() })),
             ExprKind::Unary(op, operand) => self.unary(*op, operand, e.span)?,
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, e.span)?,
+            ExprKind::Convert(ty, inner) if ty.text.eq_ignore_ascii_case("ref") => {
+                let v = self.eval(inner)?;
+                if v.as_object().is_some_and(|o| o.as_any().is::<PsReference>()) {
+                    return Ok(Some(v));
+                }
+                let var = if let ExprKind::Var(var) = &inner.kind { Some(var.clone()) } else { None };
+                Value::object(PsReference { value: RefCell::new(v), var })
+            }
             ExprKind::Convert(ty, inner) => {
                 let t = self.resolve_type(ty)?;
                 let v = self.eval(inner)?;
@@ -113,7 +122,11 @@ impl Interp<'_> {
                 for a in args {
                     values.push(self.eval(a)?);
                 }
+                let refs: Vec<Value> = values.iter().filter(|v| v.as_object().is_some_and(|o| o.as_any().is::<PsReference>())).cloned().collect();
                 let r = if *is_static { self.call_static(&t, &n, values, e.span)? } else { self.call_method(t, &n, values, e.span)? };
+                for rv in &refs {
+                    self.write_through(rv, e.span)?;
+                }
                 if crate::lab::powershell::object::is_void(&r) {
                     return Ok(None);
                 }
@@ -244,7 +257,7 @@ impl Interp<'_> {
             let _ = tn.resolved.set(Some(t.clone()));
             return Ok(t);
         }
-        match types::resolve(&tn.text, &self.dynamic_types) {
+        match types::resolve(&tn.text, &self.cx.dynamic_types) {
             Some(t) => Ok(t),
             None => self.fail(errors::type_not_found(&tn.text, !self.cx.version.v3()), tn.span),
         }
@@ -319,7 +332,7 @@ impl Interp<'_> {
             Value::Type(t) => Ok(t.clone()),
             other => {
                 let name = convert::to_string(other, &mut self.cx);
-                match types::resolve(&name, &self.dynamic_types) {
+                match types::resolve(&name, &self.cx.dynamic_types) {
                     Some(t) => Ok(t),
                     None => self.fail(errors::type_not_found(&name, !self.cx.version.v3()), span),
                 }
@@ -456,6 +469,18 @@ impl Interp<'_> {
         }
         self.store(target, v.clone(), target.span)?;
         Ok(v)
+    }
+
+    /// After a method call or a `.Value` assignment: a `[ref]` made from a
+    /// variable writes its value back into it.
+    pub fn write_through(&mut self, r: &Value, span: Span) -> R<()> {
+        if let Some(pr) = r.as_object().and_then(|o| o.as_any().downcast_ref::<PsReference>())
+            && let Some(var) = &pr.var
+        {
+            let v = pr.value.borrow().clone();
+            self.set_var(var, v, span)?;
+        }
+        Ok(())
     }
 
     /// Store a value into an assignable expression.

@@ -168,7 +168,7 @@ impl Interp<'_> {
             Value::Object(o) => {
                 let o = o.clone();
                 match o.set(&mut self.cx, name, x) {
-                    Some(Ok(())) => Ok(()),
+                    Some(Ok(())) => self.write_through(&v, span),
                     Some(Err(NetError::Exception(ex))) => self.fail(errors::setter_exception(name, ex), span),
                     Some(Err(other)) => Err(Flow::error(self.net_error(other, name, 1).at(self.pos(span)))),
                     None => self.fail(errors::property_not_found(name, &v.type_name()), span),

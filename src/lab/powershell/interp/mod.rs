@@ -32,7 +32,7 @@ use std::time::Instant;
 use super::ast::*;
 use super::dotnet::collections::ArrayList;
 use super::errors::{self, ErrorRecord, Position};
-use super::object::{Ctx, NetType};
+use super::object::Ctx;
 use super::value::Value;
 use out::Out;
 use scope::{Scopes, GLOBAL};
@@ -133,14 +133,15 @@ pub struct Interp<'a> {
     next_frame: u32,
     /// Inside a `try` body: statement errors go to its `catch`.
     pub in_try: u32,
-    /// Types from `Add-Type` in this run.
-    pub dynamic_types: Vec<Arc<dyn NetType>>,
     /// `Set-StrictMode -Version` (0: off).
     pub strict: u32,
     /// `$Error`.
     pub error_list: Rc<ArrayList>,
     /// The text of the script block running now (for error positions).
     pub source: Source,
+    /// The C# sources `Add-Type` compiled in this session (the same
+    /// source again is a no-op, as PowerShell caches it).
+    pub added_sources: Vec<String>,
     steps: u32,
     started: Instant,
 }
@@ -157,10 +158,10 @@ impl<'a> Interp<'a> {
             frames: Vec::new(),
             next_frame: 1,
             in_try: 0,
-            dynamic_types: Vec::new(),
             strict: 0,
             error_list: Rc::new(ArrayList::default()),
             source,
+            added_sources: Vec::new(),
             steps: 0,
             started: Instant::now(),
         };

@@ -87,7 +87,7 @@ impl FsInfo {
             "lastaccesstime" => t.accessed,
             _ => return None,
         };
-        Some(if n.ends_with("utc") { utc(at) } else { local(at) })
+        Some(if n.ends_with("utc") { utc(cx, at) } else { local(cx, at) })
     }
 
     /// The listing of this folder, as FileInfo/DirectoryInfo objects.

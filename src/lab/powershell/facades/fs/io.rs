@@ -41,6 +41,8 @@ pub enum Want {
 /// The entries of a folder: (name as stored, entry), in the file system's
 /// order, filtered by `pattern` and kind.
 pub fn list(cx: &Ctx<'_>, r: &Resolved, pattern: &str, want: Want) -> NetResult<Vec<(String, Entry)>> {
+    // A junction or a link to a folder lists its target.
+    let r = &super::follow(cx, r)?;
     match entry(cx, r) {
         Some(e) if e.is_dir() => {}
         Some(_) => return Err(NetError::exception("System.IO.IOException", "The directory name is invalid.\r\n")),
@@ -96,7 +98,7 @@ fn time_of(cx: &mut Ctx<'_>, args: &[Value], which: &str) -> NetResult<Value> {
     let r = resolve(cx, &given)?;
     let Some(e) = entry(cx, &r) else {
         // Windows answers 1601-01-01 (FILETIME zero) for a missing path.
-        return Ok(utc(crate::lab::world::LabTime(0)));
+        return Ok(utc(cx, crate::lab::world::LabTime(0)));
     };
     let t = e.times;
     let lower = which.to_ascii_lowercase();
@@ -107,7 +109,7 @@ fn time_of(cx: &mut Ctx<'_>, args: &[Value], which: &str) -> NetResult<Value> {
     } else {
         t.modified
     };
-    Ok(if lower.ends_with("utc") { utc(at) } else { local(at) })
+    Ok(if lower.ends_with("utc") { utc(cx, at) } else { local(cx, at) })
 }
 
 struct FileType;
@@ -155,6 +157,7 @@ impl NetType for FileType {
 /// The bytes of a file the lab holds as bytes (a file held only as size
 /// and hash says so).
 pub fn read_all(cx: &Ctx<'_>, r: &Resolved) -> NetResult<Vec<u8>> {
+    let r = &super::follow(cx, r)?;
     match entry(cx, r) {
         None => Err(not_found(cx, r)),
         Some(e) if e.is_dir() => Err(denied(&r.full)),
@@ -182,6 +185,26 @@ fn decode_text(b: &[u8]) -> String {
         return Codec::Utf16 { big_endian: false, bom: false }.decode(rest);
     }
     Codec::Utf8 { bom: false, strict: false }.decode(b)
+}
+
+/// `Directory.Delete`: RemoveDirectory, which refuses a folder that holds
+/// anything ("The directory is not empty."), a file ("The directory name
+/// is invalid.") and a missing folder; `recursive` deletes what it holds
+/// first, and the first failure is thrown.
+fn delete_dir(cx: &mut Ctx<'_>, r: &Resolved, recursive: bool) -> NetResult<()> {
+    match entry(cx, r) {
+        None => return Err(dir_not_found(&r.full)),
+        Some(e) if !e.is_dir() => return Err(NetError::exception("System.IO.IOException", "The directory name is invalid.\r\n")),
+        Some(_) => {}
+    }
+    let now = cx.now();
+    if recursive {
+        return match cx.host.remove_tree(&r.world, now).first() {
+            None => Ok(()),
+            Some(e) => Err(fs_error(e, &r.full)),
+        };
+    }
+    cx.host.files.remove_dir(&r.world, now).map_err(|e| fs_error(&e, &r.full))
 }
 
 /// `File.Delete`: a missing file is no error (its folder must exist).
@@ -214,6 +237,12 @@ impl NetType for DirectoryType {
                 listing(cx, args, Want::Files)?
             } else if is(name, "GetDirectories") {
                 listing(cx, args, Want::Dirs)?
+            } else if is(name, "Delete") {
+                a.count(&[1, 2])?;
+                let p = path_arg(cx, a.value(0), "path")?;
+                let r = resolve(cx, &p)?;
+                delete_dir(cx, &r, args.len() == 2 && a.bool(1))?;
+                void()
             } else if is_time_getter(name) {
                 time_of(cx, args, name)?
             } else {

@@ -61,18 +61,61 @@ pub fn cwd(cx: &Ctx<'_>) -> String {
     session::user_profile_path(cx)
 }
 
-/// Resolve `p` as Windows opens it.
+/// Resolve `p` as Windows opens it: 8.3 components expanded, reparse
+/// points on the way followed; the last component is not followed (see
+/// [`follow`]).
 pub fn resolve(cx: &Ctx<'_>, p: &str) -> NetResult<Resolved> {
     let full = path::full_path(p, &cwd(cx), &cx.version)?;
     let bare = full.strip_prefix(r"\\?\").or_else(|| full.strip_prefix(r"\??\")).unwrap_or(&full);
-    let world = if cx.host.files.exists(bare) {
-        bare.to_string()
-    } else if bare.contains('~') {
-        shortname::long_path(&cx.host.files, bare).unwrap_or_else(|| bare.to_string())
-    } else {
-        bare.to_string()
-    };
+    let world = if cx.host.files.exists(bare) { bare.to_string() } else { walk(cx, bare, 0)? };
     Ok(Resolved { full, world })
+}
+
+/// Reparse points followed in one path at most (Windows allows 63).
+const MAX_LINKS: usize = 63;
+
+fn too_many_links() -> NetError {
+    NetError::exception("System.IO.IOException", "The name of the file cannot be resolved by the system.\r\n")
+}
+
+/// The stored path for `p`, component by component: a short name is
+/// expanded, a link before the last component is replaced by its target.
+fn walk(cx: &Ctx<'_>, p: &str, hops: usize) -> NetResult<String> {
+    let files = &cx.host.files;
+    let comps: Vec<&str> = p.split('\\').collect();
+    let mut cur = comps[0].to_string();
+    for (i, comp) in comps.iter().enumerate().skip(1) {
+        let mut next = format!(r"{cur}\{comp}");
+        if !files.exists(&next) && comp.contains('~') {
+            if let Some(long) = shortname::long_path(files, &next) {
+                next = long;
+            }
+        }
+        let last = i == comps.len() - 1;
+        match files.get(&next).and_then(|e| e.link()) {
+            Some(l) if !last => {
+                if hops >= MAX_LINKS {
+                    return Err(too_many_links());
+                }
+                cur = walk(cx, &l.target, hops + 1)?;
+            }
+            _ => cur = next,
+        }
+    }
+    Ok(cur)
+}
+
+/// What a path opened without FILE_FLAG_OPEN_REPARSE_POINT reaches: a
+/// link's target (followed again if it is a link), else the path itself.
+pub fn follow(cx: &Ctx<'_>, r: &Resolved) -> NetResult<Resolved> {
+    let mut world = r.world.clone();
+    for _ in 0..MAX_LINKS {
+        match cx.host.files.get(&world).and_then(|e| e.link()) {
+            Some(l) => world = walk(cx, &l.target, 0)?,
+            None => return Ok(Resolved { full: r.full.clone(), world }),
+        }
+    }
+    Err(too_many_links())
 }
 
 /// The entry at a resolved path.
@@ -121,7 +164,8 @@ pub fn fs_error(e: &FsError, shown: &str) -> NetError {
 }
 
 /// The attributes Windows reports for an entry (a file with none set
-/// reads as Archive, as NTFS sets it on every write).
+/// reads as Archive, as NTFS sets it on every write; a link has
+/// ReparsePoint, and Directory when it leads to a folder).
 pub fn attributes(e: &Entry) -> i64 {
     let mut a = 0;
     if e.attrs.readonly {
@@ -134,17 +178,21 @@ pub fn attributes(e: &Entry) -> i64 {
         a |= 4;
     }
     a |= if e.is_dir() { 16 } else { 32 };
+    if e.link().is_some() {
+        a |= 0x400;
+    }
     a
 }
 
-/// A lab time as a `DateTime` of kind Utc (`...TimeUtc` properties).
-pub fn utc(t: LabTime) -> Value {
-    time::from_lab(t, true)
+/// A lab time as a `DateTime` of kind Utc (`...TimeUtc` properties), on
+/// the host's clock.
+pub fn utc(cx: &Ctx<'_>, t: LabTime) -> Value {
+    time::from_lab(cx, t, true)
 }
 
 /// The same instant as local time (lab hosts run in UTC).
-pub fn local(t: LabTime) -> Value {
-    time::from_lab(t, false)
+pub fn local(cx: &Ctx<'_>, t: LabTime) -> Value {
+    time::from_lab(cx, t, false)
 }
 
 /// A string argument that must not be `$null` (`Value cannot be null.`).

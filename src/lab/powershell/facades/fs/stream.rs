@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use super::io::opaque;
+use crate::lab::powershell::facades::kernel32::{FileHandle, handle_of};
 use super::{denied, entry, fs_error, not_found, path_arg, resolve};
 use crate::lab::powershell::dotnet::args::Args;
 use crate::lab::powershell::dotnet::buffers::StreamCore;
@@ -54,17 +55,37 @@ fn enum_arg(cx: &mut Ctx<'_>, v: &Value, def: &'static EnumDef) -> NetResult<i64
 }
 
 impl FileStream {
+    /// `new FileStream(handle, access[, bufferSize[, isAsync]])`: the file
+    /// an open SafeFileHandle holds.
+    fn from_handle(cx: &mut Ctx<'_>, h: &FileHandle, args: &[Value]) -> NetResult<FileStream> {
+        let r = h.open().map_err(|_| NetError::argument("Invalid handle.\r\nParameter name: handle"))?.clone();
+        let access = enum_arg(cx, Args::new(args).value(1), &FILE_ACCESS)?;
+        let Some(e) = entry(cx, &r) else { return Err(not_found(cx, &r)) };
+        let content = &e.file().ok_or_else(|| denied(&r.full))?.content;
+        Ok(FileStream {
+            name: r.full.clone(),
+            data: content.as_bytes().map(<[u8]>::to_vec),
+            size: content.size(),
+            sha256: content.sha256(),
+            can_write: access & 2 != 0,
+            core: StreamCore::default(),
+        })
+    }
+
     /// `new FileStream(path, mode[, access[, share[, bufferSize]]])`.
     pub fn open(cx: &mut Ctx<'_>, args: &[Value]) -> NetResult<FileStream> {
         let a = Args::new(args);
         if !(2..=6).contains(&args.len()) {
             return Err(NetError::NoOverload { argc: args.len() });
         }
+        if let Some(h) = handle_of(a.value(0)) {
+            return Self::from_handle(cx, h, args);
+        }
         let given = path_arg(cx, a.value(0), "path")?;
         let mode = enum_arg(cx, a.value(1), &FILE_MODE)?;
         // .NET's default access: Write for Append, ReadWrite otherwise.
         let access = if args.len() >= 3 { enum_arg(cx, a.value(2), &FILE_ACCESS)? } else if mode == 6 { 2 } else { 3 };
-        let r = resolve(cx, &given)?;
+        let r = super::follow(cx, &resolve(cx, &given)?)?;
         if mode != 3 {
             return Err(NetError::exception("System.NotSupportedException", "The cauterize lab's FileStream opens existing files only (FileMode.Open)."));
         }

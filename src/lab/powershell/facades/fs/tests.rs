@@ -48,19 +48,21 @@ fn exists_listings_and_attributes() {
     assert!(r.flat().contains("Could not find a part of the path 'C:\\nope'."), "{}", r.err);
 }
 
-/// FileInfo/DirectoryInfo: state read once; a missing file has Exists
-/// False and Length throws; listings give infos whose ToString is the
+/// FileInfo/DirectoryInfo: state read once; times on the host's clock
+/// (written 2024-01-17 21:20 in lab time, 1,116 hours before the lab's
+/// 2024-03-04 09:00 start: that long before the host's UtcNow); a missing
+/// file has Exists False (times 1601) and Length throws; listings give infos whose ToString is the
 /// name on Windows PowerShell (the full path on PowerShell 7).
 #[test]
 fn file_and_directory_info() {
     let r = run(&format!(
-        "$f = New-Object IO.FileInfo('{DIR}\\b.txt'); $f.Length; $f.Exists; $f.Extension; $f.IsReadOnly; $f.LastWriteTimeUtc.ToString('o'); $f.DirectoryName; \
+        "$f = New-Object IO.FileInfo('{DIR}\\b.txt'); $f.Length; $f.Exists; $f.Extension; $f.IsReadOnly; [Math]::Round(([DateTime]::UtcNow - $f.LastWriteTimeUtc).TotalHours); $f.DirectoryName; \
          $m = New-Object IO.FileInfo('{DIR}\\none.txt'); $m.Exists; [int]$m.Attributes; $m.LastWriteTimeUtc.Year; \
          $d = New-Object IO.DirectoryInfo('{DIR}'); $i = $d.GetFileSystemInfos(); $i.Count; [string]$i[2]; $i[2].GetType().Name; $i[0].Length"
     ));
     prints(
         &r,
-        &["5", "True", ".txt", "True", "2024-01-17T21:20:00.0000000Z", DIR, "False", "-1", "1601", "3", "Sub Folder", "DirectoryInfo", "4096"],
+        &["5", "True", ".txt", "True", "1116", DIR, "False", "-1", "1601", "3", "Sub Folder", "DirectoryInfo", "4096"],
     );
     let r = v5("(New-Object IO.FileInfo('C:\\nope.txt')).Length");
     assert!(r.flat().contains("Could not find file 'C:\\nope.txt'."), "{}", r.err);
@@ -102,4 +104,26 @@ fn path_methods() {
     let r = v2("[IO.Path]::GetFullPath('\\\\?\\C:\\x')");
     assert!(r.flat().contains("Illegal characters in path."), "{}", r.err);
     prints(&v5("[IO.Path]::GetFullPath('\\\\?\\C:\\x\\..')"), &[r"\\?\C:\x\.."]);
+}
+
+/// Reparse points as Windows shows them: a junction lists its target's
+/// files and reads as Directory, ReparsePoint; a file symlink reads as
+/// Archive, ReparsePoint with its own (empty) length, while opening it
+/// reads the target; deleting the link leaves the target.
+#[test]
+fn links_and_junctions() {
+    let prepare = |h: &mut HostState| {
+        plant(h);
+        let t = LabTime(0);
+        h.files.plant_link(r"C:\ProgramData\J", DIR, true, true, t).expect("junction");
+        h.files.plant_link(r"C:\ProgramData\L.txt", &format!(r"{DIR}\b.txt"), false, false, t).expect("symlink");
+    };
+    let script = "[string][IO.File]::GetAttributes('C:\\ProgramData\\J'); [IO.Directory]::GetFiles('C:\\ProgramData\\J'); [IO.File]::Exists('C:\\ProgramData\\J\\b.txt'); \
+         [string][IO.File]::GetAttributes('C:\\ProgramData\\L.txt'); (New-Object IO.FileInfo('C:\\ProgramData\\L.txt')).Length; [IO.File]::ReadAllText('C:\\ProgramData\\L.txt'); \
+         [IO.File]::Delete('C:\\ProgramData\\L.txt'); [IO.File]::Exists('C:\\ProgramData\\L.txt'); [IO.File]::Exists('C:\\ProgramData\\FsTest\\b.txt')";
+    let (r, _) = run_with("5.1.19041.1", prepare, script);
+    prints(
+        &r,
+        &["Directory, ReparsePoint", r"C:\ProgramData\J\A.dll", r"C:\ProgramData\J\b.txt", "True", "Archive, ReparsePoint", "0", "hello", "False", "True"],
+    );
 }
