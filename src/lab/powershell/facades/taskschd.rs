@@ -17,7 +17,11 @@
 //!   Path, Arguments, WorkingDirectory). A time trigger without a
 //!   StartBoundary is refused at registration (0x80041319, as Windows).
 //! - Read back, a boundary is written with `Z` (the lab keeps instants,
-//!   not the text registered).
+//!   not the text registered). Boundaries are on the host's clock
+//!   (`[DateTime]::UtcNow`, skew included), the store's triggers in lab
+//!   time: they convert through `Ctx::host_ticks` and `Ctx::lab_time_of`,
+//!   as file times do, so a deadline computed from the host's clock fires
+//!   when the host's clock reaches it.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -25,7 +29,6 @@ use std::rc::Rc;
 
 use crate::lab::powershell::convert;
 use crate::lab::powershell::dates;
-use crate::lab::powershell::dotnet::time::{FILETIME_EPOCH, lab_ticks};
 use crate::lab::powershell::object::{Ctx, NetError, NetObject, NetResult, Registry, is, void};
 use crate::lab::powershell::value::Value;
 use crate::lab::world::LabTime;
@@ -51,8 +54,9 @@ fn arity(args: &[Value], min: usize, max: usize) -> NetResult<()> {
     Ok(())
 }
 
-/// A task boundary as Task Scheduler reads it; `None` when malformed.
-pub fn parse_boundary(s: &str) -> Option<LabTime> {
+/// A task boundary as Task Scheduler reads it, as .NET ticks (UTC) on the
+/// host's clock; `None` when malformed.
+pub fn parse_boundary(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
@@ -80,13 +84,12 @@ pub fn parse_boundary(s: &str) -> Option<LabTime> {
         }
         _ => return None,
     };
-    let utc = ticks - offset_secs * dates::TICKS_PER_SEC - FILETIME_EPOCH;
-    (utc >= 0).then_some(LabTime(utc as u64))
+    Some(ticks - offset_secs * dates::TICKS_PER_SEC)
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn format_boundary(t: LabTime) -> String {
-    let p = dates::parts(lab_ticks(t));
+/// `YYYY-MM-DDTHH:MM:SSZ` of .NET ticks (UTC).
+pub fn format_boundary(ticks: i64) -> String {
+    let p = dates::parts(ticks);
     format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", p.y, p.mo, p.d, p.h, p.mi, p.s)
 }
 
@@ -125,14 +128,15 @@ impl Def {
         Def { enabled: true, time_limit: "PT72H".into(), ..Def::default() }
     }
 
-    fn of_task(t: &Task) -> Def {
+    fn of_task(t: &Task, cx: &Ctx<'_>) -> Def {
+        let boundary = |l: LabTime| format_boundary(cx.host_ticks(l));
         let triggers = t
             .triggers
             .iter()
             .map(|tr| {
                 let (kind, start, end) = match tr {
-                    Trigger::Time { start, end, .. } => (1, format_boundary(*start), end.map(format_boundary)),
-                    Trigger::Daily { start, end, .. } => (2, format_boundary(*start), end.map(format_boundary)),
+                    Trigger::Time { start, end, .. } => (1, boundary(*start), end.map(boundary)),
+                    Trigger::Daily { start, end, .. } => (2, boundary(*start), end.map(boundary)),
                     Trigger::Boot { .. } => (8, String::new(), None),
                     Trigger::Logon { .. } => (9, String::new(), None),
                 };
@@ -159,7 +163,9 @@ impl Def {
     }
 
     /// The task the store keeps, or why Task Scheduler refuses it.
-    fn to_task(&self, folder: &str, name: &str, principal: Principal, now: LabTime) -> NetResult<Task> {
+    fn to_task(&self, folder: &str, name: &str, principal: Principal, cx: &Ctx<'_>) -> NetResult<Task> {
+        let now = cx.now();
+        let instant = |s: &str| parse_boundary(s).and_then(|t| cx.lab_time_of(t));
         let mut t = Task::new(folder, name, principal);
         t.author = self.author.clone();
         t.description = self.description.clone();
@@ -169,12 +175,12 @@ impl Def {
         let missing = || com_error("The task XML is missing a required element or attribute. (Exception from HRESULT: 0x80041319)");
         let bad = || com_error("The task XML contains a value which is incorrectly formatted or out of range. (Exception from HRESULT: 0x80041318)");
         for tr in self.triggers.iter().filter(|t| t.enabled) {
-            let end = if tr.end.is_empty() { None } else { Some(parse_boundary(&tr.end).ok_or_else(bad)?) };
+            let end = if tr.end.is_empty() { None } else { Some(instant(&tr.end).ok_or_else(bad)?) };
             let start = || -> NetResult<LabTime> {
                 if tr.start.is_empty() {
                     return Err(missing());
                 }
-                parse_boundary(&tr.start).ok_or_else(bad)
+                instant(&tr.start).ok_or_else(bad)
             };
             t.triggers.push(match tr.kind {
                 1 => Trigger::Time { start: start()?, end, repetition: None },
@@ -283,7 +289,7 @@ impl Folder {
         if flags & 6 == 4 && !exists {
             return Err(task_error(&TaskError::NotFound(path)));
         }
-        let mut task = d.to_task(&self.path, &name, principal, cx.now())?;
+        let mut task = d.to_task(&self.path, &name, principal, cx)?;
         task.principal.highest = task.principal.highest || d.run_level == 1;
         cx.host.tasks.register(task.clone(), true).map_err(|e| task_error(&e))?;
         Ok(Value::object(Registered(task)))
@@ -351,7 +357,7 @@ impl NetObject for Registered {
     fn type_name(&self) -> Cow<'static, str> {
         "System.__ComObject#{9c86f320-dee3-4dd1-b972-a303f26b061e}".into()
     }
-    fn get(&self, _: &mut Ctx<'_>, name: &str) -> Option<NetResult<Value>> {
+    fn get(&self, cx: &mut Ctx<'_>, name: &str) -> Option<NetResult<Value>> {
         let t = &self.0;
         Some(Ok(if is(name, "Name") {
             Value::string(t.name.clone())
@@ -362,7 +368,7 @@ impl NetObject for Registered {
         } else if is(name, "State") {
             Value::Int(if t.enabled { 3 } else { 1 })
         } else if is(name, "Definition") {
-            Value::object(Definition(Rc::new(RefCell::new(Def::of_task(t)))))
+            Value::object(Definition(Rc::new(RefCell::new(Def::of_task(t, cx)))))
         } else {
             return None;
         }))
@@ -600,7 +606,7 @@ mod tests {
         assert_eq!(parse_boundary("2024-03-04T15:30:00+02:30"), Some(z));
         assert_eq!(parse_boundary("2024-03-04T10:00:00-03:00"), Some(z));
         assert_eq!(format_boundary(z), "2024-03-04T13:00:00Z");
-        assert_eq!(z, LabTime::EPOCH.plus_secs(4 * 3600));
+        assert_eq!(z, LabTime::EPOCH.plus_secs(4 * 3600).0 as i64 + crate::lab::powershell::dotnet::time::FILETIME_EPOCH);
         for bad in ["", "2024-03-04 13:00:00", "2024-13-04T13:00:00Z", "2024-03-04T13:00:00+0200", "04/03/2024 13:00"] {
             assert_eq!(parse_boundary(bad), None, "{bad}");
         }

@@ -440,10 +440,12 @@ fn containment_on_the_engine_makes_reads_back_and_releases_exactly() {
     })]);
     let outcome = |out: &str| contain::outcome(&parse(out, 1, &Limits::from_bounds(&Bounds::default())).unwrap(), 0);
     let customer = "cauterize-0badc0de-smb-in-tcp-v4-1 (customer)";
+    let mut before = Vec::new();
     let (r, mut host) = super::run_with(
         "2.0",
         |h| {
             h.firewall.add_rule(FirewallRule::new(customer, Direction::In, Verdict::Allow, Protocol::Tcp)).unwrap();
+            before = h.firewall.rules().iter().map(|r| r.name.clone()).collect();
         },
         &contain,
     );
@@ -474,7 +476,8 @@ fn containment_on_the_engine_makes_reads_back_and_releases_exactly() {
     let out = outcome(&gone.out);
     assert!(out.done, "{out:?}\n{}", gone.err);
     assert_eq!(out.rules.len(), 8);
-    let names: Vec<&str> = host.firewall.rules().iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, vec![customer]);
+    let names: Vec<String> = host.firewall.rules().iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names, before, "Windows' default rules and the customer's stay, nothing else");
+    assert!(names.iter().any(|n| n == customer));
     assert!(host.tasks.get(&id.dead_man_task()).is_none());
 }
