@@ -190,7 +190,9 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
         .collect();
     assert_eq!(not_available, vec!["reboot"]);
     // Containment is real: each reached host holds the engagement's rules
-    // (SMB from a non-exempt peer blocked, WinRM not) and its dead-man.
+    // (SMB from a non-exempt peer blocked, WinRM not, SMB from the
+    // operator's address as the host sees it not: the lab is loopback, and
+    // Linux connects to any 127/8 address from 127.0.0.1) and its dead-man.
     for h in ["WS-001", "WS-002", "WS-003", "WS-005"] {
         run.lab.with_host(h, |s| {
             let fw = &s.firewall;
@@ -199,6 +201,9 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
             assert!(matches!(smb.reason, lab::world::firewall::Reason::BlockRule(_)), "{h}: SMB from a peer: {smb:?}");
             let winrm = fw.decide_explained(lab::world::firewall::Direction::In, lab::world::firewall::Protocol::Tcp, 5985, peer, 50000);
             assert!(!matches!(winrm.reason, lab::world::firewall::Reason::BlockRule(_)), "{h}: WinRM: {winrm:?}");
+            let operator: Ipv4Addr = "127.0.0.1".parse().unwrap();
+            let own = fw.decide_explained(lab::world::firewall::Direction::In, lab::world::firewall::Protocol::Tcp, 445, operator, 50000);
+            assert!(!matches!(own.reason, lab::world::firewall::Reason::BlockRule(_)), "{h}: SMB from the operator: {own:?}");
             assert!(s.tasks.iter().any(|t| t.folder.eq_ignore_ascii_case("\\Cauterize")), "{h}: no dead-man task");
         });
     }

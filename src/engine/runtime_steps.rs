@@ -2,7 +2,8 @@
 //! (`runtime::collect`), the plan's operations (`runtime::apply_ops`),
 //! evidence (`evidence::collect_evidence`, SMB through the admin shares
 //! first, then WinRM) and containment (`runtime::contain`: the block rules
-//! `firewall::host_rules` computes for the host, made through
+//! `firewall::host_rules` computes for the host, with the operator's
+//! address as the host sees it added to the exempt set, made through
 //! `HNetCfg.FwPolicy2` and read back, with the dead-man task; its
 //! extension; release) are real. Reboots (`shutdown /r` with its
 //! countdown, 1190/1115, the boot time) have no host-side operation in
@@ -81,6 +82,26 @@ impl RuntimeSteps {
         self
     }
 
+    /// The operator's address as `host` sees it: the local end of a TCP
+    /// connection to its WinRM port (`None` through a proxy, whose address
+    /// the host sees instead and which this side cannot know).
+    async fn operator_address(&self, host: &str) -> StepResult<Option<String>> {
+        let target = self.target(host)?;
+        let s = &target.host.settings;
+        if s.proxy.is_some() {
+            return Ok(None);
+        }
+        crate::transport::tcp::local_address_toward(&target.host.address, s.port, s.connect_timeout)
+            .await
+            .map(|ip| Some(ip.to_string()))
+            .map_err(|e| {
+                StepError::Unreachable(format!(
+                    "cannot find the operator's address as {host} sees it (TCP to {}:{}): {e}; containment exempts it so this side keeps SMB to the host",
+                    target.host.address, s.port
+                ))
+            })
+    }
+
     /// One containment operation on `host`; a host that did not finish it
     /// is a failed step.
     async fn contain_op(&self, host: &str, op: ContainOp) -> StepResult<ContainOutcome> {
@@ -148,7 +169,10 @@ impl HostSteps for RuntimeSteps {
 
     async fn contain(&self, host: &str, request: &ContainRequest) -> StepResult<ContainReport> {
         let engagement = engagement_of(&request.rule_prefix)?;
-        let exempt = AddrSet::parse(&request.exempt).map_err(|e| StepError::Failed(format!("exempt addresses: {e}")))?;
+        let operator = self.operator_address(host).await?;
+        let mut exempt_list = request.exempt.clone();
+        exempt_list.extend(operator.iter().cloned());
+        let exempt = AddrSet::parse(&exempt_list).map_err(|e| StepError::Failed(format!("exempt addresses: {e}")))?;
         let rules = host_rules(&engagement, &self.block, &self.directions, &exempt)
             .map_err(|e| StepError::Failed(e.to_string()))?;
         let op = ContainOp::Contain {
@@ -157,15 +181,15 @@ impl HostSteps for RuntimeSteps {
             deadman_secs: deadman_secs(request),
         };
         let out = self.contain_op(host, op).await?;
-        Ok(ContainReport {
-            in_effect: out.problems.is_empty(),
-            problems: out.problems.clone(),
-            summary: if out.changed() == 0 && out.deadman_in_place && !out.detail.is_empty() {
-                format!("{}: {}", out.detail, out.summary())
-            } else {
-                out.summary()
-            },
-        })
+        let mut summary = if out.changed() == 0 && out.deadman_in_place && !out.detail.is_empty() {
+            format!("{}: {}", out.detail, out.summary())
+        } else {
+            out.summary()
+        };
+        if operator.is_none() {
+            summary.push_str("; reached through a proxy, so the address it sees is not exempt (add the proxy's address to contain.exempt to keep SMB to it)");
+        }
+        Ok(ContainReport { in_effect: out.problems.is_empty(), problems: out.problems.clone(), summary })
     }
 
     async fn extend_deadman(&self, host: &str, request: &ContainRequest) -> StepResult<()> {
