@@ -108,7 +108,7 @@ pub fn place(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
         svc.account = s.account.clone();
         svc.state = crate::lab::world::services::ServiceState::Running;
         h.services
-            .create(svc)
+            .create(svc, &mut h.registry)
             .map_err(|e| format!("service {}: {e}", s.name))?;
     }
     processes(case, h, now)?;

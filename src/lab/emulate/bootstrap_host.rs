@@ -1,9 +1,12 @@
 //! Until the Windows facades the runtime needs all exist (phase 2 of the
 //! PowerShell engine), some runtime jobs are carried out by the Rust twins
 //! of `lab::runtime_host` instead of the engine: those with an item the
-//! engine's facades cannot serve yet (collection, which reads services,
-//! tasks, WMI and processes; kills; task, service and WMI deletes). A job
-//! of file facts, sweeps, file reads, registry-value and file deletes, and
+//! engine's facades cannot serve yet (collection, which still goes with
+//! the twin; task deletes; registry-key deletes and folder removals) and
+//! kills: a kill compares the CreationDate the scan saw, and while the
+//! twin collects, that is in lab time, not on the host's clock the engine
+//! reads. A job of file facts, sweeps, file reads, registry-value, file,
+//! service and WMI subscription deletes, boot-queued deletes and
 //! containment (the firewall's and Task Scheduler's COM APIs) runs
 //! runtime.ps1 in the engine, like every other payload (the probe, `exec`
 //! scripts).
@@ -21,6 +24,8 @@ const ON_THE_ENGINE: &[&str] = &[
     "DeleteRegistryValue",
     "DeleteFile",
     "QueueDeleteOnReboot",
+    "DeleteService",
+    "DeleteWmiSubscription",
     "Contain",
     "ExtendDeadman",
     "Release",

@@ -215,8 +215,23 @@ fn ctx_for<'a>(target: &'a mut Target<'_>, user: &str, admin: bool) -> Ctx<'a> {
         console: Console::default(),
     };
     cx.env = session::environment(&cx);
-    cx.clock_offset = cx.utc_ticks() - (target.now.0 as i64 + dotnet::time::FILETIME_EPOCH);
+    cx.clock_offset = history_offset(&cx, target.now);
     cx
+}
+
+/// What to add to a lab time to read it on the host's clock: fixed the
+/// first time a command runs in this process (the wall clock then, less
+/// lab time then) plus the host's clock skew, so that one event reads the
+/// same time in every command, as it does on Windows (a process's
+/// CreationDate at the scan is its CreationDate at the kill), while the
+/// host's history stays as far behind its wall clock as it is in lab time.
+/// Taking the offset afresh per command made the same event's time move
+/// with real time between commands.
+fn history_offset(cx: &object::Ctx<'_>, now: crate::lab::world::LabTime) -> i64 {
+    static ANCHOR: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let skew = cx.spec.clock_skew_secs * 10_000_000;
+    let anchor = *ANCHOR.get_or_init(|| cx.utc_ticks() - skew - (now.0 as i64 + dotnet::time::FILETIME_EPOCH));
+    anchor + skew
 }
 
 /// Run `f` with a context on the target host (native programs started by

@@ -534,7 +534,7 @@ pub fn collect(run: &mut Run<'_>, b: &Bounds) {
                 ("start_type", start_type(s.start)),
                 ("state", state),
                 ("account", &s.account),
-                ("service_dll", s.service_dll.as_deref().unwrap_or("")),
+                ("service_dll", crate::lab::world::services::service_dll(&run.host.registry, &s.name).as_deref().unwrap_or("")),
             ],
         );
     }

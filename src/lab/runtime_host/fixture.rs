@@ -187,9 +187,9 @@ pub fn plant(h: &mut HostState, now: LabTime) -> Planted {
         .with_author("CzTest");
     task.hidden = true;
     let _ = h.tasks.register(task, true);
-    let mut svc = Service::new(SERVICE, "Cz Test Service", &p.svc_exe, StartType::Auto);
-    svc.service_dll = Some(SVC_DLL.to_string());
-    let _ = h.services.create(svc);
+    let svc = Service::new(SERVICE, "Cz Test Service", &p.svc_exe, StartType::Auto);
+    let _ = h.services.create(svc, &mut h.registry);
+    crate::lab::world::services::set_service_dll(&mut h.registry, SERVICE, SVC_DLL);
     h.wmi.subscribe(
         EventFilter::new(FILTER, "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'"),
         Consumer::CommandLine { name: CONSUMER.into(), command_line_template: p.wmi_exe.clone(), executable_path: None },

@@ -256,7 +256,7 @@ fn delete_service(run: &mut Run<'_>, name: &str, image_path: &str, service_dll: 
     if s.image_path != image_path {
         return Out::Drift(format!("ImagePath {}", s.image_path));
     }
-    let dll = s.service_dll.clone().unwrap_or_default();
+    let dll = crate::lab::world::services::service_dll(&run.host.registry, name).unwrap_or_default();
     if dll != service_dll {
         return Out::Drift(format!("ServiceDll {dll}"));
     }
@@ -271,14 +271,14 @@ fn delete_service(run: &mut Run<'_>, name: &str, image_path: &str, service_dll: 
                 let _ = run.host.kill(pid);
             }
             _ => {
-                run.host.services.stopped(name);
+                run.host.services.stopped(name, &mut run.host.registry);
             }
         }
     }
     if run.host.services.get(name).is_none() {
         return Out::Done; // it went when it stopped (it was marked before)
     }
-    match run.host.services.delete(name) {
+    match run.host.services.delete(name, &mut run.host.registry) {
         Ok(Deletion::Deleted) => Out::Done,
         Ok(Deletion::Marked) => Out::Queued,
         Err(e) => Out::Failed(e.to_string()),

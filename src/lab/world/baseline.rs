@@ -26,7 +26,7 @@ use super::netaddr::PortList;
 use super::os::{Arch, Os, Role};
 use super::paths;
 use super::registry::{RegData, RegKey};
-use super::services::{Service, ServiceKind, StartType};
+use super::services::{self, Service, ServiceKind, StartType};
 use super::tasks::{ExecAction, Principal, Task, Trigger};
 use super::time::LabTime;
 use super::users::{self, Profile};
@@ -323,9 +323,10 @@ fn ms17_010_kb(os: &Os) -> &'static str {
     }
 }
 
-fn services_for(os: &Os, role: Role) -> Vec<Service> {
+/// The stock services with the ServiceDll of those svchost hosts.
+fn services_for(os: &Os, role: Role) -> Vec<(Service, Option<&'static str>)> {
     let p = if os.build >= 14393 { " -p" } else { "" };
-    let shared = |name: &str, display: &str, group: &str, dll: &str, account: &str| {
+    let shared = |name: &str, display: &str, group: &str, dll: &'static str, account: &str| {
         let mut s = Service::new(
             name,
             display,
@@ -333,10 +334,10 @@ fn services_for(os: &Os, role: Role) -> Vec<Service> {
             StartType::Auto,
         );
         s.kind = ServiceKind::ShareProcess;
-        s.service_dll = Some(dll.into());
         s.account = account.into();
-        s
+        (s, Some(dll))
     };
+    let own = |s: Service| (s, None);
     let mut v = vec![
         shared(
             "Schedule",
@@ -373,28 +374,28 @@ fn services_for(os: &Os, role: Role) -> Vec<Service> {
             r"%SystemRoot%\System32\wevtsvc.dll",
             r"NT AUTHORITY\LocalService",
         ),
-        Service::new(
+        own(Service::new(
             "Spooler",
             "Print Spooler",
             r"%SystemRoot%\System32\spoolsv.exe",
             StartType::Auto,
-        ),
-        Service::new(
+        )),
+        own(Service::new(
             "WinDefend",
             "Windows Defender Antivirus Service",
             r#""C:\Program Files\Windows Defender\MsMpEng.exe""#,
             StartType::Auto,
-        ),
+        )),
     ];
     if role == Role::DomainController {
         // dns.exe is not in the shared template: a DC's DNS service is
         // registered but its binary is placed per host below.
-        v.push(Service::new(
+        v.push(own(Service::new(
             "DNS",
             "DNS Server",
             r"%systemroot%\system32\dns.exe",
             StartType::Auto,
-        ));
+        )));
     }
     v
 }
@@ -563,8 +564,12 @@ impl HostState {
             tpl.user_hive.clone(),
         );
 
-        for s in services_for(&spec.os, spec.role) {
-            h.services.create(s).expect("stock services are distinct");
+        for (s, dll) in services_for(&spec.os, spec.role) {
+            let name = s.name.clone();
+            h.services.create(s, &mut h.registry).expect("stock services are distinct");
+            if let Some(dll) = dll {
+                services::set_service_dll(&mut h.registry, &name, dll);
+            }
         }
         if spec.role == Role::DomainController {
             let p = format!(r"{}\dns.exe", paths::SYSTEM32);

@@ -129,7 +129,7 @@ impl HostState {
             s.start.event_text(),
             s.account.clone(),
         );
-        self.services.create(s)?;
+        self.services.create(s, &mut self.registry)?;
         let (name, image, kind, start, account) = record;
         self.event_logs
             .service_installed(now, &name, &image, kind, start, &account);
@@ -278,7 +278,7 @@ impl HostState {
             .map(|s| s.name.clone())
             .collect();
         for s in hosted {
-            self.services.stopped(&s);
+            self.services.stopped(&s, &mut self.registry);
         }
         Ok(p)
     }
@@ -352,7 +352,7 @@ impl HostState {
         for s in sids {
             self.registry.unload_user(&s);
         }
-        self.services.shutdown();
+        self.services.shutdown(&mut self.registry);
         self.processes.shutdown()
     }
 
@@ -502,7 +502,8 @@ impl HostState {
             return Ok(4);
         }
         let cmd = self.expand(&s.image_path, None);
-        let pid = match (s.kind, &s.service_dll) {
+        let dll = super::services::service_dll(&self.registry, name);
+        let pid = match (s.kind, &dll) {
             (ServiceKind::ShareProcess, Some(dll)) => {
                 let dll = self.expand(dll, None);
                 let d =
@@ -653,7 +654,7 @@ mod tests {
                 "abc",
                 r"C:\Windows\SysWOW64\rundll32.exe C:\Windows\SysWOW64\Xyz\abc.dll,RunDLL",
                 StartType::Auto,
-            ))
+            ), &mut h.registry)
             .unwrap();
         h.services
             .create(Service::new(
@@ -661,7 +662,7 @@ mod tests {
                 "gone",
                 r"C:\nope\x.exe",
                 StartType::Auto,
-            ))
+            ), &mut h.registry)
             .unwrap();
         let rep = h.boot(t);
         assert_eq!(rep.services_started, vec!["abc".to_string()]);
@@ -676,7 +677,7 @@ mod tests {
                 .any(|m| m.ends_with("abc.dll"))
         );
         assert_eq!(
-            h.services.delete("abc").unwrap(),
+            h.services.delete("abc", &mut h.registry).unwrap(),
             super::super::services::Deletion::Marked
         );
         h.kill(pid).unwrap();

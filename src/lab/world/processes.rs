@@ -171,6 +171,17 @@ impl ProcessTable {
         self.procs.push(p);
         pid
     }
+    /// Start a process on a PID an exited process freed: Windows reuses
+    /// PIDs (the lab's own numbering never does within a boot, so a
+    /// scenario that needs a reused PID asks for it). `None` while `pid`
+    /// still runs something.
+    pub fn spawn_reusing(&mut self, mut p: Process, pid: Pid, now: LabTime) -> Option<Pid> {
+        let at = self.procs.binary_search_by_key(&pid, |q| q.pid).err()?;
+        p.pid = pid;
+        p.start_time = now;
+        self.procs.insert(at, p);
+        Some(pid)
+    }
     fn index(&self, pid: Pid) -> Option<usize> {
         self.procs.binary_search_by_key(&pid, |p| p.pid).ok()
     }

@@ -9,12 +9,16 @@
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
 //! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
-//! P/Invoke reaches). Firewall and tasks: [`firewall`]
+//! P/Invoke reaches). Processes: [`dotnet_process`]
+//! (`System.Diagnostics.Process`). Firewall and tasks: [`firewall`]
 //! (`HNetCfg.FwPolicy2`), [`taskschd`] (`Schedule.Service`). Management
-//! side: [`wmi`] (`Get-WmiObject`), its classes in [`wmi_cimv2`] and
-//! [`wmi_subscription`], `-Filter` in [`wql`].
+//! side: [`wmi`] (`Get-WmiObject`), its classes in [`wmi_cimv2`],
+//! [`wmi_disk`] and [`wmi_subscription`], `-Filter` in [`wql`], CIM
+//! datetimes in [`dotnet_management`].
 
 pub mod authenticode;
+pub mod dotnet_management;
+pub mod dotnet_process;
 pub mod firewall;
 pub mod fs;
 pub mod kernel32;
@@ -23,6 +27,7 @@ pub mod taskschd;
 pub mod registry;
 pub mod wmi;
 pub mod wmi_cimv2;
+pub mod wmi_disk;
 pub mod wmi_subscription;
 pub mod wql;
 pub mod wscript;
@@ -31,6 +36,8 @@ use super::object::Registry;
 
 pub fn register(r: &mut Registry) {
     authenticode::register(r);
+    dotnet_management::register(r);
+    dotnet_process::register(r);
     firewall::register(r);
     taskschd::register(r);
     fs::register(r);

@@ -2,7 +2,8 @@
 //! it) over the host model, and the WMI object it returns
 //! (`ManagementObject`: properties by name, case-insensitively, and the
 //! class's methods). Served: `Win32_OperatingSystem` here,
-//! `Win32_Process` and `Win32_Service` ([`super::wmi_cimv2`]), the
+//! `Win32_Process` and `Win32_Service` ([`super::wmi_cimv2`]),
+//! `Win32_LogicalDisk` ([`super::wmi_disk`]), the
 //! permanent event subscription classes ([`super::wmi_subscription`]);
 //! `-Filter` takes WQL's WHERE subset ([`super::wql`]). A class Windows has
 //! but the lab does not serve is refused with a record saying so, and a
@@ -42,7 +43,6 @@ static SPEC: CmdletSpec = CmdletSpec {
 
 /// Classes Windows has that the lab does not serve yet.
 const NOT_YET: &[&str] = &[
-    "win32_logicaldisk",
     "win32_computersystem",
     "win32_bios",
     "win32_quickfixengineering",
@@ -222,6 +222,7 @@ impl Cmdlet for GetWmiObject {
             (r"root\cimv2", "win32_operatingsystem") => vec![operating_system(cx)],
             (r"root\cimv2", "win32_process") => super::wmi_cimv2::processes(cx),
             (r"root\cimv2", "win32_service") => super::wmi_cimv2::services(cx),
+            (r"root\cimv2", "win32_logicaldisk") => super::wmi_disk::logical_disks(cx),
             (r"root\cimv2" | r"root\subscription", c) if super::wmi_subscription::serves(c) => super::wmi_subscription::instances(cx, &ns, c),
             (r"root\cimv2", c) if NOT_YET.contains(&c) => {
                 return Err(error(format!("The cauterize lab's PowerShell engine does not serve the WMI class {class} yet."), "NotImplemented", "LabEngineUnsupported", Some(class.clone())));

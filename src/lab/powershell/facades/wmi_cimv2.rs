@@ -41,7 +41,7 @@ fn opt(s: &str) -> Value {
 }
 
 /// Whether the caller may see and act on a process of account `owner`.
-fn may_touch(cx: &Ctx<'_>, owner: &str) -> bool {
+pub(crate) fn may_touch(cx: &Ctx<'_>, owner: &str) -> bool {
     cx.admin || owner.eq_ignore_ascii_case(&cx.user)
 }
 
@@ -175,7 +175,7 @@ fn stop_service(cx: &mut Ctx<'_>, name: &str) -> NetResult<i32> {
     let own = s.kind == ServiceKind::OwnProcess;
     // An own-process service's process exits when the service stops; a
     // shared svchost goes on hosting the others.
-    if let Some(pid) = cx.host.services.stopped(name)
+    if let Some(pid) = cx.host.services.stopped(name, &mut cx.host.registry)
         && own
         && cx.host.services.hosted_by(pid).next().is_none()
     {
@@ -191,7 +191,7 @@ fn delete_service(cx: &mut Ctx<'_>, name: &str) -> NetResult<i32> {
     if !cx.admin {
         return Ok(2);
     }
-    match cx.host.services.delete(name) {
+    match cx.host.services.delete(name, &mut cx.host.registry) {
         Ok(_) => Ok(0),
         Err(ServiceError::MarkedForDelete(_)) => Ok(16),
         Err(_) => Err(not_found()),
@@ -213,8 +213,8 @@ mod tests {
         let mut s = Service::new("EvilSvc", "Evil Service", r"C:\ProgramData\evil\svc.exe", StartType::Auto);
         s.state = ServiceState::Running;
         s.pid = Some(pid);
-        w.services.create(s).expect("fresh service");
-        w.services.create(Service::new("IdleSvc", "Idle Service", r"C:\idle.exe", StartType::Demand)).expect("fresh service");
+        w.services.create(s, &mut w.registry).expect("fresh service");
+        w.services.create(Service::new("IdleSvc", "Idle Service", r"C:\idle.exe", StartType::Demand), &mut w.registry).expect("fresh service");
     }
 
     fn v5(script: &str) -> (crate::lab::powershell::tests::Run, HostState) {

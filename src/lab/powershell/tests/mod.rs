@@ -14,6 +14,7 @@ mod flow;
 mod operators;
 mod registry;
 mod runtime;
+mod runtime_ops;
 mod runtime_purge;
 mod versions;
 

@@ -146,11 +146,13 @@ fn engine_matches_twin(
     (h, twin_host)
 }
 
-/// Collection: the user, autorun, registry and System32 records.
-/// (Services, tasks, WMI and processes need the management facades.)
+/// Collection: the user, autorun, registry, service (ServiceDll read from
+/// the registry), WMI subscription and System32 records. (Tasks need the
+/// Schedule.Service facade; process start times are read on the host's
+/// clock by the engine and in lab time by the twin.)
 #[test]
 fn collection_on_the_engine_finds_what_the_twin_finds() {
-    engine_matches_twin(|_, _| vec![JobItem::Query(Query::Collect { bounds: Bounds::default() })], &["user", "autorun", "reg", "sys32"], 10);
+    engine_matches_twin(|_, _| vec![JobItem::Query(Query::Collect { bounds: Bounds::default() })], &["user", "autorun", "reg", "service", "wmi", "sys32"], 10);
 }
 
 /// File facts (sizes, hashes, times, signatures, listings, 8.3 long
@@ -409,7 +411,7 @@ fn a_delete_at_boot_is_queued_with_null_and_read_back() {
 }
 
 /// The outcome records of a run: (result, detail), decoded, in order.
-fn outcomes(out: &str) -> Vec<(String, String)> {
+pub(super) fn outcomes(out: &str) -> Vec<(String, String)> {
     use base64::Engine;
     let decode = |l: &str, field: &str| {
         let b64 = l.split(' ').find_map(|f| f.strip_prefix(field)).unwrap_or_default();
