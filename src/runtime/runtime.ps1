@@ -1462,7 +1462,8 @@ function Invoke-CzQueueDeleteOnReboot($Op) {
 # ---- containment: the engagement's firewall rules and its dead-man ----
 # (src/runtime/contain.rs says which Windows facts this relies on.) Rules
 # go through COM HNetCfg.FwPolicy2 (Vista and later, PowerShell 2.0),
-# never netsh's localized text and never New-NetFirewallRule (Windows 8+).
+# never netsh's localized text and never the NetSecurity module's cmdlets
+# (Windows 8 and later only).
 # Every rule name of the engagement matches the job's rule_pattern
 # (-cmatch, from src/firewall/naming.rs); nothing else is ever touched.
 

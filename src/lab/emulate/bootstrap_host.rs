@@ -64,15 +64,12 @@ fn stdin_payload(stdin: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::job_kinds;
-    use crate::runtime::job::{self, JobItem};
-    use crate::runtime::ops::{Bounds, Query};
 
     #[test]
     fn job_kinds_are_read_from_the_op_lines() {
-        let p = job::payload(&[
-            JobItem::Query(Query::FileFacts { paths: vec!["C:\\op x".into()], list_dirs: vec![], bounds: Bounds::default() }),
-            JobItem::Query(Query::Collect { bounds: Bounds::default() }),
-        ]);
+        // A job as the runtime reads it: `op` lines, each followed by its
+        // fields; a field whose value starts with "op " is not an op line.
+        let p = "CZJOB 2\nop FileFacts\nf paths op x\nop Collect\nf max_items 100\n";
         assert_eq!(job_kinds(&p), ["FileFacts", "Collect"]);
     }
 }
