@@ -54,7 +54,8 @@ pub enum Command {
     /// plan was made is refused (plan again). Every action is in the
     /// journal before it happens; `--resume` continues an interrupted
     /// operation. Phases whose host operation this build does not have yet
-    /// (containment, reboot, release) are reported as not available.
+    /// (reboots, so verification after boot) are reported as not
+    /// available.
     Apply(ApplyArgs),
     /// Scan, plan and apply in one go: on a terminal the plan's summary is
     /// shown and you are asked; `--yes` for runbooks; `--plan-only` stops

@@ -7,7 +7,8 @@
 //! ([`detect`]), then across the network ([`fleet`]: hash propagation,
 //! cluster lift, stacking), and kept ([`journal`], [`evidence`]); the plan turns
 //! findings, the inventory and the playbook into every step the operation
-//! would take ([`plan`], with the containment rules of [`firewall`]);
+//! would take ([`plan`], with the containment rules of [`firewall`], which
+//! `runtime::contain` makes on the hosts with their dead-man task);
 //! reports go out ([`report`]: live progress, tables, and the
 //! engagement's status and HTML report read back from the journal).
 //! [`commands`] are thin; [`lab`] is the simulated network everything is

@@ -108,7 +108,9 @@ pub async fn operate<A: Approver>(
             .with_context(|| format!("--accept-unreached {host}: not a host of the engagement"))?;
     }
     let accepted = journal.accepted_hosts(operation)?;
-    let rule_prefix = format!("cauterize-{}", journal.engagement_id()?);
+    // The rules and dead-man the plan names (its id derives from the
+    // journal's first run, as the plan's own does).
+    let rule_prefix = super::planning::engagement(&journal)?.rule_prefix();
     let plan_id = plan.plan_id;
     let host_count = plan.hosts.len();
     let exempt: Vec<String> = plan
@@ -137,7 +139,8 @@ pub async fn operate<A: Approver>(
         request.engagement.clone(),
         format!("op{operation}-run{run}"),
         cancel.clone(),
-    ));
+    )
+    .with_containment(request.playbook.contain.block.clone(), request.playbook.contain.directions.clone()));
     let replan = Arc::new(JournalReplan {
         journal: handle.clone(),
         run,

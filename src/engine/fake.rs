@@ -185,6 +185,7 @@ impl HostSteps for FakeHosts {
         Ok(ContainReport {
             in_effect: problem.is_none(),
             problems: problem.into_iter().collect(),
+            summary: String::new(),
         })
     }
 

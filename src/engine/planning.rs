@@ -147,6 +147,13 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
     Ok((plan, text, plan_id))
 }
 
+/// The engagement of a journal: its id derives from the first run (when
+/// and by whom), so plans and operations name the same rules and dead-man.
+pub fn engagement(journal: &Journal) -> anyhow::Result<EngagementId> {
+    let first = journal.runs()?.into_iter().next().context("the journal has no run")?;
+    Ok(EngagementId::derive(&first.started_at, &first.operator))
+}
+
 /// The engagement (its id, from the journal's first run) and every host of
 /// the inventory, not only the limited ones, with the DNS names of exempt
 /// hosts resolved (10 s each at most; unresolved, the plan refuses them).
@@ -156,8 +163,7 @@ async fn context(
     inputs: &[HostInput<'_>],
     playbook: &Playbook,
 ) -> anyhow::Result<plan::Context> {
-    let first = journal.runs()?.into_iter().next().context("the journal has no run")?;
-    let engagement = EngagementId::derive(&first.started_at, &first.operator);
+    let engagement = engagement(journal)?;
     let whole = crate::inventory::load(inventory, None)?;
     let mut fleet: Vec<FleetHost> = whole.hosts.iter().map(FleetHost::from_inventory).collect();
     let snapshots = inputs.iter().map(|h| (h.host.to_lowercase(), h.snapshot)).collect();

@@ -1,14 +1,14 @@
 //! The host steps over WinRM: what the host runtime can do today. Scans
 //! (`runtime::collect`), the plan's operations (`runtime::apply_ops`),
 //! evidence (`evidence::collect_evidence`, SMB through the admin shares
-//! first, then WinRM) and reboots (`runtime::client::boot_time`, `reboot`
+//! first, then WinRM), containment (`runtime::contain`: the block rules
+//! `firewall::host_rules` computes for the host, with the operator's
+//! address as the host sees it added to the exempt set, made through
+//! `HNetCfg.FwPolicy2` and read back, with the dead-man task; its
+//! extension; release) and reboots (`runtime::client::boot_time`, `reboot`
 //! and `abort_reboot`: `Win32_OperatingSystem.LastBootUpTime` as UTC,
-//! `shutdown /r /t /c /d` judged by exit code, `shutdown /a`) are real.
-//! Containment (firewall rules through `HNetCfg.FwPolicy2` with the
-//! dead-man task) and release have no host-side operation in
-//! `runtime.ps1` yet: they answer [`StepError::NotAvailable`], and
-//! [`HostSteps::available`] says so, so the engine reports those phases as
-//! not available instead of done.
+//! `shutdown /r /t /c /d` judged by exit code, `shutdown /a`) are real:
+//! [`HostSteps::available`] names no phase as missing.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,15 +17,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::steps::*;
 use crate::evidence::{self, EvidenceDest, EvidenceOptions, EvidenceRequest};
+use crate::firewall::{AddrSet, Direction, EngagementId, PortSpec, host_rules};
+use crate::runtime::contain::{self as host_contain, ContainOp, ContainOutcome, HostRule, MIN_DEADMAN_SECS};
 use crate::runtime::ops::{Bounds, Op, OpOutcome};
 use crate::runtime::snapshot::Snapshot;
 use crate::runtime::{self, RuntimeError};
 use crate::transport::smb::{SmbCredential, SmbOptions};
 use crate::transport::{ErrorKind, HostTarget, Refusal, TransportError};
 
-/// Why containment and release are not available in this build.
-pub const NO_FIREWALL_OP: &str =
-    "the host runtime has no firewall operation yet (rules through HNetCfg.FwPolicy2 with a dead-man task)";
 
 /// The host steps of an operation over the inventory's hosts.
 pub struct RuntimeSteps {
@@ -36,6 +35,10 @@ pub struct RuntimeSteps {
     evidence_run: String,
     cancel: CancellationToken,
     bounds: Bounds,
+    /// The ports and directions containment blocks (the playbook's
+    /// `contain.block` and `contain.directions`).
+    block: PortSpec,
+    directions: Vec<Direction>,
 }
 
 impl RuntimeSteps {
@@ -62,8 +65,66 @@ impl RuntimeSteps {
             evidence_run,
             cancel,
             bounds: Bounds::default(),
+            block: PortSpec::default(),
+            directions: vec![Direction::In, Direction::Out],
         }
     }
+
+    /// Block these ports in these directions (default: SMB and NetBIOS,
+    /// both directions).
+    pub fn with_containment(mut self, block: PortSpec, directions: Vec<Direction>) -> RuntimeSteps {
+        self.block = block;
+        self.directions = directions;
+        self
+    }
+
+    /// The operator's address as `host` sees it: the local end of a TCP
+    /// connection to its WinRM port (`None` through a proxy, whose address
+    /// the host sees instead and which this side cannot know).
+    async fn operator_address(&self, host: &str) -> StepResult<Option<String>> {
+        let target = self.target(host)?;
+        let s = &target.host.settings;
+        if s.proxy.is_some() {
+            return Ok(None);
+        }
+        crate::transport::tcp::local_address_toward(&target.host.address, s.port, s.connect_timeout)
+            .await
+            .map(|ip| Some(ip.to_string()))
+            .map_err(|e| {
+                StepError::Unreachable(format!(
+                    "cannot find the operator's address as {host} sees it (TCP to {}:{}): {e}; containment exempts it so this side keeps SMB to the host",
+                    target.host.address, s.port
+                ))
+            })
+    }
+
+    /// One containment operation on `host`; a host that did not finish it
+    /// is a failed step.
+    async fn contain_op(&self, host: &str, op: ContainOp) -> StepResult<ContainOutcome> {
+        let target = self.target(host)?;
+        let out = host_contain::run(target, op, &self.cancel).await.map_err(|e| step_error(&e))?;
+        if out.done {
+            Ok(out)
+        } else {
+            Err(StepError::Failed(out.detail))
+        }
+    }
+}
+
+/// The engagement a rule prefix (`cauterize-<id>`) names.
+fn engagement_of(rule_prefix: &str) -> StepResult<EngagementId> {
+    rule_prefix
+        .strip_prefix(crate::firewall::naming::PREFIX)
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|id| EngagementId::parse(id).ok())
+        .ok_or_else(|| StepError::Failed(format!("`{rule_prefix}` is not a rule prefix of an engagement (bug)")))
+}
+
+fn deadman_secs(request: &ContainRequest) -> u64 {
+    request.deadman.as_secs().max(MIN_DEADMAN_SECS)
+}
+
+impl RuntimeSteps {
 
     fn target(&self, host: &str) -> StepResult<&HostTarget> {
         match self.targets.get(&host.to_lowercase()) {
@@ -96,22 +157,50 @@ fn transport_step_error(t: &TransportError) -> StepError {
 impl HostSteps for RuntimeSteps {
     fn available(&self) -> Available {
         Available {
-            contain: Some(NO_FIREWALL_OP.into()),
+            contain: None,
             reboot: None,
-            release: Some(NO_FIREWALL_OP.into()),
+            release: None,
         }
     }
 
-    async fn contain(&self, _: &str, _: &ContainRequest) -> StepResult<ContainReport> {
-        Err(StepError::NotAvailable(NO_FIREWALL_OP.into()))
+    async fn contain(&self, host: &str, request: &ContainRequest) -> StepResult<ContainReport> {
+        let engagement = engagement_of(&request.rule_prefix)?;
+        let operator = self.operator_address(host).await?;
+        let mut exempt_list = request.exempt.clone();
+        exempt_list.extend(operator.iter().cloned());
+        let exempt = AddrSet::parse(&exempt_list).map_err(|e| StepError::Failed(format!("exempt addresses: {e}")))?;
+        let rules = host_rules(&engagement, &self.block, &self.directions, &exempt)
+            .map_err(|e| StepError::Failed(e.to_string()))?;
+        let op = ContainOp::Contain {
+            engagement,
+            rules: rules.iter().map(HostRule::from).collect(),
+            deadman_secs: deadman_secs(request),
+        };
+        let out = self.contain_op(host, op).await?;
+        let mut summary = if out.changed() == 0 && out.deadman_in_place && !out.detail.is_empty() {
+            format!("{}: {}", out.detail, out.summary())
+        } else {
+            out.summary()
+        };
+        if operator.is_none() {
+            summary.push_str("; reached through a proxy, so the address it sees is not exempt (add the proxy's address to contain.exempt to keep SMB to it)");
+        }
+        Ok(ContainReport { in_effect: out.problems.is_empty(), problems: out.problems.clone(), summary })
     }
 
-    async fn extend_deadman(&self, _: &str, _: &ContainRequest) -> StepResult<()> {
-        Err(StepError::NotAvailable(NO_FIREWALL_OP.into()))
+    async fn extend_deadman(&self, host: &str, request: &ContainRequest) -> StepResult<()> {
+        let op = ContainOp::ExtendDeadman {
+            engagement: engagement_of(&request.rule_prefix)?,
+            deadman_secs: deadman_secs(request),
+        };
+        self.contain_op(host, op).await.map(|_| ())
     }
 
-    async fn release(&self, _: &str, _: &str) -> StepResult<()> {
-        Err(StepError::NotAvailable(NO_FIREWALL_OP.into()))
+    async fn release(&self, host: &str, rule_prefix: &str) -> StepResult<()> {
+        let op = ContainOp::Release {
+            engagement: engagement_of(rule_prefix)?,
+        };
+        self.contain_op(host, op).await.map(|_| ())
     }
 
     async fn evidence(&self, host: &str, files: &[EvidenceRequest]) -> StepResult<EvidenceOutcome> {

@@ -93,6 +93,10 @@ pub struct ContainReport {
     /// What stops them from working (profile off, local rules ignored by
     /// Group Policy, another firewall product).
     pub problems: Vec<String>,
+    /// What the host did, for the journal and the operator (`8 rule(s)
+    /// added; ...; dead-man fires at ...`); empty when the host says
+    /// nothing.
+    pub summary: String,
 }
 
 /// A reboot asked of one host.

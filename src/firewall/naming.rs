@@ -155,6 +155,15 @@ impl RuleName {
         })
     }
 
+    /// The .NET regular expression (`-cmatch`, case-sensitive) that
+    /// matches exactly the names [`RuleName::parse`] reads as rules of
+    /// `id`: what the host side (release and the dead-man, which runs
+    /// without cauterize) removes. The index has at most 9 digits, so it
+    /// always fits the parser's `u32`.
+    pub fn pattern(id: &EngagementId) -> String {
+        format!(r"\A{}-smb-(in|out)-(tcp|udp)-v[46]-[1-9][0-9]{{0,8}}\z", id.rule_prefix())
+    }
+
     /// Is `name` a rule of engagement `id`?
     pub fn is_of(name: &str, id: &EngagementId) -> bool {
         RuleName::parse(name).is_some_and(|r| &r.engagement == id)
@@ -204,26 +213,51 @@ mod tests {
         assert!(id().dead_man_task().len() <= 238);
     }
 
+    /// The host's pattern and the parser agree on every name, ours and
+    /// near misses alike.
+    #[test]
+    fn the_host_pattern_matches_exactly_what_the_parser_reads() {
+        let pattern = RuleName::pattern(&id());
+        assert_eq!(pattern, r"\Acauterize-1a2b3c4d-smb-(in|out)-(tcp|udp)-v[46]-[1-9][0-9]{0,8}\z");
+        // .NET's \A and \z are Rust's too.
+        let re = regex::Regex::new(&pattern).unwrap();
+        let mut names = vec![
+            "cauterize-1a2b3c4d-smb-in-tcp-v4-1".to_string(),
+            "cauterize-1a2b3c4d-smb-out-udp-v6-999999999".into(),
+            "cauterize-1a2b3c4d-smb-out-udp-v6-1000000000".into(),
+            "cauterize-00000000-smb-in-tcp-v4-1".into(),
+            "cauterize-1a2b3c4d-smb-in-tcp-v4-1\n".into(),
+            "xcauterize-1a2b3c4d-smb-in-tcp-v4-1".into(),
+        ];
+        names.extend(OTHERS.iter().map(|s| s.to_string()));
+        for n in &names {
+            let parsed = RuleName::is_of(n, &id()) && RuleName::parse(n).is_some_and(|r| r.index < 1_000_000_000);
+            assert_eq!(re.is_match(n), parsed, "{n:?}");
+        }
+    }
+
+    const OTHERS: [&str; 16] = [
+        "File and Printer Sharing (SMB-In)",
+        "cauterize",
+        "cauterize-1a2b3c4d",
+        "cauterize-1a2b3c4d-smb-in-tcp-v4",
+        "cauterize-1a2b3c4d-smb-in-tcp-v4-0",
+        "cauterize-1a2b3c4d-smb-in-tcp-v4-01",
+        "cauterize-1a2b3c4d-smb-in-tcp-v4-1-x",
+        "cauterize-1a2b3c4d-smb-in-tcp-v5-1",
+        "cauterize-1a2b3c4d-smb-up-tcp-v4-1",
+        "cauterize-1a2b3c4d-smb-in-icmp-v4-1",
+        "cauterize-1A2B3C4D-smb-in-tcp-v4-1",
+        "Cauterize-1a2b3c4d-smb-in-tcp-v4-1",
+        "cauterize-1a2b3c4d-rdp-in-tcp-v4-1",
+        " cauterize-1a2b3c4d-smb-in-tcp-v4-1",
+        "cauterize-1a2b3c4d-smb-in-tcp-v4-1 ",
+        "cauterize-1a2b3c4d-smb-in-tcp-v4-99999999999",
+    ];
+
     #[test]
     fn other_rules_are_never_taken_for_ours() {
-        for other in [
-            "File and Printer Sharing (SMB-In)",
-            "cauterize",
-            "cauterize-1a2b3c4d",
-            "cauterize-1a2b3c4d-smb-in-tcp-v4",
-            "cauterize-1a2b3c4d-smb-in-tcp-v4-0",
-            "cauterize-1a2b3c4d-smb-in-tcp-v4-01",
-            "cauterize-1a2b3c4d-smb-in-tcp-v4-1-x",
-            "cauterize-1a2b3c4d-smb-in-tcp-v5-1",
-            "cauterize-1a2b3c4d-smb-up-tcp-v4-1",
-            "cauterize-1a2b3c4d-smb-in-icmp-v4-1",
-            "cauterize-1A2B3C4D-smb-in-tcp-v4-1",
-            "Cauterize-1a2b3c4d-smb-in-tcp-v4-1",
-            "cauterize-1a2b3c4d-rdp-in-tcp-v4-1",
-            " cauterize-1a2b3c4d-smb-in-tcp-v4-1",
-            "cauterize-1a2b3c4d-smb-in-tcp-v4-1 ",
-            "cauterize-1a2b3c4d-smb-in-tcp-v4-99999999999",
-        ] {
+        for other in OTHERS {
             assert_eq!(RuleName::parse(other), None, "{other}");
         }
     }

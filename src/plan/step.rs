@@ -205,12 +205,12 @@ impl Step {
     }
 
     /// Does this version have the host-side code that carries the step
-    /// out? Only the runtime's ops that run in the purge: containment,
-    /// deny-write, Defender, reboot and after-reboot folder steps are
-    /// planned and reviewable, and their host side comes with the
-    /// operation engine.
+    /// out? Containment (the firewall rules and the dead-man task) and the
+    /// runtime's ops that run in the purge: deny-write, Defender, reboot
+    /// and after-reboot folder steps are planned and reviewable, and their
+    /// host side is still to come.
     pub fn has_host_side(&self) -> bool {
-        matches!(self, Step::Purge(_)) && self.phase() == Phase::Purge
+        matches!(self, Step::Contain) || (matches!(self, Step::Purge(_)) && self.phase() == Phase::Purge)
     }
 
     /// The tag, with "after the reboot" for a runtime op that waits for it.
@@ -379,11 +379,11 @@ mod tests {
         assert!(steps[4].has_host_side(), "a folder removed in the purge runs");
         assert!(!steps[7].has_host_side(), "after the reboot: not yet");
         assert_eq!(every_step()[7].to_value()["after_reboot"], serde_json::json!(null), "false stays out of the plan");
-        assert!(steps.iter().filter(|s| s.has_host_side()).all(|s| s.phase() == Phase::Purge));
-        assert!(!Step::Contain.has_host_side());
+        assert!(steps.iter().filter(|s| s.has_host_side()).all(|s| matches!(s.phase(), Phase::Contain | Phase::Purge)));
+        assert!(Step::Contain.has_host_side());
         assert_eq!(
             Step::kinds_without_host_side(),
-            ["contain", "deny_writes", "revert_defender_exclusion", "reboot", "remove_folder after the reboot"]
+            ["deny_writes", "revert_defender_exclusion", "reboot", "remove_folder after the reboot"]
         );
     }
 }

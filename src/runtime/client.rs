@@ -46,7 +46,7 @@ pub enum RuntimeError {
 const TIME_SLACK: Duration = Duration::from_secs(120);
 
 /// Run one job on an open session and parse its frames.
-async fn run_job(
+pub(super) async fn run_job(
     session: &mut HostSession<'_>,
     items: &[JobItem],
     limits: &Limits,

@@ -48,6 +48,7 @@
 //! `[Convert]::FromBase64String`; there is no `Invoke-Expression`, no
 //! JSON, no script block built from data.
 
+use super::contain::ContainOp;
 use super::ops::{Bounds, HeldFile, Op, Power, Query, SweepRoot, TaskAction};
 use super::wire;
 
@@ -69,6 +70,8 @@ pub enum JobItem {
     Query(Query),
     Op(Op),
     Power(Power),
+    /// Containment: rules and dead-man (`super::contain`).
+    Contain(ContainOp),
 }
 
 impl JobItem {
@@ -81,6 +84,7 @@ impl JobItem {
             JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
             JobItem::Op(op) => op.kind(),
             JobItem::Power(p) => p.kind(),
+            JobItem::Contain(c) => c.kind(),
         }
     }
 }
@@ -145,6 +149,7 @@ fn bounds_fields(b: &Bounds, out: &mut Vec<(&'static str, String)>) {
 fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
     let mut f: Vec<(&'static str, String)> = Vec::new();
     match item {
+        JobItem::Contain(c) => f = c.fields(),
         JobItem::Query(Query::Collect { bounds }) => bounds_fields(bounds, &mut f),
         JobItem::Query(Query::FileFacts {
             paths,
@@ -653,6 +658,10 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 reason: x.one("reason")?,
                 files: x.all("file"),
             })
+        }
+        "Contain" | "ExtendDeadman" | "Release" => {
+            x.only(ContainOp::allowed_fields(kind))?;
+            JobItem::Contain(ContainOp::from_fields(kind, &|n| x.all(n)).map_err(|e| x.err(e))?)
         }
         "RemoveFolder" => {
             x.only(&["path", "held_name", "held_sha256"])?;

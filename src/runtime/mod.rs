@@ -9,6 +9,7 @@
 pub mod assemble;
 pub mod bootstrap;
 pub mod client;
+pub mod contain;
 pub mod file_targets;
 pub mod host_text;
 pub mod job;

@@ -1537,6 +1537,275 @@ function Invoke-CzAbortReboot {
     Invoke-CzShutdownExe @('/a')
 }
 
+# ---- containment: the engagement's firewall rules and its dead-man ----
+# (src/runtime/contain.rs says which Windows facts this relies on.) Rules
+# go through COM HNetCfg.FwPolicy2 (Vista and later, PowerShell 2.0),
+# never netsh's localized text and never the NetSecurity module's cmdlets
+# (Windows 8 and later only).
+# Every rule name of the engagement matches the job's rule_pattern
+# (-cmatch, from src/firewall/naming.rs); nothing else is ever touched.
+
+# Removes every rule whose name matches $Pattern, then the task $TaskPath;
+# outputs the names removed. Release runs it, and the dead-man task runs
+# this very text on its own (powershell.exe -EncodedCommand), so it uses
+# nothing else of this script. Names need not be unique and Rules.Remove
+# removes one rule of a name: one Remove per rule seen.
+$script:czUncontain = @'
+param([string]$Pattern, [string]$TaskPath)
+$fw = New-Object -ComObject HNetCfg.FwPolicy2
+$names = New-Object System.Collections.ArrayList
+foreach ($r in $fw.Rules) { if ([string]$r.Name -cmatch $Pattern) { [void]$names.Add([string]$r.Name) } }
+foreach ($n in $names) { $fw.Rules.Remove($n); $n }
+$i = $TaskPath.LastIndexOf('\')
+$svc = New-Object -ComObject Schedule.Service
+$svc.Connect()
+try { $svc.GetFolder($TaskPath.Substring(0, $i)).DeleteTask($TaskPath.Substring($i + 1), 0) } catch { }
+'@
+
+# The rules the job asks for, each @{ Name; Direction; Protocol; Ports;
+# Remote; Description }; a name outside the engagement's pattern is refused
+# (release could not find it).
+function Read-CzRules($Op, [string]$Pattern) {
+    $n = Get-CzFields $Op 'rule_name'
+    $d = Get-CzFields $Op 'rule_direction'
+    $p = Get-CzFields $Op 'rule_protocol'
+    $ports = Get-CzFields $Op 'rule_ports'
+    $remote = Get-CzFields $Op 'rule_remote'
+    $desc = Get-CzFields $Op 'rule_description'
+    foreach ($x in @($d, $p, $ports, $remote, $desc)) {
+        if ($x.Count -ne $n.Count) { throw 'rule fields do not come in sixes' }
+    }
+    $list = New-Object System.Collections.ArrayList
+    for ($i = 0; $i -lt $n.Count; $i++) {
+        if (-not ([string]$n[$i] -cmatch $Pattern)) { throw ('rule name ' + $n[$i] + ' is not of the engagement') }
+        [void]$list.Add(@{ Name = [string]$n[$i]; Direction = [int]$d[$i]; Protocol = [int]$p[$i]; Ports = [string]$ports[$i]; Remote = [string]$remote[$i]; Description = [string]$desc[$i] })
+    }
+    return ,$list
+}
+
+# A port or address list as a comparable text: entries trimmed, lower-case,
+# sorted; a single address read back as a/255.255.255.255 or a/128 (how
+# Windows writes one back) is a.
+function Get-CzListKey([string]$List) {
+    $t = New-Object System.Collections.ArrayList
+    foreach ($x in $List.Split(',')) {
+        $x = $x.Trim().ToLowerInvariant()
+        if ($x.EndsWith('/255.255.255.255')) { $x = $x.Substring(0, $x.Length - 16) }
+        elseif ($x.EndsWith('/128')) { $x = $x.Substring(0, $x.Length - 4) }
+        if ($x.Length -gt 0) { [void]$t.Add($x) }
+    }
+    return [string]::Join(',', [string[]]@($t | Sort-Object))
+}
+
+# Is rule $R (COM INetFwRule) exactly the block rule $W asks for?
+function Test-CzRuleSame($R, $W) {
+    $ports = [string]$R.RemotePorts
+    if ($W.Direction -eq 1) { $ports = [string]$R.LocalPorts }
+    return ([int]$R.Direction -eq $W.Direction -and [int]$R.Protocol -eq $W.Protocol -and [int]$R.Action -eq 0 -and [bool]$R.Enabled -and
+        (([int]$R.Profiles -band 7) -eq 7) -and ((Get-CzListKey $ports) -ceq (Get-CzListKey $W.Ports)) -and
+        ((Get-CzListKey ([string]$R.RemoteAddresses)) -ceq (Get-CzListKey $W.Remote)))
+}
+
+# Adds block rule $W: every profile, enabled; the protocol is set before
+# the ports (COM refuses ports on a rule of any protocol).
+function Add-CzRule($Fw, $W) {
+    $r = New-Object -ComObject HNetCfg.FWRule
+    $r.Name = $W.Name
+    $r.Description = $W.Description
+    $r.Grouping = 'cauterize'
+    $r.Direction = $W.Direction
+    $r.Protocol = $W.Protocol
+    if ($W.Direction -eq 1) { $r.LocalPorts = $W.Ports } else { $r.RemotePorts = $W.Ports }
+    $r.RemoteAddresses = $W.Remote
+    $r.Action = 0
+    $r.Profiles = 2147483647
+    $r.Enabled = $true
+    $Fw.Rules.Add($r)
+}
+
+# The engagement's rules on the host, by name (each a list: names repeat).
+function Get-CzEngagementRules($Fw, [string]$Pattern) {
+    $have = @{}
+    foreach ($r in $Fw.Rules) {
+        $n = [string]$r.Name
+        if ($n -cmatch $Pattern) {
+            if (-not $have.ContainsKey($n)) { $have[$n] = New-Object System.Collections.ArrayList }
+            [void]$have[$n].Add($r)
+        }
+    }
+    return $have
+}
+
+# What keeps the rules from working: an active profile with the firewall
+# off, or Group Policy ignoring local rules (AllowLocalPolicyMerge off:
+# LocalPolicyModifyState 1). State 2 (inbound blocked always by policy)
+# blocks SMB in anyway: not a problem.
+function Write-CzFirewallProblems($Fw) {
+    $types = [int]$Fw.CurrentProfileTypes
+    foreach ($p in @(@(1, 'domain'), @(2, 'private'), @(4, 'public'))) {
+        if (($types -band $p[0]) -ne 0 -and -not [bool]$Fw.FirewallEnabled($p[0])) {
+            Write-CzRecord 'problem' @('what', ('the firewall is off in the active ' + $p[1] + ' profile'))
+        }
+    }
+    if ([int]$Fw.LocalPolicyModifyState -eq 1) {
+        Write-CzRecord 'problem' @('what', 'Group Policy ignores local firewall rules (AllowLocalPolicyMerge off): the rules have no effect')
+    }
+}
+
+# The deadline $Secs from now by this host's UTC clock, as a task's
+# StartBoundary: YYYY-MM-DDTHH:MM:SSZ (Z: absolute, not local time).
+function Get-CzDeadline([long]$Secs) {
+    $d = [DateTime]::UtcNow.AddSeconds($Secs)
+    return ('{0:D4}-{1:D2}-{2:D2}T{3:D2}:{4:D2}:{5:D2}Z' -f $d.Year, $d.Month, $d.Day, $d.Hour, $d.Minute, $d.Second)
+}
+
+# The dead-man's powershell.exe arguments: $script:czUncontain with its two
+# values carried as base64 (nothing spliced into code).
+function Get-CzDeadmanArguments([string]$Pattern, [string]$TaskPath) {
+    $p = [Convert]::ToBase64String($script:czUtf8.GetBytes($Pattern))
+    $t = [Convert]::ToBase64String($script:czUtf8.GetBytes($TaskPath))
+    $text = '$czP = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String(''' + $p + '''))' + "`n" +
+        '$czT = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String(''' + $t + '''))' + "`n" +
+        '& {' + "`n" + $script:czUncontain + "`n" + '} $czP $czT' + "`n"
+    return ('-NoProfile -NonInteractive -WindowStyle Hidden -EncodedCommand ' + [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($text)))
+}
+
+function Split-CzTaskPath([string]$TaskPath) {
+    $i = $TaskPath.LastIndexOf('\')
+    return @($TaskPath.Substring(0, $i), $TaskPath.Substring($i + 1))
+}
+
+function Get-CzTaskOrNull($Folder, [string]$Leaf) {
+    if ($null -eq $Folder) { return $null }
+    try { return $Folder.GetTask($Leaf) } catch { return $null }
+}
+
+# Registers the dead-man (create or update, flag 6) as SYSTEM (logon type
+# 5, no password), one time trigger at $Deadline, StartWhenAvailable so a
+# deadline missed while the host was off still fires.
+function Register-CzDeadman($Svc, [string]$TaskPath, [string]$Arguments, [string]$Deadline) {
+    $parts = Split-CzTaskPath $TaskPath
+    $folder = $null
+    try { $folder = $Svc.GetFolder($parts[0]) } catch { $folder = $Svc.GetFolder('\').CreateFolder($parts[0]) }
+    $def = $Svc.NewTask(0)
+    $def.RegistrationInfo.Author = 'cauterize'
+    $def.RegistrationInfo.Description = 'cauterize dead-man: removes the engagement''s firewall rules, then this task'
+    $def.Principal.RunLevel = 1
+    $def.Settings.StartWhenAvailable = $true
+    $def.Settings.DisallowStartIfOnBatteries = $false
+    $def.Settings.StopIfGoingOnBatteries = $false
+    $def.Settings.ExecutionTimeLimit = 'PT10M'
+    $def.Settings.Enabled = $true
+    $trigger = $def.Triggers.Create(1)
+    $trigger.StartBoundary = $Deadline
+    $trigger.Enabled = $true
+    $action = $def.Actions.Create(0)
+    $action.Path = '%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe'
+    $action.Arguments = $Arguments
+    [void]$folder.RegisterTaskDefinition($parts[1], $def, 6, 'SYSTEM', $null, 5)
+}
+
+# The dead-man as the host has it: a record (present, deadline); $true when
+# it is there with our action.
+function Write-CzDeadmanState($Svc, [string]$TaskPath, [string]$Arguments) {
+    $parts = Split-CzTaskPath $TaskPath
+    $folder = $null
+    try { $folder = $Svc.GetFolder($parts[0]) } catch { }
+    $task = Get-CzTaskOrNull $folder $parts[1]
+    $deadline = ''
+    $ok = $false
+    if ($null -ne $task) {
+        foreach ($t in @($task.Definition.Triggers)) { $deadline = [string]$t.StartBoundary }
+        foreach ($a in @($task.Definition.Actions)) { if ([string]$a.Arguments -ceq $Arguments) { $ok = [bool]$task.Enabled } }
+    }
+    Write-CzRecord 'deadman' @('present', ([string][int]$ok), 'deadline', $deadline)
+    return $ok
+}
+
+function Invoke-CzContain($Op) {
+    $pattern = Get-CzField $Op 'rule_pattern'
+    $taskPath = Get-CzField $Op 'task'
+    $want = Read-CzRules $Op $pattern
+    $fw = New-Object -ComObject HNetCfg.FwPolicy2
+    $have = Get-CzEngagementRules $fw $pattern
+    $wanted = @{}
+    $changed = 0
+    foreach ($w in $want) {
+        $wanted[$w.Name] = $true
+        $state = 'added'
+        if ($have.ContainsKey($w.Name)) {
+            $list = $have[$w.Name]
+            if ($list.Count -eq 1 -and (Test-CzRuleSame $list[0] $w)) { $state = 'unchanged' }
+            else { foreach ($x in $list) { $fw.Rules.Remove($w.Name) }; $state = 'replaced' }
+        }
+        if ($state -ne 'unchanged') { Add-CzRule $fw $w; $changed++ }
+        Write-CzRecord 'rule' @('name', $w.Name, 'state', $state)
+    }
+    foreach ($n in @($have.Keys)) {
+        if (-not $wanted.ContainsKey($n)) {
+            foreach ($x in $have[$n]) { $fw.Rules.Remove($n) }
+            Write-CzRecord 'rule' @('name', $n, 'state', 'removed')
+            $changed++
+        }
+    }
+    $svc = New-Object -ComObject Schedule.Service
+    $svc.Connect()
+    $arguments = Get-CzDeadmanArguments $pattern $taskPath
+    $parts = Split-CzTaskPath $taskPath
+    $folder = $null
+    try { $folder = $svc.GetFolder($parts[0]) } catch { }
+    $task = Get-CzTaskOrNull $folder $parts[1]
+    $same = $false
+    if ($null -ne $task) { foreach ($a in @($task.Definition.Actions)) { if ([string]$a.Arguments -ceq $arguments) { $same = [bool]$task.Enabled } } }
+    if (-not $same) {
+        Register-CzDeadman $svc $taskPath $arguments (Get-CzDeadline ([long](Get-CzField $Op 'deadman_secs')))
+        $changed++
+    }
+    # Read back: every rule as asked, the engagement's count, the dead-man.
+    $now = Get-CzEngagementRules $fw $pattern
+    $missing = @()
+    foreach ($w in $want) {
+        if (-not $now.ContainsKey($w.Name) -or $now[$w.Name].Count -ne 1 -or -not (Test-CzRuleSame $now[$w.Name][0] $w)) { $missing += $w.Name }
+    }
+    Write-CzRecord 'in_place' @('rules', ([string]$now.Count))
+    Write-CzFirewallProblems $fw
+    $armed = Write-CzDeadmanState $svc $taskPath $arguments
+    if ($missing.Count -gt 0) { Write-CzOutcome 'failed' ('rules not read back as made: ' + [string]::Join(', ', [string[]]$missing)); return }
+    if (-not $armed) { Write-CzOutcome 'failed' ('the dead-man task ' + $taskPath + ' is not registered'); return }
+    if ($changed -eq 0) { Write-CzOutcome 'done' 'already contained: nothing changed' } else { Write-CzOutcome 'done' '' }
+}
+
+function Invoke-CzExtendDeadman($Op) {
+    $pattern = Get-CzField $Op 'rule_pattern'
+    $taskPath = Get-CzField $Op 'task'
+    $svc = New-Object -ComObject Schedule.Service
+    $svc.Connect()
+    $arguments = Get-CzDeadmanArguments $pattern $taskPath
+    Register-CzDeadman $svc $taskPath $arguments (Get-CzDeadline ([long](Get-CzField $Op 'deadman_secs')))
+    if (Write-CzDeadmanState $svc $taskPath $arguments) { Write-CzOutcome 'done' '' }
+    else { Write-CzOutcome 'failed' ('the dead-man task ' + $taskPath + ' is not registered') }
+}
+
+function Invoke-CzRelease($Op) {
+    $pattern = Get-CzField $Op 'rule_pattern'
+    $taskPath = Get-CzField $Op 'task'
+    $removed = @(& ([ScriptBlock]::Create($script:czUncontain)) $pattern $taskPath)
+    foreach ($n in $removed) { Write-CzRecord 'rule' @('name', [string]$n, 'state', 'removed') }
+    $fw = New-Object -ComObject HNetCfg.FwPolicy2
+    $left = Get-CzEngagementRules $fw $pattern
+    Write-CzRecord 'in_place' @('rules', ([string]$left.Count))
+    $svc = New-Object -ComObject Schedule.Service
+    $svc.Connect()
+    $parts = Split-CzTaskPath $taskPath
+    $folder = $null
+    try { $folder = $svc.GetFolder($parts[0]) } catch { }
+    $task = Get-CzTaskOrNull $folder $parts[1]
+    Write-CzRecord 'deadman' @('present', ([string][int]($null -ne $task)), 'deadline', '')
+    if ($left.Count -gt 0) { Write-CzOutcome 'failed' ([string]$left.Count + ' rule(s) of the engagement are still there'); return }
+    if ($null -ne $task) { Write-CzOutcome 'failed' ('the dead-man task ' + $taskPath + ' is still there'); return }
+    if ($removed.Count -eq 0) { Write-CzOutcome 'done' 'nothing to release: no rule of the engagement was there' } else { Write-CzOutcome 'done' '' }
+}
+
 # ---- whole registry keys ----
 
 # Keys a plan never deletes whole, relative to a hive's root (HKLM or a
@@ -1779,6 +2048,9 @@ function Invoke-CzRuntime([string]$JobText) {
                 'BootTime' { Invoke-CzBootTime }
                 'Reboot' { Invoke-CzReboot $op }
                 'AbortReboot' { Invoke-CzAbortReboot }
+                'Contain' { Invoke-CzContain $op }
+                'ExtendDeadman' { Invoke-CzExtendDeadman $op }
+                'Release' { Invoke-CzRelease $op }
                 'DeleteRegistryKey' { Invoke-CzDeleteRegistryKey $op }
                 'RemoveFolder' { Invoke-CzRemoveFolder $op }
                 default { Write-CzRecord 'error' @('reason', ('unknown operation ' + $op.Kind)) }

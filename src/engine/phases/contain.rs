@@ -87,7 +87,8 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     async move { steps.contain(&host, &request).await }
                 },
                 |r| match r {
-                    Ok(report) if report.in_effect => (Outcome::Done, "rules read back in effect".into()),
+                    Ok(report) if report.in_effect && report.summary.is_empty() => (Outcome::Done, "rules read back in effect".into()),
+                    Ok(report) if report.in_effect => (Outcome::Done, format!("rules read back in effect: {}", report.summary)),
                     Ok(report) => (Outcome::Failed, report.problems.join("; ")),
                     Err(e) => (Outcome::Failed, e.to_string()),
                 },

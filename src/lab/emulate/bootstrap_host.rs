@@ -2,20 +2,24 @@
 //! PowerShell engine), some runtime jobs are carried out by the Rust twins
 //! of `lab::runtime_host` instead of the engine: those with an item the
 //! engine's facades cannot serve yet (collection, which reads scheduled
-//! tasks through Schedule.Service; task deletes; registry-key deletes and
-//! folder removals) and kills: a kill compares the CreationDate the scan
-//! saw, and while the twin collects, that is in lab time, not on the
-//! host's clock the engine reads. A job of file facts, sweeps, file reads,
-//! registry-value, file, service and WMI subscription deletes, boot-queued
-//! deletes and power requests (boot time, reboot, abort, over the engine's
-//! `Get-WmiObject` and `shutdown.exe`) runs runtime.ps1 in the engine,
-//! like every other payload (the probe, `exec` scripts).
+//! tasks through Schedule.Service and still goes with the twin; task
+//! deletes; registry-key deletes and folder removals) and kills: a kill
+//! compares the CreationDate the scan saw, and while the twin collects,
+//! that is in lab time, not on the host's clock the engine reads. A job of
+//! file facts, sweeps, file reads, registry-value, file, service and WMI
+//! subscription deletes, boot-queued deletes, power requests (boot time,
+//! reboot, abort, over the engine's `Get-WmiObject` and `shutdown.exe`)
+//! and containment (the firewall's and Task Scheduler's COM APIs) runs
+//! runtime.ps1 in the engine, like every other payload (the probe, `exec`
+//! scripts).
 
 use super::{CommandResult, Target};
 use crate::lab::runtime_host;
 use base64::Engine;
 
-/// The operations runtime.ps1 carries out on the engine today.
+/// The operations runtime.ps1 carries out on the engine today (power
+/// requests through `Get-WmiObject` and `shutdown.exe`; containment
+/// through the `HNetCfg.FwPolicy2` and `Schedule.Service` facades).
 const ON_THE_ENGINE: &[&str] = &[
     "FileFacts",
     "Sweep",
@@ -28,6 +32,9 @@ const ON_THE_ENGINE: &[&str] = &[
     "BootTime",
     "Reboot",
     "AbortReboot",
+    "Contain",
+    "ExtendDeadman",
+    "Release",
 ];
 
 /// The kinds of the job items in a runtime payload (its `op <Kind>` lines).
@@ -63,15 +70,12 @@ fn stdin_payload(stdin: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::job_kinds;
-    use crate::runtime::job::{self, JobItem};
-    use crate::runtime::ops::{Bounds, Query};
 
     #[test]
     fn job_kinds_are_read_from_the_op_lines() {
-        let p = job::payload(&[
-            JobItem::Query(Query::FileFacts { paths: vec!["C:\\op x".into()], list_dirs: vec![], bounds: Bounds::default() }),
-            JobItem::Query(Query::Collect { bounds: Bounds::default() }),
-        ]);
+        // A job as the runtime reads it: `op` lines, each followed by its
+        // fields; a field whose value starts with "op " is not an op line.
+        let p = "CZJOB 2\nop FileFacts\nf paths op x\nop Collect\nf max_items 100\n";
         assert_eq!(job_kinds(&p), ["FileFacts", "Collect"]);
     }
 }

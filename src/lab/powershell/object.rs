@@ -116,6 +116,14 @@ impl Ctx<'_> {
         if t.0 == 0 { FILETIME_EPOCH } else { t.0 as i64 + FILETIME_EPOCH + self.clock_offset }
     }
 
+    /// The lab time of an instant on the host's clock (.NET ticks, UTC):
+    /// the inverse of `host_ticks`; `None` before lab time zero.
+    pub fn lab_time_of(&self, host_ticks: i64) -> Option<LabTime> {
+        use super::dotnet::time::FILETIME_EPOCH;
+        let t = host_ticks - FILETIME_EPOCH - self.clock_offset;
+        (t > 0).then_some(LabTime(t as u64))
+    }
+
     /// Let `ms` milliseconds pass for this command (Start-Sleep, waits).
     pub fn wait(&mut self, ms: i64) {
         self.waited_ticks = self.waited_ticks.saturating_add(ms.max(0).saturating_mul(TICKS_PER_MS));

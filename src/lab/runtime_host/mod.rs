@@ -173,10 +173,14 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
                 max_bytes,
             }) => files::read_file(&mut run, path, *offset, *max_bytes),
             JobItem::Op(op) => ops::apply(&mut run, op),
-            // Never routed here (`emulate::bootstrap_host` sends power
-            // requests to the engine); answered as the
-            // runtime answers a kind it does not know, should it come.
+            // Never routed here: the real runtime.ps1 runs power requests
+            // and containment in the lab's PowerShell engine
+            // (emulate::bootstrap_host), in a job of their own.
             JobItem::Power(p) => run.error(&format!("unknown operation {}", p.kind())),
+            JobItem::Contain(c) => run.record(
+                "error",
+                &[("reason", &format!("{}: the lab runs containment in its PowerShell engine, in a job of its own", c.kind()))],
+            ),
         }
         run.close_item();
     }

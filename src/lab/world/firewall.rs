@@ -239,6 +239,17 @@ impl Firewall {
             .retain(|r| !(eq_ci(&r.name, name) && dir.is_none_or(|d| d == r.direction)));
         before - self.rules.len()
     }
+    /// COM `INetFwRules::Remove`: removes the first rule of that name
+    /// (one only, where netsh's `delete rule` removes all); whether one was.
+    pub fn remove_first_named(&mut self, name: &str) -> bool {
+        match self.rules.iter().position(|r| eq_ci(&r.name, name)) {
+            Some(i) => {
+                self.rules.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
     pub fn rules_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a FirewallRule> + 'a {
         self.rules.iter().filter(move |r| eq_ci(&r.name, name))
     }

@@ -343,6 +343,9 @@ impl TaskError {
 #[derive(Debug, Clone, Default)]
 pub struct TaskScheduler {
     tasks: BTreeMap<CiKey, Task>,
+    /// Folders made empty (`ITaskFolder::CreateFolder`); a folder that
+    /// holds a task exists anyway.
+    folders: std::collections::BTreeSet<CiKey>,
 }
 
 impl TaskScheduler {
@@ -383,6 +386,24 @@ impl TaskScheduler {
     }
     pub fn is_empty(&self) -> bool {
         self.tasks.is_empty()
+    }
+    /// `ITaskFolder::CreateFolder`: an existing folder is an error
+    /// (0x800700B7), as Windows says.
+    pub fn create_folder(&mut self, folder: &str) -> Result<(), TaskError> {
+        let f = norm_folder(folder);
+        if self.folder_exists(&f) {
+            return Err(TaskError::Exists(f));
+        }
+        self.folders.insert(CiKey::from(f));
+        Ok(())
+    }
+    /// The root, a folder made, or one that holds a task (or a folder
+    /// below it).
+    pub fn folder_exists(&self, folder: &str) -> bool {
+        let f = norm_folder(folder);
+        f == "\\"
+            || self.folders.iter().any(|k| eq_ci(k.as_str(), &f) || starts_with_ci(k.as_str(), &format!("{f}\\")))
+            || self.under(&f).next().is_some()
     }
     /// Tasks in `folder` and below.
     pub fn under<'a>(&'a self, folder: &str) -> impl Iterator<Item = &'a Task> + 'a {

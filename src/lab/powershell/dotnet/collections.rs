@@ -18,7 +18,7 @@ use crate::lab::world::utf16;
 
 /// Whether an object is a collection PowerShell enumerates.
 pub fn is_enumerable(o: &dyn NetObject) -> bool {
-    o.as_any().is::<ArrayList>()
+    o.as_any().is::<ArrayList>() || o.base_types().contains(&"System.Collections.IEnumerable")
 }
 
 // ---- ArrayList ----

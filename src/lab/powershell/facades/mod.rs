@@ -10,16 +10,20 @@
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
 //! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
 //! P/Invoke reaches). Processes: [`dotnet_process`]
-//! (`System.Diagnostics.Process`). Management side: [`wmi`] (`Get-WmiObject`), its
-//! classes in [`wmi_cimv2`], [`wmi_disk`] and [`wmi_subscription`], `-Filter` in
-//! [`wql`], CIM datetimes in [`dotnet_management`].
+//! (`System.Diagnostics.Process`). Firewall and tasks: [`firewall`]
+//! (`HNetCfg.FwPolicy2`), [`taskschd`] (`Schedule.Service`). Management
+//! side: [`wmi`] (`Get-WmiObject`), its classes in [`wmi_cimv2`],
+//! [`wmi_disk`] and [`wmi_subscription`], `-Filter` in [`wql`], CIM
+//! datetimes in [`dotnet_management`].
 
 pub mod authenticode;
 pub mod dotnet_management;
 pub mod dotnet_process;
+pub mod firewall;
 pub mod fs;
 pub mod kernel32;
 pub mod reg_exe;
+pub mod taskschd;
 pub mod registry;
 pub mod wmi;
 pub mod wmi_cimv2;
@@ -34,6 +38,8 @@ pub fn register(r: &mut Registry) {
     authenticode::register(r);
     dotnet_management::register(r);
     dotnet_process::register(r);
+    firewall::register(r);
+    taskschd::register(r);
     fs::register(r);
     kernel32::register(r);
     reg_exe::register(r);

@@ -419,3 +419,67 @@ pub(super) fn outcomes(out: &str) -> Vec<(String, String)> {
     };
     out.lines().filter(|l| l.split(' ').nth(2) == Some("outcome")).map(|l| (decode(l, "result="), decode(l, "detail="))).collect()
 }
+
+/// runtime.ps1's containment, executed by the engine over the firewall
+/// and Task Scheduler facades: Contain makes the engagement's rules (a
+/// block of SMB from every address but the exempt one) and its SYSTEM
+/// dead-man task at a `Z` deadline; a second Contain changes nothing and
+/// says so; Release removes exactly the engagement's rules (a customer
+/// rule named like ours survives) and the task.
+#[test]
+fn containment_on_the_engine_makes_reads_back_and_releases_exactly() {
+    use crate::firewall::{AddrSet, Direction as Dir, EngagementId, PortSpec, host_rules};
+    use crate::lab::world::firewall::{Direction, FirewallRule, Protocol, Reason, Verdict};
+    use crate::runtime::contain::{self, ContainOp, HostRule};
+    use crate::runtime::results::{Limits, parse};
+    let id = EngagementId::parse("0badc0de").unwrap();
+    let exempt = AddrSet::parse(&["10.0.0.5"]).unwrap();
+    let rules = host_rules(&id, &PortSpec::default(), &[Dir::In, Dir::Out], &exempt).unwrap();
+    let contain = job::payload(&[JobItem::Contain(ContainOp::Contain {
+        engagement: id.clone(),
+        rules: rules.iter().map(HostRule::from).collect(),
+        deadman_secs: 3600,
+    })]);
+    let outcome = |out: &str| contain::outcome(&parse(out, 1, &Limits::from_bounds(&Bounds::default())).unwrap(), 0);
+    let customer = "cauterize-0badc0de-smb-in-tcp-v4-1 (customer)";
+    let mut before = Vec::new();
+    let (r, mut host) = super::run_with(
+        "2.0",
+        |h| {
+            h.firewall.add_rule(FirewallRule::new(customer, Direction::In, Verdict::Allow, Protocol::Tcp)).unwrap();
+            before = h.firewall.rules().iter().map(|r| r.name.clone()).collect();
+        },
+        &contain,
+    );
+    let first = outcome(&r.out);
+    assert!(first.done, "{first:?}\n{}\n{}", r.out, r.err);
+    assert_eq!(first.rules.len(), 8);
+    assert!(first.rules.iter().all(|c| c.state == "added"), "{first:?}");
+    assert_eq!(first.rules_in_place, 8);
+    assert!(first.problems.is_empty(), "{first:?}");
+    assert!(first.deadman_in_place && first.deadline.ends_with('Z'), "{first:?}");
+    let fw = &host.firewall;
+    let smb = |from: &str| fw.decide_explained(Direction::In, Protocol::Tcp, 445, from.parse().unwrap(), 50000).reason;
+    assert_eq!(smb("10.0.0.9"), Reason::BlockRule("cauterize-0badc0de-smb-in-tcp-v4-1".into()));
+    assert!(!matches!(smb("10.0.0.5"), Reason::BlockRule(_)), "the exempt peer is not blocked by a rule");
+    assert!(!matches!(fw.decide_explained(Direction::In, Protocol::Tcp, 5985, "10.0.0.9".parse().unwrap(), 50000).reason, Reason::BlockRule(_)));
+    let task = host.tasks.get(&id.dead_man_task()).expect("dead-man registered");
+    assert!(task.principal.is_system());
+    assert!(task.actions[0].path.ends_with("powershell.exe") && task.actions[0].arguments.contains("-EncodedCommand"));
+
+    let again = super::run_on(&mut host, "2.0", &contain);
+    let second = outcome(&again.out);
+    assert!(second.done && second.changed() == 0, "{second:?}");
+    assert_eq!(second.detail, "already contained: nothing changed");
+    assert_eq!(second.deadline, first.deadline);
+
+    let release = job::payload(&[JobItem::Contain(ContainOp::Release { engagement: id.clone() })]);
+    let gone = super::run_on(&mut host, "2.0", &release);
+    let out = outcome(&gone.out);
+    assert!(out.done, "{out:?}\n{}", gone.err);
+    assert_eq!(out.rules.len(), 8);
+    let names: Vec<String> = host.firewall.rules().iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names, before, "Windows' default rules and the customer's stay, nothing else");
+    assert!(names.iter().any(|n| n == customer));
+    assert!(host.tasks.get(&id.dead_man_task()).is_none());
+}
