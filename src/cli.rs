@@ -53,9 +53,9 @@ pub enum Command {
     /// verify after boot, release by policy. A host scanned again after the
     /// plan was made is refused (plan again). Every action is in the
     /// journal before it happens; `--resume` continues an interrupted
-    /// operation. Phases whose host operation this build does not have yet
-    /// (reboots, so verification after boot) are reported as not
-    /// available.
+    /// operation. Steps whose host operation this build does not have yet
+    /// (writes denied, Defender exclusions reverted) are reported as not
+    /// carried out.
     Apply(ApplyArgs),
     /// Scan, plan and apply in one go: on a terminal the plan's summary is
     /// shown and you are asked; `--yes` for runbooks; `--plan-only` stops

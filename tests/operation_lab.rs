@@ -407,7 +407,19 @@ async fn killed_mid_apply_then_resumed_reaches_the_same_end_with_nothing_done_tw
     let j = Journal::open_read_only(&engagement).unwrap();
     let op = j.latest_operation().unwrap().unwrap();
     assert_eq!(op.status, "finished");
-    assert!(j.operation_hosts(op.id).unwrap().iter().all(|h| h.state == "clean"), "{:?}", j.operation_hosts(op.id));
+    // Verified clean after boot, then released (`clean` is a step on the
+    // way: with every host clean, the `all_clean` policy releases them).
+    assert!(j.operation_hosts(op.id).unwrap().iter().all(|h| h.state == "released"), "{:?}", j.operation_hosts(op.id));
+    // Released on the hosts too: no rule of the engagement blocks SMB, and
+    // the dead-man task is gone.
+    for h in &run.lab.spec().hosts {
+        run.lab.with_host(&h.name, |s| {
+            let peer: Ipv4Addr = "10.9.9.9".parse().unwrap();
+            let smb = s.firewall.decide_explained(lab::world::firewall::Direction::In, lab::world::firewall::Protocol::Tcp, 445, peer, 50000);
+            assert!(!matches!(smb.reason, lab::world::firewall::Reason::BlockRule(_)), "{}: still blocked: {smb:?}", h.name);
+            assert!(!s.tasks.iter().any(|t| t.folder.eq_ignore_ascii_case("\\Cauterize")), "{}: the dead-man is left", h.name);
+        });
+    }
     // Two runs worked on the one operation.
     let runs: Vec<_> = j.runs().unwrap().into_iter().filter(|r| r.command == "apply").collect();
     assert_eq!(runs.len(), 2);
@@ -587,17 +599,53 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
     for h in hosts {
         let truth = run.lab.truth(h);
         assert_eq!(truth.boot_count, boots[h] + 1, "{h} rebooted once");
-        // Verified clean after boot, then released (the release phase
-        // ends every clean host's operation).
-        assert_eq!(summary_state(summary, h).0, "released", "{h}: {summary}");
-        // Nothing of any loader is left: the queued files went at boot and
-        // the rename queue ran empty.
+        assert!(run.lab.with_host(h, |s| s.pending_renames().is_empty()), "{h}: the queue did not run");
+        // Never called clean while the lab shows a loader or its
+        // persistence.
+        let (state, _) = summary_state(summary, h);
+        if !truth.loader_processes.is_empty() || !truth.persistence.is_empty() {
+            assert!(!matches!(state.as_str(), "clean" | "released"), "{h} is {state} while {truth:?}");
+        }
+    }
+    // Emotet and TrickBot: nothing of the loader is left (the queued files
+    // went at boot), verified clean after boot; the release waits for
+    // WS-003 (`all_clean`).
+    for h in ["WS-001", "WS-002"] {
+        let truth = run.lab.truth(h);
         assert!(truth.loader_processes.is_empty() && truth.persistence.is_empty(), "{h}: {truth:?}");
         for (_, file) in &truth.files {
             assert!(skipped_without_evidence(&engagement, h, &file.to_lowercase()), "{h}: {file} left after the reboot");
         }
-        assert!(run.lab.with_host(h, |s| s.pending_renames().is_empty()), "{h}: the queue did not run");
+        assert_eq!(summary_state(summary, h).0, "clean", "{h}: {summary}");
     }
+    // Qakbot installed by a user lives in that user's explorer.exe, which a
+    // scan cannot tell from the shell: its defeat is the reviewed
+    // deny_writes on its folder (it writes its DLL and Run value there at
+    // shutdown, and removes them at start-up), which this build cannot
+    // carry out. The scan after boot shows nothing, and the host is left
+    // for a person, saying why, instead of "verified clean".
+    let (state, why) = summary_state(summary, "WS-003");
+    assert_eq!(state, "needs_person", "{summary}");
+    assert!(why.contains("deny_writes") && why.contains("not carried out"), "{why}");
+    assert!(plan.contains("deny_writes"), "{plan}");
+    assert_eq!(summary["exit_code"], 2, "{summary}");
+    // The folders that waited for the reboot (Qakbot's, empty again once
+    // it started) were removed once the host was back, before its
+    // verifying scan: gone from the lab, each once, in the journal.
+    let j = Journal::open_read_only(&engagement).unwrap();
+    let op = j.latest_operation().unwrap().unwrap();
+    let actions = j.operation_actions(op.id).unwrap();
+    let after: Vec<_> = actions.iter().filter(|a| a.key.starts_with("after_reboot/")).collect();
+    assert!(plan.contains("after_reboot: true") && !after.is_empty(), "{plan}");
+    for a in &after {
+        assert_eq!(a.outcome.as_deref(), Some("done"), "{a:?}");
+        let sent: serde_json::Value = serde_json::from_str(&a.op).unwrap();
+        let folder = sent["path"].as_str().unwrap();
+        assert!(!run.lab.with_host(&a.host, |s| s.files.exists(folder)), "{}: {folder} is still there", a.host);
+        let verified = actions.iter().find(|v| v.host == a.host && v.key == "verify/r0/scan").expect("verified");
+        assert!(a.ended_at.as_deref() <= Some(verified.started_at.as_str()), "{a:?} after {verified:?}");
+    }
+    drop(j);
     // Files were queued for boot before the reboot, and the reboot asked
     // read them back in place.
     assert!(plan.contains("queue_if_locked: true") || plan.contains("queue_delete_on_reboot"), "{plan}");

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::operation::{Approver, Replan};
+use super::operation::{Approver, Replan, Replanned};
 use super::plan_input::PlannedOp;
 use super::steps::*;
 use crate::evidence::EvidenceRequest;
@@ -29,6 +29,9 @@ pub struct Script {
     pub reboot: RebootScript,
     /// Verifying scans that still find something (then clean).
     pub dirty_scans: u32,
+    /// Verifying scans find something the purge acts on but no operation
+    /// can address (an injected process its plan may not end, ...).
+    pub unaddressable: bool,
     /// Evidence of these paths cannot be secured.
     pub unsecured: Vec<String>,
     /// Failing operations: this many `apply` calls fail as unreachable.
@@ -316,22 +319,31 @@ impl FakeReplan {
 }
 
 impl Replan for FakeReplan {
-    async fn replan(&self, host: &str, _: Snapshot, round: u32) -> Result<Vec<PlannedOp>, String> {
-        let dirty = self.hosts.script(host).dirty_scans;
+    async fn replan(&self, host: &str, _: Snapshot, round: u32) -> Result<Replanned, String> {
+        let script = self.hosts.script(host);
+        if script.unaddressable {
+            return Ok(Replanned {
+                ops: Vec::new(),
+                acted_on: vec!["QAK-INJECT (Qakbot, high): code injected into explorer.exe".into()],
+            });
+        }
         let mut used = self.used.lock().unwrap();
         let n = used.entry(host.to_lowercase()).or_default();
-        if *n >= dirty {
-            return Ok(Vec::new());
+        if *n >= script.dirty_scans {
+            return Ok(Replanned::default());
         }
         *n += 1;
-        Ok(vec![PlannedOp {
-            plan_op_id: self.next_id.fetch_add(1, Ordering::SeqCst),
-            op: Op::KillProcess {
-                pid: 4000 + round,
-                expected_image: "back.exe".into(),
-                expected_started: String::new(),
-            },
-        }])
+        Ok(Replanned {
+            ops: vec![PlannedOp {
+                plan_op_id: self.next_id.fetch_add(1, Ordering::SeqCst),
+                op: Op::KillProcess {
+                    pid: 4000 + round,
+                    expected_image: "back.exe".into(),
+                    expected_started: String::new(),
+                },
+            }],
+            acted_on: vec!["BACK (Emotet, high): back.exe runs again".into()],
+        })
     }
 }
 

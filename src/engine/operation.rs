@@ -34,14 +34,26 @@ use crate::runtime::snapshot::Snapshot;
 
 /// A new plan from a verifying scan: the scan and the plan are recorded in
 /// the journal (`status` shows them; nothing found later is purged
-/// silently), and the plan's active operations come back.
+/// silently), and what the verdict needs comes back.
 pub trait Replan: Send + Sync + 'static {
     fn replan(
         &self,
         host: &str,
         snapshot: Snapshot,
         round: u32,
-    ) -> impl Future<Output = Result<Vec<PlannedOp>, String>> + Send;
+    ) -> impl Future<Output = Result<Replanned, String>> + Send;
+}
+
+/// What a verifying scan's plan says of a host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replanned {
+    /// The plan's active operations (the next re-purge round).
+    pub ops: Vec<PlannedOp>,
+    /// The findings the purge acts on, as headlines, whether or not a step
+    /// could be planned for them. A host is clean only when there are
+    /// none: one found again that no operation addresses (every step
+    /// vetoed, or none can be derived) is for a person, never clean.
+    pub acted_on: Vec<String>,
 }
 
 /// The operator's go-ahead (after the canary wave).
@@ -452,6 +464,18 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             .get(&(host.to_lowercase(), round))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The ops of `round` that wait for the host's reboot: the plan's
+    /// after-reboot steps in round 0, those of the round's plan after.
+    pub(super) fn after_reboot_ops_of(&self, host: &str, round: u32) -> Vec<PlannedOp> {
+        if round == 0 {
+            return self.planned(host).after_reboot_ops();
+        }
+        self.ops_of(host, round)
+            .into_iter()
+            .filter(|o| super::plan_input::runs_after_reboot(&o.op))
+            .collect()
     }
 
     pub(super) fn set_ops(&self, host: &str, round: u32, ops: Vec<PlannedOp>) {

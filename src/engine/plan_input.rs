@@ -20,6 +20,13 @@ pub struct PlannedOp {
     pub op: Op,
 }
 
+/// `op` waits for the host's reboot (a folder the purge denied writes to,
+/// or whose files go at boot): the reboot phase runs it once the host is
+/// back, never the purge.
+pub fn runs_after_reboot(op: &Op) -> bool {
+    matches!(op, Op::RemoveFolder { after_reboot: true, .. })
+}
+
 /// One host of the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedHost {
@@ -59,7 +66,18 @@ impl PlannedHost {
 
     /// Something was found to remove: the host is purged and rebooted.
     pub fn infected(&self) -> bool {
-        !self.ops.is_empty() || !self.not_carried_out().is_empty()
+        !self.ops.is_empty() || !self.after_reboot_ops().is_empty() || !self.not_carried_out().is_empty()
+    }
+
+    /// The runtime ops of its reviewed steps that run once the host is
+    /// back from its reboot (a folder the purge denied writes to, or whose
+    /// files went at boot), in the plan's order.
+    pub fn after_reboot_ops(&self) -> Vec<PlannedOp> {
+        self.steps
+            .iter()
+            .filter(|(_, s)| s.phase() == Phase::AfterReboot)
+            .filter_map(|(id, s)| s.op().map(|op| PlannedOp { plan_op_id: *id, op: op.clone() }))
+            .collect()
     }
 
     /// It keeps its reviewed `contain` step (exempt, never-contained hosts
@@ -78,8 +96,9 @@ impl PlannedHost {
     }
 
     /// Reviewed steps this version has no host-side code for (deny-write,
-    /// Defender exclusion, folder removal): reported as not carried out,
-    /// never as done. Contain and reboot are the engine's phases.
+    /// Defender exclusion): reported as not carried out, never as done.
+    /// Contain and reboot are the engine's phases; after-reboot ops run in
+    /// the reboot phase ([`PlannedHost::after_reboot_ops`]).
     pub fn not_carried_out(&self) -> Vec<&(i64, Step)> {
         self.steps
             .iter()

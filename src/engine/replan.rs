@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::operation::Replan;
+use super::operation::{Replan, Replanned};
 use super::plan_input::PlannedOp;
 use crate::detect::{DetectContext, detect};
 use crate::journal::operation::OperationId;
@@ -31,7 +31,7 @@ pub struct JournalReplan {
 }
 
 impl Replan for JournalReplan {
-    async fn replan(&self, host: &str, snapshot: Snapshot, round: u32) -> Result<Vec<PlannedOp>, String> {
+    async fn replan(&self, host: &str, snapshot: Snapshot, round: u32) -> Result<Replanned, String> {
         let findings = detect(&snapshot, &self.detect);
         let (run, op, host) = (self.run, self.operation, host.to_string());
         let (playbook, flags) = (Arc::clone(&self.playbook), self.flags.clone());
@@ -57,11 +57,12 @@ impl Replan for JournalReplan {
                     findings: &stored,
                 };
                 let made = plan::build(&[input], Vec::new(), &playbook, &flags);
+                let acted_on = plan::acted_on(&input, &playbook, &flags);
                 // Only purge operations are carried out again (containment
                 // stays as it is; the reboot is the round's own).
                 let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && i.step.op().is_some()));
                 if !active {
-                    return Ok(Vec::new());
+                    return Ok(Replanned { ops: Vec::new(), acted_on });
                 }
                 let file = dir.join(format!(
                     "op{op}-{}-round{round}.yml",
@@ -92,7 +93,7 @@ impl Replan for JournalReplan {
                 }
                 let attach: Vec<(String, i64)> = ops.iter().map(|o| (host.clone(), o.plan_op_id)).collect();
                 j.add_operation_ops(op, round, &attach)?;
-                Ok(ops)
+                Ok(Replanned { ops, acted_on })
             })
             .await
             .map_err(|e| e.to_string())

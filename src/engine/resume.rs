@@ -28,6 +28,11 @@ pub mod key {
     pub fn op(round: u32, plan_op_id: i64) -> String {
         format!("purge/r{round}/op/{plan_op_id}")
     }
+    /// A runtime op that waits for the reboot, carried out once the host
+    /// is back ([`crate::engine::plan_input::runs_after_reboot`]).
+    pub fn after_reboot(round: u32, plan_op_id: i64) -> String {
+        format!("after_reboot/r{round}/op/{plan_op_id}")
+    }
     pub fn reboot(round: u32) -> String {
         format!("reboot/r{round}/ask")
     }

@@ -345,6 +345,22 @@ fn push_new(v: &mut Vec<String>, s: String) {
     }
 }
 
+/// The findings of one host the purge acts on (not allow-listed, of the
+/// playbook's families, certain or confident enough, the host not
+/// excluded), each as its headline: what a verifying scan must not find
+/// for the host to be clean, whether or not a step could be planned for
+/// it.
+pub fn acted_on(input: &HostInput<'_>, playbook: &Playbook, flags: &Flags) -> Vec<String> {
+    let activate = flags.activate.unwrap_or(playbook.purge.activate);
+    let host_excluded = playbook.host_excluded(input.host);
+    input
+        .findings
+        .iter()
+        .filter(|f| finding_status(f, playbook, activate, host_excluded).is_ok())
+        .map(headline)
+        .collect()
+}
+
 /// Why a finding is not acted on, if so.
 fn finding_status(
     f: &StoredFinding,

@@ -13,10 +13,11 @@
 //! | `remove_folder` | purge, or after reboot | remove a loader's emptied folder ([`Op::RemoveFolder`]) |
 //!
 //! [`Step::has_host_side`] says which steps have host-side code in this
-//! version: the purge ops (a `remove_folder` only in the purge: the
-//! engine does not run after-reboot steps yet). The others are planned,
-//! recorded and reviewable; their host side comes with the operation
-//! engine, and nothing may report them done before it exists.
+//! version: containment, the reboot and the runtime's ops (a
+//! `remove_folder` after the reboot runs once the host is back, before its
+//! verifying scan). `deny_writes` and `revert_defender_exclusion` are
+//! planned, recorded and reviewable; nothing may report them done before
+//! their host side exists.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -205,12 +206,13 @@ impl Step {
     }
 
     /// Does this version have the host-side code that carries the step
-    /// out? Containment (the firewall rules and the dead-man task) and the
-    /// runtime's ops that run in the purge: deny-write, Defender, reboot
-    /// and after-reboot folder steps are planned and reviewable, and their
+    /// out? Containment (the firewall rules and the dead-man task), the
+    /// reboot (`shutdown /r`, the boot time read back) and the runtime's
+    /// ops, in the purge or once the host is back from its reboot:
+    /// deny-write and Defender steps are planned and reviewable, and their
     /// host side is still to come.
     pub fn has_host_side(&self) -> bool {
-        matches!(self, Step::Contain) || (matches!(self, Step::Purge(_)) && self.phase() == Phase::Purge)
+        matches!(self, Step::Contain | Step::Reboot { .. } | Step::Purge(_))
     }
 
     /// The tag, with "after the reboot" for a runtime op that waits for it.
@@ -377,13 +379,9 @@ mod tests {
             ["contain", "kill_process", "deny_writes", "revert_defender_exclusion", "remove_folder", "reboot", "reboot", "remove_folder"]
         );
         assert!(steps[4].has_host_side(), "a folder removed in the purge runs");
-        assert!(!steps[7].has_host_side(), "after the reboot: not yet");
+        assert!(steps[7].has_host_side(), "a folder removed after the reboot runs once the host is back");
         assert_eq!(every_step()[7].to_value()["after_reboot"], serde_json::json!(null), "false stays out of the plan");
-        assert!(steps.iter().filter(|s| s.has_host_side()).all(|s| matches!(s.phase(), Phase::Contain | Phase::Purge)));
-        assert!(Step::Contain.has_host_side());
-        assert_eq!(
-            Step::kinds_without_host_side(),
-            ["deny_writes", "revert_defender_exclusion", "reboot", "remove_folder after the reboot"]
-        );
+        assert!(Step::Contain.has_host_side() && steps[5].has_host_side());
+        assert_eq!(Step::kinds_without_host_side(), ["deny_writes", "revert_defender_exclusion"]);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::engine::event::{Event, Outcome, Phase};
 use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan};
-use crate::engine::plan_input::PlannedOp;
+use crate::engine::plan_input::{PlannedOp, runs_after_reboot};
 use crate::engine::resume::{ActionStatus, key};
 use crate::engine::state::HostState;
 use crate::engine::steps::{EvidenceOutcome, HostSteps, StepError};
@@ -92,6 +92,9 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
     /// the journal does not already have settled. Ends `Purged`, or set
     /// aside.
     pub(in crate::engine) async fn purge_host(&self, host: &str, round: u32, ops: &[PlannedOp]) -> Result<(), EngineError> {
+        // A re-purge round's plan also lists what waits for the reboot.
+        let ops: Vec<PlannedOp> = ops.iter().filter(|o| !runs_after_reboot(&o.op)).cloned().collect();
+        let ops = ops.as_slice();
         self.show(Event::HostStarted {
             host: host.into(),
             phase: Phase::Purge,
@@ -148,52 +151,11 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 None => send.push((o.op.clone(), key)),
             }
         }
-        let op_list: Vec<Op> = send.iter().map(|(o, _)| o.clone()).collect();
-        let result = if op_list.is_empty() {
-            Ok(Vec::new())
-        } else {
-            let steps = Arc::clone(&self.steps);
-            self.step(|| {
-                let (steps, ops, host) = (Arc::clone(&steps), op_list.clone(), host.to_string());
-                async move { steps.apply(&host, &ops).await }
-            })
-            .await
+        let counts = match self.carry_out(host, Phase::Purge, &send).await? {
+            Ok(counts) => counts,
+            Err(StepError::Interrupted) => return Ok(()),
+            Err(e) => return self.purge_failed(host, &e, "the operations could not be sent").await,
         };
-        let outcomes = match result {
-            Ok(o) => o,
-            Err(e) => {
-                for (_, key) in &send {
-                    self.emit(Event::ActionEnded {
-                        host: host.into(),
-                        phase: Phase::Purge,
-                        key: key.clone(),
-                        outcome: Outcome::Failed,
-                        detail: e.to_string(),
-                    })
-                    .await?;
-                }
-                if e == StepError::Interrupted {
-                    return Ok(());
-                }
-                return self.purge_failed(host, &e, "the operations could not be sent").await;
-            }
-        };
-        let mut counts = std::collections::BTreeMap::new();
-        for (i, (_, key)) in send.iter().enumerate() {
-            let (outcome, detail) = match outcomes.get(i) {
-                Some(o) => judge(o),
-                None => (Outcome::Failed, "the host reported no outcome".to_string()),
-            };
-            *counts.entry(outcome.as_str()).or_insert(0usize) += 1;
-            self.emit(Event::ActionEnded {
-                host: host.into(),
-                phase: Phase::Purge,
-                key: key.clone(),
-                outcome,
-                detail,
-            })
-            .await?;
-        }
         let line = if counts.is_empty() {
             "nothing to send".to_string()
         } else {
@@ -249,6 +211,62 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             },
         )
         .await
+    }
+
+    /// Send `ops` (each with its journal key, its begin already recorded)
+    /// to `host` in one job, and record each one's end: the count of each
+    /// outcome, or why the job could not be sent (every op then ended
+    /// failed).
+    pub(in crate::engine) async fn carry_out(
+        &self,
+        host: &str,
+        phase: Phase,
+        ops: &[(Op, String)],
+    ) -> Result<Result<std::collections::BTreeMap<&'static str, usize>, StepError>, EngineError> {
+        let mut counts = std::collections::BTreeMap::new();
+        if ops.is_empty() {
+            return Ok(Ok(counts));
+        }
+        let op_list: Vec<Op> = ops.iter().map(|(o, _)| o.clone()).collect();
+        let steps = Arc::clone(&self.steps);
+        let result = self
+            .step(|| {
+                let (steps, ops, host) = (Arc::clone(&steps), op_list.clone(), host.to_string());
+                async move { steps.apply(&host, &ops).await }
+            })
+            .await;
+        let outcomes = match result {
+            Ok(o) => o,
+            Err(e) => {
+                for (_, key) in ops {
+                    self.emit(Event::ActionEnded {
+                        host: host.into(),
+                        phase,
+                        key: key.clone(),
+                        outcome: Outcome::Failed,
+                        detail: e.to_string(),
+                    })
+                    .await?;
+                }
+                return Ok(Err(e));
+            }
+        };
+        for (i, (_, key)) in ops.iter().enumerate() {
+            let (outcome, detail) = match outcomes.get(i) {
+                Some(o) => judge(o),
+                None => (Outcome::Failed, "the host reported no outcome".to_string()),
+            };
+            *counts.entry(outcome.as_str()).or_insert(0usize) += 1;
+            self.emit(Event::ActionEnded {
+                host: host.into(),
+                phase,
+                key: key.clone(),
+                outcome,
+                detail,
+            })
+            .await?;
+        }
+        Ok(Ok(counts))
     }
 
     async fn purge_failed(&self, host: &str, e: &StepError, what: &str) -> Result<(), EngineError> {

@@ -18,11 +18,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::engine::event::{Event, Level, Outcome, Phase};
-use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan, poll_pause};
+use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan, Replanned, poll_pause};
 use crate::engine::resume::{RebootStep, came_back, key};
 use crate::engine::state::{HostState, after_verify};
 use crate::engine::steps::{HostSteps, RebootAnswer, RebootRequest, RebootStart, StepError};
-use crate::engine::summary::Halt;
+use crate::engine::summary::{self, Halt};
 
 /// The files a purge round's operations delete or queue for deletion at
 /// boot: the reboot asks the host, before it goes down, which are gone and
@@ -255,7 +255,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 }
                 RebootStep::ReadBootTime { before: None } | RebootStep::Ask => self.ask_and_wait(host, round).await?,
             };
-            if !back {
+            if !back || !self.after_reboot(host, round).await? {
                 return Ok(());
             }
             match self.verify_host(host, round).await? {
@@ -266,6 +266,44 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 return Ok(());
             }
             // Re-purged: reboot again.
+        }
+    }
+
+    /// Once the host is back, before its verifying scan: the round's ops
+    /// that waited for the reboot (a loader's folder, emptied at boot or
+    /// denied writes until the shutdown had passed), each journaled before
+    /// and after; those an earlier run settled are not sent again. One
+    /// that fails is recorded and told, and the verifying scan judges what
+    /// is left. `false` on Ctrl-C.
+    async fn after_reboot(&self, host: &str, round: u32) -> Result<bool, EngineError> {
+        let mut send = Vec::new();
+        for o in self.after_reboot_ops_of(host, round) {
+            let key = key::after_reboot(round, o.plan_op_id);
+            if self.prior.status(host, &key).settled() {
+                continue;
+            }
+            self.emit(Event::ActionBegun {
+                host: host.into(),
+                phase: Phase::Reboot,
+                key: key.clone(),
+                plan_op: Some(o.plan_op_id),
+                what: serde_json::to_string(&o.op).unwrap_or_default(),
+            })
+            .await?;
+            send.push((o.op, key));
+        }
+        match self.carry_out(host, Phase::Reboot, &send).await? {
+            Ok(_) => Ok(true),
+            Err(StepError::Interrupted) => Ok(false),
+            Err(e) => {
+                self.message(
+                    Level::Warning,
+                    Some(host),
+                    format!("{host}: what waited for its reboot could not be sent ({e}); the verifying scan judges what is left"),
+                )
+                .await?;
+                Ok(true)
+            }
         }
     }
 
@@ -417,20 +455,35 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 return Ok(Pipeline::Done);
             }
         };
-        let ops = match self.replan.replan(host, snapshot, round + 1).await {
-            Ok(ops) => ops,
+        let Replanned { ops, acted_on } = match self.replan.replan(host, snapshot, round + 1).await {
+            Ok(r) => r,
             Err(e) => {
                 self.set(host, HostState::NeedsPerson, Some(format!("its verifying scan could not be planned: {e}")))
                     .await?;
                 return Ok(Pipeline::Done);
             }
         };
-        let verdict = after_verify(!ops.is_empty(), round, self.settings.repurge_rounds);
+        // Found again, and no operation addresses it: no re-purge round can
+        // help, and the host is not clean.
+        let unaddressed = ops.is_empty() && !acted_on.is_empty();
+        // A scan proves nothing of what the purge had to stop and could
+        // not: Qakbot, in memory, writes its DLL and Run value at shutdown
+        // and removes them at start-up, so a host whose reviewed
+        // `deny_writes` was not carried out shows nothing after boot while
+        // the loader runs again. Such a host is never called clean.
+        let not_done: Vec<String> = self.planned(host).not_carried_out().iter().map(|(_, s)| s.tag()).collect();
+        let verdict = match after_verify(!ops.is_empty(), round, self.settings.repurge_rounds) {
+            _ if unaddressed => HostState::NeedsPerson,
+            HostState::Clean if !not_done.is_empty() => HostState::NeedsPerson,
+            v => v,
+        };
         self.emit(Event::Observed {
             host: Some(host.into()),
             phase: Phase::Verify,
-            what: if ops.is_empty() {
+            what: if acted_on.is_empty() {
                 "nothing actionable found".into()
+            } else if unaddressed {
+                format!("{} finding(s) to act on, and no operation the plan may carry out addresses them", acted_on.len())
             } else {
                 format!("{} operation(s) needed again", ops.len())
             },
@@ -447,20 +500,34 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 });
             }
             HostState::NeedsPerson => {
-                self.set(
-                    host,
-                    HostState::NeedsPerson,
-                    Some(format!(
+                let why = if unaddressed {
+                    format!(
+                        "its verifying scan (round {round}) still finds what the purge acts on, and its new plan can carry out nothing against it: {}",
+                        summary::name_list(&acted_on, 3)
+                    )
+                } else if ops.is_empty() {
+                    format!(
+                        "its verifying scan (round {round}) finds nothing, but its reviewed {} step(s) were not carried out (no host-side operation in this build): a loader that rewrites its persistence at shutdown and removes it at start-up shows nothing to a scan while it runs; a person must check the host",
+                        not_done.join(", ")
+                    )
+                } else {
+                    format!(
                         "still found after {} re-purge round(s): {} operation(s) would be needed again",
                         self.settings.repurge_rounds,
                         ops.len()
-                    )),
-                )
-                .await?;
+                    )
+                };
+                self.set(host, HostState::NeedsPerson, Some(why)).await?;
                 self.message(
                     Level::Warning,
                     Some(host),
-                    format!("{host} needs a person: the loader came back after every re-purge round"),
+                    if unaddressed {
+                        format!("{host} needs a person: found again after its reboot, and nothing the plan may do addresses it (see `cauterize status --host {host}` and its latest plan)")
+                    } else if ops.is_empty() {
+                        format!("{host} needs a person: not verifiable by a scan, its reviewed {} step(s) were not carried out", not_done.join(", "))
+                    } else {
+                        format!("{host} needs a person: the loader came back after every re-purge round")
+                    },
                 )
                 .await?;
             }

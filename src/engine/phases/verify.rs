@@ -2,7 +2,7 @@
 //! nothing was removed): a fresh scan. One that shows something now is
 //! re-purged under a new plan and, having had something removed, rebooted
 //! and verified like the others. Hosts that need a reboot are verified
-//! after it, in their wave; when this build cannot reboot they stay
+//! after it, in their wave; when the host steps cannot reboot they stay
 //! purged and unverified, and the summary says so.
 
 use std::sync::Arc;
