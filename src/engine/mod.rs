@@ -16,7 +16,8 @@
 //!   (budget, retries, policies), [`resume`]
 //!   (what a resumed run does from the journal), [`summary`] (per-phase
 //!   results, exit codes), [`plan_input`] (the plan as the engine needs
-//!   it, stale hosts refused).
+//!   it, stale hosts refused), [`left_in_place`] (files a purge was to
+//!   delete and did not: such a host is not verified clean).
 //! - [`scan`] and [`planning`]: the orchestration of `scan` and `plan`;
 //!   [`replan`] makes a new plan from a verifying scan; [`apply`] builds
 //!   and runs an operation from a reviewed plan or from the journal
@@ -25,6 +26,7 @@
 pub mod emit;
 pub mod apply;
 pub mod event;
+pub mod left_in_place;
 pub mod operation;
 pub mod phases;
 pub mod plan_input;

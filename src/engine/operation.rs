@@ -127,6 +127,9 @@ pub(super) struct Engine<S, R, A> {
     /// Operations of later rounds (re-purges), by (lower-case host, round).
     pub(super) later_ops: Mutex<HashMap<(String, u32), Vec<PlannedOp>>>,
     pub(super) phases: Mutex<Vec<PhaseSummary>>,
+    /// Files the purge was to delete and left in place: such a host is
+    /// never verified clean.
+    pub(super) left_in_place: Mutex<super::left_in_place::LeftInPlace>,
     pub(super) excluded: Vec<super::plan_input::Excluded>,
     pub(super) release: ReleaseSelection,
 }
@@ -169,6 +172,7 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         records.insert(key, record);
     }
     let later = std::mem::take(&mut prior.later_ops);
+    let left_in_place = super::left_in_place::LeftInPlace::from_prior(&prior);
     let engine = Arc::new(Engine {
         steps: inputs.steps,
         replan: inputs.replan,
@@ -186,6 +190,7 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         records: Mutex::new(records),
         later_ops: Mutex::new(later),
         phases: Mutex::new(Vec::new()),
+        left_in_place: Mutex::new(left_in_place),
         excluded: plan.excluded.clone(),
         release: inputs.release,
     });

@@ -535,6 +535,17 @@ async fn a_file_without_an_evidence_copy_is_not_deleted() {
     assert_eq!(applied.len(), 1, "only the kill: {applied:?}");
     assert!(applied[0].contains("kill_process"));
     assert!(r.events.iter().any(|e| matches!(e, Event::ActionEnded { outcome: Outcome::Skipped, detail, .. } if detail.contains("WS-01.dll"))));
+    // Its verifying scan after the reboot finds nothing (the DLL is not
+    // started by anything any more), but the DLL is still on disk: the
+    // host is left for a person, saying which file and what to do, never
+    // verified clean; it stays contained and holds the release.
+    assert_eq!(r.fake.boots("WS-01"), 1);
+    assert_eq!(state(&r.result, "WS-01"), HostState::NeedsPerson);
+    let why = r.result.hosts.iter().find(|h| h.name == "WS-01").unwrap().reason.clone().unwrap();
+    assert!(why.contains(r"c:\users\bob\appdata\ws-01.dll") && why.contains("no evidence copy"), "{why}");
+    assert!(why.contains("keep a copy of each by hand"), "{why}");
+    assert!(r.fake.contained("WS-01"));
+    assert_eq!(r.result.exit_code(), 2);
 }
 
 #[tokio::test(start_paused = true)]

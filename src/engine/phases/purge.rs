@@ -139,12 +139,14 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             });
             match unsecured {
                 Some(path) => {
+                    let detail = format!("not deleted: no evidence copy of {path} could be secured");
+                    self.note_left(host, &o.op, Outcome::Skipped, &detail);
                     self.emit(Event::ActionEnded {
                         host: host.into(),
                         phase: Phase::Purge,
                         key,
                         outcome: Outcome::Skipped,
-                        detail: format!("not deleted: no evidence copy of {path} could be secured"),
+                        detail,
                     })
                     .await?
                 }
@@ -238,7 +240,8 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         let outcomes = match result {
             Ok(o) => o,
             Err(e) => {
-                for (_, key) in ops {
+                for (op, key) in ops {
+                    self.note_left(host, op, Outcome::Failed, &e.to_string());
                     self.emit(Event::ActionEnded {
                         host: host.into(),
                         phase,
@@ -251,11 +254,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 return Ok(Err(e));
             }
         };
-        for (i, (_, key)) in ops.iter().enumerate() {
+        for (i, (op, key)) in ops.iter().enumerate() {
             let (outcome, detail) = match outcomes.get(i) {
                 Some(o) => judge(o),
                 None => (Outcome::Failed, "the host reported no outcome".to_string()),
             };
+            self.note_left(host, op, outcome, &detail);
             *counts.entry(outcome.as_str()).or_insert(0usize) += 1;
             self.emit(Event::ActionEnded {
                 host: host.into(),
@@ -267,6 +271,11 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             .await?;
         }
         Ok(Ok(counts))
+    }
+
+    /// Keep what `op` ended as on `host` among the files left in place.
+    fn note_left(&self, host: &str, op: &Op, outcome: Outcome, detail: &str) {
+        self.left_in_place.lock().unwrap_or_else(|p| p.into_inner()).record(host, op, outcome, detail);
     }
 
     async fn purge_failed(&self, host: &str, e: &StepError, what: &str) -> Result<(), EngineError> {

@@ -472,9 +472,13 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         // `deny_writes` was not carried out shows nothing after boot while
         // the loader runs again. Such a host is never called clean.
         let not_done: Vec<String> = self.planned(host).not_carried_out().iter().map(|(_, s)| s.tag()).collect();
+        // Nor of a file the purge was to delete and left (no evidence copy,
+        // refused by the host): a scan sees files through what starts
+        // them, and the loader's DLL stays on disk without its persistence.
+        let left = self.left_in_place.lock().unwrap_or_else(|p| p.into_inner()).of(host);
         let verdict = match after_verify(!ops.is_empty(), round, self.settings.repurge_rounds) {
             _ if unaddressed => HostState::NeedsPerson,
-            HostState::Clean if !not_done.is_empty() => HostState::NeedsPerson,
+            HostState::Clean if !not_done.is_empty() || !left.is_empty() => HostState::NeedsPerson,
             v => v,
         };
         self.emit(Event::Observed {
@@ -506,10 +510,22 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                         summary::name_list(&acted_on, 3)
                     )
                 } else if ops.is_empty() {
-                    format!(
-                        "its verifying scan (round {round}) finds nothing, but its reviewed {} step(s) were not carried out (no host-side operation in this build): a loader that rewrites its persistence at shutdown and removes it at start-up shows nothing to a scan while it runs; a person must check the host",
-                        not_done.join(", ")
-                    )
+                    let mut unproven = Vec::new();
+                    if !not_done.is_empty() {
+                        unproven.push(format!(
+                            "its reviewed {} step(s) were not carried out (no host-side operation in this build): a loader that rewrites its persistence at shutdown and removes it at start-up shows nothing to a scan while it runs; a person must check the host",
+                            not_done.join(", ")
+                        ));
+                    }
+                    if !left.is_empty() {
+                        let files: Vec<String> = left.iter().map(|(p, why)| format!("{p} ({why})")).collect();
+                        unproven.push(format!(
+                            "the purge left {} planned file deletion(s) undone, which a scan cannot vouch for: {}; keep a copy of each by hand (or over SMB), delete it, and scan the host again",
+                            left.len(),
+                            summary::name_list(&files, 3)
+                        ));
+                    }
+                    format!("its verifying scan (round {round}) finds nothing, but {}", unproven.join("; and "))
                 } else {
                     format!(
                         "still found after {} re-purge round(s): {} operation(s) would be needed again",
@@ -523,6 +539,8 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     Some(host),
                     if unaddressed {
                         format!("{host} needs a person: found again after its reboot, and nothing the plan may do addresses it (see `cauterize status --host {host}` and its latest plan)")
+                    } else if ops.is_empty() && not_done.is_empty() {
+                        format!("{host} needs a person: {} planned file deletion(s) left undone (no evidence copy, or refused by the host)", left.len())
                     } else if ops.is_empty() {
                         format!("{host} needs a person: not verifiable by a scan, its reviewed {} step(s) were not carried out", not_done.join(", "))
                     } else {
