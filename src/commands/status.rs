@@ -4,7 +4,7 @@
 //!
 //! Exit code: 0 shown; 1 no journal in the folder, or bad flags.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
 
@@ -50,15 +50,42 @@ pub fn read(journal: &Journal) -> anyhow::Result<StatusInput> {
     let Some(op) = journal.latest_operation()? else {
         return Ok(StatusInput::default());
     };
-    let mut findings = HashMap::new();
+    let sections = match op.plan_id {
+        Some(id) => Some(plan_settings(journal, id)?),
+        None => None,
+    };
+    let (mut findings, mut not_acted_on) = (HashMap::new(), HashMap::new());
     for (host, snapshot) in journal.latest_snapshot_ids()? {
-        findings.insert(host, journal.findings_of(snapshot)?.len());
+        let mut to_act = 0;
+        let mut others: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for f in journal.findings_of(snapshot)? {
+            match sections.as_ref().map(|s| crate::plan::acts_on(&f, s, &host)) {
+                Some(Err(why)) => *others.entry(why.label()).or_default() += 1,
+                // Without a plan, every finding counts.
+                Some(Ok(())) | None => to_act += 1,
+            }
+        }
+        let key = host.to_lowercase();
+        findings.insert(key.clone(), to_act);
+        if !others.is_empty() {
+            not_acted_on.insert(key, others);
+        }
     }
     Ok(StatusInput {
         hosts: journal.operation_hosts(op.id)?,
         actions: journal.operation_actions(op.id)?,
         accepted: journal.accepted_hosts(op.id)?.into_iter().map(|h| h.to_lowercase()).collect(),
         findings,
+        not_acted_on,
         operation: Some(op),
     })
+}
+
+/// The effective settings (playbook and operator flags) plan `id` was
+/// made with: what its purge acts on.
+fn plan_settings(journal: &Journal, id: crate::journal::PlanId) -> anyhow::Result<crate::playbook::Sections> {
+    let plan = journal.plan(id)?.with_context(|| format!("the journal names plan {id} for its operation but does not hold it"))?;
+    let head: crate::plan::PlanHead =
+        serde_json::from_str(&plan.settings).with_context(|| format!("the journal's settings of plan {id} cannot be read"))?;
+    Ok(head.settings.effective)
 }

@@ -37,7 +37,7 @@ use super::waves::{self, Candidate};
 use crate::detect::{ArtifactRef, Confidence, Family};
 use crate::firewall::EngagementId;
 use crate::journal::{LatestScan, SnapshotId, StoredFinding};
-use crate::playbook::{Playbook, confidence_name, glob_of};
+use crate::playbook::{Playbook, Sections, confidence_name, glob_of};
 use crate::runtime::ops::Op;
 use crate::runtime::snapshot::Snapshot;
 
@@ -361,35 +361,79 @@ pub fn acted_on(input: &HostInput<'_>, playbook: &Playbook, flags: &Flags) -> Ve
         .collect()
 }
 
-/// Why a finding is not acted on, if so.
+/// Why the purge does not act on a finding, in kinds `status` can
+/// tally; [`NotActedOn::why`] is the plan's own line for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NotActedOn {
+    HostExcluded,
+    Allowlisted,
+    OtherFamily,
+    LowConfidence,
+    BelowActivate,
+}
+
+impl NotActedOn {
+    /// A short name (status's tally).
+    pub fn label(self) -> &'static str {
+        match self {
+            NotActedOn::HostExcluded => "host excluded by the playbook",
+            NotActedOn::Allowlisted => "allow-listed",
+            NotActedOn::OtherFamily => "not among the playbook's families",
+            NotActedOn::LowConfidence => "low confidence",
+            NotActedOn::BelowActivate => "below the playbook's confidence",
+        }
+    }
+
+    /// The plan's line for a finding `f` on a host excluded by
+    /// `host_excluded` (the glob), if so.
+    fn why(self, f: &StoredFinding, host_excluded: Option<&str>) -> String {
+        match self {
+            NotActedOn::HostExcluded => format!("the host is excluded by the playbook (`{}`)", host_excluded.unwrap_or_default()),
+            NotActedOn::Allowlisted => format!("allow-listed: {}", f.allowlisted.as_deref().unwrap_or_default()),
+            NotActedOn::OtherFamily => format!("{} is not among the playbook's families", f.family.name()),
+            NotActedOn::LowConfidence => "low confidence: listed only, never acted on".into(),
+            NotActedOn::BelowActivate => {
+                "medium confidence: not acted on unless asked (`cauterize plan --activate medium`, or `activate: medium` in the playbook)".into()
+            }
+        }
+    }
+}
+
+/// Whether the purge under `sections` (its effective settings: the
+/// playbook with the operator's flags, as a plan keeps them) acts on
+/// finding `f` of `host`, or why not.
+pub fn acts_on(f: &StoredFinding, sections: &Sections, host: &str) -> Result<(), NotActedOn> {
+    not_acted_on(f, sections, sections.purge.activate, sections.host_excluded(host).is_some())
+}
+
+fn not_acted_on(f: &StoredFinding, pb: &Sections, activate: Confidence, host_excluded: bool) -> Result<(), NotActedOn> {
+    if host_excluded {
+        return Err(NotActedOn::HostExcluded);
+    }
+    if f.allowlisted.is_some() {
+        return Err(NotActedOn::Allowlisted);
+    }
+    if !pb.purge.families.contains(&f.family) {
+        return Err(NotActedOn::OtherFamily);
+    }
+    if f.certain {
+        return Ok(());
+    }
+    match f.confidence {
+        Confidence::Low => Err(NotActedOn::LowConfidence),
+        c if c < activate => Err(NotActedOn::BelowActivate),
+        _ => Ok(()),
+    }
+}
+
+/// Why a finding is not acted on, if so (the plan's line).
 fn finding_status(
     f: &StoredFinding,
     pb: &Playbook,
     activate: Confidence,
     host_excluded: Option<&str>,
 ) -> Result<(), String> {
-    if let Some(p) = host_excluded {
-        return Err(format!("the host is excluded by the playbook (`{p}`)"));
-    }
-    if let Some(a) = &f.allowlisted {
-        return Err(format!("allow-listed: {a}"));
-    }
-    if !pb.purge.families.contains(&f.family) {
-        return Err(format!(
-            "{} is not among the playbook's families",
-            f.family.name()
-        ));
-    }
-    if f.certain {
-        return Ok(());
-    }
-    match f.confidence {
-        Confidence::Low => Err("low confidence: listed only, never acted on".into()),
-        c if c < activate => Err(
-            "medium confidence: not acted on unless asked (`cauterize plan --activate medium`, or `activate: medium` in the playbook)".into(),
-        ),
-        _ => Ok(()),
-    }
+    not_acted_on(f, pb, activate, host_excluded.is_some()).map_err(|k| k.why(f, host_excluded))
 }
 
 /// `RULE (Family, high, hash match): reason; reason`.

@@ -454,6 +454,7 @@ pub(crate) mod fixture {
                     action(EVIL_HOST, "purge/r0/op/3", &task, Some("failed"), &format!("access denied to {lone}")),
                 ],
                 findings: [("ws-001".to_string(), 0), (EVIL_HOST.to_lowercase(), 1)].into_iter().collect(),
+                not_acted_on: Default::default(),
                 accepted: vec![],
             },
             events: vec![

@@ -1,12 +1,13 @@
 //! `cauterize status`: the engagement at a glance, built from what the
 //! journal holds (pure: rows in, rows and text out). Per host: its state
-//! in the latest operation, contained or not, findings of its latest scan,
+//! in the latest operation, contained or not, findings of its latest scan
+//! (those the operation's purge acts on, and the others by why not),
 //! the plan's operations done and files queued for deletion at boot,
 //! reboots asked and whether it came back, verified clean, whether it
 //! holds the release, needs a person, and why. Per phase: how many hosts
 //! got through it and how many were set aside.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -21,8 +22,13 @@ pub struct StatusInput {
     pub operation: Option<OperationRecord>,
     pub hosts: Vec<OperationHostRow>,
     pub actions: Vec<OperationActionRow>,
-    /// Findings of each host's latest scan, by lower-case name.
+    /// Findings of each host's latest scan the operation's purge acts
+    /// on (its plan's effective settings), by lower-case name.
     pub findings: HashMap<String, usize>,
+    /// The other findings of each host's latest scan, by lower-case name:
+    /// how many for each reason the purge does not act on them
+    /// ([`crate::plan::NotActedOn::label`]).
+    pub not_acted_on: HashMap<String, BTreeMap<&'static str, usize>>,
     /// Hosts accepted by name (`release --accept-unreached`), lower case.
     pub accepted: Vec<String>,
 }
@@ -33,7 +39,12 @@ pub struct HostStatus {
     pub host: String,
     pub state: String,
     pub contained: bool,
+    /// Findings of its latest scan the purge acts on: a verified host
+    /// has none.
     pub findings: usize,
+    /// Its latest scan's other findings (low or medium confidence,
+    /// allow-listed, ...): how many for each reason; never acted on.
+    pub findings_not_acted_on: BTreeMap<&'static str, usize>,
     /// Plan operations carried out (killed, deleted).
     pub purged: usize,
     /// Files queued for deletion at boot.
@@ -160,6 +171,7 @@ pub fn build(input: &StatusInput, host: Option<&str>, state: Option<&str>) -> St
             state: h.state.clone(),
             contained: h.contained,
             findings: input.findings.get(&key).copied().unwrap_or(0),
+            findings_not_acted_on: input.not_acted_on.get(&key).cloned().unwrap_or_default(),
             purged,
             queued,
             reboots_asked: asked,
@@ -241,7 +253,7 @@ pub fn render_text(s: &Status) -> String {
     }
     out.push_str(&format!(
         "{:<16} {:<14} {:>4} {:>5} {:>6} {:>6} {:>7} {:>8} {:>4}  why\n",
-        "host", "state", "cont", "finds", "purged", "queued", "reboots", "verified", "held"
+        "host", "state", "cont", "toact", "purged", "queued", "reboots", "verified", "held"
     ));
     for h in &s.hosts {
         let why = match (&h.why, h.in_flight) {
@@ -264,10 +276,25 @@ pub fn render_text(s: &Status) -> String {
             terminal_safe(&why)
         ));
     }
+    let others: Vec<String> = s.hosts.iter().filter(|h| !h.findings_not_acted_on.is_empty()).map(findings_line).collect();
+    if !others.is_empty() {
+        out.push_str("findings (latest scan), and those the purge does not act on:\n");
+        for line in others {
+            out.push_str(&format!("  {}\n", terminal_safe(&line)));
+        }
+    }
     if let Some(next) = &op.next {
         out.push_str(&format!("next: {}\n", one_line(next)));
     }
     out
+}
+
+/// `WS-001: 0 to act on, 2 not acted on (1 low confidence, 1 below the
+/// playbook's confidence)`.
+pub fn findings_line(h: &HostStatus) -> String {
+    let n: usize = h.findings_not_acted_on.values().sum();
+    let why: Vec<String> = h.findings_not_acted_on.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    format!("{}: {} to act on, {n} not acted on ({})", h.host, h.findings, why.join(", "))
 }
 
 fn yes(b: bool) -> &'static str {
@@ -329,7 +356,10 @@ mod tests {
                 action("WS-002", "reboot/r1/ask", Some("done")),
                 action("WS-004", "purge/r0/op/9", None),
             ],
-            findings: [("ws-001".to_string(), 3), ("ws-002".to_string(), 1)].into_iter().collect(),
+            findings: [("ws-001".to_string(), 0), ("ws-002".to_string(), 1)].into_iter().collect(),
+            not_acted_on: [("ws-001".to_string(), [("low confidence", 1), ("below the playbook's confidence", 2)].into_iter().collect())]
+                .into_iter()
+                .collect(),
             accepted: vec![],
         }
     }
@@ -339,7 +369,8 @@ mod tests {
         let s = build(&input(), None, None);
         let ws1 = &s.hosts[0];
         assert_eq!((ws1.purged, ws1.queued, ws1.reboots_asked, ws1.rebooted, ws1.verified), (2, 1, 1, true, true));
-        assert_eq!(ws1.findings, 3);
+        assert_eq!(ws1.findings, 0);
+        assert_eq!(ws1.findings_not_acted_on.values().sum::<usize>(), 3);
         let ws2 = &s.hosts[1];
         assert!(ws2.needs_person && ws2.held && ws2.reboots_asked == 2 && !ws2.verified);
         let ws3 = &s.hosts[2];
@@ -392,5 +423,11 @@ mod tests {
         assert!(text.contains("1 action(s) begun, end not recorded"), "{text}");
         assert!(!text.contains('\u{1b}'), "{text}");
         assert!(text.contains("line one line two"), "{text}");
+        // A clean host's other findings are shown as what they are.
+        assert!(
+            text.contains("WS-001: 0 to act on, 3 not acted on (2 below the playbook's confidence, 1 low confidence)"),
+            "{text}"
+        );
+        assert!(!text.contains("WS-002: "), "{text}");
     }
 }
