@@ -103,11 +103,27 @@ fn skipped_without_evidence(engagement: &std::path::Path, host: &str, path: &str
     })
 }
 
+/// Give the loader files on `host` real bytes (a small DLL's worth each)
+/// in place of the lab's size and hash: an evidence copy of them can be
+/// made over WinRM, so the purge deletes them (without a copy it leaves
+/// them, and the host for a person). Before the scan. Returns the files.
+fn with_real_bytes(lab: &Lab, host: &str) -> Vec<String> {
+    let files: Vec<String> = lab.truth(host).files.iter().map(|(_, f)| f.clone()).collect();
+    let now = lab.now();
+    lab.with_host(host, |s| {
+        for (i, f) in files.iter().enumerate() {
+            let bytes: Vec<u8> = b"MZ".iter().copied().chain((0..4096u32).map(|n| (n * 31 + i as u32) as u8)).collect();
+            s.files.plant_file(f, lab::world::files::Content::bytes(bytes), None, now).expect("real bytes");
+        }
+    });
+    files
+}
+
 /// `count` slow hosts (every WinRM request waits 150 ms) from
-/// 127.110.<net>.1, Emotet and TrickBot in turn; host number `down` (from
-/// 0) is down.
+/// 127.110.<net>.1, Emotet and TrickBot in turn, their files with real
+/// bytes; host number `down` (from 0) is down.
 async fn slow_lab(net: u8, count: u32, down: Option<usize>) -> LabRun {
-    lab_run(net, count, |spec, world| {
+    let run = lab_run(net, count, |spec, world| {
         for (i, h) in world.hosts.iter_mut().enumerate() {
             h.infections.push(quiet([Family::Emotet, Family::TrickBot][i % 2]));
         }
@@ -118,7 +134,13 @@ async fn slow_lab(net: u8, count: u32, down: Option<usize>) -> LabRun {
             spec.hosts[d].fault = HostFault::Down;
         }
     })
-    .await
+    .await;
+    for (i, h) in run.lab.spec().hosts.iter().enumerate() {
+        if Some(i) != down {
+            with_real_bytes(&run.lab, &h.name);
+        }
+    }
+    run
 }
 
 /// `cauterize apply plan.yml` in its own process, `forks` hosts at a time,
@@ -191,6 +213,11 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
         spec.hosts[3].fault = HostFault::Down;
     })
     .await;
+    // Emotet's and TrickBot's payloads can be kept as evidence (Qakbot's
+    // DLL on WS-005 cannot: it is left, and the host for a person).
+    for h in ["WS-001", "WS-002"] {
+        with_real_bytes(&run.lab, h);
+    }
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
     let (_, plan) = scan_and_plan(&run, &eng).await;
@@ -519,6 +546,25 @@ async fn status_reads_the_journal_while_an_apply_runs_in_another_process() {
         assert!(r["purged"].as_u64().unwrap() > 0 && r["findings"].as_u64() == Some(0), "{r}");
         assert_eq!((r["verified"].as_bool(), r["held"].as_bool()), (Some(true), Some(false)), "{r}");
     }
+    // A verified host's latest scan may still list findings the purge
+    // never acts on (low or medium confidence, allow-listed): status
+    // counts every one of them, apart from those to act on, with why.
+    let j = Journal::open_read_only(&engagement).unwrap();
+    let snapshots = j.latest_snapshot_ids().unwrap();
+    let text = common::harness::run(&["status", "--engagement", &eng]).await;
+    for h in ["WS-001", "WS-002", "WS-003", "WS-004", "WS-005"] {
+        let stored = j.findings_of(snapshots[&h.to_lowercase()]).unwrap();
+        for f in &stored {
+            println!("{h}: {} ({:?}, {:?}, allow-listed {:?}) {:?}", f.rule_id, f.family, f.confidence, f.allowlisted, f.reasons);
+        }
+        let others = row(h)["findings_not_acted_on"].as_object().cloned().unwrap_or_default();
+        let n: u64 = others.values().map(|v| v.as_u64().unwrap()).sum();
+        assert_eq!(n as usize, stored.len(), "{h}: {others:?} of {} finding(s)", stored.len());
+        if n > 0 {
+            assert!(text.stdout.contains(&format!("{h}: 0 to act on, {n} not acted on (")), "{}", text.stdout);
+        }
+    }
+    drop(j);
     let down = row("WS-006");
     assert_eq!(down["state"], "refused");
     assert_eq!(down["held"], true);
@@ -580,9 +626,31 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
     .await;
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
+    // The lab keeps a payload's size and hash only, which no evidence
+    // copy can be made of; WS-001's Emotet files get real bytes (a small
+    // DLL's worth) before the scan, so their copy is secured and their
+    // delete is sent.
+    let held = with_real_bytes(&run.lab, "WS-001");
+    assert!(!held.is_empty(), "Emotet left no file on WS-001");
     let (_, plan) = scan_and_plan(&run, &eng).await;
     let hosts = ["WS-001", "WS-002", "WS-003"];
     let boots: BTreeMap<&str, u32> = hosts.iter().map(|h| (*h, run.lab.truth(h).boot_count)).collect();
+    // After the plan was made, a backup agent on WS-001 (a process the
+    // plan does not know, so does not kill) opens Emotet's files without
+    // FILE_SHARE_DELETE: once the purge has killed the loader they are
+    // still in use, their delete is refused (sharing violation), and
+    // they are queued for deletion at boot; the reboot ends the agent.
+    let now = run.lab.now();
+    run.lab.with_host("WS-001", |s| {
+        let mut agent = lab::world::processes::Process::new(
+            r"C:\Program Files\Backup Agent\agent.exe",
+            r"agent.exe --copy",
+            r"NT AUTHORITY\SYSTEM",
+            "S-1-5-18",
+        );
+        agent.open_files = held.clone();
+        s.processes.spawn(agent, now);
+    });
 
     let plan_path = run.dir.path().join("plan.yml").display().to_string();
     let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
@@ -607,17 +675,28 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
             assert!(!matches!(state.as_str(), "clean" | "released"), "{h} is {state} while {truth:?}");
         }
     }
-    // Emotet and TrickBot: nothing of the loader is left (the queued files
-    // went at boot), verified clean after boot; the release waits for
-    // WS-003 (`all_clean`).
+    // Emotet and TrickBot: no loader runs and no persistence is left. A
+    // file is left only where its evidence copy could not be made (the
+    // lab's size-and-hash-only payloads: TrickBot's copies on WS-002),
+    // and then neither it nor the folder holding it was removed, and the
+    // host is left for a person naming the files, never verified clean;
+    // with nothing left (WS-001: the queued files went at boot) it is
+    // verified clean.
     for h in ["WS-001", "WS-002"] {
         let truth = run.lab.truth(h);
         assert!(truth.loader_processes.is_empty() && truth.persistence.is_empty(), "{h}: {truth:?}");
         for (_, file) in &truth.files {
             assert!(skipped_without_evidence(&engagement, h, &file.to_lowercase()), "{h}: {file} left after the reboot");
         }
-        assert_eq!(summary_state(summary, h).0, "clean", "{h}: {summary}");
+        let (state, why) = summary_state(summary, h);
+        if truth.files.is_empty() {
+            assert_eq!(state, "clean", "{h}: {summary}");
+        } else {
+            assert_eq!(state, "needs_person", "{h}: {summary}");
+            assert!(why.contains("no evidence copy") && why.contains("keep a copy of each by hand"), "{h}: {why}");
+        }
     }
+    assert!(run.lab.truth("WS-001").files.is_empty(), "WS-001's files had their evidence copy and were queued");
     // Qakbot installed by a user lives in that user's explorer.exe, which a
     // scan cannot tell from the shell: its defeat is the reviewed
     // deny_writes on its folder (it writes its DLL and Run value there at
@@ -656,6 +735,23 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
         asked.values().any(|d| d.contains("queued for deletion at boot") && !d.contains(", 0 queued")),
         "no reboot read back a queued file: {asked:?}"
     );
+    // WS-001's held files were queued (not deleted, not skipped) and are
+    // gone from the lab after its reboot.
+    let j = Journal::open_read_only(&engagement).unwrap();
+    let op = j.latest_operation().unwrap().unwrap();
+    let queued: Vec<String> = j
+        .operation_actions(op.id)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.host == "WS-001" && a.outcome.as_deref() == Some("queued"))
+        .map(|a| a.op.to_lowercase())
+        .collect();
+    drop(j);
+    for f in &held {
+        let json_path = serde_json::to_string(&f.to_lowercase()).unwrap();
+        assert!(queued.iter().any(|op| op.contains(json_path.trim_matches('"'))), "{f} was not queued: {queued:?}");
+        assert!(!run.lab.with_host("WS-001", |s| s.files.exists(f)), "{f} is still on WS-001 after its reboot");
+    }
     // The waves: the canary came back (with a new boot time) before the
     // second wave's hosts went down, so they booted at least a countdown
     // plus a reboot's downtime after it.
@@ -679,6 +775,7 @@ async fn a_reboot_already_scheduled_on_the_host_1190_is_waited_for_not_doubled()
         world.hosts[0].infections.push(quiet(Family::Emotet));
     })
     .await;
+    with_real_bytes(&run.lab, "WS-001");
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
     scan_and_plan(&run, &eng).await;
