@@ -103,12 +103,23 @@ fn skipped_without_evidence(engagement: &std::path::Path, host: &str, path: &str
     })
 }
 
-/// Give the loader files on `host` real bytes (a small DLL's worth each)
-/// in place of the lab's size and hash: an evidence copy of them can be
-/// made over WinRM, so the purge deletes them (without a copy it leaves
-/// them, and the host for a person). Before the scan. Returns the files.
+/// Give every file the loaders planted on `host` real bytes (a small
+/// DLL's worth each) in place of the lab's size and hash: its payloads and
+/// its residue (Emotet's first stage, `C:\Users\<user>\<digits>.exe`,
+/// which the lab counts among what it left, not among its payloads). An
+/// evidence copy of them can then be made over WinRM, so the purge deletes
+/// them (without a copy it leaves them, and the host for a person). Before
+/// the scan. Returns the files.
 fn with_real_bytes(lab: &Lab, host: &str) -> Vec<String> {
-    let files: Vec<String> = lab.truth(host).files.iter().map(|(_, f)| f.clone()).collect();
+    let truth = lab.truth(host);
+    let residue = truth.presence.families.values().flat_map(|p| &p.other).filter_map(|a| match &a.what {
+        lab::malware::Artifact::File { path } => Some(path.clone()),
+        _ => None,
+    });
+    let mut files: Vec<String> = truth.files.iter().map(|(_, f)| f.clone()).chain(residue).collect();
+    files.sort_by_key(|f| f.to_lowercase());
+    files.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    assert!(!files.is_empty(), "{host}: the loaders planted no file");
     let now = lab.now();
     lab.with_host(host, |s| {
         for (i, f) in files.iter().enumerate() {
@@ -826,4 +837,48 @@ async fn a_host_that_does_not_come_back_is_set_aside_and_the_budget_halts_the_wa
     assert_eq!(events.iter().filter(|e| e["event"] == "wave_started").count(), 1);
     assert_eq!(run.lab.truth("WS-002").boot_count, boots);
     assert!(summary.to_string().contains("failure budget"), "{summary}");
+}
+
+/// The playbook's `contain.exempt.addresses` reach the hosts: the rules an
+/// apply makes from the reviewed plan, and those `contain` makes on its own
+/// (from the engagement's playbook), leave SMB open to the exempt range and
+/// block it from everyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playbooks_exempt_addresses_keep_smb_on_the_contained_hosts() {
+    let run = lab_run(10, 2, |_, world| {
+        world.hosts[0].infections.push(quiet(Family::Emotet));
+    })
+    .await;
+    let playbook = run.dir.path().join("exempt.yml");
+    std::fs::write(&playbook, "playbook: 1\ncontain:\n  exempt:\n    addresses: [10.20.30.0/24]\nrelease: manual\n").unwrap();
+    let pb = playbook.display().to_string();
+    let keeps_smb = |h: &str, peer: &str| {
+        let peer: Ipv4Addr = peer.parse().unwrap();
+        run.lab.with_host(h, |s| {
+            let d = s.firewall.decide_explained(lab::world::firewall::Direction::In, lab::world::firewall::Protocol::Tcp, 445, peer, 50000);
+            !matches!(d.reason, lab::world::firewall::Reason::BlockRule(_))
+        })
+    };
+    for (case, with_plan) in [("apply", true), ("contain", false)] {
+        let eng = run.dir.path().join(case).display().to_string();
+        let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
+        assert!(matches!(scan.code, 0 | 2), "scan: {}", scan.stderr);
+        let plan_path = run.dir.path().join(format!("{case}.yml")).display().to_string();
+        let plan = run.cauterize("plan", &["--engagement", &eng, "-p", &pb, "-o", &plan_path, "--no-progress"]).await;
+        assert!(matches!(plan.code, 0 | 2), "plan: {}", plan.stderr);
+        assert!(std::fs::read_to_string(&plan_path).unwrap().contains("10.20.30.0/24"), "the plan shows the exempt range");
+        let out = if with_plan {
+            run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--no-progress"]).await
+        } else {
+            run.cauterize("contain", &["--engagement", &eng, "--no-progress"]).await
+        };
+        assert!(matches!(out.code, 0 | 2), "{case}: {}\n{}", out.code, out.stderr);
+        for h in ["WS-001", "WS-002"] {
+            assert!(keeps_smb(h, "10.20.30.7"), "{case}: {h} blocks SMB from the exempt range");
+            assert!(!keeps_smb(h, "10.20.31.7"), "{case}: {h} keeps SMB open outside the exempt range");
+        }
+        let release = run.cauterize("release", &["--engagement", &eng, "--all", "--no-progress"]).await;
+        assert_eq!(release.code, 0, "release: {}", release.stderr);
+        assert!(keeps_smb("WS-001", "10.20.31.7"), "{case}: released");
+    }
 }
