@@ -292,6 +292,30 @@ async fn a_spent_failure_budget_halts_before_the_next_wave_and_says_what_to_run(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_canary_left_for_a_person_after_its_reboot_does_not_spend_the_budget() {
+    let spec: Vec<(String, Role, bool)> = (1..=6).map(|i| (format!("WS-{i:02}"), Role::Workstation, true)).collect();
+    let spec_ref: Vec<(&str, Role, bool)> = spec.iter().map(|(n, r, i)| (n.as_str(), *r, *i)).collect();
+    // The canary (WS-01) reboots fine every time, but its loader is found
+    // again after every round: it ends needing a person.
+    let stubborn = Script {
+        dirty_scans: 10,
+        ..Script::default()
+    };
+    let mut settings = fast();
+    settings.budget = FailureBudget::Count(0);
+    let r = go(FakeHosts::new(&[("WS-01", stubborn)]), plan_of(&spec_ref), settings).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::NeedsPerson);
+    assert!(r.result.halted.is_none(), "halted: {:?}", r.result.halted);
+    // The second wave ran: every other host rebooted once and is clean.
+    for i in 2..=6 {
+        let h = format!("WS-{i:02}");
+        assert_eq!(r.fake.boots(&h), 1, "{h}");
+        assert_eq!(state(&r.result, &h), HostState::Clean, "{h}");
+    }
+    assert_eq!(r.result.exit_code(), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn ctrl_c_during_countdowns_aborts_them_and_keeps_containment() {
     let spec: Vec<(String, Role, bool)> = (1..=8).map(|i| (format!("WS-{i:02}"), Role::Workstation, true)).collect();
     let spec_ref: Vec<(&str, Role, bool)> = spec.iter().map(|(n, r, i)| (n.as_str(), *r, *i)).collect();
