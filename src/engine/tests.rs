@@ -817,3 +817,49 @@ mod with_journal {
         assert!(changed_twice(dir.path(), op).is_empty());
     }
 }
+
+/// The plan's deny-write and Defender steps are carried out in the purge,
+/// after the runtime ops and under their plan lines, journaled before and
+/// after; the release lifts the deny exactly once, and the host is
+/// released with no deny left.
+#[tokio::test(start_paused = true)]
+async fn deny_writes_and_defender_steps_run_in_the_purge_and_the_deny_is_lifted_at_release() {
+    let folder = r"C:\Users\bob\AppData\Roaming\Microsoft\Ejuio".to_string();
+    let mut plan = plan_of(&[("WS-01", Role::Workstation, true), ("WS-02", Role::Workstation, false)]);
+    plan.hosts[0].steps.push((500, crate::plan::Step::DenyWrites { folder: folder.clone() }));
+    plan.hosts[0].steps.push((
+        501,
+        crate::plan::Step::RevertDefenderExclusion {
+            hive: "HKLM".into(),
+            key: r"SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths".into(),
+            value: folder.clone(),
+        },
+    ));
+    let r = go(FakeHosts::new(&[]), plan, fast()).await;
+    assert_eq!(r.result.exit_code(), 0, "{:#?}", r.result.hosts);
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+    assert!(r.fake.denied("WS-01").is_empty(), "the deny is lifted at release");
+    let calls: Vec<String> = r.fake.calls.lock().unwrap().iter().filter(|c| c.host == "WS-01").map(|c| c.what.clone()).collect();
+    let at = |what: &str| calls.iter().position(|c| c == what).unwrap_or_else(|| panic!("no {what}: {calls:?}"));
+    assert!(at("apply 2") < at("purge_steps DenyWrites"), "ops first, then the deny: {calls:?}");
+    assert!(at("purge_steps DenyWrites") < at("purge_steps RevertDefenderExclusion"));
+    assert!(at("purge_steps RevertDefenderExclusion") < at("purge_steps RemoveDenyWrites"));
+    assert_eq!(calls.iter().filter(|c| c.as_str() == "purge_steps RemoveDenyWrites").count(), 1);
+    assert!(!r.fake.calls.lock().unwrap().iter().any(|c| c.host == "WS-02" && c.what.starts_with("purge_steps")));
+    let ended = |key: &str| -> Vec<(Outcome, String)> {
+        r.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ActionEnded { host, key: k, outcome, detail, .. } if host == "WS-01" && k == key => Some((*outcome, detail.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let deny = ended("purge/r0/op/500");
+    assert!(matches!(deny.as_slice(), [(Outcome::Done, d)] if d.contains("S-1-1-0 (rights 0x116, inheritance 3, propagation 0) added")), "{deny:?}");
+    assert!(matches!(ended("purge/r0/op/501").as_slice(), [(Outcome::Done, d)] if d.contains("Remove-MpPreference")));
+    assert!(matches!(ended("release/deny/500").as_slice(), [(Outcome::Done, _)]));
+    assert!(r.events.iter().any(|e| matches!(e, Event::ActionBegun { key, plan_op: Some(500), .. } if key == "purge/r0/op/500")));
+    // Neither step is reported as "not carried out".
+    assert!(!r.events.iter().any(|e| matches!(e, Event::Decision { what, .. } if what.contains("not carried out"))));
+}

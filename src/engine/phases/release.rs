@@ -6,7 +6,8 @@
 //! group once its own hosts are. `manual`: only `cauterize release`. The
 //! operator's `release --all | --group G | --host H` releases those hosts
 //! whatever their state (it is their call; the journal says so). A released
-//! host's rules and dead-man are removed and read back gone.
+//! host's deny ACEs (`purge_steps`), rules and dead-man are removed and
+//! read back gone.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -168,6 +169,23 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
     }
 
     async fn release_host(&self, host: &str) -> Result<(), EngineError> {
+        // The deny ACEs the purge placed go first, whatever the
+        // containment: a host is released only with none left.
+        if let Err(why) = self.lift_denies(host).await? {
+            self.message(
+                Level::Error,
+                Some(host),
+                format!("{host}: {why}; the host is not released (its containment stays until the dead-man's deadline): run `cauterize release --host {host}` again"),
+            )
+            .await?;
+            self.show(Event::HostFinished {
+                host: host.into(),
+                phase: Phase::Release,
+                ok: false,
+                detail: Some(why),
+            });
+            return Ok(());
+        }
         let record = self.record(host);
         if !record.contained {
             if record.state == HostState::Clean {

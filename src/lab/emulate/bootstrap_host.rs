@@ -29,6 +29,9 @@ const ON_THE_ENGINE: &[&str] = &[
     "Contain",
     "ExtendDeadman",
     "Release",
+    "DenyWrites",
+    "RemoveDenyWrites",
+    "RevertDefenderExclusion",
 ];
 
 /// The kinds of the job items in a runtime payload (its `op <Kind>` lines).

@@ -179,6 +179,10 @@ pub fn run(payload: &str, host: &mut HostState, now: LabTime) -> String {
                 "error",
                 &[("reason", &format!("{}: the lab runs containment in its PowerShell engine, in a job of its own", c.kind()))],
             ),
+            JobItem::PurgeStep(p) => run.record(
+                "error",
+                &[("reason", &format!("{}: the lab runs this in its PowerShell engine, in a job of its own", p.kind()))],
+            ),
         }
         run.close_item();
     }

@@ -16,6 +16,7 @@ mod registry;
 mod runtime;
 mod runtime_ops;
 mod runtime_purge;
+mod runtime_purge_steps;
 mod versions;
 
 use std::net::Ipv4Addr;
