@@ -102,7 +102,7 @@ async fn the_deny_defeats_qakbots_shutdown_write() {
     // (the engine's lift runs in `release_host`; the standalone release
     // command does not reach it for this host: to investigate). The lift
     // itself is shown on the engine (engine::tests, deny_writes_...) and
-    // through runtime.ps1 on the lab engine (runtime_purge_steps).
+    // through runtime.ps1 on the lab engine (runtime::on_lab::purge_steps).
 }
 
 /// Negative control: the same host and plan without the deny step; the

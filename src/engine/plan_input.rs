@@ -115,6 +115,11 @@ pub struct OperationPlan {
     pub playbook_sha256: Option<String>,
     pub hosts: Vec<PlannedHost>,
     pub excluded: Vec<Excluded>,
+    /// What keeps SMB with every contained host (addresses, ranges, CIDR
+    /// blocks), as the plan's containment names them: the playbook's
+    /// `contain.exempt.addresses` and the exempt hosts' addresses. The
+    /// operator's address is added per host when it is contained.
+    pub exempt_addresses: Vec<String>,
 }
 
 /// Inventory group names that say what a host is (case-insensitive).
@@ -177,6 +182,7 @@ pub fn from_reviewed(
         plan_id: Some(plan.plan_id),
         plan_sha256: Some(plan.file_sha256.clone()),
         playbook_sha256: Some(plan.settings.playbook_sha256.clone()),
+        exempt_addresses: plan.containment.exempt.iter().map(|e| e.address.clone()).collect(),
         ..OperationPlan::default()
     };
     for host in hosts {

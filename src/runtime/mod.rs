@@ -22,5 +22,8 @@ pub mod snapshot;
 pub mod sweep;
 pub mod wire;
 
+#[cfg(test)]
+mod on_lab;
+
 pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
 pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query, SweepRoot};

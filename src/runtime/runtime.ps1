@@ -565,6 +565,15 @@ function Write-CzServices {
     }
 }
 
+# Kernel and file-system drivers: Win32_Service leaves them out, and a
+# rootkit loader installs one. PathName is the driver file as WMI
+# resolves it.
+function Write-CzDrivers {
+    foreach ($s in @(Get-WmiObject -Class Win32_SystemDriver -ErrorAction Stop)) {
+        Write-CzRecord 'service' @('name', $s.Name, 'display_name', $s.DisplayName, 'image_path', $s.PathName, 'start_type', (Get-CzStartName ([string]$s.StartMode)), 'state', ([string]$s.State).ToLower(), 'account', $s.StartName, 'service_dll', '', 'driver', '1')
+    }
+}
+
 function Get-CzTriggerName($Trigger) {
     $names = @{ 0 = 'event'; 1 = 'once'; 2 = 'daily'; 3 = 'weekly'; 4 = 'monthly'; 5 = 'monthlydow'; 6 = 'idle'; 7 = 'registration'; 8 = 'boot'; 9 = 'logon'; 11 = 'session' }
     $name = $names[[int]$Trigger.Type]
@@ -773,6 +782,7 @@ function Invoke-CzCollect($Bounds) {
         Write-CzStartupFolder ([Environment]::ExpandEnvironmentVariables('%ProgramData%') + '\Microsoft\Windows\Start Menu\Programs\StartUp') '' $Bounds
     }
     Invoke-CzPart 'services' { Write-CzServices }
+    Invoke-CzPart 'drivers' { Write-CzDrivers }
     Invoke-CzPart 'scheduled tasks' {
         $svc = New-Object -ComObject Schedule.Service
         $svc.Connect()
@@ -1148,8 +1158,12 @@ function Invoke-CzDeleteTask($Op) {
     } catch { Write-CzOutcome 'failed' $_.Exception.Message }
 }
 
+# A service or a driver (Win32_SystemDriver: collection reports both as
+# services), with the same StopService and Delete methods.
 function Find-CzService([string]$Name) {
-    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) { if (Test-CzSameName ([string]$s.Name) $Name) { return $s } }
+    foreach ($class in @('Win32_Service', 'Win32_SystemDriver')) {
+        foreach ($s in @(Get-WmiObject -Class $class -ErrorAction Stop)) { if (Test-CzSameName ([string]$s.Name) $Name) { return $s } }
+    }
     return $null
 }
 

@@ -3,6 +3,7 @@
 //! - `Connect()`, then `GetFolder(path)` (throws 0x80070002 for a folder
 //!   that does not exist), `NewTask(0)` for an empty definition.
 //! - A folder: `GetTask(name)`, `GetTasks(flags)` (1: hidden ones too),
+//!   `GetFolders(0)` (the folders right below it),
 //!   `DeleteTask(name, 0)`, `CreateFolder(path)` (0x800700B7 when it
 //!   exists), `RegisterTaskDefinition(name, def, flags, user, password,
 //!   logonType)`: flags 2 create (refused when it exists), 4 update
@@ -16,6 +17,9 @@
 //!   (the host's local time; lab hosts keep UTC), `Actions.Create(0)` (exec:
 //!   Path, Arguments, WorkingDirectory). A time trigger without a
 //!   StartBoundary is refused at registration (0x80041319, as Windows).
+//! - A task whose stored image was tampered with is listed, but reading
+//!   its `Definition` throws 0x80041321 ("The task image is corrupt or has
+//!   been tampered with"), as Windows does.
 //! - Read back, a boundary is written with `Z` (the lab keeps instants,
 //!   not the text registered). Boundaries are on the host's clock
 //!   (`[DateTime]::UtcNow`, skew included), the store's triggers in lab
@@ -327,6 +331,8 @@ impl NetObject for Folder {
                     .collect();
                 Value::array(list)
             })
+        } else if is(name, "GetFolders") {
+            arity(args, 1, 1).map(|()| Value::array(cx.host.tasks.subfolders(&self.path).into_iter().map(|path| Value::object(Folder { path })).collect()))
         } else if is(name, "DeleteTask") {
             arity(args, 1, 2).and_then(|()| {
                 let n = convert::to_string(&args[0], cx);
@@ -368,6 +374,9 @@ impl NetObject for Registered {
         } else if is(name, "State") {
             Value::Int(if t.enabled { 3 } else { 1 })
         } else if is(name, "Definition") {
+            if t.tampered {
+                return Some(Err(com_error("The task image is corrupt or has been tampered with. (Exception from HRESULT: 0x80041321)")));
+            }
             Value::object(Definition(Rc::new(RefCell::new(Def::of_task(t, cx)))))
         } else {
             return None;

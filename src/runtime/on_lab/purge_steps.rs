@@ -4,8 +4,8 @@
 //! job from the Rust encoder, the answer read by the Rust parser, and the
 //! host's ACEs and registry checked afterwards.
 
-use super::run_on;
-use crate::lab::runtime_host::fixture;
+use crate::lab::powershell::tests::run_on;
+use crate::lab::contract_host as fixture;
 use crate::lab::world::HostState;
 use crate::lab::world::RegData;
 use crate::lab::world::acl::{self, Ace, Token};
