@@ -8,8 +8,9 @@
 //! deny alone against the loader; a negative control without the deny
 //! shows the DLL written back. The engine has no reboot yet (branch
 //! `reboot`): the lab reboots the host itself, as a user would, between
-//! `apply` and the checks. Loopback range: 127.121.0.0/16, one /24 per
-//! test.
+//! `apply` and the checks, and `release --all` runs once the host is back
+//! (a host still rebooting cannot have its deny lifted: it is then set
+//! aside, not released). Loopback range: 127.121.0.0/16, one /24 per test.
 
 mod common;
 
@@ -23,7 +24,15 @@ use common::harness::LabRun;
 async fn qakbot_lab(net: u8) -> LabRun {
     common::harness::raise_fd_limit();
     let spec = lab::scenario::simple(1, Ipv4Addr::new(127, 121, net, 1), 5985);
-    let mut world = WorldSpec::derived(&spec, LabSettings::default());
+    // Lab steps often enough that a reboot (down 2 lab seconds, WinRM 1
+    // second after boot) is over in a few seconds.
+    let settings = LabSettings {
+        step_every: std::time::Duration::from_millis(200),
+        ..LabSettings::default()
+    };
+    let mut world = WorldSpec::derived(&spec, settings);
+    world.hosts[0].reboot_down_secs = 2;
+    world.hosts[0].winrm_delay_secs = 1;
     let mut p = FamilyProfile::documented(Family::Qakbot).without_spread();
     p.padding = false;
     world.hosts[0].infections.push(p);
@@ -60,6 +69,20 @@ async fn apply(run: &LabRun, eng: &str) -> common::harness::Run {
     run.cauterize("apply", &[&plan, "--engagement", eng, "--no-progress"]).await
 }
 
+/// Wait (at most a minute of wall time; lab time runs fast) until `host`
+/// has booted more than `boots` times and answers WinRM again.
+async fn back_up(lab: &Lab, host: &str, boots: u32) -> lab::network::HostTruth {
+    let started = std::time::Instant::now();
+    loop {
+        let t = lab.truth(host);
+        if t.boot_count > boots && t.power == lab::outbreak::Power::Up {
+            return t;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{host} not back after its reboot: {:?}", t.power);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The folder's files (ground truth).
 fn held(lab: &Lab, folder: &str) -> Vec<String> {
     lab.with_host("WS-001", |s| s.files.list(folder).map(|l| l.into_iter().map(|(n, _)| n.to_string()).collect()).unwrap_or_default())
@@ -88,21 +111,30 @@ async fn the_deny_defeats_qakbots_shutdown_write() {
 
     // The reboot (the lab's own, as a user would): Qakbot, still alive,
     // writes at shutdown and fails on the deny.
+    let boots = run.lab.truth("WS-001").boot_count;
     run.lab.request_reboot("WS-001").expect("reboots");
     assert!(held(&run.lab, &folder).is_empty(), "the shutdown write got through: {:?}", held(&run.lab, &folder));
-    let truth = run.lab.truth("WS-001");
+    // Booted again and answering WinRM: what is left of Qakbot had its
+    // chance to start.
+    let truth = back_up(&run.lab, "WS-001", boots).await;
+    assert!(held(&run.lab, &folder).is_empty(), "nothing written back: {:?}", held(&run.lab, &folder));
     assert!(!truth.infected(), "nothing starts Qakbot again: {truth:?}");
 
     // `status` shows the step carried out.
     let status = common::harness::run(&["status", "--engagement", &eng]).await;
     assert_eq!(status.code, 0, "{}", status.stderr);
 
-    // Not checked here yet: `cauterize release --all` run on its own
-    // after this apply leaves the host `purged` with the deny in place
-    // (the engine's lift runs in `release_host`; the standalone release
-    // command does not reach it for this host: to investigate). The lift
-    // itself is shown on the engine (engine::tests, deny_writes_...) and
-    // through runtime.ps1 on the lab engine (runtime::on_lab::purge_steps).
+    // `cauterize release --all` on its own, after this apply: our ACE
+    // lifted from the folder (ground truth: no ACE left at all, the lab
+    // put none there) and the host released.
+    let release = run.cauterize("release", &["--engagement", &eng, "--all", "--no-progress"]).await;
+    assert_eq!(release.code, 0, "release: {}\n{}", release.stdout, release.stderr);
+    assert_eq!(run.lab.with_host("WS-001", |s| s.files.acl(&folder).map(<[Ace]>::to_vec)), Some(vec![]), "the deny is lifted: {}", release.stderr);
+    let status = common::harness::run(&["status", "--engagement", &eng, "--json"]).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let view = &status.json_lines()[0];
+    let host = view["hosts"].as_array().and_then(|hs| hs.iter().find(|h| h["host"] == "WS-001")).unwrap_or_else(|| panic!("WS-001 in status: {view}"));
+    assert_eq!((host["state"].as_str(), host["contained"].as_bool()), (Some("released"), Some(false)), "{host}\nrelease said:\n{}", release.stderr);
 }
 
 /// Negative control: the same host and plan without the deny step; the
