@@ -59,7 +59,9 @@ impl PlannedHost {
 
     /// Something was found to remove: the host is purged and rebooted.
     pub fn infected(&self) -> bool {
-        !self.ops.is_empty() || !self.not_carried_out().is_empty()
+        !self.ops.is_empty()
+            || !self.not_carried_out().is_empty()
+            || self.steps.iter().any(|(_, s)| matches!(s, Step::DenyWrites { .. } | Step::RevertDefenderExclusion { .. }))
     }
 
     /// It keeps its reviewed `contain` step (exempt, never-contained hosts
@@ -77,8 +79,8 @@ impl PlannedHost {
         })
     }
 
-    /// Reviewed steps this version has no host-side code for (deny-write,
-    /// Defender exclusion, folder removal): reported as not carried out,
+    /// Reviewed steps this version has no host-side code for (folder
+    /// removal after the reboot): reported as not carried out,
     /// never as done. Contain and reboot are the engine's phases.
     pub fn not_carried_out(&self) -> Vec<&(i64, Step)> {
         self.steps

@@ -15,6 +15,7 @@ pub mod host_text;
 pub mod job;
 pub mod ops;
 pub mod probe;
+pub mod purge_steps;
 pub mod registry_targets;
 pub mod results;
 pub mod snapshot;
