@@ -66,7 +66,10 @@ impl PlannedHost {
 
     /// Something was found to remove: the host is purged and rebooted.
     pub fn infected(&self) -> bool {
-        !self.ops.is_empty() || !self.after_reboot_ops().is_empty() || !self.not_carried_out().is_empty()
+        !self.ops.is_empty()
+            || !self.after_reboot_ops().is_empty()
+            || !self.not_carried_out().is_empty()
+            || self.steps.iter().any(|(_, s)| matches!(s, Step::DenyWrites { .. } | Step::RevertDefenderExclusion { .. }))
     }
 
     /// The runtime ops of its reviewed steps that run once the host is
@@ -95,10 +98,10 @@ impl PlannedHost {
         })
     }
 
-    /// Reviewed steps this version has no host-side code for (deny-write,
-    /// Defender exclusion): reported as not carried out, never as done.
-    /// Contain and reboot are the engine's phases; after-reboot ops run in
-    /// the reboot phase ([`PlannedHost::after_reboot_ops`]).
+    /// Reviewed steps this version has no host-side code for (none today,
+    /// see [`Step::has_host_side`]): reported as not carried out, never as
+    /// done. Contain and reboot are the engine's phases; after-reboot ops
+    /// run in the reboot phase ([`PlannedHost::after_reboot_ops`]).
     pub fn not_carried_out(&self) -> Vec<&(i64, Step)> {
         self.steps
             .iter()

@@ -5,9 +5,10 @@
 //! `firewall::host_rules` computes for the host, with the operator's
 //! address as the host sees it added to the exempt set, made through
 //! `HNetCfg.FwPolicy2` and read back, with the dead-man task; its
-//! extension; release) and reboots (`runtime::client::boot_time`, `reboot`
-//! and `abort_reboot`: `Win32_OperatingSystem.LastBootUpTime` as UTC,
-//! `shutdown /r /t /c /d` judged by exit code, `shutdown /a`) are real:
+//! extension; release), the deny-write and Defender steps
+//! (`runtime::purge_steps`) and reboots (`runtime::client::boot_time`,
+//! `reboot` and `abort_reboot`: `Win32_OperatingSystem.LastBootUpTime` as
+//! UTC, `shutdown /r /t /c /d` judged by exit code, `shutdown /a`) are real:
 //! [`HostSteps::available`] names no phase as missing.
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use crate::evidence::{self, EvidenceDest, EvidenceOptions, EvidenceRequest};
 use crate::firewall::{AddrSet, Direction, EngagementId, PortSpec, host_rules};
 use crate::runtime::contain::{self as host_contain, ContainOp, ContainOutcome, HostRule, MIN_DEADMAN_SECS};
 use crate::runtime::ops::{Bounds, Op, OpOutcome};
+use crate::runtime::purge_steps::{self, PurgeStepOp, StepReport};
 use crate::runtime::snapshot::Snapshot;
 use crate::runtime::{self, RuntimeError};
 use crate::transport::smb::{SmbCredential, SmbOptions};
@@ -244,6 +246,11 @@ impl HostSteps for RuntimeSteps {
     async fn apply(&self, host: &str, ops: &[Op]) -> StepResult<Vec<OpOutcome>> {
         let target = self.target(host)?;
         runtime::apply_ops(target, ops, &self.cancel).await.map_err(|e| step_error(&e))
+    }
+
+    async fn purge_steps(&self, host: &str, ops: &[PurgeStepOp]) -> StepResult<Vec<StepReport>> {
+        let target = self.target(host)?;
+        purge_steps::run(target, ops, &self.cancel).await.map_err(|e| step_error(&e))
     }
 
     async fn scan(&self, host: &str) -> StepResult<Snapshot> {

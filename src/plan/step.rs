@@ -13,11 +13,12 @@
 //! | `remove_folder` | purge, or after reboot | remove a loader's emptied folder ([`Op::RemoveFolder`]) |
 //!
 //! [`Step::has_host_side`] says which steps have host-side code in this
-//! version: containment, the reboot and the runtime's ops (a
-//! `remove_folder` after the reboot runs once the host is back, before its
-//! verifying scan). `deny_writes` and `revert_defender_exclusion` are
-//! planned, recorded and reviewable; nothing may report them done before
-//! their host side exists.
+//! version: all of them, containment, the purge ops, the deny-write and
+//! Defender steps (`crate::runtime::purge_steps`), the reboot and a
+//! `remove_folder` after the reboot (run once the host is back, before its
+//! verifying scan). A kind of step added later is planned, recorded and
+//! reviewable before its host side exists, and nothing may report it done
+//! until then.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -37,17 +38,21 @@ pub enum Step {
     /// A purge operation of the runtime.
     Purge(Op),
     /// Deny writes to `folder` (create files, append data, write
-    /// attributes, for Everyone, inherited by what it holds), with
-    /// Administrators made its owner so the user's own code cannot lift
-    /// the deny: a loader that writes its file there at shutdown (Qakbot)
-    /// fails. Done only if `folder` is still a folder (not a link). The
-    /// deny is removed with the folder after the reboot, or at release.
+    /// attributes, for Everyone, inherited by what it holds: one ACE,
+    /// `crate::runtime::purge_steps`): a loader that writes its file there
+    /// at shutdown (Qakbot) fails. Done only if `folder` is still a folder
+    /// (not a link). The deny is lifted at release (exactly that ACE). The
+    /// folder's owner is left as it is: an owner keeps the right to change
+    /// the folder's permissions, so code running as that user could lift
+    /// the deny (not done: making Administrators the owner).
     DenyWrites { folder: String },
     /// Remove the Defender exclusion `value` (a path, extension or process)
     /// listed under `hive\key` (`...\Exclusions\Paths` and its siblings),
     /// if it is still there: through Defender's own interface
-    /// (`MSFT_MpPreference`), since its registry key refuses direct writes
-    /// even to SYSTEM.
+    /// (`Remove-MpPreference`) where it exists, since its registry key
+    /// refuses direct writes even to SYSTEM on many builds, else the
+    /// registry; read back, and what stays (Tamper Protection) needs a
+    /// person.
     RevertDefenderExclusion {
         hive: String,
         key: String,
@@ -207,12 +212,16 @@ impl Step {
 
     /// Does this version have the host-side code that carries the step
     /// out? Containment (the firewall rules and the dead-man task), the
-    /// reboot (`shutdown /r`, the boot time read back) and the runtime's
-    /// ops, in the purge or once the host is back from its reboot:
-    /// deny-write and Defender steps are planned and reviewable, and their
-    /// host side is still to come.
+    /// reboot (`shutdown /r`, the boot time read back), the runtime's ops
+    /// in the purge or once the host is back from its reboot, the
+    /// deny-write and Defender steps: every kind of step this version
+    /// plans. Kept so that a kind added later without its host side is
+    /// reported as not carried out instead of done.
     pub fn has_host_side(&self) -> bool {
-        matches!(self, Step::Contain | Step::Reboot { .. } | Step::Purge(_))
+        matches!(
+            self,
+            Step::Contain | Step::Reboot { .. } | Step::Purge(_) | Step::DenyWrites { .. } | Step::RevertDefenderExclusion { .. }
+        )
     }
 
     /// The tag, with "after the reboot" for a runtime op that waits for it.
@@ -381,7 +390,7 @@ mod tests {
         assert!(steps[4].has_host_side(), "a folder removed in the purge runs");
         assert!(steps[7].has_host_side(), "a folder removed after the reboot runs once the host is back");
         assert_eq!(every_step()[7].to_value()["after_reboot"], serde_json::json!(null), "false stays out of the plan");
-        assert!(Step::Contain.has_host_side() && steps[5].has_host_side());
-        assert_eq!(Step::kinds_without_host_side(), ["deny_writes", "revert_defender_exclusion"]);
+        assert!(steps.iter().all(Step::has_host_side), "deny-write, Defender, reboot and after-reboot steps run");
+        assert!(Step::kinds_without_host_side().is_empty());
     }
 }

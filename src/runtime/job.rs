@@ -50,6 +50,7 @@
 
 use super::contain::ContainOp;
 use super::ops::{Bounds, HeldFile, Op, Power, Query, SweepRoot, TaskAction};
+use super::purge_steps::PurgeStepOp;
 use super::wire;
 
 /// The runtime script, embedded in the binary.
@@ -72,6 +73,8 @@ pub enum JobItem {
     Power(Power),
     /// Containment: rules and dead-man (`super::contain`).
     Contain(ContainOp),
+    /// Deny-writes and Defender steps (`super::purge_steps`).
+    PurgeStep(PurgeStepOp),
 }
 
 impl JobItem {
@@ -85,6 +88,7 @@ impl JobItem {
             JobItem::Op(op) => op.kind(),
             JobItem::Power(p) => p.kind(),
             JobItem::Contain(c) => c.kind(),
+            JobItem::PurgeStep(p) => p.kind(),
         }
     }
 }
@@ -150,6 +154,7 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
     let mut f: Vec<(&'static str, String)> = Vec::new();
     match item {
         JobItem::Contain(c) => f = c.fields(),
+        JobItem::PurgeStep(p) => f = p.fields(),
         JobItem::Query(Query::Collect { bounds }) => bounds_fields(bounds, &mut f),
         JobItem::Query(Query::FileFacts {
             paths,
@@ -662,6 +667,10 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
         "Contain" | "ExtendDeadman" | "Release" => {
             x.only(ContainOp::allowed_fields(kind))?;
             JobItem::Contain(ContainOp::from_fields(kind, &|n| x.all(n)).map_err(|e| x.err(e))?)
+        }
+        "DenyWrites" | "RemoveDenyWrites" | "RevertDefenderExclusion" => {
+            x.only(PurgeStepOp::allowed_fields(kind))?;
+            JobItem::PurgeStep(PurgeStepOp::from_fields(kind, &|n| x.all(n)).map_err(|e| x.err(e))?)
         }
         "RemoveFolder" => {
             x.only(&["path", "held_name", "held_sha256"])?;

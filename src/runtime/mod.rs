@@ -16,6 +16,7 @@ pub mod job;
 pub mod ops;
 pub mod power;
 pub mod probe;
+pub mod purge_steps;
 pub mod registry_targets;
 pub mod results;
 pub mod snapshot;

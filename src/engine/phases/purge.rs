@@ -1,7 +1,8 @@
 //! The purge: on each host, evidence first (a copy of every file to be
 //! deleted, into the host's evidence ZIP), then the plan's operations in
 //! order (kills, compare-and-delete of persistence, files deleted or
-//! queued for deletion at boot), each written to the journal before it is
+//! queued for deletion at boot), then its deny-write and Defender steps
+//! (`purge_steps`), each written to the journal before it is
 //! sent and after it answered. A file whose copy could not be secured is
 //! not deleted. Infected exempt hosts (servers, domain controllers: they
 //! keep SMB to the others) are purged first, before the hosts they could
@@ -173,11 +174,19 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 None => send.push((o.op.clone(), key)),
             }
         }
-        let counts = match self.carry_out(host, Phase::Purge, &send).await? {
+        let mut counts = match self.carry_out(host, Phase::Purge, &send).await? {
             Ok(counts) => counts,
             Err(StepError::Interrupted) => return Ok(()),
             Err(e) => return self.purge_failed(host, &e, "the operations could not be sent").await,
         };
+        // Then the plan's deny-write and Defender steps (`purge_steps`).
+        if round == 0 {
+            match self.run_purge_steps(host, &mut counts).await? {
+                Ok(()) => {}
+                Err(StepError::Interrupted) => return Ok(()),
+                Err(e) => return self.purge_failed(host, &e, "the deny-write and Defender steps could not be sent").await,
+            }
+        }
         let line = if counts.is_empty() {
             "nothing to send".to_string()
         } else {

@@ -252,7 +252,9 @@ impl Task {
     }
 }
 
-fn norm_folder(f: &str) -> String {
+/// A task folder path as Task Scheduler names it: one leading `\`, no
+/// trailing one, the root as `\`.
+pub(crate) fn norm_folder(f: &str) -> String {
     let t = f.trim_end_matches('\\');
     if t.is_empty() {
         "\\".into()

@@ -36,7 +36,7 @@ use crate::lab::powershell::dates;
 use crate::lab::powershell::object::{Ctx, NetError, NetObject, NetResult, Registry, is, void};
 use crate::lab::powershell::value::Value;
 use crate::lab::world::LabTime;
-use crate::lab::world::tasks::{ExecAction, Principal, Task, Trigger, TaskError, task_path};
+use crate::lab::world::tasks::{ExecAction, Principal, Task, Trigger, TaskError, norm_folder, task_path};
 
 const COM: &str = "System.Runtime.InteropServices.COMException";
 
@@ -223,7 +223,7 @@ impl NetObject for Service {
             arity(args, 0, 4).map(|()| void())
         } else if is(name, "GetFolder") {
             arity(args, 1, 1).and_then(|()| {
-                let path = norm(&convert::to_string(&args[0], cx));
+                let path = norm_folder(&convert::to_string(&args[0], cx));
                 if cx.host.tasks.folder_exists(&path) {
                     Ok(Value::object(Folder { path }))
                 } else {
@@ -238,17 +238,6 @@ impl NetObject for Service {
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
-    }
-}
-
-fn norm(p: &str) -> String {
-    let t = p.trim_end_matches('\\');
-    if t.is_empty() {
-        "\\".into()
-    } else if t.starts_with('\\') {
-        t.into()
-    } else {
-        format!("\\{t}")
     }
 }
 
@@ -341,7 +330,7 @@ impl NetObject for Folder {
         } else if is(name, "CreateFolder") {
             arity(args, 1, 2).and_then(|()| {
                 let n = convert::to_string(&args[0], cx);
-                let path = if n.starts_with('\\') { norm(&n) } else { norm(&task_path(&self.path, &n)) };
+                let path = if n.starts_with('\\') { norm_folder(&n) } else { norm_folder(&task_path(&self.path, &n)) };
                 cx.host.tasks.create_folder(&path).map(|()| Value::object(Folder { path })).map_err(|e| task_error(&e))
             })
         } else if is(name, "RegisterTaskDefinition") {
