@@ -37,6 +37,8 @@ pub struct Script {
     pub unsecured: Vec<String>,
     /// Failing operations: this many `apply` calls fail as unreachable.
     pub apply_failures: u32,
+    /// A deny of these folders is refused (the runtime's `failed`).
+    pub deny_refused: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -264,6 +266,7 @@ impl HostSteps for FakeHosts {
     async fn purge_steps(&self, host: &str, ops: &[PurgeStepOp]) -> StepResult<Vec<StepReport>> {
         self.reach(host)?;
         self.log(host, format!("purge_steps {}", ops.iter().map(PurgeStepOp::kind).collect::<Vec<_>>().join(",")));
+        let refused = self.script(host).deny_refused;
         let mut sims = self.sims.lock().unwrap();
         let s = sims.entry(host.to_lowercase()).or_default();
         let ace = |sid: &str, state: &str| AceReport {
@@ -277,6 +280,10 @@ impl HostSteps for FakeHosts {
         Ok(ops
             .iter()
             .map(|op| match op {
+                PurgeStepOp::DenyWrites { folder, .. } if refused.contains(folder) => report(
+                    StepOutcome::Failed { reason: format!("cannot set the deny on {folder}: access denied") },
+                    None,
+                ),
                 PurgeStepOp::DenyWrites { folder, sid } => {
                     let had = s.denied.contains(folder);
                     if !had {

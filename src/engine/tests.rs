@@ -416,21 +416,31 @@ async fn a_folder_that_waits_for_the_reboot_is_removed_once_the_host_is_back_bef
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_host_whose_reviewed_deny_writes_was_not_carried_out_is_never_verified_clean_by_a_scan() {
+async fn a_host_whose_reviewed_deny_writes_was_not_placed_is_never_verified_clean_by_a_scan() {
     use Role::*;
-    // WS-02's plan denies writes to Qakbot's folder, which this build
-    // cannot do: Qakbot rewrites its persistence at shutdown and removes it
+    // WS-02's plan denies writes to Qakbot's folder, and the host refuses
+    // the deny: Qakbot rewrites its persistence at shutdown and removes it
     // at start-up, so a clean-looking scan after boot proves nothing.
+    let folder = r"C:\Users\bob\AppData\Roaming\Microsoft\Qzxvbn".to_string();
     let mut plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true)]);
-    plan.hosts[1].steps.push((20_002, crate::plan::Step::DenyWrites { folder: r"C:\Users\bob\AppData\Roaming\Microsoft\Qzxvbn".into() }));
-    let r = go(FakeHosts::new(&[]), plan, fast()).await;
+    plan.hosts[1].steps.push((20_002, crate::plan::Step::DenyWrites { folder: folder.clone() }));
+    let refused = Script {
+        deny_refused: vec![folder.clone()],
+        ..Default::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-02", refused)]), plan, fast()).await;
     assert_eq!(state(&r.result, "WS-01"), HostState::Clean, "held by WS-02");
     assert_eq!(state(&r.result, "WS-02"), HostState::NeedsPerson);
     let why = r.result.hosts.iter().find(|h| h.name == "WS-02").and_then(|h| h.reason.clone()).unwrap_or_default();
-    assert!(why.contains("deny_writes") && why.contains("not carried out"), "{why}");
+    assert!(why.contains("deny_writes was not placed") && why.contains(&folder.to_lowercase()) && why.contains("access denied"), "{why}");
     // Purged and rebooted all the same (the rest of its plan ran), once.
     assert_eq!(r.fake.boots("WS-02"), 1);
     assert!(r.fake.calls_of("release").is_empty());
+    // The same plan with the deny placed: verified clean.
+    let mut plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true)]);
+    plan.hosts[1].steps.push((20_002, crate::plan::Step::DenyWrites { folder }));
+    let r = go(FakeHosts::new(&[]), plan, fast()).await;
+    assert_eq!(state(&r.result, "WS-02"), HostState::Released);
 }
 
 #[tokio::test(start_paused = true)]

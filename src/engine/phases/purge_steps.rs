@@ -80,6 +80,11 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             },
             Err(e) => (Outcome::Failed, e.to_string()),
         };
+        if phase == Phase::Purge {
+            // A deny not placed is something a verifying scan cannot vouch
+            // for (`left_in_place`).
+            self.left_in_place.lock().unwrap_or_else(|p| p.into_inner()).record_step(host, &op, outcome, &detail);
+        }
         self.emit(Event::ActionEnded {
             host: host.into(),
             phase,

@@ -469,16 +469,21 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         // A scan proves nothing of what the purge had to stop and could
         // not: Qakbot, in memory, writes its DLL and Run value at shutdown
         // and removes them at start-up, so a host whose reviewed
-        // `deny_writes` was not carried out shows nothing after boot while
-        // the loader runs again. Such a host is never called clean.
+        // `deny_writes` was not carried out (a kind of step this build has
+        // no host side for) or not placed (refused, the folder gone or
+        // something else) shows nothing after boot while the loader runs
+        // again. Such a host is never called clean.
         let not_done: Vec<String> = self.planned(host).not_carried_out().iter().map(|(_, s)| s.tag()).collect();
         // Nor of a file the purge was to delete and left (no evidence copy,
         // refused by the host): a scan sees files through what starts
         // them, and the loader's DLL stays on disk without its persistence.
-        let left = self.left_in_place.lock().unwrap_or_else(|p| p.into_inner()).of(host);
+        let (left, undenied) = {
+            let kept = self.left_in_place.lock().unwrap_or_else(|p| p.into_inner());
+            (kept.of(host), kept.denies_of(host))
+        };
         let verdict = match after_verify(!ops.is_empty(), round, self.settings.repurge_rounds) {
             _ if unaddressed => HostState::NeedsPerson,
-            HostState::Clean if !not_done.is_empty() || !left.is_empty() => HostState::NeedsPerson,
+            HostState::Clean if !not_done.is_empty() || !left.is_empty() || !undenied.is_empty() => HostState::NeedsPerson,
             v => v,
         };
         self.emit(Event::Observed {
@@ -504,27 +509,40 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 });
             }
             HostState::NeedsPerson => {
+                // What the purge left undone that a scan cannot vouch
+                // for, said whatever else the scan found.
+                let mut unproven = Vec::new();
+                if !not_done.is_empty() {
+                    unproven.push(format!(
+                        "its reviewed {} step(s) were not carried out (no host-side operation in this build): a loader that rewrites its persistence at shutdown and removes it at start-up shows nothing to a scan while it runs; a person must check the host",
+                        not_done.join(", ")
+                    ));
+                }
+                if !undenied.is_empty() {
+                    let folders: Vec<String> = undenied.iter().map(|(p, why)| format!("{p} ({why})")).collect();
+                    unproven.push(format!(
+                        "its reviewed deny_writes was not placed on {}: a loader that rewrites its persistence at shutdown and removes it at start-up shows nothing to a scan while it runs; a person must check the host",
+                        summary::name_list(&folders, 3)
+                    ));
+                }
+                if !left.is_empty() {
+                    let files: Vec<String> = left.iter().map(|(p, why)| format!("{p} ({why})")).collect();
+                    unproven.push(format!(
+                        "the purge left {} planned file deletion(s) undone, which a scan cannot vouch for: {}; keep a copy of each by hand (or over SMB), delete it, and scan the host again",
+                        left.len(),
+                        summary::name_list(&files, 3)
+                    ));
+                }
                 let why = if unaddressed {
-                    format!(
+                    let mut why = format!(
                         "its verifying scan (round {round}) still finds what the purge acts on, and its new plan can carry out nothing against it: {}",
                         summary::name_list(&acted_on, 3)
-                    )
+                    );
+                    if !unproven.is_empty() {
+                        why.push_str(&format!("; and {}", unproven.join("; and ")));
+                    }
+                    why
                 } else if ops.is_empty() {
-                    let mut unproven = Vec::new();
-                    if !not_done.is_empty() {
-                        unproven.push(format!(
-                            "its reviewed {} step(s) were not carried out (no host-side operation in this build): a loader that rewrites its persistence at shutdown and removes it at start-up shows nothing to a scan while it runs; a person must check the host",
-                            not_done.join(", ")
-                        ));
-                    }
-                    if !left.is_empty() {
-                        let files: Vec<String> = left.iter().map(|(p, why)| format!("{p} ({why})")).collect();
-                        unproven.push(format!(
-                            "the purge left {} planned file deletion(s) undone, which a scan cannot vouch for: {}; keep a copy of each by hand (or over SMB), delete it, and scan the host again",
-                            left.len(),
-                            summary::name_list(&files, 3)
-                        ));
-                    }
                     format!("its verifying scan (round {round}) finds nothing, but {}", unproven.join("; and "))
                 } else {
                     format!(
@@ -539,8 +557,10 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     Some(host),
                     if unaddressed {
                         format!("{host} needs a person: found again after its reboot, and nothing the plan may do addresses it (see `cauterize status --host {host}` and its latest plan)")
-                    } else if ops.is_empty() && not_done.is_empty() {
+                    } else if ops.is_empty() && not_done.is_empty() && undenied.is_empty() {
                         format!("{host} needs a person: {} planned file deletion(s) left undone (no evidence copy, or refused by the host)", left.len())
+                    } else if ops.is_empty() && not_done.is_empty() {
+                        format!("{host} needs a person: not verifiable by a scan, the write deny of {} folder(s) was not placed", undenied.len())
                     } else if ops.is_empty() {
                         format!("{host} needs a person: not verifiable by a scan, its reviewed {} step(s) were not carried out", not_done.join(", "))
                     } else {
