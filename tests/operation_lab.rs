@@ -614,8 +614,14 @@ fn summary_state(summary: &serde_json::Value, host: &str) -> (String, String) {
     (h["state"].as_str().unwrap_or_default().to_string(), h["reason"].as_str().unwrap_or_default().to_string())
 }
 
-/// The `what` of the wave each host rebooted in, from the plan file
-/// (`reboot: wave N`), by host.
+/// The round (re-purge rounds it needed) of `host` in the summary.
+fn summary_round(summary: &serde_json::Value, host: &str) -> u32 {
+    let h = summary["hosts"].as_array().unwrap().iter().find(|x| x["host"] == host);
+    h.and_then(|h| h["round"].as_u64()).unwrap_or_else(|| panic!("{host}: no round in {summary}")) as u32
+}
+
+/// The detail of each host's latest action whose journal key starts with
+/// `key_start`, by host.
 fn journal_details(engagement: &std::path::Path, key_start: &str) -> BTreeMap<String, String> {
     let j = Journal::open_read_only(engagement).expect("journal");
     let op = j.latest_operation().unwrap().expect("an operation");
@@ -638,12 +644,19 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
     // The lab keeps a payload's size and hash only, which no evidence
-    // copy can be made of; WS-001's Emotet files get real bytes (a small
-    // DLL's worth) before the scan, so their copy is secured and their
-    // delete is sent.
+    // copy can be made of; WS-001's Emotet files and WS-003's Qakbot files
+    // get real bytes (a small DLL's worth) before the scan, so their copy
+    // is secured and their delete is sent. WS-002's TrickBot copies keep
+    // size and hash only.
     let held = with_real_bytes(&run.lab, "WS-001");
     assert!(!held.is_empty(), "Emotet left no file on WS-001");
+    with_real_bytes(&run.lab, "WS-003");
     let (_, plan) = scan_and_plan(&run, &eng).await;
+    // Of them, those the plan deletes (not the maldoc Emotet came in by,
+    // left in the user's Downloads, which no finding proposes to delete).
+    let planned = planned_files(&plan).remove("WS-001").unwrap_or_default();
+    let held: Vec<String> = held.into_iter().filter(|f| planned.contains(&f.to_lowercase())).collect();
+    assert!(!held.is_empty(), "the plan deletes none of Emotet's files on WS-001: {plan}");
     let hosts = ["WS-001", "WS-002", "WS-003"];
     let boots: BTreeMap<&str, u32> = hosts.iter().map(|h| (*h, run.lab.truth(h).boot_count)).collect();
     // After the plan was made, a backup agent on WS-001 (a process the
@@ -674,10 +687,12 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
         .collect();
     assert!(not_available.is_empty(), "containment and reboots are carried out: {not_available:?}");
     let summary = events.last().unwrap();
-    // Ground truth: each host booted exactly once more, and answers again.
+    // Ground truth: each host booted once, plus once per re-purge round it
+    // needed, and answers again.
     for h in hosts {
         let truth = run.lab.truth(h);
-        assert_eq!(truth.boot_count, boots[h] + 1, "{h} rebooted once");
+        let rounds = summary_round(summary, h);
+        assert_eq!(truth.boot_count, boots[h] + 1 + rounds, "{h} rebooted once and once per re-purge round ({rounds})");
         assert!(run.lab.with_host(h, |s| s.pending_renames().is_empty()), "{h}: the queue did not run");
         // Never called clean while the lab shows a loader or its
         // persistence.
@@ -710,14 +725,27 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
     assert!(run.lab.truth("WS-001").files.is_empty(), "WS-001's files had their evidence copy and were queued");
     // Qakbot installed by a user lives in that user's explorer.exe, which a
     // scan cannot tell from the shell: its defeat is the reviewed
-    // deny_writes on its folder (it writes its DLL and Run value there at
-    // shutdown, and removes them at start-up), which this build cannot
-    // carry out. The scan after boot shows nothing, and the host is left
-    // for a person, saying why, instead of "verified clean".
-    let (state, why) = summary_state(summary, "WS-003");
-    assert_eq!(state, "needs_person", "{summary}");
-    assert!(why.contains("deny_writes") && why.contains("not carried out"), "{why}");
+    // deny_writes on its folder (it writes its DLL and Run value at
+    // shutdown, and removes them at start-up). The deny was placed in the
+    // purge, so its DLL never came back: no loader runs and nothing of it
+    // is left on WS-003 (the Run value it still wrote at shutdown points
+    // at nothing, and a re-purge round removes it), and the host is
+    // verified clean.
     assert!(plan.contains("deny_writes"), "{plan}");
+    let j = Journal::open_read_only(&engagement).unwrap();
+    let op = j.latest_operation().unwrap().unwrap();
+    let denied = j.operation_actions(op.id).unwrap().into_iter().any(|a| {
+        a.host == "WS-003"
+            && a.key.starts_with("purge/r0/op/")
+            && a.outcome.as_deref() == Some("done")
+            && a.detail.as_deref().is_some_and(|d| d.starts_with("deny ACE for S-1-1-0") && d.ends_with("added"))
+    });
+    drop(j);
+    assert!(denied, "WS-003: no deny placed in the purge");
+    let truth = run.lab.truth("WS-003");
+    assert!(truth.loader_processes.is_empty() && truth.persistence.is_empty() && truth.files.is_empty(), "WS-003: {truth:?}");
+    assert_eq!(summary_state(summary, "WS-003").0, "clean", "{summary}");
+    // WS-002 holds the release (all_clean): nothing is released.
     assert_eq!(summary["exit_code"], 2, "{summary}");
     // The folders that waited for the reboot (Qakbot's, empty again once
     // it started) were removed once the host was back, before its
@@ -732,7 +760,9 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
         let sent: serde_json::Value = serde_json::from_str(&a.op).unwrap();
         let folder = sent["path"].as_str().unwrap();
         assert!(!run.lab.with_host(&a.host, |s| s.files.exists(folder)), "{}: {folder} is still there", a.host);
-        let verified = actions.iter().find(|v| v.host == a.host && v.key == "verify/r0/scan").expect("verified");
+        // `after_reboot/rN/op/ID` runs before `verify/rN/scan`.
+        let round = a.key.split('/').nth(1).unwrap_or_default();
+        let verified = actions.iter().find(|v| v.host == a.host && v.key == format!("verify/{round}/scan")).expect("verified");
         assert!(a.ended_at.as_deref() <= Some(verified.started_at.as_str()), "{a:?} after {verified:?}");
     }
     drop(j);
@@ -850,7 +880,9 @@ async fn the_playbooks_exempt_addresses_keep_smb_on_the_contained_hosts() {
     })
     .await;
     let playbook = run.dir.path().join("exempt.yml");
-    std::fs::write(&playbook, "playbook: 1\ncontain:\n  exempt:\n    addresses: [10.20.30.0/24]\nrelease: manual\n").unwrap();
+    // Apply reboots WS-001 as planned: with the fast reboots, not the
+    // default playbook's five-minute countdown and two-minute pause.
+    std::fs::write(&playbook, format!("{FAST_REBOOTS}contain:\n  exempt:\n    addresses: [10.20.30.0/24]\nrelease: manual\n")).unwrap();
     let pb = playbook.display().to_string();
     let keeps_smb = |h: &str, peer: &str| {
         let peer: Ipv4Addr = peer.parse().unwrap();
