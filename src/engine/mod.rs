@@ -17,7 +17,8 @@
 //!   (what a resumed run does from the journal), [`summary`] (per-phase
 //!   results, exit codes), [`plan_input`] (the plan as the engine needs
 //!   it, stale hosts refused), [`left_in_place`] (files a purge was to
-//!   delete and did not: such a host is not verified clean).
+//!   delete and did not, folders whose write deny was not placed: such a
+//!   host is not verified clean).
 //! - [`scan`] and [`planning`]: the orchestration of `scan` and `plan`;
 //!   [`replan`] makes a new plan from a verifying scan; [`apply`] builds
 //!   and runs an operation from a reviewed plan or from the journal
