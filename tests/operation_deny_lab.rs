@@ -61,17 +61,8 @@ release: manual
 async fn reviewed_plan(run: &LabRun, eng: &str, drop: impl Fn(&str) -> bool) -> String {
     let scan = run.cauterize("scan", &["--engagement", eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
+    let (_, text) = run.plan_with_playbook(eng, FAST_REBOOTS).await;
     let path = run.dir.path().join("plan.yml");
-    let playbook = run.dir.path().join("fast-reboots.yml");
-    std::fs::write(&playbook, FAST_REBOOTS).expect("playbook");
-    let out = run
-        .cauterize(
-            "plan",
-            &["--engagement", eng, "-o", &path.display().to_string(), "-p", &playbook.display().to_string(), "--no-progress"],
-        )
-        .await;
-    assert!(matches!(out.code, 0 | 2), "plan: {}\n{}", out.code, out.stderr);
-    let text = std::fs::read_to_string(&path).expect("plan written");
     let kept: String = text.lines().filter(|l| !drop(l.trim_start())).map(|l| format!("{l}\n")).collect();
     std::fs::write(&path, &kept).expect("plan edited");
     text

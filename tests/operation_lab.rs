@@ -184,17 +184,7 @@ reboot:
 async fn scan_and_plan(run: &LabRun, eng: &str) -> (Run, String) {
     let scan = run.cauterize("scan", &["--engagement", eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
-    let plan_path = run.dir.path().join("plan.yml");
-    let playbook = run.dir.path().join("fast-reboots.yml");
-    std::fs::write(&playbook, FAST_REBOOTS).expect("playbook");
-    let out = run
-        .cauterize(
-            "plan",
-            &["--engagement", eng, "-o", &plan_path.display().to_string(), "-p", &playbook.display().to_string(), "--no-progress"],
-        )
-        .await;
-    assert!(matches!(out.code, 0 | 2), "plan: {}\n{}", out.code, out.stderr);
-    (out, std::fs::read_to_string(&plan_path).expect("plan written"))
+    run.plan_with_playbook(eng, FAST_REBOOTS).await
 }
 
 /// Keys (host, action) of destructive actions (the plan's operations:

@@ -62,6 +62,24 @@ impl LabRun {
         all.extend_from_slice(args);
         run(&all).await
     }
+
+    /// `cauterize plan` of engagement `eng` with a playbook of this text,
+    /// written to `plan.yml` in the run's folder: the run (exit 0 or 2
+    /// asserted) and the plan file's text.
+    pub async fn plan_with_playbook(&self, eng: &str, playbook: &str) -> (Run, String) {
+        let plan_path = self.dir.path().join("plan.yml");
+        let playbook_path = self.dir.path().join("playbook.yml");
+        std::fs::write(&playbook_path, playbook).expect("playbook");
+        let out = self
+            .cauterize(
+                "plan",
+                &["--engagement", eng, "-o", &plan_path.display().to_string(), "-p", &playbook_path.display().to_string(), "--no-progress"],
+            )
+            .await;
+        assert!(matches!(out.code, 0 | 2), "plan: {}\n{}", out.code, out.stderr);
+        let text = std::fs::read_to_string(&plan_path).expect("plan written");
+        (out, text)
+    }
 }
 
 /// What one run of the binary did.
