@@ -13,7 +13,8 @@ use crate::lab::world::netaddr::PortList;
 #[test]
 fn add_and_delete_rules_change_the_firewall() {
     let script = r#"
-$o = netsh advfirewall firewall add rule name="cz smb" dir=in action=block protocol=TCP localport=445,139 remoteip=10.0.0.5,10.0.0.7-10.0.0.9 profile=domain,private enable=no description=contain
+$o = netsh advfirewall firewall add rule name="cz smb" dir=in action=block protocol=TCP localport=445,139; "$LASTEXITCODE [$($o -join '|')]"
+$o = netsh advfirewall firewall add rule name="cz smb" dir=in action=block protocol=TCP localport='445,139' remoteip='10.0.0.5,10.0.0.7-10.0.0.9' profile='domain,private' enable=no description=contain
 "$LASTEXITCODE [$($o -join '|')]"
 netsh advfirewall firewall add rule name="cz smb" dir=out action=block protocol=tcp remoteport=445 | Out-Null; $LASTEXITCODE
 netsh advfirewall firewall add rule name="CZ SMB" dir=in action=block | Out-Null; $LASTEXITCODE
@@ -27,7 +28,16 @@ $o = netsh advfirewall firewall delete rule name="cz smb" dir=in
     assert!(r.err.is_empty(), "{}", r.err);
     assert_eq!(
         r.lines(),
-        ["0 [Ok.|]", "0", "0", "0 [|Deleted 2 rule(s).|Ok.|]", "1 [|No rules match the specified criteria.|]"]
+        [
+            // Unquoted, PowerShell passes `445,139` as two arguments, as on
+            // Windows, and netsh refuses the second.
+            "1 ['139' is not a valid argument for this command.|]",
+            "0 [Ok.|]",
+            "0",
+            "0",
+            "0 [|Deleted 2 rule(s).|Ok.|]",
+            "1 [|No rules match the specified criteria.|]",
+        ]
     );
     let fw = &world.firewall;
     assert_eq!(fw.rules().len(), before + 1);
@@ -43,7 +53,7 @@ $o = netsh advfirewall firewall delete rule name="cz smb" dir=in
 #[test]
 fn show_rule_prints_what_was_added() {
     let script = r#"
-netsh advfirewall firewall add rule name=cz-in dir=in action=block protocol=tcp localport=445 remoteip=10.0.0.5,10.0.0.7-10.0.0.9 | Out-Null
+netsh advfirewall firewall add rule name=cz-in dir=in action=block protocol=tcp localport=445 remoteip='10.0.0.5,10.0.0.7-10.0.0.9' | Out-Null
 $o = netsh advfirewall firewall show rule name=cz-in; $LASTEXITCODE
 $o
 $o = netsh advfirewall firewall show rule name=cz-in verbose
@@ -132,12 +142,12 @@ netsh advfirewall set allprofiles state on | Out-Null; $LASTEXITCODE
 #[test]
 fn refusals_and_what_the_lab_does_not_model() {
     let script = r#"
-$o = netsh advfirewall firewall delete rule name=x action=block; "$LASTEXITCODE $($o[0])"
-$o = netsh advfirewall firewall add rule name=x action=block; "$LASTEXITCODE $($o[0])"
-$o = netsh advfirewall firewall add rule name=all dir=in action=block; "$LASTEXITCODE $($o[0])"
-$o = netsh advfirewall firewall add rule name=x dir=in action=block localport=445; "$LASTEXITCODE $($o[0])"
-$o = netsh advfirewall firewall add rule name=x dir=sideways action=block; "$LASTEXITCODE $($o[0])"
-$o = netsh advfirewall firewall frobnicate rule; "$LASTEXITCODE $($o[0])"
+$o = netsh advfirewall firewall delete rule name=x action=block; "$LASTEXITCODE $(@($o)[0])"
+$o = netsh advfirewall firewall add rule name=x action=block; "$LASTEXITCODE $(@($o)[0])"
+$o = netsh advfirewall firewall add rule name=all dir=in action=block; "$LASTEXITCODE $(@($o)[0])"
+$o = netsh advfirewall firewall add rule name=x dir=in action=block localport=445; "$LASTEXITCODE $(@($o)[0])"
+$o = netsh advfirewall firewall add rule name=x dir=sideways action=block; "$LASTEXITCODE $(@($o)[0])"
+$o = netsh advfirewall firewall frobnicate rule; "$LASTEXITCODE $(@($o)[0])"
 $e = netsh advfirewall firewall add rule name=x dir=in action=block remoteip=localsubnet 2>&1; "$LASTEXITCODE $e"
 $e = netsh advfirewall firewall add rule name=x dir=in action=allow program=C:\x.exe 2>&1; "$LASTEXITCODE $e"
 $e = netsh interface ipv4 show addresses 2>&1; "$LASTEXITCODE $e"
