@@ -1,6 +1,7 @@
 //! `cauterize exec` end to end: the real binary against a lab of 120
 //! simulated hosts, with ground truth from the lab's library API.
-//! Loopback ranges used here: 127.60.0.0/16 .. 127.66.0.0/16.
+//! Loopback ranges used here: 127.60.0.0/16 .. 127.66.0.0/16, and
+//! 127.137.0.0/16 (netsh through exec).
 
 mod common;
 
@@ -141,4 +142,24 @@ async fn identical_outputs_are_grouped_in_the_text_report() {
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert_eq!(out.stdout.matches("same everywhere").count(), 1, "not grouped:\n{}", out.stdout);
     assert!(out.stdout.contains("12 hosts"), "group header lacks the count:\n{}", out.stdout);
+}
+
+/// The firewall as an admin sees it through `exec`: `netsh advfirewall
+/// firewall show rule name=all` runs in the lab host's PowerShell and
+/// prints, in netsh's layout, the rules the host's firewall model holds
+/// (Windows' stock WinRM rule among them), with netsh's exit code 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_shows_the_hosts_firewall_rules_as_netsh_prints_them() {
+    let run = LabRun::start(spec([127, 137, 0, 1], 2)).await;
+    let out = run.cauterize("exec", &["--json", "--", "netsh advfirewall firewall show rule name=all"]).await;
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    for line in out.json_lines() {
+        let stdout = line["stdout"].as_str().unwrap_or_default();
+        let names = stdout.lines().filter(|l| l.starts_with("Rule Name:")).count();
+        let host = line["host"].as_str().unwrap_or_default();
+        let truth = run.lab.with_host(host, |h| h.firewall.rules().len());
+        assert_eq!(names, truth, "{line}");
+        assert!(stdout.contains("Windows Remote Management (HTTP-In)"), "{line}");
+        assert!(stdout.trim_end().ends_with("Ok."), "{line}");
+    }
 }

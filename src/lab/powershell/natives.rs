@@ -14,6 +14,12 @@ fn output(r: CommandResult) -> NativeOutput {
     }
 }
 
+/// What a program prints for something valid on Windows that the lab's
+/// copy does not do: an error naming it, never a silent success.
+pub fn lab_unsupported(program: &str, what: &str) -> NativeOutput {
+    NativeOutput { stderr: format!("The cauterize lab's {program} does not support '{what}'.\r\n"), exit_code: 1, ..Default::default() }
+}
+
 struct Hostname;
 
 impl NativeProgram for Hostname {
@@ -30,11 +36,7 @@ struct Whoami;
 impl NativeProgram for Whoami {
     fn run(&self, cx: &mut Ctx<'_>, args: &[String]) -> NativeOutput {
         if let Some(a) = args.first() {
-            return NativeOutput {
-                stderr: format!("The cauterize lab's whoami.exe does not support '{a}'.\r\n"),
-                exit_code: 1,
-                ..Default::default()
-            };
+            return lab_unsupported("whoami.exe", a);
         }
         NativeOutput { stdout: format!("{}\r\n", cx.user.to_lowercase()), ..Default::default() }
     }

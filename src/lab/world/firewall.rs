@@ -234,9 +234,14 @@ impl Firewall {
     /// `delete rule name=<name> [dir=...]`: deletes all matches; returns
     /// how many (netsh says "No rules match" for 0).
     pub fn delete_rules(&mut self, name: &str, dir: Option<Direction>) -> usize {
+        self.delete_rules_where(|r| eq_ci(&r.name, name) && dir.is_none_or(|d| d == r.direction))
+    }
+    /// Deletes every rule `doomed` picks (netsh's `delete rule` with its
+    /// narrowing arguments: protocol, ports, addresses, profile); returns
+    /// how many.
+    pub fn delete_rules_where(&mut self, mut doomed: impl FnMut(&FirewallRule) -> bool) -> usize {
         let before = self.rules.len();
-        self.rules
-            .retain(|r| !(eq_ci(&r.name, name) && dir.is_none_or(|d| d == r.direction)));
+        self.rules.retain(|r| !doomed(r));
         before - self.rules.len()
     }
     /// COM `INetFwRules::Remove`: removes the first rule of that name

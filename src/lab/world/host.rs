@@ -21,7 +21,7 @@ use super::pending::{self, PendingOp};
 use super::processes::{KillError, Process, ProcessTable};
 use super::registry::{RegError, Registry};
 use super::services::{Service, ServiceError, ServiceKind, ServiceState, Services, StartType};
-use super::tasks::{Task, TaskError, TaskScheduler};
+use super::tasks::{Principal, Task, TaskError, TaskScheduler};
 use super::time::LabTime;
 use super::users::{self, Profile, SYSTEM_SID};
 use super::wmi::WmiSubscriptions;
@@ -159,6 +159,18 @@ impl HostState {
     // ---- users ----
 
     /// A profile by SID (S-1-5-18 gives the SYSTEM profile).
+    /// The SID a task's principal runs as: SYSTEM, or the profile it
+    /// names (by `DOMAIN\user`, SID or bare name); SYSTEM when none does.
+    pub fn principal_sid(&self, p: &Principal) -> String {
+        if p.is_system() {
+            return SYSTEM_SID.into();
+        }
+        self.profiles
+            .iter()
+            .find(|u| eq_ci(&u.qualified(), &p.user_id) || eq_ci(&u.sid, &p.user_id) || eq_ci(&u.name, &p.user_id))
+            .map(|u| u.sid.clone())
+            .unwrap_or_else(|| SYSTEM_SID.into())
+    }
     pub fn profile(&self, sid: &str) -> Option<Profile> {
         if sid == SYSTEM_SID {
             return Some(Profile::system());

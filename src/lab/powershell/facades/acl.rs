@@ -181,16 +181,23 @@ impl Security {
     }
 
     fn add(&self, ace: Ace) {
-        let mut list = self.explicit.borrow_mut();
-        let same = |a: &Ace| a.sid == ace.sid && a.deny == ace.deny && a.inheritance == ace.inheritance && a.propagation == ace.propagation;
-        if let Some(a) = list.iter_mut().find(|a| same(a)) {
-            a.rights |= ace.rights;
-        } else if ace.deny {
-            let at = list.iter().position(|a| !a.deny).unwrap_or(list.len());
-            list.insert(at, ace);
-        } else {
-            list.push(ace);
-        }
+        add_canonical(&mut self.explicit.borrow_mut(), ace);
+    }
+}
+
+/// Add `ace` to a folder's explicit ACEs as Windows' ACL editors do: its
+/// rights merge into an explicit ACE of the same SID, type and flags;
+/// otherwise a deny goes before the first allow (canonical order) and an
+/// allow goes last.
+pub(crate) fn add_canonical(list: &mut Vec<Ace>, ace: Ace) {
+    let same = |a: &Ace| a.sid.eq_ignore_ascii_case(&ace.sid) && a.deny == ace.deny && a.inheritance == ace.inheritance && a.propagation == ace.propagation;
+    if let Some(a) = list.iter_mut().find(|a| same(a)) {
+        a.rights |= ace.rights;
+    } else if ace.deny {
+        let at = list.iter().position(|a| !a.deny).unwrap_or(list.len());
+        list.insert(at, ace);
+    } else {
+        list.push(ace);
     }
 }
 
@@ -239,7 +246,7 @@ impl NetObject for Security {
 }
 
 /// The ACEs of the folders above `dir` that reach it (inherited).
-fn inherited(cx: &Ctx<'_>, dir: &str) -> Vec<Ace> {
+pub(crate) fn inherited(cx: &Ctx<'_>, dir: &str) -> Vec<Ace> {
     let mut out = Vec::new();
     let mut depth = 1;
     let mut cur = files::parent(dir);
@@ -262,6 +269,12 @@ fn not_found(full: &str) -> NetError {
 /// `GetAccessControl([sections])` of a DirectoryInfo.
 fn get_access_control(cx: &mut Ctx<'_>, info: &FsInfo) -> NetResult<Value> {
     let (world, full) = info.paths();
+    security_of(cx, world, full)
+}
+
+/// A `DirectorySecurity` of the folder stored at `world` (shown as
+/// `full` in errors), as `GetAccessControl` and `Get-Acl` read it.
+pub(crate) fn security_of(cx: &Ctx<'_>, world: &str, full: &str) -> NetResult<Value> {
     match cx.host.files.acl(world) {
         Some(aces) => Ok(Value::object(Security { explicit: RefCell::new(aces.to_vec()), inherited: inherited(cx, world) })),
         None => Err(not_found(full)),
@@ -271,12 +284,17 @@ fn get_access_control(cx: &mut Ctx<'_>, info: &FsInfo) -> NetResult<Value> {
 /// `SetAccessControl(security)`: the folder's explicit ACEs become the
 /// object's.
 fn set_access_control(cx: &mut Ctx<'_>, info: &FsInfo, sec: &Value) -> NetResult<Value> {
+    let (world, full) = info.paths();
+    write_security(cx, world, full, sec).map(|()| void())
+}
+
+/// Write a `DirectorySecurity`'s explicit ACEs to the folder stored at
+/// `world` (`SetAccessControl`, `Set-Acl`).
+pub(crate) fn write_security(cx: &mut Ctx<'_>, world: &str, full: &str, sec: &Value) -> NetResult<()> {
     let Value::Object(o) = sec else { return Err(NetError::argument("Value cannot be null.\r\nParameter name: directorySecurity")) };
     let Some(sec) = o.as_any().downcast_ref::<Security>() else { return Err(NetError::argument("directorySecurity must be a DirectorySecurity.")) };
-    let (world, full) = info.paths();
     let aces = sec.explicit.borrow().clone();
-    cx.host.files.set_acl(world, aces).map_err(|_| not_found(full))?;
-    Ok(void())
+    cx.host.files.set_acl(world, aces).map_err(|_| not_found(full))
 }
 
 /// What `DirectoryInfo` answers to on .NET Framework (`None`: not these

@@ -8,25 +8,35 @@
 //! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
 //! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`), [`acl`]
 //! (folder ACLs: `GetAccessControl`, `FileSystemAccessRule`),
+//! [`acl_cmdlets`] (`Get-Acl`, `Set-Acl`), [`icacls`]
+//! (`icacls.exe` over the same ACLs),
 //! [`defender`] (exclusions, `Remove-MpPreference`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
 //! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
 //! P/Invoke reaches). Processes: [`dotnet_process`]
 //! (`System.Diagnostics.Process`). Firewall and tasks: [`firewall`]
-//! (`HNetCfg.FwPolicy2`), [`taskschd`] (`Schedule.Service`). Management
+//! (`HNetCfg.FwPolicy2`), [`netsh`] (`netsh advfirewall`, its text in
+//! [`netsh_text`]), [`taskschd`] (`Schedule.Service`), [`schtasks`] (`schtasks.exe`, its
+//! listings in [`schtasks_text`]). Management
 //! side: [`wmi`] (`Get-WmiObject`), its classes in [`wmi_cimv2`],
 //! [`wmi_disk`] and [`wmi_subscription`], `-Filter` in [`wql`], CIM
 //! datetimes in [`dotnet_management`].
 
 pub mod acl;
+pub mod acl_cmdlets;
 pub mod authenticode;
 pub mod defender;
 pub mod dotnet_management;
 pub mod dotnet_process;
 pub mod firewall;
 pub mod fs;
+pub mod icacls;
 pub mod kernel32;
+pub mod netsh;
+pub mod netsh_text;
 pub mod reg_exe;
+pub mod schtasks;
+pub mod schtasks_text;
 pub mod taskschd;
 pub mod registry;
 pub mod wmi;
@@ -40,14 +50,18 @@ use super::object::Registry;
 
 pub fn register(r: &mut Registry) {
     acl::register(r);
+    acl_cmdlets::register(r);
     authenticode::register(r);
     defender::register(r);
     dotnet_management::register(r);
     dotnet_process::register(r);
     firewall::register(r);
     taskschd::register(r);
+    schtasks::register(r);
     fs::register(r);
+    icacls::register(r);
     kernel32::register(r);
+    netsh::register(r);
     reg_exe::register(r);
     registry::register(r);
     wscript::register(r);
