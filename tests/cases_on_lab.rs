@@ -47,26 +47,12 @@ const NOT_PLACEABLE: &[(&str, &str)] = &[(
      in the registry or in a process listing tells it apart",
 )];
 
-/// Why collection does not read the values an autostart names yet.
-const REG_VALUES: &str = "runtime.ps1 does not yet read the registry values an autostart's code \
-     names, nor the values directly under a user's Software\\<key> (runtime::registry_targets \
-     says which); found at the snapshot level";
-/// Why a renamed copy is not told apart on the lab yet.
-const ORIGINAL_NAME: &str = "the original file name of a file's version information is not \
-     collected yet (runtime.ps1 does not read it, the lab's files carry none); found at the \
-     snapshot level";
-
 /// Placed on the host, but the runtime's collection never reports the
 /// facts that show them: gaps of collection itself (`runtime.ps1` and
 /// `runtime::file_targets` / `runtime::sweep`; the lab's runtime does the
 /// same), not of detection or the lab. A listed case that is found fails
 /// the test, so the list only shrinks.
-const NOT_COLLECTED: &[(&str, &str)] = &[
-    ("QAK-X6", REG_VALUES),
-    ("GEN-X7", REG_VALUES),
-    ("GEN-X5", ORIGINAL_NAME),
-    ("H-GEN-07", REG_VALUES),
-];
+const NOT_COLLECTED: &[(&str, &str)] = &[];
 
 /// Benign cases planned for removal through the runtime path because
 /// collection misses the fact that spares them (same rule as above).

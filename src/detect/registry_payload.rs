@@ -6,10 +6,11 @@
 //! campaign's key). The value is a finding of its own, removed with a
 //! compare-and-delete of its data; the autostart is the launch's finding.
 //!
-//! Collection brings the values an autostart names (and the values
-//! directly under each user's `Software\<key>`) once `runtime.ps1` reads
-//! them (`runtime::registry_targets` says which); until then a value not
-//! in the snapshot is named on the autostart's finding.
+//! Collection brings the values an autostart names (its second pass:
+//! `runtime::registry_targets` says which) and the long text values
+//! directly under each user's `Software\<key>` (its first pass); a value
+//! named but not in the snapshot (absent on the host, or beyond a bound)
+//! is named on the autostart's finding.
 
 use super::facts::{Facts, Launch};
 use super::names;
@@ -20,7 +21,7 @@ use crate::runtime::snapshot::RegistryValue;
 /// Shortest base64 run taken for a stored payload.
 const MIN_BASE64: usize = 512;
 /// Shortest text taken for a stored script.
-const MIN_SCRIPT: usize = 200;
+pub const MIN_SCRIPT: usize = 200;
 
 /// Does this data look like a stored payload: long base64, or script text?
 pub fn payload_words(data: &str) -> Option<String> {
@@ -145,7 +146,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     ));
                 }
                 None => launch_reasons.push(format!(
-                    "{} reads {shown}{} (the value itself was not collected: remove it by hand, or re-scan once collection reads the values autostarts name)",
+                    "{} reads {shown}{} (the value itself was not collected: it was not on the host when scanned, or a collection bound cut it; check it by hand)",
                     l.what(),
                     if runs { " and runs what it reads" } else { "" }
                 )),

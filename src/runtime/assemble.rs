@@ -11,8 +11,9 @@
 //! | | `wmi` | filter_name query consumer_name consumer_type action |
 //! | | `process` | pid parent_pid image command_line user started |
 //! | | `reg` | hive key value value_type data data_sha256 data_cut |
+//! | RegistryValues | `reg` | as above |
 //! | | `sys32` | name* |
-//! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer entries entry* |
+//! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer original_name entries entry* |
 //! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
 //! | any Op | `outcome` | result (`done`/`already_absent`/`drift`/`queued_for_reboot`/`failed`) detail |
 //! | any | `trunc` | what limit |
@@ -91,20 +92,29 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
                 user: r.text("user"),
                 started: r.text("started"),
             }),
-            "reg" => s.registry.push(RegistryValue {
-                hive: r.text("hive"),
-                key: r.text("key"),
-                value: r.text("value"),
-                value_type: r.text("value_type"),
-                data: r.text("data"),
-                data_sha256: r.text("data_sha256"),
-                data_cut: r.flag("data_cut") || r.was_cut("data"),
-            }),
+            "reg" => s.registry.push(reg_value(r)),
             "sys32" => s.system32_names.extend(r.texts("name")),
             _ => {}
         }
     }
     s
+}
+
+fn reg_value(r: &Record) -> RegistryValue {
+    RegistryValue {
+        hive: r.text("hive"),
+        key: r.text("key"),
+        value: r.text("value"),
+        value_type: r.text("value_type"),
+        data: r.text("data"),
+        data_sha256: r.text("data_sha256"),
+        data_cut: r.flag("data_cut") || r.was_cut("data"),
+    }
+}
+
+/// Registry values from a RegistryValues item's records.
+pub fn registry(frames: &Frames, i: usize) -> Vec<RegistryValue> {
+    frames.of(i).filter(|r| r.kind == "reg").map(reg_value).collect()
 }
 
 fn autorun(r: &Record) -> Autorun {

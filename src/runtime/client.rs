@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::assemble;
 use super::file_targets::file_targets;
+use super::registry_targets;
 use super::job::{self, JobItem};
 use super::ops::{Bounds, FileChunk, Op, OpOutcome, Power, Query};
 use super::power::{self, RebootReply};
@@ -86,8 +87,9 @@ pub async fn with_session<T>(
 
 /// Collect a host's snapshot: pass one (raw facts), then pass two (facts
 /// of every file those start, found by parsing their command lines here,
-/// see [`super::file_targets`]; and the drop-folder sweep, see
-/// [`super::sweep`]), on one shell.
+/// see [`super::file_targets`]; the drop-folder sweep, see
+/// [`super::sweep`]; and the registry values autostarts read and the trees
+/// of keys deleted whole, see [`super::registry_targets`]), on one shell.
 pub async fn collect(
     target: &HostTarget,
     bounds: &Bounds,
@@ -119,18 +121,32 @@ pub async fn collect_on(
     }
     let targets = file_targets(&snap);
     let sweep = JobItem::Query(sweep::query(&snap, &targets.paths, bounds));
-    let (mut parts, cut) = file_items_on(
+    let mut reads = registry_targets::reads(&snap);
+    let mut cut = Vec::new();
+    let max = bounds.max_items as usize;
+    if reads.len() > max {
+        cut.push(Truncation {
+            what: format!("registry values asked for ({} reads)", reads.len()),
+            limit: format!("{max} reads"),
+        });
+        reads.truncate(max);
+    }
+    let registry = JobItem::Query(Query::RegistryValues {
+        reads,
+        bounds: bounds.clone(),
+    });
+    let (frames, more) = file_items_on(
         session,
         &targets.paths,
         &targets.list_dirs,
-        Some(sweep),
+        vec![sweep, registry],
         bounds,
     )
     .await?;
-    let swept = parts.pop().unwrap_or_default();
-    let named = parts.pop().unwrap_or_default();
-    snap.files = sweep::merge(named, swept);
+    snap.files = sweep::merge(assemble::files(&frames, 0), assemble::files(&frames, 1));
+    registry_targets::merge(&mut snap.registry, assemble::registry(&frames, 2));
     snap.truncated.extend(cut);
+    snap.truncated.extend(more);
     Ok(snap)
 }
 
@@ -163,19 +179,19 @@ pub async fn file_facts_on(
     list_dirs: &[String],
     bounds: &Bounds,
 ) -> Result<(Vec<FileFacts>, Vec<Truncation>), RuntimeError> {
-    let (mut parts, cut) = file_items_on(session, paths, list_dirs, None, bounds).await?;
-    Ok((parts.pop().unwrap_or_default(), cut))
+    let (frames, cut) = file_items_on(session, paths, list_dirs, vec![], bounds).await?;
+    Ok((assemble::files(&frames, 0), cut))
 }
 
-/// One job of file facts (and, when given, a second item such as the
-/// sweep): the files of each item in order, and what was cut.
+/// One job of file facts (item 0) and the `extra` items after it (the
+/// sweep, the registry reads): their frames, and what was cut.
 async fn file_items_on(
     session: &mut HostSession<'_>,
     paths: &[String],
     list_dirs: &[String],
-    extra: Option<JobItem>,
+    extra: Vec<JobItem>,
     bounds: &Bounds,
-) -> Result<(Vec<Vec<FileFacts>>, Vec<Truncation>), RuntimeError> {
+) -> Result<(Frames, Vec<Truncation>), RuntimeError> {
     let mut cut = Vec::new();
     let max = bounds.max_items as usize;
     if paths.len() > max {
@@ -193,7 +209,6 @@ async fn file_items_on(
     let limits = Limits::from_bounds(bounds);
     let time = Duration::from_secs(u64::from(bounds.time_limit_secs));
     let frames = run_job(session, &items, &limits, time).await?;
-    let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         if let Some(reason) = assemble::item_error(&frames, i) {
             return Err(RuntimeError::ItemFailed {
@@ -202,12 +217,11 @@ async fn file_items_on(
             });
         }
         cut.extend(frames.truncations(i));
-        out.push(assemble::files(&frames, i));
     }
     if !frames.complete {
         cut.push(incomplete("file facts"));
     }
-    Ok((out, cut))
+    Ok((frames, cut))
 }
 
 /// Carry out operations in order, one outcome each. An operation the

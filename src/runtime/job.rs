@@ -49,7 +49,7 @@
 //! JSON, no script block built from data.
 
 use super::contain::ContainOp;
-use super::ops::{Bounds, HeldFile, Op, Power, Query, SweepRoot, TaskAction};
+use super::ops::{Bounds, HeldFile, Op, Power, Query, RegistryRead, SweepRoot, TaskAction};
 use super::purge_steps::PurgeStepOp;
 use super::wire;
 
@@ -84,6 +84,7 @@ impl JobItem {
             JobItem::Query(Query::Collect { .. }) => "Collect",
             JobItem::Query(Query::FileFacts { .. }) => "FileFacts",
             JobItem::Query(Query::Sweep { .. }) => "Sweep",
+            JobItem::Query(Query::RegistryValues { .. }) => "RegistryValues",
             JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
             JobItem::Op(op) => op.kind(),
             JobItem::Power(p) => p.kind(),
@@ -189,6 +190,16 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 f.push(("root_depth", r.depth.to_string()));
                 f.push(("root_extensions", r.extensions.join(",")));
                 f.push(("root_recent_days", r.recent_days.to_string()));
+            }
+        }
+        JobItem::Query(Query::RegistryValues { reads, bounds }) => {
+            bounds_fields(bounds, &mut f);
+            // One read is four fields, in this order.
+            for r in reads {
+                f.push(("read_hive", r.hive.clone()));
+                f.push(("read_key", r.key.clone()));
+                f.push(("read_value", r.value.clone()));
+                f.push(("read_tree", if r.tree { "1" } else { "0" }.to_string()));
             }
         }
         JobItem::Query(Query::ReadFile {
@@ -490,6 +501,36 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 bounds: x.bounds()?,
             })
         }
+        "RegistryValues" => {
+            x.only(&with_bounds(&["read_hive", "read_key", "read_value", "read_tree"]))?;
+            let (h, k, v, t) = (
+                x.all("read_hive"),
+                x.all("read_key"),
+                x.all("read_value"),
+                x.all("read_tree"),
+            );
+            if k.len() != h.len() || v.len() != h.len() || t.len() != h.len() {
+                return Err(x.err("registry read fields do not come in fours".into()));
+            }
+            let mut reads = Vec::with_capacity(h.len());
+            for (i, hive) in h.into_iter().enumerate() {
+                let tree = match t[i].as_str() {
+                    "1" => true,
+                    "0" => false,
+                    other => return Err(x.err(format!("read_tree is {other:?}, not 0 or 1"))),
+                };
+                reads.push(RegistryRead {
+                    hive,
+                    key: k[i].clone(),
+                    value: v[i].clone(),
+                    tree,
+                });
+            }
+            JobItem::Query(Query::RegistryValues {
+                reads,
+                bounds: x.bounds()?,
+            })
+        }
         "Sweep" => {
             x.only(&with_bounds(&[
                 "skip",
@@ -714,6 +755,13 @@ mod tests {
             JobItem::Query(Query::FileFacts {
                 paths: vec![s.into(), "b".into()],
                 list_dirs: vec![s.into()],
+                bounds: b.clone(),
+            }),
+            JobItem::Query(Query::RegistryValues {
+                reads: vec![
+                    RegistryRead { hive: "HKLM".into(), key: s.into(), value: s.into(), tree: false },
+                    RegistryRead { hive: "S-1-5-18".into(), key: "k".into(), value: String::new(), tree: true },
+                ],
                 bounds: b,
             }),
             JobItem::Query(Query::Sweep {

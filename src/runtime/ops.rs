@@ -95,6 +95,17 @@ pub enum Query {
         max_hash_bytes: u64,
         bounds: Bounds,
     },
+    /// Registry values pass two asks for by name (see
+    /// `runtime::registry_targets`): each [`RegistryRead`] is one value,
+    /// or a whole key with every key under it. Answered with `reg`
+    /// records; data is reported up to `bounds.max_field_bytes` in all (a
+    /// value's type and the SHA-256 of its whole data always), a tree up
+    /// to the limits a whole-key delete digests (64 levels, 10000 values),
+    /// every cut reported.
+    RegistryValues {
+        reads: Vec<RegistryRead>,
+        bounds: Bounds,
+    },
     /// Up to `max_bytes` of a file from `offset` (evidence over WinRM when
     /// SMB is not available).
     ReadFile {
@@ -102,6 +113,18 @@ pub enum Query {
         offset: u64,
         max_bytes: u32,
     },
+}
+
+/// One read of [`Query::RegistryValues`]. `hive` is `HKLM` or a SID;
+/// `value` is a value's name (`(default)` also finds the unnamed value)
+/// when `tree` is false, empty when `tree` reads every value of `key` and
+/// of the keys under it (what [`Op::DeleteRegistryKey`]'s digest covers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RegistryRead {
+    pub hive: String,
+    pub key: String,
+    pub value: String,
+    pub tree: bool,
 }
 
 /// One folder of the drop-folder sweep ([`Query::Sweep`]).

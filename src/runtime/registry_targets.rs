@@ -1,18 +1,24 @@
-//! Which registry values collection should read beyond its first pass:
-//! each value an autostart's code reads (`detect::registry_refs`, with
-//! `HKCU` resolved to the hive of the account it runs as), so that a
-//! payload kept in the registry has its data in the snapshot, is judged
-//! and is removed by a compare-and-delete of that data.
+//! Which registry values collection reads in its second pass
+//! ([`reads`], sent by `client::collect` as `Query::RegistryValues`):
 //!
-//! Design only: `runtime.ps1` does not read these yet (it will, through
-//! the lab's PowerShell engine: see the README's status), so
-//! `client::collect` does not send them. Pure: no I/O.
+//! - each value an autostart's code reads (`detect::registry_refs`, with
+//!   `HKCU` resolved to the hive of the account it runs as), so that a
+//!   payload kept in the registry has its data in the snapshot, is judged
+//!   and is removed by a compare-and-delete of that data;
+//! - every value of each key the first pass's findings would delete whole
+//!   (a loader's configuration key, a UAC-bypass class key) and of every
+//!   key under it: exactly what `Op::DeleteRegistryKey`'s digest covers,
+//!   so the plan's digest is the host's, and the journal keeps each value
+//!   the delete removes.
+//!
+//! [`merge`] puts the answers into the snapshot. Pure: no I/O.
 
 use crate::detect::command_line::{self, Env, ParseCtx};
-use crate::detect::commands;
 use crate::detect::registry_refs;
+use crate::detect::{self, ArtifactRef, DetectContext, commands};
 
-use super::snapshot::Snapshot;
+use super::ops::RegistryRead;
+use super::snapshot::{RegistryValue, Snapshot};
 
 /// One value to read: `hive` is `HKLM` or a user's SID.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,6 +64,56 @@ pub fn referenced_values(snap: &Snapshot) -> Vec<ValueRef> {
     }
     out.sort();
     out
+}
+
+/// The keys the findings on `snap` delete whole (judged with no context:
+/// the keys' own rules need none).
+pub fn deleted_keys(snap: &Snapshot) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = detect::detect(snap, &DetectContext::default())
+        .into_iter()
+        .filter_map(|f| match f.artifact {
+            ArtifactRef::RegistryKey { hive, key } => Some((hive, key)),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Everything pass two reads from the registry of `snap`'s host: the
+/// values autostarts read, then the trees of the keys deleted whole.
+pub fn reads(snap: &Snapshot) -> Vec<RegistryRead> {
+    let values = referenced_values(snap).into_iter().map(|v| RegistryRead {
+        hive: v.hive,
+        key: v.key,
+        value: v.value,
+        tree: false,
+    });
+    let trees = deleted_keys(snap).into_iter().map(|(hive, key)| RegistryRead {
+        hive,
+        key,
+        value: String::new(),
+        tree: true,
+    });
+    values.chain(trees).collect()
+}
+
+/// Put the values pass two read into the snapshot's registry: one read
+/// again replaces what pass one reported of it (pass two reads more of its
+/// data), a new one is added.
+pub fn merge(into: &mut Vec<RegistryValue>, read: Vec<RegistryValue>) {
+    let same = |a: &RegistryValue, b: &RegistryValue| {
+        a.hive.eq_ignore_ascii_case(&b.hive)
+            && a.key.trim_matches('\\').eq_ignore_ascii_case(b.key.trim_matches('\\'))
+            && a.value.eq_ignore_ascii_case(&b.value)
+    };
+    for v in read {
+        match into.iter_mut().find(|x| same(x, &v)) {
+            Some(x) => *x = v,
+            None => into.push(v),
+        }
+    }
 }
 
 #[cfg(test)]

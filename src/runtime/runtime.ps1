@@ -365,11 +365,16 @@ function Write-CzResidueValues($Root, [string]$Hive, [string]$Rel, [bool]$Binary
         foreach ($name in (Get-CzValueNames $key ($Hive + '\' + $Shown) $Bounds)) {
             if ($BinaryOnly -and (Get-CzRegTypeName ($key.GetValueKind($name))) -ne 'REG_BINARY') { continue }
             $v = Get-CzRegValue $key $name ([int]$Bounds.max_binary_bytes)
-            $cut = '0'; if ($v[2]) { $cut = '1' }
             if ($v[4]) { Write-CzTrunc ('data of ' + $Hive + '\' + $Shown) ([string]$Bounds.max_binary_bytes + ' bytes') }
-            Write-CzRecord 'reg' @('hive', $Hive, 'key', $Shown, 'value', $name, 'value_type', $v[0], 'data', $v[1], 'data_sha256', $v[3], 'data_cut', $cut)
+            Write-CzRegRecord $Hive $Shown $name $v
         }
     } finally { $key.Close() }
+}
+
+# One value as a reg record; $V is what Get-CzRegValue returns.
+function Write-CzRegRecord([string]$Hive, [string]$Key, [string]$Name, $V) {
+    $cut = '0'; if ($V[2]) { $cut = '1' }
+    Write-CzRecord 'reg' @('hive', $Hive, 'key', $Key, 'value', $Name, 'value_type', $V[0], 'data', $V[1], 'data_sha256', $V[3], 'data_cut', $cut)
 }
 
 # Class keys whose shell command Windows runs for a protocol, a file type or
@@ -407,6 +412,59 @@ function Write-CzUserResidue($Root, [string]$Sid, $Bounds) {
         Write-CzResidueValues $Root $Sid ('Software\Microsoft\' + $sub) $true $Bounds
     }
     Write-CzResidueValues $Root $Sid 'Software\Microsoft\Windows\CurrentVersion\Explorer' $false $Bounds
+    Write-CzSoftwareValues $Root $Sid $Bounds
+}
+
+# Text values shorter than this directly under a user's Software\<key> are
+# a program's settings, not a stored stage, and are not reported: the
+# shortest text src/detect/registry_payload.rs judges (MIN_SCRIPT; a test
+# holds the two equal).
+$script:czPayloadMinChars = 200
+
+# Subkeys of a user's Software whose values are read elsewhere, or are
+# Windows' own.
+$script:czSoftwareSkipped = @('Microsoft', 'Classes', 'Policies', 'Wow6432Node')
+
+# The text values (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ) of at least
+# $script:czPayloadMinChars characters directly under each Software\<key>
+# and Software\Wow6432Node\<key> of a user's hive, as reg records: where
+# loaders keep a stage as base64 or script text. At most max_items keys,
+# max_values_per_key values a key and max_field_bytes of text for the
+# hive; every cut reported.
+function Write-CzSoftwareValues($Root, [string]$Sid, $Bounds) {
+    $keys = New-Object System.Collections.ArrayList
+    foreach ($base in @('Software', 'Software\Wow6432Node')) {
+        foreach ($n in (Get-CzSubKeyNames $Root $base)) {
+            $skip = $false
+            foreach ($x in $script:czSoftwareSkipped) { if (Test-CzSameName $n $x) { $skip = $true } }
+            if (-not $skip) { [void]$keys.Add($base + '\' + $n) }
+        }
+    }
+    $max = [int]$Bounds.max_items
+    if ($keys.Count -gt $max) {
+        Write-CzTrunc ('keys under ' + $Sid + '\Software') ([string]$max + ' keys')
+        $keys.RemoveRange($max, $keys.Count - $max)
+    }
+    $left = [long]$Bounds.max_field_bytes
+    foreach ($rel in $keys) {
+        if (Test-CzLate) { Write-CzTrunc ('text values under ' + $Sid + '\Software') 'time limit'; return }
+        $key = Open-CzKey $Root $rel
+        if ($null -eq $key) { continue }
+        try {
+            foreach ($name in (Get-CzValueNames $key ($Sid + '\' + $rel) $Bounds)) {
+                $kind = Get-CzRegTypeName ($key.GetValueKind($name))
+                if ($kind -ne 'REG_SZ' -and $kind -ne 'REG_EXPAND_SZ' -and $kind -ne 'REG_MULTI_SZ') { continue }
+                $v = Get-CzRegValue $key $name 0
+                if ($v[1].Length -lt $script:czPayloadMinChars) { continue }
+                if ($v[1].Length -gt $left) {
+                    Write-CzTrunc ('text values under ' + $Sid + '\Software from ' + $rel + '\' + $name) ([string]$Bounds.max_field_bytes + ' bytes')
+                    return
+                }
+                $left -= $v[1].Length
+                Write-CzRegRecord $Sid $rel $name $v
+            }
+        } finally { $key.Close() }
+    }
 }
 
 # ---- user profiles and hives ----
@@ -861,7 +919,7 @@ function Write-CzEntryFact([string]$Path, [bool]$List, [bool]$Deep, [long]$MaxHa
     }
     $fi = New-Object System.IO.FileInfo($Path)
     $sha = ''
-    $sig = 'unknown'; $signer = ''
+    $sig = 'unknown'; $signer = ''; $original = ''
     if ($Deep) {
         if ($fi.Length -gt $MaxHash) {
             Write-CzTrunc ('hash of ' + $Path + ' (' + $fi.Length + ' bytes)') ([string]$MaxHash + ' bytes')
@@ -872,8 +930,17 @@ function Write-CzEntryFact([string]$Path, [bool]$List, [bool]$Deep, [long]$MaxHa
         }
         $s = Get-CzSignature $Path
         $sig = $s[0]; $signer = $s[1]
+        $original = Get-CzOriginalName $Path
     }
-    Write-CzRecord 'file' @('path', $Path, 'long_path', $long, 'exists', '1', 'is_dir', '0', 'size', [string]$fi.Length, 'sha256', $sha, 'created', (Format-CzTime $fi.CreationTimeUtc), 'modified', (Format-CzTime $fi.LastWriteTimeUtc), 'signature', $sig, 'signer', $signer)
+    Write-CzRecord 'file' @('path', $Path, 'long_path', $long, 'exists', '1', 'is_dir', '0', 'size', [string]$fi.Length, 'sha256', $sha, 'created', (Format-CzTime $fi.CreationTimeUtc), 'modified', (Format-CzTime $fi.LastWriteTimeUtc), 'signature', $sig, 'signer', $signer, 'original_name', $original)
+}
+
+# The original file name of a file's version information (OriginalFilename:
+# RUNDLL32.EXE for a renamed copy of rundll32, whatever its name now); ''
+# when it has none (not a PE image; .NET Framework gives $null there) or it
+# cannot be read.
+function Get-CzOriginalName([string]$Path) {
+    try { return ([string]([System.Diagnostics.FileVersionInfo]::GetVersionInfo($Path).OriginalFilename)).Trim() } catch { return '' }
 }
 
 # @(status, signer) of a file's Authenticode signature.
@@ -1003,6 +1070,86 @@ function Invoke-CzReadFile($Op) {
         $eof = '0'; if ($start + $got -eq $size) { $eof = '1' }
         Write-CzRecord 'chunk' @('path', $path, 'offset', [string]$offset, 'size', [string]$size, 'data', $buf, 'eof', $eof)
     } finally { $stream.Close() }
+}
+
+# ---- registry values asked for by name (pass two) ----
+
+# One value as a reg record, its data within what $Budget.Left (characters
+# of data still allowed for this item) allows: binary data as hex of at
+# most half of it, text cut to it; the cut marked and reported once.
+function Write-CzBudgetedValue($Key, [string]$Hive, [string]$Shown, [string]$Name, $Budget) {
+    $v = Get-CzRegValue $Key $Name ([int][Math]::Min([long][int]::MaxValue, [Math]::Max([long]0, [long]($Budget.Left / 2))))
+    if ($v[1].Length -gt $Budget.Left) {
+        $v[1] = $v[1].Substring(0, [int][Math]::Max([long]0, $Budget.Left))
+        $v[2] = $true
+    }
+    if ($v[2] -and -not $Budget.Reported) {
+        Write-CzTrunc ('data of registry values from ' + $Hive + '\' + $Shown + '\' + $Name + ' on') ([string]$Budget.Max + ' bytes')
+        $Budget.Reported = $true
+    }
+    $Budget.Left -= $v[1].Length
+    Write-CzRegRecord $Hive $Shown $Name $v
+}
+
+# Every value of $Key and of the keys under it, as reg records named under
+# $Shown: what a whole-key delete digests (Add-CzKeyTreeLines), within its
+# limits (64 levels, 10000 values; past them the cut is reported, and the
+# delete will refuse the key). Walked with a queue: no deep recursion.
+function Write-CzKeyTree($Key, [string]$Hive, [string]$Shown, $Budget) {
+    $queue = New-Object System.Collections.Queue
+    $queue.Enqueue(@($Key, $Shown, 0))
+    $count = 0; $full = $false
+    while ($queue.Count -gt 0) {
+        $at = $queue.Dequeue()
+        $k = $at[0]
+        try {
+            if ($full) { continue }
+            if (Test-CzLate) { Write-CzTrunc ('values of ' + $Hive + '\' + $at[1]) 'time limit'; $full = $true; continue }
+            foreach ($n in $k.GetValueNames()) {
+                if ($count -ge 10000) { Write-CzTrunc ('values of the key ' + $Hive + '\' + $Shown) '10000 values'; $full = $true; break }
+                Write-CzBudgetedValue $k $Hive $at[1] $n $Budget
+                $count++
+            }
+            if ($full) { continue }
+            $subs = $k.GetSubKeyNames()
+            if ($subs.Count -gt 0 -and $at[2] -ge 64) { Write-CzTrunc ('keys under ' + $Hive + '\' + $at[1]) '64 levels'; continue }
+            foreach ($c in $subs) {
+                $child = Open-CzKey $k $c
+                if ($null -ne $child) { $queue.Enqueue(@($child, ($at[1] + '\' + $c), ($at[2] + 1))) }
+            }
+        } finally { if ($at[2] -gt 0) { $k.Close() } }
+    }
+}
+
+function Invoke-CzRegistryValues($Op, $Bounds) {
+    $hives = Get-CzFields $Op 'read_hive'
+    $keys = Get-CzFields $Op 'read_key'
+    $values = Get-CzFields $Op 'read_value'
+    $trees = Get-CzFields $Op 'read_tree'
+    $budget = @{ Left = [long]$Bounds.max_field_bytes; Max = [long]$Bounds.max_field_bytes; Reported = $false }
+    for ($i = 0; $i -lt $hives.Count; $i++) {
+        $hive = [string]$hives[$i]; $rel = [string]$keys[$i]; $want = [string]$values[$i]
+        if (Test-CzLate) { Write-CzTrunc ('registry values from ' + $hive + '\' + $rel) 'time limit'; return }
+        $at = $null
+        try { $at = Enter-CzOpHive $hive $rel } catch { Write-CzTrunc ('registry ' + $hive + '\' + $rel + ' not read: ' + $_.Exception.Message) 'hive not loadable'; continue }
+        try {
+            $key = Open-CzKey $at[0] $at[1]
+            if ($null -eq $key) { continue }
+            try {
+                if ([string]$trees[$i] -eq '1') {
+                    Write-CzKeyTree $key $hive $rel $budget
+                    continue
+                }
+                # The stored name; '(default)' also finds the unnamed value.
+                $found = $null
+                foreach ($n in $key.GetValueNames()) { if (Test-CzSameName $n $want) { $found = $n } }
+                if ($null -eq $found -and (Test-CzSameName $want '(default)')) {
+                    foreach ($n in $key.GetValueNames()) { if ($n.Length -eq 0) { $found = $n } }
+                }
+                if ($null -ne $found) { Write-CzBudgetedValue $key $hive $rel $found $budget }
+            } finally { $key.Close() }
+        } finally { Exit-CzOpHive $hive $at[2] }
+    }
 }
 
 # ---- compare-and-delete operations ----
@@ -2214,7 +2361,7 @@ function Invoke-CzRuntime([string]$JobText) {
         return
     }
     foreach ($op in $items) {
-        if ($op.Kind -eq 'Collect' -or $op.Kind -eq 'FileFacts' -or $op.Kind -eq 'Sweep') {
+        if ($op.Kind -eq 'Collect' -or $op.Kind -eq 'FileFacts' -or $op.Kind -eq 'Sweep' -or $op.Kind -eq 'RegistryValues') {
             $b = Get-CzBounds $op
             $script:czBudget = $b['max_output_bytes']
             $script:czMaxField = $b['max_field_bytes']
@@ -2231,6 +2378,7 @@ function Invoke-CzRuntime([string]$JobText) {
                 'Collect' { Invoke-CzCollect (Get-CzBounds $op) }
                 'FileFacts' { Invoke-CzFileFacts $op (Get-CzBounds $op) }
                 'Sweep' { Invoke-CzSweep $op (Get-CzBounds $op) }
+                'RegistryValues' { Invoke-CzRegistryValues $op (Get-CzBounds $op) }
                 'ReadFile' { Invoke-CzReadFile $op }
                 'KillProcess' { Invoke-CzKillProcess $op }
                 'DeleteRegistryValue' { Invoke-CzDeleteRegistryValue $op }

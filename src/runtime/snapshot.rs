@@ -194,9 +194,10 @@ pub struct FileFacts {
     pub signer: String,
     /// The original file name its PE version information gives
     /// (`OriginalFilename`, e.g. `RUNDLL32.EXE` for a renamed copy of
-    /// rundll32); empty when it has none or it was not read. The runtime
-    /// reports it as the `original_name` field of a file record (not yet
-    /// written by `runtime.ps1`: see the README's status).
+    /// rundll32); empty when it has none or it was not read (read with the
+    /// hash and signature: not for a swept file whose extension is not
+    /// hashed). The runtime reports it as the `original_name` field of a
+    /// file record.
     #[serde(default)]
     pub original_name: String,
     /// Number of entries when `is_dir`.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use super::spec::{Case, TaskSpec};
 use super::time::parse_time;
-use crate::lab::world::files::{Attrs, Content, Entry, EntryKind, FileData, Signer, Times, parent};
+use crate::lab::world::files::{Attrs, Content, Entry, EntryKind, FileData, Signer, Times, VersionInfo, parent};
 use crate::lab::world::launch;
 use crate::lab::world::registry::{RegData, hklm};
 use crate::lab::world::startup::{LnkTarget, place_lnk};
@@ -48,7 +48,7 @@ pub fn place(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
         for name in &d.listing {
             let p = format!(r"{}\{name}", d.path);
             if !c.files.iter().any(|f| f.path.eq_ignore_ascii_case(&p)) {
-                plant(h, &case.id, &p, None, None, None, None, now)?;
+                plant(h, &case.id, &p, None, None, None, None, None, now)?;
             }
         }
     }
@@ -61,6 +61,7 @@ pub fn place(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
             f.size,
             f.sha256.as_deref(),
             f.modified.as_deref(),
+            f.original_name.as_deref(),
             now,
         )?;
         if let Some(c) = &f.created {
@@ -130,7 +131,8 @@ pub fn place(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
 }
 
 /// A file: unsigned 300,000 bytes unless the case says otherwise; a given
-/// time is set as the timestomp sets it (created and written).
+/// time is set as the timestomp sets it (created and written); a given
+/// original name is its version resource's `OriginalFilename`.
 #[allow(clippy::too_many_arguments)]
 fn plant(
     h: &mut HostState,
@@ -140,6 +142,7 @@ fn plant(
     size: Option<u64>,
     sha256: Option<&str>,
     modified: Option<&str>,
+    original_name: Option<&str>,
     now: LabTime,
 ) -> Result<(), String> {
     let size = size.unwrap_or(300_000);
@@ -162,6 +165,12 @@ fn plant(
         kind: EntryKind::File(FileData {
             content,
             signer: signer.map(Signer::valid),
+            version: original_name.map(|o| {
+                std::sync::Arc::new(VersionInfo {
+                    original_filename: o.into(),
+                    ..VersionInfo::default()
+                })
+            }),
         }),
     };
     h.files

@@ -137,9 +137,8 @@ pub struct FileSpec {
     #[serde(default)]
     pub sha256: Option<String>,
     /// The original file name of its version information (a renamed
-    /// copy of a Windows program). The lab's files carry none, so a case
-    /// that needs it is found at the snapshot level only until collection
-    /// reads it.
+    /// copy of a Windows program), carried by the lab's file as its
+    /// version resource.
     #[serde(default)]
     pub original_name: Option<String>,
 }

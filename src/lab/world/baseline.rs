@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::ci::upper;
-use super::files::{Attrs, Content, Entry, EntryKind, FileData, FileSystem, Signer, Times};
+use super::files::{Attrs, Content, Entry, EntryKind, FileData, FileSystem, Signer, Times, VersionInfo};
 use super::firewall::{Direction, Firewall, FirewallRule, ProfileKind, Protocol, Verdict};
 use super::host::HostState;
 use super::netaddr::PortList;
@@ -152,13 +152,45 @@ fn template(os: &Os) -> Arc<Template> {
     t
 }
 
-fn signed(seed: &str, size: u64, signer: &Signer, t: LabTime) -> Entry {
+/// `OriginalFilename` and `InternalName` of the Windows programs whose
+/// version resource does not simply repeat the file's name (as their
+/// images carry them; the names Sigma's rename rules key on).
+const WINDOWS_VERSION_NAMES: &[(&str, &str, &str)] = &[
+    ("rundll32.exe", "RUNDLL32.EXE", "rundll"),
+    ("regsvr32.exe", "REGSVR32.EXE", "REGSVR32"),
+    ("cmd.exe", "Cmd.Exe", "cmd"),
+    ("powershell.exe", "PowerShell.EXE", "POWERSHELL"),
+    ("explorer.exe", "EXPLORER.EXE", "explorer"),
+    ("winlogon.exe", "WINLOGON.EXE", "winlogon"),
+    ("userinit.exe", "USERINIT.EXE", "userinit"),
+];
+
+/// The version resource of a program Windows ships, named `file`.
+fn windows_version(file: &str) -> Arc<VersionInfo> {
+    let name = file.rsplit('\\').next().unwrap_or(file);
+    let lower = name.to_ascii_lowercase();
+    let (original, internal) = match WINDOWS_VERSION_NAMES.iter().find(|(n, ..)| *n == lower) {
+        Some((_, o, i)) => (o.to_string(), i.to_string()),
+        None => (name.to_string(), name.rsplit_once('.').map_or(name, |(stem, _)| stem).to_string()),
+    };
+    Arc::new(VersionInfo {
+        original_filename: original.into(),
+        internal_name: internal.into(),
+        company_name: "Microsoft Corporation".into(),
+        file_description: name.into(),
+        product_name: "Microsoft\u{ae} Windows\u{ae} Operating System".into(),
+    })
+}
+
+/// A program Windows ships, named `file`: signed, with its version resource.
+fn signed(seed: &str, file: &str, size: u64, signer: &Signer, t: LabTime) -> Entry {
     Entry {
         times: Times::all(t),
         attrs: Attrs::default(),
         kind: EntryKind::File(FileData {
             content: Content::synthetic(seed, size),
             signer: Some(signer.clone()),
+            version: Some(windows_version(file)),
         }),
     }
 }
@@ -190,37 +222,37 @@ fn build_template(os: &Os) -> Template {
     let tag = format!("{}:{:?}", os.build, os.arch);
     for &(name, size, twin) in SYSTEM_BINARIES {
         let p = format!(r"{}\{name}", paths::SYSTEM32);
-        fs.plant(&p, signed(&format!("{tag}:{p}"), size, &ms, t), t)
+        fs.plant(&p, signed(&format!("{tag}:{p}"), name, size, &ms, t), t)
             .expect("static path");
         if twin && x64 {
             let p = format!(r"{}\{name}", paths::SYSWOW64);
-            fs.plant(&p, signed(&format!("{tag}:{p}"), size * 4 / 5, &ms, t), t)
+            fs.plant(&p, signed(&format!("{tag}:{p}"), name, size * 4 / 5, &ms, t), t)
                 .expect("static path");
         }
     }
     fs.plant(
         r"C:\Windows\explorer.exe",
-        signed(&format!("{tag}:explorer"), 4_400_000, &ms, t),
+        signed(&format!("{tag}:explorer"), "explorer.exe", 4_400_000, &ms, t),
         t,
     )
     .expect("static");
     if x64 {
         fs.plant(
             r"C:\Windows\SysWOW64\explorer.exe",
-            signed(&format!("{tag}:explorer32"), 3_900_000, &ms, t),
+            signed(&format!("{tag}:explorer32"), "explorer.exe", 3_900_000, &ms, t),
             t,
         )
         .expect("static");
     }
     fs.plant(
         r"C:\Program Files\Windows Defender\MsMpEng.exe",
-        signed(&format!("{tag}:msmpeng"), 130_000, &ms, t),
+        signed(&format!("{tag}:msmpeng"), "MsMpEng.exe", 130_000, &ms, t),
         t,
     )
     .expect("static");
     if os.build >= 10240 {
         let p = format!(r"{}\SecurityHealthSystray.exe", paths::SYSTEM32);
-        fs.plant(&p, signed(&format!("{tag}:{p}"), 90_000, &ms, t), t)
+        fs.plant(&p, signed(&format!("{tag}:{p}"), "SecurityHealthSystray.exe", 90_000, &ms, t), t)
             .expect("static");
     }
 
@@ -578,6 +610,7 @@ impl HostState {
                     &p,
                     signed(
                         &format!("{}:dns", spec.os.build),
+                        "dns.exe",
                         1_200_000,
                         &Signer::valid(MS_SIGNER),
                         install,
@@ -636,6 +669,7 @@ impl HostState {
                     kind: EntryKind::File(FileData {
                         content: Content::synthetic(&seed, size),
                         signer: None,
+                        version: None,
                     }),
                 },
                 now,

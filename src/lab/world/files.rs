@@ -174,11 +174,31 @@ pub struct Attrs {
     pub readonly: bool,
 }
 
+/// The version resource of a PE image (`VS_VERSIONINFO`'s string table),
+/// as `FileVersionInfo` reads it. It is part of the file's bytes: a copy
+/// keeps it whatever its new name, a rewrite replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VersionInfo {
+    /// `OriginalFilename`, e.g. `RUNDLL32.EXE`.
+    pub original_filename: Arc<str>,
+    /// `InternalName`, e.g. `rundll`.
+    pub internal_name: Arc<str>,
+    /// `CompanyName`, e.g. `Microsoft Corporation`.
+    pub company_name: Arc<str>,
+    /// `FileDescription`.
+    pub file_description: Arc<str>,
+    /// `ProductName`.
+    pub product_name: Arc<str>,
+}
+
 /// A file's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileData {
     pub content: Content,
     pub signer: Option<Signer>,
+    /// Its version resource; `None` for a file without one (not a PE
+    /// image, or an image built without it).
+    pub version: Option<Arc<VersionInfo>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +259,9 @@ impl Entry {
     }
     pub fn signer(&self) -> Option<&Signer> {
         self.file().and_then(|f| f.signer.as_ref())
+    }
+    pub fn version(&self) -> Option<&VersionInfo> {
+        self.file().and_then(|f| f.version.as_deref())
     }
 }
 
@@ -577,8 +600,9 @@ impl FileSystem {
                     Some((LockKind::Open, pid)) => return Err(FsError::SharingViolation(p, pid)),
                     None => {}
                 }
-                let signer = None; // rewriting invalidates any signature
-                e.kind = EntryKind::File(FileData { content, signer });
+                // New bytes: no signature, and no version resource the
+                // lab could know of.
+                e.kind = EntryKind::File(FileData { content, signer: None, version: None });
                 e.times.modified = now;
                 e.times.accessed = now;
             }
@@ -591,6 +615,7 @@ impl FileSystem {
                         kind: EntryKind::File(FileData {
                             content,
                             signer: None,
+                            version: None,
                         }),
                     },
                 );
@@ -628,7 +653,7 @@ impl FileSystem {
         let e = Entry {
             times: Times::all(now),
             attrs: Attrs::default(),
-            kind: EntryKind::File(FileData { content, signer }),
+            kind: EntryKind::File(FileData { content, signer, version: None }),
         };
         self.plant(path, e, now)
     }

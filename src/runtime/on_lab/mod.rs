@@ -14,6 +14,7 @@
 //! items 4, 6 and 14).
 
 mod bootstrap;
+mod issue11;
 mod issue7;
 mod jobs;
 mod ops;

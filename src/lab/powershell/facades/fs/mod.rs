@@ -7,12 +7,13 @@
 //!
 //! Parts: [`path`] (`System.IO.Path`, normalisation), [`io`] (the static
 //! `File` and `Directory`), [`info`] (`FileInfo`, `DirectoryInfo`),
-//! [`stream`] (`FileStream`).
+//! [`stream`] (`FileStream`), [`version`] (`FileVersionInfo`).
 
 pub mod info;
 pub mod io;
 pub mod path;
 pub mod stream;
+pub mod version;
 
 #[cfg(test)]
 mod tests;
@@ -208,4 +209,5 @@ pub fn register(r: &mut Registry) {
     io::register(r);
     info::register(r);
     stream::register(r);
+    version::register(r);
 }
