@@ -13,6 +13,8 @@
 //! | | `reg` | hive key value value_type data data_sha256 data_cut |
 //! | | `sys32` | name* |
 //! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer entries entry* |
+//! | Events | `event` | log event_id record_id at, then by event: service image_path account (7045), source_address account logon_type (4624), task user (4698, 106) |
+//! | | `evlog` | log event_id state detail read cut oldest |
 //! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
 //! | any Op | `outcome` | result (`done`/`already_absent`/`drift`/`queued_for_reboot`/`failed`) detail |
 //! | any | `trunc` | what limit |
@@ -23,8 +25,9 @@
 use super::ops::{FileChunk, OpOutcome};
 use super::results::{Frames, Record};
 use super::snapshot::{
-    Autorun, AutorunLocation, FileFacts, Process, RegistryValue, Service, Snapshot, Task,
-    TaskAction, UserProfile, WmiSubscription,
+    Autorun, AutorunLocation, EventKind, EventLogRead, FileFacts, LoggedEvent, Process,
+    RegistryValue, Service, Snapshot, Task, TaskAction, Truncation, UserProfile,
+    WmiSubscription,
 };
 
 /// The reason of an `error` record for item `i`, if any.
@@ -105,6 +108,61 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
         }
     }
     s
+}
+
+/// The events and how each log was read, from an Events item's records.
+/// A record that is not one of the four events, or lacks what its event
+/// carries, is left out and reported (host data is parsed strictly).
+pub fn events(frames: &Frames, i: usize) -> (Vec<LoggedEvent>, Vec<EventLogRead>, Vec<Truncation>) {
+    let (mut events, mut logs, mut cuts) = (Vec::new(), Vec::new(), frames.truncations(i));
+    for r in frames.of(i) {
+        match r.kind.as_str() {
+            "evlog" => logs.push(EventLogRead {
+                log: r.text("log"),
+                event_id: r.num("event_id") as u32,
+                state: r.text("state"),
+                detail: r.text("detail"),
+                read: r.num("read") as u32,
+                cut: r.flag("cut"),
+                oldest: r.text("oldest"),
+            }),
+            "event" => match event(r) {
+                Ok(e) => events.push(e),
+                Err(why) => cuts.push(Truncation {
+                    what: format!("an event record of {} left out: {why}", r.text("log")),
+                    limit: "malformed".into(),
+                }),
+            },
+            _ => {}
+        }
+    }
+    (events, logs, cuts)
+}
+
+fn event(r: &Record) -> Result<LoggedEvent, String> {
+    let need = |name: &str| {
+        let v = r.text(name);
+        if v.is_empty() { Err(format!("no {name}")) } else { Ok(v) }
+    };
+    let event_id: u32 = need("event_id")?.parse().map_err(|_| "event_id is not a number".to_string())?;
+    let record_id: u64 = need("record_id")?.parse().map_err(|_| "record_id is not a number".to_string())?;
+    let (log, at) = (need("log")?, need("at")?);
+    let kind = match (log.as_str(), event_id) {
+        ("System", 7045) => EventKind::ServiceInstalled {
+            service: need("service")?,
+            image_path: r.text("image_path"),
+            account: r.text("account"),
+        },
+        ("Security", 4624) => {
+            let logon_type = need("logon_type")?.parse().map_err(|_| "logon_type is not a number".to_string())?;
+            EventKind::NetworkLogon { source_address: r.text("source_address"), account: r.text("account"), logon_type }
+        }
+        ("Security", 4698) | ("Microsoft-Windows-TaskScheduler/Operational", 106) => {
+            EventKind::TaskRegistered { task: need("task")?, user: r.text("user") }
+        }
+        _ => return Err(format!("event {event_id} of that log is not one collected")),
+    };
+    Ok(LoggedEvent { log, event_id, record_id, at, kind })
 }
 
 fn autorun(r: &Record) -> Autorun {

@@ -66,12 +66,17 @@ pub fn run_with(version: &str, prepare: impl FnOnce(&mut HostState), script: &st
 /// Run `script` on `world` (any host state) with PowerShell `version`,
 /// as the lab's `cauterize` administrator.
 pub fn run_on(world: &mut HostState, version: &str, script: &str) -> Run {
+    run_on_as(world, version, script, true)
+}
+
+/// [`run_on`] as the lab's `cauterize` account, an administrator or not.
+pub fn run_on_as(world: &mut HostState, version: &str, script: &str, admin: bool) -> Run {
     let (spec, _) = host();
     world.os.ps_version = version.to_string();
     let mut shutdown = None;
     let now = LabSettings::default().start;
     let mut t = Target { host: spec, world, shutdown: &mut shutdown, now };
-    let r = super::run(&mut t, r"LAB\cauterize", true, script, &[]);
+    let r = super::run(&mut t, r"LAB\cauterize", admin, script, &[]);
     let mut decoder = winrm_rs::StderrDecoder::new();
     let mut err = decoder.push(&r.stderr);
     err.extend(decoder.finish());
