@@ -831,11 +831,11 @@ function Get-CzEventFailure($Err) {
     $id = [string]$Err.FullyQualifiedErrorId
     $ex = $Err.Exception
     while ($null -ne $ex) {
-        if ($ex -is [System.UnauthorizedAccessException]) { return 'denied' }
+        if ($ex.GetType().FullName -eq 'System.UnauthorizedAccessException') { return 'denied' }
         $ex = $ex.InnerException
     }
     if ($id.StartsWith('NoMatchingLogsFound', [StringComparison]::Ordinal)) { return 'absent' }
-    if ($Err.Exception -is [System.Management.Automation.CommandNotFoundException]) { return 'unavailable' }
+    if ($id.StartsWith('CommandNotFoundException', [StringComparison]::Ordinal)) { return 'unavailable' }
     return 'failed'
 }
 
