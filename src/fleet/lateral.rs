@@ -100,7 +100,8 @@ pub struct Context {
     /// Each host's clock minus the operator's, in seconds.
     pub skew_secs: HashMap<String, f64>,
     /// Hosts known infected, with the time the infection is known from
-    /// (`None`: from before the logs begin).
+    /// (`None`: not known; such a host carries it from before the logs
+    /// begin, unless a reach from a carrier shows when it got it).
     pub infected: BTreeMap<String, Option<f64>>,
     /// Longest gap between a logon and its install.
     pub window_secs: f64,
@@ -210,8 +211,11 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
             Origin::Host(from) => {
                 let since = has.get(&from.to_ascii_lowercase()).copied();
                 let carrying = matches!(since, Some(None)) || matches!(since, Some(Some(t)) if t <= r.at);
+                // A host not known infected, or known infected from an
+                // unknown time (its own findings): the first reach from a
+                // carrier tells when it got it.
                 let to = r.to.to_ascii_lowercase();
-                if carrying && !has.contains_key(&to) {
+                if carrying && matches!(has.get(&to), None | Some(None)) {
                     has.insert(to, Some(r.at));
                     out.reached.push(Reached { host: r.to.clone(), at: r.at, from: from.clone() });
                 }
@@ -382,6 +386,22 @@ mod tests {
         let blind = link(&events, &ctx());
         assert_eq!(blind.unlisted.len(), 1, "{blind:?}");
         assert_eq!(blind.unlisted[0].hosts, ["WS-002", "WS-003"]);
+    }
+
+    #[test]
+    fn a_host_infected_of_itself_is_still_shown_reached_from_the_carrier_that_reached_it() {
+        let mut c = ctx();
+        c.infected.insert("WS-002".into(), None);
+        c.infected.insert("WS-003".into(), None);
+        let events = vec![
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:00Z", service("a")),
+            ev("WS-003", "2024-03-01T10:30:00Z", logon("10.0.0.2")),
+            ev("WS-003", "2024-03-01T10:30:00Z", service("b")),
+        ];
+        let l = link(&events, &c);
+        let reached: Vec<(&str, &str)> = l.reached.iter().map(|r| (r.host.as_str(), r.from.as_str())).collect();
+        assert_eq!(reached, [("WS-002", "WS-001"), ("WS-003", "WS-002")], "a logon and its install in the same second link too");
     }
 
     #[test]

@@ -304,4 +304,36 @@ mod tests {
         let data = job::encode(&[JobItem::Op(op)]);
         assert!(data.contains(&format!("f path {token}\n")), "{data}");
     }
+
+    /// Event records are host data: one that is not among the events
+    /// collected, or lacks what its event carries, is left out and said so;
+    /// the others decode.
+    #[test]
+    fn event_records_are_decoded_strictly() {
+        let t = wire::encode_text;
+        let rec = |fields: &[(&str, &str)]| {
+            let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", t(v))).collect();
+            format!("CZR 0 event {}\r\n", f.join(" "))
+        };
+        let good = rec(&[("log", "System"), ("event_id", "7045"), ("record_id", "9"), ("at", "2024-03-01T10:00:05.0000000Z"), ("service", "abc"), ("image_path", "x.exe"), ("account", "LocalSystem")]);
+        let unknown = rec(&[("log", "System"), ("event_id", "7036"), ("record_id", "10"), ("at", "2024-03-01T10:00:05Z"), ("service", "abc")]);
+        let no_type = rec(&[("log", "Security"), ("event_id", "4624"), ("record_id", "11"), ("at", "2024-03-01T10:00:05Z"), ("source_address", "10.0.0.1")]);
+        let bad_id = rec(&[("log", "Security"), ("event_id", "4624"), ("record_id", "x"), ("at", "2024-03-01T10:00:05Z"), ("logon_type", "3")]);
+        let log = rec(&[("log", "Security"), ("event_id", "4624"), ("state", "denied"), ("detail", "Attempted to perform an unauthorized operation."), ("read", "0"), ("cut", "0")]).replace(" event ", " evlog ");
+        let out = format!("CZBEGIN 1\r\n{good}{unknown}{no_type}{bad_id}{log}CZEND 5\r\n");
+        let (events, logs, cuts) = events(&parse(&out, 1, &Limits::default()).unwrap(), 0);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, EventKind::ServiceInstalled { service: "abc".into(), image_path: "x.exe".into(), account: "LocalSystem".into() });
+        assert_eq!((events[0].record_id, events[0].event_id), (9, 7045));
+        let why: Vec<&str> = cuts.iter().map(|c| c.what.as_str()).collect();
+        assert_eq!(
+            why,
+            [
+                "an event record of System left out: event 7036 of that log is not one collected",
+                "an event record of Security left out: no logon_type",
+                "an event record of Security left out: record_id is not a number",
+            ]
+        );
+        assert_eq!((logs[0].state.as_str(), logs[0].read, logs[0].cut), ("denied", 0, false));
+    }
 }
