@@ -36,8 +36,11 @@ pub enum Command {
     /// Read-only sweep: collect every host's autostarts, services, tasks, WMI
     /// subscriptions, processes and the files they start; detect loaders;
     /// store snapshots and findings in the engagement's journal; show the
-    /// findings per host with confidence and reasons. Findings are not
-    /// failures: the exit code counts hosts that could not be scanned.
+    /// findings per host with confidence and reasons, then the lateral
+    /// movement the hosts' event logs show (which infected host reached
+    /// which, and sources the inventory does not list; with --json one
+    /// `"record": "lateral"` line). Findings are not failures: the exit
+    /// code counts hosts that could not be scanned.
     Scan(ScanArgs),
     /// Write the plan: per host, every step the operation would take
     /// (containment, the purge's kills and compare-and-deletes, writes

@@ -58,9 +58,13 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         for line in scan_view::fleet_json_lines(&fleet.findings) {
             crate::report::emit::stdout_line(&line);
         }
+        if let Some(line) = crate::report::lateral_view::json_line(&fleet.lateral) {
+            crate::report::emit::stdout_line(&line);
+        }
         eprintln!("{}", scan_view::summary_line(&view));
     } else {
         crate::report::emit::stdout_text(&scan_view::render_text(&view));
+        crate::report::emit::stdout_text(&crate::report::lateral_view::render(&fleet.lateral));
     }
     if report.interrupted {
         eprintln!("interrupted: hosts not finished are reported as interrupted");

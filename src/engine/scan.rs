@@ -141,6 +141,21 @@ pub fn runtime_failure(e: &RuntimeError) -> ScanFailure {
     f
 }
 
+/// What the scan, not the host, knows of a snapshot: the operator's
+/// address as the host sees it (its logons from there are cauterize's own,
+/// never lateral movement) and the host's clock skew, which the fleet's
+/// linking of event logs across hosts needs.
+async fn seen_from_operator(snapshot: &mut crate::runtime::snapshot::Snapshot, target: &HostTarget, began: std::time::SystemTime) {
+    let s = &target.host.settings;
+    if s.proxy.is_none()
+        && let Ok(ip) = crate::transport::tcp::local_address_toward(&target.host.address, s.port, s.connect_timeout).await
+    {
+        snapshot.operator_address = ip.to_string();
+    }
+    let began = began.duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    snapshot.clock_skew_ms = crate::detect::facts::parse_time(&snapshot.collected_at).map(|host| ((host - began) * 1000.0).round() as i64);
+}
+
 /// Scan one host and record it.
 async fn scan_host(
     entry: Result<HostTarget, Refusal>,
@@ -153,9 +168,13 @@ async fn scan_host(
     let (host, address, collected) = match entry {
         Err(refusal) => (refusal.host.name, refusal.host.address, Err(transport_failure(&refusal.error))),
         Ok(target) => {
-            let r = collect(&target, &Bounds::default(), cancel)
+            let began = std::time::SystemTime::now();
+            let mut r = collect(&target, &Bounds::default(), cancel)
                 .await
                 .map_err(|e| runtime_failure(&e));
+            if let Ok(snapshot) = &mut r {
+                seen_from_operator(snapshot, &target, began).await;
+            }
             (target.host.name, target.host.address, r)
         }
     };

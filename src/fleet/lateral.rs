@@ -7,34 +7,19 @@
 //! release of containment).
 //!
 //! This module is the pure logic. The events come from the host-side
-//! runtime, which does not collect them yet; what it must collect, per
-//! host, bounded (the last 30 days, at most 5,000 events per log, newest
-//! first, every string at most 1,024 characters, a cut reported as a
-//! truncation), in a way PowerShell 2.0 runs (`wevtutil.exe qe <log>
-//! /q:<XPath> /rd:true /c:5000 /f:xml`, read with `[xml]`; not
-//! `Get-WinEvent` on 2.0 without .NET 3.5):
-//!
-//! - System log, provider Service Control Manager, event 7045 (a service
-//!   was installed): time created (UTC), ServiceName, ImagePath,
-//!   ServiceType, StartType, AccountName.
-//! - Security log, event 4624 (an account logged on) with LogonType 3
-//!   (network) or 10 (remote interactive): time created, TargetUserName,
-//!   TargetDomainName, LogonType, IpAddress, IpPort, WorkstationName,
-//!   LogonProcessName, AuthenticationPackageName.
-//! - Microsoft-Windows-TaskScheduler/Operational, event 106 (task
-//!   registered: TaskName, UserContext) and 141 (task deleted), when that
-//!   log is enabled (`wevtutil gl` says `enabled: true`; it is off by
-//!   default before Windows 10); Security 4698 (a scheduled task was
-//!   created: TaskName, SubjectUserName) where object-access auditing is
-//!   on.
-//! - For each log: whether it could be read (access denied, disabled,
-//!   cleared: event 1102/104 with its time), so "no events" is never
-//!   mistaken for "nothing happened".
+//! runtime (`runtime::ops::Query::Events`: System 7045, Security 4624
+//! network logons and 4698, Task Scheduler 106, each log's newest records
+//! within a window, every text bounded, and for each log whether it could
+//! be read, so "no events" is never mistaken for "nothing happened"); the
+//! snapshot keeps them ([`crate::runtime::snapshot::LoggedEvent`]).
 //!
 //! Host clocks disagree: each host's event times are moved onto the
 //! operator's clock by the skew its scan measured before they are ordered.
+//! cauterize's own WinRM logons are network logons too: they come from the
+//! operator's address as each host sees it (which the scan records), and
+//! are never taken for a source, nor hide a source's logon before them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -43,17 +28,7 @@ use crate::detect::facts::parse_time;
 /// Longest gap between a network logon and the install it led to.
 pub const DEFAULT_WINDOW_SECS: f64 = 600.0;
 
-/// What one event records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum EventKind {
-    /// System 7045: a service was installed.
-    ServiceInstalled { service: String, image_path: String, account: String },
-    /// TaskScheduler/Operational 106 or Security 4698: a task was registered.
-    TaskRegistered { task: String, user: String },
-    /// Security 4624, logon type 3 or 10.
-    NetworkLogon { source_address: String, account: String, logon_type: u32 },
-}
+pub use crate::runtime::snapshot::EventKind;
 
 /// One event of one host, its time on that host's clock (UTC, ISO 8601).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,10 +100,14 @@ pub struct Context {
     /// Each host's clock minus the operator's, in seconds.
     pub skew_secs: HashMap<String, f64>,
     /// Hosts known infected, with the time the infection is known from
-    /// (`None`: from before the logs begin).
+    /// (`None`: not known; such a host carries it from before the logs
+    /// begin, unless a reach from a carrier shows when it got it).
     pub infected: BTreeMap<String, Option<f64>>,
     /// Longest gap between a logon and its install.
     pub window_secs: f64,
+    /// The operator's addresses as the hosts see them (as the logs write
+    /// them): cauterize's own logons, never a source.
+    pub operator: HashSet<String>,
 }
 
 /// An address as the logs write it, or `None` when it is no remote source
@@ -139,6 +118,44 @@ fn source(address: &str) -> Option<String> {
         "" | "-" | "::1" | "127.0.0.1" | "localhost" => None,
         _ => Some(a),
     }
+}
+
+/// A host's logged events as linking takes them, keeping only what can
+/// link: every install, and the remote logons (not the operator's) that
+/// precede an install of the same host within the window. A pass over
+/// thousands of hosts holds this, not every logon of every host.
+pub fn linkable(host: &str, events: &[crate::runtime::snapshot::LoggedEvent], ctx: &Context) -> Vec<HostEvent> {
+    linkable_events(events, ctx).map(|e| HostEvent { host: host.to_string(), at: e.at.clone(), kind: e.kind.clone() }).collect()
+}
+
+/// [`linkable`] without the host's name.
+pub fn linkable_events<'a>(
+    events: &'a [crate::runtime::snapshot::LoggedEvent],
+    ctx: &'a Context,
+) -> impl Iterator<Item = &'a crate::runtime::snapshot::LoggedEvent> + 'a {
+    let mut installs: Vec<f64> = events
+        .iter()
+        .filter(|e| !matches!(e.kind, EventKind::NetworkLogon { .. }))
+        .filter_map(|e| parse_time(&e.at))
+        .collect();
+    installs.sort_by(f64::total_cmp);
+    events.iter().filter(move |e| match &e.kind {
+        EventKind::NetworkLogon { source_address, .. } => {
+            let remote = source(source_address).is_some_and(|a| !ctx.operator.contains(&a));
+            let before_install = parse_time(&e.at).is_some_and(|t| {
+                let i = installs.partition_point(|x| *x < t);
+                installs.get(i).is_some_and(|x| x - t <= ctx.window_secs)
+            });
+            remote && before_install
+        }
+        _ => true,
+    })
+}
+
+/// An address as the logs write it (see [`source`]), for [`Context`]'s
+/// maps: `None` when it is no remote address.
+pub fn normal_address(address: &str) -> Option<String> {
+    source(address)
 }
 
 /// Order the events in time across hosts and link them.
@@ -155,19 +172,23 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
         per_host.entry(e.host.as_str()).or_default().push((t - skew, &e.kind));
     }
     for (host, list) in &mut per_host {
-        list.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // At the same instant a logon comes first: it can lead to the
+        // install (older Windows and the logs' second resolution).
+        let logon = |k: &EventKind| matches!(k, EventKind::NetworkLogon { .. });
+        list.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| logon(b.1).cmp(&logon(a.1))));
         for (i, (t, kind)) in list.iter().enumerate() {
             let what = match kind {
                 EventKind::ServiceInstalled { service, image_path, .. } => format!("service {service} ({image_path})"),
                 EventKind::TaskRegistered { task, .. } => format!("task {task}"),
                 EventKind::NetworkLogon { .. } => continue,
             };
-            // The latest remote logon before it, within the window.
+            // The latest remote logon before it, within the window, that
+            // is not cauterize's own.
             let logon = list[..i].iter().rev().take_while(|(lt, _)| t - lt <= ctx.window_secs).find_map(|(lt, k)| {
                 match k {
-                    EventKind::NetworkLogon { source_address, account, .. } => {
-                        source(source_address).map(|a| (*lt, a, account.clone()))
-                    }
+                    EventKind::NetworkLogon { source_address, account, .. } => source(source_address)
+                        .filter(|a| !ctx.operator.contains(a))
+                        .map(|a| (*lt, a, account.clone())),
                     _ => None,
                 }
             });
@@ -190,8 +211,11 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
             Origin::Host(from) => {
                 let since = has.get(&from.to_ascii_lowercase()).copied();
                 let carrying = matches!(since, Some(None)) || matches!(since, Some(Some(t)) if t <= r.at);
+                // A host not known infected, or known infected from an
+                // unknown time (its own findings): the first reach from a
+                // carrier tells when it got it.
                 let to = r.to.to_ascii_lowercase();
-                if carrying && !has.contains_key(&to) {
+                if carrying && matches!(has.get(&to), None | Some(None)) {
                     has.insert(to, Some(r.at));
                     out.reached.push(Reached { host: r.to.clone(), at: r.at, from: from.clone() });
                 }
@@ -338,6 +362,65 @@ mod tests {
         // `local` followed a logon with no address: linked to the earlier
         // remote logon of 10.9.9.9 within the window.
         assert_eq!(l.reaches.len(), 3);
+    }
+
+    #[test]
+    fn the_operators_own_logons_are_no_source_and_do_not_hide_a_sources_logon() {
+        let mut c = ctx();
+        c.operator.insert("10.0.0.50".into());
+        let events = vec![
+            // WS-001 reaches WS-002; then cauterize logs on to scan it (a
+            // task registered then is cauterize's dead-man task).
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:30Z", logon("10.0.0.50")),
+            ev("WS-002", "2024-03-01T10:00:40Z", service("abcdefg")),
+            ev("WS-003", "2024-03-01T12:00:00Z", logon("10.0.0.50")),
+            ev("WS-003", "2024-03-01T12:00:02Z", EventKind::TaskRegistered { task: r"\cauterize-deadman".into(), user: "SYSTEM".into() }),
+        ];
+        let l = link(&events, &c);
+        assert!(l.unlisted.is_empty(), "the operator is not an unlisted source: {l:?}");
+        assert_eq!(l.reaches.len(), 1, "{l:?}");
+        assert_eq!((l.reaches[0].from.clone(), l.reaches[0].after_logon), (Origin::Host("WS-001".into()), 40.0));
+        // Without knowing the operator's address, its logon would be taken
+        // for an unlisted source of both.
+        let blind = link(&events, &ctx());
+        assert_eq!(blind.unlisted.len(), 1, "{blind:?}");
+        assert_eq!(blind.unlisted[0].hosts, ["WS-002", "WS-003"]);
+    }
+
+    #[test]
+    fn a_host_infected_of_itself_is_still_shown_reached_from_the_carrier_that_reached_it() {
+        let mut c = ctx();
+        c.infected.insert("WS-002".into(), None);
+        c.infected.insert("WS-003".into(), None);
+        let events = vec![
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:00Z", service("a")),
+            ev("WS-003", "2024-03-01T10:30:00Z", logon("10.0.0.2")),
+            ev("WS-003", "2024-03-01T10:30:00Z", service("b")),
+        ];
+        let l = link(&events, &c);
+        let reached: Vec<(&str, &str)> = l.reached.iter().map(|r| (r.host.as_str(), r.from.as_str())).collect();
+        assert_eq!(reached, [("WS-002", "WS-001"), ("WS-003", "WS-002")], "a logon and its install in the same second link too");
+    }
+
+    #[test]
+    fn only_what_can_link_is_kept_per_host() {
+        use crate::runtime::snapshot::LoggedEvent;
+        let mut c = ctx();
+        c.operator.insert("10.0.0.50".into());
+        let le = |at: &str, kind: EventKind| LoggedEvent { log: "x".into(), event_id: 0, record_id: 1, at: at.into(), kind };
+        let events = vec![
+            le("2024-03-01T09:00:00Z", logon("10.0.0.1")),
+            le("2024-03-01T10:00:00Z", logon("10.0.0.3")),
+            le("2024-03-01T10:00:01Z", logon("10.0.0.50")),
+            le("2024-03-01T10:00:05Z", service("a")),
+            le("2024-03-01T10:30:00Z", logon("10.0.0.2")),
+        ];
+        let kept = linkable("WS-002", &events, &c);
+        let at: Vec<&str> = kept.iter().map(|e| e.at.as_str()).collect();
+        assert_eq!(at, ["2024-03-01T10:00:00Z", "2024-03-01T10:00:05Z"]);
+        assert_eq!(link(&kept, &c), link(&events.iter().map(|e| HostEvent { host: "WS-002".into(), at: e.at.clone(), kind: e.kind.clone() }).collect::<Vec<_>>(), &c));
     }
 
     #[test]

@@ -17,10 +17,12 @@
 //! - [`judge`]: both, in order, turned into findings for the planner.
 //! - [`stack`]: stacking (Kansa's frequency analysis) and the rare
 //!   unexplained autostarts listed in the plan for review.
-//! - [`lateral`]: lateral movement as evidence, ordered and linked
-//!   across hosts (the runtime does not collect the events yet).
+//! - [`lateral`]: lateral movement as evidence (the event logs the
+//!   runtime reads), ordered and linked across hosts, cauterize's own
+//!   logons told apart.
 //! - [`pass`]: the passes over the journal (`scan` and the operation
-//!   engine call [`pass::judge_journal`]; `stack` and `plan` call
+//!   engine call [`pass::judge_journal`], which also links the hosts'
+//!   lateral movement; `stack` and `plan` call
 //!   [`pass::stack_journal`]).
 //!
 //! Prevalence alone is never malice: real software is everywhere too. The

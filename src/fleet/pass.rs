@@ -10,6 +10,7 @@
 //! `plan` and reports read them like any rule's.
 
 use super::judge::{self, Counts};
+use super::lateral::{self, HostEvent, Lateral};
 use super::stack::{By, Stack, Stacker};
 use super::units::{self, HostUnits};
 use super::RULE_PREFIX;
@@ -24,25 +25,68 @@ pub struct FleetOutcome {
     pub counts: Counts,
     /// Per host (inventory name) with any: the fleet's findings.
     pub findings: Vec<(String, Vec<Finding>)>,
+    /// Lateral movement the hosts' event logs show, linked across hosts.
+    pub lateral: Lateral,
 }
 
 /// Judge every host's latest scan together and record the fleet's
 /// findings (replacing those of an earlier pass on the same snapshots).
 pub fn judge_journal(journal: &mut Journal) -> Result<FleetOutcome, JournalError> {
     let mut hosts: Vec<HostUnits> = Vec::new();
+    let mut link = lateral::Context { window_secs: lateral::DEFAULT_WINDOW_SECS, ..lateral::Context::default() };
+    let mut logged: Vec<(String, Vec<crate::runtime::snapshot::LoggedEvent>)> = Vec::new();
     journal.each_latest_scan(None, |scan| {
         hosts.push(units::of_host(&scan.host, scan.snapshot_id, &scan.snapshot, &scan.findings));
+        lateral_inputs(&mut link, &mut logged, scan);
         Ok(())
     })?;
     let judgement = judge::judge(&hosts);
     let found = judgement.findings(&hosts);
     let rows: Vec<_> = found.iter().map(|(_, sid, f)| (*sid, f.clone())).collect();
     journal.replace_latest_findings(RULE_PREFIX, &rows)?;
+    for (host, _, fs) in &found {
+        if fs.iter().any(|f| f.confidence == crate::detect::Confidence::High && f.allowlisted.is_none()) {
+            link.infected.insert(host.clone(), None);
+        }
+    }
+    // Only now is every operator address known: keep what can link.
+    let events: Vec<HostEvent> = logged.iter().flat_map(|(h, e)| lateral::linkable(h, e, &link)).collect();
     Ok(FleetOutcome {
         hosts: hosts.len(),
         counts: judgement.counts(),
         findings: found.into_iter().map(|(h, _, f)| (h, f)).collect(),
+        lateral: lateral::link(&events, &link),
     })
+}
+
+/// What linking needs of one host's latest scan: its address, the
+/// operator's address as it sees it, its clock's skew, whether a rule found
+/// it infected, and its events (installs and remote logons only, the
+/// operator's dropped when the host recorded its address).
+fn lateral_inputs(
+    link: &mut lateral::Context,
+    logged: &mut Vec<(String, Vec<crate::runtime::snapshot::LoggedEvent>)>,
+    scan: crate::journal::LatestScan,
+) {
+    let s = &scan.snapshot;
+    if let Some(a) = lateral::normal_address(&scan.address) {
+        link.addresses.insert(a, scan.host.clone());
+    }
+    if let Some(a) = lateral::normal_address(&s.operator_address) {
+        link.operator.insert(a);
+    }
+    if let Some(ms) = s.clock_skew_ms {
+        link.skew_secs.insert(scan.host.clone(), ms as f64 / 1000.0);
+    }
+    if scan.findings.iter().any(|f| f.confidence == crate::detect::Confidence::High && f.allowlisted.is_none()) {
+        link.infected.insert(scan.host.clone(), None);
+    }
+    if !s.events.is_empty() {
+        let mut own = lateral::Context { window_secs: link.window_secs, ..lateral::Context::default() };
+        own.operator.extend(lateral::normal_address(&s.operator_address));
+        let events = lateral::linkable_events(&s.events, &own).cloned().collect();
+        logged.push((scan.host, events));
+    }
 }
 
 /// Stack every host's latest autostarts by `by`; rare unexplained ones

@@ -1,7 +1,8 @@
 //! Reports: the sinks of the engine's events while hosts are worked on
 //! (bars on a terminal, [`plain`] lines at a steady pace off one, JSON
 //! lines; [`live`] chooses), then grouped output (dshbak style), tables,
-//! summaries and JSON lines for runbooks; [`status_view`] is the
+//! summaries and JSON lines for runbooks ([`lateral_view`]: the lateral
+//! movement the event logs show); [`status_view`] is the
 //! engagement at a glance from the journal, and [`engagement_report`]
 //! what an operation did, drawn as one HTML page by [`report_html`] with
 //! its [`timeline`].
@@ -18,6 +19,7 @@ pub mod engagement_report;
 pub mod exec_view;
 pub mod group;
 pub mod hostlist;
+pub mod lateral_view;
 pub mod live;
 pub mod operation_view;
 pub mod plain;

@@ -11,9 +11,11 @@
 //! | | `wmi` | filter_name query consumer_name consumer_type action |
 //! | | `process` | pid parent_pid image command_line user started |
 //! | | `reg` | hive key value value_type data data_sha256 data_cut |
-//! | RegistryValues | `reg` | as above |
 //! | | `sys32` | name* |
+//! | RegistryValues | `reg` | as above |
 //! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer original_name entries entry* |
+//! | Events | `event` | log event_id record_id at, then by event: service image_path account (7045), source_address account logon_type (4624), task user (4698, 106) |
+//! | | `evlog` | log event_id state detail read cut oldest |
 //! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
 //! | any Op | `outcome` | result (`done`/`already_absent`/`drift`/`queued_for_reboot`/`failed`) detail |
 //! | any | `trunc` | what limit |
@@ -24,8 +26,9 @@
 use super::ops::{FileChunk, OpOutcome};
 use super::results::{Frames, Record};
 use super::snapshot::{
-    Autorun, AutorunLocation, FileFacts, Process, RegistryValue, Service, Snapshot, Task,
-    TaskAction, UserProfile, WmiSubscription,
+    Autorun, AutorunLocation, EventKind, EventLogRead, FileFacts, LoggedEvent, Process,
+    RegistryValue, Service, Snapshot, Task, TaskAction, Truncation, UserProfile,
+    WmiSubscription,
 };
 
 /// The reason of an `error` record for item `i`, if any.
@@ -115,6 +118,61 @@ fn reg_value(r: &Record) -> RegistryValue {
 /// Registry values from a RegistryValues item's records.
 pub fn registry(frames: &Frames, i: usize) -> Vec<RegistryValue> {
     frames.of(i).filter(|r| r.kind == "reg").map(reg_value).collect()
+}
+
+/// The events and how each log was read, from an Events item's records.
+/// A record that is not one of the four events, or lacks what its event
+/// carries, is left out and reported (host data is parsed strictly).
+pub fn events(frames: &Frames, i: usize) -> (Vec<LoggedEvent>, Vec<EventLogRead>, Vec<Truncation>) {
+    let (mut events, mut logs, mut cuts) = (Vec::new(), Vec::new(), frames.truncations(i));
+    for r in frames.of(i) {
+        match r.kind.as_str() {
+            "evlog" => logs.push(EventLogRead {
+                log: r.text("log"),
+                event_id: r.num("event_id") as u32,
+                state: r.text("state"),
+                detail: r.text("detail"),
+                read: r.num("read") as u32,
+                cut: r.flag("cut"),
+                oldest: r.text("oldest"),
+            }),
+            "event" => match event(r) {
+                Ok(e) => events.push(e),
+                Err(why) => cuts.push(Truncation {
+                    what: format!("an event record of {} left out: {why}", r.text("log")),
+                    limit: "malformed".into(),
+                }),
+            },
+            _ => {}
+        }
+    }
+    (events, logs, cuts)
+}
+
+fn event(r: &Record) -> Result<LoggedEvent, String> {
+    let need = |name: &str| {
+        let v = r.text(name);
+        if v.is_empty() { Err(format!("no {name}")) } else { Ok(v) }
+    };
+    let event_id: u32 = need("event_id")?.parse().map_err(|_| "event_id is not a number".to_string())?;
+    let record_id: u64 = need("record_id")?.parse().map_err(|_| "record_id is not a number".to_string())?;
+    let (log, at) = (need("log")?, need("at")?);
+    let kind = match (log.as_str(), event_id) {
+        ("System", 7045) => EventKind::ServiceInstalled {
+            service: need("service")?,
+            image_path: r.text("image_path"),
+            account: r.text("account"),
+        },
+        ("Security", 4624) => {
+            let logon_type = need("logon_type")?.parse().map_err(|_| "logon_type is not a number".to_string())?;
+            EventKind::NetworkLogon { source_address: r.text("source_address"), account: r.text("account"), logon_type }
+        }
+        ("Security", 4698) | ("Microsoft-Windows-TaskScheduler/Operational", 106) => {
+            EventKind::TaskRegistered { task: need("task")?, user: r.text("user") }
+        }
+        _ => return Err(format!("event {event_id} of that log is not one collected")),
+    };
+    Ok(LoggedEvent { log, event_id, record_id, at, kind })
 }
 
 fn autorun(r: &Record) -> Autorun {
@@ -255,5 +313,37 @@ mod tests {
         };
         let data = job::encode(&[JobItem::Op(op)]);
         assert!(data.contains(&format!("f path {token}\n")), "{data}");
+    }
+
+    /// Event records are host data: one that is not among the events
+    /// collected, or lacks what its event carries, is left out and said so;
+    /// the others decode.
+    #[test]
+    fn event_records_are_decoded_strictly() {
+        let t = wire::encode_text;
+        let rec = |fields: &[(&str, &str)]| {
+            let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", t(v))).collect();
+            format!("CZR 0 event {}\r\n", f.join(" "))
+        };
+        let good = rec(&[("log", "System"), ("event_id", "7045"), ("record_id", "9"), ("at", "2024-03-01T10:00:05.0000000Z"), ("service", "abc"), ("image_path", "x.exe"), ("account", "LocalSystem")]);
+        let unknown = rec(&[("log", "System"), ("event_id", "7036"), ("record_id", "10"), ("at", "2024-03-01T10:00:05Z"), ("service", "abc")]);
+        let no_type = rec(&[("log", "Security"), ("event_id", "4624"), ("record_id", "11"), ("at", "2024-03-01T10:00:05Z"), ("source_address", "10.0.0.1")]);
+        let bad_id = rec(&[("log", "Security"), ("event_id", "4624"), ("record_id", "x"), ("at", "2024-03-01T10:00:05Z"), ("logon_type", "3")]);
+        let log = rec(&[("log", "Security"), ("event_id", "4624"), ("state", "denied"), ("detail", "Attempted to perform an unauthorized operation."), ("read", "0"), ("cut", "0")]).replace(" event ", " evlog ");
+        let out = format!("CZBEGIN 1\r\n{good}{unknown}{no_type}{bad_id}{log}CZEND 5\r\n");
+        let (events, logs, cuts) = events(&parse(&out, 1, &Limits::default()).unwrap(), 0);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, EventKind::ServiceInstalled { service: "abc".into(), image_path: "x.exe".into(), account: "LocalSystem".into() });
+        assert_eq!((events[0].record_id, events[0].event_id), (9, 7045));
+        let why: Vec<&str> = cuts.iter().map(|c| c.what.as_str()).collect();
+        assert_eq!(
+            why,
+            [
+                "an event record of System left out: event 7036 of that log is not one collected",
+                "an event record of Security left out: no logon_type",
+                "an event record of Security left out: record_id is not a number",
+            ]
+        );
+        assert_eq!((logs[0].state.as_str(), logs[0].read, logs[0].cut), ("denied", 0, false));
     }
 }

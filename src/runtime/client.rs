@@ -13,7 +13,7 @@ use super::assemble;
 use super::file_targets::file_targets;
 use super::registry_targets;
 use super::job::{self, JobItem};
-use super::ops::{Bounds, FileChunk, Op, OpOutcome, Power, Query};
+use super::ops::{Bounds, EventBounds, FileChunk, Op, OpOutcome, Power, Query};
 use super::power::{self, RebootReply};
 use super::results::{self, Frames, Limits};
 use super::snapshot::{FileFacts, Snapshot, Truncation};
@@ -105,9 +105,14 @@ pub async fn collect_on(
 ) -> Result<Snapshot, RuntimeError> {
     let limits = Limits::from_bounds(bounds);
     let time = Duration::from_secs(u64::from(bounds.time_limit_secs));
-    let items = [JobItem::Query(Query::Collect {
-        bounds: bounds.clone(),
-    })];
+    let items = [
+        JobItem::Query(Query::Collect {
+            bounds: bounds.clone(),
+        }),
+        JobItem::Query(Query::Events {
+            bounds: EventBounds::default(),
+        }),
+    ];
     let frames = run_job(session, &items, &limits, time).await?;
     if let Some(reason) = assemble::item_error(&frames, 0) {
         return Err(RuntimeError::ItemFailed {
@@ -116,6 +121,7 @@ pub async fn collect_on(
         });
     }
     let mut snap = assemble::snapshot(&frames, 0);
+    add_events(&mut snap, &frames, 1);
     if !frames.complete {
         snap.truncated.push(incomplete("collection"));
     }
@@ -148,6 +154,19 @@ pub async fn collect_on(
     snap.truncated.extend(cut);
     snap.truncated.extend(more);
     Ok(snap)
+}
+
+/// The Events item's answer into the snapshot; an item that could not run
+/// at all is a cut, never silence.
+fn add_events(snap: &mut Snapshot, frames: &Frames, i: usize) {
+    if let Some(reason) = assemble::item_error(frames, i) {
+        snap.truncated.push(Truncation { what: format!("event logs not read: {reason}"), limit: "error".into() });
+        return;
+    }
+    let (events, logs, cuts) = assemble::events(frames, i);
+    snap.events = events;
+    snap.event_logs = logs;
+    snap.truncated.extend(cuts);
 }
 
 fn incomplete(what: &str) -> Truncation {

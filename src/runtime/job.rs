@@ -49,7 +49,7 @@
 //! JSON, no script block built from data.
 
 use super::contain::ContainOp;
-use super::ops::{Bounds, HeldFile, Op, Power, Query, RegistryRead, SweepRoot, TaskAction};
+use super::ops::{Bounds, EventBounds, HeldFile, Op, Power, Query, RegistryRead, SweepRoot, TaskAction};
 use super::purge_steps::PurgeStepOp;
 use super::wire;
 
@@ -86,6 +86,7 @@ impl JobItem {
             JobItem::Query(Query::Sweep { .. }) => "Sweep",
             JobItem::Query(Query::RegistryValues { .. }) => "RegistryValues",
             JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
+            JobItem::Query(Query::Events { .. }) => "Events",
             JobItem::Op(op) => op.kind(),
             JobItem::Power(p) => p.kind(),
             JobItem::Contain(c) => c.kind(),
@@ -210,6 +211,11 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
             f.push(("path", path.clone()));
             f.push(("offset", offset.to_string()));
             f.push(("max_bytes", max_bytes.to_string()));
+        }
+        JobItem::Query(Query::Events { bounds }) => {
+            f.push(("max_per_kind", bounds.max_per_kind.to_string()));
+            f.push(("days", bounds.days.to_string()));
+            f.push(("max_text_chars", bounds.max_text_chars.to_string()));
         }
         JobItem::Op(op) => match op {
             Op::KillProcess {
@@ -585,6 +591,16 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
                 max_bytes: x.num("max_bytes")?,
             })
         }
+        "Events" => {
+            x.only(&["max_per_kind", "days", "max_text_chars"])?;
+            JobItem::Query(Query::Events {
+                bounds: EventBounds {
+                    max_per_kind: x.num("max_per_kind")?,
+                    days: x.num("days")?,
+                    max_text_chars: x.num("max_text_chars")?,
+                },
+            })
+        }
         "KillProcess" => {
             x.only(&["pid", "expected_image", "expected_started"])?;
             JobItem::Op(Op::KillProcess {
@@ -752,6 +768,7 @@ mod tests {
         let b = Bounds::default();
         vec![
             JobItem::Query(Query::Collect { bounds: b.clone() }),
+            JobItem::Query(Query::Events { bounds: EventBounds { max_per_kind: 7, days: 2, max_text_chars: 64 } }),
             JobItem::Query(Query::FileFacts {
                 paths: vec![s.into(), "b".into()],
                 list_dirs: vec![s.into()],

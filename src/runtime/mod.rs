@@ -27,4 +27,4 @@ pub mod wire;
 mod on_lab;
 
 pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
-pub use ops::{Bounds, FileChunk, Op, OpOutcome, Power, Query, SweepRoot};
+pub use ops::{Bounds, EventBounds, FileChunk, Op, OpOutcome, Power, Query, SweepRoot};

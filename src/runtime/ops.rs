@@ -9,7 +9,9 @@
 //!   host (everything a loader can start from, processes, residue);
 //!   [`Query::FileFacts`] then gathers facts of the files those start
 //!   (the Rust side finds them by parsing command lines, see
-//!   `client::collect`); [`Query::ReadFile`] reads evidence in chunks.
+//!   `client::collect`); [`Query::Events`] reads what the event logs
+//!   recorded of lateral movement; [`Query::ReadFile`] reads evidence in
+//!   chunks.
 //! - [`Op`]: destructive and compare-and-delete. Each carries what the plan
 //!   saw; the runtime acts only if the host still shows exactly that,
 //!   otherwise it reports [`OpOutcome::Drift`] with what it sees now. Each
@@ -113,6 +115,31 @@ pub enum Query {
         offset: u64,
         max_bytes: u32,
     },
+    /// What the host's event logs recorded of lateral movement (see
+    /// [`EventBounds`] and `snapshot::LoggedEvent`): System 7045, Security
+    /// 4624 network logons and 4698, Task Scheduler 106, each log's
+    /// newest records within the window; a log that cannot be read is
+    /// reported as such, never as empty.
+    Events { bounds: EventBounds },
+}
+
+/// Bounds of the event-log read ([`Query::Events`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EventBounds {
+    /// Newest records read per log and event ID (for Security 4624, the
+    /// records read before network logons are picked out of them).
+    pub max_per_kind: u32,
+    /// Only records of the last this many days.
+    pub days: u32,
+    /// Characters kept of each text a record carries (a cut is reported).
+    pub max_text_chars: u32,
+}
+
+impl Default for EventBounds {
+    fn default() -> Self {
+        EventBounds { max_per_kind: 2000, days: 30, max_text_chars: 1024 }
+    }
 }
 
 /// One read of [`Query::RegistryValues`]. `hive` is `HKLM` or a SID;

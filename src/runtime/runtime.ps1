@@ -856,6 +856,123 @@ function Invoke-CzCollect($Bounds) {
     Invoke-CzPart 'System32 names' { Write-CzSystem32 $Bounds }
 }
 
+# ---- lateral-movement events ----
+
+# What Windows records when one host reaches another: System 7045 (a
+# service was installed), Security 4624 (an account logged on; network
+# logons, type 3, and remote interactive ones, type 10, are kept), Security
+# 4698 (a task was created, where object-access auditing is on) and Task
+# Scheduler Operational 106 (a task was registered, where that log is on).
+#
+# Read with Get-WinEvent -FilterHashtable: Windows PowerShell 2.0 has it on
+# Vista and later with .NET 3.5 (in the box on Windows 7 and Server 2008
+# R2), and every later version does. It returns typed records: TimeCreated
+# is a DateTime and Properties holds the event's data in its template's
+# order, so nothing depends on the display language. `wevtutil qe` is not
+# used: its text form is localized, and its XML comes through the
+# console's code page, which loses a name outside it. Data are taken by
+# position in the template: Windows only appends fields in later versions
+# (4624 has 20 on Windows 7, more on 10), so these positions hold on all.
+# Each log and event ID is bounded: the newest records, within the last
+# days, each text cut to a length (the cut reported).
+$script:czEventKinds = @(
+    @('System', 7045, 'Service Control Manager', 5),
+    @('Security', 4624, '', 20),
+    @('Security', 4698, '', 5),
+    @('Microsoft-Windows-TaskScheduler/Operational', 106, '', 2)
+)
+
+# Why a log could not be read, from the error Get-WinEvent gave: denied
+# (Security needs an administrator; Windows wraps the access error in
+# another), absent, or failed.
+function Get-CzEventFailure($Err) {
+    $id = [string]$Err.FullyQualifiedErrorId
+    $ex = $Err.Exception
+    while ($null -ne $ex) {
+        if ($ex.GetType().FullName -eq 'System.UnauthorizedAccessException') { return 'denied' }
+        $ex = $ex.InnerException
+    }
+    if ($id.StartsWith('NoMatchingLogsFound', [StringComparison]::Ordinal)) { return 'absent' }
+    if ($id.StartsWith('CommandNotFoundException', [StringComparison]::Ordinal)) { return 'unavailable' }
+    return 'failed'
+}
+
+# Data field $Index of $Record as text, cut to $Max characters.
+function Get-CzEventText($Record, [int]$Index, [int]$Max, [string]$What) {
+    $t = ''
+    $v = $Record.Properties[$Index].Value
+    if ($null -ne $v) { $t = [string]$v }
+    if ($t.Length -gt $Max) {
+        Write-CzTrunc ($What + ' of a record') ([string]$Max + ' characters')
+        $t = $t.Substring(0, $Max)
+    }
+    return $t
+}
+
+function Write-CzEvent([string]$Log, [int]$Id, $Record, [int]$Max) {
+    $head = @('log', $Log, 'event_id', [string]$Id, 'record_id', [string]$Record.RecordId, 'at', (Format-CzTime $Record.TimeCreated))
+    $what = $Log + ' ' + [string]$Id
+    if ($Id -eq 7045) {
+        Write-CzRecord 'event' ($head + @('service', (Get-CzEventText $Record 0 $Max ($what + ' ServiceName')), 'image_path', (Get-CzEventText $Record 1 $Max ($what + ' ImagePath')), 'account', (Get-CzEventText $Record 4 $Max ($what + ' AccountName'))))
+    } elseif ($Id -eq 4624) {
+        $type = Get-CzEventText $Record 8 $Max ($what + ' LogonType')
+        if ($type -ne '3' -and $type -ne '10') { return $false }
+        $account = (Get-CzEventText $Record 6 $Max ($what + ' TargetDomainName')) + '\' + (Get-CzEventText $Record 5 $Max ($what + ' TargetUserName'))
+        Write-CzRecord 'event' ($head + @('source_address', (Get-CzEventText $Record 18 $Max ($what + ' IpAddress')), 'account', $account, 'logon_type', $type))
+    } elseif ($Id -eq 4698) {
+        $user = (Get-CzEventText $Record 2 $Max ($what + ' SubjectDomainName')) + '\' + (Get-CzEventText $Record 1 $Max ($what + ' SubjectUserName'))
+        Write-CzRecord 'event' ($head + @('task', (Get-CzEventText $Record 4 $Max ($what + ' TaskName')), 'user', $user))
+    } else {
+        Write-CzRecord 'event' ($head + @('task', (Get-CzEventText $Record 0 $Max ($what + ' TaskName')), 'user', (Get-CzEventText $Record 1 $Max ($what + ' UserContext'))))
+    }
+    return $true
+}
+
+# One log and event ID: whether the log is on, then its newest records in
+# the window; an `evlog` record says how it went.
+function Write-CzEventKind([string]$Log, [int]$Id, [string]$Provider, [int]$Fields, [int]$MaxEvents, [int]$Days, [int]$Max) {
+    $state = 'read'; $detail = ''; $records = @()
+    try {
+        $config = Get-WinEvent -ListLog $Log -ErrorAction Stop
+        if (-not $config.IsEnabled) { $state = 'disabled' }
+        $filter = @{ LogName = $Log; Id = $Id; StartTime = [DateTime]::Now.AddDays(-$Days) }
+        if ($Provider -ne '') { $filter['ProviderName'] = $Provider }
+        try {
+            $records = @(Get-WinEvent -FilterHashtable $filter -MaxEvents $MaxEvents -ErrorAction Stop)
+        } catch {
+            if (-not ([string]$_.FullyQualifiedErrorId).StartsWith('NoMatchingEventsFound', [StringComparison]::Ordinal)) { throw }
+        }
+    } catch {
+        $state = Get-CzEventFailure $_
+        $detail = $_.Exception.Message
+    }
+    $oldest = ''
+    foreach ($r in $records) {
+        if (Test-CzLate) { Write-CzTrunc ($Log + ' ' + [string]$Id + ' records') 'time limit'; break }
+        $oldest = Format-CzTime $r.TimeCreated
+        $n = 0
+        if ($null -ne $r.Properties) { $n = $r.Properties.Count }
+        if ($n -lt $Fields) {
+            Write-CzTrunc ($Log + ' ' + [string]$Id + ' record ' + [string]$r.RecordId + ' skipped: ' + [string]$n + ' data fields, ' + [string]$Fields + ' expected') 'malformed'
+            continue
+        }
+        [void](Write-CzEvent $Log $Id $r $Max)
+    }
+    $cut = '0'
+    if ($records.Count -ge $MaxEvents) { $cut = '1' }
+    Write-CzRecord 'evlog' @('log', $Log, 'event_id', [string]$Id, 'state', $state, 'detail', $detail, 'read', [string]$records.Count, 'cut', $cut, 'oldest', $oldest)
+}
+
+function Invoke-CzEvents($Op) {
+    $max = [int](Get-CzField $Op 'max_per_kind')
+    $days = [int](Get-CzField $Op 'days')
+    $chars = [int](Get-CzField $Op 'max_text_chars')
+    foreach ($k in $script:czEventKinds) {
+        if (Test-CzLate) { Write-CzTrunc ($k[0] + ' ' + [string]$k[1] + ' not read') 'time limit'; continue }
+        Write-CzEventKind $k[0] $k[1] $k[2] $k[3] $max $days $chars
+    }
+}
+
 # ---- files ----
 
 function Open-CzRead([string]$Path) {
@@ -2380,6 +2497,7 @@ function Invoke-CzRuntime([string]$JobText) {
                 'Sweep' { Invoke-CzSweep $op (Get-CzBounds $op) }
                 'RegistryValues' { Invoke-CzRegistryValues $op (Get-CzBounds $op) }
                 'ReadFile' { Invoke-CzReadFile $op }
+                'Events' { Invoke-CzEvents $op }
                 'KillProcess' { Invoke-CzKillProcess $op }
                 'DeleteRegistryValue' { Invoke-CzDeleteRegistryValue $op }
                 'DeleteTask' { Invoke-CzDeleteTask $op }

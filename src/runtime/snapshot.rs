@@ -238,6 +238,54 @@ pub struct Truncation {
     pub limit: String,
 }
 
+/// What one event record says happened (the fields lateral movement
+/// leaves; see `fleet::lateral`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// System 7045: a service was installed.
+    ServiceInstalled { service: String, image_path: String, account: String },
+    /// Task Scheduler Operational 106 or Security 4698: a task was
+    /// registered.
+    TaskRegistered { task: String, user: String },
+    /// Security 4624 with logon type 3 (network).
+    NetworkLogon { source_address: String, account: String, logon_type: u32 },
+}
+
+/// One event record of the host's logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedEvent {
+    /// `System`, `Security` or `Microsoft-Windows-TaskScheduler/Operational`.
+    pub log: String,
+    pub event_id: u32,
+    /// `EventRecordID` (grows only, per log).
+    pub record_id: u64,
+    /// Time created, UTC, ISO 8601, on the host's clock.
+    pub at: String,
+    pub kind: EventKind,
+}
+
+/// How one log (one event ID of it) could be read: "no events" is never
+/// mistaken for "nothing happened".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EventLogRead {
+    pub log: String,
+    pub event_id: u32,
+    /// `read`, `disabled` (the log is off: it records nothing),
+    /// `denied` (the account may not read it: Security needs an
+    /// administrator), `absent` (no such log), `unavailable` (no
+    /// Get-WinEvent: PowerShell 2.0 without .NET 3.5) or `failed`.
+    pub state: String,
+    /// Windows' message when not read.
+    pub detail: String,
+    /// Records read (at most the bound).
+    pub read: u32,
+    /// The bound was reached: older records in the window were not read.
+    pub cut: bool,
+    /// Time of the oldest record read (UTC, ISO 8601), empty when none.
+    pub oldest: String,
+}
+
 /// Everything one collection returned about a host.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -265,4 +313,22 @@ pub struct Snapshot {
     /// file after them.
     #[serde(default)]
     pub system32_names: Vec<String>,
+    /// What the event logs recorded of lateral movement, newest first per
+    /// log (see [`super::ops::Query::Events`]).
+    #[serde(default)]
+    pub events: Vec<LoggedEvent>,
+    /// How each log was read.
+    #[serde(default)]
+    pub event_logs: Vec<EventLogRead>,
+    /// Set by the scan, not the host: the operator's address as this host
+    /// sees it (the local end of a TCP connection to its WinRM port; empty
+    /// through a proxy or when it could not be told). The host's network
+    /// logons from it are cauterize's own.
+    #[serde(default)]
+    pub operator_address: String,
+    /// Set by the scan: the host's clock minus the operator's, in
+    /// milliseconds (`collected_at` against the operator's clock when the
+    /// collection began; off by at most the time the runtime took to start).
+    #[serde(default)]
+    pub clock_skew_ms: Option<i64>,
 }

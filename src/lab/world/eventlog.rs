@@ -11,7 +11,8 @@
 //! default) and `Microsoft-Windows-TaskScheduler/Operational` (106, "Task
 //! registered"), which is disabled by default on client Windows (Task
 //! Scheduler's "Enable All Tasks History"): a disabled log takes no
-//! records.
+//! records. Security 4698 ("A scheduled task was created") is written only
+//! where object-access auditing is on (`EventLogs::audit_tasks`).
 //!
 //! Windows bounds a log by size (`MaxSize`: 20 MB for System and Security
 //! on current Windows, 10 MB for the Task Scheduler log); the lab bounds
@@ -174,12 +175,16 @@ impl EventLog {
 #[derive(Debug, Clone)]
 pub struct EventLogs {
     logs: [EventLog; 3],
+    /// "Audit Other Object Access Events" is on: task creation is
+    /// recorded in the Security log (4698). Off by default.
+    pub audit_tasks: bool,
 }
 
 impl Default for EventLogs {
     fn default() -> Self {
         EventLogs {
             logs: LogName::ALL.map(|l| EventLog::new(l.enabled_by_default(), l.default_capacity())),
+            audit_tasks: false,
         }
     }
 }
@@ -241,9 +246,14 @@ impl EventLogs {
     }
 
     /// Security 4624, logon type 3, authenticated by NTLM (what an SMB
-    /// session with a password or its hash gives).
+    /// session or a WinRM shell with a password or its hash gives). Every
+    /// field of the event's template, in its order (version 2, Windows 10
+    /// and Server 2016 on; earlier versions stop after `IpPort` or
+    /// `ImpersonationLevel`): readers that take data by position see what
+    /// they would on Windows.
     pub fn network_logon(&mut self, at: LabTime, l: &NetworkLogon<'_>) -> Option<u64> {
         let port = l.ip_port.to_string();
+        let logon_id = format!("0x{:x}", 0x3e7_0000u64 + self.log(LogName::Security).next_id);
         let p = props(&[
             ("SubjectUserSid", "S-1-0-0"),
             ("SubjectUserName", "-"),
@@ -252,19 +262,48 @@ impl EventLogs {
             ("TargetUserSid", l.target_user_sid),
             ("TargetUserName", l.target_user_name),
             ("TargetDomainName", l.target_domain_name),
+            ("TargetLogonId", &logon_id),
             ("LogonType", "3"),
             ("LogonProcessName", "NtLmSsp "),
             ("AuthenticationPackageName", "NTLM"),
             ("WorkstationName", l.workstation_name),
+            ("LogonGuid", "{00000000-0000-0000-0000-000000000000}"),
+            ("TransmittedServices", "-"),
             ("LmPackageName", "NTLM V2"),
             ("KeyLength", "128"),
             ("ProcessId", "0x0"),
             ("ProcessName", "-"),
             ("IpAddress", l.ip_address),
             ("IpPort", &port),
+            ("ImpersonationLevel", "%%1833"),
+            ("RestrictedAdminMode", "-"),
+            ("TargetOutboundUserName", "-"),
+            ("TargetOutboundDomainName", "-"),
+            ("VirtualAccount", "%%1843"),
+            ("TargetLinkedLogonId", "0x0"),
+            ("ElevatedToken", "%%1842"),
         ]);
         self.log_mut(LogName::Security)
             .write(LogName::Security, SECURITY_PROVIDER, 4624, at, p)
+    }
+
+    /// Security 4698 "A scheduled task was created", written only where
+    /// object-access auditing of other objects is on (`audit_tasks`; off
+    /// by default): the subject who registered it and the task's path.
+    pub fn task_created(&mut self, at: LabTime, subject_sid: &str, subject_user: &str, subject_domain: &str, task_path: &str) -> Option<u64> {
+        if !self.audit_tasks {
+            return None;
+        }
+        let p = props(&[
+            ("SubjectUserSid", subject_sid),
+            ("SubjectUserName", subject_user),
+            ("SubjectDomainName", subject_domain),
+            ("SubjectLogonId", "0x3e7"),
+            ("TaskName", task_path),
+            ("TaskContent", ""),
+        ]);
+        self.log_mut(LogName::Security)
+            .write(LogName::Security, SECURITY_PROVIDER, 4698, at, p)
     }
 
     /// Task Scheduler 106 "Task registered": the task's path and the

@@ -137,7 +137,8 @@ impl HostState {
     }
 
     /// Register a task as `user_context` (`DOMAIN\user`) does: it exists,
-    /// and the Task Scheduler log has its 106 record when that log is on.
+    /// and the Task Scheduler log has its 106 record when that log is on,
+    /// the Security log its 4698 where task auditing is on.
     pub fn register_task(
         &mut self,
         t: Task,
@@ -148,6 +149,15 @@ impl HostState {
         let path = t.path();
         self.tasks.register(t, replace)?;
         self.event_logs.task_registered(now, &path, user_context);
+        let (domain, user) = user_context.split_once('\\').unwrap_or(("", user_context));
+        let sid = if user.eq_ignore_ascii_case("SYSTEM") {
+            SYSTEM_SID.to_string()
+        } else if user.eq_ignore_ascii_case("Administrator") && domain.eq_ignore_ascii_case(&self.name) {
+            self.local_admin_sid()
+        } else {
+            self.profile_by_name(user).map_or_else(|| "S-1-0-0".to_string(), |p| p.sid.clone())
+        };
+        self.event_logs.task_created(now, &sid, user, domain, &path);
         Ok(())
     }
 

@@ -66,6 +66,38 @@ impl Scheme {
     }
 }
 
+/// The Security log's 4624 of a WinRM logon, as Windows writes one for
+/// every authenticated WinRM connection: a network logon (type 3) of the
+/// account, from the client's address and port as this host sees them.
+fn record_logon(host: &HostState, who: &Identity, workstation: &str, peer: SocketAddr) {
+    let (domain, user) = who.qualified.split_once('\\').unwrap_or(("", who.qualified.as_str()));
+    let ip = match peer.ip() {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or_else(|| v6.to_string(), |v4| v4.to_string()),
+        v4 => v4.to_string(),
+    };
+    let workstation = if workstation.is_empty() { "-" } else { workstation };
+    host.world.with(|state, now| {
+        let local = domain.eq_ignore_ascii_case(&state.name);
+        let sid = match state.profile_by_name(user) {
+            Some(p) => p.sid.clone(),
+            None if local && user.eq_ignore_ascii_case("Administrator") => state.local_admin_sid(),
+            None if local => crate::lab::world::users::sid(state.machine_authority, 1000),
+            None => crate::lab::world::users::sid(crate::lab::world::baseline::domain_authority(domain), 1103),
+        };
+        state.event_logs.network_logon(
+            now,
+            &crate::lab::world::eventlog::NetworkLogon {
+                target_user_sid: &sid,
+                target_user_name: user,
+                target_domain_name: &domain.to_ascii_uppercase(),
+                workstation_name: &workstation.to_ascii_uppercase(),
+                ip_address: &ip,
+                ip_port: peer.port(),
+            },
+        );
+    });
+}
+
 /// One TCP connection's state.
 pub struct Connection {
     host: Arc<HostState>,
@@ -226,6 +258,7 @@ impl Connection {
                 let Ok(who) = auth::admit(&spec, account) else {
                     return self.refuse();
                 };
+                record_logon(&self.host, &who, session.workstation(), self.peer);
                 self.auth = AuthState::Authenticated {
                     who,
                     session: Box::new(session),
@@ -253,6 +286,7 @@ impl Connection {
         let Ok(who) = auth::basic(&self.host.spec, credentials) else {
             return self.refuse();
         };
+        record_logon(&self.host, &who, "", self.peer);
         if sealed {
             // Basic has no session to seal with.
             return empty(StatusCode::BAD_REQUEST);

@@ -9,11 +9,12 @@
 //! parses; runtime.ps1's native helper), [`jobs`] (the job reader, collection, file facts and sweeps,
 //! registry and file operations, containment), [`ops`] (services,
 //! processes, tasks and WMI subscriptions), [`purge`] (registry keys and
-//! loader folders), [`purge_steps`] (writes denied to a shutdown-writer's
+//! loader folders), [`events`] (the event-log read of lateral movement), [`purge_steps`] (writes denied to a shutdown-writer's
 //! folder and lifted, Defender exclusions reverted), [`issue7`] (regressions of issue 7's PowerShell
 //! items 4, 6 and 14).
 
 mod bootstrap;
+mod events;
 mod issue11;
 mod issue7;
 mod jobs;

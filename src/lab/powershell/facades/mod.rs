@@ -20,7 +20,8 @@
 //! listings in [`schtasks_text`]). Management
 //! side: [`wmi`] (`Get-WmiObject`), its classes in [`wmi_cimv2`],
 //! [`wmi_disk`] and [`wmi_subscription`], `-Filter` in [`wql`], CIM
-//! datetimes in [`dotnet_management`].
+//! datetimes in [`dotnet_management`]. Event logs: [`eventlog`]
+//! (`Get-WinEvent`).
 
 pub mod acl;
 pub mod acl_cmdlets;
@@ -28,6 +29,7 @@ pub mod authenticode;
 pub mod defender;
 pub mod dotnet_management;
 pub mod dotnet_process;
+pub mod eventlog;
 pub mod firewall;
 pub mod fs;
 pub mod icacls;
@@ -55,6 +57,7 @@ pub fn register(r: &mut Registry) {
     defender::register(r);
     dotnet_management::register(r);
     dotnet_process::register(r);
+    eventlog::register(r);
     firewall::register(r);
     taskschd::register(r);
     schtasks::register(r);
