@@ -3,7 +3,9 @@
 //! snapshots: every malicious case must be found with its family and a
 //! target that is the DLL/script (never a launcher), but for the hold-out
 //! misses listed with their reason; no benign case may produce a finding
-//! that would be planned for removal. Prints recall and false positives.
+//! the default playbook acts on (high or certain; medium and low ones are
+//! listed and counted). Prints recall, recall at high (and which found
+//! cases are below high) and false positives.
 
 use super::builder::{RUN_KEY, SnapshotBuilder};
 use super::{DetectContext, Finding, detect};
@@ -108,6 +110,18 @@ struct Figures {
     all: (usize, usize),
     benign_fp: (usize, usize),
     missed: Vec<String>,
+    /// Found cases whose every check also holds with only the findings the
+    /// default playbook acts on (high or certain): (documented, all).
+    high: (usize, usize),
+    /// Found cases that are not found at high, by id.
+    not_high: Vec<String>,
+    /// Benign cases with a finding listed (medium or low), by id.
+    benign_listed: Vec<String>,
+}
+
+/// Would the default playbook act on it (actionable, high or certain)?
+fn acted_on(f: &Finding) -> bool {
+    f.actionable() && (f.certain || f.confidence() == super::Confidence::High)
 }
 
 /// Judge every case of `data`. A case whose `expect.missed` says why the
@@ -121,6 +135,9 @@ fn run(name: &str, data: &str) -> Figures {
         all: (0, 0),
         benign_fp: (0, 0),
         missed: Vec::new(),
+        high: (0, 0),
+        not_high: Vec::new(),
+        benign_listed: Vec::new(),
     };
     let mut failures = Vec::new();
     let mut undetectable = 0;
@@ -133,7 +150,12 @@ fn run(name: &str, data: &str) -> Figures {
         }
         if c.family == "benign" {
             fig.benign_fp.1 += 1;
-            let bad: Vec<Finding> = found.iter().filter(|f| f.actionable()).cloned().collect();
+            // What the default playbook would act on fails; anything else
+            // actionable (medium, low) is listed and counted.
+            let bad: Vec<Finding> = found.iter().filter(|f| acted_on(f)).cloned().collect();
+            if found.iter().any(|f| f.actionable()) {
+                fig.benign_listed.push(c.id.clone());
+            }
             if !bad.is_empty() {
                 fig.benign_fp.0 += 1;
                 failures.push(format!(
@@ -157,6 +179,13 @@ fn run(name: &str, data: &str) -> Figures {
             (Ok(()), false) => {
                 fig.all.0 += 1;
                 fig.doc.0 += usize::from(c.documented);
+                let high: Vec<Finding> = found.iter().filter(|f| acted_on(f)).cloned().collect();
+                if check_malicious(c, fam, &high).is_ok() {
+                    fig.high.0 += usize::from(c.documented);
+                    fig.high.1 += 1;
+                } else {
+                    fig.not_high.push(format!("{}{}", c.id, if c.documented { " (documented)" } else { "" }));
+                }
             }
             (Ok(()), true) => failures.push(format!(
                 "{} is marked missed but is now found: remove its `missed`",
@@ -170,6 +199,12 @@ fn run(name: &str, data: &str) -> Figures {
         "{name}: documented malicious recall {}/{}; all malicious recall {}/{}; \
          benign planned for removal {}/{}; not detectable by design {undetectable}; missed {:?}",
         fig.doc.0, fig.doc.1, fig.all.0, fig.all.1, fig.benign_fp.0, fig.benign_fp.1, fig.missed
+    );
+    eprintln!(
+        "{name}: found at high (acted on by the default playbook): documented {}/{}, all {}/{}; \
+         found below high: {:?}; benign with a listed (medium/low) finding {}/{}: {:?}",
+        fig.high.0, fig.doc.1, fig.high.1, fig.all.1, fig.not_high,
+        fig.benign_listed.len(), fig.benign_fp.1, fig.benign_listed
     );
     assert!(
         failures.is_empty(),

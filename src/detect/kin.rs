@@ -25,6 +25,7 @@ use super::facts::{Facts, parse_time};
 use super::lateral::in_windows_root;
 use super::names;
 use super::paths;
+use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::FileFacts;
 
@@ -41,9 +42,18 @@ pub enum Tie {
 }
 
 impl Tie {
-    /// Evidence enough for High on its own.
+    /// A relation to the confirmed finding itself (a copy of its file,
+    /// started by its process), not a timestamp coincidence.
     pub fn strong(&self) -> bool {
         !matches!(self, Tie::WrittenWith { .. })
+    }
+    /// The line of evidence the tie adds.
+    pub fn evidence(&self) -> E {
+        if self.strong() {
+            E::RelatedToConfirmed
+        } else {
+            E::Timestamp
+        }
     }
     pub fn words(&self) -> String {
         match self {
@@ -259,11 +269,7 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
             continue;
         };
         let before = fd.confidence;
-        fd.confidence = if tie.strong() || before == Confidence::Medium {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        };
+        fd.tie(tie.evidence());
         let lifted =
             fd.family == Family::UnknownLoaderLike && a.family != Family::UnknownLoaderLike;
         if lifted {
@@ -320,7 +326,7 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
                     ArtifactRef::File { path: n.clone() },
                     a.family,
                     "LINK-LOADER-COPY",
-                    Confidence::High,
+                    Grounds::of(&[E::RelatedToConfirmed, E::FolderShape]),
                     vec![format!(
                         "{n}: {} ({} on {}): a copy of the {} loader, spread into another folder",
                         tie.words(),
@@ -347,7 +353,7 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
                     ArtifactRef::File { path: n.clone() },
                     a.family,
                     "LINK-DROPPED-WITH",
-                    Confidence::Medium,
+                    Grounds::of(&[E::Timestamp, E::NameShape, E::Unsigned]),
                     vec![
                         format!(
                             "{n} is an unsigned random-named .{ext} file and {} ({} on {})",
@@ -391,7 +397,7 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
             art,
             a.family,
             "LINK-STARTED-BY-LOADER",
-            Confidence::High,
+            Grounds::of(&[E::RelatedToConfirmed, E::FolderShape, E::Unsigned]),
             vec![format!(
                 "process {} ({image}) runs an unsigned program from a user-writable folder and {} ({} on {})",
                 p.pid,

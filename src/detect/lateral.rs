@@ -27,7 +27,8 @@
 use super::facts::{Facts, Source};
 use super::names;
 use super::paths;
-use super::{ArtifactRef, Confidence, Family, Finding};
+use super::evidence::{Evidence as E, Grounds};
+use super::{ArtifactRef, Family, Finding};
 
 /// Files Windows keeps directly in `C:\Windows` (lower-case).
 const WINDOWS_ROOT_FILES: &[&str] = &[
@@ -123,7 +124,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 p,
                 Family::UnknownLoaderLike,
                 "LAT-WINDOWS-ROOT-SERVICE",
-                Confidence::high_if(made_up),
+                Grounds::of(&[E::Unsigned, E::FolderShape, E::LaunchShape])
+                    .with_if(made_up, E::NameShape),
                 reasons,
             ));
         }
@@ -141,7 +143,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             ArtifactRef::File { path: n.clone() },
             Family::UnknownLoaderLike,
             "LAT-WINDOWS-ROOT-COPY",
-            Confidence::Medium,
+            Grounds::of(&[E::Unsigned, E::FolderShape]),
             vec![
                 what,
                 "listed, not deleted: C:\\Windows is Windows' own folder, so this needs a tie to a loader on this host (same hash as its file, or written within seconds of it) before it is removed".to_string(),
@@ -154,6 +156,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Confidence;
     use crate::detect::builder::SnapshotBuilder;
     use crate::detect::{DetectContext, detect};
 

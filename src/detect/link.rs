@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use super::facts::{Facts, Source, parse_time};
 use super::paths::{self, Area};
+use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 
 /// Seven days, the Emotet backdating offset.
@@ -96,8 +97,9 @@ pub(crate) fn merge(v: Vec<Finding>) -> Vec<Finding> {
         {
             if f.confidence > e.confidence {
                 e.rule_id = f.rule_id;
-                e.confidence = f.confidence;
             }
+            // Two rules on one artifact are two lines of evidence.
+            e.unite_grounds(&f.grounds);
             e.certain |= f.certain;
             for r in f.reasons {
                 if !e.reasons.contains(&r) {
@@ -225,7 +227,7 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                     ArtifactRef::Folder { path: folder.clone() },
                     fd.family,
                     rule_folder,
-                    fd.confidence,
+                    fd.grounds().clone(),
                     reasons,
                     vec![folder.clone()],
                 ));
@@ -246,7 +248,7 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                     ArtifactRef::File { path: e.clone() },
                     fd.family,
                     rule_file,
-                    Confidence::Medium,
+                    Grounds::of(&[E::FolderShape]),
                     vec![format!(
                         "{} shares folder {folder} with {} ({}): {why}",
                         paths::file_name(&e),
@@ -351,11 +353,17 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             }
         }
         if let Some(fd) = hit {
+            // It runs what the finding is about: the finding's evidence,
+            // and a launch of a payload when that one is confirmed.
+            let grounds = fd
+                .grounds()
+                .clone()
+                .with_if(fd.confidence == Confidence::High, E::PayloadLaunch);
             add.push(f.launch_finding(
                 l,
                 fd.family,
                 "LINK-PROCESS-RUNS-TARGET",
-                fd.confidence,
+                grounds,
                 vec![format!(
                     "process {} ({}) runs {} flagged by {} on {}",
                     p.pid,
@@ -438,11 +446,13 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                     "Qakbot uses explorer, mobsync, msra, OneDriveSetup, iexplore, wermgr"
                 }
             )];
+            // A signed Windows child of rundll32/regsvr32: the injection
+            // target (injected code), started by a system launcher.
             add.push(f.launch_finding(
                 l,
                 family,
                 rule,
-                Confidence::High,
+                Grounds::of(&[E::InjectedCode, E::LaunchShape]),
                 reasons,
                 parent_targets.clone(),
             ));
@@ -458,7 +468,7 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                     parent_art,
                     family,
                     "LINK-PARENT-OF-INJECTED",
-                    Confidence::High,
+                    Grounds::of(&[E::InjectedCode, E::LaunchShape]),
                     vec![format!(
                         "{} (pid {}) started {} (pid {}), the {} injection pattern; it loads {}",
                         q.image,
@@ -490,7 +500,7 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             ]
             .contains(&parent_name.as_str());
         if wow_explorer && qak_here {
-            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
+            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
                 "{} (pid {}) is the 32-bit explorer, not the shell; Qakbot starts it to inject into, and this host shows Qakbot persistence", p.image, p.pid)], vec![]));
         } else if ["msra.exe", "mobsync.exe", "wermgr.exe", "onedrivesetup.exe"]
             .contains(&name.as_str())
@@ -498,12 +508,12 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             && (odd_parent || wow64_image)
             && qak_here
         {
-            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
+            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
                 "{} (pid {}) runs without arguments under {}{} on a host with Qakbot persistence: the hollowed process Qakbot lives in (end the process; the signed file is Windows')",
                 p.image, p.pid, if parent.is_none() { "no living parent".to_string() } else { parent_name.clone() },
                 if wow64_image { ", a 32-bit copy as Qakbot's hollowing uses" } else { "" })], vec![]));
         } else if wow_explorer && odd_parent {
-            add.push(f.launch_finding(l, Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Confidence::Low, vec![format!(
+            add.push(f.launch_finding(l, Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Grounds::of(&[E::InjectedCode]).at_most(Confidence::Low), vec![format!(
                 "{} (pid {}) is a 32-bit explorer.exe not started by the shell; loaders start it to inject into", p.image, p.pid)], vec![]));
         }
     }

@@ -11,14 +11,20 @@
 //! copies directly under `C:\Windows` (with its safety rule), [`link`]
 //! ties mechanisms to files and processes, [`kin`] ties findings to a
 //! loader's High finding on the host (raising the medium tier),
-//! [`hashes`] and [`allowlist`] read the user's lists.
+//! [`hashes`] and [`allowlist`] read the user's lists, [`signed`] keeps
+//! signed programs from being ended or removed without evidence of abuse.
+//! Every finding carries typed [`evidence`]; its confidence is computed
+//! from it, never chosen by a rule ([`evidence`] holds the written
+//! standard for "high").
 
 pub mod allowlist;
 pub mod builder;
 pub mod command_line;
 pub mod commands;
 pub mod copies;
+pub mod evidence;
 pub(crate) mod facts;
+pub mod file_index;
 mod families;
 pub mod generic;
 pub mod hashes;
@@ -29,6 +35,7 @@ pub mod names;
 pub mod paths;
 pub mod registry_payload;
 pub mod registry_refs;
+pub mod signed;
 
 #[cfg(test)]
 mod cases_test;
@@ -38,6 +45,7 @@ mod wording_tests;
 use serde::{Deserialize, Serialize};
 
 pub use allowlist::{AllowList, AllowListError};
+pub use evidence::{Evidence, Grounds};
 pub use hashes::{HashList, HashListError};
 
 use crate::runtime::snapshot::Snapshot;
@@ -67,23 +75,19 @@ impl Family {
     }
 }
 
-/// How sure a finding is.
+/// How sure a finding is. Never chosen by a rule: computed from the
+/// finding's typed evidence by [`evidence::grade`], whose doc is the
+/// written standard. In short: **high** needs two independent lines of
+/// evidence, at least one not a name or path shape (a relation to a
+/// confirmed finding, injected code, a loader's registry artifact, a
+/// launch of a known payload, ...), or an exact known-bad hash alone
+/// (`--hashes`), never for a signed file; name-only or shape-only
+/// evidence is at most **medium**; **low** is listed, never acted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Confidence {
     Low,
     Medium,
     High,
-}
-
-impl Confidence {
-    /// High when the rule's stronger evidence is there, else Medium.
-    pub fn high_if(strong: bool) -> Confidence {
-        if strong {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        }
-    }
 }
 
 /// Exactly which artifact on the host a finding is about.
@@ -171,7 +175,11 @@ pub struct Finding {
     pub family: Family,
     /// Stable rule id, e.g. `EMO-AUTOSTART-FAKEEXT`.
     pub rule_id: &'static str,
-    pub confidence: Confidence,
+    /// Computed from `grounds` ([`evidence::grade`]); read it with
+    /// [`Finding::confidence`], change it only by adding evidence.
+    confidence: Confidence,
+    /// The typed evidence the confidence is computed from.
+    grounds: Grounds,
     /// A user-supplied SHA-256 matched: certain, whatever the rules say.
     pub certain: bool,
     /// Plain-words reasons citing the facts.
@@ -186,6 +194,85 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding resting on `grounds`; its confidence is what they earn.
+    pub fn new(
+        host: &str,
+        artifact: ArtifactRef,
+        family: Family,
+        rule_id: &'static str,
+        grounds: Grounds,
+        reasons: Vec<String>,
+        target_files: Vec<String>,
+    ) -> Finding {
+        Finding {
+            host: host.to_string(),
+            artifact,
+            family,
+            rule_id,
+            confidence: grounds.grade(),
+            grounds,
+            certain: false,
+            reasons,
+            target_files,
+            related: Vec::new(),
+            allowlisted: None,
+        }
+    }
+
+    /// How sure it is (computed from its evidence).
+    pub fn confidence(&self) -> Confidence {
+        self.confidence
+    }
+
+    /// What it rests on.
+    pub fn grounds(&self) -> &Grounds {
+        &self.grounds
+    }
+
+    /// One more line of evidence; the confidence follows.
+    pub fn add_evidence(&mut self, e: Evidence) {
+        self.grounds.add(e);
+        self.confidence = self.grounds.grade();
+    }
+
+    /// A tie to a confirmed finding (`kin`, the fleet): new evidence from
+    /// outside the rule, so the rule's own cap steps up (a strong tie to
+    /// high, a weak one by one step) - never for a validly signed file,
+    /// which needs evidence of abuse.
+    pub fn tie(&mut self, e: Evidence) {
+        if !self.grounds.signed {
+            self.grounds.ceiling = if e.is_strong() {
+                Confidence::High
+            } else {
+                match self.grounds.ceiling {
+                    Confidence::Low => Confidence::Medium,
+                    _ => Confidence::High,
+                }
+            };
+        }
+        self.add_evidence(e);
+    }
+
+    /// At most `c`, whatever evidence comes (the signed-program guard).
+    pub fn cap_at(&mut self, c: Confidence) {
+        self.grounds.signed = true;
+        self.grounds.ceiling = self.grounds.ceiling.min(c);
+        self.confidence = self.grounds.grade();
+    }
+
+    /// Unite another finding's evidence with this one's (a merge).
+    pub fn unite_grounds(&mut self, other: &Grounds) {
+        self.grounds.unite(other);
+        self.confidence = self.grounds.grade();
+    }
+
+    /// The file the finding is about is validly signed: a hash alone no
+    /// longer makes it high.
+    pub fn mark_signed(&mut self) {
+        self.grounds.signed = true;
+        self.confidence = self.grounds.grade();
+    }
+
     /// Would a plan remove this? (Not allow-listed.)
     pub fn actionable(&self) -> bool {
         self.allowlisted.is_none()
@@ -226,6 +313,7 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     link::relate(&f, &mut out);
     kin::relate(&ties, &mut out);
     allowlist::apply(&f, &ctx.allow, &mut out);
+    signed::apply(&f, &mut out);
     out.sort_by(|a, b| {
         b.confidence
             .cmp(&a.confidence)
@@ -371,6 +459,47 @@ mod tests {
                 .iter()
                 .any(|r| r.contains("service is named after the file"))
         );
+    }
+}
+
+#[cfg(test)]
+mod wow64_tests {
+    use super::builder::SnapshotBuilder;
+    use super::*;
+    use crate::runtime::snapshot::FileFacts;
+
+    /// The WMI provider host runs from a System32 subfolder whose name and
+    /// file name are both System32 module names (the Emotet 2020 admin
+    /// layout's shape). Signed, with its SysWOW64 twin asked for and
+    /// missing, it is Windows' own: nothing to act on, in either order.
+    #[test]
+    fn a_signed_program_in_a_system32_subfolder_is_not_judged_unsigned() {
+        let sys = r"C:\Windows\System32\wbem\WmiPrvSE.exe";
+        let wow = r"C:\Windows\SysWOW64\wbem\WmiPrvSE.exe";
+        for twin_first in [true, false] {
+            let b = SnapshotBuilder::new("SRV1")
+                .process(900, 700, r"C:\Windows\System32\svchost.exe", "svchost.exe -k DcomLaunch", "SYSTEM")
+                .process(4100, 900, sys, r"C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding", "SYSTEM")
+                .service("Winmgmt", "Windows Management Instrumentation", r"C:\Windows\System32\wbem\WmiPrvSE.exe", "LocalSystem");
+            let missing = FileFacts { path: wow.into(), ..FileFacts::default() };
+            let b = if twin_first {
+                b.file_full(missing).signed_file(sys, "Microsoft Windows")
+            } else {
+                b.signed_file(sys, "Microsoft Windows").file_full(missing)
+            };
+            let s = b.build();
+            let out = detect(&s, &DetectContext::default());
+            assert!(
+                out.iter().all(|f| !f.actionable() || f.confidence() == Confidence::Low),
+                "twin first: {twin_first}: {out:#?}"
+            );
+            // The same layout unsigned is the Emotet admin layout, found.
+            let s = SnapshotBuilder::new("SRV1")
+                .service("netprofm", "netprofm", r"C:\Windows\SysWOW64\netprofm\tapisrv.exe", "LocalSystem")
+                .file(r"C:\Windows\SysWOW64\netprofm\tapisrv.exe")
+                .build();
+            assert!(detect(&s, &DetectContext::default()).iter().any(|f| f.actionable() && f.family == Family::Emotet));
+        }
     }
 }
 
