@@ -171,7 +171,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
         let Some((_, why, grounds)) = copy_of(f, &ff.path) else {
             continue;
         };
-        if grounds.evidence.len() < 2 {
+        // Named like one, with no signature facts: nothing to go on.
+        if grounds.evidence == [E::NameShape] {
             continue;
         }
         let n = paths::normalize(&ff.path);
@@ -244,7 +245,8 @@ mod tests {
 
     #[test]
     fn copies_named_as_windows_names_them_and_the_real_ones_stay_quiet() {
-        // A signed certutil copy in ProgramData that nothing starts: Medium.
+        // A signed certutil copy in ProgramData that nothing starts: where
+        // it sits is all there is, and it is signed: listed only.
         let s = SnapshotBuilder::new("WS1")
             .file_full(copied(
                 r"C:\ProgramData\certutil.exe",
@@ -254,7 +256,8 @@ mod tests {
             .build();
         let out = detect(&s, &DetectContext::default());
         assert_eq!(out.len(), 1, "{out:#?}");
-        assert_eq!(out[0].confidence, Confidence::Medium);
+        assert_eq!(out[0].confidence(), Confidence::Low);
+        assert!(out[0].reasons.join(" ").contains("validly signed"), "{out:#?}");
         // Windows' own, in System32, and a different signed program in
         // Temp (DismHost.exe, which Windows runs from there) are quiet.
         let s = SnapshotBuilder::new("WS1")
@@ -276,7 +279,8 @@ mod tests {
         let out = detect(&s, &DetectContext::default());
         assert!(out.is_empty(), "{out:#?}");
         // A running program named wermgr.exe in AppData without Microsoft's
-        // signature: a masquerade.
+        // signature: a masquerade, but a name and a place are shapes:
+        // medium until something ties it to a loader.
         let fake = r"C:\Users\bob\AppData\Roaming\wermgr.exe";
         let s = SnapshotBuilder::new("WS1")
             .user("bob")
@@ -286,7 +290,7 @@ mod tests {
         let out = detect(&s, &DetectContext::default());
         assert!(
             out.iter().any(|x| x.rule_id == "GEN-COPIED-WINDOWS-PROGRAM"
-                && x.confidence == Confidence::High
+                && x.confidence() == Confidence::Medium
                 && x.reasons.join(" ").contains("masquerade")),
             "{out:#?}"
         );

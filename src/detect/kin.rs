@@ -2,11 +2,13 @@
 //!
 //! - **the medium tier raised**: a Medium finding whose file has the same
 //!   SHA-256 as a High finding's file, the same size and last-write time
-//!   (a copy, when the two hashes are not both known), that was written
-//!   within seconds of one (dropped by the
-//!   same run), or whose process was started by a High finding's process,
-//!   becomes High (a Low one tied only by time becomes Medium); a finding
-//!   of no known family takes the family of what it is tied to;
+//!   (a copy, when the two hashes are not both known), or whose process
+//!   was started by a High finding's process, gains a strong line of
+//!   evidence (a relation to a confirmed finding) and so becomes High; one
+//!   written within seconds of a High finding's file (dropped by the same
+//!   run) gains a weak one, a timestamp (a Low one becomes Medium, a
+//!   Medium one stays Medium); a finding of no known family takes the
+//!   family of what it is tied to;
 //! - **loader copies spread**: a file no finding names that is such a copy
 //!   (into another profile, a Startup folder, `C:\Windows`) is a finding
 //!   of the loader's family; a random-named, unsigned executable written
@@ -207,10 +209,10 @@ pub fn raise_hint(rule_id: &str) -> &'static str {
         | "GEN-INLINE-CODE"
         | "GEN-REMOTE-SCRIPT"
         | "GEN-HIJACK-USERWRITABLE" => {
-            "a family's layout, a listed hash, or a tie to a loader's High finding (same hash, written within seconds, started by it)"
+            "evidence beyond its shape: a listed hash, code loaded from a disguised file, or a tie to a loader's High finding (same hash, started by it)"
         }
         "LAT-WINDOWS-ROOT-COPY" | "LAT-WINDOWS-ROOT-SERVICE" => {
-            "a tie to a loader's High finding on this host (same hash, written within seconds of its files) or a temporary service with a made-up name running it"
+            "a tie to a loader's High finding on this host (same hash or a copy of its file)"
         }
         "GEN-COPIED-WINDOWS-PROGRAM" => {
             "something starting the copy, or a tie to a loader's High finding"
@@ -222,7 +224,7 @@ pub fn raise_hint(rule_id: &str) -> &'static str {
             "the same hash or size and write time as the loader's file, or being started by it"
         }
         _ => {
-            "the same hash as a High finding's file, being started by a High finding's process, or being written within seconds of one"
+            "evidence beyond names and places: the same hash as a High finding's file, being started by a High finding's process, or a strong line of its own (what it loads, how it was started)"
         }
     }
 }
@@ -276,14 +278,19 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
             fd.family = a.family;
         }
         ties.push((fd.artifact.clone(), a.artifact.clone()));
+        let tied = if lifted {
+            format!(" and tied to {}", a.family.name())
+        } else {
+            String::new()
+        };
+        let change = if fd.confidence == before {
+            // A timestamp is a weak line: it ties, it does not raise.
+            format!("still {before:?}{tied} (being written at the same time is a weak line)")
+        } else {
+            format!("raised from {before:?} to {:?}{tied}", fd.confidence)
+        };
         fd.reasons.push(format!(
-            "raised from {before:?} to {:?}{}: {} ({} on {})",
-            fd.confidence,
-            if lifted {
-                format!(" and tied to {}", a.family.name())
-            } else {
-                String::new()
-            },
+            "{change}: {} ({} on {})",
             tie.words(),
             a.rule_id,
             a.artifact.describe()
@@ -538,7 +545,8 @@ mod tests {
             })
             .build()
         };
-        // Written three seconds after the Emotet DLL: raised, and Emotet's.
+        // Written three seconds after the Emotet DLL: Emotet's, but a
+        // timestamp is a weak line: still Medium.
         let out = detect(
             &with(emotet("2024-03-01T10:00:00Z"), "2024-03-01T10:00:03Z"),
             &DetectContext::default(),
@@ -548,13 +556,13 @@ mod tests {
             .find(|x| matches!(x.artifact, ArtifactRef::Task { .. }))
             .unwrap_or_else(|| panic!("{out:#?}"));
         assert_eq!(
-            (task.family, task.confidence),
-            (Family::Emotet, Confidence::High),
+            (task.family, task.confidence()),
+            (Family::Emotet, Confidence::Medium),
             "{task:?}"
         );
         assert!(
             task.reasons.iter().any(|r| r.starts_with(
-                "raised from Medium to High and tied to Emotet: it was written 3 s from"
+                "still Medium and tied to Emotet (being written at the same time is a weak line): it was written 3 s from"
             )),
             "{:?}",
             task.reasons

@@ -17,12 +17,13 @@
 //! 4. nothing that is not itself a finding starts it (a product's service
 //!    or task naming it spares it).
 //!
-//! Such a file is Medium: listed, never deleted, until a lateral-movement
-//! or family tie makes it High - a service or task with a made-up name
-//! (or running a made-up file name) that runs it (the copy's temporary
-//! service still present), or a tie to a High finding of a loader on the
-//! same host (same hash, written within seconds of it: the copy installs
-//! the loader when its service runs; see `kin`).
+//! Such a file is Medium: listed, never deleted, until a tie to a High
+//! finding of a loader on the same host makes it High (same hash: the copy
+//! installs the loader when its service runs; see `kin`). A service or
+//! task with a made-up name running it (the copy's temporary service still
+//! present) is one more shape - an unsigned file, its folder, its
+//! launcher, made-up names - and shapes alone stay Medium
+//! (`detect::evidence`).
 
 use super::facts::{Facts, Source};
 use super::names;
@@ -191,7 +192,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unsigned_copy_is_medium_alone_and_high_when_a_service_runs_it() {
+    fn an_unsigned_copy_is_medium_alone_and_with_the_service_that_runs_it() {
         let copy = r"C:\Windows\qzkwtrb.exe";
         let s = SnapshotBuilder::new("WS1").file(copy).build();
         let out = detect(&s, &DetectContext::default());
@@ -209,7 +210,7 @@ mod tests {
             .iter()
             .find(|x| x.rule_id == "LAT-WINDOWS-ROOT-SERVICE")
             .unwrap_or_else(|| panic!("{out:#?}"));
-        assert_eq!(fd.confidence, Confidence::High);
+        assert_eq!(fd.confidence(), Confidence::Medium, "shapes only: {fd:#?}");
         assert_eq!(fd.target_files, vec![copy.to_string()]);
     }
 }
