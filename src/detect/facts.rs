@@ -513,7 +513,6 @@ mod tests {
     use super::parse_time;
     use super::Facts;
     use crate::detect::builder::SnapshotBuilder;
-    use crate::runtime::snapshot::FileFacts;
 
     /// Collection asks for both WOW64 views of a system path; only one
     /// holds the file. A signed program in a System32 subfolder stays
@@ -522,15 +521,10 @@ mod tests {
     fn a_missing_wow64_twin_never_stands_for_a_signed_system_program() {
         let sys = r"C:\Windows\System32\wbem\WmiPrvSE.exe";
         let wow = r"C:\Windows\SysWOW64\wbem\WmiPrvSE.exe";
-        let missing = FileFacts { path: wow.into(), ..FileFacts::default() };
         for twin_first in [true, false] {
-            let b = SnapshotBuilder::new("WS1");
-            let b = if twin_first {
-                b.file_full(missing.clone()).signed_file(sys, "Microsoft Windows")
-            } else {
-                b.signed_file(sys, "Microsoft Windows").file_full(missing.clone())
-            };
-            let s = b.build();
+            let s = SnapshotBuilder::new("WS1")
+                .signed_with_missing_wow64_twin(sys, "Microsoft Windows", twin_first)
+                .build();
             let f = Facts::new(&s);
             for spelling in [sys, wow, r"C:\Windows\Sysnative\wbem\WmiPrvSE.exe", r"c:\windows\system32\WBEM\wmiprvse.exe"] {
                 assert_eq!(f.valid_signer(spelling), Some("Microsoft Windows"), "{spelling}, twin first: {twin_first}");

@@ -77,6 +77,10 @@ pub struct Anchor {
     pub family: Family,
     pub rule_id: &'static str,
     pub artifact: ArtifactRef,
+    /// What the finding rests on (a copy of its file rests on the same).
+    pub grounds: Grounds,
+    /// It is High: a tie to it is a relation to a confirmed finding.
+    pub confirmed: bool,
 }
 
 fn times(f: &FileFacts) -> (Option<f64>, Option<f64>) {
@@ -114,11 +118,12 @@ struct Anchors<'a> {
 }
 
 impl<'a> Anchors<'a> {
-    fn of(f: &Facts<'a>, out: &[Finding]) -> Anchors<'a> {
+    /// Actionable findings at `at_least` or above.
+    fn of(f: &Facts<'a>, out: &[Finding], at_least: Confidence) -> Anchors<'a> {
         let mut list = Vec::new();
         for fd in out
             .iter()
-            .filter(|x| x.actionable() && x.confidence == Confidence::High)
+            .filter(|x| x.actionable() && x.confidence >= at_least)
         {
             let mut files: Vec<&FileFacts> = Vec::new();
             let mut pids = Vec::new();
@@ -146,6 +151,8 @@ impl<'a> Anchors<'a> {
                     family: fd.family,
                     rule_id: fd.rule_id,
                     artifact: fd.artifact.clone(),
+                    grounds: fd.grounds().clone(),
+                    confirmed: fd.confidence == Confidence::High,
                 },
                 files,
                 pids,
@@ -229,7 +236,9 @@ pub fn raise_hint(rule_id: &str) -> &'static str {
     }
 }
 
-fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef, ArtifactRef)> {
+/// Tie findings to `anchors` (High findings: new evidence) or, by a copy
+/// of their file, to `suspects` (Medium ones: the family only).
+fn raise(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef, ArtifactRef)> {
     let mut ties = Vec::new();
     for fd in out.iter_mut() {
         if !fd.actionable() || fd.confidence == Confidence::High || anchors.is_anchor(fd) {
@@ -250,10 +259,13 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
             files.push(path.clone());
         }
         for p in &files {
-            if let Some(ff) = f.file(p)
-                && let Some((t, a)) = anchors.tie_file(ff)
-            {
-                consider(t, a);
+            if let Some(ff) = f.file(p) {
+                if let Some((t, a)) = anchors.tie_file(ff) {
+                    consider(t, a);
+                }
+                if let Some((t, a)) = suspects.tie_file(ff).filter(|(t, a)| t.strong() && a.artifact != fd.artifact) {
+                    consider(t, a);
+                }
             }
         }
         if let ArtifactRef::Process { pid, .. } = &fd.artifact
@@ -271,7 +283,9 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
             continue;
         };
         let before = fd.confidence;
-        fd.tie(tie.evidence());
+        if a.confirmed {
+            fd.tie(tie.evidence());
+        }
         let lifted =
             fd.family == Family::UnknownLoaderLike && a.family != Family::UnknownLoaderLike;
         if lifted {
@@ -285,7 +299,14 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
         };
         let change = if fd.confidence == before {
             // A timestamp is a weak line: it ties, it does not raise.
-            format!("still {before:?}{tied} (being written at the same time is a weak line)")
+            format!(
+                "still {before:?}{tied} ({})",
+                if a.confirmed {
+                    "being written at the same time is a weak line"
+                } else {
+                    "what it is tied to is not High itself"
+                }
+            )
         } else {
             format!("raised from {before:?} to {:?}{tied}", fd.confidence)
         };
@@ -297,6 +318,11 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
         ));
     }
     ties
+}
+
+/// A strong tie of file `c` to one of `x`.
+fn anchors_strong<'b>(x: &'b Anchors<'_>, c: &FileFacts) -> Option<(Tie, &'b Anchor)> {
+    x.tie_file(c).filter(|(t, _)| t.strong())
 }
 
 /// Names of files and folders the findings already cover.
@@ -312,14 +338,20 @@ fn covered(out: &[Finding]) -> Vec<String> {
 }
 
 /// New findings, each with the artifact of the High finding it is tied to.
-fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, ArtifactRef)> {
+/// `anchors` are the High findings; `suspects` the Medium and High ones: a
+/// copy of a Medium finding's file is found too, resting on the same
+/// evidence as what it copies (never raised by being a copy).
+fn new_findings(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &[Finding]) -> Vec<(Finding, ArtifactRef)> {
     let covered = covered(out);
     let mut add = Vec::new();
     for c in &f.snap.files {
         if !c.exists || c.is_dir || covered.contains(&paths::key(&c.path)) {
             continue;
         }
-        let Some((tie, a)) = anchors.tie_file(c) else {
+        let tied = anchors_strong(anchors, c)
+            .or_else(|| anchors_strong(suspects, c))
+            .or_else(|| anchors.tie_file(c));
+        let Some((tie, a)) = tied else {
             continue;
         };
         if a.family == Family::UnknownLoaderLike {
@@ -333,7 +365,11 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
                     ArtifactRef::File { path: n.clone() },
                     a.family,
                     "LINK-LOADER-COPY",
-                    Grounds::of(&[E::RelatedToConfirmed, E::FolderShape]),
+                    {
+                        let mut g = a.grounds.clone().with_if(a.confirmed, E::RelatedToConfirmed);
+                        g.add(E::FolderShape);
+                        g
+                    },
                     vec![format!(
                         "{n}: {} ({} on {}): a copy of the {} loader, spread into another folder",
                         tie.words(),
@@ -424,9 +460,10 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
 /// each tie as (tied artifact, the High finding's artifact), for the
 /// findings' `related` (the fleet pass reads the same relations).
 pub(crate) fn apply(f: &Facts, out: &mut Vec<Finding>) -> Vec<(ArtifactRef, ArtifactRef)> {
-    let anchors = Anchors::of(f, out);
-    let add = new_findings(f, &anchors, out);
-    let mut ties = raise(f, &anchors, out);
+    let anchors = Anchors::of(f, out, Confidence::High);
+    let suspects = Anchors::of(f, out, Confidence::Medium);
+    let add = new_findings(f, &anchors, &suspects, out);
+    let mut ties = raise(f, &anchors, &suspects, out);
     for (x, to) in add {
         ties.push((x.artifact.clone(), to));
         out.push(x);

@@ -466,7 +466,6 @@ mod tests {
 mod wow64_tests {
     use super::builder::SnapshotBuilder;
     use super::*;
-    use crate::runtime::snapshot::FileFacts;
 
     /// The WMI provider host runs from a System32 subfolder whose name and
     /// file name are both System32 module names (the Emotet 2020 admin
@@ -475,19 +474,13 @@ mod wow64_tests {
     #[test]
     fn a_signed_program_in_a_system32_subfolder_is_not_judged_unsigned() {
         let sys = r"C:\Windows\System32\wbem\WmiPrvSE.exe";
-        let wow = r"C:\Windows\SysWOW64\wbem\WmiPrvSE.exe";
         for twin_first in [true, false] {
-            let b = SnapshotBuilder::new("SRV1")
+            let s = SnapshotBuilder::new("SRV1")
                 .process(900, 700, r"C:\Windows\System32\svchost.exe", "svchost.exe -k DcomLaunch", "SYSTEM")
                 .process(4100, 900, sys, r"C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding", "SYSTEM")
-                .service("Winmgmt", "Windows Management Instrumentation", r"C:\Windows\System32\wbem\WmiPrvSE.exe", "LocalSystem");
-            let missing = FileFacts { path: wow.into(), ..FileFacts::default() };
-            let b = if twin_first {
-                b.file_full(missing).signed_file(sys, "Microsoft Windows")
-            } else {
-                b.signed_file(sys, "Microsoft Windows").file_full(missing)
-            };
-            let s = b.build();
+                .service("Winmgmt", "Windows Management Instrumentation", r"C:\Windows\System32\wbem\WmiPrvSE.exe", "LocalSystem")
+                .signed_with_missing_wow64_twin(sys, "Microsoft Windows", twin_first)
+                .build();
             let out = detect(&s, &DetectContext::default());
             assert!(
                 out.iter().all(|f| !f.actionable() || f.confidence() == Confidence::Low),
