@@ -244,7 +244,9 @@ mod tests {
             [
                 ("WS-001", Source::HashPropagation, Confidence::High),
                 ("WS-002", Source::ClusterLift, Confidence::High),
-                ("WS-003", Source::ClusterLift, Confidence::High),
+                // Path, name and launcher agree but not the size: shapes
+                // only, medium by the standard.
+                ("WS-003", Source::ClusterLift, Confidence::Medium),
             ]
         );
         let two = &j.lifts[1];

@@ -490,6 +490,7 @@ mod tests {
         if let Ok(s) = &mut o.result {
             s.findings[0].family = Family::Emotet;
             s.findings[0].add_evidence(crate::detect::Evidence::InjectedCode);
+            s.findings[0].add_evidence(crate::detect::Evidence::LaunchShape);
             s.findings[0].rule_id = "EMO-TEST";
         }
         o
