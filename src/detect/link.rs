@@ -244,17 +244,28 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                 } else {
                     format!("it is in the {} folder", fd.family.name())
                 };
+                // In a confirmed (high) loader's own folder: related to a
+                // confirmed finding, a strong line beside the folder shape.
+                // Beside a medium one: the shape only.
+                let confirmed = fd.confidence == Confidence::High;
+                let mut reasons = vec![format!(
+                    "{} shares folder {folder} with {} ({}): {why}",
+                    paths::file_name(&e),
+                    paths::file_name(t),
+                    fd.rule_id
+                )];
+                if confirmed {
+                    reasons.push(format!(
+                        "{} is a confirmed (high) finding: its folder's other files are tied to it",
+                        paths::file_name(t)
+                    ));
+                }
                 add.push(f.finding(
                     ArtifactRef::File { path: e.clone() },
                     fd.family,
                     rule_file,
-                    Grounds::of(&[E::FolderShape]),
-                    vec![format!(
-                        "{} shares folder {folder} with {} ({}): {why}",
-                        paths::file_name(&e),
-                        paths::file_name(t),
-                        fd.rule_id
-                    )],
+                    Grounds::of(&[E::FolderShape]).with_if(confirmed, E::RelatedToConfirmed),
+                    reasons,
                     vec![e.clone()],
                 ));
             }

@@ -430,6 +430,56 @@ mod tests {
         );
     }
 
+    /// A file in a confirmed loader's own folder is tied to it (strong):
+    /// high beside a high finding; beside a medium one, the folder shape
+    /// alone keeps it medium.
+    #[test]
+    fn a_file_in_a_confirmed_loaders_folder_is_tied_to_it() {
+        let dir = r"C:\Users\bob\AppData\Local\Gmkdfrtoqz";
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "Xlhbtqwzfe", &format!(r#"C:\Windows\SysWOW64\rundll32.exe "{dir}\ohwqpx.kzt",RunDLL"#))
+            .file(&format!(r"{dir}\ohwqpx.kzt"))
+            .file(&format!(r"{dir}\follow.exe"))
+            .dir(dir, &["ohwqpx.kzt", "follow.exe"])
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let run = out
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. }))
+            .expect("the Run value");
+        assert_eq!(run.confidence(), Confidence::High, "{out:#?}");
+        let other = out
+            .iter()
+            .find(|f| f.artifact == ArtifactRef::File { path: format!(r"{dir}\follow.exe") })
+            .expect("the folder's other file");
+        assert_eq!(other.rule_id, "EMO-FOLDER-REUSE");
+        assert!(other.grounds().has(Evidence::RelatedToConfirmed), "{other:#?}");
+        assert_eq!(other.confidence(), Confidence::High, "{other:#?}");
+
+        // The same folder beside a finding that is only medium.
+        let dir = r"C:\Users\bob\AppData\Local\SyncHost";
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "subst", &format!(r"{dir}\subst.exe"))
+            .file(&format!(r"{dir}\subst.exe"))
+            .file(&format!(r"{dir}\follow.exe"))
+            .dir(dir, &["subst.exe", "follow.exe"])
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let run = out
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. }))
+            .expect("the Run value");
+        assert_eq!(run.confidence(), Confidence::Medium, "{out:#?}");
+        let other = out
+            .iter()
+            .find(|f| f.artifact == ArtifactRef::File { path: format!(r"{dir}\follow.exe") })
+            .expect("the folder's other file");
+        assert!(!other.grounds().has(Evidence::RelatedToConfirmed), "{other:#?}");
+        assert_eq!(other.confidence(), Confidence::Medium, "{other:#?}");
+    }
+
     #[test]
     fn wow64_and_timestomp() {
         let s = SnapshotBuilder::new("SRV1")

@@ -488,10 +488,17 @@ mod tests {
     fn emotet(host: &str) -> ScanOutcome {
         let mut o = scanned(host);
         if let Ok(s) = &mut o.result {
-            s.findings[0].family = Family::Emotet;
-            s.findings[0].add_evidence(crate::detect::Evidence::InjectedCode);
-            s.findings[0].add_evidence(crate::detect::Evidence::LaunchShape);
-            s.findings[0].rule_id = "EMO-TEST";
+            // Two lines, one strong: high under the standard.
+            let f = s.findings[0].clone();
+            s.findings[0] = Finding::new(
+                host,
+                f.artifact.clone(),
+                Family::Emotet,
+                "EMO-TEST",
+                crate::detect::Grounds::of(&[crate::detect::Evidence::InjectedCode, crate::detect::Evidence::LaunchShape]),
+                f.reasons.clone(),
+                f.target_files.clone(),
+            );
         }
         o
     }

@@ -316,6 +316,14 @@ fn task(h: &HostState, t: &TaskSpec, now: LabTime) -> Result<Task, String> {
                 end: None,
                 repetition: None,
             },
+            // Weekly: what Task Scheduler's weekly trigger on one day
+            // does, every seven days (the time of day is not modelled).
+            "weekly" => Trigger::Daily {
+                start: now,
+                days_interval: 7,
+                end: None,
+                repetition: None,
+            },
             "once" => Trigger::Time {
                 start: if rest.is_empty() {
                     now
