@@ -316,6 +316,11 @@ pub struct ContainArgs {
     pub run: RunArgs,
     #[command(flatten)]
     pub engagement: EngagementArgs,
+    /// Playbook (YAML) whose `contain:` section says what is blocked and
+    /// what keeps SMB. Default: the one the engagement's newest plan was
+    /// made with, else the built-in playbooks/default.yml.
+    #[arg(short = 'p', long = "playbook", value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

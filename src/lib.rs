@@ -10,7 +10,8 @@
 //! same standard), and kept ([`journal`], [`evidence`]); the plan turns
 //! findings, the inventory and the playbook into every step the operation
 //! would take ([`plan`], with the containment rules of [`firewall`], which
-//! `runtime::contain` makes on the hosts with their dead-man task);
+//! `runtime::contain` makes on the hosts with their dead-man task, and the
+//! deny-write and Defender steps `runtime::purge_steps` carries out);
 //! reports go out ([`report`]: live progress, tables, and the
 //! engagement's status and HTML report read back from the journal).
 //! [`commands`] are thin; [`lab`] is the simulated network everything is

@@ -16,6 +16,7 @@ use cauterize::lab::world::Content;
 use cauterize::lab::world::pending::PendingOp;
 use cauterize::lab::{LabSettings, LabSpec, WorldSpec, scenario};
 use common::harness::{LabRun, Run};
+use common::winrm_retry::once_more_if_session_lost;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 use winrm_rs::{WinrmClient, WinrmConfig, WinrmCredentials};
@@ -306,8 +307,8 @@ async fn a_reboot_from_a_cmd_line_ends_the_open_shells_with_the_host() {
     rebooted(&run, "WS-001", boots).await;
     // The shell opened before the reboot is unknown to the host now.
     assert!(idle.start_command("hostname", &[]).await.is_err());
-    let again = client
-        .run_command("127.91.4.1", "hostname", &[])
+    // `hostname` is safe to run twice (see `common::winrm_retry`).
+    let again = once_more_if_session_lost(|| client.run_command("127.91.4.1", "hostname", &[]))
         .await
         .expect("a new shell works");
     assert_eq!(again.stdout, b"WS-001\r\n");

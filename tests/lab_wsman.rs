@@ -5,6 +5,8 @@
 //! Addresses: this file uses 127.30.0.0/16 .. 127.39.0.0/16 only (one /24
 //! per test, listed at each test), so it runs in parallel with other suites.
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,7 @@ use cauterize::lab::{HostFault, HostSpec, Lab, LabSpec, fixtures};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use winrm_rs::{EncryptionMode, WinrmClient, WinrmConfig, WinrmCredentials, WinrmError};
+use common::winrm_retry::once_more_if_session_lost;
 
 const PASSWORD: &str = "Passw0rd!";
 const PORT: u16 = 5985;
@@ -64,7 +67,8 @@ async fn run(
     address: &str,
     command: &str,
 ) -> Result<(Vec<u8>, i32), WinrmError> {
-    let shell = client.open_shell(address).await?;
+    // Creating a shell is safe to ask twice (see `common::winrm_retry`).
+    let shell = once_more_if_session_lost(|| client.open_shell(address)).await?;
     let id = shell.start_command(command, &[]).await?;
     let mut stdout = Vec::new();
     let code = loop {

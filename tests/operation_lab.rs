@@ -507,3 +507,47 @@ async fn status_reads_the_journal_while_an_apply_runs_in_another_process() {
     assert_eq!(none.code, cauterize::exit::USAGE);
     assert!(none.stderr.contains("holds no journal"), "{}", none.stderr);
 }
+
+/// The playbook's `contain.exempt.addresses` reach the hosts: the rules an
+/// apply makes from the reviewed plan, and those `contain` makes on its own
+/// (from the engagement's playbook), leave SMB open to the exempt range and
+/// block it from everyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playbooks_exempt_addresses_keep_smb_on_the_contained_hosts() {
+    let run = lab_run(7, 2, |_, world| {
+        world.hosts[0].infections.push(quiet(Family::Emotet));
+    })
+    .await;
+    let playbook = run.dir.path().join("exempt.yml");
+    std::fs::write(&playbook, "playbook: 1\ncontain:\n  exempt:\n    addresses: [10.20.30.0/24]\nrelease: manual\n").unwrap();
+    let pb = playbook.display().to_string();
+    let keeps_smb = |h: &str, peer: &str| {
+        let peer: Ipv4Addr = peer.parse().unwrap();
+        run.lab.with_host(h, |s| {
+            let d = s.firewall.decide_explained(lab::world::firewall::Direction::In, lab::world::firewall::Protocol::Tcp, 445, peer, 50000);
+            !matches!(d.reason, lab::world::firewall::Reason::BlockRule(_))
+        })
+    };
+    for (case, with_plan) in [("apply", true), ("contain", false)] {
+        let eng = run.dir.path().join(case).display().to_string();
+        let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
+        assert!(matches!(scan.code, 0 | 2), "scan: {}", scan.stderr);
+        let plan_path = run.dir.path().join(format!("{case}.yml")).display().to_string();
+        let plan = run.cauterize("plan", &["--engagement", &eng, "-p", &pb, "-o", &plan_path, "--no-progress"]).await;
+        assert!(matches!(plan.code, 0 | 2), "plan: {}", plan.stderr);
+        assert!(std::fs::read_to_string(&plan_path).unwrap().contains("10.20.30.0/24"), "the plan shows the exempt range");
+        let out = if with_plan {
+            run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--no-progress"]).await
+        } else {
+            run.cauterize("contain", &["--engagement", &eng, "--no-progress"]).await
+        };
+        assert!(matches!(out.code, 0 | 2), "{case}: {}\n{}", out.code, out.stderr);
+        for h in ["WS-001", "WS-002"] {
+            assert!(keeps_smb(h, "10.20.30.7"), "{case}: {h} blocks SMB from the exempt range");
+            assert!(!keeps_smb(h, "10.20.31.7"), "{case}: {h} keeps SMB open outside the exempt range");
+        }
+        let release = run.cauterize("release", &["--engagement", &eng, "--all", "--no-progress"]).await;
+        assert_eq!(release.code, 0, "release: {}", release.stderr);
+        assert!(keeps_smb("WS-001", "10.20.31.7"), "{case}: released");
+    }
+}

@@ -7,7 +7,7 @@
 //! (ideally with a non-ASCII name, like the lab's `Пётр`).
 //!
 //! The same checks run on both; only the arranging differs: the lab plants
-//! `lab::runtime_host::fixture` through its library API, a live host gets
+//! `lab::contract_host` through its library API, a live host gets
 //! the same through a setup script (and a clean-up script afterwards).
 //! Loopback range: 127.80.0.0/16, one /24 per test.
 
@@ -16,8 +16,8 @@ mod common;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use cauterize::lab::runtime_host::fixture::{
-    self, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, SERVICE, SHORT_EXE,
+use cauterize::lab::contract_host::{
+    self as fixture, CLASS_COMMAND_KEY, CONSUMER, EXCLUDED_DIR, FILTER, HOSTILE, LONG_EXE, SERVICE, SHORT_EXE,
     STRAY_DLL, SVC_DLL, SYSTEM_EXE, TASK_PATH, UAC_EXE,
 };
 use cauterize::lab::world::{LabTime, UserSpec};

@@ -593,37 +593,36 @@ async fn plan_from_the_journal_writes_a_reviewable_file_that_only_loses_lines() 
 
 /// A lab host's snapshot collected in process, as `runtime::client::collect`
 /// does over WinRM: pass one (raw facts) and pass two (facts of the files
-/// those start, and the drop-folder sweep, merged), both through the lab's
-/// implementation of the runtime.
+/// those start, and the drop-folder sweep, merged), both by runtime.ps1 in
+/// the lab's PowerShell engine, without the transport.
 fn collect_in_process(lab: &Lab, host: &str) -> cauterize::runtime::snapshot::Snapshot {
     use cauterize::runtime::job::{self, JobItem};
     use cauterize::runtime::results::{self, Limits};
     use cauterize::runtime::{Bounds, Query, assemble, file_targets::file_targets, sweep};
-    let now = lab.now();
-    lab.with_host(host, |h| {
-        let bounds = Bounds::default();
-        let limits = Limits::from_bounds(&bounds);
-        let mut run = |items: &[JobItem]| {
-            let out = lab::runtime_host::run(&job::payload(items), h, now);
-            results::parse(&out, items.len(), &limits).expect("framed output")
-        };
-        let frames = run(&[JobItem::Query(Query::Collect {
-            bounds: bounds.clone(),
-        })]);
-        let mut snap = assemble::snapshot(&frames, 0);
-        let t = file_targets(&snap);
-        let sweep = sweep::query(&snap, &t.paths, &bounds);
-        let frames = run(&[
-            JobItem::Query(Query::FileFacts {
-                paths: t.paths,
-                list_dirs: t.list_dirs,
-                bounds,
-            }),
-            JobItem::Query(sweep),
-        ]);
-        snap.files = sweep::merge(assemble::files(&frames, 0), assemble::files(&frames, 1));
-        snap
-    })
+    let bounds = Bounds::default();
+    let limits = Limits::from_bounds(&bounds);
+    let run = |items: &[JobItem]| {
+        let r = lab.run_powershell(host, &job::payload(items));
+        let out = String::from_utf8_lossy(&r.stdout);
+        assert!(r.stderr.is_empty(), "{host}: {}", String::from_utf8_lossy(&r.stderr));
+        results::parse(&out, items.len(), &limits).expect("framed output")
+    };
+    let frames = run(&[JobItem::Query(Query::Collect {
+        bounds: bounds.clone(),
+    })]);
+    let mut snap = assemble::snapshot(&frames, 0);
+    let t = file_targets(&snap);
+    let sweep = sweep::query(&snap, &t.paths, &bounds);
+    let frames = run(&[
+        JobItem::Query(Query::FileFacts {
+            paths: t.paths,
+            list_dirs: t.list_dirs,
+            bounds,
+        }),
+        JobItem::Query(sweep),
+    ]);
+    snap.files = sweep::merge(assemble::files(&frames, 0), assemble::files(&frames, 1));
+    snap
 }
 
 /// The shipped playbook's (high confidence only) active operations for a

@@ -187,6 +187,9 @@ pub async fn contain(args: &ContainArgs) -> anyhow::Result<i32> {
         args.target.inventory.display(),
         args.engagement.engagement.display()
     );
+    // The newest plan's playbook: its containment is what was reviewed.
+    let newest = journal.latest_plan_id()?.map(|plan| plan_settings(&journal, plan)).transpose()?;
+    let playbook = playbook_from(args.playbook.as_deref(), newest.as_ref())?;
     operation(
         journal,
         "contain",
@@ -195,7 +198,7 @@ pub async fn contain(args: &ContainArgs) -> anyhow::Result<i32> {
         &args.run,
         &args.engagement,
         false,
-        (Playbook::builtin(), crate::plan::Flags::default(), Default::default()),
+        (playbook, crate::plan::Flags::default(), Default::default()),
         vec![Phase::Contain],
         ReleaseSelection::Policy,
         Vec::new(),
@@ -340,7 +343,13 @@ fn playbook_for(journal: &Journal, given: Option<&Path>, source: &Source) -> any
     let flags = crate::plan::Flags {
         activate: settings.as_ref().map(|s| s.effective.purge.activate),
     };
-    let playbook = match (given, &settings) {
+    Ok((playbook_from(given, settings.as_ref())?, flags))
+}
+
+/// The playbook given, else the one a plan was made with (`settings`; by
+/// its path, refused if the file changed since), else the built-in one.
+fn playbook_from(given: Option<&Path>, settings: Option<&crate::plan::Settings>) -> anyhow::Result<Playbook> {
+    let playbook = match (given, settings) {
         (Some(p), _) => crate::playbook::load(p)?,
         (None, None) => Playbook::builtin(),
         (None, Some(s)) => {
@@ -353,7 +362,7 @@ fn playbook_for(journal: &Journal, given: Option<&Path>, source: &Source) -> any
             };
             if pb.sha256 != s.playbook_sha256 {
                 bail!(
-                    "the playbook {} changed since the plan was made (sha256 {} then, {} now); verifying scans must be planned with the reviewed rules: restore it, give one with -p, or plan again",
+                    "the playbook {} changed since the plan was made (sha256 {} then, {} now); the operation must follow the reviewed rules: restore it, give one with -p, or plan again",
                     s.playbook,
                     &s.playbook_sha256[..16.min(s.playbook_sha256.len())],
                     &pb.sha256[..16]
@@ -362,7 +371,7 @@ fn playbook_for(journal: &Journal, given: Option<&Path>, source: &Source) -> any
             pb
         }
     };
-    Ok((playbook, flags))
+    Ok(playbook)
 }
 
 fn plan_settings(journal: &Journal, plan: i64) -> anyhow::Result<crate::plan::Settings> {

@@ -80,7 +80,7 @@ fn read(journal: &Journal) -> anyhow::Result<ReportInput> {
         events: journal.operation_events(op_id)?,
         runs: journal.operation_runs(op_id)?,
         found,
-        engagement_id: Some(journal.engagement_id()?),
+        engagement_id: Some(crate::engine::planning::engagement(&journal)?.as_str().to_string()),
         generated_at: crate::report::clock::format_iso(std::time::SystemTime::now()),
         status,
     })

@@ -164,6 +164,23 @@ impl SnapshotBuilder {
             state: "running".into(),
             account: account.to_string(),
             service_dll: String::new(),
+            driver: false,
+        });
+        self
+    }
+
+    /// A running kernel driver (`Win32_SystemDriver`): `image_path` is
+    /// its file as WMI resolves it, and it has no account.
+    pub fn driver(mut self, name: &str, image_path: &str) -> Self {
+        self.snap.services.push(Service {
+            name: name.to_string(),
+            display_name: name.to_string(),
+            image_path: image_path.to_string(),
+            start_type: "system".into(),
+            state: "running".into(),
+            account: String::new(),
+            service_dll: String::new(),
+            driver: true,
         });
         self
     }

@@ -163,7 +163,8 @@ pub fn commands(snap: &Snapshot) -> Vec<Command<'_>> {
         out.push(Command {
             origin: Origin::Service(s),
             text: command_line::service_command(&s.image_path),
-            user: user_by_account(snap, &s.account),
+            // A driver runs in the kernel: SYSTEM's, whatever its account.
+            user: if s.driver { UserProfile::service_account("S-1-5-18") } else { user_by_account(snap, &s.account) },
             cwd: Some(DEFAULT_CWD.to_string()),
         });
     }

@@ -3,7 +3,8 @@
 //! regsvr32, a script host, mshta, PowerShell) load or run a file from a
 //! user-writable folder, inline code, an unsigned random-named EXE in a
 //! user folder, IFEO/Winlogon hijacks, blanket Defender exclusions and
-//! UAC-bypass class keys. Low or Medium: a family rule, a hash or a tie to
+//! UAC-bypass class keys, kernel drivers loaded from user-writable
+//! folders. Low or Medium: a family rule, a hash or a tie to
 //! a loader's finding (`kin`) makes it sure. One exception is High on its
 //! own: a program planted where an unquoted path breaks (Windows runs
 //! `C:\Program.exe` instead of the `C:\Program Files\...` program that
@@ -85,6 +86,21 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             } else {
                 Confidence::Low
             };
+            if let Source::Service(svc) = l.source
+                && svc.driver
+            {
+                out.push(f.payload_finding(
+                    l,
+                    p,
+                    Family::UnknownLoaderLike,
+                    "GEN-DRIVER-USERWRITABLE",
+                    Confidence::Medium,
+                    vec![format!(
+                        "{what}: a kernel driver loaded from a user-writable folder (Windows keeps drivers in System32\\drivers)"
+                    )],
+                ));
+                continue;
+            }
             if p.via.loads_dll() {
                 let mut reasons = vec![format!(
                     "{what}: a system launcher loading a DLL from a user-writable folder"

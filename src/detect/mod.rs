@@ -510,6 +510,22 @@ mod tests {
                 .any(|r| r.contains("service is named after the file"))
         );
     }
+
+    /// A kernel driver (collected from Win32_SystemDriver) whose file sits
+    /// in a drop folder is judged like a service: found, actionable, its
+    /// .sys the file to delete.
+    #[test]
+    fn a_driver_in_a_drop_folder_is_found_like_a_service() {
+        let path = r"C:\ProgramData\Xyzqwv\xyzqwv.sys";
+        let s = SnapshotBuilder::new("WS1").driver("xyzqwv", path).file(path).build();
+        let out = detect(&s, &DetectContext::default());
+        let f = out
+            .iter()
+            .find(|f| matches!(&f.artifact, ArtifactRef::Service { name } if *name == "xyzqwv"))
+            .unwrap_or_else(|| panic!("{out:#?}"));
+        assert!(f.actionable(), "{f:#?}");
+        assert_eq!(f.target_files, vec![path.to_string()]);
+    }
 }
 
 #[cfg(test)]

@@ -113,12 +113,7 @@ pub async fn operate<A: Approver>(
     let rule_prefix = super::planning::engagement(&journal)?.rule_prefix();
     let plan_id = plan.plan_id;
     let host_count = plan.hosts.len();
-    let exempt: Vec<String> = plan
-        .hosts
-        .iter()
-        .filter(|h| h.role.exempt_by_default())
-        .map(|h| h.address.clone())
-        .collect();
+    let exempt = plan.exempt_addresses.clone();
     let handle = JournalHandle::spawn(journal)?;
     let recorder = Recorder::new(handle.clone(), run, operation);
     let emitter = Arc::new(Emitter::new(sinks).with_journal(recorder));
@@ -250,7 +245,7 @@ fn start_from_plan(journal: &mut Journal, request: &OperationRequest, run: RunId
 /// A new operation over the inventory's hosts with nothing to purge.
 fn start_from_inventory(journal: &mut Journal, request: &OperationRequest, run: RunId) -> anyhow::Result<Started> {
     let os = journal.host_os()?;
-    let plan = OperationPlan {
+    let mut plan = OperationPlan {
         hosts: request
             .hosts
             .iter()
@@ -267,8 +262,27 @@ fn start_from_inventory(journal: &mut Journal, request: &OperationRequest, run: 
             .collect(),
         ..OperationPlan::default()
     };
+    plan.exempt_addresses = exempt_without_plan(&plan.hosts, &request.playbook.contain);
     let operation = journal.begin_operation(&new_operation(request, run, &plan)?)?;
     Ok((operation, plan, None, request.settings.clone(), Vec::new()))
+}
+
+/// What keeps SMB when there is no plan (`contain` on its own): the
+/// playbook's exempt addresses, and the addresses of hosts exempt by role
+/// (domain controllers, file and print servers, as far as the inventory and
+/// the last scans tell) or by an exempt inventory group.
+fn exempt_without_plan(hosts: &[PlannedHost], contain: &crate::playbook::ContainSettings) -> Vec<String> {
+    let mut exempt = contain.exempt_addresses.clone();
+    exempt.extend(
+        hosts
+            .iter()
+            .filter(|h| {
+                h.role.exempt_by_default()
+                    || h.groups.iter().any(|g| contain.exempt_groups.iter().any(|e| e.eq_ignore_ascii_case(g)))
+            })
+            .map(|h| h.address.clone()),
+    );
+    exempt
 }
 
 fn new_operation(request: &OperationRequest, run: RunId, plan: &OperationPlan) -> anyhow::Result<NewOperation> {
@@ -344,15 +358,17 @@ fn continue_from_journal(
             ),
         }
     }
-    let exempt: Vec<String> = match op.plan_id {
+    let containment = match op.plan_id {
         Some(id) => match journal.plan(id)? {
-            Some(stored) => serde_json::from_str::<crate::plan::PlanHead>(&stored.settings)
-                .map(|h| h.containment.exempt_hosts.into_iter().map(|e| e.host.to_lowercase()).collect())
-                .unwrap_or_default(),
-            None => Vec::new(),
+            Some(stored) => serde_json::from_str::<crate::plan::PlanHead>(&stored.settings).ok().map(|h| h.containment),
+            None => None,
         },
-        None => Vec::new(),
+        None => None,
     };
+    let exempt: Vec<String> = containment
+        .iter()
+        .flat_map(|c| c.exempt_hosts.iter().map(|e| e.host.to_lowercase()))
+        .collect();
     let missing: Vec<&str> = rows
         .iter()
         .filter(|r| !inventory.contains_key(&r.host.to_lowercase()))
@@ -361,7 +377,7 @@ fn continue_from_journal(
     if !missing.is_empty() && request.source == Source::Journal && request.command != "release" {
         tracing::warn!("hosts of operation {} not in the inventory given: {}", op.id, missing.join(", "));
     }
-    let plan = OperationPlan {
+    let mut plan = OperationPlan {
         plan_id: op.plan_id,
         plan_sha256: op.plan_sha256.clone(),
         playbook_sha256: op.playbook_sha256.clone(),
@@ -380,6 +396,11 @@ fn continue_from_journal(
             .with_steps(round0.remove(&r.host.to_lowercase()).unwrap_or_default()))
             .collect(),
         excluded: Vec::new(),
+        exempt_addresses: Vec::new(),
+    };
+    plan.exempt_addresses = match &containment {
+        Some(c) => c.exempt.iter().map(|e| e.address.clone()).collect(),
+        None => exempt_without_plan(&plan.hosts, &request.playbook.contain),
     };
     let mut prior = Prior::from_rows(&rows, &journal.operation_actions(op.id)?).map_err(anyhow::Error::msg)?;
     prior.later_ops = later;

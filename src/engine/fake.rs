@@ -18,6 +18,7 @@ use super::plan_input::PlannedOp;
 use super::steps::*;
 use crate::evidence::EvidenceRequest;
 use crate::runtime::ops::{Op, OpOutcome};
+use crate::runtime::purge_steps::{AceReport, DENY_INHERITANCE, DENY_RIGHTS, PurgeStepOp, StepOutcome, StepReport};
 use crate::runtime::snapshot::Snapshot;
 
 /// How a fake host behaves.
@@ -56,6 +57,8 @@ struct HostSim {
     applied: Vec<String>,
     scans: u32,
     contained: bool,
+    /// Folders that carry the deny ACE.
+    denied: Vec<String>,
 }
 
 /// Every call made, for assertions.
@@ -172,6 +175,13 @@ fn identity(op: &Op) -> String {
     serde_json::to_string(op).unwrap_or_default()
 }
 
+impl FakeHosts {
+    /// Folders of `host` that carry the deny ACE now.
+    pub fn denied(&self, host: &str) -> Vec<String> {
+        self.sims.lock().unwrap().get(&host.to_lowercase()).map(|s| s.denied.clone()).unwrap_or_default()
+    }
+}
+
 impl HostSteps for FakeHosts {
     fn available(&self) -> Available {
         self.available.clone()
@@ -246,6 +256,50 @@ impl HostSteps for FakeHosts {
                 .collect();
             Ok(out)
         }
+    }
+
+    async fn purge_steps(&self, host: &str, ops: &[PurgeStepOp]) -> StepResult<Vec<StepReport>> {
+        self.reach(host)?;
+        self.log(host, format!("purge_steps {}", ops.iter().map(PurgeStepOp::kind).collect::<Vec<_>>().join(",")));
+        let mut sims = self.sims.lock().unwrap();
+        let s = sims.entry(host.to_lowercase()).or_default();
+        let ace = |sid: &str, state: &str| AceReport {
+            sid: sid.to_string(),
+            rights: DENY_RIGHTS,
+            inheritance: DENY_INHERITANCE,
+            propagation: 0,
+            state: state.to_string(),
+        };
+        let report = |outcome, ace| StepReport { outcome, ace, removed_by: String::new() };
+        Ok(ops
+            .iter()
+            .map(|op| match op {
+                PurgeStepOp::DenyWrites { folder, sid } => {
+                    let had = s.denied.contains(folder);
+                    if !had {
+                        s.denied.push(folder.clone());
+                    }
+                    let detail = if had { "already denied".to_string() } else { String::new() };
+                    report(StepOutcome::Done { detail }, Some(ace(sid, if had { "present" } else { "added" })))
+                }
+                PurgeStepOp::RemoveDenyWrites { folder, sid } => match s.denied.iter().position(|f| f == folder) {
+                    Some(i) => {
+                        s.denied.remove(i);
+                        report(StepOutcome::Done { detail: String::new() }, Some(ace(sid, "removed")))
+                    }
+                    None => report(StepOutcome::AlreadyAbsent { detail: String::new() }, None),
+                },
+                PurgeStepOp::RevertDefenderExclusion { value, .. } => {
+                    let id = format!("exclusion {value}");
+                    if s.applied.contains(&id) {
+                        report(StepOutcome::AlreadyAbsent { detail: String::new() }, None)
+                    } else {
+                        s.applied.push(id);
+                        StepReport { removed_by: "Remove-MpPreference".into(), ..report(StepOutcome::Done { detail: String::new() }, None) }
+                    }
+                }
+            })
+            .collect())
     }
 
     async fn scan(&self, host: &str) -> StepResult<Snapshot> {

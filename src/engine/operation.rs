@@ -402,6 +402,18 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
 
     /// Record a phase's summary and tell it.
     pub(super) async fn finish_phase(&self, phase: Phase, hosts: &[String], not_available: Option<String>) -> Result<(), EngineError> {
+        self.finish_phase_with(phase, hosts, not_available, Vec::new()).await
+    }
+
+    /// [`Engine::finish_phase`], with `failed`: hosts this phase could not
+    /// carry through whatever their state, each with why (set aside).
+    pub(super) async fn finish_phase_with(
+        &self,
+        phase: Phase,
+        hosts: &[String],
+        not_available: Option<String>,
+        failed: Vec<(String, String)>,
+    ) -> Result<(), EngineError> {
         let records = self.lock_records().clone();
         let mut summary = PhaseSummary {
             phase,
@@ -411,7 +423,9 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         };
         for h in hosts {
             let Some(r) = records.get(&h.to_lowercase()) else { continue };
-            if r.state.set_aside() || r.state == HostState::NotContained {
+            if let Some((_, why)) = failed.iter().find(|(f, _)| f.eq_ignore_ascii_case(h)) {
+                summary.set_aside.push((r.name.clone(), why.clone()));
+            } else if r.state.set_aside() || r.state == HostState::NotContained {
                 summary
                     .set_aside
                     .push((r.name.clone(), r.reason.clone().unwrap_or_else(|| r.state.as_str().into())));

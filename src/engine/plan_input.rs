@@ -59,7 +59,9 @@ impl PlannedHost {
 
     /// Something was found to remove: the host is purged and rebooted.
     pub fn infected(&self) -> bool {
-        !self.ops.is_empty() || !self.not_carried_out().is_empty()
+        !self.ops.is_empty()
+            || !self.not_carried_out().is_empty()
+            || self.steps.iter().any(|(_, s)| matches!(s, Step::DenyWrites { .. } | Step::RevertDefenderExclusion { .. }))
     }
 
     /// It keeps its reviewed `contain` step (exempt, never-contained hosts
@@ -77,8 +79,8 @@ impl PlannedHost {
         })
     }
 
-    /// Reviewed steps this version has no host-side code for (deny-write,
-    /// Defender exclusion, folder removal): reported as not carried out,
+    /// Reviewed steps this version has no host-side code for (folder
+    /// removal after the reboot): reported as not carried out,
     /// never as done. Contain and reboot are the engine's phases.
     pub fn not_carried_out(&self) -> Vec<&(i64, Step)> {
         self.steps
@@ -113,6 +115,11 @@ pub struct OperationPlan {
     pub playbook_sha256: Option<String>,
     pub hosts: Vec<PlannedHost>,
     pub excluded: Vec<Excluded>,
+    /// What keeps SMB with every contained host (addresses, ranges, CIDR
+    /// blocks), as the plan's containment names them: the playbook's
+    /// `contain.exempt.addresses` and the exempt hosts' addresses. The
+    /// operator's address is added per host when it is contained.
+    pub exempt_addresses: Vec<String>,
 }
 
 /// Inventory group names that say what a host is (case-insensitive).
@@ -175,6 +182,7 @@ pub fn from_reviewed(
         plan_id: Some(plan.plan_id),
         plan_sha256: Some(plan.file_sha256.clone()),
         playbook_sha256: Some(plan.settings.playbook_sha256.clone()),
+        exempt_addresses: plan.containment.exempt.iter().map(|e| e.address.clone()).collect(),
         ..OperationPlan::default()
     };
     for host in hosts {

@@ -147,9 +147,14 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
     Ok((plan, text, plan_id))
 }
 
-/// The engagement of a journal: its id derives from the first run (when
-/// and by whom), so plans and operations name the same rules and dead-man.
+/// The engagement of a journal: the id it was created with, which names
+/// the rules and the dead-man on the hosts and which the report and status
+/// show. A journal made before that id named the host artifacts (12 digits)
+/// keeps the id its rules were made with: derived from its first run.
 pub fn engagement(journal: &Journal) -> anyhow::Result<EngagementId> {
+    if let Ok(id) = EngagementId::parse(&journal.engagement_id()?) {
+        return Ok(id);
+    }
     let first = journal.runs()?.into_iter().next().context("the journal has no run")?;
     Ok(EngagementId::derive(&first.started_at, &first.operator))
 }
@@ -206,4 +211,35 @@ pub fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&tmp);
         format!("cannot write the plan to {} (is the folder writable?)", path.display())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id that names rules and the dead-man on the hosts is the one the
+    /// journal holds (and the report shows), the same at every call.
+    #[test]
+    fn the_engagement_naming_host_artifacts_is_the_journals_own_id() {
+        let mut journal = Journal::open_in_memory().unwrap();
+        journal.begin_run("apply", &[]).unwrap();
+        let stored = journal.engagement_id().unwrap();
+        assert_eq!(stored.len(), 8, "{stored}");
+        let id = engagement(&journal).unwrap();
+        assert_eq!(id.as_str(), stored);
+        assert_eq!(engagement(&journal).unwrap(), id);
+        assert!(id.rule_prefix().ends_with(&stored));
+    }
+
+    /// A journal made while the id was 12 digits keeps the id its rules
+    /// were made with (derived from its first run), so a release after an
+    /// upgrade still finds them.
+    #[test]
+    fn an_older_journal_keeps_the_id_its_rules_were_made_with() {
+        let mut journal = Journal::open_in_memory().unwrap();
+        journal.begin_run("apply", &[]).unwrap();
+        journal.set_engagement_id_for_test("a1b2c3d4e5f6");
+        let first = journal.runs().unwrap().into_iter().next().unwrap();
+        assert_eq!(engagement(&journal).unwrap(), EngagementId::derive(&first.started_at, &first.operator));
+    }
 }

@@ -5,7 +5,8 @@
 //! `firewall::host_rules` computes for the host, with the operator's
 //! address as the host sees it added to the exempt set, made through
 //! `HNetCfg.FwPolicy2` and read back, with the dead-man task; its
-//! extension; release) are real. Reboots (`shutdown /r` with its
+//! extension; release) and the deny-write and Defender steps
+//! (`runtime::purge_steps`) are real. Reboots (`shutdown /r` with its
 //! countdown, 1190/1115, the boot time) have no host-side operation in
 //! `runtime.ps1` yet: they answer [`StepError::NotAvailable`], and
 //! [`HostSteps::available`] says so, so the engine reports that phase as
@@ -21,6 +22,7 @@ use crate::evidence::{self, EvidenceDest, EvidenceOptions, EvidenceRequest};
 use crate::firewall::{AddrSet, Direction, EngagementId, PortSpec, host_rules};
 use crate::runtime::contain::{self as host_contain, ContainOp, ContainOutcome, HostRule, MIN_DEADMAN_SECS};
 use crate::runtime::ops::{Bounds, Op, OpOutcome};
+use crate::runtime::purge_steps::{self, PurgeStepOp, StepReport};
 use crate::runtime::snapshot::Snapshot;
 use crate::runtime::{self, RuntimeError};
 use crate::transport::smb::{SmbCredential, SmbOptions};
@@ -248,6 +250,11 @@ impl HostSteps for RuntimeSteps {
     async fn apply(&self, host: &str, ops: &[Op]) -> StepResult<Vec<OpOutcome>> {
         let target = self.target(host)?;
         runtime::apply_ops(target, ops, &self.cancel).await.map_err(|e| step_error(&e))
+    }
+
+    async fn purge_steps(&self, host: &str, ops: &[PurgeStepOp]) -> StepResult<Vec<StepReport>> {
+        let target = self.target(host)?;
+        purge_steps::run(target, ops, &self.cancel).await.map_err(|e| step_error(&e))
     }
 
     async fn scan(&self, host: &str) -> StepResult<Snapshot> {

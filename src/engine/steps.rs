@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::evidence::EvidenceRequest;
 use crate::runtime::ops::{Op, OpOutcome};
+use crate::runtime::purge_steps::{PurgeStepOp, StepReport};
 use crate::runtime::snapshot::Snapshot;
 
 /// Why a step failed on a host.
@@ -175,6 +176,10 @@ pub trait HostSteps: Send + Sync + 'static {
 
     /// Carry out operations in order, one outcome each.
     fn apply(&self, host: &str, ops: &[Op]) -> impl Future<Output = StepResult<Vec<OpOutcome>>> + Send;
+
+    /// Carry out deny-write and Defender-exclusion steps (and lift a
+    /// deny) in order, one report each.
+    fn purge_steps(&self, host: &str, ops: &[PurgeStepOp]) -> impl Future<Output = StepResult<Vec<StepReport>>> + Send;
 
     /// Collect the host's snapshot.
     fn scan(&self, host: &str) -> impl Future<Output = StepResult<Snapshot>> + Send;

@@ -145,6 +145,19 @@ async fn go_with(
     cancel: CancellationToken,
     accepted: Vec<String>,
 ) -> Run {
+    let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
+    go_phases(fake, plan, settings, (answer, cancel, accepted), every, ReleaseSelection::Policy).await
+}
+
+/// [`go_with`] running only `phases`, releasing `release`.
+async fn go_phases(
+    fake: Arc<FakeHosts>,
+    plan: OperationPlan,
+    settings: OperationSettings,
+    (answer, cancel, accepted): (bool, CancellationToken, Vec<String>),
+    phases: Vec<Phase>,
+    release: ReleaseSelection,
+) -> Run {
     let sink = Collect::default();
     let emitter = Arc::new(Emitter::new(vec![Box::new(sink.clone())]));
     let result = run(Inputs {
@@ -163,8 +176,8 @@ async fn go_with(
         exempt: vec![],
         accepted,
         resume_command: "cauterize apply --resume".into(),
-        phases: vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release],
-        release: ReleaseSelection::Policy,
+        phases,
+        release,
     })
     .await
     .expect("the engine runs");
@@ -816,4 +829,82 @@ mod with_journal {
         }
         assert!(changed_twice(dir.path(), op).is_empty());
     }
+}
+
+/// The plan's deny-write and Defender steps are carried out in the purge,
+/// after the runtime ops and under their plan lines, journaled before and
+/// after; the release lifts the deny exactly once, and the host is
+/// released with no deny left.
+#[tokio::test(start_paused = true)]
+async fn deny_writes_and_defender_steps_run_in_the_purge_and_the_deny_is_lifted_at_release() {
+    let folder = r"C:\Users\bob\AppData\Roaming\Microsoft\Ejuio".to_string();
+    let mut plan = plan_of(&[("WS-01", Role::Workstation, true), ("WS-02", Role::Workstation, false)]);
+    plan.hosts[0].steps.push((500, crate::plan::Step::DenyWrites { folder: folder.clone() }));
+    plan.hosts[0].steps.push((
+        501,
+        crate::plan::Step::RevertDefenderExclusion {
+            hive: "HKLM".into(),
+            key: r"SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths".into(),
+            value: folder.clone(),
+        },
+    ));
+    let r = go(FakeHosts::new(&[]), plan, fast()).await;
+    assert_eq!(r.result.exit_code(), 0, "{:#?}", r.result.hosts);
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+    assert!(r.fake.denied("WS-01").is_empty(), "the deny is lifted at release");
+    let calls: Vec<String> = r.fake.calls.lock().unwrap().iter().filter(|c| c.host == "WS-01").map(|c| c.what.clone()).collect();
+    let at = |what: &str| calls.iter().position(|c| c == what).unwrap_or_else(|| panic!("no {what}: {calls:?}"));
+    assert!(at("apply 2") < at("purge_steps DenyWrites"), "ops first, then the deny: {calls:?}");
+    assert!(at("purge_steps DenyWrites") < at("purge_steps RevertDefenderExclusion"));
+    assert!(at("purge_steps RevertDefenderExclusion") < at("purge_steps RemoveDenyWrites"));
+    assert_eq!(calls.iter().filter(|c| c.as_str() == "purge_steps RemoveDenyWrites").count(), 1);
+    assert!(!r.fake.calls.lock().unwrap().iter().any(|c| c.host == "WS-02" && c.what.starts_with("purge_steps")));
+    let ended = |key: &str| -> Vec<(Outcome, String)> {
+        r.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ActionEnded { host, key: k, outcome, detail, .. } if host == "WS-01" && k == key => Some((*outcome, detail.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let deny = ended("purge/r0/op/500");
+    assert!(matches!(deny.as_slice(), [(Outcome::Done, d)] if d.contains("S-1-1-0 (rights 0x116, inheritance 3, propagation 0) added")), "{deny:?}");
+    assert!(matches!(ended("purge/r0/op/501").as_slice(), [(Outcome::Done, d)] if d.contains("Remove-MpPreference")));
+    assert!(matches!(ended("release/deny/500").as_slice(), [(Outcome::Done, _)]));
+    assert!(r.events.iter().any(|e| matches!(e, Event::ActionBegun { key, plan_op: Some(500), .. } if key == "purge/r0/op/500")));
+    // Neither step is reported as "not carried out".
+    assert!(!r.events.iter().any(|e| matches!(e, Event::Decision { what, .. } if what.contains("not carried out"))));
+}
+
+/// `release --all` on its own: a host whose deny cannot be lifted (it
+/// does not answer: rebooting, down) is not released and the release
+/// phase's summary sets it aside with why, never counting it as done; a
+/// host with nothing of ours on it is released whatever its state (the
+/// operator's call).
+#[tokio::test(start_paused = true)]
+async fn a_release_that_cannot_lift_the_deny_sets_the_host_aside_with_why() {
+    let folder = r"C:\Users\bob\AppData\Roaming\Microsoft\Ejuio".to_string();
+    let mut plan = plan_of(&[("WS-01", Role::Workstation, true), ("WS-02", Role::Workstation, true)]);
+    plan.hosts[0].steps.push((500, crate::plan::Step::DenyWrites { folder }));
+    let fake = Arc::new(FakeHosts::new(&[(
+        "WS-01",
+        Script {
+            unreachable: true,
+            ..Script::default()
+        },
+    )]));
+    let r = go_phases(fake, plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All).await;
+    let result = r.result;
+    assert_ne!(state(&result, "WS-01"), HostState::Released);
+    assert_eq!(state(&result, "WS-02"), HostState::Released);
+    let release = result.phases.iter().find(|p| p.phase == Phase::Release).expect("a release phase");
+    assert_eq!(release.done, 1, "{release:?}");
+    assert!(
+        matches!(release.set_aside.as_slice(), [(h, why)] if h == "WS-01" && why.contains("could not be lifted") && why.contains("no answer on 5985")),
+        "{release:?}"
+    );
+    assert_eq!(result.exit_code(), crate::exit::PARTIAL);
+    let text = crate::report::operation_view::render_text(1, &result, "cauterize release --all");
+    assert!(text.contains("release  1 done, 1 set aside") && text.contains("WS-01: the deny ACE could not be lifted"), "{text}");
 }

@@ -302,6 +302,13 @@ impl Journal {
         Ok(self.conn.query_row("SELECT id FROM engagement", [], |r| r.get(0))?)
     }
 
+    /// Replace the engagement's id, as a journal made by an older version
+    /// holds it (tests of the upgrade path only).
+    #[cfg(test)]
+    pub(crate) fn set_engagement_id_for_test(&mut self, id: &str) {
+        self.conn.execute("UPDATE engagement SET id = ?1", [id]).unwrap();
+    }
+
     /// Record that the operator accepts a set-aside host as handled (it no
     /// longer holds the release).
     pub fn accept_host(&mut self, operation: OperationId, run: RunId, host: &str) -> Result<(), JournalError> {

@@ -158,6 +158,11 @@ impl Journal {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The id of the engagement's newest plan, if it has one.
+    pub fn latest_plan_id(&self) -> Result<Option<PlanId>, JournalError> {
+        Ok(self.conn.query_row("SELECT max(id) FROM plans", [], |r| r.get(0))?)
+    }
+
     /// A plan with every host and operation, or `None` when no such plan.
     pub fn plan(&self, plan: PlanId) -> Result<Option<StoredPlan>, JournalError> {
         let head = self

@@ -151,10 +151,12 @@ CREATE TABLE events (
 /// The operation (apply, run, contain, release), its hosts' states, the
 /// actions keyed so that a resumed run finds them, compact snapshots.
 const V2: &str = "
--- The engagement's id: names what cauterize leaves on hosts (firewall
--- rules, the dead-man task) so it is found and removed exactly.
+-- The engagement's id (8 lower-case hex digits): names what cauterize
+-- leaves on hosts (firewall rules, the dead-man task) so it is found and
+-- removed exactly, and the report shows it. Journals made before it named
+-- the host artifacts hold 12 digits here (see engine::planning::engagement).
 CREATE TABLE engagement (id TEXT NOT NULL);
-INSERT INTO engagement (id) VALUES (lower(hex(randomblob(6))));
+INSERT INTO engagement (id) VALUES (lower(hex(randomblob(4))));
 
 -- One operation over an engagement's hosts (apply, run, contain,
 -- release); resumed runs continue it.

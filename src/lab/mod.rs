@@ -11,11 +11,13 @@
 //! Each host runs the PowerShell it receives in the lab's PowerShell
 //! engine ([`powershell`]) with its own version's semantics, over facades of
 //! its simulated Windows state ([`world`]); [`emulate`] decides how a WinRM
-//! command starts (PowerShell, cmd.exe, a program). Until the runtime's
-//! Windows facades exist, cauterize's runtime payload is carried out by the
-//! Rust twins of [`runtime_host`].
+//! command starts (PowerShell, cmd.exe, a program). cauterize's runtime
+//! (`runtime.ps1`) runs there like any other script: the lab implements
+//! Windows, never cauterize, and shares no code with it. [`contract_host`]
+//! is the host the runtime's contract is tested on.
 
 pub mod cases;
+pub mod contract_host;
 pub mod emulate;
 pub mod fixtures;
 pub mod inventory_out;
@@ -25,7 +27,6 @@ pub mod ntlm;
 pub mod outbreak;
 pub mod powershell;
 pub mod running;
-pub mod runtime_host;
 pub mod scenario;
 pub mod spec;
 pub mod tls;

@@ -168,6 +168,26 @@ impl Lab {
         self.network.with_host(self.index(host_name), |state, _| f(state))
     }
 
+    /// Run `script` as PowerShell on the host named `host_name`, in
+    /// process, as its first administrator account would over WinRM (the
+    /// same engine and the host's own PowerShell version, without the
+    /// transport): for tests that read many hosts' output without
+    /// connections. Under the network lock, like [`Lab::with_host`].
+    ///
+    /// # Panics
+    /// When the lab has no such host, or it has no administrator (a
+    /// test's mistake).
+    pub fn run_powershell(&self, host_name: &str, script: &str) -> super::emulate::CommandResult {
+        let index = self.index(host_name);
+        let spec = &self.spec.hosts[index];
+        let admin = spec.accounts.iter().find(|a| a.admin).unwrap_or_else(|| panic!("{host_name} has no administrator"));
+        let user = super::emulate::identity::qualified(spec, &format!(r"{}\{}", admin.domain, admin.user));
+        self.network.with_host_power(index, |state, shutdown, now| {
+            let mut target = super::emulate::Target { host: spec, world: state, shutdown, now };
+            super::powershell::run(&mut target, &user, true, script, &[])
+        })
+    }
+
     /// Counts over the network now: infected, clean, contained, down.
     pub fn census(&self) -> Census {
         self.network.census()

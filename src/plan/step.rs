@@ -13,10 +13,11 @@
 //! | `remove_folder` | purge, or after reboot | remove a loader's emptied folder ([`Op::RemoveFolder`]) |
 //!
 //! [`Step::has_host_side`] says which steps have host-side code in this
-//! version: the purge ops (a `remove_folder` only in the purge: the
-//! engine does not run after-reboot steps yet). The others are planned,
-//! recorded and reviewable; their host side comes with the operation
-//! engine, and nothing may report them done before it exists.
+//! version: containment, the purge ops (a `remove_folder` only in the
+//! purge: the engine does not run after-reboot steps yet), the deny-write
+//! and the Defender steps (`crate::runtime::purge_steps`). The others are
+//! planned, recorded and reviewable; nothing may report them done before
+//! their host side exists.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -36,17 +37,21 @@ pub enum Step {
     /// A purge operation of the runtime.
     Purge(Op),
     /// Deny writes to `folder` (create files, append data, write
-    /// attributes, for Everyone, inherited by what it holds), with
-    /// Administrators made its owner so the user's own code cannot lift
-    /// the deny: a loader that writes its file there at shutdown (Qakbot)
-    /// fails. Done only if `folder` is still a folder (not a link). The
-    /// deny is removed with the folder after the reboot, or at release.
+    /// attributes, for Everyone, inherited by what it holds: one ACE,
+    /// `crate::runtime::purge_steps`): a loader that writes its file there
+    /// at shutdown (Qakbot) fails. Done only if `folder` is still a folder
+    /// (not a link). The deny is lifted at release (exactly that ACE). The
+    /// folder's owner is left as it is: an owner keeps the right to change
+    /// the folder's permissions, so code running as that user could lift
+    /// the deny (not done: making Administrators the owner).
     DenyWrites { folder: String },
     /// Remove the Defender exclusion `value` (a path, extension or process)
     /// listed under `hive\key` (`...\Exclusions\Paths` and its siblings),
     /// if it is still there: through Defender's own interface
-    /// (`MSFT_MpPreference`), since its registry key refuses direct writes
-    /// even to SYSTEM.
+    /// (`Remove-MpPreference`) where it exists, since its registry key
+    /// refuses direct writes even to SYSTEM on many builds, else the
+    /// registry; read back, and what stays (Tamper Protection) needs a
+    /// person.
     RevertDefenderExclusion {
         hive: String,
         key: String,
@@ -205,12 +210,13 @@ impl Step {
     }
 
     /// Does this version have the host-side code that carries the step
-    /// out? Containment (the firewall rules and the dead-man task) and the
-    /// runtime's ops that run in the purge: deny-write, Defender, reboot
-    /// and after-reboot folder steps are planned and reviewable, and their
-    /// host side is still to come.
+    /// out? Containment (the firewall rules and the dead-man task), the
+    /// runtime's ops that run in the purge, the deny-write and Defender
+    /// steps: reboot and after-reboot folder steps are planned and
+    /// reviewable, and their host side is still to come.
     pub fn has_host_side(&self) -> bool {
-        matches!(self, Step::Contain) || (matches!(self, Step::Purge(_)) && self.phase() == Phase::Purge)
+        matches!(self, Step::Contain | Step::DenyWrites { .. } | Step::RevertDefenderExclusion { .. })
+            || (matches!(self, Step::Purge(_)) && self.phase() == Phase::Purge)
     }
 
     /// The tag, with "after the reboot" for a runtime op that waits for it.
@@ -383,7 +389,8 @@ mod tests {
         assert!(Step::Contain.has_host_side());
         assert_eq!(
             Step::kinds_without_host_side(),
-            ["deny_writes", "revert_defender_exclusion", "reboot", "remove_folder after the reboot"]
+            ["reboot", "remove_folder after the reboot"]
         );
+        assert!(every_step()[2].has_host_side() && every_step()[3].has_host_side(), "deny-write and Defender steps run");
     }
 }

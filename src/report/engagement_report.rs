@@ -245,7 +245,8 @@ pub fn build(input: &ReportInput) -> Report {
 fn action_kind(key: &str) -> ActionKind {
     if key == "contain" {
         ActionKind::Contain
-    } else if key == "release" {
+    } else if key == "release" || key.starts_with("release/") {
+        // `release/deny/<id>`: a deny ACE lifted at release.
         ActionKind::Release
     } else if key.starts_with("purge/") && key.ends_with("/evidence") {
         ActionKind::Evidence

@@ -73,6 +73,7 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
                 state: r.text("state"),
                 account: r.text("account"),
                 service_dll: r.text("service_dll"),
+                driver: r.flag("driver"),
             }),
             "task" => s.tasks.push(task(r)),
             "wmi" => s.wmi.push(WmiSubscription {

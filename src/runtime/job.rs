@@ -49,6 +49,7 @@
 //! JSON, no script block built from data.
 
 use super::contain::ContainOp;
+use super::purge_steps::PurgeStepOp;
 use super::ops::{Bounds, HeldFile, Op, Query, SweepRoot, TaskAction};
 use super::wire;
 
@@ -71,6 +72,8 @@ pub enum JobItem {
     Op(Op),
     /// Containment: rules and dead-man (`super::contain`).
     Contain(ContainOp),
+    /// Deny-writes and Defender steps (`super::purge_steps`).
+    PurgeStep(PurgeStepOp),
 }
 
 impl JobItem {
@@ -83,6 +86,7 @@ impl JobItem {
             JobItem::Query(Query::ReadFile { .. }) => "ReadFile",
             JobItem::Op(op) => op.kind(),
             JobItem::Contain(c) => c.kind(),
+            JobItem::PurgeStep(p) => p.kind(),
         }
     }
 }
@@ -148,6 +152,7 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
     let mut f: Vec<(&'static str, String)> = Vec::new();
     match item {
         JobItem::Contain(c) => f = c.fields(),
+        JobItem::PurgeStep(p) => f = p.fields(),
         JobItem::Query(Query::Collect { bounds }) => bounds_fields(bounds, &mut f),
         JobItem::Query(Query::FileFacts {
             paths,
@@ -629,6 +634,10 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
         "Contain" | "ExtendDeadman" | "Release" => {
             x.only(ContainOp::allowed_fields(kind))?;
             JobItem::Contain(ContainOp::from_fields(kind, &|n| x.all(n)).map_err(|e| x.err(e))?)
+        }
+        "DenyWrites" | "RemoveDenyWrites" | "RevertDefenderExclusion" => {
+            x.only(PurgeStepOp::allowed_fields(kind))?;
+            JobItem::PurgeStep(PurgeStepOp::from_fields(kind, &|n| x.all(n)).map_err(|e| x.err(e))?)
         }
         "RemoveFolder" => {
             x.only(&["path", "held_name", "held_sha256"])?;

@@ -15,11 +15,15 @@ pub mod host_text;
 pub mod job;
 pub mod ops;
 pub mod probe;
+pub mod purge_steps;
 pub mod registry_targets;
 pub mod results;
 pub mod snapshot;
 pub mod sweep;
 pub mod wire;
+
+#[cfg(test)]
+mod on_lab;
 
 pub use client::{RuntimeError, apply_ops, collect, file_facts, read_file};
 pub use ops::{Bounds, FileChunk, Op, OpOutcome, Query, SweepRoot};

@@ -1,8 +1,8 @@
 //! The closed set of operations the host-side runtime carries out, and
 //! what each reports. Defined once here; the PowerShell runtime
-//! (`runtime.ps1`, one function per kind) and the lab
-//! (`crate::lab::runtime_host`) implement exactly these, and
-//! `tests/runtime_contract.rs` holds both to the same behaviour.
+//! (`runtime.ps1`, one function per kind) implements exactly these; it
+//! runs for real in the lab's PowerShell engine (`runtime::on_lab`,
+//! `tests/runtime_contract.rs`, which also runs on a live Windows host).
 //!
 //! Two families:
 //! - [`Query`]: read-only. [`Query::Collect`] gathers the raw facts of a

@@ -565,6 +565,15 @@ function Write-CzServices {
     }
 }
 
+# Kernel and file-system drivers: Win32_Service leaves them out, and a
+# rootkit loader installs one. PathName is the driver file as WMI
+# resolves it.
+function Write-CzDrivers {
+    foreach ($s in @(Get-WmiObject -Class Win32_SystemDriver -ErrorAction Stop)) {
+        Write-CzRecord 'service' @('name', $s.Name, 'display_name', $s.DisplayName, 'image_path', $s.PathName, 'start_type', (Get-CzStartName ([string]$s.StartMode)), 'state', ([string]$s.State).ToLower(), 'account', $s.StartName, 'service_dll', '', 'driver', '1')
+    }
+}
+
 function Get-CzTriggerName($Trigger) {
     $names = @{ 0 = 'event'; 1 = 'once'; 2 = 'daily'; 3 = 'weekly'; 4 = 'monthly'; 5 = 'monthlydow'; 6 = 'idle'; 7 = 'registration'; 8 = 'boot'; 9 = 'logon'; 11 = 'session' }
     $name = $names[[int]$Trigger.Type]
@@ -773,6 +782,7 @@ function Invoke-CzCollect($Bounds) {
         Write-CzStartupFolder ([Environment]::ExpandEnvironmentVariables('%ProgramData%') + '\Microsoft\Windows\Start Menu\Programs\StartUp') '' $Bounds
     }
     Invoke-CzPart 'services' { Write-CzServices }
+    Invoke-CzPart 'drivers' { Write-CzDrivers }
     Invoke-CzPart 'scheduled tasks' {
         $svc = New-Object -ComObject Schedule.Service
         $svc.Connect()
@@ -1148,8 +1158,12 @@ function Invoke-CzDeleteTask($Op) {
     } catch { Write-CzOutcome 'failed' $_.Exception.Message }
 }
 
+# A service or a driver (Win32_SystemDriver: collection reports both as
+# services), with the same StopService and Delete methods.
 function Find-CzService([string]$Name) {
-    foreach ($s in @(Get-WmiObject -Class Win32_Service -ErrorAction Stop)) { if (Test-CzSameName ([string]$s.Name) $Name) { return $s } }
+    foreach ($class in @('Win32_Service', 'Win32_SystemDriver')) {
+        foreach ($s in @(Get-WmiObject -Class $class -ErrorAction Stop)) { if (Test-CzSameName ([string]$s.Name) $Name) { return $s } }
+    }
     return $null
 }
 
@@ -1911,6 +1925,186 @@ function Invoke-CzRemoveFolder($Op) {
     Write-CzOutcome 'done' ''
 }
 
+# ---- writes denied to a shutdown-writer's folder ----
+
+# The deny (src/runtime/purge_steps.rs says who is denied and why): one
+# explicit Deny ACE for the job's SID on the folder, inherited by what it
+# holds (ContainerInherit, ObjectInherit; PropagationFlags None), of
+# CreateFiles (= WriteData on a file), AppendData, WriteExtendedAttributes
+# and WriteAttributes: 0x116. Never GENERIC_WRITE, whose mapping holds
+# SYNCHRONIZE: a denied SYNCHRONIZE fails every read open of the folder
+# (.NET leaves Synchronize out of a Deny rule of these rights). Read,
+# list, DELETE, FILE_DELETE_CHILD and WRITE_DAC stay allowed: the operator
+# still removes the folder and its files, and lifts the deny.
+$script:czDenyMask = 0x116
+
+# The folder's access rules and its DirectoryInfo, through the object's own
+# GetAccessControl('Access') (the DACL only: Get-Acl | Set-Acl also writes
+# back the owner, which Windows refuses to take from an administrator). On
+# PowerShell 6 and later the method is a .NET extension method that
+# PowerShell does not bind: called on FileSystemAclExtensions.
+function Get-CzDirSecurity($Info) {
+    $sections = [System.Security.AccessControl.AccessControlSections]::Access
+    if ($PSVersionTable.PSVersion.Major -ge 6) { return [System.IO.FileSystemAclExtensions]::GetAccessControl($Info, $sections) }
+    return $Info.GetAccessControl($sections)
+}
+
+function Set-CzDirSecurity($Info, $Security) {
+    if ($PSVersionTable.PSVersion.Major -ge 6) { [System.IO.FileSystemAclExtensions]::SetAccessControl($Info, $Security); return }
+    $Info.SetAccessControl($Security)
+}
+
+# Our ACE, exactly: the rule RemoveAccessRuleSpecific is given.
+function New-CzDenyRule([string]$Sid) {
+    $id = New-Object System.Security.Principal.SecurityIdentifier($Sid)
+    $rights = [System.Security.AccessControl.FileSystemRights]$script:czDenyMask
+    $inherit = [System.Security.AccessControl.InheritanceFlags]3
+    $propagate = [System.Security.AccessControl.PropagationFlags]0
+    $deny = [System.Security.AccessControl.AccessControlType]::Deny
+    return (New-Object System.Security.AccessControl.FileSystemAccessRule($id, $rights, $inherit, $propagate, $deny))
+}
+
+# The explicit rules of $Security that are our ACE (SID, Deny, exactly our
+# rights and inheritance), as read: GetAccessRules with SIDs, not names
+# (the Access property is an extended member PowerShell 7 lacks without
+# its security module).
+function Find-CzDenyRules($Security, [string]$Sid) {
+    $found = @()
+    foreach ($r in $Security.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier])) {
+        if ([string]$r.IdentityReference.Value -cne $Sid) { continue }
+        if ([int]$r.AccessControlType -ne 1) { continue }
+        if ([int]$r.FileSystemRights -ne $script:czDenyMask) { continue }
+        if ([int]$r.InheritanceFlags -ne 3 -or [int]$r.PropagationFlags -ne 0) { continue }
+        $found += $r
+    }
+    return ,$found
+}
+
+function Write-CzAce([string]$Sid, [string]$State) {
+    Write-CzRecord 'ace' @('sid', $Sid, 'rights', ([string]$script:czDenyMask), 'inheritance', '3', 'propagation', '0', 'type', 'deny', 'state', $State)
+}
+
+# The folder of a deny step, checked: its DirectoryInfo, or $null with
+# the outcome already written.
+function Open-CzDenyFolder([string]$Path, [bool]$GoneIsAbsent) {
+    $unsafe = Get-CzFolderUnsafeReason $Path
+    if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return $null }
+    if ([System.IO.Directory]::Exists($Path)) { return (New-Object System.IO.DirectoryInfo($Path)) }
+    if ([System.IO.File]::Exists($Path)) { Write-CzOutcome 'drift' ('a file, not a folder, is at ' + $Path); return $null }
+    if ($GoneIsAbsent) { Write-CzOutcome 'already_absent' 'the folder is gone, and its ACEs with it' }
+    else { Write-CzOutcome 'drift' ('no folder at ' + $Path + ': no deny was placed (a loader that writes there at shutdown can create it again)') }
+    return $null
+}
+
+function Invoke-CzDenyWrites($Op) {
+    $path = Get-CzField $Op 'folder'
+    $sid = Get-CzField $Op 'sid'
+    $info = Open-CzDenyFolder $path $false
+    if ($null -eq $info) { return }
+    $sec = Get-CzDirSecurity $info
+    $had = (Find-CzDenyRules $sec $sid).Count -gt 0
+    if (-not $had) {
+        $sec.AddAccessRule((New-CzDenyRule $sid))
+        try { Set-CzDirSecurity $info $sec } catch { Write-CzOutcome 'failed' ('cannot set the deny on ' + $path + ': ' + $_.Exception.Message); return }
+    }
+    # Read back from the folder, not from the object just written.
+    $now = Get-CzDirSecurity (New-Object System.IO.DirectoryInfo($path))
+    if ((Find-CzDenyRules $now $sid).Count -eq 0) { Write-CzOutcome 'failed' ('the deny on ' + $path + ' is not read back'); return }
+    if ($had) { Write-CzAce $sid 'present'; Write-CzOutcome 'done' 'already denied: the same ACE was there, nothing changed' }
+    else { Write-CzAce $sid 'added'; Write-CzOutcome 'done' '' }
+}
+
+function Invoke-CzRemoveDenyWrites($Op) {
+    $path = Get-CzField $Op 'folder'
+    $sid = Get-CzField $Op 'sid'
+    $info = Open-CzDenyFolder $path $true
+    if ($null -eq $info) { return }
+    $sec = Get-CzDirSecurity $info
+    if ((Find-CzDenyRules $sec $sid).Count -eq 0) { Write-CzOutcome 'already_absent' 'no such deny on the folder'; return }
+    [void]$sec.RemoveAccessRuleSpecific((New-CzDenyRule $sid))
+    try { Set-CzDirSecurity $info $sec } catch { Write-CzOutcome 'failed' ('cannot lift the deny on ' + $path + ': ' + $_.Exception.Message); return }
+    $now = Get-CzDirSecurity (New-Object System.IO.DirectoryInfo($path))
+    if ((Find-CzDenyRules $now $sid).Count -gt 0) { Write-CzOutcome 'failed' ('the deny on ' + $path + ' is still read back'); return }
+    Write-CzAce $sid 'removed'
+    Write-CzOutcome 'done' ''
+}
+
+# ---- Defender exclusions ----
+
+# The exclusion lists of Defender and of MSE/SCEP, and the parameter of
+# Remove-MpPreference that removes from each ('' : no parameter, the
+# registry only). A list under SOFTWARE\Policies is Group Policy's or an
+# MDM's: it comes back at the next refresh, and is never touched here.
+function Get-CzExclusionList([string]$Key) {
+    $k = $Key.ToLowerInvariant()
+    if ($k.StartsWith('software\policies\')) { return @('policy', '') }
+    $stores = @('software\microsoft\windows defender\exclusions\', 'software\microsoft\microsoft antimalware\exclusions\')
+    $params = @{ 'paths' = 'ExclusionPath'; 'extensions' = 'ExclusionExtension'; 'processes' = 'ExclusionProcess'; 'temporarypaths' = '' }
+    for ($s = 0; $s -lt $stores.Count; $s++) {
+        if (-not $k.StartsWith($stores[$s])) { continue }
+        $list = $k.Substring($stores[$s].Length)
+        if (-not $params.ContainsKey($list)) { return @('', '') }
+        # MSE/SCEP have no cmdlet: their lists go through the registry.
+        if ($s -eq 1) { return @('antimalware', '') }
+        return @('defender', $params[$list])
+    }
+    return @('', '')
+}
+
+# Is the value still listed? @(present, why it could not be read or '').
+function Test-CzExclusion([string]$Key, [string]$Name) {
+    $k = $null
+    try { $k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey($Key, $false) } catch { return @($false, $_.Exception.Message) }
+    if ($null -eq $k) { return @($false, '') }
+    try {
+        foreach ($n in $k.GetValueNames()) { if (Test-CzSameName $n $Name) { return @($true, '') } }
+        return @($false, '')
+    } finally { $k.Close() }
+}
+
+# Compare-and-delete of one exclusion the scan saw: through Defender's
+# own interface where it exists (Remove-MpPreference, Windows 8 and
+# later), else the registry value itself; read back either way. Tamper
+# Protection makes Remove-MpPreference succeed silently and the registry
+# refuse even SYSTEM: the read-back tells, and the host needs a person.
+function Invoke-CzRevertDefenderExclusion($Op) {
+    $hive = Get-CzField $Op 'hive'
+    $key = Get-CzField $Op 'key'
+    $name = Get-CzField $Op 'value'
+    if ($hive -ne 'HKLM') { Write-CzOutcome 'failed' ('Defender exclusions live under HKLM, not ' + $hive); return }
+    $list = Get-CzExclusionList $key
+    if ($list[0] -eq 'policy') { Write-CzOutcome 'needs_person' ('set by policy (HKLM\' + $key + '): not touched; remove it from the Group Policy or MDM profile that sets it, or it comes back at the next refresh'); return }
+    if ($list[0] -eq '') { Write-CzOutcome 'failed' ('HKLM\' + $key + ' is not a Defender exclusion list: not touched'); return }
+    $seen = Test-CzExclusion $key $name
+    if ($seen[1] -ne '') { Write-CzOutcome 'needs_person' ('cannot read HKLM\' + $key + ': ' + $seen[1]); return }
+    if (-not $seen[0]) { Write-CzOutcome 'already_absent' ''; return }
+    $how = ''
+    $why = New-Object System.Collections.ArrayList
+    $cmd = $null
+    if ($list[1] -ne '') { $cmd = Get-Command Remove-MpPreference -ErrorAction SilentlyContinue }
+    if ($null -ne $cmd) {
+        $params = @{}
+        $params[$list[1]] = $name
+        try { Remove-MpPreference @params -ErrorAction Stop; $how = 'Remove-MpPreference' } catch { [void]$why.Add('Remove-MpPreference: ' + $_.Exception.Message) }
+    }
+    if ((Test-CzExclusion $key $name)[0]) {
+        $k = $null
+        try {
+            $k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey($key, $true)
+            if ($null -ne $k) { $k.DeleteValue($name, $false); $how = 'the registry' }
+        } catch { [void]$why.Add('the registry: ' + $_.Exception.Message) } finally { if ($null -ne $k) { $k.Close() } }
+    }
+    $left = Test-CzExclusion $key $name
+    if ($left[0]) {
+        $said = ''
+        if ($why.Count -gt 0) { $said = ' (' + [string]::Join('; ', [string[]]$why.ToArray([string])) + ')' }
+        Write-CzOutcome 'needs_person' ('the exclusion is still there after removing it' + $said + ': Tamper Protection or the key''s permissions keep it; remove it in Windows Security or from the management console that protects it')
+        return
+    }
+    Write-CzRecord 'removed_by' @('how', $how)
+    Write-CzOutcome 'done' ''
+}
+
 # ---- the job ----
 
 function Get-CzBounds($Op) {
@@ -1963,6 +2157,9 @@ function Invoke-CzRuntime([string]$JobText) {
                 'Release' { Invoke-CzRelease $op }
                 'DeleteRegistryKey' { Invoke-CzDeleteRegistryKey $op }
                 'RemoveFolder' { Invoke-CzRemoveFolder $op }
+                'DenyWrites' { Invoke-CzDenyWrites $op }
+                'RemoveDenyWrites' { Invoke-CzRemoveDenyWrites $op }
+                'RevertDefenderExclusion' { Invoke-CzRevertDefenderExclusion $op }
                 default { Write-CzRecord 'error' @('reason', ('unknown operation ' + $op.Kind)) }
             }
         } catch {

@@ -112,6 +112,10 @@ pub struct Service {
     /// services: the DLL that really runs), as stored; empty when none.
     #[serde(default)]
     pub service_dll: String,
+    /// A kernel or file-system driver (`Win32_SystemDriver`), not a
+    /// service: `image_path` is the driver file as WMI resolves it.
+    #[serde(default)]
+    pub driver: bool,
 }
 
 /// One action of a scheduled task (exact: it is what a task delete

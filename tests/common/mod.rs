@@ -9,3 +9,4 @@ pub mod samba;
 pub mod splitter;
 pub mod targets;
 pub mod variant;
+pub mod winrm_retry;

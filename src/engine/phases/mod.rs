@@ -5,6 +5,7 @@
 
 mod contain;
 mod purge;
+mod purge_steps;
 mod reboot;
 mod release;
 

@@ -1,7 +1,8 @@
 //! The purge: on each host, evidence first (a copy of every file to be
 //! deleted, into the host's evidence ZIP), then the plan's operations in
 //! order (kills, compare-and-delete of persistence, files deleted or
-//! queued for deletion at boot), each written to the journal before it is
+//! queued for deletion at boot), then its deny-write and Defender steps
+//! (`purge_steps`), each written to the journal before it is
 //! sent and after it answered. A file whose copy could not be secured is
 //! not deleted. Infected exempt hosts (servers, domain controllers: they
 //! keep SMB to the others) are purged first, before the hosts they could
@@ -119,6 +120,10 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 Err(e) => return self.purge_failed(host, &e, "evidence could not be collected, nothing deleted").await,
             }
         }
+        let unsecured_files: Vec<String> = match &secured {
+            Some(ev) => files.iter().filter(|f| !ev.is_secured(&f.path)).map(|f| f.path.clone()).collect(),
+            None => Vec::new(),
+        };
         let mut send = Vec::new();
         for (o, _) in &to_send {
             let key = key::op(round, o.plan_op_id);
@@ -134,6 +139,22 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             let unsecured = secured.as_ref().and_then(|ev| {
                 evidence_request(&o.op).filter(|f| !ev.is_secured(&f.path)).map(|f| f.path)
             });
+            // A folder removed whole would take such a file with it.
+            let holds_unsecured = match &o.op {
+                Op::RemoveFolder { path, .. } => unsecured_files.iter().find(|f| is_below(f, path.as_str())),
+                _ => None,
+            };
+            if let Some(file) = holds_unsecured {
+                self.emit(Event::ActionEnded {
+                    host: host.into(),
+                    phase: Phase::Purge,
+                    key,
+                    outcome: Outcome::Skipped,
+                    detail: format!("not removed: it holds {file}, of which no evidence copy could be secured"),
+                })
+                .await?;
+                continue;
+            }
             match unsecured {
                 Some(path) => {
                     self.emit(Event::ActionEnded {
@@ -193,6 +214,14 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 detail,
             })
             .await?;
+        }
+        // Then the plan's deny-write and Defender steps (`purge_steps`).
+        if round == 0 {
+            match self.run_purge_steps(host, &mut counts).await? {
+                Ok(()) => {}
+                Err(StepError::Interrupted) => return Ok(()),
+                Err(e) => return self.purge_failed(host, &e, "the deny-write and Defender steps could not be sent").await,
+            }
         }
         let line = if counts.is_empty() {
             "nothing to send".to_string()
@@ -262,6 +291,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
     }
 }
 
+/// `file` is somewhere below `folder` (Windows paths, any case).
+fn is_below(file: &str, folder: &str) -> bool {
+    let (file, folder) = (file.to_lowercase(), folder.trim_end_matches('\\').to_lowercase());
+    file.len() > folder.len() + 1 && file.starts_with(&folder) && file.as_bytes()[folder.len()] == b'\\'
+}
+
 /// The evidence a file operation needs (its path and the hash it expects).
 fn evidence_request(op: &Op) -> Option<EvidenceRequest> {
     match op {
@@ -307,6 +342,14 @@ fn judge(o: &OpOutcome) -> (Outcome, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_below_its_folders_only() {
+        assert!(is_below(r"C:\Users\bob\AppData\X\y.dll", r"c:\users\bob\appdata\x"));
+        assert!(is_below(r"C:\Users\bob\AppData\X\Sub\y.dll", r"C:\Users\bob\AppData\X\"));
+        assert!(!is_below(r"C:\Users\bob\AppData\Xy\y.dll", r"C:\Users\bob\AppData\X"));
+        assert!(!is_below(r"C:\Users\bob\AppData\X", r"C:\Users\bob\AppData\X"));
+    }
 
     #[test]
     fn evidence_details_round_trip() {

@@ -6,10 +6,14 @@
 //! group once its own hosts are. `manual`: only `cauterize release`. The
 //! operator's `release --all | --group G | --host H` releases those hosts
 //! whatever their state (it is their call; the journal says so). A released
-//! host's rules and dead-man are removed and read back gone.
+//! host's deny ACEs (`purge_steps`), rules and dead-man are removed and
+//! read back gone. A chosen host that is not released (a deny that could
+//! not be lifted, rules that could not be removed: the host is down or
+//! rebooting) is set aside in the phase's summary with why, never counted
+//! as done: `--no-progress` shows no error lines, only the summary.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::engine::event::{Event, Level, Outcome, Phase};
 use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan};
@@ -81,14 +85,25 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 .await?;
             }
         }
-        self.for_hosts(chosen.clone(), self.settings.forks, |me, host| async move {
-            me.release_host(&host).await
+        // Hosts chosen but not released, with why: set aside in the
+        // phase's summary (the operator may not see the error lines).
+        let kept: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let sink = Arc::clone(&kept);
+        self.for_hosts(chosen.clone(), self.settings.forks, move |me, host| {
+            let sink = Arc::clone(&sink);
+            async move {
+                if let Some(why) = me.release_host(&host).await? {
+                    sink.lock().unwrap_or_else(|p| p.into_inner()).push((host, why));
+                }
+                Ok(())
+            }
         })
         .await?;
         let not_available = (self.available.release.is_some()
             && chosen.iter().any(|h| self.record(h).contained))
         .then(|| self.available.release.clone().unwrap_or_default());
-        self.finish_phase(Phase::Release, &chosen, not_available).await?;
+        let kept = std::mem::take(&mut *kept.lock().unwrap_or_else(|p| p.into_inner()));
+        self.finish_phase_with(Phase::Release, &chosen, not_available, kept).await?;
         Ok(Flow::Go)
     }
 
@@ -167,18 +182,37 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         }
     }
 
-    async fn release_host(&self, host: &str) -> Result<(), EngineError> {
+    /// Release one host: its deny ACEs lifted, then its containment
+    /// removed; `Some(why)` when it is not released.
+    async fn release_host(&self, host: &str) -> Result<Option<String>, EngineError> {
+        // The deny ACEs the purge placed go first, whatever the
+        // containment: a host is released only with none left.
+        if let Err(why) = self.lift_denies(host).await? {
+            self.message(
+                Level::Error,
+                Some(host),
+                format!("{host}: {why}; the host is not released (its containment stays until the dead-man's deadline): run `cauterize release --host {host}` again"),
+            )
+            .await?;
+            self.show(Event::HostFinished {
+                host: host.into(),
+                phase: Phase::Release,
+                ok: false,
+                detail: Some(why.clone()),
+            });
+            return Ok(Some(why));
+        }
         let record = self.record(host);
         if !record.contained {
-            if record.state == HostState::Clean {
-                self.set(host, HostState::Released, Some("no containment was on the host: nothing to remove".into()))
-                    .await?;
-            }
-            return Ok(());
+            // Chosen (by policy: clean; or by the operator, whatever its
+            // state) with nothing of ours left on it.
+            self.set(host, HostState::Released, Some("no containment was on the host: nothing to remove".into()))
+                .await?;
+            return Ok(None);
         }
         if let Some(why) = &self.available.release {
             self.message(Level::Warning, Some(host), format!("{host}: containment stays: {why}")).await?;
-            return Ok(());
+            return Ok(None);
         }
         self.show(Event::HostStarted {
             host: host.into(),
@@ -212,8 +246,9 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     ok: true,
                     detail: None,
                 });
+                Ok(None)
             }
-            Err(StepError::Interrupted) => {}
+            Err(StepError::Interrupted) => Ok(Some("interrupted before its containment was removed".into())),
             Err(e) => {
                 self.message(
                     Level::Error,
@@ -227,8 +262,8 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     ok: false,
                     detail: Some(e.to_string()),
                 });
+                Ok(Some(format!("containment could not be removed: {e}")))
             }
         }
-        Ok(())
     }
 }

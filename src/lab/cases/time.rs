@@ -41,8 +41,15 @@ pub fn parse_time(s: &str) -> Result<LabTime, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::runtime_host::iso::iso;
+    use crate::lab::powershell::dates;
+    use crate::lab::powershell::dotnet::time::FILETIME_EPOCH;
+    use crate::lab::powershell::value::{DateKind, DateTime};
     use crate::lab::world::LabTime;
+
+    /// A lab time as .NET prints a UTC DateTime with `ToString('o')`.
+    fn iso(t: LabTime) -> String {
+        dates::format(DateTime { ticks: t.0 as i64 + FILETIME_EPOCH, kind: DateKind::Utc }, "o")
+    }
 
     #[test]
     fn times_parse_to_the_tick() {

@@ -4,10 +4,8 @@
 //!   script from stdin) runs in the lab's PowerShell engine
 //!   (`lab::powershell`), with stdin as `$input`: cauterize's bootstrap
 //!   runs for real (reads its payload from stdin, `[ScriptBlock]::Create`,
-//!   `& $czBlock`, its exit-code rule); so do the probe and `exec`
-//!   scripts. Until the runtime's Windows facades exist, a bootstrap whose
-//!   payload is cauterize's runtime is carried out by the Rust twins of
-//!   `lab::runtime_host` ([`bootstrap_host`]).
+//!   `& $czBlock`, its exit-code rule); so do the runtime it carries, the
+//!   probe and `exec` scripts.
 //! - Plain command lines get cmd.exe's behaviour for `hostname`, `whoami`,
 //!   `echo`, `exit`, `cmd /c` ([`cmd`]) and the host's programs;
 //!   anything else is answered as an unrecognised command, never a fake
@@ -18,7 +16,6 @@
 //!
 //! Output is UTF-8 (the lab's shells run with code page 65001).
 
-pub mod bootstrap_host;
 pub mod clixml;
 pub mod cmd;
 pub mod error_record;
@@ -27,9 +24,7 @@ pub mod launch;
 pub mod power;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod tests_power;
+pub(crate) mod tests;
 
 use super::powershell;
 use super::powershell::object::{Ctx, registry};
@@ -121,14 +116,7 @@ fn stdin_lines(stdin: &[u8]) -> Vec<String> {
 
 fn run_launch(t: &mut Target<'_>, user: &str, admin: bool, stdin: &[u8], launched: Launch, depth: u32) -> CommandResult {
     match launched {
-        Launch::PowerShell(Script::Encoded(Some(script))) => {
-            if launch::reads_input(&script)
-                && let Some(r) = bootstrap_host::runtime_twin(t, stdin)
-            {
-                return r;
-            }
-            powershell::run(t, user, admin, &script, &stdin_lines(stdin))
-        }
+        Launch::PowerShell(Script::Encoded(Some(script))) => powershell::run(t, user, admin, &script, &stdin_lines(stdin)),
         Launch::PowerShell(Script::Command(script)) => powershell::run(t, user, admin, &script, &stdin_lines(stdin)),
         Launch::PowerShell(Script::Stdin) => {
             // `powershell -Command -` runs what arrives on stdin, as text.

@@ -151,7 +151,7 @@ pub mod value;
 pub mod version;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::rc::Rc;
 

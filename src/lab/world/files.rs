@@ -18,15 +18,17 @@
 //!   directory with a locked file anywhere below it cannot be renamed. A
 //!   non-empty directory cannot be removed. A read-only file cannot be
 //!   deleted.
-//! - A directory may carry a deny-write ACE (`deny_write`): nobody can
-//!   create or write files or folders directly in it (the pre-reboot
-//!   defence against loaders that write their persistence at shutdown).
+//! - A directory carries its explicit ACEs (`acl`, see [`super::acl`]): a
+//!   write is checked against them for the writer's token, as Windows
+//!   checks it (the pre-reboot defence against loaders that write their
+//!   persistence at shutdown is a Deny ACE).
 
 use std::ops::Bound;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::acl::{self, Ace, Token};
 use super::ci::{CiKey, CiStr, eq_ci, starts_with_ci};
 use super::layered::Layered;
 use super::paths;
@@ -182,8 +184,8 @@ pub struct FileData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
     Dir {
-        /// An explicit deny-write ACE for Everyone on this folder.
-        deny_write: bool,
+        /// The folder's explicit ACEs, in order.
+        acl: Vec<Ace>,
     },
     File(FileData),
     /// A reparse point: a symbolic link (to a file or a folder) or a
@@ -448,13 +450,53 @@ impl FileSystem {
     }
 
     fn parent_dir_for_create(&self, p: &str) -> Result<(), FsError> {
+        self.parent_dir_for_create_as(p, &Token::anyone(), false)
+    }
+
+    /// The ACE lists of `p` (empty when it is no folder) and of each
+    /// folder above it, nearest first.
+    fn acl_chain(&self, p: &str) -> Vec<&[Ace]> {
+        let mut out = Vec::new();
+        let mut cur = Some(p);
+        while let Some(c) = cur {
+            out.push(self.acl(c).unwrap_or(&[]));
+            cur = parent(c);
+        }
+        out
+    }
+
+    /// The explicit ACEs of a folder (`None`: no folder there).
+    pub fn acl(&self, dir: &str) -> Option<&[Ace]> {
+        match self.entries.get(CiStr::new(dir)) {
+            Some(Entry { kind: EntryKind::Dir { acl }, .. }) => Some(acl),
+            _ => None,
+        }
+    }
+
+    /// Replace a folder's explicit ACEs (SetAccessControl of its DACL).
+    pub fn set_acl(&mut self, dir: &str, aces: Vec<Ace>) -> Result<(), FsError> {
+        let p = normalize(dir)?;
+        match &mut self.entry_mut_or_not_found(&p)?.kind {
+            EntryKind::Dir { acl } => {
+                *acl = aces;
+                Ok(())
+            }
+            EntryKind::File(_) | EntryKind::Link(_) => Err(FsError::InvalidName(p)),
+        }
+    }
+
+    /// May `token` create `p` (a file, or a folder when `dir`) in its
+    /// parent? The parent must exist and no Deny ACE may refuse it.
+    fn parent_dir_for_create_as(&self, p: &str, token: &Token, dir: bool) -> Result<(), FsError> {
         let par = parent(p).ok_or_else(|| FsError::AccessDenied(p.to_string()))?;
         match self.entries.get(CiStr::new(par)) {
-            Some(Entry {
-                kind: EntryKind::Dir { deny_write: true },
-                ..
-            }) => Err(FsError::AccessDenied(p.to_string())),
-            Some(e) if e.is_dir() => Ok(()),
+            Some(e) if e.is_dir() => {
+                let right = if dir { acl::ADD_SUBDIRECTORY } else { acl::ADD_FILE };
+                if acl::denied(self.acl_chain(par), true, token, right) {
+                    return Err(FsError::AccessDenied(p.to_string()));
+                }
+                Ok(())
+            }
             _ => Err(FsError::PathNotFound(p.to_string())),
         }
     }
@@ -472,7 +514,7 @@ impl FileSystem {
         if self.entries.contains_key(CiStr::new(&p)) {
             return Err(FsError::AlreadyExists(p));
         }
-        self.parent_dir_for_create(&p)?;
+        self.parent_dir_for_create_as(&p, &Token::anyone(), true)?;
         self.entries.insert(CiKey::from(p.clone()), dir_entry(now));
         self.touch_parent(&p, now);
         Ok(())
@@ -507,8 +549,24 @@ impl FileSystem {
         now: LabTime,
         locks: &dyn FileLocks,
     ) -> Result<(), FsError> {
+        self.write_file_as(path, content, now, locks, &Token::anyone())
+    }
+
+    /// [`FileSystem::write_file`] by an account with this token: a Deny
+    /// ACE of the folder (or inherited from above it) refuses.
+    pub fn write_file_as(
+        &mut self,
+        path: &str,
+        content: Content,
+        now: LabTime,
+        locks: &dyn FileLocks,
+        token: &Token,
+    ) -> Result<(), FsError> {
         let p = normalize(path)?;
-        self.parent_dir_for_create(&p)?;
+        self.parent_dir_for_create_as(&p, token, false)?;
+        if self.is_file(&p) && acl::denied(self.acl_chain(&p), false, token, acl::ADD_FILE) {
+            return Err(FsError::AccessDenied(p));
+        }
         match self.entries.get_mut(CiStr::new(&p)) {
             Some(e) => {
                 if e.is_dir() || e.attrs.readonly {
@@ -728,16 +786,17 @@ impl FileSystem {
         self.entry_mut_or_not_found(&p)?.attrs = attrs;
         Ok(())
     }
-    /// Add or remove the deny-write ACE on a directory.
+    /// Add or remove the deny-write ACE for Everyone
+    /// ([`acl::deny_writes_for_everyone`]) on a directory.
     pub fn set_deny_write(&mut self, dir: &str, deny: bool) -> Result<(), FsError> {
         let p = normalize(dir)?;
-        match &mut self.entry_mut_or_not_found(&p)?.kind {
-            EntryKind::Dir { deny_write } => {
-                *deny_write = deny;
-                Ok(())
-            }
-            EntryKind::File(_) | EntryKind::Link(_) => Err(FsError::InvalidName(p)),
+        let ace = acl::deny_writes_for_everyone();
+        let mut aces: Vec<Ace> = self.acl(&p).ok_or_else(|| FsError::InvalidName(p.clone()))?.to_vec();
+        aces.retain(|a| *a != ace);
+        if deny {
+            aces.push(ace);
         }
+        self.set_acl(&p, aces)
     }
 
     fn entry_or_not_found(&self, p: &str) -> Result<&Entry, FsError> {
@@ -762,7 +821,7 @@ fn dir_entry(now: LabTime) -> Entry {
     Entry {
         times: Times::all(now),
         attrs: Attrs::default(),
-        kind: EntryKind::Dir { deny_write: false },
+        kind: EntryKind::Dir { acl: Vec::new() },
     }
 }
 

@@ -263,6 +263,16 @@ impl HostState {
     ) -> Result<(), FsError> {
         self.files.write_file(path, content, now, &self.processes)
     }
+    /// A write by an account with `token` (its folder's ACEs decide).
+    pub fn write_file_as(
+        &mut self,
+        path: &str,
+        content: Content,
+        now: LabTime,
+        token: &super::acl::Token,
+    ) -> Result<(), FsError> {
+        self.files.write_file_as(path, content, now, &self.processes, token)
+    }
     pub fn remove_tree(&mut self, path: &str, now: LabTime) -> Vec<FsError> {
         self.files.remove_tree(path, now, &self.processes)
     }

@@ -4,7 +4,7 @@
 //!
 //! One file per part: `registry` (HKLM and user hives), `users` (profiles,
 //! per-user `%VAR%` expansion), `files` (case-insensitive NTFS-like tree,
-//! locks, WOW64 twins), `processes`, `services`, `tasks`, `startup`
+//! locks, WOW64 twins), `acl` (folder ACEs and the write check), `processes`, `services`, `tasks`, `startup`
 //! (Startup folders and .lnk targets), `wmi` (permanent event
 //! subscriptions), `eventlog` (System, Security and Task Scheduler
 //! records), `firewall` and `netaddr` (rules, decisions, address
@@ -17,6 +17,7 @@
 //! Determinism: all maps are ordered (`BTreeMap`, `Vec`), and every random
 //! choice comes from a seeded `StdRng`.
 
+pub mod acl;
 pub mod baseline;
 pub mod benign;
 pub mod ci;

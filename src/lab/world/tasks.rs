@@ -179,6 +179,10 @@ pub struct Task {
     pub delete_expired_after: Option<u64>,
     pub registered: LabTime,
     pub last_run: Option<LabTime>,
+    /// Its stored image fails Task Scheduler's hash check (a task file
+    /// edited behind the service's back): listed, but reading its
+    /// definition fails with SCHED_E_INVALID_TASK_HASH (0x80041321).
+    pub tampered: bool,
 }
 
 impl Task {
@@ -197,6 +201,7 @@ impl Task {
             delete_expired_after: None,
             registered: LabTime::default(),
             last_run: None,
+            tampered: false,
         }
     }
     pub fn with_action(mut self, a: ExecAction) -> Task {
@@ -247,7 +252,9 @@ impl Task {
     }
 }
 
-fn norm_folder(f: &str) -> String {
+/// A task folder path as Task Scheduler names it: one leading `\`, no
+/// trailing one, the root as `\`.
+pub(crate) fn norm_folder(f: &str) -> String {
     let t = f.trim_end_matches('\\');
     if t.is_empty() {
         "\\".into()
@@ -369,10 +376,16 @@ impl TaskScheduler {
     pub fn get_mut(&mut self, path: &str) -> Option<&mut Task> {
         self.tasks.get_mut(CiStr::new(&full(path)))
     }
+    /// Deleting a task leaves its folder, as Task Scheduler does.
     pub fn delete(&mut self, path: &str) -> Result<Task, TaskError> {
-        self.tasks
+        let t = self
+            .tasks
             .remove(CiStr::new(&full(path)))
-            .ok_or_else(|| TaskError::NotFound(path.into()))
+            .ok_or_else(|| TaskError::NotFound(path.into()))?;
+        if t.folder != "\\" {
+            self.folders.insert(CiKey::from(t.folder.clone()));
+        }
+        Ok(t)
     }
     /// In path order.
     pub fn iter(&self) -> impl Iterator<Item = &Task> {
@@ -404,6 +417,24 @@ impl TaskScheduler {
         f == "\\"
             || self.folders.iter().any(|k| eq_ci(k.as_str(), &f) || starts_with_ci(k.as_str(), &format!("{f}\\")))
             || self.under(&f).next().is_some()
+    }
+    /// The folders right below `folder` (`ITaskFolder::GetFolders`), by
+    /// path, in path order: every folder made or holding a task, and the
+    /// folders above those.
+    pub fn subfolders(&self, folder: &str) -> Vec<String> {
+        let f = norm_folder(folder);
+        let prefix = if f == "\\" { f.clone() } else { format!("{f}\\") };
+        let mut out: BTreeMap<CiKey, String> = BTreeMap::new();
+        let all = self.folders.iter().map(|k| k.as_str()).chain(self.tasks.values().map(|t| t.folder.as_str()));
+        for p in all {
+            if p.len() <= prefix.len() || !starts_with_ci(p, &prefix) {
+                continue;
+            }
+            let Some(rest) = p.get(prefix.len()..) else { continue };
+            let child = format!("{prefix}{}", rest.split('\\').next().unwrap_or(rest));
+            out.entry(CiKey::from(child.clone())).or_insert(child);
+        }
+        out.into_values().collect()
     }
     /// Tasks in `folder` and below.
     pub fn under<'a>(&'a self, folder: &str) -> impl Iterator<Item = &'a Task> + 'a {

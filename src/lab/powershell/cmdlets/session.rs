@@ -336,6 +336,9 @@ pub fn get_command(it: &mut Interp<'_>, b: Bound, call: Option<Position>) -> R<B
         Some(v) => strings_of(it, v),
         None => Vec::new(),
     };
+    // `-ErrorAction SilentlyContinue` silences "not recognized", whatever
+    // $ErrorActionPreference says.
+    let action = super::bind::error_action(it, &b);
     once(move |it: &mut Interp<'_>, down: &mut dyn Out| {
         for n in &names {
             match command_info(it, n) {
@@ -352,7 +355,7 @@ pub fn get_command(it: &mut Interp<'_>, b: Bound, call: Option<Position>) -> R<B
                         &call,
                     )
                     .with_target_text(n);
-                    it.cmdlet_error(r, None)?;
+                    it.cmdlet_error(r, action)?;
                 }
             }
         }
@@ -373,7 +376,7 @@ fn command_info(it: &mut Interp<'_>, name: &str) -> Option<Value> {
             params.insert(Value::str(&p.name.text), Value::str(&p.name.text));
         }
         ("Function", f.name.to_string())
-    } else if let Some(spec) = super::spec(lookup).or_else(|| registry().find_cmdlet(lookup).map(|c| c.spec(&it.cx.version))) {
+    } else if let Some(spec) = super::spec(lookup).or_else(|| registry().find_cmdlet(lookup).filter(|c| c.available(&it.cx.version)).map(|c| c.spec(&it.cx.version))) {
         for p in spec.params.iter().map(|p| p.name).chain(COMMON_PARAMS.iter().copied()) {
             params.insert(Value::str(p), Value::str(p));
         }

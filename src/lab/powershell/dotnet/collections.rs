@@ -1,4 +1,4 @@
-//! Collections: `System.Collections.ArrayList`, the members of
+//! Collections: `System.Collections.ArrayList` and `Queue`, the members of
 //! `Hashtable` and of arrays, `[Array]`'s static methods, and
 //! `StringComparer` (ordinal comparisons by UTF-16 unit, as .NET does).
 
@@ -21,6 +21,15 @@ pub fn is_enumerable(o: &dyn NetObject) -> bool {
     o.as_any().is::<ArrayList>() || o.base_types().contains(&"System.Collections.IEnumerable")
 }
 
+/// What a collection's constructor starts with: nothing for `()` or a
+/// capacity, else the items of the collection given.
+fn initial_items(cx: &mut Ctx<'_>, args: &[Value]) -> Vec<Value> {
+    match args.first() {
+        None | Some(Value::Int(_)) => Vec::new(),
+        Some(v) => v.enumerate(cx).unwrap_or_default(),
+    }
+}
+
 // ---- ArrayList ----
 
 /// `System.Collections.ArrayList`.
@@ -36,11 +45,7 @@ impl NetType for ArrayListType {
         "System.Collections.ArrayList"
     }
     fn construct(&self, cx: &mut Ctx<'_>, args: &[Value]) -> Option<NetResult<Value>> {
-        let items = match args.first() {
-            None | Some(Value::Int(_)) => Vec::new(),
-            Some(v) => v.enumerate(cx).unwrap_or_default(),
-        };
-        Some(Ok(Value::object(ArrayList { items: RefCell::new(items) })))
+        Some(Ok(Value::object(ArrayList { items: RefCell::new(initial_items(cx, args)) })))
     }
 }
 
@@ -498,6 +503,84 @@ pub fn hashtable_method(h: &Rc<RefCell<Hashtable>>, name: &str, args: &[Value], 
     }))
 }
 
+// ---- Queue ----
+
+/// `System.Collections.Queue`: first in, first out.
+#[derive(Debug, Default)]
+pub struct Queue {
+    items: RefCell<std::collections::VecDeque<Value>>,
+}
+
+struct QueueType;
+
+impl NetType for QueueType {
+    fn full_name(&self) -> &str {
+        "System.Collections.Queue"
+    }
+    fn construct(&self, cx: &mut Ctx<'_>, args: &[Value]) -> Option<NetResult<Value>> {
+        Some(Ok(Value::object(Queue { items: RefCell::new(initial_items(cx, args).into()) })))
+    }
+}
+
+fn queue_empty() -> NetError {
+    NetError::exception("System.InvalidOperationException", "Queue empty.")
+}
+
+impl NetObject for Queue {
+    fn type_name(&self) -> Cow<'static, str> {
+        "System.Collections.Queue".into()
+    }
+    fn base_types(&self) -> &'static [&'static str] {
+        &["System.Collections.ICollection", "System.Collections.IEnumerable"]
+    }
+    fn get(&self, _: &mut Ctx<'_>, name: &str) -> Option<NetResult<Value>> {
+        if is(name, "Count") {
+            Some(Ok(Value::Int(self.items.borrow().len() as i32)))
+        } else if is(name, "IsSynchronized") {
+            Some(Ok(Value::Bool(false)))
+        } else {
+            None
+        }
+    }
+    fn call(&self, cx: &mut Ctx<'_>, name: &str, args: &[Value]) -> Option<NetResult<Value>> {
+        let a = Args::new(args);
+        let r = (|| -> NetResult<Option<Value>> {
+            Ok(Some(if is(name, "Enqueue") {
+                a.count(&[1])?;
+                self.items.borrow_mut().push_back(a.value(0).clone());
+                void()
+            } else if is(name, "Dequeue") {
+                a.count(&[0])?;
+                self.items.borrow_mut().pop_front().ok_or_else(queue_empty)?
+            } else if is(name, "Peek") {
+                a.count(&[0])?;
+                self.items.borrow().front().cloned().ok_or_else(queue_empty)?
+            } else if is(name, "Clear") {
+                self.items.borrow_mut().clear();
+                void()
+            } else if is(name, "Contains") {
+                let target = a.value(0).clone();
+                let items: Vec<Value> = self.items.borrow().iter().cloned().collect();
+                Value::Bool(items.iter().any(|x| ops::equals(x, &target, false, cx)))
+            } else if is(name, "ToArray") {
+                Value::array(self.items.borrow().iter().cloned().collect())
+            } else {
+                return Ok(None);
+            }))
+        })();
+        r.transpose()
+    }
+    fn to_text(&self, _: &mut Ctx<'_>) -> String {
+        "System.Collections.Queue".into()
+    }
+    fn enumerate(&self, _: &mut Ctx<'_>) -> Option<Vec<Value>> {
+        Some(self.items.borrow().iter().cloned().collect())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// `new string[n]`-like arrays for facades.
 pub fn typed_array(elem: ElemType, items: Vec<Value>) -> Value {
     Value::Array(Rc::new(Array::new(elem, items)))
@@ -505,5 +588,6 @@ pub fn typed_array(elem: ElemType, items: Vec<Value>) -> Value {
 
 pub fn register(r: &mut Registry) {
     r.add_type(ArrayListType);
+    r.add_type(QueueType);
     r.add_type(StringComparerType);
 }

@@ -37,14 +37,15 @@ const WELL_KNOWN: &[(&str, &str)] = &[
 ];
 
 /// The account name of a SID on this host, if Windows can translate it.
-fn account_of(cx: &Ctx<'_>, sid: &str) -> Option<String> {
+pub(crate) fn account_of(cx: &Ctx<'_>, sid: &str) -> Option<String> {
     if let Some((_, n)) = WELL_KNOWN.iter().find(|(s, _)| s.eq_ignore_ascii_case(sid)) {
         return Some((*n).to_string());
     }
     cx.host.profiles.iter().find(|p| p.sid.eq_ignore_ascii_case(sid)).map(|p| p.qualified())
 }
 
-fn sid_of(cx: &Ctx<'_>, account: &str) -> Option<String> {
+/// The SID of an account name on this host, if Windows can translate it.
+pub(crate) fn sid_of(cx: &Ctx<'_>, account: &str) -> Option<String> {
     if let Some((s, _)) = WELL_KNOWN.iter().find(|(_, n)| n.eq_ignore_ascii_case(account)) {
         return Some((*s).to_string());
     }
@@ -52,7 +53,7 @@ fn sid_of(cx: &Ctx<'_>, account: &str) -> Option<String> {
     cx.host.profiles.iter().find(|p| p.qualified().eq_ignore_ascii_case(account) || p.name.eq_ignore_ascii_case(name)).map(|p| p.sid.clone())
 }
 
-fn not_mapped() -> NetError {
+pub(crate) fn not_mapped() -> NetError {
     NetError::exception("System.Security.Principal.IdentityNotMappedException", "Some or all identity references could not be translated.")
 }
 

@@ -6,7 +6,9 @@
 //!
 //! Registration is this one list: a new facade is a module and one line.
 //! Registry side and files: [`registry`] (`Microsoft.Win32.Registry`),
-//! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`),
+//! [`reg_exe`] (`reg.exe load/unload`), [`fs`] (`System.IO`), [`acl`]
+//! (folder ACLs: `GetAccessControl`, `FileSystemAccessRule`),
+//! [`defender`] (exclusions, `Remove-MpPreference`),
 //! [`wscript`] (`WScript.Shell` shortcuts), [`authenticode`]
 //! (`Get-AuthenticodeSignature`), [`kernel32`] (the Win32 file functions
 //! P/Invoke reaches). Processes: [`dotnet_process`]
@@ -16,7 +18,9 @@
 //! [`wmi_disk`] and [`wmi_subscription`], `-Filter` in [`wql`], CIM
 //! datetimes in [`dotnet_management`].
 
+pub mod acl;
 pub mod authenticode;
+pub mod defender;
 pub mod dotnet_management;
 pub mod dotnet_process;
 pub mod firewall;
@@ -35,7 +39,9 @@ pub mod wscript;
 use super::object::Registry;
 
 pub fn register(r: &mut Registry) {
+    acl::register(r);
     authenticode::register(r);
+    defender::register(r);
     dotnet_management::register(r);
     dotnet_process::register(r);
     firewall::register(r);

@@ -186,7 +186,7 @@ impl NetObject for RegistryKey {
                     if !Self::exists(cx, &p) {
                         return Ok(Some(Value::Null));
                     }
-                    if writable && !cx.admin && p.len() >= 4 && p[..4].eq_ignore_ascii_case("HKLM") {
+                    if writable && ((!cx.admin && p.len() >= 4 && p[..4].eq_ignore_ascii_case("HKLM")) || super::defender::write_refused(cx, &p)) {
                         return Err(NetError::exception("System.Security.SecurityException", "Requested registry access is not allowed."));
                     }
                     Value::object(RegistryKey { name: n, path: p, writable, closed: Cell::new(false) })

@@ -3,6 +3,7 @@
 //! - `Connect()`, then `GetFolder(path)` (throws 0x80070002 for a folder
 //!   that does not exist), `NewTask(0)` for an empty definition.
 //! - A folder: `GetTask(name)`, `GetTasks(flags)` (1: hidden ones too),
+//!   `GetFolders(0)` (the folders right below it),
 //!   `DeleteTask(name, 0)`, `CreateFolder(path)` (0x800700B7 when it
 //!   exists), `RegisterTaskDefinition(name, def, flags, user, password,
 //!   logonType)`: flags 2 create (refused when it exists), 4 update
@@ -16,6 +17,9 @@
 //!   (the host's local time; lab hosts keep UTC), `Actions.Create(0)` (exec:
 //!   Path, Arguments, WorkingDirectory). A time trigger without a
 //!   StartBoundary is refused at registration (0x80041319, as Windows).
+//! - A task whose stored image was tampered with is listed, but reading
+//!   its `Definition` throws 0x80041321 ("The task image is corrupt or has
+//!   been tampered with"), as Windows does.
 //! - Read back, a boundary is written with `Z` (the lab keeps instants,
 //!   not the text registered). Boundaries are on the host's clock
 //!   (`[DateTime]::UtcNow`, skew included), the store's triggers in lab
@@ -32,7 +36,7 @@ use crate::lab::powershell::dates;
 use crate::lab::powershell::object::{Ctx, NetError, NetObject, NetResult, Registry, is, void};
 use crate::lab::powershell::value::Value;
 use crate::lab::world::LabTime;
-use crate::lab::world::tasks::{ExecAction, Principal, Task, Trigger, TaskError, task_path};
+use crate::lab::world::tasks::{ExecAction, Principal, Task, Trigger, TaskError, norm_folder, task_path};
 
 const COM: &str = "System.Runtime.InteropServices.COMException";
 
@@ -219,7 +223,7 @@ impl NetObject for Service {
             arity(args, 0, 4).map(|()| void())
         } else if is(name, "GetFolder") {
             arity(args, 1, 1).and_then(|()| {
-                let path = norm(&convert::to_string(&args[0], cx));
+                let path = norm_folder(&convert::to_string(&args[0], cx));
                 if cx.host.tasks.folder_exists(&path) {
                     Ok(Value::object(Folder { path }))
                 } else {
@@ -234,17 +238,6 @@ impl NetObject for Service {
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
-    }
-}
-
-fn norm(p: &str) -> String {
-    let t = p.trim_end_matches('\\');
-    if t.is_empty() {
-        "\\".into()
-    } else if t.starts_with('\\') {
-        t.into()
-    } else {
-        format!("\\{t}")
     }
 }
 
@@ -327,6 +320,8 @@ impl NetObject for Folder {
                     .collect();
                 Value::array(list)
             })
+        } else if is(name, "GetFolders") {
+            arity(args, 1, 1).map(|()| Value::array(cx.host.tasks.subfolders(&self.path).into_iter().map(|path| Value::object(Folder { path })).collect()))
         } else if is(name, "DeleteTask") {
             arity(args, 1, 2).and_then(|()| {
                 let n = convert::to_string(&args[0], cx);
@@ -335,7 +330,7 @@ impl NetObject for Folder {
         } else if is(name, "CreateFolder") {
             arity(args, 1, 2).and_then(|()| {
                 let n = convert::to_string(&args[0], cx);
-                let path = if n.starts_with('\\') { norm(&n) } else { norm(&task_path(&self.path, &n)) };
+                let path = if n.starts_with('\\') { norm_folder(&n) } else { norm_folder(&task_path(&self.path, &n)) };
                 cx.host.tasks.create_folder(&path).map(|()| Value::object(Folder { path })).map_err(|e| task_error(&e))
             })
         } else if is(name, "RegisterTaskDefinition") {
@@ -368,6 +363,9 @@ impl NetObject for Registered {
         } else if is(name, "State") {
             Value::Int(if t.enabled { 3 } else { 1 })
         } else if is(name, "Definition") {
+            if t.tampered {
+                return Some(Err(com_error("The task image is corrupt or has been tampered with. (Exception from HRESULT: 0x80041321)")));
+            }
             Value::object(Definition(Rc::new(RefCell::new(Def::of_task(t, cx)))))
         } else {
             return None;

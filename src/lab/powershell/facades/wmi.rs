@@ -222,6 +222,7 @@ impl Cmdlet for GetWmiObject {
             (r"root\cimv2", "win32_operatingsystem") => vec![operating_system(cx)],
             (r"root\cimv2", "win32_process") => super::wmi_cimv2::processes(cx),
             (r"root\cimv2", "win32_service") => super::wmi_cimv2::services(cx),
+            (r"root\cimv2", "win32_systemdriver") => super::wmi_cimv2::drivers(cx),
             (r"root\cimv2", "win32_logicaldisk") => super::wmi_disk::logical_disks(cx),
             (r"root\cimv2" | r"root\subscription", c) if super::wmi_subscription::serves(c) => super::wmi_subscription::instances(cx, &ns, c),
             (r"root\cimv2", c) if NOT_YET.contains(&c) => {

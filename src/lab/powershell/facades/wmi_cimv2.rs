@@ -1,4 +1,4 @@
-//! `Win32_Process` and `Win32_Service` (root\cimv2) over the host's
+//! `Win32_Process`, `Win32_Service` and `Win32_SystemDriver` (root\cimv2) over the host's
 //! process table and Service Control Manager, with WMI's behaviour:
 //!
 //! - `Win32_Process`: a caller that is not an administrator sees no
@@ -9,6 +9,11 @@
 //!   since the object was read throws ManagementException "Not found ".
 //! - `Win32_Service` lists services, not drivers (those are
 //!   `Win32_SystemDriver`); a service marked for deletion is still listed.
+//! - `Win32_SystemDriver` lists kernel and file-system drivers with the
+//!   same properties and methods; its `PathName` is the driver's file as
+//!   WMI resolves the ImagePath (`\SystemRoot\` and a path relative to the
+//!   Windows folder become `C:\Windows\...`, a `\??\` prefix goes), and
+//!   `StartName` is empty.
 //!   `StopService` answers 0, 2 (not an administrator) or 6 (not active);
 //!   `Delete` answers 0 (a running service is only marked, and goes when it
 //!   stops), 2, or 16 (already marked for deletion).
@@ -20,7 +25,7 @@ use crate::lab::powershell::dotnet::args::Args;
 use crate::lab::powershell::object::{Ctx, NetError, NetResult};
 use crate::lab::powershell::value::Value;
 use crate::lab::world::files::Pid;
-use crate::lab::world::services::{ServiceError, ServiceKind, ServiceState, StartType};
+use crate::lab::world::services::{Service, ServiceError, ServiceKind, ServiceState, StartType};
 
 use super::wmi::{Handle, WmiObject, cim_datetime, escape_key, not_found, out_params};
 
@@ -123,6 +128,27 @@ fn start_mode(s: StartType) -> &'static str {
     }
 }
 
+/// The properties `Win32_Service` and `Win32_SystemDriver` share, for
+/// one entry of the Service Control Manager: its file as the class shows
+/// it, its account and its type as WMI words them.
+fn scm_props(s: &Service, path: String, start_name: &str, kind: &str) -> Vec<(&'static str, Value)> {
+    let running = s.state == ServiceState::Running;
+    vec![
+        ("Name", Value::str(&s.name)),
+        ("DisplayName", Value::str(&s.display_name)),
+        ("Caption", Value::str(&s.display_name)),
+        ("Description", opt(&s.description)),
+        ("PathName", Value::str(&path)),
+        ("StartMode", Value::str(start_mode(s.start))),
+        ("State", Value::str(if running { "Running" } else { "Stopped" })),
+        ("Started", Value::Bool(running)),
+        ("AcceptStop", Value::Bool(running)),
+        ("StartName", Value::str(start_name)),
+        ("ServiceType", Value::str(kind)),
+        ("Status", Value::str("OK")),
+    ]
+}
+
 /// Every service (drivers are not services to WMI), by name.
 pub fn services(cx: &Ctx<'_>) -> Vec<WmiObject> {
     cx.host
@@ -132,23 +158,40 @@ pub fn services(cx: &Ctx<'_>) -> Vec<WmiObject> {
         .map(|s| {
             let running = s.state == ServiceState::Running;
             let kind = if s.kind == ServiceKind::OwnProcess { "Own Process" } else { "Share Process" };
-            let props = vec![
-                ("Name", Value::str(&s.name)),
-                ("DisplayName", Value::str(&s.display_name)),
-                ("Caption", Value::str(&s.display_name)),
-                ("Description", opt(&s.description)),
-                ("PathName", Value::str(&s.image_path)),
-                ("StartMode", Value::str(start_mode(s.start))),
-                ("State", Value::str(if running { "Running" } else { "Stopped" })),
-                ("Started", Value::Bool(running)),
-                ("AcceptStop", Value::Bool(running)),
-                ("StartName", Value::str(&s.account)),
-                ("ServiceType", Value::str(kind)),
-                ("ProcessId", Value::Int(s.pid.filter(|_| running).unwrap_or(0) as i32)),
-                ("Status", Value::str("OK")),
-            ];
+            let mut props = scm_props(s, s.image_path.clone(), &s.account, kind);
+            props.push(("ProcessId", Value::Int(s.pid.filter(|_| running).unwrap_or(0) as i32)));
             let rel = format!("Win32_Service.Name=\"{}\"", escape_key(&s.name));
             object(cx, "Win32_Service", rel, props, &["ExitCode", "Name", "ProcessId", "StartMode", "State", "Status"], Handle::Service(s.name.clone()))
+        })
+        .collect()
+}
+
+/// A driver's ImagePath as `Win32_SystemDriver.PathName` shows it: the
+/// file, resolved as the kernel loads it.
+fn driver_path(image: &str) -> String {
+    const WINDOWS: &str = r"C:\Windows";
+    let p = image.strip_prefix(r"\??\").unwrap_or(image);
+    let lower = p.to_ascii_lowercase();
+    for root in [r"\systemroot\", r"%systemroot%\"] {
+        if let Some(rest) = lower.strip_prefix(root).map(|r| &p[p.len() - r.len()..]) {
+            return format!(r"{WINDOWS}\{rest}");
+        }
+    }
+    let absolute = p.starts_with('\\') || p.as_bytes().get(1) == Some(&b':');
+    if absolute || p.is_empty() { p.to_string() } else { format!(r"{WINDOWS}\{p}") }
+}
+
+/// Every kernel and file-system driver, by name.
+pub fn drivers(cx: &Ctx<'_>) -> Vec<WmiObject> {
+    cx.host
+        .services
+        .iter()
+        .filter(|s| matches!(s.kind, ServiceKind::KernelDriver | ServiceKind::FileSystemDriver))
+        .map(|s| {
+            let kind = if s.kind == ServiceKind::KernelDriver { "Kernel Driver" } else { "File System Driver" };
+            let props = scm_props(s, driver_path(&s.image_path), "", kind);
+            let rel = format!("Win32_SystemDriver.Name=\"{}\"", escape_key(&s.name));
+            object(cx, "Win32_SystemDriver", rel, props, &["Name", "StartMode", "State", "Status"], Handle::Service(s.name.clone()))
         })
         .collect()
 }

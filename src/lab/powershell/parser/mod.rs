@@ -871,5 +871,3 @@ fn token_text<'s>(c: &mut Cursor<'s>) -> &'s str {
     }
 }
 
-#[cfg(test)]
-mod tests;

@@ -105,3 +105,19 @@ fn paths_and_wsman() {
 fn get_command_parameters() {
     prints(&v5("(Get-Command Split-Path).Parameters.ContainsKey('Leaf'); (Get-Command Write-Output).CommandType; (Get-Command gwmi).CommandType"), &["True", "Cmdlet", "Alias"]);
 }
+
+/// `System.Collections.Queue` (in .NET 2.0, so on PowerShell 2.0 too):
+/// first in, first out; enumerating does not dequeue; Dequeue on an empty
+/// queue throws InvalidOperationException "Queue empty." (docs.microsoft.com,
+/// Queue.Dequeue).
+#[test]
+fn queue_is_first_in_first_out() {
+    let script = concat!(
+        "$q = New-Object System.Collections.Queue; $q.Enqueue(1); $q.Enqueue('b'); $q.Count\n",
+        "@($q).Count; $q.Dequeue(); $q.Peek(); $q.Dequeue(); $q.Count\n",
+        "try { [void]$q.Dequeue() } catch { $_.Exception.InnerException.GetType().FullName }\n",
+    );
+    for run in [v2(script), v5(script)] {
+        prints(&run, &["2", "2", "1", "b", "b", "0", "System.InvalidOperationException"]);
+    }
+}

@@ -13,9 +13,6 @@ mod dotnet;
 mod flow;
 mod operators;
 mod registry;
-mod runtime;
-mod runtime_ops;
-mod runtime_purge;
 mod versions;
 
 use std::net::Ipv4Addr;

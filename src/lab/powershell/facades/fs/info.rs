@@ -73,6 +73,16 @@ impl FsInfo {
         s
     }
 
+    /// The path the host model stores and the full path .NET shows.
+    pub(crate) fn paths(&self) -> (&str, &str) {
+        (&self.r.world, &self.r.full)
+    }
+
+    /// A DirectoryInfo (not a FileInfo).
+    pub(crate) fn is_dir(&self) -> bool {
+        self.dir
+    }
+
     fn exists(&self, s: &Snapshot) -> bool {
         s.exists && s.is_dir == self.dir
     }
@@ -156,6 +166,9 @@ impl NetObject for FsInfo {
         }
         if is(name, "ToString") {
             return Some(Ok(Value::string(self.original.clone())));
+        }
+        if let Some(r) = super::super::acl::info_call(cx, self, name, args) {
+            return Some(r);
         }
         if self.dir {
             let want = if is(name, "GetFileSystemInfos") {

@@ -1,10 +1,11 @@
-//! Restarts asked for over WinRM, end to end through the command
+//! Restarts asked for over WinRM as cauterize asks (cmd.exe lines and its
+//! bootstrap), end to end through the lab's command
 //! emulation: `shutdown.exe` from cmd and from PowerShell (the bootstrap's
 //! way in), `Restart-Computer`, and what each answers.
 
-use super::power::{PowerAction, Shutdown};
-use super::tests::{decoded_stderr, exec_scheduling, host, stdout};
-use super::*;
+use crate::lab::emulate::power::{PowerAction, Shutdown};
+use crate::lab::emulate::tests::{decoded_stderr, exec_scheduling, host, stdout};
+use crate::lab::emulate::{CommandRequest, CommandResult};
 use crate::lab::spec::LabSettings;
 use crate::runtime::bootstrap;
 

@@ -1,8 +1,9 @@
 //! The host the runtime contract is tested on: a baseline Windows 10 host
 //! with a logged-on user (`alice`) and a user who is not logged on and has
 //! a non-ASCII name (`Пётр`), and one of each thing collection must find,
-//! some with hostile names. Used by this module's tests and by
-//! `tests/runtime_contract.rs` (which plants the same on a real host).
+//! some with hostile names. Used by the runtime's tests on the lab
+//! (`runtime::on_lab`) and by `tests/runtime_contract.rs` (which plants the
+//! same on a real host). Lab arrangement only: it knows no cauterize type.
 
 use crate::lab::world::registry::{RegData, hklm};
 use crate::lab::world::startup::{LnkTarget, place_lnk};

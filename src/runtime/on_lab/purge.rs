@@ -3,8 +3,8 @@
 //! job from the Rust encoder, the outcome read by the Rust parser, and the
 //! host's state checked afterwards.
 
-use super::run_on;
-use crate::lab::runtime_host::fixture;
+use crate::lab::powershell::tests::run_on;
+use crate::lab::contract_host as fixture;
 use crate::lab::world::{HostState, RegData};
 use crate::runtime::assemble::outcome;
 use crate::runtime::job::{self, JobItem};

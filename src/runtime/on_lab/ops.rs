@@ -2,14 +2,14 @@
 //! PowerShell 2.0 and 5.1, checked against what Windows does to the host
 //! (the outcome the runtime reports and the host's state afterwards).
 
-use super::runtime::outcomes;
-use super::{prints, run_on};
-use crate::lab::runtime_host::fixture::{self, SERVICE, SVC_DLL};
+use super::jobs::outcomes;
+use crate::lab::powershell::tests::{prints, run_on};
+use crate::lab::contract_host::{self as fixture, SERVICE, SVC_DLL};
 use crate::lab::spec::LabSettings;
 use crate::lab::world::HostState;
 use crate::lab::world::services::service_key;
 use crate::runtime::job::{self, JobItem};
-use crate::runtime::ops::Op;
+use crate::runtime::ops::{Op, TaskAction};
 
 const VERSIONS: [&str; 2] = ["2.0", "5.1.19041.1"];
 
@@ -40,7 +40,7 @@ fn services_are_registry_keys_that_agree_with_win32_service() {
         "@([Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('SYSTEM\\CurrentControlSet\\Services').GetSubKeyNames() | Where-Object { $_ -eq 'WinRM' }).Count\n",
     );
     for v in VERSIONS {
-        let mut h = super::host().1.clone();
+        let mut h = crate::lab::powershell::tests::host().1.clone();
         let r = run_on(&mut h, v, script);
         prints(&r, &["Auto", "2", "LocalSystem", "LocalSystem", "32", r"%systemroot%\system32\schedsvc.dll", "ExpandString", "1"]);
     }
@@ -230,5 +230,68 @@ fn a_filter_shared_by_two_consumers_stays_until_its_last_binding_goes() {
         assert!(h.wmi.filters.iter().all(|f| f.name != fixture::FILTER), "{v}: unused now, the filter goes");
         assert!(h.wmi.consumers.iter().all(|c| c.name() != "CzOther"), "{v}");
         assert!(h.wmi.bindings.iter().all(|b| !b.filter.contains(fixture::FILTER)), "{v}");
+    }
+}
+
+fn delete_task(path: &str, actions: &[(&str, &str, &str)]) -> String {
+    let expected_actions = actions
+        .iter()
+        .map(|(p, a, w)| TaskAction { path: (*p).into(), arguments: (*a).into(), working_directory: (*w).into() })
+        .collect();
+    job::payload(&[JobItem::Op(Op::DeleteTask { path: path.into(), expected_actions })])
+}
+
+/// DeleteTask through runtime.ps1 on the engine (the Schedule.Service
+/// facade), on 2.0 and 5.1: a task whose actions differ from the plan's
+/// is drift naming what it runs now, and stays; with the planned actions
+/// (an empty working directory included, issue 7 item 1's empty field)
+/// it is deleted and its folder stays; a second run finds it already
+/// absent.
+#[test]
+fn delete_task_deletes_only_the_task_the_plan_saw() {
+    for v in VERSIONS {
+        let (mut h, p) = planted();
+        let r = run_on(&mut h, v, &delete_task(fixture::TASK_PATH, &[(&p.task_exe, "/y", "")]));
+        let now = format!("actions [{}] [/x] []", p.task_exe);
+        assert_eq!(outcomes(&r.out), [pair("drift", &now)], "{v}: {}{}", r.out, r.err);
+        assert!(h.tasks.get(fixture::TASK_PATH).is_some(), "{v}: drift deletes nothing");
+        let planned = delete_task(fixture::TASK_PATH, &[(&p.task_exe, "/x", "")]);
+        let r = run_on(&mut h, v, &planned);
+        assert_eq!(outcomes(&r.out), [pair("done", "")], "{v}: {}{}", r.out, r.err);
+        assert!(h.tasks.get(fixture::TASK_PATH).is_none(), "{v}: deleted");
+        assert!(h.tasks.folder_exists(r"\CzTest"), "{v}: the folder stays");
+        let r = run_on(&mut h, v, &planned);
+        assert_eq!(outcomes(&r.out), [pair("already_absent", "")], "{v}");
+    }
+}
+
+/// runtime.ps1 collected Win32_Service only, and WMI lists no driver
+/// there, so a kernel driver a loader installed was never seen, and a
+/// DeleteService of one answered already_absent while it stayed. Now
+/// collection reads Win32_SystemDriver too (on 2.0 and 5.1): the driver
+/// is a service record marked `driver`, its image the file WMI resolves
+/// (`\??\` dropped); the ordinary services are still there, unmarked; and
+/// DeleteService finds the driver, stops it and deletes it.
+#[test]
+fn kernel_drivers_are_collected_and_deleted() {
+    use crate::lab::world::services::{Service, ServiceKind, ServiceState, StartType};
+    use crate::runtime::ops::Query;
+    use crate::runtime::{Bounds, assemble};
+    for v in VERSIONS {
+        let (mut h, _) = planted();
+        let mut d = Service::new("czdrv", "Cz Driver", r"\??\C:\ProgramData\CzTest\czdrv.sys", StartType::System);
+        d.kind = ServiceKind::KernelDriver;
+        d.state = ServiceState::Running;
+        h.services.create(d, &mut h.registry).expect("driver");
+        let frames = super::jobs::run_items(&mut h, v, &[JobItem::Query(Query::Collect { bounds: Bounds::default() })]);
+        let s = assemble::snapshot(&frames, 0);
+        let drv = s.services.iter().find(|x| x.name == "czdrv").unwrap_or_else(|| panic!("{v}: the driver is missed"));
+        assert!(drv.driver, "{v}");
+        assert_eq!((drv.image_path.as_str(), drv.start_type.as_str(), drv.state.as_str()), (r"C:\ProgramData\CzTest\czdrv.sys", "system", "running"), "{v}");
+        assert!(s.services.iter().any(|x| x.name == SERVICE && !x.driver), "{v}");
+        let op = Op::DeleteService { name: "czdrv".into(), expected_image_path: drv.image_path.as_str().into(), expected_service_dll: "".into() };
+        let r = run_on(&mut h, v, &job::payload(&[JobItem::Op(op)]));
+        assert_eq!(outcomes(&r.out), [pair("done", "")], "{v}: {}{}", r.out, r.err);
+        assert!(h.services.get("czdrv").is_none(), "{v}: deleted");
     }
 }

@@ -1,13 +1,18 @@
 //! cauterize's host-side runtime (`runtime.ps1`) executing in the engine:
 //! its job reader on real job text from the Rust encoder, and the jobs it
-//! carries out over the lab's Windows facades (checked against the lab's
-//! Rust twin where one still exists, and against the host afterwards).
+//! carries out over the lab's Windows facades (checked against the host's
+//! state, the lab's ground truth).
 
-use super::{prints, v2, v5};
+use crate::lab::powershell::tests::{prints, v2, v5};
 use crate::lab::world::HostState;
 use crate::lab::world::files::Content;
 use crate::runtime::job::{self, JobItem, RUNTIME};
+use crate::lab::contract_host as fixture;
+use crate::lab::spec::LabSettings;
+use crate::runtime::assemble;
 use crate::runtime::ops::{Bounds, Op, Query, SweepRoot};
+use crate::runtime::results::{Frames, Limits, parse};
+use crate::runtime::snapshot::{AutorunLocation, Snapshot};
 
 /// The runtime, then `Read-CzJob` on the job data of `items`, printing
 /// each item's kind and its fields (`name=value|value`), names sorted.
@@ -116,130 +121,171 @@ fn records(out: &str, kinds: &[&str]) -> Vec<String> {
     v
 }
 
-/// Run the items `job` makes through runtime.ps1 on the engine and through
-/// the lab's Rust twin of the runtime, on the runtime contract's host (a
-/// logged-on and an offline user, hostile names, each kind of
-/// persistence), and check both give the same records of `kinds`, field
-/// for field. Returns the host as each left it.
-fn engine_matches_twin(
-    job_of: impl FnOnce(&HostState, &crate::lab::runtime_host::fixture::Planted) -> Vec<JobItem>,
-    kinds: &[&str],
-    at_least: usize,
-) -> (HostState, HostState) {
-    use crate::lab::runtime_host::{self, fixture};
+/// Run `items` through runtime.ps1 on the engine (PowerShell `version`)
+/// on `h`, returning the output as the tool parses it.
+pub(super) fn run_items(h: &mut HostState, version: &str, items: &[JobItem]) -> Frames {
+    let r = crate::lab::powershell::tests::run_on(h, version, &job::payload(items));
+    assert!(r.err.is_empty(), "{version}: {}", r.err);
+    parse(&r.out, items.len(), &Limits::from_bounds(&Bounds::default())).unwrap_or_else(|e| panic!("{version}: {e}: {}", r.out))
+}
+
+/// The runtime contract's host (a logged-on and an offline user, hostile
+/// names, each kind of persistence) collected by runtime.ps1 on the engine.
+fn collect_contract_host(version: &str) -> (HostState, fixture::Planted, Snapshot) {
     let mut h = fixture::host();
-    let now = crate::lab::spec::LabSettings::default().start;
-    let planted = fixture::plant(&mut h, now);
-    let payload = job::payload(&job_of(&h, &planted));
-    let mut twin_host = h.clone();
-    let twin = runtime_host::run(&payload, &mut twin_host, now);
-    let engine = super::run_on(&mut h, "5.1.19041.1", &payload);
-    assert!(engine.err.is_empty(), "{}", engine.err);
-    let (want, got) = (records(&twin, kinds), records(&engine.out, kinds));
-    assert!(want.len() >= at_least, "{twin}");
-    for w in &want {
-        assert!(got.contains(w), "the engine misses {w}\nengine: {}", engine.out);
-    }
-    for g in &got {
-        assert!(want.contains(g), "the engine adds {g}\ntwin: {twin}");
-    }
-    (h, twin_host)
+    let p = fixture::plant(&mut h, LabSettings::default().start);
+    let frames = run_items(&mut h, version, &[JobItem::Query(Query::Collect { bounds: Bounds::default() })]);
+    let s = assemble::snapshot(&frames, 0);
+    (h, p, s)
 }
 
-/// Collection: the user, autorun, registry, service (ServiceDll read from
-/// the registry), WMI subscription and System32 records. (Tasks need the
-/// Schedule.Service facade; process start times are read on the host's
-/// clock by the engine and in lab time by the twin.)
-#[test]
-fn collection_on_the_engine_finds_what_the_twin_finds() {
-    engine_matches_twin(|_, _| vec![JobItem::Query(Query::Collect { bounds: Bounds::default() })], &["user", "autorun", "reg", "service", "wmi", "sys32"], 10);
+fn reg_autorun<'a>(s: &'a Snapshot, hive: &str, value: &str) -> &'a crate::runtime::snapshot::Autorun {
+    s.autoruns
+        .iter()
+        .find(|a| matches!(&a.location, AutorunLocation::RegistryValue { hive: h, value: v, .. } if h == hive && v == value))
+        .unwrap_or_else(|| panic!("no autorun {hive} {value:?}: {:#?}", s.autoruns))
 }
 
-/// File facts (sizes, hashes, times, signatures, listings, 8.3 long
-/// paths through GetLongPathName) and the drop-folder sweep.
+/// Collection through runtime.ps1 on the engine, on PowerShell 2.0 and
+/// 5.1: every kind the contract host holds is found with the values
+/// Windows would give (the offline user's hive mounted and unmounted,
+/// ServiceDll read from the registry, the hidden task through
+/// Schedule.Service, the WMI subscription, the process with the
+/// CreationDate WMI reports for it), and no part of it failed.
 #[test]
-fn file_facts_and_sweep_on_the_engine_find_what_the_twin_finds() {
-    use crate::lab::runtime_host::fixture;
-    engine_matches_twin(
-        |_, p| {
-            let facts = JobItem::Query(Query::FileFacts {
-                // (Not the .lnk: Windows has no trust provider for
-                // shortcuts, so Get-AuthenticodeSignature answers
-                // UnknownError - 'unknown' - where the twin says 'unsigned'.)
-                paths: vec![p.machine_exe.clone().into(), fixture::SHORT_EXE.into(), p.petr_dll.clone().into(), r"C:\nope.exe".into()],
-                list_dirs: vec![p.folder.clone().into(), r"C:\Windows\System32".into()],
-                bounds: Bounds::default(),
-            });
-            let sweep = JobItem::Query(Query::Sweep {
-                roots: vec![
-                    SweepRoot { path: r"C:\ProgramData".into(), depth: 1, extensions: vec![], recent_days: 0 },
-                    SweepRoot { path: r"C:\Users".into(), depth: 3, extensions: vec!["exe".into(), "dll".into()], recent_days: 0 },
-                ],
-                skip: vec![p.folder.clone().into()],
-                hash_extensions: vec!["dll".into(), "exe".into()],
-                max_entries: 500,
-                max_hash_bytes: 1 << 20,
-                bounds: Bounds::default(),
-            });
-            vec![facts, sweep]
-        },
-        &["file", "trunc"],
-        8,
-    );
+fn collection_on_the_engine_finds_every_planted_kind() {
+    for version in ["2.0", "5.1.19041.1"] {
+        let (mut h, p, s) = collect_contract_host(version);
+        let failed: Vec<_> = s.truncated.iter().filter(|t| t.what.contains("not read") || t.limit == "error" || t.limit.contains("hive")).collect();
+        assert!(failed.is_empty(), "{version}: {failed:?}");
+        assert_eq!(s.computer_name, crate::lab::powershell::tests::host().0.name, "{version}: the name WinRM's host has");
+        let user = |sid: &str| s.users.iter().find(|u| u.sid == sid).unwrap_or_else(|| panic!("{version}: no user {sid}"));
+        assert!(user(&p.alice_sid).logged_on && !user(&p.petr_sid).logged_on, "{version}");
+        assert_eq!(user(&p.petr_sid).name, "Пётр", "{version}");
+        assert_eq!(reg_autorun(&s, &p.alice_sid, "CzAlice").command, r"%APPDATA%\CzTest\alice.exe", "{version}");
+        let petr = reg_autorun(&s, &p.petr_sid, "CzPetr");
+        assert_eq!((petr.value_type.as_str(), petr.command.as_str()), ("REG_EXPAND_SZ", r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#), "{version}");
+        assert_eq!(reg_autorun(&s, "HKLM", fixture::HOSTILE).command, format!("\"{}\" {}", p.hostile_exe, fixture::HOSTILE), "{version}");
+        assert_eq!(reg_autorun(&s, "S-1-5-18", "CzSystem").command, fixture::SYSTEM_EXE, "{version}");
+        let lnk = s.autoruns.iter().find(|a| matches!(&a.location, AutorunLocation::StartupFolder { path } if *path == p.lnk_path)).expect("startup shortcut");
+        assert_eq!((lnk.value_type.as_str(), lnk.command.as_str()), ("LNK", format!("\"{}\" --hostile \"a b\"", p.lnk_target).as_str()), "{version}");
+        let svc = s.services.iter().find(|x| x.name == fixture::SERVICE).expect("service");
+        assert_eq!((svc.image_path.as_str(), svc.service_dll.as_str(), svc.start_type.as_str()), (p.svc_exe.as_str(), fixture::SVC_DLL, "auto"), "{version}");
+        let task = s.tasks.iter().find(|t| t.path == fixture::TASK_PATH).unwrap_or_else(|| panic!("{version}: no task: {:?}", s.tasks));
+        assert!(task.hidden && task.enabled, "{version}: {task:?}");
+        assert_eq!(task.triggers, ["boot"], "{version}");
+        assert_eq!(task.actions.len(), 1, "{version}");
+        assert!(task.actions[0].path == p.task_exe.as_str() && task.actions[0].arguments == "/x" && task.actions[0].working_directory == "", "{version}: {task:?}");
+        let wmi = s.wmi.iter().find(|w| w.consumer_name == fixture::CONSUMER).expect("subscription");
+        assert_eq!((wmi.filter_name.as_str(), wmi.consumer_type.as_str(), wmi.action.as_str()), (fixture::FILTER, "CommandLineEventConsumer", p.wmi_exe.as_str()), "{version}");
+        let proc = s.processes.iter().find(|x| x.pid == p.locked_pid).expect("the locked process");
+        assert_eq!(proc.image, p.locked_exe, "{version}");
+        let creation = format!("[System.Management.ManagementDateTimeConverter]::ToDateTime((Get-WmiObject Win32_Process -Filter 'ProcessId = {}').CreationDate).ToUniversalTime().ToString('o')", p.locked_pid);
+        let r = crate::lab::powershell::tests::run_on(&mut h, "5.1.19041.1", &creation);
+        assert_eq!(proc.started, r.out.trim_end(), "{version}: the start time a kill compares");
+        let residue = s.registry.iter().find(|v| v.hive == p.petr_sid && v.key == r"Software\Microsoft\Czxyzq").expect("the offline user's binary residue");
+        assert_eq!((residue.value.as_str(), residue.data.as_str()), ("a1b2c3", "deadbeef"), "{version}");
+        assert!(s.registry.iter().any(|v| v.hive == p.alice_sid && v.key == fixture::CLASS_COMMAND_KEY && v.data == fixture::UAC_EXE), "{version}");
+        assert!(!h.registry.is_loaded(&p.petr_sid), "{version}: the offline hive is unloaded again");
+    }
+}
+
+/// File facts (sizes, hashes, listings, 8.3 long paths through
+/// GetLongPathName, absent files) and the drop-folder sweep through
+/// runtime.ps1 on the engine, checked against the host's own files.
+#[test]
+fn file_facts_and_sweep_on_the_engine_report_the_hosts_files() {
+    let mut h = fixture::host();
+    let p = fixture::plant(&mut h, LabSettings::default().start);
+    let facts = JobItem::Query(Query::FileFacts {
+        paths: vec![p.machine_exe.clone().into(), fixture::SHORT_EXE.into(), p.petr_dll.clone().into(), r"C:\nope.exe".into()],
+        list_dirs: vec![p.folder.clone().into()],
+        bounds: Bounds::default(),
+    });
+    let sweep = JobItem::Query(Query::Sweep {
+        roots: vec![SweepRoot { path: r"C:\ProgramData".into(), depth: 1, extensions: vec![], recent_days: 0 }],
+        skip: vec![],
+        hash_extensions: vec!["dll".into(), "exe".into()],
+        max_entries: 500,
+        max_hash_bytes: 1 << 20,
+        bounds: Bounds::default(),
+    });
+    let frames = run_items(&mut h, "5.1.19041.1", &[facts, sweep]);
+    let files = assemble::files(&frames, 0);
+    let fact = |path: &str| files.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no facts of {path}: {files:#?}"));
+    let sha = |path: &str| crate::lab::world::files::hex(&h.files.get(path).and_then(|e| e.sha256()).expect("planted"));
+    let m = fact(&p.machine_exe);
+    assert!(m.exists && !m.is_dir && m.size == "machine".len() as u64 && m.sha256 == sha(&p.machine_exe), "{m:?}");
+    assert_eq!(fact(fixture::SHORT_EXE).long_path, fixture::LONG_EXE);
+    assert_eq!(fact(fixture::SHORT_EXE).sha256, sha(fixture::LONG_EXE));
+    assert!(fact(&p.petr_dll).exists);
+    assert!(!fact(r"C:\nope.exe").exists);
+    let dir = fact(&p.folder);
+    assert!(dir.is_dir && dir.listing.iter().any(|n| n == "machine.exe") && dir.entries as usize == dir.listing.len(), "{dir:?}");
+    let swept = assemble::files(&frames, 1);
+    let stray = swept.iter().find(|f| f.path == fixture::STRAY_DLL).unwrap_or_else(|| panic!("the sweep misses the stray DLL: {swept:#?}"));
+    assert_eq!(stray.sha256, sha(fixture::STRAY_DLL));
 }
 
 /// The compare-and-delete operations on registry values and files, and
-/// reading a file: the same outcomes as the twin (done, then
-/// already_absent; drift on changed data; a running image locked, queued
-/// for the reboot or failed as asked; an offline user's hive loaded and
-/// unloaded), and the same host afterwards.
+/// reading a file, through runtime.ps1 on the engine: done then
+/// already_absent, drift on changed data, a running image failed or queued
+/// for the reboot as asked, an offline user's hive loaded and unloaded,
+/// and the host afterwards as Windows would leave it.
 #[test]
-fn registry_and_file_operations_on_the_engine_do_what_the_twin_does() {
-    use crate::lab::runtime_host::fixture;
-    use crate::runtime::ops::{self, Op};
-    let (engine, twin) = engine_matches_twin(
-        |h, p| {
-            let sha = |path: &str| crate::lab::world::files::hex(&h.files.get(path).and_then(|e| e.sha256()).unwrap_or_default());
-            let run_value = |hive: &str, name: &str, ty: &str, data: &str| {
-                JobItem::Op(Op::DeleteRegistryValue {
-                    hive: hive.into(),
-                    key: fixture::RUN.into(),
-                    value: name.into(),
-                    expected_type: ty.into(),
-                    expected_data_sha256: ops::reg_string_sha256(ty, data),
-                    data: Default::default(),
-                    data_cut: false,
-                })
-            };
-            let petr = run_value(&p.petr_sid, "CzPetr", "REG_EXPAND_SZ", r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#);
-            let hostile = run_value("HKLM", fixture::HOSTILE, "REG_SZ", &format!("\"{}\" {}", p.hostile_exe, fixture::HOSTILE));
-            let drift = run_value(&p.alice_sid, "CzAlice", "REG_SZ", "something else");
-            let file = |path: &str, queue: bool, expected: String| JobItem::Op(Op::DeleteFile { path: path.into(), expected_sha256: expected, queue_if_locked: queue });
-            vec![
-                petr.clone(),
-                petr,
-                hostile.clone(),
-                hostile,
-                drift,
-                file(&p.machine_exe, false, sha(&p.machine_exe)),
-                file(&p.machine_exe, false, sha(&p.machine_exe)),
-                file(&p.task_exe, false, "00".repeat(32)),
-                file(&p.locked_exe, false, sha(&p.locked_exe)),
-                file(&p.locked_exe, true, sha(&p.locked_exe)),
-                JobItem::Op(Op::QueueDeleteOnReboot { path: p.wmi_exe.clone().into(), expected_sha256: sha(&p.wmi_exe) }),
-                JobItem::Query(Query::ReadFile { path: p.svc_exe.clone().into(), offset: 1, max_bytes: 10 }),
-                JobItem::Query(Query::ReadFile { path: r"C:\nope.bin".into(), offset: 0, max_bytes: 10 }),
-            ]
-        },
-        &["outcome", "chunk"],
-        12,
-    );
-    for path in [r"C:\ProgramData\CzTest\machine.exe", r"C:\ProgramData\CzTest\task.exe", r"C:\ProgramData\CzTest\locked.exe"] {
-        assert_eq!(engine.files.exists(path), twin.files.exists(path), "{path}");
-    }
-    assert_eq!(crate::lab::world::pending::read(&engine.registry), crate::lab::world::pending::read(&twin.registry));
-    assert!(!crate::lab::world::pending::read(&engine.registry).unwrap_or_default().is_empty());
-    assert_eq!(engine.registry.subkeys("HKU"), twin.registry.subkeys("HKU"));
+fn registry_and_file_operations_on_the_engine_change_the_host_exactly() {
+    use crate::runtime::ops::{self, FileChunk, Op, OpOutcome};
+    let mut h = fixture::host();
+    let p = fixture::plant(&mut h, LabSettings::default().start);
+    let sha = |h: &HostState, path: &str| crate::lab::world::files::hex(&h.files.get(path).and_then(|e| e.sha256()).unwrap_or_default());
+    let run_value = |hive: &str, name: &str, ty: &str, data: &str| {
+        JobItem::Op(Op::DeleteRegistryValue {
+            hive: hive.into(),
+            key: fixture::RUN.into(),
+            value: name.into(),
+            expected_type: ty.into(),
+            expected_data_sha256: ops::reg_string_sha256(ty, data),
+            data: Default::default(),
+            data_cut: false,
+        })
+    };
+    let petr = run_value(&p.petr_sid, "CzPetr", "REG_EXPAND_SZ", r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#);
+    let hostile = run_value("HKLM", fixture::HOSTILE, "REG_SZ", &format!("\"{}\" {}", p.hostile_exe, fixture::HOSTILE));
+    let drift = run_value(&p.alice_sid, "CzAlice", "REG_SZ", "something else");
+    let file = |path: &str, queue: bool, expected: String| JobItem::Op(Op::DeleteFile { path: path.into(), expected_sha256: expected, queue_if_locked: queue });
+    let items = vec![
+        petr.clone(),
+        petr,
+        hostile.clone(),
+        hostile,
+        drift,
+        file(&p.machine_exe, false, sha(&h, &p.machine_exe)),
+        file(&p.machine_exe, false, sha(&h, &p.machine_exe)),
+        file(&p.task_exe, false, "00".repeat(32)),
+        file(&p.locked_exe, false, sha(&h, &p.locked_exe)),
+        file(&p.locked_exe, true, sha(&h, &p.locked_exe)),
+        JobItem::Op(Op::QueueDeleteOnReboot { path: p.wmi_exe.clone().into(), expected_sha256: sha(&h, &p.wmi_exe) }),
+        JobItem::Query(Query::ReadFile { path: p.svc_exe.clone().into(), offset: 1, max_bytes: 10 }),
+    ];
+    let hives_before = h.registry.subkeys("HKU");
+    let frames = run_items(&mut h, "5.1.19041.1", &items);
+    let got: Vec<Option<OpOutcome>> = (0..11).map(|i| assemble::outcome(&frames, i)).collect();
+    let done = Some(OpOutcome::Done);
+    let absent = Some(OpOutcome::AlreadyAbsent);
+    assert_eq!(got[..4], [done.clone(), absent.clone(), done.clone(), absent.clone()], "{got:?}");
+    assert!(matches!(&got[4], Some(OpOutcome::Drift { observed }) if observed.contains("REG_EXPAND_SZ")), "{:?}", got[4]);
+    assert_eq!(got[5..7], [done.clone(), absent.clone()]);
+    assert!(matches!(&got[7], Some(OpOutcome::Drift { .. })), "{:?}", got[7]);
+    assert!(matches!(&got[8], Some(OpOutcome::Failed { .. })), "a running image is locked: {:?}", got[8]);
+    assert_eq!(got[9..11], [Some(OpOutcome::QueuedForReboot), Some(OpOutcome::QueuedForReboot)]);
+    let chunk: Option<FileChunk> = assemble::chunk(&frames, 11);
+    assert_eq!(chunk.map(|c| c.data), Some(b"vc".to_vec()));
+    assert!(!h.files.exists(&p.machine_exe) && h.files.exists(&p.task_exe) && h.files.exists(&p.locked_exe));
+    assert!(h.registry.user_hive(&p.petr_sid).expect("hive").root.descend(fixture::RUN).and_then(|k| k.value("CzPetr")).is_none());
+    assert!(h.registry.get_value(&format!(r"HKU\{}\{}", p.alice_sid, fixture::RUN), "CzAlice").is_ok(), "drift deletes nothing");
+    let queued = crate::lab::world::pending::read(&h.registry).unwrap_or_default();
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert_eq!(h.registry.subkeys("HKU"), hives_before, "every hive mounted was unmounted");
 }
 
 /// Issue 7 item 7 on the engine: the host re-checks a path after
@@ -254,8 +300,8 @@ fn a_path_with_dot_segments_is_refused_on_the_host() {
         JobItem::Op(Op::DeleteFile { path: path.into(), expected_sha256: "00".repeat(32), queue_if_locked: true }),
         JobItem::Op(Op::QueueDeleteOnReboot { path: path.into(), expected_sha256: "00".repeat(32) }),
     ]);
-    let mut h = super::host().1.clone();
-    let r = super::run_on(&mut h, "2.0", &payload);
+    let mut h = crate::lab::powershell::tests::host().1.clone();
+    let r = crate::lab::powershell::tests::run_on(&mut h, "2.0", &payload);
     let refused = (
         "failed".to_string(),
         r"the path resolves to C:\Windows\System32\x.dll (. or .. segments, or trailing dots or spaces): never deleted".to_string(),
@@ -271,7 +317,7 @@ fn a_path_with_dot_segments_is_refused_on_the_host() {
 /// the delete removes it, and both hives are unloaded again.
 #[test]
 fn an_offline_users_class_key_is_found_and_deleted() {
-    use crate::lab::runtime_host::fixture;
+
     use crate::lab::world::registry::RegData;
     use crate::runtime::ops::{self, Op};
     let mut h = fixture::host();
@@ -290,7 +336,7 @@ fn an_offline_users_class_key_is_found_and_deleted() {
     };
     let mounts_before = h.registry.subkeys("HKU").expect("HKU");
     let payload = job::payload(&[JobItem::Query(Query::Collect { bounds: Bounds::default() }), JobItem::Op(op.clone()), JobItem::Op(op)]);
-    let r = super::run_on(&mut h, "2.0", &payload);
+    let r = crate::lab::powershell::tests::run_on(&mut h, "2.0", &payload);
     use base64::Engine;
     let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
     let found = r.out.lines().any(|l| l.contains(" reg ") && l.contains(&format!("hive={} ", b64(&p.petr_sid))) && l.contains(&format!("key={} ", b64(key))));
@@ -308,7 +354,7 @@ fn an_offline_users_class_key_is_found_and_deleted() {
 fn recent_days_are_counted_on_the_hosts_clock() {
     use crate::lab::world::files::{Content, Times};
     let now = crate::lab::spec::LabSettings::default().start;
-    let mut h = super::host().1.clone();
+    let mut h = crate::lab::powershell::tests::host().1.clone();
     let day = 86_400 * crate::lab::world::time::TICKS_PER_SEC;
     h.files.create_dir_all(r"C:\Windows\SysWOW64\netprofm", now).expect("dir");
     for (name, days) in [("new.dll", 10), ("old.dll", 200)] {
@@ -324,7 +370,7 @@ fn recent_days_are_counted_on_the_hosts_clock() {
         max_hash_bytes: 1 << 20,
         bounds: Bounds::default(),
     })]);
-    let r = super::run_on(&mut h, "5.1.19041.1", &payload);
+    let r = crate::lab::powershell::tests::run_on(&mut h, "5.1.19041.1", &payload);
     use base64::Engine;
     let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
     assert!(r.out.contains(&format!("path={} ", b64(r"C:\Windows\SysWOW64\netprofm\new.dll"))), "{}", r.out);
@@ -340,7 +386,7 @@ fn recent_days_are_counted_on_the_hosts_clock() {
 #[test]
 fn links_are_never_deleted_through() {
     let now = crate::lab::spec::LabSettings::default().start;
-    let mut h = super::host().1.clone();
+    let mut h = crate::lab::powershell::tests::host().1.clone();
     let target = r"C:\Windows\System32\czlinked.dll";
     h.files.plant_file(target, Content::text("system"), None, now).expect("target");
     h.files.plant_link(r"C:\ProgramData\Evil\link.dll", target, false, false, now).expect("link");
@@ -351,7 +397,7 @@ fn links_are_never_deleted_through() {
         JobItem::Op(Op::QueueDeleteOnReboot { path: r"C:\ProgramData\Evil\link.dll".into(), expected_sha256: sha.clone() }),
         JobItem::Op(Op::DeleteFile { path: r"C:\ProgramData\Junk\czlinked.dll".into(), expected_sha256: sha, queue_if_locked: true }),
     ]);
-    let r = super::run_on(&mut h, "5.1.19041.1", &payload);
+    let r = crate::lab::powershell::tests::run_on(&mut h, "5.1.19041.1", &payload);
     let got = outcomes(&r.out);
     let link = "it is a reparse point (a symbolic link or junction): never deleted or followed";
     let junction = r"the folder C:\ProgramData\Junk on its path is a reparse point (a junction or symbolic link): never deleted through";
@@ -388,12 +434,12 @@ fn a_delete_at_boot_is_queued_with_null_and_read_back() {
     let entry = vec![format!(r"\??\{target}"), String::new()];
     let earlier = vec![r"\??\C:\Windows\Temp\old.tmp".to_string(), String::new()];
     for (version, has_second) in [("2.0", false), ("5.1.19041.1", false), ("5.1.19041.1", true)] {
-        let mut h = super::host().1.clone();
+        let mut h = crate::lab::powershell::tests::host().1.clone();
         h.files.plant_file(target, Content::text("loader"), None, now).expect("file");
         if has_second {
             h.registry.put(&key, paths::PENDING_RENAMES2_VALUE, RegData::MultiSz(earlier.clone())).expect("put");
         }
-        let r = super::run_on(&mut h, version, &payload);
+        let r = crate::lab::powershell::tests::run_on(&mut h, version, &payload);
         let queued = ("queued_for_reboot".to_string(), String::new());
         assert_eq!(outcomes(&r.out), vec![queued.clone(), queued], "{version}: {}", r.out);
         let (first, second) = (value(&h, paths::PENDING_RENAMES_VALUE), value(&h, paths::PENDING_RENAMES2_VALUE));
@@ -443,7 +489,7 @@ fn containment_on_the_engine_makes_reads_back_and_releases_exactly() {
     let outcome = |out: &str| contain::outcome(&parse(out, 1, &Limits::from_bounds(&Bounds::default())).unwrap(), 0);
     let customer = "cauterize-0badc0de-smb-in-tcp-v4-1 (customer)";
     let mut before = Vec::new();
-    let (r, mut host) = super::run_with(
+    let (r, mut host) = crate::lab::powershell::tests::run_with(
         "2.0",
         |h| {
             h.firewall.add_rule(FirewallRule::new(customer, Direction::In, Verdict::Allow, Protocol::Tcp)).unwrap();
@@ -467,14 +513,14 @@ fn containment_on_the_engine_makes_reads_back_and_releases_exactly() {
     assert!(task.principal.is_system());
     assert!(task.actions[0].path.ends_with("powershell.exe") && task.actions[0].arguments.contains("-EncodedCommand"));
 
-    let again = super::run_on(&mut host, "2.0", &contain);
+    let again = crate::lab::powershell::tests::run_on(&mut host, "2.0", &contain);
     let second = outcome(&again.out);
     assert!(second.done && second.changed() == 0, "{second:?}");
     assert_eq!(second.detail, "already contained: nothing changed");
     assert_eq!(second.deadline, first.deadline);
 
     let release = job::payload(&[JobItem::Contain(ContainOp::Release { engagement: id.clone() })]);
-    let gone = super::run_on(&mut host, "2.0", &release);
+    let gone = crate::lab::powershell::tests::run_on(&mut host, "2.0", &release);
     let out = outcome(&gone.out);
     assert!(out.done, "{out:?}\n{}", gone.err);
     assert_eq!(out.rules.len(), 8);

@@ -1,0 +1,157 @@
+//! The deny-write step end to end: the real binary (`scan`, `plan`,
+//! `apply`, `release`) against a lab host running Qakbot, asserting the
+//! lab's ground truth. Qakbot writes its DLL and Run value only at
+//! shutdown, as the user it runs as; the purge's deny ACE on its folder is
+//! what makes that write fail when the loader is still alive at the
+//! reboot. The kill would already stop it, so the reviewed plan here has
+//! its `kill_process` lines removed (the operator's call), leaving the
+//! deny alone against the loader; a negative control without the deny
+//! shows the DLL written back. The engine has no reboot yet (branch
+//! `reboot`): the lab reboots the host itself, as a user would, between
+//! `apply` and the checks, and `release --all` runs once the host is back
+//! (a host still rebooting cannot have its deny lifted: it is then set
+//! aside, not released). Loopback range: 127.121.0.0/16, one /24 per test.
+
+mod common;
+
+use std::net::Ipv4Addr;
+
+use cauterize::lab::malware::{Family, FamilyProfile};
+use cauterize::lab::world::acl::{self, Ace, Token};
+use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
+use common::harness::LabRun;
+
+async fn qakbot_lab(net: u8) -> LabRun {
+    common::harness::raise_fd_limit();
+    let spec = lab::scenario::simple(1, Ipv4Addr::new(127, 121, net, 1), 5985);
+    // Lab steps often enough that a reboot (down 2 lab seconds, WinRM 1
+    // second after boot) is over in a few seconds.
+    let settings = LabSettings {
+        step_every: std::time::Duration::from_millis(200),
+        ..LabSettings::default()
+    };
+    let mut world = WorldSpec::derived(&spec, settings);
+    world.hosts[0].reboot_down_secs = 2;
+    world.hosts[0].winrm_delay_secs = 1;
+    let mut p = FamilyProfile::documented(Family::Qakbot).without_spread();
+    p.padding = false;
+    world.hosts[0].infections.push(p);
+    let lab = Lab::start_world(spec.clone(), world).await.expect("lab starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inventory = dir.path().join("inventory.yml");
+    std::fs::write(&inventory, lab::inventory_out::inventory_yaml(&spec)).expect("inventory");
+    LabRun { lab, dir, inventory }
+}
+
+/// Scan and plan; the plan file's text, with lines for which `drop` says
+/// true removed, written back as the reviewed plan.
+async fn reviewed_plan(run: &LabRun, eng: &str, drop: impl Fn(&str) -> bool) -> String {
+    let scan = run.cauterize("scan", &["--engagement", eng, "--no-progress"]).await;
+    assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
+    let path = run.dir.path().join("plan.yml");
+    let out = run.cauterize("plan", &["--engagement", eng, "-o", &path.display().to_string(), "--no-progress"]).await;
+    assert!(matches!(out.code, 0 | 2), "plan: {}\n{}", out.code, out.stderr);
+    let text = std::fs::read_to_string(&path).expect("plan written");
+    let kept: String = text.lines().filter(|l| !drop(l.trim_start())).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, &kept).expect("plan edited");
+    text
+}
+
+/// The folder of the plan's `deny_writes` step.
+fn denied_folder(plan: &str) -> String {
+    let line = plan.lines().find(|l| l.contains("op: deny_writes")).unwrap_or_else(|| panic!("no deny_writes step:\n{plan}"));
+    let rest = line.split("folder: '").nth(1).expect("folder");
+    rest.split('\'').next().unwrap().replace("''", "'")
+}
+
+async fn apply(run: &LabRun, eng: &str) -> common::harness::Run {
+    let plan = run.dir.path().join("plan.yml").display().to_string();
+    run.cauterize("apply", &[&plan, "--engagement", eng, "--no-progress"]).await
+}
+
+/// Wait (at most a minute of wall time; lab time runs fast) until `host`
+/// has booted more than `boots` times and answers WinRM again.
+async fn back_up(lab: &Lab, host: &str, boots: u32) -> lab::network::HostTruth {
+    let started = std::time::Instant::now();
+    loop {
+        let t = lab.truth(host);
+        if t.boot_count > boots && t.power == lab::outbreak::Power::Up {
+            return t;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{host} not back after its reboot: {:?}", t.power);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The folder's files (ground truth).
+fn held(lab: &Lab, folder: &str) -> Vec<String> {
+    lab.with_host("WS-001", |s| s.files.list(folder).map(|l| l.into_iter().map(|(n, _)| n.to_string()).collect()).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deny_defeats_qakbots_shutdown_write() {
+    let run = qakbot_lab(1).await;
+    let engagement = run.dir.path().join("case");
+    let eng = engagement.display().to_string();
+    let plan = reviewed_plan(&run, &eng, |l| l.starts_with("- {op: kill_process")).await;
+    let folder = denied_folder(&plan);
+    assert!(held(&run.lab, &folder).is_empty(), "Qakbot's folder is empty while it runs");
+
+    let out = apply(&run, &eng).await;
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "no reboot in this engine: {}\n{}", out.stdout, out.stderr);
+    assert!(run.lab.truth("WS-001").infected(), "not killed: the reviewed plan has no kill");
+    // Ground truth: the one ACE, exactly as asked.
+    let deny = Ace { sid: acl::EVERYONE.into(), deny: true, rights: 0x116, inheritance: 3, propagation: 0 };
+    assert_eq!(run.lab.with_host("WS-001", |s| s.files.acl(&folder).map(<[Ace]>::to_vec)), Some(vec![deny]));
+    let alice_token = run.lab.with_host("WS-001", |s| {
+        let user = s.profiles.iter().find(|p| folder.to_lowercase().starts_with(&p.profile_path.to_lowercase())).expect("the folder's profile");
+        Token::user(&user.sid)
+    });
+    assert!(run.lab.with_host("WS-001", |s| acl::denied([s.files.acl(&folder).unwrap()], true, &alice_token, acl::ADD_FILE)));
+
+    // The reboot (the lab's own, as a user would): Qakbot, still alive,
+    // writes at shutdown and fails on the deny.
+    let boots = run.lab.truth("WS-001").boot_count;
+    run.lab.request_reboot("WS-001").expect("reboots");
+    assert!(held(&run.lab, &folder).is_empty(), "the shutdown write got through: {:?}", held(&run.lab, &folder));
+    // Booted again and answering WinRM: what is left of Qakbot had its
+    // chance to start.
+    let truth = back_up(&run.lab, "WS-001", boots).await;
+    assert!(held(&run.lab, &folder).is_empty(), "nothing written back: {:?}", held(&run.lab, &folder));
+    assert!(!truth.infected(), "nothing starts Qakbot again: {truth:?}");
+
+    // `status` shows the step carried out.
+    let status = common::harness::run(&["status", "--engagement", &eng]).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+
+    // `cauterize release --all` on its own, after this apply: our ACE
+    // lifted from the folder (ground truth: no ACE left at all, the lab
+    // put none there) and the host released.
+    let release = run.cauterize("release", &["--engagement", &eng, "--all", "--no-progress"]).await;
+    assert_eq!(release.code, 0, "release: {}\n{}", release.stdout, release.stderr);
+    assert_eq!(run.lab.with_host("WS-001", |s| s.files.acl(&folder).map(<[Ace]>::to_vec)), Some(vec![]), "the deny is lifted: {}", release.stderr);
+    let status = common::harness::run(&["status", "--engagement", &eng, "--json"]).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let view = &status.json_lines()[0];
+    let host = view["hosts"].as_array().and_then(|hs| hs.iter().find(|h| h["host"] == "WS-001")).unwrap_or_else(|| panic!("WS-001 in status: {view}"));
+    assert_eq!((host["state"].as_str(), host["contained"].as_bool()), (Some("released"), Some(false)), "{host}\nrelease said:\n{}", release.stderr);
+}
+
+/// Negative control: the same host and plan without the deny step; the
+/// loader, still alive at the reboot, writes its DLL back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_deny_the_shutdown_write_gets_through() {
+    let run = qakbot_lab(2).await;
+    let eng = run.dir.path().join("case").display().to_string();
+    let plan = reviewed_plan(&run, &eng, |l| l.starts_with("- {op: kill_process") || l.starts_with("- {op: deny_writes")).await;
+    let folder = denied_folder(&plan);
+    let out = apply(&run, &eng).await;
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(run.lab.with_host("WS-001", |s| s.files.acl(&folder).map(<[Ace]>::to_vec)), Some(vec![]));
+    run.lab.request_reboot("WS-001").expect("reboots");
+    // Qakbot deletes its DLL again at start-up, once it runs: what the
+    // shutdown wrote is in its artifacts (ground truth) either way.
+    let written = run.lab.with_host("WS-001", |s| s.files.walk(&folder).len());
+    let truth = run.lab.truth("WS-001");
+    assert!(written > 0 || truth.infected(), "the shutdown write should have got through: {truth:?}");
+}
