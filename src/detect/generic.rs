@@ -94,7 +94,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     p,
                     Family::UnknownLoaderLike,
                     "GEN-DRIVER-USERWRITABLE",
-                    Confidence::Medium,
+                    // Where it sits and how it starts: shapes (medium).
+                    Grounds::of(&[E::FolderShape, E::LaunchShape]),
                     vec![format!(
                         "{what}: a kernel driver loaded from a user-writable folder (Windows keeps drivers in System32\\drivers)"
                     )],
