@@ -63,15 +63,18 @@ pub enum Evidence {
     LaunchShape,
     /// Not validly signed.
     Unsigned,
-    /// Tied to a confirmed (high) finding: its folder, its payload, its
-    /// process, the same shape as a confirmed unit elsewhere.
+    /// Tied to a confirmed (high) finding: its folder, its payload (the
+    /// file a confirmed autostart starts), its process, a copy of its
+    /// file, the same shape as a confirmed unit elsewhere, or a file only
+    /// one family writes on a host where that family is confirmed.
     RelatedToConfirmed,
     /// Code injected into a signed process (a hollowed Windows program).
     InjectedCode,
     /// A loader's documented registry artifact (its configuration key,
     /// the exclusion it writes, its encoded payload in a value).
     RegistryArtifact,
-    /// It launches a known or confirmed payload.
+    /// It launches a known or confirmed payload: a process whose image or
+    /// command line runs a file a confirmed finding (not a process) names.
     PayloadLaunch,
     /// A system launcher made to load code from a file disguised as data
     /// (a DLL named `.jpg`, `.kzt`, `.dat`): what it loads, not its name.

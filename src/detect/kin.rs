@@ -2,13 +2,17 @@
 //!
 //! - **the medium tier raised**: a Medium finding whose file has the same
 //!   SHA-256 as a High finding's file, the same size and last-write time
-//!   (a copy, when the two hashes are not both known), or whose process
-//!   was started by a High finding's process, gains a strong line of
+//!   (a copy, when the two hashes are not both known), whose file is one a
+//!   High finding starts or consists of (the DLL a High Run value runs),
+//!   whose process was started by a High finding's process, or whose file
+//!   only one family writes while that family is confirmed on the host
+//!   ([`OWN_ARTIFACT_RULES`]), gains a strong line of
 //!   evidence (a relation to a confirmed finding) and so becomes High; one
 //!   written within seconds of a High finding's file (dropped by the same
 //!   run) gains a weak one, a timestamp (a Low one becomes Medium, a
 //!   Medium one stays Medium); a finding of no known family takes the
-//!   family of what it is tied to;
+//!   family of what it is tied to, even by a timestamp to a Medium one
+//!   (the family only);
 //! - **loader copies spread**: a file no finding names that is such a copy
 //!   (into another profile, a Startup folder, `C:\Windows`) is a finding
 //!   of the loader's family; a random-named, unsigned executable written
@@ -31,6 +35,14 @@ use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::FileFacts;
 
+/// Rules whose file only one family writes: on a host where that family
+/// is confirmed by a strong line, such a file is that loader's own
+/// (Qakbot's lateral copy through `C$` loads its configuration from the
+/// `.dll.cfg` written beside it; nothing else writes the pair). A shape
+/// common to benign software (a word-list name, a folder layout) is never
+/// listed here.
+const OWN_ARTIFACT_RULES: &[&str] = &["QAK-DLL-CFG-PAIR"];
+
 /// Seconds within which two files count as written by the same run.
 pub const WRITTEN_WITHIN_SECS: f64 = 5.0;
 
@@ -41,6 +53,12 @@ pub enum Tie {
     SameSizeAndTime { other: String },
     WrittenWith { other: String, secs: f64 },
     StartedBy { pid: u32, image: String },
+    /// It is a file the confirmed finding names as what it starts or
+    /// consists of (the DLL a High Run value runs).
+    NamedBy { file: String },
+    /// A file only one family writes (Qakbot's lateral copy with its
+    /// `.dll.cfg`), on a host where that family is confirmed.
+    OwnArtifact { family: Family },
 }
 
 impl Tie {
@@ -67,6 +85,12 @@ impl Tie {
                 format!("it was written {secs:.0} s from {other}, by the same run")
             }
             Tie::StartedBy { pid, image } => format!("it was started by process {pid} ({image})"),
+            Tie::NamedBy { file } => format!("{file} is what a confirmed finding starts"),
+            Tie::OwnArtifact { family } => format!(
+                "it is an artifact only {} writes, and {} is confirmed on this host",
+                family.name(),
+                family.name()
+            ),
         }
     }
 }
@@ -201,6 +225,24 @@ impl<'a> Anchors<'a> {
             })
     }
 
+    /// A confirmed anchor (not `not`) naming file `c` itself among the
+    /// files it starts or consists of.
+    fn naming(&self, c: &FileFacts, not: &ArtifactRef) -> Option<(Tie, &Anchor)> {
+        self.list
+            .iter()
+            .filter(|(a, _, _)| a.confirmed && &a.artifact != not)
+            .find(|(_, files, _)| files.iter().any(|af| std::ptr::eq(*af, c)))
+            .map(|(a, _, _)| (Tie::NamedBy { file: paths::normalize(&c.path) }, a))
+    }
+
+    /// A confirmed anchor of `family` resting on a strong line of its own.
+    fn confirmed_family(&self, family: Family) -> Option<&Anchor> {
+        self.list
+            .iter()
+            .map(|(a, _, _)| a)
+            .find(|a| a.confirmed && a.family == family && a.grounds.evidence.iter().any(|e| e.is_strong()))
+    }
+
     fn is_anchor(&self, fd: &Finding) -> bool {
         self.list
             .iter()
@@ -258,15 +300,31 @@ fn raise(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &mut [Finding]) 
         if let ArtifactRef::File { path } = &fd.artifact {
             files.push(path.clone());
         }
+        // A finding of no known family takes the family of a Medium one it
+        // was written with (the family only: a timestamp raises nothing).
+        let unknown = fd.family == Family::UnknownLoaderLike;
         for p in &files {
             if let Some(ff) = f.file(p) {
+                if let Some((t, a)) = anchors.naming(ff, &fd.artifact) {
+                    consider(t, a);
+                }
                 if let Some((t, a)) = anchors.tie_file(ff) {
                     consider(t, a);
                 }
-                if let Some((t, a)) = suspects.tie_file(ff).filter(|(t, a)| t.strong() && a.artifact != fd.artifact) {
+                if let Some((t, a)) = suspects.tie_file(ff).filter(|(t, a)| {
+                    (t.strong() || (unknown && a.family != Family::UnknownLoaderLike))
+                        && a.artifact != fd.artifact
+                }) {
                     consider(t, a);
                 }
             }
+        }
+        if OWN_ARTIFACT_RULES.contains(&fd.rule_id)
+            && !files.iter().any(|p| f.valid_signer(p).is_some())
+            && let Some(a) = anchors.confirmed_family(fd.family)
+            && a.artifact != fd.artifact
+        {
+            consider(Tie::OwnArtifact { family: fd.family }, a);
         }
         if let ArtifactRef::Process { pid, .. } = &fd.artifact
             && let Some((t, a)) = anchors.tie_process(f, *pid)
@@ -282,9 +340,18 @@ fn raise(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &mut [Finding]) 
             }
             continue;
         };
+        // Tied this way in an earlier round (detection repeats its ties
+        // until nothing changes): nothing new.
+        let said = format!("{} ({} on {})", tie.words(), a.rule_id, a.artifact.describe());
+        if fd.reasons.iter().any(|r| r.ends_with(&said)) {
+            continue;
+        }
         let before = fd.confidence;
         if a.confirmed {
             fd.tie(tie.evidence());
+        }
+        if fd.confidence == Confidence::High {
+            fd.reasons.retain(|r| !r.starts_with("Medium: would be High with"));
         }
         let lifted =
             fd.family == Family::UnknownLoaderLike && a.family != Family::UnknownLoaderLike;
@@ -310,12 +377,7 @@ fn raise(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &mut [Finding]) 
         } else {
             format!("raised from {before:?} to {:?}{tied}", fd.confidence)
         };
-        fd.reasons.push(format!(
-            "{change}: {} ({} on {})",
-            tie.words(),
-            a.rule_id,
-            a.artifact.describe()
-        ));
+        fd.reasons.push(format!("{change}: {said}"));
     }
     ties
 }

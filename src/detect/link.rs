@@ -531,6 +531,72 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
     out.extend(add);
 }
 
+/// A process that launches a confirmed payload: its image, or a file its
+/// command line loads, is a target of a High finding about something other
+/// than a process (the autostart that starts it, the file itself). That is
+/// the strong line "launches a known payload" - what lets the signed
+/// program guard ([`super::signed`]) end a rundll32 running a confirmed
+/// DLL. Only a finding on another artifact confirms: a process never
+/// confirms itself. Returns whether any finding gained the line (the
+/// caller repeats its passes until nothing changes: a payload confirmed by
+/// a later tie confirms its process then).
+pub(crate) fn confirmed_launches(f: &Facts, out: &mut [Finding]) -> bool {
+    // (file key, why it is confirmed) of every High non-process finding.
+    let mut confirmed: Vec<(String, String)> = Vec::new();
+    for fd in out.iter().filter(|x| {
+        x.actionable()
+            && x.confidence == Confidence::High
+            && !matches!(x.artifact, ArtifactRef::Process { .. })
+    }) {
+        let mut files = fd.target_files.clone();
+        if let ArtifactRef::File { path } = &fd.artifact {
+            files.push(path.clone());
+        }
+        for t in files {
+            let key = paths::key(&f.long_path(&t));
+            if !confirmed.iter().any(|(k, _)| *k == key) {
+                confirmed.push((key, format!("{} on {}", fd.rule_id, fd.artifact.describe())));
+            }
+        }
+    }
+    let mut changed = false;
+    for fd in out.iter_mut() {
+        let ArtifactRef::Process { pid, .. } = fd.artifact else {
+            continue;
+        };
+        if !fd.actionable() || fd.grounds().has(E::PayloadLaunch) {
+            continue;
+        }
+        let Some(l) = f
+            .launches
+            .iter()
+            .find(|l| matches!(l.source, Source::Process(p) if p.pid == pid))
+        else {
+            continue;
+        };
+        let Source::Process(p) = l.source else {
+            continue;
+        };
+        let mut runs: Vec<String> = l.parsed.payloads.iter().map(|x| x.path.clone()).collect();
+        runs.push(p.image.clone());
+        let hit = runs.iter().find_map(|r| {
+            let key = paths::key(&f.long_path(r));
+            confirmed
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, why)| (paths::normalize(&f.long_path(r)), why.clone()))
+        });
+        if let Some((file, why)) = hit {
+            fd.tie(E::PayloadLaunch);
+            fd.reasons.push(format!(
+                "process {pid} launches {file}, a confirmed (high) payload ({why})"
+            ));
+            changed = true;
+        }
+    }
+    changed
+}
+
 /// The user a finding belongs to (profile folder name, lower-case).
 fn finding_user(f: &Facts, x: &Finding) -> Option<String> {
     for t in &x.target_files {

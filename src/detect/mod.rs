@@ -288,6 +288,18 @@ pub struct DetectContext {
     pub allow: AllowList,
 }
 
+/// At most this many rounds of ties and links (a guard: a round that
+/// changes nothing ends them, and each round only adds or raises).
+const TIE_ROUNDS: usize = 8;
+
+/// What a round of ties and links can change: which findings there are,
+/// their family and how sure they are.
+fn standing(out: &[Finding]) -> Vec<(ArtifactRef, Family, Confidence)> {
+    out.iter()
+        .map(|x| (x.artifact.clone(), x.family, x.confidence))
+        .collect()
+}
+
 /// Run every rule over one host's snapshot.
 pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     let f = facts::Facts::new(snapshot);
@@ -308,8 +320,26 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     // Ties to a loader's finding count only from findings no allow-list
     // spares.
     allowlist::apply(&f, &ctx.allow, &mut out);
-    let ties = kin::apply(&f, &mut out);
-    let mut out = link::merge(out);
+    // Ties and links feed each other: a payload confirmed by a tie
+    // confirms the process launching it, and a confirmed process anchors
+    // what it started. Repeat until nothing changes (each round that goes
+    // on adds a finding or raises one, so it ends; the bound is a guard).
+    let mut ties: Vec<(ArtifactRef, ArtifactRef)> = Vec::new();
+    for _ in 0..TIE_ROUNDS {
+        let before = standing(&out);
+        for t in kin::apply(&f, &mut out) {
+            if !ties.contains(&t) {
+                ties.push(t);
+            }
+        }
+        link::processes(&f, &mut out);
+        link::confirmed_launches(&f, &mut out);
+        out = link::merge(out);
+        allowlist::apply(&f, &ctx.allow, &mut out);
+        if standing(&out) == before {
+            break;
+        }
+    }
     link::relate(&f, &mut out);
     kin::relate(&ties, &mut out);
     allowlist::apply(&f, &ctx.allow, &mut out);
@@ -478,6 +508,138 @@ mod tests {
             .expect("the folder's other file");
         assert!(!other.grounds().has(Evidence::RelatedToConfirmed), "{other:#?}");
         assert_eq!(other.confidence(), Confidence::Medium, "{other:#?}");
+    }
+
+    /// The signed SysWOW64 rundll32 running a DLL that a High Run value
+    /// starts launches a confirmed payload: it may be ended, and the DLL's
+    /// own (timestamp-only) finding is tied to the Run value. The same
+    /// process running a DLL that nothing confirms is listed only.
+    #[test]
+    fn a_process_launching_a_confirmed_payload_is_ended() {
+        let dir = r"C:\Users\bob\AppData\Local\Gmkdfrtoqz";
+        let dll = format!(r"{dir}\ohwqpx.kzt");
+        let rundll = r"C:\Windows\SysWOW64\rundll32.exe";
+        let command = format!(r#"{rundll} "{dll}",RunDLL"#);
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "Xlhbtqwzfe", &command)
+            .file(&dll)
+            .with_file(&dll, |x| x.modified = "2024-01-01T00:00:00Z".into())
+            .dir(dir, &["ohwqpx.kzt"])
+            .with_file(dir, |x| x.modified = "2024-01-08T00:00:00Z".into())
+            .process(224, 1, rundll, &command, "bob")
+            .signed_file(rundll, "Microsoft Windows")
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let run = out.iter().find(|f| matches!(f.artifact, ArtifactRef::RegistryAutorun { .. })).expect("the Run value");
+        assert_eq!(run.confidence(), Confidence::High, "{out:#?}");
+        let p = out
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::Process { pid: 224, .. }))
+            .expect("the process");
+        assert!(p.grounds().has(Evidence::PayloadLaunch), "{p:#?}");
+        assert_eq!(p.confidence(), Confidence::High, "{p:#?}");
+        assert!(p.reasons.iter().any(|r| r.contains("launches") && r.contains("confirmed (high) payload")), "{:?}", p.reasons);
+        let file = out
+            .iter()
+            .find(|f| f.artifact == ArtifactRef::File { path: dll.clone() })
+            .expect("the DLL's timestamp finding");
+        assert!(file.grounds().has(Evidence::RelatedToConfirmed), "{file:#?}");
+        assert_eq!(file.confidence(), Confidence::High, "{file:#?}");
+        assert!(!file.reasons.iter().any(|r| r.starts_with("Medium: would be High")), "{:?}", file.reasons);
+
+        // A DLL in a plain user folder: the Run value rests on shapes
+        // (medium), so its rundll32 launches nothing confirmed.
+        let dll = r"C:\Users\bob\AppData\Local\Tools\helper.dll";
+        let command = format!(r#"{rundll} "{dll}",Start"#);
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "Updater", &command)
+            .file(dll)
+            .process(224, 1, rundll, &command, "bob")
+            .signed_file(rundll, "Microsoft Windows")
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let p = out
+            .iter()
+            .find(|f| matches!(f.artifact, ArtifactRef::Process { pid: 224, .. }))
+            .expect("the process is listed");
+        assert!(!p.grounds().has(Evidence::PayloadLaunch), "{p:#?}");
+        assert_eq!(p.confidence(), Confidence::Low, "{p:#?}");
+    }
+
+    /// Qakbot's lateral copy (a DLL with its `.dll.cfg` at the drive root)
+    /// is its own artifact: High where Qakbot is confirmed on the host (its
+    /// configuration key), Medium where nothing confirms it.
+    #[test]
+    fn qakbots_lateral_copy_is_high_where_qakbot_is_confirmed() {
+        let copy = r"C:\dohyeg.dll";
+        let base = || {
+            SnapshotBuilder::new("WS1")
+                .user("bob")
+                .file(copy)
+                .file(&format!("{copy}.cfg"))
+        };
+        let pair = |out: &[Finding]| {
+            out.iter()
+                .find(|f| f.rule_id == "QAK-DLL-CFG-PAIR")
+                .cloned()
+                .unwrap_or_else(|| panic!("{out:#?}"))
+        };
+        let alone = detect(&base().build(), &DetectContext::default());
+        assert_eq!(pair(&alone).confidence(), Confidence::Medium, "{alone:#?}");
+        let key = r"Software\Microsoft\Ioarplhfr";
+        let s = base()
+            .reg("bob", key, "22009d73", "REG_BINARY", "01")
+            .reg("bob", key, "8a301595", "REG_BINARY", "02")
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        assert!(out.iter().any(|f| f.rule_id == "QAK-CONFIG-KEY" && f.confidence() == Confidence::High), "{out:#?}");
+        let p = pair(&out);
+        assert_eq!(p.confidence(), Confidence::High, "{p:#?}");
+        assert!(p.reasons.iter().any(|r| r.contains("only Qakbot writes")), "{:?}", p.reasons);
+        // Signed, the same pair is never raised by the family's presence.
+        let s = base()
+            .signed_file(copy, "Vendor Ltd")
+            .reg("bob", key, "22009d73", "REG_BINARY", "01")
+            .reg("bob", key, "8a301595", "REG_BINARY", "02")
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        assert!(out.iter().filter(|f| f.rule_id == "QAK-DLL-CFG-PAIR").all(|f| f.confidence() < Confidence::High), "{out:#?}");
+    }
+
+    /// A copy under C:\Windows written two seconds before a TrickBot file
+    /// that is only Medium (its campaign folder) takes TrickBot's family
+    /// and stays Medium: a timestamp raises nothing.
+    #[test]
+    fn a_copy_written_with_a_medium_loader_takes_its_family_only() {
+        let exe = r"C:\Users\user\AppData\Roaming\Netsvcs2291774301\dkwqzvb.exe";
+        let copy = r"C:\Windows\hqzwkpt.exe";
+        let s = SnapshotBuilder::new("WS1")
+            .user("user")
+            .task(r"\Netsvcs update", exe, "", "user", &["logon"])
+            .file(exe)
+            .with_file(exe, |x| {
+                x.created = "2024-03-01T09:12:05Z".into();
+                x.modified = "2024-03-01T09:12:05Z".into();
+                x.sha256 = "a".repeat(64);
+            })
+            .file(copy)
+            .with_file(copy, |x| {
+                x.created = "2024-03-01T09:12:03Z".into();
+                x.modified = "2024-03-01T09:12:03Z".into();
+                x.sha256 = "b".repeat(64);
+                x.size = 123_456;
+            })
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        let task = out.iter().find(|f| matches!(f.artifact, ArtifactRef::Task { .. })).expect("the task");
+        assert_eq!((task.family, task.confidence()), (Family::TrickBot, Confidence::Medium), "{out:#?}");
+        let c = out
+            .iter()
+            .find(|f| f.artifact == ArtifactRef::File { path: copy.to_string() })
+            .unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!((c.family, c.confidence()), (Family::TrickBot, Confidence::Medium), "{c:#?}");
     }
 
     #[test]
