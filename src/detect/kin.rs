@@ -5,8 +5,8 @@
 //!   (a copy, when the two hashes are not both known), whose file is one a
 //!   High finding starts or consists of (the DLL a High Run value runs),
 //!   whose process was started by a High finding's process, or whose file
-//!   only one family writes while that family is confirmed on the host
-//!   ([`OWN_ARTIFACT_RULES`]), gains a strong line of
+//!   only one family makes while that family is confirmed on the host
+//!   ([`own_artifact`]), gains a strong line of
 //!   evidence (a relation to a confirmed finding) and so becomes High; one
 //!   written within seconds of a High finding's file (dropped by the same
 //!   run) gains a weak one, a timestamp (a Low one becomes Medium, a
@@ -28,6 +28,7 @@
 //! ([`raise_hint`]).
 
 use super::facts::{Facts, parse_time};
+use super::families::first_stage_name;
 use super::lateral::in_windows_root;
 use super::names;
 use super::paths;
@@ -35,13 +36,28 @@ use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::FileFacts;
 
-/// Rules whose file only one family writes: on a host where that family
-/// is confirmed by a strong line, such a file is that loader's own
-/// (Qakbot's lateral copy through `C$` loads its configuration from the
-/// `.dll.cfg` written beside it; nothing else writes the pair). A shape
-/// common to benign software (a word-list name, a folder layout) is never
-/// listed here.
-const OWN_ARTIFACT_RULES: &[&str] = &["QAK-DLL-CFG-PAIR"];
+/// Is `fd` an artifact only its family makes? On a host where that family
+/// is confirmed by a strong line, such an artifact is that loader's own.
+/// Only exact fingerprints, never a shape common to benign software (a
+/// word-list name, a folder layout, a SYSTEM task registering a DLL once,
+/// which Group Policy immediate tasks also do):
+/// - Qakbot's lateral copy through `C$` with the `.dll.cfg` it loads its
+///   configuration from (nothing else writes the pair);
+/// - Qakbot's one-time SYSTEM task with a made-up name (8 lower-case
+///   letters or a GUID) running regsvr32 on its first stage, an
+///   all-digits DLL directly in `C:\ProgramData` (TA551's delivery): a
+///   Group Policy task or an installer registers a named DLL of its own.
+fn own_artifact(f: &Facts, fd: &Finding) -> bool {
+    match fd.rule_id {
+        "QAK-DLL-CFG-PAIR" => true,
+        "QAK-TASK-SYSTEM-REGSVR32" => {
+            fd.grounds().has(E::NameShape)
+                && !fd.target_files.is_empty()
+                && fd.target_files.iter().all(|t| first_stage_name(f, t))
+        }
+        _ => false,
+    }
+}
 
 /// Seconds within which two files count as written by the same run.
 pub const WRITTEN_WITHIN_SECS: f64 = 5.0;
@@ -319,7 +335,7 @@ fn raise(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &mut [Finding]) 
                 }
             }
         }
-        if OWN_ARTIFACT_RULES.contains(&fd.rule_id)
+        if own_artifact(f, fd)
             && !files.iter().any(|p| f.valid_signer(p).is_some())
             && let Some(a) = anchors.confirmed_family(fd.family)
             && a.artifact != fd.artifact

@@ -608,6 +608,44 @@ mod tests {
         assert!(out.iter().filter(|f| f.rule_id == "QAK-DLL-CFG-PAIR").all(|f| f.confidence() < Confidence::High), "{out:#?}");
     }
 
+    /// Qakbot's one-time SYSTEM task with a made-up name running regsvr32
+    /// on its all-digits first stage in C:\ProgramData is its own: High
+    /// where Qakbot is confirmed (its configuration key), Medium alone; a
+    /// named task registering a named DLL (Group Policy's immediate task)
+    /// stays Medium beside a confirmed Qakbot.
+    #[test]
+    fn qakbots_first_stage_task_is_high_where_qakbot_is_confirmed() {
+        let key = r"Software\Microsoft\Ioarplhfr";
+        let host = |task: &str, dll: &str, confirmed: bool| {
+            let mut b = SnapshotBuilder::new("WS1")
+                .user("carol")
+                .task(task, r"C:\Windows\System32\regsvr32.exe", &format!("-s \"{dll}\""), "NT AUTHORITY\\SYSTEM", &["once"])
+                .file(dll);
+            if confirmed {
+                b = b
+                    .reg("carol", key, "22009d73", "REG_BINARY", "01")
+                    .reg("carol", key, "8a301595", "REG_BINARY", "02");
+            }
+            detect(&b.build(), &DetectContext::default())
+        };
+        let task = |out: &[Finding]| {
+            out.iter()
+                .find(|f| matches!(f.artifact, ArtifactRef::Task { .. }))
+                .cloned()
+                .unwrap_or_else(|| panic!("{out:#?}"))
+        };
+        let out = host(r"\wcnxrrws", r"C:\ProgramData\25051.dll", true);
+        let t = task(&out);
+        assert_eq!((t.family, t.confidence()), (Family::Qakbot, Confidence::High), "{t:#?}");
+        assert!(t.grounds().has(Evidence::RelatedToConfirmed), "{t:#?}");
+        let out = host(r"\wcnxrrws", r"C:\ProgramData\25051.dll", false);
+        assert_eq!(task(&out).confidence(), Confidence::Medium, "{out:#?}");
+        let out = host(r"\Contoso Addin Register", r"C:\ProgramData\Contoso\addin.dll", true);
+        assert!(task(&out).confidence() < Confidence::High, "{out:#?}");
+        let out = host(r"\wcnxrrws", r"C:\ProgramData\Contoso\addin.dll", true);
+        assert!(task(&out).confidence() < Confidence::High, "{out:#?}");
+    }
+
     /// A copy under C:\Windows written two seconds before a TrickBot file
     /// that is only Medium (its campaign folder) takes TrickBot's family
     /// and stays Medium: a timestamp raises nothing.

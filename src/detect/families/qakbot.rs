@@ -37,6 +37,17 @@ pub(crate) fn qakbot_folder(f: &Facts, path: &str) -> Option<String> {
     }
 }
 
+/// Is `path` named like Qakbot's first stage (TA551's delivery): a file
+/// with an all-digits name directly in `C:\ProgramData`?
+pub(crate) fn first_stage_name(f: &Facts, path: &str) -> bool {
+    let place = f.place(path);
+    let stem = paths::stem(path);
+    place.area == Area::ProgramData
+        && place.rel.len() == 1
+        && !stem.is_empty()
+        && stem.bytes().all(|b| b.is_ascii_digit())
+}
+
 const IMAGE_LIKE: &[&str] = &[
     "jpg", "jpeg", "png", "gif", "bmp", "tmp", "dat", "txt", "dot", "ooccxx", "wav", "avi",
 ];
@@ -396,7 +407,6 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         let ext = paths::extension(&ff.path);
-        let stem = paths::stem(&ff.path);
         // Lateral copy with its .dll.cfg companion.
         if ext == "dll"
             && (place.area == Area::DriveRoot || place.user_writable())
@@ -412,12 +422,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             ));
             continue;
         }
-        if place.area == Area::ProgramData
-            && place.rel.len() == 1
-            && ["jpg", "png", "gif"].contains(&ext.as_str())
-            && !stem.is_empty()
-            && stem.bytes().all(|b| b.is_ascii_digit())
-        {
+        if ["jpg", "png", "gif"].contains(&ext.as_str()) && first_stage_name(f, &ff.path) {
             out.push(f.finding(
                 ArtifactRef::File { path: paths::normalize(&ff.path) },
                 Family::Qakbot,
