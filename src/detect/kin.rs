@@ -11,8 +11,8 @@
 //!   written within seconds of a High finding's file (dropped by the same
 //!   run) gains a weak one, a timestamp (a Low one becomes Medium, a
 //!   Medium one stays Medium); a finding of no known family takes the
-//!   family of what it is tied to, even by a timestamp to a Medium one
-//!   (the family only);
+//!   family of what it is tied to, and a lateral copy under `C:\Windows`
+//!   even by a timestamp to a Medium one (the family only);
 //! - **loader copies spread**: a file no finding names that is such a copy
 //!   (into another profile, a Startup folder, `C:\Windows`) is a finding
 //!   of the loader's family; a random-named, unsigned executable written
@@ -58,6 +58,10 @@ fn own_artifact(f: &Facts, fd: &Finding) -> bool {
         _ => false,
     }
 }
+
+/// Rules on a lateral copy (`lateral`), whose family only what it
+/// installed can tell.
+const LATERAL_COPY_RULES: &[&str] = &["LAT-WINDOWS-ROOT-COPY", "LAT-WINDOWS-ROOT-SERVICE"];
 
 /// Seconds within which two files count as written by the same run.
 pub const WRITTEN_WITHIN_SECS: f64 = 5.0;
@@ -316,9 +320,11 @@ fn raise(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &mut [Finding]) 
         if let ArtifactRef::File { path } = &fd.artifact {
             files.push(path.clone());
         }
-        // A finding of no known family takes the family of a Medium one it
-        // was written with (the family only: a timestamp raises nothing).
-        let unknown = fd.family == Family::UnknownLoaderLike;
+        // A lateral copy of no known family takes the family of a Medium
+        // finding it was written with (the family only: a timestamp raises
+        // nothing). Only the copy: what it installed names the family a
+        // copy under C:\Windows cannot.
+        let unknown = fd.family == Family::UnknownLoaderLike && LATERAL_COPY_RULES.contains(&fd.rule_id);
         for p in &files {
             if let Some(ff) = f.file(p) {
                 if let Some((t, a)) = anchors.naming(ff, &fd.artifact) {
