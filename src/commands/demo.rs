@@ -158,7 +158,7 @@ impl Before {
             let mut families: Vec<String> = truth.live_families.iter().map(|f| format!("{f:?}")).collect();
             families.sort();
             infected.insert(host.name.clone(), families);
-            loader_files.insert(host.name.clone(), files.iter().map(|f| f.to_lowercase()).collect());
+            loader_files.insert(host.name.clone(), loader_paths(&truth, &files));
         }
         Before {
             infected,
@@ -167,6 +167,28 @@ impl Before {
             at: lab.now(),
         }
     }
+}
+
+/// What the loaders placed on a host as the lab says (lower case): their
+/// payloads and residue (`files`), the files of their persistence (a
+/// Startup .lnk) and their folders (a path ending in `\`: anything under
+/// it is theirs).
+fn loader_paths(truth: &lab::network::HostTruth, files: &[String]) -> Vec<String> {
+    let placed = truth.presence.families.values().flat_map(|p| p.persistence.iter().chain(&p.other));
+    let mut paths: Vec<String> = files.to_vec();
+    for a in placed {
+        match &a.what {
+            lab::malware::Artifact::File { path } => paths.push(path.clone()),
+            lab::malware::Artifact::Dir { path } => paths.push(format!("{}\\", path.trim_end_matches('\\'))),
+            _ => {}
+        }
+    }
+    paths.iter().map(|p| p.to_lowercase()).collect()
+}
+
+/// Whether `path` (lower case) is one the loaders placed.
+fn placed_by_loader(path: &str, loader: &[String]) -> bool {
+    loader.iter().any(|l| if l.ends_with('\\') { path.starts_with(l.as_str()) } else { path == l })
 }
 
 /// Every file of every host: lower-case path → SHA-256 (hex), by host.
@@ -198,7 +220,7 @@ fn after_views(lab: &Lab, before: &Before, engagement: &Path) -> anyhow::Result<
         let loader_files = &before.loader_files[&host.name];
         let benign_removed = before.files[&host.name]
             .iter()
-            .filter(|(path, sha)| after[&host.name].get(*path) != Some(*sha) && !loader_files.contains(*path))
+            .filter(|(path, sha)| after[&host.name].get(*path) != Some(*sha) && !placed_by_loader(path, loader_files))
             .map(|(path, _)| path.clone())
             .collect();
         let tool = status.hosts.iter().find(|s| s.host.eq_ignore_ascii_case(&host.name));
