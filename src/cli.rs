@@ -95,7 +95,11 @@ pub enum Command {
     Stack(StackArgs),
     /// The simulated Windows network used for tests, benchmarks and rehearsal.
     Lab(LabArgs),
-    /// Start an embedded lab and show what cauterize does against it.
+    /// Start an embedded lab of 24 simulated hosts (six infected, two
+    /// unreachable) and run the whole operation against it (`run --yes`,
+    /// release, report), then show the lab's ground truth beside the
+    /// tool's view. Exit 0 when every infected host reached is clean per
+    /// the lab and no benign file was removed; 2, saying why, when not.
     Demo(DemoArgs),
 }
 
@@ -500,9 +504,13 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of hosts in the embedded lab.
-    #[arg(long, default_value_t = 24)]
-    pub hosts: u32,
+    /// Folder the demo writes its inventory, playbook, engagement (journal,
+    /// evidence, plan) and HTML report to, and keeps. Created when
+    /// missing; refused if it already holds a demo's engagement. Default:
+    /// a new `cauterize-demo-<time>-<pid>` folder in the system's temporary
+    /// folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// First loopback address of the embedded lab.
     #[arg(long, default_value = "127.20.0.1", value_name = "IPV4")]
     pub base_address: std::net::Ipv4Addr,

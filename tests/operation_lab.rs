@@ -103,30 +103,14 @@ fn skipped_without_evidence(engagement: &std::path::Path, host: &str, path: &str
     })
 }
 
-/// Give every file the loaders planted on `host` real bytes (a small
-/// DLL's worth each) in place of the lab's size and hash: its payloads and
-/// its residue (Emotet's first stage, `C:\Users\<user>\<digits>.exe`,
-/// which the lab counts among what it left, not among its payloads). An
-/// evidence copy of them can then be made over WinRM, so the purge deletes
-/// them (without a copy it leaves them, and the host for a person). Before
-/// the scan. Returns the files.
+/// Give every file the loaders planted on `host` real bytes (the lab's
+/// [`Lab::give_loader_files_bytes`]: its payloads and its residue) in
+/// place of the lab's size and hash. An evidence copy of them can then be
+/// made over WinRM, so the purge deletes them (without a copy it leaves
+/// them, and the host for a person). Before the scan. Returns the files.
 fn with_real_bytes(lab: &Lab, host: &str) -> Vec<String> {
-    let truth = lab.truth(host);
-    let residue = truth.presence.families.values().flat_map(|p| &p.other).filter_map(|a| match &a.what {
-        lab::malware::Artifact::File { path } => Some(path.clone()),
-        _ => None,
-    });
-    let mut files: Vec<String> = truth.files.iter().map(|(_, f)| f.clone()).chain(residue).collect();
-    files.sort_by_key(|f| f.to_lowercase());
-    files.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let files = lab.give_loader_files_bytes(host);
     assert!(!files.is_empty(), "{host}: the loaders planted no file");
-    let now = lab.now();
-    lab.with_host(host, |s| {
-        for (i, f) in files.iter().enumerate() {
-            let bytes: Vec<u8> = b"MZ".iter().copied().chain((0..4096u32).map(|n| (n * 31 + i as u32) as u8)).collect();
-            s.files.plant_file(f, lab::world::files::Content::bytes(bytes), None, now).expect("real bytes");
-        }
-    });
     files
 }
 

@@ -1,90 +1,274 @@
 //! `cauterize demo`: the newcomer's first command. Starts an embedded lab
-//! (a small simulated Windows network with loaders, look-alike software and
-//! a few realistic faults), then runs the everyday commands against it and
-//! says what each one shows, with the lab's ground truth beside the scan.
+//! (a simulated Windows network of 24 hosts, six running a loader, most
+//! with real software that looks like one, two that cannot be reached),
+//! then runs the whole operation against it through the very commands an
+//! operator types (`run --yes`: scan, plan, contain, purge, reboot waves,
+//! verify after boot, release by policy; then `release --accept-unreached`
+//! by hand for the hosts it could not reach, and `report`), with the
+//! phases' progress shown. It ends with the lab's ground truth beside the
+//! tool's own view, per host, and judges the outcome
+//! ([`outcome`]): exit 0 when every infected host it reached is clean per
+//! the lab, nothing came back and no benign file was removed; 2, saying
+//! why, when not. Its folder (engagement, inventory, playbook, plan,
+//! report) is kept.
+
+mod outcome;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
 
 use crate::cli::{Cli, Command, DemoArgs};
 use crate::lab::{self, Lab, LabSpec};
 use clap::Parser;
+use outcome::HostView;
 
-/// The demo's network (24 hosts, six infected, spreading off).
+/// The demo's network (24 hosts, six infected, spreading off, lab time 20
+/// times wall time).
 const DEMO_SCENARIO: &str = include_str!("../../examples/lab/demo.yml");
 
-/// Run the demo; the exit code is 0 when every step ran as expected.
+/// The host whose administrator password the demo changes in the lab only.
+const WRONG_PASSWORD_HOST: &str = "WS-011";
+
+/// The demo's playbook: the built-in rules with reboots that fit a demo (a
+/// canary, then five, then the rest; no pause between waves; a 5-second
+/// countdown on the lab's sped-up clock).
+const DEMO_PLAYBOOK: &str = "# The playbook `cauterize demo` runs with: the built-in one's rules, with
+# reboot waves that fit a demo. `cauterize plan --help` and the built-in
+# playbooks/default.yml document every setting.
+playbook: 1
+reboot:
+  waves: [1, 5, \"100%\"]
+  pause: 0s
+  countdown: 5s
+  return_timeout: 2m
+  failure_budget: 0
+";
+
+/// Run the demo; the exit code is 0 when the outcome is right.
 pub async fn run(args: &DemoArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let dir = demo_dir(args.dir.as_deref())?;
     let (scenario, believed) = demo_scenario(args)?;
-    let dir = tempfile_dir()?;
-    let inventory = dir.join("lab-inventory.yml");
-    let engagement = dir.join("engagement");
-    std::fs::create_dir_all(&engagement)?;
     let lab = Lab::start_world(scenario.spec, scenario.world).await?;
-    // The inventory holds what the operator believes: the lab password for
-    // every host, including the one whose password was changed.
-    super::lab::write_inventory(&believed, &inventory)?;
-    let inv = inventory.display().to_string();
-    let eng = engagement.display().to_string();
-    let plan_file = dir.join("plan.yml").display().to_string();
-
-    say(&format!(
-        "A lab of {} simulated Windows hosts is listening on loopback addresses ({}..). \
-         It speaks WinRM as Windows does (NTLMv2, sealed messages). Its inventory: {inv}",
-        lab.spec().hosts.len(),
-        lab.spec().hosts.first().map(|h| h.address.to_string()).unwrap_or_default()
-    ));
-    say("As in a real network: one host is powered off, one has another administrator password, \
-         some still run Windows 7 with PowerShell 2.0, six run Emotet, TrickBot or Qakbot, and \
-         most carry real software that looks like a loader (OneDrive, Teams, Google Update...).");
-
-    step(
-        "Preflight: which hosts can be reached, with what rights, OS and clock",
-        &["check", "-i", &inv, "--no-progress"],
-    )
-    .await?;
-    step(
-        "A one-off command on every host; identical output is shown once, with its hosts",
-        &["exec", "-i", &inv, "--no-progress", "--", "$PSVersionTable.PSVersion.ToString()"],
-    )
-    .await?;
-    step(
-        "Errors come back readable (PowerShell's CLIXML decoded)",
-        &["exec", "-i", &inv, "-l", "WS-001", "--no-progress", "--", "Write-Error 'disk quota low'"],
-    )
-    .await?;
-    step(
-        "Scan (read-only): every autostart, task, service, WMI subscription and process, judged per family",
-        &["scan", "-i", &inv, "--engagement", &eng, "--no-progress"],
-    )
-    .await?;
-    compare_with_ground_truth(&lab, &engagement)?;
-    step(
-        "Plan: exactly what a purge would do on each host, for review (nothing is changed)",
-        &["plan", "-i", &inv, "--engagement", &eng, "-o", &plan_file],
-    )
-    .await?;
-    say(&format!("The plan file is {plan_file} (removed when the demo ends): delete a line to skip a step."));
-
+    let code = operate_and_judge(&lab, &believed, &dir, started).await;
     let stats = lab.stats();
     lab.stop().await;
     say(&format!("Lab stopped. {stats}"));
-    say("Next: `cauterize lab serve --scenario examples/lab/outbreak.yml --inventory-out lab.yml` \
-         runs a 500-host outbreak you can point every command at; README.md explains inventories \
-         for real networks.");
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(crate::exit::OK)
+    code
+}
+
+/// Everything between the lab's start and its stop.
+async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, started: Instant) -> anyhow::Result<i32> {
+    let inventory = dir.join("lab-inventory.yml");
+    let engagement = dir.join("engagement");
+    let playbook = dir.join("playbook.yml");
+    let report = dir.join("report.html");
+    // The inventory holds what the operator believes: the lab password for
+    // every host, including the one whose password was changed.
+    super::lab::write_inventory(believed, &inventory)?;
+    std::fs::write(&playbook, DEMO_PLAYBOOK).with_context(|| format!("cannot write {}", playbook.display()))?;
+    let before = Before::take(lab);
+    let (inv, eng, pb) = (show(&inventory), show(&engagement), show(&playbook));
+
+    say(&format!(
+        "A lab of {} simulated Windows hosts is listening on loopback addresses ({}..), speaking \
+         WinRM as Windows does (NTLMv2, sealed messages); its clock runs 20 times faster, so a \
+         reboot takes seconds. As in a real network: {} is powered off, {WRONG_PASSWORD_HOST} has \
+         another administrator password, some hosts still run Windows 7 with PowerShell 2.0, {} \
+         run Emotet, TrickBot or Qakbot, and most carry real software that looks like a loader \
+         (OneDrive, Teams, Google Update...). Everything the demo writes stays in {}.",
+        lab.spec().hosts.len(),
+        lab.spec().hosts.first().map(|h| h.address.to_string()).unwrap_or_default(),
+        down_hosts(lab).join(", "),
+        before.infected.values().filter(|f| !f.is_empty()).count(),
+        dir.display()
+    ));
+    step(
+        "The whole operation in one command: scan, plan, then (--yes) contain, purge, reboot in waves, verify after boot, release by policy",
+        &["run", "-i", &inv, "--engagement", &eng, "-p", &pb, "--yes", "--progress-every", "2"],
+    )
+    .await?;
+    let held = unreached_hosts(&engagement)?;
+    if !held.is_empty() {
+        say(&format!(
+            "{} could not be reached and hold the release (containment stays until every host is \
+             handled). A person decides: here the lab says they are not infected, so they are \
+             accepted by name and containment is lifted.",
+            held.join(", ")
+        ));
+        let mut argv = vec!["release", "-i", &inv, "--engagement", &eng];
+        for h in &held {
+            argv.extend(["--accept-unreached", h.as_str()]);
+        }
+        step("Release by hand, accepting the unreached hosts", &argv).await?;
+    }
+    step(
+        "The report: one self-contained HTML page, from the journal alone",
+        &["report", "--engagement", &eng, "-o", &show(&report)],
+    )
+    .await?;
+
+    let views = after_views(lab, &before, &engagement)?;
+    println!();
+    println!("== The lab's ground truth (which cauterize cannot see) beside the tool's own view");
+    print!("{}", outcome::render_table(&views));
+    let problems = outcome::problems(&views);
+    let cleaned = views.iter().filter(|v| !v.infected_at_start.is_empty() && !v.unreached() && v.clean_at_end).count();
+    println!();
+    println!("Report: {}", report.display());
+    println!("Engagement (journal, evidence, plan): {}", engagement.display());
+    println!("Demo folder (kept): {}", dir.display());
+    println!("Took {:.0} s.", started.elapsed().as_secs_f64());
+    if problems.is_empty() {
+        println!(
+            "Outcome right: every infected host reached ({cleaned}) is clean per the lab, none was infected again, no benign file was removed."
+        );
+        Ok(crate::exit::OK)
+    } else {
+        println!("Outcome WRONG:");
+        for p in &problems {
+            println!("  {p}");
+        }
+        Ok(crate::exit::PARTIAL)
+    }
+}
+
+/// What the lab says before the operation: loaders running, files (path
+/// → SHA-256), the files loaders planted, and the time.
+struct Before {
+    infected: BTreeMap<String, Vec<String>>,
+    files: BTreeMap<String, BTreeMap<String, String>>,
+    loader_files: BTreeMap<String, Vec<String>>,
+    at: lab::world::LabTime,
+}
+
+impl Before {
+    /// The lab's ground truth now. Loaders' files get real bytes first (the
+    /// lab keeps only the size and hash of its stand-ins, which no evidence
+    /// copy can be made of; a real host's files can be read).
+    fn take(lab: &Lab) -> Before {
+        let mut infected = BTreeMap::new();
+        let mut loader_files = BTreeMap::new();
+        for host in &lab.spec().hosts {
+            let files = lab.give_loader_files_bytes(&host.name);
+            let truth = lab.truth(&host.name);
+            let mut families: Vec<String> = truth.live_families.iter().map(|f| format!("{f:?}")).collect();
+            families.sort();
+            infected.insert(host.name.clone(), families);
+            loader_files.insert(host.name.clone(), loader_paths(&truth, &files));
+        }
+        Before {
+            infected,
+            files: files_of(lab),
+            loader_files,
+            at: lab.now(),
+        }
+    }
+}
+
+/// What the loaders placed on a host as the lab says (lower case): their
+/// payloads and residue (`files`), the files of their persistence (a
+/// Startup .lnk) and their folders (a path ending in `\`: anything under
+/// it is theirs).
+fn loader_paths(truth: &lab::network::HostTruth, files: &[String]) -> Vec<String> {
+    let placed = truth.presence.families.values().flat_map(|p| p.persistence.iter().chain(&p.other));
+    let mut paths: Vec<String> = files.to_vec();
+    for a in placed {
+        match &a.what {
+            lab::malware::Artifact::File { path } => paths.push(path.clone()),
+            lab::malware::Artifact::Dir { path } => paths.push(format!("{}\\", path.trim_end_matches('\\'))),
+            _ => {}
+        }
+    }
+    paths.iter().map(|p| p.to_lowercase()).collect()
+}
+
+/// Whether `path` (lower case) is one the loaders placed.
+fn placed_by_loader(path: &str, loader: &[String]) -> bool {
+    loader.iter().any(|l| if l.ends_with('\\') { path.starts_with(l.as_str()) } else { path == l })
+}
+
+/// Every file of every host: lower-case path → SHA-256 (hex), by host.
+fn files_of(lab: &Lab) -> BTreeMap<String, BTreeMap<String, String>> {
+    lab.spec()
+        .hosts
+        .iter()
+        .map(|h| {
+            let files = lab.with_host(&h.name, |s| {
+                s.files
+                    .iter()
+                    .filter(|(_, e)| !e.is_dir())
+                    .map(|(p, e)| (p.to_lowercase(), e.sha256().map(|x| lab::world::files::hex(&x)).unwrap_or_default()))
+                    .collect()
+            });
+            (h.name.clone(), files)
+        })
+        .collect()
+}
+
+/// Each host as the lab sees it now and the journal says.
+fn after_views(lab: &Lab, before: &Before, engagement: &Path) -> anyhow::Result<Vec<HostView>> {
+    let journal = super::status::open(engagement)?;
+    let status = crate::report::status_view::build(&super::status::read(&journal)?, None, None);
+    let after = files_of(lab);
+    let mut views = Vec::new();
+    for host in &lab.spec().hosts {
+        let truth = lab.truth(&host.name);
+        let loader_files = &before.loader_files[&host.name];
+        let benign_removed = before.files[&host.name]
+            .iter()
+            .filter(|(path, sha)| after[&host.name].get(*path) != Some(*sha) && !placed_by_loader(path, loader_files))
+            .map(|(path, _)| path.clone())
+            .collect();
+        let tool = status.hosts.iter().find(|s| s.host.eq_ignore_ascii_case(&host.name));
+        views.push(HostView {
+            host: host.name.clone(),
+            infected_at_start: before.infected[&host.name].clone(),
+            clean_at_end: truth.presence.is_neutralised(),
+            reinfected: truth.infections.iter().any(|r| r.at > before.at),
+            contained_at_end: truth.smb_blocked,
+            benign_removed,
+            tool_state: tool.map_or_else(|| "not in the operation".to_string(), |t| t.state.clone()),
+            tool_why: tool.and_then(|t| t.why.clone()),
+        });
+    }
+    Ok(views)
+}
+
+/// Hosts the journal's latest operation set aside as unreached or refused.
+fn unreached_hosts(engagement: &Path) -> anyhow::Result<Vec<String>> {
+    let journal = super::status::open(engagement)?;
+    let Some(op) = journal.latest_operation()? else {
+        return Ok(Vec::new());
+    };
+    Ok(journal
+        .operation_hosts(op.id)?
+        .into_iter()
+        .filter(|h| matches!(h.state.as_str(), "unreached" | "refused"))
+        .map(|h| h.host)
+        .collect())
+}
+
+/// The hosts the scenario powers off.
+fn down_hosts(lab: &Lab) -> Vec<String> {
+    lab.spec().hosts.iter().filter(|h| h.fault == lab::HostFault::Down).map(|h| h.name.clone()).collect()
 }
 
 /// The demo network from its scenario, moved to `--base-address`, and the
-/// spec the operator's inventory is written from (WS-011's password differs
-/// only in the lab).
+/// spec the operator's inventory is written from (one host's password
+/// differs only in the lab).
 fn demo_scenario(args: &DemoArgs) -> anyhow::Result<(lab::scenario::Scenario, LabSpec)> {
-    let path = std::path::Path::new("examples/lab/demo.yml (built in)");
+    let path = Path::new("examples/lab/demo.yml (built in)");
     let mut scenario = lab::scenario::parse_scenario(DEMO_SCENARIO, path)?;
     let offset = u32::from(args.base_address).wrapping_sub(u32::from(std::net::Ipv4Addr::new(127, 20, 0, 1)));
     for host in &mut scenario.spec.hosts {
         host.address = std::net::Ipv4Addr::from(u32::from(host.address).wrapping_add(offset));
     }
     let believed = scenario.spec.clone();
-    if let Some(host) = scenario.spec.hosts.iter_mut().find(|h| h.name == "WS-011") {
+    if let Some(host) = scenario.spec.hosts.iter_mut().find(|h| h.name == WRONG_PASSWORD_HOST) {
         for account in &mut host.accounts {
             account.password = "another-local-admin-password".to_string();
         }
@@ -92,60 +276,29 @@ fn demo_scenario(args: &DemoArgs) -> anyhow::Result<(lab::scenario::Scenario, La
     Ok((scenario, believed))
 }
 
-/// Findings from the journal beside the lab's ground truth, host by host.
-fn compare_with_ground_truth(lab: &Lab, engagement: &std::path::Path) -> anyhow::Result<()> {
-    let journal = crate::journal::Journal::open(engagement)?;
-    let scans = journal.latest_scans(None)?;
-    println!();
-    println!("== What the scan found, beside the lab's ground truth (which cauterize cannot see)");
-    println!("{:<8} {:<28} {:<28} VERDICT", "HOST", "LAB: LOADERS PRESENT", "SCAN: FAMILIES FOUND");
-    let (mut agree, mut scanned) = (0, 0);
-    for host in &lab.spec().hosts {
-        let truth = lab.truth(&host.name);
-        let mut present: Vec<String> = truth.families.iter().map(|f| format!("{f:?}")).collect();
-        present.sort();
-        let found: Option<Vec<String>> = scans.iter().find(|s| s.host.eq_ignore_ascii_case(&host.name)).map(|s| {
-            let mut families: Vec<String> =
-                s.findings.iter().filter(|f| f.allowlisted.is_none()).map(|f| format!("{:?}", f.family)).collect();
-            families.sort();
-            families.dedup();
-            families
-        });
-        let verdict = match &found {
-            None => "not scanned",
-            Some(found) if *found == present => "agree",
-            Some(_) => "DIFFER",
-        };
-        scanned += usize::from(found.is_some());
-        agree += usize::from(verdict == "agree");
-        let show = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
-        let found_text = found.as_deref().map(show).unwrap_or_else(|| "(no scan)".to_string());
-        println!("{:<8} {:<28} {:<28} {verdict}", host.name, show(&present), found_text);
-    }
-    println!("{agree} of {scanned} scanned hosts agree with the ground truth.");
-    Ok(())
-}
-
 /// Run one cauterize command in-process, as a user would type it.
-async fn step(title: &str, argv: &[&str]) -> anyhow::Result<()> {
+async fn step(title: &str, argv: &[&str]) -> anyhow::Result<i32> {
     println!();
     println!("== {title}");
     println!("$ cauterize {}", argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "));
     let cli = Cli::try_parse_from(std::iter::once("cauterize").chain(argv.iter().copied()))?;
     let code = match &cli.command {
-        Command::Check(a) => super::check::run(a).await?,
-        Command::Exec(a) => super::exec::run(a).await?,
-        Command::Scan(a) => super::scan::run(a).await?,
-        Command::Plan(a) => super::plan::run(a).await?,
+        Command::Run(a) => super::operate::run(a).await?,
+        Command::Release(a) => super::operate::release(a).await?,
+        Command::Report(a) => super::report::run(a)?,
         other => anyhow::bail!("the demo does not run {other:?}"),
     };
     println!("(exit code {code})");
-    Ok(())
+    Ok(code)
 }
 
 fn say(text: &str) {
     println!();
     println!("{text}");
+}
+
+fn show(path: &Path) -> String {
+    path.display().to_string()
 }
 
 /// Quote an argument the way a POSIX shell user would type it.
@@ -157,9 +310,23 @@ fn shell_quote(arg: &str) -> String {
     }
 }
 
-/// A private temporary folder for the demo's inventory.
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("cauterize-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+/// The folder the demo writes to and keeps: `--dir` (created; refused if
+/// it already holds an engagement), else a new one in the system's
+/// temporary folder.
+fn demo_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let dir = match given {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            std::env::temp_dir().join(format!("cauterize-demo-{secs}-{}", std::process::id()))
+        }
+    };
+    if dir.join("engagement").exists() {
+        anyhow::bail!(
+            "{} already holds a demo's engagement: give another --dir (or remove that folder)",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
     Ok(dir)
 }

@@ -114,7 +114,10 @@ pub async fn operate<A: Approver>(
     let plan_id = plan.plan_id;
     let host_count = plan.hosts.len();
     let exempt = plan.exempt_addresses.clone();
-    let handle = JournalHandle::spawn(journal)?;
+    // Joinable: the operation returns only once the journal is closed and
+    // the engagement's lock released, so the same process can run the
+    // next command on the engagement (the demo's `release` after `run`).
+    let (handle, writer) = JournalHandle::spawn_joinable(journal)?;
     let recorder = Recorder::new(handle.clone(), run, operation);
     let emitter = Arc::new(Emitter::new(sinks).with_journal(recorder));
     let ticker = emitter.start_ticker();
@@ -174,6 +177,7 @@ pub async fn operate<A: Approver>(
                     j.end_run(run, crate::exit::ALL_FAILED)
                 })
                 .await;
+            close_journal(handle, emitter, writer).await;
             return Err(anyhow::anyhow!(e));
         }
     };
@@ -195,6 +199,7 @@ pub async fn operate<A: Approver>(
             j.end_run(run, exit_code)
         })
         .await?;
+    close_journal(handle, emitter, writer).await;
     Ok(OperationOutcome {
         operation,
         run,
@@ -203,6 +208,16 @@ pub async fn operate<A: Approver>(
         exit_code,
         warnings,
     })
+}
+
+/// Drop this run's journal handles and wait until the journal's thread
+/// has committed what was sent and closed the journal (its lock goes with
+/// it). Tasks that still hold a handle (the ticker, the dead-man extender)
+/// were told to stop and let go of it within their current step.
+async fn close_journal(handle: JournalHandle, emitter: Arc<Emitter>, writer: crate::journal::actor::WriterThread) {
+    drop(handle);
+    drop(emitter);
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
 }
 
 type Started = (OperationId, OperationPlan, Option<Prior>, OperationSettings, Vec<String>);

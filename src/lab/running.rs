@@ -188,6 +188,37 @@ impl Lab {
         })
     }
 
+    /// Give every file the loaders planted on the host named `host_name`
+    /// real bytes (4 KiB, distinct per file) in place of the size and hash
+    /// the lab keeps for them: its payloads and its residue (a first stage
+    /// the lab counts among what a loader left). A real host's files can be
+    /// read, so an evidence copy of them can be made over WinRM; the lab's
+    /// stand-ins cannot. Returns the files, sorted.
+    ///
+    /// # Panics
+    /// When the lab has no such host (a test's mistake).
+    pub fn give_loader_files_bytes(&self, host_name: &str) -> Vec<String> {
+        let truth = self.truth(host_name);
+        let residue = truth.presence.families.values().flat_map(|p| &p.other).filter_map(|a| match &a.what {
+            crate::lab::malware::Artifact::File { path } => Some(path.clone()),
+            _ => None,
+        });
+        let mut files: Vec<String> = truth.files.iter().map(|(_, f)| f.clone()).chain(residue).collect();
+        files.sort_by_key(|f| f.to_lowercase());
+        files.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let now = self.now();
+        self.with_host(host_name, |s| {
+            for (i, f) in files.iter().enumerate() {
+                let bytes: Vec<u8> = b"MZ".iter().copied().chain((0..4096u32).map(|n| (n * 31 + i as u32) as u8)).collect();
+                // Planting fails only on a path the lab cannot hold: that
+                // file keeps its stand-in (and the purge leaves it, having
+                // no evidence copy of it).
+                let _ = s.files.plant_file(f, world::files::Content::bytes(bytes), None, now);
+            }
+        });
+        files
+    }
+
     /// Counts over the network now: infected, clean, contained, down.
     pub fn census(&self) -> Census {
         self.network.census()
