@@ -14,7 +14,6 @@ use super::command_line::Launcher;
 use super::facts::{Facts, Source};
 use super::names;
 use super::paths::{self, Area};
-use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::AutorunLocation;
 
@@ -65,9 +64,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     Family::UnknownLoaderLike,
                     "GEN-REMOTE-SCRIPT",
                     if l.autostart {
-                        Grounds::of(&[E::LaunchShape])
+                        Confidence::Medium
                     } else {
-                        Grounds::of(&[E::LaunchShape]).at_most(Confidence::Low)
+                        Confidence::Low
                     },
                     vec![format!(
                         "{what}: code fetched from the network at every start"
@@ -79,9 +78,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             if !place.user_writable() {
                 continue;
             }
-            // Unknown loader-like: at most medium on its own; a family
-            // rule, a hash or a tie to a loader's finding makes it sure.
-            let cap = if l.autostart {
+            let conf = if l.autostart {
                 Confidence::Medium
             } else {
                 Confidence::Low
@@ -94,8 +91,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     p,
                     Family::UnknownLoaderLike,
                     "GEN-DRIVER-USERWRITABLE",
-                    // Where it sits and how it starts: shapes (medium).
-                    Grounds::of(&[E::FolderShape, E::LaunchShape]),
+                    Confidence::Medium,
                     vec![format!(
                         "{what}: a kernel driver loaded from a user-writable folder (Windows keeps drivers in System32\\drivers)"
                     )],
@@ -106,17 +102,15 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 let mut reasons = vec![format!(
                     "{what}: a system launcher loading a DLL from a user-writable folder"
                 )];
-                let mut grounds = Grounds::of(&[E::LaunchShape, E::FolderShape]);
                 if names::is_fake_dll_extension(&ext) {
                     reasons.push(format!("the DLL has a non-DLL extension (.{ext})"));
-                    grounds.add(E::DisguisedCode);
                 }
                 out.push(f.payload_finding(
                     l,
                     p,
                     Family::UnknownLoaderLike,
                     "GEN-LOLBIN-USERWRITABLE",
-                    grounds.at_most(cap),
+                    conf,
                     reasons,
                 ));
                 continue;
@@ -126,17 +120,17 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 Launcher::ScriptHost | Launcher::Mshta | Launcher::PowerShell
             ) || SCRIPT_EXTS.contains(&ext.as_str());
             if script {
-                let cap = if in_startup_folder && p.via == Launcher::Direct {
+                let conf = if in_startup_folder && p.via == Launcher::Direct {
                     Confidence::Low
                 } else {
-                    cap
+                    conf
                 };
                 out.push(f.payload_finding(
                     l,
                     p,
                     Family::UnknownLoaderLike,
                     "GEN-SCRIPT-USERWRITABLE",
-                    Grounds::of(&[E::LaunchShape, E::FolderShape]).at_most(cap),
+                    conf,
                     vec![format!(
                         "{what}: a script in a user-writable folder started at every logon or boot"
                     )],
@@ -154,7 +148,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         p,
                         Family::UnknownLoaderLike,
                         "GEN-HIJACK-USERWRITABLE",
-                        Grounds::of(&[E::LaunchShape, E::FolderShape, E::Unsigned]),
+                        Confidence::Medium,
                         vec![format!(
                             "{what}: a Winlogon/IFEO entry pointing into a user-writable folder"
                         )],
@@ -176,7 +170,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         || (!folder.is_empty() && names::looks_random(&folder)))
                     && !names::known_product(&folder)
                 {
-                    out.push(f.payload_finding(l, p, Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Grounds::of(&[E::NameShape, E::FolderShape, E::Unsigned]).at_most(Confidence::Low), vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")]));
+                    out.push(f.payload_finding(l, p, Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low, vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")]));
                 }
             }
         }
@@ -186,8 +180,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 l,
                 Family::UnknownLoaderLike,
                 "GEN-UNQUOTED-PATH-HIJACK",
-                // Planted at the break, and not validly signed.
-                Grounds::of(&[E::PathInterception, E::Unsigned]),
+                Confidence::High,
                 vec![
                     format!(
                         "{} names {meant} without quotes; Windows tries each prefix before a blank first and runs {prog}, which exists",
@@ -203,7 +196,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 l,
                 Family::UnknownLoaderLike,
                 "GEN-INLINE-CODE",
-                Grounds::of(&[E::LaunchShape]),
+                Confidence::Medium,
                 vec![format!(
                     "{} runs inline code ({}) at every start",
                     l.what(),
@@ -230,9 +223,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     Family::UnknownLoaderLike,
                     "GEN-DEFENDER-EXCLUSION",
                     if whole_drive || random {
-                        Grounds::of(&[E::FolderShape])
+                        Confidence::Medium
                     } else {
-                        Grounds::of(&[E::FolderShape]).at_most(Confidence::Low)
+                        Confidence::Low
                     },
                     vec![format!(
                         "Defender is told to skip {} ({}): loaders hide their folders this way",
@@ -268,7 +261,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 },
                 Family::UnknownLoaderLike,
                 "GEN-UAC-BYPASS-KEY",
-                Grounds::of(&[E::RegistryArtifact]),
+                Confidence::Medium,
                 vec![format!(
                     "per-user {}\\{} overrides an auto-elevating handler with '{}': a UAC bypass",
                     r.hive, r.key, r.data

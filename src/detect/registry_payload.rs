@@ -15,8 +15,7 @@
 use super::facts::{Facts, Launch};
 use super::names;
 use super::registry_refs::{self, RegRef};
-use super::evidence::{Evidence as E, Grounds};
-use super::{ArtifactRef, Family, Finding};
+use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::RegistryValue;
 
 /// Shortest base64 run taken for a stored payload.
@@ -137,7 +136,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         value_ref(v),
                         family,
                         "GEN-REGISTRY-PAYLOAD",
-                        Grounds::of(&[E::RegistryArtifact]).with_if(runs, E::LoaderCommand),
+                        Confidence::high_if(runs),
                         vec![format!(
                             "{shown} holds {what} that {} reads{}: a payload kept in the registry",
                             l.what(),
@@ -158,7 +157,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 l,
                 family,
                 "GEN-REGISTRY-PAYLOAD",
-                Grounds::of(&[E::RegistryArtifact]).with_if(runs, E::LoaderCommand),
+                Confidence::high_if(runs),
                 launch_reasons,
                 vec![],
             ));
@@ -176,7 +175,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             value_ref(v),
             Family::UnknownLoaderLike,
             "GEN-REGISTRY-PAYLOAD",
-            Grounds::of(&[E::RegistryArtifact]),
+            Confidence::Medium,
             vec![format!(
                 "{}\\{}\\{} holds {what} under a made-up key ({x}): how loaders keep a stage in the registry",
                 v.hive,
@@ -191,7 +190,6 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Confidence;
     use crate::detect::builder::SnapshotBuilder;
     use crate::detect::{DetectContext, detect};
 

@@ -1,7 +1,6 @@
 //! Shared harness for integration tests (each test crate does `mod common;`).
 
 pub mod peers;
-pub mod cases_lab;
 pub mod harness;
 pub mod job_vectors;
 pub mod socks;

@@ -7,7 +7,6 @@ use super::super::command_line::Launcher;
 use super::super::facts::{Facts, Launch, Source};
 use super::super::names;
 use super::super::paths::{self, Area};
-use super::super::evidence::{Evidence as E, Grounds};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
 use super::runs_words;
 
@@ -89,9 +88,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             l,
             Family::IcedId,
             "ICE-RUNDLL32-DATAFILE",
-            // IcedID's documented command form (a DLL told where its
-            // encrypted bot is), from a user-writable folder.
-            Grounds::of(&[E::LoaderCommand, E::FolderShape]),
+            Confidence::High,
             reasons,
             targets,
         ));
@@ -116,16 +113,16 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         }
         let n = paths::normalize(&ff.path);
         let others = f.dir_entries(paths::parent(&n)).len();
-        let grounds = if others <= 1 {
-            Grounds::of(&[E::NameShape, E::FolderShape])
+        let conf = if others <= 1 {
+            Confidence::Medium
         } else {
-            Grounds::of(&[E::NameShape, E::FolderShape]).at_most(Confidence::Low)
+            Confidence::Low
         };
         out.push(f.finding(
             ArtifactRef::File { path: n.clone() },
             Family::IcedId,
             "ICE-LICENSE-DAT",
-            grounds,
+            conf,
             vec![format!("{n}: a license.dat alone in a two-word folder ({folder}) directly under %APPDATA%, where IcedID keeps its encrypted bot")],
             vec![n.clone(), paths::parent(&n).to_string()],
         ));

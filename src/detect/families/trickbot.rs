@@ -12,7 +12,6 @@ use super::super::command_line::Launcher;
 use super::super::facts::{Facts, Launch, Source};
 use super::super::names;
 use super::super::paths::{self, Area};
-use super::super::evidence::{Evidence as E, Grounds};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
 use super::runs_words;
 
@@ -73,11 +72,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         if let Some((folder, why)) = campaign_folder(f, &p.path) {
             let mut reasons = vec![format!("{}: folder {folder} is {why}", runs_words(l, p))];
             let mut targets = vec![target.clone()];
-            let mut grounds = Grounds::of(&[E::FolderShape])
-                .with_if(names::is_fake_dll_extension(&ext) && p.via.loads_dll(), E::DisguisedCode)
-                .with_if(p.export.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("StartW")), E::LaunchShape);
             if ext == "bat" || ext == "cmd" {
-                grounds.add(E::LaunchShape);
                 reasons.push(
                     "the task goes through a batch file, as TrickBot's launcher.bat does"
                         .to_string(),
@@ -92,7 +87,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 l,
                 Family::TrickBot,
                 "TRK-CAMPAIGN-FOLDER",
-                grounds,
+                Confidence::High,
                 reasons,
                 targets,
             ));
@@ -104,9 +99,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 .is_some_and(|e| e.eq_ignore_ascii_case("StartW"))
             && place.user_writable()
         {
-            let grounds = Grounds::of(&[E::LaunchShape])
-                .with_if(place.area == Area::RoamingAppData, E::FolderShape)
-                .with_if(names::is_fake_dll_extension(&ext), E::DisguisedCode);
+            let conf = Confidence::high_if(place.area == Area::RoamingAppData);
             let reasons = vec![format!(
                 "{}: entry point StartW on a file in a user-writable folder, how TrickBot's DLL era starts",
                 runs_words(l, p)
@@ -115,7 +108,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 l,
                 Family::TrickBot,
                 "TRK-RUNDLL32-STARTW",
-                grounds,
+                conf,
                 reasons,
                 vec![target],
             ));
@@ -136,7 +129,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 l,
                 Family::TrickBot,
                 "TRK-APPDATA-FAKEEXT",
-                Grounds::of(&[E::FolderShape, E::NameShape, E::DisguisedCode]),
+                Confidence::High,
                 reasons,
                 vec![target],
             ));
@@ -151,7 +144,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 l,
                 Family::TrickBot,
                 "TRK-PUBLIC-DLL",
-                Grounds::of(&[E::FolderShape]),
+                Confidence::Medium,
                 reasons,
                 vec![target],
             ));
@@ -179,7 +172,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     l,
                     Family::TrickBot,
                     "TRK-APPDATA-RANDOM-EXE",
-                    Grounds::of(&[E::FolderShape, E::NameShape, E::Unsigned]),
+                    Confidence::Medium,
                     reasons,
                     vec![target],
                 ));
@@ -205,7 +198,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 l,
                 Family::TrickBot,
                 "TRK-TASK-LAUNCHER-BAT",
-                Grounds::of(&[E::NameShape, E::FolderShape]),
+                Confidence::Medium,
                 reasons,
                 targets,
             ));
@@ -228,22 +221,22 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             let leaf = l.name.to_ascii_lowercase();
             let leaf_nojob = leaf.strip_suffix(".job").unwrap_or(&leaf);
             if MASQ_TASKS.contains(&leaf.as_str()) {
-                let grounds = if user_writable {
-                    Grounds::of(&[E::NameShape, E::FolderShape])
+                let conf = if user_writable {
+                    Confidence::Medium
                 } else {
-                    Grounds::of(&[E::NameShape]).at_most(Confidence::Low)
+                    Confidence::Low
                 };
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-TASK-MASQUERADE", grounds, vec![format!(
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-TASK-MASQUERADE", conf, vec![format!(
                     "task name {} is one TrickBot used to pass as Windows (msnetcs, sysnetsf, WinDotNet, ...); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             } else if LEGACY_JOBS.contains(&leaf_nojob) {
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-LEGACY-JOB", Grounds::of(&[E::NameShape]), vec![format!(
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-LEGACY-JOB", Confidence::Medium, vec![format!(
                     "task {} has a name of TrickBot's 2016 jobs (TrickBot, Bot, Drivers update); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             }
         }
         Source::Service(s) => {
             let d = s.display_name.to_ascii_lowercase();
             if d.starts_with("newservice") || d.starts_with("service-log") {
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-WORM-SERVICE", Grounds::of(&[E::NameShape]), vec![format!(
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-WORM-SERVICE", Confidence::Medium, vec![format!(
                     "service {} has display name {}, as TrickBot's worm services do (NewService*, Service-Log*); it runs {}", s.name, s.display_name, s.image_path)], targets.clone()));
             }
         }
@@ -261,12 +254,8 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         .is_some_and(|u| u.eq_ignore_ascii_case("systemprofile"))
                 });
             if lname == "mttvca" || odd {
-                // A Run value in the SYSTEM profile is a launch Windows
-                // itself never makes; the value name is a shape.
-                let grounds = Grounds::of(&[E::LaunchShape])
-                    .with_if(lname == "mttvca", E::NameShape)
-                    .with_if(odd, E::FolderShape);
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", grounds, vec![format!(
+                let conf = Confidence::high_if(lname == "mttvca");
+                out.push(f.launch_finding(l, Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", conf, vec![format!(
                     "a Run value ({}) in the SYSTEM profile (HKU\\S-1-5-18) starting {}: TrickBot plants one there (mttvca)", l.name, l.parsed.raw)], targets.clone()));
             }
         }
@@ -305,9 +294,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             ArtifactRef::RegistryKey { hive, key },
             Family::TrickBot,
             "TRK-UAC-APPX-KEY",
-            // The exact documented key name, and an elevating handler
-            // overridden under it.
-            Grounds::of(&[E::RegistryArtifact, E::LaunchShape]),
+            Confidence::High,
             reasons,
             vec![],
         ));
@@ -319,7 +306,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         let n = paths::normalize(&ff.path);
         let lower = n.to_ascii_lowercase();
         if !ff.is_dir && WORM_FILES.contains(&lower.as_str()) {
-            out.push(f.finding(ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-WORM-FILE", Grounds::of(&[E::NameShape, E::FolderShape]), vec![format!(
+            out.push(f.finding(ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-WORM-FILE", Confidence::Medium, vec![format!(
                 "{n} is a file name TrickBot's worm modules drop at the drive root or in C:\\Windows")], vec![n.clone()]));
             continue;
         }
@@ -330,7 +317,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                     ArtifactRef::File { path: n.clone() },
                     Family::TrickBot,
                     "TRK-LEGACY-JOB",
-                    Grounds::of(&[E::NameShape]),
+                    Confidence::Medium,
                     vec![format!(
                         "{n} is a legacy task file named like TrickBot's 2016 jobs"
                     )],
@@ -346,7 +333,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 ArtifactRef::File { path: n.clone() },
                 Family::TrickBot,
                 "TRK-CAMPAIGN-FOLDER",
-                Grounds::of(&[E::FolderShape]),
+                Confidence::High,
                 vec![format!("{n} is in folder {folder}: {why}")],
                 vec![n.clone()],
             ));
