@@ -50,24 +50,6 @@ fn quiet(f: Family) -> FamilyProfile {
     p
 }
 
-/// Every file on every host: path → SHA-256 (hex), by host.
-fn files(lab: &Lab) -> BTreeMap<String, BTreeMap<String, String>> {
-    lab.spec()
-        .hosts
-        .iter()
-        .map(|h| {
-            let files = lab.with_host(&h.name, |s| {
-                s.files
-                    .iter()
-                    .filter(|(_, e)| !e.is_dir())
-                    .map(|(p, e)| (p.to_lowercase(), e.sha256().map(|x| lab::world::files::hex(&x)).unwrap_or_default()))
-                    .collect()
-            });
-            (h.name.clone(), files)
-        })
-        .collect()
-}
-
 /// The paths the plan file deletes or queues, by host (lower case).
 fn planned_files(plan: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -206,7 +188,7 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
     let (_, plan) = scan_and_plan(&run, &eng).await;
-    let before = files(&run.lab);
+    let before = run.lab.file_hashes();
     let infected = ["WS-001", "WS-002", "WS-005"];
     for h in infected {
         assert!(run.lab.truth(h).infected(), "{h} runs its loader before");
@@ -298,7 +280,7 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
     }
     // Nothing else was touched: every file that is gone was in the plan,
     // and the clean host is exactly as it was.
-    let after = files(&run.lab);
+    let after = run.lab.file_hashes();
     for (host, files) in &before {
         for (path, sha) in files {
             let still = after[host].get(path) == Some(sha);

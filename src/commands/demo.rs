@@ -162,7 +162,7 @@ impl Before {
         }
         Before {
             infected,
-            files: files_of(lab),
+            files: lab.file_hashes(),
             loader_files,
             at: lab.now(),
         }
@@ -191,29 +191,11 @@ fn placed_by_loader(path: &str, loader: &[String]) -> bool {
     loader.iter().any(|l| if l.ends_with('\\') { path.starts_with(l.as_str()) } else { path == l })
 }
 
-/// Every file of every host: lower-case path → SHA-256 (hex), by host.
-fn files_of(lab: &Lab) -> BTreeMap<String, BTreeMap<String, String>> {
-    lab.spec()
-        .hosts
-        .iter()
-        .map(|h| {
-            let files = lab.with_host(&h.name, |s| {
-                s.files
-                    .iter()
-                    .filter(|(_, e)| !e.is_dir())
-                    .map(|(p, e)| (p.to_lowercase(), e.sha256().map(|x| lab::world::files::hex(&x)).unwrap_or_default()))
-                    .collect()
-            });
-            (h.name.clone(), files)
-        })
-        .collect()
-}
-
 /// Each host as the lab sees it now and the journal says.
 fn after_views(lab: &Lab, before: &Before, engagement: &Path) -> anyhow::Result<Vec<HostView>> {
     let journal = super::status::open(engagement)?;
     let status = crate::report::status_view::build(&super::status::read(&journal)?, None, None);
-    let after = files_of(lab);
+    let after = lab.file_hashes();
     let mut views = Vec::new();
     for host in &lab.spec().hosts {
         let truth = lab.truth(&host.name);

@@ -188,6 +188,25 @@ impl Lab {
         })
     }
 
+    /// Every file (not folder) on every host, as ground truth: lower-case
+    /// path → SHA-256 (hex, empty for a file with no bytes), by host name.
+    pub fn file_hashes(&self) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+        self.spec()
+            .hosts
+            .iter()
+            .map(|h| {
+                let files = self.with_host(&h.name, |s| {
+                    s.files
+                        .iter()
+                        .filter(|(_, e)| !e.is_dir())
+                        .map(|(p, e)| (p.to_lowercase(), e.sha256().map(|x| super::world::files::hex(&x)).unwrap_or_default()))
+                        .collect()
+                });
+                (h.name.clone(), files)
+            })
+            .collect()
+    }
+
     /// Give every file the loaders planted on the host named `host_name`
     /// real bytes (4 KiB, distinct per file) in place of the size and hash
     /// the lab keeps for them: its payloads and its residue (a first stage

@@ -1749,7 +1749,7 @@ function Invoke-CzQueueDeleteOnReboot($Op) {
 # in the host's local time of that moment. It goes back as it is; the Rust
 # side (src/runtime/power.rs) turns it into UTC with that offset, so no
 # time-zone rule of this host or of the operator is applied on top.
-# Get-WmiObject, because PowerShell 2.0 has no Get-CimInstance.
+# Get-WmiObject: PowerShell 2.0 has no CIM cmdlets (they came with 3.0).
 function Invoke-CzBootTime {
     $raw = ''
     foreach ($os in @(Get-WmiObject -Class Win32_OperatingSystem)) { $raw = [string]$os.LastBootUpTime }
@@ -2347,35 +2347,44 @@ function Open-CzDenyFolder([string]$Path, [bool]$GoneIsAbsent) {
     return $null
 }
 
-function Invoke-CzDenyWrites($Op) {
+# A deny op's folder: @(path, sid, DirectoryInfo, its security), or $null
+# when there is no folder (Open-CzDenyFolder has written the outcome).
+function Open-CzDenyOp($Op, [bool]$GoneIsAbsent) {
     $path = Get-CzField $Op 'folder'
-    $sid = Get-CzField $Op 'sid'
-    $info = Open-CzDenyFolder $path $false
-    if ($null -eq $info) { return }
-    $sec = Get-CzDirSecurity $info
+    $info = Open-CzDenyFolder $path $GoneIsAbsent
+    if ($null -eq $info) { return $null }
+    return @($path, (Get-CzField $Op 'sid'), $info, (Get-CzDirSecurity $info))
+}
+
+# Whether the folder holds the deny for $Sid, read back from the folder,
+# not from the object just written.
+function Test-CzDenyOn([string]$Path, [string]$Sid) {
+    $now = Get-CzDirSecurity (New-Object System.IO.DirectoryInfo($Path))
+    return ((Find-CzDenyRules $now $Sid).Count -gt 0)
+}
+
+function Invoke-CzDenyWrites($Op) {
+    $t = Open-CzDenyOp $Op $false
+    if ($null -eq $t) { return }
+    $path = $t[0]; $sid = $t[1]; $info = $t[2]; $sec = $t[3]
     $had = (Find-CzDenyRules $sec $sid).Count -gt 0
     if (-not $had) {
         $sec.AddAccessRule((New-CzDenyRule $sid))
         try { Set-CzDirSecurity $info $sec } catch { Write-CzOutcome 'failed' ('cannot set the deny on ' + $path + ': ' + $_.Exception.Message); return }
     }
-    # Read back from the folder, not from the object just written.
-    $now = Get-CzDirSecurity (New-Object System.IO.DirectoryInfo($path))
-    if ((Find-CzDenyRules $now $sid).Count -eq 0) { Write-CzOutcome 'failed' ('the deny on ' + $path + ' is not read back'); return }
+    if (-not (Test-CzDenyOn $path $sid)) { Write-CzOutcome 'failed' ('the deny on ' + $path + ' is not read back'); return }
     if ($had) { Write-CzAce $sid 'present'; Write-CzOutcome 'done' 'already denied: the same ACE was there, nothing changed' }
     else { Write-CzAce $sid 'added'; Write-CzOutcome 'done' '' }
 }
 
 function Invoke-CzRemoveDenyWrites($Op) {
-    $path = Get-CzField $Op 'folder'
-    $sid = Get-CzField $Op 'sid'
-    $info = Open-CzDenyFolder $path $true
-    if ($null -eq $info) { return }
-    $sec = Get-CzDirSecurity $info
+    $t = Open-CzDenyOp $Op $true
+    if ($null -eq $t) { return }
+    $path = $t[0]; $sid = $t[1]; $info = $t[2]; $sec = $t[3]
     if ((Find-CzDenyRules $sec $sid).Count -eq 0) { Write-CzOutcome 'already_absent' 'no such deny on the folder'; return }
     [void]$sec.RemoveAccessRuleSpecific((New-CzDenyRule $sid))
     try { Set-CzDirSecurity $info $sec } catch { Write-CzOutcome 'failed' ('cannot lift the deny on ' + $path + ': ' + $_.Exception.Message); return }
-    $now = Get-CzDirSecurity (New-Object System.IO.DirectoryInfo($path))
-    if ((Find-CzDenyRules $now $sid).Count -gt 0) { Write-CzOutcome 'failed' ('the deny on ' + $path + ' is still read back'); return }
+    if (Test-CzDenyOn $path $sid) { Write-CzOutcome 'failed' ('the deny on ' + $path + ' is still read back'); return }
     Write-CzAce $sid 'removed'
     Write-CzOutcome 'done' ''
 }
