@@ -12,7 +12,7 @@ use super::error::{ErrorKind, Phase, TransportError};
 use super::gate::Ticket;
 use super::output::{MAX_OUTPUT_BYTES, OutputBuffer, PollPacer, ScriptOutput};
 use super::pool::HostTarget;
-use super::retry::delay_before;
+use super::retry::{NextTry, OpenFailureKind, OpenTries, delay_before};
 use super::tcp::{PortState, probe_port};
 use crate::runtime::bootstrap::{
     POWERSHELL_EXE, STDIN_CHUNK_BYTES, bootstrap_args, encode_payload,
@@ -81,15 +81,13 @@ impl<'c> HostSession<'c> {
         // One Create: connect, NTLM handshake, the request itself.
         let per_try =
             settings.connect_timeout + settings.operation_timeout + Duration::from_secs(10);
-        let (mut tries, mut logons) = (0, 0);
+        let mut tries = OpenTries::new(LOGON_TRIES);
         loop {
             if cancel.is_cancelled() {
                 return Err(TransportError::Interrupted {
                     phase: Phase::OpeningShell,
                 });
             }
-            tries += 1;
-            logons += 1;
             let e = match open_once(target, per_try, cancel).await {
                 Ok(shell) => {
                     if let Some(t) = ticket.take() {
@@ -104,35 +102,44 @@ impl<'c> HostSession<'c> {
                 Err(OpenFailure::Transport(e)) => return Err(e),
                 Err(OpenFailure::Winrm(e)) => e,
             };
-            if let Some(pause) = is_transient(&e, false).then(|| delay_before(tries)).flatten() {
-                tracing::debug!(host = %target.host.name, error = %e, ?pause, "retrying shell creation");
-                // The same logon again: the first never reached a verdict.
-                logons -= 1;
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    () = cancel.cancelled() => {}
-                }
-                continue;
-            }
             let error = classify(&e, &ctx(target, Phase::OpeningShell, started));
-            let rejected = !login_worked(&e) && error.kind() == ErrorKind::AuthFailed;
-            if let Some(t) = ticket.take() {
-                if login_worked(&e) {
-                    t.accepted();
-                } else if rejected {
-                    t.rejected();
+            let failure = if is_transient(&e, false) {
+                OpenFailureKind::Transient
+            } else if !login_worked(&e) && error.kind() == ErrorKind::AuthFailed {
+                OpenFailureKind::Rejected
+            } else {
+                OpenFailureKind::Final
+            };
+            // A transient failure reached no verdict on the logon: the
+            // gate's ticket stays open for the same logon re-sent.
+            if failure != OpenFailureKind::Transient {
+                if let Some(t) = ticket.take() {
+                    if login_worked(&e) {
+                        t.accepted();
+                    } else if failure == OpenFailureKind::Rejected {
+                        t.rejected();
+                    }
                 }
             }
-            if !rejected || logons >= LOGON_TRIES {
-                return Err(error);
+            match tries.after(failure) {
+                NextTry::After(pause) => {
+                    tracing::debug!(host = %target.host.name, error = %e, ?pause, "retrying shell creation");
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        () = cancel.cancelled() => {}
+                    }
+                }
+                NextTry::LogonAgain => {
+                    tracing::debug!(host = %target.host.name, error = %e, "logon rejected; one second chance");
+                    // The gate may give the credential up in between: then
+                    // the first rejection is the answer.
+                    ticket = match admit(target, cancel).await {
+                        Ok(t) => t,
+                        Err(_) => return Err(error),
+                    };
+                }
+                NextTry::GiveUp => return Err(error),
             }
-            tracing::debug!(host = %target.host.name, error = %e, "logon rejected; one second chance");
-            // The gate may give the credential up in between: then the
-            // first rejection is the answer.
-            ticket = match admit(target, cancel).await {
-                Ok(t) => t,
-                Err(_) => return Err(error),
-            };
         }
     }
 
