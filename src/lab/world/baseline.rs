@@ -640,6 +640,7 @@ impl HostState {
                 let _ = h.logon(&sid, boot.plus_secs(60 + 30 * i as i64));
             }
         }
+        h.registry.shrink_to_fit();
         h
     }
 

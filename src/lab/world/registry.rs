@@ -151,6 +151,16 @@ impl SubKeys {
 }
 
 impl RegKey {
+    /// Give back the spare capacity of this key's and its subkeys' lists:
+    /// a key built value by value keeps up to half its lists unused, and a
+    /// lab of thousands of hosts pays that slack on every host.
+    pub fn shrink_to_fit(&mut self) {
+        self.values.shrink_to_fit();
+        self.subkeys.0.shrink_to_fit();
+        for (_, k) in &mut self.subkeys.0 {
+            k.shrink_to_fit();
+        }
+    }
     pub fn value(&self, name: &str) -> Option<&RegValue> {
         self.values.iter().find(|v| eq_ci(v.name.as_str(), name))
     }
@@ -377,6 +387,15 @@ impl Registry {
     }
     pub fn hklm_mut(&mut self) -> &mut RegKey {
         &mut self.hklm
+    }
+
+    /// Give back the spare capacity of every hive (see
+    /// [`RegKey::shrink_to_fit`]); for a host once it is built.
+    pub fn shrink_to_fit(&mut self) {
+        self.hklm.shrink_to_fit();
+        for hive in self.hives.values_mut() {
+            hive.root.shrink_to_fit();
+        }
     }
 
     /// Register a user's hive file (a profile's NTUSER.DAT), unloaded.
