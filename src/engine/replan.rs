@@ -58,11 +58,13 @@ impl Replan for JournalReplan {
                 };
                 let made = plan::build(&[input], Vec::new(), &playbook, &flags);
                 let acted_on = plan::acted_on(&input, &playbook, &flags);
-                // Only purge operations are carried out again (containment
-                // stays as it is; the reboot is the round's own).
-                let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && i.step.op().is_some()));
+                // Only purge operations, deny-writes and Defender
+                // exclusions are carried out again (containment stays as it
+                // is; the reboot is the round's own).
+                let again = |step: &Step| step.op().is_some() || super::phases::purge_step_op(step).is_some();
+                let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && again(&i.step)));
                 if !active {
-                    return Ok(Replanned { ops: Vec::new(), acted_on });
+                    return Ok(Replanned { acted_on, ..Replanned::default() });
                 }
                 let file = dir.join(format!(
                     "op{op}-{}-round{round}.yml",
@@ -79,6 +81,7 @@ impl Replan for JournalReplan {
                     detail: "recorded but not found".into(),
                 })?;
                 let mut ops = Vec::new();
+                let mut steps = Vec::new();
                 for h in &stored_plan.hosts {
                     for o in h.ops.iter().filter(|o| o.active) {
                         let corrupt = |detail: String| crate::journal::JournalError::Corrupt {
@@ -86,14 +89,21 @@ impl Replan for JournalReplan {
                             detail,
                         };
                         let value: serde_json::Value = serde_json::from_str(&o.op).map_err(|e| corrupt(e.to_string()))?;
-                        if let Step::Purge(op) = Step::from_value(&value).map_err(corrupt)? {
-                            ops.push(PlannedOp { plan_op_id: o.id, op });
+                        match Step::from_value(&value).map_err(corrupt)? {
+                            Step::Purge(op) => ops.push(PlannedOp { plan_op_id: o.id, op }),
+                            step if super::phases::purge_step_op(&step).is_some() => steps.push((o.id, step)),
+                            _ => {}
                         }
                     }
                 }
-                let attach: Vec<(String, i64)> = ops.iter().map(|o| (host.clone(), o.plan_op_id)).collect();
+                let attach: Vec<(String, i64)> = ops
+                    .iter()
+                    .map(|o| o.plan_op_id)
+                    .chain(steps.iter().map(|(id, _)| *id))
+                    .map(|id| (host.clone(), id))
+                    .collect();
                 j.add_operation_ops(op, round, &attach)?;
-                Ok(Replanned { ops, acted_on })
+                Ok(Replanned { ops, steps, acted_on })
             })
             .await
             .map_err(|e| e.to_string())

@@ -179,13 +179,11 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             Err(StepError::Interrupted) => return Ok(()),
             Err(e) => return self.purge_failed(host, &e, "the operations could not be sent").await,
         };
-        // Then the plan's deny-write and Defender steps (`purge_steps`).
-        if round == 0 {
-            match self.run_purge_steps(host, &mut counts).await? {
-                Ok(()) => {}
-                Err(StepError::Interrupted) => return Ok(()),
-                Err(e) => return self.purge_failed(host, &e, "the deny-write and Defender steps could not be sent").await,
-            }
+        // Then the round's deny-write and Defender steps (`purge_steps`).
+        match self.run_purge_steps(host, round, &mut counts).await? {
+            Ok(()) => {}
+            Err(StepError::Interrupted) => return Ok(()),
+            Err(e) => return self.purge_failed(host, &e, "the deny-write and Defender steps could not be sent").await,
         }
         let line = if counts.is_empty() {
             "nothing to send".to_string()
