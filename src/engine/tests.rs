@@ -1176,28 +1176,3 @@ async fn the_release_lifts_exactly_the_denies_that_were_placed() {
     assert_eq!(ended_keys(&r, "WS-01", "release/deny/"), vec!["release/deny/501", "release/deny/502"]);
     assert_eq!(state(&r.result, "WS-01"), HostState::Released);
 }
-
-/// A re-purge round whose plan denies writes again (the verifying scan
-/// found the loader back) carries out that deny in the round's purge,
-/// under the round's key, before the host's next reboot; the release lifts
-/// it like the first purge's.
-#[tokio::test(start_paused = true)]
-async fn a_repurge_round_carries_out_the_deny_its_plan_lists_and_the_release_lifts_it() {
-    let folder = r"C:\Users\bob\AppData\Roaming\Microsoft\Ejuio".to_string();
-    let back = Script {
-        dirty_scans: 1,
-        repurge_denies: vec![folder.clone()],
-        ..Script::default()
-    };
-    let r = go(FakeHosts::new(&[("WS-01", back)]), plan_of(&[("WS-01", Role::Workstation, true)]), fast()).await;
-    assert_eq!(state(&r.result, "WS-01"), HostState::Released, "{:#?}", r.result.hosts);
-    assert_eq!(r.fake.boots("WS-01"), 2);
-    let denied = ended_keys(&r, "WS-01", "purge/r1/");
-    assert_eq!(denied.len(), 2, "the round's kill and its deny: {denied:?}");
-    let calls: Vec<(String, tokio::time::Instant)> = r.fake.calls.lock().unwrap().iter().map(|c| (c.what.clone(), c.at)).collect();
-    let deny_at = calls.iter().find(|(w, _)| w == "purge_steps DenyWrites").expect("the round's deny was sent").1;
-    let second_reboot = calls.iter().filter(|(w, _)| w == "reboot").nth(1).expect("a second reboot").1;
-    assert!(deny_at <= second_reboot);
-    assert_eq!(ended_keys(&r, "WS-01", "release/deny/").len(), 1);
-    assert!(r.fake.denied("WS-01").is_empty(), "lifted at release");
-}
