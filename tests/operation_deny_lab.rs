@@ -53,6 +53,8 @@ reboot:
   pause: 0s
   countdown: 5s
   return_timeout: 2m
+verify:
+  settle: 0s
 release: manual
 ";
 

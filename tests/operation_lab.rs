@@ -137,7 +137,8 @@ fn spawn_apply(run: &LabRun, eng: &str, forks: u32) -> tokio::process::Child {
 
 /// The playbook plans are made with here: a canary then the rest, no
 /// pause, a 5-second countdown, back within the shortest time-out
-/// allowed, and any failed reboot halts the operation.
+/// allowed, any failed reboot halts the operation, and no settle before
+/// the verifying scan.
 const FAST_REBOOTS: &str = "playbook: 1
 reboot:
   waves: [1, \"100%\"]
@@ -145,6 +146,8 @@ reboot:
   countdown: 5s
   return_timeout: 2m
   failure_budget: 0
+verify:
+  settle: 0s
 ";
 
 async fn scan_and_plan(run: &LabRun, eng: &str) -> (Run, String) {

@@ -353,6 +353,7 @@ fn continue_from_journal(
     let rows = journal.operation_hosts(op.id)?;
     let mut round0: HashMap<String, Vec<(i64, Step)>> = HashMap::new();
     let mut later: HashMap<(String, u32), Vec<PlannedOp>> = HashMap::new();
+    let mut later_steps: HashMap<(String, u32), Vec<(i64, Step)>> = HashMap::new();
     for o in journal.operation_ops(op.id)? {
         let value: serde_json::Value = serde_json::from_str(&o.op)
             .with_context(|| format!("operation {}: plan step {} cannot be read", op.id, o.plan_op_id))?;
@@ -365,8 +366,11 @@ fn continue_from_journal(
                 plan_op_id: o.plan_op_id,
                 op,
             }),
+            (round, step @ (Step::DenyWrites { .. } | Step::RevertDefenderExclusion { .. })) => {
+                later_steps.entry((key, round)).or_default().push((o.plan_op_id, step))
+            }
             (round, other) => bail!(
-                "operation {}: re-purge round {round} of {} holds a {} step; only purge operations are re-planned",
+                "operation {}: re-purge round {round} of {} holds a {} step; only purge operations, deny-writes and Defender exclusions are re-planned",
                 op.id,
                 o.host,
                 other.tag()
@@ -419,6 +423,7 @@ fn continue_from_journal(
     };
     let mut prior = Prior::from_rows(&rows, &journal.operation_actions(op.id)?).map_err(anyhow::Error::msg)?;
     prior.later_ops = later;
+    prior.later_steps = later_steps;
     journal.attach_run(op.id, run)?;
     Ok((op.id, plan, Some(prior), settings, Vec::new()))
 }

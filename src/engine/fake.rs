@@ -39,6 +39,11 @@ pub struct Script {
     pub apply_failures: u32,
     /// A deny of these folders is refused (the runtime's `failed`).
     pub deny_refused: Vec<String>,
+    /// A user is logged on (session 1) until this long after the fakes
+    /// were made (`Duration::MAX`: never logs off).
+    pub user_until: Option<Duration>,
+    /// Each re-purge round's plan also denies writes to these folders.
+    pub repurge_denies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,6 +91,8 @@ pub struct FakeHosts {
     pub gate: Notify,
     /// Most hosts down or counting down at once.
     pub peak_down: Mutex<usize>,
+    /// When the fakes were made (users log off relative to it).
+    started: Instant,
 }
 
 impl FakeHosts {
@@ -99,6 +106,7 @@ impl FakeHosts {
             gate_hosts: Mutex::new(Vec::new()),
             gate: Notify::new(),
             peak_down: Mutex::new(0),
+            started: Instant::now(),
         }
     }
 
@@ -323,6 +331,7 @@ impl HostSteps for FakeHosts {
 
     async fn boot_time(&self, host: &str) -> StepResult<String> {
         self.reach(host)?;
+        self.log(host, "boot_time");
         // As the runtime reports it (UTC); each boot an hour after the
         // one before.
         Ok(format!("2026-12-07T{:02}:00:00.000000Z", self.boots(host) % 24))
@@ -359,6 +368,24 @@ impl HostSteps for FakeHosts {
         s.up_at = None;
         Ok(())
     }
+
+    async fn logged_on_users(&self, host: &str) -> StepResult<Vec<LoggedOnUser>> {
+        self.reach(host)?;
+        self.log(host, "users");
+        let on = self
+            .script(host)
+            .user_until
+            .is_some_and(|d| d == Duration::MAX || Instant::now() < self.started + d);
+        Ok(if on {
+            vec![LoggedOnUser {
+                sid: "S-1-5-21-1-2-3-1001".into(),
+                name: r"CORP\alice".into(),
+                session: 1,
+            }]
+        } else {
+            Vec::new()
+        })
+    }
 }
 
 /// The re-planner: a host's verifying scan finds something while its
@@ -384,8 +411,8 @@ impl Replan for FakeReplan {
         let script = self.hosts.script(host);
         if script.unaddressable {
             return Ok(Replanned {
-                ops: Vec::new(),
                 acted_on: vec!["QAK-INJECT (Qakbot, high): code injected into explorer.exe".into()],
+                ..Replanned::default()
             });
         }
         let mut used = self.used.lock().unwrap();
@@ -403,6 +430,14 @@ impl Replan for FakeReplan {
                     expected_started: String::new(),
                 },
             }],
+            steps: script
+                .repurge_denies
+                .iter()
+                .map(|folder| {
+                    let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+                    (id, crate::plan::Step::DenyWrites { folder: folder.clone() })
+                })
+                .collect(),
             acted_on: vec!["BACK (Emotet, high): back.exe runs again".into()],
         })
     }

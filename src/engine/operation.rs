@@ -49,11 +49,22 @@ pub trait Replan: Send + Sync + 'static {
 pub struct Replanned {
     /// The plan's active operations (the next re-purge round).
     pub ops: Vec<PlannedOp>,
+    /// The plan's active deny-write and Defender-exclusion steps, with
+    /// their journal rows: the re-purge round carries them out like the
+    /// first purge does.
+    pub steps: Vec<(i64, crate::plan::Step)>,
     /// The findings the purge acts on, as headlines, whether or not a step
     /// could be planned for them. A host is clean only when there are
     /// none: one found again that no operation addresses (every step
     /// vetoed, or none can be derived) is for a person, never clean.
     pub acted_on: Vec<String>,
+}
+
+impl Replanned {
+    /// Nothing to carry out in a re-purge round.
+    pub fn nothing_to_do(&self) -> bool {
+        self.ops.is_empty() && self.steps.is_empty()
+    }
 }
 
 /// The operator's go-ahead (after the canary wave).
@@ -126,6 +137,12 @@ pub(super) struct Engine<S, R, A> {
     pub(super) records: Mutex<HashMap<String, HostRecord>>,
     /// Operations of later rounds (re-purges), by (lower-case host, round).
     pub(super) later_ops: Mutex<HashMap<(String, u32), Vec<PlannedOp>>>,
+    /// Deny-write and Defender steps of later rounds, by (lower-case host,
+    /// round).
+    pub(super) later_steps: Mutex<HashMap<(String, u32), Vec<(i64, crate::plan::Step)>>>,
+    /// What each deny-write step of this run ended as, by (lower-case
+    /// host, plan step): the release lifts what was placed.
+    pub(super) deny_outcomes: Mutex<HashMap<(String, i64), super::event::Outcome>>,
     pub(super) phases: Mutex<Vec<PhaseSummary>>,
     /// Files the purge was to delete and left in place: such a host is
     /// never verified clean.
@@ -172,6 +189,7 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         records.insert(key, record);
     }
     let later = std::mem::take(&mut prior.later_ops);
+    let later_steps = std::mem::take(&mut prior.later_steps);
     let left_in_place = super::left_in_place::LeftInPlace::from_prior(&prior);
     let engine = Arc::new(Engine {
         steps: inputs.steps,
@@ -189,6 +207,8 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         planned: plan.hosts.iter().map(|h| (h.name.to_lowercase(), h.clone())).collect(),
         records: Mutex::new(records),
         later_ops: Mutex::new(later),
+        later_steps: Mutex::new(later_steps),
+        deny_outcomes: Mutex::new(HashMap::new()),
         phases: Mutex::new(Vec::new()),
         left_in_place: Mutex::new(left_in_place),
         excluded: plan.excluded.clone(),
@@ -497,11 +517,31 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             .collect()
     }
 
-    pub(super) fn set_ops(&self, host: &str, round: u32, ops: Vec<PlannedOp>) {
+    pub(super) fn set_ops(&self, host: &str, round: u32, ops: Vec<PlannedOp>, steps: Vec<(i64, crate::plan::Step)>) {
         self.later_ops
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert((host.to_lowercase(), round), ops);
+        self.later_steps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((host.to_lowercase(), round), steps);
+    }
+
+    /// The deny-write and Defender-exclusion steps of `host` in `round`:
+    /// the reviewed plan's in round 0, the round's plan's after.
+    pub(super) fn purge_steps_of(&self, host: &str, round: u32) -> Vec<(i64, crate::plan::Step)> {
+        let steps = if round == 0 {
+            self.planned(host).steps.clone()
+        } else {
+            self.later_steps
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&(host.to_lowercase(), round))
+                .cloned()
+                .unwrap_or_default()
+        };
+        steps.into_iter().filter(|(_, s)| super::phases::purge_step_op(s).is_some()).collect()
     }
 
     /// A host needs a reboot: something was removed from it.

@@ -59,10 +59,12 @@ impl Replan for JournalReplan {
                 let made = plan::build(&[input], Vec::new(), &playbook, &flags);
                 let acted_on = plan::acted_on(&input, &playbook, &flags);
                 // Only purge operations are carried out again (containment
-                // stays as it is; the reboot is the round's own).
-                let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && i.step.op().is_some()));
+                // stays as it is; the reboot is the round's own; a round's
+                // deny-write and Defender steps are not: README Status).
+                let again = |step: &Step| step.op().is_some();
+                let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && again(&i.step)));
                 if !active {
-                    return Ok(Replanned { ops: Vec::new(), acted_on });
+                    return Ok(Replanned { acted_on, ..Replanned::default() });
                 }
                 let file = dir.join(format!(
                     "op{op}-{}-round{round}.yml",
@@ -79,6 +81,7 @@ impl Replan for JournalReplan {
                     detail: "recorded but not found".into(),
                 })?;
                 let mut ops = Vec::new();
+                let steps = Vec::new();
                 for h in &stored_plan.hosts {
                     for o in h.ops.iter().filter(|o| o.active) {
                         let corrupt = |detail: String| crate::journal::JournalError::Corrupt {
@@ -91,9 +94,14 @@ impl Replan for JournalReplan {
                         }
                     }
                 }
-                let attach: Vec<(String, i64)> = ops.iter().map(|o| (host.clone(), o.plan_op_id)).collect();
+                let attach: Vec<(String, i64)> = ops
+                    .iter()
+                    .map(|o| o.plan_op_id)
+                    .chain(steps.iter().map(|(id, _)| *id))
+                    .map(|id| (host.clone(), id))
+                    .collect();
                 j.add_operation_ops(op, round, &attach)?;
-                Ok(Replanned { ops, acted_on })
+                Ok(Replanned { ops, steps, acted_on })
             })
             .await
             .map_err(|e| e.to_string())

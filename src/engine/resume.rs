@@ -88,6 +88,8 @@ pub struct Prior {
     /// Operations of re-purge rounds planned by earlier runs, by
     /// (lower-case host, round).
     pub later_ops: HashMap<(String, u32), Vec<PlannedOp>>,
+    /// Their deny-write and Defender steps, by (lower-case host, round).
+    pub later_steps: HashMap<(String, u32), Vec<(i64, crate::plan::Step)>>,
 }
 
 impl Prior {
@@ -101,6 +103,7 @@ impl Prior {
             hosts: hosts.into_iter().map(|h| (h.name.to_lowercase(), h)).collect(),
             actions: by_key,
             later_ops: HashMap::new(),
+            later_steps: HashMap::new(),
         }
     }
 

@@ -8,7 +8,8 @@
 //! extension; release), the deny-write and Defender steps
 //! (`runtime::purge_steps`) and reboots (`runtime::client::boot_time`,
 //! `reboot` and `abort_reboot`: `Win32_OperatingSystem.LastBootUpTime` as
-//! UTC, `shutdown /r /t /c /d` judged by exit code, `shutdown /a`) are real:
+//! UTC, `shutdown /r /t /c /d` judged by exit code, `shutdown /a`, and
+//! `logged_on_users`: the interactive sessions' users) are real:
 //! [`HostSteps::available`] names no phase as missing.
 
 use std::collections::HashMap;
@@ -277,5 +278,10 @@ impl HostSteps for RuntimeSteps {
     async fn abort_reboot(&self, host: &str) -> StepResult<()> {
         let target = self.target(host)?;
         runtime::client::abort_reboot(target, &self.cancel).await.map(|_| ()).map_err(|e| step_error(&e))
+    }
+
+    async fn logged_on_users(&self, host: &str) -> StepResult<Vec<LoggedOnUser>> {
+        let target = self.target(host)?;
+        runtime::client::logged_on_users(target, &self.cancel).await.map_err(|e| step_error(&e))
     }
 }

@@ -129,8 +129,23 @@ pub struct RebootSettings {
     /// How long a host may take to come back (after its countdown) before
     /// it is set aside.
     pub back_within: Duration,
-    /// How often a rebooting host's boot time is read.
+    /// How often a rebooting host's boot time is read (and, under
+    /// `logged_on: wait`, its logged-on users).
     pub poll_every: Duration,
+    /// What happens where users are logged on when a host's reboot comes
+    /// (an operation journaled before this setting existed: `reboot`).
+    #[serde(default = "reboot_whoever")]
+    pub logged_on: LoggedOn,
+    /// With `logged_on: wait`: how long to wait for them to log off.
+    #[serde(default)]
+    pub logoff_wait: Duration,
+}
+
+/// What the playbook's `reboot.logged_on` says.
+pub use crate::playbook::LoggedOn;
+
+fn reboot_whoever() -> LoggedOn {
+    LoggedOn::Reboot
 }
 
 /// Everything an operation runs with.
@@ -150,6 +165,12 @@ pub struct OperationSettings {
     /// Re-purge rounds after a post-boot scan finds something, before the
     /// host is marked as needing a person.
     pub repurge_rounds: u32,
+    /// Wait this long after a host is back from its reboot before its
+    /// verifying scan, so that what starts at boot and at logon has
+    /// started (the playbook's `verify.settle`; an operation journaled
+    /// before this setting existed: none).
+    #[serde(default)]
+    pub settle: Duration,
     pub release: ReleasePolicy,
     /// Copy each file out as evidence before it is deleted (the playbook's
     /// `quarantine`).
@@ -181,10 +202,13 @@ impl OperationSettings {
                 countdown: p.reboot.countdown,
                 message: p.reboot.message.clone(),
                 back_within: p.reboot.return_timeout,
+                logged_on: p.reboot.logged_on,
+                logoff_wait: p.reboot.logoff_wait,
                 ..d.reboot
             },
             budget,
             repurge_rounds: p.verify.repurge_rounds,
+            settle: p.verify.settle,
             release: p.release,
             quarantine: p.purge.quarantine,
             ..d
@@ -211,9 +235,12 @@ impl Default for OperationSettings {
                 message: "Security maintenance: this computer restarts in 5 minutes. Save your work.".into(),
                 back_within: Duration::from_secs(20 * 60),
                 poll_every: Duration::from_secs(10),
+                logged_on: LoggedOn::Reboot,
+                logoff_wait: Duration::from_secs(1800),
             },
             budget: FailureBudget::Percent(10),
             repurge_rounds: 2,
+            settle: Duration::from_secs(120),
             release: ReleasePolicy::AllClean,
             quarantine: true,
         }

@@ -159,9 +159,10 @@ pub fn allowed(from: HostState, to: HostState) -> bool {
             RebootAsked | Rebooted | Clean | Dirty | NeedsPerson | PurgeFailed | Unreached | RebootFailed
         ),
         // A halt aborts the countdown: the host is purged, not rebooting.
-        RebootAsked => matches!(to, Rebooted | RebootFailed | Purged | Unreached),
+        // A resumed run asking again can find users logged on (`logged_on`).
+        RebootAsked => matches!(to, Rebooted | RebootFailed | Purged | Unreached | NeedsPerson),
         // A resumed run reads the boot time again.
-        RebootFailed => matches!(to, RebootAsked | Rebooted | Unreached),
+        RebootFailed => matches!(to, RebootAsked | Rebooted | Unreached | NeedsPerson),
         Rebooted => matches!(to, Clean | Dirty | NeedsPerson | Unreached),
         Dirty => matches!(to, Purged | PurgeFailed | NeedsPerson | Unreached),
         // A person handled it: a later scan decides.

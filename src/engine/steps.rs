@@ -111,7 +111,7 @@ pub struct RebootRequest {
     pub files: Vec<String>,
 }
 
-pub use crate::runtime::power::{FileCheck, RebootStart};
+pub use crate::runtime::power::{FileCheck, LoggedOnUser, RebootStart};
 
 /// How a host answered a reboot request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,4 +205,9 @@ pub trait HostSteps: Send + Sync + 'static {
 
     /// Abort a pending countdown (nothing pending is not an error).
     fn abort_reboot(&self, host: &str) -> impl Future<Output = StepResult<()>> + Send;
+
+    /// The users with an interactive session (console or Remote Desktop),
+    /// read before a reboot when the playbook's `logged_on` is not
+    /// `reboot`.
+    fn logged_on_users(&self, host: &str) -> impl Future<Output = StepResult<Vec<LoggedOnUser>>> + Send;
 }

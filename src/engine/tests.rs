@@ -124,6 +124,7 @@ fn fast() -> OperationSettings {
     s.reboot.pause_between_waves = Duration::from_secs(10);
     s.reboot.max_down = 3;
     s.budget = FailureBudget::Percent(50);
+    s.settle = Duration::ZERO;
     s
 }
 
@@ -146,7 +147,7 @@ async fn go_with(
     accepted: Vec<String>,
 ) -> Run {
     let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
-    go_phases(fake, plan, settings, (answer, cancel, accepted), every, ReleaseSelection::Policy).await
+    go_phases(fake, plan, settings, (answer, cancel, accepted), every, ReleaseSelection::Policy, None).await
 }
 
 /// [`go_with`] running only `phases`, releasing `release`.
@@ -157,6 +158,7 @@ async fn go_phases(
     (answer, cancel, accepted): (bool, CancellationToken, Vec<String>),
     phases: Vec<Phase>,
     release: ReleaseSelection,
+    prior: Option<Prior>,
 ) -> Run {
     let sink = Collect::default();
     let emitter = Arc::new(Emitter::new(vec![Box::new(sink.clone())]));
@@ -171,7 +173,7 @@ async fn go_phases(
         settings,
         emitter,
         cancel,
-        prior: None,
+        prior,
         rule_prefix: "cauterize-test".into(),
         exempt: vec![],
         accepted,
@@ -1007,7 +1009,9 @@ async fn a_release_that_cannot_lift_the_deny_sets_the_host_aside_with_why() {
             ..Script::default()
         },
     )]));
-    let r = go_phases(fake, plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All).await;
+    // An earlier run placed it.
+    let prior = Prior::new(vec![], vec![placed("WS-01", "purge/r0/op/500", Some(Outcome::Done))]);
+    let r = go_phases(fake, plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior)).await;
     let result = r.result;
     assert_ne!(state(&result, "WS-01"), HostState::Released);
     assert_eq!(state(&result, "WS-02"), HostState::Released);
@@ -1020,4 +1024,155 @@ async fn a_release_that_cannot_lift_the_deny_sets_the_host_aside_with_why() {
     assert_eq!(result.exit_code(), crate::exit::PARTIAL);
     let text = crate::report::operation_view::render_text(1, &result, "cauterize release --all");
     assert!(text.contains("release  1 done, 1 set aside") && text.contains("WS-01: the deny ACE could not be lifted"), "{text}");
+}
+
+fn reason(r: &OperationResult, host: &str) -> String {
+    r.hosts.iter().find(|h| h.name == host).and_then(|h| h.reason.clone()).unwrap_or_default()
+}
+
+/// `reboot.logged_on: skip`: a host with a user is set aside for a person,
+/// never asked to reboot, with who is there in its reason; it does not
+/// spend the failure budget, and a host without users reboots as usual.
+#[tokio::test(start_paused = true)]
+async fn logged_on_skip_sets_a_host_with_users_aside_unrebooted() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true)]);
+    let mut settings = fast();
+    settings.budget = FailureBudget::Count(0);
+    settings.reboot.logged_on = crate::playbook::LoggedOn::Skip;
+    let user = Script {
+        user_until: Some(Duration::MAX),
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-01", user)]), plan, settings).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::NeedsPerson);
+    let why = reason(&r.result, "WS-01");
+    assert!(why.contains("users are logged on") && why.contains(r"CORP\alice (session 1)") && why.contains("logged_on: skip"), "{why}");
+    assert_eq!(r.fake.boots("WS-01"), 0);
+    assert!(r.fake.calls_of("reboot").iter().all(|c| c.host != "WS-01"));
+    assert!(r.result.halted.is_none(), "{:?}", r.result.halted);
+    assert_eq!(state(&r.result, "WS-02"), HostState::Clean);
+    assert_eq!(r.fake.boots("WS-02"), 1);
+}
+
+/// `reboot.logged_on: wait`: the reboot waits until the user has logged
+/// off (read again every `poll_every`), then goes ahead; a user still
+/// there after `logoff_wait` sets the host aside, not rebooted, no
+/// earlier than the wait. `reboot` (the default) reads no users at all.
+#[tokio::test(start_paused = true)]
+async fn logged_on_wait_reboots_once_users_log_off_and_sets_aside_when_the_wait_expires() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true)]);
+    let mut settings = fast();
+    settings.reboot.logged_on = crate::playbook::LoggedOn::Wait;
+    settings.reboot.logoff_wait = Duration::from_secs(600);
+    let leaves = Script {
+        user_until: Some(Duration::from_secs(300)),
+        ..Script::default()
+    };
+    let stays = Script {
+        user_until: Some(Duration::MAX),
+        ..Script::default()
+    };
+    let fake = FakeHosts::new(&[("WS-01", leaves), ("WS-02", stays)]);
+    let start = tokio::time::Instant::now();
+    let r = go(fake, plan, settings).await;
+    // WS-01: asked to reboot only after its user left (5 minutes in).
+    assert_eq!(state(&r.result, "WS-01"), HostState::Clean);
+    assert_eq!(r.fake.boots("WS-01"), 1);
+    let asked = r.fake.calls_of("reboot").iter().find(|c| c.host == "WS-01").expect("WS-01 asked").at;
+    assert!(asked >= start + Duration::from_secs(300), "asked {:?} in", asked - start);
+    assert!(r.fake.calls_of("users").iter().filter(|c| c.host == "WS-01").count() > 1);
+    // WS-02: its user never leaves; set aside after the 10-minute wait.
+    assert_eq!(state(&r.result, "WS-02"), HostState::NeedsPerson);
+    let why = reason(&r.result, "WS-02");
+    assert!(why.contains("still logged on after waiting 10m") && why.contains(r"CORP\alice"), "{why}");
+    assert_eq!(r.fake.boots("WS-02"), 0);
+    let users = r.fake.calls_of("users");
+    let (first, last) = (users.iter().find(|c| c.host == "WS-02").unwrap().at, users.iter().rfind(|c| c.host == "WS-02").unwrap().at);
+    assert!(last - first >= Duration::from_secs(600), "gave up after {:?}", last - first);
+    assert!(r.events.iter().any(|e| matches!(e, Event::Decision { what, .. } if what.contains("WS-02: waiting up to 10m"))));
+
+    // The default policy reboots whoever is there, and asks nobody.
+    let plan = plan_of(&[("WS-01", Workstation, true)]);
+    let r = go(FakeHosts::new(&[("WS-01", Script { user_until: Some(Duration::MAX), ..Script::default() })]), plan, fast()).await;
+    assert_eq!(r.fake.boots("WS-01"), 1);
+    assert!(r.fake.calls_of("users").is_empty());
+}
+
+/// `verify.settle`: a rebooted host's verifying scan starts no earlier
+/// than the settle after the boot-time read that found it back; with none,
+/// it follows at once.
+#[tokio::test(start_paused = true)]
+async fn the_verifying_scan_waits_the_settle_after_the_host_is_back() {
+    use Role::*;
+    for settle in [Duration::from_secs(90), Duration::ZERO] {
+        let mut settings = fast();
+        settings.settle = settle;
+        let r = go(FakeHosts::new(&[]), plan_of(&[("WS-01", Workstation, true)]), settings).await;
+        assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+        let scan = r.fake.calls_of("scan").iter().find(|c| c.host == "WS-01").expect("scanned").at;
+        let back = r.fake.calls_of("boot_time").iter().filter(|c| c.at <= scan).last().expect("boot time read").at;
+        assert!(scan - back >= settle, "scanned {:?} after it was seen back (settle {settle:?})", scan - back);
+        if settle.is_zero() {
+            assert!(scan - back < Duration::from_secs(5), "{:?}", scan - back);
+        }
+    }
+}
+
+/// An earlier run's attempt of a deny step, as the journal has it.
+fn placed(host: &str, key: &str, outcome: Option<Outcome>) -> super::resume::PriorAction {
+    super::resume::PriorAction {
+        host: host.into(),
+        key: key.into(),
+        what: "{}".into(),
+        outcome,
+        detail: String::new(),
+    }
+}
+
+fn ended_keys(r: &Run, host: &str, start: &str) -> Vec<String> {
+    r.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ActionEnded { host: h, key, .. } if h == host && key.starts_with(start) => Some(key.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The release lifts exactly the denies that were placed: in this run
+/// (one placed, one refused by the host: only the first is lifted), or by
+/// an earlier run as the journal says (done, or sent with no answer
+/// recorded: it may be there), never one the journal has as failed.
+#[tokio::test(start_paused = true)]
+async fn the_release_lifts_exactly_the_denies_that_were_placed() {
+    let (a, b) = (r"C:\Users\bob\AppData\Roaming\Microsoft\Aaa".to_string(), r"C:\Users\bob\AppData\Roaming\Microsoft\Bbb".to_string());
+    let mut plan = plan_of(&[("WS-01", Role::Workstation, true)]);
+    plan.hosts[0].steps.push((500, crate::plan::Step::DenyWrites { folder: a.clone() }));
+    plan.hosts[0].steps.push((501, crate::plan::Step::DenyWrites { folder: b.clone() }));
+    let refuses_b = Script {
+        deny_refused: vec![b.clone()],
+        ..Script::default()
+    };
+    let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
+    let r = go_phases(Arc::new(FakeHosts::new(&[("WS-01", refuses_b)])), plan.clone(), fast(), (true, CancellationToken::new(), vec![]), every, ReleaseSelection::All, None).await;
+    assert_eq!(ended_keys(&r, "WS-01", "release/deny/"), vec!["release/deny/500"]);
+    assert_eq!(r.fake.calls_of("purge_steps RemoveDenyWrites").len(), 1);
+    assert!(r.fake.denied("WS-01").is_empty());
+
+    // `release` on its own after earlier runs: 500 failed, 501 sent and
+    // never answered; a third deny (502) placed.
+    plan.hosts[0].steps.push((502, crate::plan::Step::DenyWrites { folder: format!("{a}2") }));
+    let prior = Prior::new(
+        vec![],
+        vec![
+            placed("WS-01", "purge/r0/op/500", Some(Outcome::Failed)),
+            placed("WS-01", "purge/r0/op/501", None),
+            placed("WS-01", "purge/r0/op/502", Some(Outcome::Done)),
+        ],
+    );
+    let r = go_phases(Arc::new(FakeHosts::new(&[])), plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior)).await;
+    assert_eq!(ended_keys(&r, "WS-01", "release/deny/"), vec!["release/deny/501", "release/deny/502"]);
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released);
 }

@@ -93,10 +93,13 @@ impl TryFrom<String> for Share {
 pub enum LoggedOn {
     /// Warn them (message and countdown), then reboot.
     Reboot,
-    /// Wait until they log off, at most `logoff_wait`; then set the host
-    /// aside (it is not rebooted and holds the release).
+    /// Wait until they log off (read again every few seconds), at most
+    /// `logoff_wait`; then set the host aside for a person (it is not
+    /// rebooted and holds the release).
     Wait,
-    /// Set the host aside at once.
+    /// Set the host aside for a person at once (not rebooted; it holds the
+    /// release). Under `wait` and `skip` a host whose users cannot be read
+    /// is set aside too.
     Skip,
 }
 

@@ -305,6 +305,13 @@ pub async fn reboot(target: &HostTarget, request: Power, cancel: &CancellationTo
     Ok(power::reboot_reply(&frames, 0)?)
 }
 
+/// The users with an interactive session on the host
+/// ([`power::logged_on_users`]).
+pub async fn logged_on_users(target: &HostTarget, cancel: &CancellationToken) -> Result<Vec<power::LoggedOnUser>, RuntimeError> {
+    let frames = power_job(target, Power::LoggedOnUsers, cancel).await?;
+    Ok(power::logged_on_users(&frames, 0)?)
+}
+
 /// Cancel a pending countdown: `true` if one was cancelled, `false` if
 /// none was pending.
 pub async fn abort_reboot(target: &HostTarget, cancel: &CancellationToken) -> Result<bool, RuntimeError> {

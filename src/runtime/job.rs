@@ -319,7 +319,7 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
             }
         },
         JobItem::Power(p) => match p {
-            Power::BootTime | Power::AbortReboot => {}
+            Power::BootTime | Power::AbortReboot | Power::LoggedOnUsers => {}
             Power::Reboot {
                 countdown_secs,
                 message,
@@ -712,6 +712,10 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             x.only(&[])?;
             JobItem::Power(Power::AbortReboot)
         }
+        "LoggedOnUsers" => {
+            x.only(&[])?;
+            JobItem::Power(Power::LoggedOnUsers)
+        }
         "Reboot" => {
             x.only(&["countdown_secs", "message", "reason", "file"])?;
             JobItem::Power(Power::Reboot {
@@ -871,6 +875,7 @@ mod tests {
                 files: vec![s.into(), "b".into()],
             }),
             JobItem::Power(Power::AbortReboot),
+            JobItem::Power(Power::LoggedOnUsers),
             JobItem::Op(Op::RemoveFolder {
                 path: s.into(),
                 may_hold: vec![

@@ -336,6 +336,10 @@ pub enum Power {
     },
     /// `shutdown.exe /a`: cancel a countdown.
     AbortReboot,
+    /// The users with an interactive session (console or Remote Desktop,
+    /// active or disconnected), from the owners of the processes outside
+    /// session 0.
+    LoggedOnUsers,
 }
 
 impl Power {
@@ -345,6 +349,7 @@ impl Power {
             Power::BootTime => "BootTime",
             Power::Reboot { .. } => "Reboot",
             Power::AbortReboot => "AbortReboot",
+            Power::LoggedOnUsers => "LoggedOnUsers",
         }
     }
 }

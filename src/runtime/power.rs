@@ -8,6 +8,7 @@
 //! | BootTime | `boot` | cim (`Win32_OperatingSystem.LastBootUpTime` as WMI gives it) |
 //! | Reboot | `files` (when files were named) | asked queued gone left* |
 //! | Reboot, AbortReboot | `shutdown` | exit text |
+//! | LoggedOnUsers | `session`*, then `sessions` | sid name id; count |
 
 use super::ops::Power;
 use super::results::Frames;
@@ -137,6 +138,64 @@ pub fn abort_reply(frames: &Frames, i: usize) -> Result<bool, PowerError> {
         (NOTHING_TO_ABORT, _) => Ok(false),
         (code, text) => Err(failure(code, &text, "shutdown /a")),
     }
+}
+
+/// A user with an interactive session on a host (console or Remote
+/// Desktop, active or disconnected).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoggedOnUser {
+    /// Empty when no owner of the session's processes could be read:
+    /// someone may be there.
+    pub sid: String,
+    /// `DOMAIN\user` as the host translates the SID; empty when it cannot.
+    pub name: String,
+    /// The session's id (1 is the console's on Windows Vista and later).
+    pub session: u32,
+}
+
+impl std::fmt::Display for LoggedOnUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.name.is_empty(), self.sid.is_empty()) {
+            (false, _) => write!(f, "{} (session {})", self.name, self.session),
+            (true, false) => write!(f, "{} (session {})", self.sid, self.session),
+            (true, true) => write!(f, "an unreadable user (session {})", self.session),
+        }
+    }
+}
+
+/// Item `i`'s answer to [`Power::LoggedOnUsers`]. Strict: the count the
+/// host closes with must match the sessions read, so an answer cut short
+/// is an error, never "nobody is logged on".
+pub fn logged_on_users(frames: &Frames, i: usize) -> Result<Vec<LoggedOnUser>, PowerError> {
+    let count = frames
+        .of(i)
+        .find(|r| r.kind == "sessions")
+        .ok_or_else(|| PowerError("the runtime did not finish listing the logged-on users".into()))?
+        .text("count");
+    let count: usize = count
+        .trim()
+        .parse()
+        .map_err(|_| PowerError(format!("the count of logged-on users is not a number: {count:?}")))?;
+    let mut users = Vec::new();
+    for r in frames.of(i).filter(|r| r.kind == "session") {
+        let id = r.text("id");
+        let session = id
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| PowerError(format!("a session id is not a number: {id:?}")))?;
+        let sid = r.text("sid");
+        if !sid.is_empty() && !(sid.starts_with("S-1-") && sid[4..].bytes().all(|b| b.is_ascii_digit() || b == b'-')) {
+            return Err(PowerError(format!("a session's user is not a SID: {sid:?}")));
+        }
+        users.push(LoggedOnUser { sid, name: r.text("name"), session });
+    }
+    if users.len() != count {
+        return Err(PowerError(format!(
+            "the host listed {} session(s) but counted {count}: the answer is incomplete",
+            users.len()
+        )));
+    }
+    Ok(users)
 }
 
 /// Item `i`'s answer to [`Power::BootTime`], as UTC
@@ -313,6 +372,28 @@ mod tests {
         assert_eq!(abort("0"), Ok(true));
         assert_eq!(abort("1116"), Ok(false));
         assert!(abort("1190").is_err());
+    }
+
+    #[test]
+    fn logged_on_users_are_read_strictly_and_a_cut_answer_is_an_error() {
+        let f = frames(&[
+            ("session", &[("sid", "S-1-5-21-1-2-3-1001"), ("name", r"CORP\alice"), ("id", "1")]),
+            ("session", &[("sid", ""), ("name", ""), ("id", "3")]),
+            ("sessions", &[("count", "2")]),
+        ]);
+        let users = logged_on_users(&f, 0).unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0].to_string(), r"CORP\alice (session 1)");
+        assert_eq!(users[1].to_string(), "an unreadable user (session 3)");
+        assert_eq!(logged_on_users(&frames(&[("sessions", &[("count", "0")])]), 0), Ok(vec![]));
+        // No closing count, a count that disagrees, a bad SID or id.
+        let one = ("session", &[("sid", "S-1-5-21-1"), ("name", "x"), ("id", "2")][..]);
+        assert!(logged_on_users(&frames(&[one]), 0).is_err());
+        assert!(logged_on_users(&frames(&[one, ("sessions", &[("count", "2")])]), 0).is_err());
+        let bad_sid = ("session", &[("sid", "S-1-5-21-1;x"), ("name", "x"), ("id", "2")][..]);
+        assert!(logged_on_users(&frames(&[bad_sid, ("sessions", &[("count", "1")])]), 0).is_err());
+        let bad_id = ("session", &[("sid", "S-1-5-21-1"), ("name", "x"), ("id", "-1")][..]);
+        assert!(logged_on_users(&frames(&[bad_id, ("sessions", &[("count", "1")])]), 0).is_err());
     }
 
     #[test]

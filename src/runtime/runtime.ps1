@@ -1815,6 +1815,58 @@ function Invoke-CzAbortReboot {
     Invoke-CzShutdownExe @('/a')
 }
 
+# The users with an interactive session (console or Remote Desktop, active
+# or disconnected: what `query user` lists), one 'session' record each (sid,
+# name, session id), then 'sessions' with their count so that a cut answer
+# is never read as "nobody". Read from the owners of the processes in each
+# session other than 0 (services and this WinRM shell run in session 0),
+# never from quser's text, which is localized and absent from Home
+# editions, nor from Win32_LogonSession, which keeps logon sessions that
+# ended while a token still refers to them. Owners are compared by SID
+# (account names are localized: NT-AUTORITÄT\SYSTEM): SYSTEM, LOCAL
+# SERVICE and NETWORK SERVICE (S-1-5-18/19/20) run csrss, winlogon and
+# LogonUI in every session, Window Manager's DWM-n (S-1-5-90-) and Font
+# Driver Host's UMFD-n (S-1-5-96-) run in each session too: none of them is
+# a user. A session none of whose owners can be read is reported with an
+# empty SID: someone may be there. Get-WmiObject, as for the boot time:
+# Windows PowerShell 2.0 to 5.1 (powershell.exe, which the bootstrap
+# starts); PowerShell 7 has none, and there the item fails, which the
+# engine reads as "cannot tell", never as "nobody".
+function Invoke-CzLoggedOnUsers {
+    $bySession = @{}
+    foreach ($p in @(Get-WmiObject -Class Win32_Process -ErrorAction Stop)) {
+        $id = [long]$p.SessionId
+        if ($id -eq 0) { continue }
+        if (-not $bySession.ContainsKey($id)) { $bySession[$id] = New-Object System.Collections.ArrayList }
+        [void]$bySession[$id].Add($p)
+    }
+    $count = 0
+    foreach ($id in @($bySession.Keys | Sort-Object)) {
+        $user = $null
+        $unread = $false
+        foreach ($p in $bySession[$id]) {
+            $sid = ''
+            try {
+                $o = $p.GetOwnerSid()
+                if ($o.ReturnValue -eq 0) { $sid = [string]$o.Sid } else { $unread = $true }
+            } catch { $unread = $true }
+            if ($sid -eq '') { continue }
+            if ($sid -eq 'S-1-5-18' -or $sid -eq 'S-1-5-19' -or $sid -eq 'S-1-5-20') { continue }
+            if ($sid.StartsWith('S-1-5-90-') -or $sid.StartsWith('S-1-5-96-')) { continue }
+            $user = $sid
+            break
+        }
+        if ($null -eq $user -and -not $unread) { continue }
+        $name = ''
+        if ($null -ne $user) {
+            try { $name = (New-Object System.Security.Principal.SecurityIdentifier($user)).Translate([System.Security.Principal.NTAccount]).Value } catch { }
+        } else { $user = '' }
+        Write-CzRecord 'session' @('sid', $user, 'name', $name, 'id', [string]$id)
+        $count++
+    }
+    Write-CzRecord 'sessions' @('count', [string]$count)
+}
+
 # ---- containment: the engagement's firewall rules and its dead-man ----
 # (src/runtime/contain.rs says which Windows facts this relies on.) Rules
 # go through COM HNetCfg.FwPolicy2 (Vista and later, PowerShell 2.0),
@@ -2517,6 +2569,7 @@ function Invoke-CzRuntime([string]$JobText) {
                 'BootTime' { Invoke-CzBootTime }
                 'Reboot' { Invoke-CzReboot $op }
                 'AbortReboot' { Invoke-CzAbortReboot }
+                'LoggedOnUsers' { Invoke-CzLoggedOnUsers }
                 'Contain' { Invoke-CzContain $op }
                 'ExtendDeadman' { Invoke-CzExtendDeadman $op }
                 'Release' { Invoke-CzRelease $op }

@@ -10,4 +10,5 @@ mod reboot;
 mod release;
 
 pub use release::ReleaseSelection;
+pub(super) use purge_steps::purge_step_op;
 mod verify;

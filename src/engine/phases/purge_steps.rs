@@ -1,19 +1,23 @@
 //! The plan's deny-write and Defender-exclusion steps: carried out in the
 //! purge after the host's runtime ops (the loader is killed first, so it
 //! holds no open handle the deny could not stop, and the files the plan
-//! deletes are gone before the inherited deny reaches them), and the deny
+//! deletes are gone before the inherited deny reaches them), in the first
+//! purge and in each re-purge round whose plan lists them, and the deny
 //! lifted at release. Each step is its own action, journaled before it is
 //! sent and after it answered, under the plan operation it carries out
-//! (`purge/r0/op/<id>`); the lift under `release/deny/<id>`, so a resumed
-//! release never lifts twice what was lifted, and sends again only what
-//! never ended.
+//! (`purge/r<round>/op/<id>`); the lift under `release/deny/<id>`, so a
+//! resumed release never lifts twice what was lifted, and sends again only
+//! what never ended. The release lifts exactly the denies the journal says
+//! were placed (or may have been: sent by a run that ended before the
+//! host answered); one refused, never sent, or whose folder was gone is
+//! not lifted.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::engine::event::{Event, Outcome, Phase};
 use crate::engine::operation::{Approver, Engine, EngineError, Replan};
-use crate::engine::resume::key;
+use crate::engine::resume::{ActionStatus, key};
 use crate::engine::steps::{HostSteps, StepError};
 use crate::plan::Step;
 use crate::runtime::purge_steps::{PurgeStepOp, StepOutcome, StepReport};
@@ -84,6 +88,9 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             // A deny not placed is something a verifying scan cannot vouch
             // for (`left_in_place`).
             self.left_in_place.lock().unwrap_or_else(|p| p.into_inner()).record_step(host, &op, outcome, &detail);
+            if matches!(op, PurgeStepOp::DenyWrites { .. }) {
+                self.deny_outcomes.lock().unwrap_or_else(|p| p.into_inner()).insert((host.to_lowercase(), plan_op), outcome);
+            }
         }
         self.emit(Event::ActionEnded {
             host: host.into(),
@@ -96,26 +103,26 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         Ok(result.map(|_| outcome))
     }
 
-    /// The host's reviewed deny-write and Defender steps of the purge not
-    /// already settled in the journal, in the plan's order; their outcomes
-    /// counted into `counts`. Stops at a step that could not be sent
-    /// (the host is gone, or Ctrl-C): `Err` with why.
+    /// The host's deny-write and Defender steps of `round` (the reviewed
+    /// plan's, or the round's plan's) not already settled in the journal,
+    /// in the plan's order; their outcomes counted into `counts`. Stops
+    /// at a step that could not be sent (the host is gone, or Ctrl-C):
+    /// `Err` with why.
     pub(in crate::engine) async fn run_purge_steps(
         &self,
         host: &str,
+        round: u32,
         counts: &mut BTreeMap<&'static str, usize>,
     ) -> Result<Result<(), StepError>, EngineError> {
         let mut todo: Vec<(i64, Step)> = self
-            .planned(host)
-            .steps
-            .iter()
-            .filter(|(id, s)| purge_step_op(s).is_some() && !self.prior.status(host, &key::op(0, *id)).settled())
-            .cloned()
+            .purge_steps_of(host, round)
+            .into_iter()
+            .filter(|(id, _)| !self.prior.status(host, &key::op(round, *id)).settled())
             .collect();
         todo.sort_by_key(|(_, s)| s.order());
         for (id, step) in todo {
             let Some(op) = purge_step_op(&step) else { continue };
-            match self.journaled_step(host, Phase::Purge, key::op(0, id), id, op).await? {
+            match self.journaled_step(host, Phase::Purge, key::op(round, id), id, op).await? {
                 Ok(outcome) => *counts.entry(outcome.as_str()).or_insert(0) += 1,
                 Err(e) => return Ok(Err(e)),
             }
@@ -123,19 +130,46 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         Ok(Ok(()))
     }
 
-    /// Lift the deny of each of the host's reviewed deny-write steps whose
-    /// lift the journal does not have settled (a deny never placed answers
-    /// already_absent: the lift removes exactly our ACE or nothing); `Err`
-    /// names what is left.
+    /// Was the deny of step `id` (of `round`) placed on `host`? This
+    /// run's outcome when it sent it, else the journal's: done, or sent by
+    /// an earlier run that ended before the host answered (it may be
+    /// there; lifting an ACE that is not there changes nothing).
+    fn deny_placed(&self, host: &str, round: u32, id: i64) -> bool {
+        let this_run = self.deny_outcomes.lock().unwrap_or_else(|p| p.into_inner()).get(&(host.to_lowercase(), id)).copied();
+        match this_run {
+            Some(outcome) => outcome == Outcome::Done,
+            None => matches!(
+                self.prior.status(host, &key::op(round, id)),
+                ActionStatus::Ended(Outcome::Done) | ActionStatus::Unfinished
+            ),
+        }
+    }
+
+    /// Lift the deny of each of the host's deny-write steps, of every
+    /// round, that was placed ([`Engine::deny_placed`]) and whose lift the
+    /// journal does not have settled (the lift removes exactly our ACE or
+    /// nothing); `Err` names what is left.
     pub(in crate::engine) async fn lift_denies(&self, host: &str) -> Result<Result<usize, String>, EngineError> {
-        let denies: Vec<(i64, String)> = self
-            .planned(host)
-            .steps
-            .iter()
-            .filter_map(|(id, s)| match s {
-                Step::DenyWrites { folder } => Some((*id, folder.clone())),
-                _ => None,
+        let mut rounds: Vec<u32> = self
+            .later_steps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|(h, _)| *h == host.to_lowercase())
+            .map(|(_, r)| *r)
+            .collect();
+        rounds.push(0);
+        rounds.sort_unstable();
+        let denies: Vec<(i64, String)> = rounds
+            .into_iter()
+            .flat_map(|round| {
+                self.purge_steps_of(host, round).into_iter().filter_map(move |(id, s)| match s {
+                    Step::DenyWrites { folder } => Some((round, id, folder)),
+                    _ => None,
+                })
             })
+            .filter(|(round, id, _)| self.deny_placed(host, *round, *id))
+            .map(|(_, id, folder)| (id, folder))
             .filter(|(id, _)| !self.prior.status(host, &lift_key(*id)).settled())
             .collect();
         let mut lifted = 0;

@@ -22,6 +22,7 @@ use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan, Repl
 use crate::engine::resume::{RebootStep, came_back, key};
 use crate::engine::state::{HostState, after_verify};
 use crate::engine::steps::{HostSteps, RebootAnswer, RebootRequest, RebootStart, StepError};
+use crate::engine::settings::LoggedOn;
 use crate::engine::summary::{self, Halt};
 
 /// The files a purge round's operations delete or queue for deletion at
@@ -61,6 +62,9 @@ fn reboot_detail(a: &RebootAnswer) -> String {
         ),
     }
 }
+
+/// What a host not rebooted for its users still needs, in its reason.
+const AFTER_NOT_REBOOTED: &str = "its purge is done and what it queued is deleted at its next boot: reboot it once they have logged off, then scan it again; it holds the release until handled or accepted by name";
 
 /// How a host's reboot-and-verify pipeline ended.
 enum Pipeline {
@@ -255,7 +259,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 }
                 RebootStep::ReadBootTime { before: None } | RebootStep::Ask => self.ask_and_wait(host, round).await?,
             };
-            if !back || !self.after_reboot(host, round).await? {
+            if !back || !self.after_reboot(host, round).await? || !self.settle(host).await? {
                 return Ok(());
             }
             match self.verify_host(host, round).await? {
@@ -266,6 +270,26 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 return Ok(());
             }
             // Re-purged: reboot again.
+        }
+    }
+
+    /// The playbook's `verify.settle` after a host is back, before its
+    /// verifying scan: what starts at boot and at logon (a loader's Run
+    /// value, a task at logon) has started by then, so the scan sees it.
+    /// `false` on Ctrl-C.
+    async fn settle(&self, host: &str) -> Result<bool, EngineError> {
+        let settle = self.settings.settle;
+        if settle.is_zero() {
+            return Ok(true);
+        }
+        self.show(Event::HostStarted {
+            host: host.into(),
+            phase: Phase::Verify,
+            step: format!("settling {} before its verifying scan", crate::inventory::format_duration(settle)),
+        });
+        tokio::select! {
+            () = tokio::time::sleep(settle) => Ok(true),
+            () = self.cancel.cancelled() => Ok(false),
         }
     }
 
@@ -307,9 +331,108 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         }
     }
 
+    /// The playbook's `logged_on` before a host's reboot: `reboot` asks
+    /// nothing (the message and countdown warn whoever is there); `skip`
+    /// reads the host's interactive users and sets the host aside for a
+    /// person if there are any; `wait` reads them every `poll_every` until
+    /// none is left (then the reboot goes ahead) or `logoff_wait` has
+    /// passed (then it is set aside like `skip`). A host whose users cannot
+    /// be read is set aside too: nobody is rebooted out from under a user
+    /// the policy protects. `Some(true)`: reboot now; `Some(false)`: set
+    /// aside; `None`: Ctrl-C.
+    async fn users_let_reboot(&self, host: &str) -> Result<Option<bool>, EngineError> {
+        let policy = self.settings.reboot.logged_on;
+        let rule = match policy {
+            LoggedOn::Reboot => return Ok(Some(true)),
+            LoggedOn::Skip => "reboot.logged_on: skip",
+            LoggedOn::Wait => "reboot.logged_on: wait",
+        };
+        let wait = self.settings.reboot.logoff_wait;
+        let deadline = Instant::now() + if policy == LoggedOn::Wait { wait } else { Duration::ZERO };
+        let mut waiting = false;
+        loop {
+            let steps = Arc::clone(&self.steps);
+            let read = self
+                .step(|| {
+                    let (steps, host) = (Arc::clone(&steps), host.to_string());
+                    async move { steps.logged_on_users(&host).await }
+                })
+                .await;
+            let users = match read {
+                Ok(u) => u,
+                Err(StepError::Interrupted) => return Ok(None),
+                Err(e) => {
+                    let why = format!(
+                        "not rebooted: whether users are logged on could not be read ({e}), and `{rule}` keeps a host with users from being rebooted; {}",
+                        AFTER_NOT_REBOOTED
+                    );
+                    self.set(host, HostState::NeedsPerson, Some(why)).await?;
+                    return Ok(Some(false));
+                }
+            };
+            let names: Vec<String> = users.iter().map(ToString::to_string).collect();
+            if users.is_empty() {
+                if waiting {
+                    self.emit(Event::Observed {
+                        host: Some(host.into()),
+                        phase: Phase::Reboot,
+                        what: "its users have logged off: the reboot goes ahead".into(),
+                    })
+                    .await?;
+                }
+                return Ok(Some(true));
+            }
+            if Instant::now() >= deadline {
+                let why = if waiting {
+                    format!(
+                        "not rebooted: still logged on after waiting {} for them to log off (`{rule}`): {}; {}",
+                        crate::inventory::format_duration(wait),
+                        summary::name_list(&names, 5),
+                        AFTER_NOT_REBOOTED
+                    )
+                } else {
+                    format!(
+                        "not rebooted: users are logged on (`{rule}`): {}; {}",
+                        summary::name_list(&names, 5),
+                        AFTER_NOT_REBOOTED
+                    )
+                };
+                self.set(host, HostState::NeedsPerson, Some(why)).await?;
+                self.message(
+                    Level::Warning,
+                    Some(host),
+                    format!("{host} needs a person: not rebooted, {} logged on", summary::name_list(&names, 3)),
+                )
+                .await?;
+                return Ok(Some(false));
+            }
+            if !waiting {
+                waiting = true;
+                self.emit(Event::Decision {
+                    phase: Phase::Reboot,
+                    what: format!(
+                        "{host}: waiting up to {} for {} to log off before its reboot (`{rule}`)",
+                        crate::inventory::format_duration(wait),
+                        summary::name_list(&names, 5)
+                    ),
+                })
+                .await?;
+            }
+            let pause = poll_pause(&self.settings).min(deadline.saturating_duration_since(Instant::now()));
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.cancel.cancelled() => return Ok(None),
+            }
+        }
+    }
+
     /// Ask for the reboot and wait until the host is back. `false` when it
     /// was set aside (or Ctrl-C).
     async fn ask_and_wait(&self, host: &str, round: u32) -> Result<bool, EngineError> {
+        match self.users_let_reboot(host).await? {
+            Some(true) => {}
+            Some(false) | None => return Ok(false),
+        }
         let steps = Arc::clone(&self.steps);
         let before = self
             .step(|| {
@@ -455,7 +578,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 return Ok(Pipeline::Done);
             }
         };
-        let Replanned { ops, acted_on } = match self.replan.replan(host, snapshot, round + 1).await {
+        let Replanned { ops, steps, acted_on } = match self.replan.replan(host, snapshot, round + 1).await {
             Ok(r) => r,
             Err(e) => {
                 self.set(host, HostState::NeedsPerson, Some(format!("its verifying scan could not be planned: {e}")))
@@ -465,7 +588,8 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         };
         // Found again, and no operation addresses it: no re-purge round can
         // help, and the host is not clean.
-        let unaddressed = ops.is_empty() && !acted_on.is_empty();
+        let nothing_to_do = ops.is_empty() && steps.is_empty();
+        let unaddressed = nothing_to_do && !acted_on.is_empty();
         // A scan proves nothing of what the purge had to stop and could
         // not: Qakbot, in memory, writes its DLL and Run value at shutdown
         // and removes them at start-up, so a host whose reviewed
@@ -481,7 +605,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             let kept = self.left_in_place.lock().unwrap_or_else(|p| p.into_inner());
             (kept.of(host), kept.denies_of(host))
         };
-        let verdict = match after_verify(!ops.is_empty(), round, self.settings.repurge_rounds) {
+        let verdict = match after_verify(!nothing_to_do, round, self.settings.repurge_rounds) {
             _ if unaddressed => HostState::NeedsPerson,
             HostState::Clean if !not_done.is_empty() || !left.is_empty() || !undenied.is_empty() => HostState::NeedsPerson,
             v => v,
@@ -494,7 +618,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             } else if unaddressed {
                 format!("{} finding(s) to act on, and no operation the plan may carry out addresses them", acted_on.len())
             } else {
-                format!("{} operation(s) needed again", ops.len())
+                format!("{} operation(s) needed again", ops.len() + steps.len())
             },
         })
         .await?;
@@ -542,13 +666,13 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                         why.push_str(&format!("; and {}", unproven.join("; and ")));
                     }
                     why
-                } else if ops.is_empty() {
+                } else if nothing_to_do {
                     format!("its verifying scan (round {round}) finds nothing, but {}", unproven.join("; and "))
                 } else {
                     format!(
                         "still found after {} re-purge round(s): {} operation(s) would be needed again",
                         self.settings.repurge_rounds,
-                        ops.len()
+                        ops.len() + steps.len()
                     )
                 };
                 self.set(host, HostState::NeedsPerson, Some(why)).await?;
@@ -557,11 +681,11 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     Some(host),
                     if unaddressed {
                         format!("{host} needs a person: found again after its reboot, and nothing the plan may do addresses it (see `cauterize status --host {host}` and its latest plan)")
-                    } else if ops.is_empty() && not_done.is_empty() && undenied.is_empty() {
+                    } else if nothing_to_do && not_done.is_empty() && undenied.is_empty() {
                         format!("{host} needs a person: {} planned file deletion(s) left undone (no evidence copy, or refused by the host)", left.len())
-                    } else if ops.is_empty() && not_done.is_empty() {
+                    } else if nothing_to_do && not_done.is_empty() {
                         format!("{host} needs a person: not verifiable by a scan, the write deny of {} folder(s) was not placed", undenied.len())
-                    } else if ops.is_empty() {
+                    } else if nothing_to_do {
                         format!("{host} needs a person: not verifiable by a scan, its reviewed {} step(s) were not carried out", not_done.join(", "))
                     } else {
                         format!("{host} needs a person: the loader came back after every re-purge round")
@@ -578,7 +702,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     Some(next),
                 )
                 .await?;
-                self.set_ops(host, next, ops.clone());
+                self.set_ops(host, next, ops.clone(), steps);
                 self.purge_host(host, next, &ops).await?;
             }
         }

@@ -19,7 +19,7 @@ use crate::lab::world::startup::{LnkTarget, place_lnk};
 use crate::lab::world::tasks::{
     ExecAction, Principal, Repetition, Task, Trigger, parse_iso_duration,
 };
-use crate::lab::world::users::{Profile, SYSTEM_SID};
+use crate::lab::world::users::Profile;
 use crate::lab::world::{HostState, LabTime, Process, Service, StartType, UserSpec};
 
 /// Default Run key, relative to the hive.
@@ -355,14 +355,7 @@ fn processes(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
                     })
                     .map_or(4, |x| x.pid),
             };
-            let session = if user.sid == SYSTEM_SID {
-                0
-            } else {
-                h.profiles
-                    .iter()
-                    .position(|x| x.sid == user.sid)
-                    .map_or(0, |i| i as u32 + 1)
-            };
+            let session = h.session_of(&user.sid);
             let mut proc = Process::new(&p.image, &p.cmd, &user.qualified(), &user.sid)
                 .with_parent(ppid)
                 .with_session(session);

@@ -193,6 +193,17 @@ impl HostState {
     pub fn logged_on_users(&self) -> impl Iterator<Item = &Profile> {
         self.profiles.iter().filter(|p| p.logged_on)
     }
+    /// The session a process started as `sid` runs in: the user's own
+    /// interactive session while they are logged on (profile index + 1;
+    /// the first is the console's, 1), else session 0, where Windows runs
+    /// services and what a task or service starts as a user who is not
+    /// logged on.
+    pub fn session_of(&self, sid: &str) -> u32 {
+        self.profiles
+            .iter()
+            .position(|p| p.logged_on && eq_ci(&p.sid, sid))
+            .map_or(0, |i| i as u32 + 1)
+    }
     /// Expand `%VARS%` as the user with this SID (None: system only).
     pub fn expand(&self, text: &str, sid: Option<&str>) -> String {
         let p = sid.and_then(|s| self.profile(s));
@@ -346,14 +357,7 @@ impl HostState {
             .ok_or(StartError::ImageNotFound(img.clone()))?;
         let mut proc =
             Process::new(&image, &cmd, &profile.qualified(), &profile.sid).with_parent(parent);
-        proc.session = if profile.is_system() {
-            0
-        } else {
-            self.profiles
-                .iter()
-                .position(|p| eq_ci(&p.sid, sid))
-                .map_or(0, |i| i as u32 + 1)
-        };
+        proc.session = self.session_of(sid);
         if let Some(dll) = launch::launcher_dll(&img, &args) {
             let d = launch::resolve_dll(&dll, &self.files).ok_or(StartError::DllNotFound(dll))?;
             proc.load_module(&d);

@@ -10,7 +10,8 @@
 //! registry and file operations, containment), [`ops`] (services,
 //! processes, tasks and WMI subscriptions), [`purge`] (registry keys and
 //! loader folders), [`events`] (the event-log read of lateral movement), [`purge_steps`] (writes denied to a shutdown-writer's
-//! folder and lifted, Defender exclusions reverted), [`issue7`] (regressions of issue 7's PowerShell
+//! folder and lifted, Defender exclusions reverted), [`sessions`] (the
+//! users logged on, read before a reboot), [`issue7`] (regressions of issue 7's PowerShell
 //! items 4, 6 and 14).
 
 mod bootstrap;
@@ -23,3 +24,4 @@ mod power;
 mod purge;
 mod purge_steps;
 mod scripts;
+mod sessions;

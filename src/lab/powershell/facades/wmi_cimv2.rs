@@ -3,7 +3,7 @@
 //!
 //! - `Win32_Process`: a caller that is not an administrator sees no
 //!   `ExecutablePath` or `CommandLine` for another account's process
-//!   (`$null`), and `GetOwner` answers ReturnValue 2 for it; `Terminate`
+//!   (`$null`), and `GetOwner` and `GetOwnerSid` answer ReturnValue 2 for it; `Terminate`
 //!   answers 0, or 2 (access denied: a protected process, or another
 //!   account's without administrator rights); a process that has gone
 //!   since the object was read throws ManagementException "Not found ".
@@ -86,7 +86,8 @@ pub fn process_method(cx: &mut Ctx<'_>, pid: Pid, name: &str, args: &[Value]) ->
     let r = match lower.as_str() {
         "terminate" => terminate(cx, pid, args),
         "getowner" => get_owner(cx, pid, args),
-        "getownersid" | "setpriority" | "attachdebugger" | "getavailablevirtualsize" => Err(unserved("Win32_Process", name)),
+        "getownersid" => get_owner_sid(cx, pid, args),
+        "setpriority" | "attachdebugger" | "getavailablevirtualsize" => Err(unserved("Win32_Process", name)),
         _ => return None,
     };
     Some(r)
@@ -116,6 +117,19 @@ fn get_owner(cx: &mut Ctx<'_>, pid: Pid, args: &[Value]) -> NetResult<Value> {
     let (domain, user) = p.user.split_once('\\').unwrap_or(("", &p.user));
     let (domain, user) = (Value::str(domain), Value::str(user));
     Ok(out_params(cx, vec![("ReturnValue", Value::Int(0)), ("Domain", domain), ("User", user)]))
+}
+
+/// `GetOwnerSid`: ReturnValue 0 and the owner's SID, or 2 (access denied)
+/// and no SID for another account's process when the caller is not an
+/// administrator.
+fn get_owner_sid(cx: &mut Ctx<'_>, pid: Pid, args: &[Value]) -> NetResult<Value> {
+    Args::new(args).count(&[0])?;
+    let p = cx.host.processes.get(pid).ok_or_else(not_found)?;
+    if !may_touch(cx, &p.user) {
+        return Ok(out_params(cx, vec![("ReturnValue", Value::Int(2)), ("Sid", Value::Null)]));
+    }
+    let sid = Value::str(&p.user_sid);
+    Ok(out_params(cx, vec![("ReturnValue", Value::Int(0)), ("Sid", sid)]))
 }
 
 fn start_mode(s: StartType) -> &'static str {
