@@ -15,7 +15,8 @@
 use super::facts::{Facts, Launch};
 use super::names;
 use super::registry_refs::{self, RegRef};
-use super::{ArtifactRef, Confidence, Family, Finding};
+use super::evidence::{Evidence as E, Grounds};
+use super::{ArtifactRef, Family, Finding};
 use crate::runtime::snapshot::RegistryValue;
 
 /// Shortest base64 run taken for a stored payload.
@@ -136,7 +137,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         value_ref(v),
                         family,
                         "GEN-REGISTRY-PAYLOAD",
-                        Confidence::high_if(runs),
+                        Grounds::of(&[E::RegistryArtifact]).with_if(runs, E::LoaderCommand),
                         vec![format!(
                             "{shown} holds {what} that {} reads{}: a payload kept in the registry",
                             l.what(),
@@ -157,7 +158,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 l,
                 family,
                 "GEN-REGISTRY-PAYLOAD",
-                Confidence::high_if(runs),
+                Grounds::of(&[E::RegistryArtifact]).with_if(runs, E::LoaderCommand),
                 launch_reasons,
                 vec![],
             ));
@@ -175,7 +176,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             value_ref(v),
             Family::UnknownLoaderLike,
             "GEN-REGISTRY-PAYLOAD",
-            Confidence::Medium,
+            Grounds::of(&[E::RegistryArtifact]),
             vec![format!(
                 "{}\\{}\\{} holds {what} under a made-up key ({x}): how loaders keep a stage in the registry",
                 v.hive,
@@ -190,6 +191,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Confidence;
     use crate::detect::builder::SnapshotBuilder;
     use crate::detect::{DetectContext, detect};
 

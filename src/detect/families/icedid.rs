@@ -7,6 +7,7 @@ use super::super::command_line::Launcher;
 use super::super::facts::{Facts, Launch, Source};
 use super::super::names;
 use super::super::paths::{self, Area};
+use super::super::evidence::{Evidence as E, Grounds};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
 use super::runs_words;
 
@@ -88,7 +89,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             l,
             Family::IcedId,
             "ICE-RUNDLL32-DATAFILE",
-            Confidence::High,
+            // IcedID's documented command form (a DLL told where its
+            // encrypted bot is), from a user-writable folder.
+            Grounds::of(&[E::LoaderCommand, E::FolderShape]),
             reasons,
             targets,
         ));
@@ -113,16 +116,16 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         }
         let n = paths::normalize(&ff.path);
         let others = f.dir_entries(paths::parent(&n)).len();
-        let conf = if others <= 1 {
-            Confidence::Medium
+        let grounds = if others <= 1 {
+            Grounds::of(&[E::NameShape, E::FolderShape])
         } else {
-            Confidence::Low
+            Grounds::of(&[E::NameShape, E::FolderShape]).at_most(Confidence::Low)
         };
         out.push(f.finding(
             ArtifactRef::File { path: n.clone() },
             Family::IcedId,
             "ICE-LICENSE-DAT",
-            conf,
+            grounds,
             vec![format!("{n}: a license.dat alone in a two-word folder ({folder}) directly under %APPDATA%, where IcedID keeps its encrypted bot")],
             vec![n.clone(), paths::parent(&n).to_string()],
         ));
