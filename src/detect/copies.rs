@@ -154,8 +154,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             grounds.add(E::LaunchShape);
         }
         targets.extend(runs);
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::UnknownLoaderLike,
             "GEN-COPIED-WINDOWS-PROGRAM",
             grounds,
@@ -176,7 +177,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         let n = paths::normalize(&ff.path);
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::File { path: n.clone() },
             Family::UnknownLoaderLike,
             "GEN-COPIED-WINDOWS-PROGRAM",

@@ -16,8 +16,8 @@
 //! Windows or product name out of place), a folder shape (where it sits),
 //! a timestamp, a launch shape (a system launcher, a SYSTEM task, a
 //! run-once trigger, an export name) and a missing signature. Strong lines
-//! are evidence of abuse: a relation to a confirmed finding, injected
-//! code, a loader's documented registry artifact, a launch of a known or
+//! are evidence of abuse: a relation to a confirmed finding (on this
+//! scan, or on this host earlier in the operation), injected code, a loader's documented registry artifact, a launch of a known or
 //! confirmed payload, code loaded from a file disguised as data, an
 //! unsigned DLL side-loaded by a signed Windows program, a Windows
 //! program renamed (its version information says so), a lateral
@@ -68,6 +68,20 @@ pub enum Evidence {
     /// file, the same shape as a confirmed unit elsewhere, or a file only
     /// one family writes on a host where that family is confirmed.
     RelatedToConfirmed,
+    /// Tied to a finding confirmed (high) on **this host earlier in the
+    /// operation** - in the scan its reviewed plan was made from, or a
+    /// re-purge round's - through a concrete link only: the same
+    /// persistence (registry value, task, service, startup item) come back,
+    /// a target at the exact path of a confirmed file or inside a folder
+    /// confirmed as the loader's own, or a file with the SHA-256 of a
+    /// confirmed unsigned file. Why it is strong: the purge removed what
+    /// was confirmed, so a verifying scan sees only what a loader re-wrote
+    /// (Qakbot writes its Run value at shutdown, pointing into the folder
+    /// the purge denied writes to), which on its own rests on shapes;
+    /// what ties it to the removed loader is the confirmed finding, not
+    /// its shape. A name or folder shape alike, without the same path or
+    /// hash, is no link: real software on the host is never tied.
+    ConfirmedEarlier,
     /// Code injected into a signed process (a hollowed Windows program).
     InjectedCode,
     /// A loader's documented registry artifact (its configuration key,
@@ -105,7 +119,7 @@ impl Evidence {
         use Evidence::*;
         match self {
             NameShape | FolderShape | Timestamp | LaunchShape | Unsigned => Strength::Weak,
-            RelatedToConfirmed | InjectedCode | RegistryArtifact | PayloadLaunch
+            RelatedToConfirmed | ConfirmedEarlier | InjectedCode | RegistryArtifact | PayloadLaunch
             | DisguisedCode | SideLoadedDll | RenamedWindowsProgram | LateralLaunch | LoaderCommand | HostDerivedName
             | PathInterception | KnownBadHash => Strength::Strong,
         }
@@ -125,6 +139,7 @@ impl Evidence {
             LaunchShape => "launch shape",
             Unsigned => "not signed",
             RelatedToConfirmed => "tied to a confirmed finding",
+            ConfirmedEarlier => "tied to a finding confirmed on this host earlier in the operation",
             InjectedCode => "injected code",
             RegistryArtifact => "loader's registry artifact",
             PayloadLaunch => "launches a known payload",

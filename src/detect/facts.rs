@@ -308,38 +308,6 @@ impl<'a> Facts<'a> {
             .map(|f| f.signer.as_str())
     }
 
-    pub fn finding(
-        &self,
-        artifact: ArtifactRef,
-        family: Family,
-        rule_id: &'static str,
-        grounds: Grounds,
-        reasons: Vec<String>,
-        target_files: Vec<String>,
-    ) -> Finding {
-        Finding::new(&self.host, artifact, family, rule_id, grounds, reasons, target_files)
-    }
-
-    /// A finding on the mechanism a launch comes from.
-    pub fn launch_finding(
-        &self,
-        l: &Launch,
-        family: Family,
-        rule_id: &'static str,
-        grounds: Grounds,
-        reasons: Vec<String>,
-        target_files: Vec<String>,
-    ) -> Finding {
-        self.finding(
-            l.artifact.clone(),
-            family,
-            rule_id,
-            grounds,
-            reasons,
-            target_files,
-        )
-    }
-
     /// A finding on the mechanism a launch comes from, whose target is one
     /// payload (by its long path when the snapshot knows it).
     pub fn payload_finding(
@@ -352,7 +320,7 @@ impl<'a> Facts<'a> {
         reasons: Vec<String>,
     ) -> Finding {
         let target = vec![self.long_path(&p.path)];
-        self.launch_finding(l, family, rule_id, grounds, reasons, target)
+        Finding::new(&self.host, l.artifact.clone(), family, rule_id, grounds, reasons, target)
     }
 
     fn parse(&self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) -> Parsed {

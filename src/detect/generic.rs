@@ -60,8 +60,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             let remote = p.path.to_ascii_lowercase().starts_with("http");
             let what = super::families::runs_words(l, p);
             if remote {
-                out.push(f.launch_finding(
-                    l,
+                out.push(Finding::new(
+                    &f.host,
+                    l.artifact.clone(),
                     Family::UnknownLoaderLike,
                     "GEN-REMOTE-SCRIPT",
                     if l.autostart {
@@ -182,8 +183,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
         }
         if let Some(meant) = unquoted_path_hijack(f, l) {
             let prog = f.long_path(&l.parsed.program);
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::UnknownLoaderLike,
                 "GEN-UNQUOTED-PATH-HIJACK",
                 // Planted at the break, and not validly signed.
@@ -199,8 +201,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             ));
         }
         if l.parsed.inline_code && l.autostart {
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::UnknownLoaderLike,
                 "GEN-INLINE-CODE",
                 Grounds::of(&[E::LaunchShape]),
@@ -221,7 +224,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             let random = place.user_writable() && place.rel.iter().any(|c| names::looks_random(c));
             let whole_drive = paths::normalize(&r.value).len() <= 3 && r.value.contains(':');
             if broad || random || whole_drive {
-                out.push(f.finding(
+                out.push(Finding::new(
+                    &f.host,
                     ArtifactRef::RegistryValue {
                         hive: r.hive.clone(),
                         key: r.key.clone(),
@@ -260,7 +264,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             && !r.data.trim().is_empty()
             && !r.value.eq_ignore_ascii_case("DelegateExecute")
         {
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::RegistryValue {
                     hive: r.hive.clone(),
                     key: r.key.clone(),

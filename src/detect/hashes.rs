@@ -277,7 +277,8 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
             ..Grounds::of(&[E::KnownBadHash])
         };
         if !matched {
-            let mut x = f.finding(
+            let mut x = Finding::new(
+                &f.host,
                 ArtifactRef::File {
                     path: paths::normalize(&ff.path),
                 },
@@ -297,8 +298,9 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
             let runs = paths::key(&p.image) == k
                 || l.parsed.payloads.iter().any(|x| paths::key(&x.path) == k);
             if runs && !out.iter().any(|x| x.artifact == l.artifact) {
-                let mut x = f.launch_finding(
-                    l,
+                let mut x = Finding::new(
+                    &f.host,
+                    l.artifact.clone(),
                     family,
                     "HASH-MATCH-PROCESS",
                     grounds.clone().with_if(!signed, E::PayloadLaunch),

@@ -445,7 +445,8 @@ fn new_findings(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &[Finding
         let place = f.place(&n);
         if tie.strong() {
             add.push((
-                f.finding(
+                Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: n.clone() },
                     a.family,
                     "LINK-LOADER-COPY",
@@ -476,7 +477,8 @@ fn new_findings(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &[Finding
             && names::looks_random(paths::stem(&n))
         {
             add.push((
-                f.finding(
+                Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: n.clone() },
                     a.family,
                     "LINK-DROPPED-WITH",
@@ -520,7 +522,8 @@ fn new_findings(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &[Finding
             targets.push(image.clone());
         }
         add.push((
-            f.finding(
+            Finding::new(
+            &f.host,
             art,
             a.family,
             "LINK-STARTED-BY-LOADER",

@@ -140,7 +140,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             continue;
         };
         let n = paths::normalize(&ff.path);
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::File { path: n.clone() },
             Family::UnknownLoaderLike,
             "LAT-WINDOWS-ROOT-COPY",

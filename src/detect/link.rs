@@ -223,7 +223,8 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                         unknown.join(", ")
                     ));
                 }
-                add.push(f.finding(
+                add.push(Finding::new(
+                    &f.host,
                     ArtifactRef::Folder { path: folder.clone() },
                     fd.family,
                     rule_folder,
@@ -260,7 +261,8 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                         paths::file_name(t)
                     ));
                 }
-                add.push(f.finding(
+                add.push(Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: e.clone() },
                     fd.family,
                     rule_file,
@@ -370,8 +372,9 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                 .grounds()
                 .clone()
                 .with_if(fd.confidence == Confidence::High, E::PayloadLaunch);
-            add.push(f.launch_finding(
-                l,
+            add.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 fd.family,
                 "LINK-PROCESS-RUNS-TARGET",
                 grounds,
@@ -459,8 +462,9 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             )];
             // A signed Windows child of rundll32/regsvr32: the injection
             // target (injected code), started by a system launcher.
-            add.push(f.launch_finding(
-                l,
+            add.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 family,
                 rule,
                 Grounds::of(&[E::InjectedCode, E::LaunchShape]),
@@ -475,7 +479,8 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                 .iter()
                 .any(|x| x.artifact == parent_art && x.family == family)
             {
-                add.push(f.finding(
+                add.push(Finding::new(
+                    &f.host,
                     parent_art,
                     family,
                     "LINK-PARENT-OF-INJECTED",
@@ -511,7 +516,7 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             ]
             .contains(&parent_name.as_str());
         if wow_explorer && qak_here {
-            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
+            add.push(Finding::new(&f.host, l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
                 "{} (pid {}) is the 32-bit explorer, not the shell; Qakbot starts it to inject into, and this host shows Qakbot persistence", p.image, p.pid)], vec![]));
         } else if ["msra.exe", "mobsync.exe", "wermgr.exe", "onedrivesetup.exe"]
             .contains(&name.as_str())
@@ -519,12 +524,12 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             && (odd_parent || wow64_image)
             && qak_here
         {
-            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
+            add.push(Finding::new(&f.host, l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
                 "{} (pid {}) runs without arguments under {}{} on a host with Qakbot persistence: the hollowed process Qakbot lives in (end the process; the signed file is Windows')",
                 p.image, p.pid, if parent.is_none() { "no living parent".to_string() } else { parent_name.clone() },
                 if wow64_image { ", a 32-bit copy as Qakbot's hollowing uses" } else { "" })], vec![]));
         } else if wow_explorer && odd_parent {
-            add.push(f.launch_finding(l, Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Grounds::of(&[E::InjectedCode]).at_most(Confidence::Low), vec![format!(
+            add.push(Finding::new(&f.host, l.artifact.clone(), Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Grounds::of(&[E::InjectedCode]).at_most(Confidence::Low), vec![format!(
                 "{} (pid {}) is a 32-bit explorer.exe not started by the shell; loaders start it to inject into", p.image, p.pid)], vec![]));
         }
     }

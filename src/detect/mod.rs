@@ -11,6 +11,8 @@
 //! copies directly under `C:\Windows` (with its safety rule), [`link`]
 //! ties mechanisms to files and processes, [`kin`] ties findings to a
 //! loader's High finding on the host (raising the medium tier),
+//! [`earlier`] ties a verifying scan's findings to what was confirmed on
+//! the host earlier in the operation (its plan's scan, a re-purge round's),
 //! [`hashes`] and [`allowlist`] read the user's lists, [`signed`] keeps
 //! signed programs from being ended or removed without evidence of abuse.
 //! Every finding carries typed [`evidence`]; its confidence is computed
@@ -22,6 +24,7 @@ pub mod builder;
 pub mod command_line;
 pub mod commands;
 pub mod copies;
+pub mod earlier;
 pub mod evidence;
 pub(crate) mod facts;
 pub mod file_index;
@@ -45,6 +48,7 @@ mod wording_tests;
 use serde::{Deserialize, Serialize};
 
 pub use allowlist::{AllowList, AllowListError};
+pub use earlier::{Earlier, EarlierFinding};
 pub use evidence::{Evidence, Grounds};
 pub use hashes::{HashList, HashListError};
 
@@ -302,6 +306,13 @@ fn standing(out: &[Finding]) -> Vec<(ArtifactRef, Family, Confidence)> {
 
 /// Run every rule over one host's snapshot.
 pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
+    detect_again(snapshot, ctx, &Earlier::default())
+}
+
+/// [`detect`] for a host scanned again in an operation (the verifying
+/// scan after its purge and reboot): its findings are also tied to what
+/// `earlier` confirmed on it ([`earlier`]).
+pub fn detect_again(snapshot: &Snapshot, ctx: &DetectContext, earlier: &Earlier) -> Vec<Finding> {
     let f = facts::Facts::new(snapshot);
     let mut out = Vec::new();
     for l in &f.launches {
@@ -327,6 +338,7 @@ pub fn detect(snapshot: &Snapshot, ctx: &DetectContext) -> Vec<Finding> {
     let mut ties: Vec<(ArtifactRef, ArtifactRef)> = Vec::new();
     for _ in 0..TIE_ROUNDS {
         let before = standing(&out);
+        earlier::apply(&f, earlier, &mut out);
         for t in kin::apply(&f, &mut out) {
             if !ties.contains(&t) {
                 ties.push(t);

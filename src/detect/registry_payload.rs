@@ -133,7 +133,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         if runs { " and runs what it reads" } else { "" }
                     ));
                     read.push(value_ref(v));
-                    out.push(f.finding(
+                    out.push(Finding::new(
+                        &f.host,
                         value_ref(v),
                         family,
                         "GEN-REGISTRY-PAYLOAD",
@@ -154,8 +155,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             }
         }
         if !launch_reasons.is_empty() {
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 family,
                 "GEN-REGISTRY-PAYLOAD",
                 Grounds::of(&[E::RegistryArtifact]).with_if(runs, E::LoaderCommand),
@@ -172,7 +174,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
         let (Some(x), Some(what)) = (made_up_software_key(&v.key), payload_words(&v.data)) else {
             continue;
         };
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             value_ref(v),
             Family::UnknownLoaderLike,
             "GEN-REGISTRY-PAYLOAD",

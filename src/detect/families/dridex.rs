@@ -136,8 +136,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         }
         let mut targets = dlls.clone();
         targets.push(dir.clone());
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::Dridex,
             "DRX-SIDELOAD-COPIED-EXE",
             grounds,

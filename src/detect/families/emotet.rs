@@ -203,7 +203,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     } else {
                         "EMO-AUTOSTART-SYSWOW64"
                     };
-                    out.push(f.launch_finding(l, Family::Emotet, rule, grounds, reasons, targets));
+                    out.push(Finding::new(&f.host, l.artifact.clone(), Family::Emotet, rule, grounds, reasons, targets));
                     continue;
                 }
             }
@@ -381,8 +381,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "service {} (display name {}) is the name Emotet's Wi-Fi spreader gives its service; the real Defender service is WinDefend; it runs {}",
                 s.name, s.display_name, s.image_path
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::Emotet,
                 "EMO-SERVICE-WINDEFSERVICE",
                 Grounds::of(&[E::NameShape]),
@@ -447,7 +448,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             }
         }
         reasons.push("delete the value only; the Explorer key itself is Windows'".to_string());
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             art,
             Family::Emotet,
             "EMO-REG-EXPLORER-SERIAL",
@@ -480,7 +482,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             // A timestamp is a coincidence a weekly updater can make: a
             // weak line, and none at all on a file validly signed.
             if pe_like && f.valid_signer(&ff.path).is_none() {
-                out.push(f.finding(
+                out.push(Finding::new(
+                    &f.host,
                     art.clone(),
                     Family::Emotet,
                     "EMO-TIMESTOMP-7D",
@@ -501,7 +504,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 !ff.signature.eq_ignore_ascii_case("valid"),
                 E::Unsigned,
             );
-            out.push(f.finding(art.clone(), Family::Emotet, "EMO-V1-KEYWORD-EXE", grounds, vec![format!(
+            out.push(Finding::new(&f.host, art.clone(), Family::Emotet, "EMO-V1-KEYWORD-EXE", grounds, vec![format!(
                         "{} is exactly the name Emotet derives from this host's volume serial {serial:08x}", ff.path)], vec![paths::normalize(&ff.path)]));
             continue;
         }
@@ -528,7 +531,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             _ => false,
         };
         if residue && f.valid_signer(&ff.path).is_none() {
-            out.push(f.finding(art.clone(), Family::Emotet, "EMO-INITIAL-RESIDUE", Grounds::of(&[E::FolderShape, E::NameShape]), vec![format!(
+            out.push(Finding::new(&f.host, art.clone(), Family::Emotet, "EMO-INITIAL-RESIDUE", Grounds::of(&[E::FolderShape, E::NameShape]), vec![format!(
                 "{fname} sits directly in {} - where Emotet's first stages were dropped (short .ocx/.dll name, 1-4 digit .exe, random .bat/.vbs/.dll in ProgramData, random .vbs in Temp)",
                 match place.area { Area::DriveRoot => "the drive root", Area::ProgramData => "C:\\ProgramData", Area::UserTemp => "%TEMP%", _ => "the user profile folder" }
             )], vec![paths::normalize(&ff.path)]));
@@ -554,7 +557,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 && !names::known_system_subdir(folder)
                 && (unsigned || (system32_name(f, folder) && system32_name(f, &stem)))
             {
-                out.push(f.finding(art.clone(), Family::Emotet, "EMO-SYSNAME-EXE", Grounds::of(&[E::FolderShape, E::NameShape]), vec![format!(
+                out.push(Finding::new(&f.host, art.clone(), Family::Emotet, "EMO-SYSNAME-EXE", Grounds::of(&[E::FolderShape, E::NameShape]), vec![format!(
                     "{} is an EXE not signed by Microsoft ({}) in a SysWOW64 subfolder, the Emotet 2020 admin layout", ff.path, if ff.signature.is_empty() { "no signature facts" } else { ff.signature.as_str() })], vec![paths::normalize(&ff.path)]));
             }
         }

@@ -85,8 +85,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 reasons.push("it runs at logon and every hour".to_string());
             }
         }
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::IcedId,
             "ICE-RUNDLL32-DATAFILE",
             // IcedID's documented command form (a DLL told where its
@@ -121,7 +122,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         } else {
             Grounds::of(&[E::NameShape, E::FolderShape]).at_most(Confidence::Low)
         };
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::File { path: n.clone() },
             Family::IcedId,
             "ICE-LICENSE-DAT",

@@ -239,7 +239,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 || e.contains("iex")
                 || e.contains("invoke-expression"))
         {
-            out.push(f.launch_finding(l, Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Grounds::of(&[E::LoaderCommand]), vec![format!(
+            out.push(Finding::new(&f.host, l.artifact.clone(), Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Grounds::of(&[E::LoaderCommand]), vec![format!(
                 "task {} runs PowerShell that decodes and runs code stored in the registry ({}), as Qakbot's tasks did in DFIR Report cases; remove the registry value too",
                 t.path, l.parsed.raw)], vec![]));
         }
@@ -266,8 +266,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             l.what(),
             l.parsed.raw
         )];
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::Qakbot,
             "QAK-SELFDELETE-CALC",
             // The command itself, and what it does: overwrite a file.
@@ -304,7 +305,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             vals.len(),
             vals.join(", ")
         )];
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::RegistryKey { hive, key },
             Family::Qakbot,
             "QAK-CONFIG-KEY",
@@ -325,7 +327,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 "Defender exclusion {} under {}\\{} names {folder}, a made-up folder directly under %APPDATA%\\Microsoft: Qakbot excludes its persistence folder when running as SYSTEM; revert it",
                 r.value, r.hive, r.key
             )];
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::RegistryValue {
                     hive: r.hive.clone(),
                     key: r.key.clone(),
@@ -394,7 +397,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 .with_if(has_excl || has_cfg, E::RegistryArtifact);
             let mut targets = vec![paths::normalize(&ff.path)];
             targets.extend(entries.iter().cloned());
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::Folder {
                     path: paths::normalize(&ff.path),
                 },
@@ -412,7 +416,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             && (place.area == Area::DriveRoot || place.user_writable())
             && f.exists(&format!("{}.cfg", ff.path))
         {
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::File { path: paths::normalize(&ff.path) },
                 Family::Qakbot,
                 "QAK-DLL-CFG-PAIR",
@@ -423,7 +428,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         if ["jpg", "png", "gif"].contains(&ext.as_str()) && first_stage_name(f, &ff.path) {
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::File { path: paths::normalize(&ff.path) },
                 Family::Qakbot,
                 "QAK-PROGRAMDATA-IMAGE-DLL",

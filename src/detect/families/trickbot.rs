@@ -88,8 +88,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         .filter(|e| paths::extension(e) == "exe"),
                 );
             }
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-CAMPAIGN-FOLDER",
                 grounds,
@@ -111,8 +112,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: entry point StartW on a file in a user-writable folder, how TrickBot's DLL era starts",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-RUNDLL32-STARTW",
                 grounds,
@@ -132,8 +134,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a DLL with the made-up extension .{ext} directly in %APPDATA%, TrickBot's 2021 layout (aeygwtpv.nao)",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-APPDATA-FAKEEXT",
                 Grounds::of(&[E::FolderShape, E::NameShape, E::DisguisedCode]),
@@ -147,8 +150,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a DLL directly in C:\\Users\\Public, TA551's TrickBot first stage",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-PUBLIC-DLL",
                 Grounds::of(&[E::FolderShape]),
@@ -175,8 +179,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     "{}: an unsigned random-named EXE ({fname}) one folder deep in %APPDATA% ({folder}), TrickBot's EXE-era layout (FWinTools\\mtxoci73a.exe)",
                     runs_words(l, p)
                 )];
-                out.push(f.launch_finding(
-                    l,
+                out.push(Finding::new(
+                    &f.host,
+                    l.artifact.clone(),
                     Family::TrickBot,
                     "TRK-APPDATA-RANDOM-EXE",
                     Grounds::of(&[E::FolderShape, E::NameShape, E::Unsigned]),
@@ -201,8 +206,9 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a task running launcher.bat from a user-writable folder, how TrickBot (2021) started its EXE",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-TASK-LAUNCHER-BAT",
                 Grounds::of(&[E::NameShape, E::FolderShape]),
@@ -233,17 +239,17 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 } else {
                     Grounds::of(&[E::NameShape]).at_most(Confidence::Low)
                 };
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-TASK-MASQUERADE", grounds, vec![format!(
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-TASK-MASQUERADE", grounds, vec![format!(
                     "task name {} is one TrickBot used to pass as Windows (msnetcs, sysnetsf, WinDotNet, ...); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             } else if LEGACY_JOBS.contains(&leaf_nojob) {
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-LEGACY-JOB", Grounds::of(&[E::NameShape]), vec![format!(
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-LEGACY-JOB", Grounds::of(&[E::NameShape]), vec![format!(
                     "task {} has a name of TrickBot's 2016 jobs (TrickBot, Bot, Drivers update); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             }
         }
         Source::Service(s) => {
             let d = s.display_name.to_ascii_lowercase();
             if d.starts_with("newservice") || d.starts_with("service-log") {
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-WORM-SERVICE", Grounds::of(&[E::NameShape]), vec![format!(
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-WORM-SERVICE", Grounds::of(&[E::NameShape]), vec![format!(
                     "service {} has display name {}, as TrickBot's worm services do (NewService*, Service-Log*); it runs {}", s.name, s.display_name, s.image_path)], targets.clone()));
             }
         }
@@ -266,7 +272,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 let grounds = Grounds::of(&[E::LaunchShape])
                     .with_if(lname == "mttvca", E::NameShape)
                     .with_if(odd, E::FolderShape);
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", grounds, vec![format!(
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", grounds, vec![format!(
                     "a Run value ({}) in the SYSTEM profile (HKU\\S-1-5-18) starting {}: TrickBot plants one there (mttvca)", l.name, l.parsed.raw)], targets.clone()));
             }
         }
@@ -301,7 +307,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             "{hive}\\{key} is TrickBot's UAC-bypass class key (AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2), which WSReset.exe runs elevated"
         )];
         reasons.extend(values);
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::RegistryKey { hive, key },
             Family::TrickBot,
             "TRK-UAC-APPX-KEY",
@@ -319,14 +326,15 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         let n = paths::normalize(&ff.path);
         let lower = n.to_ascii_lowercase();
         if !ff.is_dir && WORM_FILES.contains(&lower.as_str()) {
-            out.push(f.finding(ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-WORM-FILE", Grounds::of(&[E::NameShape, E::FolderShape]), vec![format!(
+            out.push(Finding::new(&f.host, ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-WORM-FILE", Grounds::of(&[E::NameShape, E::FolderShape]), vec![format!(
                 "{n} is a file name TrickBot's worm modules drop at the drive root or in C:\\Windows")], vec![n.clone()]));
             continue;
         }
         if !ff.is_dir && lower.starts_with("c:\\windows\\tasks\\") && lower.ends_with(".job") {
             let leaf = paths::stem(&n).to_ascii_lowercase();
             if LEGACY_JOBS.contains(&leaf.as_str()) {
-                out.push(f.finding(
+                out.push(Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: n.clone() },
                     Family::TrickBot,
                     "TRK-LEGACY-JOB",
@@ -342,7 +350,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         if !ff.is_dir
             && let Some((folder, why)) = campaign_folder(f, &n)
         {
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::File { path: n.clone() },
                 Family::TrickBot,
                 "TRK-CAMPAIGN-FOLDER",
