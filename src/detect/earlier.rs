@@ -98,11 +98,18 @@ fn persistence_key(a: &ArtifactRef) -> Option<String> {
     }
 }
 
-/// The files a finding starts or is (its artifact's own path included).
+/// The files a finding starts or is (its artifact's own path included),
+/// each once.
 fn files_of(artifact: &ArtifactRef, target_files: &[String]) -> Vec<String> {
-    let mut files = target_files.to_vec();
-    if let ArtifactRef::File { path } | ArtifactRef::Folder { path } = artifact {
-        files.push(path.clone());
+    let mut files: Vec<String> = Vec::new();
+    let own = match artifact {
+        ArtifactRef::File { path } | ArtifactRef::Folder { path } => Some(path),
+        _ => None,
+    };
+    for p in target_files.iter().chain(own) {
+        if !files.iter().any(|f| paths::key(f) == paths::key(p)) {
+            files.push(p.clone());
+        }
     }
     files
 }
@@ -325,6 +332,87 @@ mod tests {
         let out = detect_again(&s, &DetectContext::default(), &earlier());
         assert!(out.iter().all(|f| !f.grounds().has(E::ConfirmedEarlier)), "{out:#?}");
         assert_eq!(out, detect(&s, &DetectContext::default()));
+    }
+
+    /// Emotet's Run value confirmed before the purge (its DLL in its own
+    /// folder) and written again afterwards, its DLL gone: the same
+    /// persistence, tied; a Run value of another name starting a program
+    /// elsewhere is not.
+    #[test]
+    fn the_same_persistence_come_back_is_tied_and_another_value_is_not() {
+        let dir = r"C:\Users\bob\AppData\Local\Gmkdfrtoqz";
+        let command = format!(r#"C:\Windows\SysWOW64\rundll32.exe "{dir}\ohwqpx.kzt",RunDLL"#);
+        let s = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "Xlhbtqwzfe", &command)
+            .file(&format!(r"{dir}\ohwqpx.kzt"))
+            .dir(dir, &["ohwqpx.kzt"])
+            .build();
+        let out = detect(&s, &DetectContext::default());
+        assert!(out.iter().any(|f| f.confidence() == Confidence::High), "{out:#?}");
+        let mut e = Earlier::default();
+        e.add_scan(
+            &s,
+            out.iter().map(|f| EarlierFinding {
+                family: f.family,
+                rule_id: f.rule_id,
+                confidence: f.confidence(),
+                actionable: f.actionable(),
+                artifact: &f.artifact,
+                target_files: &f.target_files,
+            }),
+        );
+        let after = SnapshotBuilder::new("WS1")
+            .user("bob")
+            .run("bob", "Xlhbtqwzfe", &command)
+            .run("bob", "Updater", r"rundll32.exe C:\Users\bob\AppData\Local\Tools\helper.dll,Start")
+            .file(r"C:\Users\bob\AppData\Local\Tools\helper.dll")
+            .build();
+        let out = detect_again(&after, &DetectContext::default(), &e);
+        let value = |name: &str| {
+            out.iter()
+                .filter(move |f| matches!(&f.artifact, ArtifactRef::RegistryAutorun { value, .. } if value == name))
+                .collect::<Vec<_>>()
+        };
+        let back = value("Xlhbtqwzfe");
+        assert!(!back.is_empty(), "{out:#?}");
+        assert!(back.iter().all(|f| f.grounds().has(E::ConfirmedEarlier) && f.confidence() == Confidence::High), "{back:#?}");
+        for f in value("Updater") {
+            assert!(!f.grounds().has(E::ConfirmedEarlier) && f.confidence() < Confidence::High, "{f:#?}");
+        }
+    }
+
+    /// A confirmed file's hash is kept (to tie a copy of it elsewhere)
+    /// once, and only when the confirmed file was not validly signed (a
+    /// renamed Windows program's hash is Windows' own).
+    #[test]
+    fn a_hash_is_kept_only_from_unsigned_confirmed_files() {
+        let art = ArtifactRef::File { path: r"C:\ProgramData\Xyz\a.exe".into() };
+        let targets = vec![r"C:\ProgramData\Xyz\a.exe".to_string()];
+        let confirmed = |signed: bool| {
+            let path = r"C:\ProgramData\Xyz\a.exe";
+            let b = if signed {
+                SnapshotBuilder::new("WS1").signed_file(path, "Microsoft Windows")
+            } else {
+                SnapshotBuilder::new("WS1").file(path)
+            }
+            .with_file(path, |f| f.sha256 = "c".repeat(64));
+            let mut e = Earlier::default();
+            e.add_scan(
+                &b.build(),
+                [EarlierFinding {
+                    family: Family::Emotet,
+                    rule_id: "TEST",
+                    confidence: Confidence::High,
+                    actionable: true,
+                    artifact: &art,
+                    target_files: &targets,
+                }],
+            );
+            e
+        };
+        assert_eq!(confirmed(false).confirmed[0].hashes, vec!["c".repeat(64)]);
+        assert!(confirmed(true).confirmed[0].hashes.is_empty());
     }
 
     /// A folder at an area's root (all of %APPDATA%) is never a loader's
