@@ -4,8 +4,10 @@
 //! Data flows one way: inventory and playbook in ([`inventory`],
 //! [`playbook`]); commands reach hosts ([`transport`]) through the
 //! host-side runtime ([`runtime`]); facts come back, are judged per host
-//! ([`detect`]), then across the network ([`fleet`]: hash propagation,
-//! cluster lift, stacking), and kept ([`journal`], [`evidence`]); the plan turns
+//! ([`detect`]: each finding with typed evidence, its confidence computed
+//! from it by one written standard, `detect::evidence`), then across the
+//! network ([`fleet`]: hash propagation, cluster lift, stacking, under the
+//! same standard), and kept ([`journal`], [`evidence`]); the plan turns
 //! findings, the inventory and the playbook into every step the operation
 //! would take ([`plan`], with the containment rules of [`firewall`], which
 //! `runtime::contain` makes on the hosts with their dead-man task, and the

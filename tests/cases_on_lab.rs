@@ -16,26 +16,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use cauterize::detect::{DetectContext, Finding, detect};
-use cauterize::inventory::{
-    ConnectionSettings, CredentialSpec, Inventory, ResolvedHost, SecretSource,
-};
-use cauterize::journal::StoredFinding;
+use cauterize::detect::DetectContext;
 use cauterize::lab::cases::check::{check_malicious, show};
-use cauterize::lab::cases::place;
 use cauterize::lab::cases::spec::{Case, family_of, parse};
-use cauterize::lab::world::UserSpec;
-use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
-use cauterize::plan::{Flags, HostInput, HostPlan};
-use cauterize::runtime::ops::Bounds;
-use cauterize::runtime::snapshot::Snapshot;
-use cauterize::transport::{HostTarget, prepare};
-use common::targets::Fixed;
-use futures::StreamExt;
-use tokio_util::sync::CancellationToken;
+use common::cases_lab::{active_ops, collect_all, default_playbook, judge, lab_with};
 
 const DATA: &str = include_str!("data/artifacts.yaml");
 const HOLDOUT: &str = include_str!("data/holdout.yaml");
@@ -57,114 +43,6 @@ const NOT_COLLECTED: &[(&str, &str)] = &[];
 /// Benign cases planned for removal through the runtime path because
 /// collection misses the fact that spares them (same rule as above).
 const BENIGN_NOT_COLLECTED: &[(&str, &str)] = &[];
-
-/// A WinRM target for every host of the lab, in spec order.
-fn targets(spec: &lab::LabSpec) -> Vec<HostTarget> {
-    let settings = ConnectionSettings {
-        command_timeout: Duration::from_secs(600),
-        ..ConnectionSettings::defaults_with("admin")
-    };
-    let inventory = Inventory {
-        hosts: spec
-            .hosts
-            .iter()
-            .map(|h| ResolvedHost {
-                name: h.name.clone(),
-                address: h.address.to_string(),
-                groups: vec![],
-                settings: settings.clone(),
-            })
-            .collect(),
-        credentials: vec![CredentialSpec {
-            name: "admin".into(),
-            user: lab::scenario::LAB_USER.into(),
-            domain: lab::scenario::LAB_DOMAIN.into(),
-            source: SecretSource::Prompt,
-        }],
-        ..Default::default()
-    };
-    prepare(
-        &inventory,
-        &mut Fixed(lab::scenario::LAB_PASSWORD.to_string()),
-    )
-    .hosts
-    .into_iter()
-    .map(|t| t.expect("target prepared"))
-    .collect()
-}
-
-/// One lab host per case (Windows 10, the lab admin's profile plus the
-/// case's users), each case placed on its host. Returns the lab and the
-/// host name of each case.
-async fn lab_with(cases: &[&Case], base: Ipv4Addr) -> (Lab, Vec<String>) {
-    let mut spec = lab::scenario::simple(cases.len() as u32, base, 5985);
-    let win10 = lab::scenario::presets::preset("win10").expect("win10 preset");
-    for h in &mut spec.hosts {
-        h.os = win10.clone();
-    }
-    let mut world = WorldSpec::derived(&spec, LabSettings::default());
-    for (w, c) in world.hosts.iter_mut().zip(cases) {
-        let admin: Vec<UserSpec> = w.users.iter().take(1).cloned().collect();
-        w.users = admin.into_iter().chain(place::users(c)).collect();
-    }
-    let names: Vec<String> = spec.hosts.iter().map(|h| h.name.clone()).collect();
-    let lab = Lab::start_world(spec, world).await.expect("lab starts");
-    let now = lab.now();
-    for (c, name) in cases.iter().zip(&names) {
-        lab.with_host(name, |h| place::place(c, h, now))
-            .unwrap_or_else(|e| panic!("{}: cannot be placed: {e}", c.id));
-    }
-    (lab, names)
-}
-
-/// Collection is read-only, so a call that failed is safely made again
-/// (at most twice); what failed is returned to be shown. (Under many
-/// concurrent sessions winrm-rs now and then sends a sealed request on a
-/// connection that lost its NTLM session and reports a 401 rather than
-/// resending.)
-async fn collect(
-    t: &HostTarget,
-    cancel: &CancellationToken,
-) -> (
-    Result<Snapshot, cauterize::runtime::RuntimeError>,
-    Vec<String>,
-) {
-    let mut retried = Vec::new();
-    loop {
-        match cauterize::runtime::collect(t, &Bounds::default(), cancel).await {
-            Err(e) if retried.len() < 2 => retried.push(e.to_string()),
-            r => return (r, retried),
-        }
-    }
-}
-
-/// Detection and the plan of one collected host.
-fn judge(
-    name: &str,
-    snap: &Snapshot,
-    ctx: &DetectContext,
-    pb: &cauterize::playbook::Playbook,
-) -> (Vec<Finding>, HostPlan) {
-    let found = detect(snap, ctx);
-    let stored: Vec<StoredFinding> = found.iter().map(StoredFinding::from).collect();
-    let input = HostInput {
-        host: name,
-        snapshot_id: 1,
-        snapshot: snap,
-        findings: &stored,
-    };
-    let mut plan = cauterize::plan::build(&[input], vec![], pb, &Flags::default());
-    (found, plan.hosts.remove(0))
-}
-
-fn active_ops(p: &HostPlan) -> String {
-    p.items
-        .iter()
-        .filter(|i| i.active && i.group.is_some())
-        .map(|i| format!("  {:?}\n      {}", i.step, i.why))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn documented_cases_placed_on_lab_hosts() {
@@ -225,57 +103,39 @@ async fn cases_on_lab(name: &str, data: &str, base: Ipv4Addr) {
     let (lab, names) = lab_with(&cases, base).await;
     let placed = started.elapsed();
 
-    let targets = targets(lab.spec());
-    let cancel = CancellationToken::new();
-    let cases_ref = &cases;
-    let snaps: Vec<(usize, Snapshot, Vec<String>)> =
-        futures::stream::iter(targets.iter().enumerate())
-            .map(|(i, t)| {
-                let cancel = cancel.clone();
-                async move {
-                    let (s, retried) = collect(t, &cancel).await;
-                    let s = s.unwrap_or_else(|e| panic!("{} collects: {e}", cases_ref[i].id));
-                    (i, s, retried)
-                }
-            })
-            .buffer_unordered(16)
-            .collect()
-            .await;
+    let snaps = collect_all(&lab, &cases).await;
     let collected = started.elapsed();
 
-    let playbook_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/default.yml");
-    let pb = cauterize::playbook::load(&playbook_path).expect("the default playbook loads");
+    let pb = default_playbook();
     let ctx = DetectContext::default();
     let dump = std::env::var_os("DETECT_DUMP").is_some();
     let (mut mal, mut mal_found, mut doc_mal, mut doc_found, mut mal_active) = (0, 0, 0, 0, 0);
     let (mut ben, mut ben_fp, mut gaps, mut doc_gaps, mut ben_gaps) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     let mut missed: Vec<String> = Vec::new();
-    let mut snaps = snaps;
-    snaps.sort_by_key(|(i, _, _)| *i);
-    for (i, snap, retried) in &snaps {
+    for (i, (snap, retried)) in snaps.iter().enumerate() {
         for e in retried {
             eprintln!(
                 "  collection of {} ({}) retried after: {e}",
-                names[*i], cases[*i].id
+                names[i], cases[i].id
             );
         }
-        let c = cases[*i];
+        let c = cases[i];
         assert!(
             snap.truncated.is_empty(),
             "{}: collection cut: {:?}",
             c.id,
             snap.truncated
         );
-        let (found, plan) = judge(&names[*i], snap, &ctx, &pb);
+        let (found, plan) = judge(&names[i], snap, &ctx, &pb);
         if dump {
             eprintln!(
                 "== {} ({}) on {}\n{}\nactive:\n{}",
                 c.id,
                 c.family,
-                names[*i],
+                names[i],
                 show(&found),
-                active_ops(&plan)
+                active_ops(&plan).join("\n")
             );
         }
         if c.is_benign() {
@@ -288,9 +148,9 @@ async fn cases_on_lab(name: &str, data: &str, base: Ipv4Addr) {
                 (true, false) => {
                     ben_fp += 1;
                     failures.push(format!(
-                        "{} (benign) would be removed:\n{}\n{}",
+                        "{} (benign) would be removed:\n  {}\n{}",
                         c.id,
-                        active_ops(&plan),
+                        active_ops(&plan).join("\n  "),
                         show(&found)
                     ));
                 }
@@ -335,7 +195,7 @@ async fn cases_on_lab(name: &str, data: &str, base: Ipv4Addr) {
             (Err(e), None) => failures.push(format!(
                 "{} ({fam:?}) on {}: {e}\n{}",
                 c.id,
-                names[*i],
+                names[i],
                 show(&found)
             )),
         }

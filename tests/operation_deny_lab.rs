@@ -45,8 +45,13 @@ async fn qakbot_lab(net: u8) -> LabRun {
 }
 
 /// The playbook plans are made with: the reboot with a 5-second
-/// countdown, no pause, back within the shortest time-out allowed; release
-/// by hand (`release --all` is part of the test).
+/// countdown, no pause, back within the shortest time-out allowed; no
+/// re-purge round; release by hand (`release --all` is part of the test).
+/// The verifying scan after the reboot ties the folder the reviewed plan
+/// kept, and the Run value Qakbot wrote at shutdown, to the Qakbot
+/// confirmed there before the purge: a re-purge round would remove the
+/// folder whose ACE is checked here, so the host is left for a person
+/// instead, never called clean while that value is there.
 const FAST_REBOOTS: &str = "playbook: 1
 reboot:
   waves: [1]
@@ -55,6 +60,7 @@ reboot:
   return_timeout: 2m
 verify:
   settle: 0s
+  repurge_rounds: 0
 release: manual
 ";
 
@@ -139,9 +145,14 @@ async fn the_deny_defeats_qakbots_shutdown_write() {
     assert!(!truth.infected(), "nothing starts Qakbot again: {truth:?}");
     assert!(!run.lab.truth("WS-001").infected(), "{:?}", run.lab.truth("WS-001"));
 
-    // `status` shows the step carried out.
-    let status = common::harness::run(&["status", "--engagement", &eng]).await;
+    // `status` shows the step carried out, and the host not clean: the
+    // Run value Qakbot wrote at shutdown points into its confirmed folder
+    // (high, found again), and no re-purge round is allowed here.
+    let status = common::harness::run(&["status", "--engagement", &eng, "--json"]).await;
     assert_eq!(status.code, 0, "{}", status.stderr);
+    let view = &status.json_lines()[0];
+    let host = view["hosts"].as_array().and_then(|hs| hs.iter().find(|h| h["host"] == "WS-001")).unwrap_or_else(|| panic!("WS-001 in status: {view}"));
+    assert_eq!(host["state"].as_str(), Some("needs_person"), "{host}\napply said:\n{}", out.stderr);
 
     // `cauterize release --all` on its own, after this apply: our ACE
     // lifted from the folder (ground truth: no ACE left at all, the lab

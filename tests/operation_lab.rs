@@ -54,12 +54,22 @@ fn quiet(f: Family) -> FamilyProfile {
 fn planned_files(plan: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut host = String::new();
+    // Items under a host's `inactive:` (medium findings under the default
+    // playbook) are listed, not carried out.
+    let mut inactive = false;
     for line in plan.lines() {
         // `  'WS-001':  # workstation; contained; ...`
         if let Some((h, _)) = line.strip_prefix("  '").and_then(|l| l.split_once("':")) {
             host = h.to_string();
+            inactive = false;
         }
         let l = line.trim_start();
+        if l == "inactive:" {
+            inactive = true;
+        }
+        if inactive {
+            continue;
+        }
         if l.starts_with("- {op: delete_file") || l.starts_with("- {op: queue_delete_on_reboot") {
             if let Some(rest) = l.split("path: '").nth(1) {
                 let path = rest.split('\'').next().unwrap_or_default().replace("''", "'");

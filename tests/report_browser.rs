@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cauterize::detect::{ArtifactRef, Confidence, Family, Finding};
+use cauterize::detect::{ArtifactRef, Evidence, Family, Finding, Grounds};
 use cauterize::engine::{Event, HostState};
 use cauterize::journal::operation::{ActionStart, HostStateChange, NewOperation, OperationHostSeed};
 use cauterize::journal::{Journal, ScanResult};
@@ -82,18 +82,17 @@ fn browse(chromium: &Path, profile: &Path, page: &Path, args: &[&str]) -> String
 }
 
 fn finding(host: &str, task: &str, reason: String) -> Finding {
-    Finding {
-        host: host.into(),
-        artifact: ArtifactRef::Task { path: task.into() },
-        family: Family::Emotet,
-        rule_id: "EMO-TASK-TEST",
-        confidence: Confidence::High,
-        certain: false,
-        reasons: vec![reason],
-        target_files: vec![],
-        related: vec![],
-        allowlisted: None,
-    }
+    // A task's documented registry artifact and a launch of a known
+    // payload: high by the standard.
+    Finding::new(
+        host,
+        ArtifactRef::Task { path: task.into() },
+        Family::Emotet,
+        "EMO-TASK-TEST",
+        Grounds::of(&[Evidence::RegistryArtifact, Evidence::PayloadLaunch]),
+        vec![reason],
+        vec![],
+    )
 }
 
 fn moved(j: &mut Journal, (op, run): (i64, i64), host: &str, state: HostState, contained: bool) {

@@ -239,6 +239,21 @@ impl SnapshotBuilder {
         })
     }
 
+    /// A file signed by `signer` in System32 (at `path`) whose SysWOW64
+    /// twin collection asked for and found missing, the twin's facts
+    /// first or last (`twin_first`).
+    pub fn signed_with_missing_wow64_twin(self, path: &str, signer: &str, twin_first: bool) -> Self {
+        let twin = FileFacts {
+            path: crate::detect::link::wow64_variants(path)[1].clone(),
+            ..FileFacts::default()
+        };
+        if twin_first {
+            self.file_full(twin).signed_file(path, signer)
+        } else {
+            self.signed_file(path, signer).file_full(twin)
+        }
+    }
+
     /// An existing folder with these entry names.
     pub fn dir(self, path: &str, listing: &[&str]) -> Self {
         self.file_full(FileFacts {

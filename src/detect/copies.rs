@@ -13,13 +13,17 @@
 //! "System File Execution Location Anomaly" and "Potential Defense
 //! Evasion Via Rename Of Highly Relevant Binaries" (which key on the
 //! original file name, not the path); the LOLBAS project's pages for the
-//! programs listed. A running copy or an autostart starting one is High;
-//! a copy nothing starts is Medium (a Windows program in the wrong
-//! place, not yet proof of a loader).
+//! programs listed. A renamed copy (its version information names
+//! another file) is a disguise, a strong line of evidence: started by an
+//! autostart it is High. A copy under its own name is where it sits, a
+//! shape: Medium at most (and listed only when it is signed, see
+//! `signed`), until a tie to a loader's finding raises it. A copy nothing
+//! starts is at most Medium.
 
 use super::facts::Facts;
 use super::paths::{self, Area};
-use super::{ArtifactRef, Confidence, Family, Finding};
+use super::evidence::{Evidence as E, Grounds};
+use super::{ArtifactRef, Family, Finding};
 
 /// Windows programs that run, load or fetch other code (lower-case file
 /// names), which loaders copy to escape rules keyed on their path.
@@ -60,7 +64,7 @@ fn at_home(path: &str) -> bool {
 
 /// What a file is, if it is one of [`PROXY_PROGRAMS`] outside its home
 /// folder in a place a user (or a loader) can write: its identity and why.
-fn copy_of(f: &Facts, path: &str) -> Option<(String, String, bool)> {
+fn copy_of(f: &Facts, path: &str) -> Option<(String, String, Grounds)> {
     if path.is_empty() || at_home(path) {
         return None;
     }
@@ -81,19 +85,21 @@ fn copy_of(f: &Facts, path: &str) -> Option<(String, String, bool)> {
     let windows_signed =
         signer.is_some_and(|s| s.to_ascii_lowercase().starts_with("microsoft windows"));
     let facts = f.file(path).filter(|x| x.exists);
-    let (why, strong) = match (&original, windows_signed) {
+    // A signed copy under its own name is where it sits (a shape); a
+    // renamed one is a disguise.
+    let (why, grounds) = match (&original, windows_signed) {
         (Some(o), _) if *o != name => (
             format!(
                 "{path} is a renamed copy of Windows' {o} (its version information names it so)"
             ),
-            true,
+            Grounds::of(&[E::RenamedWindowsProgram, E::FolderShape]),
         ),
         (_, true) => (
             format!(
                 "{path} is a copy of Windows' {identity} (signed {}) outside System32",
                 signer.unwrap_or_default()
             ),
-            true,
+            Grounds::of(&[E::FolderShape]),
         ),
         _ if facts.is_some_and(|x| {
             x.signature.eq_ignore_ascii_case("unsigned")
@@ -104,24 +110,24 @@ fn copy_of(f: &Facts, path: &str) -> Option<(String, String, bool)> {
                 format!(
                     "{path} is named like Windows' {identity} but is not signed by Microsoft: a masquerade"
                 ),
-                true,
+                Grounds::of(&[E::NameShape, E::Unsigned, E::FolderShape]),
             )
         }
         _ => (
             format!(
                 "{path} is named like Windows' {identity} but sits outside System32 (no signature facts)"
             ),
-            false,
+            Grounds::of(&[E::NameShape]),
         ),
     };
-    Some((identity, why, strong))
+    Some((identity, why, grounds))
 }
 
 pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
     let mut started: Vec<String> = Vec::new();
     for l in &f.launches {
         let prog = &l.parsed.program;
-        let Some((identity, why, strong)) = copy_of(f, prog) else {
+        let Some((identity, why, mut grounds)) = copy_of(f, prog) else {
             continue;
         };
         started.push(paths::key(prog));
@@ -144,17 +150,16 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             "loaders copy Windows programs out of System32 so rules keyed on their path miss them; the copy is removed, Windows' own stays"
                 .to_string(),
         );
+        if l.autostart {
+            grounds.add(E::LaunchShape);
+        }
         targets.extend(runs);
-        let conf = if strong || l.autostart {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        };
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::UnknownLoaderLike,
             "GEN-COPIED-WINDOWS-PROGRAM",
-            conf,
+            grounds,
             reasons,
             targets,
         ));
@@ -164,18 +169,20 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
         if ff.is_dir || !ff.exists || started.contains(&paths::key(&ff.path)) {
             continue;
         }
-        let Some((_, why, strong)) = copy_of(f, &ff.path) else {
+        let Some((_, why, grounds)) = copy_of(f, &ff.path) else {
             continue;
         };
-        if !strong {
+        // Named like one, with no signature facts: nothing to go on.
+        if grounds.evidence == [E::NameShape] {
             continue;
         }
         let n = paths::normalize(&ff.path);
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::File { path: n.clone() },
             Family::UnknownLoaderLike,
             "GEN-COPIED-WINDOWS-PROGRAM",
-            Confidence::Medium,
+            grounds.at_most(super::Confidence::Medium),
             vec![
                 format!("{why}; nothing collected starts it"),
                 "High when tied to a loader's finding on this host (same hash, written with it, started by it)".to_string(),
@@ -187,7 +194,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::detect::Confidence;
     use crate::detect::builder::SnapshotBuilder;
     use crate::detect::{DetectContext, detect};
     use crate::runtime::snapshot::FileFacts;
@@ -240,7 +247,8 @@ mod tests {
 
     #[test]
     fn copies_named_as_windows_names_them_and_the_real_ones_stay_quiet() {
-        // A signed certutil copy in ProgramData that nothing starts: Medium.
+        // A signed certutil copy in ProgramData that nothing starts: where
+        // it sits is all there is, and it is signed: listed only.
         let s = SnapshotBuilder::new("WS1")
             .file_full(copied(
                 r"C:\ProgramData\certutil.exe",
@@ -250,7 +258,8 @@ mod tests {
             .build();
         let out = detect(&s, &DetectContext::default());
         assert_eq!(out.len(), 1, "{out:#?}");
-        assert_eq!(out[0].confidence, Confidence::Medium);
+        assert_eq!(out[0].confidence(), Confidence::Low);
+        assert!(out[0].reasons.join(" ").contains("validly signed"), "{out:#?}");
         // Windows' own, in System32, and a different signed program in
         // Temp (DismHost.exe, which Windows runs from there) are quiet.
         let s = SnapshotBuilder::new("WS1")
@@ -272,7 +281,8 @@ mod tests {
         let out = detect(&s, &DetectContext::default());
         assert!(out.is_empty(), "{out:#?}");
         // A running program named wermgr.exe in AppData without Microsoft's
-        // signature: a masquerade.
+        // signature: a masquerade, but a name and a place are shapes:
+        // medium until something ties it to a loader.
         let fake = r"C:\Users\bob\AppData\Roaming\wermgr.exe";
         let s = SnapshotBuilder::new("WS1")
             .user("bob")
@@ -282,7 +292,7 @@ mod tests {
         let out = detect(&s, &DetectContext::default());
         assert!(
             out.iter().any(|x| x.rule_id == "GEN-COPIED-WINDOWS-PROGRAM"
-                && x.confidence == Confidence::High
+                && x.confidence() == Confidence::Medium
                 && x.reasons.join(" ").contains("masquerade")),
             "{out:#?}"
         );

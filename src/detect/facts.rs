@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use super::command_line::{self, Env, ParseCtx, Parsed};
+use super::file_index::Files;
 use super::commands;
 use super::paths::{self, Place};
-use super::{ArtifactRef, Confidence, Family, Finding};
+use super::{ArtifactRef, Family, Finding, Grounds};
 use crate::runtime::snapshot::{
     Autorun, AutorunLocation, FileFacts, Service, Snapshot, UserProfile,
 };
@@ -87,8 +88,9 @@ pub(crate) struct Facts<'a> {
     pub host: String,
     /// By exact path (and long path), case folded.
     exact: HashMap<String, &'a FileFacts>,
-    /// By [`paths::key`] (WOW64 views folded), the one that exists first.
-    files: HashMap<String, &'a FileFacts>,
+    /// By [`paths::key`] (WOW64 views folded), the one that exists first
+    /// (the fleet reads files the same way).
+    files: Files<'a>,
     pub launches: Vec<Launch<'a>>,
     pub system_user: UserProfile,
     local_service: UserProfile,
@@ -105,18 +107,15 @@ fn service_profile(sid: &str) -> UserProfile {
 
 impl<'a> Facts<'a> {
     pub fn new(snap: &'a Snapshot) -> Facts<'a> {
-        let mut files: HashMap<String, &FileFacts> = HashMap::new();
         let mut exact: HashMap<String, &FileFacts> = HashMap::new();
         for f in &snap.files {
             for p in [&f.path, &f.long_path]
                 .into_iter()
                 .filter(|p| !p.is_empty())
             {
-                exact.entry(paths::normalize(p).to_lowercase()).or_insert(f);
-                // Of a System32 path and its SysWOW64 twin, the one that
-                // exists stands for both.
-                files
-                    .entry(paths::key(p))
+                // Of two facts for one spelling, the one that exists.
+                exact
+                    .entry(paths::normalize(p).to_lowercase())
                     .and_modify(|e| {
                         if !e.exists && f.exists {
                             *e = f;
@@ -125,6 +124,7 @@ impl<'a> Facts<'a> {
                     .or_insert(f);
             }
         }
+        let files = Files::of(snap);
         let mut facts = Facts {
             snap,
             host: snap.computer_name.clone(),
@@ -150,17 +150,23 @@ impl<'a> Facts<'a> {
         if let Some(f) = exact.filter(|f| f.exists) {
             return Some(f);
         }
-        if let Some(f) = self.files.get(&paths::key(path)) {
+        if let Some(f) = self.files.get(path) {
             return Some(if f.exists { f } else { exact.unwrap_or(f) });
         }
         if path.contains('~') {
             let want = paths::key(path);
             let wc: Vec<&str> = want.split('\\').collect();
-            return self.files.iter().find_map(|(k, f)| {
-                let kc: Vec<&str> = k.split('\\').collect();
-                (kc.len() == wc.len() && kc.iter().zip(&wc).all(|(a, b)| paths::component_eq(a, b)))
-                    .then_some(*f)
-            });
+            let hits: Vec<&'a FileFacts> = self
+                .files
+                .iter()
+                .filter(|(k, _)| {
+                    let kc: Vec<&str> = k.split('\\').collect();
+                    kc.len() == wc.len() && kc.iter().zip(&wc).all(|(a, b)| paths::component_eq(a, b))
+                })
+                .map(|(_, f)| *f)
+                .collect();
+            // The one that exists, whatever order the map holds them in.
+            return hits.iter().find(|f| f.exists).or(hits.first()).copied();
         }
         None
     }
@@ -302,49 +308,6 @@ impl<'a> Facts<'a> {
             .map(|f| f.signer.as_str())
     }
 
-    pub fn finding(
-        &self,
-        artifact: ArtifactRef,
-        family: Family,
-        rule_id: &'static str,
-        confidence: Confidence,
-        reasons: Vec<String>,
-        target_files: Vec<String>,
-    ) -> Finding {
-        Finding {
-            host: self.host.clone(),
-            artifact,
-            family,
-            rule_id,
-            confidence,
-            certain: false,
-            reasons,
-            target_files,
-            related: Vec::new(),
-            allowlisted: None,
-        }
-    }
-
-    /// A finding on the mechanism a launch comes from.
-    pub fn launch_finding(
-        &self,
-        l: &Launch,
-        family: Family,
-        rule_id: &'static str,
-        confidence: Confidence,
-        reasons: Vec<String>,
-        target_files: Vec<String>,
-    ) -> Finding {
-        self.finding(
-            l.artifact.clone(),
-            family,
-            rule_id,
-            confidence,
-            reasons,
-            target_files,
-        )
-    }
-
     /// A finding on the mechanism a launch comes from, whose target is one
     /// payload (by its long path when the snapshot knows it).
     pub fn payload_finding(
@@ -353,11 +316,11 @@ impl<'a> Facts<'a> {
         p: &command_line::Payload,
         family: Family,
         rule_id: &'static str,
-        confidence: Confidence,
+        grounds: Grounds,
         reasons: Vec<String>,
     ) -> Finding {
         let target = vec![self.long_path(&p.path)];
-        self.launch_finding(l, family, rule_id, confidence, reasons, target)
+        Finding::new(&self.host, l.artifact.clone(), family, rule_id, grounds, reasons, target)
     }
 
     fn parse(&self, cmd: &str, user: Option<&UserProfile>, cwd: Option<&str>) -> Parsed {
@@ -516,6 +479,27 @@ pub(crate) fn parse_time(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::parse_time;
+    use super::Facts;
+    use crate::detect::builder::SnapshotBuilder;
+
+    /// Collection asks for both WOW64 views of a system path; only one
+    /// holds the file. A signed program in a System32 subfolder stays
+    /// signed whichever order the facts come in, by either spelling.
+    #[test]
+    fn a_missing_wow64_twin_never_stands_for_a_signed_system_program() {
+        let sys = r"C:\Windows\System32\wbem\WmiPrvSE.exe";
+        let wow = r"C:\Windows\SysWOW64\wbem\WmiPrvSE.exe";
+        for twin_first in [true, false] {
+            let s = SnapshotBuilder::new("WS1")
+                .signed_with_missing_wow64_twin(sys, "Microsoft Windows", twin_first)
+                .build();
+            let f = Facts::new(&s);
+            for spelling in [sys, wow, r"C:\Windows\Sysnative\wbem\WmiPrvSE.exe", r"c:\windows\system32\WBEM\wmiprvse.exe"] {
+                assert_eq!(f.valid_signer(spelling), Some("Microsoft Windows"), "{spelling}, twin first: {twin_first}");
+            }
+            assert!(f.exists_exact(sys) && !f.exists_exact(wow));
+        }
+    }
 
     #[test]
     fn times() {

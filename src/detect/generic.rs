@@ -14,6 +14,7 @@ use super::command_line::Launcher;
 use super::facts::{Facts, Source};
 use super::names;
 use super::paths::{self, Area};
+use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::AutorunLocation;
 
@@ -59,14 +60,15 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             let remote = p.path.to_ascii_lowercase().starts_with("http");
             let what = super::families::runs_words(l, p);
             if remote {
-                out.push(f.launch_finding(
-                    l,
+                out.push(Finding::new(
+                    &f.host,
+                    l.artifact.clone(),
                     Family::UnknownLoaderLike,
                     "GEN-REMOTE-SCRIPT",
                     if l.autostart {
-                        Confidence::Medium
+                        Grounds::of(&[E::LaunchShape])
                     } else {
-                        Confidence::Low
+                        Grounds::of(&[E::LaunchShape]).at_most(Confidence::Low)
                     },
                     vec![format!(
                         "{what}: code fetched from the network at every start"
@@ -78,7 +80,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             if !place.user_writable() {
                 continue;
             }
-            let conf = if l.autostart {
+            // Unknown loader-like: at most medium on its own; a family
+            // rule, a hash or a tie to a loader's finding makes it sure.
+            let cap = if l.autostart {
                 Confidence::Medium
             } else {
                 Confidence::Low
@@ -91,7 +95,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     p,
                     Family::UnknownLoaderLike,
                     "GEN-DRIVER-USERWRITABLE",
-                    Confidence::Medium,
+                    // Where it sits and how it starts: shapes (medium).
+                    Grounds::of(&[E::FolderShape, E::LaunchShape]),
                     vec![format!(
                         "{what}: a kernel driver loaded from a user-writable folder (Windows keeps drivers in System32\\drivers)"
                     )],
@@ -102,15 +107,17 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 let mut reasons = vec![format!(
                     "{what}: a system launcher loading a DLL from a user-writable folder"
                 )];
+                let mut grounds = Grounds::of(&[E::LaunchShape, E::FolderShape]);
                 if names::is_fake_dll_extension(&ext) {
                     reasons.push(format!("the DLL has a non-DLL extension (.{ext})"));
+                    grounds.add(E::DisguisedCode);
                 }
                 out.push(f.payload_finding(
                     l,
                     p,
                     Family::UnknownLoaderLike,
                     "GEN-LOLBIN-USERWRITABLE",
-                    conf,
+                    grounds.at_most(cap),
                     reasons,
                 ));
                 continue;
@@ -120,17 +127,17 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 Launcher::ScriptHost | Launcher::Mshta | Launcher::PowerShell
             ) || SCRIPT_EXTS.contains(&ext.as_str());
             if script {
-                let conf = if in_startup_folder && p.via == Launcher::Direct {
+                let cap = if in_startup_folder && p.via == Launcher::Direct {
                     Confidence::Low
                 } else {
-                    conf
+                    cap
                 };
                 out.push(f.payload_finding(
                     l,
                     p,
                     Family::UnknownLoaderLike,
                     "GEN-SCRIPT-USERWRITABLE",
-                    conf,
+                    Grounds::of(&[E::LaunchShape, E::FolderShape]).at_most(cap),
                     vec![format!(
                         "{what}: a script in a user-writable folder started at every logon or boot"
                     )],
@@ -148,7 +155,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         p,
                         Family::UnknownLoaderLike,
                         "GEN-HIJACK-USERWRITABLE",
-                        Confidence::Medium,
+                        Grounds::of(&[E::LaunchShape, E::FolderShape, E::Unsigned]),
                         vec![format!(
                             "{what}: a Winlogon/IFEO entry pointing into a user-writable folder"
                         )],
@@ -170,17 +177,19 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         || (!folder.is_empty() && names::looks_random(&folder)))
                     && !names::known_product(&folder)
                 {
-                    out.push(f.payload_finding(l, p, Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Confidence::Low, vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")]));
+                    out.push(f.payload_finding(l, p, Family::UnknownLoaderLike, "GEN-RANDOM-EXE-USERWRITABLE", Grounds::of(&[E::NameShape, E::FolderShape, E::Unsigned]).at_most(Confidence::Low), vec![format!("{what}: an EXE with a random-looking name in a user-writable folder, not validly signed")]));
                 }
             }
         }
         if let Some(meant) = unquoted_path_hijack(f, l) {
             let prog = f.long_path(&l.parsed.program);
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::UnknownLoaderLike,
                 "GEN-UNQUOTED-PATH-HIJACK",
-                Confidence::High,
+                // Planted at the break, and not validly signed.
+                Grounds::of(&[E::PathInterception, E::Unsigned]),
                 vec![
                     format!(
                         "{} names {meant} without quotes; Windows tries each prefix before a blank first and runs {prog}, which exists",
@@ -192,11 +201,12 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             ));
         }
         if l.parsed.inline_code && l.autostart {
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::UnknownLoaderLike,
                 "GEN-INLINE-CODE",
-                Confidence::Medium,
+                Grounds::of(&[E::LaunchShape]),
                 vec![format!(
                     "{} runs inline code ({}) at every start",
                     l.what(),
@@ -214,7 +224,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             let random = place.user_writable() && place.rel.iter().any(|c| names::looks_random(c));
             let whole_drive = paths::normalize(&r.value).len() <= 3 && r.value.contains(':');
             if broad || random || whole_drive {
-                out.push(f.finding(
+                out.push(Finding::new(
+                    &f.host,
                     ArtifactRef::RegistryValue {
                         hive: r.hive.clone(),
                         key: r.key.clone(),
@@ -223,9 +234,9 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                     Family::UnknownLoaderLike,
                     "GEN-DEFENDER-EXCLUSION",
                     if whole_drive || random {
-                        Confidence::Medium
+                        Grounds::of(&[E::FolderShape])
                     } else {
-                        Confidence::Low
+                        Grounds::of(&[E::FolderShape]).at_most(Confidence::Low)
                     },
                     vec![format!(
                         "Defender is told to skip {} ({}): loaders hide their folders this way",
@@ -253,7 +264,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             && !r.data.trim().is_empty()
             && !r.value.eq_ignore_ascii_case("DelegateExecute")
         {
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::RegistryValue {
                     hive: r.hive.clone(),
                     key: r.key.clone(),
@@ -261,7 +273,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 },
                 Family::UnknownLoaderLike,
                 "GEN-UAC-BYPASS-KEY",
-                Confidence::Medium,
+                Grounds::of(&[E::RegistryArtifact]),
                 vec![format!(
                     "per-user {}\\{} overrides an auto-elevating handler with '{}': a UAC bypass",
                     r.hive, r.key, r.data

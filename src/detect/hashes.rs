@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use super::facts::{Facts, Source};
 use super::paths;
-use super::{ArtifactRef, Confidence, Family, Finding};
+use super::evidence::{Evidence as E, Grounds};
+use super::{ArtifactRef, Family, Finding};
 
 /// One listed hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,14 +238,29 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
                 .map(|l| format!(", {l}"))
                 .unwrap_or_default()
         );
+        // The standard: a hash alone is enough, except on a validly
+        // signed file (a feed listing a signed program is a mistake).
+        let signed = ff.signature.eq_ignore_ascii_case("valid");
+        let reason = if signed {
+            format!("{reason}; but the file is validly signed ({}): a hash alone does not make it high", ff.signer)
+        } else {
+            reason
+        };
         let mut matched = false;
         for fd in out.iter_mut() {
             let own = fd.target_files.iter().any(|t| paths::key(t) == k)
                 || matches!(&fd.artifact, ArtifactRef::File { path } if paths::key(path) == k);
             if own {
                 matched = true;
-                fd.certain = true;
-                fd.confidence = Confidence::High;
+                if signed {
+                    fd.mark_signed();
+                }
+                fd.certain |= !signed;
+                fd.tie(E::KnownBadHash);
+                if matches!(fd.artifact, ArtifactRef::Process { .. }) && !signed {
+                    // A process running a listed file launches a known payload.
+                    fd.add_evidence(E::PayloadLaunch);
+                }
                 if fd.family == Family::UnknownLoaderLike
                     && let Some(fam) = label_family
                 {
@@ -256,18 +272,23 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
             }
         }
         let family = label_family.unwrap_or(Family::UnknownLoaderLike);
+        let grounds = Grounds {
+            signed,
+            ..Grounds::of(&[E::KnownBadHash])
+        };
         if !matched {
-            let mut x = f.finding(
+            let mut x = Finding::new(
+                &f.host,
                 ArtifactRef::File {
                     path: paths::normalize(&ff.path),
                 },
                 family,
                 "HASH-MATCH",
-                Confidence::High,
+                grounds.clone(),
                 vec![reason.clone()],
                 vec![paths::normalize(&ff.path)],
             );
-            x.certain = true;
+            x.certain = !signed;
             out.push(x);
         }
         for l in &f.launches {
@@ -277,15 +298,16 @@ pub(crate) fn apply(f: &Facts, list: &HashList, out: &mut Vec<Finding>) {
             let runs = paths::key(&p.image) == k
                 || l.parsed.payloads.iter().any(|x| paths::key(&x.path) == k);
             if runs && !out.iter().any(|x| x.artifact == l.artifact) {
-                let mut x = f.launch_finding(
-                    l,
+                let mut x = Finding::new(
+                    &f.host,
+                    l.artifact.clone(),
                     family,
                     "HASH-MATCH-PROCESS",
-                    Confidence::High,
+                    grounds.clone().with_if(!signed, E::PayloadLaunch),
                     vec![format!("process {} runs {}; {reason}", p.pid, ff.path)],
                     vec![paths::normalize(&ff.path)],
                 );
-                x.certain = true;
+                x.certain = !signed;
                 out.push(x);
             }
         }

@@ -2,11 +2,17 @@
 //!
 //! - **the medium tier raised**: a Medium finding whose file has the same
 //!   SHA-256 as a High finding's file, the same size and last-write time
-//!   (a copy, when the two hashes are not both known), that was written
-//!   within seconds of one (dropped by the
-//!   same run), or whose process was started by a High finding's process,
-//!   becomes High (a Low one tied only by time becomes Medium); a finding
-//!   of no known family takes the family of what it is tied to;
+//!   (a copy, when the two hashes are not both known), whose file is one a
+//!   High finding starts or consists of (the DLL a High Run value runs),
+//!   whose process was started by a High finding's process, or whose file
+//!   only one family makes while that family is confirmed on the host
+//!   ([`own_artifact`]), gains a strong line of
+//!   evidence (a relation to a confirmed finding) and so becomes High; one
+//!   written within seconds of a High finding's file (dropped by the same
+//!   run) gains a weak one, a timestamp (a Low one becomes Medium, a
+//!   Medium one stays Medium); a finding of no known family takes the
+//!   family of what it is tied to, and a lateral copy under `C:\Windows`
+//!   even by a timestamp to a Medium one (the family only);
 //! - **loader copies spread**: a file no finding names that is such a copy
 //!   (into another profile, a Startup folder, `C:\Windows`) is a finding
 //!   of the loader's family; a random-named, unsigned executable written
@@ -22,11 +28,40 @@
 //! ([`raise_hint`]).
 
 use super::facts::{Facts, parse_time};
+use super::families::first_stage_name;
 use super::lateral::in_windows_root;
 use super::names;
 use super::paths;
+use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 use crate::runtime::snapshot::FileFacts;
+
+/// Is `fd` an artifact only its family makes? On a host where that family
+/// is confirmed by a strong line, such an artifact is that loader's own.
+/// Only exact fingerprints, never a shape common to benign software (a
+/// word-list name, a folder layout, a SYSTEM task registering a DLL once,
+/// which Group Policy immediate tasks also do):
+/// - Qakbot's lateral copy through `C$` with the `.dll.cfg` it loads its
+///   configuration from (nothing else writes the pair);
+/// - Qakbot's one-time SYSTEM task with a made-up name (8 lower-case
+///   letters or a GUID) running regsvr32 on its first stage, an
+///   all-digits DLL directly in `C:\ProgramData` (TA551's delivery): a
+///   Group Policy task or an installer registers a named DLL of its own.
+fn own_artifact(f: &Facts, fd: &Finding) -> bool {
+    match fd.rule_id {
+        "QAK-DLL-CFG-PAIR" => true,
+        "QAK-TASK-SYSTEM-REGSVR32" => {
+            fd.grounds().has(E::NameShape)
+                && !fd.target_files.is_empty()
+                && fd.target_files.iter().all(|t| first_stage_name(f, t))
+        }
+        _ => false,
+    }
+}
+
+/// Rules on a lateral copy (`lateral`), whose family only what it
+/// installed can tell.
+const LATERAL_COPY_RULES: &[&str] = &["LAT-WINDOWS-ROOT-COPY", "LAT-WINDOWS-ROOT-SERVICE"];
 
 /// Seconds within which two files count as written by the same run.
 pub const WRITTEN_WITHIN_SECS: f64 = 5.0;
@@ -38,12 +73,27 @@ pub enum Tie {
     SameSizeAndTime { other: String },
     WrittenWith { other: String, secs: f64 },
     StartedBy { pid: u32, image: String },
+    /// It is a file the confirmed finding names as what it starts or
+    /// consists of (the DLL a High Run value runs).
+    NamedBy { file: String },
+    /// A file only one family writes (Qakbot's lateral copy with its
+    /// `.dll.cfg`), on a host where that family is confirmed.
+    OwnArtifact { family: Family },
 }
 
 impl Tie {
-    /// Evidence enough for High on its own.
+    /// A relation to the confirmed finding itself (a copy of its file,
+    /// started by its process), not a timestamp coincidence.
     pub fn strong(&self) -> bool {
         !matches!(self, Tie::WrittenWith { .. })
+    }
+    /// The line of evidence the tie adds.
+    pub fn evidence(&self) -> E {
+        if self.strong() {
+            E::RelatedToConfirmed
+        } else {
+            E::Timestamp
+        }
     }
     pub fn words(&self) -> String {
         match self {
@@ -55,6 +105,12 @@ impl Tie {
                 format!("it was written {secs:.0} s from {other}, by the same run")
             }
             Tie::StartedBy { pid, image } => format!("it was started by process {pid} ({image})"),
+            Tie::NamedBy { file } => format!("{file} is what a confirmed finding starts"),
+            Tie::OwnArtifact { family } => format!(
+                "it is an artifact only {} writes, and {} is confirmed on this host",
+                family.name(),
+                family.name()
+            ),
         }
     }
 }
@@ -65,6 +121,10 @@ pub struct Anchor {
     pub family: Family,
     pub rule_id: &'static str,
     pub artifact: ArtifactRef,
+    /// What the finding rests on (a copy of its file rests on the same).
+    pub grounds: Grounds,
+    /// It is High: a tie to it is a relation to a confirmed finding.
+    pub confirmed: bool,
 }
 
 fn times(f: &FileFacts) -> (Option<f64>, Option<f64>) {
@@ -102,11 +162,12 @@ struct Anchors<'a> {
 }
 
 impl<'a> Anchors<'a> {
-    fn of(f: &Facts<'a>, out: &[Finding]) -> Anchors<'a> {
+    /// Actionable findings at `at_least` or above.
+    fn of(f: &Facts<'a>, out: &[Finding], at_least: Confidence) -> Anchors<'a> {
         let mut list = Vec::new();
         for fd in out
             .iter()
-            .filter(|x| x.actionable() && x.confidence == Confidence::High)
+            .filter(|x| x.actionable() && x.confidence >= at_least)
         {
             let mut files: Vec<&FileFacts> = Vec::new();
             let mut pids = Vec::new();
@@ -134,6 +195,8 @@ impl<'a> Anchors<'a> {
                     family: fd.family,
                     rule_id: fd.rule_id,
                     artifact: fd.artifact.clone(),
+                    grounds: fd.grounds().clone(),
+                    confirmed: fd.confidence == Confidence::High,
                 },
                 files,
                 pids,
@@ -182,6 +245,24 @@ impl<'a> Anchors<'a> {
             })
     }
 
+    /// A confirmed anchor (not `not`) naming file `c` itself among the
+    /// files it starts or consists of.
+    fn naming(&self, c: &FileFacts, not: &ArtifactRef) -> Option<(Tie, &Anchor)> {
+        self.list
+            .iter()
+            .filter(|(a, _, _)| a.confirmed && &a.artifact != not)
+            .find(|(_, files, _)| files.iter().any(|af| std::ptr::eq(*af, c)))
+            .map(|(a, _, _)| (Tie::NamedBy { file: paths::normalize(&c.path) }, a))
+    }
+
+    /// A confirmed anchor of `family` resting on a strong line of its own.
+    fn confirmed_family(&self, family: Family) -> Option<&Anchor> {
+        self.list
+            .iter()
+            .map(|(a, _, _)| a)
+            .find(|a| a.confirmed && a.family == family && a.grounds.evidence.iter().any(|e| e.is_strong()))
+    }
+
     fn is_anchor(&self, fd: &Finding) -> bool {
         self.list
             .iter()
@@ -197,10 +278,10 @@ pub fn raise_hint(rule_id: &str) -> &'static str {
         | "GEN-INLINE-CODE"
         | "GEN-REMOTE-SCRIPT"
         | "GEN-HIJACK-USERWRITABLE" => {
-            "a family's layout, a listed hash, or a tie to a loader's High finding (same hash, written within seconds, started by it)"
+            "evidence beyond its shape: a listed hash, code loaded from a disguised file, or a tie to a loader's High finding (same hash, started by it)"
         }
         "LAT-WINDOWS-ROOT-COPY" | "LAT-WINDOWS-ROOT-SERVICE" => {
-            "a tie to a loader's High finding on this host (same hash, written within seconds of its files) or a temporary service with a made-up name running it"
+            "a tie to a loader's High finding on this host (same hash or a copy of its file)"
         }
         "GEN-COPIED-WINDOWS-PROGRAM" => {
             "something starting the copy, or a tie to a loader's High finding"
@@ -212,12 +293,14 @@ pub fn raise_hint(rule_id: &str) -> &'static str {
             "the same hash or size and write time as the loader's file, or being started by it"
         }
         _ => {
-            "the same hash as a High finding's file, being started by a High finding's process, or being written within seconds of one"
+            "evidence beyond names and places: the same hash as a High finding's file, being started by a High finding's process, or a strong line of its own (what it loads, how it was started)"
         }
     }
 }
 
-fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef, ArtifactRef)> {
+/// Tie findings to `anchors` (High findings: new evidence) or, by a copy
+/// of their file, to `suspects` (Medium ones: the family only).
+fn raise(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef, ArtifactRef)> {
     let mut ties = Vec::new();
     for fd in out.iter_mut() {
         if !fd.actionable() || fd.confidence == Confidence::High || anchors.is_anchor(fd) {
@@ -237,12 +320,33 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
         if let ArtifactRef::File { path } = &fd.artifact {
             files.push(path.clone());
         }
+        // A lateral copy of no known family takes the family of a Medium
+        // finding it was written with (the family only: a timestamp raises
+        // nothing). Only the copy: what it installed names the family a
+        // copy under C:\Windows cannot.
+        let unknown = fd.family == Family::UnknownLoaderLike && LATERAL_COPY_RULES.contains(&fd.rule_id);
         for p in &files {
-            if let Some(ff) = f.file(p)
-                && let Some((t, a)) = anchors.tie_file(ff)
-            {
-                consider(t, a);
+            if let Some(ff) = f.file(p) {
+                if let Some((t, a)) = anchors.naming(ff, &fd.artifact) {
+                    consider(t, a);
+                }
+                if let Some((t, a)) = anchors.tie_file(ff) {
+                    consider(t, a);
+                }
+                if let Some((t, a)) = suspects.tie_file(ff).filter(|(t, a)| {
+                    (t.strong() || (unknown && a.family != Family::UnknownLoaderLike))
+                        && a.artifact != fd.artifact
+                }) {
+                    consider(t, a);
+                }
             }
+        }
+        if own_artifact(f, fd)
+            && !files.iter().any(|p| f.valid_signer(p).is_some())
+            && let Some(a) = anchors.confirmed_family(fd.family)
+            && a.artifact != fd.artifact
+        {
+            consider(Tie::OwnArtifact { family: fd.family }, a);
         }
         if let ArtifactRef::Process { pid, .. } = &fd.artifact
             && let Some((t, a)) = anchors.tie_process(f, *pid)
@@ -258,32 +362,51 @@ fn raise(f: &Facts, anchors: &Anchors, out: &mut [Finding]) -> Vec<(ArtifactRef,
             }
             continue;
         };
+        // Tied this way in an earlier round (detection repeats its ties
+        // until nothing changes): nothing new.
+        let said = format!("{} ({} on {})", tie.words(), a.rule_id, a.artifact.describe());
+        if fd.reasons.iter().any(|r| r.ends_with(&said)) {
+            continue;
+        }
         let before = fd.confidence;
-        fd.confidence = if tie.strong() || before == Confidence::Medium {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        };
+        if a.confirmed {
+            fd.tie(tie.evidence());
+        }
+        if fd.confidence == Confidence::High {
+            fd.reasons.retain(|r| !r.starts_with("Medium: would be High with"));
+        }
         let lifted =
             fd.family == Family::UnknownLoaderLike && a.family != Family::UnknownLoaderLike;
         if lifted {
             fd.family = a.family;
         }
         ties.push((fd.artifact.clone(), a.artifact.clone()));
-        fd.reasons.push(format!(
-            "raised from {before:?} to {:?}{}: {} ({} on {})",
-            fd.confidence,
-            if lifted {
-                format!(" and tied to {}", a.family.name())
-            } else {
-                String::new()
-            },
-            tie.words(),
-            a.rule_id,
-            a.artifact.describe()
-        ));
+        let tied = if lifted {
+            format!(" and tied to {}", a.family.name())
+        } else {
+            String::new()
+        };
+        let change = if fd.confidence == before {
+            // A timestamp is a weak line: it ties, it does not raise.
+            format!(
+                "still {before:?}{tied} ({})",
+                if a.confirmed {
+                    "being written at the same time is a weak line"
+                } else {
+                    "what it is tied to is not High itself"
+                }
+            )
+        } else {
+            format!("raised from {before:?} to {:?}{tied}", fd.confidence)
+        };
+        fd.reasons.push(format!("{change}: {said}"));
     }
     ties
+}
+
+/// A strong tie of file `c` to one of `x`.
+fn anchors_strong<'b>(x: &'b Anchors<'_>, c: &FileFacts) -> Option<(Tie, &'b Anchor)> {
+    x.tie_file(c).filter(|(t, _)| t.strong())
 }
 
 /// Names of files and folders the findings already cover.
@@ -299,14 +422,20 @@ fn covered(out: &[Finding]) -> Vec<String> {
 }
 
 /// New findings, each with the artifact of the High finding it is tied to.
-fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, ArtifactRef)> {
+/// `anchors` are the High findings; `suspects` the Medium and High ones: a
+/// copy of a Medium finding's file is found too, resting on the same
+/// evidence as what it copies (never raised by being a copy).
+fn new_findings(f: &Facts, anchors: &Anchors, suspects: &Anchors, out: &[Finding]) -> Vec<(Finding, ArtifactRef)> {
     let covered = covered(out);
     let mut add = Vec::new();
     for c in &f.snap.files {
         if !c.exists || c.is_dir || covered.contains(&paths::key(&c.path)) {
             continue;
         }
-        let Some((tie, a)) = anchors.tie_file(c) else {
+        let tied = anchors_strong(anchors, c)
+            .or_else(|| anchors_strong(suspects, c))
+            .or_else(|| anchors.tie_file(c));
+        let Some((tie, a)) = tied else {
             continue;
         };
         if a.family == Family::UnknownLoaderLike {
@@ -316,11 +445,16 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
         let place = f.place(&n);
         if tie.strong() {
             add.push((
-                f.finding(
+                Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: n.clone() },
                     a.family,
                     "LINK-LOADER-COPY",
-                    Confidence::High,
+                    {
+                        let mut g = a.grounds.clone().with_if(a.confirmed, E::RelatedToConfirmed);
+                        g.add(E::FolderShape);
+                        g
+                    },
                     vec![format!(
                         "{n}: {} ({} on {}): a copy of the {} loader, spread into another folder",
                         tie.words(),
@@ -343,11 +477,12 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
             && names::looks_random(paths::stem(&n))
         {
             add.push((
-                f.finding(
+                Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: n.clone() },
                     a.family,
                     "LINK-DROPPED-WITH",
-                    Confidence::Medium,
+                    Grounds::of(&[E::Timestamp, E::NameShape, E::Unsigned]),
                     vec![
                         format!(
                             "{n} is an unsigned random-named .{ext} file and {} ({} on {})",
@@ -387,11 +522,12 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
             targets.push(image.clone());
         }
         add.push((
-            f.finding(
+            Finding::new(
+            &f.host,
             art,
             a.family,
             "LINK-STARTED-BY-LOADER",
-            Confidence::High,
+            Grounds::of(&[E::RelatedToConfirmed, E::FolderShape, E::Unsigned]),
             vec![format!(
                 "process {} ({image}) runs an unsigned program from a user-writable folder and {} ({} on {})",
                 p.pid,
@@ -411,9 +547,10 @@ fn new_findings(f: &Facts, anchors: &Anchors, out: &[Finding]) -> Vec<(Finding, 
 /// each tie as (tied artifact, the High finding's artifact), for the
 /// findings' `related` (the fleet pass reads the same relations).
 pub(crate) fn apply(f: &Facts, out: &mut Vec<Finding>) -> Vec<(ArtifactRef, ArtifactRef)> {
-    let anchors = Anchors::of(f, out);
-    let add = new_findings(f, &anchors, out);
-    let mut ties = raise(f, &anchors, out);
+    let anchors = Anchors::of(f, out, Confidence::High);
+    let suspects = Anchors::of(f, out, Confidence::Medium);
+    let add = new_findings(f, &anchors, &suspects, out);
+    let mut ties = raise(f, &anchors, &suspects, out);
     for (x, to) in add {
         ties.push((x.artifact.clone(), to));
         out.push(x);
@@ -532,7 +669,8 @@ mod tests {
             })
             .build()
         };
-        // Written three seconds after the Emotet DLL: raised, and Emotet's.
+        // Written three seconds after the Emotet DLL: Emotet's, but a
+        // timestamp is a weak line: still Medium.
         let out = detect(
             &with(emotet("2024-03-01T10:00:00Z"), "2024-03-01T10:00:03Z"),
             &DetectContext::default(),
@@ -542,13 +680,13 @@ mod tests {
             .find(|x| matches!(x.artifact, ArtifactRef::Task { .. }))
             .unwrap_or_else(|| panic!("{out:#?}"));
         assert_eq!(
-            (task.family, task.confidence),
-            (Family::Emotet, Confidence::High),
+            (task.family, task.confidence()),
+            (Family::Emotet, Confidence::Medium),
             "{task:?}"
         );
         assert!(
             task.reasons.iter().any(|r| r.starts_with(
-                "raised from Medium to High and tied to Emotet: it was written 3 s from"
+                "still Medium and tied to Emotet (being written at the same time is a weak line): it was written 3 s from"
             )),
             "{:?}",
             task.reasons

@@ -17,17 +17,19 @@
 //! 4. nothing that is not itself a finding starts it (a product's service
 //!    or task naming it spares it).
 //!
-//! Such a file is Medium: listed, never deleted, until a lateral-movement
-//! or family tie makes it High - a service or task with a made-up name
-//! (or running a made-up file name) that runs it (the copy's temporary
-//! service still present), or a tie to a High finding of a loader on the
-//! same host (same hash, written within seconds of it: the copy installs
-//! the loader when its service runs; see `kin`).
+//! Such a file is Medium: listed, never deleted, until a tie to a High
+//! finding of a loader on the same host makes it High (same hash: the copy
+//! installs the loader when its service runs; see `kin`). A service or
+//! task with a made-up name running it (the copy's temporary service still
+//! present) is one more shape - an unsigned file, its folder, its
+//! launcher, made-up names - and shapes alone stay Medium
+//! (`detect::evidence`).
 
 use super::facts::{Facts, Source};
 use super::names;
 use super::paths;
-use super::{ArtifactRef, Confidence, Family, Finding};
+use super::evidence::{Evidence as E, Grounds};
+use super::{ArtifactRef, Family, Finding};
 
 /// Files Windows keeps directly in `C:\Windows` (lower-case).
 const WINDOWS_ROOT_FILES: &[&str] = &[
@@ -123,7 +125,8 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                 p,
                 Family::UnknownLoaderLike,
                 "LAT-WINDOWS-ROOT-SERVICE",
-                Confidence::high_if(made_up),
+                Grounds::of(&[E::Unsigned, E::FolderShape, E::LaunchShape])
+                    .with_if(made_up, E::NameShape),
                 reasons,
             ));
         }
@@ -137,11 +140,12 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             continue;
         };
         let n = paths::normalize(&ff.path);
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::File { path: n.clone() },
             Family::UnknownLoaderLike,
             "LAT-WINDOWS-ROOT-COPY",
-            Confidence::Medium,
+            Grounds::of(&[E::Unsigned, E::FolderShape]),
             vec![
                 what,
                 "listed, not deleted: C:\\Windows is Windows' own folder, so this needs a tie to a loader on this host (same hash as its file, or written within seconds of it) before it is removed".to_string(),
@@ -154,6 +158,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Confidence;
     use crate::detect::builder::SnapshotBuilder;
     use crate::detect::{DetectContext, detect};
 
@@ -188,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unsigned_copy_is_medium_alone_and_high_when_a_service_runs_it() {
+    fn an_unsigned_copy_is_medium_alone_and_with_the_service_that_runs_it() {
         let copy = r"C:\Windows\qzkwtrb.exe";
         let s = SnapshotBuilder::new("WS1").file(copy).build();
         let out = detect(&s, &DetectContext::default());
@@ -206,7 +211,7 @@ mod tests {
             .iter()
             .find(|x| x.rule_id == "LAT-WINDOWS-ROOT-SERVICE")
             .unwrap_or_else(|| panic!("{out:#?}"));
-        assert_eq!(fd.confidence, Confidence::High);
+        assert_eq!(fd.confidence(), Confidence::Medium, "shapes only: {fd:#?}");
         assert_eq!(fd.target_files, vec![copy.to_string()]);
     }
 }

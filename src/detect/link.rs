@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use super::facts::{Facts, Source, parse_time};
 use super::paths::{self, Area};
+use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Confidence, Family, Finding};
 
 /// Seven days, the Emotet backdating offset.
@@ -96,8 +97,9 @@ pub(crate) fn merge(v: Vec<Finding>) -> Vec<Finding> {
         {
             if f.confidence > e.confidence {
                 e.rule_id = f.rule_id;
-                e.confidence = f.confidence;
             }
+            // Two rules on one artifact are two lines of evidence.
+            e.unite_grounds(&f.grounds);
             e.certain |= f.certain;
             for r in f.reasons {
                 if !e.reasons.contains(&r) {
@@ -221,11 +223,12 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                         unknown.join(", ")
                     ));
                 }
-                add.push(f.finding(
+                add.push(Finding::new(
+                    &f.host,
                     ArtifactRef::Folder { path: folder.clone() },
                     fd.family,
                     rule_folder,
-                    fd.confidence,
+                    fd.grounds().clone(),
                     reasons,
                     vec![folder.clone()],
                 ));
@@ -242,17 +245,29 @@ pub(crate) fn follow_ups(f: &Facts, out: &mut Vec<Finding>) {
                 } else {
                     format!("it is in the {} folder", fd.family.name())
                 };
-                add.push(f.finding(
+                // In a confirmed (high) loader's own folder: related to a
+                // confirmed finding, a strong line beside the folder shape.
+                // Beside a medium one: the shape only.
+                let confirmed = fd.confidence == Confidence::High;
+                let mut reasons = vec![format!(
+                    "{} shares folder {folder} with {} ({}): {why}",
+                    paths::file_name(&e),
+                    paths::file_name(t),
+                    fd.rule_id
+                )];
+                if confirmed {
+                    reasons.push(format!(
+                        "{} is a confirmed (high) finding: its folder's other files are tied to it",
+                        paths::file_name(t)
+                    ));
+                }
+                add.push(Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: e.clone() },
                     fd.family,
                     rule_file,
-                    Confidence::Medium,
-                    vec![format!(
-                        "{} shares folder {folder} with {} ({}): {why}",
-                        paths::file_name(&e),
-                        paths::file_name(t),
-                        fd.rule_id
-                    )],
+                    Grounds::of(&[E::FolderShape]).with_if(confirmed, E::RelatedToConfirmed),
+                    reasons,
                     vec![e.clone()],
                 ));
             }
@@ -351,11 +366,18 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             }
         }
         if let Some(fd) = hit {
-            add.push(f.launch_finding(
-                l,
+            // It runs what the finding is about: the finding's evidence,
+            // and a launch of a payload when that one is confirmed.
+            let grounds = fd
+                .grounds()
+                .clone()
+                .with_if(fd.confidence == Confidence::High, E::PayloadLaunch);
+            add.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 fd.family,
                 "LINK-PROCESS-RUNS-TARGET",
-                fd.confidence,
+                grounds,
                 vec![format!(
                     "process {} ({}) runs {} flagged by {} on {}",
                     p.pid,
@@ -438,11 +460,14 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                     "Qakbot uses explorer, mobsync, msra, OneDriveSetup, iexplore, wermgr"
                 }
             )];
-            add.push(f.launch_finding(
-                l,
+            // A signed Windows child of rundll32/regsvr32: the injection
+            // target (injected code), started by a system launcher.
+            add.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 family,
                 rule,
-                Confidence::High,
+                Grounds::of(&[E::InjectedCode, E::LaunchShape]),
                 reasons,
                 parent_targets.clone(),
             ));
@@ -454,11 +479,12 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
                 .iter()
                 .any(|x| x.artifact == parent_art && x.family == family)
             {
-                add.push(f.finding(
+                add.push(Finding::new(
+                    &f.host,
                     parent_art,
                     family,
                     "LINK-PARENT-OF-INJECTED",
-                    Confidence::High,
+                    Grounds::of(&[E::InjectedCode, E::LaunchShape]),
                     vec![format!(
                         "{} (pid {}) started {} (pid {}), the {} injection pattern; it loads {}",
                         q.image,
@@ -490,7 +516,7 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             ]
             .contains(&parent_name.as_str());
         if wow_explorer && qak_here {
-            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
+            add.push(Finding::new(&f.host, l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
                 "{} (pid {}) is the 32-bit explorer, not the shell; Qakbot starts it to inject into, and this host shows Qakbot persistence", p.image, p.pid)], vec![]));
         } else if ["msra.exe", "mobsync.exe", "wermgr.exe", "onedrivesetup.exe"]
             .contains(&name.as_str())
@@ -498,16 +524,82 @@ pub(crate) fn processes(f: &Facts, out: &mut Vec<Finding>) {
             && (odd_parent || wow64_image)
             && qak_here
         {
-            add.push(f.launch_finding(l, Family::Qakbot, "QAK-INJECTED-PROCESS", Confidence::High, vec![format!(
+            add.push(Finding::new(&f.host, l.artifact.clone(), Family::Qakbot, "QAK-INJECTED-PROCESS", Grounds::of(&[E::InjectedCode, E::LaunchShape]), vec![format!(
                 "{} (pid {}) runs without arguments under {}{} on a host with Qakbot persistence: the hollowed process Qakbot lives in (end the process; the signed file is Windows')",
                 p.image, p.pid, if parent.is_none() { "no living parent".to_string() } else { parent_name.clone() },
                 if wow64_image { ", a 32-bit copy as Qakbot's hollowing uses" } else { "" })], vec![]));
         } else if wow_explorer && odd_parent {
-            add.push(f.launch_finding(l, Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Confidence::Low, vec![format!(
+            add.push(Finding::new(&f.host, l.artifact.clone(), Family::UnknownLoaderLike, "GEN-WOW64-EXPLORER", Grounds::of(&[E::InjectedCode]).at_most(Confidence::Low), vec![format!(
                 "{} (pid {}) is a 32-bit explorer.exe not started by the shell; loaders start it to inject into", p.image, p.pid)], vec![]));
         }
     }
     out.extend(add);
+}
+
+/// A process that launches a confirmed payload: its image, or a file its
+/// command line loads, is a target of a High finding about something other
+/// than a process (the autostart that starts it, the file itself). That is
+/// the strong line "launches a known payload" - what lets the signed
+/// program guard ([`super::signed`]) end a rundll32 running a confirmed
+/// DLL. Only a finding on another artifact confirms: a process never
+/// confirms itself. Returns whether any finding gained the line (the
+/// caller repeats its passes until nothing changes: a payload confirmed by
+/// a later tie confirms its process then).
+pub(crate) fn confirmed_launches(f: &Facts, out: &mut [Finding]) -> bool {
+    // (file key, why it is confirmed) of every High non-process finding.
+    let mut confirmed: Vec<(String, String)> = Vec::new();
+    for fd in out.iter().filter(|x| {
+        x.actionable()
+            && x.confidence == Confidence::High
+            && !matches!(x.artifact, ArtifactRef::Process { .. })
+    }) {
+        let mut files = fd.target_files.clone();
+        if let ArtifactRef::File { path } = &fd.artifact {
+            files.push(path.clone());
+        }
+        for t in files {
+            let key = paths::key(&f.long_path(&t));
+            if !confirmed.iter().any(|(k, _)| *k == key) {
+                confirmed.push((key, format!("{} on {}", fd.rule_id, fd.artifact.describe())));
+            }
+        }
+    }
+    let mut changed = false;
+    for fd in out.iter_mut() {
+        let ArtifactRef::Process { pid, .. } = fd.artifact else {
+            continue;
+        };
+        if !fd.actionable() || fd.grounds().has(E::PayloadLaunch) {
+            continue;
+        }
+        let Some(l) = f
+            .launches
+            .iter()
+            .find(|l| matches!(l.source, Source::Process(p) if p.pid == pid))
+        else {
+            continue;
+        };
+        let Source::Process(p) = l.source else {
+            continue;
+        };
+        let mut runs: Vec<String> = l.parsed.payloads.iter().map(|x| x.path.clone()).collect();
+        runs.push(p.image.clone());
+        let hit = runs.iter().find_map(|r| {
+            let key = paths::key(&f.long_path(r));
+            confirmed
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, why)| (paths::normalize(&f.long_path(r)), why.clone()))
+        });
+        if let Some((file, why)) = hit {
+            fd.tie(E::PayloadLaunch);
+            fd.reasons.push(format!(
+                "process {pid} launches {file}, a confirmed (high) payload ({why})"
+            ));
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// The user a finding belongs to (profile folder name, lower-case).

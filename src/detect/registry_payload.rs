@@ -15,7 +15,8 @@
 use super::facts::{Facts, Launch};
 use super::names;
 use super::registry_refs::{self, RegRef};
-use super::{ArtifactRef, Confidence, Family, Finding};
+use super::evidence::{Evidence as E, Grounds};
+use super::{ArtifactRef, Family, Finding};
 use crate::runtime::snapshot::RegistryValue;
 
 /// Shortest base64 run taken for a stored payload.
@@ -132,11 +133,12 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
                         if runs { " and runs what it reads" } else { "" }
                     ));
                     read.push(value_ref(v));
-                    out.push(f.finding(
+                    out.push(Finding::new(
+                        &f.host,
                         value_ref(v),
                         family,
                         "GEN-REGISTRY-PAYLOAD",
-                        Confidence::high_if(runs),
+                        Grounds::of(&[E::RegistryArtifact]).with_if(runs, E::LoaderCommand),
                         vec![format!(
                             "{shown} holds {what} that {} reads{}: a payload kept in the registry",
                             l.what(),
@@ -153,11 +155,12 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
             }
         }
         if !launch_reasons.is_empty() {
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 family,
                 "GEN-REGISTRY-PAYLOAD",
-                Confidence::high_if(runs),
+                Grounds::of(&[E::RegistryArtifact]).with_if(runs, E::LoaderCommand),
                 launch_reasons,
                 vec![],
             ));
@@ -171,11 +174,12 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
         let (Some(x), Some(what)) = (made_up_software_key(&v.key), payload_words(&v.data)) else {
             continue;
         };
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             value_ref(v),
             Family::UnknownLoaderLike,
             "GEN-REGISTRY-PAYLOAD",
-            Confidence::Medium,
+            Grounds::of(&[E::RegistryArtifact]),
             vec![format!(
                 "{}\\{}\\{} holds {what} under a made-up key ({x}): how loaders keep a stage in the registry",
                 v.hive,
@@ -190,6 +194,7 @@ pub(crate) fn check(f: &Facts, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Confidence;
     use crate::detect::builder::SnapshotBuilder;
     use crate::detect::{DetectContext, detect};
 

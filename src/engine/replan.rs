@@ -1,5 +1,7 @@
 //! A new plan from a verifying scan (or a re-check): the scan is recorded
-//! in the journal, detection runs, the planner plans this one host with
+//! in the journal, detection runs (its findings tied to what was confirmed
+//! on the host earlier in the operation: the snapshots its plans were made
+//! from, `detect::earlier`), the planner plans this one host with
 //! the operation's playbook, and the plan is recorded (every operation,
 //! its file written under `<engagement>/plans/` for review) with its
 //! active operations attached to the operation's round. Nothing found
@@ -10,7 +12,7 @@ use std::sync::Arc;
 
 use super::operation::{Replan, Replanned};
 use super::plan_input::PlannedOp;
-use crate::detect::{DetectContext, detect};
+use crate::detect::{DetectContext, Earlier, EarlierFinding, detect_again};
 use crate::journal::operation::OperationId;
 use crate::journal::{JournalHandle, RunId, ScanResult, StoredFinding};
 use crate::plan::{self, Flags, HostInput};
@@ -32,7 +34,8 @@ pub struct JournalReplan {
 
 impl Replan for JournalReplan {
     async fn replan(&self, host: &str, snapshot: Snapshot, round: u32) -> Result<Replanned, String> {
-        let findings = detect(&snapshot, &self.detect);
+        let earlier = self.earlier(host).await.map_err(|e| e.to_string())?;
+        let findings = detect_again(&snapshot, &self.detect, &earlier);
         let (run, op, host) = (self.run, self.operation, host.to_string());
         let (playbook, flags) = (Arc::clone(&self.playbook), self.flags.clone());
         let dir = self.plans_dir.clone();
@@ -105,5 +108,36 @@ impl Replan for JournalReplan {
             })
             .await
             .map_err(|e| e.to_string())
+    }
+}
+
+impl JournalReplan {
+    /// What was confirmed on `host` earlier in this operation: the
+    /// findings of each snapshot one of its plans was made from.
+    async fn earlier(&self, host: &str) -> Result<Earlier, crate::journal::JournalError> {
+        let (op, host) = (self.operation, host.to_string());
+        self.journal
+            .call(move |j| {
+                let mut earlier = Earlier::default();
+                for id in j.operation_snapshots(op, &host)? {
+                    let snapshot = j.snapshot(id, &host)?;
+                    let findings = j.findings_of(id)?;
+                    earlier.add_scan(&snapshot, findings.iter().map(earlier_finding));
+                }
+                Ok(earlier)
+            })
+            .await
+    }
+}
+
+/// A stored finding as [`Earlier`] reads it.
+fn earlier_finding(f: &StoredFinding) -> EarlierFinding<'_> {
+    EarlierFinding {
+        family: f.family,
+        rule_id: &f.rule_id,
+        confidence: f.confidence,
+        actionable: f.allowlisted.is_none(),
+        artifact: &f.artifact,
+        target_files: &f.target_files,
     }
 }

@@ -9,8 +9,10 @@
 //! and the exact size of the unsigned payload. The path shape must agree
 //! (a cluster explains a payload where its members keep theirs), and one
 //! more feature at least: two agreeing features lift at medium (listed in
-//! the plan, not acted on unless asked), three or four at high. A cluster
-//! lifts only what it explains: an autostart that two families' shapes fit
+//! the plan, not acted on unless asked), three or four at high - but only
+//! when the payload's exact size is one of them: path, name and launcher
+//! are shapes, and shapes alone are at most medium (`detect::evidence`). A
+//! cluster lifts only what it explains: an autostart that two families' shapes fit
 //! equally is left alone, as is one a rule gave another family, and
 //! signed, allow-listed and installed-product items are never units at
 //! all. A lifted item does not lift others in turn. Pure.
@@ -20,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use super::judge::{Lift, UnitRef};
 use super::units::{HostUnits, Shape};
 use super::Source;
-use crate::detect::{Confidence, Family};
+use crate::detect::{Evidence, Family, Grounds};
 
 /// Features (of four) that must agree for a medium lift.
 const MEDIUM_AT: usize = 2;
@@ -34,22 +36,26 @@ struct Known<'a> {
     at: UnitRef,
 }
 
-/// The features of `shape` that agree with `known` (location first).
-fn agreeing(shape: &Shape, known: &Shape) -> Vec<String> {
+/// The features of `shape` that agree with `known` (location first), each
+/// with the line of evidence it is: the path, name and launcher are
+/// shapes; the exact size of an unsigned payload is a relation to the
+/// confirmed one (a rebuilt copy of it), the one strong line a cluster
+/// has - so a lift is high only when the size agrees too.
+fn agreeing(shape: &Shape, known: &Shape) -> Vec<(String, Evidence)> {
     let mut out = Vec::new();
     if shape.location == known.location {
-        out.push(format!("payload path {}", shape.location));
+        out.push((format!("payload path {}", shape.location), Evidence::FolderShape));
     }
     if shape.mechanism == known.mechanism {
-        out.push(shape.mechanism.clone());
+        out.push((shape.mechanism.clone(), Evidence::NameShape));
     }
     if shape.launch == known.launch {
-        out.push(format!("started by {}", shape.launch));
+        out.push((format!("started by {}", shape.launch), Evidence::LaunchShape));
     }
     if let (Some(a), Some(b)) = (shape.size, known.size)
         && a == b
     {
-        out.push(format!("unsigned, {a} bytes"));
+        out.push((format!("unsigned, {a} bytes"), Evidence::RelatedToConfirmed));
     }
     out
 }
@@ -86,7 +92,7 @@ pub fn lift(hosts: &[HostUnits], propagated: &[Lift]) -> Vec<Lift> {
             }
             let Some(candidates) = known.get(shape.location.as_str()) else { continue };
             // The best-fitting known shapes; ties across families settle nothing.
-            let mut best: Vec<(&Known<'_>, Vec<String>)> = Vec::new();
+            let mut best: Vec<(&Known<'_>, Vec<(String, Evidence)>)> = Vec::new();
             for k in candidates {
                 let features = agreeing(shape, k.shape);
                 let top = best.first().map_or(0, |(_, f)| f.len());
@@ -109,7 +115,13 @@ pub fn lift(hosts: &[HostUnits], propagated: &[Lift]) -> Vec<Lift> {
             }
             let from_host = &hosts[k.at.host];
             let from = &from_host.units[k.at.unit];
-            let confidence = if features.len() >= HIGH_AT { Confidence::High } else { Confidence::Medium };
+            let evidence: Vec<Evidence> = features.iter().map(|(_, e)| *e).collect();
+            let grounds = if features.len() >= HIGH_AT {
+                Grounds::of(&evidence)
+            } else {
+                Grounds::of(&evidence).at_most(crate::detect::Confidence::Medium)
+            };
+            let features: Vec<String> = features.iter().map(|(w, _)| w.clone()).collect();
             let why = match (&from.verdict, by_hash.contains_key(&k.at)) {
                 (Some(v), _) if v.is_high() => v.rule.clone(),
                 _ => "hash propagation".into(),
@@ -117,7 +129,7 @@ pub fn lift(hosts: &[HostUnits], propagated: &[Lift]) -> Vec<Lift> {
             lifts.push(Lift {
                 at,
                 family: k.family,
-                confidence,
+                grounds,
                 source: Source::ClusterLift,
                 reasons: vec![format!(
                     "same shape as the {} {} on {} ({why}): {} of 4 features agree: {}",

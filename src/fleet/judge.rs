@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::units::HostUnits;
 use super::{RULE_HASH, RULE_SHAPE, Source};
-use crate::detect::{ArtifactRef, Confidence, Family, Finding};
+use crate::detect::{ArtifactRef, Confidence, Family, Finding, Grounds};
 use crate::journal::SnapshotId;
 
 /// One unit of one host, by index.
@@ -24,11 +24,19 @@ pub struct UnitRef {
 pub struct Lift {
     pub at: UnitRef,
     pub family: Family,
-    pub confidence: Confidence,
+    /// What the lift rests on; its confidence is computed from it (the
+    /// standard in `detect::evidence`).
+    pub grounds: Grounds,
     pub source: Source,
     pub reasons: Vec<String>,
     /// The unit whose verdict it comes from.
     pub from: UnitRef,
+}
+
+impl Lift {
+    pub fn confidence(&self) -> Confidence {
+        self.grounds.grade()
+    }
 }
 
 /// Findings per source, for summaries.
@@ -83,17 +91,8 @@ impl Judgement {
                 Source::HashPropagation => RULE_HASH,
                 _ => RULE_SHAPE,
             };
-            let finding = |artifact: ArtifactRef, reasons: Vec<String>, target_files: Vec<String>| Finding {
-                host: host.computer_name.clone(),
-                artifact,
-                family: l.family,
-                rule_id,
-                confidence: l.confidence,
-                certain: false,
-                reasons,
-                target_files,
-                related: Vec::new(),
-                allowlisted: None,
+            let finding = |artifact: ArtifactRef, reasons: Vec<String>, target_files: Vec<String>| {
+                Finding::new(&host.computer_name, artifact, l.family, rule_id, l.grounds.clone(), reasons, target_files)
             };
             let targets: Vec<String> = unit.payload.iter().map(|p| p.path.clone()).collect();
             let mut main = finding(unit.artifact.clone(), l.reasons.clone(), targets);
@@ -178,7 +177,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "WS-002");
         let f = &found[0].2[0];
-        assert_eq!((f.family, f.confidence, f.rule_id), (Family::Emotet, Confidence::High, RULE_HASH));
+        assert_eq!((f.family, f.confidence(), f.rule_id), (Family::Emotet, Confidence::High, RULE_HASH));
         assert_eq!(f.artifact, ArtifactRef::Task { path: r"\Microsoft\Windows\Qvxt\QvxtSync".into() });
         assert_eq!(f.target_files, vec![r"C:\ProgramData\Qvxt\qvxtmsd.dat".to_string()]);
         assert!(
@@ -238,14 +237,16 @@ mod tests {
         let by: Vec<(&str, Source, Confidence)> = j
             .lifts
             .iter()
-            .map(|l| (hosts[l.at.host].host.as_str(), l.source, l.confidence))
+            .map(|l| (hosts[l.at.host].host.as_str(), l.source, l.confidence()))
             .collect();
         assert_eq!(
             by,
             [
                 ("WS-001", Source::HashPropagation, Confidence::High),
                 ("WS-002", Source::ClusterLift, Confidence::High),
-                ("WS-003", Source::ClusterLift, Confidence::High),
+                // Path, name and launcher agree but not the size: shapes
+                // only, medium by the standard.
+                ("WS-003", Source::ClusterLift, Confidence::Medium),
             ]
         );
         let two = &j.lifts[1];
@@ -268,7 +269,7 @@ mod tests {
         let hosts = vec![host(&a), host(&b)];
         let j = judge(&hosts);
         let lift = j.lifts.iter().find(|l| hosts[l.at.host].host == "WS-002").expect("lifted");
-        assert_eq!((lift.source, lift.confidence), (Source::ClusterLift, Confidence::Medium));
+        assert_eq!((lift.source, lift.confidence()), (Source::ClusterLift, Confidence::Medium));
         let found = j.findings(&hosts);
         let ws2 = &found.iter().find(|(h, _, _)| h == "WS-002").unwrap().2;
         assert_eq!(ws2.len(), 2, "{ws2:#?}");

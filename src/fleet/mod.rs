@@ -9,7 +9,6 @@
 //!   with hashes, shapes and the per-host verdicts. Signed files,
 //!   launchers, installed products and allow-listed items are left out
 //!   there, once.
-//! - [`files`]: a snapshot's file facts by path, WOW64 views folded.
 //! - [`shape`]: the shapes of names and paths that survive a loader's
 //!   random draws.
 //! - [`propagate`]: hash propagation from what the rules are sure of.
@@ -30,7 +29,6 @@
 //! of, and only to what the same hash or shape explains.
 
 pub mod cluster;
-pub mod files;
 pub mod judge;
 pub mod lateral;
 pub mod pass;

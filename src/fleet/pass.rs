@@ -45,7 +45,7 @@ pub fn judge_journal(journal: &mut Journal) -> Result<FleetOutcome, JournalError
     let rows: Vec<_> = found.iter().map(|(_, sid, f)| (*sid, f.clone())).collect();
     journal.replace_latest_findings(RULE_PREFIX, &rows)?;
     for (host, _, fs) in &found {
-        if fs.iter().any(|f| f.confidence == crate::detect::Confidence::High && f.allowlisted.is_none()) {
+        if fs.iter().any(|f| f.confidence() == crate::detect::Confidence::High && f.allowlisted.is_none()) {
             link.infected.insert(host.clone(), None);
         }
     }

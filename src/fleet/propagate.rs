@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::judge::{Lift, UnitRef};
 use super::units::HostUnits;
 use super::Source;
-use crate::detect::{Confidence, Family};
+use crate::detect::{Evidence, Family, Grounds};
 
 /// Where a hash's verdict comes from.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +64,9 @@ pub fn propagate(hosts: &[HostUnits]) -> Vec<Lift> {
             lifts.push(Lift {
                 at: UnitRef { host: h, unit: u },
                 family: seed.family,
-                confidence: Confidence::High,
+                // The same bytes as a confirmed payload: an exact known-bad
+                // hash (units are never signed files).
+                grounds: Grounds::of(&[Evidence::KnownBadHash, Evidence::RelatedToConfirmed]),
                 source: Source::HashPropagation,
                 reasons: vec![format!(
                     "{held} the SHA-256 {}... of {origin} on {} ({}, {}{})",

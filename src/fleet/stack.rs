@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::files::Files;
+use crate::detect::file_index::Files;
 use super::shape;
 use crate::detect::facts::{Facts, Launch, Source};
 use crate::detect::paths::{self, Area};

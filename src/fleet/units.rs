@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use super::files::Files;
+use crate::detect::file_index::Files;
 use super::shape;
 use crate::detect::command_line::{self, Payload as Launched};
 use crate::detect::facts::{Facts, Launch, Source};
@@ -418,6 +418,7 @@ mod tests {
             family: Family::Qakbot,
             rule_id: super::super::RULE_HASH.into(),
             confidence: Confidence::High,
+            evidence: vec![],
             certain: false,
             reasons: vec![],
             target_files: vec![],

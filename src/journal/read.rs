@@ -60,23 +60,13 @@ impl Journal {
         let wanted: Option<std::collections::HashSet<String>> =
             hosts.map(|list| list.iter().map(|h| h.to_lowercase()).collect());
         let wanted = |name: &str| wanted.as_ref().is_none_or(|w| w.contains(&name.to_lowercase()));
-        let mut body_stmt = self
-            .conn
-            .prepare("SELECT body, encoding FROM snapshots WHERE id = ?1")?;
         while let Some(r) = rows.next()? {
             let host: String = r.get(1)?;
             if !wanted(&host) {
                 continue;
             }
             let snapshot_id: i64 = r.get(6)?;
-            let (body, encoding) = body_stmt.query_row([snapshot_id], |b| {
-                Ok((body_bytes(b, 0)?, b.get::<_, String>(1)?))
-            })?;
-            let what = || format!("snapshot {snapshot_id} of {host}");
-            let text = super::snapshot_codec::decode(&encoding, &body).map_err(|e| corrupt(what(), e))?;
-            drop(body);
-            let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| corrupt(what(), e))?;
-            drop(text);
+            let snapshot = self.snapshot(snapshot_id, &host)?;
             let findings = self.findings_of(snapshot_id)?;
             each(LatestScan {
                 host,
@@ -91,6 +81,35 @@ impl Journal {
             })?;
         }
         Ok(())
+    }
+
+    /// Snapshot `id` of `host` (named in errors), decoded.
+    pub fn snapshot(&self, id: SnapshotId, host: &str) -> Result<Snapshot, JournalError> {
+        let (body, encoding) = self
+            .conn
+            .prepare_cached("SELECT body, encoding FROM snapshots WHERE id = ?1")?
+            .query_row([id], |b| Ok((body_bytes(b, 0)?, b.get::<_, String>(1)?)))?;
+        let what = || format!("snapshot {id} of {host}");
+        let text = super::snapshot_codec::decode(&encoding, &body).map_err(|e| corrupt(what(), e))?;
+        drop(body);
+        serde_json::from_str(&text).map_err(|e| corrupt(what(), e))
+    }
+
+    /// The snapshots `host` was planned from in `operation`: its reviewed
+    /// plan's, then each re-purge round's (a plan whose operations the
+    /// operation carries out), oldest first.
+    pub fn operation_snapshots(&self, operation: i64, host: &str) -> Result<Vec<SnapshotId>, JournalError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT ph.snapshot_id FROM plan_hosts ph JOIN hosts h ON h.id = ph.host_id
+             WHERE h.name = ?2 AND ph.plan_id IN (
+                 SELECT plan_id FROM operations WHERE id = ?1 AND plan_id IS NOT NULL
+                 UNION
+                 SELECT po.plan_id FROM operation_ops oo JOIN plan_ops po ON po.id = oo.plan_op_id
+                 WHERE oo.operation_id = ?1)
+             ORDER BY ph.snapshot_id",
+        )?;
+        let rows = stmt.query_map(params![operation, host], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The OS caption each host last reported, by lower-case name.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{ArtifactRef, Confidence, Family, Finding};
+use crate::detect::{ArtifactRef, Confidence, Evidence, Family, Finding};
 use crate::runtime::snapshot::Snapshot;
 
 pub type RunId = i64;
@@ -22,6 +22,10 @@ pub struct StoredFinding {
     pub family: Family,
     pub rule_id: String,
     pub confidence: Confidence,
+    /// The typed evidence the confidence was computed from (empty in
+    /// journals written before findings carried it).
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
     pub certain: bool,
     pub reasons: Vec<String>,
     pub target_files: Vec<String>,
@@ -36,7 +40,8 @@ impl From<&Finding> for StoredFinding {
             artifact: f.artifact.clone(),
             family: f.family,
             rule_id: f.rule_id.to_string(),
-            confidence: f.confidence,
+            confidence: f.confidence(),
+            evidence: f.grounds().evidence.clone(),
             certain: f.certain,
             reasons: f.reasons.clone(),
             target_files: f.target_files.clone(),

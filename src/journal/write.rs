@@ -84,7 +84,7 @@ fn finding_rows(findings: &[crate::detect::Finding]) -> Result<Vec<FindingRow>, 
             Ok(FindingRow {
                 rule_id: f.rule_id,
                 family: f.family.name(),
-                confidence: format!("{:?}", f.confidence).to_ascii_lowercase(),
+                confidence: format!("{:?}", f.confidence()).to_ascii_lowercase(),
                 certain: f.certain,
                 description: f.artifact.describe(),
                 allowlisted: f.allowlisted.clone(),

@@ -408,6 +408,7 @@ pub(crate) mod fixture {
             family: Family::Emotet,
             rule_id: "EMO-TEST".into(),
             confidence: Confidence::High,
+            evidence: vec![],
             certain: false,
             reasons,
             target_files: vec![r"C:\Users\bob\AppData\Local\x.dll".into()],

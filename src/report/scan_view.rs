@@ -142,7 +142,7 @@ fn finding_record(f: &Finding) -> FindingRecord<'_> {
         rule_id: f.rule_id,
         source: Source::of(f.rule_id),
         family: f.family.name(),
-        confidence: confidence_word(f.confidence),
+        confidence: confidence_word(f.confidence()),
         certain: f.certain,
         artifact: &f.artifact,
         description: f.artifact.describe(),
@@ -242,7 +242,7 @@ fn finding_text(out: &mut String, f: &Finding) {
     } else if f.certain {
         "certain".to_string()
     } else {
-        confidence_word(f.confidence).to_string()
+        confidence_word(f.confidence()).to_string()
     };
     out.push_str(&format!(
         "  {conf:<8} {:<10} {}  {}\n",
@@ -290,7 +290,7 @@ fn lead(view: &ScanView<'_>, out: &mut String) {
         let found = view.findings(o);
         let families: BTreeSet<Family> = found
             .iter()
-            .filter(|f| f.actionable() && (f.certain || f.confidence == Confidence::High))
+            .filter(|f| f.actionable() && (f.certain || f.confidence() == Confidence::High))
             .map(|f| f.family)
             .collect();
         for f in families {
@@ -385,7 +385,7 @@ pub fn render_text(view: &ScanView<'_>) -> String {
         let mut spared = 0;
         for f in &found {
             if f.actionable() {
-                *by.entry(f.confidence).or_default() += 1;
+                *by.entry(f.confidence()).or_default() += 1;
             } else {
                 spared += 1;
             }
@@ -488,9 +488,17 @@ mod tests {
     fn emotet(host: &str) -> ScanOutcome {
         let mut o = scanned(host);
         if let Ok(s) = &mut o.result {
-            s.findings[0].family = Family::Emotet;
-            s.findings[0].confidence = Confidence::High;
-            s.findings[0].rule_id = "EMO-TEST";
+            // Two lines, one strong: high under the standard.
+            let f = s.findings[0].clone();
+            s.findings[0] = Finding::new(
+                host,
+                f.artifact.clone(),
+                Family::Emotet,
+                "EMO-TEST",
+                crate::detect::Grounds::of(&[crate::detect::Evidence::InjectedCode, crate::detect::Evidence::LaunchShape]),
+                f.reasons.clone(),
+                f.target_files.clone(),
+            );
         }
         o
     }

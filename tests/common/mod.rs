@@ -1,6 +1,7 @@
 //! Shared harness for integration tests (each test crate does `mod common;`).
 
 pub mod peers;
+pub mod cases_lab;
 pub mod harness;
 pub mod job_vectors;
 pub mod socks;

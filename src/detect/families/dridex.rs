@@ -9,7 +9,8 @@ use super::super::command_line::Launcher;
 use super::super::facts::{Facts, Launch, Source};
 use super::super::names;
 use super::super::paths::{self, Area};
-use super::super::{Confidence, Family, Finding};
+use super::super::evidence::{Evidence as E, Grounds};
+use super::super::{Family, Finding};
 use super::runs_words;
 
 fn odd_folder(name: &str) -> bool {
@@ -69,6 +70,23 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         let known_dll = dlls.iter().any(|d| {
             names::DRIDEX_SIDELOAD_DLLS.contains(&paths::stem(d).to_ascii_lowercase().as_str())
         });
+        // What the program loads: a DLL beside a genuine Windows program
+        // that is not validly signed (Windows' own DLLs all are; a
+        // per-user install of a Microsoft tool ships signed ones).
+        let rogue: Vec<&String> = dlls
+            .iter()
+            .filter(|d| {
+                f.file(d).is_some_and(|x| {
+                    x.exists
+                        && (x.signature.eq_ignore_ascii_case("unsigned")
+                            || x.signature.eq_ignore_ascii_case("invalid"))
+                })
+            })
+            .collect();
+        let mut grounds = Grounds::of(&[E::FolderShape])
+            .with_if(sys_name || known_dll, E::NameShape)
+            .with_if(ms_task || l.parsed.raw.contains('~'), E::LaunchShape)
+            .with_if(signed_ms && !rogue.is_empty(), E::SideLoadedDll);
         let mut reasons = vec![format!(
             "{}: a Windows program ({}) copied out of System32 into odd folder {folder} inside {}, the Dridex side-loading layout",
             runs_words(l, p),
@@ -93,6 +111,16 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     .join(", ")
             ));
         }
+        if signed_ms && !rogue.is_empty() {
+            reasons.push(format!(
+                "it loads what sits beside it, and {} not validly signed: a genuine Windows program does not ship unsigned DLLs",
+                rogue
+                    .iter()
+                    .map(|d| format!("{} is", paths::file_name(d)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if let Source::Task(t) = l.source {
             if t.author.eq_ignore_ascii_case("microsoft") {
                 reasons.push("the task claims author Microsoft".to_string());
@@ -101,18 +129,19 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 reasons.push("the task repeats every 30 minutes (Dridex's relaunch)".to_string());
             }
         }
-        let conf = Confidence::high_if(
-            (signed_ms && (sys_name || !dlls.is_empty()))
-                || known_dll
-                || (sys_name && place.rel.len() >= 3),
-        );
+        if signer.is_some() && rogue.is_empty() {
+            // A signed program beside signed (or unread) DLLs, outside its
+            // install location: where it sits is no evidence of abuse.
+            grounds = grounds.at_most(super::super::Confidence::Low);
+        }
         let mut targets = dlls.clone();
         targets.push(dir.clone());
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::Dridex,
             "DRX-SIDELOAD-COPIED-EXE",
-            conf,
+            grounds,
             reasons,
             targets,
         ));

@@ -13,6 +13,7 @@ use super::super::facts::{Facts, Launch, Source};
 use super::super::link::{timestomp_reason, wow64_targets};
 use super::super::names;
 use super::super::paths::{self, Area};
+use super::super::evidence::{Evidence as E, Grounds};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
 use super::runs_words;
 
@@ -59,14 +60,23 @@ fn system32_name(f: &Facts, n: &str) -> bool {
         || names::SYSTEM_MODULE_SAMPLES.contains(&l.as_str())
 }
 
-fn push_common_reasons(f: &Facts, l: &Launch, p: &Payload, reasons: &mut Vec<String>) {
+/// Reasons every Emotet launch rule adds, each with its line of evidence.
+fn push_common_reasons(
+    f: &Facts,
+    l: &Launch,
+    p: &Payload,
+    reasons: &mut Vec<String>,
+    grounds: &mut Grounds,
+) {
     if let Some(r) = timestomp_reason(f, &p.path) {
         reasons.push(r);
+        grounds.add(E::Timestamp);
     }
     if let Some(e) = &p.export
         && emotet_export(e)
     {
         reasons.push(format!("entry point {e} is of the kind Emotet uses (RunDLL, Control_RunDLL, ShowDialogA or a random word)"));
+        grounds.add(E::LaunchShape);
     }
     if l.is_run_value() {
         let fname = paths::file_name(&p.path);
@@ -75,11 +85,13 @@ fn push_common_reasons(f: &Facts, l: &Launch, p: &Payload, reasons: &mut Vec<Str
                 "the Run value is named after the file ({})",
                 l.name
             ));
+            grounds.add(E::NameShape);
         } else if names::emotet_value_name_shape(&l.name) {
             reasons.push(format!(
                 "the Run value name {} is 7-16 letters, as Emotet's are",
                 l.name
             ));
+            grounds.add(E::NameShape);
         }
     }
     if let Some(ff) = f.file(&p.path)
@@ -89,6 +101,7 @@ fn push_common_reasons(f: &Facts, l: &Launch, p: &Payload, reasons: &mut Vec<Str
             "the file is {} MB, padded as Emotet did in 2023",
             ff.size / (1024 * 1024)
         ));
+        grounds.add(E::NameShape);
     }
 }
 
@@ -113,13 +126,17 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         "{}: a DLL with a fake 3-letter extension (.{ext}) in folder {folder} directly under %LOCALAPPDATA%, the Emotet layout since December 2020 (folder of 4-16 letters, file of 3-15 letters)",
                         runs_words(l, p)
                     )];
-                    push_common_reasons(f, l, p, &mut reasons);
+                    // A system launcher loading code from a file whose
+                    // extension says data: what it loads, not a shape.
+                    let mut grounds =
+                        Grounds::of(&[E::FolderShape, E::NameShape, E::DisguisedCode]);
+                    push_common_reasons(f, l, p, &mut reasons, &mut grounds);
                     out.push(f.payload_finding(
                         l,
                         p,
                         Family::Emotet,
                         "EMO-AUTOSTART-FAKEEXT",
-                        Confidence::High,
+                        grounds,
                         reasons,
                     ));
                     continue;
@@ -138,14 +155,16 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         "{}: random-looking folder {folder} directly under %LOCALAPPDATA% holding random-looking {fname}, the Emotet layout of 2021-2023",
                         runs_words(l, p)
                     )];
-                    push_common_reasons(f, l, p, &mut reasons);
-                    let conf = Confidence::high_if(stem_rand);
+                    let mut grounds = Grounds::of(&[E::FolderShape])
+                        .with_if(stem_rand, E::NameShape)
+                        .with_if(names::is_fake_dll_extension(&ext), E::DisguisedCode);
+                    push_common_reasons(f, l, p, &mut reasons, &mut grounds);
                     out.push(f.payload_finding(
                         l,
                         p,
                         Family::Emotet,
                         "EMO-AUTOSTART-RANDOM-DLL",
-                        conf,
+                        grounds,
                         reasons,
                     ));
                     continue;
@@ -169,25 +188,22 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                             "a random-looking name"
                         }
                     )];
-                    let mut conf = Confidence::High;
-                    if let Source::Service(s) = l.source {
-                        if s.name.eq_ignore_ascii_case(&fname) || s.name.eq_ignore_ascii_case(&stem)
-                        {
-                            reasons
-                                .push(format!("the service is named after the file ({})", s.name));
-                        }
-                    } else if l.is_process() {
-                        conf = Confidence::High;
+                    let mut grounds = Grounds::of(&[E::FolderShape, E::NameShape])
+                        .with_if(names::is_fake_dll_extension(&ext), E::DisguisedCode);
+                    if let Source::Service(s) = l.source
+                        && (s.name.eq_ignore_ascii_case(&fname) || s.name.eq_ignore_ascii_case(&stem))
+                    {
+                        reasons.push(format!("the service is named after the file ({})", s.name));
                     }
                     let (targets, wow64) = wow64_targets(f, &p.path);
                     reasons.extend(wow64);
-                    push_common_reasons(f, l, p, &mut reasons);
+                    push_common_reasons(f, l, p, &mut reasons, &mut grounds);
                     let rule = if l.is_service() {
                         "EMO-SERVICE-SYSWOW64"
                     } else {
                         "EMO-AUTOSTART-SYSWOW64"
                     };
-                    out.push(f.launch_finding(l, Family::Emotet, rule, conf, reasons, targets));
+                    out.push(Finding::new(&f.host, l.artifact.clone(), Family::Emotet, rule, grounds, reasons, targets));
                     continue;
                 }
             }
@@ -201,22 +217,34 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     "{}: {stem} is two words of Emotet's 2019 keyword list ({a} + {b})",
                     runs_words(l, p)
                 )];
-                let mut conf = Confidence::Medium;
+                // The word list is a name heuristic (real Windows tools join
+                // two of its words); only the exact name this host's serial
+                // gives is more than a shape.
+                let mut grounds = Grounds::of(&[]);
                 if let Some(serial) = f.snap.system_volume_serial
                     && names::emotet_v1_name(serial).eq_ignore_ascii_case(&stem)
                 {
                     reasons.push(format!("it is exactly the name Emotet derives from this host's volume serial {serial:08x}"));
-                    conf = Confidence::High;
+                    grounds.add(E::HostDerivedName);
+                } else {
+                    grounds.add(E::NameShape);
                 }
                 if place.area == Area::LocalAppData || place.area == Area::System {
-                    conf = Confidence::High;
+                    grounds.add(E::FolderShape);
+                }
+                if f.valid_signer(&p.path).is_some() {
+                    // A signed program (a real Windows tool whose name
+                    // joins two of the words) is listed, never acted on.
+                    grounds = grounds.at_most(Confidence::Low);
+                } else {
+                    grounds.add(E::Unsigned);
                 }
                 out.push(f.payload_finding(
                     l,
                     p,
                     Family::Emotet,
                     "EMO-V1-KEYWORD-EXE",
-                    conf,
+                    grounds,
                     reasons,
                 ));
                 continue;
@@ -264,17 +292,17 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     if sys_names {
                         reasons.push(format!("both {folder} and {stem} are names of System32 modules, as Emotet picks them"));
                     }
+                    let mut grounds = Grounds::of(&[E::FolderShape, E::NameShape, E::Unsigned]);
                     if let Some(r) = timestomp_reason(f, &p.path) {
                         reasons.push(r);
+                        grounds.add(E::Timestamp);
                     }
-                    let conf =
-                        Confidence::high_if(sys_names || timestomp_reason(f, &p.path).is_some());
                     out.push(f.payload_finding(
                         l,
                         p,
                         Family::Emotet,
                         "EMO-SYSNAME-EXE",
-                        conf,
+                        grounds,
                         reasons,
                     ));
                     continue;
@@ -296,7 +324,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         p,
                         Family::Emotet,
                         "EMO-SAMENAME-EXE",
-                        Confidence::Medium,
+                        Grounds::of(&[E::FolderShape, E::NameShape]),
                         reasons,
                     ));
                     continue;
@@ -329,7 +357,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         p,
                         Family::Emotet,
                         "EMO-GEODO-APPDATA-EXE",
-                        Confidence::Medium,
+                        Grounds::of(&[E::FolderShape, E::NameShape]),
                         reasons,
                     ));
                 }
@@ -353,11 +381,12 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "service {} (display name {}) is the name Emotet's Wi-Fi spreader gives its service; the real Defender service is WinDefend; it runs {}",
                 s.name, s.display_name, s.image_path
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::Emotet,
                 "EMO-SERVICE-WINDEFSERVICE",
-                Confidence::Medium,
+                Grounds::of(&[E::NameShape]),
                 reasons,
                 targets,
             ));
@@ -387,9 +416,9 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             .snap
             .system_volume_serial
             .map(|s| format!("{s:x}").eq_ignore_ascii_case(v));
-        let (conf, mut reasons) = match exact {
+        let (grounds, mut reasons) = match exact {
             Some(true) => (
-                Confidence::High,
+                Grounds::of(&[E::RegistryArtifact, E::HostDerivedName]),
                 vec![format!(
                     "binary value {v} under {}\\{} is named after this host's C: volume serial, where Emotet (February 2020) stores its encoded file name",
                     r.hive, r.key
@@ -397,7 +426,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             ),
             Some(false) => continue,
             None if v.len() >= 5 => (
-                Confidence::Medium,
+                Grounds::of(&[E::RegistryArtifact]),
                 vec![format!(
                     "binary value {v} under {}\\{} has a hex volume-serial-like name, where Emotet (February 2020) stores its encoded file name",
                     r.hive, r.key
@@ -419,11 +448,12 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             }
         }
         reasons.push("delete the value only; the Explorer key itself is Windows'".to_string());
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             art,
             Family::Emotet,
             "EMO-REG-EXPLORER-SERIAL",
-            conf,
+            grounds,
             reasons,
             vec![],
         ));
@@ -443,15 +473,21 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             && ext != "lnk"
             && let Some(r) = timestomp_reason(f, &ff.path)
         {
+            // Programs and Emotet's made-up extensions; never a data
+            // file an updater rewrites on a schedule.
             let pe_like = ["exe", "dll"].contains(&ext.as_str())
-                || names::emotet_fake_ext_file(paths::file_name(&ff.path))
-                || names::is_fake_dll_extension(&ext);
-            if pe_like {
-                out.push(f.finding(
+                || (!DATA_EXTS.contains(&ext.as_str())
+                    && (names::emotet_fake_ext_file(paths::file_name(&ff.path))
+                        || names::is_fake_dll_extension(&ext)));
+            // A timestamp is a coincidence a weekly updater can make: a
+            // weak line, and none at all on a file validly signed.
+            if pe_like && f.valid_signer(&ff.path).is_none() {
+                out.push(Finding::new(
+                    &f.host,
                     art.clone(),
                     Family::Emotet,
                     "EMO-TIMESTOMP-7D",
-                    Confidence::High,
+                    Grounds::of(&[E::Timestamp]),
                     vec![r],
                     vec![paths::normalize(&ff.path)],
                 ));
@@ -464,7 +500,11 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             && let Some(serial) = f.snap.system_volume_serial
             && names::emotet_v1_name(serial).eq_ignore_ascii_case(&stem)
         {
-            out.push(f.finding(art.clone(), Family::Emotet, "EMO-V1-KEYWORD-EXE", Confidence::High, vec![format!(
+            let grounds = Grounds::of(&[E::HostDerivedName, E::FolderShape]).with_if(
+                !ff.signature.eq_ignore_ascii_case("valid"),
+                E::Unsigned,
+            );
+            out.push(Finding::new(&f.host, art.clone(), Family::Emotet, "EMO-V1-KEYWORD-EXE", grounds, vec![format!(
                         "{} is exactly the name Emotet derives from this host's volume serial {serial:08x}", ff.path)], vec![paths::normalize(&ff.path)]));
             continue;
         }
@@ -491,7 +531,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             _ => false,
         };
         if residue && f.valid_signer(&ff.path).is_none() {
-            out.push(f.finding(art.clone(), Family::Emotet, "EMO-INITIAL-RESIDUE", Confidence::Medium, vec![format!(
+            out.push(Finding::new(&f.host, art.clone(), Family::Emotet, "EMO-INITIAL-RESIDUE", Grounds::of(&[E::FolderShape, E::NameShape]), vec![format!(
                 "{fname} sits directly in {} - where Emotet's first stages were dropped (short .ocx/.dll name, 1-4 digit .exe, random .bat/.vbs/.dll in ProgramData, random .vbs in Temp)",
                 match place.area { Area::DriveRoot => "the drive root", Area::ProgramData => "C:\\ProgramData", Area::UserTemp => "%TEMP%", _ => "the user profile folder" }
             )], vec![paths::normalize(&ff.path)]));
@@ -517,12 +557,19 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 && !names::known_system_subdir(folder)
                 && (unsigned || (system32_name(f, folder) && system32_name(f, &stem)))
             {
-                out.push(f.finding(art.clone(), Family::Emotet, "EMO-SYSNAME-EXE", Confidence::Medium, vec![format!(
+                out.push(Finding::new(&f.host, art.clone(), Family::Emotet, "EMO-SYSNAME-EXE", Grounds::of(&[E::FolderShape, E::NameShape]), vec![format!(
                     "{} is an EXE not signed by Microsoft ({}) in a SysWOW64 subfolder, the Emotet 2020 admin layout", ff.path, if ff.signature.is_empty() { "no signature facts" } else { ff.signature.as_str() })], vec![paths::normalize(&ff.path)]));
             }
         }
     }
 }
+
+/// Extensions of data files programs rewrite on schedules (lower-case):
+/// a seven-day coincidence on one of them says nothing.
+const DATA_EXTS: &[&str] = &[
+    "dat", "tmp", "log", "txt", "ini", "xml", "json", "cfg", "db", "bak", "etl", "csv", "lock",
+    "manifest", "config", "cache", "jsonl", "sqlite",
+];
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let t: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();

@@ -7,6 +7,7 @@ use super::super::command_line::Launcher;
 use super::super::facts::{Facts, Launch, Source};
 use super::super::names;
 use super::super::paths::{self, Area};
+use super::super::evidence::{Evidence as E, Grounds};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
 use super::runs_words;
 
@@ -84,11 +85,14 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 reasons.push("it runs at logon and every hour".to_string());
             }
         }
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::IcedId,
             "ICE-RUNDLL32-DATAFILE",
-            Confidence::High,
+            // IcedID's documented command form (a DLL told where its
+            // encrypted bot is), from a user-writable folder.
+            Grounds::of(&[E::LoaderCommand, E::FolderShape]),
             reasons,
             targets,
         ));
@@ -113,16 +117,17 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         }
         let n = paths::normalize(&ff.path);
         let others = f.dir_entries(paths::parent(&n)).len();
-        let conf = if others <= 1 {
-            Confidence::Medium
+        let grounds = if others <= 1 {
+            Grounds::of(&[E::NameShape, E::FolderShape])
         } else {
-            Confidence::Low
+            Grounds::of(&[E::NameShape, E::FolderShape]).at_most(Confidence::Low)
         };
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::File { path: n.clone() },
             Family::IcedId,
             "ICE-LICENSE-DAT",
-            conf,
+            grounds,
             vec![format!("{n}: a license.dat alone in a two-word folder ({folder}) directly under %APPDATA%, where IcedID keeps its encrypted bot")],
             vec![n.clone(), paths::parent(&n).to_string()],
         ));

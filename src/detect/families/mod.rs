@@ -10,7 +10,7 @@ mod trickbot;
 use super::Finding;
 use super::facts::{Facts, Launch};
 pub(crate) use emotet::name_exists_elsewhere;
-pub(crate) use qakbot::qakbot_folder;
+pub(crate) use qakbot::{first_stage_name, qakbot_folder};
 
 pub(crate) fn check_launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
     emotet::launch(f, l, out);

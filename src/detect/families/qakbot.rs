@@ -18,7 +18,8 @@ use super::super::command_line::Launcher;
 use super::super::facts::{Facts, Launch, Source};
 use super::super::names;
 use super::super::paths::{self, Area};
-use super::super::{ArtifactRef, Confidence, Family, Finding};
+use super::super::evidence::{Evidence as E, Grounds};
+use super::super::{ArtifactRef, Family, Finding};
 use super::runs_words;
 
 /// Is this a Qakbot-shaped folder path (`%APPDATA%\Microsoft\<Xxxxx>`)?
@@ -34,6 +35,17 @@ pub(crate) fn qakbot_folder(f: &Facts, path: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Is `path` named like Qakbot's first stage (TA551's delivery): a file
+/// with an all-digits name directly in `C:\ProgramData`?
+pub(crate) fn first_stage_name(f: &Facts, path: &str) -> bool {
+    let place = f.place(path);
+    let stem = paths::stem(path);
+    place.area == Area::ProgramData
+        && place.rel.len() == 1
+        && !stem.is_empty()
+        && stem.bytes().all(|b| b.is_ascii_digit())
 }
 
 const IMAGE_LIKE: &[&str] = &[
@@ -63,6 +75,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     "{}: random lower-case {fname} in made-up folder {folder} directly under %APPDATA%\\Microsoft, the Qakbot persistence layout",
                     runs_words(l, p)
                 )];
+                let mut grounds = Grounds::of(&[E::FolderShape, E::NameShape]);
                 if l.is_run_value() && names::qakbot_value_name_shape(&l.name) {
                     reasons.push(format!(
                         "the Run value name {} is random lower-case letters, as Qakbot's are",
@@ -71,13 +84,14 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 }
                 if p.via == Launcher::Regsvr32 {
                     reasons.push("Qakbot registers its DLL with regsvr32 -s".to_string());
+                    grounds.add(E::LaunchShape);
                 }
                 out.push(f.payload_finding(
                     l,
                     p,
                     Family::Qakbot,
                     "QAK-AUTOSTART-APPDATA-MS",
-                    Confidence::High,
+                    grounds,
                     reasons,
                 ));
                 continue;
@@ -90,12 +104,15 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 && IMAGE_LIKE.contains(&ext.as_str())
             {
                 let digits = stem.bytes().all(|b| b.is_ascii_digit());
+                // A system launcher loading a picture or temp file as code.
+                let mut grounds = Grounds::of(&[E::FolderShape, E::DisguisedCode]);
                 let mut reasons = vec![format!(
                     "{}: a DLL disguised as .{ext} directly in C:\\ProgramData, the Qakbot first-stage layout (<digits>.jpg/.png, <random>.tmp)",
                     runs_words(l, p)
                 )];
                 if digits {
                     reasons.push(format!("the name {stem} is all digits"));
+                    grounds.add(E::NameShape);
                 }
                 if p.export
                     .as_deref()
@@ -103,13 +120,14 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 {
                     reasons
                         .push("entry point Wind is the one Qakbot's 2023 loaders used".to_string());
+                    grounds.add(E::LaunchShape);
                 }
                 out.push(f.payload_finding(
                     l,
                     p,
                     Family::Qakbot,
                     "QAK-PROGRAMDATA-IMAGE-DLL",
-                    Confidence::High,
+                    grounds,
                     reasons,
                 ));
                 continue;
@@ -129,7 +147,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     p,
                     Family::Qakbot,
                     "QAK-ROOT-FOLDER-DLL",
-                    Confidence::High,
+                    Grounds::of(&[E::FolderShape, E::DisguisedCode]),
                     reasons,
                 ));
                 continue;
@@ -160,13 +178,18 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                             "the task name {leaf} is random (8 lower-case letters or a GUID)"
                         ));
                     }
-                    let conf = Confidence::high_if(once || rand_name);
+                    // A SYSTEM task registering a DLL once is also what Group
+                    // Policy immediate tasks and installers do: shapes only,
+                    // unless the DLL's name or extension says more.
+                    let grounds = Grounds::of(&[E::LaunchShape, E::FolderShape])
+                        .with_if(rand_name, E::NameShape)
+                        .with_if(names::is_fake_dll_extension(&paths::extension(&p.path)), E::DisguisedCode);
                     out.push(f.payload_finding(
                         l,
                         p,
                         Family::Qakbot,
                         "QAK-TASK-SYSTEM-REGSVR32",
-                        conf,
+                        grounds,
                         reasons,
                     ));
                     continue;
@@ -189,13 +212,15 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                             s.image_path
                         ));
                     }
-                    let conf = Confidence::high_if(via_share || place.area == Area::DriveRoot);
+                    let grounds = Grounds::of(&[E::LaunchShape])
+                        .with_if(via_share, E::LateralLaunch)
+                        .with_if(place.area == Area::DriveRoot || place.user_writable(), E::FolderShape);
                     out.push(f.payload_finding(
                         l,
                         p,
                         Family::Qakbot,
                         "QAK-SERVICE-REGSVR32",
-                        conf,
+                        grounds,
                         reasons,
                     ));
                     continue;
@@ -214,7 +239,7 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 || e.contains("iex")
                 || e.contains("invoke-expression"))
         {
-            out.push(f.launch_finding(l, Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Confidence::Medium, vec![format!(
+            out.push(Finding::new(&f.host, l.artifact.clone(), Family::Qakbot, "QAK-TASK-REGISTRY-POWERSHELL", Grounds::of(&[E::LoaderCommand]), vec![format!(
                 "task {} runs PowerShell that decodes and runs code stored in the registry ({}), as Qakbot's tasks did in DFIR Report cases; remove the registry value too",
                 t.path, l.parsed.raw)], vec![]));
         }
@@ -241,11 +266,13 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             l.what(),
             l.parsed.raw
         )];
-        out.push(f.launch_finding(
-            l,
+        out.push(Finding::new(
+            &f.host,
+            l.artifact.clone(),
             Family::Qakbot,
             "QAK-SELFDELETE-CALC",
-            Confidence::High,
+            // The command itself, and what it does: overwrite a file.
+            Grounds::of(&[E::LoaderCommand, E::LaunchShape]),
             reasons,
             targets,
         ));
@@ -271,18 +298,19 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
     }
     let mut config_hives: Vec<String> = Vec::new();
     for ((hive, key), vals) in keys {
-        let conf = Confidence::high_if(vals.len() >= 2);
+        let grounds = Grounds::of(&[E::RegistryArtifact]).with_if(vals.len() >= 2, E::NameShape);
         config_hives.push(hive.clone());
         let reasons = vec![format!(
             "key {hive}\\{key} holds {} REG_BINARY value(s) named with eight hex digits ({}): Qakbot's encrypted per-user configuration",
             vals.len(),
             vals.join(", ")
         )];
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::RegistryKey { hive, key },
             Family::Qakbot,
             "QAK-CONFIG-KEY",
-            conf,
+            grounds,
             reasons,
             vec![],
         ));
@@ -299,7 +327,8 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 "Defender exclusion {} under {}\\{} names {folder}, a made-up folder directly under %APPDATA%\\Microsoft: Qakbot excludes its persistence folder when running as SYSTEM; revert it",
                 r.value, r.hive, r.key
             )];
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::RegistryValue {
                     hive: r.hive.clone(),
                     key: r.key.clone(),
@@ -307,7 +336,7 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
                 },
                 Family::Qakbot,
                 "QAK-DEFENDER-EXCLUSION",
-                Confidence::High,
+                Grounds::of(&[E::RegistryArtifact, E::FolderShape]),
                 reasons,
                 vec![],
             ));
@@ -363,49 +392,48 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             if has_cfg {
                 reasons.push("the same user has a Qakbot configuration key".to_string());
             }
-            let conf = Confidence::high_if(has_excl || has_cfg || !qak_files.is_empty());
+            let grounds = Grounds::of(&[E::FolderShape])
+                .with_if(!qak_files.is_empty(), E::NameShape)
+                .with_if(has_excl || has_cfg, E::RegistryArtifact);
             let mut targets = vec![paths::normalize(&ff.path)];
             targets.extend(entries.iter().cloned());
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::Folder {
                     path: paths::normalize(&ff.path),
                 },
                 Family::Qakbot,
                 "QAK-APPDATA-MS-FOLDER",
-                conf,
+                grounds,
                 reasons,
                 targets,
             ));
             continue;
         }
         let ext = paths::extension(&ff.path);
-        let stem = paths::stem(&ff.path);
         // Lateral copy with its .dll.cfg companion.
         if ext == "dll"
             && (place.area == Area::DriveRoot || place.user_writable())
             && f.exists(&format!("{}.cfg", ff.path))
         {
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::File { path: paths::normalize(&ff.path) },
                 Family::Qakbot,
                 "QAK-DLL-CFG-PAIR",
-                Confidence::High,
+                Grounds::of(&[E::NameShape, E::FolderShape]),
                 vec![format!("{} has a {}.cfg companion: Qakbot's lateral copy loads its configuration from it", ff.path, paths::file_name(&ff.path))],
                 vec![paths::normalize(&ff.path), paths::normalize(&format!("{}.cfg", ff.path))],
             ));
             continue;
         }
-        if place.area == Area::ProgramData
-            && place.rel.len() == 1
-            && ["jpg", "png", "gif"].contains(&ext.as_str())
-            && !stem.is_empty()
-            && stem.bytes().all(|b| b.is_ascii_digit())
-        {
-            out.push(f.finding(
+        if ["jpg", "png", "gif"].contains(&ext.as_str()) && first_stage_name(f, &ff.path) {
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::File { path: paths::normalize(&ff.path) },
                 Family::Qakbot,
                 "QAK-PROGRAMDATA-IMAGE-DLL",
-                Confidence::Medium,
+                Grounds::of(&[E::NameShape, E::FolderShape]),
                 vec![format!("{} is a digits-only .{ext} directly in C:\\ProgramData, where Qakbot's first stage drops its DLL", ff.path)],
                 vec![paths::normalize(&ff.path)],
             ));

@@ -12,6 +12,7 @@ use super::super::command_line::Launcher;
 use super::super::facts::{Facts, Launch, Source};
 use super::super::names;
 use super::super::paths::{self, Area};
+use super::super::evidence::{Evidence as E, Grounds};
 use super::super::{ArtifactRef, Confidence, Family, Finding};
 use super::runs_words;
 
@@ -72,7 +73,11 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
         if let Some((folder, why)) = campaign_folder(f, &p.path) {
             let mut reasons = vec![format!("{}: folder {folder} is {why}", runs_words(l, p))];
             let mut targets = vec![target.clone()];
+            let mut grounds = Grounds::of(&[E::FolderShape])
+                .with_if(names::is_fake_dll_extension(&ext) && p.via.loads_dll(), E::DisguisedCode)
+                .with_if(p.export.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("StartW")), E::LaunchShape);
             if ext == "bat" || ext == "cmd" {
+                grounds.add(E::LaunchShape);
                 reasons.push(
                     "the task goes through a batch file, as TrickBot's launcher.bat does"
                         .to_string(),
@@ -83,11 +88,12 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         .filter(|e| paths::extension(e) == "exe"),
                 );
             }
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-CAMPAIGN-FOLDER",
-                Confidence::High,
+                grounds,
                 reasons,
                 targets,
             ));
@@ -99,16 +105,19 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 .is_some_and(|e| e.eq_ignore_ascii_case("StartW"))
             && place.user_writable()
         {
-            let conf = Confidence::high_if(place.area == Area::RoamingAppData);
+            let grounds = Grounds::of(&[E::LaunchShape])
+                .with_if(place.area == Area::RoamingAppData, E::FolderShape)
+                .with_if(names::is_fake_dll_extension(&ext), E::DisguisedCode);
             let reasons = vec![format!(
                 "{}: entry point StartW on a file in a user-writable folder, how TrickBot's DLL era starts",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-RUNDLL32-STARTW",
-                conf,
+                grounds,
                 reasons,
                 vec![target],
             ));
@@ -125,11 +134,12 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a DLL with the made-up extension .{ext} directly in %APPDATA%, TrickBot's 2021 layout (aeygwtpv.nao)",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-APPDATA-FAKEEXT",
-                Confidence::High,
+                Grounds::of(&[E::FolderShape, E::NameShape, E::DisguisedCode]),
                 reasons,
                 vec![target],
             ));
@@ -140,11 +150,12 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a DLL directly in C:\\Users\\Public, TA551's TrickBot first stage",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-PUBLIC-DLL",
-                Confidence::Medium,
+                Grounds::of(&[E::FolderShape]),
                 reasons,
                 vec![target],
             ));
@@ -168,11 +179,12 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                     "{}: an unsigned random-named EXE ({fname}) one folder deep in %APPDATA% ({folder}), TrickBot's EXE-era layout (FWinTools\\mtxoci73a.exe)",
                     runs_words(l, p)
                 )];
-                out.push(f.launch_finding(
-                    l,
+                out.push(Finding::new(
+                    &f.host,
+                    l.artifact.clone(),
                     Family::TrickBot,
                     "TRK-APPDATA-RANDOM-EXE",
-                    Confidence::Medium,
+                    Grounds::of(&[E::FolderShape, E::NameShape, E::Unsigned]),
                     reasons,
                     vec![target],
                 ));
@@ -194,11 +206,12 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                 "{}: a task running launcher.bat from a user-writable folder, how TrickBot (2021) started its EXE",
                 runs_words(l, p)
             )];
-            out.push(f.launch_finding(
-                l,
+            out.push(Finding::new(
+                &f.host,
+                l.artifact.clone(),
                 Family::TrickBot,
                 "TRK-TASK-LAUNCHER-BAT",
-                Confidence::Medium,
+                Grounds::of(&[E::NameShape, E::FolderShape]),
                 reasons,
                 targets,
             ));
@@ -221,22 +234,22 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
             let leaf = l.name.to_ascii_lowercase();
             let leaf_nojob = leaf.strip_suffix(".job").unwrap_or(&leaf);
             if MASQ_TASKS.contains(&leaf.as_str()) {
-                let conf = if user_writable {
-                    Confidence::Medium
+                let grounds = if user_writable {
+                    Grounds::of(&[E::NameShape, E::FolderShape])
                 } else {
-                    Confidence::Low
+                    Grounds::of(&[E::NameShape]).at_most(Confidence::Low)
                 };
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-TASK-MASQUERADE", conf, vec![format!(
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-TASK-MASQUERADE", grounds, vec![format!(
                     "task name {} is one TrickBot used to pass as Windows (msnetcs, sysnetsf, WinDotNet, ...); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             } else if LEGACY_JOBS.contains(&leaf_nojob) {
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-LEGACY-JOB", Confidence::Medium, vec![format!(
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-LEGACY-JOB", Grounds::of(&[E::NameShape]), vec![format!(
                     "task {} has a name of TrickBot's 2016 jobs (TrickBot, Bot, Drivers update); it runs {}", t.path, l.parsed.raw)], targets.clone()));
             }
         }
         Source::Service(s) => {
             let d = s.display_name.to_ascii_lowercase();
             if d.starts_with("newservice") || d.starts_with("service-log") {
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-WORM-SERVICE", Confidence::Medium, vec![format!(
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-WORM-SERVICE", Grounds::of(&[E::NameShape]), vec![format!(
                     "service {} has display name {}, as TrickBot's worm services do (NewService*, Service-Log*); it runs {}", s.name, s.display_name, s.image_path)], targets.clone()));
             }
         }
@@ -254,8 +267,12 @@ pub(crate) fn launch(f: &Facts, l: &Launch, out: &mut Vec<Finding>) {
                         .is_some_and(|u| u.eq_ignore_ascii_case("systemprofile"))
                 });
             if lname == "mttvca" || odd {
-                let conf = Confidence::high_if(lname == "mttvca");
-                out.push(f.launch_finding(l, Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", conf, vec![format!(
+                // A Run value in the SYSTEM profile is a launch Windows
+                // itself never makes; the value name is a shape.
+                let grounds = Grounds::of(&[E::LaunchShape])
+                    .with_if(lname == "mttvca", E::NameShape)
+                    .with_if(odd, E::FolderShape);
+                out.push(Finding::new(&f.host, l.artifact.clone(), Family::TrickBot, "TRK-SYSTEM-PROFILE-RUN", grounds, vec![format!(
                     "a Run value ({}) in the SYSTEM profile (HKU\\S-1-5-18) starting {}: TrickBot plants one there (mttvca)", l.name, l.parsed.raw)], targets.clone()));
             }
         }
@@ -290,11 +307,14 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
             "{hive}\\{key} is TrickBot's UAC-bypass class key (AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2), which WSReset.exe runs elevated"
         )];
         reasons.extend(values);
-        out.push(f.finding(
+        out.push(Finding::new(
+            &f.host,
             ArtifactRef::RegistryKey { hive, key },
             Family::TrickBot,
             "TRK-UAC-APPX-KEY",
-            Confidence::High,
+            // The exact documented key name, and an elevating handler
+            // overridden under it.
+            Grounds::of(&[E::RegistryArtifact, E::LaunchShape]),
             reasons,
             vec![],
         ));
@@ -306,18 +326,19 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         let n = paths::normalize(&ff.path);
         let lower = n.to_ascii_lowercase();
         if !ff.is_dir && WORM_FILES.contains(&lower.as_str()) {
-            out.push(f.finding(ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-WORM-FILE", Confidence::Medium, vec![format!(
+            out.push(Finding::new(&f.host, ArtifactRef::File { path: n.clone() }, Family::TrickBot, "TRK-WORM-FILE", Grounds::of(&[E::NameShape, E::FolderShape]), vec![format!(
                 "{n} is a file name TrickBot's worm modules drop at the drive root or in C:\\Windows")], vec![n.clone()]));
             continue;
         }
         if !ff.is_dir && lower.starts_with("c:\\windows\\tasks\\") && lower.ends_with(".job") {
             let leaf = paths::stem(&n).to_ascii_lowercase();
             if LEGACY_JOBS.contains(&leaf.as_str()) {
-                out.push(f.finding(
+                out.push(Finding::new(
+                    &f.host,
                     ArtifactRef::File { path: n.clone() },
                     Family::TrickBot,
                     "TRK-LEGACY-JOB",
-                    Confidence::Medium,
+                    Grounds::of(&[E::NameShape]),
                     vec![format!(
                         "{n} is a legacy task file named like TrickBot's 2016 jobs"
                     )],
@@ -329,11 +350,12 @@ pub(crate) fn host(f: &Facts, out: &mut Vec<Finding>) {
         if !ff.is_dir
             && let Some((folder, why)) = campaign_folder(f, &n)
         {
-            out.push(f.finding(
+            out.push(Finding::new(
+                &f.host,
                 ArtifactRef::File { path: n.clone() },
                 Family::TrickBot,
                 "TRK-CAMPAIGN-FOLDER",
-                Confidence::High,
+                Grounds::of(&[E::FolderShape]),
                 vec![format!("{n} is in folder {folder}: {why}")],
                 vec![n.clone()],
             ));

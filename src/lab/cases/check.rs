@@ -31,7 +31,7 @@ pub fn show(fs: &[Finding]) -> String {
             format!(
                 "  [{:?} {:?} {}{}] {} -> {:?}\n      {}",
                 f.family,
-                f.confidence,
+                f.confidence(),
                 f.rule_id,
                 f.allowlisted
                     .as_ref()

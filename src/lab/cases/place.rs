@@ -1,8 +1,8 @@
 //! Placing a documented case on a simulated host: each fact of the case
 //! becomes what Windows would hold: Run values in HKLM or in the right
 //! user's hive (mounted for a logged-on user, the NTUSER.DAT of one who is
-//! not), Startup `.lnk` shortcuts, scheduled tasks with their triggers,
-//! services, running processes (parents related as the case says, the DLL
+//! not), Startup `.lnk` shortcuts, scheduled tasks with their triggers
+//! and actions, services (start type, state, ServiceDll), running processes (parents related as the case says, the DLL
 //! a launcher loads mapped), files with size, hash, signer and times (a
 //! timestomped DLL keeps the case's time), folders with the names the case
 //! lists, Defender exclusions and other registry values, and the C: volume
@@ -19,7 +19,8 @@ use crate::lab::world::startup::{LnkTarget, place_lnk};
 use crate::lab::world::tasks::{
     ExecAction, Principal, Repetition, Task, Trigger, parse_iso_duration,
 };
-use crate::lab::world::users::Profile;
+use crate::lab::world::users::{Profile, SYSTEM_SID};
+use crate::lab::world::services::{ServiceKind, ServiceState, set_service_dll};
 use crate::lab::world::{HostState, LabTime, Process, Service, StartType, UserSpec};
 
 /// Default Run key, relative to the hive.
@@ -105,12 +106,26 @@ pub fn place(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
             .map_err(|e| format!("task {}: {e}", t.path))?;
     }
     for s in &c.services {
-        let mut svc = Service::new(&s.name, &s.display, &s.image, StartType::Auto);
+        let start = start_type(s.start.as_deref())
+            .map_err(|e| format!("service {}: {e}", s.name))?;
+        let mut svc = Service::new(&s.name, &s.display, &s.image, start);
         svc.account = s.account.clone();
-        svc.state = crate::lab::world::services::ServiceState::Running;
+        if s.dll.is_some() {
+            svc.kind = ServiceKind::ShareProcess;
+        }
+        // An automatic service runs; one started on demand or disabled is
+        // stopped, as a clean host shows them.
+        svc.state = if start <= StartType::Auto {
+            ServiceState::Running
+        } else {
+            ServiceState::Stopped
+        };
         h.services
             .create(svc, &mut h.registry)
             .map_err(|e| format!("service {}: {e}", s.name))?;
+        if let Some(dll) = &s.dll {
+            set_service_dll(&mut h.registry, &s.name, dll);
+        }
     }
     processes(case, h, now)?;
     // Folder times last: planting a file in a folder touches it.
@@ -128,6 +143,22 @@ pub fn place(case: &Case, h: &mut HostState, now: LabTime) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// The start type a case's word names (`auto` when none).
+fn start_type(word: Option<&str>) -> Result<StartType, String> {
+    Ok(match word.unwrap_or("auto") {
+        "boot" => StartType::Boot,
+        "system" => StartType::System,
+        "auto" => StartType::Auto,
+        "demand" => StartType::Demand,
+        "disabled" => StartType::Disabled,
+        other => {
+            return Err(format!(
+                "start type {other} (boot, system, auto, demand or disabled)"
+            ));
+        }
+    })
 }
 
 /// A file: unsigned 300,000 bytes unless the case says otherwise; a given
@@ -268,9 +299,16 @@ fn task(h: &HostState, t: &TaskSpec, now: LabTime) -> Result<Task, String> {
         })
     };
     let mut task = Task::new(folder, name, principal).with_author(&t.author);
-    let mut action = ExecAction::new(&t.exe, &t.args);
-    action.working_dir = (!t.workdir.is_empty()).then(|| t.workdir.clone());
-    task = task.with_action(action);
+    let first = (t.exe.as_str(), t.args.as_str(), t.workdir.as_str());
+    let more = t
+        .more_actions
+        .iter()
+        .map(|a| (a.exe.as_str(), a.args.as_str(), a.workdir.as_str()));
+    for (exe, args, workdir) in std::iter::once(first).chain(more) {
+        let mut action = ExecAction::new(exe, args);
+        action.working_dir = (!workdir.is_empty()).then(|| workdir.to_string());
+        task = task.with_action(action);
+    }
     task.hidden = t.hidden;
     task.registered = now;
     for word in &t.triggers {
@@ -284,6 +322,14 @@ fn task(h: &HostState, t: &TaskSpec, now: LabTime) -> Result<Task, String> {
             "daily" => Trigger::Daily {
                 start: now,
                 days_interval: 1,
+                end: None,
+                repetition: None,
+            },
+            // Weekly: what Task Scheduler's weekly trigger on one day
+            // does, every seven days (the time of day is not modelled).
+            "weekly" => Trigger::Daily {
+                start: now,
+                days_interval: 7,
                 end: None,
                 repetition: None,
             },

@@ -80,9 +80,11 @@ pub struct Startup {
     pub command: String,
 }
 
-/// A scheduled task with one action. Triggers: `logon`, `boot`, `daily`,
-/// `once`, `once <ISO time>`, and `repeat <ISO duration>` (the repetition
-/// of the trigger before it).
+/// A scheduled task: its first action (`exe`, `args`, `workdir`) and any
+/// further ones in `more_actions`, run in order as Windows runs a task's
+/// actions. Triggers: `logon`, `boot`, `daily`, `once`, `once <ISO
+/// time>`, and `repeat <ISO duration>` (the repetition of the trigger
+/// before it).
 #[derive(Debug, Deserialize)]
 pub struct TaskSpec {
     pub path: String,
@@ -99,14 +101,34 @@ pub struct TaskSpec {
     pub hidden: bool,
     #[serde(default)]
     pub workdir: String,
+    /// Actions after the first, in order.
+    #[serde(default)]
+    pub more_actions: Vec<ActionSpec>,
 }
 
+/// A further action of a task.
+#[derive(Debug, Deserialize)]
+pub struct ActionSpec {
+    pub exe: String,
+    #[serde(default)]
+    pub args: String,
+    #[serde(default)]
+    pub workdir: String,
+}
+
+/// A service; `dll` is its `Parameters\ServiceDll` (an svchost-hosted
+/// service: the DLL that really runs), `start` its start type (`auto`
+/// when not given; `boot`, `system`, `auto`, `demand` or `disabled`).
 #[derive(Debug, Deserialize)]
 pub struct ServiceSpec {
     pub name: String,
     pub display: String,
     pub image: String,
     pub account: String,
+    #[serde(default)]
+    pub dll: Option<String>,
+    #[serde(default)]
+    pub start: Option<String>,
 }
 
 /// A running process; `pid`/`ppid` relate the case's processes to each
@@ -192,6 +214,19 @@ fn yes() -> bool {
 impl Case {
     pub fn is_benign(&self) -> bool {
         self.family == "benign"
+    }
+    /// How many artifacts the case places: Run values, Startup items,
+    /// tasks, services, processes, files, folders and registry values.
+    pub fn artifacts(&self) -> usize {
+        let h = &self.host;
+        h.run.len()
+            + h.startup.len()
+            + h.tasks.len()
+            + h.services.len()
+            + h.processes.len()
+            + h.files.len()
+            + h.dirs.len()
+            + h.registry.len()
     }
     /// The case's users, `[user]` when it names none.
     pub fn users(&self) -> Vec<String> {

@@ -1,12 +1,13 @@
-//! One snapshot's file facts by path, for the fleet: WOW64 views
-//! (`SysWOW64`, `Sysnative`) and 8.3 long forms folded onto one key, and of
-//! the facts under one key the file that exists preferred over a missing
-//! twin (collection asks for both views of a system path, and only one
-//! holds the file). Pure.
+//! One snapshot's file facts by path, for detection and the fleet alike:
+//! WOW64 views (`SysWOW64`, `Sysnative`) and 8.3 long forms folded onto
+//! one key, and of the facts under one key the file that exists preferred
+//! over a missing twin (collection asks for both views of a system path,
+//! and only one holds the file: the missing twin must never stand for a
+//! signed program). Pure.
 
 use std::collections::HashMap;
 
-use crate::detect::paths;
+use super::paths;
 use crate::runtime::snapshot::{FileFacts, Snapshot};
 
 /// File facts by folded path.
@@ -39,6 +40,11 @@ impl<'a> Files<'a> {
     /// The facts of the file at `path` (the existing one of its views).
     pub fn get(&self, path: &str) -> Option<&'a FileFacts> {
         self.by_key.get(&paths::key(path)).copied()
+    }
+
+    /// Every folded key with its facts.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &&'a FileFacts)> + '_ {
+        self.by_key.iter()
     }
 
     /// The file exists (not a folder).
