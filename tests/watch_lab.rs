@@ -15,9 +15,9 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use cauterize::journal::Journal;
-use cauterize::lab::malware::{Family, FamilyProfile};
-use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
-use common::harness::LabRun;
+use cauterize::lab::malware::Family;
+use cauterize::lab::{self, LabSettings, WorldSpec};
+use common::harness::{LabRun, quiet};
 
 /// The host that is off when the operation runs.
 const LATE: &str = "WS-002";
@@ -26,7 +26,6 @@ const LATE: &str = "WS-002";
 /// until the test powers it on) Emotet, WS-003 is clean. Reboots take 3
 /// lab seconds at real time.
 async fn lab_with_a_late_host(net: u8) -> LabRun {
-    common::harness::raise_fd_limit();
     let spec = lab::scenario::simple(3, Ipv4Addr::new(127, 141, net, 1), 5985);
     let mut world = WorldSpec::derived(&spec, LabSettings::default());
     for h in &mut world.hosts {
@@ -37,22 +36,13 @@ async fn lab_with_a_late_host(net: u8) -> LabRun {
     world.hosts[1].infections.push(quiet(Family::Emotet));
     // Off at the start, and for a month unless powered on.
     world.hosts[1].online_after_secs = Some(30 * 24 * 3600);
-    let lab = Lab::start_world(spec.clone(), world).await.expect("lab starts");
+    let run = LabRun::start_world(spec, world).await;
     // Real bytes for the loaders' files, so that their evidence copies can
     // be made over WinRM and the purge deletes them.
     for h in ["WS-001", LATE] {
-        assert!(!lab.give_loader_files_bytes(h).is_empty(), "{h}: no loader file");
+        assert!(!run.lab.give_loader_files_bytes(h).is_empty(), "{h}: no loader file");
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let inventory = dir.path().join("inventory.yml");
-    std::fs::write(&inventory, lab::inventory_out::inventory_yaml(&spec)).expect("inventory");
-    LabRun { lab, dir, inventory }
-}
-
-fn quiet(f: Family) -> FamilyProfile {
-    let mut p = FamilyProfile::documented(f).without_spread();
-    p.padding = false;
-    p
+    run
 }
 
 /// Fast reboots; the release policy is the default (`all_clean`).

@@ -190,11 +190,29 @@ pub async fn watch<A: Approver>(watch: WatchRequest, approver: Arc<A>, cancel: C
             let exit_code = runs.last().map_or_else(|| Watchlist::settled_exit_code(&rows, &accepted), |r| r.exit_code);
             return Ok(WatchOutcome { operation: op.id, exit_code, runs, polls });
         }
-        misses.retain(|h, _| list.waiting.contains(h));
+        // Only hosts of the inventory given can be reached.
+        let (waiting, elsewhere): (Vec<String>, Vec<String>) = list
+            .waiting
+            .into_iter()
+            .partition(|h| watch.request.hosts.iter().any(|i| i.name.eq_ignore_ascii_case(h)));
+        if waiting.is_empty() {
+            anyhow::bail!(
+                "{} hold(s) the release of operation {} but is not in the inventory given (-i, -l): watch it with an inventory that has it, or accept it with `cauterize release --accept-unreached HOST`",
+                super::summary::name_list(&elsewhere, 10),
+                op.id
+            );
+        }
+        if !elsewhere.is_empty() {
+            tracing::warn!(
+                "not watched (not in the inventory given): {}",
+                super::summary::name_list(&elsewhere, 10)
+            );
+        }
+        misses.retain(|h, _| waiting.contains(h));
         let round = Polling {
             operation: op.id,
             plan: op.plan_id,
-            waiting: &list.waiting,
+            waiting: &waiting,
             watch: &watch,
         };
         let (answered, made) = poll_until_answered(journal, &round, &mut misses, &cancel).await?;
