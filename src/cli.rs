@@ -72,6 +72,16 @@ pub enum Command {
     /// `--host H`; `--accept-unreached H` stops a set-aside host from
     /// holding the release.
     Release(ReleaseArgs),
+    /// Keep the engagement's operation open for hosts it never reached (a
+    /// laptop that comes back tomorrow): poll them with a bounded
+    /// exponential back-off; each that answers is contained, scanned,
+    /// purged, rebooted and verified by the same playbook and plan rules,
+    /// then the release policy runs as the operation's own would
+    /// (`all_clean`: the network is released once the last held host is
+    /// clean; `manual`: nothing, use `release`). Every poll and step is in
+    /// the journal. Stops when no host is left to watch, or on Ctrl-C (run
+    /// it again to pick up where it stopped).
+    Watch(WatchArgs),
     /// The engagement at a glance, from its journal only (read-only: works
     /// while an operation runs in another process): the operation's
     /// phases, and per host its state, contained, findings, operations
@@ -351,6 +361,42 @@ pub struct ReleaseArgs {
     /// it no longer holds the release (repeatable; kept in the journal).
     #[arg(long, value_name = "HOST")]
     pub accept_unreached: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+    /// Used by the scans of hosts that answer.
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// The playbook late hosts are planned with. Default: the one the
+    /// operation's plan was made with (refused if that file changed since).
+    #[arg(short = 'p', long = "playbook", value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+    /// Answer yes to the canary's go-ahead, for runbooks.
+    #[arg(long)]
+    pub yes: bool,
+    /// Pause after a host's first unanswered poll (`30s`, `5m`, `1h`); it
+    /// doubles after each unanswered poll up to --poll-max.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_poll_pause)]
+    pub poll_every: std::time::Duration,
+    /// Longest pause between two polls of a host.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_poll_pause)]
+    pub poll_max: std::time::Duration,
+}
+
+/// A poll pause: a duration from 1 second to 24 hours.
+fn parse_poll_pause(text: &str) -> Result<std::time::Duration, String> {
+    let d = crate::inventory::parse_duration(text)?;
+    if d < std::time::Duration::from_secs(1) || d > std::time::Duration::from_secs(24 * 3600) {
+        return Err(format!("{text} is out of range (1s to 24h)"));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]

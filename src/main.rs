@@ -54,6 +54,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Command::Run(args) => commands::operate::run(args).await,
         Command::Contain(args) => commands::operate::contain(args).await,
         Command::Release(args) => commands::operate::release(args).await,
+        Command::Watch(args) => commands::operate::watch(args).await,
         Command::Status(args) => commands::status::run(args).await,
         Command::Report(args) => commands::report::run(args),
         Command::Stack(args) => commands::stack::run(args),

@@ -17,10 +17,10 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use cauterize::journal::Journal;
-use cauterize::lab::malware::{Family, FamilyProfile};
+use cauterize::lab::malware::Family;
 use cauterize::lab::world::benign::BenignProduct;
 use cauterize::lab::{self, HostFault, Lab, LabSettings, WorldSpec};
-use common::harness::{LabRun, Run};
+use common::harness::{LabRun, Run, quiet};
 
 /// A lab of `count` hosts from 127.110.<net>.1, arranged, and its
 /// inventory.
@@ -38,16 +38,6 @@ async fn lab_run(net: u8, count: u32, arrange: impl FnOnce(&mut lab::LabSpec, &m
     let inventory = dir.path().join("inventory.yml");
     std::fs::write(&inventory, lab::inventory_out::inventory_yaml(&spec)).expect("inventory");
     LabRun { lab, dir, inventory }
-}
-
-/// A family's documented profile, spreading off, and unpadded: Emotet's
-/// 500 MB padded DLL can only be kept as evidence over SMB (a Samba peer,
-/// `tests/evidence_smb.rs`), and without its evidence copy the purge
-/// rightly leaves the file in place; here evidence travels over WinRM.
-fn quiet(f: Family) -> FamilyProfile {
-    let mut p = FamilyProfile::documented(f).without_spread();
-    p.padding = false;
-    p
 }
 
 /// The paths the plan file deletes or queues, by host (lower case).

@@ -1,5 +1,5 @@
-//! The operation's commands: `apply`, `run`, `contain`, `release`, and
-//! `--resume`. Each parses its flags, prepares the hosts (passwords asked
+//! The operation's commands: `apply`, `run`, `contain`, `release`,
+//! `watch`, and `--resume`. Each parses its flags, prepares the hosts (passwords asked
 //! once), opens the engagement's journal (its lock held), picks the views
 //! (bars, plain lines, JSON lines) and the operator's answers (a prompt on
 //! a terminal, `--yes`), and lets the engine run the operation
@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::cli::{ApplyArgs, ContainArgs, EngagementArgs, ReleaseArgs, RunArgs, RunCmdArgs, TargetArgs};
+use crate::cli::{ApplyArgs, ContainArgs, EngagementArgs, ReleaseArgs, RunArgs, RunCmdArgs, TargetArgs, WatchArgs};
 use crate::engine::apply::{Hosts, OperationRequest, Source, operate};
+use crate::engine::watch::{Backoff, WatchRequest};
 use crate::engine::event::{Phase, Sink};
 use crate::engine::operation::Approver;
 use crate::engine::planning::{PlanJob, make_plan};
@@ -252,19 +253,96 @@ async fn operation(
     run: &RunArgs,
     engagement: &EngagementArgs,
     yes: bool,
-    (playbook, flags, detect): (Playbook, crate::plan::Flags, crate::detect::DetectContext),
+    tools: (Playbook, crate::plan::Flags, crate::detect::DetectContext),
     phases: Vec<Phase>,
     release: ReleaseSelection,
     accept: Vec<String>,
     resume: String,
 ) -> anyhow::Result<i32> {
+    let (request, hosts) = prepare(command, source, target, run, engagement, tools, phases, release, accept, &resume)?;
+    let cancel = crate::transport::interrupt::watch_ctrl_c();
+    let outcome = operate(journal, request, hosts, sinks(run), Arc::new(OperatorAnswers { yes }), cancel).await?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    print_outcome(&outcome, run, engagement, &resume);
+    Ok(outcome.exit_code)
+}
+
+/// `cauterize watch`: poll the hosts the operation never reached; carry
+/// each that answers through the operation.
+pub async fn watch(args: &WatchArgs) -> anyhow::Result<i32> {
+    if args.poll_max < args.poll_every {
+        bail!(
+            "--poll-max ({}) is shorter than --poll-every ({}): the pause only grows",
+            crate::inventory::format_duration(args.poll_max),
+            crate::inventory::format_duration(args.poll_every)
+        );
+    }
+    let journal = Journal::open(&args.engagement.engagement)?;
+    let (playbook, flags) = playbook_for(&journal, args.playbook.as_deref(), &Source::Journal)?;
+    drop(journal);
+    let detect = super::scan::detect_context(&args.detect)?;
+    let resume = crate::engine::watch::resume_command(&args.target.inventory, &args.engagement.engagement);
+    let (request, hosts) = prepare(
+        "watch",
+        Source::Journal,
+        &args.target,
+        &args.run,
+        &args.engagement,
+        (playbook, flags, detect),
+        ALL_PHASES.to_vec(),
+        ReleaseSelection::Policy,
+        Vec::new(),
+        &resume,
+    )?;
+    let run = args.run.clone();
+    let request = WatchRequest {
+        request,
+        hosts,
+        backoff: Backoff {
+            first: args.poll_every,
+            max: args.poll_max,
+        },
+        sinks: Box::new(move || sinks(&run)),
+    };
+    let cancel = crate::transport::interrupt::watch_ctrl_c();
+    let outcome = crate::engine::watch::watch(request, Arc::new(OperatorAnswers { yes: args.yes }), cancel).await?;
+    match outcome.runs.last() {
+        Some(last) => print_outcome(last, &args.run, &args.engagement, &resume),
+        None if outcome.exit_code != crate::exit::INTERRUPTED => {
+            eprintln!("nothing to watch: every host of operation {} was reached or accepted", outcome.operation)
+        }
+        None => {}
+    }
+    eprintln!(
+        "watch: {} poll(s), {} host run(s) of operation {}",
+        outcome.polls,
+        outcome.runs.len(),
+        outcome.operation
+    );
+    if outcome.exit_code == crate::exit::INTERRUPTED {
+        eprintln!("interrupted: containment stays; the dead-man keeps its deadline. To continue: {resume}");
+    }
+    Ok(outcome.exit_code)
+}
+
+/// The hosts prepared (passwords asked once) and the operation's request.
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    command: &str,
+    source: Source,
+    target: &TargetArgs,
+    run: &RunArgs,
+    engagement: &EngagementArgs,
+    (playbook, flags, detect): (Playbook, crate::plan::Flags, crate::detect::DetectContext),
+    phases: Vec<Phase>,
+    release: ReleaseSelection,
+    accept: Vec<String>,
+    resume: &str,
+) -> anyhow::Result<(OperationRequest, Hosts)> {
     let (prepared, smb) = super::exec::prepare_with_smb(target, run)?;
     let inventory = crate::inventory::load(&target.inventory, target.limit.as_deref())?;
-    let view = live::choose(run.no_progress, run.json, Duration::from_secs(run.progress_every));
-    let mut sinks: Vec<Box<dyn Sink>> = live::sinks(view);
-    if run.json {
-        sinks.push(Box::new(live::JsonLines));
-    }
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }
@@ -280,31 +358,37 @@ async fn operation(
         phases,
         release,
         accept,
-        resume_command: resume.clone(),
+        resume_command: resume.to_string(),
         playbook,
         flags,
         detect,
+        late: None,
     };
-    let cancel = crate::transport::interrupt::watch_ctrl_c();
-    let outcome = operate(
-        journal,
+    Ok((
         request,
         Hosts {
             targets: prepared.hosts,
             smb,
         },
-        sinks,
-        Arc::new(OperatorAnswers { yes }),
-        cancel,
-    )
-    .await?;
-    for w in &outcome.warnings {
-        eprintln!("warning: {w}");
-    }
+    ))
+}
+
+/// The views `--no-progress`, `--json` and the terminal ask for.
+fn sinks(run: &RunArgs) -> Vec<Box<dyn Sink>> {
+    let view = live::choose(run.no_progress, run.json, Duration::from_secs(run.progress_every));
+    let mut sinks: Vec<Box<dyn Sink>> = live::sinks(view);
     if run.json {
-        crate::report::emit::stdout_line(&operation_view::json_summary(outcome.operation, &outcome.result, &resume));
+        sinks.push(Box::new(live::JsonLines));
+    }
+    sinks
+}
+
+/// The operation's summary (text, or one JSON line), and where its journal is.
+fn print_outcome(outcome: &crate::engine::apply::OperationOutcome, run: &RunArgs, engagement: &EngagementArgs, resume: &str) {
+    if run.json {
+        crate::report::emit::stdout_line(&operation_view::json_summary(outcome.operation, &outcome.result, resume));
     } else {
-        crate::report::emit::stdout_text(&operation_view::render_text(outcome.operation, &outcome.result, &resume));
+        crate::report::emit::stdout_text(&operation_view::render_text(outcome.operation, &outcome.result, resume));
     }
     if outcome.exit_code == crate::exit::INTERRUPTED {
         eprintln!("interrupted: containment stays; the dead-man keeps its deadline. To continue: {resume}");
@@ -315,7 +399,6 @@ async fn operation(
         outcome.operation,
         outcome.run
     );
-    Ok(outcome.exit_code)
 }
 
 /// The command that continues an operation.

@@ -71,7 +71,19 @@ pub fn read(journal: &Journal) -> anyhow::Result<StatusInput> {
             not_acted_on.insert(key, others);
         }
     }
+    let mut last_poll = HashMap::new();
+    for e in journal.operation_events(op.id)? {
+        let (Some(host), "observed") = (&e.host, e.kind.as_str()) else { continue };
+        let what = serde_json::from_str::<serde_json::Value>(&e.message)
+            .ok()
+            .and_then(|v| v["what"].as_str().map(str::to_string));
+        if let Some(what) = what.filter(|w| w.starts_with("watch: poll")) {
+            // Rows come in journal order: the last one stays.
+            last_poll.insert(host.to_lowercase(), what);
+        }
+    }
     Ok(StatusInput {
+        last_poll,
         hosts: journal.operation_hosts(op.id)?,
         actions: journal.operation_actions(op.id)?,
         accepted: journal.accepted_hosts(op.id)?.into_iter().map(|h| h.to_lowercase()).collect(),

@@ -65,6 +65,8 @@ pub struct OperationRequest {
     pub playbook: Playbook,
     pub flags: Flags,
     pub detect: DetectContext,
+    /// `watch`: the hosts that answered its poll ([`Inputs::late`]).
+    pub late: Option<Vec<String>>,
 }
 
 /// The host side of the operation.
@@ -163,6 +165,7 @@ pub async fn operate<A: Approver>(
         resume_command: request.resume_command.clone(),
         phases: request.phases.clone(),
         release: request.release.clone(),
+        late: request.late.clone(),
     })
     .await;
     let result = match result {

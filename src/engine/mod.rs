@@ -22,7 +22,8 @@
 //! - [`scan`] and [`planning`]: the orchestration of `scan` and `plan`;
 //!   [`replan`] makes a new plan from a verifying scan; [`apply`] builds
 //!   and runs an operation from a reviewed plan or from the journal
-//!   (resume).
+//!   (resume); [`watch`] polls the hosts the operation never reached and
+//!   carries each that answers through the same operation.
 
 pub mod emit;
 pub mod apply;
@@ -41,6 +42,7 @@ pub mod settings;
 pub mod state;
 pub mod steps;
 pub mod summary;
+pub mod watch;
 
 #[cfg(test)]
 mod fake;

@@ -110,6 +110,11 @@ pub struct Inputs<S, R, A> {
     pub phases: Vec<Phase>,
     /// Which hosts the release phase lets go.
     pub release: ReleaseSelection,
+    /// `Some` in a run of `watch`: the hosts that answered its poll, taken
+    /// into the operation (a refused host with no scan moves to pending;
+    /// an unreached one is contained again). Other unreached hosts are
+    /// not tried: they are still down as far as watch knows.
+    pub late: Option<Vec<String>>,
 }
 
 /// Whether a phase lets the next one start.
@@ -149,6 +154,8 @@ pub(super) struct Engine<S, R, A> {
     pub(super) left_in_place: Mutex<super::left_in_place::LeftInPlace>,
     pub(super) excluded: Vec<super::plan_input::Excluded>,
     pub(super) release: ReleaseSelection,
+    /// [`Inputs::late`], lower-case.
+    pub(super) late: Option<Vec<String>>,
 }
 
 /// Run the operation to its end, a halt or Ctrl-C.
@@ -213,7 +220,9 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         left_in_place: Mutex::new(left_in_place),
         excluded: plan.excluded.clone(),
         release: inputs.release,
+        late: inputs.late.map(|l| l.iter().map(|h| h.to_lowercase()).collect()),
     });
+    engine.take_in_late_hosts().await?;
     let mut halt = None;
     let mut extender = None;
     for phase in [Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release] {
@@ -254,6 +263,43 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
 }
 
 impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
+    /// The hosts that answered `watch` are taken into the operation: a
+    /// refused one (no scan when the plan was made) becomes pending; the
+    /// decision is journaled for each.
+    async fn take_in_late_hosts(&self) -> Result<(), EngineError> {
+        let Some(late) = self.late.clone() else { return Ok(()) };
+        for key in late {
+            let Some(record) = self.lock_records().get(&key).cloned() else {
+                return Err(EngineError::Bug(format!("{key}: answered watch but is not a host of the operation")));
+            };
+            let what = match record.state {
+                HostState::Refused => {
+                    self.set(
+                        &record.name,
+                        HostState::Pending,
+                        Some("answered watch: taken into the operation; it is scanned and planned after containment".into()),
+                    )
+                    .await?;
+                    "answered watch: it had no scan when the plan was made; contained, then scanned, and what the scan finds is purged under a new plan (recorded in the journal and under plans/)"
+                }
+                _ => "answered watch: contained and carried through the operation from where it stopped",
+            };
+            self.emit(Event::Decision {
+                phase: Phase::Contain,
+                what: format!("{}: {what}", record.name),
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// In a run of `watch`, an unreached host that did not answer its poll
+    /// is left alone (it is still down as far as watch knows).
+    pub(super) fn left_to_watch(&self, record: &HostRecord) -> bool {
+        record.state == HostState::Unreached
+            && self.late.as_ref().is_some_and(|late| !late.contains(&record.name.to_lowercase()))
+    }
+
     /// A copy of a host's record.
     pub(super) fn record(&self, host: &str) -> HostRecord {
         self.lock_records()
@@ -542,6 +588,13 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 .unwrap_or_default()
         };
         steps.into_iter().filter(|(_, s)| super::phases::purge_step_op(s).is_some()).collect()
+    }
+
+    /// How many re-purge rounds `host` has: the playbook's, and one more
+    /// for a host taken in late with no reviewed plan (its first purge is
+    /// planned from its first verifying scan).
+    pub(super) fn repurge_rounds_of(&self, host: &str) -> u32 {
+        self.settings.repurge_rounds + u32::from(self.planned(host).never_planned())
     }
 
     /// A host needs a reboot: something was removed from it.

@@ -109,6 +109,15 @@ impl PlannedHost {
             .collect()
     }
 
+    /// It has no reviewed step at all and keeps no SMB by role: it was not
+    /// in the reviewed plan (it had no scan when the plan was made, and
+    /// `watch` took it in when it answered). Its first scan is the
+    /// verifying scan after containment, so what that finds is its first
+    /// purge, not a re-purge: it gets one round more.
+    pub fn never_planned(&self) -> bool {
+        self.ops.is_empty() && self.steps.is_empty() && !self.exempt
+    }
+
     /// Every reviewed step's journal row (the operation records them).
     pub fn step_ids(&self) -> impl Iterator<Item = i64> + '_ {
         self.ops.iter().map(|o| o.plan_op_id).chain(self.steps.iter().map(|(id, _)| *id))

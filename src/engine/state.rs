@@ -169,7 +169,10 @@ pub fn allowed(from: HostState, to: HostState) -> bool {
         NeedsPerson => matches!(to, Clean | Dirty),
         Clean => matches!(to, Dirty),
         Released => false,
-        Refused => false,
+        // A host that had no scan when the plan was made (down then) is
+        // taken into the operation when it answers `watch`: contained,
+        // then scanned and planned as a verifying scan is.
+        Refused => to == Pending,
     }
 }
 
@@ -265,6 +268,8 @@ mod tests {
         assert!(!allowed(Contained, Clean));
         assert!(!allowed(Released, Contained));
         assert!(!allowed(Refused, Contained));
+        assert!(!allowed(Refused, Clean), "a refused host is never verified without being taken in");
+        assert!(allowed(Refused, Pending), "watch takes a late host into the operation");
         assert!(!allowed(Rebooted, RebootAsked));
         assert!(h.advance(Clean, None).is_err());
     }

@@ -155,10 +155,23 @@ async fn go_phases(
     fake: Arc<FakeHosts>,
     plan: OperationPlan,
     settings: OperationSettings,
-    (answer, cancel, accepted): (bool, CancellationToken, Vec<String>),
+    operator: (bool, CancellationToken, Vec<String>),
     phases: Vec<Phase>,
     release: ReleaseSelection,
     prior: Option<Prior>,
+) -> Run {
+    go_after(fake, plan, settings, operator, (phases, release), (prior, None)).await
+}
+
+/// [`go_phases`] continuing from `prior` (what the journal holds), as a
+/// run of `watch` when `late` is given.
+async fn go_after(
+    fake: Arc<FakeHosts>,
+    plan: OperationPlan,
+    settings: OperationSettings,
+    (answer, cancel, accepted): (bool, CancellationToken, Vec<String>),
+    (phases, release): (Vec<Phase>, ReleaseSelection),
+    (prior, late): (Option<Prior>, Option<Vec<String>>),
 ) -> Run {
     let sink = Collect::default();
     let emitter = Arc::new(Emitter::new(vec![Box::new(sink.clone())]));
@@ -180,6 +193,7 @@ async fn go_phases(
         resume_command: "cauterize apply --resume".into(),
         phases,
         release,
+        late,
     })
     .await
     .expect("the engine runs");
@@ -767,6 +781,7 @@ mod with_journal {
                 resume_command: "cauterize apply --resume".into(),
                 phases: vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release],
                 release: ReleaseSelection::Policy,
+                late: None,
             })
             .await
             .expect("runs")
@@ -1175,4 +1190,62 @@ async fn the_release_lifts_exactly_the_denies_that_were_placed() {
     let r = go_phases(Arc::new(FakeHosts::new(&[])), plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior)).await;
     assert_eq!(ended_keys(&r, "WS-01", "release/deny/"), vec!["release/deny/501", "release/deny/502"]);
     assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+
+/// `watch`'s run: WS-02 had no scan when the plan was made (refused) and
+/// answered; WS-03 was unreached and did not answer. WS-01 was done
+/// before (clean, still contained: the release waited on the others).
+#[tokio::test(start_paused = true)]
+async fn a_late_host_is_taken_in_scanned_purged_rebooted_and_verified_and_the_one_still_down_is_left_alone() {
+    use Role::*;
+    let mut plan = plan_of(&[("WS-01", Workstation, false), ("WS-02", Workstation, false), ("WS-03", Workstation, true)]);
+    // WS-02 is not in the reviewed plan: no step at all.
+    plan.hosts[1].snapshot_id = None;
+    let record = |name: &str, state: HostState, contained: bool| crate::engine::state::HostRecord {
+        name: name.into(),
+        state,
+        reason: None,
+        round: 0,
+        contained,
+    };
+    let prior = Prior::new(
+        vec![
+            record("WS-01", HostState::Clean, true),
+            record("WS-02", HostState::Refused, false),
+            record("WS-03", HostState::Unreached, false),
+        ],
+        vec![],
+    );
+    // Its first scan (after containment) finds the loader; the next is clean.
+    let fake = Arc::new(FakeHosts::new(&[
+        ("WS-02", Script { dirty_scans: 1, ..Script::default() }),
+        ("WS-03", Script { unreachable: true, ..Script::default() }),
+    ]));
+    let mut settings = fast();
+    settings.repurge_rounds = 0;
+    let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
+    let Run { result, events, fake } = go_after(
+        fake,
+        plan,
+        settings,
+        (true, CancellationToken::new(), vec![]),
+        (every, ReleaseSelection::Policy),
+        (Some(prior), Some(vec!["ws-02".into()])),
+    )
+    .await;
+    // Even with no re-purge round in the playbook, the late host's first
+    // purge (planned from its first scan) is carried out, then it is
+    // rebooted and verified clean.
+    assert_eq!(state(&result, "WS-02"), HostState::Clean, "{:?}", result.hosts);
+    assert_eq!(fake.boots("WS-02"), 1);
+    let order: Vec<String> = fake.calls.lock().unwrap().iter().filter(|c| c.host == "WS-02").map(|c| c.what.clone()).collect();
+    let at = |w: &str| order.iter().position(|c| c.starts_with(w)).unwrap_or_else(|| panic!("no {w} in {order:?}"));
+    assert!(at("contain") < at("scan") && at("scan") < at("apply") && at("apply") < at("reboot"), "{order:?}");
+    // The host still down is not tried, and holds the release.
+    assert!(fake.calls.lock().unwrap().iter().all(|c| c.host != "WS-03"), "WS-03 was tried");
+    assert_eq!(state(&result, "WS-03"), HostState::Unreached);
+    assert_eq!(state(&result, "WS-01"), HostState::Clean, "the release waits on WS-03");
+    assert!(
+        events.iter().any(|e| matches!(e, Event::HostState { host, state: HostState::Pending, .. } if host == "WS-02")),
+        "the take-in is journaled"
+    );
 }

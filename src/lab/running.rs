@@ -263,6 +263,14 @@ impl Lab {
         self.network.request_reboot(self.index(host_name))
     }
 
+    /// Power the host named `host_name` on (see [`Network::power_on`]).
+    ///
+    /// # Panics
+    /// When the lab has no such host (a test's mistake).
+    pub fn power_on(&self, host_name: &str) -> Result<(), RebootError> {
+        self.network.power_on(self.index(host_name))
+    }
+
     fn index(&self, host_name: &str) -> usize {
         self.network
             .index_of(host_name)

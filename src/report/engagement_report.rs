@@ -458,6 +458,7 @@ pub(crate) mod fixture {
                 findings: [("ws-001".to_string(), 0), (EVIL_HOST.to_lowercase(), 1)].into_iter().collect(),
                 not_acted_on: Default::default(),
                 accepted: vec![],
+                last_poll: Default::default(),
             },
             events: vec![
                 moved("2026-01-01T00:01:00.000Z", "WS-001", "contained", true),

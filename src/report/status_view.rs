@@ -31,6 +31,8 @@ pub struct StatusInput {
     pub not_acted_on: HashMap<String, BTreeMap<&'static str, usize>>,
     /// Hosts accepted by name (`release --accept-unreached`), lower case.
     pub accepted: Vec<String>,
+    /// The latest `watch` poll of each host it polled, by lower-case name.
+    pub last_poll: HashMap<String, String>,
 }
 
 /// One host's line.
@@ -63,6 +65,9 @@ pub struct HostStatus {
     pub in_flight: usize,
     pub why: Option<String>,
     pub round: u32,
+    /// What `watch` saw at its latest poll of the host (a host the
+    /// operation never reached).
+    pub last_poll: Option<String>,
 }
 
 /// Per phase: hosts through it and hosts set aside in it.
@@ -186,6 +191,7 @@ pub fn build(input: &StatusInput, host: Option<&str>, state: Option<&str>) -> St
             in_flight,
             why: h.reason.clone(),
             round: h.round,
+            last_poll: input.last_poll.get(&key).cloned(),
         };
         let host_ok = host.is_none_or(|p| crate::detect::allowlist::glob_match(p, &h.host));
         let state_ok = state.is_none_or(|s| s.eq_ignore_ascii_case(&h.state));
@@ -276,6 +282,17 @@ pub fn render_text(s: &Status) -> String {
             terminal_safe(&why)
         ));
     }
+    let polled: Vec<String> = s
+        .hosts
+        .iter()
+        .filter_map(|h| h.last_poll.as_ref().map(|p| format!("{}: {}", h.host, one_line(p))))
+        .collect();
+    if !polled.is_empty() {
+        out.push_str("watch, latest poll:\n");
+        for line in polled {
+            out.push_str(&format!("  {}\n", terminal_safe(&line)));
+        }
+    }
     let others: Vec<String> = s.hosts.iter().filter(|h| !h.findings_not_acted_on.is_empty()).map(findings_line).collect();
     if !others.is_empty() {
         out.push_str("findings (latest scan), and those the purge does not act on:\n");
@@ -361,6 +378,9 @@ mod tests {
                 .into_iter()
                 .collect(),
             accepted: vec![],
+            last_poll: [("ws-003".to_string(), "watch: poll 4 not answered (connection refused); next poll in 4m".to_string())]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -429,5 +449,10 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("WS-002: "), "{text}");
+        // What watch saw last of a host it polls.
+        assert!(
+            text.contains("watch, latest poll:\n  WS-003: watch: poll 4 not answered (connection refused); next poll in 4m\n"),
+            "{text}"
+        );
     }
 }

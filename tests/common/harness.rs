@@ -135,6 +135,17 @@ pub async fn run(args: &[&str]) -> Run {
     }
 }
 
+/// A family's documented profile, spreading off, and unpadded: Emotet's
+/// 500 MB padded DLL can only be kept as evidence over SMB (a Samba peer,
+/// `tests/evidence_smb.rs`), and without its evidence copy the purge
+/// rightly leaves the file in place; with this, evidence travels over
+/// WinRM.
+pub fn quiet(f: cauterize::lab::malware::Family) -> cauterize::lab::malware::FamilyProfile {
+    let mut p = cauterize::lab::malware::FamilyProfile::documented(f).without_spread();
+    p.padding = false;
+    p
+}
+
 /// The lab needs one descriptor per host; tests may start hundreds.
 pub fn raise_fd_limit() {
     let _ = rlimit::increase_nofile_limit(65_536);

@@ -16,8 +16,9 @@ use crate::engine::summary::Halt;
 impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
     pub(in crate::engine) async fn contain_phase(self: &Arc<Self>) -> Result<Flow, EngineError> {
         let hosts = self.hosts_where(|r| {
-            matches!(r.state, HostState::Pending | HostState::Unreached | HostState::NotContained)
-                || (r.state == HostState::Contained && !r.contained)
+            (matches!(r.state, HostState::Pending | HostState::Unreached | HostState::NotContained)
+                || (r.state == HostState::Contained && !r.contained))
+                && !self.left_to_watch(r)
         });
         self.emit(Event::PhaseStarted {
             phase: Phase::Contain,

@@ -605,7 +605,8 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             let kept = self.left_in_place.lock().unwrap_or_else(|p| p.into_inner());
             (kept.of(host), kept.denies_of(host))
         };
-        let verdict = match after_verify(!nothing_to_do, round, self.settings.repurge_rounds) {
+        let rounds = self.repurge_rounds_of(host);
+        let verdict = match after_verify(!nothing_to_do, round, rounds) {
             _ if unaddressed => HostState::NeedsPerson,
             HostState::Clean if !not_done.is_empty() || !left.is_empty() || !undenied.is_empty() => HostState::NeedsPerson,
             v => v,
@@ -671,7 +672,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 } else {
                     format!(
                         "still found after {} re-purge round(s): {} operation(s) would be needed again",
-                        self.settings.repurge_rounds,
+                        rounds,
                         ops.len() + steps.len()
                     )
                 };
@@ -695,12 +696,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             }
             _ => {
                 let next = round + 1;
-                self.set_round(
-                    host,
-                    HostState::Dirty,
-                    Some(format!("found again: re-purge round {next} of {}", self.settings.repurge_rounds)),
-                    Some(next),
-                )
+                let why = if round == 0 && self.planned(host).never_planned() {
+                    format!("found by its first scan (after containment): purged under the new plan, round {next} of {rounds}")
+                } else {
+                    format!("found again: re-purge round {next} of {rounds}")
+                };
+                self.set_round(host, HostState::Dirty, Some(why), Some(next))
                 .await?;
                 self.set_ops(host, next, ops.clone(), steps);
                 self.purge_host(host, next, &ops).await?;

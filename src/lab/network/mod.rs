@@ -282,6 +282,21 @@ impl Network {
         r
     }
 
+    /// Press host `index`'s power button: a host that is off (down at the
+    /// start, a laptop whose lid was closed) boots after its reboot time;
+    /// one that runs is left alone.
+    pub fn power_on(&self, index: usize) -> Result<(), RebootError> {
+        let now = self.now();
+        let mut h = self.lock();
+        if index < h.hosts.len() {
+            self.materialize(&mut h, index);
+        }
+        let h = &mut *h;
+        let r = h.engine.power_on(&mut h.hosts, index, now);
+        self.publish_power(h);
+        r
+    }
+
     /// When the next scheduled shutdown is due (None: none is).
     pub fn next_shutdown(&self) -> Option<LabTime> {
         self.alarm.next()
