@@ -54,7 +54,7 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<i32> {
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
         ReleaseSelection::Policy,
-        Vec::new(),
+        Accepting::default(),
         resume,
     )
     .await
@@ -79,7 +79,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
             (playbook, flags, detect),
             ALL_PHASES.to_vec(),
             ReleaseSelection::Policy,
-            Vec::new(),
+            Accepting::default(),
             resume,
         )
         .await;
@@ -173,7 +173,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
         ReleaseSelection::Policy,
-        Vec::new(),
+        Accepting::default(),
         resume,
     )
     .await
@@ -201,7 +201,7 @@ pub async fn contain(args: &ContainArgs) -> anyhow::Result<i32> {
         (playbook, crate::plan::Flags::default(), Default::default()),
         vec![Phase::Contain],
         ReleaseSelection::Policy,
-        Vec::new(),
+        Accepting::default(),
         resume,
     )
     .await
@@ -236,10 +236,23 @@ pub async fn release(args: &ReleaseArgs) -> anyhow::Result<i32> {
         (playbook, flags, Default::default()),
         vec![Phase::Release],
         selection,
-        args.accept_unreached.clone(),
+        Accepting {
+            hosts: args.accept_unreached.clone(),
+            sources: args.accept_source.clone(),
+            reason: args.reason.clone(),
+        },
         resume,
     )
     .await
+}
+
+/// What the operator accepts on `release`: set-aside hosts by name,
+/// unlisted sources by address with a reason.
+#[derive(Default)]
+struct Accepting {
+    hosts: Vec<String>,
+    sources: Vec<String>,
+    reason: Option<String>,
 }
 
 /// Prepare the hosts, run the operation, print its summary.
@@ -255,11 +268,12 @@ async fn operation(
     (playbook, flags, detect): (Playbook, crate::plan::Flags, crate::detect::DetectContext),
     phases: Vec<Phase>,
     release: ReleaseSelection,
-    accept: Vec<String>,
+    accept: Accepting,
     resume: String,
 ) -> anyhow::Result<i32> {
     let (prepared, smb) = super::exec::prepare_with_smb(target, run)?;
     let inventory = crate::inventory::load(&target.inventory, target.limit.as_deref())?;
+    let listed = crate::inventory::load(&target.inventory, None)?.hosts.into_iter().map(|h| (h.name, h.address)).collect();
     let view = live::choose(run.no_progress, run.json, Duration::from_secs(run.progress_every));
     let mut sinks: Vec<Box<dyn Sink>> = live::sinks(view);
     if run.json {
@@ -279,7 +293,10 @@ async fn operation(
         settings,
         phases,
         release,
-        accept,
+        accept: accept.hosts,
+        accept_sources: accept.sources,
+        accept_reason: accept.reason,
+        listed,
         resume_command: resume.clone(),
         playbook,
         flags,

@@ -22,7 +22,8 @@
 //! - [`scan`] and [`planning`]: the orchestration of `scan` and `plan`;
 //!   [`replan`] makes a new plan from a verifying scan; [`apply`] builds
 //!   and runs an operation from a reviewed plan or from the journal
-//!   (resume).
+//!   (resume); [`sources`] reviews, over the journal, the unlisted sources
+//!   of lateral movement that hold the release.
 
 pub mod emit;
 pub mod apply;
@@ -38,6 +39,7 @@ pub mod resume;
 pub mod runtime_steps;
 pub mod scan;
 pub mod settings;
+pub mod sources;
 pub mod state;
 pub mod steps;
 pub mod summary;

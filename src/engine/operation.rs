@@ -99,6 +99,8 @@ pub struct Inputs<S, R, A> {
     pub phases: Vec<Phase>,
     /// Which hosts the release phase lets go.
     pub release: ReleaseSelection,
+    /// Unlisted sources of lateral movement: asked before any release.
+    pub sources: Arc<dyn super::sources::SourceCheck>,
 }
 
 /// Whether a phase lets the next one start.
@@ -132,6 +134,9 @@ pub(super) struct Engine<S, R, A> {
     pub(super) left_in_place: Mutex<super::left_in_place::LeftInPlace>,
     pub(super) excluded: Vec<super::plan_input::Excluded>,
     pub(super) release: ReleaseSelection,
+    pub(super) sources: Arc<dyn super::sources::SourceCheck>,
+    /// The sources' standing at the release's latest review.
+    pub(super) sources_seen: Mutex<Vec<crate::fleet::holds::SourceHold>>,
 }
 
 /// Run the operation to its end, a halt or Ctrl-C.
@@ -193,6 +198,8 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         left_in_place: Mutex::new(left_in_place),
         excluded: plan.excluded.clone(),
         release: inputs.release,
+        sources: inputs.sources,
+        sources_seen: Mutex::new(Vec::new()),
     });
     let mut halt = None;
     let mut extender = None;
@@ -569,6 +576,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             interrupted,
             policy: self.settings.release,
             available: self.available.clone(),
+            sources: self.sources_seen.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         }
     }
 

@@ -20,6 +20,9 @@
 //! - [`lateral`]: lateral movement as evidence (the event logs the
 //!   runtime reads), ordered and linked across hosts, cauterize's own
 //!   logons told apart.
+//! - [`holds`]: which unlisted sources hold the release of containment,
+//!   and how each is resolved (scanned as an inventory host, or accepted
+//!   by the operator).
 //! - [`pass`]: the passes over the journal (`scan` and the operation
 //!   engine call [`pass::judge_journal`], which also links the hosts'
 //!   lateral movement; `stack` and `plan` call
@@ -31,6 +34,7 @@
 
 pub mod cluster;
 pub mod files;
+pub mod holds;
 pub mod judge;
 pub mod lateral;
 pub mod pass;
