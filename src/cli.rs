@@ -361,6 +361,17 @@ pub struct ReleaseArgs {
     /// it no longer holds the release (repeatable; kept in the journal).
     #[arg(long, value_name = "HOST")]
     pub accept_unreached: Vec<String>,
+    /// Accept an unlisted source of lateral movement (an address that
+    /// logged on to hosts and installed something, not in the inventory)
+    /// as known: it no longer holds the release (repeatable; the exact
+    /// address `status` shows; needs --reason). The other way to resolve
+    /// it: add the machine to the inventory and scan it.
+    #[arg(long, value_name = "ADDRESS", requires = "reason")]
+    pub accept_source: Vec<String>,
+    /// Why the sources given with --accept-source may be left as they are
+    /// (kept in the journal with who and when; the report shows it).
+    #[arg(long, value_name = "TEXT", requires = "accept_source")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -106,3 +106,150 @@ async fn scan_links_an_infected_host_to_the_hosts_it_reached_and_reports_an_unli
         .unwrap();
     assert_eq!(seen, 5);
 }
+
+/// The playbook of the operation below: a canary then the rest, no pause,
+/// a 5-second countdown.
+const FAST_REBOOTS: &str = "playbook: 1
+reboot:
+  waves: [1, \"100%\"]
+  pause: 0s
+  countdown: 5s
+  return_timeout: 2m
+  failure_budget: 0
+";
+
+/// An operation on a network where two addresses the inventory does not
+/// list logged on to hosts and installed a service (lab loopback
+/// 127.122.20.0/24; the phantom source 127.122.29.9): the plan lists what
+/// they installed for review, tied to its 7045 record; the operation
+/// cleans every host but holds the release, saying why, in its summary,
+/// `status` and the report, the lab's firewalls still containing SMB.
+/// An acceptance of a wrong address is refused; accepting one source
+/// leaves the other holding; once the other machine is in the inventory
+/// and scanned clean, `release` lifts containment everywhere. cauterize's
+/// own WinRM logons (4624) and its dead-man task (4698, and 106 where the
+/// Task Scheduler history is on) in the verifying scans are no source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "unfinished: the hold and its summary pass here, but the spread's TrickBot copies on WS-002/003 have no real bytes, so no evidence copy is kept and those hosts are left for a person, which also holds the final release"]
+async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host_or_accepted() {
+    common::harness::raise_fd_limit();
+    let spec = lab::scenario::simple(5, Ipv4Addr::new(127, 122, 20, 1), 5985);
+    let mut world = WorldSpec::derived(&spec, LabSettings::default());
+    for h in &mut world.hosts {
+        h.reboot_down_secs = 3;
+        h.winrm_delay_secs = 1;
+        h.task_history = true;
+    }
+    let mut quiet = FamilyProfile::documented(Family::TrickBot).without_spread();
+    quiet.padding = false;
+    world.hosts[0].infections.push(quiet);
+    let lab = Lab::start_world(spec.clone(), world).await.expect("lab starts");
+    let dir = tempfile::tempdir().unwrap();
+    // The operator's inventory lacks WS-005 (127.122.20.5): a machine
+    // nobody listed. `full.yml` is the inventory once it is found.
+    let mut listed = spec.clone();
+    listed.hosts.truncate(4);
+    let inventory = dir.path().join("inventory.yml");
+    std::fs::write(&inventory, lab::inventory_out::inventory_yaml(&listed)).unwrap();
+    let full = dir.path().join("full.yml");
+    std::fs::write(&full, lab::inventory_out::inventory_yaml(&spec)).unwrap();
+    let run = LabRun { lab, dir, inventory };
+    let lab = &run.lab;
+    for h in ["WS-001", "WS-002", "WS-003", "WS-004", "WS-005"] {
+        lab.with_host(h, |s| s.event_logs.audit_tasks = true);
+    }
+    let now = lab.now();
+    let from_ws5 = spread(lab, (spec.hosts[4].address, "WS-005"), "WS-002", now.plus_secs(-3000), 11);
+    let phantom = Ipv4Addr::new(127, 122, 29, 9);
+    spread(lab, (phantom, "WS-099"), "WS-003", now.plus_secs(-2000), 12);
+    // Real bytes, so evidence can be kept over WinRM (the copies a
+    // spread planted carry their source's already).
+    assert!(!lab.give_loader_files_bytes("WS-001").is_empty(), "WS-001: no loader file");
+    for h in ["WS-002", "WS-003"] {
+        lab.give_loader_files_bytes(h);
+    }
+
+    let eng = run.dir.path().join("case").display().to_string();
+    let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
+    assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
+    let (_, plan) = run.plan_with_playbook(&eng, FAST_REBOOTS).await;
+
+    // The plan lists for review what each source installed, with the
+    // record that ties it, even where no rule called it malicious.
+    let review_of = |host: &str| {
+        let start = plan.find(&format!("\n  '{host}':")).unwrap_or_else(|| panic!("{host} not in the plan:\n{plan}"));
+        let entry = &plan[start + 1..];
+        let end = entry[1..].find("\n  'WS-").map_or(entry.len(), |e| e + 1);
+        let entry = &entry[..end];
+        entry.find("    review:").map(|r| entry[r..].to_string()).unwrap_or_default()
+    };
+    let ws2 = review_of("WS-002");
+    assert!(ws2.contains(&format!("service {from_ws5} (")), "WS-002's review:\n{ws2}\nplan:\n{plan}");
+    assert!(ws2.contains("System 7045 at ") && ws2.contains("from 127.122.20.5, an address the inventory does not list"), "{ws2}");
+    let ws3 = review_of("WS-003");
+    assert!(ws3.contains("from 127.122.29.9, an address the inventory does not list"), "{ws3}");
+    // Every install listed came from one of the two sources (TrickBot's
+    // copy also registers a task: its 4698 and 106 records are listed too).
+    assert_eq!(
+        plan.matches("installed when another host reached this one").count(),
+        plan.matches("an address the inventory does not list").count(),
+        "{plan}"
+    );
+    assert!(plan.contains("reached the host, on 2 hosts (WS-[002-003])"), "the summary (a wrapped comment):\n{plan}");
+
+    let plan_path = run.dir.path().join("plan.yml").display().to_string();
+    let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--no-progress"]).await;
+    println!("{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "held: partial");
+    for h in ["WS-001", "WS-002", "WS-003"] {
+        assert!(!lab.truth(h).infected(), "{h} is clean per the lab");
+    }
+    let contained = |h: &str| lab.truth(h).smb_blocked;
+    assert!(["WS-001", "WS-002", "WS-003", "WS-004"].iter().all(|h| contained(h)), "the release is held: containment stays");
+    assert!(out.stdout.contains("unlisted sources of lateral movement:"), "{}", out.stdout);
+    assert!(out.stdout.contains("held      127.122.20.5 (reached WS-002): 127.122.20.5 is not in the inventory"), "{}", out.stdout);
+    assert!(out.stdout.contains("held      127.122.29.9 (reached WS-003)"), "{}", out.stdout);
+    assert!(out.stdout.contains("--accept-source ADDRESS --reason TEXT"), "{}", out.stdout);
+    let status = common::harness::run(&["status", "--engagement", &eng]).await;
+    assert!(status.stdout.contains("unlisted sources of lateral movement (2 hold the release of every host):"), "{}", status.stdout);
+    // cauterize's own logons and dead-man task are in the hosts' logs,
+    // and are no source: the two planted ones are the only ones.
+    assert_eq!(status.stdout.matches("(reached ").count(), 2, "{}", status.stdout);
+    let deadman_logged = lab.with_host("WS-004", |s| {
+        s.event_logs.log(LogName::Security).records().any(|r| r.event_id == 4698)
+            && s.event_logs.log(LogName::Security).records().any(|r| r.event_id == 4624 && r.property("IpAddress") == Some("127.0.0.1"))
+    });
+    assert!(deadman_logged, "the dead-man's 4698 and cauterize's 4624 are recorded on WS-004");
+    let report = common::harness::run(&["report", "--engagement", &eng, "--format", "json", "-o", "-"]).await;
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap_or_else(|e| panic!("{e}: {}", report.stdout));
+    let sources = report["status"]["sources"].as_array().unwrap();
+    assert_eq!(sources.iter().filter(|s| s["state"] == "held").count(), 2, "{sources:?}");
+
+    // A wrong address is refused, not recorded.
+    let wrong = run.cauterize("release", &["--engagement", &eng, "--accept-source", "127.122.29.8", "--reason", "typo"]).await;
+    assert_eq!(wrong.code, cauterize::exit::USAGE, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("not a source that holds the release; those that do: 127.122.20.5, 127.122.29.9"), "{}", wrong.stderr);
+    // Accepting one source leaves the other holding.
+    let one = run
+        .cauterize("release", &["--engagement", &eng, "--accept-source", "127.122.29.9", "--reason", "the lab's phantom, gone", "--no-progress"])
+        .await;
+    assert_eq!(one.code, cauterize::exit::PARTIAL, "{}\n{}", one.stdout, one.stderr);
+    assert!(one.stdout.contains("accepted  127.122.29.9 (reached WS-003): accepted by the operator: the lab's phantom, gone"), "{}", one.stdout);
+    assert!(one.stdout.contains("held      127.122.20.5"), "{}", one.stdout);
+    assert!(contained("WS-001"), "still held by 127.122.20.5");
+
+    // The machine is found: in the inventory, scanned (clean), released.
+    let full = run.dir.path().join("full.yml").display().to_string();
+    let scan5 = common::harness::run(&["scan", "-i", &full, "-l", "WS-005", "--engagement", &eng, "--no-progress"]).await;
+    assert_eq!(scan5.code, 0, "{}\n{}", scan5.stdout, scan5.stderr);
+    let released = common::harness::run(&["release", "-i", &full, "--engagement", &eng, "--no-progress"]).await;
+    println!("{}\n{}", released.stdout, released.stderr);
+    assert_eq!(released.code, cauterize::exit::OK, "{}\n{}", released.stdout, released.stderr);
+    assert!(released.stdout.contains("resolved  127.122.20.5 (reached WS-002): 127.122.20.5 is WS-005 of the inventory, scanned"), "{}", released.stdout);
+    for h in ["WS-001", "WS-002", "WS-003", "WS-004"] {
+        assert!(!contained(h), "{h}: released, containment gone per the lab");
+    }
+    let status = common::harness::run(&["status", "--engagement", &eng]).await;
+    assert!(status.stdout.contains("unlisted sources of lateral movement (none holds the release):"), "{}", status.stdout);
+    assert!(status.stdout.contains("(release): accepted by the operator: the lab's phantom, gone"), "who and when: {}", status.stdout);
+}

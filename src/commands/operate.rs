@@ -55,7 +55,7 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<i32> {
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
         ReleaseSelection::Policy,
-        Vec::new(),
+        Accepting::default(),
         resume,
     )
     .await
@@ -80,7 +80,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
             (playbook, flags, detect),
             ALL_PHASES.to_vec(),
             ReleaseSelection::Policy,
-            Vec::new(),
+            Accepting::default(),
             resume,
         )
         .await;
@@ -174,7 +174,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
         ReleaseSelection::Policy,
-        Vec::new(),
+        Accepting::default(),
         resume,
     )
     .await
@@ -202,7 +202,7 @@ pub async fn contain(args: &ContainArgs) -> anyhow::Result<i32> {
         (playbook, crate::plan::Flags::default(), Default::default()),
         vec![Phase::Contain],
         ReleaseSelection::Policy,
-        Vec::new(),
+        Accepting::default(),
         resume,
     )
     .await
@@ -237,10 +237,23 @@ pub async fn release(args: &ReleaseArgs) -> anyhow::Result<i32> {
         (playbook, flags, Default::default()),
         vec![Phase::Release],
         selection,
-        args.accept_unreached.clone(),
+        Accepting {
+            hosts: args.accept_unreached.clone(),
+            sources: args.accept_source.clone(),
+            reason: args.reason.clone(),
+        },
         resume,
     )
     .await
+}
+
+/// What the operator accepts on `release`: set-aside hosts by name,
+/// unlisted sources by address with a reason.
+#[derive(Default)]
+struct Accepting {
+    hosts: Vec<String>,
+    sources: Vec<String>,
+    reason: Option<String>,
 }
 
 /// Prepare the hosts, run the operation, print its summary.
@@ -256,7 +269,7 @@ async fn operation(
     tools: (Playbook, crate::plan::Flags, crate::detect::DetectContext),
     phases: Vec<Phase>,
     release: ReleaseSelection,
-    accept: Vec<String>,
+    accept: Accepting,
     resume: String,
 ) -> anyhow::Result<i32> {
     let (request, hosts) = prepare(command, source, target, run, engagement, tools, phases, release, accept, &resume)?;
@@ -293,7 +306,7 @@ pub async fn watch(args: &WatchArgs) -> anyhow::Result<i32> {
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
         ReleaseSelection::Policy,
-        Vec::new(),
+        Accepting::default(),
         &resume,
     )?;
     let run = args.run.clone();
@@ -338,11 +351,12 @@ fn prepare(
     (playbook, flags, detect): (Playbook, crate::plan::Flags, crate::detect::DetectContext),
     phases: Vec<Phase>,
     release: ReleaseSelection,
-    accept: Vec<String>,
+    accept: Accepting,
     resume: &str,
 ) -> anyhow::Result<(OperationRequest, Hosts)> {
     let (prepared, smb) = super::exec::prepare_with_smb(target, run)?;
     let inventory = crate::inventory::load(&target.inventory, target.limit.as_deref())?;
+    let listed = crate::inventory::load(&target.inventory, None)?.hosts.into_iter().map(|h| (h.name, h.address)).collect();
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }
@@ -357,7 +371,10 @@ fn prepare(
         settings,
         phases,
         release,
-        accept,
+        accept: accept.hosts,
+        accept_sources: accept.sources,
+        accept_reason: accept.reason,
+        listed,
         resume_command: resume.to_string(),
         playbook,
         flags,

@@ -87,6 +87,7 @@ pub fn read(journal: &Journal) -> anyhow::Result<StatusInput> {
         hosts: journal.operation_hosts(op.id)?,
         actions: journal.operation_actions(op.id)?,
         accepted: journal.accepted_hosts(op.id)?.into_iter().map(|h| h.to_lowercase()).collect(),
+        sources: journal.sources(op.id)?,
         findings,
         not_acted_on,
         operation: Some(op),

@@ -59,6 +59,13 @@ pub struct OperationRequest {
     pub release: ReleaseSelection,
     /// Hosts the operator accepts as handled (`--accept-unreached`).
     pub accept: Vec<String>,
+    /// Unlisted sources the operator accepts (`--accept-source`), and why
+    /// (`--reason`).
+    pub accept_sources: Vec<String>,
+    pub accept_reason: Option<String>,
+    /// Every host of the inventory (not only `--limit`'s): name and
+    /// address. A source at one of these addresses is not unlisted.
+    pub listed: Vec<(String, String)>,
     /// The command that continues this operation.
     pub resume_command: String,
     /// What verifying scans are planned with.
@@ -110,6 +117,16 @@ pub async fn operate<A: Approver>(
             .with_context(|| format!("--accept-unreached {host}: not a host of the engagement"))?;
     }
     let accepted = journal.accepted_hosts(operation)?;
+    // The unlisted sources of lateral movement, recorded from the start
+    // (`status` shows what holds the release while the operation runs).
+    let listed = Arc::new(request.listed.clone());
+    if request.accept_sources.is_empty() {
+        let current = super::sources::review(&journal, operation, &listed)?;
+        super::sources::record(&mut journal, operation, run, &current)?;
+    } else {
+        let reason = request.accept_reason.as_deref().unwrap_or_default();
+        super::sources::accept(&mut journal, operation, run, &listed, &request.accept_sources, reason)?;
+    }
     // The rules and dead-man the plan names (its id derives from the
     // journal's first run, as the plan's own does).
     let rule_prefix = super::planning::engagement(&journal)?.rule_prefix();
@@ -166,6 +183,7 @@ pub async fn operate<A: Approver>(
         phases: request.phases.clone(),
         release: request.release.clone(),
         late: request.late.clone(),
+        sources: Arc::new(super::sources::JournalSources { journal: handle.clone(), operation, run, inventory: listed }),
     })
     .await;
     let result = match result {

@@ -23,7 +23,8 @@
 //!   [`replan`] makes a new plan from a verifying scan; [`apply`] builds
 //!   and runs an operation from a reviewed plan or from the journal
 //!   (resume); [`watch`] polls the hosts the operation never reached and
-//!   carries each that answers through the same operation.
+//!   carries each that answers through the same operation; [`sources`] reviews, over the journal, the unlisted sources
+//!   of lateral movement that hold the release.
 
 pub mod emit;
 pub mod apply;
@@ -39,6 +40,7 @@ pub mod resume;
 pub mod runtime_steps;
 pub mod scan;
 pub mod settings;
+pub mod sources;
 pub mod state;
 pub mod steps;
 pub mod summary;

@@ -115,6 +115,8 @@ pub struct Inputs<S, R, A> {
     /// an unreached one is contained again). Other unreached hosts are
     /// not tried: they are still down as far as watch knows.
     pub late: Option<Vec<String>>,
+    /// Unlisted sources of lateral movement: asked before any release.
+    pub sources: Arc<dyn super::sources::SourceCheck>,
 }
 
 /// Whether a phase lets the next one start.
@@ -156,6 +158,9 @@ pub(super) struct Engine<S, R, A> {
     pub(super) release: ReleaseSelection,
     /// [`Inputs::late`], lower-case.
     pub(super) late: Option<Vec<String>>,
+    pub(super) sources: Arc<dyn super::sources::SourceCheck>,
+    /// The sources' standing at the release's latest review.
+    pub(super) sources_seen: Mutex<Vec<crate::fleet::holds::SourceHold>>,
 }
 
 /// Run the operation to its end, a halt or Ctrl-C.
@@ -221,6 +226,8 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         excluded: plan.excluded.clone(),
         release: inputs.release,
         late: inputs.late.map(|l| l.iter().map(|h| h.to_lowercase()).collect()),
+        sources: inputs.sources,
+        sources_seen: Mutex::new(Vec::new()),
     });
     engine.take_in_late_hosts().await?;
     let mut halt = None;
@@ -662,6 +669,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             interrupted,
             policy: self.settings.release,
             available: self.available.clone(),
+            sources: self.sources_seen.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         }
     }
 

@@ -143,6 +143,14 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
     // Rare unexplained autostarts, rare across every scanned host.
     let stack = crate::fleet::pass::stack_journal(journal, crate::fleet::stack::By::Autostart, job.rare_percent)?;
     plan.add_reviews(&stack.reviews);
+    // What a suspect source installed when it reached a host (7045, 4698,
+    // 106), whatever the rules said of it.
+    let (lateral, _) = crate::fleet::pass::sources_of_journal(journal, &[])?;
+    let installed: std::collections::BTreeMap<String, Vec<plan::ReviewItem>> = crate::fleet::lateral::installed_on_reach(&lateral)
+        .into_iter()
+        .map(|(host, items)| (host, items.into_iter().map(|(what, why)| plan::ReviewItem { what, why, reached: true }).collect()))
+        .collect();
+    plan.add_reviews(&installed);
     let (plan_id, text) = plan::record(journal, run, &plan, job.output)?;
     Ok((plan, text, plan_id))
 }

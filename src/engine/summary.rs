@@ -40,6 +40,9 @@ pub struct OperationResult {
     pub interrupted: bool,
     pub policy: ReleasePolicy,
     pub available: Available,
+    /// Unlisted sources of lateral movement at the release's latest
+    /// review, and their standing (a held one holds the release).
+    pub sources: Vec<crate::fleet::holds::SourceHold>,
 }
 
 impl OperationResult {
@@ -129,6 +132,15 @@ impl OperationResult {
                 name_list(&names, 10)
             ));
         }
+        let held = crate::fleet::holds::holding(&self.sources);
+        if !held.is_empty() {
+            let addresses: Vec<&str> = held.iter().map(|s| s.address.as_str()).collect();
+            next.push(format!(
+                "{} unlisted source(s) of lateral movement hold the release ({}): find each machine, add it to the inventory and `cauterize scan -l NAME`, then `cauterize release`; or `cauterize release --accept-source ADDRESS --reason TEXT`",
+                held.len(),
+                addresses.join(", ")
+            ));
+        }
         if self.policy == ReleasePolicy::Manual && self.hosts.iter().any(|r| r.contained) {
             next.push("the release policy is manual: `cauterize release --all` when you are ready".into());
         }
@@ -169,6 +181,7 @@ mod tests {
             interrupted: false,
             policy: ReleasePolicy::AllClean,
             available: Available::all(),
+            sources: vec![],
         }
     }
 

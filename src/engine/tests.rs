@@ -18,6 +18,7 @@ use super::operation::{Inputs, run};
 use super::phases::ReleaseSelection;
 use super::plan_input::{OperationPlan, PlannedHost, PlannedOp};
 use super::resume::Prior;
+use super::sources::{NoSources, SourceCheck};
 use super::settings::{FailureBudget, OperationSettings, ReleasePolicy, RetryPolicy, Role};
 use super::state::HostState;
 use super::summary::OperationResult;
@@ -147,7 +148,7 @@ async fn go_with(
     accepted: Vec<String>,
 ) -> Run {
     let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
-    go_phases(fake, plan, settings, (answer, cancel, accepted), every, ReleaseSelection::Policy, None).await
+    go_phases(fake, plan, settings, (answer, cancel, accepted), every, ReleaseSelection::Policy, None, Arc::new(NoSources)).await
 }
 
 /// [`go_with`] running only `phases`, releasing `release`.
@@ -159,8 +160,9 @@ async fn go_phases(
     phases: Vec<Phase>,
     release: ReleaseSelection,
     prior: Option<Prior>,
+    sources: Arc<dyn SourceCheck>,
 ) -> Run {
-    go_after(fake, plan, settings, operator, (phases, release), (prior, None)).await
+    go_after(fake, plan, settings, operator, (phases, release), (prior, None, sources)).await
 }
 
 /// [`go_phases`] continuing from `prior` (what the journal holds), as a
@@ -171,7 +173,7 @@ async fn go_after(
     settings: OperationSettings,
     (answer, cancel, accepted): (bool, CancellationToken, Vec<String>),
     (phases, release): (Vec<Phase>, ReleaseSelection),
-    (prior, late): (Option<Prior>, Option<Vec<String>>),
+    (prior, late, sources): (Option<Prior>, Option<Vec<String>>, Arc<dyn SourceCheck>),
 ) -> Run {
     let sink = Collect::default();
     let emitter = Arc::new(Emitter::new(vec![Box::new(sink.clone())]));
@@ -194,6 +196,7 @@ async fn go_after(
         phases,
         release,
         late,
+        sources,
     })
     .await
     .expect("the engine runs");
@@ -512,6 +515,71 @@ async fn unreached_hosts_hold_the_release_until_accepted_by_name() {
     assert_eq!(r.result.exit_code(), 0, "the accepted host is out of scope");
 }
 
+/// A review of unlisted sources: 10.9.9.9 holds until `resolved`; `fails`
+/// makes the review itself fail.
+struct OneSource {
+    resolved: bool,
+    fails: bool,
+}
+
+impl SourceCheck for OneSource {
+    fn review(&self) -> futures::future::BoxFuture<'_, Result<Vec<crate::fleet::holds::SourceHold>, String>> {
+        use crate::fleet::holds::{SourceHold, Standing};
+        let (resolved, fails) = (self.resolved, self.fails);
+        Box::pin(async move {
+            if fails {
+                return Err("the journal is gone".into());
+            }
+            Ok(vec![SourceHold {
+                address: "10.9.9.9".into(),
+                hosts: vec!["WS-02".into()],
+                standing: if resolved { Standing::Accepted } else { Standing::Held },
+                detail: if resolved { "accepted by the operator: the backup server".into() } else { "not in the inventory".into() },
+            }])
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unlisted_source_holds_the_release_until_resolved_and_a_failed_review_holds_it_too() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true)]);
+    let every = || vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
+    let go_src = |settings: OperationSettings, release: ReleaseSelection, resolved: bool, fails: bool| {
+        let plan = plan.clone();
+        async move {
+            let fake = Arc::new(FakeHosts::new(&[]));
+            go_phases(fake, plan, settings, (true, CancellationToken::new(), vec![]), every(), release, None, Arc::new(OneSource { resolved, fails })).await
+        }
+    };
+    for policy in [ReleasePolicy::AllClean, ReleasePolicy::PerGroup] {
+        let mut settings = fast();
+        settings.release = policy;
+        let r = go_src(settings, ReleaseSelection::Policy, false, false).await;
+        assert_eq!((state(&r.result, "WS-01"), state(&r.result, "WS-02")), (HostState::Clean, HostState::Clean), "{policy:?}");
+        assert!(r.fake.calls_of("release").is_empty(), "{policy:?}: nothing released while the source holds");
+        assert!(r.fake.contained("WS-01"));
+        let decided = r.events.iter().any(|e| matches!(e, Event::Decision { what, .. }
+            if what.contains("release held by 1 unlisted source(s) of lateral movement: 10.9.9.9 (reached WS-02): not in the inventory")));
+        assert!(decided, "{policy:?}: {:?}", r.events);
+        assert_eq!(r.result.exit_code(), 2);
+        assert!(r.result.next_steps("x").iter().any(|n| n.contains("--accept-source ADDRESS --reason TEXT") && n.contains("(10.9.9.9)")), "{:?}", r.result.next_steps("x"));
+    }
+    // Resolved: released, and the result still shows the source and how.
+    let r = go_src(fast(), ReleaseSelection::Policy, true, false).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+    assert_eq!(r.result.exit_code(), 0);
+    assert_eq!(r.result.sources.len(), 1);
+    // A review that fails holds the release: fail closed.
+    let r = go_src(fast(), ReleaseSelection::Policy, false, true).await;
+    assert!(r.fake.calls_of("release").is_empty());
+    assert!(r.events.iter().any(|e| matches!(e, Event::Decision { what, .. } if what.contains("could not be reviewed (the journal is gone)"))));
+    // The operator's explicit choice stands, with a warning.
+    let r = go_src(fast(), ReleaseSelection::All, false, false).await;
+    assert_eq!(state(&r.result, "WS-02"), HostState::Released);
+    assert!(r.events.iter().any(|e| matches!(e, Event::Message { text, .. } if text.contains("although unlisted source(s) still hold the release: 10.9.9.9"))));
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_purge_waits_for_containment_when_the_playbook_says_so() {
     let plan = plan_of(&[("WS-01", Role::Workstation, true), ("WS-02", Role::Workstation, true)]);
@@ -782,6 +850,7 @@ mod with_journal {
                 phases: vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release],
                 release: ReleaseSelection::Policy,
                 late: None,
+                sources: Arc::new(NoSources),
             })
             .await
             .expect("runs")
@@ -1026,7 +1095,7 @@ async fn a_release_that_cannot_lift_the_deny_sets_the_host_aside_with_why() {
     )]));
     // An earlier run placed it.
     let prior = Prior::new(vec![], vec![placed("WS-01", "purge/r0/op/500", Some(Outcome::Done))]);
-    let r = go_phases(fake, plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior)).await;
+    let r = go_phases(fake, plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior), Arc::new(NoSources)).await;
     let result = r.result;
     assert_ne!(state(&result, "WS-01"), HostState::Released);
     assert_eq!(state(&result, "WS-02"), HostState::Released);
@@ -1171,7 +1240,7 @@ async fn the_release_lifts_exactly_the_denies_that_were_placed() {
         ..Script::default()
     };
     let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
-    let r = go_phases(Arc::new(FakeHosts::new(&[("WS-01", refuses_b)])), plan.clone(), fast(), (true, CancellationToken::new(), vec![]), every, ReleaseSelection::All, None).await;
+    let r = go_phases(Arc::new(FakeHosts::new(&[("WS-01", refuses_b)])), plan.clone(), fast(), (true, CancellationToken::new(), vec![]), every, ReleaseSelection::All, None, Arc::new(NoSources)).await;
     assert_eq!(ended_keys(&r, "WS-01", "release/deny/"), vec!["release/deny/500"]);
     assert_eq!(r.fake.calls_of("purge_steps RemoveDenyWrites").len(), 1);
     assert!(r.fake.denied("WS-01").is_empty());
@@ -1187,7 +1256,7 @@ async fn the_release_lifts_exactly_the_denies_that_were_placed() {
             placed("WS-01", "purge/r0/op/502", Some(Outcome::Done)),
         ],
     );
-    let r = go_phases(Arc::new(FakeHosts::new(&[])), plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior)).await;
+    let r = go_phases(Arc::new(FakeHosts::new(&[])), plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior), Arc::new(NoSources)).await;
     assert_eq!(ended_keys(&r, "WS-01", "release/deny/"), vec!["release/deny/501", "release/deny/502"]);
     assert_eq!(state(&r.result, "WS-01"), HostState::Released);
 
@@ -1229,7 +1298,7 @@ async fn a_late_host_is_taken_in_scanned_purged_rebooted_and_verified_and_the_on
         settings,
         (true, CancellationToken::new(), vec![]),
         (every, ReleaseSelection::Policy),
-        (Some(prior), Some(vec!["ws-02".into()])),
+        (Some(prior), Some(vec!["ws-02".into()]), Arc::new(NoSources)),
     )
     .await;
     // Even with no re-purge round in the playbook, the late host's first

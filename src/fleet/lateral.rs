@@ -36,6 +36,8 @@ pub struct HostEvent {
     pub host: String,
     pub at: String,
     pub kind: EventKind,
+    /// The record it came from: `System 7045`, `Security 4698`, ...
+    pub record: String,
 }
 
 /// Where a reach came from.
@@ -60,6 +62,12 @@ pub struct Reach {
     pub account: String,
     /// `service X (image)` or `task X`.
     pub what: String,
+    /// The record of the install: `System 7045`, `Security 4698`,
+    /// `Microsoft-Windows-TaskScheduler/Operational 106`.
+    pub record: String,
+    /// Its source carried the infection then (a host known infected by
+    /// that time), or is an address nobody listed.
+    pub suspect: bool,
 }
 
 /// A host reached from an infected one, and when first.
@@ -125,7 +133,12 @@ fn source(address: &str) -> Option<String> {
 /// precede an install of the same host within the window. A pass over
 /// thousands of hosts holds this, not every logon of every host.
 pub fn linkable(host: &str, events: &[crate::runtime::snapshot::LoggedEvent], ctx: &Context) -> Vec<HostEvent> {
-    linkable_events(events, ctx).map(|e| HostEvent { host: host.to_string(), at: e.at.clone(), kind: e.kind.clone() }).collect()
+    linkable_events(events, ctx).map(|e| host_event(host, e)).collect()
+}
+
+/// One logged event of `host` as linking takes it.
+pub fn host_event(host: &str, e: &crate::runtime::snapshot::LoggedEvent) -> HostEvent {
+    HostEvent { host: host.to_string(), at: e.at.clone(), kind: e.kind.clone(), record: format!("{} {}", e.log, e.event_id) }
 }
 
 /// [`linkable`] without the host's name.
@@ -162,21 +175,21 @@ pub fn normal_address(address: &str) -> Option<String> {
 pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
     let mut out = Lateral::default();
     // Events per host on the operator's clock, in time order.
-    let mut per_host: BTreeMap<&str, Vec<(f64, &EventKind)>> = BTreeMap::new();
+    let mut per_host: BTreeMap<&str, Vec<(f64, &EventKind, &str)>> = BTreeMap::new();
     for e in events {
         let Some(t) = parse_time(&e.at) else {
             out.unreadable_times += 1;
             continue;
         };
         let skew = ctx.skew_secs.get(&e.host).copied().unwrap_or(0.0);
-        per_host.entry(e.host.as_str()).or_default().push((t - skew, &e.kind));
+        per_host.entry(e.host.as_str()).or_default().push((t - skew, &e.kind, e.record.as_str()));
     }
     for (host, list) in &mut per_host {
         // At the same instant a logon comes first: it can lead to the
         // install (older Windows and the logs' second resolution).
         let logon = |k: &EventKind| matches!(k, EventKind::NetworkLogon { .. });
         list.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| logon(b.1).cmp(&logon(a.1))));
-        for (i, (t, kind)) in list.iter().enumerate() {
+        for (i, (t, kind, record)) in list.iter().enumerate() {
             let what = match kind {
                 EventKind::ServiceInstalled { service, image_path, .. } => format!("service {service} ({image_path})"),
                 EventKind::TaskRegistered { task, .. } => format!("task {task}"),
@@ -184,7 +197,7 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
             };
             // The latest remote logon before it, within the window, that
             // is not cauterize's own.
-            let logon = list[..i].iter().rev().take_while(|(lt, _)| t - lt <= ctx.window_secs).find_map(|(lt, k)| {
+            let logon = list[..i].iter().rev().take_while(|(lt, _, _)| t - lt <= ctx.window_secs).find_map(|(lt, k, _)| {
                 match k {
                     EventKind::NetworkLogon { source_address, account, .. } => source(source_address)
                         .filter(|a| !ctx.operator.contains(a))
@@ -198,7 +211,8 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
                 Some(h) => Origin::Host(h.clone()),
                 None => Origin::Unlisted(address),
             };
-            out.reaches.push(Reach { from, to: host.to_string(), at: *t, after_logon: t - lt, account, what });
+            let suspect = matches!(from, Origin::Unlisted(_));
+            out.reaches.push(Reach { from, to: host.to_string(), at: *t, after_logon: t - lt, account, what, record: record.to_string(), suspect });
         }
     }
     out.reaches.sort_by(|a, b| a.at.total_cmp(&b.at).then_with(|| a.to.cmp(&b.to)));
@@ -206,11 +220,12 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
     // Spread in time: a host passes it on only after it has it.
     let mut has: BTreeMap<String, Option<f64>> =
         ctx.infected.iter().map(|(h, t)| (h.to_ascii_lowercase(), *t)).collect();
-    for r in &out.reaches {
+    for r in &mut out.reaches {
         match &r.from {
             Origin::Host(from) => {
                 let since = has.get(&from.to_ascii_lowercase()).copied();
                 let carrying = matches!(since, Some(None)) || matches!(since, Some(Some(t)) if t <= r.at);
+                r.suspect = carrying;
                 // A host not known infected, or known infected from an
                 // unknown time (its own findings): the first reach from a
                 // carrier tells when it got it.
@@ -231,6 +246,30 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
                 }
             }
         }
+    }
+    out
+}
+
+/// What was installed on a host when a suspect source reached it (a host
+/// carrying the infection then, or an address nobody listed): the service
+/// or task, per host, with the record that ties it and why it is listed.
+/// Listed for a person whatever the rules said of it; never acted on by
+/// itself.
+pub fn installed_on_reach(lateral: &Lateral) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for r in lateral.reaches.iter().filter(|r| r.suspect) {
+        let source = match &r.from {
+            Origin::Host(h) => format!("{h}, infected by then"),
+            Origin::Unlisted(a) => format!("{a}, an address the inventory does not list"),
+        };
+        let why = format!(
+            "installed when another host reached this one: {} at {} (on the operator's clock), {:.0} s after a network logon as {} from {source}",
+            r.record,
+            crate::evidence::names::rfc3339((r.at.floor() as i64, 0)),
+            r.after_logon,
+            r.account
+        );
+        out.entry(r.to.clone()).or_default().push((r.what.clone(), why));
     }
     out
 }
@@ -270,7 +309,12 @@ mod tests {
     use super::*;
 
     fn ev(host: &str, at: &str, kind: EventKind) -> HostEvent {
-        HostEvent { host: host.into(), at: at.into(), kind }
+        let record = match kind {
+            EventKind::ServiceInstalled { .. } => "System 7045",
+            EventKind::TaskRegistered { .. } => "Security 4698",
+            EventKind::NetworkLogon { .. } => "Security 4624",
+        };
+        HostEvent { host: host.into(), at: at.into(), kind, record: record.into() }
     }
     fn logon(from: &str) -> EventKind {
         EventKind::NetworkLogon { source_address: from.into(), account: "CORP\\Administrator".into(), logon_type: 3 }
@@ -420,7 +464,31 @@ mod tests {
         let kept = linkable("WS-002", &events, &c);
         let at: Vec<&str> = kept.iter().map(|e| e.at.as_str()).collect();
         assert_eq!(at, ["2024-03-01T10:00:00Z", "2024-03-01T10:00:05Z"]);
-        assert_eq!(link(&kept, &c), link(&events.iter().map(|e| HostEvent { host: "WS-002".into(), at: e.at.clone(), kind: e.kind.clone() }).collect::<Vec<_>>(), &c));
+        assert_eq!(link(&kept, &c), link(&events.iter().map(|e| host_event("WS-002", e)).collect::<Vec<_>>(), &c));
+    }
+
+    #[test]
+    fn what_a_suspect_source_installed_is_listed_with_its_record_and_an_uninfected_ones_is_not() {
+        let events = vec![
+            // WS-003 reaches WS-002 before anything shows it infected: an
+            // admin's deployment, not listed.
+            ev("WS-002", "2024-03-01T09:00:00Z", logon("10.0.0.3")),
+            ev("WS-002", "2024-03-01T09:00:02Z", service("deploy")),
+            // WS-001 (infected) reaches WS-002; an unlisted address reaches WS-003.
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:05Z", service("abcdefg")),
+            ev("WS-003", "2024-03-01T11:00:00Z", logon("10.9.9.9")),
+            ev("WS-003", "2024-03-01T11:00:03Z", EventKind::TaskRegistered { task: r"\Xyz".into(), user: "SYSTEM".into() }),
+        ];
+        let listed = installed_on_reach(&link(&events, &ctx()));
+        let ws2 = &listed["WS-002"];
+        assert_eq!(ws2.len(), 1, "{listed:?}");
+        assert_eq!(ws2[0].0, r"service abcdefg (regsvr32.exe /s C:\Windows\abcdefg.dll)");
+        assert!(ws2[0].1.contains("System 7045 at 2024-03-01T10:00:05.000Z"), "{}", ws2[0].1);
+        assert!(ws2[0].1.contains("5 s after a network logon as CORP\\Administrator from WS-001, infected by then"), "{}", ws2[0].1);
+        let ws3 = &listed["WS-003"];
+        assert_eq!(ws3[0].0, r"task \Xyz");
+        assert!(ws3[0].1.contains("Security 4698") && ws3[0].1.contains("from 10.9.9.9, an address the inventory does not list"), "{}", ws3[0].1);
     }
 
     #[test]

@@ -19,6 +19,9 @@
 //! - [`lateral`]: lateral movement as evidence (the event logs the
 //!   runtime reads), ordered and linked across hosts, cauterize's own
 //!   logons told apart.
+//! - [`holds`]: which unlisted sources hold the release of containment,
+//!   and how each is resolved (scanned as an inventory host, or accepted
+//!   by the operator).
 //! - [`pass`]: the passes over the journal (`scan` and the operation
 //!   engine call [`pass::judge_journal`], which also links the hosts'
 //!   lateral movement; `stack` and `plan` call
@@ -29,6 +32,7 @@
 //! of, and only to what the same hash or shape explains.
 
 pub mod cluster;
+pub mod holds;
 pub mod judge;
 pub mod lateral;
 pub mod pass;

@@ -59,6 +59,35 @@ pub fn judge_journal(journal: &mut Journal) -> Result<FleetOutcome, JournalError
     })
 }
 
+/// The lateral movement of the latest scans (linked as [`judge_journal`]
+/// links it, without judging or writing anything), and the inventory's
+/// hosts by address (`inventory`: name and address; hosts with a scan are
+/// known by the address they were scanned at): what the release's review
+/// of unlisted sources needs ([`super::holds::review`]).
+pub fn sources_of_journal(
+    journal: &Journal,
+    inventory: &[(String, String)],
+) -> Result<(Lateral, std::collections::HashMap<String, super::holds::ListedHost>), JournalError> {
+    let mut link = lateral::Context { window_secs: lateral::DEFAULT_WINDOW_SECS, ..lateral::Context::default() };
+    let mut logged = Vec::new();
+    let mut listed = std::collections::HashMap::new();
+    for (host, address) in inventory {
+        if let Some(a) = lateral::normal_address(address) {
+            listed.insert(a, super::holds::ListedHost { host: host.clone(), scanned: false, infected: false });
+        }
+    }
+    journal.each_latest_scan(None, |scan| {
+        if let Some(a) = lateral::normal_address(&scan.address) {
+            let infected = scan.findings.iter().any(|f| f.confidence == crate::detect::Confidence::High && f.allowlisted.is_none());
+            listed.insert(a, super::holds::ListedHost { host: scan.host.clone(), scanned: true, infected });
+        }
+        lateral_inputs(&mut link, &mut logged, scan);
+        Ok(())
+    })?;
+    let events: Vec<HostEvent> = logged.iter().flat_map(|(h, e)| lateral::linkable(h, e, &link)).collect();
+    Ok((lateral::link(&events, &link), listed))
+}
+
 /// What linking needs of one host's latest scan: its address, the
 /// operator's address as it sees it, its clock's skew, whether a rule found
 /// it infected, and its events (installs and remote logons only, the

@@ -385,6 +385,7 @@ impl Stacker {
                             g.hosts.len(),
                             if scanned == 1 { "" } else { "s" },
                         ),
+                        reached: false,
                     });
                 }
             }

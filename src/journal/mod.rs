@@ -19,7 +19,8 @@
 //! synchronous; async tasks share it through [`actor::JournalHandle`], one
 //! connection on its own thread that commits what is queued together
 //! (group commit). The operation's records (its hosts' states, keyed
-//! actions, resume) are in [`operation`].
+//! actions, resume) are in [`operation`]; the standing of sources of
+//! lateral movement the inventory does not list in [`sources`].
 
 pub mod actor;
 pub mod argv;
@@ -28,6 +29,7 @@ pub mod operation;
 mod read;
 pub mod records;
 pub mod schema;
+pub mod sources;
 mod snapshot_codec;
 mod write;
 

@@ -11,7 +11,7 @@ use super::JournalError;
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
 /// Every migration, in order. Index 0 makes version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn current_version() -> u32 {
@@ -234,6 +234,26 @@ ALTER TABLE hosts ADD COLUMN os TEXT;
 -- Snapshots stored compressed: `json` (V1 rows) or `json.deflate`; the
 -- sha256 is always of the JSON text.
 ALTER TABLE snapshots ADD COLUMN encoding TEXT NOT NULL DEFAULT 'json';
+";
+
+/// Sources of lateral movement the inventory does not list, and what
+/// became of each in an operation (`journal::sources`).
+const V3: &str = "
+-- Each change of an unlisted source's standing in an operation: held (it
+-- holds the release), resolved (it is now a scanned inventory host with
+-- nothing to act on), accepted (by the operator, with a reason). The
+-- latest row of an address is its standing; the run says who and when.
+CREATE TABLE source_holds (
+    id           INTEGER PRIMARY KEY,
+    operation_id INTEGER NOT NULL REFERENCES operations(id),
+    run_id       INTEGER NOT NULL REFERENCES runs(id),
+    at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    address      TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('held', 'resolved', 'accepted')),
+    hosts        TEXT NOT NULL,            -- JSON array: the hosts it reached
+    detail       TEXT NOT NULL             -- why held, how resolved, the reason given
+);
+CREATE INDEX source_holds_op ON source_holds(operation_id, address, id);
 ";
 
 /// Bring the database to the current version. The version is read and

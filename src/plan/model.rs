@@ -63,14 +63,19 @@ pub struct NotPlanned {
     pub why: String,
 }
 
-/// A rare unsigned autostart that nothing explains (no finding, no
-/// allow-list), listed for a person to look at: never acted on. Made by
-/// the fleet's stacking ([`crate::fleet::stack`]).
+/// Something listed for a person to look at, never acted on: a rare
+/// unsigned autostart that nothing explains (no finding, no allow-list;
+/// the fleet's stacking, [`crate::fleet::stack`]), or a service or task
+/// installed when a suspect source reached the host (`reached`;
+/// [`crate::fleet::lateral::installed_on_reach`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewItem {
     pub what: String,
     pub why: String,
+    /// Installed when a suspect source reached the host.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reached: bool,
 }
 
 /// One host's plan.

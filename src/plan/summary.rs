@@ -204,14 +204,20 @@ pub fn overview(plan: &Plan) -> Vec<String> {
             if r.confirm_after_canary { ", the operator's go-ahead after the canary" } else { "" }
         )
     });
-    let review: Vec<&str> = plan.hosts.iter().filter(|h| !h.review.is_empty()).map(|h| h.host.as_str()).collect();
-    if !review.is_empty() {
-        lines.push(format!(
-            "For review (not acted on): {} that nothing explains, on {} ({}); see `review:` under each.",
-            plural(plan.review_count(), "rare unsigned autostart", "rare unsigned autostarts"),
-            plural(review.len(), "host", "hosts"),
-            compact(&review)
-        ));
+    for (reached, what, why) in [
+        (false, ("rare unsigned autostart", "rare unsigned autostarts"), "that nothing explains"),
+        (true, ("service or task", "services and tasks"), "installed when an infected or unlisted source reached the host"),
+    ] {
+        let count = |h: &HostPlan| h.review.iter().filter(|r| r.reached == reached).count();
+        let hosts: Vec<&str> = plan.hosts.iter().filter(|h| count(h) > 0).map(|h| h.host.as_str()).collect();
+        if !hosts.is_empty() {
+            lines.push(format!(
+                "For review (not acted on): {} {why}, on {} ({}); see `review:` under each.",
+                plural(plan.hosts.iter().map(count).sum(), what.0, what.1),
+                plural(hosts.len(), "host", "hosts"),
+                compact(&hosts)
+            ));
+        }
     }
     let no_reboot = plan.hosts.iter().filter(|h| h.no_reboot.is_some()).count();
     if no_reboot > 0 {

@@ -610,7 +610,7 @@ fn steps_are_grouped_under_their_finding_with_a_short_reason() {
 
 #[test]
 fn review_items_are_listed_read_back_and_never_acted_on() {
-    let item = |what: &str, why: &str| ReviewItem { what: what.into(), why: why.into() };
+    let item = |what: &str, why: &str| ReviewItem { what: what.into(), why: why.into(), reached: false };
     let rare = "review: unsigned, on 1 of 20 scanned hosts (rare: at most 1, 5 %), and no finding explains it";
     let review: BTreeMap<String, Vec<ReviewItem>> = [
         (

@@ -459,6 +459,15 @@ pub(crate) mod fixture {
                 not_acted_on: Default::default(),
                 accepted: vec![],
                 last_poll: Default::default(),
+                sources: vec![crate::journal::sources::SourceRow {
+                    address: "10.9.9.9".into(),
+                    state: "held".into(),
+                    hosts: vec![EVIL_HOST.into()],
+                    detail: "not in the inventory <script>alert(3)</script>".into(),
+                    at: "2026-01-01T00:09:00.000Z".into(),
+                    operator: "ir@laptop".into(),
+                    command: "run".into(),
+                }],
             },
             events: vec![
                 moved("2026-01-01T00:01:00.000Z", "WS-001", "contained", true),

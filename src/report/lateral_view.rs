@@ -100,6 +100,8 @@ mod tests {
                 after_logon: 5.0,
                 account: "WS-002\\Administrator".into(),
                 what: "service abcdefg (C:\\Windows\\abcdefg.exe)\u{1b}[2J".into(),
+                record: "System 7045".into(),
+                suspect: true,
             }],
             reached: vec![Reached { host: "WS-002".into(), at, from: "WS-001".into() }],
             unlisted: vec![Unlisted { address: "10.9.9.9".into(), first_at: at, hosts: vec!["WS-003".into()] }],

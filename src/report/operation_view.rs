@@ -1,6 +1,7 @@
 //! What the operation's commands show at the end: per phase what was done
 //! and what was set aside and why (or why the phase could not run), the
-//! hosts by final state, and what to run next; or one JSON object with
+//! hosts by final state, the unlisted sources of lateral movement and
+//! whether they hold the release, and what to run next; or one JSON object with
 //! the same. Pure: builds strings.
 
 use serde::Serialize;
@@ -49,6 +50,18 @@ pub fn render_text(operation: i64, result: &OperationResult, resume_command: &st
     for e in &result.excluded {
         out.push_str(&format!("  not acted on   {}: {}\n", terminal_safe(&e.host), one_line(&e.why)));
     }
+    if !result.sources.is_empty() {
+        out.push_str("unlisted sources of lateral movement:\n");
+        for src in &result.sources {
+            out.push_str(&format!(
+                "  {:<9} {} (reached {}): {}\n",
+                src.standing.as_str(),
+                one_line(&src.address),
+                terminal_safe(&with_count(&src.hosts)),
+                one_line(&src.detail)
+            ));
+        }
+    }
     if let Some(h) = &result.halted {
         out.push_str(&format!("halted in {}: {}\n", h.phase.as_str(), one_line(&h.why)));
     }
@@ -86,6 +99,8 @@ pub struct SummaryRecord<'a> {
     pub phases: &'a [crate::engine::summary::PhaseSummary],
     pub hosts: Vec<HostRecordJson<'a>>,
     pub halted: Option<&'a crate::engine::summary::Halt>,
+    /// Unlisted sources of lateral movement and their standing.
+    pub sources: &'a [crate::fleet::holds::SourceHold],
     pub next: Vec<String>,
 }
 
@@ -116,6 +131,7 @@ pub fn json_summary(operation: i64, result: &OperationResult, resume_command: &s
             })
             .collect(),
         halted: result.halted.as_ref(),
+        sources: &result.sources,
         next: result.next_steps(resume_command),
     };
     serde_json::to_string(&record).unwrap_or_default()
@@ -169,6 +185,7 @@ mod tests {
                 reboot: Some("no reboot operation yet".into()),
                 release: None,
             },
+            sources: vec![],
         };
         let text = render_text(4, &result, "cauterize apply --resume -i inv.yml");
         assert!(text.starts_with("==== operation 4: partial ====\n"), "{text}");

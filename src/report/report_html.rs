@@ -88,6 +88,7 @@ pub fn render(r: &Report) -> String {
     );
     head(&mut o, r, &title);
     summary(&mut o, r);
+    sources(&mut o, r);
     let _ = write!(o, "<section id=\"timeline\"><h2>Timeline</h2>\n{}</section>\n", timeline_svg(&r.timeline));
     hosts(&mut o, r);
     provenance(&mut o, r);
@@ -150,6 +151,30 @@ fn summary(o: &mut String, r: &Report) {
             o,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             p.phase, p.through, p.set_aside
+        );
+    }
+    o.push_str("</table>\n</section>\n");
+}
+
+/// The unlisted sources of lateral movement: a held one holds the release
+/// of every host; resolved and accepted ones say how, who and when.
+fn sources(o: &mut String, r: &Report) {
+    if r.status.sources.is_empty() {
+        return;
+    }
+    o.push_str("<section id=\"sources\"><h2>Unlisted sources of lateral movement</h2>\n<table>\n<tr><th>address</th><th>standing</th><th>reached</th><th>since</th><th>by</th><th>why</th></tr>\n");
+    for x in &r.status.sources {
+        let class = if x.state == "held" { " class=\"bad\"" } else { "" };
+        let _ = writeln!(
+            o,
+            "<tr><td class=\"mono\">{}</td><td{class}>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td class=\"why\">{}</td></tr>",
+            text(&x.address),
+            text(&x.state),
+            text(&x.hosts.join(", ")),
+            text(&x.at),
+            text(&x.operator),
+            text(&x.command),
+            text(&x.detail)
         );
     }
     o.push_str("</table>\n</section>\n");
@@ -478,6 +503,9 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
         assert!(html.contains("its action runs &quot;regsvr32&quot; &#39;x&#39;\nsecond line a\\u{D800}b \\u{1b}[2J"));
         assert!(html.contains("access denied to a\\u{D800}b"));
+        // An unlisted source that holds the release, in its own section.
+        assert!(html.contains("<section id=\"sources\"><h2>Unlisted sources of lateral movement</h2>"), "{html}");
+        assert!(html.contains("<td class=\"bad\">held</td>") && html.contains("not in the inventory &lt;script&gt;alert(3)&lt;/script&gt;"), "{html}");
         assert!(!html.contains('\u{1b}'));
         // No host text inside an attribute: every attribute value is the
         // page's own (ids are numbered, not named after hosts).

@@ -5,7 +5,8 @@
 //! the plan's operations done and files queued for deletion at boot,
 //! reboots asked and whether it came back, verified clean, whether it
 //! holds the release, needs a person, and why. Per phase: how many hosts
-//! got through it and how many were set aside.
+//! got through it and how many were set aside. The unlisted sources of
+//! lateral movement, and whether each holds the release.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,6 +16,7 @@ use super::hostlist::with_count;
 use super::sanitize::{one_line, terminal_safe};
 use crate::engine::HostState;
 use crate::journal::operation::{OperationActionRow, OperationHostRow, OperationRecord};
+use crate::journal::sources::SourceRow;
 
 /// What the journal says, as read for `status`.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,9 @@ pub struct StatusInput {
     pub accepted: Vec<String>,
     /// The latest `watch` poll of each host it polled, by lower-case name.
     pub last_poll: HashMap<String, String>,
+    /// Unlisted sources of lateral movement: each address's latest
+    /// standing (held, resolved, accepted) with who recorded it and when.
+    pub sources: Vec<SourceRow>,
 }
 
 /// One host's line.
@@ -84,6 +89,9 @@ pub struct Status {
     pub operation: Option<OperationHead>,
     pub phases: Vec<PhaseCount>,
     pub hosts: Vec<HostStatus>,
+    /// Unlisted sources of lateral movement; a `held` one holds the
+    /// release of every host.
+    pub sources: Vec<SourceRow>,
 }
 
 /// The operation's head line.
@@ -214,6 +222,7 @@ pub fn build(input: &StatusInput, host: Option<&str>, state: Option<&str>) -> St
         }),
         phases,
         hosts,
+        sources: input.sources.clone(),
     }
 }
 
@@ -300,6 +309,25 @@ pub fn render_text(s: &Status) -> String {
             out.push_str(&format!("  {}\n", terminal_safe(&line)));
         }
     }
+    if !s.sources.is_empty() {
+        let held = s.sources.iter().filter(|x| x.state == "held").count();
+        out.push_str(&format!(
+            "unlisted sources of lateral movement ({}):\n",
+            if held == 0 { "none holds the release".to_string() } else { format!("{held} hold the release of every host") }
+        ));
+        for x in &s.sources {
+            out.push_str(&format!(
+                "  {:<9} {} (reached {}) since {} by {} ({}): {}\n",
+                x.state,
+                one_line(&x.address),
+                terminal_safe(&with_count(&x.hosts)),
+                x.at,
+                one_line(&x.operator),
+                x.command,
+                one_line(&x.detail)
+            ));
+        }
+    }
     if let Some(next) = &op.next {
         out.push_str(&format!("next: {}\n", one_line(next)));
     }
@@ -381,7 +409,43 @@ mod tests {
             last_poll: [("ws-003".to_string(), "watch: poll 4 not answered (connection refused); next poll in 4m".to_string())]
                 .into_iter()
                 .collect(),
+            sources: vec![],
         }
+    }
+
+    #[test]
+    fn unlisted_sources_are_shown_with_their_standing_and_who_recorded_it() {
+        let mut i = input();
+        i.operation = Some(OperationRecord {
+            id: 3,
+            command: "run".into(),
+            plan_id: None,
+            plan_sha256: None,
+            playbook_sha256: None,
+            settings: "{}".into(),
+            started_run: 1,
+            started_at: "t0".into(),
+            ended_at: None,
+            status: "finished".into(),
+            exit_code: Some(2),
+            next: None,
+        });
+        let row = |address: &str, state: &str, detail: &str| SourceRow {
+            address: address.into(),
+            state: state.into(),
+            hosts: vec!["WS-004".into()],
+            detail: detail.into(),
+            at: "2026-12-07T18:00:00.000Z".into(),
+            operator: "ir@laptop".into(),
+            command: "release".into(),
+        };
+        i.sources = vec![row("10.9.9.8", "accepted", "accepted by the operator: the backup server"), row("10.9.9.9", "held", "not in the inventory")];
+        let text = render_text(&build(&i, None, None));
+        assert!(text.contains("unlisted sources of lateral movement (1 hold the release of every host):"), "{text}");
+        assert!(text.contains("  accepted  10.9.9.8 (reached WS-004) since 2026-12-07T18:00:00.000Z by ir@laptop (release): accepted by the operator: the backup server"), "{text}");
+        assert!(text.contains("  held      10.9.9.9 (reached WS-004)"), "{text}");
+        let json = serde_json::to_value(build(&i, None, None)).unwrap();
+        assert_eq!(json["sources"][1]["state"], "held");
     }
 
     #[test]

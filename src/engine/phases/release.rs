@@ -3,7 +3,9 @@
 //! `all_clean` (default): once every in-scope host is verified clean; a
 //! host set aside (unreached, needing a person, ...) holds the release
 //! until it is handled or accepted by name. `per_group`: each inventory
-//! group once its own hosts are. `manual`: only `cauterize release`. The
+//! group once its own hosts are. Under both, a source of lateral movement
+//! the inventory does not list holds every release (`fleet::holds`) until
+//! it is scanned as an inventory host or accepted. `manual`: only `cauterize release`. The
 //! operator's `release --all | --group G | --host H` releases those hosts
 //! whatever their state (it is their call; the journal says so). A released
 //! host's deny ACEs (`purge_steps`), rules and dead-man are removed and
@@ -67,6 +69,19 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             hosts: chosen.len(),
         })
         .await?;
+        if self.release != ReleaseSelection::Policy && !chosen.is_empty() {
+            // The operator's explicit choice stands; what it leaves open
+            // is said and journaled.
+            let held = self.held_sources().await?;
+            if !held.is_empty() {
+                self.message(
+                    Level::Warning,
+                    None,
+                    format!("released by the operator although unlisted source(s) still hold the release: {}", held.join("; ")),
+                )
+                .await?;
+            }
+        }
         if self.release != ReleaseSelection::Policy {
             let unclean: Vec<String> = chosen
                 .iter()
@@ -107,8 +122,45 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         Ok(Flow::Go)
     }
 
+    /// The unlisted sources that hold the release now, each as `ADDRESS
+    /// (reached HOSTS): why`; the review is kept for the result. A review
+    /// that fails holds the release (fails closed), saying why.
+    async fn held_sources(&self) -> Result<Vec<String>, EngineError> {
+        match self.sources.review().await {
+            Ok(sources) => {
+                let held = crate::fleet::holds::holding(&sources)
+                    .iter()
+                    .map(|s| format!("{} (reached {}): {}", s.address, name_list(&s.hosts, 10), s.detail))
+                    .collect();
+                *self.sources_seen.lock().unwrap_or_else(|p| p.into_inner()) = sources;
+                Ok(held)
+            }
+            Err(e) => Ok(vec![format!(
+                "the unlisted sources of lateral movement could not be reviewed ({e}); run `cauterize release` again"
+            )]),
+        }
+    }
+
     /// The hosts the release policy lets go now, with the decision told.
     async fn by_policy(&self, records: &[HostRecord]) -> Result<Vec<String>, EngineError> {
+        if self.settings.release != ReleasePolicy::Manual {
+            // An unlisted machine that reached hosts may be infected: it
+            // holds every release until resolved (by a scan of it as an
+            // inventory host, or accepted by the operator).
+            let held = self.held_sources().await?;
+            if !held.is_empty() {
+                self.emit(Event::Decision {
+                    phase: Phase::Release,
+                    what: format!(
+                        "release held by {} unlisted source(s) of lateral movement: {}",
+                        held.len(),
+                        held.join("; ")
+                    ),
+                })
+                .await?;
+                return Ok(Vec::new());
+            }
+        }
         let accepted = |name: &str| self.accepted.contains(&name.to_lowercase());
         let ok = |r: &HostRecord| matches!(r.state, HostState::Clean | HostState::Released) || accepted(&r.name);
         let clean: Vec<String> = records.iter().filter(|r| r.state == HostState::Clean).map(|r| r.name.clone()).collect();
