@@ -238,6 +238,37 @@ impl Lab {
         files
     }
 
+    /// Move `profile` onto the host named `to` from `source` by `vector`
+    /// at lab time `at`, as the outbreak's spread does (logon, copy,
+    /// service or task, all in the host's logs), and keep the infection in
+    /// the host's ground truth, so [`Lab::truth`] and
+    /// [`Lab::give_loader_files_bytes`] see what it planted. For tests that
+    /// stage a spread at a chosen time. `None` when the vector does not get
+    /// in (as the outbreak would record a denied spread).
+    ///
+    /// # Panics
+    /// When the lab has no such host (a test's mistake).
+    pub fn spread_onto(
+        &self,
+        to: &str,
+        profile: &super::malware::FamilyProfile,
+        source: &super::malware::lateral::Source,
+        vector: super::malware::Vector,
+        seed: u64,
+        at: LabTime,
+    ) -> Option<super::malware::Origin> {
+        use rand::SeedableRng;
+        let index = self.index(to);
+        self.network.with_all(|hosts, _| {
+            let host = &mut hosts.hosts[index];
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let inf = super::malware::lateral::deliver(&mut host.state, profile, source, vector, &mut rng, at)?;
+            let origin = inf.origin.clone();
+            host.infections.push(inf);
+            Some(origin)
+        })
+    }
+
     /// Counts over the network now: infected, clean, contained, down.
     pub fn census(&self) -> Census {
         self.network.census()

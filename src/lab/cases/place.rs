@@ -19,7 +19,7 @@ use crate::lab::world::startup::{LnkTarget, place_lnk};
 use crate::lab::world::tasks::{
     ExecAction, Principal, Repetition, Task, Trigger, parse_iso_duration,
 };
-use crate::lab::world::users::{Profile, SYSTEM_SID};
+use crate::lab::world::users::Profile;
 use crate::lab::world::services::{ServiceKind, ServiceState, set_service_dll};
 use crate::lab::world::{HostState, LabTime, Process, Service, StartType, UserSpec};
 
