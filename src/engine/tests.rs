@@ -1259,6 +1259,7 @@ async fn the_release_lifts_exactly_the_denies_that_were_placed() {
     let r = go_phases(Arc::new(FakeHosts::new(&[])), plan, fast(), (true, CancellationToken::new(), vec![]), vec![Phase::Release], ReleaseSelection::All, Some(prior), Arc::new(NoSources)).await;
     assert_eq!(ended_keys(&r, "WS-01", "release/deny/"), vec!["release/deny/501", "release/deny/502"]);
     assert_eq!(state(&r.result, "WS-01"), HostState::Released);
+}
 
 /// `watch`'s run: WS-02 had no scan when the plan was made (refused) and
 /// answered; WS-03 was unreached and did not answer. WS-01 was done
