@@ -103,7 +103,7 @@ async fn scan_links_an_infected_host_to_the_hosts_it_reached_and_reports_an_unli
 }
 
 /// The playbook of the operation below: a canary then the rest, no pause,
-/// a 5-second countdown.
+/// a 5-second countdown, no settle before the verifying scan.
 const FAST_REBOOTS: &str = "playbook: 1
 reboot:
   waves: [1, \"100%\"]
@@ -111,6 +111,8 @@ reboot:
   countdown: 5s
   return_timeout: 2m
   failure_budget: 0
+verify:
+  settle: 0s
 ";
 
 /// An operation on a network where two addresses the inventory does not
@@ -201,6 +203,11 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     let contained = |h: &str| lab.truth(h).smb_blocked;
     assert!(["WS-001", "WS-002", "WS-003", "WS-004"].iter().all(|h| contained(h)), "the release is held: containment stays");
     assert!(out.stdout.contains("unlisted sources of lateral movement:"), "{}", out.stdout);
+    for h in ["WS-002", "WS-003"] {
+        let set_aside = out.stdout.lines().any(|l| l.contains(&format!("{h}: its verifying scan")) && l.contains("LAT-WINDOWS-ROOT-COPY"));
+        assert!(set_aside, "{h} set aside for the copy in C:\\Windows: {}", out.stdout);
+    }
+    assert!(!out.stdout.contains("WS-001: its verifying scan") && !out.stdout.contains("WS-004: its verifying scan"), "{}", out.stdout);
     assert!(out.stdout.contains("held      127.122.20.5 (reached WS-002): 127.122.20.5 is not in the inventory"), "{}", out.stdout);
     assert!(out.stdout.contains("held      127.122.29.9 (reached WS-003)"), "{}", out.stdout);
     assert!(out.stdout.contains("--accept-source ADDRESS --reason TEXT"), "{}", out.stdout);
@@ -209,11 +216,15 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     // cauterize's own logons and dead-man task are in the hosts' logs,
     // and are no source: the two planted ones are the only ones.
     assert_eq!(status.stdout.matches("(reached ").count(), 2, "{}", status.stdout);
-    let deadman_logged = lab.with_host("WS-004", |s| {
-        s.event_logs.log(LogName::Security).records().any(|r| r.event_id == 4698)
-            && s.event_logs.log(LogName::Security).records().any(|r| r.event_id == 4624 && r.property("IpAddress") == Some("127.0.0.1"))
+    let security: Vec<(u32, String)> = lab.with_host("WS-004", |s| {
+        s.event_logs
+            .log(LogName::Security)
+            .records()
+            .map(|r| (r.event_id, r.property("IpAddress").or(r.property("TaskName")).unwrap_or_default().to_string()))
+            .collect()
     });
-    assert!(deadman_logged, "the dead-man's 4698 and cauterize's 4624 are recorded on WS-004");
+    assert!(security.iter().any(|(id, _)| *id == 4698), "the dead-man's 4698 is recorded on WS-004: {security:?}");
+    assert!(security.iter().any(|(id, ip)| *id == 4624 && ip == "127.0.0.1"), "cauterize's 4624 is recorded on WS-004: {security:?}");
     let report = common::harness::run(&["report", "--engagement", &eng, "--format", "json", "-o", "-"]).await;
     let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap_or_else(|e| panic!("{e}: {}", report.stdout));
     let sources = report["status"]["sources"].as_array().unwrap();
@@ -236,12 +247,33 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     let full = run.dir.path().join("full.yml").display().to_string();
     let scan5 = common::harness::run(&["scan", "-i", &full, "-l", "WS-005", "--engagement", &eng, "--no-progress"]).await;
     assert_eq!(scan5.code, 0, "{}\n{}", scan5.stdout, scan5.stderr);
-    let released = common::harness::run(&["release", "-i", &full, "--engagement", &eng, "--no-progress"]).await;
+    // WS-002 and WS-003 keep the copy each source dropped through ADMIN$
+    // into C:\Windows, a folder the purge never deletes from without a tie
+    // to a loader: they were set aside for a person, who accepts them so
+    // that they no longer hold the other hosts' release.
+    let released = common::harness::run(&[
+        "release",
+        "-i",
+        &full,
+        "--engagement",
+        &eng,
+        "--accept-unreached",
+        "WS-002",
+        "--accept-unreached",
+        "WS-003",
+        "--no-progress",
+    ])
+    .await;
     println!("{}\n{}", released.stdout, released.stderr);
     assert_eq!(released.code, cauterize::exit::OK, "{}\n{}", released.stdout, released.stderr);
     assert!(released.stdout.contains("resolved  127.122.20.5 (reached WS-002): 127.122.20.5 is WS-005 of the inventory, scanned"), "{}", released.stdout);
-    for h in ["WS-001", "WS-002", "WS-003", "WS-004"] {
+    for h in ["WS-001", "WS-004"] {
         assert!(!contained(h), "{h}: released, containment gone per the lab");
+    }
+    // Accepted, the two no longer hold the others' release; each stays
+    // contained, set aside, until the person has dealt with its copy.
+    for h in ["WS-002", "WS-003"] {
+        assert!(contained(h), "{h}: set aside, still contained");
     }
     let status = common::harness::run(&["status", "--engagement", &eng]).await;
     assert!(status.stdout.contains("unlisted sources of lateral movement (none holds the release):"), "{}", status.stdout);

@@ -45,13 +45,16 @@ async fn lab_with_a_late_host(net: u8) -> LabRun {
     run
 }
 
-/// Fast reboots; the release policy is the default (`all_clean`).
+/// Fast reboots, no settle before the verifying scan; the release policy
+/// is the default (`all_clean`).
 const PLAYBOOK: &str = "playbook: 1
 reboot:
   waves: [\"100%\"]
   pause: 0s
   countdown: 5s
   return_timeout: 2m
+verify:
+  settle: 0s
 ";
 
 /// Scan, plan, apply: the late host is refused (no scan) and holds the

@@ -88,6 +88,15 @@ fn says_session_lost(msg: &str) -> bool {
     msg.contains("on an authenticated connection")
 }
 
+/// Did the request fail because its authenticated connection lost its
+/// NTLM session ([`says_session_lost`])?
+pub fn session_lost(err: &WinrmError) -> bool {
+    match err {
+        WinrmError::AuthFailed(msg) | WinrmError::Ntlm(NtlmError::InvalidMessage(msg)) => says_session_lost(msg),
+        _ => false,
+    }
+}
+
 /// Does this text report an HTTP 503 (service busy)?
 fn says_503(msg: &str) -> bool {
     msg.contains("HTTP 503") || msg.contains("503 Service Unavailable")
@@ -462,11 +471,15 @@ mod tests {
                 .into(),
         ));
         assert!(is_transient(&lost, true));
+        assert!(session_lost(&lost));
         let ctx = ErrorContext { address: "127.0.0.1", port: 5985, credential: "lab", phase: Phase::OpeningShell, elapsed: Duration::ZERO };
         assert_eq!(classify(&lost, &ctx).kind(), ErrorKind::Protocol);
         let rejected = WinrmError::AuthFailed("HTTP 401 Unauthorized".into());
         assert_eq!(classify(&rejected, &ctx).kind(), ErrorKind::AuthFailed);
         assert!(!is_transient(&rejected, true));
+        assert!(!session_lost(&rejected), "a refused logon is not a lost session");
+        let busy = WinrmError::AuthFailed("HTTP 503 Service Unavailable".into());
+        assert!(!session_lost(&busy));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! stdin in chunks, then the output is polled until the command is done,
 //! bounded by the host's command time-out and [`MAX_OUTPUT_BYTES`].
 
-use super::classify::{ErrorContext, classify, is_transient, login_worked, nothing_was_sent};
+use super::classify::{ErrorContext, classify, is_transient, login_worked, nothing_was_sent, session_lost};
 use super::error::{ErrorKind, Phase, TransportError};
 use super::gate::Ticket;
 use super::output::{MAX_OUTPUT_BYTES, OutputBuffer, PollPacer, ScriptOutput};
@@ -32,6 +32,10 @@ use winrm_rs::{Shell, WinrmError};
 /// lock-out gate ([`super::gate`]), so a domain account still sees at most
 /// its few refused logons.
 pub const LOGON_TRIES: u32 = 2;
+
+/// Receives re-sent in one run after a 401 on a connection that lost its
+/// NTLM session (see [`HostSession::run_script`]).
+const MAX_RECEIVE_RESENDS: u32 = 2;
 
 /// Longest wait for a clean-up request (terminate, delete shell).
 pub const CLEANUP_BUDGET: Duration = Duration::from_secs(5);
@@ -214,9 +218,10 @@ impl<'c> HostSession<'c> {
         let mut buffer = OutputBuffer::new(MAX_OUTPUT_BYTES);
         let mut pacer = PollPacer::default();
         let mut exit_code = None;
+        let mut resent = 0;
         loop {
             let polled_at = Instant::now();
-            let poll = self
+            let poll = match self
                 .bounded(
                     Phase::Running,
                     deadline,
@@ -224,7 +229,20 @@ impl<'c> HostSession<'c> {
                     self.shell.receive_next(command_id),
                 )
                 .await?
-                .map_err(|e| classify(&e, &ctx(self.target, Phase::Running, started)))?;
+            {
+                Ok(poll) => poll,
+                // A Receive only reads output that waits on the host; the
+                // host answered 401 because the connection had lost its
+                // session, so it read nothing and the poll is asked again
+                // on a new connection. (A command start or a stdin chunk is
+                // never re-sent: either one may not run twice.)
+                Err(e) if session_lost(&e) && resent < MAX_RECEIVE_RESENDS => {
+                    resent += 1;
+                    tracing::debug!(host = %self.target.host.name, error = %e, "receive refused on a lost session; polling again");
+                    continue;
+                }
+                Err(e) => return Err(classify(&e, &ctx(self.target, Phase::Running, started))),
+            };
             let progressed = !poll.stdout.is_empty() || !poll.stderr.is_empty() || poll.done;
             buffer
                 .push(&poll.stdout, &poll.stderr)

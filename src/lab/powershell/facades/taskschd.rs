@@ -284,7 +284,11 @@ impl Folder {
         }
         let mut task = d.to_task(&self.path, &name, principal, cx)?;
         task.principal.highest = task.principal.highest || d.run_level == 1;
-        cx.host.tasks.register(task.clone(), true).map_err(|e| task_error(&e))?;
+        // As Windows does for any registration: the Task Scheduler log's
+        // 106 and, where task auditing is on, the Security log's 4698,
+        // with the caller as the subject.
+        let (user, now) = (cx.user.clone(), cx.now());
+        cx.host.register_task(task.clone(), true, &user, now).map_err(|e| task_error(&e))?;
         Ok(Value::object(Registered(task)))
     }
 }
@@ -637,5 +641,42 @@ try { $f.GetTask('T') } catch { 'gone' }";
         );
         assert!(host.tasks.get(r"\Cz\T").is_none());
         assert!(host.tasks.folder_exists(r"\Cz"));
+    }
+
+    /// A task registered through the COM object is logged as any other:
+    /// Task Scheduler 106 where that log is on, Security 4698 where task
+    /// auditing is on, both naming the task and the caller.
+    #[test]
+    fn a_registration_through_the_com_object_is_in_the_hosts_logs() {
+        use crate::lab::world::eventlog::LogName;
+        let script = r"$s = New-Object -ComObject Schedule.Service; $s.Connect()
+$d = $s.NewTask(0)
+$t = $d.Triggers.Create(1); $t.StartBoundary = '2024-03-04T13:00:00Z'
+$a = $d.Actions.Create(0); $a.Path = 'cmd.exe'
+[void]$s.GetFolder('\').RegisterTaskDefinition('T', $d, 6, 'SYSTEM', $null, 5)";
+        let (r, host) = run_with(
+            "5.1",
+            |h| {
+                h.event_logs.audit_tasks = true;
+                h.event_logs.log_mut(LogName::TaskSchedulerOperational).enabled = true;
+            },
+            script,
+        );
+        prints(&r, &[]);
+        let of = |log: LogName, id: u32| -> Vec<(Option<String>, Option<String>)> {
+            host.event_logs
+                .log(log)
+                .records()
+                .filter(|e| e.event_id == id)
+                .map(|e| (e.property("TaskName").map(str::to_string), e.property("SubjectUserName").or(e.property("UserContext")).map(str::to_string)))
+                .collect()
+        };
+        let created = of(LogName::Security, 4698);
+        assert_eq!(created.len(), 1, "{created:?}");
+        assert_eq!(created[0].0.as_deref(), Some(r"\T"));
+        assert!(created[0].1.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("cauterize")), "the caller is the subject: {created:?}");
+        let registered = of(LogName::TaskSchedulerOperational, 106);
+        assert_eq!(registered.len(), 1, "{registered:?}");
+        assert_eq!(registered[0].0.as_deref(), Some(r"\T"));
     }
 }
