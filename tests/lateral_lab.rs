@@ -266,6 +266,7 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     .await;
     println!("{}\n{}", released.stdout, released.stderr);
     assert_eq!(released.code, cauterize::exit::OK, "{}\n{}", released.stdout, released.stderr);
+    assert!(released.stdout.contains("not verified clean, accepted by the operator as they are: WS-[002-003] (2 hosts)"), "the headline: {}", released.stdout);
     assert!(released.stdout.contains("resolved  127.122.20.5 (reached WS-002): 127.122.20.5 is WS-005 of the inventory, scanned"), "{}", released.stdout);
     for h in ["WS-001", "WS-004"] {
         assert!(!contained(h), "{h}: released, containment gone per the lab");

@@ -91,6 +91,18 @@ impl OperationResult {
         }
     }
 
+    /// The hosts that count as handled only because the operator accepted
+    /// them (`--accept-unreached`): set aside, not verified clean.
+    pub fn accepted_only(&self) -> Vec<String> {
+        let accepted = |name: &str| self.accepted.contains(&name.to_lowercase());
+        self.hosts
+            .iter()
+            .filter(|r| !self.succeeded(r) && accepted(&r.name))
+            .map(|r| r.name.clone())
+            .chain(self.excluded.iter().filter(|e| e.holds_release && accepted(&e.host)).map(|e| e.host.clone()))
+            .collect()
+    }
+
     /// Counts of hosts per state, in state order.
     pub fn by_state(&self) -> Vec<(HostState, Vec<String>)> {
         let mut out: Vec<(HostState, Vec<String>)> = Vec::new();

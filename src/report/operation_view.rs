@@ -14,16 +14,19 @@ use crate::engine::summary::OperationResult;
 pub fn render_text(operation: i64, result: &OperationResult, resume_command: &str) -> String {
     let mut out = String::new();
     let code = result.exit_code();
-    out.push_str(&format!(
-        "==== operation {operation}: {} ====\n",
-        match code {
-            0 => "every host verified clean and released by policy",
-            2 => "partial",
-            3 => "nothing succeeded",
-            130 => "interrupted",
-            _ => "ended",
-        }
-    ));
+    let accepted_only = result.accepted_only();
+    let headline = match code {
+        0 if accepted_only.is_empty() => "every host verified clean and released by policy".to_string(),
+        0 => format!(
+            "released by policy; not verified clean, accepted by the operator as they are: {}",
+            with_count(&accepted_only)
+        ),
+        2 => "partial".into(),
+        3 => "nothing succeeded".into(),
+        130 => "interrupted".into(),
+        _ => "ended".into(),
+    };
+    out.push_str(&format!("==== operation {operation}: {} ====\n", terminal_safe(&headline)));
     for p in &result.phases {
         match &p.not_available {
             Some(why) => out.push_str(&format!("{:<8} not available: {}\n", p.phase.as_str(), one_line(why))),
@@ -198,5 +201,21 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&json_summary(4, &result, "x")).unwrap();
         assert_eq!(v["exit_code"], 2);
         assert_eq!(v["hosts"][2]["state"], "unreached");
+
+        // Accepted by the operator, a set-aside host no longer holds the
+        // release, but the headline never calls it verified clean.
+        let mut result = result;
+        result.hosts = vec![rec("WS-001", HostState::Released, "done"), rec("WS-003", HostState::NeedsPerson, "a copy in C:\\Windows")];
+        result.phases.clear();
+        result.accepted = vec!["ws-003".into()];
+        assert_eq!(result.exit_code(), 0);
+        let text = render_text(4, &result, "x");
+        assert!(
+            text.starts_with("==== operation 4: released by policy; not verified clean, accepted by the operator as they are: WS-003 ====\n"),
+            "{text}"
+        );
+        result.accepted.clear();
+        result.hosts.truncate(1);
+        assert!(render_text(4, &result, "x").starts_with("==== operation 4: every host verified clean and released by policy ====\n"));
     }
 }
