@@ -44,6 +44,20 @@ pub struct EarlierFinding<'a> {
     pub target_files: &'a [String],
 }
 
+impl<'a> From<&'a Finding> for EarlierFinding<'a> {
+    /// A finding of this run's detection (tests build `Earlier` from one).
+    fn from(f: &'a Finding) -> Self {
+        EarlierFinding {
+            family: f.family,
+            rule_id: f.rule_id,
+            confidence: f.confidence(),
+            actionable: f.actionable(),
+            artifact: &f.artifact,
+            target_files: &f.target_files,
+        }
+    }
+}
+
 /// One confirmed finding, as a later scan is compared with it.
 #[derive(Debug, Clone)]
 struct Confirmed {
@@ -254,14 +268,7 @@ mod tests {
         let mut e = Earlier::default();
         e.add_scan(
             &s,
-            out.iter().map(|f| EarlierFinding {
-                family: f.family,
-                rule_id: f.rule_id,
-                confidence: f.confidence(),
-                actionable: f.actionable(),
-                artifact: &f.artifact,
-                target_files: &f.target_files,
-            }),
+            out.iter().map(EarlierFinding::from),
         );
         e
     }
@@ -353,14 +360,7 @@ mod tests {
         let mut e = Earlier::default();
         e.add_scan(
             &s,
-            out.iter().map(|f| EarlierFinding {
-                family: f.family,
-                rule_id: f.rule_id,
-                confidence: f.confidence(),
-                actionable: f.actionable(),
-                artifact: &f.artifact,
-                target_files: &f.target_files,
-            }),
+            out.iter().map(EarlierFinding::from),
         );
         let after = SnapshotBuilder::new("WS1")
             .user("bob")
