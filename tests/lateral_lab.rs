@@ -23,10 +23,15 @@ const UNLISTED: Ipv4Addr = Ipv4Addr::new(127, 122, 9, 9);
 /// Move TrickBot from `from` (address, name) onto `to` at lab time `at`,
 /// kept in the lab's ground truth; the temporary service's name.
 fn spread(lab: &Lab, from: (Ipv4Addr, &str), to: &str, at: lab::world::LabTime, seed: u64) -> String {
+    spread_copy(lab, from, to, at, seed).0
+}
+
+/// [`spread`], with the copy the source dropped through ADMIN$ too.
+fn spread_copy(lab: &Lab, from: (Ipv4Addr, &str), to: &str, at: lab::world::LabTime, seed: u64) -> (String, String) {
     let profile = FamilyProfile::documented(Family::TrickBot).without_spread();
     let source = lateral::Source { address: from.0, name: from.1.into(), sample: None };
     match lab.spread_onto(to, &profile, &source, Vector::SharedLocalAdmin, seed, at).expect("delivered") {
-        Origin::Spread { delivery: Delivery::AdminShareService { service, .. }, .. } => service,
+        Origin::Spread { delivery: Delivery::AdminShareService { service, copy, .. }, .. } => (service, copy),
         o => panic!("{to}: not a service delivery: {o:?}"),
     }
 }
@@ -121,11 +126,16 @@ verify:
 /// they installed for review, tied to its 7045 record; the operation
 /// cleans every host but holds the release, saying why, in its summary,
 /// `status` and the report, the lab's firewalls still containing SMB.
+/// Each copy a source dropped in C:\Windows is tied by the 7045 record of
+/// the service that ran it, so the plan deletes it and the host is
+/// verified clean; an unsigned file in C:\Windows nothing ties (planted on
+/// WS-002) is never deleted and sets WS-002 aside for a person.
 /// An acceptance of a wrong address is refused; accepting one source
 /// leaves the other holding; once the other machine is in the inventory
-/// and scanned clean, `release` lifts containment everywhere. cauterize's
-/// own WinRM logons (4624) and its dead-man task (4698, and 106 where the
-/// Task Scheduler history is on) in the verifying scans are no source.
+/// and scanned clean, `release` lifts containment everywhere (WS-002 once
+/// the operator accepts it as it is). cauterize's own WinRM logons (4624)
+/// and its dead-man task (4698, and 106 where the Task Scheduler history
+/// is on) in the verifying scans are no source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host_or_accepted() {
     common::harness::raise_fd_limit();
@@ -155,9 +165,15 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
         lab.with_host(h, |s| s.event_logs.audit_tasks = true);
     }
     let now = lab.now();
-    let from_ws5 = spread(lab, (spec.hosts[4].address, "WS-005"), "WS-002", now.plus_secs(-3000), 11);
+    let (from_ws5, copy2) = spread_copy(lab, (spec.hosts[4].address, "WS-005"), "WS-002", now.plus_secs(-3000), 11);
     let phantom = Ipv4Addr::new(127, 122, 29, 9);
-    spread(lab, (phantom, "WS-099"), "WS-003", now.plus_secs(-2000), 12);
+    let (_, copy3) = spread_copy(lab, (phantom, "WS-099"), "WS-003", now.plus_secs(-2000), 12);
+    assert!(cauterize::detect::paths::is_directly_in_system(&copy2) && cauterize::detect::paths::is_directly_in_system(&copy3), "{copy2} {copy3}");
+    // An unsigned program in C:\Windows that no record ties to anything.
+    let untied = r"C:\Windows\vqxlmzt.exe";
+    lab.with_host("WS-002", |h| {
+        h.files.plant_file(untied, cauterize::lab::world::files::Content::bytes(b"MZ untied".to_vec()), None, now.plus_secs(-4000)).expect("planted")
+    });
     // Real bytes, so evidence can be kept over WinRM (the copies a
     // spread planted carry their source's already).
     assert!(!lab.give_loader_files_bytes("WS-001").is_empty(), "WS-001: no loader file");
@@ -184,13 +200,24 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     assert!(ws2.contains("System 7045 at ") && ws2.contains("from 127.122.20.5, an address the inventory does not list"), "{ws2}");
     let ws3 = review_of("WS-003");
     assert!(ws3.contains("from 127.122.29.9, an address the inventory does not list"), "{ws3}");
-    // Every install listed came from one of the two sources (TrickBot's
-    // copy also registers a task: its 4698 and 106 records are listed too).
-    assert_eq!(
-        plan.matches("installed when another host reached this one").count(),
-        plan.matches("an address the inventory does not list").count(),
-        "{plan}"
-    );
+    // The files created then are listed with the record that ties them.
+    let copy_name = |c: &str| c.rsplit('\\').next().unwrap().to_string();
+    assert!(ws2.contains("created when another host reached this one") && ws2.contains("which led to System 7045 at "), "{ws2}");
+    assert!(ws2.contains(&copy_name(&copy2)), "{ws2}");
+    assert!(ws3.contains(&copy_name(&copy3)), "{ws3}");
+    // Every install and file listed came from one of the two sources; a
+    // task TrickBot's copy registers (4698 and 106) is one item, citing
+    // both records.
+    let listed: Vec<&str> = plan.lines().filter(|l| l.contains("when another host reached this one")).collect();
+    assert!(listed.len() >= 4, "{plan}");
+    for l in &listed {
+        assert!(l.contains("from 127.122.20.5, an address") || l.contains("from 127.122.29.9, an address"), "{l}");
+    }
+    let tasks: Vec<&&str> = listed.iter().filter(|l| l.contains("Security 4698")).collect();
+    assert!(!tasks.is_empty() && tasks.iter().all(|l| l.contains("Security 4698 and Microsoft-Windows-TaskScheduler/Operational 106 at")), "{tasks:#?}");
+    // The copies are tied (FLEET-LATERAL-COPY, high) and planned for
+    // deletion; the untied file is not.
+    assert!(plan.contains("FLEET-LATERAL-COPY"), "{plan}");
     assert!(plan.contains("reached the host, on 2 hosts (WS-[002-003])"), "the summary (a wrapped comment):\n{plan}");
 
     let plan_path = run.dir.path().join("plan.yml").display().to_string();
@@ -203,11 +230,17 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     let contained = |h: &str| lab.truth(h).smb_blocked;
     assert!(["WS-001", "WS-002", "WS-003", "WS-004"].iter().all(|h| contained(h)), "the release is held: containment stays");
     assert!(out.stdout.contains("unlisted sources of lateral movement:"), "{}", out.stdout);
-    for h in ["WS-002", "WS-003"] {
-        let set_aside = out.stdout.lines().any(|l| l.contains(&format!("{h}: its verifying scan")) && l.contains("LAT-WINDOWS-ROOT-COPY"));
-        assert!(set_aside, "{h} set aside for the copy in C:\\Windows: {}", out.stdout);
+    // The tied copies are gone; the untied file stays and sets WS-002
+    // aside for a person.
+    for (h, copy) in [("WS-002", &copy2), ("WS-003", &copy3)] {
+        assert!(!lab.with_host(h, |s| s.files.exists(copy)), "{h}: {copy} deleted as a tied lateral copy");
     }
-    assert!(!out.stdout.contains("WS-001: its verifying scan") && !out.stdout.contains("WS-004: its verifying scan"), "{}", out.stdout);
+    assert!(lab.with_host("WS-002", |s| s.files.exists(untied)), "nothing ties {untied}: never deleted");
+    let set_aside = out.stdout.lines().any(|l| l.contains("WS-002: its verifying scan") && l.contains("LAT-WINDOWS-ROOT-COPY"));
+    assert!(set_aside, "WS-002 set aside for the untied file in C:\\Windows: {}", out.stdout);
+    for h in ["WS-001", "WS-003", "WS-004"] {
+        assert!(!out.stdout.contains(&format!("{h}: its verifying scan")), "{h}: {}", out.stdout);
+    }
     assert!(out.stdout.contains("held      127.122.20.5 (reached WS-002): 127.122.20.5 is not in the inventory"), "{}", out.stdout);
     assert!(out.stdout.contains("held      127.122.29.9 (reached WS-003)"), "{}", out.stdout);
     assert!(out.stdout.contains("--accept-source ADDRESS --reason TEXT"), "{}", out.stdout);
@@ -247,36 +280,149 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     let full = run.dir.path().join("full.yml").display().to_string();
     let scan5 = common::harness::run(&["scan", "-i", &full, "-l", "WS-005", "--engagement", &eng, "--no-progress"]).await;
     assert_eq!(scan5.code, 0, "{}\n{}", scan5.stdout, scan5.stderr);
-    // WS-002 and WS-003 keep the copy each source dropped through ADMIN$
-    // into C:\Windows, a folder the purge never deletes from without a tie
-    // to a loader: they were set aside for a person, who accepts them so
-    // that they no longer hold the other hosts' release.
-    let released = common::harness::run(&[
-        "release",
-        "-i",
-        &full,
-        "--engagement",
-        &eng,
-        "--accept-unreached",
-        "WS-002",
-        "--accept-unreached",
-        "WS-003",
-        "--no-progress",
-    ])
-    .await;
+    // WS-002 keeps the untied file in C:\Windows, a folder the purge never
+    // deletes from without a tie: it was set aside for a person, who
+    // accepts it so that it no longer holds the other hosts' release.
+    let released = common::harness::run(&["release", "-i", &full, "--engagement", &eng, "--accept-unreached", "WS-002", "--no-progress"]).await;
     println!("{}\n{}", released.stdout, released.stderr);
     assert_eq!(released.code, cauterize::exit::OK, "{}\n{}", released.stdout, released.stderr);
-    assert!(released.stdout.contains("not verified clean, accepted by the operator as they are: WS-[002-003] (2 hosts)"), "the headline: {}", released.stdout);
+    assert!(released.stdout.contains("not verified clean, accepted by the operator as they are: WS-002"), "the headline: {}", released.stdout);
     assert!(released.stdout.contains("resolved  127.122.20.5 (reached WS-002): 127.122.20.5 is WS-005 of the inventory, scanned"), "{}", released.stdout);
-    for h in ["WS-001", "WS-004"] {
+    for h in ["WS-001", "WS-003", "WS-004"] {
         assert!(!contained(h), "{h}: released, containment gone per the lab");
     }
-    // Accepted, the two no longer hold the others' release; each stays
-    // contained, set aside, until the person has dealt with its copy.
-    for h in ["WS-002", "WS-003"] {
-        assert!(contained(h), "{h}: set aside, still contained");
-    }
+    // Accepted, WS-002 no longer holds the others' release; it stays
+    // contained, set aside, until the person has dealt with the file.
+    assert!(contained("WS-002"), "WS-002: set aside, still contained");
     let status = common::harness::run(&["status", "--engagement", &eng]).await;
     assert!(status.stdout.contains("unlisted sources of lateral movement (none holds the release):"), "{}", status.stdout);
     assert!(status.stdout.contains("(release): accepted by the operator: the lab's phantom, gone"), "who and when: {}", status.stdout);
+}
+
+/// Point the lab inventory's WinRM connections at the SOCKS jump host on
+/// `port` of `address` (the inventory as the lab wrote it: `original`).
+fn through_proxy(run: &LabRun, original: &str, address: &str, port: u16) {
+    let proxied = original.replacen("defaults: {", &format!("defaults: {{ proxy: \"socks5://{address}:{port}\","), 1);
+    assert_ne!(proxied, original, "the lab inventory has a defaults mapping");
+    std::fs::write(&run.inventory, proxied).unwrap();
+}
+
+/// Hosts whose Security log shows a WinRM logon (4624) from `address`
+/// followed within ten minutes by a task registration (4698): what would
+/// link as a reach from `address` if nothing told it apart.
+fn hosts_with_logon_then_task(lab: &Lab, hosts: &[&str], address: &str) -> Vec<String> {
+    hosts
+        .iter()
+        .filter(|h| {
+            lab.with_host(h, |s| {
+                let records: Vec<(u32, i64, String)> = s
+                    .event_logs
+                    .log(LogName::Security)
+                    .records()
+                    .map(|r| (r.event_id, r.time_created.0 as i64, r.property("IpAddress").unwrap_or_default().to_string()))
+                    .collect();
+                records.iter().any(|(id, at, ip)| {
+                    *id == 4624 && ip == address && records.iter().any(|(id2, at2, _)| *id2 == 4698 && at2 >= at && at2 - at <= 600 * 10_000_000)
+                })
+            })
+        })
+        .map(|h| h.to_string())
+        .collect()
+}
+
+/// Behind a SOCKS jump host (a stand-in for NAT: the hosts see the jump
+/// host's loopback address, 127.122.48.1, not the operator's 127.0.0.1),
+/// cauterize's own WinRM logons and its dead-man task (4624 then 4698 and
+/// 106) are on every host, as a source's logon and install would be. The
+/// scans read the operator's address from the hosts' own record of their
+/// WinRM logon, so an operation is held by the real unlisted source only
+/// (127.122.49.9, which reached WS-003), never by the jump host's address.
+/// The operator then carries on from another jump host (127.122.48.2): it
+/// contains again (the dead-man registered anew, from there) and scans
+/// every host, so no latest scan names the first address; neither address
+/// is a source, and the real one still holds until accepted. Lab loopback
+/// 127.122.40.0/21.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_address_behind_a_jump_host_is_never_a_source_even_after_moving_to_another() {
+    common::harness::raise_fd_limit();
+    let spec = lab::scenario::simple(4, Ipv4Addr::new(127, 122, 40, 1), 5985);
+    let mut world = WorldSpec::derived(&spec, LabSettings::default());
+    for h in &mut world.hosts {
+        h.reboot_down_secs = 3;
+        h.winrm_delay_secs = 1;
+        h.task_history = true;
+    }
+    let mut quiet = FamilyProfile::documented(Family::TrickBot).without_spread();
+    quiet.padding = false;
+    world.hosts[0].infections.push(quiet);
+    let run = LabRun::start_world(spec.clone(), world).await;
+    let lab = &run.lab;
+    let hosts = ["WS-001", "WS-002", "WS-003", "WS-004"];
+    for h in hosts {
+        lab.with_host(h, |s| s.event_logs.audit_tasks = true);
+    }
+    let phantom = Ipv4Addr::new(127, 122, 49, 9);
+    spread(lab, (phantom, "WS-099"), "WS-003", lab.now().plus_secs(-2000), 21);
+    for h in ["WS-001", "WS-003"] {
+        assert!(!lab.give_loader_files_bytes(h).is_empty(), "{h}: no loader file");
+    }
+    let original = std::fs::read_to_string(&run.inventory).unwrap();
+    let first = common::socks::Socks5::start("127.122.48.1").await;
+    through_proxy(&run, &original, "127.122.48.1", first.port);
+
+    let eng = run.dir.path().join("case").display().to_string();
+    let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
+    assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
+    assert!(first.tunnels() >= 4, "the hosts were not reached through the jump host");
+    run.plan_with_playbook(&eng, FAST_REBOOTS).await;
+    let out = run.cauterize("apply", &[&run.dir.path().join("plan.yml").display().to_string(), "--engagement", &eng, "--no-progress"]).await;
+    println!("{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "held: partial");
+    // What would make the jump host's address a source is there: its
+    // logon, then the dead-man task, on every host.
+    assert_eq!(hosts_with_logon_then_task(lab, &hosts, "127.122.48.1"), hosts);
+    assert!(out.stdout.contains("held      127.122.49.9 (reached WS-003)"), "{}", out.stdout);
+    assert!(!out.stdout.contains("127.122.48.1"), "the jump host's address is no source: {}", out.stdout);
+    {
+        let journal = Journal::open_read_only(std::path::Path::new(&eng)).unwrap();
+        assert_eq!(journal.operator_addresses().unwrap(), ["127.122.48.1"], "read from the hosts' record of the WinRM logon");
+    }
+    let status = common::harness::run(&["status", "--engagement", &eng]).await;
+    assert_eq!(status.stdout.matches("(reached ").count(), 1, "{}", status.stdout);
+
+    // The operator carries on from another jump host. The dead-man went
+    // (disabled here), so `contain` registers it again, from there.
+    let second = common::socks::Socks5::start("127.122.48.2").await;
+    through_proxy(&run, &original, "127.122.48.2", second.port);
+    for h in hosts {
+        lab.with_host(h, |s| {
+            for t in s.tasks.iter_mut().filter(|t| t.folder.eq_ignore_ascii_case("\\Cauterize")) {
+                t.enabled = false;
+            }
+        });
+    }
+    let contain = run.cauterize("contain", &["--engagement", &eng, "--no-progress"]).await;
+    println!("{}\n{}", contain.stdout, contain.stderr);
+    assert_eq!(hosts_with_logon_then_task(lab, &hosts, "127.122.48.2"), hosts, "contain from the second jump host registered the dead-man");
+    let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
+    assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
+    let journal = Journal::open_read_only(std::path::Path::new(&eng)).unwrap();
+    journal
+        .each_latest_scan(None, |s| {
+            assert_eq!(s.snapshot.operator_address, "127.122.48.2", "{}", s.host);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(journal.operator_addresses().unwrap(), ["127.122.48.1", "127.122.48.2"]);
+    drop(journal);
+    // Neither jump host's address holds the release; the real source does.
+    for mine in ["127.122.48.1", "127.122.48.2"] {
+        let wrong = run.cauterize("release", &["--engagement", &eng, "--accept-source", mine, "--reason", "mine"]).await;
+        assert_eq!(wrong.code, cauterize::exit::USAGE, "{}", wrong.stderr);
+        let holding = wrong.stderr.split("those that do: ").nth(1).map(|t| t.lines().next().unwrap_or_default().trim().to_string());
+        assert_eq!(holding.as_deref(), Some("127.122.49.9"), "{}", wrong.stderr);
+    }
+    let status = common::harness::run(&["status", "--engagement", &eng]).await;
+    assert!(status.stdout.contains("unlisted sources of lateral movement (1 holds the release of every host):"), "{}", status.stdout);
+    assert_eq!(status.stdout.matches("(reached ").count(), 1, "{}", status.stdout);
 }

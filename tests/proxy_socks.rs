@@ -5,6 +5,7 @@
 mod common;
 
 use cauterize::lab;
+use cauterize::lab::world::eventlog::LogName;
 use common::harness::LabRun;
 use common::socks::Socks5;
 use std::net::Ipv4Addr;
@@ -30,6 +31,19 @@ async fn exec_goes_through_a_socks5_proxy() {
         assert_eq!(out.host(&name)["stdout"].as_str().map(str::trim), Some(name.as_str()));
     }
     assert!(socks.tunnels() >= 5, "only {} tunnels: the hosts were not reached through the proxy", socks.tunnels());
+    // The hosts saw the jump host's address, not the operator's: their
+    // WinRM logons (4624) are from the proxy's 127.68.1.1.
+    for i in 1..=5 {
+        let seen: Vec<String> = run.lab.with_host(&format!("WS-00{i}"), |h| {
+            h.event_logs
+                .log(LogName::Security)
+                .records()
+                .filter(|r| r.event_id == 4624)
+                .filter_map(|r| r.property("IpAddress").map(str::to_string))
+                .collect()
+        });
+        assert!(!seen.is_empty() && seen.iter().all(|a| a == "127.68.1.1"), "WS-00{i}: logons from {seen:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

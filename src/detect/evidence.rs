@@ -21,7 +21,9 @@
 //! confirmed payload, code loaded from a file disguised as data, an
 //! unsigned DLL side-loaded by a signed Windows program, a Windows
 //! program renamed (its version information says so), a lateral
-//! launch through an admin share, a loader's documented command, a name
+//! launch through an admin share, a service install the host recorded
+//! right after a suspect source's network logon that runs the file, a
+//! loader's documented command, a name
 //! derived exactly from this host, a program planted where an unquoted
 //! path breaks.
 //!
@@ -102,6 +104,10 @@ pub enum Evidence {
     RenamedWindowsProgram,
     /// Started through an admin share (`\\host\C$\...`): lateral movement.
     LateralLaunch,
+    /// The host's own record ties it to lateral movement: a service
+    /// installed (System 7045) within minutes of a network logon from an
+    /// infected host or an address nobody listed ran exactly this file.
+    RecordedLateralInstall,
     /// A loader's documented command (self-deletion over calc.exe,
     /// PowerShell running code stored in the registry).
     LoaderCommand,
@@ -120,7 +126,7 @@ impl Evidence {
         match self {
             NameShape | FolderShape | Timestamp | LaunchShape | Unsigned => Strength::Weak,
             RelatedToConfirmed | ConfirmedEarlier | InjectedCode | RegistryArtifact | PayloadLaunch
-            | DisguisedCode | SideLoadedDll | RenamedWindowsProgram | LateralLaunch | LoaderCommand | HostDerivedName
+            | DisguisedCode | SideLoadedDll | RenamedWindowsProgram | LateralLaunch | RecordedLateralInstall | LoaderCommand | HostDerivedName
             | PathInterception | KnownBadHash => Strength::Strong,
         }
     }
@@ -147,6 +153,7 @@ impl Evidence {
             SideLoadedDll => "loads an unsigned DLL beside a signed Windows program",
             RenamedWindowsProgram => "a renamed Windows program",
             LateralLaunch => "started through an admin share",
+            RecordedLateralInstall => "run by a service a suspect source installed (System 7045)",
             LoaderCommand => "loader's documented command",
             HostDerivedName => "name derived from this host",
             PathInterception => "unquoted-path interception",

@@ -144,12 +144,23 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
     let stack = crate::fleet::pass::stack_journal(journal, crate::fleet::stack::By::Autostart, job.rare_percent)?;
     plan.add_reviews(&stack.reviews);
     // What a suspect source installed when it reached a host (7045, 4698,
-    // 106), whatever the rules said of it.
+    // 106), and the files created on the host then, whatever the rules
+    // said of them.
     let (lateral, _) = crate::fleet::pass::sources_of_journal(journal, &[])?;
-    let installed: std::collections::BTreeMap<String, Vec<plan::ReviewItem>> = crate::fleet::lateral::installed_on_reach(&lateral)
+    let mut installed: std::collections::BTreeMap<String, Vec<plan::ReviewItem>> = crate::fleet::lateral::installed_on_reach(&lateral)
         .into_iter()
         .map(|(host, items)| (host, items.into_iter().map(|(what, why)| plan::ReviewItem { what, why, reached: true }).collect()))
         .collect();
+    for scan in &scans {
+        let files: Vec<(String, String)> =
+            scan.snapshot.files.iter().filter(|f| f.exists && !f.is_dir).map(|f| (f.path.clone(), f.created.clone())).collect();
+        let skew = scan.snapshot.clock_skew_ms.map_or(0.0, |ms| ms as f64 / 1000.0);
+        let created = crate::fleet::lateral::created_on_reach(&lateral, &scan.host, &files, skew, crate::fleet::lateral::DEFAULT_WINDOW_SECS);
+        if !created.is_empty() {
+            let items = installed.entry(scan.host.clone()).or_default();
+            items.extend(created.into_iter().map(|(what, why)| plan::ReviewItem { what, why, reached: true }));
+        }
+    }
     plan.add_reviews(&installed);
     let (plan_id, text) = plan::record(journal, run, &plan, job.output)?;
     Ok((plan, text, plan_id))

@@ -256,7 +256,10 @@ impl HostSteps for RuntimeSteps {
 
     async fn scan(&self, host: &str) -> StepResult<Snapshot> {
         let target = self.target(host)?;
-        runtime::collect(target, &self.bounds, &self.cancel).await.map_err(|e| step_error(&e))
+        let began = std::time::SystemTime::now();
+        let mut snapshot = runtime::collect(target, &self.bounds, &self.cancel).await.map_err(|e| step_error(&e))?;
+        super::scan::seen_from_operator(&mut snapshot, began);
+        Ok(snapshot)
     }
 
     async fn boot_time(&self, host: &str) -> StepResult<String> {

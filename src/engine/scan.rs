@@ -142,16 +142,13 @@ pub fn runtime_failure(e: &RuntimeError) -> ScanFailure {
 }
 
 /// What the scan, not the host, knows of a snapshot: the operator's
-/// address as the host sees it (its logons from there are cauterize's own,
-/// never lateral movement) and the host's clock skew, which the fleet's
-/// linking of event logs across hosts needs.
-async fn seen_from_operator(snapshot: &mut crate::runtime::snapshot::Snapshot, target: &HostTarget, began: std::time::SystemTime) {
-    let s = &target.host.settings;
-    if s.proxy.is_none()
-        && let Ok(ip) = crate::transport::tcp::local_address_toward(&target.host.address, s.port, s.connect_timeout).await
-    {
-        snapshot.operator_address = ip.to_string();
-    }
+/// address as the host sees it (the host's record of this scan's own
+/// WinRM logon, [`crate::fleet::operator`]: its logons from there are
+/// cauterize's own, never lateral movement) and the host's clock skew,
+/// which the fleet's linking of event logs across hosts needs.
+pub fn seen_from_operator(snapshot: &mut crate::runtime::snapshot::Snapshot, began: std::time::SystemTime) {
+    let took = began.elapsed().map_or(0.0, |d| d.as_secs_f64());
+    snapshot.operator_address = crate::fleet::operator::own_address(&snapshot.events, &snapshot.collected_at, took).unwrap_or_default();
     let began = began.duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     snapshot.clock_skew_ms = crate::detect::facts::parse_time(&snapshot.collected_at).map(|host| ((host - began) * 1000.0).round() as i64);
 }
@@ -173,7 +170,7 @@ async fn scan_host(
                 .await
                 .map_err(|e| runtime_failure(&e));
             if let Ok(snapshot) = &mut r {
-                seen_from_operator(snapshot, &target, began).await;
+                seen_from_operator(snapshot, began);
             }
             (target.host.name, target.host.address, r)
         }

@@ -65,6 +65,10 @@ pub struct Reach {
     /// The record of the install: `System 7045`, `Security 4698`,
     /// `Microsoft-Windows-TaskScheduler/Operational 106`.
     pub record: String,
+    /// A service install's image path as the record gives it (empty for a
+    /// task).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub image_path: String,
     /// Its source carried the infection then (a host known infected by
     /// that time), or is an address nobody listed.
     pub suspect: bool,
@@ -190,9 +194,9 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
         let logon = |k: &EventKind| matches!(k, EventKind::NetworkLogon { .. });
         list.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| logon(b.1).cmp(&logon(a.1))));
         for (i, (t, kind, record)) in list.iter().enumerate() {
-            let what = match kind {
-                EventKind::ServiceInstalled { service, image_path, .. } => format!("service {service} ({image_path})"),
-                EventKind::TaskRegistered { task, .. } => format!("task {task}"),
+            let (what, image_path) = match kind {
+                EventKind::ServiceInstalled { service, image_path, .. } => (format!("service {service} ({image_path})"), image_path.clone()),
+                EventKind::TaskRegistered { task, .. } => (format!("task {task}"), String::new()),
                 EventKind::NetworkLogon { .. } => continue,
             };
             // The latest remote logon before it, within the window, that
@@ -212,7 +216,7 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
                 None => Origin::Unlisted(address),
             };
             let suspect = matches!(from, Origin::Unlisted(_));
-            out.reaches.push(Reach { from, to: host.to_string(), at: *t, after_logon: t - lt, account, what, record: record.to_string(), suspect });
+            out.reaches.push(Reach { from, to: host.to_string(), at: *t, after_logon: t - lt, account, what, record: record.to_string(), image_path, suspect });
         }
     }
     out.reaches.sort_by(|a, b| a.at.total_cmp(&b.at).then_with(|| a.to.cmp(&b.to)));
@@ -250,28 +254,100 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
     out
 }
 
+/// Records of one install at most this far apart are one install written
+/// twice (a task's Security 4698 and Task Scheduler 106 are written
+/// together when it is registered).
+const SAME_INSTALL_SECS: f64 = 60.0;
+
 /// What was installed on a host when a suspect source reached it (a host
 /// carrying the infection then, or an address nobody listed): the service
-/// or task, per host, with the record that ties it and why it is listed.
-/// Listed for a person whatever the rules said of it; never acted on by
-/// itself.
+/// or task, per host, with the records that tie it and why it is listed.
+/// One install recorded by two logs (a task's 4698 and 106) is one item
+/// citing both records. Listed for a person whatever the rules said of it;
+/// never acted on by itself.
 pub fn installed_on_reach(lateral: &Lateral) -> BTreeMap<String, Vec<(String, String)>> {
-    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    // Per host: the first reach of each install, and every record of it.
+    let mut installs: BTreeMap<&str, Vec<(&Reach, Vec<(&str, f64)>)>> = BTreeMap::new();
     for r in lateral.reaches.iter().filter(|r| r.suspect) {
-        let source = match &r.from {
-            Origin::Host(h) => format!("{h}, infected by then"),
-            Origin::Unlisted(a) => format!("{a}, an address the inventory does not list"),
-        };
-        let why = format!(
-            "installed when another host reached this one: {} at {} (on the operator's clock), {:.0} s after a network logon as {} from {source}",
-            r.record,
-            crate::evidence::names::rfc3339((r.at.floor() as i64, 0)),
-            r.after_logon,
-            r.account
-        );
-        out.entry(r.to.clone()).or_default().push((r.what.clone(), why));
+        let list = installs.entry(r.to.as_str()).or_default();
+        let same = list.iter_mut().find(|(first, records)| {
+            first.what == r.what && first.from == r.from && records.iter().any(|(_, at)| (r.at - at).abs() <= SAME_INSTALL_SECS)
+        });
+        match same {
+            Some((_, records)) => records.push((r.record.as_str(), r.at)),
+            None => list.push((r, vec![(r.record.as_str(), r.at)])),
+        }
+    }
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (host, list) in installs {
+        for (r, records) in list {
+            let why = format!(
+                "installed when another host reached this one: {} (on the operator's clock), {:.0} s after a network logon as {} from {}",
+                records_at(&records),
+                r.after_logon,
+                r.account,
+                r.source_text()
+            );
+            out.entry(host.to_string()).or_default().push((r.what.clone(), why));
+        }
     }
     out
+}
+
+impl Reach {
+    /// Its source as a review item says it.
+    fn source_text(&self) -> String {
+        match &self.from {
+            Origin::Host(h) => format!("{h}, infected by then"),
+            Origin::Unlisted(a) => format!("{a}, an address the inventory does not list"),
+        }
+    }
+
+    /// When the network logon that led to it was, on the operator's clock.
+    fn logon_at(&self) -> f64 {
+        self.at - self.after_logon
+    }
+}
+
+/// Files created on `host` when a suspect source reached it: created
+/// (`files`: path and creation time on the host's clock, whose clock is
+/// `skew_secs` ahead of the operator's) within `window_secs` after the
+/// network logon that led to an install, which ties them. Loaders copy
+/// their file first and install what runs it; the snapshot holds the files
+/// its autostarts name and those of the drop-folder sweep (the places
+/// loaders drop files). Listed for a person, never acted on by itself.
+pub fn created_on_reach(lateral: &Lateral, host: &str, files: &[(String, String)], skew_secs: f64, window_secs: f64) -> Vec<(String, String)> {
+    let reaches: Vec<&Reach> = lateral.reaches.iter().filter(|r| r.suspect && r.to.eq_ignore_ascii_case(host)).collect();
+    let mut out = Vec::new();
+    for (path, created) in files {
+        let Some(t) = parse_time(created).map(|t| t - skew_secs) else { continue };
+        // The host writes times to the second: a file of the logon's second.
+        let Some(r) = reaches.iter().find(|r| t >= r.logon_at().floor() && t <= r.logon_at() + window_secs) else { continue };
+        let why = format!(
+            "created when another host reached this one: {:.0} s after a network logon as {} from {}, which led to {} at {} ({})",
+            (t - r.logon_at()).max(0.0),
+            r.account,
+            r.source_text(),
+            r.record,
+            crate::evidence::names::rfc3339((r.at.floor() as i64, 0)),
+            r.what
+        );
+        out.push((format!("file {path}"), why));
+    }
+    out
+}
+
+/// `System 7045 at T`, or `Security 4698 and ... 106 at T` (each with its
+/// own time when they differ).
+fn records_at(records: &[(&str, f64)]) -> String {
+    let at = |t: f64| crate::evidence::names::rfc3339((t.floor() as i64, 0));
+    let one_time = records.iter().all(|(_, t)| t.floor() == records[0].1.floor());
+    if one_time {
+        let names: Vec<&str> = records.iter().map(|(r, _)| *r).collect();
+        format!("{} at {}", names.join(" and "), at(records[0].1))
+    } else {
+        records.iter().map(|(r, t)| format!("{r} at {}", at(*t))).collect::<Vec<_>>().join(" and ")
+    }
 }
 
 /// Items of hosts reached from an infected host that appeared at or after
@@ -489,6 +565,62 @@ mod tests {
         let ws3 = &listed["WS-003"];
         assert_eq!(ws3[0].0, r"task \Xyz");
         assert!(ws3[0].1.contains("Security 4698") && ws3[0].1.contains("from 10.9.9.9, an address the inventory does not list"), "{}", ws3[0].1);
+    }
+
+    #[test]
+    fn a_task_recorded_by_4698_and_106_is_one_item_citing_both_records() {
+        let events = vec![
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            HostEvent { record: "Security 4698".into(), ..ev("WS-002", "2024-03-01T10:00:03Z", EventKind::TaskRegistered { task: r"\Xyz".into(), user: "SYSTEM".into() }) },
+            HostEvent {
+                record: "Microsoft-Windows-TaskScheduler/Operational 106".into(),
+                ..ev("WS-002", "2024-03-01T10:00:03Z", EventKind::TaskRegistered { task: r"\Xyz".into(), user: "SYSTEM".into() })
+            },
+            // The same task registered again an hour later from the same
+            // source is another install.
+            ev("WS-002", "2024-03-01T11:00:00Z", logon("10.0.0.1")),
+            HostEvent { record: "Security 4698".into(), ..ev("WS-002", "2024-03-01T11:00:02Z", EventKind::TaskRegistered { task: r"\Xyz".into(), user: "SYSTEM".into() }) },
+        ];
+        let listed = installed_on_reach(&link(&events, &ctx()));
+        let ws2 = &listed["WS-002"];
+        assert_eq!(ws2.len(), 2, "{ws2:?}");
+        assert_eq!(ws2[0].0, r"task \Xyz");
+        assert!(
+            ws2[0].1.contains("Security 4698 and Microsoft-Windows-TaskScheduler/Operational 106 at 2024-03-01T10:00:03.000Z (on the operator's clock), 3 s after"),
+            "{}",
+            ws2[0].1
+        );
+        assert!(ws2[1].1.contains(": Security 4698 at 2024-03-01T11:00:02.000Z"), "{}", ws2[1].1);
+    }
+
+    #[test]
+    fn files_created_in_the_window_after_a_suspect_sources_logon_are_listed_with_the_record_that_ties_them() {
+        let events = vec![
+            // An admin's deployment from WS-003 (not infected then): no tie.
+            ev("WS-002", "2024-03-01T09:00:00Z", logon("10.0.0.3")),
+            ev("WS-002", "2024-03-01T09:00:02Z", service("deploy")),
+            ev("WS-002", "2024-03-01T10:00:00Z", logon("10.0.0.1")),
+            ev("WS-002", "2024-03-01T10:00:05Z", service("abcdefg")),
+        ];
+        let l = link(&events, &ctx());
+        let file = |p: &str, at: &str| (p.to_string(), at.to_string());
+        // WS-002's clock is 60 s ahead of the operator's.
+        let files = vec![
+            file(r"C:\Windows\abcdefg.exe", "2024-03-01T10:01:03Z"),
+            file(r"C:\ProgramData\x\y.dll", "2024-03-01T10:10:30Z"),
+            file(r"C:\Windows\deploy.exe", "2024-03-01T09:01:01Z"),
+            file(r"C:\Users\a\old.dll", "2023-01-01T00:00:00Z"),
+            file(r"C:\late.dll", "2024-03-01T10:11:30Z"),
+            file(r"C:\bad-time.dll", "yesterday"),
+        ];
+        let listed = created_on_reach(&l, "ws-002", &files, 60.0, DEFAULT_WINDOW_SECS);
+        let what: Vec<&str> = listed.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(what, [r"file C:\Windows\abcdefg.exe", r"file C:\ProgramData\x\y.dll"]);
+        assert_eq!(
+            listed[0].1,
+            r"created when another host reached this one: 3 s after a network logon as CORP\Administrator from WS-001, infected by then, which led to System 7045 at 2024-03-01T10:00:05.000Z (service abcdefg (regsvr32.exe /s C:\Windows\abcdefg.dll))"
+        );
+        assert!(created_on_reach(&l, "WS-003", &files, 0.0, DEFAULT_WINDOW_SECS).is_empty());
     }
 
     #[test]

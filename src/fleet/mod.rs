@@ -19,6 +19,10 @@
 //! - [`lateral`]: lateral movement as evidence (the event logs the
 //!   runtime reads), ordered and linked across hosts, cauterize's own
 //!   logons told apart.
+//! - [`operator`]: the operator's address as a host sees it, from the
+//!   host's record of cauterize's own WinRM logon.
+//! - [`ties`]: lateral copies in `C:\Windows` tied by the host's record
+//!   of the service a suspect source installed to run them.
 //! - [`holds`]: which unlisted sources hold the release of containment,
 //!   and how each is resolved (scanned as an inventory host, or accepted
 //!   by the operator).
@@ -35,10 +39,12 @@ pub mod cluster;
 pub mod holds;
 pub mod judge;
 pub mod lateral;
+pub mod operator;
 pub mod pass;
 pub mod propagate;
 pub mod shape;
 pub mod stack;
+pub mod ties;
 pub mod units;
 
 use serde::Serialize;
@@ -49,6 +55,9 @@ pub const RULE_PREFIX: &str = "FLEET-";
 pub const RULE_HASH: &str = "FLEET-HASH-PROPAGATION";
 /// Rule id of a finding made by cluster lift.
 pub const RULE_SHAPE: &str = "FLEET-CLUSTER-LIFT";
+/// Rule id of a lateral copy tied by a recorded service install
+/// ([`ties`]).
+pub const RULE_LATERAL_COPY: &str = "FLEET-LATERAL-COPY";
 
 /// What made a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

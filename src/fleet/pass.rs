@@ -12,6 +12,7 @@
 use super::judge::{self, Counts};
 use super::lateral::{self, HostEvent, Lateral};
 use super::stack::{By, Stack, Stacker};
+use super::ties;
 use super::units::{self, HostUnits};
 use super::RULE_PREFIX;
 use crate::detect::Finding;
@@ -33,17 +34,27 @@ pub struct FleetOutcome {
 /// findings (replacing those of an earlier pass on the same snapshots).
 pub fn judge_journal(journal: &mut Journal) -> Result<FleetOutcome, JournalError> {
     let mut hosts: Vec<HostUnits> = Vec::new();
-    let mut link = lateral::Context { window_secs: lateral::DEFAULT_WINDOW_SECS, ..lateral::Context::default() };
+    let mut link = context_of(journal)?;
     let mut logged: Vec<(String, Vec<crate::runtime::snapshot::LoggedEvent>)> = Vec::new();
+    let mut untied: Vec<ties::Untied> = Vec::new();
     journal.each_latest_scan(None, |scan| {
         hosts.push(units::of_host(&scan.host, scan.snapshot_id, &scan.snapshot, &scan.findings));
+        untied.extend(scan.findings.iter().filter(|f| f.rule_id == ties::UNTIED_RULE && f.allowlisted.is_none()).filter_map(|f| {
+            match &f.artifact {
+                crate::detect::ArtifactRef::File { path } => Some(ties::Untied {
+                    host: scan.host.clone(),
+                    computer_name: scan.snapshot.computer_name.clone(),
+                    snapshot_id: scan.snapshot_id,
+                    path: path.clone(),
+                }),
+                _ => None,
+            }
+        }));
         lateral_inputs(&mut link, &mut logged, scan);
         Ok(())
     })?;
     let judgement = judge::judge(&hosts);
-    let found = judgement.findings(&hosts);
-    let rows: Vec<_> = found.iter().map(|(_, sid, f)| (*sid, f.clone())).collect();
-    journal.replace_latest_findings(RULE_PREFIX, &rows)?;
+    let mut found = judgement.findings(&hosts);
     for (host, _, fs) in &found {
         if fs.iter().any(|f| f.confidence() == crate::detect::Confidence::High && f.allowlisted.is_none()) {
             link.infected.insert(host.clone(), None);
@@ -51,11 +62,21 @@ pub fn judge_journal(journal: &mut Journal) -> Result<FleetOutcome, JournalError
     }
     // Only now is every operator address known: keep what can link.
     let events: Vec<HostEvent> = logged.iter().flat_map(|(h, e)| lateral::linkable(h, e, &link)).collect();
+    let lateral = lateral::link(&events, &link);
+    // Copies in C:\Windows the hosts' records tie to a suspect install.
+    for (host, sid, f) in ties::tie(&lateral, &untied) {
+        match found.iter_mut().find(|(h, s, _)| *h == host && *s == sid) {
+            Some((_, _, fs)) => fs.push(f),
+            None => found.push((host, sid, vec![f])),
+        }
+    }
+    let rows: Vec<_> = found.iter().map(|(_, sid, f)| (*sid, f.clone())).collect();
+    journal.replace_latest_findings(RULE_PREFIX, &rows)?;
     Ok(FleetOutcome {
         hosts: hosts.len(),
         counts: judgement.counts(),
         findings: found.into_iter().map(|(h, _, f)| (h, f)).collect(),
-        lateral: lateral::link(&events, &link),
+        lateral,
     })
 }
 
@@ -68,7 +89,7 @@ pub fn sources_of_journal(
     journal: &Journal,
     inventory: &[(String, String)],
 ) -> Result<(Lateral, std::collections::HashMap<String, super::holds::ListedHost>), JournalError> {
-    let mut link = lateral::Context { window_secs: lateral::DEFAULT_WINDOW_SECS, ..lateral::Context::default() };
+    let mut link = context_of(journal)?;
     let mut logged = Vec::new();
     let mut listed = std::collections::HashMap::new();
     for (host, address) in inventory {
@@ -88,10 +109,20 @@ pub fn sources_of_journal(
     Ok((lateral::link(&events, &link), listed))
 }
 
+/// Linking's context before the hosts are read: the default window and
+/// every address a scan of the engagement found the operator at (not only
+/// the latest scans': the hosts' logs keep cauterize's logons from an
+/// address it worked from before an operation resumed from another).
+fn context_of(journal: &Journal) -> Result<lateral::Context, JournalError> {
+    let mut link = lateral::Context { window_secs: lateral::DEFAULT_WINDOW_SECS, ..lateral::Context::default() };
+    link.operator.extend(journal.operator_addresses()?.iter().filter_map(|a| lateral::normal_address(a)));
+    Ok(link)
+}
+
 /// What linking needs of one host's latest scan: its address, the
 /// operator's address as it sees it, its clock's skew, whether a rule found
 /// it infected, and its events (installs and remote logons only, the
-/// operator's dropped when the host recorded its address).
+/// operator's dropped).
 fn lateral_inputs(
     link: &mut lateral::Context,
     logged: &mut Vec<(String, Vec<crate::runtime::snapshot::LoggedEvent>)>,
@@ -111,9 +142,7 @@ fn lateral_inputs(
         link.infected.insert(scan.host.clone(), None);
     }
     if !s.events.is_empty() {
-        let mut own = lateral::Context { window_secs: link.window_secs, ..lateral::Context::default() };
-        own.operator.extend(lateral::normal_address(&s.operator_address));
-        let events = lateral::linkable_events(&s.events, &own).cloned().collect();
+        let events = lateral::linkable_events(&s.events, link).cloned().collect();
         logged.push((scan.host, events));
     }
 }

@@ -126,6 +126,14 @@ impl Journal {
         Ok(out)
     }
 
+    /// Every address a scan of this engagement found the operator at, as
+    /// a host saw it (cauterize's own WinRM logons come from these).
+    pub fn operator_addresses(&self) -> Result<Vec<String>, JournalError> {
+        let mut stmt = self.conn.prepare("SELECT address FROM operator_addresses ORDER BY address")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The id of each host's latest snapshot, by lower-case host name.
     pub fn latest_snapshot_ids(
         &self,

@@ -11,7 +11,7 @@ use super::JournalError;
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
 /// Every migration, in order. Index 0 makes version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub fn current_version() -> u32 {
@@ -254,6 +254,20 @@ CREATE TABLE source_holds (
     detail       TEXT NOT NULL             -- why held, how resolved, the reason given
 );
 CREATE INDEX source_holds_op ON source_holds(operation_id, address, id);
+";
+
+/// The operator's addresses as the hosts saw them.
+const V4: &str = "
+-- Every address a host's Security log showed cauterize's own WinRM logon
+-- from (the operator's address as that host sees it: behind NAT or a jump
+-- host, not this side's own). Kept for the whole engagement: after an
+-- operation resumes from another address, the logons from the earlier
+-- one are still in the hosts' logs and still cauterize's own.
+CREATE TABLE operator_addresses (
+    address      TEXT PRIMARY KEY,
+    first_host   INTEGER NOT NULL REFERENCES hosts(id),
+    first_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
 ";
 
 /// Bring the database to the current version. The version is read and

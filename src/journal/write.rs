@@ -191,6 +191,12 @@ impl Journal {
                 )?;
                 let sid = tx.last_insert_rowid();
                 insert_findings(tx, sid, host_id, rows)?;
+                if !snapshot.operator_address.is_empty() {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO operator_addresses (address, first_host) VALUES (?1, ?2)",
+                        params![snapshot.operator_address, host_id],
+                    )?;
+                }
                 snapshot_id = Some(sid);
             }
             Ok(ScanIds {

@@ -65,15 +65,16 @@ pub struct NotPlanned {
 
 /// Something listed for a person to look at, never acted on: a rare
 /// unsigned autostart that nothing explains (no finding, no allow-list;
-/// the fleet's stacking, [`crate::fleet::stack`]), or a service or task
-/// installed when a suspect source reached the host (`reached`;
-/// [`crate::fleet::lateral::installed_on_reach`]).
+/// the fleet's stacking, [`crate::fleet::stack`]), or a service, task or
+/// file installed or created when a suspect source reached the host
+/// (`reached`; [`crate::fleet::lateral::installed_on_reach`],
+/// [`crate::fleet::lateral::created_on_reach`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewItem {
     pub what: String,
     pub why: String,
-    /// Installed when a suspect source reached the host.
+    /// Installed or created when a suspect source reached the host.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reached: bool,
 }

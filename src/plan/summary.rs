@@ -206,7 +206,7 @@ pub fn overview(plan: &Plan) -> Vec<String> {
     });
     for (reached, what, why) in [
         (false, ("rare unsigned autostart", "rare unsigned autostarts"), "that nothing explains"),
-        (true, ("service or task", "services and tasks"), "installed when an infected or unlisted source reached the host"),
+        (true, ("service, task or file", "services, tasks and files"), "installed or created when an infected or unlisted source reached the host"),
     ] {
         let count = |h: &HostPlan| h.review.iter().filter(|r| r.reached == reached).count();
         let hosts: Vec<&str> = plan.hosts.iter().filter(|h| count(h) > 0).map(|h| h.host.as_str()).collect();

@@ -45,9 +45,9 @@ const HEADER: &str = "\
 # scan. Items under `inactive:` are not carried out; to act on them, change
 # the playbook or the flags (--activate medium) and run `cauterize plan`
 # again. Items under `review:` are rare unsigned autostarts that nothing
-# explains, and services and tasks installed on a host when an infected or
-# unlisted source reached it (with the event that ties them): never acted
-# on, listed for a person to look at. A host scanned again after this plan
+# explains, and the services, tasks and files installed or created on a
+# host when an infected or unlisted source reached it (with the event that
+# ties them): never acted on, listed for a person to look at. A host scanned again after this plan
 # was made is refused: plan again.
 ";
 
@@ -330,7 +330,7 @@ fn host(out: &mut String, h: &HostPlan) {
     }
     listed(out, "not_planned", h.not_planned.iter().map(|n| (n.why.as_str(), n.what.as_str())));
     if !h.review.is_empty() {
-        out.push_str("    # For review, never acted on: rare unsigned autostarts that nothing explains, what a suspect source installed.\n");
+        out.push_str("    # For review, never acted on: rare unsigned autostarts that nothing explains, what a suspect source installed or created.\n");
         listed(out, "review", h.review.iter().map(|r| (r.why.as_str(), r.what.as_str())));
     }
 }

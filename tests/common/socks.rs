@@ -2,6 +2,10 @@
 //! password (RFC 1929) when started with a login; CONNECT to an IPv4
 //! address or a name) for proving that cauterize reaches hosts through a
 //! jump host. It counts the tunnels it opened and the logons it refused.
+//! Its own connections to the hosts leave from the loopback address it
+//! listens on, as a jump host's leave from its own address: the hosts see
+//! that address, not the operator's (a lab stand-in for a network behind a
+//! jump host or NAT). It connects to loopback addresses only.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -37,11 +41,12 @@ impl Socks5 {
         let refused = Arc::new(AtomicUsize::new(0));
         let (counter, no) = (tunnels.clone(), refused.clone());
         let login = Arc::new(login);
+        let own: std::net::IpAddr = listener.local_addr().expect("addr").ip();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let (counter, no, login) = (counter.clone(), no.clone(), login.clone());
                 tokio::spawn(async move {
-                    let _ = serve(client, counter, no, &login).await;
+                    let _ = serve(client, counter, no, &login, own).await;
                 });
             }
         });
@@ -70,6 +75,7 @@ async fn serve(
     tunnels: Arc<AtomicUsize>,
     refused: Arc<AtomicUsize>,
     login: &Login,
+    own: std::net::IpAddr,
 ) -> std::io::Result<()> {
     // Greeting: VER NMETHODS METHODS...; answer "no authentication", or
     // "user name and password" when a login is required.
@@ -128,7 +134,7 @@ async fn serve(
         client.write_all(&[5, 7, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
         return Ok(());
     }
-    let upstream = match TcpStream::connect((host.as_str(), port)).await {
+    let upstream = match connect_from(own, &host, port).await {
         Ok(s) => s,
         Err(_) => {
             client.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
@@ -140,4 +146,15 @@ async fn serve(
     let (mut a, mut b) = (client, upstream);
     tokio::io::copy_bidirectional(&mut a, &mut b).await?;
     Ok(())
+}
+
+/// A connection to `host:port` (loopback only) leaving from `own`.
+async fn connect_from(own: std::net::IpAddr, host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let target = tokio::net::lookup_host((host, port))
+        .await?
+        .find(|a| a.ip().is_loopback() && a.is_ipv4() == own.is_ipv4())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the test proxy connects to loopback only"))?;
+    let socket = if own.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.bind(std::net::SocketAddr::new(own, 0))?;
+    socket.connect(target).await
 }
