@@ -6,8 +6,8 @@
 //! host-side runtime ([`runtime`]); facts come back, are judged per host
 //! ([`detect`]: each finding with typed evidence, its confidence computed
 //! from it by one written standard, `detect::evidence`), then across the
-//! network ([`fleet`]: hash propagation, cluster lift, stacking, under the
-//! same standard), and kept ([`journal`], [`evidence`]); the plan turns
+//! network ([`fleet`]: hash propagation, cluster lift, stacking, lateral
+//! movement from the hosts' event logs, under the same standard), and kept ([`journal`], [`evidence`]); the plan turns
 //! findings, the inventory and the playbook into every step the operation
 //! would take ([`plan`], with the containment rules of [`firewall`], which
 //! `runtime::contain` makes on the hosts with their dead-man task, and the

@@ -53,11 +53,6 @@ pub(crate) fn in_windows_root(path: &str) -> bool {
     paths::parent(&paths::key(path)).eq_ignore_ascii_case(r"c:\windows")
 }
 
-/// Is `path` one of the files Windows keeps directly in `C:\Windows`?
-pub(crate) fn windows_keeps(path: &str) -> bool {
-    WINDOWS_ROOT_FILES.contains(&paths::file_name(path).to_ascii_lowercase().as_str())
-}
-
 /// Rules 1-3 of the safety rule; `Some(words)` on the file's facts.
 fn candidate(f: &Facts, path: &str, run_by_service: bool) -> Option<String> {
     if !in_windows_root(path) {

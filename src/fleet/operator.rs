@@ -22,8 +22,8 @@ const MARGIN_SECS: f64 = 10.0;
 /// The address of the scan's own network logon: `collected_at` is when the
 /// collection started on the host's clock, `took_secs` how long the scan
 /// took on the operator's clock (its logon came within that span before
-/// the collection began). `None` when the span holds no remote network
-/// logon, or logons from more than one address.
+/// the collection began). `None` when the span holds no network logon
+/// with an address, or logons from more than one address.
 pub fn own_address(events: &[LoggedEvent], collected_at: &str, took_secs: f64) -> Option<String> {
     let end = parse_time(collected_at)?;
     let start = end - took_secs.max(0.0) - MARGIN_SECS;
@@ -34,7 +34,12 @@ pub fn own_address(events: &[LoggedEvent], collected_at: &str, took_secs: f64) -
         if t < start || t > end + 1.0 {
             continue;
         }
-        let Some(address) = super::lateral::normal_address(source_address) else { continue };
+        // As the log writes it, IPv4-mapped IPv6 as IPv4; loopback kept
+        // (linking never takes it for a source anyway).
+        let address = source_address.trim().trim_start_matches("::ffff:").to_ascii_lowercase();
+        if address.is_empty() || address == "-" {
+            continue;
+        }
         match &found {
             Some(a) if *a != address => return None,
             _ => found = Some(address),
@@ -77,8 +82,10 @@ mod tests {
     fn two_addresses_in_the_span_or_none_give_no_address() {
         let events = vec![logon("2024-03-01T10:00:01Z", "192.0.2.7", 3), logon("2024-03-01T10:00:02Z", "10.0.0.1", 3)];
         assert_eq!(own_address(&events, "2024-03-01T10:00:04Z", 5.0), None, "someone else logged on in the same seconds");
+        let none = vec![logon("2024-03-01T10:00:01Z", "-", 3)];
+        assert_eq!(own_address(&none, "2024-03-01T10:00:04Z", 5.0), None, "no address logged");
         let loopback = vec![logon("2024-03-01T10:00:01Z", "127.0.0.1", 3)];
-        assert_eq!(own_address(&loopback, "2024-03-01T10:00:04Z", 5.0), None);
+        assert_eq!(own_address(&loopback, "2024-03-01T10:00:04Z", 5.0), Some("127.0.0.1".to_string()), "recorded as the host logs it");
         assert_eq!(own_address(&events, "not a time", 5.0), None);
     }
 }

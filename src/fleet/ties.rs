@@ -8,10 +8,11 @@
 //! service is the tie: installed within minutes of a network logon from a
 //! host carrying the infection then, or from an address nobody listed,
 //! with an image path that runs exactly this file. That is evidence of
-//! abuse, not of shape (`detect::evidence`), so the copy becomes high, and
-//! the plan may delete it as a tied lateral copy
-//! (`plan::guard::never_delete_tied_copy`: never a signed file, a file
-//! Windows keeps there, or one a service of the host runs).
+//! abuse, not of shape (`detect::evidence`), so the copy becomes high,
+//! with the record in its reasons. It is still not deleted: the plan
+//! (`plan::guard`) and the runtime on the host both refuse any file
+//! directly in the Windows folder, so such a host is set aside for a
+//! person, who now sees why the copy is malicious.
 
 use super::lateral::Lateral;
 use super::RULE_LATERAL_COPY;
@@ -70,7 +71,7 @@ pub fn tie(lateral: &Lateral, untied: &[Untied]) -> Vec<(String, SnapshotId, Fin
                     r.after_logon,
                     r.account
                 ),
-                "the host's own record ties it to lateral movement: deleted as a lateral copy (a signed file, one Windows keeps there or one a service of this host runs never is)".to_string(),
+                "the host's own record ties it to lateral movement; a file directly in C:\\Windows is still never deleted by a plan: keep a copy and delete it by hand".to_string(),
             ];
             let grounds = Grounds::of(&[E::Unsigned, E::FolderShape, E::RecordedLateralInstall]);
             let finding = Finding::new(

@@ -512,18 +512,6 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
     let mut group_index: HashMap<(String, Family, Confidence, bool), usize> = HashMap::new();
     let mut not_planned: Vec<NotPlanned> = Vec::new();
     let mut seen_not_planned: BTreeSet<(String, String)> = BTreeSet::new();
-    // Lateral copies in C:\Windows that the host's own records tie to a
-    // remote service install (the fleet's, high): the Windows folder's
-    // rule is lifted for them alone (`guard::never_delete_tied_copy`).
-    let tied: BTreeSet<String> = input
-        .findings
-        .iter()
-        .filter(|f| f.rule_id == crate::fleet::RULE_LATERAL_COPY && f.confidence == Confidence::High && f.allowlisted.is_none())
-        .filter_map(|f| match &f.artifact {
-            ArtifactRef::File { path } => Some(crate::detect::paths::key(path)),
-            _ => None,
-        })
-        .collect();
 
     for f in input.findings {
         let status = finding_status(f, pb, activate, host_excluded);
@@ -603,7 +591,7 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
                     fc.shutdown_writer |= f.family == Family::Qakbot && matches!(f.artifact, ArtifactRef::Folder { .. });
                 }
                 Derived::Step(step) => {
-                    let mut vetoes = step_vetoes(&step, pb, s, &tied);
+                    let mut vetoes = step_vetoes(&step, pb, s);
                     if is_artifact && !matches!(f.artifact, ArtifactRef::File { .. }) {
                         vetoes.extend(excluded_targets.iter().cloned());
                     }
@@ -708,8 +696,8 @@ fn cuts(t: &[crate::runtime::snapshot::Truncation]) -> Vec<String> {
 }
 
 /// Vetoes that depend on the step (and, for a kill, on what the scan saw
-/// of the process; for a file, on whether it is a `tied` lateral copy).
-fn step_vetoes(step: &Step, pb: &Playbook, s: &Snapshot, tied: &BTreeSet<String>) -> Vec<String> {
+/// of the process).
+fn step_vetoes(step: &Step, pb: &Playbook, s: &Snapshot) -> Vec<String> {
     let mut v = Vec::new();
     match step {
         Step::Purge(Op::KillProcess {
@@ -726,11 +714,7 @@ fn step_vetoes(step: &Step, pb: &Playbook, s: &Snapshot, tied: &BTreeSet<String>
             }
         }
         Step::Purge(Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. }) => {
-            if tied.contains(&crate::detect::paths::key(path)) {
-                v.extend(guard::never_delete_tied_copy(path, s));
-            } else {
-                v.extend(guard::never_delete(path));
-            }
+            v.extend(guard::never_delete(path));
             if let Some(p) = pb.path_excluded(path) {
                 v.push(format!("excluded by the playbook (`{p}`)"));
             }

@@ -1,9 +1,7 @@
 //! What a plan never does, whatever detection or the playbook say: kill a
 //! process Windows cannot live without, delete a Windows launcher
 //! (rundll32, regsvr32, ...: the target is the DLL or script it runs), or
-//! remove a folder Windows or a profile is built from. A file directly in
-//! the Windows folder is deleted only as a lateral copy the host's own
-//! records tie to a remote service install ([`never_delete_tied_copy`]).
+//! remove a folder Windows or a profile is built from.
 
 use crate::detect::paths::{self, Area};
 use crate::runtime::snapshot::Snapshot;
@@ -93,39 +91,6 @@ fn hosts_no_service(s: &Snapshot, pid: u32) -> bool {
     svchost
         && !group
         && parent.is_some_and(|q| !paths::file_name(&q.image).eq_ignore_ascii_case("services.exe"))
-}
-
-/// Why a lateral copy that the host's own records tie to a remote service
-/// install (the fleet's `FLEET-LATERAL-COPY`: the 7045 record's image path
-/// runs exactly this file, installed within minutes of a network logon
-/// from an infected or unlisted source) must still not be deleted, if so.
-/// [`never_delete`]'s rules hold, except that a file directly in
-/// `C:\Windows` (never System32 or SysWOW64) may go when the scan saw it
-/// there not validly signed, it is not a file Windows keeps there, and no
-/// service of this host runs it now.
-pub fn never_delete_tied_copy(path: &str, s: &Snapshot) -> Option<String> {
-    if paths::has_relative_segments(path) || !crate::detect::lateral::in_windows_root(path) {
-        return never_delete(path);
-    }
-    let name = paths::file_name(path).to_ascii_lowercase();
-    if LAUNCHERS.contains(&name.as_str()) || crate::detect::lateral::windows_keeps(path) {
-        return Some(format!("{name} is a file Windows keeps in its folder: never deleted by a plan; remove it by hand after review"));
-    }
-    let k = paths::key(path);
-    let facts = s.files.iter().find(|f| f.exists && !f.is_dir && (paths::key(&f.path) == k || (!f.long_path.is_empty() && paths::key(&f.long_path) == k)));
-    match facts.map(|f| f.signature.to_ascii_lowercase()) {
-        Some(sig) if sig == "unsigned" || sig == "invalid" => {}
-        Some(sig) => {
-            return Some(format!(
-                "the scan read its signature as `{sig}`: a file in the Windows folder that is not shown unsigned is never deleted by a plan; remove it by hand after review"
-            ));
-        }
-        None => return Some("the scan did not see the file: a file in the Windows folder is deleted only as the scan saw it".into()),
-    }
-    if let Some(svc) = s.services.iter().find(|v| paths::key(&v.image_path).contains(&k) || (!v.service_dll.is_empty() && paths::key(&v.service_dll) == k)) {
-        return Some(format!("the service {} of this host runs it: a file a service uses is never deleted by a plan; remove it by hand after review", svc.name));
-    }
-    None
 }
 
 /// Why a file must never be deleted, if so. Judged by where the path
@@ -243,30 +208,6 @@ mod tests {
         assert!(never_kill(612, r"C:\Windows\System32\lsass.exe").is_some());
         assert!(never_kill(4242, r"C:\Windows\System32\rundll32.exe").is_none());
         assert!(never_kill(4242, r"C:\Windows\explorer.exe").is_none());
-    }
-
-    #[test]
-    fn a_tied_lateral_copy_in_c_windows_may_go_but_nothing_signed_kept_or_used_by_a_service() {
-        use crate::detect::builder::SnapshotBuilder;
-        let copy = r"C:\Windows\qzkwtrb.exe";
-        let s = SnapshotBuilder::new("H")
-            .file(copy)
-            .signed_file(r"C:\Windows\PSEXESVC.exe", "Microsoft Corporation")
-            .file(r"C:\Windows\twain_32.dll")
-            .file(r"C:\Windows\vendor.exe")
-            .service("VendorSvc", "Vendor", r"C:\Windows\vendor.exe -service", "LocalSystem")
-            .file(r"C:\Windows\System32\abc.dll")
-            .build();
-        assert!(never_delete(copy).is_some(), "without the tie the Windows folder's rule stands");
-        assert_eq!(never_delete_tied_copy(copy, &s), None);
-        assert!(never_delete_tied_copy(r"C:\Windows\PSEXESVC.exe", &s).unwrap().contains("`valid`"));
-        assert!(never_delete_tied_copy(r"C:\Windows\twain_32.dll", &s).unwrap().contains("Windows keeps"));
-        assert!(never_delete_tied_copy(r"C:\Windows\vendor.exe", &s).unwrap().contains("the service VendorSvc of this host runs it"));
-        assert!(never_delete_tied_copy(r"C:\Windows\System32\abc.dll", &s).is_some(), "System32 stays out of reach");
-        assert!(never_delete_tied_copy(r"C:\Windows\gone.exe", &s).unwrap().contains("did not see"));
-        assert!(never_delete_tied_copy(r"C:\Windows\regsvr32.exe", &s).is_some());
-        assert!(never_delete_tied_copy(r"C:\Users\x\..\..\Windows\qzkwtrb.exe", &s).is_some());
-        assert_eq!(never_delete_tied_copy(r"C:\ProgramData\x\y.dll", &s), None, "elsewhere: the usual rules");
     }
 
     #[test]
