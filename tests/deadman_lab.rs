@@ -21,7 +21,6 @@ use cauterize::lab::world::netaddr::PortList;
 use cauterize::lab::world::{Direction, FirewallRule, LabTime, Protocol, Trigger, Verdict};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
 use common::harness::LabRun;
-use tokio::io::AsyncBufReadExt;
 
 const HOSTS: [&str; 2] = ["WS-001", "WS-002"];
 
@@ -136,29 +135,9 @@ async fn killed_mid_operation_the_dead_man_lifts_exactly_the_engagements_rules_a
 
     let plan_path = run.dir.path().join("plan.yml").display().to_string();
     let inv = run.inventory.display().to_string();
-    let mut child = tokio::process::Command::new(common::harness::bin())
-        .args(["apply", &plan_path, "-i", &inv, "--engagement", &eng])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("apply starts");
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut said = Vec::new();
-    let started = Instant::now();
     // Contained, purged, and waiting for WS-001's user: kill -9 it there.
-    loop {
-        let line = tokio::time::timeout(Duration::from_secs(120).saturating_sub(started.elapsed()), lines.next_line())
-            .await
-            .unwrap_or_else(|_| panic!("the apply never reached its reboot wait:\n{}", said.join("\n")))
-            .expect("stderr reads")
-            .unwrap_or_else(|| panic!("the apply ended before its reboot wait:\n{}", said.join("\n")));
-        said.push(line.clone());
-        if line.contains("WS-001: waiting up to 2h") {
-            break;
-        }
-    }
+    let args = ["apply", &plan_path, "-i", &inv, "--engagement", &eng];
+    let (mut child, _stderr, said) = common::harness::start_until(&args, "WS-001: waiting up to 2h", Duration::from_secs(120)).await;
     child.start_kill().expect("kill -9");
     child.wait().await.expect("the apply is gone");
     let killed_at = run.lab.now();

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use cauterize::lab::malware::{Family, FamilyProfile};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
 use common::harness::LabRun;
-use tokio::io::AsyncBufReadExt;
 
 /// `count` workstations from 127.141.<net>.1, each running Qakbot as its
 /// logged-on user, rebooting in a few seconds.
@@ -121,31 +120,12 @@ async fn logged_on_wait_reboots_once_the_user_logs_off_and_sets_aside_when_the_w
     let before = (boots(&run.lab, "WS-001"), boots(&run.lab, "WS-002"));
     let plan = run.dir.path().join("plan.yml").display().to_string();
     let inv = run.inventory.display().to_string();
-    let mut child = tokio::process::Command::new(common::harness::bin())
-        // Progress as plain lines on stderr (not a terminal): the
-        // decision to wait is one of them.
-        .args(["apply", &plan, "-i", &inv, "--engagement", &eng])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("apply starts");
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut said = Vec::new();
-    // Once the apply says it waits for WS-001's user: log them off.
+    // Progress as plain lines on stderr (not a terminal): the decision
+    // to wait is one of them. Once the apply says it waits for WS-001's
+    // user: log them off.
     let started = Instant::now();
-    loop {
-        let line = tokio::time::timeout(Duration::from_secs(240).saturating_sub(started.elapsed()), lines.next_line())
-            .await
-            .unwrap_or_else(|_| panic!("the apply never waited for WS-001's user:\n{}", said.join("\n")))
-            .expect("stderr reads")
-            .unwrap_or_else(|| panic!("the apply ended without waiting for WS-001's user:\n{}", said.join("\n")));
-        said.push(line.clone());
-        if line.contains("WS-001: waiting up to 1m") {
-            break;
-        }
-    }
+    let args = ["apply", &plan, "-i", &inv, "--engagement", &eng];
+    let (mut child, mut lines, mut said) = common::harness::start_until(&args, "WS-001: waiting up to 1m", Duration::from_secs(240)).await;
     // Not rebooted while the user is there.
     assert_eq!(boots(&run.lab, "WS-001"), before.0, "rebooted before its user logged off");
     let user = users(&run.lab, "WS-001");
