@@ -208,6 +208,10 @@ async fn without_the_deny_the_shutdown_write_gets_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repurge_rounds_deny_of_the_folder_removed_is_not_needed_and_the_host_is_verified_clean() {
     let run = qakbot_lab(3).await;
+    // The loader's files get bytes of their own, so that evidence of each
+    // is kept and the purge deletes them (one left for want of a copy
+    // would leave the host for a person, whatever the rounds did).
+    run.lab.give_loader_files_bytes("WS-001");
     let engagement = run.dir.path().join("case");
     let eng = engagement.display().to_string();
     let rounds = FAST_REBOOTS.replace("repurge_rounds: 0", "repurge_rounds: 2");
