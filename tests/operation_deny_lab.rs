@@ -10,8 +10,11 @@
 //! plan's reboot, fast: [`FAST_REBOOTS`]) and verifies it after boot; the
 //! reviewed plan also keeps the folder (its after-reboot `remove_folder`
 //! line removed) so that the ACE can be checked on it afterwards, and
-//! `release --all` on its own lifts it. Loopback range: 127.121.0.0/16,
-//! one /24 per test.
+//! `release --all` on its own lifts it. With re-purge rounds on and the
+//! folder's removal kept, the Run value Qakbot wrote at shutdown brings a
+//! round whose deny targets the folder removed after the first reboot:
+//! not needed, and the host is verified clean. Loopback range:
+//! 127.121.0.0/16, one /24 per test.
 
 mod common;
 
@@ -67,9 +70,14 @@ release: manual
 /// Scan and plan; the plan file's text, with lines for which `drop` says
 /// true removed, written back as the reviewed plan.
 async fn reviewed_plan(run: &LabRun, eng: &str, drop: impl Fn(&str) -> bool) -> String {
+    reviewed_plan_with(run, eng, FAST_REBOOTS, drop).await
+}
+
+/// [`reviewed_plan`] with `playbook`.
+async fn reviewed_plan_with(run: &LabRun, eng: &str, playbook: &str, drop: impl Fn(&str) -> bool) -> String {
     let scan = run.cauterize("scan", &["--engagement", eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
-    let (_, text) = run.plan_with_playbook(eng, FAST_REBOOTS).await;
+    let (_, text) = run.plan_with_playbook(eng, playbook).await;
     let path = run.dir.path().join("plan.yml");
     let kept: String = text.lines().filter(|l| !drop(l.trim_start())).map(|l| format!("{l}\n")).collect();
     std::fs::write(&path, &kept).expect("plan edited");
@@ -186,4 +194,63 @@ async fn without_the_deny_the_shutdown_write_gets_through() {
     let written = run.lab.with_host("WS-001", |s| s.files.walk(&folder).len());
     let truth = run.lab.truth("WS-001");
     assert!(written > 0 || truth.infected(), "the shutdown write should have got through: {truth:?}");
+}
+
+/// Re-purge rounds on, the folder's removal after the reboot kept (only
+/// the kills dropped, so Qakbot is alive at the reboot): its shutdown
+/// write of the DLL fails on the deny, its Run value gets through, and the
+/// folder is removed once the host is back. The verifying scan finds the
+/// Run value (tied to the Qakbot confirmed before): round 1 removes it,
+/// and its plan's deny of the folder, gone now, is not needed (journaled
+/// `already_absent`, nothing placed, never lifted); the host is verified
+/// clean, with nothing of Qakbot left (ground truth), and `release --all`
+/// leaves nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repurge_rounds_deny_of_the_folder_removed_is_not_needed_and_the_host_is_verified_clean() {
+    let run = qakbot_lab(3).await;
+    // The loader's files get bytes of their own, so that evidence of each
+    // is kept and the purge deletes them (one left for want of a copy
+    // would leave the host for a person, whatever the rounds did).
+    run.lab.give_loader_files_bytes("WS-001");
+    let engagement = run.dir.path().join("case");
+    let eng = engagement.display().to_string();
+    let rounds = FAST_REBOOTS.replace("repurge_rounds: 0", "repurge_rounds: 2");
+    let plan = reviewed_plan_with(&run, &eng, &rounds, |l| l.starts_with("- {op: kill_process")).await;
+    let folder = denied_folder(&plan);
+    let boots = run.lab.truth("WS-001").boot_count;
+    let out = apply(&run, &eng).await;
+    assert!(matches!(out.code, 0 | 2), "{}\n{}", out.stdout, out.stderr);
+    // The journal: round 1's deny of the folder ended not needed.
+    let j = cauterize::journal::Journal::open_read_only(&engagement).expect("journal");
+    let op = j.latest_operation().expect("read").expect("an operation");
+    let actions = j.operation_actions(op.id).expect("actions");
+    let denies: Vec<_> = actions.iter().filter(|a| a.key.starts_with("purge/r1/op/") && a.op.contains("DenyWrites")).collect();
+    assert!(!denies.is_empty(), "round 1 lists the deny:\n{}", out.stderr);
+    for a in &denies {
+        assert_eq!(a.outcome.as_deref(), Some("already_absent"), "{a:?}");
+        let detail = a.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("not needed: the folder is gone"), "{detail}");
+    }
+    // Ground truth: rebooted once per round, the folder gone, nothing of
+    // Qakbot running or starting.
+    let truth = run.lab.truth("WS-001");
+    assert_eq!(truth.boot_count, boots + 2, "the first reboot and round 1's");
+    assert!(!truth.infected(), "{truth:?}");
+    assert!(!run.lab.with_host("WS-001", |s| s.files.exists(&folder)), "the folder is removed");
+    let status = common::harness::run(&["status", "--engagement", &eng, "--json"]).await;
+    let view = &status.json_lines()[0];
+    let host = view["hosts"].as_array().and_then(|hs| hs.iter().find(|h| h["host"] == "WS-001")).unwrap_or_else(|| panic!("WS-001 in status: {view}"));
+    assert_eq!(host["state"].as_str(), Some("clean"), "{host}\napply said:\n{}", out.stderr);
+    // The release lifts the first purge's deny (its folder gone with it)
+    // and no deny of round 1, which placed none.
+    let release = run.cauterize("release", &["--engagement", &eng, "--all", "--no-progress"]).await;
+    assert_eq!(release.code, 0, "release: {}\n{}", release.stdout, release.stderr);
+    let j = cauterize::journal::Journal::open_read_only(&engagement).expect("journal");
+    let lifts: Vec<String> = j.operation_actions(op.id).expect("actions").into_iter().filter(|a| a.key.starts_with("release/deny/")).map(|a| a.key).collect();
+    let round0: Vec<String> = actions
+        .iter()
+        .filter(|a| a.key.starts_with("purge/r0/op/") && a.op.contains("DenyWrites"))
+        .map(|a| a.key.replace("purge/r0/op/", "release/deny/"))
+        .collect();
+    assert_eq!(lifts, round0, "exactly the first purge's deny is lifted");
 }

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use cauterize::lab::malware::{Family, FamilyProfile};
 use cauterize::lab::{self, Lab, LabSettings, WorldSpec};
 use common::harness::LabRun;
-use tokio::io::AsyncBufReadExt;
 
 /// `count` workstations from 127.141.<net>.1, each running Qakbot as its
 /// logged-on user, rebooting in a few seconds.
@@ -121,31 +120,12 @@ async fn logged_on_wait_reboots_once_the_user_logs_off_and_sets_aside_when_the_w
     let before = (boots(&run.lab, "WS-001"), boots(&run.lab, "WS-002"));
     let plan = run.dir.path().join("plan.yml").display().to_string();
     let inv = run.inventory.display().to_string();
-    let mut child = tokio::process::Command::new(common::harness::bin())
-        // Progress as plain lines on stderr (not a terminal): the
-        // decision to wait is one of them.
-        .args(["apply", &plan, "-i", &inv, "--engagement", &eng])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("apply starts");
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut said = Vec::new();
-    // Once the apply says it waits for WS-001's user: log them off.
+    // Progress as plain lines on stderr (not a terminal): the decision
+    // to wait is one of them. Once the apply says it waits for WS-001's
+    // user: log them off.
     let started = Instant::now();
-    loop {
-        let line = tokio::time::timeout(Duration::from_secs(240).saturating_sub(started.elapsed()), lines.next_line())
-            .await
-            .unwrap_or_else(|_| panic!("the apply never waited for WS-001's user:\n{}", said.join("\n")))
-            .expect("stderr reads")
-            .unwrap_or_else(|| panic!("the apply ended without waiting for WS-001's user:\n{}", said.join("\n")));
-        said.push(line.clone());
-        if line.contains("WS-001: waiting up to 1m") {
-            break;
-        }
-    }
+    let args = ["apply", &plan, "-i", &inv, "--engagement", &eng];
+    let (mut child, mut lines, mut said) = common::harness::start_until(&args, "WS-001: waiting up to 1m", Duration::from_secs(240)).await;
     // Not rebooted while the user is there.
     assert_eq!(boots(&run.lab, "WS-001"), before.0, "rebooted before its user logged off");
     let user = users(&run.lab, "WS-001");
@@ -172,4 +152,39 @@ async fn logged_on_wait_reboots_once_the_user_logs_off_and_sets_aside_when_the_w
     assert_eq!(row["state"], "needs_person", "{row}");
     assert!(row["why"].as_str().unwrap_or_default().contains("still logged on after waiting 1m"), "{row}");
     assert!(started.elapsed() >= Duration::from_secs(60), "gave up on WS-002 before its wait");
+}
+
+/// A host set aside under `skip` for its logged-on user is taken up again
+/// by `apply --resume` once the user has logged off: rebooted once (lab
+/// ground truth), not purged again (the journal has no second purge of
+/// it), and verified clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_apply_reboots_a_host_set_aside_for_its_user_once_the_user_has_left() {
+    let run = lab_with_users(3, 1).await;
+    let eng = run.dir.path().join("case").display().to_string();
+    scan_and_plan(&run, &eng, &playbook("  logged_on: skip\n")).await;
+    let before = boots(&run.lab, "WS-001");
+    let plan = run.dir.path().join("plan.yml").display().to_string();
+    let out = run.cauterize("apply", &[&plan, "--engagement", &eng, "--no-progress"]).await;
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(status_row(&eng, "WS-001").await["state"], "needs_person");
+    assert_eq!(boots(&run.lab, "WS-001"), before);
+    let purged = |eng: &str| {
+        let j = cauterize::journal::Journal::open_read_only(std::path::Path::new(eng)).expect("journal");
+        let op = j.latest_operation().expect("read").expect("an operation");
+        j.operation_actions(op.id).expect("actions").into_iter().filter(|a| a.key.starts_with("purge/") && a.ended_at.is_some()).count()
+    };
+    let purge_actions = purged(&eng);
+    assert!(purge_actions > 0);
+
+    // The user leaves; the operator resumes.
+    let user = users(&run.lab, "WS-001");
+    run.lab.with_host("WS-001", |s| s.logoff(&user[0]));
+    let out = run.cauterize("apply", &["--resume", "--engagement", &eng, "--no-progress"]).await;
+    assert!(matches!(out.code, 0 | 2), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(boots(&run.lab, "WS-001"), before + 1, "rebooted once by the resumed run:\n{}", out.stderr);
+    let row = status_row(&eng, "WS-001").await;
+    assert_eq!(row["state"], "clean", "{row}\n{}", out.stderr);
+    assert_eq!(purged(&eng), purge_actions, "the resumed run purged nothing again");
+    assert!(!run.lab.truth("WS-001").infected());
 }

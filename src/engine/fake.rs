@@ -44,6 +44,12 @@ pub struct Script {
     pub user_until: Option<Duration>,
     /// Each re-purge round's plan also denies writes to these folders.
     pub repurge_denies: Vec<String>,
+    /// Each re-purge round's plan also reverts this Defender exclusion
+    /// (a path value under Exclusions\Paths).
+    pub repurge_exclusion: Option<String>,
+    /// Folders not on the host: a deny of one answers drift, the folder
+    /// gone (the runtime's `folder` record).
+    pub gone_folders: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -274,7 +280,7 @@ impl HostSteps for FakeHosts {
     async fn purge_steps(&self, host: &str, ops: &[PurgeStepOp]) -> StepResult<Vec<StepReport>> {
         self.reach(host)?;
         self.log(host, format!("purge_steps {}", ops.iter().map(PurgeStepOp::kind).collect::<Vec<_>>().join(",")));
-        let refused = self.script(host).deny_refused;
+        let (refused, gone) = (self.script(host).deny_refused, self.script(host).gone_folders);
         let mut sims = self.sims.lock().unwrap();
         let s = sims.entry(host.to_lowercase()).or_default();
         let ace = |sid: &str, state: &str| AceReport {
@@ -284,7 +290,7 @@ impl HostSteps for FakeHosts {
             propagation: 0,
             state: state.to_string(),
         };
-        let report = |outcome, ace| StepReport { outcome, ace, removed_by: String::new() };
+        let report = |outcome, ace| StepReport { outcome, ace, removed_by: String::new(), folder_gone: false };
         Ok(ops
             .iter()
             .map(|op| match op {
@@ -292,6 +298,10 @@ impl HostSteps for FakeHosts {
                     StepOutcome::Failed { reason: format!("cannot set the deny on {folder}: access denied") },
                     None,
                 ),
+                PurgeStepOp::DenyWrites { folder, .. } if gone.contains(folder) => StepReport {
+                    folder_gone: true,
+                    ..report(StepOutcome::Drift { observed: format!("no folder at {folder}: no deny was placed") }, None)
+                },
                 PurgeStepOp::DenyWrites { folder, sid } => {
                     let had = s.denied.contains(folder);
                     if !had {
@@ -433,10 +443,13 @@ impl Replan for FakeReplan {
             steps: script
                 .repurge_denies
                 .iter()
-                .map(|folder| {
-                    let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-                    (id, crate::plan::Step::DenyWrites { folder: folder.clone() })
-                })
+                .map(|folder| crate::plan::Step::DenyWrites { folder: folder.clone() })
+                .chain(script.repurge_exclusion.iter().map(|value| crate::plan::Step::RevertDefenderExclusion {
+                    hive: "HKLM".into(),
+                    key: r"SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths".into(),
+                    value: value.clone(),
+                }))
+                .map(|step| (self.next_id.fetch_add(1, Ordering::SeqCst), step))
                 .collect(),
             acted_on: vec!["BACK (Emotet, high): back.exe runs again".into()],
         })

@@ -230,6 +230,9 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         sources_seen: Mutex::new(Vec::new()),
     });
     engine.take_in_late_hosts().await?;
+    if inputs.phases.contains(&Phase::Reboot) && engine.late.is_none() {
+        engine.take_up_hosts_left_for_users().await?;
+    }
     let mut halt = None;
     let mut extender = None;
     for phase in [Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release] {

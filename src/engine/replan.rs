@@ -61,10 +61,10 @@ impl Replan for JournalReplan {
                 };
                 let made = plan::build(&[input], Vec::new(), &playbook, &flags);
                 let acted_on = plan::acted_on(&input, &playbook, &flags);
-                // Only purge operations are carried out again (containment
-                // stays as it is; the reboot is the round's own; a round's
-                // deny-write and Defender steps are not: README Status).
-                let again = |step: &Step| step.op().is_some();
+                // Purge operations, deny-writes and Defender exclusions
+                // are carried out again (containment stays as it is; the
+                // reboot is the round's own).
+                let again = |step: &Step| step.op().is_some() || super::phases::purge_step_op(step).is_some();
                 let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && again(&i.step)));
                 if !active {
                     return Ok(Replanned { acted_on, ..Replanned::default() });
@@ -84,7 +84,7 @@ impl Replan for JournalReplan {
                     detail: "recorded but not found".into(),
                 })?;
                 let mut ops = Vec::new();
-                let steps = Vec::new();
+                let mut steps = Vec::new();
                 for h in &stored_plan.hosts {
                     for o in h.ops.iter().filter(|o| o.active) {
                         let corrupt = |detail: String| crate::journal::JournalError::Corrupt {
@@ -92,8 +92,10 @@ impl Replan for JournalReplan {
                             detail,
                         };
                         let value: serde_json::Value = serde_json::from_str(&o.op).map_err(|e| corrupt(e.to_string()))?;
-                        if let Step::Purge(op) = Step::from_value(&value).map_err(corrupt)? {
-                            ops.push(PlannedOp { plan_op_id: o.id, op });
+                        match Step::from_value(&value).map_err(corrupt)? {
+                            Step::Purge(op) => ops.push(PlannedOp { plan_op_id: o.id, op }),
+                            step if super::phases::purge_step_op(&step).is_some() => steps.push((o.id, step)),
+                            _ => {}
                         }
                     }
                 }

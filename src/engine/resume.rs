@@ -36,6 +36,12 @@ pub mod key {
     pub fn reboot(round: u32) -> String {
         format!("reboot/r{round}/ask")
     }
+    /// Who is logged on, read before the reboot under `logged_on: skip`
+    /// or `wait`: ended `skipped` when the host was set aside for them,
+    /// `already_absent` when nobody (or nobody any more) was there.
+    pub fn users(round: u32) -> String {
+        format!("reboot/r{round}/users")
+    }
     pub fn abort(round: u32) -> String {
         format!("reboot/r{round}/abort")
     }
@@ -137,6 +143,14 @@ impl Prior {
             .map(|o| (o, self.status(host, &key::op(round, o.plan_op_id))))
             .filter(|(_, s)| !s.settled())
             .collect()
+    }
+
+    /// The host was set aside, not rebooted, because users were logged on
+    /// (or who was could not be read) before its reboot of `round`, and
+    /// nothing was asked of it since: the latest read of its users ended
+    /// `skipped`. A resumed run takes it up again at its reboot.
+    pub fn left_for_users(&self, host: &str, round: u32) -> bool {
+        self.status(host, &key::users(round)) == ActionStatus::Ended(Outcome::Skipped)
     }
 
     /// Where a host's reboot of `round` stands.

@@ -165,8 +165,9 @@ pub fn allowed(from: HostState, to: HostState) -> bool {
         RebootFailed => matches!(to, RebootAsked | Rebooted | Unreached | NeedsPerson),
         Rebooted => matches!(to, Clean | Dirty | NeedsPerson | Unreached),
         Dirty => matches!(to, Purged | PurgeFailed | NeedsPerson | Unreached),
-        // A person handled it: a later scan decides.
-        NeedsPerson => matches!(to, Clean | Dirty),
+        // A person handled it: a later scan decides. One set aside for its
+        // logged-on users is taken up again at its reboot by a resumed run.
+        NeedsPerson => matches!(to, Clean | Dirty | Purged),
         Clean => matches!(to, Dirty),
         Released => false,
         // A host that had no scan when the plan was made (down then) is

@@ -1319,3 +1319,167 @@ async fn a_late_host_is_taken_in_scanned_purged_rebooted_and_verified_and_the_on
         "the take-in is journaled"
     );
 }
+
+/// What a run's events say an operation's journal holds: the hosts as the
+/// run left them and every attempt of every action, ended or not (what
+/// `--resume` reads).
+fn prior_of(r: &Run) -> Prior {
+    let mut actions: Vec<super::resume::PriorAction> = Vec::new();
+    for e in &r.events {
+        match e {
+            Event::ActionBegun { host, key, what, .. } => actions.push(super::resume::PriorAction {
+                host: host.clone(),
+                key: key.clone(),
+                what: what.clone(),
+                outcome: None,
+                detail: String::new(),
+            }),
+            Event::ActionEnded { host, key, outcome, detail, .. } => {
+                let begun = actions.iter_mut().rev().find(|a| &a.host == host && &a.key == key && a.outcome.is_none());
+                let a = begun.unwrap_or_else(|| panic!("{host} {key} ended, never begun"));
+                a.outcome = Some(*outcome);
+                a.detail = detail.clone();
+            }
+            _ => {}
+        }
+    }
+    Prior::new(r.result.hosts.clone(), actions)
+}
+
+/// The outcomes and details `host`'s action `key` ended with.
+fn ended(r: &Run, host: &str, key: &str) -> Vec<(Outcome, String)> {
+    r.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ActionEnded { host: h, key: k, outcome, detail, .. } if h == host && k == key => Some((*outcome, detail.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A re-purge round (the loader came back) carries out its plan's deny
+/// and Defender steps: where the loader made its folder again the deny is
+/// placed in the round's purge, before the round's reboot, and the
+/// release lifts it like the first purge's; the Defender exclusion found
+/// again is reverted in the round.
+#[tokio::test(start_paused = true)]
+async fn a_repurge_round_denies_a_folder_made_again_and_reverts_an_exclusion_and_the_release_lifts_the_deny() {
+    let folder = r"C:\Users\bob\AppData\Roaming\Microsoft\Ejuio".to_string();
+    let back = Script {
+        dirty_scans: 1,
+        repurge_denies: vec![folder.clone()],
+        repurge_exclusion: Some(folder.clone()),
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-01", back)]), plan_of(&[("WS-01", Role::Workstation, true)]), fast()).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released, "{:#?}", r.result.hosts);
+    assert_eq!(r.fake.boots("WS-01"), 2);
+    let round: Vec<String> = ended_keys(&r, "WS-01", "purge/r1/op/");
+    assert_eq!(round.len(), 3, "the round's kill, deny and revert: {round:?}");
+    let outcomes: Vec<Outcome> = round.iter().flat_map(|k| ended(&r, "WS-01", k)).map(|(o, _)| o).collect();
+    assert!(outcomes.iter().all(|o| *o == Outcome::Done), "{outcomes:?}");
+    let calls: Vec<(String, tokio::time::Instant)> = r.fake.calls.lock().unwrap().iter().map(|c| (c.what.clone(), c.at)).collect();
+    let deny_at = calls.iter().find(|(w, _)| w == "purge_steps DenyWrites").expect("the round's deny was sent").1;
+    let second_reboot = calls.iter().filter(|(w, _)| w == "reboot").nth(1).expect("a second reboot").1;
+    assert!(deny_at <= second_reboot);
+    assert!(r.fake.applied("WS-01").contains(&format!("exclusion {folder}")), "reverted in the round");
+    assert_eq!(ended_keys(&r, "WS-01", "release/deny/").len(), 1);
+    assert!(r.fake.denied("WS-01").is_empty(), "lifted at release");
+}
+
+/// A re-purge round's deny of a folder that is gone (the first round
+/// removed it after its reboot, and the loader did not make it again) is
+/// not needed: nothing is placed, the journal records it already_absent
+/// with why, the host is verified clean and released, and the release
+/// lifts no deny of that round. In the first purge a folder gone is
+/// drift (the plan saw it there): that host is for a person.
+#[tokio::test(start_paused = true)]
+async fn a_repurge_rounds_deny_of_a_folder_gone_is_not_needed_and_does_not_hold_the_host() {
+    use Role::*;
+    let folder = r"C:\Users\bob\AppData\Roaming\Microsoft\Ejuio".to_string();
+    let back_folder_gone = Script {
+        dirty_scans: 1,
+        repurge_denies: vec![folder.clone()],
+        gone_folders: vec![folder.clone()],
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-01", back_folder_gone)]), plan_of(&[("WS-01", Workstation, true)]), fast()).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released, "{:#?}", r.result.hosts);
+    assert_eq!(r.result.exit_code(), 0);
+    let deny_key = ended_keys(&r, "WS-01", "purge/r1/op/").into_iter().find(|k| {
+        r.events.iter().any(|e| matches!(e, Event::ActionBegun { key, what, .. } if key == k && what.contains("DenyWrites")))
+    });
+    let deny = ended(&r, "WS-01", &deny_key.expect("the round's deny is journaled"));
+    assert!(
+        matches!(deny.as_slice(), [(Outcome::AlreadyAbsent, d)] if d.contains("not needed: the folder is gone") && d.contains(&folder)),
+        "{deny:?}"
+    );
+    assert!(r.fake.denied("WS-01").is_empty(), "nothing placed");
+    assert!(ended_keys(&r, "WS-01", "release/deny/").is_empty(), "no lift of a deny never placed");
+    let purged = r.events.iter().any(|e| {
+        matches!(e, Event::HostState { host, state: HostState::Purged, reason: Some(why), round: 1, .. } if host == "WS-01" && why.contains("1 deny not needed (folder gone)"))
+    });
+    assert!(purged, "the round's purge line says so");
+
+    // The first purge's deny of a folder gone: drift, a person checks.
+    let mut plan = plan_of(&[("WS-01", Workstation, true)]);
+    plan.hosts[0].steps.push((20_002, crate::plan::Step::DenyWrites { folder: folder.clone() }));
+    let gone = Script {
+        gone_folders: vec![folder.clone()],
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-01", gone)]), plan, fast()).await;
+    assert!(matches!(ended(&r, "WS-01", "purge/r0/op/20002").as_slice(), [(Outcome::Drift, _)]));
+    assert_eq!(state(&r.result, "WS-01"), HostState::NeedsPerson);
+}
+
+/// A host set aside because its user was logged on (`logged_on: skip`) is
+/// taken up again by `--resume` at its reboot, with who is logged on read
+/// again, never purged again: its user gone, it is rebooted once,
+/// verified and released. A host set aside for another reason (the
+/// loader came back after every round) stays for a person, and one whose
+/// user is still there is set aside again.
+#[tokio::test(start_paused = true)]
+async fn a_resumed_run_takes_up_a_host_left_for_its_users_at_its_reboot() {
+    use Role::*;
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true), ("WS-03", Workstation, true)]);
+    let mut settings = fast();
+    settings.reboot.logged_on = crate::playbook::LoggedOn::Skip;
+    settings.repurge_rounds = 0;
+    let user = || Script {
+        user_until: Some(Duration::MAX),
+        ..Script::default()
+    };
+    let stubborn = Script {
+        dirty_scans: 10,
+        ..Script::default()
+    };
+    let first = go(FakeHosts::new(&[("WS-01", user()), ("WS-02", stubborn.clone()), ("WS-03", user())]), plan.clone(), settings.clone()).await;
+    for h in ["WS-01", "WS-02", "WS-03"] {
+        assert_eq!(state(&first.result, h), HostState::NeedsPerson, "{h}");
+    }
+    assert!(matches!(ended(&first, "WS-01", "reboot/r0/users").as_slice(), [(Outcome::Skipped, why)] if why.contains("users are logged on")));
+    assert_eq!(first.fake.boots("WS-01"), 0);
+
+    // WS-01's user has left; WS-03's has not.
+    let fake = Arc::new(FakeHosts::new(&[("WS-02", stubborn), ("WS-03", user())]));
+    let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
+    let r = go_phases(Arc::clone(&fake), plan, settings, (true, CancellationToken::new(), vec![]), every, ReleaseSelection::Policy, Some(prior_of(&first)), Arc::new(NoSources)).await;
+    assert!(r.events.iter().any(|e| matches!(e, Event::Decision { what, .. } if what.contains("taken up again") && what.contains("WS-01") && what.contains("WS-03") && !what.contains("WS-02"))));
+    // WS-01: its users read again, rebooted once, verified; not purged again.
+    let calls = |host: &str, what: &str| fake.calls.lock().unwrap().iter().filter(|c| c.host == host && c.what.starts_with(what)).count();
+    assert!(calls("WS-01", "users") >= 1);
+    assert_eq!(calls("WS-01", "reboot"), 1);
+    assert_eq!(calls("WS-01", "apply"), 0, "not purged again");
+    assert_eq!(calls("WS-01", "evidence"), 0);
+    assert_eq!(fake.boots("WS-01"), 1);
+    assert!(matches!(ended(&r, "WS-01", "reboot/r0/users").as_slice(), [(Outcome::AlreadyAbsent, _)]));
+    assert_eq!(state(&r.result, "WS-01"), HostState::Clean, "{:#?}", r.result.hosts);
+    // WS-02 stays for a person, untouched by the reboot phase.
+    assert_eq!(state(&r.result, "WS-02"), HostState::NeedsPerson);
+    assert_eq!(calls("WS-02", "reboot") + calls("WS-02", "users"), 0);
+    // WS-03: still logged on, set aside again, not rebooted.
+    assert_eq!(state(&r.result, "WS-03"), HostState::NeedsPerson);
+    assert_eq!((calls("WS-03", "reboot"), fake.boots("WS-03")), (0, 0));
+    assert!(reason(&r.result, "WS-03").contains("users are logged on"));
+}

@@ -183,11 +183,15 @@ pub struct StepReport {
     pub ace: Option<AceReport>,
     /// How an exclusion went (`Remove-MpPreference`, `the registry`).
     pub removed_by: String,
+    /// A deny step found nothing at the folder's path (no folder, no
+    /// file): the host's `folder` record, beside its drift or
+    /// already_absent.
+    pub folder_gone: bool,
 }
 
 impl StepReport {
     fn failed(reason: impl Into<String>) -> StepReport {
-        StepReport { outcome: StepOutcome::Failed { reason: reason.into() }, ace: None, removed_by: String::new() }
+        StepReport { outcome: StepOutcome::Failed { reason: reason.into() }, ace: None, removed_by: String::new(), folder_gone: false }
     }
 
     /// One line for the journal and the operator.
@@ -221,6 +225,7 @@ impl StepReport {
 pub fn outcome(frames: &Frames, i: usize, op: &PurgeStepOp) -> StepReport {
     let mut ace = None;
     let mut removed_by = String::new();
+    let mut folder_gone = false;
     let mut result: Option<(String, String)> = None;
     for r in frames.of(i) {
         match r.kind.as_str() {
@@ -235,6 +240,7 @@ pub fn outcome(frames: &Frames, i: usize, op: &PurgeStepOp) -> StepReport {
                 }
             }
             "removed_by" => removed_by = r.text("how"),
+            "folder" => folder_gone = r.text("state") == "gone",
             "outcome" => result = Some((r.text("result"), r.text("detail"))),
             _ => {}
         }
@@ -250,7 +256,7 @@ pub fn outcome(frames: &Frames, i: usize, op: &PurgeStepOp) -> StepReport {
         "failed" => StepOutcome::Failed { reason: detail },
         other => return StepReport::failed(format!("unknown outcome '{other}' from the runtime: {detail}")),
     };
-    let report = StepReport { outcome, ace, removed_by };
+    let report = StepReport { outcome, ace, removed_by, folder_gone };
     match (op, &report.outcome) {
         (PurgeStepOp::DenyWrites { sid, .. }, StepOutcome::Done { .. }) => check_ace(report, sid, &["added", "present"]),
         (PurgeStepOp::RemoveDenyWrites { sid, .. }, StepOutcome::Done { .. }) => check_ace(report, sid, &["removed"]),
@@ -359,6 +365,12 @@ mod tests {
         assert!(matches!(read(vec![], &ex).outcome, StepOutcome::Failed { ref reason } if reason.contains("no outcome")));
         let deny = PurgeStepOp::deny("x");
         assert!(matches!(read(vec![o("already_absent")], &deny).outcome, StepOutcome::Failed { .. }));
+        // A deny whose folder is gone says so beside its drift; a file at
+        // the path is drift without it.
+        let gone = ("folder", vec![("state", "gone".to_string())]);
+        let r = read(vec![gone, o("drift")], &deny);
+        assert!(r.folder_gone && matches!(r.outcome, StepOutcome::Drift { .. }), "{r:?}");
+        assert!(!read(vec![o("drift")], &deny).folder_gone);
     }
 
     #[test]

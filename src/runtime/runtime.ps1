@@ -2394,6 +2394,7 @@ function Open-CzDenyFolder([string]$Path, [bool]$GoneIsAbsent) {
     if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return $null }
     if ([System.IO.Directory]::Exists($Path)) { return (New-Object System.IO.DirectoryInfo($Path)) }
     if ([System.IO.File]::Exists($Path)) { Write-CzOutcome 'drift' ('a file, not a folder, is at ' + $Path); return $null }
+    Write-CzRecord 'folder' @('state', 'gone')
     if ($GoneIsAbsent) { Write-CzOutcome 'already_absent' 'the folder is gone, and its ACEs with it' }
     else { Write-CzOutcome 'drift' ('no folder at ' + $Path + ': no deny was placed (a loader that writes there at shutdown can create it again)') }
     return $null

@@ -135,6 +135,40 @@ pub async fn run(args: &[&str]) -> Run {
     }
 }
 
+/// `cauterize args...` started in the background (stdin and stdout
+/// closed), its progress (plain lines on stderr) read until a line holds
+/// `needle`, within `within`: the running child (killed when dropped), the
+/// rest of its stderr, and the lines read so far.
+pub async fn start_until(
+    args: &[&str],
+    needle: &str,
+    within: Duration,
+) -> (tokio::process::Child, tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStderr>>, Vec<String>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(bin())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cauterize starts");
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = Vec::new();
+    let started = Instant::now();
+    loop {
+        let line = tokio::time::timeout(within.saturating_sub(started.elapsed()), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("never said `{needle}`:\n{}", said.join("\n")))
+            .expect("stderr reads")
+            .unwrap_or_else(|| panic!("ended without saying `{needle}`:\n{}", said.join("\n")));
+        said.push(line.clone());
+        if line.contains(needle) {
+            return (child, lines, said);
+        }
+    }
+}
+
 /// A family's documented profile, spreading off, and unpadded: Emotet's
 /// 500 MB padded DLL can only be kept as evidence over SMB (a Samba peer,
 /// `tests/evidence_smb.rs`), and without its evidence copy the purge

@@ -179,17 +179,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             Err(StepError::Interrupted) => return Ok(()),
             Err(e) => return self.purge_failed(host, &e, "the operations could not be sent").await,
         };
-        // Then the plan's deny-write and Defender steps (`purge_steps`),
-        // in the first purge only: a re-purge round's deny targets the
-        // folder the first round removed once its reboot was past, so the
-        // host answers that there is no folder to deny, and the host would
-        // be left for a person (README Status).
-        if round == 0 {
-            match self.run_purge_steps(host, round, &mut counts).await? {
-                Ok(()) => {}
-                Err(StepError::Interrupted) => return Ok(()),
-                Err(e) => return self.purge_failed(host, &e, "the deny-write and Defender steps could not be sent").await,
-            }
+        // Then the round's deny-write and Defender steps (`purge_steps`;
+        // a round's deny of a folder gone is not needed).
+        match self.run_purge_steps(host, round, &mut counts).await? {
+            Ok(()) => {}
+            Err(StepError::Interrupted) => return Ok(()),
+            Err(e) => return self.purge_failed(host, &e, "the deny-write and Defender steps could not be sent").await,
         }
         let line = if counts.is_empty() {
             "nothing to send".to_string()

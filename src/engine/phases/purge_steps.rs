@@ -3,7 +3,13 @@
 //! holds no open handle the deny could not stop, and the files the plan
 //! deletes are gone before the inherited deny reaches them), in the first
 //! purge and in each re-purge round whose plan lists them, and the deny
-//! lifted at release. Each step is its own action, journaled before it is
+//! lifted at release. In a re-purge round, a deny whose folder the host
+//! no longer has (the first round removed it once its reboot was past,
+//! and the loader did not make it again) is not needed: nothing is
+//! placed, and the journal records it `already_absent` with why; where
+//! the loader made the folder again, the deny is placed as in the first
+//! purge. In the first purge a folder gone is drift (the plan saw it
+//! there), which leaves the host for a person. Each step is its own action, journaled before it is
 //! sent and after it answered, under the plan operation it carries out
 //! (`purge/r<round>/op/<id>`); the lift under `release/deny/<id>`, so a
 //! resumed release never lifts twice what was lifted, and sends again only
@@ -21,6 +27,9 @@ use crate::engine::resume::{ActionStatus, key};
 use crate::engine::steps::{HostSteps, StepError};
 use crate::plan::Step;
 use crate::runtime::purge_steps::{PurgeStepOp, StepOutcome, StepReport};
+
+/// The purge line's count of round denies not needed (their folder gone).
+pub const DENY_NOT_NEEDED: &str = "deny not needed (folder gone)";
 
 /// The journal key of lifting the deny of plan operation `plan_op_id`.
 pub fn lift_key(plan_op_id: i64) -> String {
@@ -40,9 +49,17 @@ pub fn purge_step_op(step: &Step) -> Option<PurgeStepOp> {
     }
 }
 
-/// The journal's outcome of a step's report.
-fn judge(r: &StepReport) -> (Outcome, String) {
+/// The journal's outcome of a step's report. `gone_not_needed`: a deny
+/// whose folder the host reports gone is not needed (a re-purge round).
+fn judge(r: &StepReport, op: &PurgeStepOp, gone_not_needed: bool) -> (Outcome, String) {
     let summary = r.summary();
+    let deny = matches!(op, PurgeStepOp::DenyWrites { .. });
+    if gone_not_needed && deny && r.folder_gone && matches!(r.outcome, StepOutcome::Drift { .. }) {
+        return (
+            Outcome::AlreadyAbsent,
+            format!("not needed: the folder is gone, nothing to deny (the host: {summary})"),
+        );
+    }
     match &r.outcome {
         StepOutcome::Done { .. } => (Outcome::Done, summary),
         StepOutcome::AlreadyAbsent { .. } => (Outcome::AlreadyAbsent, summary),
@@ -54,6 +71,7 @@ fn judge(r: &StepReport) -> (Outcome, String) {
 
 impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
     /// One step on `host`, journaled under `key`: begun, sent, ended.
+    /// `gone_not_needed`: see [`judge`].
     async fn journaled_step(
         &self,
         host: &str,
@@ -61,6 +79,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         key: String,
         plan_op: i64,
         op: PurgeStepOp,
+        gone_not_needed: bool,
     ) -> Result<Result<Outcome, StepError>, EngineError> {
         self.emit(Event::ActionBegun {
             host: host.into(),
@@ -79,7 +98,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             .await;
         let (outcome, detail) = match &result {
             Ok(reports) => match reports.first() {
-                Some(r) => judge(r),
+                Some(r) => judge(r, &op, gone_not_needed),
                 None => (Outcome::Failed, "the host reported no outcome".to_string()),
             },
             Err(e) => (Outcome::Failed, e.to_string()),
@@ -122,7 +141,10 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         todo.sort_by_key(|(_, s)| s.order());
         for (id, step) in todo {
             let Some(op) = purge_step_op(&step) else { continue };
-            match self.journaled_step(host, Phase::Purge, key::op(round, id), id, op).await? {
+            let deny = matches!(op, PurgeStepOp::DenyWrites { .. });
+            match self.journaled_step(host, Phase::Purge, key::op(round, id), id, op, round > 0).await? {
+                // A deny answers already_absent only when it was not needed.
+                Ok(Outcome::AlreadyAbsent) if deny => *counts.entry(DENY_NOT_NEEDED).or_insert(0) += 1,
                 Ok(outcome) => *counts.entry(outcome.as_str()).or_insert(0) += 1,
                 Err(e) => return Ok(Err(e)),
             }
@@ -175,7 +197,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         let mut lifted = 0;
         let mut left = Vec::new();
         for (id, folder) in denies {
-            match self.journaled_step(host, Phase::Release, lift_key(id), id, PurgeStepOp::lift(&folder)).await? {
+            match self.journaled_step(host, Phase::Release, lift_key(id), id, PurgeStepOp::lift(&folder), false).await? {
                 Ok(Outcome::Done) => lifted += 1,
                 Ok(Outcome::AlreadyAbsent) => {}
                 Ok(other) => left.push(format!("{folder} ({})", other.as_str())),

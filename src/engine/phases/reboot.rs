@@ -339,8 +339,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
     /// passed (then it is set aside like `skip`). A host whose users cannot
     /// be read is set aside too: nobody is rebooted out from under a user
     /// the policy protects. `Some(true)`: reboot now; `Some(false)`: set
-    /// aside; `None`: Ctrl-C.
-    async fn users_let_reboot(&self, host: &str) -> Result<Option<bool>, EngineError> {
+    /// aside; `None`: Ctrl-C. The reads are one journaled action
+    /// (`reboot/r<round>/users`): ended `already_absent` when nobody is
+    /// there (any more), `skipped` when the host is set aside, which a
+    /// resumed run reads to take the host up again
+    /// ([`Engine::take_up_hosts_left_for_users`]).
+    async fn users_let_reboot(&self, host: &str, round: u32) -> Result<Option<bool>, EngineError> {
         let policy = self.settings.reboot.logged_on;
         let rule = match policy {
             LoggedOn::Reboot => return Ok(Some(true)),
@@ -348,6 +352,21 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             LoggedOn::Wait => "reboot.logged_on: wait",
         };
         let wait = self.settings.reboot.logoff_wait;
+        self.emit(Event::ActionBegun {
+            host: host.into(),
+            phase: Phase::Reboot,
+            key: key::users(round),
+            plan_op: None,
+            what: serde_json::json!({ "read": "logged_on_users", "policy": rule, "logoff_wait_secs": wait.as_secs() }).to_string(),
+        })
+        .await?;
+        let ended = |outcome: Outcome, detail: String| Event::ActionEnded {
+            host: host.into(),
+            phase: Phase::Reboot,
+            key: key::users(round),
+            outcome,
+            detail,
+        };
         let deadline = Instant::now() + if policy == LoggedOn::Wait { wait } else { Duration::ZERO };
         let mut waiting = false;
         loop {
@@ -360,18 +379,24 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 .await;
             let users = match read {
                 Ok(u) => u,
-                Err(StepError::Interrupted) => return Ok(None),
+                Err(StepError::Interrupted) => {
+                    self.emit(ended(Outcome::Skipped, "interrupted (Ctrl-C) while reading who is logged on".into())).await?;
+                    return Ok(None);
+                }
                 Err(e) => {
                     let why = format!(
                         "not rebooted: whether users are logged on could not be read ({e}), and `{rule}` keeps a host with users from being rebooted; {}",
                         AFTER_NOT_REBOOTED
                     );
+                    self.emit(ended(Outcome::Skipped, why.clone())).await?;
                     self.set(host, HostState::NeedsPerson, Some(why)).await?;
                     return Ok(Some(false));
                 }
             };
             let names: Vec<String> = users.iter().map(ToString::to_string).collect();
             if users.is_empty() {
+                let said = if waiting { "its users have logged off: the reboot goes ahead" } else { "nobody is logged on: the reboot goes ahead" };
+                self.emit(ended(Outcome::AlreadyAbsent, said.into())).await?;
                 if waiting {
                     self.emit(Event::Observed {
                         host: Some(host.into()),
@@ -397,6 +422,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                         AFTER_NOT_REBOOTED
                     )
                 };
+                self.emit(ended(Outcome::Skipped, why.clone())).await?;
                 self.set(host, HostState::NeedsPerson, Some(why)).await?;
                 self.message(
                     Level::Warning,
@@ -421,15 +447,52 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             let pause = poll_pause(&self.settings).min(deadline.saturating_duration_since(Instant::now()));
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
-                () = self.cancel.cancelled() => return Ok(None),
+                () = self.cancel.cancelled() => {
+                    self.emit(ended(Outcome::Skipped, "interrupted (Ctrl-C) while waiting for users to log off".into())).await?;
+                    return Ok(None);
+                }
             }
         }
+    }
+
+    /// A resumed run takes up again each host set aside, not rebooted,
+    /// because users were logged on (they may have left since): back to
+    /// `purged` in its round, so its reboot comes next in the waves, with
+    /// who is logged on read again first; its purge is not done again.
+    pub(in crate::engine) async fn take_up_hosts_left_for_users(&self) -> Result<(), EngineError> {
+        let records: Vec<crate::engine::state::HostRecord> = self.lock_records().values().cloned().collect();
+        let mut taken = Vec::new();
+        for r in records {
+            if r.state != HostState::NeedsPerson || !self.prior.left_for_users(&r.name, r.round) {
+                continue;
+            }
+            self.set(
+                &r.name,
+                HostState::Purged,
+                Some("taken up again: set aside because users were logged on, who may have left since; its reboot is next, once who is logged on is read again".into()),
+            )
+            .await?;
+            taken.push(r.name);
+        }
+        if !taken.is_empty() {
+            taken.sort();
+            self.emit(Event::Decision {
+                phase: Phase::Reboot,
+                what: format!(
+                    "{} host(s) set aside because users were logged on are taken up again at their reboot (not purged again): {}",
+                    taken.len(),
+                    summary::name_list(&taken, 8)
+                ),
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// Ask for the reboot and wait until the host is back. `false` when it
     /// was set aside (or Ctrl-C).
     async fn ask_and_wait(&self, host: &str, round: u32) -> Result<bool, EngineError> {
-        match self.users_let_reboot(host).await? {
+        match self.users_let_reboot(host, round).await? {
             Some(true) => {}
             Some(false) | None => return Ok(false),
         }

@@ -104,6 +104,14 @@ pub fn execute(target: &mut Target<'_>, request: &CommandRequest<'_>) -> Command
     run_launch(target, &user, admin, request.stdin, launched, 0)
 }
 
+/// Run a program's command line on the target host as `user`, with no
+/// input: what the Task Scheduler starts. PowerShell runs its
+/// `-EncodedCommand` or `-Command` text (decoded as powershell.exe does);
+/// anything else runs as cmd.exe would run that line.
+pub fn run_command_line(target: &mut Target<'_>, user: &str, admin: bool, line: &str) -> CommandResult {
+    run_launch(target, user, admin, b"", launch::classify(line, &[]), 0)
+}
+
 /// The lines PowerShell reads from stdin as `$input`.
 fn stdin_lines(stdin: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(stdin);

@@ -14,11 +14,14 @@
 //! - [`build`]: a host's clean install from its specs.
 //! - [`runner`]: the task that steps the outbreak as lab time passes.
 //! - [`shutdowns`]: restarts and power-offs that commands scheduled.
+//! - [`scheduled`]: the Task Scheduler's PowerShell actions, run through
+//!   the lab's PowerShell engine when their trigger fires.
 //! - [`truth`]: ground truth for tests.
 
 pub mod build;
 pub mod clock;
 pub mod runner;
+pub mod scheduled;
 pub mod shutdowns;
 pub mod truth;
 
@@ -252,15 +255,34 @@ impl Network {
         for (index, shutdown) in h.schedule.take_due(now) {
             let at = shutdown.at.max(h.stepped_to);
             events.extend(h.engine.step(&mut h.hosts, at));
+            self.run_task_scripts(h);
             h.stepped_to = at;
             events.extend(shut_down(h, index, shutdown.action, at));
         }
         events.extend(h.engine.step(&mut h.hosts, now));
+        self.run_task_scripts(h);
         h.stepped_to = h.stepped_to.max(now);
         self.alarm.reset(h.schedule.next());
         count_shutdowns(h, &events);
         self.publish_power(h);
         events
+    }
+
+    /// Run the PowerShell actions the Task Scheduler started on any host
+    /// in the step just taken ([`scheduled`]); one may schedule or abort a
+    /// shutdown, as a command does.
+    fn run_task_scripts(&self, h: &mut Hosts) {
+        for i in 0..h.hosts.len() {
+            if !h.hosts[i].state.tasks.has_started() {
+                continue;
+            }
+            let mut shutdown = h.schedule.take(i);
+            scheduled::run_started(&self.specs.hosts[i], &mut h.hosts[i].state, &mut shutdown);
+            if let Some(s) = &shutdown {
+                self.alarm.set(s.at);
+            }
+            h.schedule.put(i, shutdown);
+        }
     }
 
     /// Reboot host `index` now (its loaders' shutdown hooks run, it is off

@@ -319,6 +319,24 @@ impl EventLogs {
             p,
         )
     }
+
+    /// A task's run in the Task Scheduler log, where that log is on: 100
+    /// "Task started" and 200 "Action started" at `started`, 201 "Action
+    /// completed" with the action's result code (its exit code) and 102
+    /// "Task completed" at `ended`, all with one instance id.
+    pub fn task_ran(&mut self, started: LabTime, ended: LabTime, task_path: &str, user_context: &str, action: &str, result: u32) {
+        let instance = format!("{{{:08x}-0000-0000-0000-000000000000}}", self.log(LogName::TaskSchedulerOperational).next_id);
+        let result = result.to_string();
+        let records: [(u32, LabTime, Vec<(&str, &str)>); 4] = [
+            (100, started, vec![("TaskName", task_path), ("UserContext", user_context), ("InstanceId", instance.as_str())]),
+            (200, started, vec![("TaskName", task_path), ("ActionName", action), ("TaskInstanceId", instance.as_str())]),
+            (201, ended, vec![("TaskName", task_path), ("TaskInstanceId", instance.as_str()), ("ActionName", action), ("ResultCode", result.as_str())]),
+            (102, ended, vec![("TaskName", task_path), ("UserContext", user_context), ("InstanceId", instance.as_str())]),
+        ];
+        for (id, at, fields) in records {
+            self.log_mut(LogName::TaskSchedulerOperational).write(LogName::TaskSchedulerOperational, TASK_PROVIDER, id, at, props(&fields));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -389,6 +389,8 @@ impl HostState {
             self.registry.unload_user(&s);
         }
         self.services.shutdown(&mut self.registry);
+        // A PowerShell action not yet run ends with its process.
+        self.tasks.take_started();
         self.processes.shutdown()
     }
 

@@ -40,7 +40,8 @@ pub fn split_command(cmd: &str, fs: &FileSystem) -> (String, String) {
 
 /// The file an image name refers to: absolute paths as they are (with
 /// `.exe` appended when there is no extension), bare names searched in
-/// System32 then the Windows folder.
+/// the folders of the system Path (System32, the Windows folder, Wbem,
+/// Windows PowerShell's).
 pub fn resolve_image(image: &str, fs: &FileSystem) -> Option<String> {
     let with_ext = |p: &str| -> Vec<String> {
         let name = p.rsplit('\\').next().unwrap_or(p);
@@ -53,7 +54,8 @@ pub fn resolve_image(image: &str, fs: &FileSystem) -> Option<String> {
     let candidates: Vec<String> = if image.contains('\\') || image.contains(':') {
         with_ext(image)
     } else {
-        [paths::SYSTEM32, paths::WINDOWS]
+        // The system Path of a Windows install, in its order.
+        [paths::SYSTEM32, paths::WINDOWS, r"C:\Windows\System32\Wbem", r"C:\Windows\System32\WindowsPowerShell\v1.0"]
             .iter()
             .flat_map(|d| with_ext(&format!(r"{d}\{image}")))
             .collect()

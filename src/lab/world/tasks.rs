@@ -2,7 +2,8 @@
 //! (`\`, `\Microsoft\Windows\Defrag`, `\Mozilla`), a name, exec actions,
 //! triggers (logon, boot, one-time with an end boundary, daily, each with
 //! an optional repetition such as every PT30M), author, principal,
-//! enabled/hidden, and DeleteExpiredTaskAfter (`schtasks /Z`: PT0S).
+//! enabled/hidden, StartWhenAvailable, DeleteExpiredTaskAfter (`schtasks
+//! /Z`: PT0S), and the last run's time and result.
 //! Task paths are case-insensitive. Windows also mirrors each task to
 //! `C:\Windows\System32\Tasks\<path>` (XML) and the TaskCache registry
 //! tree; the lab keeps the table only.
@@ -179,6 +180,15 @@ pub struct Task {
     pub delete_expired_after: Option<u64>,
     pub registered: LabTime,
     pub last_run: Option<LabTime>,
+    /// `LastTaskResult` of the last run: the action's exit code, or the
+    /// HRESULT of why it could not start (0x80070002: no such file).
+    /// `None` before the first run (schtasks shows 267011,
+    /// SCHED_S_TASK_HAS_NOT_RUN).
+    pub last_result: Option<u32>,
+    /// `<StartWhenAvailable>`: a time trigger missed (the host was off, or
+    /// the scheduler not running) fires at the next chance; without it a
+    /// missed run is skipped.
+    pub start_when_available: bool,
     /// Its stored image fails Task Scheduler's hash check (a task file
     /// edited behind the service's back): listed, but reading its
     /// definition fails with SCHED_E_INVALID_TASK_HASH (0x80041321).
@@ -201,6 +211,8 @@ impl Task {
             delete_expired_after: None,
             registered: LabTime::default(),
             last_run: None,
+            last_result: None,
+            start_when_available: false,
             tampered: false,
         }
     }
@@ -346,6 +358,23 @@ impl TaskError {
     }
 }
 
+/// A PowerShell action the scheduler started: powershell.exe runs its
+/// `-EncodedCommand` or `-Command` text, which the lab's PowerShell engine
+/// does (the network, which knows the host's spec, takes these and runs
+/// them right after the step that started them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedScript {
+    /// `\folder\name` of the task.
+    pub task: String,
+    /// powershell.exe's command line: the action's path, quoted, and its
+    /// arguments, as the scheduler passes them.
+    pub command_line: String,
+    /// Who it runs as.
+    pub principal: Principal,
+    /// When the scheduler started it.
+    pub at: LabTime,
+}
+
 /// The Task Scheduler's store.
 #[derive(Debug, Clone, Default)]
 pub struct TaskScheduler {
@@ -353,6 +382,8 @@ pub struct TaskScheduler {
     /// Folders made empty (`ITaskFolder::CreateFolder`); a folder that
     /// holds a task exists anyway.
     folders: std::collections::BTreeSet<CiKey>,
+    /// PowerShell actions started and not yet run ([`StartedScript`]).
+    started: Vec<StartedScript>,
 }
 
 impl TaskScheduler {
@@ -442,6 +473,18 @@ impl TaskScheduler {
         self.tasks.values().filter(move |t| {
             f == "\\" || eq_ci(&t.folder, &f) || starts_with_ci(&t.folder, &format!("{f}\\"))
         })
+    }
+    /// A PowerShell action was started: keep it for the PowerShell engine.
+    pub fn script_started(&mut self, s: StartedScript) {
+        self.started.push(s);
+    }
+    /// The PowerShell actions started since the last call, in order.
+    pub fn take_started(&mut self) -> Vec<StartedScript> {
+        std::mem::take(&mut self.started)
+    }
+    /// Whether a started PowerShell action waits to run.
+    pub fn has_started(&self) -> bool {
+        !self.started.is_empty()
     }
     /// Delete expired tasks whose DeleteExpiredTaskAfter has passed (what
     /// the scheduler does on its own); returns them.

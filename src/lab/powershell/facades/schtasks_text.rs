@@ -120,7 +120,7 @@ fn verbose_rows(cx: &Ctx<'_>, t: &Task) -> Vec<Vec<String>> {
     };
     let start_in = t.actions.first().and_then(|a| a.working_dir.clone()).unwrap_or_else(|| "N/A".into());
     let (last_run, last_result) = match t.last_run {
-        Some(l) => (local(cx, l, "G"), "0".to_string()),
+        Some(l) => (local(cx, l, "G"), t.last_result.unwrap_or(0).to_string()),
         None => ("11/30/1999 12:00:00 AM".to_string(), "267011".to_string()),
     };
     let run_as = if t.principal.is_system() { "SYSTEM".to_string() } else { t.principal.user_id.clone() };

@@ -17,6 +17,8 @@
 //!   (the host's local time; lab hosts keep UTC), `Actions.Create(0)` (exec:
 //!   Path, Arguments, WorkingDirectory). A time trigger without a
 //!   StartBoundary is refused at registration (0x80041319, as Windows).
+//! - A registered task: Name, Path, Enabled, State, LastTaskResult (the
+//!   last run's exit code; 0x41303 before the first run), Definition.
 //! - A task whose stored image was tampered with is listed, but reading
 //!   its `Definition` throws 0x80041321 ("The task image is corrupt or has
 //!   been tampered with"), as Windows does.
@@ -159,7 +161,7 @@ impl Def {
             run_level: i64::from(t.principal.highest),
             enabled: t.enabled,
             hidden: t.hidden,
-            start_when_available: false,
+            start_when_available: t.start_when_available,
             time_limit: "PT72H".into(),
             triggers,
             actions,
@@ -175,6 +177,7 @@ impl Def {
         t.description = self.description.clone();
         t.enabled = self.enabled;
         t.hidden = self.hidden;
+        t.start_when_available = self.start_when_available;
         t.registered = now;
         let missing = || com_error("The task XML is missing a required element or attribute. (Exception from HRESULT: 0x80041319)");
         let bad = || com_error("The task XML contains a value which is incorrectly formatted or out of range. (Exception from HRESULT: 0x80041318)");
@@ -366,6 +369,9 @@ impl NetObject for Registered {
             Value::Bool(t.enabled)
         } else if is(name, "State") {
             Value::Int(if t.enabled { 3 } else { 1 })
+        } else if is(name, "LastTaskResult") {
+            // SCHED_S_TASK_HAS_NOT_RUN before the first run.
+            Value::Int(t.last_result.unwrap_or(0x41303) as i32)
         } else if is(name, "Definition") {
             if t.tampered {
                 return Some(Err(com_error("The task image is corrupt or has been tampered with. (Exception from HRESULT: 0x80041321)")));
