@@ -6,6 +6,10 @@
 //! with 8.3 short names, `\\?\` prefixes, unexpanded variables or through
 //! an admin share (`\\host\C$\...`). Everything here is pure.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use crate::runtime::snapshot::UserProfile;
 
 /// Normalise a path for display and comparison: [`normalize_separators`],
@@ -122,6 +126,32 @@ pub fn normalize_separators(p: &str) -> String {
 /// system folder (`SysWOW64`, `Sysnative`) folded onto `System32` and an
 /// admin share (`\\host\c$\x`) folded onto the local drive (`c:\x`).
 pub fn key(p: &str) -> String {
+    key_memo(p).to_string()
+}
+
+/// [`key`], remembered per thread: judging one host compares the same few
+/// paths (its profile folders, its autorun targets) thousands of times,
+/// and a key costs a normalisation and a lower-casing each time. A pure
+/// function's memo: bounded, cleared when full.
+fn key_memo(p: &str) -> Rc<str> {
+    thread_local! {
+        static MEMO: RefCell<HashMap<Box<str>, Rc<str>>> = RefCell::new(HashMap::new());
+    }
+    MEMO.with(|memo| {
+        if let Some(k) = memo.borrow().get(p) {
+            return k.clone();
+        }
+        let k: Rc<str> = Rc::from(key_uncached(p));
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= 4096 {
+            memo.clear();
+        }
+        memo.insert(p.into(), k.clone());
+        k
+    })
+}
+
+fn key_uncached(p: &str) -> String {
     let n = normalize(p).to_lowercase();
     let n = unc_admin_share_to_local(&n).unwrap_or(n);
     let parts: Vec<&str> = n.split('\\').collect();
@@ -229,18 +259,17 @@ pub fn short_name_matches(short: &str, long: &str) -> bool {
 /// Does `path` lie under `dir` (or equal it)? Component-wise, with short
 /// names allowed on either side and WOW64 folding.
 pub fn is_under(path: &str, dir: &str) -> bool {
-    let p = key(path);
-    let d = key(dir);
+    let p = key_memo(path);
+    let d = key_memo(dir);
     if d.is_empty() {
         return false;
     }
-    let pc: Vec<&str> = p.split('\\').collect();
-    let dc: Vec<&str> = d.split('\\').filter(|c| !c.is_empty()).collect();
-    let pc: Vec<&str> = pc.into_iter().filter(|c| !c.is_empty()).collect();
-    if dc.len() > pc.len() {
+    let pc = || p.split('\\').filter(|c| !c.is_empty());
+    let dc = || d.split('\\').filter(|c| !c.is_empty());
+    if dc().count() > pc().count() {
         return false;
     }
-    dc.iter().zip(pc.iter()).all(|(a, b)| component_eq(a, b))
+    dc().zip(pc()).all(|(a, b)| component_eq(a, b))
 }
 
 /// Components of `path` below `dir` (original case), if it is under it.

@@ -91,8 +91,12 @@ function Write-CzRecord([string]$Kind, [object[]]$Fields) {
         $v = $Fields[$i + 1]
         if (-not ($v -is [byte[]])) {
             $v = [string]$v
-            $short = Limit-CzText $v
-            if ($null -ne $short) { $v = $short; [void]$cutFields.Add([string]$Fields[$i]) }
+            # Limit-CzText's own first test, here: most values are short,
+            # and a call per field is most of a record's cost in the lab.
+            if ($v.Length -gt ($script:czMaxField / 4)) {
+                $short = Limit-CzText $v
+                if ($null -ne $short) { $v = $short; [void]$cutFields.Add([string]$Fields[$i]) }
+            }
         }
         [void]$sb.Append(' ').Append([string]$Fields[$i]).Append('=').Append((ConvertTo-CzToken $v))
     }

@@ -114,7 +114,11 @@ pub fn run_command_line(target: &mut Target<'_>, user: &str, admin: bool, line: 
 
 /// The lines PowerShell reads from stdin as `$input`.
 fn stdin_lines(stdin: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(stdin);
+    // Valid UTF-8 (the usual case) is checked by the fast validator.
+    let text = match std::str::from_utf8(stdin) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(stdin),
+    };
     let mut lines: Vec<String> = text.split('\n').map(|l| l.trim_end_matches('\r').to_string()).collect();
     if lines.last().is_some_and(String::is_empty) {
         lines.pop();

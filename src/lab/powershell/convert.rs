@@ -29,7 +29,7 @@ pub fn to_string(v: &Value, cx: &mut Ctx<'_>) -> String {
         Value::UInt64(n) => n.to_string(),
         Value::Double(d) => format::double(*d, cx.version.dotnet_core()),
         Value::Char(c) => utf16::from_units(&[*c]),
-        Value::Str(s) => s.to_string(),
+        Value::Str(s) => String::from(&**s),
         Value::Array(a) => {
             let items = a.items.borrow().clone();
             items.iter().map(|i| to_string(i, cx)).collect::<Vec<_>>().join(" ")

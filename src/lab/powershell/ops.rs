@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::Regex;
 
@@ -310,11 +311,7 @@ pub fn range(l: Value, r: Value, cx: &mut Ctx<'_>) -> OpResult {
 /// Compare two strings as PowerShell does (culture-insensitive here:
 /// characters folded to upper case when `ci`).
 pub fn cmp_str(a: &str, b: &str, ci: bool) -> Ordering {
-    if ci {
-        a.chars().map(fold).cmp(b.chars().map(fold))
-    } else {
-        a.cmp(b)
-    }
+    if ci { crate::lab::world::ci::cmp_ci(a, b) } else { a.cmp(b) }
 }
 
 /// `l -eq r` for a scalar `l`: `r` converted to `l`'s type.
@@ -408,25 +405,27 @@ pub fn order(l: &Value, r: &Value, ci: bool, cx: &mut Ctx<'_>) -> Result<Orderin
     })
 }
 
-/// The regex for a pattern, compiled once per thread.
-pub fn regex(pattern: &str, ci: bool) -> Result<Regex, ErrorRecord> {
-    thread_local! {
-        static CACHE: RefCell<HashMap<(String, bool), Regex>> = RefCell::new(HashMap::new());
-    }
-    if let Some(r) = CACHE.with(|c| c.borrow().get(&(pattern.to_string(), ci)).cloned()) {
-        return Ok(r);
+/// The regex for a pattern, compiled once per process: every script runs
+/// on a thread of its own, so a per-thread cache compiled each pattern
+/// again in every script. Shared as `Arc`, so the regex's pool of search
+/// caches is shared too (a clone of a `Regex` starts an empty pool).
+pub fn regex(pattern: &str, ci: bool) -> Result<Arc<Regex>, ErrorRecord> {
+    static CACHE: OnceLock<Mutex<HashMap<(String, bool), Arc<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let key = (pattern.to_string(), ci);
+    if let Some(r) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(r.clone());
     }
     let translated = dotnet_pattern(pattern);
     let full = if ci { format!("(?i){translated}") } else { translated };
     match Regex::new(&full) {
         Ok(r) => {
-            CACHE.with(|c| {
-                let mut c = c.borrow_mut();
-                if c.len() > 512 {
-                    c.clear();
-                }
-                c.insert((pattern.to_string(), ci), r.clone());
-            });
+            let r = Arc::new(r);
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            if c.len() > 512 {
+                c.clear();
+            }
+            c.insert(key, r.clone());
             Ok(r)
         }
         Err(e) => {

@@ -273,7 +273,7 @@ pub enum HKey {
 impl HKey {
     pub fn of(v: &Value) -> HKey {
         match v {
-            Value::Str(s) => HKey::Str(s.chars().map(fold).collect()),
+            Value::Str(s) => HKey::Str(fold_key(s)),
             Value::Int(n) => HKey::Int(i64::from(*n)),
             Value::Byte(n) => HKey::Int(i64::from(*n)),
             Value::UInt32(n) => HKey::Long(i64::from(*n)),
@@ -290,6 +290,12 @@ impl HKey {
             other => HKey::Str(format!("{other:?}")),
         }
     }
+}
+
+/// A string key folded as [`fold`] folds each character (ASCII alone
+/// without walking characters).
+fn fold_key(s: &str) -> String {
+    if s.is_ascii() { s.to_ascii_uppercase() } else { s.chars().map(fold).collect() }
 }
 
 /// `System.Collections.Hashtable` with PowerShell's case-insensitive
@@ -314,7 +320,7 @@ impl Hashtable {
         self.map.get(&HKey::of(key)).map(|(_, v)| v)
     }
     pub fn get_str(&self, key: &str) -> Option<&Value> {
-        self.map.get(&HKey::Str(key.chars().map(fold).collect())).map(|(_, v)| v)
+        self.map.get(&HKey::Str(fold_key(key))).map(|(_, v)| v)
     }
     pub fn contains(&self, key: &Value) -> bool {
         self.map.contains_key(&HKey::of(key))

@@ -26,6 +26,27 @@ pub fn fold(c: char) -> char {
     }
 }
 
+/// Case-insensitive order of two strings: the order of their [`fold`]ed
+/// characters. ASCII bytes fold alone; at the first non-ASCII byte on
+/// either side (a character boundary on both, as everything before it was
+/// equal ASCII) the rest is compared character by character. Every
+/// lookup in the host model's name maps comes here.
+pub fn cmp_ci(a: &str, b: &str) -> Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < x.len() && i < y.len() {
+        let (p, q) = (x[i], y[i]);
+        if !p.is_ascii() || !q.is_ascii() {
+            return a[i..].chars().map(fold).cmp(b[i..].chars().map(fold));
+        }
+        match p.to_ascii_uppercase().cmp(&q.to_ascii_uppercase()) {
+            Ordering::Equal => i += 1,
+            other => return other,
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
 /// Case-insensitive equality of two strings.
 pub fn eq_ci(a: &str, b: &str) -> bool {
     CiStr::new(a) == CiStr::new(b)
@@ -67,7 +88,7 @@ impl CiStr {
 
 impl PartialEq for CiStr {
     fn eq(&self, other: &Self) -> bool {
-        self.folded().eq(other.folded())
+        cmp_ci(&self.0, &other.0) == Ordering::Equal
     }
 }
 impl Eq for CiStr {}
@@ -78,7 +99,7 @@ impl PartialOrd for CiStr {
 }
 impl Ord for CiStr {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.folded().cmp(other.folded())
+        cmp_ci(&self.0, &other.0)
     }
 }
 impl Hash for CiStr {

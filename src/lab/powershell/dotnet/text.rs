@@ -432,14 +432,22 @@ fn bad_base64() -> NetError {
 
 /// `Convert.FromBase64String`: white space ignored, strict otherwise.
 pub fn from_base64(s: &str) -> NetResult<Vec<u8>> {
-    let clean: String = s.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).collect();
-    if !clean.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')) {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    // Bytes, not chars: any non-ASCII byte fails the alphabet check below.
+    let cleaned: Vec<u8>;
+    let clean: &[u8] = if s.as_bytes().iter().any(space) {
+        cleaned = s.bytes().filter(|b| !space(b)).collect();
+        &cleaned
+    } else {
+        s.as_bytes()
+    };
+    if !clean.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')) {
         return Err(bad_base64());
     }
     if clean.len() % 4 != 0 {
         return Err(NetError::exception("System.FormatException", "Invalid length for a Base-64 char array or string."));
     }
-    STANDARD.decode(clean.as_bytes()).map_err(|_| bad_base64())
+    STANDARD.decode(clean).map_err(|_| bad_base64())
 }
 
 struct ConvertType;

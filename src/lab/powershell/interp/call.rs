@@ -258,7 +258,7 @@ impl Interp<'_> {
                         Some(e) => Some(self.eval(e)?),
                         None => None,
                     };
-                    args.push(Arg::Named { name: name.text.to_string(), value: v, span: *span });
+                    args.push(Arg::Named { name: String::from(&*name.text), value: v, span: *span });
                 }
                 CommandArg::Value { expr, text } => {
                     if let ExprKind::Splat(var) = &expr.kind {
@@ -282,7 +282,7 @@ impl Interp<'_> {
                         continue;
                     }
                     let v = self.eval(expr)?;
-                    args.push(Arg::Positional { value: v, text: text.to_string(), span: expr.span });
+                    args.push(Arg::Positional { value: v, text: String::from(&**text), span: expr.span });
                 }
             }
         }
@@ -293,7 +293,7 @@ impl Interp<'_> {
     fn make_stage(&mut self, c: &Command) -> R<Box<dyn Stage>> {
         let call = self.pos(c.span);
         let (name, name_span) = match &c.name {
-            CommandName::Word(n) => (n.text.to_string(), c.name_span),
+            CommandName::Word(n) => (String::from(&*n.text), c.name_span),
             CommandName::Expr(e) => {
                 let v = self.eval(e)?;
                 match v {

@@ -45,6 +45,10 @@ pub struct Scope {
 pub struct Scopes {
     list: Vec<Option<Scope>>,
     free: Vec<usize>,
+    /// Emptied variable tables of closed scopes, kept for the next scope
+    /// (a function call opens one; allocating its table each time showed
+    /// in profiles).
+    spare: Vec<FxHashMap<Box<str>, Var>>,
     /// The scope code runs in now.
     pub current: usize,
 }
@@ -53,7 +57,7 @@ pub const GLOBAL: usize = 0;
 
 impl Scopes {
     pub fn new() -> Scopes {
-        Scopes { list: vec![Some(Scope { script: true, ..Scope::default() })], free: Vec::new(), current: GLOBAL }
+        Scopes { list: vec![Some(Scope { script: true, ..Scope::default() })], free: Vec::new(), spare: Vec::new(), current: GLOBAL }
     }
 
     fn get(&self, i: usize) -> &Scope {
@@ -66,7 +70,8 @@ impl Scopes {
 
     /// A new scope under `parent`; `script` marks a script's scope.
     pub fn open(&mut self, parent: usize, script: bool) -> usize {
-        let scope = Scope { parent: Some(parent), script, ..Scope::default() };
+        let vars = self.spare.pop().unwrap_or_default();
+        let scope = Scope { vars, parent: Some(parent), script, ..Scope::default() };
         match self.free.pop() {
             Some(i) => {
                 self.list[i] = Some(scope);
@@ -82,7 +87,13 @@ impl Scopes {
     /// Drop a scope opened with [`open`].
     pub fn close(&mut self, i: usize) {
         if i != GLOBAL {
-            self.list[i] = None;
+            if let Some(mut scope) = self.list[i].take()
+                && self.spare.len() < 64
+                && scope.vars.capacity() <= 64
+            {
+                scope.vars.clear();
+                self.spare.push(scope.vars);
+            }
             self.free.push(i);
         }
     }

@@ -93,7 +93,8 @@ fn walk(cx: &Ctx<'_>, p: &str, hops: usize) -> NetResult<String> {
             }
         }
         let last = i == comps.len() - 1;
-        match files.get(&next).and_then(|e| e.link()) {
+        let found = files.get(&next);
+        match found.and_then(|e| e.link()) {
             Some(l) if !last => {
                 if hops >= MAX_LINKS {
                     return Err(too_many_links());
@@ -101,6 +102,15 @@ fn walk(cx: &Ctx<'_>, p: &str, hops: usize) -> NetResult<String> {
                 cur = walk(cx, &l.target, hops + 1)?;
             }
             _ => cur = next,
+        }
+        if found.is_none() {
+            // Nothing lies below a missing folder: no short name to
+            // expand and no link to follow; the rest stays as written.
+            for rest in &comps[i + 1..] {
+                cur.push('\\');
+                cur.push_str(rest);
+            }
+            break;
         }
     }
     Ok(cur)
