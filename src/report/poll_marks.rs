@@ -77,7 +77,6 @@ pub fn draw(o: &mut String, t: &Timeline, f: &Frame, x: &dyn Fn(f64) -> f64) {
         f.left,
         f.band_top + 14.0
     );
-    let mut n = 0;
     for (r, (label, on)) in rows.iter().enumerate() {
         let cy = f.band_top + HEADER + r as f64 * ROW + ROW / 2.0;
         let _ = writeln!(
@@ -92,7 +91,6 @@ pub fn draw(o: &mut String, t: &Timeline, f: &Frame, x: &dyn Fn(f64) -> f64) {
         for &i in on {
             let p = &t.polls[i];
             let Some(at) = parse_iso(&p.at) else { continue };
-            n += 1;
             let px = x(at);
             let word = if p.answered { "answered: taken into the operation" } else { "not answered" };
             if p.answered {
@@ -104,7 +102,8 @@ pub fn draw(o: &mut String, t: &Timeline, f: &Frame, x: &dyn Fn(f64) -> f64) {
             }
             let _ = writeln!(
                 o,
-                "<circle id=\"poll-{n}\" class=\"{}\" cx=\"{px:.1}\" cy=\"{cy}\" r=\"4\"><title>{}: poll at {}, {word}</title></circle>",
+                "<circle id=\"poll-{}\" class=\"{}\" cx=\"{px:.1}\" cy=\"{cy}\" r=\"4\"><title>{}: poll at {}, {word}</title></circle>",
+                i + 1,
                 if p.answered { "poll-answered" } else { "poll-missed" },
                 text(&p.host),
                 text(&p.at)
