@@ -10,7 +10,8 @@
 //! (infected at the start, set aside, or wrong) line by line, and every
 //! host in `ground-truth.json`; and it judges the outcome
 //! ([`outcome`]): exit 0 when every infected host it reached is clean per
-//! the lab, nothing came back and no benign file was removed; 2, saying
+//! the lab, nothing came back, no benign file was removed and containment
+//! was lifted; 2, saying
 //! why, when not. Its folder (engagement, inventory, playbook, plan,
 //! report, ground truth) is kept.
 
@@ -146,7 +147,7 @@ async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, (started, 
     println!("Took {:.0} s.", started.elapsed().as_secs_f64());
     if problems.is_empty() {
         println!(
-            "Outcome right: every infected host reached ({cleaned}) is clean per the lab, none was infected again, no benign file was removed."
+            "Outcome right: every infected host reached ({cleaned}) is clean per the lab, none was infected again, no benign file was removed, containment was lifted."
         );
         Ok(crate::exit::OK)
     } else {

@@ -2,7 +2,7 @@
 //! host at the start and at the end of the operation, and what the tool's
 //! journal says of it, whether the operation did what it must (every
 //! infected host it reached is clean, nothing came back, no benign file was
-//! removed) and, if not, why; and what shows both views: counts over the
+//! removed, containment was lifted) and, if not, why; and what shows both views: counts over the
 //! network, and the table of the hosts a person looks at (infected at the
 //! start, set aside, or wrong), every host being in the JSON the demo
 //! keeps.
@@ -63,6 +63,16 @@ pub fn problems(hosts: &[HostView]) -> Vec<String> {
         if h.tool_state == "clean" && !h.clean_at_end {
             out.push(format!("{}: the tool says clean, the lab says a loader is left", h.host));
         }
+    }
+    // Containment that is never lifted is no end of an operation: one line
+    // for the network (a held release keeps every host contained).
+    let contained: Vec<&str> = hosts.iter().filter(|h| !h.unreached() && h.contained_at_end).map(|h| h.host.as_str()).collect();
+    if !contained.is_empty() {
+        out.push(format!(
+            "{} reached host(s) still contained at the end (SMB blocked), e.g. {}: the release was held or failed",
+            contained.len(),
+            contained.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+        ));
     }
     out
 }
@@ -178,6 +188,14 @@ mod tests {
         let lying = host("WS-004", &[], false, "clean");
         let p = problems(&[dirty, again, benign, lying]);
         assert_eq!(p.len(), 4, "{p:?}");
+        // Containment never lifted on a reached host is wrong too (an
+        // unreached one was never contained by the operation).
+        let mut held = host("WS-005", &[], true, "clean");
+        held.contained_at_end = true;
+        let mut away = host("WS-006", &[], true, "unreached");
+        away.contained_at_end = true;
+        let p2 = problems(&[held, away]);
+        assert_eq!(p2, ["1 reached host(s) still contained at the end (SMB blocked), e.g. WS-005: the release was held or failed"]);
         assert!(p[0].starts_with("WS-001: infected at the start (TrickBot)") && p[0].contains("needs_person: 1 file left"), "{p:?}");
         assert!(p[1].contains("WS-002: infected again"), "{p:?}");
         assert!(p[2].contains("Zoom.exe"), "{p:?}");
