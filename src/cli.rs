@@ -393,12 +393,14 @@ pub struct WatchArgs {
     #[arg(long)]
     pub yes: bool,
     /// Pause after a host's first unanswered poll (`30s`, `5m`, `1h`); it
-    /// doubles after each unanswered poll up to --poll-max.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_poll_pause)]
-    pub poll_every: std::time::Duration,
-    /// Longest pause between two polls of a host.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_poll_pause)]
-    pub poll_max: std::time::Duration,
+    /// doubles after each unanswered poll up to --poll-max. Default: the
+    /// playbook's `watch.poll_every` (30s in the built-in one).
+    #[arg(long, value_name = "DURATION", value_parser = parse_poll_pause)]
+    pub poll_every: Option<std::time::Duration>,
+    /// Longest pause between two polls of a host. Default: the playbook's
+    /// `watch.poll_max` (15m in the built-in one).
+    #[arg(long, value_name = "DURATION", value_parser = parse_poll_pause)]
+    pub poll_max: Option<std::time::Duration>,
 }
 
 /// A poll pause: a duration from 1 second to 24 hours.

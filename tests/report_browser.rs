@@ -1,7 +1,7 @@
 //! `cauterize report` as a person sees it: the real binary writes the page
 //! from a journal built through the library's journal API (an operation
-//! with a host purged, rebooted and verified, and hosts named by an
-//! attacker), and headless Chromium (Debian's `chromium`) opens it:
+//! with a host purged, rebooted and verified, hosts named by an attacker,
+//! and a late host that `watch` polled and took in), and headless Chromium (Debian's `chromium`) opens it:
 //! `--dump-dom` gives the document after the browser ran whatever it would
 //! run, `--screenshot` what is drawn. Without Chromium the tests skip with
 //! a message, except under CI=true, where they fail. No network, no lab:
@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cauterize::detect::{ArtifactRef, Evidence, Family, Finding, Grounds};
-use cauterize::engine::{Event, HostState};
+use cauterize::engine::{Event, HostState, Phase};
 use cauterize::journal::operation::{ActionStart, HostStateChange, NewOperation, OperationHostSeed};
 use cauterize::journal::{Journal, ScanResult};
 use cauterize::runtime::snapshot::Snapshot;
@@ -136,9 +136,18 @@ fn action(j: &mut Journal, (op, run): (i64, i64), host: &str, key: &str, sent: &
     j.operation_action_ended(op, host, key, outcome, detail).expect("action ended");
 }
 
+/// A poll of `host` by `watch`, as its run journals it.
+fn polled(j: &mut Journal, (op, run): (i64, i64), host: &str, what: &str) {
+    let event = Event::Observed { host: Some(host.into()), phase: Phase::Contain, what: what.into() };
+    j.operation_event(op, run, Some(host), cauterize::journal::Level::Info, event.kind(), &event.to_json()).expect("poll recorded");
+    std::thread::sleep(Duration::from_millis(30));
+}
+
 /// An engagement folder whose journal holds one operation: WS-001 purged
 /// (a file deleted, one queued for boot), rebooted and verified clean;
-/// the hostile host's task could not be deleted; WS-003 unreached.
+/// the hostile host's task could not be deleted; WS-003 unreached, and
+/// polled by `watch` (not answered); WS-004 unreached, then polled by
+/// `watch` until it answered, taken in and verified clean.
 fn engagement(dir: &Path) {
     let mut j = Journal::open(dir).expect("journal");
     let run = j.begin_run("apply", &["cauterize".into(), "apply".into(), "plan.yml".into()]).expect("run");
@@ -168,7 +177,7 @@ fn engagement(dir: &Path) {
             playbook_sha256: Some("34".repeat(32)),
             settings: "{}".into(),
             run,
-            hosts: vec![seed("WS-001", "127.0.0.1"), seed(EVIL_HOST, "127.0.0.2"), seed("WS-003", "127.0.0.3")],
+            hosts: vec![seed("WS-001", "127.0.0.1"), seed(EVIL_HOST, "127.0.0.2"), seed("WS-003", "127.0.0.3"), seed("WS-004", "127.0.0.4")],
             ops: vec![],
         })
         .expect("operation");
@@ -178,6 +187,7 @@ fn engagement(dir: &Path) {
     action(&mut j, ids, EVIL_HOST, "contain", "contain", "done", "");
     moved(&mut j, ids, EVIL_HOST, HostState::Contained, true);
     moved(&mut j, ids, "WS-003", HostState::Unreached, false);
+    moved(&mut j, ids, "WS-004", HostState::Unreached, false);
     let delete = serde_json::json!({"op": "delete_file", "path": r"C:\Users\bob\AppData\Local\x.dll", "expected_sha256": "ab".repeat(32)});
     let queue = serde_json::json!({"op": "queue_delete_on_reboot", "path": r"C:\Users\bob\AppData\Local\y.dll", "expected_sha256": "cd".repeat(32)});
     let evidence = serde_json::json!({"archive": "/case/evidence/WS-001/r0.zip", "secured": [r"c:\users\bob\appdata\local\x.dll"], "problems": []});
@@ -197,6 +207,22 @@ fn engagement(dir: &Path) {
     moved(&mut j, ids, "WS-001", HostState::Clean, true);
     j.end_operation(op, "finished", 2, None).expect("end");
     j.end_run(run, 2).expect("end run");
+
+    // Later, `watch`: WS-003 never answers (its error text is the host's
+    // WinRM answer: hostile); WS-004 answers at its third poll and is
+    // taken in.
+    let watch = j.begin_run("watch", &["cauterize".into(), "watch".into()]).expect("watch run");
+    j.attach_run(op, watch).expect("attached");
+    let ids = (op, watch);
+    for n in 1..=2 {
+        polled(&mut j, ids, "WS-003", &format!("watch: poll {n} not answered (<b>refused</b> <script>alert(5)</script>); next poll in 1s"));
+        polled(&mut j, ids, "WS-004", &format!("watch: poll {n} not answered (connection refused); next poll in 1s"));
+    }
+    polled(&mut j, ids, "WS-004", "watch: poll 3 answered (booted 2026-01-01T00:00:00Z): taking it into the operation");
+    action(&mut j, ids, "WS-004", "contain", "contain", "done", "");
+    moved(&mut j, ids, "WS-004", HostState::Contained, true);
+    moved(&mut j, ids, "WS-004", HostState::Clean, true);
+    j.end_run(watch, 2).expect("end watch run");
 }
 
 /// The text of the element with `id` in a dumped DOM (`<... id="x" ...>TEXT<`).
@@ -222,22 +248,34 @@ fn a_person_sees_the_counts_the_timeline_and_each_host() {
     let page = dir.join("report.html");
     let r = report(&dir, &["-o", page.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("3 host(s)"), "{}", r.stderr);
+    assert!(r.stderr.contains("4 host(s)"), "{}", r.stderr);
 
     let dom = browse(&chromium, &dir.join("profile"), &page, &["--dump-dom"]);
     assert!(dom.contains("<svg id=\"timeline-chart\""), "the timeline is in the document:\n{dom}");
     for series in ["contained", "infected", "rebooting", "verified"] {
         assert!(dom.contains(&format!("id=\"series-{series}\"")), "{series} drawn");
     }
-    for (id, n) in [("hosts", "3"), ("infected", "2"), ("contained", "2"), ("removed", "2"), ("queued", "1"), ("rebooted", "1"), ("verified", "1"), ("held", "2"), ("not-done", "2")] {
+    for (id, n) in [("hosts", "4"), ("infected", "2"), ("contained", "3"), ("removed", "2"), ("queued", "1"), ("rebooted", "1"), ("verified", "2"), ("held", "2"), ("not-done", "2")] {
         assert_eq!(element_text(&dom, &format!("count-{id}")), Some(n), "count {id}");
     }
-    assert_eq!(dom.matches("<details id=\"host-").count(), 3, "one detail per host");
+    assert_eq!(dom.matches("<details id=\"host-").count(), 4, "one detail per host");
     // Hosts are in name order: `<img...` sorts first; it holds the
     // release, so its detail is open; WS-001's is closed, with a summary.
     assert!(dom.contains("<details id=\"host-1\" class=\"host held\" open=\"\">"), "{dom}");
     assert!(dom.contains("<details id=\"host-2\" class=\"host\"><summary>WS-001"), "{dom}");
     assert!(dom.contains("ZIP <span class=\"mono\">/case/evidence/WS-001/r0.zip</span>"));
+
+    // watch's polls: listed in each watched host's detail, and drawn in
+    // the picture (a row per watched host, a mark per poll, the moment
+    // WS-004 was taken in).
+    assert!(dom.contains("<h3>Polled by watch (3, 1 answered)</h3>"), "WS-004's polls:\n{dom}");
+    assert!(dom.contains("<h3>Polled by watch (2, 0 answered)</h3>"), "WS-003's polls:\n{dom}");
+    let svg = dom.split("<svg id=\"timeline-chart\"").nth(1).expect("the picture").split("</svg>").next().unwrap();
+    assert_eq!(svg.matches("class=\"poll-missed\"").count(), 4, "{svg}");
+    assert_eq!(svg.matches("class=\"poll-answered\"").count(), 1, "{svg}");
+    assert_eq!(svg.matches("class=\"taken-in\"").count(), 1, "{svg}");
+    assert!(svg.contains(">WS-003</text>") && svg.contains(">WS-004</text>"), "a row per watched host:\n{svg}");
+    assert!(svg.contains("hollow: not answered, 4; filled: answered and taken in, 1"), "{svg}");
 
     let shot = dir.join("report.png");
     browse(&chromium, &dir.join("profile"), &page, &[&format!("--screenshot={}", shot.display()), "--window-size=1280,2000"]);
@@ -274,6 +312,7 @@ fn hostile_names_show_as_text_and_run_nothing() {
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{dom}");
     assert!(dom.contains("&lt;img src=x onerror=\"document.body.setAttribute('data-pwned','img')\"&gt;"), "{dom}");
     assert!(dom.contains("access denied &lt;b&gt;"), "{dom}");
+    assert!(dom.contains("not answered (&lt;b&gt;refused&lt;/b&gt; &lt;script&gt;alert(5)&lt;/script&gt;)"), "a poll's error text:\n{dom}");
     assert!(dom.contains("runs \"regsvr32\" 'x'\nfrom a user folder a\\u{D800}b"), "{dom}");
 
     // Even markup that slipped through would not run: the page's
@@ -298,8 +337,12 @@ fn json_carries_the_same_content() {
     let r = report(&dir, &["--format", "json", "-o", "-"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON object");
-    assert_eq!(v["summary"]["hosts"], 3);
-    assert_eq!(v["summary"]["verified"], 1);
+    assert_eq!(v["summary"]["hosts"], 4);
+    assert_eq!(v["summary"]["verified"], 2);
+    assert_eq!(v["timeline"]["polls"].as_array().unwrap().len(), 5, "{}", v["timeline"]);
+    let late = v["hosts"].as_array().unwrap().iter().find(|h| h["status"]["host"] == "WS-004").expect("the late host");
+    assert_eq!(late["polls"][2]["answered"], true);
+    assert_eq!(late["polls"][2]["number"], 3);
     assert_eq!(v["status"]["operation"]["playbook_sha256"], "34".repeat(32));
     assert_eq!(v["runs"][0]["command"], "apply");
     let evil = v["hosts"].as_array().unwrap().iter().find(|h| h["status"]["host"] == EVIL_HOST).expect("the hostile host");

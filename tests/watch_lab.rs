@@ -46,7 +46,8 @@ async fn lab_with_a_late_host(net: u8) -> LabRun {
 }
 
 /// Fast reboots, no settle before the verifying scan; the release policy
-/// is the default (`all_clean`).
+/// is the default (`all_clean`); watch polls every second, doubling up to
+/// 2 s (the flags override it).
 const PLAYBOOK: &str = "playbook: 1
 reboot:
   waves: [\"100%\"]
@@ -55,6 +56,9 @@ reboot:
   return_timeout: 2m
 verify:
   settle: 0s
+watch:
+  poll_every: 1s
+  poll_max: 2s
 ";
 
 /// Scan, plan, apply: the late host is refused (no scan) and holds the
@@ -96,12 +100,13 @@ fn unanswered_polls(eng: &str, host: &str) -> usize {
         .count()
 }
 
-/// `cauterize watch` in its own process, polling every second (doubling
-/// up to 2 s); killed when dropped.
-fn spawn_watch(run: &LabRun, eng: &str) -> tokio::process::Child {
+/// `cauterize watch` in its own process (polling as the plan's playbook
+/// says unless `flags` say otherwise); killed when dropped.
+fn spawn_watch(run: &LabRun, eng: &str, flags: &[&str]) -> tokio::process::Child {
     let inv = run.inventory.display().to_string();
     tokio::process::Command::new(common::harness::bin())
-        .args(["watch", "-i", &inv, "--engagement", eng, "--poll-every", "1s", "--poll-max", "2s", "--no-progress"])
+        .args(["watch", "-i", &inv, "--engagement", eng, "--no-progress"])
+        .args(flags)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -159,8 +164,9 @@ async fn a_late_host_is_watched_then_carried_through_and_the_network_released() 
     let eng = engagement.display().to_string();
     operation_without_the_late_host(&run, &eng).await;
 
-    let mut child = spawn_watch(&run, &eng);
-    // Some polls go unanswered first (1 s, then 2 s, then 2 s: capped).
+    let mut child = spawn_watch(&run, &eng, &[]);
+    // Some polls go unanswered first (1 s, then 2 s, then 2 s: capped, as
+    // the playbook's `watch:` says).
     until_unanswered(&eng, LATE, 3, &mut child).await;
     let boots_off = run.lab.truth(LATE).boot_count;
     run.lab.power_on(LATE).expect("the laptop's lid opens");
@@ -187,7 +193,7 @@ async fn a_late_host_is_watched_then_carried_through_and_the_network_released() 
         .collect();
     assert!(polls.iter().any(|m| m.contains("next poll in 1s")), "{polls:#?}");
     assert!(polls.iter().any(|m| m.contains("next poll in 2s")), "the pause doubles: {polls:#?}");
-    assert!(!polls.iter().any(|m| m.contains("next poll in 4s")), "the pause is capped at --poll-max: {polls:#?}");
+    assert!(!polls.iter().any(|m| m.contains("next poll in 4s")), "the pause is capped at watch.poll_max: {polls:#?}");
     assert!(polls.iter().any(|m| m.contains("answered (booted")), "{polls:#?}");
     let hosts = j.operation_hosts(op.id).unwrap();
     for h in &hosts {
@@ -212,8 +218,15 @@ async fn watch_interrupted_then_run_again_picks_up_from_the_journal() {
     let eng = engagement.display().to_string();
     operation_without_the_late_host(&run, &eng).await;
 
-    let mut child = spawn_watch(&run, &eng);
+    // The flags override the playbook's `watch:` (1s): the first pause is 3s.
+    let mut child = spawn_watch(&run, &eng, &["--poll-every", "3s", "--poll-max", "3s"]);
     until_unanswered(&eng, LATE, 1, &mut child).await;
+    {
+        let j = Journal::open_read_only(std::path::Path::new(&eng)).unwrap();
+        let op = j.latest_operation().unwrap().unwrap();
+        let first = j.operation_events(op.id).unwrap().into_iter().find(|e| e.message.contains("not answered")).unwrap();
+        assert!(first.message.contains("next poll in 3s"), "--poll-every wins over the playbook: {}", first.message);
+    }
     let pid = child.id().expect("running").to_string();
     assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     let out = finished(child).await;
@@ -223,13 +236,13 @@ async fn watch_interrupted_then_run_again_picks_up_from_the_journal() {
     assert!(run.lab.truth("WS-001").smb_blocked, "the release still waits");
 
     run.lab.power_on(LATE).expect("the laptop's lid opens");
-    let again = finished(spawn_watch(&run, &eng)).await;
+    let again = finished(spawn_watch(&run, &eng, &[])).await;
     assert_eq!(again.code, cauterize::exit::OK, "{}", again.stderr);
     assert!(!run.lab.truth(LATE).infected());
     network_clean_and_released(&run);
 
     // Nothing left to watch: a third watch says so and changes nothing.
-    let third = finished(spawn_watch(&run, &eng)).await;
+    let third = finished(spawn_watch(&run, &eng, &[])).await;
     assert_eq!(third.code, cauterize::exit::OK, "{}", third.stderr);
     assert!(third.stderr.contains("nothing to watch"), "{}", third.stderr);
 }

@@ -1,16 +1,19 @@
 //! `cauterize demo`: the newcomer's first command. Starts an embedded lab
-//! (a simulated Windows network of 24 hosts, six running a loader, most
-//! with real software that looks like one, two that cannot be reached),
+//! (a simulated Windows network of 250 hosts, 24 running a loader, most
+//! with real software that looks like one, four that cannot be reached),
 //! then runs the whole operation against it through the very commands an
 //! operator types (`run --yes`: scan, plan, contain, purge, reboot waves,
 //! verify after boot, release by policy; then `release --accept-unreached`
 //! by hand for the hosts it could not reach, and `report`), with the
 //! phases' progress shown. It ends with the lab's ground truth beside the
-//! tool's own view, per host, and judges the outcome
+//! tool's own view: counts over the network, the hosts a person looks at
+//! (infected at the start, set aside, or wrong) line by line, and every
+//! host in `ground-truth.json`; and it judges the outcome
 //! ([`outcome`]): exit 0 when every infected host it reached is clean per
-//! the lab, nothing came back and no benign file was removed; 2, saying
+//! the lab, nothing came back, no benign file was removed and containment
+//! was lifted; 2, saying
 //! why, when not. Its folder (engagement, inventory, playbook, plan,
-//! report) is kept.
+//! report, ground truth) is kept.
 
 mod outcome;
 
@@ -25,7 +28,7 @@ use crate::lab::{self, Lab, LabSpec};
 use clap::Parser;
 use outcome::HostView;
 
-/// The demo's network (24 hosts, six infected, spreading off, lab time 20
+/// The demo's network (250 hosts, 24 infected, spreading off, lab time 20
 /// times wall time).
 const DEMO_SCENARIO: &str = include_str!("../../examples/lab/demo.yml");
 
@@ -55,8 +58,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     let dir = demo_dir(args.dir.as_deref())?;
     let (scenario, believed) = demo_scenario(args)?;
+    let speed = scenario.world.lab.speed;
     let lab = Lab::start_world(scenario.spec, scenario.world).await?;
-    let code = operate_and_judge(&lab, &believed, &dir, started).await;
+    let code = operate_and_judge(&lab, &believed, &dir, (started, speed)).await;
     let stats = lab.stats();
     lab.stop().await;
     say(&format!("Lab stopped. {stats}"));
@@ -64,11 +68,12 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<i32> {
 }
 
 /// Everything between the lab's start and its stop.
-async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, started: Instant) -> anyhow::Result<i32> {
+async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, (started, speed): (Instant, f64)) -> anyhow::Result<i32> {
     let inventory = dir.join("lab-inventory.yml");
     let engagement = dir.join("engagement");
     let playbook = dir.join("playbook.yml");
     let report = dir.join("report.html");
+    let truth_file = dir.join("ground-truth.json");
     // The inventory holds what the operator believes: the lab password for
     // every host, including the one whose password was changed.
     super::lab::write_inventory(believed, &inventory)?;
@@ -76,17 +81,24 @@ async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, started: I
     let before = Before::take(lab);
     let (inv, eng, pb) = (show(&inventory), show(&engagement), show(&playbook));
 
+    let hosts = &lab.spec().hosts;
     say(&format!(
-        "A lab of {} simulated Windows hosts is listening on loopback addresses ({}..), speaking \
-         WinRM as Windows does (NTLMv2, sealed messages); its clock runs 20 times faster, so a \
-         reboot takes seconds. As in a real network: {} is powered off, {WRONG_PASSWORD_HOST} has \
-         another administrator password, some hosts still run Windows 7 with PowerShell 2.0, {} \
-         run Emotet, TrickBot or Qakbot, and most carry real software that looks like a loader \
+        "A lab of {} simulated Windows hosts is listening on loopback addresses ({} to {}), \
+         speaking WinRM as Windows does (NTLMv2, sealed messages); its clock runs {speed} times \
+         faster, so a reboot takes seconds. As in a real network: {} powered off, \
+         {WRONG_PASSWORD_HOST} has another administrator password, {} still run Windows 7 with \
+         PowerShell 2.0, {} run a loader ({}), and most carry real software that looks like one \
          (OneDrive, Teams, Google Update...). Everything the demo writes stays in {}.",
-        lab.spec().hosts.len(),
-        lab.spec().hosts.first().map(|h| h.address.to_string()).unwrap_or_default(),
-        down_hosts(lab).join(", "),
+        hosts.len(),
+        hosts.first().map(|h| h.address.to_string()).unwrap_or_default(),
+        hosts.last().map(|h| h.address.to_string()).unwrap_or_default(),
+        match down_hosts(lab).as_slice() {
+            [one] => format!("{one} is"),
+            many => format!("{} are", many.join(", ")),
+        },
+        hosts.iter().filter(|h| h.os.ps_version.starts_with("2.")).count(),
         before.infected.values().filter(|f| !f.is_empty()).count(),
+        before.infected.values().flatten().collect::<std::collections::BTreeSet<_>>().into_iter().cloned().collect::<Vec<_>>().join(", "),
         dir.display()
     ));
     step(
@@ -115,9 +127,17 @@ async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, started: I
     .await?;
 
     let views = after_views(lab, &before, &engagement)?;
+    let json = serde_json::to_string_pretty(&views)? + "\n";
+    std::fs::write(&truth_file, json).with_context(|| format!("cannot write {}", truth_file.display()))?;
     println!();
     println!("== The lab's ground truth (which cauterize cannot see) beside the tool's own view");
-    print!("{}", outcome::render_table(&views));
+    print!("{}", outcome::render_counts(&views));
+    println!();
+    println!(
+        "Hosts infected at the start, set aside, or wrong (every host, both views: {}):",
+        truth_file.display()
+    );
+    print!("{}", outcome::render_table(views.iter().filter(|v| outcome::notable(v))));
     let problems = outcome::problems(&views);
     let cleaned = views.iter().filter(|v| !v.infected_at_start.is_empty() && !v.unreached() && v.clean_at_end).count();
     println!();
@@ -127,7 +147,7 @@ async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, started: I
     println!("Took {:.0} s.", started.elapsed().as_secs_f64());
     if problems.is_empty() {
         println!(
-            "Outcome right: every infected host reached ({cleaned}) is clean per the lab, none was infected again, no benign file was removed."
+            "Outcome right: every infected host reached ({cleaned}) is clean per the lab, none was infected again, no benign file was removed, containment was lifted."
         );
         Ok(crate::exit::OK)
     } else {
@@ -242,15 +262,27 @@ fn down_hosts(lab: &Lab) -> Vec<String> {
     lab.spec().hosts.iter().filter(|h| h.fault == lab::HostFault::Down).map(|h| h.name.clone()).collect()
 }
 
-/// The demo network from its scenario, moved to `--base-address`, and the
-/// spec the operator's inventory is written from (one host's password
+/// The demo network from its scenario, moved to `--base-address` (on
+/// consecutive usable addresses from it, as the scenario places them), and
+/// the spec the operator's inventory is written from (one host's password
 /// differs only in the lab).
 fn demo_scenario(args: &DemoArgs) -> anyhow::Result<(lab::scenario::Scenario, LabSpec)> {
     let path = Path::new("examples/lab/demo.yml (built in)");
     let mut scenario = lab::scenario::parse_scenario(DEMO_SCENARIO, path)?;
-    let offset = u32::from(args.base_address).wrapping_sub(u32::from(std::net::Ipv4Addr::new(127, 20, 0, 1)));
+    if !args.base_address.is_loopback() {
+        anyhow::bail!("--base-address {}: the demo's lab listens on loopback addresses only (127.x.y.z)", args.base_address);
+    }
+    let mut next = lab::scenario::first_address(args.base_address);
+    let count = scenario.spec.hosts.len();
     for host in &mut scenario.spec.hosts {
-        host.address = std::net::Ipv4Addr::from(u32::from(host.address).wrapping_add(offset));
+        let Some(address) = next else {
+            anyhow::bail!(
+                "--base-address {}: no room for the demo's {count} hosts after it; give a lower one (127.20.0.1 by default)",
+                args.base_address
+            );
+        };
+        host.address = address;
+        next = lab::scenario::next_address(address).filter(|a| a.is_loopback());
     }
     let believed = scenario.spec.clone();
     if let Some(host) = scenario.spec.hosts.iter_mut().find(|h| h.name == WRONG_PASSWORD_HOST) {

@@ -285,16 +285,10 @@ async fn operation(
 /// `cauterize watch`: poll the hosts the operation never reached; carry
 /// each that answers through the operation.
 pub async fn watch(args: &WatchArgs) -> anyhow::Result<i32> {
-    if args.poll_max < args.poll_every {
-        bail!(
-            "--poll-max ({}) is shorter than --poll-every ({}): the pause only grows",
-            crate::inventory::format_duration(args.poll_max),
-            crate::inventory::format_duration(args.poll_every)
-        );
-    }
     let journal = Journal::open(&args.engagement.engagement)?;
     let (playbook, flags) = playbook_for(&journal, args.playbook.as_deref(), &Source::Journal)?;
     drop(journal);
+    let backoff = watch_backoff(args, &playbook)?;
     let detect = super::scan::detect_context(&args.detect)?;
     let resume = crate::engine::watch::resume_command(&args.target.inventory, &args.engagement.engagement);
     let (request, hosts) = prepare(
@@ -313,10 +307,7 @@ pub async fn watch(args: &WatchArgs) -> anyhow::Result<i32> {
     let request = WatchRequest {
         request,
         hosts,
-        backoff: Backoff {
-            first: args.poll_every,
-            max: args.poll_max,
-        },
+        backoff,
         sinks: Box::new(move || sinks(&run)),
     };
     let cancel = crate::transport::interrupt::watch_ctrl_c();
@@ -338,6 +329,24 @@ pub async fn watch(args: &WatchArgs) -> anyhow::Result<i32> {
         eprintln!("interrupted: containment stays; the dead-man keeps its deadline. To continue: {resume}");
     }
     Ok(outcome.exit_code)
+}
+
+/// The poll pauses of a watch: the flags given, else the playbook's
+/// `watch:` section (which checked its own pair).
+fn watch_backoff(args: &WatchArgs, playbook: &Playbook) -> anyhow::Result<Backoff> {
+    let first = args.poll_every.unwrap_or(playbook.watch.poll_every);
+    let max = args.poll_max.unwrap_or(playbook.watch.poll_max);
+    if max < first {
+        let from = |flag: bool, name: &str| if flag { format!("--{name}") } else { format!("the playbook's watch.{}", name.replace('-', "_")) };
+        bail!(
+            "{} ({}) is shorter than {} ({}): the pause only grows; give --poll-max at least --poll-every",
+            from(args.poll_max.is_some(), "poll-max"),
+            crate::inventory::format_duration(max),
+            from(args.poll_every.is_some(), "poll-every"),
+            crate::inventory::format_duration(first)
+        );
+    }
+    Ok(Backoff { first, max })
 }
 
 /// The hosts prepared (passwords asked once) and the operation's request.

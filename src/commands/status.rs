@@ -77,7 +77,7 @@ pub fn read(journal: &Journal) -> anyhow::Result<StatusInput> {
         let what = serde_json::from_str::<serde_json::Value>(&e.message)
             .ok()
             .and_then(|v| v["what"].as_str().map(str::to_string));
-        if let Some(what) = what.filter(|w| w.starts_with("watch: poll")) {
+        if let Some(what) = what.filter(|w| crate::engine::watch::read_poll(w).is_some()) {
             // Rows come in journal order: the last one stays.
             last_poll.insert(host.to_lowercase(), what);
         }

@@ -383,7 +383,7 @@ async fn polls(
             let what = match answer {
                 Ok(Ok(boot)) => {
                     answered.push(host.clone());
-                    format!("watch: poll {count} answered (booted {boot}): taking it into the operation")
+                    format!("{POLL_PREFIX}{count} answered (booted {boot}): taking it into the operation")
                 }
                 failed => {
                     let why = match failed {
@@ -393,7 +393,7 @@ async fn polls(
                     let pause = watch.backoff.pause_after(count);
                     misses.insert(host.clone(), (count, Instant::now() + pause));
                     format!(
-                        "watch: poll {count} not answered ({why}); next poll in {}",
+                        "{POLL_PREFIX}{count} not answered ({why}); next poll in {}",
                         crate::inventory::format_duration(pause)
                     )
                 }
@@ -410,6 +410,35 @@ async fn polls(
         if !answered.is_empty() {
             return Ok((answered, made));
         }
+    }
+}
+
+/// How the journal's line of a poll starts (an `observed` event of the
+/// host): `watch: poll N answered (...)` or `watch: poll N not answered
+/// (...)`.
+pub const POLL_PREFIX: &str = "watch: poll ";
+
+/// A poll as its journal line says it ([`read_poll`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollLine {
+    /// 1 for the first poll of the host in a watch.
+    pub number: u32,
+    /// The host answered: it was taken into the operation.
+    pub answered: bool,
+}
+
+/// Read a poll's journal line (the `what` of its `observed` event); `None`
+/// when the line is not a poll's.
+pub fn read_poll(what: &str) -> Option<PollLine> {
+    let rest = what.strip_prefix(POLL_PREFIX)?;
+    let (number, rest) = rest.split_once(' ')?;
+    let number = number.parse().ok()?;
+    if rest.starts_with("answered") {
+        Some(PollLine { number, answered: true })
+    } else if rest.starts_with("not answered") {
+        Some(PollLine { number, answered: false })
+    } else {
+        None
     }
 }
 
@@ -445,6 +474,17 @@ mod tests {
         assert_eq!(pauses, [30, 60, 120, 240, 300, 300, 300]);
         // Far past any count a watch reaches, still the cap.
         assert_eq!(b.pause_after(u32::MAX), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_polls_journal_line_reads_back() {
+        let yes = format!("{POLL_PREFIX}3 answered (booted 2026-01-01T00:00:00Z): taking it into the operation");
+        assert_eq!(read_poll(&yes), Some(PollLine { number: 3, answered: true }));
+        let no = format!("{POLL_PREFIX}12 not answered (connection refused); next poll in 4m");
+        assert_eq!(read_poll(&no), Some(PollLine { number: 12, answered: false }));
+        for other in ["watch: polling 3 hosts", "watch: poll x answered", "contained", "watch: poll 2 skipped"] {
+            assert_eq!(read_poll(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //!   Defender exclusions, emptied folders.
 //! - `reboot:` ([`reboot`]): waves, order, windows, limits, users.
 //! - `verify:` and `release:` ([`verify`]): after the reboots.
+//! - `watch:` ([`watch`]): how `cauterize watch` polls the hosts never
+//!   reached.
 //! - `exclude:`: hosts and paths never acted on.
 //!
 //! YAML in ([`raw`]), validated [`Playbook`] out; every error names the
@@ -25,6 +27,7 @@ pub mod roles;
 #[cfg(test)]
 mod tests;
 pub mod verify;
+pub mod watch;
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -36,6 +39,7 @@ pub use purge::{FAMILY_NAMES, PurgeSettings, confidence_name, family_name};
 pub use reboot::{LoggedOn, RebootSettings, Share, TimeWindow};
 pub use roles::{Role, RoleGroups};
 pub use verify::{ReleasePolicy, VerifySettings};
+pub use watch::WatchSettings;
 
 use crate::detect::Family;
 use fields::Fields;
@@ -61,6 +65,10 @@ pub struct Sections {
     pub reboot: RebootSettings,
     pub verify: VerifySettings,
     pub release: ReleasePolicy,
+    /// How `cauterize watch` polls (absent in plans made before it was a
+    /// playbook section: the defaults).
+    #[serde(default)]
+    pub watch: WatchSettings,
     /// Host name globs never acted on (not contained, purged or rebooted).
     pub exclude_hosts: Vec<String>,
     /// Windows path globs never acted on (files, and mechanisms that start
@@ -195,6 +203,7 @@ fn validate(raw: raw::RawPlaybook, text: &str, file: &Path) -> Result<Playbook, 
             reboot: reboot::check(raw.reboot, f)?,
             verify: verify::check(raw.verify, f)?,
             release: verify::release(&raw.release, f)?,
+            watch: watch::check(raw.watch, f)?,
             exclude_hosts: f.globs(&exclude.hosts, "exclude.hosts", "host")?,
             exclude_paths: f.globs(&exclude.paths, "exclude.paths", "path")?,
         },

@@ -36,6 +36,7 @@ pub struct RawPlaybook {
     pub reboot: Option<RawReboot>,
     pub verify: Option<RawVerify>,
     pub release: Option<Spanned<String>>,
+    pub watch: Option<RawWatch>,
     pub exclude: Option<RawExclude>,
 }
 
@@ -126,6 +127,13 @@ pub struct RawReboot {
 pub struct RawVerify {
     pub repurge_rounds: Option<Spanned<u32>>,
     pub settle: Option<Spanned<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatch {
+    pub poll_every: Option<Spanned<Scalar>>,
+    pub poll_max: Option<Spanned<Scalar>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -35,13 +35,15 @@ fn shipped_default_is_valid_and_matches_the_built_in_defaults() {
     assert_eq!(p.reboot, RebootSettings::default());
     assert_eq!(p.verify, VerifySettings::default());
     assert_eq!(p.release, ReleasePolicy::AllClean);
+    assert_eq!(p.watch, WatchSettings::default());
     assert_eq!(p.roles, RoleGroups::default());
     // And a playbook that says only its format gets the same.
     let minimal = ok("playbook: 1\n");
     assert_eq!(
-        (&minimal.purge, &minimal.contain, &minimal.reboot, &minimal.verify),
-        (&p.purge, &p.contain, &p.reboot, &p.verify)
+        (&minimal.purge, &minimal.contain, &minimal.reboot, &minimal.verify, &minimal.watch),
+        (&p.purge, &p.contain, &p.reboot, &p.verify, &p.watch)
     );
+    assert_eq!((p.watch.poll_every, p.watch.poll_max), (Duration::from_secs(30), Duration::from_secs(900)));
     assert_eq!(p.purge.activate, Confidence::High);
     assert_eq!(p.purge.families.len(), FAMILY_NAMES.len());
     assert_eq!(p.contain.block.tcp, [445, 139]);
@@ -102,6 +104,7 @@ reboot:
   never: {hosts: [sql01], groups: [lab]}
 verify: {settle: 0s, repurge_rounds: 0}
 release: per_group
+watch: {poll_every: 10s, poll_max: 2h}
 exclude:
   hosts: ['dc*']
   paths: ['C:\Tools\**']
@@ -143,6 +146,7 @@ exclude:
     assert_eq!(p.reboot.never_hosts, ["sql01"]);
     assert_eq!(p.verify.repurge_rounds, 0);
     assert_eq!(p.release, ReleasePolicy::PerGroup);
+    assert_eq!((p.watch.poll_every, p.watch.poll_max), (Duration::from_secs(10), Duration::from_secs(7200)));
     assert_eq!(p.host_excluded("DC01"), Some("dc*"));
     assert_eq!(p.host_excluded("ws-001"), None);
     assert!(p.path_excluded(r"c:\tools\x\y.dll").is_some());
@@ -234,6 +238,26 @@ fn verify_release_roles_and_exclude_errors() {
     located("playbook: 1\nroles:\n  server: ['my servers']\n", 3, "roles.server", "not a group or host name");
     located("playbook: 1\nexclude:\n  paths: ['**']\n", 3, "exclude.paths", "matches everything");
     located("playbook: 1\nexclude:\n  hosts: ['']\n", 3, "exclude.hosts", "empty");
+}
+
+#[test]
+fn watch_errors_name_the_field_and_what_is_allowed() {
+    let e = located("playbook: 1\nwatch:\n  poll_every: 0s\n", 3, "watch.poll_every", "out of range");
+    assert!(e.help.contains("from 1s to 24h"), "{e}");
+    located("playbook: 1\nwatch:\n  poll_max: 2d\n", 3, "watch.poll_max", "not a duration");
+    located("playbook: 1\nwatch:\n  poll_max: 25h\n", 3, "watch.poll_max", "out of range");
+    // Out of order: the key written is named, with both values.
+    let e = located("playbook: 1\nwatch:\n  poll_every: 5m\n  poll_max: 1m\n", 4, "watch.poll_max", "poll_max (1m) is shorter than poll_every (5m)");
+    assert!(e.help.contains("at least poll_every"), "{e}");
+    located("playbook: 1\nwatch:\n  poll_every: 1h\n", 3, "watch.poll_every", "shorter than poll_every (1h)");
+    let e = err("playbook: 1\nwatch:\n  poll_min: 5s\n");
+    assert_eq!(e.line(), Some(3), "{e}");
+    assert!(e.message.contains("unknown key `poll_min`"), "{e}");
+    // A plan made before `watch:` was a section reads with the defaults.
+    let mut v = serde_json::to_value(&Playbook::builtin().sections).unwrap();
+    v.as_object_mut().unwrap().remove("watch");
+    let old: Sections = serde_json::from_value(v).unwrap();
+    assert_eq!(old.watch, WatchSettings::default());
 }
 
 #[test]

@@ -3,8 +3,9 @@
 //! draws it, `--format json` prints it as is). It reuses the per-host
 //! states and counts of [`status_view`] and adds per host what was found
 //! (with reasons), the evidence kept, every action and how it ended, what
-//! failed and why; the runs that worked on the operation (who, when); and
-//! the [`timeline`] of the hosts' moves.
+//! failed and why, and `watch`'s polls of a host never reached; the runs
+//! that worked on the operation (who, when); and the [`timeline`] of the
+//! hosts' moves and polls.
 //!
 //! [`report_html`]: super::report_html
 
@@ -94,6 +95,20 @@ pub struct HostDetail {
     pub found: Vec<FoundLine>,
     pub evidence: Vec<EvidenceLine>,
     pub actions: Vec<ActionLine>,
+    /// `watch`'s polls of the host (one it never reached), oldest first.
+    pub polls: Vec<PollDetail>,
+}
+
+/// One poll of a watched host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollDetail {
+    pub at: String,
+    /// Its number in its watch (1: the first).
+    pub number: u32,
+    /// It answered and was taken into the operation.
+    pub answered: bool,
+    /// The journal's words (why not, the next pause, the boot time).
+    pub what: String,
 }
 
 /// A finding, in words.
@@ -173,6 +188,17 @@ pub fn build(input: &ReportInput) -> Report {
     for a in &input.status.actions {
         actions.entry(a.host.to_lowercase()).or_default().push(action_line(a));
     }
+    let mut polls: HashMap<String, Vec<PollDetail>> = HashMap::new();
+    for e in &input.events {
+        if let Some((host, line, what)) = timeline::poll_of(e) {
+            polls.entry(host.to_lowercase()).or_default().push(PollDetail {
+                at: e.at.clone(),
+                number: line.number,
+                answered: line.answered,
+                what,
+            });
+        }
+    }
     let hosts: Vec<HostDetail> = status
         .hosts
         .iter()
@@ -193,6 +219,7 @@ pub fn build(input: &ReportInput) -> Report {
                     .map(|a| evidence_line(&a.key, a.outcome.as_deref(), a.detail.as_deref()))
                     .collect(),
                 actions,
+                polls: polls.remove(&key).unwrap_or_default(),
             }
         })
         .collect();
@@ -401,6 +428,15 @@ pub(crate) mod fixture {
         }
     }
 
+    /// `watch`'s journal line of a poll of `host`.
+    pub fn polled(at: &str, host: &str, what: &str) -> OperationEventRow {
+        OperationEventRow {
+            kind: "observed".into(),
+            message: serde_json::json!({"event": "observed", "host": host, "phase": "contain", "what": what}).to_string(),
+            ..moved(at, host, "x", false)
+        }
+    }
+
     fn finding(host: &str, artifact: ArtifactRef, reasons: Vec<String>) -> StoredFinding {
         StoredFinding {
             host: host.into(),
@@ -561,6 +597,23 @@ mod tests {
         assert_eq!(t.points.iter().map(|p| p.rebooting).max(), Some(1));
         let end = t.points.last().unwrap();
         assert_eq!((end.contained, end.infected, end.verified), (2, 1, 1));
+    }
+
+    #[test]
+    fn a_watched_hosts_polls_are_in_its_detail_and_on_the_timeline() {
+        let mut input = fixture::input();
+        input.events.extend([
+            fixture::polled("2026-01-01T00:25:00.000Z", "WS-003", "watch: poll 1 not answered (connection refused); next poll in 30s"),
+            fixture::polled("2026-01-01T00:26:00.000Z", "WS-003", "watch: poll 2 answered (booted 2026-01-01T00:25:40Z): taking it into the operation"),
+        ]);
+        let r = build(&input);
+        let ws3 = r.hosts.iter().find(|h| h.status.host == "WS-003").unwrap();
+        let polls: Vec<(u32, bool, &str)> = ws3.polls.iter().map(|p| (p.number, p.answered, p.at.as_str())).collect();
+        assert_eq!(polls, [(1, false, "2026-01-01T00:25:00.000Z"), (2, true, "2026-01-01T00:26:00.000Z")]);
+        assert!(ws3.polls[0].what.contains("connection refused"));
+        assert!(r.hosts.iter().filter(|h| h.status.host != "WS-003").all(|h| h.polls.is_empty()));
+        assert_eq!(r.timeline.polls.len(), 2);
+        assert!(r.timeline.polls[1].answered);
     }
 
     #[test]

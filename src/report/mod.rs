@@ -5,7 +5,7 @@
 //! movement the event logs show); [`status_view`] is the
 //! engagement at a glance from the journal, and [`engagement_report`]
 //! what an operation did, drawn as one HTML page by [`report_html`] with
-//! its [`timeline`].
+//! its [`timeline`] (and `watch`'s polls on it, [`poll_marks`]).
 //!
 //! Everything but [`bars`] is pure or writes to a given writer: it builds
 //! strings from outcomes, so it is unit-tested. Text from hosts is made
@@ -24,6 +24,7 @@ pub mod live;
 pub mod operation_view;
 pub mod plain;
 pub mod plan_view;
+pub mod poll_marks;
 pub mod report_html;
 pub mod sanitize;
 pub mod scan_view;

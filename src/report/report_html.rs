@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use super::clock::parse_iso;
 use super::engagement_report::{ActionKind, ActionLine, HostDetail, Report};
 use super::plain::human;
+use super::poll_marks;
 use super::sanitize::terminal_safe;
 use super::timeline::Timeline;
 
@@ -41,6 +42,8 @@ svg{max-width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px}
 svg text{font:12px system-ui,sans-serif;fill:#57606a}
 .s-contained{stroke:#0969da}.s-infected{stroke:#b3261e}.s-rebooting{stroke:#9a6700}.s-verified{stroke:#1a7f37}
 .f-contained{fill:#0969da}.f-infected{fill:#b3261e}.f-rebooting{fill:#9a6700}.f-verified{fill:#1a7f37}
+.poll-missed{fill:#fff;stroke:#57606a;stroke-width:1.5}.poll-answered{fill:#1a7f37;stroke:#1a7f37}
+.taken-in{stroke:#1a7f37;stroke-width:1.5;stroke-dasharray:4 3}svg text.poll-row{font-size:11px}
 footer{margin-top:24px;color:#57606a;font-size:12px}
 ";
 
@@ -184,16 +187,22 @@ fn sources(o: &mut String, r: &Report) {
 const SERIES: [(&str, &str); 4] =
     [("contained", "contained"), ("infected", "infected"), ("rebooting", "rebooting"), ("verified", "verified clean")];
 
-/// The timeline as an SVG step chart: hosts (0 to all) against time.
+/// The timeline as an SVG step chart: hosts (0 to all) against time; under
+/// it, `watch`'s polls of the hosts never reached ([`poll_marks`]).
 pub fn timeline_svg(t: &Timeline) -> String {
     let times: Vec<f64> = t.points.iter().map(|p| parse_iso(&p.at).unwrap_or(f64::NAN)).collect();
     if t.points.is_empty() || times.iter().any(|x| x.is_nan()) {
         return "<p id=\"no-timeline\">The journal holds no timed host moves for this operation.</p>\n".into();
     }
-    let (w, h, left, right, top, bottom) = (960.0, 280.0, 56.0, 20.0, 16.0, 56.0);
-    let (pw, ph) = (w - left - right, h - top - bottom);
-    let t0 = times[0];
-    let span = (times[times.len() - 1] - t0).max(0.001);
+    let band = poll_marks::height(t);
+    let (w, left, right, top, ph) = (960.0, 64.0, 20.0, 16.0, 208.0);
+    let (pw, h) = (w - left - right, top + ph + 56.0 + band);
+    // The picture spans the moves and the polls (a watch may poll after
+    // the operation's end); the counts hold their last value meanwhile.
+    let (polls_first, polls_last) = poll_marks::span(t).unwrap_or((times[0], times[times.len() - 1]));
+    let t0 = times[0].min(polls_first);
+    let t_end = times[times.len() - 1].max(polls_last);
+    let span = (t_end - t0).max(0.001);
     let max = t.hosts.max(1) as f64;
     let x = |secs: f64| left + (secs - t0) / span * pw;
     let y = |n: usize| top + ph - n as f64 / max * ph;
@@ -219,8 +228,8 @@ pub fn timeline_svg(t: &Timeline) -> String {
         left - 6.0,
         top + ph + 4.0
     );
-    let first = &t.points[0].at;
-    let last = &t.points[t.points.len() - 1].at;
+    let first = t.polls.first().filter(|p| parse_iso(&p.at).is_some_and(|at| at < times[0])).map_or(&t.points[0].at, |p| &p.at);
+    let last = t.polls.last().filter(|p| parse_iso(&p.at).is_some_and(|at| at > times[times.len() - 1])).map_or(&t.points[t.points.len() - 1].at, |p| &p.at);
     let _ = writeln!(
         o,
         "<text x=\"{left}\" y=\"{}\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{} (+{})</text>",
@@ -247,13 +256,16 @@ pub fn timeline_svg(t: &Timeline) -> String {
             }
             let _ = write!(path, " {px:.1},{py:.1}");
         }
+        if t_end > times[times.len() - 1] {
+            let _ = write!(path, " {:.1},{:.1}", x(t_end), y(count(&t.points[t.points.len() - 1])));
+        }
         let _ = writeln!(
             o,
             "<polyline id=\"series-{key}\" class=\"s-{key}\" fill=\"none\" stroke-width=\"2\" points=\"{}\"/>",
             path.trim_start()
         );
         let lx = left + i as f64 * 170.0;
-        let ly = h - 14.0;
+        let ly = top + ph + 42.0;
         let end = count(&t.points[t.points.len() - 1]);
         let _ = writeln!(
             o,
@@ -262,6 +274,13 @@ pub fn timeline_svg(t: &Timeline) -> String {
             lx + 16.0
         );
     }
+    let frame = poll_marks::Frame {
+        band_top: top + ph + 52.0,
+        plot_top: top,
+        left,
+        right: left + pw,
+    };
+    poll_marks::draw(&mut o, t, &frame, &x);
     o.push_str("</svg>\n");
     o
 }
@@ -338,6 +357,7 @@ fn host_detail(o: &mut String, index: usize, h: &HostDetail) {
             s.in_flight
         );
     }
+    polls(o, h);
     let _ = writeln!(o, "<h3>Found when the plan was made ({})</h3>", h.found.len());
     if h.found.is_empty() {
         o.push_str("<p>Nothing.</p>\n");
@@ -421,6 +441,31 @@ fn host_detail(o: &mut String, index: usize, h: &HostDetail) {
     o.push_str("</details>\n");
 }
 
+/// `watch`'s polls of a host the operation never reached.
+fn polls(o: &mut String, h: &HostDetail) {
+    if h.polls.is_empty() {
+        return;
+    }
+    let answered = h.polls.iter().filter(|p| p.answered).count();
+    let _ = writeln!(
+        o,
+        "<h3>Polled by watch ({}, {answered} answered)</h3>\n<table class=\"polls\"><tr><th>poll</th><th>when</th><th>answered</th><th>what</th></tr>",
+        h.polls.len()
+    );
+    for p in &h.polls {
+        let _ = writeln!(
+            o,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td{}>{}</td><td class=\"why\">{}</td></tr>",
+            p.number,
+            text(&p.at),
+            if p.answered { " class=\"ok\"" } else { "" },
+            if p.answered { "yes: taken in" } else { "no" },
+            text(&p.what)
+        );
+    }
+    o.push_str("</table>\n");
+}
+
 fn outcome_word(outcome: Option<&str>) -> String {
     match outcome {
         Some("done") => String::new(),
@@ -474,6 +519,7 @@ fn provenance(o: &mut String, r: &Report) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::engagement_report::fixture::EVIL_HOST;
     use super::super::engagement_report::{build, fixture};
     use super::*;
 
@@ -563,6 +609,52 @@ mod tests {
         let last_y: f64 = points.split(' ').last().unwrap().split(',').nth(1).unwrap().parse().unwrap();
         assert!((last_y - (16.0 + 208.0 - 208.0 / 3.0)).abs() < 0.1, "{points}");
         assert!(html.contains("verified clean: 1</text>"));
+    }
+
+    #[test]
+    fn watchs_polls_are_listed_and_drawn_with_the_moment_a_host_was_taken_in() {
+        let mut input = fixture::input();
+        input.events.extend([
+            fixture::polled("2026-01-01T00:25:00.000Z", "WS-003", "watch: poll 1 not answered (connection refused); next poll in 30s"),
+            fixture::polled("2026-01-01T00:25:30.000Z", EVIL_HOST, "watch: poll 1 not answered (<script>alert(4)</script>); next poll in 30s"),
+            fixture::polled("2026-01-01T00:26:00.000Z", "WS-003", "watch: poll 2 answered (booted 2026-01-01T00:25:40Z): taking it into the operation"),
+        ]);
+        let html = render(&build(&input));
+        // Per watched host: its polls, when, answered or not.
+        assert!(html.contains("<h3>Polled by watch (2, 1 answered)</h3>"), "{html}");
+        assert!(html.contains("<tr><td class=\"n\">2</td><td>2026-01-01T00:26:00.000Z</td><td class=\"ok\">yes: taken in</td>"), "{html}");
+        assert!(html.contains("<h3>Polled by watch (1, 0 answered)</h3>"), "{html}");
+        // In the picture: a row per watched host, a mark per poll, and the
+        // taking-in drawn from the answered mark up through the plot.
+        let svg = html.split("<svg id=\"timeline-chart\"").nth(1).unwrap().split("</svg>").next().unwrap();
+        assert_eq!(svg.matches("class=\"poll-missed\"").count(), 2, "{svg}");
+        assert_eq!(svg.matches("class=\"poll-answered\"").count(), 1, "{svg}");
+        assert_eq!(svg.matches("<line class=\"taken-in\"").count(), 1, "{svg}");
+        assert_eq!(svg.matches("<text class=\"poll-row\"").count(), 2, "{svg}");
+        // The polls come after the operation's end (00:20): the picture
+        // spans them, the last one at the right end of the axis (x 940),
+        // where the counts are carried on.
+        assert!(svg.contains("<circle id=\"poll-3\" class=\"poll-answered\" cx=\"940.0\""), "{svg}");
+        assert!(svg.contains("2026-01-01T00:26:00.000Z (+26m"), "{svg}");
+        let verified = svg.split("<polyline id=\"series-verified\"").nth(1).unwrap();
+        assert!(verified.split("points=\"").nth(1).unwrap().split('"').next().unwrap().ends_with(" 940.0,154.7"), "{verified}");
+        // Host text only as escaped text, in the picture too.
+        assert!(svg.contains("<title>&lt;img src=x onerror=&quot;document.title=&#39;pwned&#39;&quot;&gt;: poll at"), "{svg}");
+        assert!(html.contains("not answered (&lt;script&gt;alert(4)&lt;/script&gt;)"));
+        assert!(!html.to_lowercase().contains("<script") && !html.contains("<img"));
+    }
+
+    #[test]
+    fn past_eight_watched_hosts_the_polls_share_one_row() {
+        let mut t = build(&fixture::input()).timeline;
+        for i in 0..9 {
+            t.polls.push(super::super::timeline::TimelinePoll { at: format!("2026-01-01T00:1{i}:00.000Z"), host: format!("WS-1{i}"), answered: i == 4 });
+        }
+        let svg = timeline_svg(&t);
+        assert_eq!(svg.matches("<text class=\"poll-row\"").count(), 1, "{svg}");
+        assert!(svg.contains(">all 9</text>"), "{svg}");
+        assert_eq!(svg.matches("<circle id=\"poll-").count(), 9);
+        assert!(timeline_svg(&build(&fixture::input()).timeline).matches("poll-").count() == 0, "no watch, no band");
     }
 
     #[test]

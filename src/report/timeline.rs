@@ -1,7 +1,9 @@
 //! The operation over time, from the journal's timestamped host moves
 //! (pure): after each move, how many hosts are contained, still infected,
-//! rebooting (asked, not back yet) and verified clean. The report draws it
-//! ([`super::report_html`]) and `--format json` gives the points.
+//! rebooting (asked, not back yet) and verified clean; and `watch`'s polls
+//! of the hosts the operation never reached (the one answered is when the
+//! host was taken in). The report draws it ([`super::report_html`]) and
+//! `--format json` gives the points and polls.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +24,16 @@ pub struct TimelinePoint {
     pub verified: usize,
 }
 
+/// One poll of a watched host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelinePoll {
+    /// When (UTC, ISO 8601, the operator's clock).
+    pub at: String,
+    pub host: String,
+    /// The host answered and was taken into the operation.
+    pub answered: bool,
+}
+
 /// The whole series.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Timeline {
@@ -30,6 +42,32 @@ pub struct Timeline {
     /// Oldest first; the first is the operation's start, the last its end
     /// when it ended.
     pub points: Vec<TimelinePoint>,
+    /// `watch`'s polls, oldest first (may come after the operation's end:
+    /// the picture spans both).
+    pub polls: Vec<TimelinePoll>,
+}
+
+impl Timeline {
+    /// The watched hosts, in the order of their first poll.
+    pub fn watched_hosts(&self) -> Vec<&str> {
+        let mut hosts: Vec<&str> = Vec::new();
+        for p in &self.polls {
+            if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&p.host)) {
+                hosts.push(&p.host);
+            }
+        }
+        hosts
+    }
+}
+
+/// The poll an audit line records, if it is one (an `observed` event of
+/// a host whose text is a poll's): the host, the poll, and its words.
+pub fn poll_of(e: &OperationEventRow) -> Option<(String, crate::engine::watch::PollLine, String)> {
+    let host = e.host.as_ref().filter(|_| e.kind == "observed")?;
+    let v: serde_json::Value = serde_json::from_str(&e.message).ok()?;
+    let what = v["what"].as_str()?;
+    let line = crate::engine::watch::read_poll(what)?;
+    Some((host.clone(), line, what.to_string()))
 }
 
 /// The part of a `host_state` audit line the timeline needs.
@@ -94,7 +132,17 @@ pub fn build(
             _ => points.push(p),
         }
     }
-    Timeline { hosts, points }
+    let polls = events
+        .iter()
+        .filter_map(|e| {
+            poll_of(e).map(|(host, line, _)| TimelinePoll {
+                at: e.at.clone(),
+                host,
+                answered: line.answered,
+            })
+        })
+        .collect();
+    Timeline { hosts, points, polls }
 }
 
 /// Add a point, folding it into the last one when the time is the same,
@@ -153,6 +201,40 @@ mod tests {
         assert_eq!(t.points[0].at, "2026-01-01T00:00:00Z");
         assert_eq!(t.points.last().unwrap().at, "2026-01-01T00:00:09Z");
         assert_eq!(t.hosts, 3);
+    }
+
+    fn polled(at: &str, host: &str, what: &str) -> OperationEventRow {
+        OperationEventRow {
+            kind: "observed".into(),
+            message: serde_json::json!({"event": "observed", "host": host, "phase": "contain", "what": what}).to_string(),
+            ..mv(at, host, "x", false)
+        }
+    }
+
+    #[test]
+    fn polls_of_watched_hosts_are_kept_in_order() {
+        let events = vec![
+            mv("2026-01-01T00:00:01Z", "WS-2", "unreached", false),
+            polled("2026-01-01T01:00:00Z", "WS-2", "watch: poll 1 not answered (connection refused); next poll in 30s"),
+            polled("2026-01-01T01:00:00Z", "WS-3", "watch: poll 1 not answered (no answer within 2m); next poll in 30s"),
+            // Not a poll: watch's own words about the round.
+            polled("2026-01-01T01:00:10Z", "WS-2", "watching 2 host(s) never reached"),
+            polled("2026-01-01T01:00:30Z", "WS-2", "watch: poll 2 answered (booted 2026-01-01T00:59:00Z): taking it into the operation"),
+            mv("2026-01-01T01:00:31Z", "WS-2", "contained", true),
+        ];
+        let t = build(&events, &HashSet::new(), 3, None, None);
+        let polls: Vec<(&str, &str, bool)> = t.polls.iter().map(|p| (p.at.as_str(), p.host.as_str(), p.answered)).collect();
+        assert_eq!(
+            polls,
+            [
+                ("2026-01-01T01:00:00Z", "WS-2", false),
+                ("2026-01-01T01:00:00Z", "WS-3", false),
+                ("2026-01-01T01:00:30Z", "WS-2", true)
+            ]
+        );
+        assert_eq!(t.watched_hosts(), ["WS-2", "WS-3"]);
+        // The late host's moves count as any other's.
+        assert_eq!(t.points.last().unwrap().contained, 1);
     }
 
     #[test]
