@@ -16,7 +16,7 @@
 //! not needed, and the host is verified clean. Loopback range:
 //! 127.121.0.0/16, one /24 per test.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 

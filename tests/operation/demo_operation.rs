@@ -8,7 +8,7 @@
 //! set aside, or wrong); the JSON holds every host.
 //! Loopback range: 127.138.0.0/16 (250 hosts from 127.138.0.1).
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

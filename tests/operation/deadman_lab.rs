@@ -10,7 +10,7 @@
 //! and the host's other tasks stay.
 //! Loopback range: 127.143.0.0/16, one /24 per test.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};

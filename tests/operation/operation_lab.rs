@@ -10,7 +10,7 @@
 //! reboot in seconds.
 //! Loopback range: 127.110.0.0/16, one /24 per test.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;

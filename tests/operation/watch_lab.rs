@@ -7,9 +7,9 @@
 //! lab's ground truth (loaders, persistence, firewall rules, boots), and on
 //! the journal for what watch says it did. A second test interrupts watch
 //! (Ctrl-C) and shows a second watch picking up from the journal.
-//! Loopback range: 127.141.0.0/16, one /24 per test.
+//! Loopback range: 127.144.0.0/16, one /24 per test.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -22,11 +22,11 @@ use common::harness::{LabRun, quiet};
 /// The host that is off when the operation runs.
 const LATE: &str = "WS-002";
 
-/// Three hosts from 127.141.<net>.1: WS-001 runs TrickBot, WS-002 (off
+/// Three hosts from 127.144.<net>.1: WS-001 runs TrickBot, WS-002 (off
 /// until the test powers it on) Emotet, WS-003 is clean. Reboots take 3
 /// lab seconds at real time.
 async fn lab_with_a_late_host(net: u8) -> LabRun {
-    let spec = lab::scenario::simple(3, Ipv4Addr::new(127, 141, net, 1), 5985);
+    let spec = lab::scenario::simple(3, Ipv4Addr::new(127, 144, net, 1), 5985);
     let mut world = WorldSpec::derived(&spec, LabSettings::default());
     for h in &mut world.hosts {
         h.reboot_down_secs = 3;

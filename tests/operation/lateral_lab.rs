@@ -8,7 +8,7 @@
 //! WS-003; an address the inventory does not list reached WS-004 and is
 //! reported. Loopback range: 127.122.0.0/16.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 

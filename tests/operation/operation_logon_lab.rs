@@ -8,7 +8,7 @@
 //! whose user is still there when it expires.
 //! Loopback range: 127.141.0.0/16, one /24 per test.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
