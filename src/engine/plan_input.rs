@@ -89,6 +89,15 @@ impl PlannedHost {
         self.steps.iter().any(|(_, s)| *s == Step::Contain)
     }
 
+    /// The reviewed plan keeps it uncontained: exempt (it keeps SMB with
+    /// every host and gets no rules), or planned without a `contain` step
+    /// (`contain.never` in the playbook, or the review removed it). A host
+    /// with no reviewed step at all (taken in by `watch`, or an operation
+    /// built without a plan) is contained.
+    pub fn uncontained_by_plan(&self) -> bool {
+        self.exempt || (!self.steps.is_empty() && !self.contain())
+    }
+
     /// The wave of its reviewed `reboot` step (the plan's waves,
     /// [`crate::plan::waves`]); `None`: the plan does not reboot it.
     pub fn wave(&self) -> Option<u32> {
