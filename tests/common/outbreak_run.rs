@@ -48,7 +48,7 @@ pub fn playbook(lab: &Lab, contain_no_host: bool) -> String {
     super::playbooks::fast_reboots("[1, \"100%\"]", &MAX_DOWN.to_string(), "2", &format!("  dead_man: 168h\n{never}"))
 }
 
-/// Which outbreak: CI's 60 hosts at 360 times wall time, or the README's
+/// Which outbreak: CI's 60 hosts at 120 times wall time, or the README's
 /// 500 at 60.
 #[derive(Clone, Copy)]
 pub enum Size {
@@ -114,8 +114,10 @@ pub fn secs_of(at: &str) -> f64 {
 /// times, and the containment skew.
 pub struct Journaled {
     pub state: BTreeMap<String, String>,
+    /// Re-purge rounds each host needed (0: its first purge was enough).
     pub round: BTreeMap<String, u32>,
-    pub first_round: BTreeMap<String, u32>,
+    /// Reboots the tool asked each host for and saw asked (journal).
+    pub reboots_asked: BTreeMap<String, usize>,
     /// (phase, seconds), in order.
     pub phases: Vec<(String, f64)>,
     /// First to last host contained, seconds (None: none was).
@@ -127,10 +129,11 @@ pub fn journaled(engagement: &Path) -> Journaled {
     let j = Journal::open_read_only(engagement).expect("journal");
     let op = j.latest_operation().unwrap().expect("an operation");
     let hosts = j.operation_hosts(op.id).unwrap();
-    let mut first_round = BTreeMap::new();
-    for o in j.operation_ops(op.id).unwrap() {
-        let r = first_round.entry(o.host).or_insert(o.round);
-        *r = (*r).min(o.round);
+    let mut reboots_asked: BTreeMap<String, usize> = BTreeMap::new();
+    for a in j.operation_actions(op.id).unwrap() {
+        if a.key.starts_with("reboot/") && a.key.ends_with("/ask") && matches!(a.outcome.as_deref(), Some("done")) {
+            *reboots_asked.entry(a.host).or_default() += 1;
+        }
     }
     let mut started: BTreeMap<String, f64> = BTreeMap::new();
     let mut phases = Vec::new();
@@ -155,7 +158,7 @@ pub fn journaled(engagement: &Path) -> Journaled {
     Journaled {
         state: hosts.iter().map(|h| (h.host.clone(), h.state.clone())).collect(),
         round: hosts.iter().map(|h| (h.host.clone(), h.round)).collect(),
-        first_round,
+        reboots_asked,
         phases,
         skew,
         contained: contained_at.len(),
@@ -177,6 +180,8 @@ pub struct Operated {
     /// Hosts the tool set aside for any reason (unreached, refused, left
     /// for a person, failed), accepted by hand.
     pub set_aside: BTreeSet<String>,
+    /// Hosts the journal says were released (after the release by hand).
+    pub released: BTreeSet<String>,
     /// What `cauterize status` printed after the run.
     pub unreached_listed: Option<String>,
     /// Lab time of the release (the end of `run` when nothing was held).
@@ -216,7 +221,9 @@ pub async fn operate(size: Size, base: &str, contain_no_host: bool) -> Operated 
     let run_out = with_readable_loader_files(lab, &mut given, run.cauterize_within(limit, "run", &["--engagement", &eng, "-p", &pb, "--yes", "--no-progress"])).await;
     let wall_run = started.elapsed().as_secs_f64();
     println!("run: exit {} in {wall_run:.1} s\n{}\n{}", run_out.code, run_out.stdout, run_out.stderr);
-    assert!(matches!(run_out.code, 0 | 2), "run: exit {}\n{}", run_out.code, run_out.stderr);
+    // 0 all clean and released, 2 partial, 3 nothing succeeded (the
+    // negative control); 1 is a usage error.
+    assert!(matches!(run_out.code, 0 | 2 | 3), "run: exit {}\n{}", run_out.code, run_out.stderr);
     let journal = journaled(&engagement);
     let unreached: BTreeSet<String> = journal
         .state
@@ -258,6 +265,8 @@ pub async fn operate(size: Size, base: &str, contain_no_host: bool) -> Operated 
         Some(out)
     };
     let wall_release = started.elapsed().as_secs_f64();
+    let released: BTreeSet<String> =
+        journaled(&engagement).state.into_iter().filter(|(_, s)| s == "released").map(|(h, _)| h).collect();
     let released_at = lab.now();
     until_lab(lab, released_at, 2 * 3600).await;
     Operated {
@@ -269,6 +278,7 @@ pub async fn operate(size: Size, base: &str, contain_no_host: bool) -> Operated 
         unreachable,
         unreached,
         set_aside,
+        released,
         unreached_listed,
         released_at,
         wall_run,
@@ -324,6 +334,7 @@ pub fn print_figures(op: &Operated, after: &[judge::After]) {
     println!("unreached (held the release) {} {:?}", op.unreached.len(), op.unreached);
     let person: Vec<&String> = op.set_aside.difference(&op.unreached).collect();
     println!("set aside for a person       {} {:?} (tool's view; accepted by hand)", person.len(), person);
+    println!("released (journal)           {}", op.released.len());
     println!("still contained at end       {}", after.iter().filter(|a| a.contained_at_end).count());
     let (counts, _) = reboots(op);
     println!("reboots                      {} on {} hosts", counts.values().sum::<usize>(), counts.len());
@@ -363,20 +374,18 @@ pub fn assert_accepted(op: &Operated) {
         assert!(matches!(state, Some("unreached" | "refused")), "{h} is not listed as set aside by `cauterize status --engagement {eng}`:\n{listed}");
     }
     assert!(op.contained_after_run.len() >= op.journal.contained, "the release waited for the unreached hosts");
-    // Exempt hosts (domain controllers, file and print servers) get no
-    // rules: they keep serving every host.
-    let servers: Vec<&String> = op.contained_after_run.iter().filter(|h| ["DC-", "FS-", "PRN-"].iter().any(|p| h.starts_with(p))).collect();
-    assert!(servers.is_empty(), "exempt hosts were contained: {servers:?}");
+
     assert!(op.journal.contained > after.len() / 2, "most hosts were contained: {}", op.journal.contained);
     let release = op.release_out.as_ref().expect("a release by hand");
     assert_eq!(release.code, 0, "release: {}\n{}", release.stdout, release.stderr);
+    assert!(!op.released.is_empty(), "nothing was released");
 
     let (counts, _) = reboots(op);
     for a in &after {
         let h = a.host.as_str();
         assert!(a.benign_removed.is_empty(), "{h}: benign files removed or changed: {:?}", a.benign_removed);
-        // Containment gone wherever it was released (everywhere here).
-        assert!(!a.contained_at_end, "{h}: still contained after the release");
+        // Containment gone wherever it was released.
+        assert!(!(a.contained_at_end && op.released.contains(h)), "{h}: released, and still contained per the lab");
         if op.unreached.contains(h) {
             continue;
         }
@@ -390,13 +399,13 @@ pub fn assert_accepted(op: &Operated) {
             t.files,
             op.journal.state[h]
         );
-        // Rebooted once for its first purge, plus once per re-purge round.
-        let expected = match (op.journal.first_round.get(h), op.journal.round.get(h)) {
-            (Some(&first), Some(&last)) if last >= first => (last - first + 1) as usize,
-            _ => 0,
-        };
+        // Rebooted once for its first purge, plus at most once per re-purge
+        // round it needed, and exactly as often as the tool asked.
         let got = counts.get(h).copied().unwrap_or(0);
-        assert_eq!(got, expected, "{h}: rebooted {got} times per the lab; its purge rounds {:?}..{:?} call for {expected}", op.journal.first_round.get(h), op.journal.round.get(h));
+        let asked = op.journal.reboots_asked.get(h).copied().unwrap_or(0);
+        let round = op.journal.round.get(h).copied().unwrap_or(0) as usize;
+        assert_eq!(got, asked, "{h}: rebooted {got} times per the lab, the tool asked {asked} times");
+        assert!(got <= round + 1, "{h}: rebooted {got} times per the lab for {round} re-purge round(s)");
         if !a.infected_at_start.is_empty() {
             assert!(got >= 1, "{h}: infected at start and never rebooted");
         }
