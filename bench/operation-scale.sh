@@ -13,7 +13,7 @@
 # The lab runs in its own process (`cauterize lab serve`), started afresh
 # for each size, so its memory is not counted. Heavy: a 10,000-host
 # operation takes a long time on 2 cores; run it once.
-# Usage: bench/operation-scale.sh [SIZES (default "5000 10000")] [FORKS (default 256)]
+# Usage: [CAUTERIZE_BIN=path] bench/operation-scale.sh [SIZES (default "5000 10000")] [FORKS (default 256)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes="${1:-5000 10000}"
@@ -23,8 +23,15 @@ out=bench/out/operation-scale
 mkdir -p "$out"
 ulimit -n 65536 2>/dev/null || true
 
-cargo build --release --ignore-rust-version --quiet
-bin=target/release/cauterize
+# CAUTERIZE_BIN: a binary already built (a `cargo test --release` build
+# has other dependency features than `cargo build`, so building again can
+# take minutes); otherwise it is built here.
+if [ -n "${CAUTERIZE_BIN:-}" ]; then
+    bin="$CAUTERIZE_BIN"
+else
+    cargo build --release --ignore-rust-version --quiet
+    bin=target/release/cauterize
+fi
 
 # The built-in rules with reboots that fit the lab: waves of 1, 5, 10%
 # and the rest, no pause, 200 down at once, a 5-second countdown, no
