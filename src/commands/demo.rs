@@ -17,13 +17,13 @@
 
 mod outcome;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
 
 use crate::cli::{Cli, Command, DemoArgs};
+use crate::lab::judge::Before;
 use crate::lab::{self, Lab, LabSpec};
 use clap::Parser;
 use outcome::HostView;
@@ -159,88 +159,27 @@ async fn operate_and_judge(lab: &Lab, believed: &LabSpec, dir: &Path, (started, 
     }
 }
 
-/// What the lab says before the operation: loaders running, files (path
-/// → SHA-256), the files loaders planted, and the time.
-struct Before {
-    infected: BTreeMap<String, Vec<String>>,
-    files: BTreeMap<String, BTreeMap<String, String>>,
-    loader_files: BTreeMap<String, Vec<String>>,
-    at: lab::world::LabTime,
-}
-
-impl Before {
-    /// The lab's ground truth now. Loaders' files get real bytes first (the
-    /// lab keeps only the size and hash of its stand-ins, which no evidence
-    /// copy can be made of; a real host's files can be read).
-    fn take(lab: &Lab) -> Before {
-        let mut infected = BTreeMap::new();
-        let mut loader_files = BTreeMap::new();
-        for host in &lab.spec().hosts {
-            let files = lab.give_loader_files_bytes(&host.name);
-            let truth = lab.truth(&host.name);
-            let mut families: Vec<String> = truth.live_families.iter().map(|f| format!("{f:?}")).collect();
-            families.sort();
-            infected.insert(host.name.clone(), families);
-            loader_files.insert(host.name.clone(), loader_paths(&truth, &files));
-        }
-        Before {
-            infected,
-            files: lab.file_hashes(),
-            loader_files,
-            at: lab.now(),
-        }
-    }
-}
-
-/// What the loaders placed on a host as the lab says (lower case): their
-/// payloads and residue (`files`), the files of their persistence (a
-/// Startup .lnk) and their folders (a path ending in `\`: anything under
-/// it is theirs).
-fn loader_paths(truth: &lab::network::HostTruth, files: &[String]) -> Vec<String> {
-    let placed = truth.presence.families.values().flat_map(|p| p.persistence.iter().chain(&p.other));
-    let mut paths: Vec<String> = files.to_vec();
-    for a in placed {
-        match &a.what {
-            lab::malware::Artifact::File { path } => paths.push(path.clone()),
-            lab::malware::Artifact::Dir { path } => paths.push(format!("{}\\", path.trim_end_matches('\\'))),
-            _ => {}
-        }
-    }
-    paths.iter().map(|p| p.to_lowercase()).collect()
-}
-
-/// Whether `path` (lower case) is one the loaders placed.
-fn placed_by_loader(path: &str, loader: &[String]) -> bool {
-    loader.iter().any(|l| if l.ends_with('\\') { path.starts_with(l.as_str()) } else { path == l })
-}
-
-/// Each host as the lab sees it now and the journal says.
+/// Each host as the lab sees it now ([`lab::judge::after`]) and the
+/// journal says.
 fn after_views(lab: &Lab, before: &Before, engagement: &Path) -> anyhow::Result<Vec<HostView>> {
     let journal = super::status::open(engagement)?;
     let status = crate::report::status_view::build(&super::status::read(&journal)?, None, None);
-    let after = lab.file_hashes();
-    let mut views = Vec::new();
-    for host in &lab.spec().hosts {
-        let truth = lab.truth(&host.name);
-        let loader_files = &before.loader_files[&host.name];
-        let benign_removed = before.files[&host.name]
-            .iter()
-            .filter(|(path, sha)| after[&host.name].get(*path) != Some(*sha) && !placed_by_loader(path, loader_files))
-            .map(|(path, _)| path.clone())
-            .collect();
-        let tool = status.hosts.iter().find(|s| s.host.eq_ignore_ascii_case(&host.name));
-        views.push(HostView {
-            host: host.name.clone(),
-            infected_at_start: before.infected[&host.name].clone(),
-            clean_at_end: truth.presence.is_neutralised(),
-            reinfected: truth.infections.iter().any(|r| r.at > before.at),
-            contained_at_end: truth.smb_blocked,
-            benign_removed,
-            tool_state: tool.map_or_else(|| "not in the operation".to_string(), |t| t.state.clone()),
-            tool_why: tool.and_then(|t| t.why.clone()),
-        });
-    }
-    Ok(views)
+    Ok(lab::judge::after(lab, before)
+        .into_iter()
+        .map(|truth| {
+            let tool = status.hosts.iter().find(|s| s.host.eq_ignore_ascii_case(&truth.host));
+            HostView {
+                reinfected: !truth.infected_since.is_empty(),
+                host: truth.host,
+                infected_at_start: truth.infected_at_start,
+                clean_at_end: truth.clean_at_end,
+                contained_at_end: truth.contained_at_end,
+                benign_removed: truth.benign_removed,
+                tool_state: tool.map_or_else(|| "not in the operation".to_string(), |t| t.state.clone()),
+                tool_why: tool.and_then(|t| t.why.clone()),
+            }
+        })
+        .collect())
 }
 
 /// Hosts the journal's latest operation set aside as unreached or refused.

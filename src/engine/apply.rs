@@ -293,6 +293,7 @@ fn start_from_inventory(journal: &mut Journal, request: &OperationRequest, run: 
                 snapshot_id: None,
                 ops: Vec::new(),
                 exempt: false,
+                never_contained: false,
                 steps: Vec::new(),
             })
             .collect(),
@@ -409,6 +410,7 @@ fn continue_from_journal(
         .iter()
         .flat_map(|c| c.exempt_hosts.iter().map(|e| e.host.to_lowercase()))
         .collect();
+    let never: Vec<String> = containment.iter().flat_map(|c| c.never.iter().map(|e| e.host.to_lowercase())).collect();
     let missing: Vec<&str> = rows
         .iter()
         .filter(|r| !inventory.contains_key(&r.host.to_lowercase()))
@@ -431,6 +433,7 @@ fn continue_from_journal(
                 snapshot_id: None,
                 ops: Vec::new(),
                 exempt: exempt.contains(&r.host.to_lowercase()),
+                never_contained: never.contains(&r.host.to_lowercase()),
                 steps: Vec::new(),
             }
             .with_steps(round0.remove(&r.host.to_lowercase()).unwrap_or_default()))

@@ -191,6 +191,7 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
             snapshot_id: None,
             ops: Vec::new(),
             exempt: false,
+            never_contained: false,
             steps: Vec::new(),
         });
     }

@@ -43,6 +43,9 @@ pub struct PlannedHost {
     /// It keeps SMB with every host (exempt in the plan's containment):
     /// infected, it is purged before the hosts it could re-infect.
     pub exempt: bool,
+    /// The reviewed plan never contains it (`contain.never`): it gets no
+    /// rules, and is purged and rebooted as planned.
+    pub never_contained: bool,
     /// Its reviewed steps other than the purge ops (contain, reboot,
     /// deny-write, Defender exclusion, folder removal), with their
     /// journal rows, in the plan's order.
@@ -87,6 +90,12 @@ impl PlannedHost {
     /// and hosts whose step the review removed have none).
     pub fn contain(&self) -> bool {
         self.steps.iter().any(|(_, s)| *s == Step::Contain)
+    }
+
+    /// The reviewed plan keeps it uncontained: exempt (it keeps SMB with
+    /// every host and gets no rules) or never contained.
+    pub fn uncontained_by_plan(&self) -> bool {
+        self.exempt || self.never_contained
     }
 
     /// The wave of its reviewed `reboot` step (the plan's waves,
@@ -253,6 +262,7 @@ pub fn from_reviewed(
             snapshot_id: Some(planned.snapshot_id),
             ops: Vec::new(),
             exempt: plan.containment.exempt_hosts.iter().any(|e| e.host.eq_ignore_ascii_case(&host.name)),
+            never_contained: plan.containment.never.iter().any(|e| e.host.eq_ignore_ascii_case(&host.name)),
             steps: Vec::new(),
         }
         .with_steps(planned.steps.iter().map(|s| (s.plan_op_id, s.step.clone()))));

@@ -102,6 +102,7 @@ fn plain_plan(hosts: &[(&str, Role, bool)]) -> OperationPlan {
                     snapshot_id: Some(1),
                     ops,
                     exempt: false,
+                    never_contained: false,
                     steps: Vec::new(),
                 }
             })

@@ -14,13 +14,15 @@
 //! command starts (PowerShell, cmd.exe, a program). cauterize's runtime
 //! (`runtime.ps1`) runs there like any other script: the lab implements
 //! Windows, never cauterize, and shares no code with it. [`contract_host`]
-//! is the host the runtime's contract is tested on.
+//! is the host the runtime's contract is tested on. [`judge`] reads what
+//! an operation did to every host from ground truth alone.
 
 pub mod cases;
 pub mod contract_host;
 pub mod emulate;
 pub mod fixtures;
 pub mod inventory_out;
+pub mod judge;
 pub mod malware;
 pub mod network;
 pub mod ntlm;

@@ -212,7 +212,9 @@ impl Lab {
     /// the lab keeps for them: its payloads and its residue (a first stage
     /// the lab counts among what a loader left). A real host's files can be
     /// read, so an evidence copy of them can be made over WinRM; the lab's
-    /// stand-ins cannot. Returns the files, sorted.
+    /// stand-ins cannot. A file that has bytes already keeps them, so this
+    /// may be called again (a host infected again by the outbreak) without
+    /// changing what a scan saw. Returns the files, sorted.
     ///
     /// # Panics
     /// When the lab has no such host (a test's mistake).
@@ -228,6 +230,10 @@ impl Lab {
         let now = self.now();
         self.with_host(host_name, |s| {
             for (i, f) in files.iter().enumerate() {
+                let has_bytes = s.files.get(f).and_then(|e| e.file()).is_some_and(|d| matches!(d.content, world::files::Content::Bytes(_)));
+                if has_bytes {
+                    continue;
+                }
                 let bytes: Vec<u8> = b"MZ".iter().copied().chain((0..4096u32).map(|n| (n * 31 + i as u32) as u8)).collect();
                 // Planting fails only on a path the lab cannot hold: that
                 // file keeps its stand-in (and the purge leaves it, having
@@ -278,6 +284,12 @@ impl Lab {
     /// movement), in time order.
     pub fn reached(&self) -> Vec<crate::lab::network::truth::Reach> {
         self.network.reached()
+    }
+
+    /// Every host's power changes so far, by host name: the lab's reboot
+    /// history (see [`crate::lab::network::history`]).
+    pub fn power_history(&self) -> Vec<(LabTime, String, crate::lab::network::history::PowerChange)> {
+        self.network.power_history()
     }
 
     /// What the outbreak did since the lab started.

@@ -57,10 +57,15 @@ impl LabRun {
 
     /// `cauterize <args>` with `-i <inventory>` inserted after the command.
     pub async fn cauterize(&self, command: &str, args: &[&str]) -> Run {
+        self.cauterize_within(RUN_LIMIT, command, args).await
+    }
+
+    /// [`LabRun::cauterize`], bounded by `limit` instead of [`RUN_LIMIT`].
+    pub async fn cauterize_within(&self, limit: Duration, command: &str, args: &[&str]) -> Run {
         let inv = self.inventory.display().to_string();
         let mut all = vec![command, "-i", inv.as_str()];
         all.extend_from_slice(args);
-        run(&all).await
+        run_within(limit, &all).await
     }
 
     /// `cauterize plan` of engagement `eng` with a playbook of this text,
@@ -115,17 +120,25 @@ pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_cauterize"))
 }
 
-/// Run `cauterize args...` to completion (bounded: 5 minutes).
+/// How long one run of the binary may take in a test.
+pub const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// Run `cauterize args...` to completion (bounded: [`RUN_LIMIT`]).
 pub async fn run(args: &[&str]) -> Run {
+    run_within(RUN_LIMIT, args).await
+}
+
+/// Run `cauterize args...` to completion, bounded by `limit`.
+pub async fn run_within(limit: Duration, args: &[&str]) -> Run {
     let started = Instant::now();
     let child = tokio::process::Command::new(bin())
         .args(args)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), child)
+    let output = tokio::time::timeout(limit, child)
         .await
-        .expect("cauterize finished within 5 minutes")
+        .unwrap_or_else(|_| panic!("cauterize {} did not finish within {limit:?}", args.first().copied().unwrap_or_default()))
         .expect("cauterize started");
     Run {
         code: output.status.code().unwrap_or(-1),

@@ -1,5 +1,6 @@
 //! Containment: every reachable in-scope host gets its rules and dead-man,
-//! read back in effect, before any purge starts. A host whose rules are
+//! read back in effect, before any purge starts; hosts the reviewed plan
+//! keeps uncontained (exempt, `contain.never`) get none. A host whose rules are
 //! not in effect (firewall profile off, local rules ignored by Group
 //! Policy, another firewall product) is not counted as contained; the
 //! playbook says whether the purge may start without it.
@@ -15,11 +16,21 @@ use crate::engine::summary::Halt;
 
 impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
     pub(in crate::engine) async fn contain_phase(self: &Arc<Self>) -> Result<Flow, EngineError> {
-        let hosts = self.hosts_where(|r| {
+        let candidates = self.hosts_where(|r| {
             (matches!(r.state, HostState::Pending | HostState::Unreached | HostState::NotContained)
                 || (r.state == HostState::Contained && !r.contained))
                 && !self.left_to_watch(r)
         });
+        // Hosts the reviewed plan keeps uncontained (exempt, never
+        // contained) get no rules: they go on to the purge as they are.
+        let (kept_out, hosts): (Vec<String>, Vec<String>) =
+            candidates.into_iter().partition(|h| self.planned(h).uncontained_by_plan());
+        for h in &kept_out {
+            if self.record(h).state == HostState::Pending {
+                let why = if self.planned(h).exempt { "exempt from containment (plan)" } else { "never contained (plan)" };
+                self.set(h, HostState::NotContained, Some(format!("not contained: {why}"))).await?;
+            }
+        }
         self.emit(Event::PhaseStarted {
             phase: Phase::Contain,
             hosts: hosts.len(),
@@ -41,7 +52,11 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             .await?;
             self.finish_phase(Phase::Contain, &hosts, None).await?;
         }
-        let uncontained = self.hosts_where(|r| r.state == HostState::NotContained);
+        let uncontained: Vec<String> = self
+            .hosts_where(|r| r.state == HostState::NotContained)
+            .into_iter()
+            .filter(|h| !self.planned(h).uncontained_by_plan())
+            .collect();
         if uncontained.is_empty() {
             return Ok(Flow::Go);
         }

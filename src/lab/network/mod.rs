@@ -17,9 +17,11 @@
 //! - [`scheduled`]: the Task Scheduler's PowerShell actions, run through
 //!   the lab's PowerShell engine when their trigger fires.
 //! - [`truth`]: ground truth for tests.
+//! - [`history`]: every host's reboots and boots, ground truth for tests.
 
 pub mod build;
 pub mod clock;
+pub mod history;
 pub mod runner;
 pub mod scheduled;
 pub mod shutdowns;
@@ -58,6 +60,9 @@ pub struct Hosts {
     shutdowns: Vec<u32>,
     /// Lab time the engine was last stepped to.
     stepped_to: LabTime,
+    /// Every power change so far (reboots, boots, WinRM back), in the
+    /// order they were reported.
+    power_history: Vec<history::PowerRecord>,
 }
 
 /// What the accept loops follow of a host's power.
@@ -155,6 +160,7 @@ impl Network {
                 schedule: Schedule::default(),
                 shutdowns: vec![0; count],
                 stepped_to: start,
+                power_history: Vec::new(),
             }),
             specs: spec.clone(),
             worlds: world.clone(),
@@ -384,6 +390,17 @@ impl Network {
         truth::of(&hosts.hosts[index], hosts.schedule.get(index), now)
     }
 
+    /// Every host's power changes so far (reboots begun, boots, WinRM
+    /// back, hangs, reboots that never started), by host name, in the
+    /// order they happened.
+    pub fn power_history(&self) -> Vec<(LabTime, String, history::PowerChange)> {
+        self.lock()
+            .power_history
+            .iter()
+            .map(|r| (r.at, self.specs.hosts[r.host].name.clone(), r.change))
+            .collect()
+    }
+
     /// Who reached whom so far: every spread, in time order. Hosts not
     /// built yet have no infections, so nothing is built for this.
     pub fn reached(&self) -> Vec<truth::Reach> {
@@ -425,8 +442,10 @@ fn shut_down(h: &mut Hosts, index: usize, action: PowerAction, at: LabTime) -> V
     events
 }
 
-/// Count the shutdowns among `events` per host.
+/// Count the shutdowns among `events` per host, and keep their power
+/// changes in the history.
 fn count_shutdowns(h: &mut Hosts, events: &[Event]) {
+    h.power_history.extend(history::records(events));
     for e in events {
         if let EventKind::ShuttingDown { host } = e.kind
             && let Some(n) = h.shutdowns.get_mut(host)
