@@ -4,7 +4,7 @@
 # lab time 60 times wall time): `cauterize run --yes` through the real
 # binary, `release --accept-unreached` for the hosts it could not reach,
 # then two lab hours more; judged by the lab's ground truth with the same
-# assertions as CI's 60-host run (tests/operation_outbreak.rs; the program
+# assertions as CI's 60-host run (tests/operation/operation_outbreak.rs; the program
 # is benches/operation_outbreak.rs, harness = false, which `cargo test`
 # does not build). Prints the outcome figures: hosts infected at
 # start, reached and clean at the end, re-infected after cleaning and

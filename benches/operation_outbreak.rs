@@ -1,13 +1,13 @@
 //! A benchmark, not a test (`cargo bench --bench operation_outbreak`, which
 //! bench/operation-outbreak.sh runs): the acceptance run of the whole
 //! operation (tests/common/outbreak_run.rs, which CI runs on 60 hosts in
-//! tests/operation_outbreak.rs) on the 500 hosts of
+//! tests/operation/operation_outbreak.rs) on the 500 hosts of
 //! examples/lab/outbreak.yml, lab time 60 times wall time: `cauterize run
 //! --yes`, `release --accept-unreached` for the hosts it could not reach,
 //! two lab hours more; prints the outcome figures from the lab's ground
 //! truth, then asserts what CI asserts (a failed assertion ends the run
 //! with its message and a non-zero exit). Several minutes on 2 cores.
-//! Loopback range: 127.152.4.0 onwards (tests/operation_outbreak.rs).
+//! Loopback range: 127.152.4.0 onwards (tests/operation/operation_outbreak.rs).
 
 #[path = "../tests/common/harness.rs"]
 mod harness;

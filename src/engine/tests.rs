@@ -212,6 +212,25 @@ fn state(r: &OperationResult, host: &str) -> HostState {
     r.hosts.iter().find(|h| h.name == host).unwrap_or_else(|| panic!("no {host}")).state
 }
 
+/// Hosts that needed no reboot but whose verifying scan finds something
+/// are re-purged and rebooted in the verify phase: never more of them down
+/// at once than `max_down`, though they are scanned `forks` at a time.
+#[tokio::test(start_paused = true)]
+async fn hosts_rebooted_in_the_verify_phase_keep_to_max_down() {
+    let names: Vec<String> = (1..=9).map(|i| format!("WS-{i:02}")).collect();
+    let spec: Vec<(&str, Role, bool)> = names.iter().map(|n| (n.as_str(), Role::Workstation, false)).collect();
+    let scripts: Vec<(&str, Script)> = names.iter().map(|n| (n.as_str(), Script { dirty_scans: 1, ..Script::default() })).collect();
+    let settings = fast();
+    assert!(settings.forks > settings.reboot.max_down, "the test needs more forks than places");
+    let r = go(FakeHosts::new(&scripts), plan_of(&spec), settings).await;
+    for n in &names {
+        assert_eq!(r.fake.boots(n), 1, "{n}: re-purged once, so rebooted once");
+    }
+    let peak = *r.fake.peak_down.lock().unwrap();
+    assert!(peak <= 3, "{peak} hosts down at once, max_down is 3");
+    assert!(peak >= 2, "the verify phase's reboots still overlap ({peak})");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_healthy_network_is_contained_purged_rebooted_verified_and_released() {
     use Role::*;

@@ -8,7 +8,7 @@
 //! what the acceptance asks and [`print_figures`] prints the outcome.
 //! The journal is read only for what the tool decided (the hosts it set
 //! aside, the re-purge rounds each host needed, phase times, containment
-//! skew). Used by tests/operation_outbreak.rs (60 hosts, CI) and
+//! skew). Used by tests/operation/operation_outbreak.rs (60 hosts, CI) and
 //! benches/operation_outbreak.rs (500 hosts, bench/operation-outbreak.sh).
 #![allow(dead_code)] // each test crate uses part of the harness
 

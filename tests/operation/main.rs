@@ -19,6 +19,7 @@
 //! | `lateral_lab` | 127.122.0.0/16 |
 //! | `demo_operation` | 127.138.0.0/16 |
 //! | `operation_logon_lab` | 127.141.0.0/16 |
+//! | `operation_outbreak` | 127.152.0.0/16 |
 //! | `deadman_lab` | 127.143.0.0/16 |
 //! | `watch_lab` | 127.144.0.0/16 |
 
@@ -31,4 +32,5 @@ mod lateral_lab;
 mod operation_deny_lab;
 mod operation_lab;
 mod operation_logon_lab;
+mod operation_outbreak;
 mod watch_lab;

@@ -3,9 +3,12 @@
 //! re-purged under a new plan and, having had something removed, rebooted
 //! and verified like the others. Hosts that need a reboot are verified
 //! after it, in their wave; when the host steps cannot reboot they stay
-//! purged and unverified, and the summary says so.
+//! purged and unverified, and the summary says so. Those rebooted here
+//! hold one of `max_down` places while down, as in the waves.
 
 use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 
 use crate::engine::event::{Event, Phase};
 use crate::engine::operation::{Approver, Engine, EngineError, Flow, Replan};
@@ -24,14 +27,22 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             hosts: hosts.len(),
         })
         .await?;
-        self.for_hosts(hosts.clone(), self.settings.forks, |me, host| async move {
-            let round = me.record(&host).round;
-            me.verify_once(&host, round).await?;
-            if me.record(&host).state == HostState::Purged && me.available.reboot.is_none() {
-                // Something was removed: reboot and verify it as the waves do.
-                me.reboot_and_verify(&host).await?;
+        // Hosts verified here are scanned `forks` at a time, but those that
+        // turn out to need a reboot take one of `max_down` places first, as
+        // in the waves: never more hosts down at once than the playbook says.
+        let down = Arc::new(Semaphore::new(self.settings.reboot.max_down.max(1)));
+        self.for_hosts(hosts.clone(), self.settings.forks, move |me, host| {
+            let down = Arc::clone(&down);
+            async move {
+                let round = me.record(&host).round;
+                me.verify_once(&host, round).await?;
+                if me.record(&host).state == HostState::Purged && me.available.reboot.is_none() {
+                    // Something was removed: reboot and verify it as the waves do.
+                    let _place = down.acquire_owned().await.expect("the semaphore is never closed");
+                    me.reboot_and_verify(&host).await?;
+                }
+                Ok(())
             }
-            Ok(())
         })
         .await?;
         self.finish_phase(Phase::Verify, &hosts, None).await?;
