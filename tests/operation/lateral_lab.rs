@@ -123,18 +123,12 @@ fn operation_world(spec: &lab::LabSpec) -> WorldSpec {
     world
 }
 
-/// The playbook of the operation below: a canary then the rest, no pause,
-/// a 5-second countdown, no settle before the verifying scan.
-const FAST_REBOOTS: &str = "playbook: 1
-reboot:
-  waves: [1, \"100%\"]
-  pause: 0s
-  countdown: 5s
-  return_timeout: 2m
-  failure_budget: 0
-verify:
-  settle: 0s
-";
+/// The playbook of the operation below (`common::playbooks`): a canary
+/// then the rest, no pause, a 5-second countdown, at most 50 hosts down
+/// (the built-in value), no settle before the verifying scan.
+fn fast_reboots() -> String {
+    common::playbooks::fast_reboots(r#"[1, "100%"]"#, "50", "0", "")
+}
 
 /// An operation on a network where two addresses the inventory does not
 /// list logged on to hosts and installed a service (lab loopback
@@ -188,7 +182,7 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     let eng = run.dir.path().join("case").display().to_string();
     let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
-    let (_, plan) = run.plan_with_playbook(&eng, FAST_REBOOTS).await;
+    let (_, plan) = run.plan_with_playbook(&eng, &fast_reboots()).await;
 
     // The plan lists for review what each source installed, with the
     // record that ties it, even where no rule called it malicious.
@@ -402,7 +396,7 @@ async fn the_operators_address_behind_a_jump_host_is_never_a_source_even_after_m
     let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
     assert!(first.tunnels() >= 4, "the hosts were not reached through the jump host");
-    run.plan_with_playbook(&eng, FAST_REBOOTS).await;
+    run.plan_with_playbook(&eng, &fast_reboots()).await;
     let out = run.cauterize("apply", &[&run.dir.path().join("plan.yml").display().to_string(), "--engagement", &eng, "--no-progress"]).await;
     println!("{}\n{}", out.stdout, out.stderr);
     assert_eq!(out.code, cauterize::exit::PARTIAL, "held: partial");

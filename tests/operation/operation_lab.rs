@@ -6,7 +6,7 @@
 //! firewall and Task Scheduler, reboots in waves, all through the real
 //! `runtime.ps1` run by the lab's PowerShell engine: the boot time,
 //! `shutdown /r`, 1190); `status` reads the journal from another process
-//! while an apply runs. Plans are made with [`FAST_REBOOTS`] and lab hosts
+//! while an apply runs. Plans are made with [`fast_reboots`] and lab hosts
 //! reboot in seconds.
 //! Loopback range: 127.110.0.0/16, one /24 per test.
 
@@ -135,25 +135,18 @@ fn spawn_apply(run: &LabRun, eng: &str, forks: u32) -> tokio::process::Child {
         .expect("apply starts")
 }
 
-/// The playbook plans are made with here: a canary then the rest, no
-/// pause, a 5-second countdown, back within the shortest time-out
-/// allowed, any failed reboot halts the operation, and no settle before
-/// the verifying scan.
-const FAST_REBOOTS: &str = "playbook: 1
-reboot:
-  waves: [1, \"100%\"]
-  pause: 0s
-  countdown: 5s
-  return_timeout: 2m
-  failure_budget: 0
-verify:
-  settle: 0s
-";
+/// The playbook plans are made with here (`common::playbooks`): a canary
+/// then the rest, no pause, a 5-second countdown, back within the shortest
+/// time-out allowed, any failed reboot halts the operation, at most 50
+/// hosts down (the built-in value), and no settle before the verifying scan.
+fn fast_reboots() -> String {
+    common::playbooks::fast_reboots(r#"[1, "100%"]"#, "50", "0", "")
+}
 
 async fn scan_and_plan(run: &LabRun, eng: &str) -> (Run, String) {
     let scan = run.cauterize("scan", &["--engagement", eng, "--no-progress"]).await;
     assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
-    run.plan_with_playbook(eng, FAST_REBOOTS).await
+    run.plan_with_playbook(eng, &fast_reboots()).await
 }
 
 /// Keys (host, action) of destructive actions (the plan's operations:
@@ -841,7 +834,7 @@ async fn the_playbooks_exempt_addresses_keep_smb_on_the_contained_hosts() {
     let playbook = run.dir.path().join("exempt.yml");
     // Apply reboots WS-001 as planned: with the fast reboots, not the
     // default playbook's five-minute countdown and two-minute pause.
-    std::fs::write(&playbook, format!("{FAST_REBOOTS}contain:\n  exempt:\n    addresses: [10.20.30.0/24]\nrelease: manual\n")).unwrap();
+    std::fs::write(&playbook, format!("{}contain:\n  exempt:\n    addresses: [10.20.30.0/24]\nrelease: manual\n", fast_reboots())).unwrap();
     let pb = playbook.display().to_string();
     let keeps_smb = |h: &str, peer: &str| {
         let peer: Ipv4Addr = peer.parse().unwrap();
