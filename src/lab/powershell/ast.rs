@@ -35,8 +35,8 @@ pub type Source = Arc<str>;
 /// `erroractionpreference`).
 #[derive(Debug, Clone)]
 pub struct Name {
-    pub text: Box<str>,
-    pub folded: Box<str>,
+    pub text: Arc<str>,
+    pub folded: Arc<str>,
 }
 
 impl Name {
@@ -60,9 +60,39 @@ pub struct ScriptBlockAst {
     pub end: Option<Block>,
     /// Span of the text between the braces (what `.ToString()` gives).
     pub body_span: Span,
+    /// Which per-call automatic variables its text can read (worked out
+    /// on first call).
+    pub reads: OnceLock<Reads>,
+}
+
+/// The automatic variables a function sets on every call that its text
+/// can read: `$PSBoundParameters` (a table built from the arguments) and
+/// `$args`. A block whose text names neither, nor anything that reads
+/// variables by a name computed at run time (`Get-Variable`, the
+/// `variable:` drive, `Invoke-Expression`, the engine's session state),
+/// cannot read them, so a call does not build them.
+#[derive(Debug, Clone, Copy)]
+pub struct Reads {
+    pub bound: bool,
+    pub args: bool,
+}
+
+impl Reads {
+    fn of(text: &str) -> Reads {
+        let lower = text.to_ascii_lowercase();
+        let dynamic = ["variable", "iex", "invoke-expression", "invokescript", "executioncontext", "gv"]
+            .iter()
+            .any(|w| lower.contains(w));
+        Reads { bound: dynamic || lower.contains("psboundparameters"), args: dynamic || lower.contains("args") }
+    }
 }
 
 impl ScriptBlockAst {
+    /// What of `$PSBoundParameters` and `$args` the block can read.
+    pub fn reads(&self) -> Reads {
+        *self.reads.get_or_init(|| Reads::of(self.text()))
+    }
+
     /// The block's text as `ToString()` gives it (without braces).
     pub fn text(&self) -> &str {
         self.source.get(self.body_span.start as usize..self.body_span.end as usize).unwrap_or("")
@@ -224,7 +254,7 @@ pub enum CommandArg {
     /// `-Name`, `-Name:value`.
     Param { span: Span, name: Name, value: Option<Expr>, colon: bool },
     /// A value; `text` is how it was written (for native programs).
-    Value { expr: Expr, text: Box<str> },
+    Value { expr: Expr, text: Arc<str> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

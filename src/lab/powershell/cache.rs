@@ -95,6 +95,7 @@ fn with_prefix(source: Source, prefix: &str, block: Arc<Block>) -> Result<Arc<Sc
         begin: None,
         process: None,
         end: Some(Block { statements, traps: rest.traps }),
+        reads: Default::default(),
     }))
 }
 

@@ -524,7 +524,10 @@ impl Registry {
     }
     /// The command an alias stands for.
     pub fn alias(&self, name: &str) -> Option<&'static str> {
-        self.aliases.get(&name.to_ascii_lowercase()).copied()
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.aliases.get(&name.to_ascii_lowercase()).copied();
+        }
+        self.aliases.get(name).copied()
     }
 }
 

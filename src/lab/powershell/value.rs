@@ -303,7 +303,7 @@ fn fold_key(s: &str) -> String {
 /// bucket, which no script can rely on).
 #[derive(Debug, Default, Clone)]
 pub struct Hashtable {
-    map: IndexMap<HKey, (Value, Value)>,
+    map: IndexMap<HKey, (Value, Value), rustc_hash::FxBuildHasher>,
 }
 
 impl Hashtable {

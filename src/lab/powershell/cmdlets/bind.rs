@@ -57,7 +57,7 @@ fn find<'a>(spec: &'a CmdletSpec, name: &str) -> Result<&'a ParamSpec, Vec<&'a P
 /// Bind `args` to `spec`'s parameters.
 pub fn bind(it: &mut Interp<'_>, spec: &'static CmdletSpec, args: Vec<Arg>) -> R<Bound> {
     let mut bound = Bound::default();
-    let mut positional: Vec<(Value, String, Span)> = Vec::new();
+    let mut positional: Vec<(Value, std::sync::Arc<str>, Span)> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         match &args[i] {

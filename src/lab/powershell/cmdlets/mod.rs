@@ -97,10 +97,12 @@ pub fn spec(name: &str) -> Option<&'static CmdletSpec> {
 
 /// Build the stage for engine cmdlet `name`; `None` when the engine has
 /// no such cmdlet.
-pub fn create(it: &mut Interp<'_>, name: &str, args: Vec<Arg>, call: Option<Position>, _span: Span) -> R<Option<Box<dyn Stage>>> {
-    let Some((spec, ctor)) = table().iter().find(|(s, _)| s.name.eq_ignore_ascii_case(name)) else { return Ok(None) };
+/// The stage of engine cmdlet `name`; its arguments back when there is
+/// no such cmdlet.
+pub fn create(it: &mut Interp<'_>, name: &str, args: Vec<Arg>, call: Option<Position>, _span: Span) -> R<Result<Box<dyn Stage>, Vec<Arg>>> {
+    let Some((spec, ctor)) = table().iter().find(|(s, _)| s.name.eq_ignore_ascii_case(name)) else { return Ok(Err(args)) };
     let bound = bind::bind(it, spec, args)?;
-    ctor(it, bound, call).map(Some)
+    ctor(it, bound, call).map(Ok)
 }
 
 /// A cmdlet's error record: `Name : message`, at the call.

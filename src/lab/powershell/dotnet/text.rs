@@ -432,23 +432,61 @@ fn bad_base64() -> NetError {
 
 /// `Convert.FromBase64String`: white space ignored, strict otherwise.
 pub fn from_base64(s: &str) -> NetResult<Vec<u8>> {
-    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    // Bytes, not chars: any non-ASCII byte fails the alphabet check below.
-    let cleaned: Vec<u8>;
-    let clean: &[u8] = if s.as_bytes().iter().any(space) {
-        cleaned = s.bytes().filter(|b| !space(b)).collect();
-        &cleaned
-    } else {
-        s.as_bytes()
-    };
-    if !clean.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')) {
-        return Err(bad_base64());
+    // Most input is canonical base64 already (no white space, padded):
+    // then decoding it is all there is to do, and the checks below could
+    // only agree.
+    if let Ok(bytes) = STANDARD.decode(s.as_bytes()) {
+        return Ok(bytes);
     }
+    // One pass over the bytes: white space is dropped (a copy only when
+    // there is some), anything outside the alphabet fails (bytes, not
+    // chars: a non-ASCII byte is outside it).
+    let bytes = s.as_bytes();
+    let mut cleaned: Option<Vec<u8>> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match BASE64_CLASS[b as usize] {
+            ALPHABET => {
+                if let Some(c) = &mut cleaned {
+                    c.push(b);
+                }
+            }
+            SPACE => {
+                if cleaned.is_none() {
+                    let mut c = Vec::with_capacity(bytes.len());
+                    c.extend_from_slice(&bytes[..i]);
+                    cleaned = Some(c);
+                }
+            }
+            _ => return Err(bad_base64()),
+        }
+    }
+    let clean: &[u8] = cleaned.as_deref().unwrap_or(bytes);
     if clean.len() % 4 != 0 {
         return Err(NetError::exception("System.FormatException", "Invalid length for a Base-64 char array or string."));
     }
     STANDARD.decode(clean).map_err(|_| bad_base64())
 }
+
+const OTHER: u8 = 0;
+const ALPHABET: u8 = 1;
+const SPACE: u8 = 2;
+
+/// Each byte's class for [`from_base64`]: the alphabet (with `=`), white
+/// space, or anything else.
+static BASE64_CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' {
+            t[b] = ALPHABET;
+        } else if c == b' ' || c == b'\t' || c == b'\r' || c == b'\n' {
+            t[b] = SPACE;
+        }
+        b += 1;
+    }
+    t
+};
 
 struct ConvertType;
 

@@ -29,9 +29,9 @@ use crate::lab::powershell::value::{Hashtable, Value};
 #[derive(Debug, Clone)]
 pub enum Arg {
     /// `-Name`, `-Name:value`.
-    Named { name: String, value: Option<Value>, span: Span },
+    Named { name: Arc<str>, value: Option<Value>, span: Span },
     /// A value; `text` is how it was written.
-    Positional { value: Value, text: String, span: Span },
+    Positional { value: Value, text: Arc<str>, span: Span },
 }
 
 /// A pipeline stage.
@@ -258,7 +258,7 @@ impl Interp<'_> {
                         Some(e) => Some(self.eval(e)?),
                         None => None,
                     };
-                    args.push(Arg::Named { name: String::from(&*name.text), value: v, span: *span });
+                    args.push(Arg::Named { name: name.text.clone(), value: v, span: *span });
                 }
                 CommandArg::Value { expr, text } => {
                     if let ExprKind::Splat(var) = &expr.kind {
@@ -268,21 +268,21 @@ impl Interp<'_> {
                                 let entries: Vec<(Value, Value)> = h.borrow().entries().map(|(k, v)| (k.clone(), v.clone())).collect();
                                 for (k, v) in entries {
                                     let name = convert::to_string(&k, &mut self.cx);
-                                    args.push(Arg::Named { name, value: Some(v), span: expr.span });
+                                    args.push(Arg::Named { name: name.into(), value: Some(v), span: expr.span });
                                 }
                             }
                             other => {
                                 let items = if other.is_collection() { other.enumerate(&mut self.cx).unwrap_or_default() } else { vec![other] };
                                 for v in items {
                                     let text = convert::to_string(&v, &mut self.cx);
-                                    args.push(Arg::Positional { value: v, text, span: expr.span });
+                                    args.push(Arg::Positional { value: v, text: text.into(), span: expr.span });
                                 }
                             }
                         }
                         continue;
                     }
                     let v = self.eval(expr)?;
-                    args.push(Arg::Positional { value: v, text: String::from(&**text), span: expr.span });
+                    args.push(Arg::Positional { value: v, text: text.clone(), span: expr.span });
                 }
             }
         }
@@ -293,7 +293,10 @@ impl Interp<'_> {
     fn make_stage(&mut self, c: &Command) -> R<Box<dyn Stage>> {
         let call = self.pos(c.span);
         let (name, name_span) = match &c.name {
-            CommandName::Word(n) => (String::from(&*n.text), c.name_span),
+            CommandName::Word(n) => {
+                let args = self.eval_args(c)?;
+                return self.command_stage_folded(&n.text, Some(&n.folded), args, call, c.dot, c.name_span);
+            }
             CommandName::Expr(e) => {
                 let v = self.eval(e)?;
                 match v {
@@ -312,17 +315,28 @@ impl Interp<'_> {
 
     /// Resolve a command by name into a stage.
     pub fn command_stage(&mut self, name: &str, args: Vec<Arg>, call: Option<Position>, dot: bool, name_span: Span) -> R<Box<dyn Stage>> {
-        let folded = name.to_lowercase();
-        let resolved = cmdlets::alias(&folded).map(str::to_string).or_else(|| registry().alias(&folded).map(str::to_string));
-        let lookup = resolved.as_deref().unwrap_or(name);
-        let lookup_folded = lookup.to_lowercase();
+        self.command_stage_folded(name, None, args, call, dot, name_span)
+    }
+
+    /// [`command_stage`](Self::command_stage) with the name's folded form
+    /// when the parser made it.
+    fn command_stage_folded(&mut self, name: &str, folded: Option<&str>, args: Vec<Arg>, call: Option<Position>, dot: bool, name_span: Span) -> R<Box<dyn Stage>> {
+        let folded: std::borrow::Cow<'_, str> = match folded {
+            Some(f) => std::borrow::Cow::Borrowed(f),
+            None => std::borrow::Cow::Owned(name.to_lowercase()),
+        };
+        let resolved = cmdlets::alias(&folded).or_else(|| registry().alias(&folded));
+        let (lookup, lookup_folded) = match resolved {
+            Some(r) => (r, std::borrow::Cow::Owned(r.to_lowercase())),
+            None => (name, folded),
+        };
         if let Some(f) = self.scopes.function(&lookup_folded) {
-            let display: Rc<str> = Rc::from(&*f.name);
-            return Ok(Box::new(FunctionStage::new(f.body.clone(), display, args, call, dot, f.filter)));
+            return Ok(Box::new(FunctionStage::new(f.body.clone(), f.name.clone(), args, call, dot, f.filter)));
         }
-        if let Some(stage) = cmdlets::create(self, lookup, args.clone(), call.clone(), name_span)? {
-            return Ok(stage);
-        }
+        let args = match cmdlets::create(self, lookup, args, call.clone(), name_span)? {
+            Ok(stage) => return Ok(stage),
+            Err(args) => args,
+        };
         if let Some(c) = registry().find_cmdlet(lookup).filter(|c| c.available(&self.cx.version)) {
             return cmdlets::facade_stage(self, c, args, call);
         }
@@ -340,7 +354,7 @@ impl Interp<'_> {
             .into_iter()
             .map(|v| {
                 let text = convert::to_string(&v, &mut self.cx);
-                Arg::Positional { value: v, text, span }
+                Arg::Positional { value: v, text: text.into(), span }
             })
             .collect();
         let text: Rc<str> = Rc::from(sb.text());
@@ -430,7 +444,7 @@ pub struct FunctionStage {
     input: Vec<Value>,
     /// `$_` for a block invoked by `ForEach-Object` / switch conditions.
     pub dollar_under: Option<Value>,
-    pipeline_param: Option<(Box<str>, Option<TypeRef>)>,
+    pipeline_param: Option<(Arc<str>, Option<TypeRef>)>,
     opened: bool,
 }
 
@@ -477,11 +491,14 @@ impl Stage for FunctionStage {
         let name = self.name.clone();
         let dollar_under = self.dollar_under.clone();
         let mut pipeline_param = None;
+        // Dot-sourced, the block sets them in its caller's scope, where
+        // the caller's own text may read them.
+        let reads = if self.dot { Reads { bound: true, args: true } } else { self.body.reads() };
         let r = self.inside(it, |it, body| {
             if let Some(v) = dollar_under {
                 it.scopes.set_in(it.scopes.current, "_", v, None);
             }
-            pipeline_param = bind_params(it, body, &name, args)?;
+            pipeline_param = bind_params(it, body, &name, args, reads)?;
             match &body.begin {
                 Some(b) => it.exec_block(b, down),
                 None => Ok(()),
@@ -516,7 +533,7 @@ impl Stage for FunctionStage {
                         }
                         None => v.clone(),
                     };
-                    it.scopes.set_in(cur, name, value, ty.clone());
+                    it.scopes.set_named(cur, name, value, ty.clone());
                 }
             }
             let block = if filter && body.process.is_none() { body.end.as_ref() } else { body.process.as_ref() };
@@ -554,9 +571,10 @@ impl Stage for FunctionStage {
     }
 }
 
-/// Bind a function's parameters in the current (new) scope. Returns the
-/// parameter that takes pipeline input, if any.
-fn bind_params(it: &mut Interp<'_>, body: &Arc<ScriptBlockAst>, fname: &str, args: Vec<Arg>) -> R<Option<(Box<str>, Option<TypeRef>)>> {
+/// Bind a function's parameters in the current (new) scope, and set
+/// `$args` and `$PSBoundParameters` where `reads` says they can be read.
+/// Returns the parameter that takes pipeline input, if any.
+fn bind_params(it: &mut Interp<'_>, body: &Arc<ScriptBlockAst>, fname: &str, args: Vec<Arg>, reads: Reads) -> R<Option<(Arc<str>, Option<TypeRef>)>> {
     let params = &body.params;
     let advanced = body.cmdlet_binding || params.iter().any(|p| p.mandatory || p.position.is_some() || p.from_pipeline);
     let mut bound: Vec<Option<Value>> = vec![None; params.len()];
@@ -675,7 +693,9 @@ fn bind_params(it: &mut Interp<'_>, body: &Arc<ScriptBlockAst>, fname: &str, arg
         };
         let value = match bound[k].take() {
             Some(v) => {
-                bound_params.insert(Value::str(&p.name.text), v.clone());
+                if reads.bound {
+                    bound_params.insert(Value::str(&p.name.text), v.clone());
+                }
                 match &ty {
                     Some(t) => match convert::convert(&v, t, &mut it.cx) {
                         Ok(v) => v,
@@ -719,10 +739,14 @@ fn bind_params(it: &mut Interp<'_>, body: &Arc<ScriptBlockAst>, fname: &str, arg
         if p.from_pipeline {
             pipeline_param = Some((p.name.folded.clone(), ty.clone()));
         }
-        it.scopes.set_in(cur, &p.name.folded, value, ty);
+        it.scopes.set_named(cur, &p.name.folded, value, ty);
     }
-    it.scopes.set_in(cur, "args", Value::array(extra), None);
-    it.scopes.set_in(cur, "psboundparameters", Value::Hashtable(Rc::new(RefCell::new(bound_params))), None);
+    if reads.args {
+        it.scopes.set_in(cur, "args", Value::array(extra), None);
+    }
+    if reads.bound {
+        it.scopes.set_in(cur, "psboundparameters", Value::Hashtable(Rc::new(RefCell::new(bound_params))), None);
+    }
     Ok(pipeline_param)
 }
 

@@ -238,12 +238,13 @@ impl Interp<'_> {
         Ok(out)
     }
 
-    fn member_name(&mut self, n: &MemberName) -> R<Rc<str>> {
+    /// A member's name: as written, or an expression's text.
+    fn member_name<'e>(&mut self, n: &'e MemberName) -> R<std::borrow::Cow<'e, str>> {
         match n {
-            MemberName::Name(n) => Ok(Rc::from(&*n.text)),
+            MemberName::Name(n) => Ok(std::borrow::Cow::Borrowed(&n.text)),
             MemberName::Expr(e) => {
                 let v = self.eval(e)?;
-                Ok(convert::to_str_value(&v, &mut self.cx))
+                Ok(std::borrow::Cow::Owned(convert::to_string(&v, &mut self.cx)))
             }
         }
     }
@@ -435,7 +436,7 @@ impl Interp<'_> {
             }
             None => value,
         };
-        self.scopes.set_in(scope, name, value, None);
+        self.scopes.set_named(scope, &v.name.folded, value, None);
         Ok(())
     }
 
@@ -499,7 +500,7 @@ impl Interp<'_> {
                     VarScope::Script => self.scopes.script_scope(),
                     _ => self.scopes.current,
                 };
-                self.scopes.set_in(scope, &var.name.folded, value, Some(t));
+                self.scopes.set_named(scope, &var.name.folded, value, Some(t));
                 Ok(())
             }
             ExprKind::Member { target: obj, name, is_static } => {

@@ -11,6 +11,7 @@
 //! `f | g`, `g`'s scope is not a child of `f`'s although both are open.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -28,14 +29,14 @@ pub struct Var {
 /// A function defined with `function` or `filter`.
 #[derive(Debug)]
 pub struct Function {
-    pub name: Box<str>,
+    pub name: Rc<str>,
     pub body: std::sync::Arc<ScriptBlockAst>,
     pub filter: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct Scope {
-    vars: FxHashMap<Box<str>, Var>,
+    vars: FxHashMap<Arc<str>, Var>,
     funcs: FxHashMap<Box<str>, Rc<Function>>,
     parent: Option<usize>,
     /// A script's scope (what `$script:` names).
@@ -48,7 +49,7 @@ pub struct Scopes {
     /// Emptied variable tables of closed scopes, kept for the next scope
     /// (a function call opens one; allocating its table each time showed
     /// in profiles).
-    spare: Vec<FxHashMap<Box<str>, Var>>,
+    spare: Vec<FxHashMap<Arc<str>, Var>>,
     /// The scope code runs in now.
     pub current: usize,
 }
@@ -153,6 +154,16 @@ impl Scopes {
     /// Set (or create) `name` in scope `s` with an optional type
     /// constraint (the caller has converted the value).
     pub fn set_in(&mut self, s: usize, name: &str, value: Value, ty: Option<TypeRef>) {
+        self.set_with(s, name, || key(name), value, ty)
+    }
+
+    /// [`set_in`](Self::set_in) with the name as the syntax tree holds
+    /// it (a new variable shares its text instead of copying it).
+    pub fn set_named(&mut self, s: usize, name: &Arc<str>, value: Value, ty: Option<TypeRef>) {
+        self.set_with(s, name, || name.clone(), value, ty)
+    }
+
+    fn set_with(&mut self, s: usize, name: &str, new_key: impl FnOnce() -> Arc<str>, value: Value, ty: Option<TypeRef>) {
         let scope = self.get_mut(s);
         match scope.vars.get_mut(name) {
             Some(v) => {
@@ -162,7 +173,7 @@ impl Scopes {
                 }
             }
             None => {
-                scope.vars.insert(name.into(), Var { value, ty });
+                scope.vars.insert(new_key(), Var { value, ty });
             }
         }
     }
@@ -204,4 +215,13 @@ impl Scopes {
         }
         out
     }
+}
+
+/// A variable name as a table key: the automatic variables the engine
+/// sets on every call or pipeline item share one copy per thread.
+fn key(name: &str) -> Arc<str> {
+    thread_local! {
+        static COMMON: Vec<Arc<str>> = ["_", "args", "input", "psboundparameters", "matches", "this", "erroractionpreference"].into_iter().map(Arc::from).collect();
+    }
+    COMMON.with(|c| c.iter().find(|k| &***k == name).cloned()).unwrap_or_else(|| Arc::from(name))
 }

@@ -217,6 +217,7 @@ impl<'s> Parser<'s> {
             process,
             end,
             body_span: Span::new(start, body_end),
+            reads: Default::default(),
         })
     }
 
