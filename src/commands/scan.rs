@@ -33,6 +33,7 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     let json = args.run.json;
     let report = crate::engine::scan::scan_all(
         prepared.hosts,
+        crate::engine::scan::Keep::Findings,
         ctx,
         handle.clone(),
         run,

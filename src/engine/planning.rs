@@ -17,7 +17,8 @@ use super::event::{Event, Level};
 use crate::detect::DetectContext;
 use crate::journal::{Journal, JournalHandle, PlanId, RunId};
 use crate::firewall::EngagementId;
-use crate::plan::{self, FleetHost, Flags, HostInput, Plan, Unscanned};
+use crate::plan::roles::RoleFacts;
+use crate::plan::{self, FleetHost, Flags, HostInput, HostPart, Plan, Unscanned};
 use crate::playbook::Playbook;
 use crate::transport::{HostTarget, Refusal};
 
@@ -88,7 +89,7 @@ pub async fn make_plan(
         });
         let (targets, ctx) = prepare(&to_scan)?;
         let handle = JournalHandle::spawn(journal)?;
-        let report = super::scan::scan_all(targets, ctx, handle, run, job.forks, cancel, Arc::clone(&emitter), |_| {}).await;
+        let report = super::scan::scan_all(targets, super::scan::Keep::Outcome, ctx, handle, run, job.forks, cancel, Arc::clone(&emitter), |_| {}).await;
         interrupted = report.interrupted;
         journal = Journal::open(job.engagement)?;
         // The network is judged again with the new scans in it.
@@ -108,16 +109,37 @@ pub async fn make_plan(
 }
 
 /// Build, record and render the plan of `job.hosts` from the journal.
-/// The reboot waves and the exempt set span every host, so the latest
-/// scans are read together.
+/// The hosts' latest scans are read one at a time, each planned and let
+/// go ([`plan::HostPart`]); the reboot waves and the exempt set span every
+/// host, from what those parts keep.
 async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>) -> anyhow::Result<(Plan, String, PlanId)> {
     let failures: HashMap<String, String> = journal
         .last_failures()?
         .into_iter()
         .map(|f| (f.host.to_lowercase(), format!("{}: {}", f.kind, f.error)))
         .collect();
-    let scans = journal.latest_scans(Some(&job.hosts))?;
-    let scanned: HashSet<String> = scans.iter().map(|s| s.host.to_lowercase()).collect();
+    // What a suspect source installed when it reached a host (7045, 4698,
+    // 106), and the files created on the host then, whatever the rules
+    // said of them.
+    let (lateral, _) = crate::fleet::pass::sources_of_journal(journal, &[])?;
+    let mut installed: std::collections::BTreeMap<String, Vec<plan::ReviewItem>> = crate::fleet::lateral::installed_on_reach(&lateral)
+        .into_iter()
+        .map(|(host, items)| (host, items.into_iter().map(|(what, why)| plan::ReviewItem { what, why, reached: true }).collect()))
+        .collect();
+    let mut parts: Vec<HostPart> = Vec::new();
+    journal.each_latest_scan(Some(&job.hosts), |scan| {
+        parts.push(HostPart::of(&HostInput::from(&scan), job.playbook, job.flags));
+        let files: Vec<(String, String)> =
+            scan.snapshot.files.iter().filter(|f| f.exists && !f.is_dir).map(|f| (f.path.clone(), f.created.clone())).collect();
+        let skew = scan.snapshot.clock_skew_ms.map_or(0.0, |ms| ms as f64 / 1000.0);
+        let created = crate::fleet::lateral::created_on_reach(&lateral, &scan.host, &files, skew, crate::fleet::lateral::DEFAULT_WINDOW_SECS);
+        if !created.is_empty() {
+            let items = installed.entry(scan.host.clone()).or_default();
+            items.extend(created.into_iter().map(|(what, why)| plan::ReviewItem { what, why, reached: true }));
+        }
+        Ok(())
+    })?;
+    let scanned: HashSet<String> = parts.iter().map(|p| p.host().to_lowercase()).collect();
     let unscanned: Vec<Unscanned> = job
         .hosts
         .iter()
@@ -130,9 +152,10 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
                 .unwrap_or_else(|| "never scanned".into()),
         })
         .collect();
-    let inputs: Vec<HostInput<'_>> = scans.iter().map(HostInput::from).collect();
-    let context = context(journal, job.inventory, &inputs, job.playbook).await?;
-    let mut plan = plan::build_with(&context, &inputs, unscanned, job.playbook, job.flags);
+    let roles: HashMap<String, &RoleFacts> = parts.iter().map(|p| (p.host().to_lowercase(), p.roles())).collect();
+    let context = context(journal, job.inventory, &roles, job.playbook).await?;
+    drop(roles);
+    let mut plan = plan::build_from(&context, parts, unscanned, job.playbook, job.flags);
     if !plan.problems.is_empty() {
         journal.end_run(run, crate::exit::USAGE)?;
         anyhow::bail!(
@@ -143,24 +166,6 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
     // Rare unexplained autostarts, rare across every scanned host.
     let stack = crate::fleet::pass::stack_journal(journal, crate::fleet::stack::By::Autostart, job.rare_percent)?;
     plan.add_reviews(&stack.reviews);
-    // What a suspect source installed when it reached a host (7045, 4698,
-    // 106), and the files created on the host then, whatever the rules
-    // said of them.
-    let (lateral, _) = crate::fleet::pass::sources_of_journal(journal, &[])?;
-    let mut installed: std::collections::BTreeMap<String, Vec<plan::ReviewItem>> = crate::fleet::lateral::installed_on_reach(&lateral)
-        .into_iter()
-        .map(|(host, items)| (host, items.into_iter().map(|(what, why)| plan::ReviewItem { what, why, reached: true }).collect()))
-        .collect();
-    for scan in &scans {
-        let files: Vec<(String, String)> =
-            scan.snapshot.files.iter().filter(|f| f.exists && !f.is_dir).map(|f| (f.path.clone(), f.created.clone())).collect();
-        let skew = scan.snapshot.clock_skew_ms.map_or(0.0, |ms| ms as f64 / 1000.0);
-        let created = crate::fleet::lateral::created_on_reach(&lateral, &scan.host, &files, skew, crate::fleet::lateral::DEFAULT_WINDOW_SECS);
-        if !created.is_empty() {
-            let items = installed.entry(scan.host.clone()).or_default();
-            items.extend(created.into_iter().map(|(what, why)| plan::ReviewItem { what, why, reached: true }));
-        }
-    }
     plan.add_reviews(&installed);
     let (plan_id, text) = plan::record(journal, run, &plan, job.output)?;
     Ok((plan, text, plan_id))
@@ -184,14 +189,13 @@ pub fn engagement(journal: &Journal) -> anyhow::Result<EngagementId> {
 async fn context(
     journal: &Journal,
     inventory: &Path,
-    inputs: &[HostInput<'_>],
+    roles: &HashMap<String, &RoleFacts>,
     playbook: &Playbook,
 ) -> anyhow::Result<plan::Context> {
     let engagement = engagement(journal)?;
     let whole = crate::inventory::load(inventory, None)?;
     let mut fleet: Vec<FleetHost> = whole.hosts.iter().map(FleetHost::from_inventory).collect();
-    let snapshots = inputs.iter().map(|h| (h.host.to_lowercase(), h.snapshot)).collect();
-    let decisions = plan::contain::decide(&fleet, &snapshots, playbook, engagement.clone());
+    let decisions = plan::contain::decide(&fleet, roles, playbook, engagement.clone());
     let unresolved: Vec<usize> = fleet
         .iter()
         .enumerate()

@@ -19,12 +19,24 @@ use crate::runtime::{Bounds, RuntimeError, collect};
 use crate::transport::runner::{self, Missing, RunReport};
 use crate::transport::{HostTarget, Refusal, TransportError};
 
+/// What a scan's report keeps of each host it scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Its findings too (the `scan` command prints them).
+    Findings,
+    /// Whether and how it was scanned, not its findings: the journal has
+    /// them, and a scan for a plan of 10,000 hosts need not hold them all.
+    Outcome,
+}
+
 /// Scan every host, `forks` at a time, recording each in the journal as it
 /// finishes; `on_done` sees each outcome as it arrives. Results come back
-/// in inventory order. Hosts that never finished (Ctrl-C) are recorded as
-/// failed scans too.
+/// in inventory order, with what `keep` says. Hosts that never finished
+/// (Ctrl-C) are recorded as failed scans too.
+#[allow(clippy::too_many_arguments)]
 pub async fn scan_all(
     hosts: Vec<Result<HostTarget, Refusal>>,
+    keep: Keep,
     ctx: Arc<DetectContext>,
     journal: JournalHandle,
     run: RunId,
@@ -52,7 +64,7 @@ pub async fn scan_all(
                 phase: Phase::Scan,
                 step: "scan".into(),
             });
-            async move { scan_host(entry, &ctx, &journal, run, &cancel).await }
+            async move { scan_host(entry, keep, &ctx, &journal, run, &cancel).await }
         },
         missing_outcome,
         |o| {
@@ -156,6 +168,7 @@ pub fn seen_from_operator(snapshot: &mut crate::runtime::snapshot::Snapshot, beg
 /// Scan one host and record it.
 async fn scan_host(
     entry: Result<HostTarget, Refusal>,
+    keep: Keep,
     ctx: &DetectContext,
     journal: &JournalHandle,
     run: RunId,
@@ -190,7 +203,6 @@ async fn scan_host(
                 .map(|t| format!("{} (bound: {})", t.what, t.limit))
                 .collect();
             let (h, a) = (host.clone(), address.clone());
-            let f2 = findings.clone();
             let stored = journal
                 .call(move |j| {
                     j.record_scan(
@@ -200,15 +212,16 @@ async fn scan_host(
                         ms,
                         ScanResult::Collected {
                             snapshot: &snapshot,
-                            findings: &f2,
+                            findings: &findings,
                         },
                     )
+                    .map(|ids| (ids, findings))
                 })
                 .await;
             match stored {
-                Ok(ids) => Ok(Scanned {
+                Ok((ids, findings)) => Ok(Scanned {
                     snapshot_id: ids.snapshot_id.unwrap_or_default(),
-                    findings,
+                    findings: if keep == Keep::Findings { findings } else { Vec::new() },
                     truncated,
                 }),
                 Err(e) => Err(journal_failure(&e)),

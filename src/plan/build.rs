@@ -118,27 +118,64 @@ pub fn build_with(
     playbook: &Playbook,
     flags: &Flags,
 ) -> Plan {
-    let activate = flags.activate.unwrap_or(playbook.purge.activate);
+    let parts = hosts.iter().map(|h| HostPart::of(h, playbook, flags)).collect();
+    build_from(ctx, parts, unscanned, playbook, flags)
+}
+
+/// What the plan keeps of one scanned host once its snapshot is let go:
+/// its purge steps and the facts its role is judged by. Planning makes one
+/// per host as it reads the hosts' scans one at a time, so a plan of
+/// 10,000 hosts never holds their snapshots together.
+#[derive(Debug, Clone)]
+pub struct HostPart {
+    plan: HostPlan,
+    roles: RoleFacts,
+}
+
+impl HostPart {
+    pub fn of(input: &HostInput<'_>, playbook: &Playbook, flags: &Flags) -> HostPart {
+        let activate = flags.activate.unwrap_or(playbook.purge.activate);
+        HostPart {
+            plan: purge_plan(input, playbook, activate),
+            roles: RoleFacts::from_snapshot(input.snapshot),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.plan.host
+    }
+
+    pub fn roles(&self) -> &RoleFacts {
+        &self.roles
+    }
+}
+
+/// Plan every host from its [`HostPart`]: containment over the whole
+/// fleet, the reboot waves over every planned host.
+pub fn build_from(
+    ctx: &Context,
+    parts: Vec<HostPart>,
+    unscanned: Vec<Unscanned>,
+    playbook: &Playbook,
+    flags: &Flags,
+) -> Plan {
     let mut fleet = ctx.fleet.clone();
     let mut known: HashSet<String> = fleet.iter().map(|h| h.name.to_lowercase()).collect();
-    for name in hosts.iter().map(|h| h.host).chain(unscanned.iter().map(|u| u.host.as_str())) {
+    for name in parts.iter().map(HostPart::host).chain(unscanned.iter().map(|u| u.host.as_str())) {
         if known.insert(name.to_lowercase()) {
             fleet.push(FleetHost::named(name));
         }
     }
     let by_name: HashMap<String, &FleetHost> = fleet.iter().map(|h| (h.name.to_lowercase(), h)).collect();
-    let snapshots: HashMap<String, &Snapshot> = hosts
-        .iter()
-        .map(|h| (h.host.to_lowercase(), h.snapshot))
-        .collect();
-    let decisions = contain::decide(&fleet, &snapshots, playbook, ctx.engagement.clone());
+    let roles: HashMap<String, &RoleFacts> = parts.iter().map(|p| (p.host().to_lowercase(), &p.roles)).collect();
+    let decisions = contain::decide(&fleet, &roles, playbook, ctx.engagement.clone());
 
-    let mut plans: Vec<HostPlan> = Vec::with_capacity(hosts.len());
+    let mut plans: Vec<HostPlan> = Vec::with_capacity(parts.len());
     let mut reboots: Vec<Candidate> = Vec::new();
-    for input in hosts {
-        let mut hp = purge_plan(input, playbook, activate);
-        let groups: &[String] = by_name.get(&input.host.to_lowercase()).map_or(&[], |h| &h.groups);
-        if let Some((decision, kind)) = decisions.of(input.host) {
+    let planned: Vec<HostPlan> = parts.into_iter().map(|p| p.plan).collect();
+    for mut hp in planned {
+        let groups: &[String] = by_name.get(&hp.host.to_lowercase()).map_or(&[], |h| &h.groups);
+        if let Some((decision, kind)) = decisions.of(&hp.host) {
             hp.contain = decision.clone();
             hp.kind = kind.clone();
         }

@@ -21,7 +21,6 @@ use crate::firewall::rules::{RuleSpec, RulesError, host_rules};
 use crate::firewall::{AddrSet, EngagementId, Span};
 use crate::inventory::ResolvedHost;
 use crate::playbook::{ContainSettings, Playbook, glob_of};
-use crate::runtime::snapshot::Snapshot;
 
 /// An inventory host, as containment needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,10 +168,10 @@ fn exemption(host: &FleetHost, kind: &HostKind, pb: &Playbook) -> Option<String>
 }
 
 /// Decide containment for every host of `fleet`, with what the scans
-/// (`snapshots`, by lower-case name) report.
+/// report of their roles (`roles`, by lower-case name).
 pub fn decide(
     fleet: &[FleetHost],
-    snapshots: &HashMap<String, &Snapshot>,
+    roles: &HashMap<String, &RoleFacts>,
     pb: &Playbook,
     engagement: EngagementId,
 ) -> Decisions {
@@ -193,8 +192,8 @@ pub fn decide(
     let mut hosts = HashMap::new();
     let mut problems = Vec::new();
     for h in fleet {
-        let facts = snapshots.get(&h.name.to_lowercase()).map(|s| RoleFacts::from_snapshot(s));
-        let kind = roles::classify(&h.groups, &pb.roles, facts.as_ref());
+        let facts = roles.get(&h.name.to_lowercase()).copied();
+        let kind = roles::classify(&h.groups, &pb.roles, facts);
         let decision = if let Some(why) = exemption(h, &kind, pb) {
             if h.ips.is_empty() {
                 problems.push(format!(
@@ -279,7 +278,8 @@ mod tests {
         let dc2 = SnapshotBuilder::new("DC-02")
             .service("NTDS", "Active Directory Domain Services", r"C:\Windows\System32\lsass.exe", "LocalSystem")
             .build();
-        let snaps: HashMap<String, &Snapshot> = [("dc-02".to_string(), &dc2)].into();
+        let dc2 = RoleFacts::from_snapshot(&dc2);
+        let snaps: HashMap<String, &RoleFacts> = [("dc-02".to_string(), &dc2)].into();
         let pb = pb("playbook: 1\ncontain:\n  exempt: {addresses: [192.168.7.0/24], groups: [critical]}\n  never: {hosts: ['hmi-*']}\nexclude:\n  hosts: [ws-002]\n");
         let d = decide(&fleet, &snaps, &pb, engagement());
         assert!(d.problems.is_empty(), "{:?}", d.problems);

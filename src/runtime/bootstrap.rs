@@ -60,16 +60,88 @@ pub fn decode_command(encoded: &str) -> Option<String> {
 
 /// The stdin bytes for a payload script: base64 of its UTF-8, in lines of
 /// 76 characters (PowerShell's `$input` yields lines; the bootstrap joins
-/// them), ending with a newline.
+/// them), ending with a newline. The same bytes as [`PayloadChunks`]
+/// sends, in one piece.
 pub fn encode_payload(script: &str) -> Vec<u8> {
-    let encoded = STANDARD.encode(script.as_bytes());
-    let mut out = Vec::with_capacity(encoded.len() + encoded.len() / 76 + 2);
-    for line in encoded.as_bytes().chunks(76) {
-        out.extend_from_slice(line);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
+    PayloadChunks::new(&[script]).flatten().collect()
 }
+
+/// Script bytes per base64 line of 76 characters.
+const LINE_BYTES: usize = 57;
+/// One encoded line and its `\r\n`.
+const LINE_WIRE_BYTES: usize = 78;
+/// Whole lines per stdin chunk, as many as fit in [`STDIN_CHUNK_BYTES`].
+const CHUNK_LINES: usize = STDIN_CHUNK_BYTES / LINE_WIRE_BYTES;
+
+/// A payload's stdin made one chunk at a time (whole lines, at most
+/// [`STDIN_CHUNK_BYTES`] each) from the script's parts, read in order as
+/// one text: a host in flight holds the chunk being sent, never the whole
+/// payload encoded, and the runtime's fixed text is never copied per host.
+/// The chunks joined are exactly [`encode_payload`] of the parts joined
+/// (every line but the last encodes a whole 57 bytes, so base64 of the
+/// whole is base64 of the lines one after the other).
+pub struct PayloadChunks<'a> {
+    parts: &'a [&'a str],
+    /// The part being read, and the next byte of it.
+    part: usize,
+    at: usize,
+    /// Chunks not made yet.
+    left: usize,
+}
+
+impl<'a> PayloadChunks<'a> {
+    pub fn new(parts: &'a [&'a str]) -> Self {
+        let bytes: usize = parts.iter().map(|p| p.len()).sum();
+        let lines = bytes.div_ceil(LINE_BYTES);
+        PayloadChunks { parts, part: 0, at: 0, left: lines.div_ceil(CHUNK_LINES) }
+    }
+
+    /// Fill `line` from the parts; how many bytes it got (fewer than its
+    /// length only at the end).
+    fn fill(&mut self, line: &mut [u8; LINE_BYTES]) -> usize {
+        let mut n = 0;
+        while n < LINE_BYTES && self.part < self.parts.len() {
+            let rest = &self.parts[self.part].as_bytes()[self.at..];
+            let take = rest.len().min(LINE_BYTES - n);
+            line[n..n + take].copy_from_slice(&rest[..take]);
+            n += take;
+            self.at += take;
+            if self.at == self.parts[self.part].len() {
+                self.part += 1;
+                self.at = 0;
+            }
+        }
+        n
+    }
+}
+
+impl Iterator for PayloadChunks<'_> {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let mut out = Vec::with_capacity(CHUNK_LINES * LINE_WIRE_BYTES);
+        let mut line = [0u8; LINE_BYTES];
+        for _ in 0..CHUNK_LINES {
+            let n = self.fill(&mut line);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(STANDARD.encode(&line[..n]).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Some(out)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for PayloadChunks<'_> {}
 
 /// Reverse of [`encode_payload`], as the bootstrap does it: join the lines,
 /// trim, base64-decode, UTF-8-decode.
@@ -105,6 +177,42 @@ mod tests {
         assert!(stdin.iter().all(|b| b.is_ascii()));
         assert!(stdin.split(|b| *b == b'\n').all(|l| l.len() <= 77));
         assert_eq!(decode_payload(&stdin).as_deref(), Some(script.as_str()));
+    }
+
+    /// Chunked from parts, the stdin is the one-piece encoding of the
+    /// parts joined, at every length around a line's and a chunk's edge,
+    /// and with parts split mid-line and mid-character.
+    #[test]
+    fn chunks_from_parts_are_the_whole_payload_encoded() {
+        let text = "Write-Output 'Пётр 🦀'\n".repeat(9000);
+        let line = LINE_BYTES;
+        let chunk = CHUNK_LINES * LINE_BYTES;
+        for len in [0, 1, 2, 3, line - 1, line, line + 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 5] {
+            let whole = &text.as_bytes()[..len];
+            let expected = {
+                let encoded = STANDARD.encode(whole);
+                let mut out = Vec::new();
+                for l in encoded.as_bytes().chunks(76) {
+                    out.extend_from_slice(l);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out
+            };
+            // Split the bytes into three parts anywhere (as str, at char
+            // boundaries nearest a third).
+            let s = String::from_utf8_lossy(whole).into_owned();
+            if s.len() != len {
+                continue;
+            }
+            let a = (0..=len / 3).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+            let b = (a..=2 * len / 3).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(a);
+            let parts = [&s[..a], &s[a..b], "", &s[b..]];
+            let chunks: Vec<Vec<u8>> = PayloadChunks::new(&parts).collect();
+            assert_eq!(chunks.len(), PayloadChunks::new(&parts).len(), "len {len}");
+            assert!(chunks.iter().all(|c| c.len() <= STDIN_CHUNK_BYTES && c.ends_with(b"\r\n")), "len {len}");
+            assert_eq!(chunks.concat(), expected, "len {len}");
+            assert_eq!(encode_payload(&s), expected, "len {len}");
+        }
     }
 
     #[test]

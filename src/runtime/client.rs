@@ -53,9 +53,9 @@ pub(super) async fn run_job(
     limits: &Limits,
     time_limit: Duration,
 ) -> Result<Frames, RuntimeError> {
-    let payload = job::payload(items);
+    let payload = job::Payload::of(items);
     let bound = time_limit + TIME_SLACK;
-    let out = tokio::time::timeout(bound, session.run_script(&payload))
+    let out = tokio::time::timeout(bound, session.run_parts(&payload.parts()))
         .await
         .map_err(|_| RuntimeError::TimedOut(bound))??;
     if !out.stdout.contains(results::BEGIN) {

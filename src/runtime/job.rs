@@ -103,22 +103,41 @@ pub struct JobError {
     pub reason: String,
 }
 
-/// The whole payload for these items: runtime, data section, call.
+/// The whole payload for these items: runtime, data section, call, as one
+/// text (tests and the lab's own checks; the transport sends [`Payload`]).
 pub fn payload(items: &[JobItem]) -> String {
-    let data = encode(items);
-    let mut out = String::with_capacity(RUNTIME.len() + data.len() + 64);
-    out.push_str(RUNTIME);
-    if !RUNTIME.ends_with('\n') {
-        out.push('\n');
+    Payload::of(items).parts().concat()
+}
+
+/// A job's payload in two parts: the runtime's fixed text and the job's
+/// own (data section and call). The transport encodes them one after the
+/// other, so a host in flight never holds a copy of the runtime.
+pub struct Payload {
+    /// Everything after [`RUNTIME`].
+    job: String,
+}
+
+impl Payload {
+    pub fn of(items: &[JobItem]) -> Self {
+        let data = encode(items);
+        let mut job = String::with_capacity(data.len() + 64);
+        if !RUNTIME.ends_with('\n') {
+            job.push('\n');
+        }
+        job.push_str(DATA_OPEN);
+        job.push('\n');
+        job.push_str(&data);
+        job.push_str(DATA_CLOSE);
+        job.push('\n');
+        job.push_str(CALL);
+        job.push('\n');
+        Payload { job }
     }
-    out.push_str(DATA_OPEN);
-    out.push('\n');
-    out.push_str(&data);
-    out.push_str(DATA_CLOSE);
-    out.push('\n');
-    out.push_str(CALL);
-    out.push('\n');
-    out
+
+    /// The script's text, in order.
+    pub fn parts(&self) -> [&str; 2] {
+        [RUNTIME, &self.job]
+    }
 }
 
 /// The job data lines (header, then `op` and `f` lines), each ending `\n`.

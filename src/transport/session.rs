@@ -15,7 +15,7 @@ use super::pool::HostTarget;
 use super::retry::{NextTry, OpenFailureKind, OpenTries, delay_before};
 use super::tcp::{PortState, probe_port};
 use crate::runtime::bootstrap::{
-    POWERSHELL_EXE, STDIN_CHUNK_BYTES, bootstrap_args, encode_payload,
+    POWERSHELL_EXE, PayloadChunks, bootstrap_args,
 };
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
@@ -150,13 +150,20 @@ impl<'c> HostSession<'c> {
     /// Run one script to its end and return its output. A non-zero exit code
     /// is not an error here: it is in the output.
     pub async fn run_script(&mut self, script: &str) -> Result<ScriptOutput, TransportError> {
+        self.run_parts(&[script]).await
+    }
+
+    /// Run the script whose text is `parts` one after the other (the
+    /// runtime's fixed text, then a job's own: never joined into one copy
+    /// per host).
+    pub async fn run_parts(&mut self, parts: &[&str]) -> Result<ScriptOutput, TransportError> {
         let started = Instant::now();
         let started_at = std::time::SystemTime::now();
         let limit = self.target.host.settings.command_timeout;
         let deadline = started + limit;
         let command_id = self.start(deadline, started).await?;
         let result = self
-            .feed_and_collect(&command_id, script, deadline, started, started_at)
+            .feed_and_collect(&command_id, parts, deadline, started, started_at)
             .await;
         // Terminate the command in every case: on success it releases the
         // operation on the host (WinRM counts them per user), otherwise it
@@ -195,21 +202,21 @@ impl<'c> HostSession<'c> {
     async fn feed_and_collect(
         &self,
         command_id: &str,
-        script: &str,
+        parts: &[&str],
         deadline: Instant,
         started: Instant,
         started_at: std::time::SystemTime,
     ) -> Result<ScriptOutput, TransportError> {
-        let payload = encode_payload(script);
-        let chunks: Vec<&[u8]> = payload.chunks(STDIN_CHUNK_BYTES).collect();
+        // Encoded a chunk at a time: the whole payload encoded is never held.
+        let chunks = PayloadChunks::new(parts);
         let last = chunks.len().saturating_sub(1);
-        for (i, chunk) in chunks.iter().enumerate() {
+        for (i, chunk) in chunks.enumerate() {
             let sent = self
                 .bounded(
                     Phase::SendingInput,
                     deadline,
                     started,
-                    self.shell.send_input(command_id, chunk, i == last),
+                    self.shell.send_input(command_id, &chunk, i == last),
                 )
                 .await?;
             sent.map_err(|e| classify(&e, &ctx(self.target, Phase::SendingInput, started)))?;
