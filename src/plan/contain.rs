@@ -9,8 +9,10 @@
 //! [`super::roles`]). Its inventory addresses join the exempt set; an
 //! exempt host whose address is not known is a problem the plan refuses
 //! (cutting a domain controller off SMB breaks the domain). The operator's
-//! address is exempt too, as each host sees it, when the rules are made
-//! ([`ContainmentPlan::rules_for`]).
+//! address is exempt too, as each host sees it: the address its latest
+//! scan's own WinRM logon came from ([`ContainmentPlan::operator`]), and
+//! the one its Security log shows when the rules are made
+//! (`crate::fleet::operator::operator_exemption`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -113,9 +115,37 @@ pub struct ContainmentPlan {
     pub exempt_hosts: Vec<HostWhy>,
     /// Inventory hosts that get no rules but are blocked by the others.
     pub never: Vec<HostWhy>,
+    /// The operator's addresses as the contained hosts saw cauterize (their
+    /// latest scan's own WinRM logon): each host's rules leave SMB open to
+    /// its own. Hosts whose scan recorded none are in no entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator: Vec<OperatorSeen>,
+}
+
+/// An address of the operator as some hosts saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSeen {
+    pub address: String,
+    /// The hosts that saw it, in compact form (`WS-[001-004]`, one entry
+    /// per shared prefix: [`crate::report::hostlist::compact_parts`]).
+    pub hosts: Vec<String>,
 }
 
 impl ContainmentPlan {
+    /// The operator's addresses each host saw, by lower-case host name.
+    pub fn operator_by_host(&self) -> HashMap<String, Vec<String>> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for seen in &self.operator {
+            for part in &seen.hosts {
+                for h in crate::report::hostlist::expand(part).unwrap_or_else(|_| vec![part.clone()]) {
+                    out.entry(h.to_lowercase()).or_default().push(seen.address.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// The exempt set, without the operator's address.
     pub fn exempt_set(&self) -> AddrSet {
         AddrSet::from_spans(self.exempt.iter().filter_map(|e| Span::parse(&e.address).ok()))
@@ -189,9 +219,11 @@ pub fn decide(
             .collect(),
         exempt_hosts: vec![],
         never: vec![],
+        operator: vec![],
     };
     let mut hosts = HashMap::new();
     let mut problems = Vec::new();
+    let mut seen: Vec<(String, Vec<String>)> = Vec::new();
     for h in fleet {
         let facts = snapshots.get(&h.name.to_lowercase()).map(|s| RoleFacts::from_snapshot(s));
         let kind = roles::classify(&h.groups, &pb.roles, facts.as_ref());
@@ -233,8 +265,21 @@ pub fn decide(
         } else {
             ContainDecision::Contain
         };
+        if decision == ContainDecision::Contain
+            && let Some(address) = snapshots.get(&h.name.to_lowercase()).map(|s| s.operator_address.as_str()).filter(|a| !a.is_empty())
+        {
+            match seen.iter_mut().find(|(a, _)| a == address) {
+                Some((_, names)) => names.push(h.name.clone()),
+                None => seen.push((address.to_string(), vec![h.name.clone()])),
+            }
+        }
         hosts.insert(h.name.to_lowercase(), (decision, kind));
     }
+    seen.sort();
+    plan.operator = seen
+        .into_iter()
+        .map(|(address, names)| OperatorSeen { address, hosts: crate::report::hostlist::compact_parts(&names) })
+        .collect();
     Decisions {
         plan,
         hosts,
@@ -324,5 +369,32 @@ mod tests {
         assert!(v4.name.starts_with("cauterize-abcdef01-smb-"));
         let shown = d.plan.rules_for(&c, None).unwrap();
         assert_eq!(shown.iter().find(|r| r.family == Family::V4).unwrap().remote.len(), 2);
+    }
+
+    #[test]
+    fn each_contained_host_keeps_smb_to_the_operator_as_it_saw_cauterize() {
+        use crate::detect::builder::SnapshotBuilder;
+        let fleet = vec![
+            host("WS-001", "10.0.9.1", &[]),
+            host("WS-002", "10.0.9.2", &[]),
+            host("WS-003", "10.0.9.3", &[]),
+            host("DC-01", "10.0.0.5", &["domain_controllers"]),
+        ];
+        let seen = |name: &str, at: &str| {
+            let mut s = SnapshotBuilder::new(name).build();
+            s.operator_address = at.into();
+            s
+        };
+        let (a, b, c, dc) = (seen("WS-001", "192.0.2.7"), seen("WS-002", "192.0.2.7"), seen("WS-003", ""), seen("DC-01", "192.0.2.7"));
+        let snaps: HashMap<String, &Snapshot> =
+            [("ws-001".to_string(), &a), ("ws-002".to_string(), &b), ("ws-003".to_string(), &c), ("dc-01".to_string(), &dc)].into();
+        let d = decide(&fleet, &snaps, &Playbook::builtin(), engagement());
+        // The exempt DC gets no rules: only contained hosts are listed.
+        assert_eq!(d.plan.operator, [OperatorSeen { address: "192.0.2.7".into(), hosts: vec!["WS-[001-002]".into()] }]);
+        let by_host = d.plan.operator_by_host();
+        assert_eq!(by_host.get("ws-002").map(Vec::as_slice), Some(&["192.0.2.7".to_string()][..]));
+        assert!(!by_host.contains_key("ws-003"), "its scan recorded none");
+        // Not in the shared exempt set: another host's view is not this one's.
+        assert!(!d.plan.exempt_set().contains("192.0.2.7".parse().unwrap()));
     }
 }
