@@ -113,7 +113,7 @@ impl RuntimeSteps {
         let target = self.target(host)?;
         let began = std::time::SystemTime::now();
         let seen = match runtime::client::recent_logons(target, &self.cancel).await {
-            Ok((events, now)) => operator::seen_by_host(&events, &now, began.elapsed().map_or(0.0, |d| d.as_secs_f64())),
+            Ok((events, now)) => operator::seen_by_step(&events, &now, began.elapsed().map_or(0.0, |d| d.as_secs_f64())),
             Err(e) => match step_error(&e) {
                 StepError::Failed(why) => {
                     tracing::debug!("{host}: logons not read: {why}");

@@ -38,12 +38,28 @@ pub enum Seen {
     Nothing,
 }
 
-/// The network logons the host recorded in the span ending at `now` (its
-/// clock) that began `took_secs` earlier (the operator's clock): the
-/// connection cauterize opened in it logged on then.
+/// Seconds allowed before a containment step's own span: the step opens
+/// its connection after it starts, so only the host's timer resolution
+/// and the answer's trip back are allowed for (the logons of a run that
+/// ended just before stay out).
+const STEP_MARGIN_SECS: f64 = 0.25;
+
+/// The network logons the host recorded in the span of a scan ending at
+/// `now` (its clock) that began `took_secs` earlier (the operator's
+/// clock): the connection cauterize opened in it logged on then.
 pub fn seen_by_host(events: &[LoggedEvent], now: &str, took_secs: f64) -> Seen {
+    seen_in(events, now, took_secs, MARGIN_SECS)
+}
+
+/// [`seen_by_host`] over the span of one step that opened its own
+/// connection and read the log at `now` (the containment step's read).
+pub fn seen_by_step(events: &[LoggedEvent], now: &str, took_secs: f64) -> Seen {
+    seen_in(events, now, took_secs, STEP_MARGIN_SECS)
+}
+
+fn seen_in(events: &[LoggedEvent], now: &str, took_secs: f64, margin: f64) -> Seen {
     let Some(end) = parse_time(now) else { return Seen::Nothing };
-    let start = end - took_secs.max(0.0) - MARGIN_SECS;
+    let start = end - took_secs.max(0.0) - margin;
     let mut found: Vec<String> = Vec::new();
     for e in events {
         let EventKind::NetworkLogon { source_address, logon_type: 3, .. } = &e.kind else { continue };
@@ -212,5 +228,9 @@ mod tests {
         assert_eq!(seen_by_host(&events, "2024-03-01T10:00:04Z", 1.0), Seen::Several(vec!["10.0.0.1".into(), "192.0.2.7".into()]));
         assert_eq!(seen_by_host(&events[..1], "2024-03-01T10:00:04Z", 1.0), Seen::One("192.0.2.7".into()));
         assert_eq!(seen_by_host(&events, "2024-03-01T11:00:04Z", 1.0), Seen::Nothing, "an hour later: a reused connection");
+        // A containment step's own span: its logon, not those of a run
+        // that ended seconds before it began.
+        assert_eq!(seen_by_step(&events, "2024-03-01T10:00:03Z", 1.5), Seen::One("10.0.0.1".into()));
+        assert_eq!(seen_by_step(&events, "2024-03-01T10:00:03Z", 3.0), Seen::Several(vec!["10.0.0.1".into(), "192.0.2.7".into()]));
     }
 }

@@ -320,7 +320,7 @@ pub async fn abort_reboot(target: &HostTarget, cancel: &CancellationToken) -> Re
 }
 
 /// The host's newest network logons (Security 4624, at most 64, within
-/// the last day) with its clock when it read them: what the operator's
+/// the last day) with its clock when it finished reading its logs: what the operator's
 /// address as the host sees it is told from
 /// ([`crate::fleet::operator::seen_by_host`]). A Security log that could
 /// not be read is an error, never "no logons".
@@ -335,8 +335,11 @@ pub async fn recent_logons(target: &HostTarget, cancel: &CancellationToken) -> R
     }
     let (events, logs, _) = assemble::events(&frames, 0);
     let security = logs.iter().find(|l| l.log == "Security" && l.event_id == 4624);
+    // The end of the host's reads: the step's span on the host's clock
+    // ends there (ISO 8601 UTC text of one format sorts as time does).
+    let end = logs.iter().map(|l| l.read_at.clone()).max().unwrap_or_default();
     match security {
-        Some(l) if l.state == "read" || l.state == "disabled" => Ok((events, l.read_at.clone())),
+        Some(l) if l.state == "read" || l.state == "disabled" => Ok((events, end)),
         Some(l) => Err(RuntimeError::ItemFailed { what: "the Security log", reason: format!("{}: {}", l.state, l.detail) }),
         None => Err(RuntimeError::ItemFailed { what: "the Security log", reason: "not reported".into() }),
     }

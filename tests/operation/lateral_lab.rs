@@ -512,6 +512,14 @@ async fn containment_keeps_smb_to_the_jump_host_each_host_sees_and_to_the_next_a
     let out = run.cauterize("apply", &["--resume", "--engagement", &eng, "--no-progress"]).await;
     assert!(matches!(out.code, 0 | 2), "resume: {}\n{}\n{}", out.code, out.stdout, out.stderr);
     assert!(second.tunnels() >= 3, "the resumed run did not go through the second jump host");
+    println!("{}\n{}", out.stdout, out.stderr);
+    {
+        let journal = Journal::open_read_only(std::path::Path::new(&eng)).unwrap();
+        let op = journal.latest_operation().unwrap().unwrap();
+        for a in journal.operation_actions(op.id).unwrap().into_iter().filter(|a| a.key.starts_with("contain")) {
+            println!("{} {} {:?} {:?} {}", a.host, a.key, a.outcome, a.detail, a.op);
+        }
+    }
     for h in hosts {
         assert_eq!(blocked_by_cauterize(lab, h, jump2), None, "{h}: SMB from the second jump host is blocked after the resume");
         assert_eq!(blocked_by_cauterize(lab, h, jump1), None, "{h}: the first jump host, seen before, stays exempt");
