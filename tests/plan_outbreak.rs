@@ -5,7 +5,7 @@
 //! scale (the summary first, steps grouped under their finding with a
 //! short reason, clean hosts in one line, exempt servers named), and
 //! deleting one grouped line spares exactly that step.
-//! Loopback range: 127.96.0.0/16.
+//! Loopback range: 127.96.0.0/16 (127.96.0.1 and 127.96.1.1 on).
 
 mod common;
 
@@ -15,15 +15,15 @@ use cauterize::plan::Step;
 use common::harness::LabRun;
 use std::path::Path;
 
-/// The outbreak at 127.96.0.1 with 89 office workstations, lab time at wall
-/// speed (so it barely spreads while the test runs).
-async fn small_outbreak() -> LabRun {
+/// The outbreak at `base` (in 127.96.0.0/16) with 89 office workstations,
+/// lab time at wall speed (so it barely spreads while the test runs).
+async fn small_outbreak(base: &str) -> LabRun {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/outbreak.yml");
     let text = std::fs::read_to_string(&path).expect("scenario");
     let text = text
-        .replace("base_address: 127.74.0.1", "base_address: 127.96.0.1")
+        .replace("base_address: 127.74.0.1", &format!("base_address: {base}"))
         .replace("WS-[001:489]", "WS-[001:089]");
-    assert!(text.contains("WS-[001:089]") && text.contains("127.96.0.1"));
+    assert!(text.contains("WS-[001:089]") && text.contains(base));
     let mut s = scenario::parse_scenario(&text, &path).unwrap_or_else(|e| panic!("{e}"));
     s.world.lab.speed = 1.0;
     LabRun::start_world(s.spec, s.world).await
@@ -39,7 +39,7 @@ fn step_of(line: &str) -> Step {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbreak_plan_is_grouped_and_a_deleted_line_spares_exactly_its_step() {
-    let run = small_outbreak().await;
+    let run = small_outbreak("127.96.0.1").await;
     // The operator's inventory says which hosts are servers of a role.
     let mut inventory = std::fs::read_to_string(&run.inventory).unwrap();
     inventory.push_str(
@@ -172,7 +172,7 @@ async fn the_outbreak_plan_is_grouped_and_a_deleted_line_spares_exactly_its_step
 /// is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_inventory_groups_servers_are_exempt_by_what_they_report() {
-    let run = small_outbreak().await;
+    let run = small_outbreak("127.96.1.1").await;
     let inventory = std::fs::read_to_string(&run.inventory).unwrap();
     assert!(!inventory.contains("groups:"), "the lab's inventory names no groups");
     let eng = run.dir.path().join("case").display().to_string();
