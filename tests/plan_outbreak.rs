@@ -5,7 +5,7 @@
 //! scale (the summary first, steps grouped under their finding with a
 //! short reason, clean hosts in one line, exempt servers named), and
 //! deleting one grouped line spares exactly that step.
-//! Loopback range: 127.96.0.0/16.
+//! Loopback range: 127.96.0.0/16 (127.96.0.1 and 127.96.1.1 on).
 
 mod common;
 
@@ -15,15 +15,15 @@ use cauterize::plan::Step;
 use common::harness::LabRun;
 use std::path::Path;
 
-/// The outbreak at 127.96.0.1 with 89 office workstations, lab time at wall
-/// speed (so it barely spreads while the test runs).
-async fn small_outbreak() -> LabRun {
+/// The outbreak at `base` (in 127.96.0.0/16) with 89 office workstations,
+/// lab time at wall speed (so it barely spreads while the test runs).
+async fn small_outbreak(base: &str) -> LabRun {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab/outbreak.yml");
     let text = std::fs::read_to_string(&path).expect("scenario");
     let text = text
-        .replace("base_address: 127.74.0.1", "base_address: 127.96.0.1")
+        .replace("base_address: 127.74.0.1", &format!("base_address: {base}"))
         .replace("WS-[001:489]", "WS-[001:089]");
-    assert!(text.contains("WS-[001:089]") && text.contains("127.96.0.1"));
+    assert!(text.contains("WS-[001:089]") && text.contains(base));
     let mut s = scenario::parse_scenario(&text, &path).unwrap_or_else(|e| panic!("{e}"));
     s.world.lab.speed = 1.0;
     LabRun::start_world(s.spec, s.world).await
@@ -39,7 +39,7 @@ fn step_of(line: &str) -> Step {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbreak_plan_is_grouped_and_a_deleted_line_spares_exactly_its_step() {
-    let run = small_outbreak().await;
+    let run = small_outbreak("127.96.0.1").await;
     // The operator's inventory says which hosts are servers of a role.
     let mut inventory = std::fs::read_to_string(&run.inventory).unwrap();
     inventory.push_str(
@@ -164,4 +164,57 @@ async fn the_outbreak_plan_is_grouped_and_a_deleted_line_spares_exactly_its_step
     assert_eq!(kept.steps.len(), written - 1);
     // Every host but the one edited keeps every step.
     assert!(v.removed.iter().all(|(h, _)| *h == host));
+}
+
+/// An inventory without groups: the domain controllers, file and print
+/// servers are still exempt, each by what it reports (its domain role, the
+/// folders and printers it shares), and the plan says why; no workstation
+/// is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_inventory_groups_servers_are_exempt_by_what_they_report() {
+    let run = small_outbreak("127.96.1.1").await;
+    let inventory = std::fs::read_to_string(&run.inventory).unwrap();
+    assert!(!inventory.contains("groups:"), "the lab's inventory names no groups");
+    let eng = run.dir.path().join("case").display().to_string();
+    let plan_path = run.dir.path().join("plan.yml");
+    let scan = run.cauterize("scan", &["--engagement", &eng, "--forks", "32"]).await;
+    assert_eq!(scan.code, cauterize::exit::PARTIAL, "{}", scan.stderr);
+    let out = run.cauterize("plan", &["--engagement", &eng, "-o", &plan_path.display().to_string()]).await;
+    assert_eq!(out.code, cauterize::exit::PARTIAL, "{}\n{}", out.stdout, out.stderr);
+    let text = std::fs::read_to_string(&plan_path).unwrap();
+    let why_of = |host: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("- {{host: '{host}', why: ")))
+            .unwrap_or_else(|| panic!("{host} not exempt:\n{}", &text[..text.find("\nhosts:").unwrap_or(text.len())]));
+        line.to_string()
+    };
+    for dc in ["DC-01", "DC-02"] {
+        assert!(why_of(dc).contains("domain controller (DomainRole 4)"), "{}", why_of(dc));
+    }
+    for fs in ["FS-01", "FS-02"] {
+        let why = why_of(fs);
+        assert!(why.contains("file server (shares: ") && why.contains("Shared"), "{why}");
+    }
+    assert!(why_of("PRN-01").contains("print server (shared printer: HP-Floor2)"), "{}", why_of("PRN-01"));
+    // The lab's truth: exactly its servers of those roles are exempt.
+    let exempt_lines = text
+        .lines()
+        .skip_while(|l| *l != "  exempt_hosts:")
+        .skip(1)
+        .take_while(|l| l.starts_with("    - {host: '"))
+        .count();
+    let servers = run
+        .lab
+        .spec()
+        .hosts
+        .iter()
+        .filter(|h| run.lab.with_host(&h.name, |s| s.role != cauterize::lab::world::Role::Workstation))
+        .count();
+    assert_eq!(exempt_lines, servers, "{}", &text[..text.find("\nhosts:").unwrap_or(text.len())]);
+    for host in ["DC-01", "DC-02", "FS-01", "FS-02", "PRN-01"] {
+        let address = run.lab.spec().hosts.iter().find(|h| h.name == host).unwrap().address;
+        assert!(text.contains(&format!("- {{address: '{address}', why: '{host}: ")), "{host}'s address keeps SMB");
+    }
+    assert!(out.stdout.contains(", 5 exempt ("), "{}", out.stdout);
 }

@@ -182,6 +182,11 @@ async fn check_collection(h: &Host) {
     let s = collect(&h.target, &Bounds::default(), &CancellationToken::new())
         .await
         .expect("collects");
+    // What the host serves is read (a domain member reports its domain
+    // role; the administrative shares are never listed).
+    let serves = s.serves.as_ref().expect("what the host serves is read");
+    assert!(serves.domain_role.is_some_and(|r| r <= 5), "{serves:?}");
+    assert!(!serves.shares.iter().any(|x| ["C$", "ADMIN$", "IPC$"].iter().any(|a| a.eq_ignore_ascii_case(x))), "{serves:?}");
     assert!(value(&s, "HKLM", "CzMachine").is_some_and(|v| v.command == a.machine_exe));
     assert!(
         value(&s, &a.online_sid, "CzAlice").is_some(),
@@ -486,6 +491,53 @@ async fn collection_finds_every_kind_including_an_offline_non_ascii_user() {
         check_collection(&h).await;
         h.finish().await;
     }
+}
+
+/// A domain controller, a file server, a print server and a workstation
+/// report what they serve through the runtime (WMI's DomainRole, the
+/// Server service's Shares key, the spooler's shared queues), as the lab's
+/// Windows keeps them for each role; the plan's roles follow from that
+/// alone, without inventory groups.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domain_role_shares_and_shared_printers_are_read_per_role() {
+    use cauterize::lab::world::Role;
+    use cauterize::plan::roles::{RoleFacts, classify};
+    use cauterize::playbook::{Role as Kind, RoleGroups};
+    let spec = lab::scenario::simple(4, Ipv4Addr::new(127, 80, 9, 1), 5985);
+    let mut world = WorldSpec::derived(&spec, LabSettings::default());
+    let roles = [Role::DomainController, Role::FileServer, Role::PrintServer, Role::Workstation];
+    for (h, r) in world.hosts.iter_mut().zip(roles) {
+        h.role = r;
+    }
+    let lab = Lab::start_world(spec.clone(), world).await.expect("lab starts");
+    let user = format!("{}\\{}", lab::scenario::LAB_DOMAIN, lab::scenario::LAB_USER);
+    let mut seen = Vec::new();
+    for h in &spec.hosts {
+        let t = target(&h.address.to_string(), &user, lab::scenario::LAB_PASSWORD);
+        let s = collect(&t, &Bounds::default(), &CancellationToken::new()).await.expect("collects");
+        seen.push(s);
+    }
+    let serves: Vec<_> = seen
+        .iter()
+        .map(|s| {
+            let mut v = s.serves.clone().expect("read");
+            v.shares.sort();
+            v
+        })
+        .collect();
+    assert_eq!(serves.iter().map(|s| s.domain_role).collect::<Vec<_>>(), [Some(4), Some(3), Some(3), Some(1)]);
+    assert_eq!(serves[0].shares, ["NETLOGON", "SYSVOL"]);
+    assert_eq!(serves[1].shares, ["Finance$", "Shared"]);
+    assert_eq!((serves[2].shares.as_slice(), serves[2].printers.as_slice()), (&["print$".to_string()][..], &["HP-Floor2".to_string()][..]));
+    assert!(serves[3].shares.is_empty() && serves[3].printers.is_empty(), "the local XPS writer is not shared: {:?}", serves[3]);
+    let kinds: Vec<_> = seen.iter().map(|s| classify(&[], &RoleGroups::default(), Some(&RoleFacts::from_snapshot(s)))).collect();
+    assert_eq!(kinds[0].has(Kind::DomainController), Some("DomainRole 4"));
+    assert!(kinds[0].has(Kind::FileServer).is_none(), "NETLOGON and SYSVOL are Windows' own");
+    assert!(kinds[1].has(Kind::FileServer).is_some_and(|w| w.starts_with("shares: ") && w.contains("Finance$") && w.contains("Shared")), "{:?}", kinds[1]);
+    assert_eq!(kinds[2].has(Kind::PrintServer), Some("shared printer: HP-Floor2"));
+    assert!(kinds[2].has(Kind::FileServer).is_none(), "print$ is the driver share");
+    assert_eq!(kinds[3].class, Kind::Workstation);
+    lab.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -294,6 +294,7 @@ fn start_from_inventory(journal: &mut Journal, request: &OperationRequest, run: 
                 ops: Vec::new(),
                 exempt: false,
                 never_contained: false,
+                operator: Vec::new(),
                 steps: Vec::new(),
             })
             .collect(),
@@ -411,6 +412,7 @@ fn continue_from_journal(
         .flat_map(|c| c.exempt_hosts.iter().map(|e| e.host.to_lowercase()))
         .collect();
     let never: Vec<String> = containment.iter().flat_map(|c| c.never.iter().map(|e| e.host.to_lowercase())).collect();
+    let operator = containment.as_ref().map(|c| c.operator_by_host()).unwrap_or_default();
     let missing: Vec<&str> = rows
         .iter()
         .filter(|r| !inventory.contains_key(&r.host.to_lowercase()))
@@ -434,6 +436,7 @@ fn continue_from_journal(
                 ops: Vec::new(),
                 exempt: exempt.contains(&r.host.to_lowercase()),
                 never_contained: never.contains(&r.host.to_lowercase()),
+                operator: operator.get(&r.host.to_lowercase()).cloned().unwrap_or_default(),
                 steps: Vec::new(),
             }
             .with_steps(round0.remove(&r.host.to_lowercase()).unwrap_or_default()))

@@ -50,6 +50,11 @@ pub struct Script {
     /// Folders not on the host: a deny of one answers drift, the folder
     /// gone (the runtime's `folder` record).
     pub gone_folders: Vec<String>,
+    /// The operator's address the host's records show for a containment
+    /// step's connection (added to what the request names).
+    pub sees_operator: Option<String>,
+    /// The operator's address its verifying scans record.
+    pub scan_operator: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -73,6 +78,8 @@ struct HostSim {
     applied: Vec<String>,
     scans: u32,
     contained: bool,
+    /// The operator's addresses its rules keep SMB open to now.
+    operator_exempt: Vec<String>,
     /// Folders that carry the deny ACE.
     denied: Vec<String>,
 }
@@ -195,6 +202,11 @@ fn identity(op: &Op) -> String {
 }
 
 impl FakeHosts {
+    /// The operator's addresses `host`'s rules keep SMB open to now.
+    pub fn operator_exempt(&self, host: &str) -> Vec<String> {
+        self.sims.lock().unwrap().get(&host.to_lowercase()).map(|s| s.operator_exempt.clone()).unwrap_or_default()
+    }
+
     /// Folders of `host` that carry the deny ACE now.
     pub fn denied(&self, host: &str) -> Vec<String> {
         self.sims.lock().unwrap().get(&host.to_lowercase()).map(|s| s.denied.clone()).unwrap_or_default()
@@ -206,15 +218,23 @@ impl HostSteps for FakeHosts {
         self.available.clone()
     }
 
-    async fn contain(&self, host: &str, _: &ContainRequest) -> StepResult<ContainReport> {
+    async fn contain(&self, host: &str, request: &ContainRequest) -> StepResult<ContainReport> {
         self.reach(host)?;
         self.log(host, "contain");
-        let problem = self.script(host).contain_problem;
-        self.sims.lock().unwrap().entry(host.to_lowercase()).or_default().contained = true;
+        let script = self.script(host);
+        let mut operator = request.operator.clone();
+        operator.extend(script.sees_operator.into_iter().filter(|a| !request.operator.contains(a)));
+        {
+            let mut sims = self.sims.lock().unwrap();
+            let sim = sims.entry(host.to_lowercase()).or_default();
+            sim.contained = true;
+            sim.operator_exempt = operator.clone();
+        }
         Ok(ContainReport {
-            in_effect: problem.is_none(),
-            problems: problem.into_iter().collect(),
+            in_effect: script.contain_problem.is_none(),
+            problems: script.contain_problem.into_iter().collect(),
             summary: String::new(),
+            operator,
         })
     }
 
@@ -336,6 +356,7 @@ impl HostSteps for FakeHosts {
         self.sims.lock().unwrap().entry(host.to_lowercase()).or_default().scans += 1;
         let mut s = crate::detect::builder::SnapshotBuilder::new(host).build();
         s.computer_name = host.to_string();
+        s.operator_address = self.script(host).scan_operator.unwrap_or_default();
         Ok(s)
     }
 

@@ -161,6 +161,10 @@ pub(super) struct Engine<S, R, A> {
     pub(super) sources: Arc<dyn super::sources::SourceCheck>,
     /// The sources' standing at the release's latest review.
     pub(super) sources_seen: Mutex<Vec<crate::fleet::holds::SourceHold>>,
+    /// The operator's addresses as each host saw cauterize (the plan's,
+    /// then what each containment step found), by lower-case host name:
+    /// its rules keep SMB open to them.
+    pub(super) operator_seen: Mutex<HashMap<String, Vec<String>>>,
 }
 
 /// Run the operation to its end, a halt or Ctrl-C.
@@ -192,6 +196,7 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
             ops: Vec::new(),
             exempt: false,
             never_contained: false,
+            operator: Vec::new(),
             steps: Vec::new(),
         });
     }
@@ -218,6 +223,7 @@ pub async fn run<S: HostSteps, R: Replan, A: Approver>(inputs: Inputs<S, R, A>) 
         accepted: inputs.accepted.iter().map(|a| a.to_lowercase()).collect(),
         resume_command: inputs.resume_command,
         planned: plan.hosts.iter().map(|h| (h.name.to_lowercase(), h.clone())).collect(),
+        operator_seen: Mutex::new(plan.hosts.iter().map(|h| (h.name.to_lowercase(), h.operator.clone())).collect()),
         records: Mutex::new(records),
         later_ops: Mutex::new(later),
         later_steps: Mutex::new(later_steps),
@@ -694,13 +700,12 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     () = token.cancelled() => return,
                 }
                 let hosts = me.hosts_where(|r| r.contained);
-                let request = me.contain_request();
                 let mut failed = Vec::new();
                 for h in &hosts {
                     if token.is_cancelled() {
                         return;
                     }
-                    if let Err(e) = me.steps.extend_deadman(h, &request).await {
+                    if let Err(e) = me.steps.extend_deadman(h, &me.contain_request(h)).await {
                         failed.push(format!("{h}: {e}"));
                     }
                 }
@@ -726,12 +731,35 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
         DeadmanGuard { stop }
     }
 
-    pub(super) fn contain_request(&self) -> super::steps::ContainRequest {
+    /// What containment makes on `host`: the shared exempt set, and the
+    /// operator's addresses as that host saw cauterize.
+    pub(super) fn contain_request(&self, host: &str) -> super::steps::ContainRequest {
         super::steps::ContainRequest {
             rule_prefix: self.rule_prefix.clone(),
             exempt: self.exempt.clone(),
+            operator: self.operator_seen_by(host),
             deadman: self.settings.contain.deadman,
         }
+    }
+
+    /// The operator's addresses as `host` saw cauterize so far.
+    pub(super) fn operator_seen_by(&self, host: &str) -> Vec<String> {
+        self.operator_seen.lock().unwrap_or_else(|e| e.into_inner()).get(&host.to_lowercase()).cloned().unwrap_or_default()
+    }
+
+    /// Remember that `host` saw cauterize from `addresses`; `true` when
+    /// one of them is new.
+    pub(super) fn note_operator_seen(&self, host: &str, addresses: &[String]) -> bool {
+        let mut map = self.operator_seen.lock().unwrap_or_else(|e| e.into_inner());
+        let known = map.entry(host.to_lowercase()).or_default();
+        let mut new = false;
+        for a in addresses.iter().filter(|a| !a.is_empty()) {
+            if !known.contains(a) {
+                known.push(a.clone());
+                new = true;
+            }
+        }
+        new
     }
 
     /// Run `job` for every host of `hosts`, at most `limit` at once; no

@@ -46,6 +46,9 @@ pub struct PlannedHost {
     /// The reviewed plan never contains it (`contain.never`): it gets no
     /// rules, and is purged and rebooted as planned.
     pub never_contained: bool,
+    /// The operator's addresses as it saw cauterize (the plan's
+    /// containment, from its scans): its rules keep SMB open to them.
+    pub operator: Vec<String>,
     /// Its reviewed steps other than the purge ops (contain, reboot,
     /// deny-write, Defender exclusion, folder removal), with their
     /// journal rows, in the plan's order.
@@ -180,8 +183,11 @@ impl Default for RoleGroups {
 }
 
 /// A host's role: by inventory group first; where the inventory does not
-/// say, a Windows Server caption makes a server (the domain role a host
-/// reports will tell domain controllers apart once the runtime reads it).
+/// say, a Windows Server caption makes a server. The operation follows the
+/// reviewed plan's waves and exemptions, which the plan made from what
+/// each host reports too (its domain role, shares and shared printers:
+/// `crate::plan::roles`); this role names a wave's kind, and the hosts a
+/// `contain` without a plan exempts by role.
 pub fn role_of(groups: &[String], os_caption: Option<&str>, names: &RoleGroups) -> Role {
     let in_any = |list: &[String]| groups.iter().any(|g| list.iter().any(|n| n.eq_ignore_ascii_case(g)));
     if in_any(&names.domain_controllers) {
@@ -223,6 +229,7 @@ pub fn from_reviewed(
         exempt_addresses: plan.containment.exempt.iter().map(|e| e.address.clone()).collect(),
         ..OperationPlan::default()
     };
+    let operator = plan.containment.operator_by_host();
     for host in hosts {
         let key = host.name.to_lowercase();
         let exclude = |why: String, holds_release: bool| Excluded {
@@ -263,6 +270,7 @@ pub fn from_reviewed(
             ops: Vec::new(),
             exempt: plan.containment.exempt_hosts.iter().any(|e| e.host.eq_ignore_ascii_case(&host.name)),
             never_contained: plan.containment.never.iter().any(|e| e.host.eq_ignore_ascii_case(&host.name)),
+            operator: operator.get(&key).cloned().unwrap_or_default(),
             steps: Vec::new(),
         }
         .with_steps(planned.steps.iter().map(|s| (s.plan_op_id, s.step.clone()))));

@@ -17,7 +17,7 @@ use super::event::{Event, Level};
 use crate::detect::DetectContext;
 use crate::journal::{Journal, JournalHandle, PlanId, RunId};
 use crate::firewall::EngagementId;
-use crate::plan::roles::RoleFacts;
+use crate::plan::ScanFacts;
 use crate::plan::{self, FleetHost, Flags, HostInput, HostPart, Plan, Unscanned};
 use crate::playbook::Playbook;
 use crate::transport::{HostTarget, Refusal};
@@ -152,9 +152,9 @@ async fn plan_from_journal(journal: &mut Journal, run: RunId, job: &PlanJob<'_>)
                 .unwrap_or_else(|| "never scanned".into()),
         })
         .collect();
-    let roles: HashMap<String, &RoleFacts> = parts.iter().map(|p| (p.host().to_lowercase(), p.roles())).collect();
-    let context = context(journal, job.inventory, &roles, job.playbook).await?;
-    drop(roles);
+    let scans: HashMap<String, &ScanFacts> = parts.iter().map(|p| (p.host().to_lowercase(), p.scan())).collect();
+    let context = context(journal, job.inventory, &scans, job.playbook).await?;
+    drop(scans);
     let mut plan = plan::build_from(&context, parts, unscanned, job.playbook, job.flags);
     if !plan.problems.is_empty() {
         journal.end_run(run, crate::exit::USAGE)?;
@@ -189,13 +189,13 @@ pub fn engagement(journal: &Journal) -> anyhow::Result<EngagementId> {
 async fn context(
     journal: &Journal,
     inventory: &Path,
-    roles: &HashMap<String, &RoleFacts>,
+    scans: &HashMap<String, &ScanFacts>,
     playbook: &Playbook,
 ) -> anyhow::Result<plan::Context> {
     let engagement = engagement(journal)?;
     let whole = crate::inventory::load(inventory, None)?;
     let mut fleet: Vec<FleetHost> = whole.hosts.iter().map(FleetHost::from_inventory).collect();
-    let decisions = plan::contain::decide(&fleet, roles, playbook, engagement.clone());
+    let decisions = plan::contain::decide(&fleet, scans, playbook, engagement.clone());
     let unresolved: Vec<usize> = fleet
         .iter()
         .enumerate()

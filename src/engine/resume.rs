@@ -22,6 +22,11 @@ pub mod key {
     pub fn contain() -> String {
         "contain".into()
     }
+    /// The rules made again on a host contained before (a resumed run, a
+    /// new address of the operator's).
+    pub fn contain_again() -> String {
+        "contain/again".into()
+    }
     pub fn evidence(round: u32) -> String {
         format!("purge/r{round}/evidence")
     }

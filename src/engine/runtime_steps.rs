@@ -3,7 +3,8 @@
 //! evidence (`evidence::collect_evidence`, SMB through the admin shares
 //! first, then WinRM), containment (`runtime::contain`: the block rules
 //! `firewall::host_rules` computes for the host, with the operator's
-//! address as the host sees it added to the exempt set, made through
+//! addresses as the host sees them added to the exempt set (read from the
+//! host's Security log first: `fleet::operator`), made through
 //! `HNetCfg.FwPolicy2` and read back, with the dead-man task; its
 //! extension; release), the deny-write and Defender steps
 //! (`runtime::purge_steps`) and reboots (`runtime::client::boot_time`,
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::steps::*;
 use crate::evidence::{self, EvidenceDest, EvidenceOptions, EvidenceRequest};
 use crate::firewall::{AddrSet, Direction, EngagementId, PortSpec, host_rules};
+use crate::fleet::operator;
 use crate::runtime::contain::{self as host_contain, ContainOp, ContainOutcome, HostRule, MIN_DEADMAN_SECS};
 use crate::runtime::ops::{Bounds, Op, OpOutcome};
 use crate::runtime::purge_steps::{self, PurgeStepOp, StepReport};
@@ -81,9 +83,9 @@ impl RuntimeSteps {
         self
     }
 
-    /// The operator's address as `host` sees it: the local end of a TCP
-    /// connection to its WinRM port (`None` through a proxy, whose address
-    /// the host sees instead and which this side cannot know).
+    /// The operator's address as this side's socket shows it toward
+    /// `host`: the local end of a TCP connection to its WinRM port (`None`
+    /// through a proxy, whose address the host sees instead).
     async fn operator_address(&self, host: &str) -> StepResult<Option<String>> {
         let target = self.target(host)?;
         let s = &target.host.settings;
@@ -99,6 +101,29 @@ impl RuntimeSteps {
                     target.host.address, s.port
                 ))
             })
+    }
+
+    /// The operator's addresses `host`'s rules keep SMB open to: those it
+    /// saw before (`known`), the one its Security log shows for the
+    /// connection this step opened (read first, so a new address is exempt
+    /// in the same rules), and over a direct connection this side's
+    /// socket's. Refused when none is certain
+    /// ([`operator::operator_exemption`]).
+    async fn operator_as_seen(&self, host: &str, known: &[String]) -> StepResult<operator::OperatorExemption> {
+        let target = self.target(host)?;
+        let began = std::time::SystemTime::now();
+        let seen = match runtime::client::recent_logons(target, &self.cancel).await {
+            Ok((events, now)) => operator::seen_by_step(&events, &now, began.elapsed().map_or(0.0, |d| d.as_secs_f64())),
+            Err(e) => match step_error(&e) {
+                StepError::Failed(why) => {
+                    tracing::debug!("{host}: logons not read: {why}");
+                    operator::Seen::Nothing
+                }
+                other => return Err(other),
+            },
+        };
+        let socket = self.operator_address(host).await?;
+        operator::operator_exemption(known, &seen, socket.as_deref()).map_err(StepError::Failed)
     }
 
     /// One containment operation on `host`; a host that did not finish it
@@ -168,9 +193,9 @@ impl HostSteps for RuntimeSteps {
 
     async fn contain(&self, host: &str, request: &ContainRequest) -> StepResult<ContainReport> {
         let engagement = engagement_of(&request.rule_prefix)?;
-        let operator = self.operator_address(host).await?;
+        let operator = self.operator_as_seen(host, &request.operator).await?;
         let mut exempt_list = request.exempt.clone();
-        exempt_list.extend(operator.iter().cloned());
+        exempt_list.extend(operator.addresses.iter().cloned());
         let exempt = AddrSet::parse(&exempt_list).map_err(|e| StepError::Failed(format!("exempt addresses: {e}")))?;
         let rules = host_rules(&engagement, &self.block, &self.directions, &exempt)
             .map_err(|e| StepError::Failed(e.to_string()))?;
@@ -185,10 +210,16 @@ impl HostSteps for RuntimeSteps {
         } else {
             out.summary()
         };
-        if operator.is_none() {
-            summary.push_str("; reached through a proxy, so the address it sees is not exempt (add the proxy's address to contain.exempt to keep SMB to it)");
+        summary.push_str(&format!("; SMB kept open to the operator as it sees cauterize: {}", operator.addresses.join(", ")));
+        if let Some(note) = &operator.note {
+            summary.push_str(&format!(" ({note})"));
         }
-        Ok(ContainReport { in_effect: out.problems.is_empty(), problems: out.problems.clone(), summary })
+        Ok(ContainReport {
+            in_effect: out.problems.is_empty(),
+            problems: out.problems.clone(),
+            summary,
+            operator: operator.addresses,
+        })
     }
 
     async fn extend_deadman(&self, host: &str, request: &ContainRequest) -> StepResult<()> {

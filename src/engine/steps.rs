@@ -79,9 +79,14 @@ pub struct ContainRequest {
     /// Names every rule starts with, so they are found and removed
     /// exactly (`cauterize-<engagement>`).
     pub rule_prefix: String,
-    /// Addresses and ranges that keep SMB (domain controllers, file and
-    /// print servers, the operator's address as the host sees it).
+    /// Addresses and ranges that keep SMB with every host (domain
+    /// controllers, file and print servers, the playbook's addresses).
     pub exempt: Vec<String>,
+    /// The addresses this host saw cauterize from before (its scans'
+    /// WinRM logons, earlier containment): they keep SMB too, with the one
+    /// the host's records show for this step's own connection
+    /// ([`crate::fleet::operator::operator_exemption`]).
+    pub operator: Vec<String>,
     /// The dead-man removes the rules this long from now.
     pub deadman: Duration,
 }
@@ -98,6 +103,9 @@ pub struct ContainReport {
     /// added; ...; dead-man fires at ...`); empty when the host says
     /// nothing.
     pub summary: String,
+    /// The operator's addresses as the host sees them that its rules
+    /// leave SMB open to.
+    pub operator: Vec<String>,
 }
 
 /// A reboot asked of one host.

@@ -103,6 +103,7 @@ fn plain_plan(hosts: &[(&str, Role, bool)]) -> OperationPlan {
                     ops,
                     exempt: false,
                     never_contained: false,
+                    operator: Vec::new(),
                     steps: Vec::new(),
                 }
             })
@@ -1502,4 +1503,80 @@ async fn a_resumed_run_takes_up_a_host_left_for_its_users_at_its_reboot() {
     assert_eq!(state(&r.result, "WS-03"), HostState::NeedsPerson);
     assert_eq!((calls("WS-03", "reboot"), fake.boots("WS-03")), (0, 0));
     assert!(reason(&r.result, "WS-03").contains("users are logged on"));
+}
+
+/// The operator's address as each host sees it keeps SMB: the plan's (its
+/// scan's logon), plus the one the host's records show for the
+/// containment step's own connection.
+#[tokio::test(start_paused = true)]
+async fn each_host_keeps_smb_to_the_operator_as_it_sees_cauterize() {
+    use Role::*;
+    let mut plan = plan_of(&[("WS-01", Workstation, false), ("WS-02", Workstation, false)]);
+    plan.hosts[0].operator = vec!["192.0.2.7".into()];
+    let fake = FakeHosts::new(&[("WS-02", Script { sees_operator: Some("192.0.2.8".into()), ..Script::default() })]);
+    let r = go(fake, plan, fast()).await;
+    let sent: Vec<(String, Vec<String>)> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ActionBegun { host, key, what, .. } if key == "contain" => {
+                let v: serde_json::Value = serde_json::from_str(what).unwrap();
+                Some((host.clone(), v["operator"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(sent.contains(&("WS-01".to_string(), vec!["192.0.2.7".to_string()])), "{sent:?}");
+    assert!(sent.contains(&("WS-02".to_string(), vec![])), "nothing recorded by its scan: {sent:?}");
+    assert_eq!(r.fake.operator_exempt("WS-02"), ["192.0.2.8"], "what its records showed when contained");
+}
+
+/// A run resumed (perhaps from another address) makes the rules of the
+/// hosts an earlier run contained again before anything else is done on
+/// them, with the address each sees cauterize from now.
+#[tokio::test(start_paused = true)]
+async fn a_resumed_run_exempts_the_operators_new_address_before_anything_else() {
+    use Role::*;
+    let mut plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true)]);
+    for h in &mut plan.hosts {
+        h.operator = vec!["127.122.48.1".into()];
+    }
+    let mut settings = fast();
+    settings.reboot.logged_on = crate::playbook::LoggedOn::Skip;
+    let user = Script { user_until: Some(Duration::MAX), ..Script::default() };
+    let first = go(FakeHosts::new(&[("WS-01", user)]), plan.clone(), settings.clone()).await;
+    assert_eq!(state(&first.result, "WS-01"), HostState::NeedsPerson);
+    assert_eq!(first.fake.operator_exempt("WS-01"), ["127.122.48.1"]);
+
+    // Resumed through a second jump host; WS-01's user has left.
+    let second = || Script { sees_operator: Some("127.122.48.2".into()), ..Script::default() };
+    let fake = Arc::new(FakeHosts::new(&[("WS-01", second()), ("WS-02", second())]));
+    let every = vec![Phase::Contain, Phase::Purge, Phase::Reboot, Phase::Verify, Phase::Release];
+    let r = go_phases(Arc::clone(&fake), plan, settings, (true, CancellationToken::new(), vec![]), every, ReleaseSelection::Policy, Some(prior_of(&first)), Arc::new(NoSources)).await;
+    let calls: Vec<String> = fake.calls.lock().unwrap().iter().filter(|c| c.host == "WS-01").map(|c| c.what.clone()).collect();
+    assert_eq!(calls.first().map(String::as_str), Some("contain"), "before anything else: {calls:?}");
+    assert!(calls.iter().any(|c| c == "reboot"), "{calls:?}");
+    assert_eq!(fake.operator_exempt("WS-01"), ["127.122.48.1", "127.122.48.2"]);
+    assert!(matches!(ended(&r, "WS-01", "contain/again").as_slice(), [(Outcome::Done, why)] if why.contains("made again")), "{:?}", ended(&r, "WS-01", "contain/again"));
+    assert_eq!(state(&r.result, "WS-01"), HostState::Released, "{:#?}", r.result.hosts);
+}
+
+/// A verifying scan whose own logon came from an address not exempt yet
+/// (the operator's NAT changed): the host's rules are made again with it
+/// before its re-purge.
+#[tokio::test(start_paused = true)]
+async fn a_verifying_scan_from_a_new_address_makes_the_rules_again_before_the_repurge() {
+    use Role::*;
+    let mut plan = plan_of(&[("WS-01", Workstation, true)]);
+    plan.hosts[0].operator = vec!["192.0.2.7".into()];
+    let fake = FakeHosts::new(&[("WS-01", Script { dirty_scans: 1, scan_operator: Some("192.0.2.9".into()), ..Script::default() })]);
+    let r = go(fake, plan, fast()).await;
+    let calls: Vec<String> = r.fake.calls.lock().unwrap().iter().filter(|c| c.host == "WS-01").map(|c| c.what.clone()).collect();
+    let scan = calls.iter().position(|c| c == "scan").expect("a verifying scan");
+    let again = calls.iter().skip(scan).position(|c| c == "contain").map(|i| i + scan).expect("contained again");
+    let repurge = calls.iter().skip(scan).position(|c| c.starts_with("apply")).map(|i| i + scan).expect("re-purged");
+    assert!(again < repurge, "{calls:?}");
+    assert_eq!(r.fake.operator_exempt("WS-01"), ["192.0.2.7", "192.0.2.9"]);
+    // Later scans from the same address do not contain it again.
+    assert_eq!(calls.iter().filter(|c| *c == "contain").count(), 2, "{calls:?}");
 }

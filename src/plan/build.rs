@@ -123,13 +123,13 @@ pub fn build_with(
 }
 
 /// What the plan keeps of one scanned host once its snapshot is let go:
-/// its purge steps and the facts its role is judged by. Planning makes one
+/// its purge steps and what containment reads of its scan. Planning makes one
 /// per host as it reads the hosts' scans one at a time, so a plan of
 /// 10,000 hosts never holds their snapshots together.
 #[derive(Debug, Clone)]
 pub struct HostPart {
     plan: HostPlan,
-    roles: RoleFacts,
+    scan: contain::ScanFacts,
 }
 
 impl HostPart {
@@ -137,7 +137,7 @@ impl HostPart {
         let activate = flags.activate.unwrap_or(playbook.purge.activate);
         HostPart {
             plan: purge_plan(input, playbook, activate),
-            roles: RoleFacts::from_snapshot(input.snapshot),
+            scan: contain::ScanFacts::from_snapshot(input.snapshot),
         }
     }
 
@@ -145,8 +145,8 @@ impl HostPart {
         &self.plan.host
     }
 
-    pub fn roles(&self) -> &RoleFacts {
-        &self.roles
+    pub fn scan(&self) -> &contain::ScanFacts {
+        &self.scan
     }
 }
 
@@ -167,8 +167,8 @@ pub fn build_from(
         }
     }
     let by_name: HashMap<String, &FleetHost> = fleet.iter().map(|h| (h.name.to_lowercase(), h)).collect();
-    let roles: HashMap<String, &RoleFacts> = parts.iter().map(|p| (p.host().to_lowercase(), &p.roles)).collect();
-    let decisions = contain::decide(&fleet, &roles, playbook, ctx.engagement.clone());
+    let scans: HashMap<String, &contain::ScanFacts> = parts.iter().map(|p| (p.host().to_lowercase(), &p.scan)).collect();
+    let decisions = contain::decide(&fleet, &scans, playbook, ctx.engagement.clone());
 
     let mut plans: Vec<HostPlan> = Vec::with_capacity(parts.len());
     let mut reboots: Vec<Candidate> = Vec::new();

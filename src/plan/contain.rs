@@ -9,14 +9,17 @@
 //! [`super::roles`]). Its inventory addresses join the exempt set; an
 //! exempt host whose address is not known is a problem the plan refuses
 //! (cutting a domain controller off SMB breaks the domain). The operator's
-//! address is exempt too, as each host sees it, when the rules are made
-//! ([`ContainmentPlan::rules_for`]).
+//! address is exempt too, as each host sees it: the address its latest
+//! scan's own WinRM logon came from ([`ContainmentPlan::operator`]), and
+//! the one its Security log shows when the rules are made
+//! (`crate::fleet::operator::operator_exemption`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::roles::{self, HostKind, RoleFacts};
+use crate::runtime::snapshot::Snapshot;
 use crate::firewall::rules::{RuleSpec, RulesError, host_rules};
 use crate::firewall::{AddrSet, EngagementId, Span};
 use crate::inventory::ResolvedHost;
@@ -112,9 +115,37 @@ pub struct ContainmentPlan {
     pub exempt_hosts: Vec<HostWhy>,
     /// Inventory hosts that get no rules but are blocked by the others.
     pub never: Vec<HostWhy>,
+    /// The operator's addresses as the contained hosts saw cauterize (their
+    /// latest scan's own WinRM logon): each host's rules leave SMB open to
+    /// its own. Hosts whose scan recorded none are in no entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator: Vec<OperatorSeen>,
+}
+
+/// An address of the operator as some hosts saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSeen {
+    pub address: String,
+    /// The hosts that saw it, in compact form (`WS-[001-004]`, one entry
+    /// per shared prefix: [`crate::report::hostlist::compact_parts`]).
+    pub hosts: Vec<String>,
 }
 
 impl ContainmentPlan {
+    /// The operator's addresses each host saw, by lower-case host name.
+    pub fn operator_by_host(&self) -> HashMap<String, Vec<String>> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for seen in &self.operator {
+            for part in &seen.hosts {
+                for h in crate::report::hostlist::expand(part).unwrap_or_else(|_| vec![part.clone()]) {
+                    out.entry(h.to_lowercase()).or_default().push(seen.address.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// The exempt set, without the operator's address.
     pub fn exempt_set(&self) -> AddrSet {
         AddrSet::from_spans(self.exempt.iter().filter_map(|e| Span::parse(&e.address).ok()))
@@ -167,11 +198,30 @@ fn exemption(host: &FleetHost, kind: &HostKind, pb: &Playbook) -> Option<String>
         .find_map(|r| kind.has(*r).map(|why| format!("{} ({why})", r.words())))
 }
 
+/// What containment reads of a host's latest scan: the facts its role is
+/// judged by, and the operator's address as the host saw cauterize. A plan
+/// keeps this of each host, not its snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanFacts {
+    pub roles: RoleFacts,
+    /// Empty when the scan could not tell (see `fleet::operator`).
+    pub operator_address: String,
+}
+
+impl ScanFacts {
+    pub fn from_snapshot(s: &Snapshot) -> ScanFacts {
+        ScanFacts {
+            roles: RoleFacts::from_snapshot(s),
+            operator_address: s.operator_address.clone(),
+        }
+    }
+}
+
 /// Decide containment for every host of `fleet`, with what the scans
-/// report of their roles (`roles`, by lower-case name).
+/// report (`scans`, by lower-case name).
 pub fn decide(
     fleet: &[FleetHost],
-    roles: &HashMap<String, &RoleFacts>,
+    scans: &HashMap<String, &ScanFacts>,
     pb: &Playbook,
     engagement: EngagementId,
 ) -> Decisions {
@@ -188,11 +238,13 @@ pub fn decide(
             .collect(),
         exempt_hosts: vec![],
         never: vec![],
+        operator: vec![],
     };
     let mut hosts = HashMap::new();
     let mut problems = Vec::new();
+    let mut seen: Vec<(String, Vec<String>)> = Vec::new();
     for h in fleet {
-        let facts = roles.get(&h.name.to_lowercase()).copied();
+        let facts = scans.get(&h.name.to_lowercase()).map(|s| &s.roles);
         let kind = roles::classify(&h.groups, &pb.roles, facts);
         let decision = if let Some(why) = exemption(h, &kind, pb) {
             if h.ips.is_empty() {
@@ -232,8 +284,21 @@ pub fn decide(
         } else {
             ContainDecision::Contain
         };
+        if decision == ContainDecision::Contain
+            && let Some(address) = scans.get(&h.name.to_lowercase()).map(|s| s.operator_address.as_str()).filter(|a| !a.is_empty())
+        {
+            match seen.iter_mut().find(|(a, _)| a == address) {
+                Some((_, names)) => names.push(h.name.clone()),
+                None => seen.push((address.to_string(), vec![h.name.clone()])),
+            }
+        }
         hosts.insert(h.name.to_lowercase(), (decision, kind));
     }
+    seen.sort();
+    plan.operator = seen
+        .into_iter()
+        .map(|(address, names)| OperatorSeen { address, hosts: crate::report::hostlist::compact_parts(&names) })
+        .collect();
     Decisions {
         plan,
         hosts,
@@ -278,8 +343,8 @@ mod tests {
         let dc2 = SnapshotBuilder::new("DC-02")
             .service("NTDS", "Active Directory Domain Services", r"C:\Windows\System32\lsass.exe", "LocalSystem")
             .build();
-        let dc2 = RoleFacts::from_snapshot(&dc2);
-        let snaps: HashMap<String, &RoleFacts> = [("dc-02".to_string(), &dc2)].into();
+        let dc2 = ScanFacts::from_snapshot(&dc2);
+        let snaps: HashMap<String, &ScanFacts> = [("dc-02".to_string(), &dc2)].into();
         let pb = pb("playbook: 1\ncontain:\n  exempt: {addresses: [192.168.7.0/24], groups: [critical]}\n  never: {hosts: ['hmi-*']}\nexclude:\n  hosts: [ws-002]\n");
         let d = decide(&fleet, &snaps, &pb, engagement());
         assert!(d.problems.is_empty(), "{:?}", d.problems);
@@ -324,5 +389,32 @@ mod tests {
         assert!(v4.name.starts_with("cauterize-abcdef01-smb-"));
         let shown = d.plan.rules_for(&c, None).unwrap();
         assert_eq!(shown.iter().find(|r| r.family == Family::V4).unwrap().remote.len(), 2);
+    }
+
+    #[test]
+    fn each_contained_host_keeps_smb_to_the_operator_as_it_saw_cauterize() {
+        use crate::detect::builder::SnapshotBuilder;
+        let fleet = vec![
+            host("WS-001", "10.0.9.1", &[]),
+            host("WS-002", "10.0.9.2", &[]),
+            host("WS-003", "10.0.9.3", &[]),
+            host("DC-01", "10.0.0.5", &["domain_controllers"]),
+        ];
+        let seen = |name: &str, at: &str| {
+            let mut s = SnapshotBuilder::new(name).build();
+            s.operator_address = at.into();
+            ScanFacts::from_snapshot(&s)
+        };
+        let (a, b, c, dc) = (seen("WS-001", "192.0.2.7"), seen("WS-002", "192.0.2.7"), seen("WS-003", ""), seen("DC-01", "192.0.2.7"));
+        let snaps: HashMap<String, &ScanFacts> =
+            [("ws-001".to_string(), &a), ("ws-002".to_string(), &b), ("ws-003".to_string(), &c), ("dc-01".to_string(), &dc)].into();
+        let d = decide(&fleet, &snaps, &Playbook::builtin(), engagement());
+        // The exempt DC gets no rules: only contained hosts are listed.
+        assert_eq!(d.plan.operator, [OperatorSeen { address: "192.0.2.7".into(), hosts: vec!["WS-[001-002]".into()] }]);
+        let by_host = d.plan.operator_by_host();
+        assert_eq!(by_host.get("ws-002").map(Vec::as_slice), Some(&["192.0.2.7".to_string()][..]));
+        assert!(!by_host.contains_key("ws-003"), "its scan recorded none");
+        // Not in the shared exempt set: another host's view is not this one's.
+        assert!(!d.plan.exempt_set().contains("192.0.2.7".parse().unwrap()));
     }
 }

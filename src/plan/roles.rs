@@ -3,13 +3,14 @@
 //! the inventory's groups first (the playbook's `roles:` says which groups
 //! mean what), else from what the host reports. Pure.
 //!
-//! What a host reports today is its scan: its Windows edition (a server
-//! edition says `Server`) and its services (a domain controller runs
-//! Active Directory's `NTDS`). [`RoleFacts`] also has room for what the
-//! contain phase can read from a host that was not scanned, or read more
-//! precisely (`Win32_ComputerSystem.DomainRole`, shared folders, shared
-//! printers); collection does not gather those yet, so file and print
-//! servers are known by inventory group only.
+//! What a host reports is its scan: its domain role
+//! (`Win32_ComputerSystem.DomainRole`, 4 and 5 a domain controller, 2 and
+//! 3 a server), the folders it shares (other than those Windows makes
+//! itself: the administrative `C$`, `ADMIN$`, `IPC$`, a domain
+//! controller's `NETLOGON` and `SYSVOL`, a print server's `print$`), the
+//! printers it shares, its services (a domain controller runs Active
+//! Directory's `NTDS`; read where the domain role was not) and its Windows
+//! edition (a server edition says `Server`).
 
 use crate::playbook::{Role, RoleGroups};
 use crate::runtime::snapshot::Snapshot;
@@ -24,11 +25,22 @@ pub struct RoleFacts {
     /// `Win32_ComputerSystem.DomainRole` (0-1 workstation, 2-3 server,
     /// 4-5 domain controller), when read.
     pub domain_role: Option<u32>,
-    /// Folders it shares other than the administrative ones (`C$`,
-    /// `ADMIN$`, `IPC$`, `print$`, `NETLOGON`, `SYSVOL`), when read.
-    pub shared_folders: Option<u32>,
-    /// Printers it shares, when read.
-    pub shared_printers: Option<u32>,
+    /// Folders it shares other than those Windows makes itself
+    /// ([`WINDOWS_SHARES`]), when read.
+    pub shared_folders: Option<Vec<String>>,
+    /// Printers it shares (share names), when read.
+    pub shared_printers: Option<Vec<String>>,
+}
+
+/// Shares Windows makes itself: a host that offers only these is no file
+/// server (the administrative shares, a domain controller's logon-script
+/// and policy shares, a print server's driver share).
+pub const WINDOWS_SHARES: [&str; 6] = ["ADMIN$", "IPC$", "NETLOGON", "SYSVOL", "print$", "C$"];
+
+/// Whether `share` is one Windows makes itself (a drive's `X$` too).
+fn windows_share(share: &str) -> bool {
+    let drive = share.len() == 2 && share.ends_with('$') && share.as_bytes()[0].is_ascii_alphabetic();
+    drive || WINDOWS_SHARES.iter().any(|w| w.eq_ignore_ascii_case(share))
 }
 
 impl RoleFacts {
@@ -37,7 +49,12 @@ impl RoleFacts {
         RoleFacts {
             os_caption: s.os_caption.clone(),
             services: s.services.iter().map(|x| x.name.clone()).collect(),
-            ..RoleFacts::default()
+            domain_role: s.serves.as_ref().and_then(|v| v.domain_role),
+            shared_folders: s
+                .serves
+                .as_ref()
+                .map(|v| v.shares.iter().filter(|x| !windows_share(x)).cloned().collect()),
+            shared_printers: s.serves.as_ref().map(|v| v.printers.clone()),
         }
     }
 }
@@ -84,20 +101,20 @@ pub fn classify(groups: &[String], rg: &RoleGroups, facts: Option<&RoleFacts>) -
         let has = |r: Role, roles: &[(Role, String)]| roles.iter().any(|(x, _)| *x == r);
         if !has(Role::DomainController, &roles) {
             if let Some(dr @ (4 | 5)) = f.domain_role {
-                roles.push((Role::DomainController, format!("it reports domain role {dr} (a domain controller)")));
+                roles.push((Role::DomainController, format!("DomainRole {dr}")));
             } else if f.services.iter().any(|s| s.eq_ignore_ascii_case("NTDS")) {
                 roles.push((Role::DomainController, "it runs the NTDS service (Active Directory Domain Services)".into()));
             }
         }
         if !has(Role::FileServer, &roles)
-            && let Some(n) = f.shared_folders.filter(|n| *n > 0)
+            && let Some(shares) = f.shared_folders.as_ref().filter(|v| !v.is_empty())
         {
-            roles.push((Role::FileServer, format!("it shares {n} folder{}", if n == 1 { "" } else { "s" })));
+            roles.push((Role::FileServer, format!("{}: {}", plural(shares.len(), "share"), listed(shares))));
         }
         if !has(Role::PrintServer, &roles)
-            && let Some(n) = f.shared_printers.filter(|n| *n > 0)
+            && let Some(printers) = f.shared_printers.as_ref().filter(|v| !v.is_empty())
         {
-            roles.push((Role::PrintServer, format!("it shares {n} printer{}", if n == 1 { "" } else { "s" })));
+            roles.push((Role::PrintServer, format!("{}: {}", plural(printers.len(), "shared printer"), listed(printers))));
         }
     }
     let (class, class_why) = if let Some((_, why)) = roles.iter().find(|(r, _)| *r == Role::DomainController) {
@@ -110,7 +127,7 @@ pub fn classify(groups: &[String], rg: &RoleGroups, facts: Option<&RoleFacts>) -
         (Role::Workstation, format!("inventory group {g}"))
     } else {
         match facts {
-            Some(f) if matches!(f.domain_role, Some(2 | 3)) => (Role::Server, format!("it reports domain role {} (a server)", f.domain_role.unwrap_or(0))),
+            Some(f) if matches!(f.domain_role, Some(2 | 3)) => (Role::Server, format!("DomainRole {} (a server)", f.domain_role.unwrap_or(0))),
             Some(f) if f.os_caption.to_ascii_lowercase().contains("server") => {
                 (Role::Server, format!("its Windows is a server edition ({})", f.os_caption))
             }
@@ -123,6 +140,18 @@ pub fn classify(groups: &[String], rg: &RoleGroups, facts: Option<&RoleFacts>) -
         class_why,
         roles,
     }
+}
+
+/// `shares` or `share`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { word.to_string() } else { format!("{word}s") }
+}
+
+/// The first few names, then how many more: `A, B, C and 4 more`.
+fn listed(names: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let head = names.iter().take(SHOWN).map(String::as_str).collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN { format!("{head} and {} more", names.len() - SHOWN) } else { head }
 }
 
 #[cfg(test)]
@@ -174,16 +203,18 @@ mod tests {
         // Reported domain role, shares and printers, when read.
         let f = RoleFacts {
             domain_role: Some(3),
-            shared_folders: Some(4),
-            shared_printers: Some(0),
+            shared_folders: Some(groups(&["Finance", "Public"])),
+            shared_printers: Some(vec![]),
             ..RoleFacts::default()
         };
         let k = classify(&[], &rg, Some(&f));
         assert_eq!(k.class, Role::Server);
-        assert_eq!(k.has(Role::FileServer), Some("it shares 4 folders"));
+        assert_eq!(k.has(Role::FileServer), Some("shares: Finance, Public"));
         assert!(k.has(Role::PrintServer).is_none());
         let k = classify(&[], &rg, Some(&RoleFacts { domain_role: Some(5), ..RoleFacts::default() }));
-        assert_eq!(k.class, Role::DomainController);
+        assert_eq!((k.class, k.class_why.as_str()), (Role::DomainController, "DomainRole 5"));
+        let k = classify(&[], &rg, Some(&RoleFacts { domain_role: Some(1), ..RoleFacts::default() }));
+        assert_eq!(k.class, Role::Workstation, "a member workstation");
     }
 
     #[test]
@@ -194,5 +225,39 @@ mod tests {
         };
         assert_eq!(classify(&groups(&["TIER0"]), &rg, None).class, Role::DomainController);
         assert_eq!(classify(&groups(&["domain_controllers"]), &rg, None).class, Role::Workstation);
+    }
+
+    #[test]
+    fn what_a_snapshot_says_it_serves() {
+        use crate::runtime::snapshot::{Serves, Snapshot};
+        let rg = RoleGroups::default();
+        let snap = |serves: Serves| Snapshot {
+            os_caption: "Microsoft Windows Server 2019 Standard".into(),
+            serves: Some(serves),
+            ..Snapshot::default()
+        };
+        // A domain controller's own shares make it no file server; its
+        // domain role makes it a domain controller without NTDS read.
+        let dc = snap(Serves { domain_role: Some(5), shares: groups(&["NETLOGON", "SYSVOL"]), printers: vec![] });
+        let f = RoleFacts::from_snapshot(&dc);
+        assert_eq!(f.shared_folders, Some(vec![]));
+        let k = classify(&[], &rg, Some(&f));
+        assert_eq!((k.class, k.has(Role::DomainController)), (Role::DomainController, Some("DomainRole 5")));
+        assert!(k.has(Role::FileServer).is_none());
+        // Drive and admin shares are Windows'; a hidden share a person made
+        // is a file share.
+        let fs = snap(Serves { domain_role: Some(3), shares: groups(&["D$", "ADMIN$", "Finance$", "Public"]), printers: vec![] });
+        let k = classify(&[], &rg, Some(&RoleFacts::from_snapshot(&fs)));
+        assert_eq!(k.has(Role::FileServer), Some("shares: Finance$, Public"));
+        // A print server shares print$ and its queues.
+        let prn = snap(Serves { domain_role: Some(3), shares: groups(&["print$"]), printers: groups(&["HP-Floor2"]) });
+        let k = classify(&[], &rg, Some(&RoleFacts::from_snapshot(&prn)));
+        assert_eq!(k.has(Role::PrintServer), Some("shared printer: HP-Floor2"));
+        assert!(k.has(Role::FileServer).is_none());
+        // Not read (an older scan): nothing is concluded from silence.
+        let old = Snapshot { os_caption: "Microsoft Windows Server 2019 Standard".into(), ..Snapshot::default() };
+        let f = RoleFacts::from_snapshot(&old);
+        assert_eq!((f.domain_role, f.shared_folders.clone(), f.shared_printers.clone()), (None, None, None));
+        assert_eq!(listed(&groups(&["a", "b", "c", "d", "e", "f"])), "a, b, c, d and 2 more");
     }
 }

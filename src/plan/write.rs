@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use super::contain::ContainDecision;
 use super::model::{FindingGroup, HostPlan, Plan, PlanItem};
 use super::step::Step;
 use super::summary;
@@ -202,10 +203,11 @@ fn containment_block(out: &mut String, plan: &Plan) {
             }
         }
     }
+    operator_lines(out, plan);
     let s = &plan.settings.contain;
     match c.rules_for(s, None) {
         Ok(rules) if !rules.is_empty() => {
-            out.push_str("# The rules on each contained host; the operator's address, as that host sees it, is left out of their lists too:\n");
+            out.push_str("# The rules on each contained host; the operator's addresses, as that host sees them (above), are left out of their lists too:\n");
             for r in rules {
                 let shown: Vec<&str> = r.remote.iter().take(3).map(String::as_str).collect();
                 let more = if r.remote.len() > shown.len() {
@@ -238,6 +240,41 @@ fn containment_block(out: &mut String, plan: &Plan) {
         }
         Ok(_) => out.push_str("# The exempt set covers every address: the rules would block nothing.\n"),
         Err(e) => out.push_str(&format!("# No rules can be made: {e}\n")),
+    }
+}
+
+/// The operator's addresses as the contained hosts saw cauterize: each
+/// keeps SMB to the address its own record shows (never the others'),
+/// and to the one it shows when its rules are made.
+fn operator_lines(out: &mut String, plan: &Plan) {
+    let c = &plan.containment;
+    if c.operator.is_empty() {
+        out.push_str("  operator: []\n");
+    } else {
+        out.push_str("  # Each contained host keeps SMB to the operator's address as it saw cauterize (its latest scan's WinRM logon):\n");
+        out.push_str("  operator:\n");
+        for o in &c.operator {
+            out.push_str(&format!("    - {}\n", value(o)));
+        }
+    }
+    let seen = c.operator_by_host();
+    let unknown: Vec<&str> = plan
+        .hosts
+        .iter()
+        .filter(|h| h.contain == ContainDecision::Contain && !seen.contains_key(&h.host.to_lowercase()))
+        .map(|h| h.host.as_str())
+        .collect();
+    out.push_str(if unknown.is_empty() {
+        "# When its rules are made, each host's Security log is read again: an address it sees cauterize from then (an operation resumed through another jump host) keeps SMB too.\n"
+    } else {
+        "# When its rules are made, each host's Security log is read again: an address it sees cauterize from then (an operation resumed through another jump host) keeps SMB too; a host with no certain address then is not contained (an address nobody vouches for is never exempt).\n"
+    });
+    if !unknown.is_empty() {
+        out.push_str(&format!(
+            "# No certain address recorded by the scan of {} host(s): {}\n",
+            unknown.len(),
+            crate::report::hostlist::compact(&unknown)
+        ));
     }
 }
 

@@ -12,10 +12,11 @@
 //! | | `process` | pid parent_pid image command_line user started |
 //! | | `reg` | hive key value value_type data data_sha256 data_cut |
 //! | | `sys32` | name* |
+//! | | `serves` | domain_role share* printer* |
 //! | RegistryValues | `reg` | as above |
 //! | FileFacts, Sweep | `file` | path long_path exists is_dir size sha256 created modified signature signer original_name entries entry* |
 //! | Events | `event` | log event_id record_id at, then by event: service image_path account (7045), source_address account logon_type (4624), task user (4698, 106) |
-//! | | `evlog` | log event_id state detail read cut oldest |
+//! | | `evlog` | log event_id state detail read cut oldest read_at |
 //! | ReadFile | `chunk` | path offset size data (raw bytes) eof |
 //! | any Op | `outcome` | result (`done`/`already_absent`/`drift`/`queued_for_reboot`/`failed`) detail |
 //! | any | `trunc` | what limit |
@@ -97,6 +98,13 @@ pub fn snapshot(frames: &Frames, i: usize) -> Snapshot {
             }),
             "reg" => s.registry.push(reg_value(r)),
             "sys32" => s.system32_names.extend(r.texts("name")),
+            "serves" => {
+                s.serves = Some(super::snapshot::Serves {
+                    domain_role: r.text("domain_role").trim().parse().ok(),
+                    shares: r.texts("share"),
+                    printers: r.texts("printer"),
+                })
+            }
             _ => {}
         }
     }
@@ -135,6 +143,7 @@ pub fn events(frames: &Frames, i: usize) -> (Vec<LoggedEvent>, Vec<EventLogRead>
                 read: r.num("read") as u32,
                 cut: r.flag("cut"),
                 oldest: r.text("oldest"),
+                read_at: r.text("read_at"),
             }),
             "event" => match event(r) {
                 Ok(e) => events.push(e),

@@ -16,7 +16,7 @@ use super::job::{self, JobItem};
 use super::ops::{Bounds, EventBounds, FileChunk, Op, OpOutcome, Power, Query};
 use super::power::{self, RebootReply};
 use super::results::{self, Frames, Limits};
-use super::snapshot::{FileFacts, Snapshot, Truncation};
+use super::snapshot::{FileFacts, LoggedEvent, Snapshot, Truncation};
 use super::sweep;
 use crate::transport::{HostSession, HostTarget, TransportError};
 
@@ -317,6 +317,32 @@ pub async fn logged_on_users(target: &HostTarget, cancel: &CancellationToken) ->
 pub async fn abort_reboot(target: &HostTarget, cancel: &CancellationToken) -> Result<bool, RuntimeError> {
     let frames = power_job(target, Power::AbortReboot, cancel).await?;
     Ok(power::abort_reply(&frames, 0)?)
+}
+
+/// The host's newest network logons (Security 4624, at most 64, within
+/// the last day) with its clock when it finished reading its logs: what the operator's
+/// address as the host sees it is told from
+/// ([`crate::fleet::operator::seen_by_host`]). A Security log that could
+/// not be read is an error, never "no logons".
+pub async fn recent_logons(target: &HostTarget, cancel: &CancellationToken) -> Result<(Vec<LoggedEvent>, String), RuntimeError> {
+    let items = [JobItem::Query(Query::Events {
+        bounds: EventBounds { max_per_kind: 64, days: 1, max_text_chars: 256 },
+    })];
+    let limits = Limits::from_bounds(&Bounds::default());
+    let frames = with_session(target, cancel, async |s| run_job(s, &items, &limits, Duration::from_secs(60)).await).await?;
+    if let Some(reason) = assemble::item_error(&frames, 0) {
+        return Err(RuntimeError::ItemFailed { what: "event logs", reason });
+    }
+    let (events, logs, _) = assemble::events(&frames, 0);
+    let security = logs.iter().find(|l| l.log == "Security" && l.event_id == 4624);
+    // The end of the host's reads: the step's span on the host's clock
+    // ends there (ISO 8601 UTC text of one format sorts as time does).
+    let end = logs.iter().map(|l| l.read_at.clone()).max().unwrap_or_default();
+    match security {
+        Some(l) if l.state == "read" || l.state == "disabled" => Ok((events, end)),
+        Some(l) => Err(RuntimeError::ItemFailed { what: "the Security log", reason: format!("{}: {}", l.state, l.detail) }),
+        None => Err(RuntimeError::ItemFailed { what: "the Security log", reason: "not reported".into() }),
+    }
 }
 
 /// Read up to `max_bytes` of a file from `offset`.

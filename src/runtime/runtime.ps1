@@ -774,6 +774,49 @@ function Write-CzSystem32($Bounds) {
     Write-CzRecord 'sys32' $f.ToArray()
 }
 
+# What the host serves, for containment's exemptions (a domain controller,
+# a file or print server keeps SMB): its domain role
+# (Win32_ComputerSystem.DomainRole: 0 and 1 a workstation, 2 and 3 a
+# server, 4 and 5 a domain controller), the folders it shares (the value
+# names of LanmanServer\Shares: the shares a person or a role made, kept
+# across restarts; the administrative ones, C$, ADMIN$ and IPC$, are made
+# by the Server service at each start and are not there) and the printers
+# it shares (the spooler's Printers keys whose Attributes carry
+# PRINTER_ATTRIBUTE_SHARED, 0x8, by their `Share Name`). Registry and WMI
+# only: no cmdlet of Windows 8 or later. A part that cannot be read is
+# left empty and reported.
+function Write-CzServes($Bounds) {
+    $role = ''
+    try {
+        foreach ($cs in @(Get-WmiObject -Class Win32_ComputerSystem -ErrorAction Stop)) { $role = [string]$cs.DomainRole }
+    } catch { Write-CzTrunc ('domain role not read: ' + $_.Exception.Message) 'error' }
+    $f = New-Object System.Collections.ArrayList
+    [void]$f.AddRange(@('domain_role', $role))
+    $lm = [Microsoft.Win32.Registry]::LocalMachine
+    $key = Open-CzKey $lm 'SYSTEM\CurrentControlSet\Services\LanmanServer\Shares'
+    if ($null -ne $key) {
+        try {
+            foreach ($n in (Get-CzValueNames $key 'HKLM\SYSTEM\CurrentControlSet\Services\LanmanServer\Shares' $Bounds)) {
+                if ([string]$n -ne '') { [void]$f.AddRange(@('share', [string]$n)) }
+            }
+        } finally { $key.Close() }
+    }
+    $printers = 'SYSTEM\CurrentControlSet\Control\Print\Printers'
+    foreach ($n in (Get-CzSubKeyNames $lm $printers)) {
+        $key = Open-CzKey $lm ($printers + '\' + $n)
+        if ($null -eq $key) { continue }
+        try {
+            $a = $key.GetValue('Attributes')
+            if ($null -ne $a -and ([int64]$a -band 8) -ne 0) {
+                $share = [string]$key.GetValue('Share Name')
+                if ($share -eq '') { $share = [string]$n }
+                [void]$f.AddRange(@('printer', $share))
+            }
+        } finally { $key.Close() }
+    }
+    Write-CzRecord 'serves' $f.ToArray()
+}
+
 # Run one part of the collection; a failure is reported, never silent.
 function Invoke-CzPart([string]$What, [scriptblock]$Part) {
     if (Test-CzLate) { Write-CzTrunc ($What + ' not read') 'time limit'; return }
@@ -794,6 +837,7 @@ function Invoke-CzCollect($Bounds) {
         }
     } catch { }
     Write-CzRecord 'host' @('computer_name', [Environment]::MachineName, 'os_caption', $caption, 'os_build', $build, 'ps_version', $PSVersionTable.PSVersion.ToString(), 'collected_at', [DateTime]::UtcNow.ToString('o'), 'volume_serial', $serial)
+    Invoke-CzPart 'what the host serves' { Write-CzServes $Bounds }
     $profiles = Get-CzProfiles
     foreach ($p in $profiles) {
         $base = $p.Path
@@ -933,7 +977,9 @@ function Write-CzEvent([string]$Log, [int]$Id, $Record, [int]$Max) {
 }
 
 # One log and event ID: whether the log is on, then its newest records in
-# the window; an `evlog` record says how it went.
+# the window; an `evlog` record says how it went, and when by the host's
+# clock (what a record's time is weighed against: the operator's own
+# logon is the newest network logon of the last seconds).
 function Write-CzEventKind([string]$Log, [int]$Id, [string]$Provider, [int]$Fields, [int]$MaxEvents, [int]$Days, [int]$Max) {
     $state = 'read'; $detail = ''; $records = @()
     try {
@@ -964,7 +1010,7 @@ function Write-CzEventKind([string]$Log, [int]$Id, [string]$Provider, [int]$Fiel
     }
     $cut = '0'
     if ($records.Count -ge $MaxEvents) { $cut = '1' }
-    Write-CzRecord 'evlog' @('log', $Log, 'event_id', [string]$Id, 'state', $state, 'detail', $detail, 'read', [string]$records.Count, 'cut', $cut, 'oldest', $oldest)
+    Write-CzRecord 'evlog' @('log', $Log, 'event_id', [string]$Id, 'state', $state, 'detail', $detail, 'read', [string]$records.Count, 'cut', $cut, 'oldest', $oldest, 'read_at', [DateTime]::UtcNow.ToString('o'))
 }
 
 function Invoke-CzEvents($Op) {

@@ -284,6 +284,22 @@ pub struct EventLogRead {
     pub cut: bool,
     /// Time of the oldest record read (UTC, ISO 8601), empty when none.
     pub oldest: String,
+    /// When the host read the log, by its own clock (UTC, ISO 8601).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub read_at: String,
+}
+
+/// What a host serves, as it reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Serves {
+    /// `Win32_ComputerSystem.DomainRole` (0-1 workstation, 2-3 server,
+    /// 4-5 domain controller); `None` when WMI did not say.
+    pub domain_role: Option<u32>,
+    /// The folders it shares (`LanmanServer\Shares`' value names: never
+    /// the administrative `C$`, `ADMIN$`, `IPC$`).
+    pub shares: Vec<String>,
+    /// The printers it shares, by share name.
+    pub printers: Vec<String>,
 }
 
 /// Everything one collection returned about a host.
@@ -320,6 +336,11 @@ pub struct Snapshot {
     /// How each log was read.
     #[serde(default)]
     pub event_logs: Vec<EventLogRead>,
+    /// What the host serves, when the runtime read it: its domain role,
+    /// the folders and printers it shares (containment exempts domain
+    /// controllers, file and print servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serves: Option<Serves>,
     /// Set by the scan, not the host: the operator's address as this host
     /// sees it (the local end of a TCP connection to its WinRM port; empty
     /// through a proxy or when it could not be told). The host's network

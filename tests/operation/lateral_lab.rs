@@ -452,3 +452,88 @@ async fn the_operators_address_behind_a_jump_host_is_never_a_source_even_after_m
     assert!(status.stdout.contains("unlisted sources of lateral movement (1 hold the release of every host):"), "{}", status.stdout);
     assert_eq!(status.stdout.matches("(reached ").count(), 1, "{}", status.stdout);
 }
+
+/// The rule of this engagement that blocks SMB from `peer` into `host` in
+/// the lab's firewall, if one does (the lab's own ground truth).
+fn blocked_by_cauterize(lab: &Lab, host: &str, peer: &str) -> Option<String> {
+    use lab::world::firewall::{Direction, Protocol, Reason};
+    let peer: Ipv4Addr = peer.parse().unwrap();
+    lab.with_host(host, |s| match s.firewall.decide_explained(Direction::In, Protocol::Tcp, 445, peer, 50000).reason {
+        Reason::BlockRule(name) if name.starts_with("cauterize-") => Some(name),
+        _ => None,
+    })
+}
+
+/// Containment keeps SMB open to the operator's address as each host sees
+/// it: behind a SOCKS jump host (127.122.72.1, a stand-in for NAT) that is
+/// the jump host's address, read from the host's record of cauterize's
+/// WinRM logon, never this side's 127.0.0.1, and the plan shows it. The
+/// operation is resumed through a second jump host (127.122.72.2): before
+/// anything else on each contained host, its rules are made again with the
+/// address it sees now; SMB from every other address stays blocked. All
+/// asserted on the lab's firewalls. Lab loopback 127.122.64.0/21.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn containment_keeps_smb_to_the_jump_host_each_host_sees_and_to_the_next_after_a_resume() {
+    common::harness::raise_fd_limit();
+    let spec = lab::scenario::simple(3, Ipv4Addr::new(127, 122, 64, 1), 5985);
+    let run = LabRun::start_world(spec.clone(), operation_world(&spec)).await;
+    let lab = &run.lab;
+    let hosts = ["WS-001", "WS-002", "WS-003"];
+    let (jump1, jump2) = ("127.122.72.1", "127.122.72.2");
+    let original = std::fs::read_to_string(&run.inventory).unwrap();
+    let first = common::socks::Socks5::start(jump1).await;
+    through_proxy(&run, &original, jump1, first.port);
+
+    let eng = run.dir.path().join("case").display().to_string();
+    let scan = run.cauterize("scan", &["--engagement", &eng, "--no-progress"]).await;
+    assert!(matches!(scan.code, 0 | 2), "scan: {}\n{}", scan.code, scan.stderr);
+    // Released by hand only: the hosts stay contained between the runs.
+    let (_, plan) = run.plan_with_playbook(&eng, &format!("{}release: manual\n", fast_reboots())).await;
+    assert!(plan.contains("- {address: '127.122.72.1', hosts: ['WS-[001-003]']}"), "the plan shows the address each host saw:\n{plan}");
+    let out = run.cauterize("apply", &[&run.dir.path().join("plan.yml").display().to_string(), "--engagement", &eng, "--no-progress"]).await;
+    assert!(matches!(out.code, 0 | 2), "apply: {}\n{}\n{}", out.code, out.stdout, out.stderr);
+    assert!(first.tunnels() >= 3, "the hosts were not reached through the jump host");
+    let peers = |h: &str| -> Vec<String> {
+        let mut v: Vec<String> = spec.hosts.iter().filter(|x| x.name != h).map(|x| x.address.to_string()).collect();
+        v.extend(["127.0.0.1".to_string(), "10.9.9.9".to_string()]);
+        v
+    };
+    for h in hosts {
+        assert_eq!(blocked_by_cauterize(lab, h, jump1), None, "{h}: SMB from the jump host it sees is blocked");
+        assert!(blocked_by_cauterize(lab, h, jump2).is_some(), "{h}: the second jump host is not exempt before it is used");
+        for p in peers(h) {
+            assert!(blocked_by_cauterize(lab, h, &p).is_some(), "{h}: SMB from {p} is not blocked");
+        }
+    }
+
+    // The operation resumed through the second jump host.
+    let second = common::socks::Socks5::start(jump2).await;
+    through_proxy(&run, &original, jump2, second.port);
+    let out = run.cauterize("apply", &["--resume", "--engagement", &eng, "--no-progress"]).await;
+    assert!(matches!(out.code, 0 | 2), "resume: {}\n{}\n{}", out.code, out.stdout, out.stderr);
+    assert!(second.tunnels() >= 3, "the resumed run did not go through the second jump host");
+    println!("{}\n{}", out.stdout, out.stderr);
+    {
+        let journal = Journal::open_read_only(std::path::Path::new(&eng)).unwrap();
+        let op = journal.latest_operation().unwrap().unwrap();
+        for a in journal.operation_actions(op.id).unwrap().into_iter().filter(|a| a.key.starts_with("contain")) {
+            println!("{} {} {:?} {:?} {}", a.host, a.key, a.outcome, a.detail, a.op);
+        }
+    }
+    for h in hosts {
+        assert_eq!(blocked_by_cauterize(lab, h, jump2), None, "{h}: SMB from the second jump host is blocked after the resume");
+        assert_eq!(blocked_by_cauterize(lab, h, jump1), None, "{h}: the first jump host, seen before, stays exempt");
+        for p in peers(h) {
+            assert!(blocked_by_cauterize(lab, h, &p).is_some(), "{h}: SMB from {p} is not blocked after the resume");
+        }
+    }
+    let journal = Journal::open_read_only(std::path::Path::new(&eng)).unwrap();
+    let op = journal.latest_operation().unwrap().unwrap();
+    let again: Vec<_> = journal
+        .operation_actions(op.id)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.key == "contain/again")
+        .collect();
+    assert_eq!(again.len(), hosts.len(), "{again:?}");
+}

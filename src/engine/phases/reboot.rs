@@ -641,6 +641,14 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                 return Ok(Pipeline::Done);
             }
         };
+        // The scan's own logon came from an address the host's rules do not
+        // exempt yet (the operator's NAT or jump host changed): its rules
+        // are made again first, before any re-purge.
+        let seen = snapshot.operator_address.clone();
+        if self.record(host).contained && !seen.is_empty() && !self.operator_seen_by(host).contains(&seen) {
+            self.note_operator_seen(host, std::slice::from_ref(&seen));
+            self.contain_again(host, &format!("its verifying scan saw cauterize from {seen}, not exempt yet")).await?;
+        }
         let Replanned { ops, steps, acted_on } = match self.replan.replan(host, snapshot, round + 1).await {
             Ok(r) => r,
             Err(e) => {

@@ -432,6 +432,52 @@ fn services_for(os: &Os, role: Role) -> Vec<(Service, Option<&'static str>)> {
     v
 }
 
+/// What the Server service and the spooler keep in the registry for the
+/// host's role: a domain controller's `NETLOGON` and `SYSVOL`, a file
+/// server's folders, a print server's `print$` and shared queue; every
+/// host's local XPS writer, not shared. `LanmanServer\Shares` holds one
+/// REG_MULTI_SZ per share made by a person or a role (the administrative
+/// `C$`, `ADMIN$` and `IPC$` are made at each start and are not there);
+/// a printer is shared when its `Attributes` carry
+/// PRINTER_ATTRIBUTE_SHARED (0x8).
+fn shares_and_printers(h: &mut HostState, domain: &str) {
+    let share = |name: &str, path: &str, remark: &str| {
+        RegData::MultiSz(vec![
+            "CSCFlags=0".to_string(),
+            "MaxUses=4294967295".to_string(),
+            format!("Path={path}"),
+            "Permissions=0".to_string(),
+            format!("Remark={remark}"),
+            format!("ShareName={name}"),
+            "Type=0".to_string(),
+        ])
+    };
+    let shares: Vec<(&str, String, &str)> = match h.role {
+        Role::DomainController => {
+            let root = format!(r"C:\Windows\SYSVOL\sysvol\{}", domain.to_ascii_lowercase());
+            vec![("NETLOGON", format!(r"{root}\SCRIPTS"), "Logon server share"), ("SYSVOL", r"C:\Windows\SYSVOL\sysvol".to_string(), "Logon server share")]
+        }
+        Role::FileServer => vec![("Shared", r"D:\Shares\Shared".to_string(), ""), ("Finance$", r"D:\Shares\Finance".to_string(), "")],
+        Role::PrintServer => vec![("print$", r"C:\Windows\system32\spool\drivers".to_string(), "Printer Drivers")],
+        _ => vec![],
+    };
+    let hklm = h.registry.hklm_mut();
+    let key = hklm.create(paths::LANMAN_SHARES);
+    for (name, path, remark) in shares {
+        key.set(name, share(name, &path, remark));
+    }
+    let mut printers = vec![("Microsoft XPS Document Writer", 0x240_u32, "")];
+    if h.role == Role::PrintServer {
+        printers.push(("HP LaserJet Floor 2", 0x248, "HP-Floor2"));
+    }
+    for (name, attributes, share_name) in printers {
+        let key = hklm.create(&format!(r"{}\{name}", paths::PRINTERS));
+        key.set("Name", RegData::sz(name));
+        key.set("Attributes", RegData::Dword(attributes));
+        key.set("Share Name", RegData::sz(share_name));
+    }
+}
+
 fn tasks_for(os: &Os, install: LabTime) -> Vec<Task> {
     let ms = "Microsoft Corporation";
     let weekly = |h: i64| Trigger::Daily {
@@ -625,6 +671,7 @@ impl HostState {
                 .expect("stock tasks are distinct");
         }
         h.firewall = firewall_for(!spec.domain.eq_ignore_ascii_case("WORKGROUP"), spec.role);
+        shares_and_printers(&mut h, &spec.domain);
 
         // boot, then log the users on a little later
         h.boot_count = 0;

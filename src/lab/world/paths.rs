@@ -10,6 +10,10 @@ pub const SERVICES: &str = r"SYSTEM\CurrentControlSet\Services";
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`: holds the
 /// `PendingFileRenameOperations` REG_MULTI_SZ (MoveFileEx
 /// MOVEFILE_DELAY_UNTIL_REBOOT), run by smss.exe early in boot.
+/// The shares the Server service makes at start, one value each.
+pub const LANMAN_SHARES: &str = r"SYSTEM\CurrentControlSet\Services\LanmanServer\Shares";
+/// The spooler's print queues, one key each.
+pub const PRINTERS: &str = r"SYSTEM\CurrentControlSet\Control\Print\Printers";
 pub const SESSION_MANAGER: &str = r"SYSTEM\CurrentControlSet\Control\Session Manager";
 pub const PENDING_RENAMES_VALUE: &str = "PendingFileRenameOperations";
 /// Windows appends to this one instead when it exists.

@@ -1,7 +1,8 @@
 //! `Get-WmiObject` (Windows PowerShell only: PowerShell 6 and later removed
 //! it) over the host model, and the WMI object it returns
 //! (`ManagementObject`: properties by name, case-insensitively, and the
-//! class's methods). Served: `Win32_OperatingSystem` here,
+//! class's methods). Served: `Win32_OperatingSystem` and
+//! `Win32_ComputerSystem` here,
 //! `Win32_Process` and `Win32_Service` ([`super::wmi_cimv2`]),
 //! `Win32_LogicalDisk` ([`super::wmi_disk`]), the
 //! permanent event subscription classes ([`super::wmi_subscription`]);
@@ -43,7 +44,6 @@ static SPEC: CmdletSpec = CmdletSpec {
 
 /// Classes Windows has that the lab does not serve yet.
 const NOT_YET: &[&str] = &[
-    "win32_computersystem",
     "win32_bios",
     "win32_quickfixengineering",
     "win32_networkadapterconfiguration",
@@ -191,6 +191,38 @@ fn operating_system(cx: &Ctx<'_>) -> WmiObject {
     }
 }
 
+/// `Win32_ComputerSystem`: the machine's name, domain and domain role
+/// (`DomainRole`: 0 standalone workstation, 1 member workstation, 2
+/// standalone server, 3 member server, 4 backup domain controller, 5
+/// primary domain controller). The lab does not model which domain
+/// controller holds the PDC emulator role: each reports 4.
+fn computer_system(cx: &Ctx<'_>) -> WmiObject {
+    use crate::lab::world::Role;
+    let joined = !cx.host.domain.eq_ignore_ascii_case("WORKGROUP");
+    let role = match cx.host.role {
+        Role::DomainController => 4,
+        r if r.is_server() => if joined { 3 } else { 2 },
+        _ => if joined { 1 } else { 0 },
+    };
+    let props = vec![
+        ("Name".to_string(), Value::string(cx.spec.name.to_ascii_uppercase())),
+        ("Domain".to_string(), Value::string(if joined { cx.host.domain.to_ascii_lowercase() } else { "WORKGROUP".to_string() })),
+        ("PartOfDomain".to_string(), Value::Bool(joined)),
+        ("DomainRole".to_string(), Value::Int(role)),
+        ("Manufacturer".to_string(), Value::str("VMware, Inc.")),
+        ("Model".to_string(), Value::str("VMware Virtual Platform")),
+    ];
+    WmiObject {
+        class: "Win32_ComputerSystem".into(),
+        namespace: r"root\cimv2".into(),
+        computer: cx.spec.name.clone(),
+        relpath: format!("Win32_ComputerSystem.Name=\"{}\"", cx.spec.name.to_ascii_uppercase()),
+        props,
+        view: &["Domain", "Manufacturer", "Model", "Name"],
+        handle: Handle::None,
+    }
+}
+
 struct GetWmiObject;
 
 fn error(message: String, category: &'static str, id: &str, target: Option<String>) -> CmdletError {
@@ -220,6 +252,7 @@ impl Cmdlet for GetWmiObject {
         let lower = class.to_ascii_lowercase();
         let objects = match (ns.as_str(), lower.as_str()) {
             (r"root\cimv2", "win32_operatingsystem") => vec![operating_system(cx)],
+            (r"root\cimv2", "win32_computersystem") => vec![computer_system(cx)],
             (r"root\cimv2", "win32_process") => super::wmi_cimv2::processes(cx),
             (r"root\cimv2", "win32_service") => super::wmi_cimv2::services(cx),
             (r"root\cimv2", "win32_systemdriver") => super::wmi_cimv2::drivers(cx),
