@@ -31,8 +31,9 @@ use super::paths;
 use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Family, Finding};
 
-/// Files Windows keeps directly in `C:\Windows` (lower-case).
-const WINDOWS_ROOT_FILES: &[&str] = &[
+/// Files Windows keeps directly in `C:\Windows` (lower-case). The plan's
+/// guard (`plan::guard`) never deletes one of these names there either.
+pub(crate) const WINDOWS_ROOT_FILES: &[&str] = &[
     "bfsvc.exe",
     "explorer.exe",
     "helppane.exe",
