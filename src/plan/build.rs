@@ -362,13 +362,16 @@ pub fn acted_on(input: &HostInput<'_>, playbook: &Playbook, flags: &Flags) -> Ve
 }
 
 /// The findings of a known loader family (not `unknown loader-like`) on
-/// one host that the purge does not act on only because they are below
-/// the playbook's confidence (`activate`), as headlines. A verifying scan
-/// that finds one has not shown the host clean: the family's loader may
-/// run there, untouched (the engine holds such a host for a person).
-/// Allow-listed findings, low ones (listed only), families the playbook
-/// leaves out and excluded hosts are the operator's decisions, not
-/// counted.
+/// what starts code on one host - an autostart, a startup item, a task, a
+/// service, a WMI subscription, a running process - that the purge does
+/// not act on only because they are below the playbook's confidence
+/// (`activate`), as headlines. A verifying scan that finds one has not
+/// shown the host clean: the family's loader may run there, untouched
+/// (Dridex's side-loading layout at medium); the engine holds such a host
+/// for a person. A finding on a file nothing starts (a dropped first
+/// stage, a maldoc), allow-listed findings, low ones (listed only),
+/// families the playbook leaves out and excluded hosts are not counted:
+/// the first starts nothing, the others are the operator's decisions.
 pub fn loaders_not_acted_on(input: &HostInput<'_>, playbook: &Playbook, flags: &Flags) -> Vec<String> {
     let activate = flags.activate.unwrap_or(playbook.purge.activate);
     let host_excluded = playbook.host_excluded(input.host);
@@ -376,6 +379,17 @@ pub fn loaders_not_acted_on(input: &HostInput<'_>, playbook: &Playbook, flags: &
         .findings
         .iter()
         .filter(|f| f.family != Family::UnknownLoaderLike)
+        .filter(|f| {
+            matches!(
+                f.artifact,
+                ArtifactRef::RegistryAutorun { .. }
+                    | ArtifactRef::StartupItem { .. }
+                    | ArtifactRef::Task { .. }
+                    | ArtifactRef::Service { .. }
+                    | ArtifactRef::Wmi { .. }
+                    | ArtifactRef::Process { .. }
+            )
+        })
         .filter(|f| matches!(not_acted_on(f, playbook, activate, host_excluded.is_some()), Err(NotActedOn::BelowActivate)))
         .map(headline)
         .collect()

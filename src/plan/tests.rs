@@ -1291,3 +1291,26 @@ fn a_tied_lateral_copy_in_the_windows_folder_is_deleted_naming_its_service_and_n
         .collect();
     assert!(named.contains(&copy) && !named.contains(&untied) && !named.contains(&in_sys32), "{named:?}");
 }
+
+#[test]
+fn a_known_loaders_inactive_finding_on_what_starts_code_is_named_and_one_on_a_lone_file_is_not() {
+    use crate::detect::evidence::{Evidence as E, Grounds};
+    use crate::detect::{ArtifactRef, Family, Finding};
+    let medium = |artifact: ArtifactRef, family: Family, rule: &'static str| {
+        StoredFinding::from(&Finding::new("WS-001", artifact, family, rule, Grounds::of(&[E::FolderShape, E::NameShape]), vec!["x".into()], vec![]))
+    };
+    let fs = vec![
+        medium(ArtifactRef::Task { path: r"\Qzrbeuib".into() }, Family::Dridex, "DRX-SIDELOAD-COPIED-EXE"),
+        medium(ArtifactRef::File { path: r"C:\Users\bob\419.exe".into() }, Family::Emotet, "EMO-INITIAL-RESIDUE"),
+        medium(ArtifactRef::Task { path: r"\Other".into() }, Family::UnknownLoaderLike, "GEN-TASK"),
+    ];
+    assert!(fs.iter().all(|f| f.confidence == Confidence::Medium));
+    let s = SnapshotBuilder::new("WS-001").user("bob").build();
+    let input = HostInput { host: "WS-001", snapshot_id: 1, snapshot: &s, findings: &fs };
+    let left = super::loaders_not_acted_on(&input, &Playbook::builtin(), &Flags::default());
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with("DRX-SIDELOAD-COPIED-EXE (Dridex, medium)"), "{left:?}");
+    // Acted on under `activate: medium`: nothing is left for a person.
+    let flags = Flags { activate: Some(Confidence::Medium) };
+    assert!(super::loaders_not_acted_on(&input, &Playbook::builtin(), &flags).is_empty());
+}
