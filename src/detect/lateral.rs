@@ -23,7 +23,10 @@
 //! task with a made-up name running it (the copy's temporary service still
 //! present) is one more shape - an unsigned file, its folder, its
 //! launcher, made-up names - and shapes alone stay Medium
-//! (`detect::evidence`).
+//! (`detect::evidence`). Even High, only the copy a recorded service
+//! install ties (`fleet::ties`, `FLEET-LATERAL-COPY`) is ever deleted from
+//! `C:\Windows`: the plan's guard and the runtime on the host refuse
+//! every other file there (`plan::guard::lateral_copy_refusal`).
 
 use super::facts::{Facts, Source};
 use super::names;
