@@ -1,7 +1,7 @@
 //! A benchmark, not a test (`cargo bench --bench operation_outbreak [-- 60]`,
 //! which bench/operation-outbreak.sh runs): the acceptance run of the whole
-//! operation (tests/common/outbreak_run.rs, whose negative control CI runs
-//! in tests/operation/operation_outbreak.rs) on the 500 hosts of
+//! operation (tests/common/outbreak_run.rs, which CI runs on 60 hosts with
+//! its negative control in tests/operation/operation_outbreak.rs) on the 500 hosts of
 //! examples/lab/outbreak.yml, lab time 60 times wall time (or, given `60`,
 //! on CI's 60-host outbreak at 120 times): `cauterize run
 //! --yes`, `release --accept-unreached` for the hosts it could not reach,
@@ -24,8 +24,9 @@ use outbreak_run::{Size, assert_accepted, operate};
 async fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken.
     harness::raise_fd_limit();
-    // `60`: CI's 60-host outbreak (tests/data/outbreak-60.yml), whose run
-    // with containment is not a test yet (tests/operation/operation_outbreak.rs).
+    // `60`: CI's 60-host outbreak (tests/data/outbreak-60.yml), the run CI
+    // makes in tests/operation/operation_outbreak.rs, on its own with its
+    // figures.
     let (size, base) = if std::env::args().any(|a| a == "60") { (Size::Ci, "127.152.0.1") } else { (Size::Full, "127.152.4.1") };
     let op = operate(size, base, false).await;
     // Prints the figures first, then asserts.

@@ -379,6 +379,7 @@ async fn check_ops(h: &Host) {
             path: a.machine_exe.clone().into(),
             expected_sha256: sha_of(h, &a.machine_exe).await,
             queue_if_locked: false,
+            lateral_service: Default::default(),
         },
     ];
     let first = apply_ops(&h.target, &ops, &c).await.expect("ops run");
@@ -402,6 +403,7 @@ async fn check_ops(h: &Host) {
                 path: a.task_exe.clone().into(),
                 expected_sha256: "00".repeat(32),
                 queue_if_locked: true,
+                lateral_service: Default::default(),
             },
             Op::KillProcess {
                 pid: a.locked_pid,
@@ -420,11 +422,13 @@ async fn check_ops(h: &Host) {
         path: a.locked_exe.clone().into(),
         expected_sha256: sha.clone(),
         queue_if_locked: true,
+        lateral_service: Default::default(),
     };
     let no_queue = Op::DeleteFile {
         path: a.locked_exe.clone().into(),
         expected_sha256: sha,
         queue_if_locked: false,
+        lateral_service: Default::default(),
     };
     let r = apply_ops(&h.target, &[no_queue.clone(), locked.clone(), locked], &c)
         .await

@@ -23,7 +23,10 @@
 //! task with a made-up name running it (the copy's temporary service still
 //! present) is one more shape - an unsigned file, its folder, its
 //! launcher, made-up names - and shapes alone stay Medium
-//! (`detect::evidence`).
+//! (`detect::evidence`). Even High, only the copy a recorded service
+//! install ties (`fleet::ties`, `FLEET-LATERAL-COPY`) is ever deleted from
+//! `C:\Windows`: the plan's guard and the runtime on the host refuse
+//! every other file there (`plan::guard::lateral_copy_refusal`).
 
 use super::facts::{Facts, Source};
 use super::names;
@@ -31,8 +34,9 @@ use super::paths;
 use super::evidence::{Evidence as E, Grounds};
 use super::{ArtifactRef, Family, Finding};
 
-/// Files Windows keeps directly in `C:\Windows` (lower-case).
-const WINDOWS_ROOT_FILES: &[&str] = &[
+/// Files Windows keeps directly in `C:\Windows` (lower-case). The plan's
+/// guard (`plan::guard`) never deletes one of these names there either.
+pub(crate) const WINDOWS_ROOT_FILES: &[&str] = &[
     "bfsvc.exe",
     "explorer.exe",
     "helppane.exe",

@@ -33,6 +33,9 @@ pub struct Script {
     /// Verifying scans find something the purge acts on but no operation
     /// can address (an injected process its plan may not end, ...).
     pub unaddressable: bool,
+    /// Verifying scans also show a Dridex finding below the playbook's
+    /// confidence (listed, not acted on).
+    pub loader_below_activate: bool,
     /// Evidence of these paths cannot be secured.
     pub unsecured: Vec<String>,
     /// Failing operations: this many `apply` calls fail as unreachable.
@@ -446,10 +449,15 @@ impl Replan for FakeReplan {
                 ..Replanned::default()
             });
         }
+        let loaders_left = if script.loader_below_activate {
+            vec!["DRX-SIDELOAD-COPIED-EXE (Dridex, medium): a Windows program copied out of System32 into an odd folder".into()]
+        } else {
+            Vec::new()
+        };
         let mut used = self.used.lock().unwrap();
         let n = used.entry(host.to_lowercase()).or_default();
         if *n >= script.dirty_scans {
-            return Ok(Replanned::default());
+            return Ok(Replanned { loaders_left, ..Replanned::default() });
         }
         *n += 1;
         Ok(Replanned {
@@ -473,6 +481,7 @@ impl Replan for FakeReplan {
                 .map(|step| (self.next_id.fetch_add(1, Ordering::SeqCst), step))
                 .collect(),
             acted_on: vec!["BACK (Emotet, high): back.exe runs again".into()],
+            loaders_left,
         })
     }
 }

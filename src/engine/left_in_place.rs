@@ -180,6 +180,7 @@ mod tests {
             path: path.into(),
             expected_sha256: "ab".repeat(32),
             queue_if_locked: true,
+            lateral_service: Default::default(),
         }
     }
 

@@ -58,6 +58,12 @@ pub struct Replanned {
     /// none: one found again that no operation addresses (every step
     /// vetoed, or none can be derived) is for a person, never clean.
     pub acted_on: Vec<String>,
+    /// Findings of a known loader family on what starts code (an
+    /// autostart, task, service, WMI subscription, process) the purge
+    /// leaves alone only because they are below the playbook's confidence
+    /// ([`crate::plan::loaders_not_acted_on`]), as headlines. A scan that
+    /// shows one has not shown the host clean: it is for a person.
+    pub loaders_left: Vec<String>,
 }
 
 impl Replanned {

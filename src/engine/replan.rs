@@ -61,13 +61,14 @@ impl Replan for JournalReplan {
                 };
                 let made = plan::build(&[input], Vec::new(), &playbook, &flags);
                 let acted_on = plan::acted_on(&input, &playbook, &flags);
+                let loaders_left = plan::loaders_not_acted_on(&input, &playbook, &flags);
                 // Purge operations, deny-writes and Defender exclusions
                 // are carried out again (containment stays as it is; the
                 // reboot is the round's own).
                 let again = |step: &Step| step.op().is_some() || super::phases::purge_step_op(step).is_some();
                 let active = made.hosts.iter().any(|h| h.items.iter().any(|i| i.active && again(&i.step)));
                 if !active {
-                    return Ok(Replanned { acted_on, ..Replanned::default() });
+                    return Ok(Replanned { acted_on, loaders_left, ..Replanned::default() });
                 }
                 let file = dir.join(format!(
                     "op{op}-{}-round{round}.yml",
@@ -106,7 +107,7 @@ impl Replan for JournalReplan {
                     .map(|id| (host.clone(), id))
                     .collect();
                 j.add_operation_ops(op, round, &attach)?;
-                Ok(Replanned { ops, steps, acted_on })
+                Ok(Replanned { ops, steps, acted_on, loaders_left })
             })
             .await
             .map_err(|e| e.to_string())

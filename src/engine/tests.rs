@@ -42,6 +42,7 @@ fn delete(id: i64, path: &str) -> PlannedOp {
             path: path.into(),
             expected_sha256: "ab".repeat(32),
             queue_if_locked: true,
+            lateral_service: Default::default(),
         },
     }
 }
@@ -501,6 +502,30 @@ async fn a_host_whose_post_boot_scan_finds_what_no_operation_addresses_is_for_a_
     assert!(why.contains("QAK-INJECT") && why.contains("can carry out nothing"), "{why}");
     // Rebooted once: no re-purge round was spent on what no operation does.
     assert_eq!(r.fake.boots("WS-02"), 1);
+    assert!(r.fake.calls_of("release").is_empty(), "the all-clean release is held");
+    assert_eq!(r.result.exit_code(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_host_still_showing_a_known_loader_below_the_playbooks_confidence_is_for_a_person_not_clean() {
+    use Role::*;
+    // WS-02's verifying scan finds nothing the purge acts on, but a
+    // Dridex finding at medium under `activate: high`: its loader may run
+    // untouched, so the host is never called clean, and the finding is
+    // named. WS-03 had nothing to purge and shows the same.
+    let plan = plan_of(&[("WS-01", Workstation, true), ("WS-02", Workstation, true), ("WS-03", Workstation, false)]);
+    let left = Script {
+        loader_below_activate: true,
+        ..Script::default()
+    };
+    let r = go(FakeHosts::new(&[("WS-02", left.clone()), ("WS-03", left)]), plan, fast()).await;
+    assert_eq!(state(&r.result, "WS-01"), HostState::Clean, "held by the others");
+    for h in ["WS-02", "WS-03"] {
+        assert_eq!(state(&r.result, h), HostState::NeedsPerson, "{h}");
+        let why = r.result.hosts.iter().find(|x| x.name == h).and_then(|x| x.reason.clone()).unwrap_or_default();
+        assert!(why.contains("DRX-SIDELOAD-COPIED-EXE (Dridex, medium)") && why.contains("below the playbook's confidence"), "{h}: {why}");
+    }
+    assert_eq!(r.fake.boots("WS-02"), 1, "no re-purge round: nothing to carry out");
     assert!(r.fake.calls_of("release").is_empty(), "the all-clean release is held");
     assert_eq!(r.result.exit_code(), 2);
 }

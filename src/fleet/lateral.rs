@@ -69,6 +69,11 @@ pub struct Reach {
     /// task).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub image_path: String,
+    /// The installed service's name as the record gives it (empty for a
+    /// task): what the runtime looks the record up by on the host before
+    /// it deletes a copy in `C:\Windows` the record ties.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub service: String,
     /// Its source carried the infection then (a host known infected by
     /// that time), or is an address nobody listed.
     pub suspect: bool,
@@ -194,9 +199,9 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
         let logon = |k: &EventKind| matches!(k, EventKind::NetworkLogon { .. });
         list.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| logon(b.1).cmp(&logon(a.1))));
         for (i, (t, kind, record)) in list.iter().enumerate() {
-            let (what, image_path) = match kind {
-                EventKind::ServiceInstalled { service, image_path, .. } => (format!("service {service} ({image_path})"), image_path.clone()),
-                EventKind::TaskRegistered { task, .. } => (format!("task {task}"), String::new()),
+            let (what, image_path, service) = match kind {
+                EventKind::ServiceInstalled { service, image_path, .. } => (format!("service {service} ({image_path})"), image_path.clone(), service.clone()),
+                EventKind::TaskRegistered { task, .. } => (format!("task {task}"), String::new(), String::new()),
                 EventKind::NetworkLogon { .. } => continue,
             };
             // The latest remote logon before it, within the window, that
@@ -216,7 +221,7 @@ pub fn link(events: &[HostEvent], ctx: &Context) -> Lateral {
                 None => Origin::Unlisted(address),
             };
             let suspect = matches!(from, Origin::Unlisted(_));
-            out.reaches.push(Reach { from, to: host.to_string(), at: *t, after_logon: t - lt, account, what, record: record.to_string(), image_path, suspect });
+            out.reaches.push(Reach { from, to: host.to_string(), at: *t, after_logon: t - lt, account, what, record: record.to_string(), image_path, service, suspect });
         }
     }
     out.reaches.sort_by(|a, b| a.at.total_cmp(&b.at).then_with(|| a.to.cmp(&b.to)));

@@ -22,7 +22,8 @@
 //! - [`operator`]: the operator's address as a host sees it, from the
 //!   host's record of cauterize's own WinRM logon.
 //! - [`ties`]: lateral copies in `C:\Windows` tied by the host's record
-//!   of the service a suspect source installed to run them.
+//!   of the service a suspect source installed to run them (the one file
+//!   there a plan deletes, naming that service for the host to check).
 //! - [`holds`]: which unlisted sources hold the release of containment,
 //!   and how each is resolved (scanned as an inventory host, or accepted
 //!   by the operator).

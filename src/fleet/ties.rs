@@ -9,10 +9,11 @@
 //! host carrying the infection then, or from an address nobody listed,
 //! with an image path that runs exactly this file. That is evidence of
 //! abuse, not of shape (`detect::evidence`), so the copy becomes high,
-//! with the record in its reasons. It is still not deleted: the plan
-//! (`plan::guard`) and the runtime on the host both refuse any file
-//! directly in the Windows folder, so such a host is set aside for a
-//! person, who now sees why the copy is malicious.
+//! with the record in its reasons and the service it names in `related`.
+//! Such a copy is the one file directly in the Windows folder a plan may
+//! delete (`plan::guard::never_delete`): its step names the service, and
+//! the runtime on the host deletes it only after finding that 7045 record
+//! itself and checking the file's signature, name and age there.
 
 use super::lateral::Lateral;
 use super::RULE_LATERAL_COPY;
@@ -71,10 +72,10 @@ pub fn tie(lateral: &Lateral, untied: &[Untied]) -> Vec<(String, SnapshotId, Fin
                     r.after_logon,
                     r.account
                 ),
-                "the host's own record ties it to lateral movement; a file directly in C:\\Windows is still never deleted by a plan: keep a copy and delete it by hand".to_string(),
+                "the host's own record ties it to lateral movement: the plan deletes it (evidence first), and the host checks that record, its signature, name and age again before it does".to_string(),
             ];
             let grounds = Grounds::of(&[E::Unsigned, E::FolderShape, E::RecordedLateralInstall]);
-            let finding = Finding::new(
+            let mut finding = Finding::new(
                 &u.computer_name,
                 ArtifactRef::File { path: u.path.clone() },
                 Family::UnknownLoaderLike,
@@ -83,6 +84,9 @@ pub fn tie(lateral: &Lateral, untied: &[Untied]) -> Vec<(String, SnapshotId, Fin
                 reasons,
                 vec![u.path.clone()],
             );
+            if !r.service.is_empty() {
+                finding.related.push(ArtifactRef::Service { name: r.service.clone() });
+            }
             out.push((u.host.clone(), u.snapshot_id, finding));
         }
     }
@@ -132,6 +136,7 @@ mod tests {
             assert_eq!(f.artifact, ArtifactRef::File { path: copy.into() });
             assert!(f.reasons[0].contains("service qzkwtrb (%SystemRoot%\\qzkwtrb.exe) ran: System 7045 at 2024-03-01T10:00:04.000Z"), "{}", f.reasons[0]);
             assert!(f.reasons[0].contains(said), "{}", f.reasons[0]);
+            assert_eq!(f.related, vec![ArtifactRef::Service { name: "qzkwtrb".into() }], "the service its 7045 names");
         }
         // A launcher's payload is what it runs.
         let tied = tie(&lateral("10.0.0.1", r"rundll32.exe C:\Windows\qzkwtrb.exe,Start"), &files);

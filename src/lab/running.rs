@@ -231,7 +231,11 @@ impl Lab {
         self.with_host(host_name, |s| {
             for (i, f) in files.iter().enumerate() {
                 let has_bytes = s.files.get(f).and_then(|e| e.file()).is_some_and(|d| matches!(d.content, world::files::Content::Bytes(_)));
-                if has_bytes {
+                // A signed file is a genuine program the loader copied
+                // (Dridex's side-loading host): its bytes are Windows',
+                // not the loader's, and new ones would drop its signature.
+                let signed = s.files.get(f).and_then(|e| e.file()).is_some_and(|d| d.signer.is_some());
+                if has_bytes || signed {
                     continue;
                 }
                 let bytes: Vec<u8> = b"MZ".iter().copied().chain((0..4096u32).map(|n| (n * 31 + i as u32) as u8)).collect();

@@ -398,6 +398,40 @@ pub fn acted_on(input: &HostInput<'_>, playbook: &Playbook, flags: &Flags) -> Ve
         .collect()
 }
 
+/// The findings of a known loader family (not `unknown loader-like`) on
+/// what starts code on one host - an autostart, a startup item, a task, a
+/// service, a WMI subscription, a running process - that the purge does
+/// not act on only because they are below the playbook's confidence
+/// (`activate`), as headlines. A verifying scan that finds one has not
+/// shown the host clean: the family's loader may run there, untouched
+/// (Dridex's side-loading layout at medium); the engine holds such a host
+/// for a person. A finding on a file nothing starts (a dropped first
+/// stage, a maldoc), allow-listed findings, low ones (listed only),
+/// families the playbook leaves out and excluded hosts are not counted:
+/// the first starts nothing, the others are the operator's decisions.
+pub fn loaders_not_acted_on(input: &HostInput<'_>, playbook: &Playbook, flags: &Flags) -> Vec<String> {
+    let activate = flags.activate.unwrap_or(playbook.purge.activate);
+    let host_excluded = playbook.host_excluded(input.host);
+    input
+        .findings
+        .iter()
+        .filter(|f| f.family != Family::UnknownLoaderLike)
+        .filter(|f| {
+            matches!(
+                f.artifact,
+                ArtifactRef::RegistryAutorun { .. }
+                    | ArtifactRef::StartupItem { .. }
+                    | ArtifactRef::Task { .. }
+                    | ArtifactRef::Service { .. }
+                    | ArtifactRef::Wmi { .. }
+                    | ArtifactRef::Process { .. }
+            )
+        })
+        .filter(|f| matches!(not_acted_on(f, playbook, activate, host_excluded.is_some()), Err(NotActedOn::BelowActivate)))
+        .map(headline)
+        .collect()
+}
+
 /// Why the purge does not act on a finding, in kinds `status` can
 /// tally; [`NotActedOn::why`] is the plan's own line for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -550,6 +584,14 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
     let mut not_planned: Vec<NotPlanned> = Vec::new();
     let mut seen_not_planned: BTreeSet<(String, String)> = BTreeSet::new();
 
+    // Copies in C:\Windows a recorded lateral install ran, by path key:
+    // the service its record names.
+    let tied: HashMap<String, String> = input
+        .findings
+        .iter()
+        .flat_map(|f| f.target_files.iter().filter_map(move |t| guard::lateral_service(f, t).map(|sv| (crate::detect::paths::key(t), sv))))
+        .collect();
+
     for f in input.findings {
         let status = finding_status(f, pb, activate, host_excluded);
         let head = headline(f);
@@ -627,7 +669,15 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
                     fc.cand.add(f, &head, &status, vetoes);
                     fc.shutdown_writer |= f.family == Family::Qakbot && matches!(f.artifact, ArtifactRef::Folder { .. });
                 }
-                Derived::Step(step) => {
+                Derived::Step(mut step) => {
+                    // The copy a recorded lateral install ran: its step
+                    // names the service, for the guard and the host,
+                    // whichever finding on the file asks for it.
+                    if let Step::Purge(Op::DeleteFile { path, lateral_service, .. }) = &mut step
+                        && let Some(service) = tied.get(&crate::detect::paths::key(path))
+                    {
+                        *lateral_service = service.as_str().into();
+                    }
                     let mut vetoes = step_vetoes(&step, pb, s);
                     if is_artifact && !matches!(f.artifact, ArtifactRef::File { .. }) {
                         vetoes.extend(excluded_targets.iter().cloned());
@@ -650,7 +700,7 @@ fn purge_plan(input: &HostInput<'_>, pb: &Playbook, activate: Confidence) -> Hos
         .iter()
         .filter(|i| i.active)
         .filter_map(|i| match &i.step {
-            Step::Purge(Op::DeleteFile { path, expected_sha256, .. } | Op::QueueDeleteOnReboot { path, expected_sha256 }) => {
+            Step::Purge(Op::DeleteFile { path, expected_sha256, .. } | Op::QueueDeleteOnReboot { path, expected_sha256, .. }) => {
                 Some((crate::detect::paths::key(path), expected_sha256.clone()))
             }
             _ => None,
@@ -750,8 +800,10 @@ fn step_vetoes(step: &Step, pb: &Playbook, s: &Snapshot) -> Vec<String> {
                 v.push(format!("its image is excluded by the playbook (`{p}`)"));
             }
         }
-        Step::Purge(Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. }) => {
-            v.extend(guard::never_delete(path));
+        Step::Purge(
+            Op::DeleteFile { path, lateral_service, .. } | Op::QueueDeleteOnReboot { path, lateral_service, .. },
+        ) => {
+            v.extend(guard::never_delete_step(path, lateral_service, s));
             if let Some(p) = pb.path_excluded(path) {
                 v.push(format!("excluded by the playbook (`{p}`)"));
             }
@@ -781,18 +833,20 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
         let Step::Purge(Op::DeleteFile {
             path,
             expected_sha256,
+            lateral_service,
             ..
         }) = &item.step
         else {
             continue;
         };
-        let (path, sha) = (path.clone(), expected_sha256.clone());
+        let (path, sha, service) = (path.clone(), expected_sha256.clone(), lateral_service.clone());
         let users = derive::users_of(s, path.as_str());
         let delete = |path: crate::runtime::host_text::HostName, sha: String| {
             Step::Purge(Op::DeleteFile {
                 path,
                 expected_sha256: sha,
                 queue_if_locked: queue,
+                lateral_service: service.clone(),
             })
         };
         let Some(first) = users.first() else {
@@ -816,6 +870,7 @@ fn settle_files(items: &mut [PlanItem], s: &Snapshot, pb: &Playbook) {
             Step::Purge(Op::QueueDeleteOnReboot {
                 path,
                 expected_sha256: sha,
+                lateral_service: service.clone(),
             })
         } else {
             delete(path, sha)

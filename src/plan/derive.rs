@@ -250,6 +250,7 @@ pub fn file_op(s: &Snapshot, path: &str) -> Derived {
         path: f.path.clone().into(),
         expected_sha256: f.sha256.to_ascii_lowercase(),
         queue_if_locked: false,
+        lateral_service: Default::default(),
     })
 }
 

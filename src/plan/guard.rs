@@ -1,9 +1,14 @@
 //! What a plan never does, whatever detection or the playbook say: kill a
 //! process Windows cannot live without, delete a Windows launcher
-//! (rundll32, regsvr32, ...: the target is the DLL or script it runs), or
-//! remove a folder Windows or a profile is built from.
+//! (rundll32, regsvr32, ...: the target is the DLL or script it runs), delete
+//! a file directly in the Windows or system folder (one narrow exception:
+//! [`lateral_copy_refusal`]), or remove a folder Windows or a profile is
+//! built from.
 
+use crate::detect::evidence::Evidence;
 use crate::detect::paths::{self, Area};
+use crate::detect::ArtifactRef;
+use crate::journal::records::StoredFinding;
 use crate::runtime::snapshot::Snapshot;
 
 /// Processes whose end crashes or logs off Windows.
@@ -116,6 +121,74 @@ pub fn never_delete(path: &str) -> Option<String> {
         return Some("a file directly in the Windows or system folder is never deleted by a plan; remove it by hand after review".into());
     }
     None
+}
+
+/// The service whose recorded install ties the copy at `path` to lateral
+/// movement, if finding `f` is such a tie: the fleet's
+/// `FLEET-LATERAL-COPY` on exactly that file, resting on the host's own
+/// record of the install (`RecordedLateralInstall`), which names the
+/// service (`related`). Only a file directly in `C:\Windows` is a
+/// lateral copy (`ADMIN$`).
+pub fn lateral_service(f: &StoredFinding, path: &str) -> Option<String> {
+    let k = paths::key(path);
+    let tied = f.rule_id == crate::fleet::RULE_LATERAL_COPY
+        && f.evidence.contains(&Evidence::RecordedLateralInstall)
+        && f.target_files.iter().any(|t| paths::key(t) == k)
+        && crate::detect::lateral::in_windows_root(path);
+    if !tied {
+        return None;
+    }
+    f.related.iter().find_map(|a| match a {
+        ArtifactRef::Service { name } if !name.is_empty() => Some(name.clone()),
+        _ => None,
+    })
+}
+
+/// Why a plan must not delete `path` as the tied lateral copy of the
+/// install of `service` ([`lateral_service`]), if so; `None` for a path
+/// that is not directly in `C:\Windows` (the other rules judge it). The
+/// one file directly in the Windows folder a plan deletes is a copy a
+/// recorded lateral install ran, and only when, as the scan saw it: it
+/// was not validly signed; its name is not one Windows keeps there; no
+/// program or library of its name is in System32 (a Windows file's name);
+/// and it was hashed (compare-and-delete). Never anything in or below
+/// System32, SysWOW64 or Sysnative. The runtime checks all of this again
+/// on the host, with the 7045 record itself and the file's age against
+/// Windows' install (`Get-CzUnsafeReason`).
+pub fn lateral_copy_refusal(path: &str, service: &str, s: &Snapshot) -> Option<String> {
+    if paths::has_relative_segments(path) || !crate::detect::lateral::in_windows_root(path) {
+        return None;
+    }
+    let name = paths::file_name(path).to_ascii_lowercase();
+    if service.is_empty() {
+        return Some("a file directly in the Windows folder is deleted only as the copy a recorded lateral install ran (FLEET-LATERAL-COPY); remove it by hand after review".into());
+    }
+    if crate::detect::lateral::WINDOWS_ROOT_FILES.contains(&name.as_str()) {
+        return Some(format!("{name} is a file Windows keeps in its folder: never deleted by a plan"));
+    }
+    let stem = paths::stem(&name).to_ascii_lowercase();
+    if s.system32_names.iter().any(|n| n.eq_ignore_ascii_case(&stem)) {
+        return Some(format!("System32 holds a program or library named {stem}: a name of Windows' own, never deleted from the Windows folder by a plan"));
+    }
+    match crate::plan::derive::file_facts(s, path).map(|f| f.signature.to_ascii_lowercase()) {
+        Some(sig) if sig == "unsigned" || sig == "invalid" => None,
+        Some(sig) => Some(format!("its signature reads `{sig}`: only a copy not validly signed is deleted from the Windows folder")),
+        None => Some("the scan has no facts of this file: a file in the Windows folder is deleted only as the scan saw it".into()),
+    }
+}
+
+/// [`never_delete`] for a plan's step: a tied lateral copy directly in the
+/// Windows folder (`service`, see [`lateral_service`]) is judged by
+/// [`lateral_copy_refusal`] instead of the blanket rule for that folder.
+pub fn never_delete_step(path: &str, service: &str, s: &Snapshot) -> Option<String> {
+    if !service.is_empty() && !paths::has_relative_segments(path) && crate::detect::lateral::in_windows_root(path) {
+        let name = paths::file_name(path).to_ascii_lowercase();
+        if LAUNCHERS.contains(&name.as_str()) {
+            return never_delete(path);
+        }
+        return lateral_copy_refusal(path, service, s);
+    }
+    never_delete(path)
 }
 
 /// Folder names that are part of Windows or of every profile: never

@@ -39,7 +39,7 @@ mod tests;
 
 use std::path::Path;
 
-pub use build::{Context, Flags, HostInput, HostPart, NotActedOn, acted_on, acts_on, build, build_from, build_with};
+pub use build::{Context, Flags, HostInput, HostPart, NotActedOn, acted_on, acts_on, build, build_from, build_with, loaders_not_acted_on};
 pub use contain::{ContainDecision, ContainmentPlan, FleetHost, OperatorSeen, ScanFacts};
 pub use model::*;
 pub use step::{HeldFile, Phase, Step};

@@ -105,6 +105,7 @@ fn kill_first_then_value_then_file_each_carrying_what_the_scan_saw() {
             path,
             expected_sha256,
             queue_if_locked,
+            ..
         } => {
             assert_eq!(path, DLL);
             assert_eq!(expected_sha256, SHA);
@@ -262,7 +263,7 @@ fn a_file_in_use_by_a_process_that_stays_is_queued_for_boot() {
         "{ops:#?}"
     );
     assert!(
-        ops.iter().any(|o| matches!(o, Op::QueueDeleteOnReboot { path, expected_sha256 } if path == DLL && expected_sha256 == SHA)),
+        ops.iter().any(|o| matches!(o, Op::QueueDeleteOnReboot { path, expected_sha256, .. } if path == DLL && expected_sha256 == SHA)),
         "{ops:#?}"
     );
     let kill = h
@@ -1214,4 +1215,102 @@ fn a_kill_carries_the_start_time_the_scan_saw() {
     let seen = &s.processes.iter().find(|p| p.pid == 77).unwrap().started;
     assert!(!seen.is_empty());
     assert_eq!(&kill, seen);
+}
+
+/// The fleet's finding on a copy in C:\Windows that `service`'s recorded
+/// install ran (`fleet::ties`), with `related` naming the service unless
+/// `service` is empty.
+fn tied_copy(path: &str, service: &str) -> StoredFinding {
+    use crate::detect::evidence::{Evidence as E, Grounds};
+    use crate::detect::{ArtifactRef, Family, Finding};
+    let mut f = Finding::new(
+        "WS-001",
+        ArtifactRef::File { path: path.into() },
+        Family::UnknownLoaderLike,
+        crate::fleet::RULE_LATERAL_COPY,
+        Grounds::of(&[E::Unsigned, E::FolderShape, E::RecordedLateralInstall]),
+        vec![format!("{path} is what the service {service} ran: System 7045")],
+        vec![path.into()],
+    );
+    if !service.is_empty() {
+        f.related.push(ArtifactRef::Service { name: service.into() });
+    }
+    StoredFinding::from(&f)
+}
+
+#[test]
+fn a_tied_lateral_copy_in_the_windows_folder_is_deleted_naming_its_service_and_nothing_else_there() {
+    let copy = r"C:\Windows\qzkwtrb.exe";
+    let named_like_system = r"C:\Windows\netsh.exe";
+    let signed = r"C:\Windows\vendorup.exe";
+    let explorer = r"C:\Windows\explorer.exe";
+    let untied = r"C:\Windows\plnxqv.exe";
+    let in_sys32 = r"C:\Windows\System32\qzsys.exe";
+    let mut s = SnapshotBuilder::new("WS-001").user("bob");
+    for p in [copy, named_like_system, explorer, untied, in_sys32] {
+        s = s.file(p).with_file(p, |f| f.sha256 = SHA.into());
+    }
+    let mut s = s.signed_file(signed, "Contoso Ltd").with_file(signed, |f| f.sha256 = SHA.into()).build();
+    s.system32_names = vec!["cmd".into(), "netsh".into()];
+    let fs: Vec<StoredFinding> = vec![
+        tied_copy(copy, "qzkwtrbs"),
+        tied_copy(named_like_system, "netshs"),
+        tied_copy(signed, "vendorup"),
+        tied_copy(explorer, "exsvc"),
+        tied_copy(untied, ""),
+        tied_copy(in_sys32, "qzsys"),
+    ];
+    let h = plan_for(&s, &fs, &Playbook::builtin(), Flags::default());
+    let item = |p: &str| {
+        h.items
+            .iter()
+            .find(|i| matches!(&i.step, Step::Purge(Op::DeleteFile { path, .. } | Op::QueueDeleteOnReboot { path, .. }) if path.as_str() == p))
+            .unwrap_or_else(|| panic!("{p} listed: {:#?}", h.items))
+    };
+    let tied = item(copy);
+    assert!(tied.active, "{tied:#?}");
+    assert!(matches!(&tied.step, Step::Purge(Op::DeleteFile { lateral_service, .. }) if lateral_service == "qzkwtrbs"), "{tied:#?}");
+    for (p, why) in [
+        (named_like_system, "System32 holds a program or library named netsh"),
+        (signed, "its signature reads `valid`"),
+        (explorer, "explorer.exe is a Windows launcher"),
+        (untied, "a file directly in the Windows or system folder is never deleted by a plan"),
+        (in_sys32, "a file directly in the Windows or system folder is never deleted by a plan"),
+    ] {
+        let i = item(p);
+        assert!(!i.active && i.why.contains(why), "{p}: {i:#?}");
+    }
+    // Only the copy is named for the host: the others carry no service.
+    let named: Vec<&str> = h
+        .items
+        .iter()
+        .filter_map(|i| match &i.step {
+            Step::Purge(Op::DeleteFile { path, lateral_service, .. }) if !lateral_service.is_empty() => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(named.contains(&copy) && !named.contains(&untied) && !named.contains(&in_sys32), "{named:?}");
+}
+
+#[test]
+fn a_known_loaders_inactive_finding_on_what_starts_code_is_named_and_one_on_a_lone_file_is_not() {
+    use crate::detect::evidence::{Evidence as E, Grounds};
+    use crate::detect::{ArtifactRef, Family, Finding};
+    let medium = |artifact: ArtifactRef, family: Family, rule: &'static str| {
+        StoredFinding::from(&Finding::new("WS-001", artifact, family, rule, Grounds::of(&[E::FolderShape, E::NameShape]), vec!["x".into()], vec![]))
+    };
+    let fs = vec![
+        medium(ArtifactRef::Task { path: r"\Qzrbeuib".into() }, Family::Dridex, "DRX-SIDELOAD-COPIED-EXE"),
+        medium(ArtifactRef::File { path: r"C:\Users\bob\419.exe".into() }, Family::Emotet, "EMO-INITIAL-RESIDUE"),
+        medium(ArtifactRef::Task { path: r"\Other".into() }, Family::UnknownLoaderLike, "GEN-TASK"),
+    ];
+    assert!(fs.iter().all(|f| f.confidence == Confidence::Medium));
+    let s = SnapshotBuilder::new("WS-001").user("bob").build();
+    let input = HostInput { host: "WS-001", snapshot_id: 1, snapshot: &s, findings: &fs };
+    let left = super::loaders_not_acted_on(&input, &Playbook::builtin(), &Flags::default());
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with("DRX-SIDELOAD-COPIED-EXE (Dridex, medium)"), "{left:?}");
+    // Acted on under `activate: medium`: nothing is left for a person.
+    let flags = Flags { activate: Some(Confidence::Medium) };
+    assert!(super::loaders_not_acted_on(&input, &Playbook::builtin(), &flags).is_empty());
 }

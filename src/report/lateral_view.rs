@@ -102,6 +102,7 @@ mod tests {
                 what: "service abcdefg (C:\\Windows\\abcdefg.exe)\u{1b}[2J".into(),
                 record: "System 7045".into(),
                 image_path: "C:\\Windows\\abcdefg.exe".into(),
+                service: "abcdefg".into(),
                 suspect: true,
             }],
             reached: vec![Reached { host: "WS-002".into(), at, from: "WS-001".into() }],

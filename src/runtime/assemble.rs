@@ -319,6 +319,7 @@ mod tests {
             path,
             expected_sha256: "ab".into(),
             queue_if_locked: false,
+            lateral_service: Default::default(),
         };
         let data = job::encode(&[JobItem::Op(op)]);
         assert!(data.contains(&format!("f path {token}\n")), "{data}");

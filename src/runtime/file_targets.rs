@@ -98,7 +98,10 @@ impl Collector<'_> {
             return;
         }
         let stem = paths::stem(program).to_ascii_lowercase();
-        let windows_program = names::DRIDEX_SIDELOAD_EXES.contains(&stem.as_str())
+        // Dridex's Run value names its copy by 8.3 short names
+        // (`DEVICE~1.EXE` for DeviceEnroller.exe).
+        let short = |n: &str| stem.contains('~') && paths::short_name_matches(&paths::file_name(program).to_ascii_uppercase(), &format!("{n}.exe"));
+        let windows_program = names::DRIDEX_SIDELOAD_EXES.iter().any(|n| *n == stem || short(n))
             || self
                 .snap
                 .system32_names
@@ -320,5 +323,17 @@ mod issue11_tests {
             "{:?}",
             t.paths
         );
+    }
+
+    #[test]
+    fn a_copied_windows_program_named_by_short_names_has_its_side_loaded_dlls_asked_for() {
+        // Dridex's Run value: the copy's 8.3 path (DRX-01).
+        let dir = r"C:\Users\bob\AppData\Roaming\MICROS~1\INTERN~1\QUICKL~1\USERPI~1\TaskBar\8BZQKU~1";
+        let s = SnapshotBuilder::new("WS1").user("bob").run("bob", "Fnszvpxso", &format!(r"{dir}\DEVICE~1.EXE")).build();
+        let t = file_targets(&s);
+        assert!(t.paths.iter().any(|p| p.eq_ignore_ascii_case(&format!(r"{dir}\XmlLite.dll"))), "{:?}", t.paths);
+        // A short name that stands for no such program asks for nothing.
+        let s = SnapshotBuilder::new("WS1").user("bob").run("bob", "Tool", &format!(r"{dir}\MYTOOL~1.EXE")).build();
+        assert!(!file_targets(&s).paths.iter().any(|p| p.to_ascii_lowercase().ends_with("xmllite.dll")));
     }
 }

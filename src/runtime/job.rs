@@ -312,6 +312,7 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                 path,
                 expected_sha256,
                 queue_if_locked,
+                lateral_service,
             } => {
                 f.push(("path", path.as_str().to_owned()));
                 f.push(("expected_sha256", expected_sha256.clone()));
@@ -319,13 +320,20 @@ fn fields(item: &JobItem) -> Vec<(&'static str, String)> {
                     "queue_if_locked",
                     if *queue_if_locked { "1" } else { "0" }.to_string(),
                 ));
+                if !lateral_service.is_empty() {
+                    f.push(("lateral_service", lateral_service.as_str().to_owned()));
+                }
             }
             Op::QueueDeleteOnReboot {
                 path,
                 expected_sha256,
+                lateral_service,
             } => {
                 f.push(("path", path.as_str().to_owned()));
                 f.push(("expected_sha256", expected_sha256.clone()));
+                if !lateral_service.is_empty() {
+                    f.push(("lateral_service", lateral_service.as_str().to_owned()));
+                }
             }
             // One held file is two fields, in this order. `after_reboot`
             // is the plan's: it stays home.
@@ -458,6 +466,13 @@ impl Fields<'_> {
             return Err(self.err(format!("field {name} given twice")));
         }
         Ok(v.1.clone())
+    }
+    /// A field given at most once; empty when absent.
+    fn maybe(&self, name: &str) -> Result<String, JobError> {
+        match self.all(name).len() {
+            0 => Ok(String::new()),
+            _ => self.one(name),
+        }
     }
     fn all(&self, name: &str) -> Vec<String> {
         self.f
@@ -709,18 +724,20 @@ fn build(line: usize, kind: &str, f: &[(String, String)]) -> Result<JobItem, Job
             })
         }
         "DeleteFile" => {
-            x.only(&["path", "expected_sha256", "queue_if_locked"])?;
+            x.only(&["path", "expected_sha256", "queue_if_locked", "lateral_service"])?;
             JobItem::Op(Op::DeleteFile {
                 path: x.one("path")?.into(),
                 expected_sha256: x.one("expected_sha256")?,
                 queue_if_locked: x.one("queue_if_locked")? == "1",
+                lateral_service: x.maybe("lateral_service")?.into(),
             })
         }
         "QueueDeleteOnReboot" => {
-            x.only(&["path", "expected_sha256"])?;
+            x.only(&["path", "expected_sha256", "lateral_service"])?;
             JobItem::Op(Op::QueueDeleteOnReboot {
                 path: x.one("path")?.into(),
                 expected_sha256: x.one("expected_sha256")?,
+                lateral_service: x.maybe("lateral_service")?.into(),
             })
         }
         "BootTime" => {
@@ -881,10 +898,18 @@ mod tests {
                 path: s.into(),
                 expected_sha256: s.into(),
                 queue_if_locked: true,
+                lateral_service: s.into(),
+            }),
+            JobItem::Op(Op::DeleteFile {
+                path: s.into(),
+                expected_sha256: s.into(),
+                queue_if_locked: false,
+                lateral_service: Default::default(),
             }),
             JobItem::Op(Op::QueueDeleteOnReboot {
                 path: s.into(),
                 expected_sha256: s.into(),
+                lateral_service: s.into(),
             }),
             JobItem::Power(Power::BootTime),
             JobItem::Power(Power::Reboot {

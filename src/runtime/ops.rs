@@ -254,19 +254,30 @@ pub enum Op {
     },
     /// Delete a file if its SHA-256 is still this (lower-case hex). When it
     /// is locked and `queue_if_locked`, it is queued for deletion at boot
-    /// instead (`QueuedForReboot`).
+    /// instead (`QueuedForReboot`). `lateral_service`: only for a copy
+    /// directly in the Windows folder that a recorded service install ties
+    /// to lateral movement (`FLEET-LATERAL-COPY`), the name of that
+    /// service; the runtime deletes a file there only when the host's own
+    /// System 7045 record of that service runs exactly this path and the
+    /// file is not validly signed, not named like a file Windows keeps,
+    /// and newer than Windows' install (`Get-CzUnsafeReason`).
     DeleteFile {
         path: HostName,
         expected_sha256: String,
         #[serde(default)]
         queue_if_locked: bool,
+        #[serde(default, skip_serializing_if = "is_no_name")]
+        lateral_service: HostName,
     },
     /// Queue a file for deletion at the next boot
     /// (PendingFileRenameOperations through MoveFileEx), if its SHA-256 is
     /// still this. Queuing twice does not add a second entry.
+    /// `lateral_service` as for [`Op::DeleteFile`].
     QueueDeleteOnReboot {
         path: HostName,
         expected_sha256: String,
+        #[serde(default, skip_serializing_if = "is_no_name")]
+        lateral_service: HostName,
     },
     /// Remove a loader's folder once its files are gone: only if it is
     /// empty, or holds nothing but files of `may_hold` (by name, each with
@@ -440,6 +451,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn is_no_name(n: &HostName) -> bool {
+    n.is_empty()
+}
+
 /// One value of a registry tree, for [`registry_tree_digest`]: the
 /// subkey relative to the tree's key (`""` for the key itself), the value
 /// name (`""` for the unnamed one), both in the held form of `host_text`
@@ -524,6 +539,7 @@ mod tests {
             path: r"C:\x".into(),
             expected_sha256: "ab".into(),
             queue_if_locked: true,
+            lateral_service: Default::default(),
         };
         let j = serde_json::to_value(&op).expect("serialises");
         assert_eq!(j["op"], "delete_file");

@@ -1712,20 +1712,101 @@ function Test-CzQueued([string]$Full) {
 # Why a path must not be deleted on this host, or ''. The plan was checked
 # in Rust; this is the host's own word, on the path as Windows resolves it:
 # a path that is not written where it points (. or .. segments, trailing
-# dots or spaces), a file directly in the Windows or system folders, or a
-# folder on the way that is a reparse point (a junction could lead
-# anywhere).
-function Get-CzUnsafeReason([string]$Path) {
+# dots or spaces), a file directly in the system folders (System32,
+# SysWOW64, Sysnative), a file directly in the Windows folder unless it is
+# the copy a recorded lateral install ran ($LateralService, the plan's
+# `lateral_service`: Get-CzLateralCopyRefusal), or a folder on the way
+# that is a reparse point (a junction could lead anywhere).
+function Get-CzUnsafeReason([string]$Path, [string]$LateralService = '') {
     $full = $null
     try { $full = [System.IO.Path]::GetFullPath($Path) } catch { return ('the path cannot be resolved: ' + $_.Exception.Message) }
     if (-not (Test-CzSameName $full $Path)) { return ('the path resolves to ' + $full + ' (. or .. segments, or trailing dots or spaces): never deleted') }
     $dir = [System.IO.Path]::GetDirectoryName($full)
-    $win = [Environment]::GetEnvironmentVariable('SystemRoot')
-    if ([string]::IsNullOrEmpty($win)) { $win = 'C:\Windows' }
-    foreach ($p in @($win, ($win + '\System32'), ($win + '\SysWOW64'), ($win + '\Sysnative'), [Environment]::GetFolderPath('System'))) {
+    $win = Get-CzWindowsDir
+    foreach ($p in @(($win + '\System32'), ($win + '\SysWOW64'), ($win + '\Sysnative'), [Environment]::GetFolderPath('System'))) {
         if (Test-CzSameName $dir $p) { return ('a file directly in ' + $p + ' is never deleted by a plan') }
     }
+    if (Test-CzSameName $dir $win) {
+        if ($LateralService.Length -eq 0) { return ('a file directly in ' + $win + ' is never deleted by a plan, but as the copy a recorded lateral install ran') }
+        $why = Get-CzLateralCopyRefusal $full $win $LateralService
+        if ($why -ne '') { return $why }
+    }
     return (Get-CzReparseOnPath $dir)
+}
+
+function Get-CzWindowsDir {
+    $win = [Environment]::GetEnvironmentVariable('SystemRoot')
+    if ([string]::IsNullOrEmpty($win)) { $win = 'C:\Windows' }
+    return $win.TrimEnd('\')
+}
+
+# Files Windows keeps directly in its folder (lower-case): never deleted.
+$script:czWindowsKeeps = @('bfsvc.exe', 'explorer.exe', 'helppane.exe', 'hh.exe', 'notepad.exe', 'regedit.exe', 'splwow64.exe', 'winhlp32.exe', 'write.exe', 'twain_32.dll', 'twain.dll')
+
+# Why the file $Full directly in the Windows folder $Win must not be
+# deleted as the copy that service $Service's recorded install ran, or ''.
+# The one file there a plan deletes is a PsExec-style copy (written through
+# ADMIN$, run by a temporary service), and this host checks, whatever the
+# plan says: its name is not one Windows keeps there, nor one System32 or
+# SysWOW64 holds; it was created more than a day after Windows' install
+# (read as the creation time of System32, which setup makes and nothing
+# replaces; the registry's InstallDate moves with every feature update),
+# since what setup put in the Windows folder is older; it is not validly signed
+# (Authenticode: 'unknown', a signature that cannot be read, is refused
+# too); and the System log holds a 7045 record of that service whose
+# ImagePath runs exactly this file. The SHA-256 is compared after, as for
+# every deletion.
+function Get-CzLateralCopyRefusal([string]$Full, [string]$Win, [string]$Service) {
+    $name = [System.IO.Path]::GetFileName($Full)
+    $lower = $name.ToLower()
+    foreach ($k in $script:czWindowsKeeps) {
+        if ($lower -eq $k) { return ($name + ' is a file Windows keeps in ' + $Win + ': never deleted') }
+    }
+    foreach ($d in @(($Win + '\System32'), ($Win + '\SysWOW64'))) {
+        if ([System.IO.File]::Exists($d + '\' + $name)) { return ($d + ' holds a file named ' + $name + ': a name of Windows'' own, never deleted from ' + $Win) }
+    }
+    if (-not [System.IO.File]::Exists($Full)) { return '' }
+    $install = [System.IO.Directory]::GetCreationTimeUtc($Win + '\System32')
+    if ($install.Year -lt 1981) { return ('the creation time of ' + $Win + '\System32 (Windows'' install) cannot be read: a file in ' + $Win + ' is deleted only when it is newer than the install') }
+    $created = [System.IO.File]::GetCreationTimeUtc($Full)
+    if ($created.ToFileTimeUtc() -le $install.AddDays(1).ToFileTimeUtc()) { return ($name + ' was created ' + (Format-CzTime $created) + ', within a day of Windows'' install (' + (Format-CzTime $install) + ') or before it: Windows'' own, never deleted') }
+    $sig = Get-CzSignature $Full
+    if ($sig[0] -ne 'unsigned' -and $sig[0] -ne 'invalid') { return ($name + '''s signature reads ''' + $sig[0] + ''': only a copy not validly signed is deleted from ' + $Win) }
+    $ran = Test-CzInstallRan $Service $Full
+    if ($ran -ne '') { return $ran }
+    return ''
+}
+
+# '' when the System log holds a 7045 record of service $Service whose
+# ImagePath (environment variables expanded) runs $Full: the path alone,
+# quoted or not, or a launcher's argument (regsvr32 /s "C:\Windows\x.dll",
+# rundll32 C:\Windows\x.dll,Start); else why not.
+function Test-CzInstallRan([string]$Service, [string]$Full) {
+    $records = @()
+    try {
+        $records = @(Get-WinEvent -FilterHashtable @{ LogName = 'System'; Id = 7045; ProviderName = 'Service Control Manager' } -ErrorAction Stop)
+    } catch {
+        if (-not ([string]$_.FullyQualifiedErrorId).StartsWith('NoMatchingEventsFound', [StringComparison]::Ordinal)) {
+            return ('the System log cannot be read to find the install of service ' + $Service + ': ' + $_.Exception.Message)
+        }
+    }
+    $want = $Full.ToLower()
+    foreach ($r in $records) {
+        if ($null -eq $r.Properties -or $r.Properties.Count -lt 2) { continue }
+        if (-not (Test-CzSameName ([string]$r.Properties[0].Value) $Service)) { continue }
+        $image = [Environment]::ExpandEnvironmentVariables([string]$r.Properties[1].Value).ToLower()
+        $at = $image.IndexOf($want)
+        while ($at -ge 0) {
+            $before = ''
+            if ($at -gt 0) { $before = $image.Substring($at - 1, 1) }
+            $end = $at + $want.Length
+            $next = ''
+            if ($end -lt $image.Length) { $next = $image.Substring($end, 1) }
+            if (($before -eq '' -or $before -eq ' ' -or $before -eq '"') -and ($next -eq '' -or $next -eq ' ' -or $next -eq '"' -or $next -eq ',')) { return '' }
+            $at = $image.IndexOf($want, $at + 1)
+        }
+    }
+    return ('no System 7045 record on this host shows service ' + $Service + ' running ' + $Full + ': a file in the Windows folder is deleted only as the copy a recorded lateral install ran')
 }
 
 # The first folder of $Dir and its parents that is a reparse point (a
@@ -1765,7 +1846,7 @@ function Add-CzQueue([string]$Path, [string]$Sha) {
 function Invoke-CzDeleteFile($Op) {
     $path = Get-CzField $Op 'path'
     $sha = Get-CzField $Op 'expected_sha256'
-    $unsafe = Get-CzUnsafeReason $path
+    $unsafe = Get-CzUnsafeReason $path (Get-CzField $Op 'lateral_service')
     if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return }
     Initialize-CzNative
     $detail = ''
@@ -1782,7 +1863,7 @@ function Invoke-CzDeleteFile($Op) {
 
 function Invoke-CzQueueDeleteOnReboot($Op) {
     $path = Get-CzField $Op 'path'
-    $unsafe = Get-CzUnsafeReason $path
+    $unsafe = Get-CzUnsafeReason $path (Get-CzField $Op 'lateral_service')
     if ($unsafe -ne '') { Write-CzOutcome 'failed' $unsafe; return }
     Add-CzQueue $path (Get-CzField $Op 'expected_sha256')
 }

@@ -8,8 +8,10 @@
 //! what the acceptance asks and [`print_figures`] prints the outcome.
 //! The journal is read only for what the tool decided (the hosts it set
 //! aside, the re-purge rounds each host needed, phase times, containment
-//! skew). Used by tests/operation/operation_outbreak.rs (60 hosts, CI) and
-//! benches/operation_outbreak.rs (500 hosts, bench/operation-outbreak.sh).
+//! skew). Used by tests/operation/operation_outbreak.rs (60 hosts, CI: the
+//! run with containment and its negative control) and
+//! benches/operation_outbreak.rs (bench/operation-outbreak.sh: 500 hosts,
+//! or the 60).
 #![allow(dead_code)] // each test crate uses part of the harness
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -137,13 +137,12 @@ fn fast_reboots() -> String {
 /// cleans every host but holds the release, saying why, in its summary,
 /// `status` and the report, the lab's firewalls still containing SMB.
 /// Each copy a source dropped in C:\Windows is tied by the 7045 record of
-/// the service that ran it (high, FLEET-LATERAL-COPY), yet the runtime
-/// never deletes a file directly in C:\Windows, so WS-002 and WS-003 are
-/// set aside for a person.
+/// the service that ran it (high, FLEET-LATERAL-COPY): the plan deletes
+/// it, naming that service, and the runtime deletes it after finding the
+/// record on the host itself, so WS-002 and WS-003 are verified clean.
 /// An acceptance of a wrong address is refused; accepting one source
 /// leaves the other holding; once the other machine is in the inventory
-/// and scanned clean, `release` lifts containment everywhere (WS-002 and
-/// WS-003 once the operator accepts them as they are). cauterize's own
+/// and scanned clean, `release` lifts containment everywhere. cauterize's own
 /// WinRM logons (4624) and its dead-man task (4698, and 106 where the Task
 /// Scheduler history is on) in the verifying scans are no source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,15 +244,13 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     let contained = |h: &str| lab.truth(h).smb_blocked;
     assert!(["WS-001", "WS-002", "WS-003", "WS-004"].iter().all(|h| contained(h)), "the release is held: containment stays");
     assert!(out.stdout.contains("unlisted sources of lateral movement:"), "{}", out.stdout);
-    // The runtime still never deletes a file directly in C:\Windows (the
-    // host's own rule), so the plan does not plan it: WS-002 and WS-003
-    // keep the copies and are set aside for a person.
+    // The copy each source dropped in C:\Windows, tied by its 7045
+    // record, is gone (the plan named the service, the host found the
+    // record itself), and no host was set aside for a person.
     for (h, copy) in [("WS-002", &copy2), ("WS-003", &copy3)] {
-        assert!(lab.with_host(h, |s| s.files.exists(copy)), "{h}: {copy}");
-        let set_aside = out.stdout.lines().any(|l| l.contains(&format!("{h}: its verifying scan")) && l.contains("LAT-WINDOWS-ROOT-COPY"));
-        assert!(set_aside, "{h} set aside for the copy in C:\\Windows: {}", out.stdout);
+        assert!(!lab.with_host(h, |s| s.files.exists(copy)), "{h}: {copy} is still there");
     }
-    assert!(!out.stdout.contains("WS-001: its verifying scan") && !out.stdout.contains("WS-004: its verifying scan"), "{}", out.stdout);
+    assert!(!out.stdout.contains(": its verifying scan"), "no host set aside: {}", out.stdout);
     assert!(out.stdout.contains("held      127.122.20.5 (reached WS-002): 127.122.20.5 is not in the inventory"), "{}", out.stdout);
     assert!(out.stdout.contains("held      127.122.29.9 (reached WS-003)"), "{}", out.stdout);
     assert!(out.stdout.contains("--accept-source ADDRESS --reason TEXT"), "{}", out.stdout);
@@ -293,34 +290,12 @@ async fn an_unlisted_source_holds_the_release_until_scanned_as_an_inventory_host
     let full = run.dir.path().join("full.yml").display().to_string();
     let scan5 = common::harness::run(&["scan", "-i", &full, "-l", "WS-005", "--engagement", &eng, "--no-progress"]).await;
     assert_eq!(scan5.code, 0, "{}\n{}", scan5.stdout, scan5.stderr);
-    // WS-002 and WS-003 keep the copy each source dropped through ADMIN$
-    // into C:\Windows, which the runtime never deletes: they were set
-    // aside for a person, who accepts them so that they no longer hold
-    // the other hosts' release.
-    let released = common::harness::run(&[
-        "release",
-        "-i",
-        &full,
-        "--engagement",
-        &eng,
-        "--accept-unreached",
-        "WS-002",
-        "--accept-unreached",
-        "WS-003",
-        "--no-progress",
-    ])
-    .await;
+    let released = common::harness::run(&["release", "-i", &full, "--engagement", &eng, "--no-progress"]).await;
     println!("{}\n{}", released.stdout, released.stderr);
     assert_eq!(released.code, cauterize::exit::OK, "{}\n{}", released.stdout, released.stderr);
-    assert!(released.stdout.contains("not verified clean, accepted by the operator as they are: WS-[002-003] (2 hosts)"), "the headline: {}", released.stdout);
     assert!(released.stdout.contains("resolved  127.122.20.5 (reached WS-002): 127.122.20.5 is WS-005 of the inventory, scanned"), "{}", released.stdout);
-    for h in ["WS-001", "WS-004"] {
+    for h in ["WS-001", "WS-002", "WS-003", "WS-004"] {
         assert!(!contained(h), "{h}: released, containment gone per the lab");
-    }
-    // Accepted, the two no longer hold the others' release; each stays
-    // contained, set aside, until the person has dealt with its copy.
-    for h in ["WS-002", "WS-003"] {
-        assert!(contained(h), "{h}: set aside, still contained");
     }
     let status = common::harness::run(&["status", "--engagement", &eng]).await;
     assert!(status.stdout.contains("unlisted sources of lateral movement (none holds the release):"), "{}", status.stdout);

@@ -866,3 +866,38 @@ async fn the_playbooks_exempt_addresses_keep_smb_on_the_contained_hosts() {
         assert!(keeps_smb("WS-001", "10.20.31.7"), "{case}: released");
     }
 }
+
+/// A Dridex host through the whole operation under the built-in
+/// `activate: high` (issue 9's demo finding): either the lab's ground
+/// truth says no Dridex loader runs and nothing of it is left at the end,
+/// or the tool does not call the host clean and names the Dridex finding
+/// it left. Never "verified clean" while the loader runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dridex_host_is_cleaned_or_held_for_a_person_never_called_clean_while_its_loader_runs() {
+    let run = lab_run(11, 2, |_, world| {
+        world.hosts[0].infections.push(quiet(Family::Dridex));
+    })
+    .await;
+    let engagement = run.dir.path().join("case");
+    let eng = engagement.display().to_string();
+    with_real_bytes(&run.lab, "WS-001");
+    let (_, plan) = scan_and_plan(&run, &eng).await;
+    let plan_path = run.dir.path().join("plan.yml").display().to_string();
+    let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
+    println!("{plan}\n{}\n{}", out.stdout, out.stderr);
+    let truth = run.lab.truth("WS-001");
+    let summary = out.json_lines().into_iter().find(|e| e["event"] == "summary").expect("a summary");
+    let (state, why) = summary_state(&summary, "WS-001");
+    let clean_per_lab = truth.loader_processes.is_empty() && truth.persistence.is_empty() && truth.files.is_empty();
+    assert!(
+        clean_per_lab || (state != "clean" && state != "released" && why.contains("Dridex")),
+        "WS-001 is {state} ({why}) while the lab says: loaders {:?}, persistence {:?}, files {:?}",
+        truth.loader_processes,
+        truth.persistence,
+        truth.files
+    );
+    // The detection finds the side-loading layout well enough to act:
+    // the lab's loader is gone.
+    assert!(clean_per_lab, "the Dridex loader survived the operation: {state} ({why}); loaders {:?}, persistence {:?}, files {:?}", truth.loader_processes, truth.persistence, truth.files);
+    assert_eq!(summary_state(&summary, "WS-002").0, "released", "the clean host");
+}

@@ -334,6 +334,7 @@ fn evidence_request(op: &Op) -> Option<EvidenceRequest> {
         | Op::QueueDeleteOnReboot {
             path,
             expected_sha256,
+            ..
         } => Some(EvidenceRequest::new(path, Some(expected_sha256))),
         _ => None,
     }

@@ -649,7 +649,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             self.note_operator_seen(host, std::slice::from_ref(&seen));
             self.contain_again(host, &format!("its verifying scan saw cauterize from {seen}, not exempt yet")).await?;
         }
-        let Replanned { ops, steps, acted_on } = match self.replan.replan(host, snapshot, round + 1).await {
+        let Replanned { ops, steps, acted_on, loaders_left } = match self.replan.replan(host, snapshot, round + 1).await {
             Ok(r) => r,
             Err(e) => {
                 self.set(host, HostState::NeedsPerson, Some(format!("its verifying scan could not be planned: {e}")))
@@ -677,9 +677,14 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
             (kept.of(host), kept.denies_of(host))
         };
         let rounds = self.repurge_rounds_of(host);
+        // Nor when it shows a known loader's finding the playbook's
+        // confidence leaves alone (Dridex's side-loading layout at medium
+        // under `activate: high`): that loader may run there untouched.
         let verdict = match after_verify(!nothing_to_do, round, rounds) {
             _ if unaddressed => HostState::NeedsPerson,
-            HostState::Clean if !not_done.is_empty() || !left.is_empty() || !undenied.is_empty() => HostState::NeedsPerson,
+            HostState::Clean if !not_done.is_empty() || !left.is_empty() || !undenied.is_empty() || !loaders_left.is_empty() => {
+                HostState::NeedsPerson
+            }
             v => v,
         };
         self.emit(Event::Observed {
@@ -721,6 +726,13 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                         summary::name_list(&folders, 3)
                     ));
                 }
+                if !loaders_left.is_empty() {
+                    unproven.push(format!(
+                        "it still shows {} finding(s) of a known loader below the playbook's confidence, which the purge does not act on: {}; review them (`cauterize status --host {host}` and its latest plan) and purge with `activate: medium`, or clean the host by hand",
+                        loaders_left.len(),
+                        summary::name_list(&loaders_left, 3)
+                    ));
+                }
                 if !left.is_empty() {
                     let files: Vec<String> = left.iter().map(|(p, why)| format!("{p} ({why})")).collect();
                     unproven.push(format!(
@@ -739,7 +751,7 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     }
                     why
                 } else if nothing_to_do {
-                    format!("its verifying scan (round {round}) finds nothing, but {}", unproven.join("; and "))
+                    format!("its verifying scan (round {round}) finds nothing the purge acts on, but {}", unproven.join("; and "))
                 } else {
                     format!(
                         "still found after {} re-purge round(s): {} operation(s) would be needed again",
@@ -753,6 +765,8 @@ impl<S: HostSteps, R: Replan, A: Approver> Engine<S, R, A> {
                     Some(host),
                     if unaddressed {
                         format!("{host} needs a person: found again after its reboot, and nothing the plan may do addresses it (see `cauterize status --host {host}` and its latest plan)")
+                    } else if nothing_to_do && not_done.is_empty() && undenied.is_empty() && left.is_empty() {
+                        format!("{host} needs a person: a known loader's finding below the playbook's confidence is still there: {}", summary::name_list(&loaders_left, 1))
                     } else if nothing_to_do && not_done.is_empty() && undenied.is_empty() {
                         format!("{host} needs a person: {} planned file deletion(s) left undone (no evidence copy, or refused by the host)", left.len())
                     } else if nothing_to_do && not_done.is_empty() {

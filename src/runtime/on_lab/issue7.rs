@@ -69,6 +69,7 @@ fn names_with_unpaired_surrogates_are_collected_and_deleted_exactly() {
                 path: HostName::from_units(&utf16::units(&file)),
                 expected_sha256: hex(&Content::text("loader").sha256()),
                 queue_if_locked: false,
+                lateral_service: Default::default(),
             },
         ];
         let items: Vec<JobItem> = ops.into_iter().map(JobItem::Op).collect();

@@ -252,7 +252,7 @@ fn registry_and_file_operations_on_the_engine_change_the_host_exactly() {
     let petr = run_value(&p.petr_sid, "CzPetr", "REG_EXPAND_SZ", r#"rundll32.exe "%LOCALAPPDATA%\CzTest\petr.dll",RunDLL"#);
     let hostile = run_value("HKLM", fixture::HOSTILE, "REG_SZ", &format!("\"{}\" {}", p.hostile_exe, fixture::HOSTILE));
     let drift = run_value(&p.alice_sid, "CzAlice", "REG_SZ", "something else");
-    let file = |path: &str, queue: bool, expected: String| JobItem::Op(Op::DeleteFile { path: path.into(), expected_sha256: expected, queue_if_locked: queue });
+    let file = |path: &str, queue: bool, expected: String| JobItem::Op(Op::DeleteFile { path: path.into(), expected_sha256: expected, queue_if_locked: queue, lateral_service: Default::default() });
     let items = vec![
         petr.clone(),
         petr,
@@ -264,7 +264,7 @@ fn registry_and_file_operations_on_the_engine_change_the_host_exactly() {
         file(&p.task_exe, false, "00".repeat(32)),
         file(&p.locked_exe, false, sha(&h, &p.locked_exe)),
         file(&p.locked_exe, true, sha(&h, &p.locked_exe)),
-        JobItem::Op(Op::QueueDeleteOnReboot { path: p.wmi_exe.clone().into(), expected_sha256: sha(&h, &p.wmi_exe) }),
+        JobItem::Op(Op::QueueDeleteOnReboot { path: p.wmi_exe.clone().into(), expected_sha256: sha(&h, &p.wmi_exe), lateral_service: Default::default() }),
         JobItem::Query(Query::ReadFile { path: p.svc_exe.clone().into(), offset: 1, max_bytes: 10 }),
     ];
     let hives_before = h.registry.subkeys("HKU");
@@ -297,8 +297,8 @@ fn a_path_with_dot_segments_is_refused_on_the_host() {
     use crate::runtime::ops::Op;
     let path = r"C:\Users\x\AppData\Local\..\..\..\..\Windows\System32\x.dll";
     let payload = job::payload(&[
-        JobItem::Op(Op::DeleteFile { path: path.into(), expected_sha256: "00".repeat(32), queue_if_locked: true }),
-        JobItem::Op(Op::QueueDeleteOnReboot { path: path.into(), expected_sha256: "00".repeat(32) }),
+        JobItem::Op(Op::DeleteFile { path: path.into(), expected_sha256: "00".repeat(32), queue_if_locked: true, lateral_service: Default::default() }),
+        JobItem::Op(Op::QueueDeleteOnReboot { path: path.into(), expected_sha256: "00".repeat(32), lateral_service: Default::default() }),
     ]);
     let mut h = crate::lab::powershell::tests::host().1.clone();
     let r = crate::lab::powershell::tests::run_on(&mut h, "2.0", &payload);
@@ -393,9 +393,9 @@ fn links_are_never_deleted_through() {
     h.files.plant_link(r"C:\ProgramData\Junk", r"C:\Windows\System32", true, true, now).expect("junction");
     let sha = crate::lab::world::files::hex(&Content::text("system").sha256());
     let payload = job::payload(&[
-        JobItem::Op(Op::DeleteFile { path: r"C:\ProgramData\Evil\link.dll".into(), expected_sha256: sha.clone(), queue_if_locked: true }),
-        JobItem::Op(Op::QueueDeleteOnReboot { path: r"C:\ProgramData\Evil\link.dll".into(), expected_sha256: sha.clone() }),
-        JobItem::Op(Op::DeleteFile { path: r"C:\ProgramData\Junk\czlinked.dll".into(), expected_sha256: sha, queue_if_locked: true }),
+        JobItem::Op(Op::DeleteFile { path: r"C:\ProgramData\Evil\link.dll".into(), expected_sha256: sha.clone(), queue_if_locked: true, lateral_service: Default::default() }),
+        JobItem::Op(Op::QueueDeleteOnReboot { path: r"C:\ProgramData\Evil\link.dll".into(), expected_sha256: sha.clone(), lateral_service: Default::default() }),
+        JobItem::Op(Op::DeleteFile { path: r"C:\ProgramData\Junk\czlinked.dll".into(), expected_sha256: sha, queue_if_locked: true, lateral_service: Default::default() }),
     ]);
     let r = crate::lab::powershell::tests::run_on(&mut h, "5.1.19041.1", &payload);
     let got = outcomes(&r.out);
@@ -424,7 +424,7 @@ fn a_delete_at_boot_is_queued_with_null_and_read_back() {
     let now = crate::lab::spec::LabSettings::default().start;
     let target = r"C:\ProgramData\CzQueue\held.dll";
     let sha = crate::lab::world::files::hex(&Content::text("loader").sha256());
-    let queue = JobItem::Op(Op::QueueDeleteOnReboot { path: target.into(), expected_sha256: sha });
+    let queue = JobItem::Op(Op::QueueDeleteOnReboot { path: target.into(), expected_sha256: sha, lateral_service: Default::default() });
     let payload = job::payload(&[queue.clone(), queue]);
     let key = format!(r"HKLM\{}", paths::SESSION_MANAGER);
     let value = |h: &HostState, name: &str| match h.registry.get_value(&key, name) {

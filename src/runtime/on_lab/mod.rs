@@ -9,7 +9,7 @@
 //! parses; runtime.ps1's native helper), [`jobs`] (the job reader, collection, file facts and sweeps,
 //! registry and file operations, containment), [`ops`] (services,
 //! processes, tasks and WMI subscriptions), [`purge`] (registry keys and
-//! loader folders), [`events`] (the event-log read of lateral movement), [`purge_steps`] (writes denied to a shutdown-writer's
+//! loader folders), [`events`] (the event-log read of lateral movement), [`lateral_copy`] (the one file directly in C:\Windows deleted: a copy a recorded lateral install ran), [`purge_steps`] (writes denied to a shutdown-writer's
 //! folder and lifted, Defender exclusions reverted), [`sessions`] (the
 //! users logged on, read before a reboot), [`issue7`] (regressions of issue 7's PowerShell
 //! items 4, 6 and 14).
@@ -19,6 +19,7 @@ mod events;
 mod issue11;
 mod issue7;
 mod jobs;
+mod lateral_copy;
 mod ops;
 mod power;
 mod purge;
