@@ -172,8 +172,7 @@ pub fn build_from(
 
     let mut plans: Vec<HostPlan> = Vec::with_capacity(parts.len());
     let mut reboots: Vec<Candidate> = Vec::new();
-    let planned: Vec<HostPlan> = parts.into_iter().map(|p| p.plan).collect();
-    for mut hp in planned {
+    for mut hp in parts.into_iter().map(|p| p.plan) {
         let groups: &[String] = by_name.get(&hp.host.to_lowercase()).map_or(&[], |h| &h.groups);
         if let Some((decision, kind)) = decisions.of(&hp.host) {
             hp.contain = decision.clone();

@@ -125,12 +125,16 @@ impl Iterator for PayloadChunks<'_> {
         self.left -= 1;
         let mut out = Vec::with_capacity(CHUNK_LINES * LINE_WIRE_BYTES);
         let mut line = [0u8; LINE_BYTES];
+        let mut encoded = [0u8; 76];
         for _ in 0..CHUNK_LINES {
             let n = self.fill(&mut line);
             if n == 0 {
                 break;
             }
-            out.extend_from_slice(STANDARD.encode(&line[..n]).as_bytes());
+            let len = STANDARD
+                .encode_slice(&line[..n], &mut encoded)
+                .expect("57 bytes encode to 76 characters");
+            out.extend_from_slice(&encoded[..len]);
             out.extend_from_slice(b"\r\n");
         }
         Some(out)

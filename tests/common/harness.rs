@@ -106,6 +106,16 @@ impl Run {
             .collect()
     }
 
+    /// The phases an `apply --json` finished without carrying out (their
+    /// `phase_finished` event says `not_available`).
+    pub fn phases_not_available(&self) -> Vec<String> {
+        self.json_lines()
+            .iter()
+            .filter(|e| e["event"] == "phase_finished" && !e["not_available"].is_null())
+            .map(|e| e["phase"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// The JSON line of one host, by inventory name.
     pub fn host(&self, name: &str) -> serde_json::Value {
         self.json_lines()

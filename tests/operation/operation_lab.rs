@@ -196,11 +196,7 @@ async fn apply_carries_out_the_reviewed_plan_and_nothing_else() {
     // Partial: WS-004 is down (refused, and it holds the release).
     assert_eq!(out.code, cauterize::exit::PARTIAL, "{}", out.stderr);
     let events = out.json_lines();
-    let not_available: Vec<&str> = events
-        .iter()
-        .filter(|e| e["event"] == "phase_finished" && !e["not_available"].is_null())
-        .map(|e| e["phase"].as_str().unwrap())
-        .collect();
+    let not_available = out.phases_not_available();
     assert!(not_available.is_empty(), "{not_available:?}");
     // Containment is real: each reached host holds the engagement's rules
     // (SMB from a non-exempt peer blocked, WinRM not, SMB from the
@@ -632,11 +628,7 @@ async fn apply_reboots_the_planned_hosts_in_waves_and_the_queued_files_go_at_boo
     let out = run.cauterize("apply", &[&plan_path, "--engagement", &eng, "--json"]).await;
     println!("{}\n{}", out.stdout, out.stderr);
     let events = out.json_lines();
-    let not_available: Vec<&str> = events
-        .iter()
-        .filter(|e| e["event"] == "phase_finished" && !e["not_available"].is_null())
-        .map(|e| e["phase"].as_str().unwrap())
-        .collect();
+    let not_available = out.phases_not_available();
     assert!(not_available.is_empty(), "containment and reboots are carried out: {not_available:?}");
     let summary = events.last().unwrap();
     // Ground truth: each host booted once, plus once per re-purge round it
