@@ -48,7 +48,7 @@ async fn the_demo_cleans_its_outbreak_and_the_ground_truth_says_so() {
     assert_eq!(hosts.len(), 250, "one entry per host");
     let infected: Vec<&Value> = hosts.iter().filter(|h| !h["infected_at_start"].as_array().unwrap().is_empty()).collect();
     assert_eq!(infected.len(), 24, "24 hosts run a loader at the start");
-    for family in ["Emotet", "TrickBot", "IcedId"] {
+    for family in ["Emotet", "TrickBot", "IcedId", "Dridex", "Qakbot"] {
         assert!(infected.iter().any(|h| h["infected_at_start"].as_array().unwrap().iter().any(|f| f == family)), "{family} among them");
     }
     for h in &hosts {
