@@ -11,13 +11,14 @@
 use crate::cli::CheckArgs;
 use crate::report::check_view::{self, CheckOutcome, HungStep, ProbeStatus};
 use crate::report::clock;
-use crate::engine::{Emitter, Event, Phase as EnginePhase};
+use crate::engine::fan_out;
+use crate::engine::{Emitter, Phase as EnginePhase};
 use std::sync::Arc;
 use crate::runtime::probe;
 use crate::transport::runner::{self, Missing, RunReport};
 use crate::transport::tcp::{PortState, probe_port};
 use crate::transport::session::HostSession;
-use crate::transport::{self, HostTarget, Phase, Refusal, TransportError};
+use crate::transport::{self, HostTarget, Phase, Refusal, TransportError, host_of};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -57,58 +58,26 @@ pub async fn check_all(
     emitter: Arc<Emitter>,
     mut on_done: impl FnMut(&CheckOutcome),
 ) -> RunReport<CheckOutcome> {
-    emitter.show(&Event::PhaseStarted {
-        phase: EnginePhase::Check,
-        hosts: hosts.len(),
-    });
     // The probe command gets the step time-out too (or the host's command
     // time-out, when shorter); the transport then ends and closes it.
     for target in hosts.iter_mut().flatten() {
         let settings = &mut target.host.settings;
         settings.command_timeout = settings.command_timeout.min(step);
     }
-    let em = Arc::clone(&emitter);
-    let report = runner::run_all(
+    let report = fan_out::run(
+        EnginePhase::Check,
+        "check",
         hosts,
         forks,
         cancel,
-        runner::DEFAULT_GRACE,
-        move |entry, cancel| {
-            em.show(&Event::HostStarted {
-                host: super::exec::host_name(&entry),
-                phase: EnginePhase::Check,
-                step: "check".into(),
-            });
-            async move { check_host(entry, step, &cancel).await }
-        },
+        &emitter,
+        move |entry, cancel| async move { check_host(entry, step, &cancel).await },
         missing_outcome,
-        |o| {
-            emitter.show(&Event::HostFinished {
-                host: o.host.clone(),
-                phase: EnginePhase::Check,
-                ok: check_view::problem(o).is_none(),
-                detail: None,
-            });
-            on_done(o)
-        },
+        |o| on_done(o),
     )
     .await;
-    let problems = report.results.iter().filter(|o| check_view::problem(o).is_some()).count();
-    emitter.show(&Event::PhaseFinished {
-        phase: EnginePhase::Check,
-        done: report.results.len() - problems,
-        set_aside: problems,
-        not_available: None,
-    });
+    fan_out::finish(&emitter, EnginePhase::Check, &report);
     report
-}
-
-/// The host of an entry.
-fn host_of(entry: &Result<HostTarget, Refusal>) -> &crate::inventory::ResolvedHost {
-    match entry {
-        Ok(t) => &t.host,
-        Err(r) => &r.host,
-    }
 }
 
 /// Check one host, each step within `step`.

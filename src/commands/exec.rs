@@ -3,6 +3,7 @@
 
 use crate::cli::{ExecArgs, RunArgs, TargetArgs};
 use crate::report::exec_view::{self, ExecOutcome};
+use crate::engine::fan_out;
 use crate::engine::{Emitter, Event, Phase as EnginePhase};
 use crate::engine::event::Level;
 use crate::report::live;
@@ -76,52 +77,23 @@ pub async fn exec_all(
     emitter: Arc<Emitter>,
     mut on_done: impl FnMut(&ExecOutcome),
 ) -> RunReport<ExecOutcome> {
-    emitter.show(&Event::PhaseStarted {
-        phase: EnginePhase::Exec,
-        hosts: hosts.len(),
-    });
-    let em = Arc::clone(&emitter);
-    let report = runner::run_all(
+    let report = fan_out::run(
+        EnginePhase::Exec,
+        "exec",
         hosts,
         forks,
         cancel,
-        runner::DEFAULT_GRACE,
+        &emitter,
         |entry, cancel| {
-            em.show(&Event::HostStarted {
-                host: host_name(&entry),
-                phase: EnginePhase::Exec,
-                step: "exec".into(),
-            });
             let script = Arc::clone(&script);
             async move { exec_on(entry, &script, &cancel).await }
         },
         missing_outcome,
-        |o| {
-            emitter.show(&Event::HostFinished {
-                host: o.host.clone(),
-                phase: EnginePhase::Exec,
-                ok: o.failure().is_none(),
-                detail: None,
-            });
-            on_done(o)
-        },
+        |o| on_done(o),
     )
     .await;
-    emitter.show(&Event::PhaseFinished {
-        phase: EnginePhase::Exec,
-        done: report.results.iter().filter(|o| o.failure().is_none()).count(),
-        set_aside: report.results.iter().filter(|o| o.failure().is_some()).count(),
-        not_available: None,
-    });
+    fan_out::finish(&emitter, EnginePhase::Exec, &report);
     report
-}
-
-/// The inventory name of a prepared host.
-pub(crate) fn host_name(entry: &Result<HostTarget, Refusal>) -> String {
-    match entry {
-        Ok(t) => t.host.name.clone(),
-        Err(r) => r.host.name.clone(),
-    }
 }
 
 /// The script: `--script-file F` (`-` for stdin) or the words after `--`.

@@ -19,6 +19,8 @@
 //!   it, stale hosts refused), [`left_in_place`] (files a purge was to
 //!   delete and did not, folders whose write deny was not placed: such a
 //!   host is not verified clean).
+//! - [`fan_out`]: one command over many hosts as a phase of progress
+//!   events (`exec`, `check`, `scan`).
 //! - [`scan`] and [`planning`]: the orchestration of `scan` and `plan`;
 //!   [`replan`] makes a new plan from a verifying scan; [`apply`] builds
 //!   and runs an operation from a reviewed plan or from the journal
@@ -27,6 +29,7 @@
 //!   of lateral movement that hold the release.
 
 pub mod emit;
+pub mod fan_out;
 pub mod apply;
 pub mod event;
 pub mod left_in_place;

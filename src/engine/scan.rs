@@ -10,14 +10,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::emit::Emitter;
-use super::event::{Event, Phase};
+use super::fan_out;
+use super::event::Phase;
 use crate::detect::{DetectContext, detect};
 use crate::journal::{self, JournalHandle, RunId, ScanResult};
 use crate::report::scan_view::{ScanFailure, ScanOutcome, Scanned};
 use crate::report::summary::Category;
 use crate::runtime::{Bounds, RuntimeError, collect};
-use crate::transport::runner::{self, Missing, RunReport};
-use crate::transport::{HostTarget, Refusal, TransportError};
+use crate::transport::runner::{Missing, RunReport};
+use crate::transport::{HostTarget, Refusal, TransportError, host_of};
 
 /// What a scan's report keeps of each host it scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,37 +46,21 @@ pub async fn scan_all(
     emitter: Arc<Emitter>,
     mut on_done: impl FnMut(&ScanOutcome),
 ) -> RunReport<ScanOutcome> {
-    emitter.show(&Event::PhaseStarted {
-        phase: Phase::Scan,
-        hosts: hosts.len(),
-    });
     let j = journal.clone();
-    let em = Arc::clone(&emitter);
-    let report = runner::run_all(
+    let report = fan_out::run(
+        Phase::Scan,
+        "scan",
         hosts,
         forks,
         cancel,
-        runner::DEFAULT_GRACE,
+        &emitter,
         move |entry, cancel| {
             let ctx = Arc::clone(&ctx);
             let journal = j.clone();
-            em.show(&Event::HostStarted {
-                host: host_of(&entry).name.clone(),
-                phase: Phase::Scan,
-                step: "scan".into(),
-            });
             async move { scan_host(entry, keep, &ctx, &journal, run, &cancel).await }
         },
         missing_outcome,
-        |o| {
-            emitter.show(&Event::HostFinished {
-                host: o.host.clone(),
-                phase: Phase::Scan,
-                ok: o.failure().is_none(),
-                detail: o.result.as_ref().err().map(|f| f.message.clone()),
-            });
-            on_done(o)
-        },
+        |o| on_done(o),
     )
     .await;
     for o in &report.results {
@@ -86,21 +71,8 @@ pub async fn scan_all(
             let _ = record_failure(&journal, run, &o.host, &o.address, 0, f).await;
         }
     }
-    let failed = report.results.iter().filter(|o| o.failure().is_some()).count();
-    emitter.show(&Event::PhaseFinished {
-        phase: Phase::Scan,
-        done: report.results.len() - failed,
-        set_aside: failed,
-        not_available: None,
-    });
+    fan_out::finish(&emitter, Phase::Scan, &report);
     report
-}
-
-fn host_of(entry: &Result<HostTarget, Refusal>) -> &crate::inventory::ResolvedHost {
-    match entry {
-        Ok(t) => &t.host,
-        Err(r) => &r.host,
-    }
 }
 
 fn transport_failure(e: &TransportError) -> ScanFailure {

@@ -31,7 +31,7 @@ pub mod tcp;
 
 pub use error::{ErrorKind, Phase, TransportError};
 pub use output::ScriptOutput;
-pub use pool::{HostTarget, Prepared, Refusal, prepare};
+pub use pool::{HostTarget, Prepared, Refusal, host_of, prepare};
 pub use secrets::PasswordSource;
 pub use session::{HostSession, run_script};
 

@@ -40,6 +40,14 @@ pub struct Refusal {
     pub error: TransportError,
 }
 
+/// The host of a prepared entry, reachable or refused.
+pub fn host_of(entry: &Result<HostTarget, Refusal>) -> &ResolvedHost {
+    match entry {
+        Ok(t) => &t.host,
+        Err(r) => &r.host,
+    }
+}
+
 /// The outcome of [`prepare`]: one entry per host, in inventory order.
 #[derive(Debug, Default)]
 pub struct Prepared {
