@@ -259,6 +259,18 @@ pub struct PlanArgs {
     pub rare: RareArgs,
 }
 
+/// The hosts an operation command works on (inventory and limit), how
+/// it reaches them (forks, views), and the engagement it belongs to.
+#[derive(Debug, Args, Clone)]
+pub struct ScopeArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub engagement: EngagementArgs,
+}
+
 /// How an operation goes on.
 #[derive(Debug, Args, Clone)]
 pub struct OperationArgs {
@@ -280,11 +292,7 @@ pub struct ApplyArgs {
     #[arg(value_name = "PLAN", required_unless_present = "resume")]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub engagement: EngagementArgs,
+    pub scope: ScopeArgs,
     #[command(flatten)]
     pub operation: OperationArgs,
     /// Used by the verifying scans after boot.
@@ -299,11 +307,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct RunCmdArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub engagement: EngagementArgs,
+    pub scope: ScopeArgs,
     #[command(flatten)]
     pub operation: OperationArgs,
     #[command(flatten)]
@@ -328,11 +332,7 @@ pub struct RunCmdArgs {
 #[derive(Debug, Args)]
 pub struct ContainArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub engagement: EngagementArgs,
+    pub scope: ScopeArgs,
     /// Playbook (YAML) whose `contain:` section says what is blocked and
     /// what keeps SMB. Default: the one the engagement's newest plan was
     /// made with, else the built-in playbooks/default.yml.
@@ -343,11 +343,7 @@ pub struct ContainArgs {
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub engagement: EngagementArgs,
+    pub scope: ScopeArgs,
     /// Release every host of the operation, whatever its state.
     #[arg(long, conflicts_with_all = ["group", "host"])]
     pub all: bool,
@@ -377,11 +373,7 @@ pub struct ReleaseArgs {
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub engagement: EngagementArgs,
+    pub scope: ScopeArgs,
     /// Used by the scans of hosts that answer.
     #[command(flatten)]
     pub detect: DetectArgs,
@@ -573,4 +565,50 @@ pub struct DemoArgs {
     /// First loopback address of the embedded lab.
     #[arg(long, default_value = "127.20.0.1", value_name = "IPV4")]
     pub base_address: std::net::Ipv4Addr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("cauterize").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn every_flag_is_defined_consistently() {
+        // Unique names and short flags, conflicts and requirements naming
+        // flags that exist (flattened groups included).
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_operation_commands_share_one_scope() {
+        let cli = parse(&["apply", "--resume", "-i", "inv.yml", "-l", "ws-*", "--forks", "7", "--engagement", "eng"]).unwrap();
+        let Command::Apply(a) = cli.command else { panic!("apply") };
+        assert_eq!(a.scope.target.inventory, PathBuf::from("inv.yml"));
+        assert_eq!(a.scope.target.limit.as_deref(), Some("ws-*"));
+        assert_eq!(a.scope.run.forks, 7);
+        assert_eq!(a.scope.engagement.engagement, PathBuf::from("eng"));
+        assert!(a.operation.resume && a.plan.is_none());
+        let cli = parse(&["release", "-i", "inv.yml", "--host", "WS-001"]).unwrap();
+        let Command::Release(r) = cli.command else { panic!("release") };
+        assert_eq!(r.scope.engagement.engagement, PathBuf::from("."), "the engagement defaults to the current folder");
+        assert_eq!(r.host, vec!["WS-001".to_string()]);
+    }
+
+    #[test]
+    fn flags_that_cannot_go_together_are_refused() {
+        // A plan or --resume: apply needs one.
+        assert!(parse(&["apply", "-i", "inv.yml"]).is_err());
+        // Every host, or a selection: not both.
+        assert!(parse(&["release", "-i", "inv.yml", "--all", "--host", "WS-001"]).is_err());
+        assert!(parse(&["release", "-i", "inv.yml", "--group", "ws", "--host", "WS-001"]).is_err());
+        // An accepted source needs its reason.
+        assert!(parse(&["release", "-i", "inv.yml", "--accept-source", "10.0.0.9"]).is_err());
+        assert!(parse(&["release", "-i", "inv.yml", "--accept-source", "10.0.0.9", "--reason", "the backup server"]).is_ok());
+        // The inventory is required wherever hosts are reached.
+        assert!(parse(&["contain"]).is_err());
+    }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::cli::{ApplyArgs, ContainArgs, EngagementArgs, ReleaseArgs, RunArgs, RunCmdArgs, TargetArgs, WatchArgs};
+use crate::cli::{ApplyArgs, ContainArgs, ReleaseArgs, RunArgs, RunCmdArgs, ScopeArgs, WatchArgs};
 use crate::engine::apply::{Hosts, OperationRequest, Source, operate};
 use crate::engine::watch::{Backoff, WatchRequest};
 use crate::engine::event::{Phase, Sink};
@@ -40,17 +40,15 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<i32> {
             None => bail!("give the plan file to apply (`cauterize apply plan.yml`), or --resume"),
         }
     };
-    let journal = Journal::open(&args.engagement.engagement)?;
+    let journal = Journal::open(&args.scope.engagement.engagement)?;
     let (playbook, flags) = playbook_for(&journal, args.playbook.as_deref(), &source)?;
     let detect = super::scan::detect_context(&args.detect)?;
-    let resume = resume_command("apply", &args.target, &args.engagement);
+    let resume = resume_command("apply", &args.scope);
     operation(
         journal,
         "apply",
         source,
-        &args.target,
-        &args.run,
-        &args.engagement,
+        &args.scope,
         args.operation.yes,
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
@@ -63,8 +61,8 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<i32> {
 
 /// `cauterize run`: scan, plan, (ask), apply.
 pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
-    let engagement = &args.engagement.engagement;
-    let resume = resume_command("apply", &args.target, &args.engagement);
+    let engagement = &args.scope.engagement.engagement;
+    let resume = resume_command("apply", &args.scope);
     if args.operation.resume {
         let journal = Journal::open(engagement)?;
         let (playbook, flags) = playbook_for(&journal, args.playbook.as_deref(), &Source::Journal)?;
@@ -73,9 +71,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
             journal,
             "run",
             Source::Journal,
-            &args.target,
-            &args.run,
-            &args.engagement,
+            &args.scope,
             args.operation.yes,
             (playbook, flags, detect),
             ALL_PHASES.to_vec(),
@@ -93,10 +89,10 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
     }
     let playbook = crate::playbook::load_or_default(args.playbook.as_ref())?;
     let flags = super::plan::flags(args.activate.as_deref());
-    let inventory = crate::inventory::load(&args.target.inventory, args.target.limit.as_deref())?;
+    let inventory = crate::inventory::load(&args.scope.target.inventory, args.scope.target.limit.as_deref())?;
     let names: Vec<String> = inventory.hosts.iter().map(|h| h.name.clone()).collect();
     if names.is_empty() {
-        bail!("the inventory {} has no hosts", args.target.inventory.display());
+        bail!("the inventory {} has no hosts", args.scope.target.inventory.display());
     }
     let mut journal = Journal::open(engagement)?;
     let run = journal.begin_run("run", &journal::argv::current())?;
@@ -107,9 +103,9 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
     if output.exists() {
         bail!("{} exists and may hold a reviewed plan; choose another -o FILE", output.display());
     }
-    let emitter = super::exec::progress_emitter(&args.run, &[]);
+    let emitter = super::exec::progress_emitter(&args.scope.run, &[]);
     let ticker = emitter.start_ticker();
-    let (target, run_args, detect_args) = (args.target.clone(), args.run.clone(), args.detect.clone());
+    let (target, run_args, detect_args) = (args.scope.target.clone(), args.scope.run.clone(), args.detect.clone());
     let prepare: crate::engine::planning::Prepare<'_> = Box::new(move |hosts: &[String]| {
         let ctx = Arc::new(super::scan::detect_context(&detect_args)?);
         let mut target = target;
@@ -118,13 +114,13 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
     });
     let job = PlanJob {
         engagement,
-        inventory: &args.target.inventory,
+        inventory: &args.scope.target.inventory,
         hosts: names.clone(),
         rescan: true,
         playbook: &playbook,
         flags: &flags,
         output: &output,
-        forks: args.run.forks as usize,
+        forks: args.scope.run.forks as usize,
         rare_percent: args.rare.rare_percent,
     };
     let cancel = crate::transport::interrupt::watch_ctrl_c();
@@ -137,14 +133,14 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
         return Ok(crate::exit::INTERRUPTED);
     }
     let text = plan_view::render_text(&planned.plan);
-    if !args.run.json {
+    if !args.scope.run.json {
         crate::report::emit::stdout_text(&text);
     }
     eprintln!("plan {} written to {}", planned.plan_id, output.display());
     if args.plan_only {
         let code = crate::exit::for_outcome(names.len(), planned.plan.unscanned.len());
         journal.end_run(run, code)?;
-        eprintln!("--plan-only: review it, then `cauterize apply {} -i {}`", output.display(), args.target.inventory.display());
+        eprintln!("--plan-only: review it, then `cauterize apply {} -i {}`", output.display(), args.scope.target.inventory.display());
         return Ok(code);
     }
     if !args.operation.yes {
@@ -167,9 +163,7 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
         journal,
         "run",
         Source::Plan(output),
-        &args.target,
-        &args.run,
-        &args.engagement,
+        &args.scope,
         args.operation.yes,
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
@@ -182,11 +176,11 @@ pub async fn run(args: &RunCmdArgs) -> anyhow::Result<i32> {
 
 /// `cauterize contain`.
 pub async fn contain(args: &ContainArgs) -> anyhow::Result<i32> {
-    let journal = Journal::open(&args.engagement.engagement)?;
+    let journal = Journal::open(&args.scope.engagement.engagement)?;
     let resume = format!(
         "cauterize contain -i {} --engagement {}",
-        args.target.inventory.display(),
-        args.engagement.engagement.display()
+        args.scope.target.inventory.display(),
+        args.scope.engagement.engagement.display()
     );
     // The newest plan's playbook: its containment is what was reviewed.
     let newest = journal.latest_plan_id()?.map(|plan| plan_settings(&journal, plan)).transpose()?;
@@ -195,9 +189,7 @@ pub async fn contain(args: &ContainArgs) -> anyhow::Result<i32> {
         journal,
         "contain",
         Source::Inventory,
-        &args.target,
-        &args.run,
-        &args.engagement,
+        &args.scope,
         false,
         (playbook, crate::plan::Flags::default(), Default::default()),
         vec![Phase::Contain],
@@ -210,7 +202,7 @@ pub async fn contain(args: &ContainArgs) -> anyhow::Result<i32> {
 
 /// `cauterize release`.
 pub async fn release(args: &ReleaseArgs) -> anyhow::Result<i32> {
-    let journal = Journal::open(&args.engagement.engagement)?;
+    let journal = Journal::open(&args.scope.engagement.engagement)?;
     let selection = if args.all {
         ReleaseSelection::All
     } else if !args.group.is_empty() {
@@ -223,16 +215,14 @@ pub async fn release(args: &ReleaseArgs) -> anyhow::Result<i32> {
     let (playbook, flags) = playbook_for(&journal, None, &Source::Journal).unwrap_or((Playbook::builtin(), Default::default()));
     let resume = format!(
         "cauterize release -i {} --engagement {}",
-        args.target.inventory.display(),
-        args.engagement.engagement.display()
+        args.scope.target.inventory.display(),
+        args.scope.engagement.engagement.display()
     );
     operation(
         journal,
         "release",
         Source::Journal,
-        &args.target,
-        &args.run,
-        &args.engagement,
+        &args.scope,
         false,
         (playbook, flags, Default::default()),
         vec![Phase::Release],
@@ -262,9 +252,7 @@ async fn operation(
     journal: Journal,
     command: &str,
     source: Source,
-    target: &TargetArgs,
-    run: &RunArgs,
-    engagement: &EngagementArgs,
+    scope: &ScopeArgs,
     yes: bool,
     tools: (Playbook, crate::plan::Flags, crate::detect::DetectContext),
     phases: Vec<Phase>,
@@ -272,38 +260,36 @@ async fn operation(
     accept: Accepting,
     resume: String,
 ) -> anyhow::Result<i32> {
-    let (request, hosts) = prepare(command, source, target, run, engagement, tools, phases, release, accept, &resume)?;
+    let (request, hosts) = prepare(command, source, scope, tools, phases, release, accept, &resume)?;
     let cancel = crate::transport::interrupt::watch_ctrl_c();
-    let outcome = operate(journal, request, hosts, sinks(run), Arc::new(OperatorAnswers { yes }), cancel).await?;
+    let outcome = operate(journal, request, hosts, sinks(&scope.run), Arc::new(OperatorAnswers { yes }), cancel).await?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
-    print_outcome(&outcome, run, engagement, &resume);
+    print_outcome(&outcome, scope, &resume);
     Ok(outcome.exit_code)
 }
 
 /// `cauterize watch`: poll the hosts the operation never reached; carry
 /// each that answers through the operation.
 pub async fn watch(args: &WatchArgs) -> anyhow::Result<i32> {
-    let journal = Journal::open(&args.engagement.engagement)?;
+    let journal = Journal::open(&args.scope.engagement.engagement)?;
     let (playbook, flags) = playbook_for(&journal, args.playbook.as_deref(), &Source::Journal)?;
     drop(journal);
     let backoff = watch_backoff(args, &playbook)?;
     let detect = super::scan::detect_context(&args.detect)?;
-    let resume = crate::engine::watch::resume_command(&args.target.inventory, &args.engagement.engagement);
+    let resume = crate::engine::watch::resume_command(&args.scope.target.inventory, &args.scope.engagement.engagement);
     let (request, hosts) = prepare(
         "watch",
         Source::Journal,
-        &args.target,
-        &args.run,
-        &args.engagement,
+        &args.scope,
         (playbook, flags, detect),
         ALL_PHASES.to_vec(),
         ReleaseSelection::Policy,
         Accepting::default(),
         &resume,
     )?;
-    let run = args.run.clone();
+    let run = args.scope.run.clone();
     let request = WatchRequest {
         request,
         hosts,
@@ -313,7 +299,7 @@ pub async fn watch(args: &WatchArgs) -> anyhow::Result<i32> {
     let cancel = crate::transport::interrupt::watch_ctrl_c();
     let outcome = crate::engine::watch::watch(request, Arc::new(OperatorAnswers { yes: args.yes }), cancel).await?;
     match outcome.runs.last() {
-        Some(last) => print_outcome(last, &args.run, &args.engagement, &resume),
+        Some(last) => print_outcome(last, &args.scope, &resume),
         None if outcome.exit_code != crate::exit::INTERRUPTED => {
             eprintln!("nothing to watch: every host of operation {} was reached or accepted", outcome.operation)
         }
@@ -354,15 +340,14 @@ fn watch_backoff(args: &WatchArgs, playbook: &Playbook) -> anyhow::Result<Backof
 fn prepare(
     command: &str,
     source: Source,
-    target: &TargetArgs,
-    run: &RunArgs,
-    engagement: &EngagementArgs,
+    scope: &ScopeArgs,
     (playbook, flags, detect): (Playbook, crate::plan::Flags, crate::detect::DetectContext),
     phases: Vec<Phase>,
     release: ReleaseSelection,
     accept: Accepting,
     resume: &str,
 ) -> anyhow::Result<(OperationRequest, Hosts)> {
+    let ScopeArgs { target, run, engagement } = scope;
     let (prepared, smb) = super::exec::prepare_with_smb(target, run)?;
     let inventory = crate::inventory::load(&target.inventory, target.limit.as_deref())?;
     let listed = crate::inventory::load(&target.inventory, None)?.hosts.into_iter().map(|h| (h.name, h.address)).collect();
@@ -410,8 +395,8 @@ fn sinks(run: &RunArgs) -> Vec<Box<dyn Sink>> {
 }
 
 /// The operation's summary (text, or one JSON line), and where its journal is.
-fn print_outcome(outcome: &crate::engine::apply::OperationOutcome, run: &RunArgs, engagement: &EngagementArgs, resume: &str) {
-    if run.json {
+fn print_outcome(outcome: &crate::engine::apply::OperationOutcome, scope: &ScopeArgs, resume: &str) {
+    if scope.run.json {
         crate::report::emit::stdout_line(&operation_view::json_summary(outcome.operation, &outcome.result, resume));
     } else {
         crate::report::emit::stdout_text(&operation_view::render_text(outcome.operation, &outcome.result, resume));
@@ -421,19 +406,19 @@ fn print_outcome(outcome: &crate::engine::apply::OperationOutcome, run: &RunArgs
     }
     eprintln!(
         "journal: {} (operation {}, run {})",
-        engagement.engagement.join(journal::FILE_NAME).display(),
+        scope.engagement.engagement.join(journal::FILE_NAME).display(),
         outcome.operation,
         outcome.run
     );
 }
 
 /// The command that continues an operation.
-fn resume_command(command: &str, target: &TargetArgs, engagement: &EngagementArgs) -> String {
-    let mut s = format!("cauterize {command} --resume -i {}", target.inventory.display());
-    if let Some(l) = &target.limit {
+fn resume_command(command: &str, scope: &ScopeArgs) -> String {
+    let mut s = format!("cauterize {command} --resume -i {}", scope.target.inventory.display());
+    if let Some(l) = &scope.target.limit {
         s.push_str(&format!(" -l '{l}'"));
     }
-    s.push_str(&format!(" --engagement {}", engagement.engagement.display()));
+    s.push_str(&format!(" --engagement {}", scope.engagement.engagement.display()));
     s
 }
 
