@@ -12,13 +12,13 @@
 //! the more of it was pinned by the small records that outlive a host.
 //! Calling `malloc_trim` by hand brought that process from 204 MB to 74 MB.
 //!
-//! So, with glibc (Linux): at most [`ARENAS`] arenas; allocations of
-//! [`MAPPED_FROM`] bytes and more mapped on their own and unmapped when
-//! freed (glibc otherwise raises that threshold to the largest block freed,
-//! up to 32 MB, after which large replies stay in the arenas); and a
-//! thread that hands free pages back ([`TRIM_EVERY`]). Elsewhere nothing is
-//! done. `MALLOC_ARENA_MAX` or `MALLOC_MMAP_THRESHOLD_` in the environment
-//! win over these settings.
+//! So, with glibc (Linux): at most [`ARENAS`] arenas, and a thread that
+//! hands free pages back ([`TRIM_EVERY`]). Elsewhere nothing is done.
+//! `MALLOC_ARENA_MAX` in the environment wins over [`ARENAS`]. Large
+//! blocks are left to glibc's own threshold: mapping every block of 64 KB
+//! and more on its own (`MALLOC_MMAP_THRESHOLD_=65536`, tried) adds system
+//! calls and page faults to WinRM replies, and the runs with it contained
+//! their hosts more slowly (under other load; not measured apart).
 
 use std::time::Duration;
 
@@ -27,12 +27,8 @@ use std::time::Duration;
 /// between them instead of kept per thread.
 pub const ARENAS: i32 = 2;
 
-/// Blocks this large and larger are mapped on their own (freed: handed
-/// back at once). The runtime's payload goes out in 64 KB chunks.
-pub const MAPPED_FROM: i32 = 64 * 1024;
-
 /// How often free pages inside the arenas are handed back.
-pub const TRIM_EVERY: Duration = Duration::from_secs(1);
+pub const TRIM_EVERY: Duration = Duration::from_secs(2);
 
 /// Set the allocator up and start the trimming thread (once, at start,
 /// before other threads).
@@ -56,17 +52,14 @@ pub fn trim() -> bool {
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod glibc {
-    use super::{ARENAS, MAPPED_FROM, TRIM_EVERY};
+    use super::{ARENAS, TRIM_EVERY};
 
     pub fn tune() {
-        // SAFETY: mallopt only sets the allocator's parameters; called
-        // before the async runtime starts its threads.
-        unsafe {
-            if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            // SAFETY: mallopt only sets the allocator's parameters; called
+            // before the async runtime starts its threads.
+            unsafe {
                 libc::mallopt(libc::M_ARENA_MAX, ARENAS);
-            }
-            if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
-                libc::mallopt(libc::M_MMAP_THRESHOLD, MAPPED_FROM);
             }
         }
         // Without the thread the process only keeps more memory resident.
