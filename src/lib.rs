@@ -16,7 +16,8 @@
 //! engagement's status and HTML report read back from the journal).
 //! [`commands`] are thin; [`lab`] is the simulated network everything is
 //! tested against (it implements Windows, never cauterize, and shares no
-//! code with the rest).
+//! code with the rest). [`memory`] keeps the process's resident memory
+//! near what it uses (glibc's malloc tuned and trimmed).
 
 pub mod cli;
 pub mod exit;
@@ -34,3 +35,4 @@ pub mod playbook;
 pub mod plan;
 pub mod firewall;
 pub mod engine;
+pub mod memory;

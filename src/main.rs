@@ -24,6 +24,11 @@ fn main() {
         }
     };
     init_logging(cli.verbose);
+    // Before the async runtime starts its threads. Not for the lab, which
+    // is the simulated network and keeps its own allocation figures.
+    if !matches!(cli.command, Command::Lab(_)) {
+        cauterize::memory::tune();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {

@@ -39,6 +39,10 @@ pub const MANIFEST_ENTRY: &str = "manifest.json";
 const ZIP64_FROM: u64 = 0xF000_0000;
 /// Chunks queued between the fetch and the writer thread.
 const QUEUE: usize = 8;
+/// The writer's buffer before the file: one write a 64 KB. Every host in
+/// the purge at once has an archive open (256 with the default forks), so
+/// this is paid that many times over.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// A failure writing the archive (disk full, permissions, ...): collection
 /// of this host stops.
@@ -233,7 +237,7 @@ fn run(
     failure: Arc<Mutex<Option<String>>>,
     partial: PathBuf,
 ) {
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file));
     let mut in_entry = false;
     while let Some(cmd) = rx.blocking_recv() {
         let result = match cmd {

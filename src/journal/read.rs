@@ -154,14 +154,16 @@ impl Journal {
     pub fn findings_of(&self, snapshot: SnapshotId) -> Result<Vec<StoredFinding>, JournalError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, body FROM findings WHERE snapshot_id = ?1 ORDER BY id")?;
+            .prepare_cached("SELECT id, body, encoding FROM findings WHERE snapshot_id = ?1 ORDER BY id")?;
         let rows = stmt.query_map([snapshot], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            Ok((r.get::<_, i64>(0)?, body_bytes(r, 1)?, r.get::<_, String>(2)?))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, body) = row?;
-            out.push(serde_json::from_str(&body).map_err(|e| corrupt(format!("finding {id}"), e))?);
+            let (id, body, encoding) = row?;
+            let what = || format!("finding {id}");
+            let text = super::snapshot_codec::decode(&encoding, &body).map_err(|e| corrupt(what(), e))?;
+            out.push(serde_json::from_str(&text).map_err(|e| corrupt(what(), e))?);
         }
         Ok(out)
     }

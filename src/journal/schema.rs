@@ -11,7 +11,7 @@ use super::JournalError;
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
 /// Every migration, in order. Index 0 makes version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub fn current_version() -> u32 {
@@ -268,6 +268,13 @@ CREATE TABLE operator_addresses (
     first_host   INTEGER NOT NULL REFERENCES hosts(id),
     first_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
 );
+";
+
+/// Findings stored compressed.
+const V5: &str = "
+-- Findings' bodies stored like snapshots: `json` (rows written before) or
+-- `json.deflate`.
+ALTER TABLE findings ADD COLUMN encoding TEXT NOT NULL DEFAULT 'json';
 ";
 
 /// Bring the database to the current version. The version is read and

@@ -1,7 +1,9 @@
-//! How snapshots are stored: the JSON text deflated (raw DEFLATE, RFC 1951).
-//! A host's snapshot is mostly repeated keys and Windows paths; deflated it
-//! takes about a tenth of the space. Rows written before this (schema V1)
-//! hold the JSON text as is (`encoding = 'json'`) and are read as such.
+//! How snapshots and findings are stored: the JSON text deflated (raw
+//! DEFLATE, RFC 1951). A host's snapshot is mostly repeated keys and
+//! Windows paths; deflated it takes about a tenth of the space, a finding
+//! about half. Rows written before this (snapshots: schema V1, findings:
+//! V4 and before) hold the JSON text as is (`encoding = 'json'`) and are
+//! read as such.
 
 use std::io::{Read, Write};
 

@@ -145,6 +145,50 @@ fn scans_round_trip_and_the_latest_wins() {
 }
 
 #[test]
+fn findings_are_stored_deflated_and_rows_of_older_journals_still_read() {
+    let mut j = Journal::open_in_memory().unwrap();
+    let run = j.begin_run("scan", &[]).unwrap();
+    let snap = infected();
+    let findings = detect(&snap, &DetectContext::default());
+    let stored: Vec<StoredFinding> = findings.iter().map(StoredFinding::from).collect();
+    let ids = j
+        .record_scan(run, "WS-001", "10.0.0.1", 1, ScanResult::Collected { snapshot: &snap, findings: &findings })
+        .unwrap();
+    let sid = ids.snapshot_id.unwrap();
+    // Stored deflated, smaller than the JSON it stands for.
+    let rows: Vec<(String, Vec<u8>)> = j
+        .conn
+        .prepare("SELECT encoding, body FROM findings ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), stored.len());
+    for ((encoding, body), f) in rows.iter().zip(&stored) {
+        assert_eq!(encoding, "json.deflate");
+        assert!(body.len() < serde_json::to_string(f).unwrap().len(), "{} bytes", body.len());
+    }
+    assert_eq!(j.findings_of(sid).unwrap(), stored);
+    // A row written before findings were deflated (schema 4): JSON text.
+    for f in &stored {
+        j.conn
+            .execute(
+                "UPDATE findings SET body = ?1, encoding = 'json' WHERE id = (SELECT min(id) FROM findings WHERE encoding = 'json.deflate')",
+                [serde_json::to_string(f).unwrap()],
+            )
+            .unwrap();
+    }
+    assert_eq!(j.findings_of(sid).unwrap(), stored);
+    // A body that does not inflate is reported as corrupt, naming the row.
+    j.conn
+        .execute("UPDATE findings SET body = X'00FF00', encoding = 'json.deflate' WHERE id = (SELECT min(id) FROM findings)", [])
+        .unwrap();
+    let err = j.findings_of(sid).unwrap_err().to_string();
+    assert!(err.contains("finding "), "{err}");
+}
+
+#[test]
 fn derived_findings_of_the_latest_snapshots_are_replaced_and_older_ones_kept() {
     let mut j = Journal::open_in_memory().unwrap();
     let run = j.begin_run("scan", &[]).unwrap();

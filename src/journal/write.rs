@@ -73,7 +73,8 @@ pub(crate) struct FindingRow {
     certain: bool,
     description: String,
     allowlisted: Option<String>,
-    body: String,
+    /// The finding's JSON, deflated.
+    body: Vec<u8>,
 }
 
 /// Encode `findings` as rows.
@@ -88,7 +89,7 @@ fn finding_rows(findings: &[crate::detect::Finding]) -> Result<Vec<FindingRow>, 
                 certain: f.certain,
                 description: f.artifact.describe(),
                 allowlisted: f.allowlisted.clone(),
-                body: to_json(&StoredFinding::from(f), "finding")?,
+                body: super::snapshot_codec::encode(&to_json(&StoredFinding::from(f), "finding")?),
             })
         })
         .collect()
@@ -97,8 +98,8 @@ fn finding_rows(findings: &[crate::detect::Finding]) -> Result<Vec<FindingRow>, 
 /// Insert `rows` as findings of snapshot `sid` of host `host_id`.
 fn insert_findings(tx: &Connection, sid: SnapshotId, host_id: HostId, rows: &[FindingRow]) -> Result<(), JournalError> {
     let mut insert = tx.prepare_cached(
-        "INSERT INTO findings (snapshot_id, host_id, rule_id, family, confidence, certain, description, allowlisted, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO findings (snapshot_id, host_id, rule_id, family, confidence, certain, description, allowlisted, body, encoding)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for r in rows {
         insert.execute(params![
@@ -111,6 +112,7 @@ fn insert_findings(tx: &Connection, sid: SnapshotId, host_id: HostId, rows: &[Fi
             r.description,
             r.allowlisted,
             r.body,
+            super::snapshot_codec::ENCODING,
         ])?;
     }
     Ok(())
