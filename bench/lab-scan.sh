@@ -9,11 +9,7 @@
 # during the run minus its idle rate (measured before), divided by HOSTS.
 # This is the figure that tells what executing PowerShell costs the lab:
 # every test and benchmark pays it once per host and command.
-# It also prints the tool's own CPU for the run (user + system), so that a
-# run can be told apart as lab-bound or tool-bound on a small machine.
 # Usage: bench/lab-scan.sh [HOSTS (default 1000)] [FORKS (default 64)]
-# CAUTERIZE_BIN=path runs that binary instead of building this tree's (to
-# compare two builds back to back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts="${1:-1000}"
@@ -22,12 +18,8 @@ out=bench/out/lab-scan
 mkdir -p "$out"
 ulimit -n 65536 2>/dev/null || true
 
-if [ -n "${CAUTERIZE_BIN:-}" ]; then
-    bin=$CAUTERIZE_BIN
-else
-    cargo build --release --ignore-rust-version --quiet
-    bin=target/release/cauterize
-fi
+cargo build --release --ignore-rust-version --quiet
+bin=target/release/cauterize
 hz=$(getconf CLK_TCK)
 
 rm -rf "$out/lab.yml" "$out/lab.log" "$out/engagement"
@@ -44,16 +36,15 @@ idle=$(echo "($c1 - $c0) / $hz / 5" | bc -l)
 # One run: wall seconds and lab CPU microseconds per host, idle removed.
 run() {
     local label=$1; shift
-    local w0 w1 k0 k1 wall lab_cpu per_host tool_cpu
+    local w0 w1 k0 k1 wall lab_cpu per_host
     w0=$(date +%s.%N); k0=$(cpu)
-    /usr/bin/time -f '%U %S' -o "$out/$label.time" "$@" >"$out/$label.out" 2>"$out/$label.err" || true
+    "$@" >"$out/$label.out" 2>"$out/$label.err" || true
     w1=$(date +%s.%N); k1=$(cpu)
-    tool_cpu=$(awk '{print $1 + $2}' "$out/$label.time" | tail -n 1)
     wall=$(echo "$w1 - $w0" | bc -l)
     lab_cpu=$(echo "($k1 - $k0) / $hz" | bc -l)
     per_host=$(echo "($lab_cpu - $idle * $wall) / $hosts * 1000000" | bc -l)
-    printf '%-10s %7.1f s wall  %8.2f s lab CPU  %9.0f us lab CPU per host  %7.2f s tool CPU  (%s)\n' \
-        "$label" "$wall" "$lab_cpu" "$per_host" "$tool_cpu" "$(tail -n 1 "$out/$label.out" | cut -c1-80)"
+    printf '%-10s %7.1f s wall  %8.2f s lab CPU  %9.0f us lab CPU per host  (%s)\n' \
+        "$label" "$wall" "$lab_cpu" "$per_host" "$(tail -n 1 "$out/$label.out" | cut -c1-80)"
 }
 
 printf 'hosts %s, forks %s, idle lab CPU %.3f cores\n' "$hosts" "$forks" "$idle"

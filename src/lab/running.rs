@@ -160,9 +160,7 @@ impl Lab {
     }
 
     /// Run `f` on the Windows state of the host named `host_name` (tests
-    /// arrange state this way), with the host taken out of the network
-    /// (see [`network`](super::network)): the outbreak waits for it, so
-    /// keep it short.
+    /// arrange state this way), under the network lock: keep it short.
     ///
     /// # Panics
     /// When the lab has no such host (a test's mistake).
@@ -174,8 +172,7 @@ impl Lab {
     /// process, as its first administrator account would over WinRM (the
     /// same engine and the host's own PowerShell version, without the
     /// transport): for tests that read many hosts' output without
-    /// connections. The host is taken out of the network while it runs,
-    /// like [`Lab::with_host`].
+    /// connections. Under the network lock, like [`Lab::with_host`].
     ///
     /// # Panics
     /// When the lab has no such host, or it has no administrator (a

@@ -3,7 +3,7 @@
 //! naming the host itself) and `Restart-Computer`. Pure: a command only
 //! schedules the shutdown on the host's [`PowerDesk`]; the network carries
 //! it out when lab time reaches it, after the command has answered (so
-//! nothing here runs the shutdown while the command has its host).
+//! nothing here runs the shutdown under the lock the command holds).
 //!
 //! What the lab does not emulate (the GUI, log-off, hibernation, firmware
 //! and boot-menu restarts, another computer) is refused on stderr with exit

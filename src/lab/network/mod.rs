@@ -3,20 +3,12 @@
 //! endpoint (which runs commands on a host's state), the outbreak (which
 //! steps every host) and tests (which read ground truth and arrange state).
 //!
-//! One mutex guards all hosts, but a command does not hold it while it
-//! runs: it takes its host's state (and the host's scheduled shutdown)
-//! out of the network under the lock, runs on it without the lock, and
-//! puts it back ([`Network::with_host_power`]). Commands on different
-//! hosts therefore run on all cores at once, as on a real network; a
-//! second command on the same host waits until the first puts the host
-//! back, as before. Whatever needs the whole network (the outbreak's
-//! step, ground truth, a reboot) waits until every host is back, and
-//! from then no command takes a host until it is done, so it sees every
-//! host whole and commands cannot starve it. WinRM requests that run no
-//! command (authentication, shells, Receive) never lock, and whether a
-//! host is up (and how many times it has shut down) is published per
-//! host on a watch channel ([`Network::power`]) that the accept loops
-//! read without locking.
+//! One mutex guards all hosts: the outbreak steps them together, and a
+//! command touches one host for the time it runs. Nothing else takes it:
+//! WinRM requests that run no command (authentication, shells, Receive)
+//! never do, and whether a host is up (and how many times it has shut
+//! down) is published per host on a watch channel ([`Network::power`])
+//! that the accept loops read without locking.
 //!
 //! - [`clock`]: lab time from wall time and a speed.
 //! - [`build`]: a host's clean install from its specs.
@@ -39,7 +31,7 @@ pub mod truth;
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
@@ -71,14 +63,6 @@ pub struct Hosts {
     /// Every power change so far (reboots, boots, WinRM back), in the
     /// order they were reported.
     power_history: Vec<history::PowerRecord>,
-    /// Per host: its state is out with a command (a stand-in is in
-    /// `hosts` meanwhile).
-    out: Vec<bool>,
-    /// How many hosts are out.
-    out_count: usize,
-    /// Callers waiting for every host to be back (no host is taken out
-    /// while one waits).
-    whole_waiting: usize,
 }
 
 /// What the accept loops follow of a host's power.
@@ -113,8 +97,6 @@ pub struct Network {
     specs: LabSpec,
     worlds: WorldSpec,
     inner: Mutex<Hosts>,
-    /// Signalled when a host comes back from a command.
-    returned: Condvar,
     /// Per host: whether WinRM answers, and its shutdowns so far.
     power: Vec<watch::Sender<PowerSignal>>,
     by_name: HashMap<String, usize>,
@@ -179,11 +161,7 @@ impl Network {
                 shutdowns: vec![0; count],
                 stepped_to: start,
                 power_history: Vec::new(),
-                out: vec![false; count],
-                out_count: 0,
-                whole_waiting: 0,
             }),
-            returned: Condvar::new(),
             specs: spec.clone(),
             worlds: world.clone(),
             power,
@@ -226,57 +204,35 @@ impl Network {
         self.power[index].borrow().up
     }
 
-    /// Run `f` on host `index`'s Windows state at lab time now, the host
-    /// taken out of the network meanwhile (see [`with_host_power`]).
-    ///
-    /// [`with_host_power`]: Self::with_host_power
+    /// Run `f` on host `index`'s Windows state at lab time now, under the
+    /// lock.
     pub fn with_host<R>(&self, index: usize, f: impl FnOnce(&mut HostState, LabTime) -> R) -> R {
-        self.with_host_power(index, |state, _, now| f(state, now))
+        let now = self.now();
+        let mut hosts = self.lock();
+        self.materialize(&mut hosts, index);
+        f(&mut hosts.hosts[index].state, now)
     }
 
     /// Run `f` on host `index`'s Windows state and the shutdown scheduled
-    /// on it (a command may schedule or abort one) at lab time now. The
-    /// host is taken out of the network for the time `f` runs (see the
-    /// module doc): commands on other hosts run meanwhile, and `f` must
-    /// not call back into the network. A shutdown scheduled here is
-    /// carried out by a later [`step`](Self::step), when lab time reaches
-    /// it.
+    /// on it (a command may schedule or abort one) at lab time now, under
+    /// the lock. A shutdown scheduled here is carried out by a later
+    /// [`step`](Self::step), when lab time reaches it.
     pub fn with_host_power<R>(
         &self,
         index: usize,
         f: impl FnOnce(&mut HostState, &mut Option<Shutdown>, LabTime) -> R,
     ) -> R {
-        let mut out = self.take_out(index);
         let now = self.now();
-        f(&mut out.state, &mut out.shutdown, now)
-    }
-
-    /// Take host `index`'s state and scheduled shutdown out of the
-    /// network (built first if it is still a stand-in), once no other
-    /// command has it and nothing waits for the whole network. It comes
-    /// back when the returned [`OutHost`] is dropped, even if the command
-    /// panics.
-    fn take_out(&self, index: usize) -> OutHost<'_> {
-        let mut hosts = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        while hosts.out[index] || hosts.whole_waiting > 0 {
-            hosts = self.returned.wait(hosts).unwrap_or_else(|e| e.into_inner());
-        }
+        let mut hosts = self.lock();
         self.materialize(&mut hosts, index);
         let h = &mut *hosts;
-        let keep = {
-            let s = &h.hosts[index].state;
-            HostState::empty(&s.name, &s.domain, s.address, s.role, s.os.clone(), s.boot_time)
-        };
-        let state = std::mem::replace(&mut h.hosts[index].state, keep);
-        let shutdown = h.schedule.take(index);
-        h.out[index] = true;
-        h.out_count += 1;
-        OutHost {
-            network: self,
-            index,
-            state,
-            shutdown,
+        let mut shutdown = h.schedule.take(index);
+        let r = f(&mut h.hosts[index].state, &mut shutdown, now);
+        if let Some(s) = &shutdown {
+            self.alarm.set(s.at);
         }
+        h.schedule.put(index, shutdown);
+        r
     }
 
     /// Run `f` on the whole network under the lock, then publish power
@@ -467,51 +423,8 @@ impl Network {
         }
     }
 
-    /// The whole network: the lock, once every host is back from its
-    /// command (no host is taken out while this waits).
     fn lock(&self) -> MutexGuard<'_, Hosts> {
-        let mut hosts = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if hosts.out_count > 0 {
-            hosts.whole_waiting += 1;
-            while hosts.out_count > 0 {
-                hosts = self.returned.wait(hosts).unwrap_or_else(|e| e.into_inner());
-            }
-            hosts.whole_waiting -= 1;
-            if hosts.whole_waiting == 0 {
-                // Commands waiting to take a host out may go on once this
-                // guard is dropped.
-                self.returned.notify_all();
-            }
-        }
-        hosts
-    }
-}
-
-/// A host's state and scheduled shutdown out of the network with a
-/// command; dropping it puts them back.
-struct OutHost<'a> {
-    network: &'a Network,
-    index: usize,
-    state: HostState,
-    shutdown: Option<Shutdown>,
-}
-
-impl Drop for OutHost<'_> {
-    fn drop(&mut self) {
-        let n = self.network;
-        let mut hosts = n.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let h = &mut *hosts;
-        let i = self.index;
-        // The stand-in left in its place is dropped with `self`.
-        std::mem::swap(&mut h.hosts[i].state, &mut self.state);
-        let shutdown = self.shutdown.take();
-        if let Some(s) = &shutdown {
-            n.alarm.set(s.at);
-        }
-        h.schedule.put(i, shutdown);
-        h.out[i] = false;
-        h.out_count -= 1;
-        n.returned.notify_all();
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -1,8 +1,8 @@
 //! Shutdowns that commands scheduled on hosts (`shutdown /r /t N`,
 //! `Restart-Computer`): kept per host ([`Schedule`], under the network
 //! lock) until lab time reaches them, then carried out by the network's
-//! step in time order, never by the command that asked (it has its host
-//! out of the network while it runs). An [`Alarm`] tells the outbreak runner
+//! step in time order, never by the command that asked (it holds the
+//! network lock while it runs). An [`Alarm`] tells the outbreak runner
 //! when the next one is due, so it steps then rather than at its next
 //! regular step, and wakes it when one is scheduled.
 

@@ -10,16 +10,12 @@
 //!   next statement starts well inside the shared text, so the shared
 //!   statements parse the same whatever follows them.
 //!
-//! Hosts run commands at once, so a large script no beginning covers yet
-//! is parsed whole by one thread at a time: the others wait and then
-//! find it, or the beginning it shares with theirs, in the cache.
-//!
 //! Nothing here knows what a script is for: it is a PowerShell host's
 //! parse cache.
 
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use super::ast::*;
 use super::parser::{self, ParseError};
@@ -40,30 +36,11 @@ struct Cache {
     whole: VecDeque<(u64, Arc<str>, Arc<ScriptBlockAst>)>,
     prefixes: Vec<(Arc<str>, Arc<Block>)>,
     recent: VecDeque<Arc<str>>,
-    /// A large script with no shared beginning is being parsed whole.
-    large_busy: bool,
 }
 
 fn cache() -> &'static Mutex<Cache> {
     static CACHE: std::sync::OnceLock<Mutex<Cache>> = std::sync::OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(Cache::default()))
-}
-
-/// Signalled when a whole parse of a large script ends.
-fn large_done() -> &'static Condvar {
-    static DONE: Condvar = Condvar::new();
-    &DONE
-}
-
-/// Clears [`Cache::large_busy`] when the whole parse it marks ends, even
-/// by an error.
-struct LargeParse;
-
-impl Drop for LargeParse {
-    fn drop(&mut self) {
-        cache().lock().unwrap_or_else(|e| e.into_inner()).large_busy = false;
-        large_done().notify_all();
-    }
 }
 
 fn hash(text: &str) -> u64 {
@@ -76,30 +53,15 @@ fn hash(text: &str) -> u64 {
 /// it stays in the cache).
 pub fn parse(text: &str) -> Result<Arc<ScriptBlockAst>, ParseError> {
     let key = hash(text);
-    let mut large = None;
     let prefix = {
         let mut c = cache().lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(i) = c.whole.iter().position(|(k, t, _)| *k == key && &**t == text) {
-                let entry = c.whole.remove(i).expect("index in range");
-                let ast = entry.2.clone();
-                c.whole.push_back(entry);
-                return Ok(ast);
-            }
-            let prefix = c.prefixes.iter().find(|(p, _)| text.starts_with(&**p)).cloned();
-            if prefix.is_some() || text.len() < MIN_SPLIT {
-                break prefix;
-            }
-            // Hosts run at once: while one parses a large script whole,
-            // the others wait for it, then find it (or the beginning it
-            // shares with theirs) here, instead of all parsing it whole.
-            if !c.large_busy {
-                c.large_busy = true;
-                large = Some(LargeParse);
-                break None;
-            }
-            c = large_done().wait(c).unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = c.whole.iter().position(|(k, t, _)| *k == key && &**t == text) {
+            let entry = c.whole.remove(i).expect("index in range");
+            let ast = entry.2.clone();
+            c.whole.push_back(entry);
+            return Ok(ast);
         }
+        c.prefixes.iter().find(|(p, _)| text.starts_with(&**p)).cloned()
     };
     let source: Source = Arc::from(text);
     let ast = match prefix {
@@ -115,8 +77,6 @@ pub fn parse(text: &str) -> Result<Arc<ScriptBlockAst>, ParseError> {
         c.whole.pop_front();
     }
     c.whole.push_back((key, source, ast.clone()));
-    drop(c);
-    drop(large);
     Ok(ast)
 }
 

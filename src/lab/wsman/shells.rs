@@ -315,9 +315,8 @@ impl HostState {
         Ok(())
     }
 
-    /// Run a command on the emulation and the host's Windows state (taken
-    /// out of the network for the time it runs, so commands on other hosts
-    /// run at once), off the async threads; a
+    /// Run a command on the emulation and the host's Windows state (under
+    /// the network lock, for the time it runs), off the async threads; a
     /// host with `HangReceive` never finishes one.
     fn run(&self, cmd: Arc<Command>, who: &Identity) {
         if self.spec.fault == HostFault::HangReceive {
