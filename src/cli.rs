@@ -191,11 +191,7 @@ pub struct RareArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub engagement: EngagementArgs,
+    pub scope: ScopeArgs,
     #[command(flatten)]
     pub detect: DetectArgs,
     /// Show the details (every finding with its reasons) of this host only;
@@ -228,11 +224,7 @@ pub struct StackArgs {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
-    #[command(flatten)]
-    pub engagement: EngagementArgs,
+    pub scope: ScopeArgs,
     /// Used only when hosts are scanned now (--rescan, or no scan yet).
     #[command(flatten)]
     pub detect: DetectArgs,
@@ -259,8 +251,9 @@ pub struct PlanArgs {
     pub rare: RareArgs,
 }
 
-/// The hosts an operation command works on (inventory and limit), how
-/// it reaches them (forks, views), and the engagement it belongs to.
+/// The hosts a command of the engagement works on (inventory and limit),
+/// how it reaches them (forks, views), and the engagement it belongs to:
+/// `scan`, `plan` and the operation's commands.
 #[derive(Debug, Args, Clone)]
 pub struct ScopeArgs {
     #[command(flatten)]

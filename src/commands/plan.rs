@@ -31,17 +31,17 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
             args.output.display()
         );
     }
-    let inventory = crate::inventory::load(&args.target.inventory, args.target.limit.as_deref())?;
+    let inventory = crate::inventory::load(&args.scope.target.inventory, args.scope.target.limit.as_deref())?;
     let names: Vec<String> = inventory.hosts.iter().map(|h| h.name.clone()).collect();
     if names.is_empty() {
-        bail!("the inventory {} has no hosts to plan for", args.target.inventory.display());
+        bail!("the inventory {} has no hosts to plan for", args.scope.target.inventory.display());
     }
-    let dir = &args.engagement.engagement;
+    let dir = &args.scope.engagement.engagement;
     let mut journal = Journal::open(dir)?;
     let run = journal.begin_run("plan", &journal::argv::current())?;
-    let emitter = super::exec::progress_emitter(&args.run, &[]);
+    let emitter = super::exec::progress_emitter(&args.scope.run, &[]);
     let ticker = emitter.start_ticker();
-    let (target, run_args, detect) = (args.target.clone(), args.run.clone(), args.detect.clone());
+    let (target, run_args, detect) = (args.scope.target.clone(), args.scope.run.clone(), args.detect.clone());
     let prepare: crate::engine::planning::Prepare<'_> = Box::new(move |hosts: &[String]| {
         let ctx = Arc::new(super::scan::detect_context(&detect)?);
         let mut target = target;
@@ -51,13 +51,13 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     });
     let job = PlanJob {
         engagement: dir,
-        inventory: &args.target.inventory,
+        inventory: &args.scope.target.inventory,
         hosts: names.clone(),
         rescan: args.rescan,
         playbook: &playbook,
         flags: &flags,
         output: &args.output,
-        forks: args.run.forks as usize,
+        forks: args.scope.run.forks as usize,
         rare_percent: args.rare.rare_percent,
     };
     let cancel = crate::transport::interrupt::watch_ctrl_c();
@@ -65,7 +65,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     drop(ticker);
     emitter.finish();
 
-    if args.run.json {
+    if args.scope.run.json {
         for line in plan_view::json_lines(&planned.plan) {
             crate::report::emit::stdout_line(&line);
         }

@@ -21,23 +21,23 @@ use std::sync::Arc;
 /// Run `cauterize scan`; returns the process exit code.
 pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     let ctx = Arc::new(detect_context(&args.detect)?);
-    let prepared = super::exec::prepare_targets(&args.target, &args.run)?;
+    let prepared = super::exec::prepare_targets(&args.scope.target, &args.scope.run)?;
     check_hosts_asked_for(&args.hosts, &prepared.hosts)?;
-    let mut journal = Journal::open(&args.engagement.engagement)?;
+    let mut journal = Journal::open(&args.scope.engagement.engagement)?;
     let run = journal.begin_run("scan", &journal::argv::current())?;
     let handle = JournalHandle::spawn(journal)?;
 
     let cancel = transport::interrupt::watch_ctrl_c();
-    let emitter = super::exec::progress_emitter(&args.run, &prepared.warnings);
+    let emitter = super::exec::progress_emitter(&args.scope.run, &prepared.warnings);
     let ticker = emitter.start_ticker();
-    let json = args.run.json;
+    let json = args.scope.run.json;
     let report = crate::engine::scan::scan_all(
         prepared.hosts,
         crate::engine::scan::Keep::Findings,
         ctx,
         handle.clone(),
         run,
-        args.run.forks as usize,
+        args.scope.run.forks as usize,
         cancel,
         Arc::clone(&emitter),
         |o| {
@@ -73,7 +73,7 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     handle.call(move |j| j.end_run(run, code)).await?;
     eprintln!(
         "journal: {} (run {run})",
-        args.engagement.engagement.join(journal::FILE_NAME).display()
+        args.scope.engagement.engagement.join(journal::FILE_NAME).display()
     );
     Ok(code)
 }
